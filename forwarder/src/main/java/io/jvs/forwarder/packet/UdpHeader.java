@@ -1,0 +1,5 @@
+package io.jvs.forwarder.packet;
+
+/** Skeleton, replaced by the codec work. */
+public final class UdpHeader {
+}

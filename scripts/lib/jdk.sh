@@ -1,0 +1,23 @@
+# Sourced by every jvs script: selects a JDK >= 25 (the FFM API) and exports
+# JAVA_HOME, so nobody has to set it by hand. Order: $JAVA_HOME if it is new
+# enough, then Temurin 25 at its Debian path, then any JDK under /usr/lib/jvm.
+jvs_java_major() { # prints the feature version of the JDK at $1, or nothing
+  [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 0
+  "$1/bin/java" -XshowSettings:properties -version 2>&1 |
+    sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
+}
+jvs_select_jdk() {
+  local cand v
+  for cand in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*; do
+    [ -n "$cand" ] || continue
+    v=$(jvs_java_major "$cand")
+    if [ -n "$v" ] && [ "$v" -ge 25 ]; then
+      export JAVA_HOME="$cand"
+      export PATH="$JAVA_HOME/bin:$PATH"
+      return 0
+    fi
+  done
+  echo "jvs: a JDK >= 25 is needed (FFM API); none found in \$JAVA_HOME or /usr/lib/jvm. Install one (e.g. Temurin 25) and set JAVA_HOME." >&2
+  return 1
+}
+jvs_select_jdk || exit 1
