@@ -18,7 +18,6 @@ public final class ServiceRegistry {
 
     /** Publishes a new snapshot and tells listeners (e.g. gratuitous ARP for new VIPs). */
     public void publish(ServiceTable next) {
-        ServiceTable prev = current;
         current = next;
         for (Consumer<ServiceTable> l : listeners) {
             l.accept(next);

@@ -46,9 +46,9 @@ public final class VirtualService {
         return null;
     }
 
-    /** "TCP 10.0.0.100:80" — also the {@code service} metric label. */
+    /** "TCP/10.0.0.100:80": the {@code service} metric label. */
     public String label() {
-        return Protocol.name(proto) + " " + Ipv4Address.toString(addr) + ":" + port;
+        return Protocol.name(proto) + "/" + Ipv4Address.toString(addr) + ":" + port;
     }
 
     @Override

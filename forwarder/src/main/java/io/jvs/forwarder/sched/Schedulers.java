@@ -1,0 +1,18 @@
+package io.jvs.forwarder.sched;
+
+import io.jvs.forwarder.service.RealServer;
+
+/** Creates schedulers by their ipvsadm name. */
+public final class Schedulers {
+    private Schedulers() {
+    }
+
+    /**
+     * A new scheduler instance over these destinations (IPVS list order).
+     *
+     * @throws IllegalArgumentException "Scheduler or persistence engine not found" for unknown names
+     */
+    public static Scheduler create(String name, RealServer[] dests) {
+        throw new IllegalArgumentException("Scheduler or persistence engine not found");
+    }
+}
