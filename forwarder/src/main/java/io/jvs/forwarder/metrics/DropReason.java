@@ -9,6 +9,8 @@ public enum DropReason {
     TRUNCATED("truncated"),
     /** Header fields that cannot be right: IP version, IHL, total length, TCP data offset. */
     MALFORMED("malformed"),
+    /** Received with its 802.1Q tag moved out of the frame by the kernel (re-inserting it is not supported). */
+    VLAN_OFFLOADED("vlan_offloaded"),
     /** Larger than the largest frame the path can carry. */
     OVERSIZED("oversized"),
     /** An EtherType jvs does not handle (neither IPv4 nor ARP) addressed to a VIP path. */
