@@ -35,6 +35,8 @@ public enum DropReason {
     NEIGH_QUEUE_FULL("neigh_queue_full"),
     /** ARP resolution of the next hop failed (no reply before the retries ran out). */
     NEIGH_UNRESOLVED("neigh_unresolved"),
+    /** A bug in a pipeline stage threw; the frame was lost, the event loop lives on. */
+    INTERNAL_ERROR("internal_error"),
     /** The transmit batch was full or the kernel refused the frame. */
     TX_ERROR("tx_error");
 

@@ -1,0 +1,356 @@
+package io.jvs.forwarder;
+
+import io.jvs.forwarder.conn.ConnectionHandler;
+import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.Timeouts;
+import io.jvs.forwarder.io.FrameSource;
+import io.jvs.forwarder.io.PacketChannel;
+import io.jvs.forwarder.io.PacketRxRing;
+import io.jvs.forwarder.io.PacketTxQueue;
+import io.jvs.forwarder.io.TapDevice;
+import io.jvs.forwarder.metrics.DataPathCounters;
+import io.jvs.forwarder.metrics.DropReason;
+import io.jvs.forwarder.metrics.MetricsServer;
+import io.jvs.forwarder.metrics.PrometheusExposition;
+import io.jvs.forwarder.neigh.ArpHandler;
+import io.jvs.forwarder.neigh.NeighbourCache;
+import io.jvs.forwarder.neigh.RouteTable;
+import io.jvs.forwarder.packet.FrameDecodeHandler;
+import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.forwarder.sched.ScheduleHandler;
+import io.jvs.forwarder.service.ClassifyHandler;
+import io.jvs.forwarder.service.ForwardMethod;
+import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.ServiceTable;
+import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.sys.AfPacket;
+import io.jvs.forwarder.sys.Libc;
+import io.jvs.forwarder.sys.NativeException;
+import io.jvs.forwarder.sys.NetDevice;
+import io.jvs.forwarder.sys.RtNetlink;
+import io.jvs.forwarder.sys.Sysctl;
+import io.jvs.forwarder.xmit.DrXmit;
+import io.jvs.forwarder.xmit.LanPort;
+import io.jvs.forwarder.xmit.NatXmit;
+import io.jvs.forwarder.xmit.NextHopSender;
+import io.jvs.forwarder.xmit.TransmitHandler;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The running director: attaches to the network, wires the packet pipeline on
+ * one epoll event loop, runs the timers, serves metrics, and on close undoes
+ * everything it changed in the namespace (routes, rules, sysctls, the TAP).
+ *
+ * <p>One event-loop thread owns the connection table, the neighbour cache and
+ * the transmit queues; the control plane only publishes service snapshots.
+ */
+public final class Director implements AutoCloseable {
+    /** Routing table for NAT replies steered into the TAP (TAP mode). */
+    static final int TAP_REPLY_TABLE = 4242;
+    static final int TAP_RULE_PRIORITY = 4242;
+    private static final int BURST = 256;
+    private static final int ARP_RING_FRAMES = 64;
+
+    /** What to attach to. */
+    public record Attach(boolean tap, String name, String lan) {
+    }
+
+    /** Settings the director starts with. */
+    public record Settings(Attach attach, ServiceTable services, Timeouts timeouts, int connMax, int ringFrames,
+                           InetSocketAddress metrics) {
+    }
+
+    private final Settings settings;
+    private final ServiceRegistry registry = new ServiceRegistry();
+    private final Deque<Runnable> undo = new ArrayDeque<>();
+    private final List<PacketChannel> channels = new ArrayList<>();
+    private MultiThreadIoEventLoopGroup group;
+    private EventLoop loop;
+    private LanPort lan;
+    private NeighbourCache neighbours;
+    private ConnectionTable conns;
+    private DataPathCounters counters;
+    private MetricsServer metrics;
+    private volatile RouteTable routes = RouteTable.EMPTY;
+    private final Set<Integer> announced = new HashSet<>();
+    private boolean closed;
+    /** TAP mode: the default route of TAP_REPLY_TABLE exists. */
+    private boolean tapReplyRoute;
+
+    private Director(Settings settings) {
+        this.settings = settings;
+    }
+
+    public ServiceRegistry registry() {
+        return registry;
+    }
+
+    public DataPathCounters counters() {
+        return counters;
+    }
+
+    /** Validates what the data path cannot carry yet, before anything is attached. */
+    static void validate(ServiceTable services) {
+        for (VirtualService s : services.services()) {
+            for (RealServer d : s.dests) {
+                if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT) {
+                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
+                            + ": forwarding method " + d.method + " is not supported yet (DR and NAT are)");
+                }
+            }
+        }
+    }
+
+    /** Attaches and starts forwarding; on failure undoes whatever was done and rethrows. */
+    public static Director start(Settings settings) throws IOException {
+        validate(settings.services());
+        Director d = new Director(settings);
+        try {
+            d.open();
+            return d;
+        } catch (IOException | RuntimeException e) {
+            d.close();
+            throw e;
+        }
+    }
+
+    private void open() throws IOException {
+        Attach at = settings.attach();
+        String lanName = at.tap() ? lanInterface(at) : at.name();
+        int lanIndex = Libc.ifNameToIndex(lanName);
+        long lanMac = NetDevice.macAddress(lanName);
+        int lanAddr = RtNetlink.addresses().stream().filter(a -> a.ifindex() == lanIndex)
+                .mapToInt(RtNetlink.Address::addr).findFirst()
+                .orElseThrow(() -> new IOException("interface " + lanName + " has no IPv4 address (needed as ARP sender)"));
+
+        // Packet mode: the kernel must not forward what jvs forwards (it would be sent twice).
+        // TAP mode: the kernel routes VIP traffic into the TAP and NAT replies too.
+        setSysctl("net.ipv4.ip_forward", at.tap() ? "1" : "0");
+
+        counters = at.tap() ? new DataPathCounters(lanName, at.name()) : new DataPathCounters(lanName);
+        conns = new ConnectionTable(settings.connMax(), settings.timeouts());
+        counters.connectionTable(conns::size, conns::capacity);
+        int lanPortId = 0;
+        PacketTxQueue tx = PacketTxQueue.open(lanName, 1024, new PacketTxQueue.TxListener() {
+            @Override
+            public void sent(int frames, long bytes, int batchSize) {
+                counters.tx(lanPortId, frames, bytes);
+                counters.txBatch(batchSize);
+            }
+
+            @Override
+            public void failed(int frames) {
+                for (int i = 0; i < frames; i++) {
+                    counters.drop(DropReason.TX_ERROR);
+                }
+            }
+        });
+        lan = new LanPort(lanName, lanIndex, lanMac, lanAddr, tx);
+        neighbours = new NeighbourCache(lan, counters::drop);
+        counters.neighbourEntries(neighbours::size);
+        routes = RouteTable.load(lanIndex);
+
+        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        loop = group.next();
+
+        if (at.tap()) {
+            TapDevice tap = TapDevice.create(at.name(), BURST);
+            attach(tap, 1);
+            attach(PacketRxRing.open(lanName, ARP_RING_FRAMES, AfPacket.ETH_P_ARP), lanPortId);
+        } else {
+            attach(PacketRxRing.open(lanName, settings.ringFrames(), AfPacket.ETH_P_ALL), lanPortId);
+        }
+
+        registry.onPublish(table -> loop.execute(() -> published(table)));
+        registry.publish(settings.services());
+
+        loop.scheduleAtFixedRate(() -> {
+            long now = System.nanoTime();
+            conns.expire(now, Math.max(4096, conns.capacity() / 50));
+        }, 100, 100, TimeUnit.MILLISECONDS);
+        loop.scheduleAtFixedRate(() -> {
+            neighbours.tick(System.nanoTime());
+            lan.flush();
+        }, 250, 250, TimeUnit.MILLISECONDS);
+        loop.scheduleAtFixedRate(() -> {
+            for (PacketChannel c : channels) {
+                long drops = c.source().kernelDrops();
+                if (drops > 0) {
+                    counters.addKernelDrops(c.portId(), drops);
+                }
+            }
+            try {
+                routes = RouteTable.load(lanIndex);
+            } catch (NativeException e) {
+                System.err.println("jvs: route refresh failed, keeping the previous table: " + e.getMessage());
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+
+        if (settings.metrics() != null) {
+            PrometheusExposition exposition = new PrometheusExposition(registry, counters);
+            metrics = new MetricsServer(settings.metrics(), exposition::scrape);
+            metrics.start();
+        }
+        System.out.println("jvs-forwarder: " + (at.tap() ? "tap:" + at.name() + " lan " + lanName : "packet:" + lanName)
+                + " mac " + NetDevice.formatMac(lanMac) + " addr " + Ipv4Address.toString(lanAddr)
+                + ", " + settings.services().services().size() + " service(s)"
+                + (metrics != null ? ", metrics on http://" + hostPort(metrics.localAddress()) + "/metrics" : ""));
+    }
+
+    private static String hostPort(InetSocketAddress a) {
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    /** The LAN interface for TAP mode: --lan, else the one the route to the first real server leaves by. */
+    private static String lanInterface(Attach at) throws IOException {
+        if (at.lan() != null) {
+            return at.lan();
+        }
+        throw new IOException("--attach tap: needs --lan IFACE (the interface frames leave on)");
+    }
+
+    private void attach(FrameSource source, int portId) throws IOException {
+        PacketChannel ch = new PacketChannel(source, portId, BURST, new PacketChannel.ReadListener() {
+            @Override
+            public void frameReceived(int port, int bytes) {
+                counters.rx(port, bytes);
+            }
+
+            @Override
+            public void dropped(int port, DropReason reason) {
+                counters.drop(reason);
+            }
+
+            @Override
+            public void burst(int port, int frames, long busyNanos) {
+                counters.busy(busyNanos);
+            }
+        });
+        NextHopSender sender = new NextHopSender(lan, neighbours, () -> routes, counters);
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("decode", new FrameDecodeHandler(counters));
+        p.addLast("arp", new ArpHandler(registry, neighbours, lan, counters));
+        p.addLast("classify", new ClassifyHandler(registry, conns, counters));
+        p.addLast("connection", new ConnectionHandler(conns, counters));
+        p.addLast("schedule", new ScheduleHandler(conns, counters));
+        p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, counters),
+                counters));
+        try {
+            loop.register(ch).syncUninterruptibly();
+        } catch (RuntimeException e) {
+            source.close();
+            throw new IOException("registering " + source.name() + " with epoll: " + e.getMessage(), e);
+        }
+        channels.add(ch);
+    }
+
+    /** On the event loop: a new snapshot. Announce new VIPs; in TAP mode route them (and NAT replies) into the TAP. */
+    private void published(ServiceTable table) {
+        for (int vip : table.vips()) {
+            if (announced.add(vip)) {
+                neighbours.announce(vip);
+                if (settings.attach().tap()) {
+                    tapRoutes(table, vip);
+                }
+            }
+        }
+        lan.flush();
+    }
+
+    private void tapRoutes(ServiceTable table, int vip) {
+        String tap = settings.attach().name();
+        try {
+            int tapIndex = Libc.ifNameToIndex(tap);
+            RtNetlink.deviceRoute(true, vip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN);
+            undo.push(() -> quietly(() -> RtNetlink.deviceRoute(false, vip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN)));
+            Set<Integer> natServers = new HashSet<>();
+            for (VirtualService s : table.services()) {
+                if (s.addr == vip) {
+                    for (RealServer d : s.dests) {
+                        if (d.method == ForwardMethod.NAT) {
+                            natServers.add(d.addr);
+                        }
+                    }
+                }
+            }
+            if (!natServers.isEmpty() && !tapReplyRoute) {
+                RtNetlink.deviceRoute(true, 0, 0, tapIndex, TAP_REPLY_TABLE);
+                tapReplyRoute = true;
+                undo.push(() -> quietly(() -> RtNetlink.deviceRoute(false, 0, 0, tapIndex, TAP_REPLY_TABLE)));
+            }
+            for (int rip : natServers) {
+                RtNetlink.rule(true, rip, 32, lan.name, TAP_REPLY_TABLE, TAP_RULE_PRIORITY);
+                undo.push(() -> quietly(() -> RtNetlink.rule(false, rip, 32, lan.name, TAP_REPLY_TABLE, TAP_RULE_PRIORITY)));
+            }
+        } catch (NativeException e) {
+            System.err.println("jvs: routing VIP " + Ipv4Address.toString(vip) + " into " + tap + " failed: " + e.getMessage());
+        }
+    }
+
+    interface NativeAction {
+        void run() throws NativeException;
+    }
+
+    private static void quietly(NativeAction a) {
+        try {
+            a.run();
+        } catch (NativeException e) {
+            System.err.println("jvs: cleanup: " + e.getMessage());
+        }
+    }
+
+    private void setSysctl(String key, String value) throws IOException {
+        String before = Sysctl.get(key);
+        if (!before.equals(value)) {
+            Sysctl.set(key, value);
+            undo.push(() -> {
+                try {
+                    Sysctl.set(key, before);
+                } catch (IOException e) {
+                    System.err.println("jvs: cleanup: restoring " + key + "=" + before + ": " + e.getMessage());
+                }
+            });
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (metrics != null) {
+            metrics.close();
+        }
+        // Routes and rules first, while the TAP they point into still exists.
+        while (!undo.isEmpty()) {
+            undo.pop().run();
+        }
+        if (group != null) {
+            for (PacketChannel c : channels) {
+                c.close().syncUninterruptibly();
+            }
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (neighbours != null) {
+            neighbours.close();
+        }
+        if (lan != null) {
+            lan.close();
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.jvs.forwarder.xmit;
+
+import io.jvs.forwarder.metrics.DataPathCounters;
+import io.jvs.forwarder.metrics.DropReason;
+import io.jvs.forwarder.neigh.NeighbourCache;
+import io.jvs.forwarder.neigh.RouteTable;
+import io.jvs.forwarder.packet.PacketContext;
+
+import java.util.function.Supplier;
+
+/**
+ * The last step every forwarding method shares: find the next hop for an
+ * IPv4 destination in the director's routing table, put the LAN port's MAC as
+ * source and the next hop's as destination, and queue the frame on the LAN
+ * port; or, while the next hop is being resolved, park it with the
+ * neighbour cache.
+ */
+public final class NextHopSender {
+    private final LanPort port;
+    private final NeighbourCache neighbours;
+    private final Supplier<RouteTable> routes;
+    private final DataPathCounters counters;
+
+    public NextHopSender(LanPort port, NeighbourCache neighbours, Supplier<RouteTable> routes,
+                         DataPathCounters counters) {
+        this.port = port;
+        this.neighbours = neighbours;
+        this.routes = routes;
+        this.counters = counters;
+    }
+
+    /** Sends the frame in ctx towards dstAddr. */
+    public void send(PacketContext ctx, int dstAddr) {
+        int hop = routes.get().nextHop(dstAddr);
+        if (hop == 0) {
+            counters.drop(DropReason.NO_ROUTE);
+            return;
+        }
+        ctx.eth.setSrc(port.mac);
+        long mac = neighbours.resolve(hop, System.nanoTime());
+        if (mac < 0) {
+            if (!neighbours.enqueue(hop, ctx)) {
+                counters.drop(DropReason.NEIGH_QUEUE_FULL);
+            }
+            return;
+        }
+        ctx.eth.setDst(mac);
+        port.send(ctx.seg, ctx.vnetOff, ctx.frameLen);
+    }
+}
