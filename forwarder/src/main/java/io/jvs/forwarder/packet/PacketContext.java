@@ -39,17 +39,27 @@ public final class PacketContext {
     public final IcmpHeader icmp = new IcmpHeader();
 
     // ---- decoded summary (set by FrameDecoder) ----
-    /** EtherType after any 802.1Q tag. */
+    /** EtherType after any 802.1Q/802.1ad tags (at most two are walked). */
     public int etherType;
-    /** 802.1Q TCI, or -1 when untagged. */
+    /** 802.1Q TCI of the outer (first) tag, or -1 when untagged. */
     public int vlanTci = -1;
-    /** Offsets of the L3 and L4 headers (absolute). l4Off is -1 for non-first fragments. */
+    /** TCI of the inner (second) tag of a QinQ frame, or -1 when there is none. */
+    public int innerVlanTci = -1;
+    /**
+     * Offsets of the L3 and L4 headers (absolute). l3Off is set for every frame
+     * that got past the Ethernet header and tags; l4Off is -1 for non-first
+     * fragments and for anything that is not IPv4.
+     */
     public long l3Off;
     public long l4Off = -1;
-    /** IPv4 protocol number, addresses (host order ints), TTL. */
+    /**
+     * IPv4 protocol number, addresses (host order ints), TTL. For ARP, srcAddr and
+     * dstAddr are the sender and target protocol addresses.
+     */
     public int ipProto;
     public int srcAddr;
     public int dstAddr;
+    public int ttl;
     /** L4 ports (0 when the protocol has none, or for non-first fragments). */
     public int srcPort;
     public int dstPort;
@@ -75,11 +85,13 @@ public final class PacketContext {
     public void reset() {
         etherType = 0;
         vlanTci = -1;
+        innerVlanTci = -1;
         l3Off = 0;
         l4Off = -1;
         ipProto = 0;
         srcAddr = 0;
         dstAddr = 0;
+        ttl = 0;
         srcPort = 0;
         dstPort = 0;
         tcpFlags = 0;
