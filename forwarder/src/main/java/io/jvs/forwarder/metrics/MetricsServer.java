@@ -1,0 +1,211 @@
+package io.jvs.forwarder.metrics;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.util.CharsetUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The metrics HTTP/1.1 endpoint: {@code GET /metrics} answers 200 with the
+ * Prometheus text format ({@link PrometheusExposition#CONTENT_TYPE}),
+ * {@code GET /} a short plain-text pointer to /metrics, any other path 404 and
+ * any other method 405.
+ *
+ * <p>Invariants: it runs on its own single-thread Netty event loop (NIO; the
+ * metrics thread), never on the data path's; each scrape calls the body
+ * supplier on that thread. Keep-alive is honoured (Prometheus reuses
+ * connections); an idle connection is closed after {@value #IDLE_SECONDS} s.
+ * {@link #start()} either binds or throws and leaves nothing running;
+ * {@link #close()} is idempotent.
+ */
+public final class MetricsServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(MetricsServer.class.getName());
+    private static final int MAX_REQUEST_BYTES = 16 * 1024;
+    static final int IDLE_SECONDS = 120;
+    private static final String INDEX = """
+            jvs metrics exporter
+            Prometheus metrics: /metrics
+            """;
+
+    private final InetSocketAddress address;
+    private final Supplier<String> body;
+    private EventLoopGroup group;
+    private Channel serverChannel;
+
+    /**
+     * @param address where to listen (port 0 picks a free one; see {@link #localAddress()})
+     * @param body    produces one scrape, e.g. {@code exposition::scrape}; called on the metrics thread
+     */
+    public MetricsServer(InetSocketAddress address, Supplier<String> body) {
+        this.address = Objects.requireNonNull(address);
+        this.body = Objects.requireNonNull(body);
+    }
+
+    /** Binds and starts serving. */
+    public synchronized void start() throws IOException {
+        if (group != null) {
+            throw new IllegalStateException("metrics server already started");
+        }
+        EventLoopGroup g = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("jvs-metrics", true),
+                NioIoHandler.newFactory());
+        try {
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(g)
+                    .channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline()
+                                    .addLast(new ReadTimeoutHandler(IDLE_SECONDS))
+                                    .addLast(new HttpServerCodec())
+                                    .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
+                                    .addLast(new Handler(body));
+                        }
+                    });
+            serverChannel = b.bind(address).sync().channel();
+            group = g;
+        } catch (Exception e) {
+            g.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("cannot listen for metrics on " + format(address) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The bound address (the actual port when started with port 0). */
+    public synchronized InetSocketAddress localAddress() {
+        if (serverChannel == null) {
+            throw new IllegalStateException("metrics server not started");
+        }
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** Stops listening, closes open connections and stops the metrics thread. */
+    @Override
+    public synchronized void close() {
+        if (group == null) {
+            return;
+        }
+        serverChannel.close().awaitUninterruptibly();
+        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
+        group = null;
+        serverChannel = null;
+    }
+
+    static String format(InetSocketAddress a) {
+        String host = a.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    /** One request in, one response out. */
+    private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final Supplier<String> body;
+
+        Handler(Supplier<String> body) {
+            this.body = body;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            if (req.decoderResult().isFailure()) {
+                respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "bad request\n", false);
+                return;
+            }
+            if (!HttpMethod.GET.equals(req.method())) {
+                FullHttpResponse r = text(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is allowed\n");
+                r.headers().set(HttpHeaderNames.ALLOW, "GET");
+                send(ctx, req, r, true);
+                return;
+            }
+            String path = new QueryStringDecoder(req.uri()).path();
+            switch (path) {
+                case "/metrics" -> scrape(ctx, req);
+                case "/" -> respond(ctx, req, HttpResponseStatus.OK, INDEX, true);
+                default -> respond(ctx, req, HttpResponseStatus.NOT_FOUND, "not found; metrics are at /metrics\n", true);
+            }
+        }
+
+        private void scrape(ChannelHandlerContext ctx, FullHttpRequest req) {
+            String text;
+            try {
+                text = body.get();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "metrics scrape failed", e);
+                respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "scrape failed: " + e + "\n", true);
+                return;
+            }
+            ByteBuf content = ByteBufUtil.writeUtf8(ctx.alloc(), text);
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, PrometheusExposition.CONTENT_TYPE);
+            send(ctx, req, r, true);
+        }
+
+        private static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status,
+                                    String text, boolean keepAliveAllowed) {
+            send(ctx, req, text(ctx, status, text), keepAliveAllowed);
+        }
+
+        private static FullHttpResponse text(ChannelHandlerContext ctx, HttpResponseStatus status, String text) {
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                    Unpooled.copiedBuffer(text, CharsetUtil.UTF_8));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+            return r;
+        }
+
+        private static void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse r,
+                                 boolean keepAliveAllowed) {
+            boolean keepAlive = keepAliveAllowed && HttpUtil.isKeepAlive(req);
+            HttpUtil.setContentLength(r, r.content().readableBytes());
+            if (keepAlive) {
+                if (!req.protocolVersion().isKeepAliveDefault()) {
+                    r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+                }
+                ctx.writeAndFlush(r);
+            } else {
+                r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // Read timeouts and resets by clients are routine; nothing to answer.
+            LOG.log(System.Logger.Level.DEBUG, "metrics connection closed: " + cause);
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package io.jvs.forwarder.metrics;
+
+import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.forwarder.service.ForwardMethod;
+import io.jvs.forwarder.service.Protocol;
+import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.ServiceSpec;
+import io.jvs.forwarder.service.ServiceTableBuilder;
+import io.jvs.forwarder.service.TestSchedulers;
+import io.jvs.forwarder.service.VirtualService;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+class PrometheusExpositionTest {
+
+    private static final String WEB = "service=\"TCP/10.0.0.100:80\"";
+    private static final String RS1 = WEB + ",real_server=\"10.0.0.11:80\"";
+    private static final String RS2 = WEB + ",real_server=\"10.0.0.12:80\"";
+
+    private static ServiceRegistry registryWithTwoServices() {
+        int vip = Ipv4Address.parse("10.0.0.100");
+        ServiceSpec web = new ServiceSpec(Protocol.TCP, vip, 80, "rr")
+                .withDest(new ServiceSpec.Dest(Ipv4Address.parse("10.0.0.11"), 80, 1, ForwardMethod.DR))
+                .withDest(new ServiceSpec.Dest(Ipv4Address.parse("10.0.0.12"), 80, 3, ForwardMethod.DR));
+        ServiceSpec dns = new ServiceSpec(Protocol.UDP, vip, 53, "rr");
+        ServiceRegistry registry = new ServiceRegistry();
+        registry.publish(new ServiceTableBuilder(TestSchedulers.FACTORY).build(List.of(web, dns), registry.current()));
+        return registry;
+    }
+
+    @Test
+    void servicesAndRealServers() {
+        ServiceRegistry registry = registryWithTwoServices();
+        VirtualService web = registry.current().services().get(0);
+        web.stats.connCreated();
+        web.stats.connCreated();
+        web.stats.inPacket(100);
+        web.stats.inPacket(60);
+        web.stats.outPacket(1500);
+        RealServer rs1 = web.dest(Ipv4Address.parse("10.0.0.11"), 80);
+        rs1.stats.connCreated();
+        rs1.stats.inPacket(100);
+        rs1.stats.outPacket(1500);
+        rs1.stats.addActive(1);
+        rs1.stats.addInactive(2);
+
+        String text = new PrometheusExposition(registry, new DataPathCounters("eth0")).scrape();
+        Map<String, String> s = samples(text);
+
+        assertEquals("2", s.get("jvs_service_connections_total{" + WEB + "}"));
+        assertEquals("2", s.get("jvs_service_packets_total{" + WEB + ",direction=\"in\"}"));
+        assertEquals("1", s.get("jvs_service_packets_total{" + WEB + ",direction=\"out\"}"));
+        assertEquals("160", s.get("jvs_service_bytes_total{" + WEB + ",direction=\"in\"}"));
+        assertEquals("1500", s.get("jvs_service_bytes_total{" + WEB + ",direction=\"out\"}"));
+        assertEquals("0", s.get("jvs_service_connections_total{service=\"UDP/10.0.0.100:53\"}"));
+
+        assertEquals("1", s.get("jvs_real_server_connections_total{" + RS1 + "}"));
+        assertEquals("1", s.get("jvs_real_server_packets_total{" + RS1 + ",direction=\"in\"}"));
+        assertEquals("1", s.get("jvs_real_server_packets_total{" + RS1 + ",direction=\"out\"}"));
+        assertEquals("100", s.get("jvs_real_server_bytes_total{" + RS1 + ",direction=\"in\"}"));
+        assertEquals("1500", s.get("jvs_real_server_bytes_total{" + RS1 + ",direction=\"out\"}"));
+        assertEquals("1", s.get("jvs_real_server_active_connections{" + RS1 + "}"));
+        assertEquals("2", s.get("jvs_real_server_inactive_connections{" + RS1 + "}"));
+        assertEquals("1", s.get("jvs_real_server_weight{" + RS1 + "}"));
+        assertEquals("3", s.get("jvs_real_server_weight{" + RS2 + "}"));
+        assertEquals("0", s.get("jvs_real_server_connections_total{" + RS2 + "}"));
+    }
+
+    @Test
+    void dataPathCounters() {
+        DataPathCounters c = new DataPathCounters("eth0", "jvs0");
+        c.drop(DropReason.NO_SERVICE);
+        c.rx(0, 64);
+        c.rx(0, 100);
+        c.tx(1, 64);
+        c.addKernelDrops(0, 5);
+        c.ignored();
+        c.txBatch(1);
+        c.txBatch(3);
+        c.txBatch(100);
+        c.busy(1_500_000_000L);
+        c.connectionTable(() -> 7, () -> 1024);
+        c.neighbourEntries(() -> 2);
+
+        Map<String, String> s = samples(new PrometheusExposition(new ServiceRegistry(), c).scrape());
+
+        for (DropReason r : DropReason.values()) {
+            String expected = r == DropReason.NO_SERVICE ? "1" : "0";
+            assertEquals(expected, s.get("jvs_dropped_packets_total{reason=\"" + r.label() + "\"}"), r.label());
+        }
+        assertEquals("2", s.get("jvs_port_rx_frames_total{port=\"eth0\"}"));
+        assertEquals("164", s.get("jvs_port_rx_bytes_total{port=\"eth0\"}"));
+        assertEquals("0", s.get("jvs_port_rx_frames_total{port=\"jvs0\"}"));
+        assertEquals("1", s.get("jvs_port_tx_frames_total{port=\"jvs0\"}"));
+        assertEquals("64", s.get("jvs_port_tx_bytes_total{port=\"jvs0\"}"));
+        assertEquals("5", s.get("jvs_port_kernel_drops_total{port=\"eth0\"}"));
+        assertEquals("0", s.get("jvs_port_kernel_drops_total{port=\"jvs0\"}"));
+        assertEquals("1", s.get("jvs_ignored_frames_total"));
+        assertEquals("1", s.get("jvs_tx_batch_size_bucket{le=\"1\"}"));
+        assertEquals("2", s.get("jvs_tx_batch_size_bucket{le=\"4\"}"));
+        assertEquals("2", s.get("jvs_tx_batch_size_bucket{le=\"16\"}"));
+        assertEquals("2", s.get("jvs_tx_batch_size_bucket{le=\"64\"}"));
+        assertEquals("3", s.get("jvs_tx_batch_size_bucket{le=\"+Inf\"}"));
+        assertEquals("104", s.get("jvs_tx_batch_size_sum"));
+        assertEquals("3", s.get("jvs_tx_batch_size_count"));
+        assertEquals(1.5, Double.parseDouble(s.get("jvs_event_loop_busy_seconds_total")));
+        assertEquals("7", s.get("jvs_connection_table_entries"));
+        assertEquals("1024", s.get("jvs_connection_table_capacity"));
+        assertEquals("2", s.get("jvs_neighbour_entries"));
+    }
+
+    @Test
+    void jvmMetrics() {
+        String text = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0")).scrape();
+        Map<String, String> s = samples(text);
+        assertTrue(Long.parseLong(s.get("jvs_jvm_heap_used_bytes")) > 0);
+        assertTrue(Long.parseLong(s.get("jvs_jvm_heap_committed_bytes")) > 0);
+        assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jvs_jvm_gc_collections_total{gc=\"")), text);
+        assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jvs_jvm_gc_seconds_total{gc=\"")), text);
+    }
+
+    @Test
+    void everyFamilyHasHelpAndTypeEvenWithoutServices() {
+        String text = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0")).scrape();
+        for (String name : List.of("jvs_service_connections_total", "jvs_service_packets_total",
+                "jvs_service_bytes_total", "jvs_real_server_connections_total", "jvs_real_server_packets_total",
+                "jvs_real_server_bytes_total", "jvs_real_server_active_connections",
+                "jvs_real_server_inactive_connections", "jvs_real_server_weight", "jvs_dropped_packets_total",
+                "jvs_port_rx_frames_total", "jvs_port_rx_bytes_total", "jvs_port_tx_frames_total",
+                "jvs_port_tx_bytes_total", "jvs_port_kernel_drops_total", "jvs_ignored_frames_total",
+                "jvs_tx_batch_size", "jvs_event_loop_busy_seconds_total", "jvs_connection_table_entries",
+                "jvs_connection_table_capacity", "jvs_neighbour_entries", "jvs_jvm_heap_used_bytes",
+                "jvs_jvm_gc_collections_total", "jvs_jvm_gc_seconds_total")) {
+            assertTrue(text.contains("\n# HELP " + name + " ") || text.startsWith("# HELP " + name + " "), name);
+            assertTrue(text.contains("\n# TYPE " + name + " "), name);
+        }
+        assertTrue(text.contains("# TYPE jvs_tx_batch_size histogram\n"));
+        assertTrue(text.contains("# TYPE jvs_dropped_packets_total counter\n"));
+        assertTrue(text.contains("# TYPE jvs_real_server_weight gauge\n"));
+    }
+
+    /** The whole output obeys the 0.0.4 text format, with services, ports and GC labels present. */
+    @Test
+    void wellFormed() {
+        DataPathCounters c = new DataPathCounters("eth0", "jvs0");
+        String text = new PrometheusExposition(registryWithTwoServices(), c).scrape();
+        assertWellFormed(text);
+    }
+
+    @Test
+    void escapesLabelValues() {
+        assertEquals("plain", PrometheusExposition.escape("plain"));
+        assertEquals("a\\\"b\\\\c\\nd", PrometheusExposition.escape("a\"b\\c\nd"));
+        DataPathCounters c = new DataPathCounters("we\"ird\\port\n");
+        String text = new PrometheusExposition(new ServiceRegistry(), c).scrape();
+        assertTrue(text.contains("jvs_port_rx_frames_total{port=\"we\\\"ird\\\\port\\n\"} 0\n"), text);
+        assertWellFormed(text);
+    }
+
+    // ---------------------------------------------------------------- a small 0.0.4 checker
+
+    private static final Pattern SAMPLE = Pattern.compile(
+            "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(?:[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\\\n]|\\\\[\\\\\"n])*\",?)*})? (\\S+)");
+    private static final Pattern HELP = Pattern.compile("# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+");
+    private static final Pattern TYPE = Pattern.compile("# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)");
+
+    /** "name{labels}" -> value. */
+    static Map<String, String> samples(String text) {
+        Map<String, String> out = new HashMap<>();
+        for (String line : text.split("\n")) {
+            if (line.startsWith("#") || line.isEmpty()) {
+                continue;
+            }
+            Matcher m = SAMPLE.matcher(line);
+            assertTrue(m.matches(), "not a sample line: " + line);
+            String key = line.substring(0, line.lastIndexOf(' '));
+            if (out.put(key, m.group(3)) != null) {
+                fail("duplicate series " + key);
+            }
+        }
+        return out;
+    }
+
+    static void assertWellFormed(String text) {
+        assertTrue(text.endsWith("\n"), "must end with a line feed");
+        Set<String> finished = new HashSet<>();
+        Set<String> helped = new HashSet<>();
+        String family = null;
+        String type = null;
+        List<String> names = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            Matcher h = HELP.matcher(line);
+            Matcher t = TYPE.matcher(line);
+            if (h.matches()) {
+                String name = h.group(1);
+                assertTrue(helped.add(name), "HELP twice for " + name);
+                if (family != null) {
+                    finished.add(family);
+                }
+                assertFalse(finished.contains(name), "family " + name + " interleaved");
+                family = name;
+                type = null;
+                names.add(name);
+            } else if (t.matches()) {
+                assertEquals(family, t.group(1), "TYPE must follow its HELP");
+                assertEquals(null, type, "TYPE twice for " + family);
+                type = t.group(2);
+            } else {
+                Matcher m = SAMPLE.matcher(line);
+                assertTrue(m.matches(), "bad line: " + line);
+                String name = m.group(1);
+                boolean belongs = name.equals(family) || "histogram".equals(type)
+                        && (name.equals(family + "_bucket") || name.equals(family + "_sum")
+                        || name.equals(family + "_count"));
+                assertTrue(belongs, "sample " + name + " outside its family (in " + family + ")");
+                assertTrue(type != null, "sample before TYPE: " + line);
+                String v = m.group(3);
+                if (!v.equals("+Inf") && !v.equals("-Inf") && !v.equals("NaN")) {
+                    Double.parseDouble(v);
+                }
+                if ("counter".equals(type)) {
+                    assertTrue(name.endsWith("_total"), "counter without _total: " + name);
+                }
+            }
+        }
+        assertTrue(names.size() >= 24, "families: " + names);
+    }
+}

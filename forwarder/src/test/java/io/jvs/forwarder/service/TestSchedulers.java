@@ -1,0 +1,37 @@
+package io.jvs.forwarder.service;
+
+import io.jvs.forwarder.sched.Scheduler;
+
+import java.util.Set;
+import java.util.function.BiFunction;
+
+/** A stand-in scheduler factory for tests: knows a few names, picks the first available server. */
+public final class TestSchedulers {
+    private TestSchedulers() {
+    }
+
+    /** Knows "rr", "wrr" and "wlc"; any other name fails as Schedulers.create does. */
+    public static final BiFunction<String, RealServer[], Scheduler> FACTORY = TestSchedulers::create;
+
+    private static final Set<String> KNOWN = Set.of("rr", "wrr", "wlc");
+
+    public static Scheduler create(String name, RealServer[] dests) {
+        if (!KNOWN.contains(name)) {
+            throw new IllegalArgumentException("Scheduler or persistence engine not found");
+        }
+        return new FirstAvailable(name, dests);
+    }
+
+    /** Remembers what it was built over, so tests can check it. */
+    public record FirstAvailable(String name, RealServer[] dests) implements Scheduler {
+        @Override
+        public RealServer schedule(int clientAddr, int clientPort) {
+            for (RealServer d : dests) {
+                if (d.available()) {
+                    return d;
+                }
+            }
+            return null;
+        }
+    }
+}
