@@ -13,6 +13,16 @@ public final class Schedulers {
      * @throws IllegalArgumentException "Scheduler or persistence engine not found" for unknown names
      */
     public static Scheduler create(String name, RealServer[] dests) {
+        if (name != null) {
+            switch (name) {
+                case "rr":
+                    return new RoundRobinScheduler(dests);
+                case "wrr":
+                    return new WeightedRoundRobinScheduler(dests);
+                default:
+                    break;
+            }
+        }
         throw new IllegalArgumentException("Scheduler or persistence engine not found");
     }
 }

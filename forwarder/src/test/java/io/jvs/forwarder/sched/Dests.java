@@ -1,0 +1,70 @@
+package io.jvs.forwarder.sched;
+
+import io.jvs.forwarder.service.DestStats;
+import io.jvs.forwarder.service.ForwardMethod;
+import io.jvs.forwarder.service.RealServer;
+
+import java.lang.management.ManagementFactory;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/** Test helpers: named real servers and sequence rendering. */
+final class Dests {
+    private final RealServer[] servers;
+    private final Map<RealServer, Character> names = new IdentityHashMap<>();
+
+    /** Servers named a, b, c... in the given (IPVS list) order with these weights. */
+    Dests(int... weights) {
+        servers = new RealServer[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            char name = (char) ('a' + i);
+            servers[i] = new RealServer(0x0a000001 + i, 80, weights[i], ForwardMethod.DR, 0, 0, new DestStats());
+            names.put(servers[i], name);
+        }
+    }
+
+    /** Servers with explicit one-letter names, e.g. names "cba" for a list built newest first. */
+    Dests(String letters, int... weights) {
+        servers = new RealServer[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            servers[i] = new RealServer(0x0a000001 + i, 80, weights[i], ForwardMethod.DR, 0, 0, new DestStats());
+            names.put(servers[i], letters.charAt(i));
+        }
+    }
+
+    RealServer[] array() {
+        return servers.clone();
+    }
+
+    RealServer get(char name) {
+        for (Map.Entry<RealServer, Character> e : names.entrySet()) {
+            if (e.getValue() == name) {
+                return e.getKey();
+            }
+        }
+        throw new IllegalArgumentException("no server " + name);
+    }
+
+    void overload(char name, boolean overloaded) {
+        get(name).stats.setOverloaded(overloaded);
+    }
+
+    /** n picks rendered as letters, '-' for null. */
+    String run(Scheduler s, int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            RealServer r = s.schedule(0, 0);
+            sb.append(r == null ? '-' : names.get(r));
+        }
+        return sb.toString();
+    }
+
+    static String repeat(String s, int times) {
+        return s.repeat(times);
+    }
+
+    /** Bytes allocated by the current thread so far (HotSpot). */
+    static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+}
