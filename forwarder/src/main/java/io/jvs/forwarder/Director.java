@@ -42,7 +42,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
@@ -76,7 +76,7 @@ public final class Director implements AutoCloseable {
 
     private final Settings settings;
     private final ServiceRegistry registry = new ServiceRegistry();
-    private final Deque<Runnable> undo = new ArrayDeque<>();
+    private final Deque<Runnable> undo = new ConcurrentLinkedDeque<>();
     private final List<PacketChannel> channels = new ArrayList<>();
     private MultiThreadIoEventLoopGroup group;
     private EventLoop loop;

@@ -121,6 +121,13 @@ public final class DataPathCounters {
         ports[base + TX_BYTES] += bytes;
     }
 
+    /** A whole transmit flush: {@code frames} frames, {@code bytes} bytes on {@code port}. */
+    public void tx(int port, int frames, long bytes) {
+        int base = port * PORT_STRIDE;
+        ports[base + TX_FRAMES] += frames;
+        ports[base + TX_BYTES] += bytes;
+    }
+
     /** One frame not for jvs: passed on to (or left with) the kernel untouched. */
     public void ignored() {
         scalars[IGNORED]++;
