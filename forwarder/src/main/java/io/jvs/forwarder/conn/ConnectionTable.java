@@ -100,8 +100,9 @@ public final class ConnectionTable {
     private final long[] outIndex;
     private final int indexMask;
     private final long seed;
-    /** All ones except in tests, which shrink the hash to force long probe chains. */
+    /** -1 and 0 except in tests, which squeeze hashes into a few chosen home slots. */
     private final int hashMask;
+    private final int hashBias;
 
     private final LongSupplier clock;
     private Timeouts timeouts;
@@ -117,10 +118,11 @@ public final class ConnectionTable {
      * cached time of the current read burst, or a fake clock in tests.
      */
     public ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock) {
-        this(capacity, timeouts, clock, new SecureRandom().nextLong(), -1);
+        this(capacity, timeouts, clock, new SecureRandom().nextLong(), -1, 0);
     }
 
-    ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock, long seed, int hashMask) {
+    /** Tests: a fixed seed, and hashes forced to (h &amp; hashMask) | hashBias to build long chains. */
+    ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock, long seed, int hashMask, int hashBias) {
         if (capacity < 1 || capacity > MAX_CAPACITY) {
             throw new IllegalArgumentException("connection table capacity " + capacity
                     + " out of range: expected 1.." + MAX_CAPACITY);
@@ -130,6 +132,7 @@ public final class ConnectionTable {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.seed = seed;
         this.hashMask = hashMask;
+        this.hashBias = hashBias;
         addrs = new long[capacity];
         ports = new long[capacity];
         daddrs = new int[capacity];
@@ -576,7 +579,7 @@ public final class ConnectionTable {
         h ^= h >>> 31;
         h *= 0x94D049BB133111EBL;
         h ^= h >>> 29;
-        return ((int) (h >>> 32) ^ (int) h) & hashMask;
+        return (((int) (h >>> 32) ^ (int) h) & hashMask) | hashBias;
     }
 
     private void indexAdd(long[] t, int h, int id) {
