@@ -1,0 +1,638 @@
+package io.jvs.forwarder.conn;
+
+import io.jvs.forwarder.service.DestStats;
+import io.jvs.forwarder.service.Protocol;
+import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.VirtualService;
+
+import java.security.SecureRandom;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+/**
+ * The IPVS connection table: 5-tuple to real server, TCP state and expiry, with the kernel's
+ * accounting (ip_vs_conn.c ip_vs_conn_new / ip_vs_bind_dest / ip_vs_unbind_dest,
+ * ip_vs_proto_tcp.c set_tcp_state, ip_vs_proto_udp.c udp_state_transition).
+ *
+ * <h2>Threading</h2>
+ * Single-threaded by contract: only the event-loop thread that owns the table may call any
+ * method, including {@link #forEach} (the control plane submits a task to that loop). There is
+ * no locking and no memory fence. The {@link DestStats} it writes are published to other
+ * threads by DestStats itself.
+ *
+ * <h2>Layout</h2>
+ * Entries live in parallel primitive arrays indexed by an entry id in [0, capacity); ids are
+ * recycled through a LIFO free stack. Two open-addressing indexes with linear probing map keys
+ * to ids:
+ * <ul>
+ *   <li>IN: (proto, client addr, client port, vaddr, vport): packets from clients;</li>
+ *   <li>OUT: (proto, daddr, dport, client addr, client port): replies from real servers (NAT).
+ *       Several entries may share an OUT key (one client port to two VIPs on the same real
+ *       server); lookupOut returns one of them, as the kernel's ip_vs_conn_out_get does.</li>
+ * </ul>
+ * An index slot is a long: the key's 32-bit hash in the high half (a fingerprint, compared
+ * before the entry is touched) and id + 1 in the low half (0 = empty). Each index has a
+ * power-of-two size of at least 2 * capacity, so the load factor is at most 1/2 and a probe
+ * always ends at an empty slot. Deletion is by backward shift (no tombstones): the home slot of
+ * every slot is recomputed from its stored hash. The hash is seeded per table from
+ * SecureRandom, so which keys share a probe chain cannot be worked out from the keys alone.
+ *
+ * <p>Why not Caffeine (DESIGN.md names both): a Caffeine cache allocates a node (and here a key
+ * object) per insert and does its own eviction, while this table must not allocate on insert and
+ * must never evict a live connection (a full table refuses, as IPVS does when it cannot allocate).
+ * Measured on this machine (JDK 25, 2^20 capacity, 700k live, random keys, so DRAM-bound):
+ * insert ~220 ns, lookupIn hit ~120 ns, miss ~40 ns, lookupIn + update ~150 ns.
+ *
+ * <h2>Memory per connection</h2>
+ * Entry arrays: addrs 8 + ports 8 + daddr 4 + expiry 8 + state 1 + flags 1 + two references
+ * 4 + 4 (compressed oops) + free stack 4 = 42 bytes. Indexes: 2 x 8 bytes x (2..4) slots per
+ * entry = 32..64 bytes (32 when the capacity is a power of two). Total 74 bytes per
+ * connection at a power-of-two capacity, at most 106 bytes otherwise (+8 without compressed
+ * oops), allocated up front; see {@link #footprintBytes()}.
+ *
+ * <h2>Invariants</h2>
+ * <ul>
+ *   <li>An id is live iff its USED flag is set; live ids are in both indexes exactly once,
+ *       free ids in neither and on the free stack exactly once.</li>
+ *   <li>Each live entry is counted exactly once in its real server's DestStats: in inactconns
+ *       while its INACTIVE flag is set, else in activeconns.</li>
+ *   <li>size() live entries never exceed capacity(); a full table refuses inserts and never
+ *       evicts a live entry.</li>
+ *   <li>An entry whose expiry time has passed is never returned: a lookup that meets one
+ *       removes it (with the same accounting as the sweep) and reports a miss. Until the sweep
+ *       or a lookup reaches it, it still occupies a slot and still counts in its real server's
+ *       connection counts (the kernel's per-connection timers are exact); size the sweep so a
+ *       full pass takes about a second (see {@link #expire}).</li>
+ *   <li>No allocation in lookup, insert, update, expire or remove.</li>
+ * </ul>
+ * Times are {@link System#nanoTime()}-style nanoseconds, compared by subtraction.
+ */
+public final class ConnectionTable {
+    /** Largest capacity: indexes of 2^29 longs each. */
+    public static final int MAX_CAPACITY = 1 << 28;
+
+    /** ip_vs_conn_new's initial timeout (3*HZ), until the first packet's state transition. */
+    public static final long INITIAL_TIMEOUT_NANOS = 3_000_000_000L;
+
+    private static final int F_USED = 1;
+    /** IP_VS_CONN_F_INACTIVE: counted in inactconns. */
+    private static final int F_INACTIVE = 2;
+    /** IP_VS_CONN_F_NOOUTPUT: no reply seen yet; input packets use the INPUT-ONLY table. */
+    private static final int F_NOOUTPUT = 4;
+
+    private static final long OUT_SALT = 0x5851F42D4C957F2DL;
+
+    private final int capacity;
+
+    // ---- entries, indexed by id ----
+    /** caddr << 32 | vaddr. */
+    private final long[] addrs;
+    /** proto << 48 | cport << 32 | vport << 16 | dport. */
+    private final long[] ports;
+    private final int[] daddrs;
+    private final long[] expires;
+    private final byte[] states;
+    private final byte[] flags;
+    private final VirtualService[] services;
+    private final RealServer[] dests;
+
+    /** Free ids: free[0 .. freeTop) with the next id to use at freeTop - 1. */
+    private final int[] free;
+    private int freeTop;
+    /** Ids at or above this were never used: the sweep stops there. */
+    private int highWater;
+    private int size;
+    private int sweepCursor;
+
+    // ---- indexes ----
+    private final long[] inIndex;
+    private final long[] outIndex;
+    private final int indexMask;
+    private final long seed;
+    /** -1 and 0 except in tests, which squeeze hashes into a few chosen home slots. */
+    private final int hashMask;
+    private final int hashBias;
+
+    private final LongSupplier clock;
+    private Timeouts timeouts;
+
+    /** A table whose time-less lookups read {@link System#nanoTime()}. */
+    public ConnectionTable(int capacity, Timeouts timeouts) {
+        this(capacity, timeouts, System::nanoTime);
+    }
+
+    /**
+     * A table whose time-less lookups ({@link #lookupIn(int, int, int, int, int)},
+     * {@link #lookupOut(int, int, int, int, int)}) read this clock, e.g. the event loop's
+     * cached time of the current read burst, or a fake clock in tests.
+     */
+    public ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock) {
+        this(capacity, timeouts, clock, new SecureRandom().nextLong(), -1, 0);
+    }
+
+    /** Tests: a fixed seed, and hashes forced to (h &amp; hashMask) | hashBias to build long chains. */
+    ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock, long seed, int hashMask, int hashBias) {
+        if (capacity < 1 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("connection table capacity " + capacity
+                    + " out of range: expected 1.." + MAX_CAPACITY);
+        }
+        this.capacity = capacity;
+        this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.seed = seed;
+        this.hashMask = hashMask;
+        this.hashBias = hashBias;
+        addrs = new long[capacity];
+        ports = new long[capacity];
+        daddrs = new int[capacity];
+        expires = new long[capacity];
+        states = new byte[capacity];
+        flags = new byte[capacity];
+        services = new VirtualService[capacity];
+        dests = new RealServer[capacity];
+        free = new int[capacity];
+        for (int i = 0; i < capacity; i++) {
+            free[i] = capacity - 1 - i;
+        }
+        freeTop = capacity;
+        int slots = Integer.highestOneBit(capacity * 2 - 1) << 1; // >= 2 * capacity, power of two
+        inIndex = new long[slots];
+        outIndex = new long[slots];
+        indexMask = slots - 1;
+    }
+
+    // ------------------------------------------------------------------ configuration
+
+    public Timeouts timeouts() {
+        return timeouts;
+    }
+
+    /**
+     * Replaces the timeouts. As in the kernel (cp->timeout is reloaded from the timeout table
+     * on every state transition), existing entries keep their expiry time until their next
+     * packet.
+     */
+    public void setTimeouts(Timeouts timeouts) {
+        this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
+    public long footprintBytes() {
+        long perEntry = 8 + 8 + 4 + 8 + 1 + 1 + 4 + 4 + 4;
+        return perEntry * capacity + 8L * (inIndex.length + outIndex.length);
+    }
+
+    // ------------------------------------------------------------------ lookups
+
+    /** The live entry for a client packet, or -1. Reads the table's clock for expiry. */
+    public int lookupIn(int proto, int caddr, int cport, int vaddr, int vport) {
+        return lookupIn(proto, caddr, cport, vaddr, vport, clock.getAsLong());
+    }
+
+    /** The live entry for a client packet at time nowNanos, or -1. Allocation-free. */
+    public int lookupIn(int proto, int caddr, int cport, int vaddr, int vport, long nowNanos) {
+        final long a = addrKey(caddr, vaddr);
+        final long p = inPortKey(proto, cport, vport);
+        final int h = hash(a, p);
+        for (;;) {
+            final int id = probeIn(h, a, p);
+            if (id < 0 || nowNanos - expires[id] < 0) {
+                return id;
+            }
+            removeEntry(id); // expired before the sweep reached it
+        }
+    }
+
+    /** The live entry for a real server's reply, or -1. Reads the table's clock for expiry. */
+    public int lookupOut(int proto, int daddr, int dport, int caddr, int cport) {
+        return lookupOut(proto, daddr, dport, caddr, cport, clock.getAsLong());
+    }
+
+    /** The live entry for a real server's reply at time nowNanos, or -1. Allocation-free. */
+    public int lookupOut(int proto, int daddr, int dport, int caddr, int cport, long nowNanos) {
+        final long a = addrKey(daddr, caddr);
+        final long p = outPortKey(proto, dport, cport);
+        final int h = hash(a, p ^ OUT_SALT);
+        for (;;) {
+            final int id = probeOut(h, daddr, caddr, p);
+            if (id < 0 || nowNanos - expires[id] < 0) {
+                return id;
+            }
+            removeEntry(id);
+        }
+    }
+
+    private int probeIn(int h, long a, long p) {
+        final long[] t = inIndex;
+        final int m = indexMask;
+        int i = h & m;
+        long s;
+        while ((s = t[i]) != 0) {
+            if ((int) (s >>> 32) == h) {
+                final int id = (int) s - 1;
+                if (addrs[id] == a && (ports[id] >>> 16) == p) {
+                    return id;
+                }
+            }
+            i = (i + 1) & m;
+        }
+        return -1;
+    }
+
+    private int probeOut(int h, int daddr, int caddr, long p) {
+        final long[] t = outIndex;
+        final int m = indexMask;
+        int i = h & m;
+        long s;
+        while ((s = t[i]) != 0) {
+            if ((int) (s >>> 32) == h) {
+                final int id = (int) s - 1;
+                if (daddrs[id] == daddr && (int) (addrs[id] >>> 32) == caddr
+                        && (ports[id] & OUT_PORT_BITS) == p) {
+                    return id;
+                }
+            }
+            i = (i + 1) & m;
+        }
+        return -1;
+    }
+
+    // ------------------------------------------------------------------ insert / update / remove
+
+    /**
+     * Creates the entry for a newly scheduled connection (ip_vs_conn_new + ip_vs_bind_dest +
+     * ip_vs_conn_stats) and returns its id, or -1 when the table is full (live entries are never
+     * evicted).
+     *
+     * <p>The entry starts in state NONE (UDP: state 0 too), counted in the real server's
+     * inactconns, with the kernel's initial 3-second expiry; call {@link #update} for the packet
+     * that created it, as ip_vs_in does. Connections to a real server whose replies do not pass
+     * the director (DR, TUN) start flagged "no output seen" (IP_VS_CONN_F_NOOUTPUT, set by
+     * __ip_vs_update_dest for every method but masquerading), so their client packets use the
+     * INPUT-ONLY table; NAT and FULLNAT use INPUT from the first packet. conns is counted on the
+     * real server's and the service's DestStats. If the real server has an upper threshold and
+     * its active + inactive connections reach it, it is marked overloaded.
+     *
+     * <p>Precondition: no live entry has the same IN key (the caller inserts after a lookupIn miss).
+     */
+    public int insert(int proto, int caddr, int cport, int vaddr, int vport, int daddr, int dport,
+                      VirtualService svc, RealServer dest, long nowNanos) {
+        Objects.requireNonNull(svc, "svc");
+        Objects.requireNonNull(dest, "dest");
+        if (size == capacity) {
+            return -1;
+        }
+        final int id = free[--freeTop];
+        if (id >= highWater) {
+            highWater = id + 1;
+        }
+        size++;
+        addrs[id] = addrKey(caddr, vaddr);
+        ports[id] = ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32)
+                | ((long) (vport & 0xffff) << 16) | (dport & 0xffff);
+        daddrs[id] = daddr;
+        states[id] = (byte) TcpState.NONE;
+        int f = F_USED | F_INACTIVE;
+        if (!dest.method.seesReplies()) {
+            f |= F_NOOUTPUT;
+        }
+        flags[id] = (byte) f;
+        services[id] = svc;
+        dests[id] = dest;
+        expires[id] = nowNanos + INITIAL_TIMEOUT_NANOS;
+        indexAdd(inIndex, hashIn(id), id);
+        indexAdd(outIndex, hashOut(id), id);
+
+        // ip_vs_bind_dest: a new connection is inactive; then the upper threshold
+        final DestStats ds = dest.stats;
+        ds.addInactive(1);
+        if (dest.upperThreshold != 0 && ds.activeConns() + ds.inactConns() >= dest.upperThreshold) {
+            ds.setOverloaded(true);
+        }
+        // ip_vs_conn_stats
+        ds.connCreated();
+        svc.stats.connCreated();
+        return id;
+    }
+
+    /**
+     * Accounts one packet of a live entry: TCP state transition (set_tcp_state), expiry
+     * refresh to now + timeout(new state) (UDP and other protocols: the UDP timeout), and the
+     * packet and byte counters of the real server and the service (in = client to server).
+     *
+     * <p>TCP table: an output packet clears the "no output seen" flag and uses OUTPUT; an
+     * input packet uses INPUT-ONLY while the flag is set, INPUT afterwards. When the state
+     * changes, the entry moves between the real server's activeconns and inactconns according
+     * to {@link TcpState#isActive}. UDP entries stay inactive, as in the kernel.
+     *
+     * @param output   true for a real server to client packet
+     * @param tcpFlags the TCP flags byte (ignored for UDP)
+     * @param bytes    the IP packet length, for the byte counters
+     */
+    public void update(int id, boolean output, int tcpFlags, int bytes, long nowNanos) {
+        int f = flags[id];
+        if ((f & F_USED) == 0) {
+            throw notLive(id);
+        }
+        final RealServer dest = dests[id];
+        final long timeout;
+        if (proto(id) == Protocol.TCP) {
+            final int table;
+            if (output) {
+                f &= ~F_NOOUTPUT;
+                table = TcpStateMachine.OUTPUT;
+            } else {
+                table = (f & F_NOOUTPUT) != 0 ? TcpStateMachine.INPUT_ONLY : TcpStateMachine.INPUT;
+            }
+            final int old = states[id];
+            final int next = TcpStateMachine.next(table, tcpFlags, old);
+            if (next != old) {
+                f = transition(dest.stats, f, next);
+                states[id] = (byte) next;
+            }
+            timeout = timeouts.nanos(next);
+        } else {
+            timeout = timeouts.udpNanos();
+        }
+        flags[id] = (byte) f;
+        expires[id] = nowNanos + timeout;
+        if (output) {
+            dest.stats.outPacket(bytes);
+            services[id].stats.outPacket(bytes);
+        } else {
+            dest.stats.inPacket(bytes);
+            services[id].stats.inPacket(bytes);
+        }
+    }
+
+    /**
+     * Sets a TCP entry's state directly, with the same active/inactive accounting and expiry
+     * refresh as a packet: what the kernel's ip_vs_tcp_conn_listen (LISTEN) and the sync
+     * daemon's state updates do. For UDP entries only the expiry is refreshed.
+     */
+    public void setState(int id, int state, long nowNanos) {
+        int f = flags[id];
+        if ((f & F_USED) == 0) {
+            throw notLive(id);
+        }
+        if (state < 0 || state >= TcpState.COUNT) {
+            throw new IllegalArgumentException("TCP state " + state + " out of range: expected 0.."
+                    + (TcpState.COUNT - 1));
+        }
+        if (proto(id) != Protocol.TCP) {
+            expires[id] = nowNanos + timeouts.udpNanos();
+            return;
+        }
+        if (state != states[id]) {
+            flags[id] = (byte) transition(dests[id].stats, f, state);
+            states[id] = (byte) state;
+        }
+        expires[id] = nowNanos + timeouts.nanos(state);
+    }
+
+    /** set_tcp_state's activeconns / inactconns move; returns the new flags. */
+    private static int transition(DestStats ds, int f, int next) {
+        final boolean inactive = (f & F_INACTIVE) != 0;
+        final boolean active = TcpState.isActive(next);
+        if (!inactive && !active) {
+            ds.addActive(-1);
+            ds.addInactive(1);
+            return f | F_INACTIVE;
+        }
+        if (inactive && active) {
+            ds.addActive(1);
+            ds.addInactive(-1);
+            return f & ~F_INACTIVE;
+        }
+        return f;
+    }
+
+    /** Removes a live entry (ip_vs_conn_expire's unhash + ip_vs_unbind_dest). */
+    public void remove(int id) {
+        if (id < 0 || id >= capacity || (flags[id] & F_USED) == 0) {
+            throw notLive(id);
+        }
+        removeEntry(id);
+    }
+
+    /**
+     * Incremental sweep: examines up to maxScan entry ids, continuing where the previous call
+     * stopped and wrapping at the highest id ever used, and removes those whose expiry time has
+     * passed. Returns the number removed. A full pass takes ceil(ids in use / maxScan) calls;
+     * entries that expire in between are still never returned by a lookup. Scanning is
+     * sequential and cheap for entries that are not due (a flag and a long per id), so
+     * maxScan = capacity * (interval between calls) / 1 s gives a pass per second; removal costs
+     * about 250 ns per entry (two index deletions and the counters).
+     */
+    public int expire(long nowNanos, int maxScan) {
+        final int hw = highWater;
+        if (size == 0 || hw == 0 || maxScan <= 0) {
+            return 0;
+        }
+        final int n = Math.min(maxScan, hw);
+        int c = sweepCursor;
+        int removed = 0;
+        for (int k = 0; k < n; k++) {
+            if (c >= hw) {
+                c = 0;
+            }
+            if ((flags[c] & F_USED) != 0 && nowNanos - expires[c] >= 0) {
+                removeEntry(c);
+                removed++;
+            }
+            c++;
+        }
+        sweepCursor = c;
+        return removed;
+    }
+
+    private void removeEntry(int id) {
+        indexRemove(inIndex, hashIn(id), id);
+        indexRemove(outIndex, hashOut(id), id);
+
+        // ip_vs_unbind_dest
+        final RealServer dest = dests[id];
+        final DestStats ds = dest.stats;
+        if ((flags[id] & F_INACTIVE) != 0) {
+            ds.addInactive(-1);
+        } else {
+            ds.addActive(-1);
+        }
+        final int total = ds.activeConns() + ds.inactConns();
+        if (dest.lowerThreshold != 0) {
+            if (total < dest.lowerThreshold) {
+                ds.setOverloaded(false);
+            }
+        } else if (dest.upperThreshold != 0) {
+            if ((long) total * 4 < (long) dest.upperThreshold * 3) {
+                ds.setOverloaded(false);
+            }
+        } else if (ds.overloaded()) {
+            ds.setOverloaded(false);
+        }
+
+        flags[id] = 0;
+        services[id] = null; // do not keep old snapshots reachable
+        dests[id] = null;
+        free[freeTop++] = id;
+        size--;
+    }
+
+    // ------------------------------------------------------------------ listing
+
+    /** Visits every live entry in id order. Control-plane use, on the owning thread. */
+    public void forEach(ConnVisitor v) {
+        final int hw = highWater;
+        for (int id = 0; id < hw; id++) {
+            if ((flags[id] & F_USED) != 0) {
+                v.visit(this, id);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ accessors (id must be live)
+
+    public boolean isLive(int id) {
+        return id >= 0 && id < capacity && (flags[id] & F_USED) != 0;
+    }
+
+    public int state(int id) {
+        return states[id];
+    }
+
+    public int proto(int id) {
+        return (int) (ports[id] >>> 48) & 0xff;
+    }
+
+    public int caddr(int id) {
+        return (int) (addrs[id] >>> 32);
+    }
+
+    public int cport(int id) {
+        return (int) (ports[id] >>> 32) & 0xffff;
+    }
+
+    public int vaddr(int id) {
+        return (int) addrs[id];
+    }
+
+    public int vport(int id) {
+        return (int) (ports[id] >>> 16) & 0xffff;
+    }
+
+    public int daddr(int id) {
+        return daddrs[id];
+    }
+
+    public int dport(int id) {
+        return (int) ports[id] & 0xffff;
+    }
+
+    public RealServer dest(int id) {
+        return dests[id];
+    }
+
+    public VirtualService service(int id) {
+        return services[id];
+    }
+
+    public long expiresAtNanos(int id) {
+        return expires[id];
+    }
+
+    /** Counted in activeconns (IP_VS_CONN_F_INACTIVE clear). */
+    public boolean isActive(int id) {
+        return (flags[id] & F_INACTIVE) == 0;
+    }
+
+    /** A reply has been seen (IP_VS_CONN_F_NOOUTPUT clear). */
+    public boolean outputSeen(int id) {
+        return (flags[id] & F_NOOUTPUT) == 0;
+    }
+
+    // ------------------------------------------------------------------ hashing and index upkeep
+
+    private static final long OUT_PORT_BITS = 0x00FF_FFFF_0000_FFFFL; // proto, cport, dport
+
+    private static long addrKey(int hi, int lo) {
+        return ((long) hi << 32) | (lo & 0xffffffffL);
+    }
+
+    /** Matches ports[id] >>> 16: proto << 32 | cport << 16 | vport. */
+    private static long inPortKey(int proto, int cport, int vport) {
+        return ((long) (proto & 0xff) << 32) | ((long) (cport & 0xffff) << 16) | (vport & 0xffff);
+    }
+
+    /** Matches ports[id] & OUT_PORT_BITS. */
+    private static long outPortKey(int proto, int dport, int cport) {
+        return ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32) | (dport & 0xffff);
+    }
+
+    private int hashIn(int id) {
+        return hash(addrs[id], ports[id] >>> 16);
+    }
+
+    private int hashOut(int id) {
+        return hash(addrKey(daddrs[id], (int) (addrs[id] >>> 32)), (ports[id] & OUT_PORT_BITS) ^ OUT_SALT);
+    }
+
+    /** Seeded 64-bit mix of the two key words (a multiply-rotate round, then SplitMix64's finalizer). */
+    private int hash(long a, long b) {
+        long h = (a ^ seed) * 0x9E3779B97F4A7C15L;
+        h = (Long.rotateLeft(h, 29) ^ b) * 0xBF58476D1CE4E5B9L;
+        h ^= h >>> 31;
+        h *= 0x94D049BB133111EBL;
+        h ^= h >>> 29;
+        return (((int) (h >>> 32) ^ (int) h) & hashMask) | hashBias;
+    }
+
+    private void indexAdd(long[] t, int h, int id) {
+        final int m = indexMask;
+        int i = h & m;
+        while (t[i] != 0) {
+            i = (i + 1) & m;
+        }
+        t[i] = ((long) h << 32) | (id + 1);
+    }
+
+    /** Finds id's slot from its home and deletes it by backward shift. */
+    private void indexRemove(long[] t, int h, int id) {
+        final int m = indexMask;
+        final int tag = id + 1;
+        int i = h & m;
+        long s;
+        while ((int) (s = t[i]) != tag) {
+            if (s == 0) {
+                throw new IllegalStateException("connection table index lost entry " + id);
+            }
+            i = (i + 1) & m;
+        }
+        int j = i;
+        for (;;) {
+            j = (j + 1) & m;
+            s = t[j];
+            if (s == 0) {
+                break;
+            }
+            final int home = (int) (s >>> 32) & m;
+            // s may fill the hole at i unless its home lies cyclically in (i, j]
+            if (((j - home) & m) >= ((j - i) & m)) {
+                t[i] = s;
+                i = j;
+            }
+        }
+        t[i] = 0;
+    }
+
+    private static IllegalArgumentException notLive(int id) {
+        return new IllegalArgumentException("no live connection entry with id " + id);
+    }
+}
