@@ -386,6 +386,10 @@ final class TestFrames {
         }
     }
 
+    static int getLe16(byte[] b, int off) {
+        return b[off] & 0xFF | (b[off + 1] & 0xFF) << 8;
+    }
+
     static void putLe16(byte[] b, int off, int v) {
         b[off] = (byte) v;
         b[off + 1] = (byte) (v >>> 8);
