@@ -1,0 +1,346 @@
+package io.jvs.forwarder.ctl;
+
+import io.jvs.forwarder.packet.Ipv4Address;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The director's command line ({@code jvs-forwarder}), parsed and checked.
+ * Immutable. {@link #parse} either returns a complete, valid set of options or
+ * throws {@link UsageException} with one line naming the bad flag or value
+ * and what was expected; see {@link #usage()} for the flags. Values may follow
+ * their flag as the next argument or after '=' ({@code --conn-max=65536}).
+ * {@code -h}/{@code --help} and {@code --version} stop parsing and need
+ * nothing else; printing is the caller's job ({@link #action()}).
+ */
+public final class ForwarderOptions {
+    /** What the program should do. */
+    public enum Action {
+        /** Run the director. */
+        RUN,
+        /** Print {@link #usage()} and exit 0. */
+        HELP,
+        /** Print {@link #version()} and exit 0. */
+        VERSION
+    }
+
+    /** How the director receives and sends frames. */
+    public enum AttachKind {
+        /** AF_PACKET sockets with rings on an existing interface. */
+        PACKET,
+        /** A TAP device. */
+        TAP
+    }
+
+    /** {@code --attach packet:IFACE} or {@code --attach tap:NAME}. */
+    public record Attach(AttachKind kind, String name) {
+        public Attach {
+            Objects.requireNonNull(kind);
+            Objects.requireNonNull(name);
+        }
+
+        @Override
+        public String toString() {
+            return (kind == AttachKind.PACKET ? "packet:" : "tap:") + name;
+        }
+    }
+
+    public static final int DEFAULT_CONN_MAX = 1 << 20;
+    public static final int MAX_CONN_MAX = 64 << 20;
+    public static final int DEFAULT_RING_FRAMES = 512;
+    public static final int MIN_RING_FRAMES = 64;
+    public static final int MAX_RING_FRAMES = 8192;
+    /** 127.0.0.1:9110: only local scrapers (or a proxy) until the operator says otherwise. */
+    public static final InetSocketAddress DEFAULT_METRICS =
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 9110);
+
+    private static final String PROGRAM = "jvs-forwarder";
+
+    private final Action action;
+    private final Attach attach;
+    private final String lan;
+    private final Path config;
+    private final InetSocketAddress metrics;
+    private final int connMax;
+    private final int ringFrames;
+
+    private ForwarderOptions(Action action, Attach attach, String lan, Path config, InetSocketAddress metrics,
+                             int connMax, int ringFrames) {
+        this.action = action;
+        this.attach = attach;
+        this.lan = lan;
+        this.config = config;
+        this.metrics = metrics;
+        this.connMax = connMax;
+        this.ringFrames = ringFrames;
+    }
+
+    public Action action() {
+        return action;
+    }
+
+    /** The attachment; null only when {@link #action()} is not RUN. */
+    public Attach attach() {
+        return attach;
+    }
+
+    /** TAP mode's LAN interface for transmit and ARP. */
+    public Optional<String> lan() {
+        return Optional.ofNullable(lan);
+    }
+
+    /** The config file; empty = run with no services. */
+    public Optional<Path> config() {
+        return Optional.ofNullable(config);
+    }
+
+    /** Where to serve metrics; empty = {@code --metrics off}. */
+    public Optional<InetSocketAddress> metrics() {
+        return Optional.ofNullable(metrics);
+    }
+
+    /** Most connection-table entries. */
+    public int connMax() {
+        return connMax;
+    }
+
+    /** Frames per AF_PACKET ring (packet mode). */
+    public int ringFrames() {
+        return ringFrames;
+    }
+
+    /**
+     * Parses the command line.
+     *
+     * @throws UsageException one line naming the bad flag or value and what was expected
+     */
+    public static ForwarderOptions parse(String... args) throws UsageException {
+        Attach attach = null;
+        String lan = null;
+        Path config = null;
+        InetSocketAddress metrics = DEFAULT_METRICS;
+        int connMax = DEFAULT_CONN_MAX;
+        int ringFrames = DEFAULT_RING_FRAMES;
+        Set<String> seen = new HashSet<>();
+
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("-h") || arg.equals("--help")) {
+                return new ForwarderOptions(Action.HELP, null, null, null, null, 0, 0);
+            }
+            if (arg.equals("--version")) {
+                return new ForwarderOptions(Action.VERSION, null, null, null, null, 0, 0);
+            }
+            if (!arg.startsWith("-")) {
+                throw new UsageException("unexpected argument \"" + arg + "\" (all settings are --flags)");
+            }
+            String flag = arg;
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 2) {
+                flag = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            }
+            if (!FLAGS.contains(flag)) {
+                throw new UsageException("unknown option \"" + flag + "\" (see --help)");
+            }
+            if (!seen.add(flag)) {
+                throw new UsageException(flag + " given twice");
+            }
+            if (value == null) {
+                if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                    throw new UsageException(flag + " needs a value: " + expected(flag));
+                }
+                value = args[++i];
+            }
+            switch (flag) {
+                case "--attach" -> attach = attach(value);
+                case "--lan" -> lan = interfaceName(flag, value);
+                case "--config" -> config = path(value);
+                case "--metrics" -> metrics = metricsAddress(value);
+                case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
+                case "--ring-frames" -> {
+                    ringFrames = number(flag, value, MIN_RING_FRAMES, MAX_RING_FRAMES);
+                    if (Integer.bitCount(ringFrames) != 1) {
+                        throw new UsageException("--ring-frames " + value + ": expected " + expected(flag));
+                    }
+                }
+                default -> throw new AssertionError(flag);
+            }
+        }
+        if (attach == null) {
+            throw new UsageException("--attach is required: " + expected("--attach"));
+        }
+        if (lan != null && attach.kind() != AttachKind.TAP) {
+            throw new UsageException("--lan is for --attach tap:NAME (packet mode sends on " + attach.name() + ")");
+        }
+        if (seen.contains("--ring-frames") && attach.kind() != AttachKind.PACKET) {
+            throw new UsageException("--ring-frames is for --attach packet:IFACE (a TAP device has no ring)");
+        }
+        return new ForwarderOptions(Action.RUN, attach, lan, config, metrics, connMax, ringFrames);
+    }
+
+    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--metrics", "--conn-max",
+            "--ring-frames");
+
+    private static String expected(String flag) {
+        return switch (flag) {
+            case "--attach" -> "packet:IFACE or tap:NAME";
+            case "--lan" -> "an interface name";
+            case "--config" -> "a file of ipvsadm rules";
+            case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
+            case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
+            case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
+            default -> throw new AssertionError(flag);
+        };
+    }
+
+    private static Attach attach(String value) throws UsageException {
+        int colon = value.indexOf(':');
+        String kind = colon < 0 ? value : value.substring(0, colon);
+        AttachKind k = switch (kind) {
+            case "packet" -> AttachKind.PACKET;
+            case "tap" -> AttachKind.TAP;
+            default -> throw new UsageException("--attach \"" + value + "\": expected " + expected("--attach"));
+        };
+        if (colon < 0) {
+            throw new UsageException("--attach \"" + value + "\": expected " + expected("--attach"));
+        }
+        return new Attach(k, interfaceName("--attach " + kind + ":", value.substring(colon + 1)));
+    }
+
+    /** A Linux interface name as dev_valid_name() accepts it. */
+    private static String interfaceName(String what, String name) throws UsageException {
+        boolean ok = !name.isEmpty() && name.length() < 16 && !name.equals(".") && !name.equals("..")
+                && name.chars().allMatch(c -> c > ' ' && c < 0x7f && c != '/' && c != ':');
+        if (!ok) {
+            throw new UsageException(what + (what.endsWith(":") ? "" : " ") + "\"" + name
+                    + "\": not an interface name (1-15 characters, no '/', ':' or spaces)");
+        }
+        return name;
+    }
+
+    private static Path path(String value) throws UsageException {
+        if (value.isEmpty()) {
+            throw new UsageException("--config needs a value: " + expected("--config"));
+        }
+        try {
+            return Path.of(value);
+        } catch (InvalidPathException e) {
+            throw new UsageException("--config \"" + value + "\": not a file name (" + e.getReason() + ")");
+        }
+    }
+
+    private static InetSocketAddress metricsAddress(String value) throws UsageException {
+        if (value.equals("off")) {
+            return null;
+        }
+        String bad = "--metrics \"" + value + "\": expected " + expected("--metrics");
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new UsageException(bad);
+        }
+        String host = value.substring(0, colon);
+        Integer port = parseInt(value.substring(colon + 1), 1, 65535);
+        if (port == null) {
+            throw new UsageException("--metrics \"" + value + "\": port must be 1..65535");
+        }
+        InetAddress addr;
+        try {
+            if (host.startsWith("[") && host.endsWith("]")) {
+                addr = InetAddress.ofLiteral(host.substring(1, host.length() - 1));
+                if (addr.getAddress().length != 16) {
+                    throw new UsageException(bad);
+                }
+            } else {
+                int v4 = Ipv4Address.parse(host);
+                addr = InetAddress.getByAddress(new byte[]{
+                        (byte) (v4 >>> 24), (byte) (v4 >>> 16), (byte) (v4 >>> 8), (byte) v4});
+            }
+        } catch (IllegalArgumentException | UnknownHostException e) {
+            throw new UsageException(bad);
+        }
+        return new InetSocketAddress(addr, port);
+    }
+
+    private static int number(String flag, String value, int min, int max) throws UsageException {
+        Integer v = parseInt(value, min, max);
+        if (v == null) {
+            throw new UsageException(flag + " \"" + value + "\": expected " + expected(flag));
+        }
+        return v;
+    }
+
+    private static Integer parseInt(String s, int min, int max) {
+        if (s.isEmpty() || s.length() > 10 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return null;
+        }
+        long v = Long.parseLong(s);
+        return v < min || v > max ? null : (int) v;
+    }
+
+    /** "jvs-forwarder 0.1.0 (Java 25.0.3)"; "development build" when not run from a versioned jar. */
+    public static String version() {
+        String v = ForwarderOptions.class.getPackage().getImplementationVersion();
+        return PROGRAM + " " + (v == null ? "development build" : v) + " (Java " + Runtime.version() + ")";
+    }
+
+    /** The --help text. */
+    public static String usage() {
+        return """
+                Usage: %1$s --attach packet:IFACE|tap:NAME [options]
+
+                jvs director: load-balances the virtual services of --config across their
+                real servers, as Linux Virtual Server (IPVS) does, in userspace.
+
+                Attachment (required):
+                  --attach packet:IFACE   receive and send on interface IFACE (AF_PACKET rings)
+                  --attach tap:NAME       receive and send on TAP device NAME
+                  --lan IFACE             TAP mode: the LAN interface for transmit and ARP
+
+                Options:
+                  --config FILE           services, real servers and timeouts as ipvsadm rules
+                                          (ipvsadm-save -n output works); none = no services
+                  --metrics ADDR:PORT     Prometheus endpoint, http://ADDR:PORT/metrics
+                                          (default 127.0.0.1:9110; "off" disables it)
+                  --conn-max N            connection table size, 1..%2$d (default %3$d)
+                  --ring-frames N         packet mode: frames per ring, a power of two
+                                          %4$d..%5$d (default %6$d)
+                  -h, --help              print this help and exit
+                  --version               print the version and exit
+
+                Config file lines:
+                  -A -t|-u VIP:PORT [-s SCHEDULER]                          (default scheduler wlc)
+                  -a -t|-u VIP:PORT -r RIP[:PORT] [-g|-m|-i] [-w WEIGHT] [-x UPPER] [-y LOWER]
+                  --set TCP TCPFIN UDP                                      (seconds; 0 keeps)
+                  --state-timeout STATE SECONDS                             (e.g. time_wait 2)
+                """.formatted(PROGRAM, MAX_CONN_MAX, DEFAULT_CONN_MAX, MIN_RING_FRAMES, MAX_RING_FRAMES,
+                DEFAULT_RING_FRAMES);
+    }
+
+    @Override
+    public String toString() {
+        return switch (action) {
+            case HELP -> "--help";
+            case VERSION -> "--version";
+            case RUN -> "--attach " + attach + (lan == null ? "" : " --lan " + lan)
+                    + (config == null ? "" : " --config " + config)
+                    + " --metrics " + (metrics == null ? "off" : metricsText(metrics))
+                    + " --conn-max " + connMax
+                    + (attach.kind() == AttachKind.PACKET ? " --ring-frames " + ringFrames : "");
+        };
+    }
+
+    private static String metricsText(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+}
