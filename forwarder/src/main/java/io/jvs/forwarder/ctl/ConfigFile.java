@@ -94,7 +94,7 @@ public final class ConfigFile {
         String source = file.toString();
         List<String> lines;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            lines = new ArrayList<>(Files.readAllLines(file, StandardCharsets.UTF_8));
         } catch (NoSuchFileException e) {
             throw new ConfigException(source, 0, "no such file", e);
         } catch (AccessDeniedException e) {
@@ -103,6 +103,9 @@ public final class ConfigFile {
             throw new ConfigException(source, 0, "not UTF-8 text", e);
         } catch (IOException e) {
             throw new ConfigException(source, 0, "cannot read: " + e.getMessage(), e);
+        }
+        if (!lines.isEmpty() && lines.getFirst().startsWith("\uFEFF")) {
+            lines.set(0, lines.getFirst().substring(1)); // a byte-order mark some editors write
         }
         return parse(source, lines, schedulers);
     }
@@ -439,11 +442,14 @@ public final class ConfigFile {
             }
             int proto = svc.opt == Opt.TCP ? Protocol.TCP : Protocol.UDP;
             long[] vp = endpoint(svc, "virtual service");
+            if (vp[1] <= 0) {
+                throw error("virtual service \"" + svc.value + "\" has no port"
+                        + " (Zero port specified for non-persistent service)");
+            }
             long[] rp = endpoint(real, "real server");
-            PendingService service = services.get(key(proto, (int) vp[0], (int) Math.max(vp[1], 0)));
+            PendingService service = services.get(key(proto, (int) vp[0], (int) vp[1]));
             if (service == null) {
-                String label = Protocol.name(proto) + " " + Ipv4Address.toString((int) vp[0])
-                        + ":" + Math.max(vp[1], 0);
+                String label = Protocol.name(proto) + " " + Ipv4Address.toString((int) vp[0]) + ":" + vp[1];
                 throw error(command.token + " for service " + label + " which was not added (Service not defined)");
             }
 

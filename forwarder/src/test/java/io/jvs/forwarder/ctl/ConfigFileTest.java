@@ -371,6 +371,20 @@ class ConfigFileTest {
     }
 
     @Test
+    void serverOfAServiceWithoutPort() {
+        assertEquals("jvs.conf:2: virtual service \"10.0.0.100\" has no port "
+                        + "(Zero port specified for non-persistent service)",
+                error("-A -t 10.0.0.100:80 -s rr\n-a -t 10.0.0.100 -r 10.0.0.11"));
+    }
+
+    @Test
+    void byteOrderMarkIsIgnored() throws Exception {
+        Path f = dir.resolve("bom.conf");
+        Files.writeString(f, "\uFEFF-A -t 10.0.0.100:80 -s rr\n", StandardCharsets.UTF_8);
+        assertEquals(1, ConfigFile.parse(f, SCHEDULERS).services().size());
+    }
+
+    @Test
     void duplicateService() {
         assertEquals("jvs.conf:3: -A for service TCP 10.0.0.100:80 which was already added on line 1 "
                         + "(Service already exists)",
