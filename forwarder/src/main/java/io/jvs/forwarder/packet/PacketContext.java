@@ -30,6 +30,10 @@ public final class PacketContext {
     public int ingressPort;
 
     // ---- flyweight views, re-wrapped per frame ----
+    // Valid after FrameDecoder.decode only where it wrapped them: vnet when vnetOff >= 0;
+    // eth once the frame holds an Ethernet header; arp for ARP; ip for IPV4; tcp/udp/icmp
+    // when l4Off >= 0 and ipProto names that protocol. Any other view still points at an
+    // earlier frame: check the summary before touching it.
     public final VirtioNetHeader vnet = new VirtioNetHeader();
     public final EthernetHeader eth = new EthernetHeader();
     public final ArpPacket arp = new ArpPacket();
