@@ -1,0 +1,100 @@
+package io.jvs.forwarder;
+
+import io.jvs.forwarder.conn.Timeouts;
+import io.jvs.forwarder.ctl.ConfigException;
+import io.jvs.forwarder.ctl.ConfigFile;
+import io.jvs.forwarder.ctl.ForwarderConfig;
+import io.jvs.forwarder.ctl.ForwarderOptions;
+import io.jvs.forwarder.ctl.TimeoutSettings;
+import io.jvs.forwarder.ctl.UsageException;
+import io.jvs.forwarder.service.ServiceTable;
+import io.jvs.forwarder.service.ServiceTableBuilder;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * jvs-forwarder: parses the command line and the config file completely
+ * (a bad flag or line is a one-line error and exit status 2 or 1, before
+ * anything is attached), starts the {@link Director}, and on SIGTERM/SIGINT
+ * closes it, which removes everything it created.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    /** run() result when the director ran and was stopped by a signal: the JVM is already exiting. */
+    private static final int STOPPED = -1;
+
+    public static void main(String[] args) {
+        int status = run(args);
+        if (status != STOPPED) {
+            System.exit(status);
+        }
+    }
+
+    static int run(String[] args) {
+        ForwarderOptions opts;
+        try {
+            opts = ForwarderOptions.parse(args);
+        } catch (UsageException e) {
+            System.err.println("jvs-forwarder: " + e.getMessage());
+            System.err.println("Try 'jvs-forwarder --help' for more information.");
+            return 2;
+        }
+        switch (opts.action()) {
+            case HELP -> {
+                System.out.print(ForwarderOptions.usage());
+                return 0;
+            }
+            case VERSION -> {
+                System.out.println(ForwarderOptions.version());
+                return 0;
+            }
+            case RUN -> { }
+        }
+        Director.Settings settings;
+        try {
+            ForwarderConfig config = opts.config().isPresent() ? ConfigFile.parse(opts.config().get())
+                    : ForwarderConfig.EMPTY;
+            ServiceTable services = new ServiceTableBuilder().build(config.services(), ServiceTable.EMPTY);
+            Director.validate(services);
+            boolean tap = opts.attach().kind() == ForwarderOptions.AttachKind.TAP;
+            settings = new Director.Settings(
+                    new Director.Attach(tap, opts.attach().name(), opts.lan().orElse(null)),
+                    services, timeouts(config.timeouts()), opts.connMax(), opts.ringFrames(),
+                    opts.metrics().orElse(null));
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("jvs-forwarder: " + e.getMessage());
+            return 1;
+        }
+        Director director;
+        try {
+            director = Director.start(settings);
+        } catch (IOException | RuntimeException e) {
+            System.err.println("jvs-forwarder: " + e.getMessage());
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            director.close();
+            stopped.countDown();
+        }, "jvs-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return STOPPED;
+    }
+
+    /** The config file's timeouts applied over the IPVS defaults. */
+    static Timeouts timeouts(TimeoutSettings s) {
+        Timeouts t = Timeouts.DEFAULTS.withUdp(s.udp());
+        for (Map.Entry<String, Integer> e : s.tcpStateTimeouts().entrySet()) {
+            t = t.withState(Timeouts.stateByName(e.getKey()), e.getValue());
+        }
+        return t;
+    }
+}
