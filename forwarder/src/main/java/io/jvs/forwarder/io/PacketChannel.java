@@ -166,7 +166,8 @@ public final class PacketChannel extends AbstractChannel {
     }
 
     private final class PacketUnsafe extends AbstractUnsafe implements EpollIoHandle, FrameSource.FrameSink {
-        private final FileDescriptor fd = new FileDescriptor(source.fd());
+        // Created lazily: the unsafe is built inside AbstractChannel's constructor, before source is set.
+        private FileDescriptor fd;
 
         @Override
         public void connect(SocketAddress remote, SocketAddress local, ChannelPromise promise) {
@@ -175,6 +176,9 @@ public final class PacketChannel extends AbstractChannel {
 
         @Override
         public FileDescriptor fd() {
+            if (fd == null) {
+                fd = new FileDescriptor(source.fd());
+            }
             return fd;
         }
 
