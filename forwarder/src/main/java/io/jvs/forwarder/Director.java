@@ -166,6 +166,9 @@ public final class Director implements AutoCloseable {
 
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         loop = group.next();
+        long loopThread = loop.submit(() -> Thread.currentThread().threadId()).syncUninterruptibly().getNow();
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        counters.eventLoopAllocatedBytes(() -> threads.getThreadAllocatedBytes(loopThread));
 
         if (at.tap()) {
             TapDevice tap = TapDevice.create(at.name(), BURST);

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The data path's own counters: drops by reason, per-port receive/transmit,
@@ -73,6 +74,7 @@ public final class DataPathCounters {
     private final long[] batchBuckets = new long[BATCH_BUCKETS];
 
     private volatile IntSupplier neighbourEntries = ZERO;
+    private volatile LongSupplier eventLoopAllocated = () -> 0L;
     private volatile IntSupplier connectionEntries = ZERO;
     private volatile IntSupplier connectionCapacity = ZERO;
 
@@ -171,6 +173,19 @@ public final class DataPathCounters {
     }
 
     // ---------------------------------------------------------------- gauges (registered by the wiring)
+
+    /**
+     * Bytes the event-loop thread has allocated since it started (the JVM's
+     * per-thread counter): the live proof that the hot path allocates nothing
+     * per packet — it must stay flat while packets flow.
+     */
+    public void eventLoopAllocatedBytes(LongSupplier bytes) {
+        this.eventLoopAllocated = Objects.requireNonNull(bytes);
+    }
+
+    public long eventLoopAllocatedBytes() {
+        return eventLoopAllocated.getAsLong();
+    }
 
     /** The neighbour (ARP) cache's size; the supplier is called on the metrics thread. */
     public void neighbourEntries(IntSupplier entries) {

@@ -45,6 +45,7 @@ import java.util.Objects;
  * jvs_event_loop_busy_seconds_total     counter  time the event loop spent working rather than waiting
  * jvs_connection_table_entries          gauge
  * jvs_connection_table_capacity         gauge    (--conn-max)
+ * jvs_event_loop_allocated_bytes_total  counter  bytes the event-loop thread allocated (JVM per-thread counter)
  * jvs_neighbour_entries                 gauge    neighbour (ARP) cache entries
  * jvs_jvm_heap_used_bytes               gauge
  * jvs_jvm_heap_committed_bytes          gauge
@@ -219,6 +220,9 @@ public final class PrometheusExposition {
         sample(out, "jvs_connection_table_entries", null, c.connectionTableEntries());
         header(out, "jvs_connection_table_capacity", "gauge", "Most entries the connection table holds (--conn-max).");
         sample(out, "jvs_connection_table_capacity", null, c.connectionTableCapacity());
+        header(out, "jvs_event_loop_allocated_bytes_total", "counter",
+                "Bytes allocated by the data-path event-loop thread (flat while packets flow: no per-packet allocation).");
+        sample(out, "jvs_event_loop_allocated_bytes_total", null, c.eventLoopAllocatedBytes());
         header(out, "jvs_neighbour_entries", "gauge", "Entries in the neighbour (ARP) cache.");
         sample(out, "jvs_neighbour_entries", null, c.neighbourEntries());
     }
