@@ -18,7 +18,7 @@ import java.lang.foreign.ValueLayout;
  * <p>The socket is bound with protocol 0: it transmits only and never
  * receives. Invariant: queued memory must stay untouched until {@link #flush()}.
  */
-public final class PacketTxQueue implements AutoCloseable {
+public final class PacketTxQueue implements TxQueue {
     private static final int MMSGHDR = 64;     // struct mmsghdr on x86_64
     private static final int IOVEC = 16;
 
@@ -79,6 +79,7 @@ public final class PacketTxQueue implements AutoCloseable {
      * Queues len bytes at seg[off] (virtio_net_hdr followed by the frame).
      * Flushes first when the batch is full.
      */
+    @Override
     public void add(MemorySegment seg, long off, int len) {
         if (count == capacity) {
             flush();
@@ -96,6 +97,7 @@ public final class PacketTxQueue implements AutoCloseable {
     }
 
     /** Sends everything queued with as few sendmmsg calls as the kernel allows. */
+    @Override
     public void flush() {
         int n = count;
         if (n == 0) {

@@ -1,6 +1,6 @@
 package io.jvs.forwarder.xmit;
 
-import io.jvs.forwarder.io.PacketTxQueue;
+import io.jvs.forwarder.io.TxQueue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,13 +25,13 @@ public final class LanPort implements AutoCloseable {
     public final int ifindex;
     public final long mac;
     public final int addr;
-    private final PacketTxQueue tx;
+    private final TxQueue tx;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment scratch;
     private int scratchUsed;
     private Runnable afterFlush = () -> { };
 
-    public LanPort(String name, int ifindex, long mac, int addr, PacketTxQueue tx) {
+    public LanPort(String name, int ifindex, long mac, int addr, TxQueue tx) {
         this.name = name;
         this.ifindex = ifindex;
         this.mac = mac;
