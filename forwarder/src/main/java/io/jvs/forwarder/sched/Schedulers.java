@@ -19,6 +19,8 @@ public final class Schedulers {
                     return new RoundRobinScheduler(dests);
                 case "wrr":
                     return new WeightedRoundRobinScheduler(dests);
+                case "wlc":
+                    return new WeightedLeastConnectionScheduler(dests);
                 default:
                     break;
             }
