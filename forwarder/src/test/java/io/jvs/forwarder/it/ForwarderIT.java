@@ -1,0 +1,414 @@
+package io.jvs.forwarder.it;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.ClassOrderer;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestClassOrder;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * End-to-end: the forwarder in jvs-director load-balances HTTP from
+ * jvs-client over two nginx real servers, for every attach mode
+ * ({@code packet}, {@code tap}) and forwarding method (DR, NAT).
+ *
+ * <p>The lab comes up once for the class and goes down after it; each
+ * {@link Scenario} starts its own forwarder and stops it. Within a scenario
+ * the tests run in order and share {@link Scenario#connections}, the number
+ * of TCP connections opened to the VIP since that forwarder started, which
+ * the scheduler-order and counter tests check against.
+ */
+@TestClassOrder(ClassOrderer.OrderAnnotation.class)
+class ForwarderIT {
+    static final String VIP_URL = "http://" + Lab.VIP + "/";
+    static final String SERVICE = "TCP/" + Lab.VIP + ":80";
+    static final String METRICS = Director.DEFAULT_METRICS;
+    /** Shortened TIME_WAIT/FIN_WAIT/CLOSE timeouts (seconds) in the forwarder's config. */
+    static final int STATE_TIMEOUT = 2;
+    static final Duration DRAIN_LIMIT = Duration.ofSeconds(20);
+
+    static Lab lab;
+
+    @BeforeAll
+    static void labUp() {
+        lab = Lab.up(2);
+    }
+
+    @AfterAll
+    static void labDown() {
+        if (lab != null) {
+            lab.down();
+        }
+    }
+
+    enum Attach {
+        PACKET, TAP
+    }
+
+    enum Method {
+        DR("-g"), NAT("-m");
+
+        final String flag;
+
+        Method(String flag) {
+            this.flag = flag;
+        }
+    }
+
+    @Nested
+    @Order(1)
+    @DisplayName("attach packet:eth0, DR")
+    class PacketDr extends Scenario {
+        PacketDr() {
+            super(Attach.PACKET, Method.DR);
+        }
+    }
+
+    @Nested
+    @Order(2)
+    @DisplayName("attach packet:eth0, NAT")
+    class PacketNat extends Scenario {
+        PacketNat() {
+            super(Attach.PACKET, Method.NAT);
+        }
+    }
+
+    @Nested
+    @Order(3)
+    @DisplayName("attach tap:jvs0 --lan eth0, DR")
+    class TapDr extends Scenario {
+        TapDr() {
+            super(Attach.TAP, Method.DR);
+        }
+    }
+
+    @Nested
+    @Order(4)
+    @DisplayName("attach tap:jvs0 --lan eth0, NAT")
+    class TapNat extends Scenario {
+        TapNat() {
+            super(Attach.TAP, Method.NAT);
+        }
+    }
+
+    /** The tests for one (attach, method); one forwarder for all of them. */
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    @Timeout(120)
+    abstract class Scenario {
+        final Attach attach;
+        final Method method;
+        final String tag;
+        Director director;
+        /** TCP connections opened (attempted) to the VIP since this scenario's forwarder started. */
+        int connections;
+
+        @RegisterExtension
+        final TestWatcher logOnFailure = new TestWatcher() {
+            @Override
+            public void testFailed(ExtensionContext context, Throwable cause) {
+                if (director != null) {
+                    System.err.println("[" + tag + "] " + context.getDisplayName() + " failed; forwarder output:\n"
+                            + director.logTail(60));
+                }
+            }
+        };
+
+        Scenario(Attach attach, Method method) {
+            this.attach = attach;
+            this.method = method;
+            this.tag = attach.name().toLowerCase(Locale.ROOT) + "-" + method.name().toLowerCase(Locale.ROOT);
+        }
+
+        @BeforeAll
+        void startDirector() {
+            String fixed = lab.resetDirector();
+            if (!fixed.isEmpty()) {
+                System.out.println("[" + tag + "] " + fixed);
+            }
+            // Each forwarder must answer ARP for the VIP itself.
+            lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+            Path config = writeConfig();
+            List<String> args = new ArrayList<>();
+            switch (attach) {
+                case PACKET -> args.addAll(List.of("--attach", "packet:eth0"));
+                case TAP -> args.addAll(List.of("--attach", "tap:jvs0", "--lan", "eth0"));
+            }
+            args.addAll(List.of("--config", config.toString(), "--metrics", METRICS));
+            director = Director.start(lab, tag, METRICS, args);
+            connections = 0;
+        }
+
+        @AfterAll
+        void stopDirector() {
+            if (director != null) {
+                int rc = director.stop();
+                System.out.println("[" + tag + "] forwarder stopped, exit " + rc + "; log " + director.log());
+            }
+        }
+
+        Path writeConfig() {
+            String m = method.flag;
+            String conf = """
+                    -A -t %1$s:80 -s rr
+                    -a -t %1$s:80 -r %2$s:80 %3$s -w 1
+                    -a -t %1$s:80 -r %4$s:80 %3$s -w 1
+                    --state-timeout time_wait %5$d
+                    --state-timeout fin_wait %5$d
+                    --state-timeout close %5$d
+                    """.formatted(Lab.VIP, Lab.rsIp(1), m, Lab.rsIp(2), STATE_TIMEOUT);
+            try {
+                Path dir = lab.repo().resolve("forwarder/target/it-logs");
+                Files.createDirectories(dir);
+                Path p = dir.resolve("director-" + tag + ".conf");
+                Files.writeString(p, conf);
+                return p;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** rr over rs1 (added first) and rs2: IPVS lists newest first, so connection k goes to rs2 when k is even. */
+        String expectedServer(int k) {
+            return k % 2 == 0 ? "rs2" : "rs1";
+        }
+
+        void say(String fmt, Object... args) {
+            System.out.println("[" + tag + "] " + String.format(Locale.ROOT, fmt, args));
+        }
+
+        @Test
+        @Order(1)
+        @DisplayName("200 new connections: no failures, exact rr alternation rs2, rs1, ...")
+        void newConnectionsFollowRoundRobin() {
+            int first = connections;
+            List<Lab.Transfer> ts = lab.getRepeatedly(VIP_URL, 200, Duration.ofSeconds(90), "-H", "Connection: close");
+            connections += ts.size();
+            List<String> wrong = new ArrayList<>();
+            Map<String, Integer> perServer = new TreeMap<>();
+            for (Lab.Transfer t : ts) {
+                perServer.merge(t.body(), 1, Integer::sum);
+                String want = expectedServer(first + t.index());
+                if (!t.ok() || t.numConnects() != 1 || !t.body().equals(want)) {
+                    wrong.add("#" + t.index() + ": got '" + t.body() + "' http " + t.httpCode() + " curl exit "
+                            + t.curlExit() + " connects " + t.numConnects() + ", expected '" + want + "'");
+                }
+            }
+            say("200 x GET / (new connection each): %s", perServer);
+            assertAll(
+                    () -> assertEquals(200, ts.size(), "curl stopped early (--fail-early) at transfer #"
+                            + (ts.size() - 1) + ": " + ts.getLast()),
+                    () -> assertTrue(wrong.isEmpty(), wrong.size() + " transfers off the rr sequence; first: "
+                            + wrong.subList(0, Math.min(10, wrong.size()))),
+                    () -> assertEquals(100, perServer.getOrDefault("rs1", 0), "rs1's share: " + perServer),
+                    () -> assertEquals(100, perServer.getOrDefault("rs2", 0), "rs2's share: " + perServer));
+        }
+
+        @Test
+        @Order(2)
+        @DisplayName("ARP for the VIP is answered with the director's eth0 MAC")
+        void arpForVipAnsweredByDirector() {
+            String directorMac = lab.macOf(Lab.DIRECTOR, "eth0");
+            lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+            connections++;
+            String body = lab.get(VIP_URL).strip();
+            assertTrue(body.matches("rs[12]"), "GET " + VIP_URL + " returned '" + body + "'");
+            Lab.Neighbour n = lab.neigh(Lab.ROUTER, Lab.VIP)
+                    .orElseThrow(() -> new AssertionError(Lab.ROUTER + " has no neighbour entry for " + Lab.VIP));
+            say("router's neighbour %s: %s %s (director eth0 %s)", Lab.VIP, n.mac(), n.state(), directorMac);
+            assertEquals(directorMac, n.mac(), Lab.ROUTER + "'s MAC for " + Lab.VIP + " (state " + n.state()
+                    + ") should be the director's eth0");
+        }
+
+        @Test
+        @Order(3)
+        @DisplayName("a keep-alive connection idle for 5 s keeps working")
+        void keepAliveSurvivesIdle() {
+            String agent = "jvs-it-keepalive-" + tag + "-" + System.nanoTime();
+            String script = """
+                    exec 3<>/dev/tcp/%s/80
+                    req() {
+                      printf 'GET / HTTP/1.1\\r\\nHost: %s\\r\\nUser-Agent: %s\\r\\n\\r\\n' >&3
+                      local status line len=0 body
+                      IFS= read -r -t 5 status <&3
+                      while IFS= read -r -t 5 line <&3; do
+                        line=${line%%$'\\r'}
+                        [ -z "$line" ] && break
+                        case ${line,,} in content-length:*) len=${line#*:}; len=${len//[!0-9]/} ;; esac
+                      done
+                      IFS= read -r -t 5 -N "$len" body <&3
+                      printf '%%s|%%s\\n' "${status%%$'\\r'}" "${body%%$'\\n'}"
+                    }
+                    req
+                    sleep 5
+                    req
+                    exec 3<&-
+                    """.formatted(Lab.VIP, Lab.VIP, agent);
+            connections++;
+            Exec.Result r = lab.sh(Duration.ofSeconds(30), Lab.CLIENT, script);
+            List<String> lines = r.stdout().lines().toList();
+            assertTrue(r.ok() && lines.size() == 2, "keep-alive client failed\n" + r.describe());
+            String[] a = lines.get(0).split("\\|", 2);
+            String[] b = lines.get(1).split("\\|", 2);
+            say("keep-alive: before idle '%s', after 5 s idle '%s'", lines.get(0), lines.get(1));
+            assertAll(
+                    () -> assertEquals("HTTP/1.1 200 OK", a[0], "first response"),
+                    () -> assertEquals("HTTP/1.1 200 OK", b[0], "response after 5 s idle"),
+                    () -> assertEquals(a[1], b[1], "both requests of one connection go to one real server"));
+            // The real server saw both requests on one TCP connection, from the client's own address.
+            int rs = Integer.parseInt(a[1].substring(2));
+            List<String> seen = lab.accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
+            assertEquals(2, seen.size(), "access log lines of rs" + rs + " for this client: " + seen);
+            Matcher m1 = CONN.matcher(seen.get(0));
+            Matcher m2 = CONN.matcher(seen.get(1));
+            assertTrue(m1.find() && m2.find(), "unexpected access log format: " + seen);
+            // DR leaves the destination alone (the real server answers as the VIP); NAT rewrites it.
+            String server = (method == Method.DR ? Lab.VIP : Lab.rsIp(rs)) + ":80";
+            assertAll(
+                    () -> assertEquals(m1.group(4), m2.group(4), "same connection number: " + seen),
+                    () -> assertEquals("1", m1.group(5), "first request on the connection: " + seen),
+                    () -> assertEquals("2", m2.group(5), "second request on the connection: " + seen),
+                    () -> assertEquals(Lab.CLIENT_IP, m1.group(1), "the real server sees the client's address"),
+                    () -> assertEquals(server, m1.group(2) + ":" + m1.group(3),
+                            "the address the real server was reached at (" + method + ")"));
+        }
+
+        @Test
+        @Order(4)
+        @DisplayName("50 MiB download through the VIP arrives intact (throughput vs direct)")
+        void downloadThroughVip() {
+            String sha = lab.blobSha256();
+            Lab.Download direct = lab.download("http://" + Lab.rsIp(1) + ":8080/blob", 60);
+            connections++;
+            Lab.Download via = lab.download(VIP_URL + "blob", 60);
+            say("GET /blob 50 MiB: via VIP %.1f MB/s, direct rs1:8080 %.1f MB/s (ratio %.2f)",
+                    via.megabytesPerSecond(), direct.megabytesPerSecond(),
+                    via.bytesPerSecond() / direct.bytesPerSecond());
+            assertAll(
+                    () -> assertEquals(200, direct.httpCode(), "direct download status"),
+                    () -> assertEquals(sha, direct.sha256(), "direct download sha256"),
+                    () -> assertEquals(200, via.httpCode(), "download via VIP: status"),
+                    () -> assertEquals(Lab.BLOB_BYTES, via.bytes(), "download via VIP: bytes"),
+                    () -> assertEquals(sha, via.sha256(), "download via VIP: sha256"));
+        }
+
+        @Test
+        @Order(5)
+        @DisplayName("50 MiB upload (PUT) through the VIP arrives byte for byte")
+        void uploadThroughVip() throws IOException {
+            String sha = lab.blobSha256();
+            String directName = "it-" + tag + "-direct-" + System.nanoTime() + ".bin";
+            Lab.Upload direct = lab.upload("http://" + Lab.rsIp(1) + ":8080/upload/" + directName, lab.blobPath(), 60);
+            Files.deleteIfExists(lab.uploadedFile(1, directName));
+            String name = "it-" + tag + "-" + System.nanoTime() + ".bin";
+            connections++;
+            Lab.Upload via = lab.upload(VIP_URL + "upload/" + name, lab.blobPath(), 60);
+            Map<Integer, String> stored = new TreeMap<>();
+            for (int rs = 1; rs <= lab.realServers(); rs++) {
+                int r = rs;
+                lab.uploadedSha256(rs, name).ifPresent(s -> stored.put(r, s));
+            }
+            for (int rs = 1; rs <= lab.realServers(); rs++) {
+                Files.deleteIfExists(lab.uploadedFile(rs, name));
+            }
+            say("PUT 50 MiB: via VIP %.1f MB/s, direct rs1:8080 %.1f MB/s (ratio %.2f); stored on rs%s",
+                    via.megabytesPerSecond(), direct.megabytesPerSecond(),
+                    via.bytesPerSecond() / direct.bytesPerSecond(), stored.keySet());
+            assertEquals(201, direct.httpCode(), "direct upload status");
+            assertEquals(201, via.httpCode(), "upload via VIP: status");
+            assertEquals(Lab.BLOB_BYTES, via.bytes(), "upload via VIP: bytes sent");
+            assertEquals(1, stored.size(), "exactly one real server stored " + name + ": " + stored);
+            assertEquals(sha, stored.values().iterator().next(), "sha256 of the stored upload");
+        }
+
+        @Test
+        @Order(6)
+        @DisplayName("the connection table drains after the connections close")
+        void connectionTableDrains() throws InterruptedException {
+            long t0 = System.nanoTime();
+            long deadline = t0 + DRAIN_LIMIT.toNanos();
+            OptionalDouble first = director.metricValue("jvs_connection_table_entries", "");
+            OptionalDouble v = first;
+            while (System.nanoTime() < deadline && !(v.isPresent() && v.getAsDouble() == 0)) {
+                Thread.sleep(250);
+                v = director.metricValue("jvs_connection_table_entries", "");
+            }
+            double took = (System.nanoTime() - t0) / 1e9;
+            say("connection table: %s entries at first look, %s after %.1f s (timeouts %d s)",
+                    first.isPresent() ? first.getAsDouble() : "no metric", v.isPresent() ? v.getAsDouble() : "no metric",
+                    took, STATE_TIMEOUT);
+            if (v.isEmpty()) {
+                director.metric("jvs_connection_table_entries", ""); // fails, listing what there is
+            }
+            assertEquals(0.0, v.getAsDouble(), "jvs_connection_table_entries after " + DRAIN_LIMIT.toSeconds()
+                    + " s (state timeouts " + STATE_TIMEOUT + " s)");
+        }
+
+        @Test
+        @Order(7)
+        @DisplayName("connection counters equal the connections made")
+        void countersMatchConnections() throws InterruptedException {
+            String svc = "service=\"" + SERVICE + "\"";
+            String rs1 = svc + ",real_server=\"" + Lab.rsIp(1) + ":80\"";
+            String rs2 = svc + ",real_server=\"" + Lab.rsIp(2) + ":80\"";
+            long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            double c1;
+            double c2;
+            double total;
+            do {
+                c1 = director.metric("jvs_real_server_connections_total", rs1);
+                c2 = director.metric("jvs_real_server_connections_total", rs2);
+                total = director.metric("jvs_service_connections_total", svc);
+                if (c1 + c2 == connections && total == connections) {
+                    break;
+                }
+                Thread.sleep(200);
+            } while (System.nanoTime() < deadline);
+            say("connections made %d; counters: rs1 %.0f, rs2 %.0f, service %.0f", connections, c1, c2, total);
+            double fc1 = c1;
+            double fc2 = c2;
+            double ftotal = total;
+            int n = connections;
+            assertAll(
+                    () -> assertEquals(n, fc1 + fc2, "jvs_real_server_connections_total rs1 + rs2"),
+                    () -> assertEquals(n, ftotal, "jvs_service_connections_total{" + svc + "}"),
+                    // rr from rs2: rs2 gets the even-numbered connections.
+                    () -> assertEquals((n + 1) / 2, fc2, "rs2's count (rr starts with rs2)"),
+                    () -> assertEquals(n / 2, fc1, "rs1's count"));
+        }
+    }
+
+    /**
+     * The lab's nginx log format: "$msec $remote_addr:$remote_port -> $server_addr:$server_port
+     * conn=$connection req=$connection_requests ..."; groups: 1 remote address, 2 server address,
+     * 3 server port, 4 connection number, 5 request number on that connection.
+     */
+    static final Pattern CONN = Pattern.compile("^\\S+ ([0-9.]+):\\d+ -> ([0-9.]+):(\\d+) conn=(\\d+) req=(\\d+) ");
+}

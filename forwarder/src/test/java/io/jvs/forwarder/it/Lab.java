@@ -1,0 +1,405 @@
+package io.jvs.forwarder.it;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The namespace lab of {@code scripts/lab}, for integration tests.
+ *
+ * <pre>
+ *   jvs-client   10.0.1.2 --- jvs-router 10.0.1.1 | 10.0.0.1 --- br0 in jvs-lan
+ *   br0 --- jvs-director 10.0.0.2 (eth0; no VIP, ip_forward=0)
+ *   br0 --- jvs-rsN      10.0.0.1N (eth0; VIP 10.0.0.100 on lo:0; nginx :80 and :8080)
+ * </pre>
+ *
+ * Real servers answer {@code GET /} with {@code rsN\n}, {@code GET /blob} with
+ * a 50 MiB file whose sha256 is {@link #blobSha256()}, and store
+ * {@code PUT /upload/<name>} under {@link #uploadedFile(int, String)}. Port 8080
+ * is the direct baseline (replies leave through the router); port 80 is the
+ * service behind the VIP.
+ *
+ * <p>Invariants: {@link #up(int)} either returns a lab that passed
+ * {@code scripts/lab up}'s own checks or throws (never skips: CI runs as root
+ * and a lab that cannot start is a failure). Every command has a time limit.
+ */
+public final class Lab implements AutoCloseable {
+    public static final String CLIENT = "jvs-client";
+    public static final String ROUTER = "jvs-router";
+    public static final String LAN = "jvs-lan";
+    public static final String DIRECTOR = "jvs-director";
+    public static final String VIP = "10.0.0.100";
+    public static final String CLIENT_IP = "10.0.1.2";
+    public static final String ROUTER_LAN_IP = "10.0.0.1";
+    public static final String DIRECTOR_IP = "10.0.0.2";
+    /** The router's interface on the LAN (its neighbour table holds the VIP's MAC). */
+    public static final String ROUTER_LAN_IFACE = "eth1";
+    public static final long BLOB_BYTES = 50L * 1024 * 1024;
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
+    private static final Pattern ADDRESS = Pattern.compile("\"address\":\"([0-9a-fA-F:]{17})\"");
+    private static final Pattern LLADDR = Pattern.compile("\"lladdr\":\"([0-9a-fA-F:]{17})\"");
+    private static final Pattern STATE = Pattern.compile("\"state\":\\[([^\\]]*)\\]");
+
+    private final Path repoRoot;
+    private final Path stateDir;
+    private final int realServers;
+    private boolean down;
+
+    private Lab(Path repoRoot, Path stateDir, int realServers) {
+        this.repoRoot = repoRoot;
+        this.stateDir = stateDir;
+        this.realServers = realServers;
+    }
+
+    /**
+     * Runs {@code scripts/lab up --real-servers n} (idempotent: a lab already up
+     * with n real servers is checked and reused) and returns a handle to it.
+     * Throws, with the script's output, when the lab cannot start.
+     */
+    public static Lab up(int realServers) {
+        Path root = repoRoot();
+        Exec.Result r = Exec.run(Duration.ofSeconds(120),
+                List.of(root.resolve("scripts/lab").toString(), "up", "--real-servers", Integer.toString(realServers)));
+        if (!r.ok()) {
+            throw new AssertionError("the lab did not come up (integration tests need root and network namespaces)\n"
+                    + r.describe());
+        }
+        System.out.println(r.stdout().strip());
+        Lab lab = new Lab(root, stateDir(), realServers);
+        lab.blobSha256(); // fails loudly when the state dir is not where we think
+        return lab;
+    }
+
+    /** {@code scripts/lab down}; fails when it reports a problem (e.g. a process left in a lab namespace). */
+    public void down() {
+        if (down) {
+            return;
+        }
+        down = true;
+        Exec.run(Duration.ofSeconds(120), List.of(repoRoot.resolve("scripts/lab").toString(), "down")).requireOk();
+    }
+
+    @Override
+    public void close() {
+        down();
+    }
+
+    /** The repository root: the nearest directory at or above the working directory that holds {@code mvnw}. */
+    public static Path repoRoot() {
+        Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        for (Path d = p; d != null; d = d.getParent()) {
+            if (Files.isRegularFile(d.resolve("mvnw")) && Files.isDirectory(d.resolve("scripts"))) {
+                return d;
+            }
+        }
+        throw new AssertionError("no directory with mvnw at or above " + p);
+    }
+
+    /** {@code $JVS_LAB_STATE}, else {@code /run/jvs-lab} (as {@code scripts/lab}). */
+    public static Path stateDir() {
+        String s = System.getenv("JVS_LAB_STATE");
+        return Path.of(s == null || s.isBlank() ? "/run/jvs-lab" : s);
+    }
+
+    public Path repo() {
+        return repoRoot;
+    }
+
+    public Path state() {
+        return stateDir;
+    }
+
+    public int realServers() {
+        return realServers;
+    }
+
+    public static String rsNamespace(int rs) {
+        return "jvs-rs" + rs;
+    }
+
+    public static String rsIp(int rs) {
+        return "10.0.0.1" + rs;
+    }
+
+    // --- commands --------------------------------------------------------
+
+    /** {@code ip netns exec ns cmd...} with the default time limit. */
+    public Exec.Result exec(String ns, String... cmd) {
+        return exec(DEFAULT_TIMEOUT, ns, cmd);
+    }
+
+    public Exec.Result exec(Duration timeout, String ns, String... cmd) {
+        List<String> c = new ArrayList<>(List.of(ip(), "netns", "exec", ns));
+        c.addAll(List.of(cmd));
+        return Exec.run(timeout, c);
+    }
+
+    /** A bash script in {@code ns}, run with {@code set -euo pipefail}. */
+    public Exec.Result sh(Duration timeout, String ns, String script) {
+        return exec(timeout, ns, "bash", "-c", "set -euo pipefail\n" + script);
+    }
+
+    /** {@code ip -n ns args...} (iproute2 on a namespace, no exec needed). */
+    public Exec.Result ip(String ns, String... args) {
+        List<String> c = new ArrayList<>(List.of(ip(), "-n", ns));
+        c.addAll(List.of(args));
+        return Exec.run(Duration.ofSeconds(10), c);
+    }
+
+    // --- curl in jvs-client ------------------------------------------------
+
+    /** {@code curl args...} in jvs-client. */
+    public Exec.Result curl(String... args) {
+        return curl(DEFAULT_TIMEOUT, args);
+    }
+
+    public Exec.Result curl(Duration timeout, String... args) {
+        String[] c = new String[args.length + 1];
+        c[0] = "curl";
+        System.arraycopy(args, 0, c, 1, args.length);
+        return exec(timeout, CLIENT, c);
+    }
+
+    /** GET url from jvs-client; returns the body; fails on any error. */
+    public String get(String url) {
+        return curl(Duration.ofSeconds(15), "-sS", "--fail", "--connect-timeout", "3", "--max-time", "10", url)
+                .requireOk().stdout();
+    }
+
+    /** One transfer of a multi-URL curl run. */
+    public record Transfer(int index, String body, int httpCode, int numConnects, int curlExit, String remote) {
+        public boolean ok() {
+            return curlExit == 0 && httpCode == 200;
+        }
+    }
+
+    private static final String MARK = "@@jvs@@";
+
+    /**
+     * GETs {@code url} {@code count} times in one curl run from jvs-client, in
+     * order, stopping at the first failure ({@code --fail-early}); extra args
+     * (e.g. {@code -H "Connection: close"}) apply to every transfer. Returns
+     * one {@link Transfer} per attempted transfer.
+     */
+    public List<Transfer> getRepeatedly(String url, int count, Duration timeout, String... extra) {
+        List<String> args = new ArrayList<>(List.of("-sS", "--fail-early", "--connect-timeout", "2", "--max-time", "5"));
+        args.addAll(List.of(extra));
+        args.addAll(List.of("-w", MARK + "%{http_code} %{num_connects} %{exitcode} %{remote_ip}:%{remote_port}\\n"));
+        for (int i = 0; i < count; i++) {
+            args.add(url);
+        }
+        Exec.Result r = curl(timeout, args.toArray(String[]::new));
+        if (r.timedOut()) {
+            throw new AssertionError(r.describe());
+        }
+        List<Transfer> out = new ArrayList<>();
+        StringBuilder body = new StringBuilder();
+        for (String line : r.stdout().split("\n", -1)) {
+            int m = line.indexOf(MARK);
+            if (m < 0) {
+                if (!line.isEmpty() || body.length() > 0) {
+                    body.append(line).append('\n');
+                }
+                continue;
+            }
+            body.append(line, 0, m);
+            String[] f = line.substring(m + MARK.length()).trim().split(" ");
+            out.add(new Transfer(out.size(), body.toString().strip(), Integer.parseInt(f[0]), Integer.parseInt(f[1]),
+                    Integer.parseInt(f[2]), f.length > 3 ? f[3] : ""));
+            body.setLength(0);
+        }
+        if (out.isEmpty()) {
+            throw new AssertionError("curl reported no transfers\n" + r.describe());
+        }
+        return out;
+    }
+
+    /** A download: sha256 of the body, curl's counts and speed (bytes/s). */
+    public record Download(int httpCode, long bytes, double bytesPerSecond, String sha256) {
+        public double megabytesPerSecond() {
+            return bytesPerSecond / 1e6;
+        }
+    }
+
+    /**
+     * Downloads url in jvs-client into sha256sum (no file written). Aborts when
+     * it is slower than 1 MB/s for 5 s or takes more than {@code maxSeconds}.
+     */
+    public Download download(String url, int maxSeconds) {
+        Exec.Result r = sh(Duration.ofSeconds(maxSeconds + 10L), CLIENT,
+                "curl -sS --connect-timeout 3 --max-time " + maxSeconds + " --speed-limit 1000000 --speed-time 5"
+                        + " -w '%{stderr}" + MARK + "%{http_code} %{size_download} %{speed_download}\\n' '" + url
+                        + "' | sha256sum | cut -d' ' -f1");
+        r.requireOk();
+        String[] f = markedLine(r.stderr(), r).split(" ");
+        return new Download(Integer.parseInt(f[0]), Long.parseLong(f[1]), Double.parseDouble(f[2]),
+                r.stdout().strip());
+    }
+
+    /** An upload: the HTTP status and curl's counts and speed (bytes/s). */
+    public record Upload(int httpCode, long bytes, double bytesPerSecond) {
+        public double megabytesPerSecond() {
+            return bytesPerSecond / 1e6;
+        }
+    }
+
+    /** PUTs {@code file} (a path visible to jvs-client, e.g. {@link #blobPath()}) to url. */
+    public Upload upload(String url, Path file, int maxSeconds) {
+        Exec.Result r = curl(Duration.ofSeconds(maxSeconds + 10L), "-sS", "--connect-timeout", "3", "--max-time",
+                Integer.toString(maxSeconds), "--speed-limit", "1000000", "--speed-time", "5", "-o", "/dev/null",
+                "-w", MARK + "%{http_code} %{size_upload} %{speed_upload}\\n", "-T", file.toString(), url);
+        r.requireOk();
+        String[] f = markedLine(r.stdout(), r).split(" ");
+        return new Upload(Integer.parseInt(f[0]), Long.parseLong(f[1]), Double.parseDouble(f[2]));
+    }
+
+    private static String markedLine(String text, Exec.Result r) {
+        for (String line : text.split("\n")) {
+            int m = line.indexOf(MARK);
+            if (m >= 0) {
+                return line.substring(m + MARK.length()).trim();
+            }
+        }
+        throw new AssertionError("no curl -w line in output\n" + r.describe());
+    }
+
+    // --- state written by scripts/lab ------------------------------------
+
+    public Path blobPath() {
+        return stateDir.resolve("blob.bin");
+    }
+
+    /** The sha256 (hex) {@code scripts/lab up} recorded for {@code GET /blob}. */
+    public String blobSha256() {
+        Path p = stateDir.resolve("blob.sha256");
+        try {
+            String s = Files.readString(p).strip();
+            if (!s.matches("[0-9a-f]{64}")) {
+                throw new AssertionError(p + " does not hold a sha256: '" + s + "'");
+            }
+            return s;
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + p + " (is the lab up?)", e);
+        }
+    }
+
+    /** Where real server {@code rs} stores {@code PUT /upload/<name>}. */
+    public Path uploadedFile(int rs, String name) {
+        return stateDir.resolve("rs" + rs).resolve("upload").resolve(name);
+    }
+
+    /** The sha256 (hex) of what real server {@code rs} stored for {@code PUT /upload/<name>}, if it has it. */
+    public Optional<String> uploadedSha256(int rs, String name) {
+        Path p = uploadedFile(rs, name);
+        return Files.isRegularFile(p) ? Optional.of(sha256(p)) : Optional.empty();
+    }
+
+    /** nginx access log lines of real server {@code rs} (format: see scripts/lab.d/nginx.conf.in). */
+    public List<String> accessLog(int rs) {
+        try {
+            return Files.readAllLines(stateDir.resolve("rs" + rs).resolve("access.log"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static String sha256(Path p) {
+        try (InputStream in = Files.newInputStream(p)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0;) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // --- links and neighbours ----------------------------------------------
+
+    /** The MAC address of {@code iface} in {@code ns}, lower case. */
+    public String macOf(String ns, String iface) {
+        Exec.Result r = ip(ns, "-j", "link", "show", "dev", iface).requireOk();
+        Matcher m = ADDRESS.matcher(r.stdout());
+        if (!m.find()) {
+            throw new AssertionError("no address for " + iface + " in " + ns + ": " + r.stdout());
+        }
+        return m.group(1).toLowerCase();
+    }
+
+    /** A neighbour table entry: MAC (null while unresolved) and NUD states. */
+    public record Neighbour(String mac, String state) {
+    }
+
+    /** {@code ip -j neigh show to ip} in {@code ns}: the entry, if there is one. */
+    public Optional<Neighbour> neigh(String ns, String ip) {
+        Exec.Result r = ip(ns, "-j", "neigh", "show", "to", ip).requireOk();
+        String s = r.stdout().strip();
+        if (s.isEmpty() || s.equals("[]")) {
+            return Optional.empty();
+        }
+        Matcher mac = LLADDR.matcher(s);
+        Matcher st = STATE.matcher(s);
+        return Optional.of(new Neighbour(mac.find() ? mac.group(1).toLowerCase() : null,
+                st.find() ? st.group(1).replace("\"", "") : ""));
+    }
+
+    /** The MAC {@code ns} has for {@code ip}, if resolved. */
+    public Optional<String> neighMac(String ns, String ip) {
+        return neigh(ns, ip).map(Neighbour::mac);
+    }
+
+    /** Forgets {@code ns}'s neighbour entry for {@code ip} on {@code dev}, if any. */
+    public void neighForget(String ns, String ip, String dev) {
+        ip(ns, "neigh", "del", ip, "dev", dev); // absent is fine
+    }
+
+    /** PIDs of processes in {@code ns} ({@code ip netns pids}). */
+    public List<Long> pidsIn(String ns) {
+        Exec.Result r = Exec.run(Duration.ofSeconds(10), List.of(ip(), "netns", "pids", ns)).requireOk();
+        return r.stdout().lines().map(String::strip).filter(s -> !s.isEmpty()).map(Long::parseLong).toList();
+    }
+
+    /**
+     * Puts the director namespace back to the lab's baseline between
+     * directors: nothing may run there, and kernel forwarding is off again
+     * (a forwarder in TAP mode turns it on). Returns what it had to fix.
+     */
+    public String resetDirector() {
+        List<Long> pids = pidsIn(DIRECTOR);
+        if (!pids.isEmpty()) {
+            throw new AssertionError("processes still run in " + DIRECTOR + ": " + pids);
+        }
+        String fwd = exec(Duration.ofSeconds(10), DIRECTOR, "cat", "/proc/sys/net/ipv4/ip_forward").requireOk()
+                .stdout().strip();
+        if (!fwd.equals("0")) {
+            exec(Duration.ofSeconds(10), DIRECTOR, "sysctl", "-q", "-w", "net.ipv4.ip_forward=0").requireOk();
+            return "ip_forward was " + fwd + " in " + DIRECTOR + "; set it back to 0";
+        }
+        return "";
+    }
+
+    static String ip() {
+        for (String c : List.of("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip")) {
+            if (Files.isExecutable(Path.of(c))) {
+                return c;
+            }
+        }
+        return "ip";
+    }
+}
