@@ -35,10 +35,15 @@ import java.util.regex.Pattern;
  * and a lab that cannot start is a failure). Every command has a time limit.
  */
 public final class Lab implements AutoCloseable {
-    public static final String CLIENT = "jvs-client";
-    public static final String ROUTER = "jvs-router";
-    public static final String LAN = "jvs-lan";
-    public static final String DIRECTOR = "jvs-director";
+    /**
+     * Namespace name prefix: {@code $JVS_LAB_PREFIX} (as {@code scripts/lab}), default {@code jvs-}. Another
+     * prefix (e.g. {@code jvs-t1-}) gives a second, independent lab beside a developer's.
+     */
+    public static final String PREFIX = prefixFromEnv();
+    public static final String CLIENT = PREFIX + "client";
+    public static final String ROUTER = PREFIX + "router";
+    public static final String LAN = PREFIX + "lan";
+    public static final String DIRECTOR = PREFIX + "director";
     public static final String VIP = "10.0.0.100";
     public static final String CLIENT_IP = "10.0.1.2";
     public static final String ROUTER_LAN_IP = "10.0.0.1";
@@ -107,10 +112,15 @@ public final class Lab implements AutoCloseable {
         throw new AssertionError("no directory with mvnw at or above " + p);
     }
 
-    /** {@code $JVS_LAB_STATE}, else {@code /run/jvs-lab} (as {@code scripts/lab}). */
+    /** {@code $JVS_LAB_STATE}, else {@code /run/<prefix>lab}, i.e. {@code /run/jvs-lab} (as {@code scripts/lab}). */
     public static Path stateDir() {
         String s = System.getenv("JVS_LAB_STATE");
-        return Path.of(s == null || s.isBlank() ? "/run/jvs-lab" : s);
+        return Path.of(s == null || s.isBlank() ? "/run/" + PREFIX + "lab" : s);
+    }
+
+    private static String prefixFromEnv() {
+        String p = System.getenv("JVS_LAB_PREFIX");
+        return p == null || p.isBlank() ? "jvs-" : p;
     }
 
     public Path repo() {
@@ -126,7 +136,7 @@ public final class Lab implements AutoCloseable {
     }
 
     public static String rsNamespace(int rs) {
-        return "jvs-rs" + rs;
+        return PREFIX + "rs" + rs;
     }
 
     public static String rsIp(int rs) {
@@ -185,7 +195,7 @@ public final class Lab implements AutoCloseable {
         }
     }
 
-    private static final String MARK = "@@jvs@@";
+    private static final String MARK = "~jvs~"; // not starting with @: curl -w @x reads a file
 
     /**
      * GETs {@code url} {@code count} times in one curl run from jvs-client, in
