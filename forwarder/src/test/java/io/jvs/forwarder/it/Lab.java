@@ -60,12 +60,14 @@ public final class Lab implements AutoCloseable {
     private final Path repoRoot;
     private final Path stateDir;
     private final int realServers;
+    private final boolean wasUp;
     private boolean down;
 
-    private Lab(Path repoRoot, Path stateDir, int realServers) {
+    private Lab(Path repoRoot, Path stateDir, int realServers, boolean wasUp) {
         this.repoRoot = repoRoot;
         this.stateDir = stateDir;
         this.realServers = realServers;
+        this.wasUp = wasUp;
     }
 
     /**
@@ -82,17 +84,26 @@ public final class Lab implements AutoCloseable {
                     + r.describe());
         }
         System.out.println(r.stdout().strip());
-        Lab lab = new Lab(root, stateDir(), realServers);
+        boolean wasUp = r.stdout().contains("already up");
+        Lab lab = new Lab(root, stateDir(), realServers, wasUp);
         lab.blobSha256(); // fails loudly when the state dir is not where we think
         return lab;
     }
 
-    /** {@code scripts/lab down}; fails when it reports a problem (e.g. a process left in a lab namespace). */
+    /**
+     * {@code scripts/lab down}; fails when it reports a problem (e.g. a process
+     * left in a lab namespace). Leaves the lab as it found it: when it was
+     * already up before {@link #up(int)} (someone else's), it stays up.
+     */
     public void down() {
         if (down) {
             return;
         }
         down = true;
+        if (wasUp) {
+            System.out.println("lab: it was up before these tests; leaving it up");
+            return;
+        }
         Exec.run(Duration.ofSeconds(120), List.of(repoRoot.resolve("scripts/lab").toString(), "down")).requireOk();
     }
 
