@@ -18,7 +18,7 @@ import java.lang.foreign.MemorySegment;
  * and nothing allocates. The view does not validate: {@link FrameDecoder} only
  * returns {@link FrameKind#ARP} for Ethernet/IPv4 ARP ({@link #isEthernetIpv4()}).
  */
-public final class ArpPacket {
+public final class ArpPacket extends Flyweight {
     public static final int LEN = 28;
     /** Ethernet header + ARP, before padding. */
     public static final int UNPADDED_FRAME_LEN = EthernetHeader.HEADER_LEN + LEN;
@@ -39,21 +39,9 @@ public final class ArpPacket {
     private static final int THA = 18;
     private static final int TPA = 24;
 
-    private MemorySegment seg;
-    private long off;
-
     public ArpPacket wrap(MemorySegment seg, long off) {
-        this.seg = seg;
-        this.off = off;
+        bind(seg, off);
         return this;
-    }
-
-    public MemorySegment segment() {
-        return seg;
-    }
-
-    public long offset() {
-        return off;
     }
 
     public int htype() {

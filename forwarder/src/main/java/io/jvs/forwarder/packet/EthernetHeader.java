@@ -17,7 +17,7 @@ import java.lang.foreign.MemorySegment;
  * allocates. VLAN tags are not part of this view: {@link FrameDecoder} walks them
  * and reports the inner EtherType in {@link PacketContext#etherType}.
  */
-public final class EthernetHeader {
+public final class EthernetHeader extends Flyweight {
     public static final int HEADER_LEN = 14;
     /** One 802.1Q/802.1ad tag: TPID (in the EtherType position) + TCI. */
     public static final int VLAN_TAG_LEN = 4;
@@ -36,21 +36,9 @@ public final class EthernetHeader {
     private static final int SRC = 6;
     private static final int TYPE = 12;
 
-    private MemorySegment seg;
-    private long off;
-
     public EthernetHeader wrap(MemorySegment seg, long off) {
-        this.seg = seg;
-        this.off = off;
+        bind(seg, off);
         return this;
-    }
-
-    public MemorySegment segment() {
-        return seg;
-    }
-
-    public long offset() {
-        return off;
     }
 
     public long dst() {

@@ -16,7 +16,7 @@ import java.lang.foreign.MemorySegment;
  * pseudo-header), so address rewrites leave it alone; network byte order;
  * {@link #wrap} only records the position and nothing allocates.
  */
-public final class IcmpHeader {
+public final class IcmpHeader extends Flyweight {
     public static final int HEADER_LEN = 8;
     public static final int CHECKSUM_OFFSET = 2;
 
@@ -37,21 +37,9 @@ public final class IcmpHeader {
     public static final int CODE_TTL_EXCEEDED = 0;
     public static final int CODE_FRAG_REASSEMBLY_EXCEEDED = 1;
 
-    private MemorySegment seg;
-    private long off;
-
     public IcmpHeader wrap(MemorySegment seg, long off) {
-        this.seg = seg;
-        this.off = off;
+        bind(seg, off);
         return this;
-    }
-
-    public MemorySegment segment() {
-        return seg;
-    }
-
-    public long offset() {
-        return off;
     }
 
     public int type() {

@@ -22,7 +22,7 @@ import java.lang.foreign.MemorySegment;
  * updates the IP and L4 checksums incrementally (RFC 1624); code that builds a
  * header from scratch calls {@link #writeChecksum()} once at the end.
  */
-public final class Ipv4Header {
+public final class Ipv4Header extends Flyweight {
     public static final int MIN_HEADER_LEN = 20;
     public static final int MAX_HEADER_LEN = 60;
     public static final int MAX_TOTAL_LENGTH = 0xFFFF;
@@ -46,21 +46,9 @@ public final class Ipv4Header {
     static final int SRC_OFFSET = 12;
     static final int DST_OFFSET = 16;
 
-    private MemorySegment seg;
-    private long off;
-
     public Ipv4Header wrap(MemorySegment seg, long off) {
-        this.seg = seg;
-        this.off = off;
+        bind(seg, off);
         return this;
-    }
-
-    public MemorySegment segment() {
-        return seg;
-    }
-
-    public long offset() {
-        return off;
     }
 
     public int version() {

@@ -19,7 +19,7 @@ import java.lang.foreign.MemorySegment;
  * allocates. Setters are raw: ports change through {@link Rewrite}, which keeps
  * the checksum right.
  */
-public final class TcpHeader {
+public final class TcpHeader extends Flyweight {
     public static final int MIN_HEADER_LEN = 20;
     public static final int MAX_HEADER_LEN = 60;
     public static final int CHECKSUM_OFFSET = 16;
@@ -38,21 +38,9 @@ public final class TcpHeader {
     static final int DATA_OFFSET_OFFSET = 12;
     static final int FLAGS_OFFSET = 13;
 
-    private MemorySegment seg;
-    private long off;
-
     public TcpHeader wrap(MemorySegment seg, long off) {
-        this.seg = seg;
-        this.off = off;
+        bind(seg, off);
         return this;
-    }
-
-    public MemorySegment segment() {
-        return seg;
-    }
-
-    public long offset() {
-        return off;
     }
 
     public int srcPort() {

@@ -15,7 +15,7 @@ import java.lang.foreign.MemorySegment;
  * order; {@link #wrap} only records the position and nothing allocates. Setters
  * are raw: ports change through {@link Rewrite}.
  */
-public final class UdpHeader {
+public final class UdpHeader extends Flyweight {
     public static final int HEADER_LEN = 8;
     public static final int CHECKSUM_OFFSET = 6;
     /** Checksum field value meaning "none" (IPv4 only). */
@@ -24,21 +24,9 @@ public final class UdpHeader {
     static final int SRC_PORT_OFFSET = 0;
     static final int DST_PORT_OFFSET = 2;
 
-    private MemorySegment seg;
-    private long off;
-
     public UdpHeader wrap(MemorySegment seg, long off) {
-        this.seg = seg;
-        this.off = off;
+        bind(seg, off);
         return this;
-    }
-
-    public MemorySegment segment() {
-        return seg;
-    }
-
-    public long offset() {
-        return off;
     }
 
     public int srcPort() {

@@ -21,7 +21,7 @@ import java.lang.foreign.MemorySegment;
  * {@link #wrap} only records where the header is; accessors read and write the
  * memory directly; no method allocates.
  */
-public final class VirtioNetHeader {
+public final class VirtioNetHeader extends Flyweight {
     public static final int SIZE = 10;
 
     public static final int F_NEEDS_CSUM = 1;
@@ -43,21 +43,9 @@ public final class VirtioNetHeader {
     private static final int CSUM_START = 6;
     private static final int CSUM_OFFSET = 8;
 
-    private MemorySegment seg;
-    private long off;
-
     public VirtioNetHeader wrap(MemorySegment seg, long off) {
-        this.seg = seg;
-        this.off = off;
+        bind(seg, off);
         return this;
-    }
-
-    public MemorySegment segment() {
-        return seg;
-    }
-
-    public long offset() {
-        return off;
     }
 
     public int flags() {
