@@ -250,7 +250,7 @@ public final class Director implements AutoCloseable {
         p.addLast("classify", new ClassifyHandler(registry, conns, counters));
         p.addLast("connection", new ConnectionHandler(conns, counters));
         p.addLast("schedule", new ScheduleHandler(conns, counters));
-        p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, counters),
+        p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender),
                 counters));
         try {
             loop.register(ch).syncUninterruptibly();

@@ -1,9 +1,7 @@
 package io.jvs.forwarder.xmit;
 
 import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.metrics.DropReason;
 import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.packet.Rewrite;
 
 /**
  * Direct routing (ipvsadm -g): the IP packet is untouched but for the TTL
@@ -22,11 +20,6 @@ public final class DrXmit implements Xmit {
 
     @Override
     public void inbound(PacketContext ctx) {
-        if (ctx.ip.ttl() <= 1) {
-            counters.drop(DropReason.TTL_EXPIRED);
-            return;
-        }
-        Rewrite.decrementTtl(ctx);
         sender.send(ctx, ctx.dest.addr);
     }
 

@@ -5,11 +5,12 @@ import io.jvs.forwarder.metrics.DropReason;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.forwarder.packet.PacketContext;
+import io.jvs.forwarder.packet.Rewrite;
 
 import java.util.function.Supplier;
 
 /**
- * The last step every forwarding method shares: find the next hop for an
+ * The last step every forwarding method shares: TTL, then the next hop for an
  * IPv4 destination in the director's routing table, put the LAN port's MAC as
  * source and the next hop's as destination, and queue the frame on the LAN
  * port; or, while the next hop is being resolved, park it with the
@@ -29,8 +30,16 @@ public final class NextHopSender {
         this.counters = counters;
     }
 
-    /** Sends the frame in ctx towards dstAddr. */
+    /**
+     * Sends the frame in ctx towards dstAddr, decrementing its TTL as IPVS
+     * does for every method (a TTL that would reach 0 is dropped as TTL_EXPIRED).
+     */
     public void send(PacketContext ctx, int dstAddr) {
+        if (ctx.ip.ttl() <= 1) {
+            counters.drop(DropReason.TTL_EXPIRED);
+            return;
+        }
+        Rewrite.decrementTtl(ctx);
         int hop = routes.get().nextHop(dstAddr);
         if (hop == 0) {
             counters.drop(DropReason.NO_ROUTE);
