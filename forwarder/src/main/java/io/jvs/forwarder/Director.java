@@ -218,7 +218,7 @@ public final class Director implements AutoCloseable {
         return a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
-    /** The LAN interface for TAP mode: --lan, else the one the route to the first real server leaves by. */
+    /** The LAN interface for TAP mode: --lan is required there (where frames leave and ARP is answered). */
     private static String lanInterface(Attach at) throws IOException {
         if (at.lan() != null) {
             return at.lan();

@@ -36,7 +36,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         boolean tcp = ctx.ipProto == Protocol.TCP;
         boolean syn = tcp && (ctx.tcpFlags & (TcpHeader.SYN | TcpHeader.RST | TcpHeader.ACK)) == TcpHeader.SYN;
-        int id = conns.lookupIn(ctx.ipProto, ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort);
+        int id = conns.lookupIn(ctx.ipProto, ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort, now);
         if (id >= 0 && syn) {
             int st = conns.state(id);
             if (st == TcpState.TIME_WAIT || st == TcpState.CLOSE) {

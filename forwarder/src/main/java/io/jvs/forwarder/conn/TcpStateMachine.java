@@ -1,5 +1,7 @@
 package io.jvs.forwarder.conn;
 
+import io.jvs.forwarder.packet.TcpHeader;
+
 import static io.jvs.forwarder.conn.TcpState.CLOSE;
 
 /**
@@ -24,14 +26,6 @@ public final class TcpStateMachine {
     public static final int OUTPUT = 1;
     /** Client to server while no reply has been seen (always so for DR/TUN). */
     public static final int INPUT_ONLY = 2;
-
-    /** TCP header flag bits as in the flags byte (offset 13). */
-    public static final int FIN = 0x01;
-    public static final int SYN = 0x02;
-    public static final int RST = 0x04;
-    public static final int PSH = 0x08;
-    public static final int ACK = 0x10;
-    public static final int URG = 0x20;
 
     /** Row indexes, in the kernel's order. */
     static final int ROW_SYN = 0;
@@ -92,16 +86,16 @@ public final class TcpStateMachine {
 
     /** The kernel's tcp_state_idx: the row for these flags, or -1 when none of RST/SYN/FIN/ACK is set. */
     public static int row(int tcpFlags) {
-        if ((tcpFlags & RST) != 0) {
+        if ((tcpFlags & TcpHeader.RST) != 0) {
             return ROW_RST;
         }
-        if ((tcpFlags & SYN) != 0) {
+        if ((tcpFlags & TcpHeader.SYN) != 0) {
             return ROW_SYN;
         }
-        if ((tcpFlags & FIN) != 0) {
+        if ((tcpFlags & TcpHeader.FIN) != 0) {
             return ROW_FIN;
         }
-        if ((tcpFlags & ACK) != 0) {
+        if ((tcpFlags & TcpHeader.ACK) != 0) {
             return ROW_ACK;
         }
         return -1;

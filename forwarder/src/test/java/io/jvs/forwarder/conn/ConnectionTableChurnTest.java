@@ -1,5 +1,7 @@
 package io.jvs.forwarder.conn;
 
+import io.jvs.forwarder.packet.TcpHeader;
+
 import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
@@ -126,7 +128,7 @@ class ConnectionTableChurnTest {
                 }
                 assertEquals(e == null ? -1 : e.id, found, "lookupIn " + k);
                 if (e != null) {
-                    t.update(found, false, TcpStateMachine.SYN, 60, now[0]);
+                    t.update(found, false, TcpHeader.SYN, 60, now[0]);
                     e.expires = now[0] + (k.proto == Protocol.TCP ? 60 : 300) * SECOND;
                 }
             } else if (r < 97) {

@@ -1,5 +1,7 @@
 package io.jvs.forwarder.conn;
 
+import io.jvs.forwarder.packet.TcpHeader;
+
 import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
@@ -14,11 +16,11 @@ import static io.jvs.forwarder.conn.Fixture.CLIENT;
 import static io.jvs.forwarder.conn.Fixture.RIP;
 import static io.jvs.forwarder.conn.Fixture.SECOND;
 import static io.jvs.forwarder.conn.Fixture.VIP;
-import static io.jvs.forwarder.conn.TcpStateMachine.ACK;
-import static io.jvs.forwarder.conn.TcpStateMachine.FIN;
-import static io.jvs.forwarder.conn.TcpStateMachine.PSH;
-import static io.jvs.forwarder.conn.TcpStateMachine.RST;
-import static io.jvs.forwarder.conn.TcpStateMachine.SYN;
+import static io.jvs.forwarder.packet.TcpHeader.ACK;
+import static io.jvs.forwarder.packet.TcpHeader.FIN;
+import static io.jvs.forwarder.packet.TcpHeader.PSH;
+import static io.jvs.forwarder.packet.TcpHeader.RST;
+import static io.jvs.forwarder.packet.TcpHeader.SYN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
