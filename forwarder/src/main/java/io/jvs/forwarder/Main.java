@@ -58,7 +58,7 @@ public final class Main {
         try {
             ForwarderConfig config = opts.config().isPresent() ? ConfigFile.parse(opts.config().get())
                     : ForwarderConfig.EMPTY;
-            ServiceTable services = new ServiceTableBuilder().build(config.services(), ServiceTable.EMPTY);
+            ServiceTable services = new ServiceTableBuilder().build(config.services(), config.fwmarkRules(), ServiceTable.EMPTY);
             Director.validate(services);
             boolean tap = opts.attach().kind() == ForwarderOptions.AttachKind.TAP;
             settings = new Director.Settings(

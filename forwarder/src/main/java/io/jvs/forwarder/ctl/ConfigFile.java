@@ -2,6 +2,7 @@ package io.jvs.forwarder.ctl;
 
 import io.jvs.forwarder.packet.Ipv4Address;
 import io.jvs.forwarder.sched.Scheduler;
+import io.jvs.forwarder.sched.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
@@ -23,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.BiFunction;
 
 /**
  * Reads the director's service definition: a file of ipvsadm rules, so that
@@ -89,7 +89,7 @@ public final class ConfigFile {
     }
 
     /** Parses {@code file}, checking scheduler names with {@code schedulers}. */
-    public static ForwarderConfig parse(Path file, BiFunction<String, RealServer[], Scheduler> schedulers)
+    public static ForwarderConfig parse(Path file, SchedulerFactory schedulers)
             throws ConfigException {
         String source = file.toString();
         List<String> lines;
@@ -116,7 +116,7 @@ public final class ConfigFile {
      * @param source what to call them in messages (the file name)
      */
     public static ForwarderConfig parse(String source, List<String> lines,
-                                        BiFunction<String, RealServer[], Scheduler> schedulers)
+                                        SchedulerFactory schedulers)
             throws ConfigException {
         return new Parser(source, Objects.requireNonNull(schedulers)).run(lines);
     }
@@ -259,7 +259,7 @@ public final class ConfigFile {
 
     private static final class Parser {
         private final String source;
-        private final BiFunction<String, RealServer[], Scheduler> schedulers;
+        private final SchedulerFactory schedulers;
         private final Map<Long, PendingService> services = new LinkedHashMap<>();
         private int tcp;
         private int tcpFin;
@@ -267,7 +267,7 @@ public final class ConfigFile {
         private final Map<String, Integer> states = new LinkedHashMap<>();
         private int lineNo;
 
-        Parser(String source, BiFunction<String, RealServer[], Scheduler> schedulers) {
+        Parser(String source, SchedulerFactory schedulers) {
             this.source = source;
             this.schedulers = schedulers;
         }
@@ -415,7 +415,7 @@ public final class ConfigFile {
             Given sched = o.get("scheduler");
             String name = sched == null ? ServiceSpec.DEFAULT_SCHEDULER : sched.value;
             try {
-                Scheduler probe = schedulers.apply(name, new RealServer[0]);
+                Scheduler probe = schedulers.create(name, 0, new RealServer[0]);
                 if (probe == null) {
                     throw new IllegalArgumentException("Scheduler or persistence engine not found");
                 }

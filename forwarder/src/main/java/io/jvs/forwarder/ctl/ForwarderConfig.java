@@ -1,5 +1,6 @@
 package io.jvs.forwarder.ctl;
 
+import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.ServiceSpec;
 
 import java.util.List;
@@ -7,16 +8,22 @@ import java.util.Objects;
 
 /**
  * Everything a config file defines: the virtual services in the order they
- * were added, and the connection timeouts. Immutable and validated: building
- * a table from {@link #services()} with the same scheduler factory the file
- * was checked with does not fail.
+ * were added, the fwmark rules in order (first match wins), and the
+ * connection timeouts. Immutable and validated: building a table from
+ * {@link #services()} and {@link #fwmarkRules()} with the same scheduler
+ * factory the file was checked with does not fail.
  */
-public record ForwarderConfig(List<ServiceSpec> services, TimeoutSettings timeouts) {
+public record ForwarderConfig(List<ServiceSpec> services, List<FwmarkRule> fwmarkRules, TimeoutSettings timeouts) {
     /** No services, default timeouts: what the director runs without --config. */
-    public static final ForwarderConfig EMPTY = new ForwarderConfig(List.of(), TimeoutSettings.DEFAULTS);
+    public static final ForwarderConfig EMPTY = new ForwarderConfig(List.of(), List.of(), TimeoutSettings.DEFAULTS);
 
     public ForwarderConfig {
         services = List.copyOf(services);
+        fwmarkRules = List.copyOf(fwmarkRules);
         Objects.requireNonNull(timeouts, "timeouts");
+    }
+
+    public ForwarderConfig(List<ServiceSpec> services, TimeoutSettings timeouts) {
+        this(services, List.of(), timeouts);
     }
 }

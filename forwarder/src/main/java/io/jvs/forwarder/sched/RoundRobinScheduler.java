@@ -36,7 +36,7 @@ public final class RoundRobinScheduler implements Scheduler {
     }
 
     @Override
-    public RealServer schedule(int clientAddr, int clientPort) {
+    public RealServer schedule(int clientAddr, int clientPort, int destAddr, int destPort) {
         final RealServer[] d = dests;
         final int n = d.length;
         final int last = cursor;

@@ -32,7 +32,7 @@ public final class ScheduleHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         VirtualService svc = ctx.service;
-        RealServer dest = svc.scheduler.schedule(ctx.srcAddr, ctx.srcPort);
+        RealServer dest = svc.scheduler.schedule(ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort);
         if (dest == null) {
             counters.drop(DropReason.NO_DESTINATION);
             return;

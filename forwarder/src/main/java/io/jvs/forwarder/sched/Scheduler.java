@@ -12,11 +12,14 @@ public interface Scheduler {
     String name();
 
     /**
-     * Picks the real server for a new connection from a client, or null when
-     * none is available (all weight 0 or overloaded).
+     * Picks the real server for a new connection, or null when none is
+     * available (all weight 0 or overloaded).
      *
-     * @param clientAddr client IPv4 address (host order), for hashing schedulers
-     * @param clientPort client port, for hashing schedulers with the port flag
+     * @param clientAddr client IPv4 address (host order): sh, mh, twos...
+     * @param clientPort client port: sh/mh with the port flag
+     * @param destAddr   the packet's destination address (the VIP, or for a
+     *                   fwmark service whatever address was marked): dh, lblc, lblcr
+     * @param destPort   the packet's destination port
      */
-    RealServer schedule(int clientAddr, int clientPort);
+    RealServer schedule(int clientAddr, int clientPort, int destAddr, int destPort);
 }

@@ -26,7 +26,7 @@ public final class WeightedLeastConnectionScheduler implements Scheduler {
     }
 
     @Override
-    public RealServer schedule(int clientAddr, int clientPort) {
+    public RealServer schedule(int clientAddr, int clientPort, int destAddr, int destPort) {
         RealServer least = null;
         long loh = 0;
         for (RealServer d : dests) {

@@ -84,7 +84,7 @@ public final class WeightedRoundRobinScheduler implements Scheduler {
     }
 
     @Override
-    public RealServer schedule(int clientAddr, int clientPort) {
+    public RealServer schedule(int clientAddr, int clientPort, int destAddr, int destPort) {
         final RealServer[] d = dests;
         final int n = d.length;
         int i = cursor;

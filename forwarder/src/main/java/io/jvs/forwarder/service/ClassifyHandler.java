@@ -8,7 +8,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
- * Classifies an IPv4 packet: to a virtual service (VIP:port/proto), or as the
+ * Classifies an IPv4 packet: to a virtual service (a fwmark service when a
+ * fwmark rule marks it and that mark has a service, else VIP:port/proto), or as the
  * reply of a NAT connection (real server -> client, found in the table's
  * OUT index), or as none of jvs's business (left to the kernel). A packet to
  * a VIP on a port no service has is dropped as NO_SERVICE.
@@ -37,7 +38,7 @@ public final class ClassifyHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        VirtualService svc = services.lookup(ctx.ipProto, ctx.dstAddr, ctx.dstPort);
+        VirtualService svc = services.classify(ctx.ipProto, ctx.srcAddr, ctx.dstAddr, ctx.dstPort);
         if (svc != null) {
             ctx.service = svc;
             chc.fireChannelRead(ctx);

@@ -16,20 +16,31 @@ public final class RealServer {
     /** -x / -y connection thresholds; 0 = none. */
     public final int upperThreshold;
     public final int lowerThreshold;
+    /** TUN only: encapsulation, GUE port, checksum flags ({@link TunnelType#FLAG_CSUM}...). */
+    public final TunnelType tunType;
+    public final int tunPort;
+    public final int tunFlags;
+    /** The configuration this was built from (for listings and save). */
+    public final ServiceSpec.Dest spec;
     public final DestStats stats;
+
+    public RealServer(ServiceSpec.Dest spec, DestStats stats) {
+        this.spec = spec;
+        this.addr = spec.addr();
+        this.port = spec.port();
+        this.weight = spec.weight();
+        this.method = spec.method();
+        this.upperThreshold = spec.upperThreshold();
+        this.lowerThreshold = spec.lowerThreshold();
+        this.tunType = spec.tunType();
+        this.tunPort = spec.tunPort();
+        this.tunFlags = spec.tunFlags();
+        this.stats = stats;
+    }
 
     public RealServer(int addr, int port, int weight, ForwardMethod method, int upperThreshold,
                       int lowerThreshold, DestStats stats) {
-        if (weight < 0 || weight > 65535) {
-            throw new IllegalArgumentException("weight " + weight + " out of range 0..65535");
-        }
-        this.addr = addr;
-        this.port = port;
-        this.weight = weight;
-        this.method = method;
-        this.upperThreshold = upperThreshold;
-        this.lowerThreshold = lowerThreshold;
-        this.stats = stats;
+        this(new ServiceSpec.Dest(addr, port, weight, method, upperThreshold, lowerThreshold), stats);
     }
 
     /** May take new connections: positive weight and not over its upper threshold. */

@@ -12,52 +12,113 @@ import java.util.Objects;
  * configuration, immutable, with no runtime state; {@link ServiceTableBuilder}
  * turns a list of these into a publishable {@link ServiceTable}.
  *
- * <p>Invariants (checked on construction, with ipvsadm's wording where it has
- * one): protocol TCP or UDP; service port 1..65535 (port 0 needs persistence,
- * which jvs does not do yet); scheduler name non-empty; no two destinations
- * with the same address and port ("Destination already exists").
+ * <p>A service is either an address service (protocol, VIP, port: {@code -t}/{@code -u})
+ * or a firewall-mark service ({@code -f N}: {@code fwmark != 0}, protocol,
+ * address and port 0; packets get the mark from {@link FwmarkRule}s).
  *
- * @param proto     {@link Protocol#TCP} or {@link Protocol#UDP}
- * @param addr      virtual IPv4 address, host order
- * @param port      virtual port
- * @param scheduler ipvsadm scheduler name ("rr", "wlc", ...), resolved when the table is built
- * @param dests     real servers in the order added (oldest first; the built
- *                  table lists them newest first, as IPVS does)
+ * <p>Invariants (checked on construction, with ipvsadm's or the kernel's
+ * wording where they have one): protocol TCP or UDP for address services;
+ * port 1..65535, or 0 only for a persistent service ("Zero port specified for
+ * non-persistent service"); scheduler name non-empty; scheduler flags only
+ * the three IP_VS_SVC_F_SCHED bits; persistence timeout >= 0 (0 = not
+ * persistent) with a contiguous netmask; no two destinations with the same
+ * address and port ("Destination already exists"); a FULLNAT destination
+ * needs at least one local address.
+ *
+ * @param proto          {@link Protocol#TCP} or {@link Protocol#UDP}; 0 for a fwmark service
+ * @param addr           virtual IPv4 address, host order; 0 for a fwmark service
+ * @param port           virtual port; 0 = all ports (persistent services only) and for fwmark services
+ * @param fwmark         firewall mark (unsigned), 0 = an address service
+ * @param scheduler      ipvsadm scheduler name ("rr", "wlc", ...), resolved when the table is built
+ * @param schedFlags     {@link #SCHED_FLAG_1} | {@link #SCHED_FLAG_2} | {@link #SCHED_FLAG_3}
+ *                       (ipvsadm {@code -b}: sh-fallback/mh-fallback = 1, sh-port/mh-port = 2)
+ * @param persistTimeout {@code -p} seconds, 0 = not persistent
+ * @param persistMask    {@code -M} client netmask for persistence templates, host order (default /32)
+ * @param onePacket      {@code -o}: UDP one-packet scheduling (no connection entry kept)
+ * @param localAddrs     FULLNAT local addresses (LIP pool) of the director, host order
+ * @param clientAddress  how FULLNAT real servers learn the client address
+ * @param dests          real servers in the order added (oldest first; the built
+ *                       table lists them newest first, as IPVS does)
  */
-public record ServiceSpec(int proto, int addr, int port, String scheduler, List<Dest> dests) {
+public record ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
+                          int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
+                          ClientAddressMode clientAddress, List<Dest> dests) {
 
     /** ipvsadm's default scheduler. */
     public static final String DEFAULT_SCHEDULER = "wlc";
+    /** ipvsadm's default persistence timeout for a bare {@code -p}, seconds. */
+    public static final int DEFAULT_PERSIST_TIMEOUT = 300;
+    /** IP_VS_SVC_F_SCHED1/2/3: sh-fallback / mh-fallback, sh-port / mh-port, unused. */
+    public static final int SCHED_FLAG_1 = 0x0008;
+    public static final int SCHED_FLAG_2 = 0x0010;
+    public static final int SCHED_FLAG_3 = 0x0020;
+    public static final int SCHED_FLAGS = SCHED_FLAG_1 | SCHED_FLAG_2 | SCHED_FLAG_3;
 
     public ServiceSpec {
-        if (proto != Protocol.TCP && proto != Protocol.UDP) {
-            throw new IllegalArgumentException("protocol " + proto + " is neither TCP nor UDP");
-        }
-        if (port == 0) {
-            throw new IllegalArgumentException("Zero port specified for non-persistent service");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port " + port + " out of range 1..65535");
+        if (fwmark != 0) {
+            if (proto != 0 || addr != 0 || port != 0) {
+                throw new IllegalArgumentException("a fwmark service has no protocol, address or port");
+            }
+        } else {
+            if (proto != Protocol.TCP && proto != Protocol.UDP) {
+                throw new IllegalArgumentException("protocol " + proto + " is neither TCP nor UDP");
+            }
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port " + port + " out of range 1..65535");
+            }
+            if (port == 0 && persistTimeout == 0) {
+                throw new IllegalArgumentException("Zero port specified for non-persistent service");
+            }
         }
         Objects.requireNonNull(scheduler, "scheduler");
         if (scheduler.isBlank()) {
             throw new IllegalArgumentException("empty scheduler name");
         }
+        if ((schedFlags & ~SCHED_FLAGS) != 0) {
+            throw new IllegalArgumentException("unknown scheduler flags 0x" + Integer.toHexString(schedFlags));
+        }
+        if (persistTimeout < 0) {
+            throw new IllegalArgumentException("illegal persistence timeout " + persistTimeout);
+        }
+        if (persistMask == 0 || (~persistMask & (~persistMask + 1)) != 0) {
+            throw new IllegalArgumentException("illegal netmask " + Ipv4Address.toString(persistMask)
+                    + " (expected a contiguous mask such as 255.255.255.0)");
+        }
+        if (onePacket && proto != Protocol.UDP && fwmark == 0) {
+            throw new IllegalArgumentException("One-Packet Scheduling only for UDP services");
+        }
+        localAddrs = List.copyOf(localAddrs);
+        Objects.requireNonNull(clientAddress, "clientAddress");
         dests = List.copyOf(dests);
         for (int i = 0; i < dests.size(); i++) {
             Dest d = dests.get(i);
             for (int j = 0; j < i; j++) {
                 if (dests.get(j).sameEndpoint(d)) {
                     throw new IllegalArgumentException(
-                            label(proto, addr, port) + " -r " + d.endpoint() + ": Destination already exists");
+                            label(proto, addr, port, fwmark) + " -r " + d.endpoint() + ": Destination already exists");
                 }
+            }
+            if (d.method() == ForwardMethod.FULLNAT && localAddrs.isEmpty()) {
+                throw new IllegalArgumentException(label(proto, addr, port, fwmark) + " -r " + d.endpoint()
+                        + ": a FULLNAT real server needs the service's local addresses (--laddr)");
             }
         }
     }
 
-    /** A service with no real servers yet. */
+    /** An address service with no real servers, scheduler flags, persistence or FULLNAT settings. */
     public ServiceSpec(int proto, int addr, int port, String scheduler) {
         this(proto, addr, port, scheduler, List.of());
+    }
+
+    /** An address service with these real servers and default settings otherwise. */
+    public ServiceSpec(int proto, int addr, int port, String scheduler, List<Dest> dests) {
+        this(proto, addr, port, 0, scheduler, 0, 0, -1, false, List.of(), ClientAddressMode.NONE, dests);
+    }
+
+    /** A fwmark service ({@code -f mark}) with default settings. */
+    public static ServiceSpec fwmark(int mark, String scheduler) {
+        return new ServiceSpec(0, 0, 0, mark, scheduler, 0, 0, -1, false, List.of(), ClientAddressMode.NONE,
+                List.of());
     }
 
     /** This service with {@code dest} added after the others. */
@@ -65,20 +126,62 @@ public record ServiceSpec(int proto, int addr, int port, String scheduler, List<
         List<Dest> more = new ArrayList<>(dests.size() + 1);
         more.addAll(dests);
         more.add(Objects.requireNonNull(dest));
-        return new ServiceSpec(proto, addr, port, scheduler, more);
+        return withDests(more);
     }
 
-    /** True for the same protocol, address and port (the identity of a virtual service). */
+    public ServiceSpec withDests(List<Dest> newDests) {
+        return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
+                onePacket, localAddrs, clientAddress, newDests);
+    }
+
+    public ServiceSpec withScheduler(String newScheduler, int newSchedFlags) {
+        return new ServiceSpec(proto, addr, port, fwmark, newScheduler, newSchedFlags, persistTimeout, persistMask,
+                onePacket, localAddrs, clientAddress, dests);
+    }
+
+    /** {@code -p timeout -M mask}; timeout 0 = not persistent. */
+    public ServiceSpec withPersistence(int timeout, int mask) {
+        return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, timeout, mask, onePacket,
+                localAddrs, clientAddress, dests);
+    }
+
+    public ServiceSpec withOnePacket(boolean ops) {
+        return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, ops,
+                localAddrs, clientAddress, dests);
+    }
+
+    public ServiceSpec withFullNat(List<Integer> newLocalAddrs, ClientAddressMode mode) {
+        return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
+                onePacket, newLocalAddrs, mode, dests);
+    }
+
+    public boolean persistent() {
+        return persistTimeout > 0;
+    }
+
+    public boolean isFwmark() {
+        return fwmark != 0;
+    }
+
+    /** True for the same protocol, address and port of an address service (the identity of a virtual service). */
     public boolean sameService(int proto, int addr, int port) {
-        return this.proto == proto && this.addr == addr && this.port == port;
+        return fwmark == 0 && this.proto == proto && this.addr == addr && this.port == port;
     }
 
-    /** "TCP 10.0.0.100:80", as ipvsadm names a service in its listing. */
+    /** True for the same identity: fwmark, or protocol + address + port. */
+    public boolean sameService(ServiceSpec other) {
+        return fwmark != 0 ? other.fwmark == fwmark : other.sameService(proto, addr, port);
+    }
+
+    /** "TCP 10.0.0.100:80" or "FWM 1", as ipvsadm names a service in its messages. */
     public String label() {
-        return label(proto, addr, port);
+        return label(proto, addr, port, fwmark);
     }
 
-    static String label(int proto, int addr, int port) {
+    static String label(int proto, int addr, int port, int fwmark) {
+        if (fwmark != 0) {
+            return "FWM " + Integer.toUnsignedString(fwmark);
+        }
         return Protocol.name(proto) + " " + Ipv4Address.toString(addr) + ":" + port;
     }
 
@@ -86,18 +189,22 @@ public record ServiceSpec(int proto, int addr, int port, String scheduler, List<
      * One real server of a service as configured (ipvsadm {@code -a}).
      *
      * @param addr           real server IPv4 address, host order
-     * @param port           real server port, 1..65535 (for DR and TUN the
-     *                       service's port: ipvsadm forces it, the frame's port is never rewritten)
+     * @param port           real server port, 0..65535 (for DR and TUN the
+     *                       service's port: ipvsadm forces it, the frame's port is
+     *                       never rewritten; 0 in a fwmark or port-0 service = the packet's port)
      * @param weight         0..65535; 0 = quiesced
      * @param method         forwarding method
      * @param upperThreshold -x: no new connections at or above this many; 0 = no limit
      * @param lowerThreshold -y: new connections again below this many; 0 = 3/4 of the upper
+     * @param tunType        TUN encapsulation ({@code --tun-type}); IPIP unless the method is TUN
+     * @param tunPort        GUE destination port ({@code --tun-port}), 0 for IPIP
+     * @param tunFlags       {@link TunnelType#FLAG_CSUM} / {@link TunnelType#FLAG_REMCSUM} ({@code --tun-csum}...)
      */
     public record Dest(int addr, int port, int weight, ForwardMethod method, int upperThreshold,
-                       int lowerThreshold) {
+                       int lowerThreshold, TunnelType tunType, int tunPort, int tunFlags) {
         public Dest {
-            if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("real server port " + port + " out of range 1..65535");
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("real server port " + port + " out of range 0..65535");
             }
             if (weight < 0 || weight > 65535) {
                 throw new IllegalArgumentException("illegal weight specified: " + weight + " (expected 0..65535)");
@@ -114,11 +221,31 @@ public record ServiceSpec(int proto, int addr, int port, String scheduler, List<
                 throw new IllegalArgumentException("lower threshold " + lowerThreshold
                         + " is higher than upper threshold " + upperThreshold);
             }
+            Objects.requireNonNull(tunType, "tunType");
+            if (tunPort < 0 || tunPort > 65535) {
+                throw new IllegalArgumentException("tunnel port " + tunPort + " out of range 1..65535");
+            }
+            if (method == ForwardMethod.TUN && tunType == TunnelType.GUE && tunPort == 0) {
+                throw new IllegalArgumentException("GUE tunnel needs a port (--tun-port)");
+            }
+            if ((tunFlags & ~(TunnelType.FLAG_CSUM | TunnelType.FLAG_REMCSUM)) != 0
+                    || tunFlags == (TunnelType.FLAG_CSUM | TunnelType.FLAG_REMCSUM)) {
+                throw new IllegalArgumentException("illegal tunnel checksum flags " + tunFlags);
+            }
+        }
+
+        /** A destination with connection thresholds and IPIP if tunnelled. */
+        public Dest(int addr, int port, int weight, ForwardMethod method, int upperThreshold, int lowerThreshold) {
+            this(addr, port, weight, method, upperThreshold, lowerThreshold, TunnelType.IPIP, 0, TunnelType.FLAG_NOCSUM);
         }
 
         /** A destination without connection thresholds. */
         public Dest(int addr, int port, int weight, ForwardMethod method) {
             this(addr, port, weight, method, 0, 0);
+        }
+
+        public Dest withWeight(int newWeight) {
+            return new Dest(addr, port, newWeight, method, upperThreshold, lowerThreshold, tunType, tunPort, tunFlags);
         }
 
         public boolean sameEndpoint(Dest other) {

@@ -1,6 +1,7 @@
 package io.jvs.forwarder.service;
 
 import io.jvs.forwarder.sched.Scheduler;
+import io.jvs.forwarder.sched.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 
 import java.util.ArrayList;
@@ -8,7 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.BiFunction;
 
 /**
  * Turns configuration ({@link ServiceSpec}s) into a new immutable
@@ -37,7 +37,7 @@ import java.util.function.BiFunction;
  * legal) and throw {@link IllegalArgumentException} for an unknown name.
  */
 public final class ServiceTableBuilder {
-    private final BiFunction<String, RealServer[], Scheduler> schedulers;
+    private final SchedulerFactory schedulers;
 
     /** A builder that creates schedulers with {@link Schedulers#create}. */
     public ServiceTableBuilder() {
@@ -45,7 +45,7 @@ public final class ServiceTableBuilder {
     }
 
     /** A builder with its own scheduler factory (tests; alternative implementations). */
-    public ServiceTableBuilder(BiFunction<String, RealServer[], Scheduler> schedulers) {
+    public ServiceTableBuilder(SchedulerFactory schedulers) {
         this.schedulers = Objects.requireNonNull(schedulers);
     }
 
@@ -59,6 +59,11 @@ public final class ServiceTableBuilder {
      *         message) for an unknown scheduler
      */
     public ServiceTable build(List<ServiceSpec> specs, ServiceTable previous) {
+        return build(specs, List.of(), previous);
+    }
+
+    /** As {@link #build(List, ServiceTable)}, with fwmark rules (first match wins). */
+    public ServiceTable build(List<ServiceSpec> specs, List<FwmarkRule> fwmarkRules, ServiceTable previous) {
         Objects.requireNonNull(previous, "previous (use ServiceTable.EMPTY)");
         Map<String, ServiceSpec> seen = new HashMap<>();
         for (ServiceSpec spec : specs) {
@@ -68,9 +73,9 @@ public final class ServiceTableBuilder {
         }
         List<VirtualService> services = new ArrayList<>(specs.size());
         for (ServiceSpec spec : specs) {
-            services.add(buildService(spec, previous.lookup(spec.proto(), spec.addr(), spec.port())));
+            services.add(buildService(spec, previousOf(previous, spec)));
         }
-        ServiceTable table = new ServiceTable(services);
+        ServiceTable table = new ServiceTable(services, fwmarkRules);
         // Only after everything that can fail: the kernel's __ip_vs_update_dest
         // clears a kept destination's overload flag when its upper threshold is
         // removed or raised. Without this a server with no connections left
@@ -78,7 +83,7 @@ public final class ServiceTableBuilder {
         // This one write from the control thread is benign: the data path
         // re-evaluates the flag on its next bind/unbind of that server anyway.
         for (VirtualService s : services) {
-            VirtualService old = previous.lookup(s.proto, s.addr, s.port);
+            VirtualService old = previousOf(previous, s.spec);
             if (old == null) {
                 continue;
             }
@@ -100,12 +105,11 @@ public final class ServiceTableBuilder {
             ServiceSpec.Dest d = added.get(n - 1 - i); // newest first
             RealServer oldDest = old == null ? null : old.dest(d.addr(), d.port());
             DestStats stats = oldDest == null ? new DestStats() : oldDest.stats;
-            dests[i] = new RealServer(d.addr(), d.port(), d.weight(), d.method(), d.upperThreshold(),
-                    d.lowerThreshold(), stats);
+            dests[i] = new RealServer(d, stats);
         }
         Scheduler scheduler;
         try {
-            scheduler = schedulers.apply(spec.scheduler(), dests);
+            scheduler = schedulers.create(spec.scheduler(), spec.schedFlags(), dests);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     spec.label() + ": scheduler \"" + spec.scheduler() + "\": " + e.getMessage(), e);
@@ -114,7 +118,11 @@ public final class ServiceTableBuilder {
             throw new IllegalStateException("scheduler factory returned null for \"" + spec.scheduler() + "\"");
         }
         DestStats serviceStats = old == null ? new DestStats() : old.stats;
-        return new VirtualService(spec.proto(), spec.addr(), spec.port(), spec.scheduler(), dests, scheduler,
-                serviceStats);
+        return new VirtualService(spec, dests, scheduler, serviceStats);
+    }
+
+    private static VirtualService previousOf(ServiceTable previous, ServiceSpec spec) {
+        return spec.isFwmark() ? previous.lookupFwmark(spec.fwmark())
+                : previous.lookup(spec.proto(), spec.addr(), spec.port());
     }
 }

@@ -6,30 +6,67 @@ import io.jvs.forwarder.sched.Scheduler;
 import java.util.List;
 
 /**
- * A virtual service (VIP:port/proto) in one published snapshot. Immutable but
- * for the scheduler's own cursor state (owned by the data-path thread) and the
- * runtime stats. A new snapshot creates a new scheduler, as IPVS resets a
- * scheduler's state when the destination list changes.
+ * A virtual service (VIP:port/proto, or fwmark) in one published snapshot.
+ * Immutable but for the scheduler's own state (owned by the data-path thread)
+ * and the runtime stats. A new snapshot creates a new scheduler, as IPVS
+ * resets a scheduler's state when the destination list changes.
  */
 public final class VirtualService {
+    /** The configuration this was built from (listings, save, rebuilds). */
+    public final ServiceSpec spec;
     public final int proto;
     public final int addr;
     public final int port;
+    /** Unsigned firewall mark; 0 = an address service. */
+    public final int fwmark;
     public final String schedulerName;
+    public final int schedFlags;
+    /** Persistence: template lifetime in nanoseconds (0 = not persistent) and client netmask. */
+    public final long persistTimeoutNanos;
+    public final int persistMask;
+    public final boolean onePacket;
+    /** FULLNAT local addresses (host order) and how the client address reaches the server. */
+    private final int[] localAddrs;
+    public final ClientAddressMode clientAddress;
     /** Destinations in IPVS list order: newest first, as the kernel's list_add puts them. */
     public final RealServer[] dests;
     public final Scheduler scheduler;
     public final DestStats stats;
 
-    public VirtualService(int proto, int addr, int port, String schedulerName, RealServer[] dests,
-                          Scheduler scheduler, DestStats stats) {
-        this.proto = proto;
-        this.addr = addr;
-        this.port = port;
-        this.schedulerName = schedulerName;
+    public VirtualService(ServiceSpec spec, RealServer[] dests, Scheduler scheduler, DestStats stats) {
+        this.spec = spec;
+        this.proto = spec.proto();
+        this.addr = spec.addr();
+        this.port = spec.port();
+        this.fwmark = spec.fwmark();
+        this.schedulerName = spec.scheduler();
+        this.schedFlags = spec.schedFlags();
+        this.persistTimeoutNanos = spec.persistTimeout() * 1_000_000_000L;
+        this.persistMask = spec.persistMask();
+        this.onePacket = spec.onePacket();
+        this.localAddrs = spec.localAddrs().stream().mapToInt(Integer::intValue).toArray();
+        this.clientAddress = spec.clientAddress();
         this.dests = dests;
         this.scheduler = scheduler;
         this.stats = stats;
+    }
+
+    /** An address service with default settings (tests). */
+    public VirtualService(int proto, int addr, int port, String schedulerName, RealServer[] dests,
+                          Scheduler scheduler, DestStats stats) {
+        this(new ServiceSpec(proto, addr, port, schedulerName), dests, scheduler, stats);
+    }
+
+    public boolean persistent() {
+        return persistTimeoutNanos != 0;
+    }
+
+    public int localAddrCount() {
+        return localAddrs.length;
+    }
+
+    public int localAddr(int i) {
+        return localAddrs[i];
     }
 
     public List<RealServer> destList() {
@@ -46,8 +83,11 @@ public final class VirtualService {
         return null;
     }
 
-    /** "TCP/10.0.0.100:80": the {@code service} metric label. */
+    /** "TCP/10.0.0.100:80" or "FWM/1": the {@code service} metric label. */
     public String label() {
+        if (fwmark != 0) {
+            return "FWM/" + Integer.toUnsignedString(fwmark);
+        }
         return Protocol.name(proto) + "/" + Ipv4Address.toString(addr) + ":" + port;
     }
 

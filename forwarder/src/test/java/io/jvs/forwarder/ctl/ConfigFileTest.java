@@ -2,6 +2,7 @@ package io.jvs.forwarder.ctl;
 
 import io.jvs.forwarder.packet.Ipv4Address;
 import io.jvs.forwarder.sched.Scheduler;
+import io.jvs.forwarder.sched.SchedulerFactory;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
@@ -19,14 +20,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ConfigFileTest {
-    private static final BiFunction<String, RealServer[], Scheduler> SCHEDULERS = TestSchedulers.FACTORY;
+    private static final SchedulerFactory SCHEDULERS = TestSchedulers.FACTORY;
     private static final int VIP = Ipv4Address.parse("10.0.0.100");
 
     @TempDir
@@ -327,7 +327,7 @@ class ConfigFileTest {
 
     @Test
     void schedulerCheckedWithTheFactoryGiven() throws Exception {
-        BiFunction<String, RealServer[], Scheduler> onlyMh = (name, dests) -> {
+        SchedulerFactory onlyMh = (name, flags, dests) -> {
             if (!name.equals("mh")) {
                 throw new IllegalArgumentException("nope");
             }
@@ -343,7 +343,7 @@ class ConfigFileTest {
     @Test
     void aTrialBuildCatchesWhatOnlyTheFullBuildSees() {
         // A scheduler that accepts the name but not this destination list.
-        BiFunction<String, RealServer[], Scheduler> picky = (name, dests) -> {
+        SchedulerFactory picky = (name, flags, dests) -> {
             if (dests.length > 1) {
                 throw new IllegalArgumentException("at most one real server");
             }

@@ -53,7 +53,7 @@ final class Dests {
     String run(Scheduler s, int n) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            RealServer r = s.schedule(0, 0);
+            RealServer r = s.schedule(0, 0, 0, 0);
             sb.append(r == null ? '-' : names.get(r));
         }
         return sb.toString();

@@ -74,7 +74,7 @@ class RoundRobinSchedulerTest {
     void allZeroOrEmptyGivesNull() {
         Dests zero = new Dests(0, 0);
         assertEquals("--", zero.run(new RoundRobinScheduler(zero.array()), 2));
-        assertNull(new RoundRobinScheduler(new io.jvs.forwarder.service.RealServer[0]).schedule(1, 2));
+        assertNull(new RoundRobinScheduler(new io.jvs.forwarder.service.RealServer[0]).schedule(1, 2, 0, 0));
     }
 
     @Test
@@ -105,12 +105,12 @@ class RoundRobinSchedulerTest {
         d.overload('c', true);
         RoundRobinScheduler rr = new RoundRobinScheduler(d.array());
         for (int i = 0; i < 20_000; i++) {
-            rr.schedule(i, i);
+            rr.schedule(i, i, 0, 0);
         }
         long before = Dests.allocatedBytes();
         int hits = 0;
         for (int i = 0; i < 100_000; i++) {
-            if (rr.schedule(i, i) != null) {
+            if (rr.schedule(i, i, 0, 0) != null) {
                 hits++;
             }
         }

@@ -17,7 +17,7 @@ class WeightedLeastConnectionSchedulerTest {
     @Test
     void idleServersTieAndTheFirstInListOrderWins() {
         Dests d = new Dests(1, 1, 1);
-        assertSame(d.get('a'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1));
+        assertSame(d.get('a'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1, 0, 0));
     }
 
     @Test
@@ -25,9 +25,9 @@ class WeightedLeastConnectionSchedulerTest {
         Dests d = new Dests(1, 1);
         load(d.get('a'), 1, 0);      // overhead 256
         load(d.get('b'), 0, 255);    // overhead 255
-        assertSame(d.get('b'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1));
+        assertSame(d.get('b'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1, 0, 0));
         load(d.get('b'), 0, 1);      // 256: tie, the earlier one stays
-        assertSame(d.get('a'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1));
+        assertSame(d.get('a'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1, 0, 0));
     }
 
     @Test
@@ -35,9 +35,9 @@ class WeightedLeastConnectionSchedulerTest {
         Dests d = new Dests(1, 3);
         load(d.get('a'), 1, 0);      // 256 / 1
         load(d.get('b'), 2, 0);      // 512 / 3 = 170.7: less per weight
-        assertSame(d.get('b'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1));
+        assertSame(d.get('b'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1, 0, 0));
         load(d.get('b'), 1, 0);      // 768 / 3 = 256: tie with a, a is earlier
-        assertSame(d.get('a'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1));
+        assertSame(d.get('a'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1, 0, 0));
     }
 
     @Test
@@ -45,10 +45,10 @@ class WeightedLeastConnectionSchedulerTest {
         Dests d = new Dests(0, 1, 1);
         d.get('b').stats.setOverloaded(true);
         load(d.get('c'), 100, 0);
-        assertSame(d.get('c'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1));
+        assertSame(d.get('c'), new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1, 0, 0));
         d.get('c').stats.setOverloaded(true);
-        assertNull(new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1));
-        assertNull(new WeightedLeastConnectionScheduler(new RealServer[0]).schedule(1, 1));
+        assertNull(new WeightedLeastConnectionScheduler(d.array()).schedule(1, 1, 0, 0));
+        assertNull(new WeightedLeastConnectionScheduler(new RealServer[0]).schedule(1, 1, 0, 0));
     }
 
     @Test

@@ -65,7 +65,7 @@ class WeightedRoundRobinSchedulerTest {
         WeightedRoundRobinScheduler wrr = new WeightedRoundRobinScheduler(d.array());
         assertEquals(0, wrr.maxWeight());
         assertEquals("---", d.run(wrr, 3));
-        assertNull(new WeightedRoundRobinScheduler(new RealServer[0]).schedule(0, 0));
+        assertNull(new WeightedRoundRobinScheduler(new RealServer[0]).schedule(0, 0, 0, 0));
     }
 
     @Test
@@ -174,12 +174,12 @@ class WeightedRoundRobinSchedulerTest {
         d.overload('c', true);
         WeightedRoundRobinScheduler wrr = new WeightedRoundRobinScheduler(d.array());
         for (int i = 0; i < 20_000; i++) {
-            wrr.schedule(i, i);
+            wrr.schedule(i, i, 0, 0);
         }
         long before = Dests.allocatedBytes();
         int hits = 0;
         for (int i = 0; i < 100_000; i++) {
-            if (wrr.schedule(i, i) != null) {
+            if (wrr.schedule(i, i, 0, 0) != null) {
                 hits++;
             }
         }

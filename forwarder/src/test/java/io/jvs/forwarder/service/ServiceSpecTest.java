@@ -59,11 +59,39 @@ class ServiceSpecTest {
                 error(() -> new ServiceSpec.Dest(RS, 80, 65536, ForwardMethod.DR)));
         assertEquals("illegal weight specified: -1 (expected 0..65535)",
                 error(() -> new ServiceSpec.Dest(RS, 80, -1, ForwardMethod.DR)));
-        assertTrue(error(() -> new ServiceSpec.Dest(RS, 0, 1, ForwardMethod.DR)).contains("port 0"));
+        assertTrue(error(() -> new ServiceSpec.Dest(RS, 65536, 1, ForwardMethod.DR)).contains("port 65536"));
+        new ServiceSpec.Dest(RS, 0, 1, ForwardMethod.DR); // port 0: the packet's port (fwmark, port-0 services)
         assertEquals("lower threshold 5 is higher than upper threshold 0",
                 error(() -> new ServiceSpec.Dest(RS, 80, 1, ForwardMethod.DR, 0, 5)));
         assertEquals("illegal u_threshold specified: -1",
                 error(() -> new ServiceSpec.Dest(RS, 80, 1, ForwardMethod.DR, -1, 0)));
         new ServiceSpec.Dest(RS, 80, 0, ForwardMethod.DR, 100, 100); // weight 0 and lower == upper are fine
+    }
+
+    @Test
+    void persistenceFwmarkAndFullNatRules() {
+        int vip = 0x0a000064;
+        assertEquals("Zero port specified for non-persistent service",
+                error(() -> new ServiceSpec(Protocol.TCP, vip, 0, "rr")));
+        ServiceSpec pcc = new ServiceSpec(Protocol.TCP, vip, 80, "rr").withPersistence(300, -1);
+        assertTrue(pcc.persistent());
+        new ServiceSpec(Protocol.TCP, vip, 0, 0, "rr", 0, 300, -1, false, java.util.List.of(),
+                ClientAddressMode.NONE, java.util.List.of()); // port 0 with persistence is fine
+        assertTrue(error(() -> pcc.withPersistence(300, 0xff00ff00)).startsWith("illegal netmask 255.0.255.0"));
+        assertEquals("One-Packet Scheduling only for UDP services",
+                error(() -> new ServiceSpec(Protocol.TCP, vip, 80, "rr").withOnePacket(true)));
+        ServiceSpec fwm = ServiceSpec.fwmark(1, "sh");
+        assertEquals("FWM 1", fwm.label());
+        assertTrue(fwm.isFwmark());
+        assertTrue(fwm.sameService(ServiceSpec.fwmark(1, "rr")));
+        assertEquals("FWM 4294967295", ServiceSpec.fwmark(-1, "rr").label());
+        assertTrue(error(() -> new ServiceSpec(Protocol.TCP, vip, 80, "rr")
+                .withDest(new ServiceSpec.Dest(RS, 80, 1, ForwardMethod.FULLNAT))).contains("--laddr"));
+        new ServiceSpec(Protocol.TCP, vip, 80, "rr").withFullNat(java.util.List.of(0x0a000003), ClientAddressMode.TOA)
+                .withDest(new ServiceSpec.Dest(RS, 80, 1, ForwardMethod.FULLNAT));
+        assertEquals("GUE tunnel needs a port (--tun-port)", error(() -> new ServiceSpec.Dest(RS, 80, 1,
+                ForwardMethod.TUN, 0, 0, TunnelType.GUE, 0, 0)));
+        assertEquals("unknown scheduler flags 0x1", error(() -> new ServiceSpec(Protocol.TCP, vip, 80, "sh")
+                .withScheduler("sh", 1)));
     }
 }

@@ -1,9 +1,9 @@
 package io.jvs.forwarder.service;
 
 import io.jvs.forwarder.sched.Scheduler;
+import io.jvs.forwarder.sched.SchedulerFactory;
 
 import java.util.Set;
-import java.util.function.BiFunction;
 
 /** A stand-in scheduler factory for tests: knows a few names, picks the first available server. */
 public final class TestSchedulers {
@@ -11,7 +11,7 @@ public final class TestSchedulers {
     }
 
     /** Knows "rr", "wrr" and "wlc"; any other name fails as Schedulers.create does. */
-    public static final BiFunction<String, RealServer[], Scheduler> FACTORY = TestSchedulers::create;
+    public static final SchedulerFactory FACTORY = (name, flags, dests) -> create(name, dests);
 
     private static final Set<String> KNOWN = Set.of("rr", "wrr", "wlc");
 
@@ -25,7 +25,7 @@ public final class TestSchedulers {
     /** Remembers what it was built over, so tests can check it. */
     public record FirstAvailable(String name, RealServer[] dests) implements Scheduler {
         @Override
-        public RealServer schedule(int clientAddr, int clientPort) {
+        public RealServer schedule(int clientAddr, int clientPort, int destAddr, int destPort) {
             for (RealServer d : dests) {
                 if (d.available()) {
                     return d;
