@@ -22,6 +22,9 @@ import io.jvs.forwarder.service.ClassifyHandler;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.ServiceTableBuilder;
+import io.jvs.forwarder.ctl.ControlPlane;
+import io.jvs.forwarder.ctl.ForwarderConfig;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;
 import io.jvs.forwarder.sys.AfPacket;
@@ -70,12 +73,13 @@ public final class Director implements AutoCloseable {
     }
 
     /** Settings the director starts with. */
-    public record Settings(Attach attach, ServiceTable services, Timeouts timeouts, int connMax, int ringFrames,
+    public record Settings(Attach attach, ForwarderConfig config, int connMax, int ringFrames,
                            InetSocketAddress metrics) {
     }
 
     private final Settings settings;
     private final ServiceRegistry registry = new ServiceRegistry();
+    private final ControlPlane control;
     private final Deque<Runnable> undo = new ConcurrentLinkedDeque<>();
     private final List<PacketChannel> channels = new ArrayList<>();
     private MultiThreadIoEventLoopGroup group;
@@ -93,6 +97,17 @@ public final class Director implements AutoCloseable {
 
     private Director(Settings settings) {
         this.settings = settings;
+        this.control = newControlPlane(settings.config());
+    }
+
+    /** A control plane for this config with the data path's checks; throws IllegalArgumentException if invalid. */
+    public static ControlPlane newControlPlane(ForwarderConfig config) {
+        return new ControlPlane(config, new ServiceTableBuilder(), Director::validate);
+    }
+
+    /** Where configuration changes go (jvsadm, health checks): validated whole, published as one snapshot. */
+    public ControlPlane control() {
+        return control;
     }
 
     public ServiceRegistry registry() {
@@ -117,7 +132,6 @@ public final class Director implements AutoCloseable {
 
     /** Attaches and starts forwarding; on failure undoes whatever was done and rethrows. */
     public static Director start(Settings settings) throws IOException {
-        validate(settings.services());
         Director d = new Director(settings);
         try {
             d.open();
@@ -142,7 +156,7 @@ public final class Director implements AutoCloseable {
         setSysctl("net.ipv4.ip_forward", at.tap() ? "1" : "0");
 
         counters = at.tap() ? new DataPathCounters(lanName, at.name()) : new DataPathCounters(lanName);
-        conns = new ConnectionTable(settings.connMax(), settings.timeouts());
+        conns = new ConnectionTable(settings.connMax(), ControlPlane.timeouts(settings.config().timeouts()));
         counters.connectionTable(conns::size, conns::capacity);
         int lanPortId = 0;
         PacketTxQueue tx = PacketTxQueue.open(lanName, 1024, new PacketTxQueue.TxListener() {
@@ -179,7 +193,18 @@ public final class Director implements AutoCloseable {
         }
 
         registry.onPublish(table -> loop.execute(() -> published(table)));
-        registry.publish(settings.services());
+        control.attach(new ControlPlane.Sink() {
+            @Override
+            public void publish(ServiceTable table) {
+                registry.publish(table);
+            }
+
+            @Override
+            public void timeouts(Timeouts timeouts) {
+                // The connection table is the event loop's: change it there.
+                loop.execute(() -> conns.setTimeouts(timeouts));
+            }
+        });
 
         loop.scheduleAtFixedRate(() -> {
             long now = System.nanoTime();
@@ -210,7 +235,7 @@ public final class Director implements AutoCloseable {
         }
         System.out.println("jvs-forwarder: " + (at.tap() ? "tap:" + at.name() + " lan " + lanName : "packet:" + lanName)
                 + " mac " + NetDevice.formatMac(lanMac) + " addr " + Ipv4Address.toString(lanAddr)
-                + ", " + settings.services().services().size() + " service(s)"
+                + ", " + control.table().services().size() + " service(s)"
                 + (metrics != null ? ", metrics on http://" + hostPort(metrics.localAddress()) + "/metrics" : ""));
     }
 

@@ -1,17 +1,12 @@
 package io.jvs.forwarder;
 
-import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.ctl.ConfigException;
 import io.jvs.forwarder.ctl.ConfigFile;
 import io.jvs.forwarder.ctl.ForwarderConfig;
 import io.jvs.forwarder.ctl.ForwarderOptions;
-import io.jvs.forwarder.ctl.TimeoutSettings;
 import io.jvs.forwarder.ctl.UsageException;
-import io.jvs.forwarder.service.ServiceTable;
-import io.jvs.forwarder.service.ServiceTableBuilder;
 
 import java.io.IOException;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -58,12 +53,11 @@ public final class Main {
         try {
             ForwarderConfig config = opts.config().isPresent() ? ConfigFile.parse(opts.config().get())
                     : ForwarderConfig.EMPTY;
-            ServiceTable services = new ServiceTableBuilder().build(config.services(), config.fwmarkRules(), ServiceTable.EMPTY);
-            Director.validate(services);
+            Director.newControlPlane(config); // validates everything before anything is attached
             boolean tap = opts.attach().kind() == ForwarderOptions.AttachKind.TAP;
             settings = new Director.Settings(
                     new Director.Attach(tap, opts.attach().name(), opts.lan().orElse(null)),
-                    services, timeouts(config.timeouts()), opts.connMax(), opts.ringFrames(),
+                    config, opts.connMax(), opts.ringFrames(),
                     opts.metrics().orElse(null));
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
@@ -87,14 +81,5 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return STOPPED;
-    }
-
-    /** The config file's timeouts applied over the IPVS defaults. */
-    static Timeouts timeouts(TimeoutSettings s) {
-        Timeouts t = Timeouts.DEFAULTS.withUdp(s.udp());
-        for (Map.Entry<String, Integer> e : s.tcpStateTimeouts().entrySet()) {
-            t = t.withState(Timeouts.stateByName(e.getKey()), e.getValue());
-        }
-        return t;
     }
 }
