@@ -33,7 +33,13 @@ import io.jvs.forwarder.sys.NativeException;
 import io.jvs.forwarder.sys.NetDevice;
 import io.jvs.forwarder.sys.RtNetlink;
 import io.jvs.forwarder.sys.Sysctl;
+import io.jvs.forwarder.conn.LocalPorts;
+import io.jvs.forwarder.service.TunnelType;
 import io.jvs.forwarder.xmit.DrXmit;
+import io.jvs.forwarder.xmit.FullNatXmit;
+import io.jvs.forwarder.xmit.IcmpHandler;
+import io.jvs.forwarder.xmit.IcmpSender;
+import io.jvs.forwarder.xmit.TunXmit;
 import io.jvs.forwarder.xmit.LanPort;
 import io.jvs.forwarder.xmit.NatXmit;
 import io.jvs.forwarder.xmit.NextHopSender;
@@ -74,7 +80,12 @@ public final class Director implements AutoCloseable {
 
     /** Settings the director starts with. */
     public record Settings(Attach attach, ForwarderConfig config, int connMax, int ringFrames,
-                           InetSocketAddress metrics) {
+                           InetSocketAddress metrics, int localPortLow, int localPortHigh) {
+        /** Settings with FULLNAT's default local port range. */
+        public Settings(Attach attach, ForwarderConfig config, int connMax, int ringFrames,
+                        InetSocketAddress metrics) {
+            this(attach, config, connMax, ringFrames, metrics, LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH);
+        }
     }
 
     private final Settings settings;
@@ -97,7 +108,10 @@ public final class Director implements AutoCloseable {
 
     private Director(Settings settings) {
         this.settings = settings;
-        this.control = newControlPlane(settings.config());
+        this.control = new ControlPlane(settings.config(), new ServiceTableBuilder(), table -> {
+            validate(table);
+            validateRoutes(table);
+        });
     }
 
     /** A control plane for this config with the data path's checks; throws IllegalArgumentException if invalid. */
@@ -118,13 +132,39 @@ public final class Director implements AutoCloseable {
         return counters;
     }
 
-    /** Validates what the data path cannot carry yet, before anything is attached. */
+    /** Validates what the data path cannot carry, before anything is attached. */
     static void validate(ServiceTable services) {
         for (VirtualService s : services.services()) {
             for (RealServer d : s.dests) {
-                if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT) {
+                if (d.method == ForwardMethod.TUN && d.tunType == TunnelType.GRE) {
                     throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                            + ": forwarding method " + d.method + " is not supported yet (DR and NAT are)");
+                            + ": tunnel type gre is not supported (ipip and gue are)");
+                }
+                if (d.method == ForwardMethod.TUN && d.tunType == TunnelType.GUE && d.tunPort == 0) {
+                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
+                            + ": a gue tunnel needs --tun-port");
+                }
+            }
+        }
+    }
+
+    /**
+     * The checks that need the director's routing table: every TUN real server
+     * must have a route (the encapsulated packet is routed to it), else the
+     * change is refused naming it. Before the director is attached there is no
+     * table yet; {@link #open} checks the initial configuration once it is.
+     */
+    private void validateRoutes(ServiceTable services) {
+        RouteTable rt = routes;
+        if (rt == RouteTable.EMPTY) {
+            return;
+        }
+        for (VirtualService s : services.services()) {
+            for (RealServer d : s.dests) {
+                if (d.method == ForwardMethod.TUN && rt.nextHop(d.addr) == 0) {
+                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
+                            + ": TUN real server is unreachable (no route to " + Ipv4Address.toString(d.addr)
+                            + " in the director's routing table)");
                 }
             }
         }
@@ -156,7 +196,8 @@ public final class Director implements AutoCloseable {
         setSysctl("net.ipv4.ip_forward", at.tap() ? "1" : "0");
 
         counters = at.tap() ? new DataPathCounters(lanName, at.name()) : new DataPathCounters(lanName);
-        conns = new ConnectionTable(settings.connMax(), ControlPlane.timeouts(settings.config().timeouts()));
+        conns = new ConnectionTable(settings.connMax(), ControlPlane.timeouts(settings.config().timeouts()),
+                System::nanoTime, new LocalPorts(settings.localPortLow(), settings.localPortHigh()));
         counters.connectionTable(conns::size, conns::capacity);
         int lanPortId = 0;
         PacketTxQueue tx = PacketTxQueue.open(lanName, 1024, new PacketTxQueue.TxListener() {
@@ -173,10 +214,15 @@ public final class Director implements AutoCloseable {
                 }
             }
         });
-        lan = new LanPort(lanName, lanIndex, lanMac, lanAddr, tx);
+        lan = new LanPort(lanName, lanIndex, lanMac, lanAddr, NetDevice.mtu(lanName), tx);
         neighbours = new NeighbourCache(lan, counters::drop);
         counters.neighbourEntries(neighbours::size);
         routes = RouteTable.load(lanIndex);
+        try {
+            validateRoutes(control.table());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
 
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         loop = group.next();
@@ -269,14 +315,17 @@ public final class Director implements AutoCloseable {
             }
         });
         NextHopSender sender = new NextHopSender(lan, neighbours, () -> routes, counters);
+        IcmpSender icmp = new IcmpSender(lan, sender);
+        TunXmit tun = new TunXmit(sender, lan, icmp, counters);
         ChannelPipeline p = ch.pipeline();
         p.addLast("decode", new FrameDecodeHandler(counters));
         p.addLast("arp", new ArpHandler(registry, neighbours, lan, counters));
+        p.addLast("icmp", new IcmpHandler(registry, conns, sender, icmp, tun, counters));
         p.addLast("classify", new ClassifyHandler(registry, conns, counters));
         p.addLast("connection", new ConnectionHandler(conns, counters));
         p.addLast("schedule", new ScheduleHandler(conns, counters));
         p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender),
-                counters));
+                tun, new FullNatXmit(sender, lan, conns), counters));
         try {
             loop.register(ch).syncUninterruptibly();
         } catch (RuntimeException e) {
@@ -286,7 +335,10 @@ public final class Director implements AutoCloseable {
         channels.add(ch);
     }
 
-    /** On the event loop: a new snapshot. Announce new VIPs; in TAP mode route them (and NAT replies) into the TAP. */
+    /**
+     * On the event loop: a new snapshot. Announce new VIPs and FULLNAT local addresses;
+     * in TAP mode route them (and NAT replies) into the TAP.
+     */
     private void published(ServiceTable table) {
         for (int vip : table.vips()) {
             if (announced.add(vip)) {
@@ -296,7 +348,28 @@ public final class Director implements AutoCloseable {
                 }
             }
         }
+        for (int lip : table.localAddrs()) {
+            if (announced.add(lip)) {
+                neighbours.announce(lip);
+                if (settings.attach().tap()) {
+                    tapLocalRoute(lip);
+                }
+            }
+        }
         lan.flush();
+    }
+
+    /** TAP mode: FULLNAT replies to a local address are routed into the TAP like VIP traffic. */
+    private void tapLocalRoute(int lip) {
+        String tap = settings.attach().name();
+        try {
+            int tapIndex = Libc.ifNameToIndex(tap);
+            RtNetlink.deviceRoute(true, lip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN);
+            undo.push(() -> quietly(() -> RtNetlink.deviceRoute(false, lip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN)));
+        } catch (NativeException e) {
+            System.err.println("jvs: routing local address " + Ipv4Address.toString(lip) + " into " + tap
+                    + " failed: " + e.getMessage());
+        }
     }
 
     private void tapRoutes(ServiceTable table, int vip) {

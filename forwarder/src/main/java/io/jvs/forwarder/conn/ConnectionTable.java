@@ -1,6 +1,7 @@
 package io.jvs.forwarder.conn;
 
 import io.jvs.forwarder.service.DestStats;
+import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.VirtualService;
@@ -26,9 +27,13 @@ import java.util.function.LongSupplier;
  * to ids:
  * <ul>
  *   <li>IN: (proto, client addr, client port, vaddr, vport): packets from clients;</li>
- *   <li>OUT: (proto, daddr, dport, client addr, client port): replies from real servers (NAT).
- *       Several entries may share an OUT key (one client port to two VIPs on the same real
- *       server); lookupOut returns one of them, as the kernel's ip_vs_conn_out_get does.</li>
+ *   <li>OUT: (proto, daddr, dport, laddr, lport): replies from real servers. laddr:lport is
+ *       the address the real server sees as its peer: the client's for NAT (so the key is
+ *       the kernel's (daddr, dport, caddr, cport)), a local address of the director and a
+ *       port from {@link LocalPorts} for FULLNAT. Several NAT entries may share an OUT key
+ *       (one client port to two VIPs on the same real server); lookupOut returns one of them,
+ *       as the kernel's ip_vs_conn_out_get does. FULLNAT keys are unique: the local port is
+ *       held for the entry's lifetime.</li>
  * </ul>
  * An index slot is a long: the key's 32-bit hash in the high half (a fingerprint, compared
  * before the entry is touched) and id + 1 in the low half (0 = empty). Each index has a
@@ -45,10 +50,12 @@ import java.util.function.LongSupplier;
  *
  * <h2>Memory per connection</h2>
  * Entry arrays: addrs 8 + ports 8 + daddr 4 + expiry 8 + state 1 + flags 1 + two references
- * 4 + 4 (compressed oops) + free stack 4 = 42 bytes. Indexes: 2 x 8 bytes x (2..4) slots per
- * entry = 32..64 bytes (32 when the capacity is a power of two). Total 74 bytes per
- * connection at a power-of-two capacity, at most 106 bytes otherwise (+8 without compressed
- * oops), allocated up front; see {@link #footprintBytes()}.
+ * 4 + 4 (compressed oops) + free stack 4 = 42 bytes; FULLNAT's laddr 4 + lport 2 + seqBase 4
+ * (kept for every entry, so the OUT key is uniform) = 52 bytes. Indexes: 2 x 8 bytes x (2..4)
+ * slots per entry = 32..64 bytes (32 when the capacity is a power of two). Total 84 bytes per
+ * connection at a power-of-two capacity, at most 116 bytes otherwise (+8 without compressed
+ * oops), allocated up front; see {@link #footprintBytes()}. The FULLNAT port bitmaps
+ * ({@link LocalPorts}) add 8 KiB per local address.
  *
  * <h2>Invariants</h2>
  * <ul>
@@ -79,6 +86,17 @@ public final class ConnectionTable {
     private static final int F_INACTIVE = 2;
     /** IP_VS_CONN_F_NOOUTPUT: no reply seen yet; input packets use the INPUT-ONLY table. */
     private static final int F_NOOUTPUT = 4;
+    /** FULLNAT: the entry holds lport on laddr in {@link LocalPorts}. */
+    private static final int F_LOCAL_PORT = 8;
+    /** FULLNAT PROXY v2: the real server has acknowledged the injected header. */
+    private static final int F_PROXY_ACKED = 16;
+    /** FULLNAT TOA: the option went out on the client's handshake ACK. */
+    private static final int F_TOA_ON_ACK = 32;
+
+    /** {@link #insert} result: the table is full. */
+    public static final int FULL = -1;
+    /** {@link #insert} result: FULLNAT, and no local address of the service has a free port. */
+    public static final int NO_LOCAL_PORT = -2;
 
     private static final long OUT_SALT = 0x5851F42D4C957F2DL;
 
@@ -90,6 +108,11 @@ public final class ConnectionTable {
     /** proto << 48 | cport << 32 | vport << 16 | dport. */
     private final long[] ports;
     private final int[] daddrs;
+    /** The real server's peer: client address and port, or FULLNAT's local address and port. */
+    private final int[] laddrs;
+    private final char[] lports;
+    /** FULLNAT PROXY v2: the client's first data sequence number (SYN's seq + 1). */
+    private final int[] seqBases;
     private final long[] expires;
     private final byte[] states;
     private final byte[] flags;
@@ -114,6 +137,7 @@ public final class ConnectionTable {
     private final int hashBias;
 
     private final LongSupplier clock;
+    private final LocalPorts localPorts;
     private Timeouts timeouts;
 
     /** A table whose time-less lookups read {@link System#nanoTime()}. */
@@ -127,11 +151,22 @@ public final class ConnectionTable {
      * cached time of the current read burst, or a fake clock in tests.
      */
     public ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock) {
-        this(capacity, timeouts, clock, new SecureRandom().nextLong(), -1, 0);
+        this(capacity, timeouts, clock, new LocalPorts(LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH));
+    }
+
+    /** As above, with FULLNAT local ports taken from this allocator. */
+    public ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock, LocalPorts localPorts) {
+        this(capacity, timeouts, clock, new SecureRandom().nextLong(), -1, 0, localPorts);
     }
 
     /** Tests: a fixed seed, and hashes forced to (h &amp; hashMask) | hashBias to build long chains. */
     ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock, long seed, int hashMask, int hashBias) {
+        this(capacity, timeouts, clock, seed, hashMask, hashBias,
+                new LocalPorts(LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH));
+    }
+
+    ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock, long seed, int hashMask, int hashBias,
+                    LocalPorts localPorts) {
         if (capacity < 1 || capacity > MAX_CAPACITY) {
             throw new IllegalArgumentException("connection table capacity " + capacity
                     + " out of range: expected 1.." + MAX_CAPACITY);
@@ -139,12 +174,16 @@ public final class ConnectionTable {
         this.capacity = capacity;
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.localPorts = Objects.requireNonNull(localPorts, "localPorts");
         this.seed = seed;
         this.hashMask = hashMask;
         this.hashBias = hashBias;
         addrs = new long[capacity];
         ports = new long[capacity];
         daddrs = new int[capacity];
+        laddrs = new int[capacity];
+        lports = new char[capacity];
+        seqBases = new int[capacity];
         expires = new long[capacity];
         states = new byte[capacity];
         flags = new byte[capacity];
@@ -186,7 +225,7 @@ public final class ConnectionTable {
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 8 + 8 + 4 + 8 + 1 + 1 + 4 + 4 + 4;
+        long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 8 + 1 + 1 + 4 + 4 + 4;
         return perEntry * capacity + 8L * (inIndex.length + outIndex.length);
     }
 
@@ -212,17 +251,20 @@ public final class ConnectionTable {
     }
 
     /** The live entry for a real server's reply, or -1. Reads the table's clock for expiry. */
-    public int lookupOut(int proto, int daddr, int dport, int caddr, int cport) {
-        return lookupOut(proto, daddr, dport, caddr, cport, clock.getAsLong());
+    public int lookupOut(int proto, int daddr, int dport, int laddr, int lport) {
+        return lookupOut(proto, daddr, dport, laddr, lport, clock.getAsLong());
     }
 
-    /** The live entry for a real server's reply at time nowNanos, or -1. Allocation-free. */
-    public int lookupOut(int proto, int daddr, int dport, int caddr, int cport, long nowNanos) {
-        final long a = addrKey(daddr, caddr);
-        final long p = outPortKey(proto, dport, cport);
+    /**
+     * The live entry for a real server's reply (from daddr:dport to laddr:lport: the client
+     * for NAT, a local address for FULLNAT) at time nowNanos, or -1. Allocation-free.
+     */
+    public int lookupOut(int proto, int daddr, int dport, int laddr, int lport, long nowNanos) {
+        final long a = addrKey(daddr, laddr);
+        final long p = outPortKey(proto, dport, lport);
         final int h = hash(a, p ^ OUT_SALT);
         for (;;) {
-            final int id = probeOut(h, daddr, caddr, p);
+            final int id = probeOut(h, daddr, laddr, p);
             if (id < 0 || nowNanos - expires[id] < 0) {
                 return id;
             }
@@ -247,7 +289,7 @@ public final class ConnectionTable {
         return -1;
     }
 
-    private int probeOut(int h, int daddr, int caddr, long p) {
+    private int probeOut(int h, int daddr, int laddr, long p) {
         final long[] t = outIndex;
         final int m = indexMask;
         int i = h & m;
@@ -255,8 +297,7 @@ public final class ConnectionTable {
         while ((s = t[i]) != 0) {
             if ((int) (s >>> 32) == h) {
                 final int id = (int) s - 1;
-                if (daddrs[id] == daddr && (int) (addrs[id] >>> 32) == caddr
-                        && (ports[id] & OUT_PORT_BITS) == p) {
+                if (daddrs[id] == daddr && laddrs[id] == laddr && outPortKey(id) == p) {
                     return id;
                 }
             }
@@ -281,14 +322,36 @@ public final class ConnectionTable {
      * real server's and the service's DestStats. If the real server has an upper threshold and
      * its active + inactive connections reach it, it is marked overloaded.
      *
+     * <p>FULLNAT: the entry also takes a local address of the service and a free port on it
+     * ({@link LocalPorts}), trying the service's local addresses in turn from one picked by
+     * a hash of the client; it holds the port until it leaves the table. When none has a free
+     * port the result is {@link #NO_LOCAL_PORT} and nothing changed.
+     *
      * <p>Precondition: no live entry has the same IN key (the caller inserts after a lookupIn miss).
+     *
+     * @return the entry's id, {@link #FULL} or {@link #NO_LOCAL_PORT}
      */
     public int insert(int proto, int caddr, int cport, int vaddr, int vport, int daddr, int dport,
                       VirtualService svc, RealServer dest, long nowNanos) {
         Objects.requireNonNull(svc, "svc");
         Objects.requireNonNull(dest, "dest");
         if (size == capacity) {
-            return -1;
+            return FULL;
+        }
+        int laddr = caddr;
+        int lport = cport;
+        boolean fullNat = dest.method == ForwardMethod.FULLNAT;
+        if (fullNat) {
+            int n = svc.localAddrCount();
+            int start = n == 0 ? 0 : Integer.remainderUnsigned((caddr * 0x9E3779B1) ^ cport, n);
+            lport = -1;
+            for (int k = 0; k < n && lport < 0; k++) {
+                laddr = svc.localAddr((start + k) % n);
+                lport = localPorts.allocate(laddr);
+            }
+            if (lport < 0) {
+                return NO_LOCAL_PORT;
+            }
         }
         final int id = free[--freeTop];
         if (id >= highWater) {
@@ -299,8 +362,11 @@ public final class ConnectionTable {
         ports[id] = ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32)
                 | ((long) (vport & 0xffff) << 16) | (dport & 0xffff);
         daddrs[id] = daddr;
+        laddrs[id] = laddr;
+        lports[id] = (char) lport;
+        seqBases[id] = 0;
         states[id] = (byte) TcpState.NONE;
-        int f = F_USED | F_INACTIVE;
+        int f = F_USED | F_INACTIVE | (fullNat ? F_LOCAL_PORT : 0);
         if (!dest.method.seesReplies()) {
             f |= F_NOOUTPUT;
         }
@@ -457,6 +523,9 @@ public final class ConnectionTable {
     private void removeEntry(int id) {
         indexRemove(inIndex, hashIn(id), id);
         indexRemove(outIndex, hashOut(id), id);
+        if ((flags[id] & F_LOCAL_PORT) != 0) {
+            localPorts.release(laddrs[id], lports[id]);
+        }
 
         // ip_vs_unbind_dest
         final RealServer dest = dests[id];
@@ -536,6 +605,48 @@ public final class ConnectionTable {
         return (int) ports[id] & 0xffff;
     }
 
+    /** The address the real server sees as its peer: the client's, or FULLNAT's local address. */
+    public int laddr(int id) {
+        return laddrs[id];
+    }
+
+    /** The port the real server sees as its peer's: the client's, or FULLNAT's local port. */
+    public int lport(int id) {
+        return lports[id];
+    }
+
+    /** FULLNAT's port allocator (shared by all entries of this table). */
+    public LocalPorts localPorts() {
+        return localPorts;
+    }
+
+    /** FULLNAT PROXY v2: the client's first data sequence number, 0 until set. */
+    public int seqBase(int id) {
+        return seqBases[id];
+    }
+
+    public void setSeqBase(int id, int seq) {
+        seqBases[id] = seq;
+    }
+
+    /** FULLNAT PROXY v2: the real server has acknowledged the injected header. */
+    public boolean proxyAcked(int id) {
+        return (flags[id] & F_PROXY_ACKED) != 0;
+    }
+
+    public void markProxyAcked(int id) {
+        flags[id] |= F_PROXY_ACKED;
+    }
+
+    /** FULLNAT TOA: the option went out on the client's handshake ACK. */
+    public boolean toaOnAckSent(int id) {
+        return (flags[id] & F_TOA_ON_ACK) != 0;
+    }
+
+    public void markToaOnAckSent(int id) {
+        flags[id] |= F_TOA_ON_ACK;
+    }
+
     public RealServer dest(int id) {
         return dests[id];
     }
@@ -560,7 +671,7 @@ public final class ConnectionTable {
 
     // ------------------------------------------------------------------ hashing and index upkeep
 
-    private static final long OUT_PORT_BITS = 0x00FF_FFFF_0000_FFFFL; // proto, cport, dport
+    private static final long OUT_PROTO_DPORT = 0x00FF_0000_0000_FFFFL;
 
     private static long addrKey(int hi, int lo) {
         return ((long) hi << 32) | (lo & 0xffffffffL);
@@ -571,9 +682,14 @@ public final class ConnectionTable {
         return ((long) (proto & 0xff) << 32) | ((long) (cport & 0xffff) << 16) | (vport & 0xffff);
     }
 
-    /** Matches ports[id] & OUT_PORT_BITS. */
-    private static long outPortKey(int proto, int dport, int cport) {
-        return ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32) | (dport & 0xffff);
+    /** proto << 48 | lport << 32 | dport. */
+    private static long outPortKey(int proto, int dport, int lport) {
+        return ((long) (proto & 0xff) << 48) | ((long) (lport & 0xffff) << 32) | (dport & 0xffff);
+    }
+
+    /** The OUT port key of a live entry. */
+    private long outPortKey(int id) {
+        return (ports[id] & OUT_PROTO_DPORT) | ((long) lports[id] << 32);
     }
 
     private int hashIn(int id) {
@@ -581,7 +697,7 @@ public final class ConnectionTable {
     }
 
     private int hashOut(int id) {
-        return hash(addrKey(daddrs[id], (int) (addrs[id] >>> 32)), (ports[id] & OUT_PORT_BITS) ^ OUT_SALT);
+        return hash(addrKey(daddrs[id], laddrs[id]), outPortKey(id) ^ OUT_SALT);
     }
 
     /** Seeded 64-bit mix of the two key words (a multiply-rotate round, then SplitMix64's finalizer). */

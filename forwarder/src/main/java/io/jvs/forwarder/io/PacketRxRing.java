@@ -30,6 +30,11 @@ import java.lang.invoke.VarHandle;
 public final class PacketRxRing implements FrameSource {
     /** 17 pages: 65535-byte IP datagram + Ethernet/VLAN + virtio_net_hdr + tpacket2_hdr, aligned. */
     public static final int FRAME_SIZE = 17 * 4096;
+    /**
+     * PACKET_RESERVE: extra bytes the kernel leaves in front of each frame, so a TUN
+     * encapsulation (at most 32 bytes: IPv4 + UDP + GUE) is written in place.
+     */
+    public static final int RESERVE = 64;
     private static final VarHandle STATUS = ValueLayout.JAVA_INT.varHandle();
 
     private final String name;
@@ -59,6 +64,7 @@ public final class PacketRxRing implements FrameSource {
         try {
             Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_VERSION, AfPacket.TPACKET_V2, "PACKET_VERSION");
             Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
+            Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_RESERVE, RESERVE, "PACKET_RESERVE");
             Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
             MemorySegment ring = AfPacket.setupRxRing(fd, FRAME_SIZE, frames, FRAME_SIZE, frames);
             AfPacket.bind(fd, ifindex, protocol, ifname);
@@ -108,6 +114,8 @@ public final class PacketRxRing implements FrameSource {
             ctx.vnetOff = base + mac - 10;
             ctx.frameLen = len;
             ctx.frameCapacity = FRAME_SIZE - mac;
+            // Everything after tpacket2_hdr + sockaddr_ll up to the virtio_net_hdr is ours.
+            ctx.headroom = mac - 10 - AfPacket.TPACKET2_HDRLEN - AfPacket.SOCKADDR_LL_SIZE;
             sink.frame(ctx);
         }
         return n;

@@ -16,7 +16,8 @@ import java.lang.foreign.ValueLayout;
  * VIPs into it; every read() returns one complete Ethernet frame (no
  * IFF_VNET_HDR, so the kernel has already segmented and checksummed it).
  *
- * <p>Each read lands in its own slot behind 10 zero bytes, so the frame can
+ * <p>Each read lands in its own slot behind {@link #HEADROOM} bytes (room for a
+ * TUN encapsulation in place) and 10 zero bytes, so the frame can
  * leave on the LAN's PACKET_VNET_HDR socket as it is (a zero virtio_net_hdr
  * means: complete checksum, no GSO). The device is brought up with NOARP: the
  * kernel then addresses frames to the TAP's own MAC and never ARPs into it.
@@ -25,6 +26,10 @@ import java.lang.foreign.ValueLayout;
 public final class TapDevice implements FrameSource {
     /** Slot size: a frame of up to 16 KiB - 10 (the TAP MTU stays far below). */
     static final int SLOT = 16384;
+    /** Room in front of each slot's virtio_net_hdr for a TUN encapsulation written in place. */
+    static final int HEADROOM = 64;
+    /** Where the frame starts in its slot: headroom, then the 10-byte virtio_net_hdr. */
+    private static final int FRAME_AT = HEADROOM + 10;
 
     private final String name;
     private final int fd;
@@ -42,7 +47,7 @@ public final class TapDevice implements FrameSource {
         this.slots = arena.allocate((long) SLOT * slotCount, 64);
         this.slotFrame = new MemorySegment[slotCount];
         for (int i = 0; i < slotCount; i++) {
-            slotFrame[i] = slots.asSlice((long) i * SLOT + 10, SLOT - 10);
+            slotFrame[i] = slots.asSlice((long) i * SLOT + FRAME_AT, SLOT - FRAME_AT);
         }
     }
 
@@ -73,7 +78,7 @@ public final class TapDevice implements FrameSource {
         int n = 0;
         while (n < budget && used < slotCount) {
             long base = (long) used * SLOT;
-            long r = Libc.read(errno, fd, slotFrame[used], SLOT - 10);
+            long r = Libc.read(errno, fd, slotFrame[used], SLOT - FRAME_AT);
             if (r < 0) {
                 int e = errno.get();
                 if (e == Libc.EINTR) {
@@ -83,17 +88,19 @@ public final class TapDevice implements FrameSource {
             }
             used++;
             n++;
-            if (r >= SLOT - 10) {
+            if (r >= SLOT - FRAME_AT) {
                 sink.dropped(DropReason.OVERSIZED);
                 continue;
             }
-            slots.set(ValueLayout.JAVA_LONG_UNALIGNED, base, 0L);     // zero virtio_net_hdr
-            slots.set(ValueLayout.JAVA_SHORT_UNALIGNED, base + 8, (short) 0);
+            long vnet = base + HEADROOM;
+            slots.set(ValueLayout.JAVA_LONG_UNALIGNED, vnet, 0L);     // zero virtio_net_hdr
+            slots.set(ValueLayout.JAVA_SHORT_UNALIGNED, vnet + 8, (short) 0);
             ctx.seg = slots;
-            ctx.vnetOff = base;
-            ctx.frameOff = base + 10;
+            ctx.vnetOff = vnet;
+            ctx.frameOff = vnet + 10;
             ctx.frameLen = (int) r;
-            ctx.frameCapacity = SLOT - 10;
+            ctx.frameCapacity = SLOT - FRAME_AT;
+            ctx.headroom = HEADROOM;
             sink.frame(ctx);
         }
         return n;

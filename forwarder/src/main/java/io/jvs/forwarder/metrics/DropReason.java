@@ -38,7 +38,17 @@ public enum DropReason {
     /** A bug in a pipeline stage threw; the frame was lost, the event loop lives on. */
     INTERNAL_ERROR("internal_error"),
     /** The transmit batch was full or the kernel refused the frame. */
-    TX_ERROR("tx_error");
+    TX_ERROR("tx_error"),
+    /**
+     * TUN: the encapsulated packet would exceed the LAN MTU and DF is set; an ICMP
+     * fragmentation-needed (next-hop MTU = MTU - encapsulation) went back to the client,
+     * as IPVS does (rate-limited like the kernel's icmp_send).
+     */
+    FRAG_NEEDED("frag_needed"),
+    /** FULLNAT: every port of every local address of the service is in use; the new connection is refused. */
+    LOCAL_PORT_EXHAUSTED("local_port_exhausted"),
+    /** An ICMP error to a VIP or local address that quotes no tracked connection. */
+    ICMP_UNTRACKED("icmp_untracked");
 
     private final String label;
 

@@ -5,13 +5,14 @@ import io.jvs.forwarder.packet.ArpPacket;
 import io.jvs.forwarder.packet.EthernetHeader;
 import io.jvs.forwarder.packet.PacketContext;
 import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.xmit.LanPort;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
- * Answers ARP requests for the VIPs on the LAN port (the VIP is not a local
- * address of the director, so the kernel stays silent) and feeds every ARP
+ * Answers ARP requests for the VIPs and FULLNAT local addresses on the LAN port
+ * (neither is a local address of the director, so the kernel stays silent) and feeds every ARP
  * message it sees to the {@link NeighbourCache}. IPv4 frames pass through.
  */
 public final class ArpHandler extends ChannelInboundHandlerAdapter {
@@ -38,7 +39,8 @@ public final class ArpHandler extends ChannelInboundHandlerAdapter {
         long now = System.nanoTime();
         int op = arp.op();
         int target = arp.targetIp();
-        boolean forVip = registry.current().isVip(target);
+        ServiceTable services = registry.current();
+        boolean forVip = services.isVip(target) || services.isLocalAddr(target);
         if (op == ArpPacket.OP_REQUEST && forVip && arp.senderIp() != target) {
             neighbours.learn(arp.senderIp(), arp.senderMac(), true, now);
             long off = port.allocScratch();

@@ -26,6 +26,11 @@ public final class PacketContext {
     public int frameLen;
     /** Bytes writable from frameOff (>= frameLen); room for encapsulation later. */
     public int frameCapacity;
+    /**
+     * Bytes writable in front of the virtio_net_hdr (in front of frameOff when there is
+     * none): room for the outer headers of an encapsulation (TUN), so it is done in place.
+     */
+    public int headroom;
     /** The port the frame came in on. */
     public int ingressPort;
 

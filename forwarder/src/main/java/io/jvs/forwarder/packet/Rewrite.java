@@ -85,6 +85,80 @@ public final class Rewrite {
     }
 
     /**
+     * Rewrites a 32-bit field of the TCP header or its options (sequence number at 4,
+     * acknowledgement at 8, a SACK edge) at {@code ctx.l4Off + fieldOff}, keeping the TCP
+     * checksum right: RFC 1624 update when it is complete (a field at an odd offset
+     * contributes its bytes rotated by 8 bits to the 16-bit sum); nothing when it is
+     * partial (these fields are not in the pseudo-header). Precondition: a TCP frame.
+     */
+    public static void setTcp32(PacketContext ctx, int fieldOff, int newVal) {
+        MemorySegment seg = ctx.seg;
+        long at = ctx.l4Off + fieldOff;
+        int old = Bytes.i32(seg, at);
+        if (old == newVal) {
+            return;
+        }
+        Bytes.i32(seg, at, newVal);
+        if (!ctx.csumPartial) {
+            long field = ctx.l4Off + TcpHeader.CHECKSUM_OFFSET;
+            boolean odd = (fieldOff & 1) != 0;
+            int from = odd ? Integer.rotateRight(old, 8) : old;
+            int to = odd ? Integer.rotateRight(newVal, 8) : newVal;
+            Bytes.u16(seg, field, Checksum.update32(Bytes.u16(seg, field), from, to));
+        }
+    }
+
+    /**
+     * Adds an 8-byte TCP option (the big-endian words {@code w0}, {@code w1}) after the
+     * options the segment has, moving any payload back by 8 bytes, and updates the IP total
+     * length, the data offset and both checksums (a partial TCP checksum gets the new
+     * pseudo-header length; a complete one the new words). Ethernet padding is cut.
+     * Returns false, changing nothing, when the option does not fit: the TCP header
+     * would exceed 60 bytes, the frame's memory has no room, or it is a GSO super-frame.
+     */
+    public static boolean addTcpOption8(PacketContext ctx, int w0, int w1) {
+        MemorySegment seg = ctx.seg;
+        long l3 = ctx.l3Off;
+        long l4 = ctx.l4Off;
+        int doff = (Bytes.u8(seg, l4 + TcpHeader.DATA_OFFSET_OFFSET) >>> 4) << 2;
+        int ihl = (Bytes.u8(seg, l3) & 0x0F) << 2;
+        int total = Bytes.u16(seg, l3 + Ipv4Header.TOTAL_LENGTH_OFFSET);
+        long end = l3 + total;
+        if (doff + 8 > TcpHeader.MAX_HEADER_LEN || end + 8 - ctx.frameOff > ctx.frameCapacity
+                || ctx.vnetOff >= 0 && ctx.vnet.isGso()) {
+            return false;
+        }
+        long opt = l4 + doff;
+        int payload = (int) (end - opt);
+        if (payload > 0) {
+            MemorySegment.copy(seg, opt, seg, opt + 8, payload);
+        }
+        Bytes.i32(seg, opt, w0);
+        Bytes.i32(seg, opt + 4, w1);
+        Bytes.u16(seg, l3 + Ipv4Header.TOTAL_LENGTH_OFFSET, total + 8);
+        long ipCsum = l3 + Ipv4Header.CHECKSUM_OFFSET;
+        Bytes.u16(seg, ipCsum, Checksum.update16(Bytes.u16(seg, ipCsum), total, total + 8));
+        int oldWord = Bytes.u16(seg, l4 + TcpHeader.DATA_OFFSET_OFFSET);
+        int newWord = ((doff + 8) >>> 2) << 12 | oldWord & 0x0FFF;
+        Bytes.u16(seg, l4 + TcpHeader.DATA_OFFSET_OFFSET, newWord);
+        int l4Len = total - ihl;
+        long field = l4 + TcpHeader.CHECKSUM_OFFSET;
+        int c = Bytes.u16(seg, field);
+        if (ctx.csumPartial) {
+            c = Checksum.updatePartial16(c, l4Len, l4Len + 8);
+        } else {
+            // The payload moved by an even number of bytes: its sum is unchanged.
+            c = Checksum.update16(c, oldWord, newWord);
+            c = Checksum.update32(c, 0, w0);
+            c = Checksum.update32(c, 0, w1);
+            c = Checksum.update16(c, l4Len, l4Len + 8);
+        }
+        Bytes.u16(seg, field, c);
+        ctx.frameLen = (int) (end + 8 - ctx.frameOff);
+        return true;
+    }
+
+    /**
      * Finishes a CHECKSUM_PARTIAL L4 checksum in software, as the kernel's
      * {@code skb_checksum_help()} would: the complement of the sum from csum_start
      * to the end of the IPv4 datagram (the field holds the pseudo-header sum, so it

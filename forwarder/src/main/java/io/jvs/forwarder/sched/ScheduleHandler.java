@@ -13,7 +13,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * For a packet that opens a new connection: asks the service's scheduler for
  * a real server and enters the connection into the table. No server
  * available -> NO_DESTINATION; table full -> TABLE_FULL (existing connections
- * are never evicted for new ones). Packets of known connections pass through.
+ * are never evicted for new ones); FULLNAT with no free local port ->
+ * LOCAL_PORT_EXHAUSTED. Packets of known connections pass through.
  */
 public final class ScheduleHandler extends ChannelInboundHandlerAdapter {
     private final ConnectionTable conns;
@@ -41,7 +42,7 @@ public final class ScheduleHandler extends ChannelInboundHandlerAdapter {
         int id = conns.insert(ctx.ipProto, ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort,
                 dest.addr, dest.port, svc, dest, now);
         if (id < 0) {
-            counters.drop(DropReason.TABLE_FULL);
+            counters.drop(id == ConnectionTable.NO_LOCAL_PORT ? DropReason.LOCAL_PORT_EXHAUSTED : DropReason.TABLE_FULL);
             return;
         }
         conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);

@@ -22,6 +22,7 @@ public final class ServiceTable {
     private final VirtualService[] slots;
     private final int mask;
     private final int[] vips;             // sorted, distinct
+    private final int[] localAddrs;       // FULLNAT local addresses of all services: sorted, distinct
     private final List<FwmarkRule> rules;
     // Rules as parallel primitive arrays, in order: first match wins.
     private final int[] ruleSrc;
@@ -96,6 +97,9 @@ public final class ServiceTable {
                 rules.stream().filter(r -> r.dstPrefix() == 32 && lookupFwmark(r.mark()) != null)
                         .mapToInt(FwmarkRule::dstAddr))
                 .distinct().sorted().toArray();
+        this.localAddrs = Arrays.stream(services)
+                .flatMapToInt(s -> java.util.stream.IntStream.range(0, s.localAddrCount()).map(s::localAddr))
+                .distinct().sorted().toArray();
     }
 
     private static long key(int proto, int addr, int port) {
@@ -160,6 +164,16 @@ public final class ServiceTable {
     /** True when jvs answers for this address (ARP): a service VIP or a /32 fwmark rule destination. */
     public boolean isVip(int addr) {
         return Arrays.binarySearch(vips, addr) >= 0;
+    }
+
+    /** True for a FULLNAT local address (LIP) of some service: jvs answers ARP for it and takes its replies. */
+    public boolean isLocalAddr(int addr) {
+        return Arrays.binarySearch(localAddrs, addr) >= 0;
+    }
+
+    /** Distinct FULLNAT local addresses, sorted. A copy. */
+    public int[] localAddrs() {
+        return localAddrs.clone();
     }
 
     /** Distinct VIPs, sorted. A copy. */

@@ -20,24 +20,38 @@ public final class LanPort implements AutoCloseable {
     /** Room for one generated frame: virtio_net_hdr + a 60-byte minimum Ethernet frame, rounded up. */
     public static final int SCRATCH_SLOT = 128;
     private static final int SCRATCH_SLOTS = 256;
+    /** Bulk scratch for frames jvs cuts itself (software GSO segments, fragments): 1 MiB per flush. */
+    private static final int BULK_BYTES = 1 << 20;
+    /** The Ethernet MTU assumed when none is given (tests). */
+    public static final int DEFAULT_MTU = 1500;
 
     public final String name;
     public final int ifindex;
     public final long mac;
     public final int addr;
+    /** The interface MTU: largest IP packet a frame leaving here may carry (TUN path MTU). */
+    public final int mtu;
     private final TxQueue tx;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment scratch;
     private int scratchUsed;
+    private final MemorySegment bulk;
+    private int bulkUsed;
     private Runnable afterFlush = () -> { };
 
     public LanPort(String name, int ifindex, long mac, int addr, TxQueue tx) {
+        this(name, ifindex, mac, addr, DEFAULT_MTU, tx);
+    }
+
+    public LanPort(String name, int ifindex, long mac, int addr, int mtu, TxQueue tx) {
         this.name = name;
         this.ifindex = ifindex;
         this.mac = mac;
         this.addr = addr;
+        this.mtu = mtu;
         this.tx = tx;
         this.scratch = arena.allocate((long) SCRATCH_SLOT * SCRATCH_SLOTS, 64);
+        this.bulk = arena.allocate(BULK_BYTES, 64);
     }
 
     public void afterFlush(Runnable hook) {
@@ -62,6 +76,27 @@ public final class LanPort implements AutoCloseable {
         return off;
     }
 
+    public MemorySegment bulk() {
+        return bulk;
+    }
+
+    /**
+     * Reserves {@code bytes} (at most 64 KiB + 64) of bulk scratch, flushing first when
+     * the rest of it is too small, and returns the offset (8-byte aligned). Like the
+     * scratch slots it is free again after the next {@link #flush()}.
+     */
+    public long allocBulk(int bytes) {
+        if (bytes > 0x10040) {
+            throw new IllegalArgumentException("bulk scratch request of " + bytes + " bytes: at most 65600");
+        }
+        if (bulkUsed + bytes > BULK_BYTES) {
+            flush();
+        }
+        long off = bulkUsed;
+        bulkUsed = (bulkUsed + bytes + 7) & ~7;
+        return off;
+    }
+
     /** Queues a frame (virtio_net_hdr at vnetOff, then frameLen bytes). */
     public void send(MemorySegment seg, long vnetOff, int frameLen) {
         tx.add(seg, vnetOff, frameLen + 10);
@@ -71,6 +106,7 @@ public final class LanPort implements AutoCloseable {
     public void flush() {
         tx.flush();
         scratchUsed = 0;
+        bulkUsed = 0;
         afterFlush.run();
     }
 

@@ -35,11 +35,30 @@ public final class NextHopSender {
      * does for every method (a TTL that would reach 0 is dropped as TTL_EXPIRED).
      */
     public void send(PacketContext ctx, int dstAddr) {
+        if (decrementTtl(ctx)) {
+            transmit(ctx, dstAddr);
+        }
+    }
+
+    /**
+     * IPVS's decrement_ttl: false (counted as TTL_EXPIRED) when the TTL would reach 0,
+     * else decrements it in ctx's IPv4 header.
+     */
+    public boolean decrementTtl(PacketContext ctx) {
         if (ctx.ip.ttl() <= 1) {
             counters.drop(DropReason.TTL_EXPIRED);
-            return;
+            return false;
         }
         Rewrite.decrementTtl(ctx);
+        return true;
+    }
+
+    /**
+     * Routes and queues the frame in ctx (seg, vnetOff, frameOff, frameLen; eth wrapped at
+     * frameOff) towards dstAddr without touching the IP header: for frames jvs built or
+     * encapsulated itself.
+     */
+    public void transmit(PacketContext ctx, int dstAddr) {
         int hop = routes.get().nextHop(dstAddr);
         if (hop == 0) {
             counters.drop(DropReason.NO_ROUTE);

@@ -15,13 +15,22 @@ public final class TransmitHandler extends ChannelInboundHandlerAdapter {
     private final LanPort port;
     private final Xmit dr;
     private final Xmit nat;
+    private final Xmit tun;
+    private final Xmit fullNat;
     private final DataPathCounters counters;
     private int loggedErrors;
 
+    /** DR and NAT only (a TUN or FULLNAT connection is a bug: counted as INTERNAL_ERROR). */
     public TransmitHandler(LanPort port, Xmit dr, Xmit nat, DataPathCounters counters) {
+        this(port, dr, nat, null, null, counters);
+    }
+
+    public TransmitHandler(LanPort port, Xmit dr, Xmit nat, Xmit tun, Xmit fullNat, DataPathCounters counters) {
         this.port = port;
         this.dr = dr;
         this.nat = nat;
+        this.tun = tun;
+        this.fullNat = fullNat;
         this.counters = counters;
     }
 
@@ -31,9 +40,12 @@ public final class TransmitHandler extends ChannelInboundHandlerAdapter {
         Xmit x = switch (ctx.dest.method) {
             case DR -> dr;
             case NAT -> nat;
-            // Rejected when the configuration is loaded; cannot be in a published snapshot.
-            case TUN, FULLNAT -> throw new IllegalStateException("forwarding method not available: " + ctx.dest.method);
+            case TUN -> tun;
+            case FULLNAT -> fullNat;
         };
+        if (x == null) {
+            throw new IllegalStateException("forwarding method not wired: " + ctx.dest.method);
+        }
         if (ctx.reply) {
             x.outbound(ctx);
         } else {

@@ -1,0 +1,147 @@
+package io.jvs.forwarder.conn;
+
+import java.util.Arrays;
+
+/**
+ * FULLNAT's local port allocator: for each local address (LIP) of the
+ * director, which ports of the configured range are held by a live
+ * connection. A port is handed out only when no connection holds it on that
+ * LIP, and held until the connection leaves the table, so the reply key
+ * (real server, LIP, port) of a connection is never shared with another.
+ *
+ * <p>Layout: one bitmap of 65536 bits (8 KiB) per LIP ever used, found by a
+ * linear scan of a small int array (a service has a handful of LIPs). A
+ * round-robin cursor per LIP spreads ports over the range, as the kernel's
+ * ephemeral port choice does, so a port just released is not reused at once
+ * (the real server may still hold its TIME_WAIT). Finding a free port skips
+ * full 64-port words, so even a nearly full range is scanned in at most
+ * 1024 word reads.
+ *
+ * <p>Invariants: a bit is set iff a live FULLNAT connection holds that port on
+ * that LIP; {@link #inUse()} is the number of set bits. Allocation happens only
+ * the first time a LIP is seen (its bitmap), never per connection. Event-loop
+ * thread only (owned by the {@link ConnectionTable}).
+ */
+public final class LocalPorts {
+    /** The default range: the unprivileged ports. */
+    public static final int DEFAULT_LOW = 1024;
+    public static final int DEFAULT_HIGH = 65535;
+
+    private final int low;
+    private final int high;
+    private int[] addrs = new int[4];
+    private long[][] bitmaps = new long[4][];
+    private int[] cursors = new int[4];
+    private int[] used = new int[4];
+    private int count;
+    private int inUse;
+
+    /** Ports low..high (inclusive) on every LIP. */
+    public LocalPorts(int low, int high) {
+        if (low < 1 || high > 65535 || low > high) {
+            throw new IllegalArgumentException("local port range " + low + "-" + high
+                    + " is not within 1-65535 with low <= high");
+        }
+        this.low = low;
+        this.high = high;
+    }
+
+    public int low() {
+        return low;
+    }
+
+    public int high() {
+        return high;
+    }
+
+    /** Ports held on all LIPs together. */
+    public int inUse() {
+        return inUse;
+    }
+
+    /** Ports held on this LIP. */
+    public int inUse(int lip) {
+        int i = find(lip);
+        return i < 0 ? 0 : used[i];
+    }
+
+    /** Takes a free port on lip and returns it, or -1 when every port of the range is held there. */
+    public int allocate(int lip) {
+        int i = find(lip);
+        if (i < 0) {
+            i = add(lip);
+        }
+        int span = high - low + 1;
+        if (used[i] == span) {
+            return -1;
+        }
+        long[] bits = bitmaps[i];
+        int p = cursors[i];
+        // Scan from the cursor to high, then from low: the range holds a free port.
+        int port = nextFree(bits, p, high);
+        if (port < 0) {
+            port = nextFree(bits, low, p - 1);
+        }
+        bits[port >>> 6] |= 1L << port;
+        used[i]++;
+        inUse++;
+        cursors[i] = port == high ? low : port + 1;
+        return port;
+    }
+
+    /** Gives a port back. Releasing a port that is not held is a bug in the caller. */
+    public void release(int lip, int port) {
+        int i = find(lip);
+        long bit = 1L << port;
+        if (i < 0 || (bitmaps[i][port >>> 6] & bit) == 0) {
+            throw new IllegalStateException("local port " + port + " released but not held");
+        }
+        bitmaps[i][port >>> 6] &= ~bit;
+        used[i]--;
+        inUse--;
+    }
+
+    /** True when the port is held on lip. */
+    public boolean held(int lip, int port) {
+        int i = find(lip);
+        return i >= 0 && (bitmaps[i][port >>> 6] & 1L << port) != 0;
+    }
+
+    /** First port in [from, to] whose bit is clear, or -1. */
+    private static int nextFree(long[] bits, int from, int to) {
+        int p = from;
+        while (p <= to) {
+            long w = ~bits[p >>> 6] & (-1L << (p & 63));
+            if (w != 0) {
+                int q = (p & ~63) + Long.numberOfTrailingZeros(w);
+                return q <= to ? q : -1;
+            }
+            p = (p & ~63) + 64;
+        }
+        return -1;
+    }
+
+    private int find(int lip) {
+        for (int i = 0; i < count; i++) {
+            if (addrs[i] == lip) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private int add(int lip) {
+        if (count == addrs.length) {
+            int n = count * 2;
+            addrs = Arrays.copyOf(addrs, n);
+            bitmaps = Arrays.copyOf(bitmaps, n);
+            cursors = Arrays.copyOf(cursors, n);
+            used = Arrays.copyOf(used, n);
+        }
+        addrs[count] = lip;
+        bitmaps[count] = new long[1024];
+        cursors[count] = low;
+        used[count] = 0;
+        return count++;
+    }
+}

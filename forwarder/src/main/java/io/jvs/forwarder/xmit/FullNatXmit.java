@@ -1,0 +1,239 @@
+package io.jvs.forwarder.xmit;
+
+import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.packet.Checksum;
+import io.jvs.forwarder.packet.Ipv4Header;
+import io.jvs.forwarder.packet.PacketContext;
+import io.jvs.forwarder.packet.Rewrite;
+import io.jvs.forwarder.packet.TcpHeader;
+import io.jvs.forwarder.packet.VirtioNetHeader;
+import io.jvs.forwarder.service.ClientAddressMode;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Full NAT (DPVS / Alibaba LVS's FULLNAT): inbound, the client's packet gets the
+ * real server as destination and one of the director's local addresses (LIP)
+ * with a local port held for the connection as source; the real server answers
+ * the LIP (the director answers ARP for it), and the reply gets the VIP as
+ * source and the client as destination back. Checksums are updated
+ * incrementally, partial ones as the kernel does, so GSO super-frames cross
+ * whole.
+ *
+ * <p>The real server learns the client's address per service
+ * ({@link ClientAddressMode}):
+ * <ul>
+ *   <li>TOA: TCP option kind 254, length 8 (client port, client IPv4) added to
+ *       the SYN and to the client's handshake ACK (the Linux toa module reads it
+ *       from the ACK that creates the socket, as DPVS does), where the 40 bytes of
+ *       option space allow; otherwise the segment goes on without it.</li>
+ *   <li>PROXY v2: the 28-byte header (TCP over IPv4: client, VIP, ports) goes to
+ *       the server as its own segment at the client's first sequence number, ahead
+ *       of the client's first segment after the handshake (its ACK, or its first
+ *       data); every later client sequence number is shifted up by 28 and every
+ *       acknowledgement (and SACK edge) from the server down by 28. Until the
+ *       server acknowledges the header, it is sent again ahead of any client
+ *       segment at that first sequence number, so the client's own retransmission
+ *       of its first data retransmits the header too. SACK stays on.</li>
+ * </ul>
+ *
+ * <p>Allocation-free; event-loop thread only.
+ */
+public final class FullNatXmit implements Xmit {
+    /** PROXY protocol v2 signature, version 2 + PROXY, TCP over IPv4, 12 address bytes. */
+    private static final byte[] PROXY_V2_PREFIX = {
+            0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
+            0x21, 0x11, 0x00, 0x0C};
+    /** Bytes of the PROXY v2 header for TCP over IPv4. */
+    public static final int PROXY_V2_LEN = PROXY_V2_PREFIX.length + 12;
+    /** TOA: kind 254, length 8. */
+    public static final int TOA_KIND = 254;
+    private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final int TCP_SEQ = 4;
+    private static final int TCP_ACK = 8;
+    private static final int OPT_EOL = 0;
+    private static final int OPT_NOP = 1;
+    private static final int OPT_SACK = 5;
+
+    private final NextHopSender sender;
+    private final LanPort port;
+    private final ConnectionTable conns;
+    private final PacketContext out = new PacketContext();
+    private final Ipv4Header ip = new Ipv4Header();
+    private final TcpHeader tcp = new TcpHeader();
+
+    public FullNatXmit(NextHopSender sender, LanPort port, ConnectionTable conns) {
+        this.sender = sender;
+        this.port = port;
+        this.conns = conns;
+    }
+
+    @Override
+    public void inbound(PacketContext ctx) {
+        int id = ctx.conn;
+        int client = ctx.srcAddr;
+        int clientPort = ctx.srcPort;
+        int vip = ctx.dstAddr;
+        int vport = ctx.dstPort;
+        int rip = conns.daddr(id);
+        int rport = conns.dport(id) != 0 ? conns.dport(id) : vport;
+        boolean proxy = false;
+        if (ctx.ipProto == Ipv4Header.PROTO_TCP && ctx.l4Off >= 0) {
+            ClientAddressMode mode = ctx.service.clientAddress;
+            int flags = ctx.tcpFlags;
+            boolean syn = (flags & (TcpHeader.SYN | TcpHeader.ACK)) == TcpHeader.SYN;
+            if (mode == ClientAddressMode.TOA) {
+                toa(ctx, id, syn, client, clientPort);
+            } else if (mode == ClientAddressMode.PROXY_V2) {
+                if (syn) {
+                    conns.setSeqBase(id, ctx.tcp.seq() + 1);
+                } else if ((flags & TcpHeader.SYN) == 0) {
+                    int seq = ctx.tcp.seq();
+                    int base = conns.seqBase(id);
+                    proxy = (flags & TcpHeader.ACK) != 0 && (flags & TcpHeader.RST) == 0
+                            && seq == base && !conns.proxyAcked(id);
+                    Rewrite.setTcp32(ctx, TCP_SEQ, seq + PROXY_V2_LEN);
+                }
+            }
+        }
+        Rewrite.setDstAddr(ctx, rip);
+        if (ctx.dstPort != rport) {
+            Rewrite.setDstPort(ctx, rport);
+        }
+        Rewrite.setSrcAddr(ctx, conns.laddr(id));
+        if (ctx.srcPort != conns.lport(id)) {
+            Rewrite.setSrcPort(ctx, conns.lport(id));
+        }
+        if (!sender.decrementTtl(ctx)) {
+            return;
+        }
+        if (proxy) {
+            sendProxyHeader(ctx, conns.seqBase(id), client, clientPort, vip, vport, rip);
+        }
+        sender.transmit(ctx, rip);
+    }
+
+    @Override
+    public void outbound(PacketContext ctx) {
+        int id = ctx.conn;
+        if (ctx.ipProto == Ipv4Header.PROTO_TCP && ctx.l4Off >= 0
+                && ctx.service.clientAddress == ClientAddressMode.PROXY_V2 && (ctx.tcpFlags & TcpHeader.ACK) != 0) {
+            int base = conns.seqBase(id);
+            int ack = ctx.tcp.ack();
+            if (ack - base >= PROXY_V2_LEN) {
+                conns.markProxyAcked(id);
+            }
+            Rewrite.setTcp32(ctx, TCP_ACK, unshift(ack, base));
+            unshiftSack(ctx, base);
+        }
+        Rewrite.setSrcAddr(ctx, conns.vaddr(id));
+        if (ctx.srcPort != conns.vport(id)) {
+            Rewrite.setSrcPort(ctx, conns.vport(id));
+        }
+        int client = conns.caddr(id);
+        Rewrite.setDstAddr(ctx, client);
+        if (ctx.dstPort != conns.cport(id)) {
+            Rewrite.setDstPort(ctx, conns.cport(id));
+        }
+        sender.send(ctx, client);
+    }
+
+    /**
+     * A sequence number of the server's view of the client's stream, in the client's:
+     * 28 less, and the header's own bytes (an acknowledgement of part of it) map to the
+     * client's first byte.
+     */
+    private static int unshift(int v, int base) {
+        return v - base >= PROXY_V2_LEN ? v - PROXY_V2_LEN : (v - base >= 0 ? base : v);
+    }
+
+    /** SACK edges the server reports are in its view of the client's stream too. */
+    private static void unshiftSack(PacketContext ctx, int base) {
+        MemorySegment seg = ctx.seg;
+        long l4 = ctx.l4Off;
+        int doff = ctx.tcp.dataOffset();
+        int i = TcpHeader.MIN_HEADER_LEN;
+        while (i < doff) {
+            int kind = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i));
+            if (kind == OPT_EOL) {
+                return;
+            }
+            if (kind == OPT_NOP) {
+                i++;
+                continue;
+            }
+            if (i + 1 >= doff) {
+                return;
+            }
+            int len = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 1));
+            if (len < 2 || i + len > doff) {
+                return; // malformed options: leave them to the end host
+            }
+            if (kind == OPT_SACK) {
+                for (int e = i + 2; e + 4 <= i + len; e += 4) {
+                    int edge = seg.get(BE32, l4 + e);
+                    Rewrite.setTcp32(ctx, e, unshift(edge, base));
+                }
+            }
+            i += len;
+        }
+    }
+
+    /** TOA in the SYN, and once in the client's handshake ACK when it carries no data. */
+    private void toa(PacketContext ctx, int id, boolean syn, int client, int clientPort) {
+        int w0 = TOA_KIND << 24 | 8 << 16 | clientPort;
+        if (syn) {
+            Rewrite.addTcpOption8(ctx, w0, client);
+            return;
+        }
+        int flags = ctx.tcpFlags;
+        if ((flags & (TcpHeader.ACK | TcpHeader.SYN | TcpHeader.RST | TcpHeader.FIN)) == TcpHeader.ACK
+                && !conns.toaOnAckSent(id)) {
+            int payload = ctx.ip.totalLength() - ctx.ip.ihl() - ctx.tcp.dataOffset();
+            if (payload == 0 && Rewrite.addTcpOption8(ctx, w0, client)) {
+                conns.markToaOnAckSent(id);
+            }
+        }
+    }
+
+    /**
+     * Sends the PROXY v2 header ahead of the (already rewritten) client segment in ctx: its
+     * L2, IP and TCP headers (options included, so timestamps stay) with sequence number
+     * {@code base}, ACK|PSH, and the 28 header bytes as payload; checksums computed whole.
+     */
+    private void sendProxyHeader(PacketContext ctx, int base, int client, int clientPort, int vip, int vport,
+                                 int rip) {
+        MemorySegment from = ctx.seg;
+        int headers = (int) (ctx.l4Off - ctx.frameOff) + ctx.tcp.dataOffset();
+        int frameLen = headers + PROXY_V2_LEN;
+        long o = port.allocBulk(VirtioNetHeader.SIZE + frameLen);
+        MemorySegment b = port.bulk();
+        long f = o + VirtioNetHeader.SIZE;
+        out.vnet.wrap(b, o).clear();
+        MemorySegment.copy(from, ctx.frameOff, b, f, headers);
+        long p = f + headers;
+        MemorySegment.copy(PROXY_V2_PREFIX, 0, b, ValueLayout.JAVA_BYTE, p, PROXY_V2_PREFIX.length);
+        p += PROXY_V2_PREFIX.length;
+        b.set(BE32, p, client);
+        b.set(BE32, p + 4, vip);
+        b.set(BE16, p + 8, (short) clientPort);
+        b.set(BE16, p + 10, (short) vport);
+        long l3 = f + (ctx.l3Off - ctx.frameOff);
+        ip.wrap(b, l3);
+        int ihl = ip.ihl();
+        int total = (int) (f + frameLen - l3);
+        ip.setTotalLength(total).writeChecksum();
+        long l4 = l3 + ihl;
+        tcp.wrap(b, l4).setSeq(base).setFlags(TcpHeader.ACK | TcpHeader.PSH).setUrgentPointer(0);
+        tcp.setChecksum(Checksum.l4(b, l4, total - ihl, Ipv4Header.PROTO_TCP, ip.src(), ip.dst()));
+        out.seg = b;
+        out.vnetOff = o;
+        out.frameOff = f;
+        out.frameLen = frameLen;
+        out.eth.wrap(b, f);
+        sender.transmit(out, rip);
+    }
+}
