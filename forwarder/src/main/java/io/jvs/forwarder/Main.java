@@ -58,7 +58,7 @@ public final class Main {
             settings = new Director.Settings(
                     new Director.Attach(tap, opts.attach().name(), opts.lan().orElse(null)),
                     config, opts.connMax(), opts.ringFrames(),
-                    opts.metrics().orElse(null));
+                    opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh());
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;

@@ -4,12 +4,14 @@ import io.jvs.forwarder.packet.Ipv4Address;
 import io.jvs.forwarder.sched.Scheduler;
 import io.jvs.forwarder.sched.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
+import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
+import io.jvs.forwarder.service.TunnelType;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -45,12 +47,17 @@ import java.util.Objects;
  *   <dt>{@code -A}, {@code --add-service}</dt>
  *   <dd>{@code -t}/{@code --tcp-service} or {@code -u}/{@code --udp-service} ADDR:PORT;
  *       {@code -s}/{@code --scheduler} NAME (default wlc). The name is checked
- *       with the scheduler factory.</dd>
+ *       with the scheduler factory. FULLNAT services (jvs, as DPVS): {@code --laddr IP[,IP...]}
+ *       the director's local addresses, {@code --client-addr none|toa|proxy} how real servers
+ *       learn the client's address (TOA option, PROXY protocol v2 header).</dd>
  *   <dt>{@code -a}, {@code --add-server}</dt>
  *   <dd>the service ({@code -t}/{@code -u}, added on an earlier line);
  *       {@code -r}/{@code --real-server} ADDR[:PORT] (no port = the service's);
  *       forwarding method {@code -g}/{@code --gatewaying} (direct routing, the default),
- *       {@code -m}/{@code --masquerading} (NAT) or {@code -i}/{@code --ipip} (tunnel);
+ *       {@code -m}/{@code --masquerading} (NAT), {@code -i}/{@code --ipip} (tunnel:
+ *       {@code --tun-type ipip|gue}, {@code --tun-port N} and {@code --tun-csum}/{@code --tun-nocsum}
+ *       for gue, as ipvsadm 1.31) or {@code --fullnat} (jvs, as DPVS's ipvsadm; the service
+ *       needs {@code --laddr});
  *       {@code -w}/{@code --weight} 0..65535 (default 1);
  *       {@code -x}/{@code --u-threshold} and {@code -y}/{@code --l-threshold}
  *       connection thresholds (default 0 = none; lower must not exceed upper).
@@ -141,6 +148,9 @@ public final class ConfigFile {
         GATEWAYING(Kind.OPTION, "-g", "--gatewaying", null, "forwarding-method"),
         MASQUERADING(Kind.OPTION, "-m", "--masquerading", null, "forwarding-method"),
         IPIP(Kind.OPTION, "-i", "--ipip", null, "forwarding-method"),
+        FULLNAT(Kind.OPTION, null, "--fullnat", null, "forwarding-method"),
+        LOCAL_ADDRESSES(Kind.OPTION, null, "--laddr", "local addresses (IP[,IP...])", "laddr"),
+        CLIENT_ADDRESS(Kind.OPTION, null, "--client-addr", "none, toa or proxy", "client-addr"),
         WEIGHT(Kind.OPTION, "-w", "--weight", "a weight (0..65535)", "weight"),
         U_THRESHOLD(Kind.OPTION, "-x", "--u-threshold", "an upper connection threshold", "u-threshold"),
         L_THRESHOLD(Kind.OPTION, "-y", "--l-threshold", "a lower connection threshold", "l-threshold"),
@@ -152,10 +162,10 @@ public final class ConfigFile {
         PE(Kind.UNSUPPORTED, null, "--pe", "a persistence engine", "pe"),
         OPS(Kind.UNSUPPORTED, "-o", "--ops", null, "ops"),
         IPV6(Kind.UNSUPPORTED, "-6", "--ipv6", null, "ipv6"),
-        TUN_TYPE(Kind.UNSUPPORTED, null, "--tun-type", "a tunnel type", "tun-type"),
-        TUN_PORT(Kind.UNSUPPORTED, null, "--tun-port", "a tunnel port", "tun-port"),
-        TUN_NOCSUM(Kind.UNSUPPORTED, null, "--tun-nocsum", null, "tun-csum"),
-        TUN_CSUM(Kind.UNSUPPORTED, null, "--tun-csum", null, "tun-csum"),
+        TUN_TYPE(Kind.OPTION, null, "--tun-type", "a tunnel type", "tun-type"),
+        TUN_PORT(Kind.OPTION, null, "--tun-port", "a tunnel port", "tun-port"),
+        TUN_NOCSUM(Kind.OPTION, null, "--tun-nocsum", null, "tun-csum"),
+        TUN_CSUM(Kind.OPTION, null, "--tun-csum", null, "tun-csum"),
         TUN_REMCSUM(Kind.UNSUPPORTED, null, "--tun-remcsum", null, "tun-csum"),
 
         EDIT_SERVICE(Kind.NOT_FOR_CONFIG, "-E", "--edit-service", null, "command"),
@@ -241,15 +251,20 @@ public final class ConfigFile {
         final int addr;
         final int port;
         final String scheduler;
+        final List<Integer> localAddrs;
+        final ClientAddressMode clientAddress;
         final List<ServiceSpec.Dest> dests = new ArrayList<>();
         final Map<Long, Integer> destLines = new HashMap<>();
 
-        PendingService(int line, int proto, int addr, int port, String scheduler) {
+        PendingService(int line, int proto, int addr, int port, String scheduler, List<Integer> localAddrs,
+                       ClientAddressMode clientAddress) {
             this.line = line;
             this.proto = proto;
             this.addr = addr;
             this.port = port;
             this.scheduler = scheduler;
+            this.localAddrs = localAddrs;
+            this.clientAddress = clientAddress;
         }
 
         String label() {
@@ -283,7 +298,8 @@ public final class ConfigFile {
                 lineNo = p.line;
                 ServiceSpec spec;
                 try {
-                    spec = new ServiceSpec(p.proto, p.addr, p.port, p.scheduler, p.dests);
+                    spec = new ServiceSpec(p.proto, p.addr, p.port, p.scheduler, p.dests)
+                            .withFullNat(p.localAddrs, p.clientAddress);
                     // What the wiring will do with it, so that it cannot fail there.
                     trial.build(List.of(spec), ServiceTable.EMPTY);
                 } catch (IllegalArgumentException e) {
@@ -402,7 +418,7 @@ public final class ConfigFile {
         }
 
         private void addService(Given command, Map<String, Given> o, List<String> args) throws ConfigException {
-            allow(command, o, args, 0, "service", "scheduler");
+            allow(command, o, args, 0, "service", "scheduler", "laddr", "client-addr");
             Given svc = requireService(command, o);
             int proto = svc.opt == Opt.TCP ? Protocol.TCP : Protocol.UDP;
             long[] ap = endpoint(svc, "virtual service");
@@ -428,12 +444,39 @@ public final class ConfigFile {
                 throw error(command.token + " for service " + before.label() + " which was already added on line "
                         + before.line + " (Service already exists)");
             }
-            services.put(key, new PendingService(lineNo, proto, addr, port, name));
+            List<Integer> localAddrs = new ArrayList<>();
+            Given laddr = o.get("laddr");
+            if (laddr != null) {
+                for (String a : laddr.value.split(",", -1)) {
+                    try {
+                        int lip = Ipv4Address.parse(a);
+                        if (!localAddrs.contains(lip)) {
+                            localAddrs.add(lip);
+                        }
+                    } catch (IllegalArgumentException e) {
+                        throw error("illegal local address \"" + a + "\" in " + laddr.token + " \"" + laddr.value
+                                + "\" (expected IPv4 addresses separated by commas, e.g. 10.0.0.3,10.0.0.4)");
+                    }
+                }
+            }
+            Given client = o.get("client-addr");
+            ClientAddressMode mode = ClientAddressMode.NONE;
+            if (client != null) {
+                try {
+                    mode = ClientAddressMode.of(client.value);
+                } catch (IllegalArgumentException e) {
+                    throw error(e.getMessage() + " for " + client.token);
+                }
+                if (localAddrs.isEmpty()) {
+                    throw error(client.token + " is for FULLNAT services: give their local addresses with --laddr");
+                }
+            }
+            services.put(key, new PendingService(lineNo, proto, addr, port, name, List.copyOf(localAddrs), mode));
         }
 
         private void addServer(Given command, Map<String, Given> o, List<String> args) throws ConfigException {
             allow(command, o, args, 0, "service", "real-server", "forwarding-method", "weight", "u-threshold",
-                    "l-threshold");
+                    "l-threshold", "tun-type", "tun-port", "tun-csum");
             Given svc = requireService(command, o);
             Given real = o.get("real-server");
             if (real == null) {
@@ -457,7 +500,35 @@ public final class ConfigFile {
             ForwardMethod method = fwd == null ? ForwardMethod.DR : switch (fwd.opt) {
                 case MASQUERADING -> ForwardMethod.NAT;
                 case IPIP -> ForwardMethod.TUN;
+                case FULLNAT -> ForwardMethod.FULLNAT;
                 default -> ForwardMethod.DR;
+            };
+            Given tunType = o.get("tun-type");
+            Given tunPort = o.get("tun-port");
+            Given tunCsum = o.get("tun-csum");
+            for (Given g : new Given[]{tunType, tunPort, tunCsum}) {
+                if (g != null && method != ForwardMethod.TUN) {
+                    throw error("option " + g.token + " is only for tunnel real servers (-i)");
+                }
+            }
+            TunnelType type = TunnelType.IPIP;
+            if (tunType != null) {
+                try {
+                    type = TunnelType.of(tunType.value);
+                } catch (IllegalArgumentException e) {
+                    throw error(e.getMessage() + " for " + tunType.token);
+                }
+            }
+            int tport = number(tunPort, 0, 1, 65535, "illegal tunnel port");
+            if (type == TunnelType.GUE && tport == 0) {
+                throw error("--tun-type gue needs --tun-port PORT (the real server's GUE port)");
+            }
+            if (type != TunnelType.GUE && (tunPort != null || tunCsum != null)) {
+                throw error("option " + (tunPort != null ? tunPort : tunCsum).token + " is only for --tun-type gue");
+            }
+            int tflags = tunCsum == null ? TunnelType.FLAG_NOCSUM : switch (tunCsum.opt) {
+                case TUN_CSUM -> TunnelType.FLAG_CSUM;
+                default -> TunnelType.FLAG_NOCSUM;
             };
             int port;
             if (method == ForwardMethod.DR || method == ForwardMethod.TUN) {
@@ -484,7 +555,7 @@ public final class ConfigFile {
                         + service.label() + " which already has it, added on line " + first
                         + " (Destination already exists)");
             }
-            service.dests.add(new ServiceSpec.Dest(addr, port, weight, method, upper, lower));
+            service.dests.add(new ServiceSpec.Dest(addr, port, weight, method, upper, lower, type, tport, tflags));
         }
 
         private void set(Given command, Map<String, Given> o, List<String> args) throws ConfigException {

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.ctl;
 
+import io.jvs.forwarder.conn.LocalPorts;
 import io.jvs.forwarder.packet.Ipv4Address;
 
 import java.net.InetAddress;
@@ -71,6 +72,8 @@ public final class ForwarderOptions {
     private final InetSocketAddress metrics;
     private final int connMax;
     private final int ringFrames;
+    private int localPortLow = LocalPorts.DEFAULT_LOW;
+    private int localPortHigh = LocalPorts.DEFAULT_HIGH;
 
     private ForwarderOptions(Action action, Attach attach, String lan, Path config, InetSocketAddress metrics,
                              int connMax, int ringFrames) {
@@ -112,6 +115,16 @@ public final class ForwarderOptions {
         return connMax;
     }
 
+    /** FULLNAT: lowest local port handed out on each local address ({@code --lport-range LOW-HIGH}). */
+    public int localPortLow() {
+        return localPortLow;
+    }
+
+    /** FULLNAT: highest local port handed out on each local address. */
+    public int localPortHigh() {
+        return localPortHigh;
+    }
+
     /** Frames per AF_PACKET ring (packet mode). */
     public int ringFrames() {
         return ringFrames;
@@ -129,6 +142,7 @@ public final class ForwarderOptions {
         InetSocketAddress metrics = DEFAULT_METRICS;
         int connMax = DEFAULT_CONN_MAX;
         int ringFrames = DEFAULT_RING_FRAMES;
+        int[] lports = {LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH};
         Set<String> seen = new HashSet<>();
 
         for (int i = 0; i < args.length; i++) {
@@ -173,6 +187,7 @@ public final class ForwarderOptions {
                         throw new UsageException("--ring-frames " + value + ": expected " + expected(flag));
                     }
                 }
+                case "--lport-range" -> lports = portRange(flag, value);
                 default -> throw new AssertionError(flag);
             }
         }
@@ -185,11 +200,30 @@ public final class ForwarderOptions {
         if (seen.contains("--ring-frames") && attach.kind() != AttachKind.PACKET) {
             throw new UsageException("--ring-frames is for --attach packet:IFACE (a TAP device has no ring)");
         }
-        return new ForwarderOptions(Action.RUN, attach, lan, config, metrics, connMax, ringFrames);
+        ForwarderOptions o = new ForwarderOptions(Action.RUN, attach, lan, config, metrics, connMax, ringFrames);
+        o.localPortLow = lports[0];
+        o.localPortHigh = lports[1];
+        return o;
+    }
+
+    private static int[] portRange(String flag, String value) throws UsageException {
+        int dash = value.indexOf('-');
+        if (dash > 0) {
+            try {
+                int low = Integer.parseInt(value.substring(0, dash));
+                int high = Integer.parseInt(value.substring(dash + 1));
+                if (low >= 1 && high <= 65535 && low <= high) {
+                    return new int[]{low, high};
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        throw new UsageException(flag + " \"" + value + "\": expected " + expected(flag));
     }
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--metrics", "--conn-max",
-            "--ring-frames");
+            "--ring-frames", "--lport-range");
 
     private static String expected(String flag) {
         return switch (flag) {
@@ -199,6 +233,7 @@ public final class ForwarderOptions {
             case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
+            case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
             default -> throw new AssertionError(flag);
         };
     }
@@ -314,12 +349,16 @@ public final class ForwarderOptions {
                   --conn-max N            connection table size, 1..%2$d (default %3$d)
                   --ring-frames N         packet mode: frames per ring, a power of two
                                           %4$d..%5$d (default %6$d)
+                  --lport-range LOW-HIGH  FULLNAT: local ports per local address
+                                          (default 1024-65535)
                   -h, --help              print this help and exit
                   --version               print the version and exit
 
                 Config file lines:
                   -A -t|-u VIP:PORT [-s SCHEDULER]                          (default scheduler wlc)
                   -a -t|-u VIP:PORT -r RIP[:PORT] [-g|-m|-i] [-w WEIGHT] [-x UPPER] [-y LOWER]
+                     -i [--tun-type ipip|gue --tun-port N [--tun-csum]] | --fullnat
+                  -A ... --laddr LIP[,LIP...] [--client-addr none|toa|proxy]   (FULLNAT)
                   --set TCP TCPFIN UDP                                      (seconds; 0 keeps)
                   --state-timeout STATE SECONDS                             (e.g. time_wait 2)
                 """.formatted(PROGRAM, MAX_CONN_MAX, DEFAULT_CONN_MAX, MIN_RING_FRAMES, MAX_RING_FRAMES,
