@@ -1,0 +1,157 @@
+package io.jvs.forwarder.pipeline;
+
+import io.jvs.forwarder.conn.ConnectionHandler;
+import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.LocalPorts;
+import io.jvs.forwarder.conn.Timeouts;
+import io.jvs.forwarder.metrics.DataPathCounters;
+import io.jvs.forwarder.neigh.ArpHandler;
+import io.jvs.forwarder.neigh.NeighbourCache;
+import io.jvs.forwarder.neigh.RouteTable;
+import io.jvs.forwarder.packet.FrameDecodeHandler;
+import io.jvs.forwarder.packet.PacketContext;
+import io.jvs.forwarder.sched.ScheduleHandler;
+import io.jvs.forwarder.service.ClassifyHandler;
+import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.ServiceSpec;
+import io.jvs.forwarder.service.ServiceTable;
+import io.jvs.forwarder.service.ServiceTableBuilder;
+import io.jvs.forwarder.sys.RtNetlink.Route;
+import io.jvs.forwarder.xmit.CapturingTxQueue;
+import io.jvs.forwarder.xmit.DrXmit;
+import io.jvs.forwarder.xmit.FullNatXmit;
+import io.jvs.forwarder.xmit.IcmpHandler;
+import io.jvs.forwarder.xmit.IcmpSender;
+import io.jvs.forwarder.xmit.LanPort;
+import io.jvs.forwarder.xmit.NatXmit;
+import io.jvs.forwarder.xmit.NextHopSender;
+import io.jvs.forwarder.xmit.TransmitHandler;
+import io.jvs.forwarder.xmit.TunXmit;
+import io.netty.channel.embedded.EmbeddedChannel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The director's pipeline as Director.attach wires it (icmp stage, all four
+ * forwarding methods), over a capturing transmit queue, for the TUN, FULLNAT
+ * and ICMP tests. Frames are fed the way the ring hands them over: with
+ * {@link #HEADROOM} bytes in front of the virtio_net_hdr and spare room after
+ * the frame.
+ */
+final class XmitPipe implements AutoCloseable {
+    static final int IFINDEX = 7;
+    static final long PORT_MAC = 0x02_6a_76_00_00_02L;
+    static final int PORT_IP = 0x0a00_0002;      // 10.0.0.2
+    static final int ROUTER = 0x0a00_0001;       // 10.0.0.1
+    static final long ROUTER_MAC = 0x02_00_00_00_00_01L;
+    static final int VIP = 0x0a00_0064;          // 10.0.0.100
+    static final int RS1 = 0x0a00_000b;          // 10.0.0.11 on the LAN
+    static final long RS1_MAC = 0x02_00_00_00_00_0bL;
+    static final int TS1 = 0x0a00_020b;          // 10.0.2.11, behind the router
+    static final int LIP = 0x0a00_0003;          // 10.0.0.3
+    static final int CLIENT = 0x0a00_0102;       // 10.0.1.2, behind the router
+    static final int HEADROOM = 64;
+    static final int TAILROOM = 64;
+
+    /** One frame sent: its virtio_net_hdr and the frame. */
+    record Sent(byte[] vnet, byte[] frame) {
+    }
+
+    final DataPathCounters counters = new DataPathCounters("lan0");
+    final ConnectionTable conns;
+    final ServiceRegistry registry = new ServiceRegistry();
+    final CapturingTxQueue tx = new CapturingTxQueue();
+    final LanPort port;
+    final NeighbourCache neighbours;
+    final RouteTable routes = new RouteTable(List.of(
+            new Route(0x0a00_0000, 24, 0, IFINDEX, 0, 254),
+            new Route(0, 0, ROUTER, IFINDEX, 0, 254)), IFINDEX);
+    final EmbeddedChannel channel;
+    final PacketContext ctx = new PacketContext();
+    final Arena arena = Arena.ofConfined();
+
+    XmitPipe(List<ServiceSpec> services) {
+        this(services, LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH, LanPort.DEFAULT_MTU);
+    }
+
+    XmitPipe(List<ServiceSpec> services, int portLow, int portHigh, int mtu) {
+        conns = new ConnectionTable(1024, Timeouts.DEFAULTS, System::nanoTime, new LocalPorts(portLow, portHigh));
+        port = new LanPort("lan0", IFINDEX, PORT_MAC, PORT_IP, mtu, tx);
+        neighbours = new NeighbourCache(port, counters::drop);
+        ServiceTable table = new ServiceTableBuilder().build(services, ServiceTable.EMPTY);
+        registry.publish(table);
+        long now = System.nanoTime();
+        neighbours.learn(ROUTER, ROUTER_MAC, true, now);
+        neighbours.learn(RS1, RS1_MAC, true, now);
+        NextHopSender sender = new NextHopSender(port, neighbours, () -> routes, counters);
+        IcmpSender icmp = new IcmpSender(port, sender);
+        TunXmit tun = new TunXmit(sender, port, icmp, counters);
+        channel = new EmbeddedChannel(
+                new FrameDecodeHandler(counters),
+                new ArpHandler(registry, neighbours, port, counters),
+                new IcmpHandler(registry, conns, sender, icmp, tun, counters),
+                new ClassifyHandler(registry, conns, counters),
+                new ConnectionHandler(conns, counters),
+                new ScheduleHandler(conns, counters),
+                new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender), tun,
+                        new FullNatXmit(sender, port, conns), counters));
+    }
+
+    List<Sent> feed(byte[] frame) {
+        return feed(new byte[10], frame);
+    }
+
+    /** Feeds one frame and flushes; returns what was sent for it. */
+    List<Sent> feed(byte[] vnet, byte[] frame) {
+        int before = tx.total();
+        MemorySegment seg = arena.allocate(HEADROOM + 10 + frame.length + TAILROOM, 8);
+        // Garbage in the headroom and tailroom: nothing may depend on it being zero.
+        for (long i = 0; i < seg.byteSize(); i++) {
+            seg.set(ValueLayout.JAVA_BYTE, i, (byte) 0xA5);
+        }
+        MemorySegment.copy(vnet, 0, seg, ValueLayout.JAVA_BYTE, HEADROOM, 10);
+        MemorySegment.copy(frame, 0, seg, ValueLayout.JAVA_BYTE, HEADROOM + 10, frame.length);
+        ctx.seg = seg;
+        ctx.vnetOff = HEADROOM;
+        ctx.frameOff = HEADROOM + 10;
+        ctx.frameLen = frame.length;
+        ctx.frameCapacity = frame.length + TAILROOM;
+        ctx.headroom = HEADROOM;
+        ctx.ingressPort = 0;
+        channel.writeInbound(ctx);
+        channel.pipeline().fireChannelReadComplete();
+        channel.checkException();
+        assertEquals(0, tx.queued.size(), "everything flushed");
+        List<Sent> out = new ArrayList<>();
+        for (int i = before; i < tx.sent.size(); i++) {
+            byte[] b = tx.sent.get(i);
+            out.add(new Sent(Arrays.copyOf(b, 10), Arrays.copyOfRange(b, 10, b.length)));
+        }
+        return out;
+    }
+
+    byte[] one(byte[] frame) {
+        return one(new byte[10], frame).frame();
+    }
+
+    Sent one(byte[] vnet, byte[] frame) {
+        List<Sent> out = feed(vnet, frame);
+        assertEquals(1, out.size(), "frames sent");
+        return out.get(0);
+    }
+
+    @Override
+    public void close() {
+        channel.finishAndReleaseAll();
+        neighbours.close();
+        port.close();
+        arena.close();
+    }
+}
