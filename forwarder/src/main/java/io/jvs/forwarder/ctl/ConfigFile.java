@@ -298,8 +298,8 @@ public final class ConfigFile {
                 lineNo = p.line;
                 ServiceSpec spec;
                 try {
-                    spec = new ServiceSpec(p.proto, p.addr, p.port, p.scheduler, p.dests)
-                            .withFullNat(p.localAddrs, p.clientAddress);
+                    spec = new ServiceSpec(p.proto, p.addr, p.port, 0, p.scheduler, 0, 0, -1, false, p.localAddrs,
+                            p.clientAddress, p.dests);
                     // What the wiring will do with it, so that it cannot fail there.
                     trial.build(List.of(spec), ServiceTable.EMPTY);
                 } catch (IllegalArgumentException e) {
