@@ -367,9 +367,9 @@ public final class ConnectionTable {
                 f = transition(dest.stats, f, next);
                 states[id] = (byte) next;
             }
-            timeout = timeouts.nanos(next);
+            timeout = stateTimeout(services[id], next);
         } else {
-            timeout = timeouts.udpNanos();
+            timeout = udpTimeout(services[id]);
         }
         flags[id] = (byte) f;
         expires[id] = nowNanos + timeout;
@@ -397,14 +397,29 @@ public final class ConnectionTable {
                     + (TcpState.COUNT - 1));
         }
         if (proto(id) != Protocol.TCP) {
-            expires[id] = nowNanos + timeouts.udpNanos();
+            expires[id] = nowNanos + udpTimeout(services[id]);
             return;
         }
         if (state != states[id]) {
             flags[id] = (byte) transition(dests[id].stats, f, state);
             states[id] = (byte) state;
         }
-        expires[id] = nowNanos + timeouts.nanos(state);
+        expires[id] = nowNanos + stateTimeout(services[id], state);
+    }
+
+    /** The service's own ESTABLISHED / FIN_WAIT timeout where it has one, else the table's. */
+    private long stateTimeout(VirtualService svc, int state) {
+        if (state == TcpState.ESTABLISHED && svc.tcpTimeoutNanos != 0) {
+            return svc.tcpTimeoutNanos;
+        }
+        if (state == TcpState.FIN_WAIT && svc.tcpFinTimeoutNanos != 0) {
+            return svc.tcpFinTimeoutNanos;
+        }
+        return timeouts.nanos(state);
+    }
+
+    private long udpTimeout(VirtualService svc) {
+        return svc.udpTimeoutNanos != 0 ? svc.udpTimeoutNanos : timeouts.udpNanos();
     }
 
     /** set_tcp_state's activeconns / inactconns move; returns the new flags. */

@@ -180,4 +180,25 @@ class PersistencePipelineTest {
         assertNotEquals(first, syn(CLIENT, 40000, 80));
         assertTrue(pipe.conns.size() == 1);
     }
+
+    @Test
+    void serviceTimeoutsOverrideTheGlobalOnesForThatServiceOnly() {
+        Dest a = new Dest(RS1, 80, 1, ForwardMethod.DR);
+        publish(List.of(new ServiceSpec(Protocol.TCP, VIP, 80, "rr", List.of(a))
+                        .withTimeouts(new io.jvs.forwarder.service.ServiceTimeouts(60, 0, 0)),
+                new ServiceSpec(Protocol.TCP, VIP, 81, "rr", List.of(new Dest(RS1, 81, 1, ForwardMethod.DR)))),
+                List.of());
+        long before = System.nanoTime();
+        syn(CLIENT, 40000, 80);
+        pipe.one(Frames.tcp(ROUTER_MAC, PORT_MAC, CLIENT, 40000, VIP, 80, ACK, 64, 10));
+        syn(CLIENT, 40001, 81);
+        pipe.one(Frames.tcp(ROUTER_MAC, PORT_MAC, CLIENT, 40001, VIP, 81, ACK, 64, 10));
+        long after = System.nanoTime();
+        int own = pipe.conns.lookupIn(Protocol.TCP, CLIENT, 40000, VIP, 80, after);
+        int global = pipe.conns.lookupIn(Protocol.TCP, CLIENT, 40001, VIP, 81, after);
+        long ownLeft = pipe.conns.expiresAtNanos(own) - before;
+        long globalLeft = pipe.conns.expiresAtNanos(global) - before;
+        assertTrue(ownLeft >= 60_000_000_000L && ownLeft < 61_000_000_000L, "ESTABLISHED 60 s: " + ownLeft);
+        assertTrue(globalLeft >= 900_000_000_000L && globalLeft < 901_000_000_000L, "global 900 s: " + globalLeft);
+    }
 }
