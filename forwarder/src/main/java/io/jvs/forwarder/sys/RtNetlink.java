@@ -167,41 +167,10 @@ public final class RtNetlink {
     /** Every IPv4 unicast route of the given table (254 = main). */
     public static List<Route> routes(int table) throws NativeException {
         List<Route> out = new ArrayList<>();
-        try (Arena a = Arena.ofConfined()) {
-            Msg m = new Msg(a, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, 12);
-            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET);
-            transact(m.finish(), "route dump", (type, msg, len) -> {
-                if (type != RTM_NEWROUTE) {
-                    return;
-                }
-                int dstLen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
-                int tbl = msg.get(ValueLayout.JAVA_BYTE, 20) & 0xff;
-                int rtype = msg.get(ValueLayout.JAVA_BYTE, 23) & 0xff;
-                int dst = 0;
-                int gw = 0;
-                int oif = 0;
-                int prio = 0;
-                int off = 16 + 12;
-                while (off + 4 <= len) {
-                    int alen = msg.get(SHORT, off) & 0xffff;
-                    int atype = msg.get(SHORT, off + 2) & 0x3fff;
-                    if (alen < 4) {
-                        break;
-                    }
-                    switch (atype) {
-                        case RTA_DST -> dst = msg.get(BE_INT, off + 4);
-                        case RTA_GATEWAY -> gw = msg.get(BE_INT, off + 4);
-                        case RTA_OIF -> oif = msg.get(INT, off + 4);
-                        case RTA_PRIORITY -> prio = msg.get(INT, off + 4);
-                        case RTA_TABLE -> tbl = msg.get(INT, off + 4);
-                        default -> { }
-                    }
-                    off += align(alen);
-                }
-                if (rtype == RTN_UNICAST && tbl == table) {
-                    out.add(new Route(dst, dstLen, gw, oif, prio, tbl));
-                }
-            });
+        for (RouteEntry e : routeEntries()) {
+            if (e.table() == table) {
+                out.add(new Route(e.dst(), e.dstLen(), e.gateway(), e.oif(), e.priority(), e.table()));
+            }
         }
         return out;
     }

@@ -21,17 +21,7 @@ public final class Tun {
      * crash leaves nothing behind.
      */
     public static int openTap(String name) throws NativeException {
-        int fd = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment r = a.allocate(NetDevice.IFREQ_SIZE, 8);
-            Libc.putCString(r, 0, name, NetDevice.IFNAMSIZ);
-            r.set(ValueLayout.JAVA_SHORT, 16, (short) (IFF_TAP | IFF_NO_PI));
-            Libc.ioctl(fd, TUNSETIFF, r, "TUNSETIFF " + name);
-            return fd;
-        } catch (NativeException e) {
-            Libc.close(fd);
-            throw e;
-        }
+        return open(name, IFF_TAP | IFF_NO_PI);
     }
 
     /**
@@ -42,11 +32,16 @@ public final class Tun {
      * holds it).
      */
     public static int openTun(String name) throws NativeException {
+        return open(name, IFF_TUN | IFF_NO_PI);
+    }
+
+    /** /dev/net/tun, non-blocking, attached to device {@code name} with these IFF_* flags. */
+    private static int open(String name, int flags) throws NativeException {
         int fd = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment r = a.allocate(NetDevice.IFREQ_SIZE, 8);
             Libc.putCString(r, 0, name, NetDevice.IFNAMSIZ);
-            r.set(ValueLayout.JAVA_SHORT, 16, (short) (IFF_TUN | IFF_NO_PI));
+            r.set(ValueLayout.JAVA_SHORT, 16, (short) flags);
             Libc.ioctl(fd, TUNSETIFF, r, "TUNSETIFF " + name);
             return fd;
         } catch (NativeException e) {
