@@ -255,6 +255,7 @@ public final class Director implements AutoCloseable {
         loop.scheduleAtFixedRate(() -> {
             long now = System.nanoTime();
             conns.expire(now, Math.max(4096, conns.capacity() / 50));
+            conns.templates().expire(now, Math.max(1024, conns.templates().capacity() / 50));
         }, 100, 100, TimeUnit.MILLISECONDS);
         loop.scheduleAtFixedRate(() -> {
             neighbours.tick(System.nanoTime());
@@ -324,7 +325,7 @@ public final class Director implements AutoCloseable {
         p.addLast("classify", new ClassifyHandler(registry, conns, counters));
         p.addLast("connection", new ConnectionHandler(conns, counters));
         p.addLast("schedule", new ScheduleHandler(conns, counters));
-        p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender),
+        p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),
                 tun, new FullNatXmit(sender, lan, conns), counters));
         try {
             loop.register(ch).syncUninterruptibly();

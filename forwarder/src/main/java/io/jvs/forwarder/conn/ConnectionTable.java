@@ -50,10 +50,12 @@ import java.util.function.LongSupplier;
  *
  * <h2>Memory per connection</h2>
  * Entry arrays: addrs 8 + ports 8 + daddr 4 + expiry 8 + state 1 + flags 1 + two references
- * 4 + 4 (compressed oops) + free stack 4 = 42 bytes; FULLNAT's laddr 4 + lport 2 + seqBase 4
- * (kept for every entry, so the OUT key is uniform) = 52 bytes. Indexes: 2 x 8 bytes x (2..4)
- * slots per entry = 32..64 bytes (32 when the capacity is a power of two). Total 84 bytes per
- * connection at a power-of-two capacity, at most 116 bytes otherwise (+8 without compressed
+ * 4 + 4 (compressed oops) + controlling template 4 + free stack 4 = 46 bytes; FULLNAT's laddr 4
+ * + lport 2 + seqBase 4 (kept for every entry, so the OUT key is uniform) = 56 bytes. Indexes:
+ * 2 x 8 bytes x (2..4) slots per entry = 32..64 bytes (32 when the capacity is a power of two).
+ * Total 88 bytes per connection at a power-of-two capacity, at most 120 bytes otherwise. The
+ * persistence templates ({@link PersistenceTable}, a quarter of the capacity at 60 bytes each)
+ * add 15 bytes: 103 bytes per connection in all at a power-of-two capacity (+8 without compressed
  * oops), allocated up front; see {@link #footprintBytes()}. The FULLNAT port bitmaps
  * ({@link LocalPorts}) add 8 KiB per local address.
  *
@@ -118,6 +120,10 @@ public final class ConnectionTable {
     private final byte[] flags;
     private final VirtualService[] services;
     private final RealServer[] dests;
+    /** The persistence template that placed the entry, or -1 (the kernel's cp->control). */
+    private final int[] controllers;
+    /** Persistence templates, a quarter of the capacity (one per client network, not per connection). */
+    private final PersistenceTable templates;
 
     /** Free ids: free[0 .. freeTop) with the next id to use at freeTop - 1. */
     private final int[] free;
@@ -189,6 +195,8 @@ public final class ConnectionTable {
         flags = new byte[capacity];
         services = new VirtualService[capacity];
         dests = new RealServer[capacity];
+        controllers = new int[capacity];
+        templates = new PersistenceTable(Math.max(16, capacity / 4));
         free = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             free[i] = capacity - 1 - i;
@@ -225,8 +233,8 @@ public final class ConnectionTable {
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 8 + 1 + 1 + 4 + 4 + 4;
-        return perEntry * capacity + 8L * (inIndex.length + outIndex.length);
+        long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 4;
+        return perEntry * capacity + 8L * (inIndex.length + outIndex.length) + templates.footprintBytes();
     }
 
     // ------------------------------------------------------------------ lookups
@@ -373,6 +381,7 @@ public final class ConnectionTable {
         flags[id] = (byte) f;
         services[id] = svc;
         dests[id] = dest;
+        controllers[id] = -1;
         expires[id] = nowNanos + INITIAL_TIMEOUT_NANOS;
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
@@ -424,9 +433,9 @@ public final class ConnectionTable {
                 f = transition(dest.stats, f, next);
                 states[id] = (byte) next;
             }
-            timeout = timeouts.nanos(next);
+            timeout = stateTimeout(services[id], next);
         } else {
-            timeout = timeouts.udpNanos();
+            timeout = udpTimeout(services[id]);
         }
         flags[id] = (byte) f;
         expires[id] = nowNanos + timeout;
@@ -454,14 +463,29 @@ public final class ConnectionTable {
                     + (TcpState.COUNT - 1));
         }
         if (proto(id) != Protocol.TCP) {
-            expires[id] = nowNanos + timeouts.udpNanos();
+            expires[id] = nowNanos + udpTimeout(services[id]);
             return;
         }
         if (state != states[id]) {
             flags[id] = (byte) transition(dests[id].stats, f, state);
             states[id] = (byte) state;
         }
-        expires[id] = nowNanos + timeouts.nanos(state);
+        expires[id] = nowNanos + stateTimeout(services[id], state);
+    }
+
+    /** The service's own ESTABLISHED / FIN_WAIT timeout where it has one, else the table's. */
+    private long stateTimeout(VirtualService svc, int state) {
+        if (state == TcpState.ESTABLISHED && svc.tcpTimeoutNanos != 0) {
+            return svc.tcpTimeoutNanos;
+        }
+        if (state == TcpState.FIN_WAIT && svc.tcpFinTimeoutNanos != 0) {
+            return svc.tcpFinTimeoutNanos;
+        }
+        return timeouts.nanos(state);
+    }
+
+    private long udpTimeout(VirtualService svc) {
+        return svc.udpTimeoutNanos != 0 ? svc.udpTimeoutNanos : timeouts.udpNanos();
     }
 
     /** set_tcp_state's activeconns / inactconns move; returns the new flags. */
@@ -548,11 +572,40 @@ public final class ConnectionTable {
             ds.setOverloaded(false);
         }
 
+        final int tmpl = controllers[id];
+        if (tmpl >= 0) {
+            templates.controlRemoved(tmpl);
+            controllers[id] = -1;
+        }
         flags[id] = 0;
         services[id] = null; // do not keep old snapshots reachable
         dests[id] = null;
         free[freeTop++] = id;
         size--;
+    }
+
+    // ------------------------------------------------------------------ persistence
+
+    /** The persistence templates whose entries control connections here. */
+    public PersistenceTable templates() {
+        return templates;
+    }
+
+    /**
+     * Records that template tmpl placed live entry id (ip_vs_control_add): the template then
+     * outlives its timeout while the entry lives.
+     */
+    public void setController(int id, int tmpl, long nowNanos) {
+        if ((flags[id] & F_USED) == 0) {
+            throw notLive(id);
+        }
+        controllers[id] = tmpl;
+        templates.controlAdded(tmpl, nowNanos);
+    }
+
+    /** The template that placed entry id, or -1. */
+    public int controller(int id) {
+        return controllers[id];
     }
 
     // ------------------------------------------------------------------ listing

@@ -100,7 +100,7 @@ final class XmitPipe implements AutoCloseable {
                 new ClassifyHandler(registry, conns, counters),
                 new ConnectionHandler(conns, counters),
                 new ScheduleHandler(conns, counters),
-                new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender), tun,
+                new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender, conns), tun,
                         new FullNatXmit(sender, port, conns), counters));
     }
 
