@@ -29,13 +29,17 @@ import java.lang.foreign.MemorySegment;
  * moved back by the encapsulation's length and the outer header is written in
  * front of the untouched inner packet: no copy of the payload.
  *
- * <p>Offloads: a partial inner checksum stays partial (the virtio_net_hdr's
- * csum_start moves with the headers). A GSO super-frame cannot leave as one:
- * virtio_net_hdr has no IPIP/UDP-tunnel GSO type, and the kernel refuses to
- * segment an IPIP skb not marked SKB_GSO_IPXIP4. So jvs segments it in
- * software into the LAN port's bulk scratch, one encapsulated frame per
- * gso_size of payload, each with a partial inner checksum (or a full one under
- * {@code --tun-csum}, which the outer UDP checksum must cover).
+ * <p>Offloads: a partial inner checksum (CHECKSUM_PARTIAL) is finished in
+ * software before encapsulation. Left partial, it would only be filled in by a
+ * device with checksum offload on the way; across veth and bridges it reaches the
+ * real server unfinished, which the kernel's own ipip decapsulation tolerates but
+ * a userspace decapsulator (jvs-agent on kernels without ipip) cannot: it
+ * re-injects the inner packet through a TUN device, where the bad checksum
+ * drops it. A GSO super-frame cannot leave as one either: virtio_net_hdr has no
+ * IPIP/UDP-tunnel GSO type, and the kernel refuses to segment an IPIP skb not
+ * marked SKB_GSO_IPXIP4. So jvs segments it in software into the LAN port's
+ * bulk scratch, one encapsulated frame per gso_size of payload, each with its
+ * inner checksum computed (and the outer UDP one under {@code --tun-csum}).
  *
  * <p>Path MTU, as IPVS: when the encapsulated packet (for a super-frame, each
  * of its segments) would exceed the LAN MTU and DF is set, the packet is dropped
@@ -100,11 +104,10 @@ public final class TunXmit implements Xmit {
             return;
         }
         boolean outerCsum = d.tunType == TunnelType.GUE && (d.tunFlags & TunnelType.FLAG_CSUM) != 0;
-        if (!gso && ctx.csumPartial && (outerCsum || tooBig)) {
-            // The outer checksum covers the inner one, and a fragment cannot carry a partial one.
+        if (!gso && ctx.csumPartial) {
             Rewrite.finishPartialChecksum(ctx);
         }
-        encapsulate(ctx, d, encap, innerTotal, outerCsum && !gso && !tooBig);
+        encapsulate(ctx, d, encap, innerTotal, outerCsum && !gso);
         if (gso) {
             segment(ctx, d, encap, outerCsum);
         } else if (tooBig) {
@@ -253,7 +256,6 @@ public final class TunXmit implements Xmit {
             long si = so + encap;
             inner.wrap(b, si).setTotalLength(innerLen).setId((id0 + k) & 0xFFFF).writeChecksum();
             long sl4 = si + ihl;
-            int csumField;
             if (isTcp) {
                 int fl = flags0;
                 if (!last) {
@@ -264,28 +266,24 @@ public final class TunXmit implements Xmit {
                 }
                 tcp.wrap(b, sl4).setSeq(seq0 + done).setFlags(fl)
                         .setChecksum(Checksum.pseudoHeaderSum(src, dst, proto, l4Len));
-                csumField = TcpHeader.CHECKSUM_OFFSET;
             } else {
                 udp.wrap(b, sl4).setLength(l4Len).setChecksum(Checksum.pseudoHeaderSum(src, dst, proto, l4Len));
-                csumField = UdpHeader.CHECKSUM_OFFSET;
             }
             vnet.wrap(b, o).clear();
-            if (d.tunType == TunnelType.GUE) {
-                udp.wrap(b, so + Ipv4Header.MIN_HEADER_LEN).setLength(encap - Ipv4Header.MIN_HEADER_LEN + innerLen);
-            }
-            if (outerCsum) {
-                // The field holds the pseudo-header sum: summing the segment from the L4 header finishes it.
-                int c = ~Checksum.sum(b, sl4, l4Len) & 0xFFFF;
-                if (isTcp) {
-                    tcp.setChecksum(c);
-                } else {
-                    udp.wrap(b, sl4).setChecksum(c == 0 ? 0xFFFF : c);
-                }
-                long u = so + Ipv4Header.MIN_HEADER_LEN;
-                udp.wrap(b, u).setChecksum(Checksum.l4(b, u, encap - Ipv4Header.MIN_HEADER_LEN + innerLen,
-                        Ipv4Header.PROTO_UDP, port.addr, d.addr));
+            // The field holds the pseudo-header sum: summing the segment from the L4 header finishes it.
+            int c = ~Checksum.sum(b, sl4, l4Len) & 0xFFFF;
+            if (isTcp) {
+                tcp.setChecksum(c);
             } else {
-                vnet.setFlags(VirtioNetHeader.F_NEEDS_CSUM).setCsumStart(l2 + encap + ihl).setCsumOffset(csumField);
+                udp.wrap(b, sl4).setChecksum(c == 0 ? 0xFFFF : c);
+            }
+            if (d.tunType == TunnelType.GUE) {
+                long u = so + Ipv4Header.MIN_HEADER_LEN;
+                udp.wrap(b, u).setLength(encap - Ipv4Header.MIN_HEADER_LEN + innerLen);
+                if (outerCsum) {
+                    udp.setChecksum(Checksum.l4(b, u, encap - Ipv4Header.MIN_HEADER_LEN + innerLen,
+                            Ipv4Header.PROTO_UDP, port.addr, d.addr));
+                }
             }
             send(b, o, frameLen, d.addr);
             done += n;
