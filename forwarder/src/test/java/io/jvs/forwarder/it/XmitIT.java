@@ -1,0 +1,509 @@
+package io.jvs.forwarder.it;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.ClassOrderer;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestClassOrder;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * End-to-end TUN and FULLNAT with real kernel TCP, real nginx and the real
+ * director: IPIP and GUE to the second segment's real servers (tsN, which
+ * decapsulate with jvs-agent), FULLNAT to rsN with the client's address passed
+ * by PROXY v2 (a second nginx on rs1 with {@code listen ... proxy_protocol}) and
+ * by TOA (seen in the SYN on rs2's wire), bulk transfers byte for byte, and
+ * the local port pool running out.
+ */
+@TestClassOrder(ClassOrderer.OrderAnnotation.class)
+class XmitIT {
+    static final String METRICS = Director.DEFAULT_METRICS;
+    static final String LIP1 = "10.0.0.3";
+    static final String LIP2 = "10.0.0.4";
+    static final int PROXY_PORT = 8081;
+    static final Duration LOAD_LIMIT = Duration.ofSeconds(90);
+
+    static Lab lab;
+    static ProxyNginx proxyNginx;
+
+    @BeforeAll
+    static void labUp() {
+        lab = Lab.up(2);
+        for (int ts = 1; ts <= 2; ts++) {
+            lab.exec(tsNamespace(ts), "true").requireOk(); // the TUN segment is part of the lab
+        }
+        proxyNginx = ProxyNginx.start(lab, 1);
+    }
+
+    @AfterAll
+    static void labDown() {
+        if (proxyNginx != null) {
+            proxyNginx.stop();
+        }
+        if (lab != null) {
+            lab.down();
+        }
+    }
+
+    static String tsNamespace(int ts) {
+        return Lab.PREFIX + "ts" + ts;
+    }
+
+    static String tsIp(int ts) {
+        return "10.0.2.1" + ts;
+    }
+
+    /** One forwarder for a group of tests. */
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    @Timeout(180)
+    abstract static class Scenario {
+        final String tag;
+        Director director;
+
+        @RegisterExtension
+        final TestWatcher logOnFailure = new TestWatcher() {
+            @Override
+            public void testFailed(ExtensionContext context, Throwable cause) {
+                if (director != null) {
+                    System.err.println("[" + tag + "] " + context.getDisplayName() + " failed; forwarder output:\n"
+                            + director.logTail(60));
+                }
+            }
+        };
+
+        Scenario(String tag) {
+            this.tag = tag;
+        }
+
+        abstract String config();
+
+        List<String> extraArgs() {
+            return List.of();
+        }
+
+        @BeforeAll
+        void startDirector() {
+            String fixed = lab.resetDirector();
+            if (!fixed.isEmpty()) {
+                say("%s", fixed);
+            }
+            lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+            Path conf = write("director-" + tag + ".conf", config());
+            List<String> args = new ArrayList<>(List.of("--attach", "packet:eth0", "--config", conf.toString(),
+                    "--metrics", METRICS));
+            args.addAll(extraArgs());
+            director = Director.start(lab, tag, METRICS, args);
+        }
+
+        @AfterAll
+        void stopDirector() {
+            if (director != null) {
+                int rc = director.stop();
+                say("forwarder stopped, exit %d; log %s", rc, director.log());
+            }
+        }
+
+        void say(String fmt, Object... args) {
+            System.out.println("[" + tag + "] " + String.format(Locale.ROOT, fmt, args));
+        }
+
+        double drops(String reason) {
+            return director.metricValue("jvs_dropped_packets_total", "reason=\"" + reason + "\"").orElse(0);
+        }
+
+        /** n GETs, a new connection each, from jvs-client; asserts zero failures; returns bodies per server. */
+        Map<String, Integer> getMany(String url, int n, String userAgent) {
+            List<Lab.Transfer> ts = lab.getRepeatedly(url, n, LOAD_LIMIT, "-H", "Connection: close",
+                    "-A", userAgent);
+            Map<String, Integer> per = new TreeMap<>();
+            List<String> bad = new ArrayList<>();
+            for (Lab.Transfer t : ts) {
+                per.merge(t.body(), 1, Integer::sum);
+                if (!t.ok() || t.numConnects() != 1) {
+                    bad.add("#" + t.index() + " http " + t.httpCode() + " curl exit " + t.curlExit());
+                }
+            }
+            say("%d x GET %s: %s", n, url, per);
+            assertEquals(n, ts.size(), "curl stopped early at #" + (ts.size() - 1) + ": " + ts.getLast());
+            assertTrue(bad.isEmpty(), bad.size() + " failed transfers, first: " + bad.subList(0, Math.min(5, bad.size())));
+            return per;
+        }
+    }
+
+    static Path write(String name, String text) {
+        try {
+            Path dir = lab.repo().resolve("forwarder/target/it-logs");
+            Files.createDirectories(dir);
+            Path p = dir.resolve(name);
+            Files.writeString(p, text);
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ------------------------------------------------------------------ TUN
+
+    @Nested
+    @Order(1)
+    @DisplayName("TUN, IPIP to ts1 and ts2 (jvs-agent decapsulates)")
+    class TunIpip extends Scenario {
+        TunIpip() {
+            super("tun-ipip");
+        }
+
+        @Override
+        String config() {
+            return """
+                    -A -t %1$s:80 -s rr
+                    -a -t %1$s:80 -r %2$s -i -w 1
+                    -a -t %1$s:80 -r %3$s -i -w 1
+                    """.formatted(Lab.VIP, tsIp(1), tsIp(2));
+        }
+
+        @Test
+        @Order(1)
+        @DisplayName("200 HTTP requests, zero failures, rr over ts2, ts1")
+        void twoHundredRequests() {
+            Map<String, Integer> per = getMany("http://" + Lab.VIP + "/", 200, "jvs-it-tun-ipip");
+            assertEquals(Map.of("ts1", 100, "ts2", 100), per);
+        }
+
+        @Test
+        @Order(2)
+        @DisplayName("a 50 MiB upload arrives byte for byte (GSO super-frames segmented, path MTU found)")
+        void uploadByteForByte() throws IOException {
+            String name = "xmit-ipip-" + System.nanoTime();
+            // Forget any path MTU the client learned before, so this upload has to find it.
+            lab.exec(Lab.CLIENT, Lab.ip(), "route", "flush", "cache").requireOk();
+            Lab.Upload up = lab.upload("http://" + Lab.VIP + "/upload/" + name, lab.blobPath(), 120);
+            say("upload through IPIP: %d bytes, %.0f MB/s, frag_needed drops %.0f", up.bytes(),
+                    up.megabytesPerSecond(), drops("frag_needed"));
+            assertEquals(201, up.httpCode());
+            Path stored = null;
+            for (int ts = 1; ts <= 2; ts++) {
+                Path p = lab.state().resolve("ts" + ts + "/upload/" + name);
+                if (Files.exists(p)) {
+                    stored = p;
+                }
+            }
+            assertTrue(stored != null, "the upload landed on ts1 or ts2");
+            try {
+                assertEquals(lab.blobSha256(), Lab.sha256(stored), "sha256 of what the real server stored");
+            } finally {
+                Files.deleteIfExists(stored);
+            }
+            assertTrue(drops("frag_needed") >= 1, "1500-byte segments + 20 > MTU: the client was told the MTU");
+            String route = lab.exec(Lab.CLIENT, Lab.ip(), "route", "get", Lab.VIP).requireOk().stdout();
+            assertTrue(route.contains("mtu 1480"), "the client's path MTU to the VIP is 1500 - 20: " + route);
+        }
+    }
+
+    @Nested
+    @Order(2)
+    @DisplayName("TUN, GUE (UDP 6080) to ts1 and ts2, with and without the outer checksum")
+    class TunGue extends Scenario {
+        TunGue() {
+            super("tun-gue");
+        }
+
+        @Override
+        String config() {
+            return """
+                    -A -t %1$s:80 -s rr
+                    -a -t %1$s:80 -r %2$s -i --tun-type gue --tun-port 6080 -w 1
+                    -a -t %1$s:80 -r %3$s -i --tun-type gue --tun-port 6080 --tun-csum -w 1
+                    """.formatted(Lab.VIP, tsIp(1), tsIp(2));
+        }
+
+        @Test
+        @Order(1)
+        @DisplayName("200 HTTP requests, zero failures, rr over ts2, ts1")
+        void twoHundredRequests() {
+            Map<String, Integer> per = getMany("http://" + Lab.VIP + "/", 200, "jvs-it-tun-gue");
+            assertEquals(Map.of("ts1", 100, "ts2", 100), per);
+        }
+    }
+
+    // ------------------------------------------------------------------ FULLNAT
+
+    @Nested
+    @Order(3)
+    @DisplayName("FULLNAT: plain, PROXY v2 and TOA services")
+    class FullNat extends Scenario {
+        FullNat() {
+            super("fullnat");
+        }
+
+        @Override
+        String config() {
+            return """
+                    -A -t %1$s:80 -s rr --laddr %2$s,%3$s
+                    -a -t %1$s:80 -r %4$s:80 --fullnat -w 1
+                    -a -t %1$s:80 -r %5$s:80 --fullnat -w 1
+                    -A -t %1$s:81 -s rr --laddr %2$s --client-addr proxy
+                    -a -t %1$s:81 -r %4$s:%6$d --fullnat -w 1
+                    -A -t %1$s:82 -s rr --laddr %3$s --client-addr toa
+                    -a -t %1$s:82 -r %5$s:80 --fullnat -w 1
+                    --state-timeout time_wait 2
+                    """.formatted(Lab.VIP, LIP1, LIP2, Lab.rsIp(1), Lab.rsIp(2), PROXY_PORT);
+        }
+
+        @Test
+        @Order(1)
+        @DisplayName("200 HTTP requests, zero failures; the real servers see the local addresses")
+        void twoHundredRequests() {
+            String ua = "jvs-it-fullnat-" + System.nanoTime();
+            Map<String, Integer> per = getMany("http://" + Lab.VIP + "/", 200, ua);
+            assertEquals(Map.of("rs1", 100, "rs2", 100), per);
+            List<String> seen = new ArrayList<>();
+            for (int rs = 1; rs <= 2; rs++) {
+                for (String line : lab.accessLog(rs)) {
+                    if (line.contains(ua)) {
+                        seen.add(line.split(" ")[1].split(":")[0]);
+                    }
+                }
+            }
+            assertEquals(200, seen.size(), "every request in the real servers' logs");
+            assertTrue(seen.stream().allMatch(a -> a.equals(LIP1) || a.equals(LIP2)),
+                    "peer address is a local address: " + new java.util.TreeSet<>(seen));
+        }
+
+        @Test
+        @Order(2)
+        @DisplayName("PROXY v2: 200 requests, nginx logs the client namespace's address for each")
+        void proxyProtocolCarriesTheClient() {
+            String ua = "jvs-it-proxy-" + System.nanoTime();
+            Map<String, Integer> per = getMany("http://" + Lab.VIP + ":81/", 200, ua);
+            assertEquals(Map.of("rs1-proxy", 200), per);
+            List<String> lines = proxyNginx.log().stream().filter(l -> l.contains(ua)).toList();
+            assertEquals(200, lines.size(), "every request logged");
+            for (String l : lines) {
+                String[] f = l.split(" ");
+                assertEquals(Lab.CLIENT_IP, f[0], "proxy_protocol_addr: " + l);
+                assertEquals(LIP1, f[1], "the TCP peer is the local address: " + l);
+            }
+        }
+
+        @Test
+        @Order(3)
+        @DisplayName("PROXY v2: 50 MiB down and up byte for byte (sequence numbers shifted right)")
+        void proxyBulkBothWays() throws IOException {
+            Lab.Download down = lab.download("http://" + Lab.VIP + ":81/blob", 120);
+            say("download through FULLNAT+PROXY: %d bytes, %.0f MB/s", down.bytes(), down.megabytesPerSecond());
+            assertEquals(200, down.httpCode());
+            assertEquals(Lab.BLOB_BYTES, down.bytes());
+            assertEquals(lab.blobSha256(), down.sha256(), "sha256 of the download");
+            String name = "xmit-proxy-" + System.nanoTime();
+            Lab.Upload up = lab.upload("http://" + Lab.VIP + ":81/upload/" + name, lab.blobPath(), 120);
+            say("upload through FULLNAT+PROXY: %d bytes, %.0f MB/s", up.bytes(), up.megabytesPerSecond());
+            assertEquals(201, up.httpCode());
+            Path stored = proxyNginx.dir.resolve("upload/" + name);
+            try {
+                assertEquals(lab.blobSha256(), Lab.sha256(stored), "sha256 of what nginx stored");
+            } finally {
+                Files.deleteIfExists(stored);
+            }
+        }
+
+        @Test
+        @Order(4)
+        @DisplayName("TOA: the SYN rs2 receives carries option 254 with the client's address")
+        void toaInTheSyn() throws Exception {
+            List<String> cmd = List.of(Lab.ip(), "netns", "exec", Lab.rsNamespace(2), "timeout", "20", "tcpdump",
+                    "-i", "eth0", "-c", "1", "-nn", "-x", "-l",
+                    "tcp[tcpflags] & tcp-syn != 0 and src host " + LIP2 + " and dst port 80");
+            Path out = lab.repo().resolve("forwarder/target/it-logs/toa-tcpdump.txt");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.to(out.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!Files.readString(out).contains("listening on") && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertEquals("rs2", lab.get("http://" + Lab.VIP + ":82/").strip());
+                assertTrue(p.waitFor(15, TimeUnit.SECONDS), "tcpdump saw a SYN");
+            } finally {
+                if (p.isAlive()) {
+                    p.destroy();
+                }
+            }
+            String dump = Files.readString(out);
+            StringBuilder hex = new StringBuilder();
+            for (String line : dump.split("\n")) {
+                int tab = line.indexOf("0x");
+                if (line.strip().startsWith("0x") && line.indexOf(':') > tab) {
+                    hex.append(line.substring(line.indexOf(':') + 1).replaceAll("\\s", ""));
+                }
+            }
+            // kind 254, length 8, client port, 10.0.1.2
+            assertTrue(Pattern.compile("fe08[0-9a-f]{4}0a000102").matcher(hex).find(),
+                    "TOA option in the SYN:\n" + dump);
+        }
+    }
+
+    @Nested
+    @Order(4)
+    @DisplayName("FULLNAT: a pool of 4 local ports runs out cleanly and recovers")
+    class FullNatExhaustion extends Scenario {
+        FullNatExhaustion() {
+            super("fullnat-exhaustion");
+        }
+
+        @Override
+        String config() {
+            return """
+                    -A -t %1$s:80 -s rr --laddr %2$s
+                    -a -t %1$s:80 -r %3$s:80 --fullnat -w 1
+                    --state-timeout time_wait 1
+                    --state-timeout fin_wait 1
+                    --state-timeout close 1
+                    --state-timeout close_wait 1
+                    --state-timeout last_ack 1
+                    """.formatted(Lab.VIP, LIP1, Lab.rsIp(1));
+        }
+
+        @Override
+        List<String> extraArgs() {
+            return List.of("--lport-range", "40000-40003");
+        }
+
+        @Test
+        @Order(1)
+        @DisplayName("4 held connections take the 4 ports; the 5th is refused and counted; freed ports serve again")
+        void exhaustion() throws Exception {
+            // Four connections held open from jvs-client (one bash, ours to end by PID).
+            String hold = "for i in 1 2 3 4; do exec {fd}<>/dev/tcp/" + Lab.VIP + "/80; done; echo held; sleep 60";
+            Process holder = new ProcessBuilder(Lab.ip(), "netns", "exec", Lab.CLIENT, "bash", "-c", hold)
+                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .start();
+            try {
+                String first = new String(holder.getInputStream().readNBytes(5));
+                assertEquals("held\n", first, "four connections opened");
+                Exec.Result fifth = lab.curl(Duration.ofSeconds(10), "-sS", "--connect-timeout", "2", "--max-time", "3",
+                        "http://" + Lab.VIP + "/");
+                assertFalse(fifth.ok(), "a fifth connection gets no local port: " + fifth.describe());
+                assertTrue(drops("local_port_exhausted") >= 1, "refusals counted under local_port_exhausted");
+                assertTrue(director.isAlive(), "the director keeps running");
+            } finally {
+                holder.destroy();
+                holder.waitFor(5, TimeUnit.SECONDS);
+            }
+            // The held connections close; their ports come back after the short state timeouts.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            Exec.Result again;
+            do {
+                Thread.sleep(500);
+                again = lab.curl(Duration.ofSeconds(10), "-sS", "--connect-timeout", "2", "--max-time", "3",
+                        "http://" + Lab.VIP + "/");
+            } while (!again.ok() && System.nanoTime() < deadline);
+            assertTrue(again.ok(), "served again once ports were freed: " + again.describe());
+            assertEquals("rs1", again.stdout().strip());
+        }
+    }
+
+    // ------------------------------------------------------------------ nginx with proxy_protocol
+
+    /** A second nginx on a real server, listening with proxy_protocol; started and stopped by these tests. */
+    static final class ProxyNginx {
+        final Path dir;
+        final String ns;
+        private final long pid;
+
+        private ProxyNginx(Path dir, String ns, long pid) {
+            this.dir = dir;
+            this.ns = ns;
+            this.pid = pid;
+        }
+
+        static ProxyNginx start(Lab lab, int rs) {
+            Path dir = lab.repo().resolve("forwarder/target/it-logs/proxy-nginx-rs" + rs).toAbsolutePath();
+            String conf = """
+                    user root root;
+                    worker_processes 1;
+                    pid %1$s/nginx.pid;
+                    error_log %1$s/error.log warn;
+                    events { worker_connections 1024; }
+                    http {
+                        default_type application/octet-stream;
+                        log_format proxy '$proxy_protocol_addr $remote_addr "$http_user_agent" $status';
+                        access_log %1$s/access.log proxy;
+                        client_body_temp_path %1$s/tmp;
+                        client_max_body_size 256m;
+                        sendfile on;
+                        server {
+                            listen %2$s:%3$d proxy_protocol;
+                            location = / { default_type text/plain; return 200 "rs%4$d-proxy\\n"; }
+                            location = /blob { alias %5$s; }
+                            location /upload/ { root %1$s; dav_methods PUT; create_full_put_path on; }
+                        }
+                    }
+                    """.formatted(dir, Lab.rsIp(rs), PROXY_PORT, rs, lab.blobPath());
+            try {
+                Files.createDirectories(dir.resolve("tmp"));
+                Files.createDirectories(dir.resolve("upload"));
+                Files.deleteIfExists(dir.resolve("access.log"));
+                Files.writeString(dir.resolve("nginx.conf"), conf);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            String ns = Lab.rsNamespace(rs);
+            lab.exec(ns, "nginx", "-c", dir.resolve("nginx.conf").toString(), "-p", dir + "/").requireOk();
+            try {
+                long pid = Long.parseLong(Files.readString(dir.resolve("nginx.pid")).strip());
+                return new ProxyNginx(dir, ns, pid);
+            } catch (IOException e) {
+                throw new UncheckedIOException("nginx with proxy_protocol wrote no pid file", e);
+            }
+        }
+
+        List<String> log() {
+            try {
+                return Files.readAllLines(dir.resolve("access.log"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** Stops exactly the nginx this started (its master, by PID; the workers follow). */
+        void stop() {
+            ProcessHandle.of(pid).ifPresent(h -> {
+                h.destroy();
+                try {
+                    h.onExit().get(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    h.destroyForcibly();
+                }
+            });
+        }
+    }
+}
