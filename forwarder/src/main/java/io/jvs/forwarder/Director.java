@@ -110,7 +110,7 @@ public final class Director implements AutoCloseable {
         this.settings = settings;
         this.control = new ControlPlane(settings.config(), new ServiceTableBuilder(), table -> {
             validate(table);
-            validateRoutes(table);
+            validateRoutes(table, routes);
         });
     }
 
@@ -140,10 +140,6 @@ public final class Director implements AutoCloseable {
                     throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
                             + ": tunnel type gre is not supported (ipip and gue are)");
                 }
-                if (d.method == ForwardMethod.TUN && d.tunType == TunnelType.GUE && d.tunPort == 0) {
-                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                            + ": a gue tunnel needs --tun-port");
-                }
             }
         }
     }
@@ -154,8 +150,7 @@ public final class Director implements AutoCloseable {
      * change is refused naming it. Before the director is attached there is no
      * table yet; {@link #open} checks the initial configuration once it is.
      */
-    private void validateRoutes(ServiceTable services) {
-        RouteTable rt = routes;
+    static void validateRoutes(ServiceTable services, RouteTable rt) {
         if (rt == RouteTable.EMPTY) {
             return;
         }
@@ -219,7 +214,7 @@ public final class Director implements AutoCloseable {
         counters.neighbourEntries(neighbours::size);
         routes = RouteTable.load(lanIndex);
         try {
-            validateRoutes(control.table());
+            validateRoutes(control.table(), routes);
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }

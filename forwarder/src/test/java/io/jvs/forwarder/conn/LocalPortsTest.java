@@ -1,0 +1,84 @@
+package io.jvs.forwarder.conn;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LocalPortsTest {
+    static final int LIP1 = 0x0a00_0003;
+    static final int LIP2 = 0x0a00_0004;
+
+    @Test
+    void handsOutEveryPortOfTheRangeOnceThenRefuses() {
+        LocalPorts p = new LocalPorts(1000, 1130);   // spans three 64-bit words
+        Set<Integer> got = new HashSet<>();
+        for (int i = 0; i < 131; i++) {
+            int port = p.allocate(LIP1);
+            assertTrue(port >= 1000 && port <= 1130, "in range: " + port);
+            assertTrue(got.add(port), "never a port in use: " + port);
+        }
+        assertEquals(-1, p.allocate(LIP1), "exhausted");
+        assertEquals(131, p.inUse(LIP1));
+        assertEquals(1000, p.allocate(LIP2), "another LIP has its own ports");
+        assertEquals(132, p.inUse());
+    }
+
+    @Test
+    void aReleasedPortComesBackOnlyAfterTheOthers() {
+        LocalPorts p = new LocalPorts(2000, 2003);
+        assertEquals(2000, p.allocate(LIP1));
+        assertEquals(2001, p.allocate(LIP1));
+        p.release(LIP1, 2000);
+        assertFalse(p.held(LIP1, 2000));
+        assertEquals(2002, p.allocate(LIP1), "round robin: not the port just released");
+        assertEquals(2003, p.allocate(LIP1));
+        assertEquals(2000, p.allocate(LIP1), "wraps to the freed port");
+        assertEquals(-1, p.allocate(LIP1));
+    }
+
+    @Test
+    void releasingAPortNotHeldIsABug() {
+        LocalPorts p = new LocalPorts(2000, 2003);
+        assertThrows(IllegalStateException.class, () -> p.release(LIP1, 2000));
+        p.allocate(LIP1);
+        assertThrows(IllegalStateException.class, () -> p.release(LIP1, 2001));
+    }
+
+    @Test
+    void badRangesAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new LocalPorts(0, 10));
+        assertThrows(IllegalArgumentException.class, () -> new LocalPorts(10, 65536));
+        assertThrows(IllegalArgumentException.class, () -> new LocalPorts(20, 10));
+    }
+
+    @Test
+    void allocationAndReleaseDoNotAllocate() {
+        LocalPorts p = new LocalPorts(1024, 65535);
+        p.allocate(LIP1); // the LIP's bitmap: the one allocation, on first use
+        p.release(LIP1, 1024);
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().threadId();
+        Runnable round = () -> {
+            for (int i = 0; i < 100_000; i++) {
+                int port = p.allocate(LIP1);
+                p.release(LIP1, port);
+            }
+        };
+        for (int i = 0; i < 10; i++) {
+            round.run();
+        }
+        long before = threads.getThreadAllocatedBytes(id);
+        for (int i = 0; i < 10; i++) {
+            round.run();
+        }
+        long allocated = threads.getThreadAllocatedBytes(id) - before;
+        // A few hundred bytes of JIT/profiling noise at most; one object per call would be megabytes.
+        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 1M allocate+release pairs");
+    }
+}
