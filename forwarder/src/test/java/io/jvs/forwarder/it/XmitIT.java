@@ -385,6 +385,50 @@ class XmitIT {
 
     @Nested
     @Order(4)
+    @DisplayName("ICMP: a NAT real server's port-unreachable reaches the client rewritten")
+    class IcmpNat extends Scenario {
+        IcmpNat() {
+            super("icmp-nat");
+        }
+
+        @Override
+        String config() {
+            // Nothing listens on UDP 9999 on rs1: its kernel answers ICMP port unreachable,
+            // quoting client -> rs1:9999, towards the client through the director.
+            return """
+                    -A -u %1$s:53 -s rr
+                    -a -u %1$s:53 -r %2$s:9999 -m -w 1
+                    """.formatted(Lab.VIP, Lab.rsIp(1));
+        }
+
+        @Test
+        @DisplayName("a connected UDP socket on the client gets ECONNREFUSED (the quote names VIP:53)")
+        void portUnreachableIsRewritten() {
+            // The client's kernel hands the error to the socket only if the quoted packet is
+            // exactly what it sent: client:port -> VIP:53.
+            String py = """
+                    import socket
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    s.settimeout(3)
+                    s.connect(("%s", 53))
+                    s.send(b"hello")
+                    try:
+                        s.recv(100)
+                        print("answer")
+                    except ConnectionRefusedError:
+                        print("refused")
+                    except socket.timeout:
+                        print("timeout")
+                    """.formatted(Lab.VIP);
+            Exec.Result r = lab.exec(Duration.ofSeconds(15), Lab.CLIENT, "/usr/bin/python3", "-c", py);
+            say("client socket: %s", r.stdout().strip());
+            assertEquals("refused", r.stdout().strip(), r.describe());
+            assertEquals(0.0, drops("icmp_untracked"));
+        }
+    }
+
+    @Nested
+    @Order(5)
     @DisplayName("FULLNAT: a pool of 4 local ports runs out cleanly and recovers")
     class FullNatExhaustion extends Scenario {
         FullNatExhaustion() {
