@@ -194,6 +194,8 @@ public final class Director implements AutoCloseable {
         conns = new ConnectionTable(settings.connMax(), ControlPlane.timeouts(settings.config().timeouts()),
                 System::nanoTime, new LocalPorts(settings.localPortLow(), settings.localPortHigh()));
         counters.connectionTable(conns::size, conns::capacity);
+        LocalPorts localPorts = conns.localPorts();
+        counters.localPortsInUse(localPorts::inUse);
         int lanPortId = 0;
         PacketTxQueue tx = PacketTxQueue.open(lanName, 1024, new PacketTxQueue.TxListener() {
             @Override

@@ -74,6 +74,7 @@ public final class DataPathCounters {
     private final long[] batchBuckets = new long[BATCH_BUCKETS];
 
     private volatile IntSupplier neighbourEntries = ZERO;
+    private volatile IntSupplier localPortsInUse = ZERO;
     private volatile LongSupplier eventLoopAllocated = () -> 0L;
     private volatile IntSupplier connectionEntries = ZERO;
     private volatile IntSupplier connectionCapacity = ZERO;
@@ -185,6 +186,15 @@ public final class DataPathCounters {
 
     public long eventLoopAllocatedBytes() {
         return eventLoopAllocated.getAsLong();
+    }
+
+    /** FULLNAT local ports held by connections, all local addresses; called on the metrics thread. */
+    public void localPortsInUse(IntSupplier inUse) {
+        this.localPortsInUse = Objects.requireNonNull(inUse);
+    }
+
+    public int localPortsInUse() {
+        return localPortsInUse.getAsInt();
     }
 
     /** The neighbour (ARP) cache's size; the supplier is called on the metrics thread. */

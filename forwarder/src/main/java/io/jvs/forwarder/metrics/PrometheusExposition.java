@@ -47,6 +47,7 @@ import java.util.Objects;
  * jvs_connection_table_capacity         gauge    (--conn-max)
  * jvs_event_loop_allocated_bytes_total  counter  bytes the event-loop thread allocated (JVM per-thread counter)
  * jvs_neighbour_entries                 gauge    neighbour (ARP) cache entries
+ * jvs_local_ports_in_use                gauge    FULLNAT local ports held (all local addresses)
  * jvs_jvm_heap_used_bytes               gauge
  * jvs_jvm_heap_committed_bytes          gauge
  * jvs_jvm_gc_collections_total{gc}      counter  per collector (java.lang.management)
@@ -225,6 +226,9 @@ public final class PrometheusExposition {
         sample(out, "jvs_event_loop_allocated_bytes_total", null, c.eventLoopAllocatedBytes());
         header(out, "jvs_neighbour_entries", "gauge", "Entries in the neighbour (ARP) cache.");
         sample(out, "jvs_neighbour_entries", null, c.neighbourEntries());
+        header(out, "jvs_local_ports_in_use", "gauge",
+                "FULLNAT local ports held by connections, over all local addresses (--lport-range per address).");
+        sample(out, "jvs_local_ports_in_use", null, c.localPortsInUse());
     }
 
     // ---------------------------------------------------------------- JVM

@@ -469,6 +469,7 @@ class XmitIT {
                         "http://" + Lab.VIP + "/");
                 assertFalse(fifth.ok(), "a fifth connection gets no local port: " + fifth.describe());
                 assertTrue(drops("local_port_exhausted") >= 1, "refusals counted under local_port_exhausted");
+                assertEquals(4.0, director.metric("jvs_local_ports_in_use", ""), "all four ports held");
                 assertTrue(director.isAlive(), "the director keeps running");
             } finally {
                 holder.destroy();
