@@ -5,6 +5,7 @@ import io.jvs.forwarder.ctl.ConfigFile;
 import io.jvs.forwarder.ctl.ForwarderConfig;
 import io.jvs.forwarder.ctl.ForwarderOptions;
 import io.jvs.forwarder.ctl.UsageException;
+import io.jvs.forwarder.sched.Schedulers;
 
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
@@ -49,6 +50,8 @@ public final class Main {
             }
             case RUN -> { }
         }
+        // process-wide, as the kernel's CONFIG_IP_VS_MH_TAB_INDEX: before any service is built
+        Schedulers.setMhTableSize(opts.mhTableSize());
         Director.Settings settings;
         try {
             ForwarderConfig config = opts.config().isPresent() ? ConfigFile.parse(opts.config().get())
