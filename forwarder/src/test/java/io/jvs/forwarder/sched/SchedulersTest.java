@@ -97,14 +97,20 @@ class SchedulersTest {
                 for (int i = 0; i < 30_000; i++) {
                     s.schedule(0x0a000000 + i, 1024 + (i & 0x3fff), 0xc0a80000 + (i % 500), 80);
                 }
-                long before = Dests.allocatedBytes();
+                // best of three windows: a one-off (JIT, class init) must not count, while any
+                // per-pick allocation would cost >= 1.6 MB in every window
+                long allocated = Long.MAX_VALUE;
                 int hits = 0;
-                for (int i = 0; i < 100_000; i++) {
-                    if (s.schedule(0x0a000000 + i, 1024 + (i & 0x3fff), 0xc0a80000 + (i % 500), 80) != null) {
-                        hits++;
+                for (int attempt = 0; attempt < 3; attempt++) {
+                    long before = Dests.allocatedBytes();
+                    hits = 0;
+                    for (int i = 0; i < 100_000; i++) {
+                        if (s.schedule(0x0a000000 + i, 1024 + (i & 0x3fff), 0xc0a80000 + (i % 500), 80) != null) {
+                            hits++;
+                        }
                     }
+                    allocated = Math.min(allocated, Dests.allocatedBytes() - before);
                 }
-                long allocated = Dests.allocatedBytes() - before;
                 assertTrue(hits > 0, name);
                 assertTrue(allocated < 1024, name + " flags " + flags + " allocated " + allocated
                         + " bytes in 100k schedule() calls");
