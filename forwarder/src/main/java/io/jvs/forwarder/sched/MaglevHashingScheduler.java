@@ -61,11 +61,7 @@ public final class MaglevHashingScheduler implements Scheduler {
      *         there are more servers than slots (the kernel's -EINVAL)
      */
     public MaglevHashingScheduler(int schedFlags, RealServer[] dests, int tableSize) {
-        int index = tableIndex(tableSize);
-        if (index < 0) {
-            throw new IllegalArgumentException("mh table size " + tableSize + " is not one of "
-                    + Arrays.toString(TABLE_SIZES));
-        }
+        int index = checkTableSize(tableSize);
         if (dests.length > tableSize) {
             throw new IllegalArgumentException("mh: " + dests.length + " real servers do not fit a table of "
                     + tableSize + " (Invalid argument)");
@@ -75,6 +71,20 @@ public final class MaglevHashingScheduler implements Scheduler {
         this.usePort = (schedFlags & MH_PORT) != 0;
         this.lookup = new RealServer[tableSize];
         populate(dests, (index + 8) / 2);
+    }
+
+    /**
+     * Index of {@code size} in {@link #TABLE_SIZES}.
+     *
+     * @throws IllegalArgumentException naming the allowed sizes if it is not one of them
+     */
+    public static int checkTableSize(int size) {
+        int index = tableIndex(size);
+        if (index < 0) {
+            throw new IllegalArgumentException("mh table size " + size + " is not one of "
+                    + Arrays.toString(TABLE_SIZES));
+        }
+        return index;
     }
 
     /** Index of {@code size} in {@link #TABLE_SIZES}, or -1. */

@@ -2,7 +2,6 @@ package io.jvs.forwarder.sched;
 
 import io.jvs.forwarder.service.RealServer;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -34,7 +33,7 @@ public final class Schedulers {
      * @throws IllegalArgumentException if it is not one of {@link MaglevHashingScheduler#TABLE_SIZES}
      */
     public static void setMhTableSize(int prime) {
-        checkMhTableSize(prime);
+        MaglevHashingScheduler.checkTableSize(prime);
         mhTableSize = prime;
     }
 
@@ -59,15 +58,8 @@ public final class Schedulers {
 
     /** A factory whose mh schedulers use {@code mhTableSize} (one of {@link MaglevHashingScheduler#TABLE_SIZES}). */
     public static SchedulerFactory factory(int mhTableSize) {
-        checkMhTableSize(mhTableSize);
+        MaglevHashingScheduler.checkTableSize(mhTableSize);
         return (name, flags, dests) -> create(name, flags, dests, mhTableSize);
-    }
-
-    private static void checkMhTableSize(int size) {
-        if (MaglevHashingScheduler.tableIndex(size) < 0) {
-            throw new IllegalArgumentException("mh table size " + size + " is not one of "
-                    + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES));
-        }
     }
 
     private static Scheduler create(String name, int schedFlags, RealServer[] dests, int mhSize) {

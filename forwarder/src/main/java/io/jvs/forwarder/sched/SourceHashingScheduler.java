@@ -75,8 +75,11 @@ public final class SourceHashingScheduler implements Scheduler {
         if (d == null) {
             return null;
         }
-        if (d.available() || !fallback) {
-            return d.available() ? d : null;
+        if (d.available()) {
+            return d;
+        }
+        if (!fallback) {
+            return null;
         }
         for (int offset = 0; offset < TAB_SIZE; offset++) {
             int roffset = (offset + ihash) % TAB_SIZE;

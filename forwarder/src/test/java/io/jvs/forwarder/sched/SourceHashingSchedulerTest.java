@@ -76,8 +76,7 @@ class SourceHashingSchedulerTest {
         SourceHashingScheduler sh = new SourceHashingScheduler(0, d.array());
         // 10.0.1.2: hash_32(0x0a000102, 8) = 82; buckets cycle "aab", 82 % 3 = 1 -> a
         assertSame(d.get('a'), sh.schedule(0x0a000102, 40000, 0x0a000064, 80));
-        // 192.168.0.1: bucket 192, 192 % 3 = 0 -> a; 12345 (0.0.48.57): bucket 94, 94 % 3 = 1 -> a
-        // 10.0.0.5: find one on b by the model and check the same client always gets it
+        // a client whose bucket (by the model) holds b gets b, whatever its source port
         int client = 0;
         for (int c = 1; c < 1000; c++) {
             if (modelBucket(c, 0) % 3 == 2) {
