@@ -41,6 +41,7 @@ public record HealthConfig(List<Service> services) {
      * @param name        how logs name it ("TCP 10.0.0.100:80", "group web")
      * @param realServers in config order
      * @param sorryServer added when quorum is lost, null = none
+     * @param sorryInhibit sorry_server_inhibit: the sorry server stays in at weight 0 while quorum holds
      * @param quorum      least alive weight sum (default 1)
      * @param hysteresis  quorum is lost below quorum-hysteresis and regained at quorum+hysteresis
      * @param omega       run down notifications when jvs stops
@@ -48,7 +49,7 @@ public record HealthConfig(List<Service> services) {
      * @param quorumDown  notify script (argv) when quorum is lost, empty = none
      */
     public record Service(List<String> labels, String name, List<RealServer> realServers,
-                          ServiceSpec.Dest sorryServer, long quorum, long hysteresis, boolean omega,
+                          ServiceSpec.Dest sorryServer, boolean sorryInhibit, long quorum, long hysteresis, boolean omega,
                           List<String> quorumUp, List<String> quorumDown) {
         public Service {
             labels = List.copyOf(labels);

@@ -394,7 +394,7 @@ public record KeepalivedConf(ForwarderConfig config, HealthConfig health, List<S
                 }
             }
             health.add(new HealthConfig.Service(labels, name != null ? name : labels.getFirst(), rsHealth, sorryDest,
-                    quorum, hysteresis, omega, quorumUp, quorumDown));
+                    sorryInhibit, quorum, hysteresis, omega, quorumUp, quorumDown));
         }
 
         private String add(Node vs, ServiceSpec spec) throws ConfigException {
