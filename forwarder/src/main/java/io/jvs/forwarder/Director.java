@@ -11,6 +11,7 @@ import io.jvs.forwarder.io.TapDevice;
 import io.jvs.forwarder.metrics.DataPathCounters;
 import io.jvs.forwarder.metrics.DropReason;
 import io.jvs.forwarder.metrics.MetricsServer;
+import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.metrics.PrometheusExposition;
 import io.jvs.forwarder.neigh.ArpHandler;
 import io.jvs.forwarder.neigh.NeighbourCache;
@@ -90,6 +91,7 @@ public final class Director implements AutoCloseable {
     private DataPathCounters counters;
     private MetricsServer metrics;
     private volatile RouteTable routes = RouteTable.EMPTY;
+    private volatile HealthSource health = HealthSource.NONE;
     private final Set<Integer> announced = new HashSet<>();
     private boolean closed;
     /** TAP mode: the default route of TAP_REPLY_TABLE exists. */
@@ -116,6 +118,11 @@ public final class Director implements AutoCloseable {
 
     public DataPathCounters counters() {
         return counters;
+    }
+
+    /** Where jvs_real_server_up and jvs_health_transitions_total come from (the health checker). */
+    public void health(HealthSource source) {
+        this.health = java.util.Objects.requireNonNull(source);
     }
 
     /** Validates what the data path cannot carry yet, before anything is attached. */
@@ -209,6 +216,7 @@ public final class Director implements AutoCloseable {
         loop.scheduleAtFixedRate(() -> {
             long now = System.nanoTime();
             conns.expire(now, Math.max(4096, conns.capacity() / 50));
+            conns.templates().expire(now, Math.max(1024, conns.templates().capacity() / 50));
         }, 100, 100, TimeUnit.MILLISECONDS);
         loop.scheduleAtFixedRate(() -> {
             neighbours.tick(System.nanoTime());
@@ -229,7 +237,8 @@ public final class Director implements AutoCloseable {
         }, 1, 1, TimeUnit.SECONDS);
 
         if (settings.metrics() != null) {
-            PrometheusExposition exposition = new PrometheusExposition(registry, counters);
+            PrometheusExposition exposition = new PrometheusExposition(registry, counters,
+                    () -> health.realServerHealth());
             metrics = new MetricsServer(settings.metrics(), exposition::scrape);
             metrics.start();
         }
@@ -275,7 +284,7 @@ public final class Director implements AutoCloseable {
         p.addLast("classify", new ClassifyHandler(registry, conns, counters));
         p.addLast("connection", new ConnectionHandler(conns, counters));
         p.addLast("schedule", new ScheduleHandler(conns, counters));
-        p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender),
+        p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),
                 counters));
         try {
             loop.register(ch).syncUninterruptibly();
