@@ -11,6 +11,7 @@ import io.jvs.forwarder.io.TapDevice;
 import io.jvs.forwarder.metrics.DataPathCounters;
 import io.jvs.forwarder.metrics.DropReason;
 import io.jvs.forwarder.metrics.MetricsServer;
+import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.metrics.PrometheusExposition;
 import io.jvs.forwarder.neigh.ArpHandler;
 import io.jvs.forwarder.neigh.NeighbourCache;
@@ -101,6 +102,7 @@ public final class Director implements AutoCloseable {
     private DataPathCounters counters;
     private MetricsServer metrics;
     private volatile RouteTable routes = RouteTable.EMPTY;
+    private volatile HealthSource health = HealthSource.NONE;
     private final Set<Integer> announced = new HashSet<>();
     private boolean closed;
     /** TAP mode: the default route of TAP_REPLY_TABLE exists. */
@@ -130,6 +132,11 @@ public final class Director implements AutoCloseable {
 
     public DataPathCounters counters() {
         return counters;
+    }
+
+    /** Where jvs_real_server_up and jvs_health_transitions_total come from (the health checker). */
+    public void health(HealthSource source) {
+        this.health = java.util.Objects.requireNonNull(source);
     }
 
     /** Validates what the data path cannot carry, before anything is attached. */
@@ -273,7 +280,8 @@ public final class Director implements AutoCloseable {
         }, 1, 1, TimeUnit.SECONDS);
 
         if (settings.metrics() != null) {
-            PrometheusExposition exposition = new PrometheusExposition(registry, counters);
+            PrometheusExposition exposition = new PrometheusExposition(registry, counters,
+                    () -> health.realServerHealth());
             metrics = new MetricsServer(settings.metrics(), exposition::scrape);
             metrics.start();
         }

@@ -2,12 +2,14 @@ package io.jvs.forwarder.ctl;
 
 import io.jvs.forwarder.conn.LocalPorts;
 import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.forwarder.sched.MaglevHashingScheduler;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Optional;
@@ -69,21 +71,25 @@ public final class ForwarderOptions {
     private final Attach attach;
     private final String lan;
     private final Path config;
+    private final Path keepalived;
     private final InetSocketAddress metrics;
     private final int connMax;
     private final int ringFrames;
     private int localPortLow = LocalPorts.DEFAULT_LOW;
     private int localPortHigh = LocalPorts.DEFAULT_HIGH;
+    private final int mhTableSize;
 
-    private ForwarderOptions(Action action, Attach attach, String lan, Path config, InetSocketAddress metrics,
-                             int connMax, int ringFrames) {
+    private ForwarderOptions(Action action, Attach attach, String lan, Path config, Path keepalived,
+                             InetSocketAddress metrics, int connMax, int ringFrames, int mhTableSize) {
         this.action = action;
         this.attach = attach;
         this.lan = lan;
         this.config = config;
+        this.keepalived = keepalived;
         this.metrics = metrics;
         this.connMax = connMax;
         this.ringFrames = ringFrames;
+        this.mhTableSize = mhTableSize;
     }
 
     public Action action() {
@@ -103,6 +109,14 @@ public final class ForwarderOptions {
     /** The config file; empty = run with no services. */
     public Optional<Path> config() {
         return Optional.ofNullable(config);
+    }
+
+    /**
+     * {@code --keepalived FILE}: services and health checks from a keepalived.conf;
+     * exclusive with {@link #config()} (one source of services).
+     */
+    public Optional<Path> keepalived() {
+        return Optional.ofNullable(keepalived);
     }
 
     /** Where to serve metrics; empty = {@code --metrics off}. */
@@ -130,6 +144,11 @@ public final class ForwarderOptions {
         return ringFrames;
     }
 
+    /** Slots of every mh (Maglev) scheduler's table: a prime the kernel offers (default 4093). */
+    public int mhTableSize() {
+        return mhTableSize;
+    }
+
     /**
      * Parses the command line.
      *
@@ -139,19 +158,21 @@ public final class ForwarderOptions {
         Attach attach = null;
         String lan = null;
         Path config = null;
+        Path keepalived = null;
         InetSocketAddress metrics = DEFAULT_METRICS;
         int connMax = DEFAULT_CONN_MAX;
         int ringFrames = DEFAULT_RING_FRAMES;
         int[] lports = {LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH};
+        int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
         Set<String> seen = new HashSet<>();
 
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("-h") || arg.equals("--help")) {
-                return new ForwarderOptions(Action.HELP, null, null, null, null, 0, 0);
+                return new ForwarderOptions(Action.HELP, null, null, null, null, null, 0, 0, 0);
             }
             if (arg.equals("--version")) {
-                return new ForwarderOptions(Action.VERSION, null, null, null, null, 0, 0);
+                return new ForwarderOptions(Action.VERSION, null, null, null, null, null, 0, 0, 0);
             }
             if (!arg.startsWith("-")) {
                 throw new UsageException("unexpected argument \"" + arg + "\" (all settings are --flags)");
@@ -178,7 +199,8 @@ public final class ForwarderOptions {
             switch (flag) {
                 case "--attach" -> attach = attach(value);
                 case "--lan" -> lan = interfaceName(flag, value);
-                case "--config" -> config = path(value);
+                case "--config" -> config = path(flag, value);
+                case "--keepalived" -> keepalived = path(flag, value);
                 case "--metrics" -> metrics = metricsAddress(value);
                 case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
                 case "--ring-frames" -> {
@@ -188,6 +210,12 @@ public final class ForwarderOptions {
                     }
                 }
                 case "--lport-range" -> lports = portRange(flag, value);
+                case "--mh-table-size" -> {
+                    mhTableSize = number(flag, value, 1, Integer.MAX_VALUE);
+                    if (MaglevHashingScheduler.tableIndex(mhTableSize) < 0) {
+                        throw new UsageException("--mh-table-size " + value + ": expected " + expected(flag));
+                    }
+                }
                 default -> throw new AssertionError(flag);
             }
         }
@@ -200,7 +228,11 @@ public final class ForwarderOptions {
         if (seen.contains("--ring-frames") && attach.kind() != AttachKind.PACKET) {
             throw new UsageException("--ring-frames is for --attach packet:IFACE (a TAP device has no ring)");
         }
-        ForwarderOptions o = new ForwarderOptions(Action.RUN, attach, lan, config, metrics, connMax, ringFrames);
+        if (config != null && keepalived != null) {
+            throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
+        }
+        ForwarderOptions o = new ForwarderOptions(Action.RUN, attach, lan, config, keepalived, metrics, connMax,
+                ringFrames, mhTableSize);
         o.localPortLow = lports[0];
         o.localPortHigh = lports[1];
         return o;
@@ -222,18 +254,21 @@ public final class ForwarderOptions {
         throw new UsageException(flag + " \"" + value + "\": expected " + expected(flag));
     }
 
-    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--metrics", "--conn-max",
-            "--ring-frames", "--lport-range");
+    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--conn-max",
+            "--ring-frames", "--mh-table-size", "--lport-range");
 
     private static String expected(String flag) {
         return switch (flag) {
             case "--attach" -> "packet:IFACE or tap:NAME";
             case "--lan" -> "an interface name";
             case "--config" -> "a file of ipvsadm rules";
+            case "--keepalived" -> "a keepalived.conf";
             case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
+            case "--mh-table-size" -> "one of the kernel's mh table primes "
+                    + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES).replace(" ", "");
             default -> throw new AssertionError(flag);
         };
     }
@@ -263,14 +298,14 @@ public final class ForwarderOptions {
         return name;
     }
 
-    private static Path path(String value) throws UsageException {
+    private static Path path(String flag, String value) throws UsageException {
         if (value.isEmpty()) {
-            throw new UsageException("--config needs a value: " + expected("--config"));
+            throw new UsageException(flag + " needs a value: " + expected(flag));
         }
         try {
             return Path.of(value);
         } catch (InvalidPathException e) {
-            throw new UsageException("--config \"" + value + "\": not a file name (" + e.getReason() + ")");
+            throw new UsageException(flag + " \"" + value + "\": not a file name (" + e.getReason() + ")");
         }
     }
 
@@ -344,6 +379,8 @@ public final class ForwarderOptions {
                 Options:
                   --config FILE           services, real servers and timeouts as ipvsadm rules
                                           (ipvsadm-save -n output works); none = no services
+                  --keepalived FILE       services and health checks from a keepalived.conf
+                                          (virtual_server blocks; not with --config)
                   --metrics ADDR:PORT     Prometheus endpoint, http://ADDR:PORT/metrics
                                           (default 127.0.0.1:9110; "off" disables it)
                   --conn-max N            connection table size, 1..%2$d (default %3$d)
@@ -351,6 +388,8 @@ public final class ForwarderOptions {
                                           %4$d..%5$d (default %6$d)
                   --lport-range LOW-HIGH  FULLNAT: local ports per local address
                                           (default 1024-65535)
+                  --mh-table-size PRIME   slots of each mh (Maglev) scheduler table: 251 509 1021
+                                          2039 4093 8191 16381 32749 65521 131071 (default 4093)
                   -h, --help              print this help and exit
                   --version               print the version and exit
 
@@ -374,7 +413,9 @@ public final class ForwarderOptions {
                     + (config == null ? "" : " --config " + config)
                     + " --metrics " + (metrics == null ? "off" : metricsText(metrics))
                     + " --conn-max " + connMax
-                    + (attach.kind() == AttachKind.PACKET ? " --ring-frames " + ringFrames : "");
+                    + (attach.kind() == AttachKind.PACKET ? " --ring-frames " + ringFrames : "")
+                    + (mhTableSize == MaglevHashingScheduler.DEFAULT_TABLE_SIZE ? ""
+                    : " --mh-table-size " + mhTableSize);
         };
     }
 

@@ -64,6 +64,21 @@ class ForwarderOptionsTest {
     }
 
     @Test
+    void mhTableSizeIsOneOfTheKernelsPrimes() throws Exception {
+        assertEquals(4093, ForwarderOptions.parse("--attach", "packet:eth0").mhTableSize());
+        ForwarderOptions o = ForwarderOptions.parse("--attach", "packet:eth0", "--mh-table-size", "65521");
+        assertEquals(65521, o.mhTableSize());
+        assertTrue(o.toString().endsWith(" --mh-table-size 65521"), o.toString());
+        assertEquals(251, ForwarderOptions.parse("--attach", "tap:t0", "--mh-table-size=251").mhTableSize());
+        assertEquals("--mh-table-size 4096: expected one of the kernel's mh table primes "
+                        + "[251,509,1021,2039,4093,8191,16381,32749,65521,131071]",
+                error("--attach", "packet:eth0", "--mh-table-size", "4096"));
+        assertTrue(error("--attach", "packet:eth0", "--mh-table-size", "big").startsWith("--mh-table-size \"big\""));
+        assertTrue(error("--attach", "packet:eth0", "--mh-table-size").startsWith("--mh-table-size needs a value"));
+        assertTrue(ForwarderOptions.usage().contains("--mh-table-size PRIME"));
+    }
+
+    @Test
     void helpAndVersionNeedNothingElse() throws Exception {
         assertEquals(Action.HELP, ForwarderOptions.parse("-h").action());
         assertEquals(Action.HELP, ForwarderOptions.parse("--attach", "packet:eth0", "--help").action());
@@ -154,5 +169,16 @@ class ForwarderOptionsTest {
                 error("--attach", "packet:eth0", "jvs.conf"));
         assertEquals("--config needs a value: a file of ipvsadm rules", error("--attach", "packet:eth0", "--config="));
         assertEquals("--config needs a value: a file of ipvsadm rules", error("--attach", "packet:eth0", "--config"));
+    }
+
+    @Test
+    void keepalivedFileIsExclusiveWithConfig() throws UsageException {
+        ForwarderOptions o = ForwarderOptions.parse("--attach", "packet:eth0", "--keepalived",
+                "/etc/keepalived/keepalived.conf");
+        assertEquals(java.util.Optional.of(java.nio.file.Path.of("/etc/keepalived/keepalived.conf")), o.keepalived());
+        assertEquals(java.util.Optional.empty(), o.config());
+        assertEquals("--config and --keepalived are exclusive: the services come from one file",
+                error("--attach", "packet:eth0", "--config", "a", "--keepalived", "b"));
+        assertEquals("--keepalived needs a value: a keepalived.conf", error("--attach", "packet:eth0", "--keepalived="));
     }
 }
