@@ -102,6 +102,8 @@ public final class Director implements AutoCloseable {
     private DataPathCounters counters;
     private MetricsServer metrics;
     private volatile RouteTable routes = RouteTable.EMPTY;
+    /** The namespace's own IPv4 addresses (FULLNAT local addresses must not be one); empty until attached. */
+    private volatile int[] ownAddrs = new int[0];
     private volatile HealthSource health = HealthSource.NONE;
     private final Set<Integer> announced = new HashSet<>();
     private boolean closed;
@@ -113,6 +115,7 @@ public final class Director implements AutoCloseable {
         this.control = new ControlPlane(settings.config(), new ServiceTableBuilder(), table -> {
             validate(table);
             validateRoutes(table, routes);
+            validateLocalAddrs(table, ownAddrs);
         });
     }
 
@@ -157,6 +160,23 @@ public final class Director implements AutoCloseable {
      * change is refused naming it. Before the director is attached there is no
      * table yet; {@link #open} checks the initial configuration once it is.
      */
+    /**
+     * FULLNAT local addresses must be addresses only jvs answers for: were one an
+     * address of the director's namespace, its kernel would also receive the real
+     * servers' replies and reset them (no socket of its own matches).
+     */
+    static void validateLocalAddrs(ServiceTable services, int[] own) {
+        for (int lip : services.localAddrs()) {
+            for (int a : own) {
+                if (a == lip) {
+                    throw new IllegalArgumentException("local address " + Ipv4Address.toString(lip)
+                            + " (--laddr) is an address of the director itself; FULLNAT needs addresses that only"
+                            + " jvs answers for (the kernel would reset the replies to its own)");
+                }
+            }
+        }
+    }
+
     static void validateRoutes(ServiceTable services, RouteTable rt) {
         if (rt == RouteTable.EMPTY) {
             return;
@@ -222,7 +242,9 @@ public final class Director implements AutoCloseable {
         neighbours = new NeighbourCache(lan, counters::drop);
         counters.neighbourEntries(neighbours::size);
         routes = RouteTable.load(lanIndex);
+        ownAddrs = RtNetlink.addresses().stream().mapToInt(RtNetlink.Address::addr).toArray();
         try {
+            validateLocalAddrs(control.table(), ownAddrs);
             validateRoutes(control.table(), routes);
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);

@@ -46,6 +46,18 @@ class DirectorValidateTest {
     }
 
     @Test
+    void aFullNatLocalAddressOfTheDirectorItselfIsRefused() {
+        ServiceTable t = new ServiceTableBuilder().build(List.of(new ServiceSpec(Protocol.TCP, VIP, 80, 0, "rr", 0, 0,
+                -1, false, List.of(0x0a00_0002), io.jvs.forwarder.service.ClientAddressMode.NONE,
+                List.of(new Dest(0x0a00_000b, 80, 1, ForwardMethod.FULLNAT)))), ServiceTable.EMPTY);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Director.validateLocalAddrs(t, new int[]{0x7f00_0001, 0x0a00_0002}));
+        assertEquals("local address 10.0.0.2 (--laddr) is an address of the director itself; FULLNAT needs"
+                + " addresses that only jvs answers for (the kernel would reset the replies to its own)", e.getMessage());
+        assertDoesNotThrow(() -> Director.validateLocalAddrs(t, new int[]{0x7f00_0001, 0x0a00_0005}));
+    }
+
+    @Test
     void aTunRealServerWithoutARouteIsRefused() {
         RouteTable lanOnly = new RouteTable(List.of(new Route(0x0a00_0000, 24, 0, 7, 0, 254)), 7);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -109,6 +109,10 @@ class XmitIT {
             return List.of();
         }
 
+        List<String> attachArgs() {
+            return List.of("--attach", "packet:eth0");
+        }
+
         @BeforeAll
         void startDirector() {
             String fixed = lab.resetDirector();
@@ -117,8 +121,8 @@ class XmitIT {
             }
             lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
             Path conf = write("director-" + tag + ".conf", config());
-            List<String> args = new ArrayList<>(List.of("--attach", "packet:eth0", "--config", conf.toString(),
-                    "--metrics", METRICS));
+            List<String> args = new ArrayList<>(attachArgs());
+            args.addAll(List.of("--config", conf.toString(), "--metrics", METRICS));
             args.addAll(extraArgs());
             director = Director.start(lab, tag, METRICS, args);
         }
@@ -429,6 +433,47 @@ class XmitIT {
 
     @Nested
     @Order(5)
+    @DisplayName("TAP attachment: TUN (IPIP, GUE) and FULLNAT (TOA) from TAP slots")
+    class TapTunFullNat extends Scenario {
+        TapTunFullNat() {
+            super("tap-tun-fullnat");
+        }
+
+        @Override
+        List<String> attachArgs() {
+            return List.of("--attach", "tap:jvs0", "--lan", "eth0");
+        }
+
+        @Override
+        String config() {
+            return """
+                    -A -t %1$s:80 -s rr
+                    -a -t %1$s:80 -r %2$s -i -w 1
+                    -a -t %1$s:80 -r %3$s -i --tun-type gue --tun-port 6080 -w 1
+                    -A -t %1$s:81 -s rr --laddr %4$s --client-addr toa
+                    -a -t %1$s:81 -r %5$s:80 --fullnat -w 1
+                    -a -t %1$s:81 -r %6$s:80 --fullnat -w 1
+                    """.formatted(Lab.VIP, tsIp(1), tsIp(2), LIP1, Lab.rsIp(1), Lab.rsIp(2));
+        }
+
+        @Test
+        @Order(1)
+        @DisplayName("200 requests through TUN, zero failures")
+        void tun() {
+            assertEquals(Map.of("ts1", 100, "ts2", 100), getMany("http://" + Lab.VIP + "/", 200, "jvs-it-tap-tun"));
+        }
+
+        @Test
+        @Order(2)
+        @DisplayName("200 requests through FULLNAT, zero failures (replies to the local address routed into the TAP)")
+        void fullNat() {
+            assertEquals(Map.of("rs1", 100, "rs2", 100),
+                    getMany("http://" + Lab.VIP + ":81/", 200, "jvs-it-tap-fullnat"));
+        }
+    }
+
+    @Nested
+    @Order(6)
     @DisplayName("FULLNAT: a pool of 4 local ports runs out cleanly and recovers")
     class FullNatExhaustion extends Scenario {
         FullNatExhaustion() {
