@@ -1,6 +1,8 @@
 package io.jvs.forwarder.conn;
 
 import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * FULLNAT's local port allocator: for each local address (LIP) of the
@@ -11,11 +13,17 @@ import java.util.Arrays;
  *
  * <p>Layout: one bitmap of 65536 bits (8 KiB) per LIP ever used, found by a
  * linear scan of a small int array (a service has a handful of LIPs). A
- * round-robin cursor per LIP spreads ports over the range, as the kernel's
- * ephemeral port choice does, so a port just released is not reused at once
- * (the real server may still hold its TIME_WAIT). Finding a free port skips
- * full 64-port words, so even a nearly full range is scanned in at most
- * 1024 word reads.
+ * round-robin cursor per LIP walks the range, so a port just released is not
+ * handed out again until the cursor has gone round: the real server may still
+ * hold the old connection in TIME_WAIT (it usually closes first), and a SYN
+ * from the same LIP:port would then meet a challenge ACK instead of a SYN-ACK.
+ * The cursor starts at a random point of the range, as the kernel's ephemeral
+ * port choice does, so a restarted director does not reuse at once the ports
+ * whose TIME_WAIT its predecessor left on the real servers. Sustained, this
+ * bounds new connections per LIP and real server to about range / TIME_WAIT
+ * (64,512 / 60 s, ~1,000 a second): more need more local addresses, as with any
+ * FULLNAT. Finding a free port skips full 64-port words, so even a nearly full
+ * range is scanned in at most 1024 word reads.
  *
  * <p>Invariants: a bit is set iff a live FULLNAT connection holds that port on
  * that LIP; {@link #inUse()} is the number of set bits. Allocation happens only
@@ -29,6 +37,7 @@ public final class LocalPorts {
 
     private final int low;
     private final int high;
+    private final RandomGenerator random;
     private int[] addrs = new int[4];
     private long[][] bitmaps = new long[4][];
     private int[] cursors = new int[4];
@@ -36,14 +45,20 @@ public final class LocalPorts {
     private int count;
     private int inUse;
 
-    /** Ports low..high (inclusive) on every LIP. */
+    /** Ports low..high (inclusive) on every LIP; each LIP's cursor starts at a random port. */
     public LocalPorts(int low, int high) {
+        this(low, high, new SplittableRandom());
+    }
+
+    /** Tests: cursors start where this generator says (nextInt(span) from low). */
+    LocalPorts(int low, int high, RandomGenerator random) {
         if (low < 1 || high > 65535 || low > high) {
             throw new IllegalArgumentException("local port range " + low + "-" + high
                     + " is not within 1-65535 with low <= high");
         }
         this.low = low;
         this.high = high;
+        this.random = random;
     }
 
     public int low() {
@@ -140,7 +155,7 @@ public final class LocalPorts {
         }
         addrs[count] = lip;
         bitmaps[count] = new long[1024];
-        cursors[count] = low;
+        cursors[count] = low + random.nextInt(high - low + 1);
         used[count] = 0;
         return count++;
     }

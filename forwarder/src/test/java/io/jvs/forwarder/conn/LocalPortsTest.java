@@ -11,6 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LocalPortsTest {
+    /** Cursors start at the low end: the order of ports is predictable. */
+    static final java.util.random.RandomGenerator FROM_LOW = () -> 0L;
+
     static final int LIP1 = 0x0a00_0003;
     static final int LIP2 = 0x0a00_0004;
 
@@ -25,13 +28,16 @@ class LocalPortsTest {
         }
         assertEquals(-1, p.allocate(LIP1), "exhausted");
         assertEquals(131, p.inUse(LIP1));
-        assertEquals(1000, p.allocate(LIP2), "another LIP has its own ports");
+        int other = p.allocate(LIP2);
+        assertTrue(other >= 1000 && other <= 1130, "another LIP has its own ports, though LIP1's are all held");
+        assertTrue(p.held(LIP2, other));
+        assertEquals(1, p.inUse(LIP2));
         assertEquals(132, p.inUse());
     }
 
     @Test
     void aReleasedPortComesBackOnlyAfterTheOthers() {
-        LocalPorts p = new LocalPorts(2000, 2003);
+        LocalPorts p = new LocalPorts(2000, 2003, FROM_LOW);
         assertEquals(2000, p.allocate(LIP1));
         assertEquals(2001, p.allocate(LIP1));
         p.release(LIP1, 2000);
@@ -40,6 +46,15 @@ class LocalPortsTest {
         assertEquals(2003, p.allocate(LIP1));
         assertEquals(2000, p.allocate(LIP1), "wraps to the freed port");
         assertEquals(-1, p.allocate(LIP1));
+    }
+
+    @Test
+    void cursorsStartAtRandomSoARestartDoesNotReuseTheSamePortsFirst() {
+        Set<Integer> firsts = new HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            firsts.add(new LocalPorts(1024, 65535).allocate(LIP1));
+        }
+        assertTrue(firsts.size() > 10, "first ports of 20 fresh allocators: " + firsts);
     }
 
     @Test
@@ -60,8 +75,7 @@ class LocalPortsTest {
     @Test
     void allocationAndReleaseDoNotAllocate() {
         LocalPorts p = new LocalPorts(1024, 65535);
-        p.allocate(LIP1); // the LIP's bitmap: the one allocation, on first use
-        p.release(LIP1, 1024);
+        p.release(LIP1, p.allocate(LIP1)); // the LIP's bitmap: the one allocation, on first use
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long id = Thread.currentThread().threadId();
         Runnable round = () -> {
