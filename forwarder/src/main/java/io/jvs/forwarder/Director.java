@@ -24,6 +24,7 @@ import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.ctl.ControlPlane;
+import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.ctl.ForwarderConfig;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;
@@ -116,6 +117,50 @@ public final class Director implements AutoCloseable {
 
     public DataPathCounters counters() {
         return counters;
+    }
+
+    /**
+     * What jvsadm reads from the data path: the connection table, copied out
+     * on the event loop that owns it (bounded by {@code max}; the loop is
+     * busy for one pass over the table's used ids).
+     */
+    public DataPathView dataPathView() {
+        return new DataPathView() {
+            @Override
+            public int connectionCapacity() {
+                return conns.capacity();
+            }
+
+            @Override
+            public Connections connections(int max) {
+                try {
+                    return loop.submit(() -> copyConnections(max)).get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    throw new IllegalStateException("the data path did not answer: " + e, e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+            }
+        };
+    }
+
+    private DataPathView.Connections copyConnections(int max) {
+        long now = System.nanoTime();
+        List<DataPathView.Connection> out = new ArrayList<>(Math.min(max, conns.size()));
+        int[] total = {0};
+        conns.forEach((t, id) -> {
+            total[0]++;
+            if (out.size() < max) {
+                int proto = t.proto(id);
+                String state = proto == io.jvs.forwarder.service.Protocol.UDP ? "UDP"
+                        : io.jvs.forwarder.conn.TcpState.name(t.state(id));
+                long left = Math.max(0, t.expiresAtNanos(id) - now) / 1_000_000_000L;
+                out.add(new DataPathView.Connection(proto, t.caddr(id), t.cport(id), t.vaddr(id), t.vport(id),
+                        t.daddr(id), t.dport(id), state, left));
+            }
+        });
+        return new DataPathView.Connections(out, total[0]);
     }
 
     /** Validates what the data path cannot carry yet, before anything is attached. */

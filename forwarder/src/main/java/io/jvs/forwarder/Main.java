@@ -1,7 +1,7 @@
 package io.jvs.forwarder;
 
 import io.jvs.forwarder.ctl.ConfigException;
-import io.jvs.forwarder.ctl.ConfigFile;
+import io.jvs.forwarder.ctl.DirectorControl;
 import io.jvs.forwarder.ctl.ForwarderConfig;
 import io.jvs.forwarder.ctl.ForwarderOptions;
 import io.jvs.forwarder.ctl.UsageException;
@@ -51,8 +51,7 @@ public final class Main {
         }
         Director.Settings settings;
         try {
-            ForwarderConfig config = opts.config().isPresent() ? ConfigFile.parse(opts.config().get())
-                    : ForwarderConfig.EMPTY;
+            ForwarderConfig config = DirectorControl.initialConfig(opts);
             Director.newControlPlane(config); // validates everything before anything is attached
             boolean tap = opts.attach().kind() == ForwarderOptions.AttachKind.TAP;
             settings = new Director.Settings(
@@ -70,8 +69,17 @@ public final class Main {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
         }
+        DirectorControl control;
+        try {
+            control = DirectorControl.start(opts, director.control(), director.dataPathView());
+        } catch (IOException | RuntimeException e) {
+            director.close();
+            System.err.println("jvs-forwarder: " + e.getMessage());
+            return 1;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            control.close();
             director.close();
             stopped.countDown();
         }, "jvs-shutdown"));
