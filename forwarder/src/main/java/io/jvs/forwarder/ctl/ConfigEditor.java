@@ -162,10 +162,11 @@ public final class ConfigEditor {
         try {
             Scheduler probe = schedulers.create(name, flags, new RealServer[0]);
             if (probe == null) {
-                throw IpvsadmException.operation("Scheduler or persistence engine not found");
+                throw new IllegalArgumentException(name);
             }
         } catch (IllegalArgumentException e) {
-            throw IpvsadmException.operation("Scheduler or persistence engine not found");
+            // the kernel's answer (ENOENT), then the name: in a long config file it says which
+            throw IpvsadmException.operation("Scheduler or persistence engine not found (`" + name + "')");
         }
     }
 

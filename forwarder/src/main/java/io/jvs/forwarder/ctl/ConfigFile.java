@@ -108,7 +108,7 @@ public final class ConfigFile {
                 }
                 config = ConfigEditor.apply(config, cmd, schedulers);
             } catch (IpvsadmException e) {
-                throw new ConfigException(source, i + 1, e.getMessage());
+                throw new ConfigException(source, i + 1, e.getMessage(), e);
             }
         }
         try {

@@ -300,8 +300,10 @@ public final class IpvsadmParser {
         ClientAddressMode clientAddress;
         String daemonState;
 
+        /** True until the first option: popt errors before any say only "Try ... -h". */
+        boolean first = true;
+
         IpvsadmCommand run(List<String> tokens) throws IpvsadmException {
-            boolean first = true;
             for (int i = 0; i < tokens.size(); i++) {
                 String tok = tokens.get(i);
                 if (tok.equals("--")) {
@@ -349,9 +351,7 @@ public final class IpvsadmParser {
                     }
                 } else {
                     args.add(tok);
-                    continue;
                 }
-                first = false;
             }
             if (command == null) {
                 throw new IpvsadmException(IpvsadmException.OPERATION, tryHelp());
@@ -381,6 +381,7 @@ public final class IpvsadmParser {
         }
 
         private void option(Spec s, String written, String value) throws IpvsadmException {
+            first = false;
             if (s.command != null) {
                 if (command != null) {
                     throw IpvsadmException.usage("multiple commands specified");
@@ -615,7 +616,8 @@ public final class IpvsadmParser {
     static int number(String s, int min, int max, String message) throws IpvsadmException {
         Long v = decimal(s);
         if (v == null || v < min || v > max) {
-            throw IpvsadmException.usage(message);
+            // ipvsadm's words first (scripts grep them), then the value and what was expected
+            throw IpvsadmException.usage(message + " (`" + s + "'; expected " + min + ".." + max + ")");
         }
         return (int) (long) v;
     }
@@ -637,7 +639,12 @@ public final class IpvsadmParser {
     }
 
     private static int timeout(String s, int min, int max) throws IpvsadmException {
-        return number(s, min, max, "invalid timeout value `" + s + "' specified");
+        Long v = decimal(s);
+        if (v == null || v < min || v > max) {
+            throw IpvsadmException.usage("invalid timeout value `" + s + "' specified (expected seconds " + min
+                    + ".." + max + ")");
+        }
+        return (int) (long) v;
     }
 
     private static int fwmark(String s) throws IpvsadmException {
@@ -652,7 +659,8 @@ public final class IpvsadmParser {
         try {
             return Ipv4Address.parse(s);
         } catch (IllegalArgumentException e) {
-            throw IpvsadmException.usage("illegal virtual server persistent mask specified");
+            throw IpvsadmException.usage("illegal virtual server persistent mask specified (`" + s
+                    + "'; expected e.g. 255.255.255.0)");
         }
     }
 
@@ -695,12 +703,13 @@ public final class IpvsadmParser {
     }
 
     /** parse_service: host[:port] with a numeric or named port; [address, port or -1]. */
-    private long[] endpoint(String text, int proto, String message) throws IpvsadmException {
+    private long[] endpoint(String text, int proto, String ipvsadmMessage) throws IpvsadmException {
+        String message = ipvsadmMessage + " (`" + text + "')";
         if (text.isEmpty() || text.chars().allMatch(Character::isDigit)) {
             throw IpvsadmException.usage(message);
         }
         if (text.startsWith("[") || text.indexOf(':') != text.lastIndexOf(':')) {
-            throw IpvsadmException.usage(message + " (IPv6 is not supported by jvs yet)");
+            throw IpvsadmException.usage(ipvsadmMessage + " (`" + text + "': IPv6 is not supported by jvs yet)");
         }
         int colon = text.lastIndexOf(':');
         String host = colon < 0 ? text : text.substring(0, colon);
@@ -827,7 +836,11 @@ public final class IpvsadmParser {
         String bad = "illegal network `" + text + "' for " + opt + " (expected ADDRESS[/PREFIX])";
         try {
             int addr = Ipv4Address.parse(slash < 0 ? text : text.substring(0, slash));
-            int prefix = slash < 0 ? 32 : number(text.substring(slash + 1), 0, 32, bad);
+            Long len = slash < 0 ? Long.valueOf(32) : decimal(text.substring(slash + 1));
+            if (len == null || len < 0 || len > 32) {
+                throw IpvsadmException.usage(bad);
+            }
+            int prefix = (int) (long) len;
             return new int[]{addr & FwmarkRule.mask(prefix), prefix};
         } catch (IllegalArgumentException e) {
             throw IpvsadmException.usage(bad);
