@@ -77,6 +77,8 @@ public final class ControlServer implements AutoCloseable {
     private final EventExecutorGroup commands;
     private final List<Channel> channels = new ArrayList<>();
     private Path socketPath;
+    /** Directories listen() created, innermost first: close() removes them again when empty. */
+    private final List<Path> createdDirs = new ArrayList<>();
 
     public ControlServer(Jvsadm jvsadm) {
         this.jvsadm = Objects.requireNonNull(jvsadm);
@@ -89,6 +91,9 @@ public final class ControlServer implements AutoCloseable {
     public void listen(Path path) throws IOException {
         Path abs = path.toAbsolutePath();
         Path dir = abs.getParent();
+        for (Path d = dir; d != null && !Files.exists(d); d = d.getParent()) {
+            createdDirs.add(d);
+        }
         Files.createDirectories(dir);
         removeStale(abs);
         Path tmp = dir.resolve("." + abs.getFileName() + "." + ProcessHandle.current().pid());
@@ -181,6 +186,14 @@ public final class ControlServer implements AutoCloseable {
                 System.err.println("jvs: cannot remove control socket " + socketPath + ": " + e.getMessage());
             }
         }
+        for (Path d : createdDirs) {
+            try {
+                Files.deleteIfExists(d);
+            } catch (IOException e) {
+                break; // not empty (another director's socket): leave it and its parents
+            }
+        }
+        createdDirs.clear();
     }
 
     private final class SocketHandler extends SimpleChannelInboundHandler<ByteBuf> {

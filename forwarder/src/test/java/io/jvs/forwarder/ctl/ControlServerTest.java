@@ -95,6 +95,8 @@ class ControlServerTest {
         Run r = jvsadm(sock, "", "-h");
         assertEquals(0, r.status());
         assertTrue(r.out().contains("Usage:"));
+        servers.removeFirst().close();
+        assertFalse(Files.exists(dir.resolve("run")), "close removes the socket and the directories listen made");
     }
 
     @Test
