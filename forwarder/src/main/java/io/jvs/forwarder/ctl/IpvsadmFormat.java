@@ -153,7 +153,13 @@ public final class IpvsadmFormat {
     /** list_conn: the header and one line per entry (print_conn). */
     public String connections(List<DataPathView.Connection> conns, int format) {
         StringBuilder sb = new StringBuilder("IPVS connection entries\n");
-        sb.append(String.format("pro expire %-11s %-18s %-18s %s%n", "state", "source", "virtual", "destination"));
+        if ((format & FMT_PERSISTENTCONN) != 0) {
+            // rows carry pe name/data only for persistence-engine entries, which jvs does not have
+            sb.append(String.format("pro expire %-11s %-18s %-18s %-18s %-16s %s%n", "state", "source", "virtual",
+                    "destination", "pe name", "pe_data"));
+        } else {
+            sb.append(String.format("pro expire %-11s %-18s %-18s %s%n", "state", "source", "virtual", "destination"));
+        }
         for (DataPathView.Connection c : conns) {
             String proto = c.proto() == 0 ? "IP" : Protocol.name(c.proto());
             String expire = String.format("%02d:%02d", c.expiresSeconds() / 60, c.expiresSeconds() % 60);
@@ -286,10 +292,13 @@ public final class IpvsadmFormat {
             if (rule) {
                 sb.append("-a ").append(svcName).append(" -r ").append(dname).append(' ').append(e.method.flag())
                         .append(" -w ").append(e.weight);
-                if (e.method == ForwardMethod.TUN) {
+                if (e.method == ForwardMethod.TUN) { // print_tunnel_rule
                     sb.append(" --tun-type ").append(e.tunType.ipvsadmName());
                     if (e.tunType == TunnelType.GUE) {
-                        sb.append(" --tun-port ").append(e.tunPort).append(' ').append(switch (e.tunFlags) {
+                        sb.append(" --tun-port ").append(e.tunPort);
+                    }
+                    if (e.tunType != TunnelType.IPIP) {
+                        sb.append(' ').append(switch (e.tunFlags) {
                             case TunnelType.FLAG_CSUM -> "--tun-csum";
                             case TunnelType.FLAG_REMCSUM -> "--tun-remcsum";
                             default -> "--tun-nocsum";
@@ -332,15 +341,16 @@ public final class IpvsadmFormat {
         if (e.method != ForwardMethod.TUN) {
             return "n/a";
         }
-        if (e.tunType != TunnelType.GUE) {
-            return e.tunType.ipvsadmName();
-        }
         String flags = switch (e.tunFlags) {
             case TunnelType.FLAG_CSUM -> "+c";
             case TunnelType.FLAG_REMCSUM -> "r+c";
             default -> "-c";
         };
-        return "gue:" + e.tunPort + ":" + flags;
+        return switch (e.tunType) {
+            case IPIP -> "ipip";
+            case GUE -> "gue:" + e.tunPort + ":" + flags;
+            case GRE -> "gre:" + flags;
+        };
     }
 
     /** print_sched_flags: sh-/mh- names for those schedulers, flag-N otherwise. */
@@ -348,15 +358,23 @@ public final class IpvsadmFormat {
         int f = spec.schedFlags();
         List<String> names = new ArrayList<>(3);
         String s = spec.scheduler();
-        boolean hashing = s.equals("sh") || s.equals("mh");
-        if ((f & ServiceSpec.SCHED_FLAG_1) != 0) {
-            names.add(hashing ? s + "-fallback" : "flag-1");
-        }
-        if ((f & ServiceSpec.SCHED_FLAG_2) != 0) {
-            names.add(hashing ? s + "-port" : "flag-2");
-        }
-        if ((f & ServiceSpec.SCHED_FLAG_3) != 0) {
-            names.add("flag-3");
+        if (s.equals("sh") || s.equals("mh")) { // their names only; ipvsadm does not print flag-3 for them
+            if ((f & ServiceSpec.SCHED_FLAG_1) != 0) {
+                names.add(s + "-fallback");
+            }
+            if ((f & ServiceSpec.SCHED_FLAG_2) != 0) {
+                names.add(s + "-port");
+            }
+        } else {
+            if ((f & ServiceSpec.SCHED_FLAG_1) != 0) {
+                names.add("flag-1");
+            }
+            if ((f & ServiceSpec.SCHED_FLAG_2) != 0) {
+                names.add("flag-2");
+            }
+            if ((f & ServiceSpec.SCHED_FLAG_3) != 0) {
+                names.add("flag-3");
+            }
         }
         return String.join(",", names);
     }

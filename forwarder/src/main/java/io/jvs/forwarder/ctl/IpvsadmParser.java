@@ -182,6 +182,7 @@ public final class IpvsadmParser {
         spec('t', "tcp-service", Arg.REQUIRED, null, OPT_SERVICE);
         spec('u', "udp-service", Arg.REQUIRED, null, OPT_SERVICE);
         spec('f', "fwmark-service", Arg.REQUIRED, null, OPT_SERVICE);
+        spec((char) 0, "sctp-service", Arg.REQUIRED, null, OPT_SERVICE);
         spec('s', "scheduler", Arg.REQUIRED, null, OPT_SCHEDULER);
         spec('p', "persistent", Arg.OPTIONAL, null, OPT_PERSISTENT);
         spec('M', "netmask", Arg.REQUIRED, null, OPT_NETMASK);
@@ -431,6 +432,7 @@ public final class IpvsadmParser {
                 case "pe" -> throw IpvsadmException.usage("persistence engine `" + value
                         + "' is not supported by jvs yet (--pe)");
                 case "ipv6" -> throw IpvsadmException.usage("IPv6 is not supported by jvs yet (-6)");
+                case "sctp-service" -> throw IpvsadmException.usage("SCTP is not supported by jvs yet (--sctp-service)");
                 case "sched-flags" -> schedFlagsText = value;
                 case "syncid" -> number(value, 0, 255, "illegal syncid specified");
                 case "tun-type" -> {
@@ -440,7 +442,7 @@ public final class IpvsadmParser {
                     tunType = TunnelType.of(value);
                 }
                 case "tun-port" -> tunPort = number(value, 1, 65535, "illegal tunnel port specified");
-                case "tun-nocsum" -> tunFlags = TunnelType.FLAG_NOCSUM;
+                case "tun-nocsum" -> tunFlags |= TunnelType.FLAG_NOCSUM;
                 case "tun-csum" -> tunFlags |= TunnelType.FLAG_CSUM;
                 case "tun-remcsum" -> tunFlags |= TunnelType.FLAG_REMCSUM;
                 case "laddr" -> laddrs = localAddrs(value);
@@ -505,8 +507,11 @@ public final class IpvsadmParser {
                 }
                 checkTunnel();
             }
-            if (cmd == Command.LIST && (options & (OPT_CONNECTION | OPT_TIMEOUT | OPT_DAEMON | OPT_MARKS)) != 0
-                    && (options & (OPT_STATS | OPT_PERSISTENTCONN | OPT_RATE | OPT_THRESHOLDS)) != 0) {
+            // -c may take --persistent-conn (pe columns); --timeout, --daemon and --marks take no format
+            if (cmd == Command.LIST && ((options & (OPT_CONNECTION | OPT_TIMEOUT | OPT_DAEMON | OPT_MARKS)) != 0
+                    && (options & (OPT_STATS | OPT_RATE | OPT_THRESHOLDS)) != 0
+                    || (options & (OPT_TIMEOUT | OPT_DAEMON | OPT_MARKS)) != 0
+                    && (options & OPT_PERSISTENTCONN) != 0)) {
                 throw IpvsadmException.usage("options conflicts in the list command");
             }
             int[] timeouts = null;
@@ -578,29 +583,39 @@ public final class IpvsadmParser {
             }
         }
 
-        /** ipvsadm's tunnel_opt_check: ipip takes no options, gue needs a port and one checksum option. */
+        /**
+         * ipvsadm's tunnel_opt_check over tunnel_types_v_options: ipip takes no
+         * options; gue needs --tun-port and at most one checksum option; gre
+         * takes no port, at most one of --tun-nocsum/--tun-csum.
+         */
         private void checkTunnel() throws IpvsadmException {
-            if (tunType == TunnelType.GUE) {
-                if ((options & OPT_TUN_PORT) == 0) {
-                    throw IpvsadmException.usage("You need to supply the 'tun-port' option for the 'gue' tunnel type");
-                }
-                long[] csum = {OPT_TUN_NOCSUM, OPT_TUN_CSUM, OPT_TUN_REMCSUM};
-                long first = 0;
-                for (long c : csum) {
-                    if ((options & c) != 0) {
-                        if (first != 0) {
-                            throw IpvsadmException.usage("The option '" + name(c) + "' conflicts with the '"
-                                    + name(first) + "' option in the 'gue' tunnel type");
-                        }
-                        first = c;
+            long[] opts = {OPT_TUN_PORT, OPT_TUN_NOCSUM, OPT_TUN_CSUM, OPT_TUN_REMCSUM};
+            String row = switch (tunType) {
+                case IPIP -> "xxxx";
+                case GUE -> "+111";
+                case GRE -> "x11x";
+            };
+            String type = tunType.ipvsadmName();
+            long last = 0;
+            for (int j = 0; j < opts.length; j++) {
+                char rule = row.charAt(j);
+                if ((options & opts[j]) == 0) {
+                    if (rule == '+') {
+                        throw IpvsadmException.usage("You need to supply the '" + name(opts[j])
+                                + "' option for the '" + type + "' tunnel type");
                     }
+                    continue;
                 }
-            } else {
-                for (long o : new long[]{OPT_TUN_PORT, OPT_TUN_NOCSUM, OPT_TUN_CSUM, OPT_TUN_REMCSUM}) {
-                    if ((options & o) != 0) {
-                        throw IpvsadmException.usage("Illegal '" + name(o) + "' option with the '"
-                                + tunType.ipvsadmName() + "' tunnel type");
+                if (rule == 'x') {
+                    throw IpvsadmException.usage("Illegal '" + name(opts[j]) + "' option with the '" + type
+                            + "' tunnel type");
+                }
+                if (rule == '1') {
+                    if (last != 0) {
+                        throw IpvsadmException.usage("The option '" + name(opts[j]) + "' conflicts with the '"
+                                + name(last) + "' option in the '" + type + "' tunnel type");
                     }
+                    last = opts[j];
                 }
             }
         }

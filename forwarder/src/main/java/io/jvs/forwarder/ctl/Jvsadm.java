@@ -213,8 +213,8 @@ public final class Jvsadm {
         String p = "jvsadm";
         return version() + "\n" + """
                 Usage:
-                  %1$s -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags] [-o]
-                        [--laddr address[,address...]] [--client-addr none|toa|proxy]
+                  %1$s -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]
+                        [-o] [--laddr address[,address...]] [--client-addr none|toa|proxy]
                   %1$s -D virtual-service
                   %1$s -C
                   %1$s -R

@@ -334,4 +334,25 @@ class JvsadmGoldenTest {
         h.fails("-a -t 10.0.0.100:81 -r 10.0.2.11 --fullnat", 255,
                 "TCP 10.0.0.100:81 -r 10.0.2.11:81: a FULLNAT real server needs the service's local addresses (--laddr)");
     }
+
+    @Test
+    void greTunnelsShFlagThreeAndPersistenceEngineColumns() {
+        h.ok("-A -t 10.0.0.100:80 -s sh -b sh-port,flag-3");
+        h.ok("-a -t 10.0.0.100:80 -r 10.0.0.21 -i --tun-type gre --tun-csum");
+        // print_sched_flags: sh/mh services show only their own names
+        assertEquals("TCP  10.0.0.100:80 sh (sh-port)", h.out("-L -n").lines().toList().get(3));
+        assertEquals("-A -t 10.0.0.100:80 -s sh -b sh-port\n"
+                + "-a -t 10.0.0.100:80 -r 10.0.0.21:80 -i -w 1 --tun-type gre --tun-csum\n", h.out("-S -n"));
+        assertEquals(String.format("  -> %-28s %-7s %-13s %-6d %-10d %-10d", "10.0.0.21:80", "Tunnel", "gre:+c", 1, 0,
+                0), h.out("-L -n --tun-info").lines().toList().get(4));
+        h.fails("-a -t 10.0.0.100:80 -r 10.0.0.22 -i --tun-type gre --tun-port 1", 2,
+                "Illegal 'tun-port' option with the 'gre' tunnel type");
+        h.fails("-a -t 10.0.0.100:80 -r 10.0.0.22 -i --tun-type gue --tun-port 1 --tun-csum --tun-remcsum", 2,
+                "The option 'tun-remcsum' conflicts with the 'tun-csum' option in the 'gue' tunnel type");
+        assertEquals("IPVS connection entries\n"
+                + "pro expire state       source             virtual            destination        pe name          pe_data\n",
+                h.out("-L -n -c --persistent-conn"));
+        h.fails("-L --timeout --persistent-conn", 2, "options conflicts in the list command");
+        h.fails("-A --sctp-service 10.0.0.100:80", 2, "SCTP is not supported by jvs yet (--sctp-service)");
+    }
 }
