@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The command sequences of the LVS guides (LVS-HOWTO, LVS-mini-HOWTO) through
@@ -354,5 +355,28 @@ class JvsadmGoldenTest {
                 h.out("-L -n -c --persistent-conn"));
         h.fails("-L --timeout --persistent-conn", 2, "options conflicts in the list command");
         h.fails("-A --sctp-service 10.0.0.100:80", 2, "SCTP is not supported by jvs yet (--sctp-service)");
+    }
+
+    @Test
+    void aRestoreThatStartsWithClearReplacesTheConfigurationInOneStepKeepingCounters() {
+        h.ok("-A -t 10.0.0.100:80 -s rr");
+        h.ok("-a -t 10.0.0.100:80 -r 10.0.0.11 -g");
+        h.ok("-A -t 10.0.0.100:81 -s rr");
+        VirtualService before = h.control.table().lookup(Protocol.TCP, Ipv4Address.parse("10.0.0.100"), 80);
+        before.dests[0].stats.connCreated();
+        int published = h.control.table().hashCode();
+        assertEquals(new Jvsadm.Result(0, "", ""), h.run("-R", """
+                -C
+                -A -t 10.0.0.100:80 -s wrr
+                -a -t 10.0.0.100:80 -r 10.0.0.11 -g -w 3
+                -a -t 10.0.0.100:80 -r 10.0.0.12 -g -w 1
+                """));
+        assertEquals("-A -t 10.0.0.100:80 -s wrr\n-a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 3\n"
+                + "-a -t 10.0.0.100:80 -r 10.0.0.12:80 -g -w 1\n", h.out("-S -n"));
+        VirtualService after = h.control.table().lookup(Protocol.TCP, Ipv4Address.parse("10.0.0.100"), 80);
+        RealServer kept = after.dest(Ipv4Address.parse("10.0.0.11"), 80);
+        assertEquals(before.dests[0].stats, kept.stats, "the server that stayed keeps its counters (one snapshot)");
+        assertEquals(1, kept.stats.conns());
+        assertTrue(published != h.control.table().hashCode());
     }
 }
