@@ -133,34 +133,48 @@ public final class Director implements AutoCloseable {
 
             @Override
             public Connections connections(int max) {
+                // The table is walked in slices, one loop task each, so the data path never
+                // stalls for more than one slice (~1 ms) however large the table is.
+                List<DataPathView.Connection> out = new ArrayList<>();
+                int[] total = {0};
+                int capacity = conns.capacity();
                 try {
-                    return loop.submit(() -> copyConnections(max)).get(10, TimeUnit.SECONDS);
+                    for (int from = 0; from < capacity; from += LIST_SLICE) {
+                        int start = from;
+                        loop.submit(() -> copyConnections(start, Math.min(capacity, start + LIST_SLICE), max, out,
+                                total)).get(10, TimeUnit.SECONDS);
+                    }
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                     throw new IllegalStateException("the data path did not answer: " + e, e);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("interrupted", e);
                 }
+                return new Connections(out, total[0]);
             }
         };
     }
 
-    private DataPathView.Connections copyConnections(int max) {
+    /** Connection-table ids copied per event-loop task by {@link #dataPathView()}. */
+    private static final int LIST_SLICE = 1 << 14;
+
+    /** On the loop: copies live entries of ids [from, to) into out (up to max) and counts them in total[0]. */
+    private void copyConnections(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
         long now = System.nanoTime();
-        List<DataPathView.Connection> out = new ArrayList<>(Math.min(max, conns.size()));
-        int[] total = {0};
-        conns.forEach((t, id) -> {
+        for (int id = from; id < to; id++) {
+            if (!conns.isLive(id)) {
+                continue;
+            }
             total[0]++;
             if (out.size() < max) {
-                int proto = t.proto(id);
+                int proto = conns.proto(id);
                 String state = proto == io.jvs.forwarder.service.Protocol.UDP ? "UDP"
-                        : io.jvs.forwarder.conn.TcpState.name(t.state(id));
-                long left = Math.max(0, t.expiresAtNanos(id) - now) / 1_000_000_000L;
-                out.add(new DataPathView.Connection(proto, t.caddr(id), t.cport(id), t.vaddr(id), t.vport(id),
-                        t.daddr(id), t.dport(id), state, left));
+                        : io.jvs.forwarder.conn.TcpState.name(conns.state(id));
+                long left = Math.max(0, conns.expiresAtNanos(id) - now) / 1_000_000_000L;
+                out.add(new DataPathView.Connection(proto, conns.caddr(id), conns.cport(id), conns.vaddr(id),
+                        conns.vport(id), conns.daddr(id), conns.dport(id), state, left));
             }
-        });
-        return new DataPathView.Connections(out, total[0]);
+        }
     }
 
     /** Validates what the data path cannot carry yet, before anything is attached. */

@@ -160,15 +160,32 @@ public final class IpvsadmFormat {
         } else {
             sb.append(String.format("pro expire %-11s %-18s %-18s %s%n", "state", "source", "virtual", "destination"));
         }
+        // "%-3s %-6s %-11s %-18s %-18s %s\n" with expire "%02d:%02d", by hand: a listing may have 100k rows
         for (DataPathView.Connection c : conns) {
-            String proto = c.proto() == 0 ? "IP" : Protocol.name(c.proto());
-            String expire = String.format("%02d:%02d", c.expiresSeconds() / 60, c.expiresSeconds() % 60);
-            sb.append(String.format("%-3s %-6s %-11s %-18s %-18s %s%n", proto, expire, c.state(),
-                    addrPort(c.caddr(), c.cport(), c.proto(), format),
-                    addrPort(c.vaddr(), c.vport(), c.proto(), format),
-                    addrPort(c.daddr(), c.dport(), c.proto(), format)));
+            left(sb, c.proto() == 0 ? "IP" : Protocol.name(c.proto()), 3).append(' ');
+            long min = c.expiresSeconds() / 60;
+            long sec = c.expiresSeconds() % 60;
+            int start = sb.length();
+            sb.append(min < 10 ? "0" : "").append(min).append(':').append(sec < 10 ? "0" : "").append(sec);
+            spaces(sb, 6 - (sb.length() - start)).append(' ');
+            left(sb, c.state(), 11).append(' ');
+            left(sb, addrPort(c.caddr(), c.cport(), c.proto(), format), 18).append(' ');
+            left(sb, addrPort(c.vaddr(), c.vport(), c.proto(), format), 18).append(' ');
+            sb.append(addrPort(c.daddr(), c.dport(), c.proto(), format)).append('\n');
         }
         return sb.toString();
+    }
+
+    /** printf's "%-Ns". */
+    private static StringBuilder left(StringBuilder sb, String s, int width) {
+        return spaces(sb.append(s), width - s.length());
+    }
+
+    private static StringBuilder spaces(StringBuilder sb, int n) {
+        for (int i = 0; i < n; i++) {
+            sb.append(' ');
+        }
+        return sb;
     }
 
     private static void title(StringBuilder sb, int format) {
