@@ -11,6 +11,7 @@ import io.jvs.forwarder.io.TapDevice;
 import io.jvs.forwarder.metrics.DataPathCounters;
 import io.jvs.forwarder.metrics.DropReason;
 import io.jvs.forwarder.metrics.MetricsServer;
+import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.metrics.PrometheusExposition;
 import io.jvs.forwarder.neigh.ArpHandler;
 import io.jvs.forwarder.neigh.NeighbourCache;
@@ -91,6 +92,7 @@ public final class Director implements AutoCloseable {
     private DataPathCounters counters;
     private MetricsServer metrics;
     private volatile RouteTable routes = RouteTable.EMPTY;
+    private volatile HealthSource health = HealthSource.NONE;
     private final Set<Integer> announced = new HashSet<>();
     private boolean closed;
     /** TAP mode: the default route of TAP_REPLY_TABLE exists. */
@@ -138,10 +140,17 @@ public final class Director implements AutoCloseable {
                 List<DataPathView.Connection> out = new ArrayList<>();
                 int[] total = {0};
                 int capacity = conns.capacity();
+                int templates = conns.templates().capacity();
                 try {
                     for (int from = 0; from < capacity; from += LIST_SLICE) {
                         int start = from;
                         loop.submit(() -> copyConnections(start, Math.min(capacity, start + LIST_SLICE), max, out,
+                                total)).get(10, TimeUnit.SECONDS);
+                    }
+                    // persistence templates, listed as the kernel's /proc/net/ip_vs_conn lists them
+                    for (int from = 0; from < templates; from += LIST_SLICE) {
+                        int start = from;
+                        loop.submit(() -> copyTemplates(start, Math.min(templates, start + LIST_SLICE), max, out,
                                 total)).get(10, TimeUnit.SECONDS);
                     }
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -175,6 +184,33 @@ public final class Director implements AutoCloseable {
                         conns.vport(id), conns.daddr(id), conns.dport(id), state, left));
             }
         }
+    }
+
+    /**
+     * On the loop: persistence templates of ids [from, to), as IPVS shows them: state NONE,
+     * client network with port 0, VIP:port (the mark as an address for fwmark services,
+     * protocol IP), and the real server.
+     */
+    private void copyTemplates(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
+        io.jvs.forwarder.conn.PersistenceTable t = conns.templates();
+        long now = System.nanoTime();
+        for (int id = from; id < to; id++) {
+            if (!t.isLive(id) || t.proto(id) == 0xffff) { // 0xffff: invalidated, no longer reachable
+                continue;
+            }
+            total[0]++;
+            if (out.size() < max) {
+                RealServer d = t.dest(id);
+                long left = Math.max(0, t.expiresAtNanos(id) - now) / 1_000_000_000L;
+                out.add(new DataPathView.Connection(t.proto(id), t.clientNet(id), 0, t.vkey(id), t.vport(id),
+                        d.addr, d.port, "NONE", left));
+            }
+        }
+    }
+
+    /** Where jvs_real_server_up and jvs_health_transitions_total come from (the health checker). */
+    public void health(HealthSource source) {
+        this.health = java.util.Objects.requireNonNull(source);
     }
 
     /** Validates what the data path cannot carry yet, before anything is attached. */
@@ -268,6 +304,7 @@ public final class Director implements AutoCloseable {
         loop.scheduleAtFixedRate(() -> {
             long now = System.nanoTime();
             conns.expire(now, Math.max(4096, conns.capacity() / 50));
+            conns.templates().expire(now, Math.max(1024, conns.templates().capacity() / 50));
         }, 100, 100, TimeUnit.MILLISECONDS);
         loop.scheduleAtFixedRate(() -> {
             neighbours.tick(System.nanoTime());
@@ -288,7 +325,8 @@ public final class Director implements AutoCloseable {
         }, 1, 1, TimeUnit.SECONDS);
 
         if (settings.metrics() != null) {
-            PrometheusExposition exposition = new PrometheusExposition(registry, counters);
+            PrometheusExposition exposition = new PrometheusExposition(registry, counters,
+                    () -> health.realServerHealth());
             metrics = new MetricsServer(settings.metrics(), exposition::scrape);
             metrics.start();
         }
@@ -334,7 +372,7 @@ public final class Director implements AutoCloseable {
         p.addLast("classify", new ClassifyHandler(registry, conns, counters));
         p.addLast("connection", new ConnectionHandler(conns, counters));
         p.addLast("schedule", new ScheduleHandler(conns, counters));
-        p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender),
+        p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),
                 counters));
         try {
             loop.register(ch).syncUninterruptibly();

@@ -45,9 +45,11 @@ import java.util.function.LongSupplier;
  *
  * <h2>Memory per connection</h2>
  * Entry arrays: addrs 8 + ports 8 + daddr 4 + expiry 8 + state 1 + flags 1 + two references
- * 4 + 4 (compressed oops) + free stack 4 = 42 bytes. Indexes: 2 x 8 bytes x (2..4) slots per
- * entry = 32..64 bytes (32 when the capacity is a power of two). Total 74 bytes per
- * connection at a power-of-two capacity, at most 106 bytes otherwise (+8 without compressed
+ * 4 + 4 (compressed oops) + controlling template 4 + free stack 4 = 46 bytes. Indexes: 2 x 8
+ * bytes x (2..4) slots per entry = 32..64 bytes (32 when the capacity is a power of two). Total
+ * 78 bytes per connection at a power-of-two capacity, at most 110 bytes otherwise. The
+ * persistence templates ({@link PersistenceTable}, a quarter of the capacity at 60 bytes each)
+ * add 15 bytes: 93 bytes per connection in all at a power-of-two capacity (+8 without compressed
  * oops), allocated up front; see {@link #footprintBytes()}.
  *
  * <h2>Invariants</h2>
@@ -95,6 +97,10 @@ public final class ConnectionTable {
     private final byte[] flags;
     private final VirtualService[] services;
     private final RealServer[] dests;
+    /** The persistence template that placed the entry, or -1 (the kernel's cp->control). */
+    private final int[] controllers;
+    /** Persistence templates, a quarter of the capacity (one per client network, not per connection). */
+    private final PersistenceTable templates;
 
     /** Free ids: free[0 .. freeTop) with the next id to use at freeTop - 1. */
     private final int[] free;
@@ -150,6 +156,8 @@ public final class ConnectionTable {
         flags = new byte[capacity];
         services = new VirtualService[capacity];
         dests = new RealServer[capacity];
+        controllers = new int[capacity];
+        templates = new PersistenceTable(Math.max(16, capacity / 4));
         free = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             free[i] = capacity - 1 - i;
@@ -186,8 +194,8 @@ public final class ConnectionTable {
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 8 + 8 + 4 + 8 + 1 + 1 + 4 + 4 + 4;
-        return perEntry * capacity + 8L * (inIndex.length + outIndex.length);
+        long perEntry = 8 + 8 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 4;
+        return perEntry * capacity + 8L * (inIndex.length + outIndex.length) + templates.footprintBytes();
     }
 
     // ------------------------------------------------------------------ lookups
@@ -307,6 +315,7 @@ public final class ConnectionTable {
         flags[id] = (byte) f;
         services[id] = svc;
         dests[id] = dest;
+        controllers[id] = -1;
         expires[id] = nowNanos + INITIAL_TIMEOUT_NANOS;
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
@@ -358,9 +367,9 @@ public final class ConnectionTable {
                 f = transition(dest.stats, f, next);
                 states[id] = (byte) next;
             }
-            timeout = timeouts.nanos(next);
+            timeout = stateTimeout(services[id], next);
         } else {
-            timeout = timeouts.udpNanos();
+            timeout = udpTimeout(services[id]);
         }
         flags[id] = (byte) f;
         expires[id] = nowNanos + timeout;
@@ -388,14 +397,29 @@ public final class ConnectionTable {
                     + (TcpState.COUNT - 1));
         }
         if (proto(id) != Protocol.TCP) {
-            expires[id] = nowNanos + timeouts.udpNanos();
+            expires[id] = nowNanos + udpTimeout(services[id]);
             return;
         }
         if (state != states[id]) {
             flags[id] = (byte) transition(dests[id].stats, f, state);
             states[id] = (byte) state;
         }
-        expires[id] = nowNanos + timeouts.nanos(state);
+        expires[id] = nowNanos + stateTimeout(services[id], state);
+    }
+
+    /** The service's own ESTABLISHED / FIN_WAIT timeout where it has one, else the table's. */
+    private long stateTimeout(VirtualService svc, int state) {
+        if (state == TcpState.ESTABLISHED && svc.tcpTimeoutNanos != 0) {
+            return svc.tcpTimeoutNanos;
+        }
+        if (state == TcpState.FIN_WAIT && svc.tcpFinTimeoutNanos != 0) {
+            return svc.tcpFinTimeoutNanos;
+        }
+        return timeouts.nanos(state);
+    }
+
+    private long udpTimeout(VirtualService svc) {
+        return svc.udpTimeoutNanos != 0 ? svc.udpTimeoutNanos : timeouts.udpNanos();
     }
 
     /** set_tcp_state's activeconns / inactconns move; returns the new flags. */
@@ -479,11 +503,40 @@ public final class ConnectionTable {
             ds.setOverloaded(false);
         }
 
+        final int tmpl = controllers[id];
+        if (tmpl >= 0) {
+            templates.controlRemoved(tmpl);
+            controllers[id] = -1;
+        }
         flags[id] = 0;
         services[id] = null; // do not keep old snapshots reachable
         dests[id] = null;
         free[freeTop++] = id;
         size--;
+    }
+
+    // ------------------------------------------------------------------ persistence
+
+    /** The persistence templates whose entries control connections here. */
+    public PersistenceTable templates() {
+        return templates;
+    }
+
+    /**
+     * Records that template tmpl placed live entry id (ip_vs_control_add): the template then
+     * outlives its timeout while the entry lives.
+     */
+    public void setController(int id, int tmpl, long nowNanos) {
+        if ((flags[id] & F_USED) == 0) {
+            throw notLive(id);
+        }
+        controllers[id] = tmpl;
+        templates.controlAdded(tmpl, nowNanos);
+    }
+
+    /** The template that placed entry id, or -1. */
+    public int controller(int id) {
+        return controllers[id];
     }
 
     // ------------------------------------------------------------------ listing

@@ -6,6 +6,7 @@ import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceSpec;
+import io.jvs.forwarder.service.ServiceTimeouts;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,8 +26,8 @@ import java.util.Map;
  * flags and persistence with what the command says (defaults included, so
  * {@code -E} without {@code -s} means wlc); {@code -e} replaces the real
  * server's method, weight and thresholds likewise, keeping its place in the
- * list. jvs's {@code --laddr}/{@code --client-addr} are kept by {@code -E}
- * when not given. {@code -C} clears services and fwmark rules, not timeouts.
+ * list. jvs's {@code --laddr}/{@code --client-addr}/{@code --svc-timeout} are
+ * kept by {@code -E} when not given. {@code -C} clears services and fwmark rules, not timeouts.
  */
 public final class ConfigEditor {
     private ConfigEditor() {
@@ -47,7 +48,7 @@ public final class ConfigEditor {
                         throw IpvsadmException.operation("Service already exists");
                     }
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
-                    services.add(service(cmd, List.of(), List.of(), ClientAddressMode.NONE));
+                    services.add(service(cmd, List.of(), List.of(), ClientAddressMode.NONE, ServiceTimeouts.GLOBAL));
                 }
                 case EDIT_SERVICE -> {
                     if (at < 0) {
@@ -55,7 +56,7 @@ public final class ConfigEditor {
                     }
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
                     ServiceSpec old = services.get(at);
-                    services.set(at, service(cmd, old.dests(), old.localAddrs(), old.clientAddress()));
+                    services.set(at, service(cmd, old.dests(), old.localAddrs(), old.clientAddress(), old.timeouts()));
                 }
                 case DELETE_SERVICE -> {
                     if (at < 0) {
@@ -140,13 +141,15 @@ public final class ConfigEditor {
         return -1;
     }
 
+    /** The service a -A/-E command describes; jvs's extensions not given keep the values passed in. */
     private static ServiceSpec service(IpvsadmCommand cmd, List<ServiceSpec.Dest> dests, List<Integer> laddrs,
-                                       ClientAddressMode client) {
+                                       ClientAddressMode client, ServiceTimeouts timeouts) {
         return new ServiceSpec(cmd.isFwmark() ? 0 : cmd.proto(), cmd.isFwmark() ? 0 : cmd.addr(),
                 cmd.isFwmark() ? 0 : cmd.port(), cmd.fwmark(), cmd.scheduler(), cmd.schedFlags(),
                 cmd.persistTimeout(), cmd.persistMask(), cmd.onePacket(),
                 cmd.localAddrs() != null ? cmd.localAddrs() : laddrs,
-                cmd.clientAddress() != null ? cmd.clientAddress() : client, dests);
+                cmd.clientAddress() != null ? cmd.clientAddress() : client, dests,
+                cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts);
     }
 
     private static ServiceSpec.Dest dest(IpvsadmCommand cmd) throws IpvsadmException {

@@ -46,6 +46,7 @@ public final class ControlPlane {
         this.builder = Objects.requireNonNull(builder);
         this.dataPathCheck = Objects.requireNonNull(dataPathCheck);
         this.table = build(initial, ServiceTable.EMPTY);
+        this.table.commitDestStates(ServiceTable.EMPTY);
         this.config = initial;
     }
 
@@ -84,6 +85,7 @@ public final class ControlPlane {
         ForwarderConfig next = Objects.requireNonNull(change.apply(config), "change returned null");
         ServiceTable nextTable = build(next, table);
         boolean timeoutsChanged = !next.timeouts().equals(config.timeouts());
+        nextTable.commitDestStates(table);
         config = next;
         table = nextTable;
         if (sink != null) {

@@ -36,15 +36,15 @@ public final class DirectorControl implements AutoCloseable {
     /**
      * The configuration to start with: the saved running configuration when
      * {@code --save-to} names a file that exists (what was running before a
-     * restart), else {@code --config}, else none.
+     * restart), else {@code loaded} (from --config or --keepalived, or none).
      */
-    public static ForwarderConfig initialConfig(ForwarderOptions opts) throws ConfigException {
+    public static ForwarderConfig savedOr(ForwarderOptions opts, ForwarderConfig loaded) throws ConfigException {
         if (opts.saveTo().isPresent() && Files.exists(opts.saveTo().get())) {
             System.out.println("jvs-forwarder: restoring the running configuration saved in " + opts.saveTo().get()
                     + (opts.config().isPresent() ? " (not " + opts.config().get() + "; SIGHUP re-reads that)" : ""));
             return ConfigFile.parse(opts.saveTo().get());
         }
-        return opts.config().isPresent() ? ConfigFile.parse(opts.config().get()) : ForwarderConfig.EMPTY;
+        return loaded;
     }
 
     /** Starts serving jvsadm for this director; throws with nothing left running on failure. */

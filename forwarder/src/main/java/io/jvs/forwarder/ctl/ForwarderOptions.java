@@ -68,6 +68,7 @@ public final class ForwarderOptions {
     private final Attach attach;
     private final String lan;
     private final Path config;
+    private final Path keepalived;
     private final InetSocketAddress metrics;
     private final int connMax;
     private final int ringFrames;
@@ -77,12 +78,13 @@ public final class ForwarderOptions {
     private Path controlTokenFile;
     private Path saveTo;
 
-    private ForwarderOptions(Action action, Attach attach, String lan, Path config, InetSocketAddress metrics,
-                             int connMax, int ringFrames) {
+    private ForwarderOptions(Action action, Attach attach, String lan, Path config, Path keepalived,
+                             InetSocketAddress metrics, int connMax, int ringFrames) {
         this.action = action;
         this.attach = attach;
         this.lan = lan;
         this.config = config;
+        this.keepalived = keepalived;
         this.metrics = metrics;
         this.connMax = connMax;
         this.ringFrames = ringFrames;
@@ -105,6 +107,14 @@ public final class ForwarderOptions {
     /** The config file; empty = run with no services. */
     public Optional<Path> config() {
         return Optional.ofNullable(config);
+    }
+
+    /**
+     * {@code --keepalived FILE}: services and health checks from a keepalived.conf;
+     * exclusive with {@link #config()} (one source of services).
+     */
+    public Optional<Path> keepalived() {
+        return Optional.ofNullable(keepalived);
     }
 
     /** Where to serve metrics; empty = {@code --metrics off}. */
@@ -151,6 +161,7 @@ public final class ForwarderOptions {
         Attach attach = null;
         String lan = null;
         Path config = null;
+        Path keepalived = null;
         InetSocketAddress metrics = DEFAULT_METRICS;
         int connMax = DEFAULT_CONN_MAX;
         int ringFrames = DEFAULT_RING_FRAMES;
@@ -163,10 +174,10 @@ public final class ForwarderOptions {
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("-h") || arg.equals("--help")) {
-                return new ForwarderOptions(Action.HELP, null, null, null, null, 0, 0);
+                return new ForwarderOptions(Action.HELP, null, null, null, null, null, 0, 0);
             }
             if (arg.equals("--version")) {
-                return new ForwarderOptions(Action.VERSION, null, null, null, null, 0, 0);
+                return new ForwarderOptions(Action.VERSION, null, null, null, null, null, 0, 0);
             }
             if (!arg.startsWith("-")) {
                 throw new UsageException("unexpected argument \"" + arg + "\" (all settings are --flags)");
@@ -194,6 +205,7 @@ public final class ForwarderOptions {
                 case "--attach" -> attach = attach(value);
                 case "--lan" -> lan = interfaceName(flag, value);
                 case "--config" -> config = path(flag, value);
+                case "--keepalived" -> keepalived = path(flag, value);
                 case "--control" -> control = path(flag, value).toString();
                 case "--control-http" -> controlHttp = metricsAddress(flag, value);
                 case "--control-token-file" -> controlTokenFile = path(flag, value);
@@ -218,10 +230,14 @@ public final class ForwarderOptions {
         if (seen.contains("--ring-frames") && attach.kind() != AttachKind.PACKET) {
             throw new UsageException("--ring-frames is for --attach packet:IFACE (a TAP device has no ring)");
         }
+        if (config != null && keepalived != null) {
+            throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
+        }
         if (controlTokenFile != null && controlHttp == null) {
             throw new UsageException("--control-token-file is for --control-http ADDR:PORT");
         }
-        ForwarderOptions o = new ForwarderOptions(Action.RUN, attach, lan, config, metrics, connMax, ringFrames);
+        ForwarderOptions o = new ForwarderOptions(Action.RUN, attach, lan, config, keepalived, metrics, connMax,
+                ringFrames);
         o.control = control;
         o.controlHttp = controlHttp;
         o.controlTokenFile = controlTokenFile;
@@ -229,7 +245,7 @@ public final class ForwarderOptions {
         return o;
     }
 
-    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--metrics", "--conn-max",
+    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--conn-max",
             "--ring-frames", "--control", "--control-http", "--control-token-file", "--save-to");
 
     private static String expected(String flag) {
@@ -237,6 +253,7 @@ public final class ForwarderOptions {
             case "--attach" -> "packet:IFACE or tap:NAME";
             case "--lan" -> "an interface name";
             case "--config" -> "a file of ipvsadm rules";
+            case "--keepalived" -> "a keepalived.conf";
             case "--control" -> "the control socket's path";
             case "--control-http" -> "ADDR:PORT (e.g. 127.0.0.1:9120)";
             case "--control-token-file" -> "a file holding the HTTP API's bearer token";
@@ -354,6 +371,8 @@ public final class ForwarderOptions {
                 Options:
                   --config FILE           services, real servers and timeouts as ipvsadm rules
                                           (ipvsadm-save -n output works); none = no services
+                  --keepalived FILE       services and health checks from a keepalived.conf
+                                          (virtual_server blocks; not with --config)
                   --metrics ADDR:PORT     Prometheus endpoint, http://ADDR:PORT/metrics
                                           (default 127.0.0.1:9110; "off" disables it)
                   --control PATH          control socket for jvsadm (default $JVS_CONTROL, else

@@ -3,6 +3,7 @@ package io.jvs.forwarder.ctl;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.FwmarkRule;
+import io.jvs.forwarder.service.ServiceTimeouts;
 import io.jvs.forwarder.service.TunnelType;
 
 import java.util.List;
@@ -41,6 +42,7 @@ import java.util.List;
  * @param stateSeconds  {@code --state-timeout ... SECONDS}
  * @param rule          {@code --add-mark}/{@code --delete-mark}
  * @param daemonState   {@code --start-daemon}/{@code --stop-daemon} state
+ * @param svcTimeouts   {@code --svc-timeout TCP,TCPFIN,UDP} (jvs), null when not given
  */
 public record IpvsadmCommand(Command command, long options, int proto, int addr, int port, int fwmark,
                              String scheduler, int schedFlags, int persistTimeout, int persistMask,
@@ -48,7 +50,7 @@ public record IpvsadmCommand(Command command, long options, int proto, int addr,
                              int destAddr, int destPort, ForwardMethod method, int weight, int upperThreshold,
                              int lowerThreshold, TunnelType tunType, int tunPort, int tunFlags, int format,
                              int[] timeouts, String state, int stateSeconds, FwmarkRule rule,
-                             String daemonState) {
+                             String daemonState, ServiceTimeouts svcTimeouts) {
 
     /** ipvsadm's commands (cmdnames order) and jvs's extensions after them. */
     public enum Command {

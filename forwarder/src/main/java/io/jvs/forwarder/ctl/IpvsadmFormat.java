@@ -276,6 +276,10 @@ public final class IpvsadmFormat {
             if (spec.clientAddress() != io.jvs.forwarder.service.ClientAddressMode.NONE) {
                 sb.append(" --client-addr ").append(spec.clientAddress().configName());
             }
+            if (!spec.timeouts().isGlobal()) {
+                sb.append(" --svc-timeout ").append(spec.timeouts().tcp()).append(',')
+                        .append(spec.timeouts().tcpFin()).append(',').append(spec.timeouts().udp());
+            }
         } else if ((format & FMT_STATS) != 0) {
             sb.append(String.format("%-33s", svcName));
             largenums(sb, stats.stats(se.stats), 0, format);
@@ -342,8 +346,8 @@ public final class IpvsadmFormat {
                 sb.append(String.format("  -> %-28s %-10d %-10d %-10d %-10d%n", dname, e.upperThreshold,
                         e.lowerThreshold, active, inact));
             } else if ((format & FMT_PERSISTENTCONN) != 0) {
-                // PersistConn: persistence templates of this server; jvs keeps none per server yet
-                sb.append(String.format("  -> %-28s %-9d %-11d %-10d %-10d%n", dname, e.weight, 0, active, inact));
+                sb.append(String.format("  -> %-28s %-9d %-11d %-10d %-10d%n", dname, e.weight,
+                        e.stats.persistConnsVolatile(), active, inact));
             } else if ((format & FMT_TUN_INFO) != 0) {
                 sb.append(String.format("  -> %-28s %-7s %-13s %-6d %-10d %-10d%n", dname, e.method.ipvsadmName(),
                         tunInfo(e), e.weight, active, inact));

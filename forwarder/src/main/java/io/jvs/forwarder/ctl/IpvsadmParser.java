@@ -7,6 +7,7 @@ import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.ServiceSpec;
+import io.jvs.forwarder.service.ServiceTimeouts;
 import io.jvs.forwarder.service.TunnelType;
 
 import java.net.Inet4Address;
@@ -78,13 +79,14 @@ public final class IpvsadmParser {
     public static final long OPT_LADDR = 1L << 34;
     public static final long OPT_CLIENT_ADDR = 1L << 35;
     public static final long OPT_MARKS = 1L << 36;
+    public static final long OPT_SVC_TIMEOUT = 1L << 37;
 
     private static final String[] OPTION_NAMES = {
         "numeric", "connection", "service-address", "scheduler", "persistent", "netmask", "real-server",
         "forwarding-method", "weight", "u-threshold", "l-threshold", "mcast-interface", "timeout", "daemon",
         "stats", "rate", "thresholds", "persistent-conn", "nosort", "syncid", "exact", "ops", "pe",
         "sched-flags", "mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
-        "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "laddr", "client-addr", "marks"};
+        "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "laddr", "client-addr", "marks", "svc-timeout"};
 
     // Listing format bits (ipvsadm's FMT_*).
     public static final int FMT_NUMERIC = 0x0001;
@@ -114,7 +116,7 @@ public final class IpvsadmParser {
         }
         legal(Command.ADD_SERVICE, '+', OPT_SERVICE);
         legal(Command.ADD_SERVICE, ' ', OPT_SCHEDULER, OPT_PERSISTENT, OPT_NETMASK, OPT_ONEPACKET,
-                OPT_PERSISTENCE_ENGINE, OPT_SCHED_FLAGS, OPT_LADDR, OPT_CLIENT_ADDR);
+                OPT_PERSISTENCE_ENGINE, OPT_SCHED_FLAGS, OPT_LADDR, OPT_CLIENT_ADDR, OPT_SVC_TIMEOUT);
         LEGAL.put(Command.EDIT_SERVICE, LEGAL.get(Command.ADD_SERVICE).clone());
         legal(Command.DELETE_SERVICE, '+', OPT_SERVICE);
         legal(Command.LIST, ' ', OPT_NUMERIC, OPT_STATS, OPT_RATE, OPT_THRESHOLDS, OPT_PERSISTENTCONN,
@@ -224,6 +226,7 @@ public final class IpvsadmParser {
         spec((char) 0, "laddr", Arg.REQUIRED, null, OPT_LADDR);
         spec((char) 0, "client-addr", Arg.REQUIRED, null, OPT_CLIENT_ADDR);
         spec((char) 0, "marks", Arg.NONE, null, OPT_MARKS);
+        spec((char) 0, "svc-timeout", Arg.REQUIRED, null, OPT_SVC_TIMEOUT);
     }
 
     private final String program;
@@ -300,6 +303,7 @@ public final class IpvsadmParser {
         List<Integer> laddrs;
         ClientAddressMode clientAddress;
         String daemonState;
+        ServiceTimeouts svcTimeouts;
 
         /** True until the first option: popt errors before any say only "Try ... -h". */
         boolean first = true;
@@ -454,6 +458,7 @@ public final class IpvsadmParser {
                                 + "' specified (expected none, toa or proxy)");
                     }
                 }
+                case "svc-timeout" -> svcTimeouts = serviceTimeouts(value);
                 default -> { } // flags whose bit is all they carry (-c, --timeout, --daemon, --sort, ...)
             }
         }
@@ -545,14 +550,14 @@ public final class IpvsadmParser {
             }
             return new IpvsadmCommand(cmd, options, proto, addr, port, mark, scheduler, schedFlags, persist, mask,
                     onePacket, laddrs, clientAddress, destAddr, destPort, method, weight, upper, lower, tunType,
-                    tunPort, tunFlags, format, timeouts, state, stateSeconds, null, daemonState);
+                    tunPort, tunFlags, format, timeouts, state, stateSeconds, null, daemonState, svcTimeouts);
         }
 
         private IpvsadmCommand build(Command cmd, int proto, int addr, int port, int mark, int destAddr,
                                      int destPort, int[] timeouts, FwmarkRule rule) {
             return new IpvsadmCommand(cmd, options, proto, addr, port, mark, scheduler, 0, persist, mask,
                     onePacket, laddrs, clientAddress, destAddr, destPort, method, weight, upper, lower, tunType,
-                    tunPort, tunFlags, format, timeouts, null, 0, rule, daemonState);
+                    tunPort, tunFlags, format, timeouts, null, 0, rule, daemonState, svcTimeouts);
         }
 
         /** ipvsadm's generic_opt_check. */
@@ -700,6 +705,25 @@ public final class IpvsadmParser {
         return flags;
     }
 
+    /** {@code --svc-timeout TCP,TCPFIN,UDP}: seconds as --set takes them, 0 = the global value. */
+    private static ServiceTimeouts serviceTimeouts(String text) throws IpvsadmException {
+        String[] v = text.split(",", -1);
+        String bad = "illegal service timeouts `" + text + "' specified (expected --svc-timeout TCP,TCPFIN,UDP in"
+                + " seconds 0.." + MAX_TIMEOUT + ", 0 = the global value)";
+        if (v.length != 3) {
+            throw IpvsadmException.usage(bad);
+        }
+        int[] s = new int[3];
+        for (int i = 0; i < 3; i++) {
+            Long n = decimal(v[i]);
+            if (n == null || n < 0 || n > MAX_TIMEOUT) {
+                throw IpvsadmException.usage(bad);
+            }
+            s[i] = (int) (long) n;
+        }
+        return new ServiceTimeouts(s[0], s[1], s[2]);
+    }
+
     private static List<Integer> localAddrs(String text) throws IpvsadmException {
         List<Integer> out = new ArrayList<>();
         for (String a : text.split(",", -1)) {
@@ -843,7 +867,7 @@ public final class IpvsadmParser {
         }
         FwmarkRule rule = new FwmarkRule(src[0], src[1], dst[0], dst[1], proto, low, high, (int) mark);
         return new IpvsadmCommand(cmd, 0, 0, 0, 0, 0, null, 0, 0, -1, false, null, null, 0, 0,
-                ForwardMethod.DR, 1, 0, 0, TunnelType.IPIP, 0, 0, 0, null, null, 0, rule, null);
+                ForwardMethod.DR, 1, 0, 0, TunnelType.IPIP, 0, 0, 0, null, null, 0, rule, null, null);
     }
 
     private static int[] network(String text, String opt) throws IpvsadmException {

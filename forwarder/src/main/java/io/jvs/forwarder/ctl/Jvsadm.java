@@ -215,6 +215,7 @@ public final class Jvsadm {
                 Usage:
                   %1$s -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]
                         [-o] [--laddr address[,address...]] [--client-addr none|toa|proxy]
+                        [--svc-timeout tcp,tcpfin,udp]
                   %1$s -D virtual-service
                   %1$s -C
                   %1$s -R
@@ -277,6 +278,7 @@ public final class Jvsadm {
                   --l-threshold  -y lthreshold        lower threshold of connections
                   --laddr        address[,address]    FULLNAT local addresses of the director (jvs)
                   --client-addr  none|toa|proxy       how FULLNAT servers learn the client (jvs)
+                  --svc-timeout  tcp,tcpfin,udp       the service's own timeouts, 0 = global (jvs)
                   --connection   -c                   output of current IPVS connections
                   --timeout                           output of timeout (tcp tcpfin udp)
                   --daemon                            output of daemon information

@@ -29,6 +29,8 @@ public enum DropReason {
     NO_DESTINATION("no_destination"),
     /** The connection table is full: new connections are refused, existing ones keep flowing. */
     TABLE_FULL("table_full"),
+    /** A packet of a connection whose real server was removed (IPVS drops these; expire_nodest_conn expires the connection). */
+    DEST_REMOVED("dest_removed"),
     /** No route to the next hop in the director's routing table. */
     NO_ROUTE("no_route"),
     /** The queue of frames waiting for ARP resolution is full. */

@@ -61,6 +61,7 @@ public final class MetricsServer implements AutoCloseable {
 
     private final InetSocketAddress address;
     private final Supplier<String> body;
+    private final java.util.Map<String, Supplier<Page>> pages;
     private EventLoopGroup group;
     private Channel serverChannel;
 
@@ -69,8 +70,21 @@ public final class MetricsServer implements AutoCloseable {
      * @param body    produces one scrape, e.g. {@code exposition::scrape}; called on the metrics thread
      */
     public MetricsServer(InetSocketAddress address, Supplier<String> body) {
+        this(address, body, java.util.Map.of());
+    }
+
+    /** One plain-text answer of an extra path (e.g. {@code /health}: 200 "ok", or 503 and what is wrong). */
+    public record Page(int status, String text) {
+    }
+
+    /**
+     * As {@link #MetricsServer(InetSocketAddress, Supplier)}, plus extra GET paths answered with plain
+     * text (e.g. the agent's {@code /health}); each supplier is called on the metrics thread.
+     */
+    public MetricsServer(InetSocketAddress address, Supplier<String> body, java.util.Map<String, Supplier<Page>> pages) {
         this.address = Objects.requireNonNull(address);
         this.body = Objects.requireNonNull(body);
+        this.pages = java.util.Map.copyOf(pages);
     }
 
     /** Binds and starts serving. */
@@ -92,7 +106,7 @@ public final class MetricsServer implements AutoCloseable {
                                     .addLast(new ReadTimeoutHandler(IDLE_SECONDS))
                                     .addLast(new HttpServerCodec())
                                     .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                                    .addLast(new Handler(body));
+                                    .addLast(new Handler(body, pages));
                         }
                     });
             serverChannel = b.bind(address).sync().channel();
@@ -134,9 +148,11 @@ public final class MetricsServer implements AutoCloseable {
     /** One request in, one response out. */
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Supplier<String> body;
+        private final java.util.Map<String, Supplier<Page>> pages;
 
-        Handler(Supplier<String> body) {
+        Handler(Supplier<String> body, java.util.Map<String, Supplier<Page>> pages) {
             this.body = body;
+            this.pages = pages;
         }
 
         @Override
@@ -152,6 +168,18 @@ public final class MetricsServer implements AutoCloseable {
                 return;
             }
             String path = new QueryStringDecoder(req.uri()).path();
+            Supplier<Page> page = pages.get(path);
+            if (page != null) {
+                Page p;
+                try {
+                    p = page.get();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, path + " failed", e);
+                    p = new Page(500, path + " failed: " + e + "\n");
+                }
+                respond(ctx, req, HttpResponseStatus.valueOf(p.status()), p.text(), true);
+                return;
+            }
             switch (path) {
                 case "/metrics" -> scrape(ctx, req);
                 case "/" -> respond(ctx, req, HttpResponseStatus.OK, INDEX, true);

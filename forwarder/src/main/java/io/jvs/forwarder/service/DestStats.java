@@ -20,7 +20,12 @@ public final class DestStats {
     private long outBytes;
     private int activeConns;
     private int inactConns;
+    private int persistConns;
     private boolean overloaded;
+    // Written by the control plane on each publish, read by the data path for connections that
+    // still point at an older snapshot's RealServer (whose weight field is stale).
+    private volatile int liveWeight = -1;
+    private volatile boolean removed;
 
     public void connCreated() {
         conns++;
@@ -42,6 +47,36 @@ public final class DestStats {
 
     public void addInactive(int delta) {
         inactConns += delta;
+    }
+
+    /** Persistence templates pointing at this server (the kernel's persistconns). */
+    public void addPersistent(int delta) {
+        persistConns += delta;
+    }
+
+    public int persistConnsVolatile() {
+        VarHandle.acquireFence();
+        return persistConns;
+    }
+
+    /**
+     * Control plane, after a snapshot is validated and before it is published: this server's
+     * configured weight in it, or removed = no longer in its service (IP_VS_DEST_F_AVAILABLE
+     * cleared). Data path reads: {@link #removed()}, {@link #quiesced()}.
+     */
+    public void setConfigured(int weight, boolean removed) {
+        this.liveWeight = weight;
+        this.removed = removed;
+    }
+
+    /** The server left its service (it no longer takes connections, old ones are "no dest"). */
+    public boolean removed() {
+        return removed;
+    }
+
+    /** The server's current configured weight is 0. */
+    public boolean quiesced() {
+        return liveWeight == 0;
     }
 
     /** IP_VS_DEST_F_OVERLOAD: set and cleared by the connection thresholds. */

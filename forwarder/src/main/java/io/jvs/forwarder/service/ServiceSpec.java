@@ -39,10 +39,11 @@ import java.util.Objects;
  * @param clientAddress  how FULLNAT real servers learn the client address
  * @param dests          real servers in the order added (oldest first; the built
  *                       table lists them newest first, as IPVS does)
+ * @param timeouts       the service's own ESTABLISHED / FIN_WAIT / UDP timeouts (jvs extension)
  */
 public record ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
                           int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
-                          ClientAddressMode clientAddress, List<Dest> dests) {
+                          ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts) {
 
     /** ipvsadm's default scheduler. */
     public static final String DEFAULT_SCHEDULER = "wlc";
@@ -89,6 +90,7 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
         }
         localAddrs = List.copyOf(localAddrs);
         Objects.requireNonNull(clientAddress, "clientAddress");
+        Objects.requireNonNull(timeouts, "timeouts (use ServiceTimeouts.GLOBAL)");
         dests = List.copyOf(dests);
         for (int i = 0; i < dests.size(); i++) {
             Dest d = dests.get(i);
@@ -103,6 +105,14 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
                         + ": a FULLNAT real server needs the service's local addresses (--laddr)");
             }
         }
+    }
+
+    /** All settings but the service's own timeouts (the global ones apply). */
+    public ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
+                       int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
+                       ClientAddressMode clientAddress, List<Dest> dests) {
+        this(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, onePacket, localAddrs,
+                clientAddress, dests, ServiceTimeouts.GLOBAL);
     }
 
     /** An address service with no real servers, scheduler flags, persistence or FULLNAT settings. */
@@ -131,28 +141,34 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
 
     public ServiceSpec withDests(List<Dest> newDests) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, newDests);
+                onePacket, localAddrs, clientAddress, newDests, timeouts);
     }
 
     public ServiceSpec withScheduler(String newScheduler, int newSchedFlags) {
         return new ServiceSpec(proto, addr, port, fwmark, newScheduler, newSchedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests);
+                onePacket, localAddrs, clientAddress, dests, timeouts);
     }
 
     /** {@code -p timeout -M mask}; timeout 0 = not persistent. */
     public ServiceSpec withPersistence(int timeout, int mask) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, timeout, mask, onePacket,
-                localAddrs, clientAddress, dests);
+                localAddrs, clientAddress, dests, timeouts);
     }
 
     public ServiceSpec withOnePacket(boolean ops) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, ops,
-                localAddrs, clientAddress, dests);
+                localAddrs, clientAddress, dests, timeouts);
     }
 
     public ServiceSpec withFullNat(List<Integer> newLocalAddrs, ClientAddressMode mode) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, newLocalAddrs, mode, dests);
+                onePacket, newLocalAddrs, mode, dests, timeouts);
+    }
+
+    /** The service's own timeouts ({@link ServiceTimeouts#GLOBAL} = none). */
+    public ServiceSpec withTimeouts(ServiceTimeouts newTimeouts) {
+        return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
+                onePacket, localAddrs, clientAddress, dests, newTimeouts);
     }
 
     public boolean persistent() {

@@ -22,6 +22,8 @@ public final class ServiceTable {
     private final VirtualService[] slots;
     private final int mask;
     private final int[] vips;             // sorted, distinct
+    /** Some address service has port 0 (IPVS's nullsvc_counter): a miss retries with port 0. */
+    private final boolean portZero;
     private final List<FwmarkRule> rules;
     // Rules as parallel primitive arrays, in order: first match wins.
     private final int[] ruleSrc;
@@ -71,6 +73,7 @@ public final class ServiceTable {
             keys[i] = k;
             slots[i] = s;
         }
+        this.portZero = Arrays.stream(services).anyMatch(s -> s.fwmark == 0 && s.port == 0);
         int n = rules.size();
         ruleSrc = new int[n];
         ruleSrcMask = new int[n];
@@ -142,7 +145,8 @@ public final class ServiceTable {
     /**
      * The service a packet belongs to, as IPVS finds it: a fwmark service
      * when a rule marks the packet and that mark has a service, else the
-     * address service for (proto, dst, dport), else null.
+     * address service for (proto, dst, dport), else the port-0 (all ports) service of
+     * (proto, dst), else null (ip_vs_service_find).
      */
     public VirtualService classify(int proto, int src, int dst, int dport) {
         if (ruleMark.length != 0) {
@@ -154,7 +158,11 @@ public final class ServiceTable {
                 }
             }
         }
-        return lookup(proto, dst, dport);
+        VirtualService s = lookup(proto, dst, dport);
+        if (s == null && portZero) {
+            s = lookup(proto, dst, 0);
+        }
+        return s;
     }
 
     /** True when jvs answers for this address (ARP): a service VIP or a /32 fwmark rule destination. */
@@ -169,6 +177,29 @@ public final class ServiceTable {
 
     public List<VirtualService> services() {
         return List.of(services);
+    }
+
+    /**
+     * Control plane, after this table was validated and before it is published: tells every
+     * real server's runtime state its configured weight here, and marks the servers of
+     * {@code previous} that this table no longer has as removed (connections that still point
+     * at them are then "no destination" connections, as IPVS's unavailable dests).
+     */
+    public void commitDestStates(ServiceTable previous) {
+        java.util.Set<DestStats> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (VirtualService s : services) {
+            for (RealServer d : s.dests) {
+                d.stats.setConfigured(d.weight, false);
+                kept.add(d.stats);
+            }
+        }
+        for (VirtualService s : previous.services) {
+            for (RealServer d : s.dests) {
+                if (!kept.contains(d.stats)) {
+                    d.stats.setConfigured(d.weight, true);
+                }
+            }
+        }
     }
 
     public List<FwmarkRule> fwmarkRules() {

@@ -28,6 +28,10 @@ public final class VirtualService {
     /** FULLNAT local addresses (host order) and how the client address reaches the server. */
     private final int[] localAddrs;
     public final ClientAddressMode clientAddress;
+    /** The service's own ESTABLISHED / FIN_WAIT / UDP timeouts in nanoseconds; 0 = the global one. */
+    public final long tcpTimeoutNanos;
+    public final long tcpFinTimeoutNanos;
+    public final long udpTimeoutNanos;
     /** Destinations in IPVS list order: newest first, as the kernel's list_add puts them. */
     public final RealServer[] dests;
     public final Scheduler scheduler;
@@ -46,6 +50,9 @@ public final class VirtualService {
         this.onePacket = spec.onePacket();
         this.localAddrs = spec.localAddrs().stream().mapToInt(Integer::intValue).toArray();
         this.clientAddress = spec.clientAddress();
+        this.tcpTimeoutNanos = spec.timeouts().tcp() * 1_000_000_000L;
+        this.tcpFinTimeoutNanos = spec.timeouts().tcpFin() * 1_000_000_000L;
+        this.udpTimeoutNanos = spec.timeouts().udp() * 1_000_000_000L;
         this.dests = dests;
         this.scheduler = scheduler;
         this.stats = stats;

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.xmit;
 
+import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.packet.PacketContext;
 import io.jvs.forwarder.packet.Rewrite;
 
@@ -11,25 +12,32 @@ import io.jvs.forwarder.packet.Rewrite;
  */
 public final class NatXmit implements Xmit {
     private final NextHopSender sender;
+    private final ConnectionTable conns;
 
-    public NatXmit(NextHopSender sender) {
+    public NatXmit(NextHopSender sender, ConnectionTable conns) {
         this.sender = sender;
+        this.conns = conns;
     }
 
     @Override
     public void inbound(PacketContext ctx) {
+        // The connection's real port, not the server's: port-0 and fwmark services keep the
+        // packet's port for a server configured without one.
         Rewrite.setDstAddr(ctx, ctx.dest.addr);
-        if (ctx.dstPort != ctx.dest.port) {
-            Rewrite.setDstPort(ctx, ctx.dest.port);
+        int dport = conns.dport(ctx.conn);
+        if (ctx.dstPort != dport) {
+            Rewrite.setDstPort(ctx, dport);
         }
         sender.send(ctx, ctx.dest.addr);
     }
 
     @Override
     public void outbound(PacketContext ctx) {
-        Rewrite.setSrcAddr(ctx, ctx.service.addr);
-        if (ctx.srcPort != ctx.service.port) {
-            Rewrite.setSrcPort(ctx, ctx.service.port);
+        // The connection's VIP and port (a fwmark or port-0 service has neither of its own).
+        Rewrite.setSrcAddr(ctx, conns.vaddr(ctx.conn));
+        int vport = conns.vport(ctx.conn);
+        if (ctx.srcPort != vport) {
+            Rewrite.setSrcPort(ctx, vport);
         }
         sender.send(ctx, ctx.dstAddr);
     }

@@ -281,7 +281,7 @@ class JvsadmGoldenTest {
                 -a -t 192.168.1.110:80 -r 192.168.1.12:80 -g -w 1
                 -A -f 7 -s rr -p 1800 -M 255.255.255.0
                 -a -f 7 -r 10.0.0.21:0 -i -w 1 --tun-type gue --tun-port 6080 --tun-remcsum
-                -A -u 192.168.1.110:53 -s sh -o -b sh-port
+                -A -u 192.168.1.110:53 -s sh -o -b sh-port --svc-timeout 0,0,30
                 -a -u 192.168.1.110:53 -r 10.0.0.31:53 -g -w 0
                 --add-mark -d 192.168.1.110/32 -p tcp --dport 10000:20000 --set-mark 7
                 --set 900 60 300
@@ -293,7 +293,7 @@ class JvsadmGoldenTest {
                 -A -t 192.168.1.110:80 -s wrr
                 -a -t 192.168.1.110:80 -r 192.168.1.11:8080 -m -w 3 -x 50 -y 40
                 -a -t 192.168.1.110:80 -r 192.168.1.12:80 -g -w 1
-                -A -u 192.168.1.110:53 -s sh -o -b sh-port
+                -A -u 192.168.1.110:53 -s sh -o -b sh-port --svc-timeout 0,0,30
                 -a -u 192.168.1.110:53 -r 10.0.0.31:53 -g -w 0
                 -A -f 7 -s rr -p 1800 -M 255.255.255.0
                 -a -f 7 -r 10.0.0.21:0 -i -w 1 --tun-type gue --tun-port 6080 --tun-remcsum
@@ -378,5 +378,22 @@ class JvsadmGoldenTest {
         assertEquals(before.dests[0].stats, kept.stats, "the server that stayed keeps its counters (one snapshot)");
         assertEquals(1, kept.stats.conns());
         assertTrue(published != h.control.table().hashCode());
+    }
+
+    @Test
+    void perServiceTimeouts() {
+        h.ok("-A -t 10.0.0.100:80 -s rr --svc-timeout 3600,30,0");
+        assertEquals(new io.jvs.forwarder.service.ServiceTimeouts(3600, 30, 0),
+                h.control.config().services().getFirst().timeouts());
+        assertEquals("-A -t 10.0.0.100:80 -s rr --svc-timeout 3600,30,0\n", h.out("-S -n"));
+        assertEquals(BANNER + TITLE + "TCP  10.0.0.100:80 rr\n", h.out("-L -n"), "the listing stays ipvsadm's");
+        h.ok("-E -t 10.0.0.100:80 -s wrr");
+        assertEquals("-A -t 10.0.0.100:80 -s wrr --svc-timeout 3600,30,0\n", h.out("-S -n"), "-E keeps it");
+        h.ok("-E -t 10.0.0.100:80 -s wrr --svc-timeout 0,0,0");
+        assertEquals("-A -t 10.0.0.100:80 -s wrr\n", h.out("-S -n"));
+        h.fails("-A -t 10.0.0.100:81 --svc-timeout 1,2", 2, "illegal service timeouts `1,2' specified (expected"
+                + " --svc-timeout TCP,TCPFIN,UDP in seconds 0..2678400, 0 = the global value)");
+        h.fails("-a -t 10.0.0.100:80 -r 10.0.0.11 --svc-timeout 1,2,3", 2,
+                "Illegal 'svc-timeout' option with the 'add-server' command");
     }
 }

@@ -122,7 +122,7 @@ class PipelineTest {
                     new ClassifyHandler(registry, conns, counters),
                     new ConnectionHandler(conns, counters),
                     new ScheduleHandler(conns, counters),
-                    new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender), counters));
+                    new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender, conns), counters));
         }
 
         /** Feeds one frame (with a zero virtio_net_hdr) and flushes; returns the frames sent for it. */

@@ -1,0 +1,17 @@
+package io.jvs.forwarder.conn;
+
+/**
+ * The IPVS sysctls that decide what happens to connections and templates whose real server is
+ * gone or quiesced (Documentation/networking/ipvs-sysctl.rst), with the kernel's defaults.
+ *
+ * @param expireNodestConn        expire_nodest_conn: a packet of a connection whose real server
+ *                                was removed expires the connection at once (else it is dropped
+ *                                until the connection times out). A new SYN on such a
+ *                                connection is rescheduled either way (jvs: see ConnectionHandler).
+ * @param expireQuiescentTemplate expire_quiescent_template: a persistence template pointing at a
+ *                                weight-0 server is dropped on its next use, so the client is
+ *                                rescheduled (else persistence keeps feeding the drained server).
+ */
+public record ConnPolicy(boolean expireNodestConn, boolean expireQuiescentTemplate) {
+    public static final ConnPolicy DEFAULTS = new ConnPolicy(false, false);
+}
