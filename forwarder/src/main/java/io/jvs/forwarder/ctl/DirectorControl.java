@@ -115,7 +115,8 @@ public final class DirectorControl implements AutoCloseable {
     /** Re-reads --config and applies it as one change; a bad file changes nothing. */
     public void reload() {
         if (configFile.isEmpty()) {
-            System.err.println("jvs-forwarder: SIGHUP: no --config to re-read (jvsadm changes are live already)");
+            System.err.println("jvs-forwarder: SIGHUP: no --config to re-read (re-reading --keepalived is not"
+                    + " supported yet; jvsadm changes are live already)");
             return;
         }
         try {
