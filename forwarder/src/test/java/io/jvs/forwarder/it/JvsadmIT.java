@@ -162,9 +162,19 @@ class JvsadmIT {
         List<Lab.Transfer> after = lab.getRepeatedly(VIP_URL, 6, Duration.ofSeconds(60), "-H", "Connection: close");
         assertTrue(after.stream().allMatch(t -> t.ok() && t.body().equals("rs1")), after.toString());
 
+        // -E makes it persistent: -c lists the client's template (state NONE, port 0), --persistent-conn counts it
+        ok("-E", "-t", Lab.VIP + ":80", "-s", "rr", "-p", "60");
+        assertTrue(lab.getRepeatedly(VIP_URL, 2, Duration.ofSeconds(60), "-H", "Connection: close").stream()
+                .allMatch(t -> t.ok() && t.body().equals("rs1")));
+        String withTemplate = ok("-L", "-n", "-c");
+        assertTrue(Pattern.compile("(?m)^TCP \\d\\d:\\d\\d  NONE        10\\.0\\.1\\.2:0         10\\.0\\.0\\.100:80      "
+                + "10\\.0\\.0\\.11:80$").matcher(withTemplate).find(), withTemplate);
+        String pc = ok("-L", "-n", "--persistent-conn");
+        assertTrue(pc.contains(String.format("  -> %-28s %-9d %-11d ", "10.0.0.11:80", 1, 1)), pc);
+
         // the running configuration was saved on every change: a restart comes back as it was
         String save = ok("-S", "-n");
-        assertEquals("-A -t 10.0.0.100:80 -s rr\n-a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 1\n"
+        assertEquals("-A -t 10.0.0.100:80 -s rr -p 60\n-a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 1\n"
                 + "-a -t 10.0.0.100:80 -r 10.0.0.12:80 -g -w 0\n", save);
         assertEquals("# jvs running configuration, written on every change (jvsadm -S -n form)\n" + save,
                 Files.readString(saved));
