@@ -30,17 +30,4 @@ public interface DataPathView {
             entries = List.copyOf(entries);
         }
     }
-
-    /** No data path (tests, a director not yet attached): no connections. */
-    DataPathView NONE = new DataPathView() {
-        @Override
-        public int connectionCapacity() {
-            return 4096;
-        }
-
-        @Override
-        public Connections connections(int max) {
-            return new Connections(List.of(), 0);
-        }
-    };
 }

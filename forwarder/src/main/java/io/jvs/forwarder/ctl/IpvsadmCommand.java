@@ -85,10 +85,6 @@ public record IpvsadmCommand(Command command, long options, int proto, int addr,
         return (options & option) != 0;
     }
 
-    public boolean hasFormat(int flag) {
-        return (format & flag) != 0;
-    }
-
     public boolean isFwmark() {
         return fwmark != 0;
     }

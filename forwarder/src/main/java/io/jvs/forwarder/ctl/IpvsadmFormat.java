@@ -54,6 +54,29 @@ public final class IpvsadmFormat {
         /** A service name for the port, or its number. */
         String port(int port, int proto);
 
+        /**
+         * These names, each address looked up once: a listing asks for the same
+         * VIP and real servers on every line (reverse DNS can take seconds).
+         * Not thread-safe: one per listing.
+         */
+        static Names cached(Names names) {
+            if (names == null) {
+                return null;
+            }
+            java.util.Map<Integer, String> hosts = new java.util.HashMap<>();
+            return new Names() {
+                @Override
+                public String host(int addr) {
+                    return hosts.computeIfAbsent(addr, names::host);
+                }
+
+                @Override
+                public String port(int port, int proto) {
+                    return names.port(port, proto);
+                }
+            };
+        }
+
         /** The JDK's resolver and {@code /etc/services}. */
         static Names system() {
             PortNames ports = PortNames.system();
@@ -97,8 +120,17 @@ public final class IpvsadmFormat {
 
     // ------------------------------------------------------------------ listings
 
+    /** This format with a name cache for one listing. */
+    private IpvsadmFormat oneListing() {
+        return new IpvsadmFormat(stats, Names.cached(names));
+    }
+
     /** list_all: banner, title, every service. */
     public String listAll(ServiceTable table, int connCapacity, int format) {
+        return oneListing().listAllNow(table, connCapacity, format);
+    }
+
+    private String listAllNow(ServiceTable table, int connCapacity, int format) {
         StringBuilder sb = new StringBuilder();
         if ((format & FMT_RULE) == 0) {
             sb.append("IP Virtual Server version ").append(IPVS_VERSION).append(" (size=").append(connCapacity)
@@ -113,9 +145,10 @@ public final class IpvsadmFormat {
 
     /** list_service: title and one service (no banner). */
     public String listService(VirtualService s, int format) {
+        IpvsadmFormat f = oneListing();
         StringBuilder sb = new StringBuilder();
         title(sb, format);
-        serviceEntry(sb, s, format);
+        f.serviceEntry(sb, s, format);
         return sb.toString();
     }
 
@@ -152,6 +185,10 @@ public final class IpvsadmFormat {
 
     /** list_conn: the header and one line per entry (print_conn). */
     public String connections(List<DataPathView.Connection> conns, int format) {
+        return oneListing().connectionsNow(conns, format);
+    }
+
+    private String connectionsNow(List<DataPathView.Connection> conns, int format) {
         StringBuilder sb = new StringBuilder("IPVS connection entries\n");
         if ((format & FMT_PERSISTENTCONN) != 0) {
             // rows carry pe name/data only for persistence-engine entries, which jvs does not have
