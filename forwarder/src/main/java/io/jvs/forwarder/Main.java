@@ -9,6 +9,7 @@ import io.jvs.forwarder.ctl.UsageException;
 import io.jvs.forwarder.ctl.keepalived.KeepalivedConf;
 import io.jvs.forwarder.health.HealthMonitor;
 import io.jvs.forwarder.health.Probe;
+import io.jvs.forwarder.sched.Schedulers;
 
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
@@ -53,6 +54,8 @@ public final class Main {
             }
             case RUN -> { }
         }
+        // process-wide, as the kernel's CONFIG_IP_VS_MH_TAB_INDEX: before any service is built
+        Schedulers.setMhTableSize(opts.mhTableSize());
         Director.Settings settings;
         HealthMonitor health = null;
         try {

@@ -1,12 +1,14 @@
 package io.jvs.forwarder.ctl;
 
 import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.forwarder.sched.MaglevHashingScheduler;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Optional;
@@ -72,6 +74,7 @@ public final class ForwarderOptions {
     private final InetSocketAddress metrics;
     private final int connMax;
     private final int ringFrames;
+    private final int mhTableSize;
     /** Control API settings (null = not given). */
     private String control;
     private InetSocketAddress controlHttp;
@@ -79,7 +82,7 @@ public final class ForwarderOptions {
     private Path saveTo;
 
     private ForwarderOptions(Action action, Attach attach, String lan, Path config, Path keepalived,
-                             InetSocketAddress metrics, int connMax, int ringFrames) {
+                             InetSocketAddress metrics, int connMax, int ringFrames, int mhTableSize) {
         this.action = action;
         this.attach = attach;
         this.lan = lan;
@@ -88,6 +91,7 @@ public final class ForwarderOptions {
         this.metrics = metrics;
         this.connMax = connMax;
         this.ringFrames = ringFrames;
+        this.mhTableSize = mhTableSize;
     }
 
     public Action action() {
@@ -152,6 +156,11 @@ public final class ForwarderOptions {
         return Optional.ofNullable(saveTo);
     }
 
+    /** Slots of every mh (Maglev) scheduler's table: a prime the kernel offers (default 4093). */
+    public int mhTableSize() {
+        return mhTableSize;
+    }
+
     /**
      * Parses the command line.
      *
@@ -169,15 +178,16 @@ public final class ForwarderOptions {
         InetSocketAddress controlHttp = null;
         Path controlTokenFile = null;
         Path saveTo = null;
+        int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
         Set<String> seen = new HashSet<>();
 
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("-h") || arg.equals("--help")) {
-                return new ForwarderOptions(Action.HELP, null, null, null, null, null, 0, 0);
+                return new ForwarderOptions(Action.HELP, null, null, null, null, null, 0, 0, 0);
             }
             if (arg.equals("--version")) {
-                return new ForwarderOptions(Action.VERSION, null, null, null, null, null, 0, 0);
+                return new ForwarderOptions(Action.VERSION, null, null, null, null, null, 0, 0, 0);
             }
             if (!arg.startsWith("-")) {
                 throw new UsageException("unexpected argument \"" + arg + "\" (all settings are --flags)");
@@ -218,6 +228,12 @@ public final class ForwarderOptions {
                         throw new UsageException("--ring-frames " + value + ": expected " + expected(flag));
                     }
                 }
+                case "--mh-table-size" -> {
+                    mhTableSize = number(flag, value, 1, Integer.MAX_VALUE);
+                    if (MaglevHashingScheduler.tableIndex(mhTableSize) < 0) {
+                        throw new UsageException("--mh-table-size " + value + ": expected " + expected(flag));
+                    }
+                }
                 default -> throw new AssertionError(flag);
             }
         }
@@ -237,7 +253,7 @@ public final class ForwarderOptions {
             throw new UsageException("--control-token-file is for --control-http ADDR:PORT");
         }
         ForwarderOptions o = new ForwarderOptions(Action.RUN, attach, lan, config, keepalived, metrics, connMax,
-                ringFrames);
+                ringFrames, mhTableSize);
         o.control = control;
         o.controlHttp = controlHttp;
         o.controlTokenFile = controlTokenFile;
@@ -246,7 +262,7 @@ public final class ForwarderOptions {
     }
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--conn-max",
-            "--ring-frames", "--control", "--control-http", "--control-token-file", "--save-to");
+            "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to");
 
     private static String expected(String flag) {
         return switch (flag) {
@@ -261,6 +277,8 @@ public final class ForwarderOptions {
             case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
+            case "--mh-table-size" -> "one of the kernel's mh table primes "
+                    + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES).replace(" ", "");
             default -> throw new AssertionError(flag);
         };
     }
@@ -386,6 +404,8 @@ public final class ForwarderOptions {
                   --conn-max N            connection table size, 1..%2$d (default %3$d)
                   --ring-frames N         packet mode: frames per ring, a power of two
                                           %4$d..%5$d (default %6$d)
+                  --mh-table-size PRIME   slots of each mh (Maglev) scheduler table: 251 509 1021
+                                          2039 4093 8191 16381 32749 65521 131071 (default 4093)
                   -h, --help              print this help and exit
                   --version               print the version and exit
 
@@ -410,7 +430,9 @@ public final class ForwarderOptions {
                     + (config == null ? "" : " --config " + config)
                     + " --metrics " + (metrics == null ? "off" : metricsText(metrics))
                     + " --conn-max " + connMax
-                    + (attach.kind() == AttachKind.PACKET ? " --ring-frames " + ringFrames : "");
+                    + (attach.kind() == AttachKind.PACKET ? " --ring-frames " + ringFrames : "")
+                    + (mhTableSize == MaglevHashingScheduler.DEFAULT_TABLE_SIZE ? ""
+                    : " --mh-table-size " + mhTableSize);
         };
     }
 

@@ -4,12 +4,42 @@ import io.jvs.forwarder.service.RealServer;
 
 import java.util.List;
 
-/** Creates schedulers by their ipvsadm name. */
+/**
+ * Creates schedulers by their ipvsadm name.
+ *
+ * <p>Scheduler flags (IP_VS_SVC_F_SCHED1..3) are passed to every scheduler and only sh and mh
+ * read them; the kernel stores them on any service and its other schedulers ignore them, so
+ * jvs accepts them silently too. (ipvsadm's own check that "sh-port" goes with sh is a matter of
+ * flag names, for the command parser.)
+ *
+ * <p>The mh table size is process-wide, as the kernel's is (CONFIG_IP_VS_MH_TAB_INDEX, fixed
+ * when the module is built): {@link #setMhTableSize} is called once at start-up
+ * ({@code jvs-forwarder --mh-table-size}), before any service is built. {@link #factory} gives a
+ * factory with its own size.
+ */
 public final class Schedulers {
     /** Every scheduler name jvs knows, in the order ipvsadm's man page lists them. */
-    public static final List<String> NAMES = List.of("rr", "wrr", "wlc");
+    public static final List<String> NAMES = List.of("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh",
+            "sed", "nq", "fo", "ovf", "mh", "twos");
+
+    private static volatile int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
 
     private Schedulers() {
+    }
+
+    /**
+     * Sets the Maglev table size for schedulers made from now on by {@link #create}.
+     *
+     * @throws IllegalArgumentException if it is not one of {@link MaglevHashingScheduler#TABLE_SIZES}
+     */
+    public static void setMhTableSize(int prime) {
+        MaglevHashingScheduler.checkTableSize(prime);
+        mhTableSize = prime;
+    }
+
+    /** The Maglev table size {@link #create} uses. */
+    public static int mhTableSize() {
+        return mhTableSize;
     }
 
     /** A scheduler without scheduler flags. */
@@ -23,14 +53,46 @@ public final class Schedulers {
      * @throws IllegalArgumentException "Scheduler or persistence engine not found" for unknown names
      */
     public static Scheduler create(String name, int schedFlags, RealServer[] dests) {
+        return create(name, schedFlags, dests, mhTableSize);
+    }
+
+    /** A factory whose mh schedulers use {@code mhTableSize} (one of {@link MaglevHashingScheduler#TABLE_SIZES}). */
+    public static SchedulerFactory factory(int mhTableSize) {
+        MaglevHashingScheduler.checkTableSize(mhTableSize);
+        return (name, flags, dests) -> create(name, flags, dests, mhTableSize);
+    }
+
+    private static Scheduler create(String name, int schedFlags, RealServer[] dests, int mhSize) {
         if (name != null) {
             switch (name) {
                 case "rr":
                     return new RoundRobinScheduler(dests);
                 case "wrr":
                     return new WeightedRoundRobinScheduler(dests);
+                case "lc":
+                    return new LeastConnectionScheduler(dests);
                 case "wlc":
                     return new WeightedLeastConnectionScheduler(dests);
+                case "lblc":
+                    return new LocalityLeastConnectionScheduler(dests);
+                case "lblcr":
+                    return new LocalityReplicatedLeastConnectionScheduler(dests);
+                case "dh":
+                    return new DestinationHashingScheduler(dests);
+                case "sh":
+                    return new SourceHashingScheduler(schedFlags, dests);
+                case "sed":
+                    return new ShortestExpectedDelayScheduler(dests);
+                case "nq":
+                    return new NeverQueueScheduler(dests);
+                case "fo":
+                    return new WeightedFailoverScheduler(dests);
+                case "ovf":
+                    return new OverflowConnectionScheduler(dests);
+                case "mh":
+                    return new MaglevHashingScheduler(schedFlags, dests, mhSize);
+                case "twos":
+                    return new TwoChoiceScheduler(dests);
                 default:
                     break;
             }

@@ -27,15 +27,30 @@ public final class WeightedLeastConnectionScheduler implements Scheduler {
 
     @Override
     public RealServer schedule(int clientAddr, int clientPort, int destAddr, int destPort) {
-        RealServer least = null;
+        return leastLoaded(dests);
+    }
+
+    /**
+     * The wlc pick over {@code dests}; also lblc's and lblcr's {@code __ip_vs_lblc(r)_schedule},
+     * which are the same loop (first available server, then any with a smaller overhead/weight).
+     */
+    static RealServer leastLoaded(RealServer[] dests) {
+        int i = leastLoadedIndex(dests);
+        return i < 0 ? null : dests[i];
+    }
+
+    /** Index in {@code dests} of the {@link #leastLoaded} server, or -1 when none is available. */
+    static int leastLoadedIndex(RealServer[] dests) {
+        int least = -1;
         long loh = 0;
-        for (RealServer d : dests) {
+        for (int i = 0; i < dests.length; i++) {
+            RealServer d = dests[i];
             if (!d.available()) {
                 continue;
             }
             long doh = overhead(d);
-            if (least == null || loh * d.weight > doh * least.weight) {
-                least = d;
+            if (least < 0 || loh * d.weight > doh * dests[least].weight) {
+                least = i;
                 loh = doh;
             }
         }

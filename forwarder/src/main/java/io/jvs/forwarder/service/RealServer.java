@@ -12,6 +12,12 @@ public final class RealServer {
     public final int port;
     /** IPVS weight, 0..65535; 0 = quiesced: no new connections, existing ones keep flowing. */
     public final int weight;
+    /**
+     * The kernel's {@code last_weight}: the weight when added, then the latest non-zero weight
+     * ({@code __ip_vs_update_dest}), so a server quiesced to 0 remembers what it had. The mh
+     * scheduler builds its table from it.
+     */
+    public final int lastWeight;
     public final ForwardMethod method;
     /** -x / -y connection thresholds; 0 = none. */
     public final int upperThreshold;
@@ -25,6 +31,12 @@ public final class RealServer {
     public final DestStats stats;
 
     public RealServer(ServiceSpec.Dest spec, DestStats stats) {
+        this(spec, stats, spec.weight());
+    }
+
+    /** A real server whose {@link #lastWeight} is {@code lastWeight} (a kept server set to weight 0). */
+    public RealServer(ServiceSpec.Dest spec, DestStats stats, int lastWeight) {
+        this.lastWeight = lastWeight;
         this.spec = spec;
         this.addr = spec.addr();
         this.port = spec.port();

@@ -105,7 +105,9 @@ public final class ServiceTableBuilder {
             ServiceSpec.Dest d = added.get(n - 1 - i); // newest first
             RealServer oldDest = old == null ? null : old.dest(d.addr(), d.port());
             DestStats stats = oldDest == null ? new DestStats() : oldDest.stats;
-            dests[i] = new RealServer(d, stats);
+            // __ip_vs_update_dest: last_weight follows the weight on add and on any non-zero update
+            int lastWeight = oldDest == null || d.weight() != 0 ? d.weight() : oldDest.lastWeight;
+            dests[i] = new RealServer(d, stats, lastWeight);
         }
         Scheduler scheduler;
         try {

@@ -64,6 +64,21 @@ class ForwarderOptionsTest {
     }
 
     @Test
+    void mhTableSizeIsOneOfTheKernelsPrimes() throws Exception {
+        assertEquals(4093, ForwarderOptions.parse("--attach", "packet:eth0").mhTableSize());
+        ForwarderOptions o = ForwarderOptions.parse("--attach", "packet:eth0", "--mh-table-size", "65521");
+        assertEquals(65521, o.mhTableSize());
+        assertTrue(o.toString().endsWith(" --mh-table-size 65521"), o.toString());
+        assertEquals(251, ForwarderOptions.parse("--attach", "tap:t0", "--mh-table-size=251").mhTableSize());
+        assertEquals("--mh-table-size 4096: expected one of the kernel's mh table primes "
+                        + "[251,509,1021,2039,4093,8191,16381,32749,65521,131071]",
+                error("--attach", "packet:eth0", "--mh-table-size", "4096"));
+        assertTrue(error("--attach", "packet:eth0", "--mh-table-size", "big").startsWith("--mh-table-size \"big\""));
+        assertTrue(error("--attach", "packet:eth0", "--mh-table-size").startsWith("--mh-table-size needs a value"));
+        assertTrue(ForwarderOptions.usage().contains("--mh-table-size PRIME"));
+    }
+
+    @Test
     void helpAndVersionNeedNothingElse() throws Exception {
         assertEquals(Action.HELP, ForwarderOptions.parse("-h").action());
         assertEquals(Action.HELP, ForwarderOptions.parse("--attach", "packet:eth0", "--help").action());

@@ -32,6 +32,25 @@ final class Dests {
         }
     }
 
+    /**
+     * 1..8 servers with random weights (0 in one case of five), random active/inactive counts and
+     * the overload flag on one server in eight: the scripted loads the model tests run over.
+     */
+    static Dests randomLoads(java.util.SplittableRandom rnd) {
+        int n = 1 + rnd.nextInt(8);
+        int[] w = new int[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = rnd.nextInt(5) == 0 ? 0 : 1 + rnd.nextInt(rnd.nextBoolean() ? 5 : 300);
+        }
+        Dests d = new Dests(w);
+        for (int i = 0; i < n; i++) {
+            char c = (char) ('a' + i);
+            d.load(c, rnd.nextInt(rnd.nextBoolean() ? 4 : 2000), rnd.nextInt(rnd.nextBoolean() ? 4 : 5000));
+            d.overload(c, rnd.nextInt(8) == 0);
+        }
+        return d;
+    }
+
     RealServer[] array() {
         return servers.clone();
     }
@@ -43,6 +62,17 @@ final class Dests {
             }
         }
         throw new IllegalArgumentException("no server " + name);
+    }
+
+    /** Adds connections to a server's counts (as the connection table would). */
+    void load(char name, int active, int inactive) {
+        get(name).stats.addActive(active);
+        get(name).stats.addInactive(inactive);
+    }
+
+    /** The letter of a server (or '-' for null). */
+    char nameOf(RealServer r) {
+        return r == null ? '-' : names.get(r);
     }
 
     void overload(char name, boolean overloaded) {

@@ -100,6 +100,26 @@ class RoundRobinSchedulerTest {
     }
 
     @Test
+    void matchesTheModelOverRandomServerSets() {
+        // Model: the available servers in list order, cycled from the head; rr ignores weights
+        // other than 0 and connection counts.
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(53);
+        for (int round = 0; round < 500; round++) {
+            Dests d = Dests.randomLoads(rnd);
+            io.jvs.forwarder.service.RealServer[] a = d.array();
+            StringBuilder cycle = new StringBuilder();
+            for (io.jvs.forwarder.service.RealServer s : a) {
+                if (s.available()) {
+                    cycle.append(d.nameOf(s));
+                }
+            }
+            String expected = cycle.isEmpty() ? "-" : cycle.toString();
+            assertEquals(expected.repeat(3), d.run(new RoundRobinScheduler(a), expected.length() * 3),
+                    "round " + round);
+        }
+    }
+
+    @Test
     void scheduleDoesNotAllocate() {
         Dests d = new Dests(1, 0, 1, 1);
         d.overload('c', true);

@@ -54,6 +54,25 @@ class ServiceTableBuilderTest {
     }
 
     @Test
+    void lastWeightRemembersTheLatestNonZeroWeightAsTheKernelDoes() {
+        // __ip_vs_update_dest: last_weight = weight on add, and on any update to a non-zero weight
+        ServiceTable t1 = builder.build(List.of(web("wrr", dr(RS1, 4), dr(RS2, 0))), ServiceTable.EMPTY);
+        VirtualService s1 = t1.lookup(Protocol.TCP, VIP, 80);
+        assertEquals(0, s1.dest(RS2, 80).lastWeight);  // added with 0
+        assertEquals(4, s1.dest(RS1, 80).lastWeight);
+        ServiceTable t2 = builder.build(List.of(web("wrr", dr(RS1, 0), dr(RS2, 0), dr(RS3, 0))), t1);
+        VirtualService s2 = t2.lookup(Protocol.TCP, VIP, 80);
+        assertEquals(4, s2.dest(RS1, 80).lastWeight);  // quiesced: remembers 4
+        assertEquals(0, s2.dest(RS1, 80).weight);
+        assertEquals(0, s2.dest(RS3, 80).lastWeight);  // new with 0
+        ServiceTable t3 = builder.build(List.of(web("wrr", dr(RS1, 7), dr(RS2, 0))), t2);
+        assertEquals(7, t3.lookup(Protocol.TCP, VIP, 80).dest(RS1, 80).lastWeight);
+        ServiceTable t4 = builder.build(List.of(web("wrr", dr(RS2, 0))), t3);
+        ServiceTable t5 = builder.build(List.of(web("wrr", dr(RS1, 0), dr(RS2, 0))), t4);
+        assertEquals(0, t5.lookup(Protocol.TCP, VIP, 80).dest(RS1, 80).lastWeight); // removed, re-added with 0
+    }
+
+    @Test
     void keepsThresholdsAndMethods() {
         ServiceSpec spec = web("rr", new ServiceSpec.Dest(RS1, 8080, 5, ForwardMethod.NAT, 100, 50));
         RealServer d = builder.build(List.of(spec), ServiceTable.EMPTY).lookup(Protocol.TCP, VIP, 80).dests[0];
