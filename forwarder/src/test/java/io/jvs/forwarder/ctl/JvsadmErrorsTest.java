@@ -132,6 +132,8 @@ class JvsadmErrorsTest {
         assertEquals(0, r.status());
         assertTrue(r.out().startsWith(Jvsadm.version() + "\nUsage:\n  jvsadm -A|E virtual-service"), r.out());
         assertTrue(r.out().contains("--fullnat"), "documents the extensions");
+        assertTrue(r.out().contains("  --scheduler    -s scheduler         one of "
+                + String.join("|", io.jvs.forwarder.sched.Schedulers.NAMES) + ",\n"), r.out());
         assertEquals(new Jvsadm.Result(0, Jvsadm.version() + "\n", ""), h.run("--version"));
     }
 }

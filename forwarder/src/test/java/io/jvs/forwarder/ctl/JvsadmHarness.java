@@ -3,25 +3,16 @@ package io.jvs.forwarder.ctl;
 import io.jvs.forwarder.packet.Ipv4Address;
 import io.jvs.forwarder.sched.SchedulerFactory;
 import io.jvs.forwarder.service.ServiceTableBuilder;
-import io.jvs.forwarder.service.TestSchedulers;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** A jvsadm over an in-process control plane (no data path), with numeric-only name resolution. */
 final class JvsadmHarness {
-    /** IPVS's scheduler names; each makes a stand-in scheduler (these tests are about the command line). */
-    static final Set<String> IPVS_SCHEDULERS = Set.of("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed",
-            "nq", "fo", "ovf", "mh", "twos");
-    static final SchedulerFactory SCHEDULERS = (name, flags, dests) -> {
-        if (!IPVS_SCHEDULERS.contains(name)) {
-            throw new IllegalArgumentException("Scheduler or persistence engine not found");
-        }
-        return new TestSchedulers.FirstAvailable(name, dests);
-    };
+    /** The director's own scheduler factory: every IPVS name, checked with the service's flags. */
+    static final SchedulerFactory SCHEDULERS = io.jvs.forwarder.sched.Schedulers::create;
 
     /** Names as a resolver without DNS would give them: rs1.lab for 10.0.0.11, numbers otherwise. */
     static final IpvsadmFormat.Names NAMES = new IpvsadmFormat.Names() {
