@@ -40,8 +40,9 @@ import java.util.function.Supplier;
 /**
  * The metrics HTTP/1.1 endpoint: {@code GET /metrics} answers 200 with the
  * Prometheus text format ({@link PrometheusExposition#CONTENT_TYPE}),
- * {@code GET /} a short plain-text pointer to /metrics, any other path 404 and
- * any other method 405.
+ * {@code GET /} a short plain-text pointer to /metrics (or, when a {@link Pages}
+ * source is given, whatever it serves: the director's status page), any other
+ * path 404 and any other method 405. No answer ever carries a stack trace.
  *
  * <p>Invariants: it runs on its own single-thread Netty event loop (NIO; the
  * metrics thread), never on the data path's; each scrape calls the body
@@ -61,6 +62,7 @@ public final class MetricsServer implements AutoCloseable {
 
     private final InetSocketAddress address;
     private final Supplier<String> body;
+    private final Pages pages;
     private EventLoopGroup group;
     private Channel serverChannel;
 
@@ -69,8 +71,34 @@ public final class MetricsServer implements AutoCloseable {
      * @param body    produces one scrape, e.g. {@code exposition::scrape}; called on the metrics thread
      */
     public MetricsServer(InetSocketAddress address, Supplier<String> body) {
+        this(address, body, Pages.NONE);
+    }
+
+    /**
+     * As {@link #MetricsServer(InetSocketAddress, Supplier)}, plus the GET paths {@code pages}
+     * answers (asked first; {@code /metrics} is always the scrape).
+     */
+    public MetricsServer(InetSocketAddress address, Supplier<String> body, Pages pages) {
         this.address = Objects.requireNonNull(address);
         this.body = Objects.requireNonNull(body);
+        this.pages = Objects.requireNonNull(pages);
+    }
+
+    /** One answer: status, Content-Type and body. */
+    public record Content(int status, String contentType, byte[] body) {
+        public Content {
+            Objects.requireNonNull(contentType);
+            Objects.requireNonNull(body);
+        }
+    }
+
+    /** Extra GET paths beside /metrics, e.g. the status page ({@link StatusPage}). Called on the metrics thread. */
+    @FunctionalInterface
+    public interface Pages {
+        Pages NONE = path -> null;
+
+        /** The answer for {@code path} (no query string), or null when the path is not one of these pages. */
+        Content get(String path);
     }
 
     /** Binds and starts serving. */
@@ -92,7 +120,7 @@ public final class MetricsServer implements AutoCloseable {
                                     .addLast(new ReadTimeoutHandler(IDLE_SECONDS))
                                     .addLast(new HttpServerCodec())
                                     .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                                    .addLast(new Handler(body));
+                                    .addLast(new Handler(body, pages));
                         }
                     });
             serverChannel = b.bind(address).sync().channel();
@@ -134,9 +162,11 @@ public final class MetricsServer implements AutoCloseable {
     /** One request in, one response out. */
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Supplier<String> body;
+        private final Pages pages;
 
-        Handler(Supplier<String> body) {
+        Handler(Supplier<String> body, Pages pages) {
             this.body = body;
+            this.pages = pages;
         }
 
         @Override
@@ -152,11 +182,38 @@ public final class MetricsServer implements AutoCloseable {
                 return;
             }
             String path = new QueryStringDecoder(req.uri()).path();
+            if (!path.equals("/metrics") && page(ctx, req, path)) {
+                return;
+            }
             switch (path) {
                 case "/metrics" -> scrape(ctx, req);
                 case "/" -> respond(ctx, req, HttpResponseStatus.OK, INDEX, true);
                 default -> respond(ctx, req, HttpResponseStatus.NOT_FOUND, "not found; metrics are at /metrics\n", true);
             }
+        }
+
+        /** Answers from {@link #pages}; false when the path is not one of them. */
+        private boolean page(ChannelHandlerContext ctx, FullHttpRequest req, String path) {
+            Content c;
+            try {
+                c = pages.get(path);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, path + " failed", e);
+                respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, path + " failed\n", true);
+                return true;
+            }
+            if (c == null) {
+                return false;
+            }
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.valueOf(c.status()), Unpooled.wrappedBuffer(c.body()));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, c.contentType());
+            // The page loads only its own script and style, and is never framed.
+            r.headers().set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
+            r.headers().set("X-Content-Type-Options", "nosniff");
+            r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+            send(ctx, req, r, true);
+            return true;
         }
 
         private void scrape(ChannelHandlerContext ctx, FullHttpRequest req) {
@@ -165,7 +222,7 @@ public final class MetricsServer implements AutoCloseable {
                 text = body.get();
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "metrics scrape failed", e);
-                respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "scrape failed: " + e + "\n", true);
+                respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "scrape failed (see the director's log)\n", true);
                 return;
             }
             ByteBuf content = ByteBufUtil.writeUtf8(ctx.alloc(), text);
