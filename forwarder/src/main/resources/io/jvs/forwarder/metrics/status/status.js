@@ -19,7 +19,13 @@ function row(cells, cls) {
   return tr;
 }
 
-// 1234567 -> "1.23M", as ipvsadm scales its columns.
+// Counters as ipvsadm prints them: exact up to 8 digits, scaled beyond.
+function count(n) {
+  if (n === null || n === undefined) return "";
+  return n < 1e8 ? String(n) : human(n);
+}
+
+// Rates: 1234567 -> "1.23M".
 function human(n) {
   if (n === null || n === undefined || Number.isNaN(n)) return "";
   const units = ["", "K", "M", "G", "T"];
@@ -67,7 +73,7 @@ function render(status) {
     let active = 0, inactive = 0;
     for (const r of s.realServers) { active += r.active; inactive += r.inactive; }
     const sched = s.scheduler + (s.flags ? " (" + s.flags + ")" : "");
-    const tr = row([el("td", s.name, "name"), sched, "", "", human(active), human(inactive), human(s.conns),
+    const tr = row([el("td", s.name, "name"), sched, "", "", count(active), count(inactive), count(s.conns),
       human(rate(s.conns, ps.conns, seconds)), human(rate(s.inPkts, ps.inPkts, seconds)),
       human(rate(s.outPkts, ps.outPkts, seconds)), human(rate(s.inBytes, ps.inBytes, seconds)),
       human(rate(s.outBytes, ps.outBytes, seconds))], "service");
@@ -77,7 +83,7 @@ function render(status) {
       const pr = prev.get("r " + s.name + " " + r.address) || {};
       const st = state(r);
       const rtr = row([el("td", "\u2192 " + r.address, "name"), r.forward, r.weight,
-        el("td", st + (r.up === null ? "" : " (checked)"), "state-" + st), r.active, r.inactive, human(r.conns),
+        el("td", st + (r.up === null ? "" : " (checked)"), "state-" + st), r.active, r.inactive, count(r.conns),
         human(rate(r.conns, pr.conns, seconds)), human(rate(r.inPkts, pr.inPkts, seconds)),
         human(rate(r.outPkts, pr.outPkts, seconds)), human(rate(r.inBytes, pr.inBytes, seconds)),
         human(rate(r.outBytes, pr.outBytes, seconds))], "real-server");
@@ -93,14 +99,14 @@ function render(status) {
   const prevPorts = new Map((previous ? previous.ports : []).map(p => [p.name, p]));
   ports.replaceChildren(...status.ports.map(p => {
     const pp = prevPorts.get(p.name) || {};
-    return row([el("td", p.name, "name"), human(p.rxFrames), human(rate(p.rxFrames, pp.rxFrames, seconds)),
-      human(p.txFrames), human(rate(p.txFrames, pp.txFrames, seconds)), human(p.kernelDrops)]);
+    return row([el("td", p.name, "name"), count(p.rxFrames), human(rate(p.rxFrames, pp.rxFrames, seconds)),
+      count(p.txFrames), human(rate(p.txFrames, pp.txFrames, seconds)), count(p.kernelDrops)]);
   }));
 
   const drops = document.querySelector("#drops tbody");
   const prevDrops = previous ? previous.drops : {};
   drops.replaceChildren(...Object.keys(status.drops).filter(k => status.drops[k] > 0).map(k =>
-    row([el("td", k, "name"), human(status.drops[k]), human(rate(status.drops[k], prevDrops[k], seconds))])));
+    row([el("td", k, "name"), count(status.drops[k]), human(rate(status.drops[k], prevDrops[k], seconds))])));
 
   const busy = previous && seconds > 0
     ? " \u00b7 event loop " + (100 * (status.eventLoopBusyNanos - previous.eventLoopBusyNanos) / 1e9 / seconds).toFixed(1) + "% busy"
