@@ -11,6 +11,7 @@ import io.jvs.forwarder.io.TapDevice;
 import io.jvs.forwarder.metrics.DataPathCounters;
 import io.jvs.forwarder.metrics.DropReason;
 import io.jvs.forwarder.metrics.MetricsServer;
+import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.metrics.PrometheusExposition;
 import io.jvs.forwarder.metrics.StatusPage;
 import io.jvs.forwarder.neigh.ArpHandler;
@@ -91,6 +92,7 @@ public final class Director implements AutoCloseable {
     private DataPathCounters counters;
     private MetricsServer metrics;
     private volatile RouteTable routes = RouteTable.EMPTY;
+    private volatile HealthSource health = HealthSource.NONE;
     private final Set<Integer> announced = new HashSet<>();
     private boolean closed;
     /** TAP mode: the default route of TAP_REPLY_TABLE exists. */
@@ -117,6 +119,11 @@ public final class Director implements AutoCloseable {
 
     public DataPathCounters counters() {
         return counters;
+    }
+
+    /** Where jvs_real_server_up and jvs_health_transitions_total come from (the health checker). */
+    public void health(HealthSource source) {
+        this.health = java.util.Objects.requireNonNull(source);
     }
 
     /** Validates what the data path cannot carry yet, before anything is attached. */
@@ -231,8 +238,10 @@ public final class Director implements AutoCloseable {
         }, 1, 1, TimeUnit.SECONDS);
 
         if (settings.metrics() != null) {
-            PrometheusExposition exposition = new PrometheusExposition(registry, counters);
-            metrics = new MetricsServer(settings.metrics(), exposition::scrape, new StatusPage(registry, counters));
+            PrometheusExposition exposition = new PrometheusExposition(registry, counters,
+                    () -> health.realServerHealth());
+            metrics = new MetricsServer(settings.metrics(), exposition::scrape,
+                    new StatusPage(registry, counters, () -> health.realServerHealth(), System::nanoTime));
             metrics.start();
         }
         System.out.println("jvs-forwarder: " + (at.tap() ? "tap:" + at.name() + " lan " + lanName : "packet:" + lanName)

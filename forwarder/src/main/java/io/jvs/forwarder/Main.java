@@ -5,6 +5,9 @@ import io.jvs.forwarder.ctl.ConfigFile;
 import io.jvs.forwarder.ctl.ForwarderConfig;
 import io.jvs.forwarder.ctl.ForwarderOptions;
 import io.jvs.forwarder.ctl.UsageException;
+import io.jvs.forwarder.ctl.keepalived.KeepalivedConf;
+import io.jvs.forwarder.health.HealthMonitor;
+import io.jvs.forwarder.health.Probe;
 
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
@@ -50,9 +53,19 @@ public final class Main {
             case RUN -> { }
         }
         Director.Settings settings;
+        HealthMonitor health = null;
         try {
-            ForwarderConfig config = opts.config().isPresent() ? ConfigFile.parse(opts.config().get())
-                    : ForwarderConfig.EMPTY;
+            ForwarderConfig config = ForwarderConfig.EMPTY;
+            if (opts.config().isPresent()) {
+                config = ConfigFile.parse(opts.config().get());
+            } else if (opts.keepalived().isPresent()) {
+                KeepalivedConf kc = KeepalivedConf.load(opts.keepalived().get());
+                if (!kc.ignoredReport().isEmpty()) {
+                    System.err.println("jvs-forwarder: " + kc.ignoredReport());
+                }
+                health = new HealthMonitor(kc.health(), Probe::of, line -> System.out.println("jvs-health: " + line));
+                config = health.initial(kc.config());
+            }
             Director.newControlPlane(config); // validates everything before anything is attached
             boolean tap = opts.attach().kind() == ForwarderOptions.AttachKind.TAP;
             settings = new Director.Settings(
@@ -70,8 +83,16 @@ public final class Main {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
         }
+        HealthMonitor checker = health;
+        if (checker != null) {
+            director.health(checker);
+            checker.start(director.control());
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (checker != null) {
+                checker.close();
+            }
             director.close();
             stopped.countDown();
         }, "jvs-shutdown"));

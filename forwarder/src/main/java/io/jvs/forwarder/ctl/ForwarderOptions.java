@@ -68,16 +68,18 @@ public final class ForwarderOptions {
     private final Attach attach;
     private final String lan;
     private final Path config;
+    private final Path keepalived;
     private final InetSocketAddress metrics;
     private final int connMax;
     private final int ringFrames;
 
-    private ForwarderOptions(Action action, Attach attach, String lan, Path config, InetSocketAddress metrics,
-                             int connMax, int ringFrames) {
+    private ForwarderOptions(Action action, Attach attach, String lan, Path config, Path keepalived,
+                             InetSocketAddress metrics, int connMax, int ringFrames) {
         this.action = action;
         this.attach = attach;
         this.lan = lan;
         this.config = config;
+        this.keepalived = keepalived;
         this.metrics = metrics;
         this.connMax = connMax;
         this.ringFrames = ringFrames;
@@ -100,6 +102,14 @@ public final class ForwarderOptions {
     /** The config file; empty = run with no services. */
     public Optional<Path> config() {
         return Optional.ofNullable(config);
+    }
+
+    /**
+     * {@code --keepalived FILE}: services and health checks from a keepalived.conf;
+     * exclusive with {@link #config()} (one source of services).
+     */
+    public Optional<Path> keepalived() {
+        return Optional.ofNullable(keepalived);
     }
 
     /** Where to serve metrics; empty = {@code --metrics off}. */
@@ -126,6 +136,7 @@ public final class ForwarderOptions {
         Attach attach = null;
         String lan = null;
         Path config = null;
+        Path keepalived = null;
         InetSocketAddress metrics = DEFAULT_METRICS;
         int connMax = DEFAULT_CONN_MAX;
         int ringFrames = DEFAULT_RING_FRAMES;
@@ -134,10 +145,10 @@ public final class ForwarderOptions {
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("-h") || arg.equals("--help")) {
-                return new ForwarderOptions(Action.HELP, null, null, null, null, 0, 0);
+                return new ForwarderOptions(Action.HELP, null, null, null, null, null, 0, 0);
             }
             if (arg.equals("--version")) {
-                return new ForwarderOptions(Action.VERSION, null, null, null, null, 0, 0);
+                return new ForwarderOptions(Action.VERSION, null, null, null, null, null, 0, 0);
             }
             if (!arg.startsWith("-")) {
                 throw new UsageException("unexpected argument \"" + arg + "\" (all settings are --flags)");
@@ -164,7 +175,8 @@ public final class ForwarderOptions {
             switch (flag) {
                 case "--attach" -> attach = attach(value);
                 case "--lan" -> lan = interfaceName(flag, value);
-                case "--config" -> config = path(value);
+                case "--config" -> config = path(flag, value);
+                case "--keepalived" -> keepalived = path(flag, value);
                 case "--metrics" -> metrics = metricsAddress(value);
                 case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
                 case "--ring-frames" -> {
@@ -185,10 +197,13 @@ public final class ForwarderOptions {
         if (seen.contains("--ring-frames") && attach.kind() != AttachKind.PACKET) {
             throw new UsageException("--ring-frames is for --attach packet:IFACE (a TAP device has no ring)");
         }
-        return new ForwarderOptions(Action.RUN, attach, lan, config, metrics, connMax, ringFrames);
+        if (config != null && keepalived != null) {
+            throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
+        }
+        return new ForwarderOptions(Action.RUN, attach, lan, config, keepalived, metrics, connMax, ringFrames);
     }
 
-    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--metrics", "--conn-max",
+    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--conn-max",
             "--ring-frames");
 
     private static String expected(String flag) {
@@ -196,6 +211,7 @@ public final class ForwarderOptions {
             case "--attach" -> "packet:IFACE or tap:NAME";
             case "--lan" -> "an interface name";
             case "--config" -> "a file of ipvsadm rules";
+            case "--keepalived" -> "a keepalived.conf";
             case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
@@ -228,14 +244,14 @@ public final class ForwarderOptions {
         return name;
     }
 
-    private static Path path(String value) throws UsageException {
+    private static Path path(String flag, String value) throws UsageException {
         if (value.isEmpty()) {
-            throw new UsageException("--config needs a value: " + expected("--config"));
+            throw new UsageException(flag + " needs a value: " + expected(flag));
         }
         try {
             return Path.of(value);
         } catch (InvalidPathException e) {
-            throw new UsageException("--config \"" + value + "\": not a file name (" + e.getReason() + ")");
+            throw new UsageException(flag + " \"" + value + "\": not a file name (" + e.getReason() + ")");
         }
     }
 
@@ -309,6 +325,8 @@ public final class ForwarderOptions {
                 Options:
                   --config FILE           services, real servers and timeouts as ipvsadm rules
                                           (ipvsadm-save -n output works); none = no services
+                  --keepalived FILE       services and health checks from a keepalived.conf
+                                          (virtual_server blocks; not with --config)
                   --metrics ADDR:PORT     Prometheus endpoint, http://ADDR:PORT/metrics
                                           (default 127.0.0.1:9110; "off" disables it)
                   --conn-max N            connection table size, 1..%2$d (default %3$d)

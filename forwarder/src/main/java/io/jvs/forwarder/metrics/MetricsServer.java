@@ -84,6 +84,30 @@ public final class MetricsServer implements AutoCloseable {
         this.pages = Objects.requireNonNull(pages);
     }
 
+    /** One plain-text answer of an extra path (e.g. {@code /health}: 200 "ok", or 503 and what is wrong). */
+    public record Page(int status, String text) {
+    }
+
+    /**
+     * As {@link #MetricsServer(InetSocketAddress, Supplier)}, plus extra GET paths answered with plain
+     * text (e.g. the agent's {@code /health}); each supplier is called on the metrics thread.
+     */
+    public MetricsServer(InetSocketAddress address, Supplier<String> body, java.util.Map<String, Supplier<Page>> pages) {
+        this(address, body, textPages(pages));
+    }
+
+    private static Pages textPages(java.util.Map<String, Supplier<Page>> pages) {
+        java.util.Map<String, Supplier<Page>> copy = java.util.Map.copyOf(pages);
+        return path -> {
+            Supplier<Page> page = copy.get(path);
+            if (page == null) {
+                return null;
+            }
+            Page p = page.get();
+            return new Content(p.status(), "text/plain; charset=utf-8", p.text().getBytes(CharsetUtil.UTF_8));
+        };
+    }
+
     /** One answer: status, Content-Type and body. */
     public record Content(int status, String contentType, byte[] body) {
         public Content {

@@ -38,6 +38,8 @@ import java.util.Objects;
  * jvs_service_info{service,scheduler}                       gauge   1 per configured service
  * jvs_real_server_info{service,real_server,forward}         gauge   1 per real server; forward = ipvsadm's Route|Tunnel|Masq|FullNat
  * jvs_scheduler_decisions_total{outcome}  counter  scheduled | persistence_template | no_destination
+ * jvs_real_server_up{service,real_server}                   gauge   1 = its health checks pass (checked servers only)
+ * jvs_health_transitions_total{service,real_server,to}      counter to="up" | "down": health state changes
  * jvs_dropped_packets_total{reason}     counter  every {@link DropReason} label, 0 included
  * jvs_port_rx_frames_total{port}        counter  frames the data path received on the port
  * jvs_port_rx_bytes_total{port}         counter
@@ -82,6 +84,7 @@ public final class PrometheusExposition {
 
     private final ServiceRegistry registry;
     private final DataPathCounters counters;
+    private final HealthSource health;
     private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     private final List<GarbageCollectorMXBean> collectors = ManagementFactory.getGarbageCollectorMXBeans();
     private final java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -89,8 +92,13 @@ public final class PrometheusExposition {
             (com.sun.management.UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     public PrometheusExposition(ServiceRegistry registry, DataPathCounters counters) {
+        this(registry, counters, HealthSource.NONE);
+    }
+
+    public PrometheusExposition(ServiceRegistry registry, DataPathCounters counters, HealthSource health) {
         this.registry = Objects.requireNonNull(registry);
         this.counters = Objects.requireNonNull(counters);
+        this.health = Objects.requireNonNull(health);
     }
 
     /** One scrape: the whole exposition as text. */
@@ -103,6 +111,7 @@ public final class PrometheusExposition {
     /** Appends one scrape to {@code out}. */
     public void writeTo(StringBuilder out) {
         writeServices(out, registry.current());
+        writeHealth(out, health.realServerHealth());
         writeDataPath(out);
         writeJvm(out);
     }
@@ -180,6 +189,26 @@ public final class PrometheusExposition {
                 "1 for every configured real server, labelled with its forwarding method (ipvsadm's Forward column).");
         forEachDest(services, rs, (l, d) ->
                 sample(out, "jvs_real_server_info", l + ",forward=\"" + d.method.ipvsadmName() + "\"", 1));
+    }
+
+    private static void writeHealth(StringBuilder out, List<HealthSource.RealServerHealth> servers) {
+        String[] labels = new String[servers.size()];
+        for (int i = 0; i < labels.length; i++) {
+            HealthSource.RealServerHealth h = servers.get(i);
+            labels[i] = "service=\"" + escape(h.service()) + "\",real_server=\"" + escape(h.realServer()) + "\"";
+        }
+        header(out, "jvs_real_server_up", "gauge",
+                "1 while the real server's health checks pass, 0 while it is out of rotation (health-checked servers only).");
+        for (int i = 0; i < labels.length; i++) {
+            sample(out, "jvs_real_server_up", labels[i], servers.get(i).up() ? 1 : 0);
+        }
+        header(out, "jvs_health_transitions_total", "counter",
+                "Health state changes of the real server: to=\"up\" (back in rotation) or \"down\" (out).");
+        for (int i = 0; i < labels.length; i++) {
+            HealthSource.RealServerHealth h = servers.get(i);
+            sample(out, "jvs_health_transitions_total", labels[i] + ",to=\"up\"", h.upTransitions());
+            sample(out, "jvs_health_transitions_total", labels[i] + ",to=\"down\"", h.downTransitions());
+        }
     }
 
     private interface DestSample {

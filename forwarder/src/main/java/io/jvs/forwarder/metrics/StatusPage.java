@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongSupplier;
@@ -47,26 +48,22 @@ public final class StatusPage implements MetricsServer.Pages {
     private static final String JSON = "application/json; charset=utf-8";
     private static final DropReason[] REASONS = DropReason.values();
 
-    /** The health checker's verdict for one real server of one service, or null when it is not checked. */
-    @FunctionalInterface
-    public interface HealthLookup {
-        HealthLookup NONE = (service, realServer) -> null;
-
-        Boolean up(String service, String realServer);
-    }
-
     private final ServiceRegistry registry;
     private final DataPathCounters counters;
-    private final HealthLookup health;
+    private final HealthSource health;
     private final LongSupplier nanoClock;
     private final long startNanos;
     private final Map<String, MetricsServer.Content> files;
 
     public StatusPage(ServiceRegistry registry, DataPathCounters counters) {
-        this(registry, counters, HealthLookup.NONE, System::nanoTime);
+        this(registry, counters, HealthSource.NONE, System::nanoTime);
     }
 
-    public StatusPage(ServiceRegistry registry, DataPathCounters counters, HealthLookup health, LongSupplier nanoClock) {
+    /**
+     * @param health    the health checker's verdicts (servers it does not check show {@code "up": null})
+     * @param nanoClock monotonic clock for {@code uptimeMillis}
+     */
+    public StatusPage(ServiceRegistry registry, DataPathCounters counters, HealthSource health, LongSupplier nanoClock) {
         this.registry = Objects.requireNonNull(registry);
         this.counters = Objects.requireNonNull(counters);
         this.health = Objects.requireNonNull(health);
@@ -130,18 +127,22 @@ public final class StatusPage implements MetricsServer.Pages {
                     .append(",\"kernelDrops\":").append(counters.kernelDrops(p)).append('}');
         }
         b.append("],\"services\":[");
+        Map<String, Boolean> up = new HashMap<>();
+        for (HealthSource.RealServerHealth h : health.realServerHealth()) {
+            up.put(h.service() + " " + h.realServer(), h.up());
+        }
         boolean first = true;
         for (VirtualService s : registry.current().services()) {
             if (!first) {
                 b.append(',');
             }
             first = false;
-            service(b, s);
+            service(b, s, up);
         }
         return b.append("]}").toString();
     }
 
-    private void service(StringBuilder b, VirtualService s) {
+    private static void service(StringBuilder b, VirtualService s, Map<String, Boolean> health) {
         String label = s.label();
         b.append("{\"name\":");
         string(b, label);
@@ -170,7 +171,7 @@ public final class StatusPage implements MetricsServer.Pages {
                     .append(",\"inactive\":").append(d.stats.inactConnsVolatile())
                     .append(",\"persistent\":").append(d.stats.persistConnsVolatile())
                     .append(",\"overloaded\":").append(d.stats.overloadedVolatile());
-            Boolean up = health.up(label, d.endpoint());
+            Boolean up = health.get(label + " " + d.endpoint());
             b.append(",\"up\":").append(up == null ? "null" : up.toString());
             stats(b, d.stats);
             b.append('}');

@@ -66,6 +66,10 @@ public final class Libc {
     private static final MethodHandle RECV = handle("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SENDMMSG = handle("sendmmsg",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final MethodHandle RECVFROM = handle("recvfrom",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle SENDTO = handle("sendto",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle IF_NAMETOINDEX = LINKER.downcallHandle(
             LIBC.find("if_nametoindex").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
@@ -143,6 +147,47 @@ public final class Libc {
             throw rethrow(t);
         }
     }
+
+    /**
+     * recvfrom(fd, buf, len, flags, addr, addrLen): addr may be {@link MemorySegment#NULL}
+     * (then addrLen too); otherwise addrLen holds addr's size on entry (an int).
+     */
+    public static long recvfrom(Errno e, int fd, MemorySegment buf, long len, int flags,
+                                MemorySegment addr, MemorySegment addrLen) {
+        try {
+            return (long) RECVFROM.invokeExact(e.seg, fd, buf, len, flags, addr, addrLen);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** sendto(fd, buf, len, flags, addr, addr.byteSize()). */
+    public static long sendto(Errno e, int fd, MemorySegment buf, long len, int flags, MemorySegment addr) {
+        try {
+            return (long) SENDTO.invokeExact(e.seg, fd, buf, len, flags, addr, (int) addr.byteSize());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A struct sockaddr_in (16 bytes) for an IPv4 address (host-order int) and port. */
+    public static MemorySegment sockaddrIn(Arena arena, int addr, int port) {
+        MemorySegment s = arena.allocate(16, 4);
+        s.set(ValueLayout.JAVA_SHORT, 0, (short) AF_INET);
+        s.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 2, (short) port);
+        s.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 4, addr);
+        return s;
+    }
+
+    public static final int AF_INET = 2;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_RAW = 3;
+    public static final int IPPROTO_IPIP = 4;
+    public static final int IPPROTO_UDP = 17;
+    public static final int IPPROTO_RAW = 255;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_RCVBUF = 8;
+    public static final int SO_REUSEADDR = 2;
 
     // ---------------------------------------------------------------- checked (control plane)
 

@@ -167,41 +167,10 @@ public final class RtNetlink {
     /** Every IPv4 unicast route of the given table (254 = main). */
     public static List<Route> routes(int table) throws NativeException {
         List<Route> out = new ArrayList<>();
-        try (Arena a = Arena.ofConfined()) {
-            Msg m = new Msg(a, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, 12);
-            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET);
-            transact(m.finish(), "route dump", (type, msg, len) -> {
-                if (type != RTM_NEWROUTE) {
-                    return;
-                }
-                int dstLen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
-                int tbl = msg.get(ValueLayout.JAVA_BYTE, 20) & 0xff;
-                int rtype = msg.get(ValueLayout.JAVA_BYTE, 23) & 0xff;
-                int dst = 0;
-                int gw = 0;
-                int oif = 0;
-                int prio = 0;
-                int off = 16 + 12;
-                while (off + 4 <= len) {
-                    int alen = msg.get(SHORT, off) & 0xffff;
-                    int atype = msg.get(SHORT, off + 2) & 0x3fff;
-                    if (alen < 4) {
-                        break;
-                    }
-                    switch (atype) {
-                        case RTA_DST -> dst = msg.get(BE_INT, off + 4);
-                        case RTA_GATEWAY -> gw = msg.get(BE_INT, off + 4);
-                        case RTA_OIF -> oif = msg.get(INT, off + 4);
-                        case RTA_PRIORITY -> prio = msg.get(INT, off + 4);
-                        case RTA_TABLE -> tbl = msg.get(INT, off + 4);
-                        default -> { }
-                    }
-                    off += align(alen);
-                }
-                if (rtype == RTN_UNICAST && tbl == table) {
-                    out.add(new Route(dst, dstLen, gw, oif, prio, tbl));
-                }
-            });
+        for (RouteEntry e : routeEntries()) {
+            if (e.table() == table) {
+                out.add(new Route(e.dst(), e.dstLen(), e.gateway(), e.oif(), e.priority(), e.table()));
+            }
         }
         return out;
     }
@@ -277,6 +246,233 @@ public final class RtNetlink {
             m.attrInt(FRA_PRIORITY, priority);
             m.attrInt(FRA_TABLE, table);
             transact(m.finish(), (add ? "add" : "delete") + " rule", (t, msg, l) -> { });
+        }
+    }
+
+    // ---------------------------------------------------------------- links, labelled addresses, routes with a gateway
+
+    static final int RTM_NEWLINK = 16;
+    static final int RTM_GETLINK = 18;
+    static final int RTM_DELADDR = 21;
+    static final int IFLA_IFNAME = 3;
+    static final int IFA_LABEL = 3;
+    static final int NLM_F_REPLACE = 0x100;
+    public static final int SCOPE_UNIVERSE = RT_SCOPE_UNIVERSE;
+    public static final int SCOPE_LINK = RT_SCOPE_LINK;
+
+    /** A network device: index, name and IFF_* flags. */
+    public record Link(int index, String name, int flags) {
+        public boolean up() {
+            return (flags & NetDevice.IFF_UP) != 0;
+        }
+    }
+
+    /** An IPv4 address with its label (e.g. "lo:0") and scope. */
+    public record LabeledAddress(int ifindex, int addr, int prefixLen, String label, int scope) {
+    }
+
+    /** An IPv4 unicast route with everything needed to delete or re-create it exactly. */
+    public record RouteEntry(int dst, int dstLen, int gateway, int oif, int priority, int table, int scope,
+                             int protocol, int prefsrc) {
+    }
+
+    private static String attrString(MemorySegment msg, int off, int alen) {
+        int n = alen - 4;
+        byte[] b = new byte[n];
+        MemorySegment.copy(msg, ValueLayout.JAVA_BYTE, off + 4, b, 0, n);
+        int end = 0;
+        while (end < n && b[end] != 0) {
+            end++;
+        }
+        return new String(b, 0, end, java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    /** Every network device of this namespace. */
+    public static List<Link> links() throws NativeException {
+        List<Link> out = new ArrayList<>();
+        try (Arena a = Arena.ofConfined()) {
+            Msg m = new Msg(a, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 16);
+            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) 0);   // AF_UNSPEC
+            transact(m.finish(), "link dump", (type, msg, len) -> {
+                if (type != RTM_NEWLINK) {
+                    return;
+                }
+                int index = msg.get(INT, 16 + 4);
+                int flags = msg.get(INT, 16 + 8);
+                String name = null;
+                int off = 16 + 16;
+                while (off + 4 <= len) {
+                    int alen = msg.get(SHORT, off) & 0xffff;
+                    int atype = msg.get(SHORT, off + 2) & 0x3fff;
+                    if (alen < 4) {
+                        break;
+                    }
+                    if (atype == IFLA_IFNAME) {
+                        name = attrString(msg, off, alen);
+                    }
+                    off += align(alen);
+                }
+                out.add(new Link(index, name, flags));
+            });
+        }
+        return out;
+    }
+
+    /** The device of this name, if any. */
+    public static java.util.Optional<Link> link(String name) throws NativeException {
+        for (Link l : links()) {
+            if (name.equals(l.name())) {
+                return java.util.Optional.of(l);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** Every IPv4 address with its label and scope. */
+    public static List<LabeledAddress> labeledAddresses() throws NativeException {
+        List<LabeledAddress> out = new ArrayList<>();
+        try (Arena a = Arena.ofConfined()) {
+            Msg m = new Msg(a, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 8);
+            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET);
+            transact(m.finish(), "address dump", (type, msg, len) -> {
+                if (type != RTM_NEWADDR) {
+                    return;
+                }
+                int plen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
+                int scope = msg.get(ValueLayout.JAVA_BYTE, 19) & 0xff;
+                int index = msg.get(INT, 20);
+                int addr = 0;
+                String label = "";
+                int off = 16 + 8;
+                while (off + 4 <= len) {
+                    int alen = msg.get(SHORT, off) & 0xffff;
+                    int atype = msg.get(SHORT, off + 2) & 0x3fff;
+                    if (alen < 4) {
+                        break;
+                    }
+                    if (atype == IFA_LOCAL || (atype == IFA_ADDRESS && addr == 0)) {
+                        addr = msg.get(BE_INT, off + 4);
+                    } else if (atype == IFA_LABEL) {
+                        label = attrString(msg, off, alen);
+                    }
+                    off += align(alen);
+                }
+                out.add(new LabeledAddress(index, addr, plen, label, scope));
+            });
+        }
+        return out;
+    }
+
+    /** ip addr add|del ADDR/LEN dev IFINDEX [label LABEL] (scope global); label null = the device's name. */
+    public static void address(boolean add, int ifindex, int addr, int prefixLen, String label) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            int flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+            Msg m = new Msg(a, add ? RTM_NEWADDR : RTM_DELADDR, flags, 8);
+            MemorySegment b = m.buf;
+            b.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET);
+            b.set(ValueLayout.JAVA_BYTE, 17, (byte) prefixLen);
+            b.set(ValueLayout.JAVA_BYTE, 19, (byte) RT_SCOPE_UNIVERSE);
+            b.set(INT, 20, ifindex);
+            m.attrAddr(IFA_LOCAL, addr);
+            m.attrAddr(IFA_ADDRESS, addr);
+            if (label != null) {
+                m.attrString(IFA_LABEL, label);
+            }
+            transact(m.finish(), (add ? "add" : "delete") + " address " + Inet.format(addr) + "/" + prefixLen
+                    + " on ifindex " + ifindex, (t, msg, l) -> { });
+        }
+    }
+
+    /** Every IPv4 unicast route of every table, with scope, protocol and preferred source. */
+    public static List<RouteEntry> routeEntries() throws NativeException {
+        List<RouteEntry> out = new ArrayList<>();
+        try (Arena a = Arena.ofConfined()) {
+            Msg m = new Msg(a, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, 12);
+            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET);
+            transact(m.finish(), "route dump", (type, msg, len) -> {
+                if (type != RTM_NEWROUTE) {
+                    return;
+                }
+                int dstLen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
+                int tbl = msg.get(ValueLayout.JAVA_BYTE, 20) & 0xff;
+                int proto = msg.get(ValueLayout.JAVA_BYTE, 21) & 0xff;
+                int scope = msg.get(ValueLayout.JAVA_BYTE, 22) & 0xff;
+                int rtype = msg.get(ValueLayout.JAVA_BYTE, 23) & 0xff;
+                int dst = 0;
+                int gw = 0;
+                int oif = 0;
+                int prio = 0;
+                int prefsrc = 0;
+                int off = 16 + 12;
+                while (off + 4 <= len) {
+                    int alen = msg.get(SHORT, off) & 0xffff;
+                    int atype = msg.get(SHORT, off + 2) & 0x3fff;
+                    if (alen < 4) {
+                        break;
+                    }
+                    switch (atype) {
+                        case RTA_DST -> dst = msg.get(BE_INT, off + 4);
+                        case RTA_GATEWAY -> gw = msg.get(BE_INT, off + 4);
+                        case RTA_OIF -> oif = msg.get(INT, off + 4);
+                        case RTA_PRIORITY -> prio = msg.get(INT, off + 4);
+                        case RTA_TABLE -> tbl = msg.get(INT, off + 4);
+                        case RTA_PREFSRC_ATTR -> prefsrc = msg.get(BE_INT, off + 4);
+                        default -> { }
+                    }
+                    off += align(alen);
+                }
+                if (rtype == RTN_UNICAST) {
+                    out.add(new RouteEntry(dst, dstLen, gw, oif, prio, tbl, scope, proto, prefsrc));
+                }
+            });
+        }
+        return out;
+    }
+
+    static final int RTA_PREFSRC_ATTR = 7;
+    public static final int RTPROT_BOOT = 3;
+    public static final int PROTO_STATIC = RTPROT_STATIC;
+
+    /**
+     * ip route add|del|replace: op is "add" (fails if it exists), "replace" or "del".
+     * gateway 0 = on-link; oif 0 = let the kernel pick (with a gateway); prefsrc 0 = none.
+     */
+    public static void route(String op, RouteEntry r) throws NativeException {
+        boolean del = op.equals("del");
+        int flags = NLM_F_REQUEST | NLM_F_ACK | switch (op) {
+            case "add" -> NLM_F_CREATE | NLM_F_EXCL;
+            case "replace" -> NLM_F_CREATE | NLM_F_REPLACE;
+            case "del" -> 0;
+            default -> throw new IllegalArgumentException("route op " + op);
+        };
+        try (Arena a = Arena.ofConfined()) {
+            Msg m = new Msg(a, del ? RTM_DELROUTE : RTM_NEWROUTE, flags, 12);
+            MemorySegment b = m.buf;
+            b.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET);
+            b.set(ValueLayout.JAVA_BYTE, 17, (byte) r.dstLen());
+            b.set(ValueLayout.JAVA_BYTE, 20, (byte) (r.table() < 256 ? r.table() : 0));
+            b.set(ValueLayout.JAVA_BYTE, 21, (byte) (r.protocol() == 0 ? RTPROT_STATIC : r.protocol()));
+            b.set(ValueLayout.JAVA_BYTE, 22, (byte) r.scope());
+            b.set(ValueLayout.JAVA_BYTE, 23, (byte) RTN_UNICAST);
+            if (r.dstLen() > 0) {
+                m.attrAddr(RTA_DST, r.dst());
+            }
+            if (r.gateway() != 0) {
+                m.attrAddr(RTA_GATEWAY, r.gateway());
+            }
+            if (r.oif() != 0) {
+                m.attrInt(RTA_OIF, r.oif());
+            }
+            if (r.priority() != 0) {
+                m.attrInt(RTA_PRIORITY, r.priority());
+            }
+            if (r.prefsrc() != 0) {
+                m.attrAddr(RTA_PREFSRC_ATTR, r.prefsrc());
+            }
+            m.attrInt(RTA_TABLE, r.table());
+            transact(m.finish(), op + " route " + Inet.format(r.dst()) + "/" + r.dstLen()
+                    + (r.gateway() != 0 ? " via " + Inet.format(r.gateway()) : "")
+                    + (r.oif() != 0 ? " oif " + r.oif() : "") + " table " + r.table(), (t, msg, l) -> { });
         }
     }
 }

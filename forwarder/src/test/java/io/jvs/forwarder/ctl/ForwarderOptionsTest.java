@@ -155,4 +155,15 @@ class ForwarderOptionsTest {
         assertEquals("--config needs a value: a file of ipvsadm rules", error("--attach", "packet:eth0", "--config="));
         assertEquals("--config needs a value: a file of ipvsadm rules", error("--attach", "packet:eth0", "--config"));
     }
+
+    @Test
+    void keepalivedFileIsExclusiveWithConfig() throws UsageException {
+        ForwarderOptions o = ForwarderOptions.parse("--attach", "packet:eth0", "--keepalived",
+                "/etc/keepalived/keepalived.conf");
+        assertEquals(java.util.Optional.of(java.nio.file.Path.of("/etc/keepalived/keepalived.conf")), o.keepalived());
+        assertEquals(java.util.Optional.empty(), o.config());
+        assertEquals("--config and --keepalived are exclusive: the services come from one file",
+                error("--attach", "packet:eth0", "--config", "a", "--keepalived", "b"));
+        assertEquals("--keepalived needs a value: a keepalived.conf", error("--attach", "packet:eth0", "--keepalived="));
+    }
 }

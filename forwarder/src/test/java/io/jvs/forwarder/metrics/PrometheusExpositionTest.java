@@ -125,7 +125,7 @@ class PrometheusExpositionTest {
         Pattern unit = Pattern.compile("_(milli|micro|nano)?(ms|us|ns|millis|milliseconds|microseconds|nanoseconds"
                 + "|minutes|hours|kb|kib|mb|mib|kilobytes|megabytes|bits)(_|$)");
         Set<String> allowedLabels = Set.of("service", "real_server", "direction", "reason", "port", "le", "gc",
-                "outcome", "scheduler", "forward");
+                "outcome", "scheduler", "forward", "to");
         for (String line : text.split("\n")) {
             if (line.startsWith("# TYPE ")) {
                 String[] f = line.split(" ");
@@ -318,5 +318,23 @@ class PrometheusExpositionTest {
             }
         }
         assertTrue(names.size() >= 24, "families: " + names);
+    }
+
+    @Test
+    void healthFamilies() {
+        HealthSource health = () -> java.util.List.of(
+                new HealthSource.RealServerHealth("TCP/10.0.0.100:80", "10.0.0.11:80", false, 1, 2),
+                new HealthSource.RealServerHealth("TCP/10.0.0.100:80", "10.0.0.12:80", true, 0, 0));
+        String text = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0"), health).scrape();
+        org.junit.jupiter.api.Assertions.assertTrue(text.contains("# TYPE jvs_real_server_up gauge\n"
+                + "jvs_real_server_up{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.11:80\"} 0\n"
+                + "jvs_real_server_up{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.12:80\"} 1\n"), text);
+        org.junit.jupiter.api.Assertions.assertTrue(text.contains(
+                "jvs_health_transitions_total{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.11:80\",to=\"up\"} 1\n"
+                + "jvs_health_transitions_total{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.11:80\",to=\"down\"} 2\n"),
+                text);
+        String none = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0")).scrape();
+        org.junit.jupiter.api.Assertions.assertTrue(none.contains("# TYPE jvs_real_server_up gauge\n# HELP jvs_health"),
+                "headers without samples when nothing is checked");
     }
 }

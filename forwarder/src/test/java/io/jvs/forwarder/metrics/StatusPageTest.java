@@ -51,7 +51,8 @@ class StatusPageTest {
         registry.publish(new ServiceTableBuilder(TestSchedulers.FACTORY).build(List.of(web), registry.current()));
         counters = new DataPathCounters("eth0");
         StatusPage page = new StatusPage(registry, counters,
-                (svc, rs) -> rs.equals("10.0.0.11:80") ? Boolean.TRUE : null, clock::get);
+                () -> List.of(new HealthSource.RealServerHealth("TCP/10.0.0.100:80", "10.0.0.11:80", true, 1, 0)),
+                clock::get);
         server = new MetricsServer(new InetSocketAddress("127.0.0.1", 0),
                 new PrometheusExposition(registry, counters)::scrape, page);
         server.start();

@@ -1,0 +1,294 @@
+package io.jvs.agent;
+
+import io.jvs.agent.AgentOptions.Mode;
+import io.jvs.forwarder.sys.Inet;
+import io.jvs.forwarder.sys.NativeException;
+import io.jvs.forwarder.sys.NetDevice;
+import io.jvs.forwarder.sys.RtNetlink;
+import io.jvs.forwarder.sys.Sysctl;
+import io.jvs.forwarder.sys.Tun;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code up} and {@code down}. Up compares each requirement of the mode with
+ * the kernel's view and changes only what differs, journalling the undo of
+ * each change before making it ({@link Journal}); so up twice changes nothing
+ * the second time, and down puts back exactly what up changed.
+ *
+ * <p>Order matters and is fixed: ARP sysctls before any VIP appears (the VIP
+ * is never ARP-visible), the TUN device before its sysctls and addresses.
+ */
+final class Applier {
+    private final PrintStream out;
+    private int changes;
+
+    Applier(PrintStream out) {
+        this.out = out;
+    }
+
+    /** The requirements' fixed values. */
+    static final String ARP_IGNORE = "arp_ignore";
+    static final String ARP_ANNOUNCE = "arp_announce";
+    static final String RP_FILTER = "rp_filter";
+    static final Set<String> ARP_IGNORE_OK = Set.of("1", "2");
+
+    /** The tunnel device of mode tun: tunl0 where the kernel has ipip, else the agent's TUN device. */
+    static String tunnelDevice(AgentOptions o) throws NativeException {
+        return Host.kernelIpip() ? "tunl0" : o.tunDevice();
+    }
+
+    /** Applies the mode; returns the number of changes made. */
+    int up(AgentOptions o, String iface) throws IOException {
+        Journal j = Journal.open(o.state());
+        try {
+            switch (o.mode()) {
+                case DR -> {
+                    for (String dev : List.of("all", "lo", iface)) {
+                        arp(j, dev);
+                    }
+                    for (int vip : o.vips()) {
+                        address(j, "lo", Host.LOOPBACK_INDEX, vip, true);
+                        hostRoute(j, vip);
+                    }
+                }
+                case TUN -> {
+                    for (String dev : List.of("all", iface)) {
+                        arp(j, dev);
+                    }
+                    boolean kernel = Host.kernelIpip();
+                    String dev = kernel ? "tunl0" : o.tunDevice();
+                    if (!kernel && Host.link(dev).isEmpty()) {
+                        j.record("tun " + dev);
+                        Tun.createPersistentTun(dev);
+                        say("created TUN device " + dev + " (persistent, IFF_TUN|IFF_NO_PI)");
+                    }
+                    RtNetlink.Link link = Host.link(dev).orElseThrow(() -> new IOException("device " + dev + " vanished"));
+                    if (!link.up()) {
+                        j.record("linkup " + dev);
+                        NetDevice.changeFlags(dev, NetDevice.IFF_UP, 0);
+                        say("set " + dev + " up");
+                    }
+                    rpFilter(j, dev);
+                    for (int vip : o.vips()) {
+                        address(j, dev, link.index(), vip, false);
+                    }
+                    if (!kernel) {
+                        say("note: this kernel has no ipip (no tunl0): `jvs-agent run` decapsulates IPIP and "
+                                + (o.guePort() > 0 ? "GUE (udp " + o.guePort() + ")" : "no GUE") + " into " + dev);
+                    }
+                }
+                case NAT -> {
+                    int dip = o.directors().get(0);
+                    List<RtNetlink.RouteEntry> defs = Host.defaultRoutes();
+                    Optional<RtNetlink.RouteEntry> cur = defs.stream().findFirst();
+                    if (cur.isPresent() && cur.get().gateway() == dip) {
+                        break;
+                    }
+                    String now = cur.map(r -> "via " + Inet.format(r.gateway())).orElse("missing");
+                    if (!o.fix()) {
+                        say("WARNING: the default route is " + now + ", must be via " + Inet.format(dip)
+                                + " for NAT replies to pass the director (fix: jvs-agent up --mode nat --director "
+                                + Inet.format(dip) + " --fix, or ip route replace default via " + Inet.format(dip) + ")");
+                        break;
+                    }
+                    if (cur.isPresent()) {
+                        RtNetlink.RouteEntry r = cur.get();
+                        j.record("defroute " + Inet.format(r.gateway()) + " " + Host.linkName(r.oif()) + " "
+                                + r.priority() + " " + r.protocol() + " " + Inet.format(r.prefsrc()));
+                        RtNetlink.route("replace", new RtNetlink.RouteEntry(0, 0, dip, 0, r.priority(),
+                                RtNetlink.RT_TABLE_MAIN, RtNetlink.SCOPE_UNIVERSE, RtNetlink.PROTO_STATIC, 0));
+                    } else {
+                        j.record("defroute none");
+                        RtNetlink.route("add", new RtNetlink.RouteEntry(0, 0, dip, 0, 0,
+                                RtNetlink.RT_TABLE_MAIN, RtNetlink.SCOPE_UNIVERSE, RtNetlink.PROTO_STATIC, 0));
+                    }
+                    changes++;
+                    say("default route " + now + " -> via " + Inet.format(dip));
+                }
+                case FULLNAT -> say("fullnat: nothing to configure on a real server (run `jvs-agent check --mode fullnat` "
+                        + "to see how it can recover client addresses)");
+            }
+        } finally {
+            j.close();
+        }
+        return changes;
+    }
+
+    private void say(String s) {
+        out.println("jvs-agent: " + s);
+    }
+
+    private void arp(Journal j, String dev) throws IOException {
+        sysctl(j, Host.conf(dev, ARP_IGNORE), "1", ARP_IGNORE_OK);
+        sysctl(j, Host.conf(dev, ARP_ANNOUNCE), "2", Set.of("2"));
+    }
+
+    /** rp_filter: the kernel uses max(all, dev); loose (2) on the device is enough whatever all is (0..2). */
+    private void rpFilter(Journal j, String dev) throws IOException {
+        int eff = Math.max(Host.sysctlInt(Host.conf("all", RP_FILTER)), Host.sysctlInt(Host.conf(dev, RP_FILTER)));
+        if (eff == 0 || eff == 2) {
+            return;
+        }
+        sysctl(j, Host.conf(dev, RP_FILTER), "2", Set.of());
+    }
+
+    private void sysctl(Journal j, String key, String want, Set<String> ok) throws IOException {
+        String cur = Sysctl.get(key);
+        if (cur.equals(want) || ok.contains(cur)) {
+            return;
+        }
+        j.record("sysctl " + key + " " + cur);
+        Sysctl.set(key, want);
+        changes++;
+        say("set " + key + " " + cur + " -> " + want);
+    }
+
+    private void address(Journal j, String dev, int ifindex, int vip, boolean loLabel) throws IOException {
+        if (Host.address(ifindex, vip).isPresent()) {
+            return;
+        }
+        String label = dev;
+        if (loLabel) {
+            Set<String> used = new HashSet<>();
+            for (RtNetlink.LabeledAddress a : Host.addresses()) {
+                used.add(a.label());
+            }
+            int n = 0;
+            while (used.contains("lo:" + n)) {
+                n++;
+            }
+            label = "lo:" + n;
+        }
+        j.record("addr " + dev + " " + Inet.format(vip) + "/32 " + label);
+        RtNetlink.address(true, ifindex, vip, 32, label);
+        changes++;
+        say("added " + Inet.format(vip) + "/32 dev " + dev + " label " + label);
+    }
+
+    private void hostRoute(Journal j, int vip) throws IOException {
+        if (Host.hostRoute(vip, Host.LOOPBACK_INDEX, RtNetlink.RT_TABLE_MAIN).isPresent()) {
+            return;
+        }
+        j.record("route " + Inet.format(vip) + "/32 lo " + RtNetlink.RT_TABLE_MAIN + " " + RtNetlink.SCOPE_LINK);
+        RtNetlink.route("add", hostRouteEntry(vip));
+        changes++;
+        say("added route " + Inet.format(vip) + "/32 dev lo scope link");
+    }
+
+    static RtNetlink.RouteEntry hostRouteEntry(int vip) {
+        return new RtNetlink.RouteEntry(vip, 32, 0, Host.LOOPBACK_INDEX, 0, RtNetlink.RT_TABLE_MAIN,
+                RtNetlink.SCOPE_LINK, RtNetlink.PROTO_STATIC, 0);
+    }
+
+    // ---------------------------------------------------------------- down
+
+    /** Undoes the journal newest first; returns false when something could not be undone (it stays journalled). */
+    boolean down(Journal j) throws IOException {
+        List<String> entries = new ArrayList<>(j.entries());
+        Collections.reverse(entries);
+        List<String> failed = new ArrayList<>();
+        for (String e : entries) {
+            try {
+                undo(e);
+            } catch (IOException | RuntimeException ex) {
+                out.println("jvs-agent: cannot undo '" + e + "': " + ex.getMessage());
+                failed.add(0, e);
+            }
+        }
+        j.rewrite(failed);
+        return failed.isEmpty();
+    }
+
+    private void undo(String e) throws IOException {
+        String[] f = e.split(" ");
+        switch (f[0]) {
+            case "sysctl" -> {
+                Optional<String> cur = Host.sysctl(f[1]);
+                if (cur.isPresent() && !cur.get().equals(f[2])) {
+                    Sysctl.set(f[1], f[2]);
+                    say("restored " + f[1] + " " + cur.get() + " -> " + f[2]);
+                }
+            }
+            case "addr" -> {
+                Optional<RtNetlink.Link> l = Host.link(f[1]);
+                int slash = f[2].indexOf('/');
+                int a = Inet.parse(f[2].substring(0, slash));
+                int len = Integer.parseInt(f[2].substring(slash + 1));
+                if (l.isPresent() && Host.address(l.get().index(), a).isPresent()) {
+                    RtNetlink.address(false, l.get().index(), a, len, null);
+                    say("deleted " + f[2] + " dev " + f[1]);
+                }
+            }
+            case "route" -> {
+                Optional<RtNetlink.Link> l = Host.link(f[2]);
+                int slash = f[1].indexOf('/');
+                int a = Inet.parse(f[1].substring(0, slash));
+                int len = Integer.parseInt(f[1].substring(slash + 1));
+                int table = Integer.parseInt(f[3]);
+                if (l.isPresent()) {
+                    for (RtNetlink.RouteEntry r : Host.routes()) {
+                        if (r.dst() == a && r.dstLen() == len && r.oif() == l.get().index() && r.table() == table
+                                && r.gateway() == 0) {
+                            RtNetlink.route("del", r);
+                            say("deleted route " + f[1] + " dev " + f[2] + " table " + table);
+                        }
+                    }
+                }
+            }
+            case "tun" -> {
+                if (Host.link(f[1]).isPresent()) {
+                    try {
+                        Tun.deletePersistentTun(f[1]);
+                    } catch (NativeException ex) {
+                        if (ex.errno() == 16) {
+                            throw new IOException(f[1] + " is held open by a running `jvs-agent run`; stop it (SIGTERM), "
+                                    + "which runs down itself");
+                        }
+                        throw ex;
+                    }
+                    say("deleted TUN device " + f[1]);
+                }
+            }
+            case "linkup" -> {
+                Optional<RtNetlink.Link> l = Host.link(f[1]);
+                if (l.isPresent() && l.get().up()) {
+                    NetDevice.changeFlags(f[1], 0, NetDevice.IFF_UP);
+                    say("set " + f[1] + " down");
+                }
+            }
+            case "defroute" -> {
+                List<RtNetlink.RouteEntry> defs = Host.defaultRoutes();
+                if (f[1].equals("none")) {
+                    for (RtNetlink.RouteEntry r : defs) {
+                        if (r.priority() == 0) {
+                            RtNetlink.route("del", r);
+                            say("deleted the default route via " + Inet.format(r.gateway()));
+                        }
+                    }
+                } else {
+                    int gw = Inet.parse(f[1]);
+                    int oif = Host.link(f[2]).map(RtNetlink.Link::index).orElse(0);
+                    int prio = Integer.parseInt(f[3]);
+                    int proto = Integer.parseInt(f[4]);
+                    int prefsrc = f.length > 5 ? Inet.parse(f[5]) : 0;
+                    boolean same = defs.stream().anyMatch(r -> r.priority() == prio && r.gateway() == gw
+                            && r.protocol() == proto && r.prefsrc() == prefsrc && (oif == 0 || r.oif() == oif));
+                    if (!same) {
+                        RtNetlink.route("replace", new RtNetlink.RouteEntry(0, 0, gw, oif, prio,
+                                RtNetlink.RT_TABLE_MAIN, RtNetlink.SCOPE_UNIVERSE, proto, prefsrc));
+                        say("restored the default route via " + f[1] + " dev " + f[2]);
+                    }
+                }
+            }
+            default -> throw new IOException("unknown journal line");
+        }
+    }
+}

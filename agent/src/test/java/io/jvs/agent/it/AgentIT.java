@@ -1,0 +1,238 @@
+package io.jvs.agent.it;
+
+import io.jvs.forwarder.it.Exec;
+import io.jvs.forwarder.it.Lab;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * jvs-agent up/check/down against the kernel, in one namespace of its own
+ * ({@code <prefix>agent-t}: lo, a veth pair eth0/peer0 10.9.0.11/24, default
+ * via 10.9.0.1); it never touches the lab or the root namespace. Each
+ * requirement is read back from the kernel (/proc/sys, ip addr, ip route), and
+ * a snapshot of every sysctl of net.ipv4.conf plus addresses, links and
+ * routes must be byte-identical after down, also after a crash mid-way.
+ */
+class AgentIT {
+    static final String NS = Lab.PREFIX + "agent-t";
+    static final String VIP = "10.0.0.100";
+    static final String DIRECTOR = "10.9.0.2";
+    static Path state;
+
+    @BeforeAll
+    static void namespace() throws Exception {
+        Exec.run(Duration.ofSeconds(10), List.of("ip", "netns", "del", NS));   // a leftover of an aborted run
+        state = Files.createTempDirectory("jvs-agent-it").resolve("state");
+        for (String c : List.of("ip netns add " + NS, "ip -n " + NS + " link set lo up",
+                "ip netns exec " + NS + " sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1",
+                "ip -n " + NS + " link add eth0 type veth peer name peer0",
+                "ip -n " + NS + " addr add 10.9.0.11/24 dev eth0", "ip -n " + NS + " link set eth0 up",
+                "ip -n " + NS + " link set peer0 up", "ip -n " + NS + " route add default via 10.9.0.1")) {
+            Exec.run(Duration.ofSeconds(10), List.of(c.split(" "))).requireOk();
+        }
+    }
+
+    @AfterAll
+    static void removeNamespace() {
+        Exec.run(Duration.ofSeconds(10), List.of("ip", "netns", "del", NS)).requireOk();
+    }
+
+    /** Every net.ipv4.conf sysctl, the links, addresses and all routing tables, as the kernel shows them. */
+    static String snapshot() {
+        return Ns.sh(NS, "grep -r . /proc/sys/net/ipv4/conf/ | sort; ip -d link show | grep -v 'link/'; "
+                + "ip addr show; ip route show table all; ip rule show").requireOk().stdout();
+    }
+
+    static String sysctl(String key) {
+        return Ns.in(NS, "cat", "/proc/sys/" + key.replace('.', '/')).requireOk().stdout().strip();
+    }
+
+    static String[] dr(String cmd) {
+        return new String[] {cmd, "--mode", "dr", "--vip", VIP, "--state", state.toString()};
+    }
+
+    static String[] tun(String cmd) {
+        return new String[] {cmd, "--mode", "tun", "--vip", VIP, "--director", DIRECTOR, "--state", state.toString(),
+                "--metrics", "127.0.0.1:9121"};
+    }
+
+    static Exec.Result down() {
+        return Ns.agent(NS, "down", "--state", state.toString());
+    }
+
+    @Test
+    void drUpCheckDown() {
+        String before = snapshot();
+        Exec.Result up = Ns.agent(NS, dr("up")).requireOk();
+        for (String dev : List.of("all", "lo", "eth0")) {
+            assertEquals("1", sysctl("net.ipv4.conf." + dev + ".arp_ignore"), dev + "\n" + up.stdout());
+            assertEquals("2", sysctl("net.ipv4.conf." + dev + ".arp_announce"), dev);
+        }
+        assertTrue(Ns.in(NS, "ip", "-4", "addr", "show", "dev", "lo").requireOk().stdout()
+                .contains("inet " + VIP + "/32 scope global lo:0"), "VIP on lo as lo:0");
+        assertTrue(Ns.in(NS, "ip", "route", "show", "table", "main").requireOk().stdout()
+                .contains(VIP + " dev lo proto static scope link"), "host route on lo");
+        Exec.Result check = Ns.agent(NS, dr("check"));
+        assertEquals(0, check.exitCode(), check.describe());
+        assertFalse(check.stdout().contains("FAIL"), check.stdout());
+        String applied = snapshot();
+        Exec.Result again = Ns.agent(NS, dr("up")).requireOk();
+        assertTrue(again.stdout().contains("nothing changed"), again.stdout());
+        assertEquals(applied, snapshot(), "up twice changes nothing");
+        assertTrue(down().requireOk().stdout().contains("undid 8 change(s)"));
+        assertEquals(before, snapshot(), "down restores everything");
+        Exec.Result none = down().requireOk();
+        assertTrue(none.stdout().contains("nothing applied"), none.stdout());
+    }
+
+    @Test
+    void tunUpRunCheckDown() throws Exception {
+        Ns.in(NS, "sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=1").requireOk();
+        try {
+            String before = snapshot();
+            Ns.agent(NS, tun("up")).requireOk();
+            assertEquals("2", sysctl("net.ipv4.conf.jvs-tun0.rp_filter"));
+            assertEquals("1", sysctl("net.ipv4.conf.all.rp_filter"), "all is left alone: loose on the device suffices");
+            assertTrue(Ns.in(NS, "ip", "-4", "addr", "show", "dev", "jvs-tun0").requireOk().stdout()
+                    .contains("inet " + VIP + "/32 scope global jvs-tun0"));
+            assertTrue(Ns.in(NS, "ip", "link", "show", "jvs-tun0").requireOk().stdout().contains(",UP"));
+            Exec.Result noDecap = Ns.agent(NS, tun("check"));
+            assertEquals(1, noDecap.exitCode(), "without run nothing decapsulates\n" + noDecap.stdout());
+            assertTrue(noDecap.stdout().contains("FAIL IPIP receiver"), noDecap.stdout());
+            // run attaches to the device up made, and on SIGTERM reverts everything.
+            Process run = new ProcessBuilder(List.of("ip", "netns", "exec", NS, Ns.AGENT, tun("run")[0], "--mode", "tun",
+                    "--vip", VIP, "--director", DIRECTOR, "--state", state.toString(), "--metrics", "127.0.0.1:9121"))
+                    .redirectErrorStream(true).redirectOutput(state.resolveSibling("run.log").toFile()).start();
+            try {
+                String health = "";
+                for (int i = 0; i < 300 && !health.equals("ok"); i++) {
+                    Thread.sleep(100);
+                    health = Ns.in(NS, "curl", "-s", "--max-time", "1", "http://127.0.0.1:9121/health").stdout().strip();
+                }
+                assertEquals("ok", health, Files.readString(state.resolveSibling("run.log")));
+                Exec.Result check = Ns.agent(NS, tun("check"));
+                assertEquals(0, check.exitCode(), check.describe());
+                String metrics = Ns.in(NS, "curl", "-s", "--max-time", "2", "http://127.0.0.1:9121/metrics").requireOk().stdout();
+                for (String m : List.of("jvs_agent_load_average{period=\"1m\"}", "jvs_agent_vip_established_connections{vip=\"10.0.0.100\"} 0",
+                        "jvs_agent_decapsulated_packets_total{encap=\"ipip\"} 0", "jvs_agent_dropped_packets_total{reason=\"not_director\"} 0")) {
+                    assertTrue(metrics.contains(m), m + "\n" + metrics);
+                }
+            } finally {
+                run.destroy();   // SIGTERM to the agent (ip netns exec and bin/jvs-agent exec it)
+                assertTrue(run.waitFor(30, TimeUnit.SECONDS), "agent stops on SIGTERM");
+            }
+            String log = Files.readString(state.resolveSibling("run.log"));
+            assertTrue(log.contains("deleted TUN device jvs-tun0"), log);
+            assertFalse(Files.exists(state), "run's down removed the state file");
+            assertEquals(before, snapshot(), "run reverts everything on SIGTERM");
+        } finally {
+            Ns.in(NS, "sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0").requireOk();
+        }
+    }
+
+    @Test
+    void downAfterACrashBetweenSteps() {
+        for (String mode : List.of("dr", "tun")) {
+            for (int k : mode.equals("dr") ? List.of(1, 3, 6, 7, 8) : List.of(1, 4, 5, 6, 7)) {
+                String before = snapshot();
+                String[] args = mode.equals("dr") ? dr("up") : tun("up");
+                Exec.Result crashed = Ns.agent(NS, Map.of("JVS_AGENT_TEST_CRASH_AT", Integer.toString(k)), args);
+                assertEquals(86, crashed.exitCode(), mode + " crash at " + k + "\n" + crashed.describe());
+                down().requireOk();
+                assertEquals(before, snapshot(), mode + ": down after a crash at step " + k + " restores everything");
+                assertFalse(Files.exists(state));
+            }
+        }
+    }
+
+    @Test
+    void checkNamesEachMisconfigurationWithItsFix() {
+        Ns.agent(NS, dr("up")).requireOk();
+        try {
+            Ns.in(NS, "sysctl", "-q", "-w", "net.ipv4.conf.eth0.arp_ignore=0").requireOk();
+            Ns.in(NS, "sysctl", "-q", "-w", "net.ipv4.conf.all.arp_announce=1").requireOk();
+            Ns.in(NS, "ip", "addr", "del", VIP + "/32", "dev", "lo").requireOk();
+            Exec.Result c = Ns.agent(NS, dr("check"));
+            assertEquals(1, c.exitCode(), c.describe());
+            for (String line : List.of(
+                    "FAIL arp_ignore on eth0 is 0, must be 1: sysctl -w net.ipv4.conf.eth0.arp_ignore=1",
+                    "FAIL arp_announce on all is 1, must be 2: sysctl -w net.ipv4.conf.all.arp_announce=2",
+                    "FAIL VIP 10.0.0.100 is not on lo: ip addr add 10.0.0.100/32 dev lo label lo:0",
+                    "PASS arp_ignore on all is 1")) {
+                assertTrue(c.stdout().contains(line), line + "\n" + c.stdout());
+            }
+        } finally {
+            down().requireOk();
+        }
+        Ns.agent(NS, tun("up")).requireOk();
+        try {
+            Ns.in(NS, "sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=1", "net.ipv4.conf.jvs-tun0.rp_filter=1").requireOk();
+            Exec.Result c = Ns.agent(NS, tun("check"));
+            String line = "FAIL rp_filter on jvs-tun0 is 1 (all: 1, effective 1), must be 2 (loose) or 0: "
+                    + "sysctl -w net.ipv4.conf.jvs-tun0.rp_filter=2";
+            assertTrue(c.stdout().contains(line), line + "\n" + c.stdout());
+        } finally {
+            down().requireOk();
+            Ns.in(NS, "sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0").requireOk();
+        }
+        String before = snapshot();
+        String[] nat = {"--mode", "nat", "--director", DIRECTOR, "--state", state.toString()};
+        Exec.Result c = Ns.agent(NS, concat("check", nat));
+        assertEquals(1, c.exitCode(), c.describe());
+        String line = "FAIL default route is via 10.9.0.1, must be via the director 10.9.0.2: ip route replace default via 10.9.0.2";
+        assertTrue(c.stdout().contains(line), line + "\n" + c.stdout());
+        Exec.Result warn = Ns.agent(NS, concat("up", nat)).requireOk();
+        assertTrue(warn.stdout().contains("WARNING: the default route is via 10.9.0.1"), warn.stdout());
+        assertEquals(before, snapshot(), "nat without --fix only warns");
+        Ns.agent(NS, concat("up", concat("--fix", nat))).requireOk();
+        assertEquals(0, Ns.agent(NS, concat("check", nat)).exitCode());
+        assertTrue(Ns.in(NS, "ip", "route", "show", "default").requireOk().stdout().contains("via 10.9.0.2"));
+        down().requireOk();
+        assertEquals(before, snapshot(), "down puts the default route back");
+    }
+
+    @Test
+    void badInputChangesNothing() {
+        String before = snapshot();
+        record Case(List<String> args, String message, int exit) {
+        }
+        String st = state.toString();
+        for (Case k : List.of(
+                new Case(List.of("up", "--mode", "ipvs", "--vip", VIP, "--state", st), "--mode: unknown mode 'ipvs'", 2),
+                new Case(List.of("up", "--mode", "dr", "--vip", "10.0.0.300", "--state", st),
+                        "--vip: '10.0.0.300' is not an IPv4 address", 2),
+                new Case(List.of("up", "--mode", "dr", "--vip", VIP, "--iface", "eth9", "--state", st),
+                        "--iface: interface 'eth9' does not exist", 2),
+                new Case(List.of("up", "--mode", "tun", "--vip", VIP, "--state", st), "--director: missing", 2))) {
+            Exec.Result r = Ns.agent(NS, k.args().toArray(String[]::new));
+            assertEquals(k.exit(), r.exitCode(), r.describe());
+            assertEquals(1, r.stderr().strip().lines().count(), "one line\n" + r.stderr());
+            assertTrue(r.stderr().contains(k.message()), k.message() + "\n" + r.stderr());
+        }
+        Exec.Result r = Ns.in(Duration.ofSeconds(60), NS, "setpriv", "--bounding-set", "-net_admin", Ns.AGENT, "up", "--mode", "dr",
+                "--vip", VIP, "--state", st);
+        assertEquals(1, r.exitCode(), r.describe());
+        assertEquals("jvs-agent: up: missing privilege CAP_NET_ADMIN (run as root)", r.stderr().strip());
+        assertEquals(before, snapshot(), "bad input changes nothing");
+        assertFalse(Files.exists(state));
+    }
+
+    static String[] concat(String first, String... rest) {
+        String[] a = new String[rest.length + 1];
+        a[0] = first;
+        System.arraycopy(rest, 0, a, 1, rest.length);
+        return a;
+    }
+}

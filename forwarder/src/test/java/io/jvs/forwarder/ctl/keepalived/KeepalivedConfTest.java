@@ -1,0 +1,234 @@
+package io.jvs.forwarder.ctl.keepalived;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jvs.forwarder.ctl.ConfigException;
+import io.jvs.forwarder.ctl.TimeoutSettings;
+import io.jvs.forwarder.health.CheckSpec;
+import io.jvs.forwarder.health.HealthConfig;
+import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.forwarder.service.ForwardMethod;
+import io.jvs.forwarder.service.Protocol;
+import io.jvs.forwarder.service.ServiceSpec;
+import io.jvs.forwarder.service.TunnelType;
+
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** keepalived.conf fixtures load into the expected model; malformed ones fail with file:line. */
+class KeepalivedConfTest {
+
+    static Path fixture(String name) {
+        try {
+            return Path.of(KeepalivedConfTest.class.getResource("/keepalived/" + name).toURI());
+        } catch (URISyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static int ip(String s) {
+        return Ipv4Address.parse(s);
+    }
+
+    static ServiceSpec.Dest dest(String addr, int port, int weight, ForwardMethod m) {
+        return new ServiceSpec.Dest(ip(addr), port, weight, m);
+    }
+
+    @Test
+    void drWithHttpGetChecksAndAnInclude() throws ConfigException {
+        KeepalivedConf k = KeepalivedConf.load(fixture("dr-http.conf"));
+
+        ServiceSpec s = k.config().services().getFirst();
+        assertEquals(1, k.config().services().size());
+        assertEquals(new ServiceSpec(Protocol.TCP, ip("10.0.0.100"), 80, 0, "rr", 0, 50, -1, false, List.of(),
+                io.jvs.forwarder.service.ClientAddressMode.NONE, List.of(
+                        dest("10.0.0.11", 80, 3, ForwardMethod.DR),
+                        dest("10.0.0.12", 80, 1, ForwardMethod.DR))), s);
+        assertEquals(new TimeoutSettings(7200, 120, 300, Map.of()), k.config().timeouts());
+
+        HealthConfig.Service h = k.health().services().getFirst();
+        assertEquals(List.of("TCP 10.0.0.100:80"), h.labels());
+        assertEquals(1, h.quorum());
+        assertEquals(0, h.hysteresis());
+        assertNull(h.sorryServer());
+        HealthConfig.RealServer rs1 = h.realServers().get(0);
+        assertFalse(rs1.inhibit());
+        CheckSpec.Http get = (CheckSpec.Http) rs1.checks().getFirst();
+        assertFalse(get.tls());
+        assertEquals(ip("10.0.0.11"), get.addr());
+        assertEquals(80, get.port());
+        assertEquals(List.of(new CheckSpec.Url("/health", List.of(), "9b3a0c85a887a256d6939da88aabd8cd"),
+                new CheckSpec.Url("/", List.of(new CheckSpec.StatusRange(200, 200)), null)), get.urls());
+        // delay_loop from the virtual server; the checker's own connect_timeout, nb_get_retry, delay_before_retry
+        assertEquals(new CheckSpec.Timing(6000, 3000, 3, 3000, false), get.timing());
+
+        HealthConfig.RealServer rs2 = h.realServers().get(1); // from conf.d/rs2.rs
+        assertTrue(rs2.inhibit());
+        CheckSpec.Http get2 = (CheckSpec.Http) rs2.checks().getFirst();
+        assertEquals(List.of(new CheckSpec.Url("/check me", List.of(new CheckSpec.StatusRange(200, 299),
+                new CheckSpec.StatusRange(301, 301)), null)), get2.urls());
+        // keepalived's HTTP_GET default delay_before_retry is 3 s
+        assertEquals(new CheckSpec.Timing(6000, 1500, 2, 3000, false), get2.timing());
+
+        String report = k.ignoredReport();
+        assertTrue(report.contains("notification_email (") && report.contains("dr-http.conf:3)"), report);
+        assertTrue(report.contains("router_id (") && report.contains("dr-http.conf:6)"), report);
+        assertTrue(report.contains("vrrp_instance VI_1 (") && report.contains("dr-http.conf:10)"), report);
+        assertEquals(3, k.ignored().size(), k.ignored().toString());
+    }
+
+    @Test
+    void natWithTcpCheckSorryServerAndQuorum() throws ConfigException {
+        KeepalivedConf k = KeepalivedConf.load(fixture("nat-tcp-sorry.conf"));
+        ServiceSpec s = k.config().services().getFirst();
+        assertEquals("wlc", s.scheduler());
+        assertEquals(List.of(new ServiceSpec.Dest(ip("10.0.1.1"), 8443, 2, ForwardMethod.NAT, 1000, 800),
+                dest("10.0.1.2", 8443, 3, ForwardMethod.NAT)), s.dests());
+
+        HealthConfig.Service h = k.health().services().getFirst();
+        assertEquals(4, h.quorum());
+        assertEquals(1, h.hysteresis());
+        assertTrue(h.omega());
+        assertEquals(dest("10.0.9.9", 8443, 1, ForwardMethod.NAT), h.sorryServer());
+        assertEquals(List.of("/usr/local/bin/quorum.sh", "up"), h.quorumUp());
+        assertEquals(List.of("/usr/local/bin/quorum.sh", "down"), h.quorumDown());
+
+        HealthConfig.RealServer rs1 = h.realServers().get(0);
+        assertEquals(List.of("/usr/local/bin/rs.sh", "down", "10.0.1.1"), rs1.notifyDown());
+        // alpha from the virtual server; TCP_CHECK defaults: retry 1, delay_before_retry 1 s
+        assertEquals(new CheckSpec.Tcp(ip("10.0.1.1"), 8443, new CheckSpec.Timing(10_000, 2000, 1, 1000, true)),
+                rs1.checks().getFirst());
+        HealthConfig.RealServer rs2 = h.realServers().get(1);
+        assertEquals(new CheckSpec.Tcp(ip("10.0.2.2"), 9000, new CheckSpec.Timing(10_000, 5000, 1, 1000, true)),
+                rs2.checks().get(0));
+        // MISC_CHECK: retry 0 by default; misc_timeout given
+        assertEquals(new CheckSpec.Misc(List.of("/usr/local/bin/load.sh", "10.0.1.2"), 4000, true,
+                new CheckSpec.Timing(10_000, 5000, 0, 1000, true)), rs2.checks().get(1));
+
+        assertTrue(k.ignored().stream().anyMatch(i -> i.startsWith("smtp_alert (") && i.endsWith("nat-tcp-sorry.conf:14)")),
+                k.ignored().toString());
+        assertTrue(k.ignored().stream().anyMatch(i -> i.startsWith("bindto (") && i.endsWith("nat-tcp-sorry.conf:31)")),
+                k.ignored().toString());
+    }
+
+    @Test
+    void fwmarkServiceAndGroupExpansion() throws ConfigException {
+        KeepalivedConf k = KeepalivedConf.load(fixture("fwmark.conf"));
+        List<ServiceSpec> s = k.config().services();
+        assertEquals(List.of("FWM 1", "TCP 10.0.0.100:80", "TCP 10.0.0.101:80", "TCP 10.0.0.102:80", "FWM 21"),
+                s.stream().map(ServiceSpec::label).toList());
+
+        ServiceSpec fwm = s.getFirst();
+        assertEquals(1, fwm.fwmark());
+        assertEquals("wrr", fwm.scheduler());
+        assertEquals(KeepalivedConf.DEFAULT_PERSISTENCE_TIMEOUT, fwm.persistTimeout()); // bare: 360 s
+        assertEquals(ip("255.255.255.0"), fwm.persistMask());
+        // a fwmark service keeps the real servers' ports as written (0 when none)
+        assertEquals(List.of(dest("10.0.0.11", 80, 1, ForwardMethod.DR), dest("10.0.0.12", 0, 2, ForwardMethod.DR)),
+                fwm.dests());
+        HealthConfig.Service fh = k.health().services().getFirst();
+        CheckSpec.Http ssl = (CheckSpec.Http) fh.realServers().getFirst().checks().getFirst();
+        assertTrue(ssl.tls());
+        assertEquals(443, ssl.port());
+        assertTrue(fh.realServers().get(1).checks().isEmpty());
+
+        HealthConfig.Service group = k.health().services().get(1);
+        assertEquals("group web", group.name());
+        assertEquals(List.of("TCP 10.0.0.100:80", "TCP 10.0.0.101:80", "TCP 10.0.0.102:80", "FWM 21"), group.labels());
+        for (ServiceSpec g : s.subList(1, 5)) {
+            assertEquals("rr", g.scheduler());
+            assertEquals(List.of(dest("10.0.0.11", 80, 1, ForwardMethod.DR)), g.dests());
+        }
+        CheckSpec.Tcp tcp = (CheckSpec.Tcp) group.realServers().getFirst().checks().getFirst();
+        assertEquals(new CheckSpec.Timing(60_000, 5000, 1, 1000, false), tcp.timing()); // all of keepalived's defaults
+    }
+
+    @Test
+    void tunWithGue() throws ConfigException {
+        KeepalivedConf k = KeepalivedConf.load(fixture("tun.conf"));
+        ServiceSpec s = k.config().services().getFirst();
+        assertEquals(Protocol.UDP, s.proto());
+        assertEquals(new ServiceSpec.Dest(ip("10.0.2.11"), 53, 5, ForwardMethod.TUN, 0, 0, TunnelType.GUE, 6080,
+                TunnelType.FLAG_NOCSUM), s.dests().get(0));
+        assertEquals(new ServiceSpec.Dest(ip("10.0.2.12"), 53, 1, ForwardMethod.TUN, 0, 0, TunnelType.IPIP, 0,
+                TunnelType.FLAG_NOCSUM), s.dests().get(1));
+        CheckSpec.Misc misc = (CheckSpec.Misc) k.health().services().getFirst().realServers().getFirst().checks()
+                .getFirst();
+        assertEquals(60_000, misc.timeoutMillis()); // misc_timeout defaults to delay_loop
+        assertFalse(misc.dynamic());
+        assertEquals(0, misc.timing().retry());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "unclosed.conf|unclosed.conf:1: '{' is never closed (missing '}')",
+            "scheduler.conf|scheduler.conf:2: unknown scheduler \"rrr\" (Scheduler or persistence engine not found",
+            "weight.conf|weight.conf:3: weight \"70000\": expected a number 0..65535",
+            "group.conf|group.conf:1: virtual_server group nope: no virtual_server_group of that name",
+            "include.conf|include.conf:2: include \"missing/*.conf\" matches no file",
+            "quote.conf|quote.conf:4: unterminated quoted string",
+            "extra-brace.conf|extra-brace.conf:3: unexpected '}' (no block is open)",
+            "nourl.conf|nourl.conf:3: HTTP_GET has no url { path ... }",
+            "gue.conf|gue.conf:2: TUN type gue needs port N",
+            "duplicate.conf|duplicate.conf:3: TCP 10.0.0.100:80 is already defined at",
+            "ipv6.conf|ipv6.conf:1: \"fe80::1\": IPv6 is not supported by jvs yet",
+            "delay.conf|delay.conf:2: delay_loop \"soon\": expected seconds > 0",
+    })
+    void malformedFilesNameFileAndLine(String file, String expected) {
+        ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(fixture("bad/" + file)));
+        String msg = e.getMessage();
+        assertTrue(msg.contains(expected), "message: " + msg);
+        assertTrue(msg.startsWith(fixture("bad/" + file).toString() + ":"), "message names the file: " + msg);
+    }
+
+    @Test
+    void anErrorInAnIncludedFileNamesThatFile(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("main.conf"), "virtual_server 10.0.0.100 80 {\n    include rs/*.conf\n}\n");
+        Files.createDirectories(dir.resolve("rs"));
+        Files.writeString(dir.resolve("rs/a.conf"), "real_server 10.0.0.11 80 {\n    weight 1\n}\n");
+        Files.writeString(dir.resolve("rs/b.conf"), "# b\nreal_server 10.0.0.12 80 {\n    weight -1\n}\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(dir.resolve("main.conf")));
+        assertEquals(dir.resolve("rs/b.conf") + ":3: weight \"-1\": expected a number 0..65535", e.getMessage());
+    }
+
+    @Test
+    void anIncludeLoopIsStopped(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("a.conf"), "include b.conf\n");
+        Files.writeString(dir.resolve("b.conf"), "include a.conf\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(dir.resolve("a.conf")));
+        assertTrue(e.getMessage().contains("includes nested deeper than"), e.getMessage());
+    }
+
+    @Test
+    void missingFile(@TempDir Path dir) {
+        ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(dir.resolve("none.conf")));
+        assertEquals(dir.resolve("none.conf") + ": no such file", e.getMessage());
+    }
+
+    @Test
+    void bracesAgainstWordsAndOneLineBlocks(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("k.conf"), """
+                virtual_server 10.0.0.100 80{
+                  real_server 10.0.0.11 80 { weight 4 # four
+                    HTTP_GET { url { path /x } } }
+                }
+                """);
+        KeepalivedConf k = KeepalivedConf.load(dir.resolve("k.conf"));
+        assertEquals(4, k.config().services().getFirst().dests().getFirst().weight());
+        CheckSpec.Http h = (CheckSpec.Http) k.health().services().getFirst().realServers().getFirst().checks().getFirst();
+        assertEquals("/x", h.urls().getFirst().path());
+        assertEquals("", k.ignoredReport());
+    }
+}
