@@ -13,6 +13,7 @@ import io.jvs.forwarder.metrics.DropReason;
 import io.jvs.forwarder.metrics.MetricsServer;
 import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.metrics.PrometheusExposition;
+import io.jvs.forwarder.metrics.StatusPage;
 import io.jvs.forwarder.neigh.ArpHandler;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
@@ -327,13 +328,15 @@ public final class Director implements AutoCloseable {
         if (settings.metrics() != null) {
             PrometheusExposition exposition = new PrometheusExposition(registry, counters,
                     () -> health.realServerHealth());
-            metrics = new MetricsServer(settings.metrics(), exposition::scrape);
+            metrics = new MetricsServer(settings.metrics(), exposition::scrape,
+                    new StatusPage(registry, counters, () -> health.realServerHealth(), System::nanoTime));
             metrics.start();
         }
         System.out.println("jvs-forwarder: " + (at.tap() ? "tap:" + at.name() + " lan " + lanName : "packet:" + lanName)
                 + " mac " + NetDevice.formatMac(lanMac) + " addr " + Ipv4Address.toString(lanAddr)
                 + ", " + control.table().services().size() + " service(s)"
-                + (metrics != null ? ", metrics on http://" + hostPort(metrics.localAddress()) + "/metrics" : ""));
+                + (metrics != null ? ", metrics on http://" + hostPort(metrics.localAddress()) + "/metrics"
+                        + ", status page on http://" + hostPort(metrics.localAddress()) + "/" : ""));
     }
 
     private static String hostPort(InetSocketAddress a) {
@@ -363,6 +366,7 @@ public final class Director implements AutoCloseable {
             @Override
             public void burst(int port, int frames, long busyNanos) {
                 counters.busy(busyNanos);
+                counters.rxBatch(frames);
             }
         });
         NextHopSender sender = new NextHopSender(lan, neighbours, () -> routes, counters);
