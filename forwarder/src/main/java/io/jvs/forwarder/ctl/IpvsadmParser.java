@@ -333,7 +333,7 @@ public final class IpvsadmParser {
                             throw bad(first, tok, "missing argument");
                         }
                     }
-                    option(s, "--" + s.longName, value);
+                    option(s, value);
                 } else if (tok.length() > 1 && tok.charAt(0) == '-') {
                     for (int k = 1; k < tok.length(); k++) {
                         Spec s = SHORT.get(tok.charAt(k));
@@ -349,10 +349,10 @@ public final class IpvsadmParser {
                             } else if (s.arg == Arg.REQUIRED) {
                                 throw bad(first, "-" + tok.charAt(k), "missing argument");
                             }
-                            option(s, "-" + s.letter, value);
+                            option(s, value);
                             break;
                         }
-                        option(s, "-" + s.letter, null);
+                        option(s, null);
                     }
                 } else {
                     args.add(tok);
@@ -385,7 +385,7 @@ public final class IpvsadmParser {
             options |= option;
         }
 
-        private void option(Spec s, String written, String value) throws IpvsadmException {
+        private void option(Spec s, String value) throws IpvsadmException {
             first = false;
             if (s.command != null) {
                 if (command != null) {

@@ -1,6 +1,5 @@
 package io.jvs.forwarder.ctl;
 
-import io.jvs.forwarder.ctl.IpvsadmCommand.Command;
 import io.jvs.forwarder.sched.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.ServiceTable;
