@@ -196,9 +196,17 @@ public final class ControlServer implements AutoCloseable {
         createdDirs.clear();
     }
 
+    /** The idle limit is for clients that never send a whole request, not for a long command (-c of 100k rows). */
+    private static void stopIdleTimer(ChannelHandlerContext ctx) {
+        if (ctx.pipeline().get(ReadTimeoutHandler.class) != null) {
+            ctx.pipeline().remove(ReadTimeoutHandler.class);
+        }
+    }
+
     private final class SocketHandler extends SimpleChannelInboundHandler<ByteBuf> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            stopIdleTimer(ctx);
             Jvsadm.Result r;
             try {
                 ControlProtocol.Request req = ControlProtocol.decodeRequest(frame.nioBuffer());
@@ -226,6 +234,7 @@ public final class ControlServer implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            stopIdleTimer(ctx);
             String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION, "");
             if (!MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), expected)) {
                 System.err.println("jvs-forwarder: control API: refused " + req.method() + " " + req.uri()
