@@ -13,6 +13,7 @@ import io.jvs.forwarder.metrics.DropReason;
 import io.jvs.forwarder.metrics.MetricsServer;
 import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.metrics.PrometheusExposition;
+import io.jvs.forwarder.metrics.StatusPage;
 import io.jvs.forwarder.neigh.ArpHandler;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
@@ -25,6 +26,7 @@ import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.ctl.ControlPlane;
+import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.ctl.ForwarderConfig;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;
@@ -135,6 +137,93 @@ public final class Director implements AutoCloseable {
 
     public DataPathCounters counters() {
         return counters;
+    }
+
+    /**
+     * What jvsadm reads from the data path: the connection table, copied out
+     * on the event loop that owns it (bounded by {@code max}; the loop is
+     * busy for one pass over the table's used ids).
+     */
+    public DataPathView dataPathView() {
+        return new DataPathView() {
+            @Override
+            public int connectionCapacity() {
+                return conns.capacity();
+            }
+
+            @Override
+            public Connections connections(int max) {
+                // The table is walked in slices, one loop task each, so the data path never
+                // stalls for more than one slice (~1 ms) however large the table is.
+                List<DataPathView.Connection> out = new ArrayList<>();
+                int[] total = {0};
+                int capacity = conns.capacity();
+                int templates = conns.templates().capacity();
+                try {
+                    for (int from = 0; from < capacity; from += LIST_SLICE) {
+                        int start = from;
+                        loop.submit(() -> copyConnections(start, Math.min(capacity, start + LIST_SLICE), max, out,
+                                total)).get(10, TimeUnit.SECONDS);
+                    }
+                    // persistence templates, listed as the kernel's /proc/net/ip_vs_conn lists them
+                    for (int from = 0; from < templates; from += LIST_SLICE) {
+                        int start = from;
+                        loop.submit(() -> copyTemplates(start, Math.min(templates, start + LIST_SLICE), max, out,
+                                total)).get(10, TimeUnit.SECONDS);
+                    }
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    throw new IllegalStateException("the data path did not answer: " + e, e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+                return new Connections(out, total[0]);
+            }
+        };
+    }
+
+    /** Connection-table ids copied per event-loop task by {@link #dataPathView()}. */
+    private static final int LIST_SLICE = 1 << 14;
+
+    /** On the loop: copies live entries of ids [from, to) into out (up to max) and counts them in total[0]. */
+    private void copyConnections(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
+        long now = System.nanoTime();
+        for (int id = from; id < to; id++) {
+            if (!conns.isLive(id)) {
+                continue;
+            }
+            total[0]++;
+            if (out.size() < max) {
+                int proto = conns.proto(id);
+                String state = proto == io.jvs.forwarder.service.Protocol.UDP ? "UDP"
+                        : io.jvs.forwarder.conn.TcpState.name(conns.state(id));
+                long left = Math.max(0, conns.expiresAtNanos(id) - now) / 1_000_000_000L;
+                out.add(new DataPathView.Connection(proto, conns.caddr(id), conns.cport(id), conns.vaddr(id),
+                        conns.vport(id), conns.daddr(id), conns.dport(id), state, left));
+            }
+        }
+    }
+
+    /**
+     * On the loop: persistence templates of ids [from, to), as IPVS shows them: state NONE,
+     * client network with port 0, VIP:port (the mark as an address for fwmark services,
+     * protocol IP), and the real server.
+     */
+    private void copyTemplates(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
+        io.jvs.forwarder.conn.PersistenceTable t = conns.templates();
+        long now = System.nanoTime();
+        for (int id = from; id < to; id++) {
+            if (!t.isLive(id) || t.proto(id) == 0xffff) { // 0xffff: invalidated, no longer reachable
+                continue;
+            }
+            total[0]++;
+            if (out.size() < max) {
+                RealServer d = t.dest(id);
+                long left = Math.max(0, t.expiresAtNanos(id) - now) / 1_000_000_000L;
+                out.add(new DataPathView.Connection(t.proto(id), t.clientNet(id), 0, t.vkey(id), t.vport(id),
+                        d.addr, d.port, "NONE", left));
+            }
+        }
     }
 
     /** Where jvs_real_server_up and jvs_health_transitions_total come from (the health checker). */
@@ -304,13 +393,15 @@ public final class Director implements AutoCloseable {
         if (settings.metrics() != null) {
             PrometheusExposition exposition = new PrometheusExposition(registry, counters,
                     () -> health.realServerHealth());
-            metrics = new MetricsServer(settings.metrics(), exposition::scrape);
+            metrics = new MetricsServer(settings.metrics(), exposition::scrape,
+                    new StatusPage(registry, counters, () -> health.realServerHealth(), System::nanoTime));
             metrics.start();
         }
         System.out.println("jvs-forwarder: " + (at.tap() ? "tap:" + at.name() + " lan " + lanName : "packet:" + lanName)
                 + " mac " + NetDevice.formatMac(lanMac) + " addr " + Ipv4Address.toString(lanAddr)
                 + ", " + control.table().services().size() + " service(s)"
-                + (metrics != null ? ", metrics on http://" + hostPort(metrics.localAddress()) + "/metrics" : ""));
+                + (metrics != null ? ", metrics on http://" + hostPort(metrics.localAddress()) + "/metrics"
+                        + ", status page on http://" + hostPort(metrics.localAddress()) + "/" : ""));
     }
 
     private static String hostPort(InetSocketAddress a) {
@@ -340,6 +431,7 @@ public final class Director implements AutoCloseable {
             @Override
             public void burst(int port, int frames, long busyNanos) {
                 counters.busy(busyNanos);
+                counters.rxBatch(frames);
             }
         });
         NextHopSender sender = new NextHopSender(lan, neighbours, () -> routes, counters);

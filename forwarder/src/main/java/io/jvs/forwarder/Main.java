@@ -2,6 +2,7 @@ package io.jvs.forwarder;
 
 import io.jvs.forwarder.ctl.ConfigException;
 import io.jvs.forwarder.ctl.ConfigFile;
+import io.jvs.forwarder.ctl.DirectorControl;
 import io.jvs.forwarder.ctl.ForwarderConfig;
 import io.jvs.forwarder.ctl.ForwarderOptions;
 import io.jvs.forwarder.ctl.UsageException;
@@ -69,6 +70,7 @@ public final class Main {
                 health = new HealthMonitor(kc.health(), Probe::of, line -> System.out.println("jvs-health: " + line));
                 config = health.initial(kc.config());
             }
+            config = DirectorControl.savedOr(opts, config); // --save-to: what was running before a restart
             Director.newControlPlane(config); // validates everything before anything is attached
             boolean tap = opts.attach().kind() == ForwarderOptions.AttachKind.TAP;
             settings = new Director.Settings(
@@ -86,6 +88,14 @@ public final class Main {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
         }
+        DirectorControl control;
+        try {
+            control = DirectorControl.start(opts, director.control(), director.dataPathView());
+        } catch (IOException | RuntimeException e) {
+            director.close();
+            System.err.println("jvs-forwarder: " + e.getMessage());
+            return 1;
+        }
         HealthMonitor checker = health;
         if (checker != null) {
             director.health(checker);
@@ -93,6 +103,7 @@ public final class Main {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            control.close();
             if (checker != null) {
                 checker.close();
             }

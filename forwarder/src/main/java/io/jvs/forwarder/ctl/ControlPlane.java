@@ -4,8 +4,10 @@ import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
@@ -34,6 +36,7 @@ public final class ControlPlane {
     private Sink sink;
     private ForwarderConfig config;
     private ServiceTable table;
+    private final List<Consumer<ForwarderConfig>> listeners = new CopyOnWriteArrayList<>();
 
     /**
      * @param initial       the configuration to start with (validated here)
@@ -52,6 +55,15 @@ public final class ControlPlane {
         this.sink = Objects.requireNonNull(sink);
         sink.timeouts(timeouts(config.timeouts()));
         sink.publish(table);
+    }
+
+    /**
+     * Calls {@code listener} with every new configuration after it is
+     * published, in order, under this object's monitor (so a saver sees
+     * changes in the order they happened).
+     */
+    public void onChange(Consumer<ForwarderConfig> listener) {
+        listeners.add(Objects.requireNonNull(listener));
     }
 
     public synchronized ForwarderConfig config() {
@@ -81,6 +93,14 @@ public final class ControlPlane {
                 sink.timeouts(timeouts(next.timeouts()));
             }
             sink.publish(nextTable);
+        }
+        for (Consumer<ForwarderConfig> l : listeners) {
+            try {
+                l.accept(next);
+            } catch (RuntimeException e) {
+                // a listener (e.g. saving the running config) must not undo a published change
+                System.err.println("jvs: configuration change listener failed: " + e);
+            }
         }
         return next;
     }

@@ -78,6 +78,11 @@ public final class ForwarderOptions {
     private int localPortLow = LocalPorts.DEFAULT_LOW;
     private int localPortHigh = LocalPorts.DEFAULT_HIGH;
     private final int mhTableSize;
+    /** Control API settings (null = not given). */
+    private String control;
+    private InetSocketAddress controlHttp;
+    private Path controlTokenFile;
+    private Path saveTo;
 
     private ForwarderOptions(Action action, Attach attach, String lan, Path config, Path keepalived,
                              InetSocketAddress metrics, int connMax, int ringFrames, int mhTableSize) {
@@ -144,6 +149,26 @@ public final class ForwarderOptions {
         return ringFrames;
     }
 
+    /** {@code --control PATH}: the control socket; empty = $JVS_CONTROL or the default. */
+    public Optional<String> control() {
+        return Optional.ofNullable(control);
+    }
+
+    /** {@code --control-http ADDR:PORT}: the HTTP control API; empty = none. */
+    public Optional<InetSocketAddress> controlHttp() {
+        return Optional.ofNullable(controlHttp);
+    }
+
+    /** {@code --control-token-file FILE}: the HTTP API's bearer token (else $JVS_CONTROL_TOKEN). */
+    public Optional<Path> controlTokenFile() {
+        return Optional.ofNullable(controlTokenFile);
+    }
+
+    /** {@code --save-to FILE}: the running configuration, saved on every change and loaded at start. */
+    public Optional<Path> saveTo() {
+        return Optional.ofNullable(saveTo);
+    }
+
     /** Slots of every mh (Maglev) scheduler's table: a prime the kernel offers (default 4093). */
     public int mhTableSize() {
         return mhTableSize;
@@ -163,6 +188,10 @@ public final class ForwarderOptions {
         int connMax = DEFAULT_CONN_MAX;
         int ringFrames = DEFAULT_RING_FRAMES;
         int[] lports = {LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH};
+        String control = null;
+        InetSocketAddress controlHttp = null;
+        Path controlTokenFile = null;
+        Path saveTo = null;
         int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
         Set<String> seen = new HashSet<>();
 
@@ -201,7 +230,11 @@ public final class ForwarderOptions {
                 case "--lan" -> lan = interfaceName(flag, value);
                 case "--config" -> config = path(flag, value);
                 case "--keepalived" -> keepalived = path(flag, value);
-                case "--metrics" -> metrics = metricsAddress(value);
+                case "--control" -> control = path(flag, value).toString();
+                case "--control-http" -> controlHttp = metricsAddress(flag, value);
+                case "--control-token-file" -> controlTokenFile = path(flag, value);
+                case "--save-to" -> saveTo = path(flag, value);
+                case "--metrics" -> metrics = metricsAddress(flag, value);
                 case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
                 case "--ring-frames" -> {
                     ringFrames = number(flag, value, MIN_RING_FRAMES, MAX_RING_FRAMES);
@@ -231,8 +264,15 @@ public final class ForwarderOptions {
         if (config != null && keepalived != null) {
             throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
         }
+        if (controlTokenFile != null && controlHttp == null) {
+            throw new UsageException("--control-token-file is for --control-http ADDR:PORT");
+        }
         ForwarderOptions o = new ForwarderOptions(Action.RUN, attach, lan, config, keepalived, metrics, connMax,
                 ringFrames, mhTableSize);
+        o.control = control;
+        o.controlHttp = controlHttp;
+        o.controlTokenFile = controlTokenFile;
+        o.saveTo = saveTo;
         o.localPortLow = lports[0];
         o.localPortHigh = lports[1];
         return o;
@@ -255,7 +295,8 @@ public final class ForwarderOptions {
     }
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--conn-max",
-            "--ring-frames", "--mh-table-size", "--lport-range");
+            "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
+            "--lport-range");
 
     private static String expected(String flag) {
         return switch (flag) {
@@ -263,6 +304,10 @@ public final class ForwarderOptions {
             case "--lan" -> "an interface name";
             case "--config" -> "a file of ipvsadm rules";
             case "--keepalived" -> "a keepalived.conf";
+            case "--control" -> "the control socket's path";
+            case "--control-http" -> "ADDR:PORT (e.g. 127.0.0.1:9120)";
+            case "--control-token-file" -> "a file holding the HTTP API's bearer token";
+            case "--save-to" -> "a file for the running configuration";
             case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
@@ -309,11 +354,11 @@ public final class ForwarderOptions {
         }
     }
 
-    private static InetSocketAddress metricsAddress(String value) throws UsageException {
-        if (value.equals("off")) {
+    private static InetSocketAddress metricsAddress(String flag, String value) throws UsageException {
+        if (value.equals("off") && flag.equals("--metrics")) {
             return null;
         }
-        String bad = "--metrics \"" + value + "\": expected " + expected("--metrics");
+        String bad = flag + " \"" + value + "\": expected " + expected(flag);
         int colon = value.lastIndexOf(':');
         if (colon <= 0) {
             throw new UsageException(bad);
@@ -321,7 +366,7 @@ public final class ForwarderOptions {
         String host = value.substring(0, colon);
         Integer port = parseInt(value.substring(colon + 1), 1, 65535);
         if (port == null) {
-            throw new UsageException("--metrics \"" + value + "\": port must be 1..65535");
+            throw new UsageException(flag + " \"" + value + "\": port must be 1..65535");
         }
         InetAddress addr;
         try {
@@ -383,6 +428,14 @@ public final class ForwarderOptions {
                                           (virtual_server blocks; not with --config)
                   --metrics ADDR:PORT     Prometheus endpoint, http://ADDR:PORT/metrics
                                           (default 127.0.0.1:9110; "off" disables it)
+                  --control PATH          control socket for jvsadm (default $JVS_CONTROL, else
+                                          /run/jvs/control.sock; /run/jvs/NETNS/control.sock
+                                          inside a named network namespace)
+                  --control-http ADDR:PORT  HTTP control API (POST /v1/jvsadm), bearer token
+                                          from --control-token-file or $JVS_CONTROL_TOKEN
+                  --control-token-file FILE
+                  --save-to FILE          save the running configuration here on every change
+                                          (jvsadm -S form); loaded at start when it exists
                   --conn-max N            connection table size, 1..%2$d (default %3$d)
                   --ring-frames N         packet mode: frames per ring, a power of two
                                           %4$d..%5$d (default %6$d)
@@ -400,6 +453,9 @@ public final class ForwarderOptions {
                   -A ... --laddr LIP[,LIP...] [--client-addr none|toa|proxy]   (FULLNAT)
                   --set TCP TCPFIN UDP                                      (seconds; 0 keeps)
                   --state-timeout STATE SECONDS                             (e.g. time_wait 2)
+                  (every jvsadm command that changes the configuration; see jvsadm -h)
+
+                SIGHUP re-reads --config and applies the difference.
                 """.formatted(PROGRAM, MAX_CONN_MAX, DEFAULT_CONN_MAX, MIN_RING_FRAMES, MAX_RING_FRAMES,
                 DEFAULT_RING_FRAMES);
     }

@@ -31,7 +31,12 @@ import java.util.function.LongSupplier;
  * <p>Transmit batches are counted in a fixed histogram of batch sizes with
  * inclusive upper bounds 1, 4, 16, 64 and +Inf (that is, 1, 2-4, 5-16, 17-64
  * and 65+ frames per flush), plus the number of batches and the number of
- * frames sent in them.
+ * frames sent in them. Receive bursts (frames handled per epoll wake-up) are
+ * counted the same way, in a histogram of their own.
+ *
+ * <p>Scheduling decisions for new connections are counted by outcome
+ * ({@link SchedulingOutcome}): the scheduler picked a server, a persistence
+ * template supplied it, or no server was available.
  */
 public final class DataPathCounters {
     /** Most ports one data path drives. */
@@ -63,7 +68,31 @@ public final class DataPathCounters {
     private static final int BUSY_NANOS = 1;
     private static final int TX_BATCHES = 2;
     private static final int TX_BATCH_FRAMES = 3;
-    private static final int SCALARS = 4;
+    private static final int RX_BATCHES = 4;
+    private static final int RX_BATCH_FRAMES = 5;
+    private static final int SCALARS = 6;
+
+    /** How a new connection got its real server (the {@code outcome} label of jvs_scheduler_decisions_total). */
+    public enum SchedulingOutcome {
+        /** The service's scheduler picked a server. */
+        SCHEDULED("scheduled"),
+        /** A persistence template named the server; the scheduler was not asked. */
+        PERSISTENCE_TEMPLATE("persistence_template"),
+        /** No server was available (dropped as no_destination). */
+        NO_DESTINATION("no_destination");
+
+        private final String label;
+
+        SchedulingOutcome(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    private static final SchedulingOutcome[] OUTCOMES = SchedulingOutcome.values();
 
     private static final IntSupplier ZERO = () -> 0;
 
@@ -72,6 +101,8 @@ public final class DataPathCounters {
     private final long[] ports;
     private final long[] scalars = new long[SCALARS];
     private final long[] batchBuckets = new long[BATCH_BUCKETS];
+    private final long[] rxBatchBuckets = new long[BATCH_BUCKETS];
+    private final long[] decisions = new long[OUTCOMES.length];
 
     private volatile IntSupplier neighbourEntries = ZERO;
     private volatile IntSupplier localPortsInUse = ZERO;
@@ -144,6 +175,21 @@ public final class DataPathCounters {
         scalars[TX_BATCHES]++;
         scalars[TX_BATCH_FRAMES] += frames;
         batchBuckets[bucketOf(frames)]++;
+    }
+
+    /** One receive burst (one epoll wake-up) that handled {@code frames} frames; an empty one is not counted. */
+    public void rxBatch(int frames) {
+        if (frames <= 0) {
+            return;
+        }
+        scalars[RX_BATCHES]++;
+        scalars[RX_BATCH_FRAMES] += frames;
+        rxBatchBuckets[bucketOf(frames)]++;
+    }
+
+    /** One new connection's scheduling decision. */
+    public void decision(SchedulingOutcome outcome) {
+        decisions[outcome.ordinal()]++;
     }
 
     /** Time the event loop spent working (not waiting in epoll), in nanoseconds. */
@@ -272,6 +318,25 @@ public final class DataPathCounters {
     /** Batches that fell in bucket {@code b} (0..{@link #BATCH_BUCKETS}-1), not cumulative. */
     public long txBatchBucket(int bucket) {
         return read(batchBuckets, bucket);
+    }
+
+    /** Receive bursts that handled at least one frame. */
+    public long rxBatches() {
+        return read(scalars, RX_BATCHES);
+    }
+
+    /** Frames handled in those bursts (the receive histogram's sum). */
+    public long rxBatchFrames() {
+        return read(scalars, RX_BATCH_FRAMES);
+    }
+
+    /** Receive bursts that fell in bucket {@code b}, not cumulative. */
+    public long rxBatchBucket(int bucket) {
+        return read(rxBatchBuckets, bucket);
+    }
+
+    public long decisions(SchedulingOutcome outcome) {
+        return read(decisions, outcome.ordinal());
     }
 
     /** Inclusive upper bound of bucket {@code b}, or {@link Integer#MAX_VALUE} for the last (+Inf). */

@@ -40,8 +40,9 @@ import java.util.function.Supplier;
 /**
  * The metrics HTTP/1.1 endpoint: {@code GET /metrics} answers 200 with the
  * Prometheus text format ({@link PrometheusExposition#CONTENT_TYPE}),
- * {@code GET /} a short plain-text pointer to /metrics, any other path 404 and
- * any other method 405.
+ * {@code GET /} a short plain-text pointer to /metrics (or, when a {@link Pages}
+ * source is given, whatever it serves: the director's status page), any other
+ * path 404 and any other method 405. No answer ever carries a stack trace.
  *
  * <p>Invariants: it runs on its own single-thread Netty event loop (NIO; the
  * metrics thread), never on the data path's; each scrape calls the body
@@ -61,7 +62,7 @@ public final class MetricsServer implements AutoCloseable {
 
     private final InetSocketAddress address;
     private final Supplier<String> body;
-    private final java.util.Map<String, Supplier<Page>> pages;
+    private final Pages pages;
     private EventLoopGroup group;
     private Channel serverChannel;
 
@@ -70,7 +71,17 @@ public final class MetricsServer implements AutoCloseable {
      * @param body    produces one scrape, e.g. {@code exposition::scrape}; called on the metrics thread
      */
     public MetricsServer(InetSocketAddress address, Supplier<String> body) {
-        this(address, body, java.util.Map.of());
+        this(address, body, Pages.NONE);
+    }
+
+    /**
+     * As {@link #MetricsServer(InetSocketAddress, Supplier)}, plus the GET paths {@code pages}
+     * answers (asked first; {@code /metrics} is always the scrape).
+     */
+    public MetricsServer(InetSocketAddress address, Supplier<String> body, Pages pages) {
+        this.address = Objects.requireNonNull(address);
+        this.body = Objects.requireNonNull(body);
+        this.pages = Objects.requireNonNull(pages);
     }
 
     /** One plain-text answer of an extra path (e.g. {@code /health}: 200 "ok", or 503 and what is wrong). */
@@ -82,9 +93,36 @@ public final class MetricsServer implements AutoCloseable {
      * text (e.g. the agent's {@code /health}); each supplier is called on the metrics thread.
      */
     public MetricsServer(InetSocketAddress address, Supplier<String> body, java.util.Map<String, Supplier<Page>> pages) {
-        this.address = Objects.requireNonNull(address);
-        this.body = Objects.requireNonNull(body);
-        this.pages = java.util.Map.copyOf(pages);
+        this(address, body, textPages(pages));
+    }
+
+    private static Pages textPages(java.util.Map<String, Supplier<Page>> pages) {
+        java.util.Map<String, Supplier<Page>> copy = java.util.Map.copyOf(pages);
+        return path -> {
+            Supplier<Page> page = copy.get(path);
+            if (page == null) {
+                return null;
+            }
+            Page p = page.get();
+            return new Content(p.status(), "text/plain; charset=utf-8", p.text().getBytes(CharsetUtil.UTF_8));
+        };
+    }
+
+    /** One answer: status, Content-Type and body. */
+    public record Content(int status, String contentType, byte[] body) {
+        public Content {
+            Objects.requireNonNull(contentType);
+            Objects.requireNonNull(body);
+        }
+    }
+
+    /** Extra GET paths beside /metrics, e.g. the status page ({@link StatusPage}). Called on the metrics thread. */
+    @FunctionalInterface
+    public interface Pages {
+        Pages NONE = path -> null;
+
+        /** The answer for {@code path} (no query string), or null when the path is not one of these pages. */
+        Content get(String path);
     }
 
     /** Binds and starts serving. */
@@ -148,9 +186,9 @@ public final class MetricsServer implements AutoCloseable {
     /** One request in, one response out. */
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Supplier<String> body;
-        private final java.util.Map<String, Supplier<Page>> pages;
+        private final Pages pages;
 
-        Handler(Supplier<String> body, java.util.Map<String, Supplier<Page>> pages) {
+        Handler(Supplier<String> body, Pages pages) {
             this.body = body;
             this.pages = pages;
         }
@@ -168,16 +206,7 @@ public final class MetricsServer implements AutoCloseable {
                 return;
             }
             String path = new QueryStringDecoder(req.uri()).path();
-            Supplier<Page> page = pages.get(path);
-            if (page != null) {
-                Page p;
-                try {
-                    p = page.get();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, path + " failed", e);
-                    p = new Page(500, path + " failed: " + e + "\n");
-                }
-                respond(ctx, req, HttpResponseStatus.valueOf(p.status()), p.text(), true);
+            if (!path.equals("/metrics") && page(ctx, req, path)) {
                 return;
             }
             switch (path) {
@@ -187,13 +216,37 @@ public final class MetricsServer implements AutoCloseable {
             }
         }
 
+        /** Answers from {@link #pages}; false when the path is not one of them. */
+        private boolean page(ChannelHandlerContext ctx, FullHttpRequest req, String path) {
+            Content c;
+            try {
+                c = pages.get(path);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, path + " failed", e);
+                respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, path + " failed\n", true);
+                return true;
+            }
+            if (c == null) {
+                return false;
+            }
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.valueOf(c.status()), Unpooled.wrappedBuffer(c.body()));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, c.contentType());
+            // The page loads only its own script and style, and is never framed.
+            r.headers().set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
+            r.headers().set("X-Content-Type-Options", "nosniff");
+            r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+            send(ctx, req, r, true);
+            return true;
+        }
+
         private void scrape(ChannelHandlerContext ctx, FullHttpRequest req) {
             String text;
             try {
                 text = body.get();
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "metrics scrape failed", e);
-                respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "scrape failed: " + e + "\n", true);
+                respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "scrape failed (see the director's log)\n", true);
                 return;
             }
             ByteBuf content = ByteBufUtil.writeUtf8(ctx.alloc(), text);

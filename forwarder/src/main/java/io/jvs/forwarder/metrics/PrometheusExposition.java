@@ -33,6 +33,11 @@ import java.util.Objects;
  * jvs_real_server_active_connections{service,real_server}   gauge   ipvsadm ActiveConn (ESTABLISHED)
  * jvs_real_server_inactive_connections{service,real_server} gauge   ipvsadm InActConn (any other state)
  * jvs_real_server_weight{service,real_server}               gauge   0 = quiesced
+ * jvs_real_server_persistent_connections{service,real_server} gauge persistence templates (ipvsadm PersistConn)
+ * jvs_real_server_overloaded{service,real_server}           gauge   1 = over its -x threshold (no new connections)
+ * jvs_service_info{service,scheduler}                       gauge   1 per configured service
+ * jvs_real_server_info{service,real_server,forward}         gauge   1 per real server; forward = ipvsadm's Route|Tunnel|Masq|FullNat
+ * jvs_scheduler_decisions_total{outcome}  counter  scheduled | persistence_template | no_destination
  * jvs_real_server_up{service,real_server}                   gauge   1 = its health checks pass (checked servers only)
  * jvs_health_transitions_total{service,real_server,to}      counter to="up" | "down": health state changes
  * jvs_dropped_packets_total{reason}     counter  every {@link DropReason} label, 0 included
@@ -44,6 +49,7 @@ import java.util.Objects;
  * jvs_ignored_frames_total              counter  frames not for jvs, left to the kernel
  * jvs_tx_batch_size                     histogram frames per transmit flush: _bucket{le="1"|"4"|"16"|"64"|"+Inf"}
  *                                                 (cumulative, as Prometheus histograms are), _sum = frames, _count = flushes
+ * jvs_rx_batch_size                     histogram frames per receive burst (one epoll wake-up), same buckets
  * jvs_event_loop_busy_seconds_total     counter  time the event loop spent working rather than waiting
  * jvs_connection_table_entries          gauge
  * jvs_connection_table_capacity         gauge    (--conn-max)
@@ -54,7 +60,19 @@ import java.util.Objects;
  * jvs_jvm_heap_committed_bytes          gauge
  * jvs_jvm_gc_collections_total{gc}      counter  per collector (java.lang.management)
  * jvs_jvm_gc_seconds_total{gc}          counter  approximate accumulated collection time
+ * jvs_jvm_non_heap_used_bytes           gauge
+ * jvs_jvm_threads                       gauge    live JVM threads
+ * process_cpu_seconds_total             counter  user + system CPU of the director process (standard name)
+ * process_resident_memory_bytes         gauge    (standard name; VmRSS of /proc/self/status)
+ * process_open_fds, process_max_fds     gauge    (standard names)
+ * process_start_time_seconds            gauge    Unix time the process started (standard name)
  * </pre>
+ * The text format is written here rather than with the Prometheus Java client:
+ * jvs then has no metrics dependency, a scrape reads the data path's
+ * single-writer counters directly (no second copy of every counter kept in
+ * sync on the hot path), and the families and labels are fixed by this one
+ * file. The {@code process_*} names are the ones the official clients use, so
+ * stock dashboards find them.
  * The {@code service} label is {@link VirtualService#label()} ("TCP/10.0.0.100:80"),
  * {@code real_server} is {@link RealServer#endpoint()} ("10.0.0.11:80"). Gauges
  * not yet registered with {@link DataPathCounters} read 0.
@@ -70,6 +88,9 @@ public final class PrometheusExposition {
     private final HealthSource health;
     private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     private final List<GarbageCollectorMXBean> collectors = ManagementFactory.getGarbageCollectorMXBeans();
+    private final java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    private final com.sun.management.UnixOperatingSystemMXBean os =
+            (com.sun.management.UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     public PrometheusExposition(ServiceRegistry registry, DataPathCounters counters) {
         this(registry, counters, HealthSource.NONE);
@@ -151,6 +172,24 @@ public final class PrometheusExposition {
         header(out, "jvs_real_server_weight", "gauge",
                 "Configured weight of the real server (0 = quiesced: no new connections).");
         forEachDest(services, rs, (l, d) -> sample(out, "jvs_real_server_weight", l, d.weight));
+        header(out, "jvs_real_server_persistent_connections", "gauge",
+                "Persistence templates pointing at the real server (ipvsadm PersistConn).");
+        forEachDest(services, rs, (l, d) ->
+                sample(out, "jvs_real_server_persistent_connections", l, d.stats.persistConnsVolatile()));
+        header(out, "jvs_real_server_overloaded", "gauge",
+                "1 while the real server is over its upper connection threshold (-x) and takes no new connections.");
+        forEachDest(services, rs, (l, d) ->
+                sample(out, "jvs_real_server_overloaded", l, d.stats.overloadedVolatile() ? 1 : 0));
+
+        header(out, "jvs_service_info", "gauge", "1 for every configured virtual service, labelled with its scheduler.");
+        for (int i = 0; i < svc.length; i++) {
+            sample(out, "jvs_service_info",
+                    svc[i] + ",scheduler=\"" + escape(services.get(i).schedulerName) + "\"", 1);
+        }
+        header(out, "jvs_real_server_info", "gauge",
+                "1 for every configured real server, labelled with its forwarding method (ipvsadm's Forward column).");
+        forEachDest(services, rs, (l, d) ->
+                sample(out, "jvs_real_server_info", l + ",forward=\"" + d.method.ipvsadmName() + "\"", 1));
     }
 
     private static void writeHealth(StringBuilder out, List<HealthSource.RealServerHealth> servers) {
@@ -229,18 +268,17 @@ public final class PrometheusExposition {
         header(out, "jvs_ignored_frames_total", "counter", "Frames not for jvs, left to the kernel.");
         sample(out, "jvs_ignored_frames_total", null, c.ignoredFrames());
 
-        header(out, "jvs_tx_batch_size", "histogram", "Frames per transmit flush.");
-        long cumulative = 0;
-        for (int b = 0; b < DataPathCounters.BATCH_BUCKETS; b++) {
-            cumulative += c.txBatchBucket(b);
-            int bound = DataPathCounters.txBatchBucketBound(b);
-            String le = bound == Integer.MAX_VALUE ? "+Inf" : Integer.toString(bound);
-            sample(out, "jvs_tx_batch_size_bucket", "le=\"" + le + "\"", cumulative);
+        header(out, "jvs_scheduler_decisions_total", "counter",
+                "How new connections got their real server: outcome=\"scheduled\" (the scheduler picked one), "
+                        + "\"persistence_template\" (a template named it), \"no_destination\" (none available).");
+        for (DataPathCounters.SchedulingOutcome o : DataPathCounters.SchedulingOutcome.values()) {
+            sample(out, "jvs_scheduler_decisions_total", "outcome=\"" + o.label() + "\"", c.decisions(o));
         }
-        sample(out, "jvs_tx_batch_size_sum", null, c.txBatchFrames());
-        // _count equals the +Inf bucket by definition: use the same figure,
-        // not a second (possibly newer) read of the batch counter.
-        sample(out, "jvs_tx_batch_size_count", null, cumulative);
+
+        header(out, "jvs_tx_batch_size", "histogram", "Frames per transmit flush.");
+        batchHistogram(out, "jvs_tx_batch_size", c::txBatchBucket, c.txBatchFrames());
+        header(out, "jvs_rx_batch_size", "histogram", "Frames handled per receive burst (one event-loop wake-up).");
+        batchHistogram(out, "jvs_rx_batch_size", c::rxBatchBucket, c.rxBatchFrames());
 
         header(out, "jvs_event_loop_busy_seconds_total", "counter",
                 "Time the data-path event loop spent working rather than waiting for frames.");
@@ -258,6 +296,21 @@ public final class PrometheusExposition {
         header(out, "jvs_local_ports_in_use", "gauge",
                 "FULLNAT local ports held by connections, over all local addresses (--lport-range per address).");
         sample(out, "jvs_local_ports_in_use", null, c.localPortsInUse());
+    }
+
+    private static void batchHistogram(StringBuilder out, String name, java.util.function.IntToLongFunction bucket,
+                                       long sum) {
+        long cumulative = 0;
+        for (int b = 0; b < DataPathCounters.BATCH_BUCKETS; b++) {
+            cumulative += bucket.applyAsLong(b);
+            int bound = DataPathCounters.txBatchBucketBound(b);
+            String le = bound == Integer.MAX_VALUE ? "+Inf" : Integer.toString(bound);
+            sample(out, name + "_bucket", "le=\"" + le + "\"", cumulative);
+        }
+        sample(out, name + "_sum", null, sum);
+        // _count equals the +Inf bucket by definition: use the same figure,
+        // not a second (possibly newer) read of the batch counter.
+        sample(out, name + "_count", null, cumulative);
     }
 
     // ---------------------------------------------------------------- JVM
@@ -283,6 +336,38 @@ public final class PrometheusExposition {
                 sample(out, "jvs_jvm_gc_seconds_total", "gc=\"" + escape(gc.getName()) + "\"", ms / 1e3);
             }
         }
+        header(out, "jvs_jvm_non_heap_used_bytes", "gauge", "JVM non-heap memory in use (metaspace, code cache).");
+        sample(out, "jvs_jvm_non_heap_used_bytes", null, memory.getNonHeapMemoryUsage().getUsed());
+        header(out, "jvs_jvm_threads", "gauge", "Live JVM threads.");
+        sample(out, "jvs_jvm_threads", null, threads.getThreadCount());
+        writeProcess(out);
+    }
+
+    private void writeProcess(StringBuilder out) {
+        header(out, "process_cpu_seconds_total", "counter", "User and system CPU time of the director process.");
+        sample(out, "process_cpu_seconds_total", null, os.getProcessCpuTime() / 1e9);
+        header(out, "process_resident_memory_bytes", "gauge", "Resident memory of the director process.");
+        sample(out, "process_resident_memory_bytes", null, residentBytes());
+        header(out, "process_open_fds", "gauge", "Open file descriptors.");
+        sample(out, "process_open_fds", null, os.getOpenFileDescriptorCount());
+        header(out, "process_max_fds", "gauge", "Most file descriptors the process may open.");
+        sample(out, "process_max_fds", null, os.getMaxFileDescriptorCount());
+        header(out, "process_start_time_seconds", "gauge", "Start time of the process, seconds since the Unix epoch.");
+        sample(out, "process_start_time_seconds", null, ManagementFactory.getRuntimeMXBean().getStartTime() / 1e3);
+    }
+
+    /** Resident set size: VmRSS of /proc/self/status (in kB there, so no page-size guess); 0 without procfs. */
+    static long residentBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).replace("kB", "").trim()) * 1024;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // no procfs: report 0 rather than fail the scrape
+        }
+        return 0;
     }
 
     // ---------------------------------------------------------------- text format

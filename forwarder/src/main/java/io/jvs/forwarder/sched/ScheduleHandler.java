@@ -4,6 +4,7 @@ import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.PersistenceTable;
 import io.jvs.forwarder.metrics.DataPathCounters;
+import io.jvs.forwarder.metrics.DataPathCounters.SchedulingOutcome;
 import io.jvs.forwarder.metrics.DropReason;
 import io.jvs.forwarder.packet.PacketContext;
 import io.jvs.forwarder.service.RealServer;
@@ -65,12 +66,15 @@ public final class ScheduleHandler extends ChannelInboundHandlerAdapter {
             }
             if (tmpl >= 0) {
                 dest = templates.dest(tmpl);
+                counters.decision(SchedulingOutcome.PERSISTENCE_TEMPLATE);
             } else {
                 dest = svc.scheduler.schedule(ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort);
                 if (dest == null) {
+                    counters.decision(SchedulingOutcome.NO_DESTINATION);
                     counters.drop(DropReason.NO_DESTINATION);
                     return;
                 }
+                counters.decision(SchedulingOutcome.SCHEDULED);
                 tmpl = templates.insert(kproto, snet, kvaddr, kvport, svc, dest, svc.persistTimeoutNanos, now);
                 if (tmpl < 0) {
                     counters.drop(DropReason.TABLE_FULL);
@@ -80,9 +84,11 @@ public final class ScheduleHandler extends ChannelInboundHandlerAdapter {
         } else {
             dest = svc.scheduler.schedule(ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort);
             if (dest == null) {
+                counters.decision(SchedulingOutcome.NO_DESTINATION);
                 counters.drop(DropReason.NO_DESTINATION);
                 return;
             }
+            counters.decision(SchedulingOutcome.SCHEDULED);
         }
         int dport = dest.port != 0 ? dest.port : ctx.dstPort;
         int id = conns.insert(ctx.ipProto, ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort,

@@ -133,4 +133,10 @@ public final class DestStats {
         VarHandle.acquireFence();
         return inactConns;
     }
+
+    /** {@link #overloaded()} for readers on other threads (metrics, status page). */
+    public boolean overloadedVolatile() {
+        VarHandle.acquireFence();
+        return overloaded;
+    }
 }

@@ -9,7 +9,7 @@ public enum ForwardMethod {
     /** Masquerading (-m, "Masq"): DNAT in, SNAT of the replies. */
     NAT("Masq", "-m"),
     /** Full NAT: both addresses rewritten. */
-    FULLNAT("FullNat", "-b");
+    FULLNAT("FullNat", "--fullnat");
 
     private final String ipvsadmName;
     private final String flag;

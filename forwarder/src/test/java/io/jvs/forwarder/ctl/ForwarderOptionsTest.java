@@ -172,6 +172,30 @@ class ForwarderOptionsTest {
     }
 
     @Test
+    void controlApiAndRunningConfig() throws Exception {
+        ForwarderOptions o = ForwarderOptions.parse("--attach", "packet:eth0", "--control", "/run/jvs/a.sock",
+                "--control-http=127.0.0.1:9120", "--control-token-file", "/etc/jvs/token", "--save-to",
+                "/var/lib/jvs/running.conf");
+        assertEquals(Optional.of("/run/jvs/a.sock"), o.control());
+        assertEquals(Optional.of(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9120)), o.controlHttp());
+        assertEquals(Optional.of(Path.of("/etc/jvs/token")), o.controlTokenFile());
+        assertEquals(Optional.of(Path.of("/var/lib/jvs/running.conf")), o.saveTo());
+        ForwarderOptions none = ForwarderOptions.parse("--attach", "packet:eth0");
+        assertEquals(Optional.empty(), none.control());
+        assertEquals(Optional.empty(), none.controlHttp());
+        assertEquals(Optional.empty(), none.saveTo());
+        assertEquals("--control-token-file is for --control-http ADDR:PORT",
+                assertThrows(UsageException.class, () -> ForwarderOptions.parse("--attach", "packet:eth0",
+                        "--control-token-file", "/t")).getMessage());
+        assertEquals("--control-http \"off\": expected ADDR:PORT (e.g. 127.0.0.1:9120)",
+                assertThrows(UsageException.class, () -> ForwarderOptions.parse("--attach", "packet:eth0",
+                        "--control-http", "off")).getMessage());
+        assertEquals("--save-to needs a value: a file for the running configuration",
+                assertThrows(UsageException.class, () -> ForwarderOptions.parse("--attach", "packet:eth0",
+                        "--save-to=")).getMessage());
+    }
+
+    @Test
     void keepalivedFileIsExclusiveWithConfig() throws UsageException {
         ForwarderOptions o = ForwarderOptions.parse("--attach", "packet:eth0", "--keepalived",
                 "/etc/keepalived/keepalived.conf");

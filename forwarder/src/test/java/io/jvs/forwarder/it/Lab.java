@@ -76,9 +76,16 @@ public final class Lab implements AutoCloseable {
      * Throws, with the script's output, when the lab cannot start.
      */
     public static Lab up(int realServers) {
+        return up(realServers, new String[0]);
+    }
+
+    /** As {@link #up(int)} with extra {@code scripts/lab up} options (e.g. {@code --monitoring}). */
+    public static Lab up(int realServers, String... options) {
         Path root = repoRoot();
-        Exec.Result r = Exec.run(Duration.ofSeconds(120),
-                List.of(root.resolve("scripts/lab").toString(), "up", "--real-servers", Integer.toString(realServers)));
+        List<String> cmd = new ArrayList<>(List.of(root.resolve("scripts/lab").toString(), "up", "--real-servers",
+                Integer.toString(realServers)));
+        cmd.addAll(List.of(options));
+        Exec.Result r = Exec.run(Duration.ofSeconds(120), cmd);
         if (!r.ok()) {
             throw new AssertionError("the lab did not come up (integration tests need root and network namespaces)\n"
                     + r.describe());
@@ -396,13 +403,24 @@ public final class Lab implements AutoCloseable {
         return r.stdout().lines().map(String::strip).filter(s -> !s.isEmpty()).map(Long::parseLong).toList();
     }
 
+    /** The PID of the Prometheus that {@code scripts/lab up --monitoring} started in the director namespace, if any. */
+    public List<Long> monitoringPids() {
+        Path pid = stateDir.resolve("monitoring/prometheus.pid");
+        try {
+            return Files.exists(pid) ? List.of(Long.parseLong(Files.readString(pid).strip())) : List.of();
+        } catch (IOException | NumberFormatException e) {
+            throw new AssertionError("unreadable " + pid + ": " + e);
+        }
+    }
+
     /**
      * Puts the director namespace back to the lab's baseline between
-     * directors: nothing may run there, and kernel forwarding is off again
+     * directors: nothing but the lab's Prometheus may run there, and kernel forwarding is off again
      * (a forwarder in TAP mode turns it on). Returns what it had to fix.
      */
     public String resetDirector() {
-        List<Long> pids = pidsIn(DIRECTOR);
+        List<Long> pids = new ArrayList<>(pidsIn(DIRECTOR));
+        pids.removeAll(monitoringPids()); // the lab's own Prometheus (up --monitoring) lives there
         if (!pids.isEmpty()) {
             throw new AssertionError("processes still run in " + DIRECTOR + ": " + pids);
         }

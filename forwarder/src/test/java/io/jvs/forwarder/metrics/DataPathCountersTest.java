@@ -88,6 +88,35 @@ class DataPathCountersTest {
     }
 
     @Test
+    void countsReceiveBurstsInTheirOwnHistogram() {
+        DataPathCounters c = new DataPathCounters("eth0");
+        c.rxBatch(1);
+        c.rxBatch(2);
+        c.rxBatch(16);
+        c.rxBatch(256);
+        c.rxBatch(0); // a wake-up that found nothing is not a burst
+        assertEquals(4, c.rxBatches());
+        assertEquals(275, c.rxBatchFrames());
+        assertEquals(1, c.rxBatchBucket(0));
+        assertEquals(1, c.rxBatchBucket(1));
+        assertEquals(1, c.rxBatchBucket(2));
+        assertEquals(0, c.rxBatchBucket(3));
+        assertEquals(1, c.rxBatchBucket(4));
+        assertEquals(0, c.txBatches(), "receive bursts are not transmit batches");
+    }
+
+    @Test
+    void countsSchedulingDecisionsByOutcome() {
+        DataPathCounters c = new DataPathCounters("eth0");
+        c.decision(DataPathCounters.SchedulingOutcome.SCHEDULED);
+        c.decision(DataPathCounters.SchedulingOutcome.SCHEDULED);
+        c.decision(DataPathCounters.SchedulingOutcome.NO_DESTINATION);
+        assertEquals(2, c.decisions(DataPathCounters.SchedulingOutcome.SCHEDULED));
+        assertEquals(0, c.decisions(DataPathCounters.SchedulingOutcome.PERSISTENCE_TEMPLATE));
+        assertEquals(1, c.decisions(DataPathCounters.SchedulingOutcome.NO_DESTINATION));
+    }
+
+    @Test
     void gaugesReadZeroUntilRegistered() {
         DataPathCounters c = new DataPathCounters("eth0");
         assertEquals(0, c.neighbourEntries());
@@ -113,6 +142,7 @@ class DataPathCountersTest {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         DataPathCounters c = new DataPathCounters("eth0", "jvs0");
         DropReason[] reasons = DropReason.values();
+        DataPathCounters.SchedulingOutcome[] outcomes = DataPathCounters.SchedulingOutcome.values();
         Runnable burst = () -> {
             for (int i = 0; i < 10_000; i++) {
                 c.drop(reasons[i % reasons.length]);
@@ -122,6 +152,8 @@ class DataPathCountersTest {
                 c.txBatch(1 + (i & 127));
                 c.busy(i);
                 c.addKernelDrops(i & 1, 1);
+                c.rxBatch(1 + (i & 255));
+                c.decision(outcomes[i % outcomes.length]);
             }
         };
         for (int i = 0; i < 20; i++) {

@@ -78,6 +78,72 @@ class PrometheusExpositionTest {
         assertEquals("1", s.get("jvs_real_server_weight{" + RS1 + "}"));
         assertEquals("3", s.get("jvs_real_server_weight{" + RS2 + "}"));
         assertEquals("0", s.get("jvs_real_server_connections_total{" + RS2 + "}"));
+        assertEquals("0", s.get("jvs_real_server_persistent_connections{" + RS1 + "}"));
+        assertEquals("0", s.get("jvs_real_server_overloaded{" + RS1 + "}"));
+        assertEquals("1", s.get("jvs_service_info{" + WEB + ",scheduler=\"rr\"}"));
+        assertEquals("1", s.get("jvs_real_server_info{" + RS1 + ",forward=\"Route\"}"));
+    }
+
+    @Test
+    void persistenceAndOverload() {
+        ServiceRegistry registry = registryWithTwoServices();
+        RealServer rs2 = registry.current().services().get(0).dest(Ipv4Address.parse("10.0.0.12"), 80);
+        rs2.stats.addPersistent(3);
+        rs2.stats.setOverloaded(true);
+        Map<String, String> s = samples(new PrometheusExposition(registry, new DataPathCounters("eth0")).scrape());
+        assertEquals("3", s.get("jvs_real_server_persistent_connections{" + RS2 + "}"));
+        assertEquals("1", s.get("jvs_real_server_overloaded{" + RS2 + "}"));
+        assertEquals("0", s.get("jvs_real_server_overloaded{" + RS1 + "}"));
+    }
+
+    @Test
+    void schedulingDecisionsAndReceiveBursts() {
+        DataPathCounters c = new DataPathCounters("eth0");
+        c.decision(DataPathCounters.SchedulingOutcome.PERSISTENCE_TEMPLATE);
+        c.rxBatch(3);
+        c.rxBatch(40);
+        Map<String, String> s = samples(new PrometheusExposition(new ServiceRegistry(), c).scrape());
+        assertEquals("0", s.get("jvs_scheduler_decisions_total{outcome=\"scheduled\"}"));
+        assertEquals("1", s.get("jvs_scheduler_decisions_total{outcome=\"persistence_template\"}"));
+        assertEquals("0", s.get("jvs_scheduler_decisions_total{outcome=\"no_destination\"}"));
+        assertEquals("0", s.get("jvs_rx_batch_size_bucket{le=\"1\"}"));
+        assertEquals("1", s.get("jvs_rx_batch_size_bucket{le=\"4\"}"));
+        assertEquals("2", s.get("jvs_rx_batch_size_bucket{le=\"64\"}"));
+        assertEquals("2", s.get("jvs_rx_batch_size_count"));
+        assertEquals("43", s.get("jvs_rx_batch_size_sum"));
+        assertEquals("0", s.get("jvs_tx_batch_size_count"));
+    }
+
+    /**
+     * Prometheus naming practice: counters end in _total and gauges do not; only base units
+     * (seconds, bytes) appear in names; labels come from a fixed, bounded set (no client
+     * addresses, no connection ids).
+     */
+    @Test
+    void namesFollowPrometheusConventions() {
+        String text = new PrometheusExposition(registryWithTwoServices(), new DataPathCounters("eth0", "jvs0")).scrape();
+        Pattern unit = Pattern.compile("_(milli|micro|nano)?(ms|us|ns|millis|milliseconds|microseconds|nanoseconds"
+                + "|minutes|hours|kb|kib|mb|mib|kilobytes|megabytes|bits)(_|$)");
+        Set<String> allowedLabels = Set.of("service", "real_server", "direction", "reason", "port", "le", "gc",
+                "outcome", "scheduler", "forward", "to");
+        for (String line : text.split("\n")) {
+            if (line.startsWith("# TYPE ")) {
+                String[] f = line.split(" ");
+                String name = f[2];
+                assertFalse(unit.matcher(name).find(), "not a base unit: " + name);
+                if (f[3].equals("counter")) {
+                    assertTrue(name.endsWith("_total"), name);
+                } else {
+                    assertFalse(name.endsWith("_total"), f[3] + " named like a counter: " + name);
+                }
+                assertTrue(name.startsWith("jvs_") || name.startsWith("process_"), "unprefixed: " + name);
+            } else if (!line.startsWith("#") && line.contains("{")) {
+                Matcher m = Pattern.compile("([a-z_]+)=\"").matcher(line.substring(line.indexOf('{')));
+                while (m.find()) {
+                    assertTrue(allowedLabels.contains(m.group(1)), "unexpected label " + m.group(1) + " in " + line);
+                }
+            }
+        }
     }
 
     @Test
@@ -131,6 +197,15 @@ class PrometheusExpositionTest {
         assertTrue(Long.parseLong(s.get("jvs_jvm_heap_committed_bytes")) > 0);
         assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jvs_jvm_gc_collections_total{gc=\"")), text);
         assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jvs_jvm_gc_seconds_total{gc=\"")), text);
+        assertTrue(Long.parseLong(s.get("jvs_jvm_non_heap_used_bytes")) > 0);
+        assertTrue(Long.parseLong(s.get("jvs_jvm_threads")) > 0);
+        assertTrue(Double.parseDouble(s.get("process_cpu_seconds_total")) > 0);
+        assertTrue(Long.parseLong(s.get("process_resident_memory_bytes")) > 10L << 20, "RSS of a JVM is > 10 MiB");
+        assertTrue(Long.parseLong(s.get("process_open_fds")) > 2);
+        assertTrue(Long.parseLong(s.get("process_max_fds")) >= Long.parseLong(s.get("process_open_fds")));
+        double start = Double.parseDouble(s.get("process_start_time_seconds"));
+        double now = System.currentTimeMillis() / 1e3;
+        assertTrue(start <= now && start > now - 3600, "start " + start + " now " + now);
     }
 
     @Test
@@ -144,7 +219,12 @@ class PrometheusExpositionTest {
                 "jvs_port_tx_bytes_total", "jvs_port_kernel_drops_total", "jvs_ignored_frames_total",
                 "jvs_tx_batch_size", "jvs_event_loop_busy_seconds_total", "jvs_connection_table_entries",
                 "jvs_connection_table_capacity", "jvs_neighbour_entries", "jvs_jvm_heap_used_bytes",
-                "jvs_jvm_gc_collections_total", "jvs_jvm_gc_seconds_total")) {
+                "jvs_jvm_gc_collections_total", "jvs_jvm_gc_seconds_total",
+                "jvs_real_server_persistent_connections", "jvs_real_server_overloaded", "jvs_service_info",
+                "jvs_real_server_info", "jvs_scheduler_decisions_total", "jvs_rx_batch_size",
+                "jvs_jvm_non_heap_used_bytes", "jvs_jvm_threads", "process_cpu_seconds_total",
+                "process_resident_memory_bytes", "process_open_fds", "process_max_fds",
+                "process_start_time_seconds")) {
             assertTrue(text.contains("\n# HELP " + name + " ") || text.startsWith("# HELP " + name + " "), name);
             assertTrue(text.contains("\n# TYPE " + name + " "), name);
         }

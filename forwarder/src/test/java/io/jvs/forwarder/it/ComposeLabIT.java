@@ -1,0 +1,186 @@
+package io.jvs.forwarder.it;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The compose lab mirrors the namespace lab: {@code docker-compose config} (Debian's
+ * docker-compose; no engine needed) accepts docker-compose.yml, and every host that
+ * {@code scripts/lab --help} documents is a compose service with the same addresses.
+ * The hosts and addresses are read from the lab script's own topology text, so a change
+ * to either side that the other does not follow fails here.
+ */
+class ComposeLabIT {
+    /** Compose services that the namespace lab runs differently (Prometheus) or not at all (Grafana). */
+    static final Set<String> MONITORING_ONLY = Set.of("prometheus", "grafana");
+    static final int REAL_SERVERS = 2;
+
+    static String run(List<String> cmd) {
+        Exec.Result r = Exec.run(Duration.ofSeconds(60), cmd);
+        if (!r.ok()) {
+            throw new AssertionError(String.join(" ", cmd) + " failed (docker-compose: apt-get install docker-compose; "
+                    + ".ci/run does this)\n" + r.describe());
+        }
+        return r.stdout();
+    }
+
+    /** Lab host name ("client", "rs1") -> its addresses, from the topology in {@code scripts/lab --help}. */
+    static Map<String, Set<String>> labHosts(Path repo) {
+        String help = run(List.of(repo.resolve("scripts/lab").toString(), "--help"));
+        Map<String, Set<String>> hosts = new TreeMap<>();
+        Pattern hostLine = Pattern.compile("^ {2}jvs-([a-zA-Z]+)\\s+(.*)$");
+        Pattern ifaceLine = Pattern.compile("^ {10,}eth\\d+ (\\S+)/\\d+.*$");
+        Pattern addr = Pattern.compile("^eth\\d+ (\\S+)/\\d+");
+        String current = null;
+        for (String line : help.split("\n")) {
+            Matcher h = hostLine.matcher(line);
+            if (h.matches()) {
+                current = h.group(1);
+                Matcher a = addr.matcher(h.group(2));
+                if (current.equals("lan")) {
+                    current = null; // the bridge: the compose "lan" network, not a host
+                    continue;
+                }
+                hosts.computeIfAbsent(current, k -> new TreeSet<>()); // a host may be listed twice (router)
+                if (a.find()) {
+                    hosts.get(current).add(a.group(1));
+                }
+                continue;
+            }
+            Matcher i = ifaceLine.matcher(line);
+            if (current != null && i.matches()) {
+                hosts.get(current).add(i.group(1));
+            }
+        }
+        // rsN / tsN templates: expand for the real servers the lab starts by default.
+        Map<String, Set<String>> expanded = new TreeMap<>();
+        hosts.forEach((name, addrs) -> {
+            if (name.endsWith("N")) {
+                for (int n = 1; n <= REAL_SERVERS; n++) {
+                    Set<String> a = new TreeSet<>();
+                    for (String s : addrs) {
+                        a.add(s.replace("N", Integer.toString(n)));
+                    }
+                    expanded.put(name.substring(0, name.length() - 1) + n, a);
+                }
+            } else {
+                expanded.put(name, addrs);
+            }
+        });
+        return expanded;
+    }
+
+    /** Compose service -> its static addresses, from the normalised {@code docker-compose config} output. */
+    static Map<String, Set<String>> composeHosts(String config) {
+        Map<String, Set<String>> hosts = new TreeMap<>();
+        boolean inServices = false;
+        String current = null;
+        for (String line : config.split("\n")) {
+            if (!line.startsWith(" ")) {
+                inServices = line.equals("services:");
+                current = null;
+                continue;
+            }
+            if (!inServices) {
+                continue;
+            }
+            Matcher svc = Pattern.compile("^ {2}([a-z0-9_-]+):$").matcher(line);
+            if (svc.matches()) {
+                current = svc.group(1);
+                hosts.put(current, new TreeSet<>());
+                continue;
+            }
+            Matcher ip = Pattern.compile("^\\s+ipv4_address: (\\S+)$").matcher(line);
+            if (current != null && ip.matches()) {
+                hosts.get(current).add(ip.group(1));
+            }
+        }
+        return hosts;
+    }
+
+    @Test
+    void composeConfigIsValidAndNamesTheNamespaceLabsHosts() throws IOException {
+        Path repo = Lab.repoRoot();
+        List<String> base = List.of("docker-compose", "--project-directory", repo.toString(),
+                "-f", repo.resolve("docker-compose.yml").toString());
+        String config = run(concat(base, "config"));
+        Set<String> services = new TreeSet<>(List.of(run(concat(base, "config", "--services")).strip().split("\n")));
+
+        Map<String, Set<String>> lab = labHosts(repo);
+        assertTrue(lab.keySet().containsAll(Set.of("client", "router", "director", "rs1", "rs2")),
+                "lab hosts from scripts/lab --help: " + lab);
+        Map<String, Set<String>> compose = composeHosts(config);
+        assertEquals(services, compose.keySet(), "services parsed from the config");
+
+        Set<String> expectedServices = new TreeSet<>(lab.keySet());
+        expectedServices.addAll(MONITORING_ONLY);
+        assertEquals(expectedServices, services, "compose services = the lab's hosts + monitoring");
+        for (Map.Entry<String, Set<String>> host : lab.entrySet()) {
+            assertEquals(host.getValue(), compose.get(host.getKey()), "addresses of " + host.getKey());
+        }
+        assertTrue(lab.get("router").contains(Lab.ROUTER_LAN_IP) && lab.get("director").contains(Lab.DIRECTOR_IP));
+
+        // Same service and mode: the director's config is the namespace lab's rr/DR service on the VIP.
+        String conf = Files.readString(repo.resolve("docker/director.conf"));
+        assertTrue(conf.contains("-A -t " + Lab.VIP + ":80 -s rr"), conf);
+        for (int n = 1; n <= REAL_SERVERS; n++) {
+            assertTrue(conf.contains("-a -t " + Lab.VIP + ":80 -r " + Lab.rsIp(n) + ":80 -g -w 1"), conf);
+        }
+        assertTrue(Files.readString(repo.resolve("docker/Dockerfile")).contains("--attach packet:eth0"),
+                "director in packet mode");
+        // The director gets the capabilities packet mode needs; Prometheus and Grafana get the provisioned files.
+        assertTrue(Pattern.compile("(?s) {2}director:.*?cap_add:\\s+- NET_ADMIN\\s+- NET_RAW").matcher(config).find(),
+                config);
+        assertTrue(config.contains("monitoring/grafana/dashboards:/var/lib/grafana/dashboards/jvs:ro"), config);
+        assertTrue(config.contains("monitoring/grafana/provisioning:/etc/grafana/provisioning:ro"), config);
+        assertTrue(config.contains("monitoring/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"), config);
+        String prom = Files.readString(repo.resolve("monitoring/prometheus/prometheus.yml"));
+        assertTrue(prom.contains("'" + Lab.DIRECTOR_IP + ":9110'"), prom);
+        for (Map.Entry<String, Set<String>> host : lab.entrySet()) {
+            if (host.getKey().matches("[rt]s\\d+")) {
+                for (String a : host.getValue()) {
+                    assertTrue(prom.contains("'" + a + ":9120'"), "Prometheus scrapes the agent on " + a + "\n" + prom);
+                }
+            }
+        }
+    }
+
+    @Test
+    void badComposeFileIsRejected() throws IOException {
+        // The validation is real: docker-compose config fails on a broken file.
+        Path dir = Files.createTempDirectory("jvs-compose");
+        try {
+            Path bad = dir.resolve("docker-compose.yml");
+            Files.writeString(bad, "version: \"3.8\"\nservices:\n  director:\n    cap_add: NET_ADMIN\n    networks: [nowhere]\n");
+            Exec.Result r = Exec.run(Duration.ofSeconds(60), List.of("docker-compose", "-f", bad.toString(), "config"));
+            assertTrue(!r.ok(), "docker-compose config accepted a broken file\n" + r.describe());
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path p : files.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    static List<String> concat(List<String> a, String... b) {
+        List<String> out = new java.util.ArrayList<>(a);
+        out.addAll(List.of(b));
+        return out;
+    }
+}
