@@ -116,7 +116,7 @@ public final class Director implements AutoCloseable {
         this.settings = settings;
         this.control = new ControlPlane(settings.config(), new ServiceTableBuilder(), table -> {
             validate(table);
-            validateRoutes(table, routes);
+            validateRoutes(table, routes, registry.current());
             validateLocalAddrs(table, ownAddrs);
         });
     }
@@ -244,10 +244,12 @@ public final class Director implements AutoCloseable {
     }
 
     /**
-     * The checks that need the director's routing table: every TUN real server
-     * must have a route (the encapsulated packet is routed to it), else the
-     * change is refused naming it. Before the director is attached there is no
-     * table yet; {@link #open} checks the initial configuration once it is.
+     * The checks that need the director's routing table: a TUN real server that
+     * is new (not in {@code current}, the running table) must have a route (the
+     * encapsulated packet is routed to it), else the change is refused naming it.
+     * Servers already running are not re-checked, so a route that goes away does
+     * not block unrelated changes. Before the director is attached there is no
+     * routing table yet; {@link #open} checks the initial configuration once it is.
      */
     /**
      * FULLNAT local addresses must be addresses only jvs answers for: were one an
@@ -266,13 +268,17 @@ public final class Director implements AutoCloseable {
         }
     }
 
-    static void validateRoutes(ServiceTable services, RouteTable rt) {
+    static void validateRoutes(ServiceTable services, RouteTable rt, ServiceTable current) {
         if (rt == RouteTable.EMPTY) {
             return;
         }
         for (VirtualService s : services.services()) {
+            VirtualService running = s.fwmark != 0 ? current.lookupFwmark(s.fwmark)
+                    : current.lookup(s.proto, s.addr, s.port);
             for (RealServer d : s.dests) {
-                if (d.method == ForwardMethod.TUN && rt.nextHop(d.addr) == 0) {
+                RealServer was = running == null ? null : running.dest(d.addr, d.port);
+                boolean known = was != null && was.method == ForwardMethod.TUN;
+                if (d.method == ForwardMethod.TUN && !known && rt.nextHop(d.addr) == 0) {
                     throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
                             + ": TUN real server is unreachable (no route to " + Ipv4Address.toString(d.addr)
                             + " in the director's routing table)");
@@ -334,7 +340,7 @@ public final class Director implements AutoCloseable {
         ownAddrs = RtNetlink.addresses().stream().mapToInt(RtNetlink.Address::addr).toArray();
         try {
             validateLocalAddrs(control.table(), ownAddrs);
-            validateRoutes(control.table(), routes);
+            validateRoutes(control.table(), routes, ServiceTable.EMPTY);
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }

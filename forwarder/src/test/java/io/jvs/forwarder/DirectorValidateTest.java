@@ -61,14 +61,18 @@ class DirectorValidateTest {
     void aTunRealServerWithoutARouteIsRefused() {
         RouteTable lanOnly = new RouteTable(List.of(new Route(0x0a00_0000, 24, 0, 7, 0, 254)), 7);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Director.validateRoutes(table(tun(TunnelType.IPIP, 0)), lanOnly));
+                () -> Director.validateRoutes(table(tun(TunnelType.IPIP, 0)), lanOnly, ServiceTable.EMPTY));
         assertEquals("real server 10.0.2.11:80 of TCP/10.0.0.100:80: TUN real server is unreachable"
                 + " (no route to 10.0.2.11 in the director's routing table)", e.getMessage());
         RouteTable withDefault = new RouteTable(List.of(new Route(0x0a00_0000, 24, 0, 7, 0, 254),
                 new Route(0, 0, 0x0a00_0001, 7, 0, 254)), 7);
-        assertDoesNotThrow(() -> Director.validateRoutes(table(tun(TunnelType.IPIP, 0)), withDefault));
+        assertDoesNotThrow(() -> Director.validateRoutes(table(tun(TunnelType.IPIP, 0)), withDefault,
+                ServiceTable.EMPTY));
         // DR and NAT real servers are not checked here (they are on the LAN by definition).
         assertDoesNotThrow(() -> Director.validateRoutes(
-                table(new Dest(TS1, 80, 1, ForwardMethod.DR)), lanOnly));
+                table(new Dest(TS1, 80, 1, ForwardMethod.DR)), lanOnly, ServiceTable.EMPTY));
+        // A TUN server already running is not re-checked: losing a route must not block other changes.
+        ServiceTable running = table(tun(TunnelType.IPIP, 0));
+        assertDoesNotThrow(() -> Director.validateRoutes(table(tun(TunnelType.IPIP, 0)), lanOnly, running));
     }
 }

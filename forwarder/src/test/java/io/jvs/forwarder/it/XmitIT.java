@@ -474,6 +474,58 @@ class XmitIT {
 
     @Nested
     @Order(6)
+    @DisplayName("Bad input through jvsadm: unreachable TUN server, FULLNAT without or with an own local address")
+    class BadInput extends Scenario {
+        BadInput() {
+            super("bad-input");
+        }
+
+        @Override
+        String config() {
+            return """
+                    -A -t %1$s:80 -s rr
+                    -a -t %1$s:80 -r %2$s -i -w 1
+                    """.formatted(Lab.VIP, tsIp(1));
+        }
+
+        Exec.Result jvsadm(String... args) {
+            List<String> cmd = new ArrayList<>(List.of(lab.repo().resolve("bin/jvsadm").toString()));
+            cmd.addAll(List.of(args));
+            return lab.exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
+        }
+
+        void refused(String mentions, String... args) {
+            Exec.Result r = jvsadm(args);
+            say("jvsadm %s -> exit %d: %s", String.join(" ", args), r.exitCode(), r.stderr().strip());
+            assertTrue(r.exitCode() != 0, "refused: " + r.describe());
+            assertEquals(1, r.stderr().strip().lines().count(), "one line: " + r.stderr());
+            assertTrue(r.stderr().contains(mentions), "names " + mentions + ": " + r.stderr());
+        }
+
+        @Test
+        @DisplayName("each is refused with one line naming it; the running table is unchanged and keeps serving")
+        void refusedWholeAndNothingHalfApplied() throws InterruptedException {
+            String before = jvsadm("-L", "-n").requireOk().stdout();
+            lab.exec(Lab.DIRECTOR, Lab.ip(), "route", "del", "default").requireOk();
+            try {
+                Thread.sleep(1500); // the director re-reads its routing table every second
+                refused("10.0.2.12", "-a", "-t", Lab.VIP + ":80", "-r", tsIp(2), "-i");
+                // A server that is already running is not re-checked: other changes still go through.
+                jvsadm("-e", "-t", Lab.VIP + ":80", "-r", tsIp(1), "-i", "-w", "2").requireOk();
+                jvsadm("-e", "-t", Lab.VIP + ":80", "-r", tsIp(1), "-i", "-w", "1").requireOk();
+            } finally {
+                lab.exec(Lab.DIRECTOR, Lab.ip(), "route", "add", "default", "via", Lab.ROUTER_LAN_IP).requireOk();
+            }
+            Thread.sleep(1500);
+            refused("--laddr", "-A", "-t", Lab.VIP + ":81", "-s", "rr", "--laddr", Lab.DIRECTOR_IP);
+            refused("--laddr", "-a", "-t", Lab.VIP + ":80", "-r", Lab.rsIp(1), "--fullnat");
+            assertEquals(before, jvsadm("-L", "-n").requireOk().stdout(), "nothing half-applied");
+            assertEquals("ts1", lab.get("http://" + Lab.VIP + "/").strip(), "still serving");
+        }
+    }
+
+    @Nested
+    @Order(7)
     @DisplayName("FULLNAT: a pool of 4 local ports runs out cleanly and recovers")
     class FullNatExhaustion extends Scenario {
         FullNatExhaustion() {
