@@ -2,8 +2,16 @@ package io.jvs.forwarder.sched;
 
 import io.jvs.forwarder.service.RealServer;
 
+import java.util.List;
+
 /** Creates schedulers by their ipvsadm name. */
 public final class Schedulers {
+    /**
+     * Every name {@link #create} accepts, in ipvsadm's order. The benchmarks and tests enumerate
+     * schedulers from this list: a new scheduler joins them by being added here.
+     */
+    public static final List<String> NAMES = List.of("rr", "wrr", "wlc");
+
     private Schedulers() {
     }
 
