@@ -132,6 +132,9 @@ def udp_no_loss(peer, threshold=0.1):
     return best
 
 
+udp_peers = [p for p in peer_order if status_of[p] == "ok" and data.get(p, {}).get("udp") and udp_max(p)]
+
+
 # ---------------------------------------------------------------- markdown
 out = []
 w = out.append
@@ -178,9 +181,13 @@ for peer in peer_order:
         ps = [scen_stat(peer, scen, k) for k in ("p50_us", "p99_us", "p999_us")]
         if any(p is None for p in ps):
             return "—"
-        return " / ".join(fmt_num(p[0]) for p in ps)
+        txt = " / ".join(fmt_num(p[0]) for p in ps)
+        if scen == "latency":
+            r = scen_stat(peer, scen, "rps")
+            txt += f" (achieved {fmt_num(r[0])} req/s)" if r else ""
+        return txt
 
-    if "udp" in sc and data[peer]["udp"]:
+    if "udp" in sc and data[peer]["udp"] and udp_max(peer):
         m = udp_max(peer)
         udp_cell = cell(m[1]) if m else "—"
         nl = udp_no_loss(peer)
@@ -222,9 +229,9 @@ w(ratio_line("HTTP short conn/s: jvs DR (TAP) / haproxy", med("jvs-dr-tap", "sho
 w(ratio_line("HTTP short conn/s: jvs NAT (packet) / kernel NAT", med("jvs-nat-packet", "short", "rps"), med("kernel-nat", "short", "rps"), ">= 0.8x"))
 w(ratio_line("HTTP short conn/s: jvs NAT (TAP) / kernel NAT", med("jvs-nat-tap", "short", "rps"), med("kernel-nat", "short", "rps"), ">= 0.8x"))
 # UDP
-kf = udp_max("kernel-fwd") if data.get("kernel-fwd", {}).get("udp") else None
+kf = udp_max("kernel-fwd") if "kernel-fwd" in udp_peers else None
 for jp in ("jvs-dr-packet", "jvs-dr-tap"):
-    jm = udp_max(jp) if data.get(jp, {}).get("udp") else None
+    jm = udp_max(jp) if jp in udp_peers else None
     if kf and jm:
         k = kf[0]["delivered_pps"]
         j = jm[0]["delivered_pps"]
@@ -263,7 +270,6 @@ w("JMH B/op for every per-packet, scheduler and connection-table benchmark: `scr
 w("")
 
 # ---- UDP curve
-udp_peers = [p for p in peer_order if status_of[p] == "ok" and data.get(p, {}).get("udp")]
 if udp_peers:
     w("## UDP loss curve (64-byte frames)")
     w("")
@@ -368,7 +374,7 @@ panels = [
     ("HTTP short connections/s", lambda p: scen_stat(p, "short", "rps") if "short" in scen_of[p] else None, 1),
     ("HTTP keep-alive requests/s", lambda p: scen_stat(p, "keepalive", "rps") if "keepalive" in scen_of[p] else None, 1),
     (f"p99 latency µs at {lat_rate} req/s (lower is better)", lambda p: scen_stat(p, "latency", "p99_us") if "latency" in scen_of[p] else None, 1),
-    ("UDP 64 B max delivered kpps", lambda p: (lambda m: tuple(x / 1000 for x in m[1]) if m else None)(udp_max(p)) if data.get(p, {}).get("udp") else None, 1),
+    ("UDP 64 B max delivered kpps", lambda p: (lambda m: tuple(x / 1000 for x in m[1]) if m else None)(udp_max(p)) if p in udp_peers else None, 1),
     ("iperf3 1 stream Gbit/s", lambda p: scen_stat(p, "iperf1", "gbps") if "iperf1" in scen_of[p] else None, 1),
     ("iperf3 16 streams Gbit/s", lambda p: scen_stat(p, "iperf16", "gbps") if "iperf16" in scen_of[p] else None, 1),
 ]
