@@ -18,7 +18,10 @@ import java.util.List;
  * factory with its own size.
  */
 public final class Schedulers {
-    /** Every scheduler name jvs knows, in the order ipvsadm's man page lists them. */
+    /**
+     * Every name {@link #create} knows, in the order ipvsadm's man page lists them. The benchmarks
+     * and tests enumerate schedulers from this list: a new scheduler joins them by being added here.
+     */
     public static final List<String> NAMES = List.of("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh",
             "sed", "nq", "fo", "ovf", "mh", "twos");
 

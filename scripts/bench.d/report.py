@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+"""scripts/bench's report: raw measurements (TSV) -> markdown table + SVG chart.
+
+usage: report.py META.env STATUS.tsv RAW.tsv OUT.md OUT.svg
+
+RAW.tsv lines: peer, scenario, param, run, "k=v k=v ..." (one measurement each).
+Every figure in the tables is the median over the repeated runs with [min-max].
+"""
+import html
+import statistics
+import sys
+from collections import defaultdict
+
+meta_path, status_path, raw_path, md_path, svg_path = sys.argv[1:6]
+
+meta = {}
+for line in open(meta_path):
+    if "=" in line:
+        k, v = line.rstrip("\n").split("=", 1)
+        meta[k] = v
+
+status = []  # (peer, status, scenarios)
+for line in open(status_path):
+    p, st, scen = line.rstrip("\n").split("\t")
+    status.append((p, st, scen.split()))
+peer_order = [p for p, _, _ in status]
+status_of = {p: st for p, st, _ in status}
+scen_of = {p: sc for p, _, sc in status}
+
+# data[peer][scenario][param] -> list of dicts
+data = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+jvs_metrics = defaultdict(list)
+for line in open(raw_path):
+    f = line.rstrip("\n").split("\t")
+    if len(f) < 5:
+        continue
+    peer, scen, param, run, rest = f[0], f[1], f[2], f[3], "\t".join(f[4:])
+    if scen == "metrics":
+        jvs_metrics[peer].append(rest)
+        continue
+    kv = {}
+    for tok in rest.split():
+        if "=" in tok:
+            k, v = tok.split("=", 1)
+            try:
+                kv[k] = float(v)
+            except ValueError:
+                kv[k] = v
+    data[peer][scen][param].append(kv)
+
+
+def values(peer, scen, param, key):
+    return [r[key] for r in data[peer][scen].get(param, []) if key in r and "failed" not in r]
+
+
+def one_param(peer, scen):
+    ps = list(data[peer][scen].keys())
+    return ps[0] if ps else None
+
+
+def stats(vs):
+    if not vs:
+        return None
+    return statistics.median(vs), min(vs), max(vs)
+
+
+def fmt_num(x, unit=""):
+    if x is None:
+        return "—"
+    if abs(x) >= 100:
+        s = f"{x:,.0f}"
+    elif abs(x) >= 10:
+        s = f"{x:.1f}"
+    else:
+        s = f"{x:.2f}"
+    return s + unit
+
+
+def cell(st, unit=""):
+    if st is None:
+        return "—"
+    med, lo, hi = st
+    if lo == hi:
+        return fmt_num(med, unit)
+    return f"{fmt_num(med, unit)} [{fmt_num(lo)}–{fmt_num(hi)}]"
+
+
+def scen_stat(peer, scen, key):
+    p = one_param(peer, scen)
+    return stats(values(peer, scen, p, key)) if p else None
+
+
+def failed_runs(peer, scen):
+    return sum(1 for p in data[peer][scen] for r in data[peer][scen][p] if "failed" in r)
+
+
+# ---------------------------------------------------------------- UDP curve
+def udp_rates(peer):
+    return sorted(data[peer]["udp"].keys(), key=lambda r: int(r))
+
+
+def udp_point(peer, rate):
+    rs = [r for r in data[peer]["udp"][rate] if "delivered_pps" in r]
+    if not rs:
+        return None
+    return {k: statistics.median([r[k] for r in rs if k in r]) for k in rs[0] if isinstance(rs[0][k], float)}
+
+
+def udp_max(peer):
+    pts = [udp_point(peer, r) for r in udp_rates(peer)]
+    pts = [p for p in pts if p]
+    if not pts:
+        return None
+    best = max(pts, key=lambda p: p["delivered_pps"])
+    # min/max of the delivered rate over the runs at the best step
+    rate = [r for r in udp_rates(peer) if udp_point(peer, r) is best or udp_point(peer, r) == best][0]
+    vs = values(peer, "udp", rate, "delivered_pps")
+    return best, (statistics.median(vs), min(vs), max(vs))
+
+
+def udp_no_loss(peer, threshold=0.1):
+    """Highest offered rate (measured) below which every step lost < threshold %."""
+    best = None
+    for r in udp_rates(peer):
+        p = udp_point(peer, r)
+        if not p:
+            continue
+        if p["loss_pct"] < threshold:
+            best = p["offered_pps"]
+        else:
+            break
+    return best
+
+
+def udp_generator_bound(peer):
+    """No loss even at the highest step: the peer's limit lies beyond what the generator offered."""
+    rs = udp_rates(peer)
+    p = udp_point(peer, rs[-1]) if rs else None
+    return bool(p) and p["loss_pct"] < 0.1
+
+
+udp_peers = [p for p in peer_order if status_of[p] == "ok" and data.get(p, {}).get("udp") and udp_max(p)]
+
+
+# ---------------------------------------------------------------- markdown
+out = []
+w = out.append
+quick = meta.get("mode") == "quick"
+w(f"# jvs load benchmark — {meta['date']} on {meta['host']}{' (--quick)' if quick else ''}")
+w("")
+w(f"Measured by `{meta['argv']}` in {int(meta['elapsed_s']) // 60} min {int(meta['elapsed_s']) % 60} s. "
+  "Every peer ran in the same run on the same namespace lab (client — router — LAN bridge — director, "
+  "2 nginx real servers); each figure is the **median [min–max]** over the repeated runs "
+  f"({meta['repeat']} for HTTP and iperf3, {meta['udp_repeat']} per UDP rate).")
+w("")
+w(f"- machine: {meta['cpu']}, **{meta['cores']} cores** shared by the generators, the director and the real servers; "
+  f"kernel {meta['kernel']}; load average before {meta['load_before']}, after {meta['load_after']}")
+w(f"- versions: jvs {meta['jvs']}; {meta['jdk']}; wrk {meta['wrk']}; iperf3 {meta['iperf3']}; trafgen {meta['trafgen']}; "
+  f"haproxy {meta['haproxy']}; nginx {meta['nginx']}; nftables {meta['nft']}")
+w("")
+
+# ---- summary
+lat_rate = meta.get("lat_rate") or "?"
+w("## Results")
+w("")
+w(f"| peer | short conn/s | keep-alive req/s | keep-alive p50 / p99 / p99.9 µs | at {lat_rate} req/s: p50 / p99 / p99.9 µs "
+  "| UDP 64 B max delivered pps | UDP no-loss rate | CPU ms per Mpkt (director process / machine) | iperf3 1 stream Gbit/s | iperf3 16 streams Gbit/s |")
+w("|---|---|---|---|---|---|---|---|---|---|")
+for peer in peer_order:
+    st = status_of[peer]
+    if st != "ok":
+        w(f"| {peer} | {st} | | | | | | | | |")
+        continue
+    sc = scen_of[peer]
+
+    def c(scen, key, unit=""):
+        if scen not in sc:
+            return "n/a"
+        if failed_runs(peer, scen) and not data[peer][scen]:
+            return "FAILED"
+        s = cell(scen_stat(peer, scen, key), unit)
+        nf = failed_runs(peer, scen)
+        return s + (f" ({nf} failed)" if nf else "")
+
+    def lat(scen):
+        if scen not in sc:
+            return "n/a"
+        ps = [scen_stat(peer, scen, k) for k in ("p50_us", "p99_us", "p999_us")]
+        if any(p is None for p in ps):
+            return "—"
+        txt = " / ".join(fmt_num(p[0]) for p in ps)
+        if scen == "latency":
+            r = scen_stat(peer, scen, "rps")
+            txt += f" (achieved {fmt_num(r[0])} req/s)" if r else ""
+        return txt
+
+    if "udp" in sc and data[peer]["udp"] and udp_max(peer):
+        m = udp_max(peer)
+        udp_cell = cell(m[1]) if m else "—"
+        nl = udp_no_loss(peer)
+        nl_cell = fmt_num(nl) if nl is not None else "< lowest step"
+        if udp_generator_bound(peer):
+            udp_cell = "≥ " + udp_cell + " ¹"
+            nl_cell = "≥ " + nl_cell + " ¹"
+        best = m[0] if m else {}
+        cpu = "—"
+        if best:
+            proc = best.get("proc_ms_per_mpkt")
+            cpu = f"{fmt_num(proc) if proc is not None else '—'} / {fmt_num(best.get('busy_ms_per_mpkt'))}"
+    else:
+        udp_cell = nl_cell = cpu = "n/a"
+    w(f"| {peer} | {c('short', 'rps')} | {c('keepalive', 'rps')} | {lat('keepalive')} | {lat('latency')} "
+      f"| {udp_cell} | {nl_cell} | {cpu} | {c('iperf1', 'gbps')} | {c('iperf16', 'gbps')} |")
+w("")
+w("¹ no loss even at the highest rate step: this peer's limit lies beyond what the generator (trafgen on the same 2 cores) "
+  "could offer, so the figure is a lower bound, and a ratio of jvs to it is an upper bound.")
+w("")
+w("n/a: the scenario does not apply to that peer (haproxy does not forward UDP; kernel-fwd routes the VIP to rs1 only "
+  "and stands for plain kernel forwarding in the UDP and latency scenarios).")
+w("")
+
+# ---- targets
+def med(peer, scen, key):
+    s = scen_stat(peer, scen, key) if peer in data else None
+    return s[0] if s else None
+
+
+def ratio_line(name, num, den, target, fmt="{:.2f}x", cmp="ge"):
+    if num is None or den is None or den == 0:
+        return f"| {name} | — | {target} | not measured |"
+    r = num / den
+    ok = r >= float(target.split("x")[0].lstrip(">= ")) if cmp == "ge" else None
+    return f"| {name} | {fmt.format(r)} ({fmt_num(num)} / {fmt_num(den)}) | {target} | {'met' if ok else '**MISSED**'} |"
+
+
+w("## Targets (issue 3), measured in this run")
+w("")
+w("| target | measured | wanted | verdict |")
+w("|---|---|---|---|")
+w(ratio_line("HTTP short conn/s: jvs DR (packet) / haproxy", med("jvs-dr-packet", "short", "rps"), med("haproxy", "short", "rps"), ">= 1.0x"))
+w(ratio_line("HTTP short conn/s: jvs DR (TAP) / haproxy", med("jvs-dr-tap", "short", "rps"), med("haproxy", "short", "rps"), ">= 1.0x"))
+w(ratio_line("HTTP short conn/s: jvs NAT (packet) / kernel NAT", med("jvs-nat-packet", "short", "rps"), med("kernel-nat", "short", "rps"), ">= 0.8x"))
+w(ratio_line("HTTP short conn/s: jvs NAT (TAP) / kernel NAT", med("jvs-nat-tap", "short", "rps"), med("kernel-nat", "short", "rps"), ">= 0.8x"))
+# UDP
+kf = udp_max("kernel-fwd") if "kernel-fwd" in udp_peers else None
+for jp in ("jvs-dr-packet", "jvs-dr-tap"):
+    jm = udp_max(jp) if jp in udp_peers else None
+    if kf and jm:
+        k = kf[0]["delivered_pps"]
+        j = jm[0]["delivered_pps"]
+        half = 0.5 * k
+        losses = [(udp_point(jp, r)["offered_pps"], udp_point(jp, r)["loss_pct"]) for r in udp_rates(jp) if udp_point(jp, r)]
+        below = [(o, l) for o, l in losses if o < half]
+        lossy = [f"{fmt_num(o)} pps: {l:.2f} %" for o, l in below if l >= 0.1]
+        ok = j >= half and not lossy
+        verdict = ("met" if ok else "**MISSED**") if below else ("**MISSED**" if j < half else "undetermined: no rate step below that rate")
+        if udp_generator_bound("kernel-fwd"):
+            lossy_note = " — kernel-fwd lost nothing at any step (generator-bound): its true max is higher, so this ratio is an upper bound"
+        else:
+            lossy_note = ""
+        w(f"| 64 B UDP delivered pps: {jp} / kernel-fwd (max over the rate steps) | {j / k:.2f}x ({fmt_num(j)} / {fmt_num(k)}); "
+          f"loss below {fmt_num(half)} pps: {'; '.join(lossy) if lossy else ('none (< 0.1 % at every step below)' if below else 'no step was below it')}{lossy_note} | >= 0.5x, no loss below | {verdict} |")
+    else:
+        w(f"| 64 B UDP delivered pps: {jp} / kernel-fwd | — | >= 0.5x | not measured |")
+d99 = med("direct", "latency", "p99_us")
+j99 = med("jvs-dr-packet", "latency", "p99_us")
+if d99 is not None and j99 is not None:
+    added = j99 - d99
+    w(f"| p99 added by jvs DR (packet) over direct at {lat_rate} req/s (half of its keep-alive max) | {added:+.0f} µs ({fmt_num(j99)} − {fmt_num(d99)}) | <= 100 µs | {'met' if added <= 100 else '**MISSED**'} |")
+else:
+    w("| p99 added by jvs DR over direct at half its max rate | — | <= 100 µs | not measured |")
+sc1m = data.get("jvs-conntable", {}).get("scale", {}).get("1000000")
+if sc1m:
+    b = sc1m[0]["bytes_per_conn"]
+    w(f"| memory per tracked connection at 1M (heap delta / entries) | {b:.0f} B | <= 256 B | {'met' if b <= 256 else '**MISSED**'} |")
+for jp in udp_peers:
+    if not jp.startswith("jvs-"):
+        continue
+    pts = [x for r in udp_rates(jp) for x in data[jp]["udp"][r] if "alloc_kb_per_s" in x]
+    if len(pts) < 2:
+        continue
+    lo = min(pts, key=lambda x: x["delivered_pps"])
+    hi = max(pts, key=lambda x: x["delivered_pps"])
+    dpps = hi["delivered_pps"] - lo["delivered_pps"]
+    # marginal bytes per extra packet per second: what grows with the rate is per-packet (or per-burst)
+    slope = (hi["alloc_kb_per_s"] - lo["alloc_kb_per_s"]) * 1024 / dpps if dpps > 0 else 0.0
+    grows = slope >= 0.5
+    w(f"| no allocation per packet, live ({jp}): `jvs_event_loop_allocated_bytes_total` during the UDP steps "
+      f"| {lo['alloc_kb_per_s']:.0f} KB/s at {fmt_num(lo['delivered_pps'])} pps, {hi['alloc_kb_per_s']:.0f} KB/s at {fmt_num(hi['delivered_pps'])} pps: "
+      f"{slope:.2f} B per additional packet | ~0 B/packet | "
+      f"{'**MISSED**: allocation grows with the packet rate' if grows else 'met per packet (what remains is time-based: periodic tasks)'} |")
+w("")
+w("JMH B/op for every per-packet, scheduler and connection-table benchmark: `scripts/bench --micro` "
+  "(its own results file, `*-micro.md`).")
+w("")
+
+# ---- UDP curve
+if udp_peers:
+    w("## UDP loss curve (64-byte frames)")
+    w("")
+    w("Offered = frames the client sent (its eth0 tx counter), delivered = frames counted by an nftables counter in each "
+      "real server's input hook (then dropped); per step: delivered pps (loss %), medians.")
+    w("")
+    rates = udp_rates(udp_peers[0])
+    w("| peer | " + " | ".join(f"{int(r) // 1000}k pps asked" for r in rates) + " |")
+    w("|---|" + "---|" * len(rates))
+    for p in udp_peers:
+        cells = []
+        for r in rates:
+            pt = udp_point(p, r) if r in data[p]["udp"] else None
+            cells.append("—" if not pt else f"{fmt_num(pt['offered_pps'])} → {fmt_num(pt['delivered_pps'])} ({pt['loss_pct']:.1f} %)")
+        w(f"| {p} | " + " | ".join(cells) + " |")
+    w("")
+    w("CPU per million delivered packets at the best step: *director process* = utime + stime of the jvs JVM "
+      "(/proc/PID/stat) — the kernel's AF_PACKET/TAP work on its behalf runs in softirq and is not in it; "
+      "*machine* = all non-idle CPU time of the machine (/proc/stat user+nice+system+irq+softirq), generator and "
+      "real servers included, the only fair figure for the kernel peers, whose work is all softirq.")
+    w("")
+    w("| peer | offered → delivered pps at best step | director process ms/Mpkt | machine busy ms/Mpkt | machine softirq ms/Mpkt | jvs RX ring drops |")
+    w("|---|---|---|---|---|---|")
+    for p in udp_peers:
+        b = udp_max(p)[0]
+        w(f"| {p} | {fmt_num(b['offered_pps'])} → {fmt_num(b['delivered_pps'])} | {fmt_num(b.get('proc_ms_per_mpkt'))} "
+          f"| {fmt_num(b.get('busy_ms_per_mpkt'))} | {fmt_num(b.get('softirq_ms_per_mpkt'))} | {fmt_num(b.get('ring_drops'))} |")
+    w("")
+
+# ---- scale
+sc = data.get("jvs-conntable", {}).get("scale", {})
+if sc:
+    w("## Connection table scale")
+    w("")
+    w("`io.jvs.bench.scale.ConnTableScale`: the forwarder's `ConnectionTable` in one JVM (not through the lab). "
+      "*Heap per connection* = live heap after filling a table of capacity N with N TCP connections minus live heap "
+      "before creating it (MemoryMXBean after System.gc()), / N; *footprint* = the table's own array accounting "
+      "(`footprintBytes()`). *New connections/s while full*: one thread doing, per connection, remove the oldest entry + "
+      "lookupIn miss + rr pick + insert + update (SYN), with the table at N live entries.")
+    w("")
+    w("| entries | capacity | heap per connection | footprint per connection | new connections/s while full |")
+    w("|---|---|---|---|---|")
+    for n in sorted(sc, key=int):
+        r = sc[n][0]
+        w(f"| {int(n):,} | {int(r['capacity']):,} | {r['bytes_per_conn']:.0f} B | {r['footprint_per_conn']:.0f} B | {fmt_num(r['new_conn_per_s'])} |")
+    w("")
+
+# ---- jvs metrics
+if jvs_metrics:
+    w("## jvs counters at the end of each peer's run (non-zero drops, RX ring drops, table entries)")
+    w("")
+    w("```")
+    for p, lines in jvs_metrics.items():
+        for l in lines:
+            w(f"{p}: {l}")
+    w("```")
+    w("")
+
+# ---- how
+w("## How it was measured")
+w("")
+w(f"- **short**: `wrk -t2 -c{meta['wrk_c']} -d{meta['wrk_d']}s --timeout 2s -H 'Connection: close' -s scripts/bench.d/wrk-report.lua http://10.0.0.100/` "
+  "from the client namespace (direct: one wrk per real server `http://10.0.0.1N:8080/` with the connections and threads split, rates summed, "
+  "latency the worst instance's).")
+w(f"- **keep-alive**: the same without `Connection: close`.")
+w(f"- **latency at a fixed rate**: keep-alive, each connection waits {meta['lat_delay_ms']} ms before each request "
+  f"(wrk `delay()`), with enough connections for {lat_rate} req/s = half of jvs-dr-packet's keep-alive median; "
+  "latency counts from send to response, not the wait. Same offered rate for every peer.")
+w(f"- **UDP**: `trafgen -o eth0 -P 1 -Q -b RATEpps -n RATE*{meta['udp_d']}` in the client namespace, 60-byte frames "
+  "(18-byte payload) from 16 source ports to VIP:9000 (direct: to each real server's :9000), rates "
+  f"{', '.join(meta['udp_rates'].split())} pps asked.")
+w(f"- **iperf3**: `iperf3 -c 10.0.0.100 -p 5201 -t {meta['iperf_d']} -P 1|16 -J` to rs1 (direct: rs1:5202, whose replies go to the router).")
+w("- **peers**: direct = client → router → real server :8080 (replies straight back through the router); "
+  "kernel-fwd = director with ip_forward=1 and `ip route add 10.0.0.100/32 via 10.0.0.11` (router: static neighbour VIP → director); "
+  "kernel-nat = VIP on the director's eth0, ip_forward=1, "
+  "`nft ... dnat to numgen inc mod 2 map { 0 : 10.0.0.11, 1 : 10.0.0.12 }` (replies return through the director: the real servers' default route); "
+  "haproxy = `mode tcp`, `balance roundrobin`, `nbthread 1`, VIP local on the director, server-side connections from 10.0.0.2; "
+  "jvs = `bin/jvs-forwarder --attach packet:eth0` or `--attach tap:jvsb0 --lan eth0` with an ipvsadm config "
+  "(`-A -t 10.0.0.100:80 -s rr`, `-a ... -g|-m`, same for -u :9000 and -t :5201 → rs1), IPVS default timeouts.")
+w("- Absolute numbers on a shared 2-core VM are noisy; the ratios between peers of the same run are the result.")
+w("")
+not_impl = [p for p, st, _ in status if st == "not implemented yet"]
+if not_impl:
+    w("Not implemented yet (join by flipping their line in the PEERS table of scripts/bench): " + ", ".join(not_impl) + ".")
+    w("")
+open(md_path, "w").write("\n".join(out))
+
+# ---------------------------------------------------------------- SVG
+COLORS = {"direct": "#7f7f7f", "kernel-fwd": "#bcbd22", "kernel-nat": "#8c564b", "haproxy": "#9467bd",
+          "jvs-dr-packet": "#1f77b4", "jvs-nat-packet": "#ff7f0e", "jvs-dr-tap": "#2ca02c", "jvs-nat-tap": "#d62728"}
+PALETTE = ["#17becf", "#e377c2", "#aec7e8", "#ffbb78"]
+
+
+def color(p):
+    if p not in COLORS:
+        COLORS[p] = PALETTE[len(COLORS) % len(PALETTE)]
+    return COLORS[p]
+
+
+ok_peers = [p for p in peer_order if status_of[p] == "ok"]
+panels = [
+    ("HTTP short connections/s", lambda p: scen_stat(p, "short", "rps") if "short" in scen_of[p] else None, 1),
+    ("HTTP keep-alive requests/s", lambda p: scen_stat(p, "keepalive", "rps") if "keepalive" in scen_of[p] else None, 1),
+    (f"p99 latency µs at {lat_rate} req/s (lower is better)", lambda p: scen_stat(p, "latency", "p99_us") if "latency" in scen_of[p] else None, 1),
+    ("UDP 64 B max delivered kpps", lambda p: (lambda m: tuple(x / 1000 for x in m[1]) if m else None)(udp_max(p)) if p in udp_peers else None, 1),
+    ("iperf3 1 stream Gbit/s", lambda p: scen_stat(p, "iperf1", "gbps") if "iperf1" in scen_of[p] else None, 1),
+    ("iperf3 16 streams Gbit/s", lambda p: scen_stat(p, "iperf16", "gbps") if "iperf16" in scen_of[p] else None, 1),
+]
+PW, PH, COLS = 470, 250, 2
+rows = (len(panels) + 1 + COLS - 1) // COLS
+W, H = PW * COLS + 20, PH * rows + 110
+s = []
+s.append(f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="11">')
+s.append(f'<rect width="{W}" height="{H}" fill="white"/>')
+s.append(f'<text x="10" y="20" font-size="15" font-weight="bold">{html.escape("jvs load benchmark — " + meta["date"] + " — " + meta["host"] + (" (--quick)" if quick else ""))}</text>')
+s.append(f'<text x="10" y="38">{html.escape(meta["cpu"] + ", " + meta["cores"] + " cores; bars = median, whiskers = min–max over repeated runs")}</text>')
+# legend
+lx = 10
+for p in ok_peers:
+    s.append(f'<rect x="{lx}" y="48" width="10" height="10" fill="{color(p)}"/><text x="{lx + 14}" y="57">{html.escape(p)}</text>')
+    lx += 16 + 7 * len(p) + 12
+
+
+def bar_panel(x0, y0, title, fn):
+    s.append(f'<text x="{x0 + 10}" y="{y0 + 16}" font-weight="bold">{html.escape(title)}</text>')
+    items = [(p, fn(p)) for p in ok_peers]
+    items = [(p, v) for p, v in items if v is not None]
+    if not items:
+        s.append(f'<text x="{x0 + 10}" y="{y0 + 40}">no data</text>')
+        return
+    top = max(v[2] for _, v in items) * 1.15 or 1
+    gx, gy, gw, gh = x0 + 50, y0 + 28, PW - 70, PH - 70
+    s.append(f'<line x1="{gx}" y1="{gy + gh}" x2="{gx + gw}" y2="{gy + gh}" stroke="#333"/>')
+    for k in range(5):
+        v = top * k / 4
+        y = gy + gh - gh * k / 4
+        s.append(f'<line x1="{gx}" y1="{y:.1f}" x2="{gx + gw}" y2="{y:.1f}" stroke="#eee"/>')
+        s.append(f'<text x="{gx - 4}" y="{y + 4:.1f}" text-anchor="end">{html.escape(fmt_num(v))}</text>')
+    bw = gw / len(items)
+    for i, (p, (m, lo, hi)) in enumerate(items):
+        bx = gx + i * bw + bw * 0.15
+        w_ = bw * 0.7
+        bh = gh * m / top
+        s.append(f'<rect x="{bx:.1f}" y="{gy + gh - bh:.1f}" width="{w_:.1f}" height="{bh:.1f}" fill="{color(p)}"><title>{html.escape(p)}: {html.escape(cell((m, lo, hi)))}</title></rect>')
+        cx = bx + w_ / 2
+        ylo, yhi = gy + gh - gh * lo / top, gy + gh - gh * hi / top
+        s.append(f'<line x1="{cx:.1f}" y1="{ylo:.1f}" x2="{cx:.1f}" y2="{yhi:.1f}" stroke="#000"/>')
+        s.append(f'<line x1="{cx - 4:.1f}" y1="{yhi:.1f}" x2="{cx + 4:.1f}" y2="{yhi:.1f}" stroke="#000"/>')
+        s.append(f'<line x1="{cx - 4:.1f}" y1="{ylo:.1f}" x2="{cx + 4:.1f}" y2="{ylo:.1f}" stroke="#000"/>')
+        s.append(f'<text x="{cx:.1f}" y="{gy + gh - bh - 4:.1f}" text-anchor="middle" font-size="9">{html.escape(fmt_num(m))}</text>')
+        s.append(f'<text x="{cx:.1f}" y="{gy + gh + 12}" text-anchor="middle" font-size="8">{html.escape(p.replace("jvs-", ""))}</text>')
+
+
+for i, (title, fn, _) in enumerate(panels):
+    bar_panel(10 + (i % COLS) * PW, 70 + (i // COLS) * PH, title, fn)
+
+# loss curve panel
+i = len(panels)
+x0, y0 = 10 + (i % COLS) * PW, 70 + (i // COLS) * PH
+s.append(f'<text x="{x0 + 10}" y="{y0 + 16}" font-weight="bold">UDP offered vs delivered kpps (64 B)</text>')
+curves = {p: [udp_point(p, r) for r in udp_rates(p)] for p in udp_peers}
+curves = {p: [c for c in cs if c] for p, cs in curves.items()}
+allpts = [c for cs in curves.values() for c in cs]
+if allpts:
+    top = max(max(c["offered_pps"], c["delivered_pps"]) for c in allpts) * 1.1
+    gx, gy, gw, gh = x0 + 50, y0 + 28, PW - 70, PH - 70
+    s.append(f'<line x1="{gx}" y1="{gy + gh}" x2="{gx + gw}" y2="{gy + gh}" stroke="#333"/><line x1="{gx}" y1="{gy}" x2="{gx}" y2="{gy + gh}" stroke="#333"/>')
+    s.append(f'<line x1="{gx}" y1="{gy + gh}" x2="{gx + gw}" y2="{gy}" stroke="#ccc" stroke-dasharray="4,3"/>')
+    for k in range(5):
+        v = top * k / 4
+        s.append(f'<text x="{gx - 4}" y="{gy + gh - gh * k / 4 + 4:.1f}" text-anchor="end">{v / 1000:.0f}</text>')
+        s.append(f'<text x="{gx + gw * k / 4:.1f}" y="{gy + gh + 14}" text-anchor="middle">{v / 1000:.0f}</text>')
+    for p, cs in curves.items():
+        pts = " ".join(f"{gx + gw * c['offered_pps'] / top:.1f},{gy + gh - gh * c['delivered_pps'] / top:.1f}" for c in cs)
+        s.append(f'<polyline points="{pts}" fill="none" stroke="{color(p)}" stroke-width="2"/>')
+        for c in cs:
+            s.append(f'<circle cx="{gx + gw * c["offered_pps"] / top:.1f}" cy="{gy + gh - gh * c["delivered_pps"] / top:.1f}" r="2.5" fill="{color(p)}"><title>{html.escape(p)}: {fmt_num(c["offered_pps"])} → {fmt_num(c["delivered_pps"])} pps ({c["loss_pct"]:.2f} % loss)</title></circle>')
+    s.append(f'<text x="{gx + gw / 2}" y="{gy + gh + 28}" text-anchor="middle">offered kpps (dashed: no loss)</text>')
+s.append("</svg>")
+open(svg_path, "w").write("\n".join(s))
