@@ -114,19 +114,19 @@ public final class IcmpHandler extends ChannelInboundHandlerAdapter {
         // From the client's side: it quotes a reply, VIP:vport -> client:cport.
         int id = conns.lookupIn(proto, qdst, qdport, qsrc, qsport, now);
         if (id >= 0 && ctx.dstAddr == qsrc) {
-            toRealServer(ctx, id, q, qihl);
+            toRealServer(ctx, id);
             return true;
         }
         // From the real server's side: it quotes laddr:lport -> RIP:rport.
         id = conns.lookupOut(proto, qdst, qdport, qsrc, qsport, now);
         if (id >= 0 && conns.dest(id).method.seesReplies() && ctx.dstAddr == qsrc) {
-            toClient(ctx, id, q, qihl);
+            toClient(ctx, id);
             return true;
         }
         return false;
     }
 
-    private void toRealServer(PacketContext ctx, int id, long q, int qihl) {
+    private void toRealServer(PacketContext ctx, int id) {
         RealServer d = conns.dest(id);
         ctx.conn = id;
         ctx.dest = d;
@@ -153,7 +153,7 @@ public final class IcmpHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void toClient(PacketContext ctx, int id, long q, int qihl) {
+    private void toClient(PacketContext ctx, int id) {
         finishChecksum(ctx);
         int client = conns.caddr(id);
         quoted.setDst(conns.vaddr(id));

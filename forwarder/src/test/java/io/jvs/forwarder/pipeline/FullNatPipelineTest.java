@@ -46,11 +46,16 @@ class FullNatPipelineTest {
 
     XmitPipe pipe = pipe(1024, 65535);
 
+    static final int DNS = 53;
+
     static XmitPipe pipe(int low, int high) {
         return new XmitPipe(List.of(
                 service(PLAIN, ClientAddressMode.NONE),
                 service(TOA, ClientAddressMode.TOA),
-                service(PROXY, ClientAddressMode.PROXY_V2)), low, high, 1500);
+                service(PROXY, ClientAddressMode.PROXY_V2),
+                new ServiceSpec(Protocol.UDP, VIP, DNS, 0, "rr", 0, 0, -1, false, List.of(LIP),
+                        ClientAddressMode.PROXY_V2, List.of(new Dest(RS1, 5353, 1, ForwardMethod.FULLNAT)))),
+                low, high, 1500);
     }
 
     static ServiceSpec service(int port, ClientAddressMode mode) {
@@ -253,6 +258,24 @@ class FullNatPipelineTest {
         assertEquals(CSEQ + 1 + 1000, i32(out, t + 24), "left edge");
         assertEquals(CSEQ + 1 + 2000, i32(out, t + 28), "right edge");
         assertChecksums(out);
+    }
+
+    @Test
+    void udpIsTranslatedBothWaysAndTcpClientAddressModesLeaveItAlone() {
+        byte[] q = Frames.udp(ROUTER_MAC, PORT_MAC, CLIENT, 5000, VIP, DNS, 64, 30);
+        byte[] out = pipe.one(q);
+        assertEquals(LIP, i32(out, ETH + 12));
+        assertEquals(RS1, i32(out, ETH + 16));
+        int lport = u16(out, ETH + 20);
+        assertEquals(5353, u16(out, ETH + 22));
+        assertEquals(q.length, out.length, "no PROXY header or option on UDP");
+        assertChecksums(out);
+        byte[] a = pipe.one(Frames.udp(RS1_MAC, PORT_MAC, RS1, 5353, LIP, lport, 64, 40));
+        assertEquals(VIP, i32(a, ETH + 12));
+        assertEquals(DNS, u16(a, ETH + 20));
+        assertEquals(CLIENT, i32(a, ETH + 16));
+        assertEquals(5000, u16(a, ETH + 22));
+        assertChecksums(a);
     }
 
     @Test
