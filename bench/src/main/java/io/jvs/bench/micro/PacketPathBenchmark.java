@@ -136,7 +136,7 @@ public class PacketPathBenchmark {
                 new ClassifyHandler(registry, conns, counters),
                 new ConnectionHandler(conns, counters),
                 new ScheduleHandler(conns, counters),
-                new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender), counters));
+                new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender, conns), counters));
         pipeline = channel.pipeline();
         ctx = new PacketContext();
         arena = Arena.ofConfined();

@@ -53,7 +53,7 @@ public class SchedulerBenchmark {
             dests[i] = new RealServer(0x0a00_0100 + i, 80, 1 + i % 4, ForwardMethod.DR, 0, 0, stats);
         }
         s = Schedulers.create(scheduler, dests);
-        if (s.schedule(0x0a00_0102, 40000) == null) {
+        if (s.schedule(0x0a00_0102, 40000, 0x0a00_0064, 80) == null) {
             throw new IllegalStateException(scheduler + " picked no server");
         }
     }
@@ -61,6 +61,6 @@ public class SchedulerBenchmark {
     @Benchmark
     public RealServer pick() {
         int c = client++;
-        return s.schedule(0x0a00_0000 | (c & 0xffff), 1024 + (c >>> 4 & 0x7fff));
+        return s.schedule(0x0a00_0000 | (c & 0xffff), 1024 + (c >>> 4 & 0x7fff), 0x0a00_0064, 80);
     }
 }

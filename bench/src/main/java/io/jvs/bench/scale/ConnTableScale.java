@@ -135,7 +135,7 @@ public final class ConnTableScale {
         if (t.lookupIn(Protocol.TCP, caddr, cport, VIP, 80, now) >= 0) {
             return -2; // a key collision; vanishingly rare with 64-bit mixing
         }
-        RealServer rs = sched.schedule(caddr, cport);
+        RealServer rs = sched.schedule(caddr, cport, VIP, 80);
         int id = t.insert(Protocol.TCP, caddr, cport, VIP, 80, rs.addr, rs.port, svc, rs, now);
         if (id >= 0) {
             t.update(id, false, 0x02, 60, now);
