@@ -68,13 +68,10 @@ public final class ScheduleHandler extends ChannelInboundHandlerAdapter {
                 dest = templates.dest(tmpl);
                 counters.decision(SchedulingOutcome.PERSISTENCE_TEMPLATE);
             } else {
-                dest = svc.scheduler.schedule(ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort);
+                dest = pick(svc, ctx);
                 if (dest == null) {
-                    counters.decision(SchedulingOutcome.NO_DESTINATION);
-                    counters.drop(DropReason.NO_DESTINATION);
                     return;
                 }
-                counters.decision(SchedulingOutcome.SCHEDULED);
                 tmpl = templates.insert(kproto, snet, kvaddr, kvport, svc, dest, svc.persistTimeoutNanos, now);
                 if (tmpl < 0) {
                     counters.drop(DropReason.TABLE_FULL);
@@ -82,13 +79,10 @@ public final class ScheduleHandler extends ChannelInboundHandlerAdapter {
                 }
             }
         } else {
-            dest = svc.scheduler.schedule(ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort);
+            dest = pick(svc, ctx);
             if (dest == null) {
-                counters.decision(SchedulingOutcome.NO_DESTINATION);
-                counters.drop(DropReason.NO_DESTINATION);
                 return;
             }
-            counters.decision(SchedulingOutcome.SCHEDULED);
         }
         int dport = dest.port != 0 ? dest.port : ctx.dstPort;
         int id = conns.insert(ctx.ipProto, ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort,
@@ -104,5 +98,17 @@ public final class ScheduleHandler extends ChannelInboundHandlerAdapter {
         ctx.conn = id;
         ctx.dest = dest;
         chc.fireChannelRead(ctx);
+    }
+
+    /** The scheduler's pick, counted as a decision; null (counted as a NO_DESTINATION drop) when none. */
+    private RealServer pick(VirtualService svc, PacketContext ctx) {
+        RealServer dest = svc.scheduler.schedule(ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort);
+        if (dest == null) {
+            counters.decision(SchedulingOutcome.NO_DESTINATION);
+            counters.drop(DropReason.NO_DESTINATION);
+        } else {
+            counters.decision(SchedulingOutcome.SCHEDULED);
+        }
+        return dest;
     }
 }

@@ -178,30 +178,8 @@ public final class RtNetlink {
     /** Every IPv4 address on every interface. */
     public static List<Address> addresses() throws NativeException {
         List<Address> out = new ArrayList<>();
-        try (Arena a = Arena.ofConfined()) {
-            Msg m = new Msg(a, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 8);
-            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET);
-            transact(m.finish(), "address dump", (type, msg, len) -> {
-                if (type != RTM_NEWADDR) {
-                    return;
-                }
-                int plen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
-                int index = msg.get(INT, 20);
-                int addr = 0;
-                int off = 16 + 8;
-                while (off + 4 <= len) {
-                    int alen = msg.get(SHORT, off) & 0xffff;
-                    int atype = msg.get(SHORT, off + 2) & 0x3fff;
-                    if (alen < 4) {
-                        break;
-                    }
-                    if (atype == IFA_LOCAL || (atype == IFA_ADDRESS && addr == 0)) {
-                        addr = msg.get(BE_INT, off + 4);
-                    }
-                    off += align(alen);
-                }
-                out.add(new Address(index, addr, plen));
-            });
+        for (LabeledAddress l : labeledAddresses()) {
+            out.add(new Address(l.ifindex(), l.addr(), l.prefixLen()));
         }
         return out;
     }
