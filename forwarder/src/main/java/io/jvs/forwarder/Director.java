@@ -1,5 +1,6 @@
 package io.jvs.forwarder;
 
+import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionHandler;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.Timeouts;
@@ -94,6 +95,9 @@ public final class Director implements AutoCloseable {
     private final Settings settings;
     private final ServiceRegistry registry = new ServiceRegistry();
     private final ControlPlane control;
+    /** IPVS sysctls for removed/quiesced servers; handlers read it per packet (volatile there). */
+    private volatile ConnPolicy connPolicy = ConnPolicy.DEFAULTS;
+    private final List<Object> policyHandlers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Deque<Runnable> undo = new ConcurrentLinkedDeque<>();
     private final List<PacketChannel> channels = new ArrayList<>();
     private MultiThreadIoEventLoopGroup group;
@@ -124,6 +128,18 @@ public final class Director implements AutoCloseable {
     /** A control plane for this config with the data path's checks; throws IllegalArgumentException if invalid. */
     public static ControlPlane newControlPlane(ForwarderConfig config) {
         return new ControlPlane(config, new ServiceTableBuilder(), Director::validate);
+    }
+
+    /** Sets expire_nodest_conn / expire_quiescent_template for every pipeline, now and later. */
+    public void connPolicy(ConnPolicy policy) {
+        connPolicy = policy;
+        for (Object h : policyHandlers) {
+            if (h instanceof ConnectionHandler c) {
+                c.setPolicy(policy);
+            } else if (h instanceof ScheduleHandler sh) {
+                sh.setPolicy(policy);
+            }
+        }
     }
 
     /** Where configuration changes go (jvsadm, health checks): validated whole, published as one snapshot. */
@@ -448,8 +464,14 @@ public final class Director implements AutoCloseable {
         p.addLast("arp", new ArpHandler(registry, neighbours, lan, counters));
         p.addLast("icmp", new IcmpHandler(registry, conns, sender, icmp, tun, counters));
         p.addLast("classify", new ClassifyHandler(registry, conns, counters));
-        p.addLast("connection", new ConnectionHandler(conns, counters));
-        p.addLast("schedule", new ScheduleHandler(conns, counters));
+        ConnectionHandler connection = new ConnectionHandler(conns, counters);
+        ScheduleHandler schedule = new ScheduleHandler(conns, counters);
+        connection.setPolicy(connPolicy);
+        schedule.setPolicy(connPolicy);
+        policyHandlers.add(connection);
+        policyHandlers.add(schedule);
+        p.addLast("connection", connection);
+        p.addLast("schedule", schedule);
         p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),
                 tun, new FullNatXmit(sender, lan, conns), counters));
         try {

@@ -84,6 +84,7 @@ public final class Main {
         Director director;
         try {
             director = Director.start(settings);
+            director.connPolicy(opts.connPolicy());
         } catch (IOException | RuntimeException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;

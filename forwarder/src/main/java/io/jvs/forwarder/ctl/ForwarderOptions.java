@@ -76,6 +76,9 @@ public final class ForwarderOptions {
     private final int connMax;
     private final int ringFrames;
     private int localPortLow = LocalPorts.DEFAULT_LOW;
+    /** IPVS's expire_nodest_conn and expire_quiescent_template sysctls (0 = kernel default). */
+    private boolean expireNodestConn;
+    private boolean expireQuiescentTemplate;
     private int localPortHigh = LocalPorts.DEFAULT_HIGH;
     private final int mhTableSize;
     /** Control API settings (null = not given). */
@@ -170,6 +173,11 @@ public final class ForwarderOptions {
     }
 
     /** Slots of every mh (Maglev) scheduler's table: a prime the kernel offers (default 4093). */
+    /** The IPVS sysctls jvs honours, as a connection policy. */
+    public io.jvs.forwarder.conn.ConnPolicy connPolicy() {
+        return new io.jvs.forwarder.conn.ConnPolicy(expireNodestConn, expireQuiescentTemplate);
+    }
+
     public int mhTableSize() {
         return mhTableSize;
     }
@@ -188,6 +196,8 @@ public final class ForwarderOptions {
         int connMax = DEFAULT_CONN_MAX;
         int ringFrames = DEFAULT_RING_FRAMES;
         int[] lports = {LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH};
+        boolean expireNodest = false;
+        boolean expireQuiescent = false;
         String control = null;
         InetSocketAddress controlHttp = null;
         Path controlTokenFile = null;
@@ -243,6 +253,8 @@ public final class ForwarderOptions {
                     }
                 }
                 case "--lport-range" -> lports = portRange(flag, value);
+                case "--expire-nodest-conn" -> expireNodest = number(flag, value, 0, 1) == 1;
+                case "--expire-quiescent-template" -> expireQuiescent = number(flag, value, 0, 1) == 1;
                 case "--mh-table-size" -> {
                     mhTableSize = number(flag, value, 1, Integer.MAX_VALUE);
                     if (MaglevHashingScheduler.tableIndex(mhTableSize) < 0) {
@@ -275,6 +287,8 @@ public final class ForwarderOptions {
         o.saveTo = saveTo;
         o.localPortLow = lports[0];
         o.localPortHigh = lports[1];
+        o.expireNodestConn = expireNodest;
+        o.expireQuiescentTemplate = expireQuiescent;
         return o;
     }
 
@@ -296,7 +310,7 @@ public final class ForwarderOptions {
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--conn-max",
             "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
-            "--lport-range");
+            "--lport-range", "--expire-nodest-conn", "--expire-quiescent-template");
 
     private static String expected(String flag) {
         return switch (flag) {
@@ -312,6 +326,7 @@ public final class ForwarderOptions {
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
+            case "--expire-nodest-conn", "--expire-quiescent-template" -> "0 or 1";
             case "--mh-table-size" -> "one of the kernel's mh table primes "
                     + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES).replace(" ", "");
             default -> throw new AssertionError(flag);
@@ -441,6 +456,10 @@ public final class ForwarderOptions {
                                           %4$d..%5$d (default %6$d)
                   --lport-range LOW-HIGH  FULLNAT: local ports per local address
                                           (default 1024-65535)
+                  --expire-nodest-conn 0|1  IPVS sysctl: expire a removed server's connections on
+                                          their next packet (default 0: drop those packets)
+                  --expire-quiescent-template 0|1  IPVS sysctl: drop persistence templates of
+                                          weight-0 servers (default 0: persistence keeps them)
                   --mh-table-size PRIME   slots of each mh (Maglev) scheduler table: 251 509 1021
                                           2039 4093 8191 16381 32749 65521 131071 (default 4093)
                   -h, --help              print this help and exit

@@ -205,4 +205,17 @@ class ForwarderOptionsTest {
                 error("--attach", "packet:eth0", "--config", "a", "--keepalived", "b"));
         assertEquals("--keepalived needs a value: a keepalived.conf", error("--attach", "packet:eth0", "--keepalived="));
     }
+
+    @Test
+    void ipvsSysctlsForRemovedAndQuiescedServers() throws Exception {
+        assertEquals(io.jvs.forwarder.conn.ConnPolicy.DEFAULTS,
+                ForwarderOptions.parse("--attach", "packet:eth0").connPolicy());
+        assertEquals(new io.jvs.forwarder.conn.ConnPolicy(true, false),
+                ForwarderOptions.parse("--attach", "packet:eth0", "--expire-nodest-conn", "1").connPolicy());
+        assertEquals(new io.jvs.forwarder.conn.ConnPolicy(false, true),
+                ForwarderOptions.parse("--attach", "packet:eth0", "--expire-quiescent-template=1").connPolicy());
+        UsageException e = assertThrows(UsageException.class,
+                () -> ForwarderOptions.parse("--attach", "packet:eth0", "--expire-nodest-conn", "2"));
+        assertTrue(e.getMessage().contains("0 or 1"), e.getMessage());
+    }
 }

@@ -201,4 +201,35 @@ class PersistencePipelineTest {
         assertTrue(ownLeft >= 60_000_000_000L && ownLeft < 61_000_000_000L, "ESTABLISHED 60 s: " + ownLeft);
         assertTrue(globalLeft >= 900_000_000_000L && globalLeft < 901_000_000_000L, "global 900 s: " + globalLeft);
     }
+
+    @Test
+    void expireQuiescentTemplateMovesTheClientOffADrainingServer() {
+        Dest a = new Dest(RS1, 80, 1, ForwardMethod.DR);
+        Dest b = new Dest(RS2, 80, 1, ForwardMethod.DR);
+        publish(List.of(persistentWeb(300, -1, a, b)), List.of());
+        int first = syn(CLIENT, 40000, 80);
+        Dest firstDest = first == RS1 ? a : b;
+        Dest otherDest = first == RS1 ? b : a;
+        publish(List.of(persistentWeb(300, -1, firstDest.withWeight(0), otherDest)), List.of());
+        ((io.jvs.forwarder.sched.ScheduleHandler) pipe.channel.pipeline().get(io.jvs.forwarder.sched.ScheduleHandler.class))
+                .setPolicy(new io.jvs.forwarder.conn.ConnPolicy(false, true));
+        assertNotEquals(first, syn(CLIENT, 40001, 80), "template of the quiesced server dropped");
+    }
+
+    @Test
+    void expireNodestConnExpiresAndReschedulesUdp() {
+        Dest a = new Dest(RS1, 53, 1, ForwardMethod.NAT);
+        Dest b = new Dest(RS2, 53, 1, ForwardMethod.NAT);
+        publish(List.of(new ServiceSpec(Protocol.UDP, VIP, 53, "rr", List.of(a, b))), List.of());
+        byte[] dgram = Frames.udp(ROUTER_MAC, PORT_MAC, CLIENT, 40000, VIP, 53, 64, 8);
+        int first = PersistencePipelineTest.natDest(pipe.one(dgram.clone()), 53);
+        Dest firstDest = first == RS1 ? a : b;
+        Dest otherDest = first == RS1 ? b : a;
+        publish(List.of(new ServiceSpec(Protocol.UDP, VIP, 53, "rr", List.of(otherDest))), List.of());
+        pipe.none(dgram.clone(), DropReason.DEST_REMOVED); // kernel default: dropped until it times out
+        ((io.jvs.forwarder.conn.ConnectionHandler) pipe.channel.pipeline().get(io.jvs.forwarder.conn.ConnectionHandler.class))
+                .setPolicy(new io.jvs.forwarder.conn.ConnPolicy(true, false));
+        assertEquals(otherDest.addr(), PersistencePipelineTest.natDest(pipe.one(dgram.clone()), 53),
+                "expired and rescheduled");
+    }
 }
