@@ -97,7 +97,8 @@ public final class Director implements AutoCloseable {
     private final ControlPlane control;
     /** IPVS sysctls for removed/quiesced servers; handlers read it per packet (volatile there). */
     private volatile ConnPolicy connPolicy = ConnPolicy.DEFAULTS;
-    private final List<Object> policyHandlers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<ConnectionHandler> connectionHandlers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<ScheduleHandler> scheduleHandlers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Deque<Runnable> undo = new ConcurrentLinkedDeque<>();
     private final List<PacketChannel> channels = new ArrayList<>();
     private MultiThreadIoEventLoopGroup group;
@@ -133,13 +134,8 @@ public final class Director implements AutoCloseable {
     /** Sets expire_nodest_conn / expire_quiescent_template for every pipeline, now and later. */
     public void connPolicy(ConnPolicy policy) {
         connPolicy = policy;
-        for (Object h : policyHandlers) {
-            if (h instanceof ConnectionHandler c) {
-                c.setPolicy(policy);
-            } else if (h instanceof ScheduleHandler sh) {
-                sh.setPolicy(policy);
-            }
-        }
+        connectionHandlers.forEach(h -> h.setPolicy(policy));
+        scheduleHandlers.forEach(h -> h.setPolicy(policy));
     }
 
     /** Where configuration changes go (jvsadm, health checks): validated whole, published as one snapshot. */
@@ -468,8 +464,8 @@ public final class Director implements AutoCloseable {
         ScheduleHandler schedule = new ScheduleHandler(conns, counters);
         connection.setPolicy(connPolicy);
         schedule.setPolicy(connPolicy);
-        policyHandlers.add(connection);
-        policyHandlers.add(schedule);
+        connectionHandlers.add(connection);
+        scheduleHandlers.add(schedule);
         p.addLast("connection", connection);
         p.addLast("schedule", schedule);
         p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),

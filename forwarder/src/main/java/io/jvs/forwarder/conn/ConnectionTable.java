@@ -603,11 +603,6 @@ public final class ConnectionTable {
         templates.controlAdded(tmpl, nowNanos);
     }
 
-    /** The template that placed entry id, or -1. */
-    public int controller(int id) {
-        return controllers[id];
-    }
-
     // ------------------------------------------------------------------ listing
 
     /** Visits every live entry in id order. Control-plane use, on the owning thread. */

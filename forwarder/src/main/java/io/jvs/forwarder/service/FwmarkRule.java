@@ -7,7 +7,7 @@ import io.jvs.forwarder.packet.Ipv4Address;
  * {@code iptables -t mangle -A PREROUTING -d VIP -p tcp --dport 80 -j MARK --set-mark 1}:
  * packets matching every given criterion get {@code mark}, and the fwmark
  * service ({@code -f mark}) with that mark takes them. Rules are tried in the
- * order given; the first match wins (iptables' MARK target keeps traversing,
+ * order given ({@link ServiceTable#mark} evaluates them); the first match wins (iptables' MARK target keeps traversing,
  * but a later MARK simply overwrites: jvs users order rules most-specific first).
  *
  * @param srcAddr   source network, host order (0 with prefix 0 = any)
@@ -44,14 +44,6 @@ public record FwmarkRule(int srcAddr, int srcPrefix, int dstAddr, int dstPrefix,
     /** Netmask of a prefix length, host order. */
     public static int mask(int prefix) {
         return prefix == 0 ? 0 : -1 << (32 - prefix);
-    }
-
-    /** True when the packet matches. Allocation-free. */
-    public boolean matches(int proto, int src, int dst, int dport) {
-        return (src & mask(srcPrefix)) == srcAddr
-                && (dst & mask(dstPrefix)) == dstAddr
-                && (this.proto == 0 || this.proto == proto)
-                && dport >= dportLow && dport <= dportHigh;
     }
 
     /** iptables-style text: "-s 0.0.0.0/0 -d 10.0.0.100/32 -p tcp --dport 80 --set-mark 1". */
