@@ -51,7 +51,7 @@ class MonitoringIT {
     static final Map<String, String> NEEDS_FEATURE = Map.of(
             "jvs_real_server_up", "health checks (keepalived-style checkers; none configured here)",
             "jvs_health_transitions_total", "health checks (keepalived-style checkers; none configured here)");
-    static final Pattern METRIC = Pattern.compile("\\b((?:jvs|process)_[a-z0-9_]+)\\b");
+    static final Pattern METRIC = Pattern.compile("\\b((?:jvs|jvm|process)_[a-z0-9_]+)\\b");
 
     static Lab lab;
     static Director director;
