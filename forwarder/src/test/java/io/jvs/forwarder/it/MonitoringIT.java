@@ -417,6 +417,26 @@ class MonitoringIT {
         assertFalse(r.stdout().contains("Exception") || r.stdout().contains("\tat "), r.stdout());
     }
 
+    /**
+     * Prometheus asks for OpenMetrics first and the director answers in it: the metadata Prometheus
+     * keeps names the counter family without _total and types the *_info families "info", which
+     * only the OpenMetrics format says (in text 0.0.4 they are jvs_service_connections_total and a
+     * gauge).
+     */
+    @Test
+    @Order(5)
+    void prometheusScrapesTheDirectorInOpenMetrics() {
+        Map<String, Object> metadata = Json.object(prometheus("/api/v1/metadata"));
+        assertEquals("counter", metadataType(metadata, "jvs_service_connections"), "metadata " + metadata.keySet());
+        assertEquals("info", metadataType(metadata, "jvs_service"), "metadata " + metadata.keySet());
+        assertEquals("summary", metadataType(metadata, "jvm_gc_collection_seconds"), "metadata " + metadata.keySet());
+    }
+
+    static String metadataType(Map<String, Object> metadata, String family) {
+        Object entries = metadata.get(family);
+        return entries == null ? null : (String) Json.object(Json.array(entries).get(0)).get("type");
+    }
+
     static {
         // Fail early, and say why, when a tool the tests need is missing (CI installs them: .ci/run).
         for (String tool : List.of("prometheus", "chromium")) {
