@@ -122,11 +122,6 @@ public final class PrometheusExposition implements MetricsServer.Exposition {
         JvmMetrics.builder(properties).register(prometheus);
     }
 
-    /** The registry every family is in (e.g. for another exporter of the same metrics). */
-    public PrometheusRegistry registry() {
-        return prometheus;
-    }
-
     /** One scrape in the Prometheus text format 0.0.4. */
     public String scrape() {
         return new String(write(formats.getPrometheusTextFormatWriter(), EscapingScheme.DEFAULT),
