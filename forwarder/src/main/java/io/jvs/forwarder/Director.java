@@ -411,7 +411,7 @@ public final class Director implements AutoCloseable {
         if (settings.metrics() != null) {
             PrometheusExposition exposition = new PrometheusExposition(registry, counters,
                     () -> health.realServerHealth());
-            metrics = new MetricsServer(settings.metrics(), exposition::scrape,
+            metrics = new MetricsServer(settings.metrics(), exposition,
                     new StatusPage(registry, counters, () -> health.realServerHealth(), System::nanoTime));
             metrics.start();
         }
