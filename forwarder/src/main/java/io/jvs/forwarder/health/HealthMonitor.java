@@ -1,7 +1,7 @@
 package io.jvs.forwarder.health;
 
 import io.jvs.forwarder.ctl.ControlPlane;
-import io.jvs.forwarder.ctl.ForwarderConfig;
+import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.service.ServiceSpec;
 
@@ -56,7 +56,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
     private final List<ServiceHealthState> states = new ArrayList<>();
     private final Map<String, ServiceSpec> baseSpecs = new HashMap<>();
     private volatile List<RealServerHealth> snapshot = List.of();
-    private Consumer<UnaryOperator<ForwarderConfig>> apply;
+    private Consumer<UnaryOperator<ServiceConfig>> apply;
     private Timer timer;
     private Executor probeRunner;
     private ScheduledThreadPoolExecutor ownTimer;
@@ -81,7 +81,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
      * the starting state applied: alpha servers out (or at weight 0 with
      * inhibit_on_failure), the sorry server in where quorum starts lost.
      */
-    public ForwarderConfig initial(ForwarderConfig base) {
+    public ServiceConfig initial(ServiceConfig base) {
         for (ServiceSpec s : base.services()) {
             baseSpecs.put(s.label(), s);
         }
@@ -118,7 +118,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
      * {@code initial} must have been called. Package-private use: tests with a
      * fake timer and an inline probe runner.
      */
-    void start(Consumer<UnaryOperator<ForwarderConfig>> apply, Timer timer, Executor probeRunner) {
+    void start(Consumer<UnaryOperator<ServiceConfig>> apply, Timer timer, Executor probeRunner) {
         this.apply = Objects.requireNonNull(apply);
         this.timer = Objects.requireNonNull(timer);
         this.probeRunner = Objects.requireNonNull(probeRunner);
@@ -181,7 +181,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
     }
 
     /** {@code cfg} with the destinations of every service of {@code which} replaced by what their health says. */
-    private static ForwarderConfig withDests(ForwarderConfig cfg, List<ServiceHealthState> which) {
+    private static ServiceConfig withDests(ServiceConfig cfg, List<ServiceHealthState> which) {
         Map<String, ServiceHealthState> byLabel = new HashMap<>();
         for (ServiceHealthState st : which) {
             for (String label : st.config.labels()) {
@@ -193,7 +193,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
             ServiceHealthState st = byLabel.get(s.label());
             out.add(st == null ? s : s.withDests(st.dests(s)));
         }
-        return new ForwarderConfig(out, cfg.fwmarkRules(), cfg.timeouts());
+        return new ServiceConfig(out, cfg.fwmarkRules(), cfg.timeouts());
     }
 
     private void refreshSnapshot() {
