@@ -100,7 +100,7 @@ public final class Main {
         HealthMonitor checker = health;
         if (checker != null) {
             director.health(checker);
-            checker.start(director.control());
+            checker.start(director.control()::apply);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

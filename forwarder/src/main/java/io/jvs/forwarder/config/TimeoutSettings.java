@@ -1,6 +1,7 @@
 package io.jvs.forwarder.config;
 
 import io.jvs.forwarder.ctl.ipvsadm.ConfigFile;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;

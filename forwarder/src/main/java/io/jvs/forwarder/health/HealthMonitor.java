@@ -1,6 +1,5 @@
 package io.jvs.forwarder.health;
 
-import io.jvs.forwarder.ctl.ControlPlane;
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.service.ServiceSpec;
@@ -29,8 +28,10 @@ import java.util.function.UnaryOperator;
  * and the timers, one per checker, each on its own schedule; the probes
  * themselves (connects, HTTP requests, scripts) run on virtual threads and
  * hand their result back to the health thread. Nothing here runs on, or
- * blocks, the data path: a change goes through {@link ControlPlane#apply},
- * which validates the whole configuration and publishes one new snapshot
+ * blocks, the data path: a change goes through the control plane's apply
+ * (ctl.ControlPlane, passed in as a function so that health checking does not
+ * depend on the control side), which validates the whole configuration and
+ * publishes one new snapshot
  * (existing connections keep flowing; removal and weight 0 only stop new ones).
  * A change the control plane refuses is logged and the running configuration
  * stays as it was.
@@ -97,8 +98,12 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
         return withDests(base, states);
     }
 
-    /** Starts checking on its own health thread, applying changes through {@code control}. */
-    public void start(ControlPlane control) {
+    /**
+     * Starts checking on its own health thread, applying changes through
+     * {@code apply} (the director's ControlPlane::apply: validates and
+     * publishes, or throws IllegalArgumentException with nothing changed).
+     */
+    public void start(Consumer<UnaryOperator<ServiceConfig>> apply) {
         ownTimer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "jvs-health");
             t.setDaemon(true);
@@ -106,7 +111,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
         });
         ownTimer.setRemoveOnCancelPolicy(true);
         ownRunner = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("jvs-check-", 0).factory());
-        start(control::apply, (task, ms) -> {
+        start(apply, (task, ms) -> {
             if (!closed) {
                 ownTimer.schedule(task, ms, TimeUnit.MILLISECONDS);
             }

@@ -3,12 +3,15 @@ package io.jvs.forwarder.ctl.client;
 import io.jvs.forwarder.ctl.ipvsadm.IpvsadmCommand;
 import io.jvs.forwarder.ctl.ipvsadm.IpvsadmException;
 import io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser;
-import io.jvs.forwarder.ctl.ipvsadm.Jvsadm;
+import io.jvs.forwarder.ctl.ipvsadm.JvsadmHelp;
 import io.jvs.forwarder.ctl.server.ControlProtocol;
 import io.jvs.forwarder.ctl.server.ControlSocketPath;
+
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
@@ -38,10 +41,14 @@ public final class JvsadmMain {
     }
 
     public static void main(String[] args) {
-        PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
+        // the director's answer is UTF-8 bytes, written out as they come: no decoding, no re-encoding
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
         int status = run(args, out, System.err);
         out.flush();
-        System.exit(status);
+        System.err.flush();
+        // halt, not exit: everything is written and there are no shutdown hooks, and System.exit would
+        // first set up the JDK's logging (it logs exits at debug level) only to find nothing to log
+        Runtime.getRuntime().halt(status);
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -67,26 +74,26 @@ public final class JvsadmMain {
         }
         switch (cmd.command()) {
             case HELP -> {
-                out.print(Jvsadm.usage());
+                out.print(JvsadmHelp.usage());
                 return 0;
             }
             case VERSION -> {
-                out.println(Jvsadm.version());
+                out.println(JvsadmHelp.version());
                 return 0;
             }
             default -> { }
         }
-        String stdin = "";
+        byte[] stdin = new byte[0];
         if (cmd.command() == IpvsadmCommand.Command.RESTORE) {
             try {
-                stdin = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+                stdin = System.in.readAllBytes(); // UTF-8 text, decoded by the director
             } catch (IOException e) {
                 err.println("jvsadm: cannot read standard input: " + e.getMessage());
                 return IpvsadmException.OPERATION;
             }
         }
         Path socket = ControlSocketPath.resolve(control);
-        Jvsadm.Result r;
+        ControlProtocol.RawResponse r;
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             byte[] body = ControlProtocol.encodeRequest(argv, stdin);
@@ -94,17 +101,16 @@ public final class JvsadmMain {
             o.writeInt(body.length);
             o.write(body);
             o.flush();
-            DataInputStream in = new DataInputStream(Channels.newInputStream(ch));
-            in.readInt(); // frame length; the body is self-delimiting
-            r = ControlProtocol.decodeResponse(in);
+            r = ControlProtocol.readResponse(new DataInputStream(Channels.newInputStream(ch)));
         } catch (IOException e) {
             err.println("Can't reach the jvs director at " + socket + ": " + e.getMessage());
             err.println("Is jvs-forwarder running? (its socket: --control PATH or JVS_CONTROL)");
             return UNREACHABLE;
         }
-        out.print(r.out());
+        out.write(r.out(), 0, r.out().length);
         out.flush();
-        err.print(r.err());
+        err.write(r.err(), 0, r.err().length);
+        err.flush();
         return r.status();
     }
 }

@@ -2,6 +2,8 @@ package io.jvs.forwarder.ctl.ipvsadm;
 
 import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.ctl.ipvsadm.IpvsadmCommand.Command;
+import io.jvs.forwarder.ctl.mark.MarkRuleException;
+import io.jvs.forwarder.ctl.mark.MarkRuleParser;
 import io.jvs.forwarder.packet.Ipv4Address;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
@@ -15,7 +17,6 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -107,18 +108,18 @@ public final class IpvsadmParser {
      * Legal combinations, ipvsadm's commands_v_options: '+' compulsory, 'x'
      * illegal, '1' exclusive, ' ' optional; one character per option bit.
      */
-    private static final Map<Command, char[]> LEGAL = new EnumMap<>(Command.class);
+    private static final char[][] LEGAL = new char[Command.values().length][]; // by Command ordinal
 
     static {
         for (Command c : Command.values()) {
             char[] row = new char[OPTION_NAMES.length];
             java.util.Arrays.fill(row, 'x');
-            LEGAL.put(c, row);
+            LEGAL[c.ordinal()] = row;
         }
         legal(Command.ADD_SERVICE, '+', OPT_SERVICE);
         legal(Command.ADD_SERVICE, ' ', OPT_SCHEDULER, OPT_PERSISTENT, OPT_NETMASK, OPT_ONEPACKET,
                 OPT_PERSISTENCE_ENGINE, OPT_SCHED_FLAGS, OPT_LADDR, OPT_CLIENT_ADDR, OPT_SVC_TIMEOUT);
-        LEGAL.put(Command.EDIT_SERVICE, LEGAL.get(Command.ADD_SERVICE).clone());
+        LEGAL[Command.EDIT_SERVICE.ordinal()] = LEGAL[Command.ADD_SERVICE.ordinal()].clone();
         legal(Command.DELETE_SERVICE, '+', OPT_SERVICE);
         legal(Command.LIST, ' ', OPT_NUMERIC, OPT_STATS, OPT_RATE, OPT_THRESHOLDS, OPT_PERSISTENTCONN,
                 OPT_NOSORT, OPT_SYNCID, OPT_EXACT, OPT_TUN_INFO);
@@ -126,7 +127,7 @@ public final class IpvsadmParser {
         legal(Command.ADD_SERVER, '+', OPT_SERVICE, OPT_SERVER);
         legal(Command.ADD_SERVER, ' ', OPT_FORWARD, OPT_WEIGHT, OPT_UTHRESHOLD, OPT_LTHRESHOLD, OPT_TUN_TYPE,
                 OPT_TUN_PORT, OPT_TUN_NOCSUM, OPT_TUN_CSUM, OPT_TUN_REMCSUM);
-        LEGAL.put(Command.EDIT_SERVER, LEGAL.get(Command.ADD_SERVER).clone());
+        LEGAL[Command.EDIT_SERVER.ordinal()] = LEGAL[Command.ADD_SERVER.ordinal()].clone();
         legal(Command.DELETE_SERVER, '+', OPT_SERVICE, OPT_SERVER);
         legal(Command.START_DAEMON, ' ', OPT_MCAST, OPT_SYNCID, OPT_MCAST_GROUP, OPT_MCAST_PORT, OPT_MCAST_TTL,
                 OPT_SYNC_MAXLEN);
@@ -137,7 +138,7 @@ public final class IpvsadmParser {
 
     private static void legal(Command c, char mark, long... opts) {
         for (long o : opts) {
-            LEGAL.get(c)[Long.numberOfTrailingZeros(o)] = mark;
+            LEGAL[c.ordinal()][Long.numberOfTrailingZeros(o)] = mark;
         }
     }
 
@@ -231,6 +232,7 @@ public final class IpvsadmParser {
     }
 
     private final String program;
+    /** Null: the system's table, read on first use (most command lines name no port by name). */
     private final PortNames ports;
 
     /** @param program the name in "Try `jvsadm -h' ..." messages */
@@ -240,7 +242,7 @@ public final class IpvsadmParser {
     }
 
     public IpvsadmParser(String program) {
-        this(program, PortNames.system());
+        this(program, null);
     }
 
     /** "Try `jvsadm -h' or 'jvsadm --help' for more information." (ipvsadm's tryhelp_exit). */
@@ -563,7 +565,7 @@ public final class IpvsadmParser {
 
         /** ipvsadm's generic_opt_check. */
         private void checkLegal(Command cmd) throws IpvsadmException {
-            char[] row = LEGAL.get(cmd);
+            char[] row = LEGAL[cmd.ordinal()];
             int last = -1;
             for (int j = 0; j < OPTION_NAMES.length; j++) {
                 boolean given = (options & (1L << j)) != 0;
@@ -763,7 +765,7 @@ public final class IpvsadmParser {
         if (n != null && n >= 0 && n <= 65535) {
             port = (int) (long) n;
         } else {
-            port = ports.port(p, proto);
+            port = (ports != null ? ports : PortNames.system()).port(p, proto);
             if (port < 0) {
                 throw IpvsadmException.usage(message);
             }
@@ -794,96 +796,16 @@ public final class IpvsadmParser {
 
     // ------------------------------------------------------------------ jvs: fwmark rules
 
-    /** {@code --add-mark|--delete-mark [-s NET[/N]] [-d NET[/N]] [-p tcp|udp|all] [--dport N[:M]] --set-mark MARK}. */
-    private IpvsadmCommand markCommand(List<String> tokens) throws IpvsadmException {
+    /** {@code --add-mark|--delete-mark ...}: the rule in iptables' words ({@link MarkRuleParser}). */
+    private static IpvsadmCommand markCommand(List<String> tokens) throws IpvsadmException {
         Command cmd = tokens.getFirst().equals("--add-mark") ? Command.ADD_MARK : Command.DELETE_MARK;
-        String what = tokens.getFirst();
-        int[] src = {0, 0};
-        int[] dst = {0, 0};
-        int proto = 0;
-        int low = 0;
-        int high = 65535;
-        long mark = -1;
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (int i = 1; i < tokens.size(); i++) {
-            String tok = tokens.get(i);
-            String value = null;
-            int eq = tok.indexOf('=');
-            if (tok.startsWith("--") && eq > 2) {
-                value = tok.substring(eq + 1);
-                tok = tok.substring(0, eq);
-            }
-            String name = switch (tok) {
-                case "-s", "--source", "--src" -> "source";
-                case "-d", "--destination", "--dst" -> "destination";
-                case "-p", "--protocol" -> "protocol";
-                case "--dport", "--destination-port" -> "dport";
-                case "--set-mark" -> "set-mark";
-                default -> throw IpvsadmException.usage(what + ": unexpected `" + tok + "' (expected -s NET[/N],"
-                        + " -d NET[/N], -p tcp|udp, --dport PORT[:PORT] or --set-mark MARK)");
-            };
-            if (!seen.add(name)) {
-                throw IpvsadmException.usage("multiple '" + name + "' options specified");
-            }
-            if (value == null) {
-                if (i + 1 >= tokens.size()) {
-                    throw IpvsadmException.usage(tok + ": missing argument");
-                }
-                value = tokens.get(++i);
-            }
-            switch (name) {
-                case "source" -> src = network(value, tok);
-                case "destination" -> dst = network(value, tok);
-                case "protocol" -> proto = switch (value.toLowerCase(java.util.Locale.ROOT)) {
-                    case "tcp" -> Protocol.TCP;
-                    case "udp" -> Protocol.UDP;
-                    case "all" -> 0;
-                    default -> throw IpvsadmException.usage("illegal protocol `" + value
-                            + "' specified (expected tcp, udp or all)");
-                };
-                case "dport" -> {
-                    int colon = value.indexOf(':');
-                    String bad = "illegal port range `" + value + "' specified (expected PORT or LOW:HIGH)";
-                    low = number(colon < 0 ? value : value.substring(0, colon), 0, 65535, bad);
-                    high = colon < 0 ? low : number(value.substring(colon + 1), 0, 65535, bad);
-                    if (low > high) {
-                        throw IpvsadmException.usage(bad);
-                    }
-                }
-                default -> {
-                    Long m = decimal(value);
-                    if (m == null || m <= 0 || m > 0xffffffffL) {
-                        throw IpvsadmException.usage("invalid fwmark value `" + value + "' specified");
-                    }
-                    mark = m;
-                }
-            }
+        FwmarkRule rule;
+        try {
+            rule = MarkRuleParser.parse(tokens.getFirst(), tokens.subList(1, tokens.size()));
+        } catch (MarkRuleException e) {
+            throw IpvsadmException.usage(e.getMessage());
         }
-        if (mark < 0) {
-            throw IpvsadmException.usage("You need to supply the 'set-mark' option for the '"
-                    + cmd.ipvsadmName + "' command");
-        }
-        if (seen.contains("dport") && proto == 0) {
-            throw IpvsadmException.usage("--dport needs -p tcp or -p udp");
-        }
-        FwmarkRule rule = new FwmarkRule(src[0], src[1], dst[0], dst[1], proto, low, high, (int) mark);
         return new IpvsadmCommand(cmd, 0, 0, 0, 0, 0, null, 0, 0, -1, false, null, null, 0, 0,
                 ForwardMethod.DR, 1, 0, 0, TunnelType.IPIP, 0, 0, 0, null, null, 0, rule, null, null);
-    }
-
-    private static int[] network(String text, String opt) throws IpvsadmException {
-        int slash = text.indexOf('/');
-        String bad = "illegal network `" + text + "' for " + opt + " (expected ADDRESS[/PREFIX])";
-        try {
-            int addr = Ipv4Address.parse(slash < 0 ? text : text.substring(0, slash));
-            Long len = slash < 0 ? Long.valueOf(32) : decimal(text.substring(slash + 1));
-            if (len == null || len < 0 || len > 32) {
-                throw IpvsadmException.usage(bad);
-            }
-            int prefix = (int) (long) len;
-            return new int[]{addr & FwmarkRule.mask(prefix), prefix};
-        } catch (IllegalArgumentException e) {
-            throw IpvsadmException.usage(bad);
-        }
     }
 }

@@ -1,6 +1,5 @@
 package io.jvs.forwarder.ctl.server;
 
-import io.jvs.forwarder.ctl.ipvsadm.Jvsadm;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -29,15 +28,27 @@ public final class ControlProtocol {
     public record Request(List<String> argv, String stdin) {
     }
 
-    /** The request body (without the length prefix). */
-    public static byte[] encodeRequest(List<String> argv, String stdin) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    /**
+     * A response as jvsadm prints it: the director's stdout and stderr bytes
+     * as they came (UTF-8), written out without decoding.
+     */
+    public record RawResponse(int status, byte[] out, byte[] err) {
+    }
+
+    /**
+     * The request body (without the length prefix).
+     *
+     * @param stdin what {@code -R} reads, UTF-8 text as jvsadm read it (the director decodes it)
+     */
+    public static byte[] encodeRequest(List<String> argv, byte[] stdin) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + stdin.length);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(argv.size());
             for (String a : argv) {
                 writeString(out, a);
             }
-            writeString(out, stdin == null ? "" : stdin);
+            out.writeInt(stdin.length);
+            out.write(stdin);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -56,21 +67,24 @@ public final class ControlProtocol {
         return new Request(argv, readString(body));
     }
 
-    public static byte[] encodeResponse(Jvsadm.Result r) {
+    /** The response body (without the length prefix): jvsadm's exit status, stdout and stderr. */
+    public static byte[] encodeResponse(int status, String stdout, String stderr) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(r.status());
-            writeString(out, r.out());
-            writeString(out, r.err());
+            out.writeInt(status);
+            writeString(out, stdout);
+            writeString(out, stderr);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
         return bytes.toByteArray();
     }
 
-    public static Jvsadm.Result decodeResponse(DataInputStream in) throws IOException {
+    /** Reads one response frame (length prefix included), leaving its text undecoded. */
+    public static RawResponse readResponse(DataInputStream in) throws IOException {
+        in.readInt(); // frame length; the body is self-delimiting
         int status = in.readInt();
-        return new Jvsadm.Result(status, readString(in), readString(in));
+        return new RawResponse(status, readBytes(in), readBytes(in));
     }
 
     private static void writeString(DataOutputStream out, String s) throws IOException {
@@ -89,11 +103,11 @@ public final class ControlProtocol {
         return new String(b, StandardCharsets.UTF_8);
     }
 
-    private static String readString(DataInputStream in) throws IOException {
+    private static byte[] readBytes(DataInputStream in) throws IOException {
         int n = in.readInt();
         if (n < 0 || n > MAX_FRAME) {
             throw new IOException("bad string length " + n);
         }
-        return new String(in.readNBytes(n), StandardCharsets.UTF_8);
+        return in.readNBytes(n);
     }
 }

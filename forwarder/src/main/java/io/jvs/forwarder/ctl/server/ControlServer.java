@@ -216,7 +216,7 @@ public final class ControlServer implements AutoCloseable {
             } catch (RuntimeException e) {
                 r = new Jvsadm.Result(IpvsadmException.OPERATION, "", "jvs: bad control request: " + e.getMessage() + "\n");
             }
-            byte[] body = ControlProtocol.encodeResponse(r);
+            byte[] body = ControlProtocol.encodeResponse(r.status(), r.out(), r.err());
             ByteBuf out = ctx.alloc().buffer(4 + body.length).writeInt(body.length).writeBytes(body);
             ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
         }

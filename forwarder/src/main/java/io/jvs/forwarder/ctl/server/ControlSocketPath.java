@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.Optional;
 
@@ -44,13 +45,12 @@ public final class ControlSocketPath {
             return Optional.empty();
         }
         try {
-            Object self = Files.getAttribute(Path.of("/proc/self/ns/net"), "unix:ino");
-            Object selfDev = Files.getAttribute(Path.of("/proc/self/ns/net"), "unix:dev");
+            // a namespace is one nsfs inode: the same file key (device and inode) as our /proc/self/ns/net
+            Object self = fileKey(Path.of("/proc/self/ns/net"));
             try (DirectoryStream<Path> names = Files.newDirectoryStream(netns)) {
                 for (Path p : names) {
                     try {
-                        if (self.equals(Files.getAttribute(p, "unix:ino"))
-                                && selfDev.equals(Files.getAttribute(p, "unix:dev"))) {
+                        if (self.equals(fileKey(p))) {
                             return Optional.of(p.getFileName().toString());
                         }
                     } catch (IOException | SecurityException e) {
@@ -62,5 +62,13 @@ public final class ControlSocketPath {
             return Optional.empty();
         }
         return Optional.empty();
+    }
+
+    private static Object fileKey(Path p) throws IOException {
+        Object key = Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+        if (key == null) {
+            throw new UnsupportedOperationException("no file keys on " + p);
+        }
+        return key;
     }
 }

@@ -9,6 +9,7 @@ import io.jvs.forwarder.ctl.RateEstimator;
 import io.jvs.forwarder.ctl.ipvsadm.ConfigFile;
 import io.jvs.forwarder.ctl.ipvsadm.Jvsadm;
 import io.jvs.forwarder.ctl.ipvsadm.RunningConfig;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

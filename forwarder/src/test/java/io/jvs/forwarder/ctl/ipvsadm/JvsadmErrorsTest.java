@@ -131,10 +131,10 @@ class JvsadmErrorsTest {
     void helpAndVersion() {
         Jvsadm.Result r = h.run("-h");
         assertEquals(0, r.status());
-        assertTrue(r.out().startsWith(Jvsadm.version() + "\nUsage:\n  jvsadm -A|E virtual-service"), r.out());
+        assertTrue(r.out().startsWith(JvsadmHelp.version() + "\nUsage:\n  jvsadm -A|E virtual-service"), r.out());
         assertTrue(r.out().contains("--fullnat"), "documents the extensions");
         assertTrue(r.out().contains("  --scheduler    -s scheduler         one of "
                 + String.join("|", io.jvs.forwarder.sched.Schedulers.NAMES) + ",\n"), r.out());
-        assertEquals(new Jvsadm.Result(0, Jvsadm.version() + "\n", ""), h.run("--version"));
+        assertEquals(new Jvsadm.Result(0, JvsadmHelp.version() + "\n", ""), h.run("--version"));
     }
 }

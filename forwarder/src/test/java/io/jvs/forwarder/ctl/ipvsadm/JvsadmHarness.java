@@ -68,7 +68,7 @@ public final class JvsadmHarness {
     }
 
     /** Runs a command that must succeed silently (a change). */
-    void ok(String line) {
+    public void ok(String line) {
         Jvsadm.Result r = run(line);
         assertEquals(new Jvsadm.Result(0, "", ""), r, "jvsadm " + line);
     }
