@@ -235,7 +235,10 @@ public final class IpvsadmParser {
     /** Null: the system's table, read on first use (most command lines name no port by name). */
     private final PortNames ports;
 
-    /** @param program the name in "Try `jvsadm -h' ..." messages */
+    /**
+     * @param program the name in "Try `jvsadm -h' ..." messages
+     * @param ports   service names of ports; null for the system's table, read when a port is first named
+     */
     public IpvsadmParser(String program, PortNames ports) {
         this.program = program;
         this.ports = ports;
