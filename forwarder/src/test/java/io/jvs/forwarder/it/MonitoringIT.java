@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MonitoringIT {
-    static final String METRICS = Director.DEFAULT_METRICS;
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static final String PROMETHEUS = "http://127.0.0.1:9090";
     static final String SERVICE = "TCP/" + Lab.VIP + ":80";
     static final Duration TRAFFIC = Duration.ofSeconds(10);
@@ -54,7 +54,7 @@ class MonitoringIT {
     static final Pattern METRIC = Pattern.compile("\\b((?:jvs|jvm|process)_[a-z0-9_]+)\\b");
 
     static Lab lab;
-    static Director director;
+    static ForwarderProcess director;
     static Path logs;
     /** Requests answered by each real server since the director started ("rs1" -> n). */
     static final Map<String, Integer> answered = new TreeMap<>();
@@ -81,7 +81,7 @@ class MonitoringIT {
                 --state-timeout fin_wait 2
                 --state-timeout close 2
                 """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2)));
-        director = Director.start(lab, "monitoring", METRICS,
+        director = ForwarderProcess.start(lab, "monitoring", METRICS,
                 List.of("--attach", "packet:eth0", "--config", config.toString(), "--metrics", METRICS));
     }
 
