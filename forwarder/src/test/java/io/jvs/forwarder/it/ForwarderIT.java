@@ -302,21 +302,41 @@ class ForwarderIT {
 
         @Test
         @Order(4)
-        @DisplayName("50 MiB download through the VIP arrives intact (throughput vs direct)")
+        @DisplayName("50 MiB download through the VIP arrives intact; DR replies bypass the director, NAT's cross it")
         void downloadThroughVip() {
             String sha = lab.blobSha256();
             Lab.Download direct = lab.download("http://" + Lab.rsIp(1) + ":8080/blob", 60);
             connections++;
+            String out = "service=\"" + SERVICE + "\",direction=\"out\"";
+            double outBefore = director.metric("jvs_service_packets_total", out);
+            double outBytesBefore = director.metric("jvs_service_bytes_total", out);
+            long rxBefore = directorRxBytes();
             Lab.Download via = lab.download(VIP_URL + "blob", 60);
-            say("GET /blob 50 MiB: via VIP %.1f MB/s, direct rs1:8080 %.1f MB/s (ratio %.2f)",
-                    via.megabytesPerSecond(), direct.megabytesPerSecond(),
-                    via.bytesPerSecond() / direct.bytesPerSecond());
+            long rx = directorRxBytes() - rxBefore;
+            double replies = director.metric("jvs_service_packets_total", out) - outBefore;
+            double replyBytes = director.metric("jvs_service_bytes_total", out) - outBytesBefore;
+            say("GET /blob 50 MiB: via VIP %.1f MB/s, direct rs1:8080 %.1f MB/s (ratio %.2f); OutPkts +%.0f,"
+                    + " director eth0 received %d bytes", via.megabytesPerSecond(), direct.megabytesPerSecond(),
+                    via.bytesPerSecond() / direct.bytesPerSecond(), replies, rx);
             assertAll(
                     () -> assertEquals(200, direct.httpCode(), "direct download status"),
                     () -> assertEquals(sha, direct.sha256(), "direct download sha256"),
                     () -> assertEquals(200, via.httpCode(), "download via VIP: status"),
                     () -> assertEquals(Lab.BLOB_BYTES, via.bytes(), "download via VIP: bytes"),
                     () -> assertEquals(sha, via.sha256(), "download via VIP: sha256"));
+            if (method == Method.DR) {
+                // jvs saw no reply (ipvsadm's OutPkts 0), and none reached the director at all: its
+                // LAN interface received the client's ACKs, a small fraction of the 50 MiB.
+                assertAll(
+                        () -> assertEquals(0.0, replies, "DR: OutPkts during the download"),
+                        () -> assertTrue(rx < Lab.BLOB_BYTES / 10, "DR: the director's eth0 received " + rx
+                                + " bytes during the download: replies must go past it"));
+            } else {
+                assertAll(
+                        () -> assertTrue(replyBytes > Lab.BLOB_BYTES, "NAT: the replies crossed jvs (OutBytes "
+                                + replyBytes + ", OutPkts " + replies + ")"),
+                        () -> assertTrue(rx > Lab.BLOB_BYTES, "NAT: the director's eth0 received the 50 MiB: " + rx));
+            }
         }
 
         @Test
@@ -403,6 +423,12 @@ class ForwarderIT {
                     () -> assertEquals((n + 1) / 2, fc2, "rs2's count (rr starts with rs2)"),
                     () -> assertEquals(n / 2, fc1, "rs1's count"));
         }
+    }
+
+    /** Bytes the director namespace's eth0 (its LAN interface) received so far, by the kernel's count. */
+    static long directorRxBytes() {
+        return Long.parseLong(lab.exec(Lab.DIRECTOR, "cat", "/sys/class/net/eth0/statistics/rx_bytes").requireOk()
+                .stdout().strip());
     }
 
     /**
