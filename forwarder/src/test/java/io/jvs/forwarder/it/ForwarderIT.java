@@ -284,17 +284,24 @@ class ForwarderIT {
                     () -> assertEquals(a[1], b[1], "both requests of one connection go to one real server"));
             // The real server saw both requests on one TCP connection, from the client's own address.
             int rs = Integer.parseInt(a[1].substring(2));
+            // nginx writes a request's log line after sending the response: wait for it briefly
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             List<String> seen = lab.accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
-            assertEquals(2, seen.size(), "access log lines of rs" + rs + " for this client: " + seen);
-            Matcher m1 = CONN.matcher(seen.get(0));
-            Matcher m2 = CONN.matcher(seen.get(1));
-            assertTrue(m1.find() && m2.find(), "unexpected access log format: " + seen);
+            while (seen.size() < 2 && System.nanoTime() < deadline) {
+                pause(100);
+                seen = lab.accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
+            }
+            List<String> logged = seen;
+            assertEquals(2, logged.size(), "access log lines of rs" + rs + " for this client: " + logged);
+            Matcher m1 = CONN.matcher(logged.get(0));
+            Matcher m2 = CONN.matcher(logged.get(1));
+            assertTrue(m1.find() && m2.find(), "unexpected access log format: " + logged);
             // DR leaves the destination alone (the real server answers as the VIP); NAT rewrites it.
             String server = (method == Method.DR ? Lab.VIP : Lab.rsIp(rs)) + ":80";
             assertAll(
-                    () -> assertEquals(m1.group(4), m2.group(4), "same connection number: " + seen),
-                    () -> assertEquals("1", m1.group(5), "first request on the connection: " + seen),
-                    () -> assertEquals("2", m2.group(5), "second request on the connection: " + seen),
+                    () -> assertEquals(m1.group(4), m2.group(4), "same connection number: " + logged),
+                    () -> assertEquals("1", m1.group(5), "first request on the connection: " + logged),
+                    () -> assertEquals("2", m2.group(5), "second request on the connection: " + logged),
                     () -> assertEquals(Lab.CLIENT_IP, m1.group(1), "the real server sees the client's address"),
                     () -> assertEquals(server, m1.group(2) + ":" + m1.group(3),
                             "the address the real server was reached at (" + method + ")"));
@@ -422,6 +429,15 @@ class ForwarderIT {
                     // rr from rs2: rs2 gets the even-numbered connections.
                     () -> assertEquals((n + 1) / 2, fc2, "rs2's count (rr starts with rs2)"),
                     () -> assertEquals(n / 2, fc1, "rs1's count"));
+        }
+    }
+
+    static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
         }
     }
 
