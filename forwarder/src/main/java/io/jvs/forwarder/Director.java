@@ -28,7 +28,7 @@ import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.ctl.ControlPlane;
 import io.jvs.forwarder.ctl.DataPathView;
-import io.jvs.forwarder.ctl.ForwarderConfig;
+import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;
 import io.jvs.forwarder.sys.AfPacket;
@@ -83,10 +83,10 @@ public final class Director implements AutoCloseable {
     }
 
     /** Settings the director starts with. */
-    public record Settings(Attach attach, ForwarderConfig config, int connMax, int ringFrames,
+    public record Settings(Attach attach, ServiceConfig config, int connMax, int ringFrames,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh) {
         /** Settings with FULLNAT's default local port range. */
-        public Settings(Attach attach, ForwarderConfig config, int connMax, int ringFrames,
+        public Settings(Attach attach, ServiceConfig config, int connMax, int ringFrames,
                         InetSocketAddress metrics) {
             this(attach, config, connMax, ringFrames, metrics, LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH);
         }
@@ -127,7 +127,7 @@ public final class Director implements AutoCloseable {
     }
 
     /** A control plane for this config with the data path's checks; throws IllegalArgumentException if invalid. */
-    public static ControlPlane newControlPlane(ForwarderConfig config) {
+    public static ControlPlane newControlPlane(ServiceConfig config) {
         return new ControlPlane(config, new ServiceTableBuilder(), Director::validate);
     }
 
@@ -411,7 +411,7 @@ public final class Director implements AutoCloseable {
         if (settings.metrics() != null) {
             PrometheusExposition exposition = new PrometheusExposition(registry, counters,
                     () -> health.realServerHealth());
-            metrics = new MetricsServer(settings.metrics(), exposition::scrape,
+            metrics = new MetricsServer(settings.metrics(), exposition,
                     new StatusPage(registry, counters, () -> health.realServerHealth(), System::nanoTime));
             metrics.start();
         }

@@ -50,7 +50,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Timeout(300)
 class SchedulerIT {
-    static final String METRICS = Director.DEFAULT_METRICS;
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     /** Extra addresses on jvs-client's eth0, added for this class and removed after it. */
     static final List<String> CLIENTS = IntStream.range(0, 8).mapToObj(i -> "10.0.1." + (20 + i)).toList();
     static final int PER_CLIENT = 6;
@@ -251,7 +251,7 @@ class SchedulerIT {
     private Map<String, Set<String>> run(String tag, String conf, Function<String, String> vipOf, DestModel model) {
         lab.resetDirector();
         lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-        Director director = Director.start(lab, "sched-" + tag, METRICS,
+        ForwarderProcess director = ForwarderProcess.start(lab, "sched-" + tag, METRICS,
                 List.of("--attach", "packet:eth0", "--config", writeConfig("sched-" + tag, conf), "--metrics", METRICS));
         try {
             Map<String, Set<String>> due = new TreeMap<>();

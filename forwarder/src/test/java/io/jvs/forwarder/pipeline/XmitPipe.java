@@ -82,6 +82,11 @@ final class XmitPipe implements AutoCloseable {
     }
 
     XmitPipe(List<ServiceSpec> services, int portLow, int portHigh, int mtu) {
+        this(services, portLow, portHigh, mtu, System::currentTimeMillis);
+    }
+
+    /** With the wall clock FULLNAT's ISNs and timestamps follow. */
+    XmitPipe(List<ServiceSpec> services, int portLow, int portHigh, int mtu, java.util.function.LongSupplier wallMillis) {
         conns = new ConnectionTable(1024, Timeouts.DEFAULTS, System::nanoTime, new LocalPorts(portLow, portHigh));
         port = new LanPort("lan0", IFINDEX, PORT_MAC, PORT_IP, mtu, tx);
         neighbours = new NeighbourCache(port, counters::drop);
@@ -101,7 +106,7 @@ final class XmitPipe implements AutoCloseable {
                 new ConnectionHandler(conns, counters),
                 new ScheduleHandler(conns, counters),
                 new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender, conns), tun,
-                        new FullNatXmit(sender, port, conns), counters));
+                        new FullNatXmit(sender, port, conns, wallMillis, 0x5EED_0001L, 0x5EED_0002L), counters));
     }
 
     List<Sent> feed(byte[] frame) {

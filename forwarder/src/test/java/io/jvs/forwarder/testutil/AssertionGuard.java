@@ -37,8 +37,8 @@ import java.util.stream.Stream;
  *       assertion. Read from the compiled test classes (the JDK's {@code java.lang.classfile}),
  *       so a helper that asserts counts wherever it lives among the test classes: a method
  *       asserts when it calls {@code org.junit.jupiter.api.Assertions} or creates an
- *       {@code AssertionError} (opentest4j's failures included), directly or through calls,
- *       lambdas and overrides of other test-class methods.</li>
+ *       {@code AssertionError} (opentest4j's failures included) or checks an ArchUnit rule,
+ *       directly or through calls, lambdas and overrides of other test-class methods.</li>
  *   <li>{@link #skips}: a test class that can skip instead of failing (JUnit's
  *       {@code Assumptions}, {@code TestAbortedException}, {@code @Disabled...}/{@code @Enabled...}):
  *       the project's rule is that no test skips itself.</li>
@@ -55,6 +55,9 @@ public final class AssertionGuard {
             "Lorg/junit/jupiter/api/TestFactory;",
             "Lorg/junit/jupiter/api/TestTemplate;");
     private static final String ASSERTIONS = "org/junit/jupiter/api/Assertions";
+    /** Library methods that assert too (they throw AssertionError): ArchUnit's rule check. */
+    private static final Set<String> ASSERTING_METHODS = Set.of(
+            "com/tngtech/archunit/lang/ArchRule.check");
     private static final Set<String> FAILURES = Set.of(
             "java/lang/AssertionError",
             "org/opentest4j/AssertionFailedError",
@@ -147,7 +150,7 @@ public final class AssertionGuard {
                 switch (e) {
                     case InvokeInstruction i -> {
                         String o = i.owner().asInternalName();
-                        if (o.equals(ASSERTIONS)) {
+                        if (o.equals(ASSERTIONS) || ASSERTING_METHODS.contains(o + "." + i.name().stringValue())) {
                             s.assertsDirectly.add(self);
                         }
                         if (SKIPPING_TYPES.contains(o)) {
