@@ -211,7 +211,7 @@ class PersistencePipelineTest {
         Dest firstDest = first == RS1 ? a : b;
         Dest otherDest = first == RS1 ? b : a;
         publish(List.of(persistentWeb(300, -1, firstDest.withWeight(0), otherDest)), List.of());
-        ((io.jvs.forwarder.sched.ScheduleHandler) pipe.channel.pipeline().get(io.jvs.forwarder.sched.ScheduleHandler.class))
+        ((io.jvs.forwarder.pipeline.ScheduleHandler) pipe.channel.pipeline().get(io.jvs.forwarder.pipeline.ScheduleHandler.class))
                 .setPolicy(new io.jvs.forwarder.conn.ConnPolicy(false, true));
         assertNotEquals(first, syn(CLIENT, 40001, 80), "template of the quiesced server dropped");
     }
@@ -227,7 +227,7 @@ class PersistencePipelineTest {
         Dest otherDest = first == RS1 ? b : a;
         publish(List.of(new ServiceSpec(Protocol.UDP, VIP, 53, "rr", List.of(otherDest))), List.of());
         pipe.none(dgram.clone(), DropReason.DEST_REMOVED); // kernel default: dropped until it times out
-        ((io.jvs.forwarder.conn.ConnectionHandler) pipe.channel.pipeline().get(io.jvs.forwarder.conn.ConnectionHandler.class))
+        ((io.jvs.forwarder.pipeline.ConnectionHandler) pipe.channel.pipeline().get(io.jvs.forwarder.pipeline.ConnectionHandler.class))
                 .setPolicy(new io.jvs.forwarder.conn.ConnPolicy(true, false));
         assertEquals(otherDest.addr(), PersistencePipelineTest.natDest(pipe.one(dgram.clone()), 53),
                 "expired and rescheduled");

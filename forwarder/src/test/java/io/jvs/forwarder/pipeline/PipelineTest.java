@@ -1,19 +1,14 @@
 package io.jvs.forwarder.pipeline;
 
-import io.jvs.forwarder.conn.ConnectionHandler;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.TcpState;
 import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.metrics.DataPathCounters;
 import io.jvs.forwarder.metrics.DropReason;
-import io.jvs.forwarder.neigh.ArpHandler;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.forwarder.packet.Checksum;
-import io.jvs.forwarder.packet.FrameDecodeHandler;
 import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.sched.ScheduleHandler;
-import io.jvs.forwarder.service.ClassifyHandler;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.ServiceRegistry;
@@ -27,7 +22,6 @@ import io.jvs.forwarder.xmit.DrXmit;
 import io.jvs.forwarder.xmit.LanPort;
 import io.jvs.forwarder.xmit.NatXmit;
 import io.jvs.forwarder.xmit.NextHopSender;
-import io.jvs.forwarder.xmit.TransmitHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

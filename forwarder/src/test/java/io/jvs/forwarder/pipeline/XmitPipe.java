@@ -1,17 +1,12 @@
 package io.jvs.forwarder.pipeline;
 
-import io.jvs.forwarder.conn.ConnectionHandler;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.LocalPorts;
 import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.neigh.ArpHandler;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
-import io.jvs.forwarder.packet.FrameDecodeHandler;
 import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.sched.ScheduleHandler;
-import io.jvs.forwarder.service.ClassifyHandler;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.ServiceTable;
@@ -20,12 +15,10 @@ import io.jvs.forwarder.sys.RtNetlink.Route;
 import io.jvs.forwarder.xmit.CapturingTxQueue;
 import io.jvs.forwarder.xmit.DrXmit;
 import io.jvs.forwarder.xmit.FullNatXmit;
-import io.jvs.forwarder.xmit.IcmpHandler;
 import io.jvs.forwarder.xmit.IcmpSender;
 import io.jvs.forwarder.xmit.LanPort;
 import io.jvs.forwarder.xmit.NatXmit;
 import io.jvs.forwarder.xmit.NextHopSender;
-import io.jvs.forwarder.xmit.TransmitHandler;
 import io.jvs.forwarder.xmit.TunXmit;
 import io.netty.channel.embedded.EmbeddedChannel;
 

@@ -1,5 +1,7 @@
-package io.jvs.forwarder.xmit;
+package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.xmit.Xmit;
+import io.jvs.forwarder.xmit.LanPort;
 import io.jvs.forwarder.metrics.DataPathCounters;
 import io.jvs.forwarder.metrics.DropReason;
 import io.jvs.forwarder.packet.PacketContext;

@@ -1,5 +1,8 @@
-package io.jvs.forwarder.conn;
+package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.conn.TcpState;
+import io.jvs.forwarder.conn.ConnPolicy;
+import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.metrics.DataPathCounters;
 import io.jvs.forwarder.metrics.DropReason;
 import io.jvs.forwarder.packet.PacketContext;

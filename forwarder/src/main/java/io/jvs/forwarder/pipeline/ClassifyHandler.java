@@ -1,5 +1,8 @@
-package io.jvs.forwarder.service;
+package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.service.ServiceTable;
+import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.metrics.DataPathCounters;
 import io.jvs.forwarder.metrics.DropReason;

@@ -1,5 +1,7 @@
-package io.jvs.forwarder.packet;
+package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.packet.PacketContext;
+import io.jvs.forwarder.packet.FrameDecoder;
 import io.jvs.forwarder.metrics.DataPathCounters;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

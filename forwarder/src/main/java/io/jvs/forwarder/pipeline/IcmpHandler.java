@@ -1,5 +1,8 @@
-package io.jvs.forwarder.xmit;
+package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.xmit.Xmit;
+import io.jvs.forwarder.xmit.IcmpSender;
+import io.jvs.forwarder.xmit.NextHopSender;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.metrics.DataPathCounters;
 import io.jvs.forwarder.metrics.DropReason;

@@ -1,4 +1,4 @@
-package io.jvs.forwarder.sched;
+package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable;

@@ -1,5 +1,6 @@
-package io.jvs.forwarder.neigh;
+package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.metrics.DataPathCounters;
 import io.jvs.forwarder.packet.ArpPacket;
 import io.jvs.forwarder.packet.EthernetHeader;
