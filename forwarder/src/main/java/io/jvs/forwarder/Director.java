@@ -1,7 +1,6 @@
 package io.jvs.forwarder;
 
 import io.jvs.forwarder.conn.ConnPolicy;
-import io.jvs.forwarder.pipeline.ConnectionHandler;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.io.FrameSource;
@@ -15,13 +14,11 @@ import io.jvs.forwarder.metrics.MetricsServer;
 import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.metrics.PrometheusExposition;
 import io.jvs.forwarder.metrics.StatusPage;
-import io.jvs.forwarder.pipeline.ArpHandler;
 import io.jvs.forwarder.neigh.NeighbourCache;
+import io.jvs.forwarder.pipeline.DataPath;
+import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.neigh.RouteTable;
-import io.jvs.forwarder.pipeline.FrameDecodeHandler;
 import io.jvs.forwarder.packet.Ipv4Address;
-import io.jvs.forwarder.pipeline.ScheduleHandler;
-import io.jvs.forwarder.pipeline.ClassifyHandler;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
@@ -39,16 +36,7 @@ import io.jvs.forwarder.sys.RtNetlink;
 import io.jvs.forwarder.sys.Sysctl;
 import io.jvs.forwarder.conn.LocalPorts;
 import io.jvs.forwarder.service.TunnelType;
-import io.jvs.forwarder.xmit.DrXmit;
-import io.jvs.forwarder.xmit.FullNatXmit;
-import io.jvs.forwarder.pipeline.IcmpHandler;
-import io.jvs.forwarder.xmit.IcmpSender;
-import io.jvs.forwarder.xmit.TunXmit;
 import io.jvs.forwarder.xmit.LanPort;
-import io.jvs.forwarder.xmit.NatXmit;
-import io.jvs.forwarder.xmit.NextHopSender;
-import io.jvs.forwarder.pipeline.TransmitHandler;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -82,36 +70,38 @@ public final class Director implements AutoCloseable {
     public record Attach(boolean tap, String name, String lan) {
     }
 
-    /** Settings the director starts with. */
+    /**
+     * Settings the director starts with.
+     *
+     * @param mhTableSize slots of every mh (Maglev) table, one of MaglevHashingScheduler.TABLE_SIZES
+     * @param connPolicy  the IPVS sysctls expire_nodest_conn / expire_quiescent_template
+     * @param health      where jvs_real_server_up and jvs_health_transitions_total come from
+     */
     public record Settings(Attach attach, ForwarderConfig config, int connMax, int ringFrames,
-                           InetSocketAddress metrics, int localPortLow, int localPortHigh) {
-        /** Settings with FULLNAT's default local port range. */
-        public Settings(Attach attach, ForwarderConfig config, int connMax, int ringFrames,
-                        InetSocketAddress metrics) {
-            this(attach, config, connMax, ringFrames, metrics, LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH);
+                           InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
+                           ConnPolicy connPolicy, HealthSource health) {
+        public Settings {
+            java.util.Objects.requireNonNull(connPolicy, "connPolicy");
+            java.util.Objects.requireNonNull(health, "health");
         }
     }
 
     private final Settings settings;
     private final ServiceRegistry registry = new ServiceRegistry();
     private final ControlPlane control;
-    /** IPVS sysctls for removed/quiesced servers; handlers read it per packet (volatile there). */
-    private volatile ConnPolicy connPolicy = ConnPolicy.DEFAULTS;
-    private final List<ConnectionHandler> connectionHandlers = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final List<ScheduleHandler> scheduleHandlers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Deque<Runnable> undo = new ConcurrentLinkedDeque<>();
     private final List<PacketChannel> channels = new ArrayList<>();
     private MultiThreadIoEventLoopGroup group;
     private EventLoop loop;
     private LanPort lan;
     private NeighbourCache neighbours;
+    private DataPath dataPath;
     private ConnectionTable conns;
     private DataPathCounters counters;
     private MetricsServer metrics;
     private volatile RouteTable routes = RouteTable.EMPTY;
     /** The namespace's own IPv4 addresses (FULLNAT local addresses must not be one); empty until attached. */
     private volatile int[] ownAddrs = new int[0];
-    private volatile HealthSource health = HealthSource.NONE;
     private final Set<Integer> announced = new HashSet<>();
     private boolean closed;
     /** TAP mode: the default route of TAP_REPLY_TABLE exists. */
@@ -119,23 +109,20 @@ public final class Director implements AutoCloseable {
 
     private Director(Settings settings) {
         this.settings = settings;
-        this.control = new ControlPlane(settings.config(), new ServiceTableBuilder(), table -> {
+        this.control = new ControlPlane(settings.config(),
+                new ServiceTableBuilder(Schedulers.factory(settings.mhTableSize())), table -> {
             validate(table);
             validateRoutes(table, routes, registry.current());
             validateLocalAddrs(table, ownAddrs);
         });
     }
 
-    /** A control plane for this config with the data path's checks; throws IllegalArgumentException if invalid. */
-    public static ControlPlane newControlPlane(ForwarderConfig config) {
-        return new ControlPlane(config, new ServiceTableBuilder(), Director::validate);
-    }
-
-    /** Sets expire_nodest_conn / expire_quiescent_template for every pipeline, now and later. */
-    public void connPolicy(ConnPolicy policy) {
-        connPolicy = policy;
-        connectionHandlers.forEach(h -> h.setPolicy(policy));
-        scheduleHandlers.forEach(h -> h.setPolicy(policy));
+    /**
+     * A control plane for this config with the data path's checks and mh table size;
+     * throws IllegalArgumentException if invalid.
+     */
+    public static ControlPlane newControlPlane(ForwarderConfig config, int mhTableSize) {
+        return new ControlPlane(config, new ServiceTableBuilder(Schedulers.factory(mhTableSize)), Director::validate);
     }
 
     /** Where configuration changes go (jvsadm, health checks): validated whole, published as one snapshot. */
@@ -236,11 +223,6 @@ public final class Director implements AutoCloseable {
                         d.addr, d.port, "NONE", left));
             }
         }
-    }
-
-    /** Where jvs_real_server_up and jvs_health_transitions_total come from (the health checker). */
-    public void health(HealthSource source) {
-        this.health = java.util.Objects.requireNonNull(source);
     }
 
     /** Validates what the data path cannot carry, before anything is attached. */
@@ -357,6 +339,9 @@ public final class Director implements AutoCloseable {
             throw new IOException(e.getMessage(), e);
         }
 
+        dataPath = DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(lan)
+                .routes(() -> routes).counters(counters).connPolicy(settings.connPolicy()).build();
+
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         loop = group.next();
         long loopThread = loop.submit(() -> Thread.currentThread().threadId()).syncUninterruptibly().getNow();
@@ -409,10 +394,10 @@ public final class Director implements AutoCloseable {
         }, 1, 1, TimeUnit.SECONDS);
 
         if (settings.metrics() != null) {
-            PrometheusExposition exposition = new PrometheusExposition(registry, counters,
-                    () -> health.realServerHealth());
+            HealthSource health = settings.health();
+            PrometheusExposition exposition = new PrometheusExposition(registry, counters, health);
             metrics = new MetricsServer(settings.metrics(), exposition::scrape,
-                    new StatusPage(registry, counters, () -> health.realServerHealth(), System::nanoTime));
+                    new StatusPage(registry, counters, health, System::nanoTime));
             metrics.start();
         }
         System.out.println("jvs-forwarder: " + (at.tap() ? "tap:" + at.name() + " lan " + lanName : "packet:" + lanName)
@@ -452,24 +437,7 @@ public final class Director implements AutoCloseable {
                 counters.rxBatch(frames);
             }
         });
-        NextHopSender sender = new NextHopSender(lan, neighbours, () -> routes, counters);
-        IcmpSender icmp = new IcmpSender(lan, sender);
-        TunXmit tun = new TunXmit(sender, lan, icmp, counters);
-        ChannelPipeline p = ch.pipeline();
-        p.addLast("decode", new FrameDecodeHandler(counters));
-        p.addLast("arp", new ArpHandler(registry, neighbours, lan, counters));
-        p.addLast("icmp", new IcmpHandler(registry, conns, sender, icmp, tun, counters));
-        p.addLast("classify", new ClassifyHandler(registry, conns, counters));
-        ConnectionHandler connection = new ConnectionHandler(conns, counters);
-        ScheduleHandler schedule = new ScheduleHandler(conns, counters);
-        connection.setPolicy(connPolicy);
-        schedule.setPolicy(connPolicy);
-        connectionHandlers.add(connection);
-        scheduleHandlers.add(schedule);
-        p.addLast("connection", connection);
-        p.addLast("schedule", schedule);
-        p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),
-                tun, new FullNatXmit(sender, lan, conns), counters));
+        dataPath.wire(ch.pipeline());
         try {
             loop.register(ch).syncUninterruptibly();
         } catch (RuntimeException e) {

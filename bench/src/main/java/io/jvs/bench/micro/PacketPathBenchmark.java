@@ -1,16 +1,12 @@
 package io.jvs.bench.micro;
 
-import io.jvs.forwarder.pipeline.ConnectionHandler;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.pipeline.ArpHandler;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
-import io.jvs.forwarder.pipeline.FrameDecodeHandler;
 import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.pipeline.ScheduleHandler;
-import io.jvs.forwarder.pipeline.ClassifyHandler;
+import io.jvs.forwarder.pipeline.DataPath;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.ServiceRegistry;
@@ -19,11 +15,7 @@ import io.jvs.forwarder.service.ServiceSpec.Dest;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.sys.RtNetlink.Route;
-import io.jvs.forwarder.xmit.DrXmit;
 import io.jvs.forwarder.xmit.LanPort;
-import io.jvs.forwarder.xmit.NatXmit;
-import io.jvs.forwarder.xmit.NextHopSender;
-import io.jvs.forwarder.pipeline.TransmitHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -129,15 +121,10 @@ public class PacketPathBenchmark {
         neighbours.learn(ROUTER, ROUTER_MAC, true, now);
         neighbours.learn(RS1, RS1_MAC, true, now);
         neighbours.learn(RS2, RS2_MAC, true, now);
-        NextHopSender sender = new NextHopSender(port, neighbours, () -> routes, counters);
-        channel = new EmbeddedChannel(
-                new FrameDecodeHandler(counters),
-                new ArpHandler(registry, neighbours, port, counters),
-                new ClassifyHandler(registry, conns, counters),
-                new ConnectionHandler(conns, counters),
-                new ScheduleHandler(conns, counters),
-                new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender, conns), counters));
-        pipeline = channel.pipeline();
+        channel = new EmbeddedChannel();
+        pipeline = DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
+                .routes(() -> routes).counters(counters).build()
+                .wire(channel.pipeline());
         ctx = new PacketContext();
         arena = Arena.ofConfined();
         templates = arena.allocate((long) SLOT * FLOWS, 64);

@@ -1,5 +1,8 @@
 package io.jvs.forwarder.ctl;
 
+import io.jvs.forwarder.sched.SchedulerFactory;
+import io.jvs.forwarder.sched.Schedulers;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,13 +27,16 @@ public final class DirectorControl implements AutoCloseable {
     private final ControlServer server;
     private final ScheduledExecutorService sampler;
     private final Optional<Path> configFile;
+    /** The director's schedulers (its --mh-table-size), for checking what jvsadm and reloads bring. */
+    private final SchedulerFactory schedulers;
 
     private DirectorControl(ControlPlane control, ControlServer server, ScheduledExecutorService sampler,
-                            Optional<Path> configFile) {
+                            Optional<Path> configFile, SchedulerFactory schedulers) {
         this.control = control;
         this.server = server;
         this.sampler = sampler;
         this.configFile = configFile;
+        this.schedulers = schedulers;
     }
 
     /**
@@ -42,7 +48,7 @@ public final class DirectorControl implements AutoCloseable {
         if (opts.saveTo().isPresent() && Files.exists(opts.saveTo().get())) {
             System.out.println("jvs-forwarder: restoring the running configuration saved in " + opts.saveTo().get()
                     + (opts.config().isPresent() ? " (not " + opts.config().get() + "; SIGHUP re-reads that)" : ""));
-            return ConfigFile.parse(opts.saveTo().get());
+            return ConfigFile.parse(opts.saveTo().get(), Schedulers.factory(opts.mhTableSize()));
         }
         return loaded;
     }
@@ -67,7 +73,9 @@ public final class DirectorControl implements AutoCloseable {
             running.save(control.table(), control.config().timeouts());
         }
         StatsBook stats = new StatsBook();
-        ControlServer server = new ControlServer(new Jvsadm(control, dataPath, stats));
+        SchedulerFactory schedulers = Schedulers.factory(opts.mhTableSize());
+        ControlServer server = new ControlServer(new Jvsadm(control, dataPath, stats, schedulers,
+                IpvsadmFormat.Names.system()));
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "jvs-rate-estimator");
             t.setDaemon(true);
@@ -88,7 +96,7 @@ public final class DirectorControl implements AutoCloseable {
         sampler.scheduleAtFixedRate(() -> stats.sample(control.table()), StatsBook.INTERVAL_SECONDS,
                 StatsBook.INTERVAL_SECONDS, TimeUnit.SECONDS);
         System.out.println("jvs-forwarder: jvsadm control socket " + server.socketPath());
-        DirectorControl dc = new DirectorControl(control, server, sampler, opts.config());
+        DirectorControl dc = new DirectorControl(control, server, sampler, opts.config(), schedulers);
         dc.onSighup();
         return dc;
     }
@@ -120,7 +128,7 @@ public final class DirectorControl implements AutoCloseable {
             return;
         }
         try {
-            ForwarderConfig next = ConfigFile.parse(configFile.get());
+            ForwarderConfig next = ConfigFile.parse(configFile.get(), schedulers);
             control.apply(c -> next);
             System.out.println("jvs-forwarder: reloaded " + configFile.get() + ": " + next.services().size()
                     + " service(s)");

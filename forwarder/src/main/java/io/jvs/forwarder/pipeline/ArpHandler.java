@@ -16,13 +16,13 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * (neither is a local address of the director, so the kernel stays silent) and feeds every ARP
  * message it sees to the {@link NeighbourCache}. IPv4 frames pass through.
  */
-public final class ArpHandler extends ChannelInboundHandlerAdapter {
+final class ArpHandler extends ChannelInboundHandlerAdapter {
     private final ServiceRegistry registry;
     private final NeighbourCache neighbours;
     private final LanPort port;
     private final DataPathCounters counters;
 
-    public ArpHandler(ServiceRegistry registry, NeighbourCache neighbours, LanPort port, DataPathCounters counters) {
+    ArpHandler(ServiceRegistry registry, NeighbourCache neighbours, LanPort port, DataPathCounters counters) {
         this.registry = registry;
         this.neighbours = neighbours;
         this.port = port;

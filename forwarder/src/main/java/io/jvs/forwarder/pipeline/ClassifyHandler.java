@@ -17,12 +17,12 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * OUT index), or as none of jvs's business (left to the kernel). A packet to
  * a VIP on a port no service has is dropped as NO_SERVICE.
  */
-public final class ClassifyHandler extends ChannelInboundHandlerAdapter {
+final class ClassifyHandler extends ChannelInboundHandlerAdapter {
     private final ServiceRegistry registry;
     private final ConnectionTable conns;
     private final DataPathCounters counters;
 
-    public ClassifyHandler(ServiceRegistry registry, ConnectionTable conns, DataPathCounters counters) {
+    ClassifyHandler(ServiceRegistry registry, ConnectionTable conns, DataPathCounters counters) {
         this.registry = registry;
         this.conns = conns;
         this.counters = counters;

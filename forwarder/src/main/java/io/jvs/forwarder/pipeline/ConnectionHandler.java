@@ -25,17 +25,14 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * connection whose server was removed are dropped as DEST_REMOVED; with expire_nodest_conn the
  * connection is expired at once and a packet that can open a connection (UDP) is rescheduled.
  */
-public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ConnectionTable conns;
     private final DataPathCounters counters;
-    private volatile ConnPolicy policy = ConnPolicy.DEFAULTS;
+    private final ConnPolicy policy;
 
-    public ConnectionHandler(ConnectionTable conns, DataPathCounters counters) {
+    ConnectionHandler(ConnectionTable conns, DataPathCounters counters, ConnPolicy policy) {
         this.conns = conns;
         this.counters = counters;
-    }
-
-    public void setPolicy(ConnPolicy policy) {
         this.policy = policy;
     }
 

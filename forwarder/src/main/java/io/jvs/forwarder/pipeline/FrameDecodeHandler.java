@@ -12,10 +12,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * other EtherTypes (IPv6, LLDP...) are not jvs's business and are counted as
  * ignored (in packet mode the kernel sees them too).
  */
-public final class FrameDecodeHandler extends ChannelInboundHandlerAdapter {
+final class FrameDecodeHandler extends ChannelInboundHandlerAdapter {
     private final DataPathCounters counters;
 
-    public FrameDecodeHandler(DataPathCounters counters) {
+    FrameDecodeHandler(DataPathCounters counters) {
         this.counters = counters;
     }
 

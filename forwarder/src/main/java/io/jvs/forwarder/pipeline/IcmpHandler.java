@@ -47,7 +47,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  *
  * <p>Allocation-free; event-loop thread only.
  */
-public final class IcmpHandler extends ChannelInboundHandlerAdapter {
+final class IcmpHandler extends ChannelInboundHandlerAdapter {
     /** Outer IP + ICMP header + quoted IP header (without options) + 8 bytes. */
     private static final int MIN_ERROR_LEN = Ipv4Header.MIN_HEADER_LEN + IcmpHeader.HEADER_LEN
             + Ipv4Header.MIN_HEADER_LEN + 8;
@@ -61,7 +61,7 @@ public final class IcmpHandler extends ChannelInboundHandlerAdapter {
     private final Ipv4Header quoted = new Ipv4Header();
     private final TcpHeader quotedPorts = new TcpHeader();
 
-    public IcmpHandler(ServiceRegistry registry, ConnectionTable conns, NextHopSender sender, IcmpSender icmp,
+    IcmpHandler(ServiceRegistry registry, ConnectionTable conns, NextHopSender sender, IcmpSender icmp,
                        Xmit tun, DataPathCounters counters) {
         this.registry = registry;
         this.conns = conns;

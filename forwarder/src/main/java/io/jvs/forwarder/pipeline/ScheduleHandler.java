@@ -24,19 +24,16 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * TABLE_FULL (existing entries are never evicted for new ones); FULLNAT with no free local port
  * -> LOCAL_PORT_EXHAUSTED. Known connections pass through.
  */
-public final class ScheduleHandler extends ChannelInboundHandlerAdapter {
+final class ScheduleHandler extends ChannelInboundHandlerAdapter {
     private final ConnectionTable conns;
     private final PersistenceTable templates;
     private final DataPathCounters counters;
-    private volatile ConnPolicy policy = ConnPolicy.DEFAULTS;
+    private final ConnPolicy policy;
 
-    public ScheduleHandler(ConnectionTable conns, DataPathCounters counters) {
+    ScheduleHandler(ConnectionTable conns, DataPathCounters counters, ConnPolicy policy) {
         this.conns = conns;
         this.templates = conns.templates();
         this.counters = counters;
-    }
-
-    public void setPolicy(ConnPolicy policy) {
         this.policy = policy;
     }
 

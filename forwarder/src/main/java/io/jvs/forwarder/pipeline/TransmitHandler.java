@@ -13,7 +13,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * once per read burst (channelReadComplete), flushes the LAN port: one
  * sendmmsg for the whole burst.
  */
-public final class TransmitHandler extends ChannelInboundHandlerAdapter {
+final class TransmitHandler extends ChannelInboundHandlerAdapter {
     private final LanPort port;
     private final Xmit dr;
     private final Xmit nat;
@@ -22,12 +22,7 @@ public final class TransmitHandler extends ChannelInboundHandlerAdapter {
     private final DataPathCounters counters;
     private int loggedErrors;
 
-    /** DR and NAT only (a TUN or FULLNAT connection is a bug: counted as INTERNAL_ERROR). */
-    public TransmitHandler(LanPort port, Xmit dr, Xmit nat, DataPathCounters counters) {
-        this(port, dr, nat, null, null, counters);
-    }
-
-    public TransmitHandler(LanPort port, Xmit dr, Xmit nat, Xmit tun, Xmit fullNat, DataPathCounters counters) {
+    TransmitHandler(LanPort port, Xmit dr, Xmit nat, Xmit tun, Xmit fullNat, DataPathCounters counters) {
         this.port = port;
         this.dr = dr;
         this.nat = nat;
@@ -45,9 +40,6 @@ public final class TransmitHandler extends ChannelInboundHandlerAdapter {
             case TUN -> tun;
             case FULLNAT -> fullNat;
         };
-        if (x == null) {
-            throw new IllegalStateException("forwarding method not wired: " + ctx.dest.method);
-        }
         if (ctx.reply) {
             x.outbound(ctx);
         } else {

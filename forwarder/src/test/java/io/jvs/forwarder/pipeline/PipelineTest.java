@@ -1,5 +1,6 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.TcpState;
 import io.jvs.forwarder.conn.Timeouts;
@@ -18,10 +19,7 @@ import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.sys.RtNetlink.Route;
 import io.jvs.forwarder.xmit.CapturingTxQueue;
-import io.jvs.forwarder.xmit.DrXmit;
 import io.jvs.forwarder.xmit.LanPort;
-import io.jvs.forwarder.xmit.NatXmit;
-import io.jvs.forwarder.xmit.NextHopSender;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -46,8 +44,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The whole data-path pipeline as Director.attach wires it, on an EmbeddedChannel,
- * with a capturing transmit queue instead of a socket.
+ * The whole data-path pipeline as the director runs it ({@link DataPath}), on an
+ * EmbeddedChannel, with a capturing transmit queue instead of a socket.
  */
 class PipelineTest {
     static final int IFINDEX = 7;
@@ -89,6 +87,10 @@ class PipelineTest {
         long rx;
 
         Pipe(int capacity) {
+            this(capacity, ConnPolicy.DEFAULTS);
+        }
+
+        Pipe(int capacity, ConnPolicy policy) {
             conns = new ConnectionTable(capacity, Timeouts.DEFAULTS);
             ServiceTable table = new ServiceTableBuilder().build(List.of(
                     new ServiceSpec(Protocol.TCP, VIP, DR_PORT, "rr", List.of(
@@ -109,14 +111,10 @@ class PipelineTest {
             neighbours.learn(ROUTER, ROUTER_MAC, true, now);
             neighbours.learn(RS1, RS1_MAC, true, now);
             neighbours.learn(RS2, RS2_MAC, true, now);
-            NextHopSender sender = new NextHopSender(port, neighbours, () -> routes, counters);
-            channel = new EmbeddedChannel(
-                    new FrameDecodeHandler(counters),
-                    new ArpHandler(registry, neighbours, port, counters),
-                    new ClassifyHandler(registry, conns, counters),
-                    new ConnectionHandler(conns, counters),
-                    new ScheduleHandler(conns, counters),
-                    new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender, conns), counters));
+            channel = new EmbeddedChannel();
+            DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
+                    .routes(() -> routes).counters(counters).connPolicy(policy).build()
+                    .wire(channel.pipeline());
         }
 
         /** Feeds one frame (with a zero virtio_net_hdr) and flushes; returns the frames sent for it. */

@@ -13,13 +13,7 @@ import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.sys.RtNetlink.Route;
 import io.jvs.forwarder.xmit.CapturingTxQueue;
-import io.jvs.forwarder.xmit.DrXmit;
-import io.jvs.forwarder.xmit.FullNatXmit;
-import io.jvs.forwarder.xmit.IcmpSender;
 import io.jvs.forwarder.xmit.LanPort;
-import io.jvs.forwarder.xmit.NatXmit;
-import io.jvs.forwarder.xmit.NextHopSender;
-import io.jvs.forwarder.xmit.TunXmit;
 import io.netty.channel.embedded.EmbeddedChannel;
 
 import java.lang.foreign.Arena;
@@ -32,9 +26,8 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The director's pipeline as Director.attach wires it (icmp stage, all four
- * forwarding methods), over a capturing transmit queue, for the TUN, FULLNAT
- * and ICMP tests. Frames are fed the way the ring hands them over: with
+ * The director's pipeline ({@link DataPath}: icmp stage, all four forwarding
+ * methods), over a capturing transmit queue, for the TUN, FULLNAT and ICMP tests. Frames are fed the way the ring hands them over: with
  * {@link #HEADROOM} bytes in front of the virtio_net_hdr and spare room after
  * the frame.
  */
@@ -83,18 +76,10 @@ final class XmitPipe implements AutoCloseable {
         long now = System.nanoTime();
         neighbours.learn(ROUTER, ROUTER_MAC, true, now);
         neighbours.learn(RS1, RS1_MAC, true, now);
-        NextHopSender sender = new NextHopSender(port, neighbours, () -> routes, counters);
-        IcmpSender icmp = new IcmpSender(port, sender);
-        TunXmit tun = new TunXmit(sender, port, icmp, counters);
-        channel = new EmbeddedChannel(
-                new FrameDecodeHandler(counters),
-                new ArpHandler(registry, neighbours, port, counters),
-                new IcmpHandler(registry, conns, sender, icmp, tun, counters),
-                new ClassifyHandler(registry, conns, counters),
-                new ConnectionHandler(conns, counters),
-                new ScheduleHandler(conns, counters),
-                new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender, conns), tun,
-                        new FullNatXmit(sender, port, conns), counters));
+        channel = new EmbeddedChannel();
+        DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
+                .routes(() -> routes).counters(counters).build()
+                .wire(channel.pipeline());
     }
 
     List<Sent> feed(byte[] frame) {

@@ -69,17 +69,12 @@ class SchedulersTest {
     }
 
     @Test
-    void mhTableSizeIsSetOnceForTheProcessAndChecked() {
-        int before = Schedulers.mhTableSize();
-        try {
-            Schedulers.setMhTableSize(65521);
-            assertEquals(65521, ((MaglevHashingScheduler) Schedulers.create("mh", dests)).tableSize());
-            assertThrows(IllegalArgumentException.class, () -> Schedulers.setMhTableSize(65536));
-            assertEquals(65521, Schedulers.mhTableSize());
-        } finally {
-            Schedulers.setMhTableSize(before);
-        }
-        assertEquals(MaglevHashingScheduler.DEFAULT_TABLE_SIZE, before);
+    void mhTableSizeIsChosenPerFactoryAndChecked() {
+        SchedulerFactory big = Schedulers.factory(65521);
+        assertEquals(65521, ((MaglevHashingScheduler) big.create("mh", 0, dests)).tableSize());
+        assertThrows(IllegalArgumentException.class, () -> Schedulers.factory(65536));
+        assertEquals(MaglevHashingScheduler.DEFAULT_TABLE_SIZE,
+                ((MaglevHashingScheduler) Schedulers.create("mh", dests)).tableSize(), "no factory: the kernel's size");
     }
 
     @Test
