@@ -10,7 +10,7 @@ import io.jvs.forwarder.ctl.keepalived.KeepalivedConf;
 import io.jvs.forwarder.health.HealthMonitor;
 import io.jvs.forwarder.health.Probe;
 import io.jvs.forwarder.metrics.HealthSource;
-import io.jvs.forwarder.sched.SchedulerFactory;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.jvs.forwarder.ctl;
 
-import io.jvs.forwarder.sched.Scheduler;
-import io.jvs.forwarder.sched.SchedulerFactory;
+import io.jvs.forwarder.service.Scheduler;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.RealServer;

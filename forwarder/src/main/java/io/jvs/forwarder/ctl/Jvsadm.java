@@ -1,6 +1,6 @@
 package io.jvs.forwarder.ctl;
 
-import io.jvs.forwarder.sched.SchedulerFactory;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;

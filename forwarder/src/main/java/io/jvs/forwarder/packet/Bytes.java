@@ -13,65 +13,65 @@ import java.nio.ByteOrder;
  * buffer, after a 10-byte virtio_net_hdr or a 4-byte VLAN tag). Nothing here
  * allocates: each method is a single VarHandle access the JIT inlines.
  */
-final class Bytes {
+public final class Bytes {
     /** Network byte order (wire headers). */
-    static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    static final ValueLayout.OfLong BE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    public static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    public static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    public static final ValueLayout.OfLong BE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     /** Little endian: virtio_net_hdr is in the (x86/arm64) host's order, not the network's. */
-    static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+    public static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
 
     /** Mask of a MAC address held in the low 48 bits of a long. */
-    static final long MAC_MASK = 0xFFFF_FFFF_FFFFL;
+    public static final long MAC_MASK = 0xFFFF_FFFF_FFFFL;
 
     private Bytes() {
     }
 
-    static int u8(MemorySegment seg, long off) {
+    public static int u8(MemorySegment seg, long off) {
         return Byte.toUnsignedInt(seg.get(U8, off));
     }
 
-    static void u8(MemorySegment seg, long off, int v) {
+    public static void u8(MemorySegment seg, long off, int v) {
         seg.set(U8, off, (byte) v);
     }
 
-    static int u16(MemorySegment seg, long off) {
+    public static int u16(MemorySegment seg, long off) {
         return Short.toUnsignedInt(seg.get(BE16, off));
     }
 
-    static void u16(MemorySegment seg, long off, int v) {
+    public static void u16(MemorySegment seg, long off, int v) {
         seg.set(BE16, off, (short) v);
     }
 
-    static int i32(MemorySegment seg, long off) {
+    public static int i32(MemorySegment seg, long off) {
         return seg.get(BE32, off);
     }
 
-    static void i32(MemorySegment seg, long off, int v) {
+    public static void i32(MemorySegment seg, long off, int v) {
         seg.set(BE32, off, v);
     }
 
-    static int le16(MemorySegment seg, long off) {
+    public static int le16(MemorySegment seg, long off) {
         return Short.toUnsignedInt(seg.get(LE16, off));
     }
 
-    static void le16(MemorySegment seg, long off, int v) {
+    public static void le16(MemorySegment seg, long off, int v) {
         seg.set(LE16, off, (short) v);
     }
 
     /** 6-byte MAC in network order -> low 48 bits of a long. */
-    static long mac(MemorySegment seg, long off) {
+    public static long mac(MemorySegment seg, long off) {
         return (long) u16(seg, off) << 32 | Integer.toUnsignedLong(i32(seg, off + 2));
     }
 
-    static void mac(MemorySegment seg, long off, long mac) {
+    public static void mac(MemorySegment seg, long off, long mac) {
         u16(seg, off, (int) (mac >>> 32));
         i32(seg, off + 2, (int) mac);
     }
 
     /** Zeroes len bytes without slicing (a slice would be an object per call). */
-    static void zero(MemorySegment seg, long off, int len) {
+    public static void zero(MemorySegment seg, long off, int len) {
         int i = 0;
         for (; i + 8 <= len; i += 8) {
             seg.set(BE64, off + i, 0L);

@@ -38,13 +38,13 @@ public final class Ipv4Header extends Flyweight {
     public static final int FLAG_MF = 0x2000;
     private static final int FRAG_OFFSET_MASK = 0x1FFF;
 
-    static final int TOTAL_LENGTH_OFFSET = 2;
+    public static final int TOTAL_LENGTH_OFFSET = 2;
     static final int FRAG_OFFSET = 6;
-    static final int TTL_OFFSET = 8;
-    static final int PROTOCOL_OFFSET = 9;
-    static final int CHECKSUM_OFFSET = 10;
-    static final int SRC_OFFSET = 12;
-    static final int DST_OFFSET = 16;
+    public static final int TTL_OFFSET = 8;
+    public static final int PROTOCOL_OFFSET = 9;
+    public static final int CHECKSUM_OFFSET = 10;
+    public static final int SRC_OFFSET = 12;
+    public static final int DST_OFFSET = 16;
 
     public Ipv4Header wrap(MemorySegment seg, long off) {
         bind(seg, off);

@@ -33,9 +33,9 @@ public final class TcpHeader extends Flyweight {
     public static final int ECE = 0x40;
     public static final int CWR = 0x80;
 
-    static final int SRC_PORT_OFFSET = 0;
-    static final int DST_PORT_OFFSET = 2;
-    static final int DATA_OFFSET_OFFSET = 12;
+    public static final int SRC_PORT_OFFSET = 0;
+    public static final int DST_PORT_OFFSET = 2;
+    public static final int DATA_OFFSET_OFFSET = 12;
     static final int FLAGS_OFFSET = 13;
 
     public TcpHeader wrap(MemorySegment seg, long off) {

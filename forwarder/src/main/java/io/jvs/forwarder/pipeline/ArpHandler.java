@@ -1,13 +1,13 @@
 package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.neigh.NeighbourCache;
-import io.jvs.forwarder.metrics.DataPathCounters;
+import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.packet.ArpPacket;
 import io.jvs.forwarder.packet.EthernetHeader;
-import io.jvs.forwarder.packet.PacketContext;
+import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceTable;
-import io.jvs.forwarder.xmit.LanPort;
+import io.jvs.forwarder.io.LanPort;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 

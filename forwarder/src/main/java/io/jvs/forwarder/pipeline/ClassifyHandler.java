@@ -4,9 +4,9 @@ import io.jvs.forwarder.service.VirtualService;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.conn.ConnectionTable;
-import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.metrics.DropReason;
-import io.jvs.forwarder.packet.PacketContext;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.frame.PacketContext;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 

@@ -2,14 +2,14 @@ package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable;
-import io.jvs.forwarder.metrics.DataPathCounters;
+import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.xmit.DrXmit;
 import io.jvs.forwarder.xmit.FullNatXmit;
 import io.jvs.forwarder.xmit.IcmpSender;
-import io.jvs.forwarder.xmit.LanPort;
+import io.jvs.forwarder.io.LanPort;
 import io.jvs.forwarder.xmit.NatXmit;
 import io.jvs.forwarder.xmit.NextHopSender;
 import io.jvs.forwarder.xmit.TunXmit;

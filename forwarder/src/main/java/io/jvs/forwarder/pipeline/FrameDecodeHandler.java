@@ -1,8 +1,8 @@
 package io.jvs.forwarder.pipeline;
 
-import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.packet.FrameDecoder;
-import io.jvs.forwarder.metrics.DataPathCounters;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.frame.FrameDecoder;
+import io.jvs.forwarder.counters.DataPathCounters;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 

@@ -1,10 +1,10 @@
 package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.xmit.Xmit;
-import io.jvs.forwarder.xmit.LanPort;
-import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.metrics.DropReason;
-import io.jvs.forwarder.packet.PacketContext;
+import io.jvs.forwarder.io.LanPort;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.frame.PacketContext;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 

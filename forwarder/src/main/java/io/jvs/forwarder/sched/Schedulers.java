@@ -1,5 +1,7 @@
 package io.jvs.forwarder.sched;
 
+import io.jvs.forwarder.service.SchedulerFactory;
+import io.jvs.forwarder.service.Scheduler;
 import io.jvs.forwarder.service.RealServer;
 
 import java.util.List;

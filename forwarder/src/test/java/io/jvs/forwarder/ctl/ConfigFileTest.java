@@ -1,8 +1,8 @@
 package io.jvs.forwarder.ctl;
 
 import io.jvs.forwarder.packet.Ipv4Address;
-import io.jvs.forwarder.sched.Scheduler;
-import io.jvs.forwarder.sched.SchedulerFactory;
+import io.jvs.forwarder.service.Scheduler;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;

@@ -1,7 +1,7 @@
 package io.jvs.forwarder.ctl;
 
 import io.jvs.forwarder.packet.Ipv4Address;
-import io.jvs.forwarder.sched.SchedulerFactory;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 
 import java.util.ArrayList;

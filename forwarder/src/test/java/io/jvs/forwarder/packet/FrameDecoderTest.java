@@ -1,5 +1,8 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.forwarder.frame.FrameKind;
+import io.jvs.forwarder.frame.FrameDecoder;
+import io.jvs.forwarder.frame.PacketContext;
 import static io.jvs.forwarder.packet.TestFrames.IP_A;
 import static io.jvs.forwarder.packet.TestFrames.IP_B;
 import static io.jvs.forwarder.packet.TestFrames.MAC_A;
@@ -15,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.jvs.forwarder.metrics.DropReason;
+import io.jvs.forwarder.counters.DropReason;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;

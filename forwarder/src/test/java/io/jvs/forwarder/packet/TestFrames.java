@@ -1,5 +1,6 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.forwarder.frame.PacketContext;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

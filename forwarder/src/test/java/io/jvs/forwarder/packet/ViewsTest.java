@@ -1,5 +1,8 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.forwarder.frame.FrameKind;
+import io.jvs.forwarder.frame.FrameDecoder;
+import io.jvs.forwarder.frame.PacketContext;
 import static io.jvs.forwarder.packet.TestFrames.get16;
 import static io.jvs.forwarder.packet.TestFrames.get32;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

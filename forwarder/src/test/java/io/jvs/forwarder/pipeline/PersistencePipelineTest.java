@@ -1,7 +1,7 @@
 package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.conn.ConnPolicy;
-import io.jvs.forwarder.metrics.DropReason;
+import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.Protocol;

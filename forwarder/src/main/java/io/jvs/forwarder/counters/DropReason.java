@@ -1,4 +1,4 @@
-package io.jvs.forwarder.metrics;
+package io.jvs.forwarder.counters;
 
 /**
  * Why the data path dropped a frame. Every drop increments exactly one of these

@@ -1,6 +1,5 @@
-package io.jvs.forwarder.xmit;
+package io.jvs.forwarder.io;
 
-import io.jvs.forwarder.io.TxQueue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

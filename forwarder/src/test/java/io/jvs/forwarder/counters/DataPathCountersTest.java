@@ -1,4 +1,4 @@
-package io.jvs.forwarder.metrics;
+package io.jvs.forwarder.counters;
 
 import org.junit.jupiter.api.Test;
 

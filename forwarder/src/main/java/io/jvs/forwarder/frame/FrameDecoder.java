@@ -1,6 +1,14 @@
-package io.jvs.forwarder.packet;
+package io.jvs.forwarder.frame;
 
-import io.jvs.forwarder.metrics.DropReason;
+import io.jvs.forwarder.packet.Bytes;
+import io.jvs.forwarder.packet.IcmpHeader;
+import io.jvs.forwarder.packet.VirtioNetHeader;
+import io.jvs.forwarder.packet.ArpPacket;
+import io.jvs.forwarder.packet.UdpHeader;
+import io.jvs.forwarder.packet.TcpHeader;
+import io.jvs.forwarder.packet.Ipv4Header;
+import io.jvs.forwarder.packet.EthernetHeader;
+import io.jvs.forwarder.counters.DropReason;
 
 import java.lang.foreign.MemorySegment;
 

@@ -1,6 +1,5 @@
-package io.jvs.forwarder.sched;
+package io.jvs.forwarder.service;
 
-import io.jvs.forwarder.service.RealServer;
 
 /**
  * An IPVS scheduler. One instance per virtual service per snapshot, built over

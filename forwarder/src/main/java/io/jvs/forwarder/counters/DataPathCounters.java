@@ -1,4 +1,4 @@
-package io.jvs.forwarder.metrics;
+package io.jvs.forwarder.counters;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

@@ -1,6 +1,5 @@
-package io.jvs.forwarder.sched;
+package io.jvs.forwarder.service;
 
-import io.jvs.forwarder.service.RealServer;
 
 /**
  * Makes a service's scheduler when a snapshot is built (control thread).

@@ -1,4 +1,4 @@
-package io.jvs.forwarder.packet;
+package io.jvs.forwarder.frame;
 
 /** What {@link FrameDecoder#decode} found. */
 public enum FrameKind {
