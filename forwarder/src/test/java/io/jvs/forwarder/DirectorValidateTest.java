@@ -1,5 +1,6 @@
 package io.jvs.forwarder;
 
+import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
@@ -23,7 +24,7 @@ class DirectorValidateTest {
     static final int TS1 = 0x0a00_020b;     // 10.0.2.11
 
     static ServiceTable table(Dest d) {
-        return new ServiceTableBuilder().build(List.of(new ServiceSpec(Protocol.TCP, VIP, 80, "rr", List.of(d))),
+        return new ServiceTableBuilder(Schedulers::create).build(List.of(new ServiceSpec(Protocol.TCP, VIP, 80, "rr", List.of(d))),
                 ServiceTable.EMPTY);
     }
 
@@ -47,7 +48,7 @@ class DirectorValidateTest {
 
     @Test
     void aFullNatLocalAddressOfTheDirectorItselfIsRefused() {
-        ServiceTable t = new ServiceTableBuilder().build(List.of(new ServiceSpec(Protocol.TCP, VIP, 80, 0, "rr", 0, 0,
+        ServiceTable t = new ServiceTableBuilder(Schedulers::create).build(List.of(new ServiceSpec(Protocol.TCP, VIP, 80, 0, "rr", 0, 0,
                 -1, false, List.of(0x0a00_0002), io.jvs.forwarder.service.ClientAddressMode.NONE,
                 List.of(new Dest(0x0a00_000b, 80, 1, ForwardMethod.FULLNAT)))), ServiceTable.EMPTY);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -1,5 +1,6 @@
 package io.jvs.bench.micro;
 
+import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.counters.DataPathCounters;
@@ -108,7 +109,7 @@ public class PacketPathBenchmark {
         RouteTable routes = new RouteTable(List.of(
                 new Route(0x0a00_0000, 24, 0, IFINDEX, 0, 254),
                 new Route(0, 0, ROUTER, IFINDEX, 0, 254)), IFINDEX);
-        ServiceTable table = new ServiceTableBuilder().build(List.of(
+        ServiceTable table = new ServiceTableBuilder(Schedulers::create).build(List.of(
                 new ServiceSpec(Protocol.TCP, VIP, 80, "rr", List.of(
                         new Dest(RS1, 80, 1, ForwardMethod.DR),
                         new Dest(RS2, 80, 1, ForwardMethod.DR))),

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.service.ForwardMethod;
@@ -53,7 +54,7 @@ class PersistencePipelineTest {
     }
 
     void publish(List<ServiceSpec> specs, List<FwmarkRule> rules) {
-        ServiceTable next = new ServiceTableBuilder().build(specs, rules, table);
+        ServiceTable next = new ServiceTableBuilder(Schedulers::create).build(specs, rules, table);
         next.commitDestStates(table);
         table = next;
         pipe.registry.publish(next);

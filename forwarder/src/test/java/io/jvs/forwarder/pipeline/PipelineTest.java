@@ -1,5 +1,6 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.TcpState;
@@ -92,7 +93,7 @@ class PipelineTest {
 
         Pipe(int capacity, ConnPolicy policy) {
             conns = new ConnectionTable(capacity, Timeouts.DEFAULTS);
-            ServiceTable table = new ServiceTableBuilder().build(List.of(
+            ServiceTable table = new ServiceTableBuilder(Schedulers::create).build(List.of(
                     new ServiceSpec(Protocol.TCP, VIP, DR_PORT, "rr", List.of(
                             new Dest(RS1, DR_PORT, 1, ForwardMethod.DR),
                             new Dest(RS2, DR_PORT, 1, ForwardMethod.DR))),

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.LocalPorts;
 import io.jvs.forwarder.conn.Timeouts;
@@ -71,7 +72,7 @@ final class XmitPipe implements AutoCloseable {
         conns = new ConnectionTable(1024, Timeouts.DEFAULTS, System::nanoTime, new LocalPorts(portLow, portHigh));
         port = new LanPort("lan0", IFINDEX, PORT_MAC, PORT_IP, mtu, tx);
         neighbours = new NeighbourCache(port, counters::drop);
-        ServiceTable table = new ServiceTableBuilder().build(services, ServiceTable.EMPTY);
+        ServiceTable table = new ServiceTableBuilder(Schedulers::create).build(services, ServiceTable.EMPTY);
         registry.publish(table);
         long now = System.nanoTime();
         neighbours.learn(ROUTER, ROUTER_MAC, true, now);
