@@ -35,7 +35,6 @@ import io.jvs.forwarder.sys.NetDevice;
 import io.jvs.forwarder.sys.RtNetlink;
 import io.jvs.forwarder.sys.Sysctl;
 import io.jvs.forwarder.conn.LocalPorts;
-import io.jvs.forwarder.service.TunnelType;
 import io.jvs.forwarder.io.LanPort;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -111,9 +110,9 @@ public final class Director implements AutoCloseable {
         this.settings = settings;
         this.control = new ControlPlane(settings.config(),
                 new ServiceTableBuilder(Schedulers.factory(settings.mhTableSize())), table -> {
-            validate(table);
-            validateRoutes(table, routes, registry.current());
-            validateLocalAddrs(table, ownAddrs);
+            DataPathChecks.validate(table);
+            DataPathChecks.validateRoutes(table, routes, registry.current());
+            DataPathChecks.validateLocalAddrs(table, ownAddrs);
         });
     }
 
@@ -122,7 +121,7 @@ public final class Director implements AutoCloseable {
      * throws IllegalArgumentException if invalid.
      */
     public static ControlPlane newControlPlane(ForwarderConfig config, int mhTableSize) {
-        return new ControlPlane(config, new ServiceTableBuilder(Schedulers.factory(mhTableSize)), Director::validate);
+        return new ControlPlane(config, new ServiceTableBuilder(Schedulers.factory(mhTableSize)), DataPathChecks::validate);
     }
 
     /** Where configuration changes go (jvsadm, health checks): validated whole, published as one snapshot. */
@@ -138,147 +137,9 @@ public final class Director implements AutoCloseable {
         return counters;
     }
 
-    /**
-     * What jvsadm reads from the data path: the connection table, copied out
-     * on the event loop that owns it (bounded by {@code max}; the loop is
-     * busy for one pass over the table's used ids).
-     */
+    /** What jvsadm reads from the data path (the connection listing, -c). */
     public DataPathView dataPathView() {
-        return new DataPathView() {
-            @Override
-            public int connectionCapacity() {
-                return conns.capacity();
-            }
-
-            @Override
-            public Connections connections(int max) {
-                // The table is walked in slices, one loop task each, so the data path never
-                // stalls for more than one slice (~1 ms) however large the table is.
-                List<DataPathView.Connection> out = new ArrayList<>();
-                int[] total = {0};
-                int capacity = conns.capacity();
-                int templates = conns.templates().capacity();
-                try {
-                    for (int from = 0; from < capacity; from += LIST_SLICE) {
-                        int start = from;
-                        loop.submit(() -> copyConnections(start, Math.min(capacity, start + LIST_SLICE), max, out,
-                                total)).get(10, TimeUnit.SECONDS);
-                    }
-                    // persistence templates, listed as the kernel's /proc/net/ip_vs_conn lists them
-                    for (int from = 0; from < templates; from += LIST_SLICE) {
-                        int start = from;
-                        loop.submit(() -> copyTemplates(start, Math.min(templates, start + LIST_SLICE), max, out,
-                                total)).get(10, TimeUnit.SECONDS);
-                    }
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                    throw new IllegalStateException("the data path did not answer: " + e, e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted", e);
-                }
-                return new Connections(out, total[0]);
-            }
-        };
-    }
-
-    /** Connection-table ids copied per event-loop task by {@link #dataPathView()}. */
-    private static final int LIST_SLICE = 1 << 14;
-
-    /** On the loop: copies live entries of ids [from, to) into out (up to max) and counts them in total[0]. */
-    private void copyConnections(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
-        long now = System.nanoTime();
-        for (int id = from; id < to; id++) {
-            if (!conns.isLive(id)) {
-                continue;
-            }
-            total[0]++;
-            if (out.size() < max) {
-                int proto = conns.proto(id);
-                String state = proto == io.jvs.forwarder.service.Protocol.UDP ? "UDP"
-                        : io.jvs.forwarder.conn.TcpState.name(conns.state(id));
-                long left = Math.max(0, conns.expiresAtNanos(id) - now) / 1_000_000_000L;
-                out.add(new DataPathView.Connection(proto, conns.caddr(id), conns.cport(id), conns.vaddr(id),
-                        conns.vport(id), conns.daddr(id), conns.dport(id), state, left));
-            }
-        }
-    }
-
-    /**
-     * On the loop: persistence templates of ids [from, to), as IPVS shows them: state NONE,
-     * client network with port 0, VIP:port (the mark as an address for fwmark services,
-     * protocol IP), and the real server.
-     */
-    private void copyTemplates(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
-        io.jvs.forwarder.conn.PersistenceTable t = conns.templates();
-        long now = System.nanoTime();
-        for (int id = from; id < to; id++) {
-            if (!t.isLive(id) || t.proto(id) == 0xffff) { // 0xffff: invalidated, no longer reachable
-                continue;
-            }
-            total[0]++;
-            if (out.size() < max) {
-                RealServer d = t.dest(id);
-                long left = Math.max(0, t.expiresAtNanos(id) - now) / 1_000_000_000L;
-                out.add(new DataPathView.Connection(t.proto(id), t.clientNet(id), 0, t.vkey(id), t.vport(id),
-                        d.addr, d.port, "NONE", left));
-            }
-        }
-    }
-
-    /** Validates what the data path cannot carry, before anything is attached. */
-    static void validate(ServiceTable services) {
-        for (VirtualService s : services.services()) {
-            for (RealServer d : s.dests) {
-                if (d.method == ForwardMethod.TUN && d.tunType == TunnelType.GRE) {
-                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                            + ": tunnel type gre is not supported (ipip and gue are)");
-                }
-            }
-        }
-    }
-
-    /**
-     * The checks that need the director's routing table: a TUN real server that
-     * is new (not in {@code current}, the running table) must have a route (the
-     * encapsulated packet is routed to it), else the change is refused naming it.
-     * Servers already running are not re-checked, so a route that goes away does
-     * not block unrelated changes. Before the director is attached there is no
-     * routing table yet; {@link #open} checks the initial configuration once it is.
-     */
-    /**
-     * FULLNAT local addresses must be addresses only jvs answers for: were one an
-     * address of the director's namespace, its kernel would also receive the real
-     * servers' replies and reset them (no socket of its own matches).
-     */
-    static void validateLocalAddrs(ServiceTable services, int[] own) {
-        for (int lip : services.localAddrs()) {
-            for (int a : own) {
-                if (a == lip) {
-                    throw new IllegalArgumentException("local address " + Ipv4Address.toString(lip)
-                            + " (--laddr) is an address of the director itself; FULLNAT needs addresses that only"
-                            + " jvs answers for (the kernel would reset the replies to its own)");
-                }
-            }
-        }
-    }
-
-    static void validateRoutes(ServiceTable services, RouteTable rt, ServiceTable current) {
-        if (rt == RouteTable.EMPTY) {
-            return;
-        }
-        for (VirtualService s : services.services()) {
-            VirtualService running = s.fwmark != 0 ? current.lookupFwmark(s.fwmark)
-                    : current.lookup(s.proto, s.addr, s.port);
-            for (RealServer d : s.dests) {
-                RealServer was = running == null ? null : running.dest(d.addr, d.port);
-                boolean known = was != null && was.method == ForwardMethod.TUN;
-                if (d.method == ForwardMethod.TUN && !known && rt.nextHop(d.addr) == 0) {
-                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                            + ": TUN real server is unreachable (no route to " + Ipv4Address.toString(d.addr)
-                            + " in the director's routing table)");
-                }
-            }
-        }
+        return new ConnectionListing(loop, conns);
     }
 
     /** Attaches and starts forwarding; on failure undoes whatever was done and rethrows. */
@@ -333,8 +194,8 @@ public final class Director implements AutoCloseable {
         routes = RouteTable.load(lanIndex);
         ownAddrs = RtNetlink.addresses().stream().mapToInt(RtNetlink.Address::addr).toArray();
         try {
-            validateLocalAddrs(control.table(), ownAddrs);
-            validateRoutes(control.table(), routes, ServiceTable.EMPTY);
+            DataPathChecks.validateLocalAddrs(control.table(), ownAddrs);
+            DataPathChecks.validateRoutes(control.table(), routes, ServiceTable.EMPTY);
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }

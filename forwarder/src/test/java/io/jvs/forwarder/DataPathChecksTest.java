@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** What the director refuses before publishing: tunnels it cannot send, TUN real servers it cannot reach. */
-class DirectorValidateTest {
+class DataPathChecksTest {
     static final int VIP = 0x0a00_0064;
     static final int TS1 = 0x0a00_020b;     // 10.0.2.11
 
@@ -34,14 +34,14 @@ class DirectorValidateTest {
 
     @Test
     void ipipAndGueWithAPortPass() {
-        assertDoesNotThrow(() -> Director.validate(table(tun(TunnelType.IPIP, 0))));
-        assertDoesNotThrow(() -> Director.validate(table(tun(TunnelType.GUE, 6080))));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table(tun(TunnelType.IPIP, 0))));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table(tun(TunnelType.GUE, 6080))));
     }
 
     @Test
     void greIsRefusedNamingTheServer() {
         IllegalArgumentException gre = assertThrows(IllegalArgumentException.class,
-                () -> Director.validate(table(tun(TunnelType.GRE, 0))));
+                () -> DataPathChecks.validate(table(tun(TunnelType.GRE, 0))));
         assertEquals("real server 10.0.2.11:80 of TCP/10.0.0.100:80: tunnel type gre is not supported (ipip and gue are)",
                 gre.getMessage());
     }
@@ -52,28 +52,28 @@ class DirectorValidateTest {
                 -1, false, List.of(0x0a00_0002), io.jvs.forwarder.service.ClientAddressMode.NONE,
                 List.of(new Dest(0x0a00_000b, 80, 1, ForwardMethod.FULLNAT)))), ServiceTable.EMPTY);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Director.validateLocalAddrs(t, new int[]{0x7f00_0001, 0x0a00_0002}));
+                () -> DataPathChecks.validateLocalAddrs(t, new int[]{0x7f00_0001, 0x0a00_0002}));
         assertEquals("local address 10.0.0.2 (--laddr) is an address of the director itself; FULLNAT needs"
                 + " addresses that only jvs answers for (the kernel would reset the replies to its own)", e.getMessage());
-        assertDoesNotThrow(() -> Director.validateLocalAddrs(t, new int[]{0x7f00_0001, 0x0a00_0005}));
+        assertDoesNotThrow(() -> DataPathChecks.validateLocalAddrs(t, new int[]{0x7f00_0001, 0x0a00_0005}));
     }
 
     @Test
     void aTunRealServerWithoutARouteIsRefused() {
         RouteTable lanOnly = new RouteTable(List.of(new Route(0x0a00_0000, 24, 0, 7, 0, 254)), 7);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Director.validateRoutes(table(tun(TunnelType.IPIP, 0)), lanOnly, ServiceTable.EMPTY));
+                () -> DataPathChecks.validateRoutes(table(tun(TunnelType.IPIP, 0)), lanOnly, ServiceTable.EMPTY));
         assertEquals("real server 10.0.2.11:80 of TCP/10.0.0.100:80: TUN real server is unreachable"
                 + " (no route to 10.0.2.11 in the director's routing table)", e.getMessage());
         RouteTable withDefault = new RouteTable(List.of(new Route(0x0a00_0000, 24, 0, 7, 0, 254),
                 new Route(0, 0, 0x0a00_0001, 7, 0, 254)), 7);
-        assertDoesNotThrow(() -> Director.validateRoutes(table(tun(TunnelType.IPIP, 0)), withDefault,
+        assertDoesNotThrow(() -> DataPathChecks.validateRoutes(table(tun(TunnelType.IPIP, 0)), withDefault,
                 ServiceTable.EMPTY));
         // DR and NAT real servers are not checked here (they are on the LAN by definition).
-        assertDoesNotThrow(() -> Director.validateRoutes(
+        assertDoesNotThrow(() -> DataPathChecks.validateRoutes(
                 table(new Dest(TS1, 80, 1, ForwardMethod.DR)), lanOnly, ServiceTable.EMPTY));
         // A TUN server already running is not re-checked: losing a route must not block other changes.
         ServiceTable running = table(tun(TunnelType.IPIP, 0));
-        assertDoesNotThrow(() -> Director.validateRoutes(table(tun(TunnelType.IPIP, 0)), lanOnly, running));
+        assertDoesNotThrow(() -> DataPathChecks.validateRoutes(table(tun(TunnelType.IPIP, 0)), lanOnly, running));
     }
 }
