@@ -1,5 +1,6 @@
 package io.jvs.agent;
 
+import io.jvs.forwarder.sys.Journal;
 import io.jvs.agent.AgentOptions.Command;
 import io.jvs.agent.AgentOptions.Mode;
 import io.jvs.agent.AgentOptions.UsageException;

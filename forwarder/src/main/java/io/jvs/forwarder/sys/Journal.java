@@ -1,4 +1,4 @@
-package io.jvs.agent;
+package io.jvs.forwarder.sys;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -28,10 +28,10 @@ import java.util.List;
  * Invariant: {@code down} replays lines newest first and deletes the file only
  * when every undo succeeded.
  */
-final class Journal {
-    static final String HEADER = "# jvs-agent undo journal: written before each change; `jvs-agent down` replays it newest first";
+public final class Journal {
+    public static final String HEADER = "# jvs-agent undo journal: written before each change; `jvs-agent down` replays it newest first";
     /** Test hook: halt the JVM right after journalling this many changes (before making the last one). */
-    static final String CRASH_ENV = "JVS_AGENT_TEST_CRASH_AT";
+    public static final String CRASH_ENV = "JVS_AGENT_TEST_CRASH_AT";
 
     private final Path file;
     private final List<String> entries;
@@ -44,7 +44,7 @@ final class Journal {
         this.crashAt = crashAt;
     }
 
-    static Journal open(Path file) throws IOException {
+    public static Journal open(Path file) throws IOException {
         List<String> e = new ArrayList<>();
         if (Files.exists(file)) {
             for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -57,22 +57,22 @@ final class Journal {
         return new Journal(file, e, c == null || c.isBlank() ? -1 : Integer.parseInt(c.strip()));
     }
 
-    Path file() {
+    public Path file() {
         return file;
     }
 
-    boolean exists() {
+    public boolean exists() {
         return Files.exists(file);
     }
 
-    List<String> entries() {
+    public List<String> entries() {
         return List.copyOf(entries);
     }
 
     private int recorded;
 
     /** Appends one undo line and forces it to disk. */
-    void record(String entry) throws IOException {
+    public void record(String entry) throws IOException {
         if (out == null) {
             Path dir = file.toAbsolutePath().getParent();
             if (dir != null) {
@@ -95,7 +95,7 @@ final class Journal {
     }
 
     /** Rewrites the file with what is left to undo, or deletes it when nothing is. */
-    void rewrite(List<String> remaining) throws IOException {
+    public void rewrite(List<String> remaining) throws IOException {
         close();
         entries.clear();
         entries.addAll(remaining);
@@ -108,7 +108,7 @@ final class Journal {
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
-    void close() throws IOException {
+    public void close() throws IOException {
         if (out != null) {
             out.close();
             out = null;
