@@ -104,7 +104,7 @@ public final class Main {
     }
 
     static int down(AgentOptions o) throws IOException {
-        Journal j = Journal.open(o.state());
+        Journal j = Applier.journal(o);
         if (!j.exists() || j.entries().isEmpty()) {
             if (j.exists()) {
                 Files.delete(o.state());
@@ -142,7 +142,7 @@ public final class Main {
             applier.up(o, iface);
         } catch (IOException | RuntimeException e) {
             System.err.println("jvs-agent: run: up failed: " + e.getMessage() + "; reverting");
-            new Applier(System.out).down(Journal.open(o.state()));
+            new Applier(System.out).down(Applier.journal(o));
             return 1;
         }
         DecapCounters counters = null;
@@ -171,7 +171,7 @@ public final class Main {
             if (decap != null) {
                 decap.close();
             }
-            new Applier(System.out).down(Journal.open(o.state()));
+            new Applier(System.out).down(Applier.journal(o));
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -186,7 +186,7 @@ public final class Main {
                 d.close();
             }
             try {
-                new Applier(System.out).down(Journal.open(o.state()));
+                new Applier(System.out).down(Applier.journal(o));
             } catch (IOException | RuntimeException e) {
                 System.err.println("jvs-agent: down failed: " + e.getMessage() + " (state kept in " + o.state() + ")");
             }

@@ -7,7 +7,6 @@ import io.jvs.forwarder.io.FrameSource;
 import io.jvs.forwarder.io.PacketChannel;
 import io.jvs.forwarder.io.PacketRxRing;
 import io.jvs.forwarder.io.PacketTxQueue;
-import io.jvs.forwarder.io.TapDevice;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.metrics.MetricsServer;
@@ -19,21 +18,17 @@ import io.jvs.forwarder.pipeline.DataPath;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.forwarder.packet.Ipv4Address;
-import io.jvs.forwarder.service.ForwardMethod;
-import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.ctl.ControlPlane;
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.ctl.ForwarderConfig;
 import io.jvs.forwarder.service.ServiceTable;
-import io.jvs.forwarder.service.VirtualService;
 import io.jvs.forwarder.sys.AfPacket;
 import io.jvs.forwarder.sys.Libc;
 import io.jvs.forwarder.sys.NativeException;
 import io.jvs.forwarder.sys.NetDevice;
 import io.jvs.forwarder.sys.RtNetlink;
-import io.jvs.forwarder.sys.Sysctl;
 import io.jvs.forwarder.conn.LocalPorts;
 import io.jvs.forwarder.io.LanPort;
 import io.netty.channel.EventLoop;
@@ -42,26 +37,23 @@ import io.netty.channel.epoll.EpollIoHandler;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The running director: attaches to the network, wires the packet pipeline on
- * one epoll event loop, runs the timers, serves metrics, and on close undoes
- * everything it changed in the namespace (routes, rules, sysctls, the TAP).
+ * The running director's lifecycle: attaches to the network, wires each attachment's
+ * pipeline ({@link DataPath}) on one epoll event loop, runs the timers, serves metrics,
+ * and on close stops all that and puts back everything it changed in the namespace
+ * ({@link DirectorNamespace}: routes, rules, sysctls, the TAP). The start-up checks are
+ * {@link DataPathChecks}, the connection listing for jvsadm is {@link ConnectionListing}.
  *
  * <p>One event-loop thread owns the connection table, the neighbour cache and
  * the transmit queues; the control plane only publishes service snapshots.
  */
 public final class Director implements AutoCloseable {
-    /** Routing table for NAT replies steered into the TAP (TAP mode). */
-    static final int TAP_REPLY_TABLE = 4242;
-    static final int TAP_RULE_PRIORITY = 4242;
     private static final int BURST = 256;
     private static final int ARP_RING_FRAMES = 64;
 
@@ -88,7 +80,8 @@ public final class Director implements AutoCloseable {
     private final Settings settings;
     private final ServiceRegistry registry = new ServiceRegistry();
     private final ControlPlane control;
-    private final Deque<Runnable> undo = new ConcurrentLinkedDeque<>();
+    /** What the director changes in its namespace, journalled; set once attached. */
+    private DirectorNamespace namespace;
     private final List<PacketChannel> channels = new ArrayList<>();
     private MultiThreadIoEventLoopGroup group;
     private EventLoop loop;
@@ -103,8 +96,6 @@ public final class Director implements AutoCloseable {
     private volatile int[] ownAddrs = new int[0];
     private final Set<Integer> announced = new HashSet<>();
     private boolean closed;
-    /** TAP mode: the default route of TAP_REPLY_TABLE exists. */
-    private boolean tapReplyRoute;
 
     private Director(Settings settings) {
         this.settings = settings;
@@ -165,7 +156,8 @@ public final class Director implements AutoCloseable {
 
         // Packet mode: the kernel must not forward what jvs forwards (it would be sent twice).
         // TAP mode: the kernel routes VIP traffic into the TAP and NAT replies too.
-        setSysctl("net.ipv4.ip_forward", at.tap() ? "1" : "0");
+        namespace = new DirectorNamespace(at.tap() ? at.name() : null, lanName);
+        namespace.sysctl("net.ipv4.ip_forward", at.tap() ? "1" : "0");
 
         counters = at.tap() ? new DataPathCounters(lanName, at.name()) : new DataPathCounters(lanName);
         conns = new ConnectionTable(settings.connMax(), ControlPlane.timeouts(settings.config().timeouts()),
@@ -210,8 +202,7 @@ public final class Director implements AutoCloseable {
         counters.eventLoopAllocatedBytes(() -> threads.getThreadAllocatedBytes(loopThread));
 
         if (at.tap()) {
-            TapDevice tap = TapDevice.create(at.name(), BURST);
-            attach(tap, 1);
+            attach(namespace.createTap(BURST), 1);
             attach(PacketRxRing.open(lanName, ARP_RING_FRAMES, AfPacket.ETH_P_ARP), lanPortId);
         } else {
             attach(PacketRxRing.open(lanName, settings.ringFrames(), AfPacket.ETH_P_ALL), lanPortId);
@@ -317,7 +308,7 @@ public final class Director implements AutoCloseable {
             if (announced.add(vip)) {
                 neighbours.announce(vip);
                 if (settings.attach().tap()) {
-                    tapRoutes(table, vip);
+                    namespace.routeVip(table, vip);
                 }
             }
         }
@@ -325,80 +316,11 @@ public final class Director implements AutoCloseable {
             if (announced.add(lip)) {
                 neighbours.announce(lip);
                 if (settings.attach().tap()) {
-                    tapLocalRoute(lip);
+                    namespace.routeLocalAddr(lip);
                 }
             }
         }
         lan.flush();
-    }
-
-    /** TAP mode: FULLNAT replies to a local address are routed into the TAP like VIP traffic. */
-    private void tapLocalRoute(int lip) {
-        String tap = settings.attach().name();
-        try {
-            int tapIndex = Libc.ifNameToIndex(tap);
-            RtNetlink.deviceRoute(true, lip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN);
-            undo.push(() -> quietly(() -> RtNetlink.deviceRoute(false, lip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN)));
-        } catch (NativeException e) {
-            System.err.println("jvs: routing local address " + Ipv4Address.toString(lip) + " into " + tap
-                    + " failed: " + e.getMessage());
-        }
-    }
-
-    private void tapRoutes(ServiceTable table, int vip) {
-        String tap = settings.attach().name();
-        try {
-            int tapIndex = Libc.ifNameToIndex(tap);
-            RtNetlink.deviceRoute(true, vip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN);
-            undo.push(() -> quietly(() -> RtNetlink.deviceRoute(false, vip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN)));
-            Set<Integer> natServers = new HashSet<>();
-            for (VirtualService s : table.services()) {
-                if (s.addr == vip) {
-                    for (RealServer d : s.dests) {
-                        if (d.method == ForwardMethod.NAT) {
-                            natServers.add(d.addr);
-                        }
-                    }
-                }
-            }
-            if (!natServers.isEmpty() && !tapReplyRoute) {
-                RtNetlink.deviceRoute(true, 0, 0, tapIndex, TAP_REPLY_TABLE);
-                tapReplyRoute = true;
-                undo.push(() -> quietly(() -> RtNetlink.deviceRoute(false, 0, 0, tapIndex, TAP_REPLY_TABLE)));
-            }
-            for (int rip : natServers) {
-                RtNetlink.rule(true, rip, 32, lan.name, TAP_REPLY_TABLE, TAP_RULE_PRIORITY);
-                undo.push(() -> quietly(() -> RtNetlink.rule(false, rip, 32, lan.name, TAP_REPLY_TABLE, TAP_RULE_PRIORITY)));
-            }
-        } catch (NativeException e) {
-            System.err.println("jvs: routing VIP " + Ipv4Address.toString(vip) + " into " + tap + " failed: " + e.getMessage());
-        }
-    }
-
-    interface NativeAction {
-        void run() throws NativeException;
-    }
-
-    private static void quietly(NativeAction a) {
-        try {
-            a.run();
-        } catch (NativeException e) {
-            System.err.println("jvs: cleanup: " + e.getMessage());
-        }
-    }
-
-    private void setSysctl(String key, String value) throws IOException {
-        String before = Sysctl.get(key);
-        if (!before.equals(value)) {
-            Sysctl.set(key, value);
-            undo.push(() -> {
-                try {
-                    Sysctl.set(key, before);
-                } catch (IOException e) {
-                    System.err.println("jvs: cleanup: restoring " + key + "=" + before + ": " + e.getMessage());
-                }
-            });
-        }
     }
 
     @Override
@@ -410,10 +332,8 @@ public final class Director implements AutoCloseable {
         if (metrics != null) {
             metrics.close();
         }
-        // Routes and rules first, while the TAP they point into still exists.
-        while (!undo.isEmpty()) {
-            undo.pop().run();
-        }
+        // The data path stops first (the TAP goes with its fd, and the kernel drops the routes into
+        // it); then the namespace is put back, newest change first, skipping what is gone already.
         if (group != null) {
             for (PacketChannel c : channels) {
                 c.close().syncUninterruptibly();
@@ -425,6 +345,9 @@ public final class Director implements AutoCloseable {
         }
         if (lan != null) {
             lan.close();
+        }
+        if (namespace != null) {
+            namespace.undo();
         }
     }
 }

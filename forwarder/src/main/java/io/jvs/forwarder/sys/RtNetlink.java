@@ -407,6 +407,12 @@ public final class RtNetlink {
         return out;
     }
 
+    /** The main table's default routes, lowest metric first. */
+    public static List<RouteEntry> mainDefaultRoutes() throws NativeException {
+        return routeEntries().stream().filter(r -> r.table() == RT_TABLE_MAIN && r.dstLen() == 0)
+                .sorted(java.util.Comparator.comparingInt(RouteEntry::priority)).toList();
+    }
+
     static final int RTA_PREFSRC_ATTR = 7;
     public static final int RTPROT_BOOT = 3;
     public static final int PROTO_STATIC = RTPROT_STATIC;

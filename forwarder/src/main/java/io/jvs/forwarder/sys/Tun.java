@@ -4,7 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-/** /dev/net/tun: creating a TAP device (linux/if_tun.h). */
+/** /dev/net/tun: TUN and TAP devices (linux/if_tun.h). */
 public final class Tun {
     static final long TUNSETIFF = 0x400454caL;
     static final short IFF_TAP = 0x0002;
@@ -67,7 +67,15 @@ public final class Tun {
 
     /** Removes a persistent TUN device: attach, clear persistence, close (the device goes with the fd). */
     public static void deletePersistentTun(String name) throws NativeException {
-        int fd = openTun(name);
+        deletePersistent(name, openTun(name));
+    }
+
+    /** Removes a persistent TAP device, as {@link #deletePersistentTun} does a TUN device. */
+    public static void deletePersistentTap(String name) throws NativeException {
+        deletePersistent(name, openTap(name));
+    }
+
+    private static void deletePersistent(String name, int fd) throws NativeException {
         try {
             setPersistent(fd, false, name);
         } finally {
