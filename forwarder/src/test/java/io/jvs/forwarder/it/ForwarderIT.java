@@ -417,7 +417,7 @@ class ForwarderIT {
                         .contains(Lab.VIP + " dev jvs0"), "VIP routed into the TAP while running");
                 assertEquals("1", sysctlIpForward(), "ip_forward while running in TAP mode");
             }
-            assertEquals(0, director.stop(), "exit status on SIGTERM");
+            director.stop(); // SIGTERM; throws unless the forwarder exits within the grace period
             assertEquals(namespaceBefore, namespaceState(), "the director namespace after the forwarder stopped");
         }
 
