@@ -1,13 +1,13 @@
 package io.jvs.agent;
 
-import io.jvs.forwarder.sys.Journal;
+import io.jvs.sys.Journal;
 import io.jvs.agent.AgentOptions.Mode;
-import io.jvs.forwarder.sys.Inet;
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.NetDevice;
-import io.jvs.forwarder.sys.RtNetlink;
-import io.jvs.forwarder.sys.Sysctl;
-import io.jvs.forwarder.sys.Tun;
+import io.jvs.sys.Inet;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.NetDevice;
+import io.jvs.sys.RtNetlink;
+import io.jvs.sys.Sysctl;
+import io.jvs.sys.Tun;
 
 import java.io.IOException;
 import java.io.PrintStream;

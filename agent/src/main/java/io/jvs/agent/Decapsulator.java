@@ -1,8 +1,8 @@
 package io.jvs.agent;
 
-import io.jvs.forwarder.sys.Libc;
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.Tun;
+import io.jvs.sys.Libc;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.Tun;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;

@@ -1,9 +1,9 @@
 package io.jvs.agent;
 
-import io.jvs.forwarder.sys.Inet;
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.RtNetlink;
-import io.jvs.forwarder.sys.Sysctl;
+import io.jvs.sys.Inet;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.RtNetlink;
+import io.jvs.sys.Sysctl;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,13 +1,13 @@
 package io.jvs.agent;
 
-import io.jvs.forwarder.sys.Journal;
+import io.jvs.sys.Journal;
 import io.jvs.agent.AgentOptions.Command;
 import io.jvs.agent.AgentOptions.Mode;
 import io.jvs.agent.AgentOptions.UsageException;
 import io.jvs.forwarder.metrics.MetricsServer;
-import io.jvs.forwarder.sys.Inet;
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.RtNetlink;
+import io.jvs.sys.Inet;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.RtNetlink;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package io.jvs.forwarder;
 
 import io.jvs.forwarder.neigh.RouteTable;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceTable;

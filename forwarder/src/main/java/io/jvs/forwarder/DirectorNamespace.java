@@ -1,15 +1,15 @@
 package io.jvs.forwarder;
 
 import io.jvs.forwarder.io.TapDevice;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;
-import io.jvs.forwarder.sys.Journal;
-import io.jvs.forwarder.sys.Libc;
-import io.jvs.forwarder.sys.RtNetlink;
-import io.jvs.forwarder.sys.Sysctl;
+import io.jvs.sys.Journal;
+import io.jvs.sys.Libc;
+import io.jvs.sys.RtNetlink;
+import io.jvs.sys.Sysctl;
 
 import java.io.IOException;
 import java.util.LinkedHashSet;

@@ -9,9 +9,10 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
- * The package structure of the forwarder's main code, read bottom-up:
- * sys, packet (codecs) -&gt; counters -&gt; service -&gt; sched, conn -&gt; frame -&gt; io -&gt;
- * neigh -&gt; xmit -&gt; pipeline -&gt; ctl, health, metrics -&gt; Director, Main.
+ * The package structure of the forwarder's main code, read bottom-up: io.jvs.sys and
+ * io.jvs.packet (the jvs-native module: FFM bindings, codecs) -&gt; counters -&gt; service -&gt;
+ * sched, conn -&gt; frame -&gt; io -&gt; neigh -&gt; xmit -&gt; pipeline -&gt; ctl, health, metrics -&gt;
+ * Director, Main.
  * Two rules keep it that way: no package depends on itself through others (each
  * package is a node, subpackages included: ctl.keepalived is not ctl), and the data
  * path never reaches the control side (the jvsadm server, configuration, health
@@ -21,14 +22,14 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * fields: Surefire 3.5.3 silently skips those (TNG/ArchUnit#1442).
  */
 class ArchitectureTest {
-    /** The forwarder's main classes (target/classes), without tests. */
+    /** The forwarder's main classes (target/classes) and jvs-native's (its jar), without tests. */
     static final JavaClasses MAIN = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-            .importPackages("io.jvs.forwarder");
+            .importPackages("io.jvs.forwarder", "io.jvs.sys", "io.jvs.packet");
 
     /** The packages whose code runs per packet on the event loop, and what it is built from. */
     static final String[] DATA_PATH = {
-            "io.jvs.forwarder.sys..", "io.jvs.forwarder.packet..", "io.jvs.forwarder.counters..",
+            "io.jvs.sys..", "io.jvs.packet..", "io.jvs.forwarder.counters..",
             "io.jvs.forwarder.service..", "io.jvs.forwarder.sched..", "io.jvs.forwarder.conn..",
             "io.jvs.forwarder.frame..", "io.jvs.forwarder.io..", "io.jvs.forwarder.neigh..",
             "io.jvs.forwarder.xmit..", "io.jvs.forwarder.pipeline.."};

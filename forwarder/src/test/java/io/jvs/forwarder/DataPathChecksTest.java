@@ -9,7 +9,7 @@ import io.jvs.forwarder.service.ServiceSpec.Dest;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.service.TunnelType;
-import io.jvs.forwarder.sys.RtNetlink.Route;
+import io.jvs.sys.RtNetlink.Route;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

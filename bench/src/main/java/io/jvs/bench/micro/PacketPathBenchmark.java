@@ -15,7 +15,7 @@ import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.ServiceSpec.Dest;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
-import io.jvs.forwarder.sys.RtNetlink.Route;
+import io.jvs.sys.RtNetlink.Route;
 import io.jvs.forwarder.io.LanPort;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.embedded.EmbeddedChannel;

@@ -1,7 +1,7 @@
 package io.jvs.forwarder.ctl;
 
 import io.jvs.forwarder.ctl.IpvsadmCommand.Command;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.FwmarkRule;

@@ -1,13 +1,13 @@
 package io.jvs.forwarder.frame;
 
-import io.jvs.forwarder.packet.Bytes;
-import io.jvs.forwarder.packet.IcmpHeader;
-import io.jvs.forwarder.packet.VirtioNetHeader;
-import io.jvs.forwarder.packet.ArpPacket;
-import io.jvs.forwarder.packet.UdpHeader;
-import io.jvs.forwarder.packet.TcpHeader;
-import io.jvs.forwarder.packet.Ipv4Header;
-import io.jvs.forwarder.packet.EthernetHeader;
+import io.jvs.packet.Bytes;
+import io.jvs.packet.IcmpHeader;
+import io.jvs.packet.VirtioNetHeader;
+import io.jvs.packet.ArpPacket;
+import io.jvs.packet.UdpHeader;
+import io.jvs.packet.TcpHeader;
+import io.jvs.packet.Ipv4Header;
+import io.jvs.packet.EthernetHeader;
 import io.jvs.forwarder.counters.DropReason;
 
 import java.lang.foreign.MemorySegment;

@@ -1,11 +1,11 @@
 package io.jvs.forwarder.frame;
 
-import io.jvs.forwarder.packet.Bytes;
-import io.jvs.forwarder.packet.Checksum;
-import io.jvs.forwarder.packet.VirtioNetHeader;
-import io.jvs.forwarder.packet.UdpHeader;
-import io.jvs.forwarder.packet.TcpHeader;
-import io.jvs.forwarder.packet.Ipv4Header;
+import io.jvs.packet.Bytes;
+import io.jvs.packet.Checksum;
+import io.jvs.packet.VirtioNetHeader;
+import io.jvs.packet.UdpHeader;
+import io.jvs.packet.TcpHeader;
+import io.jvs.packet.Ipv4Header;
 import java.lang.foreign.MemorySegment;
 
 /**

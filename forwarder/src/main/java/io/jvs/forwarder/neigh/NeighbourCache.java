@@ -1,8 +1,8 @@
 package io.jvs.forwarder.neigh;
 
 import io.jvs.forwarder.counters.DropReason;
-import io.jvs.forwarder.packet.ArpPacket;
-import io.jvs.forwarder.packet.EthernetHeader;
+import io.jvs.packet.ArpPacket;
+import io.jvs.packet.EthernetHeader;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.io.LanPort;
 

@@ -2,8 +2,8 @@ package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.counters.DataPathCounters;
-import io.jvs.forwarder.packet.ArpPacket;
-import io.jvs.forwarder.packet.EthernetHeader;
+import io.jvs.packet.ArpPacket;
+import io.jvs.packet.EthernetHeader;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceTable;

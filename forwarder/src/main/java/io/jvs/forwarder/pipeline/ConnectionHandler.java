@@ -6,7 +6,7 @@ import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
-import io.jvs.forwarder.packet.TcpHeader;
+import io.jvs.packet.TcpHeader;
 import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.Protocol;
 import io.netty.channel.ChannelHandlerContext;

@@ -2,12 +2,12 @@ package io.jvs.forwarder.xmit;
 
 import io.jvs.forwarder.io.LanPort;
 import io.jvs.forwarder.conn.ConnectionTable;
-import io.jvs.forwarder.packet.Checksum;
-import io.jvs.forwarder.packet.Ipv4Header;
+import io.jvs.packet.Checksum;
+import io.jvs.packet.Ipv4Header;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.frame.Rewrite;
-import io.jvs.forwarder.packet.TcpHeader;
-import io.jvs.forwarder.packet.VirtioNetHeader;
+import io.jvs.packet.TcpHeader;
+import io.jvs.packet.VirtioNetHeader;
 import io.jvs.forwarder.service.ClientAddressMode;
 
 import java.lang.foreign.MemorySegment;

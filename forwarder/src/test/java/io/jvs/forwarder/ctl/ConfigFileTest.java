@@ -1,6 +1,6 @@
 package io.jvs.forwarder.ctl;
 
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.Scheduler;
 import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.service.ForwardMethod;

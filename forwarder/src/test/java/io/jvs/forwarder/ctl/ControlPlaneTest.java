@@ -1,7 +1,7 @@
 package io.jvs.forwarder.ctl;
 
 import io.jvs.forwarder.conn.Timeouts;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.ServiceSpec;

@@ -1,7 +1,7 @@
 package io.jvs.forwarder.service;
 
 import io.jvs.forwarder.sched.Schedulers;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

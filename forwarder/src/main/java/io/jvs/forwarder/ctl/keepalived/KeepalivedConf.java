@@ -6,7 +6,7 @@ import io.jvs.forwarder.ctl.TimeoutSettings;
 import io.jvs.forwarder.ctl.keepalived.KeepalivedReader.Node;
 import io.jvs.forwarder.health.CheckSpec;
 import io.jvs.forwarder.health.HealthConfig;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.ClientAddressMode;

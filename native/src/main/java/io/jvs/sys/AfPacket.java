@@ -1,4 +1,4 @@
-package io.jvs.forwarder.sys;
+package io.jvs.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,4 +1,4 @@
-package io.jvs.forwarder.packet;
+package io.jvs.packet;
 
 import java.lang.foreign.MemorySegment;
 

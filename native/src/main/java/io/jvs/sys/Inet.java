@@ -1,4 +1,4 @@
-package io.jvs.forwarder.sys;
+package io.jvs.sys;
 
 /** IPv4 addresses as host-order ints (10.0.0.1 = 0x0a000001), the form RtNetlink uses. */
 public final class Inet {

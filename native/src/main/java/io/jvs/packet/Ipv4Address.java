@@ -1,4 +1,4 @@
-package io.jvs.forwarder.packet;
+package io.jvs.packet;
 
 /** IPv4 addresses as host-order ints: parsing and printing (control plane only). */
 public final class Ipv4Address {

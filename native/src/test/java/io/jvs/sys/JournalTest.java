@@ -1,4 +1,4 @@
-package io.jvs.forwarder.sys;
+package io.jvs.sys;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
