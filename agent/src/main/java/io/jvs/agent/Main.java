@@ -4,7 +4,6 @@ import io.jvs.sys.Journal;
 import io.jvs.agent.AgentOptions.Command;
 import io.jvs.agent.AgentOptions.Mode;
 import io.jvs.agent.AgentOptions.UsageException;
-import io.jvs.forwarder.metrics.MetricsServer;
 import io.jvs.sys.Inet;
 import io.jvs.sys.NativeException;
 import io.jvs.sys.RtNetlink;
@@ -12,7 +11,6 @@ import io.jvs.sys.RtNetlink;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 
@@ -147,7 +145,7 @@ public final class Main {
         }
         DecapCounters counters = null;
         Decapsulator decap = null;
-        MetricsServer metrics = null;
+        AgentHttp metrics = null;
         try {
             if (o.mode() == Mode.TUN && !Host.kernelIpip()) {
                 counters = new DecapCounters();
@@ -158,8 +156,7 @@ public final class Main {
             }
             if (o.metrics().isPresent()) {
                 AgentMetrics m = new AgentMetrics(o.mode().word(), o.vips(), counters);
-                metrics = new MetricsServer(o.metrics().get(), m::scrape, Map.of("/health", () -> health(o, iface)));
-                metrics.start();
+                metrics = AgentHttp.start(o.metrics().get(), m::scrape, () -> health(o, iface));
                 System.out.println("jvs-agent: /health and /metrics on http://" + o.metrics().get().getHostString()
                         + ":" + metrics.localAddress().getPort() + "/");
             }
@@ -176,7 +173,7 @@ public final class Main {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Decapsulator d = decap;
-        MetricsServer ms = metrics;
+        AgentHttp ms = metrics;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("jvs-agent: stopping; reverting");
             if (ms != null) {
@@ -203,16 +200,16 @@ public final class Main {
         return -1;
     }
 
-    private static MetricsServer.Page health(AgentOptions o, String iface) {
+    private static AgentHttp.Page health(AgentOptions o, String iface) {
         try {
             List<Doctor.Item> fails = Doctor.check(o, iface).stream()
                     .filter(i -> i.verdict() == Doctor.Verdict.FAIL).toList();
             if (fails.isEmpty()) {
-                return new MetricsServer.Page(200, "ok\n");
+                return new AgentHttp.Page(200, "ok\n");
             }
-            return new MetricsServer.Page(503, fails.stream().map(Doctor.Item::line).collect(Collectors.joining("\n")) + "\n");
+            return new AgentHttp.Page(503, fails.stream().map(Doctor.Item::line).collect(Collectors.joining("\n")) + "\n");
         } catch (NativeException e) {
-            return new MetricsServer.Page(503, "check failed: " + e.getMessage() + "\n");
+            return new AgentHttp.Page(503, "check failed: " + e.getMessage() + "\n");
         }
     }
 
