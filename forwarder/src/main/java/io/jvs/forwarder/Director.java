@@ -22,7 +22,7 @@ import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.ctl.ControlPlane;
 import io.jvs.forwarder.ctl.DataPathView;
-import io.jvs.forwarder.ctl.ForwarderConfig;
+import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.sys.AfPacket;
 import io.jvs.sys.Libc;
@@ -68,7 +68,7 @@ public final class Director implements AutoCloseable {
      * @param connPolicy  the IPVS sysctls expire_nodest_conn / expire_quiescent_template
      * @param health      where jvs_real_server_up and jvs_health_transitions_total come from
      */
-    public record Settings(Attach attach, ForwarderConfig config, int connMax, int ringFrames,
+    public record Settings(Attach attach, ServiceConfig config, int connMax, int ringFrames,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
                            ConnPolicy connPolicy, HealthSource health) {
         public Settings {
@@ -111,7 +111,7 @@ public final class Director implements AutoCloseable {
      * A control plane for this config with the data path's checks and mh table size;
      * throws IllegalArgumentException if invalid.
      */
-    public static ControlPlane newControlPlane(ForwarderConfig config, int mhTableSize) {
+    public static ControlPlane newControlPlane(ServiceConfig config, int mhTableSize) {
         return new ControlPlane(config, new ServiceTableBuilder(Schedulers.factory(mhTableSize)), DataPathChecks::validate);
     }
 
@@ -248,7 +248,7 @@ public final class Director implements AutoCloseable {
         if (settings.metrics() != null) {
             HealthSource health = settings.health();
             PrometheusExposition exposition = new PrometheusExposition(registry, counters, health);
-            metrics = new MetricsServer(settings.metrics(), exposition::scrape,
+            metrics = new MetricsServer(settings.metrics(), exposition,
                     new StatusPage(registry, counters, health, System::nanoTime));
             metrics.start();
         }

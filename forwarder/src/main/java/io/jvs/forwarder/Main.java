@@ -1,11 +1,11 @@
 package io.jvs.forwarder;
 
-import io.jvs.forwarder.ctl.ConfigException;
-import io.jvs.forwarder.ctl.ConfigFile;
-import io.jvs.forwarder.ctl.DirectorControl;
-import io.jvs.forwarder.ctl.ForwarderConfig;
-import io.jvs.forwarder.ctl.ForwarderOptions;
-import io.jvs.forwarder.ctl.UsageException;
+import io.jvs.forwarder.config.ConfigException;
+import io.jvs.forwarder.ctl.ipvsadm.ConfigFile;
+import io.jvs.forwarder.ctl.server.DirectorControl;
+import io.jvs.forwarder.config.ServiceConfig;
+import io.jvs.forwarder.config.ForwarderCommandLine;
+import io.jvs.forwarder.config.UsageException;
 import io.jvs.forwarder.ctl.keepalived.KeepalivedConf;
 import io.jvs.forwarder.health.HealthMonitor;
 import io.jvs.forwarder.health.Probe;
@@ -37,9 +37,9 @@ public final class Main {
     }
 
     static int run(String[] args) {
-        ForwarderOptions opts;
+        ForwarderCommandLine opts;
         try {
-            opts = ForwarderOptions.parse(args);
+            opts = ForwarderCommandLine.parse(args);
         } catch (UsageException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             System.err.println("Try 'jvs-forwarder --help' for more information.");
@@ -47,11 +47,11 @@ public final class Main {
         }
         switch (opts.action()) {
             case HELP -> {
-                System.out.print(ForwarderOptions.usage());
+                System.out.print(ForwarderCommandLine.usage());
                 return 0;
             }
             case VERSION -> {
-                System.out.println(ForwarderOptions.version());
+                System.out.println(ForwarderCommandLine.version());
                 return 0;
             }
             case RUN -> { }
@@ -61,7 +61,7 @@ public final class Main {
         Director.Settings settings;
         HealthMonitor health = null;
         try {
-            ForwarderConfig config = ForwarderConfig.EMPTY;
+            ServiceConfig config = ServiceConfig.EMPTY;
             if (opts.config().isPresent()) {
                 config = ConfigFile.parse(opts.config().get(), schedulers);
             } else if (opts.keepalived().isPresent()) {
@@ -74,7 +74,7 @@ public final class Main {
             }
             config = DirectorControl.savedOr(opts, config); // --save-to: what was running before a restart
             Director.newControlPlane(config, opts.mhTableSize()); // validates everything before anything is attached
-            boolean tap = opts.attach().kind() == ForwarderOptions.AttachKind.TAP;
+            boolean tap = opts.attach().kind() == ForwarderCommandLine.AttachKind.TAP;
             settings = new Director.Settings(
                     new Director.Attach(tap, opts.attach().name(), opts.lan().orElse(null)),
                     config, opts.connMax(), opts.ringFrames(),
@@ -101,7 +101,7 @@ public final class Main {
         }
         HealthMonitor checker = health;
         if (checker != null) {
-            checker.start(director.control());
+            checker.start(director.control()::apply);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -1,6 +1,6 @@
 package io.jvs.agent.it;
 
-import io.jvs.forwarder.it.Director;
+import io.jvs.forwarder.it.ForwarderProcess;
 import io.jvs.forwarder.it.Exec;
 import io.jvs.forwarder.it.Lab;
 import org.junit.jupiter.api.AfterAll;
@@ -148,7 +148,7 @@ class TunLabIT {
         Path conf = Files.createDirectories(lab.repo().resolve("agent/target/it-logs")).resolve("dr.conf");
         Files.writeString(conf, "-A -t %1$s:80 -s rr\n-a -t %1$s:80 -r %2$s:80 -g -w 1\n-a -t %1$s:80 -r %3$s:80 -g -w 1\n"
                 .formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2)));
-        try (Director d = Director.start(lab, "agent-dr", "127.0.0.1:9111",
+        try (ForwarderProcess d = ForwarderProcess.start(lab, "agent-dr", "127.0.0.1:9111",
                 List.of("--attach", "packet:eth0", "--config", conf.toString(), "--metrics", "127.0.0.1:9111"))) {
             List<Lab.Transfer> ts = lab.getRepeatedly("http://" + Lab.VIP + "/", 50, Duration.ofSeconds(120));
             assertEquals(50, ts.size());

@@ -51,11 +51,12 @@ import java.util.function.LongSupplier;
  * <h2>Memory per connection</h2>
  * Entry arrays: addrs 8 + ports 8 + daddr 4 + expiry 8 + state 1 + flags 1 + two references
  * 4 + 4 (compressed oops) + controlling template 4 + free stack 4 = 46 bytes; FULLNAT's laddr 4
- * + lport 2 + seqBase 4 (kept for every entry, so the OUT key is uniform) = 56 bytes. Indexes:
- * 2 x 8 bytes x (2..4) slots per entry = 32..64 bytes (32 when the capacity is a power of two).
- * Total 88 bytes per connection at a power-of-two capacity, at most 120 bytes otherwise. The
- * persistence templates ({@link PersistenceTable}, a quarter of the capacity at 60 bytes each)
- * add 15 bytes: 103 bytes per connection in all at a power-of-two capacity (+8 without compressed
+ * + lport 2 + seqBase 4 + seqDelta 4 + tsDelta 4 (kept for every entry, so the OUT key is
+ * uniform) = 64 bytes. Indexes: 2 x 8 bytes x (2..4) slots per entry = 32..64 bytes (32 when
+ * the capacity is a power of two). Total 96 bytes per connection at a power-of-two capacity, at
+ * most 128 bytes otherwise. The persistence templates ({@link PersistenceTable}, a quarter of the
+ * capacity at 60 bytes each) add 15 bytes: 111 bytes per connection in all at a power-of-two
+ * capacity (+8 without compressed
  * oops), allocated up front; see {@link #footprintBytes()}. The FULLNAT port bitmaps
  * ({@link LocalPorts}) add 8 KiB per local address.
  *
@@ -94,6 +95,8 @@ public final class ConnectionTable {
     private static final int F_PROXY_ACKED = 16;
     /** FULLNAT TOA: the option went out on the client's handshake ACK. */
     private static final int F_TOA_ON_ACK = 32;
+    /** FULLNAT TCP: the sequence (and timestamp) offsets towards the real server are set. */
+    private static final int F_SEQ_SET = 64;
 
     /** {@link #insert} result: the table is full. */
     public static final int FULL = -1;
@@ -115,6 +118,8 @@ public final class ConnectionTable {
     private final char[] lports;
     /** FULLNAT PROXY v2: the client's first data sequence number (SYN's seq + 1). */
     private final int[] seqBases;
+    private final int[] seqDeltas;
+    private final int[] tsDeltas;
     private final long[] expires;
     private final byte[] states;
     private final byte[] flags;
@@ -190,6 +195,8 @@ public final class ConnectionTable {
         laddrs = new int[capacity];
         lports = new char[capacity];
         seqBases = new int[capacity];
+        seqDeltas = new int[capacity];
+        tsDeltas = new int[capacity];
         expires = new long[capacity];
         states = new byte[capacity];
         flags = new byte[capacity];
@@ -233,7 +240,7 @@ public final class ConnectionTable {
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 4;
+        long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 4;
         return perEntry * capacity + 8L * (inIndex.length + outIndex.length) + templates.footprintBytes();
     }
 
@@ -373,6 +380,8 @@ public final class ConnectionTable {
         laddrs[id] = laddr;
         lports[id] = (char) lport;
         seqBases[id] = 0;
+        seqDeltas[id] = 0;
+        tsDeltas[id] = 0;
         states[id] = (byte) TcpState.NONE;
         int f = F_USED | F_INACTIVE | (fullNat ? F_LOCAL_PORT : 0);
         if (!dest.method.seesReplies()) {
@@ -675,6 +684,33 @@ public final class ConnectionTable {
 
     public void setSeqBase(int id, int seq) {
         seqBases[id] = seq;
+    }
+
+    /**
+     * FULLNAT TCP: whether {@link #seqDelta} and {@link #tsDelta} are set (by the connection's
+     * first SYN; a retransmitted SYN keeps them).
+     */
+    public boolean seqSet(int id) {
+        return (flags[id] & F_SEQ_SET) != 0;
+    }
+
+    /**
+     * FULLNAT TCP: the real server's view of the client's sequence numbers is the client's plus
+     * {@code seqDelta}; its view of the client's timestamps (TSval) the client's plus
+     * {@code tsDelta}.
+     */
+    public void setSeqOffsets(int id, int seqDelta, int tsDelta) {
+        seqDeltas[id] = seqDelta;
+        tsDeltas[id] = tsDelta;
+        flags[id] |= F_SEQ_SET;
+    }
+
+    public int seqDelta(int id) {
+        return seqDeltas[id];
+    }
+
+    public int tsDelta(int id) {
+        return tsDeltas[id];
     }
 
     /** FULLNAT PROXY v2: the real server has acknowledged the injected header. */

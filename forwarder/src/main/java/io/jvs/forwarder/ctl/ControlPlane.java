@@ -1,5 +1,7 @@
 package io.jvs.forwarder.ctl;
 
+import io.jvs.forwarder.config.ServiceConfig;
+import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
@@ -13,7 +15,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * The one place configuration changes: the director's current
- * {@link ForwarderConfig} and the {@link ServiceTable} built from it. Every
+ * {@link ServiceConfig} and the {@link ServiceTable} built from it. Every
  * change (a jvsadm command, a restore, a health-check weight change, a
  * keepalived reload) is a function from the old config to the new one; the
  * result is validated whole (a full table build plus the data path's own
@@ -34,15 +36,15 @@ public final class ControlPlane {
     private final ServiceTableBuilder builder;
     private final Consumer<ServiceTable> dataPathCheck;
     private Sink sink;
-    private ForwarderConfig config;
+    private ServiceConfig config;
     private ServiceTable table;
-    private final List<Consumer<ForwarderConfig>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<ServiceConfig>> listeners = new CopyOnWriteArrayList<>();
 
     /**
      * @param initial       the configuration to start with (validated here)
      * @param dataPathCheck throws IllegalArgumentException for what the data path cannot carry
      */
-    public ControlPlane(ForwarderConfig initial, ServiceTableBuilder builder, Consumer<ServiceTable> dataPathCheck) {
+    public ControlPlane(ServiceConfig initial, ServiceTableBuilder builder, Consumer<ServiceTable> dataPathCheck) {
         this.builder = Objects.requireNonNull(builder);
         this.dataPathCheck = Objects.requireNonNull(dataPathCheck);
         this.table = build(initial, ServiceTable.EMPTY);
@@ -62,11 +64,11 @@ public final class ControlPlane {
      * published, in order, under this object's monitor (so a saver sees
      * changes in the order they happened).
      */
-    public void onChange(Consumer<ForwarderConfig> listener) {
+    public void onChange(Consumer<ServiceConfig> listener) {
         listeners.add(Objects.requireNonNull(listener));
     }
 
-    public synchronized ForwarderConfig config() {
+    public synchronized ServiceConfig config() {
         return config;
     }
 
@@ -81,8 +83,8 @@ public final class ControlPlane {
      * @return the new configuration
      * @throws IllegalArgumentException the change's own error or the validation error (ipvsadm wording)
      */
-    public synchronized ForwarderConfig apply(UnaryOperator<ForwarderConfig> change) {
-        ForwarderConfig next = Objects.requireNonNull(change.apply(config), "change returned null");
+    public synchronized ServiceConfig apply(UnaryOperator<ServiceConfig> change) {
+        ServiceConfig next = Objects.requireNonNull(change.apply(config), "change returned null");
         ServiceTable nextTable = build(next, table);
         boolean timeoutsChanged = !next.timeouts().equals(config.timeouts());
         nextTable.commitDestStates(table);
@@ -94,7 +96,7 @@ public final class ControlPlane {
             }
             sink.publish(nextTable);
         }
-        for (Consumer<ForwarderConfig> l : listeners) {
+        for (Consumer<ServiceConfig> l : listeners) {
             try {
                 l.accept(next);
             } catch (RuntimeException e) {
@@ -105,7 +107,7 @@ public final class ControlPlane {
         return next;
     }
 
-    private ServiceTable build(ForwarderConfig c, ServiceTable previous) {
+    private ServiceTable build(ServiceConfig c, ServiceTable previous) {
         ServiceTable t = builder.build(c.services(), c.fwmarkRules(), previous);
         dataPathCheck.accept(t);
         return t;

@@ -1,7 +1,6 @@
 package io.jvs.forwarder.health;
 
-import io.jvs.forwarder.ctl.ControlPlane;
-import io.jvs.forwarder.ctl.ForwarderConfig;
+import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.service.ServiceSpec;
 
@@ -29,8 +28,10 @@ import java.util.function.UnaryOperator;
  * and the timers, one per checker, each on its own schedule; the probes
  * themselves (connects, HTTP requests, scripts) run on virtual threads and
  * hand their result back to the health thread. Nothing here runs on, or
- * blocks, the data path: a change goes through {@link ControlPlane#apply},
- * which validates the whole configuration and publishes one new snapshot
+ * blocks, the data path: a change goes through the control plane's apply
+ * (ctl.ControlPlane, passed in as a function so that health checking does not
+ * depend on the control side), which validates the whole configuration and
+ * publishes one new snapshot
  * (existing connections keep flowing; removal and weight 0 only stop new ones).
  * A change the control plane refuses is logged and the running configuration
  * stays as it was.
@@ -56,7 +57,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
     private final List<ServiceHealthState> states = new ArrayList<>();
     private final Map<String, ServiceSpec> baseSpecs = new HashMap<>();
     private volatile List<RealServerHealth> snapshot = List.of();
-    private Consumer<UnaryOperator<ForwarderConfig>> apply;
+    private Consumer<UnaryOperator<ServiceConfig>> apply;
     private Timer timer;
     private Executor probeRunner;
     private ScheduledThreadPoolExecutor ownTimer;
@@ -81,7 +82,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
      * the starting state applied: alpha servers out (or at weight 0 with
      * inhibit_on_failure), the sorry server in where quorum starts lost.
      */
-    public ForwarderConfig initial(ForwarderConfig base) {
+    public ServiceConfig initial(ServiceConfig base) {
         for (ServiceSpec s : base.services()) {
             baseSpecs.put(s.label(), s);
         }
@@ -97,8 +98,12 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
         return withDests(base, states);
     }
 
-    /** Starts checking on its own health thread, applying changes through {@code control}. */
-    public void start(ControlPlane control) {
+    /**
+     * Starts checking on its own health thread, applying changes through
+     * {@code apply} (the director's ControlPlane::apply: validates and
+     * publishes, or throws IllegalArgumentException with nothing changed).
+     */
+    public void start(Consumer<UnaryOperator<ServiceConfig>> apply) {
         ownTimer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "jvs-health");
             t.setDaemon(true);
@@ -106,7 +111,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
         });
         ownTimer.setRemoveOnCancelPolicy(true);
         ownRunner = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("jvs-check-", 0).factory());
-        start(control::apply, (task, ms) -> {
+        start(apply, (task, ms) -> {
             if (!closed) {
                 ownTimer.schedule(task, ms, TimeUnit.MILLISECONDS);
             }
@@ -118,7 +123,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
      * {@code initial} must have been called. Package-private use: tests with a
      * fake timer and an inline probe runner.
      */
-    void start(Consumer<UnaryOperator<ForwarderConfig>> apply, Timer timer, Executor probeRunner) {
+    void start(Consumer<UnaryOperator<ServiceConfig>> apply, Timer timer, Executor probeRunner) {
         this.apply = Objects.requireNonNull(apply);
         this.timer = Objects.requireNonNull(timer);
         this.probeRunner = Objects.requireNonNull(probeRunner);
@@ -181,7 +186,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
     }
 
     /** {@code cfg} with the destinations of every service of {@code which} replaced by what their health says. */
-    private static ForwarderConfig withDests(ForwarderConfig cfg, List<ServiceHealthState> which) {
+    private static ServiceConfig withDests(ServiceConfig cfg, List<ServiceHealthState> which) {
         Map<String, ServiceHealthState> byLabel = new HashMap<>();
         for (ServiceHealthState st : which) {
             for (String label : st.config.labels()) {
@@ -193,7 +198,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
             ServiceHealthState st = byLabel.get(s.label());
             out.add(st == null ? s : s.withDests(st.dests(s)));
         }
-        return new ForwarderConfig(out, cfg.fwmarkRules(), cfg.timeouts());
+        return new ServiceConfig(out, cfg.fwmarkRules(), cfg.timeouts());
     }
 
     private void refreshSnapshot() {

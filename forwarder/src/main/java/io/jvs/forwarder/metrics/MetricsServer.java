@@ -1,8 +1,6 @@
 package io.jvs.forwarder.metrics;
 
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -38,15 +36,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The metrics HTTP/1.1 endpoint: {@code GET /metrics} answers 200 with the
- * Prometheus text format ({@link PrometheusExposition#CONTENT_TYPE}),
+ * The metrics HTTP/1.1 endpoint: {@code GET /metrics} answers 200 with what the
+ * {@link Exposition} writes for the request's {@code Accept} header (the
+ * director's {@link PrometheusExposition}: Prometheus text 0.0.4, OpenMetrics or
+ * protobuf, chosen by the Prometheus client library's content negotiation),
  * {@code GET /} a short plain-text pointer to /metrics (or, when a {@link Pages}
  * source is given, whatever it serves: the director's status page), any other
  * path 404 and any other method 405. No answer ever carries a stack trace.
  *
  * <p>Invariants: it runs on its own single-thread Netty event loop (NIO; the
- * metrics thread), never on the data path's; each scrape calls the body
- * supplier on that thread. Keep-alive is honoured (Prometheus reuses
+ * metrics thread), never on the data path's; each scrape calls the exposition
+ * on that thread. Keep-alive is honoured (Prometheus reuses
  * connections); an idle connection is closed after {@value #IDLE_SECONDS} s.
  * {@link #start()} either binds or throws and leaves nothing running;
  * {@link #close()} is idempotent.
@@ -61,27 +61,58 @@ public final class MetricsServer implements AutoCloseable {
             """;
 
     private final InetSocketAddress address;
-    private final Supplier<String> body;
+    private final Exposition exposition;
     private final Pages pages;
     private EventLoopGroup group;
     private Channel serverChannel;
 
     /**
-     * @param address where to listen (port 0 picks a free one; see {@link #localAddress()})
-     * @param body    produces one scrape, e.g. {@code exposition::scrape}; called on the metrics thread
+     * One scrape in the format the client asked for. Called on the metrics thread.
      */
-    public MetricsServer(InetSocketAddress address, Supplier<String> body) {
-        this(address, body, Pages.NONE);
+    @FunctionalInterface
+    public interface Exposition {
+        /**
+         * @param accept the request's {@code Accept} header, or null when it sent none
+         * @return status 200, the Content-Type of the format written, and the scrape
+         */
+        Content answer(String accept);
     }
 
     /**
-     * As {@link #MetricsServer(InetSocketAddress, Supplier)}, plus the GET paths {@code pages}
+     * @param address    where to listen (port 0 picks a free one; see {@link #localAddress()})
+     * @param exposition answers {@code GET /metrics}, e.g. a {@link PrometheusExposition}
+     */
+    public MetricsServer(InetSocketAddress address, Exposition exposition) {
+        this(address, exposition, Pages.NONE);
+    }
+
+    /**
+     * As {@link #MetricsServer(InetSocketAddress, Exposition)}, plus the GET paths {@code pages}
      * answers (asked first; {@code /metrics} is always the scrape).
      */
-    public MetricsServer(InetSocketAddress address, Supplier<String> body, Pages pages) {
+    public MetricsServer(InetSocketAddress address, Exposition exposition, Pages pages) {
         this.address = Objects.requireNonNull(address);
-        this.body = Objects.requireNonNull(body);
+        this.exposition = Objects.requireNonNull(exposition);
         this.pages = Objects.requireNonNull(pages);
+    }
+
+    /**
+     * A scrape that is already Prometheus text 0.0.4 whatever the client accepts
+     * ({@link PrometheusExposition#CONTENT_TYPE}), e.g. the agent's; {@code body} is called on the
+     * metrics thread.
+     */
+    public MetricsServer(InetSocketAddress address, Supplier<String> body) {
+        this(address, textOnly(body), Pages.NONE);
+    }
+
+    /** As {@link #MetricsServer(InetSocketAddress, Supplier)}, plus the GET paths {@code pages} answers. */
+    public MetricsServer(InetSocketAddress address, Supplier<String> body, Pages pages) {
+        this(address, textOnly(body), pages);
+    }
+
+    private static Exposition textOnly(Supplier<String> body) {
+        Objects.requireNonNull(body);
+        return accept -> new Content(200, PrometheusExposition.CONTENT_TYPE, body.get().getBytes(CharsetUtil.UTF_8));
     }
 
     /** One plain-text answer of an extra path (e.g. {@code /health}: 200 "ok", or 503 and what is wrong). */
@@ -144,7 +175,7 @@ public final class MetricsServer implements AutoCloseable {
                                     .addLast(new ReadTimeoutHandler(IDLE_SECONDS))
                                     .addLast(new HttpServerCodec())
                                     .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                                    .addLast(new Handler(body, pages));
+                                    .addLast(new Handler(exposition, pages));
                         }
                     });
             serverChannel = b.bind(address).sync().channel();
@@ -185,11 +216,11 @@ public final class MetricsServer implements AutoCloseable {
 
     /** One request in, one response out. */
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
-        private final Supplier<String> body;
+        private final Exposition exposition;
         private final Pages pages;
 
-        Handler(Supplier<String> body, Pages pages) {
-            this.body = body;
+        Handler(Exposition exposition, Pages pages) {
+            this.exposition = exposition;
             this.pages = pages;
         }
 
@@ -241,17 +272,19 @@ public final class MetricsServer implements AutoCloseable {
         }
 
         private void scrape(ChannelHandlerContext ctx, FullHttpRequest req) {
-            String text;
+            Content c;
             try {
-                text = body.get();
+                c = exposition.answer(req.headers().get(HttpHeaderNames.ACCEPT));
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "metrics scrape failed", e);
                 respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "scrape failed (see the director's log)\n", true);
                 return;
             }
-            ByteBuf content = ByteBufUtil.writeUtf8(ctx.alloc(), text);
-            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
-            r.headers().set(HttpHeaderNames.CONTENT_TYPE, PrometheusExposition.CONTENT_TYPE);
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.valueOf(c.status()), Unpooled.wrappedBuffer(c.body()));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, c.contentType());
+            // The format depends on the Accept header: a cache must not hand one client's format to another.
+            r.headers().set(HttpHeaderNames.VARY, "Accept");
             send(ctx, req, r, true);
         }
 

@@ -15,8 +15,10 @@ import io.jvs.forwarder.xmit.NextHopSender;
 import io.jvs.forwarder.xmit.TunXmit;
 import io.netty.channel.ChannelPipeline;
 
+import java.security.SecureRandom;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -36,8 +38,9 @@ import java.util.function.Supplier;
  * (they hold per-pipeline scratch views), and its own senders for the forwarding methods.
  *
  * <p>Policy reaches the stages only from here: the IPVS sysctls in {@link ConnPolicy}
- * are fixed when the DataPath is built; services, schedulers (and their mh table size)
- * and timeouts arrive with the published snapshot and the connection table.
+ * and FULLNAT's clock and ISN key are fixed when the DataPath is built; services,
+ * schedulers (and their mh table size) and timeouts arrive with the published snapshot
+ * and the connection table.
  */
 public final class DataPath {
     /** The stage names, in pipeline order (the names {@link #wire} gives the handlers). */
@@ -51,6 +54,9 @@ public final class DataPath {
     private final Supplier<RouteTable> routes;
     private final DataPathCounters counters;
     private final ConnPolicy policy;
+    private final LongSupplier wallMillis;
+    private final long isnKey0;
+    private final long isnKey1;
 
     private DataPath(Builder b) {
         this.services = Objects.requireNonNull(b.services, "services");
@@ -60,6 +66,15 @@ public final class DataPath {
         this.routes = Objects.requireNonNull(b.routes, "routes");
         this.counters = Objects.requireNonNull(b.counters, "counters");
         this.policy = Objects.requireNonNull(b.policy, "connPolicy");
+        this.wallMillis = Objects.requireNonNull(b.wallMillis, "fullNatClock");
+        if (b.isnKeyGiven) {
+            this.isnKey0 = b.isnKey0;
+            this.isnKey1 = b.isnKey1;
+        } else {
+            SecureRandom r = new SecureRandom();
+            this.isnKey0 = r.nextLong();
+            this.isnKey1 = r.nextLong();
+        }
     }
 
     public static Builder builder() {
@@ -81,7 +96,7 @@ public final class DataPath {
         p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy));
         p.addLast(STAGES.get(5), new ScheduleHandler(conns, counters, policy));
         p.addLast(STAGES.get(6), new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),
-                tun, new FullNatXmit(sender, lan, conns), counters));
+                tun, new FullNatXmit(sender, lan, conns, wallMillis, isnKey0, isnKey1), counters));
         return p;
     }
 
@@ -94,6 +109,10 @@ public final class DataPath {
         private Supplier<RouteTable> routes;
         private DataPathCounters counters;
         private ConnPolicy policy = ConnPolicy.DEFAULTS;
+        private LongSupplier wallMillis = System::currentTimeMillis;
+        private boolean isnKeyGiven;
+        private long isnKey0;
+        private long isnKey1;
 
         private Builder() {
         }
@@ -134,6 +153,23 @@ public final class DataPath {
         /** expire_nodest_conn / expire_quiescent_template (default: the kernel's, both off). */
         public Builder connPolicy(ConnPolicy policy) {
             this.policy = policy;
+            return this;
+        }
+
+        /** The wall clock (ms) FULLNAT's ISNs and timestamps towards the real servers follow (default: the system's). */
+        public Builder fullNatClock(LongSupplier wallMillis) {
+            this.wallMillis = wallMillis;
+            return this;
+        }
+
+        /**
+         * FULLNAT's ISN hash key (default: drawn once per DataPath, shared by all its attachments,
+         * since they share the connection table); tests give a fixed one.
+         */
+        public Builder fullNatIsnKey(long key0, long key1) {
+            this.isnKeyGiven = true;
+            this.isnKey0 = key0;
+            this.isnKey1 = key1;
             return this;
         }
 

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.xmit.FullNatXmit;
 import io.jvs.forwarder.xmit.Xmit;
 import io.jvs.forwarder.xmit.IcmpSender;
 import io.jvs.forwarder.xmit.NextHopSender;
@@ -12,6 +13,7 @@ import io.jvs.packet.Ipv4Header;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.frame.Rewrite;
 import io.jvs.packet.TcpHeader;
+import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
@@ -164,6 +166,12 @@ final class IcmpHandler extends ChannelInboundHandlerAdapter {
         if (conns.dest(id).method == ForwardMethod.FULLNAT) {
             quoted.setSrc(client);
             quotedPorts.setSrcPort(conns.cport(id));
+            long seqAt = quotedPorts.offset() + 4;
+            if (quoted.protocol() == Ipv4Header.PROTO_TCP && seqAt + 4 <= ctx.l3Off + ctx.ip.totalLength()) {
+                // The client matches the quoted sequence number against its own stream.
+                boolean proxy = conns.service(id).clientAddress == ClientAddressMode.PROXY_V2;
+                quotedPorts.setSeq(FullNatXmit.clientSeq(conns, id, proxy, quotedPorts.seq()));
+            }
             Rewrite.setDstAddr(ctx, client);
         }
         quoted.writeChecksum();

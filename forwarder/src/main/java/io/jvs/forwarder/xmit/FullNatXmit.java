@@ -13,6 +13,7 @@ import io.jvs.forwarder.service.ClientAddressMode;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.function.LongSupplier;
 
 /**
  * Full NAT (DPVS / Alibaba LVS's FULLNAT): inbound, the client's packet gets the
@@ -40,6 +41,21 @@ import java.nio.ByteOrder;
  *       of its first data retransmits the header too. SACK stays on.</li>
  * </ul>
  *
+ * <p>The real server sees its own sequence space for the client's stream, as LVS FULLNAT and
+ * DPVS give it: the SYN's sequence number becomes an ISN chosen for the (LIP, lport, RIP, rport)
+ * tuple the kernel's way (RFC 6528: a keyed hash of the tuple plus a 64 ns clock), and the
+ * client's TCP timestamps (TSval) are moved onto the director's millisecond wall clock; the
+ * offsets are kept per connection and undone on the way back (acknowledgement, SACK edges,
+ * TSecr, and the sequence number an ICMP error quotes). Why: local ports are reused far sooner
+ * than the real server's TIME_WAIT (60 s) ends — by the port cursor wrapping under load, and by a
+ * restarted director — and the tuple's next SYN then comes from an unrelated client, whose
+ * random ISN and timestamp are "older" than the TIME_WAIT socket's about half the time. Linux
+ * answers such a SYN with an ACK of the old connection instead of a SYN-ACK, and the client waits
+ * out SYN retransmissions (seconds). With the tuple's ISN and TSval increasing with time, the
+ * real server's TIME_WAIT takes every new SYN (tcp_timewait_state_process: the SYN is accepted
+ * when its sequence number is after the old one's or its timestamp is newer, and PAWS does not
+ * reject it) — across director restarts too, through the wall-clock timestamps.
+ *
  * <p>Allocation-free; event-loop thread only.
  */
 public final class FullNatXmit implements Xmit {
@@ -58,6 +74,10 @@ public final class FullNatXmit implements Xmit {
     private static final int OPT_EOL = 0;
     private static final int OPT_NOP = 1;
     private static final int OPT_SACK = 5;
+    private static final int OPT_TIMESTAMP = 8;
+    private static final int TIMESTAMP_LEN = 10;
+    /** The kernel's ISN clock ticks every 64 ns: 15,625 ticks a millisecond. */
+    private static final int ISN_TICKS_PER_MILLI = 15_625;
 
     private final NextHopSender sender;
     private final LanPort port;
@@ -65,11 +85,40 @@ public final class FullNatXmit implements Xmit {
     private final PacketContext out = new PacketContext();
     private final Ipv4Header ip = new Ipv4Header();
     private final TcpHeader tcp = new TcpHeader();
+    private final LongSupplier wallMillis;
+    private final long isnKey0;
+    private final long isnKey1;
 
-    public FullNatXmit(NextHopSender sender, LanPort port, ConnectionTable conns) {
+    /**
+     * @param wallMillis the wall clock in milliseconds (ISNs and timestamps towards the real
+     *                   servers follow it, so they keep increasing across director restarts)
+     * @param isnKey0    the ISN hash key (tests give a fixed one)
+     */
+    public FullNatXmit(NextHopSender sender, LanPort port, ConnectionTable conns, LongSupplier wallMillis,
+                       long isnKey0, long isnKey1) {
         this.sender = sender;
         this.port = port;
         this.conns = conns;
+        this.wallMillis = wallMillis;
+        this.isnKey0 = isnKey0;
+        this.isnKey1 = isnKey1;
+    }
+
+    /**
+     * The ISN towards the real server for a tuple at a wall-clock time: a keyed hash of the tuple
+     * plus the kernel's 64 ns clock (RFC 6528), so a tuple's ISNs increase with time.
+     */
+    public int isn(int laddr, int lport, int rip, int rport, long nowMillis) {
+        long h = mix64(isnKey0 ^ ((long) laddr << 32 | (rip & 0xFFFF_FFFFL)));
+        h = mix64(h ^ isnKey1 ^ ((long) (lport & 0xFFFF) << 16 | (rport & 0xFFFF)));
+        return (int) h + (int) (nowMillis * ISN_TICKS_PER_MILLI);
+    }
+
+    /** SplitMix64's finaliser: every input bit reaches every output bit. */
+    private static long mix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     @Override
@@ -86,19 +135,31 @@ public final class FullNatXmit implements Xmit {
             ClientAddressMode mode = ctx.service.clientAddress;
             int flags = ctx.tcpFlags;
             boolean syn = (flags & (TcpHeader.SYN | TcpHeader.ACK)) == TcpHeader.SYN;
+            int ts = timestampOption(ctx);
+            if (syn && !conns.seqSet(id)) {
+                long now = wallMillis.getAsLong();
+                int isn = isn(conns.laddr(id), conns.lport(id), rip, rport, now);
+                int tsDelta = ts < 0 ? 0 : (int) now - ctx.seg.get(BE32, ctx.l4Off + ts + 2);
+                conns.setSeqOffsets(id, isn - ctx.tcp.seq(), tsDelta);
+            }
+            // The real server's view of the client's stream (see the class comment).
+            int seq = ctx.tcp.seq() + conns.seqDelta(id);
+            if (ts >= 0) {
+                Rewrite.setTcp32(ctx, ts + 2, ctx.seg.get(BE32, ctx.l4Off + ts + 2) + conns.tsDelta(id));
+            }
             if (mode == ClientAddressMode.TOA) {
                 toa(ctx, id, syn, client, clientPort);
             } else if (mode == ClientAddressMode.PROXY_V2) {
                 if (syn) {
-                    conns.setSeqBase(id, ctx.tcp.seq() + 1);
+                    conns.setSeqBase(id, seq + 1);
                 } else if ((flags & TcpHeader.SYN) == 0) {
-                    int seq = ctx.tcp.seq();
                     int base = conns.seqBase(id);
                     proxy = (flags & TcpHeader.ACK) != 0 && (flags & TcpHeader.RST) == 0
                             && seq == base && !conns.proxyAcked(id);
-                    Rewrite.setTcp32(ctx, TCP_SEQ, seq + PROXY_V2_LEN);
+                    seq += PROXY_V2_LEN;
                 }
             }
+            Rewrite.setTcp32(ctx, TCP_SEQ, seq);
         }
         Rewrite.setDstAddr(ctx, rip);
         if (ctx.dstPort != rport) {
@@ -120,15 +181,14 @@ public final class FullNatXmit implements Xmit {
     @Override
     public void outbound(PacketContext ctx) {
         int id = ctx.conn;
-        if (ctx.ipProto == Ipv4Header.PROTO_TCP && ctx.l4Off >= 0
-                && ctx.service.clientAddress == ClientAddressMode.PROXY_V2 && (ctx.tcpFlags & TcpHeader.ACK) != 0) {
-            int base = conns.seqBase(id);
+        if (ctx.ipProto == Ipv4Header.PROTO_TCP && ctx.l4Off >= 0 && (ctx.tcpFlags & TcpHeader.ACK) != 0) {
+            boolean proxy = ctx.service.clientAddress == ClientAddressMode.PROXY_V2;
             int ack = ctx.tcp.ack();
-            if (ack - base >= PROXY_V2_LEN) {
+            if (proxy && ack - conns.seqBase(id) >= PROXY_V2_LEN) {
                 conns.markProxyAcked(id);
             }
-            Rewrite.setTcp32(ctx, TCP_ACK, unshift(ack, base));
-            unshiftSack(ctx, base);
+            Rewrite.setTcp32(ctx, TCP_ACK, clientSeq(conns, id, proxy, ack));
+            clientViewOptions(ctx, id, proxy);
         }
         Rewrite.setSrcAddr(ctx, conns.vaddr(id));
         if (ctx.srcPort != conns.vport(id)) {
@@ -143,16 +203,59 @@ public final class FullNatXmit implements Xmit {
     }
 
     /**
-     * A sequence number of the server's view of the client's stream, in the client's:
-     * 28 less, and the header's own bytes (an acknowledgement of part of it) map to the
-     * client's first byte.
+     * A sequence number of the server's view of the client's stream, in the client's: less the
+     * connection's offset, and with PROXY v2 28 less, the header's own bytes (an acknowledgement
+     * of part of it) mapping to the client's first byte.
      */
-    private static int unshift(int v, int base) {
-        return v - base >= PROXY_V2_LEN ? v - PROXY_V2_LEN : (v - base >= 0 ? base : v);
+    public static int clientSeq(ConnectionTable conns, int id, boolean proxy, int v) {
+        if (proxy) {
+            int base = conns.seqBase(id);
+            v = v - base >= PROXY_V2_LEN ? v - PROXY_V2_LEN : (v - base >= 0 ? base : v);
+        }
+        return v - conns.seqDelta(id);
     }
 
-    /** SACK edges the server reports are in its view of the client's stream too. */
-    private static void unshiftSack(PacketContext ctx, int base) {
+    /**
+     * Offset in the TCP header of a well-formed timestamps option, or -1. Linux puts it at 22
+     * (after two NOPs) on every segment but the SYN: checked first, then the options walked.
+     */
+    private static int timestampOption(PacketContext ctx) {
+        MemorySegment seg = ctx.seg;
+        long l4 = ctx.l4Off;
+        int doff = ctx.tcp.dataOffset();
+        if (doff >= 32 && seg.get(BE32, l4 + 20) == 0x0101080A) {
+            return 22;
+        }
+        int i = TcpHeader.MIN_HEADER_LEN;
+        while (i < doff) {
+            int kind = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i));
+            if (kind == OPT_EOL) {
+                return -1;
+            }
+            if (kind == OPT_NOP) {
+                i++;
+                continue;
+            }
+            if (i + 1 >= doff) {
+                return -1;
+            }
+            int len = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 1));
+            if (len < 2 || i + len > doff) {
+                return -1;
+            }
+            if (kind == OPT_TIMESTAMP) {
+                return len == TIMESTAMP_LEN ? i : -1;
+            }
+            i += len;
+        }
+        return -1;
+    }
+
+    /**
+     * The server's options in the client's view: SACK edges (in the server's view of the
+     * client's stream) and TSecr (an echo of a timestamp the director moved).
+     */
+    private void clientViewOptions(PacketContext ctx, int id, boolean proxy) {
         MemorySegment seg = ctx.seg;
         long l4 = ctx.l4Off;
         int doff = ctx.tcp.dataOffset();
@@ -175,9 +278,10 @@ public final class FullNatXmit implements Xmit {
             }
             if (kind == OPT_SACK) {
                 for (int e = i + 2; e + 4 <= i + len; e += 4) {
-                    int edge = seg.get(BE32, l4 + e);
-                    Rewrite.setTcp32(ctx, e, unshift(edge, base));
+                    Rewrite.setTcp32(ctx, e, clientSeq(conns, id, proxy, seg.get(BE32, l4 + e)));
                 }
+            } else if (kind == OPT_TIMESTAMP && len == TIMESTAMP_LEN) {
+                Rewrite.setTcp32(ctx, i + 6, seg.get(BE32, l4 + i + 6) - conns.tsDelta(id));
             }
             i += len;
         }

@@ -1,5 +1,7 @@
 package io.jvs.forwarder.ctl;
 
+import io.jvs.forwarder.config.ServiceConfig;
+import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ForwardMethod;
@@ -25,7 +27,7 @@ class ControlPlaneTest {
     final List<ServiceTable> published = new ArrayList<>();
     final List<Timeouts> timeouts = new ArrayList<>();
 
-    ControlPlane plane(ForwarderConfig initial) {
+    ControlPlane plane(ServiceConfig initial) {
         ControlPlane p = new ControlPlane(initial, new ServiceTableBuilder(TestSchedulers.FACTORY), t -> {
             t.services().forEach(s -> s.destList().forEach(d -> {
                 if (d.weight == 666) {
@@ -47,15 +49,15 @@ class ControlPlaneTest {
         return p;
     }
 
-    static ForwarderConfig withService(ForwarderConfig c, ServiceSpec s) {
+    static ServiceConfig withService(ServiceConfig c, ServiceSpec s) {
         List<ServiceSpec> l = new ArrayList<>(c.services());
         l.add(s);
-        return new ForwarderConfig(l, c.fwmarkRules(), c.timeouts());
+        return new ServiceConfig(l, c.fwmarkRules(), c.timeouts());
     }
 
     @Test
     void attachPublishesAndChangesAreWholeOrNothing() {
-        ControlPlane p = plane(ForwarderConfig.EMPTY);
+        ControlPlane p = plane(ServiceConfig.EMPTY);
         assertEquals(1, published.size());
         assertEquals(List.of(Timeouts.DEFAULTS), timeouts);
 
@@ -65,7 +67,7 @@ class ControlPlaneTest {
         assertEquals(2, published.size());
         assertEquals(1, p.table().services().size());
         ServiceTable before = p.table();
-        ForwarderConfig configBefore = p.config();
+        ServiceConfig configBefore = p.config();
 
         // Rejected by the builder (duplicate) and by the data-path check: nothing changes, nothing published.
         IllegalArgumentException dup = assertThrows(IllegalArgumentException.class, () -> p.apply(c -> withService(c, web)));
@@ -78,7 +80,7 @@ class ControlPlaneTest {
         assertEquals(2, published.size());
 
         // Timeouts are pushed only when they change.
-        p.apply(c -> new ForwarderConfig(c.services(), c.fwmarkRules(), new TimeoutSettings(60, 0, 0, java.util.Map.of())));
+        p.apply(c -> new ServiceConfig(c.services(), c.fwmarkRules(), new TimeoutSettings(60, 0, 0, java.util.Map.of())));
         assertEquals(2, timeouts.size());
         assertEquals(60, timeouts.get(1).tcp());
         p.apply(c -> c);
@@ -90,9 +92,9 @@ class ControlPlaneTest {
     void counterStateCarriesAcrossChanges() {
         ServiceSpec web = new ServiceSpec(Protocol.TCP, VIP, 80, "rr")
                 .withDest(new ServiceSpec.Dest(RS, 80, 1, ForwardMethod.DR));
-        ControlPlane p = plane(withService(ForwarderConfig.EMPTY, web));
+        ControlPlane p = plane(withService(ServiceConfig.EMPTY, web));
         var stats = p.table().lookup(Protocol.TCP, VIP, 80).dests[0].stats;
-        p.apply(c -> new ForwarderConfig(List.of(web.withDests(List.of(web.dests().get(0).withWeight(5)))),
+        p.apply(c -> new ServiceConfig(List.of(web.withDests(List.of(web.dests().get(0).withWeight(5)))),
                 c.fwmarkRules(), c.timeouts()));
         assertSame(stats, p.table().lookup(Protocol.TCP, VIP, 80).dests[0].stats);
         assertEquals(5, p.table().lookup(Protocol.TCP, VIP, 80).dests[0].weight);

@@ -3,7 +3,7 @@ package io.jvs.forwarder.health;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.jvs.forwarder.ctl.ForwarderConfig;
+import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ForwardMethod;
@@ -61,7 +61,7 @@ class HealthMonitorTest {
     final Map<Integer, Integer> dynamicWeight = new HashMap<>();
     final List<String> log = new ArrayList<>();
     final FakeTimer timer = new FakeTimer();
-    ForwarderConfig current;
+    ServiceConfig current;
     int applies;
 
     Probe probe(CheckSpec spec) {
@@ -93,8 +93,8 @@ class HealthMonitorTest {
 
     HealthMonitor start(HealthConfig.Service svc) {
         List<ServiceSpec.Dest> all = svc.realServers().stream().map(HealthConfig.RealServer::dest).toList();
-        ForwarderConfig base = new ForwarderConfig(List.of(new ServiceSpec(Protocol.TCP, VIP, 80, "rr", all)),
-                io.jvs.forwarder.ctl.TimeoutSettings.DEFAULTS);
+        ServiceConfig base = new ServiceConfig(List.of(new ServiceSpec(Protocol.TCP, VIP, 80, "rr", all)),
+                io.jvs.forwarder.config.TimeoutSettings.DEFAULTS);
         HealthMonitor m = new HealthMonitor(new HealthConfig(List.of(svc)), this::probe, log::add);
         current = m.initial(base);
         m.start(op -> {
@@ -253,12 +253,12 @@ class HealthMonitorTest {
     void aChangeTheControlPlaneRefusesIsLoggedAndStateKeepsGoing() {
         CheckSpec.Timing t = new CheckSpec.Timing(1000, 1000, 0, 1000, false);
         List<ServiceSpec.Dest> all = List.of(dest("10.0.0.11", 1));
-        ForwarderConfig base = new ForwarderConfig(List.of(new ServiceSpec(Protocol.TCP, VIP, 80, "rr", all)),
-                io.jvs.forwarder.ctl.TimeoutSettings.DEFAULTS);
+        ServiceConfig base = new ServiceConfig(List.of(new ServiceSpec(Protocol.TCP, VIP, 80, "rr", all)),
+                io.jvs.forwarder.config.TimeoutSettings.DEFAULTS);
         HealthMonitor m = new HealthMonitor(new HealthConfig(List.of(service(
                 List.of(rs("10.0.0.11", 1, false, tcp("10.0.0.11", t))), null, 1, 0))), this::probe, log::add);
         current = m.initial(base);
-        UnaryOperator<ForwarderConfig> refuse = c -> {
+        UnaryOperator<ServiceConfig> refuse = c -> {
             throw new IllegalArgumentException("refused by validation");
         };
         m.start(op -> current = refuse.apply(op.apply(current)), timer, Runnable::run);

@@ -49,7 +49,7 @@ import org.junit.jupiter.api.extension.TestWatcher;
 class ForwarderIT {
     static final String VIP_URL = "http://" + Lab.VIP + "/";
     static final String SERVICE = "TCP/" + Lab.VIP + ":80";
-    static final String METRICS = Director.DEFAULT_METRICS;
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     /** Shortened TIME_WAIT/FIN_WAIT/CLOSE timeouts (seconds) in the forwarder's config. */
     static final int STATE_TIMEOUT = 2;
     static final Duration DRAIN_LIMIT = Duration.ofSeconds(20);
@@ -126,7 +126,7 @@ class ForwarderIT {
         final Attach attach;
         final Method method;
         final String tag;
-        Director director;
+        ForwarderProcess director;
         /** TCP connections opened (attempted) to the VIP since this scenario's forwarder started. */
         int connections;
         /** The director namespace's routes, rules and ip_forward before the forwarder started. */
@@ -165,7 +165,7 @@ class ForwarderIT {
             }
             args.addAll(List.of("--config", config.toString(), "--metrics", METRICS));
             namespaceBefore = namespaceState();
-            director = Director.start(lab, tag, METRICS, args);
+            director = ForwarderProcess.start(lab, tag, METRICS, args);
             connections = 0;
         }
 

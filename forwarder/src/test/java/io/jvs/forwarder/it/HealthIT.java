@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Timeout;
  * come back and serve.
  */
 class HealthIT {
-    static final String METRICS = Director.DEFAULT_METRICS;
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static final String RS1 = Lab.rsIp(1) + ":80";
     static final String UP_RS1 = "real_server=\"" + RS1 + "\"";
     /** keepalived.conf timing: delay_loop 1 s, retry 2, delay_before_retry 0.5 s, connect_timeout 1 s. */
@@ -116,7 +116,7 @@ class HealthIT {
             System.out.println("[health] " + fixed);
         }
         lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-        Director director = Director.start(lab, "health", METRICS,
+        ForwarderProcess director = ForwarderProcess.start(lab, "health", METRICS,
                 List.of("--attach", "packet:eth0", "--keepalived", conf.toString(), "--metrics", METRICS));
         CompletableFuture<Exec.Result> loop = null;
         try {
@@ -202,7 +202,7 @@ class HealthIT {
     }
 
     /** Polls until the metric matches; returns the wall-clock time (ms) it was first seen matching. */
-    private static long awaitMetric(Director d, String name, String labels, DoublePredicate want, long limitMs,
+    private static long awaitMetric(ForwarderProcess d, String name, String labels, DoublePredicate want, long limitMs,
                                     String what) throws InterruptedException {
         long deadline = System.currentTimeMillis() + limitMs;
         OptionalDouble v = OptionalDouble.empty();

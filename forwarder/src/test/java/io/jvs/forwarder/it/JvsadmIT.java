@@ -31,11 +31,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(300)
 class JvsadmIT {
     static final String VIP_URL = "http://" + Lab.VIP + "/";
-    static final String METRICS = Director.DEFAULT_METRICS;
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static final String TITLE = "Prot LocalAddress:Port Scheduler Flags\n"
             + "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n";
     static Lab lab;
-    Director director;
+    ForwarderProcess director;
 
     @BeforeAll
     static void labUp() {
@@ -64,10 +64,10 @@ class JvsadmIT {
         return d;
     }
 
-    Director start(String name, String... extra) {
+    ForwarderProcess start(String name, String... extra) {
         List<String> args = new ArrayList<>(List.of("--attach", "packet:eth0", "--metrics", METRICS));
         args.addAll(List.of(extra));
-        return Director.start(lab, name, METRICS, args);
+        return ForwarderProcess.start(lab, name, METRICS, args);
     }
 
     Exec.Result jvsadm(String... args) {

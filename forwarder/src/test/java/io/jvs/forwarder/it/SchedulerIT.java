@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @Timeout(300)
 class SchedulerIT {
-    static final String METRICS = Director.DEFAULT_METRICS;
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static Lab lab;
 
     @BeforeAll
@@ -92,7 +92,7 @@ class SchedulerIT {
         String tag = "sched-" + scheduler + "-" + weightList.trim().replace(' ', '-');
         lab.resetDirector();
         lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-        Director director = Director.start(lab, tag, METRICS,
+        ForwarderProcess director = ForwarderProcess.start(lab, tag, METRICS,
                 List.of("--attach", "packet:eth0", "--config", writeConfig(tag, conf.toString()), "--metrics", METRICS));
         try {
             List<Lab.Transfer> ts = lab.getRepeatedly("http://" + Lab.VIP + "/", 60, Duration.ofSeconds(60),

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @TestClassOrder(ClassOrderer.OrderAnnotation.class)
 class ServiceSemanticsIT {
-    static final String METRICS = Director.DEFAULT_METRICS;
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static Lab lab;
     static Path work;
 
@@ -56,7 +56,7 @@ class ServiceSemanticsIT {
     }
 
     /** Starts a director with this config (packet mode); the caller stops it. */
-    static Director director(String tag, String conf) {
+    static ForwarderProcess director(String tag, String conf) {
         String fixed = lab.resetDirector();
         if (!fixed.isEmpty()) {
             System.out.println("[" + tag + "] " + fixed);
@@ -68,7 +68,7 @@ class ServiceSemanticsIT {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return Director.start(lab, "semantics-" + tag, METRICS,
+        return ForwarderProcess.start(lab, "semantics-" + tag, METRICS,
                 List.of("--attach", "packet:eth0", "--config", config.toString(), "--metrics", METRICS));
     }
 
@@ -145,7 +145,7 @@ class ServiceSemanticsIT {
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     @Timeout(180)
     class Persistence {
-        Director director;
+        ForwarderProcess director;
 
         @BeforeAll
         void start() {
@@ -207,7 +207,7 @@ class ServiceSemanticsIT {
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     @Timeout(240)
     class Fwmark {
-        Director director;
+        ForwarderProcess director;
         final List<Daemon> daemons = new ArrayList<>();
 
         @BeforeAll

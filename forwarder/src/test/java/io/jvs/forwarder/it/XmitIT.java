@@ -44,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestClassOrder(ClassOrderer.OrderAnnotation.class)
 class XmitIT {
-    static final String METRICS = Director.DEFAULT_METRICS;
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static final String LIP1 = "10.0.0.3";
     static final String LIP2 = "10.0.0.4";
     static final int PROXY_PORT = 8081;
@@ -86,7 +86,7 @@ class XmitIT {
     @Timeout(180)
     abstract static class Scenario {
         final String tag;
-        Director director;
+        ForwarderProcess director;
 
         @RegisterExtension
         final TestWatcher logOnFailure = new TestWatcher() {
@@ -124,7 +124,7 @@ class XmitIT {
             List<String> args = new ArrayList<>(attachArgs());
             args.addAll(List.of("--config", conf.toString(), "--metrics", METRICS));
             args.addAll(extraArgs());
-            director = Director.start(lab, tag, METRICS, args);
+            director = ForwarderProcess.start(lab, tag, METRICS, args);
         }
 
         @AfterAll

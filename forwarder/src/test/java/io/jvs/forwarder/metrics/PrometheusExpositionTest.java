@@ -108,9 +108,9 @@ class PrometheusExpositionTest {
         assertEquals("0", s.get("jvs_scheduler_decisions_total{outcome=\"scheduled\"}"));
         assertEquals("1", s.get("jvs_scheduler_decisions_total{outcome=\"persistence_template\"}"));
         assertEquals("0", s.get("jvs_scheduler_decisions_total{outcome=\"no_destination\"}"));
-        assertEquals("0", s.get("jvs_rx_batch_size_bucket{le=\"1\"}"));
-        assertEquals("1", s.get("jvs_rx_batch_size_bucket{le=\"4\"}"));
-        assertEquals("2", s.get("jvs_rx_batch_size_bucket{le=\"64\"}"));
+        assertEquals("0", s.get("jvs_rx_batch_size_bucket{le=\"1.0\"}"));
+        assertEquals("1", s.get("jvs_rx_batch_size_bucket{le=\"4.0\"}"));
+        assertEquals("2", s.get("jvs_rx_batch_size_bucket{le=\"64.0\"}"));
         assertEquals("2", s.get("jvs_rx_batch_size_count"));
         assertEquals("43", s.get("jvs_rx_batch_size_sum"));
         assertEquals("0", s.get("jvs_tx_batch_size_count"));
@@ -126,8 +126,10 @@ class PrometheusExpositionTest {
         String text = new PrometheusExposition(registryWithTwoServices(), new DataPathCounters("eth0", "jvs0")).scrape();
         Pattern unit = Pattern.compile("_(milli|micro|nano)?(ms|us|ns|millis|milliseconds|microseconds|nanoseconds"
                 + "|minutes|hours|kb|kib|mb|mib|kilobytes|megabytes|bits)(_|$)");
-        Set<String> allowedLabels = Set.of("service", "real_server", "direction", "reason", "port", "le", "gc",
+        Set<String> allowedLabels = Set.of("service", "real_server", "direction", "reason", "port", "le",
                 "outcome", "scheduler", "forward", "to");
+        // The client's JVM and process families: its own fixed label names.
+        Set<String> jvmLabels = Set.of("area", "pool", "gc", "state", "version", "vendor", "runtime", "quantile");
         for (String line : text.split("\n")) {
             if (line.startsWith("# TYPE ")) {
                 String[] f = line.split(" ");
@@ -138,11 +140,13 @@ class PrometheusExpositionTest {
                 } else {
                     assertFalse(name.endsWith("_total"), f[3] + " named like a counter: " + name);
                 }
-                assertTrue(name.startsWith("jvs_") || name.startsWith("process_"), "unprefixed: " + name);
+                assertTrue(name.startsWith("jvs_") || name.startsWith("jvm_") || name.startsWith("process_"),
+                        "unprefixed: " + name);
             } else if (!line.startsWith("#") && line.contains("{")) {
+                Set<String> allowed = line.startsWith("jvs_") ? allowedLabels : jvmLabels;
                 Matcher m = Pattern.compile("([a-z_]+)=\"").matcher(line.substring(line.indexOf('{')));
                 while (m.find()) {
-                    assertTrue(allowedLabels.contains(m.group(1)), "unexpected label " + m.group(1) + " in " + line);
+                    assertTrue(allowed.contains(m.group(1)), "unexpected label " + m.group(1) + " in " + line);
                 }
             }
         }
@@ -178,10 +182,10 @@ class PrometheusExpositionTest {
         assertEquals("5", s.get("jvs_port_kernel_drops_total{port=\"eth0\"}"));
         assertEquals("0", s.get("jvs_port_kernel_drops_total{port=\"jvs0\"}"));
         assertEquals("1", s.get("jvs_ignored_frames_total"));
-        assertEquals("1", s.get("jvs_tx_batch_size_bucket{le=\"1\"}"));
-        assertEquals("2", s.get("jvs_tx_batch_size_bucket{le=\"4\"}"));
-        assertEquals("2", s.get("jvs_tx_batch_size_bucket{le=\"16\"}"));
-        assertEquals("2", s.get("jvs_tx_batch_size_bucket{le=\"64\"}"));
+        assertEquals("1", s.get("jvs_tx_batch_size_bucket{le=\"1.0\"}"));
+        assertEquals("2", s.get("jvs_tx_batch_size_bucket{le=\"4.0\"}"));
+        assertEquals("2", s.get("jvs_tx_batch_size_bucket{le=\"16.0\"}"));
+        assertEquals("2", s.get("jvs_tx_batch_size_bucket{le=\"64.0\"}"));
         assertEquals("3", s.get("jvs_tx_batch_size_bucket{le=\"+Inf\"}"));
         assertEquals("104", s.get("jvs_tx_batch_size_sum"));
         assertEquals("3", s.get("jvs_tx_batch_size_count"));
@@ -191,28 +195,48 @@ class PrometheusExpositionTest {
         assertEquals("2", s.get("jvs_neighbour_entries"));
     }
 
+    /** The client's JVM and process families, under the names stock JVM dashboards query. */
     @Test
     void jvmMetrics() {
         String text = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0")).scrape();
         Map<String, String> s = samples(text);
-        assertTrue(Long.parseLong(s.get("jvs_jvm_heap_used_bytes")) > 0);
-        assertTrue(Long.parseLong(s.get("jvs_jvm_heap_committed_bytes")) > 0);
-        assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jvs_jvm_gc_collections_total{gc=\"")), text);
-        assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jvs_jvm_gc_seconds_total{gc=\"")), text);
-        assertTrue(Long.parseLong(s.get("jvs_jvm_non_heap_used_bytes")) > 0);
-        assertTrue(Long.parseLong(s.get("jvs_jvm_threads")) > 0);
+        assertTrue(Double.parseDouble(s.get("jvm_memory_used_bytes{area=\"heap\"}")) > 0);
+        assertTrue(Double.parseDouble(s.get("jvm_memory_committed_bytes{area=\"heap\"}")) > 0);
+        assertTrue(Double.parseDouble(s.get("jvm_memory_used_bytes{area=\"nonheap\"}")) > 0);
+        assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jvm_gc_collection_seconds_count{gc=\"")), text);
+        assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jvm_gc_collection_seconds_sum{gc=\"")), text);
+        assertTrue(text.contains("# TYPE jvm_gc_collection_seconds summary\n"), text);
+        assertTrue(Double.parseDouble(s.get("jvm_threads_current")) > 0);
+        assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jvm_runtime_info{")), text);
         assertTrue(Double.parseDouble(s.get("process_cpu_seconds_total")) > 0);
-        assertTrue(Long.parseLong(s.get("process_resident_memory_bytes")) > 10L << 20, "RSS of a JVM is > 10 MiB");
-        assertTrue(Long.parseLong(s.get("process_open_fds")) > 2);
-        assertTrue(Long.parseLong(s.get("process_max_fds")) >= Long.parseLong(s.get("process_open_fds")));
+        assertTrue(Double.parseDouble(s.get("process_resident_memory_bytes")) > 10L << 20, "RSS of a JVM is > 10 MiB");
+        assertTrue(Double.parseDouble(s.get("process_open_fds")) > 2);
+        assertTrue(Double.parseDouble(s.get("process_max_fds")) >= Double.parseDouble(s.get("process_open_fds")));
         double start = Double.parseDouble(s.get("process_start_time_seconds"));
         double now = System.currentTimeMillis() / 1e3;
         assertTrue(start <= now && start > now - 3600, "start " + start + " now " + now);
+        // Replaced by the standard names above; the dashboard queries those.
+        assertFalse(text.contains("jvs_jvm_"), text);
     }
 
+    /**
+     * The deadlock search behind jvm_threads_deadlocked* stops every thread (a safepoint), the
+     * data path's included: those two families are never collected.
+     */
     @Test
-    void everyFamilyHasHelpAndTypeEvenWithoutServices() {
+    void noDeadlockSearchPerScrape() {
         String text = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0")).scrape();
+        assertFalse(text.contains("jvm_threads_deadlocked"), text);
+        assertTrue(text.contains("\njvm_threads_daemon "), "the other thread families stay\n" + text);
+    }
+
+    private static final HealthSource ONE_CHECKED = () -> List.of(
+            new HealthSource.RealServerHealth("TCP/10.0.0.100:80", "10.0.0.11:80", true, 0, 0));
+
+    @Test
+    void everyFamilyHasHelpAndType() {
+        String text = new PrometheusExposition(registryWithTwoServices(), new DataPathCounters("eth0"), ONE_CHECKED)
+                .scrape();
         for (String name : List.of("jvs_service_connections_total", "jvs_service_packets_total",
                 "jvs_service_bytes_total", "jvs_real_server_connections_total", "jvs_real_server_packets_total",
                 "jvs_real_server_bytes_total", "jvs_real_server_active_connections",
@@ -220,11 +244,12 @@ class PrometheusExpositionTest {
                 "jvs_port_rx_frames_total", "jvs_port_rx_bytes_total", "jvs_port_tx_frames_total",
                 "jvs_port_tx_bytes_total", "jvs_port_kernel_drops_total", "jvs_ignored_frames_total",
                 "jvs_tx_batch_size", "jvs_event_loop_busy_seconds_total", "jvs_connection_table_entries",
-                "jvs_connection_table_capacity", "jvs_neighbour_entries", "jvs_jvm_heap_used_bytes",
-                "jvs_jvm_gc_collections_total", "jvs_jvm_gc_seconds_total",
+                "jvs_connection_table_capacity", "jvs_neighbour_entries", "jvm_memory_used_bytes",
+                "jvm_gc_collection_seconds", "jvs_real_server_up", "jvs_health_transitions_total",
                 "jvs_real_server_persistent_connections", "jvs_real_server_overloaded", "jvs_service_info",
                 "jvs_real_server_info", "jvs_scheduler_decisions_total", "jvs_rx_batch_size",
-                "jvs_jvm_non_heap_used_bytes", "jvs_jvm_threads", "process_cpu_seconds_total",
+                "jvs_event_loop_allocated_bytes_total", "jvs_local_ports_in_use",
+                "jvm_memory_committed_bytes", "jvm_threads_current", "process_cpu_seconds_total",
                 "process_resident_memory_bytes", "process_open_fds", "process_max_fds",
                 "process_start_time_seconds")) {
             assertTrue(text.contains("\n# HELP " + name + " ") || text.startsWith("# HELP " + name + " "), name);
@@ -233,6 +258,27 @@ class PrometheusExpositionTest {
         assertTrue(text.contains("# TYPE jvs_tx_batch_size histogram\n"));
         assertTrue(text.contains("# TYPE jvs_dropped_packets_total counter\n"));
         assertTrue(text.contains("# TYPE jvs_real_server_weight gauge\n"));
+        assertTrue(text.contains("# TYPE jvs_service_info gauge\n"));
+    }
+
+    /**
+     * The client's writers leave out a family without samples, HELP and TYPE included (jvs' own
+     * writer used to print them): with no service configured, the per-service families are absent
+     * while the data path's, which always have samples, are there.
+     */
+    @Test
+    void withoutServicesTheServiceFamiliesAreLeftOut() {
+        String text = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0")).scrape();
+        for (String name : List.of("jvs_service_connections_total", "jvs_real_server_weight", "jvs_service_info",
+                "jvs_real_server_up")) {
+            assertFalse(text.contains(name), name + "\n" + text);
+        }
+        for (String name : List.of("jvs_dropped_packets_total", "jvs_port_rx_frames_total", "jvs_tx_batch_size",
+                "jvs_scheduler_decisions_total", "jvs_connection_table_entries")) {
+            assertTrue(text.contains("\n# HELP " + name + " ") || text.startsWith("# HELP " + name + " "), name);
+            assertTrue(text.contains("\n# TYPE " + name + " "), name);
+        }
+        PrometheusExpositionTest.assertWellFormed(text);
     }
 
     /** The whole output obeys the 0.0.4 text format, with services, ports and GC labels present. */
@@ -245,11 +291,9 @@ class PrometheusExpositionTest {
 
     @Test
     void escapesLabelValues() {
-        assertEquals("plain", PrometheusExposition.escape("plain"));
-        assertEquals("a\\\"b\\\\c\\nd", PrometheusExposition.escape("a\"b\\c\nd"));
         DataPathCounters c = new DataPathCounters("we\"ird\\port\n");
         String text = new PrometheusExposition(new ServiceRegistry(), c).scrape();
-        assertTrue(text.contains("jvs_port_rx_frames_total{port=\"we\\\"ird\\\\port\\n\"} 0\n"), text);
+        assertTrue(text.contains("jvs_port_rx_frames_total{port=\"we\\\"ird\\\\port\\n\"} 0.0\n"), text);
         assertWellFormed(text);
     }
 
@@ -258,23 +302,57 @@ class PrometheusExpositionTest {
     private static final Pattern SAMPLE = Pattern.compile(
             "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(?:[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\\\n]|\\\\[\\\\\"n])*\",?)*})? (\\S+)");
     private static final Pattern HELP = Pattern.compile("# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+");
-    private static final Pattern TYPE = Pattern.compile("# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)");
+    private static final Pattern TYPE = Pattern.compile(
+            "# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary)");
+    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=(\"(?:[^\"\\\\]|\\\\.)*\")");
 
-    /** "name{labels}" -> value. */
+    /**
+     * "name{labels}" -> value, as series: the labels in any order and a whole number written
+     * either way ("2" or "2.0") mean the same sample, as they do to Prometheus. (The client
+     * library sorts labels by name and writes every value as a double.) Keys are looked up
+     * with their labels in any order; values come back in the shortest form ("2", "1.5").
+     */
     static Map<String, String> samples(String text) {
-        Map<String, String> out = new HashMap<>();
+        Map<String, String> out = new HashMap<>() {
+            @Override
+            public String get(Object key) {
+                return super.get(series((String) key));
+            }
+        };
         for (String line : text.split("\n")) {
             if (line.startsWith("#") || line.isEmpty()) {
                 continue;
             }
             Matcher m = SAMPLE.matcher(line);
             assertTrue(m.matches(), "not a sample line: " + line);
-            String key = line.substring(0, line.lastIndexOf(' '));
-            if (out.put(key, m.group(3)) != null) {
+            String key = series(line.substring(0, line.lastIndexOf(' ')));
+            if (out.put(key, number(m.group(3))) != null) {
                 fail("duplicate series " + key);
             }
         }
         return out;
+    }
+
+    /** "name{b="2",a="1"}" -> "name{a="1",b="2"}". */
+    static String series(String nameAndLabels) {
+        int brace = nameAndLabels.indexOf('{');
+        if (brace < 0) {
+            return nameAndLabels;
+        }
+        java.util.TreeMap<String, String> labels = new java.util.TreeMap<>();
+        Matcher l = LABEL.matcher(nameAndLabels.substring(brace));
+        while (l.find()) {
+            labels.put(l.group(1), l.group(2));
+        }
+        StringBuilder b = new StringBuilder(nameAndLabels.substring(0, brace)).append('{');
+        labels.forEach((k, v) -> b.append(b.charAt(b.length() - 1) == '{' ? "" : ",").append(k).append('=').append(v));
+        return b.append('}').toString();
+    }
+
+    /** "2.0" -> "2"; anything else as written. */
+    static String number(String value) {
+        return value.endsWith(".0") && value.substring(0, value.length() - 2).matches("-?[0-9]+")
+                ? value.substring(0, value.length() - 2) : value;
     }
 
     static void assertWellFormed(String text) {
@@ -307,7 +385,8 @@ class PrometheusExpositionTest {
                 String name = m.group(1);
                 boolean belongs = name.equals(family) || "histogram".equals(type)
                         && (name.equals(family + "_bucket") || name.equals(family + "_sum")
-                        || name.equals(family + "_count"));
+                        || name.equals(family + "_count"))
+                        || "summary".equals(type) && (name.equals(family + "_sum") || name.equals(family + "_count"));
                 assertTrue(belongs, "sample " + name + " outside its family (in " + family + ")");
                 assertTrue(type != null, "sample before TYPE: " + line);
                 String v = m.group(3);
@@ -328,15 +407,18 @@ class PrometheusExpositionTest {
                 new HealthSource.RealServerHealth("TCP/10.0.0.100:80", "10.0.0.11:80", false, 1, 2),
                 new HealthSource.RealServerHealth("TCP/10.0.0.100:80", "10.0.0.12:80", true, 0, 0));
         String text = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0"), health).scrape();
-        org.junit.jupiter.api.Assertions.assertTrue(text.contains("# TYPE jvs_real_server_up gauge\n"
-                + "jvs_real_server_up{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.11:80\"} 0\n"
-                + "jvs_real_server_up{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.12:80\"} 1\n"), text);
-        org.junit.jupiter.api.Assertions.assertTrue(text.contains(
-                "jvs_health_transitions_total{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.11:80\",to=\"up\"} 1\n"
-                + "jvs_health_transitions_total{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.11:80\",to=\"down\"} 2\n"),
-                text);
+        Map<String, String> s = samples(text);
+        assertTrue(text.contains("# TYPE jvs_real_server_up gauge\n"), text);
+        assertEquals("0", s.get("jvs_real_server_up{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.11:80\"}"));
+        assertEquals("1", s.get("jvs_real_server_up{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.12:80\"}"));
+        assertEquals("1", s.get(
+                "jvs_health_transitions_total{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.11:80\",to=\"up\"}"));
+        assertEquals("2", s.get(
+                "jvs_health_transitions_total{service=\"TCP/10.0.0.100:80\",real_server=\"10.0.0.11:80\",to=\"down\"}"));
+        assertEquals(2, s.keySet().stream().filter(k -> k.startsWith("jvs_real_server_up{")).count());
+        assertEquals(4, s.keySet().stream().filter(k -> k.startsWith("jvs_health_transitions_total{")).count());
         String none = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0")).scrape();
-        org.junit.jupiter.api.Assertions.assertTrue(none.contains("# TYPE jvs_real_server_up gauge\n# HELP jvs_health"),
-                "headers without samples when nothing is checked");
+        assertFalse(none.contains("jvs_real_server_up") || none.contains("jvs_health_transitions"),
+                "nothing checked: no samples (and, with the client's writers, no HELP/TYPE either)\n" + none);
     }
 }

@@ -110,18 +110,22 @@ class FullNatPipelineTest {
         int lport = u16(out, ETH + 20);
         assertTrue(lport >= 1024, "local port from the range: " + lport);
         assertEquals(RPORT, u16(out, ETH + 22));
-        assertEquals(CSEQ, seq(out), "no PROXY header: sequence untouched");
+        int d = seq(out) - CSEQ;
         assertChecksums(out);
 
-        byte[] reply = pipe.one(fromServer(lport, SYN_ACK, SSEQ, CSEQ + 1, 0));
+        byte[] reply = pipe.one(fromServer(lport, SYN_ACK, SSEQ, CSEQ + d + 1, 0));
         assertEquals(ROUTER_MAC, mac(reply, 0), "towards the client");
         assertEquals(VIP, i32(reply, ETH + 12));
         assertEquals(PLAIN, u16(reply, ETH + 20));
         assertEquals(CLIENT, i32(reply, ETH + 16));
         assertEquals(40000, u16(reply, ETH + 22));
-        assertEquals(CSEQ + 1, ack(reply));
+        assertEquals(CSEQ + 1, ack(reply), "the client's own numbers");
         assertChecksums(reply);
         assertEquals(1, pipe.conns.localPorts().inUse());
+        byte[] data = pipe.one(fromClient(40000, PLAIN, PSH_ACK, CSEQ + 1, SSEQ + 1, 10));
+        assertEquals(CSEQ + d + 1, seq(data), "every client segment moves by the SYN's offset");
+        assertEquals(SSEQ + 1, ack(data), "the server's numbers are its own");
+        assertChecksums(data);
     }
 
     @Test
@@ -182,9 +186,9 @@ class FullNatPipelineTest {
     void proxyV2HeaderIsInjectedAndSequenceNumbersShifted() {
         int cport = 40003;
         byte[] syn = pipe.one(fromClient(cport, PROXY, SYN, CSEQ, 0, 0));
-        assertEquals(CSEQ, seq(syn), "the SYN is not shifted");
+        int d = seq(syn) - CSEQ; // the server's view of the client's stream (its own ISN)
         int lport = u16(syn, ETH + 20);
-        byte[] synAck = pipe.one(fromServer(lport, SYN_ACK, SSEQ, CSEQ + 1, 0));
+        byte[] synAck = pipe.one(fromServer(lport, SYN_ACK, SSEQ, CSEQ + d + 1, 0));
         assertEquals(CSEQ + 1, ack(synAck), "acknowledges the SYN only");
 
         List<XmitPipe.Sent> out = pipe.feed(fromClient(cport, PROXY, ACK, CSEQ + 1, SSEQ + 1, 0));
@@ -194,7 +198,7 @@ class FullNatPipelineTest {
         assertEquals(RS1, i32(hdr, ETH + 16));
         assertEquals(lport, u16(hdr, ETH + 20));
         assertEquals(RPORT, u16(hdr, ETH + 22));
-        assertEquals(CSEQ + 1, seq(hdr), "at the client's first sequence number");
+        assertEquals(CSEQ + d + 1, seq(hdr), "at the client's first sequence number");
         assertEquals(SSEQ + 1, ack(hdr));
         assertEquals(PSH_ACK, hdr[ETH + 33] & 0xFF);
         assertEquals(40 + FullNatXmit.PROXY_V2_LEN, u16(hdr, ETH + 2));
@@ -203,43 +207,47 @@ class FullNatPipelineTest {
         assertArrayEquals(want, java.util.Arrays.copyOfRange(hdr, ETH + 40, ETH + 40 + 28), "PROXY v2, TCP4");
         assertChecksums(hdr);
         byte[] ackOut = out.get(1).frame();
-        assertEquals(CSEQ + 1 + 28, seq(ackOut), "shifted by the header");
+        assertEquals(CSEQ + d + 1 + 28, seq(ackOut), "shifted by the header");
         assertChecksums(ackOut);
 
         // The server acknowledges the header: the client sees its own numbers.
-        byte[] sAck = pipe.one(fromServer(lport, ACK, SSEQ + 1, CSEQ + 1 + 28, 0));
+        byte[] sAck = pipe.one(fromServer(lport, ACK, SSEQ + 1, CSEQ + d + 1 + 28, 0));
         assertEquals(CSEQ + 1, ack(sAck));
         assertChecksums(sAck);
 
         // Now the client's first data goes alone, shifted.
         List<XmitPipe.Sent> data = pipe.feed(fromClient(cport, PROXY, PSH_ACK, CSEQ + 1, SSEQ + 1, 100));
         assertEquals(1, data.size(), "header acknowledged: not sent again");
-        assertEquals(CSEQ + 1 + 28, seq(data.get(0).frame()));
+        assertEquals(CSEQ + d + 1 + 28, seq(data.get(0).frame()));
         assertChecksums(data.get(0).frame());
 
-        byte[] sAck2 = pipe.one(fromServer(lport, ACK, SSEQ + 1, CSEQ + 1 + 28 + 100, 0));
+        byte[] sAck2 = pipe.one(fromServer(lport, ACK, SSEQ + 1, CSEQ + d + 1 + 28 + 100, 0));
         assertEquals(CSEQ + 1 + 100, ack(sAck2));
     }
 
     @Test
     void proxyHeaderIsResentAheadOfARetransmittedFirstSegmentUntilAcknowledged() {
         int cport = 40004;
-        int lport = u16(pipe.one(fromClient(cport, PROXY, SYN, CSEQ, 0, 0)), ETH + 20);
-        pipe.one(fromServer(lport, SYN_ACK, SSEQ, CSEQ + 1, 0));
+        byte[] syn = pipe.one(fromClient(cport, PROXY, SYN, CSEQ, 0, 0));
+        int d = seq(syn) - CSEQ;
+        int lport = u16(syn, ETH + 20);
+        pipe.one(fromServer(lport, SYN_ACK, SSEQ, CSEQ + d + 1, 0));
         assertEquals(2, pipe.feed(fromClient(cport, PROXY, ACK, CSEQ + 1, SSEQ + 1, 0)).size());
         // The header was lost: the server acknowledges nothing new; the client's first data
         // (and its retransmission) carry the header again.
         assertEquals(2, pipe.feed(fromClient(cport, PROXY, PSH_ACK, CSEQ + 1, SSEQ + 1, 50)).size());
         assertEquals(2, pipe.feed(fromClient(cport, PROXY, PSH_ACK, CSEQ + 1, SSEQ + 1, 50)).size());
-        byte[] partial = pipe.one(fromServer(lport, ACK, SSEQ + 1, CSEQ + 1 + 10, 0));
+        byte[] partial = pipe.one(fromServer(lport, ACK, SSEQ + 1, CSEQ + d + 1 + 10, 0));
         assertEquals(CSEQ + 1, ack(partial), "part of the header acknowledged = nothing of the client's");
     }
 
     @Test
     void sackEdgesFromTheServerAreShiftedBack() {
         int cport = 40005;
-        int lport = u16(pipe.one(fromClient(cport, PROXY, SYN, CSEQ, 0, 0)), ETH + 20);
-        pipe.one(fromServer(lport, SYN_ACK, SSEQ, CSEQ + 1, 0));
+        byte[] syn = pipe.one(fromClient(cport, PROXY, SYN, CSEQ, 0, 0));
+        int d = seq(syn) - CSEQ;
+        int lport = u16(syn, ETH + 20);
+        pipe.one(fromServer(lport, SYN_ACK, SSEQ, CSEQ + d + 1, 0));
         pipe.feed(fromClient(cport, PROXY, ACK, CSEQ + 1, SSEQ + 1, 0));
         // ACK with options NOP NOP SACK(10) [left, right]: data offset 32.
         byte[] f = Frames.tcp(RS1_MAC, PORT_MAC, RS1, RPORT, LIP, lport, ACK, 64, 12);
@@ -249,7 +257,7 @@ class FullNatPipelineTest {
         f[t + 21] = 1;
         f[t + 22] = 5;
         f[t + 23] = 10;
-        int base = CSEQ + 1 + 28;
+        int base = CSEQ + d + 1 + 28;
         put32(f, t + 24, base + 1000);
         put32(f, t + 28, base + 2000);
         f = renumber(f, SSEQ + 1, base);
@@ -258,6 +266,68 @@ class FullNatPipelineTest {
         assertEquals(CSEQ + 1 + 1000, i32(out, t + 24), "left edge");
         assertEquals(CSEQ + 1 + 2000, i32(out, t + 28), "right edge");
         assertChecksums(out);
+    }
+
+    /** A TCP frame with options NOP NOP TS(TSval, TSecr): data offset 32, TS at header offset 22. */
+    static byte[] withTimestamps(byte[] f, int tsval, int tsecr) {
+        int t = ETH + 20;
+        byte[] g = java.util.Arrays.copyOf(f, f.length + 12);
+        put16(g, ETH + 2, u16(g, ETH + 2) + 12);
+        g[t + 12] = (byte) 0x80;
+        g[t + 20] = 1;
+        g[t + 21] = 1;
+        g[t + 22] = 8;
+        g[t + 23] = 10;
+        put32(g, t + 24, tsval);
+        put32(g, t + 28, tsecr);
+        Frames.fixIpChecksum(g);
+        Frames.fixL4Checksum(g);
+        return g;
+    }
+
+    @Test
+    void theServerSeesTheTuplesIsnFollowTheKernelsClock() {
+        // One local port, so the second connection reuses the first one's tuple towards RS1.
+        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(1_000_000L);
+        pipe.close();
+        pipe = new XmitPipe(List.of(service(PLAIN, ClientAddressMode.NONE)), 2000, 2000, 1500, clock::get);
+        byte[] first = pipe.one(fromClient(42000, PLAIN, SYN, CSEQ, 0, 0));
+        pipe.conns.remove(pipe.conns.lookupIn(Protocol.TCP, CLIENT, 42000, VIP, PLAIN));
+        clock.addAndGet(3);
+        // Another client connection whose own ISN is far "older" than the first one's.
+        byte[] second = pipe.one(fromClient(42001, PLAIN, SYN, CSEQ - 0x4000_0000, 0, 0));
+        assertEquals(2000, u16(first, ETH + 20));
+        assertEquals(2000, u16(second, ETH + 20), "same tuple LIP:2000 -> RS1:8081");
+        // The kernel's ISN clock: 64 ns ticks, 1e6 / 64 = 15,625 a millisecond; the hash part is
+        // the tuple's, the same both times. The client's own ISNs play no part.
+        assertEquals(3 * 15_625, seq(second) - seq(first));
+        // A retransmitted SYN keeps the offset.
+        clock.addAndGet(1000);
+        assertEquals(seq(second), seq(pipe.one(fromClient(42001, PLAIN, SYN, CSEQ - 0x4000_0000, 0, 0))));
+    }
+
+    @Test
+    void timestampsTowardsTheServerFollowTheWallClockAndEchoesComeBack() {
+        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(0x1_2345_6789L);
+        pipe.close();
+        pipe = new XmitPipe(List.of(service(PLAIN, ClientAddressMode.NONE)), 1024, 65535, 1500, clock::get);
+        int t = ETH + 20;
+        int tsval = 0x7FFF_FF00;
+        byte[] syn = pipe.one(withTimestamps(fromClient(42100, PLAIN, SYN, CSEQ, 0, 0), tsval, 0));
+        assertEquals(0x2345_6789, i32(syn, t + 24), "TSval = the wall clock in ms (mod 2^32)");
+        assertEquals(0, i32(syn, t + 28));
+        assertChecksums(syn);
+        int lport = u16(syn, t);
+        int d = seq(syn) - CSEQ;
+        byte[] synAck = pipe.one(withTimestamps(fromServer(lport, SYN_ACK, SSEQ, CSEQ + d + 1, 0), 777, 0x2345_6789));
+        assertEquals(tsval, i32(synAck, t + 28), "TSecr = the client's own TSval");
+        assertEquals(777, i32(synAck, t + 24), "the server's TSval untouched");
+        assertChecksums(synAck);
+        clock.addAndGet(50_000); // the wall clock plays no part after the SYN
+        byte[] data = pipe.one(withTimestamps(fromClient(42100, PLAIN, ACK, CSEQ + 1, SSEQ + 1, 0), tsval + 40, 777));
+        assertEquals(0x2345_6789 + 40, i32(data, t + 24), "the client's clock advances the server's view");
+        assertEquals(777, i32(data, t + 28), "the echo of the server's own TSval untouched");
+        assertChecksums(data);
     }
 
     @Test

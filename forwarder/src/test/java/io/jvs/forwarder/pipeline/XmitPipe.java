@@ -69,6 +69,11 @@ final class XmitPipe implements AutoCloseable {
     }
 
     XmitPipe(List<ServiceSpec> services, int portLow, int portHigh, int mtu) {
+        this(services, portLow, portHigh, mtu, System::currentTimeMillis);
+    }
+
+    /** With the wall clock FULLNAT's ISNs and timestamps follow. */
+    XmitPipe(List<ServiceSpec> services, int portLow, int portHigh, int mtu, java.util.function.LongSupplier wallMillis) {
         conns = new ConnectionTable(1024, Timeouts.DEFAULTS, System::nanoTime, new LocalPorts(portLow, portHigh));
         port = new LanPort("lan0", IFINDEX, PORT_MAC, PORT_IP, mtu, tx);
         neighbours = new NeighbourCache(port, counters::drop);
@@ -79,7 +84,8 @@ final class XmitPipe implements AutoCloseable {
         neighbours.learn(RS1, RS1_MAC, true, now);
         channel = new EmbeddedChannel();
         DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
-                .routes(() -> routes).counters(counters).build()
+                .routes(() -> routes).counters(counters)
+                .fullNatClock(wallMillis).fullNatIsnKey(0x5EED_0001L, 0x5EED_0002L).build()
                 .wire(channel.pipeline());
     }
 

@@ -1,8 +1,8 @@
 package io.jvs.forwarder.ctl.keepalived;
 
-import io.jvs.forwarder.ctl.ConfigException;
-import io.jvs.forwarder.ctl.ForwarderConfig;
-import io.jvs.forwarder.ctl.TimeoutSettings;
+import io.jvs.forwarder.config.ConfigException;
+import io.jvs.forwarder.config.ServiceConfig;
+import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.ctl.keepalived.KeepalivedReader.Node;
 import io.jvs.forwarder.health.CheckSpec;
 import io.jvs.forwarder.health.HealthConfig;
@@ -29,7 +29,7 @@ import java.util.Set;
 /**
  * keepalived.conf as jvs runs it: the {@code virtual_server} and
  * {@code virtual_server_group} blocks become the director's
- * {@link ForwarderConfig} (every real server in, with its configured weight)
+ * {@link ServiceConfig} (every real server in, with its configured weight)
  * plus the {@link HealthConfig} that the health checker drives from there;
  * {@code global_defs { lvs_timeouts ... }} becomes the connection timeouts.
  *
@@ -52,7 +52,7 @@ import java.util.Set;
  * @param health  what to check and what failures do
  * @param ignored "keyword (file:line)" for every statement jvs skipped, in file order
  */
-public record KeepalivedConf(ForwarderConfig config, HealthConfig health, List<String> ignored) {
+public record KeepalivedConf(ServiceConfig config, HealthConfig health, List<String> ignored) {
 
     static final long DEFAULT_DELAY_LOOP_MS = 60_000;
     static final long DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -162,7 +162,7 @@ public record KeepalivedConf(ForwarderConfig config, HealthConfig health, List<S
                     default -> ignore(n);
                 }
             }
-            return new KeepalivedConf(new ForwarderConfig(services, List.of(), timeouts), new HealthConfig(health),
+            return new KeepalivedConf(new ServiceConfig(services, List.of(), timeouts), new HealthConfig(health),
                     ignored);
         }
 

@@ -1,6 +1,6 @@
 package io.jvs.forwarder.ctl.keepalived;
 
-import io.jvs.forwarder.ctl.ConfigException;
+import io.jvs.forwarder.config.ConfigException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.jvs.forwarder.ctl.ConfigException;
-import io.jvs.forwarder.ctl.TimeoutSettings;
+import io.jvs.forwarder.config.ConfigException;
+import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.health.CheckSpec;
 import io.jvs.forwarder.health.HealthConfig;
 import io.jvs.packet.Ipv4Address;

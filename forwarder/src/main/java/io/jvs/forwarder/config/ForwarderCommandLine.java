@@ -1,0 +1,501 @@
+package io.jvs.forwarder.config;
+
+import io.jvs.forwarder.conn.LocalPorts;
+import io.jvs.packet.Ipv4Address;
+import io.jvs.forwarder.sched.MaglevHashingScheduler;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The director's command line ({@code jvs-forwarder}), parsed and checked.
+ * Immutable. {@link #parse} either returns a complete, valid set of options or
+ * throws {@link UsageException} with one line naming the bad flag or value
+ * and what was expected; see {@link #usage()} for the flags. Values may follow
+ * their flag as the next argument or after '=' ({@code --conn-max=65536}).
+ * {@code -h}/{@code --help} and {@code --version} stop parsing and need
+ * nothing else; printing is the caller's job ({@link #action()}).
+ */
+public final class ForwarderCommandLine {
+    /** What the program should do. */
+    public enum Action {
+        /** Run the director. */
+        RUN,
+        /** Print {@link #usage()} and exit 0. */
+        HELP,
+        /** Print {@link #version()} and exit 0. */
+        VERSION
+    }
+
+    /** How the director receives and sends frames. */
+    public enum AttachKind {
+        /** AF_PACKET sockets with rings on an existing interface. */
+        PACKET,
+        /** A TAP device. */
+        TAP
+    }
+
+    /** {@code --attach packet:IFACE} or {@code --attach tap:NAME}. */
+    public record Attach(AttachKind kind, String name) {
+        public Attach {
+            Objects.requireNonNull(kind);
+            Objects.requireNonNull(name);
+        }
+
+        @Override
+        public String toString() {
+            return (kind == AttachKind.PACKET ? "packet:" : "tap:") + name;
+        }
+    }
+
+    public static final int DEFAULT_CONN_MAX = 1 << 20;
+    public static final int MAX_CONN_MAX = 64 << 20;
+    public static final int DEFAULT_RING_FRAMES = 512;
+    public static final int MIN_RING_FRAMES = 64;
+    public static final int MAX_RING_FRAMES = 8192;
+    /** 127.0.0.1:9110: only local scrapers (or a proxy) until the operator says otherwise. */
+    public static final InetSocketAddress DEFAULT_METRICS =
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 9110);
+
+    private static final String PROGRAM = "jvs-forwarder";
+
+    private final Action action;
+    private final Attach attach;
+    private final String lan;
+    private final Path config;
+    private final Path keepalived;
+    private final InetSocketAddress metrics;
+    private final int connMax;
+    private final int ringFrames;
+    private int localPortLow = LocalPorts.DEFAULT_LOW;
+    /** IPVS's expire_nodest_conn and expire_quiescent_template sysctls (0 = kernel default). */
+    private boolean expireNodestConn;
+    private boolean expireQuiescentTemplate;
+    private int localPortHigh = LocalPorts.DEFAULT_HIGH;
+    private final int mhTableSize;
+    /** Control API settings (null = not given). */
+    private String control;
+    private InetSocketAddress controlHttp;
+    private Path controlTokenFile;
+    private Path saveTo;
+
+    private ForwarderCommandLine(Action action, Attach attach, String lan, Path config, Path keepalived,
+                             InetSocketAddress metrics, int connMax, int ringFrames, int mhTableSize) {
+        this.action = action;
+        this.attach = attach;
+        this.lan = lan;
+        this.config = config;
+        this.keepalived = keepalived;
+        this.metrics = metrics;
+        this.connMax = connMax;
+        this.ringFrames = ringFrames;
+        this.mhTableSize = mhTableSize;
+    }
+
+    public Action action() {
+        return action;
+    }
+
+    /** The attachment; null only when {@link #action()} is not RUN. */
+    public Attach attach() {
+        return attach;
+    }
+
+    /** TAP mode's LAN interface for transmit and ARP. */
+    public Optional<String> lan() {
+        return Optional.ofNullable(lan);
+    }
+
+    /** The config file; empty = run with no services. */
+    public Optional<Path> config() {
+        return Optional.ofNullable(config);
+    }
+
+    /**
+     * {@code --keepalived FILE}: services and health checks from a keepalived.conf;
+     * exclusive with {@link #config()} (one source of services).
+     */
+    public Optional<Path> keepalived() {
+        return Optional.ofNullable(keepalived);
+    }
+
+    /** Where to serve metrics; empty = {@code --metrics off}. */
+    public Optional<InetSocketAddress> metrics() {
+        return Optional.ofNullable(metrics);
+    }
+
+    /** Most connection-table entries. */
+    public int connMax() {
+        return connMax;
+    }
+
+    /** FULLNAT: lowest local port handed out on each local address ({@code --lport-range LOW-HIGH}). */
+    public int localPortLow() {
+        return localPortLow;
+    }
+
+    /** FULLNAT: highest local port handed out on each local address. */
+    public int localPortHigh() {
+        return localPortHigh;
+    }
+
+    /** Frames per AF_PACKET ring (packet mode). */
+    public int ringFrames() {
+        return ringFrames;
+    }
+
+    /** {@code --control PATH}: the control socket; empty = $JVS_CONTROL or the default. */
+    public Optional<String> control() {
+        return Optional.ofNullable(control);
+    }
+
+    /** {@code --control-http ADDR:PORT}: the HTTP control API; empty = none. */
+    public Optional<InetSocketAddress> controlHttp() {
+        return Optional.ofNullable(controlHttp);
+    }
+
+    /** {@code --control-token-file FILE}: the HTTP API's bearer token (else $JVS_CONTROL_TOKEN). */
+    public Optional<Path> controlTokenFile() {
+        return Optional.ofNullable(controlTokenFile);
+    }
+
+    /** {@code --save-to FILE}: the running configuration, saved on every change and loaded at start. */
+    public Optional<Path> saveTo() {
+        return Optional.ofNullable(saveTo);
+    }
+
+    /** Slots of every mh (Maglev) scheduler's table: a prime the kernel offers (default 4093). */
+    /** The IPVS sysctls jvs honours, as a connection policy. */
+    public io.jvs.forwarder.conn.ConnPolicy connPolicy() {
+        return new io.jvs.forwarder.conn.ConnPolicy(expireNodestConn, expireQuiescentTemplate);
+    }
+
+    public int mhTableSize() {
+        return mhTableSize;
+    }
+
+    /**
+     * Parses the command line.
+     *
+     * @throws UsageException one line naming the bad flag or value and what was expected
+     */
+    public static ForwarderCommandLine parse(String... args) throws UsageException {
+        Attach attach = null;
+        String lan = null;
+        Path config = null;
+        Path keepalived = null;
+        InetSocketAddress metrics = DEFAULT_METRICS;
+        int connMax = DEFAULT_CONN_MAX;
+        int ringFrames = DEFAULT_RING_FRAMES;
+        int[] lports = {LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH};
+        boolean expireNodest = false;
+        boolean expireQuiescent = false;
+        String control = null;
+        InetSocketAddress controlHttp = null;
+        Path controlTokenFile = null;
+        Path saveTo = null;
+        int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
+        Set<String> seen = new HashSet<>();
+
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("-h") || arg.equals("--help")) {
+                return new ForwarderCommandLine(Action.HELP, null, null, null, null, null, 0, 0, 0);
+            }
+            if (arg.equals("--version")) {
+                return new ForwarderCommandLine(Action.VERSION, null, null, null, null, null, 0, 0, 0);
+            }
+            if (!arg.startsWith("-")) {
+                throw new UsageException("unexpected argument \"" + arg + "\" (all settings are --flags)");
+            }
+            String flag = arg;
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 2) {
+                flag = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            }
+            if (!FLAGS.contains(flag)) {
+                throw new UsageException("unknown option \"" + flag + "\" (see --help)");
+            }
+            if (!seen.add(flag)) {
+                throw new UsageException(flag + " given twice");
+            }
+            if (value == null) {
+                if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                    throw new UsageException(flag + " needs a value: " + expected(flag));
+                }
+                value = args[++i];
+            }
+            switch (flag) {
+                case "--attach" -> attach = attach(value);
+                case "--lan" -> lan = interfaceName(flag, value);
+                case "--config" -> config = path(flag, value);
+                case "--keepalived" -> keepalived = path(flag, value);
+                case "--control" -> control = path(flag, value).toString();
+                case "--control-http" -> controlHttp = metricsAddress(flag, value);
+                case "--control-token-file" -> controlTokenFile = path(flag, value);
+                case "--save-to" -> saveTo = path(flag, value);
+                case "--metrics" -> metrics = metricsAddress(flag, value);
+                case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
+                case "--ring-frames" -> {
+                    ringFrames = number(flag, value, MIN_RING_FRAMES, MAX_RING_FRAMES);
+                    if (Integer.bitCount(ringFrames) != 1) {
+                        throw new UsageException("--ring-frames " + value + ": expected " + expected(flag));
+                    }
+                }
+                case "--lport-range" -> lports = portRange(flag, value);
+                case "--expire-nodest-conn" -> expireNodest = number(flag, value, 0, 1) == 1;
+                case "--expire-quiescent-template" -> expireQuiescent = number(flag, value, 0, 1) == 1;
+                case "--mh-table-size" -> {
+                    mhTableSize = number(flag, value, 1, Integer.MAX_VALUE);
+                    if (MaglevHashingScheduler.tableIndex(mhTableSize) < 0) {
+                        throw new UsageException("--mh-table-size " + value + ": expected " + expected(flag));
+                    }
+                }
+                default -> throw new AssertionError(flag);
+            }
+        }
+        if (attach == null) {
+            throw new UsageException("--attach is required: " + expected("--attach"));
+        }
+        if (lan != null && attach.kind() != AttachKind.TAP) {
+            throw new UsageException("--lan is for --attach tap:NAME (packet mode sends on " + attach.name() + ")");
+        }
+        if (seen.contains("--ring-frames") && attach.kind() != AttachKind.PACKET) {
+            throw new UsageException("--ring-frames is for --attach packet:IFACE (a TAP device has no ring)");
+        }
+        if (config != null && keepalived != null) {
+            throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
+        }
+        if (controlTokenFile != null && controlHttp == null) {
+            throw new UsageException("--control-token-file is for --control-http ADDR:PORT");
+        }
+        ForwarderCommandLine o = new ForwarderCommandLine(Action.RUN, attach, lan, config, keepalived, metrics, connMax,
+                ringFrames, mhTableSize);
+        o.control = control;
+        o.controlHttp = controlHttp;
+        o.controlTokenFile = controlTokenFile;
+        o.saveTo = saveTo;
+        o.localPortLow = lports[0];
+        o.localPortHigh = lports[1];
+        o.expireNodestConn = expireNodest;
+        o.expireQuiescentTemplate = expireQuiescent;
+        return o;
+    }
+
+    private static int[] portRange(String flag, String value) throws UsageException {
+        int dash = value.indexOf('-');
+        if (dash > 0) {
+            try {
+                int low = Integer.parseInt(value.substring(0, dash));
+                int high = Integer.parseInt(value.substring(dash + 1));
+                if (low >= 1 && high <= 65535 && low <= high) {
+                    return new int[]{low, high};
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        throw new UsageException(flag + " \"" + value + "\": expected " + expected(flag));
+    }
+
+    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--conn-max",
+            "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
+            "--lport-range", "--expire-nodest-conn", "--expire-quiescent-template");
+
+    private static String expected(String flag) {
+        return switch (flag) {
+            case "--attach" -> "packet:IFACE or tap:NAME";
+            case "--lan" -> "an interface name";
+            case "--config" -> "a file of ipvsadm rules";
+            case "--keepalived" -> "a keepalived.conf";
+            case "--control" -> "the control socket's path";
+            case "--control-http" -> "ADDR:PORT (e.g. 127.0.0.1:9120)";
+            case "--control-token-file" -> "a file holding the HTTP API's bearer token";
+            case "--save-to" -> "a file for the running configuration";
+            case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
+            case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
+            case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
+            case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
+            case "--expire-nodest-conn", "--expire-quiescent-template" -> "0 or 1";
+            case "--mh-table-size" -> "one of the kernel's mh table primes "
+                    + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES).replace(" ", "");
+            default -> throw new AssertionError(flag);
+        };
+    }
+
+    private static Attach attach(String value) throws UsageException {
+        int colon = value.indexOf(':');
+        String kind = colon < 0 ? value : value.substring(0, colon);
+        AttachKind k = switch (kind) {
+            case "packet" -> AttachKind.PACKET;
+            case "tap" -> AttachKind.TAP;
+            default -> throw new UsageException("--attach \"" + value + "\": expected " + expected("--attach"));
+        };
+        if (colon < 0) {
+            throw new UsageException("--attach \"" + value + "\": expected " + expected("--attach"));
+        }
+        return new Attach(k, interfaceName("--attach " + kind + ":", value.substring(colon + 1)));
+    }
+
+    /** A Linux interface name as dev_valid_name() accepts it. */
+    private static String interfaceName(String what, String name) throws UsageException {
+        boolean ok = !name.isEmpty() && name.length() < 16 && !name.equals(".") && !name.equals("..")
+                && name.chars().allMatch(c -> c > ' ' && c < 0x7f && c != '/' && c != ':');
+        if (!ok) {
+            throw new UsageException(what + (what.endsWith(":") ? "" : " ") + "\"" + name
+                    + "\": not an interface name (1-15 characters, no '/', ':' or spaces)");
+        }
+        return name;
+    }
+
+    private static Path path(String flag, String value) throws UsageException {
+        if (value.isEmpty()) {
+            throw new UsageException(flag + " needs a value: " + expected(flag));
+        }
+        try {
+            return Path.of(value);
+        } catch (InvalidPathException e) {
+            throw new UsageException(flag + " \"" + value + "\": not a file name (" + e.getReason() + ")");
+        }
+    }
+
+    private static InetSocketAddress metricsAddress(String flag, String value) throws UsageException {
+        if (value.equals("off") && flag.equals("--metrics")) {
+            return null;
+        }
+        String bad = flag + " \"" + value + "\": expected " + expected(flag);
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new UsageException(bad);
+        }
+        String host = value.substring(0, colon);
+        Integer port = parseInt(value.substring(colon + 1), 1, 65535);
+        if (port == null) {
+            throw new UsageException(flag + " \"" + value + "\": port must be 1..65535");
+        }
+        InetAddress addr;
+        try {
+            if (host.startsWith("[") && host.endsWith("]")) {
+                addr = InetAddress.ofLiteral(host.substring(1, host.length() - 1));
+                if (addr.getAddress().length != 16) {
+                    throw new UsageException(bad);
+                }
+            } else {
+                int v4 = Ipv4Address.parse(host);
+                addr = InetAddress.getByAddress(new byte[]{
+                        (byte) (v4 >>> 24), (byte) (v4 >>> 16), (byte) (v4 >>> 8), (byte) v4});
+            }
+        } catch (IllegalArgumentException | UnknownHostException e) {
+            throw new UsageException(bad);
+        }
+        return new InetSocketAddress(addr, port);
+    }
+
+    private static int number(String flag, String value, int min, int max) throws UsageException {
+        Integer v = parseInt(value, min, max);
+        if (v == null) {
+            throw new UsageException(flag + " \"" + value + "\": expected " + expected(flag));
+        }
+        return v;
+    }
+
+    private static Integer parseInt(String s, int min, int max) {
+        if (s.isEmpty() || s.length() > 10 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return null;
+        }
+        long v = Long.parseLong(s);
+        return v < min || v > max ? null : (int) v;
+    }
+
+    /** "jvs-forwarder 0.1.0 (Java 25.0.3)"; "development build" when not run from a versioned jar. */
+    public static String version() {
+        String v = ForwarderCommandLine.class.getPackage().getImplementationVersion();
+        return PROGRAM + " " + (v == null ? "development build" : v) + " (Java " + Runtime.version() + ")";
+    }
+
+    /** The --help text. */
+    public static String usage() {
+        return """
+                Usage: %1$s --attach packet:IFACE|tap:NAME [options]
+
+                jvs director: load-balances the virtual services of --config across their
+                real servers, as Linux Virtual Server (IPVS) does, in userspace.
+
+                Attachment (required):
+                  --attach packet:IFACE   receive and send on interface IFACE (AF_PACKET rings)
+                  --attach tap:NAME       receive and send on TAP device NAME
+                  --lan IFACE             TAP mode: the LAN interface for transmit and ARP
+
+                Options:
+                  --config FILE           services, real servers and timeouts as ipvsadm rules
+                                          (ipvsadm-save -n output works); none = no services
+                  --keepalived FILE       services and health checks from a keepalived.conf
+                                          (virtual_server blocks; not with --config)
+                  --metrics ADDR:PORT     Prometheus endpoint, http://ADDR:PORT/metrics
+                                          (default 127.0.0.1:9110; "off" disables it)
+                  --control PATH          control socket for jvsadm (default $JVS_CONTROL, else
+                                          /run/jvs/control.sock; /run/jvs/NETNS/control.sock
+                                          inside a named network namespace)
+                  --control-http ADDR:PORT  HTTP control API (POST /v1/jvsadm), bearer token
+                                          from --control-token-file or $JVS_CONTROL_TOKEN
+                  --control-token-file FILE
+                  --save-to FILE          save the running configuration here on every change
+                                          (jvsadm -S form); loaded at start when it exists
+                  --conn-max N            connection table size, 1..%2$d (default %3$d)
+                  --ring-frames N         packet mode: frames per ring, a power of two
+                                          %4$d..%5$d (default %6$d)
+                  --lport-range LOW-HIGH  FULLNAT: local ports per local address
+                                          (default 1024-65535)
+                  --expire-nodest-conn 0|1  IPVS sysctl: expire a removed server's connections on
+                                          their next packet (default 0: drop those packets)
+                  --expire-quiescent-template 0|1  IPVS sysctl: drop persistence templates of
+                                          weight-0 servers (default 0: persistence keeps them)
+                  --mh-table-size PRIME   slots of each mh (Maglev) scheduler table: 251 509 1021
+                                          2039 4093 8191 16381 32749 65521 131071 (default 4093)
+                  -h, --help              print this help and exit
+                  --version               print the version and exit
+
+                Config file lines:
+                  -A -t|-u VIP:PORT [-s SCHEDULER]                          (default scheduler wlc)
+                  -a -t|-u VIP:PORT -r RIP[:PORT] [-g|-m|-i] [-w WEIGHT] [-x UPPER] [-y LOWER]
+                     -i [--tun-type ipip|gue --tun-port N [--tun-csum]] | --fullnat
+                  -A ... --laddr LIP[,LIP...] [--client-addr none|toa|proxy]   (FULLNAT)
+                  --set TCP TCPFIN UDP                                      (seconds; 0 keeps)
+                  --state-timeout STATE SECONDS                             (e.g. time_wait 2)
+                  (every jvsadm command that changes the configuration; see jvsadm -h)
+
+                SIGHUP re-reads --config and applies the difference.
+                """.formatted(PROGRAM, MAX_CONN_MAX, DEFAULT_CONN_MAX, MIN_RING_FRAMES, MAX_RING_FRAMES,
+                DEFAULT_RING_FRAMES);
+    }
+
+    @Override
+    public String toString() {
+        return switch (action) {
+            case HELP -> "--help";
+            case VERSION -> "--version";
+            case RUN -> "--attach " + attach + (lan == null ? "" : " --lan " + lan)
+                    + (config == null ? "" : " --config " + config)
+                    + " --metrics " + (metrics == null ? "off" : metricsText(metrics))
+                    + " --conn-max " + connMax
+                    + (attach.kind() == AttachKind.PACKET ? " --ring-frames " + ringFrames : "")
+                    + (mhTableSize == MaglevHashingScheduler.DEFAULT_TABLE_SIZE ? ""
+                    : " --mh-table-size " + mhTableSize);
+        };
+    }
+
+    private static String metricsText(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+}

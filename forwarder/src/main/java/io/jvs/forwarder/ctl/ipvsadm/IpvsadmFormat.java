@@ -1,0 +1,468 @@
+package io.jvs.forwarder.ctl.ipvsadm;
+
+import io.jvs.forwarder.config.TimeoutSettings;
+import io.jvs.forwarder.ctl.DataPathView;
+import io.jvs.forwarder.ctl.RateEstimator;
+import io.jvs.packet.Ipv4Address;
+import io.jvs.forwarder.service.ForwardMethod;
+import io.jvs.forwarder.service.FwmarkRule;
+import io.jvs.forwarder.service.Protocol;
+import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.ServiceSpec;
+import io.jvs.forwarder.service.ServiceTable;
+import io.jvs.forwarder.service.TunnelType;
+import io.jvs.forwarder.service.VirtualService;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import static io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser.FMT_EXACT;
+import static io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser.FMT_NOSORT;
+import static io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser.FMT_NUMERIC;
+import static io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser.FMT_PERSISTENTCONN;
+import static io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser.FMT_RATE;
+import static io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser.FMT_RULE;
+import static io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser.FMT_STATS;
+import static io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser.FMT_THRESHOLDS;
+import static io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser.FMT_TUN_INFO;
+
+/**
+ * ipvsadm 1.31's output, byte for byte: list_all, print_title,
+ * print_service_entry, print_largenum, list_conn/print_conn, list_timeout and
+ * the {@code -S} rule form, with the same printf formats, truncation (service
+ * names to 33 characters, real servers to 28), sort order (ipvs_cmp_services,
+ * ipvs_cmp_dests) and name resolution (addresses by reverse lookup, ports by
+ * {@code /etc/services}) unless {@code -n}.
+ *
+ * <p>jvs additions appear only where ipvsadm has nothing to say: "FullNat" in
+ * the Forward column, and in {@code -S} output {@code --fullnat},
+ * {@code --laddr}/{@code --client-addr}, {@code -x}/{@code -y} when set (ipvsadm
+ * -S drops them), then fwmark rules and non-default timeouts after the
+ * services, all of which {@code -R} and the config file read back.
+ */
+public final class IpvsadmFormat {
+    /** The IPVS version ipvsadm prints in its banner (the kernel's IP_VS_VERSION_CODE). */
+    public static final String IPVS_VERSION = "1.2.1";
+
+    /** Host and port names, as getnameinfo/getservbyport give them. */
+    public interface Names {
+        /** A host name for the address, or its dotted form. */
+        String host(int addr);
+
+        /** A service name for the port, or its number. */
+        String port(int port, int proto);
+
+        /**
+         * These names, each address looked up once: a listing asks for the same
+         * VIP and real servers on every line (reverse DNS can take seconds).
+         * Not thread-safe: one per listing.
+         */
+        static Names cached(Names names) {
+            if (names == null) {
+                return null;
+            }
+            java.util.Map<Integer, String> hosts = new java.util.HashMap<>();
+            return new Names() {
+                @Override
+                public String host(int addr) {
+                    return hosts.computeIfAbsent(addr, names::host);
+                }
+
+                @Override
+                public String port(int port, int proto) {
+                    return names.port(port, proto);
+                }
+            };
+        }
+
+        /** The JDK's resolver and {@code /etc/services}. */
+        static Names system() {
+            PortNames ports = PortNames.system();
+            return new Names() {
+                @Override
+                public String host(int addr) {
+                    try {
+                        byte[] b = {(byte) (addr >>> 24), (byte) (addr >>> 16), (byte) (addr >>> 8), (byte) addr};
+                        return InetAddress.getByAddress(b).getHostName();
+                    } catch (UnknownHostException e) {
+                        return Ipv4Address.toString(addr);
+                    }
+                }
+
+                @Override
+                public String port(int port, int proto) {
+                    String n = ports.name(port, proto);
+                    return n != null ? n : Integer.toString(port);
+                }
+            };
+        }
+    }
+
+    private final RateEstimator stats;
+    private final Names names;
+
+    public IpvsadmFormat(RateEstimator stats, Names names) {
+        this.stats = stats;
+        this.names = names;
+    }
+
+    // ------------------------------------------------------------------ names
+
+    /** addrport_to_anyname. */
+    String addrPort(int addr, int port, int proto, int format) {
+        if ((format & FMT_NUMERIC) != 0) {
+            return Ipv4Address.toString(addr) + ":" + port;
+        }
+        return names.host(addr) + ":" + names.port(port, proto);
+    }
+
+    // ------------------------------------------------------------------ listings
+
+    /** This format with a name cache for one listing. */
+    private IpvsadmFormat oneListing() {
+        return new IpvsadmFormat(stats, Names.cached(names));
+    }
+
+    /** list_all: banner, title, every service. */
+    public String listAll(ServiceTable table, int connCapacity, int format) {
+        return oneListing().listAllNow(table, connCapacity, format);
+    }
+
+    private String listAllNow(ServiceTable table, int connCapacity, int format) {
+        StringBuilder sb = new StringBuilder();
+        if ((format & FMT_RULE) == 0) {
+            sb.append("IP Virtual Server version ").append(IPVS_VERSION).append(" (size=").append(connCapacity)
+                    .append(")\n");
+        }
+        title(sb, format);
+        for (VirtualService s : sorted(table.services(), format)) {
+            serviceEntry(sb, s, format);
+        }
+        return sb.toString();
+    }
+
+    /** list_service: title and one service (no banner). */
+    public String listService(VirtualService s, int format) {
+        IpvsadmFormat f = oneListing();
+        StringBuilder sb = new StringBuilder();
+        title(sb, format);
+        f.serviceEntry(sb, s, format);
+        return sb.toString();
+    }
+
+    /** ipvsadm -S: the rule form, then jvs's fwmark rules and timeouts when they are not the defaults. */
+    public String save(ServiceTable table, TimeoutSettings timeouts, int format) {
+        StringBuilder sb = new StringBuilder(listAll(table, 0, format | FMT_RULE));
+        for (FwmarkRule r : table.fwmarkRules()) {
+            sb.append("--add-mark ").append(r).append('\n');
+        }
+        if (timeouts.tcp() != 0 || timeouts.tcpFin() != 0 || timeouts.udp() != 0) {
+            sb.append("--set ").append(timeouts.tcp()).append(' ').append(timeouts.tcpFin()).append(' ')
+                    .append(timeouts.udp()).append('\n');
+        }
+        for (Map.Entry<String, Integer> e : timeouts.states().entrySet()) {
+            sb.append("--state-timeout ").append(e.getKey().toLowerCase(Locale.ROOT)).append(' ')
+                    .append(e.getValue()).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** list_timeout. */
+    public static String timeouts(int tcp, int tcpFin, int udp) {
+        return "Timeout (tcp tcpfin udp): " + tcp + " " + tcpFin + " " + udp + "\n";
+    }
+
+    /** jvs: {@code -L --marks}, the fwmark rules in the order they are tried. */
+    public static String marks(List<FwmarkRule> rules) {
+        StringBuilder sb = new StringBuilder("Mark rules (first match wins)\n");
+        for (FwmarkRule r : rules) {
+            sb.append("--add-mark ").append(r).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** list_conn: the header and one line per entry (print_conn). */
+    public String connections(List<DataPathView.Connection> conns, int format) {
+        return oneListing().connectionsNow(conns, format);
+    }
+
+    private String connectionsNow(List<DataPathView.Connection> conns, int format) {
+        StringBuilder sb = new StringBuilder("IPVS connection entries\n");
+        if ((format & FMT_PERSISTENTCONN) != 0) {
+            // rows carry pe name/data only for persistence-engine entries, which jvs does not have
+            sb.append(String.format("pro expire %-11s %-18s %-18s %-18s %-16s %s%n", "state", "source", "virtual",
+                    "destination", "pe name", "pe_data"));
+        } else {
+            sb.append(String.format("pro expire %-11s %-18s %-18s %s%n", "state", "source", "virtual", "destination"));
+        }
+        // "%-3s %-6s %-11s %-18s %-18s %s\n" with expire "%02d:%02d", by hand: a listing may have 100k rows
+        for (DataPathView.Connection c : conns) {
+            left(sb, c.proto() == 0 ? "IP" : Protocol.name(c.proto()), 3).append(' ');
+            long min = c.expiresSeconds() / 60;
+            long sec = c.expiresSeconds() % 60;
+            int start = sb.length();
+            sb.append(min < 10 ? "0" : "").append(min).append(':').append(sec < 10 ? "0" : "").append(sec);
+            spaces(sb, 6 - (sb.length() - start)).append(' ');
+            left(sb, c.state(), 11).append(' ');
+            left(sb, addrPort(c.caddr(), c.cport(), c.proto(), format), 18).append(' ');
+            left(sb, addrPort(c.vaddr(), c.vport(), c.proto(), format), 18).append(' ');
+            sb.append(addrPort(c.daddr(), c.dport(), c.proto(), format)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** printf's "%-Ns". */
+    private static StringBuilder left(StringBuilder sb, String s, int width) {
+        return spaces(sb.append(s), width - s.length());
+    }
+
+    private static StringBuilder spaces(StringBuilder sb, int n) {
+        for (int i = 0; i < n; i++) {
+            sb.append(' ');
+        }
+        return sb;
+    }
+
+    private static void title(StringBuilder sb, int format) {
+        if ((format & FMT_STATS) != 0) {
+            sb.append(String.format("%-33s %8s %8s %8s %8s %8s%n  -> RemoteAddress:Port%n",
+                    "Prot LocalAddress:Port", "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"));
+        } else if ((format & FMT_RATE) != 0) {
+            sb.append(String.format("%-33s %8s %8s %8s %8s %8s%n  -> RemoteAddress:Port%n",
+                    "Prot LocalAddress:Port", "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"));
+        } else if ((format & FMT_THRESHOLDS) != 0) {
+            sb.append(String.format("%-33s %-10s %-10s %-10s %-10s%n  -> RemoteAddress:Port%n",
+                    "Prot LocalAddress:Port", "Uthreshold", "Lthreshold", "ActiveConn", "InActConn"));
+        } else if ((format & FMT_PERSISTENTCONN) != 0) {
+            sb.append(String.format("%-33s %-9s %-11s %-10s %-10s%n  -> RemoteAddress:Port%n",
+                    "Prot LocalAddress:Port", "Weight", "PersistConn", "ActiveConn", "InActConn"));
+        } else if ((format & FMT_TUN_INFO) != 0) {
+            sb.append("Prot LocalAddress:Port Scheduler Flags\n"
+                    + "  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n");
+        } else if ((format & FMT_RULE) == 0) {
+            sb.append("Prot LocalAddress:Port Scheduler Flags\n"
+                    + "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
+        }
+    }
+
+    /** ipvs_cmp_services (fwmark, protocol, address, port; C int differences), unless --nosort. */
+    static List<VirtualService> sorted(List<VirtualService> services, int format) {
+        if ((format & FMT_NOSORT) != 0) {
+            return services;
+        }
+        List<VirtualService> s = new ArrayList<>(services);
+        s.sort(Comparator.comparingInt((VirtualService v) -> 0)
+                .thenComparing((a, b) -> Integer.signum(a.fwmark - b.fwmark))
+                .thenComparing((a, b) -> Integer.signum(a.proto - b.proto))
+                .thenComparing((a, b) -> Integer.signum(a.addr - b.addr))
+                .thenComparing((a, b) -> Integer.signum(a.port - b.port)));
+        return s;
+    }
+
+    /** ipvs_cmp_dests (address, then port), unless --nosort; else the kernel's list order. */
+    static List<RealServer> sortedDests(RealServer[] dests, int format) {
+        List<RealServer> d = new ArrayList<>(List.of(dests));
+        if ((format & FMT_NOSORT) == 0) {
+            d.sort((a, b) -> {
+                int r = Integer.signum(a.addr - b.addr);
+                return r != 0 ? r : Integer.signum(a.port - b.port);
+            });
+        }
+        return d;
+    }
+
+    private void serviceEntry(StringBuilder sb, VirtualService se, int format) {
+        boolean rule = (format & FMT_RULE) != 0;
+        String svcName;
+        if (se.fwmark != 0) {
+            svcName = (rule ? "-f " : "FWM  ") + Integer.toUnsignedString(se.fwmark);
+        } else {
+            String vname = addrPort(se.addr, se.port, se.proto, format);
+            if (rule) {
+                svcName = (se.proto == Protocol.TCP ? "-t " : "-u ") + vname;
+            } else {
+                svcName = String.format("%-4s %s", Protocol.name(se.proto), vname);
+                if (svcName.length() > 33) {
+                    svcName = svcName.substring(0, 33);
+                }
+            }
+        }
+        ServiceSpec spec = se.spec;
+        if (rule) {
+            sb.append("-A ").append(svcName).append(" -s ").append(se.schedulerName);
+            if (spec.persistent()) {
+                sb.append(" -p ").append(spec.persistTimeout());
+                if (spec.persistMask() != -1) {
+                    sb.append(" -M ").append(Ipv4Address.toString(spec.persistMask()));
+                }
+            }
+            if (spec.onePacket()) {
+                sb.append(" -o");
+            }
+            if ((spec.schedFlags() & ServiceSpec.SCHED_FLAGS) != 0) {
+                sb.append(" -b ").append(schedFlags(spec));
+            }
+            if (!spec.localAddrs().isEmpty()) {
+                sb.append(" --laddr ");
+                for (int i = 0; i < spec.localAddrs().size(); i++) {
+                    sb.append(i == 0 ? "" : ",").append(Ipv4Address.toString(spec.localAddrs().get(i)));
+                }
+            }
+            if (spec.clientAddress() != io.jvs.forwarder.service.ClientAddressMode.NONE) {
+                sb.append(" --client-addr ").append(spec.clientAddress().configName());
+            }
+            if (!spec.timeouts().isGlobal()) {
+                sb.append(" --svc-timeout ").append(spec.timeouts().tcp()).append(',')
+                        .append(spec.timeouts().tcpFin()).append(',').append(spec.timeouts().udp());
+            }
+        } else if ((format & FMT_STATS) != 0) {
+            sb.append(String.format("%-33s", svcName));
+            largenums(sb, stats.stats(se.stats), 0, format);
+        } else if ((format & FMT_RATE) != 0) {
+            sb.append(String.format("%-33s", svcName));
+            largenums(sb, stats.rates(se.stats), 0, format);
+        } else {
+            sb.append(svcName).append(' ').append(se.schedulerName);
+            if ((spec.schedFlags() & ServiceSpec.SCHED_FLAGS) != 0) {
+                sb.append(" (").append(schedFlags(spec)).append(')');
+            }
+            if (spec.persistent()) {
+                sb.append(" persistent ").append(spec.persistTimeout());
+                if (spec.persistMask() != -1) {
+                    sb.append(" mask ").append(Ipv4Address.toString(spec.persistMask()));
+                }
+            }
+            if (spec.onePacket()) {
+                sb.append(" ops");
+            }
+        }
+        sb.append('\n');
+
+        for (RealServer e : sortedDests(se.dests, format)) {
+            String dname = addrPort(e.addr, e.port, se.proto, format);
+            if (!rule && dname.length() > 28) {
+                dname = dname.substring(0, 28);
+            }
+            int active = e.stats.activeConnsVolatile();
+            int inact = e.stats.inactConnsVolatile();
+            if (rule) {
+                sb.append("-a ").append(svcName).append(" -r ").append(dname).append(' ').append(e.method.flag())
+                        .append(" -w ").append(e.weight);
+                if (e.method == ForwardMethod.TUN) { // print_tunnel_rule
+                    sb.append(" --tun-type ").append(e.tunType.ipvsadmName());
+                    if (e.tunType == TunnelType.GUE) {
+                        sb.append(" --tun-port ").append(e.tunPort);
+                    }
+                    if (e.tunType != TunnelType.IPIP) {
+                        sb.append(' ').append(switch (e.tunFlags) {
+                            case TunnelType.FLAG_CSUM -> "--tun-csum";
+                            case TunnelType.FLAG_REMCSUM -> "--tun-remcsum";
+                            default -> "--tun-nocsum";
+                        });
+                    }
+                }
+                if (e.upperThreshold != 0) {
+                    sb.append(" -x ").append(e.upperThreshold);
+                }
+                if (e.lowerThreshold != 0) {
+                    sb.append(" -y ").append(e.lowerThreshold);
+                }
+                sb.append('\n');
+            } else if ((format & FMT_STATS) != 0) {
+                sb.append(String.format("  -> %-28s", dname));
+                largenums(sb, stats.stats(e.stats), 0, format);
+                sb.append('\n');
+            } else if ((format & FMT_RATE) != 0) {
+                long[] r = stats.rates(e.stats);
+                sb.append(String.format("  -> %-28s %8d %8d %8d", dname, r[0], r[1], r[2]));
+                largenums(sb, r, 3, format);
+                sb.append('\n');
+            } else if ((format & FMT_THRESHOLDS) != 0) {
+                sb.append(String.format("  -> %-28s %-10d %-10d %-10d %-10d%n", dname, e.upperThreshold,
+                        e.lowerThreshold, active, inact));
+            } else if ((format & FMT_PERSISTENTCONN) != 0) {
+                sb.append(String.format("  -> %-28s %-9d %-11d %-10d %-10d%n", dname, e.weight,
+                        e.stats.persistConnsVolatile(), active, inact));
+            } else if ((format & FMT_TUN_INFO) != 0) {
+                sb.append(String.format("  -> %-28s %-7s %-13s %-6d %-10d %-10d%n", dname, e.method.ipvsadmName(),
+                        tunInfo(e), e.weight, active, inact));
+            } else {
+                sb.append(String.format("  -> %-28s %-7s %-6d %-10d %-10d%n", dname, e.method.ipvsadmName(),
+                        e.weight, active, inact));
+            }
+        }
+    }
+
+    private static String tunInfo(RealServer e) {
+        if (e.method != ForwardMethod.TUN) {
+            return "n/a";
+        }
+        String flags = switch (e.tunFlags) {
+            case TunnelType.FLAG_CSUM -> "+c";
+            case TunnelType.FLAG_REMCSUM -> "r+c";
+            default -> "-c";
+        };
+        return switch (e.tunType) {
+            case IPIP -> "ipip";
+            case GUE -> "gue:" + e.tunPort + ":" + flags;
+            case GRE -> "gre:" + flags;
+        };
+    }
+
+    /** print_sched_flags: sh-/mh- names for those schedulers, flag-N otherwise. */
+    static String schedFlags(ServiceSpec spec) {
+        int f = spec.schedFlags();
+        List<String> names = new ArrayList<>(3);
+        String s = spec.scheduler();
+        if (s.equals("sh") || s.equals("mh")) { // their names only; ipvsadm does not print flag-3 for them
+            if ((f & ServiceSpec.SCHED_FLAG_1) != 0) {
+                names.add(s + "-fallback");
+            }
+            if ((f & ServiceSpec.SCHED_FLAG_2) != 0) {
+                names.add(s + "-port");
+            }
+        } else {
+            if ((f & ServiceSpec.SCHED_FLAG_1) != 0) {
+                names.add("flag-1");
+            }
+            if ((f & ServiceSpec.SCHED_FLAG_2) != 0) {
+                names.add("flag-2");
+            }
+            if ((f & ServiceSpec.SCHED_FLAG_3) != 0) {
+                names.add("flag-3");
+            }
+        }
+        return String.join(",", names);
+    }
+
+    private static void largenums(StringBuilder sb, long[] v, int from, int format) {
+        for (int i = from; i < v.length; i++) {
+            largenum(sb, v[i], format);
+        }
+    }
+
+    /** print_largenum: "%9llu", or scaled K/M/G/T past 8 digits unless --exact. Values are unsigned. */
+    static void largenum(StringBuilder sb, long i, int format) {
+        String exact = Long.toUnsignedString(i);
+        if ((format & FMT_EXACT) != 0) {
+            sb.append(String.format("%" + (exact.length() <= 8 ? 9 : exact.length() + 1) + "s", exact));
+            return;
+        }
+        if (Long.compareUnsigned(i, 100_000_000L) < 0) {
+            sb.append(String.format("%9s", exact));
+        } else if (Long.compareUnsigned(i, 1_000_000_000L) < 0) {
+            sb.append(String.format("%8sK", Long.divideUnsigned(i, 1000)));
+        } else if (Long.compareUnsigned(i, 100_000_000_000L) < 0) {
+            sb.append(String.format("%8sM", Long.divideUnsigned(i, 1_000_000)));
+        } else if (Long.compareUnsigned(i, 100_000_000_000_000L) < 0) {
+            sb.append(String.format("%8sG", Long.divideUnsigned(i, 1_000_000_000L)));
+        } else {
+            sb.append(String.format("%8sT", Long.divideUnsigned(i, 1_000_000_000_000L)));
+        }
+    }
+}

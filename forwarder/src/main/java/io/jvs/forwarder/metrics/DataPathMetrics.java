@@ -1,0 +1,135 @@
+package io.jvs.forwarder.metrics;
+
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DropReason;
+import io.prometheus.metrics.config.PrometheusProperties;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricMetadata;
+
+import java.util.List;
+import java.util.function.IntToLongFunction;
+import java.util.function.LongSupplier;
+
+/**
+ * The data path's families (see {@link PrometheusExposition}) as the client's
+ * callback collectors over {@link DataPathCounters}: each callback reads the
+ * single-writer counters (opaque reads) when scraped. The data path keeps
+ * counting into its own {@code long[]} slots and never calls the client.
+ */
+final class DataPathMetrics {
+    private static final DropReason[] REASONS = DropReason.values();
+    private static final DataPathCounters.SchedulingOutcome[] OUTCOMES = DataPathCounters.SchedulingOutcome.values();
+
+    private DataPathMetrics() {
+    }
+
+    static void register(PrometheusRegistry registry, DataPathCounters c, PrometheusProperties properties) {
+        CounterWithCallback.builder(properties).name("jvs_dropped_packets_total")
+                .help("Frames the data path dropped, by reason.")
+                .labelNames("reason")
+                .callback(cb -> {
+                    for (DropReason r : REASONS) {
+                        cb.call(c.drops(r), r.label());
+                    }
+                })
+                .register(registry);
+        CounterWithCallback.builder(properties).name("jvs_scheduler_decisions_total")
+                .help("How new connections got their real server: outcome=\"scheduled\" (the scheduler picked one), "
+                        + "\"persistence_template\" (a template named it), \"no_destination\" (none available).")
+                .labelNames("outcome")
+                .callback(cb -> {
+                    for (DataPathCounters.SchedulingOutcome o : OUTCOMES) {
+                        cb.call(c.decisions(o), o.label());
+                    }
+                })
+                .register(registry);
+
+        perPort(registry, properties, c, "jvs_port_rx_frames_total",
+                "Frames the data path received on the port.", c::rxFrames);
+        perPort(registry, properties, c, "jvs_port_rx_bytes_total",
+                "Bytes the data path received on the port.", c::rxBytes);
+        perPort(registry, properties, c, "jvs_port_tx_frames_total",
+                "Frames the data path handed to the kernel to send on the port.", c::txFrames);
+        perPort(registry, properties, c, "jvs_port_tx_bytes_total",
+                "Bytes the data path handed to the kernel to send on the port.", c::txBytes);
+        perPort(registry, properties, c, "jvs_port_kernel_drops_total",
+                "Frames the kernel dropped on the port before jvs read them (receive ring full).", c::kernelDrops);
+
+        counter(registry, properties, "jvs_ignored_frames_total", "Frames not for jvs, left to the kernel.",
+                c::ignoredFrames);
+        CounterWithCallback.builder(properties).name("jvs_event_loop_busy_seconds_total")
+                .help("Time the data-path event loop spent working rather than waiting for frames.")
+                .callback(cb -> cb.call(c.busyNanos() / 1e9))
+                .register(registry);
+        counter(registry, properties, "jvs_event_loop_allocated_bytes_total",
+                "Bytes allocated by the data-path event-loop thread (flat while packets flow: no per-packet allocation).",
+                c::eventLoopAllocatedBytes);
+
+        gauge(registry, properties, "jvs_connection_table_entries", "Entries in the connection table.",
+                c::connectionTableEntries);
+        gauge(registry, properties, "jvs_connection_table_capacity",
+                "Most entries the connection table holds (--conn-max).", c::connectionTableCapacity);
+        gauge(registry, properties, "jvs_neighbour_entries", "Entries in the neighbour (ARP) cache.",
+                c::neighbourEntries);
+        gauge(registry, properties, "jvs_local_ports_in_use",
+                "FULLNAT local ports held by connections, over all local addresses (--lport-range per address).",
+                c::localPortsInUse);
+
+        // No histogram-with-callback in the client: these two build the snapshot themselves.
+        MetricMetadata tx = new MetricMetadata("jvs_tx_batch_size", "Frames per transmit flush.");
+        registry.register(() -> batchHistogram(tx, c::txBatchBucket, c.txBatchFrames()));
+        MetricMetadata rx = new MetricMetadata("jvs_rx_batch_size",
+                "Frames handled per receive burst (one event-loop wake-up).");
+        registry.register(() -> batchHistogram(rx, c::rxBatchBucket, c.rxBatchFrames()));
+    }
+
+    private static void perPort(PrometheusRegistry registry, PrometheusProperties properties, DataPathCounters c,
+                                String name, String help, IntToLongFunction value) {
+        CounterWithCallback.builder(properties).name(name).help(help)
+                .labelNames("port")
+                .callback(cb -> {
+                    for (int p = 0; p < c.portCount(); p++) {
+                        cb.call(value.applyAsLong(p), c.portName(p));
+                    }
+                })
+                .register(registry);
+    }
+
+    private static void counter(PrometheusRegistry registry, PrometheusProperties properties, String name,
+                                String help, LongSupplier value) {
+        CounterWithCallback.builder(properties).name(name).help(help)
+                .callback(cb -> cb.call(value.getAsLong()))
+                .register(registry);
+    }
+
+    private static void gauge(PrometheusRegistry registry, PrometheusProperties properties, String name,
+                              String help, LongSupplier value) {
+        GaugeWithCallback.builder(properties).name(name).help(help)
+                .callback(cb -> cb.call(value.getAsLong()))
+                .register(registry);
+    }
+
+    /**
+     * A classic histogram from the non-cumulative bucket counters; its _count is the sum of the
+     * buckets read here (the +Inf bucket by definition), not a second, possibly newer, read.
+     */
+    private static HistogramSnapshot batchHistogram(MetricMetadata metadata, IntToLongFunction bucket, long sum) {
+        double[] bounds = new double[DataPathCounters.BATCH_BUCKETS];
+        long[] counts = new long[DataPathCounters.BATCH_BUCKETS];
+        for (int b = 0; b < bounds.length; b++) {
+            int bound = DataPathCounters.txBatchBucketBound(b);
+            bounds[b] = bound == Integer.MAX_VALUE ? Double.POSITIVE_INFINITY : bound;
+            counts[b] = bucket.applyAsLong(b);
+        }
+        HistogramDataPointSnapshot point = HistogramDataPointSnapshot.builder()
+                .classicHistogramBuckets(ClassicHistogramBuckets.of(bounds, counts))
+                .sum(sum)
+                .build();
+        return new HistogramSnapshot(metadata, List.of(point));
+    }
+}

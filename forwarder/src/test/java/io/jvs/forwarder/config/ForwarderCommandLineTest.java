@@ -1,0 +1,221 @@
+package io.jvs.forwarder.config;
+
+import io.jvs.forwarder.config.ForwarderCommandLine.Action;
+import io.jvs.forwarder.config.ForwarderCommandLine.Attach;
+import io.jvs.forwarder.config.ForwarderCommandLine.AttachKind;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ForwarderCommandLineTest {
+
+    private static String error(String... args) {
+        UsageException e = assertThrows(UsageException.class, () -> ForwarderCommandLine.parse(args));
+        assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+        return e.getMessage();
+    }
+
+    @Test
+    void defaults() throws Exception {
+        ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "packet:eth0");
+        assertEquals(Action.RUN, o.action());
+        assertEquals(new Attach(AttachKind.PACKET, "eth0"), o.attach());
+        assertEquals(Optional.empty(), o.lan());
+        assertEquals(Optional.empty(), o.config());
+        assertEquals(Optional.of(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9110)), o.metrics());
+        assertEquals(1048576, o.connMax());
+        assertEquals(512, o.ringFrames());
+        assertEquals("--attach packet:eth0 --metrics 127.0.0.1:9110 --conn-max 1048576 --ring-frames 512",
+                o.toString());
+    }
+
+    @Test
+    void everything() throws Exception {
+        ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "tap:jvs0", "--lan", "eth1", "--config",
+                "/etc/jvs/jvs.conf", "--metrics", "0.0.0.0:9100", "--conn-max", "67108864");
+        assertEquals(new Attach(AttachKind.TAP, "jvs0"), o.attach());
+        assertEquals("tap:jvs0", o.attach().toString());
+        assertEquals(Optional.of("eth1"), o.lan());
+        assertEquals(Optional.of(Path.of("/etc/jvs/jvs.conf")), o.config());
+        assertEquals(9100, o.metrics().orElseThrow().getPort());
+        assertEquals("0.0.0.0", o.metrics().orElseThrow().getHostString());
+        assertEquals(64 << 20, o.connMax());
+    }
+
+    @Test
+    void equalsFormAndMetricsOffAndIpv6() throws Exception {
+        ForwarderCommandLine o = ForwarderCommandLine.parse("--attach=packet:veth-d0", "--metrics=off",
+                "--ring-frames=8192", "--conn-max=1");
+        assertEquals(Optional.empty(), o.metrics());
+        assertEquals(8192, o.ringFrames());
+        assertEquals(1, o.connMax());
+        o = ForwarderCommandLine.parse("--attach", "packet:eth0", "--metrics", "[::1]:9110", "--ring-frames", "64");
+        assertEquals(InetAddress.getByName("::1"), o.metrics().orElseThrow().getAddress());
+        assertEquals(64, o.ringFrames());
+        assertTrue(o.toString().contains("--metrics [0:0:0:0:0:0:0:1]:9110"), o.toString());
+    }
+
+    @Test
+    void mhTableSizeIsOneOfTheKernelsPrimes() throws Exception {
+        assertEquals(4093, ForwarderCommandLine.parse("--attach", "packet:eth0").mhTableSize());
+        ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "packet:eth0", "--mh-table-size", "65521");
+        assertEquals(65521, o.mhTableSize());
+        assertTrue(o.toString().endsWith(" --mh-table-size 65521"), o.toString());
+        assertEquals(251, ForwarderCommandLine.parse("--attach", "tap:t0", "--mh-table-size=251").mhTableSize());
+        assertEquals("--mh-table-size 4096: expected one of the kernel's mh table primes "
+                        + "[251,509,1021,2039,4093,8191,16381,32749,65521,131071]",
+                error("--attach", "packet:eth0", "--mh-table-size", "4096"));
+        assertTrue(error("--attach", "packet:eth0", "--mh-table-size", "big").startsWith("--mh-table-size \"big\""));
+        assertTrue(error("--attach", "packet:eth0", "--mh-table-size").startsWith("--mh-table-size needs a value"));
+        assertTrue(ForwarderCommandLine.usage().contains("--mh-table-size PRIME"));
+    }
+
+    @Test
+    void helpAndVersionNeedNothingElse() throws Exception {
+        assertEquals(Action.HELP, ForwarderCommandLine.parse("-h").action());
+        assertEquals(Action.HELP, ForwarderCommandLine.parse("--attach", "packet:eth0", "--help").action());
+        assertEquals(Action.VERSION, ForwarderCommandLine.parse("--version").action());
+        assertTrue(ForwarderCommandLine.version().startsWith("jvs-forwarder "), ForwarderCommandLine.version());
+        String usage = ForwarderCommandLine.usage();
+        for (String flag : new String[]{"--attach packet:IFACE", "--attach tap:NAME", "--lan", "--config",
+                "--metrics", "--conn-max", "--ring-frames", "--help", "--version", "127.0.0.1:9110", "1048576",
+                "67108864", "512", "8192"}) {
+            assertTrue(usage.contains(flag), flag);
+        }
+        assertTrue(usage.lines().allMatch(l -> l.length() <= 100), usage);
+    }
+
+    @Test
+    void attachIsRequiredAndChecked() {
+        assertEquals("--attach is required: packet:IFACE or tap:NAME", error());
+        assertEquals("--attach is required: packet:IFACE or tap:NAME", error("--config", "x.conf"));
+        assertEquals("--attach \"eth0\": expected packet:IFACE or tap:NAME", error("--attach", "eth0"));
+        assertEquals("--attach \"af_packet:eth0\": expected packet:IFACE or tap:NAME",
+                error("--attach", "af_packet:eth0"));
+        assertEquals("--attach packet:\"\": not an interface name (1-15 characters, no '/', ':' or spaces)",
+                error("--attach", "packet:"));
+        assertEquals("--attach tap:\"a-very-long-name0\": not an interface name "
+                + "(1-15 characters, no '/', ':' or spaces)", error("--attach", "tap:a-very-long-name0"));
+        assertEquals("--attach packet:\"eth0:1\": not an interface name (1-15 characters, no '/', ':' or spaces)",
+                error("--attach", "packet:eth0:1"));
+        assertEquals("--attach needs a value: packet:IFACE or tap:NAME", error("--attach"));
+        assertEquals("--attach needs a value: packet:IFACE or tap:NAME", error("--attach", "--lan", "eth0"));
+    }
+
+    @Test
+    void lanOnlyWithTap() {
+        assertEquals("--lan is for --attach tap:NAME (packet mode sends on eth0)",
+                error("--attach", "packet:eth0", "--lan", "eth1"));
+        assertEquals("--lan \"../x\": not an interface name (1-15 characters, no '/', ':' or spaces)",
+                error("--attach", "tap:jvs0", "--lan", "../x"));
+    }
+
+    @Test
+    void ringFramesOnlyWithPacket() {
+        assertEquals("--ring-frames is for --attach packet:IFACE (a TAP device has no ring)",
+                error("--attach", "tap:jvs0", "--ring-frames", "512"));
+    }
+
+    @Test
+    void badMetrics() {
+        String expected = "expected ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
+        assertEquals("--metrics \"9110\": " + expected, error("--attach", "packet:eth0", "--metrics", "9110"));
+        assertEquals("--metrics \"localhost:9110\": " + expected,
+                error("--attach", "packet:eth0", "--metrics", "localhost:9110"));
+        assertEquals("--metrics \"::1:9110\": " + expected, error("--attach", "packet:eth0", "--metrics", "::1:9110"));
+        assertEquals("--metrics \"[1.2.3.4]:9110\": " + expected,
+                error("--attach", "packet:eth0", "--metrics", "[1.2.3.4]:9110"));
+        assertEquals("--metrics \"127.0.0.1:0\": port must be 1..65535",
+                error("--attach", "packet:eth0", "--metrics", "127.0.0.1:0"));
+        assertEquals("--metrics \"127.0.0.1:http\": port must be 1..65535",
+                error("--attach", "packet:eth0", "--metrics", "127.0.0.1:http"));
+        assertEquals("--metrics \"OFF\": " + expected, error("--attach", "packet:eth0", "--metrics", "OFF"));
+    }
+
+    @Test
+    void badNumbers() {
+        assertEquals("--conn-max \"0\": expected a number of connections, 1..67108864",
+                error("--attach", "packet:eth0", "--conn-max", "0"));
+        assertEquals("--conn-max \"67108865\": expected a number of connections, 1..67108864",
+                error("--attach", "packet:eth0", "--conn-max", "67108865"));
+        assertEquals("--conn-max \"1M\": expected a number of connections, 1..67108864",
+                error("--attach", "packet:eth0", "--conn-max", "1M"));
+        assertEquals("--conn-max \"-5\": expected a number of connections, 1..67108864",
+                error("--attach", "packet:eth0", "--conn-max", "-5"));
+        assertEquals("--ring-frames 1000: expected a power of two, 64..8192",
+                error("--attach", "packet:eth0", "--ring-frames", "1000"));
+        assertEquals("--ring-frames \"32\": expected a power of two, 64..8192",
+                error("--attach", "packet:eth0", "--ring-frames", "32"));
+        assertEquals("--ring-frames \"16384\": expected a power of two, 64..8192",
+                error("--attach", "packet:eth0", "--ring-frames", "16384"));
+    }
+
+    @Test
+    void unknownRepeatedAndStray() {
+        assertEquals("unknown option \"--atach\" (see --help)", error("--atach", "packet:eth0"));
+        assertEquals("unknown option \"-a\" (see --help)", error("-a", "packet:eth0"));
+        assertEquals("unknown option \"--metrics-port\" (see --help)",
+                error("--attach", "packet:eth0", "--metrics-port=1"));
+        assertEquals("--config given twice", error("--attach", "packet:eth0", "--config", "a", "--config", "b"));
+        assertEquals("unexpected argument \"jvs.conf\" (all settings are --flags)",
+                error("--attach", "packet:eth0", "jvs.conf"));
+        assertEquals("--config needs a value: a file of ipvsadm rules", error("--attach", "packet:eth0", "--config="));
+        assertEquals("--config needs a value: a file of ipvsadm rules", error("--attach", "packet:eth0", "--config"));
+    }
+
+    @Test
+    void controlApiAndRunningConfig() throws Exception {
+        ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "packet:eth0", "--control", "/run/jvs/a.sock",
+                "--control-http=127.0.0.1:9120", "--control-token-file", "/etc/jvs/token", "--save-to",
+                "/var/lib/jvs/running.conf");
+        assertEquals(Optional.of("/run/jvs/a.sock"), o.control());
+        assertEquals(Optional.of(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9120)), o.controlHttp());
+        assertEquals(Optional.of(Path.of("/etc/jvs/token")), o.controlTokenFile());
+        assertEquals(Optional.of(Path.of("/var/lib/jvs/running.conf")), o.saveTo());
+        ForwarderCommandLine none = ForwarderCommandLine.parse("--attach", "packet:eth0");
+        assertEquals(Optional.empty(), none.control());
+        assertEquals(Optional.empty(), none.controlHttp());
+        assertEquals(Optional.empty(), none.saveTo());
+        assertEquals("--control-token-file is for --control-http ADDR:PORT",
+                assertThrows(UsageException.class, () -> ForwarderCommandLine.parse("--attach", "packet:eth0",
+                        "--control-token-file", "/t")).getMessage());
+        assertEquals("--control-http \"off\": expected ADDR:PORT (e.g. 127.0.0.1:9120)",
+                assertThrows(UsageException.class, () -> ForwarderCommandLine.parse("--attach", "packet:eth0",
+                        "--control-http", "off")).getMessage());
+        assertEquals("--save-to needs a value: a file for the running configuration",
+                assertThrows(UsageException.class, () -> ForwarderCommandLine.parse("--attach", "packet:eth0",
+                        "--save-to=")).getMessage());
+    }
+
+    @Test
+    void keepalivedFileIsExclusiveWithConfig() throws UsageException {
+        ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "packet:eth0", "--keepalived",
+                "/etc/keepalived/keepalived.conf");
+        assertEquals(java.util.Optional.of(java.nio.file.Path.of("/etc/keepalived/keepalived.conf")), o.keepalived());
+        assertEquals(java.util.Optional.empty(), o.config());
+        assertEquals("--config and --keepalived are exclusive: the services come from one file",
+                error("--attach", "packet:eth0", "--config", "a", "--keepalived", "b"));
+        assertEquals("--keepalived needs a value: a keepalived.conf", error("--attach", "packet:eth0", "--keepalived="));
+    }
+
+    @Test
+    void ipvsSysctlsForRemovedAndQuiescedServers() throws Exception {
+        assertEquals(io.jvs.forwarder.conn.ConnPolicy.DEFAULTS,
+                ForwarderCommandLine.parse("--attach", "packet:eth0").connPolicy());
+        assertEquals(new io.jvs.forwarder.conn.ConnPolicy(true, false),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--expire-nodest-conn", "1").connPolicy());
+        assertEquals(new io.jvs.forwarder.conn.ConnPolicy(false, true),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--expire-quiescent-template=1").connPolicy());
+        UsageException e = assertThrows(UsageException.class,
+                () -> ForwarderCommandLine.parse("--attach", "packet:eth0", "--expire-nodest-conn", "2"));
+        assertTrue(e.getMessage().contains("0 or 1"), e.getMessage());
+    }
+}

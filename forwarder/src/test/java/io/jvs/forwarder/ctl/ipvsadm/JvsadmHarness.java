@@ -1,0 +1,89 @@
+package io.jvs.forwarder.ctl.ipvsadm;
+
+import io.jvs.forwarder.config.ServiceConfig;
+import io.jvs.forwarder.ctl.ControlPlane;
+import io.jvs.forwarder.ctl.DataPathView;
+import io.jvs.forwarder.ctl.RateEstimator;
+import io.jvs.packet.Ipv4Address;
+import io.jvs.forwarder.service.SchedulerFactory;
+import io.jvs.forwarder.service.ServiceTableBuilder;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** A jvsadm over an in-process control plane (no data path), with numeric-only name resolution. */
+public final class JvsadmHarness {
+    /** The director's own scheduler factory: every IPVS name, checked with the service's flags. */
+    static final SchedulerFactory SCHEDULERS = io.jvs.forwarder.sched.Schedulers::create;
+
+    /** Names as a resolver without DNS would give them: rs1.lab for 10.0.0.11, numbers otherwise. */
+    static final IpvsadmFormat.Names NAMES = new IpvsadmFormat.Names() {
+        @Override
+        public String host(int addr) {
+            return addr == Ipv4Address.parse("10.0.0.11") ? "rs1.lab" : Ipv4Address.toString(addr);
+        }
+
+        @Override
+        public String port(int port, int proto) {
+            return port == 80 ? "http" : Integer.toString(port);
+        }
+    };
+
+    public final ControlPlane control;
+    final RateEstimator stats = new RateEstimator();
+    public final Jvsadm jvsadm;
+    List<DataPathView.Connection> connections = new ArrayList<>();
+
+    public JvsadmHarness() {
+        this(t -> { });
+    }
+
+    JvsadmHarness(java.util.function.Consumer<io.jvs.forwarder.service.ServiceTable> dataPathCheck) {
+        control = new ControlPlane(ServiceConfig.EMPTY, new ServiceTableBuilder(SCHEDULERS), dataPathCheck);
+        DataPathView view = new DataPathView() {
+            @Override
+            public int connectionCapacity() {
+                return 4096;
+            }
+
+            @Override
+            public Connections connections(int max) {
+                return new Connections(connections.subList(0, Math.min(max, connections.size())),
+                        connections.size());
+            }
+        };
+        jvsadm = new Jvsadm(control, view, stats, SCHEDULERS, NAMES);
+    }
+
+    /** Runs one command line (words split on spaces) with no stdin. */
+    Jvsadm.Result run(String line) {
+        return run(line, "");
+    }
+
+    Jvsadm.Result run(String line, String stdin) {
+        List<String> argv = line.isBlank() ? List.of() : List.of(line.trim().split("\\s+"));
+        return jvsadm.run(argv, stdin);
+    }
+
+    /** Runs a command that must succeed silently (a change). */
+    public void ok(String line) {
+        Jvsadm.Result r = run(line);
+        assertEquals(new Jvsadm.Result(0, "", ""), r, "jvsadm " + line);
+    }
+
+    /** Runs a listing that must succeed and returns its stdout. */
+    public String out(String line) {
+        Jvsadm.Result r = run(line);
+        assertEquals(0, r.status(), () -> "jvsadm " + line + ": " + r.err());
+        assertEquals("", r.err(), "jvsadm " + line);
+        return r.out();
+    }
+
+    /** Runs a command that must fail with this status and message. */
+    void fails(String line, int status, String message) {
+        Jvsadm.Result r = run(line);
+        assertEquals(new Jvsadm.Result(status, "", message + "\n"), r, "jvsadm " + line);
+    }
+}
