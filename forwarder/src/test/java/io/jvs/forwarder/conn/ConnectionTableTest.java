@@ -1,5 +1,6 @@
 package io.jvs.forwarder.conn;
 
+import io.jvs.forwarder.testutil.AllocationProbe;
 import io.jvs.packet.TcpHeader;
 
 import io.jvs.forwarder.service.DestStats;
@@ -637,11 +638,11 @@ class ConnectionTableTest {
         for (int i = 0; i < 20; i++) {
             round.run();
         }
-        long before = Fixture.allocatedBytes();
+        long before = AllocationProbe.start();
         for (int i = 0; i < 20; i++) {
             round.run();
         }
-        long allocated = Fixture.allocatedBytes() - before;
+        long allocated = AllocationProbe.since(before);
         assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 60k inserts and ~300k other operations");
     }
 }

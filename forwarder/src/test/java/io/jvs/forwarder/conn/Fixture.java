@@ -6,7 +6,6 @@ import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.VirtualService;
 
-import java.lang.management.ManagementFactory;
 
 /** A fake clock, one service with one real server, and a table reading that clock. */
 final class Fixture {
@@ -59,9 +58,5 @@ final class Fixture {
     /** "active/inactive" of the real server. */
     String counts() {
         return destStats.activeConns() + "/" + destStats.inactConns();
-    }
-
-    static long allocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
     }
 }

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.conn;
 
+import io.jvs.forwarder.testutil.AllocationProbe;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
@@ -77,8 +78,6 @@ class LocalPortsTest {
     void allocationAndReleaseDoNotAllocate() {
         LocalPorts p = new LocalPorts(1024, 65535);
         p.release(LIP1, p.allocate(LIP1)); // the LIP's bitmap: the one allocation, on first use
-        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        long id = Thread.currentThread().threadId();
         Runnable round = () -> {
             for (int i = 0; i < 100_000; i++) {
                 int port = p.allocate(LIP1);
@@ -88,11 +87,11 @@ class LocalPortsTest {
         for (int i = 0; i < 10; i++) {
             round.run();
         }
-        long before = threads.getThreadAllocatedBytes(id);
+        long before = AllocationProbe.start();
         for (int i = 0; i < 10; i++) {
             round.run();
         }
-        long allocated = threads.getThreadAllocatedBytes(id) - before;
+        long allocated = AllocationProbe.since(before);
         // A few hundred bytes of JIT/profiling noise at most; one object per call would be megabytes.
         assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 1M allocate+release pairs");
     }

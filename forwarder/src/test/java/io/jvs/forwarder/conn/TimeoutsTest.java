@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -88,8 +89,11 @@ class TimeoutsTest {
 
     @Test
     void valueEquality() {
-        assertEquals(d.withTcp(10), d.withTcp(10));
-        assertEquals(d.withTcp(10).hashCode(), d.withTcp(10).hashCode());
+        Timeouts a = d.withTcp(10);
+        Timeouts b = d.withTcp(10);
+        assertNotSame(a, b, "two instances, built alike");
+        assertEquals(a, b);
+        assertEquals(a.hashCode(), b.hashCode());
         assertNotEquals(d, d.withUdp(10));
     }
 }

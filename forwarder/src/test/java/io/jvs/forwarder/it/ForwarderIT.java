@@ -287,17 +287,24 @@ class ForwarderIT {
                     () -> assertEquals(a[1], b[1], "both requests of one connection go to one real server"));
             // The real server saw both requests on one TCP connection, from the client's own address.
             int rs = Integer.parseInt(a[1].substring(2));
+            // nginx writes a request's log line after sending the response: wait for it briefly
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             List<String> seen = lab.accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
-            assertEquals(2, seen.size(), "access log lines of rs" + rs + " for this client: " + seen);
-            Matcher m1 = CONN.matcher(seen.get(0));
-            Matcher m2 = CONN.matcher(seen.get(1));
-            assertTrue(m1.find() && m2.find(), "unexpected access log format: " + seen);
+            while (seen.size() < 2 && System.nanoTime() < deadline) {
+                pause(100);
+                seen = lab.accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
+            }
+            List<String> logged = seen;
+            assertEquals(2, logged.size(), "access log lines of rs" + rs + " for this client: " + logged);
+            Matcher m1 = CONN.matcher(logged.get(0));
+            Matcher m2 = CONN.matcher(logged.get(1));
+            assertTrue(m1.find() && m2.find(), "unexpected access log format: " + logged);
             // DR leaves the destination alone (the real server answers as the VIP); NAT rewrites it.
             String server = (method == Method.DR ? Lab.VIP : Lab.rsIp(rs)) + ":80";
             assertAll(
-                    () -> assertEquals(m1.group(4), m2.group(4), "same connection number: " + seen),
-                    () -> assertEquals("1", m1.group(5), "first request on the connection: " + seen),
-                    () -> assertEquals("2", m2.group(5), "second request on the connection: " + seen),
+                    () -> assertEquals(m1.group(4), m2.group(4), "same connection number: " + logged),
+                    () -> assertEquals("1", m1.group(5), "first request on the connection: " + logged),
+                    () -> assertEquals("2", m2.group(5), "second request on the connection: " + logged),
                     () -> assertEquals(Lab.CLIENT_IP, m1.group(1), "the real server sees the client's address"),
                     () -> assertEquals(server, m1.group(2) + ":" + m1.group(3),
                             "the address the real server was reached at (" + method + ")"));
@@ -305,21 +312,41 @@ class ForwarderIT {
 
         @Test
         @Order(4)
-        @DisplayName("50 MiB download through the VIP arrives intact (throughput vs direct)")
+        @DisplayName("50 MiB download through the VIP arrives intact; DR replies bypass the director, NAT's cross it")
         void downloadThroughVip() {
             String sha = lab.blobSha256();
             Lab.Download direct = lab.download("http://" + Lab.rsIp(1) + ":8080/blob", 60);
             connections++;
+            String out = "service=\"" + SERVICE + "\",direction=\"out\"";
+            double outBefore = director.metric("jvs_service_packets_total", out);
+            double outBytesBefore = director.metric("jvs_service_bytes_total", out);
+            long rxBefore = directorRxBytes();
             Lab.Download via = lab.download(VIP_URL + "blob", 60);
-            say("GET /blob 50 MiB: via VIP %.1f MB/s, direct rs1:8080 %.1f MB/s (ratio %.2f)",
-                    via.megabytesPerSecond(), direct.megabytesPerSecond(),
-                    via.bytesPerSecond() / direct.bytesPerSecond());
+            long rx = directorRxBytes() - rxBefore;
+            double replies = director.metric("jvs_service_packets_total", out) - outBefore;
+            double replyBytes = director.metric("jvs_service_bytes_total", out) - outBytesBefore;
+            say("GET /blob 50 MiB: via VIP %.1f MB/s, direct rs1:8080 %.1f MB/s (ratio %.2f); OutPkts +%.0f,"
+                    + " director eth0 received %d bytes", via.megabytesPerSecond(), direct.megabytesPerSecond(),
+                    via.bytesPerSecond() / direct.bytesPerSecond(), replies, rx);
             assertAll(
                     () -> assertEquals(200, direct.httpCode(), "direct download status"),
                     () -> assertEquals(sha, direct.sha256(), "direct download sha256"),
                     () -> assertEquals(200, via.httpCode(), "download via VIP: status"),
                     () -> assertEquals(Lab.BLOB_BYTES, via.bytes(), "download via VIP: bytes"),
                     () -> assertEquals(sha, via.sha256(), "download via VIP: sha256"));
+            if (method == Method.DR) {
+                // jvs saw no reply (ipvsadm's OutPkts 0), and none reached the director at all: its
+                // LAN interface received the client's ACKs, a small fraction of the 50 MiB.
+                assertAll(
+                        () -> assertEquals(0.0, replies, "DR: OutPkts during the download"),
+                        () -> assertTrue(rx < Lab.BLOB_BYTES / 10, "DR: the director's eth0 received " + rx
+                                + " bytes during the download: replies must go past it"));
+            } else {
+                assertAll(
+                        () -> assertTrue(replyBytes > Lab.BLOB_BYTES, "NAT: the replies crossed jvs (OutBytes "
+                                + replyBytes + ", OutPkts " + replies + ")"),
+                        () -> assertTrue(rx > Lab.BLOB_BYTES, "NAT: the director's eth0 received the 50 MiB: " + rx));
+            }
         }
 
         @Test
@@ -431,6 +458,21 @@ class ForwarderIT {
         String sysctlIpForward() {
             return lab.exec(Lab.DIRECTOR, "cat", "/proc/sys/net/ipv4/ip_forward").requireOk().stdout().strip();
         }
+    }
+
+    static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** Bytes the director namespace's eth0 (its LAN interface) received so far, by the kernel's count. */
+    static long directorRxBytes() {
+        return Long.parseLong(lab.exec(Lab.DIRECTOR, "cat", "/sys/class/net/eth0/statistics/rx_bytes").requireOk()
+                .stdout().strip());
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -193,14 +194,15 @@ class JvsadmIT {
         director = start("jvsadm-sighup", "--config", conf.toString());
         assertEquals("-A -t 10.0.0.100:80 -s wrr\n-a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 1\n", ok("-S", "-n"));
 
-        // ~50 MiB at 8 MB/s: the transfer spans the reloads
+        // 50 MiB at 5 MiB/s, ~10 s: the transfer spans the reloads (asserted before each one)
         CompletableFuture<Exec.Result> transfer = CompletableFuture.supplyAsync(() -> lab.sh(Duration.ofSeconds(90),
-                Lab.CLIENT, "curl -sS --max-time 60 --limit-rate 8M " + VIP_URL + "blob | sha256sum | cut -d' ' -f1"));
-        Thread.sleep(1500);
+                Lab.CLIENT, "curl -sS --max-time 60 --limit-rate 5M " + VIP_URL + "blob | sha256sum | cut -d' ' -f1"));
+        awaitConnection(transfer);
 
         // a bad file is refused whole: nothing changes
         Files.writeString(conf, "-A -t 10.0.0.100:80 -s wrr\n-a -t 10.0.0.100:80 -r 10.0.0.11 -g -w 1\n"
                 + "-a -t 10.0.0.100:80 -r 10.0.0.12 -g -w 99999\n");
+        assertFalse(transfer.isDone(), "the transfer is still running at the first SIGHUP: " + doneOrNot(transfer));
         hup();
         waitForLog("reload of " + conf + " refused, configuration unchanged: " + conf
                 + ":3: illegal weight specified (`99999'; expected 0..65535)");
@@ -209,16 +211,35 @@ class JvsadmIT {
         // add a server and change a weight
         Files.writeString(conf, "-A -t 10.0.0.100:80 -s wrr\n-a -t 10.0.0.100:80 -r 10.0.0.11 -g -w 3\n"
                 + "-a -t 10.0.0.100:80 -r 10.0.0.12 -g -w 2\n");
+        assertFalse(transfer.isDone(), "the transfer is still running at the second SIGHUP: " + doneOrNot(transfer));
         hup();
         waitForLog("reloaded " + conf + ": 1 service(s)");
         assertEquals("-A -t 10.0.0.100:80 -s wrr\n-a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 3\n"
                 + "-a -t 10.0.0.100:80 -r 10.0.0.12:80 -g -w 2\n", ok("-S", "-n"));
+        assertFalse(transfer.isDone(), "the transfer outlived both reloads: " + doneOrNot(transfer));
         Exec.Result done = transfer.get();
         assertTrue(done.ok(), done.describe());
         assertEquals(lab.blobSha256(), done.stdout().strip(), "the transfer crossed both reloads intact");
         List<Lab.Transfer> ts = lab.getRepeatedly(VIP_URL, 10, Duration.ofSeconds(60), "-H", "Connection: close");
         assertTrue(ts.stream().allMatch(Lab.Transfer::ok), ts.toString());
         assertTrue(ts.stream().anyMatch(t -> t.body().equals("rs2")), "the new server takes connections: " + ts);
+    }
+
+    /**
+     * Waits until the transfer's connection is in the director's table (the service counted it),
+     * so the reloads that follow meet a flowing transfer, not one still starting.
+     */
+    private void awaitConnection(CompletableFuture<Exec.Result> transfer) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (director.metric("jvs_service_connections_total", "service=\"TCP/10.0.0.100:80\"") < 1) {
+            assertFalse(transfer.isDone(), "the transfer ended before its connection was seen: " + doneOrNot(transfer));
+            assertTrue(System.nanoTime() < deadline, "no connection to the VIP within 15 s");
+            Thread.sleep(100);
+        }
+    }
+
+    private static String doneOrNot(CompletableFuture<Exec.Result> transfer) {
+        return transfer.isDone() ? transfer.join().describe() : "running";
     }
 
     private void hup() {

@@ -206,8 +206,12 @@ public final class Lab implements AutoCloseable {
                 .requireOk().stdout();
     }
 
-    /** One transfer of a multi-URL curl run. */
-    public record Transfer(int index, String body, int httpCode, int numConnects, int curlExit, String remote) {
+    /**
+     * One transfer of a multi-URL curl run; {@code remote} and {@code local} are the connection's
+     * "address:port" at either end, as curl saw them.
+     */
+    public record Transfer(int index, String body, int httpCode, int numConnects, int curlExit, String remote,
+            String local) {
         public boolean ok() {
             return curlExit == 0 && httpCode == 200;
         }
@@ -224,7 +228,8 @@ public final class Lab implements AutoCloseable {
     public List<Transfer> getRepeatedly(String url, int count, Duration timeout, String... extra) {
         List<String> args = new ArrayList<>(List.of("-sS", "--fail-early", "--connect-timeout", "2", "--max-time", "5"));
         args.addAll(List.of(extra));
-        args.addAll(List.of("-w", MARK + "%{http_code} %{num_connects} %{exitcode} %{remote_ip}:%{remote_port}\\n"));
+        args.addAll(List.of("-w", MARK + "%{http_code} %{num_connects} %{exitcode} %{remote_ip}:%{remote_port}"
+                + " %{local_ip}:%{local_port}\\n"));
         for (int i = 0; i < count; i++) {
             args.add(url);
         }
@@ -245,7 +250,7 @@ public final class Lab implements AutoCloseable {
             body.append(line, 0, m);
             String[] f = line.substring(m + MARK.length()).trim().split(" ");
             out.add(new Transfer(out.size(), body.toString().strip(), Integer.parseInt(f[0]), Integer.parseInt(f[1]),
-                    Integer.parseInt(f[2]), f.length > 3 ? f[3] : ""));
+                    Integer.parseInt(f[2]), f.length > 3 ? f[3] : "", f.length > 4 ? f[4] : ""));
             body.setLength(0);
         }
         if (out.isEmpty()) {

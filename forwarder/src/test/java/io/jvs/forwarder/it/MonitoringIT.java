@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -345,9 +346,9 @@ class MonitoringIT {
         return r.stdout();
     }
 
-    /** Real-server rows of the rendered page: "service real_server" -> cell texts. */
+    /** Real-server rows of the rendered page, in the page's order: "service real_server" -> cell texts. */
     static Map<String, List<String>> realServerRows(String dom) {
-        Map<String, List<String>> rows = new TreeMap<>();
+        Map<String, List<String>> rows = new LinkedHashMap<>();
         Matcher tr = Pattern.compile("<tr class=\"real-server\" data-service=\"([^\"]+)\" data-real-server=\"([^\"]+)\">(.*?)</tr>")
                 .matcher(dom);
         while (tr.find()) {
@@ -374,8 +375,8 @@ class MonitoringIT {
             services.add(svc.group(1));
         }
         assertEquals(Set.of(SERVICE), services, "services shown\n" + first);
-        // IPVS order, newest first: rs2 then rs1.
-        assertEquals(List.of(SERVICE + " " + Lab.rsIp(1) + ":80", SERVICE + " " + Lab.rsIp(2) + ":80"),
+        // IPVS order, newest first: rs2 (added last) then rs1.
+        assertEquals(List.of(SERVICE + " " + Lab.rsIp(2) + ":80", SERVICE + " " + Lab.rsIp(1) + ":80"),
                 new ArrayList<>(before.keySet()), "real servers shown\n" + first);
         for (List<String> cells : before.values()) {
             assertEquals("Route", cells.get(1), "forward column " + cells);
@@ -393,7 +394,7 @@ class MonitoringIT {
         String second = chromium("--dump-dom");
         Files.writeString(logs.resolve("status-page-2.html"), second);
         Map<String, List<String>> after = realServerRows(second);
-        assertEquals(before.keySet(), after.keySet());
+        assertEquals(new ArrayList<>(before.keySet()), new ArrayList<>(after.keySet()));
         for (String key : before.keySet()) {
             long c1 = Long.parseLong(before.get(key).get(6));
             long c2 = Long.parseLong(after.get(key).get(6));

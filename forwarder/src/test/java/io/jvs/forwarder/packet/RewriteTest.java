@@ -8,6 +8,7 @@ import io.jvs.forwarder.frame.Rewrite;
 import io.jvs.forwarder.frame.FrameKind;
 import io.jvs.forwarder.frame.FrameDecoder;
 import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.testutil.AllocationProbe;
 import static io.jvs.forwarder.packet.TestFrames.frame;
 import static io.jvs.forwarder.packet.TestFrames.get16;
 import static io.jvs.forwarder.packet.TestFrames.get32;
@@ -381,20 +382,14 @@ class RewriteTest {
     /** Decode and the rewrites allocate nothing once compiled (ThreadMXBean allocation counter). */
     @Test
     void hotPathDoesNotAllocate() {
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        if (!mx.isThreadAllocatedMemorySupported()) {
-            throw new org.opentest4j.TestAbortedException("thread allocation accounting unsupported");
-        }
-        mx.setThreadAllocatedMemoryEnabled(true);
         PacketContext tcp = TestFrames.load(frame().tag(0x8100, 1).tcp(1, 2, TcpHeader.ACK, 100).build(), false).ctx();
         PacketContext udp = TestFrames.load(frame().partial().udp(1, 2, payload(50)).build(), true).ctx();
-        long tid = Thread.currentThread().threadId();
         long sink = 0;
         long allocated = Long.MAX_VALUE;
         for (int round = 0; round < 10 && allocated > 0; round++) {
-            long before = mx.getThreadAllocatedBytes(tid);
+            long before = AllocationProbe.start();
             sink += churn(tcp, udp, 50_000);
-            allocated = mx.getThreadAllocatedBytes(tid) - before;
+            allocated = AllocationProbe.since(before);
         }
         assertEquals(0, allocated, "bytes allocated by 50k decode+rewrite rounds (sink " + sink + ")");
     }

@@ -14,9 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
  * dh against ip_vs_dh.c. Model: bucket i holds server i mod n (weights do not shape the table);
  * bucket = top 8 bits of daddr * 0x61C88647; an unavailable server gives null (no fallback).
  */
-class DestinationHashingSchedulerTest {
+public class DestinationHashingSchedulerTest {
 
-    static RealServer model(RealServer[] servers, int daddr) {
+    public static RealServer model(RealServer[] servers, int daddr) {
         if (servers.length == 0) {
             return null;
         }

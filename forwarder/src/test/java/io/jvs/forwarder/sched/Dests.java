@@ -5,7 +5,6 @@ import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
 
-import java.lang.management.ManagementFactory;
 import java.util.IdentityHashMap;
 import java.util.Map;
 
@@ -92,10 +91,5 @@ final class Dests {
 
     static String repeat(String s, int times) {
         return s.repeat(times);
-    }
-
-    /** Bytes allocated by the current thread so far (HotSpot). */
-    static long allocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
     }
 }

@@ -27,14 +27,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * offset/skip (hsiphash of the server's addr + port with the two fixed keys) and turns
  * ((w / gcd) >> shift, at least 1 for w > 0).
  */
-class MaglevHashingSchedulerTest {
+public class MaglevHashingSchedulerTest {
     private static final int M = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
 
     static long u32(int v) {
         return v & 0xffffffffL;
     }
 
-    static RealServer[] modelTable(RealServer[] servers, int m) {
+    public static RealServer[] modelTable(RealServer[] servers, int m) {
         int tabBits = (MaglevHashingScheduler.tableIndex(m) + 8) / 2;
         int g = 0;
         int max = 0;
@@ -85,7 +85,7 @@ class MaglevHashingSchedulerTest {
                 MaglevHashingScheduler.HASH1_KEY)) % m);
     }
 
-    static RealServer model(RealServer[] table, boolean fallback, int addr, int port) {
+    public static RealServer model(RealServer[] table, boolean fallback, int addr, int port) {
         int m = table.length;
         int h = modelSlot(addr, port, 0, m);
         RealServer s = table[h];

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.sched;
 
+import io.jvs.forwarder.testutil.AllocationProbe;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -127,14 +128,14 @@ class RoundRobinSchedulerTest {
         for (int i = 0; i < 20_000; i++) {
             rr.schedule(i, i, 0, 0);
         }
-        long before = Dests.allocatedBytes();
+        long before = AllocationProbe.start();
         int hits = 0;
         for (int i = 0; i < 100_000; i++) {
             if (rr.schedule(i, i, 0, 0) != null) {
                 hits++;
             }
         }
-        long allocated = Dests.allocatedBytes() - before;
+        long allocated = AllocationProbe.since(before);
         assertEquals(100_000, hits);
         assertTrue(allocated < 1024, "allocated " + allocated + " bytes in 100k schedule() calls");
     }

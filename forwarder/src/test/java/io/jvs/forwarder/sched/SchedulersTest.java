@@ -1,8 +1,9 @@
 package io.jvs.forwarder.sched;
 
-import io.jvs.forwarder.service.SchedulerFactory;
-import io.jvs.forwarder.service.Scheduler;
+import io.jvs.forwarder.testutil.AllocationProbe;
 import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.Scheduler;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.service.ServiceSpec;
 import org.junit.jupiter.api.Test;
 
@@ -99,14 +100,14 @@ class SchedulersTest {
                 long allocated = Long.MAX_VALUE;
                 int hits = 0;
                 for (int attempt = 0; attempt < 3; attempt++) {
-                    long before = Dests.allocatedBytes();
+                    long before = AllocationProbe.start();
                     hits = 0;
                     for (int i = 0; i < 100_000; i++) {
                         if (s.schedule(0x0a000000 + i, 1024 + (i & 0x3fff), 0xc0a80000 + (i % 500), 80) != null) {
                             hits++;
                         }
                     }
-                    allocated = Math.min(allocated, Dests.allocatedBytes() - before);
+                    allocated = Math.min(allocated, AllocationProbe.since(before));
                 }
                 assertTrue(hits > 0, name);
                 assertTrue(allocated < 1024, name + " flags " + flags + " allocated " + allocated

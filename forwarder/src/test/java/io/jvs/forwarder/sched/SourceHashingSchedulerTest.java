@@ -17,11 +17,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * max(weight, 1) times; bucket = top 8 bits of (port + addr) * 0x61C88647 (hash_32); with
  * fallback, an unavailable first choice h is followed by buckets (2h + i) mod 256, i = 0..255.
  */
-class SourceHashingSchedulerTest {
+public class SourceHashingSchedulerTest {
     private static final int FLAGS_FALLBACK = SourceHashingScheduler.SH_FALLBACK;
     private static final int FLAGS_PORT = SourceHashingScheduler.SH_PORT;
 
-    static RealServer[] modelTable(RealServer[] servers) {
+    public static RealServer[] modelTable(RealServer[] servers) {
         RealServer[] table = new RealServer[256];
         int filled = 0;
         while (servers.length > 0 && filled < 256) {
@@ -39,7 +39,7 @@ class SourceHashingSchedulerTest {
         return (int) (((sum * 0x61C88647L) & 0xffffffffL) >>> 24);
     }
 
-    static RealServer model(RealServer[] servers, boolean fallback, boolean usePort, int addr, int port) {
+    public static RealServer model(RealServer[] servers, boolean fallback, boolean usePort, int addr, int port) {
         RealServer[] table = modelTable(servers);
         int h = modelBucket(addr, usePort ? port : 0);
         RealServer first = table[h];
