@@ -1,6 +1,6 @@
 package io.jvs.agent;
 
-import io.jvs.forwarder.sys.Inet;
+import io.jvs.sys.Inet;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;

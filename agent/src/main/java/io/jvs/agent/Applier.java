@@ -1,17 +1,16 @@
 package io.jvs.agent;
 
+import io.jvs.sys.Journal;
 import io.jvs.agent.AgentOptions.Mode;
-import io.jvs.forwarder.sys.Inet;
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.NetDevice;
-import io.jvs.forwarder.sys.RtNetlink;
-import io.jvs.forwarder.sys.Sysctl;
-import io.jvs.forwarder.sys.Tun;
+import io.jvs.sys.Inet;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.NetDevice;
+import io.jvs.sys.RtNetlink;
+import io.jvs.sys.Sysctl;
+import io.jvs.sys.Tun;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -45,9 +44,28 @@ final class Applier {
         return Host.kernelIpip() ? "tunl0" : o.tunDevice();
     }
 
+    /** The first line of a new journal file. */
+    static final String JOURNAL_HEADER =
+            "# jvs-agent undo journal: written before each change; `jvs-agent down` replays it newest first";
+    /** Test hook: halt the JVM right after journalling this many changes (before making the last one). */
+    static final String CRASH_ENV = "JVS_AGENT_TEST_CRASH_AT";
+
+    /** The journal in --state ({@link Journal}), with the crash test hook when {@value #CRASH_ENV} is set. */
+    static Journal journal(AgentOptions o) throws IOException {
+        String c = System.getenv(CRASH_ENV);
+        int crashAt = c == null || c.isBlank() ? -1 : Integer.parseInt(c.strip());
+        return Journal.open(o.state(), JOURNAL_HEADER, (n, entry) -> {
+            if (n == crashAt) {
+                System.err.println("jvs-agent: " + CRASH_ENV + "=" + crashAt + ": halting after journalling '" + entry
+                        + "'");
+                Runtime.getRuntime().halt(86);
+            }
+        });
+    }
+
     /** Applies the mode; returns the number of changes made. */
     int up(AgentOptions o, String iface) throws IOException {
-        Journal j = Journal.open(o.state());
+        Journal j = journal(o);
         try {
             switch (o.mode()) {
                 case DR -> {
@@ -66,13 +84,13 @@ final class Applier {
                     boolean kernel = Host.kernelIpip();
                     String dev = kernel ? "tunl0" : o.tunDevice();
                     if (!kernel && Host.link(dev).isEmpty()) {
-                        j.record("tun " + dev);
+                        j.record(Journal.tun(dev));
                         Tun.createPersistentTun(dev);
                         say("created TUN device " + dev + " (persistent, IFF_TUN|IFF_NO_PI)");
                     }
                     RtNetlink.Link link = Host.link(dev).orElseThrow(() -> new IOException("device " + dev + " vanished"));
                     if (!link.up()) {
-                        j.record("linkup " + dev);
+                        j.record(Journal.linkUp(dev));
                         NetDevice.changeFlags(dev, NetDevice.IFF_UP, 0);
                         say("set " + dev + " up");
                     }
@@ -101,12 +119,11 @@ final class Applier {
                     }
                     if (cur.isPresent()) {
                         RtNetlink.RouteEntry r = cur.get();
-                        j.record("defroute " + Inet.format(r.gateway()) + " " + Host.linkName(r.oif()) + " "
-                                + r.priority() + " " + r.protocol() + " " + Inet.format(r.prefsrc()));
+                        j.record(Journal.defaultRoute(r, Host.linkName(r.oif())));
                         RtNetlink.route("replace", new RtNetlink.RouteEntry(0, 0, dip, 0, r.priority(),
                                 RtNetlink.RT_TABLE_MAIN, RtNetlink.SCOPE_UNIVERSE, RtNetlink.PROTO_STATIC, 0));
                     } else {
-                        j.record("defroute none");
+                        j.record(Journal.noDefaultRoute());
                         RtNetlink.route("add", new RtNetlink.RouteEntry(0, 0, dip, 0, 0,
                                 RtNetlink.RT_TABLE_MAIN, RtNetlink.SCOPE_UNIVERSE, RtNetlink.PROTO_STATIC, 0));
                     }
@@ -145,7 +162,7 @@ final class Applier {
         if (cur.equals(want) || ok.contains(cur)) {
             return;
         }
-        j.record("sysctl " + key + " " + cur);
+        j.record(Journal.sysctl(key, cur));
         Sysctl.set(key, want);
         changes++;
         say("set " + key + " " + cur + " -> " + want);
@@ -167,7 +184,7 @@ final class Applier {
             }
             label = "lo:" + n;
         }
-        j.record("addr " + dev + " " + Inet.format(vip) + "/32 " + label);
+        j.record(Journal.addr(dev, vip, 32, label));
         RtNetlink.address(true, ifindex, vip, 32, label);
         changes++;
         say("added " + Inet.format(vip) + "/32 dev " + dev + " label " + label);
@@ -177,7 +194,7 @@ final class Applier {
         if (Host.hostRoute(vip, Host.LOOPBACK_INDEX, RtNetlink.RT_TABLE_MAIN).isPresent()) {
             return;
         }
-        j.record("route " + Inet.format(vip) + "/32 lo " + RtNetlink.RT_TABLE_MAIN + " " + RtNetlink.SCOPE_LINK);
+        j.record(Journal.route(vip, 32, "lo", RtNetlink.RT_TABLE_MAIN, RtNetlink.SCOPE_LINK));
         RtNetlink.route("add", hostRouteEntry(vip));
         changes++;
         say("added route " + Inet.format(vip) + "/32 dev lo scope link");
@@ -192,103 +209,23 @@ final class Applier {
 
     /** Undoes the journal newest first; returns false when something could not be undone (it stays journalled). */
     boolean down(Journal j) throws IOException {
-        List<String> entries = new ArrayList<>(j.entries());
-        Collections.reverse(entries);
-        List<String> failed = new ArrayList<>();
-        for (String e : entries) {
-            try {
-                undo(e);
-            } catch (IOException | RuntimeException ex) {
-                out.println("jvs-agent: cannot undo '" + e + "': " + ex.getMessage());
-                failed.add(0, e);
+        return j.undo(new Journal.Report() {
+            @Override
+            public void undone(String what) {
+                say(what);
             }
-        }
-        j.rewrite(failed);
-        return failed.isEmpty();
+
+            @Override
+            public void failed(String entry, Exception cause) {
+                String why = cause.getMessage();
+                if (entry.startsWith("tun ") && cause instanceof NativeException n && n.errno() == EBUSY) {
+                    why = entry.substring(4) + " is held open by a running `jvs-agent run`; stop it (SIGTERM), "
+                            + "which runs down itself";
+                }
+                out.println("jvs-agent: cannot undo '" + entry + "': " + why);
+            }
+        });
     }
 
-    private void undo(String e) throws IOException {
-        String[] f = e.split(" ");
-        switch (f[0]) {
-            case "sysctl" -> {
-                Optional<String> cur = Host.sysctl(f[1]);
-                if (cur.isPresent() && !cur.get().equals(f[2])) {
-                    Sysctl.set(f[1], f[2]);
-                    say("restored " + f[1] + " " + cur.get() + " -> " + f[2]);
-                }
-            }
-            case "addr" -> {
-                Optional<RtNetlink.Link> l = Host.link(f[1]);
-                int slash = f[2].indexOf('/');
-                int a = Inet.parse(f[2].substring(0, slash));
-                int len = Integer.parseInt(f[2].substring(slash + 1));
-                if (l.isPresent() && Host.address(l.get().index(), a).isPresent()) {
-                    RtNetlink.address(false, l.get().index(), a, len, null);
-                    say("deleted " + f[2] + " dev " + f[1]);
-                }
-            }
-            case "route" -> {
-                Optional<RtNetlink.Link> l = Host.link(f[2]);
-                int slash = f[1].indexOf('/');
-                int a = Inet.parse(f[1].substring(0, slash));
-                int len = Integer.parseInt(f[1].substring(slash + 1));
-                int table = Integer.parseInt(f[3]);
-                if (l.isPresent()) {
-                    for (RtNetlink.RouteEntry r : Host.routes()) {
-                        if (r.dst() == a && r.dstLen() == len && r.oif() == l.get().index() && r.table() == table
-                                && r.gateway() == 0) {
-                            RtNetlink.route("del", r);
-                            say("deleted route " + f[1] + " dev " + f[2] + " table " + table);
-                        }
-                    }
-                }
-            }
-            case "tun" -> {
-                if (Host.link(f[1]).isPresent()) {
-                    try {
-                        Tun.deletePersistentTun(f[1]);
-                    } catch (NativeException ex) {
-                        if (ex.errno() == 16) {
-                            throw new IOException(f[1] + " is held open by a running `jvs-agent run`; stop it (SIGTERM), "
-                                    + "which runs down itself");
-                        }
-                        throw ex;
-                    }
-                    say("deleted TUN device " + f[1]);
-                }
-            }
-            case "linkup" -> {
-                Optional<RtNetlink.Link> l = Host.link(f[1]);
-                if (l.isPresent() && l.get().up()) {
-                    NetDevice.changeFlags(f[1], 0, NetDevice.IFF_UP);
-                    say("set " + f[1] + " down");
-                }
-            }
-            case "defroute" -> {
-                List<RtNetlink.RouteEntry> defs = Host.defaultRoutes();
-                if (f[1].equals("none")) {
-                    for (RtNetlink.RouteEntry r : defs) {
-                        if (r.priority() == 0) {
-                            RtNetlink.route("del", r);
-                            say("deleted the default route via " + Inet.format(r.gateway()));
-                        }
-                    }
-                } else {
-                    int gw = Inet.parse(f[1]);
-                    int oif = Host.link(f[2]).map(RtNetlink.Link::index).orElse(0);
-                    int prio = Integer.parseInt(f[3]);
-                    int proto = Integer.parseInt(f[4]);
-                    int prefsrc = f.length > 5 ? Inet.parse(f[5]) : 0;
-                    boolean same = defs.stream().anyMatch(r -> r.priority() == prio && r.gateway() == gw
-                            && r.protocol() == proto && r.prefsrc() == prefsrc && (oif == 0 || r.oif() == oif));
-                    if (!same) {
-                        RtNetlink.route("replace", new RtNetlink.RouteEntry(0, 0, gw, oif, prio,
-                                RtNetlink.RT_TABLE_MAIN, RtNetlink.SCOPE_UNIVERSE, proto, prefsrc));
-                        say("restored the default route via " + f[1] + " dev " + f[2]);
-                    }
-                }
-            }
-            default -> throw new IOException("unknown journal line");
-        }
-    }
+    private static final int EBUSY = 16;
 }

@@ -1,8 +1,10 @@
 package io.jvs.agent;
 
-import io.jvs.forwarder.sys.Libc;
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.Tun;
+import io.jvs.packet.Bytes;
+import io.jvs.packet.Ipv4Header;
+import io.jvs.sys.Libc;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.Tun;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -16,7 +18,6 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -43,8 +44,6 @@ final class Decapsulator implements AutoCloseable {
     static final int BUDGET = 64;
     private static final int BUF = 65536;
     private static final int MAX_INNER_OFFSET = 4 + 31 * 4;   // GUE header + the largest hlen
-    private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     private final int[] directors;
     private final int[] vips;
@@ -56,6 +55,9 @@ final class Decapsulator implements AutoCloseable {
     private final MemorySegment peer = arena.allocate(16, 4);
     private final MemorySegment peerLen = arena.allocate(ValueLayout.JAVA_INT);
     private final Libc.Errno errno = new Libc.Errno(arena);
+    /** Views of the outer (IPIP) and inner IPv4 headers in buf, re-pointed per packet. */
+    private final Ipv4Header outer = new Ipv4Header();
+    private final Ipv4Header inner = new Ipv4Header();
     private final MultiThreadIoEventLoopGroup group;
     private int tunFd = -1;
     private int rawFd = -1;
@@ -131,17 +133,17 @@ final class Decapsulator implements AutoCloseable {
 
     /** Validates the inner IPv4 packet at buf[off, off+len) and writes it into the TUN device. */
     private void inject(DecapCounters.Encap encap, int off, int len) {
-        if (len < 20 || (buf.get(ValueLayout.JAVA_BYTE, off) & 0xf0) != 0x40) {
+        if (len < Ipv4Header.MIN_HEADER_LEN || inner.wrap(buf, off).version() != 4) {
             counters.dropped(DecapCounters.Drop.MALFORMED);
             return;
         }
-        int ihl = (buf.get(ValueLayout.JAVA_BYTE, off) & 0x0f) * 4;
-        int total = buf.get(BE_SHORT, off + 2) & 0xffff;
-        if (ihl < 20 || total < ihl || total > len) {
+        int ihl = inner.ihl();
+        int total = inner.totalLength();
+        if (ihl < Ipv4Header.MIN_HEADER_LEN || total < ihl || total > len) {
             counters.dropped(DecapCounters.Drop.MALFORMED);
             return;
         }
-        if (!isVip(buf.get(BE_INT, off + 16))) {
+        if (!isVip(inner.dst())) {
             counters.dropped(DecapCounters.Drop.NOT_VIP);
             return;
         }
@@ -155,16 +157,16 @@ final class Decapsulator implements AutoCloseable {
 
     /** One raw IPIP packet of n bytes in buf (outer header included). */
     private void ipip(int n) {
-        if (n < 20 || (buf.get(ValueLayout.JAVA_BYTE, 0) & 0xf0) != 0x40) {
+        if (n < Ipv4Header.MIN_HEADER_LEN || outer.wrap(buf, 0).version() != 4) {
             counters.dropped(DecapCounters.Drop.MALFORMED);
             return;
         }
-        int ihl = (buf.get(ValueLayout.JAVA_BYTE, 0) & 0x0f) * 4;
-        if (ihl < 20 || ihl > n) {
+        int ihl = outer.ihl();
+        if (ihl < Ipv4Header.MIN_HEADER_LEN || ihl > n) {
             counters.dropped(DecapCounters.Drop.MALFORMED);
             return;
         }
-        if (!allowed(buf.get(BE_INT, 12))) {
+        if (!allowed(outer.src())) {
             counters.dropped(DecapCounters.Drop.NOT_DIRECTOR);
             return;
         }
@@ -173,7 +175,7 @@ final class Decapsulator implements AutoCloseable {
 
     /** One GUE payload of n bytes in buf, from the source address in peer. */
     private void gue(int n) {
-        if (!allowed(peer.get(BE_INT, 4))) {
+        if (!allowed(Bytes.i32(peer, 4))) {   // sockaddr_in.sin_addr
             counters.dropped(DecapCounters.Drop.NOT_DIRECTOR);
             return;
         }
@@ -181,7 +183,7 @@ final class Decapsulator implements AutoCloseable {
             counters.dropped(DecapCounters.Drop.MALFORMED);
             return;
         }
-        int b0 = buf.get(ValueLayout.JAVA_BYTE, 0) & 0xff;
+        int b0 = Bytes.u8(buf, 0);
         int version = b0 >>> 6;
         if (version == 1) {
             // GUE version 1: no GUE header, the IPv4 packet itself (its first nibble 4 = binary 01|00).
@@ -201,7 +203,7 @@ final class Decapsulator implements AutoCloseable {
             return;
         }
         int off = 4 + (b0 & 0x1f) * 4;
-        int proto = buf.get(ValueLayout.JAVA_BYTE, 1) & 0xff;
+        int proto = Bytes.u8(buf, 1);
         if (proto != Libc.IPPROTO_IPIP) {
             counters.dropped(DecapCounters.Drop.GUE_UNSUPPORTED);
             return;

@@ -1,8 +1,8 @@
 package io.jvs.agent;
 
-import io.jvs.forwarder.sys.Inet;
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.RtNetlink;
+import io.jvs.sys.Inet;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.RtNetlink;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package io.jvs.agent;
 
-import io.jvs.forwarder.sys.Inet;
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.RtNetlink;
-import io.jvs.forwarder.sys.Sysctl;
+import io.jvs.sys.Inet;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.RtNetlink;
+import io.jvs.sys.Sysctl;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -67,8 +67,7 @@ final class Host {
 
     /** The main table's default routes (lowest metric first). */
     static List<RtNetlink.RouteEntry> defaultRoutes() throws NativeException {
-        return routes().stream().filter(r -> r.table() == RtNetlink.RT_TABLE_MAIN && r.dstLen() == 0)
-                .sorted(java.util.Comparator.comparingInt(RtNetlink.RouteEntry::priority)).toList();
+        return RtNetlink.mainDefaultRoutes();
     }
 
     /** The kernel has ipip when its fallback device tunl0 exists in this namespace. */

@@ -1,17 +1,16 @@
 package io.jvs.agent;
 
+import io.jvs.sys.Journal;
 import io.jvs.agent.AgentOptions.Command;
 import io.jvs.agent.AgentOptions.Mode;
 import io.jvs.agent.AgentOptions.UsageException;
-import io.jvs.forwarder.metrics.MetricsServer;
-import io.jvs.forwarder.sys.Inet;
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.RtNetlink;
+import io.jvs.sys.Inet;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.RtNetlink;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 
@@ -103,7 +102,7 @@ public final class Main {
     }
 
     static int down(AgentOptions o) throws IOException {
-        Journal j = Journal.open(o.state());
+        Journal j = Applier.journal(o);
         if (!j.exists() || j.entries().isEmpty()) {
             if (j.exists()) {
                 Files.delete(o.state());
@@ -141,12 +140,12 @@ public final class Main {
             applier.up(o, iface);
         } catch (IOException | RuntimeException e) {
             System.err.println("jvs-agent: run: up failed: " + e.getMessage() + "; reverting");
-            new Applier(System.out).down(Journal.open(o.state()));
+            new Applier(System.out).down(Applier.journal(o));
             return 1;
         }
         DecapCounters counters = null;
         Decapsulator decap = null;
-        MetricsServer metrics = null;
+        AgentHttp metrics = null;
         try {
             if (o.mode() == Mode.TUN && !Host.kernelIpip()) {
                 counters = new DecapCounters();
@@ -157,8 +156,7 @@ public final class Main {
             }
             if (o.metrics().isPresent()) {
                 AgentMetrics m = new AgentMetrics(o.mode().word(), o.vips(), counters);
-                metrics = new MetricsServer(o.metrics().get(), m::scrape, Map.of("/health", () -> health(o, iface)));
-                metrics.start();
+                metrics = AgentHttp.start(o.metrics().get(), m::scrape, () -> health(o, iface));
                 System.out.println("jvs-agent: /health and /metrics on http://" + o.metrics().get().getHostString()
                         + ":" + metrics.localAddress().getPort() + "/");
             }
@@ -170,12 +168,12 @@ public final class Main {
             if (decap != null) {
                 decap.close();
             }
-            new Applier(System.out).down(Journal.open(o.state()));
+            new Applier(System.out).down(Applier.journal(o));
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Decapsulator d = decap;
-        MetricsServer ms = metrics;
+        AgentHttp ms = metrics;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("jvs-agent: stopping; reverting");
             if (ms != null) {
@@ -185,7 +183,7 @@ public final class Main {
                 d.close();
             }
             try {
-                new Applier(System.out).down(Journal.open(o.state()));
+                new Applier(System.out).down(Applier.journal(o));
             } catch (IOException | RuntimeException e) {
                 System.err.println("jvs-agent: down failed: " + e.getMessage() + " (state kept in " + o.state() + ")");
             }
@@ -202,16 +200,16 @@ public final class Main {
         return -1;
     }
 
-    private static MetricsServer.Page health(AgentOptions o, String iface) {
+    private static AgentHttp.Page health(AgentOptions o, String iface) {
         try {
             List<Doctor.Item> fails = Doctor.check(o, iface).stream()
                     .filter(i -> i.verdict() == Doctor.Verdict.FAIL).toList();
             if (fails.isEmpty()) {
-                return new MetricsServer.Page(200, "ok\n");
+                return new AgentHttp.Page(200, "ok\n");
             }
-            return new MetricsServer.Page(503, fails.stream().map(Doctor.Item::line).collect(Collectors.joining("\n")) + "\n");
+            return new AgentHttp.Page(503, fails.stream().map(Doctor.Item::line).collect(Collectors.joining("\n")) + "\n");
         } catch (NativeException e) {
-            return new MetricsServer.Page(503, "check failed: " + e.getMessage() + "\n");
+            return new AgentHttp.Page(503, "check failed: " + e.getMessage() + "\n");
         }
     }
 

@@ -1,80 +1,59 @@
 package io.jvs.forwarder;
 
 import io.jvs.forwarder.conn.ConnPolicy;
-import io.jvs.forwarder.conn.ConnectionHandler;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.io.FrameSource;
 import io.jvs.forwarder.io.PacketChannel;
 import io.jvs.forwarder.io.PacketRxRing;
 import io.jvs.forwarder.io.PacketTxQueue;
-import io.jvs.forwarder.io.TapDevice;
-import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.metrics.DropReason;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.metrics.MetricsServer;
 import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.metrics.PrometheusExposition;
 import io.jvs.forwarder.metrics.StatusPage;
-import io.jvs.forwarder.neigh.ArpHandler;
 import io.jvs.forwarder.neigh.NeighbourCache;
+import io.jvs.forwarder.pipeline.DataPath;
+import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.neigh.RouteTable;
-import io.jvs.forwarder.packet.FrameDecodeHandler;
-import io.jvs.forwarder.packet.Ipv4Address;
-import io.jvs.forwarder.sched.ScheduleHandler;
-import io.jvs.forwarder.service.ClassifyHandler;
-import io.jvs.forwarder.service.ForwardMethod;
-import io.jvs.forwarder.service.RealServer;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.ctl.ControlPlane;
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.service.ServiceTable;
-import io.jvs.forwarder.service.VirtualService;
-import io.jvs.forwarder.sys.AfPacket;
-import io.jvs.forwarder.sys.Libc;
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.NetDevice;
-import io.jvs.forwarder.sys.RtNetlink;
-import io.jvs.forwarder.sys.Sysctl;
+import io.jvs.sys.AfPacket;
+import io.jvs.sys.Libc;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.NetDevice;
+import io.jvs.sys.RtNetlink;
 import io.jvs.forwarder.conn.LocalPorts;
-import io.jvs.forwarder.service.TunnelType;
-import io.jvs.forwarder.xmit.DrXmit;
-import io.jvs.forwarder.xmit.FullNatXmit;
-import io.jvs.forwarder.xmit.IcmpHandler;
-import io.jvs.forwarder.xmit.IcmpSender;
-import io.jvs.forwarder.xmit.TunXmit;
-import io.jvs.forwarder.xmit.LanPort;
-import io.jvs.forwarder.xmit.NatXmit;
-import io.jvs.forwarder.xmit.NextHopSender;
-import io.jvs.forwarder.xmit.TransmitHandler;
-import io.netty.channel.ChannelPipeline;
+import io.jvs.forwarder.io.LanPort;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The running director: attaches to the network, wires the packet pipeline on
- * one epoll event loop, runs the timers, serves metrics, and on close undoes
- * everything it changed in the namespace (routes, rules, sysctls, the TAP).
+ * The running director's lifecycle: attaches to the network, wires each attachment's
+ * pipeline ({@link DataPath}) on one epoll event loop, runs the timers, serves metrics,
+ * and on close stops all that and puts back everything it changed in the namespace
+ * ({@link DirectorNamespace}: routes, rules, sysctls, the TAP). The start-up checks are
+ * {@link DataPathChecks}, the connection listing for jvsadm is {@link ConnectionListing}.
  *
  * <p>One event-loop thread owns the connection table, the neighbour cache and
  * the transmit queues; the control plane only publishes service snapshots.
  */
 public final class Director implements AutoCloseable {
-    /** Routing table for NAT replies steered into the TAP (TAP mode). */
-    static final int TAP_REPLY_TABLE = 4242;
-    static final int TAP_RULE_PRIORITY = 4242;
     private static final int BURST = 256;
     private static final int ARP_RING_FRAMES = 64;
 
@@ -82,60 +61,58 @@ public final class Director implements AutoCloseable {
     public record Attach(boolean tap, String name, String lan) {
     }
 
-    /** Settings the director starts with. */
+    /**
+     * Settings the director starts with.
+     *
+     * @param mhTableSize slots of every mh (Maglev) table, one of MaglevHashingScheduler.TABLE_SIZES
+     * @param connPolicy  the IPVS sysctls expire_nodest_conn / expire_quiescent_template
+     * @param health      where jvs_real_server_up and jvs_health_transitions_total come from
+     */
     public record Settings(Attach attach, ServiceConfig config, int connMax, int ringFrames,
-                           InetSocketAddress metrics, int localPortLow, int localPortHigh) {
-        /** Settings with FULLNAT's default local port range. */
-        public Settings(Attach attach, ServiceConfig config, int connMax, int ringFrames,
-                        InetSocketAddress metrics) {
-            this(attach, config, connMax, ringFrames, metrics, LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH);
+                           InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
+                           ConnPolicy connPolicy, HealthSource health) {
+        public Settings {
+            java.util.Objects.requireNonNull(connPolicy, "connPolicy");
+            java.util.Objects.requireNonNull(health, "health");
         }
     }
 
     private final Settings settings;
     private final ServiceRegistry registry = new ServiceRegistry();
     private final ControlPlane control;
-    /** IPVS sysctls for removed/quiesced servers; handlers read it per packet (volatile there). */
-    private volatile ConnPolicy connPolicy = ConnPolicy.DEFAULTS;
-    private final List<ConnectionHandler> connectionHandlers = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final List<ScheduleHandler> scheduleHandlers = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final Deque<Runnable> undo = new ConcurrentLinkedDeque<>();
+    /** What the director changes in its namespace, journalled; set once attached. */
+    private DirectorNamespace namespace;
     private final List<PacketChannel> channels = new ArrayList<>();
     private MultiThreadIoEventLoopGroup group;
     private EventLoop loop;
     private LanPort lan;
     private NeighbourCache neighbours;
+    private DataPath dataPath;
     private ConnectionTable conns;
     private DataPathCounters counters;
     private MetricsServer metrics;
     private volatile RouteTable routes = RouteTable.EMPTY;
     /** The namespace's own IPv4 addresses (FULLNAT local addresses must not be one); empty until attached. */
     private volatile int[] ownAddrs = new int[0];
-    private volatile HealthSource health = HealthSource.NONE;
     private final Set<Integer> announced = new HashSet<>();
     private boolean closed;
-    /** TAP mode: the default route of TAP_REPLY_TABLE exists. */
-    private boolean tapReplyRoute;
 
     private Director(Settings settings) {
         this.settings = settings;
-        this.control = new ControlPlane(settings.config(), new ServiceTableBuilder(), table -> {
-            validate(table);
-            validateRoutes(table, routes, registry.current());
-            validateLocalAddrs(table, ownAddrs);
+        this.control = new ControlPlane(settings.config(),
+                new ServiceTableBuilder(Schedulers.factory(settings.mhTableSize())), table -> {
+            DataPathChecks.validate(table);
+            DataPathChecks.validateRoutes(table, routes, registry.current());
+            DataPathChecks.validateLocalAddrs(table, ownAddrs);
         });
     }
 
-    /** A control plane for this config with the data path's checks; throws IllegalArgumentException if invalid. */
-    public static ControlPlane newControlPlane(ServiceConfig config) {
-        return new ControlPlane(config, new ServiceTableBuilder(), Director::validate);
-    }
-
-    /** Sets expire_nodest_conn / expire_quiescent_template for every pipeline, now and later. */
-    public void connPolicy(ConnPolicy policy) {
-        connPolicy = policy;
-        connectionHandlers.forEach(h -> h.setPolicy(policy));
-        scheduleHandlers.forEach(h -> h.setPolicy(policy));
+    /**
+     * A control plane for this config with the data path's checks and mh table size;
+     * throws IllegalArgumentException if invalid.
+     */
+    public static ControlPlane newControlPlane(ServiceConfig config, int mhTableSize) {
+        return new ControlPlane(config, new ServiceTableBuilder(Schedulers.factory(mhTableSize)), DataPathChecks::validate);
     }
 
     /** Where configuration changes go (jvsadm, health checks): validated whole, published as one snapshot. */
@@ -151,152 +128,9 @@ public final class Director implements AutoCloseable {
         return counters;
     }
 
-    /**
-     * What jvsadm reads from the data path: the connection table, copied out
-     * on the event loop that owns it (bounded by {@code max}; the loop is
-     * busy for one pass over the table's used ids).
-     */
+    /** What jvsadm reads from the data path (the connection listing, -c). */
     public DataPathView dataPathView() {
-        return new DataPathView() {
-            @Override
-            public int connectionCapacity() {
-                return conns.capacity();
-            }
-
-            @Override
-            public Connections connections(int max) {
-                // The table is walked in slices, one loop task each, so the data path never
-                // stalls for more than one slice (~1 ms) however large the table is.
-                List<DataPathView.Connection> out = new ArrayList<>();
-                int[] total = {0};
-                int capacity = conns.capacity();
-                int templates = conns.templates().capacity();
-                try {
-                    for (int from = 0; from < capacity; from += LIST_SLICE) {
-                        int start = from;
-                        loop.submit(() -> copyConnections(start, Math.min(capacity, start + LIST_SLICE), max, out,
-                                total)).get(10, TimeUnit.SECONDS);
-                    }
-                    // persistence templates, listed as the kernel's /proc/net/ip_vs_conn lists them
-                    for (int from = 0; from < templates; from += LIST_SLICE) {
-                        int start = from;
-                        loop.submit(() -> copyTemplates(start, Math.min(templates, start + LIST_SLICE), max, out,
-                                total)).get(10, TimeUnit.SECONDS);
-                    }
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                    throw new IllegalStateException("the data path did not answer: " + e, e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted", e);
-                }
-                return new Connections(out, total[0]);
-            }
-        };
-    }
-
-    /** Connection-table ids copied per event-loop task by {@link #dataPathView()}. */
-    private static final int LIST_SLICE = 1 << 14;
-
-    /** On the loop: copies live entries of ids [from, to) into out (up to max) and counts them in total[0]. */
-    private void copyConnections(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
-        long now = System.nanoTime();
-        for (int id = from; id < to; id++) {
-            if (!conns.isLive(id)) {
-                continue;
-            }
-            total[0]++;
-            if (out.size() < max) {
-                int proto = conns.proto(id);
-                String state = proto == io.jvs.forwarder.service.Protocol.UDP ? "UDP"
-                        : io.jvs.forwarder.conn.TcpState.name(conns.state(id));
-                long left = Math.max(0, conns.expiresAtNanos(id) - now) / 1_000_000_000L;
-                out.add(new DataPathView.Connection(proto, conns.caddr(id), conns.cport(id), conns.vaddr(id),
-                        conns.vport(id), conns.daddr(id), conns.dport(id), state, left));
-            }
-        }
-    }
-
-    /**
-     * On the loop: persistence templates of ids [from, to), as IPVS shows them: state NONE,
-     * client network with port 0, VIP:port (the mark as an address for fwmark services,
-     * protocol IP), and the real server.
-     */
-    private void copyTemplates(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
-        io.jvs.forwarder.conn.PersistenceTable t = conns.templates();
-        long now = System.nanoTime();
-        for (int id = from; id < to; id++) {
-            if (!t.isLive(id) || t.proto(id) == 0xffff) { // 0xffff: invalidated, no longer reachable
-                continue;
-            }
-            total[0]++;
-            if (out.size() < max) {
-                RealServer d = t.dest(id);
-                long left = Math.max(0, t.expiresAtNanos(id) - now) / 1_000_000_000L;
-                out.add(new DataPathView.Connection(t.proto(id), t.clientNet(id), 0, t.vkey(id), t.vport(id),
-                        d.addr, d.port, "NONE", left));
-            }
-        }
-    }
-
-    /** Where jvs_real_server_up and jvs_health_transitions_total come from (the health checker). */
-    public void health(HealthSource source) {
-        this.health = java.util.Objects.requireNonNull(source);
-    }
-
-    /** Validates what the data path cannot carry, before anything is attached. */
-    static void validate(ServiceTable services) {
-        for (VirtualService s : services.services()) {
-            for (RealServer d : s.dests) {
-                if (d.method == ForwardMethod.TUN && d.tunType == TunnelType.GRE) {
-                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                            + ": tunnel type gre is not supported (ipip and gue are)");
-                }
-            }
-        }
-    }
-
-    /**
-     * The checks that need the director's routing table: a TUN real server that
-     * is new (not in {@code current}, the running table) must have a route (the
-     * encapsulated packet is routed to it), else the change is refused naming it.
-     * Servers already running are not re-checked, so a route that goes away does
-     * not block unrelated changes. Before the director is attached there is no
-     * routing table yet; {@link #open} checks the initial configuration once it is.
-     */
-    /**
-     * FULLNAT local addresses must be addresses only jvs answers for: were one an
-     * address of the director's namespace, its kernel would also receive the real
-     * servers' replies and reset them (no socket of its own matches).
-     */
-    static void validateLocalAddrs(ServiceTable services, int[] own) {
-        for (int lip : services.localAddrs()) {
-            for (int a : own) {
-                if (a == lip) {
-                    throw new IllegalArgumentException("local address " + Ipv4Address.toString(lip)
-                            + " (--laddr) is an address of the director itself; FULLNAT needs addresses that only"
-                            + " jvs answers for (the kernel would reset the replies to its own)");
-                }
-            }
-        }
-    }
-
-    static void validateRoutes(ServiceTable services, RouteTable rt, ServiceTable current) {
-        if (rt == RouteTable.EMPTY) {
-            return;
-        }
-        for (VirtualService s : services.services()) {
-            VirtualService running = s.fwmark != 0 ? current.lookupFwmark(s.fwmark)
-                    : current.lookup(s.proto, s.addr, s.port);
-            for (RealServer d : s.dests) {
-                RealServer was = running == null ? null : running.dest(d.addr, d.port);
-                boolean known = was != null && was.method == ForwardMethod.TUN;
-                if (d.method == ForwardMethod.TUN && !known && rt.nextHop(d.addr) == 0) {
-                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                            + ": TUN real server is unreachable (no route to " + Ipv4Address.toString(d.addr)
-                            + " in the director's routing table)");
-                }
-            }
-        }
+        return new ConnectionListing(loop, conns);
     }
 
     /** Attaches and starts forwarding; on failure undoes whatever was done and rethrows. */
@@ -322,7 +156,8 @@ public final class Director implements AutoCloseable {
 
         // Packet mode: the kernel must not forward what jvs forwards (it would be sent twice).
         // TAP mode: the kernel routes VIP traffic into the TAP and NAT replies too.
-        setSysctl("net.ipv4.ip_forward", at.tap() ? "1" : "0");
+        namespace = new DirectorNamespace(at.tap() ? at.name() : null, lanName);
+        namespace.sysctl("net.ipv4.ip_forward", at.tap() ? "1" : "0");
 
         counters = at.tap() ? new DataPathCounters(lanName, at.name()) : new DataPathCounters(lanName);
         conns = new ConnectionTable(settings.connMax(), ControlPlane.timeouts(settings.config().timeouts()),
@@ -351,11 +186,14 @@ public final class Director implements AutoCloseable {
         routes = RouteTable.load(lanIndex);
         ownAddrs = RtNetlink.addresses().stream().mapToInt(RtNetlink.Address::addr).toArray();
         try {
-            validateLocalAddrs(control.table(), ownAddrs);
-            validateRoutes(control.table(), routes, ServiceTable.EMPTY);
+            DataPathChecks.validateLocalAddrs(control.table(), ownAddrs);
+            DataPathChecks.validateRoutes(control.table(), routes, ServiceTable.EMPTY);
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }
+
+        dataPath = DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(lan)
+                .routes(() -> routes).counters(counters).connPolicy(settings.connPolicy()).build();
 
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         loop = group.next();
@@ -364,8 +202,7 @@ public final class Director implements AutoCloseable {
         counters.eventLoopAllocatedBytes(() -> threads.getThreadAllocatedBytes(loopThread));
 
         if (at.tap()) {
-            TapDevice tap = TapDevice.create(at.name(), BURST);
-            attach(tap, 1);
+            attach(namespace.createTap(BURST), 1);
             attach(PacketRxRing.open(lanName, ARP_RING_FRAMES, AfPacket.ETH_P_ARP), lanPortId);
         } else {
             attach(PacketRxRing.open(lanName, settings.ringFrames(), AfPacket.ETH_P_ALL), lanPortId);
@@ -409,10 +246,10 @@ public final class Director implements AutoCloseable {
         }, 1, 1, TimeUnit.SECONDS);
 
         if (settings.metrics() != null) {
-            PrometheusExposition exposition = new PrometheusExposition(registry, counters,
-                    () -> health.realServerHealth());
+            HealthSource health = settings.health();
+            PrometheusExposition exposition = new PrometheusExposition(registry, counters, health);
             metrics = new MetricsServer(settings.metrics(), exposition,
-                    new StatusPage(registry, counters, () -> health.realServerHealth(), System::nanoTime));
+                    new StatusPage(registry, counters, health, System::nanoTime));
             metrics.start();
         }
         System.out.println("jvs-forwarder: " + (at.tap() ? "tap:" + at.name() + " lan " + lanName : "packet:" + lanName)
@@ -452,24 +289,7 @@ public final class Director implements AutoCloseable {
                 counters.rxBatch(frames);
             }
         });
-        NextHopSender sender = new NextHopSender(lan, neighbours, () -> routes, counters);
-        IcmpSender icmp = new IcmpSender(lan, sender);
-        TunXmit tun = new TunXmit(sender, lan, icmp, counters);
-        ChannelPipeline p = ch.pipeline();
-        p.addLast("decode", new FrameDecodeHandler(counters));
-        p.addLast("arp", new ArpHandler(registry, neighbours, lan, counters));
-        p.addLast("icmp", new IcmpHandler(registry, conns, sender, icmp, tun, counters));
-        p.addLast("classify", new ClassifyHandler(registry, conns, counters));
-        ConnectionHandler connection = new ConnectionHandler(conns, counters);
-        ScheduleHandler schedule = new ScheduleHandler(conns, counters);
-        connection.setPolicy(connPolicy);
-        schedule.setPolicy(connPolicy);
-        connectionHandlers.add(connection);
-        scheduleHandlers.add(schedule);
-        p.addLast("connection", connection);
-        p.addLast("schedule", schedule);
-        p.addLast("transmit", new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),
-                tun, new FullNatXmit(sender, lan, conns), counters));
+        dataPath.wire(ch.pipeline());
         try {
             loop.register(ch).syncUninterruptibly();
         } catch (RuntimeException e) {
@@ -488,7 +308,7 @@ public final class Director implements AutoCloseable {
             if (announced.add(vip)) {
                 neighbours.announce(vip);
                 if (settings.attach().tap()) {
-                    tapRoutes(table, vip);
+                    namespace.routeVip(table, vip);
                 }
             }
         }
@@ -496,80 +316,11 @@ public final class Director implements AutoCloseable {
             if (announced.add(lip)) {
                 neighbours.announce(lip);
                 if (settings.attach().tap()) {
-                    tapLocalRoute(lip);
+                    namespace.routeLocalAddr(lip);
                 }
             }
         }
         lan.flush();
-    }
-
-    /** TAP mode: FULLNAT replies to a local address are routed into the TAP like VIP traffic. */
-    private void tapLocalRoute(int lip) {
-        String tap = settings.attach().name();
-        try {
-            int tapIndex = Libc.ifNameToIndex(tap);
-            RtNetlink.deviceRoute(true, lip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN);
-            undo.push(() -> quietly(() -> RtNetlink.deviceRoute(false, lip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN)));
-        } catch (NativeException e) {
-            System.err.println("jvs: routing local address " + Ipv4Address.toString(lip) + " into " + tap
-                    + " failed: " + e.getMessage());
-        }
-    }
-
-    private void tapRoutes(ServiceTable table, int vip) {
-        String tap = settings.attach().name();
-        try {
-            int tapIndex = Libc.ifNameToIndex(tap);
-            RtNetlink.deviceRoute(true, vip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN);
-            undo.push(() -> quietly(() -> RtNetlink.deviceRoute(false, vip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN)));
-            Set<Integer> natServers = new HashSet<>();
-            for (VirtualService s : table.services()) {
-                if (s.addr == vip) {
-                    for (RealServer d : s.dests) {
-                        if (d.method == ForwardMethod.NAT) {
-                            natServers.add(d.addr);
-                        }
-                    }
-                }
-            }
-            if (!natServers.isEmpty() && !tapReplyRoute) {
-                RtNetlink.deviceRoute(true, 0, 0, tapIndex, TAP_REPLY_TABLE);
-                tapReplyRoute = true;
-                undo.push(() -> quietly(() -> RtNetlink.deviceRoute(false, 0, 0, tapIndex, TAP_REPLY_TABLE)));
-            }
-            for (int rip : natServers) {
-                RtNetlink.rule(true, rip, 32, lan.name, TAP_REPLY_TABLE, TAP_RULE_PRIORITY);
-                undo.push(() -> quietly(() -> RtNetlink.rule(false, rip, 32, lan.name, TAP_REPLY_TABLE, TAP_RULE_PRIORITY)));
-            }
-        } catch (NativeException e) {
-            System.err.println("jvs: routing VIP " + Ipv4Address.toString(vip) + " into " + tap + " failed: " + e.getMessage());
-        }
-    }
-
-    interface NativeAction {
-        void run() throws NativeException;
-    }
-
-    private static void quietly(NativeAction a) {
-        try {
-            a.run();
-        } catch (NativeException e) {
-            System.err.println("jvs: cleanup: " + e.getMessage());
-        }
-    }
-
-    private void setSysctl(String key, String value) throws IOException {
-        String before = Sysctl.get(key);
-        if (!before.equals(value)) {
-            Sysctl.set(key, value);
-            undo.push(() -> {
-                try {
-                    Sysctl.set(key, before);
-                } catch (IOException e) {
-                    System.err.println("jvs: cleanup: restoring " + key + "=" + before + ": " + e.getMessage());
-                }
-            });
-        }
     }
 
     @Override
@@ -581,10 +332,8 @@ public final class Director implements AutoCloseable {
         if (metrics != null) {
             metrics.close();
         }
-        // Routes and rules first, while the TAP they point into still exists.
-        while (!undo.isEmpty()) {
-            undo.pop().run();
-        }
+        // The data path stops first (the TAP goes with its fd, and the kernel drops the routes into
+        // it); then the namespace is put back, newest change first, skipping what is gone already.
         if (group != null) {
             for (PacketChannel c : channels) {
                 c.close().syncUninterruptibly();
@@ -596,6 +345,9 @@ public final class Director implements AutoCloseable {
         }
         if (lan != null) {
             lan.close();
+        }
+        if (namespace != null) {
+            namespace.undo();
         }
     }
 }

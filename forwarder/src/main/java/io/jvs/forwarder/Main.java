@@ -9,6 +9,8 @@ import io.jvs.forwarder.config.UsageException;
 import io.jvs.forwarder.ctl.keepalived.KeepalivedConf;
 import io.jvs.forwarder.health.HealthMonitor;
 import io.jvs.forwarder.health.Probe;
+import io.jvs.forwarder.metrics.HealthSource;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 
 import java.io.IOException;
@@ -54,16 +56,16 @@ public final class Main {
             }
             case RUN -> { }
         }
-        // process-wide, as the kernel's CONFIG_IP_VS_MH_TAB_INDEX: before any service is built
-        Schedulers.setMhTableSize(opts.mhTableSize());
+        // the kernel's CONFIG_IP_VS_MH_TAB_INDEX: one size for every service this director builds or checks
+        SchedulerFactory schedulers = Schedulers.factory(opts.mhTableSize());
         Director.Settings settings;
         HealthMonitor health = null;
         try {
             ServiceConfig config = ServiceConfig.EMPTY;
             if (opts.config().isPresent()) {
-                config = ConfigFile.parse(opts.config().get());
+                config = ConfigFile.parse(opts.config().get(), schedulers);
             } else if (opts.keepalived().isPresent()) {
-                KeepalivedConf kc = KeepalivedConf.load(opts.keepalived().get());
+                KeepalivedConf kc = KeepalivedConf.load(opts.keepalived().get(), schedulers);
                 if (!kc.ignoredReport().isEmpty()) {
                     System.err.println("jvs-forwarder: " + kc.ignoredReport());
                 }
@@ -71,12 +73,13 @@ public final class Main {
                 config = health.initial(kc.config());
             }
             config = DirectorControl.savedOr(opts, config); // --save-to: what was running before a restart
-            Director.newControlPlane(config); // validates everything before anything is attached
+            Director.newControlPlane(config, opts.mhTableSize()); // validates everything before anything is attached
             boolean tap = opts.attach().kind() == ForwarderCommandLine.AttachKind.TAP;
             settings = new Director.Settings(
                     new Director.Attach(tap, opts.attach().name(), opts.lan().orElse(null)),
                     config, opts.connMax(), opts.ringFrames(),
-                    opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh());
+                    opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh(), opts.mhTableSize(),
+                    opts.connPolicy(), health != null ? health : HealthSource.NONE);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
@@ -84,7 +87,6 @@ public final class Main {
         Director director;
         try {
             director = Director.start(settings);
-            director.connPolicy(opts.connPolicy());
         } catch (IOException | RuntimeException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
@@ -99,7 +101,6 @@ public final class Main {
         }
         HealthMonitor checker = health;
         if (checker != null) {
-            director.health(checker);
             checker.start(director.control()::apply);
         }
         CountDownLatch stopped = new CountDownLatch(1);

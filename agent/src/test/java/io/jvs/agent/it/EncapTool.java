@@ -1,9 +1,9 @@
 package io.jvs.agent.it;
 
-import io.jvs.forwarder.sys.Inet;
-import io.jvs.forwarder.sys.Libc;
-import io.jvs.forwarder.sys.NetDevice;
-import io.jvs.forwarder.sys.Tun;
+import io.jvs.sys.Inet;
+import io.jvs.sys.Libc;
+import io.jvs.sys.NetDevice;
+import io.jvs.sys.Tun;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

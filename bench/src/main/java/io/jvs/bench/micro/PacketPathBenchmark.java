@@ -1,16 +1,16 @@
 package io.jvs.bench.micro;
 
-import io.jvs.forwarder.conn.ConnectionHandler;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.Timeouts;
-import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.neigh.ArpHandler;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.io.LanPort;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
-import io.jvs.forwarder.packet.FrameDecodeHandler;
-import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.sched.ScheduleHandler;
-import io.jvs.forwarder.service.ClassifyHandler;
+import io.jvs.forwarder.pipeline.DataPath;
+import io.jvs.forwarder.pipeline.Frames;
+import io.jvs.forwarder.sched.Schedulers;
+import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.ServiceRegistry;
@@ -18,12 +18,8 @@ import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.ServiceSpec.Dest;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
-import io.jvs.forwarder.sys.RtNetlink.Route;
-import io.jvs.forwarder.xmit.DrXmit;
-import io.jvs.forwarder.xmit.LanPort;
-import io.jvs.forwarder.xmit.NatXmit;
-import io.jvs.forwarder.xmit.NextHopSender;
-import io.jvs.forwarder.xmit.TransmitHandler;
+import io.jvs.forwarder.service.TunnelType;
+import io.jvs.sys.RtNetlink.Route;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -47,17 +43,23 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One frame through the whole data-path pipeline, as Director wires it (decode, ARP, classify,
- * connection lookup + TCP state update, transmit rewrite, queue; one flush per burst of 32), on an
- * EmbeddedChannel with a counting transmit queue instead of a socket. Each operation first copies
- * the pristine frame (vnet header + 60 bytes) into the burst slot, because the rewrite changes it
- * in place (TTL, MACs, NAT addresses and checksums); that copy is part of the measured time.
+ * One frame through the whole data path the director runs: the pipeline {@link DataPath} wires
+ * (decode, ARP, ICMP, classify, connection lookup + TCP state update, schedule, transmit rewrite,
+ * queue; one flush per burst of 32), on an EmbeddedChannel with a counting transmit queue instead
+ * of a socket. Each operation first copies the pristine frame (vnet header + 60 bytes) into the
+ * burst slot, because the rewrite changes it in place (TTL, MACs, addresses, checksums, an outer
+ * header in front of it); that copy is part of the measured time. Slots have the ring's
+ * {@value #HEADROOM} bytes of headroom, where TUN writes its outer header.
  *
  * <p>Frames belong to {@value #FLOWS} established connections, visited in turn:
  * <ul>
  *   <li>{@code method=DR}: client ACK to VIP:80, DR service (MAC rewrite, TTL);</li>
  *   <li>{@code method=NAT}: client ACK to VIP:8080, NAT service (DNAT, incremental checksums);</li>
- *   <li>{@code method=NAT_REPLY}: real server ACK to the client (OUT index lookup, SNAT).</li>
+ *   <li>{@code method=NAT_REPLY}: real server ACK to the client (OUT index lookup, SNAT);</li>
+ *   <li>{@code method=TUN}: client ACK to VIP:81, TUN (IPIP) service (outer IPv4 header in the
+ *       headroom);</li>
+ *   <li>{@code method=FULLNAT}: client ACK to VIP:8081, FULLNAT service (source = local address
+ *       and port, destination = real server, incremental checksums).</li>
  * </ul>
  * A new forwarding method joins as one more value of {@code method} with its service in
  * {@link #setup}.
@@ -77,6 +79,7 @@ public class PacketPathBenchmark {
     static final int ROUTER = 0x0a00_0001;
     static final long ROUTER_MAC = 0x02_6a_76_00_00_01L;
     static final int VIP = 0x0a00_0064;
+    static final int LIP = 0x0a00_0003;           // 10.0.0.3, FULLNAT's local address
     static final int RS1 = 0x0a00_000b;
     static final int RS2 = 0x0a00_000c;
     static final long RS1_MAC = 0x02_6a_76_00_00_0bL;
@@ -85,9 +88,12 @@ public class PacketPathBenchmark {
     static final int SYN = 0x02;
     static final int ACK = 0x10;
     static final int SYN_ACK = 0x12;
-    static final int SLOT = 128;                  // vnet header (10) + frame (60), rounded up
+    /** Room in front of the vnet header, as the ring and the TAP leave it (TUN's outer header goes there). */
+    static final int HEADROOM = 64;
+    /** Headroom + vnet header (10) + frame (60) + room for what FULLNAT/TUN add behind, rounded up. */
+    static final int SLOT = 256;
 
-    @Param({"DR", "NAT", "NAT_REPLY"})
+    @Param({"DR", "NAT", "NAT_REPLY", "TUN", "FULLNAT"})
     public String method;
 
     DataPathCounters counters;
@@ -99,7 +105,7 @@ public class PacketPathBenchmark {
     ChannelPipeline pipeline;
     PacketContext ctx;
     Arena arena;
-    MemorySegment templates;   // FLOWS pristine frames
+    MemorySegment templates;   // FLOWS pristine frames (vnet header + frame), one per SLOT
     MemorySegment work;        // BURST slots
     int frameLen;
     int flow;
@@ -116,53 +122,64 @@ public class PacketPathBenchmark {
         RouteTable routes = new RouteTable(List.of(
                 new Route(0x0a00_0000, 24, 0, IFINDEX, 0, 254),
                 new Route(0, 0, ROUTER, IFINDEX, 0, 254)), IFINDEX);
-        ServiceTable table = new ServiceTableBuilder().build(List.of(
+        ServiceTable table = new ServiceTableBuilder(Schedulers::create).build(List.of(
                 new ServiceSpec(Protocol.TCP, VIP, 80, "rr", List.of(
                         new Dest(RS1, 80, 1, ForwardMethod.DR),
                         new Dest(RS2, 80, 1, ForwardMethod.DR))),
                 new ServiceSpec(Protocol.TCP, VIP, 8080, "rr", List.of(
                         new Dest(RS1, 80, 1, ForwardMethod.NAT),
-                        new Dest(RS2, 80, 1, ForwardMethod.NAT)))),
+                        new Dest(RS2, 80, 1, ForwardMethod.NAT))),
+                new ServiceSpec(Protocol.TCP, VIP, 81, "rr", List.of(
+                        new Dest(RS1, 81, 1, ForwardMethod.TUN, 0, 0, TunnelType.IPIP, 0, 0),
+                        new Dest(RS2, 81, 1, ForwardMethod.TUN, 0, 0, TunnelType.IPIP, 0, 0))),
+                new ServiceSpec(Protocol.TCP, VIP, 8081, 0, "rr", 0, 0, -1, false, List.of(LIP),
+                        ClientAddressMode.NONE, List.of(
+                        new Dest(RS1, 80, 1, ForwardMethod.FULLNAT),
+                        new Dest(RS2, 80, 1, ForwardMethod.FULLNAT)))),
                 ServiceTable.EMPTY);
         registry.publish(table);
         long now = System.nanoTime();
         neighbours.learn(ROUTER, ROUTER_MAC, true, now);
         neighbours.learn(RS1, RS1_MAC, true, now);
         neighbours.learn(RS2, RS2_MAC, true, now);
-        NextHopSender sender = new NextHopSender(port, neighbours, () -> routes, counters);
-        channel = new EmbeddedChannel(
-                new FrameDecodeHandler(counters),
-                new ArpHandler(registry, neighbours, port, counters),
-                new ClassifyHandler(registry, conns, counters),
-                new ConnectionHandler(conns, counters),
-                new ScheduleHandler(conns, counters),
-                new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender, conns), counters));
-        pipeline = channel.pipeline();
+        channel = new EmbeddedChannel();
+        pipeline = DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
+                .routes(() -> routes).counters(counters).build()
+                .wire(channel.pipeline());
         ctx = new PacketContext();
         arena = Arena.ofConfined();
         templates = arena.allocate((long) SLOT * FLOWS, 64);
         work = arena.allocate((long) SLOT * BURST, 64);
 
-        final boolean dr = method.equals("DR");
-        final int vport = dr ? 80 : 8080;
+        final int vport = switch (method) {
+            case "DR" -> 80;
+            case "NAT", "NAT_REPLY" -> 8080;
+            case "TUN" -> 81;
+            case "FULLNAT" -> 8081;
+            default -> throw new IllegalArgumentException("method " + method);
+        };
+        final boolean seesReplies = !method.equals("DR") && !method.equals("TUN");
         for (int i = 0; i < FLOWS; i++) {
             int cport = 20000 + i;
-            // open the connection: SYN (and for NAT the SYN-ACK back), then ACK: ESTABLISHED
+            // open the connection: SYN (and for NAT/FULLNAT the SYN-ACK back), then ACK: ESTABLISHED
             long before = tx.frames;
-            feedOnce(BenchFrames.tcp(ROUTER_MAC, PORT_MAC, CLIENT, cport, VIP, vport, SYN, 0));
+            feedOnce(tcp(ROUTER_MAC, CLIENT, cport, VIP, vport, SYN, 0));
             if (tx.frames != before + 1) {
                 throw new IllegalStateException(method + ": the SYN of flow " + i + " was not forwarded");
             }
             int id = conns.lookupIn(Protocol.TCP, CLIENT, cport, VIP, vport);
             int rs = conns.daddr(id);
             long rsMac = rs == RS1 ? RS1_MAC : RS2_MAC;
-            if (!dr) {
-                feedOnce(BenchFrames.tcp(rsMac, PORT_MAC, rs, 80, CLIENT, cport, SYN_ACK, 0));
+            // what the real server sees as the client: itself (NAT), or the local address and port (FULLNAT)
+            int peer = method.equals("FULLNAT") ? conns.laddr(id) : CLIENT;
+            int peerPort = method.equals("FULLNAT") ? conns.lport(id) : cport;
+            if (seesReplies) {
+                feedOnce(tcp(rsMac, rs, conns.dport(id), peer, peerPort, SYN_ACK, 0));
             }
-            feedOnce(BenchFrames.tcp(ROUTER_MAC, PORT_MAC, CLIENT, cport, VIP, vport, ACK, 0));
+            feedOnce(tcp(ROUTER_MAC, CLIENT, cport, VIP, vport, ACK, 0));
             byte[] data = method.equals("NAT_REPLY")
-                    ? BenchFrames.tcp(rsMac, PORT_MAC, rs, 80, CLIENT, cport, ACK, 6)
-                    : BenchFrames.tcp(ROUTER_MAC, PORT_MAC, CLIENT, cport, VIP, vport, ACK, 6);
+                    ? tcp(rsMac, rs, conns.dport(id), peer, peerPort, ACK, 6)
+                    : tcp(ROUTER_MAC, CLIENT, cport, VIP, vport, ACK, 6);
             frameLen = data.length;
             MemorySegment.copy(data, 0, templates, ValueLayout.JAVA_BYTE, (long) i * SLOT + 10, data.length);
         }
@@ -178,20 +195,27 @@ public class PacketPathBenchmark {
         }
     }
 
+    /** A TCP frame to the director's port (TTL 64). */
+    static byte[] tcp(long srcMac, int src, int sport, int dst, int dport, int flags, int payload) {
+        return Frames.tcp(srcMac, PORT_MAC, src, sport, dst, dport, flags, 64, payload);
+    }
+
     private void feedOnce(byte[] frame) {
-        work.asSlice(0, 10).fill((byte) 0);
-        MemorySegment.copy(frame, 0, work, ValueLayout.JAVA_BYTE, 10, frame.length);
+        work.asSlice(HEADROOM, 10).fill((byte) 0);
+        MemorySegment.copy(frame, 0, work, ValueLayout.JAVA_BYTE, HEADROOM + 10, frame.length);
         point(0, frame.length);
         pipeline.fireChannelRead(ctx);
         pipeline.fireChannelReadComplete();
     }
 
+    /** Points ctx at the slot at {@code off}: headroom, vnet header, frame. */
     private void point(long off, int len) {
         ctx.seg = work;
-        ctx.vnetOff = off;
-        ctx.frameOff = off + 10;
+        ctx.headroom = HEADROOM;
+        ctx.vnetOff = off + HEADROOM;
+        ctx.frameOff = off + HEADROOM + 10;
         ctx.frameLen = len;
-        ctx.frameCapacity = SLOT - 10;
+        ctx.frameCapacity = SLOT - HEADROOM - 10;
         ctx.ingressPort = 0;
     }
 
@@ -200,7 +224,7 @@ public class PacketPathBenchmark {
         final int f = flow;
         flow = (f + 1) & (FLOWS - 1);
         final long off = (long) inBurst * SLOT;
-        MemorySegment.copy(templates, (long) f * SLOT, work, off, 10 + frameLen);
+        MemorySegment.copy(templates, (long) f * SLOT, work, off + HEADROOM, 10 + frameLen);
         point(off, frameLen);
         pipeline.fireChannelRead(ctx);
         if (++inBurst == BURST) {

@@ -1,6 +1,6 @@
 package io.jvs.bench.micro;
 
-import io.jvs.forwarder.sched.Scheduler;
+import io.jvs.forwarder.service.Scheduler;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.ForwardMethod;

@@ -2,7 +2,7 @@ package io.jvs.bench.scale;
 
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.Timeouts;
-import io.jvs.forwarder.sched.Scheduler;
+import io.jvs.forwarder.service.Scheduler;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.ForwardMethod;

@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BenchmarkStatesTest {
     @Test
     void everyPacketPathVariantForwardsEveryFrame() {
-        for (String method : new String[] {"DR", "NAT", "NAT_REPLY"}) {
+        for (String method : new String[] {"DR", "NAT", "NAT_REPLY", "TUN", "FULLNAT"}) {
             PacketPathBenchmark b = new PacketPathBenchmark();
             b.method = method;
             b.setup();   // throws if the SYNs or the first data frames were not forwarded

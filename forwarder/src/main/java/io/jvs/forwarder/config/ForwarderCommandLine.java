@@ -1,7 +1,7 @@
 package io.jvs.forwarder.config;
 
 import io.jvs.forwarder.conn.LocalPorts;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.sched.MaglevHashingScheduler;
 
 import java.net.InetAddress;

@@ -1,6 +1,6 @@
 package io.jvs.forwarder.conn;
 
-import io.jvs.forwarder.packet.TcpHeader;
+import io.jvs.packet.TcpHeader;
 
 import static io.jvs.forwarder.conn.TcpState.CLOSE;
 

@@ -1,6 +1,6 @@
 package io.jvs.forwarder.health;
 
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 
 import java.io.IOException;
 import java.net.InetAddress;

@@ -1,7 +1,7 @@
 package io.jvs.forwarder.io;
 
-import io.jvs.forwarder.metrics.DropReason;
-import io.jvs.forwarder.packet.PacketContext;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.frame.PacketContext;
 
 /**
  * A receive fd that hands frames over in bursts. The frames of a burst stay

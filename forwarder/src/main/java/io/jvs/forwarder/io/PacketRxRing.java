@@ -1,10 +1,10 @@
 package io.jvs.forwarder.io;
 
-import io.jvs.forwarder.metrics.DropReason;
-import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.sys.AfPacket;
-import io.jvs.forwarder.sys.Libc;
-import io.jvs.forwarder.sys.NativeException;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.sys.AfPacket;
+import io.jvs.sys.Libc;
+import io.jvs.sys.NativeException;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -1,8 +1,8 @@
 package io.jvs.forwarder.io;
 
-import io.jvs.forwarder.sys.AfPacket;
-import io.jvs.forwarder.sys.Libc;
-import io.jvs.forwarder.sys.NativeException;
+import io.jvs.sys.AfPacket;
+import io.jvs.sys.Libc;
+import io.jvs.sys.NativeException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

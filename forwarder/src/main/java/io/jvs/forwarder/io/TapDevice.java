@@ -1,11 +1,11 @@
 package io.jvs.forwarder.io;
 
-import io.jvs.forwarder.metrics.DropReason;
-import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.sys.Libc;
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.NetDevice;
-import io.jvs.forwarder.sys.Tun;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.sys.Libc;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.NetDevice;
+import io.jvs.sys.Tun;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.metrics;
 
+import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.VirtualService;

@@ -1,10 +1,10 @@
 package io.jvs.forwarder.neigh;
 
-import io.jvs.forwarder.metrics.DropReason;
-import io.jvs.forwarder.packet.ArpPacket;
-import io.jvs.forwarder.packet.EthernetHeader;
-import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.xmit.LanPort;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.packet.ArpPacket;
+import io.jvs.packet.EthernetHeader;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.io.LanPort;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,7 +1,7 @@
 package io.jvs.forwarder.neigh;
 
-import io.jvs.forwarder.sys.NativeException;
-import io.jvs.forwarder.sys.RtNetlink;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.RtNetlink;
 
 import java.util.Comparator;
 import java.util.List;

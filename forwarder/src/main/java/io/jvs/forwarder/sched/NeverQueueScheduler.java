@@ -1,5 +1,6 @@
 package io.jvs.forwarder.sched;
 
+import io.jvs.forwarder.service.Scheduler;
 import io.jvs.forwarder.service.RealServer;
 
 /**

@@ -1,5 +1,7 @@
 package io.jvs.forwarder.sched;
 
+import io.jvs.forwarder.service.SchedulerFactory;
+import io.jvs.forwarder.service.Scheduler;
 import io.jvs.forwarder.service.RealServer;
 
 import java.util.List;
@@ -12,10 +14,9 @@ import java.util.List;
  * jvs accepts them silently too. (ipvsadm's own check that "sh-port" goes with sh is a matter of
  * flag names, for the command parser.)
  *
- * <p>The mh table size is process-wide, as the kernel's is (CONFIG_IP_VS_MH_TAB_INDEX, fixed
- * when the module is built): {@link #setMhTableSize} is called once at start-up
- * ({@code jvs-forwarder --mh-table-size}), before any service is built. {@link #factory} gives a
- * factory with its own size.
+ * <p>The mh table size is one per director, as the kernel's is (CONFIG_IP_VS_MH_TAB_INDEX, fixed
+ * when the module is built): the director builds its services with {@link #factory}
+ * ({@code jvs-forwarder --mh-table-size}); {@link #create} uses the kernel's default size.
  */
 public final class Schedulers {
     /**
@@ -25,24 +26,7 @@ public final class Schedulers {
     public static final List<String> NAMES = List.of("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh",
             "sed", "nq", "fo", "ovf", "mh", "twos");
 
-    private static volatile int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
-
     private Schedulers() {
-    }
-
-    /**
-     * Sets the Maglev table size for schedulers made from now on by {@link #create}.
-     *
-     * @throws IllegalArgumentException if it is not one of {@link MaglevHashingScheduler#TABLE_SIZES}
-     */
-    public static void setMhTableSize(int prime) {
-        MaglevHashingScheduler.checkTableSize(prime);
-        mhTableSize = prime;
-    }
-
-    /** The Maglev table size {@link #create} uses. */
-    public static int mhTableSize() {
-        return mhTableSize;
     }
 
     /** A scheduler without scheduler flags. */
@@ -56,10 +40,14 @@ public final class Schedulers {
      * @throws IllegalArgumentException "Scheduler or persistence engine not found" for unknown names
      */
     public static Scheduler create(String name, int schedFlags, RealServer[] dests) {
-        return create(name, schedFlags, dests, mhTableSize);
+        return create(name, schedFlags, dests, MaglevHashingScheduler.DEFAULT_TABLE_SIZE);
     }
 
-    /** A factory whose mh schedulers use {@code mhTableSize} (one of {@link MaglevHashingScheduler#TABLE_SIZES}). */
+    /**
+     * A factory whose mh schedulers use {@code mhTableSize}.
+     *
+     * @throws IllegalArgumentException if it is not one of {@link MaglevHashingScheduler#TABLE_SIZES}
+     */
     public static SchedulerFactory factory(int mhTableSize) {
         MaglevHashingScheduler.checkTableSize(mhTableSize);
         return (name, flags, dests) -> create(name, flags, dests, mhTableSize);

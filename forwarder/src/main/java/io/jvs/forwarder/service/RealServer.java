@@ -1,6 +1,6 @@
 package io.jvs.forwarder.service;
 
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 
 /**
  * One real server of one virtual service, as configured (immutable) plus the

@@ -1,8 +1,5 @@
 package io.jvs.forwarder.service;
 
-import io.jvs.forwarder.sched.Scheduler;
-import io.jvs.forwarder.sched.SchedulerFactory;
-import io.jvs.forwarder.sched.Schedulers;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,12 +36,7 @@ import java.util.Objects;
 public final class ServiceTableBuilder {
     private final SchedulerFactory schedulers;
 
-    /** A builder that creates schedulers with {@link Schedulers#create}. */
-    public ServiceTableBuilder() {
-        this(Schedulers::create);
-    }
-
-    /** A builder with its own scheduler factory (tests; alternative implementations). */
+    /** A builder that makes each service's scheduler with {@code schedulers} (the director's: sched.Schedulers). */
     public ServiceTableBuilder(SchedulerFactory schedulers) {
         this.schedulers = Objects.requireNonNull(schedulers);
     }

@@ -1,7 +1,7 @@
 package io.jvs.forwarder.xmit;
 
-import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.packet.PacketContext;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.frame.PacketContext;
 
 /**
  * Direct routing (ipvsadm -g): the IP packet is untouched but for the TTL

@@ -1,18 +1,18 @@
 package io.jvs.forwarder.xmit;
 
+import io.jvs.forwarder.io.LanPort;
 import io.jvs.forwarder.conn.ConnectionTable;
-import io.jvs.forwarder.packet.Checksum;
-import io.jvs.forwarder.packet.Ipv4Header;
-import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.packet.Rewrite;
-import io.jvs.forwarder.packet.TcpHeader;
-import io.jvs.forwarder.packet.VirtioNetHeader;
+import io.jvs.packet.Checksum;
+import io.jvs.packet.Ipv4Header;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.frame.Rewrite;
+import io.jvs.packet.TcpHeader;
+import io.jvs.packet.VirtioNetHeader;
 import io.jvs.forwarder.service.ClientAddressMode;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.security.SecureRandom;
 import java.util.function.LongSupplier;
 
 /**
@@ -88,11 +88,6 @@ public final class FullNatXmit implements Xmit {
     private final LongSupplier wallMillis;
     private final long isnKey0;
     private final long isnKey1;
-
-    public FullNatXmit(NextHopSender sender, LanPort port, ConnectionTable conns) {
-        this(sender, port, conns, System::currentTimeMillis, new SecureRandom().nextLong(),
-                new SecureRandom().nextLong());
-    }
 
     /**
      * @param wallMillis the wall clock in milliseconds (ISNs and timestamps towards the real

@@ -1,11 +1,12 @@
 package io.jvs.forwarder.xmit;
 
-import io.jvs.forwarder.packet.Checksum;
-import io.jvs.forwarder.packet.EthernetHeader;
-import io.jvs.forwarder.packet.IcmpHeader;
-import io.jvs.forwarder.packet.Ipv4Header;
-import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.packet.Rewrite;
+import io.jvs.forwarder.io.LanPort;
+import io.jvs.packet.Checksum;
+import io.jvs.packet.EthernetHeader;
+import io.jvs.packet.IcmpHeader;
+import io.jvs.packet.Ipv4Header;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.frame.Rewrite;
 
 import java.lang.foreign.MemorySegment;
 

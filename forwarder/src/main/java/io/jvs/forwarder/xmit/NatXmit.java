@@ -1,8 +1,8 @@
 package io.jvs.forwarder.xmit;
 
 import io.jvs.forwarder.conn.ConnectionTable;
-import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.packet.Rewrite;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.frame.Rewrite;
 
 /**
  * Masquerading (ipvsadm -m): inbound, the destination VIP:vport becomes

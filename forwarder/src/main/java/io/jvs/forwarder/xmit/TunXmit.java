@@ -1,14 +1,15 @@
 package io.jvs.forwarder.xmit;
 
-import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.metrics.DropReason;
-import io.jvs.forwarder.packet.Checksum;
-import io.jvs.forwarder.packet.Ipv4Header;
-import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.packet.Rewrite;
-import io.jvs.forwarder.packet.TcpHeader;
-import io.jvs.forwarder.packet.UdpHeader;
-import io.jvs.forwarder.packet.VirtioNetHeader;
+import io.jvs.forwarder.io.LanPort;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.packet.Checksum;
+import io.jvs.packet.Ipv4Header;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.frame.Rewrite;
+import io.jvs.packet.TcpHeader;
+import io.jvs.packet.UdpHeader;
+import io.jvs.packet.VirtioNetHeader;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.TunnelType;
 

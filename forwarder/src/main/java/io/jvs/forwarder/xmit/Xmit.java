@@ -1,6 +1,6 @@
 package io.jvs.forwarder.xmit;
 
-import io.jvs.forwarder.packet.PacketContext;
+import io.jvs.forwarder.frame.PacketContext;
 
 /** One forwarding method (IPVS's ip_vs_*_xmit): rewrites the frame in place and sends it on. */
 public interface Xmit {

@@ -1,7 +1,7 @@
 package io.jvs.forwarder.conn;
 
 import io.jvs.forwarder.testutil.AllocationProbe;
-import io.jvs.forwarder.packet.TcpHeader;
+import io.jvs.packet.TcpHeader;
 
 import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.ForwardMethod;
@@ -17,11 +17,11 @@ import static io.jvs.forwarder.conn.Fixture.CLIENT;
 import static io.jvs.forwarder.conn.Fixture.RIP;
 import static io.jvs.forwarder.conn.Fixture.SECOND;
 import static io.jvs.forwarder.conn.Fixture.VIP;
-import static io.jvs.forwarder.packet.TcpHeader.ACK;
-import static io.jvs.forwarder.packet.TcpHeader.FIN;
-import static io.jvs.forwarder.packet.TcpHeader.PSH;
-import static io.jvs.forwarder.packet.TcpHeader.RST;
-import static io.jvs.forwarder.packet.TcpHeader.SYN;
+import static io.jvs.packet.TcpHeader.ACK;
+import static io.jvs.packet.TcpHeader.FIN;
+import static io.jvs.packet.TcpHeader.PSH;
+import static io.jvs.packet.TcpHeader.RST;
+import static io.jvs.packet.TcpHeader.SYN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

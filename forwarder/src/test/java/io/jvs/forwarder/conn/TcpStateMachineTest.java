@@ -1,6 +1,6 @@
 package io.jvs.forwarder.conn;
 
-import io.jvs.forwarder.packet.TcpHeader;
+import io.jvs.packet.TcpHeader;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,15 +11,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-import static io.jvs.forwarder.packet.TcpHeader.ACK;
-import static io.jvs.forwarder.packet.TcpHeader.FIN;
+import static io.jvs.packet.TcpHeader.ACK;
+import static io.jvs.packet.TcpHeader.FIN;
 import static io.jvs.forwarder.conn.TcpStateMachine.INPUT;
 import static io.jvs.forwarder.conn.TcpStateMachine.INPUT_ONLY;
 import static io.jvs.forwarder.conn.TcpStateMachine.OUTPUT;
-import static io.jvs.forwarder.packet.TcpHeader.PSH;
-import static io.jvs.forwarder.packet.TcpHeader.RST;
-import static io.jvs.forwarder.packet.TcpHeader.SYN;
-import static io.jvs.forwarder.packet.TcpHeader.URG;
+import static io.jvs.packet.TcpHeader.PSH;
+import static io.jvs.packet.TcpHeader.RST;
+import static io.jvs.packet.TcpHeader.SYN;
+import static io.jvs.packet.TcpHeader.URG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**

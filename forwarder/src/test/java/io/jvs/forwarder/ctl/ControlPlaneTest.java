@@ -3,7 +3,7 @@ package io.jvs.forwarder.ctl;
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.conn.Timeouts;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.ServiceSpec;

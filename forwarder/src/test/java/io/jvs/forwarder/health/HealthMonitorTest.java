@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.metrics.HealthSource;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.ServiceSpec;

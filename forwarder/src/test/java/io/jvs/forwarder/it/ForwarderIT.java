@@ -129,6 +129,8 @@ class ForwarderIT {
         ForwarderProcess director;
         /** TCP connections opened (attempted) to the VIP since this scenario's forwarder started. */
         int connections;
+        /** The director namespace's routes, rules and ip_forward before the forwarder started. */
+        String namespaceBefore;
 
         @RegisterExtension
         final TestWatcher logOnFailure = new TestWatcher() {
@@ -162,6 +164,7 @@ class ForwarderIT {
                 case TAP -> args.addAll(List.of("--attach", "tap:jvs0", "--lan", "eth0"));
             }
             args.addAll(List.of("--config", config.toString(), "--metrics", METRICS));
+            namespaceBefore = namespaceState();
             director = ForwarderProcess.start(lab, tag, METRICS, args);
             connections = 0;
         }
@@ -429,6 +432,31 @@ class ForwarderIT {
                     // rr from rs2: rs2 gets the even-numbered connections.
                     () -> assertEquals((n + 1) / 2, fc2, "rs2's count (rr starts with rs2)"),
                     () -> assertEquals(n / 2, fc1, "rs1's count"));
+        }
+
+        @Test
+        @Order(8)
+        @DisplayName("stopping the forwarder puts back every route, rule and sysctl it changed")
+        void stopRestoresTheNamespace() {
+            if (attach == Attach.TAP) {
+                // while it runs, TAP mode routes the VIP (and NAT replies) into jvs0 and forwards in the kernel
+                assertTrue(lab.ip(Lab.DIRECTOR, "-4", "route", "show", "table", "all").requireOk().stdout()
+                        .contains(Lab.VIP + " dev jvs0"), "VIP routed into the TAP while running");
+                assertEquals("1", sysctlIpForward(), "ip_forward while running in TAP mode");
+            }
+            director.stop(); // SIGTERM; throws unless the forwarder exits within the grace period
+            assertEquals(namespaceBefore, namespaceState(), "the director namespace after the forwarder stopped");
+        }
+
+        /** ip_forward, every IPv4 route of every table (jvs0's are gone with it) and the policy rules. */
+        String namespaceState() {
+            return "ip_forward=" + sysctlIpForward() + "\n"
+                    + lab.ip(Lab.DIRECTOR, "-4", "route", "show", "table", "all").requireOk().stdout()
+                    + lab.ip(Lab.DIRECTOR, "-4", "rule", "show").requireOk().stdout();
+        }
+
+        String sysctlIpForward() {
+            return lab.exec(Lab.DIRECTOR, "cat", "/proc/sys/net/ipv4/ip_forward").requireOk().stdout().strip();
         }
     }
 

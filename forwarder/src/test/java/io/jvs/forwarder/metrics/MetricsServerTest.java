@@ -1,5 +1,7 @@
 package io.jvs.forwarder.metrics;
 
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.service.ServiceRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,6 +1,8 @@
 package io.jvs.forwarder.metrics;
 
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;

@@ -1,9 +1,9 @@
 package io.jvs.forwarder.neigh;
 
-import io.jvs.forwarder.metrics.DropReason;
-import io.jvs.forwarder.packet.PacketContext;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.xmit.CapturingTxQueue;
-import io.jvs.forwarder.xmit.LanPort;
+import io.jvs.forwarder.io.LanPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

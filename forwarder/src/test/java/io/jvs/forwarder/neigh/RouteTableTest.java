@@ -1,6 +1,6 @@
 package io.jvs.forwarder.neigh;
 
-import io.jvs.forwarder.sys.RtNetlink.Route;
+import io.jvs.sys.RtNetlink.Route;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

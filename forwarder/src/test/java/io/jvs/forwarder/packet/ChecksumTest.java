@@ -1,5 +1,8 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.packet.TcpHeader;
+import io.jvs.packet.Ipv4Header;
+import io.jvs.packet.Checksum;
 import static io.jvs.forwarder.packet.TestFrames.get16;
 import static io.jvs.forwarder.packet.TestFrames.put16;
 import static io.jvs.forwarder.packet.TestFrames.put32;

@@ -1,5 +1,14 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.packet.VirtioNetHeader;
+import io.jvs.packet.TcpHeader;
+import io.jvs.packet.Ipv4Header;
+import io.jvs.packet.IcmpHeader;
+import io.jvs.packet.EthernetHeader;
+import io.jvs.packet.ArpPacket;
+import io.jvs.forwarder.frame.FrameKind;
+import io.jvs.forwarder.frame.FrameDecoder;
+import io.jvs.forwarder.frame.PacketContext;
 import static io.jvs.forwarder.packet.TestFrames.IP_A;
 import static io.jvs.forwarder.packet.TestFrames.IP_B;
 import static io.jvs.forwarder.packet.TestFrames.MAC_A;
@@ -15,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.jvs.forwarder.metrics.DropReason;
+import io.jvs.forwarder.counters.DropReason;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;

@@ -1,5 +1,13 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.packet.VirtioNetHeader;
+import io.jvs.packet.TcpHeader;
+import io.jvs.packet.Ipv4Header;
+import io.jvs.packet.Checksum;
+import io.jvs.forwarder.frame.Rewrite;
+import io.jvs.forwarder.frame.FrameKind;
+import io.jvs.forwarder.frame.FrameDecoder;
+import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.testutil.AllocationProbe;
 import static io.jvs.forwarder.packet.TestFrames.frame;
 import static io.jvs.forwarder.packet.TestFrames.get16;

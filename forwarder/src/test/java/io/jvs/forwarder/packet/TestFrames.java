@@ -1,5 +1,9 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.packet.VirtioNetHeader;
+import io.jvs.packet.Ipv4Header;
+import io.jvs.packet.EthernetHeader;
+import io.jvs.forwarder.frame.PacketContext;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,5 +1,16 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.packet.VirtioNetHeader;
+import io.jvs.packet.UdpHeader;
+import io.jvs.packet.TcpHeader;
+import io.jvs.packet.Ipv4Header;
+import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.IcmpHeader;
+import io.jvs.packet.EthernetHeader;
+import io.jvs.packet.ArpPacket;
+import io.jvs.forwarder.frame.FrameKind;
+import io.jvs.forwarder.frame.FrameDecoder;
+import io.jvs.forwarder.frame.PacketContext;
 import static io.jvs.forwarder.packet.TestFrames.get16;
 import static io.jvs.forwarder.packet.TestFrames.get32;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

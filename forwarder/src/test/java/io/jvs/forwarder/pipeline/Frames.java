@@ -2,9 +2,13 @@ package io.jvs.forwarder.pipeline;
 
 import java.util.Arrays;
 
-/** Hand-built test frames (Ethernet + IPv4 + TCP/UDP, ARP) with a reference checksum of their own. */
-final class Frames {
-    static final int ETH = 14;
+/**
+ * Hand-built test frames (Ethernet + IPv4 + TCP/UDP, ARP) with a reference checksum of their own.
+ * Public (through the forwarder's test-jar) for the bench module's packet-path benchmark, so that
+ * there is one such builder.
+ */
+public final class Frames {
+    public static final int ETH = 14;
 
     private Frames() {
     }
@@ -105,7 +109,7 @@ final class Frames {
     }
 
     /** A TCP/IPv4 frame with {@code payload} data bytes and correct checksums. */
-    static byte[] tcp(long srcMac, long dstMac, int src, int sport, int dst, int dport, int flags, int ttl,
+    public static byte[] tcp(long srcMac, long dstMac, int src, int sport, int dst, int dport, int flags, int ttl,
                       int payload) {
         int total = 20 + 20 + payload;
         byte[] f = new byte[Math.max(60, ETH + total)];
@@ -126,7 +130,7 @@ final class Frames {
         return f;
     }
 
-    static byte[] udp(long srcMac, long dstMac, int src, int sport, int dst, int dport, int ttl, int payload) {
+    public static byte[] udp(long srcMac, long dstMac, int src, int sport, int dst, int dport, int ttl, int payload) {
         int total = 20 + 8 + payload;
         byte[] f = new byte[Math.max(60, ETH + total)];
         ethIp(f, srcMac, dstMac, src, dst, 17, ttl, total);

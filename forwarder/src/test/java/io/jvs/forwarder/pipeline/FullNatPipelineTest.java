@@ -1,6 +1,6 @@
 package io.jvs.forwarder.pipeline;
 
-import io.jvs.forwarder.metrics.DropReason;
+import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;

@@ -1,10 +1,10 @@
 package io.jvs.forwarder.pipeline;
 
-import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.metrics.DropReason;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.metrics.MetricsServer;
 import io.jvs.forwarder.metrics.PrometheusExposition;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.VirtualService;
 import org.junit.jupiter.api.AfterEach;

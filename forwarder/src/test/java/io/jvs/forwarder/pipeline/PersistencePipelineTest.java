@@ -1,6 +1,8 @@
 package io.jvs.forwarder.pipeline;
 
-import io.jvs.forwarder.metrics.DropReason;
+import io.jvs.forwarder.sched.Schedulers;
+import io.jvs.forwarder.conn.ConnPolicy;
+import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.Protocol;
@@ -36,8 +38,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * quiesced servers, through the whole pipeline.
  */
 class PersistencePipelineTest {
-    final PipelineTest.Pipe pipe = new PipelineTest.Pipe(4096);
+    PipelineTest.Pipe pipe = new PipelineTest.Pipe(4096);
     ServiceTable table = ServiceTable.EMPTY;
+
+    /** Starts over with a data path built with {@code policy} (the IPVS sysctls are fixed when it is built). */
+    void restartWith(ConnPolicy policy) {
+        pipe.close();
+        pipe = new PipelineTest.Pipe(4096, policy);
+        table = ServiceTable.EMPTY;
+    }
 
     @AfterEach
     void close() {
@@ -45,7 +54,7 @@ class PersistencePipelineTest {
     }
 
     void publish(List<ServiceSpec> specs, List<FwmarkRule> rules) {
-        ServiceTable next = new ServiceTableBuilder().build(specs, rules, table);
+        ServiceTable next = new ServiceTableBuilder(Schedulers::create).build(specs, rules, table);
         next.commitDestStates(table);
         table = next;
         pipe.registry.publish(next);
@@ -204,6 +213,7 @@ class PersistencePipelineTest {
 
     @Test
     void expireQuiescentTemplateMovesTheClientOffADrainingServer() {
+        restartWith(new ConnPolicy(false, true));
         Dest a = new Dest(RS1, 80, 1, ForwardMethod.DR);
         Dest b = new Dest(RS2, 80, 1, ForwardMethod.DR);
         publish(List.of(persistentWeb(300, -1, a, b)), List.of());
@@ -211,8 +221,6 @@ class PersistencePipelineTest {
         Dest firstDest = first == RS1 ? a : b;
         Dest otherDest = first == RS1 ? b : a;
         publish(List.of(persistentWeb(300, -1, firstDest.withWeight(0), otherDest)), List.of());
-        ((io.jvs.forwarder.sched.ScheduleHandler) pipe.channel.pipeline().get(io.jvs.forwarder.sched.ScheduleHandler.class))
-                .setPolicy(new io.jvs.forwarder.conn.ConnPolicy(false, true));
         assertNotEquals(first, syn(CLIENT, 40001, 80), "template of the quiesced server dropped");
     }
 
@@ -220,16 +228,19 @@ class PersistencePipelineTest {
     void expireNodestConnExpiresAndReschedulesUdp() {
         Dest a = new Dest(RS1, 53, 1, ForwardMethod.NAT);
         Dest b = new Dest(RS2, 53, 1, ForwardMethod.NAT);
-        publish(List.of(new ServiceSpec(Protocol.UDP, VIP, 53, "rr", List.of(a, b))), List.of());
         byte[] dgram = Frames.udp(ROUTER_MAC, PORT_MAC, CLIENT, 40000, VIP, 53, 64, 8);
-        int first = PersistencePipelineTest.natDest(pipe.one(dgram.clone()), 53);
-        Dest firstDest = first == RS1 ? a : b;
-        Dest otherDest = first == RS1 ? b : a;
-        publish(List.of(new ServiceSpec(Protocol.UDP, VIP, 53, "rr", List.of(otherDest))), List.of());
-        pipe.none(dgram.clone(), DropReason.DEST_REMOVED); // kernel default: dropped until it times out
-        ((io.jvs.forwarder.conn.ConnectionHandler) pipe.channel.pipeline().get(io.jvs.forwarder.conn.ConnectionHandler.class))
-                .setPolicy(new io.jvs.forwarder.conn.ConnPolicy(true, false));
-        assertEquals(otherDest.addr(), PersistencePipelineTest.natDest(pipe.one(dgram.clone()), 53),
-                "expired and rescheduled");
+        for (ConnPolicy policy : List.of(ConnPolicy.DEFAULTS, new ConnPolicy(true, false))) {
+            restartWith(policy);
+            publish(List.of(new ServiceSpec(Protocol.UDP, VIP, 53, "rr", List.of(a, b))), List.of());
+            int first = PersistencePipelineTest.natDest(pipe.one(dgram.clone()), 53);
+            Dest otherDest = first == RS1 ? b : a;
+            publish(List.of(new ServiceSpec(Protocol.UDP, VIP, 53, "rr", List.of(otherDest))), List.of());
+            if (!policy.expireNodestConn()) {
+                pipe.none(dgram.clone(), DropReason.DEST_REMOVED); // kernel default: dropped until it times out
+            } else {
+                assertEquals(otherDest.addr(), PersistencePipelineTest.natDest(pipe.one(dgram.clone()), 53),
+                        "expired and rescheduled");
+            }
+        }
     }
 }

@@ -1,19 +1,16 @@
 package io.jvs.forwarder.pipeline;
 
-import io.jvs.forwarder.conn.ConnectionHandler;
+import io.jvs.forwarder.sched.Schedulers;
+import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.TcpState;
 import io.jvs.forwarder.conn.Timeouts;
-import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.metrics.DropReason;
-import io.jvs.forwarder.neigh.ArpHandler;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
-import io.jvs.forwarder.packet.Checksum;
-import io.jvs.forwarder.packet.FrameDecodeHandler;
-import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.sched.ScheduleHandler;
-import io.jvs.forwarder.service.ClassifyHandler;
+import io.jvs.packet.Checksum;
+import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.ServiceRegistry;
@@ -21,13 +18,9 @@ import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.ServiceSpec.Dest;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
-import io.jvs.forwarder.sys.RtNetlink.Route;
+import io.jvs.sys.RtNetlink.Route;
 import io.jvs.forwarder.xmit.CapturingTxQueue;
-import io.jvs.forwarder.xmit.DrXmit;
-import io.jvs.forwarder.xmit.LanPort;
-import io.jvs.forwarder.xmit.NatXmit;
-import io.jvs.forwarder.xmit.NextHopSender;
-import io.jvs.forwarder.xmit.TransmitHandler;
+import io.jvs.forwarder.io.LanPort;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -52,8 +45,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The whole data-path pipeline as Director.attach wires it, on an EmbeddedChannel,
- * with a capturing transmit queue instead of a socket.
+ * The whole data-path pipeline as the director runs it ({@link DataPath}), on an
+ * EmbeddedChannel, with a capturing transmit queue instead of a socket.
  */
 class PipelineTest {
     static final int IFINDEX = 7;
@@ -95,8 +88,12 @@ class PipelineTest {
         long rx;
 
         Pipe(int capacity) {
+            this(capacity, ConnPolicy.DEFAULTS);
+        }
+
+        Pipe(int capacity, ConnPolicy policy) {
             conns = new ConnectionTable(capacity, Timeouts.DEFAULTS);
-            ServiceTable table = new ServiceTableBuilder().build(List.of(
+            ServiceTable table = new ServiceTableBuilder(Schedulers::create).build(List.of(
                     new ServiceSpec(Protocol.TCP, VIP, DR_PORT, "rr", List.of(
                             new Dest(RS1, DR_PORT, 1, ForwardMethod.DR),
                             new Dest(RS2, DR_PORT, 1, ForwardMethod.DR))),
@@ -115,14 +112,10 @@ class PipelineTest {
             neighbours.learn(ROUTER, ROUTER_MAC, true, now);
             neighbours.learn(RS1, RS1_MAC, true, now);
             neighbours.learn(RS2, RS2_MAC, true, now);
-            NextHopSender sender = new NextHopSender(port, neighbours, () -> routes, counters);
-            channel = new EmbeddedChannel(
-                    new FrameDecodeHandler(counters),
-                    new ArpHandler(registry, neighbours, port, counters),
-                    new ClassifyHandler(registry, conns, counters),
-                    new ConnectionHandler(conns, counters),
-                    new ScheduleHandler(conns, counters),
-                    new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender, conns), counters));
+            channel = new EmbeddedChannel();
+            DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
+                    .routes(() -> routes).counters(counters).connPolicy(policy).build()
+                    .wire(channel.pipeline());
         }
 
         /** Feeds one frame (with a zero virtio_net_hdr) and flushes; returns the frames sent for it. */

@@ -1,32 +1,20 @@
 package io.jvs.forwarder.pipeline;
 
-import io.jvs.forwarder.conn.ConnectionHandler;
+import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.LocalPorts;
 import io.jvs.forwarder.conn.Timeouts;
-import io.jvs.forwarder.metrics.DataPathCounters;
-import io.jvs.forwarder.neigh.ArpHandler;
+import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
-import io.jvs.forwarder.packet.FrameDecodeHandler;
-import io.jvs.forwarder.packet.PacketContext;
-import io.jvs.forwarder.sched.ScheduleHandler;
-import io.jvs.forwarder.service.ClassifyHandler;
+import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
-import io.jvs.forwarder.sys.RtNetlink.Route;
+import io.jvs.sys.RtNetlink.Route;
 import io.jvs.forwarder.xmit.CapturingTxQueue;
-import io.jvs.forwarder.xmit.DrXmit;
-import io.jvs.forwarder.xmit.FullNatXmit;
-import io.jvs.forwarder.xmit.IcmpHandler;
-import io.jvs.forwarder.xmit.IcmpSender;
-import io.jvs.forwarder.xmit.LanPort;
-import io.jvs.forwarder.xmit.NatXmit;
-import io.jvs.forwarder.xmit.NextHopSender;
-import io.jvs.forwarder.xmit.TransmitHandler;
-import io.jvs.forwarder.xmit.TunXmit;
+import io.jvs.forwarder.io.LanPort;
 import io.netty.channel.embedded.EmbeddedChannel;
 
 import java.lang.foreign.Arena;
@@ -39,9 +27,8 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The director's pipeline as Director.attach wires it (icmp stage, all four
- * forwarding methods), over a capturing transmit queue, for the TUN, FULLNAT
- * and ICMP tests. Frames are fed the way the ring hands them over: with
+ * The director's pipeline ({@link DataPath}: icmp stage, all four forwarding
+ * methods), over a capturing transmit queue, for the TUN, FULLNAT and ICMP tests. Frames are fed the way the ring hands them over: with
  * {@link #HEADROOM} bytes in front of the virtio_net_hdr and spare room after
  * the frame.
  */
@@ -90,23 +77,16 @@ final class XmitPipe implements AutoCloseable {
         conns = new ConnectionTable(1024, Timeouts.DEFAULTS, System::nanoTime, new LocalPorts(portLow, portHigh));
         port = new LanPort("lan0", IFINDEX, PORT_MAC, PORT_IP, mtu, tx);
         neighbours = new NeighbourCache(port, counters::drop);
-        ServiceTable table = new ServiceTableBuilder().build(services, ServiceTable.EMPTY);
+        ServiceTable table = new ServiceTableBuilder(Schedulers::create).build(services, ServiceTable.EMPTY);
         registry.publish(table);
         long now = System.nanoTime();
         neighbours.learn(ROUTER, ROUTER_MAC, true, now);
         neighbours.learn(RS1, RS1_MAC, true, now);
-        NextHopSender sender = new NextHopSender(port, neighbours, () -> routes, counters);
-        IcmpSender icmp = new IcmpSender(port, sender);
-        TunXmit tun = new TunXmit(sender, port, icmp, counters);
-        channel = new EmbeddedChannel(
-                new FrameDecodeHandler(counters),
-                new ArpHandler(registry, neighbours, port, counters),
-                new IcmpHandler(registry, conns, sender, icmp, tun, counters),
-                new ClassifyHandler(registry, conns, counters),
-                new ConnectionHandler(conns, counters),
-                new ScheduleHandler(conns, counters),
-                new TransmitHandler(port, new DrXmit(sender, counters), new NatXmit(sender, conns), tun,
-                        new FullNatXmit(sender, port, conns, wallMillis, 0x5EED_0001L, 0x5EED_0002L), counters));
+        channel = new EmbeddedChannel();
+        DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
+                .routes(() -> routes).counters(counters)
+                .fullNatClock(wallMillis).fullNatIsnKey(0x5EED_0001L, 0x5EED_0002L).build()
+                .wire(channel.pipeline());
     }
 
     List<Sent> feed(byte[] frame) {

@@ -2,6 +2,8 @@ package io.jvs.forwarder.sched;
 
 import io.jvs.forwarder.testutil.AllocationProbe;
 import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.Scheduler;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.service.ServiceSpec;
 import org.junit.jupiter.api.Test;
 
@@ -70,17 +72,12 @@ class SchedulersTest {
     }
 
     @Test
-    void mhTableSizeIsSetOnceForTheProcessAndChecked() {
-        int before = Schedulers.mhTableSize();
-        try {
-            Schedulers.setMhTableSize(65521);
-            assertEquals(65521, ((MaglevHashingScheduler) Schedulers.create("mh", dests)).tableSize());
-            assertThrows(IllegalArgumentException.class, () -> Schedulers.setMhTableSize(65536));
-            assertEquals(65521, Schedulers.mhTableSize());
-        } finally {
-            Schedulers.setMhTableSize(before);
-        }
-        assertEquals(MaglevHashingScheduler.DEFAULT_TABLE_SIZE, before);
+    void mhTableSizeIsChosenPerFactoryAndChecked() {
+        SchedulerFactory big = Schedulers.factory(65521);
+        assertEquals(65521, ((MaglevHashingScheduler) big.create("mh", 0, dests)).tableSize());
+        assertThrows(IllegalArgumentException.class, () -> Schedulers.factory(65536));
+        assertEquals(MaglevHashingScheduler.DEFAULT_TABLE_SIZE,
+                ((MaglevHashingScheduler) Schedulers.create("mh", dests)).tableSize(), "no factory: the kernel's size");
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.jvs.forwarder.service;
 
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package io.jvs.forwarder.service;
 
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.forwarder.sched.Schedulers;
+import io.jvs.packet.Ipv4Address;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -154,7 +155,7 @@ class ServiceTableBuilderTest {
     void defaultFactoryIsSchedulersCreate() {
         // Until schedulers land, Schedulers.create rejects every name; the
         // default builder must go through it rather than around it.
-        ServiceTableBuilder real = new ServiceTableBuilder();
+        ServiceTableBuilder real = new ServiceTableBuilder(Schedulers::create);
         try {
             ServiceTable t = real.build(List.of(web("rr", dr(RS1, 1))), ServiceTable.EMPTY);
             assertEquals("rr", t.lookup(Protocol.TCP, VIP, 80).scheduler.name()); // once "rr" exists

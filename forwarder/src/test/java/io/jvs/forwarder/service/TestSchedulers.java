@@ -1,7 +1,5 @@
 package io.jvs.forwarder.service;
 
-import io.jvs.forwarder.sched.Scheduler;
-import io.jvs.forwarder.sched.SchedulerFactory;
 
 import java.util.Set;
 

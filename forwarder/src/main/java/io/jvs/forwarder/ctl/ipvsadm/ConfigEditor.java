@@ -2,8 +2,8 @@ package io.jvs.forwarder.ctl.ipvsadm;
 
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.config.TimeoutSettings;
-import io.jvs.forwarder.sched.Scheduler;
-import io.jvs.forwarder.sched.SchedulerFactory;
+import io.jvs.forwarder.service.Scheduler;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.RealServer;

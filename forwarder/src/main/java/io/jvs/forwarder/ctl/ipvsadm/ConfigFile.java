@@ -2,7 +2,7 @@ package io.jvs.forwarder.ctl.ipvsadm;
 
 import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.config.ServiceConfig;
-import io.jvs.forwarder.sched.SchedulerFactory;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;

@@ -3,7 +3,7 @@ package io.jvs.forwarder.ctl.ipvsadm;
 import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.ctl.RateEstimator;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.Protocol;

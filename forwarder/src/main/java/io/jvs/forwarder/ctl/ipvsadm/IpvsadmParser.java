@@ -4,7 +4,7 @@ import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.ctl.ipvsadm.IpvsadmCommand.Command;
 import io.jvs.forwarder.ctl.mark.MarkRuleException;
 import io.jvs.forwarder.ctl.mark.MarkRuleParser;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.FwmarkRule;

@@ -5,7 +5,7 @@ import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.ctl.ControlPlane;
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.ctl.RateEstimator;
-import io.jvs.forwarder.sched.SchedulerFactory;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;

@@ -1,6 +1,6 @@
 package io.jvs.forwarder.ctl.mark;
 
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.Protocol;
 

@@ -7,8 +7,12 @@ import io.jvs.forwarder.ctl.ControlPlane;
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.ctl.RateEstimator;
 import io.jvs.forwarder.ctl.ipvsadm.ConfigFile;
+import io.jvs.forwarder.ctl.ipvsadm.IpvsadmFormat;
 import io.jvs.forwarder.ctl.ipvsadm.Jvsadm;
 import io.jvs.forwarder.ctl.ipvsadm.RunningConfig;
+
+import io.jvs.forwarder.service.SchedulerFactory;
+import io.jvs.forwarder.sched.Schedulers;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,13 +38,16 @@ public final class DirectorControl implements AutoCloseable {
     private final ControlServer server;
     private final ScheduledExecutorService sampler;
     private final Optional<Path> configFile;
+    /** The director's schedulers (its --mh-table-size), for checking what jvsadm and reloads bring. */
+    private final SchedulerFactory schedulers;
 
     private DirectorControl(ControlPlane control, ControlServer server, ScheduledExecutorService sampler,
-                            Optional<Path> configFile) {
+                            Optional<Path> configFile, SchedulerFactory schedulers) {
         this.control = control;
         this.server = server;
         this.sampler = sampler;
         this.configFile = configFile;
+        this.schedulers = schedulers;
     }
 
     /**
@@ -52,7 +59,7 @@ public final class DirectorControl implements AutoCloseable {
         if (opts.saveTo().isPresent() && Files.exists(opts.saveTo().get())) {
             System.out.println("jvs-forwarder: restoring the running configuration saved in " + opts.saveTo().get()
                     + (opts.config().isPresent() ? " (not " + opts.config().get() + "; SIGHUP re-reads that)" : ""));
-            return ConfigFile.parse(opts.saveTo().get());
+            return ConfigFile.parse(opts.saveTo().get(), Schedulers.factory(opts.mhTableSize()));
         }
         return loaded;
     }
@@ -77,7 +84,9 @@ public final class DirectorControl implements AutoCloseable {
             running.save(control.table(), control.config().timeouts());
         }
         RateEstimator stats = new RateEstimator();
-        ControlServer server = new ControlServer(new Jvsadm(control, dataPath, stats));
+        SchedulerFactory schedulers = Schedulers.factory(opts.mhTableSize());
+        ControlServer server = new ControlServer(new Jvsadm(control, dataPath, stats, schedulers,
+                IpvsadmFormat.Names.system()));
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "jvs-rate-estimator");
             t.setDaemon(true);
@@ -98,7 +107,7 @@ public final class DirectorControl implements AutoCloseable {
         sampler.scheduleAtFixedRate(() -> stats.sample(control.table()), RateEstimator.INTERVAL_SECONDS,
                 RateEstimator.INTERVAL_SECONDS, TimeUnit.SECONDS);
         System.out.println("jvs-forwarder: jvsadm control socket " + server.socketPath());
-        DirectorControl dc = new DirectorControl(control, server, sampler, opts.config());
+        DirectorControl dc = new DirectorControl(control, server, sampler, opts.config(), schedulers);
         dc.onSighup();
         return dc;
     }
@@ -130,7 +139,7 @@ public final class DirectorControl implements AutoCloseable {
             return;
         }
         try {
-            ServiceConfig next = ConfigFile.parse(configFile.get());
+            ServiceConfig next = ConfigFile.parse(configFile.get(), schedulers);
             control.apply(c -> next);
             System.out.println("jvs-forwarder: reloaded " + configFile.get() + ": " + next.services().size()
                     + " service(s)");

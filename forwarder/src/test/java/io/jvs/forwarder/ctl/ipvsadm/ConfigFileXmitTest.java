@@ -2,7 +2,7 @@ package io.jvs.forwarder.ctl.ipvsadm;
 
 import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.config.ServiceConfig;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.ServiceSpec;

@@ -2,7 +2,7 @@ package io.jvs.forwarder.ctl.ipvsadm;
 
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.ctl.RateEstimator;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.Protocol;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,7 @@ package io.jvs.forwarder.ctl.ipvsadm;
 import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.ctl.DataPathView;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;

@@ -4,8 +4,8 @@ import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.ctl.ControlPlane;
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.ctl.RateEstimator;
-import io.jvs.forwarder.packet.Ipv4Address;
-import io.jvs.forwarder.sched.SchedulerFactory;
+import io.jvs.packet.Ipv4Address;
+import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 
 import java.util.ArrayList;

@@ -10,7 +10,7 @@ import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.health.CheckSpec;
 import io.jvs.forwarder.health.HealthConfig;
-import io.jvs.forwarder.packet.Ipv4Address;
+import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.ServiceSpec;

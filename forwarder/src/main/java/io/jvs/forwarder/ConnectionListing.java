@@ -1,0 +1,107 @@
+package io.jvs.forwarder;
+
+import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.PersistenceTable;
+import io.jvs.forwarder.conn.TcpState;
+import io.jvs.forwarder.ctl.DataPathView;
+import io.jvs.forwarder.service.Protocol;
+import io.jvs.forwarder.service.RealServer;
+import io.netty.channel.EventLoop;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * What jvsadm reads from the data path (the connection listing, {@code -c}): the connection
+ * table and the persistence templates, copied out on the event loop that owns them (they are
+ * single-writer and must not be read from another thread), bounded by {@code max}.
+ */
+final class ConnectionListing implements DataPathView {
+    /** Connection-table ids copied per event-loop task. */
+    private static final int LIST_SLICE = 1 << 14;
+
+    private final EventLoop loop;
+    private final ConnectionTable conns;
+
+    ConnectionListing(EventLoop loop, ConnectionTable conns) {
+        this.loop = loop;
+        this.conns = conns;
+    }
+
+    @Override
+    public int connectionCapacity() {
+        return conns.capacity();
+    }
+
+    @Override
+    public Connections connections(int max) {
+        // The table is walked in slices, one loop task each, so the data path never
+        // stalls for more than one slice (~1 ms) however large the table is.
+        List<DataPathView.Connection> out = new ArrayList<>();
+        int[] total = {0};
+        int capacity = conns.capacity();
+        int templates = conns.templates().capacity();
+        try {
+            for (int from = 0; from < capacity; from += LIST_SLICE) {
+                int start = from;
+                loop.submit(() -> copyConnections(start, Math.min(capacity, start + LIST_SLICE), max, out,
+                        total)).get(10, TimeUnit.SECONDS);
+            }
+            // persistence templates, listed as the kernel's /proc/net/ip_vs_conn lists them
+            for (int from = 0; from < templates; from += LIST_SLICE) {
+                int start = from;
+                loop.submit(() -> copyTemplates(start, Math.min(templates, start + LIST_SLICE), max, out,
+                        total)).get(10, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the data path did not answer: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        return new Connections(out, total[0]);
+    }
+
+    /** On the loop: copies live entries of ids [from, to) into out (up to max) and counts them in total[0]. */
+    private void copyConnections(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
+        long now = System.nanoTime();
+        for (int id = from; id < to; id++) {
+            if (!conns.isLive(id)) {
+                continue;
+            }
+            total[0]++;
+            if (out.size() < max) {
+                int proto = conns.proto(id);
+                String state = proto == Protocol.UDP ? "UDP" : TcpState.name(conns.state(id));
+                long left = Math.max(0, conns.expiresAtNanos(id) - now) / 1_000_000_000L;
+                out.add(new DataPathView.Connection(proto, conns.caddr(id), conns.cport(id), conns.vaddr(id),
+                        conns.vport(id), conns.daddr(id), conns.dport(id), state, left));
+            }
+        }
+    }
+
+    /**
+     * On the loop: persistence templates of ids [from, to), as IPVS shows them: state NONE,
+     * client network with port 0, VIP:port (the mark as an address for fwmark services,
+     * protocol IP), and the real server.
+     */
+    private void copyTemplates(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
+        PersistenceTable t = conns.templates();
+        long now = System.nanoTime();
+        for (int id = from; id < to; id++) {
+            if (!t.isLive(id) || t.proto(id) == 0xffff) { // 0xffff: invalidated, no longer reachable
+                continue;
+            }
+            total[0]++;
+            if (out.size() < max) {
+                RealServer d = t.dest(id);
+                long left = Math.max(0, t.expiresAtNanos(id) - now) / 1_000_000_000L;
+                out.add(new DataPathView.Connection(t.proto(id), t.clientNet(id), 0, t.vkey(id), t.vport(id),
+                        d.addr, d.port, "NONE", left));
+            }
+        }
+    }
+}

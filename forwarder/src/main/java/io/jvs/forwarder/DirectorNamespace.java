@@ -1,0 +1,150 @@
+package io.jvs.forwarder;
+
+import io.jvs.forwarder.io.TapDevice;
+import io.jvs.packet.Ipv4Address;
+import io.jvs.forwarder.service.ForwardMethod;
+import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.ServiceTable;
+import io.jvs.forwarder.service.VirtualService;
+import io.jvs.sys.Journal;
+import io.jvs.sys.Libc;
+import io.jvs.sys.RtNetlink;
+import io.jvs.sys.Sysctl;
+
+import java.io.IOException;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Everything the director changes in its network namespace: the forwarding sysctl, and in TAP
+ * mode the TAP device, the routes into it (VIPs, FULLNAT local addresses, the NAT reply table's
+ * default route) and the policy rules that steer NAT replies into it. Each change is journalled
+ * before it is made ({@link Journal}, the one jvs-agent keeps, here in memory), a change that
+ * fails is forgotten again, and {@link #undo} puts everything back newest first, checking the
+ * kernel before each undo (so what is already gone, e.g. routes that went with the TAP, is
+ * skipped). Thread-safe through the journal: changes come from the starting thread and the
+ * event loop, the undo from the thread that stops the director.
+ */
+final class DirectorNamespace {
+    /** Routing table for NAT replies steered into the TAP (TAP mode). */
+    static final int TAP_REPLY_TABLE = 4242;
+    static final int TAP_RULE_PRIORITY = 4242;
+
+    private final Journal journal = Journal.inMemory();
+    /** The TAP device (TAP mode) and the LAN interface NAT replies arrive on. */
+    private final String tap;
+    private final String lan;
+    /** TAP mode: the default route of TAP_REPLY_TABLE exists (event loop only). */
+    private boolean tapReplyRoute;
+
+    DirectorNamespace(String tap, String lan) {
+        this.tap = tap;
+        this.lan = lan;
+    }
+
+    private interface Change<T> {
+        T make() throws IOException;
+    }
+
+    /** Journals {@code entry}, then makes the change; a change that fails is forgotten again. */
+    private <T> T change(String entry, Change<T> change) throws IOException {
+        journal.record(entry);
+        try {
+            return change.make();
+        } catch (IOException | RuntimeException e) {
+            journal.abandon(entry);
+            throw e;
+        }
+    }
+
+    /** Sets a sysctl (nothing is changed, or journalled, when it has the value already). */
+    void sysctl(String key, String value) throws IOException {
+        String before = Sysctl.get(key);
+        if (!before.equals(value)) {
+            change(Journal.sysctl(key, before), () -> {
+                Sysctl.set(key, value);
+                return null;
+            });
+        }
+    }
+
+    /** TAP mode: creates the TAP device (up, NOARP; not persistent: it goes when its fd is closed). */
+    TapDevice createTap(int slots) throws IOException {
+        return change(Journal.tap(tap), () -> TapDevice.create(tap, slots));
+    }
+
+    /**
+     * TAP mode, on the event loop, for a VIP just published: the VIP is routed into the TAP, and
+     * so are the replies of its NAT real servers (a rule per server: from RIP iif LAN lookup
+     * TAP_REPLY_TABLE, whose default route is the TAP). A failure is reported, not thrown.
+     */
+    void routeVip(ServiceTable table, int vip) {
+        try {
+            int tapIndex = Libc.ifNameToIndex(tap);
+            routeIntoTap(vip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN);
+            Set<Integer> natServers = new LinkedHashSet<>();
+            for (VirtualService s : table.services()) {
+                if (s.addr == vip) {
+                    for (RealServer d : s.dests) {
+                        if (d.method == ForwardMethod.NAT) {
+                            natServers.add(d.addr);
+                        }
+                    }
+                }
+            }
+            if (!natServers.isEmpty() && !tapReplyRoute) {
+                routeIntoTap(0, 0, tapIndex, TAP_REPLY_TABLE);
+                tapReplyRoute = true;
+            }
+            for (int rip : natServers) {
+                change(Journal.rule(rip, 32, lan, TAP_REPLY_TABLE, TAP_RULE_PRIORITY), () -> {
+                    RtNetlink.rule(true, rip, 32, lan, TAP_REPLY_TABLE, TAP_RULE_PRIORITY);
+                    return null;
+                });
+            }
+        } catch (IOException e) {
+            System.err.println("jvs: routing VIP " + Ipv4Address.toString(vip) + " into " + tap + " failed: "
+                    + e.getMessage());
+        }
+    }
+
+    /** TAP mode, on the event loop: FULLNAT replies to a local address are routed into the TAP like VIP traffic. */
+    void routeLocalAddr(int lip) {
+        try {
+            routeIntoTap(lip, 32, Libc.ifNameToIndex(tap), RtNetlink.RT_TABLE_MAIN);
+        } catch (IOException e) {
+            System.err.println("jvs: routing local address " + Ipv4Address.toString(lip) + " into " + tap
+                    + " failed: " + e.getMessage());
+        }
+    }
+
+    /** An on-link route addr/len into the TAP, in {@code table}. */
+    private void routeIntoTap(int addr, int len, int tapIndex, int table) throws IOException {
+        change(Journal.route(addr, len, tap, table, RtNetlink.SCOPE_LINK), () -> {
+            RtNetlink.deviceRoute(true, addr, len, tapIndex, table);
+            return null;
+        });
+    }
+
+    /**
+     * Undoes every change, newest first, checking the kernel first; what cannot be undone is
+     * reported on stderr. Call it after the data path has stopped (the TAP's fd closed).
+     */
+    void undo() {
+        try {
+            journal.undo(new Journal.Report() {
+                @Override
+                public void undone(String what) {
+                    // quiet: the director's own changes going away is the normal end
+                }
+
+                @Override
+                public void failed(String entry, Exception cause) {
+                    System.err.println("jvs: cleanup: cannot undo '" + entry + "': " + cause.getMessage());
+                }
+            });
+        } catch (IOException e) {
+            System.err.println("jvs: cleanup: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.jvs.forwarder.counters;
+
+/**
+ * Why the data path dropped a frame. Every drop increments exactly one of these
+ * (exported as {@code jvs_dropped_packets_total{reason="<label>"}}).
+ */
+public enum DropReason {
+    /** Shorter than its headers claim, or captured shorter than it was (snaplen < len). */
+    TRUNCATED("truncated"),
+    /** Header fields that cannot be right: IP version, IHL, total length, TCP data offset. */
+    MALFORMED("malformed"),
+    /** Received with its 802.1Q tag moved out of the frame by the kernel (re-inserting it is not supported). */
+    VLAN_OFFLOADED("vlan_offloaded"),
+    /** Larger than the largest frame the path can carry. */
+    OVERSIZED("oversized"),
+    /** An EtherType jvs does not handle (neither IPv4 nor ARP) addressed to a VIP path. */
+    UNKNOWN_ETHERTYPE("unknown_ethertype"),
+    /** IPv4 header checksum wrong (L4 checksums are the end host's business, as in IPVS). */
+    BAD_CHECKSUM("bad_checksum"),
+    /** TTL would reach zero on forwarding. */
+    TTL_EXPIRED("ttl_expired"),
+    /** A non-first IPv4 fragment whose first fragment was not seen. */
+    FRAGMENT_UNTRACKED("fragment_untracked"),
+    /** Addressed to a VIP, but to a protocol/port no virtual service listens on. */
+    NO_SERVICE("no_service"),
+    /** A TCP segment other than SYN for which no connection exists. */
+    NO_CONNECTION("no_connection"),
+    /** The scheduler found no available real server (all weight 0 or overloaded). */
+    NO_DESTINATION("no_destination"),
+    /** The connection table is full: new connections are refused, existing ones keep flowing. */
+    TABLE_FULL("table_full"),
+    /** A packet of a connection whose real server was removed (IPVS drops these; expire_nodest_conn expires the connection). */
+    DEST_REMOVED("dest_removed"),
+    /** No route to the next hop in the director's routing table. */
+    NO_ROUTE("no_route"),
+    /** The queue of frames waiting for ARP resolution is full. */
+    NEIGH_QUEUE_FULL("neigh_queue_full"),
+    /** ARP resolution of the next hop failed (no reply before the retries ran out). */
+    NEIGH_UNRESOLVED("neigh_unresolved"),
+    /** A bug in a pipeline stage threw; the frame was lost, the event loop lives on. */
+    INTERNAL_ERROR("internal_error"),
+    /** The transmit batch was full or the kernel refused the frame. */
+    TX_ERROR("tx_error"),
+    /**
+     * TUN: the encapsulated packet would exceed the LAN MTU and DF is set; an ICMP
+     * fragmentation-needed (next-hop MTU = MTU - encapsulation) went back to the client,
+     * as IPVS does (rate-limited like the kernel's icmp_send).
+     */
+    FRAG_NEEDED("frag_needed"),
+    /** FULLNAT: every port of every local address of the service is in use; the new connection is refused. */
+    LOCAL_PORT_EXHAUSTED("local_port_exhausted"),
+    /** An ICMP error to a VIP or local address that quotes no tracked connection. */
+    ICMP_UNTRACKED("icmp_untracked");
+
+    private final String label;
+
+    DropReason(String label) {
+        this.label = label;
+    }
+
+    /** The Prometheus label value. */
+    public String label() {
+        return label;
+    }
+}

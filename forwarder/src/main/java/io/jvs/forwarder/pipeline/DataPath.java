@@ -1,0 +1,181 @@
+package io.jvs.forwarder.pipeline;
+
+import io.jvs.forwarder.conn.ConnPolicy;
+import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.neigh.NeighbourCache;
+import io.jvs.forwarder.neigh.RouteTable;
+import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.xmit.DrXmit;
+import io.jvs.forwarder.xmit.FullNatXmit;
+import io.jvs.forwarder.xmit.IcmpSender;
+import io.jvs.forwarder.io.LanPort;
+import io.jvs.forwarder.xmit.NatXmit;
+import io.jvs.forwarder.xmit.NextHopSender;
+import io.jvs.forwarder.xmit.TunXmit;
+import io.netty.channel.ChannelPipeline;
+
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The data path's one wiring: the seven stages of an attachment's pipeline, in order,
+ * over the state the attachments share. The director, every test that pushes frames
+ * through the stages and the packet-path benchmark all get their pipeline from
+ * {@link #wire}; nothing else constructs a stage.
+ *
+ * <pre>
+ *   decode -&gt; arp -&gt; icmp -&gt; classify -&gt; connection -&gt; schedule -&gt; transmit
+ * </pre>
+ *
+ * <p>Shared by all attachments (and owned by whoever built this): the published
+ * services, the connection table, the neighbour cache, the LAN port, the routing table
+ * and the counters. They are single-writer: every pipeline wired from one DataPath must
+ * run on the same event loop. Each {@link #wire} call makes its own stage instances
+ * (they hold per-pipeline scratch views), and its own senders for the forwarding methods.
+ *
+ * <p>Policy reaches the stages only from here: the IPVS sysctls in {@link ConnPolicy}
+ * and FULLNAT's clock and ISN key are fixed when the DataPath is built; services,
+ * schedulers (and their mh table size) and timeouts arrive with the published snapshot
+ * and the connection table.
+ */
+public final class DataPath {
+    /** The stage names, in pipeline order (the names {@link #wire} gives the handlers). */
+    public static final List<String> STAGES = List.of("decode", "arp", "icmp", "classify", "connection",
+            "schedule", "transmit");
+
+    private final ServiceRegistry services;
+    private final ConnectionTable conns;
+    private final NeighbourCache neighbours;
+    private final LanPort lan;
+    private final Supplier<RouteTable> routes;
+    private final DataPathCounters counters;
+    private final ConnPolicy policy;
+    private final LongSupplier wallMillis;
+    private final long isnKey0;
+    private final long isnKey1;
+
+    private DataPath(Builder b) {
+        this.services = Objects.requireNonNull(b.services, "services");
+        this.conns = Objects.requireNonNull(b.conns, "connections");
+        this.neighbours = Objects.requireNonNull(b.neighbours, "neighbours");
+        this.lan = Objects.requireNonNull(b.lan, "lan");
+        this.routes = Objects.requireNonNull(b.routes, "routes");
+        this.counters = Objects.requireNonNull(b.counters, "counters");
+        this.policy = Objects.requireNonNull(b.policy, "connPolicy");
+        this.wallMillis = Objects.requireNonNull(b.wallMillis, "fullNatClock");
+        if (b.isnKeyGiven) {
+            this.isnKey0 = b.isnKey0;
+            this.isnKey1 = b.isnKey1;
+        } else {
+            SecureRandom r = new SecureRandom();
+            this.isnKey0 = r.nextLong();
+            this.isnKey1 = r.nextLong();
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Adds the seven stages, named as in {@link #STAGES}, to the end of an attachment's
+     * pipeline (normally empty) and returns it.
+     */
+    public ChannelPipeline wire(ChannelPipeline p) {
+        NextHopSender sender = new NextHopSender(lan, neighbours, routes, counters);
+        IcmpSender icmp = new IcmpSender(lan, sender);
+        TunXmit tun = new TunXmit(sender, lan, icmp, counters);
+        p.addLast(STAGES.get(0), new FrameDecodeHandler(counters));
+        p.addLast(STAGES.get(1), new ArpHandler(services, neighbours, lan, counters));
+        p.addLast(STAGES.get(2), new IcmpHandler(services, conns, sender, icmp, tun, counters));
+        p.addLast(STAGES.get(3), new ClassifyHandler(services, conns, counters));
+        p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy));
+        p.addLast(STAGES.get(5), new ScheduleHandler(conns, counters, policy));
+        p.addLast(STAGES.get(6), new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),
+                tun, new FullNatXmit(sender, lan, conns, wallMillis, isnKey0, isnKey1), counters));
+        return p;
+    }
+
+    /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */
+    public static final class Builder {
+        private ServiceRegistry services;
+        private ConnectionTable conns;
+        private NeighbourCache neighbours;
+        private LanPort lan;
+        private Supplier<RouteTable> routes;
+        private DataPathCounters counters;
+        private ConnPolicy policy = ConnPolicy.DEFAULTS;
+        private LongSupplier wallMillis = System::currentTimeMillis;
+        private boolean isnKeyGiven;
+        private long isnKey0;
+        private long isnKey1;
+
+        private Builder() {
+        }
+
+        /** Where the control plane publishes the services (read once per packet). */
+        public Builder services(ServiceRegistry services) {
+            this.services = services;
+            return this;
+        }
+
+        public Builder connections(ConnectionTable conns) {
+            this.conns = conns;
+            return this;
+        }
+
+        public Builder neighbours(NeighbourCache neighbours) {
+            this.neighbours = neighbours;
+            return this;
+        }
+
+        /** The port every forwarded frame leaves on (and ARP is answered on). */
+        public Builder lan(LanPort lan) {
+            this.lan = lan;
+            return this;
+        }
+
+        /** The director's routing table as it is now (the director reloads it every second). */
+        public Builder routes(Supplier<RouteTable> routes) {
+            this.routes = routes;
+            return this;
+        }
+
+        public Builder counters(DataPathCounters counters) {
+            this.counters = counters;
+            return this;
+        }
+
+        /** expire_nodest_conn / expire_quiescent_template (default: the kernel's, both off). */
+        public Builder connPolicy(ConnPolicy policy) {
+            this.policy = policy;
+            return this;
+        }
+
+        /** The wall clock (ms) FULLNAT's ISNs and timestamps towards the real servers follow (default: the system's). */
+        public Builder fullNatClock(LongSupplier wallMillis) {
+            this.wallMillis = wallMillis;
+            return this;
+        }
+
+        /**
+         * FULLNAT's ISN hash key (default: drawn once per DataPath, shared by all its attachments,
+         * since they share the connection table); tests give a fixed one.
+         */
+        public Builder fullNatIsnKey(long key0, long key1) {
+            this.isnKeyGiven = true;
+            this.isnKey0 = key0;
+            this.isnKey1 = key1;
+            return this;
+        }
+
+        /** @throws NullPointerException naming what was not given */
+        public DataPath build() {
+            return new DataPath(this);
+        }
+    }
+}

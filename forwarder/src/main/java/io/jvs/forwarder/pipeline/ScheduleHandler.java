@@ -1,0 +1,111 @@
+package io.jvs.forwarder.pipeline;
+
+import io.jvs.forwarder.conn.ConnPolicy;
+import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.PersistenceTable;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.VirtualService;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+/**
+ * For a packet that opens a new connection: picks the real server and enters the connection
+ * into the table. Non-persistent services ask the scheduler (ip_vs_schedule). Persistent ones
+ * (ip_vs_sched_persist) first look for the client network's template — (client &amp; netmask,
+ * VIP, VPORT), (…, VIP, 0) for port-0 services, (…, mark, 0) for fwmark services — and use its
+ * server; only a miss (or a template whose server was removed, or quiesced under
+ * expire_quiescent_template) asks the scheduler and enters a new template. The connection's
+ * real port is the server's, or the packet's when the server's is 0 (port-0 and fwmark
+ * services). No server available -> NO_DESTINATION; connection or template table full ->
+ * TABLE_FULL (existing entries are never evicted for new ones); FULLNAT with no free local port
+ * -> LOCAL_PORT_EXHAUSTED. Known connections pass through.
+ */
+final class ScheduleHandler extends ChannelInboundHandlerAdapter {
+    private final ConnectionTable conns;
+    private final PersistenceTable templates;
+    private final DataPathCounters counters;
+    private final ConnPolicy policy;
+
+    ScheduleHandler(ConnectionTable conns, DataPathCounters counters, ConnPolicy policy) {
+        this.conns = conns;
+        this.templates = conns.templates();
+        this.counters = counters;
+        this.policy = policy;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext chc, Object msg) {
+        PacketContext ctx = (PacketContext) msg;
+        if (ctx.conn >= 0) {
+            chc.fireChannelRead(ctx);
+            return;
+        }
+        VirtualService svc = ctx.service;
+        long now = System.nanoTime();
+        RealServer dest;
+        int tmpl = -1;
+        if (svc.persistent()) {
+            int snet = ctx.srcAddr & svc.persistMask;
+            int kproto = PersistenceTable.keyProto(svc);
+            int kvaddr = PersistenceTable.keyVaddr(svc, ctx.dstAddr);
+            int kvport = PersistenceTable.keyVport(svc);
+            tmpl = templates.lookup(kproto, snet, kvaddr, kvport, now);
+            if (tmpl >= 0) {
+                RealServer t = templates.dest(tmpl);
+                if (t.stats.removed() || (t.stats.quiesced() && policy.expireQuiescentTemplate())) {
+                    templates.invalidate(tmpl, now); // ip_vs_check_template
+                    tmpl = -1;
+                }
+            }
+            if (tmpl >= 0) {
+                dest = templates.dest(tmpl);
+                counters.decision(SchedulingOutcome.PERSISTENCE_TEMPLATE);
+            } else {
+                dest = pick(svc, ctx);
+                if (dest == null) {
+                    return;
+                }
+                tmpl = templates.insert(kproto, snet, kvaddr, kvport, svc, dest, svc.persistTimeoutNanos, now);
+                if (tmpl < 0) {
+                    counters.drop(DropReason.TABLE_FULL);
+                    return;
+                }
+            }
+        } else {
+            dest = pick(svc, ctx);
+            if (dest == null) {
+                return;
+            }
+        }
+        int dport = dest.port != 0 ? dest.port : ctx.dstPort;
+        int id = conns.insert(ctx.ipProto, ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort,
+                dest.addr, dport, svc, dest, now);
+        if (id < 0) {
+            counters.drop(id == ConnectionTable.NO_LOCAL_PORT ? DropReason.LOCAL_PORT_EXHAUSTED : DropReason.TABLE_FULL);
+            return;
+        }
+        if (tmpl >= 0) {
+            conns.setController(id, tmpl, now);
+        }
+        conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);
+        ctx.conn = id;
+        ctx.dest = dest;
+        chc.fireChannelRead(ctx);
+    }
+
+    /** The scheduler's pick, counted as a decision; null (counted as a NO_DESTINATION drop) when none. */
+    private RealServer pick(VirtualService svc, PacketContext ctx) {
+        RealServer dest = svc.scheduler.schedule(ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort);
+        if (dest == null) {
+            counters.decision(SchedulingOutcome.NO_DESTINATION);
+            counters.drop(DropReason.NO_DESTINATION);
+        } else {
+            counters.decision(SchedulingOutcome.SCHEDULED);
+        }
+        return dest;
+    }
+}

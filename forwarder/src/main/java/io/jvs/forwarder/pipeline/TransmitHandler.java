@@ -1,0 +1,66 @@
+package io.jvs.forwarder.pipeline;
+
+import io.jvs.forwarder.xmit.Xmit;
+import io.jvs.forwarder.io.LanPort;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.frame.PacketContext;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+/**
+ * Last stage: hands the packet to its connection's forwarding method and,
+ * once per read burst (channelReadComplete), flushes the LAN port: one
+ * sendmmsg for the whole burst.
+ */
+final class TransmitHandler extends ChannelInboundHandlerAdapter {
+    private final LanPort port;
+    private final Xmit dr;
+    private final Xmit nat;
+    private final Xmit tun;
+    private final Xmit fullNat;
+    private final DataPathCounters counters;
+    private int loggedErrors;
+
+    TransmitHandler(LanPort port, Xmit dr, Xmit nat, Xmit tun, Xmit fullNat, DataPathCounters counters) {
+        this.port = port;
+        this.dr = dr;
+        this.nat = nat;
+        this.tun = tun;
+        this.fullNat = fullNat;
+        this.counters = counters;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext chc, Object msg) {
+        PacketContext ctx = (PacketContext) msg;
+        Xmit x = switch (ctx.dest.method) {
+            case DR -> dr;
+            case NAT -> nat;
+            case TUN -> tun;
+            case FULLNAT -> fullNat;
+        };
+        if (ctx.reply) {
+            x.outbound(ctx);
+        } else {
+            x.inbound(ctx);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext chc) {
+        port.flush();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext chc, Throwable cause) {
+        // A bug must not kill the event loop: the frame is counted as lost and the
+        // first few stack traces are logged.
+        counters.drop(DropReason.INTERNAL_ERROR);
+        if (loggedErrors < 10) {
+            loggedErrors++;
+            System.err.println("jvs: error in packet pipeline: " + cause);
+            cause.printStackTrace();
+        }
+    }
+}
