@@ -42,7 +42,7 @@ import java.util.function.LongSupplier;
  * every slot is recomputed from its stored hash. The hash is seeded per table from
  * SecureRandom, so which keys share a probe chain cannot be worked out from the keys alone.
  *
- * <p>Why not Caffeine (DESIGN.md names both): a Caffeine cache allocates a node (and here a key
+ * <p>Why not Caffeine (the usual choice for a bounded map with expiry): a Caffeine cache allocates a node (and here a key
  * object) per insert and does its own eviction, while this table must not allocate on insert and
  * must never evict a live connection (a full table refuses, as IPVS does when it cannot allocate).
  * Measured on this machine (JDK 25, 2^20 capacity, 700k live, random keys, so DRAM-bound):

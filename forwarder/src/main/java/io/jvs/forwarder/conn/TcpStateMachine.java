@@ -12,7 +12,7 @@ import static io.jvs.forwarder.conn.TcpState.CLOSE;
  * four flags has no row: {@code set_tcp_state} then keeps its default {@code new_state =
  * IP_VS_TCP_S_CLOSE}, so the connection moves to CLOSE whatever its state (reproduced here).
  *
- * <p>Difference from the pre-4.x kernels that /work/shared/IPVS-REFERENCE.md was written from:
+ * <p>Difference from pre-4.x kernels (and from descriptions of IPVS written from them):
  * an ACK in state NONE goes to ESTABLISHED (not CLOSE) in the INPUT and INPUT-ONLY tables
  * (verified in a 4.4-era tree, 4.19 and current mainline; a 2.6.39/3.0-era tree has CLOSE).
  * Every other cell matches the reference.

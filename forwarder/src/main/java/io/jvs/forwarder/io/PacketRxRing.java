@@ -16,8 +16,9 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Why V2: TPACKET_V3 hands a block to user space only when it is full or
  * its retire timer fires, which at light load costs 0.6-1 ms of p50 latency
- * (DESIGN.md, measured here); V2 hands over every frame as it lands and kept
- * within ~20 µs of kernel forwarding, with throughput within noise of V3.
+ * (measured on this machine: docs/ARCHITECTURE.md); V2 hands over every frame
+ * as it lands and kept within ~20 µs of kernel forwarding, with throughput
+ * within noise of V3.
  *
  * <p>Layout: one frame per block, each {@link #FRAME_SIZE} bytes, so a 64 KiB
  * TCP GSO super-frame fits whole with its tpacket2_hdr and virtio_net_hdr;

@@ -23,10 +23,10 @@ import static io.jvs.packet.TcpHeader.URG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Every cell of the three tables, encoded here independently of the implementation in the
- * layout of /work/shared/IPVS-REFERENCE.md, checked against ip_vs_proto_tcp.c tcp_states[]
- * of current mainline. The two cells marked (*) differ from IPVS-REFERENCE.md, which was written
- * from a pre-4.x kernel: ack in NONE is ES there now (INPUT and INPUT-ONLY), it was CL.
+ * Every cell of the three tables, encoded here independently of the implementation, one row
+ * per flag and one column per current state, checked against ip_vs_proto_tcp.c tcp_states[]
+ * of current mainline. The two cells marked (*) differ from pre-4.x kernels (and descriptions
+ * written from them): ack in NONE is ES now (INPUT and INPUT-ONLY), it was CL.
  */
 class TcpStateMachineTest {
     private static final String COLUMNS = "NO ES SS SR FW TW CL CW LA LI SA";
