@@ -16,7 +16,7 @@ final class Ns {
     static final String JAVA = System.getProperty("java.home") + "/bin/java";
     static final String CP = String.join(":", REPO.resolve("agent/target/test-classes").toString(),
             REPO.resolve("agent/target/classes").toString(),
-            REPO.resolve("forwarder/target/jvs-forwarder-0.1.0-SNAPSHOT.jar").toString(),
+            REPO.resolve("forwarder/target/jvs-forwarder.jar").toString(),
             REPO.resolve("forwarder/target/lib").toString() + "/*");
 
     private Ns() {

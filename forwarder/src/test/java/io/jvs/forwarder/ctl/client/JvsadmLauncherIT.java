@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class JvsadmLauncherIT {
     static final Path REPO = Lab.repoRoot();
     static final Path BUILT_CACHE = REPO.resolve("forwarder/target/jvsadm.aot");
-    static final Path JAR = REPO.resolve("forwarder/target/jvs-forwarder-0.1.0-SNAPSHOT.jar");
+    static final Path JAR = REPO.resolve("forwarder/target/jvs-forwarder.jar");
 
     @TempDir
     Path dir;
