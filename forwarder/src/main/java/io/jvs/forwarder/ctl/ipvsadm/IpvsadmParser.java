@@ -1,5 +1,6 @@
 package io.jvs.forwarder.ctl.ipvsadm;
 
+import io.jvs.forwarder.config.StringToNumber;
 import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.ctl.ipvsadm.IpvsadmCommand.Command;
 import io.jvs.forwarder.ctl.mark.MarkRuleException;
@@ -640,7 +641,7 @@ public final class IpvsadmParser {
 
     /** ipvsadm's string_to_number: a whole decimal in [min, max]. */
     static int number(String s, int min, int max, String message) throws IpvsadmException {
-        Long v = decimal(s);
+        Long v = StringToNumber.parse(s);
         if (v == null || v < min || v > max) {
             // ipvsadm's words first (scripts grep them), then the value and what was expected
             throw IpvsadmException.usage(message + " (`" + s + "'; expected " + min + ".." + max + ")");
@@ -648,24 +649,9 @@ public final class IpvsadmParser {
         return (int) (long) v;
     }
 
-    private static Long decimal(String s) {
-        if (s == null || s.isEmpty() || s.length() > 12) {
-            return null;
-        }
-        int start = s.charAt(0) == '+' || s.charAt(0) == '-' ? 1 : 0;
-        if (start == s.length()) {
-            return null;
-        }
-        for (int i = start; i < s.length(); i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-                return null;
-            }
-        }
-        return Long.parseLong(s);
-    }
 
     private static int timeout(String s, int min, int max) throws IpvsadmException {
-        Long v = decimal(s);
+        Long v = StringToNumber.parse(s);
         if (v == null || v < min || v > max) {
             throw IpvsadmException.usage("invalid timeout value `" + s + "' specified (expected seconds " + min
                     + ".." + max + ")");
@@ -674,7 +660,7 @@ public final class IpvsadmParser {
     }
 
     private static int fwmark(String s) throws IpvsadmException {
-        Long v = decimal(s);
+        Long v = StringToNumber.parse(s);
         if (v == null || v <= 0 || v > 0xffffffffL) {
             throw IpvsadmException.usage("invalid fwmark value `" + s + "' specified");
         }
@@ -721,7 +707,7 @@ public final class IpvsadmParser {
         }
         int[] s = new int[3];
         for (int i = 0; i < 3; i++) {
-            Long n = decimal(v[i]);
+            Long n = StringToNumber.parse(v[i]);
             if (n == null || n < 0 || n > MAX_TIMEOUT) {
                 throw IpvsadmException.usage(bad);
             }
@@ -763,7 +749,7 @@ public final class IpvsadmParser {
             return new long[]{addr & 0xffffffffL, -1};
         }
         String p = text.substring(colon + 1);
-        Long n = decimal(p);
+        Long n = StringToNumber.parse(p);
         int port;
         if (n != null && n >= 0 && n <= 65535) {
             port = (int) (long) n;

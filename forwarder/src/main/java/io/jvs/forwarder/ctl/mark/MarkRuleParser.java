@@ -1,5 +1,6 @@
 package io.jvs.forwarder.ctl.mark;
 
+import io.jvs.forwarder.config.StringToNumber;
 import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.Protocol;
@@ -89,7 +90,7 @@ public final class MarkRuleParser {
                     }
                 }
                 default -> {
-                    Long m = decimal(value);
+                    Long m = StringToNumber.parse(value);
                     if (m == null || m <= 0 || m > 0xffffffffL) {
                         throw new MarkRuleException("invalid fwmark value `" + value + "' specified");
                     }
@@ -113,7 +114,7 @@ public final class MarkRuleParser {
         String bad = "illegal network `" + text + "' for " + opt + " (expected ADDRESS[/PREFIX])";
         try {
             int addr = Ipv4Address.parse(slash < 0 ? text : text.substring(0, slash));
-            Long len = slash < 0 ? Long.valueOf(32) : decimal(text.substring(slash + 1));
+            Long len = slash < 0 ? Long.valueOf(32) : StringToNumber.parse(text.substring(slash + 1));
             if (len == null || len < 0 || len > 32) {
                 throw new MarkRuleException(bad);
             }
@@ -126,27 +127,10 @@ public final class MarkRuleParser {
 
     /** A port 0..65535; ipvsadm's words for a bad number: the message, then the value and the range. */
     private static int port(String s, String message) throws MarkRuleException {
-        Long v = decimal(s);
+        Long v = StringToNumber.parse(s);
         if (v == null || v < 0 || v > 65535) {
             throw new MarkRuleException(message + " (`" + s + "'; expected 0..65535)");
         }
         return (int) (long) v;
-    }
-
-    /** ipvsadm's string_to_number: a whole decimal with an optional sign, at most 12 characters; null if not. */
-    private static Long decimal(String s) {
-        if (s == null || s.isEmpty() || s.length() > 12) {
-            return null;
-        }
-        int start = s.charAt(0) == '+' || s.charAt(0) == '-' ? 1 : 0;
-        if (start == s.length()) {
-            return null;
-        }
-        for (int i = start; i < s.length(); i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-                return null;
-            }
-        }
-        return Long.parseLong(s);
     }
 }
