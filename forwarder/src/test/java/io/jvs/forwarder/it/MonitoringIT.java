@@ -1,6 +1,6 @@
 package io.jvs.forwarder.it;
 
-import io.jvs.forwarder.testutil.Json;
+import io.jvs.forwarder.testkit.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;

@@ -10,7 +10,7 @@ import io.jvs.forwarder.frame.Rewrite;
 import io.jvs.forwarder.frame.FrameKind;
 import io.jvs.forwarder.frame.FrameDecoder;
 import io.jvs.forwarder.frame.PacketContext;
-import io.jvs.forwarder.testutil.AllocationProbe;
+import io.jvs.forwarder.testkit.AllocationProbe;
 import static io.jvs.forwarder.testkit.Frames.frame;
 import static io.jvs.forwarder.testkit.Frames.u16;
 import static io.jvs.forwarder.testkit.Frames.i32;
