@@ -271,7 +271,7 @@ class MonitoringIT {
             }
         }
         System.out.println("[monitoring] dashboard: " + panels.size() + " panels, " + named.size()
-                + " metrics; without series here (feature not in this LAB.lab()): " + absent);
+                + " metrics; without series here (feature not in this lab): " + absent);
         if (!problems.isEmpty()) {
             fail(String.join("\n", problems));
         }
