@@ -1,6 +1,6 @@
 package io.jvs.agent;
 
-import io.jvs.forwarder.testutil.AssertionGuard;
+import io.jvs.forwarder.testkit.AssertionGuard;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

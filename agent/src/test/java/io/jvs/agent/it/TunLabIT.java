@@ -3,9 +3,9 @@ package io.jvs.agent.it;
 import io.jvs.forwarder.it.ForwarderProcess;
 import io.jvs.forwarder.it.Exec;
 import io.jvs.forwarder.it.Lab;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.jvs.forwarder.it.LabExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -25,20 +25,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * through the real jvs director; the userspace decapsulation rate is measured.
  */
 class TunLabIT {
-    static Lab lab;
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2);
     static final String TS1 = Lab.PREFIX + "ts1";
     static final String TS1_IP = "10.0.2.11";
     static final String DIRECTOR_MAC = "02:6a:76:00:00:02";
-
-    @BeforeAll
-    static void up() {
-        lab = Lab.up(2);
-    }
-
-    @AfterAll
-    static void down() {
-        lab.down();
-    }
 
     static long metric(String name) {
         String m = Ns.in(TS1, "curl", "-s", "--max-time", "3", "http://127.0.0.1:9120/metrics").requireOk().stdout();
@@ -72,11 +63,11 @@ class TunLabIT {
     @Test
     void ipipAndGueReachUdpAndTcpServersOnTheVipAndRepliesBypassTheDirector() throws Exception {
         assertEquals(0, Ns.agent(TS1, "check", "--mode", "tun", "--vip", Lab.VIP, "--director", Lab.DIRECTOR_IP,
-                "--state", lab.state().resolve("ts1/agent.state").toString()).exitCode(), "the lab's ts1 passes check");
-        Path dir = Files.createDirectories(lab.repo().resolve("agent/target/it-logs"));
+                "--state", LAB.lab().state().resolve("ts1/agent.state").toString()).exitCode(), "the lab's ts1 passes check");
+        Path dir = Files.createDirectories(LAB.lab().repo().resolve("agent/target/it-logs"));
         Path echoLog = dir.resolve("udp-echo.log");
         Process echo = start(Ns.tool(TS1, 120, "udp-echo", Lab.VIP, "9999", "100"), echoLog);
-        lab.resetDirector();
+        LAB.lab().resetDirector();
         try {
             awaitLine(echoLog, "listening");
             // Nothing may come back through the director: count packets from the VIP arriving there.
@@ -96,7 +87,7 @@ class TunLabIT {
                             "dev", "jvsrelay0")).requireOk();
                     Exec.Result ping = Ns.runTool(Lab.CLIENT, 60, "udp-ping", Lab.VIP, "9999", "10");
                     assertTrue(ping.stdout().contains("replies 10 from " + Lab.VIP), encap + ": UDP\n" + ping.describe());
-                    List<Lab.Transfer> ts = lab.getRepeatedly("http://" + Lab.VIP + "/", 10, Duration.ofSeconds(60));
+                    List<Lab.Transfer> ts = LAB.lab().getRepeatedly("http://" + Lab.VIP + "/", 10, Duration.ofSeconds(60));
                     assertEquals(10, ts.size());
                     assertTrue(ts.stream().allMatch(t -> t.ok() && t.body().equals("ts1")), encap + ": TCP " + ts);
                 } finally {
@@ -110,14 +101,14 @@ class TunLabIT {
         } finally {
             Exec.run(Duration.ofSeconds(10), List.of("ip", "netns", "exec", Lab.DIRECTOR, "nft", "delete", "table", "ip", "jvs_agent_it"));
             Ns.in(Lab.DIRECTOR, "sysctl", "-q", "-w", "net.ipv4.ip_forward=0");
-            lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+            LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
             stop(echo);
         }
     }
 
     @Test
     void encapsulatedPacketsFromOtherSourcesAreDroppedAndCounted() throws Exception {
-        Path log = Files.createDirectories(lab.repo().resolve("agent/target/it-logs")).resolve("udp-echo-stranger.log");
+        Path log = Files.createDirectories(LAB.lab().repo().resolve("agent/target/it-logs")).resolve("udp-echo-stranger.log");
         Process echo = start(Ns.tool(TS1, 60, "udp-echo", Lab.VIP, "9997", "40"), log);
         try {
             awaitLine(log, "listening");
@@ -143,14 +134,14 @@ class TunLabIT {
             Exec.Result c = Ns.agent(Lab.rsNamespace(rs), "check", "--mode", "dr", "--vip", Lab.VIP, "--iface", "eth0");
             assertEquals(0, c.exitCode(), "rs" + rs + " is configured by the agent\n" + c.describe());
         }
-        lab.resetDirector();
-        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-        Path conf = Files.createDirectories(lab.repo().resolve("agent/target/it-logs")).resolve("dr.conf");
+        LAB.lab().resetDirector();
+        LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        Path conf = Files.createDirectories(LAB.lab().repo().resolve("agent/target/it-logs")).resolve("dr.conf");
         Files.writeString(conf, "-A -t %1$s:80 -s rr\n-a -t %1$s:80 -r %2$s:80 -g -w 1\n-a -t %1$s:80 -r %3$s:80 -g -w 1\n"
                 .formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2)));
-        try (ForwarderProcess d = ForwarderProcess.start(lab, "agent-dr", "127.0.0.1:9111",
+        try (ForwarderProcess d = ForwarderProcess.start(LAB.lab(), "agent-dr", "127.0.0.1:9111",
                 List.of("--attach", "packet:eth0", "--config", conf.toString(), "--metrics", "127.0.0.1:9111"))) {
-            List<Lab.Transfer> ts = lab.getRepeatedly("http://" + Lab.VIP + "/", 50, Duration.ofSeconds(120));
+            List<Lab.Transfer> ts = LAB.lab().getRepeatedly("http://" + Lab.VIP + "/", 50, Duration.ofSeconds(120));
             assertEquals(50, ts.size());
             assertTrue(ts.stream().allMatch(t -> t.ok() && (t.body().equals("rs1") || t.body().equals("rs2"))), ts.toString());
         }
@@ -162,7 +153,7 @@ class TunLabIT {
         StringBuilder report = new StringBuilder("decapsulation rate, 64-byte UDP from the director to ts1, 4 s each:\n");
         for (String mode : List.of("plain", "ipip", "gue")) {
             String dst = mode.equals("plain") ? TS1_IP : Lab.VIP;
-            Path log = lab.repo().resolve("agent/target/it-logs/sink-" + mode + ".log");
+            Path log = LAB.lab().repo().resolve("agent/target/it-logs/sink-" + mode + ".log");
             Process sink = start(Ns.tool(TS1, 40, "udp-sink", dst, "9996", "8"), log);
             awaitLine(log, "listening");
             Exec.Result sent = Ns.runTool(Lab.DIRECTOR, 20, "send", mode, TS1_IP, Lab.DIRECTOR_IP, dst, "9996", "4").requireOk();
@@ -172,6 +163,6 @@ class TunLabIT {
             assertFalse(got.startsWith("received 0"), mode + ": " + got);
         }
         System.out.print(report);
-        Files.writeString(lab.repo().resolve("agent/target/it-logs/decap-rate.txt"), report);
+        Files.writeString(LAB.lab().repo().resolve("agent/target/it-logs/decap-rate.txt"), report);
     }
 }

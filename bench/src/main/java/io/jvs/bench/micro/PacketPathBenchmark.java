@@ -8,7 +8,7 @@ import io.jvs.forwarder.io.LanPort;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.forwarder.pipeline.DataPath;
-import io.jvs.forwarder.pipeline.Frames;
+import io.jvs.forwarder.testkit.Frames;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;

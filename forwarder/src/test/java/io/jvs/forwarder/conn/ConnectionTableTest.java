@@ -1,6 +1,6 @@
 package io.jvs.forwarder.conn;
 
-import io.jvs.forwarder.testutil.AllocationProbe;
+import io.jvs.forwarder.testkit.AllocationProbe;
 import io.jvs.packet.TcpHeader;
 
 import io.jvs.forwarder.service.DestStats;

@@ -30,9 +30,7 @@ import org.junit.jupiter.api.TestClassOrder;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * End-to-end: the forwarder in jvs-director load-balances HTTP from
@@ -54,19 +52,8 @@ class ForwarderIT {
     static final int STATE_TIMEOUT = 2;
     static final Duration DRAIN_LIMIT = Duration.ofSeconds(20);
 
-    static Lab lab;
-
-    @BeforeAll
-    static void labUp() {
-        lab = Lab.up(2);
-    }
-
-    @AfterAll
-    static void labDown() {
-        if (lab != null) {
-            lab.down();
-        }
-    }
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2);
 
     enum Attach {
         PACKET, TAP
@@ -133,15 +120,7 @@ class ForwarderIT {
         String namespaceBefore;
 
         @RegisterExtension
-        final TestWatcher logOnFailure = new TestWatcher() {
-            @Override
-            public void testFailed(ExtensionContext context, Throwable cause) {
-                if (director != null) {
-                    System.err.println("[" + tag + "] " + context.getDisplayName() + " failed; forwarder output:\n"
-                            + director.logTail(60));
-                }
-            }
-        };
+        final DirectorLogOnFailure logOnFailure = new DirectorLogOnFailure(() -> director);
 
         Scenario(Attach attach, Method method) {
             this.attach = attach;
@@ -151,12 +130,12 @@ class ForwarderIT {
 
         @BeforeAll
         void startDirector() {
-            String fixed = lab.resetDirector();
+            String fixed = LAB.lab().resetDirector();
             if (!fixed.isEmpty()) {
                 System.out.println("[" + tag + "] " + fixed);
             }
             // Each forwarder must answer ARP for the VIP itself.
-            lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+            LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
             Path config = writeConfig();
             List<String> args = new ArrayList<>();
             switch (attach) {
@@ -165,7 +144,7 @@ class ForwarderIT {
             }
             args.addAll(List.of("--config", config.toString(), "--metrics", METRICS));
             namespaceBefore = namespaceState();
-            director = ForwarderProcess.start(lab, tag, METRICS, args);
+            director = ForwarderProcess.start(LAB.lab(), tag, METRICS, args);
             connections = 0;
         }
 
@@ -188,7 +167,7 @@ class ForwarderIT {
                     --state-timeout close %5$d
                     """.formatted(Lab.VIP, Lab.rsIp(1), m, Lab.rsIp(2), STATE_TIMEOUT);
             try {
-                Path dir = lab.repo().resolve("forwarder/target/it-logs");
+                Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
                 Files.createDirectories(dir);
                 Path p = dir.resolve("director-" + tag + ".conf");
                 Files.writeString(p, conf);
@@ -212,7 +191,7 @@ class ForwarderIT {
         @DisplayName("200 new connections: no failures, exact rr alternation rs2, rs1, ...")
         void newConnectionsFollowRoundRobin() {
             int first = connections;
-            List<Lab.Transfer> ts = lab.getRepeatedly(VIP_URL, 200, Duration.ofSeconds(90), "-H", "Connection: close");
+            List<Lab.Transfer> ts = LAB.lab().getRepeatedly(VIP_URL, 200, Duration.ofSeconds(90), "-H", "Connection: close");
             connections += ts.size();
             List<String> wrong = new ArrayList<>();
             Map<String, Integer> perServer = new TreeMap<>();
@@ -238,12 +217,12 @@ class ForwarderIT {
         @Order(2)
         @DisplayName("ARP for the VIP is answered with the director's eth0 MAC")
         void arpForVipAnsweredByDirector() {
-            String directorMac = lab.macOf(Lab.DIRECTOR, "eth0");
-            lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+            String directorMac = LAB.lab().macOf(Lab.DIRECTOR, "eth0");
+            LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
             connections++;
-            String body = lab.get(VIP_URL).strip();
+            String body = LAB.lab().get(VIP_URL).strip();
             assertTrue(body.matches("rs[12]"), "GET " + VIP_URL + " returned '" + body + "'");
-            Lab.Neighbour n = lab.neigh(Lab.ROUTER, Lab.VIP)
+            Lab.Neighbour n = LAB.lab().neigh(Lab.ROUTER, Lab.VIP)
                     .orElseThrow(() -> new AssertionError(Lab.ROUTER + " has no neighbour entry for " + Lab.VIP));
             say("router's neighbour %s: %s %s (director eth0 %s)", Lab.VIP, n.mac(), n.state(), directorMac);
             assertEquals(directorMac, n.mac(), Lab.ROUTER + "'s MAC for " + Lab.VIP + " (state " + n.state()
@@ -275,7 +254,7 @@ class ForwarderIT {
                     exec 3<&-
                     """.formatted(Lab.VIP, Lab.VIP, agent);
             connections++;
-            Exec.Result r = lab.sh(Duration.ofSeconds(30), Lab.CLIENT, script);
+            Exec.Result r = LAB.lab().sh(Duration.ofSeconds(30), Lab.CLIENT, script);
             List<String> lines = r.stdout().lines().toList();
             assertTrue(r.ok() && lines.size() == 2, "keep-alive client failed\n" + r.describe());
             String[] a = lines.get(0).split("\\|", 2);
@@ -289,10 +268,10 @@ class ForwarderIT {
             int rs = Integer.parseInt(a[1].substring(2));
             // nginx writes a request's log line after sending the response: wait for it briefly
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            List<String> seen = lab.accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
+            List<String> seen = LAB.lab().accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
             while (seen.size() < 2 && System.nanoTime() < deadline) {
                 pause(100);
-                seen = lab.accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
+                seen = LAB.lab().accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
             }
             List<String> logged = seen;
             assertEquals(2, logged.size(), "access log lines of rs" + rs + " for this client: " + logged);
@@ -314,14 +293,14 @@ class ForwarderIT {
         @Order(4)
         @DisplayName("50 MiB download through the VIP arrives intact; DR replies bypass the director, NAT's cross it")
         void downloadThroughVip() {
-            String sha = lab.blobSha256();
-            Lab.Download direct = lab.download("http://" + Lab.rsIp(1) + ":8080/blob", 60);
+            String sha = LAB.lab().blobSha256();
+            Lab.Download direct = LAB.lab().download("http://" + Lab.rsIp(1) + ":8080/blob", 60);
             connections++;
             String out = "service=\"" + SERVICE + "\",direction=\"out\"";
             double outBefore = director.metric("jvs_service_packets_total", out);
             double outBytesBefore = director.metric("jvs_service_bytes_total", out);
             long rxBefore = directorRxBytes();
-            Lab.Download via = lab.download(VIP_URL + "blob", 60);
+            Lab.Download via = LAB.lab().download(VIP_URL + "blob", 60);
             long rx = directorRxBytes() - rxBefore;
             double replies = director.metric("jvs_service_packets_total", out) - outBefore;
             double replyBytes = director.metric("jvs_service_bytes_total", out) - outBytesBefore;
@@ -353,20 +332,20 @@ class ForwarderIT {
         @Order(5)
         @DisplayName("50 MiB upload (PUT) through the VIP arrives byte for byte")
         void uploadThroughVip() throws IOException {
-            String sha = lab.blobSha256();
+            String sha = LAB.lab().blobSha256();
             String directName = "it-" + tag + "-direct-" + System.nanoTime() + ".bin";
-            Lab.Upload direct = lab.upload("http://" + Lab.rsIp(1) + ":8080/upload/" + directName, lab.blobPath(), 60);
-            Files.deleteIfExists(lab.uploadedFile(1, directName));
+            Lab.Upload direct = LAB.lab().upload("http://" + Lab.rsIp(1) + ":8080/upload/" + directName, LAB.lab().blobPath(), 60);
+            Files.deleteIfExists(LAB.lab().uploadedFile(1, directName));
             String name = "it-" + tag + "-" + System.nanoTime() + ".bin";
             connections++;
-            Lab.Upload via = lab.upload(VIP_URL + "upload/" + name, lab.blobPath(), 60);
+            Lab.Upload via = LAB.lab().upload(VIP_URL + "upload/" + name, LAB.lab().blobPath(), 60);
             Map<Integer, String> stored = new TreeMap<>();
-            for (int rs = 1; rs <= lab.realServers(); rs++) {
+            for (int rs = 1; rs <= LAB.lab().realServers(); rs++) {
                 int r = rs;
-                lab.uploadedSha256(rs, name).ifPresent(s -> stored.put(r, s));
+                LAB.lab().uploadedSha256(rs, name).ifPresent(s -> stored.put(r, s));
             }
-            for (int rs = 1; rs <= lab.realServers(); rs++) {
-                Files.deleteIfExists(lab.uploadedFile(rs, name));
+            for (int rs = 1; rs <= LAB.lab().realServers(); rs++) {
+                Files.deleteIfExists(LAB.lab().uploadedFile(rs, name));
             }
             say("PUT 50 MiB: via VIP %.1f MB/s, direct rs1:8080 %.1f MB/s (ratio %.2f); stored on rs%s",
                     via.megabytesPerSecond(), direct.megabytesPerSecond(),
@@ -440,7 +419,7 @@ class ForwarderIT {
         void stopRestoresTheNamespace() {
             if (attach == Attach.TAP) {
                 // while it runs, TAP mode routes the VIP (and NAT replies) into jvs0 and forwards in the kernel
-                assertTrue(lab.ip(Lab.DIRECTOR, "-4", "route", "show", "table", "all").requireOk().stdout()
+                assertTrue(LAB.lab().ip(Lab.DIRECTOR, "-4", "route", "show", "table", "all").requireOk().stdout()
                         .contains(Lab.VIP + " dev jvs0"), "VIP routed into the TAP while running");
                 assertEquals("1", sysctlIpForward(), "ip_forward while running in TAP mode");
             }
@@ -451,12 +430,12 @@ class ForwarderIT {
         /** ip_forward, every IPv4 route of every table (jvs0's are gone with it) and the policy rules. */
         String namespaceState() {
             return "ip_forward=" + sysctlIpForward() + "\n"
-                    + lab.ip(Lab.DIRECTOR, "-4", "route", "show", "table", "all").requireOk().stdout()
-                    + lab.ip(Lab.DIRECTOR, "-4", "rule", "show").requireOk().stdout();
+                    + LAB.lab().ip(Lab.DIRECTOR, "-4", "route", "show", "table", "all").requireOk().stdout()
+                    + LAB.lab().ip(Lab.DIRECTOR, "-4", "rule", "show").requireOk().stdout();
         }
 
         String sysctlIpForward() {
-            return lab.exec(Lab.DIRECTOR, "cat", "/proc/sys/net/ipv4/ip_forward").requireOk().stdout().strip();
+            return LAB.lab().exec(Lab.DIRECTOR, "cat", "/proc/sys/net/ipv4/ip_forward").requireOk().stdout().strip();
         }
     }
 
@@ -471,7 +450,7 @@ class ForwarderIT {
 
     /** Bytes the director namespace's eth0 (its LAN interface) received so far, by the kernel's count. */
     static long directorRxBytes() {
-        return Long.parseLong(lab.exec(Lab.DIRECTOR, "cat", "/sys/class/net/eth0/statistics/rx_bytes").requireOk()
+        return Long.parseLong(LAB.lab().exec(Lab.DIRECTOR, "cat", "/sys/class/net/eth0/statistics/rx_bytes").requireOk()
                 .stdout().strip());
     }
 

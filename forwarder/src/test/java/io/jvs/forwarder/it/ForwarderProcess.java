@@ -159,6 +159,11 @@ public final class ForwarderProcess implements AutoCloseable {
         return log;
     }
 
+    /** The name it was started with (its log is director-NAME.log). */
+    public String name() {
+        return name;
+    }
+
     /** The last {@code lines} lines of the forwarder's output, with a header naming the file. */
     public String logTail(int lines) {
         try {

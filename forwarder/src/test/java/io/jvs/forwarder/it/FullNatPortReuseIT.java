@@ -1,12 +1,11 @@
 package io.jvs.forwarder.it;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -42,19 +41,8 @@ class FullNatPortReuseIT {
     /** Longer than Linux's TIME_WAIT (TCP_TIMEWAIT_LEN, 60 s) and its base reachable time (30 s). */
     static final Duration RUN = Duration.ofSeconds(65);
 
-    static Lab lab;
-
-    @BeforeAll
-    static void labUp() {
-        lab = Lab.up(2);
-    }
-
-    @AfterAll
-    static void labDown() {
-        if (lab != null) {
-            lab.down();
-        }
-    }
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2);
 
     @Test
     @Order(1)
@@ -69,11 +57,11 @@ class FullNatPortReuseIT {
     }
 
     private void run(String tag, List<String> attach) {
-        String fixed = lab.resetDirector();
+        String fixed = LAB.lab().resetDirector();
         if (!fixed.isEmpty()) {
             System.out.println("[" + tag + "] " + fixed);
         }
-        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
         Path conf = write(tag + ".conf", """
                 -A -t %1$s:81 -s rr --laddr %2$s
                 -a -t %1$s:81 -r %3$s:80 --fullnat -w 1
@@ -89,7 +77,7 @@ class FullNatPortReuseIT {
         // come back soon after their connection's 1 s timeout.
         args.addAll(List.of("--config", conf.toString(), "--metrics", METRICS, "--conn-max", "16384",
                 "--lport-range", "40000-" + (40000 + PORTS - 1)));
-        ForwarderProcess director = ForwarderProcess.start(lab, tag, METRICS, args);
+        ForwarderProcess director = ForwarderProcess.start(LAB.lab(), tag, METRICS, args);
         try {
             int total = 0;
             int slow = 0;
@@ -102,7 +90,7 @@ class FullNatPortReuseIT {
                 for (int i = 0; i < 200; i++) {
                     cmd.add("http://" + Lab.VIP + ":81/");
                 }
-                Exec.Result r = lab.exec(Duration.ofSeconds(120), Lab.CLIENT, cmd.toArray(String[]::new));
+                Exec.Result r = LAB.lab().exec(Duration.ofSeconds(120), Lab.CLIENT, cmd.toArray(String[]::new));
                 int seen = 0;
                 for (String line : r.stdout().split("\n")) {
                     int at = line.indexOf("~t~ ");
@@ -149,7 +137,7 @@ class FullNatPortReuseIT {
 
     static Path write(String name, String text) {
         try {
-            Path dir = lab.repo().resolve("forwarder/target/it-logs");
+            Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
             Files.createDirectories(dir);
             Path p = dir.resolve(name);
             Files.writeString(p, text);

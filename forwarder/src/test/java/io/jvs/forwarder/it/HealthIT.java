@@ -15,10 +15,9 @@ import java.util.OptionalDouble;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.DoublePredicate;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * keepalived.conf and health checking end to end: the real director started
@@ -38,19 +37,8 @@ class HealthIT {
     static final int RETRY = 2;
     static final long SLACK_MS = 3000;
 
-    static Lab lab;
-
-    @BeforeAll
-    static void labUp() {
-        lab = Lab.up(2);
-    }
-
-    @AfterAll
-    static void labDown() {
-        if (lab != null) {
-            lab.down();
-        }
-    }
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2);
 
     /** One client request: wall-clock start/end (ms), curl exit status, body. */
     record Request(long start, long end, int exit, String body) {
@@ -62,7 +50,7 @@ class HealthIT {
     @Test
     @Timeout(180)
     void stoppedNginxLeavesRotationAndReturnsWithNoFailedNewConnections() throws Exception {
-        Path dir = Files.createDirectories(lab.repo().resolve("forwarder/target/it-logs"));
+        Path dir = Files.createDirectories(LAB.lab().repo().resolve("forwarder/target/it-logs"));
         Path conf = dir.resolve("director-health.keepalived.conf");
         Files.writeString(conf, """
                 ! jvs HealthIT: keepalived.conf as an operator writes it
@@ -111,12 +99,12 @@ class HealthIT {
         Path stop = dir.resolve("health-loop.stop");
         Files.deleteIfExists(stop);
 
-        String fixed = lab.resetDirector();
+        String fixed = LAB.lab().resetDirector();
         if (!fixed.isEmpty()) {
             System.out.println("[health] " + fixed);
         }
-        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-        ForwarderProcess director = ForwarderProcess.start(lab, "health", METRICS,
+        LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        ForwarderProcess director = ForwarderProcess.start(LAB.lab(), "health", METRICS,
                 List.of("--attach", "packet:eth0", "--keepalived", conf.toString(), "--metrics", METRICS));
         CompletableFuture<Exec.Result> loop = null;
         try {
@@ -134,7 +122,7 @@ class HealthIT {
                       echo "$t0 $t1 $rc ${body:-none}"
                     done
                     """.formatted(stop, Lab.VIP);
-            loop = CompletableFuture.supplyAsync(() -> lab.sh(Duration.ofSeconds(120), Lab.CLIENT, script));
+            loop = CompletableFuture.supplyAsync(() -> LAB.lab().sh(Duration.ofSeconds(120), Lab.CLIENT, script));
             Thread.sleep(2000);
 
             long nginx = nginxPid(1);
@@ -218,7 +206,7 @@ class HealthIT {
     }
 
     private static Path rsDir(int rs) {
-        return lab.state().resolve("rs" + rs);
+        return LAB.lab().state().resolve("rs" + rs);
     }
 
     /** The PID scripts/lab recorded for rs's nginx master, checked to be that nginx (as scripts/lab checks it). */
@@ -249,7 +237,7 @@ class HealthIT {
         while (nginxAlive(rs) && System.currentTimeMillis() < deadline) {
             sleepQuietly(50); // the old master is still exiting
         }
-        lab.exec(Duration.ofSeconds(20), Lab.rsNamespace(rs), "nginx", "-q", "-c", d.resolve("nginx.conf").toString(),
+        LAB.lab().exec(Duration.ofSeconds(20), Lab.rsNamespace(rs), "nginx", "-q", "-c", d.resolve("nginx.conf").toString(),
                 "-p", d + "/").requireOk();
         deadline = System.currentTimeMillis() + 5_000;
         while (!nginxAlive(rs) && System.currentTimeMillis() < deadline) {

@@ -1,10 +1,9 @@
 package io.jvs.forwarder.it;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,20 +34,9 @@ class JvsadmIT {
     static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static final String TITLE = "Prot LocalAddress:Port Scheduler Flags\n"
             + "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n";
-    static Lab lab;
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2);
     ForwarderProcess director;
-
-    @BeforeAll
-    static void labUp() {
-        lab = Lab.up(2);
-    }
-
-    @AfterAll
-    static void labDown() {
-        if (lab != null) {
-            lab.down();
-        }
-    }
 
     @AfterEach
     void stopDirector() {
@@ -56,11 +44,11 @@ class JvsadmIT {
             director.stop();
         }
         director = null;
-        lab.resetDirector();
+        LAB.lab().resetDirector();
     }
 
     Path stateDir() throws IOException {
-        Path d = lab.repo().resolve("forwarder/target/it-state/" + Lab.PREFIX + "jvsadm");
+        Path d = LAB.lab().repo().resolve("forwarder/target/it-state/" + Lab.PREFIX + "jvsadm");
         Files.createDirectories(d);
         return d;
     }
@@ -68,13 +56,13 @@ class JvsadmIT {
     ForwarderProcess start(String name, String... extra) {
         List<String> args = new ArrayList<>(List.of("--attach", "packet:eth0", "--metrics", METRICS));
         args.addAll(List.of(extra));
-        return ForwarderProcess.start(lab, name, METRICS, args);
+        return ForwarderProcess.start(LAB.lab(), name, METRICS, args);
     }
 
     Exec.Result jvsadm(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(lab.repo().resolve("bin/jvsadm").toString()));
+        List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
         cmd.addAll(List.of(args));
-        return lab.exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
+        return LAB.lab().exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
     }
 
     String ok(String... args) {
@@ -103,7 +91,7 @@ class JvsadmIT {
         assertEquals("illegal weight specified (`x'; expected 0..65535)\n", usage.stderr());
 
         int n = 20;
-        List<Lab.Transfer> ts = lab.getRepeatedly(VIP_URL, n, Duration.ofSeconds(60), "-H", "Connection: close");
+        List<Lab.Transfer> ts = LAB.lab().getRepeatedly(VIP_URL, n, Duration.ofSeconds(60), "-H", "Connection: close");
         assertEquals(n, ts.size());
         assertTrue(ts.stream().allMatch(t -> t.ok() && t.numConnects() == 1), ts.toString());
         assertEquals(n / 2, ts.stream().filter(t -> t.body().equals("rs1")).count(), "rr alternates: " + ts);
@@ -160,12 +148,12 @@ class JvsadmIT {
 
         // -e: weight 0 quiesces rs2 for new connections
         ok("-e", "-t", Lab.VIP + ":80", "-r", Lab.rsIp(2), "-g", "-w", "0");
-        List<Lab.Transfer> after = lab.getRepeatedly(VIP_URL, 6, Duration.ofSeconds(60), "-H", "Connection: close");
+        List<Lab.Transfer> after = LAB.lab().getRepeatedly(VIP_URL, 6, Duration.ofSeconds(60), "-H", "Connection: close");
         assertTrue(after.stream().allMatch(t -> t.ok() && t.body().equals("rs1")), after.toString());
 
         // -E makes it persistent: -c lists the client's template (state NONE, port 0), --persistent-conn counts it
         ok("-E", "-t", Lab.VIP + ":80", "-s", "rr", "-p", "60");
-        assertTrue(lab.getRepeatedly(VIP_URL, 2, Duration.ofSeconds(60), "-H", "Connection: close").stream()
+        assertTrue(LAB.lab().getRepeatedly(VIP_URL, 2, Duration.ofSeconds(60), "-H", "Connection: close").stream()
                 .allMatch(t -> t.ok() && t.body().equals("rs1")));
         String withTemplate = ok("-L", "-n", "-c");
         assertTrue(Pattern.compile("(?m)^TCP \\d\\d:\\d\\d  NONE        10\\.0\\.1\\.2:0         10\\.0\\.0\\.100:80      "
@@ -180,10 +168,10 @@ class JvsadmIT {
         assertEquals("# jvs running configuration, written on every change (jvsadm -S -n form)\n" + save,
                 Files.readString(saved));
         assertEquals(143, director.stop());
-        lab.resetDirector();
+        LAB.lab().resetDirector();
         director = start("jvsadm-restart", "--save-to", saved.toString());
         assertEquals(save, ok("-S", "-n"));
-        assertTrue(lab.getRepeatedly(VIP_URL, 4, Duration.ofSeconds(60), "-H", "Connection: close").stream()
+        assertTrue(LAB.lab().getRepeatedly(VIP_URL, 4, Duration.ofSeconds(60), "-H", "Connection: close").stream()
                 .allMatch(t -> t.ok() && t.body().equals("rs1")));
     }
 
@@ -195,7 +183,7 @@ class JvsadmIT {
         assertEquals("-A -t 10.0.0.100:80 -s wrr\n-a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 1\n", ok("-S", "-n"));
 
         // 50 MiB at 5 MiB/s, ~10 s: the transfer spans the reloads (asserted before each one)
-        CompletableFuture<Exec.Result> transfer = CompletableFuture.supplyAsync(() -> lab.sh(Duration.ofSeconds(90),
+        CompletableFuture<Exec.Result> transfer = CompletableFuture.supplyAsync(() -> LAB.lab().sh(Duration.ofSeconds(90),
                 Lab.CLIENT, "curl -sS --max-time 60 --limit-rate 5M " + VIP_URL + "blob | sha256sum | cut -d' ' -f1"));
         awaitConnection(transfer);
 
@@ -219,8 +207,8 @@ class JvsadmIT {
         assertFalse(transfer.isDone(), "the transfer outlived both reloads: " + doneOrNot(transfer));
         Exec.Result done = transfer.get();
         assertTrue(done.ok(), done.describe());
-        assertEquals(lab.blobSha256(), done.stdout().strip(), "the transfer crossed both reloads intact");
-        List<Lab.Transfer> ts = lab.getRepeatedly(VIP_URL, 10, Duration.ofSeconds(60), "-H", "Connection: close");
+        assertEquals(LAB.lab().blobSha256(), done.stdout().strip(), "the transfer crossed both reloads intact");
+        List<Lab.Transfer> ts = LAB.lab().getRepeatedly(VIP_URL, 10, Duration.ofSeconds(60), "-H", "Connection: close");
         assertTrue(ts.stream().allMatch(Lab.Transfer::ok), ts.toString());
         assertTrue(ts.stream().anyMatch(t -> t.body().equals("rs2")), "the new server takes connections: " + ts);
     }

@@ -9,10 +9,9 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The lab without any forwarder: the direct paths (client -> router ->
@@ -22,25 +21,14 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(120)
 class LabIT {
-    static Lab lab;
-
-    @BeforeAll
-    static void up() {
-        lab = Lab.up(2);
-    }
-
-    @AfterAll
-    static void down() {
-        if (lab != null) {
-            lab.down();
-        }
-    }
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2);
 
     @Test
     void clientReachesEachRealServerDirectly() {
         for (int rs = 1; rs <= 2; rs++) {
             String url = "http://" + Lab.rsIp(rs) + ":8080/";
-            List<Lab.Transfer> ts = lab.getRepeatedly(url, 10, Duration.ofSeconds(30), "-H", "Connection: close");
+            List<Lab.Transfer> ts = LAB.lab().getRepeatedly(url, 10, Duration.ofSeconds(30), "-H", "Connection: close");
             int r = rs;
             assertEquals(10, ts.size(), "transfers from " + url + ": " + ts);
             assertTrue(ts.stream().allMatch(t -> t.ok() && t.body().equals("rs" + r) && t.numConnects() == 1),
@@ -50,40 +38,40 @@ class LabIT {
 
     @Test
     void blobAndUploadDirect() throws IOException {
-        Lab.Download d = lab.download("http://" + Lab.rsIp(2) + ":8080/blob", 60);
+        Lab.Download d = LAB.lab().download("http://" + Lab.rsIp(2) + ":8080/blob", 60);
         String name = "labit-" + System.nanoTime() + ".bin";
-        Lab.Upload u = lab.upload("http://" + Lab.rsIp(2) + ":8080/upload/" + name, lab.blobPath(), 60);
-        String stored = lab.uploadedSha256(2, name).orElse("missing");
-        Files.deleteIfExists(lab.uploadedFile(2, name));
+        Lab.Upload u = LAB.lab().upload("http://" + Lab.rsIp(2) + ":8080/upload/" + name, LAB.lab().blobPath(), 60);
+        String stored = LAB.lab().uploadedSha256(2, name).orElse("missing");
+        Files.deleteIfExists(LAB.lab().uploadedFile(2, name));
         System.out.printf("direct 50 MiB from rs2: GET %.1f MB/s, PUT %.1f MB/s%n", d.megabytesPerSecond(),
                 u.megabytesPerSecond());
         assertAll(
-                () -> assertEquals(Lab.BLOB_BYTES, Files.size(lab.blobPath()), "blob size"),
-                () -> assertEquals(Lab.sha256(lab.blobPath()), lab.blobSha256(), "recorded blob sha256"),
+                () -> assertEquals(Lab.BLOB_BYTES, Files.size(LAB.lab().blobPath()), "blob size"),
+                () -> assertEquals(Lab.sha256(LAB.lab().blobPath()), LAB.lab().blobSha256(), "recorded blob sha256"),
                 () -> assertEquals(200, d.httpCode()),
                 () -> assertEquals(Lab.BLOB_BYTES, d.bytes()),
-                () -> assertEquals(lab.blobSha256(), d.sha256(), "downloaded sha256"),
+                () -> assertEquals(LAB.lab().blobSha256(), d.sha256(), "downloaded sha256"),
                 () -> assertEquals(201, u.httpCode()),
-                () -> assertEquals(lab.blobSha256(), stored, "uploaded sha256"));
+                () -> assertEquals(LAB.lab().blobSha256(), stored, "uploaded sha256"));
     }
 
     @Test
     void directorIsBareAndNothingAnswersForTheVip() {
-        assertEquals("", lab.resetDirector(), "the director namespace's baseline");
-        assertEquals("02:6a:76:00:00:02", lab.macOf(Lab.DIRECTOR, "eth0"));
-        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-        Exec.Result r = lab.curl(Duration.ofSeconds(10), "-s", "--connect-timeout", "2", "http://" + Lab.VIP + "/");
+        assertEquals("", LAB.lab().resetDirector(), "the director namespace's baseline");
+        assertEquals("02:6a:76:00:00:02", LAB.lab().macOf(Lab.DIRECTOR, "eth0"));
+        LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        Exec.Result r = LAB.lab().curl(Duration.ofSeconds(10), "-s", "--connect-timeout", "2", "http://" + Lab.VIP + "/");
         assertTrue(!r.ok(), "without a director nothing may answer for the VIP (the real servers keep quiet "
                 + "about it: arp_ignore=1)\n" + r.describe());
-        assertTrue(lab.neighMac(Lab.ROUTER, Lab.VIP).isEmpty(),
-                "the router resolved the VIP without a director: " + lab.neigh(Lab.ROUTER, Lab.VIP));
+        assertTrue(LAB.lab().neighMac(Lab.ROUTER, Lab.VIP).isEmpty(),
+                "the router resolved the VIP without a director: " + LAB.lab().neigh(Lab.ROUTER, Lab.VIP));
     }
 
     @Test
     void accessLogRecordsTheClient() {
         String agent = "labit-" + System.nanoTime();
-        lab.curl("-sS", "--fail", "-A", agent, "http://" + Lab.rsIp(1) + ":8080/").requireOk();
-        List<String> lines = lab.accessLog(1).stream().filter(l -> l.contains(agent)).toList();
+        LAB.lab().curl("-sS", "--fail", "-A", agent, "http://" + Lab.rsIp(1) + ":8080/").requireOk();
+        List<String> lines = LAB.lab().accessLog(1).stream().filter(l -> l.contains(agent)).toList();
         assertEquals(1, lines.size(), "access log lines for " + agent);
         assertTrue(lines.getFirst().contains(" " + Lab.CLIENT_IP + ":"), lines.getFirst());
         assertTrue(lines.getFirst().contains("-> " + Lab.rsIp(1) + ":8080 "), lines.getFirst());

@@ -1,12 +1,13 @@
 package io.jvs.forwarder.it;
 
-import io.jvs.forwarder.testutil.Json;
+import io.jvs.forwarder.testkit.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,21 +55,21 @@ class MonitoringIT {
             "jvs_health_transitions_total", "health checks (keepalived-style checkers; none configured here)");
     static final Pattern METRIC = Pattern.compile("\\b((?:jvs|jvm|process)_[a-z0-9_]+)\\b");
 
-    static Lab lab;
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2, "--monitoring");
     static ForwarderProcess director;
     static Path logs;
     /** Requests answered by each real server since the director started ("rs1" -> n). */
     static final Map<String, Integer> answered = new TreeMap<>();
 
     @BeforeAll
-    static void up() throws IOException {
-        lab = Lab.up(2, "--monitoring");
-        String fixed = lab.resetDirector();
+    static void startDirector() throws IOException {
+        String fixed = LAB.lab().resetDirector();
         if (!fixed.isEmpty()) {
             System.out.println("[monitoring] " + fixed);
         }
-        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-        logs = lab.repo().resolve("forwarder/target/it-logs");
+        LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        logs = LAB.lab().repo().resolve("forwarder/target/it-logs");
         Files.createDirectories(logs);
         // Short closing-state timeouts, as ForwarderIT: at hundreds of connections per second the
         // client reuses ports, and a SYN meeting its predecessor still in FIN_WAIT would follow it
@@ -82,20 +83,14 @@ class MonitoringIT {
                 --state-timeout fin_wait 2
                 --state-timeout close 2
                 """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2)));
-        director = ForwarderProcess.start(lab, "monitoring", METRICS,
+        director = ForwarderProcess.start(LAB.lab(), "monitoring", METRICS,
                 List.of("--attach", "packet:eth0", "--config", config.toString(), "--metrics", METRICS));
     }
 
     @AfterAll
-    static void down() {
-        try {
-            if (director != null) {
-                System.out.println("[monitoring] forwarder stopped, exit " + director.stop() + "; log " + director.log());
-            }
-        } finally {
-            if (lab != null) {
-                lab.down();
-            }
+    static void stopDirector() {
+        if (director != null) {
+            System.out.println("[monitoring] forwarder stopped, exit " + director.stop() + "; log " + director.log());
         }
     }
 
@@ -104,7 +99,7 @@ class MonitoringIT {
         long end = System.nanoTime() + d.toNanos();
         int sent = 0;
         while (System.nanoTime() < end) {
-            List<Lab.Transfer> batch = lab.getRepeatedly("http://" + Lab.VIP + "/", 40, Duration.ofSeconds(30),
+            List<Lab.Transfer> batch = LAB.lab().getRepeatedly("http://" + Lab.VIP + "/", 40, Duration.ofSeconds(30),
                     "-H", "Connection: close");
             for (Lab.Transfer t : batch) {
                 assertTrue(t.ok(), "request " + t + " failed\n" + director.logTail(40));
@@ -125,7 +120,7 @@ class MonitoringIT {
             cmd.add(p);
         }
         cmd.add(PROMETHEUS + path);
-        Exec.Result r = lab.exec(Duration.ofSeconds(15), Lab.DIRECTOR, cmd.toArray(String[]::new));
+        Exec.Result r = LAB.lab().exec(Duration.ofSeconds(15), Lab.DIRECTOR, cmd.toArray(String[]::new));
         if (!r.ok()) {
             throw new AssertionError("Prometheus API " + path + " " + List.of(params) + "\n" + r.describe());
         }
@@ -204,7 +199,7 @@ class MonitoringIT {
 
     static Map<String, Object> dashboard() throws IOException {
         return Json.object(Json.parse(Files.readString(
-                lab.repo().resolve("monitoring/grafana/dashboards/jvs-director.json"))));
+                LAB.lab().repo().resolve("monitoring/grafana/dashboards/jvs-director.json"))));
     }
 
     /** Every panel's queries, with Grafana's variables replaced as Grafana would ("All" selected). */
@@ -297,7 +292,7 @@ class MonitoringIT {
 
         // Panels name the provisioned datasource.
         String provisioned = Files.readString(
-                lab.repo().resolve("monitoring/grafana/provisioning/datasources/prometheus.yml"));
+                LAB.lab().repo().resolve("monitoring/grafana/provisioning/datasources/prometheus.yml"));
         assertTrue(provisioned.contains("uid: jvs-prometheus"), provisioned);
         for (Object o : Json.array(dash.get("panels"))) {
             Map<String, Object> panel = Json.object(o);
@@ -339,7 +334,7 @@ class MonitoringIT {
                 "--user-data-dir=" + logs.resolve("chromium-profile"), "--virtual-time-budget=5000"));
         cmd.addAll(List.of(args));
         cmd.add("http://" + METRICS + "/");
-        Exec.Result r = lab.exec(Duration.ofSeconds(60), Lab.DIRECTOR, cmd.toArray(String[]::new));
+        Exec.Result r = LAB.lab().exec(Duration.ofSeconds(60), Lab.DIRECTOR, cmd.toArray(String[]::new));
         if (!r.ok()) {
             throw new AssertionError("headless chromium failed\n" + r.describe());
         }
@@ -410,7 +405,7 @@ class MonitoringIT {
     @Test
     @Order(4)
     void unknownPathIs404WithoutAStackTrace() {
-        Exec.Result r = lab.exec(Duration.ofSeconds(10), Lab.DIRECTOR, "curl", "-sS", "--max-time", "5",
+        Exec.Result r = LAB.lab().exec(Duration.ofSeconds(10), Lab.DIRECTOR, "curl", "-sS", "--max-time", "5",
                 "-w", "\n%{http_code}", "http://" + METRICS + "/no/such/page");
         assertTrue(r.ok(), r.describe());
         String[] lines = r.stdout().strip().split("\n");

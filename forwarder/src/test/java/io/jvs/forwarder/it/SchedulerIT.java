@@ -28,6 +28,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -59,30 +60,23 @@ class SchedulerIT {
     /** dh destinations: one per client address, all marked into one fwmark service. */
     static final List<String> DH_VIPS = IntStream.range(0, CLIENTS.size()).mapToObj(i -> "10.0.0." + (100 + i)).toList();
 
-    static Lab lab;
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(3);
 
     @BeforeAll
-    static void labUp() {
-        lab = Lab.up(3);
+    static void clientAddresses() {
         for (String c : CLIENTS) {
-            lab.ip(Lab.CLIENT, "addr", "replace", c + "/24", "dev", "eth0").requireOk();
+            LAB.lab().ip(Lab.CLIENT, "addr", "replace", c + "/24", "dev", "eth0").requireOk();
         }
     }
 
     @AfterAll
-    static void labDown() {
-        if (lab == null) {
-            return;
+    static void removeClientAddresses() {
+        for (String c : CLIENTS) {
+            LAB.lab().ip(Lab.CLIENT, "addr", "del", c + "/24", "dev", "eth0");
         }
-        try {
-            for (String c : CLIENTS) {
-                lab.ip(Lab.CLIENT, "addr", "del", c + "/24", "dev", "eth0");
-            }
-            for (String vip : DH_VIPS) {
-                lab.neighForget(Lab.ROUTER, vip, Lab.ROUTER_LAN_IFACE);
-            }
-        } finally {
-            lab.down();
+        for (String vip : DH_VIPS) {
+            LAB.lab().neighForget(Lab.ROUTER, vip, Lab.ROUTER_LAN_IFACE);
         }
     }
 
@@ -140,7 +134,7 @@ class SchedulerIT {
         }
         for (String vip : DH_VIPS) {
             conf.append("--add-mark -d ").append(vip).append("/32 -p tcp --dport 80 --set-mark 1\n");
-            lab.neighForget(Lab.ROUTER, vip, Lab.ROUTER_LAN_IFACE);
+            LAB.lab().neighForget(Lab.ROUTER, vip, Lab.ROUTER_LAN_IFACE);
         }
         int byClientDiffers = 0;
         for (int i = 0; i < CLIENTS.size(); i++) {
@@ -249,9 +243,9 @@ class SchedulerIT {
      * says. Returns, per client address, the servers its connections were due on.
      */
     private Map<String, Set<String>> run(String tag, String conf, Function<String, String> vipOf, DestModel model) {
-        lab.resetDirector();
-        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-        ForwarderProcess director = ForwarderProcess.start(lab, "sched-" + tag, METRICS,
+        LAB.lab().resetDirector();
+        LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        ForwarderProcess director = ForwarderProcess.start(LAB.lab(), "sched-" + tag, METRICS,
                 List.of("--attach", "packet:eth0", "--config", writeConfig("sched-" + tag, conf), "--metrics", METRICS));
         try {
             Map<String, Set<String>> due = new TreeMap<>();
@@ -260,7 +254,7 @@ class SchedulerIT {
             int transfers = 0;
             for (String client : CLIENTS) {
                 String vip = vipOf.apply(client);
-                List<Lab.Transfer> ts = lab.getRepeatedly("http://" + vip + "/", PER_CLIENT, Duration.ofSeconds(60),
+                List<Lab.Transfer> ts = LAB.lab().getRepeatedly("http://" + vip + "/", PER_CLIENT, Duration.ofSeconds(60),
                         "--interface", client, "-H", "Connection: close");
                 assertEquals(PER_CLIENT, ts.size(), "curl stopped early: " + ts.getLast() + "\n" + director.logTail(30));
                 for (Lab.Transfer t : ts) {
@@ -289,7 +283,7 @@ class SchedulerIT {
 
     private static String writeConfig(String tag, String conf) {
         try {
-            Path dir = lab.repo().resolve("forwarder/target/it-logs");
+            Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
             Files.createDirectories(dir);
             Path p = dir.resolve("director-" + tag + ".conf");
             Files.writeString(p, conf);

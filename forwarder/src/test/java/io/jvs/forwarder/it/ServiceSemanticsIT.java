@@ -26,6 +26,7 @@ import org.junit.jupiter.api.TestClassOrder;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * IPVS service semantics end to end with real kernel TCP in the lab (packet mode, DR):
@@ -38,37 +39,30 @@ import org.junit.jupiter.api.Timeout;
 @TestClassOrder(ClassOrderer.OrderAnnotation.class)
 class ServiceSemanticsIT {
     static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
-    static Lab lab;
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2);
     static Path work;
 
     @BeforeAll
-    static void labUp() throws IOException {
-        lab = Lab.up(2);
-        work = lab.repo().resolve("forwarder/target/it-logs/semantics");
+    static void workDir() throws IOException {
+        work = LAB.lab().repo().resolve("forwarder/target/it-logs/semantics");
         Files.createDirectories(work);
-    }
-
-    @AfterAll
-    static void labDown() {
-        if (lab != null) {
-            lab.down();
-        }
     }
 
     /** Starts a director with this config (packet mode); the caller stops it. */
     static ForwarderProcess director(String tag, String conf) {
-        String fixed = lab.resetDirector();
+        String fixed = LAB.lab().resetDirector();
         if (!fixed.isEmpty()) {
             System.out.println("[" + tag + "] " + fixed);
         }
-        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
         Path config = work.resolve(tag + ".conf");
         try {
             Files.writeString(config, conf);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return ForwarderProcess.start(lab, "semantics-" + tag, METRICS,
+        return ForwarderProcess.start(LAB.lab(), "semantics-" + tag, METRICS,
                 List.of("--attach", "packet:eth0", "--config", config.toString(), "--metrics", METRICS));
     }
 
@@ -100,7 +94,7 @@ class ServiceSemanticsIT {
                 if (!process.isAlive()) {
                     throw new AssertionError("exited early: " + readLog());
                 }
-                Exec.Result r = lab.exec(Duration.ofSeconds(5), ns, "ss", "-Hltn", "sport = :" + port);
+                Exec.Result r = LAB.lab().exec(Duration.ofSeconds(5), ns, "ss", "-Hltn", "sport = :" + port);
                 if (r.ok() && !r.stdout().isBlank()) {
                     return;
                 }
@@ -172,7 +166,7 @@ class ServiceSemanticsIT {
         @Test
         @Order(1)
         void oneClientStaysOnOneServerAcross100ConnectionsAndMovesAfterTheTemplateExpires() {
-            List<Lab.Transfer> first = lab.getRepeatedly("http://" + Lab.VIP + "/", 100, Duration.ofSeconds(60),
+            List<Lab.Transfer> first = LAB.lab().getRepeatedly("http://" + Lab.VIP + "/", 100, Duration.ofSeconds(60),
                     "-H", "Connection: close");
             assertEquals(100, first.size(), "transfers");
             Set<String> servers = new HashSet<>();
@@ -189,11 +183,11 @@ class ServiceSemanticsIT {
             String now = sticky;
             for (int attempt = 0; attempt < 4 && now.equals(sticky); attempt++) {
                 sleep(8000);
-                now = lab.get("http://" + Lab.VIP + "/").strip();
+                now = LAB.lab().get("http://" + Lab.VIP + "/").strip();
             }
             assertNotEquals(sticky, now, "moved to the other server once the template expired");
             // And sticks to the new one.
-            for (Lab.Transfer t : lab.getRepeatedly("http://" + Lab.VIP + "/", 10, Duration.ofSeconds(30),
+            for (Lab.Transfer t : LAB.lab().getRepeatedly("http://" + Lab.VIP + "/", 10, Duration.ofSeconds(30),
                     "-H", "Connection: close")) {
                 assertTrue(t.ok(), "transfer " + t);
                 assertEquals(now, t.body());
@@ -299,8 +293,8 @@ class ServiceSemanticsIT {
         void httpAndHttpsOfOneClientLandOnTheSameServer() {
             Set<String> seen = new HashSet<>();
             for (int i = 0; i < 10; i++) {
-                String http = lab.get("http://" + Lab.VIP + "/").strip();
-                String https = lab.curl(Duration.ofSeconds(15), "-sSk", "--fail", "--connect-timeout", "3",
+                String http = LAB.lab().get("http://" + Lab.VIP + "/").strip();
+                String https = LAB.lab().curl(Duration.ofSeconds(15), "-sSk", "--fail", "--connect-timeout", "3",
                         "--max-time", "10", "https://" + Lab.VIP + "/").requireOk().stdout().strip();
                 assertEquals(http, https, "round " + i);
                 seen.add(http);
@@ -311,13 +305,13 @@ class ServiceSemanticsIT {
         @Test
         @Order(2)
         void passiveFtpListsAndDownloadsThroughTheFwmarkService() {
-            String listing = lab.curl(Duration.ofSeconds(30), "-sS", "--fail", "--connect-timeout", "3",
+            String listing = LAB.lab().curl(Duration.ofSeconds(30), "-sS", "--fail", "--connect-timeout", "3",
                     "--max-time", "20", "ftp://" + Lab.VIP + "/").requireOk().stdout();
             String name = listing.lines().map(l -> l.substring(l.lastIndexOf(' ') + 1))
                     .filter(n -> n.matches("rs[0-9]\\.txt")).findFirst()
                     .orElseThrow(() -> new AssertionError("no rsN.txt in the listing:\n" + listing));
             for (int i = 0; i < 3; i++) {
-                Exec.Result r = lab.curl(Duration.ofSeconds(30), "-sS", "--fail", "--connect-timeout", "3",
+                Exec.Result r = LAB.lab().curl(Duration.ofSeconds(30), "-sS", "--fail", "--connect-timeout", "3",
                         "--max-time", "20", "ftp://" + Lab.VIP + "/" + name).requireOk();
                 String rs = name.substring(0, name.indexOf('.'));
                 assertEquals(("served by " + rs + "\n").repeat(50_000), r.stdout(), "download " + i + " byte for byte");

@@ -12,9 +12,7 @@ import org.junit.jupiter.api.TestClassOrder;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 import java.io.File;
 import java.io.IOException;
@@ -50,25 +48,22 @@ class XmitIT {
     static final int PROXY_PORT = 8081;
     static final Duration LOAD_LIMIT = Duration.ofSeconds(90);
 
-    static Lab lab;
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2);
     static ProxyNginx proxyNginx;
 
     @BeforeAll
-    static void labUp() {
-        lab = Lab.up(2);
+    static void tunSegmentAndProxy() {
         for (int ts = 1; ts <= 2; ts++) {
-            lab.exec(tsNamespace(ts), "true").requireOk(); // the TUN segment is part of the lab
+            LAB.lab().exec(tsNamespace(ts), "true").requireOk(); // the TUN segment is part of the lab
         }
-        proxyNginx = ProxyNginx.start(lab, 1);
+        proxyNginx = ProxyNginx.start(LAB.lab(), 1);
     }
 
     @AfterAll
-    static void labDown() {
+    static void stopProxy() {
         if (proxyNginx != null) {
             proxyNginx.stop();
-        }
-        if (lab != null) {
-            lab.down();
         }
     }
 
@@ -89,15 +84,7 @@ class XmitIT {
         ForwarderProcess director;
 
         @RegisterExtension
-        final TestWatcher logOnFailure = new TestWatcher() {
-            @Override
-            public void testFailed(ExtensionContext context, Throwable cause) {
-                if (director != null) {
-                    System.err.println("[" + tag + "] " + context.getDisplayName() + " failed; forwarder output:\n"
-                            + director.logTail(60));
-                }
-            }
-        };
+        final DirectorLogOnFailure logOnFailure = new DirectorLogOnFailure(() -> director);
 
         Scenario(String tag) {
             this.tag = tag;
@@ -115,16 +102,16 @@ class XmitIT {
 
         @BeforeAll
         void startDirector() {
-            String fixed = lab.resetDirector();
+            String fixed = LAB.lab().resetDirector();
             if (!fixed.isEmpty()) {
                 say("%s", fixed);
             }
-            lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+            LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
             Path conf = write("director-" + tag + ".conf", config());
             List<String> args = new ArrayList<>(attachArgs());
             args.addAll(List.of("--config", conf.toString(), "--metrics", METRICS));
             args.addAll(extraArgs());
-            director = ForwarderProcess.start(lab, tag, METRICS, args);
+            director = ForwarderProcess.start(LAB.lab(), tag, METRICS, args);
         }
 
         @AfterAll
@@ -185,7 +172,7 @@ class XmitIT {
             double outBefore = servicePackets(port, "out");
             double inBefore = servicePackets(port, "in");
             long rxBefore = directorRxBytes();
-            Lab.Download down = lab.download("http://" + Lab.VIP + (port == 80 ? "" : ":" + port) + "/blob", 120);
+            Lab.Download down = LAB.lab().download("http://" + Lab.VIP + (port == 80 ? "" : ":" + port) + "/blob", 120);
             long rx = directorRxBytes() - rxBefore;
             double out = servicePackets(port, "out") - outBefore;
             double in = servicePackets(port, "in") - inBefore;
@@ -193,7 +180,7 @@ class XmitIT {
                     down.bytes(), down.megabytesPerSecond(), in, out, rx);
             assertEquals(200, down.httpCode());
             assertEquals(Lab.BLOB_BYTES, down.bytes());
-            assertEquals(lab.blobSha256(), down.sha256(), "sha256 of the download");
+            assertEquals(LAB.lab().blobSha256(), down.sha256(), "sha256 of the download");
             assertTrue(in > 100, "the client's ACKs crossed the director: " + in);
             assertEquals(0.0, out, "replies bypass the director: OutPkts");
             assertTrue(rx < Lab.BLOB_BYTES / 10, "the director's eth0 saw " + rx + " bytes during a "
@@ -202,8 +189,8 @@ class XmitIT {
 
         /** A 50 MiB upload through VIP:port; returns the sha256 of what one of the servers stored. */
         String uploadTo(int port, String name, List<Path> candidates) throws IOException {
-            Lab.Upload up = lab.upload("http://" + Lab.VIP + (port == 80 ? "" : ":" + port) + "/upload/" + name,
-                    lab.blobPath(), 120);
+            Lab.Upload up = LAB.lab().upload("http://" + Lab.VIP + (port == 80 ? "" : ":" + port) + "/upload/" + name,
+                    LAB.lab().blobPath(), 120);
             say("upload: %d bytes, %.0f MB/s", up.bytes(), up.megabytesPerSecond());
             assertEquals(201, up.httpCode());
             assertEquals(Lab.BLOB_BYTES, up.bytes());
@@ -224,7 +211,7 @@ class XmitIT {
 
         /** n GETs, a new connection each, from jvs-client; asserts zero failures; returns bodies per server. */
         Map<String, Integer> getMany(String url, int n, String userAgent) {
-            List<Lab.Transfer> ts = lab.getRepeatedly(url, n, LOAD_LIMIT, "-H", "Connection: close",
+            List<Lab.Transfer> ts = LAB.lab().getRepeatedly(url, n, LOAD_LIMIT, "-H", "Connection: close",
                     "-A", userAgent);
             Map<String, Integer> per = new TreeMap<>();
             List<String> bad = new ArrayList<>();
@@ -243,7 +230,7 @@ class XmitIT {
 
     /** Bytes the director namespace's eth0 (its LAN interface) received so far, by the kernel's count. */
     static long directorRxBytes() {
-        return Long.parseLong(lab.exec(Lab.DIRECTOR, "cat", "/sys/class/net/eth0/statistics/rx_bytes").requireOk()
+        return Long.parseLong(LAB.lab().exec(Lab.DIRECTOR, "cat", "/sys/class/net/eth0/statistics/rx_bytes").requireOk()
                 .stdout().strip());
     }
 
@@ -258,7 +245,7 @@ class XmitIT {
 
     static Path write(String name, String text) {
         try {
-            Path dir = lab.repo().resolve("forwarder/target/it-logs");
+            Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
             Files.createDirectories(dir);
             Path p = dir.resolve(name);
             Files.writeString(p, text);
@@ -301,9 +288,9 @@ class XmitIT {
         void uploadByteForByte() throws IOException {
             String name = "xmit-ipip-" + System.nanoTime();
             // Forget any path MTU the client learned before, so this upload has to find it.
-            lab.exec(Lab.CLIENT, Lab.ip(), "route", "flush", "cache").requireOk();
+            LAB.lab().exec(Lab.CLIENT, Lab.ip(), "route", "flush", "cache").requireOk();
             double before = liveAllocationBaseline();
-            Lab.Upload up = lab.upload("http://" + Lab.VIP + "/upload/" + name, lab.blobPath(), 120);
+            Lab.Upload up = LAB.lab().upload("http://" + Lab.VIP + "/upload/" + name, LAB.lab().blobPath(), 120);
             double grew = allocated() - before;
             say("upload through IPIP: %d bytes, %.0f MB/s, frag_needed drops %.0f, event loop allocated %.0f bytes",
                     up.bytes(), up.megabytesPerSecond(), drops("frag_needed"), grew);
@@ -311,19 +298,19 @@ class XmitIT {
             assertEquals(201, up.httpCode());
             Path stored = null;
             for (int ts = 1; ts <= 2; ts++) {
-                Path p = lab.state().resolve("ts" + ts + "/upload/" + name);
+                Path p = LAB.lab().state().resolve("ts" + ts + "/upload/" + name);
                 if (Files.exists(p)) {
                     stored = p;
                 }
             }
             assertTrue(stored != null, "the upload landed on ts1 or ts2");
             try {
-                assertEquals(lab.blobSha256(), Lab.sha256(stored), "sha256 of what the real server stored");
+                assertEquals(LAB.lab().blobSha256(), Lab.sha256(stored), "sha256 of what the real server stored");
             } finally {
                 Files.deleteIfExists(stored);
             }
             assertTrue(drops("frag_needed") >= 1, "1500-byte segments + 20 > MTU: the client was told the MTU");
-            String route = lab.exec(Lab.CLIENT, Lab.ip(), "route", "get", Lab.VIP).requireOk().stdout();
+            String route = LAB.lab().exec(Lab.CLIENT, Lab.ip(), "route", "get", Lab.VIP).requireOk().stdout();
             assertTrue(route.contains("mtu 1480"), "the client's path MTU to the VIP is 1500 - 20: " + route);
         }
 
@@ -366,13 +353,13 @@ class XmitIT {
         void bulkBothWays() throws IOException {
             downloadBypassingTheDirector(80);
             String name = "xmit-gue-" + System.nanoTime();
-            lab.exec(Lab.CLIENT, Lab.ip(), "route", "flush", "cache").requireOk();
+            LAB.lab().exec(Lab.CLIENT, Lab.ip(), "route", "flush", "cache").requireOk();
             double before = liveAllocationBaseline();
-            String sha = uploadTo(80, name, List.of(lab.state().resolve("ts1/upload/" + name),
-                    lab.state().resolve("ts2/upload/" + name)));
+            String sha = uploadTo(80, name, List.of(LAB.lab().state().resolve("ts1/upload/" + name),
+                    LAB.lab().state().resolve("ts2/upload/" + name)));
             double grew = allocated() - before;
             say("upload through GUE: event loop allocated %.0f bytes", grew);
-            assertEquals(lab.blobSha256(), sha, "sha256 of what the real server stored");
+            assertEquals(LAB.lab().blobSha256(), sha, "sha256 of what the real server stored");
             assertTrue(grew < 256 * 1024, "no allocation per packet (software GSO + GUE): " + grew + " bytes");
             assertEquals(0.0, servicePackets(80, "out"), "no reply crossed the director");
         }
@@ -411,7 +398,7 @@ class XmitIT {
             assertEquals(Map.of("rs1", 100, "rs2", 100), per);
             List<String> seen = new ArrayList<>();
             for (int rs = 1; rs <= 2; rs++) {
-                for (String line : lab.accessLog(rs)) {
+                for (String line : LAB.lab().accessLog(rs)) {
                     if (line.contains(ua)) {
                         seen.add(line.split(" ")[1].split(":")[0]);
                     }
@@ -427,17 +414,17 @@ class XmitIT {
         @DisplayName("plain FULLNAT: 50 MiB down and up byte for byte, both ways through the director")
         void plainBulkBothWays() throws IOException {
             double outBefore = serviceBytes(80, "out");
-            Lab.Download down = lab.download("http://" + Lab.VIP + "/blob", 120);
+            Lab.Download down = LAB.lab().download("http://" + Lab.VIP + "/blob", 120);
             double out = serviceBytes(80, "out") - outBefore;
             say("download through FULLNAT: %d bytes, %.0f MB/s; OutBytes +%.0f", down.bytes(),
                     down.megabytesPerSecond(), out);
             assertEquals(200, down.httpCode());
             assertEquals(Lab.BLOB_BYTES, down.bytes());
-            assertEquals(lab.blobSha256(), down.sha256(), "sha256 of the download");
+            assertEquals(LAB.lab().blobSha256(), down.sha256(), "sha256 of the download");
             assertTrue(out > Lab.BLOB_BYTES, "the replies crossed the director (OutBytes " + out + ")");
             String name = "xmit-fullnat-" + System.nanoTime();
-            assertEquals(lab.blobSha256(), uploadTo(80, name, List.of(lab.uploadedFile(1, name),
-                    lab.uploadedFile(2, name))), "sha256 of what the real server stored");
+            assertEquals(LAB.lab().blobSha256(), uploadTo(80, name, List.of(LAB.lab().uploadedFile(1, name),
+                    LAB.lab().uploadedFile(2, name))), "sha256 of what the real server stored");
         }
 
         @Test
@@ -461,7 +448,7 @@ class XmitIT {
         @DisplayName("PROXY v2: 50 MiB down and up byte for byte (sequence numbers shifted right)")
         void proxyBulkBothWays() throws IOException {
             double before = liveAllocationBaseline();
-            Lab.Download down = lab.download("http://" + Lab.VIP + ":81/blob", 120);
+            Lab.Download down = LAB.lab().download("http://" + Lab.VIP + ":81/blob", 120);
             double grew = allocated() - before;
             say("download through FULLNAT+PROXY: %d bytes, %.0f MB/s; event loop allocated %.0f bytes meanwhile",
                     down.bytes(), down.megabytesPerSecond(), grew);
@@ -469,14 +456,14 @@ class XmitIT {
             assertTrue(grew < 256 * 1024, "no allocation per packet: " + grew + " bytes");
             assertEquals(200, down.httpCode());
             assertEquals(Lab.BLOB_BYTES, down.bytes());
-            assertEquals(lab.blobSha256(), down.sha256(), "sha256 of the download");
+            assertEquals(LAB.lab().blobSha256(), down.sha256(), "sha256 of the download");
             String name = "xmit-proxy-" + System.nanoTime();
-            Lab.Upload up = lab.upload("http://" + Lab.VIP + ":81/upload/" + name, lab.blobPath(), 120);
+            Lab.Upload up = LAB.lab().upload("http://" + Lab.VIP + ":81/upload/" + name, LAB.lab().blobPath(), 120);
             say("upload through FULLNAT+PROXY: %d bytes, %.0f MB/s", up.bytes(), up.megabytesPerSecond());
             assertEquals(201, up.httpCode());
             Path stored = proxyNginx.dir.resolve("upload/" + name);
             try {
-                assertEquals(lab.blobSha256(), Lab.sha256(stored), "sha256 of what nginx stored");
+                assertEquals(LAB.lab().blobSha256(), Lab.sha256(stored), "sha256 of what nginx stored");
             } finally {
                 Files.deleteIfExists(stored);
             }
@@ -489,7 +476,7 @@ class XmitIT {
             List<String> cmd = List.of(Lab.ip(), "netns", "exec", Lab.rsNamespace(2), "timeout", "20", "tcpdump",
                     "-i", "eth0", "-c", "1", "-nn", "-x", "-l",
                     "tcp[tcpflags] & tcp-syn != 0 and src host " + LIP2 + " and dst port 80");
-            Path out = lab.repo().resolve("forwarder/target/it-logs/toa-tcpdump.txt");
+            Path out = LAB.lab().repo().resolve("forwarder/target/it-logs/toa-tcpdump.txt");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.to(out.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
@@ -498,7 +485,7 @@ class XmitIT {
                 while (!Files.readString(out).contains("listening on") && System.nanoTime() < deadline) {
                     Thread.sleep(100);
                 }
-                assertEquals("rs2", lab.get("http://" + Lab.VIP + ":82/").strip());
+                assertEquals("rs2", LAB.lab().get("http://" + Lab.VIP + ":82/").strip());
                 assertTrue(p.waitFor(15, TimeUnit.SECONDS), "tcpdump saw a SYN");
             } finally {
                 if (p.isAlive()) {
@@ -556,7 +543,7 @@ class XmitIT {
                     except socket.timeout:
                         print("timeout")
                     """.formatted(Lab.VIP);
-            Exec.Result r = lab.exec(Duration.ofSeconds(15), Lab.CLIENT, "/usr/bin/python3", "-c", py);
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(15), Lab.CLIENT, "/usr/bin/python3", "-c", py);
             say("client socket: %s", r.stdout().strip());
             assertEquals("refused", r.stdout().strip(), r.describe());
             assertEquals(0.0, drops("icmp_untracked"));
@@ -607,14 +594,14 @@ class XmitIT {
         @Order(3)
         @DisplayName("FULLNAT from TAP slots: 50 MiB down and up byte for byte")
         void fullNatBulkBothWays() throws IOException {
-            Lab.Download down = lab.download("http://" + Lab.VIP + ":81/blob", 120);
+            Lab.Download down = LAB.lab().download("http://" + Lab.VIP + ":81/blob", 120);
             say("download through FULLNAT (TAP): %d bytes, %.0f MB/s", down.bytes(), down.megabytesPerSecond());
             assertEquals(200, down.httpCode());
             assertEquals(Lab.BLOB_BYTES, down.bytes());
-            assertEquals(lab.blobSha256(), down.sha256(), "sha256 of the download");
+            assertEquals(LAB.lab().blobSha256(), down.sha256(), "sha256 of the download");
             String name = "xmit-tap-fullnat-" + System.nanoTime();
-            assertEquals(lab.blobSha256(), uploadTo(81, name, List.of(lab.uploadedFile(1, name),
-                    lab.uploadedFile(2, name))), "sha256 of what the real server stored");
+            assertEquals(LAB.lab().blobSha256(), uploadTo(81, name, List.of(LAB.lab().uploadedFile(1, name),
+                    LAB.lab().uploadedFile(2, name))), "sha256 of what the real server stored");
         }
     }
 
@@ -635,9 +622,9 @@ class XmitIT {
         }
 
         Exec.Result jvsadm(String... args) {
-            List<String> cmd = new ArrayList<>(List.of(lab.repo().resolve("bin/jvsadm").toString()));
+            List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
             cmd.addAll(List.of(args));
-            return lab.exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
+            return LAB.lab().exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
         }
 
         void refused(String mentions, String... args) {
@@ -653,7 +640,7 @@ class XmitIT {
         void refusedWholeAndNothingHalfApplied() {
             // the configuration (-S), not -L: the probes below add connections to the counts
             String before = jvsadm("-S", "-n").requireOk().stdout();
-            lab.exec(Lab.DIRECTOR, Lab.ip(), "route", "del", "default").requireOk();
+            LAB.lab().exec(Lab.DIRECTOR, Lab.ip(), "route", "del", "default").requireOk();
             try {
                 awaitNoRouteToTheTunSegment();
                 refused("10.0.2.12", "-a", "-t", Lab.VIP + ":80", "-r", tsIp(2), "-i");
@@ -661,7 +648,7 @@ class XmitIT {
                 jvsadm("-e", "-t", Lab.VIP + ":80", "-r", tsIp(1), "-i", "-w", "2").requireOk();
                 jvsadm("-e", "-t", Lab.VIP + ":80", "-r", tsIp(1), "-i", "-w", "1").requireOk();
             } finally {
-                lab.exec(Lab.DIRECTOR, Lab.ip(), "route", "add", "default", "via", Lab.ROUTER_LAN_IP).requireOk();
+                LAB.lab().exec(Lab.DIRECTOR, Lab.ip(), "route", "add", "default", "via", Lab.ROUTER_LAN_IP).requireOk();
             }
             refused("--laddr", "-A", "-t", Lab.VIP + ":81", "-s", "rr", "--laddr", Lab.DIRECTOR_IP);
             refused("--laddr", "-a", "-t", Lab.VIP + ":80", "-r", Lab.rsIp(1), "--fullnat");
@@ -670,7 +657,7 @@ class XmitIT {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
             Exec.Result r;
             do {
-                r = lab.curl(Duration.ofSeconds(5), "-sS", "--connect-timeout", "1", "--max-time", "2",
+                r = LAB.lab().curl(Duration.ofSeconds(5), "-sS", "--connect-timeout", "1", "--max-time", "2",
                         "http://" + Lab.VIP + "/");
             } while (!r.ok() && System.nanoTime() < deadline);
             assertTrue(r.ok(), "still serving: " + r.describe());
@@ -688,7 +675,7 @@ class XmitIT {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
             while (drops("no_route") <= before) {
                 assertTrue(System.nanoTime() < deadline, "no no_route drop within 15 s of removing the default route");
-                lab.curl(Duration.ofSeconds(5), "-s", "--connect-timeout", "1", "--max-time", "1",
+                LAB.lab().curl(Duration.ofSeconds(5), "-s", "--connect-timeout", "1", "--max-time", "1",
                         "http://" + Lab.VIP + "/"); // fails once the route is gone: that is the point
             }
         }
@@ -732,7 +719,7 @@ class XmitIT {
             try {
                 String first = new String(holder.getInputStream().readNBytes(5));
                 assertEquals("held\n", first, "four connections opened");
-                Exec.Result fifth = lab.curl(Duration.ofSeconds(10), "-sS", "--connect-timeout", "2", "--max-time", "3",
+                Exec.Result fifth = LAB.lab().curl(Duration.ofSeconds(10), "-sS", "--connect-timeout", "2", "--max-time", "3",
                         "http://" + Lab.VIP + "/");
                 assertFalse(fifth.ok(), "a fifth connection gets no local port: " + fifth.describe());
                 assertTrue(drops("local_port_exhausted") >= 1, "refusals counted under local_port_exhausted");
@@ -747,7 +734,7 @@ class XmitIT {
             Exec.Result again;
             do {
                 Thread.sleep(500);
-                again = lab.curl(Duration.ofSeconds(10), "-sS", "--connect-timeout", "2", "--max-time", "3",
+                again = LAB.lab().curl(Duration.ofSeconds(10), "-sS", "--connect-timeout", "2", "--max-time", "3",
                         "http://" + Lab.VIP + "/");
             } while (!again.ok() && System.nanoTime() < deadline);
             assertTrue(again.ok(), "served again once ports were freed: " + again.describe());

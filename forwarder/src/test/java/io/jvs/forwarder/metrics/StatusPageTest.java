@@ -11,7 +11,7 @@ import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.service.TestSchedulers;
 import io.jvs.forwarder.service.VirtualService;
-import io.jvs.forwarder.testutil.Json;
+import io.jvs.forwarder.testkit.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

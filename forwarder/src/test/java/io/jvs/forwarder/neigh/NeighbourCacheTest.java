@@ -1,5 +1,10 @@
 package io.jvs.forwarder.neigh;
 
+import io.jvs.forwarder.testkit.Frames;
+import static io.jvs.forwarder.testkit.Frames.i32;
+import static io.jvs.forwarder.testkit.Frames.mac;
+import static io.jvs.forwarder.testkit.Frames.u16;
+
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.xmit.CapturingTxQueue;
@@ -7,9 +12,6 @@ import io.jvs.forwarder.io.LanPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +35,6 @@ class NeighbourCacheTest {
     final LanPort port = new LanPort("lan0", 7, PORT_MAC, PORT_IP, tx);
     final List<DropReason> drops = new ArrayList<>();
     final NeighbourCache cache = new NeighbourCache(port, drops::add);
-    final Arena arena = Arena.ofConfined();
     final PacketContext ctx = new PacketContext();
     long t0 = 5_000 * SEC;
 
@@ -41,43 +42,23 @@ class NeighbourCacheTest {
     void close() {
         cache.close();
         port.close();
-        arena.close();
     }
 
     // ------------------------------------------------------------ helpers
 
-    /** A context over a fresh 10 + len byte frame whose bytes after the MACs carry {@code marker}. */
+    /**
+     * A context over a fresh 10 + len byte (virtio_net_hdr + frame) copy, loaded by the testkit at an
+     * odd offset, whose bytes after the MACs carry {@code marker}.
+     */
     PacketContext frame(int marker, int len) {
-        MemorySegment seg = arena.allocate(10 + len + 7);
-        long vnet = 3;                                   // odd offset on purpose
+        byte[] b = new byte[10 + len];
         for (int i = 0; i < 10; i++) {
-            seg.set(ValueLayout.JAVA_BYTE, vnet + i, (byte) (0x40 + i));   // recognisable vnet header
+            b[i] = (byte) (0x40 + i);                    // recognisable vnet header
         }
         for (int i = 0; i < len; i++) {
-            seg.set(ValueLayout.JAVA_BYTE, vnet + 10 + i, (byte) (i < 12 ? 0xEE : marker + i));
+            b[10 + i] = (byte) (i < 12 ? 0xEE : marker + i);
         }
-        ctx.seg = seg;
-        ctx.vnetOff = vnet;
-        ctx.frameOff = vnet + 10;
-        ctx.frameLen = len;
-        ctx.frameCapacity = len;
-        return ctx;
-    }
-
-    static int u16(byte[] b, int off) {
-        return (b[off] & 0xFF) << 8 | b[off + 1] & 0xFF;
-    }
-
-    static int i32(byte[] b, int off) {
-        return u16(b, off) << 16 | u16(b, off + 2);
-    }
-
-    static long mac(byte[] b, int off) {
-        long m = 0;
-        for (int i = 0; i < 6; i++) {
-            m = m << 8 | (b[off + i] & 0xFF);
-        }
-        return m;
+        return Frames.load(b, true, ctx).ctx();
     }
 
     /** Checks a captured (vnet + frame) ARP frame. */

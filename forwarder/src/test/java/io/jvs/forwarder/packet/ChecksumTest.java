@@ -1,13 +1,15 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.forwarder.testkit.Frames;
+
 import io.jvs.packet.TcpHeader;
 import io.jvs.packet.Ipv4Header;
 import io.jvs.packet.Checksum;
-import static io.jvs.forwarder.packet.TestFrames.get16;
-import static io.jvs.forwarder.packet.TestFrames.put16;
-import static io.jvs.forwarder.packet.TestFrames.put32;
-import static io.jvs.forwarder.packet.TestFrames.refPseudo;
-import static io.jvs.forwarder.packet.TestFrames.refSum;
+import static io.jvs.forwarder.testkit.Frames.u16;
+import static io.jvs.forwarder.testkit.Frames.put16;
+import static io.jvs.forwarder.testkit.Frames.put32;
+import static io.jvs.forwarder.testkit.Frames.refPseudo;
+import static io.jvs.forwarder.testkit.Frames.refSum;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -121,23 +123,23 @@ class ChecksumTest {
     @Test
     void l4ChecksumOfBuiltFramesVerifies() {
         byte[][] frames = {
-            TestFrames.frame().tcp(1000, 80, TcpHeader.SYN, 0).build(),
-            TestFrames.frame().tcp(1000, 80, TcpHeader.ACK, 1001).build(),
-            TestFrames.frame().udp(53, 5353, TestFrames.payload(37)).build(),
-            TestFrames.frame().icmpEcho(8, 7, 9, TestFrames.payload(56)).build(),
-            TestFrames.frame().options(new byte[8]).udp(53, 5353, TestFrames.payload(3)).build(),
+            Frames.frame().tcp(1000, 80, TcpHeader.SYN, 0).build(),
+            Frames.frame().tcp(1000, 80, TcpHeader.ACK, 1001).build(),
+            Frames.frame().udp(53, 5353, Frames.payload(37)).build(),
+            Frames.frame().icmpEcho(8, 7, 9, Frames.payload(56)).build(),
+            Frames.frame().options(new byte[8]).udp(53, 5353, Frames.payload(3)).build(),
         };
         for (byte[] f : frames) {
             MemorySegment s = seg(f, 0);
             int proto = f[14 + 9];
             int ihl = (f[14] & 0xF) * 4;
             int field = Checksum.l4ChecksumOffset(proto);
-            int stored = get16(f, 14 + ihl + field);
+            int stored = u16(f, 14 + ihl + field);
             assertEquals(stored, Checksum.l4(s, 14), "proto " + proto);
-            int total = get16(f, 14 + 2);
-            assertEquals(stored, Checksum.l4(s, 14 + ihl, total - ihl, proto, TestFrames.IP_A, TestFrames.IP_B));
+            int total = u16(f, 14 + 2);
+            assertEquals(stored, Checksum.l4(s, 14 + ihl, total - ihl, proto, Frames.IP_A, Frames.IP_B));
             // Verification the receiver's way: everything summed, pseudo-header included, is 0xFFFF.
-            int init = proto == Ipv4Header.PROTO_ICMP ? 0 : refPseudo(TestFrames.IP_A, TestFrames.IP_B, proto, total - ihl);
+            int init = proto == Ipv4Header.PROTO_ICMP ? 0 : refPseudo(Frames.IP_A, Frames.IP_B, proto, total - ihl);
             assertEquals(0xFFFF, Checksum.sum(s, 14 + ihl, total - ihl, init));
         }
     }
@@ -145,16 +147,16 @@ class ChecksumTest {
     @Test
     void udpComputedZeroIsSentAsFfff() {
         // Choose two payload bytes so that the sum over everything is 0xFFFF, i.e. the checksum 0.
-        byte[] f = TestFrames.frame().udp(4000, 5000, new byte[2]).build();
+        byte[] f = Frames.frame().udp(4000, 5000, new byte[2]).build();
         MemorySegment s = seg(f, 0);
         int l4 = 14 + 20;
-        int withoutPayload = Checksum.sum(s, l4, 8, Checksum.pseudoHeaderSum(TestFrames.IP_A, TestFrames.IP_B, 17, 10));
+        int withoutPayload = Checksum.sum(s, l4, 8, Checksum.pseudoHeaderSum(Frames.IP_A, Frames.IP_B, 17, 10));
         // The stored checksum field is in that sum: remove it.
-        int others = Checksum.add(withoutPayload, ~get16(f, l4 + 6) & 0xFFFF);
+        int others = Checksum.add(withoutPayload, ~u16(f, l4 + 6) & 0xFFFF);
         put16(f, l4 + 8, ~others & 0xFFFF);
         s = seg(f, 0);
         assertEquals(0xFFFF, Checksum.l4(s, 14));
-        int init = refPseudo(TestFrames.IP_A, TestFrames.IP_B, 17, 10);
+        int init = refPseudo(Frames.IP_A, Frames.IP_B, 17, 10);
         byte[] udp = java.util.Arrays.copyOfRange(f, l4, l4 + 10);
         put16(udp, 6, 0);
         assertEquals(0xFFFF, refSum(udp, 0, 10, init), "the data really sums to 0xFFFF");
@@ -176,14 +178,14 @@ class ChecksumTest {
             int csumAt = 2 * rnd.nextInt(0, len / 2);
             put16(b, csumAt, 0);
             put16(b, csumAt, ~refSum(b, 0, len, 0) & 0xFFFF);
-            int hc = get16(b, csumAt);
+            int hc = u16(b, csumAt);
 
             int at;
             do {
                 at = 2 * rnd.nextInt(0, len / 2 - 1);
             } while (at == csumAt || at + 2 == csumAt);
             boolean wide = rnd.nextBoolean();
-            int old = wide ? TestFrames.get32(b, at) : get16(b, at);
+            int old = wide ? Frames.i32(b, at) : u16(b, at);
             int nu = wide ? rnd.nextInt() : rnd.nextInt(0, 0x10000);
             if (rnd.nextInt(10) == 0) {
                 nu = old; // no-op changes too

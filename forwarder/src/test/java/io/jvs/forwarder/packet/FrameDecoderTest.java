@@ -1,5 +1,7 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.forwarder.testkit.Frames;
+
 import io.jvs.packet.VirtioNetHeader;
 import io.jvs.packet.TcpHeader;
 import io.jvs.packet.Ipv4Header;
@@ -9,14 +11,14 @@ import io.jvs.packet.ArpPacket;
 import io.jvs.forwarder.frame.FrameKind;
 import io.jvs.forwarder.frame.FrameDecoder;
 import io.jvs.forwarder.frame.PacketContext;
-import static io.jvs.forwarder.packet.TestFrames.IP_A;
-import static io.jvs.forwarder.packet.TestFrames.IP_B;
-import static io.jvs.forwarder.packet.TestFrames.MAC_A;
-import static io.jvs.forwarder.packet.TestFrames.MAC_B;
-import static io.jvs.forwarder.packet.TestFrames.frame;
-import static io.jvs.forwarder.packet.TestFrames.payload;
-import static io.jvs.forwarder.packet.TestFrames.put16;
-import static io.jvs.forwarder.packet.TestFrames.refSum;
+import static io.jvs.forwarder.testkit.Frames.IP_A;
+import static io.jvs.forwarder.testkit.Frames.IP_B;
+import static io.jvs.forwarder.testkit.Frames.MAC_A;
+import static io.jvs.forwarder.testkit.Frames.MAC_B;
+import static io.jvs.forwarder.testkit.Frames.frame;
+import static io.jvs.forwarder.testkit.Frames.payload;
+import static io.jvs.forwarder.testkit.Frames.put16;
+import static io.jvs.forwarder.testkit.Frames.refSum;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -35,7 +37,7 @@ class FrameDecoderTest {
     private static final int TCPF = TcpHeader.PSH | TcpHeader.ACK;
 
     private static PacketContext decoded(byte[] bytes, boolean vnet, FrameKind expected) {
-        PacketContext ctx = TestFrames.load(bytes, vnet).ctx();
+        PacketContext ctx = Frames.load(bytes, vnet).ctx();
         FrameKind kind = FrameDecoder.decode(ctx);
         assertEquals(expected, kind, () -> "drop=" + ctx.drop);
         if (kind == FrameKind.BAD) {
@@ -188,7 +190,7 @@ class FrameDecoderTest {
     @Test
     void arpRequestAndReply() {
         PacketContext ctx = decoded(frame().macs(EthernetHeader.BROADCAST, MAC_A)
-                .raw(EthernetHeader.ETH_P_ARP, TestFrames.arpBody(ArpPacket.OP_REQUEST, MAC_A, IP_A, 0, IP_B)).padTo(60).build(),
+                .raw(EthernetHeader.ETH_P_ARP, Frames.arpBody(ArpPacket.OP_REQUEST, MAC_A, IP_A, 0, IP_B)).padTo(60).build(),
                 false, FrameKind.ARP);
         assertEquals(EthernetHeader.ETH_P_ARP, ctx.etherType);
         assertEquals(ctx.frameOff + 14, ctx.l3Off);
@@ -199,7 +201,7 @@ class FrameDecoderTest {
         assertEquals(-1, ctx.l4Off);
 
         PacketContext reply = decoded(frame().tag(0x8100, 42)
-                .raw(EthernetHeader.ETH_P_ARP, TestFrames.arpBody(ArpPacket.OP_REPLY, MAC_B, IP_B, MAC_A, IP_A)).build(),
+                .raw(EthernetHeader.ETH_P_ARP, Frames.arpBody(ArpPacket.OP_REPLY, MAC_B, IP_B, MAC_A, IP_A)).build(),
                 false, FrameKind.ARP);
         assertEquals(42, reply.vlanTci);
         assertEquals(ArpPacket.OP_REPLY, reply.arp.op());
@@ -208,10 +210,10 @@ class FrameDecoderTest {
 
     @Test
     void arpForOtherHardwareIsMalformed() {
-        byte[] body = TestFrames.arpBody(1, MAC_A, IP_A, 0, IP_B);
+        byte[] body = Frames.arpBody(1, MAC_A, IP_A, 0, IP_B);
         body[1] = 6; // IEEE 802 hardware
         assertBad(frame().raw(EthernetHeader.ETH_P_ARP, body).build(), false, DropReason.MALFORMED);
-        body = TestFrames.arpBody(1, MAC_A, IP_A, 0, IP_B);
+        body = Frames.arpBody(1, MAC_A, IP_A, 0, IP_B);
         body[5] = 16; // plen
         assertBad(frame().raw(EthernetHeader.ETH_P_ARP, body).build(), false, DropReason.MALFORMED);
     }
@@ -239,13 +241,13 @@ class FrameDecoderTest {
     void partialChecksumMustPointAtTheL4ChecksumField() {
         byte[] f = frame().partial().tcp(5000, 80, TCPF, 100).build();
         byte[] g = f.clone();
-        TestFrames.putLe16(g, 6, 36); // csum_start past the TCP header start
+        Frames.putLe16(g, 6, 36); // csum_start past the TCP header start
         assertBad(g, true, DropReason.MALFORMED);
         g = f.clone();
-        TestFrames.putLe16(g, 8, 6); // UDP's offset on a TCP segment
+        Frames.putLe16(g, 8, 6); // UDP's offset on a TCP segment
         assertBad(g, true, DropReason.MALFORMED);
         g = f.clone();
-        TestFrames.putLe16(g, 6, 60000); // beyond the datagram
+        Frames.putLe16(g, 6, 60000); // beyond the datagram
         assertBad(g, true, DropReason.MALFORMED);
     }
 
@@ -276,7 +278,7 @@ class FrameDecoderTest {
 
         byte[] mtuPlusOne = frame().udp(1, 2, payload(1500 - 28 + 1)).build();
         assertEquals(1515, mtuPlusOne.length);
-        PacketContext ctx = TestFrames.load(mtuPlusOne, false).ctx();
+        PacketContext ctx = Frames.load(mtuPlusOne, false).ctx();
         assertEquals(FrameKind.BAD, FrameDecoder.decode(ctx, 1514));
         assertSame(DropReason.OVERSIZED, ctx.drop);
         assertEquals(FrameKind.IPV4, FrameDecoder.decode(ctx, 1515));
@@ -375,8 +377,8 @@ class FrameDecoderTest {
                 .tcp(1, 2, 3, 4, TcpHeader.SYN, 5, new byte[] {2, 4, 5, (byte) 0xb4, 1, 1, 1, 0}, new byte[0]).build(),
             frame().tag(0x8100, 9).udp(1, 2, payload(3)).build(),
             frame().tag(0x88A8, 9).tag(0x8100, 10).icmpEcho(0, 1, 2, new byte[0]).build(),
-            frame().raw(EthernetHeader.ETH_P_ARP, TestFrames.arpBody(1, MAC_A, IP_A, 0, IP_B)).build(),
-            frame().tag(0x8100, 1).raw(EthernetHeader.ETH_P_ARP, TestFrames.arpBody(2, MAC_A, IP_A, MAC_B, IP_B)).build(),
+            frame().raw(EthernetHeader.ETH_P_ARP, Frames.arpBody(1, MAC_A, IP_A, 0, IP_B)).build(),
+            frame().tag(0x8100, 1).raw(EthernetHeader.ETH_P_ARP, Frames.arpBody(2, MAC_A, IP_A, MAC_B, IP_B)).build(),
             frame().partial().tcp(1, 2, TCPF, 0).build(),
         };
         int cases = 0;
@@ -385,7 +387,7 @@ class FrameDecoderTest {
             int lead = vnet ? 10 : 0;
             for (int len = 0; len < full.length - lead; len++) {
                 byte[] cut = Arrays.copyOf(full, lead + len);
-                PacketContext ctx = TestFrames.load(cut, vnet).ctx();
+                PacketContext ctx = Frames.load(cut, vnet).ctx();
                 FrameKind kind;
                 try {
                     kind = FrameDecoder.decode(ctx);
@@ -414,7 +416,7 @@ class FrameDecoderTest {
     @Test
     void frameBoundsAreCheckedAgainstTheSegment() {
         byte[] f = frame().tcp(1, 2, TCPF, 10).build();
-        PacketContext ctx = TestFrames.load(f, false).ctx();
+        PacketContext ctx = Frames.load(f, false).ctx();
         ctx.frameLen = f.length + 1; // the io layer claims a byte the segment does not have
         assertEquals(FrameKind.BAD, FrameDecoder.decode(ctx));
         assertSame(DropReason.TRUNCATED, ctx.drop);
@@ -504,16 +506,16 @@ class FrameDecoderTest {
     @Test
     void decodeResetsTheContextBetweenFrames() {
         PacketContext ctx = new PacketContext();
-        TestFrames.load(frame().tag(0x8100, 3).tcp(1, 2, TcpHeader.SYN, 0).build(), false, ctx);
+        Frames.load(frame().tag(0x8100, 3).tcp(1, 2, TcpHeader.SYN, 0).build(), false, ctx);
         assertEquals(FrameKind.IPV4, FrameDecoder.decode(ctx));
         ctx.conn = 7;
         ctx.reply = true;
-        TestFrames.load(frame().badIpChecksum().tcp(1, 2, TcpHeader.SYN, 0).build(), false, ctx);
+        Frames.load(frame().badIpChecksum().tcp(1, 2, TcpHeader.SYN, 0).build(), false, ctx);
         assertEquals(FrameKind.BAD, FrameDecoder.decode(ctx));
         assertEquals(-1, ctx.vlanTci);
         assertEquals(-1, ctx.conn);
         assertFalse(ctx.reply);
-        TestFrames.load(frame().raw(EthernetHeader.ETH_P_ARP, TestFrames.arpBody(1, MAC_A, IP_A, 0, IP_B)).build(), false, ctx);
+        Frames.load(frame().raw(EthernetHeader.ETH_P_ARP, Frames.arpBody(1, MAC_A, IP_A, 0, IP_B)).build(), false, ctx);
         assertEquals(FrameKind.ARP, FrameDecoder.decode(ctx));
         assertNull(ctx.drop);
         assertEquals(0, ctx.srcPort);
@@ -529,7 +531,7 @@ class FrameDecoderTest {
             frame().tcp(1, 2, TCPF, 30).build(),
             frame().tag(0x8100, 9).udp(1, 2, payload(20)).build(),
             frame().tag(0x88A8, 1).tag(0x8100, 2).options(new byte[8]).icmpEcho(8, 1, 1, payload(8)).build(),
-            frame().raw(EthernetHeader.ETH_P_ARP, TestFrames.arpBody(1, MAC_A, IP_A, 0, IP_B)).build(),
+            frame().raw(EthernetHeader.ETH_P_ARP, Frames.arpBody(1, MAC_A, IP_A, 0, IP_B)).build(),
             frame().udp(1, 2, payload(40)).fragment(0, 24, true).build(),
         };
         PacketContext ctx = new PacketContext();
@@ -579,7 +581,7 @@ class FrameDecoderTest {
                     ctx.frameOff = 0;
                     ctx.frameLen = 0;
                 } else {
-                    TestFrames.load(f, vnet, ctx);
+                    Frames.load(f, vnet, ctx);
                 }
                 kind = FrameDecoder.decode(ctx);
             } catch (RuntimeException e) {

@@ -1,5 +1,7 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.forwarder.testkit.Frames;
+
 import io.jvs.packet.VirtioNetHeader;
 import io.jvs.packet.TcpHeader;
 import io.jvs.packet.Ipv4Header;
@@ -8,14 +10,14 @@ import io.jvs.forwarder.frame.Rewrite;
 import io.jvs.forwarder.frame.FrameKind;
 import io.jvs.forwarder.frame.FrameDecoder;
 import io.jvs.forwarder.frame.PacketContext;
-import io.jvs.forwarder.testutil.AllocationProbe;
-import static io.jvs.forwarder.packet.TestFrames.frame;
-import static io.jvs.forwarder.packet.TestFrames.get16;
-import static io.jvs.forwarder.packet.TestFrames.get32;
-import static io.jvs.forwarder.packet.TestFrames.payload;
-import static io.jvs.forwarder.packet.TestFrames.put16;
-import static io.jvs.forwarder.packet.TestFrames.refPseudo;
-import static io.jvs.forwarder.packet.TestFrames.refSum;
+import io.jvs.forwarder.testkit.AllocationProbe;
+import static io.jvs.forwarder.testkit.Frames.frame;
+import static io.jvs.forwarder.testkit.Frames.u16;
+import static io.jvs.forwarder.testkit.Frames.i32;
+import static io.jvs.forwarder.testkit.Frames.payload;
+import static io.jvs.forwarder.testkit.Frames.put16;
+import static io.jvs.forwarder.testkit.Frames.refPseudo;
+import static io.jvs.forwarder.testkit.Frames.refSum;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,8 +35,8 @@ class RewriteTest {
     private final SplittableRandom rnd = new SplittableRandom(0x1624);
 
     /** Builds a random frame of the given protocol. */
-    private TestFrames.Builder randomFrame(int proto, boolean partial, boolean udpNoChecksum) {
-        TestFrames.Builder b = frame().addrs(rnd.nextInt(), rnd.nextInt()).ttl(rnd.nextInt(1, 256)).id(rnd.nextInt(0, 0x10000))
+    private Frames.Builder randomFrame(int proto, boolean partial, boolean udpNoChecksum) {
+        Frames.Builder b = frame().addrs(rnd.nextInt(), rnd.nextInt()).ttl(rnd.nextInt(1, 256)).id(rnd.nextInt(0, 0x10000))
                 .tos(rnd.nextInt(0, 256));
         for (int t = rnd.nextInt(0, 3); t > 0; t--) {
             b.tag(rnd.nextBoolean() ? 0x8100 : 0x88A8, rnd.nextInt(0, 0x10000));
@@ -111,7 +113,7 @@ class RewriteTest {
 
     /** The rewritten frame, decoded again from scratch, and all its checksums recomputed. */
     private static void verify(byte[] f, boolean vnet, int proto, Expect e, byte[] before, boolean partial, boolean udpNone) {
-        PacketContext again = TestFrames.load(f, vnet).ctx();
+        PacketContext again = Frames.load(f, vnet).ctx();
         assertEquals(FrameKind.IPV4, FrameDecoder.decode(again), () -> "re-decode: " + again.drop);
         assertEquals(e.src, again.srcAddr);
         assertEquals(e.dst, again.dstAddr);
@@ -124,7 +126,7 @@ class RewriteTest {
         int l3 = (int) (again.l3Off - again.frameOff) + lead;
         int ihl = again.ip.ihl();
         byte[] ipHdr = Arrays.copyOfRange(f, l3, l3 + ihl);
-        int stored = get16(ipHdr, 10);
+        int stored = u16(ipHdr, 10);
         put16(ipHdr, 10, 0);
         assertEquals(~refSum(ipHdr, 0, ihl, 0) & 0xFFFF, stored, "IP header checksum");
 
@@ -132,17 +134,17 @@ class RewriteTest {
         int l4Len = again.ip.totalLength() - ihl;
         int field = l4 + (proto == Ipv4Header.PROTO_TCP ? 16 : proto == Ipv4Header.PROTO_UDP ? 6 : 2);
         byte[] msg = Arrays.copyOfRange(f, l4, l4 + l4Len);
-        int csum = get16(f, field);
+        int csum = u16(f, field);
         put16(msg, field - l4, 0);
         int init = proto == Ipv4Header.PROTO_ICMP ? 0 : refPseudo(e.src, e.dst, proto, l4Len);
         int full = ~refSum(msg, 0, l4Len, init) & 0xFFFF;
         if (proto == Ipv4Header.PROTO_ICMP) {
-            assertEquals(get16(before, field), csum, "address and TTL changes leave ICMP alone");
+            assertEquals(u16(before, field), csum, "address and TTL changes leave ICMP alone");
             assertEquals(full, csum);
         } else if (partial) {
             assertEquals(refPseudo(e.src, e.dst, proto, l4Len), csum, "partial field = new pseudo-header sum");
             // Complete it as the device would: sum from csum_start to the end, field included, complement.
-            int start = lead + TestFrames.getLe16(f, 6);
+            int start = lead + Frames.getLe16(f, 6);
             int nic = ~refSum(f, start, l4 + l4Len - start, 0) & 0xFFFF;
             nic = nic == 0 ? 0xFFFF : nic;
             assertTrue(nic == full || full == 0 && nic == 0xFFFF, "device result " + nic + " vs full " + full);
@@ -159,7 +161,7 @@ class RewriteTest {
     private void randomRound(int proto, boolean partial, boolean udpNone) {
         byte[] f = randomFrame(proto, partial, udpNone).build();
         boolean vnet = partial;
-        TestFrames.Loaded l = TestFrames.load(f, vnet);
+        Frames.Loaded l = Frames.load(f, vnet);
         PacketContext ctx = l.ctx();
         assertEquals(FrameKind.IPV4, FrameDecoder.decode(ctx));
         Expect e = new Expect();
@@ -225,16 +227,16 @@ class RewriteTest {
         byte[] msg = Arrays.copyOfRange(f, 34, f.length);
         put16(msg, 2, 0);
         put16(msg, 6, 0);
-        int rest = refSum(msg, 0, msg.length, refPseudo(TestFrames.IP_A, TestFrames.IP_B, 17, msg.length));
+        int rest = refSum(msg, 0, msg.length, refPseudo(Frames.IP_A, Frames.IP_B, 17, msg.length));
         int port = ~rest & 0xFFFF;
-        PacketContext ctx = TestFrames.load(f, false).ctx();
+        PacketContext ctx = Frames.load(f, false).ctx();
         assertEquals(FrameKind.IPV4, FrameDecoder.decode(ctx));
         assertTrue(Rewrite.setDstPort(ctx, port));
         assertEquals(0xFFFF, ctx.udp.checksum());
         assertEquals(0xFFFF, Checksum.l4(ctx.seg, ctx.l3Off), "full recomputation agrees");
         // And from 0xFFFF onwards incremental updates still work.
         assertTrue(Rewrite.setDstPort(ctx, 2000));
-        assertEquals(get16(f, 34 + 6), ctx.udp.checksum());
+        assertEquals(u16(f, 34 + 6), ctx.udp.checksum());
     }
 
     @Test
@@ -243,7 +245,7 @@ class RewriteTest {
             frame().icmpEcho(8, 1, 2, payload(30)).build(),
             frame().proto(Ipv4Header.PROTO_GRE, payload(24)).build(),
         }) {
-            TestFrames.Loaded l = TestFrames.load(f, false);
+            Frames.Loaded l = Frames.load(f, false);
             PacketContext ctx = l.ctx();
             assertEquals(FrameKind.IPV4, FrameDecoder.decode(ctx));
             Rewrite.setDstAddr(ctx, 0x01020304);
@@ -253,7 +255,7 @@ class RewriteTest {
             byte[] after = l.frameBytes();
             assertTrue(ctx.ip.verifyChecksum());
             assertArrayEquals(Arrays.copyOfRange(f, 34, f.length), Arrays.copyOfRange(after, 34, after.length));
-            assertEquals(0x01020304, get32(after, 30));
+            assertEquals(0x01020304, i32(after, 30));
             assertEquals(0, ctx.dstPort);
         }
     }
@@ -261,10 +263,10 @@ class RewriteTest {
     @Test
     void noOpRewritesChangeNothing() {
         byte[] f = frame().tcp(1, 2, TcpHeader.ACK, 10).build();
-        TestFrames.Loaded l = TestFrames.load(f, false);
+        Frames.Loaded l = Frames.load(f, false);
         assertEquals(FrameKind.IPV4, FrameDecoder.decode(l.ctx()));
-        Rewrite.setDstAddr(l.ctx(), TestFrames.IP_B);
-        Rewrite.setSrcAddr(l.ctx(), TestFrames.IP_A);
+        Rewrite.setDstAddr(l.ctx(), Frames.IP_B);
+        Rewrite.setSrcAddr(l.ctx(), Frames.IP_A);
         Rewrite.setDstPort(l.ctx(), 2);
         Rewrite.setSrcPort(l.ctx(), 1);
         assertArrayEquals(f, l.frameBytes());
@@ -276,7 +278,7 @@ class RewriteTest {
             for (int i = 0; i < 300; i++) {
                 byte[] data = new byte[rnd.nextInt(100, 400)];
                 rnd.nextBytes(data);
-                TestFrames.Builder b = frame().addrs(rnd.nextInt(), rnd.nextInt());
+                Frames.Builder b = frame().addrs(rnd.nextInt(), rnd.nextInt());
                 if (proto == Ipv4Header.PROTO_TCP) {
                     b.tcp(rnd.nextInt(0, 0x10000), rnd.nextInt(0, 0x10000), 1, 2, TcpHeader.ACK, 3, new byte[0], data);
                 } else {
@@ -286,7 +288,7 @@ class RewriteTest {
                 int firstLen = 8 * rnd.nextInt(3, 10);
                 byte[] first = b.fragment(0, firstLen, true).build();
 
-                TestFrames.Loaded l = TestFrames.load(first, false);
+                Frames.Loaded l = Frames.load(first, false);
                 PacketContext ctx = l.ctx();
                 assertEquals(FrameKind.IPV4, FrameDecoder.decode(ctx));
                 assertTrue(ctx.firstFragment);
@@ -303,7 +305,7 @@ class RewriteTest {
                 byte[] msg = Arrays.copyOfRange(whole, 34, whole.length);
                 System.arraycopy(rewritten, 34, msg, 0, firstLen);
                 int field = proto == Ipv4Header.PROTO_TCP ? 16 : 6;
-                int csum = get16(msg, field);
+                int csum = u16(msg, field);
                 put16(msg, field, 0);
                 int full = ~refSum(msg, 0, msg.length, refPseudo(src, dst, proto, msg.length)) & 0xFFFF;
                 if (proto == Ipv4Header.PROTO_UDP && full == 0) {
@@ -317,7 +319,7 @@ class RewriteTest {
     @Test
     void nonFirstFragmentsChangeOnlyTheIpHeader() {
         byte[] f = frame().tcp(1, 2, TcpHeader.ACK, 200).fragment(80, 64, true).build();
-        TestFrames.Loaded l = TestFrames.load(f, false);
+        Frames.Loaded l = Frames.load(f, false);
         PacketContext ctx = l.ctx();
         assertEquals(FrameKind.IPV4, FrameDecoder.decode(ctx));
         Rewrite.setDstAddr(ctx, 0x0A0A0A0A);
@@ -334,9 +336,9 @@ class RewriteTest {
     void decrementTtl() {
         for (int ttl = 0; ttl < 256; ttl++) {
             for (int proto : new int[] {Ipv4Header.PROTO_TCP, Ipv4Header.PROTO_UDP}) {
-                TestFrames.Builder b = frame().ttl(ttl).options(new byte[4 * (ttl % 3)]);
+                Frames.Builder b = frame().ttl(ttl).options(new byte[4 * (ttl % 3)]);
                 byte[] f = (proto == Ipv4Header.PROTO_TCP ? b.tcp(1, 2, TcpHeader.SYN, 0) : b.udp(1, 2, payload(ttl))).build();
-                TestFrames.Loaded l = TestFrames.load(f, false);
+                Frames.Loaded l = Frames.load(f, false);
                 PacketContext ctx = l.ctx();
                 assertEquals(FrameKind.IPV4, FrameDecoder.decode(ctx));
                 int l4Before = proto == Ipv4Header.PROTO_TCP ? ctx.tcp.checksum() : ctx.udp.checksum();
@@ -359,7 +361,7 @@ class RewriteTest {
         for (int i = 0; i < 500; i++) {
             int proto = rnd.nextBoolean() ? Ipv4Header.PROTO_TCP : Ipv4Header.PROTO_UDP;
             byte[] f = randomFrame(proto, true, false).padTo(rnd.nextInt(0, 80)).build();
-            TestFrames.Loaded l = TestFrames.load(f, true);
+            Frames.Loaded l = Frames.load(f, true);
             PacketContext ctx = l.ctx();
             assertEquals(FrameKind.IPV4, FrameDecoder.decode(ctx));
             Rewrite.setDstAddr(ctx, rnd.nextInt());
@@ -373,7 +375,7 @@ class RewriteTest {
             assertFalse(Rewrite.finishPartialChecksum(ctx), "already complete");
         }
         byte[] gso = frame().vnet(0, VirtioNetHeader.GSO_TCPV4, 1448).partial().tcp(1, 2, TcpHeader.ACK, 3000).build();
-        TestFrames.Loaded l = TestFrames.load(gso, true);
+        Frames.Loaded l = Frames.load(gso, true);
         assertEquals(FrameKind.IPV4, FrameDecoder.decode(l.ctx()));
         assertFalse(Rewrite.finishPartialChecksum(l.ctx()), "a GSO super-frame is finished per segment by the kernel");
         assertArrayEquals(Arrays.copyOfRange(gso, 10, gso.length), l.frameBytes());
@@ -382,8 +384,8 @@ class RewriteTest {
     /** Decode and the rewrites allocate nothing once compiled (ThreadMXBean allocation counter). */
     @Test
     void hotPathDoesNotAllocate() {
-        PacketContext tcp = TestFrames.load(frame().tag(0x8100, 1).tcp(1, 2, TcpHeader.ACK, 100).build(), false).ctx();
-        PacketContext udp = TestFrames.load(frame().partial().udp(1, 2, payload(50)).build(), true).ctx();
+        PacketContext tcp = Frames.load(frame().tag(0x8100, 1).tcp(1, 2, TcpHeader.ACK, 100).build(), false).ctx();
+        PacketContext udp = Frames.load(frame().partial().udp(1, 2, payload(50)).build(), true).ctx();
         long sink = 0;
         long allocated = Long.MAX_VALUE;
         for (int round = 0; round < 10 && allocated > 0; round++) {

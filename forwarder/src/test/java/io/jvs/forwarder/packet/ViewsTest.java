@@ -1,5 +1,7 @@
 package io.jvs.forwarder.packet;
 
+import io.jvs.forwarder.testkit.Frames;
+
 import io.jvs.packet.VirtioNetHeader;
 import io.jvs.packet.UdpHeader;
 import io.jvs.packet.TcpHeader;
@@ -11,8 +13,8 @@ import io.jvs.packet.ArpPacket;
 import io.jvs.forwarder.frame.FrameKind;
 import io.jvs.forwarder.frame.FrameDecoder;
 import io.jvs.forwarder.frame.PacketContext;
-import static io.jvs.forwarder.packet.TestFrames.get16;
-import static io.jvs.forwarder.packet.TestFrames.get32;
+import static io.jvs.forwarder.testkit.Frames.u16;
+import static io.jvs.forwarder.testkit.Frames.i32;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -100,7 +102,7 @@ class ViewsTest {
 
     @Test
     void arpPacketAccessors() {
-        byte[] body = TestFrames.arpBody(ArpPacket.OP_REQUEST, 0x021122334455L, 0xC0A80001, 0, 0xC0A800FE);
+        byte[] body = Frames.arpBody(ArpPacket.OP_REQUEST, 0x021122334455L, 0xC0A80001, 0, 0xC0A800FE);
         MemorySegment seg = segWith(body);
         ArpPacket a = new ArpPacket().wrap(seg, OFF);
         assertEquals(1, a.htype());
@@ -132,7 +134,7 @@ class ViewsTest {
         assertEquals(ArpPacket.FRAME_LEN, len);
         byte[] expected = new byte[60];
         System.arraycopy(hex("ffffffffffff 021122334455 0806"), 0, expected, 0, 14);
-        System.arraycopy(TestFrames.arpBody(1, 0x021122334455L, 0x0A000001, 0, 0x0A000001), 0, expected, 14, 28);
+        System.arraycopy(Frames.arpBody(1, 0x021122334455L, 0x0A000001, 0, 0x0A000001), 0, expected, 14, 28);
         assertArrayEquals(expected, bytes(seg, 60));
 
         PacketContext ctx = new PacketContext();
@@ -178,13 +180,13 @@ class ViewsTest {
         ip.writeChecksum();
         assertTrue(ip.verifyChecksum());
         byte[] b = bytes(seg, 20);
-        assertEquals(0x45b8, get16(b, 0));
-        assertEquals(0xfffe, get16(b, 2));
-        assertEquals(0xbeef, get16(b, 4));
-        assertEquals(0x3fff, get16(b, 6));
-        assertEquals(0xff06, get16(b, 8));
-        assertEquals(0xfffefdfc, get32(b, 12));
-        assertEquals(0x01020304, get32(b, 16));
+        assertEquals(0x45b8, u16(b, 0));
+        assertEquals(0xfffe, u16(b, 2));
+        assertEquals(0xbeef, u16(b, 4));
+        assertEquals(0x3fff, u16(b, 6));
+        assertEquals(0xff06, u16(b, 8));
+        assertEquals(0xfffefdfc, i32(b, 12));
+        assertEquals(0x01020304, i32(b, 16));
 
         ip.setFlagsFragment(0).setDontFragment(true).setFragmentOffset(8);
         assertEquals(0x4001, ip.flagsFragment());
@@ -201,7 +203,7 @@ class ViewsTest {
 
     @Test
     void ipv4ChecksumCoversOptions() {
-        byte[] f = TestFrames.frame().options(new byte[] {(byte) 0x94, 4, 0, 0, 1, 1, 1, 0}) // router alert, NOPs, EOL
+        byte[] f = Frames.frame().options(new byte[] {(byte) 0x94, 4, 0, 0, 1, 1, 1, 0}) // router alert, NOPs, EOL
                 .udp(1, 2, new byte[0]).build();
         MemorySegment seg = segWith(f);
         Ipv4Header ip = new Ipv4Header().wrap(seg, OFF + 14);

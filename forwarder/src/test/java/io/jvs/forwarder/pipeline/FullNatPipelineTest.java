@@ -1,5 +1,7 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.testkit.Frames;
+
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
@@ -14,12 +16,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import static io.jvs.forwarder.pipeline.Frames.ETH;
-import static io.jvs.forwarder.pipeline.Frames.i32;
-import static io.jvs.forwarder.pipeline.Frames.mac;
-import static io.jvs.forwarder.pipeline.Frames.put16;
-import static io.jvs.forwarder.pipeline.Frames.put32;
-import static io.jvs.forwarder.pipeline.Frames.u16;
+import static io.jvs.forwarder.testkit.Frames.ETH;
+import static io.jvs.forwarder.testkit.Frames.i32;
+import static io.jvs.forwarder.testkit.Frames.mac;
+import static io.jvs.forwarder.testkit.Frames.put16;
+import static io.jvs.forwarder.testkit.Frames.put32;
+import static io.jvs.forwarder.testkit.Frames.u16;
 import static io.jvs.forwarder.pipeline.XmitPipe.CLIENT;
 import static io.jvs.forwarder.pipeline.XmitPipe.LIP;
 import static io.jvs.forwarder.pipeline.XmitPipe.PORT_MAC;

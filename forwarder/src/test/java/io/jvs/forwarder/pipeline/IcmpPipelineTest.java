@@ -1,5 +1,7 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.testkit.Frames;
+
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
@@ -13,12 +15,12 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.List;
 
-import static io.jvs.forwarder.pipeline.Frames.ETH;
-import static io.jvs.forwarder.pipeline.Frames.i32;
-import static io.jvs.forwarder.pipeline.Frames.mac;
-import static io.jvs.forwarder.pipeline.Frames.put16;
-import static io.jvs.forwarder.pipeline.Frames.put32;
-import static io.jvs.forwarder.pipeline.Frames.u16;
+import static io.jvs.forwarder.testkit.Frames.ETH;
+import static io.jvs.forwarder.testkit.Frames.i32;
+import static io.jvs.forwarder.testkit.Frames.mac;
+import static io.jvs.forwarder.testkit.Frames.put16;
+import static io.jvs.forwarder.testkit.Frames.put32;
+import static io.jvs.forwarder.testkit.Frames.u16;
 import static io.jvs.forwarder.pipeline.XmitPipe.CLIENT;
 import static io.jvs.forwarder.pipeline.XmitPipe.LIP;
 import static io.jvs.forwarder.pipeline.XmitPipe.PORT_MAC;

@@ -1,5 +1,7 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.testkit.Frames;
+
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.counters.DropReason;
@@ -15,9 +17,9 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static io.jvs.forwarder.pipeline.Frames.i32;
-import static io.jvs.forwarder.pipeline.Frames.mac;
-import static io.jvs.forwarder.pipeline.Frames.u16;
+import static io.jvs.forwarder.testkit.Frames.i32;
+import static io.jvs.forwarder.testkit.Frames.mac;
+import static io.jvs.forwarder.testkit.Frames.u16;
 import static io.jvs.forwarder.pipeline.PipelineTest.ACK;
 import static io.jvs.forwarder.pipeline.PipelineTest.CLIENT;
 import static io.jvs.forwarder.pipeline.PipelineTest.CLIENT2;

@@ -1,5 +1,7 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.testkit.Frames;
+
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable;
@@ -34,10 +36,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 
-import static io.jvs.forwarder.pipeline.Frames.ETH;
-import static io.jvs.forwarder.pipeline.Frames.i32;
-import static io.jvs.forwarder.pipeline.Frames.mac;
-import static io.jvs.forwarder.pipeline.Frames.u16;
+import static io.jvs.forwarder.testkit.Frames.ETH;
+import static io.jvs.forwarder.testkit.Frames.i32;
+import static io.jvs.forwarder.testkit.Frames.mac;
+import static io.jvs.forwarder.testkit.Frames.u16;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,5 +1,7 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.testkit.Frames;
+
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
@@ -14,10 +16,10 @@ import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 import java.util.List;
 
-import static io.jvs.forwarder.pipeline.Frames.ETH;
-import static io.jvs.forwarder.pipeline.Frames.i32;
-import static io.jvs.forwarder.pipeline.Frames.mac;
-import static io.jvs.forwarder.pipeline.Frames.u16;
+import static io.jvs.forwarder.testkit.Frames.ETH;
+import static io.jvs.forwarder.testkit.Frames.i32;
+import static io.jvs.forwarder.testkit.Frames.mac;
+import static io.jvs.forwarder.testkit.Frames.u16;
 import static io.jvs.forwarder.pipeline.XmitPipe.CLIENT;
 import static io.jvs.forwarder.pipeline.XmitPipe.PORT_IP;
 import static io.jvs.forwarder.pipeline.XmitPipe.PORT_MAC;

@@ -1,6 +1,6 @@
 package io.jvs.forwarder.sched;
 
-import io.jvs.forwarder.testutil.AllocationProbe;
+import io.jvs.forwarder.testkit.AllocationProbe;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,6 +1,6 @@
 package io.jvs.forwarder.sched;
 
-import io.jvs.forwarder.testutil.AllocationProbe;
+import io.jvs.forwarder.testkit.AllocationProbe;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.Scheduler;
 import io.jvs.forwarder.service.SchedulerFactory;

@@ -1,4 +1,4 @@
-package io.jvs.forwarder.testutil;
+package io.jvs.forwarder.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
