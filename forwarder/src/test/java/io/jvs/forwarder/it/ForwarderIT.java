@@ -270,7 +270,7 @@ class ForwarderIT {
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             List<String> seen = LAB.lab().accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
             while (seen.size() < 2 && System.nanoTime() < deadline) {
-                pause(100);
+                Lab.pause(100);
                 seen = LAB.lab().accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
             }
             List<String> logged = seen;
@@ -436,15 +436,6 @@ class ForwarderIT {
 
         String sysctlIpForward() {
             return LAB.lab().exec(Lab.DIRECTOR, "cat", "/proc/sys/net/ipv4/ip_forward").requireOk().stdout().strip();
-        }
-    }
-
-    static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
         }
     }
 

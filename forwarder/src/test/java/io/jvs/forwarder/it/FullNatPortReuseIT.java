@@ -7,9 +7,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,7 +59,7 @@ class FullNatPortReuseIT {
             System.out.println("[" + tag + "] " + fixed);
         }
         LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-        Path conf = write(tag + ".conf", """
+        Path conf = LAB.lab().itFile(tag + ".conf", """
                 -A -t %1$s:81 -s rr --laddr %2$s
                 -a -t %1$s:81 -r %3$s:80 --fullnat -w 1
                 -a -t %1$s:81 -r %4$s:80 --fullnat -w 1
@@ -132,18 +129,6 @@ class FullNatPortReuseIT {
         } finally {
             int rc = director.stop();
             System.out.println("[" + tag + "] forwarder stopped, exit " + rc + "; log " + director.log());
-        }
-    }
-
-    static Path write(String name, String text) {
-        try {
-            Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
-            Files.createDirectories(dir);
-            Path p = dir.resolve(name);
-            Files.writeString(p, text);
-            return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

@@ -141,6 +141,29 @@ public final class Lab implements AutoCloseable {
         return p == null || p.isBlank() ? "jvs-" : p;
     }
 
+    /** Writes a file for a test run under forwarder/target/it-logs (configs the director reads, logs). */
+    public Path itFile(String name, String text) {
+        try {
+            Path dir = repoRoot.resolve("forwarder/target/it-logs");
+            Files.createDirectories(dir);
+            Path p = dir.resolve(name);
+            Files.writeString(p, text);
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Sleeps; an interrupt fails the test. */
+    public static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
     public Path repo() {
         return repoRoot;
     }

@@ -184,7 +184,7 @@ class MonitoringIT {
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         Map<String, Double> last = Map.of();
         while (System.nanoTime() < deadline && !last.equals(own)) {
-            pause(500);
+            Lab.pause(500);
             last = byLabel(query("jvs_real_server_connections_total{service=\"" + SERVICE + "\"}"), "real_server");
         }
         assertEquals(own, last, "Prometheus's latest sample equals the director's /metrics");
@@ -312,15 +312,6 @@ class MonitoringIT {
             values.add((String) Json.object(o).get(m.group(2)));
         }
         return new ArrayList<>(values);
-    }
-
-    static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted");
-        }
     }
 
     static long nowSeconds() {

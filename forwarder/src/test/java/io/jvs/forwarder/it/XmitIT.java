@@ -107,7 +107,7 @@ class XmitIT {
                 say("%s", fixed);
             }
             LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-            Path conf = write("director-" + tag + ".conf", config());
+            Path conf = LAB.lab().itFile("director-" + tag + ".conf", config());
             List<String> args = new ArrayList<>(attachArgs());
             args.addAll(List.of("--config", conf.toString(), "--metrics", METRICS));
             args.addAll(extraArgs());
@@ -142,7 +142,7 @@ class XmitIT {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             double now = first;
             while (now <= first && System.nanoTime() < deadline) {
-                pause(200);
+                Lab.pause(200);
                 now = allocated();
             }
             assertTrue(first >= 0 && now > first, "jvs_event_loop_allocated_bytes_total is live: " + first
@@ -232,27 +232,6 @@ class XmitIT {
     static long directorRxBytes() {
         return Long.parseLong(LAB.lab().exec(Lab.DIRECTOR, "cat", "/sys/class/net/eth0/statistics/rx_bytes").requireOk()
                 .stdout().strip());
-    }
-
-    static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
-    }
-
-    static Path write(String name, String text) {
-        try {
-            Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
-            Files.createDirectories(dir);
-            Path p = dir.resolve(name);
-            Files.writeString(p, text);
-            return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     // ------------------------------------------------------------------ TUN
