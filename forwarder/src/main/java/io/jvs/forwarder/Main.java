@@ -12,6 +12,7 @@ import io.jvs.forwarder.health.Probe;
 import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
+import io.jvs.forwarder.vrrp.VrrpConfig;
 
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
@@ -60,6 +61,7 @@ public final class Main {
         SchedulerFactory schedulers = Schedulers.factory(opts.mhTableSize());
         Director.Settings settings;
         HealthMonitor health = null;
+        VrrpConfig vrrp = VrrpConfig.NONE;
         try {
             ServiceConfig config = ServiceConfig.EMPTY;
             if (opts.config().isPresent()) {
@@ -71,6 +73,7 @@ public final class Main {
                 }
                 health = new HealthMonitor(kc.health(), Probe::of, line -> System.out.println("jvs-health: " + line));
                 config = health.initial(kc.config());
+                vrrp = kc.vrrp();
             }
             config = DirectorControl.savedOr(opts, config); // --save-to: what was running before a restart
             Director.newControlPlane(config, opts.mhTableSize()); // validates everything before anything is attached
@@ -79,7 +82,7 @@ public final class Main {
                     new Director.Attach(tap, opts.attach().name(), opts.lan().orElse(null)),
                     config, opts.connMax(), opts.ringFrames(),
                     opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh(), opts.mhTableSize(),
-                    opts.connPolicy(), health != null ? health : HealthSource.NONE);
+                    opts.connPolicy(), health != null ? health : HealthSource.NONE, vrrp);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
@@ -93,7 +96,7 @@ public final class Main {
         }
         DirectorControl control;
         try {
-            control = DirectorControl.start(opts, director.control(), director.dataPathView());
+            control = DirectorControl.start(opts, director.control(), director.dataPathView(), director.vrrpStatus());
         } catch (IOException | RuntimeException e) {
             director.close();
             System.err.println("jvs-forwarder: " + e.getMessage());
