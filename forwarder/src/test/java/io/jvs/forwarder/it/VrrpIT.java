@@ -125,11 +125,13 @@ class VrrpIT {
         lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
         assertEquals(Set.of(MAC_D2), arpReplies(), "only keepalived answers ARP for the VIP while jvs is BACKUP");
 
+        String pid = readString(Lab.stateDir().resolve("keepalived/" + D2 + "/keepalived.pid.main")).strip();
         long stopped = System.currentTimeMillis();
-        lab("keepalived", "stop", D2); // SIGTERM: keepalived sends priority 0
-        keepalivedStarted = false;
+        Exec.run(Duration.ofSeconds(5), List.of("kill", "-TERM", pid)).requireOk(); // keepalived sends priority 0
         awaitTrue(() -> jvsState(jvs) == 2, masterDownMs(100) + 3000, "jvs MASTER", jvs);
         long tookOver = System.currentTimeMillis() - stopped;
+        lab("keepalived", "stop", D2); // waits for it to exit
+        keepalivedStarted = false;
         System.out.printf("VrrpIT v%d: keepalived stopped -> jvs MASTER seen after %d ms (skew(100) %d ms, "
                 + "master-down %d ms)%n", version, tookOver, (256 - 100) * 1000 / 256, masterDownMs(100));
         assertTrue(tookOver <= masterDownMs(100) + SLACK_MS, "jvs took over after " + tookOver + " ms");
@@ -218,6 +220,14 @@ class VrrpIT {
     private static List<String> lines(Path file) {
         try {
             return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList() : List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String readString(Path p) {
+        try {
+            return Files.readString(p);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -122,7 +122,7 @@ class KeepalivedVrrpTest {
 
         assertEquals(List.of(new VrrpConfig.SyncGroup("G1", List.of("VI_1", "VI_2"), List.of("/bin/echo", "group",
                 "master"), List.of(), List.of(), List.of())), v.syncGroups());
-        assertTrue(k.ignoredReport().contains("smtp_alert (") && k.ignoredReport().contains("k.conf:34)"),
+        assertTrue(k.ignoredReport().contains("smtp_alert (") && k.ignoredReport().contains("k.conf:33)"),
                 k.ignoredReport());
         assertTrue(!k.ignoredReport().contains("vrrp_instance"), k.ignoredReport());
     }
@@ -165,7 +165,7 @@ class KeepalivedVrrpTest {
         String two = HEAD + ADDR + "}\nvrrp_instance VI_2 {\n    interface eth0\n    virtual_router_id 51\n"
                 + "    virtual_ipaddress {\n        10.0.0.101\n    }\n}\n";
         ConfigException e = assertThrows(ConfigException.class, () -> load(two));
-        assertEquals(dir.resolve("k.conf") + ":7: vrrp_instance VI_2: virtual_router_id 51 on eth0 is already used"
+        assertEquals(dir.resolve("k.conf") + ":8: vrrp_instance VI_2: virtual_router_id 51 on eth0 is already used"
                 + " by vrrp_instance VI_1", e.getMessage());
     }
 
@@ -174,7 +174,7 @@ class KeepalivedVrrpTest {
         String two = HEAD + ADDR + "}\nvrrp_instance VI_2 {\n    interface eth0\n    virtual_router_id 52\n"
                 + ADDR + "}\n";
         ConfigException e = assertThrows(ConfigException.class, () -> load(two));
-        assertEquals(dir.resolve("k.conf") + ":7: vrrp_instance VI_2: address 10.0.0.100 is also in vrrp_instance"
+        assertEquals(dir.resolve("k.conf") + ":8: vrrp_instance VI_2: address 10.0.0.100 is also in vrrp_instance"
                 + " VI_1", e.getMessage());
     }
 
@@ -182,6 +182,6 @@ class KeepalivedVrrpTest {
     void aSyncGroupOfAnUnknownInstanceIsRefused() {
         String g = HEAD + ADDR + "}\nvrrp_sync_group G {\n    group {\n        VI_1\n        VI_9\n    }\n}\n";
         ConfigException e = assertThrows(ConfigException.class, () -> load(g));
-        assertEquals(dir.resolve("k.conf") + ":7: vrrp_sync_group G: no vrrp_instance VI_9", e.getMessage());
+        assertEquals(dir.resolve("k.conf") + ":8: vrrp_sync_group G: no vrrp_instance VI_9", e.getMessage());
     }
 }
