@@ -143,6 +143,58 @@ class VrrpIT {
         assertTrue(jvs.metric("jvs_vrrp_transitions_total", VI) >= 2);
     }
 
+    /**
+     * Bad advertisements from director2 (a raw socket in python, one of each kind, built in the
+     * script, not by jvs): each counted under its reason, none taken, the MASTER stays MASTER.
+     */
+    @org.junit.jupiter.api.Test
+    @Timeout(120)
+    void badAdvertisementsAreCountedAndIgnored() {
+        ForwarderProcess jvs = startJvs("vrrp-bad-adverts", 2, "MASTER", 150);
+        awaitTrue(() -> jvsState(jvs) == 2, masterDownMs(150) + 3000, "jvs MASTER", jvs);
+        double received = jvs.metric("jvs_vrrp_adverts_received_total", VI);
+        Path py = LAB.lab().itFile("vrrp-bad-adverts.py", """
+                import socket, struct
+                def csum(b):
+                    if len(b) % 2: b += b'\\0'
+                    s = sum((b[i] << 8) | b[i + 1] for i in range(0, len(b), 2))
+                    while s >> 16: s = (s & 0xffff) + (s >> 16)
+                    return ~s & 0xffff
+                def v2(vrid=51, prio=100, addrs=('10.0.0.100',), auth=b'jvs-it', ver=2, adv=1):
+                    h = struct.pack('!BBBBBBH', (ver << 4) | 1, vrid, prio, len(addrs), 1, adv, 0)
+                    h += b''.join(socket.inet_aton(a) for a in addrs) + auth.ljust(8, b'\\0')
+                    return h[:6] + struct.pack('!H', csum(h)) + h[8:]
+                s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+                s.setsockopt(socket.SOL_SOCKET, 25, b'eth0')
+                def send(p, ttl=255):
+                    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ttl)
+                    s.sendto(p, ('224.0.0.18', 0))
+                send(v2(), ttl=64)                                  # ttl
+                bad = bytearray(v2()); bad[7] ^= 0xff; send(bytes(bad))  # checksum
+                send(v2(ver=3))                                     # version
+                send(v2(auth=b'wrong'))                             # auth
+                send(v2(addrs=('10.0.0.100', '10.0.0.101')))        # address_count
+                send(v2(vrid=52))                                   # foreign_vrid
+                send(v2(adv=2))                                     # advert_interval
+                """);
+        LAB.lab().exec(Duration.ofSeconds(10), D2, "python3", py.toString()).requireOk();
+        awaitTrue(() -> jvs.metricValue("jvs_vrrp_adverts_dropped_total", "reason=\"advert_interval\"")
+                .orElse(0) == 1, 3000, "all seven counted", jvs);
+        for (String reason : List.of("ttl", "checksum", "version", "auth", "address_count", "foreign_vrid",
+                "advert_interval")) {
+            assertEquals(1.0, jvs.metric("jvs_vrrp_adverts_dropped_total", "reason=\"" + reason + "\""), reason);
+        }
+        assertEquals(received, jvs.metric("jvs_vrrp_adverts_received_total", VI), "none taken");
+        assertEquals(2.0, jvs.metric("jvs_vrrp_state", VI), "still MASTER");
+        Path sock = LAB.lab().repo().resolve("forwarder/target/it-logs/vrrp-bad-adverts.sock");
+        String listing = LAB.lab().exec(Duration.ofSeconds(20), D1, LAB.lab().repo().resolve("bin/jvsadm").toString(),
+                "--control", sock.toString(), "-L", "--vrrp").requireOk().stdout();
+        assertTrue(listing.lines().anyMatch(l -> l.matches("VI_1 +MASTER +eth0 +51 +2 +150 +1s +10\\.0\\.0\\.2 +10\\.0\\.0\\.100")),
+                listing);
+        assertTrue(listing.contains("Adverts dropped: ttl=1 version=1 checksum=1 foreign_vrid=1 auth=1 address_count=1"
+                + " advert_interval=1"), listing);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private ForwarderProcess startJvs(String name, int version, String state, int priority) {
