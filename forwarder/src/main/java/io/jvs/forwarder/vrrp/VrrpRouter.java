@@ -11,7 +11,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,12 +70,11 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
     private final List<VrrpStateListener> listeners = new CopyOnWriteArrayList<>();
     private final List<Member> members = new ArrayList<>();
     private final Map<String, Socket> sockets = new LinkedHashMap<>();
-    private final Map<String, VrrpConfig.SyncGroup> groupOf = new HashMap<>();
+    private final SyncGroups groups;
     private final EnumMap<VrrpPacket.Drop, AtomicLong> dropped = new EnumMap<>(VrrpPacket.Drop.class);
     private final Arena arena = Arena.ofShared();
     private Thread thread;
     private volatile boolean running;
-    private boolean propagating;
 
     /** One instance with its counters and socket. */
     private final class Member implements VrrpInstance.Actions {
@@ -145,7 +143,7 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
             } else {
                 garpAt = Long.MAX_VALUE;
             }
-            VrrpConfig.SyncGroup group = groupOf.get(inst.name());
+            VrrpConfig.SyncGroup group = groups.groupOf(inst.name());
             notifyScripts(inst.config(), to);
             for (VrrpStateListener l : listeners) {
                 try {
@@ -154,30 +152,9 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
                     log.line("a state listener failed: " + e);
                 }
             }
-            if (group != null && !propagating) {
-                propagating = true;
-                try {
-                    long now = System.nanoTime();
-                    for (Member m : members) {
-                        if (m != this && group.members().contains(m.instance.name())) {
-                            switch (to) {
-                                case MASTER -> m.instance.goMaster(now);
-                                case BACKUP -> {
-                                    if (from == VrrpState.FAULT) {
-                                        m.instance.leaveFault(now);
-                                    } else {
-                                        m.instance.goBackup(now);
-                                    }
-                                }
-                                case FAULT -> m.instance.goFault();
-                                case INIT -> { }
-                            }
-                        }
-                    }
-                    groupNotify(group, to);
-                } finally {
-                    propagating = false;
-                }
+            VrrpConfig.SyncGroup led = groups.follow(inst.name(), from, to, System.nanoTime());
+            if (led != null) {
+                groupNotify(led, to);
             }
         }
     }
@@ -258,11 +235,7 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
         for (VrrpPacket.Drop d : VrrpPacket.Drop.values()) {
             dropped.put(d, new AtomicLong());
         }
-        for (VrrpConfig.SyncGroup g : config.syncGroups()) {
-            for (String m : g.members()) {
-                groupOf.put(m, g);
-            }
-        }
+        this.groups = new SyncGroups(config.syncGroups());
         try {
             for (VrrpConfig.Instance c : config.instances()) {
                 int local = c.unicastSrc() != 0 ? c.unicastSrc() : addressOf.applyAsInt(Libc.ifNameToIndex(c.iface()));
@@ -276,7 +249,9 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
                     s = new Socket(c.iface(), c.unicastSrc(), c.unicastPeers().isEmpty());
                     sockets.put(key, s);
                 }
-                members.add(new Member(c, s, local));
+                Member m = new Member(c, s, local);
+                members.add(m);
+                groups.add(m.instance);
             }
         } catch (NativeException | RuntimeException e) {
             closeSockets();
@@ -477,7 +452,7 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
         List<VrrpStatus.Instance> out = new ArrayList<>();
         for (Member m : members) {
             VrrpConfig.Instance c = m.instance.config();
-            VrrpConfig.SyncGroup g = groupOf.get(c.name());
+            VrrpConfig.SyncGroup g = groups.groupOf(c.name());
             out.add(new VrrpStatus.Instance(c.name(), g != null ? g.name() : "", c.iface(), c.vrid(), c.version(),
                     c.priority(), c.advertIntCentis(), m.state, m.masterAddr, c.addrs(), m.transitions.get(),
                     m.sent.get(), m.received.get()));
