@@ -196,12 +196,61 @@ class VrrpIT {
                 + " advert_interval=1"), listing);
     }
 
+    /**
+     * track_interface: a veth pair in director1 (trk0 tracked, trk1 its peer). trk1 down takes
+     * trk0's carrier: jvs goes to FAULT, saying goodbye with priority 0, and keepalived takes over
+     * within its skew time; trk1 up: jvs back to BACKUP, then it preempts.
+     */
+    @org.junit.jupiter.api.Test
+    @Timeout(120)
+    void aDownTrackedInterfaceMeansFaultAndKeepalivedTakesOver() {
+        Lab lab = LAB.lab();
+        lab.ip(D1, "link", "del", "trk0"); // a leftover of an interrupted run, if any
+        lab.ip(D1, "link", "add", "trk0", "type", "veth", "peer", "name", "trk1").requireOk();
+        try {
+            lab.ip(D1, "link", "set", "trk0", "up").requireOk();
+            lab.ip(D1, "link", "set", "trk1", "up").requireOk();
+            Path stateFile = stateFile("fault");
+            ForwarderProcess jvs = startJvs("vrrp-fault", 2, "MASTER", 150,
+                    "    track_interface {\n        trk0\n    }\n");
+            awaitTrue(() -> jvsState(jvs) == 2, masterDownMs(150) + 3000, "jvs MASTER", jvs);
+            startKeepalived(2, "BACKUP", 100, stateFile);
+            awaitTrue(() -> !states(stateFile).isEmpty(), 5000, "keepalived's first notify", jvs);
+            Lab.pause(1500);
+            assertEquals(List.of("BACKUP"), states(stateFile));
+
+            long down = System.currentTimeMillis();
+            lab.ip(D1, "link", "set", "trk1", "down").requireOk();
+            awaitTrue(() -> jvsState(jvs) == 3, 2000, "jvs FAULT", jvs);
+            awaitTrue(() -> states(stateFile).contains("MASTER"), masterDownMs(100) + 2000, "keepalived MASTER", jvs);
+            long tookOver = stateTime(stateFile, "MASTER") - down;
+            System.out.printf("VrrpIT: tracked interface down -> keepalived MASTER after %d ms (skew(100) %d ms)%n",
+                    tookOver, (256 - 100) * 1000 / 256);
+            assertTrue(tookOver <= (256 - 100) * 1000L / 256 + 1000, "jvs's priority 0 let keepalived take over at "
+                    + "once, not after the master-down interval: " + tookOver + " ms");
+            lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+            assertEquals(Set.of(MAC_D2), arpReplies(), "jvs in FAULT is silent");
+
+            lab.ip(D1, "link", "set", "trk1", "up").requireOk();
+            awaitTrue(() -> jvsState(jvs) == 2, masterDownMs(150) + 3000, "jvs MASTER again (preempts)", jvs);
+            awaitTrue(() -> last(states(stateFile)).equals("BACKUP"), 3000, "keepalived back to BACKUP", jvs);
+            lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+            assertEquals(Set.of(MAC_D1), arpReplies());
+        } finally {
+            lab.ip(D1, "link", "del", "trk0");
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private ForwarderProcess startJvs(String name, int version, String state, int priority) {
+        return startJvs(name, version, state, priority, "");
+    }
+
+    private ForwarderProcess startJvs(String name, int version, String state, int priority, String extra) {
         Lab lab = LAB.lab();
         Path conf = lab.itFile(name + ".keepalived.conf", (version == 3 ? "global_defs {\n    vrrp_version 3\n}\n" : "")
-                + vrrpInstance(version, state, priority, null) + """
+                + withExtra(vrrpInstance(version, state, priority, null), extra) + """
                 virtual_server 10.0.0.100 80 {
                     lb_algo rr
                     lb_kind DR
@@ -234,6 +283,11 @@ class VrrpIT {
                 + vrrpInstance(version, state, priority, script));
         lab("keepalived", "start", D2, conf.toString());
         keepalivedStarted = true;
+    }
+
+    /** The instance block with {@code extra} lines before its closing brace. */
+    static String withExtra(String instance, String extra) {
+        return instance.substring(0, instance.length() - 2) + extra + "}\n";
     }
 
     static String vrrpInstance(int version, String state, int priority, Path notify) {
