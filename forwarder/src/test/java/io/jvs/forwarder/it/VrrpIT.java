@@ -67,16 +67,25 @@ class VrrpIT {
         return 3000 + (256 - priority) * 1000L / 256;
     }
 
+    /** unicast_src_ip / unicast_peer lines for director {@code self} (1 or 2) talking to the other. */
+    static String unicast(int self) {
+        return "    unicast_src_ip 10.0.0." + (self + 1) + "\n    unicast_peer {\n        10.0.0." + (4 - self)
+                + "\n    }\n";
+    }
+
     @ParameterizedTest(name = "VRRPv{0}")
-    @ValueSource(ints = {2, 3})
+    @ValueSource(strings = {"2", "3", "2-unicast"})
     @Timeout(180)
-    void jvsMasterKeepalivedBackupThenKill9ThenRestartPreempts(int version) {
+    void jvsMasterKeepalivedBackupThenKill9ThenRestartPreempts(String mode) {
         Lab lab = LAB.lab();
-        Path stateFile = stateFile("jvs-master-v" + version);
-        ForwarderProcess jvs = startJvs("vrrp-master-v" + version, version, "MASTER", 150);
+        int version = mode.charAt(0) - '0';
+        boolean uni = mode.endsWith("unicast");
+        String jvsExtra = uni ? unicast(1) : "";
+        Path stateFile = stateFile("jvs-master-v" + mode);
+        ForwarderProcess jvs = startJvs("vrrp-master-v" + mode, version, "MASTER", 150, jvsExtra);
         awaitTrue(() -> jvsState(jvs) == 2, masterDownMs(150) + 3000, "jvs MASTER", jvs);
 
-        startKeepalived(version, "BACKUP", 100, stateFile);
+        startKeepalived(version, "BACKUP", 100, stateFile, uni ? unicast(2) : "");
         awaitTrue(() -> !states(stateFile).isEmpty(), 5000, "keepalived's first notify", jvs);
         Lab.pause(masterDownMs(100) + 1000); // longer than keepalived would wait for a silent master
         assertEquals(List.of("BACKUP"), states(stateFile), "keepalived stays BACKUP next to jvs at 150");
@@ -89,19 +98,19 @@ class VrrpIT {
         jvs.kill9();
         awaitTrue(() -> states(stateFile).contains("MASTER"), masterDownMs(100) + 3000, "keepalived MASTER", jvs);
         long tookOver = stateTime(stateFile, "MASTER") - killed;
-        System.out.printf("VrrpIT v%d: kill -9 of jvs -> keepalived MASTER after %d ms (bound %d ms: "
-                + "3 x advert_int + skew(100))%n", version, tookOver, masterDownMs(100));
+        System.out.printf("VrrpIT v%s: kill -9 of jvs -> keepalived MASTER after %d ms (bound %d ms: "
+                + "3 x advert_int + skew(100))%n", mode, tookOver, masterDownMs(100));
         assertTrue(tookOver <= masterDownMs(100) + SLACK_MS, "keepalived took over after " + tookOver + " ms");
         lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
         assertEquals(Set.of(MAC_D2), arpReplies(), "keepalived answers ARP for the VIP after jvs died");
 
-        ForwarderProcess again = startJvs("vrrp-master-v" + version + "-restarted", version, "MASTER", 150);
+        ForwarderProcess again = startJvs("vrrp-master-v" + mode + "-restarted", version, "MASTER", 150, jvsExtra);
         long restarted = System.currentTimeMillis();
         awaitTrue(() -> jvsState(again) == 2, masterDownMs(150) + 3000, "restarted jvs MASTER (preemption)", again);
         long preempted = System.currentTimeMillis() - restarted;
         awaitTrue(() -> last(states(stateFile)).equals("BACKUP"), 3000, "keepalived back to BACKUP", again);
-        System.out.printf("VrrpIT v%d: restarted jvs preempted after %d ms (its master-down interval %d ms)%n",
-                version, preempted, masterDownMs(150));
+        System.out.printf("VrrpIT v%s: restarted jvs preempted after %d ms (its master-down interval %d ms)%n",
+                mode, preempted, masterDownMs(150));
         assertEquals(List.of("BACKUP", "MASTER", "BACKUP"), states(stateFile));
         lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
         assertEquals(Set.of(MAC_D1), arpReplies(), "jvs answers ARP for the VIP again, keepalived released it");
@@ -269,6 +278,10 @@ class VrrpIT {
     }
 
     private void startKeepalived(int version, String state, int priority, Path stateFile) {
+        startKeepalived(version, state, priority, stateFile, "");
+    }
+
+    private void startKeepalived(int version, String state, int priority, Path stateFile, String extra) {
         Lab lab = LAB.lab();
         Path script = lab.itFile("vrrp-notify.sh", "#!/bin/sh\n# keepalived notify: TYPE NAME STATE PRIORITY\n"
                 + "echo \"$(date +%s%3N) $3\" >> \"" + stateFile + "\"\n");
@@ -280,7 +293,7 @@ class VrrpIT {
         Path conf = lab.itFile("keepalived-" + stateFile.getFileName() + ".conf", "global_defs {\n"
                 + "    router_id jvs-it-ka\n    enable_script_security\n    script_user root\n"
                 + (version == 3 ? "    vrrp_version 3\n" : "") + "}\n"
-                + vrrpInstance(version, state, priority, script));
+                + withExtra(vrrpInstance(version, state, priority, script), extra));
         lab("keepalived", "start", D2, conf.toString());
         keepalivedStarted = true;
     }
