@@ -3,6 +3,7 @@ package io.jvs.forwarder;
 import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.ctl.ipvsadm.ConfigFile;
 import io.jvs.forwarder.ctl.server.DirectorControl;
+import io.jvs.forwarder.ctl.server.ReloadSignal;
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.config.ForwarderCommandLine;
 import io.jvs.forwarder.config.UsageException;
@@ -56,6 +57,7 @@ public final class Main {
             }
             case RUN -> { }
         }
+        ReloadSignal.install(); // before anything makes the director visible; see ReloadSignal
         // the kernel's CONFIG_IP_VS_MH_TAB_INDEX: one size for every service this director builds or checks
         SchedulerFactory schedulers = Schedulers.factory(opts.mhTableSize());
         Director.Settings settings;

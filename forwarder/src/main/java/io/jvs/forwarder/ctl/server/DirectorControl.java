@@ -125,10 +125,8 @@ public final class DirectorControl implements AutoCloseable {
         return token;
     }
 
-    @SuppressWarnings("restriction")
     private void onSighup() {
-        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig ->
-                Thread.ofPlatform().name("jvs-reload").daemon().start(this::reload));
+        ReloadSignal.onReload(this::reload);
     }
 
     /** Re-reads --config and applies it as one change; a bad file changes nothing. */
