@@ -76,9 +76,10 @@ public final class ForwarderCommandLine {
     private final int connMax;
     private final int ringFrames;
     private int localPortLow = LocalPorts.DEFAULT_LOW;
-    /** IPVS's expire_nodest_conn and expire_quiescent_template sysctls (0 = kernel default). */
+    /** IPVS's expire_nodest_conn, expire_quiescent_template and sloppy_tcp sysctls (0 = kernel default). */
     private boolean expireNodestConn;
     private boolean expireQuiescentTemplate;
+    private boolean sloppyTcp;
     private int localPortHigh = LocalPorts.DEFAULT_HIGH;
     private final int mhTableSize;
     /** Control API settings (null = not given). */
@@ -175,7 +176,7 @@ public final class ForwarderCommandLine {
     /** Slots of every mh (Maglev) scheduler's table: a prime the kernel offers (default 4093). */
     /** The IPVS sysctls jvs honours, as a connection policy. */
     public io.jvs.forwarder.conn.ConnPolicy connPolicy() {
-        return new io.jvs.forwarder.conn.ConnPolicy(expireNodestConn, expireQuiescentTemplate);
+        return new io.jvs.forwarder.conn.ConnPolicy(expireNodestConn, expireQuiescentTemplate, sloppyTcp);
     }
 
     public int mhTableSize() {
@@ -198,6 +199,7 @@ public final class ForwarderCommandLine {
         int[] lports = {LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH};
         boolean expireNodest = false;
         boolean expireQuiescent = false;
+        boolean sloppyTcp = false;
         String control = null;
         InetSocketAddress controlHttp = null;
         Path controlTokenFile = null;
@@ -255,6 +257,13 @@ public final class ForwarderCommandLine {
                 case "--lport-range" -> lports = portRange(flag, value);
                 case "--expire-nodest-conn" -> expireNodest = number(flag, value, 0, 1) == 1;
                 case "--expire-quiescent-template" -> expireQuiescent = number(flag, value, 0, 1) == 1;
+                case "--sloppy-tcp" -> sloppyTcp = number(flag, value, 0, 1) == 1;
+                // Named so that whoever looks for it learns why it is not there: the kernel has
+                // sloppy_tcp and sloppy_sctp (INIT), and nothing for UDP, whose every datagram of
+                // an unknown flow already opens a connection (jvs does not do SCTP).
+                case "--sloppy-udp" -> throw new UsageException("--sloppy-udp: IPVS has no sloppy_udp "
+                        + "(only sloppy_tcp and sloppy_sctp); every UDP datagram of an unknown flow is "
+                        + "scheduled already, as in the kernel");
                 case "--mh-table-size" -> {
                     mhTableSize = number(flag, value, 1, Integer.MAX_VALUE);
                     if (MaglevHashingScheduler.tableIndex(mhTableSize) < 0) {
@@ -289,6 +298,7 @@ public final class ForwarderCommandLine {
         o.localPortHigh = lports[1];
         o.expireNodestConn = expireNodest;
         o.expireQuiescentTemplate = expireQuiescent;
+        o.sloppyTcp = sloppyTcp;
         return o;
     }
 
@@ -310,7 +320,7 @@ public final class ForwarderCommandLine {
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--conn-max",
             "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
-            "--lport-range", "--expire-nodest-conn", "--expire-quiescent-template");
+            "--lport-range", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp");
 
     private static String expected(String flag) {
         return switch (flag) {
@@ -326,7 +336,7 @@ public final class ForwarderCommandLine {
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
-            case "--expire-nodest-conn", "--expire-quiescent-template" -> "0 or 1";
+            case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp" -> "0 or 1";
             case "--mh-table-size" -> "one of the kernel's mh table primes "
                     + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES).replace(" ", "");
             default -> throw new AssertionError(flag);
@@ -460,6 +470,11 @@ public final class ForwarderCommandLine {
                                           their next packet (default 0: drop those packets)
                   --expire-quiescent-template 0|1  IPVS sysctl: drop persistence templates of
                                           weight-0 servers (default 0: persistence keeps them)
+                  --sloppy-tcp 0|1        IPVS sysctl: any TCP segment but a RST may open a
+                                          connection, not only a SYN, so a restarted or new
+                                          director keeps DR/TUN/NAT flows on their server with a
+                                          consistent-hash scheduler (mh, sh, dh); services with
+                                          a FULLNAT server are exempt (default 0)
                   --mh-table-size PRIME   slots of each mh (Maglev) scheduler table: 251 509 1021
                                           2039 4093 8191 16381 32749 65521 131071 (default 4093)
                   -h, --help              print this help and exit

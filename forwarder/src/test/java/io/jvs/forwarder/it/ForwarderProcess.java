@@ -206,6 +206,29 @@ public final class ForwarderProcess implements AutoCloseable {
                 + STOP_GRACE.toSeconds() + " s; killed it\n" + logTail(80));
     }
 
+    /**
+     * SIGKILL to the forwarder's PID ({@code kill -9}: no shutdown hook, nothing undone), as a
+     * crash would end it; waits for it to be gone and returns the exit code (137).
+     */
+    public int kill() {
+        if (!process.isAlive()) {
+            exitCode = process.exitValue();
+            throw new AssertionError("the forwarder (" + name + ") had already exited with " + exitCode
+                    + " before kill()\n" + logTail(80));
+        }
+        process.destroyForcibly(); // SIGKILL to exactly this PID
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("the forwarder (" + name + ", pid " + pid() + ") outlived SIGKILL for 10 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while killing the forwarder (" + name + ")", e);
+        }
+        exitCode = process.exitValue();
+        return exitCode;
+    }
+
     private void stopQuietly() {
         try {
             stop();
