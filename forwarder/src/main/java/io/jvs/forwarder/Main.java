@@ -52,7 +52,7 @@ public final class Main {
         director.metricsServer().ifPresent(server -> {
             ConsoleSessions sessions = new ConsoleSessions(control.token().orElse(null), System::nanoTime,
                     new SecureRandom(), ConsoleSessions.DEFAULT_IDLE);
-            server.serve(new Console(control.jvsadm(), director.registry(), health, ClusterStatus.NONE, sessions,
+            server.serve(new Console(control.jvsadm(), director.control()::table, health, ClusterStatus.NONE, sessions,
                     new AuditLog(AuditLog.DEFAULT_CAPACITY, Clock.systemUTC(), System.out::println)));
             System.out.println("jvs-forwarder: web console on " + director.metricsUrlIfServing().orElseThrow()
                     + Console.PAGE + (sessions.changesEnabled() ? " (changes after login with the control token)"

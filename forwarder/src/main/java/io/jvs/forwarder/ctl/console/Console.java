@@ -6,7 +6,7 @@ import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.metrics.MetricsServer;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
-import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.TunnelType;
 import io.jvs.forwarder.service.VirtualService;
@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The web console (what Piranha was to LVS), on the director's HTTP port beside the status
@@ -54,17 +55,23 @@ public final class Console implements MetricsServer.Routes {
     private static final String FORM = "application/x-www-form-urlencoded";
 
     private final Jvsadm jvsadm;
-    private final ServiceRegistry registry;
+    private final Supplier<ServiceTable> table;
     private final HealthSource health;
     private final ClusterStatus cluster;
     private final ConsoleSessions sessions;
     private final AuditLog audit;
     private final Map<String, MetricsServer.Response> files = new HashMap<>();
 
-    public Console(Jvsadm jvsadm, ServiceRegistry registry, HealthSource health, ClusterStatus cluster,
+    /**
+     * @param jvsadm  runs every change (the director's: the control socket's own)
+     * @param table   the published table (ControlPlane.table)
+     * @param health  the health checker's verdicts and last transitions
+     * @param cluster the high-availability section (VRRP, sync)
+     */
+    public Console(Jvsadm jvsadm, Supplier<ServiceTable> table, HealthSource health, ClusterStatus cluster,
                    ConsoleSessions sessions, AuditLog audit) {
         this.jvsadm = Objects.requireNonNull(jvsadm);
-        this.registry = Objects.requireNonNull(registry);
+        this.table = Objects.requireNonNull(table);
         this.health = Objects.requireNonNull(health);
         this.cluster = Objects.requireNonNull(cluster);
         this.sessions = Objects.requireNonNull(sessions);
@@ -221,7 +228,7 @@ public final class Console implements MetricsServer.Routes {
         }
         b.append(",\"services\":[");
         boolean first = true;
-        for (VirtualService vs : registry.current().services()) {
+        for (VirtualService vs : table.get().services()) {
             b.append(first ? "" : ",");
             first = false;
             service(b, vs, checked);
