@@ -38,6 +38,9 @@ class ConsoleIT {
     static final String SERVICE = Lab.VIP + ":80";
     static final String LABEL = "TCP/" + SERVICE;
     static final String TOKEN = "console-it-token-7f3a";
+    /** What jvsadm -S adds after the services for the config's state timeouts. */
+    static final String STATE_TIMEOUTS = "--state-timeout fin_wait 2\n--state-timeout time_wait 2\n"
+            + "--state-timeout close 2\n";
     @RegisterExtension
     static final LabExtension LAB = LabExtension.up(2);
     static ForwarderProcess director;
@@ -117,7 +120,7 @@ class ConsoleIT {
         // read-only until logged in
         browser.navigate(BASE + "/console");
         HeadlessChromium.await("the console loaded", Duration.ofSeconds(15),
-                () -> "true".equals(browser.eval("document.body.dataset.ready || ''")));
+                () -> "true".equals(browser.eval("(document.body && document.body.dataset.ready) || ''")));
         assertEquals("Read only. Log in with the control token to change the configuration.",
                 browser.text("#access-state"));
         assertEquals(true, browser.eval("document.getElementById('service-submit').disabled"));
@@ -155,7 +158,7 @@ class ConsoleIT {
         assertEquals(cli.stderr().strip(), browser.text("#result-error"));
         screenshot("2-refused-change");
         String configured = "-A -t " + SERVICE + " -s rr\n-a -t " + SERVICE + " -r " + Lab.rsIp(1) + ":80 -g -w 1\n"
-                + "-a -t " + SERVICE + " -r " + Lab.rsIp(2) + ":80 -g -w 1\n";
+                + "-a -t " + SERVICE + " -r " + Lab.rsIp(2) + ":80 -g -w 1\n" + STATE_TIMEOUTS;
         assertEquals(configured, save());
 
         // the client's requests reach them in rr order: strictly alternating
@@ -204,7 +207,8 @@ class ConsoleIT {
         browser.eval("window.confirm = () => true"); // the page asks before removing; the operator says yes
         browser.click("button[aria-label=" + quote("Remove real server " + drained + " of " + LABEL) + "]");
         awaitResult("jvsadm -d -t " + SERVICE + " -r " + drained, "Accepted");
-        String remaining = "-A -t " + SERVICE + " -s rr\n-a -t " + SERVICE + " -r " + other + " -g -w 1\n";
+        String remaining = "-A -t " + SERVICE + " -s rr\n-a -t " + SERVICE + " -r " + other + " -g -w 1\n"
+                + STATE_TIMEOUTS;
         assertEquals(remaining, save());
         String listing = jvsadm("-L", "-n").stdout();
 
