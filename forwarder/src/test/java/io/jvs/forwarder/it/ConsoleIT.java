@@ -3,7 +3,11 @@ package io.jvs.forwarder.it;
 import io.jvs.forwarder.testkit.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import io.jvs.forwarder.testkit.SelfSignedPem;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -31,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the audit log lists exactly the accepted and refused changes. Screenshots in target/it-logs.
  */
 @Timeout(300)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleIT {
     static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static final String BASE = "http://" + METRICS;
@@ -46,13 +51,14 @@ class ConsoleIT {
     static ForwarderProcess director;
     static Path logs;
     static HeadlessChromium browser;
+    static Path token;
 
     @BeforeAll
     static void start() throws IOException {
         LAB.lab().resetDirector();
         logs = LAB.lab().repo().resolve("forwarder/target/it-logs");
         Files.createDirectories(logs);
-        Path token = logs.resolve("console-token");
+        token = logs.resolve("console-token");
         Files.writeString(token, TOKEN + "\n");
         // short closing-state timeouts: a finished connection leaves InActConn within seconds
         Path config = logs.resolve("director-console.conf");
@@ -116,6 +122,7 @@ class ConsoleIT {
     }
 
     @Test
+    @Order(1)
     void anOperatorManagesTheDirectorFromTheBrowser() throws Exception {
         // read-only until logged in
         browser.navigate(BASE + "/console");
@@ -248,5 +255,47 @@ class ConsoleIT {
         HeadlessChromium.await("the page's audit table lists the 9 changes", Duration.ofSeconds(5),
                 () -> ((Number) browser.eval("document.querySelectorAll('#audit tbody tr').length")).intValue() == 9);
         screenshot("5-audit");
+    }
+
+    @Test
+    @Order(2)
+    void overTlsTheWholePortIsHttpsAndTheSessionCookieIsSecure() throws Exception {
+        browser.close();
+        browser = null;
+        System.out.println("[console] first director stopped, exit " + director.stop());
+        director = null;
+        LAB.lab().resetDirector();
+        Path[] pem = SelfSignedPem.write(logs.resolve("console-tls"));
+        director = ForwarderProcess.start(LAB.lab(), "console-tls", "https://" + METRICS, List.of("--attach",
+                "packet:eth0", "--metrics", METRICS, "--control-token-file", token.toString(),
+                "--metrics-tls-cert", pem[0].toString(), "--metrics-tls-key", pem[1].toString()));
+        assertTrue(Files.readString(director.log()).contains("jvs-forwarder: web console on https://" + METRICS
+                + "/console (changes after login with the control token)"), director.logTail(20));
+        // plain HTTP on the port gets nothing
+        Exec.Result plain = LAB.lab().exec(Duration.ofSeconds(10), Lab.DIRECTOR, "curl", "-sS", "--max-time", "3",
+                "http://" + METRICS + "/metrics");
+        assertFalse(plain.ok() && plain.stdout().contains("jvs_"), plain.describe());
+
+        // the certificate is self-signed: this browser is told to accept it
+        browser = HeadlessChromium.start(Lab.DIRECTOR, logs.resolve("console-chromium-profile-tls"),
+                logs.resolve("console-chromium-tls.log"), "--ignore-certificate-errors");
+        browser.navigate("https://" + METRICS + "/console");
+        HeadlessChromium.await("the console loaded over TLS", Duration.ofSeconds(15),
+                () -> "true".equals(browser.eval("(document.body && document.body.dataset.ready) || ''")));
+        browser.type("#login-token", TOKEN);
+        browser.click("#login-button");
+        HeadlessChromium.await("logged in", Duration.ofSeconds(10),
+                () -> browser.text("#access-state").startsWith("Logged in"));
+        Map<String, Object> cookie = browser.cookies().stream().filter(c -> "jvs_console".equals(c.get("name")))
+                .findFirst().orElseThrow(() -> new AssertionError("no session cookie: " + browser.cookies()));
+        assertEquals(true, cookie.get("secure"), cookie.toString());
+        assertEquals(true, cookie.get("httpOnly"), cookie.toString());
+        assertEquals("Strict", cookie.get("sameSite"), cookie.toString());
+        browser.type("#svc-service", SERVICE);
+        browser.type("#svc-scheduler", "wrr");
+        browser.click("#service-submit");
+        awaitResult("jvsadm -A -t " + SERVICE + " -s wrr", "Accepted");
+        assertEquals("-A -t " + SERVICE + " -s wrr\n", save());
+        screenshot("6-tls");
     }
 }

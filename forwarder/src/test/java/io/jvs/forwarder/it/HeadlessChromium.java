@@ -43,11 +43,16 @@ public final class HeadlessChromium implements AutoCloseable {
         this.reader = Thread.ofPlatform().name("chromium-devtools").daemon().start(this::readLoop);
     }
 
-    /** Starts Chromium in namespace {@code ns} with a fresh profile under {@code profile}, one blank tab attached. */
-    public static HeadlessChromium start(String ns, Path profile, Path log) throws IOException {
+    /**
+     * Starts Chromium in namespace {@code ns} with the profile under {@code profile}, one blank tab attached.
+     *
+     * @param flags more Chromium flags (e.g. --ignore-certificate-errors for a self-signed test certificate)
+     */
+    public static HeadlessChromium start(String ns, Path profile, Path log, String... flags) throws IOException {
         Files.createDirectories(profile);
         String cmd = "exec chromium --headless --no-sandbox --disable-gpu --no-first-run --window-size=1280,1000"
-                + " --user-data-dir='" + profile + "' --remote-debugging-pipe 3<&0 4>&1 0</dev/null 1>&2";
+                + " --user-data-dir='" + profile + "' " + String.join(" ", flags)
+                + " --remote-debugging-pipe 3<&0 4>&1 0</dev/null 1>&2";
         Process p = new ProcessBuilder("ip", "netns", "exec", ns, "sh", "-c", cmd)
                 .redirectError(log.toFile()).start();
         HeadlessChromium c = new HeadlessChromium(p);
@@ -123,6 +128,11 @@ public final class HeadlessChromium implements AutoCloseable {
             throw new AssertionError("page script failed: " + r.get("exceptionDetails") + "\n" + expression);
         }
         return Json.object(r.get("result")).get("value");
+    }
+
+    /** The browser's cookies (name, value, secure, httpOnly, sameSite...), as Chromium stores them. */
+    public List<Map<String, Object>> cookies() {
+        return Json.array(call(null, "Storage.getCookies", "{}").get("cookies")).stream().map(Json::object).toList();
     }
 
     public void navigate(String url) {

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.metrics;
 
+import io.jvs.forwarder.testkit.SelfSignedPem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,10 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -99,14 +97,14 @@ class MetricsServerRoutesTest {
 
     @Test
     void servesHttpsFromAPemCertificateAndKey(@TempDir Path dir) throws Exception {
-        Path[] pem = selfSigned(dir);
+        Path[] pem = SelfSignedPem.write(dir);
         try (MetricsServer s = new MetricsServer(new InetSocketAddress("127.0.0.1", 0), () -> "m 2\n")) {
             s.useTls(pem[0], pem[1]);
             s.start();
             s.serve(echo);
             assertTrue(s.tls());
             KeyStore trust = KeyStore.getInstance("PKCS12");
-            try (InputStream in = new FileInputStream(dir.resolve("ks.p12").toFile())) {
+            try (InputStream in = new FileInputStream(dir.resolve(SelfSignedPem.KEYSTORE).toFile())) {
                 trust.load(in, "changeit".toCharArray());
             }
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
@@ -130,37 +128,11 @@ class MetricsServerRoutesTest {
 
     @Test
     void aKeyThatIsNotPemIsRefusedBeforeStarting(@TempDir Path dir) throws Exception {
-        Path[] pem = selfSigned(dir);
+        Path[] pem = SelfSignedPem.write(dir);
         Files.writeString(pem[1], "not a key\n");
         MetricsServer s = new MetricsServer(new InetSocketAddress("127.0.0.1", 0), () -> "");
         IOException e = assertThrows(IOException.class, () -> s.useTls(pem[0], pem[1]));
         assertTrue(e.getMessage().startsWith("cannot use TLS certificate " + pem[0] + " with key " + pem[1] + ": "),
                 e.getMessage());
-    }
-
-    /** A self-signed certificate for localhost made by the JDK's keytool, written as PEM chain and PKCS#8 key. */
-    static Path[] selfSigned(Path dir) throws Exception {
-        Path ks = dir.resolve("ks.p12");
-        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        Process p = new ProcessBuilder(List.of(keytool.toString(), "-genkeypair", "-keystore", ks.toString(),
-                "-storetype", "PKCS12", "-storepass", "changeit", "-alias", "jvs", "-keyalg", "EC", "-groupname",
-                "secp256r1", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2"))
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), out);
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(ks)) {
-            store.load(in, "changeit".toCharArray());
-        }
-        Certificate cert = store.getCertificate("jvs");
-        java.security.Key key = store.getKey("jvs", "changeit".toCharArray());
-        Base64.Encoder b64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
-        Path certPem = dir.resolve("cert.pem");
-        Path keyPem = dir.resolve("key.pem");
-        Files.writeString(certPem, "-----BEGIN CERTIFICATE-----\n" + b64.encodeToString(cert.getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
-        Files.writeString(keyPem, "-----BEGIN PRIVATE KEY-----\n" + b64.encodeToString(key.getEncoded())
-                + "\n-----END PRIVATE KEY-----\n");
-        return new Path[]{certPem, keyPem};
     }
 }
