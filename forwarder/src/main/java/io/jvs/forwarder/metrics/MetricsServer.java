@@ -60,7 +60,9 @@ import java.util.function.Supplier;
  * <p>Beyond GET pages, {@link #serve(Routes)} installs request handlers that see every
  * method, the headers, the body (at most {@value #MAX_REQUEST_BYTES} bytes: a larger one
  * is answered 413 by the aggregator before any handler runs) and the peer: the web
- * console ({@code ctl.console.Console}). {@link #useTls} serves HTTPS instead of HTTP
+ * console ({@code ctl.console.Console}). GET routes answer on the metrics thread; other
+ * methods (the console's changes, which may wait for DNS or the control plane's monitor)
+ * run on one {@code jvs-console} thread, so a scrape never waits for them. {@link #useTls} serves HTTPS instead of HTTP
  * (a PEM certificate chain and PKCS#8 key; the JDK's TLS through Netty's {@code SslHandler}).
  */
 public final class MetricsServer implements AutoCloseable {
@@ -78,6 +80,8 @@ public final class MetricsServer implements AutoCloseable {
     private final Pages pages;
     /** Installed once the control side is up (the console needs jvsadm); until then only the pages answer. */
     private volatile Routes routes = Routes.NONE;
+    /** Where non-GET routes run (the console's changes), off the metrics thread. */
+    private volatile java.util.concurrent.ExecutorService routeThread;
     private SslContext tls;
     private EventLoopGroup group;
     private Channel serverChannel;
@@ -249,6 +253,8 @@ public final class MetricsServer implements AutoCloseable {
             throw new IllegalStateException("metrics server already started");
         }
         SslContext ssl = tls;
+        routeThread = java.util.concurrent.Executors.newSingleThreadExecutor(
+                r -> Thread.ofPlatform().name("jvs-console").daemon().unstarted(r));
         EventLoopGroup g = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("jvs-metrics", true),
                 NioIoHandler.newFactory());
         try {
@@ -273,6 +279,7 @@ public final class MetricsServer implements AutoCloseable {
             group = g;
         } catch (Exception e) {
             g.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            routeThread.shutdownNow();
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -295,6 +302,8 @@ public final class MetricsServer implements AutoCloseable {
             return;
         }
         serverChannel.close().awaitUninterruptibly();
+        routeThread.shutdownNow();
+        routeThread = null;
         group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
         group = null;
         serverChannel = null;
@@ -359,27 +368,62 @@ public final class MetricsServer implements AutoCloseable {
             }
             byte[] body = new byte[req.content().readableBytes()];
             req.content().getBytes(req.content().readerIndex(), body);
-            Response answer;
-            try {
-                answer = routes.handle(new Request(req.method().name(), uri.path(),
-                        q < 0 ? "" : req.uri().substring(q + 1), headers, body,
-                        (InetSocketAddress) ctx.channel().remoteAddress(), secure));
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, req.method() + " " + uri.path() + " failed", e);
-                respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "request failed (see the director's log)\n",
-                        false);
+            Request request = new Request(req.method().name(), uri.path(), q < 0 ? "" : req.uri().substring(q + 1),
+                    headers, body, (InetSocketAddress) ctx.channel().remoteAddress(), secure);
+            if (HttpMethod.GET.equals(req.method())) {
+                Response answer = handle(routes, request);
+                if (answer == null) {
+                    return false;
+                }
+                answer(ctx, req, answer);
                 return true;
             }
-            if (answer == null) {
-                return false;
+            // Anything else may change the configuration, and a host name in it means a DNS lookup: it runs on
+            // the routes thread so scrapes never wait for it. The connection reads nothing more meanwhile, so
+            // answers keep the order of their requests.
+            ctx.channel().config().setAutoRead(false);
+            try {
+                java.util.concurrent.ExecutorService thread = server.routeThread;
+                if (thread == null) {
+                    throw new java.util.concurrent.RejectedExecutionException("closed");
+                }
+                thread.execute(() -> {
+                    Response answer = handle(routes, request);
+                    ctx.executor().execute(() -> {
+                        if (answer == null) {
+                            FullHttpResponse r = text(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is allowed\n");
+                            r.headers().set(HttpHeaderNames.ALLOW, "GET");
+                            send(ctx, req, r, true);
+                        } else {
+                            answer(ctx, req, answer);
+                        }
+                        ctx.channel().config().setAutoRead(true);
+                    });
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                ctx.close();
             }
+            return true;
+        }
+
+        /** The route's answer; a failing route is a 500 (logged), never a stack trace to the client. */
+        private static Response handle(Routes routes, Request request) {
+            try {
+                return routes.handle(request);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, request.method() + " " + request.path() + " failed", e);
+                return new Response(500, "text/plain; charset=utf-8",
+                        "request failed (see the director's log)\n".getBytes(CharsetUtil.UTF_8), Map.of());
+            }
+        }
+
+        private static void answer(ChannelHandlerContext ctx, FullHttpRequest req, Response answer) {
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.valueOf(answer.status()), Unpooled.wrappedBuffer(answer.body()));
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, answer.contentType());
             pageHeaders(r);
             answer.headers().forEach((k, v) -> r.headers().set(k, v));
             send(ctx, req, r, true);
-            return true;
         }
 
         /** The page loads only its own script and style, and is never framed or cached. */

@@ -161,6 +161,10 @@ public final class HeadlessChromium implements AutoCloseable {
 
     /** Chooses the option with value {@code value} of the select {@code selector} names (as a keyboard choice). */
     public void choose(String selector, String value) {
+        // the page fills some selects from its polls: wait for the option to be there
+        await("option " + value + " in " + selector, Duration.ofSeconds(10), () -> Boolean.TRUE.equals(eval(
+                "Array.from(document.querySelector(" + quote(selector) + ").options).some(o => o.value === "
+                        + quote(value) + ")")));
         eval("(() => { const e = document.querySelector(" + quote(selector) + "); e.focus(); e.value = "
                 + quote(value) + "; if (e.value !== " + quote(value) + ") throw new Error('no option');"
                 + " e.dispatchEvent(new Event('change', {bubbles: true})); })()");
