@@ -213,7 +213,7 @@ public final class Console implements MetricsServer.Routes {
 
     /** Everything the page shows and its forms need, from one snapshot. */
     String state(MetricsServer.Request r) {
-        Optional<ConsoleSessions.Session> s = sessions.changesEnabled() ? sessions.find(cookie(r)) : Optional.empty();
+        Optional<ConsoleSessions.Session> s = sessions.changesEnabled() ? sessions.peek(cookie(r)) : Optional.empty();
         StringBuilder b = new StringBuilder(4096);
         b.append("{\"changesEnabled\":").append(sessions.changesEnabled())
                 .append(",\"loggedIn\":").append(s.isPresent());

@@ -121,7 +121,19 @@ public final class ConsoleSessions {
     }
 
     /** The live session with this cookie value, its idle timer restarted; empty when none (or expired). */
-    public synchronized Optional<Session> find(String id) {
+    public Optional<Session> find(String id) {
+        return lookup(id, true);
+    }
+
+    /**
+     * As {@link #find} without restarting the idle timer: the page's background polls are not an
+     * operator's activity, so an open but unattended tab still logs out after the idle timeout.
+     */
+    public Optional<Session> peek(String id) {
+        return lookup(id, false);
+    }
+
+    private synchronized Optional<Session> lookup(String id, boolean touch) {
         if (id == null || id.isEmpty()) {
             return Optional.empty();
         }
@@ -133,7 +145,7 @@ public final class ConsoleSessions {
                 s = candidate;
             }
         }
-        if (s != null) {
+        if (s != null && touch) {
             s.lastUsedNanos = nanoClock.getAsLong();
         }
         return Optional.ofNullable(s);

@@ -49,6 +49,17 @@ class ConsoleSessionsTest {
     }
 
     @Test
+    void lookingWithoutUsingDoesNotKeepASessionAlive() {
+        String id = sessions.login("10.0.1.2", "s3cret").session().id();
+        for (int i = 0; i < 600; i++) {
+            assertTrue(sessions.peek(id).isPresent(), "second " + i);
+            now.addAndGet(SECOND);
+        }
+        assertFalse(sessions.peek(id).isPresent(), "the page's polls alone do not keep it");
+        assertFalse(sessions.find(id).isPresent());
+    }
+
+    @Test
     void logoutEndsTheSession() {
         ConsoleSessions.Session s = sessions.login("10.0.1.2", "s3cret").session();
         sessions.logout(s);

@@ -150,9 +150,12 @@ class ConsoleTest {
     }
 
     @Test
-    void anExpiredSessionIsRefused() {
+    void anExpiredSessionIsRefusedEvenIfThePageKeptPolling() {
         String[] s = login();
-        nanos.addAndGet(Duration.ofMinutes(10).toNanos());
+        for (int i = 0; i < 10; i++) {
+            nanos.addAndGet(Duration.ofMinutes(1).toNanos());
+            assertEquals(i < 9, json(get(console, "/api/console", s[0])).get("loggedIn"), "minute " + (i + 1));
+        }
         assertEquals(401, post(console, "/api/change", addService(), s[0], s[1]).status());
         assertEquals("", save());
     }
