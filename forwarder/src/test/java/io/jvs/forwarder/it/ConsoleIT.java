@@ -134,7 +134,7 @@ class ConsoleIT {
         screenshot("1-read-only");
 
         browser.type("#login-token", TOKEN);
-        browser.click("#login-button");
+        browser.pressEnter(); // the keyboard alone logs in
         HeadlessChromium.await("logged in", Duration.ofSeconds(10),
                 () -> browser.text("#access-state").startsWith("Logged in"));
         assertEquals("", browser.eval("document.cookie"), "the session cookie is HttpOnly");
@@ -210,6 +210,14 @@ class ConsoleIT {
                 () -> "0".equals(cell(drained, "active")) && "0".equals(cell(drained, "inactive")));
         screenshot("4-drained-idle");
 
+        // put back (its last weight), and drain again
+        browser.click("button[aria-label=" + quote("Put back real server " + drained + " of " + LABEL + " (weight 1)")
+                + "]");
+        awaitResult("jvsadm -e -t " + SERVICE + " -r " + drained + " -g -w 1", "Accepted");
+        HeadlessChromium.await("weight 1 shown", Duration.ofSeconds(5), () -> "1".equals(cell(drained, "weight")));
+        browser.click("button[aria-label=" + quote("Drain real server " + drained + " of " + LABEL + " (weight 0)") + "]");
+        awaitResult("jvsadm -e -t " + SERVICE + " -r " + drained + " -g -w 0", "Accepted");
+
         // remove it
         browser.eval("window.confirm = () => true"); // the page asks before removing; the operator says yes
         browser.click("button[aria-label=" + quote("Remove real server " + drained + " of " + LABEL) + "]");
@@ -245,15 +253,18 @@ class ConsoleIT {
                 "jvsadm -a -t " + SERVICE + " -r " + Lab.rsIp(2) + ":80 -g -w 1 accepted",
                 refused + " refused 422",
                 "jvsadm -e -t " + SERVICE + " -r " + drained + " -g -w 0 accepted",
+                "jvsadm -e -t " + SERVICE + " -r " + drained + " -g -w 1 accepted",
+                "jvsadm -e -t " + SERVICE + " -r " + drained + " -g -w 0 accepted",
                 "jvsadm -d -t " + SERVICE + " -r " + drained + " accepted",
                 d + " refused 403", d + " refused 401", d + " refused 401"), audit);
         for (Object e : entries) {
             assertEquals("127.0.0.1", ((String) Json.object(e).get("peer")).split(":")[0]);
         }
         String log = Files.readString(director.log());
-        assertTrue(log.contains("jvs-console: audit #9 "), director.logTail(30));
-        HeadlessChromium.await("the page's audit table lists the 9 changes", Duration.ofSeconds(5),
-                () -> ((Number) browser.eval("document.querySelectorAll('#audit tbody tr').length")).intValue() == 9);
+        assertTrue(log.contains("jvs-console: audit #11 "), director.logTail(30));
+        assertFalse(log.contains("jvs-console: audit #12 "), director.logTail(30));
+        HeadlessChromium.await("the page's audit table lists the 11 changes", Duration.ofSeconds(5),
+                () -> ((Number) browser.eval("document.querySelectorAll('#audit tbody tr').length")).intValue() == 11);
         screenshot("5-audit");
     }
 

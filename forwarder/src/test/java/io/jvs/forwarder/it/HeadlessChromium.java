@@ -153,6 +153,15 @@ public final class HeadlessChromium implements AutoCloseable {
         }
     }
 
+    /** Presses and releases Enter on the focused element, as a keyboard does (submits a form from a field). */
+    public void pressEnter() {
+        for (String type : List.of("keyDown", "keyUp")) {
+            call("Input.dispatchKeyEvent", "{\"type\":\"" + type + "\",\"key\":\"Enter\",\"code\":\"Enter\","
+                    + "\"windowsVirtualKeyCode\":13,\"nativeVirtualKeyCode\":13"
+                    + (type.equals("keyDown") ? ",\"text\":\"\\r\"" : "") + "}");
+        }
+    }
+
     /** Focuses the field {@code selector} names, clears it and types {@code text} into it. */
     public void type(String selector, String text) {
         eval("(() => { const e = document.querySelector(" + quote(selector) + "); e.focus(); e.select(); })()");
