@@ -222,7 +222,14 @@ class ConsoleIT {
         browser.eval("window.confirm = () => true"); // the page asks before removing; the operator says yes
         browser.click("button[aria-label=" + quote("Remove real server " + drained + " of " + LABEL) + "]");
         awaitResult("jvsadm -d -t " + SERVICE + " -r " + drained, "Accepted");
-        String remaining = "-A -t " + SERVICE + " -s rr\n-a -t " + SERVICE + " -r " + other + " -g -w 1\n"
+        // edit the service: its form comes filled with what runs; change the scheduler
+        browser.click("button[aria-label=" + quote("Edit service " + LABEL) + "]");
+        assertEquals(SERVICE, browser.eval("document.getElementById('svc-service').value"));
+        assertEquals("rr", browser.eval("document.getElementById('svc-scheduler').value"));
+        browser.type("#svc-scheduler", "wlc");
+        browser.click("#service-submit");
+        awaitResult("jvsadm -E -t " + SERVICE + " -s wlc", "Accepted");
+        String remaining = "-A -t " + SERVICE + " -s wlc\n-a -t " + SERVICE + " -r " + other + " -g -w 1\n"
                 + STATE_TIMEOUTS;
         assertEquals(remaining, save());
         String listing = jvsadm("-L", "-n").stdout();
@@ -256,15 +263,16 @@ class ConsoleIT {
                 "jvsadm -e -t " + SERVICE + " -r " + drained + " -g -w 1 accepted",
                 "jvsadm -e -t " + SERVICE + " -r " + drained + " -g -w 0 accepted",
                 "jvsadm -d -t " + SERVICE + " -r " + drained + " accepted",
+                "jvsadm -E -t " + SERVICE + " -s wlc accepted",
                 d + " refused 403", d + " refused 401", d + " refused 401"), audit);
         for (Object e : entries) {
             assertEquals("127.0.0.1", ((String) Json.object(e).get("peer")).split(":")[0]);
         }
         String log = Files.readString(director.log());
-        assertTrue(log.contains("jvs-console: audit #11 "), director.logTail(30));
-        assertFalse(log.contains("jvs-console: audit #12 "), director.logTail(30));
-        HeadlessChromium.await("the page's audit table lists the 11 changes", Duration.ofSeconds(5),
-                () -> ((Number) browser.eval("document.querySelectorAll('#audit tbody tr').length")).intValue() == 11);
+        assertTrue(log.contains("jvs-console: audit #12 "), director.logTail(30));
+        assertFalse(log.contains("jvs-console: audit #13 "), director.logTail(30));
+        HeadlessChromium.await("the page's audit table lists the 12 changes", Duration.ofSeconds(5),
+                () -> ((Number) browser.eval("document.querySelectorAll('#audit tbody tr').length")).intValue() == 12);
         screenshot("5-audit");
     }
 
