@@ -14,7 +14,14 @@ import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 
+import io.jvs.forwarder.ctl.console.AuditLog;
+import io.jvs.forwarder.ctl.console.ClusterStatus;
+import io.jvs.forwarder.ctl.console.Console;
+import io.jvs.forwarder.ctl.console.ConsoleSessions;
+
 import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -35,6 +42,23 @@ public final class Main {
         if (status != STOPPED) {
             System.exit(status);
         }
+    }
+
+    /**
+     * The web console on the metrics port, once jvsadm is up: its changes go through the same jvsadm and
+     * ControlPlane. High-availability state: none yet ({@link ClusterStatus#NONE}); VRRP and connection
+     * sync plug in here when the director runs them.
+     */
+    private static void serveConsole(Director director, DirectorControl control, HealthSource health) {
+        director.metricsServer().ifPresent(server -> {
+            ConsoleSessions sessions = new ConsoleSessions(control.token().orElse(null), System::nanoTime,
+                    new SecureRandom(), ConsoleSessions.DEFAULT_IDLE);
+            server.serve(new Console(control.jvsadm(), director.control()::table, health, ClusterStatus.NONE, sessions,
+                    new AuditLog(AuditLog.DEFAULT_CAPACITY, Clock.systemUTC(), System.out::println)));
+            System.out.println("jvs-forwarder: web console on " + director.metricsUrlIfServing().orElseThrow()
+                    + Console.PAGE + (sessions.changesEnabled() ? " (changes after login with the control token)"
+                    : " (read-only: no control token)"));
+        });
     }
 
     static int run(String[] args) {
@@ -81,7 +105,10 @@ public final class Main {
                     new Director.Attach(tap, opts.attach().name(), opts.lan().orElse(null)),
                     config, opts.connMax(), opts.ringFrames(),
                     opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh(), opts.mhTableSize(),
-                    opts.connPolicy(), health != null ? health : HealthSource.NONE);
+                    opts.connPolicy(), health != null ? health : HealthSource.NONE,
+                    opts.metricsTlsCert().isPresent()
+                            ? new Director.MetricsTls(opts.metricsTlsCert().get(), opts.metricsTlsKey().orElseThrow())
+                            : null);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
@@ -101,6 +128,7 @@ public final class Main {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
         }
+        serveConsole(director, control, settings.health());
         HealthMonitor checker = health;
         if (checker != null) {
             checker.start(director.control()::apply);

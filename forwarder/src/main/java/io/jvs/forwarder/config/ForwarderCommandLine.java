@@ -86,6 +86,8 @@ public final class ForwarderCommandLine {
     private String control;
     private InetSocketAddress controlHttp;
     private Path controlTokenFile;
+    private Path metricsTlsCert;
+    private Path metricsTlsKey;
     private Path saveTo;
 
     private ForwarderCommandLine(Action action, Attach attach, String lan, Path config, Path keepalived,
@@ -163,7 +165,20 @@ public final class ForwarderCommandLine {
         return Optional.ofNullable(controlHttp);
     }
 
-    /** {@code --control-token-file FILE}: the HTTP API's bearer token (else $JVS_CONTROL_TOKEN). */
+    /** {@code --metrics-tls-cert FILE}: PEM certificate chain; with the key, the metrics port serves HTTPS. */
+    public Optional<Path> metricsTlsCert() {
+        return Optional.ofNullable(metricsTlsCert);
+    }
+
+    /** {@code --metrics-tls-key FILE}: the PKCS#8 PEM private key of {@link #metricsTlsCert()}. */
+    public Optional<Path> metricsTlsKey() {
+        return Optional.ofNullable(metricsTlsKey);
+    }
+
+    /**
+     * {@code --control-token-file FILE}: the control token (else $JVS_CONTROL_TOKEN): the HTTP API's
+     * bearer token, and what the web console's login asks for (without one, the console is read-only).
+     */
     public Optional<Path> controlTokenFile() {
         return Optional.ofNullable(controlTokenFile);
     }
@@ -203,6 +218,8 @@ public final class ForwarderCommandLine {
         String control = null;
         InetSocketAddress controlHttp = null;
         Path controlTokenFile = null;
+        Path metricsTlsCert = null;
+        Path metricsTlsKey = null;
         Path saveTo = null;
         int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
         Set<String> seen = new HashSet<>();
@@ -247,6 +264,8 @@ public final class ForwarderCommandLine {
                 case "--control-token-file" -> controlTokenFile = path(flag, value);
                 case "--save-to" -> saveTo = path(flag, value);
                 case "--metrics" -> metrics = metricsAddress(flag, value);
+                case "--metrics-tls-cert" -> metricsTlsCert = path(flag, value);
+                case "--metrics-tls-key" -> metricsTlsKey = path(flag, value);
                 case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
                 case "--ring-frames" -> {
                     ringFrames = number(flag, value, MIN_RING_FRAMES, MAX_RING_FRAMES);
@@ -285,14 +304,20 @@ public final class ForwarderCommandLine {
         if (config != null && keepalived != null) {
             throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
         }
-        if (controlTokenFile != null && controlHttp == null) {
-            throw new UsageException("--control-token-file is for --control-http ADDR:PORT");
+        if ((metricsTlsCert == null) != (metricsTlsKey == null)) {
+            throw new UsageException("--metrics-tls-cert and --metrics-tls-key go together (a PEM certificate"
+                    + " chain and its private key)");
+        }
+        if (metricsTlsCert != null && metrics == null) {
+            throw new UsageException("--metrics-tls-cert is for the metrics port, and --metrics is off");
         }
         ForwarderCommandLine o = new ForwarderCommandLine(Action.RUN, attach, lan, config, keepalived, metrics, connMax,
                 ringFrames, mhTableSize);
         o.control = control;
         o.controlHttp = controlHttp;
         o.controlTokenFile = controlTokenFile;
+        o.metricsTlsCert = metricsTlsCert;
+        o.metricsTlsKey = metricsTlsKey;
         o.saveTo = saveTo;
         o.localPortLow = lports[0];
         o.localPortHigh = lports[1];
@@ -318,7 +343,7 @@ public final class ForwarderCommandLine {
         throw new UsageException(flag + " \"" + value + "\": expected " + expected(flag));
     }
 
-    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--conn-max",
+    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
             "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
             "--lport-range", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp");
 
@@ -330,7 +355,9 @@ public final class ForwarderCommandLine {
             case "--keepalived" -> "a keepalived.conf";
             case "--control" -> "the control socket's path";
             case "--control-http" -> "ADDR:PORT (e.g. 127.0.0.1:9120)";
-            case "--control-token-file" -> "a file holding the HTTP API's bearer token";
+            case "--control-token-file" -> "a file holding the control token";
+            case "--metrics-tls-cert" -> "a PEM certificate (chain) file";
+            case "--metrics-tls-key" -> "a PKCS#8 PEM private key file";
             case "--save-to" -> "a file for the running configuration";
             case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
@@ -451,14 +478,19 @@ public final class ForwarderCommandLine {
                                           (ipvsadm-save -n output works); none = no services
                   --keepalived FILE       services and health checks from a keepalived.conf
                                           (virtual_server blocks; not with --config)
-                  --metrics ADDR:PORT     Prometheus endpoint, http://ADDR:PORT/metrics
+                  --metrics ADDR:PORT     Prometheus endpoint, http://ADDR:PORT/metrics, the
+                                          status page (/) and the web console (/console)
                                           (default 127.0.0.1:9110; "off" disables it)
+                  --metrics-tls-cert FILE  serve that port over HTTPS: PEM certificate chain
+                  --metrics-tls-key FILE   and its PKCS#8 PEM private key
                   --control PATH          control socket for jvsadm (default $JVS_CONTROL, else
                                           /run/jvs/control.sock; /run/jvs/NETNS/control.sock
                                           inside a named network namespace)
                   --control-http ADDR:PORT  HTTP control API (POST /v1/jvsadm), bearer token
                                           from --control-token-file or $JVS_CONTROL_TOKEN
-                  --control-token-file FILE
+                  --control-token-file FILE  the control token: the HTTP API's bearer token and
+                                          the web console's login (without a token the
+                                          console is read-only)
                   --save-to FILE          save the running configuration here on every change
                                           (jvsadm -S form); loaded at start when it exists
                   --conn-max N            connection table size, 1..%2$d (default %3$d)

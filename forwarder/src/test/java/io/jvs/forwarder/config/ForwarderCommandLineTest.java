@@ -184,9 +184,20 @@ class ForwarderCommandLineTest {
         assertEquals(Optional.empty(), none.control());
         assertEquals(Optional.empty(), none.controlHttp());
         assertEquals(Optional.empty(), none.saveTo());
-        assertEquals("--control-token-file is for --control-http ADDR:PORT",
+        // a token without the HTTP API is the web console's login
+        assertEquals(Optional.of(Path.of("/t")), ForwarderCommandLine.parse("--attach", "packet:eth0",
+                "--control-token-file", "/t").controlTokenFile());
+        ForwarderCommandLine tls = ForwarderCommandLine.parse("--attach", "packet:eth0", "--metrics-tls-cert",
+                "/c.pem", "--metrics-tls-key", "/k.pem");
+        assertEquals(Optional.of(Path.of("/c.pem")), tls.metricsTlsCert());
+        assertEquals(Optional.of(Path.of("/k.pem")), tls.metricsTlsKey());
+        assertEquals("--metrics-tls-cert and --metrics-tls-key go together (a PEM certificate chain and its"
+                        + " private key)", assertThrows(UsageException.class, () -> ForwarderCommandLine.parse(
+                "--attach", "packet:eth0", "--metrics-tls-cert", "/c.pem")).getMessage());
+        assertEquals("--metrics-tls-cert is for the metrics port, and --metrics is off",
                 assertThrows(UsageException.class, () -> ForwarderCommandLine.parse("--attach", "packet:eth0",
-                        "--control-token-file", "/t")).getMessage());
+                        "--metrics", "off", "--metrics-tls-cert", "/c.pem", "--metrics-tls-key", "/k.pem"))
+                        .getMessage());
         assertEquals("--control-http \"off\": expected ADDR:PORT (e.g. 127.0.0.1:9120)",
                 assertThrows(UsageException.class, () -> ForwarderCommandLine.parse("--attach", "packet:eth0",
                         "--control-http", "off")).getMessage());

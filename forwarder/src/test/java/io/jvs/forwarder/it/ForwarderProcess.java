@@ -107,7 +107,12 @@ public final class ForwarderProcess implements AutoCloseable {
                 + logTail(80));
     }
 
+    /** {@code metricsAddr} "https://ADDR:PORT" for a director serving its metrics port over TLS (self-signed: -k). */
     private Exec.Result fetchMetrics() {
+        if (metricsAddr.startsWith("https://")) {
+            return lab.exec(Duration.ofSeconds(5), Lab.DIRECTOR, "curl", "-s", "-k", "--fail", "--max-time", "2",
+                    metricsAddr + "/metrics");
+        }
         return lab.exec(Duration.ofSeconds(5), Lab.DIRECTOR, "curl", "-s", "--fail", "--max-time", "2",
                 "http://" + metricsAddr + "/metrics");
     }
