@@ -45,6 +45,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -62,6 +63,10 @@ public final class Director implements AutoCloseable {
     private static final int BURST = 256;
     private static final int ARP_RING_FRAMES = 64;
 
+    /** The metrics port's TLS certificate chain and private key (PEM files). */
+    public record MetricsTls(java.nio.file.Path certificateChain, java.nio.file.Path privateKey) {
+    }
+
     /** What to attach to. */
     public record Attach(boolean tap, String name, String lan) {
     }
@@ -72,11 +77,12 @@ public final class Director implements AutoCloseable {
      * @param mhTableSize slots of every mh (Maglev) table, one of MaglevHashingScheduler.TABLE_SIZES
      * @param connPolicy  the IPVS sysctls expire_nodest_conn / expire_quiescent_template
      * @param health      where jvs_real_server_up and jvs_health_transitions_total come from
+     * @param metricsTls  PEM certificate chain and key for HTTPS on the metrics port, or null for HTTP
      * @param vrrp        the VRRP instances to run ({@link VrrpConfig#NONE}: none, the director answers for every VIP)
      */
     public record Settings(Attach attach, ServiceConfig config, int connMax, int ringFrames,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
-                           ConnPolicy connPolicy, HealthSource health, VrrpConfig vrrp) {
+                           ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp) {
         public Settings {
             java.util.Objects.requireNonNull(connPolicy, "connPolicy");
             java.util.Objects.requireNonNull(health, "health");
@@ -287,6 +293,9 @@ public final class Director implements AutoCloseable {
             PrometheusExposition exposition = new PrometheusExposition(registry, counters, health, vrrpStatus());
             metrics = new MetricsServer(settings.metrics(), exposition,
                     new StatusPage(registry, counters, health, vrrpStatus(), System::nanoTime));
+            if (settings.metricsTls() != null) {
+                metrics.useTls(settings.metricsTls().certificateChain(), settings.metricsTls().privateKey());
+            }
             metrics.start();
         }
         if (vrrp != null) {
@@ -296,8 +305,22 @@ public final class Director implements AutoCloseable {
                 + " mac " + NetDevice.formatMac(lanMac) + " addr " + Ipv4Address.toString(lanAddr)
                 + ", " + control.table().services().size() + " service(s)"
                 + (vrrp != null ? ", " + settings.vrrp().instances().size() + " VRRP instance(s)" : "")
-                + (metrics != null ? ", metrics on http://" + hostPort(metrics.localAddress()) + "/metrics"
-                        + ", status page on http://" + hostPort(metrics.localAddress()) + "/" : ""));
+                + (metrics != null ? ", metrics on " + metricsUrl() + "/metrics"
+                        + ", status page on " + metricsUrl() + "/" : ""));
+    }
+
+    /** "http://ADDR:PORT" (https with TLS) of the metrics port; empty when metrics are off. */
+    public Optional<String> metricsUrlIfServing() {
+        return metrics == null ? Optional.empty() : Optional.of(metricsUrl());
+    }
+
+    private String metricsUrl() {
+        return (metrics.tls() ? "https://" : "http://") + hostPort(metrics.localAddress());
+    }
+
+    /** The metrics port's server (status page, console routes), when metrics are on. */
+    public Optional<MetricsServer> metricsServer() {
+        return Optional.ofNullable(metrics);
     }
 
     private static String hostPort(InetSocketAddress a) {

@@ -248,7 +248,7 @@ public final class StatusPage implements MetricsServer.Pages {
     }
 
     /** A JSON string literal; {@code < > &} are escaped too, so no text can close a script or open a tag. */
-    static StringBuilder string(StringBuilder b, String s) {
+    public static StringBuilder string(StringBuilder b, String s) {
         b.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -114,7 +114,12 @@ public final class ForwarderProcess implements AutoCloseable {
                 + logTail(80));
     }
 
+    /** {@code metricsAddr} "https://ADDR:PORT" for a director serving its metrics port over TLS (self-signed: -k). */
     private Exec.Result fetchMetrics() {
+        if (metricsAddr.startsWith("https://")) {
+            return lab.exec(Duration.ofSeconds(5), namespace, "curl", "-s", "-k", "--fail", "--max-time", "2",
+                    metricsAddr + "/metrics");
+        }
         return lab.exec(Duration.ofSeconds(5), namespace, "curl", "-s", "--fail", "--max-time", "2",
                 "http://" + metricsAddr + "/metrics");
     }
@@ -213,16 +218,27 @@ public final class ForwarderProcess implements AutoCloseable {
                 + STOP_GRACE.toSeconds() + " s; killed it\n" + logTail(80));
     }
 
-    /** SIGKILL to exactly this PID (a director that dies without a word); waits until it is gone. */
-    public void kill9() {
-        process.destroyForcibly();
+    /**
+     * SIGKILL to the forwarder's PID ({@code kill -9}: no shutdown hook, nothing undone), as a
+     * crash would end it; waits for it to be gone and returns the exit code (137).
+     */
+    public int kill() {
+        if (!process.isAlive()) {
+            exitCode = process.exitValue();
+            throw new AssertionError("the forwarder (" + name + ") had already exited with " + exitCode
+                    + " before kill()\n" + logTail(80));
+        }
+        process.destroyForcibly(); // SIGKILL to exactly this PID
         try {
-            process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("the forwarder (" + name + ", pid " + pid() + ") outlived SIGKILL for 10 s");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while killing the forwarder (" + name + ")", e);
         }
-        exitCode = process.isAlive() ? -1 : process.exitValue();
+        exitCode = process.exitValue();
+        return exitCode;
     }
 
     private void stopQuietly() {

@@ -95,7 +95,7 @@ class VrrpIT {
         assertTrue(jvs.metric("jvs_vrrp_adverts_sent_total", VI) >= 4, "jvs advertised");
 
         long killed = System.currentTimeMillis();
-        jvs.kill9();
+        jvs.kill();
         awaitTrue(() -> states(stateFile).contains("MASTER"), masterDownMs(100) + 3000, "keepalived MASTER", jvs);
         long tookOver = stateTime(stateFile, "MASTER") - killed;
         System.out.printf("VrrpIT v%s: kill -9 of jvs -> keepalived MASTER after %d ms (bound %d ms: "

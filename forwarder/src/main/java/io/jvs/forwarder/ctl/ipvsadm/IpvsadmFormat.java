@@ -445,7 +445,7 @@ public final class IpvsadmFormat {
     }
 
     /** print_sched_flags: sh-/mh- names for those schedulers, flag-N otherwise. */
-    static String schedFlags(ServiceSpec spec) {
+    public static String schedFlags(ServiceSpec spec) {
         int f = spec.schedFlags();
         List<String> names = new ArrayList<>(3);
         String s = spec.scheduler();

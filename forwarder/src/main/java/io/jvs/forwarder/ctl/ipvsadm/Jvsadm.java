@@ -95,6 +95,25 @@ public final class Jvsadm {
         }
     }
 
+    /**
+     * Runs one command line that must parse as {@code only} (the web console: each form is one kind of
+     * change, so a value that happens to parse as another command, e.g. {@code --clear}, is refused
+     * rather than run). Parsed once, by the same parser as {@link #run}.
+     */
+    public Result runOnly(IpvsadmCommand.Command only, List<String> argv) {
+        IpvsadmCommand cmd;
+        try {
+            cmd = parser.parse(argv);
+            if (cmd.command() != only) {
+                return new Result(IpvsadmException.OPERATION, "", "jvs: this form runs --" + only.ipvsadmName
+                        + " only, not --" + cmd.command().ipvsadmName + "\n");
+            }
+            return execute(cmd, "");
+        } catch (IpvsadmException e) {
+            return Result.error(e);
+        }
+    }
+
     private Result execute(IpvsadmCommand cmd, String stdin) throws IpvsadmException {
         return switch (cmd.command()) {
             case HELP -> Result.ok(JvsadmHelp.usage());
