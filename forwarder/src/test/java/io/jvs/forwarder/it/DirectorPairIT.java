@@ -1,0 +1,346 @@
+package io.jvs.forwarder.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Failover under load between two jvs directors: {@code scripts/lab up --directors 2}, the same
+ * keepalived.conf shape on both (vrrp_instance VI_1 MASTER 150 on director1, BACKUP 100 on
+ * director2, the VIP in virtual_ipaddress, advert_int 1 s), four rate-limited 20 MiB downloads
+ * through the VIP, then {@code kill -9} of the MASTER.
+ *
+ * <ul>
+ *   <li>DR with mh (mh-port) and {@code --sloppy-tcp 1}: director2 has never seen the four
+ *       connections; sloppy TCP lets it schedule their next segments and mh sends each to the
+ *       real server it was already on, so all four finish byte for byte.</li>
+ * </ul>
+ *
+ * <p>Each run measures the gap from the kill to the first packet director2 forwards (tcpdump on
+ * the real servers' and the router's LAN interfaces, frames whose source MAC is director2's), and
+ * a client loop of short requests (one new connection each, 2 s bound) checks that new
+ * connections fail only while that gap lasts. The gaps are appended to
+ * {@code forwarder/target/it-logs/director-pair-gaps.txt}.
+ */
+@Timeout(300)
+class DirectorPairIT {
+    static final String D1 = Lab.PREFIX + "director1";
+    static final String D2 = Lab.PREFIX + "director2";
+    static final String MAC_D2 = "02:6a:76:00:00:03";
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
+    static final String VI = "instance=\"VI_1\"";
+    static final long DOWNLOAD_BYTES = 20L * 1024 * 1024;
+    static final int DOWNLOADS = 4;
+    /** 20 MiB at 2 MiB/s: ~10 s per download, so the kill ~1.5 s in meets all four running. */
+    static final String RATE = "2M";
+    static final int MAX_SECONDS = 45;
+    /** How long the client's loop of short requests runs, from just before the kill. */
+    static final long PROBE_MS = 12_000;
+    /** keepalived's master-down interval for the BACKUP (priority 100, advert_int 1 s). */
+    static final long MASTER_DOWN_MS = 3000 + (256 - 100) * 1000L / 256;
+
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2, "--directors", "2", "--tun-servers", "0");
+
+    ForwarderProcess master;
+    ForwarderProcess backup;
+    final List<Process> captures = new ArrayList<>();
+
+    @RegisterExtension
+    final DirectorLogOnFailure masterLog = new DirectorLogOnFailure(() -> master);
+    @RegisterExtension
+    final DirectorLogOnFailure backupLog = new DirectorLogOnFailure(() -> backup);
+
+    @AfterEach
+    void cleanUp() {
+        for (Process p : captures) {
+            p.destroy();
+        }
+        captures.clear();
+        for (ForwarderProcess d : new ForwarderProcess[] {master, backup}) {
+            if (d != null && d.isAlive()) {
+                d.stop();
+            }
+        }
+    }
+
+    @Test
+    void drWithMhAndSloppyTcpEveryDownloadSurvivesTheMastersDeath() throws Exception {
+        String services = """
+                virtual_server 10.0.0.100 80 {
+                    lb_algo mh
+                    mh-port
+                    lb_kind DR
+                    protocol TCP
+                    real_server 10.0.0.11 80 {
+                        weight 1
+                    }
+                    real_server 10.0.0.12 80 {
+                        weight 1
+                    }
+                }
+                """;
+        Outcome o = failover("dr", services, List.of("--sloppy-tcp", "1"), 80);
+        assertEquals(DOWNLOADS, o.intact(), o.toString());
+        assertTrue(backup.metric("jvs_sloppy_accepted_total", "protocol=\"tcp\"") >= DOWNLOADS,
+                "director2 took the running flows over by sloppy TCP: " + o);
+    }
+
+    // ---------------------------------------------------------------- the scenario
+
+    /**
+     * @param intact    downloads that completed byte for byte
+     * @param gapMillis kill -9 of the master to the first packet director2 forwarded
+     * @param probes    the client loop's requests
+     */
+    record Outcome(String method, int intact, List<String> results, long gapMillis, List<Probe> probes) {
+        long failed() {
+            return probes.stream().filter(p -> !p.ok()).count();
+        }
+
+        @Override
+        public String toString() {
+            return method + ": " + intact + "/" + DOWNLOADS + " downloads intact " + results + ", gap " + gapMillis
+                    + " ms (kill -9 -> first packet forwarded by director2; keepalived's master-down interval "
+                    + MASTER_DOWN_MS + " ms), short requests: " + (probes.size() - failed()) + " ok, " + failed()
+                    + " failed " + probes.stream().filter(p -> !p.ok()).toList();
+        }
+    }
+
+    /** One short request of the client's loop: epoch ms at start and end, curl's exit and HTTP code. */
+    record Probe(long start, long end, int curlExit, String httpCode) {
+        boolean ok() {
+            return curlExit == 0 && httpCode.equals("200");
+        }
+
+        static Probe parse(String line) {
+            String[] f = line.strip().split(" ");
+            return new Probe(Long.parseLong(f[0]), Long.parseLong(f[1]), Integer.parseInt(f[2]), f.length > 3 ? f[3] : "");
+        }
+    }
+
+    private Outcome failover(String method, String services, List<String> extraArgs, int port) throws Exception {
+        Lab lab = LAB.lab();
+        for (String ns : List.of(Lab.ROUTER)) {
+            lab.neighForget(ns, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        }
+        master = startDirector(D1, method + "-director1", "MASTER", 150, services, extraArgs);
+        awaitTrue(() -> vrrpState(master) == 2, MASTER_DOWN_MS + 3000, "director1 MASTER", master);
+        backup = startDirector(D2, method + "-director2", "BACKUP", 100, services, extraArgs);
+        awaitTrue(() -> vrrpState(backup) == 1, 5000, "director2 BACKUP", backup);
+        Lab.pause(1500); // director2 has heard adverts and stays BACKUP
+        assertEquals(1.0, vrrpState(backup), "director2 stays BACKUP next to director1 at 150");
+
+        String url = "http://" + Lab.VIP + (port == 80 ? "" : ":" + port) + "/blob";
+        Path[] dumps = {capture(Lab.rsNamespace(1), "eth0", method + "-rs1"),
+                capture(Lab.rsNamespace(2), "eth0", method + "-rs2"),
+                capture(Lab.ROUTER, Lab.ROUTER_LAN_IFACE, method + "-router")};
+        String want = sha256Prefix(lab.blobPath(), DOWNLOAD_BYTES);
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Exec.Result>> downloads = new ArrayList<>();
+            for (int i = 0; i < DOWNLOADS; i++) {
+                downloads.add(pool.submit(() -> lab.sh(Duration.ofSeconds(MAX_SECONDS + 15), Lab.CLIENT,
+                        "curl -sS --max-time " + MAX_SECONDS + " --limit-rate " + RATE + " -r 0-" + (DOWNLOAD_BYTES - 1)
+                                + " " + url + " | sha256sum | cut -d' ' -f1")));
+            }
+            awaitConnections(downloads, port);
+            Future<Exec.Result> probeLoop = pool.submit(() -> lab.sh(Duration.ofMillis(PROBE_MS + 15_000), Lab.CLIENT,
+                    probeScript("http://" + Lab.VIP + (port == 80 ? "" : ":" + port) + "/")));
+            Lab.pause(1500); // well into the transfers, and the loop has had successes through director1
+            for (Future<Exec.Result> d : downloads) {
+                assertFalse(d.isDone(), () -> "a download ended before the kill: " + describe(d));
+            }
+            long killedAt = System.currentTimeMillis();
+            assertEquals(137, master.kill(), "kill -9 of director1");
+            awaitTrue(() -> vrrpState(backup) == 2, MASTER_DOWN_MS + 3000, "director2 MASTER", backup);
+
+            int intact = 0;
+            List<String> results = new ArrayList<>();
+            for (Future<Exec.Result> d : downloads) {
+                Exec.Result r = d.get();
+                boolean good = r.ok() && r.stdout().strip().equals(want);
+                intact += good ? 1 : 0;
+                results.add(good ? "intact" : r.ok() ? "sha256 " + r.stdout().strip() : r.stderr().strip());
+            }
+            Exec.Result loop = probeLoop.get();
+            assertTrue(loop.ok(), loop.describe());
+            List<Probe> probes = loop.stdout().lines().filter(l -> !l.isBlank()).map(Probe::parse).toList();
+            long gap = firstFrameAfter(killedAt, dumps);
+            Outcome o = new Outcome(method, intact, results, gap, probes);
+            System.out.println("DirectorPairIT " + o);
+            record(o);
+            assertTrue(gap > 0, "director2 forwarded something after the kill: " + o);
+            checkProbes(o, killedAt);
+            return o;
+        }
+    }
+
+    /**
+     * New connections fail only inside the gap: every failed request overlapped the interval from
+     * the kill to director2's first forwarded packet, requests succeeded before it, and every
+     * request that began after it succeeded.
+     */
+    private static void checkProbes(Outcome o, long killedAt) {
+        long gapEnd = killedAt + o.gapMillis();
+        List<Probe> before = o.probes().stream().filter(p -> p.end() < killedAt).toList();
+        List<Probe> after = o.probes().stream().filter(p -> p.start() > gapEnd).toList();
+        assertTrue(before.size() >= 3 && before.stream().allMatch(Probe::ok),
+                "short requests through director1 before the kill all succeeded: " + before);
+        assertTrue(after.size() >= 10, "the loop went on after the gap: " + o);
+        assertEquals(List.of(), after.stream().filter(p -> !p.ok()).toList(),
+                "every request begun after director2's first forwarded packet succeeded");
+        for (Probe p : o.probes()) {
+            if (!p.ok()) {
+                assertTrue(p.end() >= killedAt && p.start() <= gapEnd,
+                        "a failed request overlaps the gap [kill, kill + " + o.gapMillis() + " ms]: " + p);
+            }
+        }
+    }
+
+    /** A bounded loop of short GETs, each on a new connection: "start-ms end-ms curl-exit http-code" per line. */
+    private static String probeScript(String url) {
+        return "stop=$(( $(date +%s%3N) + " + PROBE_MS + " ))\n"
+                + "while [ \"$(date +%s%3N)\" -lt \"$stop\" ]; do\n"
+                + "  s=$(date +%s%3N); rc=0\n"
+                + "  code=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' " + url + ") || rc=$?\n"
+                + "  echo \"$s $(date +%s%3N) $rc $code\"\n"
+                + "  sleep 0.05\n"
+                + "done\n";
+    }
+
+    private ForwarderProcess startDirector(String ns, String name, String state, int priority, String services,
+            List<String> extraArgs) {
+        Lab lab = LAB.lab();
+        Path conf = lab.itFile("pair-" + name + ".keepalived.conf", keepalivedConf(state, priority, services));
+        Path sock = lab.repo().resolve("forwarder/target/it-logs/pair-" + name + ".sock");
+        List<String> args = new ArrayList<>(List.of("--attach", "packet:eth0", "--keepalived", conf.toString(),
+                "--metrics", METRICS, "--control", sock.toString()));
+        args.addAll(extraArgs);
+        return ForwarderProcess.start(lab, ns, "pair-" + name, METRICS, args);
+    }
+
+    /** The configuration both directors run; they differ only in state and priority. */
+    static String keepalivedConf(String state, int priority, String services) {
+        return "vrrp_instance VI_1 {\n"
+                + "    state " + state + "\n"
+                + "    interface eth0\n"
+                + "    virtual_router_id 51\n"
+                + "    priority " + priority + "\n"
+                + "    advert_int 1\n"
+                + "    authentication {\n        auth_type PASS\n        auth_pass jvs-pair\n    }\n"
+                + "    virtual_ipaddress {\n        10.0.0.100/24 dev eth0\n    }\n"
+                + "}\n" + services;
+    }
+
+    /** Waits until director1 has scheduled the downloads' connections. */
+    private void awaitConnections(List<Future<Exec.Result>> downloads, int port) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        String service = "service=\"TCP/" + Lab.VIP + ":" + port + "\"";
+        while (master.metric("jvs_service_connections_total", service) < DOWNLOADS) {
+            for (Future<Exec.Result> d : downloads) {
+                assertFalse(d.isDone(), () -> "a download ended before its connection was seen: " + describe(d));
+            }
+            assertTrue(System.nanoTime() < deadline, "four connections to the VIP within 15 s\n" + master.logTail(30));
+            Thread.sleep(100);
+        }
+    }
+
+    /** tcpdump on {@code iface} in {@code ns}: TCP frames director2 sent (its MAC as source), epoch timestamps. */
+    private Path capture(String ns, String iface, String name) throws Exception {
+        Path out = LAB.lab().repo().resolve("forwarder/target/it-logs/pair-" + name + ".tcpdump");
+        Process p = new ProcessBuilder(Lab.ip(), "netns", "exec", ns, "tcpdump", "-i", iface, "-nn", "-tt", "-q", "-l",
+                "-s", "96", "ether src " + MAC_D2 + " and tcp")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.to(out.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        captures.add(p);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.readString(out).contains("listening on")) {
+            assertTrue(p.isAlive(), "tcpdump in " + ns + " exited: " + Files.readString(out));
+            assertTrue(System.nanoTime() < deadline, "tcpdump in " + ns + " did not start: " + Files.readString(out));
+            Thread.sleep(50);
+        }
+        return out;
+    }
+
+    /** Milliseconds from {@code killedAt} to the first captured frame after it, or -1 when none came. */
+    private static long firstFrameAfter(long killedAt, Path... dumps) throws IOException {
+        double first = Double.MAX_VALUE;
+        for (Path dump : dumps) {
+            for (String line : Files.readAllLines(dump)) {
+                int sp = line.indexOf(' ');
+                if (sp > 0 && line.contains(" IP ") && Character.isDigit(line.charAt(0))) {
+                    double t = Double.parseDouble(line.substring(0, sp)) * 1000;
+                    if (t > killedAt && t < first) {
+                        first = t;
+                    }
+                }
+            }
+        }
+        return first == Double.MAX_VALUE ? -1 : Math.round(first - killedAt);
+    }
+
+    private static void record(Outcome o) {
+        Path p = LAB.lab().repo().resolve("forwarder/target/it-logs/director-pair-gaps.txt");
+        try {
+            Files.writeString(p, o.method() + " " + o.gapMillis() + " " + o.intact() + "/" + DOWNLOADS + " failed-requests "
+                    + o.failed() + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static double vrrpState(ForwarderProcess d) {
+        return d.metricValue("jvs_vrrp_state", VI).orElse(-1);
+    }
+
+    private static String describe(Future<Exec.Result> done) {
+        return done.state() == Future.State.SUCCESS ? done.resultNow().describe() : done.state().toString();
+    }
+
+    private static String sha256Prefix(Path file, long bytes) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            long left = bytes;
+            for (int n; left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0; left -= n) {
+                md.update(buf, 0, n);
+            }
+            assertEquals(0, left, file + " holds fewer than " + bytes + " bytes");
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static void awaitTrue(BooleanSupplier cond, long ms, String what, ForwarderProcess d) {
+        long deadline = System.currentTimeMillis() + ms;
+        while (System.currentTimeMillis() < deadline) {
+            if (cond.getAsBoolean()) {
+                return;
+            }
+            Lab.pause(50);
+        }
+        throw new AssertionError(what + ": not within " + ms + " ms" + (d != null ? "\n" + d.logTail(30) : ""));
+    }
+}
