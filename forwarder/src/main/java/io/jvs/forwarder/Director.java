@@ -380,7 +380,11 @@ public final class Director implements AutoCloseable {
         }
         for (int lip : table.localAddrs()) {
             if (announced.add(lip)) {
-                neighbours.announce(lip);
+                // A local address in a VRRP instance's virtual_ipaddress floats with it: a BACKUP
+                // announcing it would pull the real servers' replies away from the MASTER.
+                if (!vrrpGate.silent(lip)) {
+                    neighbours.announce(lip);
+                }
                 if (settings.attach().tap()) {
                     namespace.routeLocalAddr(lip);
                 }
