@@ -363,11 +363,18 @@ public final class IpvsSync {
         private int size;
         private int count;
 
-        /** Starts a message with this syncid in seg at off, at most maxLen bytes long. */
+        /** The longest entry this encoder writes: the fixed part, the sequence and FULLNAT options. */
+        public static final int MAX_ENTRY_LEN = V4_LEN + 2 + SEQ_DATA_LEN + 2 + JVS_FULLNAT_LEN;
+
+        /**
+         * Starts a message with this syncid in seg at off, at most maxLen bytes long except that
+         * its first entry always goes in (the kernel sizes a buffer max(entry + header, maxlen)):
+         * seg needs room for max(maxLen, HEADER_LEN + MAX_ENTRY_LEN) bytes from off.
+         */
         public Encoder begin(MemorySegment seg, long off, int maxLen, int syncId) {
-            if (maxLen < HEADER_LEN + V4_LEN) {
-                throw new IllegalArgumentException("sync message length " + maxLen + " below "
-                        + (HEADER_LEN + V4_LEN));
+            if (seg.byteSize() - off < Math.max(maxLen, HEADER_LEN + MAX_ENTRY_LEN)) {
+                throw new IllegalArgumentException("sync message buffer of " + (seg.byteSize() - off)
+                        + " bytes is smaller than max(" + maxLen + ", " + (HEADER_LEN + MAX_ENTRY_LEN) + ")");
             }
             this.seg = seg;
             this.base = off;
@@ -397,12 +404,13 @@ public final class IpvsSync {
 
         /**
          * Appends e (IPv4; the sequence and FULLNAT options when set) and returns true, or
-         * returns false and writes nothing when it does not fit or the message holds 255 entries.
+         * returns false and writes nothing when it does not fit behind the entries already there
+         * or the message holds 255 entries (nr_conns is one byte).
          */
         public boolean add(SyncEntry e) {
             final int len = entryLength(e);
             final int pad = (4 - size) & 3;
-            if (size + pad + len > maxLen || count == 255) {
+            if (count > 0 && size + pad + len > maxLen || count == 255) {
                 return false;
             }
             long p = base + size;
