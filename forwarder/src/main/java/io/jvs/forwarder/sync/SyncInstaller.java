@@ -12,6 +12,7 @@ import io.jvs.packet.IpvsSync;
 import io.jvs.packet.SyncEntry;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 
 /**
  * The backup's half on the data path (ip_vs_proc_conn): runs on the event loop, which owns the
@@ -32,8 +33,16 @@ final class SyncInstaller implements Runnable {
     /** Set by the receiver when it schedules a run; cleared by the run before it drains. */
     final AtomicBoolean scheduled = new AtomicBoolean();
     private final SyncEntry e = new SyncEntry();
+    private final LongSupplier clock;
 
     SyncInstaller(ConnectionTable conns, ServiceRegistry services, SyncQueue queue, SyncCounters counters) {
+        this(conns, services, queue, counters, System::nanoTime);
+    }
+
+    /** Tests: expiry times from this clock. */
+    SyncInstaller(ConnectionTable conns, ServiceRegistry services, SyncQueue queue, SyncCounters counters,
+                  LongSupplier clock) {
+        this.clock = clock;
         this.conns = conns;
         this.templates = conns.templates();
         this.services = services;
@@ -44,7 +53,7 @@ final class SyncInstaller implements Runnable {
     @Override
     public void run() {
         scheduled.set(false);
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         while (queue.poll(e)) {
             install(e, now);
         }
