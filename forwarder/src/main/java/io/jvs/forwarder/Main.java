@@ -7,6 +7,7 @@ import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.config.ForwarderCommandLine;
 import io.jvs.forwarder.config.UsageException;
 import io.jvs.forwarder.ctl.keepalived.KeepalivedConf;
+import io.jvs.forwarder.ctl.keepalived.LvsSyncDaemon;
 import io.jvs.forwarder.health.HealthMonitor;
 import io.jvs.forwarder.health.Probe;
 import io.jvs.forwarder.metrics.HealthSource;
@@ -60,6 +61,7 @@ public final class Main {
         SchedulerFactory schedulers = Schedulers.factory(opts.mhTableSize());
         Director.Settings settings;
         HealthMonitor health = null;
+        LvsSyncDaemon lvsSync = null;
         try {
             ServiceConfig config = ServiceConfig.EMPTY;
             if (opts.config().isPresent()) {
@@ -70,6 +72,7 @@ public final class Main {
                     System.err.println("jvs-forwarder: " + kc.ignoredReport());
                 }
                 health = new HealthMonitor(kc.health(), Probe::of, line -> System.out.println("jvs-health: " + line));
+                lvsSync = kc.syncDaemon();
                 config = health.initial(kc.config());
             }
             config = DirectorControl.savedOr(opts, config); // --save-to: what was running before a restart
@@ -90,6 +93,14 @@ public final class Main {
         } catch (IOException | RuntimeException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
+        }
+        if (lvsSync != null) {
+            // keepalived drives the role from the VRRP instance's state (SyncDaemons.switchRole is the
+            // glue point for the VRRP state listener); until a VRRP instance reports, neither daemon runs.
+            // An id not given is the instance's virtual_router_id in keepalived: 0 here until VRRP tells it.
+            director.syncDaemons().keepalived(lvsSync.settings(0));
+            System.out.println("jvs-forwarder: lvs_sync_daemon " + lvsSync.iface() + " follows VRRP instance "
+                    + lvsSync.instance() + " (role none until it reports a state)");
         }
         DirectorControl control;
         try {
