@@ -29,6 +29,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * master; the backup must then hold the same connections ({@code jvsadm -c -n}: protocol,
  * client, VIP, real server, ESTABLISHED, expiry within ESTABLISHED's 900 s) and have reserved the
  * FULLNAT local ports, and the daemons report ipvsadm's {@code -L --daemon} lines.
+ *
+ * <p>Then a takeover: the backup also has a LAN port ({@code eth0}, 10.0.0.2/24 like the
+ * master's, its veth peer left unplugged in the backup's namespace). The master is stopped, its
+ * LAN port taken down, the backup's plugged into the LAN bridge, and the neighbour entries
+ * for the VIP, 10.0.0.2 and the FULLNAT local address forgotten on the router and the real
+ * servers (standing in for the gratuitous ARP a VRRP master sends: that comes with the VRRP
+ * branch). Every download, NAT and FULLNAT, must then complete byte for byte through the
+ * backup, which never saw them begin.
  */
 @Timeout(240)
 class SyncIT {
@@ -42,6 +50,7 @@ class SyncIT {
     private ForwarderProcess master;
     private ForwarderProcess backup;
     private final List<Process> downloads = new ArrayList<>();
+    private final List<Path> downloadOutputs = new ArrayList<>();
 
     @AfterEach
     void tearDown() {
@@ -55,7 +64,14 @@ class SyncIT {
             System.out.println("[sync] master stopped, exit " + master.stop() + "; log " + master.log());
         }
         LAB.lab().ip(Lab.DIRECTOR, "link", "del", "sync0"); // its peer goes with it
+        LAB.lab().ip(Lab.LAN, "link", "del", "sbk0"); // the backup's LAN veth, if plugged (else gone with the netns)
         deleteBackupNamespace();
+        LAB.lab().ip(Lab.DIRECTOR, "link", "set", "eth0", "up"); // taken down for the takeover
+        for (int rs = 1; rs <= 2; rs++) {
+            LAB.lab().neighForget(Lab.rsNamespace(rs), Lab.DIRECTOR_IP, "eth0");
+            LAB.lab().neighForget(Lab.rsNamespace(rs), LIP, "eth0");
+        }
+        LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
         LAB.lab().resetDirector();
     }
 
@@ -76,13 +92,19 @@ class SyncIT {
         return r.stdout();
     }
 
-    /** A rate-limited download from the client, left running (about 25 s for the 50 MiB blob). */
+    /**
+     * A rate-limited download from the client, left running (about 25 s for the 50 MiB blob); it
+     * writes the body's sha256, HTTP code and size to a file.
+     */
     private void startDownload(int port) {
+        Path out = LAB.lab().itFile("sync-download-" + downloads.size() + ".txt", "");
         try {
-            downloads.add(new ProcessBuilder(Lab.ip(), "netns", "exec", Lab.CLIENT, "curl", "-sS", "-o", "/dev/null",
-                    "--limit-rate", "2M", "--max-time", "60", "http://" + Lab.VIP + ":" + port + "/blob")
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            downloads.add(new ProcessBuilder(Lab.ip(), "netns", "exec", Lab.CLIENT, "bash", "-c",
+                    "set -o pipefail; curl -sS --limit-rate 2M --max-time 90 -w '%{stderr}%{http_code} %{size_download}\\n'"
+                            + " http://" + Lab.VIP + ":" + port + "/blob | sha256sum | cut -d' ' -f1")
+                    .redirectErrorStream(true).redirectOutput(out.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start());
+            downloadOutputs.add(out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -117,6 +139,11 @@ class SyncIT {
         ok(lab.ip(BACKUP_NS, "addr", "add", "10.9.0.2/24", "dev", "sync0"), "addr");
         ok(lab.ip(BACKUP_NS, "link", "set", "sync0", "up"), "up");
         ok(lab.ip(BACKUP_NS, "link", "set", "lo", "up"), "lo up");
+        // the backup's LAN port: the master's address, its veth peer unplugged until the takeover
+        ok(lab.ip(BACKUP_NS, "link", "add", "eth0", "type", "veth", "peer", "name", "sbk0"), "veth");
+        ok(lab.ip(BACKUP_NS, "addr", "add", Lab.DIRECTOR_IP + "/24", "dev", "eth0"), "addr");
+        ok(lab.ip(BACKUP_NS, "link", "set", "eth0", "up"), "up");
+        ok(lab.ip(BACKUP_NS, "route", "add", "default", "via", Lab.ROUTER_LAN_IP, "dev", "eth0", "onlink"), "route");
 
         String services = """
                 -A -t %1$s:80 -s rr
@@ -130,7 +157,7 @@ class SyncIT {
         master = ForwarderProcess.start(lab, "sync-master", METRICS,
                 List.of("--attach", "packet:eth0", "--config", conf.toString(), "--metrics", METRICS));
         backup = ForwarderProcess.start(lab, BACKUP_NS, "sync-backup", METRICS,
-                List.of("--attach", "packet:sync0", "--config", conf.toString(), "--metrics", METRICS));
+                List.of("--attach", "packet:eth0", "--config", conf.toString(), "--metrics", METRICS));
 
         assertEquals("", jvsadm(Lab.DIRECTOR, "-L", "--daemon"));
         jvsadm(Lab.DIRECTOR, "--start-daemon", "master", "--mcast-interface", "sync0");
@@ -196,7 +223,41 @@ class SyncIT {
             }
         }
         assertTrue(jvsadm(Lab.DIRECTOR, "-L", "-n", "--stats").contains(" 2 "), "the master scheduled them");
-        jvsadm(Lab.DIRECTOR, "--stop-daemon", "master");
+
+        // ---- takeover: the master goes, the backup takes the LAN with the table it holds ----
+        long t0 = System.nanoTime();
+        System.out.println("[sync] master stopped for the takeover, exit " + master.stop());
+        master = null;
+        ok(lab.ip(Lab.DIRECTOR, "link", "set", "eth0", "down"), "master's LAN port down");
+        ok(lab.ip(BACKUP_NS, "link", "set", "sbk0", "netns", Lab.LAN), "plug the backup");
+        ok(lab.ip(Lab.LAN, "link", "set", "sbk0", "master", "br0"), "bridge port");
+        ok(lab.ip(Lab.LAN, "link", "set", "sbk0", "up"), "up");
+        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        for (int rs = 1; rs <= 2; rs++) {
+            lab.neighForget(Lab.rsNamespace(rs), Lab.DIRECTOR_IP, "eth0");
+            lab.neighForget(Lab.rsNamespace(rs), LIP, "eth0");
+        }
+        System.out.printf("[sync] backup on the LAN %.2f s after the master was stopped%n",
+                (System.nanoTime() - t0) / 1e9);
+        for (int i = 0; i < downloads.size(); i++) {
+            assertTrue(downloads.get(i).waitFor(120, TimeUnit.SECONDS), "download " + i + " finished");
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        List<String> results = new ArrayList<>();
+        for (int i = 0; i < downloads.size(); i++) {
+            String text = java.nio.file.Files.readString(downloadOutputs.get(i)).strip();
+            results.add((i < 2 ? "NAT " : "FULLNAT ") + text.replace('\n', ' ') + " exit " + downloads.get(i).exitValue());
+        }
+        System.out.printf("[sync] downloads, all ended %.1f s after the takeover began: %s%n", seconds, results);
+        for (int i = 0; i < downloads.size(); i++) {
+            String expected = "200 " + Lab.BLOB_BYTES + "\n" + lab.blobSha256();
+            assertEquals(0, downloads.get(i).exitValue(), results.get(i));
+            assertEquals(expected, java.nio.file.Files.readString(downloadOutputs.get(i)).strip(),
+                    "download " + i + " complete, byte for byte, through the backup");
+        }
+        assertTrue(backup.metric("jvs_port_tx_frames_total", "port=\"eth0\"") > 0, "the backup forwarded");
+        assertEquals(0.0, backup.metricValue("jvs_dropped_packets_total", "reason=\"no_connection\"").orElse(0),
+                "every segment of the downloads found its synced connection");
         jvsadm(BACKUP_NS, "--stop-daemon", "backup");
         assertEquals("", jvsadm(BACKUP_NS, "-L", "--daemon"));
     }
