@@ -55,7 +55,9 @@ class SyncIT {
     @AfterEach
     void tearDown() {
         for (Process p : downloads) {
-            p.destroyForcibly(); // by the Process handle this test started
+            // by the handles of what this test started: bash, then its curl and sha256sum
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
         }
         if (backup != null) {
             System.out.println("[sync] backup stopped, exit " + backup.stop() + "; log " + backup.log());
@@ -108,6 +110,28 @@ class SyncIT {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Sends one version 1 message holding one TCP ESTABLISHED entry (10.0.1.99:1234 -> VIP:80 ->
+     * rs1:80, 900 s) plus the option bytes given, out of sync0 in the master's namespace from
+     * source address src, with size as the header's size field.
+     */
+    private void send(String src, int size, String optionHex) {
+        String script = String.join("\n",
+                "import socket, struct",
+                "def a(x): return struct.unpack('!I', socket.inet_aton(x))[0]",
+                "opt = bytes.fromhex('" + optionHex + "')",
+                "e = struct.pack('!BBHIHHHHIIIII', 0, 6, 36 + len(opt), 0, 1, 1234, 80, 80, 0, 900,"
+                        + " a('10.0.1.99'), a('" + Lab.VIP + "'), a('" + Lab.rsIp(1) + "')) + opt",
+                "m = struct.pack('!BBHBBH', 0, 0, " + size + ", 1, 1, 0) + e",
+                "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'sync0')",
+                "s.setsockopt(socket.IPPROTO_IP, 19, 1)  # IP_TRANSPARENT: a source address the namespace does not have",
+                "s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)",
+                "s.bind(('" + src + "', 0))",
+                "s.sendto(m, ('224.0.0.81', 8848))");
+        ok(LAB.lab().exec(Duration.ofSeconds(10), Lab.DIRECTOR, "python3", "-c", script), "send from " + src);
     }
 
     /** jvsadm -c -n as "TCP client vip dest state" -> expiry seconds (templates: none here). */
@@ -223,6 +247,24 @@ class SyncIT {
             }
         }
         assertTrue(jvsadm(Lab.DIRECTOR, "-L", "-n", "--stats").contains(" 2 "), "the master scheduled them");
+
+        // ---- forged and malformed sync datagrams over sync0 (python's socket, the master's namespace) ----
+        String forged = "10.0.1.99:1234 " + Lab.VIP + ":80 " + Lab.rsIp(1) + ":80";
+        // a valid message from an address outside sync0's subnet (on the backup's LAN subnet, so the
+        // kernel takes it: neither local nor martian, rp_filter 0)
+        send("10.0.0.77", 44, "");
+        send("10.9.0.1", 45, "");              // header size says 45, the datagram has 44
+        send("10.9.0.1", 48, "0902abcd");      // an unknown mandatory option (type 9): that entry is skipped
+        Lab.pause(1500);
+        assertEquals(1.0, backup.metric("jvs_sync_dropped_total", "reason=\"foreign_source\""));
+        assertEquals(1.0, backup.metric("jvs_sync_dropped_total", "reason=\"size_mismatch\""));
+        assertEquals(1.0, backup.metric("jvs_sync_dropped_total", "reason=\"unknown_mandatory_option\""));
+        assertTrue(connections(jvsadm(BACKUP_NS, "-L", "-c", "-n")).keySet().stream().noneMatch(k -> k.contains(
+                "10.0.1.99:1234")), "nothing of them reached the table");
+        send("10.9.0.1", 44, "");              // the same entry, well-formed, from the link: installed
+        Lab.pause(1500);
+        assertTrue(connections(jvsadm(BACKUP_NS, "-L", "-c", "-n")).containsKey("TCP " + forged + " ESTABLISHED"),
+                "the control case: a well-formed message from sync0's subnet is installed");
 
         // ---- takeover: the master goes, the backup takes the LAN with the table it holds ----
         long t0 = System.nanoTime();
