@@ -6,6 +6,7 @@ import io.jvs.forwarder.conn.TcpState;
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.sync.SyncControl;
 import io.netty.channel.EventLoop;
 
 import java.util.ArrayList;
@@ -25,10 +26,17 @@ final class ConnectionListing implements DataPathView {
 
     private final EventLoop loop;
     private final ConnectionTable conns;
+    private final SyncControl sync;
 
-    ConnectionListing(EventLoop loop, ConnectionTable conns) {
+    ConnectionListing(EventLoop loop, ConnectionTable conns, SyncControl sync) {
         this.loop = loop;
         this.conns = conns;
+        this.sync = sync;
+    }
+
+    @Override
+    public SyncControl syncDaemons() {
+        return sync;
     }
 
     @Override

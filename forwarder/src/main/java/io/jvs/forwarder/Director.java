@@ -16,6 +16,8 @@ import io.jvs.forwarder.metrics.StatusPage;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.pipeline.DataPath;
 import io.jvs.forwarder.sched.Schedulers;
+import io.jvs.forwarder.sync.SyncDaemons;
+import io.jvs.forwarder.sync.SyncPolicy;
 import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.ServiceRegistry;
@@ -103,6 +105,7 @@ public final class Director implements AutoCloseable {
     private DataPath dataPath;
     private ConnectionTable conns;
     private DataPathCounters counters;
+    private SyncDaemons sync;
     private MetricsServer metrics;
     private volatile RouteTable routes = RouteTable.EMPTY;
     /** The namespace's own IPv4 addresses (FULLNAT local addresses must not be one); empty until attached. */
@@ -161,7 +164,12 @@ public final class Director implements AutoCloseable {
 
     /** What jvsadm reads from the data path (the connection listing, -c). */
     public DataPathView dataPathView() {
-        return new ConnectionListing(loop, conns);
+        return new ConnectionListing(loop, conns, sync);
+    }
+
+    /** The connection sync daemons (jvsadm --start-daemon; keepalived's lvs_sync_daemon). */
+    public SyncDaemons syncDaemons() {
+        return sync;
     }
 
     /** Attaches and starts forwarding; on failure undoes whatever was done and rethrows. */
@@ -223,8 +231,11 @@ public final class Director implements AutoCloseable {
             throw new IOException(e.getMessage(), e);
         }
 
+        // the sync daemons' installs run on the event loop, which owns the tables (loop is set below)
+        sync = new SyncDaemons(conns, registry, task -> loop.execute(task), SyncPolicy.DEFAULTS);
         dataPath = DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(lan)
-                .routes(() -> routes).counters(counters).connPolicy(settings.connPolicy()).vrrp(vrrpGate).build();
+                .routes(() -> routes).counters(counters).connPolicy(settings.connPolicy()).vrrp(vrrpGate)
+                .sync(sync.hook()).build();
 
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         loop = group.next();
@@ -290,7 +301,8 @@ public final class Director implements AutoCloseable {
 
         if (settings.metrics() != null) {
             HealthSource health = settings.health();
-            PrometheusExposition exposition = new PrometheusExposition(registry, counters, health, vrrpStatus());
+            PrometheusExposition exposition = new PrometheusExposition(registry, counters, health, vrrpStatus(),
+                    sync.counters());
             metrics = new MetricsServer(settings.metrics(), exposition,
                     new StatusPage(registry, counters, health, vrrpStatus(), System::nanoTime));
             if (settings.metricsTls() != null) {
@@ -404,6 +416,9 @@ public final class Director implements AutoCloseable {
         }
         if (metrics != null) {
             metrics.close();
+        }
+        if (sync != null) {
+            sync.close();
         }
         // The data path stops first (the TAP goes with its fd, and the kernel drops the routes into
         // it); then the namespace is put back, newest change first, skipping what is gone already.

@@ -8,6 +8,8 @@ import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.config.ForwarderCommandLine;
 import io.jvs.forwarder.config.UsageException;
 import io.jvs.forwarder.ctl.keepalived.KeepalivedConf;
+import io.jvs.forwarder.ctl.keepalived.LvsSyncDaemon;
+import io.jvs.forwarder.ctl.keepalived.SyncFollowsVrrp;
 import io.jvs.forwarder.health.HealthMonitor;
 import io.jvs.forwarder.health.Probe;
 import io.jvs.forwarder.metrics.HealthSource;
@@ -95,6 +97,7 @@ public final class Main {
         Director.Settings settings;
         HealthMonitor health = null;
         VrrpConfig vrrp = VrrpConfig.NONE;
+        LvsSyncDaemon lvsSync = null;
         try {
             ServiceConfig config = ServiceConfig.EMPTY;
             if (opts.config().isPresent()) {
@@ -105,6 +108,7 @@ public final class Main {
                     System.err.println("jvs-forwarder: " + kc.ignoredReport());
                 }
                 health = new HealthMonitor(kc.health(), Probe::of, line -> System.out.println("jvs-health: " + line));
+                lvsSync = kc.syncDaemon();
                 config = health.initial(kc.config());
                 vrrp = kc.vrrp();
             }
@@ -130,6 +134,14 @@ public final class Main {
         } catch (IOException | RuntimeException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
+        }
+        if (lvsSync != null) {
+            // keepalived's lvs_sync_daemon: the sync role follows the VRRP instance's state (KeepalivedConf
+            // has checked that the instance exists); the switch runs for as long as the director does.
+            SyncFollowsVrrp.follow(lvsSync, director.syncDaemons(), director.vrrpStatus(), director::addVrrpListener,
+                    line -> System.out.println("jvs-forwarder: " + line));
+            System.out.println("jvs-forwarder: lvs_sync_daemon " + lvsSync.iface() + " follows VRRP instance "
+                    + lvsSync.instance());
         }
         DirectorControl control;
         try {

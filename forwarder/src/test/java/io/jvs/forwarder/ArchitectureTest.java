@@ -33,7 +33,7 @@ class ArchitectureTest {
             "io.jvs.sys..", "io.jvs.packet..", "io.jvs.forwarder.counters..",
             "io.jvs.forwarder.service..", "io.jvs.forwarder.sched..", "io.jvs.forwarder.conn..",
             "io.jvs.forwarder.frame..", "io.jvs.forwarder.io..", "io.jvs.forwarder.neigh..",
-            "io.jvs.forwarder.xmit..", "io.jvs.forwarder.pipeline.."};
+            "io.jvs.forwarder.xmit..", "io.jvs.forwarder.sync..", "io.jvs.forwarder.pipeline.."};
 
     /** The control side: what the data path must not import (the last entry is Director's and Main's package). */
     static final String[] CONTROL_SIDE = {

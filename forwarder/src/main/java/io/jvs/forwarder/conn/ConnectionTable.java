@@ -97,11 +97,15 @@ public final class ConnectionTable {
     private static final int F_TOA_ON_ACK = 32;
     /** FULLNAT TCP: the sequence (and timestamp) offsets towards the real server are set. */
     private static final int F_SEQ_SET = 64;
+    /** IP_VS_CONN_F_SYNC: installed (or last updated) from a master's sync message. */
+    private static final int F_SYNCED = 128;
 
     /** {@link #insert} result: the table is full. */
     public static final int FULL = -1;
     /** {@link #insert} result: FULLNAT, and no local address of the service has a free port. */
     public static final int NO_LOCAL_PORT = -2;
+    /** {@link #insertSynced} result: the synced FULLNAT local port is held by another entry here. */
+    public static final int LOCAL_PORT_TAKEN = -3;
 
     private static final long OUT_SALT = 0x5851F42D4C957F2DL;
 
@@ -482,6 +486,108 @@ public final class ConnectionTable {
         expires[id] = nowNanos + stateTimeout(services[id], state);
     }
 
+    /**
+     * Installs a connection a master synced (ip_vs_proc_conn's ip_vs_conn_new + ip_vs_bind_dest for
+     * IP_VS_CONN_F_SYNC): no scheduler is asked and the service's and real server's "conns" counters
+     * are not touched (the kernel counts those in ip_vs_schedule only); the entry is counted in
+     * activeconns or inactconns as the master's INACTIVE flag says, and the upper threshold is
+     * checked as for any new entry. It takes the master's state and expires timeoutNanos from now.
+     * FULLNAT: the entry holds exactly laddr:lport (the master's), reserved in {@link LocalPorts};
+     * when that port is held here already the result is {@link #LOCAL_PORT_TAKEN}.
+     *
+     * <p>Precondition: no live entry has the same IN key.
+     *
+     * @return the entry's id, {@link #FULL} or {@link #LOCAL_PORT_TAKEN}
+     */
+    public int insertSynced(int proto, int caddr, int cport, int vaddr, int vport, int daddr, int dport,
+                            VirtualService svc, RealServer dest, int state, boolean inactive, long timeoutNanos,
+                            int laddr, int lport, long nowNanos) {
+        Objects.requireNonNull(svc, "svc");
+        Objects.requireNonNull(dest, "dest");
+        if (size == capacity) {
+            return FULL;
+        }
+        boolean fullNat = dest.method == ForwardMethod.FULLNAT;
+        if (fullNat) {
+            if (!localPorts.reserve(laddr, lport)) {
+                return LOCAL_PORT_TAKEN;
+            }
+        } else {
+            laddr = caddr;
+            lport = cport;
+        }
+        final int id = free[--freeTop];
+        if (id >= highWater) {
+            highWater = id + 1;
+        }
+        size++;
+        addrs[id] = addrKey(caddr, vaddr);
+        ports[id] = ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32)
+                | ((long) (vport & 0xffff) << 16) | (dport & 0xffff);
+        daddrs[id] = daddr;
+        laddrs[id] = laddr;
+        lports[id] = (char) lport;
+        seqBases[id] = 0;
+        seqDeltas[id] = 0;
+        tsDeltas[id] = 0;
+        states[id] = (byte) state;
+        // connections inherit the forwarding method (and so "no output") from the dest, as in ip_vs_bind_dest
+        int f = F_USED | F_SYNCED | (inactive ? F_INACTIVE : 0) | (fullNat ? F_LOCAL_PORT : 0);
+        if (!dest.method.seesReplies()) {
+            f |= F_NOOUTPUT;
+        }
+        flags[id] = (byte) f;
+        services[id] = svc;
+        dests[id] = dest;
+        controllers[id] = -1;
+        expires[id] = nowNanos + timeoutNanos;
+        indexAdd(inIndex, hashIn(id), id);
+        indexAdd(outIndex, hashOut(id), id);
+        final DestStats ds = dest.stats;
+        if (inactive) {
+            ds.addInactive(1);
+        } else {
+            ds.addActive(1);
+        }
+        if (dest.upperThreshold != 0 && ds.activeConns() + ds.inactConns() >= dest.upperThreshold) {
+            ds.setOverloaded(true);
+        }
+        return id;
+    }
+
+    /**
+     * A master's update of an entry held here (ip_vs_proc_conn for an existing connection): the
+     * activeconns/inactconns move when the INACTIVE flag changed, the state is the master's and the
+     * entry expires timeoutNanos from now. The entry is flagged synced.
+     */
+    public void applySync(int id, int state, boolean inactive, long timeoutNanos, long nowNanos) {
+        int f = flags[id];
+        if ((f & F_USED) == 0) {
+            throw notLive(id);
+        }
+        final DestStats ds = dests[id].stats;
+        final boolean wasInactive = (f & F_INACTIVE) != 0;
+        if (wasInactive != inactive) {
+            if (inactive) {
+                ds.addActive(-1);
+                ds.addInactive(1);
+                f |= F_INACTIVE;
+            } else {
+                ds.addActive(1);
+                ds.addInactive(-1);
+                f &= ~F_INACTIVE;
+            }
+        }
+        flags[id] = (byte) (f | F_SYNCED);
+        states[id] = (byte) state;
+        expires[id] = nowNanos + timeoutNanos;
+    }
+
+    /** The full timeout of a state of this entry's protocol and service (cp->timeout after a transition). */
+    public long stateTimeoutNanos(int id, int state) {
+        return proto(id) == Protocol.TCP ? stateTimeout(services[id], state) : udpTimeout(services[id]);
+    }
+
     /** The service's own ESTABLISHED / FIN_WAIT timeout where it has one, else the table's. */
     private long stateTimeout(VirtualService svc, int state) {
         if (state == TcpState.ESTABLISHED && svc.tcpTimeoutNanos != 0) {
@@ -729,6 +835,16 @@ public final class ConnectionTable {
 
     public void markToaOnAckSent(int id) {
         flags[id] |= F_TOA_ON_ACK;
+    }
+
+    /** Installed or last updated by a sync message (IP_VS_CONN_F_SYNC). */
+    public boolean synced(int id) {
+        return (flags[id] & F_SYNCED) != 0;
+    }
+
+    /** The persistence template that placed the entry, or -1. */
+    public int controller(int id) {
+        return controllers[id];
     }
 
     public RealServer dest(int id) {

@@ -104,6 +104,28 @@ public final class LocalPorts {
         return port;
     }
 
+    /**
+     * Takes this very port on lip (a connection synced from a master keeps the master's port);
+     * false, and nothing taken, when it is held already or outside the range.
+     */
+    public boolean reserve(int lip, int port) {
+        if (port < low || port > high) {
+            return false;
+        }
+        int i = find(lip);
+        if (i < 0) {
+            i = add(lip);
+        }
+        long bit = 1L << port;
+        if ((bitmaps[i][port >>> 6] & bit) != 0) {
+            return false;
+        }
+        bitmaps[i][port >>> 6] |= bit;
+        used[i]++;
+        inUse++;
+        return true;
+    }
+
     /** Gives a port back. Releasing a port that is not held is a bug in the caller. */
     public void release(int lip, int port) {
         int i = find(lip);

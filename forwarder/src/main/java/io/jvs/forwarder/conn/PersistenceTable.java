@@ -181,6 +181,15 @@ public final class PersistenceTable {
         controlled[id]++;
     }
 
+    /**
+     * A master's sync of a template held here (ip_vs_proc_conn): it expires timeoutNanos from now
+     * and keeps that timeout when re-armed. Its real server stays (ip_vs_ct_in_get does not compare it).
+     */
+    public void applySync(int id, long timeoutNanos, long nowNanos) {
+        timeouts[id] = timeoutNanos;
+        expires[id] = nowNanos + timeoutNanos;
+    }
+
     /** A connection this template placed left the connection table. */
     public void controlRemoved(int id) {
         if (controlled[id] > 0 && --controlled[id] == 0 && keyLo[id] == INVALID) {

@@ -1,5 +1,7 @@
 package io.jvs.forwarder.ctl;
 
+import io.jvs.forwarder.sync.SyncControl;
+
 import java.util.List;
 
 /**
@@ -18,6 +20,9 @@ public interface DataPathView {
      * @throws IllegalStateException when the data path does not answer in time
      */
     Connections connections(int max);
+
+    /** The director's connection sync daemons (--start-daemon, --stop-daemon, -L --daemon). */
+    SyncControl syncDaemons();
 
     /** One connection entry as {@code /proc/net/ip_vs_conn} shows it. */
     record Connection(int proto, int caddr, int cport, int vaddr, int vport, int daddr, int dport, String state,

@@ -4,6 +4,7 @@ import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.sync.SyncCounters;
 import io.jvs.forwarder.vrrp.VrrpStatus;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.config.PrometheusProperties;
@@ -75,6 +76,9 @@ import java.util.function.Predicate;
  * jvs_event_loop_allocated_bytes_total  counter  bytes the event-loop thread allocated (JVM per-thread counter)
  * jvs_neighbour_entries                 gauge    neighbour (ARP) cache entries
  * jvs_local_ports_in_use                gauge    FULLNAT local ports held (all local addresses)
+ * {@link SyncMetrics} (the director's; not in tests that build an exposition without sync):
+ * jvs_sync_messages_total{direction}, jvs_sync_connections_total{direction},
+ * jvs_sync_installed_total{action}, jvs_sync_dropped_total{reason}, jvs_sync_queue_depth{queue}
  * {@link JvmMetrics} (the client's standard names, so stock JVM dashboards work):
  * jvm_memory_used_bytes{area}, jvm_memory_committed_bytes{area}, jvm_memory_max_bytes{area},
  * jvm_memory_pool_*{pool}, jvm_gc_collection_seconds{gc} (summary), jvm_threads_current,
@@ -118,11 +122,17 @@ public final class PrometheusExposition implements MetricsServer.Exposition {
     }
 
     public PrometheusExposition(ServiceRegistry registry, DataPathCounters counters, HealthSource health) {
-        this(registry, counters, health, VrrpStatus.Source.NONE);
+        this(registry, counters, health, VrrpStatus.Source.NONE, null);
     }
 
     public PrometheusExposition(ServiceRegistry registry, DataPathCounters counters, HealthSource health,
                                 VrrpStatus.Source vrrp) {
+        this(registry, counters, health, vrrp, null);
+    }
+
+    /** With the connection sync daemons' families ({@link SyncMetrics}) when sync is not null. */
+    public PrometheusExposition(ServiceRegistry registry, DataPathCounters counters, HealthSource health,
+                                VrrpStatus.Source vrrp, SyncCounters sync) {
         Objects.requireNonNull(registry);
         Objects.requireNonNull(counters);
         Objects.requireNonNull(health);
@@ -133,6 +143,9 @@ public final class PrometheusExposition implements MetricsServer.Exposition {
         prometheus.register(new HealthMetrics(health));
         prometheus.register(new VrrpMetrics(vrrp));
         DataPathMetrics.register(prometheus, counters, properties);
+        if (sync != null) {
+            SyncMetrics.register(prometheus, sync, properties);
+        }
         JvmMetrics.builder(properties).register(prometheus);
     }
 

@@ -9,6 +9,7 @@ import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.packet.TcpHeader;
 import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.Protocol;
+import io.jvs.forwarder.sync.SyncHook;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
@@ -38,11 +39,13 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ConnectionTable conns;
     private final DataPathCounters counters;
     private final ConnPolicy policy;
+    private final SyncHook sync;
 
-    ConnectionHandler(ConnectionTable conns, DataPathCounters counters, ConnPolicy policy) {
+    ConnectionHandler(ConnectionTable conns, DataPathCounters counters, ConnPolicy policy, SyncHook sync) {
         this.conns = conns;
         this.counters = counters;
         this.policy = policy;
+        this.sync = sync;
     }
 
     @Override
@@ -78,6 +81,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             ctx.conn = id;
             ctx.dest = conns.dest(id);
             conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);
+            sync.inbound(id, false, false, now); // ip_vs_in: the master syncs after each inbound packet
             chc.fireChannelRead(ctx);
             return;
         }

@@ -7,6 +7,7 @@ import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.VrrpGate;
+import io.jvs.forwarder.sync.SyncHook;
 import io.jvs.forwarder.xmit.DrXmit;
 import io.jvs.forwarder.xmit.FullNatXmit;
 import io.jvs.forwarder.xmit.IcmpSender;
@@ -56,6 +57,7 @@ public final class DataPath {
     private final Supplier<RouteTable> routes;
     private final DataPathCounters counters;
     private final ConnPolicy policy;
+    private final SyncHook sync;
     private final LongSupplier wallMillis;
     private final long isnKey0;
     private final long isnKey1;
@@ -69,6 +71,7 @@ public final class DataPath {
         this.routes = Objects.requireNonNull(b.routes, "routes");
         this.counters = Objects.requireNonNull(b.counters, "counters");
         this.policy = Objects.requireNonNull(b.policy, "connPolicy");
+        this.sync = Objects.requireNonNull(b.sync, "sync");
         this.wallMillis = Objects.requireNonNull(b.wallMillis, "fullNatClock");
         if (b.isnKeyGiven) {
             this.isnKey0 = b.isnKey0;
@@ -96,8 +99,8 @@ public final class DataPath {
         p.addLast(STAGES.get(1), new ArpHandler(services, vrrp, neighbours, lan, counters));
         p.addLast(STAGES.get(2), new IcmpHandler(services, vrrp, conns, sender, icmp, tun, counters));
         p.addLast(STAGES.get(3), new ClassifyHandler(services, vrrp, conns, counters));
-        p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy));
-        p.addLast(STAGES.get(5), new ScheduleHandler(conns, counters, policy));
+        p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy, sync));
+        p.addLast(STAGES.get(5), new ScheduleHandler(conns, counters, policy, sync));
         p.addLast(STAGES.get(6), new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),
                 tun, new FullNatXmit(sender, lan, conns, wallMillis, isnKey0, isnKey1), counters));
         return p;
@@ -113,6 +116,7 @@ public final class DataPath {
         private Supplier<RouteTable> routes;
         private DataPathCounters counters;
         private ConnPolicy policy = ConnPolicy.DEFAULTS;
+        private SyncHook sync = new SyncHook();
         private LongSupplier wallMillis = System::currentTimeMillis;
         private boolean isnKeyGiven;
         private long isnKey0;
@@ -163,6 +167,12 @@ public final class DataPath {
         /** expire_nodest_conn / expire_quiescent_template (default: the kernel's, both off). */
         public Builder connPolicy(ConnPolicy policy) {
             this.policy = policy;
+            return this;
+        }
+
+        /** The connection sync master's hook (default: one no daemon ever drives). */
+        public Builder sync(SyncHook sync) {
+            this.sync = sync;
             return this;
         }
 

@@ -10,6 +10,7 @@ import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.sync.SyncHook;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
@@ -31,12 +32,14 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
     private final PersistenceTable templates;
     private final DataPathCounters counters;
     private final ConnPolicy policy;
+    private final SyncHook sync;
 
-    ScheduleHandler(ConnectionTable conns, DataPathCounters counters, ConnPolicy policy) {
+    ScheduleHandler(ConnectionTable conns, DataPathCounters counters, ConnPolicy policy, SyncHook sync) {
         this.conns = conns;
         this.templates = conns.templates();
         this.counters = counters;
         this.policy = policy;
+        this.sync = sync;
     }
 
     @Override
@@ -50,6 +53,7 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
         long now = System.nanoTime();
         RealServer dest;
         int tmpl = -1;
+        boolean tmplCreated = false;
         if (svc.persistent()) {
             int snet = ctx.srcAddr & svc.persistMask;
             int kproto = PersistenceTable.keyProto(svc);
@@ -76,6 +80,7 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
                     counters.drop(DropReason.TABLE_FULL);
                     return;
                 }
+                tmplCreated = true;
             }
         } else {
             dest = pick(svc, ctx);
@@ -97,6 +102,7 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
             counters.sloppyTcpAccept();   // only sloppy_tcp lets such a segment get here
         }
         conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);
+        sync.inbound(id, true, tmplCreated, now);
         ctx.conn = id;
         ctx.dest = dest;
         chc.fireChannelRead(ctx);

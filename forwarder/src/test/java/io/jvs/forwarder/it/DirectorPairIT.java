@@ -22,10 +22,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Failover under load between two jvs directors: {@code scripts/lab up --directors 2}, the same
@@ -37,6 +40,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *   <li>DR with mh (mh-port) and {@code --sloppy-tcp 1}: director2 has never seen the four
  *       connections; sloppy TCP lets it schedule their next segments and mh sends each to the
  *       real server it was already on, so all four finish byte for byte.</li>
+ *   <li>NAT with connection sync ({@code lvs_sync_daemon eth0 VI_1}): the sync role follows VRRP
+ *       (director1 master, director2 backup; after the kill director2 master), director2 holds
+ *       the four connections when it takes over, and the real servers' gateway 10.0.0.254 (in
+ *       virtual_ipaddress) follows the MASTER, so the replies reach it.</li>
+ *   <li>FULLNAT with sync, the client's address by TOA and by PROXY v2 (nginx with
+ *       proxy_protocol on both real servers): the local address 10.0.0.50 is in
+ *       virtual_ipaddress too, the local ports and the PROXY v2 sequence offsets are synced.</li>
  * </ul>
  *
  * <p>Each run measures the gap from the kill to the first packet director2 forwards (tcpdump on
@@ -65,6 +75,12 @@ class DirectorPairIT {
     @RegisterExtension
     static final LabExtension LAB = LabExtension.up(2, "--directors", "2", "--tun-servers", "0");
 
+    static final String GATEWAY = "10.0.0.254";
+    static final String LIP = "10.0.0.50";
+    /** ipvsadm 1.31's -L --daemon with the kernel's defaults (veth MTU 1500: maxlen 1472), syncid = VRID 51. */
+    static final String DAEMON_MASTER = "master sync daemon (mcast=eth0, syncid=51, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n";
+    static final String DAEMON_BACKUP = "backup sync daemon (mcast=eth0, syncid=51, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n";
+
     ForwarderProcess master;
     ForwarderProcess backup;
     final List<Process> captures = new ArrayList<>();
@@ -87,6 +103,16 @@ class DirectorPairIT {
         }
     }
 
+    @AfterAll
+    static void stopProxyNginx() {
+        for (XmitIT.ProxyNginx n : PROXY_NGINX) {
+            n.stop();
+        }
+        PROXY_NGINX.clear();
+    }
+
+    static final List<XmitIT.ProxyNginx> PROXY_NGINX = new ArrayList<>();
+
     @Test
     void drWithMhAndSloppyTcpEveryDownloadSurvivesTheMastersDeath() throws Exception {
         String services = """
@@ -103,10 +129,57 @@ class DirectorPairIT {
                     }
                 }
                 """;
-        Outcome o = failover("dr", services, List.of("--sloppy-tcp", "1"), 80);
+        Outcome o = failover(new Setup("dr", "", services, List.of("--sloppy-tcp", "1"), List.of(), 80, false));
         assertEquals(DOWNLOADS, o.intact(), o.toString());
         assertTrue(backup.metric("jvs_sloppy_accepted_total", "protocol=\"tcp\"") >= DOWNLOADS,
                 "director2 took the running flows over by sloppy TCP: " + o);
+    }
+
+    @Test
+    void natWithSyncEveryDownloadSurvivesTheMastersDeath() throws Exception {
+        String services = """
+                virtual_server 10.0.0.100 80 {
+                    lb_algo rr
+                    lb_kind NAT
+                    protocol TCP
+                    real_server 10.0.0.11 80 {
+                        weight 1
+                    }
+                    real_server 10.0.0.12 80 {
+                        weight 1
+                    }
+                }
+                """;
+        Outcome o = failover(new Setup("nat", "        " + GATEWAY + "/24 dev eth0\n", services, List.of(), List.of(),
+                80, true));
+        assertEquals(DOWNLOADS, o.intact(), o.toString());
+        assertEquals(0.0, backup.metric("jvs_sloppy_accepted_total", "protocol=\"tcp\""),
+                "director2 knew the connections from sync, not by sloppy TCP");
+    }
+
+    @ParameterizedTest(name = "FULLNAT, client address by {0}")
+    @ValueSource(strings = {"toa", "proxy"})
+    void fullNatWithSyncEveryDownloadSurvivesTheMastersDeath(String clientAddr) throws Exception {
+        boolean proxy = clientAddr.equals("proxy");
+        if (proxy && PROXY_NGINX.isEmpty()) {
+            PROXY_NGINX.add(XmitIT.ProxyNginx.start(LAB.lab(), 1));
+            PROXY_NGINX.add(XmitIT.ProxyNginx.start(LAB.lab(), 2));
+        }
+        int rsPort = proxy ? XmitIT.PROXY_PORT : 80;
+        // keepalived.conf has no FULLNAT (lb_kind NAT, DR, TUN): the services come from jvsadm, on both
+        List<String> jvsadm = List.of(
+                "-A -t " + Lab.VIP + ":81 -s rr --laddr " + LIP + " --client-addr " + clientAddr,
+                "-a -t " + Lab.VIP + ":81 -r " + Lab.rsIp(1) + ":" + rsPort + " --fullnat -w 1",
+                "-a -t " + Lab.VIP + ":81 -r " + Lab.rsIp(2) + ":" + rsPort + " --fullnat -w 1");
+        Outcome o = failover(new Setup("fullnat-" + clientAddr, "        " + LIP + "/24 dev eth0\n", "", List.of(),
+                jvsadm, 81, true));
+        assertEquals(DOWNLOADS, o.intact(), o.toString());
+        if (proxy) {
+            long viaProxy = PROXY_NGINX.stream().flatMap(n -> n.log().stream())
+                    .filter(l -> l.startsWith(Lab.CLIENT_IP + " " + LIP + " ")).count();
+            assertTrue(viaProxy >= o.probes().stream().filter(Probe::ok).count(), "nginx logged the client's address "
+                    + "from PROXY v2 for every request, through either director: " + viaProxy);
+        }
     }
 
     // ---------------------------------------------------------------- the scenario
@@ -142,17 +215,38 @@ class DirectorPairIT {
         }
     }
 
-    private Outcome failover(String method, String services, List<String> extraArgs, int port) throws Exception {
+    /**
+     * One failover scenario.
+     *
+     * @param addresses virtual_ipaddress lines beyond the VIP (the NAT gateway, the FULLNAT local address)
+     * @param services  keepalived.conf virtual_server blocks
+     * @param jvsadm    jvsadm commands run on both directors after they started (services keepalived.conf cannot say)
+     * @param sync      with {@code lvs_sync_daemon eth0 VI_1}
+     */
+    record Setup(String method, String addresses, String services, List<String> extraArgs, List<String> jvsadm,
+                 int port, boolean sync) {
+    }
+
+    private Outcome failover(Setup setup) throws Exception {
         Lab lab = LAB.lab();
-        for (String ns : List.of(Lab.ROUTER)) {
-            lab.neighForget(ns, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        String method = setup.method();
+        int port = setup.port();
+        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        for (int rs = 1; rs <= 2; rs++) {
+            lab.neighForget(Lab.rsNamespace(rs), GATEWAY, "eth0");
+            lab.neighForget(Lab.rsNamespace(rs), LIP, "eth0");
         }
-        master = startDirector(D1, method + "-director1", "MASTER", 150, services, extraArgs);
+        master = startDirector(D1, method + "-director1", "MASTER", 150, setup);
         awaitTrue(() -> vrrpState(master) == 2, MASTER_DOWN_MS + 3000, "director1 MASTER", master);
-        backup = startDirector(D2, method + "-director2", "BACKUP", 100, services, extraArgs);
+        backup = startDirector(D2, method + "-director2", "BACKUP", 100, setup);
         awaitTrue(() -> vrrpState(backup) == 1, 5000, "director2 BACKUP", backup);
         Lab.pause(1500); // director2 has heard adverts and stays BACKUP
         assertEquals(1.0, vrrpState(backup), "director2 stays BACKUP next to director1 at 150");
+        if (setup.sync()) {
+            // keepalived's lvs_sync_daemon: the MASTER's director sends, the BACKUP's receives (syncid = VRID 51)
+            awaitTrue(() -> jvsadm(master, "-L", "--daemon").equals(DAEMON_MASTER), 3000, "director1 sync master", master);
+            awaitTrue(() -> jvsadm(backup, "-L", "--daemon").equals(DAEMON_BACKUP), 3000, "director2 sync backup", backup);
+        }
 
         String url = "http://" + Lab.VIP + (port == 80 ? "" : ":" + port) + "/blob";
         Path[] dumps = {capture(Lab.rsNamespace(1), "eth0", method + "-rs1"),
@@ -167,6 +261,10 @@ class DirectorPairIT {
                                 + " " + url + " | sha256sum | cut -d' ' -f1")));
             }
             awaitConnections(downloads, port);
+            if (setup.sync()) {
+                awaitTrue(() -> backup.metricValue("jvs_sync_installed_total", "action=\"new\"").orElse(0) >= DOWNLOADS,
+                        5000, "director2 installed the four synced connections", backup);
+            }
             Future<Exec.Result> probeLoop = pool.submit(() -> lab.sh(Duration.ofMillis(PROBE_MS + 15_000), Lab.CLIENT,
                     probeScript("http://" + Lab.VIP + (port == 80 ? "" : ":" + port) + "/")));
             Lab.pause(1500); // well into the transfers, and the loop has had successes through director1
@@ -176,6 +274,10 @@ class DirectorPairIT {
             long killedAt = System.currentTimeMillis();
             assertEquals(137, master.kill(), "kill -9 of director1");
             awaitTrue(() -> vrrpState(backup) == 2, MASTER_DOWN_MS + 3000, "director2 MASTER", backup);
+            if (setup.sync()) {
+                awaitTrue(() -> jvsadm(backup, "-L", "--daemon").equals(DAEMON_MASTER), 3000,
+                        "director2, now MASTER, runs the sync master and no backup", backup);
+            }
 
             int intact = 0;
             List<String> results = new ArrayList<>();
@@ -231,28 +333,47 @@ class DirectorPairIT {
                 + "done\n";
     }
 
-    private ForwarderProcess startDirector(String ns, String name, String state, int priority, String services,
-            List<String> extraArgs) {
+    private ForwarderProcess startDirector(String ns, String name, String state, int priority, Setup setup) {
         Lab lab = LAB.lab();
-        Path conf = lab.itFile("pair-" + name + ".keepalived.conf", keepalivedConf(state, priority, services));
-        Path sock = lab.repo().resolve("forwarder/target/it-logs/pair-" + name + ".sock");
+        Path conf = lab.itFile("pair-" + name + ".keepalived.conf", keepalivedConf(state, priority, setup));
         List<String> args = new ArrayList<>(List.of("--attach", "packet:eth0", "--keepalived", conf.toString(),
-                "--metrics", METRICS, "--control", sock.toString()));
-        args.addAll(extraArgs);
-        return ForwarderProcess.start(lab, ns, "pair-" + name, METRICS, args);
+                "--metrics", METRICS, "--control", controlSocket(ns, "pair-" + name).toString()));
+        args.addAll(setup.extraArgs());
+        ForwarderProcess d = ForwarderProcess.start(lab, ns, "pair-" + name, METRICS, args);
+        for (String line : setup.jvsadm()) {
+            jvsadm(d, line.split(" "));
+        }
+        return d;
+    }
+
+    private static Path controlSocket(String ns, String name) {
+        return LAB.lab().repo().resolve("forwarder/target/it-logs/" + name + ".sock");
+    }
+
+    /** bin/jvsadm against director {@code d}'s control socket; fails on a non-zero exit. */
+    private static String jvsadm(ForwarderProcess d, String... args) {
+        String ns = d.name().endsWith("director1") ? D1 : D2;
+        List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString(), "--control",
+                controlSocket(ns, d.name()).toString()));
+        cmd.addAll(List.of(args));
+        Exec.Result r = LAB.lab().exec(Duration.ofSeconds(20), ns, cmd.toArray(String[]::new));
+        assertEquals(0, r.exitCode(), () -> "jvsadm " + String.join(" ", args) + "\n" + r.describe() + "\n"
+                + d.logTail(30));
+        return r.stdout();
     }
 
     /** The configuration both directors run; they differ only in state and priority. */
-    static String keepalivedConf(String state, int priority, String services) {
-        return "vrrp_instance VI_1 {\n"
+    static String keepalivedConf(String state, int priority, Setup setup) {
+        return (setup.sync() ? "global_defs {\n    lvs_sync_daemon eth0 VI_1\n}\n" : "")
+                + "vrrp_instance VI_1 {\n"
                 + "    state " + state + "\n"
                 + "    interface eth0\n"
                 + "    virtual_router_id 51\n"
                 + "    priority " + priority + "\n"
                 + "    advert_int 1\n"
                 + "    authentication {\n        auth_type PASS\n        auth_pass jvs-pair\n    }\n"
-                + "    virtual_ipaddress {\n        10.0.0.100/24 dev eth0\n    }\n"
-                + "}\n" + services;
+                + "    virtual_ipaddress {\n        10.0.0.100/24 dev eth0\n" + setup.addresses() + "    }\n"
+                + "}\n" + setup.services();
     }
 
     /** Waits until director1 has scheduled the downloads' connections. */

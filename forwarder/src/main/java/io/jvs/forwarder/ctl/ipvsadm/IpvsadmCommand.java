@@ -5,6 +5,7 @@ import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.ServiceTimeouts;
 import io.jvs.forwarder.service.TunnelType;
+import io.jvs.forwarder.sync.SyncSettings;
 
 import java.util.List;
 
@@ -43,6 +44,8 @@ import java.util.List;
  * @param rule          {@code --add-mark}/{@code --delete-mark}
  * @param daemonState   {@code --start-daemon}/{@code --stop-daemon} state
  * @param svcTimeouts   {@code --svc-timeout TCP,TCPFIN,UDP} (jvs), null when not given
+ * @param daemon        {@code --start-daemon}'s options ({@code --mcast-interface} defaulting to
+ *                      ipvsadm's "eth0", 0 for each option not given), null for other commands
  */
 public record IpvsadmCommand(Command command, long options, int proto, int addr, int port, int fwmark,
                              String scheduler, int schedFlags, int persistTimeout, int persistMask,
@@ -50,7 +53,7 @@ public record IpvsadmCommand(Command command, long options, int proto, int addr,
                              int destAddr, int destPort, ForwardMethod method, int weight, int upperThreshold,
                              int lowerThreshold, TunnelType tunType, int tunPort, int tunFlags, int format,
                              int[] timeouts, String state, int stateSeconds, FwmarkRule rule,
-                             String daemonState, ServiceTimeouts svcTimeouts) {
+                             String daemonState, ServiceTimeouts svcTimeouts, SyncSettings daemon) {
 
     /** ipvsadm's commands (cmdnames order) and jvs's extensions after them. */
     public enum Command {

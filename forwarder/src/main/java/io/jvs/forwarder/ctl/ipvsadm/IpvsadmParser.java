@@ -13,6 +13,7 @@ import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.ServiceTimeouts;
 import io.jvs.forwarder.service.TunnelType;
+import io.jvs.forwarder.sync.SyncSettings;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -314,6 +315,12 @@ public final class IpvsadmParser {
         ClientAddressMode clientAddress;
         String daemonState;
         ServiceTimeouts svcTimeouts;
+        String mcastInterface;
+        int syncId;
+        int mcastGroup;
+        int mcastPort;
+        int mcastTtl;
+        int syncMaxLen;
 
         /** True until the first option: popt errors before any say only "Try ... -h". */
         boolean first = true;
@@ -448,7 +455,13 @@ public final class IpvsadmParser {
                 case "ipv6" -> throw IpvsadmException.usage("IPv6 is not supported by jvs yet (-6)");
                 case "sctp-service" -> throw IpvsadmException.usage("SCTP is not supported by jvs yet (--sctp-service)");
                 case "sched-flags" -> schedFlagsText = value;
-                case "syncid" -> number(value, 0, 255, "illegal syncid specified");
+                case "syncid" -> syncId = number(value, 0, 255, "illegal syncid specified");
+                // strncpy(mcast_ifn, optarg, IP_VS_IFNAME_MAXLEN - 1)
+                case "mcast-interface" -> mcastInterface = value.length() > 15 ? value.substring(0, 15) : value;
+                case "mcast-group" -> mcastGroup = mcastGroup(value);
+                case "mcast-port" -> mcastPort = number(value, 1, 65535, "illegal mcast-port specified");
+                case "mcast-ttl" -> mcastTtl = number(value, 1, 255, "illegal mcast-ttl specified");
+                case "sync-maxlen" -> syncMaxLen = number(value, 1, 65535 - 20 - 8, "illegal sync-maxlen specified");
                 case "tun-type" -> {
                     if (!value.equals("ipip") && !value.equals("gue") && !value.equals("gre")) {
                         throw IpvsadmException.usage("illegal tunnel type specified");
@@ -559,16 +572,41 @@ public final class IpvsadmParser {
             if (args.size() > used) {
                 throw IpvsadmException.usage("unexpected argument " + args.get(used));
             }
+            SyncSettings daemon = cmd == Command.START_DAEMON
+                    ? new SyncSettings(mcastInterface == null || mcastInterface.isEmpty()
+                            ? SyncSettings.DEFAULT_INTERFACE : mcastInterface,
+                            syncId, mcastGroup, mcastPort, mcastTtl, syncMaxLen)
+                    : null;
             return new IpvsadmCommand(cmd, options, proto, addr, port, mark, scheduler, schedFlags, persist, mask,
                     onePacket, laddrs, clientAddress, destAddr, destPort, method, weight, upper, lower, tunType,
-                    tunPort, tunFlags, format, timeouts, state, stateSeconds, null, daemonState, svcTimeouts);
+                    tunPort, tunFlags, format, timeouts, state, stateSeconds, null, daemonState, svcTimeouts, daemon);
         }
 
         private IpvsadmCommand build(Command cmd, int proto, int addr, int port, int mark, int destAddr,
                                      int destPort, int[] timeouts, FwmarkRule rule) {
             return new IpvsadmCommand(cmd, options, proto, addr, port, mark, scheduler, 0, persist, mask,
                     onePacket, laddrs, clientAddress, destAddr, destPort, method, weight, upper, lower, tunType,
-                    tunPort, tunFlags, format, timeouts, null, 0, rule, daemonState, svcTimeouts);
+                    tunPort, tunFlags, format, timeouts, null, 0, rule, daemonState, svcTimeouts, null);
+        }
+
+        /**
+         * --mcast-group: inet_pton and IN_MULTICAST for IPv4, ipvsadm's messages; an IPv6 group
+         * (a ':' in it) is refused, jvs's sync runs over IPv4.
+         */
+        private int mcastGroup(String value) throws IpvsadmException {
+            if (value.indexOf(':') >= 0) {
+                throw IpvsadmException.usage("IPv6 is not supported by jvs yet (--mcast-group " + value + ")");
+            }
+            int a;
+            try {
+                a = io.jvs.packet.Ipv4Address.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw IpvsadmException.usage("invalid IPv4 mcast-group `" + value + "'");
+            }
+            if ((a >>> 28) != 0xE) {
+                throw IpvsadmException.usage("invalid IPv4 mcast-group `" + value + "'");
+            }
+            return a;
         }
 
         /** ipvsadm's generic_opt_check. */
@@ -799,6 +837,6 @@ public final class IpvsadmParser {
             throw IpvsadmException.usage(e.getMessage());
         }
         return new IpvsadmCommand(cmd, 0, 0, 0, 0, 0, null, 0, 0, -1, false, null, null, 0, 0,
-                ForwardMethod.DR, 1, 0, 0, TunnelType.IPIP, 0, 0, 0, null, null, 0, rule, null, null);
+                ForwardMethod.DR, 1, 0, 0, TunnelType.IPIP, 0, 0, 0, null, null, 0, rule, null, null, null);
     }
 }

@@ -9,6 +9,9 @@ import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.sync.SyncDaemons;
+import io.jvs.forwarder.sync.SyncException;
+import io.jvs.forwarder.sync.SyncRole;
 import io.jvs.forwarder.vrrp.VrrpStatus;
 
 import java.util.List;
@@ -122,14 +125,27 @@ public final class Jvsadm {
             case SAVE -> Result.ok(format.save(control.table(), control.config().timeouts(), cmd.format()));
             case RESTORE -> restore(stdin);
             case ZERO -> zero(cmd);
-            case START_DAEMON, STOP_DAEMON -> throw IpvsadmException.operation(
-                    "Operation not supported: jvs has no connection sync daemon yet (--" + cmd.command().ipvsadmName
-                            + ")");
+            case START_DAEMON, STOP_DAEMON -> daemon(cmd);
             default -> {
                 change(c -> ConfigEditor.apply(c, cmd, schedulers));
                 yield Result.ok("");
             }
         };
+    }
+
+    /** --start-daemon / --stop-daemon: libipvs's answer for a failure, exit status 255 as ipvsadm's. */
+    private Result daemon(IpvsadmCommand cmd) throws IpvsadmException {
+        SyncRole role = "master".equals(cmd.daemonState()) ? SyncRole.MASTER : SyncRole.BACKUP;
+        try {
+            if (cmd.command() == IpvsadmCommand.Command.START_DAEMON) {
+                dataPath.syncDaemons().start(role, cmd.daemon());
+            } else {
+                dataPath.syncDaemons().stop(role);
+            }
+        } catch (SyncException e) {
+            throw IpvsadmException.operation(e.getMessage());
+        }
+        return Result.ok("");
     }
 
     /** A change as a function that may fail with ipvsadm's answer. */
@@ -225,7 +241,11 @@ public final class Jvsadm {
             return Result.ok(IpvsadmFormat.timeouts(t.tcp(), t.tcpFin(), t.udp()));
         }
         if (cmd.has(IpvsadmParser.OPT_DAEMON)) {
-            return Result.ok(""); // no sync daemon runs: ipvsadm prints nothing
+            StringBuilder b = new StringBuilder();
+            for (SyncDaemons.Daemon d : dataPath.syncDaemons().list()) {
+                b.append(SyncDaemons.format(d));
+            }
+            return Result.ok(b.toString());
         }
         if (cmd.has(IpvsadmParser.OPT_VRRP)) {
             return Result.ok(IpvsadmFormat.vrrp(vrrp.vrrpStatus()));

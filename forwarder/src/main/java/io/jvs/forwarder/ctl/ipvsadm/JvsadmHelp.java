@@ -59,8 +59,8 @@ public final class JvsadmHelp {
                   --state-timeout state secs  set one TCP state's timeout (jvs)
                   --add-mark                  add a fwmark rule (jvs; what iptables -j MARK did)
                   --delete-mark               delete a fwmark rule (jvs)
-                  --start-daemon              start connection sync daemon (not supported yet)
-                  --stop-daemon               stop connection sync daemon (not supported yet)
+                  --start-daemon              start connection sync daemon
+                  --stop-daemon               stop connection sync daemon
                   --help            -h        display this help message
 
                 virtual-service:
@@ -90,6 +90,12 @@ public final class JvsadmHelp {
                   --laddr        address[,address]    FULLNAT local addresses of the director (jvs)
                   --client-addr  none|toa|proxy       how FULLNAT servers learn the client (jvs)
                   --svc-timeout  tcp,tcpfin,udp       the service's own timeouts, 0 = global (jvs)
+                  --mcast-interface interface         multicast interface for connection sync
+                  --syncid sid                        syncid for connection sync (default=255)
+                  --mcast-group address               IPv4 group (default=224.0.0.81)
+                  --mcast-port port                   UDP port (default=8848)
+                  --mcast-ttl ttl                     Multicast TTL (default=1)
+                  --sync-maxlen length                Max sync message length (default=1472)
                   --connection   -c                   output of current IPVS connections
                   --timeout                           output of timeout (tcp tcpfin udp)
                   --daemon                            output of daemon information

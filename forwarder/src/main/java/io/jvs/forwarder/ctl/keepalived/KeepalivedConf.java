@@ -56,8 +56,10 @@ import java.util.Set;
  * @param health  what to check and what failures do
  * @param vrrp    the VRRP instances and sync groups ({@link VrrpConfig#NONE} when there are none)
  * @param ignored "keyword (file:line)" for every statement jvs skipped, in file order
+ * @param syncDaemon global_defs' {@code lvs_sync_daemon}, null without one
  */
-public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConfig vrrp, List<String> ignored) {
+public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConfig vrrp, List<String> ignored,
+                             LvsSyncDaemon syncDaemon) {
 
     static final long DEFAULT_DELAY_LOOP_MS = 60_000;
     static final long DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -149,6 +151,8 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
         private final List<HealthConfig.Service> health = new ArrayList<>();
         private TimeoutSettings timeouts = TimeoutSettings.DEFAULTS;
         private final VrrpMapper vrrp = new VrrpMapper(this);
+        private LvsSyncDaemon syncDaemon;
+        private Node syncDaemonAt;
 
         Mapper(SchedulerFactory schedulers) {
             this.schedulers = schedulers;
@@ -179,8 +183,15 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                     default -> ignore(n);
                 }
             }
+            VrrpConfig vrrpConfig = vrrp.build();
+            if (syncDaemon != null && vrrpConfig.instances().stream()
+                    .noneMatch(i -> i.name().equals(syncDaemon.instance()))) {
+                // keepalived only logs this and runs no sync daemon; jvs refuses to start half-configured
+                throw err(syncDaemonAt, "lvs_sync_daemon: no vrrp_instance " + syncDaemon.instance()
+                        + " (the sync role follows that instance's state)");
+            }
             return new KeepalivedConf(new ServiceConfig(services, List.of(), timeouts), new HealthConfig(health),
-                    vrrp.build(), ignored);
+                    vrrpConfig, ignored, syncDaemon);
         }
 
         void ignore(Node n) {
@@ -195,6 +206,11 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             for (Node n : g.children()) {
                 if (n.keyword().equals("vrrp_version")) {
                     continue; // read before everything else (VrrpMapper.defaultVersion)
+                }
+                if (n.keyword().equals("lvs_sync_daemon")) {
+                    syncDaemon = lvsSyncDaemon(n);
+                    syncDaemonAt = n;
+                    continue;
                 }
                 if (!n.keyword().equals("lvs_timeouts")) {
                     ignore(n);
@@ -218,6 +234,57 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                 }
                 timeouts = new TimeoutSettings(tcp, tcpFin, udp, Map.of());
             }
+        }
+
+        /**
+         * keepalived's lvs_syncd_handler: INTERFACE VRRP_INSTANCE, then the optional keyword pairs
+         * (id 0-255, maxlen 1-65507, port 1-65535, ttl 1-255, group IPv4 multicast); a bare number
+         * third is the old form of the id.
+         */
+        LvsSyncDaemon lvsSyncDaemon(Node n) throws ConfigException {
+            List<String> a = n.args();
+            if (a.size() < 2) {
+                throw err(n, "lvs_sync_daemon needs an interface and a VRRP instance"
+                        + " (lvs_sync_daemon IF INSTANCE [id N] [maxlen L] [port P] [ttl T] [group A])");
+            }
+            if (a.getFirst().length() > 15) {
+                throw err(n, "lvs_sync_daemon: interface name \"" + a.getFirst() + "\" is longer than 15 characters");
+            }
+            int id = -1;
+            int maxLen = 0;
+            int port = 0;
+            int ttl = 0;
+            int group = 0;
+            int i = 2;
+            if (i < a.size() && !a.get(i).isEmpty() && Character.isDigit(a.get(i).charAt(0))) {
+                id = parseInt(n, a.get(i++), 0, 255, "lvs_sync_daemon id");
+            }
+            for (; i < a.size(); i += 2) {
+                String k = a.get(i);
+                if (i + 1 >= a.size()) {
+                    throw err(n, "lvs_sync_daemon: " + k + " needs a value");
+                }
+                String v = a.get(i + 1);
+                switch (k) {
+                    case "id" -> id = parseInt(n, v, 0, 255, "lvs_sync_daemon id");
+                    case "maxlen" -> maxLen = parseInt(n, v, 1, 65535 - 20 - 8, "lvs_sync_daemon maxlen");
+                    case "port" -> port = parseInt(n, v, 1, 65535, "lvs_sync_daemon port");
+                    case "ttl" -> ttl = parseInt(n, v, 1, 255, "lvs_sync_daemon ttl");
+                    case "group" -> {
+                        try {
+                            group = io.jvs.packet.Ipv4Address.parse(v);
+                        } catch (IllegalArgumentException e) {
+                            throw err(n, "lvs_sync_daemon group \"" + v + "\" is not an IPv4 address");
+                        }
+                        if ((group >>> 28) != 0xE) {
+                            throw err(n, "lvs_sync_daemon group " + v + " is not a multicast address");
+                        }
+                    }
+                    default -> throw err(n, "lvs_sync_daemon: unknown \"" + k
+                            + "\" (expected id, maxlen, port, ttl or group)");
+                }
+            }
+            return new LvsSyncDaemon(a.getFirst(), a.get(1), id, maxLen, port, ttl, group);
         }
 
         // ------------------------------------------------------------ virtual_server_group

@@ -86,8 +86,8 @@ class JvsadmErrorsTest {
         h.fails("-d -t 10.0.0.100:81 -r 10.0.0.12", 255, "Service not defined");
         h.fails("-a -t 10.0.0.100:80 -r 10.0.0.12 -x 1 -y 2", 255, "Numerical result out of range");
         h.fails("--delete-mark -d 10.0.0.100 --set-mark 1", 255, "No such mark rule");
-        h.fails("--start-daemon master", 255,
-                "Operation not supported: jvs has no connection sync daemon yet (--start-daemon)");
+        h.fails("--stop-daemon master", 255, "No daemon is running");
+        h.fails("--start-daemon master --mcast-interface nosuch0", 255, "No such device");
         h.fails("-L -n -t 10.0.0.100:81", 1, "No such service");
         assertSame(before, h.control.config());
     }
@@ -125,6 +125,33 @@ class JvsadmErrorsTest {
         assertSame(before, h.control.config());
         r = h.run("-R", "-L -n\n");
         assertTrue(r.err().startsWith("line 1: the 'list' command does not change the configuration"), r.err());
+    }
+
+    /** ipvsadm 1.31's parse_options / generic_opt_check / libipvs answers for the sync daemon commands. */
+    @Test
+    void syncDaemonErrors() {
+        JvsadmHarness h = new JvsadmHarness();
+        h.fails("--start-daemon master --mcast-port 0", 2, "illegal mcast-port specified (`0'; expected 1..65535)");
+        h.fails("--start-daemon master --mcast-port 65536", 2,
+                "illegal mcast-port specified (`65536'; expected 1..65535)");
+        h.fails("--start-daemon master --mcast-ttl 0", 2, "illegal mcast-ttl specified (`0'; expected 1..255)");
+        h.fails("--start-daemon master --mcast-ttl 256", 2, "illegal mcast-ttl specified (`256'; expected 1..255)");
+        h.fails("--start-daemon master --sync-maxlen 65508", 2,
+                "illegal sync-maxlen specified (`65508'; expected 1..65507)");
+        h.fails("--start-daemon master --sync-maxlen x", 2, "illegal sync-maxlen specified (`x'; expected 1..65507)");
+        h.fails("--start-daemon master --syncid 256", 2, "illegal syncid specified (`256'; expected 0..255)");
+        h.fails("--start-daemon master --mcast-group 10.0.0.1", 2, "invalid IPv4 mcast-group `10.0.0.1'");
+        h.fails("--start-daemon master --mcast-group 224.0.0", 2, "invalid IPv4 mcast-group `224.0.0'");
+        h.fails("--start-daemon master --mcast-ttl 2 --mcast-ttl 3", 2, "multiple 'mcast-ttl' options specified");
+        h.fails("--stop-daemon backup --mcast-interface eth0", 2,
+                "Illegal 'mcast-interface' option with the 'stop-daemon' command");
+        h.fails("--start-daemon master -w 2", 2, "Illegal 'weight' option with the 'start-daemon' command");
+        h.fails("--stop-daemon primary", 2, "illegal start_daemon specified");
+        h.ok("--start-daemon master");
+        h.fails("--start-daemon master --mcast-interface sync0", 255, "Daemon has already run");
+        h.fails("--stop-daemon backup", 255, "No daemon is running");
+        h.ok("--stop-daemon master");
+        h.fails("--stop-daemon master", 255, "No daemon is running");
     }
 
     @Test

@@ -278,6 +278,36 @@ public class JvsadmGoldenTest {
         assertEquals("", h.out("-L --daemon"));
     }
 
+    /**
+     * -L --daemon as ipvsadm 1.31's list_daemon prints what the kernel reports: "%s sync daemon
+     * (mcast=%s, syncid=%d" then ", maxlen=%u", ", group=%s", ", port=%u", ", ttl=%u" and ")\n",
+     * master first; the kernel fills in group 224.0.0.81, port 8848, ttl 1 and sync_maxlen (1500 - 28
+     * for a master, the MTU clamped to 1500..65535 minus 28 for a backup, a given one clamped to
+     * 1..65507 or 1024..65507).
+     */
+    @Test
+    void syncDaemonListing() {
+        JvsadmHarness h = new JvsadmHarness();
+        assertEquals("", h.out("-L --daemon"));
+        h.ok("--start-daemon master");
+        assertEquals("master sync daemon (mcast=eth0, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n",
+                h.out("-L --daemon"));
+        h.ok("--start-daemon backup --mcast-interface sync0 --syncid 5 --mcast-group 239.1.2.3 --mcast-port 9000"
+                + " --mcast-ttl 2");
+        assertEquals("master sync daemon (mcast=eth0, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n"
+                + "backup sync daemon (mcast=sync0, syncid=5, maxlen=8972, group=239.1.2.3, port=9000, ttl=2)\n",
+                h.out("-L --daemon"));
+        h.ok("--stop-daemon master");
+        assertEquals("backup sync daemon (mcast=sync0, syncid=5, maxlen=8972, group=239.1.2.3, port=9000, ttl=2)\n",
+                h.out("-L --daemon"));
+        h.ok("--stop-daemon backup");
+        h.ok("--start-daemon master --mcast-interface sync0 --sync-maxlen 1000");
+        h.ok("--start-daemon backup --sync-maxlen 500");
+        assertEquals("master sync daemon (mcast=sync0, syncid=0, maxlen=1000, group=224.0.0.81, port=8848, ttl=1)\n"
+                + "backup sync daemon (mcast=eth0, syncid=0, maxlen=1024, group=224.0.0.81, port=8848, ttl=1)\n",
+                h.out("-L --daemon"));
+    }
+
     @Test
     void saveRestoreRoundTrip() {
         String script = """

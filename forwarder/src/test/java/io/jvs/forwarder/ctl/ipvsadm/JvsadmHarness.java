@@ -8,8 +8,16 @@ import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 
+import io.jvs.forwarder.sync.SyncControl;
+import io.jvs.forwarder.sync.SyncDaemons;
+import io.jvs.forwarder.sync.SyncException;
+import io.jvs.forwarder.sync.SyncRole;
+import io.jvs.forwarder.sync.SyncSettings;
+
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -35,6 +43,40 @@ public final class JvsadmHarness {
     final RateEstimator stats = new RateEstimator();
     public final Jvsadm jvsadm;
     List<DataPathView.Connection> connections = new ArrayList<>();
+    final FakeSyncDaemons daemons = new FakeSyncDaemons();
+
+    /**
+     * The kernel's answers to start/stop (start_sync_thread, stop_sync_thread) without sockets, for
+     * a host with interfaces eth0 (MTU 1500) and sync0 (MTU 9000).
+     */
+    static final class FakeSyncDaemons implements SyncControl {
+        private final Map<String, Integer> mtus = Map.of("eth0", 1500, "sync0", 9000);
+        private final Map<SyncRole, SyncDaemons.Daemon> running = new EnumMap<>(SyncRole.class);
+
+        @Override
+        public void start(SyncRole role, SyncSettings settings) throws SyncException {
+            if (running.containsKey(role)) {
+                throw new SyncException("Daemon has already run");
+            }
+            Integer mtu = mtus.get(settings.iface());
+            if (mtu == null) {
+                throw new SyncException("No such device");
+            }
+            running.put(role, new SyncDaemons.Daemon(role, settings.effective(role, mtu)));
+        }
+
+        @Override
+        public void stop(SyncRole role) throws SyncException {
+            if (running.remove(role) == null) {
+                throw new SyncException("No daemon is running");
+            }
+        }
+
+        @Override
+        public List<SyncDaemons.Daemon> list() {
+            return List.copyOf(running.values()); // EnumMap: MASTER before BACKUP
+        }
+    }
 
     public JvsadmHarness() {
         this(t -> { });
@@ -52,6 +94,11 @@ public final class JvsadmHarness {
             public Connections connections(int max) {
                 return new Connections(connections.subList(0, Math.min(max, connections.size())),
                         connections.size());
+            }
+
+            @Override
+            public SyncControl syncDaemons() {
+                return daemons;
             }
         };
         jvsadm = new Jvsadm(control, view, stats, SCHEDULERS, NAMES);

@@ -233,4 +233,49 @@ class KeepalivedConfTest {
         assertEquals("/x", h.urls().getFirst().path());
         assertEquals("", k.ignoredReport());
     }
+
+    /** global_defs lvs_sync_daemon in keepalived's syntax (global_parser.c lvs_syncd_handler). */
+    @Test
+    void lvsSyncDaemon(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("k.conf");
+        Files.writeString(f, """
+                global_defs {
+                    lvs_sync_daemon sync0 VI_1 id 7 maxlen 1200 port 9000 ttl 2 group 239.1.1.1
+                }
+                """ + instance("VI_1"));
+        KeepalivedConf kc = KeepalivedConf.load(f);
+        assertEquals(new LvsSyncDaemon("sync0", "VI_1", 7, 1200, 9000, 2, ip("239.1.1.1")), kc.syncDaemon());
+        assertTrue(kc.ignored().isEmpty(), kc.ignored().toString());
+        assertEquals(new io.jvs.forwarder.sync.SyncSettings("sync0", 7, ip("239.1.1.1"), 9000, 2, 1200),
+                kc.syncDaemon().settings(51));
+
+        Files.writeString(f, "global_defs {\n    lvs_sync_daemon eth1 VI_2\n}\n" + instance("VI_2"));
+        LvsSyncDaemon bare = KeepalivedConf.load(f).syncDaemon();
+        assertEquals(new LvsSyncDaemon("eth1", "VI_2", -1, 0, 0, 0, 0), bare);
+        assertEquals(51, bare.settings(51).syncId()); // no id: the instance's virtual_router_id
+        Files.writeString(f, "global_defs {\n    lvs_sync_daemon eth1 VI_2 5\n}\n" + instance("VI_2")); // the old id form
+        assertEquals(5, KeepalivedConf.load(f).syncDaemon().syncId());
+        Files.writeString(f, "virtual_server 10.0.0.1 80 {\n}\n");
+        assertNull(KeepalivedConf.load(f).syncDaemon());
+
+        for (String[] bad : new String[][] {
+            {"lvs_sync_daemon eth1", ":2: lvs_sync_daemon needs an interface and a VRRP instance"},
+            {"lvs_sync_daemon eth1 VI_1 id 256", ":2: lvs_sync_daemon id"},
+            {"lvs_sync_daemon eth1 VI_1 ttl 0", ":2: lvs_sync_daemon ttl"},
+            {"lvs_sync_daemon eth1 VI_1 group 10.0.0.1", ":2: lvs_sync_daemon group 10.0.0.1 is not a multicast address"},
+            {"lvs_sync_daemon eth1 VI_1 port", ":2: lvs_sync_daemon: port needs a value"},
+            {"lvs_sync_daemon eth1 VI_1 color red", ":2: lvs_sync_daemon: unknown \"color\""},
+            // the role follows that instance: keepalived logs and runs no daemon, jvs refuses
+            {"lvs_sync_daemon eth1 VI_9", ":2: lvs_sync_daemon: no vrrp_instance VI_9"}}) {
+            Files.writeString(f, "global_defs {\n    " + bad[0] + "\n}\n" + instance("VI_1"));
+            ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(f));
+            assertTrue(e.getMessage().startsWith(f + bad[1]), e.getMessage());
+        }
+    }
+
+    /** A minimal vrrp_instance NAME block (for lvs_sync_daemon, which names one). */
+    private static String instance(String name) {
+        return "vrrp_instance " + name + " {\n    interface eth0\n    virtual_router_id 51\n    priority 100\n"
+                + "    virtual_ipaddress {\n        10.0.0.100\n    }\n}\n";
+    }
 }

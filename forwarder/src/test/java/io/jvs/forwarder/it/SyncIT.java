@@ -1,0 +1,306 @@
+package io.jvs.forwarder.it;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * IPVS connection sync between two real jvs directors: the lab's director (master) and a second
+ * one in a namespace this test makes ({@code <prefix>sync-backup}), joined to the first only by a
+ * dedicated veth pair ({@code sync0}, 10.9.0.1/24 and 10.9.0.2/24) that is both the backup's
+ * attach interface and the mcast interface, so the backup never sees or answers the LAN.
+ *
+ * <p>Long NAT and FULLNAT downloads (real curl from the client, real nginx) run through the
+ * master; the backup must then hold the same connections ({@code jvsadm -c -n}: protocol,
+ * client, VIP, real server, ESTABLISHED, expiry within ESTABLISHED's 900 s) and have reserved the
+ * FULLNAT local ports, and the daemons report ipvsadm's {@code -L --daemon} lines.
+ *
+ * <p>Then a takeover: the backup also has a LAN port ({@code eth0}, 10.0.0.2/24 like the
+ * master's, its veth peer left unplugged in the backup's namespace). The master is stopped, its
+ * LAN port taken down, the backup's plugged into the LAN bridge, and the neighbour entries
+ * for the VIP, 10.0.0.2 and the FULLNAT local address forgotten on the router and the real
+ * servers (standing in for the gratuitous ARP a VRRP master sends: that comes with the VRRP
+ * branch). Every download, NAT and FULLNAT, must then complete byte for byte through the
+ * backup, which never saw them begin.
+ */
+@Timeout(240)
+class SyncIT {
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
+    static final String BACKUP_NS = Lab.PREFIX + "sync-backup";
+    static final String LIP = "10.0.0.3";
+
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2);
+
+    private ForwarderProcess master;
+    private ForwarderProcess backup;
+    private final List<Process> downloads = new ArrayList<>();
+    private final List<Path> downloadOutputs = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        for (Process p : downloads) {
+            // by the handles of what this test started: bash, then its curl and sha256sum
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        if (backup != null) {
+            System.out.println("[sync] backup stopped, exit " + backup.stop() + "; log " + backup.log());
+        }
+        if (master != null) {
+            System.out.println("[sync] master stopped, exit " + master.stop() + "; log " + master.log());
+        }
+        LAB.lab().ip(Lab.DIRECTOR, "link", "del", "sync0"); // its peer goes with it
+        LAB.lab().ip(Lab.LAN, "link", "del", "sbk0"); // the backup's LAN veth, if plugged (else gone with the netns)
+        deleteBackupNamespace();
+        LAB.lab().ip(Lab.DIRECTOR, "link", "set", "eth0", "up"); // taken down for the takeover
+        for (int rs = 1; rs <= 2; rs++) {
+            LAB.lab().neighForget(Lab.rsNamespace(rs), Lab.DIRECTOR_IP, "eth0");
+            LAB.lab().neighForget(Lab.rsNamespace(rs), LIP, "eth0");
+        }
+        LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        LAB.lab().resetDirector();
+    }
+
+    /** ip netns del, by this test's own name only. */
+    private static Exec.Result deleteBackupNamespace() {
+        return Exec.run(Duration.ofSeconds(10), List.of(Lab.ip(), "netns", "del", BACKUP_NS));
+    }
+
+    private void ok(Exec.Result r, String what) {
+        assertTrue(r.ok(), what + "\n" + r.describe());
+    }
+
+    private String jvsadm(String ns, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
+        cmd.addAll(List.of(args));
+        Exec.Result r = LAB.lab().exec(Duration.ofSeconds(30), ns, cmd.toArray(String[]::new));
+        ok(r, "jvsadm " + String.join(" ", args) + " in " + ns);
+        return r.stdout();
+    }
+
+    /**
+     * A rate-limited download from the client, left running (about 25 s for the 50 MiB blob); it
+     * writes the body's sha256, HTTP code and size to a file.
+     */
+    private void startDownload(int port) {
+        Path out = LAB.lab().itFile("sync-download-" + downloads.size() + ".txt", "");
+        try {
+            downloads.add(new ProcessBuilder(Lab.ip(), "netns", "exec", Lab.CLIENT, "bash", "-c",
+                    "set -o pipefail; curl -sS --limit-rate 2M --max-time 90 -w '%{stderr}%{http_code} %{size_download}\\n'"
+                            + " http://" + Lab.VIP + ":" + port + "/blob | sha256sum | cut -d' ' -f1")
+                    .redirectErrorStream(true).redirectOutput(out.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start());
+            downloadOutputs.add(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Sends one version 1 message holding one TCP ESTABLISHED entry (10.0.1.99:1234 -> VIP:80 ->
+     * rs1:80, 900 s) plus the option bytes given, out of sync0 in the master's namespace from
+     * source address src, with size as the header's size field.
+     */
+    private void send(String src, int size, String optionHex) {
+        String script = String.join("\n",
+                "import socket, struct",
+                "def a(x): return struct.unpack('!I', socket.inet_aton(x))[0]",
+                "opt = bytes.fromhex('" + optionHex + "')",
+                "e = struct.pack('!BBHIHHHHIIIII', 0, 6, 36 + len(opt), 0, 1, 1234, 80, 80, 0, 900,"
+                        + " a('10.0.1.99'), a('" + Lab.VIP + "'), a('" + Lab.rsIp(1) + "')) + opt",
+                "m = struct.pack('!BBHBBH', 0, 0, " + size + ", 1, 1, 0) + e",
+                "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'sync0')",
+                "s.setsockopt(socket.IPPROTO_IP, 19, 1)  # IP_TRANSPARENT: a source address the namespace does not have",
+                "s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)",
+                "s.bind(('" + src + "', 0))",
+                "s.sendto(m, ('224.0.0.81', 8848))");
+        ok(LAB.lab().exec(Duration.ofSeconds(10), Lab.DIRECTOR, "python3", "-c", script), "send from " + src);
+    }
+
+    /** jvsadm -c -n as "TCP client vip dest state" -> expiry seconds (templates: none here). */
+    private static Map<String, Integer> connections(String listing) {
+        Map<String, Integer> m = new TreeMap<>();
+        for (String line : listing.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length != 6 || !(f[0].equals("TCP") || f[0].equals("UDP"))) {
+                continue;
+            }
+            String[] mmss = f[1].split(":");
+            m.put(f[0] + " " + f[3] + " " + f[4] + " " + f[5] + " " + f[2],
+                    Integer.parseInt(mmss[0]) * 60 + Integer.parseInt(mmss[1]));
+        }
+        return m;
+    }
+
+    @Test
+    void theBackupHoldsTheMastersNatAndFullNatConnections() throws Exception {
+        Lab lab = LAB.lab();
+        lab.resetDirector();
+        // the second director's namespace and the dedicated sync link
+        deleteBackupNamespace(); // a leftover of an earlier run, by name
+        ok(Exec.run(Duration.ofSeconds(10), List.of(Lab.ip(), "netns", "add", BACKUP_NS)), "netns add");
+        ok(lab.ip(Lab.DIRECTOR, "link", "add", "sync0", "type", "veth", "peer", "name", "sync0", "netns", BACKUP_NS),
+                "veth");
+        ok(lab.ip(Lab.DIRECTOR, "addr", "add", "10.9.0.1/24", "dev", "sync0"), "addr");
+        ok(lab.ip(Lab.DIRECTOR, "link", "set", "sync0", "up"), "up");
+        ok(lab.ip(BACKUP_NS, "addr", "add", "10.9.0.2/24", "dev", "sync0"), "addr");
+        ok(lab.ip(BACKUP_NS, "link", "set", "sync0", "up"), "up");
+        ok(lab.ip(BACKUP_NS, "link", "set", "lo", "up"), "lo up");
+        // the backup's LAN port: the master's address, its veth peer unplugged until the takeover
+        ok(lab.ip(BACKUP_NS, "link", "add", "eth0", "type", "veth", "peer", "name", "sbk0"), "veth");
+        ok(lab.ip(BACKUP_NS, "addr", "add", Lab.DIRECTOR_IP + "/24", "dev", "eth0"), "addr");
+        ok(lab.ip(BACKUP_NS, "link", "set", "eth0", "up"), "up");
+        ok(lab.ip(BACKUP_NS, "route", "add", "default", "via", Lab.ROUTER_LAN_IP, "dev", "eth0", "onlink"), "route");
+
+        String services = """
+                -A -t %1$s:80 -s rr
+                -a -t %1$s:80 -r %2$s:80 -m -w 1
+                -a -t %1$s:80 -r %3$s:80 -m -w 1
+                -A -t %1$s:81 -s rr --laddr %4$s
+                -a -t %1$s:81 -r %2$s:80 --fullnat -w 1
+                -a -t %1$s:81 -r %3$s:80 --fullnat -w 1
+                """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2), LIP);
+        Path conf = lab.itFile("sync.conf", services);
+        master = ForwarderProcess.start(lab, "sync-master", METRICS,
+                List.of("--attach", "packet:eth0", "--config", conf.toString(), "--metrics", METRICS));
+        backup = ForwarderProcess.start(lab, BACKUP_NS, "sync-backup", METRICS,
+                List.of("--attach", "packet:eth0", "--config", conf.toString(), "--metrics", METRICS));
+
+        assertEquals("", jvsadm(Lab.DIRECTOR, "-L", "--daemon"));
+        jvsadm(Lab.DIRECTOR, "--start-daemon", "master", "--mcast-interface", "sync0");
+        jvsadm(BACKUP_NS, "--start-daemon", "backup", "--mcast-interface", "sync0");
+        // the kernel's defaults, as ipvsadm 1.31 prints them (veth MTU 1500: maxlen 1472 both ways)
+        assertEquals("master sync daemon (mcast=sync0, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n",
+                jvsadm(Lab.DIRECTOR, "-L", "--daemon"));
+        assertEquals("backup sync daemon (mcast=sync0, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n",
+                jvsadm(BACKUP_NS, "-L", "--daemon"));
+
+        startDownload(80);
+        startDownload(80);
+        startDownload(81);
+        startDownload(81);
+        // sync goes out at the third inbound packet; a partial message leaves within 2 s
+        Map<String, Integer> onMaster = Map.of();
+        Map<String, Integer> onBackup = Map.of();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() < deadline) {
+            Lab.pause(1000);
+            onMaster = connections(jvsadm(Lab.DIRECTOR, "-L", "-c", "-n"));
+            onBackup = connections(jvsadm(BACKUP_NS, "-L", "-c", "-n"));
+            if (onMaster.size() == 4 && onBackup.keySet().equals(onMaster.keySet())) {
+                break;
+            }
+        }
+        System.out.println("[sync] master: " + onMaster + "\n[sync] backup: " + onBackup);
+        assertEquals(4, onMaster.size(), "four downloads through the master: " + onMaster);
+        assertEquals(onMaster.keySet(), onBackup.keySet(),
+                "the backup holds the master's connections (client, VIP, real server, state)");
+        for (Map.Entry<String, Integer> e : onBackup.entrySet()) {
+            assertTrue(e.getKey().endsWith(" ESTABLISHED"), e.getKey());
+            assertTrue(e.getValue() > 880 && e.getValue() <= 900, "expiry within ESTABLISHED's 900 s: " + e);
+        }
+        assertEquals(2, onBackup.keySet().stream().filter(k -> k.contains(Lab.VIP + ":80 ")).count(), "NAT");
+        assertEquals(2, onBackup.keySet().stream().filter(k -> k.contains(Lab.VIP + ":81 ")).count(), "FULLNAT");
+        // FULLNAT: the two local ports the master took are held on the backup
+        assertEquals(2.0, master.metric("jvs_local_ports_in_use", ""));
+        assertEquals(2.0, backup.metric("jvs_local_ports_in_use", ""));
+        // the real servers see the master's LIP:lport; so will they after a takeover by the backup
+        double sent = master.metric("jvs_sync_messages_total", "direction=\"sent\"");
+        double received = backup.metric("jvs_sync_messages_total", "direction=\"received\"");
+        double installed = backup.metric("jvs_sync_installed_total", "action=\"new\"");
+        System.out.printf("[sync] messages sent %.0f, received %.0f; entries sent %.0f, installed %.0f new + %.0f "
+                        + "updated%n", sent, received, master.metric("jvs_sync_connections_total", "direction=\"sent\""),
+                installed, backup.metric("jvs_sync_installed_total", "action=\"updated\""));
+        assertTrue(sent >= 1 && received >= 1, "messages went over sync0");
+        assertEquals(4.0, installed, "each connection installed once, later syncs update it");
+        StringBuilder drops = new StringBuilder();
+        for (Metrics.Sample m : backup.samples()) {
+            if (m.name().equals("jvs_sync_dropped_total") && m.value() > 0) {
+                drops.append(' ').append(m.labelText()).append('=').append((long) m.value());
+            }
+        }
+        assertEquals("", drops.toString(), "the backup dropped nothing");
+        // the backup counted no scheduling of its own: no connections in its --stats
+        String stats = jvsadm(BACKUP_NS, "-L", "-n", "--stats");
+        System.out.println("[sync] backup -L -n --stats\n" + stats);
+        for (String line : stats.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f[0].equals("TCP") || f[0].equals("->") && f.length > 2 && Character.isDigit(f[2].charAt(0))) {
+                assertEquals("0", f[2], "Conns on the backup: " + line);
+            }
+        }
+        assertTrue(jvsadm(Lab.DIRECTOR, "-L", "-n", "--stats").contains(" 2 "), "the master scheduled them");
+
+        // ---- forged and malformed sync datagrams over sync0 (python's socket, the master's namespace) ----
+        String forged = "10.0.1.99:1234 " + Lab.VIP + ":80 " + Lab.rsIp(1) + ":80";
+        // a valid message from an address outside sync0's subnet (on the backup's LAN subnet, so the
+        // kernel takes it: neither local nor martian, rp_filter 0)
+        send("10.0.0.77", 44, "");
+        send("10.9.0.1", 45, "");              // header size says 45, the datagram has 44
+        send("10.9.0.1", 48, "0902abcd");      // an unknown mandatory option (type 9): that entry is skipped
+        Lab.pause(1500);
+        assertEquals(1.0, backup.metric("jvs_sync_dropped_total", "reason=\"foreign_source\""));
+        assertEquals(1.0, backup.metric("jvs_sync_dropped_total", "reason=\"size_mismatch\""));
+        assertEquals(1.0, backup.metric("jvs_sync_dropped_total", "reason=\"unknown_mandatory_option\""));
+        assertTrue(connections(jvsadm(BACKUP_NS, "-L", "-c", "-n")).keySet().stream().noneMatch(k -> k.contains(
+                "10.0.1.99:1234")), "nothing of them reached the table");
+        send("10.9.0.1", 44, "");              // the same entry, well-formed, from the link: installed
+        Lab.pause(1500);
+        assertTrue(connections(jvsadm(BACKUP_NS, "-L", "-c", "-n")).containsKey("TCP " + forged + " ESTABLISHED"),
+                "the control case: a well-formed message from sync0's subnet is installed");
+
+        // ---- takeover: the master goes, the backup takes the LAN with the table it holds ----
+        long t0 = System.nanoTime();
+        System.out.println("[sync] master stopped for the takeover, exit " + master.stop());
+        master = null;
+        ok(lab.ip(Lab.DIRECTOR, "link", "set", "eth0", "down"), "master's LAN port down");
+        ok(lab.ip(BACKUP_NS, "link", "set", "sbk0", "netns", Lab.LAN), "plug the backup");
+        ok(lab.ip(Lab.LAN, "link", "set", "sbk0", "master", "br0"), "bridge port");
+        ok(lab.ip(Lab.LAN, "link", "set", "sbk0", "up"), "up");
+        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        for (int rs = 1; rs <= 2; rs++) {
+            lab.neighForget(Lab.rsNamespace(rs), Lab.DIRECTOR_IP, "eth0");
+            lab.neighForget(Lab.rsNamespace(rs), LIP, "eth0");
+        }
+        System.out.printf("[sync] backup on the LAN %.2f s after the master was stopped%n",
+                (System.nanoTime() - t0) / 1e9);
+        for (int i = 0; i < downloads.size(); i++) {
+            assertTrue(downloads.get(i).waitFor(120, TimeUnit.SECONDS), "download " + i + " finished");
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        List<String> results = new ArrayList<>();
+        for (int i = 0; i < downloads.size(); i++) {
+            String text = java.nio.file.Files.readString(downloadOutputs.get(i)).strip();
+            results.add((i < 2 ? "NAT " : "FULLNAT ") + text.replace('\n', ' ') + " exit " + downloads.get(i).exitValue());
+        }
+        System.out.printf("[sync] downloads, all ended %.1f s after the takeover began: %s%n", seconds, results);
+        for (int i = 0; i < downloads.size(); i++) {
+            String expected = "200 " + Lab.BLOB_BYTES + "\n" + lab.blobSha256();
+            assertEquals(0, downloads.get(i).exitValue(), results.get(i));
+            assertEquals(expected, java.nio.file.Files.readString(downloadOutputs.get(i)).strip(),
+                    "download " + i + " complete, byte for byte, through the backup");
+        }
+        assertTrue(backup.metric("jvs_port_tx_frames_total", "port=\"eth0\"") > 0, "the backup forwarded");
+        assertEquals(0.0, backup.metricValue("jvs_dropped_packets_total", "reason=\"no_connection\"").orElse(0),
+                "every segment of the downloads found its synced connection");
+        jvsadm(BACKUP_NS, "--stop-daemon", "backup");
+        assertEquals("", jvsadm(BACKUP_NS, "-L", "--daemon"));
+    }
+}

@@ -1,0 +1,428 @@
+package io.jvs.forwarder.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.LocalPorts;
+import io.jvs.forwarder.conn.PersistenceTable;
+import io.jvs.forwarder.conn.TcpState;
+import io.jvs.forwarder.conn.Timeouts;
+import io.jvs.forwarder.service.ClientAddressMode;
+import io.jvs.forwarder.service.ForwardMethod;
+import io.jvs.forwarder.service.Protocol;
+import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.ServiceSpec;
+import io.jvs.forwarder.service.ServiceTableBuilder;
+import io.jvs.forwarder.service.TestSchedulers;
+import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.testkit.AllocationProbe;
+import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.IpvsSync;
+import io.jvs.packet.SyncEntry;
+import io.jvs.packet.TcpHeader;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The master's sync rules (ip_vs_sync_conn_needed with the default sysctls) and the backup's
+ * install (ip_vs_proc_conn), through the wire: master table, {@link SyncMaster}, its queue,
+ * the encoder, {@link IpvsSync#decode}, the backup's queue, {@link SyncInstaller}, backup table.
+ * The two sides have their own service tables (same configuration, own counters).
+ */
+class SyncMasterBackupTest {
+    private static final long S = 1_000_000_000L;
+    private static final int VIP = Ipv4Address.parse("10.0.0.100");
+    private static final int RS1 = Ipv4Address.parse("10.0.1.11");
+    private static final int RS2 = Ipv4Address.parse("10.0.1.12");
+    private static final int LIP = Ipv4Address.parse("10.0.0.250");
+    private static final int CLIENT = Ipv4Address.parse("192.168.1.5");
+
+    /** One director's side: its services, tables and (for the master) SyncMaster. */
+    private static final class Side {
+        final ServiceRegistry registry = new ServiceRegistry();
+        final ConnectionTable conns;
+        final SyncCounters counters = new SyncCounters();
+        final SyncQueue queue = new SyncQueue(64);
+        long now = 1_000 * S;
+
+        Side() {
+            ServiceSpec nat = new ServiceSpec(Protocol.TCP, VIP, 80, "rr")
+                    .withDest(new ServiceSpec.Dest(RS1, 8080, 1, ForwardMethod.NAT))
+                    .withDest(new ServiceSpec.Dest(RS2, 8080, 1, ForwardMethod.NAT));
+            ServiceSpec fullNat = new ServiceSpec(Protocol.TCP, VIP, 81, "rr")
+                    .withFullNat(List.of(LIP), ClientAddressMode.PROXY_V2)
+                    .withDest(new ServiceSpec.Dest(RS1, 8081, 1, ForwardMethod.FULLNAT));
+            ServiceSpec persistent = new ServiceSpec(Protocol.TCP, VIP, 443, "rr").withPersistence(360, -1)
+                    .withDest(new ServiceSpec.Dest(RS1, 443, 1, ForwardMethod.DR));
+            ServiceSpec dns = new ServiceSpec(Protocol.UDP, VIP, 53, "rr")
+                    .withDest(new ServiceSpec.Dest(RS1, 53, 1, ForwardMethod.NAT));
+            registry.publish(new ServiceTableBuilder(TestSchedulers.FACTORY)
+                    .build(List.of(nat, fullNat, persistent, dns), registry.current()));
+            conns = new ConnectionTable(256, Timeouts.DEFAULTS, () -> now, new LocalPorts(1024, 65535));
+        }
+
+        VirtualService svc(int proto, int port) {
+            return registry.current().lookup(proto, VIP, port);
+        }
+    }
+
+    private final Side master = new Side();
+    private final Side backup = new Side();
+    private final SyncMaster sync = new SyncMaster(master.conns, SyncPolicy.DEFAULTS, master.queue, master.counters);
+    private final SyncInstaller installer = new SyncInstaller(backup.conns, backup.registry, backup.queue,
+            backup.counters, () -> backup.now);
+
+    /** A new connection as ScheduleHandler makes it: insert, account its first packet, sync hook. */
+    private int open(int proto, int port, int cport, RealServer dest, int flags) {
+        VirtualService svc = master.svc(proto, port);
+        int id = master.conns.insert(proto, CLIENT, cport, VIP, port, dest.addr, dest.port, svc, dest, master.now);
+        master.conns.update(id, false, flags, 60, master.now);
+        sync.inbound(id, true, false, master.now);
+        return id;
+    }
+
+    /** A further inbound packet as ConnectionHandler accounts it. */
+    private void in(int id, int flags) {
+        master.conns.update(id, false, flags, 60, master.now);
+        sync.inbound(id, false, false, master.now);
+    }
+
+    private void out(int id, int flags) {
+        master.conns.update(id, true, flags, 60, master.now);
+    }
+
+    private List<SyncEntry> drain() {
+        List<SyncEntry> l = new ArrayList<>();
+        SyncEntry e = new SyncEntry();
+        while (master.queue.poll(e)) {
+            l.add(e);
+            e = new SyncEntry();
+        }
+        return l;
+    }
+
+    /** An established TCP connection after three inbound packets (SYN, ACK, data): the third is synced. */
+    private int established(int port, int cport, RealServer dest) {
+        int id = open(Protocol.TCP, port, cport, dest, TcpHeader.SYN);
+        out(id, TcpHeader.SYN | TcpHeader.ACK);
+        in(id, TcpHeader.ACK);
+        in(id, TcpHeader.ACK | TcpHeader.PSH);
+        return id;
+    }
+
+    /** Master queue -> one message -> decode -> backup queue -> install on the backup. */
+    private void transfer() {
+        MemorySegment buf = Arena.ofAuto().allocate(1500, 1);
+        IpvsSync.Encoder enc = new IpvsSync.Encoder().begin(buf, 0, 1472, 0);
+        SyncEntry e = new SyncEntry();
+        while (master.queue.poll(e)) {
+            assertTrue(enc.add(e));
+        }
+        IpvsSync.Reject r = IpvsSync.decode(buf, 0, enc.size(), 0, new SyncEntry(), new IpvsSync.Visitor() {
+            @Override
+            public void entry(SyncEntry x) {
+                assertTrue(backup.queue.offer(x));
+            }
+
+            @Override
+            public void rejected(SyncEntry x, IpvsSync.Reject why) {
+                throw new AssertionError(why.label());
+            }
+        });
+        assertNull(r);
+        installer.run();
+    }
+
+    // ---- master rules ----
+
+    @Test
+    void tcpIsSyncedAtTheThirdInboundPacketThenEveryFiftieth() {
+        RealServer rs = master.svc(Protocol.TCP, 80).dest(RS1, 8080);
+        int id = open(Protocol.TCP, 80, 40000, rs, TcpHeader.SYN);
+        assertEquals(TcpState.SYN_RECV, master.conns.state(id));
+        out(id, TcpHeader.SYN | TcpHeader.ACK);
+        in(id, TcpHeader.ACK); // packet 2: ESTABLISHED, but 2 % 50 != 3
+        assertEquals(TcpState.ESTABLISHED, master.conns.state(id));
+        assertEquals(0, drain().size());
+        in(id, TcpHeader.ACK); // packet 3
+        List<SyncEntry> l = drain();
+        assertEquals(1, l.size());
+        SyncEntry e = l.get(0);
+        assertEquals(Protocol.TCP, e.protocol);
+        assertEquals(TcpState.ESTABLISHED, e.state);
+        assertEquals(CLIENT, e.caddr);
+        assertEquals(40000, e.cport);
+        assertEquals(VIP, e.vaddr);
+        assertEquals(80, e.vport);
+        assertEquals(RS1, e.daddr);
+        assertEquals(8080, e.dport);
+        assertEquals(IpvsSync.CONN_F_MASQ, e.flags & IpvsSync.CONN_F_FWD_MASK);
+        assertEquals(0, e.flags & IpvsSync.CONN_F_INACTIVE);
+        assertEquals(900, e.timeout); // ESTABLISHED's 15 minutes, just refreshed
+        for (int p = 4; p <= 52; p++) {
+            in(id, TcpHeader.ACK);
+        }
+        assertEquals(0, drain().size());
+        in(id, TcpHeader.ACK); // packet 53
+        assertEquals(1, drain().size());
+    }
+
+    @Test
+    void aChangeIntoAnotherSyncedStateIsSentAtOnce() {
+        int id = established(80, 40001, master.svc(Protocol.TCP, 80).dest(RS1, 8080));
+        drain();
+        in(id, TcpHeader.FIN | TcpHeader.ACK);
+        int st = master.conns.state(id);
+        assertTrue(st != TcpState.ESTABLISHED && SyncMaster.syncedState(st), TcpState.name(st));
+        List<SyncEntry> l = drain();
+        assertEquals(1, l.size());
+        assertEquals(st, l.get(0).state);
+        assertEquals(IpvsSync.CONN_F_INACTIVE, l.get(0).flags & IpvsSync.CONN_F_INACTIVE);
+        in(id, TcpHeader.ACK); // same state again: back to counting
+        assertEquals(0, drain().size());
+    }
+
+    @Test
+    void unsyncedTcpStatesAreNeverSent() {
+        RealServer rs = master.svc(Protocol.TCP, 80).dest(RS1, 8080);
+        int id = open(Protocol.TCP, 80, 40002, rs, TcpHeader.SYN);
+        in(id, TcpHeader.SYN); // SYN_RECV, packet 2
+        in(id, TcpHeader.SYN); // packet 3 would be synced were the state synced
+        assertEquals(TcpState.SYN_RECV, master.conns.state(id));
+        assertEquals(0, drain().size());
+    }
+
+    @Test
+    void udpFollowsThePacketCountOnly() {
+        RealServer rs = master.svc(Protocol.UDP, 53).dest(RS1, 53);
+        int id = open(Protocol.UDP, 53, 5000, rs, 0);
+        in(id, 0);
+        assertEquals(0, drain().size());
+        in(id, 0);
+        List<SyncEntry> l = drain();
+        assertEquals(1, l.size());
+        assertEquals(Protocol.UDP, l.get(0).protocol);
+        assertEquals(300, l.get(0).timeout);
+    }
+
+    @Test
+    void aFullQueueCountsADropAndNeverBlocks() {
+        RealServer rs = master.svc(Protocol.UDP, 53).dest(RS1, 53);
+        for (int c = 0; c < 70; c++) { // 64 slots
+            int id = open(Protocol.UDP, 53, 6000 + c, rs, 0);
+            in(id, 0);
+            in(id, 0);
+        }
+        assertEquals(6, master.counters.drops(SyncDrop.QUEUE_FULL));
+        assertEquals(64, drain().size());
+    }
+
+    @Test
+    void theMastersDecisionAllocatesNothing() {
+        RealServer rs = master.svc(Protocol.TCP, 80).dest(RS1, 8080);
+        int id = established(80, 40003, rs);
+        drain();
+        SyncEntry e = new SyncEntry();
+        for (int i = 0; i < 20_000; i++) { // warm up: class loading and profiling are not per packet
+            in(id, TcpHeader.ACK);
+            while (master.queue.poll(e)) {
+                // the sender's side of the queue
+            }
+        }
+        long base = AllocationProbe.start();
+        for (int i = 0; i < 10_000; i++) {
+            in(id, TcpHeader.ACK);
+            while (master.queue.poll(e)) {
+                // the sender's side of the queue
+            }
+        }
+        assertEquals(0, AllocationProbe.since(base));
+    }
+
+    // ---- through the wire to the backup ----
+
+    @Test
+    void theBackupInstallsTheMastersConnectionWithoutSchedulingIt() {
+        int id = established(80, 40010, master.svc(Protocol.TCP, 80).dest(RS2, 8080));
+        backup.now = master.now + 5 * S;
+        transfer();
+        int b = backup.conns.lookupIn(Protocol.TCP, CLIENT, 40010, VIP, 80, backup.now);
+        assertTrue(b >= 0);
+        assertEquals(RS2, backup.conns.daddr(b));
+        assertEquals(8080, backup.conns.dport(b));
+        assertEquals(TcpState.ESTABLISHED, backup.conns.state(b));
+        assertTrue(backup.conns.synced(b));
+        assertTrue(backup.conns.isActive(b));
+        assertEquals(backup.now + 900 * S, backup.conns.expiresAtNanos(b));
+        // replies find it too (NAT: OUT key is the client)
+        assertEquals(b, backup.conns.lookupOut(Protocol.TCP, RS2, 8080, CLIENT, 40010, backup.now));
+        RealServer brs = backup.svc(Protocol.TCP, 80).dest(RS2, 8080);
+        assertEquals(1, brs.stats.activeConns());
+        assertEquals(0, brs.stats.inactConns());
+        assertEquals(0, brs.stats.conns()); // counted in ip_vs_schedule only, never for a synced entry
+        assertEquals(0, backup.svc(Protocol.TCP, 80).stats.conns());
+        assertFalse(master.conns.synced(id));
+        assertEquals(1, backup.counters.installedConnections());
+        // a later sync of the same connection updates it: FIN moves it to inactive
+        in(id, TcpHeader.FIN | TcpHeader.ACK);
+        backup.now += S;
+        transfer();
+        assertEquals(master.conns.state(id), backup.conns.state(b));
+        assertEquals(0, brs.stats.activeConns());
+        assertEquals(1, brs.stats.inactConns());
+        assertEquals(1, backup.counters.updatedConnections());
+        assertEquals(1, backup.conns.size());
+    }
+
+    @Test
+    void fullNatKeepsTheMastersLocalAddressPortAndOffsets() {
+        RealServer rs = master.svc(Protocol.TCP, 81).dest(RS1, 8081);
+        int id = open(Protocol.TCP, 81, 40020, rs, TcpHeader.SYN);
+        master.conns.setSeqOffsets(id, 0x12345678, -77);
+        master.conns.setSeqBase(id, 0x0badcafe);
+        master.conns.markProxyAcked(id);
+        out(id, TcpHeader.SYN | TcpHeader.ACK);
+        in(id, TcpHeader.ACK);
+        in(id, TcpHeader.ACK);
+        int lport = master.conns.lport(id);
+        assertEquals(LIP, master.conns.laddr(id));
+        transfer();
+        int b = backup.conns.lookupIn(Protocol.TCP, CLIENT, 40020, VIP, 81, backup.now);
+        assertTrue(b >= 0);
+        assertEquals(LIP, backup.conns.laddr(b));
+        assertEquals(lport, backup.conns.lport(b));
+        assertTrue(backup.conns.localPorts().held(LIP, lport));
+        assertEquals(1, backup.conns.localPorts().inUse());
+        assertTrue(backup.conns.seqSet(b));
+        assertEquals(0x12345678, backup.conns.seqDelta(b));
+        assertEquals(-77, backup.conns.tsDelta(b));
+        assertEquals(0x0badcafe, backup.conns.seqBase(b));
+        assertTrue(backup.conns.proxyAcked(b));
+        assertEquals(b, backup.conns.lookupOut(Protocol.TCP, RS1, 8081, LIP, lport, backup.now));
+        // resent: updated in place, the port still held once
+        for (int p = 4; p <= 53; p++) {
+            in(id, TcpHeader.ACK);
+        }
+        transfer();
+        assertEquals(1, backup.conns.localPorts().inUse());
+        backup.conns.remove(b);
+        assertFalse(backup.conns.localPorts().held(LIP, lport)); // released with the entry
+    }
+
+    @Test
+    void persistenceTemplatesFollowTheirConnections() {
+        VirtualService svc = master.svc(Protocol.TCP, 443);
+        RealServer rs = svc.dest(RS1, 443);
+        int snet = CLIENT;
+        int t = master.conns.templates().insert(PersistenceTable.keyProto(svc), snet, VIP, 443, svc, rs,
+                svc.persistTimeoutNanos, master.now);
+        int id = master.conns.insert(Protocol.TCP, CLIENT, 40030, VIP, 443, RS1, 443, svc, rs, master.now);
+        master.conns.setController(id, t, master.now);
+        master.conns.update(id, false, TcpHeader.SYN, 60, master.now);
+        sync.inbound(id, true, true, master.now);
+        List<SyncEntry> first = drain();
+        // the template goes with every examined packet (sync_period > 0); the SYN_RECV connection does not
+        assertEquals(1, first.size());
+        assertTrue(first.get(0).template());
+        assertEquals(0, first.get(0).cport);
+        assertEquals(443, first.get(0).vport);
+        assertEquals(360, first.get(0).timeout);
+        master.queue.offer(first.get(0));
+        transfer();
+        RealServer brs = backup.svc(Protocol.TCP, 443).dest(RS1, 443);
+        int bt = backup.conns.templates().lookup(Protocol.TCP, snet, VIP, 443, backup.now);
+        assertTrue(bt >= 0);
+        assertEquals(RS1, backup.conns.templates().dest(bt).addr);
+        assertEquals(backup.now + 360 * S, backup.conns.templates().expiresAtNanos(bt));
+        assertEquals(1, brs.stats.persistConnsVolatile());
+    }
+
+    // ---- what the backup refuses, each counted ----
+
+    private SyncEntry natEntry(int cport) {
+        SyncEntry e = new SyncEntry();
+        e.protocol = Protocol.TCP;
+        e.state = TcpState.ESTABLISHED;
+        e.caddr = CLIENT;
+        e.cport = cport;
+        e.vaddr = VIP;
+        e.vport = 80;
+        e.daddr = RS1;
+        e.dport = 8080;
+        e.timeout = 900;
+        return e;
+    }
+
+    @Test
+    void entriesForUnknownServicesOrServersAreDroppedAndCounted() {
+        SyncEntry e = natEntry(1);
+        e.vport = 8888;
+        installer.install(e, backup.now);
+        assertEquals(1, backup.counters.drops(SyncDrop.NO_SERVICE));
+        e = natEntry(2);
+        e.daddr = Ipv4Address.parse("10.9.9.9");
+        installer.install(e, backup.now);
+        assertEquals(1, backup.counters.drops(SyncDrop.NO_DEST));
+        e = natEntry(3);
+        e.vport = 81;
+        e.dport = 8081;
+        installer.install(e, backup.now); // FULLNAT server, no jvs option
+        assertEquals(1, backup.counters.drops(SyncDrop.FULLNAT_OPTION_MISSING));
+        assertEquals(0, backup.conns.size());
+    }
+
+    @Test
+    void aFullNatPortHeldHereIsNotTakenTwice() {
+        assertTrue(backup.conns.localPorts().reserve(LIP, 5000));
+        SyncEntry e = natEntry(4);
+        e.vport = 81;
+        e.dport = 8081;
+        e.hasFullNat = true;
+        e.localAddr = LIP;
+        e.localPort = 5000;
+        installer.install(e, backup.now);
+        assertEquals(1, backup.counters.drops(SyncDrop.LOCAL_PORT_TAKEN));
+        assertEquals(0, backup.conns.size());
+        assertEquals(1, backup.conns.localPorts().inUse());
+    }
+
+    @Test
+    void anInactiveUpdateForAReplacedConnectionIsIgnoredAnActiveOneReplacesIt() {
+        installer.install(natEntry(5), backup.now);
+        SyncEntry moved = natEntry(5);
+        moved.daddr = RS2;
+        moved.state = TcpState.TIME_WAIT;
+        moved.flags = IpvsSync.CONN_F_INACTIVE;
+        installer.install(moved, backup.now);
+        assertEquals(1, backup.counters.drops(SyncDrop.STALE));
+        int b = backup.conns.lookupIn(Protocol.TCP, CLIENT, 5, VIP, 80, backup.now);
+        assertEquals(RS1, backup.conns.daddr(b));
+        SyncEntry active = natEntry(5);
+        active.daddr = RS2;
+        installer.install(active, backup.now);
+        b = backup.conns.lookupIn(Protocol.TCP, CLIENT, 5, VIP, 80, backup.now);
+        assertEquals(RS2, backup.conns.daddr(b));
+        assertEquals(1, backup.conns.size());
+        assertEquals(0, backup.svc(Protocol.TCP, 80).dest(RS1, 8080).stats.activeConns());
+        assertEquals(1, backup.svc(Protocol.TCP, 80).dest(RS2, 8080).stats.activeConns());
+    }
+
+    @Test
+    void maxLenDefaultsAndClampsAsStartSyncThread() {
+        SyncSettings s = new SyncSettings("eth1", 0, 0, 0, 0, 0);
+        assertEquals(1472, s.effectiveMaxLen(SyncRole.MASTER, 9000));
+        assertEquals(8972, s.effectiveMaxLen(SyncRole.BACKUP, 9000));
+        assertEquals(1472, s.effectiveMaxLen(SyncRole.BACKUP, 1400));
+        SyncSettings small = new SyncSettings("eth1", 0, 0, 0, 0, 100);
+        assertEquals(100, small.effectiveMaxLen(SyncRole.MASTER, 1500));
+        assertEquals(1024, small.effectiveMaxLen(SyncRole.BACKUP, 1500));
+    }
+}

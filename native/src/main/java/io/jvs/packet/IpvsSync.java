@@ -1,0 +1,471 @@
+package io.jvs.packet;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * IPVS's connection sync protocol, version 1, as net/netfilter/ipvs/ip_vs_sync.c lays it out.
+ *
+ * <pre>
+ * message header (struct ip_vs_sync_mesg, 8 bytes):
+ *   u8 reserved (0) | u8 syncid | be16 size (whole message) | u8 nr_conns | s8 version (1) | u16 spare (0)
+ * then nr_conns entries, each starting on a 4-byte boundary of the message:
+ *   struct ip_vs_sync_v4 (36 bytes):
+ *     u8 type (0 = IPv4) | u8 protocol | be16 ver_size (version in the top 4 bits, 0; size of the entry
+ *     with its options, unpadded, in the low 12) | be32 flags | be16 state | be16 cport | be16 vport |
+ *     be16 dport | be32 fwmark | be32 timeout (seconds) | be32 caddr | be32 vaddr | be32 daddr
+ *   options, each u8 type | u8 length (of the data, never 0) | data:
+ *     1 IPVS_OPT_SEQ_DATA  24 bytes: in_seq and out_seq (be32 init_seq, delta, previous_delta each)
+ *     2 IPVS_OPT_PE_DATA   persistence-engine data (at most 255 bytes)
+ *     3 IPVS_OPT_PE_NAME   persistence-engine name (at most 16 bytes)
+ *     type | 0x40 (IPVS_OPT_F_PARAM): optional; an unknown type without it is mandatory and the
+ *     receiver drops the entry
+ *     24 (jvs's own, mandatory) 20 bytes: FULLNAT be32 local address | be16 local port | be16 flags |
+ *     be32 seq base | be32 seq delta | be32 ts delta
+ *   zero padding to the next 4-byte boundary (not counted in ver_size, counted in the header's size)
+ * </pre>
+ *
+ * <p>jvs's FULLNAT option: IPVS has no FULLNAT, so a FULLNAT connection is useless to a receiver
+ * that cannot read the local address and port it was given. The option is therefore sent
+ * mandatory (0x40 clear), so a kernel IPVS backup drops such entries instead of installing them
+ * as plain NAT connections. Type 24 is unused by the kernel (which defines 1, 2, 3 and the 0x40
+ * flag) and far from the types it has used so far.
+ *
+ * <p>The receiver ({@link #decode}) applies every check ip_vs_process_message and
+ * ip_vs_proc_sync_conn make. Unlike the kernel, which installs the entries before a bad one and
+ * then drops the rest, it validates the whole message first and delivers nothing from a
+ * message that fails a message-level check: a malformed message never touches the table.
+ * Entry-level checks (an unknown mandatory option, an unsupported protocol or state, a
+ * persistence engine or an IPv6 entry) skip that entry only, as the kernel does.
+ *
+ * <p>Allocation-free: decoding reads the segment in place and fills a caller-owned
+ * {@link SyncEntry}; encoding writes into a caller-owned segment.
+ */
+public final class IpvsSync {
+    public static final int HEADER_LEN = 8;
+    /** struct ip_vs_sync_v4. */
+    public static final int V4_LEN = 36;
+    /** struct ip_vs_sync_mesg_v0: the shortest message the kernel looks at. */
+    public static final int V0_HEADER_LEN = 4;
+    public static final int VERSION = 1;
+    /** 224.0.0.81. */
+    public static final int DEFAULT_GROUP = 0xE0000051;
+    public static final int DEFAULT_PORT = 8848;
+    public static final int DEFAULT_TTL = 1;
+    /** IP (20) and UDP (8) headers: sync_maxlen = MTU - this. */
+    public static final int IP_UDP_HEADERS = 28;
+
+    public static final int STYPE_F_INET6 = 1;
+    public static final int SVER_SHIFT = 12;
+    public static final int SVER_MASK = 0x0fff;
+
+    public static final int OPT_SEQ_DATA = 1;
+    public static final int OPT_PE_DATA = 2;
+    public static final int OPT_PE_NAME = 3;
+    /** IPVS_OPT_F_PARAM (1 &lt;&lt; (IPVS_OPT_PARAM - 1)): set = optional, an unknown one is skipped. */
+    public static final int OPT_F_PARAM = 1 << (7 - 1);
+    /** jvs's FULLNAT option (mandatory). */
+    public static final int OPT_JVS_FULLNAT = 24;
+    /** struct ip_vs_sync_conn_options: two struct ip_vs_seq. */
+    public static final int SEQ_DATA_LEN = 24;
+    public static final int JVS_FULLNAT_LEN = 20;
+    /** IP_VS_PEDATA_MAXLEN, IP_VS_PENAME_MAXLEN. */
+    public static final int PE_DATA_MAXLEN = 255;
+    public static final int PE_NAME_MAXLEN = 16;
+
+    // IP_VS_CONN_F_* (include/uapi/linux/ip_vs.h)
+    public static final int CONN_F_FWD_MASK = 0x0007;
+    public static final int CONN_F_MASQ = 0x0000;
+    public static final int CONN_F_LOCALNODE = 0x0001;
+    public static final int CONN_F_TUNNEL = 0x0002;
+    public static final int CONN_F_DROUTE = 0x0003;
+    public static final int CONN_F_BYPASS = 0x0004;
+    public static final int CONN_F_SYNC = 0x0020;
+    public static final int CONN_F_HASHED = 0x0040;
+    public static final int CONN_F_NOOUTPUT = 0x0080;
+    public static final int CONN_F_INACTIVE = 0x0100;
+    public static final int CONN_F_OUT_SEQ = 0x0200;
+    public static final int CONN_F_IN_SEQ = 0x0400;
+    public static final int CONN_F_SEQ_MASK = 0x0600;
+    public static final int CONN_F_NO_CPORT = 0x0800;
+    public static final int CONN_F_TEMPLATE = 0x1000;
+    public static final int CONN_F_ONE_PACKET = 0x2000;
+    /** IP_VS_CONN_F_BACKUP_MASK: the flags a backup takes from a sync entry. */
+    public static final int CONN_F_BACKUP_MASK = CONN_F_FWD_MASK | CONN_F_NOOUTPUT | CONN_F_INACTIVE
+            | CONN_F_SEQ_MASK | CONN_F_NO_CPORT | CONN_F_TEMPLATE;
+
+    /** jvs FULLNAT option flags. */
+    public static final int FULLNAT_F_SEQ_SET = 1;
+    public static final int FULLNAT_F_PROXY_ACKED = 2;
+    public static final int FULLNAT_F_TOA_ON_ACK = 4;
+
+    /** IPPROTO_TCP / IPPROTO_UDP and their state counts (IP_VS_TCP_S_LAST, IP_VS_UDP_S_LAST). */
+    private static final int TCP = 6;
+    private static final int UDP = 17;
+    private static final int TCP_STATES = 11;
+    private static final int UDP_STATES = 2;
+
+    /** Why a message or an entry was not taken; {@link #label} names the metric's reason. */
+    public enum Reject {
+        // ---- the whole message (nothing of it is used) ----
+        /** Shorter than the 4-byte version 0 header ("message header too short"). */
+        TOO_SHORT("too_short", true),
+        /** The header's size differs from the datagram's length ("bogus message size"). */
+        SIZE_MISMATCH("size_mismatch", true),
+        /** The backup has a syncid other than 0 and the message another one. */
+        SYNCID_MISMATCH("syncid_mismatch", true),
+        /** Not version 1 with reserved and spare 0 (a version 0 message: jvs speaks version 1 only). */
+        BAD_VERSION("bad_version", true),
+        /** An entry's 36 bytes or its ver_size run past the message ("Dropping buffer, too small / msg &gt; buffer"). */
+        TRUNCATED_ENTRY("truncated_entry", true),
+        /** An entry's ver_size carries a version other than 0. */
+        ENTRY_VERSION("entry_version", true),
+        /** An entry type other than IPv4 or IPv6 (-10). */
+        BAD_TYPE("bad_type", true),
+        /** ver_size shorter than the entry's fixed part (-20). */
+        ENTRY_SIZE("entry_size", true),
+        /** An option header cut by the entry's end (-30). */
+        OPTION_TRUNCATED("option_truncated", true),
+        /** An option of length 0 or running past the entry (-40). */
+        OPTION_LENGTH("option_length", true),
+        /** IPVS_OPT_SEQ_DATA not 24 bytes long (-50). */
+        SEQ_OPTION_LENGTH("seq_option_length", true),
+        /** IPVS_OPT_SEQ_DATA twice in one entry (-50). */
+        DUPLICATE_SEQ_OPTION("duplicate_seq_option", true),
+        /** PE data or name longer than its maximum or given twice (-60, -70). */
+        PE_OPTION("pe_option", true),
+        /** jvs's FULLNAT option of the wrong length or given twice. */
+        FULLNAT_OPTION("fullnat_option", true),
+        // ---- one entry (the others of the message are used) ----
+        /** An option type the receiver does not know without IPVS_OPT_F_PARAM (retc 20). */
+        UNKNOWN_MANDATORY_OPTION("unknown_mandatory_option", false),
+        /** A protocol other than TCP or UDP (retc 30). */
+        BAD_PROTOCOL("bad_protocol", false),
+        /** A state outside the protocol's states (retc 40). */
+        BAD_STATE("bad_state", false),
+        /** Persistence-engine data: jvs has no persistence engines (retc 50). */
+        PE_UNSUPPORTED("pe_unsupported", false),
+        /** An IPv6 entry: jvs's data path is IPv4 (the kernel without IPv6 skips them too). */
+        IPV6_UNSUPPORTED("ipv6_unsupported", false);
+
+        private final String label;
+        private final boolean wholeMessage;
+
+        Reject(String label, boolean wholeMessage) {
+            this.label = label;
+            this.wholeMessage = wholeMessage;
+        }
+
+        public String label() {
+            return label;
+        }
+
+        /** True when the reason drops the whole message. */
+        public boolean wholeMessage() {
+            return wholeMessage;
+        }
+    }
+
+    /** Receives what {@link #decode} accepts. */
+    public interface Visitor {
+        /** A valid entry; e is reused for the next one. */
+        void entry(SyncEntry e);
+
+        /** An entry skipped for an entry-level reason; e holds what was read of it. */
+        void rejected(SyncEntry e, Reject why);
+    }
+
+    private IpvsSync() {
+    }
+
+    /**
+     * Checks and decodes one received message of len bytes at off. When a message-level check
+     * fails, returns its reason and calls nothing. Otherwise calls the visitor once per entry
+     * (accepted or rejected) in message order and returns null.
+     *
+     * @param syncId the backup's syncid: 0 accepts any, else only messages carrying it
+     * @param e      scratch entry, filled anew for each callback
+     */
+    public static Reject decode(MemorySegment seg, long off, int len, int syncId, SyncEntry e, Visitor v) {
+        Reject r = walk(seg, off, len, syncId, e, null);
+        if (r == null) {
+            walk(seg, off, len, syncId, e, v);
+        }
+        return r;
+    }
+
+    /** One pass over the message: a check pass (v null) or the delivering pass. */
+    private static Reject walk(MemorySegment seg, long off, int len, int syncId, SyncEntry e, Visitor v) {
+        if (len < V0_HEADER_LEN) {
+            return Reject.TOO_SHORT;
+        }
+        if (len != Bytes.u16(seg, off + 2)) {
+            return Reject.SIZE_MISMATCH;
+        }
+        if (syncId != 0 && Bytes.u8(seg, off + 1) != syncId) {
+            return Reject.SYNCID_MISMATCH;
+        }
+        if (len < HEADER_LEN || Bytes.u8(seg, off) != 0 || Bytes.u8(seg, off + 5) != VERSION
+                || Bytes.u16(seg, off + 6) != 0) {
+            return Reject.BAD_VERSION;
+        }
+        final long end = off + len;
+        final int n = Bytes.u8(seg, off + 4);
+        long p = off + HEADER_LEN;
+        for (int i = 0; i < n; i++) {
+            if (p + V4_LEN > end) {
+                return Reject.TRUNCATED_ENTRY;
+            }
+            final int verSize = Bytes.u16(seg, p + 2);
+            final int size = verSize & SVER_MASK;
+            final long entryEnd = p + size;
+            if (entryEnd > end) {
+                return Reject.TRUNCATED_ENTRY;
+            }
+            if (verSize >>> SVER_SHIFT != 0) {
+                return Reject.ENTRY_VERSION;
+            }
+            Reject r = entry(seg, p, entryEnd, e, v);
+            if (r != null) {
+                return r;
+            }
+            p += (size + 3) & ~3;
+        }
+        return null;
+    }
+
+    /** ip_vs_proc_sync_conn: a message-level reason, or null (the entry delivered or skipped). */
+    private static Reject entry(MemorySegment seg, long p, long end, SyncEntry e, Visitor v) {
+        e.clear();
+        final int type = Bytes.u8(seg, p);
+        e.type = type;
+        e.protocol = Bytes.u8(seg, p + 1);
+        e.flags = Bytes.i32(seg, p + 4);
+        e.state = Bytes.u16(seg, p + 8);
+        e.cport = Bytes.u16(seg, p + 10);
+        e.vport = Bytes.u16(seg, p + 12);
+        e.dport = Bytes.u16(seg, p + 14);
+        e.fwmark = Bytes.i32(seg, p + 16);
+        e.timeout = Integer.toUnsignedLong(Bytes.i32(seg, p + 20));
+        if ((type & STYPE_F_INET6) != 0) {
+            // jvs is IPv4 only: skip as a kernel without CONFIG_IP_VS_IPV6 does (retc 10)
+            if (v != null) {
+                v.rejected(e, Reject.IPV6_UNSUPPORTED);
+            }
+            return null;
+        }
+        if (type != 0) {
+            return Reject.BAD_TYPE;
+        }
+        e.caddr = Bytes.i32(seg, p + 24);
+        e.vaddr = Bytes.i32(seg, p + 28);
+        e.daddr = Bytes.i32(seg, p + 32);
+        long q = p + V4_LEN;
+        if (q > end) {
+            return Reject.ENTRY_SIZE;
+        }
+        Reject skip = null;
+        while (q < end) {
+            if (q + 2 > end) {
+                return Reject.OPTION_TRUNCATED;
+            }
+            final int ptype = Bytes.u8(seg, q);
+            final int plen = Bytes.u8(seg, q + 1);
+            q += 2;
+            if (plen == 0 || q + plen > end) {
+                return Reject.OPTION_LENGTH;
+            }
+            switch (ptype & ~OPT_F_PARAM) {
+                case OPT_SEQ_DATA -> {
+                    if (plen != SEQ_DATA_LEN) {
+                        return Reject.SEQ_OPTION_LENGTH;
+                    }
+                    if (e.hasSeq) {
+                        return Reject.DUPLICATE_SEQ_OPTION;
+                    }
+                    e.hasSeq = true;
+                    e.inInitSeq = Bytes.i32(seg, q);
+                    e.inDelta = Bytes.i32(seg, q + 4);
+                    e.inPrevDelta = Bytes.i32(seg, q + 8);
+                    e.outInitSeq = Bytes.i32(seg, q + 12);
+                    e.outDelta = Bytes.i32(seg, q + 16);
+                    e.outPrevDelta = Bytes.i32(seg, q + 20);
+                }
+                case OPT_PE_DATA -> {
+                    if (plen > PE_DATA_MAXLEN || e.peDataLength != 0) {
+                        return Reject.PE_OPTION;
+                    }
+                    e.peDataOffset = q;
+                    e.peDataLength = plen;
+                }
+                case OPT_PE_NAME -> {
+                    if (plen > PE_NAME_MAXLEN || e.peNameLength != 0) {
+                        return Reject.PE_OPTION;
+                    }
+                    e.peNameOffset = q;
+                    e.peNameLength = plen;
+                }
+                case OPT_JVS_FULLNAT -> {
+                    if (plen != JVS_FULLNAT_LEN || e.hasFullNat) {
+                        return Reject.FULLNAT_OPTION;
+                    }
+                    e.hasFullNat = true;
+                    e.localAddr = Bytes.i32(seg, q);
+                    e.localPort = Bytes.u16(seg, q + 4);
+                    e.fullNatFlags = Bytes.u16(seg, q + 6);
+                    e.seqBase = Bytes.i32(seg, q + 8);
+                    e.seqDelta = Bytes.i32(seg, q + 12);
+                    e.tsDelta = Bytes.i32(seg, q + 16);
+                }
+                default -> {
+                    if ((ptype & OPT_F_PARAM) == 0) {
+                        // the kernel stops reading the entry here ("goto out"): later options unchecked
+                        if (v != null) {
+                            v.rejected(e, Reject.UNKNOWN_MANDATORY_OPTION);
+                        }
+                        return null;
+                    }
+                }
+            }
+            q += plen;
+        }
+        if ((e.flags & CONN_F_TEMPLATE) == 0) {
+            int states = e.protocol == TCP ? TCP_STATES : e.protocol == UDP ? UDP_STATES : -1;
+            if (states < 0) {
+                skip = Reject.BAD_PROTOCOL;
+            } else if (e.state >= states) {
+                skip = Reject.BAD_STATE;
+            }
+        }
+        if (skip == null && e.peDataLength != 0) {
+            // ip_vs_conn_fill_param_sync: a named engine jvs does not have, or data without a name
+            skip = Reject.PE_UNSUPPORTED;
+        }
+        if (v != null) {
+            if (skip != null) {
+                v.rejected(e, skip);
+            } else {
+                v.entry(e);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Builds one message in a caller-owned segment of at least maxLen bytes: the header on
+     * {@link #begin}, then entries while they fit, each padded to 4 bytes before the next
+     * (ip_vs_sync_conn). Allocation-free; not thread-safe.
+     */
+    public static final class Encoder {
+        private MemorySegment seg;
+        private long base;
+        private int maxLen;
+        /** Bytes written so far, padding of the last entry excluded (the kernel's m-&gt;size). */
+        private int size;
+        private int count;
+
+        /** The longest entry this encoder writes: the fixed part, the sequence and FULLNAT options. */
+        public static final int MAX_ENTRY_LEN = V4_LEN + 2 + SEQ_DATA_LEN + 2 + JVS_FULLNAT_LEN;
+
+        /**
+         * Starts a message with this syncid in seg at off, at most maxLen bytes long except that
+         * its first entry always goes in (the kernel sizes a buffer max(entry + header, maxlen)):
+         * seg needs room for max(maxLen, HEADER_LEN + MAX_ENTRY_LEN) bytes from off.
+         */
+        public Encoder begin(MemorySegment seg, long off, int maxLen, int syncId) {
+            if (seg.byteSize() - off < Math.max(maxLen, HEADER_LEN + MAX_ENTRY_LEN)) {
+                throw new IllegalArgumentException("sync message buffer of " + (seg.byteSize() - off)
+                        + " bytes is smaller than max(" + maxLen + ", " + (HEADER_LEN + MAX_ENTRY_LEN) + ")");
+            }
+            this.seg = seg;
+            this.base = off;
+            this.maxLen = maxLen;
+            Bytes.u8(seg, off, 0);
+            Bytes.u8(seg, off + 1, syncId);
+            Bytes.u16(seg, off + 2, HEADER_LEN);
+            Bytes.u8(seg, off + 4, 0);
+            Bytes.u8(seg, off + 5, VERSION);
+            Bytes.u16(seg, off + 6, 0);
+            size = HEADER_LEN;
+            count = 0;
+            return this;
+        }
+
+        /** The entry's length on the wire, options included, padding excluded. */
+        public static int entryLength(SyncEntry e) {
+            int len = V4_LEN;
+            if (e.hasSeq) {
+                len += 2 + SEQ_DATA_LEN;
+            }
+            if (e.hasFullNat) {
+                len += 2 + JVS_FULLNAT_LEN;
+            }
+            return len;
+        }
+
+        /**
+         * Appends e (IPv4; the sequence and FULLNAT options when set) and returns true, or
+         * returns false and writes nothing when it does not fit behind the entries already there
+         * or the message holds 255 entries (nr_conns is one byte).
+         */
+        public boolean add(SyncEntry e) {
+            final int len = entryLength(e);
+            final int pad = (4 - size) & 3;
+            if (count > 0 && size + pad + len > maxLen || count == 255) {
+                return false;
+            }
+            long p = base + size;
+            for (int i = 0; i < pad; i++) {
+                Bytes.u8(seg, p++, 0);
+            }
+            Bytes.u8(seg, p, 0);
+            Bytes.u8(seg, p + 1, e.protocol);
+            Bytes.u16(seg, p + 2, len & SVER_MASK);
+            Bytes.i32(seg, p + 4, e.flags & ~CONN_F_HASHED);
+            Bytes.u16(seg, p + 8, e.state);
+            Bytes.u16(seg, p + 10, e.cport);
+            Bytes.u16(seg, p + 12, e.vport);
+            Bytes.u16(seg, p + 14, e.dport);
+            Bytes.i32(seg, p + 16, e.fwmark);
+            Bytes.i32(seg, p + 20, (int) Math.min(e.timeout, 0xFFFF_FFFFL));
+            Bytes.i32(seg, p + 24, e.caddr);
+            Bytes.i32(seg, p + 28, e.vaddr);
+            Bytes.i32(seg, p + 32, e.daddr);
+            long q = p + V4_LEN;
+            if (e.hasSeq) {
+                Bytes.u8(seg, q, OPT_SEQ_DATA);
+                Bytes.u8(seg, q + 1, SEQ_DATA_LEN);
+                Bytes.i32(seg, q + 2, e.inInitSeq);
+                Bytes.i32(seg, q + 6, e.inDelta);
+                Bytes.i32(seg, q + 10, e.inPrevDelta);
+                Bytes.i32(seg, q + 14, e.outInitSeq);
+                Bytes.i32(seg, q + 18, e.outDelta);
+                Bytes.i32(seg, q + 22, e.outPrevDelta);
+                q += 2 + SEQ_DATA_LEN;
+            }
+            if (e.hasFullNat) {
+                Bytes.u8(seg, q, OPT_JVS_FULLNAT);
+                Bytes.u8(seg, q + 1, JVS_FULLNAT_LEN);
+                Bytes.i32(seg, q + 2, e.localAddr);
+                Bytes.u16(seg, q + 6, e.localPort);
+                Bytes.u16(seg, q + 8, e.fullNatFlags);
+                Bytes.i32(seg, q + 10, e.seqBase);
+                Bytes.i32(seg, q + 14, e.seqDelta);
+                Bytes.i32(seg, q + 18, e.tsDelta);
+            }
+            size += pad + len;
+            count++;
+            Bytes.u16(seg, base + 2, size);
+            Bytes.u8(seg, base + 4, count);
+            return true;
+        }
+
+        /** The message's length so far (what goes on the wire). */
+        public int size() {
+            return size;
+        }
+
+        public int count() {
+            return count;
+        }
+    }
+}

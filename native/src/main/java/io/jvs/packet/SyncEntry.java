@@ -1,0 +1,83 @@
+package io.jvs.packet;
+
+/**
+ * One IPv4 connection entry of an IPVS sync message (struct ip_vs_sync_v4 and its options), as
+ * {@link IpvsSync} decodes it or as a sender fills it for {@link IpvsSync.Encoder#add}. A plain
+ * mutable holder of primitives: the decoder reuses one per message, so a receiver allocates
+ * nothing per entry; whoever keeps an entry copies the fields it needs.
+ *
+ * <p>Addresses are host-order ints, ports unsigned 16-bit values, {@code timeout} seconds.
+ */
+public final class SyncEntry {
+    /** Entry type byte (0 = IPv4; bit 0 = IPv6, which jvs does not carry). */
+    public int type;
+    public int protocol;
+    /** IP_VS_CONN_F_* flags as sent (host order). */
+    public int flags;
+    public int state;
+    public int cport;
+    public int vport;
+    public int dport;
+    public int fwmark;
+    /** The connection's timeout in seconds (0: the receiver's default for the state). */
+    public long timeout;
+    public int caddr;
+    public int vaddr;
+    public int daddr;
+
+    /** IPVS_OPT_SEQ_DATA present: struct ip_vs_seq in and out (init_seq, delta, previous_delta). */
+    public boolean hasSeq;
+    public int inInitSeq;
+    public int inDelta;
+    public int inPrevDelta;
+    public int outInitSeq;
+    public int outDelta;
+    public int outPrevDelta;
+
+    /** IPVS_OPT_PE_DATA / IPVS_OPT_PE_NAME: offsets into the decoded message and lengths (0 = absent). */
+    public long peDataOffset;
+    public int peDataLength;
+    public long peNameOffset;
+    public int peNameLength;
+
+    /** jvs's FULLNAT option ({@link IpvsSync#OPT_JVS_FULLNAT}) present. */
+    public boolean hasFullNat;
+    /** FULLNAT: the local address and port the real server sees as the client. */
+    public int localAddr;
+    public int localPort;
+    /** FULLNAT: {@link IpvsSync#FULLNAT_F_SEQ_SET} etc. */
+    public int fullNatFlags;
+    /** FULLNAT: the client's first data sequence number (PROXY v2 offset base). */
+    public int seqBase;
+    /** FULLNAT: the real server's sequence numbers are the client's plus this (ISN and PROXY v2 header). */
+    public int seqDelta;
+    /** FULLNAT: the real server's view of the client's TSval is the client's plus this. */
+    public int tsDelta;
+
+    /** Clears every field (the decoder calls it before each entry). */
+    public SyncEntry clear() {
+        type = protocol = flags = state = cport = vport = dport = fwmark = 0;
+        timeout = 0;
+        caddr = vaddr = daddr = 0;
+        hasSeq = false;
+        inInitSeq = inDelta = inPrevDelta = outInitSeq = outDelta = outPrevDelta = 0;
+        peDataOffset = peNameOffset = 0;
+        peDataLength = peNameLength = 0;
+        hasFullNat = false;
+        localAddr = localPort = fullNatFlags = seqBase = seqDelta = tsDelta = 0;
+        return this;
+    }
+
+    /** A persistence template (IP_VS_CONN_F_TEMPLATE). */
+    public boolean template() {
+        return (flags & IpvsSync.CONN_F_TEMPLATE) != 0;
+    }
+
+    @Override
+    public String toString() {
+        return "SyncEntry[proto=" + protocol + " flags=0x" + Integer.toHexString(flags) + " state=" + state
+                + " " + Ipv4Address.toString(caddr) + ":" + cport + " -> " + Ipv4Address.toString(vaddr) + ":" + vport
+                + " -> " + Ipv4Address.toString(daddr) + ":" + dport + " fwmark=" + fwmark + " timeout=" + timeout
+                + (hasFullNat ? " lip=" + Ipv4Address.toString(localAddr) + ":" + localPort : "") + "]";
+    }
+}
