@@ -187,9 +187,11 @@ class DirectorPairIT {
     /**
      * @param intact    downloads that completed byte for byte
      * @param gapMillis kill -9 of the master to the first packet director2 forwarded
+     * @param masterMillis kill -9 to director2's metrics first showing it MASTER (polled every 50 ms)
      * @param probes    the client loop's requests
      */
-    record Outcome(String method, int intact, List<String> results, long gapMillis, List<Probe> probes) {
+    record Outcome(String method, int intact, List<String> results, long gapMillis, long masterMillis,
+                   List<Probe> probes) {
         long failed() {
             return probes.stream().filter(p -> !p.ok()).count();
         }
@@ -197,8 +199,8 @@ class DirectorPairIT {
         @Override
         public String toString() {
             return method + ": " + intact + "/" + DOWNLOADS + " downloads intact " + results + ", gap " + gapMillis
-                    + " ms (kill -9 -> first packet forwarded by director2; keepalived's master-down interval "
-                    + MASTER_DOWN_MS + " ms), short requests: " + (probes.size() - failed()) + " ok, " + failed()
+                    + " ms (kill -9 -> first packet forwarded by director2; director2 MASTER after " + masterMillis
+                    + " ms; keepalived's master-down interval " + MASTER_DOWN_MS + " ms), short requests: " + (probes.size() - failed()) + " ok, " + failed()
                     + " failed " + probes.stream().filter(p -> !p.ok()).toList();
         }
     }
@@ -274,6 +276,7 @@ class DirectorPairIT {
             long killedAt = System.currentTimeMillis();
             assertEquals(137, master.kill(), "kill -9 of director1");
             awaitTrue(() -> vrrpState(backup) == 2, MASTER_DOWN_MS + 3000, "director2 MASTER", backup);
+            long masterMillis = System.currentTimeMillis() - killedAt;
             if (setup.sync()) {
                 awaitTrue(() -> jvsadm(backup, "-L", "--daemon").equals(DAEMON_MASTER), 3000,
                         "director2, now MASTER, runs the sync master and no backup", backup);
@@ -291,7 +294,7 @@ class DirectorPairIT {
             assertTrue(loop.ok(), loop.describe());
             List<Probe> probes = loop.stdout().lines().filter(l -> !l.isBlank()).map(Probe::parse).toList();
             long gap = firstFrameAfter(killedAt, dumps);
-            Outcome o = new Outcome(method, intact, results, gap, probes);
+            Outcome o = new Outcome(method, intact, results, gap, masterMillis, probes);
             System.out.println("DirectorPairIT " + o);
             record(o);
             assertTrue(gap > 0, "director2 forwarded something after the kill: " + o);
@@ -426,7 +429,7 @@ class DirectorPairIT {
     private static void record(Outcome o) {
         Path p = LAB.lab().repo().resolve("forwarder/target/it-logs/director-pair-gaps.txt");
         try {
-            Files.writeString(p, o.method() + " " + o.gapMillis() + " " + o.intact() + "/" + DOWNLOADS + " failed-requests "
+            Files.writeString(p, o.method() + " gap " + o.gapMillis() + " master " + o.masterMillis() + " " + o.intact() + "/" + DOWNLOADS + " failed-requests "
                     + o.failed() + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
