@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -59,6 +60,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DirectorPairIT {
     static final String D1 = Lab.PREFIX + "director1";
     static final String D2 = Lab.PREFIX + "director2";
+    static final String MAC_D1 = "02:6a:76:00:00:02";
     static final String MAC_D2 = "02:6a:76:00:00:03";
     static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static final String VI = "instance=\"VI_1\"";
@@ -240,10 +242,25 @@ class DirectorPairIT {
         }
         master = startDirector(D1, method + "-director1", "MASTER", 150, setup);
         awaitTrue(() -> vrrpState(master) == 2, MASTER_DOWN_MS + 3000, "director1 MASTER", master);
+        List<String> floating = floatingAddresses(setup);
+        for (int rs = 1; rs <= 2; rs++) {
+            for (String a : floating) {
+                // the real servers resolve them by ARP (the MASTER answers); the connection itself goes nowhere
+                lab.exec(Duration.ofSeconds(5), Lab.rsNamespace(rs), "curl", "-s", "--connect-timeout", "1",
+                        "http://" + a + ":9/");
+            }
+        }
         backup = startDirector(D2, method + "-director2", "BACKUP", 100, setup);
         awaitTrue(() -> vrrpState(backup) == 1, 5000, "director2 BACKUP", backup);
         Lab.pause(1500); // director2 has heard adverts and stays BACKUP
         assertEquals(1.0, vrrpState(backup), "director2 stays BACKUP next to director1 at 150");
+        for (int rs = 1; rs <= 2; rs++) {
+            for (String a : floating) {
+                // a BACKUP neither answers nor announces them: its services' publication must not pull them over
+                assertEquals(Optional.of(MAC_D1), lab.neighMac(Lab.rsNamespace(rs), a),
+                        "rs" + rs + "'s neighbour entry for " + a + " is director1's while it is MASTER");
+            }
+        }
         if (setup.sync()) {
             // keepalived's lvs_sync_daemon: the MASTER's director sends, the BACKUP's receives (syncid = VRID 51)
             awaitTrue(() -> jvsadm(master, "-L", "--daemon").equals(DAEMON_MASTER), 3000, "director1 sync master", master);
@@ -294,6 +311,12 @@ class DirectorPairIT {
             assertTrue(loop.ok(), loop.describe());
             List<Probe> probes = loop.stdout().lines().filter(l -> !l.isBlank()).map(Probe::parse).toList();
             long gap = firstFrameAfter(killedAt, dumps);
+            for (int rs = 1; rs <= 2; rs++) {
+                for (String a : floating) {
+                    assertEquals(Optional.of(MAC_D2), lab.neighMac(Lab.rsNamespace(rs), a),
+                            "rs" + rs + "'s neighbour entry for " + a + " moved to director2 with VRRP");
+                }
+            }
             Outcome o = new Outcome(method, intact, results, gap, masterMillis, probes);
             System.out.println("DirectorPairIT " + o);
             record(o);
@@ -334,6 +357,11 @@ class DirectorPairIT {
                 + "  echo \"$s $(date +%s%3N) $rc $code\"\n"
                 + "  sleep 0.05\n"
                 + "done\n";
+    }
+
+    /** The virtual_ipaddress entries beyond the VIP (the NAT gateway, the FULLNAT local address). */
+    private static List<String> floatingAddresses(Setup setup) {
+        return setup.addresses().lines().map(String::strip).filter(l -> !l.isEmpty()).map(l -> l.split("/")[0]).toList();
     }
 
     private ForwarderProcess startDirector(String ns, String name, String state, int priority, Setup setup) {
