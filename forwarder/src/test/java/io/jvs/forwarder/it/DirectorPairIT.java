@@ -368,7 +368,7 @@ class DirectorPairIT {
         Lab lab = LAB.lab();
         Path conf = lab.itFile("pair-" + name + ".keepalived.conf", keepalivedConf(state, priority, setup));
         List<String> args = new ArrayList<>(List.of("--attach", "packet:eth0", "--keepalived", conf.toString(),
-                "--metrics", METRICS, "--control", controlSocket(ns, "pair-" + name).toString()));
+                "--metrics", METRICS, "--control", controlSocket("pair-" + name).toString()));
         args.addAll(setup.extraArgs());
         ForwarderProcess d = ForwarderProcess.start(lab, ns, "pair-" + name, METRICS, args);
         for (String line : setup.jvsadm()) {
@@ -377,7 +377,7 @@ class DirectorPairIT {
         return d;
     }
 
-    private static Path controlSocket(String ns, String name) {
+    private static Path controlSocket(String name) {
         return LAB.lab().repo().resolve("forwarder/target/it-logs/" + name + ".sock");
     }
 
@@ -385,7 +385,7 @@ class DirectorPairIT {
     private static String jvsadm(ForwarderProcess d, String... args) {
         String ns = d.name().endsWith("director1") ? D1 : D2;
         List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString(), "--control",
-                controlSocket(ns, d.name()).toString()));
+                controlSocket(d.name()).toString()));
         cmd.addAll(List.of(args));
         Exec.Result r = LAB.lab().exec(Duration.ofSeconds(20), ns, cmd.toArray(String[]::new));
         assertEquals(0, r.exitCode(), () -> "jvsadm " + String.join(" ", args) + "\n" + r.describe() + "\n"
