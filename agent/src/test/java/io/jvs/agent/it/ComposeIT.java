@@ -76,7 +76,7 @@ class ComposeIT {
             Set<String> bridges = networks.stream().map(id -> "br-" + id.substring(0, 12)).collect(Collectors.toSet());
             Set<String> veths = new TreeSet<>();
             for (String br : bridges) {
-                assertTrue(HostState.links().contains(br), "bridge " + br + " of the lab's networks in the root namespace");
+                assertTrue(HostState.rootLinks().contains(br), "bridge " + br + " of the lab's networks in the root namespace");
                 Exec.run(Duration.ofSeconds(10), List.of("ip", "-o", "link", "show", "master", br)).requireOk().stdout()
                         .lines().map(l -> l.split(": ")[1].replaceAll("@.*", "")).forEach(veths::add);
             }
@@ -185,10 +185,10 @@ class ComposeIT {
             String ipt = Exec.run(Duration.ofSeconds(30), List.of("iptables-save")).requireOk().stdout().lines()
                     .filter(l -> !l.startsWith("#")).map(l -> l.replaceAll("\\[\\d+:\\d+]", ""))
                     .collect(Collectors.joining("\n"));
-            return new HostState(ipt, Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).strip(), links());
+            return new HostState(ipt, Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).strip(), rootLinks());
         }
 
-        static Set<String> links() {
+        static Set<String> rootLinks() {
             return Exec.run(Duration.ofSeconds(10), List.of("ip", "-o", "link", "show")).requireOk().stdout().lines()
                     .map(l -> l.split(": ")[1].replaceAll("@.*", "")).collect(Collectors.toCollection(TreeSet::new));
         }
