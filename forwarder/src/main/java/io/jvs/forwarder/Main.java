@@ -3,6 +3,7 @@ package io.jvs.forwarder;
 import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.ctl.ipvsadm.ConfigFile;
 import io.jvs.forwarder.ctl.server.DirectorControl;
+import io.jvs.forwarder.ctl.server.ReloadSignal;
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.config.ForwarderCommandLine;
 import io.jvs.forwarder.config.UsageException;
@@ -12,8 +13,17 @@ import io.jvs.forwarder.health.Probe;
 import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
+import io.jvs.forwarder.vrrp.VrrpConfig;
+import io.jvs.packet.Ipv4Address;
+
+import io.jvs.forwarder.ctl.console.AuditLog;
+import io.jvs.forwarder.ctl.console.ClusterStatus;
+import io.jvs.forwarder.ctl.console.Console;
+import io.jvs.forwarder.ctl.console.ConsoleSessions;
 
 import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -36,6 +46,29 @@ public final class Main {
         }
     }
 
+    /**
+     * The web console on the metrics port, once jvsadm is up: its changes go through the same jvsadm and
+     * ControlPlane. High-availability state: each VRRP instance as a row (nothing without VRRP);
+     * connection sync plugs in here too when the director runs it.
+     */
+    private static void serveConsole(Director director, DirectorControl control, HealthSource health) {
+        director.metricsServer().ifPresent(server -> {
+            ConsoleSessions sessions = new ConsoleSessions(control.token().orElse(null), System::nanoTime,
+                    new SecureRandom(), ConsoleSessions.DEFAULT_IDLE);
+            ClusterStatus cluster = () -> director.vrrpStatus().vrrpStatus().instances().stream()
+                    .map(i -> new ClusterStatus.Item("vrrp", i.name(), i.state().name(), "VRID " + i.vrid() + " v"
+                            + i.version() + " on " + i.iface() + ", priority " + i.priority() + ", master "
+                            + (i.masterAddr() == 0 ? "unknown" : Ipv4Address.toString(i.masterAddr())) + ", "
+                            + i.transitions() + " transition(s)"))
+                    .toList();
+            server.serve(new Console(control.jvsadm(), director.control()::table, health, cluster, sessions,
+                    new AuditLog(AuditLog.DEFAULT_CAPACITY, Clock.systemUTC(), System.out::println)));
+            System.out.println("jvs-forwarder: web console on " + director.metricsUrlIfServing().orElseThrow()
+                    + Console.PAGE + (sessions.changesEnabled() ? " (changes after login with the control token)"
+                    : " (read-only: no control token)"));
+        });
+    }
+
     static int run(String[] args) {
         ForwarderCommandLine opts;
         try {
@@ -56,10 +89,12 @@ public final class Main {
             }
             case RUN -> { }
         }
+        ReloadSignal.install(); // before anything makes the director visible; see ReloadSignal
         // the kernel's CONFIG_IP_VS_MH_TAB_INDEX: one size for every service this director builds or checks
         SchedulerFactory schedulers = Schedulers.factory(opts.mhTableSize());
         Director.Settings settings;
         HealthMonitor health = null;
+        VrrpConfig vrrp = VrrpConfig.NONE;
         try {
             ServiceConfig config = ServiceConfig.EMPTY;
             if (opts.config().isPresent()) {
@@ -71,6 +106,7 @@ public final class Main {
                 }
                 health = new HealthMonitor(kc.health(), Probe::of, line -> System.out.println("jvs-health: " + line));
                 config = health.initial(kc.config());
+                vrrp = kc.vrrp();
             }
             config = DirectorControl.savedOr(opts, config); // --save-to: what was running before a restart
             Director.newControlPlane(config, opts.mhTableSize()); // validates everything before anything is attached
@@ -79,7 +115,11 @@ public final class Main {
                     new Director.Attach(tap, opts.attach().name(), opts.lan().orElse(null)),
                     config, opts.connMax(), opts.ringFrames(),
                     opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh(), opts.mhTableSize(),
-                    opts.connPolicy(), health != null ? health : HealthSource.NONE);
+                    opts.connPolicy(), health != null ? health : HealthSource.NONE,
+                    opts.metricsTlsCert().isPresent()
+                            ? new Director.MetricsTls(opts.metricsTlsCert().get(), opts.metricsTlsKey().orElseThrow())
+                            : null,
+                    vrrp);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
@@ -93,12 +133,13 @@ public final class Main {
         }
         DirectorControl control;
         try {
-            control = DirectorControl.start(opts, director.control(), director.dataPathView());
+            control = DirectorControl.start(opts, director.control(), director.dataPathView(), director.vrrpStatus());
         } catch (IOException | RuntimeException e) {
             director.close();
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
         }
+        serveConsole(director, control, settings.health());
         HealthMonitor checker = health;
         if (checker != null) {
             checker.start(director.control()::apply);

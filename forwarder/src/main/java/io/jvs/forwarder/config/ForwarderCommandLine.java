@@ -76,15 +76,18 @@ public final class ForwarderCommandLine {
     private final int connMax;
     private final int ringFrames;
     private int localPortLow = LocalPorts.DEFAULT_LOW;
-    /** IPVS's expire_nodest_conn and expire_quiescent_template sysctls (0 = kernel default). */
+    /** IPVS's expire_nodest_conn, expire_quiescent_template and sloppy_tcp sysctls (0 = kernel default). */
     private boolean expireNodestConn;
     private boolean expireQuiescentTemplate;
+    private boolean sloppyTcp;
     private int localPortHigh = LocalPorts.DEFAULT_HIGH;
     private final int mhTableSize;
     /** Control API settings (null = not given). */
     private String control;
     private InetSocketAddress controlHttp;
     private Path controlTokenFile;
+    private Path metricsTlsCert;
+    private Path metricsTlsKey;
     private Path saveTo;
 
     private ForwarderCommandLine(Action action, Attach attach, String lan, Path config, Path keepalived,
@@ -162,7 +165,20 @@ public final class ForwarderCommandLine {
         return Optional.ofNullable(controlHttp);
     }
 
-    /** {@code --control-token-file FILE}: the HTTP API's bearer token (else $JVS_CONTROL_TOKEN). */
+    /** {@code --metrics-tls-cert FILE}: PEM certificate chain; with the key, the metrics port serves HTTPS. */
+    public Optional<Path> metricsTlsCert() {
+        return Optional.ofNullable(metricsTlsCert);
+    }
+
+    /** {@code --metrics-tls-key FILE}: the PKCS#8 PEM private key of {@link #metricsTlsCert()}. */
+    public Optional<Path> metricsTlsKey() {
+        return Optional.ofNullable(metricsTlsKey);
+    }
+
+    /**
+     * {@code --control-token-file FILE}: the control token (else $JVS_CONTROL_TOKEN): the HTTP API's
+     * bearer token, and what the web console's login asks for (without one, the console is read-only).
+     */
     public Optional<Path> controlTokenFile() {
         return Optional.ofNullable(controlTokenFile);
     }
@@ -175,7 +191,7 @@ public final class ForwarderCommandLine {
     /** Slots of every mh (Maglev) scheduler's table: a prime the kernel offers (default 4093). */
     /** The IPVS sysctls jvs honours, as a connection policy. */
     public io.jvs.forwarder.conn.ConnPolicy connPolicy() {
-        return new io.jvs.forwarder.conn.ConnPolicy(expireNodestConn, expireQuiescentTemplate);
+        return new io.jvs.forwarder.conn.ConnPolicy(expireNodestConn, expireQuiescentTemplate, sloppyTcp);
     }
 
     public int mhTableSize() {
@@ -198,9 +214,12 @@ public final class ForwarderCommandLine {
         int[] lports = {LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH};
         boolean expireNodest = false;
         boolean expireQuiescent = false;
+        boolean sloppyTcp = false;
         String control = null;
         InetSocketAddress controlHttp = null;
         Path controlTokenFile = null;
+        Path metricsTlsCert = null;
+        Path metricsTlsKey = null;
         Path saveTo = null;
         int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
         Set<String> seen = new HashSet<>();
@@ -245,6 +264,8 @@ public final class ForwarderCommandLine {
                 case "--control-token-file" -> controlTokenFile = path(flag, value);
                 case "--save-to" -> saveTo = path(flag, value);
                 case "--metrics" -> metrics = metricsAddress(flag, value);
+                case "--metrics-tls-cert" -> metricsTlsCert = path(flag, value);
+                case "--metrics-tls-key" -> metricsTlsKey = path(flag, value);
                 case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
                 case "--ring-frames" -> {
                     ringFrames = number(flag, value, MIN_RING_FRAMES, MAX_RING_FRAMES);
@@ -255,6 +276,13 @@ public final class ForwarderCommandLine {
                 case "--lport-range" -> lports = portRange(flag, value);
                 case "--expire-nodest-conn" -> expireNodest = number(flag, value, 0, 1) == 1;
                 case "--expire-quiescent-template" -> expireQuiescent = number(flag, value, 0, 1) == 1;
+                case "--sloppy-tcp" -> sloppyTcp = number(flag, value, 0, 1) == 1;
+                // Named so that whoever looks for it learns why it is not there: the kernel has
+                // sloppy_tcp and sloppy_sctp (INIT), and nothing for UDP, whose every datagram of
+                // an unknown flow already opens a connection (jvs does not do SCTP).
+                case "--sloppy-udp" -> throw new UsageException("--sloppy-udp: IPVS has no sloppy_udp "
+                        + "(only sloppy_tcp and sloppy_sctp); every UDP datagram of an unknown flow is "
+                        + "scheduled already, as in the kernel");
                 case "--mh-table-size" -> {
                     mhTableSize = number(flag, value, 1, Integer.MAX_VALUE);
                     if (MaglevHashingScheduler.tableIndex(mhTableSize) < 0) {
@@ -276,19 +304,26 @@ public final class ForwarderCommandLine {
         if (config != null && keepalived != null) {
             throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
         }
-        if (controlTokenFile != null && controlHttp == null) {
-            throw new UsageException("--control-token-file is for --control-http ADDR:PORT");
+        if ((metricsTlsCert == null) != (metricsTlsKey == null)) {
+            throw new UsageException("--metrics-tls-cert and --metrics-tls-key go together (a PEM certificate"
+                    + " chain and its private key)");
+        }
+        if (metricsTlsCert != null && metrics == null) {
+            throw new UsageException("--metrics-tls-cert is for the metrics port, and --metrics is off");
         }
         ForwarderCommandLine o = new ForwarderCommandLine(Action.RUN, attach, lan, config, keepalived, metrics, connMax,
                 ringFrames, mhTableSize);
         o.control = control;
         o.controlHttp = controlHttp;
         o.controlTokenFile = controlTokenFile;
+        o.metricsTlsCert = metricsTlsCert;
+        o.metricsTlsKey = metricsTlsKey;
         o.saveTo = saveTo;
         o.localPortLow = lports[0];
         o.localPortHigh = lports[1];
         o.expireNodestConn = expireNodest;
         o.expireQuiescentTemplate = expireQuiescent;
+        o.sloppyTcp = sloppyTcp;
         return o;
     }
 
@@ -308,9 +343,9 @@ public final class ForwarderCommandLine {
         throw new UsageException(flag + " \"" + value + "\": expected " + expected(flag));
     }
 
-    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--conn-max",
+    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
             "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
-            "--lport-range", "--expire-nodest-conn", "--expire-quiescent-template");
+            "--lport-range", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp");
 
     private static String expected(String flag) {
         return switch (flag) {
@@ -320,13 +355,15 @@ public final class ForwarderCommandLine {
             case "--keepalived" -> "a keepalived.conf";
             case "--control" -> "the control socket's path";
             case "--control-http" -> "ADDR:PORT (e.g. 127.0.0.1:9120)";
-            case "--control-token-file" -> "a file holding the HTTP API's bearer token";
+            case "--control-token-file" -> "a file holding the control token";
+            case "--metrics-tls-cert" -> "a PEM certificate (chain) file";
+            case "--metrics-tls-key" -> "a PKCS#8 PEM private key file";
             case "--save-to" -> "a file for the running configuration";
             case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
-            case "--expire-nodest-conn", "--expire-quiescent-template" -> "0 or 1";
+            case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp" -> "0 or 1";
             case "--mh-table-size" -> "one of the kernel's mh table primes "
                     + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES).replace(" ", "");
             default -> throw new AssertionError(flag);
@@ -441,14 +478,19 @@ public final class ForwarderCommandLine {
                                           (ipvsadm-save -n output works); none = no services
                   --keepalived FILE       services and health checks from a keepalived.conf
                                           (virtual_server blocks; not with --config)
-                  --metrics ADDR:PORT     Prometheus endpoint, http://ADDR:PORT/metrics
+                  --metrics ADDR:PORT     Prometheus endpoint, http://ADDR:PORT/metrics, the
+                                          status page (/) and the web console (/console)
                                           (default 127.0.0.1:9110; "off" disables it)
+                  --metrics-tls-cert FILE  serve that port over HTTPS: PEM certificate chain
+                  --metrics-tls-key FILE   and its PKCS#8 PEM private key
                   --control PATH          control socket for jvsadm (default $JVS_CONTROL, else
                                           /run/jvs/control.sock; /run/jvs/NETNS/control.sock
                                           inside a named network namespace)
                   --control-http ADDR:PORT  HTTP control API (POST /v1/jvsadm), bearer token
                                           from --control-token-file or $JVS_CONTROL_TOKEN
-                  --control-token-file FILE
+                  --control-token-file FILE  the control token: the HTTP API's bearer token and
+                                          the web console's login (without a token the
+                                          console is read-only)
                   --save-to FILE          save the running configuration here on every change
                                           (jvsadm -S form); loaded at start when it exists
                   --conn-max N            connection table size, 1..%2$d (default %3$d)
@@ -460,6 +502,11 @@ public final class ForwarderCommandLine {
                                           their next packet (default 0: drop those packets)
                   --expire-quiescent-template 0|1  IPVS sysctl: drop persistence templates of
                                           weight-0 servers (default 0: persistence keeps them)
+                  --sloppy-tcp 0|1        IPVS sysctl: any TCP segment but a RST may open a
+                                          connection, not only a SYN, so a restarted or new
+                                          director keeps DR/TUN/NAT flows on their server with a
+                                          consistent-hash scheduler (mh, sh, dh); services with
+                                          a FULLNAT server are exempt (default 0)
                   --mh-table-size PRIME   slots of each mh (Maglev) scheduler table: 251 509 1021
                                           2039 4093 8191 16381 32749 65521 131071 (default 4093)
                   -h, --help              print this help and exit

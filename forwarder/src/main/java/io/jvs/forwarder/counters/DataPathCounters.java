@@ -70,7 +70,8 @@ public final class DataPathCounters {
     private static final int TX_BATCH_FRAMES = 3;
     private static final int RX_BATCHES = 4;
     private static final int RX_BATCH_FRAMES = 5;
-    private static final int SCALARS = 6;
+    private static final int SLOPPY_TCP_ACCEPTED = 6;
+    private static final int SCALARS = 7;
 
     /** How a new connection got its real server (the {@code outcome} label of jvs_scheduler_decisions_total). */
     public enum SchedulingOutcome {
@@ -190,6 +191,11 @@ public final class DataPathCounters {
     /** One new connection's scheduling decision. */
     public void decision(SchedulingOutcome outcome) {
         decisions[outcome.ordinal()]++;
+    }
+
+    /** One TCP connection opened by a segment other than a SYN (sloppy_tcp). */
+    public void sloppyTcpAccept() {
+        scalars[SLOPPY_TCP_ACCEPTED]++;
     }
 
     /** Time the event loop spent working (not waiting in epoll), in nanoseconds. */
@@ -333,6 +339,11 @@ public final class DataPathCounters {
     /** Receive bursts that fell in bucket {@code b}, not cumulative. */
     public long rxBatchBucket(int bucket) {
         return read(rxBatchBuckets, bucket);
+    }
+
+    /** TCP connections opened by a segment other than a SYN (sloppy_tcp). */
+    public long sloppyTcpAccepted() {
+        return read(scalars, SLOPPY_TCP_ACCEPTED);
     }
 
     public long decisions(SchedulingOutcome outcome) {

@@ -211,7 +211,7 @@ public final class HealthMonitor implements HealthSource, AutoCloseable {
                     ServiceSpec.Dest d = spec == null || spec.isFwmark() ? s.config.dest()
                             : HealthConfig.forServicePort(s.config.dest(), spec.port());
                     out.add(new RealServerHealth(service, d.endpoint(), s.alive(), s.upTransitions,
-                            s.downTransitions));
+                            s.downTransitions, s.lastTransition));
                 }
             }
         }

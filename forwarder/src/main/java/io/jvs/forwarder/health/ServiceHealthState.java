@@ -37,6 +37,8 @@ final class ServiceHealthState {
         int weight;
         long upTransitions;
         long downTransitions;
+        /** Why it last went up or down, for the console; "" before its first transition. */
+        String lastTransition = "";
 
         Server(HealthConfig.RealServer config) {
             this.config = config;
@@ -111,11 +113,13 @@ final class ServiceHealthState {
         if (wasAlive != alive) {
             if (alive) {
                 s.upTransitions++;
+                s.lastTransition = "up (" + what + " " + result.detail() + ")";
                 log.accept("real server " + s.endpoint() + " of " + config.name() + " is up (" + what + " "
                         + result.detail() + "), " + (s.config.inhibit() ? "weight restored to " : "added with weight ")
                         + s.weight);
             } else {
                 s.downTransitions++;
+                s.lastTransition = "down (" + what + ": " + result.detail() + ")";
                 log.accept("real server " + s.endpoint() + " of " + config.name() + " is down (" + what + ": "
                         + result.detail() + "), " + (s.config.inhibit() ? "weight set to 0" : "removed"));
             }

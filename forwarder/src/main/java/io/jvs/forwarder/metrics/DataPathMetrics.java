@@ -48,6 +48,12 @@ final class DataPathMetrics {
                     }
                 })
                 .register(registry);
+        CounterWithCallback.builder(properties).name("jvs_sloppy_accepted_total")
+                .help("Connections opened by a packet IPVS opens one with only under its sloppy sysctl "
+                        + "(--sloppy-tcp: a TCP segment other than a SYN); UDP needs none.")
+                .labelNames("protocol")
+                .callback(cb -> cb.call(c.sloppyTcpAccepted(), "tcp"))
+                .register(registry);
 
         perPort(registry, properties, c, "jvs_port_rx_frames_total",
                 "Frames the data path received on the port.", c::rxFrames);

@@ -16,7 +16,18 @@ public interface HealthSource {
      * @param up              alive by its checkers
      * @param upTransitions   times it went from down to up
      * @param downTransitions times it went from up to down
+     * @param lastTransition  why it last went up or down ("down (TCP_CHECK: connection refused)"), "" before any
      */
-    record RealServerHealth(String service, String realServer, boolean up, long upTransitions, long downTransitions) {
+    record RealServerHealth(String service, String realServer, boolean up, long upTransitions, long downTransitions,
+                            String lastTransition) {
+        public RealServerHealth {
+            java.util.Objects.requireNonNull(lastTransition);
+        }
+
+        /** One that has not changed state since the checker started. */
+        public RealServerHealth(String service, String realServer, boolean up, long upTransitions,
+                                long downTransitions) {
+            this(service, realServer, up, upTransitions, downTransitions, "");
+        }
     }
 }

@@ -25,12 +25,18 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.CharsetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -50,10 +56,19 @@ import java.util.function.Supplier;
  * connections); an idle connection is closed after {@value #IDLE_SECONDS} s.
  * {@link #start()} either binds or throws and leaves nothing running;
  * {@link #close()} is idempotent.
+ *
+ * <p>Beyond GET pages, {@link #serve(Routes)} installs request handlers that see every
+ * method, the headers, the body (at most {@value #MAX_REQUEST_BYTES} bytes: a larger one
+ * is answered 413 by the aggregator before any handler runs) and the peer: the web
+ * console ({@code ctl.console.Console}). GET routes answer on the metrics thread; other
+ * methods (the console's changes, which may wait for DNS or the control plane's monitor)
+ * run on one {@code jvs-console} thread, so a scrape never waits for them. {@link #useTls} serves HTTPS instead of HTTP
+ * (a PEM certificate chain and PKCS#8 key; the JDK's TLS through Netty's {@code SslHandler}).
  */
 public final class MetricsServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(MetricsServer.class.getName());
-    private static final int MAX_REQUEST_BYTES = 16 * 1024;
+    /** Largest request (headers and body) accepted; a larger body is answered 413. */
+    public static final int MAX_REQUEST_BYTES = 16 * 1024;
     static final int IDLE_SECONDS = 120;
     private static final String INDEX = """
             jvs metrics exporter
@@ -63,6 +78,11 @@ public final class MetricsServer implements AutoCloseable {
     private final InetSocketAddress address;
     private final Exposition exposition;
     private final Pages pages;
+    /** Installed once the control side is up (the console needs jvsadm); until then only the pages answer. */
+    private volatile Routes routes = Routes.NONE;
+    /** Where non-GET routes run (the console's changes), off the metrics thread. */
+    private volatile java.util.concurrent.ExecutorService routeThread;
+    private SslContext tls;
     private EventLoopGroup group;
     private Channel serverChannel;
 
@@ -156,11 +176,85 @@ public final class MetricsServer implements AutoCloseable {
         Content get(String path);
     }
 
+    /**
+     * Requests answered before the pages and /metrics, of any method; e.g. the web console.
+     * Called on the metrics thread.
+     */
+    @FunctionalInterface
+    public interface Routes {
+        Routes NONE = request -> null;
+
+        /** The answer, or null when the request is not one of these routes. */
+        Response handle(Request request);
+    }
+
+    /**
+     * One request as a route sees it.
+     *
+     * @param method  "GET", "POST"...
+     * @param path    without the query string
+     * @param query   the raw query string ("" when none)
+     * @param headers first value of each header, by lower-case name
+     * @param body    the request body (at most {@link #MAX_REQUEST_BYTES})
+     * @param peer    the client's address
+     * @param secure  served over TLS
+     */
+    public record Request(String method, String path, String query, Map<String, String> headers, byte[] body,
+                          InetSocketAddress peer, boolean secure) {
+        public Request {
+            headers = Map.copyOf(headers);
+        }
+
+        /** The header's first value, or "" when absent ({@code name} in any case). */
+        public String header(String name) {
+            return headers.getOrDefault(name.toLowerCase(Locale.ROOT), "");
+        }
+    }
+
+    /** A route's answer: status, Content-Type, body and extra headers (e.g. Set-Cookie). */
+    public record Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+        public Response {
+            Objects.requireNonNull(contentType);
+            Objects.requireNonNull(body);
+            headers = Map.copyOf(headers);
+        }
+    }
+
+    /** Installs {@code routes} (replacing any before); safe while serving. */
+    public void serve(Routes routes) {
+        this.routes = Objects.requireNonNull(routes);
+    }
+
+    /**
+     * Serve HTTPS with this PEM certificate chain and PKCS#8 PEM private key; call before {@link #start()}.
+     *
+     * @throws IOException when either file cannot be read or they do not make a key pair
+     */
+    public synchronized void useTls(Path certificateChain, Path privateKey) throws IOException {
+        if (group != null) {
+            throw new IllegalStateException("TLS must be chosen before the metrics server starts");
+        }
+        try {
+            tls = SslContextBuilder.forServer(certificateChain.toFile(), privateKey.toFile()).build();
+        } catch (Exception e) { // SSLException, IllegalArgumentException for unreadable PEM
+            throw new IOException("cannot use TLS certificate " + certificateChain + " with key " + privateKey + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** True when serving HTTPS. */
+    public synchronized boolean tls() {
+        return tls != null;
+    }
+
     /** Binds and starts serving. */
     public synchronized void start() throws IOException {
         if (group != null) {
             throw new IllegalStateException("metrics server already started");
         }
+        SslContext ssl = tls;
+        routeThread = java.util.concurrent.Executors.newSingleThreadExecutor(
+                r -> Thread.ofPlatform().name("jvs-console").daemon().unstarted(r));
         EventLoopGroup g = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("jvs-metrics", true),
                 NioIoHandler.newFactory());
         try {
@@ -171,17 +265,21 @@ public final class MetricsServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new ReadTimeoutHandler(IDLE_SECONDS));
+                            if (ssl != null) {
+                                ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                            }
                             ch.pipeline()
-                                    .addLast(new ReadTimeoutHandler(IDLE_SECONDS))
                                     .addLast(new HttpServerCodec())
                                     .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                                    .addLast(new Handler(exposition, pages));
+                                    .addLast(new Handler(exposition, pages, MetricsServer.this, ssl != null));
                         }
                     });
             serverChannel = b.bind(address).sync().channel();
             group = g;
         } catch (Exception e) {
             g.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            routeThread.shutdownNow();
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -204,6 +302,8 @@ public final class MetricsServer implements AutoCloseable {
             return;
         }
         serverChannel.close().awaitUninterruptibly();
+        routeThread.shutdownNow();
+        routeThread = null;
         group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
         group = null;
         serverChannel = null;
@@ -218,16 +318,23 @@ public final class MetricsServer implements AutoCloseable {
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Exposition exposition;
         private final Pages pages;
+        private final MetricsServer server;
+        private final boolean secure;
 
-        Handler(Exposition exposition, Pages pages) {
+        Handler(Exposition exposition, Pages pages, MetricsServer server, boolean secure) {
             this.exposition = exposition;
             this.pages = pages;
+            this.server = server;
+            this.secure = secure;
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
             if (req.decoderResult().isFailure()) {
                 respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "bad request\n", false);
+                return;
+            }
+            if (route(ctx, req)) {
                 return;
             }
             if (!HttpMethod.GET.equals(req.method())) {
@@ -247,6 +354,85 @@ public final class MetricsServer implements AutoCloseable {
             }
         }
 
+        /** Answers from the installed {@link Routes}; false when none takes the request. */
+        private boolean route(ChannelHandlerContext ctx, FullHttpRequest req) {
+            Routes routes = server.routes;
+            if (routes == Routes.NONE) {
+                return false;
+            }
+            QueryStringDecoder uri = new QueryStringDecoder(req.uri());
+            int q = req.uri().indexOf('?');
+            Map<String, String> headers = new HashMap<>();
+            for (Map.Entry<String, String> h : req.headers()) {
+                headers.putIfAbsent(h.getKey().toLowerCase(Locale.ROOT), h.getValue());
+            }
+            byte[] body = new byte[req.content().readableBytes()];
+            req.content().getBytes(req.content().readerIndex(), body);
+            Request request = new Request(req.method().name(), uri.path(), q < 0 ? "" : req.uri().substring(q + 1),
+                    headers, body, (InetSocketAddress) ctx.channel().remoteAddress(), secure);
+            if (HttpMethod.GET.equals(req.method())) {
+                Response answer = handle(routes, request);
+                if (answer == null) {
+                    return false;
+                }
+                answer(ctx, req, answer);
+                return true;
+            }
+            // Anything else may change the configuration, and a host name in it means a DNS lookup: it runs on
+            // the routes thread so scrapes never wait for it. The connection reads nothing more meanwhile, so
+            // answers keep the order of their requests.
+            ctx.channel().config().setAutoRead(false);
+            try {
+                java.util.concurrent.ExecutorService thread = server.routeThread;
+                if (thread == null) {
+                    throw new java.util.concurrent.RejectedExecutionException("closed");
+                }
+                thread.execute(() -> {
+                    Response answer = handle(routes, request);
+                    ctx.executor().execute(() -> {
+                        if (answer == null) {
+                            FullHttpResponse r = text(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is allowed\n");
+                            r.headers().set(HttpHeaderNames.ALLOW, "GET");
+                            send(ctx, req, r, true);
+                        } else {
+                            answer(ctx, req, answer);
+                        }
+                        ctx.channel().config().setAutoRead(true);
+                    });
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                ctx.close();
+            }
+            return true;
+        }
+
+        /** The route's answer; a failing route is a 500 (logged), never a stack trace to the client. */
+        private static Response handle(Routes routes, Request request) {
+            try {
+                return routes.handle(request);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, request.method() + " " + request.path() + " failed", e);
+                return new Response(500, "text/plain; charset=utf-8",
+                        "request failed (see the director's log)\n".getBytes(CharsetUtil.UTF_8), Map.of());
+            }
+        }
+
+        private static void answer(ChannelHandlerContext ctx, FullHttpRequest req, Response answer) {
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.valueOf(answer.status()), Unpooled.wrappedBuffer(answer.body()));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, answer.contentType());
+            pageHeaders(r);
+            answer.headers().forEach((k, v) -> r.headers().set(k, v));
+            send(ctx, req, r, true);
+        }
+
+        /** The page loads only its own script and style, and is never framed or cached. */
+        private static void pageHeaders(FullHttpResponse r) {
+            r.headers().set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
+            r.headers().set("X-Content-Type-Options", "nosniff");
+            r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        }
+
         /** Answers from {@link #pages}; false when the path is not one of them. */
         private boolean page(ChannelHandlerContext ctx, FullHttpRequest req, String path) {
             Content c;
@@ -263,10 +449,7 @@ public final class MetricsServer implements AutoCloseable {
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.valueOf(c.status()), Unpooled.wrappedBuffer(c.body()));
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, c.contentType());
-            // The page loads only its own script and style, and is never framed.
-            r.headers().set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
-            r.headers().set("X-Content-Type-Options", "nosniff");
-            r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+            pageHeaders(r);
             send(ctx, req, r, true);
             return true;
         }

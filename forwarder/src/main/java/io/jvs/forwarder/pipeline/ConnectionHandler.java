@@ -14,8 +14,17 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
  * Finds the packet's connection and advances its state. A miss goes on to the scheduler only
- * when IPVS would schedule: a TCP SYN (without RST), or any UDP datagram; other TCP segments
- * without a connection are dropped as NO_CONNECTION.
+ * when IPVS would schedule: a TCP SYN (without ACK and RST), or any UDP datagram; other TCP
+ * segments without a connection are dropped as NO_CONNECTION.
+ *
+ * <p>sloppy_tcp ({@link ConnPolicy#sloppyTcp()}): any TCP segment without RST may open a
+ * connection (tcp_conn_schedule). The entry starts in NONE like any other, and the segment's
+ * own transition (ScheduleHandler's update) gives it the kernel's state: ESTABLISHED for an ACK,
+ * CLOSE for a FIN. So a restarted director, or one that took over without connection sync,
+ * sends each running DR/TUN/NAT flow to the server a consistent-hash scheduler (mh, sh, dh)
+ * picked before. Not for a service with a FULLNAT real server: its connections' local port and
+ * sequence offsets died with the old director, and a new local port would only make the real
+ * server answer with a reset; such segments stay NO_CONNECTION.
  *
  * <p>Connection reuse: a SYN that reuses the ports of a connection in TIME_WAIT or CLOSE
  * replaces it (IPVS conn_reuse_mode), and so does a SYN on a connection whose real server was
@@ -46,7 +55,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean tcp = ctx.ipProto == Protocol.TCP;
-        boolean syn = tcp && (ctx.tcpFlags & (TcpHeader.SYN | TcpHeader.RST | TcpHeader.ACK)) == TcpHeader.SYN;
+        boolean syn = tcp && isSyn(ctx.tcpFlags);
         int id = conns.lookupIn(ctx.ipProto, ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort, now);
         if (id >= 0) {
             DestStats ds = conns.dest(id).stats;
@@ -72,10 +81,20 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             chc.fireChannelRead(ctx);
             return;
         }
-        if (tcp && !syn) {
+        if (tcp && !syn && !sloppyOpens(ctx)) {
             counters.drop(DropReason.NO_CONNECTION);
             return;
         }
         chc.fireChannelRead(ctx);   // new connection: schedule
+    }
+
+    /** A segment that opens a connection whatever sloppy_tcp says: SYN without ACK and RST. */
+    static boolean isSyn(int tcpFlags) {
+        return (tcpFlags & (TcpHeader.SYN | TcpHeader.RST | TcpHeader.ACK)) == TcpHeader.SYN;
+    }
+
+    /** sloppy_tcp lets this non-SYN segment of an unknown connection be scheduled. */
+    private boolean sloppyOpens(PacketContext ctx) {
+        return policy.sloppyTcp() && (ctx.tcpFlags & TcpHeader.RST) == 0 && !ctx.service.hasFullNatDest;
     }
 }

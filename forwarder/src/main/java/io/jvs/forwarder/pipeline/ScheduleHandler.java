@@ -7,6 +7,7 @@ import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.VirtualService;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,7 +23,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * real port is the server's, or the packet's when the server's is 0 (port-0 and fwmark
  * services). No server available -> NO_DESTINATION; connection or template table full ->
  * TABLE_FULL (existing entries are never evicted for new ones); FULLNAT with no free local port
- * -> LOCAL_PORT_EXHAUSTED. Known connections pass through.
+ * -> LOCAL_PORT_EXHAUSTED. Known connections pass through. A TCP connection opened by a
+ * segment other than a SYN (sloppy_tcp, see ConnectionHandler) is counted as sloppy-accepted.
  */
 final class ScheduleHandler extends ChannelInboundHandlerAdapter {
     private final ConnectionTable conns;
@@ -90,6 +92,9 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
         }
         if (tmpl >= 0) {
             conns.setController(id, tmpl, now);
+        }
+        if (ctx.ipProto == Protocol.TCP && !ConnectionHandler.isSyn(ctx.tcpFlags)) {
+            counters.sloppyTcpAccept();   // only sloppy_tcp lets such a segment get here
         }
         conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);
         ctx.conn = id;

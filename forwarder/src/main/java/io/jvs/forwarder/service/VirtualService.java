@@ -35,6 +35,8 @@ public final class VirtualService {
     public final RealServer[] dests;
     public final Scheduler scheduler;
     public final DestStats stats;
+    /** Some real server forwards by FULLNAT (sloppy_tcp then opens no connection: ConnectionHandler). */
+    public final boolean hasFullNatDest;
 
     public VirtualService(ServiceSpec spec, RealServer[] dests, Scheduler scheduler, DestStats stats) {
         this.spec = spec;
@@ -55,6 +57,11 @@ public final class VirtualService {
         this.dests = dests;
         this.scheduler = scheduler;
         this.stats = stats;
+        boolean fullNat = false;
+        for (RealServer d : dests) {
+            fullNat |= d.method == ForwardMethod.FULLNAT;
+        }
+        this.hasFullNatDest = fullNat;
     }
 
     /** An address service with default settings (tests). */

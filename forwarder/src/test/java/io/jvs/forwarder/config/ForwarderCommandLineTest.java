@@ -184,9 +184,20 @@ class ForwarderCommandLineTest {
         assertEquals(Optional.empty(), none.control());
         assertEquals(Optional.empty(), none.controlHttp());
         assertEquals(Optional.empty(), none.saveTo());
-        assertEquals("--control-token-file is for --control-http ADDR:PORT",
+        // a token without the HTTP API is the web console's login
+        assertEquals(Optional.of(Path.of("/t")), ForwarderCommandLine.parse("--attach", "packet:eth0",
+                "--control-token-file", "/t").controlTokenFile());
+        ForwarderCommandLine tls = ForwarderCommandLine.parse("--attach", "packet:eth0", "--metrics-tls-cert",
+                "/c.pem", "--metrics-tls-key", "/k.pem");
+        assertEquals(Optional.of(Path.of("/c.pem")), tls.metricsTlsCert());
+        assertEquals(Optional.of(Path.of("/k.pem")), tls.metricsTlsKey());
+        assertEquals("--metrics-tls-cert and --metrics-tls-key go together (a PEM certificate chain and its"
+                        + " private key)", assertThrows(UsageException.class, () -> ForwarderCommandLine.parse(
+                "--attach", "packet:eth0", "--metrics-tls-cert", "/c.pem")).getMessage());
+        assertEquals("--metrics-tls-cert is for the metrics port, and --metrics is off",
                 assertThrows(UsageException.class, () -> ForwarderCommandLine.parse("--attach", "packet:eth0",
-                        "--control-token-file", "/t")).getMessage());
+                        "--metrics", "off", "--metrics-tls-cert", "/c.pem", "--metrics-tls-key", "/k.pem"))
+                        .getMessage());
         assertEquals("--control-http \"off\": expected ADDR:PORT (e.g. 127.0.0.1:9120)",
                 assertThrows(UsageException.class, () -> ForwarderCommandLine.parse("--attach", "packet:eth0",
                         "--control-http", "off")).getMessage());
@@ -210,12 +221,28 @@ class ForwarderCommandLineTest {
     void ipvsSysctlsForRemovedAndQuiescedServers() throws Exception {
         assertEquals(io.jvs.forwarder.conn.ConnPolicy.DEFAULTS,
                 ForwarderCommandLine.parse("--attach", "packet:eth0").connPolicy());
-        assertEquals(new io.jvs.forwarder.conn.ConnPolicy(true, false),
+        assertEquals(new io.jvs.forwarder.conn.ConnPolicy(true, false, false),
                 ForwarderCommandLine.parse("--attach", "packet:eth0", "--expire-nodest-conn", "1").connPolicy());
-        assertEquals(new io.jvs.forwarder.conn.ConnPolicy(false, true),
+        assertEquals(new io.jvs.forwarder.conn.ConnPolicy(false, true, false),
                 ForwarderCommandLine.parse("--attach", "packet:eth0", "--expire-quiescent-template=1").connPolicy());
         UsageException e = assertThrows(UsageException.class,
                 () -> ForwarderCommandLine.parse("--attach", "packet:eth0", "--expire-nodest-conn", "2"));
         assertTrue(e.getMessage().contains("0 or 1"), e.getMessage());
+    }
+
+    @Test
+    void sloppyTcpIsASysctlFlagAndSloppyUdpIsRefusedWithTheReason() throws Exception {
+        assertFalse(ForwarderCommandLine.parse("--attach", "packet:eth0").connPolicy().sloppyTcp(), "IPVS's default: 0");
+        assertEquals(new io.jvs.forwarder.conn.ConnPolicy(false, false, true),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--sloppy-tcp", "1").connPolicy());
+        assertEquals(io.jvs.forwarder.conn.ConnPolicy.DEFAULTS,
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--sloppy-tcp=0").connPolicy());
+        assertEquals("--sloppy-tcp \"2\": expected 0 or 1",
+                assertThrows(UsageException.class,
+                        () -> ForwarderCommandLine.parse("--attach", "packet:eth0", "--sloppy-tcp", "2")).getMessage());
+        assertEquals("--sloppy-udp: IPVS has no sloppy_udp (only sloppy_tcp and sloppy_sctp); every UDP datagram "
+                        + "of an unknown flow is scheduled already, as in the kernel",
+                assertThrows(UsageException.class,
+                        () -> ForwarderCommandLine.parse("--attach", "packet:eth0", "--sloppy-udp", "1")).getMessage());
     }
 }

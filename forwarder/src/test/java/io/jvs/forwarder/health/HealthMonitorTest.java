@@ -134,6 +134,8 @@ class HealthMonitorTest {
         assertEquals(List.of("10.0.0.12:80 w1"), dests());
         assertEquals(1, applies);
         assertEquals(1, log.stream().filter(l -> l.contains("10.0.0.11:80") && l.contains("is down")).count(), log.toString());
+        String down = m.realServerHealth().getFirst().lastTransition();
+        assertTrue(down.startsWith("down (TCP_CHECK: "), down);
 
         // down: checked every delay_loop (20 s), no retries; back on the first success
         healthy.put(Ipv4Address.parse("10.0.0.11"), true);
@@ -144,7 +146,8 @@ class HealthMonitorTest {
         assertEquals(2, applies);
 
         HealthSource.RealServerHealth h = m.realServerHealth().getFirst();
-        assertEquals(new HealthSource.RealServerHealth("TCP/10.0.0.100:80", "10.0.0.11:80", true, 1, 1), h);
+        assertEquals(new HealthSource.RealServerHealth("TCP/10.0.0.100:80", "10.0.0.11:80", true, 1, 1,
+                "up (TCP_CHECK ok)"), h);
         m.close();
     }
 

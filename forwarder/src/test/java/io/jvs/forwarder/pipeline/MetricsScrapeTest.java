@@ -93,6 +93,7 @@ class MetricsScrapeTest {
         e.put("jvs_scheduler_decisions_total{outcome=scheduled}", 2.0);
         e.put("jvs_dropped_packets_total{reason=no_service}", 2.0);
         e.put("jvs_dropped_packets_total{reason=no_connection}", 0.0);
+        e.put("jvs_sloppy_accepted_total{protocol=tcp}", 0.0);
         e.put("jvs_ignored_frames_total", 1.0);
         return e;
     }

@@ -215,7 +215,7 @@ class PersistencePipelineTest {
 
     @Test
     void expireQuiescentTemplateMovesTheClientOffADrainingServer() {
-        restartWith(new ConnPolicy(false, true));
+        restartWith(new ConnPolicy(false, true, false));
         Dest a = new Dest(RS1, 80, 1, ForwardMethod.DR);
         Dest b = new Dest(RS2, 80, 1, ForwardMethod.DR);
         publish(List.of(persistentWeb(300, -1, a, b)), List.of());
@@ -231,7 +231,7 @@ class PersistencePipelineTest {
         Dest a = new Dest(RS1, 53, 1, ForwardMethod.NAT);
         Dest b = new Dest(RS2, 53, 1, ForwardMethod.NAT);
         byte[] dgram = Frames.udp(ROUTER_MAC, PORT_MAC, CLIENT, 40000, VIP, 53, 64, 8);
-        for (ConnPolicy policy : List.of(ConnPolicy.DEFAULTS, new ConnPolicy(true, false))) {
+        for (ConnPolicy policy : List.of(ConnPolicy.DEFAULTS, new ConnPolicy(true, false, false))) {
             restartWith(policy);
             publish(List.of(new ServiceSpec(Protocol.UDP, VIP, 53, "rr", List.of(a, b))), List.of());
             int first = PersistencePipelineTest.natDest(pipe.one(dgram.clone()), 53);

@@ -9,6 +9,7 @@ import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.vrrp.VrrpStatus;
 
 import java.util.List;
 import java.util.Objects;
@@ -46,9 +47,17 @@ public final class Jvsadm {
     private final SchedulerFactory schedulers;
     private final IpvsadmParser parser;
     private final IpvsadmFormat format;
+    private final VrrpStatus.Source vrrp;
 
     public Jvsadm(ControlPlane control, DataPathView dataPath, RateEstimator stats, SchedulerFactory schedulers,
                   IpvsadmFormat.Names names) {
+        this(control, dataPath, stats, schedulers, names, VrrpStatus.Source.NONE);
+    }
+
+    /** @param vrrp what {@code -L --vrrp} lists */
+    public Jvsadm(ControlPlane control, DataPathView dataPath, RateEstimator stats, SchedulerFactory schedulers,
+                  IpvsadmFormat.Names names, VrrpStatus.Source vrrp) {
+        this.vrrp = Objects.requireNonNull(vrrp);
         this.control = Objects.requireNonNull(control);
         this.dataPath = Objects.requireNonNull(dataPath);
         this.stats = Objects.requireNonNull(stats);
@@ -81,6 +90,25 @@ public final class Jvsadm {
         }
         try {
             return execute(cmd, stdin);
+        } catch (IpvsadmException e) {
+            return Result.error(e);
+        }
+    }
+
+    /**
+     * Runs one command line that must parse as {@code only} (the web console: each form is one kind of
+     * change, so a value that happens to parse as another command, e.g. {@code --clear}, is refused
+     * rather than run). Parsed once, by the same parser as {@link #run}.
+     */
+    public Result runOnly(IpvsadmCommand.Command only, List<String> argv) {
+        IpvsadmCommand cmd;
+        try {
+            cmd = parser.parse(argv);
+            if (cmd.command() != only) {
+                return new Result(IpvsadmException.OPERATION, "", "jvs: this form runs --" + only.ipvsadmName
+                        + " only, not --" + cmd.command().ipvsadmName + "\n");
+            }
+            return execute(cmd, "");
         } catch (IpvsadmException e) {
             return Result.error(e);
         }
@@ -198,6 +226,9 @@ public final class Jvsadm {
         }
         if (cmd.has(IpvsadmParser.OPT_DAEMON)) {
             return Result.ok(""); // no sync daemon runs: ipvsadm prints nothing
+        }
+        if (cmd.has(IpvsadmParser.OPT_VRRP)) {
+            return Result.ok(IpvsadmFormat.vrrp(vrrp.vrrpStatus()));
         }
         if (cmd.has(IpvsadmParser.OPT_MARKS)) {
             return Result.ok(IpvsadmFormat.marks(control.table().fwmarkRules()));

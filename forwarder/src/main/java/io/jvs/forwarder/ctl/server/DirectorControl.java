@@ -1,5 +1,6 @@
 package io.jvs.forwarder.ctl.server;
 
+import io.jvs.forwarder.vrrp.VrrpStatus;
 import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.config.ForwarderCommandLine;
 import io.jvs.forwarder.config.ServiceConfig;
@@ -40,9 +41,14 @@ public final class DirectorControl implements AutoCloseable {
     private final Optional<Path> configFile;
     /** The director's schedulers (its --mh-table-size), for checking what jvsadm and reloads bring. */
     private final SchedulerFactory schedulers;
+    private final Jvsadm jvsadm;
+    private final Optional<String> token;
 
     private DirectorControl(ControlPlane control, ControlServer server, ScheduledExecutorService sampler,
-                            Optional<Path> configFile, SchedulerFactory schedulers) {
+                            Optional<Path> configFile, SchedulerFactory schedulers, Jvsadm jvsadm,
+                            Optional<String> token) {
+        this.jvsadm = jvsadm;
+        this.token = token;
         this.control = control;
         this.server = server;
         this.sampler = sampler;
@@ -67,9 +73,17 @@ public final class DirectorControl implements AutoCloseable {
     /** Starts serving jvsadm for this director; throws with nothing left running on failure. */
     public static DirectorControl start(ForwarderCommandLine opts, ControlPlane control, DataPathView dataPath)
             throws IOException {
+        return start(opts, control, dataPath, VrrpStatus.Source.NONE);
+    }
+
+    /** As above, with the VRRP states jvsadm -L --vrrp lists. */
+    public static DirectorControl start(ForwarderCommandLine opts, ControlPlane control, DataPathView dataPath,
+                                        VrrpStatus.Source vrrp) throws IOException {
         String token = null;
         if (opts.controlHttp().isPresent()) {
             token = token(opts);
+        } else if (opts.controlTokenFile().isPresent() || System.getenv("JVS_CONTROL_TOKEN") != null) {
+            token = token(opts); // the web console's login only
         }
         if (opts.saveTo().isPresent()) {
             RunningConfig running = new RunningConfig(opts.saveTo().get());
@@ -85,8 +99,8 @@ public final class DirectorControl implements AutoCloseable {
         }
         RateEstimator stats = new RateEstimator();
         SchedulerFactory schedulers = Schedulers.factory(opts.mhTableSize());
-        ControlServer server = new ControlServer(new Jvsadm(control, dataPath, stats, schedulers,
-                IpvsadmFormat.Names.system()));
+        Jvsadm jvsadm = new Jvsadm(control, dataPath, stats, schedulers, IpvsadmFormat.Names.system(), vrrp);
+        ControlServer server = new ControlServer(jvsadm);
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "jvs-rate-estimator");
             t.setDaemon(true);
@@ -107,7 +121,8 @@ public final class DirectorControl implements AutoCloseable {
         sampler.scheduleAtFixedRate(() -> stats.sample(control.table()), RateEstimator.INTERVAL_SECONDS,
                 RateEstimator.INTERVAL_SECONDS, TimeUnit.SECONDS);
         System.out.println("jvs-forwarder: jvsadm control socket " + server.socketPath());
-        DirectorControl dc = new DirectorControl(control, server, sampler, opts.config(), schedulers);
+        DirectorControl dc = new DirectorControl(control, server, sampler, opts.config(), schedulers, jvsadm,
+                Optional.ofNullable(token));
         dc.onSighup();
         return dc;
     }
@@ -120,15 +135,24 @@ public final class DirectorControl implements AutoCloseable {
             token = System.getenv("JVS_CONTROL_TOKEN");
         }
         if (token == null || token.isBlank()) {
-            throw new IOException("--control-http needs a bearer token: --control-token-file FILE or JVS_CONTROL_TOKEN");
+            throw new IOException((opts.controlHttp().isPresent() ? "--control-http needs a bearer token"
+                    : "the control token is empty") + ": --control-token-file FILE or JVS_CONTROL_TOKEN");
         }
         return token;
     }
 
-    @SuppressWarnings("restriction")
+    /** The jvsadm that serves the socket: the web console runs its changes through it too. */
+    public Jvsadm jvsadm() {
+        return jvsadm;
+    }
+
+    /** The control token (--control-token-file or $JVS_CONTROL_TOKEN), when one is configured. */
+    public Optional<String> token() {
+        return token;
+    }
+
     private void onSighup() {
-        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig ->
-                Thread.ofPlatform().name("jvs-reload").daemon().start(this::reload));
+        ReloadSignal.onReload(this::reload);
     }
 
     /** Re-reads --config and applies it as one change; a bad file changes nothing. */
