@@ -1,7 +1,7 @@
 # scripts/lib/deps.sh — the one place that knows jvs's system dependencies: which
 # Debian package each command needs, grouped by what needs it, and how they are
 # installed. scripts/demo, scripts/test and scripts/bench source it and call
-#   jvs_deps [--no-install] SET         SET: demo | test | bench | bench-micro | bench-compose
+#   jvs_deps [--no-install] SET         SET: demo | test | bench | bench-micro | bench-compose | compose
 # before anything else; run directly it does the same:
 #   scripts/lib/deps.sh [--no-install] SET
 #   scripts/lib/deps.sh --list SET      prints "group tool package" for each thing SET needs
@@ -42,7 +42,9 @@ JVS_DEPS=(
   "monitoring|prometheus|prometheus|MonitoringIT, scripts/lab up --monitoring"
   "monitoring|chromium|chromium|MonitoringIT: the status page in headless chromium"
   "ftp|vsftpd|vsftpd|ServiceSemanticsIT: passive FTP through a fwmark service"
-  "compose|docker-compose|docker-compose|ComposeLabIT, scripts/bench --target compose"
+  "compose|docker-compose|docker-compose|ComposeLabIT, ComposeIT, scripts/compose, scripts/bench --target compose"
+  "compose|dockerd|docker.io|scripts/compose, ComposeIT: the Docker engine (started by scripts/compose)"
+  "compose|debootstrap|debootstrap|scripts/compose: the base image from Debian's archive"
   "bench|wrk|wrk|scripts/bench: HTTP scenarios"
   "bench|iperf3|iperf3|scripts/bench: bulk TCP"
   "bench|trafgen|netsniff-ng|scripts/bench: 64-byte UDP"
@@ -57,10 +59,12 @@ declare -A JVS_DEPS_SETS=(
   [bench]="jdk build lab bench"
   [bench-micro]="jdk build"
   [bench-compose]="compose"
+  [compose]="jdk build compose"
 )
 declare -A JVS_DEPS_WHO=(
   [demo]="scripts/demo" [test]="scripts/test" [bench]="scripts/bench"
   [bench-micro]="scripts/bench --micro" [bench-compose]="scripts/bench --target compose"
+  [compose]="scripts/compose"
 )
 # The JDK's packages, in order of preference: Temurin from Adoptium's apt repository
 # (https://adoptium.net/installation/linux/) when it is configured, else Debian's OpenJDK.
@@ -84,7 +88,7 @@ jvs_deps() {
   done
   local set=${1:-}
   if [ $# -ne 1 ] || [ -z "${JVS_DEPS_SETS[$set]+x}" ]; then
-    echo "jvs deps: usage: jvs_deps [--no-install|--list] demo|test|bench|bench-micro|bench-compose" >&2
+    echo "jvs deps: usage: jvs_deps [--no-install|--list] demo|test|bench|bench-micro|bench-compose|compose" >&2
     return 2
   fi
   local who=${JVS_DEPS_WHO[$set]} groups=" ${JVS_DEPS_SETS[$set]} " row group tool pkg rest

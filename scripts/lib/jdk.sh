@@ -2,9 +2,10 @@
 # JAVA_HOME, so nobody has to set it by hand. Order: $JAVA_HOME if it is new
 # enough, then Temurin 25 at its Debian path, then any JDK under /usr/lib/jvm
 # ($JVS_JVM_DIR stands for /usr/lib/jvm when set: the dependency helper's test).
-# scripts/lib/deps.sh installs one when there is none.
+# scripts/lib/deps.sh installs one when there is none. JVS_JRE_ONLY=1 (the compose lab's
+# images: a jlink runtime, docker/Dockerfile) accepts a runtime without javac.
 jvs_java_major() { # prints the feature version of the JDK at $1, or nothing
-  [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 0
+  [ -x "$1/bin/java" ] && { [ -x "$1/bin/javac" ] || [ "${JVS_JRE_ONLY:-}" = 1 ]; } || return 0
   "$1/bin/java" -XshowSettings:properties -version 2>&1 |
     sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
 }

@@ -38,9 +38,11 @@ class SystemDepsTest {
     /** What a fresh machine needs for scripts/demo: the build (./mvnw) and the namespace lab. */
     static final Set<String> DEMO = Set.of("curl", "ca-certificates", "iproute2", "nginx-light", "openssl", "procps",
             "util-linux", "coreutils");
+    /** The compose lab (scripts/compose, ComposeIT): the engine, compose, the base image's debootstrap. */
+    static final Set<String> COMPOSE = Set.of("docker.io", "docker-compose", "debootstrap");
     /** scripts/test: the demo's, plus what the integration tests run. */
-    static final Set<String> TEST = union(DEMO, Set.of("nftables", "tcpdump", "python3", "prometheus", "chromium",
-            "vsftpd", "docker-compose", "keepalived", "iputils-arping"));
+    static final Set<String> TEST = union(union(DEMO, Set.of("nftables", "tcpdump", "python3", "prometheus", "chromium",
+            "vsftpd", "keepalived", "iputils-arping")), COMPOSE);
     /** scripts/bench: the demo's, plus the generators and peers. */
     static final Set<String> BENCH = union(DEMO, Set.of("wrk", "iperf3", "netsniff-ng", "haproxy", "nftables",
             "python3"));
@@ -109,7 +111,7 @@ class SystemDepsTest {
 
     @Test
     void nothingIsInstalledWhenAllIsPresent() throws Exception {
-        for (String set : List.of("demo", "test", "bench", "bench-micro", "bench-compose")) {
+        for (String set : List.of("demo", "test", "bench", "bench-micro", "bench-compose", "compose")) {
             stubAllTools(set);
             Run r = deps(set);
             assertEquals(0, r.exit, set + "\n" + r);
@@ -121,7 +123,8 @@ class SystemDepsTest {
     @Test
     void aFreshMachineGetsExactlyWhatEachCommandNeeds() throws Exception {
         Map<String, Set<String>> want = Map.of("demo", DEMO, "test", TEST, "bench", BENCH,
-                "bench-micro", Set.of("curl", "ca-certificates"), "bench-compose", Set.of("docker-compose"));
+                "bench-micro", Set.of("curl", "ca-certificates"), "bench-compose", COMPOSE,
+                "compose", union(Set.of("curl", "ca-certificates"), COMPOSE));
         for (var e : want.entrySet()) {
             Files.deleteIfExists(log);
             Run r = deps(e.getKey());
@@ -151,7 +154,9 @@ class SystemDepsTest {
                 new Case("bench", "haproxy", Set.of("haproxy")),
                 new Case("demo", "chromium", Set.of()),     // the demo does not need it
                 new Case("demo", "wrk", Set.of()),
-                new Case("bench-compose", "docker-compose", Set.of("docker-compose")))) {
+                new Case("bench-compose", "docker-compose", Set.of("docker-compose")),
+                new Case("compose", "dockerd", Set.of("docker.io")),
+                new Case("compose", "debootstrap", Set.of("debootstrap")))) {
             stubAllTools(c.set);
             if (!c.packages.isEmpty()) {
                 assertTrue(Files.exists(bin.resolve(c.tool)), c.set + " does not check for " + c.tool + " at all");
