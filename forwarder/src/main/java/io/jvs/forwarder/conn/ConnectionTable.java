@@ -372,32 +372,8 @@ public final class ConnectionTable {
                 return NO_LOCAL_PORT;
             }
         }
-        final int id = free[--freeTop];
-        if (id >= highWater) {
-            highWater = id + 1;
-        }
-        size++;
-        addrs[id] = addrKey(caddr, vaddr);
-        ports[id] = ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32)
-                | ((long) (vport & 0xffff) << 16) | (dport & 0xffff);
-        daddrs[id] = daddr;
-        laddrs[id] = laddr;
-        lports[id] = (char) lport;
-        seqBases[id] = 0;
-        seqDeltas[id] = 0;
-        tsDeltas[id] = 0;
-        states[id] = (byte) TcpState.NONE;
-        int f = F_USED | F_INACTIVE | (fullNat ? F_LOCAL_PORT : 0);
-        if (!dest.method.seesReplies()) {
-            f |= F_NOOUTPUT;
-        }
-        flags[id] = (byte) f;
-        services[id] = svc;
-        dests[id] = dest;
-        controllers[id] = -1;
-        expires[id] = nowNanos + INITIAL_TIMEOUT_NANOS;
-        indexAdd(inIndex, hashIn(id), id);
-        indexAdd(outIndex, hashOut(id), id);
+        final int id = claim(proto, caddr, cport, vaddr, vport, daddr, dport, laddr, lport, svc, dest, TcpState.NONE,
+                F_USED | F_INACTIVE | (fullNat ? F_LOCAL_PORT : 0), nowNanos + INITIAL_TIMEOUT_NANOS);
 
         // ip_vs_bind_dest: a new connection is inactive; then the upper threshold
         final DestStats ds = dest.stats;
@@ -487,6 +463,37 @@ public final class ConnectionTable {
     }
 
     /**
+     * Takes a free slot and fills it (new or synced connection alike) and indexes it both ways.
+     * A connection inherits the forwarding method (and so "no output") from its dest, as in ip_vs_bind_dest.
+     */
+    private int claim(int proto, int caddr, int cport, int vaddr, int vport, int daddr, int dport, int laddr,
+                      int lport, VirtualService svc, RealServer dest, int state, int flagBits, long expiresAt) {
+        final int id = free[--freeTop];
+        if (id >= highWater) {
+            highWater = id + 1;
+        }
+        size++;
+        addrs[id] = addrKey(caddr, vaddr);
+        ports[id] = ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32)
+                | ((long) (vport & 0xffff) << 16) | (dport & 0xffff);
+        daddrs[id] = daddr;
+        laddrs[id] = laddr;
+        lports[id] = (char) lport;
+        seqBases[id] = 0;
+        seqDeltas[id] = 0;
+        tsDeltas[id] = 0;
+        states[id] = (byte) state;
+        flags[id] = (byte) (dest.method.seesReplies() ? flagBits : flagBits | F_NOOUTPUT);
+        services[id] = svc;
+        dests[id] = dest;
+        controllers[id] = -1;
+        expires[id] = expiresAt;
+        indexAdd(inIndex, hashIn(id), id);
+        indexAdd(outIndex, hashOut(id), id);
+        return id;
+    }
+
+    /**
      * Installs a connection a master synced (ip_vs_proc_conn's ip_vs_conn_new + ip_vs_bind_dest for
      * IP_VS_CONN_F_SYNC): no scheduler is asked and the service's and real server's "conns" counters
      * are not touched (the kernel counts those in ip_vs_schedule only); the entry is counted in
@@ -516,33 +523,8 @@ public final class ConnectionTable {
             laddr = caddr;
             lport = cport;
         }
-        final int id = free[--freeTop];
-        if (id >= highWater) {
-            highWater = id + 1;
-        }
-        size++;
-        addrs[id] = addrKey(caddr, vaddr);
-        ports[id] = ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32)
-                | ((long) (vport & 0xffff) << 16) | (dport & 0xffff);
-        daddrs[id] = daddr;
-        laddrs[id] = laddr;
-        lports[id] = (char) lport;
-        seqBases[id] = 0;
-        seqDeltas[id] = 0;
-        tsDeltas[id] = 0;
-        states[id] = (byte) state;
-        // connections inherit the forwarding method (and so "no output") from the dest, as in ip_vs_bind_dest
-        int f = F_USED | F_SYNCED | (inactive ? F_INACTIVE : 0) | (fullNat ? F_LOCAL_PORT : 0);
-        if (!dest.method.seesReplies()) {
-            f |= F_NOOUTPUT;
-        }
-        flags[id] = (byte) f;
-        services[id] = svc;
-        dests[id] = dest;
-        controllers[id] = -1;
-        expires[id] = nowNanos + timeoutNanos;
-        indexAdd(inIndex, hashIn(id), id);
-        indexAdd(outIndex, hashOut(id), id);
+        final int id = claim(proto, caddr, cport, vaddr, vport, daddr, dport, laddr, lport, svc, dest, state,
+                F_USED | F_SYNCED | (inactive ? F_INACTIVE : 0) | (fullNat ? F_LOCAL_PORT : 0), nowNanos + timeoutNanos);
         final DestStats ds = dest.stats;
         if (inactive) {
             ds.addInactive(1);

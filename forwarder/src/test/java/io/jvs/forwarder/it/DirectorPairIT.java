@@ -310,7 +310,7 @@ class DirectorPairIT {
             Exec.Result loop = probeLoop.get();
             assertTrue(loop.ok(), loop.describe());
             List<Probe> probes = loop.stdout().lines().filter(l -> !l.isBlank()).map(Probe::parse).toList();
-            long gap = firstFrameAfter(killedAt, dumps);
+            long gap = Captures.firstPacketAfter(killedAt, dumps);
             for (int rs = 1; rs <= 2; rs++) {
                 for (String a : floating) {
                     assertEquals(Optional.of(MAC_D2), lab.neighMac(Lab.rsNamespace(rs), a),
@@ -435,23 +435,6 @@ class DirectorPairIT {
             Thread.sleep(50);
         }
         return out;
-    }
-
-    /** Milliseconds from {@code killedAt} to the first captured frame after it, or -1 when none came. */
-    private static long firstFrameAfter(long killedAt, Path... dumps) throws IOException {
-        double first = Double.MAX_VALUE;
-        for (Path dump : dumps) {
-            for (String line : Files.readAllLines(dump)) {
-                int sp = line.indexOf(' ');
-                if (sp > 0 && line.contains(" IP ") && Character.isDigit(line.charAt(0))) {
-                    double t = Double.parseDouble(line.substring(0, sp)) * 1000;
-                    if (t > killedAt && t < first) {
-                        first = t;
-                    }
-                }
-            }
-        }
-        return first == Double.MAX_VALUE ? -1 : Math.round(first - killedAt);
     }
 
     private static void record(Outcome o) {

@@ -131,7 +131,7 @@ class RestartIT {
                 intact += good ? 1 : 0;
                 results.add(good ? "intact" : r.ok() ? "sha256 " + r.stdout().strip() : r.stderr().strip());
             }
-            Outcome o = new Outcome(intact, results, firstSegmentAfter(killedAt, dumps), startedMillis);
+            Outcome o = new Outcome(intact, results, Captures.firstPacketAfter(killedAt, dumps), startedMillis);
             System.out.println("restart (" + name + ", --sloppy-tcp " + sloppy + "): " + o);
             LAB.lab().itFile("restart-" + name + ".txt", o + "\n");
             return o;
@@ -173,23 +173,6 @@ class RestartIT {
             Thread.sleep(50);
         }
         return out;
-    }
-
-    /** Milliseconds from {@code killedAt} to the first captured segment after it, or -1 when none came. */
-    private long firstSegmentAfter(long killedAt, Path... dumps) throws IOException {
-        double first = Double.MAX_VALUE;
-        for (Path dump : dumps) {
-            for (String line : Files.readAllLines(dump)) {
-                int sp = line.indexOf(' ');
-                if (sp > 0 && line.contains(" IP ") && Character.isDigit(line.charAt(0))) {
-                    double t = Double.parseDouble(line.substring(0, sp)) * 1000;
-                    if (t > killedAt && t < first) {
-                        first = t;
-                    }
-                }
-            }
-        }
-        return first == Double.MAX_VALUE ? -1 : Math.round(first - killedAt);
     }
 
     private static String sha256Prefix(Path file, long bytes) throws Exception {
