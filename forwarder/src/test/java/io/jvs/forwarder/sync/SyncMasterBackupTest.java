@@ -238,13 +238,15 @@ class SyncMasterBackupTest {
             }
         }
         long base = AllocationProbe.start();
-        for (int i = 0; i < 10_000; i++) {
+        for (int i = 0; i < 100_000; i++) {
             in(id, TcpHeader.ACK);
             while (master.queue.poll(e)) {
                 // the sender's side of the queue
             }
         }
-        assertEquals(0, AllocationProbe.since(base));
+        long allocated = AllocationProbe.since(base);
+        // one object per packet would be >= 1.6 MB; a few bytes come from the JIT's own work
+        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 100k packets (2k of them synced)");
     }
 
     // ---- through the wire to the backup ----
