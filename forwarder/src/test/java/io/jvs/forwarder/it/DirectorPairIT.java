@@ -271,7 +271,7 @@ class DirectorPairIT {
         Path[] dumps = {capture(Lab.rsNamespace(1), "eth0", method + "-rs1"),
                 capture(Lab.rsNamespace(2), "eth0", method + "-rs2"),
                 capture(Lab.ROUTER, Lab.ROUTER_LAN_IFACE, method + "-router")};
-        String want = sha256Prefix(lab.blobPath(), DOWNLOAD_BYTES);
+        String want = Captures.sha256Prefix(lab.blobPath(), DOWNLOAD_BYTES);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Exec.Result>> downloads = new ArrayList<>();
             for (int i = 0; i < DOWNLOADS; i++) {
@@ -453,19 +453,6 @@ class DirectorPairIT {
 
     private static String describe(Future<Exec.Result> done) {
         return done.state() == Future.State.SUCCESS ? done.resultNow().describe() : done.state().toString();
-    }
-
-    private static String sha256Prefix(Path file, long bytes) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 16];
-            long left = bytes;
-            for (int n; left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0; left -= n) {
-                md.update(buf, 0, n);
-            }
-            assertEquals(0, left, file + " holds fewer than " + bytes + " bytes");
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     private static void awaitTrue(BooleanSupplier cond, long ms, String what, ForwarderProcess d) {

@@ -102,7 +102,7 @@ class RestartIT {
         assertTrue(Files.readString(saved).contains("-A -t " + SERVICE + " -s mh -b mh-port"), Files.readString(saved));
 
         Path[] dumps = {capture(1, name), capture(2, name)};
-        String want = sha256Prefix(LAB.lab().blobPath(), DOWNLOAD_BYTES);
+        String want = Captures.sha256Prefix(LAB.lab().blobPath(), DOWNLOAD_BYTES);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Exec.Result>> downloads = new ArrayList<>();
             for (int i = 0; i < DOWNLOADS; i++) {
@@ -173,19 +173,6 @@ class RestartIT {
             Thread.sleep(50);
         }
         return out;
-    }
-
-    private static String sha256Prefix(Path file, long bytes) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 16];
-            long left = bytes;
-            for (int n; left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0; left -= n) {
-                md.update(buf, 0, n);
-            }
-            assertEquals(0, left, file + " holds fewer than " + bytes + " bytes");
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     private Path stateDir() throws IOException {

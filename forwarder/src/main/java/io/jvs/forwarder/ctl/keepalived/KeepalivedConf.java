@@ -83,7 +83,7 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
         return new Mapper(schedulers).map(KeepalivedReader.read(file));
     }
 
-    /** One line for the log, or "" when nothing was ignored: "ignored (not implemented by jvs): vrrp_instance (k.conf:5), ...". */
+    /** One line for the log, or "" when nothing was ignored: "ignored (not implemented by jvs): KEYWORD (FILE:LINE), ...". */
     public String ignoredReport() {
         return ignored.isEmpty() ? "" : "keepalived.conf: ignored (not implemented by jvs): " + String.join(", ", ignored);
     }
