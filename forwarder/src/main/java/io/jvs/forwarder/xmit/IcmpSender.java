@@ -31,7 +31,6 @@ public final class IcmpSender {
     /** IPTOS_PREC_INTERNETCONTROL, as the kernel's icmp_send. */
     private static final int TOS_INTERNETCONTROL = 0xC0;
 
-    private final LanPort port;
     private final NextHopSender sender;
     private final PacketContext out = new PacketContext();
     private final Ipv4Header ip = new Ipv4Header();
@@ -41,8 +40,7 @@ public final class IcmpSender {
     private int nextId;
     private long sent;
 
-    public IcmpSender(LanPort port, NextHopSender sender) {
-        this.port = port;
+    public IcmpSender(NextHopSender sender) {
         this.sender = sender;
     }
 
@@ -67,6 +65,8 @@ public final class IcmpSender {
         MemorySegment from = ctx.seg;
         int quote = Math.min(ctx.ip.totalLength(), ctx.ip.ihl() + 8);
         int client = ctx.ip.src();
+        // From the address of the port the error leaves by, as the kernel's icmp_send picks its source.
+        LanPort port = sender.egress(client);
         long slot = port.allocScratch();
         MemorySegment s = port.scratch();
         long frame = slot + 10;

@@ -60,7 +60,8 @@ public final class TunXmit implements Xmit {
     static final int GUE_WORD = 0x0004_0000;
 
     private final NextHopSender sender;
-    private final LanPort port;
+    /** The port the packet being sent leaves by (set first thing in inbound: its MTU and address). */
+    private LanPort port;
     private final IcmpSender icmp;
     private final DataPathCounters counters;
     private final PacketContext out = new PacketContext();
@@ -71,9 +72,8 @@ public final class TunXmit implements Xmit {
     private final VirtioNetHeader vnet = new VirtioNetHeader();
     private int nextId;
 
-    public TunXmit(NextHopSender sender, LanPort port, IcmpSender icmp, DataPathCounters counters) {
+    public TunXmit(NextHopSender sender, IcmpSender icmp, DataPathCounters counters) {
         this.sender = sender;
-        this.port = port;
         this.icmp = icmp;
         this.counters = counters;
     }
@@ -91,6 +91,7 @@ public final class TunXmit implements Xmit {
     @Override
     public void inbound(PacketContext ctx) {
         RealServer d = ctx.dest;
+        port = sender.egress(d.addr);
         int encap = overhead(d.tunType);
         boolean gso = ctx.vnetOff >= 0 && ctx.vnet.isGso();
         int innerTotal = ctx.ip.totalLength();

@@ -115,7 +115,7 @@ class PipelineTest {
             neighbours.learn(RS1, RS1_MAC, true, now);
             neighbours.learn(RS2, RS2_MAC, true, now);
             channel = new EmbeddedChannel();
-            DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
+            DataPath.builder().services(registry).connections(conns).neighbours(neighbours)
                     .routes(() -> routes).counters(counters).connPolicy(policy).build()
                     .wire(channel.pipeline());
         }
