@@ -206,14 +206,17 @@ class TwoNicNatIT {
     @DisplayName("bad attachments: one-line error, nothing attached")
     class BadInput {
         static final String BARE = "jvsbare0";
+        static final String BARE_PEER = "jvsbare1";
         static final String TAP = "jvsbad0";
 
         @BeforeAll
         void bareInterface() {
             LAB.lab().resetDirector();
-            // An interface that is up but has no IPv4 address.
-            LAB.lab().ip(Lab.DIRECTOR, "link", "add", BARE, "type", "dummy").requireOk();
+            // An interface that is up but has no IPv4 address (a veth pair inside the director:
+            // this kernel has no dummy driver).
+            LAB.lab().ip(Lab.DIRECTOR, "link", "add", BARE, "type", "veth", "peer", "name", BARE_PEER).requireOk();
             LAB.lab().ip(Lab.DIRECTOR, "link", "set", BARE, "up").requireOk();
+            LAB.lab().ip(Lab.DIRECTOR, "link", "set", BARE_PEER, "up").requireOk();
         }
 
         @AfterAll
