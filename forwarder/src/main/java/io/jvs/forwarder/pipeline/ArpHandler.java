@@ -9,6 +9,7 @@ import io.jvs.packet.EthernetHeader;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceTable;
+import io.jvs.forwarder.service.VrrpGate;
 import io.jvs.forwarder.io.LanPort;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -20,6 +21,8 @@ import java.util.function.Supplier;
  * receives on (neither is a local address of the director, so the kernel stays silent),
  * where the {@link ArpScope} says their clients are, and feeds every ARP message it sees
  * to that port's {@link NeighbourCache}. IPv4 frames pass through.
+ * VRRP ({@link VrrpGate}): silent for the addresses of an instance this director is not MASTER
+ * of; answers for a MASTER instance's addresses that are not VIPs as for its own.
  */
 final class ArpHandler extends ChannelInboundHandlerAdapter {
     private final ServiceRegistry registry;
@@ -29,10 +32,13 @@ final class ArpHandler extends ChannelInboundHandlerAdapter {
     private final ArpScope scope;
     private final Supplier<RouteTable> routes;
     private final DataPathCounters counters;
+    private final VrrpGate vrrp;
 
-    ArpHandler(ServiceRegistry registry, NeighbourCache neighbours, ArpScope scope, Supplier<RouteTable> routes,
+    ArpHandler(ServiceRegistry registry, VrrpGate vrrp, NeighbourCache neighbours, ArpScope scope,
+               Supplier<RouteTable> routes,
                DataPathCounters counters) {
         this.registry = registry;
+        this.vrrp = vrrp;
         this.neighbours = neighbours;
         this.port = neighbours.port();
         this.scope = scope;
@@ -52,8 +58,9 @@ final class ArpHandler extends ChannelInboundHandlerAdapter {
         int op = arp.op();
         int target = arp.targetIp();
         ServiceTable services = registry.current();
-        boolean forVip = (services.isVip(target) || services.isLocalAddr(target))
-                && scope.answersOn(target, port.id, routes.get());
+        VrrpGate.Snapshot gate = vrrp.current();
+        boolean forVip = (services.isVip(target) || services.isLocalAddr(target) || gate.owned(target))
+                && !gate.silent(target) && scope.answersOn(target, port.id, routes.get());
         if (op == ArpPacket.OP_REQUEST && forVip && arp.senderIp() != target) {
             neighbours.learn(arp.senderIp(), arp.senderMac(), true, now);
             long off = port.allocScratch();

@@ -7,6 +7,7 @@ import io.jvs.forwarder.neigh.ArpScope;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.VrrpGate;
 import io.jvs.forwarder.xmit.DrXmit;
 import io.jvs.forwarder.xmit.FullNatXmit;
 import io.jvs.forwarder.xmit.IcmpSender;
@@ -52,6 +53,7 @@ public final class DataPath {
             "schedule", "transmit");
 
     private final ServiceRegistry services;
+    private final VrrpGate vrrp;
     private final ConnectionTable conns;
     /** One per port, by port number (the RouteTable's numbering). */
     private final NeighbourCache[] neighbours;
@@ -66,6 +68,7 @@ public final class DataPath {
 
     private DataPath(Builder b) {
         this.services = Objects.requireNonNull(b.services, "services");
+        this.vrrp = b.vrrp;
         this.conns = Objects.requireNonNull(b.conns, "connections");
         this.neighbours = Objects.requireNonNull(b.neighbours, "neighbours").clone();
         if (neighbours.length == 0) {
@@ -113,9 +116,9 @@ public final class DataPath {
         IcmpSender icmp = new IcmpSender(sender);
         TunXmit tun = new TunXmit(sender, icmp, counters);
         p.addLast(STAGES.get(0), new FrameDecodeHandler(counters));
-        p.addLast(STAGES.get(1), new ArpHandler(services, neighbours[arpPort], arpScope, routes, counters));
-        p.addLast(STAGES.get(2), new IcmpHandler(services, conns, sender, icmp, tun, counters));
-        p.addLast(STAGES.get(3), new ClassifyHandler(services, conns, counters));
+        p.addLast(STAGES.get(1), new ArpHandler(services, vrrp, neighbours[arpPort], arpScope, routes, counters));
+        p.addLast(STAGES.get(2), new IcmpHandler(services, vrrp, conns, sender, icmp, tun, counters));
+        p.addLast(STAGES.get(3), new ClassifyHandler(services, vrrp, conns, counters));
         p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy));
         p.addLast(STAGES.get(5), new ScheduleHandler(conns, counters, policy));
         p.addLast(STAGES.get(6), new TransmitHandler(ports, new DrXmit(sender, counters), new NatXmit(sender, conns),
@@ -126,6 +129,7 @@ public final class DataPath {
     /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */
     public static final class Builder {
         private ServiceRegistry services;
+        private VrrpGate vrrp = new VrrpGate();
         private ConnectionTable conns;
         private NeighbourCache[] neighbours;
         private Supplier<RouteTable> routes;
@@ -143,6 +147,12 @@ public final class DataPath {
         /** Where the control plane publishes the services (read once per packet). */
         public Builder services(ServiceRegistry services) {
             this.services = services;
+            return this;
+        }
+
+        /** What VRRP lets the director answer and forward for (default: a gate nobody closes, no VRRP). */
+        public Builder vrrp(VrrpGate vrrp) {
+            this.vrrp = Objects.requireNonNull(vrrp, "vrrp");
             return this;
         }
 
