@@ -21,7 +21,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -50,6 +54,22 @@ class TwoNicNatIT {
 
     @RegisterExtension
     static final LabExtension LAB = LabExtension.up(2, "--nat-two-nic");
+
+    static final String DIRECTOR_EXT_MAC = "02:6a:76:00:00:02";
+    static final String DIRECTOR_INT_MAC = "02:6a:76:00:03:01";
+
+    /** Every MAC that answered two ARP requests for addr sent from ns by iface (arping waits up to 3 s). */
+    static Set<String> arpReplies(String ns, String iface, String addr) {
+        Exec.Result r = LAB.lab().exec(Duration.ofSeconds(10), ns, "arping", "-c", "2", "-w", "3", "-I", iface, addr);
+        assertFalse(r.timedOut(), r.describe());
+        Set<String> macs = new TreeSet<>();
+        Matcher m = Pattern.compile("reply from " + Pattern.quote(addr) + " \\[([0-9A-Fa-f:]{17})\\]")
+                .matcher(r.stdout());
+        while (m.find()) {
+            macs.add(m.group(1).toLowerCase(Locale.ROOT));
+        }
+        return macs;
+    }
 
     static String nrsNamespace(int n) {
         return Lab.PREFIX + "nrs" + n;
@@ -138,6 +158,18 @@ class TwoNicNatIT {
             assertTrue(extTx >= CONNECTIONS * 3, "replies left by " + EXT + ": " + extTx + " frames");
             assertEquals(0, director.metric("jvs_dropped_packets_total", "reason=\"no_route\""),
                     "no packet without a route by an attached interface");
+        }
+
+        @Test
+        @Order(4)
+        @DisplayName("ARP for the VIP is answered on the external segment (eth0's MAC), not on the private one")
+        void arpForTheVipOnlyWhereItsClientsAre() {
+            assertEquals(Set.of(DIRECTOR_EXT_MAC), arpReplies(Lab.ROUTER, Lab.ROUTER_LAN_IFACE, Lab.VIP),
+                    "the router's ARP for the VIP: answered with eth0's MAC");
+            assertEquals(Set.of(), arpReplies(nrsNamespace(1), "eth0", Lab.VIP),
+                    "nrs1's ARP for the VIP on the private segment: unanswered");
+            // The director's private address is the kernel's: answered there as ever.
+            assertEquals(Set.of(DIRECTOR_INT_MAC), arpReplies(nrsNamespace(1), "eth0", "10.0.3.1"));
         }
 
         @Test
