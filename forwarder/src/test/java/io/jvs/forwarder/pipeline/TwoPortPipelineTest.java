@@ -274,4 +274,115 @@ class TwoPortPipelineTest {
         assertEquals(before + 1, counters.drops(DropReason.NO_ROUTE), "counted as no_route");
         ch.finishAndReleaseAll();
     }
+
+    /** Counts what is queued and sent; keeps nothing (so the loop below measures the data path only). */
+    static final class CountingTxQueue implements io.jvs.forwarder.io.TxQueue {
+        long added;
+        long sent;
+        private long queued;
+
+        @Override
+        public void add(MemorySegment seg, long off, int len) {
+            added++;
+            queued++;
+        }
+
+        @Override
+        public void flush() {
+            sent += queued;
+            queued = 0;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void forwardingByTwoPortsAllocatesNothing() {
+        CountingTxQueue extQ = new CountingTxQueue();
+        CountingTxQueue intQ = new CountingTxQueue();
+        LanPorts counting = new LanPorts();
+        NeighbourCache e = new NeighbourCache(counting.add("eth0", EXT_IFINDEX, EXT_MAC, EXT_IP, 1500, extQ),
+                counters::drop);
+        NeighbourCache n = new NeighbourCache(counting.add("eth1", INT_IFINDEX, INT_MAC, INT_IP, 1500, intQ),
+                counters::drop);
+        long now = System.nanoTime();
+        e.learn(ROUTER, ROUTER_MAC, true, now);
+        n.learn(NRS1, NRS1_MAC, true, now);
+        n.learn(NRS2, NRS2_MAC, true, now);
+        DataPath dp = DataPath.builder().services(registry).connections(conns).neighbours(e, n)
+                .routes(() -> routes).counters(counters).build();
+        EmbeddedChannel in = new EmbeddedChannel();
+        dp.wire(in.pipeline(), 0);
+        EmbeddedChannel back = new EmbeddedChannel();
+        dp.wire(back.pipeline(), 1);
+        try {
+            // One connection: the SYN picks the server, then ACKs both ways.
+            byte[] syn = clientSyn(41000);
+            MemorySegment seg = arena.allocate(10 + 128, 8);
+            int rip = 0;
+            MemorySegment.copy(syn, 0, seg, ValueLayout.JAVA_BYTE, 10, syn.length);
+            point(seg, syn.length, 0);
+            in.pipeline().fireChannelRead(ctx);
+            in.pipeline().fireChannelReadComplete();
+            assertEquals(1, intQ.sent, "the SYN left by eth1");
+            for (int cand : new int[] {NRS1, NRS2}) {
+                if (conns.size() > 0 && rip == 0) {
+                    byte[] probe = io.jvs.forwarder.testkit.Frames.tcp(cand == NRS1 ? NRS1_MAC : NRS2_MAC, INT_MAC,
+                            cand, 8080, CLIENT, 41000, SYN_ACK, 64, 0);
+                    long before = extQ.sent;
+                    MemorySegment.copy(probe, 0, seg, ValueLayout.JAVA_BYTE, 10, probe.length);
+                    point(seg, probe.length, 1);
+                    back.pipeline().fireChannelRead(ctx);
+                    back.pipeline().fireChannelReadComplete();
+                    if (extQ.sent > before) {
+                        rip = cand;
+                    }
+                }
+            }
+            assertTrue(rip != 0, "the SYN-ACK of the chosen server left by eth0");
+            byte[] ack = io.jvs.forwarder.testkit.Frames.tcp(ROUTER_MAC, EXT_MAC, CLIENT, 41000, VIP, 80, 0x10, 63, 0);
+            byte[] reply = io.jvs.forwarder.testkit.Frames.tcp(rip == NRS1 ? NRS1_MAC : NRS2_MAC, INT_MAC, rip, 8080,
+                    CLIENT, 41000, 0x10, 64, 0);
+            Runnable round = () -> {
+                MemorySegment.copy(ack, 0, seg, ValueLayout.JAVA_BYTE, 10, ack.length);
+                point(seg, ack.length, 0);
+                in.pipeline().fireChannelRead(ctx);
+                in.pipeline().fireChannelReadComplete();
+                MemorySegment.copy(reply, 0, seg, ValueLayout.JAVA_BYTE, 10, reply.length);
+                point(seg, reply.length, 1);
+                back.pipeline().fireChannelRead(ctx);
+                back.pipeline().fireChannelReadComplete();
+            };
+            for (int i = 0; i < 20_000; i++) {
+                round.run();
+            }
+            long extBefore = extQ.sent;
+            long intBefore = intQ.sent;
+            long before = io.jvs.forwarder.testkit.AllocationProbe.start();
+            for (int i = 0; i < 100_000; i++) {
+                round.run();
+            }
+            long allocated = io.jvs.forwarder.testkit.AllocationProbe.since(before);
+            assertEquals(100_000, intQ.sent - intBefore, "every client ACK left by eth1");
+            assertEquals(100_000, extQ.sent - extBefore, "every server ACK left by eth0");
+            assertEquals(0, allocated, "bytes allocated forwarding 200,000 frames by two ports");
+        } finally {
+            in.finishAndReleaseAll();
+            back.finishAndReleaseAll();
+            e.close();
+            n.close();
+            counting.close();
+        }
+    }
+
+    private void point(MemorySegment seg, int len, int port) {
+        ctx.seg = seg;
+        ctx.vnetOff = 0;
+        ctx.frameOff = 10;
+        ctx.frameLen = len;
+        ctx.frameCapacity = len;
+        ctx.ingressPort = port;
+    }
 }
