@@ -56,13 +56,24 @@ public final class ForwarderProcess implements AutoCloseable {
 
     /** As {@link #start(Lab, String, String, List)} in namespace {@code ns} (e.g. a director of {@code --directors 2}). */
     public static ForwarderProcess start(Lab lab, String ns, String name, String metricsAddr, List<String> args) {
+        return start(lab, ns, name, metricsAddr, List.of(), args);
+    }
+
+    /**
+     * As {@link #start(Lab, String, String, String, List)}, through {@code launcher} (a command
+     * that execs its arguments, e.g. {@code nohup}) inside the namespace.
+     */
+    public static ForwarderProcess start(Lab lab, String ns, String name, String metricsAddr, List<String> launcher,
+                                         List<String> args) {
         Path bin = executable(lab);
         if (!Files.isExecutable(bin)) {
             throw new AssertionError(bin + " is missing or not executable");
         }
         Path logDir = lab.repo().resolve("forwarder/target/it-logs");
         Path log = logDir.resolve("director-" + name + ".log");
-        List<String> cmd = new ArrayList<>(List.of(Lab.ip(), "netns", "exec", ns, bin.toString()));
+        List<String> cmd = new ArrayList<>(List.of(Lab.ip(), "netns", "exec", ns));
+        cmd.addAll(launcher);
+        cmd.add(bin.toString());
         cmd.addAll(args);
         Process p;
         try {
