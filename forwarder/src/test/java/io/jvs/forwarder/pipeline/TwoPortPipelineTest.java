@@ -367,7 +367,9 @@ class TwoPortPipelineTest {
             long allocated = io.jvs.forwarder.testkit.AllocationProbe.since(before);
             assertEquals(100_000, intQ.sent - intBefore, "every client ACK left by eth1");
             assertEquals(100_000, extQ.sent - extBefore, "every server ACK left by eth0");
-            assertEquals(0, allocated, "bytes allocated forwarding 200,000 frames by two ports");
+            // Per frame: nothing. A one-off of a few KB (the JIT recompiling under a full suite) is
+            // tolerated as ConnectionTableTest does; one object per frame would be megabytes.
+            assertTrue(allocated < 4096, "allocated " + allocated + " bytes forwarding 200,000 frames by two ports");
         } finally {
             in.finishAndReleaseAll();
             back.finishAndReleaseAll();
