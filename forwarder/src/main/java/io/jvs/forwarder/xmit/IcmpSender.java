@@ -17,8 +17,8 @@ import java.lang.foreign.MemorySegment;
  * pings to its VIPs because they are local addresses there; jvs keeps that
  * behaviour, so monitoring that pings VIPs keeps working).
  *
- * <p>Errors are built in a LAN port scratch slot, sourced from the director's
- * LAN address, quote the offending IP header and its first 8 data bytes (RFC
+ * <p>Errors are built in a scratch slot of the ports, sourced from the address of the
+ * port they leave by (the route to the client), quote the offending IP header and its first 8 data bytes (RFC
  * 792), and are rate-limited like the kernel's icmp_msgs_per_sec (1000/s,
  * burst 50), so a stream of oversized super-frames cannot turn into a flood.
  * Allocation-free; event-loop thread only.

@@ -38,7 +38,7 @@ import java.lang.foreign.MemorySegment;
  * re-injects the inner packet through a TUN device, where the bad checksum
  * drops it. A GSO super-frame cannot leave as one either: virtio_net_hdr has no
  * IPIP/UDP-tunnel GSO type, and the kernel refuses to segment an IPIP skb not
- * marked SKB_GSO_IPXIP4. So jvs segments it in software into the LAN port's
+ * marked SKB_GSO_IPXIP4. So jvs segments it in software into the ports' shared
  * bulk scratch, one encapsulated frame per gso_size of payload, each with its
  * inner checksum computed (and the outer UDP one under {@code --tun-csum}).
  *
