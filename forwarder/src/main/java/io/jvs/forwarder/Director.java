@@ -37,7 +37,8 @@ import io.jvs.sys.NativeException;
 import io.jvs.sys.NetDevice;
 import io.jvs.sys.RtNetlink;
 import io.jvs.forwarder.conn.LocalPorts;
-import io.jvs.forwarder.io.LanPort;
+import io.jvs.forwarder.io.LanPorts;
+import io.jvs.forwarder.neigh.ArpScope;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -45,8 +46,10 @@ import io.netty.channel.epoll.EpollIoHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -69,8 +72,28 @@ public final class Director implements AutoCloseable {
     public record MetricsTls(java.nio.file.Path certificateChain, java.nio.file.Path privateKey) {
     }
 
-    /** What to attach to. */
-    public record Attach(boolean tap, String name, String lan) {
+    /**
+     * What to attach to.
+     *
+     * @param tap        TAP mode: the TAP device's name; null in packet mode
+     * @param interfaces the ports, in order (port numbers): packet mode, every attached interface
+     *                   (each receives and sends); TAP mode, every --lan interface (each sends and
+     *                   answers ARP; the kernel receives)
+     * @param arpOn      --arp-on: VIP or local address to the interfaces that answer ARP for it
+     */
+    public record Attach(String tap, List<String> interfaces, Map<Integer, List<String>> arpOn) {
+        public Attach {
+            interfaces = List.copyOf(interfaces);
+            arpOn = Map.copyOf(arpOn);
+        }
+
+        public boolean isTap() {
+            return tap != null;
+        }
+    }
+
+    /** One interface as found before anything is attached: what its port is made of. */
+    private record Interface(String name, int ifindex, long mac, int addr, int mtu) {
     }
 
     /**
@@ -100,8 +123,10 @@ public final class Director implements AutoCloseable {
     private final List<PacketChannel> channels = new ArrayList<>();
     private MultiThreadIoEventLoopGroup group;
     private EventLoop loop;
-    private LanPort lan;
-    private NeighbourCache neighbours;
+    private LanPorts ports;
+    /** One per port, by port number. */
+    private NeighbourCache[] neighbours = new NeighbourCache[0];
+    private ArpScope arpScope = ArpScope.BY_ROUTE;
     private DataPath dataPath;
     private ConnectionTable conns;
     private DataPathCounters counters;
@@ -186,43 +211,61 @@ public final class Director implements AutoCloseable {
 
     private void open() throws IOException {
         Attach at = settings.attach();
-        String lanName = at.tap() ? lanInterface(at) : at.name();
-        int lanIndex = Libc.ifNameToIndex(lanName);
-        long lanMac = NetDevice.macAddress(lanName);
-        int lanAddr = RtNetlink.addresses().stream().filter(a -> a.ifindex() == lanIndex)
-                .mapToInt(RtNetlink.Address::addr).findFirst()
-                .orElseThrow(() -> new IOException("interface " + lanName + " has no IPv4 address (needed as ARP sender)"));
+        // Every interface is looked at before anything is changed or opened: an unknown one, or
+        // one without an IPv4 address (its ARP sender), ends the start with nothing attached.
+        List<Interface> ifaces = new ArrayList<>();
+        for (String name : at.isTap() && at.interfaces().isEmpty() ? lanRequired() : at.interfaces()) {
+            ifaces.add(inspect(name));
+        }
+        int[] ifindexes = ifaces.stream().mapToInt(Interface::ifindex).toArray();
+        arpScope = arpScope(at, ifaces);
 
         // Packet mode: the kernel must not forward what jvs forwards (it would be sent twice).
         // TAP mode: the kernel routes VIP traffic into the TAP and NAT replies too.
-        namespace = new DirectorNamespace(at.tap() ? at.name() : null, lanName);
-        namespace.sysctl("net.ipv4.ip_forward", at.tap() ? "1" : "0");
+        namespace = new DirectorNamespace(at.tap(), ifaces.stream().map(Interface::name).toList());
+        namespace.sysctl("net.ipv4.ip_forward", at.isTap() ? "1" : "0");
 
-        counters = at.tap() ? new DataPathCounters(lanName, at.name()) : new DataPathCounters(lanName);
+        List<String> portNames = new ArrayList<>(ifaces.stream().map(Interface::name).toList());
+        if (at.isTap()) {
+            portNames.add(at.tap());
+        }
+        counters = new DataPathCounters(portNames.toArray(new String[0]));
         conns = new ConnectionTable(settings.connMax(), ControlPlane.timeouts(settings.config().timeouts()),
                 System::nanoTime, new LocalPorts(settings.localPortLow(), settings.localPortHigh()));
         counters.connectionTable(conns::size, conns::capacity);
         LocalPorts localPorts = conns.localPorts();
         counters.localPortsInUse(localPorts::inUse);
-        int lanPortId = 0;
-        PacketTxQueue tx = PacketTxQueue.open(lanName, 1024, new PacketTxQueue.TxListener() {
-            @Override
-            public void sent(int frames, long bytes, int batchSize) {
-                counters.tx(lanPortId, frames, bytes);
-                counters.txBatch(batchSize);
-            }
-
-            @Override
-            public void failed(int frames) {
-                for (int i = 0; i < frames; i++) {
-                    counters.drop(DropReason.TX_ERROR);
+        ports = new LanPorts();
+        neighbours = new NeighbourCache[ifaces.size()];
+        for (int i = 0; i < ifaces.size(); i++) {
+            Interface f = ifaces.get(i);
+            int portId = i;
+            PacketTxQueue tx = PacketTxQueue.open(f.name(), 1024, new PacketTxQueue.TxListener() {
+                @Override
+                public void sent(int frames, long bytes, int batchSize) {
+                    counters.tx(portId, frames, bytes);
+                    counters.txBatch(batchSize);
                 }
+
+                @Override
+                public void failed(int frames) {
+                    for (int k = 0; k < frames; k++) {
+                        counters.drop(DropReason.TX_ERROR);
+                    }
+                }
+            });
+            neighbours[i] = new NeighbourCache(ports.add(f.name(), f.ifindex(), f.mac(), f.addr(), f.mtu(), tx),
+                    counters::drop);
+        }
+        NeighbourCache[] caches = neighbours;
+        counters.neighbourEntries(() -> {
+            int n = 0;
+            for (NeighbourCache c : caches) {
+                n += c.size();
             }
+            return n;
         });
-        lan = new LanPort(lanName, lanIndex, lanMac, lanAddr, NetDevice.mtu(lanName), tx);
-        neighbours = new NeighbourCache(lan, counters::drop);
-        counters.neighbourEntries(neighbours::size);
-        routes = RouteTable.load(lanIndex);
+        routes = RouteTable.load(ifindexes);
         ownAddrs = RtNetlink.addresses().stream().mapToInt(RtNetlink.Address::addr).toArray();
         try {
             DataPathChecks.validateLocalAddrs(control.table(), ownAddrs);
@@ -233,9 +276,9 @@ public final class Director implements AutoCloseable {
 
         // the sync daemons' installs run on the event loop, which owns the tables (loop is set below)
         sync = new SyncDaemons(conns, registry, task -> loop.execute(task), SyncPolicy.DEFAULTS);
-        dataPath = DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(lan)
-                .routes(() -> routes).counters(counters).connPolicy(settings.connPolicy()).vrrp(vrrpGate)
-                .sync(sync.hook()).build();
+        dataPath = DataPath.builder().services(registry).connections(conns).neighbours(neighbours)
+                .routes(() -> routes).arpScope(arpScope).counters(counters).connPolicy(settings.connPolicy())
+                .vrrp(vrrpGate).sync(sync.hook()).build();
 
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         loop = group.next();
@@ -248,18 +291,22 @@ public final class Director implements AutoCloseable {
             List<RtNetlink.Address> addrs = RtNetlink.addresses();
             vrrp = new VrrpRouter(settings.vrrp(), vrrpGate, vips -> loop.execute(() -> {
                 for (int a : vips) {
-                    neighbours.announce(a);
+                    announce(a);
                 }
-                lan.flush();
+                ports.flush();
             }), line -> System.out.println("jvs-vrrp: " + line),
                     ifindex -> addrs.stream().filter(a -> a.ifindex() == ifindex).mapToInt(RtNetlink.Address::addr)
                             .findFirst().orElse(0));
         }
-        if (at.tap()) {
-            attach(namespace.createTap(BURST), 1);
-            attach(PacketRxRing.open(lanName, ARP_RING_FRAMES, AfPacket.ETH_P_ARP), lanPortId);
+        if (at.isTap()) {
+            attach(namespace.createTap(BURST), ifaces.size(), 0);
+            for (int i = 0; i < ifaces.size(); i++) {
+                attach(PacketRxRing.open(ifaces.get(i).name(), ARP_RING_FRAMES, AfPacket.ETH_P_ARP), i, i);
+            }
         } else {
-            attach(PacketRxRing.open(lanName, settings.ringFrames(), AfPacket.ETH_P_ALL), lanPortId);
+            for (int i = 0; i < ifaces.size(); i++) {
+                attach(PacketRxRing.open(ifaces.get(i).name(), settings.ringFrames(), AfPacket.ETH_P_ALL), i, i);
+            }
         }
 
         registry.onPublish(table -> loop.execute(() -> published(table)));
@@ -282,8 +329,11 @@ public final class Director implements AutoCloseable {
             conns.templates().expire(now, Math.max(1024, conns.templates().capacity() / 50));
         }, 100, 100, TimeUnit.MILLISECONDS);
         loop.scheduleAtFixedRate(() -> {
-            neighbours.tick(System.nanoTime());
-            lan.flush();
+            long now = System.nanoTime();
+            for (NeighbourCache n : neighbours) {
+                n.tick(now);
+            }
+            ports.flush();
         }, 250, 250, TimeUnit.MILLISECONDS);
         loop.scheduleAtFixedRate(() -> {
             for (PacketChannel c : channels) {
@@ -293,7 +343,7 @@ public final class Director implements AutoCloseable {
                 }
             }
             try {
-                routes = RouteTable.load(lanIndex);
+                routes = RouteTable.load(ifindexes);
             } catch (NativeException e) {
                 System.err.println("jvs: route refresh failed, keeping the previous table: " + e.getMessage());
             }
@@ -313,8 +363,9 @@ public final class Director implements AutoCloseable {
         if (vrrp != null) {
             vrrp.start();
         }
-        System.out.println("jvs-forwarder: " + (at.tap() ? "tap:" + at.name() + " lan " + lanName : "packet:" + lanName)
-                + " mac " + NetDevice.formatMac(lanMac) + " addr " + Ipv4Address.toString(lanAddr)
+        System.out.println("jvs-forwarder: " + (at.isTap() ? "tap:" + at.tap() + " lan " : "packet:")
+                + String.join(", ", ifaces.stream().map(f -> f.name() + " mac " + NetDevice.formatMac(f.mac())
+                        + " addr " + Ipv4Address.toString(f.addr())).toList())
                 + ", " + control.table().services().size() + " service(s)"
                 + (vrrp != null ? ", " + settings.vrrp().instances().size() + " VRRP instance(s)" : "")
                 + (metrics != null ? ", metrics on " + metricsUrl() + "/metrics"
@@ -339,15 +390,54 @@ public final class Director implements AutoCloseable {
         return a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
-    /** The LAN interface for TAP mode: --lan is required there (where frames leave and ARP is answered). */
-    private static String lanInterface(Attach at) throws IOException {
-        if (at.lan() != null) {
-            return at.lan();
-        }
+    /** TAP mode without --lan: refused (--lan names where frames leave and ARP is answered). */
+    private static List<String> lanRequired() throws IOException {
         throw new IOException("--attach tap: needs --lan IFACE (the interface frames leave on)");
     }
 
-    private void attach(FrameSource source, int portId) throws IOException {
+    /** Index, MAC, first IPv4 address and MTU of an interface; a one-line IOException if it has none of them. */
+    private static Interface inspect(String name) throws IOException {
+        int index;
+        try {
+            index = Libc.ifNameToIndex(name);
+        } catch (NativeException e) {
+            throw new IOException("interface " + name + ": no such interface (nothing attached)", e);
+        }
+        int addr = RtNetlink.addresses().stream().filter(a -> a.ifindex() == index)
+                .mapToInt(RtNetlink.Address::addr).findFirst()
+                .orElseThrow(() -> new IOException("interface " + name
+                        + " has no IPv4 address (needed as ARP sender; nothing attached)"));
+        return new Interface(name, index, NetDevice.macAddress(name), addr, NetDevice.mtu(name));
+    }
+
+    /** --arp-on as port bitmasks (the names were checked against the attached ones by the command line). */
+    private static ArpScope arpScope(Attach at, List<Interface> ifaces) throws IOException {
+        Map<Integer, Long> masks = new HashMap<>();
+        for (Map.Entry<Integer, List<String>> e : at.arpOn().entrySet()) {
+            long mask = 0;
+            for (String name : e.getValue()) {
+                int p = -1;
+                for (int i = 0; i < ifaces.size(); i++) {
+                    if (ifaces.get(i).name().equals(name)) {
+                        p = i;
+                    }
+                }
+                if (p < 0) {
+                    throw new IOException("--arp-on " + Ipv4Address.toString(e.getKey()) + "=" + name + ": "
+                            + name + " is not attached");
+                }
+                mask |= 1L << p;
+            }
+            masks.put(e.getKey(), mask);
+        }
+        return masks.isEmpty() ? ArpScope.BY_ROUTE : new ArpScope(masks);
+    }
+
+    /**
+     * Wires one attachment through the data path on the event loop: frames it receives are
+     * counted on port {@code portId}, ARP it receives belongs to port {@code arpPort}.
+     */
+    private void attach(FrameSource source, int portId, int arpPort) throws IOException {
         PacketChannel ch = new PacketChannel(source, portId, BURST, new PacketChannel.ReadListener() {
             @Override
             public void frameReceived(int port, int bytes) {
@@ -365,7 +455,7 @@ public final class Director implements AutoCloseable {
                 counters.rxBatch(frames);
             }
         });
-        dataPath.wire(ch.pipeline());
+        dataPath.wire(ch.pipeline(), arpPort);
         try {
             loop.register(ch).syncUninterruptibly();
         } catch (RuntimeException e) {
@@ -383,9 +473,9 @@ public final class Director implements AutoCloseable {
         for (int vip : table.vips()) {
             if (announced.add(vip)) {
                 if (!vrrpGate.silent(vip)) { // a VRRP BACKUP stays silent; becoming MASTER announces it
-                    neighbours.announce(vip);
+                    announce(vip);
                 }
-                if (settings.attach().tap()) {
+                if (settings.attach().isTap()) {
                     namespace.routeVip(table, vip);
                 }
             }
@@ -395,14 +485,24 @@ public final class Director implements AutoCloseable {
                 // A local address in a VRRP instance's virtual_ipaddress floats with it: a BACKUP
                 // announcing it would pull the real servers' replies away from the MASTER.
                 if (!vrrpGate.silent(lip)) {
-                    neighbours.announce(lip);
+                    announce(lip);
                 }
-                if (settings.attach().tap()) {
+                if (settings.attach().isTap()) {
                     namespace.routeLocalAddr(lip);
                 }
             }
         }
-        lan.flush();
+        ports.flush();
+    }
+
+    /** Gratuitous ARP for addr on every port that answers ARP for it. */
+    private void announce(int addr) {
+        RouteTable rt = routes;
+        for (NeighbourCache n : neighbours) {
+            if (arpScope.answersOn(addr, n.port().id, rt)) {
+                n.announce(addr);
+            }
+        }
     }
 
     @Override
@@ -428,11 +528,13 @@ public final class Director implements AutoCloseable {
             }
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
-        if (neighbours != null) {
-            neighbours.close();
+        for (NeighbourCache n : neighbours) {
+            if (n != null) {
+                n.close();
+            }
         }
-        if (lan != null) {
-            lan.close();
+        if (ports != null) {
+            ports.close();
         }
         if (namespace != null) {
             namespace.undo();

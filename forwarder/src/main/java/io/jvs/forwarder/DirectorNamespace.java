@@ -13,6 +13,7 @@ import io.jvs.sys.Sysctl;
 
 import java.io.IOException;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -31,15 +32,15 @@ final class DirectorNamespace {
     static final int TAP_RULE_PRIORITY = 4242;
 
     private final Journal journal = Journal.inMemory();
-    /** The TAP device (TAP mode) and the LAN interface NAT replies arrive on. */
+    /** The TAP device (TAP mode) and the interfaces NAT replies may arrive on (every --lan). */
     private final String tap;
-    private final String lan;
+    private final List<String> lans;
     /** TAP mode: the default route of TAP_REPLY_TABLE exists (event loop only). */
     private boolean tapReplyRoute;
 
-    DirectorNamespace(String tap, String lan) {
+    DirectorNamespace(String tap, List<String> lans) {
         this.tap = tap;
-        this.lan = lan;
+        this.lans = List.copyOf(lans);
     }
 
     private interface Change<T> {
@@ -75,7 +76,7 @@ final class DirectorNamespace {
 
     /**
      * TAP mode, on the event loop, for a VIP just published: the VIP is routed into the TAP, and
-     * so are the replies of its NAT real servers (a rule per server: from RIP iif LAN lookup
+     * so are the replies of its NAT real servers (a rule per server and --lan: from RIP iif LAN lookup
      * TAP_REPLY_TABLE, whose default route is the TAP). A failure is reported, not thrown.
      */
     void routeVip(ServiceTable table, int vip) {
@@ -96,11 +97,14 @@ final class DirectorNamespace {
                 routeIntoTap(0, 0, tapIndex, TAP_REPLY_TABLE);
                 tapReplyRoute = true;
             }
+            // One rule per --lan: the reply arrives by whichever interface leads to its server.
             for (int rip : natServers) {
-                change(Journal.rule(rip, 32, lan, TAP_REPLY_TABLE, TAP_RULE_PRIORITY), () -> {
-                    RtNetlink.rule(true, rip, 32, lan, TAP_REPLY_TABLE, TAP_RULE_PRIORITY);
-                    return null;
-                });
+                for (String lan : lans) {
+                    change(Journal.rule(rip, 32, lan, TAP_REPLY_TABLE, TAP_RULE_PRIORITY), () -> {
+                        RtNetlink.rule(true, rip, 32, lan, TAP_REPLY_TABLE, TAP_RULE_PRIORITY);
+                        return null;
+                    });
+                }
             }
         } catch (IOException e) {
             System.err.println("jvs: routing VIP " + Ipv4Address.toString(vip) + " into " + tap + " failed: "

@@ -116,7 +116,9 @@ public final class Main {
             Director.newControlPlane(config, opts.mhTableSize()); // validates everything before anything is attached
             boolean tap = opts.attach().kind() == ForwarderCommandLine.AttachKind.TAP;
             settings = new Director.Settings(
-                    new Director.Attach(tap, opts.attach().name(), opts.lan().orElse(null)),
+                    new Director.Attach(tap ? opts.attach().name() : null, tap ? opts.lans()
+                            : opts.attachments().stream().map(ForwarderCommandLine.Attach::name).toList(),
+                            opts.arpOn()),
                     config, opts.connMax(), opts.ringFrames(),
                     opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh(), opts.mhTableSize(),
                     opts.connPolicy(), health != null ? health : HealthSource.NONE,

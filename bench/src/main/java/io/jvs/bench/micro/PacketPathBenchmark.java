@@ -143,7 +143,7 @@ public class PacketPathBenchmark {
         neighbours.learn(RS1, RS1_MAC, true, now);
         neighbours.learn(RS2, RS2_MAC, true, now);
         channel = new EmbeddedChannel();
-        pipeline = DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
+        pipeline = DataPath.builder().services(registry).connections(conns).neighbours(neighbours)
                 .routes(() -> routes).counters(counters).build()
                 .wire(channel.pipeline());
         ctx = new PacketContext();

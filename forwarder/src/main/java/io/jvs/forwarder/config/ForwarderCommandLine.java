@@ -1,6 +1,7 @@
 package io.jvs.forwarder.config;
 
 import io.jvs.forwarder.conn.LocalPorts;
+import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.sched.MaglevHashingScheduler;
 
@@ -9,7 +10,12 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Optional;
@@ -68,8 +74,10 @@ public final class ForwarderCommandLine {
     private static final String PROGRAM = "jvs-forwarder";
 
     private final Action action;
-    private final Attach attach;
-    private final String lan;
+    private final List<Attach> attachments;
+    private final List<String> lans;
+    /** --arp-on: VIP or local address to the interfaces that answer ARP for it, in the order given. */
+    private Map<Integer, List<String>> arpOn = Map.of();
     private final Path config;
     private final Path keepalived;
     private final InetSocketAddress metrics;
@@ -90,11 +98,11 @@ public final class ForwarderCommandLine {
     private Path metricsTlsKey;
     private Path saveTo;
 
-    private ForwarderCommandLine(Action action, Attach attach, String lan, Path config, Path keepalived,
-                             InetSocketAddress metrics, int connMax, int ringFrames, int mhTableSize) {
+    private ForwarderCommandLine(Action action, List<Attach> attachments, List<String> lans, Path config,
+                             Path keepalived, InetSocketAddress metrics, int connMax, int ringFrames, int mhTableSize) {
         this.action = action;
-        this.attach = attach;
-        this.lan = lan;
+        this.attachments = attachments;
+        this.lans = lans;
         this.config = config;
         this.keepalived = keepalived;
         this.metrics = metrics;
@@ -107,14 +115,29 @@ public final class ForwarderCommandLine {
         return action;
     }
 
-    /** The attachment; null only when {@link #action()} is not RUN. */
+    /** The first attachment (all are of its kind); null only when {@link #action()} is not RUN. */
     public Attach attach() {
-        return attach;
+        return attachments == null ? null : attachments.getFirst();
     }
 
-    /** TAP mode's LAN interface for transmit and ARP. */
+    /** Every --attach, in the order given: several packet:IFACE, or one tap:NAME. */
+    public List<Attach> attachments() {
+        return attachments;
+    }
+
+    /** TAP mode's first LAN interface for transmit and ARP. */
     public Optional<String> lan() {
-        return Optional.ofNullable(lan);
+        return lans == null || lans.isEmpty() ? Optional.empty() : Optional.of(lans.getFirst());
+    }
+
+    /** TAP mode: every --lan, in the order given (the interfaces frames leave by). */
+    public List<String> lans() {
+        return lans;
+    }
+
+    /** --arp-on: a VIP or FULLNAT local address to the attached interfaces that answer ARP for it. */
+    public Map<Integer, List<String>> arpOn() {
+        return arpOn;
     }
 
     /** The config file; empty = run with no services. */
@@ -204,8 +227,9 @@ public final class ForwarderCommandLine {
      * @throws UsageException one line naming the bad flag or value and what was expected
      */
     public static ForwarderCommandLine parse(String... args) throws UsageException {
-        Attach attach = null;
-        String lan = null;
+        List<Attach> attachments = new ArrayList<>();
+        List<String> lans = new ArrayList<>();
+        Map<Integer, List<String>> arpOn = new LinkedHashMap<>();
         Path config = null;
         Path keepalived = null;
         InetSocketAddress metrics = DEFAULT_METRICS;
@@ -245,7 +269,7 @@ public final class ForwarderCommandLine {
             if (!FLAGS.contains(flag)) {
                 throw new UsageException("unknown option \"" + flag + "\" (see --help)");
             }
-            if (!seen.add(flag)) {
+            if (!seen.add(flag) && !REPEATABLE.contains(flag)) {
                 throw new UsageException(flag + " given twice");
             }
             if (value == null) {
@@ -255,8 +279,21 @@ public final class ForwarderCommandLine {
                 value = args[++i];
             }
             switch (flag) {
-                case "--attach" -> attach = attach(value);
-                case "--lan" -> lan = interfaceName(flag, value);
+                case "--attach" -> {
+                    Attach a = attach(value);
+                    if (attachments.contains(a)) {
+                        throw new UsageException("--attach " + a + " given twice: one attachment per interface");
+                    }
+                    attachments.add(a);
+                }
+                case "--lan" -> {
+                    String lan = interfaceName(flag, value);
+                    if (lans.contains(lan)) {
+                        throw new UsageException("--lan " + lan + " given twice: one port per interface");
+                    }
+                    lans.add(lan);
+                }
+                case "--arp-on" -> arpOn(value, arpOn);
                 case "--config" -> config = path(flag, value);
                 case "--keepalived" -> keepalived = path(flag, value);
                 case "--control" -> control = path(flag, value).toString();
@@ -292,10 +329,12 @@ public final class ForwarderCommandLine {
                 default -> throw new AssertionError(flag);
             }
         }
-        if (attach == null) {
+        if (attachments.isEmpty()) {
             throw new UsageException("--attach is required: " + expected("--attach"));
         }
-        if (lan != null && attach.kind() != AttachKind.TAP) {
+        Attach attach = attachments.getFirst();
+        checkAttachments(attachments, lans, arpOn);
+        if (!lans.isEmpty() && attach.kind() != AttachKind.TAP) {
             throw new UsageException("--lan is for --attach tap:NAME (packet mode sends on " + attach.name() + ")");
         }
         if (seen.contains("--ring-frames") && attach.kind() != AttachKind.PACKET) {
@@ -311,8 +350,9 @@ public final class ForwarderCommandLine {
         if (metricsTlsCert != null && metrics == null) {
             throw new UsageException("--metrics-tls-cert is for the metrics port, and --metrics is off");
         }
-        ForwarderCommandLine o = new ForwarderCommandLine(Action.RUN, attach, lan, config, keepalived, metrics, connMax,
-                ringFrames, mhTableSize);
+        ForwarderCommandLine o = new ForwarderCommandLine(Action.RUN, List.copyOf(attachments), List.copyOf(lans),
+                config, keepalived, metrics, connMax, ringFrames, mhTableSize);
+        o.arpOn = Collections.unmodifiableMap(arpOn);
         o.control = control;
         o.controlHttp = controlHttp;
         o.controlTokenFile = controlTokenFile;
@@ -343,7 +383,13 @@ public final class ForwarderCommandLine {
         throw new UsageException(flag + " \"" + value + "\": expected " + expected(flag));
     }
 
-    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
+    /** Flags that may be given more than once (each adds one). */
+    private static final Set<String> REPEATABLE = Set.of("--attach", "--lan", "--arp-on");
+
+    /** Most interfaces one director attaches to (ports of the data path: DataPathCounters.MAX_PORTS, a TAP included). */
+    public static final int MAX_INTERFACES = DataPathCounters.MAX_PORTS - 1;
+
+    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
             "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
             "--lport-range", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp");
 
@@ -351,6 +397,7 @@ public final class ForwarderCommandLine {
         return switch (flag) {
             case "--attach" -> "packet:IFACE or tap:NAME";
             case "--lan" -> "an interface name";
+            case "--arp-on" -> "ADDR=IFACE (a VIP or local address and an attached interface)";
             case "--config" -> "a file of ipvsadm rules";
             case "--keepalived" -> "a keepalived.conf";
             case "--control" -> "the control socket's path";
@@ -368,6 +415,68 @@ public final class ForwarderCommandLine {
                     + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES).replace(" ", "");
             default -> throw new AssertionError(flag);
         };
+    }
+
+    /**
+     * Which attachments mix: several packet:IFACE (each interface receives and sends), or
+     * one tap:NAME with one or more --lan (the kernel receives on the interfaces and routes
+     * into the TAP; jvs sends by the --lan interfaces). Not two TAPs (the one TAP carries
+     * everything routed to jvs) and not a TAP with packet attachments (the kernel would
+     * receive on an interface jvs also reads: every frame handled twice).
+     */
+    private static void checkAttachments(List<Attach> attachments, List<String> lans,
+                                         Map<Integer, List<String>> arpOn) throws UsageException {
+        Attach first = attachments.getFirst();
+        long taps = attachments.stream().filter(a -> a.kind() == AttachKind.TAP).count();
+        if (taps > 0 && taps < attachments.size()) {
+            throw new UsageException("--attach " + attachments.stream().filter(a -> a.kind() == AttachKind.TAP)
+                    .findFirst().orElseThrow() + " and --attach " + attachments.stream()
+                    .filter(a -> a.kind() == AttachKind.PACKET).findFirst().orElseThrow()
+                    + " do not mix: in TAP mode name the interfaces frames leave by with --lan IFACE");
+        }
+        if (taps > 1) {
+            throw new UsageException("--attach " + attachments.get(1) + ": one tap:NAME only (it carries all "
+                    + "traffic routed to jvs); name the interfaces frames leave by with --lan IFACE");
+        }
+        if (first.kind() == AttachKind.TAP && lans.contains(first.name())) {
+            throw new UsageException("--lan " + first.name() + " is the TAP device itself: --lan names an interface"
+                    + " frames leave by");
+        }
+        List<String> interfaces = first.kind() == AttachKind.TAP ? lans
+                : attachments.stream().map(Attach::name).toList();
+        if (interfaces.size() > MAX_INTERFACES) {
+            throw new UsageException((first.kind() == AttachKind.TAP ? "--lan" : "--attach") + " given "
+                    + interfaces.size() + " times: at most " + MAX_INTERFACES + " interfaces");
+        }
+        for (Map.Entry<Integer, List<String>> e : arpOn.entrySet()) {
+            for (String iface : e.getValue()) {
+                if (!interfaces.contains(iface)) {
+                    throw new UsageException("--arp-on " + Ipv4Address.toString(e.getKey()) + "=" + iface + ": "
+                            + iface + " is not attached (" + (first.kind() == AttachKind.TAP
+                            ? "--lan IFACE" : "--attach packet:IFACE") + ")");
+                }
+            }
+        }
+    }
+
+    /** --arp-on ADDR=IFACE: adds IFACE to ADDR's interfaces (a repeat of the same pair is an error). */
+    private static void arpOn(String value, Map<Integer, List<String>> arpOn) throws UsageException {
+        int eq = value.indexOf('=');
+        if (eq < 0) {
+            throw new UsageException("--arp-on \"" + value + "\": expected " + expected("--arp-on"));
+        }
+        int addr;
+        try {
+            addr = Ipv4Address.parse(value.substring(0, eq));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--arp-on \"" + value + "\": expected " + expected("--arp-on"));
+        }
+        String iface = interfaceName("--arp-on", value.substring(eq + 1));
+        List<String> ifaces = arpOn.computeIfAbsent(addr, a -> new ArrayList<>());
+        if (ifaces.contains(iface)) {
+            throw new UsageException("--arp-on " + value + " given twice");
+        }
+        ifaces.add(iface);
     }
 
     private static Attach attach(String value) throws UsageException {
@@ -463,15 +572,21 @@ public final class ForwarderCommandLine {
     /** The --help text. */
     public static String usage() {
         return """
-                Usage: %1$s --attach packet:IFACE|tap:NAME [options]
+                Usage: %1$s --attach packet:IFACE... | --attach tap:NAME --lan IFACE... [options]
 
                 jvs director: load-balances the virtual services of --config across their
                 real servers, as Linux Virtual Server (IPVS) does, in userspace.
 
                 Attachment (required):
-                  --attach packet:IFACE   receive and send on interface IFACE (AF_PACKET rings)
-                  --attach tap:NAME       receive and send on TAP device NAME
-                  --lan IFACE             TAP mode: the LAN interface for transmit and ARP
+                  --attach packet:IFACE   receive and send on interface IFACE (AF_PACKET rings);
+                                          repeat for each interface (e.g. external and internal)
+                  --attach tap:NAME       receive on TAP device NAME (once; the kernel routes
+                                          VIP traffic and NAT replies into it)
+                  --lan IFACE             TAP mode: an interface frames leave by and ARP is
+                                          answered on; repeat for each (not with packet:)
+                  --arp-on ADDR=IFACE     answer ARP for VIP or local address ADDR on IFACE
+                                          (repeatable); default: the interface whose route
+                                          covers ADDR, every interface when none does
 
                 Options:
                   --config FILE           services, real servers and timeouts as ipvsadm rules
@@ -531,11 +646,14 @@ public final class ForwarderCommandLine {
         return switch (action) {
             case HELP -> "--help";
             case VERSION -> "--version";
-            case RUN -> "--attach " + attach + (lan == null ? "" : " --lan " + lan)
+            case RUN -> String.join(" ", attachments.stream().map(a -> "--attach " + a).toList())
+                    + String.join("", lans.stream().map(l -> " --lan " + l).toList())
+                    + String.join("", arpOn.entrySet().stream().flatMap(e -> e.getValue().stream()
+                            .map(i -> " --arp-on " + Ipv4Address.toString(e.getKey()) + "=" + i)).toList())
                     + (config == null ? "" : " --config " + config)
                     + " --metrics " + (metrics == null ? "off" : metricsText(metrics))
                     + " --conn-max " + connMax
-                    + (attach.kind() == AttachKind.PACKET ? " --ring-frames " + ringFrames : "")
+                    + (attach().kind() == AttachKind.PACKET ? " --ring-frames " + ringFrames : "")
                     + (mhTableSize == MaglevHashingScheduler.DEFAULT_TABLE_SIZE ? ""
                     : " --mh-table-size " + mhTableSize);
         };

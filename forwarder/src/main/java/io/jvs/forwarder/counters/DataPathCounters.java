@@ -40,7 +40,7 @@ import java.util.function.LongSupplier;
  */
 public final class DataPathCounters {
     /** Most ports one data path drives. */
-    public static final int MAX_PORTS = 4;
+    public static final int MAX_PORTS = 8;
 
     /**
      * Inclusive upper bounds of the transmit batch-size buckets but the last,

@@ -12,8 +12,10 @@ import java.lang.foreign.ValueLayout;
 import java.util.function.Consumer;
 
 /**
- * jvs's own ARP: next-hop IPv4 -> MAC on the LAN port, resolved by jvs itself
- * (it owns the wire in packet mode; the kernel's cache is not consulted).
+ * jvs's own ARP: next-hop IPv4 -> MAC on one port, resolved by jvs itself
+ * (it owns the wire in packet mode; the kernel's cache is not consulted). One cache
+ * per port: a neighbour is resolved on the interface its route leaves by, with that
+ * interface's MAC and address as sender, and learnt only from ARP arriving there.
  * States follow the kernel's neighbour model in miniature: INCOMPLETE (request
  * sent, frames waiting), REACHABLE (confirmed within {@link #REACHABLE_NANOS}),
  * STALE (still used while a refresh request is out; deleted if no answer).
@@ -289,6 +291,11 @@ public final class NeighbourCache implements AutoCloseable {
 
     public int size() {
         return size;
+    }
+
+    /** The port this cache resolves on (its requests leave there, its answers arrive there). */
+    public LanPort port() {
+        return port;
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.neigh.ArpScope;
 import io.jvs.forwarder.neigh.NeighbourCache;
+import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.packet.ArpPacket;
 import io.jvs.packet.EthernetHeader;
@@ -12,26 +14,35 @@ import io.jvs.forwarder.io.LanPort;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
+import java.util.function.Supplier;
+
 /**
- * Answers ARP requests for the VIPs and FULLNAT local addresses on the LAN port
- * (neither is a local address of the director, so the kernel stays silent) and feeds every ARP
- * message it sees to the {@link NeighbourCache}. IPv4 frames pass through.
+ * Answers ARP requests for the VIPs and FULLNAT local addresses on the port the attachment
+ * receives on (neither is a local address of the director, so the kernel stays silent),
+ * where the {@link ArpScope} says their clients are, and feeds every ARP message it sees
+ * to that port's {@link NeighbourCache}. IPv4 frames pass through.
  * VRRP ({@link VrrpGate}): silent for the addresses of an instance this director is not MASTER
  * of; answers for a MASTER instance's addresses that are not VIPs as for its own.
  */
 final class ArpHandler extends ChannelInboundHandlerAdapter {
     private final ServiceRegistry registry;
+    /** The neighbour cache of the port this attachment receives ARP on (replies leave there). */
     private final NeighbourCache neighbours;
     private final LanPort port;
+    private final ArpScope scope;
+    private final Supplier<RouteTable> routes;
     private final DataPathCounters counters;
     private final VrrpGate vrrp;
 
-    ArpHandler(ServiceRegistry registry, VrrpGate vrrp, NeighbourCache neighbours, LanPort port,
+    ArpHandler(ServiceRegistry registry, VrrpGate vrrp, NeighbourCache neighbours, ArpScope scope,
+               Supplier<RouteTable> routes,
                DataPathCounters counters) {
         this.registry = registry;
         this.vrrp = vrrp;
         this.neighbours = neighbours;
-        this.port = port;
+        this.port = neighbours.port();
+        this.scope = scope;
+        this.routes = routes;
         this.counters = counters;
     }
 
@@ -49,7 +60,7 @@ final class ArpHandler extends ChannelInboundHandlerAdapter {
         ServiceTable services = registry.current();
         VrrpGate.Snapshot gate = vrrp.current();
         boolean forVip = (services.isVip(target) || services.isLocalAddr(target) || gate.owned(target))
-                && !gate.silent(target);
+                && !gate.silent(target) && scope.answersOn(target, port.id, routes.get());
         if (op == ArpPacket.OP_REQUEST && forVip && arp.senderIp() != target) {
             neighbours.learn(arp.senderIp(), arp.senderMac(), true, now);
             long off = port.allocScratch();

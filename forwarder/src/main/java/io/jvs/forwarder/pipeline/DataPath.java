@@ -3,6 +3,7 @@ package io.jvs.forwarder.pipeline;
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.neigh.ArpScope;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.forwarder.service.ServiceRegistry;
@@ -11,7 +12,7 @@ import io.jvs.forwarder.sync.SyncHook;
 import io.jvs.forwarder.xmit.DrXmit;
 import io.jvs.forwarder.xmit.FullNatXmit;
 import io.jvs.forwarder.xmit.IcmpSender;
-import io.jvs.forwarder.io.LanPort;
+import io.jvs.forwarder.io.LanPorts;
 import io.jvs.forwarder.xmit.NatXmit;
 import io.jvs.forwarder.xmit.NextHopSender;
 import io.jvs.forwarder.xmit.TunXmit;
@@ -34,10 +35,13 @@ import java.util.function.Supplier;
  * </pre>
  *
  * <p>Shared by all attachments (and owned by whoever built this): the published
- * services, the connection table, the neighbour cache, the LAN port, the routing table
- * and the counters. They are single-writer: every pipeline wired from one DataPath must
- * run on the same event loop. Each {@link #wire} call makes its own stage instances
- * (they hold per-pipeline scratch views), and its own senders for the forwarding methods.
+ * services, the connection table, the ports with their neighbour caches (one per
+ * interface frames may leave by), the routing table, the ARP scope and the counters.
+ * Frames arriving on any attachment go through the same stages over the same state, and
+ * each leaves by the port its route gives ({@link NextHopSender}). They are single-writer:
+ * every pipeline wired from one DataPath must run on the same event loop. Each
+ * {@link #wire} call makes its own stage instances (they hold per-pipeline scratch views),
+ * and its own senders for the forwarding methods.
  *
  * <p>Policy reaches the stages only from here: the IPVS sysctls in {@link ConnPolicy}
  * and FULLNAT's clock and ISN key are fixed when the DataPath is built; services,
@@ -52,9 +56,11 @@ public final class DataPath {
     private final ServiceRegistry services;
     private final VrrpGate vrrp;
     private final ConnectionTable conns;
-    private final NeighbourCache neighbours;
-    private final LanPort lan;
+    /** One per port, by port number (the RouteTable's numbering). */
+    private final NeighbourCache[] neighbours;
+    private final LanPorts ports;
     private final Supplier<RouteTable> routes;
+    private final ArpScope arpScope;
     private final DataPathCounters counters;
     private final ConnPolicy policy;
     private final SyncHook sync;
@@ -66,9 +72,19 @@ public final class DataPath {
         this.services = Objects.requireNonNull(b.services, "services");
         this.vrrp = b.vrrp;
         this.conns = Objects.requireNonNull(b.conns, "connections");
-        this.neighbours = Objects.requireNonNull(b.neighbours, "neighbours");
-        this.lan = Objects.requireNonNull(b.lan, "lan");
+        this.neighbours = Objects.requireNonNull(b.neighbours, "neighbours").clone();
+        if (neighbours.length == 0) {
+            throw new IllegalArgumentException("neighbours: one cache per port, none given");
+        }
+        this.ports = neighbours[0].port().set();
+        for (int i = 0; i < neighbours.length; i++) {
+            if (neighbours[i].port().set() != ports || neighbours[i].port().id != i) {
+                throw new IllegalArgumentException("neighbours: cache " + i + " is not for port " + i
+                        + " of one LanPorts set");
+            }
+        }
         this.routes = Objects.requireNonNull(b.routes, "routes");
+        this.arpScope = Objects.requireNonNull(b.arpScope, "arpScope");
         this.counters = Objects.requireNonNull(b.counters, "counters");
         this.policy = Objects.requireNonNull(b.policy, "connPolicy");
         this.sync = Objects.requireNonNull(b.sync, "sync");
@@ -87,22 +103,29 @@ public final class DataPath {
         return new Builder();
     }
 
+    /** {@link #wire(ChannelPipeline, int)} for an attachment that receives ARP on port 0. */
+    public ChannelPipeline wire(ChannelPipeline p) {
+        return wire(p, 0);
+    }
+
     /**
      * Adds the seven stages, named as in {@link #STAGES}, to the end of an attachment's
-     * pipeline (normally empty) and returns it.
+     * pipeline (normally empty) and returns it. {@code arpPort} is the port whose ARP this
+     * attachment receives (its answers leave there, what it learns goes to that port's
+     * neighbour cache); forwarded frames leave by whichever port their route gives.
      */
-    public ChannelPipeline wire(ChannelPipeline p) {
-        NextHopSender sender = new NextHopSender(lan, neighbours, routes, counters);
-        IcmpSender icmp = new IcmpSender(lan, sender);
-        TunXmit tun = new TunXmit(sender, lan, icmp, counters);
+    public ChannelPipeline wire(ChannelPipeline p, int arpPort) {
+        NextHopSender sender = new NextHopSender(neighbours, routes, counters);
+        IcmpSender icmp = new IcmpSender(sender);
+        TunXmit tun = new TunXmit(sender, icmp, counters);
         p.addLast(STAGES.get(0), new FrameDecodeHandler(counters));
-        p.addLast(STAGES.get(1), new ArpHandler(services, vrrp, neighbours, lan, counters));
+        p.addLast(STAGES.get(1), new ArpHandler(services, vrrp, neighbours[arpPort], arpScope, routes, counters));
         p.addLast(STAGES.get(2), new IcmpHandler(services, vrrp, conns, sender, icmp, tun, counters));
         p.addLast(STAGES.get(3), new ClassifyHandler(services, vrrp, conns, counters));
         p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy, sync));
         p.addLast(STAGES.get(5), new ScheduleHandler(conns, counters, policy, sync));
-        p.addLast(STAGES.get(6), new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),
-                tun, new FullNatXmit(sender, lan, conns, wallMillis, isnKey0, isnKey1), counters));
+        p.addLast(STAGES.get(6), new TransmitHandler(ports, new DrXmit(sender, counters), new NatXmit(sender, conns),
+                tun, new FullNatXmit(sender, ports.get(0), conns, wallMillis, isnKey0, isnKey1), counters));
         return p;
     }
 
@@ -111,9 +134,9 @@ public final class DataPath {
         private ServiceRegistry services;
         private VrrpGate vrrp = new VrrpGate();
         private ConnectionTable conns;
-        private NeighbourCache neighbours;
-        private LanPort lan;
+        private NeighbourCache[] neighbours;
         private Supplier<RouteTable> routes;
+        private ArpScope arpScope = ArpScope.BY_ROUTE;
         private DataPathCounters counters;
         private ConnPolicy policy = ConnPolicy.DEFAULTS;
         private SyncHook sync = new SyncHook();
@@ -142,14 +165,18 @@ public final class DataPath {
             return this;
         }
 
-        public Builder neighbours(NeighbourCache neighbours) {
-            this.neighbours = neighbours;
+        /**
+         * The neighbour cache of each port, by port number: cache i resolves on port i of one
+         * {@link LanPorts} set (the ports frames leave by; the routing table's numbering).
+         */
+        public Builder neighbours(NeighbourCache... perPort) {
+            this.neighbours = perPort;
             return this;
         }
 
-        /** The port every forwarded frame leaves on (and ARP is answered on). */
-        public Builder lan(LanPort lan) {
-            this.lan = lan;
+        /** On which ports ARP for each VIP and local address is answered (default: by route). */
+        public Builder arpScope(ArpScope scope) {
+            this.arpScope = scope;
             return this;
         }
 

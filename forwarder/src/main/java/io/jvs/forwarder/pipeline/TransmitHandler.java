@@ -1,7 +1,7 @@
 package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.xmit.Xmit;
-import io.jvs.forwarder.io.LanPort;
+import io.jvs.forwarder.io.LanPorts;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
@@ -10,11 +10,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
  * Last stage: hands the packet to its connection's forwarding method and,
- * once per read burst (channelReadComplete), flushes the LAN port: one
- * sendmmsg for the whole burst.
+ * once per read burst (channelReadComplete), flushes the ports: one
+ * sendmmsg per port for the whole burst.
  */
 final class TransmitHandler extends ChannelInboundHandlerAdapter {
-    private final LanPort port;
+    private final LanPorts ports;
     private final Xmit dr;
     private final Xmit nat;
     private final Xmit tun;
@@ -22,8 +22,8 @@ final class TransmitHandler extends ChannelInboundHandlerAdapter {
     private final DataPathCounters counters;
     private int loggedErrors;
 
-    TransmitHandler(LanPort port, Xmit dr, Xmit nat, Xmit tun, Xmit fullNat, DataPathCounters counters) {
-        this.port = port;
+    TransmitHandler(LanPorts ports, Xmit dr, Xmit nat, Xmit tun, Xmit fullNat, DataPathCounters counters) {
+        this.ports = ports;
         this.dr = dr;
         this.nat = nat;
         this.tun = tun;
@@ -49,7 +49,7 @@ final class TransmitHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext chc) {
-        port.flush();
+        ports.flush();
     }
 
     @Override

@@ -17,8 +17,8 @@ import java.lang.foreign.MemorySegment;
  * pings to its VIPs because they are local addresses there; jvs keeps that
  * behaviour, so monitoring that pings VIPs keeps working).
  *
- * <p>Errors are built in a LAN port scratch slot, sourced from the director's
- * LAN address, quote the offending IP header and its first 8 data bytes (RFC
+ * <p>Errors are built in a scratch slot of the ports, sourced from the address of the
+ * port they leave by (the route to the client), quote the offending IP header and its first 8 data bytes (RFC
  * 792), and are rate-limited like the kernel's icmp_msgs_per_sec (1000/s,
  * burst 50), so a stream of oversized super-frames cannot turn into a flood.
  * Allocation-free; event-loop thread only.
@@ -31,7 +31,6 @@ public final class IcmpSender {
     /** IPTOS_PREC_INTERNETCONTROL, as the kernel's icmp_send. */
     private static final int TOS_INTERNETCONTROL = 0xC0;
 
-    private final LanPort port;
     private final NextHopSender sender;
     private final PacketContext out = new PacketContext();
     private final Ipv4Header ip = new Ipv4Header();
@@ -41,8 +40,7 @@ public final class IcmpSender {
     private int nextId;
     private long sent;
 
-    public IcmpSender(LanPort port, NextHopSender sender) {
-        this.port = port;
+    public IcmpSender(NextHopSender sender) {
         this.sender = sender;
     }
 
@@ -67,6 +65,8 @@ public final class IcmpSender {
         MemorySegment from = ctx.seg;
         int quote = Math.min(ctx.ip.totalLength(), ctx.ip.ihl() + 8);
         int client = ctx.ip.src();
+        // From the address of the port the error leaves by, as the kernel's icmp_send picks its source.
+        LanPort port = sender.egress(client);
         long slot = port.allocScratch();
         MemorySegment s = port.scratch();
         long frame = slot + 10;

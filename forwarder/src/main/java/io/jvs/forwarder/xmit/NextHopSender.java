@@ -11,22 +11,25 @@ import io.jvs.forwarder.frame.Rewrite;
 import java.util.function.Supplier;
 
 /**
- * The last step every forwarding method shares: TTL, then the next hop for an
- * IPv4 destination in the director's routing table, put the LAN port's MAC as
- * source and the next hop's as destination, and queue the frame on the LAN
- * port; or, while the next hop is being resolved, park it with the
- * neighbour cache.
+ * The last step every forwarding method shares: TTL, then the route for an IPv4
+ * destination in the director's routing table, which gives the port (interface) the
+ * frame leaves by and its next hop; that port's MAC as source, the next hop's as
+ * destination (from that port's neighbour cache), and the frame queued on that port;
+ * or, while the next hop is being resolved, parked with that port's neighbour cache.
+ * Choosing the port is an array index (the route snapshot maps routes to port numbers),
+ * so it allocates nothing.
  */
 public final class NextHopSender {
-    private final LanPort port;
-    private final NeighbourCache neighbours;
+    /** The neighbour cache of each port, by port number (the RouteTable's numbering). */
+    private final NeighbourCache[] neighbours;
     private final Supplier<RouteTable> routes;
     private final DataPathCounters counters;
 
-    public NextHopSender(LanPort port, NeighbourCache neighbours, Supplier<RouteTable> routes,
-                         DataPathCounters counters) {
-        this.port = port;
-        this.neighbours = neighbours;
+    public NextHopSender(NeighbourCache[] neighbours, Supplier<RouteTable> routes, DataPathCounters counters) {
+        if (neighbours.length == 0) {
+            throw new IllegalArgumentException("no port to send on");
+        }
+        this.neighbours = neighbours.clone();
         this.routes = routes;
         this.counters = counters;
     }
@@ -55,20 +58,37 @@ public final class NextHopSender {
     }
 
     /**
+     * The port a frame to dstAddr leaves by (its MTU and address: TUN's outer header, ICMP's
+     * source); the first port when no route of jvs's covers it ({@link #transmit} then drops
+     * the frame as no_route).
+     */
+    public LanPort egress(int dstAddr) {
+        RouteTable rt = routes.get();
+        int r = rt.lookup(dstAddr);
+        int p = r < 0 ? -1 : rt.port(r);
+        return neighbours[p < 0 || p >= neighbours.length ? 0 : p].port();
+    }
+
+    /**
      * Routes and queues the frame in ctx (seg, vnetOff, frameOff, frameLen; eth wrapped at
      * frameOff) towards dstAddr without touching the IP header: for frames jvs built or
      * encapsulated itself.
      */
     public void transmit(PacketContext ctx, int dstAddr) {
-        int hop = routes.get().nextHop(dstAddr);
-        if (hop == 0) {
+        RouteTable rt = routes.get();
+        int r = rt.lookup(dstAddr);
+        int p = r < 0 ? -1 : rt.port(r);
+        if (p < 0 || p >= neighbours.length) {
             counters.drop(DropReason.NO_ROUTE);
             return;
         }
+        int hop = rt.hop(r, dstAddr);
+        NeighbourCache n = neighbours[p];
+        LanPort port = n.port();
         ctx.eth.setSrc(port.mac);
-        long mac = neighbours.resolve(hop, System.nanoTime());
+        long mac = n.resolve(hop, System.nanoTime());
         if (mac < 0) {
-            if (!neighbours.enqueue(hop, ctx)) {
+            if (!n.enqueue(hop, ctx)) {
                 counters.drop(DropReason.NEIGH_QUEUE_FULL);
             }
             return;

@@ -38,7 +38,7 @@ import java.lang.foreign.MemorySegment;
  * re-injects the inner packet through a TUN device, where the bad checksum
  * drops it. A GSO super-frame cannot leave as one either: virtio_net_hdr has no
  * IPIP/UDP-tunnel GSO type, and the kernel refuses to segment an IPIP skb not
- * marked SKB_GSO_IPXIP4. So jvs segments it in software into the LAN port's
+ * marked SKB_GSO_IPXIP4. So jvs segments it in software into the ports' shared
  * bulk scratch, one encapsulated frame per gso_size of payload, each with its
  * inner checksum computed (and the outer UDP one under {@code --tun-csum}).
  *
@@ -60,7 +60,8 @@ public final class TunXmit implements Xmit {
     static final int GUE_WORD = 0x0004_0000;
 
     private final NextHopSender sender;
-    private final LanPort port;
+    /** The port the packet being sent leaves by (set first thing in inbound: its MTU and address). */
+    private LanPort port;
     private final IcmpSender icmp;
     private final DataPathCounters counters;
     private final PacketContext out = new PacketContext();
@@ -71,9 +72,8 @@ public final class TunXmit implements Xmit {
     private final VirtioNetHeader vnet = new VirtioNetHeader();
     private int nextId;
 
-    public TunXmit(NextHopSender sender, LanPort port, IcmpSender icmp, DataPathCounters counters) {
+    public TunXmit(NextHopSender sender, IcmpSender icmp, DataPathCounters counters) {
         this.sender = sender;
-        this.port = port;
         this.icmp = icmp;
         this.counters = counters;
     }
@@ -91,6 +91,7 @@ public final class TunXmit implements Xmit {
     @Override
     public void inbound(PacketContext ctx) {
         RealServer d = ctx.dest;
+        port = sender.egress(d.addr);
         int encap = overhead(d.tunType);
         boolean gso = ctx.vnetOff >= 0 && ctx.vnet.isGso();
         int innerTotal = ctx.ip.totalLength();

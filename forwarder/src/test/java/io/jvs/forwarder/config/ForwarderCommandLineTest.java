@@ -172,6 +172,63 @@ class ForwarderCommandLineTest {
     }
 
     @Test
+    void severalPacketAttachmentsInOrder() throws Exception {
+        ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "packet:eth0", "--attach=packet:eth1",
+                "--arp-on", "10.0.0.100=eth0", "--arp-on", "10.0.0.100=eth1", "--arp-on", "10.0.3.200=eth1");
+        assertEquals(java.util.List.of(new Attach(AttachKind.PACKET, "eth0"), new Attach(AttachKind.PACKET, "eth1")),
+                o.attachments());
+        assertEquals(new Attach(AttachKind.PACKET, "eth0"), o.attach());
+        assertEquals(java.util.Map.of(0x0a00_0064, java.util.List.of("eth0", "eth1"),
+                0x0a00_03c8, java.util.List.of("eth1")), o.arpOn());
+        assertEquals("--attach packet:eth0 --attach packet:eth1 --arp-on 10.0.0.100=eth0 --arp-on 10.0.0.100=eth1"
+                + " --arp-on 10.0.3.200=eth1 --metrics 127.0.0.1:9110 --conn-max 1048576 --ring-frames 512",
+                o.toString());
+    }
+
+    @Test
+    void tapWithSeveralLans() throws Exception {
+        ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "tap:jvs0", "--lan", "eth0", "--lan", "eth1");
+        assertEquals(java.util.List.of("eth0", "eth1"), o.lans());
+        assertEquals(Optional.of("eth0"), o.lan());
+        assertTrue(o.toString().startsWith("--attach tap:jvs0 --lan eth0 --lan eth1 "), o.toString());
+    }
+
+    @Test
+    void attachmentMixesAndRepeatsThatMakeNoSense() {
+        assertEquals("--attach packet:eth0 given twice: one attachment per interface",
+                error("--attach", "packet:eth0", "--attach", "packet:eth0"));
+        assertEquals("--lan eth0 given twice: one port per interface",
+                error("--attach", "tap:jvs0", "--lan", "eth0", "--lan", "eth0"));
+        assertEquals("--attach tap:jvs0 and --attach packet:eth0 do not mix: in TAP mode name the interfaces frames"
+                + " leave by with --lan IFACE", error("--attach", "packet:eth0", "--attach", "tap:jvs0"));
+        assertEquals("--attach tap:jvs1: one tap:NAME only (it carries all traffic routed to jvs); name the"
+                + " interfaces frames leave by with --lan IFACE",
+                error("--attach", "tap:jvs0", "--attach", "tap:jvs1", "--lan", "eth0"));
+        assertEquals("--lan jvs0 is the TAP device itself: --lan names an interface frames leave by",
+                error("--attach", "tap:jvs0", "--lan", "jvs0"));
+        assertEquals("--lan is for --attach tap:NAME (packet mode sends on eth0)",
+                error("--attach", "packet:eth0", "--attach", "packet:eth1", "--lan", "eth2"));
+        assertEquals("--attach given 8 times: at most 7 interfaces", error("--attach", "packet:e1", "--attach",
+                "packet:e2", "--attach", "packet:e3", "--attach", "packet:e4", "--attach", "packet:e5", "--attach",
+                "packet:e6", "--attach", "packet:e7", "--attach", "packet:e8"));
+    }
+
+    @Test
+    void arpOnNamesAnAttachedInterface() {
+        assertEquals("--arp-on 10.0.0.100=eth9: eth9 is not attached (--attach packet:IFACE)",
+                error("--attach", "packet:eth0", "--arp-on", "10.0.0.100=eth9"));
+        assertEquals("--arp-on 10.0.0.100=jvs0: jvs0 is not attached (--lan IFACE)",
+                error("--attach", "tap:jvs0", "--lan", "eth0", "--arp-on", "10.0.0.100=jvs0"));
+        assertEquals("--arp-on \"10.0.0.100\": expected ADDR=IFACE (a VIP or local address and an attached"
+                + " interface)", error("--attach", "packet:eth0", "--arp-on", "10.0.0.100"));
+        assertEquals("--arp-on \"vip=eth0\": expected ADDR=IFACE (a VIP or local address and an attached"
+                + " interface)", error("--attach", "packet:eth0", "--arp-on", "vip=eth0"));
+        assertEquals("--arp-on 10.0.0.100=eth0 given twice",
+                error("--attach", "packet:eth0", "--arp-on", "10.0.0.100=eth0", "--arp-on", "10.0.0.100=eth0"));
+        assertTrue(ForwarderCommandLine.usage().contains("--arp-on ADDR=IFACE"));
+    }
+
+    @Test
     void controlApiAndRunningConfig() throws Exception {
         ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "packet:eth0", "--control", "/run/jvs/a.sock",
                 "--control-http=127.0.0.1:9120", "--control-token-file", "/etc/jvs/token", "--save-to",

@@ -132,7 +132,8 @@ class DataPathCountersTest {
     @Test
     void rejectsBadPortNames() {
         assertThrows(IllegalArgumentException.class, DataPathCounters::new);
-        assertThrows(IllegalArgumentException.class, () -> new DataPathCounters("a", "b", "c", "d", "e"));
+        assertThrows(IllegalArgumentException.class, () -> new DataPathCounters("a", "b", "c", "d", "e", "f", "g", "h",
+                "i"));
         assertThrows(IllegalArgumentException.class, () -> new DataPathCounters("eth0", "eth0"));
         assertThrows(IllegalArgumentException.class, () -> new DataPathCounters(""));
     }

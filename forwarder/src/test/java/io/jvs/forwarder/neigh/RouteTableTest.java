@@ -5,7 +5,9 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RouteTableTest {
     static final int PORT = 7;
@@ -108,5 +110,78 @@ class RouteTableTest {
                 new Route(0, 0, GW2, PORT, 200, 254),
                 new Route(0, 0, GW, PORT, 100, 254)), PORT);
         assertEquals(GW, t.nextHop(ip(8, 8, 8, 8)));
+    }
+
+    // ---- two ports (the two-NIC director): which port a frame leaves by
+
+    static final int EXT = 3;   // port 0: external, 10.0.0.0/24, default route
+    static final int INT = 4;   // port 1: internal, 10.0.3.0/24, the real servers' segment
+    static final int TAP = 9;   // not a port: TAP mode's routes into the TAP
+
+    final RouteTable twoNic = new RouteTable(List.of(
+            route(0, 0, GW, EXT),                           // default via 10.0.0.1 dev eth0
+            route(ip(10, 0, 0, 0), 24, 0, EXT),             // 10.0.0.0/24 dev eth0
+            route(ip(10, 0, 3, 0), 24, 0, INT),             // 10.0.3.0/24 dev eth1
+            route(ip(172, 16, 0, 0), 16, ip(10, 0, 3, 254), INT), // more servers behind a router inside
+            route(ip(10, 0, 0, 100), 32, 0, TAP)),          // the VIP into the TAP
+            EXT, INT);
+
+    /** The port and next hop a frame to addr leaves by, as NextHopSender reads them. */
+    static int[] egress(RouteTable t, int addr) {
+        int r = t.lookup(addr);
+        return r < 0 ? new int[] {-1, 0} : new int[] {t.port(r), t.port(r) < 0 ? 0 : t.hop(r, addr)};
+    }
+
+    @Test
+    void aRealServerOnThePrivateSegmentIsReachedByThePrivatePortOnLink() {
+        assertArrayEquals(new int[] {1, ip(10, 0, 3, 11)}, egress(twoNic, ip(10, 0, 3, 11)));
+        assertArrayEquals(new int[] {1, ip(10, 0, 3, 254)}, egress(twoNic, ip(172, 16, 9, 9)));
+    }
+
+    @Test
+    void aClientIsReachedByTheExternalPortThroughTheRouter() {
+        assertArrayEquals(new int[] {0, GW}, egress(twoNic, ip(10, 0, 1, 2)));
+        assertArrayEquals(new int[] {0, ip(10, 0, 0, 7)}, egress(twoNic, ip(10, 0, 0, 7)));
+    }
+
+    @Test
+    void aRouteByAnInterfaceThatIsNotAPortHasNoEgress() {
+        assertEquals(-1, egress(twoNic, ip(10, 0, 0, 100))[0]);
+        assertEquals(0, twoNic.nextHop(ip(10, 0, 0, 100)));
+        assertEquals(-1, new RouteTable(List.of(route(ip(10, 0, 3, 0), 24, 0, INT)), EXT).lookup(ip(10, 0, 1, 2)));
+    }
+
+    @Test
+    void portNumbersFollowTheOrderThePortsAreGivenIn() {
+        RouteTable swapped = new RouteTable(List.of(route(0, 0, GW, EXT), route(ip(10, 0, 3, 0), 24, 0, INT)),
+                INT, EXT);
+        assertEquals(0, egress(swapped, ip(10, 0, 3, 11))[0]);
+        assertEquals(1, egress(swapped, ip(8, 8, 8, 8))[0]);
+    }
+
+    @Test
+    void segmentPortSkipsRoutesThatAreNotPorts() {
+        assertEquals(0, twoNic.segmentPort(ip(10, 0, 0, 100)), "the /32 into the TAP is skipped");
+        assertEquals(1, twoNic.segmentPort(ip(10, 0, 3, 200)));
+        assertEquals(-1, new RouteTable(List.of(route(ip(10, 0, 0, 0), 24, 0, TAP)), EXT, INT)
+                .segmentPort(ip(10, 0, 0, 100)));
+    }
+
+    @Test
+    void choosingTheEgressPortAllocatesNothing() {
+        int[] dsts = {ip(10, 0, 3, 11), ip(10, 0, 1, 2), ip(172, 16, 9, 9), ip(10, 0, 0, 100)};
+        long sink = 0;
+        for (int i = 0; i < 20_000; i++) {
+            int r = twoNic.lookup(dsts[i & 3]);
+            sink += r < 0 ? 0 : twoNic.port(r) + twoNic.hop(r, dsts[i & 3]) + twoNic.segmentPort(dsts[i & 3]);
+        }
+        long before = io.jvs.forwarder.testkit.AllocationProbe.start();
+        for (int i = 0; i < 200_000; i++) {
+            int r = twoNic.lookup(dsts[i & 3]);
+            sink += r < 0 ? 0 : twoNic.port(r) + twoNic.hop(r, dsts[i & 3]) + twoNic.segmentPort(dsts[i & 3]);
+        }
+        long allocated = io.jvs.forwarder.testkit.AllocationProbe.since(before);
+        assertTrue(sink != 0);
+        assertEquals(0, allocated, "bytes allocated by 200,000 egress choices");
     }
 }

@@ -116,7 +116,7 @@ class PipelineTest {
             neighbours.learn(RS1, RS1_MAC, true, now);
             neighbours.learn(RS2, RS2_MAC, true, now);
             channel = new EmbeddedChannel();
-            DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
+            DataPath.builder().services(registry).connections(conns).neighbours(neighbours)
                     .routes(() -> routes).counters(counters).connPolicy(policy).vrrp(vrrp).build()
                     .wire(channel.pipeline());
         }

@@ -83,7 +83,7 @@ final class XmitPipe implements AutoCloseable {
         neighbours.learn(ROUTER, ROUTER_MAC, true, now);
         neighbours.learn(RS1, RS1_MAC, true, now);
         channel = new EmbeddedChannel();
-        DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
+        DataPath.builder().services(registry).connections(conns).neighbours(neighbours)
                 .routes(() -> routes).counters(counters)
                 .fullNatClock(wallMillis).fullNatIsnKey(0x5EED_0001L, 0x5EED_0002L).build()
                 .wire(channel.pipeline());
