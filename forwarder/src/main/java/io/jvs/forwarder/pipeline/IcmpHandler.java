@@ -83,7 +83,9 @@ final class IcmpHandler extends ChannelInboundHandlerAdapter {
         ServiceTable services = registry.current();
         int type = ctx.icmp.type();
         if (type == IcmpHeader.TYPE_ECHO_REQUEST && services.isVip(ctx.dstAddr)) {
-            icmp.echoReply(ctx);
+            if (!icmp.echoReply(ctx)) {
+                counters.drop(DropReason.BAD_CHECKSUM);
+            }
             return;
         }
         if (!IcmpHeader.isError(type) || !error(ctx)) {
