@@ -346,6 +346,11 @@ public final class Director implements AutoCloseable {
         lan.flush();
     }
 
+    /** Runs {@code task} on the event loop and waits for it (LeastPrivilege: per-thread credentials). */
+    public void onEventLoop(Runnable task) {
+        loop.submit(task).syncUninterruptibly();
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {

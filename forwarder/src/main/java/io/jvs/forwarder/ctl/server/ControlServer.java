@@ -92,6 +92,14 @@ public final class ControlServer implements AutoCloseable {
 
     /** Serves the Unix domain socket at {@code path} (mode 0600). */
     public void listen(Path path) throws IOException {
+        listen(path, -1);
+    }
+
+    /**
+     * Serves the Unix domain socket at {@code path}: mode 0600, or with {@code gid} >= 0 owned by
+     * that group and mode 0660, so the group's members may connect (--control-group).
+     */
+    public void listen(Path path, int gid) throws IOException {
         Path abs = path.toAbsolutePath();
         Path dir = abs.getParent();
         for (Path d = dir; d != null && !Files.exists(d); d = d.getParent()) {
@@ -115,7 +123,12 @@ public final class ControlServer implements AutoCloseable {
             throw new IOException("cannot listen on " + abs + ": " + e.getMessage(), e);
         }
         try {
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            if (gid >= 0) {
+                Files.setAttribute(tmp, "unix:gid", gid);
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-rw----"));
+            } else {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            }
             Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             ch.close().syncUninterruptibly();
