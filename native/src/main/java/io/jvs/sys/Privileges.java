@@ -254,7 +254,7 @@ public final class Privileges {
     /** The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap). */
     static int lastCap() {
         try {
-            return Integer.parseInt(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/cap_last_cap")).trim());
+            return Integer.parseInt(Sysctl.get("kernel.cap_last_cap"));
         } catch (java.io.IOException | NumberFormatException e) {
             return 40; // CAP_CHECKPOINT_RESTORE, the last one since Linux 5.9
         }
