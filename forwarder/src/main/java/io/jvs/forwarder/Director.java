@@ -24,6 +24,11 @@ import io.jvs.forwarder.ctl.ControlPlane;
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.service.ServiceTable;
+import io.jvs.forwarder.service.VrrpGate;
+import io.jvs.forwarder.vrrp.VrrpConfig;
+import io.jvs.forwarder.vrrp.VrrpRouter;
+import io.jvs.forwarder.vrrp.VrrpStateListener;
+import io.jvs.forwarder.vrrp.VrrpStatus;
 import io.jvs.sys.AfPacket;
 import io.jvs.sys.Libc;
 import io.jvs.sys.NativeException;
@@ -73,13 +78,15 @@ public final class Director implements AutoCloseable {
      * @param connPolicy  the IPVS sysctls expire_nodest_conn / expire_quiescent_template
      * @param health      where jvs_real_server_up and jvs_health_transitions_total come from
      * @param metricsTls  PEM certificate chain and key for HTTPS on the metrics port, or null for HTTP
+     * @param vrrp        the VRRP instances to run ({@link VrrpConfig#NONE}: none, the director answers for every VIP)
      */
     public record Settings(Attach attach, ServiceConfig config, int connMax, int ringFrames,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
-                           ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls) {
+                           ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp) {
         public Settings {
             java.util.Objects.requireNonNull(connPolicy, "connPolicy");
             java.util.Objects.requireNonNull(health, "health");
+            java.util.Objects.requireNonNull(vrrp, "vrrp");
         }
     }
 
@@ -101,6 +108,8 @@ public final class Director implements AutoCloseable {
     /** The namespace's own IPv4 addresses (FULLNAT local addresses must not be one); empty until attached. */
     private volatile int[] ownAddrs = new int[0];
     private final Set<Integer> announced = new HashSet<>();
+    private final VrrpGate vrrpGate = new VrrpGate();
+    private VrrpRouter vrrp;
     private boolean closed;
 
     private Director(Settings settings) {
@@ -132,6 +141,22 @@ public final class Director implements AutoCloseable {
 
     public DataPathCounters counters() {
         return counters;
+    }
+
+    /** The VRRP instances' states ({@link VrrpStatus#NONE} without VRRP). */
+    public VrrpStatus.Source vrrpStatus() {
+        VrrpRouter r = vrrp;
+        return r != null ? r : VrrpStatus.Source.NONE;
+    }
+
+    /**
+     * Adds a listener told of every VRRP state change (the hook keepalived's lvs_sync_daemon
+     * needs); ignored without VRRP.
+     */
+    public void addVrrpListener(VrrpStateListener l) {
+        if (vrrp != null) {
+            vrrp.addListener(l);
+        }
     }
 
     /** What jvsadm reads from the data path (the connection listing, -c). */
@@ -199,7 +224,7 @@ public final class Director implements AutoCloseable {
         }
 
         dataPath = DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(lan)
-                .routes(() -> routes).counters(counters).connPolicy(settings.connPolicy()).build();
+                .routes(() -> routes).counters(counters).connPolicy(settings.connPolicy()).vrrp(vrrpGate).build();
 
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         loop = group.next();
@@ -207,6 +232,18 @@ public final class Director implements AutoCloseable {
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         counters.eventLoopAllocatedBytes(() -> threads.getThreadAllocatedBytes(loopThread));
 
+        if (!settings.vrrp().isEmpty()) {
+            // Before any attachment: the gate is closed for every VRRP address until its instance is MASTER.
+            List<RtNetlink.Address> addrs = RtNetlink.addresses();
+            vrrp = new VrrpRouter(settings.vrrp(), vrrpGate, vips -> loop.execute(() -> {
+                for (int a : vips) {
+                    neighbours.announce(a);
+                }
+                lan.flush();
+            }), line -> System.out.println("jvs-vrrp: " + line),
+                    ifindex -> addrs.stream().filter(a -> a.ifindex() == ifindex).mapToInt(RtNetlink.Address::addr)
+                            .findFirst().orElse(0));
+        }
         if (at.tap()) {
             attach(namespace.createTap(BURST), 1);
             attach(PacketRxRing.open(lanName, ARP_RING_FRAMES, AfPacket.ETH_P_ARP), lanPortId);
@@ -253,17 +290,21 @@ public final class Director implements AutoCloseable {
 
         if (settings.metrics() != null) {
             HealthSource health = settings.health();
-            PrometheusExposition exposition = new PrometheusExposition(registry, counters, health);
+            PrometheusExposition exposition = new PrometheusExposition(registry, counters, health, vrrpStatus());
             metrics = new MetricsServer(settings.metrics(), exposition,
-                    new StatusPage(registry, counters, health, System::nanoTime));
+                    new StatusPage(registry, counters, health, vrrpStatus(), System::nanoTime));
             if (settings.metricsTls() != null) {
                 metrics.useTls(settings.metricsTls().certificateChain(), settings.metricsTls().privateKey());
             }
             metrics.start();
         }
+        if (vrrp != null) {
+            vrrp.start();
+        }
         System.out.println("jvs-forwarder: " + (at.tap() ? "tap:" + at.name() + " lan " + lanName : "packet:" + lanName)
                 + " mac " + NetDevice.formatMac(lanMac) + " addr " + Ipv4Address.toString(lanAddr)
                 + ", " + control.table().services().size() + " service(s)"
+                + (vrrp != null ? ", " + settings.vrrp().instances().size() + " VRRP instance(s)" : "")
                 + (metrics != null ? ", metrics on " + metricsUrl() + "/metrics"
                         + ", status page on " + metricsUrl() + "/" : ""));
     }
@@ -329,7 +370,9 @@ public final class Director implements AutoCloseable {
     private void published(ServiceTable table) {
         for (int vip : table.vips()) {
             if (announced.add(vip)) {
-                neighbours.announce(vip);
+                if (!vrrpGate.silent(vip)) { // a VRRP BACKUP stays silent; becoming MASTER announces it
+                    neighbours.announce(vip);
+                }
                 if (settings.attach().tap()) {
                     namespace.routeVip(table, vip);
                 }
@@ -357,6 +400,9 @@ public final class Director implements AutoCloseable {
             return;
         }
         closed = true;
+        if (vrrp != null) {
+            vrrp.close(); // first, while the data path still runs: a MASTER sends priority 0
+        }
         if (metrics != null) {
             metrics.close();
         }

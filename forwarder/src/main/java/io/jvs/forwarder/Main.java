@@ -13,6 +13,8 @@ import io.jvs.forwarder.health.Probe;
 import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
+import io.jvs.forwarder.vrrp.VrrpConfig;
+import io.jvs.packet.Ipv4Address;
 
 import io.jvs.forwarder.ctl.console.AuditLog;
 import io.jvs.forwarder.ctl.console.ClusterStatus;
@@ -46,14 +48,20 @@ public final class Main {
 
     /**
      * The web console on the metrics port, once jvsadm is up: its changes go through the same jvsadm and
-     * ControlPlane. High-availability state: none yet ({@link ClusterStatus#NONE}); VRRP and connection
-     * sync plug in here when the director runs them.
+     * ControlPlane. High-availability state: each VRRP instance as a row (nothing without VRRP);
+     * connection sync plugs in here too when the director runs it.
      */
     private static void serveConsole(Director director, DirectorControl control, HealthSource health) {
         director.metricsServer().ifPresent(server -> {
             ConsoleSessions sessions = new ConsoleSessions(control.token().orElse(null), System::nanoTime,
                     new SecureRandom(), ConsoleSessions.DEFAULT_IDLE);
-            server.serve(new Console(control.jvsadm(), director.control()::table, health, ClusterStatus.NONE, sessions,
+            ClusterStatus cluster = () -> director.vrrpStatus().vrrpStatus().instances().stream()
+                    .map(i -> new ClusterStatus.Item("vrrp", i.name(), i.state().name(), "VRID " + i.vrid() + " v"
+                            + i.version() + " on " + i.iface() + ", priority " + i.priority() + ", master "
+                            + (i.masterAddr() == 0 ? "unknown" : Ipv4Address.toString(i.masterAddr())) + ", "
+                            + i.transitions() + " transition(s)"))
+                    .toList();
+            server.serve(new Console(control.jvsadm(), director.control()::table, health, cluster, sessions,
                     new AuditLog(AuditLog.DEFAULT_CAPACITY, Clock.systemUTC(), System.out::println)));
             System.out.println("jvs-forwarder: web console on " + director.metricsUrlIfServing().orElseThrow()
                     + Console.PAGE + (sessions.changesEnabled() ? " (changes after login with the control token)"
@@ -99,6 +107,7 @@ public final class Main {
         SchedulerFactory schedulers = Schedulers.factory(opts.mhTableSize());
         Director.Settings settings;
         HealthMonitor health = null;
+        VrrpConfig vrrp = VrrpConfig.NONE;
         try {
             ServiceConfig config = ServiceConfig.EMPTY;
             if (opts.config().isPresent()) {
@@ -110,6 +119,7 @@ public final class Main {
                 }
                 health = new HealthMonitor(kc.health(), Probe::of, line -> System.out.println("jvs-health: " + line));
                 config = health.initial(kc.config());
+                vrrp = kc.vrrp();
             }
             config = DirectorControl.savedOr(opts, config); // --save-to: what was running before a restart
             Director.newControlPlane(config, opts.mhTableSize()); // validates everything before anything is attached
@@ -121,7 +131,8 @@ public final class Main {
                     opts.connPolicy(), health != null ? health : HealthSource.NONE,
                     opts.metricsTlsCert().isPresent()
                             ? new Director.MetricsTls(opts.metricsTlsCert().get(), opts.metricsTlsKey().orElseThrow())
-                            : null);
+                            : null,
+                    vrrp);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
@@ -135,7 +146,7 @@ public final class Main {
         }
         DirectorControl control;
         try {
-            control = DirectorControl.start(opts, director.control(), director.dataPathView());
+            control = DirectorControl.start(opts, director.control(), director.dataPathView(), director.vrrpStatus());
         } catch (IOException | RuntimeException e) {
             director.close();
             System.err.println("jvs-forwarder: " + e.getMessage());

@@ -38,7 +38,7 @@ class ArchitectureTest {
     /** The control side: what the data path must not import (the last entry is Director's and Main's package). */
     static final String[] CONTROL_SIDE = {
             "io.jvs.forwarder.ctl..", "io.jvs.forwarder.config..", "io.jvs.forwarder.health..",
-            "io.jvs.forwarder.metrics..", "io.jvs.forwarder"};
+            "io.jvs.forwarder.metrics..", "io.jvs.forwarder.vrrp..", "io.jvs.forwarder"};
 
     @Test
     void noPackageCycles() {

@@ -40,7 +40,7 @@ class SystemDepsTest {
             "util-linux", "coreutils");
     /** scripts/test: the demo's, plus what the integration tests run. */
     static final Set<String> TEST = union(DEMO, Set.of("nftables", "tcpdump", "python3", "prometheus", "chromium",
-            "vsftpd", "docker-compose"));
+            "vsftpd", "docker-compose", "keepalived", "iputils-arping"));
     /** scripts/bench: the demo's, plus the generators and peers. */
     static final Set<String> BENCH = union(DEMO, Set.of("wrk", "iperf3", "netsniff-ng", "haproxy", "nftables",
             "python3"));

@@ -14,6 +14,7 @@ public final class NetDevice {
     static final long SIOCGIFHWADDR = 0x8927;
     public static final int IFF_UP = 0x1;
     public static final int IFF_NOARP = 0x80;
+    public static final int IFF_RUNNING = 0x40;
     public static final int IFNAMSIZ = 16;
     /** sizeof(struct ifreq) on x86_64. */
     public static final int IFREQ_SIZE = 40;
@@ -53,6 +54,18 @@ public final class NetDevice {
             MemorySegment r = ifreq(a, name);
             Libc.ioctl(s, SIOCGIFMTU, r, "SIOCGIFMTU " + name);
             return r.get(ValueLayout.JAVA_INT, 16);
+        } finally {
+            Libc.close(s);
+        }
+    }
+
+    /** The interface's flags (IFF_UP, IFF_RUNNING...). */
+    public static int flags(String name) throws NativeException {
+        int s = inetSocket();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment r = ifreq(a, name);
+            Libc.ioctl(s, SIOCGIFFLAGS, r, "SIOCGIFFLAGS " + name);
+            return r.get(ValueLayout.JAVA_SHORT, 16) & 0xffff;
         } finally {
             Libc.close(s);
         }

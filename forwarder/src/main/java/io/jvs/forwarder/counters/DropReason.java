@@ -53,7 +53,9 @@ public enum DropReason {
     /** FULLNAT: every port of every local address of the service is in use; the new connection is refused. */
     LOCAL_PORT_EXHAUSTED("local_port_exhausted"),
     /** An ICMP error to a VIP or local address that quotes no tracked connection. */
-    ICMP_UNTRACKED("icmp_untracked");
+    ICMP_UNTRACKED("icmp_untracked"),
+    /** Addressed to a VIP of a VRRP instance this director is not MASTER of (BACKUP or FAULT): the master forwards it. */
+    VRRP_BACKUP("vrrp_backup");
 
     private final String label;
 

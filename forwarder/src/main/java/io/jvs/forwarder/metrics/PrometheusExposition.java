@@ -4,6 +4,7 @@ import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.vrrp.VrrpStatus;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.config.PrometheusProperties;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
@@ -50,6 +51,12 @@ import java.util.function.Predicate;
  * {@link HealthMetrics}:
  * jvs_real_server_up{service,real_server}                   gauge   1 = its health checks pass (checked servers only)
  * jvs_health_transitions_total{service,real_server,to}      counter to="up" | "down": health state changes
+ * {@link VrrpMetrics} (only with vrrp_instance configured):
+ * jvs_vrrp_state{instance}                  gauge    0 init, 1 backup, 2 master, 3 fault
+ * jvs_vrrp_transitions_total{instance}      counter  state changes
+ * jvs_vrrp_adverts_sent_total{instance}     counter
+ * jvs_vrrp_adverts_received_total{instance} counter  advertisements that passed every check
+ * jvs_vrrp_adverts_dropped_total{reason}    counter  received packets not taken (every reason, 0 included)
  * {@link DataPathMetrics}, from {@link DataPathCounters}:
  * jvs_scheduler_decisions_total{outcome}  counter  scheduled | persistence_template | no_destination
  * jvs_dropped_packets_total{reason}     counter  every {@link DropReason} label, 0 included
@@ -111,6 +118,11 @@ public final class PrometheusExposition implements MetricsServer.Exposition {
     }
 
     public PrometheusExposition(ServiceRegistry registry, DataPathCounters counters, HealthSource health) {
+        this(registry, counters, health, VrrpStatus.Source.NONE);
+    }
+
+    public PrometheusExposition(ServiceRegistry registry, DataPathCounters counters, HealthSource health,
+                                VrrpStatus.Source vrrp) {
         Objects.requireNonNull(registry);
         Objects.requireNonNull(counters);
         Objects.requireNonNull(health);
@@ -119,6 +131,7 @@ public final class PrometheusExposition implements MetricsServer.Exposition {
         formats = ExpositionFormats.init(properties);
         prometheus.register(new ServiceMetrics(registry));
         prometheus.register(new HealthMetrics(health));
+        prometheus.register(new VrrpMetrics(vrrp));
         DataPathMetrics.register(prometheus, counters, properties);
         JvmMetrics.builder(properties).register(prometheus);
     }

@@ -9,6 +9,7 @@ import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.vrrp.VrrpStatus;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,6 +54,7 @@ public final class StatusPage implements MetricsServer.Pages {
     private final ServiceRegistry registry;
     private final DataPathCounters counters;
     private final HealthSource health;
+    private final VrrpStatus.Source vrrp;
     private final LongSupplier nanoClock;
     private final long startNanos;
     private final Map<String, MetricsServer.Content> files;
@@ -66,6 +68,13 @@ public final class StatusPage implements MetricsServer.Pages {
      * @param nanoClock monotonic clock for {@code uptimeMillis}
      */
     public StatusPage(ServiceRegistry registry, DataPathCounters counters, HealthSource health, LongSupplier nanoClock) {
+        this(registry, counters, health, VrrpStatus.Source.NONE, nanoClock);
+    }
+
+    /** @param vrrp the VRRP instances' states (the {@code vrrp} array; empty without VRRP) */
+    public StatusPage(ServiceRegistry registry, DataPathCounters counters, HealthSource health,
+                      VrrpStatus.Source vrrp, LongSupplier nanoClock) {
+        this.vrrp = Objects.requireNonNull(vrrp);
         this.registry = Objects.requireNonNull(registry);
         this.counters = Objects.requireNonNull(counters);
         this.health = Objects.requireNonNull(health);
@@ -127,6 +136,34 @@ public final class StatusPage implements MetricsServer.Pages {
                     .append(",\"txFrames\":").append(counters.txFrames(p))
                     .append(",\"txBytes\":").append(counters.txBytes(p))
                     .append(",\"kernelDrops\":").append(counters.kernelDrops(p)).append('}');
+        }
+        b.append("],\"vrrp\":[");
+        boolean firstVrrp = true;
+        for (VrrpStatus.Instance i : vrrp.vrrpStatus().instances()) {
+            if (!firstVrrp) {
+                b.append(',');
+            }
+            firstVrrp = false;
+            b.append("{\"instance\":");
+            string(b, i.name());
+            b.append(",\"group\":");
+            string(b, i.group());
+            b.append(",\"interface\":");
+            string(b, i.iface());
+            b.append(",\"vrid\":").append(i.vrid()).append(",\"version\":").append(i.version())
+                    .append(",\"priority\":").append(i.priority()).append(",\"state\":");
+            string(b, i.state().name());
+            b.append(",\"master\":");
+            string(b, i.masterAddr() == 0 ? "" : Ipv4Address.toString(i.masterAddr()));
+            b.append(",\"addresses\":[");
+            for (int k = 0; k < i.addrs().length; k++) {
+                if (k > 0) {
+                    b.append(',');
+                }
+                string(b, Ipv4Address.toString(i.addrs()[k]));
+            }
+            b.append("],\"transitions\":").append(i.transitions()).append(",\"advertsSent\":")
+                    .append(i.advertsSent()).append(",\"advertsReceived\":").append(i.advertsReceived()).append('}');
         }
         b.append("],\"services\":[");
         Map<String, Boolean> up = new HashMap<>();

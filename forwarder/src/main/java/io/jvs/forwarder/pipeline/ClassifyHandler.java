@@ -3,6 +3,7 @@ package io.jvs.forwarder.pipeline;
 import io.jvs.forwarder.service.VirtualService;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.VrrpGate;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
@@ -15,15 +16,20 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * fwmark rule marks it and that mark has a service, else VIP:port/proto), or as the
  * reply of a NAT connection (real server -> client, found in the table's
  * OUT index), or as none of jvs's business (left to the kernel). A packet to
- * a VIP on a port no service has is dropped as NO_SERVICE.
+ * a VIP on a port no service has is dropped as NO_SERVICE. A packet to a VIP of a VRRP
+ * instance this director is not MASTER of is dropped as VRRP_BACKUP (the master forwards it;
+ * replies of connections it still holds go on, as they are the master's business no more
+ * than ours).
  */
 final class ClassifyHandler extends ChannelInboundHandlerAdapter {
     private final ServiceRegistry registry;
     private final ConnectionTable conns;
     private final DataPathCounters counters;
+    private final VrrpGate vrrp;
 
-    ClassifyHandler(ServiceRegistry registry, ConnectionTable conns, DataPathCounters counters) {
+    ClassifyHandler(ServiceRegistry registry, VrrpGate vrrp, ConnectionTable conns, DataPathCounters counters) {
         this.registry = registry;
+        this.vrrp = vrrp;
         this.conns = conns;
         this.counters = counters;
     }
@@ -43,6 +49,10 @@ final class ClassifyHandler extends ChannelInboundHandlerAdapter {
         }
         VirtualService svc = services.classify(ctx.ipProto, ctx.srcAddr, ctx.dstAddr, ctx.dstPort);
         if (svc != null) {
+            if (vrrp.silent(ctx.dstAddr)) {
+                counters.drop(DropReason.VRRP_BACKUP);
+                return;
+            }
             ctx.service = svc;
             chc.fireChannelRead(ctx);
             return;

@@ -6,6 +6,7 @@ import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.neigh.NeighbourCache;
 import io.jvs.forwarder.neigh.RouteTable;
 import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.VrrpGate;
 import io.jvs.forwarder.xmit.DrXmit;
 import io.jvs.forwarder.xmit.FullNatXmit;
 import io.jvs.forwarder.xmit.IcmpSender;
@@ -48,6 +49,7 @@ public final class DataPath {
             "schedule", "transmit");
 
     private final ServiceRegistry services;
+    private final VrrpGate vrrp;
     private final ConnectionTable conns;
     private final NeighbourCache neighbours;
     private final LanPort lan;
@@ -60,6 +62,7 @@ public final class DataPath {
 
     private DataPath(Builder b) {
         this.services = Objects.requireNonNull(b.services, "services");
+        this.vrrp = b.vrrp;
         this.conns = Objects.requireNonNull(b.conns, "connections");
         this.neighbours = Objects.requireNonNull(b.neighbours, "neighbours");
         this.lan = Objects.requireNonNull(b.lan, "lan");
@@ -90,9 +93,9 @@ public final class DataPath {
         IcmpSender icmp = new IcmpSender(lan, sender);
         TunXmit tun = new TunXmit(sender, lan, icmp, counters);
         p.addLast(STAGES.get(0), new FrameDecodeHandler(counters));
-        p.addLast(STAGES.get(1), new ArpHandler(services, neighbours, lan, counters));
-        p.addLast(STAGES.get(2), new IcmpHandler(services, conns, sender, icmp, tun, counters));
-        p.addLast(STAGES.get(3), new ClassifyHandler(services, conns, counters));
+        p.addLast(STAGES.get(1), new ArpHandler(services, vrrp, neighbours, lan, counters));
+        p.addLast(STAGES.get(2), new IcmpHandler(services, vrrp, conns, sender, icmp, tun, counters));
+        p.addLast(STAGES.get(3), new ClassifyHandler(services, vrrp, conns, counters));
         p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy));
         p.addLast(STAGES.get(5), new ScheduleHandler(conns, counters, policy));
         p.addLast(STAGES.get(6), new TransmitHandler(lan, new DrXmit(sender, counters), new NatXmit(sender, conns),
@@ -103,6 +106,7 @@ public final class DataPath {
     /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */
     public static final class Builder {
         private ServiceRegistry services;
+        private VrrpGate vrrp = new VrrpGate();
         private ConnectionTable conns;
         private NeighbourCache neighbours;
         private LanPort lan;
@@ -120,6 +124,12 @@ public final class DataPath {
         /** Where the control plane publishes the services (read once per packet). */
         public Builder services(ServiceRegistry services) {
             this.services = services;
+            return this;
+        }
+
+        /** What VRRP lets the director answer and forward for (default: a gate nobody closes, no VRRP). */
+        public Builder vrrp(VrrpGate vrrp) {
+            this.vrrp = Objects.requireNonNull(vrrp, "vrrp");
             return this;
         }
 

@@ -17,6 +17,7 @@ import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.VrrpGate;
 import io.jvs.forwarder.service.ServiceTable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -55,6 +56,7 @@ final class IcmpHandler extends ChannelInboundHandlerAdapter {
             + Ipv4Header.MIN_HEADER_LEN + 8;
 
     private final ServiceRegistry registry;
+    private final VrrpGate vrrp;
     private final ConnectionTable conns;
     private final NextHopSender sender;
     private final IcmpSender icmp;
@@ -63,9 +65,10 @@ final class IcmpHandler extends ChannelInboundHandlerAdapter {
     private final Ipv4Header quoted = new Ipv4Header();
     private final TcpHeader quotedPorts = new TcpHeader();
 
-    IcmpHandler(ServiceRegistry registry, ConnectionTable conns, NextHopSender sender, IcmpSender icmp,
-                       Xmit tun, DataPathCounters counters) {
+    IcmpHandler(ServiceRegistry registry, VrrpGate vrrp, ConnectionTable conns, NextHopSender sender,
+                IcmpSender icmp, Xmit tun, DataPathCounters counters) {
         this.registry = registry;
+        this.vrrp = vrrp;
         this.conns = conns;
         this.sender = sender;
         this.icmp = icmp;
@@ -83,7 +86,9 @@ final class IcmpHandler extends ChannelInboundHandlerAdapter {
         ServiceTable services = registry.current();
         int type = ctx.icmp.type();
         if (type == IcmpHeader.TYPE_ECHO_REQUEST && services.isVip(ctx.dstAddr)) {
-            if (!icmp.echoReply(ctx)) {
+            if (vrrp.silent(ctx.dstAddr)) {
+                counters.drop(DropReason.VRRP_BACKUP); // the VRRP master answers
+            } else if (!icmp.echoReply(ctx)) {
                 counters.drop(DropReason.BAD_CHECKSUM);
             }
             return;

@@ -28,14 +28,16 @@ public final class ForwarderProcess implements AutoCloseable {
     private static final Duration STOP_GRACE = Duration.ofSeconds(15);
 
     private final Lab lab;
+    private final String namespace;
     private final String name;
     private final String metricsAddr;
     private final Path log;
     private final Process process;
     private Integer exitCode;
 
-    private ForwarderProcess(Lab lab, String name, String metricsAddr, Path log, Process process) {
+    private ForwarderProcess(Lab lab, String namespace, String name, String metricsAddr, Path log, Process process) {
         this.lab = lab;
+        this.namespace = namespace;
         this.name = name;
         this.metricsAddr = metricsAddr;
         this.log = log;
@@ -49,13 +51,29 @@ public final class ForwarderProcess implements AutoCloseable {
      * it exits or does not answer within 40 s.
      */
     public static ForwarderProcess start(Lab lab, String name, String metricsAddr, List<String> args) {
+        return start(lab, Lab.DIRECTOR, name, metricsAddr, args);
+    }
+
+    /** As {@link #start(Lab, String, String, List)} in namespace {@code ns} (e.g. a director of {@code --directors 2}). */
+    public static ForwarderProcess start(Lab lab, String ns, String name, String metricsAddr, List<String> args) {
+        return start(lab, ns, name, metricsAddr, List.of(), args);
+    }
+
+    /**
+     * As {@link #start(Lab, String, String, String, List)}, through {@code launcher} (a command
+     * that execs its arguments, e.g. {@code nohup}) inside the namespace.
+     */
+    public static ForwarderProcess start(Lab lab, String ns, String name, String metricsAddr, List<String> launcher,
+                                         List<String> args) {
         Path bin = executable(lab);
         if (!Files.isExecutable(bin)) {
             throw new AssertionError(bin + " is missing or not executable");
         }
         Path logDir = lab.repo().resolve("forwarder/target/it-logs");
         Path log = logDir.resolve("director-" + name + ".log");
-        List<String> cmd = new ArrayList<>(List.of(Lab.ip(), "netns", "exec", Lab.DIRECTOR, bin.toString()));
+        List<String> cmd = new ArrayList<>(List.of(Lab.ip(), "netns", "exec", ns));
+        cmd.addAll(launcher);
+        cmd.add(bin.toString());
         cmd.addAll(args);
         Process p;
         try {
@@ -69,7 +87,7 @@ public final class ForwarderProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + cmd, e);
         }
-        ForwarderProcess d = new ForwarderProcess(lab, name, metricsAddr, log, p);
+        ForwarderProcess d = new ForwarderProcess(lab, ns, name, metricsAddr, log, p);
         d.awaitMetrics();
         return d;
     }
@@ -103,17 +121,17 @@ public final class ForwarderProcess implements AutoCloseable {
         String why = last == null ? "" : last.describe();
         stopQuietly();
         throw new AssertionError("the forwarder (" + name + ") did not answer http://" + metricsAddr
-                + "/metrics in " + Lab.DIRECTOR + " within " + START_TIMEOUT.toSeconds() + " s\n" + why + "\n"
+                + "/metrics in " + namespace + " within " + START_TIMEOUT.toSeconds() + " s\n" + why + "\n"
                 + logTail(80));
     }
 
     /** {@code metricsAddr} "https://ADDR:PORT" for a director serving its metrics port over TLS (self-signed: -k). */
     private Exec.Result fetchMetrics() {
         if (metricsAddr.startsWith("https://")) {
-            return lab.exec(Duration.ofSeconds(5), Lab.DIRECTOR, "curl", "-s", "-k", "--fail", "--max-time", "2",
+            return lab.exec(Duration.ofSeconds(5), namespace, "curl", "-s", "-k", "--fail", "--max-time", "2",
                     metricsAddr + "/metrics");
         }
-        return lab.exec(Duration.ofSeconds(5), Lab.DIRECTOR, "curl", "-s", "--fail", "--max-time", "2",
+        return lab.exec(Duration.ofSeconds(5), namespace, "curl", "-s", "--fail", "--max-time", "2",
                 "http://" + metricsAddr + "/metrics");
     }
 

@@ -179,7 +179,9 @@ class JvsadmIT {
     void sighupReloadsTheConfigFileWhileATransferKeepsFlowing() throws Exception {
         Path conf = stateDir().resolve("jvs.conf");
         Files.writeString(conf, "-A -t 10.0.0.100:80 -s wrr\n-a -t 10.0.0.100:80 -r 10.0.0.11 -g -w 1\n");
-        director = start("jvsadm-sighup", "--config", conf.toString());
+        // started as operators often do, under nohup: SIGHUP ignored at exec must still reload
+        director = ForwarderProcess.start(LAB.lab(), Lab.DIRECTOR, "jvsadm-sighup", METRICS, List.of("nohup"),
+                List.of("--attach", "packet:eth0", "--metrics", METRICS, "--config", conf.toString()));
         assertEquals("-A -t 10.0.0.100:80 -s wrr\n-a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 1\n", ok("-S", "-n"));
 
         // 50 MiB at 5 MiB/s, ~10 s: the transfer spans the reloads (asserted before each one)

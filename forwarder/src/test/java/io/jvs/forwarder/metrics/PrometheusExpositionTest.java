@@ -121,13 +121,35 @@ class PrometheusExpositionTest {
      * (seconds, bytes) appear in names; labels come from a fixed, bounded set (no client
      * addresses, no connection ids).
      */
+    static final io.jvs.forwarder.vrrp.VrrpStatus.Source ONE_VRRP = () -> new io.jvs.forwarder.vrrp.VrrpStatus(
+            java.util.List.of(new io.jvs.forwarder.vrrp.VrrpStatus.Instance("VI_1", "", "eth0", 51, 2, 150, 100,
+                    io.jvs.forwarder.vrrp.VrrpState.BACKUP, 0, new int[] {1}, 3, 7, 11)),
+            java.util.Map.of("ttl", 2L, "auth", 0L));
+
+    @Test
+    void vrrpFamilies() {
+        String text = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0"), HealthSource.NONE,
+                ONE_VRRP).scrape();
+        Map<String, String> s = samples(text);
+        assertTrue(text.contains("# TYPE jvs_vrrp_state gauge\n"), text);
+        assertEquals("1", s.get("jvs_vrrp_state{instance=\"VI_1\"}"), "BACKUP is 1 (keepalived's numbering)");
+        assertEquals("3", s.get("jvs_vrrp_transitions_total{instance=\"VI_1\"}"));
+        assertEquals("7", s.get("jvs_vrrp_adverts_sent_total{instance=\"VI_1\"}"));
+        assertEquals("11", s.get("jvs_vrrp_adverts_received_total{instance=\"VI_1\"}"));
+        assertEquals("2", s.get("jvs_vrrp_adverts_dropped_total{reason=\"ttl\"}"));
+        assertEquals("0", s.get("jvs_vrrp_adverts_dropped_total{reason=\"auth\"}"));
+        String none = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0")).scrape();
+        assertFalse(none.contains("jvs_vrrp"), "no VRRP configured: no VRRP families\n" + none);
+    }
+
     @Test
     void namesFollowPrometheusConventions() {
-        String text = new PrometheusExposition(registryWithTwoServices(), new DataPathCounters("eth0", "jvs0")).scrape();
+        String text = new PrometheusExposition(registryWithTwoServices(), new DataPathCounters("eth0", "jvs0"),
+                HealthSource.NONE, ONE_VRRP).scrape();
         Pattern unit = Pattern.compile("_(milli|micro|nano)?(ms|us|ns|millis|milliseconds|microseconds|nanoseconds"
                 + "|minutes|hours|kb|kib|mb|mib|kilobytes|megabytes|bits)(_|$)");
         Set<String> allowedLabels = Set.of("service", "real_server", "direction", "reason", "port", "le",
-                "outcome", "protocol", "scheduler", "forward", "to");
+                "outcome", "protocol", "scheduler", "forward", "to", "instance");
         // The client's JVM and process families: its own fixed label names.
         Set<String> jvmLabels = Set.of("area", "pool", "gc", "state", "version", "vendor", "runtime", "quantile");
         for (String line : text.split("\n")) {

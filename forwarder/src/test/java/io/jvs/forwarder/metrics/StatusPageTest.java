@@ -214,4 +214,26 @@ class StatusPageTest {
                 new DataPathCounters("eth0")).json()));
         assertEquals(List.of(), doc.get("services"));
     }
+
+    @Test
+    void vrrpInstancesInTheStatusDocument() {
+        StatusPage page = new StatusPage(new ServiceRegistry(), new DataPathCounters("eth0"), HealthSource.NONE,
+                () -> new io.jvs.forwarder.vrrp.VrrpStatus(List.of(new io.jvs.forwarder.vrrp.VrrpStatus.Instance(
+                        "VI_1", "G1", "eth0", 51, 3, 150, 100, io.jvs.forwarder.vrrp.VrrpState.MASTER,
+                        Ipv4Address.parse("10.0.0.2"), new int[] {Ipv4Address.parse("10.0.0.100")}, 2, 40, 3)),
+                        Map.of()), System::nanoTime);
+        Map<String, Object> doc = Json.object(Json.parse(page.json()));
+        List<Object> vrrp = Json.array(doc.get("vrrp"));
+        assertEquals(1, vrrp.size());
+        Map<String, Object> vi = Json.object(vrrp.get(0));
+        assertEquals("VI_1", vi.get("instance"));
+        assertEquals("G1", vi.get("group"));
+        assertEquals("MASTER", vi.get("state"));
+        assertEquals("10.0.0.2", vi.get("master"));
+        assertEquals(List.of("10.0.0.100"), Json.array(vi.get("addresses")));
+        assertEquals(51.0, vi.get("vrid"));
+        assertEquals(40.0, vi.get("advertsSent"));
+        assertEquals(List.of(), Json.array(Json.object(Json.parse(new StatusPage(new ServiceRegistry(),
+                new DataPathCounters("eth0")).json())).get("vrrp")), "no VRRP: an empty array");
+    }
 }

@@ -75,6 +75,7 @@ class PipelineTest {
 
     /** One pipeline with everything it needs. */
     static final class Pipe implements AutoCloseable {
+        final io.jvs.forwarder.service.VrrpGate vrrp = new io.jvs.forwarder.service.VrrpGate();
         final DataPathCounters counters = new DataPathCounters("lan0");
         final ConnectionTable conns;
         final ServiceRegistry registry = new ServiceRegistry();
@@ -116,7 +117,7 @@ class PipelineTest {
             neighbours.learn(RS2, RS2_MAC, true, now);
             channel = new EmbeddedChannel();
             DataPath.builder().services(registry).connections(conns).neighbours(neighbours).lan(port)
-                    .routes(() -> routes).counters(counters).connPolicy(policy).build()
+                    .routes(() -> routes).counters(counters).connPolicy(policy).vrrp(vrrp).build()
                     .wire(channel.pipeline());
         }
 
@@ -247,6 +248,28 @@ class PipelineTest {
         assertEquals(asker, mac(out, 32), "target mac");
         assertEquals(askerIp, i32(out, 38), "target ip");
         assertEquals(0, pipe.counters.totalDrops());
+    }
+
+    /** VRRP's gate: a BACKUP is silent on ARP for the instance's addresses and forwards nothing for them. */
+    @Test
+    void vrrpBackupIsSilentForItsAddressesAndAMasterAnswersAndForwards() {
+        long asker = 0x02_00_00_00_00_77L;
+        int askerIp = 0x0a00_0077;
+        pipe.vrrp.publish(io.jvs.forwarder.service.VrrpGate.Snapshot.of(new int[] {VIP}, new int[0]));
+        pipe.ignored(Frames.arp(asker, 0xFFFF_FFFF_FFFFL, 1, asker, askerIp, 0, VIP));
+        pipe.none(syn(CLIENT, 40000, DR_PORT), DropReason.VRRP_BACKUP);
+        pipe.none(syn(CLIENT, 40001, NAT_PORT), DropReason.VRRP_BACKUP);
+        assertEquals(0, pipe.conns.size(), "no connection made by a BACKUP");
+
+        // MASTER: the VIP and an address no service has (OTHER) are answered; traffic flows
+        pipe.vrrp.publish(io.jvs.forwarder.service.VrrpGate.Snapshot.of(new int[0], new int[] {VIP, OTHER}));
+        byte[] reply = pipe.one(Frames.arp(asker, 0xFFFF_FFFF_FFFFL, 1, asker, askerIp, 0, VIP));
+        assertEquals(2, u16(reply, 20), "op reply");
+        reply = pipe.one(Frames.arp(asker, 0xFFFF_FFFF_FFFFL, 1, asker, askerIp, 0, OTHER));
+        assertEquals(OTHER, i32(reply, 28), "the MASTER answers for its non-VIP address as its own");
+        byte[] fwd = pipe.one(syn(CLIENT, 40000, DR_PORT));
+        assertTrue(mac(fwd, 0) == RS1_MAC || mac(fwd, 0) == RS2_MAC, "forwarded to a real server (DR)");
+        assertEquals(1, pipe.conns.size());
     }
 
     @Test

@@ -186,6 +186,36 @@ public final class IpvsadmFormat {
         return sb.toString();
     }
 
+    /**
+     * jvs: {@code -L --vrrp}, one line per VRRP instance (configuration order), then the
+     * received packets dropped by reason; without VRRP configured, the header alone.
+     */
+    public static String vrrp(io.jvs.forwarder.vrrp.VrrpStatus status) {
+        StringBuilder sb = new StringBuilder(String.format("%-16s %-8s %-10s %4s %2s %4s %-7s %-15s %s%n",
+                "Instance", "State", "Interface", "VRID", "V", "Prio", "Advert", "Master", "Addresses"));
+        for (io.jvs.forwarder.vrrp.VrrpStatus.Instance i : status.instances()) {
+            StringBuilder addrs = new StringBuilder();
+            for (int a : i.addrs()) {
+                addrs.append(addrs.isEmpty() ? "" : ",").append(io.jvs.packet.Ipv4Address.toString(a));
+            }
+            String advert = i.advertIntCentis() % 100 == 0 ? (i.advertIntCentis() / 100) + "s"
+                    : String.format(java.util.Locale.ROOT, "%.2fs", i.advertIntCentis() / 100.0);
+            sb.append(String.format("%-16s %-8s %-10s %4d %2d %4d %-7s %-15s %s%n", i.name(), i.state(), i.iface(),
+                    i.vrid(), i.version(), i.priority(), advert,
+                    i.masterAddr() == 0 ? "-" : io.jvs.packet.Ipv4Address.toString(i.masterAddr()), addrs));
+        }
+        if (!status.instances().isEmpty()) {
+            StringBuilder d = new StringBuilder();
+            status.dropped().forEach((k, v) -> {
+                if (v > 0) {
+                    d.append(' ').append(k).append('=').append(v);
+                }
+            });
+            sb.append("Adverts dropped:").append(d.isEmpty() ? " none" : d).append('\n');
+        }
+        return sb.toString();
+    }
+
     /** list_conn: the header and one line per entry (print_conn). */
     public String connections(List<DataPathView.Connection> conns, int format) {
         return oneListing().connectionsNow(conns, format);

@@ -37,7 +37,7 @@ import java.util.Map;
  * <p>jvs extensions, all long options: {@code --fullnat} (a FULLNAT real
  * server), {@code --laddr A[,B...]} and {@code --client-addr none|toa|proxy}
  * (FULLNAT service settings), {@code --state-timeout STATE SECONDS},
- * {@code -L --marks}, and fwmark rules in iptables' words:
+ * {@code -L --marks}, {@code -L --vrrp}, and fwmark rules in iptables' words:
  * {@code --add-mark|--delete-mark [-s NET[/N]] [-d NET[/N]] [-p tcp|udp] [--dport N[:M]] --set-mark MARK}.
  *
  * <p>Stateless and thread-safe. Host names in addresses are resolved (as
@@ -83,13 +83,15 @@ public final class IpvsadmParser {
     public static final long OPT_CLIENT_ADDR = 1L << 35;
     public static final long OPT_MARKS = 1L << 36;
     public static final long OPT_SVC_TIMEOUT = 1L << 37;
+    public static final long OPT_VRRP = 1L << 38;
 
     private static final String[] OPTION_NAMES = {
         "numeric", "connection", "service-address", "scheduler", "persistent", "netmask", "real-server",
         "forwarding-method", "weight", "u-threshold", "l-threshold", "mcast-interface", "timeout", "daemon",
         "stats", "rate", "thresholds", "persistent-conn", "nosort", "syncid", "exact", "ops", "pe",
         "sched-flags", "mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
-        "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "laddr", "client-addr", "marks", "svc-timeout"};
+        "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "laddr", "client-addr", "marks", "svc-timeout",
+        "vrrp"};
 
     // Listing format bits (ipvsadm's FMT_*).
     public static final int FMT_NUMERIC = 0x0001;
@@ -124,7 +126,7 @@ public final class IpvsadmParser {
         legal(Command.DELETE_SERVICE, '+', OPT_SERVICE);
         legal(Command.LIST, ' ', OPT_NUMERIC, OPT_STATS, OPT_RATE, OPT_THRESHOLDS, OPT_PERSISTENTCONN,
                 OPT_NOSORT, OPT_SYNCID, OPT_EXACT, OPT_TUN_INFO);
-        legal(Command.LIST, '1', OPT_CONNECTION, OPT_SERVICE, OPT_TIMEOUT, OPT_DAEMON, OPT_MARKS);
+        legal(Command.LIST, '1', OPT_CONNECTION, OPT_SERVICE, OPT_TIMEOUT, OPT_DAEMON, OPT_MARKS, OPT_VRRP);
         legal(Command.ADD_SERVER, '+', OPT_SERVICE, OPT_SERVER);
         legal(Command.ADD_SERVER, ' ', OPT_FORWARD, OPT_WEIGHT, OPT_UTHRESHOLD, OPT_LTHRESHOLD, OPT_TUN_TYPE,
                 OPT_TUN_PORT, OPT_TUN_NOCSUM, OPT_TUN_CSUM, OPT_TUN_REMCSUM);
@@ -229,6 +231,7 @@ public final class IpvsadmParser {
         spec((char) 0, "laddr", Arg.REQUIRED, null, OPT_LADDR);
         spec((char) 0, "client-addr", Arg.REQUIRED, null, OPT_CLIENT_ADDR);
         spec((char) 0, "marks", Arg.NONE, null, OPT_MARKS);
+        spec((char) 0, "vrrp", Arg.NONE, null, OPT_VRRP);
         spec((char) 0, "svc-timeout", Arg.REQUIRED, null, OPT_SVC_TIMEOUT);
     }
 
@@ -519,10 +522,11 @@ public final class IpvsadmParser {
                 }
                 checkTunnel();
             }
-            // -c may take --persistent-conn (pe columns); --timeout, --daemon and --marks take no format
-            if (cmd == Command.LIST && ((options & (OPT_CONNECTION | OPT_TIMEOUT | OPT_DAEMON | OPT_MARKS)) != 0
+            // -c may take --persistent-conn (pe columns); --timeout, --daemon, --marks and --vrrp take no format
+            long noFormat = OPT_TIMEOUT | OPT_DAEMON | OPT_MARKS | OPT_VRRP;
+            if (cmd == Command.LIST && ((options & (OPT_CONNECTION | noFormat)) != 0
                     && (options & (OPT_STATS | OPT_RATE | OPT_THRESHOLDS)) != 0
-                    || (options & (OPT_TIMEOUT | OPT_DAEMON | OPT_MARKS)) != 0
+                    || (options & noFormat) != 0
                     && (options & OPT_PERSISTENTCONN) != 0)) {
                 throw IpvsadmException.usage("options conflicts in the list command");
             }

@@ -9,6 +9,7 @@ import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.vrrp.VrrpStatus;
 
 import java.util.List;
 import java.util.Objects;
@@ -46,9 +47,17 @@ public final class Jvsadm {
     private final SchedulerFactory schedulers;
     private final IpvsadmParser parser;
     private final IpvsadmFormat format;
+    private final VrrpStatus.Source vrrp;
 
     public Jvsadm(ControlPlane control, DataPathView dataPath, RateEstimator stats, SchedulerFactory schedulers,
                   IpvsadmFormat.Names names) {
+        this(control, dataPath, stats, schedulers, names, VrrpStatus.Source.NONE);
+    }
+
+    /** @param vrrp what {@code -L --vrrp} lists */
+    public Jvsadm(ControlPlane control, DataPathView dataPath, RateEstimator stats, SchedulerFactory schedulers,
+                  IpvsadmFormat.Names names, VrrpStatus.Source vrrp) {
+        this.vrrp = Objects.requireNonNull(vrrp);
         this.control = Objects.requireNonNull(control);
         this.dataPath = Objects.requireNonNull(dataPath);
         this.stats = Objects.requireNonNull(stats);
@@ -217,6 +226,9 @@ public final class Jvsadm {
         }
         if (cmd.has(IpvsadmParser.OPT_DAEMON)) {
             return Result.ok(""); // no sync daemon runs: ipvsadm prints nothing
+        }
+        if (cmd.has(IpvsadmParser.OPT_VRRP)) {
+            return Result.ok(IpvsadmFormat.vrrp(vrrp.vrrpStatus()));
         }
         if (cmd.has(IpvsadmParser.OPT_MARKS)) {
             return Result.ok(IpvsadmFormat.marks(control.table().fwmarkRules()));

@@ -100,6 +100,7 @@ public final class JvsadmHelp {
                   --persistent-conn                   output of persistent connection info
                   --tun-info                          output of tunnel information
                   --marks                             output of fwmark rules (jvs)
+                  --vrrp                              output of VRRP instances (jvs)
                   --nosort                            disable sorting output of service/server entries
                   --sort                              does nothing, for backwards compatibility
                   --ops          -o                   one-packet scheduling

@@ -15,6 +15,7 @@ import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.TunnelType;
+import io.jvs.forwarder.vrrp.VrrpConfig;
 
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -42,7 +43,10 @@ import java.util.Set;
  * NAT (keepalived's own default). Durations take decimals ({@code delay_loop 0.5}).
  * Checker settings are looked up checker, then real_server, then virtual_server.
  *
- * <p>Keywords jvs does not act on ({@code global_defs} pieces, {@code vrrp_*},
+ * <p>{@code vrrp_instance} and {@code vrrp_sync_group} (with {@code global_defs { vrrp_version }})
+ * become the {@link VrrpConfig} the director's VRRP router runs ({@link VrrpMapper}).
+ *
+ * <p>Keywords jvs does not act on ({@code global_defs} pieces, {@code vrrp_script},
  * {@code static_ipaddress}, SMTP alerts, checkers other than the four...) are
  * collected with their lines in {@link #ignored()} (to be reported once at
  * start). Anything malformed in what jvs does act on is a {@link ConfigException}
@@ -50,9 +54,10 @@ import java.util.Set;
  *
  * @param config  the services, all real servers in at their configured weights
  * @param health  what to check and what failures do
+ * @param vrrp    the VRRP instances and sync groups ({@link VrrpConfig#NONE} when there are none)
  * @param ignored "keyword (file:line)" for every statement jvs skipped, in file order
  */
-public record KeepalivedConf(ServiceConfig config, HealthConfig health, List<String> ignored) {
+public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConfig vrrp, List<String> ignored) {
 
     static final long DEFAULT_DELAY_LOOP_MS = 60_000;
     static final long DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -135,7 +140,7 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, List<Str
     private static final Set<String> IGNORED_CHECKERS = Set.of("SMTP_CHECK", "DNS_CHECK", "UDP_CHECK", "PING_CHECK",
             "FILE_CHECK", "BFD_CHECK", "track_file");
 
-    private static final class Mapper {
+    static final class Mapper {
         private final SchedulerFactory schedulers;
         private final List<String> ignored = new ArrayList<>();
         private final Map<String, List<GroupEntry>> groups = new HashMap<>();
@@ -143,6 +148,7 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, List<Str
         private final List<ServiceSpec> services = new ArrayList<>();
         private final List<HealthConfig.Service> health = new ArrayList<>();
         private TimeoutSettings timeouts = TimeoutSettings.DEFAULTS;
+        private final VrrpMapper vrrp = new VrrpMapper(this);
 
         Mapper(SchedulerFactory schedulers) {
             this.schedulers = schedulers;
@@ -155,15 +161,26 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, List<Str
                 }
             }
             for (Node n : top) {
+                if (n.keyword().equals("global_defs") && n.hasBlock()) {
+                    for (Node g : n.children()) {
+                        if (g.keyword().equals("vrrp_version")) {
+                            vrrp.defaultVersion(g);
+                        }
+                    }
+                }
+            }
+            for (Node n : top) {
                 switch (n.keyword()) {
                     case "virtual_server_group" -> { }
                     case "virtual_server" -> virtualServer(n);
                     case "global_defs" -> globalDefs(n);
+                    case "vrrp_instance" -> vrrp.instance(n);
+                    case "vrrp_sync_group" -> vrrp.syncGroup(n);
                     default -> ignore(n);
                 }
             }
             return new KeepalivedConf(new ServiceConfig(services, List.of(), timeouts), new HealthConfig(health),
-                    ignored);
+                    vrrp.build(), ignored);
         }
 
         void ignore(Node n) {
@@ -176,6 +193,9 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, List<Str
         void globalDefs(Node g) throws ConfigException {
             requireBlock(g);
             for (Node n : g.children()) {
+                if (n.keyword().equals("vrrp_version")) {
+                    continue; // read before everything else (VrrpMapper.defaultVersion)
+                }
                 if (!n.keyword().equals("lvs_timeouts")) {
                     ignore(n);
                     continue;

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.ctl.server;
 
+import io.jvs.forwarder.vrrp.VrrpStatus;
 import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.config.ForwarderCommandLine;
 import io.jvs.forwarder.config.ServiceConfig;
@@ -72,6 +73,12 @@ public final class DirectorControl implements AutoCloseable {
     /** Starts serving jvsadm for this director; throws with nothing left running on failure. */
     public static DirectorControl start(ForwarderCommandLine opts, ControlPlane control, DataPathView dataPath)
             throws IOException {
+        return start(opts, control, dataPath, VrrpStatus.Source.NONE);
+    }
+
+    /** As above, with the VRRP states jvsadm -L --vrrp lists. */
+    public static DirectorControl start(ForwarderCommandLine opts, ControlPlane control, DataPathView dataPath,
+                                        VrrpStatus.Source vrrp) throws IOException {
         String token = null;
         if (opts.controlHttp().isPresent()) {
             token = token(opts);
@@ -92,7 +99,7 @@ public final class DirectorControl implements AutoCloseable {
         }
         RateEstimator stats = new RateEstimator();
         SchedulerFactory schedulers = Schedulers.factory(opts.mhTableSize());
-        Jvsadm jvsadm = new Jvsadm(control, dataPath, stats, schedulers, IpvsadmFormat.Names.system());
+        Jvsadm jvsadm = new Jvsadm(control, dataPath, stats, schedulers, IpvsadmFormat.Names.system(), vrrp);
         ControlServer server = new ControlServer(jvsadm);
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "jvs-rate-estimator");

@@ -1,5 +1,7 @@
 package io.jvs.forwarder.ctl.server;
 
+import io.jvs.sys.Signals;
+
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -8,6 +10,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * default SIGHUP action ends the process, and a director that is already visible (its
  * metrics answer, its socket exists) may be sent SIGHUP before its control plane is up.
  * A SIGHUP that arrives before {@link #onReload} has a target is kept and delivered then.
+ * A SIGHUP ignored by whoever started the director (nohup) is taken back first: the JVM
+ * would otherwise accept the handler below and never call it.
  */
 public final class ReloadSignal {
     private static final AtomicReference<Runnable> TARGET = new AtomicReference<>();
@@ -21,6 +25,7 @@ public final class ReloadSignal {
     @SuppressWarnings("restriction")
     public static void install() {
         if (INSTALLED.compareAndSet(false, true)) {
+            Signals.unignore(Signals.SIGHUP); // started under nohup: the JVM would leave SIGHUP ignored
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> fire());
         }
     }

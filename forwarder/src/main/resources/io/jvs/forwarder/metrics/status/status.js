@@ -95,6 +95,13 @@ function render(status) {
   table.appendChild(body);
   services.replaceChildren(el("h2", "Virtual services"), table);
 
+  const vrrp = status.vrrp || [];
+  document.getElementById("vrrp").hidden = vrrp.length === 0;
+  document.querySelector("#vrrp tbody").replaceChildren(...vrrp.map(v =>
+    row([el("td", v.instance, "name"), el("td", v.state, "state-" + v.state.toLowerCase()), v.interface, v.vrid,
+      v.version, v.priority, v.master, v.addresses.join(", "), count(v.transitions), count(v.advertsSent),
+      count(v.advertsReceived)])));
+
   const ports = document.querySelector("#datapath tbody");
   const prevPorts = new Map((previous ? previous.ports : []).map(p => [p.name, p]));
   ports.replaceChildren(...status.ports.map(p => {

@@ -1,0 +1,72 @@
+package io.jvs.forwarder.vrrp;
+
+import java.util.List;
+
+/**
+ * The VRRP part of a keepalived.conf: its {@code vrrp_instance} and {@code vrrp_sync_group}
+ * blocks as jvs runs them (read by ctl.keepalived.KeepalivedConf, which has already refused
+ * what is malformed; the constructor refuses what only makes sense across instances).
+ */
+public record VrrpConfig(List<Instance> instances, List<SyncGroup> syncGroups) {
+    public static final VrrpConfig NONE = new VrrpConfig(List.of(), List.of());
+
+    public VrrpConfig {
+        instances = List.copyOf(instances);
+        syncGroups = List.copyOf(syncGroups);
+    }
+
+    public boolean isEmpty() {
+        return instances.isEmpty();
+    }
+
+    /** Configured initial state ({@code state MASTER|BACKUP}). */
+    public enum InitialState { MASTER, BACKUP }
+
+    /** One {@code virtual_ipaddress} entry: {@code A[/len] [dev X]} (other words keepalived takes are reported). */
+    public record Address(int addr, int prefixLen, String dev) {
+    }
+
+    /**
+     * One {@code vrrp_instance}.
+     *
+     * @param advertIntCentis   advert_int in centiseconds (keepalived: seconds with decimals; v2 sends whole seconds)
+     * @param authPass          auth_type PASS's auth_pass (v2), or null
+     * @param preemptDelayMs    preempt_delay (0: none)
+     * @param garpMasterDelayMs garp_master_delay: the second burst of gratuitous ARP after becoming MASTER (0: none)
+     * @param garpMasterRepeat  garp_master_repeat: gratuitous ARPs per address in each burst
+     * @param unicastSrc        unicast_src_ip (0: the interface's address)
+     * @param unicastPeers      unicast_peer addresses (empty: multicast to 224.0.0.18)
+     */
+    public record Instance(String name, String iface, int vrid, int priority, int advertIntCentis, int version,
+                           InitialState state, boolean nopreempt, long preemptDelayMs, String authPass,
+                           List<Address> addresses, List<String> trackInterfaces, List<String> notifyMaster,
+                           List<String> notifyBackup, List<String> notifyFault, List<String> notifyAny,
+                           long garpMasterDelayMs, int garpMasterRepeat, boolean smtpAlert, int unicastSrc,
+                           List<Integer> unicastPeers, String where) {
+        public Instance {
+            addresses = List.copyOf(addresses);
+            trackInterfaces = List.copyOf(trackInterfaces);
+            notifyMaster = List.copyOf(notifyMaster);
+            notifyBackup = List.copyOf(notifyBackup);
+            notifyFault = List.copyOf(notifyFault);
+            notifyAny = List.copyOf(notifyAny);
+            unicastPeers = List.copyOf(unicastPeers);
+        }
+
+        public int[] addrs() {
+            return addresses.stream().mapToInt(Address::addr).toArray();
+        }
+    }
+
+    /** One {@code vrrp_sync_group}: its instances move to MASTER, BACKUP and FAULT together. */
+    public record SyncGroup(String name, List<String> members, List<String> notifyMaster, List<String> notifyBackup,
+                            List<String> notifyFault, List<String> notifyAny) {
+        public SyncGroup {
+            members = List.copyOf(members);
+            notifyMaster = List.copyOf(notifyMaster);
+            notifyBackup = List.copyOf(notifyBackup);
+            notifyFault = List.copyOf(notifyFault);
+            notifyAny = List.copyOf(notifyAny);
+        }
+    }
+}

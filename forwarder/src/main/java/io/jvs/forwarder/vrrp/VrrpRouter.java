@@ -1,0 +1,492 @@
+package io.jvs.forwarder.vrrp;
+
+import io.jvs.forwarder.service.VrrpGate;
+import io.jvs.packet.Ipv4Address;
+import io.jvs.sys.Libc;
+import io.jvs.sys.NativeException;
+import io.jvs.sys.NetDevice;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntUnaryOperator;
+
+/**
+ * The director's VRRP router: every configured {@link VrrpInstance}, their sockets and timers,
+ * on one platform thread of its own, {@code jvs-vrrp}.
+ *
+ * <p><b>How advertisements go out and come in.</b> A raw IPv4 socket per interface
+ * ({@code socket(AF_INET, SOCK_RAW, 112)}, bound to the device) in the director's namespace, not
+ * the data path's packet socket: the kernel builds the IP header (TTL 255 through IP_TTL and
+ * IP_MULTICAST_TTL), joins 224.0.0.18 on the interface (IP_ADD_MEMBERSHIP) and hands over each
+ * received advertisement with its IP header, so the TTL and v3's pseudo-header are checked here.
+ * It works the same in packet and TAP mode (TAP mode has no ring that sees IP on the LAN), keeps
+ * a few packets a second of control traffic off the event loop, and is what keepalived does.
+ * The data path's ring sees the same multicast frames and leaves them to the kernel (ignored).
+ *
+ * <p><b>Threads.</b> The VRRP thread owns the instances: it receives (non-blocking, every
+ * {@value #POLL_MS} ms), runs their timers and checks the tracked interfaces' flags
+ * (IFF_UP and IFF_RUNNING) every {@value #LINK_CHECK_MS} ms. On every state change it
+ * publishes a new {@link VrrpGate.Snapshot} (the data path reads it; silent for every address of
+ * an instance that is not MASTER), asks the {@link Announcer} for gratuitous ARP on becoming
+ * MASTER (garp_master_repeat at once, again after garp_master_delay), runs the notify scripts on
+ * virtual threads and tells the {@link VrrpStateListener}s. Sync group members follow each other.
+ */
+public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
+    static final int POLL_MS = 10;
+    static final int LINK_CHECK_MS = 100;
+    private static final int IPPROTO_IP = 0;
+    private static final int IP_TTL = 2;
+    private static final int IP_MULTICAST_IF = 32;
+    private static final int IP_MULTICAST_TTL = 33;
+    private static final int IP_MULTICAST_LOOP = 34;
+    private static final int IP_ADD_MEMBERSHIP = 35;
+    private static final int SO_BINDTODEVICE = 25;
+    private static final int EAGAIN = 11;
+
+    /** Sends gratuitous ARP for addresses (the director does it on its event loop). */
+    @FunctionalInterface
+    public interface Announcer {
+        void announce(int[] addrs);
+    }
+
+    /** Where a log line goes (stdout with a prefix in the director). */
+    @FunctionalInterface
+    public interface Log {
+        void line(String s);
+    }
+
+    private final VrrpConfig config;
+    private final VrrpGate gate;
+    private final Announcer announcer;
+    private final Log log;
+    private final List<VrrpStateListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<Member> members = new ArrayList<>();
+    private final Map<String, Socket> sockets = new LinkedHashMap<>();
+    private final SyncGroups groups;
+    private final EnumMap<VrrpPacket.Drop, AtomicLong> dropped = new EnumMap<>(VrrpPacket.Drop.class);
+    private final Arena arena = Arena.ofShared();
+    private Thread thread;
+    private volatile boolean running;
+
+    /** One instance with its counters and socket. */
+    private final class Member implements VrrpInstance.Actions {
+        final VrrpInstance instance;
+        final Socket socket;
+        final int localAddr;
+        final List<String> watched;
+        final boolean[] down;
+        final AtomicLong sent = new AtomicLong();
+        final AtomicLong received = new AtomicLong();
+        final AtomicLong transitions = new AtomicLong();
+        volatile VrrpState state = VrrpState.INIT;
+        volatile int masterAddr;
+        long garpAt = Long.MAX_VALUE;
+
+        Member(VrrpConfig.Instance c, Socket socket, int localAddr) {
+            this.socket = socket;
+            this.localAddr = localAddr;
+            List<String> w = new ArrayList<>();
+            w.add(c.iface());
+            for (String t : c.trackInterfaces()) {
+                if (!w.contains(t)) {
+                    w.add(t);
+                }
+            }
+            this.watched = List.copyOf(w);
+            this.down = new boolean[watched.size()];
+            this.instance = new VrrpInstance(c, localAddr, this);
+        }
+
+        @Override
+        public void send(VrrpInstance inst, int priority) {
+            VrrpConfig.Instance c = inst.config();
+            int[] addrs = c.addrs();
+            List<Integer> peers = c.unicastPeers();
+            try {
+                if (peers.isEmpty()) {
+                    socket.send(VrrpPacket.encode(c.version(), c.vrid(), priority, c.advertIntCentis(), addrs,
+                            c.authPass(), localAddr, VrrpPacket.MULTICAST_GROUP), VrrpPacket.MULTICAST_GROUP);
+                } else {
+                    for (int peer : peers) {
+                        socket.send(VrrpPacket.encode(c.version(), c.vrid(), priority, c.advertIntCentis(), addrs,
+                                c.authPass(), localAddr, peer), peer);
+                    }
+                }
+                sent.incrementAndGet();
+            } catch (NativeException e) {
+                log.line(c.name() + ": sending an advertisement failed: " + e.getMessage());
+            }
+        }
+
+        @Override
+        public void transition(VrrpInstance inst, VrrpState from, VrrpState to) {
+            state = to;
+            masterAddr = inst.masterAddr();
+            transitions.incrementAndGet();
+            log.line(inst.name() + ": " + from + " -> " + to);
+            publishGate();
+            if (to == VrrpState.MASTER) {
+                int repeat = inst.config().garpMasterRepeat();
+                for (int i = 0; i < repeat; i++) {
+                    announcer.announce(inst.config().addrs());
+                }
+                garpAt = inst.config().garpMasterDelayMs() > 0
+                        ? System.nanoTime() + inst.config().garpMasterDelayMs() * 1_000_000L : Long.MAX_VALUE;
+            } else {
+                garpAt = Long.MAX_VALUE;
+            }
+            VrrpConfig.SyncGroup group = groups.groupOf(inst.name());
+            notifyScripts(inst.config(), to);
+            for (VrrpStateListener l : listeners) {
+                try {
+                    l.on(to, inst.name(), group != null ? group.name() : null);
+                } catch (RuntimeException e) {
+                    log.line("a state listener failed: " + e);
+                }
+            }
+            VrrpConfig.SyncGroup led = groups.follow(inst.name(), from, to, System.nanoTime());
+            if (led != null) {
+                groupNotify(led, to);
+            }
+        }
+    }
+
+    /** A raw IPv4 socket for protocol 112 on one interface. */
+    private final class Socket {
+        final String iface;
+        final int fd;
+        final MemorySegment buf = arena.allocate(2048);
+        final byte[] bytes = new byte[2048];
+        final Libc.Errno errno = new Libc.Errno(arena);
+
+        Socket(String iface, int bindAddr, boolean multicast) throws NativeException {
+            this.iface = iface;
+            this.fd = Libc.socket(Libc.AF_INET, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, VrrpPacket.IPPROTO_VRRP);
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment dev = a.allocate(NetDevice.IFNAMSIZ);
+                Libc.putCString(dev, 0, iface, NetDevice.IFNAMSIZ);
+                Libc.setsockopt(fd, Libc.SOL_SOCKET, SO_BINDTODEVICE, dev, "SO_BINDTODEVICE " + iface);
+                Libc.setsockoptInt(fd, IPPROTO_IP, IP_TTL, VrrpPacket.TTL, "IP_TTL");
+                Libc.setsockoptInt(fd, IPPROTO_IP, IP_MULTICAST_TTL, VrrpPacket.TTL, "IP_MULTICAST_TTL");
+                Libc.setsockoptInt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
+                if (bindAddr != 0) {
+                    Libc.bind(fd, Libc.sockaddrIn(a, bindAddr, 0), "bind " + Ipv4Address.toString(bindAddr));
+                }
+                int ifindex = Libc.ifNameToIndex(iface);
+                MemorySegment mreqn = a.allocate(12, 4);
+                mreqn.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0,
+                        VrrpPacket.MULTICAST_GROUP);
+                mreqn.set(ValueLayout.JAVA_INT, 8, ifindex);
+                Libc.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, mreqn, "IP_MULTICAST_IF " + iface);
+                if (multicast) {
+                    Libc.setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn, "IP_ADD_MEMBERSHIP 224.0.0.18 " + iface);
+                }
+            } catch (NativeException e) {
+                Libc.close(fd);
+                throw e;
+            }
+        }
+
+        void send(byte[] msg, int dst) throws NativeException {
+            MemorySegment.copy(msg, 0, buf, ValueLayout.JAVA_BYTE, 0, msg.length);
+            try (Arena a = Arena.ofConfined()) {
+                long n = Libc.sendto(errno, fd, buf, msg.length, 0, Libc.sockaddrIn(a, dst, 0));
+                if (n < 0) {
+                    throw new NativeException("sendto " + Ipv4Address.toString(dst) + " on " + iface, errno.get());
+                }
+            }
+        }
+
+        /** One received packet into {@link #bytes}; its length, or -1 when none is waiting. */
+        int receive() throws NativeException {
+            long n = Libc.recv(errno, fd, buf, bytes.length, Libc.MSG_DONTWAIT);
+            if (n < 0) {
+                int err = errno.get();
+                if (err == EAGAIN) {
+                    return -1;
+                }
+                throw new NativeException("recv on " + iface, err);
+            }
+            MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, bytes, 0, (int) n);
+            return (int) n;
+        }
+    }
+
+    /**
+     * Opens a socket per interface and validates what only the running namespace can tell
+     * (interfaces exist, have an address); starts nothing until {@link #start}.
+     *
+     * @param addressOf the interface's primary IPv4 address by ifindex (0 when it has none)
+     */
+    public VrrpRouter(VrrpConfig config, VrrpGate gate, Announcer announcer, Log log, IntUnaryOperator addressOf)
+            throws NativeException {
+        this.config = config;
+        this.gate = gate;
+        this.announcer = announcer;
+        this.log = log;
+        for (VrrpPacket.Drop d : VrrpPacket.Drop.values()) {
+            dropped.put(d, new AtomicLong());
+        }
+        this.groups = new SyncGroups(config.syncGroups());
+        try {
+            for (VrrpConfig.Instance c : config.instances()) {
+                int local = c.unicastSrc() != 0 ? c.unicastSrc() : addressOf.applyAsInt(Libc.ifNameToIndex(c.iface()));
+                if (local == 0) {
+                    throw new NativeException("vrrp_instance " + c.name() + ": interface " + c.iface()
+                            + " has no IPv4 address", 0);
+                }
+                String key = c.iface() + (c.unicastPeers().isEmpty() ? "" : "/" + Ipv4Address.toString(local));
+                Socket s = sockets.get(key);
+                if (s == null) {
+                    s = new Socket(c.iface(), c.unicastSrc(), c.unicastPeers().isEmpty());
+                    sockets.put(key, s);
+                }
+                Member m = new Member(c, s, local);
+                members.add(m);
+                groups.add(m.instance);
+            }
+        } catch (NativeException | RuntimeException e) {
+            closeSockets();
+            throw e;
+        }
+        publishGate();
+    }
+
+    public void addListener(VrrpStateListener l) {
+        listeners.add(l);
+    }
+
+    /** Starts the VRRP thread: every instance starts (BACKUP, or MASTER for an owner configured MASTER). */
+    public synchronized void start() {
+        running = true;
+        thread = Thread.ofPlatform().name("jvs-vrrp").daemon().start(this::run);
+    }
+
+    private void run() {
+        long now = System.nanoTime();
+        checkLinks(now);
+        for (Member m : members) {
+            m.instance.start(now);
+        }
+        long nextLinkCheck = now + LINK_CHECK_MS * 1_000_000L;
+        while (running) {
+            now = System.nanoTime();
+            for (Socket s : sockets.values()) {
+                receiveAll(s, now);
+            }
+            now = System.nanoTime();
+            for (Member m : members) {
+                if (now >= m.instance.nextDeadline()) {
+                    m.instance.tick(now);
+                }
+                if (now >= m.garpAt) {
+                    m.garpAt = Long.MAX_VALUE;
+                    for (int i = 0; i < m.instance.config().garpMasterRepeat(); i++) {
+                        announcer.announce(m.instance.config().addrs());
+                    }
+                }
+                m.masterAddr = m.instance.masterAddr();
+            }
+            if (now >= nextLinkCheck) {
+                checkLinks(now);
+                nextLinkCheck = now + LINK_CHECK_MS * 1_000_000L;
+            }
+            try {
+                Thread.sleep(POLL_MS);
+            } catch (InterruptedException e) {
+                break;
+            }
+        }
+        for (Member m : members) {
+            m.instance.shutdown();
+        }
+    }
+
+    private void receiveAll(Socket s, long now) {
+        for (int budget = 64; budget > 0; budget--) {
+            int len;
+            try {
+                len = s.receive();
+            } catch (NativeException e) {
+                log.line("receive on " + s.iface + " failed: " + e.getMessage());
+                return;
+            }
+            if (len < 0) {
+                return;
+            }
+            Object r = accept(s, s.bytes, len);
+            if (r instanceof VrrpPacket.Drop d) {
+                dropped.get(d).incrementAndGet();
+            } else if (r instanceof Taken t) {
+                t.member.received.incrementAndGet();
+                t.member.instance.receive(t.advert, now);
+            }
+        }
+    }
+
+    private record Taken(Member member, VrrpPacket.Advert advert) {
+    }
+
+    private Object accept(Socket s, byte[] p, int len) {
+        int vrid = VrrpPacket.peekVrid(p, len);
+        if (vrid < 0) {
+            return VrrpPacket.Drop.TRUNCATED;
+        }
+        Member m = null;
+        for (Member c : members) {
+            if (c.socket == s && c.instance.config().vrid() == vrid) {
+                m = c;
+                break;
+            }
+        }
+        if (m == null) {
+            return VrrpPacket.Drop.FOREIGN_VRID;
+        }
+        VrrpPacket.Advert a;
+        try {
+            a = VrrpPacket.decode(p, len, m.instance.config().version());
+        } catch (VrrpPacket.Malformed e) {
+            return e.reason();
+        }
+        List<Integer> peers = m.instance.config().unicastPeers();
+        if (!peers.isEmpty() && !peers.contains(a.srcAddr())) {
+            return VrrpPacket.Drop.PEER;
+        }
+        VrrpPacket.Drop d = VrrpPacket.check(a, m.instance.config());
+        return d != null ? d : new Taken(m, a);
+    }
+
+    private void checkLinks(long now) {
+        for (Member m : members) {
+            for (int i = 0; i < m.watched.size(); i++) {
+                boolean up;
+                try {
+                    int f = NetDevice.flags(m.watched.get(i));
+                    up = (f & NetDevice.IFF_UP) != 0 && (f & NetDevice.IFF_RUNNING) != 0;
+                } catch (NativeException e) {
+                    up = false; // gone
+                }
+                if (up == m.down[i]) {
+                    m.down[i] = !up;
+                    log.line(m.instance.name() + ": interface " + m.watched.get(i) + (up ? " up" : " down"));
+                    if (up) {
+                        m.instance.interfaceUp(now);
+                    } else {
+                        m.instance.interfaceDown(now);
+                    }
+                }
+            }
+        }
+    }
+
+    private void publishGate() {
+        List<Integer> silent = new ArrayList<>();
+        List<Integer> owned = new ArrayList<>();
+        for (Member m : members) {
+            for (int a : m.instance.config().addrs()) {
+                (m.instance.state() == VrrpState.MASTER ? owned : silent).add(a);
+            }
+        }
+        gate.publish(VrrpGate.Snapshot.of(silent.stream().mapToInt(Integer::intValue).toArray(),
+                owned.stream().mapToInt(Integer::intValue).toArray()));
+    }
+
+    private void notifyScripts(VrrpConfig.Instance c, VrrpState to) {
+        List<String> specific = switch (to) {
+            case MASTER -> c.notifyMaster();
+            case BACKUP -> c.notifyBackup();
+            case FAULT -> c.notifyFault();
+            case INIT -> List.of();
+        };
+        runScript(specific);
+        if (!c.notifyAny().isEmpty()) {
+            List<String> argv = new ArrayList<>(c.notifyAny());
+            argv.addAll(List.of("INSTANCE", c.name(), to.name(), Integer.toString(c.priority())));
+            runScript(argv);
+        }
+    }
+
+    private void groupNotify(VrrpConfig.SyncGroup g, VrrpState to) {
+        runScript(switch (to) {
+            case MASTER -> g.notifyMaster();
+            case BACKUP -> g.notifyBackup();
+            case FAULT -> g.notifyFault();
+            case INIT -> List.of();
+        });
+        if (!g.notifyAny().isEmpty()) {
+            List<String> argv = new ArrayList<>(g.notifyAny());
+            argv.addAll(List.of("GROUP", g.name(), to.name(), "0"));
+            runScript(argv);
+        }
+    }
+
+    private void runScript(List<String> argv) {
+        if (argv.isEmpty()) {
+            return;
+        }
+        Thread.ofVirtual().name("jvs-vrrp-notify").start(() -> {
+            try {
+                Process p = new ProcessBuilder(argv).inheritIO().start();
+                int rc = p.waitFor();
+                if (rc != 0) {
+                    log.line("notify " + String.join(" ", argv) + ": exit status " + rc);
+                }
+            } catch (java.io.IOException e) {
+                log.line("notify " + String.join(" ", argv) + ": " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    @Override
+    public VrrpStatus vrrpStatus() {
+        List<VrrpStatus.Instance> out = new ArrayList<>();
+        for (Member m : members) {
+            VrrpConfig.Instance c = m.instance.config();
+            VrrpConfig.SyncGroup g = groups.groupOf(c.name());
+            out.add(new VrrpStatus.Instance(c.name(), g != null ? g.name() : "", c.iface(), c.vrid(), c.version(),
+                    c.priority(), c.advertIntCentis(), m.state, m.masterAddr, c.addrs(), m.transitions.get(),
+                    m.sent.get(), m.received.get()));
+        }
+        Map<String, Long> d = new LinkedHashMap<>();
+        dropped.forEach((k, v) -> d.put(k.label(), v.get()));
+        return new VrrpStatus(out, d);
+    }
+
+    /**
+     * Stops the thread; each MASTER sends priority 0 first, so a BACKUP takes over after its
+     * skew time instead of the whole master-down interval.
+     */
+    @Override
+    public synchronized void close() {
+        running = false;
+        if (thread != null) {
+            try {
+                thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        closeSockets();
+    }
+
+    private void closeSockets() {
+        if (!arena.scope().isAlive()) {
+            return;
+        }
+        for (Socket s : sockets.values()) {
+            Libc.close(s.fd);
+        }
+        sockets.clear();
+        arena.close();
+    }
+}

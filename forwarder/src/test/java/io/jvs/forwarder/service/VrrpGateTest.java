@@ -1,0 +1,50 @@
+package io.jvs.forwarder.service;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jvs.forwarder.testkit.AllocationProbe;
+import io.jvs.packet.Ipv4Address;
+
+import org.junit.jupiter.api.Test;
+
+/** The data path's view of VRRP: lookups in a published snapshot, allocation-free. */
+class VrrpGateTest {
+    static final int VIP = Ipv4Address.parse("10.0.0.100");
+    static final int VIP2 = Ipv4Address.parse("10.0.0.101");
+    static final int OTHER = Ipv4Address.parse("10.0.0.50");
+
+    @Test
+    void openUntilPublishedThenAsTheSnapshotSays() {
+        VrrpGate gate = new VrrpGate();
+        assertFalse(gate.silent(VIP), "no VRRP: never silent");
+        gate.publish(VrrpGate.Snapshot.of(new int[] {VIP2, VIP}, new int[] {OTHER}));
+        assertTrue(gate.silent(VIP));
+        assertTrue(gate.silent(VIP2), "unsorted input is sorted");
+        assertFalse(gate.silent(OTHER));
+        assertTrue(gate.owned(OTHER));
+        assertFalse(gate.owned(VIP));
+    }
+
+    @Test
+    void lookupsAllocateNothing() {
+        VrrpGate gate = new VrrpGate();
+        int[] silent = new int[64];
+        for (int i = 0; i < silent.length; i++) {
+            silent[i] = VIP + 2 * i;
+        }
+        gate.publish(VrrpGate.Snapshot.of(silent, new int[] {OTHER}));
+        int hits = 0;
+        for (int i = 0; i < 100_000; i++) { // warm up
+            hits += gate.silent(VIP + (i & 127)) ? 1 : 0;
+        }
+        long before = AllocationProbe.start();
+        for (int i = 0; i < 1_000_000; i++) {
+            hits += gate.silent(VIP + (i & 127)) ? 1 : 0;
+            hits += gate.owned(OTHER + (i & 1)) ? 1 : 0;
+        }
+        long allocated = AllocationProbe.since(before);
+        AllocationProbe.sink = hits;
+        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 2M lookups");
+    }
+}
