@@ -1,5 +1,7 @@
 package io.jvs.forwarder.testkit;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -17,20 +19,42 @@ public final class FuzzChecks {
     private FuzzChecks() {
     }
 
+    /** A stack frame line as Throwable.printStackTrace writes it. */
+    private static final java.util.regex.Pattern FRAME = java.util.regex.Pattern.compile(
+            "(?m)^\\s*at [\\w.$/]+\\((?:[\\w$]+\\.java:\\d+|Native Method|Unknown Source)\\)");
+    /** An exception's header line: a qualified class name ending in Exception or Error, or the JVM's own. */
+    private static final java.util.regex.Pattern HEADER = java.util.regex.Pattern.compile(
+            "(?m)(?:^Exception in thread|\\b(?:java|javax|jdk|sun|io\\.jvs|io\\.netty)(?:\\.[\\w$]+)+\\.[A-Z][\\w$]*(?:Exception|Error)\\b)");
+
     /**
-     * What jvsadm (or the director) prints on stderr for bad input: messages in ipvsadm's style,
-     * never a Java stack trace or exception class name.
+     * What jvsadm (or the director) prints for bad input: messages in ipvsadm's style, never a Java
+     * stack trace or exception class name. Text the message only echoes from {@code input} does not
+     * count (an error quoting a bad word must be able to quote "\tat " or "Exception", as the first
+     * fuzz runs showed).
      */
-    public static void noStackTrace(String what, String text) {
-        if (text.contains("\tat ") || text.contains("Exception") && text.contains("java.")
-                || text.matches("(?s).*\\b(java|io\\.jvs|io\\.netty)\\.[A-Za-z.]+(Exception|Error)\\b.*")) {
-            fail(what + " looks like a stack trace or exception: " + text);
+    public static void noStackTrace(String what, String text, String input) {
+        for (java.util.regex.Pattern p : List.of(FRAME, HEADER)) {
+            java.util.regex.Matcher m = p.matcher(text);
+            while (m.find()) {
+                if (!input.contains(m.group().strip())) {
+                    fail(what + " looks like a stack trace or exception (" + m.group() + "): " + text);
+                }
+            }
         }
+    }
+
+    public static void noStackTrace(String what, String text) {
+        noStackTrace(what, text, "");
     }
 
     /** A one-line error: stack-trace free and at most {@code maxLines} lines (ipvsadm's usage hints count). */
     public static void shortError(String what, String err, int maxLines) {
-        noStackTrace(what, err);
+        shortError(what, err, maxLines, "");
+    }
+
+    /** As {@link #shortError(String, String, int)}, ignoring what the message echoes from {@code input}. */
+    public static void shortError(String what, String err, int maxLines, String input) {
+        noStackTrace(what, err, input);
         long lines = err.lines().count();
         assertFalse(lines > maxLines, what + ": " + lines + " lines of error: " + err);
     }

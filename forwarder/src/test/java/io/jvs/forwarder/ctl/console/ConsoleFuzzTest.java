@@ -68,7 +68,7 @@ class ConsoleFuzzTest {
             assertTrue(STATUSES.contains(r.status()), "a documented status: " + r.status() + " for " + method + " " + path);
             String text = new String(r.body(), StandardCharsets.UTF_8);
             if (!path.equals("/console")) {
-                FuzzChecks.noStackTrace(method + " " + path, text);
+                FuzzChecks.noStackTrace(method + " " + path, text, path + headers + new String(body, StandardCharsets.UTF_8));
             }
         }
         assertEquals(before, harness.control.config(), "no session, no change");

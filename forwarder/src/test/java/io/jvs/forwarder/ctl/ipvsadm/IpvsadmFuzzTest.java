@@ -30,10 +30,10 @@ class IpvsadmFuzzTest {
             List<String> argv = IpvsadmParser.words(line);
             ServiceConfig before = h.control.config();
             Jvsadm.Result r = h.jvsadm.run(argv, stdin);
-            FuzzChecks.noStackTrace("stdout of " + argv, r.out());
+            FuzzChecks.noStackTrace("stdout of " + argv, r.out(), line + stdin);
             if (r.status() != 0) {
                 assertFalse(r.err().isEmpty(), "a failure says why: " + argv);
-                FuzzChecks.shortError("jvsadm " + argv, r.err(), 2);
+                FuzzChecks.shortError("jvsadm " + argv, r.err(), 2, line + stdin);
                 if (!restore) {
                     assertEquals(before, h.control.config(), "a failed command changes nothing: " + argv);
                 }

@@ -24,9 +24,9 @@ class RestoreFuzzTest {
         h.ok("-a -t 10.0.0.100:80 -r 10.0.0.11 -g -w 2");
         ServiceConfig before = h.control.config();
         Jvsadm.Result r = h.jvsadm.run(List.of("-R"), text);
-        FuzzChecks.noStackTrace("-R stdout", r.out());
+        FuzzChecks.noStackTrace("-R stdout", r.out(), text);
         if (r.status() != 0) {
-            FuzzChecks.shortError("-R", r.err(), 2);
+            FuzzChecks.shortError("-R", r.err(), 2, text);
             assertTrue(!r.err().isEmpty(), "a failed restore says why");
             assertEquals(before, h.control.config(), "nothing restored: " + r.err());
         }

@@ -48,15 +48,15 @@ class KeepalivedFuzzTest {
             conf = KeepalivedConf.load(file);
         } catch (ConfigException e) {
             assertNotNull(e.getMessage());
-            FuzzChecks.shortError("keepalived.conf", e.getMessage(), 1);
+            FuzzChecks.shortError("keepalived.conf", e.getMessage(), 1, confined);
             return;
         }
-        FuzzChecks.noStackTrace("ignored keywords", conf.ignoredReport());
+        FuzzChecks.noStackTrace("ignored keywords", conf.ignoredReport(), confined);
         JvsadmHarness h = new JvsadmHarness();
         try {
             h.control.apply(old -> conf.config());
         } catch (IllegalArgumentException e) {
-            FuzzChecks.shortError("applying keepalived.conf", e.getMessage(), 1);
+            FuzzChecks.shortError("applying keepalived.conf", e.getMessage(), 1, confined);
             return;
         }
         assertEquals(conf.config(), h.control.config());

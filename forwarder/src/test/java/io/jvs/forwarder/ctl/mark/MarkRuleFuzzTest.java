@@ -33,14 +33,14 @@ class MarkRuleFuzzTest {
         } catch (MarkRuleException e) {
             error = e.getMessage();
             assertNotNull(error);
-            FuzzChecks.shortError("mark rule " + words, error, 1);
+            FuzzChecks.shortError("mark rule " + words, error, 1, line);
         }
         JvsadmHarness h = new JvsadmHarness();
         List<String> argv = new ArrayList<>();
         argv.add("--add-mark");
         argv.addAll(words);
         var r = h.jvsadm.run(argv, "");
-        FuzzChecks.shortError("jvsadm --add-mark " + words, r.err(), 2);
+        FuzzChecks.shortError("jvsadm --add-mark " + words, r.err(), 2, line);
         if (r.status() == 0) {
             assertEquals(1, h.control.config().fwmarkRules().size(), "one rule added");
             RoundTrip.check(h);

@@ -63,6 +63,7 @@ class ControlFuzzTest {
         EmbeddedChannel ch = new EmbeddedChannel();
         SERVER.socketPipeline(ch.pipeline(), null);
         ch.writeInbound(Unpooled.wrappedBuffer(prefix ? framed(bytes) : bytes));
+        String sent = new String(bytes, StandardCharsets.UTF_8);
         ch.runPendingTasks();
         ByteBuf out = ch.readOutbound();
         if (out != null) {
@@ -73,9 +74,9 @@ class ControlFuzzTest {
             String stderr = string(out);
             out.release();
             assertTrue(status >= 0 && status <= 255, "an exit status: " + status);
-            FuzzChecks.noStackTrace("control socket stdout", stdout);
+            FuzzChecks.noStackTrace("control socket stdout", stdout, sent);
             if (status != 0) {
-                FuzzChecks.shortError("control socket stderr", stderr, 2);
+                FuzzChecks.shortError("control socket stderr", stderr, 2, sent);
             }
             assertTrue(ch.readOutbound() == null, "one response per connection");
         }
@@ -120,7 +121,8 @@ class ControlFuzzTest {
                         "a command ran: its exit status is in a header");
             }
             int body = response.indexOf("\r\n\r\n");
-            FuzzChecks.noStackTrace("HTTP body", body < 0 ? response : response.substring(body + 4));
+            FuzzChecks.noStackTrace("HTTP body", body < 0 ? response : response.substring(body + 4),
+                    new String(request, StandardCharsets.UTF_8));
         }
         if (wellFormed) {
             assertTrue(!response.isEmpty(), "a well-formed request is answered");
