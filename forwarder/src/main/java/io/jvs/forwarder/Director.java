@@ -505,6 +505,11 @@ public final class Director implements AutoCloseable {
         }
     }
 
+    /** Runs {@code task} on the event loop and waits for it (LeastPrivilege: per-thread credentials). */
+    public void onEventLoop(Runnable task) {
+        loop.submit(task).syncUninterruptibly();
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {

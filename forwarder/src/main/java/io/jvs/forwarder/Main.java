@@ -91,6 +91,19 @@ public final class Main {
             }
             case RUN -> { }
         }
+        // --user and --control-group name accounts that must exist: checked before anything starts.
+        io.jvs.sys.Privileges.Account account = null;
+        try {
+            if (opts.user().isPresent()) {
+                account = LeastPrivilege.account(opts.user().get());
+            }
+            if (opts.controlGroup().isPresent() && io.jvs.sys.Privileges.group(opts.controlGroup().get()).isEmpty()) {
+                throw new IOException("--control-group \"" + opts.controlGroup().get() + "\": no such group");
+            }
+        } catch (IOException e) {
+            System.err.println("jvs-forwarder: " + e.getMessage());
+            return 2;
+        }
         ReloadSignal.install(); // before anything makes the director visible; see ReloadSignal
         // the kernel's CONFIG_IP_VS_MH_TAB_INDEX: one size for every service this director builds or checks
         SchedulerFactory schedulers = Schedulers.factory(opts.mhTableSize());
@@ -154,17 +167,37 @@ public final class Main {
             return 1;
         }
         serveConsole(director, control, settings.health());
+        LeastPrivilege privilege = null;
+        if (account != null) {
+            try {
+                privilege = LeastPrivilege.drop(director, account);
+            } catch (IOException | RuntimeException e) {
+                control.close();
+                director.close();
+                System.err.println("jvs-forwarder: --user " + account.name() + ": " + e.getMessage());
+                return 1;
+            }
+        }
         HealthMonitor checker = health;
         if (checker != null) {
             checker.start(director.control()::apply);
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Runnable stop = () -> {
             control.close();
             if (checker != null) {
                 checker.close();
             }
             director.close();
+        };
+        LeastPrivilege kept = privilege;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (kept != null) {
+                kept.runPrivileged(stop); // on jvs-admin: the namespace undo needs CAP_NET_ADMIN
+                kept.close();
+            } else {
+                stop.run();
+            }
             stopped.countDown();
         }, "jvs-shutdown"));
         try {

@@ -13,8 +13,12 @@ public final class Sysctl {
         return Path.of("/proc/sys", key.replace('.', '/'));
     }
 
+    /**
+     * The value as the file gives it. Read line by line: Files.readString/readAllBytes trust the
+     * size /proc reports and, on JDK 25, return only the first byte of a sysctl file ("4" for 40).
+     */
     public static String get(String key) throws IOException {
-        return Files.readString(path(key)).trim();
+        return String.join("\n", Files.readAllLines(path(key))).trim();
     }
 
     public static void set(String key, String value) throws IOException {

@@ -97,6 +97,8 @@ public final class ForwarderCommandLine {
     private Path metricsTlsCert;
     private Path metricsTlsKey;
     private Path saveTo;
+    private String user;
+    private String controlGroup;
 
     private ForwarderCommandLine(Action action, List<Attach> attachments, List<String> lans, Path config,
                              Path keepalived, InetSocketAddress metrics, int connMax, int ringFrames, int mhTableSize) {
@@ -211,6 +213,16 @@ public final class ForwarderCommandLine {
         return Optional.ofNullable(saveTo);
     }
 
+    /** {@code --user NAME}: who the director runs as once everything is open (looked up by Main). */
+    public Optional<String> user() {
+        return Optional.ofNullable(user);
+    }
+
+    /** {@code --control-group NAME}: the control socket's group (mode 0660). */
+    public Optional<String> controlGroup() {
+        return Optional.ofNullable(controlGroup);
+    }
+
     /** Slots of every mh (Maglev) scheduler's table: a prime the kernel offers (default 4093). */
     /** The IPVS sysctls jvs honours, as a connection policy. */
     public io.jvs.forwarder.conn.ConnPolicy connPolicy() {
@@ -245,6 +257,8 @@ public final class ForwarderCommandLine {
         Path metricsTlsCert = null;
         Path metricsTlsKey = null;
         Path saveTo = null;
+        String user = null;
+        String controlGroup = null;
         int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
         Set<String> seen = new HashSet<>();
 
@@ -300,6 +314,8 @@ public final class ForwarderCommandLine {
                 case "--control-http" -> controlHttp = metricsAddress(flag, value);
                 case "--control-token-file" -> controlTokenFile = path(flag, value);
                 case "--save-to" -> saveTo = path(flag, value);
+                case "--user" -> user = accountName(flag, value);
+                case "--control-group" -> controlGroup = accountName(flag, value);
                 case "--metrics" -> metrics = metricsAddress(flag, value);
                 case "--metrics-tls-cert" -> metricsTlsCert = path(flag, value);
                 case "--metrics-tls-key" -> metricsTlsKey = path(flag, value);
@@ -359,12 +375,22 @@ public final class ForwarderCommandLine {
         o.metricsTlsCert = metricsTlsCert;
         o.metricsTlsKey = metricsTlsKey;
         o.saveTo = saveTo;
+        o.user = user;
+        o.controlGroup = controlGroup;
         o.localPortLow = lports[0];
         o.localPortHigh = lports[1];
         o.expireNodestConn = expireNodest;
         o.expireQuiescentTemplate = expireQuiescent;
         o.sloppyTcp = sloppyTcp;
         return o;
+    }
+
+    /** A user or group name as the password and group databases take it (the lookup is Main's). */
+    private static String accountName(String flag, String value) throws UsageException {
+        if (value.isEmpty() || value.length() > 256 || value.chars().anyMatch(c -> c <= ' ' || c == ':' || c == '/')) {
+            throw new UsageException(flag + " \"" + value + "\": expected " + expected(flag));
+        }
+        return value;
     }
 
     private static int[] portRange(String flag, String value) throws UsageException {
@@ -391,7 +417,7 @@ public final class ForwarderCommandLine {
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
             "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
-            "--lport-range", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp");
+            "--lport-range", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp");
 
     private static String expected(String flag) {
         return switch (flag) {
@@ -406,6 +432,8 @@ public final class ForwarderCommandLine {
             case "--metrics-tls-cert" -> "a PEM certificate (chain) file";
             case "--metrics-tls-key" -> "a PKCS#8 PEM private key file";
             case "--save-to" -> "a file for the running configuration";
+            case "--user" -> "a user name to run as once everything is open";
+            case "--control-group" -> "a group name whose members may use the control socket";
             case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
@@ -608,6 +636,12 @@ public final class ForwarderCommandLine {
                                           console is read-only)
                   --save-to FILE          save the running configuration here on every change
                                           (jvsadm -S form); loaded at start when it exists
+                  --user NAME             once its sockets, rings and TAP are open, run as this
+                                          user, keeping only CAP_NET_ADMIN (routes for new VIPs
+                                          in TAP mode, the namespace undo at exit), with
+                                          no_new_privs (the --save-to directory must be its)
+                  --control-group NAME    the control socket belongs to this group, mode 0660:
+                                          its members may run jvsadm (default: root only, 0600)
                   --conn-max N            connection table size, 1..%2$d (default %3$d)
                   --ring-frames N         packet mode: frames per ring, a power of two
                                           %4$d..%5$d (default %6$d)

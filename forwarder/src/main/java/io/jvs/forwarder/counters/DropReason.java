@@ -15,7 +15,10 @@ public enum DropReason {
     OVERSIZED("oversized"),
     /** An EtherType jvs does not handle (neither IPv4 nor ARP) addressed to a VIP path. */
     UNKNOWN_ETHERTYPE("unknown_ethertype"),
-    /** IPv4 header checksum wrong (L4 checksums are the end host's business, as in IPVS). */
+    /**
+     * IPv4 header checksum wrong (L4 checksums are the end host's business, as in IPVS), or the
+     * ICMP checksum of an echo request to a VIP, which jvs answers itself.
+     */
     BAD_CHECKSUM("bad_checksum"),
     /** TTL would reach zero on forwarding. */
     TTL_EXPIRED("ttl_expired"),

@@ -289,6 +289,11 @@ public final class NeighbourCache implements AutoCloseable {
         port.send(port.scratch(), off, len);
     }
 
+    /** Frames held for a next hop that has not answered yet (the pending pool's slots in use). */
+    public int pendingFrames() {
+        return PENDING_SLOTS - freeTop;
+    }
+
     public int size() {
         return size;
     }

@@ -88,8 +88,8 @@ final class IcmpHandler extends ChannelInboundHandlerAdapter {
         if (type == IcmpHeader.TYPE_ECHO_REQUEST && services.isVip(ctx.dstAddr)) {
             if (vrrp.silent(ctx.dstAddr)) {
                 counters.drop(DropReason.VRRP_BACKUP); // the VRRP master answers
-            } else {
-                icmp.echoReply(ctx);
+            } else if (!icmp.echoReply(ctx)) {
+                counters.drop(DropReason.BAD_CHECKSUM);
             }
             return;
         }

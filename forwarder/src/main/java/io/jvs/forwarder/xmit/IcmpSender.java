@@ -91,11 +91,20 @@ public final class IcmpSender {
 
     /**
      * Turns the echo request in ctx into its reply in place (addresses swapped, type 0,
-     * TTL 64, both checksums updated incrementally) and sends it back.
+     * TTL 64, IP checksum updated incrementally, ICMP checksum computed afresh) and sends it
+     * back; returns false, sending nothing, for a request whose ICMP checksum is wrong (the
+     * kernel would not answer it either). The ICMP checksum is recomputed rather than updated:
+     * RFC 1624's update of a request with zero identifier, sequence and data gives 0x0000, the
+     * "negative zero" receivers refuse, where the right checksum is 0xFFFF (found by
+     * PipelineFuzzTest). An echo reply is rare (rate-limited); the sum costs one pass over it.
      */
-    public void echoReply(PacketContext ctx) {
+    public boolean echoReply(PacketContext ctx) {
         if (ctx.csumPartial) {
             Rewrite.finishPartialChecksum(ctx); // the incremental updates below need a complete checksum
+        }
+        int icmpLen = ctx.ip.totalLength() - ctx.ip.ihl();
+        if (Checksum.sum(ctx.seg, ctx.l4Off, icmpLen) != 0xFFFF) {
+            return false;
         }
         int client = ctx.ip.src();
         int vip = ctx.ip.dst();
@@ -106,10 +115,10 @@ public final class IcmpSender {
         int ttl = ctx.ip.ttl();
         int proto = ctx.ip.protocol();
         ctx.ip.setTtl(64).setChecksum(Checksum.update16(ctx.ip.checksum(), ttl << 8 | proto, 64 << 8 | proto));
-        int code = ctx.icmp.code();
-        ctx.icmp.setType(IcmpHeader.TYPE_ECHO_REPLY).setChecksum(Checksum.update16(ctx.icmp.checksum(),
-                IcmpHeader.TYPE_ECHO_REQUEST << 8 | code, IcmpHeader.TYPE_ECHO_REPLY << 8 | code));
+        ctx.icmp.setType(IcmpHeader.TYPE_ECHO_REPLY).setChecksum(0);
+        ctx.icmp.setChecksum(~Checksum.sum(ctx.seg, ctx.l4Off, icmpLen) & 0xFFFF);
         sender.transmit(ctx, client);
+        return true;
     }
 
     private boolean takeToken() {

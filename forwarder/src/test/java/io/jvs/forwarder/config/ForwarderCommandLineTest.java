@@ -302,4 +302,20 @@ class ForwarderCommandLineTest {
                 assertThrows(UsageException.class,
                         () -> ForwarderCommandLine.parse("--attach", "packet:eth0", "--sloppy-udp", "1")).getMessage());
     }
+
+    @Test
+    void userAndControlGroup() throws UsageException {
+        ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "packet:eth0", "--user", "jvs",
+                "--control-group=jvsadm");
+        assertEquals(Optional.of("jvs"), o.user());
+        assertEquals(Optional.of("jvsadm"), o.controlGroup());
+        ForwarderCommandLine none = ForwarderCommandLine.parse("--attach", "packet:eth0");
+        assertEquals(Optional.empty(), none.user());
+        assertEquals(Optional.empty(), none.controlGroup());
+        assertEquals("--user \"a b\": expected a user name to run as once everything is open",
+                error("--attach", "packet:eth0", "--user", "a b"));
+        assertEquals("--control-group \"\": expected a group name whose members may use the control socket",
+                error("--attach", "packet:eth0", "--control-group="));
+        assertEquals("--user given twice", error("--attach", "packet:eth0", "--user", "a", "--user", "b"));
+    }
 }

@@ -53,7 +53,8 @@ public final class AssertionGuard {
             "Lorg/junit/jupiter/params/ParameterizedTest;",
             "Lorg/junit/jupiter/api/RepeatedTest;",
             "Lorg/junit/jupiter/api/TestFactory;",
-            "Lorg/junit/jupiter/api/TestTemplate;");
+            "Lorg/junit/jupiter/api/TestTemplate;",
+            "Lcom/code_intelligence/jazzer/junit/FuzzTest;");
     private static final String ASSERTIONS = "org/junit/jupiter/api/Assertions";
     /** Library methods that assert too (they throw AssertionError): ArchUnit's rule check. */
     private static final Set<String> ASSERTING_METHODS = Set.of(

@@ -465,10 +465,14 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             }
 
             List<String> labels = new ArrayList<>();
+            // A granularity without persistence means nothing (keepalived sets the netmask only for a
+            // persistent service, and -S cannot show it): dropped, so the model is what ipvsadm would list
+            // (KeepalivedFuzzTest's round trip found it).
+            int effectiveMask = persistTimeout > 0 ? persistMask : -1;
             for (GroupEntry e : entries) {
                 if (e.fwmark() != 0) {
                     labels.add(add(vs, new ServiceSpec(0, 0, 0, e.fwmark(), scheduler, schedFlags, persistTimeout,
-                            persistMask, ops, List.of(), ClientAddressMode.NONE, dests)));
+                            effectiveMask, ops, List.of(), ClientAddressMode.NONE, dests)));
                     continue;
                 }
                 List<ServiceSpec.Dest> own = new ArrayList<>(dests.size());
@@ -477,7 +481,7 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                 }
                 for (long addr = e.firstAddr() & 0xffffffffL; addr <= (e.lastAddr() & 0xffffffffL); addr++) {
                     labels.add(add(vs, new ServiceSpec(proto, (int) addr, e.port(), 0, scheduler, schedFlags,
-                            persistTimeout, persistMask, ops, List.of(), ClientAddressMode.NONE, own)));
+                            persistTimeout, effectiveMask, ops, List.of(), ClientAddressMode.NONE, own)));
                 }
             }
             health.add(new HealthConfig.Service(labels, name != null ? name : labels.getFirst(), rsHealth, sorryDest,

@@ -17,6 +17,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -91,6 +92,14 @@ public final class ControlServer implements AutoCloseable {
 
     /** Serves the Unix domain socket at {@code path} (mode 0600). */
     public void listen(Path path) throws IOException {
+        listen(path, -1);
+    }
+
+    /**
+     * Serves the Unix domain socket at {@code path}: mode 0600, or with {@code gid} >= 0 owned by
+     * that group and mode 0660, so the group's members may connect (--control-group).
+     */
+    public void listen(Path path, int gid) throws IOException {
         Path abs = path.toAbsolutePath();
         Path dir = abs.getParent();
         for (Path d = dir; d != null && !Files.exists(d); d = d.getParent()) {
@@ -106,16 +115,20 @@ public final class ControlServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<DomainSocketChannel>() {
                         @Override
                         protected void initChannel(DomainSocketChannel c) {
-                            c.pipeline().addLast(new ReadTimeoutHandler(IDLE_SECONDS))
-                                    .addLast(new LengthFieldBasedFrameDecoder(ControlProtocol.MAX_FRAME, 0, 4, 0, 4))
-                                    .addLast(commands, new SocketHandler());
+                            c.pipeline().addLast(new ReadTimeoutHandler(IDLE_SECONDS));
+                            socketPipeline(c.pipeline(), commands);
                         }
                     }).bind(new DomainSocketAddress(tmp.toString())).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
             throw new IOException("cannot listen on " + abs + ": " + e.getMessage(), e);
         }
         try {
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            if (gid >= 0) {
+                Files.setAttribute(tmp, "unix:gid", gid);
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-rw----"));
+            } else {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            }
             Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             ch.close().syncUninterruptibly();
@@ -156,10 +169,8 @@ public final class ControlServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel c) {
-                            c.pipeline().addLast(new ReadTimeoutHandler(IDLE_SECONDS))
-                                    .addLast(new HttpServerCodec())
-                                    .addLast(new HttpObjectAggregator(HTTP_MAX_BODY))
-                                    .addLast(commands, new HttpHandler(expected));
+                            c.pipeline().addLast(new ReadTimeoutHandler(IDLE_SECONDS));
+                            httpPipeline(c.pipeline(), commands, expected);
                         }
                     }).bind(address).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
@@ -167,6 +178,22 @@ public final class ControlServer implements AutoCloseable {
         }
         channels.add(ch);
         return (InetSocketAddress) ch.localAddress();
+    }
+
+    /**
+     * The control socket's handlers after the idle timer: framing, then the command handler on
+     * {@code commands} (null: on the channel's own loop, as the fuzz target drives it).
+     */
+    void socketPipeline(ChannelPipeline p, EventExecutorGroup commands) {
+        p.addLast(new LengthFieldBasedFrameDecoder(ControlProtocol.MAX_FRAME, 0, 4, 0, 4))
+                .addLast(commands, new SocketHandler());
+    }
+
+    /** The HTTP API's handlers after the idle timer ({@code expected}: the Authorization header's bytes). */
+    void httpPipeline(ChannelPipeline p, EventExecutorGroup commands, byte[] expected) {
+        p.addLast(new HttpServerCodec())
+                .addLast(new HttpObjectAggregator(HTTP_MAX_BODY))
+                .addLast(commands, new HttpHandler(expected));
     }
 
     public Path socketPath() {

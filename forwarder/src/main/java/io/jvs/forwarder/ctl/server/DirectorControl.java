@@ -107,7 +107,13 @@ public final class DirectorControl implements AutoCloseable {
             return t;
         });
         try {
-            server.listen(ControlSocketPath.resolve(opts.control().orElse(null)));
+            int gid = -1;
+            if (opts.controlGroup().isPresent()) {
+                String name = opts.controlGroup().get();
+                gid = io.jvs.sys.Privileges.group(name).orElseThrow(() -> new IOException(
+                        "--control-group \"" + name + "\": no such group"));
+            }
+            server.listen(ControlSocketPath.resolve(opts.control().orElse(null)), gid);
             if (opts.controlHttp().isPresent()) {
                 var at = server.listenHttp(opts.controlHttp().get(), token);
                 System.out.println("jvs-forwarder: control API on http://" + at.getAddress().getHostAddress() + ":"

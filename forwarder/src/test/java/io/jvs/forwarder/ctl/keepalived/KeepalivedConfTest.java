@@ -278,4 +278,14 @@ class KeepalivedConfTest {
         return "vrrp_instance " + name + " {\n    interface eth0\n    virtual_router_id 51\n    priority 100\n"
                 + "    virtual_ipaddress {\n        10.0.0.100\n    }\n}\n";
     }
+
+    /** Found by KeepalivedFuzzTest: a granularity without persistence_timeout stayed in the model, invisible to -S. */
+    @Test
+    void granularityWithoutPersistenceIsDropped(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("k.conf"), "virtual_server fwmark 1 {\n    lb_algo wrr\n    lb_kind DR\n"
+                + "    persistence_granularity 255.255.255.0\n    real_server 10.0.0.12 80 {\n        weight 2\n    }\n}\n");
+        KeepalivedConf k = KeepalivedConf.load(dir.resolve("k.conf"));
+        assertEquals(0, k.config().services().getFirst().persistTimeout());
+        assertEquals(-1, k.config().services().getFirst().persistMask(), "no persistence, no netmask");
+    }
 }
