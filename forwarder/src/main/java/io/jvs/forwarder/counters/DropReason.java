@@ -30,8 +30,13 @@ public enum DropReason {
     NO_CONNECTION("no_connection"),
     /** The scheduler found no available real server (all weight 0 or overloaded). */
     NO_DESTINATION("no_destination"),
-    /** The connection table is full: new connections are refused, existing ones keep flowing. */
+    /**
+     * The connection table is full and holds no embryonic entry to reclaim: new connections are
+     * refused, existing ones keep flowing.
+     */
     TABLE_FULL("table_full"),
+    /** drop_packet (the flood defence) refused this new connection: one in every drop_rate is. */
+    DEFENSE_DROP_PACKET("defense_drop_packet"),
     /** A packet of a connection whose real server was removed (IPVS drops these; expire_nodest_conn expires the connection). */
     DEST_REMOVED("dest_removed"),
     /** No route to the next hop in the director's routing table. */

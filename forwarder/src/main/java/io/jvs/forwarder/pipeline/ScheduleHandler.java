@@ -2,6 +2,7 @@ package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.Defense;
 import io.jvs.forwarder.conn.PersistenceTable;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome;
@@ -26,21 +27,29 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * TABLE_FULL (existing entries are never evicted for new ones); FULLNAT with no free local port
  * -> LOCAL_PORT_EXHAUSTED. Known connections pass through. A TCP connection opened by a
  * segment other than a SYN (sloppy_tcp, see ConnectionHandler) is counted as sloppy-accepted.
+ * drop_packet ({@link Defense#todrop()}) refuses one new connection in every drop_rate first,
+ * as DEFENSE_DROP_PACKET.
  */
 final class ScheduleHandler extends ChannelInboundHandlerAdapter {
     private final ConnectionTable conns;
     private final PersistenceTable templates;
     private final DataPathCounters counters;
     private final ConnPolicy policy;
+    private final Defense defense;
     private final SyncHook sync;
 
-    ScheduleHandler(ConnectionTable conns, DataPathCounters counters, ConnPolicy policy, SyncHook sync) {
+    ScheduleHandler(ConnectionTable conns, DataPathCounters counters, ConnPolicy policy, Defense defense,
+                    SyncHook sync) {
         this.conns = conns;
         this.templates = conns.templates();
         this.counters = counters;
         this.policy = policy;
+        this.defense = defense;
         this.sync = sync;
     }
+
+    /** Claim records a full table looks at for an embryonic entry to reclaim, per new connection. */
+    static final int RECLAIM_SCAN = 64;
 
     @Override
     public void channelRead(ChannelHandlerContext chc, Object msg) {
@@ -50,6 +59,11 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         VirtualService svc = ctx.service;
+        if (defense.todrop()) {
+            // ip_vs_todrop in tcp_conn_schedule / udp_conn_schedule: before the scheduler is asked
+            counters.drop(DropReason.DEFENSE_DROP_PACKET);
+            return;
+        }
         long now = System.nanoTime();
         RealServer dest;
         int tmpl = -1;
@@ -91,6 +105,11 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
         int dport = dest.port != 0 ? dest.port : ctx.dstPort;
         int id = conns.insert(ctx.ipProto, ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort,
                 dest.addr, dport, svc, dest, now);
+        if (id == ConnectionTable.FULL && conns.reclaimEmbryonic(RECLAIM_SCAN)) {
+            counters.embryonicReclaim();
+            id = conns.insert(ctx.ipProto, ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort,
+                    dest.addr, dport, svc, dest, now);
+        }
         if (id < 0) {
             counters.drop(id == ConnectionTable.NO_LOCAL_PORT ? DropReason.LOCAL_PORT_EXHAUSTED : DropReason.TABLE_FULL);
             return;

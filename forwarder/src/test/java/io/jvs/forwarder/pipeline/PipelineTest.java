@@ -86,6 +86,7 @@ class PipelineTest {
                 new Route(0x0a00_0000, 24, 0, IFINDEX, 0, 254),
                 new Route(0, 0, ROUTER, IFINDEX, 0, 254)), IFINDEX);
         final EmbeddedChannel channel;
+        final DataPath dataPath;
         final PacketContext ctx = new PacketContext();
         final Arena arena = Arena.ofConfined();
         long rx;
@@ -116,9 +117,9 @@ class PipelineTest {
             neighbours.learn(RS1, RS1_MAC, true, now);
             neighbours.learn(RS2, RS2_MAC, true, now);
             channel = new EmbeddedChannel();
-            DataPath.builder().services(registry).connections(conns).neighbours(neighbours)
-                    .routes(() -> routes).counters(counters).connPolicy(policy).vrrp(vrrp).build()
-                    .wire(channel.pipeline());
+            dataPath = DataPath.builder().services(registry).connections(conns).neighbours(neighbours)
+                    .routes(() -> routes).counters(counters).connPolicy(policy).vrrp(vrrp).build();
+            dataPath.wire(channel.pipeline());
         }
 
         /** Feeds one frame (with a zero virtio_net_hdr) and flushes; returns the frames sent for it. */
@@ -532,11 +533,71 @@ class PipelineTest {
         pipe = new Pipe(2);
         assertEquals(RS2_MAC, mac(pipe.one(syn(CLIENT, 1, DR_PORT)), 0));
         assertEquals(RS1_MAC, mac(pipe.one(syn(CLIENT, 2, DR_PORT)), 0));
+        pipe.one(ack(CLIENT, 1, DR_PORT));
+        pipe.one(ack(CLIENT, 2, DR_PORT));              // both established: nothing to reclaim
         pipe.none(syn(CLIENT, 3, DR_PORT), DropReason.TABLE_FULL);
         pipe.none(Frames.udp(ROUTER_MAC, PORT_MAC, CLIENT, 3, VIP, UDP_PORT, 64, 0), DropReason.TABLE_FULL);
         assertEquals(RS2_MAC, mac(pipe.one(ack(CLIENT, 1, DR_PORT)), 0));
         assertEquals(RS1_MAC, mac(pipe.one(ack(CLIENT, 2, DR_PORT)), 0));
         assertEquals(2, pipe.conns.size());
+    }
+
+    @Test
+    void aFullTableOfHalfOpenConnectionsGivesTheOldestUpForANewSyn() {
+        pipe.close();
+        pipe = new Pipe(3);
+        pipe.one(syn(CLIENT, 1, DR_PORT));
+        pipe.one(syn(CLIENT, 2, DR_PORT));
+        pipe.one(syn(CLIENT, 3, DR_PORT));
+        pipe.one(ack(CLIENT, 1, DR_PORT));              // the oldest completes: established
+        pipe.one(syn(CLIENT2, 4, DR_PORT));             // table full: client port 2's entry goes
+        assertEquals(1, pipe.counters.embryonicReclaimed());
+        assertEquals(0, pipe.counters.drops(DropReason.TABLE_FULL));
+        pipe.none(ack(CLIENT, 2, DR_PORT), DropReason.NO_CONNECTION);
+        pipe.one(ack(CLIENT, 1, DR_PORT));
+        pipe.one(ack(CLIENT, 3, DR_PORT));
+        pipe.one(ack(CLIENT2, 4, DR_PORT));
+        pipe.none(syn(CLIENT2, 5, DR_PORT), DropReason.TABLE_FULL);
+        assertEquals(3, pipe.conns.size());
+    }
+
+    @Test
+    void dropPacketRefusesOneNewConnectionInAmDroprateAndNoKnownOne() {
+        pipe.close();
+        pipe = new Pipe(64, new ConnPolicy(false, false, false,
+                new io.jvs.forwarder.conn.DefenseSettings(0, 3, 0, 1024, 3)));
+        StringBuilder seen = new StringBuilder();
+        for (int p = 1; p <= 7; p++) {
+            seen.append(pipe.feed(syn(CLIENT, p, DR_PORT)).isEmpty() ? 'D' : '.');
+        }
+        assertEquals("D..D..D", seen.toString(), "ip_vs_todrop with drop_rate = am_droprate, counter from 0");
+        assertEquals(3, pipe.counters.drops(DropReason.DEFENSE_DROP_PACKET));
+        pipe.one(ack(CLIENT, 2, DR_PORT));              // a known connection is never asked
+        assertEquals(3, pipe.counters.defenseLevel(1));
+    }
+
+    @Test
+    void dropEntryAutomaticCutsInBelowAmemthreshAndSparesEstablishedConnections() {
+        pipe.close();
+        pipe = new Pipe(64, new ConnPolicy(false, false, false,
+                new io.jvs.forwarder.conn.DefenseSettings(1, 0, 0, 60, 10)));
+        for (int p = 1; p <= 50; p++) {
+            pipe.one(syn(CLIENT, p, DR_PORT));
+            if (p % 5 == 0) {
+                pipe.one(ack(CLIENT, p, DR_PORT));
+            }
+        }
+        assertEquals(1, pipe.counters.defenseLevel(0));
+        pipe.dataPath.defenseTick();                    // 14 free < 60: drop_entry 1 -> 2
+        assertEquals(2, pipe.counters.defenseLevel(0));
+        for (int k = 0; k < 500; k++) {
+            pipe.dataPath.defenseTick();
+        }
+        assertEquals(10, pipe.conns.size(), "the 40 half-open entries went, the 10 established stayed");
+        assertEquals(40, pipe.counters.embryonicDropped());
+        for (int p = 5; p <= 50; p += 5) {
+            pipe.one(ack(CLIENT, p, DR_PORT));
+        }
     }
 
     @Test
