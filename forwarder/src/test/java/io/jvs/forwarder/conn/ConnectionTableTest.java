@@ -621,11 +621,14 @@ class ConnectionTableTest {
         f.in(n, SYN);
         assertTrue(f.table.reclaimEmbryonic(64));
         assertEquals(-1, f.lookupIn(1002));
+        int m = f.insert(2001);
+        f.in(m, SYN);
+        f.in(m, ACK);
         f.in(ids[3], ACK);
         f.in(n, ACK);
-        assertEquals(ConnectionTable.FULL, f.insert(2001));
+        assertEquals(ConnectionTable.FULL, f.insert(2002));
         assertFalse(f.table.reclaimEmbryonic(64), "only established entries left: nothing is reclaimed");
-        assertEquals(3, f.table.size());
+        assertEquals(4, f.table.size());
     }
 
     @Test
@@ -693,7 +696,9 @@ class ConnectionTableTest {
         nat.out(n, SYN | ACK);
         assertEquals("SYNACK", nat.state(n));
         nat.in(n, ACK);
-        assertEquals("ESTABLISHED", nat.state(n));
+        assertEquals("SYNACK", nat.state(n), "tcp_states_dos INPUT: SYNACK -ACK-> SYNACK");
+        nat.out(n, ACK);
+        assertEquals("ESTABLISHED", nat.state(n), "only the server's own ACK establishes it");
         nat.table.setSecureTcp(false);
         int m = nat.insert(2);
         nat.in(m, SYN);
