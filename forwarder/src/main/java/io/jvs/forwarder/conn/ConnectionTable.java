@@ -52,11 +52,12 @@ import java.util.function.LongSupplier;
  * Entry arrays: addrs 8 + ports 8 + daddr 4 + expiry 8 + state 1 + flags 1 + two references
  * 4 + 4 (compressed oops) + controlling template 4 + free stack 4 = 46 bytes; FULLNAT's laddr 4
  * + lport 2 + seqBase 4 + seqDelta 4 + tsDelta 4 (kept for every entry, so the OUT key is
- * uniform) = 64 bytes; the claim serial 4 and the embryonic-reclaim ring 8..16 (a long per
- * entry, rounded up to a power of two) = 76..84 bytes. Indexes: 2 x 8 bytes x (2..4) slots per
- * entry = 32..64 bytes (32 when the capacity is a power of two). Total 108 bytes per connection
- * at a power-of-two capacity, at most 148 bytes otherwise. The persistence templates
- * ({@link PersistenceTable}, a quarter of the capacity at 60 bytes each) add 15 bytes: 123 bytes
+ * uniform) = 64 bytes; the claim serial 4, the per-client-limit flag 1 and the embryonic-reclaim
+ * ring 8..16 (a long per entry, rounded up to a power of two) = 77..85 bytes. Indexes: 2 x 8
+ * bytes x (2..4) slots per entry = 32..64 bytes (32 when the capacity is a power of two). Total
+ * 109 bytes per connection at a power-of-two capacity, at most 149 bytes otherwise. The
+ * persistence templates ({@link PersistenceTable}, a quarter of the capacity at 60 bytes each)
+ * add 15 bytes: 124 bytes
  * per connection in all at a power-of-two capacity (+8 without compressed
  * oops), allocated up front; see {@link #footprintBytes()}. The FULLNAT port bitmaps
  * ({@link LocalPorts}) add 8 KiB per local address.
@@ -168,6 +169,9 @@ public final class ConnectionTable {
     private int nextSerial;
     /** SplitMix64 state of {@link #randomDropEntry}'s picks. */
     private long dropSeed;
+    /** Per-client connection counts of services with a connection limit; the flag per entry says counted. */
+    private ClientLimits clientLimits;
+    private final boolean[] limited;
 
     /** A table whose time-less lookups read {@link System#nanoTime()}. */
     public ConnectionTable(int capacity, Timeouts timeouts) {
@@ -228,6 +232,7 @@ public final class ConnectionTable {
         }
         freeTop = capacity;
         serials = new int[capacity];
+        limited = new boolean[capacity];
         embryos = new long[Integer.highestOneBit(capacity * 2 - 1)]; // >= capacity, power of two
         dropSeed = seed ^ 0x2545F4914F6CDD1DL;
         int slots = Integer.highestOneBit(capacity * 2 - 1) << 1; // >= 2 * capacity, power of two
@@ -255,6 +260,16 @@ public final class ConnectionTable {
         return size;
     }
 
+    /** Where entries marked {@link #markLimited} give their client's count back when they go. */
+    public void setClientLimits(ClientLimits limits) {
+        this.clientLimits = limits;
+    }
+
+    /** The entry was counted in {@link ClientLimits} for its service and client: release it on removal. */
+    public void markLimited(int id) {
+        limited[id] = true;
+    }
+
     /** secure_tcp: TCP state transitions use tcp_states_dos[] from now on (or the normal tables again). */
     public void setSecureTcp(boolean on) {
         secureTcp = on;
@@ -270,7 +285,7 @@ public final class ConnectionTable {
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 4;
+        long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 4 + 1;
         return perEntry * capacity + 8L * (inIndex.length + outIndex.length + embryos.length)
                 + templates.footprintBytes();
     }
@@ -771,6 +786,10 @@ public final class ConnectionTable {
         if (tmpl >= 0) {
             templates.controlRemoved(tmpl);
             controllers[id] = -1;
+        }
+        if (limited[id]) {
+            limited[id] = false;
+            clientLimits.release(services[id].key, caddr(id));
         }
         flags[id] = 0;
         services[id] = null; // do not keep old snapshots reachable
