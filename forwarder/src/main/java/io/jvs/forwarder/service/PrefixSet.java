@@ -21,10 +21,14 @@ public final class PrefixSet {
         long[] ranges = new long[n];
         for (int i = 0; i < n; i++) {
             ClientPrefix p = prefixes.get(i);
-            // sort key: first address in the high half, last in the low half (both unsigned 32-bit)
-            ranges[i] = p.first() << 32 | p.last();
+            // sort key: first address in the high half, last in the low half (both unsigned 32-bit),
+            // with the sign bit flipped so that a signed sort is the unsigned order
+            ranges[i] = (p.first() << 32 | p.last()) ^ Long.MIN_VALUE;
         }
         Arrays.sort(ranges);
+        for (int i = 0; i < n; i++) {
+            ranges[i] ^= Long.MIN_VALUE;
+        }
         long[] first = new long[n];
         long[] last = new long[n];
         int m = 0;

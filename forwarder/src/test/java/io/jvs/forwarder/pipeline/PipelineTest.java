@@ -600,6 +600,44 @@ class PipelineTest {
         }
     }
 
+    /** Replaces the pipe's services by one DR service on VIP:80 with this client policy. */
+    void drServiceWith(io.jvs.forwarder.service.ClientPolicy policy) {
+        pipe.registry.publish(new ServiceTableBuilder(Schedulers::create).build(List.of(
+                new ServiceSpec(Protocol.TCP, VIP, DR_PORT, "rr", List.of(
+                        new Dest(RS1, DR_PORT, 1, ForwardMethod.DR),
+                        new Dest(RS2, DR_PORT, 1, ForwardMethod.DR))).withClientPolicy(policy)),
+                pipe.registry.current()));
+    }
+
+    @Test
+    void allowAndDenyListsAndTheConnectionLimitRefuseByReason() {
+        drServiceWith(new io.jvs.forwarder.service.ClientPolicy(
+                List.of(io.jvs.forwarder.service.ClientPrefix.parse("192.168.0.0/16")),
+                List.of(io.jvs.forwarder.service.ClientPrefix.parse("192.168.2.0/24")), 2, 0, 0));
+        pipe.none(syn(CLIENT2, 1, DR_PORT), DropReason.ACL_DENIED);          // 192.168.2.7: denied
+        pipe.none(syn(0xac10_0001, 1, DR_PORT), DropReason.ACL_DENIED);      // 172.16.0.1: not allowed
+        pipe.one(syn(CLIENT, 1, DR_PORT));                                    // 192.168.1.5: allowed
+        pipe.one(syn(CLIENT, 2, DR_PORT));
+        pipe.none(syn(CLIENT, 3, DR_PORT), DropReason.CLIENT_CONN_LIMIT);    // the third: limit 2
+        pipe.one(ack(CLIENT, 1, DR_PORT));                                    // known connections flow
+        pipe.conns.remove(pipe.conns.lookupIn(Protocol.TCP, CLIENT, 1, VIP, DR_PORT));
+        pipe.one(syn(CLIENT, 3, DR_PORT));                                    // a connection left: room
+        pipe.none(syn(CLIENT, 4, DR_PORT), DropReason.CLIENT_CONN_LIMIT);
+        assertEquals(2, pipe.counters.drops(DropReason.ACL_DENIED));
+        assertEquals(2, pipe.counters.drops(DropReason.CLIENT_CONN_LIMIT));
+        assertEquals(2, pipe.conns.size());
+    }
+
+    @Test
+    void theRateLimitLetsTheBurstThroughPerClient() {
+        drServiceWith(new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 0, 1, 2));
+        pipe.one(syn(CLIENT, 1, DR_PORT));
+        pipe.one(syn(CLIENT, 2, DR_PORT));
+        pipe.none(syn(CLIENT, 3, DR_PORT), DropReason.CLIENT_RATE_LIMIT);
+        pipe.one(syn(CLIENT2, 1, DR_PORT));
+        assertEquals(1, pipe.counters.drops(DropReason.CLIENT_RATE_LIMIT));
+    }
+
     @Test
     void allServersQuiescedIsNoDestination() {
         pipe.none(syn(CLIENT, 40000, QUIESCED_PORT), DropReason.NO_DESTINATION);
