@@ -100,6 +100,50 @@ class HostileTrafficIT {
                 "drop_entry went from 1 to 2 below amemthresh and cleared half-open entries");
     }
 
+    Exec.Result jvsadm(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
+        cmd.addAll(List.of(args));
+        return LAB.lab().exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
+    }
+
+    /**
+     * ACLs and limits end to end: a denied prefix gets nothing through, an allowed one everything,
+     * and a per-client connection limit of 3 refuses exactly the 2 connections over it.
+     */
+    @Test
+    void deniedPrefixGetsNothingAllowedEverythingAndTheLimitRefusesExactlyTheExcess() {
+        director = start("acl", """
+                -A -t 10.0.0.100:80 -s rr --deny 10.0.1.0/24
+                -a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 1
+                -a -t 10.0.0.100:80 -r 10.0.0.12:80 -g -w 1
+                """);
+        Lab lab = LAB.lab();
+        Exec.Result denied = lab.curl(Duration.ofSeconds(30), "-s", "--connect-timeout", "1", "-o", "/dev/null",
+                "-w", "%{http_code}\\n", VIP_URL + "?[1-5]");
+        assertEquals("000\n".repeat(5), denied.stdout(), denied.describe());
+        assertEquals(0, director.metric("jvs_service_connections_total", "service=\"TCP/10.0.0.100:80\""),
+                "not one connection reached a real server");
+        assertTrue(director.metric("jvs_dropped_packets_total", "reason=\"acl_denied\"") >= 5);
+
+        Exec.Result e = jvsadm("-E", "-t", Lab.VIP + ":80", "-s", "rr", "--deny", "none", "--allow", "10.0.1.2/32");
+        assertEquals(0, e.exitCode(), e.describe());
+        List<Lab.Transfer> ts = lab.getRepeatedly(VIP_URL, 20, Duration.ofSeconds(60), "-H", "Connection: close");
+        assertEquals(20, ts.stream().filter(Lab.Transfer::ok).count(), "the allowed client gets everything: " + ts);
+
+        e = jvsadm("-E", "-t", Lab.VIP + ":80", "-s", "rr", "--conn-limit", "3");
+        assertEquals(0, e.exitCode(), e.describe());
+        assertTrue(jvsadm("-L", "--limits").stdout().contains(String.format("%-33s %8d %8d %9d %13s%n",
+                "TCP  10.0.0.100:80", 1, 0, 3, "0/0")));
+        double refusedBefore = director.metric("jvs_dropped_packets_total", "reason=\"client_conn_limit\"");
+        // five long downloads at once from one client: three hold their connection, two are refused
+        Exec.Result five = lab.curl(Duration.ofSeconds(30), "-s", "--parallel", "--parallel-immediate",
+                "--parallel-max", "5", "--connect-timeout", "3", "--max-time", "5", "--limit-rate", "100k",
+                "-o", "/dev/null", "-w", "%{http_code}\\n", VIP_URL + "blob?[1-5]");
+        List<String> codes = five.stdout().lines().sorted().toList();
+        assertEquals(List.of("000", "000", "200", "200", "200"), codes, five.describe());
+        assertTrue(director.metric("jvs_dropped_packets_total", "reason=\"client_conn_limit\"") - refusedBefore >= 2);
+    }
+
     private void awaitEstablished(CompletableFuture<Exec.Result> download) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (director.metric("jvs_service_connections_total", "service=\"TCP/10.0.0.100:80\"") < 3) {
