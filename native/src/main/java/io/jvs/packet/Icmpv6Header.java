@@ -147,6 +147,10 @@ public final class Icmpv6Header extends Flyweight {
      * for their lengths; a caller then reads the one it needs with {@link #linkAddressOption}.
      */
     public NdpCheck checkNeighborMessage(Ipv6Header ip, int icmpLen) {
+        // The length first: nothing of a message shorter than an NS/NA is read.
+        if (icmpLen < NEIGHBOR_MESSAGE_LEN) {
+            return NdpCheck.TOO_SHORT;
+        }
         int type = type();
         if (type != TYPE_NEIGHBOR_SOLICITATION && type != TYPE_NEIGHBOR_ADVERTISEMENT) {
             return NdpCheck.NOT_NEIGHBOR_MESSAGE;
@@ -156,9 +160,6 @@ public final class Icmpv6Header extends Flyweight {
         }
         if (code() != 0) {
             return NdpCheck.BAD_CODE;
-        }
-        if (icmpLen < NEIGHBOR_MESSAGE_LEN) {
-            return NdpCheck.TOO_SHORT;
         }
         if (Ipv6Header.isMulticast(targetHi())) {
             return NdpCheck.MULTICAST_TARGET;

@@ -15,7 +15,7 @@ public enum NdpCheck {
     HOP_LIMIT_NOT_255,
     /** ICMP code is not 0. */
     BAD_CODE,
-    /** Fewer than 24 ICMP bytes (type, code, checksum, 4 reserved/flag bytes, target). */
+    /** Fewer than 24 ICMP bytes (type, code, checksum, 4 reserved/flag bytes, target); checked first. */
     TOO_SHORT,
     /** The target address is multicast. */
     MULTICAST_TARGET,
