@@ -61,6 +61,7 @@ public final class Ipv6Header extends Flyweight {
     private int fragmentOffset;
     private boolean moreFragments;
     private int fragmentId;
+    private int fragmentHeaderEnd;
 
     public Ipv6Header wrap(MemorySegment seg, long off) {
         bind(seg, off);
@@ -71,6 +72,7 @@ public final class Ipv6Header extends Flyweight {
         fragmentOffset = 0;
         moreFragments = false;
         fragmentId = 0;
+        fragmentHeaderEnd = 0;
         return this;
     }
 
@@ -203,6 +205,7 @@ public final class Ipv6Header extends Flyweight {
                     fragmentId = Bytes.i32(seg, off + pos + 4);
                     next = Bytes.u8(seg, off + pos);
                     pos += FRAGMENT_HEADER_LEN;
+                    fragmentHeaderEnd = pos;
                     if (fragmentOffset != 0) {
                         // A later fragment: what follows is the middle of the original
                         // payload, not a header; the upper layer is named but not present.
@@ -262,6 +265,23 @@ public final class Ipv6Header extends Flyweight {
 
     public int fragmentId() {
         return fragmentId;
+    }
+
+    /**
+     * Bytes of the original packet's fragmentable part this fragment carries: everything
+     * after the fragment header to the end of the payload (RFC 8200 4.5). 0 without one.
+     */
+    public int fragmentDataLength() {
+        return fragment ? HEADER_LEN + payloadLength() - fragmentHeaderEnd : 0;
+    }
+
+    /**
+     * The payload length the reassembled packet would have: the unfragmentable extension
+     * headers before the fragment header, plus this fragment's offset and data. RFC 8200 4.5
+     * discards a fragment for which it exceeds 65535.
+     */
+    public int reassembledPayloadLength() {
+        return fragment ? fragmentHeaderEnd - FRAGMENT_HEADER_LEN - HEADER_LEN + fragmentOffset + fragmentDataLength() : 0;
     }
 
     /** True for ff00::/8. */

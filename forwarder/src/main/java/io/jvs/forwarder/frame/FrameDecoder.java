@@ -264,6 +264,15 @@ public final class FrameDecoder {
         ctx.ttl = ip.hopLimit();
         boolean fragment = ip.isFragment();
         ctx.fragment = fragment;
+        if (fragment) {
+            // RFC 8200 4.5, as Linux's ipv6_frag_rcv: a fragment other than the last carries a
+            // non-zero multiple of 8 bytes, and none may reassemble beyond 65535 bytes of payload.
+            int data = ip.fragmentDataLength();
+            if (ip.moreFragments() && (data == 0 || (data & 7) != 0)
+                    || ip.reassembledPayloadLength() > Ipv4Header.MAX_TOTAL_LENGTH) {
+                return bad(ctx, DropReason.MALFORMED);
+            }
+        }
         if (ip.upperOffset() < 0) {
             return FrameKind.IPV6; // a later fragment: no L4 header, ports 0
         }

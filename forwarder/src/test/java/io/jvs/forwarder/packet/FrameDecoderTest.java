@@ -284,6 +284,17 @@ class FrameDecoderTest {
         assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(17, "1234 0035 0010 0000")).build(), false,
                 DropReason.TRUNCATED);
         assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(58, "8000 0000")).build(), false, DropReason.TRUNCATED);
+        // RFC 8200 4.5 fragments: not the last one but not a multiple of 8 (12 bytes, 0 bytes) ...
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(44, "1100 0001 0000 0001 1234 0035 0010 0000 0102 0304"))
+                .build(), false, DropReason.MALFORMED);
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(44, "1100 0011 0000 0001")).build(), false,
+                DropReason.MALFORMED);
+        // ... or one whose offset (65528) and 16 bytes would reassemble beyond 65535.
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(44, "1100 fff8 0000 0001 " + "00".repeat(16))).build(),
+                false, DropReason.MALFORMED);
+        // The last fragment may carry any length; 65520 + 15 fits exactly.
+        decoded(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(44, "1100 fff0 0000 0001 " + "00".repeat(15))).build(),
+                false, FrameKind.IPV6);
     }
 
     @Test

@@ -254,6 +254,8 @@ class Ipv6CodecTest {
         assertEquals(0, ip.fragmentOffset());
         assertTrue(ip.moreFragments());
         assertEquals(0xdeadbeef, ip.fragmentId());
+        assertEquals(8, ip.fragmentDataLength(), "the UDP header after the fragment header");
+        assertEquals(56 + 8, ip.reassembledPayloadLength(), "56 bytes of unfragmentable headers, then offset 0 + 8");
     }
 
     @Test
@@ -267,6 +269,8 @@ class Ipv6CodecTest {
         assertEquals(1480, ip.fragmentOffset());
         assertFalse(ip.moreFragments());
         assertEquals(7, ip.fragmentId());
+        assertEquals(8, ip.fragmentDataLength());
+        assertEquals(1480 + 8, ip.reassembledPayloadLength());
     }
 
     @Test
