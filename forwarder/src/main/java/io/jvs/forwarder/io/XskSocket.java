@@ -27,8 +27,11 @@ import java.lang.invoke.VarHandle;
  * <p>UMEM: {@link #CHUNKS} chunks of {@link #CHUNK} bytes. Every chunk is at any time in
  * exactly one place: the free stack, the fill ring (the kernel's, to receive into), held
  * by the current burst (received, in the pipeline), or the TX ring until the completion
- * ring hands it back. {@link #release()} returns the burst's chunks that were not queued
- * for transmit to the free stack, and the fill ring is topped up from it, keeping
+ * ring hands it back; a chunk both in the burst and sent goes back to the free stack by
+ * whichever of {@link #release()} and the completion comes last (in copy mode the kernel
+ * completes inside sendto, before the burst ends). {@link #release()} returns the
+ * burst's chunks that were not queued for transmit to the free stack, and the fill ring
+ * is topped up from it, keeping
  * {@link #TX_RESERVE} chunks for copies.
  *
  * <p>need_wakeup is on: the fill ring is kicked with recvfrom and the TX ring with
@@ -64,7 +67,10 @@ public final class XskSocket implements FrameSource, TxQueue {
 
     private final int[] free = new int[CHUNKS];
     private int freeCount;
+    /** Queued on or sent by the TX ring, not yet completed. */
     private final boolean[] inTx = new boolean[CHUNKS];
+    /** Received in the current burst, not yet released. */
+    private final boolean[] inBurst = new boolean[CHUNKS];
     private final int[] held = new int[RING];
     private int heldCount;
     private int rxCons;
@@ -159,6 +165,7 @@ public final class XskSocket implements FrameSource, TxQueue {
             int len = map.get(ValueLayout.JAVA_INT, d + 8);
             int chunk = (int) (addr / CHUNK);
             held[heldCount++] = chunk;
+            inBurst[chunk] = true;
             long base = (long) chunk * CHUNK;
             long vnet = addr - VNET;
             umem.set(ValueLayout.JAVA_LONG_UNALIGNED, vnet, 0L);
@@ -184,6 +191,7 @@ public final class XskSocket implements FrameSource, TxQueue {
         }
         for (int i = 0; i < heldCount; i++) {
             int c = held[i];
+            inBurst[c] = false;
             if (!inTx[c]) {
                 free[freeCount++] = c;
             }
@@ -223,7 +231,9 @@ public final class XskSocket implements FrameSource, TxQueue {
             long addr = map.get(ValueLayout.JAVA_LONG, comp.desc() + (long) ((compCons + i) & mask) * 8);
             int c = (int) (addr / CHUNK);
             inTx[c] = false;
-            free[freeCount++] = c;
+            if (!inBurst[c]) {   // else release() frees it: copy mode completes inside sendto, mid-burst
+                free[freeCount++] = c;
+            }
         }
         compCons += done;
         U32.setRelease(map, comp.consumer(), compCons);
