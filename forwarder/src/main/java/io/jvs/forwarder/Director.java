@@ -489,7 +489,7 @@ public final class Director implements AutoCloseable {
         }
         if (queue >= rxQueues) {
             throw new IOException("--attach xdp:" + name + ":" + queue + ": " + name + " has no rx queue " + queue
-                    + " (it has " + rxQueues + ", rx-0 to rx-" + (rxQueues - 1) + "; nothing attached)");
+                    + " (it has " + rxQueues + "; nothing attached)");
         }
     }
 
