@@ -639,7 +639,8 @@ public final class ForwarderCommandLine {
     /** The --help text. */
     public static String usage() {
         return """
-                Usage: %1$s --attach packet:IFACE... | --attach xdp:IFACE[:QUEUE]... | --attach tap:NAME --lan IFACE... [options]
+                Usage: %1$s --attach packet:IFACE... | --attach tap:NAME --lan IFACE... [options]
+                       %1$s --attach xdp:IFACE[:QUEUE]... [options]
 
                 jvs director: load-balances the virtual services of --config across their
                 real servers, as Linux Virtual Server (IPVS) does, in userspace.

@@ -85,7 +85,7 @@ class ForwarderCommandLineTest {
         assertEquals(Action.VERSION, ForwarderCommandLine.parse("--version").action());
         assertTrue(ForwarderCommandLine.version().startsWith("jvs-forwarder "), ForwarderCommandLine.version());
         String usage = ForwarderCommandLine.usage();
-        for (String flag : new String[]{"--attach packet:IFACE", "--attach tap:NAME", "--lan", "--config",
+        for (String flag : new String[]{"--attach packet:IFACE", "--attach tap:NAME", "--attach xdp:IFACE[:QUEUE]", "--lan", "--config",
                 "--metrics", "--conn-max", "--ring-frames", "--help", "--version", "127.0.0.1:9110", "1048576",
                 "67108864", "512", "8192"}) {
             assertTrue(usage.contains(flag), flag);
