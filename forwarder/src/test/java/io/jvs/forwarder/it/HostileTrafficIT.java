@@ -72,8 +72,11 @@ class HostileTrafficIT {
                 Lab.CLIENT, "curl -sS --max-time 80 --limit-rate 2M -r 0-" + (DOWNLOAD_BYTES - 1) + " " + VIP_URL
                         + "blob | sha256sum | cut -d' ' -f1"), background);
         awaitEstablished(download);
-        CompletableFuture<Exec.Result> flood = CompletableFuture.supplyAsync(() -> lab.sh(Duration.ofSeconds(30),
-                Lab.CLIENT, "timeout 16 hping3 -q -S --flood --rand-source -p 80 " + Lab.VIP + " 2>&1; true"), background);
+        // bounded twice: timeout(1) ends it after 40 s at worst; the test stops it (by PID) once done
+        String pidFile = lab.state().resolve("it-synflood.pid").toString();
+        CompletableFuture<Exec.Result> flood = CompletableFuture.supplyAsync(() -> lab.sh(Duration.ofSeconds(60),
+                Lab.CLIENT, "timeout 40 hping3 -q -S --flood --rand-source -p 80 " + Lab.VIP + " >/dev/null 2>&1 &"
+                        + " echo $! > " + pidFile + "; wait $! || true"), background);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
         while (director.metric("jvs_connection_table_entries", "") < CONN_MAX) {
             assertTrue(System.nanoTime() < deadline, "the flood did not fill the table:\n" + director.metricsText());
@@ -86,6 +89,7 @@ class HostileTrafficIT {
                 "-w", "%{http_code}\\n", VIP_URL + "?[1-100]");
         long ok = r.stdout().lines().filter("200"::equals).count();
         assertTrue(!flood.isDone(), "the 100 connections took longer than the flood: " + r.describe());
+        lab.sh(Duration.ofSeconds(10), Lab.CLIENT, "kill $(cat " + pidFile + ")").requireOk();
         double reclaimed = director.metric("jvs_embryonic_removed_total", "by=\"reclaim\"");
         flood.get(30, TimeUnit.SECONDS);
         Exec.Result d = download.get(90, TimeUnit.SECONDS);
