@@ -1,5 +1,6 @@
 package io.jvs.forwarder;
 
+import io.jvs.forwarder.announce.Announcement;
 import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.ctl.ipvsadm.ConfigFile;
 import io.jvs.forwarder.ctl.server.DirectorControl;
@@ -126,7 +127,8 @@ public final class Main {
                 vrrp = kc.vrrp();
             }
             config = DirectorControl.savedOr(opts, config); // --save-to: what was running before a restart
-            Director.newControlPlane(config, opts.mhTableSize()); // validates everything before anything is attached
+            // validates everything before anything is attached
+            Director.newControlPlane(config, opts.mhTableSize(), opts.announce().isPresent());
             boolean tap = opts.attach().kind() == ForwarderCommandLine.AttachKind.TAP;
             settings = new Director.Settings(
                     new Director.Attach(tap ? opts.attach().name() : null, tap ? opts.lans()
@@ -138,10 +140,20 @@ public final class Main {
                     opts.metricsTlsCert().isPresent()
                             ? new Director.MetricsTls(opts.metricsTlsCert().get(), opts.metricsTlsKey().orElseThrow())
                             : null,
-                    vrrp);
+                    vrrp, opts.announce().isPresent());
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
+        }
+        String bird = null;
+        if (opts.announce().isPresent()) {
+            try {
+                bird = Announcement.checkBird(opts.announce().get()); // nothing attached, nothing announced yet
+            } catch (IOException e) {
+                System.err.println("jvs-forwarder: --announce-table " + opts.announce().get().table() + ": "
+                        + e.getMessage() + "; nothing announced");
+                return 1;
+            }
         }
         Director director;
         try {
@@ -182,13 +194,39 @@ public final class Main {
         if (checker != null) {
             checker.start(director.control()::apply);
         }
+        Announcement announcement = null;
+        if (opts.announce().isPresent()) {
+            ForwarderCommandLine.Announce a = opts.announce().get();
+            try {
+                announcement = Announcement.start(a, director.control(), director::onPublish, director.exposition(),
+                        line -> System.out.println("jvs-announce: " + line));
+            } catch (IOException | RuntimeException e) {
+                control.close();
+                if (checker != null) {
+                    checker.close();
+                }
+                director.close();
+                System.err.println("jvs-forwarder: --announce-device " + a.device() + ": " + e.getMessage());
+                return 1;
+            }
+            System.out.println("jvs-forwarder: ECMP: " + announcement.announced().length + " VIP(s) in table "
+                    + a.table() + " dev " + a.device() + " (proto " + ForwarderCommandLine.ANNOUNCE_PROTOCOL
+                    + ") for " + bird + " at " + a.birdSocket() + "; drain " + a.drainSeconds() + " s on SIGTERM");
+        }
+        Announcement announced = announcement;
         CountDownLatch stopped = new CountDownLatch(1);
         Runnable stop = () -> {
+            if (announced != null) {
+                announced.withdrawAndDrain(); // first: the router stops sending here while jvs still forwards
+            }
             control.close();
             if (checker != null) {
                 checker.close();
             }
             director.close();
+            if (announced != null) {
+                announced.close();
+            }
         };
         LeastPrivilege kept = privilege;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
