@@ -12,9 +12,10 @@ import java.util.stream.Collectors;
 
 /**
  * What directors behind one ECMP route must agree on, as one short hash: the running services,
- * schedulers, flags, real servers, weights and timeouts, in {@code jvsadm -S -n} form with its
- * lines sorted (the order rules were added in does not matter) and each service's FULLNAT local
- * addresses left out (every director has its own). Health checks change weights, so a real
+ * schedulers, flags, real servers, weights and timeouts, in {@code jvsadm -S -n} form, in the order
+ * the director holds them (mh and sh build their tables round after round over the real servers
+ * in list order, so the same servers added in another order are another table, and another
+ * digest), with each service's FULLNAT local addresses left out (every director has its own). Health checks change weights, so a real
  * server that one director sees down and another up shows as a difference too: that is the
  * disagreement the operator wants to see. Exported as {@code jvs_config_digest_info{digest}};
  * scripts/ecmp check compares the directors' digests by name.
@@ -28,7 +29,6 @@ public final class ConfigDigest {
         return RunningConfig.text(table, timeouts).lines()
                 .filter(l -> !l.isBlank() && !l.startsWith("#"))
                 .map(l -> l.replaceAll(" --laddr \\S+", ""))
-                .sorted()
                 .collect(Collectors.joining("\n", "", "\n"));
     }
 

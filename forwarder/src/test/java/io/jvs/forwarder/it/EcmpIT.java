@@ -34,7 +34,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * <ul>
  *   <li>DR with mh (mh-port) and sloppy TCP on three directors: 12 rate-limited 20 MiB downloads
  *       (more while ECMP has left a director without one); {@code kill -9} of director3, a graceful stop (SIGTERM: withdraw, drain
- *       2 s) of director2, director4 started meanwhile: every download completes byte for byte,
+ *       2 s) of director2, then director4 (running with no service until then) given the same
+ *       configuration by one {@code jvsadm -R}: every download completes byte for byte,
  *       new connections fail only inside the measured detection gap after the kill and never
  *       after it (graceful stop included), and new flows reach director4.</li>
  *   <li>FULLNAT active-active on two directors, each with its own local address, configured with
@@ -51,8 +52,8 @@ class EcmpIT {
     static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static final long DOWNLOAD_BYTES = 20L * 1024 * 1024;
     static final int DOWNLOADS = 12;
-    /** 20 MiB at 768 KiB/s: ~27 s, long enough for a kill, a graceful stop and a fourth director's start. */
-    static final String RATE = "768K";
+    /** 20 MiB at 1 MiB/s: ~20 s, long enough for a kill, a graceful stop and a fourth director's addition. */
+    static final String RATE = "1M";
     static final int MAX_SECONDS = 90;
     static final int DRAIN_SECONDS = 2;
     static final String SERVICE = "service=\"TCP/" + Lab.VIP + ":80\"";
@@ -129,11 +130,13 @@ class EcmpIT {
                 """);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<ForwarderProcess>> starting = new ArrayList<>();
-            for (int k = 1; k <= 3; k++) {
+            for (int k = 1; k <= 4; k++) {
                 int kk = k;
-                starting.add(pool.submit(() -> start(kk, conf.toString(), "--sloppy-tcp", "1")));
+                // director4 runs from the start with no service, so it announces nothing until it is given
+                // the configuration (a director brought into service; its JVM start is not the test's clock)
+                starting.add(pool.submit(() -> start(kk, kk == 4 ? null : conf.toString(), "--sloppy-tcp", "1")));
             }
-            for (int k = 1; k <= 3; k++) {
+            for (int k = 1; k <= 4; k++) {
                 directors[k] = starting.get(k - 1).get();
             }
             awaitTrue(() -> nextHops().equals(Set.of(ip(1), ip(2), ip(3))), 20_000,
@@ -141,6 +144,7 @@ class EcmpIT {
             for (int k = 1; k <= 3; k++) {
                 assertEquals(1.0, directors[k].metric("jvs_announced_vips", ""), "director" + k + " announces one VIP");
             }
+            assertEquals(0.0, directors[4].metric("jvs_announced_vips", ""), "director4 serves nothing yet");
 
             String want = Captures.sha256Prefix(lab.blobPath(), DOWNLOAD_BYTES);
             List<Future<Exec.Result>> downloads = new ArrayList<>();
@@ -164,14 +168,13 @@ class EcmpIT {
                         + connections(2) + " " + connections(3));
             }
             String spread = (int) connections(1) + "/" + (int) connections(2) + "/" + (int) connections(3);
-            long probeMs = 24_000;
+            long probeMs = 16_000;
             Future<Exec.Result> probeLoop = pool.submit(() -> lab.sh(Duration.ofMillis(probeMs + 20_000), Lab.CLIENT,
                     probeScript("http://" + Lab.VIP + "/", probeMs)));
             Lab.pause(1500);
 
             long killedAt = System.currentTimeMillis();
             assertEquals(137, directors[3].kill(), "kill -9 of director3");
-            Future<ForwarderProcess> fourth = pool.submit(() -> start(4, conf.toString(), "--sloppy-tcp", "1"));
             awaitTrue(() -> !nextHops().contains(ip(3)), 10_000, "the router drops director3 after its kill");
             long detectMs = System.currentTimeMillis() - killedAt;
 
@@ -185,10 +188,16 @@ class EcmpIT {
             assertTrue(directors[2].logTail(20).contains("withdrew 1 VIP(s); drained " + DRAIN_SECONDS + " s"),
                     directors[2].logTail(20));
 
-            directors[4] = fourth.get();
-            awaitTrue(() -> nextHops().contains(ip(4)), 20_000, "director4 is added to the route");
+            // a fourth director added under load: the same configuration, in one jvsadm -R
+            long addAt = System.currentTimeMillis();
+            Exec.Result add = lab.sh(Duration.ofSeconds(30), ns(4), lab.repo().resolve("bin/jvsadm") + " --control "
+                    + controlSocket(4) + " -R < " + conf);
+            assertEquals(0, add.exitCode(), add.describe());
+            awaitTrue(() -> nextHops().contains(ip(4)), 10_000, "director4 is added to the route");
+            long addMs = System.currentTimeMillis() - addAt;
             long running = downloads.stream().filter(d -> !d.isDone()).count();
-            assertEquals(downloads.size(), running, "all downloads still run when director4 comes in");
+            assertEquals(downloads.size(), running, () -> "all downloads still run when director4 comes in: "
+                    + downloads.stream().filter(Future::isDone).map(EcmpIT::describe).toList());
             // new flows reach director4: 20 new connections over director1 and director4 (chance of none: 1e-6)
             double before = connections(4);
             for (int i = 0; i < 20; i++) {
@@ -214,7 +223,8 @@ class EcmpIT {
                     + directors[4].metric("jvs_sloppy_accepted_total", "protocol=\"tcp\"");
             String summary = downloads.size() + " downloads (directors 1/2/3: " + spread + "): " + intact + " intact " + results + "; kill -9 to the router's route without"
                     + " director3: " + detectMs + " ms; SIGTERM to the route without director2: " + withdrawMs
-                    + " ms (exit after " + stoppedMs + " ms, drain " + DRAIN_SECONDS + " s); probes: " + probes.size()
+                    + " ms (exit after " + stoppedMs + " ms, drain " + DRAIN_SECONDS + " s); director4 configured to in"
+                    + " the route: " + addMs + " ms; probes: " + probes.size()
                     + ", failed " + probes.stream().filter(p -> !p.ok()).toList() + "; sloppy-accepted on director1+4: "
                     + sloppy;
             System.out.println("EcmpIT " + summary);
@@ -304,6 +314,15 @@ class EcmpIT {
         assertFalse(lab.ip(ns(4), "link", "show", "jvs-announce").ok(), "no announcement device");
         assertEquals("", lab.ip(ns(4), "route", "show", "table", "all", "proto", "77").stdout(), "no route of jvs's");
         assertEquals(Set.of(), nextHops(), "the router has no route for the VIP");
+    }
+
+    private static String describe(Future<Exec.Result> f) {
+        try {
+            Exec.Result r = f.get();
+            return r.exitCode() + " " + r.stdout().strip() + " " + r.stderr().strip();
+        } catch (Exception e) {
+            return e.toString();
+        }
     }
 
     private boolean everyDirectorHasOne(int scheduled) {
