@@ -179,11 +179,32 @@ public final class Main {
             return 1;
         }
         serveConsole(director, control, settings.health());
+        Announcement announcement = null;
+        if (opts.announce().isPresent()) {
+            ForwarderCommandLine.Announce a = opts.announce().get();
+            try {
+                // before --user drops privileges (the TUN device); later route changes run on the event
+                // loop, which keeps CAP_NET_ADMIN
+                announcement = Announcement.start(a, director.control(), director::onPublish, director::onEventLoop,
+                        director.exposition(), line -> System.out.println("jvs-announce: " + line));
+            } catch (IOException | RuntimeException e) {
+                control.close();
+                director.close();
+                System.err.println("jvs-forwarder: --announce-device " + a.device() + ": " + e.getMessage());
+                return 1;
+            }
+            System.out.println("jvs-forwarder: ECMP: " + announcement.announced().length + " VIP(s) in table "
+                    + a.table() + " dev " + a.device() + " (proto " + ForwarderCommandLine.ANNOUNCE_PROTOCOL
+                    + ") for " + bird + " at " + a.birdSocket() + "; drain " + a.drainSeconds() + " s on SIGTERM");
+        }
         LeastPrivilege privilege = null;
         if (account != null) {
             try {
                 privilege = LeastPrivilege.drop(director, account);
             } catch (IOException | RuntimeException e) {
+                if (announcement != null) {
+                    announcement.close();
+                }
                 control.close();
                 director.close();
                 System.err.println("jvs-forwarder: --user " + account.name() + ": " + e.getMessage());
@@ -193,25 +214,6 @@ public final class Main {
         HealthMonitor checker = health;
         if (checker != null) {
             checker.start(director.control()::apply);
-        }
-        Announcement announcement = null;
-        if (opts.announce().isPresent()) {
-            ForwarderCommandLine.Announce a = opts.announce().get();
-            try {
-                announcement = Announcement.start(a, director.control(), director::onPublish, director.exposition(),
-                        line -> System.out.println("jvs-announce: " + line));
-            } catch (IOException | RuntimeException e) {
-                control.close();
-                if (checker != null) {
-                    checker.close();
-                }
-                director.close();
-                System.err.println("jvs-forwarder: --announce-device " + a.device() + ": " + e.getMessage());
-                return 1;
-            }
-            System.out.println("jvs-forwarder: ECMP: " + announcement.announced().length + " VIP(s) in table "
-                    + a.table() + " dev " + a.device() + " (proto " + ForwarderCommandLine.ANNOUNCE_PROTOCOL
-                    + ") for " + bird + " at " + a.birdSocket() + "; drain " + a.drainSeconds() + " s on SIGTERM");
         }
         Announcement announced = announcement;
         CountDownLatch stopped = new CountDownLatch(1);

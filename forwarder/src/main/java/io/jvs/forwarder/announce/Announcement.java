@@ -51,20 +51,22 @@ public final class Announcement {
      * IOException says BIRD is not installed or not running, naming the socket.
      */
     public static String checkBird(ForwarderCommandLine.Announce settings) throws IOException {
-        return new BirdControl(settings.birdSocket()).check();
+        String greeting = new BirdControl(settings.birdSocket()).check();
+        return greeting.endsWith(" ready.") ? greeting.substring(0, greeting.length() - " ready.".length()) : greeting;
     }
 
     /**
      * Starts announcing what {@code control} serves now and after every change ({@code onPublish}
-     * registers a listener on the published snapshots); registers the metrics when there are any.
+     * registers a listener on the published snapshots; {@code privileged} runs the route change on
+     * a thread that keeps CAP_NET_ADMIN under --user: the event loop); registers the metrics.
      */
     public static Announcement start(ForwarderCommandLine.Announce settings, ControlPlane control,
-                                     Consumer<Consumer<ServiceTable>> onPublish,
+                                     Consumer<Consumer<ServiceTable>> onPublish, Consumer<Runnable> privileged,
                                      Optional<PrometheusExposition> exposition, Consumer<String> log) throws IOException {
         VipRoutes routes = VipRoutes.open(settings, log);
         Announcement a = new Announcement(settings, routes, control, log);
         onPublish.accept(table -> {
-            routes.update(table);
+            privileged.accept(() -> routes.update(table));
             a.digest = ConfigDigest.of(table, control.config().timeouts());
         });
         routes.update(control.table());

@@ -129,15 +129,11 @@ class EcmpIT {
                 -a -t 10.0.0.100:80 -r 10.0.0.12:80 -g -w 1
                 """);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<ForwarderProcess>> starting = new ArrayList<>();
+            // one after the other (four JVMs starting at once on two busy cores outlast the start timeout);
+            // director4 runs from the start with no service, so it announces nothing until it is given
+            // the configuration (a director brought into service; its JVM start is not the test's clock)
             for (int k = 1; k <= 4; k++) {
-                int kk = k;
-                // director4 runs from the start with no service, so it announces nothing until it is given
-                // the configuration (a director brought into service; its JVM start is not the test's clock)
-                starting.add(pool.submit(() -> start(kk, kk == 4 ? null : conf.toString(), "--sloppy-tcp", "1")));
-            }
-            for (int k = 1; k <= 4; k++) {
-                directors[k] = starting.get(k - 1).get();
+                directors[k] = start(k, k == 4 ? null : conf.toString(), "--sloppy-tcp", "1");
             }
             awaitTrue(() -> nextHops().equals(Set.of(ip(1), ip(2), ip(3))), 20_000,
                     "the router's route for the VIP has the three directors as next hops");
