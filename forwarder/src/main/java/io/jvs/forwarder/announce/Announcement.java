@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * The ECMP profile at run time (--announce-table): the VIP routes BIRD exports ({@link VipRoutes}),
  * kept equal to the served VIPs of every published snapshot; a poll of BIRD's state every second
  * on thread {@code jvs-bird} (for the metrics and the status line); the metrics; and the graceful
- * stop: withdraw, keep forwarding for --drain-time, measuring when the last packet for a VIP came.
+ * stop: withdraw, keep forwarding for --drain-time, counting the packets for a VIP that still came.
  */
 public final class Announcement {
     private final ForwarderCommandLine.Announce settings;
@@ -117,17 +117,18 @@ public final class Announcement {
      * (the withdrawal-to-zero-traffic time). The caller then closes the data path.
      */
     public void withdrawAndDrain() {
+        long first = inPackets();
         long t0 = System.nanoTime();
         int n = routes.withdrawAll();
         long drainNanos = TimeUnit.SECONDS.toNanos(settings.drainSeconds());
-        long last = inPackets();
+        long last = first;
         long lastAt = t0;
+        boolean interrupted = false;
         while (System.nanoTime() - t0 < drainNanos) {
             try {
-                Thread.sleep(5);
+                Thread.sleep(1);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+                interrupted = true; // the drain is the point of a graceful stop: finish it
             }
             long p = inPackets();
             if (p != last) {
@@ -135,8 +136,12 @@ public final class Announcement {
                 lastAt = System.nanoTime();
             }
         }
-        log.accept("withdrew " + n + " VIP(s); drained " + settings.drainSeconds() + " s; the last packet for a VIP came "
-                + TimeUnit.NANOSECONDS.toMillis(lastAt - t0) + " ms after the withdrawal");
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        log.accept("withdrew " + n + " VIP(s); drained " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
+                + " ms; " + (last - first) + " packet(s) for a VIP came after the withdrawal, the last "
+                + TimeUnit.NANOSECONDS.toMillis(lastAt - t0) + " ms after it");
     }
 
     private long inPackets() {
