@@ -7,7 +7,6 @@ import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.ctl.ipvsadm.ConfigFile;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
-import io.jvs.forwarder.service.TestSchedulers;
 
 import java.util.List;
 
@@ -15,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 class ConfigDigestTest {
     static String digest(String... lines) throws Exception {
-        ServiceConfig c = ConfigFile.parse("test", List.of(lines), TestSchedulers.FACTORY);
-        ServiceTable t = new ServiceTableBuilder(TestSchedulers.FACTORY).build(c.services(), c.fwmarkRules(), ServiceTable.EMPTY);
+        ServiceConfig c = ConfigFile.parse("test", List.of(lines), io.jvs.forwarder.sched.Schedulers.factory(4093));
+        ServiceTable t = new ServiceTableBuilder(io.jvs.forwarder.sched.Schedulers.factory(4093)).build(c.services(), c.fwmarkRules(), ServiceTable.EMPTY);
         return ConfigDigest.of(t, c.timeouts());
     }
 

@@ -6,7 +6,6 @@ import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.ctl.ipvsadm.ConfigFile;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
-import io.jvs.forwarder.service.TestSchedulers;
 import io.jvs.packet.Ipv4Address;
 
 import java.util.List;
@@ -16,8 +15,8 @@ import org.junit.jupiter.api.Test;
 /** Which VIPs a director announces: those with a service that can take a new flow. */
 class VipRoutesTest {
     static List<String> served(String... lines) throws Exception {
-        ServiceConfig c = ConfigFile.parse("test", List.of(lines), TestSchedulers.FACTORY);
-        ServiceTable t = new ServiceTableBuilder(TestSchedulers.FACTORY).build(c.services(), c.fwmarkRules(), ServiceTable.EMPTY);
+        ServiceConfig c = ConfigFile.parse("test", List.of(lines), io.jvs.forwarder.sched.Schedulers.factory(4093));
+        ServiceTable t = new ServiceTableBuilder(io.jvs.forwarder.sched.Schedulers.factory(4093)).build(c.services(), c.fwmarkRules(), ServiceTable.EMPTY);
         return VipRoutes.served(t).stream().map(Ipv4Address::toString).toList();
     }
 
