@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
+import java.util.List;
 
 /**
  * jvs-forwarder: parses the command line and the config file completely
@@ -130,10 +131,12 @@ public final class Main {
             // validates everything before anything is attached
             Director.newControlPlane(config, opts.mhTableSize(), opts.announce().isPresent());
             boolean tap = opts.attach().kind() == ForwarderCommandLine.AttachKind.TAP;
+            boolean xdp = opts.attach().kind() == ForwarderCommandLine.AttachKind.XDP;
             settings = new Director.Settings(
                     new Director.Attach(tap ? opts.attach().name() : null, tap ? opts.lans()
                             : opts.attachments().stream().map(ForwarderCommandLine.Attach::name).toList(),
-                            opts.arpOn()),
+                            opts.arpOn(), xdp ? opts.attachments().stream().map(ForwarderCommandLine.Attach::queue)
+                            .toList() : List.of()),
                     config, opts.connMax(), opts.ringFrames(),
                     opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh(), opts.mhTableSize(),
                     opts.connPolicy(), health != null ? health : HealthSource.NONE,
