@@ -2,7 +2,9 @@ package io.jvs.forwarder.announce;
 
 import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.ctl.ipvsadm.RunningConfig;
+import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceTable;
+import io.jvs.forwarder.service.VirtualService;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -26,10 +28,19 @@ public final class ConfigDigest {
 
     /** The canonical text the digest is taken over. */
     static String canonical(ServiceTable table, TimeoutSettings timeouts) {
-        return RunningConfig.text(table, timeouts).lines()
+        StringBuilder sb = new StringBuilder(RunningConfig.text(table, timeouts).lines()
                 .filter(l -> !l.isBlank() && !l.startsWith("#"))
                 .map(l -> l.replaceAll(" --laddr \\S+", ""))
-                .collect(Collectors.joining("\n", "", "\n"));
+                .collect(Collectors.joining("\n", "", "\n")));
+        // -S lists the real servers in its own order; the schedulers' is the table's
+        for (VirtualService s : table.services()) {
+            sb.append("order ").append(s.label());
+            for (RealServer d : s.dests) {
+                sb.append(' ').append(d.endpoint());
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
     }
 
     /** The first 16 hex digits of the SHA-256 of {@link #canonical}. */
