@@ -114,6 +114,8 @@ public final class ForwarderCommandLine {
     private Path saveTo;
     private String user;
     private String controlGroup;
+    /** --announce-table etc.: the ECMP profile (VIPs announced through BIRD); null = not announcing. */
+    private Announce announce;
 
     private ForwarderCommandLine(Action action, List<Attach> attachments, List<String> lans, Path config,
                              Path keepalived, InetSocketAddress metrics, int connMax, int ringFrames, int mhTableSize) {
@@ -249,6 +251,26 @@ public final class ForwarderCommandLine {
     }
 
     /**
+     * The ECMP profile: jvs keeps a /32 route for every VIP it serves in kernel routing table
+     * {@code table} (protocol {@link #ANNOUNCE_PROTOCOL}, through the TUN device {@code device}, which the
+     * kernel deletes with its routes when jvs dies), for the BIRD at {@code birdSocket} to export;
+     * on SIGTERM the routes go first, then jvs keeps forwarding for {@code drainSeconds}, then exits.
+     */
+    public record Announce(int table, String device, Path birdSocket, int drainSeconds) {
+    }
+
+    /** The kernel route protocol number of jvs's announcement routes (ip route ... proto 77). */
+    public static final int ANNOUNCE_PROTOCOL = 77;
+    public static final String DEFAULT_ANNOUNCE_DEVICE = "jvs-announce";
+    public static final Path DEFAULT_BIRD_SOCKET = Path.of("/run/bird/bird.ctl");
+    public static final int DEFAULT_DRAIN_SECONDS = 2;
+
+    /** --announce-table: the ECMP profile, when given. */
+    public Optional<Announce> announce() {
+        return Optional.ofNullable(announce);
+    }
+
+    /**
      * Parses the command line.
      *
      * @throws UsageException one line naming the bad flag or value and what was expected
@@ -280,6 +302,10 @@ public final class ForwarderCommandLine {
         Path saveTo = null;
         String user = null;
         String controlGroup = null;
+        int announceTable = 0;
+        String announceDevice = DEFAULT_ANNOUNCE_DEVICE;
+        Path birdSocket = DEFAULT_BIRD_SOCKET;
+        int drainSeconds = DEFAULT_DRAIN_SECONDS;
         int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
         Set<String> seen = new HashSet<>();
 
@@ -348,6 +374,12 @@ public final class ForwarderCommandLine {
                     }
                 }
                 case "--lport-range" -> lports = portRange(flag, value);
+                case "--announce-table" -> {
+                    announceTable = number(flag, value, 1, 252); // 253..255 are default, main, local
+                }
+                case "--announce-device" -> announceDevice = interfaceName(flag, value);
+                case "--bird-socket" -> birdSocket = path(flag, value);
+                case "--drain-time" -> drainSeconds = number(flag, value, 0, 3600);
                 case "--expire-nodest-conn" -> expireNodest = number(flag, value, 0, 1) == 1;
                 case "--expire-quiescent-template" -> expireQuiescent = number(flag, value, 0, 1) == 1;
                 case "--sloppy-tcp" -> sloppyTcp = number(flag, value, 0, 1) == 1;
@@ -393,6 +425,13 @@ public final class ForwarderCommandLine {
         if (metricsTlsCert != null && metrics == null) {
             throw new UsageException("--metrics-tls-cert is for the metrics port, and --metrics is off");
         }
+        if (announceTable == 0) {
+            for (String f : List.of("--announce-device", "--bird-socket", "--drain-time")) {
+                if (seen.contains(f)) {
+                    throw new UsageException(f + " is for the ECMP profile, and --announce-table is not given");
+                }
+            }
+        }
         ForwarderCommandLine o = new ForwarderCommandLine(Action.RUN, List.copyOf(attachments), List.copyOf(lans),
                 config, keepalived, metrics, connMax, ringFrames, mhTableSize);
         o.arpOn = Collections.unmodifiableMap(arpOn);
@@ -410,6 +449,8 @@ public final class ForwarderCommandLine {
         o.expireQuiescentTemplate = expireQuiescent;
         o.sloppyTcp = sloppyTcp;
         o.defense = new io.jvs.forwarder.conn.DefenseSettings(dropEntry, dropPacket, secureTcp, amemthresh, amDroprate);
+        o.announce = announceTable == 0 ? null
+                : new Announce(announceTable, announceDevice, birdSocket, drainSeconds);
         return o;
     }
 
@@ -448,7 +489,8 @@ public final class ForwarderCommandLine {
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
             "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
             "--lport-range", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp",
-            "--drop-entry", "--drop-packet", "--secure-tcp", "--amemthresh", "--am-droprate");
+            "--drop-entry", "--drop-packet", "--secure-tcp", "--amemthresh", "--am-droprate",
+            "--announce-table", "--announce-device", "--bird-socket", "--drain-time");
 
     private static String expected(String flag) {
         return switch (flag) {
@@ -473,6 +515,10 @@ public final class ForwarderCommandLine {
             case "--drop-entry", "--drop-packet", "--secure-tcp" -> "0, 1, 2 or 3 (off, automatic, automatic and on, always)";
             case "--amemthresh" -> "a number of free connection-table entries, 0.." + MAX_CONN_MAX;
             case "--am-droprate" -> "a rate 0..2147483647 (one new connection in N dropped)";
+            case "--announce-table" -> "a kernel routing table number, 1..252";
+            case "--announce-device" -> "an interface name (the TUN device the announcement routes use)";
+            case "--bird-socket" -> "the path of BIRD's control socket";
+            case "--drain-time" -> "seconds, 0..3600";
             case "--mh-table-size" -> "one of the kernel's mh table primes "
                     + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES).replace(" ", "");
             default -> throw new AssertionError(flag);
@@ -732,6 +778,18 @@ public final class ForwarderCommandLine {
                                           embryonic entry for a new connection, never another)
                   --mh-table-size PRIME   slots of each mh (Maglev) scheduler table: 251 509 1021
                                           2039 4093 8191 16381 32749 65521 131071 (default 4093)
+
+                ECMP profile (N active directors behind a router's multipath, announced by BIRD):
+                  --announce-table N      keep a /32 route for every VIP this director serves in
+                                          kernel table N (1..252, proto 77, dev --announce-device)
+                                          for BIRD's kernel protocol to learn and export over BGP;
+                                          refuses NAT services; ARP for VIPs is left unanswered
+                  --announce-device NAME  the TUN device of those routes (default jvs-announce):
+                                          the kernel deletes it and its routes when jvs dies
+                  --bird-socket PATH      BIRD's control socket: must answer at start; BGP and BFD
+                                          state for the metrics (default /run/bird/bird.ctl)
+                  --drain-time SECONDS    on SIGTERM: withdraw the routes, keep forwarding this
+                                          long, then exit (0..3600, default 2)
                   -h, --help              print this help and exit
                   --version               print the version and exit
 

@@ -330,6 +330,24 @@ class ForwarderCommandLineTest {
     }
 
     @Test
+    void theEcmpProfileAndItsDefaults() throws Exception {
+        assertTrue(ForwarderCommandLine.parse("--attach", "packet:eth0").announce().isEmpty(), "off unless asked for");
+        assertEquals(new ForwarderCommandLine.Announce(200, "jvs-announce", java.nio.file.Path.of("/run/bird/bird.ctl"), 2),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--announce-table", "200").announce().orElseThrow());
+        assertEquals(new ForwarderCommandLine.Announce(7, "anno0", java.nio.file.Path.of("/tmp/b.ctl"), 0),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--announce-table=7", "--announce-device", "anno0",
+                        "--bird-socket", "/tmp/b.ctl", "--drain-time", "0").announce().orElseThrow());
+        assertEquals("--announce-table \"253\": expected a kernel routing table number, 1..252",
+                error("--attach", "packet:eth0", "--announce-table", "253"));
+        assertEquals("--drain-time \"3601\": expected seconds, 0..3600",
+                error("--attach", "packet:eth0", "--announce-table", "200", "--drain-time", "3601"));
+        assertEquals("--drain-time is for the ECMP profile, and --announce-table is not given",
+                error("--attach", "packet:eth0", "--drain-time", "5"));
+        assertEquals("--bird-socket is for the ECMP profile, and --announce-table is not given",
+                error("--attach", "packet:eth0", "--bird-socket", "/run/bird/bird.ctl"));
+    }
+
+    @Test
     void sloppyTcpIsASysctlFlagAndSloppyUdpIsRefusedWithTheReason() throws Exception {
         assertFalse(ForwarderCommandLine.parse("--attach", "packet:eth0").connPolicy().sloppyTcp(), "IPVS's default: 0");
         assertEquals(new io.jvs.forwarder.conn.ConnPolicy(false, false, true),
