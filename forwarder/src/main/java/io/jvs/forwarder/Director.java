@@ -66,7 +66,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Director implements AutoCloseable {
     private static final int BURST = 256;
-    private static final int ARP_RING_FRAMES = 64;
+    /** The TAP attachment's ARP-only rings: 64 frames of 2 KiB. */
+    private static final int ARP_RING_MEMORY = 64 * 2048;
 
     /** The metrics port's TLS certificate chain and private key (PEM files). */
     public record MetricsTls(java.nio.file.Path certificateChain, java.nio.file.Path privateKey) {
@@ -105,7 +106,7 @@ public final class Director implements AutoCloseable {
      * @param metricsTls  PEM certificate chain and key for HTTPS on the metrics port, or null for HTTP
      * @param vrrp        the VRRP instances to run ({@link VrrpConfig#NONE}: none, the director answers for every VIP)
      */
-    public record Settings(Attach attach, ServiceConfig config, int connMax, int ringFrames,
+    public record Settings(Attach attach, ServiceConfig config, int connMax, int ringMemoryMib,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp) {
         public Settings {
@@ -301,11 +302,13 @@ public final class Director implements AutoCloseable {
         if (at.isTap()) {
             attach(namespace.createTap(BURST), ifaces.size(), 0);
             for (int i = 0; i < ifaces.size(); i++) {
-                attach(PacketRxRing.open(ifaces.get(i).name(), ARP_RING_FRAMES, AfPacket.ETH_P_ARP), i, i);
+                attach(PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(), AfPacket.ETH_P_ARP),
+                        i, i);
             }
         } else {
             for (int i = 0; i < ifaces.size(); i++) {
-                attach(PacketRxRing.open(ifaces.get(i).name(), settings.ringFrames(), AfPacket.ETH_P_ALL), i, i);
+                attach(PacketRxRing.open(ifaces.get(i).name(), (long) settings.ringMemoryMib() << 20, ifaces.get(i).mtu(),
+                        AfPacket.ETH_P_ALL), i, i);
             }
         }
 

@@ -132,7 +132,7 @@ public final class Main {
                     new Director.Attach(tap ? opts.attach().name() : null, tap ? opts.lans()
                             : opts.attachments().stream().map(ForwarderCommandLine.Attach::name).toList(),
                             opts.arpOn()),
-                    config, opts.connMax(), opts.ringFrames(),
+                    config, opts.connMax(), opts.ringMemoryMib(),
                     opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh(), opts.mhTableSize(),
                     opts.connPolicy(), health != null ? health : HealthSource.NONE,
                     opts.metricsTlsCert().isPresent()

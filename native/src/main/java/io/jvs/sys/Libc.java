@@ -187,6 +187,8 @@ public final class Libc {
     public static final int IPPROTO_RAW = 255;
     public static final int SOL_SOCKET = 1;
     public static final int SO_RCVBUF = 8;
+    /** SO_RCVBUF beyond net.core.rmem_max (CAP_NET_ADMIN). */
+    public static final int SO_RCVBUFFORCE = 33;
     public static final int SO_REUSEADDR = 2;
 
     // ---------------------------------------------------------------- checked (control plane)
