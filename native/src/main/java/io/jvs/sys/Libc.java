@@ -61,6 +61,14 @@ public final class Libc {
     private static final MethodHandle OPEN = handle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle READ = handle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    /**
+     * read(2) without errno capture: the capture slices its segment on every call, an
+     * allocation until C2 has compiled the call site with escape analysis (thousands of calls);
+     * for reads whose failure needs no errno.
+     */
+    private static final MethodHandle READ_PLAIN = LINKER.downcallHandle(
+            LIBC.find("read").orElseThrow(() -> new UnsatisfiedLinkError("read")),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle SEND = handle("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle RECV = handle("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
@@ -111,6 +119,18 @@ public final class Libc {
     public static long read(Errno e, int fd, MemorySegment buf, long len) {
         try {
             return (long) READ.invokeExact(e.seg, fd, buf, len);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * read(fd, buf, len) without errno: for a read that cannot block and cannot fail but for a
+     * reason the caller handles the same whatever errno says. Allocates nothing from the first call.
+     */
+    public static long read(int fd, MemorySegment buf, long len) {
+        try {
+            return (long) READ_PLAIN.invokeExact(fd, buf, len);
         } catch (Throwable t) {
             throw rethrow(t);
         }
