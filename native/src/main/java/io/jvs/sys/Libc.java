@@ -69,6 +69,10 @@ public final class Libc {
     private static final MethodHandle READ_PLAIN = LINKER.downcallHandle(
             LIBC.find("read").orElseThrow(() -> new UnsatisfiedLinkError("read")),
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    /** sendmmsg(2) without errno capture, as {@link #READ_PLAIN}. */
+    private static final MethodHandle SENDMMSG_PLAIN = LINKER.downcallHandle(
+            LIBC.find("sendmmsg").orElseThrow(() -> new UnsatisfiedLinkError("sendmmsg")),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle SEND = handle("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle RECV = handle("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
@@ -147,6 +151,18 @@ public final class Libc {
     public static int sendmmsg(Errno e, int fd, MemorySegment msgvec, int vlen, int flags) {
         try {
             return (int) SENDMMSG.invokeExact(e.seg, fd, msgvec, vlen, flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * sendmmsg without errno, for callers that treat every failure alike (a non-blocking send
+     * never sleeps, so it is never interrupted). Allocates nothing from the first call.
+     */
+    public static int sendmmsg(int fd, MemorySegment msgvec, int vlen, int flags) {
+        try {
+            return (int) SENDMMSG_PLAIN.invokeExact(fd, msgvec, vlen, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }
