@@ -123,10 +123,14 @@ public final class Director implements AutoCloseable {
      * @param health      where jvs_real_server_up and jvs_health_transitions_total come from
      * @param metricsTls  PEM certificate chain and key for HTTPS on the metrics port, or null for HTTP
      * @param vrrp        the VRRP instances to run ({@link VrrpConfig#NONE}: none, the director answers for every VIP)
+     * @param ecmp        the ECMP profile (--announce-table): VIPs are routed to the director (no ARP for them)
+     *                    and NAT services are refused (their replies must come back to the director that
+     *                    holds the connection, which ECMP does not promise)
      */
     public record Settings(Attach attach, ServiceConfig config, int connMax, int ringMemoryMib,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
-                           ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp) {
+                           ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
+                           boolean ecmp) {
         public Settings {
             java.util.Objects.requireNonNull(connPolicy, "connPolicy");
             java.util.Objects.requireNonNull(health, "health");
@@ -151,6 +155,7 @@ public final class Director implements AutoCloseable {
     private DataPathCounters counters;
     private SyncDaemons sync;
     private MetricsServer metrics;
+    private PrometheusExposition exposition;
     private volatile RouteTable routes = RouteTable.EMPTY;
     /** The namespace's own IPv4 addresses (FULLNAT local addresses must not be one); empty until attached. */
     private volatile int[] ownAddrs = new int[0];
@@ -166,6 +171,9 @@ public final class Director implements AutoCloseable {
         this.control = new ControlPlane(settings.config(),
                 new ServiceTableBuilder(Schedulers.factory(settings.mhTableSize())), table -> {
             DataPathChecks.validate(table);
+            if (settings.ecmp()) {
+                DataPathChecks.validateEcmp(table);
+            }
             DataPathChecks.validateRoutes(table, routes, registry.current());
             DataPathChecks.validateLocalAddrs(table, ownAddrs);
         });
@@ -176,7 +184,27 @@ public final class Director implements AutoCloseable {
      * throws IllegalArgumentException if invalid.
      */
     public static ControlPlane newControlPlane(ServiceConfig config, int mhTableSize) {
-        return new ControlPlane(config, new ServiceTableBuilder(Schedulers.factory(mhTableSize)), DataPathChecks::validate);
+        return newControlPlane(config, mhTableSize, false);
+    }
+
+    /** As above, with the ECMP profile's check (no NAT service) when {@code ecmp}. */
+    public static ControlPlane newControlPlane(ServiceConfig config, int mhTableSize, boolean ecmp) {
+        return new ControlPlane(config, new ServiceTableBuilder(Schedulers.factory(mhTableSize)), table -> {
+            DataPathChecks.validate(table);
+            if (ecmp) {
+                DataPathChecks.validateEcmp(table);
+            }
+        });
+    }
+
+    /** Calls {@code listener} with every snapshot published from now on (on the publishing thread). */
+    public void onPublish(java.util.function.Consumer<ServiceTable> listener) {
+        registry.onPublish(listener);
+    }
+
+    /** The Prometheus exposition of the metrics port, when metrics are on (for collectors added later). */
+    public Optional<PrometheusExposition> exposition() {
+        return Optional.ofNullable(exposition);
     }
 
     /** Where configuration changes go (jvsadm, health checks): validated whole, published as one snapshot. */
@@ -240,6 +268,9 @@ public final class Director implements AutoCloseable {
         }
         int[] ifindexes = ifaces.stream().mapToInt(Interface::ifindex).toArray();
         arpScope = arpScope(at, ifaces);
+        if (settings.ecmp()) {
+            arpScope = arpScope.withRoutedVips();
+        }
         if (at.isXdp()) {
             // Queues checked and programs through the verifier before anything is changed.
             for (int i = 0; i < ifaces.size(); i++) {
@@ -403,6 +434,7 @@ public final class Director implements AutoCloseable {
                     counters.addKernelDrops(c.portId(), drops);
                 }
             }
+            dataPath.defenseTick();
             try {
                 routes = RouteTable.load(ifindexes);
             } catch (NativeException e) {
@@ -412,7 +444,7 @@ public final class Director implements AutoCloseable {
 
         if (settings.metrics() != null) {
             HealthSource health = settings.health();
-            PrometheusExposition exposition = new PrometheusExposition(registry, counters, health, vrrpStatus(),
+            exposition = new PrometheusExposition(registry, counters, health, vrrpStatus(),
                     sync.counters());
             metrics = new MetricsServer(settings.metrics(), exposition,
                     new StatusPage(registry, counters, health, vrrpStatus(), System::nanoTime));
@@ -580,7 +612,8 @@ public final class Director implements AutoCloseable {
         for (int vip : table.vips()) {
             ownOnXdp(vip);
             if (announced.add(vip)) {
-                if (!vrrpGate.silent(vip)) { // a VRRP BACKUP stays silent; becoming MASTER announces it
+                // a VRRP BACKUP stays silent (becoming MASTER announces it); in the ECMP profile the VIP is routed
+                if (!vrrpGate.silent(vip) && !arpScope.vipsRouted()) {
                     announce(vip);
                 }
                 if (settings.attach().isTap()) {

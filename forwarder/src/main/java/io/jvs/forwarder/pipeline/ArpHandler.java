@@ -59,7 +59,8 @@ final class ArpHandler extends ChannelInboundHandlerAdapter {
         int target = arp.targetIp();
         ServiceTable services = registry.current();
         VrrpGate.Snapshot gate = vrrp.current();
-        boolean forVip = (services.isVip(target) || services.isLocalAddr(target) || gate.owned(target))
+        boolean forVip = ((services.isVip(target) && !scope.vipsRouted()) || services.isLocalAddr(target)
+                || gate.owned(target))
                 && !gate.silent(target) && scope.answersOn(target, port.id, routes.get());
         if (op == ArpPacket.OP_REQUEST && forVip && arp.senderIp() != target) {
             neighbours.learn(arp.senderIp(), arp.senderMac(), true, now);

@@ -313,6 +313,41 @@ class ForwarderCommandLineTest {
     }
 
     @Test
+    void floodDefenceFlagsAreTheKernelsSysctlsAndBadValuesAreOneLine() throws Exception {
+        assertEquals(io.jvs.forwarder.conn.DefenseSettings.OFF,
+                ForwarderCommandLine.parse("--attach", "packet:eth0").connPolicy().defense());
+        assertEquals(new io.jvs.forwarder.conn.DefenseSettings(1, 2, 3, 5000, 7),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--drop-entry", "1", "--drop-packet", "2",
+                        "--secure-tcp", "3", "--amemthresh", "5000", "--am-droprate=7").connPolicy().defense());
+        assertEquals("--drop-entry \"4\": expected 0, 1, 2 or 3 (off, automatic, automatic and on, always)",
+                error("--attach", "packet:eth0", "--drop-entry", "4"));
+        assertEquals("--secure-tcp \"on\": expected 0, 1, 2 or 3 (off, automatic, automatic and on, always)",
+                error("--attach", "packet:eth0", "--secure-tcp", "on"));
+        assertEquals("--amemthresh \"-1\": expected a number of free connection-table entries, 0..67108864",
+                error("--attach", "packet:eth0", "--amemthresh", "-1"));
+        assertEquals("--am-droprate \"2147483648\": expected a rate 0..2147483647 (one new connection in N dropped)",
+                error("--attach", "packet:eth0", "--am-droprate", "2147483648"));
+    }
+
+    @Test
+    void theEcmpProfileAndItsDefaults() throws Exception {
+        assertTrue(ForwarderCommandLine.parse("--attach", "packet:eth0").announce().isEmpty(), "off unless asked for");
+        assertEquals(new ForwarderCommandLine.Announce(200, "jvs-announce", java.nio.file.Path.of("/run/bird/bird.ctl"), 2),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--announce-table", "200").announce().orElseThrow());
+        assertEquals(new ForwarderCommandLine.Announce(7, "anno0", java.nio.file.Path.of("/tmp/b.ctl"), 0),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--announce-table=7", "--announce-device", "anno0",
+                        "--bird-socket", "/tmp/b.ctl", "--drain-time", "0").announce().orElseThrow());
+        assertEquals("--announce-table \"253\": expected a kernel routing table number, 1..252",
+                error("--attach", "packet:eth0", "--announce-table", "253"));
+        assertEquals("--drain-time \"3601\": expected seconds, 0..3600",
+                error("--attach", "packet:eth0", "--announce-table", "200", "--drain-time", "3601"));
+        assertEquals("--drain-time is for the ECMP profile, and --announce-table is not given",
+                error("--attach", "packet:eth0", "--drain-time", "5"));
+        assertEquals("--bird-socket is for the ECMP profile, and --announce-table is not given",
+                error("--attach", "packet:eth0", "--bird-socket", "/run/bird/bird.ctl"));
+    }
+
+    @Test
     void sloppyTcpIsASysctlFlagAndSloppyUdpIsRefusedWithTheReason() throws Exception {
         assertFalse(ForwarderCommandLine.parse("--attach", "packet:eth0").connPolicy().sloppyTcp(), "IPVS's default: 0");
         assertEquals(new io.jvs.forwarder.conn.ConnPolicy(false, false, true),
