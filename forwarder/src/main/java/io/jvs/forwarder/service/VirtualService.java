@@ -37,6 +37,8 @@ public final class VirtualService {
     public final DestStats stats;
     /** Some real server forwards by FULLNAT (sloppy_tcp then opens no connection: ConnectionHandler). */
     public final boolean hasFullNatDest;
+    /** {@code --synproxy}: SYNs are answered with SYN cookies (pipeline.SynProxyHandler, xmit.SynProxy). */
+    public final boolean synProxy;
 
     public VirtualService(ServiceSpec spec, RealServer[] dests, Scheduler scheduler, DestStats stats) {
         this.spec = spec;
@@ -62,6 +64,7 @@ public final class VirtualService {
             fullNat |= d.method == ForwardMethod.FULLNAT;
         }
         this.hasFullNatDest = fullNat;
+        this.synProxy = spec.synProxy();
     }
 
     /** An address service with default settings (tests). */
