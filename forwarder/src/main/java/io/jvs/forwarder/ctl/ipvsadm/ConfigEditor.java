@@ -151,7 +151,8 @@ public final class ConfigEditor {
                 cmd.persistTimeout(), cmd.persistMask(), cmd.onePacket(),
                 cmd.localAddrs() != null ? cmd.localAddrs() : laddrs,
                 cmd.clientAddress() != null ? cmd.clientAddress() : client, dests,
-                cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts);
+                cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts,
+                (cmd.options() & IpvsadmParser.OPT_SYNPROXY) != 0);
     }
 
     private static ServiceSpec.Dest dest(IpvsadmCommand cmd) throws IpvsadmException {

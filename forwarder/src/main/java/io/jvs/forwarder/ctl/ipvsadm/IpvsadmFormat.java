@@ -350,6 +350,9 @@ public final class IpvsadmFormat {
                 sb.append(" --svc-timeout ").append(spec.timeouts().tcp()).append(',')
                         .append(spec.timeouts().tcpFin()).append(',').append(spec.timeouts().udp());
             }
+            if (spec.synProxy()) {
+                sb.append(" --synproxy");
+            }
         } else if ((format & FMT_STATS) != 0) {
             sb.append(String.format("%-33s", svcName));
             largenums(sb, stats.stats(se.stats), 0, format);
@@ -369,6 +372,9 @@ public final class IpvsadmFormat {
             }
             if (spec.onePacket()) {
                 sb.append(" ops");
+            }
+            if (spec.synProxy()) {
+                sb.append(" synproxy"); // after ipvsadm's flags, in their style
             }
         }
         sb.append('\n');

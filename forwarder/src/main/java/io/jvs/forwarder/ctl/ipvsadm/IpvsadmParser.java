@@ -85,6 +85,7 @@ public final class IpvsadmParser {
     public static final long OPT_MARKS = 1L << 36;
     public static final long OPT_SVC_TIMEOUT = 1L << 37;
     public static final long OPT_VRRP = 1L << 38;
+    public static final long OPT_SYNPROXY = 1L << 39;
 
     private static final String[] OPTION_NAMES = {
         "numeric", "connection", "service-address", "scheduler", "persistent", "netmask", "real-server",
@@ -92,7 +93,7 @@ public final class IpvsadmParser {
         "stats", "rate", "thresholds", "persistent-conn", "nosort", "syncid", "exact", "ops", "pe",
         "sched-flags", "mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
         "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "laddr", "client-addr", "marks", "svc-timeout",
-        "vrrp"};
+        "vrrp", "synproxy"};
 
     // Listing format bits (ipvsadm's FMT_*).
     public static final int FMT_NUMERIC = 0x0001;
@@ -122,7 +123,8 @@ public final class IpvsadmParser {
         }
         legal(Command.ADD_SERVICE, '+', OPT_SERVICE);
         legal(Command.ADD_SERVICE, ' ', OPT_SCHEDULER, OPT_PERSISTENT, OPT_NETMASK, OPT_ONEPACKET,
-                OPT_PERSISTENCE_ENGINE, OPT_SCHED_FLAGS, OPT_LADDR, OPT_CLIENT_ADDR, OPT_SVC_TIMEOUT);
+                OPT_PERSISTENCE_ENGINE, OPT_SCHED_FLAGS, OPT_LADDR, OPT_CLIENT_ADDR, OPT_SVC_TIMEOUT,
+                OPT_SYNPROXY);
         LEGAL[Command.EDIT_SERVICE.ordinal()] = LEGAL[Command.ADD_SERVICE.ordinal()].clone();
         legal(Command.DELETE_SERVICE, '+', OPT_SERVICE);
         legal(Command.LIST, ' ', OPT_NUMERIC, OPT_STATS, OPT_RATE, OPT_THRESHOLDS, OPT_PERSISTENTCONN,
@@ -234,6 +236,7 @@ public final class IpvsadmParser {
         spec((char) 0, "marks", Arg.NONE, null, OPT_MARKS);
         spec((char) 0, "vrrp", Arg.NONE, null, OPT_VRRP);
         spec((char) 0, "svc-timeout", Arg.REQUIRED, null, OPT_SVC_TIMEOUT);
+        spec((char) 0, "synproxy", Arg.NONE, null, OPT_SYNPROXY);
     }
 
     private final String program;
@@ -511,6 +514,9 @@ public final class IpvsadmParser {
                 }
                 if (onePacket && mark == 0 && proto != Protocol.UDP) {
                     throw IpvsadmException.usage("One-Packet Scheduling is only for UDP virtual services");
+                }
+                if ((options & OPT_SYNPROXY) != 0 && mark == 0 && proto != Protocol.TCP) {
+                    throw IpvsadmException.usage("--synproxy is only for TCP virtual services");
                 }
                 if (scheduler == null) {
                     scheduler = ServiceSpec.DEFAULT_SCHEDULER;

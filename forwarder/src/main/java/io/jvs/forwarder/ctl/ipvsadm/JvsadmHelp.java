@@ -26,7 +26,7 @@ public final class JvsadmHelp {
                 Usage:
                   %1$s -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]
                         [-o] [--laddr address[,address...]] [--client-addr none|toa|proxy]
-                        [--svc-timeout tcp,tcpfin,udp]
+                        [--svc-timeout tcp,tcpfin,udp] [--synproxy]
                   %1$s -D virtual-service
                   %1$s -C
                   %1$s -R
@@ -90,6 +90,7 @@ public final class JvsadmHelp {
                   --laddr        address[,address]    FULLNAT local addresses of the director (jvs)
                   --client-addr  none|toa|proxy       how FULLNAT servers learn the client (jvs)
                   --svc-timeout  tcp,tcpfin,udp       the service's own timeouts, 0 = global (jvs)
+                  --synproxy                          answer SYNs with SYN cookies (NAT/FULLNAT, jvs)
                   --mcast-interface interface         multicast interface for connection sync
                   --syncid sid                        syncid for connection sync (default=255)
                   --mcast-group address               IPv4 group (default=224.0.0.81)
