@@ -844,7 +844,7 @@ public final class ConnectionTable {
         spSeqDeltas[id] = cookieIsn;
         spTsDeltas[id] = synAckTsval;
         spClientIsns[id] = clientIsn;
-        spOpts[id] = (char) opts;
+        spOpts[id] = (char) (opts >>> 12); // the cookie data's option bits (12..21)
         spClientWins[id] = (char) clientWin;
         spWinShifts[id] = 0;
     }
@@ -877,7 +877,7 @@ public final class ConnectionTable {
     }
 
     public int synProxyOpts(int id) {
-        return spOpts[id];
+        return spOpts[id] << 12;
     }
 
     public int synProxyClientWindow(int id) {
