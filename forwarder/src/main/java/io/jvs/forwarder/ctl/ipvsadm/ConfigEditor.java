@@ -50,7 +50,8 @@ public final class ConfigEditor {
                         throw IpvsadmException.operation("Service already exists");
                     }
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
-                    services.add(service(cmd, List.of(), List.of(), ClientAddressMode.NONE, ServiceTimeouts.GLOBAL));
+                    services.add(service(cmd, List.of(), List.of(), ClientAddressMode.NONE, ServiceTimeouts.GLOBAL,
+                            false));
                 }
                 case EDIT_SERVICE -> {
                     if (at < 0) {
@@ -58,7 +59,8 @@ public final class ConfigEditor {
                     }
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
                     ServiceSpec old = services.get(at);
-                    services.set(at, service(cmd, old.dests(), old.localAddrs(), old.clientAddress(), old.timeouts()));
+                    services.set(at, service(cmd, old.dests(), old.localAddrs(), old.clientAddress(), old.timeouts(),
+                            old.synProxy()));
                 }
                 case DELETE_SERVICE -> {
                     if (at < 0) {
@@ -143,16 +145,20 @@ public final class ConfigEditor {
         return -1;
     }
 
-    /** The service a -A/-E command describes; jvs's extensions not given keep the values passed in. */
+    /**
+     * The service a -A/-E command describes; jvs's extensions not given keep the values passed in
+     * ({@code --synproxy} turns the SYN proxy on, {@code --no-synproxy} off, neither keeps it).
+     */
     private static ServiceSpec service(IpvsadmCommand cmd, List<ServiceSpec.Dest> dests, List<Integer> laddrs,
-                                       ClientAddressMode client, ServiceTimeouts timeouts) {
+                                       ClientAddressMode client, ServiceTimeouts timeouts, boolean synProxy) {
         return new ServiceSpec(cmd.isFwmark() ? 0 : cmd.proto(), cmd.isFwmark() ? 0 : cmd.addr(),
                 cmd.isFwmark() ? 0 : cmd.port(), cmd.fwmark(), cmd.scheduler(), cmd.schedFlags(),
                 cmd.persistTimeout(), cmd.persistMask(), cmd.onePacket(),
                 cmd.localAddrs() != null ? cmd.localAddrs() : laddrs,
                 cmd.clientAddress() != null ? cmd.clientAddress() : client, dests,
                 cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts,
-                (cmd.options() & IpvsadmParser.OPT_SYNPROXY) != 0);
+                (cmd.options() & IpvsadmParser.OPT_SYNPROXY) != 0
+                        || synProxy && (cmd.options() & IpvsadmParser.OPT_NO_SYNPROXY) == 0);
     }
 
     private static ServiceSpec.Dest dest(IpvsadmCommand cmd) throws IpvsadmException {

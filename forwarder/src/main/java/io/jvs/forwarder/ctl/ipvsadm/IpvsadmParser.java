@@ -86,6 +86,7 @@ public final class IpvsadmParser {
     public static final long OPT_SVC_TIMEOUT = 1L << 37;
     public static final long OPT_VRRP = 1L << 38;
     public static final long OPT_SYNPROXY = 1L << 39;
+    public static final long OPT_NO_SYNPROXY = 1L << 40;
 
     private static final String[] OPTION_NAMES = {
         "numeric", "connection", "service-address", "scheduler", "persistent", "netmask", "real-server",
@@ -93,7 +94,7 @@ public final class IpvsadmParser {
         "stats", "rate", "thresholds", "persistent-conn", "nosort", "syncid", "exact", "ops", "pe",
         "sched-flags", "mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
         "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "laddr", "client-addr", "marks", "svc-timeout",
-        "vrrp", "synproxy"};
+        "vrrp", "synproxy", "no-synproxy"};
 
     // Listing format bits (ipvsadm's FMT_*).
     public static final int FMT_NUMERIC = 0x0001;
@@ -124,7 +125,7 @@ public final class IpvsadmParser {
         legal(Command.ADD_SERVICE, '+', OPT_SERVICE);
         legal(Command.ADD_SERVICE, ' ', OPT_SCHEDULER, OPT_PERSISTENT, OPT_NETMASK, OPT_ONEPACKET,
                 OPT_PERSISTENCE_ENGINE, OPT_SCHED_FLAGS, OPT_LADDR, OPT_CLIENT_ADDR, OPT_SVC_TIMEOUT,
-                OPT_SYNPROXY);
+                OPT_SYNPROXY, OPT_NO_SYNPROXY);
         LEGAL[Command.EDIT_SERVICE.ordinal()] = LEGAL[Command.ADD_SERVICE.ordinal()].clone();
         legal(Command.DELETE_SERVICE, '+', OPT_SERVICE);
         legal(Command.LIST, ' ', OPT_NUMERIC, OPT_STATS, OPT_RATE, OPT_THRESHOLDS, OPT_PERSISTENTCONN,
@@ -237,6 +238,7 @@ public final class IpvsadmParser {
         spec((char) 0, "vrrp", Arg.NONE, null, OPT_VRRP);
         spec((char) 0, "svc-timeout", Arg.REQUIRED, null, OPT_SVC_TIMEOUT);
         spec((char) 0, "synproxy", Arg.NONE, null, OPT_SYNPROXY);
+        spec((char) 0, "no-synproxy", Arg.NONE, null, OPT_NO_SYNPROXY);
     }
 
     private final String program;
@@ -517,6 +519,9 @@ public final class IpvsadmParser {
                 }
                 if ((options & OPT_SYNPROXY) != 0 && mark == 0 && proto != Protocol.TCP) {
                     throw IpvsadmException.usage("--synproxy is only for TCP virtual services");
+                }
+                if ((options & OPT_SYNPROXY) != 0 && (options & OPT_NO_SYNPROXY) != 0) {
+                    throw IpvsadmException.usage("--synproxy and --no-synproxy conflict");
                 }
                 if (scheduler == null) {
                     scheduler = ServiceSpec.DEFAULT_SCHEDULER;

@@ -26,7 +26,7 @@ public final class JvsadmHelp {
                 Usage:
                   %1$s -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]
                         [-o] [--laddr address[,address...]] [--client-addr none|toa|proxy]
-                        [--svc-timeout tcp,tcpfin,udp] [--synproxy]
+                        [--svc-timeout tcp,tcpfin,udp] [--[no-]synproxy]
                   %1$s -D virtual-service
                   %1$s -C
                   %1$s -R
@@ -91,6 +91,7 @@ public final class JvsadmHelp {
                   --client-addr  none|toa|proxy       how FULLNAT servers learn the client (jvs)
                   --svc-timeout  tcp,tcpfin,udp       the service's own timeouts, 0 = global (jvs)
                   --synproxy                          answer SYNs with SYN cookies (NAT/FULLNAT, jvs)
+                  --no-synproxy                       -E: turn that off (without either, -E keeps it)
                   --mcast-interface interface         multicast interface for connection sync
                   --syncid sid                        syncid for connection sync (default=255)
                   --mcast-group address               IPv4 group (default=224.0.0.81)
