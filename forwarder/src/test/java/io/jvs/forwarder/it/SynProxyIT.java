@@ -123,7 +123,7 @@ class SynProxyIT {
         System.out.printf(Locale.ROOT, "[synproxy %s] 3000 spoofed ACKs sent (hping3 exit %d): %.0f dropped as "
                 + "synproxy_bad_cookie; packets to port 80 at rs1 %d, rs2 %d%n", tag, acks.exitCode(), bad,
                 after[0] - before[0], after[1] - before[1]);
-        assertTrue(bad >= 2500, tag + ": bad cookies counted: " + bad);
+        assertTrue(bad >= 1500, tag + ": the spoofed ACKs reached the director, counted as bad cookies: " + bad);
         assertEquals(0, after[0] - before[0], tag + ": packets that reached rs1 during the ACK flood");
         assertEquals(0, after[1] - before[1], tag + ": packets that reached rs2 during the ACK flood");
 

@@ -1,6 +1,13 @@
 package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.SynCookies;
+import io.jvs.forwarder.conn.Timeouts;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.io.LanPorts;
+import io.jvs.forwarder.neigh.NeighbourCache;
+import io.jvs.forwarder.testkit.AllocationProbe;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
@@ -11,6 +18,9 @@ import io.jvs.forwarder.testkit.Frames;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.List;
 
 import static io.jvs.forwarder.pipeline.XmitPipe.CLIENT;
@@ -44,6 +54,7 @@ class SynProxyPipelineTest {
     static final int PSH_ACK = 0x18;
     static final int SYN_ACK = 0x12;
     static final long NOW = 1_700_000_000_000L;
+    static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     static final int CPORT = 40000;
     static final int CSEQ = 0x7000_0000;
     static final int COOKIE = 0x65B4_6A3D;
@@ -293,5 +304,85 @@ class SynProxyPipelineTest {
         assertEquals(CSEQ, seq(again));
         assertEquals(RS1, i32(again, ETH + 16));
         assertChecksums(again);
+    }
+    /**
+     * A proxied connection's whole life through the pipeline — cookie SYN-ACK, cookie ACK to the
+     * server's SYN, a held request, the splice, data both ways — allocates nothing per frame.
+     */
+    @Test
+    void proxiedConnectionsAllocateNothing() {
+        TwoPortPipelineTest.CountingTxQueue q = new TwoPortPipelineTest.CountingTxQueue();
+        LanPorts ports = new LanPorts();
+        NeighbourCache n = new NeighbourCache(ports.add("lan0", XmitPipe.IFINDEX, PORT_MAC, XmitPipe.PORT_IP, 1500, q),
+                pipe.counters::drop);
+        long t = System.nanoTime();
+        n.learn(XmitPipe.ROUTER, ROUTER_MAC, true, t);
+        n.learn(RS1, RS1_MAC, true, t);
+        ConnectionTable conns = new ConnectionTable(1 << 17, Timeouts.DEFAULTS);
+        EmbeddedChannel ch = new EmbeddedChannel();
+        DataPath.builder().services(pipe.registry).connections(conns).neighbours(n).routes(() -> pipe.routes)
+                .counters(pipe.counters).fullNatClock(() -> NOW)
+                .synCookieKey(XmitPipe.COOKIE_KEY0, XmitPipe.COOKIE_KEY1).build().wire(ch.pipeline());
+        SynCookies cookies = new SynCookies(XmitPipe.COOKIE_KEY0, XmitPipe.COOKIE_KEY1);
+        int count = SynCookies.count(NOW);
+        int data = SynCookies.encode(1460, 7, true, true);
+        byte[] syn = clientSyn(NAT);
+        byte[] ack = tcp(ROUTER_MAC, CLIENT, CPORT, VIP, NAT, ACK, CSEQ + 1, 0, 502, ts(CLIENT_TS + 1, (int) NOW), 0);
+        byte[] req = tcp(ROUTER_MAC, CLIENT, CPORT, VIP, NAT, PSH_ACK, CSEQ + 1, 0, 502, ts(CLIENT_TS + 2, (int) NOW),
+                10);
+        byte[] synAck = tcp(RS1_MAC, RS1, NAT_RPORT, CLIENT, CPORT, SYN_ACK, SSEQ, CSEQ + 1, 65160,
+                new byte[] {2, 4, 0x05, (byte) 0xB4, 4, 2, 8, 10, 0, 0, 0x13, (byte) 0x88, 0, 0, 0x03, (byte) 0xE9,
+                        1, 3, 3, 7}, 0);
+        byte[] resp = tcp(RS1_MAC, RS1, NAT_RPORT, CLIENT, CPORT, PSH_ACK, SSEQ + 1, CSEQ + 11, 300,
+                ts(SERVER_TS + 1, CLIENT_TS + 2), 20);
+        byte[] cack = tcp(ROUTER_MAC, CLIENT, CPORT, VIP, NAT, ACK, CSEQ + 11, 0, 502, ts(CLIENT_TS + 3, (int) NOW), 0);
+        MemorySegment seg = pipe.arena.allocate(10 + 160, 8);
+        PacketContext c = new PacketContext();
+        try {
+            int rounds = 0;
+            long before = 0;
+            for (int p = 1024; p < 1024 + 60_000; p++) {
+                if (p == 1024 + 20_000) {
+                    rounds = 0;
+                    q.sent = 0;
+                    before = AllocationProbe.start();
+                }
+                int cookie = cookies.cookie(CLIENT, VIP, p, NAT, CSEQ, count, data);
+                feed(ch, c, seg, syn, 20, p, 0);
+                feed(ch, c, seg, ack, 20, p, cookie + 1);
+                feed(ch, c, seg, req, 20, p, cookie + 1);
+                feed(ch, c, seg, synAck, 22, p, 0);
+                feed(ch, c, seg, resp, 22, p, 0);
+                feed(ch, c, seg, cack, 20, p, cookie + 21);
+                rounds++;
+            }
+            long allocated = AllocationProbe.since(before);
+            assertEquals(6L * rounds, q.sent, "SYN-ACK, SYN, handshake ACK, request, response, ACK per connection");
+            assertEquals(40_000, rounds);
+            assertTrue(allocated < 4096, "allocated " + allocated + " bytes for 40,000 proxied connections");
+        } finally {
+            ch.finishAndReleaseAll();
+            n.close();
+            ports.close();
+        }
+    }
+
+    /** Copies f into seg with the client port and (when not 0) acknowledgement patched, and runs it through. */
+    private static void feed(EmbeddedChannel ch, PacketContext c, MemorySegment seg, byte[] f, int portOff, int port,
+                             int ackNo) {
+        MemorySegment.copy(f, 0, seg, ValueLayout.JAVA_BYTE, 10, f.length);
+        seg.set(ValueLayout.JAVA_BYTE, 10 + ETH + portOff, (byte) (port >>> 8));
+        seg.set(ValueLayout.JAVA_BYTE, 10 + ETH + portOff + 1, (byte) port);
+        if (ackNo != 0) {
+            seg.set(BE32, 10 + ETH + 28, ackNo);
+        }
+        c.seg = seg;
+        c.vnetOff = 0;
+        c.frameOff = 10;
+        c.frameLen = f.length;
+        c.frameCapacity = 160;
+        c.ingressPort = 0;
+        ch.pipeline().fireChannelRead(c);
+        ch.pipeline().fireChannelReadComplete();
     }
 }
