@@ -39,6 +39,7 @@ JVS_DEPS=(
   "tests|python3|python3|XmitIT: a client that holds a connection open"
   "tests|keepalived|keepalived|VrrpIT: Debian's keepalived (VRRP only) next to jvs, scripts/lab keepalived"
   "tests|arping|iputils-arping|VrrpIT: who answers ARP for a VRRP address"
+  "tests|hping3|hping3|SynProxyIT: spoofed-source SYN floods and bad-cookie ACKs"
   "monitoring|prometheus|prometheus|MonitoringIT, scripts/lab up --monitoring"
   "monitoring|chromium|chromium|MonitoringIT: the status page in headless chromium"
   "ftp|vsftpd|vsftpd|ServiceSemanticsIT: passive FTP through a fwmark service"
