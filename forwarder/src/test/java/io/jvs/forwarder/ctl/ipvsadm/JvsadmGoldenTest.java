@@ -459,10 +459,11 @@ public class JvsadmGoldenTest {
         h.ok("-A -t 10.0.0.100:80 -s rr");
         h.ok("-a -t 10.0.0.100:80 -r 10.0.0.11 -g");
         String before = h.out("-S -n");
-        h.fails("-E -t 10.0.0.100:80 -s rr --synproxy", 1, "TCP 10.0.0.100:80 -r 10.0.0.11:80: --synproxy needs NAT"
+        // The model's refusal, as FULLNAT without --laddr: ipvsadm's status for what the kernel refuses (255).
+        h.fails("-E -t 10.0.0.100:80 -s rr --synproxy", 255, "TCP 10.0.0.100:80 -r 10.0.0.11:80: --synproxy needs NAT"
                 + " or FULLNAT real servers (DR replies bypass the director)");
         h.ok("-A -t 10.0.0.100:81 -s rr --synproxy");
-        h.fails("-a -t 10.0.0.100:81 -r 10.0.0.12 -i", 1, "TCP 10.0.0.100:81 -r 10.0.0.12:81: --synproxy needs NAT"
+        h.fails("-a -t 10.0.0.100:81 -r 10.0.0.12 -i", 255, "TCP 10.0.0.100:81 -r 10.0.0.12:81: --synproxy needs NAT"
                 + " or FULLNAT real servers (TUN replies bypass the director)");
         h.fails("-A -u 10.0.0.100:53 --synproxy", 2, "--synproxy is only for TCP virtual services");
         assertEquals(before + "-A -t 10.0.0.100:81 -s rr --synproxy\n", h.out("-S -n"), "nothing applied");
