@@ -399,6 +399,7 @@ public final class Director implements AutoCloseable {
                     counters.addKernelDrops(c.portId(), drops);
                 }
             }
+            dataPath.defenseTick();
             try {
                 routes = RouteTable.load(ifindexes);
             } catch (NativeException e) {

@@ -101,6 +101,8 @@ public final class ForwarderCommandLine {
     private boolean expireNodestConn;
     private boolean expireQuiescentTemplate;
     private boolean sloppyTcp;
+    /** IPVS's drop_entry, drop_packet, secure_tcp, amemthresh, am_droprate. */
+    private io.jvs.forwarder.conn.DefenseSettings defense = io.jvs.forwarder.conn.DefenseSettings.OFF;
     private int localPortHigh = LocalPorts.DEFAULT_HIGH;
     private final int mhTableSize;
     /** Control API settings (null = not given). */
@@ -239,7 +241,7 @@ public final class ForwarderCommandLine {
     /** Slots of every mh (Maglev) scheduler's table: a prime the kernel offers (default 4093). */
     /** The IPVS sysctls jvs honours, as a connection policy. */
     public io.jvs.forwarder.conn.ConnPolicy connPolicy() {
-        return new io.jvs.forwarder.conn.ConnPolicy(expireNodestConn, expireQuiescentTemplate, sloppyTcp);
+        return new io.jvs.forwarder.conn.ConnPolicy(expireNodestConn, expireQuiescentTemplate, sloppyTcp, defense);
     }
 
     public int mhTableSize() {
@@ -264,6 +266,12 @@ public final class ForwarderCommandLine {
         boolean expireNodest = false;
         boolean expireQuiescent = false;
         boolean sloppyTcp = false;
+        io.jvs.forwarder.conn.DefenseSettings d0 = io.jvs.forwarder.conn.DefenseSettings.OFF;
+        int dropEntry = d0.dropEntry();
+        int dropPacket = d0.dropPacket();
+        int secureTcp = d0.secureTcp();
+        int amemthresh = d0.amemthresh();
+        int amDroprate = d0.amDroprate();
         String control = null;
         InetSocketAddress controlHttp = null;
         Path controlTokenFile = null;
@@ -343,6 +351,11 @@ public final class ForwarderCommandLine {
                 case "--expire-nodest-conn" -> expireNodest = number(flag, value, 0, 1) == 1;
                 case "--expire-quiescent-template" -> expireQuiescent = number(flag, value, 0, 1) == 1;
                 case "--sloppy-tcp" -> sloppyTcp = number(flag, value, 0, 1) == 1;
+                case "--drop-entry" -> dropEntry = number(flag, value, 0, 3);
+                case "--drop-packet" -> dropPacket = number(flag, value, 0, 3);
+                case "--secure-tcp" -> secureTcp = number(flag, value, 0, 3);
+                case "--amemthresh" -> amemthresh = number(flag, value, 0, MAX_CONN_MAX);
+                case "--am-droprate" -> amDroprate = number(flag, value, 0, Integer.MAX_VALUE);
                 // Named so that whoever looks for it learns why it is not there: the kernel has
                 // sloppy_tcp and sloppy_sctp (INIT), and nothing for UDP, whose every datagram of
                 // an unknown flow already opens a connection (jvs does not do SCTP).
@@ -396,6 +409,7 @@ public final class ForwarderCommandLine {
         o.expireNodestConn = expireNodest;
         o.expireQuiescentTemplate = expireQuiescent;
         o.sloppyTcp = sloppyTcp;
+        o.defense = new io.jvs.forwarder.conn.DefenseSettings(dropEntry, dropPacket, secureTcp, amemthresh, amDroprate);
         return o;
     }
 
@@ -433,7 +447,8 @@ public final class ForwarderCommandLine {
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
             "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
-            "--lport-range", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp");
+            "--lport-range", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp",
+            "--drop-entry", "--drop-packet", "--secure-tcp", "--amemthresh", "--am-droprate");
 
     private static String expected(String flag) {
         return switch (flag) {
@@ -455,6 +470,9 @@ public final class ForwarderCommandLine {
             case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
             case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp" -> "0 or 1";
+            case "--drop-entry", "--drop-packet", "--secure-tcp" -> "0, 1, 2 or 3 (off, automatic, automatic and on, always)";
+            case "--amemthresh" -> "a number of free connection-table entries, 0.." + MAX_CONN_MAX;
+            case "--am-droprate" -> "a rate 0..2147483647 (one new connection in N dropped)";
             case "--mh-table-size" -> "one of the kernel's mh table primes "
                     + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES).replace(" ", "");
             default -> throw new AssertionError(flag);
@@ -699,6 +717,19 @@ public final class ForwarderCommandLine {
                                           director keeps DR/TUN/NAT flows on their server with a
                                           consistent-hash scheduler (mh, sh, dh); services with
                                           a FULLNAT server are exempt (default 0)
+                  --drop-entry 0..3       IPVS sysctl, SYN flood defence: while on, every second
+                                          drop the embryonic (SYN_RECV, SYNACK) entries among a
+                                          random 1/32 of the table; 1 = on while fewer than
+                                          --amemthresh entries are free (then 2), 3 = always
+                  --drop-packet 0..3      IPVS sysctl: while on, refuse one new connection in
+                                          amemthresh/(amemthresh-free) (level 3: --am-droprate)
+                  --secure-tcp 0..3       IPVS sysctl: while on, TCP uses the kernel's
+                                          tcp_states_dos tables
+                  --amemthresh N          the automatic levels' trigger: free connection-table
+                                          entries (default 1024)
+                  --am-droprate N         --drop-packet 3's rate (default 10)
+                                          (whatever these say, a full table gives up its oldest
+                                          embryonic entry for a new connection, never another)
                   --mh-table-size PRIME   slots of each mh (Maglev) scheduler table: 251 509 1021
                                           2039 4093 8191 16381 32749 65521 131071 (default 4093)
                   -h, --help              print this help and exit

@@ -75,7 +75,9 @@ public final class DataPathCounters {
     private static final int SYNPROXY_OPENED = 8;
     private static final int SYNPROXY_SPLICED = 9;
     private static final int SYNPROXY_HELD = 10;
-    private static final int SCALARS = 11;
+    private static final int EMBRYONIC_RECLAIMED = 11;
+    private static final int EMBRYONIC_DROPPED = 12;
+    private static final int SCALARS = 13;
 
     /** How a new connection got its real server (the {@code outcome} label of jvs_scheduler_decisions_total). */
     public enum SchedulingOutcome {
@@ -114,6 +116,7 @@ public final class DataPathCounters {
     private volatile LongSupplier eventLoopAllocated = () -> 0L;
     private volatile IntSupplier connectionEntries = ZERO;
     private volatile IntSupplier connectionCapacity = ZERO;
+    private volatile IntSupplier[] defenseLevels = {ZERO, ZERO, ZERO};
 
     /**
      * @param portNames the name of each port, by index (the {@code port} label);
@@ -220,6 +223,16 @@ public final class DataPathCounters {
     /** SYN proxy: one client segment held until its real server answered. */
     public void synProxyHeld() {
         scalars[SYNPROXY_HELD]++;
+    }
+
+    /** A full table made room for a new connection by removing its oldest embryonic entry. */
+    public void embryonicReclaim() {
+        scalars[EMBRYONIC_RECLAIMED]++;
+    }
+
+    /** drop_entry removed {@code n} embryonic entries in one of its once-a-second scans. */
+    public void embryonicDrop(int n) {
+        scalars[EMBRYONIC_DROPPED] += n;
     }
 
     /** Time the event loop spent working (not waiting in epoll), in nanoseconds. */
@@ -379,6 +392,26 @@ public final class DataPathCounters {
 
     public long synProxyHeldCount() {
         return read(scalars, SYNPROXY_HELD);
+    }
+
+    /** Embryonic entries removed to make room for a new connection in a full table. */
+    public long embryonicReclaimed() {
+        return read(scalars, EMBRYONIC_RECLAIMED);
+    }
+
+    /** Embryonic entries removed by drop_entry's scans. */
+    public long embryonicDropped() {
+        return read(scalars, EMBRYONIC_DROPPED);
+    }
+
+    /** The defence's current levels (drop_entry, drop_packet, secure_tcp), registered by the wiring. */
+    public void defenseLevels(IntSupplier dropEntry, IntSupplier dropPacket, IntSupplier secureTcp) {
+        defenseLevels = new IntSupplier[] {dropEntry, dropPacket, secureTcp};
+    }
+
+    /** Level 0..3 of strategy 0 (drop_entry), 1 (drop_packet) or 2 (secure_tcp). */
+    public int defenseLevel(int strategy) {
+        return defenseLevels[strategy].getAsInt();
     }
 
     /** TCP connections opened by a segment other than a SYN (sloppy_tcp). */

@@ -43,11 +43,12 @@ import java.util.Objects;
  * @param synProxy       {@code --synproxy}: the director answers SYNs with SYN cookies and opens the
  *                       real server's side only for a client ACK with a valid cookie (jvs extension;
  *                       TCP or fwmark services whose real servers forward by NAT or FULLNAT)
+ * @param clientPolicy   allow/deny prefixes and per-client limits (jvs extension)
  */
 public record ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
                           int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
                           ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts,
-                          boolean synProxy) {
+                          boolean synProxy, ClientPolicy clientPolicy) {
 
     /** ipvsadm's default scheduler. */
     public static final String DEFAULT_SCHEDULER = "wlc";
@@ -95,6 +96,7 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
         localAddrs = List.copyOf(localAddrs);
         Objects.requireNonNull(clientAddress, "clientAddress");
         Objects.requireNonNull(timeouts, "timeouts (use ServiceTimeouts.GLOBAL)");
+        Objects.requireNonNull(clientPolicy, "clientPolicy (use ClientPolicy.NONE)");
         dests = List.copyOf(dests);
         for (int i = 0; i < dests.size(); i++) {
             Dest d = dests.get(i);
@@ -121,12 +123,30 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
         }
     }
 
+    /** All settings but the client policy (none). */
+    public ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
+                       int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
+                       ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts,
+                       boolean synProxy) {
+        this(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, onePacket, localAddrs,
+                clientAddress, dests, timeouts, synProxy, ClientPolicy.NONE);
+    }
+
     /** All settings but the SYN proxy (off). */
+    public ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
+                       int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
+                       ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts,
+                       ClientPolicy clientPolicy) {
+        this(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, onePacket, localAddrs,
+                clientAddress, dests, timeouts, false, clientPolicy);
+    }
+
+    /** All settings but the SYN proxy (off) and the client policy (none). */
     public ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
                        int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
                        ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts) {
         this(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, onePacket, localAddrs,
-                clientAddress, dests, timeouts, false);
+                clientAddress, dests, timeouts, false, ClientPolicy.NONE);
     }
 
     /** All settings but the service's own timeouts (the global ones apply). */
@@ -163,40 +183,46 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
 
     public ServiceSpec withDests(List<Dest> newDests) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, newDests, timeouts, synProxy);
+                onePacket, localAddrs, clientAddress, newDests, timeouts, synProxy, clientPolicy);
     }
 
     public ServiceSpec withScheduler(String newScheduler, int newSchedFlags) {
         return new ServiceSpec(proto, addr, port, fwmark, newScheduler, newSchedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy);
+                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy);
     }
 
     /** {@code -p timeout -M mask}; timeout 0 = not persistent. */
     public ServiceSpec withPersistence(int timeout, int mask) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, timeout, mask, onePacket,
-                localAddrs, clientAddress, dests, timeouts, synProxy);
+                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy);
     }
 
     public ServiceSpec withOnePacket(boolean ops) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, ops,
-                localAddrs, clientAddress, dests, timeouts, synProxy);
+                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy);
     }
 
     public ServiceSpec withFullNat(List<Integer> newLocalAddrs, ClientAddressMode mode) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, newLocalAddrs, mode, dests, timeouts, synProxy);
+                onePacket, newLocalAddrs, mode, dests, timeouts, synProxy, clientPolicy);
     }
 
     /** The service's own timeouts ({@link ServiceTimeouts#GLOBAL} = none). */
     public ServiceSpec withTimeouts(ServiceTimeouts newTimeouts) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, newTimeouts, synProxy);
+                onePacket, localAddrs, clientAddress, dests, newTimeouts, synProxy, clientPolicy);
     }
 
     /** {@code --synproxy} on or off. */
     public ServiceSpec withSynProxy(boolean on) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, timeouts, on);
+                onePacket, localAddrs, clientAddress, dests, timeouts, on, clientPolicy);
+    }
+
+    /** The service's allow/deny lists and per-client limits ({@link ClientPolicy#NONE} = none). */
+    public ServiceSpec withClientPolicy(ClientPolicy newPolicy) {
+        return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
+                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, newPolicy);
     }
 
     public boolean persistent() {

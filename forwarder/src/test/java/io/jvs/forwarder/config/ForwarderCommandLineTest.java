@@ -313,6 +313,23 @@ class ForwarderCommandLineTest {
     }
 
     @Test
+    void floodDefenceFlagsAreTheKernelsSysctlsAndBadValuesAreOneLine() throws Exception {
+        assertEquals(io.jvs.forwarder.conn.DefenseSettings.OFF,
+                ForwarderCommandLine.parse("--attach", "packet:eth0").connPolicy().defense());
+        assertEquals(new io.jvs.forwarder.conn.DefenseSettings(1, 2, 3, 5000, 7),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--drop-entry", "1", "--drop-packet", "2",
+                        "--secure-tcp", "3", "--amemthresh", "5000", "--am-droprate=7").connPolicy().defense());
+        assertEquals("--drop-entry \"4\": expected 0, 1, 2 or 3 (off, automatic, automatic and on, always)",
+                error("--attach", "packet:eth0", "--drop-entry", "4"));
+        assertEquals("--secure-tcp \"on\": expected 0, 1, 2 or 3 (off, automatic, automatic and on, always)",
+                error("--attach", "packet:eth0", "--secure-tcp", "on"));
+        assertEquals("--amemthresh \"-1\": expected a number of free connection-table entries, 0..67108864",
+                error("--attach", "packet:eth0", "--amemthresh", "-1"));
+        assertEquals("--am-droprate \"2147483648\": expected a rate 0..2147483647 (one new connection in N dropped)",
+                error("--attach", "packet:eth0", "--am-droprate", "2147483648"));
+    }
+
+    @Test
     void sloppyTcpIsASysctlFlagAndSloppyUdpIsRefusedWithTheReason() throws Exception {
         assertFalse(ForwarderCommandLine.parse("--attach", "packet:eth0").connPolicy().sloppyTcp(), "IPVS's default: 0");
         assertEquals(new io.jvs.forwarder.conn.ConnPolicy(false, false, true),

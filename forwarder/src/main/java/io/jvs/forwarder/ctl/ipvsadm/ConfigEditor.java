@@ -51,7 +51,7 @@ public final class ConfigEditor {
                     }
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
                     services.add(service(cmd, List.of(), List.of(), ClientAddressMode.NONE, ServiceTimeouts.GLOBAL,
-                            false));
+                            false, io.jvs.forwarder.service.ClientPolicy.NONE));
                 }
                 case EDIT_SERVICE -> {
                     if (at < 0) {
@@ -60,7 +60,7 @@ public final class ConfigEditor {
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
                     ServiceSpec old = services.get(at);
                     services.set(at, service(cmd, old.dests(), old.localAddrs(), old.clientAddress(), old.timeouts(),
-                            old.synProxy()));
+                            old.synProxy(), old.clientPolicy()));
                 }
                 case DELETE_SERVICE -> {
                     if (at < 0) {
@@ -150,7 +150,14 @@ public final class ConfigEditor {
      * ({@code --synproxy} turns the SYN proxy on, {@code --no-synproxy} off, neither keeps it).
      */
     private static ServiceSpec service(IpvsadmCommand cmd, List<ServiceSpec.Dest> dests, List<Integer> laddrs,
-                                       ClientAddressMode client, ServiceTimeouts timeouts, boolean synProxy) {
+                                       ClientAddressMode client, ServiceTimeouts timeouts, boolean synProxy,
+                                       io.jvs.forwarder.service.ClientPolicy policy) throws IpvsadmException {
+        io.jvs.forwarder.service.ClientPolicy newPolicy;
+        try {
+            newPolicy = cmd.clientOptions().apply(policy);
+        } catch (IllegalArgumentException e) {
+            throw IpvsadmException.usage(e.getMessage());
+        }
         return new ServiceSpec(cmd.isFwmark() ? 0 : cmd.proto(), cmd.isFwmark() ? 0 : cmd.addr(),
                 cmd.isFwmark() ? 0 : cmd.port(), cmd.fwmark(), cmd.scheduler(), cmd.schedFlags(),
                 cmd.persistTimeout(), cmd.persistMask(), cmd.onePacket(),
@@ -158,7 +165,8 @@ public final class ConfigEditor {
                 cmd.clientAddress() != null ? cmd.clientAddress() : client, dests,
                 cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts,
                 (cmd.options() & IpvsadmParser.OPT_SYNPROXY) != 0
-                        || synProxy && (cmd.options() & IpvsadmParser.OPT_NO_SYNPROXY) == 0);
+                        || synProxy && (cmd.options() & IpvsadmParser.OPT_NO_SYNPROXY) == 0,
+                newPolicy);
     }
 
     private static ServiceSpec.Dest dest(IpvsadmCommand cmd) throws IpvsadmException {
