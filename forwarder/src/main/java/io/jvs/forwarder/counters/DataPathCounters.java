@@ -71,9 +71,13 @@ public final class DataPathCounters {
     private static final int RX_BATCHES = 4;
     private static final int RX_BATCH_FRAMES = 5;
     private static final int SLOPPY_TCP_ACCEPTED = 6;
-    private static final int EMBRYONIC_RECLAIMED = 7;
-    private static final int EMBRYONIC_DROPPED = 8;
-    private static final int SCALARS = 9;
+    private static final int SYNPROXY_SYN_ACKS = 7;
+    private static final int SYNPROXY_OPENED = 8;
+    private static final int SYNPROXY_SPLICED = 9;
+    private static final int SYNPROXY_HELD = 10;
+    private static final int EMBRYONIC_RECLAIMED = 11;
+    private static final int EMBRYONIC_DROPPED = 12;
+    private static final int SCALARS = 13;
 
     /** How a new connection got its real server (the {@code outcome} label of jvs_scheduler_decisions_total). */
     public enum SchedulingOutcome {
@@ -199,6 +203,26 @@ public final class DataPathCounters {
     /** One TCP connection opened by a segment other than a SYN (sloppy_tcp). */
     public void sloppyTcpAccept() {
         scalars[SLOPPY_TCP_ACCEPTED]++;
+    }
+
+    /** SYN proxy: one SYN answered with a SYN cookie (no connection entry made). */
+    public void synProxySynAck() {
+        scalars[SYNPROXY_SYN_ACKS]++;
+    }
+
+    /** SYN proxy: one ACK with a valid cookie opened a connection (and a SYN went to its real server). */
+    public void synProxyOpened() {
+        scalars[SYNPROXY_OPENED]++;
+    }
+
+    /** SYN proxy: one real server's SYN-ACK spliced to its client's connection. */
+    public void synProxySpliced() {
+        scalars[SYNPROXY_SPLICED]++;
+    }
+
+    /** SYN proxy: one client segment held until its real server answered. */
+    public void synProxyHeld() {
+        scalars[SYNPROXY_HELD]++;
     }
 
     /** A full table made room for a new connection by removing its oldest embryonic entry. */
@@ -352,6 +376,22 @@ public final class DataPathCounters {
     /** Receive bursts that fell in bucket {@code b}, not cumulative. */
     public long rxBatchBucket(int bucket) {
         return read(rxBatchBuckets, bucket);
+    }
+
+    public long synProxySynAckCount() {
+        return read(scalars, SYNPROXY_SYN_ACKS);
+    }
+
+    public long synProxyOpenedCount() {
+        return read(scalars, SYNPROXY_OPENED);
+    }
+
+    public long synProxySplicedCount() {
+        return read(scalars, SYNPROXY_SPLICED);
+    }
+
+    public long synProxyHeldCount() {
+        return read(scalars, SYNPROXY_HELD);
     }
 
     /** Embryonic entries removed to make room for a new connection in a full table. */
