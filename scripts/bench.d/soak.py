@@ -192,6 +192,7 @@ class Soak:
         self.rs2_out = []     # [t_down, t_up]
         self.weights = {}
         self.director = None
+        self.final_drops, self.ring_drops = [], 0
 
     def nsx(self, ns, *cmd, **kw):
         return ["ip", "netns", "exec", ns, *cmd]
@@ -298,7 +299,12 @@ class Soak:
         env = dict(os.environ, JVS_JAVA_OPTS=f"-Xlog:gc:file={gclog}:uptime")
         self.director = self.start(self.ns_dir, ["env", f"JVS_JAVA_OPTS=-Xlog:gc:file={gclog}:uptime",
                                                  os.path.join(a.repo, "bin/jvs-forwarder"), "--attach", "packet:eth0",
-                                                 "--config", conf, "--metrics", "127.0.0.1:9110"],
+                                                 "--config", conf, "--metrics", "127.0.0.1:9110",
+                                                 # a datagram of a UDP connection whose real server was removed is
+                                                 # rescheduled, not dropped until the entry's 300 s run out (IPVS's
+                                                 # default 0 would fail every request whose new source port matches
+                                                 # such an entry: a request "against" a server out of rotation)
+                                                 "--expire-nodest-conn", "1"],
                                    os.path.join(self.tmp, "director.log"), env)
         for _ in range(300):
             if self.director.poll() is not None:
@@ -383,6 +389,10 @@ class Soak:
         if self.rs2_out and self.rs2_out[-1][1] is None:
             self.rs2_out[-1][1] = time.time()
         self.sample(t_start)
+        m = self.metrics()
+        self.final_drops = sorted(((lab, v) for lab, v in m.get("jvs_dropped_packets_total", []) if v > 0),
+                                  key=lambda x: -x[1])
+        self.ring_drops = self.msum(m, "jvs_port_kernel_drops_total")
         load_after = open("/proc/loadavg").read().split()[:3]
         alive = self.director.poll() is None
         self.stop_all()
@@ -399,14 +409,17 @@ class Report:
             f = line.rstrip("\n").split("\t")
             if len(f) == 7:
                 self.reqs.append((f[0], f[1], float(f[2]), float(f[3]), f[4] == "1", f[5], f[6]))
-        self.pauses = []
-        pat = re.compile(r"Pause.* (\d+(?:\.\d+)?)ms$")
+        self.pauses = []        # ms
+        self.pause_kinds = {}   # "Pause Young (Allocation Failure)" -> [ms...]
+        pat = re.compile(r"(Pause [^(]*\([^)]*\)).* (\d+(?:\.\d+)?)ms$")
         if os.path.exists(gclog):
             for line in open(gclog):
                 mm = pat.search(line.strip())
                 if mm:
-                    self.pauses.append(float(mm.group(1)))
-        self.removals = [t for t, w, d, ok, dt in soak.events if w == "flap-down" and ok]
+                    self.pauses.append(float(mm.group(2)))
+                    self.pause_kinds.setdefault(mm.group(1).strip(), []).append(float(mm.group(2)))
+        # the removal takes effect somewhere inside the jvsadm call: [its start, its end]
+        self.removals = [(t, t + dt) for t, w, d, ok, dt in soak.events if w == "flap-down" and ok]
 
     def classify(self, r):
         kind, method, t0, t1, ok, srv, err = r
@@ -414,8 +427,8 @@ class Report:
             return "ok"
         if kind == "keepalive" and srv == "rs2" and any(a <= t1 and t0 <= b for a, b in self.s.rs2_out):
             return "leaving"    # a connection bound to rs2 while rs2 was out of rotation
-        if kind != "keepalive" and any(t0 <= x <= t1 for x in self.removals):
-            return "leaving"    # in flight when rs2 was removed: maybe scheduled to it
+        if kind != "keepalive" and any(a <= t1 and t0 <= b for a, b in self.removals):
+            return "leaving"    # in flight while rs2 was being removed: maybe scheduled to it
         return "in_rotation"
 
     def write(self, base):
@@ -458,7 +471,8 @@ class Report:
               "every 50 ms, HTTP keep-alive every 20 ms on one connection, UDP request/echo every 50 ms on a new "
               "socket each). Every second a jvsadm change (a weight, 1..3, of a real server in rotation); every "
               "10 s rs2 leaves all six services (`jvsadm -R`, six -d lines: what keepalived does on a failed "
-              "check) and comes back 5 s later; every minute SIGHUP (re-reads --config). Details: "
+              "check) and comes back 5 s later; every minute SIGHUP (re-reads --config). `--expire-nodest-conn 1`: "
+              "a packet of a connection whose real server left expires it (a UDP datagram is rescheduled). Details: "
               "scripts/bench.d/soak.py.")
             w()
             w("## Requests")
@@ -477,6 +491,25 @@ class Report:
                 w()
                 w("Failures against servers in rotation (first 20): " + "; ".join(
                     f"{r[0]} {r[1]} at {r[2] - self.t0:.1f} s ({r[6]}, server {r[5]})" for r in in_rot_fail[:20]))
+            fails = [(r, c) for r, c in zip(self.reqs, cls) if c != "ok"]
+            if fails:
+                w()
+                w("Failed requests by the second of the 10-s flap cycle they started in (rs2 is removed at second "
+                  f"{FLAP_DOWN_AT} and re-added at second {FLAP_DOWN_AT + FLAP_DOWN_FOR}; a request times out after "
+                  f"{REQUEST_TIMEOUT:.0f} s):")
+                w()
+                w("| second | " + " | ".join(str(i) for i in range(FLAP_PERIOD)) + " |")
+                w("|---|" + "---|" * FLAP_PERIOD)
+                for label in ("in_rotation", "leaving"):
+                    h = [0] * FLAP_PERIOD
+                    for r, c in fails:
+                        if c == label:
+                            h[int(r[2] - self.t0) % FLAP_PERIOD] += 1
+                    w(f"| {'in rotation' if label == 'in_rotation' else 'leaving'} | " + " | ".join(str(x) for x in h) + " |")
+            w()
+            w("What the director counted (its metrics at the end): "
+              + (", ".join(f"{lab or 'drops'} {v:.0f}" for lab, v in s.final_drops) or "no data-path drop")
+              + f"; frames the kernel dropped on the receive rings (jvs_port_kernel_drops_total): {s.ring_drops:.0f}.")
             w()
             w("## Control")
             w()
@@ -521,7 +554,10 @@ class Report:
             w()
             w("## GC pauses")
             w()
+            for kind, ms in sorted(self.pause_kinds.items()):
+                w(f"- {kind}: {len(ms)}, max {max(ms):.2f} ms, total {sum(ms):.0f} ms")
             if p:
+                w()
                 w(f"{len(p)} pauses (ParallelGC, `-Xlog:gc`), {sum(p):.0f} ms in all ({sum(p) / 10 / max(dur, 1):.3f} % of "
                   f"the run): p50 {p[len(p) // 2]:.2f} ms, p99 {p[min(len(p) - 1, int(len(p) * 0.99))]:.2f} ms, "
                   f"max {p[-1]:.2f} ms.")

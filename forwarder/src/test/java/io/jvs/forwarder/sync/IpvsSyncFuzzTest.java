@@ -40,7 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       its nr_conns entries is delivered once, accepted or with an entry-level reason;</li>
  *   <li>decode, encode, decode gives the same accepted entries;</li>
  *   <li>an encoded, unmutated message decodes to exactly the entries put in, each accepted or
- *       refused as an independent reading of ip_vs_proc_sync_conn's checks says;</li>
+ *       refused as an independent reading of ip_vs_proc_sync_conn's checks says, unless the
+ *       backup has a syncid and the message another (then it is refused whole for that);</li>
  *   <li>entries received = installed + updated + refused and dropped entries by reason (every
  *       received entry is accounted once), and one message counted per message.</li>
  * </ul>
@@ -76,9 +77,11 @@ class IpvsSyncFuzzTest {
         int syncId = data.consumeBoolean() ? 0 : data.consumeInt(0, 255);
         List<SyncEntry> put = null;
         byte[] msg;
+        int sentSyncId = -1;
         if (data.consumeBoolean()) {
             put = new ArrayList<>();
-            msg = encode(data, put);
+            sentSyncId = data.consumeInt(0, 255);
+            msg = encode(data, put, sentSyncId);
             int flips = data.consumeInt(0, 3);
             for (int i = 0; i < flips && msg.length > 0; i++) {
                 msg[data.consumeInt(0, msg.length - 1)] ^= (byte) data.consumeInt(1, 255);
@@ -108,7 +111,9 @@ class IpvsSyncFuzzTest {
                 assertEquals(d.accepted, again.accepted, "decode -> encode -> decode gives the same entries");
                 assertTrue(again.refused.isEmpty(), "nothing accepted once is refused the second time");
             }
-            if (put != null) {
+            if (put != null && syncId != 0 && sentSyncId != syncId) {
+                assertEquals(IpvsSync.Reject.SYNCID_MISMATCH, d.reject, "another director group's message");
+            } else if (put != null) {
                 assertNull(d.reject, "an encoded message is accepted whole");
                 checkAsPut(put, d);
             }
@@ -167,11 +172,11 @@ class IpvsSyncFuzzTest {
 
     // ------------------------------------------------------------------ encode from fuzzed entries
 
-    private static byte[] encode(FuzzedDataProvider data, List<SyncEntry> put) {
+    private static byte[] encode(FuzzedDataProvider data, List<SyncEntry> put, int syncId) {
         int maxLen = data.consumeInt(IpvsSync.HEADER_LEN, 1500);
         int cap = Math.max(maxLen, IpvsSync.HEADER_LEN + IpvsSync.Encoder.MAX_ENTRY_LEN);
         MemorySegment seg = Arena.ofAuto().allocate(cap, 4);
-        IpvsSync.Encoder enc = new IpvsSync.Encoder().begin(seg, 0, maxLen, data.consumeInt(0, 255));
+        IpvsSync.Encoder enc = new IpvsSync.Encoder().begin(seg, 0, maxLen, syncId);
         int n = data.consumeInt(0, 300);
         for (int i = 0; i < n; i++) {
             SyncEntry e = entry(data);
