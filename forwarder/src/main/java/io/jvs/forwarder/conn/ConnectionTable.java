@@ -308,21 +308,35 @@ public final class ConnectionTable {
         return -1;
     }
 
+    /**
+     * The entry a reply with this OUT key belongs to. A DR or TUN entry has an OUT key too (the
+     * real server and the client's address and port), and it can equal a NAT entry's when one
+     * client port reaches the same real server port through two VIPs, one DR and one NAT (found
+     * by the soak: the NAT reply went to the DR entry and was lost). An entry whose method sees
+     * replies (NAT, FULLNAT) is preferred; a DR/TUN entry is the answer only when no such entry
+     * has the key.
+     */
     private int probeOut(int h, int daddr, int laddr, long p) {
         final long[] t = outIndex;
         final int m = indexMask;
         int i = h & m;
         long s;
+        int inputOnly = -1;
         while ((s = t[i]) != 0) {
             if ((int) (s >>> 32) == h) {
                 final int id = (int) s - 1;
                 if (daddrs[id] == daddr && laddrs[id] == laddr && outPortKey(id) == p) {
-                    return id;
+                    if (dests[id].method.seesReplies()) {
+                        return id;
+                    }
+                    if (inputOnly < 0) {
+                        inputOnly = id;
+                    }
                 }
             }
             i = (i + 1) & m;
         }
-        return -1;
+        return inputOnly;
     }
 
     // ------------------------------------------------------------------ insert / update / remove
