@@ -32,8 +32,9 @@ import java.util.function.LongSupplier;
  *       the kernel's (daddr, dport, caddr, cport)), a local address of the director and a
  *       port from {@link LocalPorts} for FULLNAT. Several NAT entries may share an OUT key
  *       (one client port to two VIPs on the same real server); lookupOut returns one of them,
- *       as the kernel's ip_vs_conn_out_get does. FULLNAT keys are unique: the local port is
- *       held for the entry's lifetime.</li>
+ *       as the kernel's ip_vs_conn_out_get does, but never a DR or TUN entry (which has an
+ *       OUT key too) when an entry that sees replies has the same key. FULLNAT keys are
+ *       unique: the local port is held for the entry's lifetime.</li>
  * </ul>
  * An index slot is a long: the key's 32-bit hash in the high half (a fingerprint, compared
  * before the entry is touched) and id + 1 in the low half (0 = empty). Each index has a
