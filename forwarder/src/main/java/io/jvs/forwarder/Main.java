@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
+import java.util.List;
 
 /**
  * jvs-forwarder: parses the command line and the config file completely
@@ -128,10 +129,12 @@ public final class Main {
             config = DirectorControl.savedOr(opts, config); // --save-to: what was running before a restart
             Director.newControlPlane(config, opts.mhTableSize()); // validates everything before anything is attached
             boolean tap = opts.attach().kind() == ForwarderCommandLine.AttachKind.TAP;
+            boolean xdp = opts.attach().kind() == ForwarderCommandLine.AttachKind.XDP;
             settings = new Director.Settings(
                     new Director.Attach(tap ? opts.attach().name() : null, tap ? opts.lans()
                             : opts.attachments().stream().map(ForwarderCommandLine.Attach::name).toList(),
-                            opts.arpOn()),
+                            opts.arpOn(), xdp ? opts.attachments().stream().map(ForwarderCommandLine.Attach::queue)
+                            .toList() : List.of()),
                     config, opts.connMax(), opts.ringFrames(),
                     opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh(), opts.mhTableSize(),
                     opts.connPolicy(), health != null ? health : HealthSource.NONE,
