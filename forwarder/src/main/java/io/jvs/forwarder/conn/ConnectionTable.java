@@ -32,8 +32,9 @@ import java.util.function.LongSupplier;
  *       the kernel's (daddr, dport, caddr, cport)), a local address of the director and a
  *       port from {@link LocalPorts} for FULLNAT. Several NAT entries may share an OUT key
  *       (one client port to two VIPs on the same real server); lookupOut returns one of them,
- *       as the kernel's ip_vs_conn_out_get does. FULLNAT keys are unique: the local port is
- *       held for the entry's lifetime.</li>
+ *       as the kernel's ip_vs_conn_out_get does, but never a DR or TUN entry (which has an
+ *       OUT key too) when an entry that sees replies has the same key. FULLNAT keys are
+ *       unique: the local port is held for the entry's lifetime.</li>
  * </ul>
  * An index slot is a long: the key's 32-bit hash in the high half (a fingerprint, compared
  * before the entry is touched) and id + 1 in the low half (0 = empty). Each index has a
@@ -371,21 +372,35 @@ public final class ConnectionTable {
         return -1;
     }
 
+    /**
+     * The entry a reply with this OUT key belongs to. A DR or TUN entry has an OUT key too (the
+     * real server and the client's address and port), and it can equal a NAT entry's when one
+     * client port reaches the same real server port through two VIPs, one DR and one NAT (found
+     * by the soak: the NAT reply went to the DR entry and was lost). An entry whose method sees
+     * replies (NAT, FULLNAT) is preferred; a DR/TUN entry is the answer only when no such entry
+     * has the key.
+     */
     private int probeOut(int h, int daddr, int laddr, long p) {
         final long[] t = outIndex;
         final int m = indexMask;
         int i = h & m;
         long s;
+        int inputOnly = -1;
         while ((s = t[i]) != 0) {
             if ((int) (s >>> 32) == h) {
                 final int id = (int) s - 1;
                 if (daddrs[id] == daddr && laddrs[id] == laddr && outPortKey(id) == p) {
-                    return id;
+                    if (dests[id].method.seesReplies()) {
+                        return id;
+                    }
+                    if (inputOnly < 0) {
+                        inputOnly = id;
+                    }
                 }
             }
             i = (i + 1) & m;
         }
-        return -1;
+        return inputOnly;
     }
 
     // ------------------------------------------------------------------ insert / update / remove
