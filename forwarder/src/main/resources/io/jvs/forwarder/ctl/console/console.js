@@ -197,8 +197,10 @@
   function fillForm(form, fields) {
     for (const input of form.elements) {
       if (!input.name || !(input.name in fields)) continue;
-      if (input.type === "checkbox") input.checked = fields[input.name] === "on";
-      else input.value = fields[input.name];
+      if (input.type === "checkbox") {
+        input.checked = fields[input.name] === "on";
+        input.dataset.was = input.checked ? "on" : ""; // what runs, so an edit can turn it off
+      } else input.value = fields[input.name];
     }
   }
   function editService(svc) {
@@ -254,7 +256,12 @@
     const f = { action: form.dataset.action };
     for (const input of form.elements) {
       if (!input.name) continue;
-      if (input.type === "checkbox") f[input.name] = input.checked ? "on" : ""; else f[input.name] = input.value;
+      // An unticked box is sent (as "") only on an edit of something that had it on: jvsadm -E
+      // keeps what a command does not name, so untouched boxes add nothing to the command.
+      if (input.type === "checkbox") {
+        if (input.checked) f[input.name] = "on";
+        else if (form.dataset.action.startsWith("edit") && input.dataset.was === "on") f[input.name] = "";
+      } else f[input.name] = input.value;
     }
     return f;
   }
