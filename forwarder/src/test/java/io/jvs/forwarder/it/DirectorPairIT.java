@@ -75,7 +75,7 @@ class DirectorPairIT {
     static final long MASTER_DOWN_MS = 3000 + (256 - 100) * 1000L / 256;
 
     @RegisterExtension
-    static final LabExtension LAB = LabExtension.up(2, "--directors", "2", "--tun-servers", "0");
+    static final LabExtension LAB = LabExtension.up(2, "--directors", "2", "--no-bird", "--tun-servers", "0");
 
     static final String GATEWAY = "10.0.0.254";
     static final String LIP = "10.0.0.50";
