@@ -37,6 +37,7 @@ JVS_DEPS=(
   "tests|nft|nftables|TunLabIT: nftables counters and rules in the lab"
   "tests|tcpdump|tcpdump|XmitIT: the TOA option on the wire"
   "tests|python3|python3|XmitIT: a client that holds a connection open"
+  "tests|wrk|wrk|FullNatShortConnectionsIT: short connections as the benchmark makes them"
   "tests|keepalived|keepalived|VrrpIT: Debian's keepalived (VRRP only) next to jvs, scripts/lab keepalived"
   "tests|arping|iputils-arping|VrrpIT: who answers ARP for a VRRP address"
   "tests|bird|bird2|EcmpIT, scripts/lab up --directors N: BGP + BFD on the router and each director"

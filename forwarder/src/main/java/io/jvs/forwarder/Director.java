@@ -69,7 +69,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Director implements AutoCloseable {
     private static final int BURST = 256;
-    private static final int ARP_RING_FRAMES = 64;
+    /** The TAP attachment's ARP-only rings: 64 frames of 2 KiB. */
+    private static final int ARP_RING_MEMORY = 64 * 2048;
 
     /** The metrics port's TLS certificate chain and private key (PEM files). */
     public record MetricsTls(java.nio.file.Path certificateChain, java.nio.file.Path privateKey) {
@@ -126,7 +127,7 @@ public final class Director implements AutoCloseable {
      *                    and NAT services are refused (their replies must come back to the director that
      *                    holds the connection, which ECMP does not promise)
      */
-    public record Settings(Attach attach, ServiceConfig config, int connMax, int ringFrames,
+    public record Settings(Attach attach, ServiceConfig config, int connMax, int ringMemoryMib,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
                            boolean ecmp) {
@@ -367,7 +368,8 @@ public final class Director implements AutoCloseable {
         if (at.isTap()) {
             attach(namespace.createTap(BURST), ifaces.size(), 0);
             for (int i = 0; i < ifaces.size(); i++) {
-                attach(PacketRxRing.open(ifaces.get(i).name(), ARP_RING_FRAMES, AfPacket.ETH_P_ARP), i, i);
+                attach(PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(), AfPacket.ETH_P_ARP),
+                        i, i);
             }
         } else if (at.isXdp()) {
             // XDP redirects what jvs owns and passes the rest, ARP replies included: jvs learns
@@ -375,7 +377,8 @@ public final class Director implements AutoCloseable {
             List<RtNetlink.Address> own = RtNetlink.addresses();
             for (int i = 0; i < ifaces.size(); i++) {
                 attach((XskSocket) ports.get(i).txQueue(), i, i);
-                attach(PacketRxRing.open(ifaces.get(i).name(), ARP_RING_FRAMES, AfPacket.ETH_P_ARP), i, i);
+                attach(PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
+                        AfPacket.ETH_P_ARP), i, i);
                 XdpRedirect x = xdp.get(i);
                 for (RtNetlink.Address a : own) {
                     x.put(a.addr(), XdpRedirect.LOCAL);
@@ -393,7 +396,8 @@ public final class Director implements AutoCloseable {
             }
         } else {
             for (int i = 0; i < ifaces.size(); i++) {
-                attach(PacketRxRing.open(ifaces.get(i).name(), settings.ringFrames(), AfPacket.ETH_P_ALL), i, i);
+                attach(PacketRxRing.open(ifaces.get(i).name(), (long) settings.ringMemoryMib() << 20, ifaces.get(i).mtu(),
+                        AfPacket.ETH_P_ALL), i, i);
             }
         }
 

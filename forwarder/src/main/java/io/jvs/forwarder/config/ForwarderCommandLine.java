@@ -77,9 +77,10 @@ public final class ForwarderCommandLine {
 
     public static final int DEFAULT_CONN_MAX = 1 << 20;
     public static final int MAX_CONN_MAX = 64 << 20;
-    public static final int DEFAULT_RING_FRAMES = 512;
-    public static final int MIN_RING_FRAMES = 64;
-    public static final int MAX_RING_FRAMES = 8192;
+    /** MiB of RX ring per attached interface in packet mode (2 KiB slots at MTU 1500: 16,384 frames). */
+    public static final int DEFAULT_RING_MEMORY_MIB = 32;
+    public static final int MIN_RING_MEMORY_MIB = 1;
+    public static final int MAX_RING_MEMORY_MIB = 1024;
     /** 127.0.0.1:9110: only local scrapers (or a proxy) until the operator says otherwise. */
     public static final InetSocketAddress DEFAULT_METRICS =
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 9110);
@@ -95,7 +96,7 @@ public final class ForwarderCommandLine {
     private final Path keepalived;
     private final InetSocketAddress metrics;
     private final int connMax;
-    private final int ringFrames;
+    private final int ringMemoryMib;
     private int localPortLow = LocalPorts.DEFAULT_LOW;
     /** IPVS's expire_nodest_conn, expire_quiescent_template and sloppy_tcp sysctls (0 = kernel default). */
     private boolean expireNodestConn;
@@ -118,7 +119,7 @@ public final class ForwarderCommandLine {
     private Announce announce;
 
     private ForwarderCommandLine(Action action, List<Attach> attachments, List<String> lans, Path config,
-                             Path keepalived, InetSocketAddress metrics, int connMax, int ringFrames, int mhTableSize) {
+                             Path keepalived, InetSocketAddress metrics, int connMax, int ringMemoryMib, int mhTableSize) {
         this.action = action;
         this.attachments = attachments;
         this.lans = lans;
@@ -126,7 +127,7 @@ public final class ForwarderCommandLine {
         this.keepalived = keepalived;
         this.metrics = metrics;
         this.connMax = connMax;
-        this.ringFrames = ringFrames;
+        this.ringMemoryMib = ringMemoryMib;
         this.mhTableSize = mhTableSize;
     }
 
@@ -192,9 +193,9 @@ public final class ForwarderCommandLine {
         return localPortHigh;
     }
 
-    /** Frames per AF_PACKET ring (packet mode). */
-    public int ringFrames() {
-        return ringFrames;
+    /** MiB of each AF_PACKET RX ring (packet mode). */
+    public int ringMemoryMib() {
+        return ringMemoryMib;
     }
 
     /** {@code --control PATH}: the control socket; empty = $JVS_CONTROL or the default. */
@@ -283,7 +284,7 @@ public final class ForwarderCommandLine {
         Path keepalived = null;
         InetSocketAddress metrics = DEFAULT_METRICS;
         int connMax = DEFAULT_CONN_MAX;
-        int ringFrames = DEFAULT_RING_FRAMES;
+        int ringMemoryMib = DEFAULT_RING_MEMORY_MIB;
         int[] lports = {LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH};
         boolean expireNodest = false;
         boolean expireQuiescent = false;
@@ -367,12 +368,7 @@ public final class ForwarderCommandLine {
                 case "--metrics-tls-cert" -> metricsTlsCert = path(flag, value);
                 case "--metrics-tls-key" -> metricsTlsKey = path(flag, value);
                 case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
-                case "--ring-frames" -> {
-                    ringFrames = number(flag, value, MIN_RING_FRAMES, MAX_RING_FRAMES);
-                    if (Integer.bitCount(ringFrames) != 1) {
-                        throw new UsageException("--ring-frames " + value + ": expected " + expected(flag));
-                    }
-                }
+                case "--ring-memory" -> ringMemoryMib = number(flag, value, MIN_RING_MEMORY_MIB, MAX_RING_MEMORY_MIB);
                 case "--lport-range" -> lports = portRange(flag, value);
                 case "--announce-table" -> {
                     announceTable = number(flag, value, 1, 252); // 253..255 are default, main, local
@@ -411,8 +407,8 @@ public final class ForwarderCommandLine {
         if (!lans.isEmpty() && attach.kind() != AttachKind.TAP) {
             throw new UsageException("--lan is for --attach tap:NAME (packet mode sends on " + attach.name() + ")");
         }
-        if (seen.contains("--ring-frames") && attach.kind() != AttachKind.PACKET) {
-            throw new UsageException("--ring-frames is for --attach packet:IFACE (" + (attach.kind() == AttachKind.TAP
+        if (seen.contains("--ring-memory") && attach.kind() != AttachKind.PACKET) {
+            throw new UsageException("--ring-memory is for --attach packet:IFACE (" + (attach.kind() == AttachKind.TAP
                     ? "a TAP device has no ring" : "an AF_XDP socket sizes its own rings") + ")");
         }
         if (config != null && keepalived != null) {
@@ -433,7 +429,7 @@ public final class ForwarderCommandLine {
             }
         }
         ForwarderCommandLine o = new ForwarderCommandLine(Action.RUN, List.copyOf(attachments), List.copyOf(lans),
-                config, keepalived, metrics, connMax, ringFrames, mhTableSize);
+                config, keepalived, metrics, connMax, ringMemoryMib, mhTableSize);
         o.arpOn = Collections.unmodifiableMap(arpOn);
         o.control = control;
         o.controlHttp = controlHttp;
@@ -487,7 +483,7 @@ public final class ForwarderCommandLine {
     public static final int MAX_INTERFACES = DataPathCounters.MAX_PORTS - 1;
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
-            "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
+            "--ring-memory", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
             "--lport-range", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp",
             "--drop-entry", "--drop-packet", "--secure-tcp", "--amemthresh", "--am-droprate",
             "--announce-table", "--announce-device", "--bird-socket", "--drain-time");
@@ -509,7 +505,7 @@ public final class ForwarderCommandLine {
             case "--control-group" -> "a group name whose members may use the control socket";
             case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
-            case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
+            case "--ring-memory" -> "MiB, " + MIN_RING_MEMORY_MIB + ".." + MAX_RING_MEMORY_MIB;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
             case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp" -> "0 or 1";
             case "--drop-entry", "--drop-packet", "--secure-tcp" -> "0, 1, 2 or 3 (off, automatic, automatic and on, always)";
@@ -750,8 +746,8 @@ public final class ForwarderCommandLine {
                   --control-group NAME    the control socket belongs to this group, mode 0660:
                                           its members may run jvsadm (default: root only, 0600)
                   --conn-max N            connection table size, 1..%2$d (default %3$d)
-                  --ring-frames N         packet mode: frames per ring, a power of two
-                                          %4$d..%5$d (default %6$d)
+                  --ring-memory MIB       packet mode: RX ring memory per interface, %4$d..%5$d
+                                          (default %6$d: 16384 frames at MTU 1500)
                   --lport-range LOW-HIGH  FULLNAT: local ports per local address
                                           (default 1024-65535)
                   --expire-nodest-conn 0|1  IPVS sysctl: expire a removed server's connections on
@@ -803,8 +799,8 @@ public final class ForwarderCommandLine {
                   (every jvsadm command that changes the configuration; see jvsadm -h)
 
                 SIGHUP re-reads --config and applies the difference.
-                """.formatted(PROGRAM, MAX_CONN_MAX, DEFAULT_CONN_MAX, MIN_RING_FRAMES, MAX_RING_FRAMES,
-                DEFAULT_RING_FRAMES);
+                """.formatted(PROGRAM, MAX_CONN_MAX, DEFAULT_CONN_MAX, MIN_RING_MEMORY_MIB, MAX_RING_MEMORY_MIB,
+                DEFAULT_RING_MEMORY_MIB);
     }
 
     @Override
@@ -819,7 +815,7 @@ public final class ForwarderCommandLine {
                     + (config == null ? "" : " --config " + config)
                     + " --metrics " + (metrics == null ? "off" : metricsText(metrics))
                     + " --conn-max " + connMax
-                    + (attach().kind() == AttachKind.PACKET ? " --ring-frames " + ringFrames : "")
+                    + (attach().kind() == AttachKind.PACKET ? " --ring-memory " + ringMemoryMib : "")
                     + (mhTableSize == MaglevHashingScheduler.DEFAULT_TABLE_SIZE ? ""
                     : " --mh-table-size " + mhTableSize);
         };
