@@ -138,7 +138,7 @@ public final class Main {
                     opts.metricsTlsCert().isPresent()
                             ? new Director.MetricsTls(opts.metricsTlsCert().get(), opts.metricsTlsKey().orElseThrow())
                             : null,
-                    vrrp);
+                    vrrp, opts.workers());
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;

@@ -90,6 +90,8 @@ public final class ForwarderCommandLine {
     private boolean sloppyTcp;
     private int localPortHigh = LocalPorts.DEFAULT_HIGH;
     private final int mhTableSize;
+    /** --workers: event loops, each with its own ring per interface (packet mode) and tables. */
+    private int workers = 1;
     /** Control API settings (null = not given). */
     private String control;
     private InetSocketAddress controlHttp;
@@ -174,6 +176,18 @@ public final class ForwarderCommandLine {
     public int localPortHigh() {
         return localPortHigh;
     }
+
+    /**
+     * {@code --workers N}: data-path workers (default: the online CPUs, capped by what the
+     * attachment allows: packet mode 256 rings per PACKET_FANOUT group and one --lport-range
+     * port per worker; a TAP 1).
+     */
+    public int workers() {
+        return workers;
+    }
+
+    /** Most workers packet mode allows (members of one PACKET_FANOUT group, the kernel's default). */
+    public static final int MAX_WORKERS = io.jvs.sys.AfPacket.FANOUT_DEFAULT_MAX_MEMBERS;
 
     /** Frames per AF_PACKET ring (packet mode). */
     public int ringFrames() {
@@ -260,6 +274,7 @@ public final class ForwarderCommandLine {
         String user = null;
         String controlGroup = null;
         int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
+        int workers = 0; // 0: not given
         Set<String> seen = new HashSet<>();
 
         for (int i = 0; i < args.length; i++) {
@@ -327,6 +342,7 @@ public final class ForwarderCommandLine {
                     }
                 }
                 case "--lport-range" -> lports = portRange(flag, value);
+                case "--workers" -> workers = number(flag, value, 1, MAX_WORKERS);
                 case "--expire-nodest-conn" -> expireNodest = number(flag, value, 0, 1) == 1;
                 case "--expire-quiescent-template" -> expireQuiescent = number(flag, value, 0, 1) == 1;
                 case "--sloppy-tcp" -> sloppyTcp = number(flag, value, 0, 1) == 1;
@@ -356,6 +372,17 @@ public final class ForwarderCommandLine {
         if (seen.contains("--ring-frames") && attach.kind() != AttachKind.PACKET) {
             throw new UsageException("--ring-frames is for --attach packet:IFACE (a TAP device has no ring)");
         }
+        int lportCount = lports[1] - lports[0] + 1;
+        if (workers == 0) {
+            workers = attach.kind() == AttachKind.TAP ? 1
+                    : Math.min(Runtime.getRuntime().availableProcessors(), Math.min(MAX_WORKERS, lportCount));
+        } else if (workers > 1 && attach.kind() == AttachKind.TAP) {
+            throw new UsageException("--workers " + workers + ": --attach tap:" + attach.name() + " allows 1 worker"
+                    + " (its queues are not steered by connection; use --attach packet:IFACE for more)");
+        } else if (workers > lportCount) {
+            throw new UsageException("--workers " + workers + ": more than the " + lportCount + " ports of --lport-range"
+                    + " (each worker owns a slice of them)");
+        }
         if (config != null && keepalived != null) {
             throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
         }
@@ -377,6 +404,7 @@ public final class ForwarderCommandLine {
         o.saveTo = saveTo;
         o.user = user;
         o.controlGroup = controlGroup;
+        o.workers = workers;
         o.localPortLow = lports[0];
         o.localPortHigh = lports[1];
         o.expireNodestConn = expireNodest;
@@ -417,7 +445,7 @@ public final class ForwarderCommandLine {
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
             "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
-            "--lport-range", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp");
+            "--lport-range", "--workers", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp");
 
     private static String expected(String flag) {
         return switch (flag) {
@@ -438,6 +466,7 @@ public final class ForwarderCommandLine {
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
+            case "--workers" -> "a number of workers, 1.." + MAX_WORKERS + " (packet:IFACE; tap:NAME allows 1)";
             case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp" -> "0 or 1";
             case "--mh-table-size" -> "one of the kernel's mh table primes "
                     + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES).replace(" ", "");
@@ -647,6 +676,9 @@ public final class ForwarderCommandLine {
                                           %4$d..%5$d (default %6$d)
                   --lport-range LOW-HIGH  FULLNAT: local ports per local address
                                           (default 1024-65535)
+                  --workers N             data-path event loops, each with its own ring per
+                                          interface (one PACKET_FANOUT group) and tables;
+                                          packet mode 1..256 (default: online CPUs), tap: 1
                   --expire-nodest-conn 0|1  IPVS sysctl: expire a removed server's connections on
                                           their next packet (default 0: drop those packets)
                   --expire-quiescent-template 0|1  IPVS sysctl: drop persistence templates of

@@ -115,11 +115,20 @@ public final class DataPath {
      * neighbour cache); forwarded frames leave by whichever port their route gives.
      */
     public ChannelPipeline wire(ChannelPipeline p, int arpPort) {
+        return wire(p, arpPort, true);
+    }
+
+    /**
+     * As {@link #wire(ChannelPipeline, int)}; with {@code answersArp} false the arp stage only
+     * learns (the ARP-only ring of a worker other than the one that answers, --workers).
+     */
+    public ChannelPipeline wire(ChannelPipeline p, int arpPort, boolean answersArp) {
         NextHopSender sender = new NextHopSender(neighbours, routes, counters);
         IcmpSender icmp = new IcmpSender(sender);
         TunXmit tun = new TunXmit(sender, icmp, counters);
         p.addLast(STAGES.get(0), new FrameDecodeHandler(counters));
-        p.addLast(STAGES.get(1), new ArpHandler(services, vrrp, neighbours[arpPort], arpScope, routes, counters));
+        p.addLast(STAGES.get(1), new ArpHandler(services, vrrp, neighbours[arpPort], arpScope, routes, counters,
+                answersArp));
         p.addLast(STAGES.get(2), new IcmpHandler(services, vrrp, conns, sender, icmp, tun, counters));
         p.addLast(STAGES.get(3), new ClassifyHandler(services, vrrp, conns, counters));
         p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy, sync));
