@@ -128,6 +128,12 @@ public final class Main {
             config = DirectorControl.savedOr(opts, config); // --save-to: what was running before a restart
             Director.newControlPlane(config, opts.mhTableSize()); // validates everything before anything is attached
             boolean tap = opts.attach().kind() == ForwarderCommandLine.AttachKind.TAP;
+            // Connection sync serves one connection table: keepalived's lvs_sync_daemon runs one worker.
+            int workers = lvsSync == null ? opts.workers() : 1;
+            if (lvsSync != null && opts.workersGiven() && opts.workers() > 1) {
+                throw new ConfigException(opts.keepalived().orElseThrow().toString(), 0, "lvs_sync_daemon (connection"
+                        + " sync) needs --workers 1, not " + opts.workers());
+            }
             settings = new Director.Settings(
                     new Director.Attach(tap ? opts.attach().name() : null, tap ? opts.lans()
                             : opts.attachments().stream().map(ForwarderCommandLine.Attach::name).toList(),
@@ -138,7 +144,7 @@ public final class Main {
                     opts.metricsTlsCert().isPresent()
                             ? new Director.MetricsTls(opts.metricsTlsCert().get(), opts.metricsTlsKey().orElseThrow())
                             : null,
-                    vrrp, opts.workers());
+                    vrrp, workers);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;

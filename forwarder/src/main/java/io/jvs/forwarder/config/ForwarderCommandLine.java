@@ -92,6 +92,7 @@ public final class ForwarderCommandLine {
     private final int mhTableSize;
     /** --workers: event loops, each with its own ring per interface (packet mode) and tables. */
     private int workers = 1;
+    private boolean workersGiven;
     /** Control API settings (null = not given). */
     private String control;
     private InetSocketAddress controlHttp;
@@ -184,6 +185,11 @@ public final class ForwarderCommandLine {
      */
     public int workers() {
         return workers;
+    }
+
+    /** Whether --workers was given (else {@link #workers()} is the default). */
+    public boolean workersGiven() {
+        return workersGiven;
     }
 
     /** Most workers packet mode allows (members of one PACKET_FANOUT group, the kernel's default). */
@@ -373,6 +379,7 @@ public final class ForwarderCommandLine {
             throw new UsageException("--ring-frames is for --attach packet:IFACE (a TAP device has no ring)");
         }
         int lportCount = lports[1] - lports[0] + 1;
+        boolean workersGiven = workers != 0;
         if (workers == 0) {
             workers = attach.kind() == AttachKind.TAP ? 1
                     : Math.min(Runtime.getRuntime().availableProcessors(), Math.min(MAX_WORKERS, lportCount));
@@ -405,6 +412,7 @@ public final class ForwarderCommandLine {
         o.user = user;
         o.controlGroup = controlGroup;
         o.workers = workers;
+        o.workersGiven = workersGiven;
         o.localPortLow = lports[0];
         o.localPortHigh = lports[1];
         o.expireNodestConn = expireNodest;
