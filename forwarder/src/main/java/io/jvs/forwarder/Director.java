@@ -650,11 +650,11 @@ public final class Director implements AutoCloseable {
         }
     }
 
-    /** Runs {@code task} on the event loop and waits for it (LeastPrivilege: per-thread credentials). */
+    /** Runs {@code task} on worker 0's event loop and waits for it (LeastPrivilege: per-thread credentials). */
     public void onEventLoop(Runnable task) {
-        for (Worker w : workers) {
-            w.loop.submit(task).syncUninterruptibly();
-        }
+        // Worker 0's: the one loop that changes the namespace (TAP routes for new VIPs from the
+        // publication hook); the other workers only read and write sockets opened before the drop.
+        loop.submit(task).syncUninterruptibly();
     }
 
     @Override

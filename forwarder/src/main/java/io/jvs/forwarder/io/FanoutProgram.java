@@ -87,7 +87,7 @@ public final class FanoutProgram {
 
     /** Instructions {@link #of} needs for these many VIPs, LIPs and fwmark rules. */
     public static int length(int vips, int lips, int fwmarkRules) {
-        return 27 + 2 * (vips + lips) + 4 * fwmarkRules;
+        return 28 + 2 * (vips + lips) + 4 * fwmarkRules;
     }
 
     /**
@@ -127,16 +127,7 @@ public final class FanoutProgram {
             toSrc.add(emit(p, JMP_JA, 0, 0, 0));
         }
         emit(p, LD_W_ABS, 0, 0, NET + 16);
-        // hash(A): falls through from "anything else" with A = destination
-        int hash = emit(p, ALU_AND_K, 0, 0, clientMask);
-        emit(p, MISC_TAX, 0, 0, 0);
-        emit(p, ALU_RSH_K, 0, 0, 16);
-        emit(p, ALU_XOR_X, 0, 0, 0);
-        emit(p, ALU_MUL_K, 0, 0, HASH_MULTIPLIER);
-        emit(p, ALU_RSH_K, 0, 0, 16);
-        emit(p, RET_A, 0, 0, 0);
-        int src = emit(p, LD_W_ABS, 0, 0, NET + 12);
-        jumpTo(p, emit(p, JMP_JA, 0, 0, 0), hash);
+        int toHash = emit(p, JMP_JA, 0, 0, 0);            // anything else: hash(destination)
         int lport = emit(p, LD_B_ABS, 0, 0, NET);
         emit(p, ALU_AND_K, 0, 0, 0x0f);
         emit(p, ALU_LSH_K, 0, 0, 2);
@@ -149,7 +140,18 @@ public final class FanoutProgram {
         emit(p, ALU_DIV_K, 0, 0, lportHigh - lportLow + 1);
         emit(p, RET_A, 0, 0, 0);
         emit(p, LD_W_ABS, 0, 0, NET + 16);
-        jumpTo(p, emit(p, JMP_JA, 0, 0, 0), hash);
+        int lportToHash = emit(p, JMP_JA, 0, 0, 0);
+        int src = emit(p, LD_W_ABS, 0, 0, NET + 12);     // falls through into hash(source)
+        // hash(A), last: the kernel wants a program's last instruction to be a return
+        int hash = emit(p, ALU_AND_K, 0, 0, clientMask);
+        emit(p, MISC_TAX, 0, 0, 0);
+        emit(p, ALU_RSH_K, 0, 0, 16);
+        emit(p, ALU_XOR_X, 0, 0, 0);
+        emit(p, ALU_MUL_K, 0, 0, HASH_MULTIPLIER);
+        emit(p, ALU_RSH_K, 0, 0, 16);
+        emit(p, RET_A, 0, 0, 0);
+        jumpTo(p, toHash, hash);
+        jumpTo(p, lportToHash, hash);
         for (int at : toLport) {
             jumpTo(p, at, lport);
         }

@@ -134,8 +134,30 @@ class FanoutProgramTest {
         return b.array();
     }
 
+    /** The kernel's bpf_check_classic rules this program could break: its length, jumps in range, a return last. */
+    static void checkClassic(long[] prog) {
+        assertTrue(prog.length >= 1 && prog.length <= 4096, "length " + prog.length);
+        for (int pc = 0; pc < prog.length; pc++) {
+            int code = (int) (prog[pc] & 0xffff);
+            long k = prog[pc] >>> 32;
+            int jt = (int) (prog[pc] >>> 16 & 0xff);
+            int jf = (int) (prog[pc] >>> 24 & 0xff);
+            if (code == 0x05) {
+                assertTrue(k < prog.length - pc - 1, "ja out of the program at " + pc);
+            } else if ((code & 0x07) == 0x05) {
+                assertTrue(pc + jt + 1 < prog.length && pc + jf + 1 < prog.length, "jump out of the program at " + pc);
+            }
+            if (code == 0x34) {
+                assertTrue(k != 0, "division by 0 at " + pc);
+            }
+        }
+        int last = (int) (prog[prog.length - 1] & 0xffff);
+        assertTrue(last == 0x06 || last == 0x16, "the last instruction returns: 0x" + Integer.toHexString(last));
+    }
+
     /** Runs the program on a frame seen from its network header; returns the member (kernel: ret % members). */
     static int run(long[] prog, byte[] net, int ethProto, int members) {
+        checkClassic(prog);
         long a = 0;
         long x = 0;
         int pc = 0;
