@@ -148,6 +148,15 @@ class WorkersIT {
             assertEquals(0.0, Metrics.sum(samples, "jvs_dropped_packets_total", "reason=\"no_connection\"").orElse(-1),
                     "no reply reached a worker that does not own its connection");
 
+            // -c lists every worker's table (entries may expire meanwhile: read it before and after)
+            long listedBefore = jvsadm("-L", "-n", "-c").lines().filter(l -> l.startsWith("TCP ")).count();
+            long entries = sum(director.samples(), "jvs_worker_connection_table_entries", "");
+            long listedAfter = jvsadm("-L", "-n", "-c").lines().filter(l -> l.startsWith("TCP ")).count();
+            System.out.printf("[workers] jvsadm -c lists %d then %d connections; the workers' tables hold %d%n",
+                    listedBefore, listedAfter, entries);
+            assertTrue(listedBefore >= entries && entries >= listedAfter && listedAfter > 0,
+                    "jvsadm -L -n -c lists every worker's connections");
+
             // jvsadm's per-real-server lines are the sum of the workers' shares
             Map<String, long[]> listed = statsLines(stats);
             assertEquals(6, listed.size(), stats);
