@@ -241,9 +241,11 @@ w(ratio_line("HTTP short conn/s: jvs DR (packet) / haproxy", med("jvs-dr-packet"
 w(ratio_line("HTTP short conn/s: jvs DR (TAP) / haproxy", med("jvs-dr-tap", "short", "rps"), med("haproxy", "short", "rps"), ">= 1.0x"))
 w(ratio_line("HTTP short conn/s: jvs NAT (packet) / kernel NAT", med("jvs-nat-packet", "short", "rps"), med("kernel-nat", "short", "rps"), ">= 0.8x"))
 w(ratio_line("HTTP short conn/s: jvs NAT (TAP) / kernel NAT", med("jvs-nat-tap", "short", "rps"), med("kernel-nat", "short", "rps"), ">= 0.8x"))
+w(ratio_line("HTTP short conn/s: jvs NAT (XDP) / kernel NAT", med("jvs-nat-xdp", "short", "rps"), med("kernel-nat", "short", "rps"), ">= 0.8x"))
+w(ratio_line("TCP bulk (iperf3, 1 stream): jvs NAT (XDP) / jvs NAT (packet)", med("jvs-nat-xdp", "iperf1", "gbps"), med("jvs-nat-packet", "iperf1", "gbps"), ">= 0.0x (reported: no GSO through XDP, issue 17)"))
 # UDP
 kf = udp_max("kernel-fwd") if "kernel-fwd" in udp_peers else None
-for jp in ("jvs-dr-packet", "jvs-dr-tap"):
+for jp in ("jvs-dr-packet", "jvs-dr-tap", "jvs-dr-xdp"):
     jm = udp_max(jp) if jp in udp_peers else None
     if kf and jm:
         k = kf[0]["delivered_pps"]

@@ -8,6 +8,9 @@ import io.jvs.forwarder.io.FrameSource;
 import io.jvs.forwarder.io.PacketChannel;
 import io.jvs.forwarder.io.PacketRxRing;
 import io.jvs.forwarder.io.PacketTxQueue;
+import io.jvs.forwarder.io.TxQueue;
+import io.jvs.forwarder.io.XdpRedirect;
+import io.jvs.forwarder.io.XskSocket;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.metrics.MetricsServer;
@@ -81,15 +84,30 @@ public final class Director implements AutoCloseable {
      *                   (each receives and sends); TAP mode, every --lan interface (each sends and
      *                   answers ARP; the kernel receives)
      * @param arpOn      --arp-on: VIP or local address to the interfaces that answer ARP for it
+     * @param xdpQueues  XDP mode: the rx queue of each interface (same order); empty otherwise
      */
-    public record Attach(String tap, List<String> interfaces, Map<Integer, List<String>> arpOn) {
+    public record Attach(String tap, List<String> interfaces, Map<Integer, List<String>> arpOn,
+                         List<Integer> xdpQueues) {
         public Attach {
             interfaces = List.copyOf(interfaces);
             arpOn = Map.copyOf(arpOn);
+            xdpQueues = List.copyOf(xdpQueues);
+            if (!xdpQueues.isEmpty() && (tap != null || xdpQueues.size() != interfaces.size())) {
+                throw new IllegalArgumentException("XDP mode: one queue per interface, no TAP");
+            }
+        }
+
+        /** Packet or TAP mode. */
+        public Attach(String tap, List<String> interfaces, Map<Integer, List<String>> arpOn) {
+            this(tap, interfaces, arpOn, List.of());
         }
 
         public boolean isTap() {
             return tap != null;
+        }
+
+        public boolean isXdp() {
+            return !xdpQueues.isEmpty();
         }
     }
 
@@ -111,7 +129,7 @@ public final class Director implements AutoCloseable {
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
                            int workers) {
         public Settings {
-            if (workers < 1 || workers > 1 && attach.isTap()) {
+            if (workers < 1 || workers > 1 && (attach.isTap() || attach.isXdp())) {
                 throw new IllegalArgumentException("workers: " + workers);
             }
             java.util.Objects.requireNonNull(connPolicy, "connPolicy");
@@ -166,6 +184,8 @@ public final class Director implements AutoCloseable {
     private final Set<Integer> announced = new HashSet<>();
     private final VrrpGate vrrpGate = new VrrpGate();
     private VrrpRouter vrrp;
+    /** XDP mode: each interface's program (by port number); empty otherwise. */
+    private final List<XdpRedirect> xdp = new ArrayList<>();
     private boolean closed;
 
     private Director(Settings settings) {
@@ -251,6 +271,19 @@ public final class Director implements AutoCloseable {
         }
         int[] ifindexes = ifaces.stream().mapToInt(Interface::ifindex).toArray();
         arpScope = arpScope(at, ifaces);
+        if (at.isXdp()) {
+            // Queues checked and programs through the verifier before anything is changed.
+            for (int i = 0; i < ifaces.size(); i++) {
+                checkRxQueue(ifaces.get(i).name(), at.xdpQueues().get(i));
+            }
+            for (Interface f : ifaces) {
+                try {
+                    xdp.add(XdpRedirect.load(f.name()));
+                } catch (NativeException e) {
+                    throw new IOException("--attach xdp:" + f.name() + ": " + e.getMessage() + " (nothing attached)", e);
+                }
+            }
+        }
 
         // Packet mode: the kernel must not forward what jvs forwards (it would be sent twice).
         // TAP mode: the kernel routes VIP traffic into the TAP and NAT replies too.
@@ -331,6 +364,28 @@ public final class Director implements AutoCloseable {
             attach(first, namespace.createTap(BURST), ifaces.size(), 0, true);
             for (int i = 0; i < ifaces.size(); i++) {
                 attach(first, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_FRAMES, AfPacket.ETH_P_ARP), i, i, true);
+            }
+        } else if (at.isXdp()) {
+            // XDP redirects what jvs owns and passes the rest, ARP replies included: jvs learns
+            // its neighbours from an ARP-only ring beside the socket, as in TAP mode.
+            List<RtNetlink.Address> own = RtNetlink.addresses();
+            for (int i = 0; i < ifaces.size(); i++) {
+                attach(first, (XskSocket) ports.get(i).txQueue(), i, i, true);
+                attach(first, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_FRAMES, AfPacket.ETH_P_ARP), i, i, true);
+                XdpRedirect x = xdp.get(i);
+                for (RtNetlink.Address a : own) {
+                    x.put(a.addr(), XdpRedirect.LOCAL);
+                    if (a.prefixLen() < 31) {
+                        x.put(a.addr() | (int) (0xffffffffL >>> a.prefixLen()), XdpRedirect.LOCAL);
+                    }
+                }
+                try {
+                    x.attach(ifaces.get(i).ifindex());
+                } catch (NativeException e) {
+                    throw new IOException("--attach xdp:" + ifaces.get(i).name() + ": " + e.getMessage()
+                            + (e.errno() == EOPNOTSUPP ? " (the driver has no native XDP)" : "")
+                            + " (nothing attached)", e);
+                }
             }
         } else {
             for (int i = 0; i < ifaces.size(); i++) {
@@ -433,9 +488,9 @@ public final class Director implements AutoCloseable {
         if (vrrp != null) {
             vrrp.start();
         }
-        System.out.println("jvs-forwarder: " + (at.isTap() ? "tap:" + at.tap() + " lan " : "packet:")
+        System.out.println("jvs-forwarder: " + (at.isTap() ? "tap:" + at.tap() + " lan " : at.isXdp() ? "xdp:" : "packet:")
                 + String.join(", ", ifaces.stream().map(f -> f.name() + " mac " + NetDevice.formatMac(f.mac())
-                        + " addr " + Ipv4Address.toString(f.addr())).toList())
+                        + " addr " + Ipv4Address.toString(f.addr()) + xdpMode(f)).toList())
                 + (n > 1 ? ", " + n + " workers" : "")
                 + ", " + control.table().services().size() + " service(s)"
                 + (vrrp != null ? ", " + settings.vrrp().instances().size() + " VRRP instance(s)" : "")
@@ -459,6 +514,52 @@ public final class Director implements AutoCloseable {
 
     private static String hostPort(InetSocketAddress a) {
         return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    private static final int EOPNOTSUPP = 95;
+
+    /** " queue Q (AF_XDP copy mode)" for an XDP port, else "". */
+    private String xdpMode(Interface f) {
+        for (int i = 0; i < ports.size(); i++) {
+            if (ports.get(i).ifindex == f.ifindex() && ports.get(i).txQueue() instanceof XskSocket x) {
+                return " queue " + x.queue() + " (AF_XDP " + (x.zeroCopy() ? "zero-copy" : "copy") + " mode)";
+            }
+        }
+        return "";
+    }
+
+    /** The AF_XDP socket of one port, entered in its program's XSKMAP. */
+    private static XskSocket openXsk(Interface f, int queue, XdpRedirect prog, PacketTxQueue.TxListener listener)
+            throws IOException {
+        XskSocket s;
+        try {
+            s = XskSocket.open(f.name(), f.ifindex(), queue, listener);
+        } catch (NativeException e) {
+            throw new IOException("--attach xdp:" + f.name() + ":" + queue + ": " + e.getMessage()
+                    + " (nothing attached)", e);
+        }
+        try {
+            prog.socket(queue, s.fd());
+        } catch (NativeException e) {
+            s.close();
+            throw new IOException("--attach xdp:" + f.name() + ":" + queue + ": " + e.getMessage(), e);
+        }
+        return s;
+    }
+
+    /** An XDP attachment's queue must be one of the interface's rx queues (sysfs lists them). */
+    private static void checkRxQueue(String name, int queue) throws IOException {
+        java.nio.file.Path dir = java.nio.file.Path.of("/sys/class/net", name, "queues");
+        long rxQueues;
+        try (var s = java.nio.file.Files.list(dir)) {
+            rxQueues = s.filter(p -> p.getFileName().toString().startsWith("rx-")).count();
+        } catch (IOException e) {
+            return; // no sysfs view of it: bind will say
+        }
+        if (queue >= rxQueues) {
+            throw new IOException("--attach xdp:" + name + ":" + queue + ": " + name + " has no rx queue " + queue
+                    + " (it has " + rxQueues + "; nothing attached)");
+        }
     }
 
     /** TAP mode without --lan: refused (--lan names where frames leave and ARP is answered). */
@@ -562,7 +663,7 @@ public final class Director implements AutoCloseable {
         for (int i = 0; i < ifaces.size(); i++) {
             Interface f = ifaces.get(i);
             int portId = i;
-            PacketTxQueue tx = PacketTxQueue.open(f.name(), 1024, new PacketTxQueue.TxListener() {
+            PacketTxQueue.TxListener txListener = new PacketTxQueue.TxListener() {
                 @Override
                 public void sent(int frames, long bytes, int batchSize) {
                     c.tx(portId, frames, bytes);
@@ -575,7 +676,10 @@ public final class Director implements AutoCloseable {
                         c.drop(DropReason.TX_ERROR);
                     }
                 }
-            });
+            };
+            Attach at = settings.attach();
+            TxQueue tx = at.isXdp() ? openXsk(f, at.xdpQueues().get(i), xdp.get(i), txListener)
+                    : PacketTxQueue.open(f.name(), 1024, txListener);
             w.neighbours[i] = new NeighbourCache(w.ports.add(f.name(), f.ifindex(), f.mac(), f.addr(), f.mtu(), tx),
                     c::drop);
         }
@@ -616,6 +720,7 @@ public final class Director implements AutoCloseable {
      */
     private void published(ServiceTable table) {
         for (int vip : table.vips()) {
+            ownOnXdp(vip);
             if (announced.add(vip)) {
                 if (!vrrpGate.silent(vip)) { // a VRRP BACKUP stays silent; becoming MASTER announces it
                     announce(vip);
@@ -626,6 +731,7 @@ public final class Director implements AutoCloseable {
             }
         }
         for (int lip : table.localAddrs()) {
+            ownOnXdp(lip);
             if (announced.add(lip)) {
                 // A local address in a VRRP instance's virtual_ipaddress floats with it: a BACKUP
                 // announcing it would pull the real servers' replies away from the MASTER.
@@ -638,6 +744,17 @@ public final class Director implements AutoCloseable {
             }
         }
         ports.flush();
+    }
+
+    /** XDP mode: the programs redirect frames to addr (and ARP requests for it) to jvs. */
+    private void ownOnXdp(int addr) {
+        for (XdpRedirect x : xdp) {
+            try {
+                x.put(addr, XdpRedirect.OWNED);
+            } catch (NativeException e) {
+                System.err.println("jvs: XDP address map: " + Ipv4Address.toString(addr) + ": " + e.getMessage());
+            }
+        }
     }
 
     /** Gratuitous ARP for addr on every port that answers ARP for it. */
@@ -691,6 +808,9 @@ public final class Director implements AutoCloseable {
             if (w.ports != null) {
                 w.ports.close();
             }
+        }
+        for (XdpRedirect x : xdp) {
+            x.close(); // the link's fd: the program leaves the interface
         }
         if (namespace != null) {
             namespace.undo();

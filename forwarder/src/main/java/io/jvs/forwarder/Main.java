@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
+import java.util.List;
 
 /**
  * jvs-forwarder: parses the command line and the config file completely
@@ -134,10 +135,12 @@ public final class Main {
                 throw new ConfigException(opts.keepalived().orElseThrow().toString(), 0, "lvs_sync_daemon (connection"
                         + " sync) needs --workers 1, not " + opts.workers());
             }
+            boolean xdp = opts.attach().kind() == ForwarderCommandLine.AttachKind.XDP;
             settings = new Director.Settings(
                     new Director.Attach(tap ? opts.attach().name() : null, tap ? opts.lans()
                             : opts.attachments().stream().map(ForwarderCommandLine.Attach::name).toList(),
-                            opts.arpOn()),
+                            opts.arpOn(), xdp ? opts.attachments().stream().map(ForwarderCommandLine.Attach::queue)
+                            .toList() : List.of()),
                     config, opts.connMax(), opts.ringFrames(),
                     opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh(), opts.mhTableSize(),
                     opts.connPolicy(), health != null ? health : HealthSource.NONE,

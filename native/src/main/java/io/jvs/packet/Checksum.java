@@ -186,4 +186,81 @@ public final class Checksum {
         long acc = (field & 0xFFFF) + (~oldVal & 0xFFFF) + (newVal & 0xFFFF);
         return fold(acc);
     }
+
+    // ------------------------------------------------------------------ IPv6 (RFC 8200 section 8.1)
+
+    private static long words(long v) {
+        return (v >>> 32) + (v & 0xFFFF_FFFFL);
+    }
+
+    /**
+     * Sum of the IPv6 pseudo-header: source and destination addresses (each as its
+     * high and low 64 bits), the upper-layer packet length as 32 bits, three zero
+     * bytes and the next-header value of the upper layer (not of an extension
+     * header in between). As {@link #pseudoHeaderSum}, this folded, non-complemented
+     * value is what a CHECKSUM_PARTIAL field holds (the kernel's
+     * {@code ~csum_ipv6_magic(saddr, daddr, len, proto, 0)}).
+     */
+    public static int pseudoHeaderSum6(long srcHi, long srcLo, long dstHi, long dstLo, int nextHeader, int l4Len) {
+        long acc = words(srcHi) + words(srcLo) + words(dstHi) + words(dstLo)
+                + Integer.toUnsignedLong(l4Len) + nextHeader;
+        return fold(acc);
+    }
+
+    /**
+     * Offset of the checksum field inside the upper-layer header {@code nextHeader} of
+     * an IPv6 packet, or -1 for one whose checksum jvs does not maintain.
+     */
+    public static int l4ChecksumOffset6(int nextHeader) {
+        return switch (nextHeader) {
+            case Ipv6Header.NEXT_TCP -> TcpHeader.CHECKSUM_OFFSET;
+            case Ipv6Header.NEXT_UDP -> UdpHeader.CHECKSUM_OFFSET;
+            case Ipv6Header.NEXT_ICMPV6 -> Icmpv6Header.CHECKSUM_OFFSET;
+            default -> -1;
+        };
+    }
+
+    /**
+     * The full checksum to store for a TCP, UDP or ICMPv6 message of {@code l4Len}
+     * bytes at {@code l4Off} carried in IPv6 between the given addresses: over the
+     * pseudo-header (for all three: ICMPv6 has one, unlike ICMP) and the message, its
+     * checksum field counted as zero. A UDP result of 0 is returned as 0xFFFF (RFC
+     * 8200 8.1: a zero UDP checksum is not allowed in IPv6, 0xFFFF is sent instead).
+     *
+     * @throws IllegalArgumentException for another next-header value
+     */
+    public static int l4v6(MemorySegment seg, long l4Off, int l4Len, int nextHeader,
+                           long srcHi, long srcLo, long dstHi, long dstLo) {
+        int field = l4ChecksumOffset6(nextHeader);
+        if (field < 0) {
+            throw new IllegalArgumentException("no L4 checksum for IPv6 next header " + nextHeader
+                    + "; expected TCP (6), UDP (17) or ICMPv6 (58)");
+        }
+        long acc = pseudoHeaderSum6(srcHi, srcLo, dstHi, dstLo, nextHeader, l4Len);
+        acc = accumulate(seg, l4Off, field, acc);
+        acc = accumulate(seg, l4Off + field + 2, l4Len - field - 2, acc);
+        int csum = ~fold(acc) & 0xFFFF;
+        return nextHeader == Ipv6Header.NEXT_UDP && csum == 0 ? 0xFFFF : csum;
+    }
+
+    /**
+     * New checksum after a 128-bit field covered by {@code csum} (an IPv6 address in
+     * the pseudo-header) changed: RFC 1624 eqn. 3 over its eight 16-bit words at once,
+     * HC' = ~(~HC + ~m + m'). The kernel's {@code inet_proto_csum_replace16()} for a
+     * checksum that is not CHECKSUM_PARTIAL.
+     */
+    public static int update128(int csum, long oldHi, long oldLo, long newHi, long newLo) {
+        long acc = (~csum & 0xFFFF) + words(~oldHi) + words(~oldLo) + words(newHi) + words(newLo);
+        return ~fold(acc) & 0xFFFF;
+    }
+
+    /**
+     * As {@link #updatePartial32} for a 128-bit pseudo-header field: a CHECKSUM_PARTIAL
+     * field after an IPv6 address changed, field' = fold(field + ~from + to)
+     * ({@code inet_proto_csum_replace16()} with {@code pseudohdr == true}).
+     */
+    public static int updatePartial128(int field, long oldHi, long oldLo, long newHi, long newLo) {
+        long acc = (field & 0xFFFF) + words(~oldHi) + words(~oldLo) + words(newHi) + words(newLo);
+        return fold(acc);
+    }
 }

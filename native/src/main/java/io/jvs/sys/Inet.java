@@ -1,31 +1,25 @@
 package io.jvs.sys;
 
-/** IPv4 addresses as host-order ints (10.0.0.1 = 0x0a000001), the form RtNetlink uses. */
+import io.jvs.packet.Ipv4Address;
+
+/**
+ * IPv4 addresses as host-order ints (10.0.0.1 = 0x0a000001), the form RtNetlink uses,
+ * with the agent's wording for a bad one; the parsing itself is {@link Ipv4Address}'s.
+ */
 public final class Inet {
     private Inet() {
     }
 
     /** Parses a dotted quad strictly (four decimal octets 0..255, no leading '+', no extra text). */
     public static int parse(String s) {
-        String[] p = s.split("\\.", -1);
-        if (p.length != 4) {
+        long v = Ipv4Address.tryParse(s, 0, s.length(), true);
+        if (v < 0) {
             throw new IllegalArgumentException("'" + s + "' is not an IPv4 address");
         }
-        int v = 0;
-        for (String o : p) {
-            if (o.isEmpty() || o.length() > 3 || !o.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                throw new IllegalArgumentException("'" + s + "' is not an IPv4 address");
-            }
-            int n = Integer.parseInt(o);
-            if (n > 255) {
-                throw new IllegalArgumentException("'" + s + "' is not an IPv4 address");
-            }
-            v = v << 8 | n;
-        }
-        return v;
+        return (int) v;
     }
 
     public static String format(int a) {
-        return (a >>> 24) + "." + (a >>> 16 & 0xff) + "." + (a >>> 8 & 0xff) + "." + (a & 0xff);
+        return Ipv4Address.toString(a);
     }
 }

@@ -262,10 +262,16 @@ public final class Libc {
 
     /** mmap(NULL, len, RW, MAP_SHARED|flags, fd, 0), as a segment of that length. */
     public static MemorySegment mmapShared(int fd, long len, int extraFlags, String what) throws NativeException {
+        return mmapShared(fd, len, extraFlags, 0L, what);
+    }
+
+    /** mmap(NULL, len, RW, MAP_SHARED|flags, fd, offset), as a segment of that length. */
+    public static MemorySegment mmapShared(int fd, long len, int extraFlags, long offset, String what)
+            throws NativeException {
         try (Arena a = Arena.ofConfined()) {
             Errno e = new Errno(a);
             MemorySegment p = (MemorySegment) MMAP.invokeExact(e.seg, MemorySegment.NULL, len,
-                    PROT_READ | PROT_WRITE, MAP_SHARED | extraFlags, fd, 0L);
+                    PROT_READ | PROT_WRITE, MAP_SHARED | extraFlags, fd, offset);
             if (p.address() == -1L) {
                 throw new NativeException("mmap " + what, e.get());
             }

@@ -3,7 +3,7 @@ package io.jvs.sys;
 import java.io.IOException;
 
 /** A failed system call: names the call, what it was for, and errno. */
-public final class NativeException extends IOException {
+public class NativeException extends IOException {
     private final int errno;
 
     public NativeException(String what, int errno) {

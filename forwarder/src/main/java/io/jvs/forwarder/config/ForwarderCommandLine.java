@@ -46,19 +46,32 @@ public final class ForwarderCommandLine {
         /** AF_PACKET sockets with rings on an existing interface. */
         PACKET,
         /** A TAP device. */
-        TAP
+        TAP,
+        /** An XDP program and an AF_XDP socket on one rx queue of an existing interface. */
+        XDP
     }
 
-    /** {@code --attach packet:IFACE} or {@code --attach tap:NAME}. */
-    public record Attach(AttachKind kind, String name) {
+    /**
+     * {@code --attach packet:IFACE}, {@code --attach tap:NAME} or {@code --attach xdp:IFACE[:QUEUE]}
+     * ({@code queue}: the rx queue of xdp, 0 when not given and for the other kinds).
+     */
+    public record Attach(AttachKind kind, String name, int queue) {
         public Attach {
             Objects.requireNonNull(kind);
             Objects.requireNonNull(name);
         }
 
+        public Attach(AttachKind kind, String name) {
+            this(kind, name, 0);
+        }
+
         @Override
         public String toString() {
-            return (kind == AttachKind.PACKET ? "packet:" : "tap:") + name;
+            return switch (kind) {
+                case PACKET -> "packet:" + name;
+                case TAP -> "tap:" + name;
+                case XDP -> "xdp:" + name + (queue == 0 ? "" : ":" + queue);
+            };
         }
     }
 
@@ -316,7 +329,7 @@ public final class ForwarderCommandLine {
             switch (flag) {
                 case "--attach" -> {
                     Attach a = attach(value);
-                    if (attachments.contains(a)) {
+                    if (attachments.stream().anyMatch(o -> o.kind() == a.kind() && o.name().equals(a.name()))) {
                         throw new UsageException("--attach " + a + " given twice: one attachment per interface");
                     }
                     attachments.add(a);
@@ -376,16 +389,20 @@ public final class ForwarderCommandLine {
             throw new UsageException("--lan is for --attach tap:NAME (packet mode sends on " + attach.name() + ")");
         }
         if (seen.contains("--ring-frames") && attach.kind() != AttachKind.PACKET) {
-            throw new UsageException("--ring-frames is for --attach packet:IFACE (a TAP device has no ring)");
+            throw new UsageException("--ring-frames is for --attach packet:IFACE (" + (attach.kind() == AttachKind.TAP
+                    ? "a TAP device has no ring" : "an AF_XDP socket sizes its own rings") + ")");
         }
         int lportCount = lports[1] - lports[0] + 1;
         boolean workersGiven = workers != 0;
         if (workers == 0) {
-            workers = attach.kind() == AttachKind.TAP ? 1
+            workers = attach.kind() != AttachKind.PACKET ? 1
                     : Math.min(Runtime.getRuntime().availableProcessors(), Math.min(MAX_WORKERS, lportCount));
         } else if (workers > 1 && attach.kind() == AttachKind.TAP) {
             throw new UsageException("--workers " + workers + ": --attach tap:" + attach.name() + " allows 1 worker"
                     + " (its queues are not steered by connection; use --attach packet:IFACE for more)");
+        } else if (workers > 1 && attach.kind() == AttachKind.XDP) {
+            throw new UsageException("--workers " + workers + ": --attach xdp:" + attach.name() + " allows 1 worker"
+                    + " (one AF_XDP socket on one queue; use --attach packet:IFACE for more)");
         } else if (workers > lportCount) {
             throw new UsageException("--workers " + workers + ": more than the " + lportCount + " ports of --lport-range"
                     + " (each worker owns a slice of them)");
@@ -446,6 +463,8 @@ public final class ForwarderCommandLine {
     }
 
     /** Flags that may be given more than once (each adds one). */
+    /** rx queues an XDP attachment may name (the XSKMAP's size: io.XdpRedirect). */
+    private static final int MAX_XDP_QUEUE = 64;
     private static final Set<String> REPEATABLE = Set.of("--attach", "--lan", "--arp-on");
 
     /** Most interfaces one director attaches to (ports of the data path: DataPathCounters.MAX_PORTS, a TAP included). */
@@ -457,7 +476,7 @@ public final class ForwarderCommandLine {
 
     private static String expected(String flag) {
         return switch (flag) {
-            case "--attach" -> "packet:IFACE or tap:NAME";
+            case "--attach" -> "packet:IFACE, tap:NAME or xdp:IFACE[:QUEUE]";
             case "--lan" -> "an interface name";
             case "--arp-on" -> "ADDR=IFACE (a VIP or local address and an attached interface)";
             case "--config" -> "a file of ipvsadm rules";
@@ -492,6 +511,12 @@ public final class ForwarderCommandLine {
     private static void checkAttachments(List<Attach> attachments, List<String> lans,
                                          Map<Integer, List<String>> arpOn) throws UsageException {
         Attach first = attachments.getFirst();
+        for (Attach a : attachments) {
+            if (a.kind() != first.kind() && (a.kind() == AttachKind.XDP || first.kind() == AttachKind.XDP)) {
+                throw new UsageException("--attach " + first + " and --attach " + a + " do not mix: every"
+                        + " attachment of a director is xdp:, or none is");
+            }
+        }
         long taps = attachments.stream().filter(a -> a.kind() == AttachKind.TAP).count();
         if (taps > 0 && taps < attachments.size()) {
             throw new UsageException("--attach " + attachments.stream().filter(a -> a.kind() == AttachKind.TAP)
@@ -550,12 +575,29 @@ public final class ForwarderCommandLine {
         AttachKind k = switch (kind) {
             case "packet" -> AttachKind.PACKET;
             case "tap" -> AttachKind.TAP;
+            case "xdp" -> AttachKind.XDP;
             default -> throw new UsageException("--attach \"" + value + "\": expected " + expected("--attach"));
         };
         if (colon < 0) {
             throw new UsageException("--attach \"" + value + "\": expected " + expected("--attach"));
         }
-        return new Attach(k, interfaceName("--attach " + kind + ":", value.substring(colon + 1)));
+        String rest = value.substring(colon + 1);
+        int queue = 0;
+        int qColon = rest.indexOf(':');
+        if (k == AttachKind.XDP && qColon >= 0) {
+            String q = rest.substring(qColon + 1);
+            try {
+                queue = q.matches("[0-9]{1,3}") ? Integer.parseInt(q) : -1;
+            } catch (NumberFormatException e) {
+                queue = -1;
+            }
+            if (queue < 0 || queue >= MAX_XDP_QUEUE) {
+                throw new UsageException("--attach \"" + value + "\": queue \"" + q + "\" is not a number from 0 to "
+                        + (MAX_XDP_QUEUE - 1));
+            }
+            rest = rest.substring(0, qColon);
+        }
+        return new Attach(k, interfaceName("--attach " + kind + ":", rest), queue);
     }
 
     /** A Linux interface name as dev_valid_name() accepts it. */
@@ -638,6 +680,7 @@ public final class ForwarderCommandLine {
     public static String usage() {
         return """
                 Usage: %1$s --attach packet:IFACE... | --attach tap:NAME --lan IFACE... [options]
+                       %1$s --attach xdp:IFACE[:QUEUE]... [options]
 
                 jvs director: load-balances the virtual services of --config across their
                 real servers, as Linux Virtual Server (IPVS) does, in userspace.
@@ -647,6 +690,9 @@ public final class ForwarderCommandLine {
                                           repeat for each interface (e.g. external and internal)
                   --attach tap:NAME       receive on TAP device NAME (once; the kernel routes
                                           VIP traffic and NAT replies into it)
+                  --attach xdp:IFACE[:QUEUE]  receive and send on IFACE's rx queue QUEUE
+                                          (default 0) through an XDP program and an AF_XDP
+                                          socket (driver-mode XDP); repeat for each interface
                   --lan IFACE             TAP mode: an interface frames leave by and ARP is
                                           answered on; repeat for each (not with packet:)
                   --arp-on ADDR=IFACE     answer ARP for VIP or local address ADDR on IFACE

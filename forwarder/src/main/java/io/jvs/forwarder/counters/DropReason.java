@@ -11,6 +11,17 @@ public enum DropReason {
     MALFORMED("malformed"),
     /** Received with its 802.1Q tag moved out of the frame by the kernel (re-inserting it is not supported). */
     VLAN_OFFLOADED("vlan_offloaded"),
+    /**
+     * IPv6: an extension header (its first two bytes, a fragment header's eight, or the
+     * length it declares) reaches past the payload length; in a first fragment, RFC 7112's
+     * header chain that does not fit the first fragment.
+     */
+    IPV6_EXTENSION_TRUNCATED("ipv6_extension_truncated"),
+    /**
+     * IPv6: an extension-header chain RFC 8200 forbids: a Hop-by-Hop Options header not
+     * right after the fixed header, or a second fragment header.
+     */
+    IPV6_BAD_EXTENSION_CHAIN("ipv6_bad_extension_chain"),
     /** Larger than the largest frame the path can carry. */
     OVERSIZED("oversized"),
     /** An EtherType jvs does not handle (neither IPv4 nor ARP) addressed to a VIP path. */

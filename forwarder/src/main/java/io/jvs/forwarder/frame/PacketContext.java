@@ -1,6 +1,7 @@
 package io.jvs.forwarder.frame;
 
 import io.jvs.packet.IcmpHeader;
+import io.jvs.packet.Ipv6Header;
 import io.jvs.packet.VirtioNetHeader;
 import io.jvs.packet.ArpPacket;
 import io.jvs.packet.UdpHeader;
@@ -53,6 +54,8 @@ public final class PacketContext {
     public final TcpHeader tcp = new TcpHeader();
     public final UdpHeader udp = new UdpHeader();
     public final IcmpHeader icmp = new IcmpHeader();
+    /** IPv6 and its extension-header walk (after a decode to {@link FrameKind#IPV6}). */
+    public final Ipv6Header ip6 = new Ipv6Header();
 
     // ---- decoded summary (set by FrameDecoder) ----
     /** EtherType after any 802.1Q/802.1ad tags (at most two are walked). */

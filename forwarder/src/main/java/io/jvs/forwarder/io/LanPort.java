@@ -58,6 +58,11 @@ public final class LanPort implements AutoCloseable {
         return set;
     }
 
+    /** Where this port's frames are queued (an AF_PACKET socket, or an AF_XDP socket in XDP mode). */
+    public TxQueue txQueue() {
+        return tx;
+    }
+
     public void afterFlush(Runnable hook) {
         this.afterFlush = hook;
     }

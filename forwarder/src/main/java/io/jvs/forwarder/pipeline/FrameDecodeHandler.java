@@ -8,9 +8,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
  * First stage: decodes the frame in place into the {@link PacketContext}.
- * Bad frames are counted under their reason and go no further; frames of
- * other EtherTypes (IPv6, LLDP...) are not jvs's business and are counted as
- * ignored (in packet mode the kernel sees them too).
+ * Bad frames are counted under their reason and go no further (malformed IPv6
+ * included: a broken extension-header chain has reasons of its own); valid IPv6,
+ * which jvs does not forward yet, and frames of other EtherTypes (LLDP...) are
+ * not jvs's business and are counted as ignored (in packet mode the kernel sees
+ * them too).
  */
 final class FrameDecodeHandler extends ChannelInboundHandlerAdapter {
     private final DataPathCounters counters;
@@ -24,7 +26,7 @@ final class FrameDecodeHandler extends ChannelInboundHandlerAdapter {
         PacketContext ctx = (PacketContext) msg;
         switch (FrameDecoder.decode(ctx)) {
             case IPV4, ARP -> chc.fireChannelRead(ctx);
-            case OTHER -> counters.ignored();
+            case OTHER, IPV6 -> counters.ignored(); // IPv6 is decoded and checked, not forwarded yet
             case BAD -> counters.drop(ctx.drop);
         }
     }

@@ -85,7 +85,7 @@ class ForwarderCommandLineTest {
         assertEquals(Action.VERSION, ForwarderCommandLine.parse("--version").action());
         assertTrue(ForwarderCommandLine.version().startsWith("jvs-forwarder "), ForwarderCommandLine.version());
         String usage = ForwarderCommandLine.usage();
-        for (String flag : new String[]{"--attach packet:IFACE", "--attach tap:NAME", "--lan", "--config",
+        for (String flag : new String[]{"--attach packet:IFACE", "--attach tap:NAME", "--attach xdp:IFACE[:QUEUE]", "--lan", "--config",
                 "--metrics", "--conn-max", "--ring-frames", "--help", "--version", "127.0.0.1:9110", "1048576",
                 "67108864", "512", "8192"}) {
             assertTrue(usage.contains(flag), flag);
@@ -95,10 +95,10 @@ class ForwarderCommandLineTest {
 
     @Test
     void attachIsRequiredAndChecked() {
-        assertEquals("--attach is required: packet:IFACE or tap:NAME", error());
-        assertEquals("--attach is required: packet:IFACE or tap:NAME", error("--config", "x.conf"));
-        assertEquals("--attach \"eth0\": expected packet:IFACE or tap:NAME", error("--attach", "eth0"));
-        assertEquals("--attach \"af_packet:eth0\": expected packet:IFACE or tap:NAME",
+        assertEquals("--attach is required: packet:IFACE, tap:NAME or xdp:IFACE[:QUEUE]", error());
+        assertEquals("--attach is required: packet:IFACE, tap:NAME or xdp:IFACE[:QUEUE]", error("--config", "x.conf"));
+        assertEquals("--attach \"eth0\": expected packet:IFACE, tap:NAME or xdp:IFACE[:QUEUE]", error("--attach", "eth0"));
+        assertEquals("--attach \"af_packet:eth0\": expected packet:IFACE, tap:NAME or xdp:IFACE[:QUEUE]",
                 error("--attach", "af_packet:eth0"));
         assertEquals("--attach packet:\"\": not an interface name (1-15 characters, no '/', ':' or spaces)",
                 error("--attach", "packet:"));
@@ -106,8 +106,8 @@ class ForwarderCommandLineTest {
                 + "(1-15 characters, no '/', ':' or spaces)", error("--attach", "tap:a-very-long-name0"));
         assertEquals("--attach packet:\"eth0:1\": not an interface name (1-15 characters, no '/', ':' or spaces)",
                 error("--attach", "packet:eth0:1"));
-        assertEquals("--attach needs a value: packet:IFACE or tap:NAME", error("--attach"));
-        assertEquals("--attach needs a value: packet:IFACE or tap:NAME", error("--attach", "--lan", "eth0"));
+        assertEquals("--attach needs a value: packet:IFACE, tap:NAME or xdp:IFACE[:QUEUE]", error("--attach"));
+        assertEquals("--attach needs a value: packet:IFACE, tap:NAME or xdp:IFACE[:QUEUE]", error("--attach", "--lan", "eth0"));
     }
 
     @Test
@@ -169,6 +169,31 @@ class ForwarderCommandLineTest {
                 error("--attach", "packet:eth0", "jvs.conf"));
         assertEquals("--config needs a value: a file of ipvsadm rules", error("--attach", "packet:eth0", "--config="));
         assertEquals("--config needs a value: a file of ipvsadm rules", error("--attach", "packet:eth0", "--config"));
+    }
+
+    @Test
+    void xdpAttachmentsWithAndWithoutQueue() throws Exception {
+        ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "xdp:eth0", "--attach", "xdp:eth1:3");
+        assertEquals(java.util.List.of(new Attach(AttachKind.XDP, "eth0", 0), new Attach(AttachKind.XDP, "eth1", 3)),
+                o.attachments());
+        assertEquals("--attach xdp:eth0 --attach xdp:eth1:3 --metrics 127.0.0.1:9110 --conn-max 1048576",
+                o.toString());
+    }
+
+    @Test
+    void xdpBadQueueMixAndRepeatRefusedInOneLine() {
+        assertEquals("--attach \"xdp:eth0:x\": queue \"x\" is not a number from 0 to 63",
+                error("--attach", "xdp:eth0:x"));
+        assertEquals("--attach \"xdp:eth0:64\": queue \"64\" is not a number from 0 to 63",
+                error("--attach", "xdp:eth0:64"));
+        assertEquals("--attach \"xdp:eth0:\": queue \"\" is not a number from 0 to 63",
+                error("--attach", "xdp:eth0:"));
+        assertEquals("--attach xdp:eth0 and --attach packet:eth1 do not mix: every attachment of a director is"
+                + " xdp:, or none is", error("--attach", "xdp:eth0", "--attach", "packet:eth1"));
+        assertEquals("--attach xdp:eth0:1 given twice: one attachment per interface",
+                error("--attach", "xdp:eth0", "--attach", "xdp:eth0:1"));
+        assertEquals("--ring-frames is for --attach packet:IFACE (an AF_XDP socket sizes its own rings)",
+                error("--attach", "xdp:eth0", "--ring-frames", "128"));
     }
 
     @Test
@@ -339,6 +364,8 @@ class ForwarderCommandLineTest {
         assertEquals("--workers \"two\": " + expected, error("--attach", "packet:eth0", "--workers", "two"));
         assertEquals("--workers 2: --attach tap:jvs0 allows 1 worker (its queues are not steered by connection;"
                 + " use --attach packet:IFACE for more)", error("--attach", "tap:jvs0", "--lan", "eth0", "--workers", "2"));
+        assertEquals("--workers 2: --attach xdp:eth0 allows 1 worker (one AF_XDP socket on one queue;"
+                + " use --attach packet:IFACE for more)", error("--attach", "xdp:eth0", "--workers", "2"));
         assertEquals("--workers 4: more than the 3 ports of --lport-range (each worker owns a slice of them)",
                 error("--attach", "packet:eth0", "--lport-range", "7000-7002", "--workers", "4"));
     }

@@ -49,10 +49,37 @@ class FrameDecoderFuzzTest {
                 case BAD -> assertNotNull(ctx.drop, "a bad frame names why");
                 case OTHER, ARP -> assertNull(ctx.drop);
                 case IPV4 -> checkIpv4(frame);
+                case IPV6 -> checkIpv6(frame);
             }
             if (frame.length > maxFrame) {
                 assertEquals(FrameKind.BAD, kind, "oversized");
             }
+        }
+    }
+
+    private void checkIpv6(byte[] frame) {
+        assertNull(ctx.drop);
+        int l3 = (int) (ctx.l3Off - ctx.frameOff);
+        assertTrue(l3 == 14 || l3 == 18 || l3 == 22, "Ethernet + 0..2 tags: " + l3);
+        assertEquals(0x86DD, Frames.u16(frame, l3 - 2));
+        assertEquals(6, (frame[l3] & 0xFF) >> 4, "version");
+        int end = l3 + 40 + Frames.u16(frame, l3 + 4);
+        assertTrue(end <= frame.length, "payload inside the frame");
+        assertEquals(frame[l3 + 7] & 0xFF, ctx.ttl);
+        if (ctx.l4Off >= 0) {
+            int l4 = (int) (ctx.l4Off - ctx.frameOff);
+            int need = switch (ctx.ipProto) {
+                case 6 -> 20;
+                case 17, 58 -> 8;
+                default -> 0;
+            };
+            assertTrue(l4 >= l3 + 40 && l4 + need <= end, "the fixed L4 header lies inside the payload");
+            if (ctx.ipProto == 6 || ctx.ipProto == 17) {
+                assertEquals(Frames.u16(frame, l4), ctx.srcPort);
+                assertEquals(Frames.u16(frame, l4 + 2), ctx.dstPort);
+            }
+        } else {
+            assertTrue(ctx.fragment, "only a later fragment has no upper-layer header");
         }
     }
 

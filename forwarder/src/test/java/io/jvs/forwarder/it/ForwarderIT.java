@@ -2,6 +2,7 @@ package io.jvs.forwarder.it;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -56,7 +57,7 @@ class ForwarderIT {
     static final LabExtension LAB = LabExtension.up(2);
 
     enum Attach {
-        PACKET, TAP
+        PACKET, TAP, XDP
     }
 
     enum Method {
@@ -105,6 +106,116 @@ class ForwarderIT {
         }
     }
 
+    @Nested
+    @Order(5)
+    @DisplayName("attach xdp:eth0, DR")
+    class XdpDr extends Scenario {
+        XdpDr() {
+            super(Attach.XDP, Method.DR);
+        }
+    }
+
+    @Nested
+    @Order(6)
+    @DisplayName("attach xdp:eth0, NAT")
+    class XdpNat extends Scenario {
+        XdpNat() {
+            super(Attach.XDP, Method.NAT);
+        }
+    }
+
+    /** The XDP attachment's program goes with the process, and what it refuses it refuses in one line. */
+    @Nested
+    @Order(7)
+    @DisplayName("attach xdp: kill -9 and bad input")
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    @Timeout(120)
+    class XdpLifecycle {
+        ForwarderProcess director;
+
+        @RegisterExtension
+        final DirectorLogOnFailure logOnFailure = new DirectorLogOnFailure(() -> director);
+
+        @Test
+        @Order(1)
+        @DisplayName("after kill -9 no XDP program stays on eth0")
+        void killNineLeavesNothingAttached() {
+            LAB.lab().resetDirector();
+            Path config = LAB.lab().itFile("xdp-kill.conf", "-A -t " + Lab.VIP + ":80 -s rr\n-a -t " + Lab.VIP
+                    + ":80 -r " + Lab.rsIp(1) + ":80 -g\n");
+            List<String> args = List.of("--attach", "xdp:eth0", "--config", config.toString(), "--metrics", METRICS);
+            director = ForwarderProcess.start(LAB.lab(), "xdp-kill", METRICS, args);
+            assertTrue(xdpProgramOnEth0().contains("name jvs_xdp"), "attached while running: " + xdpProgramOnEth0());
+            assertEquals("rs1", LAB.lab().get(VIP_URL).strip(), "forwards through XDP before the kill");
+            assertEquals(137, director.kill(), "SIGKILL's exit status");
+            // The BPF link's fd closes with the process: the kernel detaches the program then.
+            String left = xdpProgramOnEth0();
+            for (int i = 0; i < 20 && !left.isEmpty(); i++) {
+                Lab.pause(100);
+                left = xdpProgramOnEth0();
+            }
+            assertEquals("", left, "no XDP program on eth0 after kill -9");
+            // (after SIGTERM: each Scenario's stopRestoresTheNamespace)
+        }
+
+        /** Runs the forwarder, expecting a refusal: one line, exit 1, nothing attached anywhere. */
+        String refused(String... attach) {
+            LAB.lab().resetDirector();
+            List<String> cmd = new ArrayList<>(List.of(ForwarderProcess.executable(LAB.lab()).toString()));
+            cmd.addAll(List.of(attach));
+            cmd.addAll(List.of("--metrics", "off", "--control", LAB.lab().state().resolve("xdp-bad.sock").toString()));
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(60), Lab.DIRECTOR, cmd.toArray(String[]::new));
+            List<String> lines = (r.stdout() + r.stderr()).lines().filter(l -> !l.isBlank()).toList();
+            String links = LAB.lab().ip(Lab.DIRECTOR, "-d", "link", "show").requireOk().stdout();
+            assertAll(
+                    () -> assertEquals(1, r.exitCode(), "exit status 1\n" + r.describe()),
+                    () -> assertEquals(1, lines.size(), "one line\n" + r.describe()),
+                    () -> assertFalse(links.contains("prog/xdp"), "no XDP program on any interface:\n" + links),
+                    () -> assertEquals("0", LAB.lab().exec(Lab.DIRECTOR, "cat", "/proc/sys/net/ipv4/ip_forward")
+                            .requireOk().stdout().strip(), "ip_forward untouched"),
+                    () -> assertEquals(List.of(), LAB.lab().pidsIn(Lab.DIRECTOR), "nothing left running"));
+            System.out.println("[xdp-bad] " + String.join(" ", attach) + " -> " + lines.getFirst());
+            return lines.getFirst();
+        }
+
+        @Test
+        @Order(2)
+        @DisplayName("a queue the interface does not have: one line naming it, nothing attached")
+        void queueThatDoesNotExist() {
+            String line = refused("--attach", "xdp:eth0:7");
+            assertTrue(line.contains("xdp:eth0:7") && line.contains("eth0 has no rx queue 7"), line);
+        }
+
+        @Test
+        @Order(3)
+        @DisplayName("an interface without native XDP (lo): one line naming it, nothing attached")
+        void interfaceWithoutXdp() {
+            String line = refused("--attach", "xdp:lo");
+            assertTrue(line.contains("--attach xdp:lo") && line.contains("no native XDP"), line);
+        }
+
+        @Test
+        @Order(4)
+        @DisplayName("a program the verifier refuses: the refusal carries the verifier's last lines, on one line")
+        void verifierRefusal() {
+            // A packet read with no bounds check against data_end: every verifier refuses it.
+            io.jvs.sys.BpfAssembler bad = new io.jvs.sys.BpfAssembler()
+                    .load(io.jvs.sys.BpfAssembler.W, 2, 1, 0)
+                    .load(io.jvs.sys.BpfAssembler.W, 0, 2, 0)
+                    .exit();
+            io.jvs.sys.Bpf.VerifierException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.jvs.sys.Bpf.VerifierException.class, () -> io.jvs.sys.Bpf.loadXdpProgram(bad.build(), "jvs_bad"));
+            assertAll(
+                    () -> assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage()),
+                    () -> assertTrue(e.getMessage().startsWith("XDP program jvs_bad refused by the verifier ["),
+                            e.getMessage()),
+                    () -> assertTrue(e.getMessage().contains("invalid access to packet"), e.getMessage()),
+                    () -> assertTrue(e.log().contains("R2"), "the whole log: " + e.log()));
+            System.out.println("[xdp-bad] verifier: " + e.getMessage());
+        }
+    }
+
     /** The tests for one (attach, method); one forwarder for all of them. */
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -141,6 +252,7 @@ class ForwarderIT {
             switch (attach) {
                 case PACKET -> args.addAll(List.of("--attach", "packet:eth0"));
                 case TAP -> args.addAll(List.of("--attach", "tap:jvs0", "--lan", "eth0"));
+                case XDP -> args.addAll(List.of("--attach", "xdp:eth0"));
             }
             args.addAll(List.of("--config", config.toString(), "--metrics", METRICS));
             namespaceBefore = namespaceState();
@@ -423,8 +535,13 @@ class ForwarderIT {
                         .contains(Lab.VIP + " dev jvs0"), "VIP routed into the TAP while running");
                 assertEquals("1", sysctlIpForward(), "ip_forward while running in TAP mode");
             }
+            if (attach == Attach.XDP) {
+                assertTrue(xdpProgramOnEth0().contains("prog/xdp id") && xdpProgramOnEth0().contains("name jvs_xdp"),
+                        "jvs's XDP program on eth0 while running: " + xdpProgramOnEth0());
+            }
             director.stop(); // SIGTERM; throws unless the forwarder exits within the grace period
             assertEquals(namespaceBefore, namespaceState(), "the director namespace after the forwarder stopped");
+            assertEquals("", xdpProgramOnEth0(), "no XDP program left on eth0 after SIGTERM");
         }
 
         /** ip_forward, every IPv4 route of every table (jvs0's are gone with it) and the policy rules. */
@@ -437,6 +554,12 @@ class ForwarderIT {
         String sysctlIpForward() {
             return LAB.lab().exec(Lab.DIRECTOR, "cat", "/proc/sys/net/ipv4/ip_forward").requireOk().stdout().strip();
         }
+    }
+
+    /** The lines of {@code ip -d link show eth0} (director) that name an XDP program; empty when none is attached. */
+    static String xdpProgramOnEth0() {
+        return LAB.lab().ip(Lab.DIRECTOR, "-d", "link", "show", "eth0").requireOk().stdout().lines()
+                .filter(l -> l.contains("prog/xdp")).map(String::strip).reduce("", (a, b) -> a + b);
     }
 
     /** Bytes the director namespace's eth0 (its LAN interface) received so far, by the kernel's count. */

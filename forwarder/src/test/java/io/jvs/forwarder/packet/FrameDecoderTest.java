@@ -173,15 +173,132 @@ class FrameDecoderTest {
         decoded(frame().tcp(1, 2, TcpHeader.RST, 0).padTo(64).build(), false, FrameKind.IPV4);
     }
 
+    /** A SYN 2001:db8::a.46140 -> 2001:db8::b.8080 as Linux sent it (tcpdump -xx on a veth), after Ethernet. */
+    static final String IPV6_SYN = "6003fcf1 0028 0640" + "20010db800000000000000000000000a"
+            + "20010db800000000000000000000000b"
+            + "b43c1f90cc2e5e3600000000a002fd205bb50000020405a00402080a21458526000000000103030a";
+
+    private static byte[] hexBytes(String h) {
+        h = h.replace(" ", "");
+        byte[] b = new byte[h.length() / 2];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) Integer.parseInt(h.substring(2 * i, 2 * i + 2), 16);
+        }
+        return b;
+    }
+
+    /** An IPv6 packet: next header {@code next}, then {@code rest} (hex) as the payload. */
+    static byte[] ipv6(int next, String rest) {
+        byte[] r = hexBytes(rest);
+        byte[] p = new byte[40 + r.length];
+        p[0] = 0x60;
+        p[4] = (byte) (r.length >> 8);
+        p[5] = (byte) r.length;
+        p[6] = (byte) next;
+        p[7] = 64;
+        System.arraycopy(r, 0, p, 40, r.length);
+        return p;
+    }
+
     @Test
-    void unknownEtherTypeIsOtherNotAnError() {
-        byte[] ipv6 = new byte[40];
-        ipv6[0] = 0x60;
-        PacketContext ctx = decoded(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6).build(), false, FrameKind.OTHER);
+    void ipv6IsDecodedToItsUpperLayer() {
+        PacketContext ctx = decoded(frame().raw(EthernetHeader.ETH_P_IPV6, hexBytes(IPV6_SYN)).build(), false,
+                FrameKind.IPV6);
         assertEquals(EthernetHeader.ETH_P_IPV6, ctx.etherType);
         assertEquals(ctx.frameOff + 14, ctx.l3Off);
-        assertEquals(-1, ctx.l4Off);
-        assertNull(ctx.drop);
+        assertEquals(ctx.frameOff + 54, ctx.l4Off);
+        assertEquals(6, ctx.ipProto);
+        assertEquals(64, ctx.ttl);
+        assertEquals(46140, ctx.srcPort);
+        assertEquals(8080, ctx.dstPort);
+        assertEquals(TcpHeader.SYN, ctx.tcpFlags);
+        assertFalse(ctx.fragment);
+        // Behind a VLAN tag, with Ethernet padding after the payload.
+        PacketContext tagged = decoded(frame().tag(0x8100, 5).raw(EthernetHeader.ETH_P_IPV6,
+                ipv6(17, "1234 0035 0008 0000")).padTo(80).build(), false, FrameKind.IPV6);
+        assertEquals(53, tagged.dstPort);
+        assertEquals(tagged.frameOff + 18 + 40, tagged.l4Off);
+        // Through hop-by-hop and a first fragment to UDP; a later fragment has no L4 header.
+        PacketContext first = decoded(frame().raw(EthernetHeader.ETH_P_IPV6,
+                ipv6(0, "2c00 0104 0000 0000 1100 0001 0000 0009 1234 0035 0010 0000")).build(), false, FrameKind.IPV6);
+        assertTrue(first.fragment);
+        assertTrue(first.firstFragment);
+        assertEquals(0x35, first.dstPort);
+        PacketContext later = decoded(frame().raw(EthernetHeader.ETH_P_IPV6,
+                ipv6(44, "1100 0010 0000 0009 0102 0304 0506 0708")).build(), false, FrameKind.IPV6);
+        assertTrue(later.fragment);
+        assertFalse(later.firstFragment);
+        assertEquals(-1, later.l4Off);
+        assertEquals(0, later.dstPort);
+        decoded(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(59, "")).build(), false, FrameKind.IPV6);
+        decoded(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(58, "8000 0000 0001 0002")).build(), false, FrameKind.IPV6);
+    }
+
+    /** The IPv6 decode (chain walk included, good and bad) and the 128-bit checksum update allocate nothing. */
+    @Test
+    void ipv6DecodeDoesNotAllocate() {
+        PacketContext syn = Frames.load(frame().raw(EthernetHeader.ETH_P_IPV6, hexBytes(IPV6_SYN)).build(), false).ctx();
+        PacketContext chain = Frames.load(frame().tag(0x8100, 3).raw(EthernetHeader.ETH_P_IPV6,
+                ipv6(0, "3c00 0104 0000 0000 2c00 0104 0000 0000 1100 0001 0000 0009 1234 0035 0010 0000")).build(),
+                false).ctx();
+        PacketContext broken = Frames.load(frame().raw(EthernetHeader.ETH_P_IPV6,
+                ipv6(60, "0000 0000 0000 0000 3b00 0000 0000 0000")).build(), false).ctx();
+        long sink = 0;
+        long allocated = Long.MAX_VALUE;
+        for (int round = 0; round < 10 && allocated > 0; round++) {
+            long before = io.jvs.forwarder.testkit.AllocationProbe.start();
+            for (int i = 0; i < 50_000; i++) {
+                sink += FrameDecoder.decode(syn).ordinal() + FrameDecoder.decode(chain).ordinal()
+                        + FrameDecoder.decode(broken).ordinal();
+                sink += io.jvs.packet.Checksum.update128((int) sink & 0xFFFF, syn.ip6.srcHi(), syn.ip6.srcLo(), i, ~i);
+            }
+            allocated = io.jvs.forwarder.testkit.AllocationProbe.since(before);
+        }
+        assertEquals(0, allocated, "bytes allocated by 50k IPv6 decode rounds (sink " + sink + ")");
+    }
+
+    @Test
+    void brokenIpv6IsDroppedUnderItsReason() {
+        byte[] syn = hexBytes(IPV6_SYN);
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, Arrays.copyOf(syn, 39)).build(), false, DropReason.TRUNCATED);
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, Arrays.copyOf(syn, 79)).build(), false, DropReason.TRUNCATED);
+        byte[] v4 = syn.clone();
+        v4[0] = 0x45;
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, v4).build(), false, DropReason.MALFORMED);
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(43, "0601 0000 0000 0000")).build(), false,
+                DropReason.IPV6_EXTENSION_TRUNCATED);
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(44, "0600 0000")).build(), false,
+                DropReason.IPV6_EXTENSION_TRUNCATED);
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(60, "0000 0000 0000 0000 3b00 0000 0000 0000")).build(),
+                false, DropReason.IPV6_BAD_EXTENSION_CHAIN);
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(44, "2c00 0001 0000 0001 0600 0000 0000 0002")).build(),
+                false, DropReason.IPV6_BAD_EXTENSION_CHAIN);
+        // The upper layer's own fixed header, as for IPv4.
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(6, "b43c 1f90 cc2e 5e36")).build(), false,
+                DropReason.TRUNCATED);
+        byte[] doff = syn.clone();
+        doff[40 + 12] = 0x40; // data offset 16 bytes
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, doff).build(), false, DropReason.MALFORMED);
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(17, "1234 0035 0004 0000")).build(), false,
+                DropReason.MALFORMED);
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(17, "1234 0035 0010 0000")).build(), false,
+                DropReason.TRUNCATED);
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(58, "8000 0000")).build(), false, DropReason.TRUNCATED);
+        // RFC 8200 4.5 fragments: not the last one but not a multiple of 8 (12 bytes, 0 bytes) ...
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(44, "1100 0001 0000 0001 1234 0035 0010 0000 0102 0304"))
+                .build(), false, DropReason.MALFORMED);
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(44, "1100 0011 0000 0001")).build(), false,
+                DropReason.MALFORMED);
+        // ... or one whose offset (65528) and 16 bytes would reassemble beyond 65535.
+        assertBad(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(44, "1100 fff8 0000 0001 " + "00".repeat(16))).build(),
+                false, DropReason.MALFORMED);
+        // The last fragment may carry any length; 65520 + 15 fits exactly.
+        decoded(frame().raw(EthernetHeader.ETH_P_IPV6, ipv6(44, "1100 fff0 0000 0001 " + "00".repeat(15))).build(),
+                false, FrameKind.IPV6);
+    }
+
+    @Test
+    void unknownEtherTypeIsOtherNotAnError() {
         PacketContext lldp = decoded(frame().tag(0x8100, 7).raw(0x88CC, new byte[2]).build(), false, FrameKind.OTHER);
         assertEquals(0x88CC, lldp.etherType);
         assertEquals(7, lldp.vlanTci);
@@ -533,6 +650,9 @@ class FrameDecoderTest {
             frame().tag(0x88A8, 1).tag(0x8100, 2).options(new byte[8]).icmpEcho(8, 1, 1, payload(8)).build(),
             frame().raw(EthernetHeader.ETH_P_ARP, Frames.arpBody(1, MAC_A, IP_A, 0, IP_B)).build(),
             frame().udp(1, 2, payload(40)).fragment(0, 24, true).build(),
+            frame().raw(EthernetHeader.ETH_P_IPV6, hexBytes(IPV6_SYN)).build(),
+            frame().tag(0x8100, 3).raw(EthernetHeader.ETH_P_IPV6,
+                    ipv6(0, "3c00 0104 0000 0000 2c00 0104 0000 0000 1100 0001 0000 0009 1234 0035 0010 0000")).build(),
         };
         PacketContext ctx = new PacketContext();
         int[] kinds = new int[FrameKind.values().length];
@@ -595,6 +715,11 @@ class FrameDecoderTest {
                 assertTrue(ctx.l3Off + ctx.ip.totalLength() <= end);
                 assertTrue(ctx.l4Off == -1 || ctx.l4Off == ctx.l3Off + ctx.ip.ihl());
                 assertTrue(ctx.ip.verifyChecksum());
+            }
+            if (kind == FrameKind.IPV6) {
+                long end = ctx.frameOff + ctx.frameLen;
+                assertTrue(ctx.l3Off + 40 + ctx.ip6.payloadLength() <= end);
+                assertTrue(ctx.l4Off == -1 || ctx.l4Off >= ctx.l3Off + 40 && ctx.l4Off <= end);
             }
         }
         // The fuzz reaches every outcome.

@@ -504,10 +504,31 @@ class PipelineTest {
     @Test
     void unknownEtherTypeIsIgnoredNotDropped() {
         byte[] f = syn(CLIENT, 40000, DR_PORT);
-        Frames.put16(f, 12, 0x86DD);
-        pipe.ignored(f);
         Frames.put16(f, 12, 0x88CC);   // LLDP
         pipe.ignored(f);
+    }
+
+    /** IPv6 is decoded: a valid packet is ignored (not forwarded yet), a broken one dropped under its reason. */
+    @Test
+    void ipv6IsIgnoredAndBrokenIpv6Dropped() {
+        byte[] ip6 = new byte[40 + 8];
+        ip6[0] = 0x60;
+        ip6[5] = 8;
+        ip6[6] = 17;                   // UDP
+        ip6[7] = 64;
+        byte[] udp = {0x12, 0x34, 0x00, 0x35, 0x00, 0x08, 0, 0};
+        System.arraycopy(udp, 0, ip6, 40, 8);
+        pipe.ignored(Frames.frame().raw(0x86DD, ip6).build());
+        ip6[6] = 0;                    // hop-by-hop, whose length would reach past the payload
+        ip6[41] = 1;
+        pipe.none(Frames.frame().raw(0x86DD, ip6).build(), DropReason.IPV6_EXTENSION_TRUNCATED);
+        ip6[6] = 60;                   // destination options, then hop-by-hop: out of order
+        ip6[40] = 0;
+        ip6[41] = 0;
+        pipe.none(Frames.frame().raw(0x86DD, ip6).build(), DropReason.IPV6_BAD_EXTENSION_CHAIN);
+        byte[] f4 = syn(CLIENT, 40000, DR_PORT);
+        Frames.put16(f4, 12, 0x86DD);  // IPv4 bytes behind the IPv6 EtherType
+        pipe.none(f4, DropReason.MALFORMED);
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.jvs.forwarder.ctl.ipvsadm.IpvsadmCommand.Command;
 import io.jvs.forwarder.ctl.mark.MarkRuleException;
 import io.jvs.forwarder.ctl.mark.MarkRuleParser;
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.FwmarkRule;
@@ -303,6 +304,8 @@ public final class IpvsadmParser {
         String scheduler;
         int persist;
         int mask = -1;
+        /** -6 after -f: an IPv6 fwmark service. */
+        boolean fwmarkIpv6;
         boolean onePacket;
         ForwardMethod method = ForwardMethod.DR;
         int weight = 1;
@@ -432,7 +435,17 @@ public final class IpvsadmParser {
                 case "scheduler" -> scheduler = value;
                 case "persistent" -> persist = value == null ? ServiceSpec.DEFAULT_PERSIST_TIMEOUT
                         : timeout(value, 1, MAX_TIMEOUT);
-                case "netmask" -> mask = netmask(value);
+                case "netmask" -> {
+                    // As ipvsadm: -M is a prefix length when the service given before it is IPv6.
+                    if (serviceIsIpv6(serviceKind, serviceText, fwmarkIpv6)) {
+                        int prefix = atoi(value);
+                        if (prefix < 1 || prefix > 128) {
+                            throw IpvsadmException.usage("illegal ipv6 netmask specified");
+                        }
+                    } else {
+                        mask = netmask(value);
+                    }
+                }
                 case "real-server" -> destText = value;
                 case "masquerading" -> method = ForwardMethod.NAT;
                 case "ipip" -> method = ForwardMethod.TUN;
@@ -452,7 +465,12 @@ public final class IpvsadmParser {
                 case "ops" -> onePacket = true;
                 case "pe" -> throw IpvsadmException.usage("persistence engine `" + value
                         + "' is not supported by jvs yet (--pe)");
-                case "ipv6" -> throw IpvsadmException.usage("IPv6 is not supported by jvs yet (-6)");
+                case "ipv6" -> {
+                    if (serviceKind != 'f') {
+                        throw IpvsadmException.usage("-6 used before -f\n"); // ipvsadm's own blank line
+                    }
+                    fwmarkIpv6 = true;
+                }
                 case "sctp-service" -> throw IpvsadmException.usage("SCTP is not supported by jvs yet (--sctp-service)");
                 case "sched-flags" -> schedFlagsText = value;
                 case "syncid" -> syncId = number(value, 0, 255, "illegal syncid specified");
@@ -498,11 +516,17 @@ public final class IpvsadmParser {
             if (serviceText != null) {
                 if (serviceKind == 'f') {
                     mark = fwmark(serviceText);
+                    if (fwmarkIpv6) {
+                        throw ipv6NotYet("-f " + serviceText + " -6");
+                    }
                 } else {
                     proto = serviceKind == 't' ? Protocol.TCP : Protocol.UDP;
-                    long[] ap = endpoint(serviceText, proto, "illegal virtual server address[:port] specified");
-                    addr = (int) ap[0];
-                    port = ap[1] < 0 ? 0 : (int) ap[1];
+                    Endpoint ap = endpoint(serviceText, proto, "illegal virtual server address[:port] specified");
+                    if (ap.ipv6() != null) {
+                        throw ipv6NotYet("-" + serviceKind + " " + serviceText);
+                    }
+                    addr = ap.addr();
+                    port = ap.port() < 0 ? 0 : ap.port();
                 }
             }
             if (cmd == Command.ADD_SERVICE || cmd == Command.EDIT_SERVICE) {
@@ -520,9 +544,16 @@ public final class IpvsadmParser {
             int destAddr = 0;
             int destPort = 0;
             if (destText != null) {
-                long[] ap = endpoint(destText, proto, "illegal real server address[:port] specified");
-                destAddr = (int) ap[0];
-                destPort = ap[1] < 0 ? port : (int) ap[1];
+                Endpoint ap = endpoint(destText, proto, "illegal real server address[:port] specified");
+                if (ap.ipv6() != null) {
+                    // The service is IPv4 here (an IPv6 one was refused above): ipvsadm's family check first.
+                    if ((cmd == Command.ADD_SERVER || cmd == Command.EDIT_SERVER) && method != ForwardMethod.TUN) {
+                        throw IpvsadmException.usage("Different address family is allowed only for tunneling servers");
+                    }
+                    throw ipv6NotYet("-r " + destText);
+                }
+                destAddr = ap.addr();
+                destPort = ap.port() < 0 ? port : ap.port();
             }
             if (cmd == Command.ADD_SERVER || cmd == Command.EDIT_SERVER) {
                 // DR and TUN cannot change the port: the destination port is the service's (not for fwmark).
@@ -775,33 +806,93 @@ public final class IpvsadmParser {
         return out;
     }
 
-    /** parse_service: host[:port] with a numeric or named port; [address, port or -1]. */
-    private long[] endpoint(String text, int proto, String ipvsadmMessage) throws IpvsadmException {
+    /** What parse_service read: an IPv4 address (host order) or an IPv6 one, and the port or -1. */
+    private record Endpoint(int addr, Ipv6Address ipv6, int port) {
+    }
+
+    /**
+     * parse_service: {@code host[:port]}, {@code [ipv6]:port} or a bare IPv6 address, with a
+     * numeric or named port, as ipvsadm 1.31 reads them: a leading '[' needs "]:" after the
+     * address (else the address is illegal); text that inet_pton(AF_INET6) takes is IPv6 with
+     * no port; anything else is IPv4 or a host name up to its last ':'. As there, a bracketed
+     * IPv4 address ({@code [10.0.0.1]:80}) reads as the address alone: the ']' ended the text.
+     */
+    private Endpoint endpoint(String text, int proto, String ipvsadmMessage) throws IpvsadmException {
         String message = ipvsadmMessage + " (`" + text + "')";
         if (text.isEmpty() || text.chars().allMatch(Character::isDigit)) {
             throw IpvsadmException.usage(message);
         }
-        if (text.startsWith("[") || text.indexOf(':') != text.lastIndexOf(':')) {
-            throw IpvsadmException.usage(ipvsadmMessage + " (`" + text + "': IPv6 is not supported by jvs yet)");
+        String buf = text;
+        String portText = null;
+        if (buf.startsWith("[")) {
+            int close = buf.indexOf(']');
+            if (close < 0 || close + 1 >= buf.length() || buf.charAt(close + 1) != ':') {
+                throw IpvsadmException.usage(message);
+            }
+            portText = buf.substring(close + 2);
+            buf = buf.substring(1, close);
         }
-        int colon = text.lastIndexOf(':');
-        String host = colon < 0 ? text : text.substring(0, colon);
-        int addr = host(host, message);
-        if (colon < 0) {
-            return new long[]{addr & 0xffffffffL, -1};
+        Ipv6Address v6 = Ipv6Address.tryParse(buf);
+        int addr = 0;
+        if (v6 == null) {
+            int colon = buf.lastIndexOf(':');
+            portText = colon < 0 ? null : buf.substring(colon + 1);
+            addr = host(colon < 0 ? buf : buf.substring(0, colon), message);
         }
-        String p = text.substring(colon + 1);
-        Long n = StringToNumber.parse(p);
+        if (portText == null) {
+            return new Endpoint(addr, v6, -1);
+        }
+        Long n = StringToNumber.parse(portText);
         int port;
         if (n != null && n >= 0 && n <= 65535) {
             port = (int) (long) n;
         } else {
-            port = (ports != null ? ports : PortNames.system()).port(p, proto);
+            port = (ports != null ? ports : PortNames.system()).port(portText, proto);
             if (port < 0) {
                 throw IpvsadmException.usage(message);
             }
         }
-        return new long[]{addr & 0xffffffffL, port};
+        return new Endpoint(addr, v6, port);
+    }
+
+    /** True when the -t/-u/-f given so far makes an IPv6 service (ipvsadm's svc.af at that point). */
+    private static boolean serviceIsIpv6(char serviceKind, String serviceText, boolean fwmarkIpv6) {
+        if (serviceText == null) {
+            return false;
+        }
+        if (serviceKind == 'f') {
+            return fwmarkIpv6;
+        }
+        String t = serviceText;
+        if (t.startsWith("[")) {
+            int close = t.indexOf(']');
+            t = close < 0 ? "" : t.substring(1, close);
+        }
+        return Ipv6Address.tryParse(t) != null;
+    }
+
+    /** The one-line refusal of an IPv6 service or real server, naming the option. */
+    private static IpvsadmException ipv6NotYet(String item) {
+        return IpvsadmException.usage("IPv6 is not supported by jvs yet (" + item + ")");
+    }
+
+    /** C's atoi: optional blanks and sign, then digits up to the first non-digit; 0 when none. */
+    static int atoi(String s) {
+        int i = 0;
+        while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) >= '\t' && s.charAt(i) <= '\r')) {
+            i++;
+        }
+        boolean negative = false;
+        if (i < s.length() && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
+            negative = s.charAt(i) == '-';
+            i++;
+        }
+        long v = 0;
+        while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+            v = Math.min(v * 10 + s.charAt(i) - '0', 1L << 32); // saturates: out of 1..128 either way
+            i++;
+        }
+        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, negative ? -v : v));
     }
 
     private static int host(String host, String message) throws IpvsadmException {

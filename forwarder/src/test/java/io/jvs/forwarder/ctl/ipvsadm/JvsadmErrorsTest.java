@@ -61,6 +61,59 @@ class JvsadmErrorsTest {
         h.fails("--add-mark -d 10.0.0.100", 2, "You need to supply the 'set-mark' option for the 'add-mark' command");
     }
 
+    /**
+     * ipvsadm 1.31's IPv6 syntax (parse_service, -6, -M): malformed text gets ipvsadm's message,
+     * well-formed IPv6 the one-line refusal, and nothing is applied either way. The cases follow
+     * the C code: '[' needs "]:" right after the address, text inet_pton(AF_INET6) takes is IPv6
+     * without a port, a bracketed IPv4 address reads as the address alone (the ']' ended it).
+     */
+    @Test
+    void ipv6SyntaxAsIpvsadmReadsIt() {
+        h.ok("-A -t 10.0.0.100:80 -s rr");
+        ServiceConfig before = h.control.config();
+        String v = "illegal virtual server address[:port] specified";
+        h.fails("-A -t [2001:db8::1 -s rr", 2, v + " (`[2001:db8::1')");
+        h.fails("-A -t [2001:db8::1] -s rr", 2, v + " (`[2001:db8::1]')");
+        h.fails("-A -t [2001:db8::1]80 -s rr", 2, v + " (`[2001:db8::1]80')");
+        h.fails("-A -t [2001:db8::1]: -s rr", 2, v + " (`[2001:db8::1]:')");
+        h.fails("-A -t [2001:db8::1]:65536 -s rr", 2, v + " (`[2001:db8::1]:65536')");
+        h.fails("-A -t [2001:db8:::1]:80 -s rr", 2, v + " (`[2001:db8:::1]:80')");
+        h.fails("-A -t [2001:db8::1]:nosuchport -s rr", 2, v + " (`[2001:db8::1]:nosuchport')");
+        h.fails("-A -t [2001:db8::1]:80 -s rr", 2, "IPv6 is not supported by jvs yet (-t [2001:db8::1]:80)");
+        h.fails("-A -u [2001:db8::1]:53 -s rr", 2, "IPv6 is not supported by jvs yet (-u [2001:db8::1]:53)");
+        h.fails("-A -t 2001:db8::1 -s rr -p", 2, "IPv6 is not supported by jvs yet (-t 2001:db8::1)");
+        h.fails("-A -t [::ffff:10.0.0.1]:80 -s rr", 2, "IPv6 is not supported by jvs yet (-t [::ffff:10.0.0.1]:80)");
+        h.fails("-A -t [10.0.0.100]:80 -s rr", 2, "Zero port specified for non-persistent service");
+        h.fails("-A -t [2001:db8::1]:80 -p -M 0", 2, "illegal ipv6 netmask specified");
+        h.fails("-A -t [2001:db8::1]:80 -p -M 129", 2, "illegal ipv6 netmask specified");
+        h.fails("-A -t [2001:db8::1]:80 -p -M ffff::", 2, "illegal ipv6 netmask specified");
+        h.fails("-A -t [2001:db8::1]:80 -p -M 64", 2, "IPv6 is not supported by jvs yet (-t [2001:db8::1]:80)");
+        h.fails("-A -t [2001:db8::1]:80 -p -M 64x", 2, "IPv6 is not supported by jvs yet (-t [2001:db8::1]:80)");
+        h.fails("-A -f 1 -6 -p -M 200", 2, "illegal ipv6 netmask specified");
+        h.fails("-A -f 1 -6", 2, "IPv6 is not supported by jvs yet (-f 1 -6)");
+        h.fails("-A -6 -f 1", 2, "-6 used before -f\n");
+        h.fails("-A -t 10.0.0.100:81 -6", 2, "-6 used before -f\n");
+        String r = "illegal real server address[:port] specified";
+        h.fails("-a -t 10.0.0.100:80 -r [2001:db8::11", 2, r + " (`[2001:db8::11')");
+        h.fails("-a -t 10.0.0.100:80 -r [2001:db8::11]:80 -m", 2,
+                "Different address family is allowed only for tunneling servers");
+        h.fails("-a -t 10.0.0.100:80 -r 2001:db8::11", 2,
+                "Different address family is allowed only for tunneling servers");
+        h.fails("-a -t 10.0.0.100:80 -r [2001:db8::11]:80 -i", 2, "IPv6 is not supported by jvs yet (-r [2001:db8::11]:80)");
+        h.fails("-d -t 10.0.0.100:80 -r [2001:db8::11]:80", 2, "IPv6 is not supported by jvs yet (-r [2001:db8::11]:80)");
+        assertSame(before, h.control.config(), "nothing applied");
+    }
+
+    @Test
+    void atoiAsC() {
+        assertEquals(64, IpvsadmParser.atoi("64"));
+        assertEquals(64, IpvsadmParser.atoi(" +64abc"));
+        assertEquals(-3, IpvsadmParser.atoi("-3"));
+        assertEquals(0, IpvsadmParser.atoi("ffff::"));
+        assertEquals(0, IpvsadmParser.atoi(""));
+        assertEquals(Integer.MAX_VALUE, IpvsadmParser.atoi("99999999999999999999"));
+    }
+
     @Test
     void poptErrorsExit255() {
         h.fails("--bogus", 255, TRY);

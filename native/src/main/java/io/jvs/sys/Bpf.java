@@ -1,0 +1,191 @@
+package io.jvs.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The bpf(2) system call through FFM ({@code syscall(SYS_bpf, cmd, &attr, size)}; glibc has
+ * no wrapper): map creation and updates, program loading with the verifier's log, and BPF
+ * links. Every fd returned is close-on-exec (the kernel sets O_CLOEXEC on bpf fds) and
+ * owned by the caller; a link fd keeps its program attached only as long as it is open,
+ * so an XDP program attached through a link goes when the process does, however it ends.
+ * Control plane only: each call allocates its attr in a confined arena.
+ */
+public final class Bpf {
+    private static final long SYS_BPF = 321;   // x86_64
+
+    private static final int BPF_MAP_CREATE = 0;
+    private static final int BPF_MAP_UPDATE_ELEM = 2;
+    private static final int BPF_MAP_DELETE_ELEM = 3;
+    private static final int BPF_PROG_LOAD = 5;
+    private static final int BPF_LINK_CREATE = 28;
+
+    public static final int MAP_TYPE_HASH = 1;
+    public static final int MAP_TYPE_XSKMAP = 17;
+    public static final int PROG_TYPE_XDP = 6;
+    /** enum bpf_attach_type BPF_XDP. */
+    public static final int ATTACH_XDP = 37;
+    /** XDP_FLAGS_DRV_MODE: the driver's own XDP hook, no generic (skb) fallback. */
+    public static final int XDP_FLAGS_DRV_MODE = 1 << 2;
+
+    /** Helper ids (enum bpf_func_id). */
+    public static final int FUNC_MAP_LOOKUP_ELEM = 1;
+    public static final int FUNC_REDIRECT_MAP = 51;
+
+    /** XDP actions. */
+    public static final int XDP_DROP = 1;
+    public static final int XDP_PASS = 2;
+
+    private static final int LOG_SIZE = 1 << 20;
+
+    private static final MethodHandle SYSCALL = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("syscall").orElseThrow(),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
+
+    private Bpf() {
+    }
+
+    private static int bpf(Arena a, int cmd, MemorySegment attr, String what) throws NativeException {
+        Libc.Errno e = new Libc.Errno(a);
+        long r;
+        try {
+            r = (long) SYSCALL.invokeExact(e.seg, SYS_BPF, (long) cmd, attr, attr.byteSize());
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        if (r < 0) {
+            throw new NativeException(what, e.get());
+        }
+        return (int) r;
+    }
+
+    /** BPF_MAP_CREATE; returns the map's fd. */
+    public static int createMap(int type, int keySize, int valueSize, int maxEntries, String name)
+            throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = a.allocate(72, 8);
+            attr.set(JAVA_INT, 0, type);
+            attr.set(JAVA_INT, 4, keySize);
+            attr.set(JAVA_INT, 8, valueSize);
+            attr.set(JAVA_INT, 12, maxEntries);
+            Libc.putCString(attr, 28, name, 16);
+            return bpf(a, BPF_MAP_CREATE, attr, "bpf(BPF_MAP_CREATE) " + name);
+        }
+    }
+
+    /** BPF_MAP_UPDATE_ELEM (BPF_ANY) with an int key and an int value. */
+    public static void updateMap(int mapFd, int key, int value, String what) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(JAVA_INT);
+            k.set(JAVA_INT, 0, key);
+            MemorySegment v = a.allocate(JAVA_INT);
+            v.set(JAVA_INT, 0, value);
+            MemorySegment attr = a.allocate(32, 8);
+            attr.set(JAVA_INT, 0, mapFd);
+            attr.set(JAVA_LONG, 8, k.address());
+            attr.set(JAVA_LONG, 16, v.address());
+            bpf(a, BPF_MAP_UPDATE_ELEM, attr, "bpf(BPF_MAP_UPDATE_ELEM) " + what);
+        }
+    }
+
+    /** BPF_MAP_DELETE_ELEM with an int key; false when the key was not there. */
+    public static boolean deleteFromMap(int mapFd, int key, String what) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(JAVA_INT);
+            k.set(JAVA_INT, 0, key);
+            MemorySegment attr = a.allocate(32, 8);
+            attr.set(JAVA_INT, 0, mapFd);
+            attr.set(JAVA_LONG, 8, k.address());
+            bpf(a, BPF_MAP_DELETE_ELEM, attr, "bpf(BPF_MAP_DELETE_ELEM) " + what);
+            return true;
+        } catch (NativeException e) {
+            if (e.errno() == Libc.ENOENT) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** The verifier refused a program: its message ends with the log's last lines. */
+    public static final class VerifierException extends NativeException {
+        private final String log;
+
+        VerifierException(String what, int errno, String log) {
+            super(what + " refused by the verifier [" + lastLines(log, 3) + "]", errno);
+            this.log = log;
+        }
+
+        /** The verifier's whole log. */
+        public String log() {
+            return log;
+        }
+    }
+
+    /** The last {@code n} non-empty lines of a log, joined by " | ". */
+    static String lastLines(String log, int n) {
+        String[] lines = log.strip().split("\n");
+        int from = Math.max(0, lines.length - n);
+        StringBuilder b = new StringBuilder();
+        for (int i = from; i < lines.length; i++) {
+            if (!b.isEmpty()) {
+                b.append(" | ");
+            }
+            b.append(lines[i].strip());
+        }
+        return b.isEmpty() ? "no log" : b.toString();
+    }
+
+    /**
+     * BPF_PROG_LOAD of an XDP program (GPL: bpf_redirect_map is a GPL-only helper), with
+     * the verifier's log at level 1; a refusal is a {@link VerifierException} carrying it.
+     */
+    public static int loadXdpProgram(byte[] insns, String name) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment code = a.allocate(insns.length, 8);
+            MemorySegment.copy(insns, 0, code, ValueLayout.JAVA_BYTE, 0, insns.length);
+            MemorySegment license = a.allocateFrom("GPL");
+            MemorySegment log = a.allocate(LOG_SIZE);
+            MemorySegment attr = a.allocate(128, 8);
+            attr.set(JAVA_INT, 0, PROG_TYPE_XDP);
+            attr.set(JAVA_INT, 4, insns.length / 8);
+            attr.set(JAVA_LONG, 8, code.address());
+            attr.set(JAVA_LONG, 16, license.address());
+            attr.set(JAVA_INT, 24, 1);              // log_level
+            attr.set(JAVA_INT, 28, LOG_SIZE);       // log_size
+            attr.set(JAVA_LONG, 32, log.address()); // log_buf
+            Libc.putCString(attr, 48, name, 16);    // prog_name
+            attr.set(JAVA_INT, 68, ATTACH_XDP);     // expected_attach_type
+            try {
+                return bpf(a, BPF_PROG_LOAD, attr, "bpf(BPF_PROG_LOAD) XDP program " + name);
+            } catch (NativeException e) {
+                String text = log.getString(0, StandardCharsets.US_ASCII);
+                if (text.isBlank()) {
+                    throw e;
+                }
+                throw new VerifierException("XDP program " + name, e.errno(), text);
+            }
+        }
+    }
+
+    /** BPF_LINK_CREATE: attaches an XDP program to an interface for as long as the returned fd is open. */
+    public static int attachXdp(int progFd, int ifindex, int xdpFlags, String ifname) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = a.allocate(64, 8);
+            attr.set(JAVA_INT, 0, progFd);
+            attr.set(JAVA_INT, 4, ifindex);
+            attr.set(JAVA_INT, 8, ATTACH_XDP);
+            attr.set(JAVA_INT, 12, xdpFlags);
+            return bpf(a, BPF_LINK_CREATE, attr, "bpf(BPF_LINK_CREATE) XDP on " + ifname);
+        }
+    }
+}
