@@ -30,6 +30,23 @@ final class DataPathChecks {
     }
 
     /**
+     * The ECMP profile (--announce-table): a NAT real server's replies go to its default gateway,
+     * one director, while the router spreads the clients' packets over all of them; NAT is for a
+     * VRRP pair. DR, TUN and FULLNAT (each director with its own local addresses) are fine.
+     */
+    static void validateEcmp(ServiceTable services) {
+        for (VirtualService s : services.services()) {
+            for (RealServer d : s.dests) {
+                if (d.method == ForwardMethod.NAT) {
+                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
+                            + ": NAT (-m) is refused with --announce-table (ECMP): the replies would reach one"
+                            + " director, not the one holding the connection; use DR, TUN or FULLNAT, or a VRRP pair for NAT");
+                }
+            }
+        }
+    }
+
+    /**
      * FULLNAT local addresses must be addresses only jvs answers for: were one an
      * address of the director's namespace, its kernel would also receive the real
      * servers' replies and reset them (no socket of its own matches).

@@ -2,6 +2,7 @@ package io.jvs.forwarder;
 
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.DefenseSettings;
 import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.io.FanoutProgram;
 import io.jvs.forwarder.io.FrameSource;
@@ -70,7 +71,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Director implements AutoCloseable {
     private static final int BURST = 256;
-    private static final int ARP_RING_FRAMES = 64;
+    /** The TAP attachment's ARP-only rings: 64 frames of 2 KiB. */
+    private static final int ARP_RING_MEMORY = 64 * 2048;
 
     /** The metrics port's TLS certificate chain and private key (PEM files). */
     public record MetricsTls(java.nio.file.Path certificateChain, java.nio.file.Path privateKey) {
@@ -123,11 +125,14 @@ public final class Director implements AutoCloseable {
      * @param health      where jvs_real_server_up and jvs_health_transitions_total come from
      * @param metricsTls  PEM certificate chain and key for HTTPS on the metrics port, or null for HTTP
      * @param vrrp        the VRRP instances to run ({@link VrrpConfig#NONE}: none, the director answers for every VIP)
+     * @param ecmp        the ECMP profile (--announce-table): VIPs are routed to the director (no ARP for them)
+     *                    and NAT services are refused (their replies must come back to the director that
+     *                    holds the connection, which ECMP does not promise)
      */
-    public record Settings(Attach attach, ServiceConfig config, int connMax, int ringFrames,
+    public record Settings(Attach attach, ServiceConfig config, int connMax, int ringMemoryMib,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
-                           int workers) {
+                           boolean ecmp, int workers) {
         public Settings {
             if (workers < 1 || workers > 1 && (attach.isTap() || attach.isXdp())) {
                 throw new IllegalArgumentException("workers: " + workers);
@@ -178,6 +183,7 @@ public final class Director implements AutoCloseable {
     private DataPathCounters counters;
     private SyncDaemons sync;
     private MetricsServer metrics;
+    private PrometheusExposition exposition;
     private volatile RouteTable routes = RouteTable.EMPTY;
     /** The namespace's own IPv4 addresses (FULLNAT local addresses must not be one); empty until attached. */
     private volatile int[] ownAddrs = new int[0];
@@ -196,6 +202,9 @@ public final class Director implements AutoCloseable {
             if (settings.workers() > 1) {
                 fanoutProgram(table); // refuses a table whose program would not fit
             }
+            if (settings.ecmp()) {
+                DataPathChecks.validateEcmp(table);
+            }
             DataPathChecks.validateRoutes(table, routes, registry.current());
             DataPathChecks.validateLocalAddrs(table, ownAddrs);
         });
@@ -206,7 +215,27 @@ public final class Director implements AutoCloseable {
      * throws IllegalArgumentException if invalid.
      */
     public static ControlPlane newControlPlane(ServiceConfig config, int mhTableSize) {
-        return new ControlPlane(config, new ServiceTableBuilder(Schedulers.factory(mhTableSize)), DataPathChecks::validate);
+        return newControlPlane(config, mhTableSize, false);
+    }
+
+    /** As above, with the ECMP profile's check (no NAT service) when {@code ecmp}. */
+    public static ControlPlane newControlPlane(ServiceConfig config, int mhTableSize, boolean ecmp) {
+        return new ControlPlane(config, new ServiceTableBuilder(Schedulers.factory(mhTableSize)), table -> {
+            DataPathChecks.validate(table);
+            if (ecmp) {
+                DataPathChecks.validateEcmp(table);
+            }
+        });
+    }
+
+    /** Calls {@code listener} with every snapshot published from now on (on the publishing thread). */
+    public void onPublish(java.util.function.Consumer<ServiceTable> listener) {
+        registry.onPublish(listener);
+    }
+
+    /** The Prometheus exposition of the metrics port, when metrics are on (for collectors added later). */
+    public Optional<PrometheusExposition> exposition() {
+        return Optional.ofNullable(exposition);
     }
 
     /** Where configuration changes go (jvsadm, health checks): validated whole, published as one snapshot. */
@@ -271,6 +300,9 @@ public final class Director implements AutoCloseable {
         }
         int[] ifindexes = ifaces.stream().mapToInt(Interface::ifindex).toArray();
         arpScope = arpScope(at, ifaces);
+        if (settings.ecmp()) {
+            arpScope = arpScope.withRoutedVips();
+        }
         if (at.isXdp()) {
             // Queues checked and programs through the verifier before anything is changed.
             for (int i = 0; i < ifaces.size(); i++) {
@@ -338,14 +370,19 @@ public final class Director implements AutoCloseable {
         if (n > 1) {
             sync.refuseStart("connection sync needs --workers 1 (this director runs " + n + " workers)");
         }
+        ConnPolicy workerPolicy = workerPolicy(settings.connPolicy(), n);
         for (Worker w : workers) {
             DataPath.Builder b = DataPath.builder().services(registry).connections(w.conns).neighbours(w.neighbours)
-                    .routes(() -> routes).arpScope(arpScope).counters(w.counters).connPolicy(settings.connPolicy())
+                    .routes(() -> routes).arpScope(arpScope).counters(w.counters).connPolicy(workerPolicy)
                     .vrrp(vrrpGate);
             if (w.index == 0) {
                 b.sync(sync.hook());
             }
             w.dataPath = b.build();
+        }
+        if (n > 1) {
+            // jvs_defense_level: an automatic level is up as soon as one worker's table runs short
+            counters.defenseLevels(() -> maxDefenseLevel(0), () -> maxDefenseLevel(1), () -> maxDefenseLevel(2));
         }
 
         if (!settings.vrrp().isEmpty()) {
@@ -363,7 +400,8 @@ public final class Director implements AutoCloseable {
         if (at.isTap()) {
             attach(first, namespace.createTap(BURST), ifaces.size(), 0, true);
             for (int i = 0; i < ifaces.size(); i++) {
-                attach(first, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_FRAMES, AfPacket.ETH_P_ARP), i, i, true);
+                attach(first, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
+                        AfPacket.ETH_P_ARP), i, i, true);
             }
         } else if (at.isXdp()) {
             // XDP redirects what jvs owns and passes the rest, ARP replies included: jvs learns
@@ -371,7 +409,8 @@ public final class Director implements AutoCloseable {
             List<RtNetlink.Address> own = RtNetlink.addresses();
             for (int i = 0; i < ifaces.size(); i++) {
                 attach(first, (XskSocket) ports.get(i).txQueue(), i, i, true);
-                attach(first, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_FRAMES, AfPacket.ETH_P_ARP), i, i, true);
+                attach(first, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
+                        AfPacket.ETH_P_ARP), i, i, true);
                 XdpRedirect x = xdp.get(i);
                 for (RtNetlink.Address a : own) {
                     x.put(a.addr(), XdpRedirect.LOCAL);
@@ -390,9 +429,10 @@ public final class Director implements AutoCloseable {
         } else {
             for (int i = 0; i < ifaces.size(); i++) {
                 String name = ifaces.get(i).name();
+                int mtu = ifaces.get(i).mtu();
                 int fanoutId = 0;
                 for (Worker w : workers) {
-                    PacketRxRing ring = PacketRxRing.open(name, settings.ringFrames(), AfPacket.ETH_P_ALL);
+                    PacketRxRing ring = PacketRxRing.open(name, (long) settings.ringMemoryMib() << 20, mtu, AfPacket.ETH_P_ALL);
                     if (n > 1) {
                         // One PACKET_FANOUT_CBPF group per interface; the first ring makes it (the kernel
                         // picks its id), the others join it. Until the first program is set (below, when
@@ -417,7 +457,7 @@ public final class Director implements AutoCloseable {
                     if (n > 1 && w.index > 0) {
                         // The fanout program gives all ARP to worker 0, which answers; the other workers
                         // resolve their own next hops, so each also listens to the interface's ARP.
-                        attach(w, PacketRxRing.open(name, ARP_RING_FRAMES, AfPacket.ETH_P_ARP), i, i, false);
+                        attach(w, PacketRxRing.open(name, ARP_RING_MEMORY, mtu, AfPacket.ETH_P_ARP), i, i, false);
                     }
                 }
             }
@@ -461,6 +501,8 @@ public final class Director implements AutoCloseable {
                         w.counters.addKernelDrops(c.portId(), drops);
                     }
                 }
+                // the defence guards the worker's own table: its free entries, its embryonic entries
+                w.dataPath.defenseTick();
                 if (w.index == 0) {
                     try {
                         routes = RouteTable.load(ifindexes);
@@ -473,7 +515,7 @@ public final class Director implements AutoCloseable {
 
         if (settings.metrics() != null) {
             HealthSource health = settings.health();
-            PrometheusExposition exposition = new PrometheusExposition(registry, counters, health, vrrpStatus(),
+            exposition = new PrometheusExposition(registry, counters, health, vrrpStatus(),
                     sync.counters());
             if (n > 1) {
                 exposition.perWorker(perWorker);
@@ -693,6 +735,31 @@ public final class Director implements AutoCloseable {
         });
     }
 
+    /**
+     * Each worker's sysctls: the defence's amemthresh divided among the workers as --conn-max is, so
+     * that each worker's defence, which counts the free entries of its own table, starts when the
+     * director as a whole has fewer than amemthresh free (a flood from spread sources fills every
+     * worker's table alike).
+     */
+    static ConnPolicy workerPolicy(ConnPolicy p, int workers) {
+        if (workers == 1) {
+            return p;
+        }
+        DefenseSettings d = p.defense();
+        return new ConnPolicy(p.expireNodestConn(), p.expireQuiescentTemplate(), p.sloppyTcp(),
+                new DefenseSettings(d.dropEntry(), d.dropPacket(), d.secureTcp(),
+                        (d.amemthresh() + workers - 1) / workers, d.amDroprate()));
+    }
+
+    /** The highest level of defence strategy {@code strategy} over the workers. */
+    private int maxDefenseLevel(int strategy) {
+        int max = 0;
+        for (Worker w : workers) {
+            max = Math.max(max, w.counters.defenseLevel(strategy));
+        }
+        return max;
+    }
+
     /** The fanout program for a table (--workers 2 or more); IllegalArgumentException when it does not fit. */
     private long[] fanoutProgram(ServiceTable table) {
         return FanoutProgram.of(table, settings.workers(), settings.localPortLow(), settings.localPortHigh());
@@ -722,7 +789,8 @@ public final class Director implements AutoCloseable {
         for (int vip : table.vips()) {
             ownOnXdp(vip);
             if (announced.add(vip)) {
-                if (!vrrpGate.silent(vip)) { // a VRRP BACKUP stays silent; becoming MASTER announces it
+                // a VRRP BACKUP stays silent (becoming MASTER announces it); in the ECMP profile the VIP is routed
+                if (!vrrpGate.silent(vip) && !arpScope.vipsRouted()) {
                     announce(vip);
                 }
                 if (settings.attach().isTap()) {

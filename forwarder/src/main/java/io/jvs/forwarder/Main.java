@@ -1,5 +1,6 @@
 package io.jvs.forwarder;
 
+import io.jvs.forwarder.announce.Announcement;
 import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.ctl.ipvsadm.ConfigFile;
 import io.jvs.forwarder.ctl.server.DirectorControl;
@@ -127,7 +128,8 @@ public final class Main {
                 vrrp = kc.vrrp();
             }
             config = DirectorControl.savedOr(opts, config); // --save-to: what was running before a restart
-            Director.newControlPlane(config, opts.mhTableSize()); // validates everything before anything is attached
+            // validates everything before anything is attached
+            Director.newControlPlane(config, opts.mhTableSize(), opts.announce().isPresent());
             boolean tap = opts.attach().kind() == ForwarderCommandLine.AttachKind.TAP;
             // Connection sync serves one connection table: keepalived's lvs_sync_daemon runs one worker.
             int workers = lvsSync == null ? opts.workers() : 1;
@@ -141,16 +143,26 @@ public final class Main {
                             : opts.attachments().stream().map(ForwarderCommandLine.Attach::name).toList(),
                             opts.arpOn(), xdp ? opts.attachments().stream().map(ForwarderCommandLine.Attach::queue)
                             .toList() : List.of()),
-                    config, opts.connMax(), opts.ringFrames(),
+                    config, opts.connMax(), opts.ringMemoryMib(),
                     opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh(), opts.mhTableSize(),
                     opts.connPolicy(), health != null ? health : HealthSource.NONE,
                     opts.metricsTlsCert().isPresent()
                             ? new Director.MetricsTls(opts.metricsTlsCert().get(), opts.metricsTlsKey().orElseThrow())
                             : null,
-                    vrrp, workers);
+                    vrrp, opts.announce().isPresent(), workers);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;
+        }
+        String bird = null;
+        if (opts.announce().isPresent()) {
+            try {
+                bird = Announcement.checkBird(opts.announce().get()); // nothing attached, nothing announced yet
+            } catch (IOException e) {
+                System.err.println("jvs-forwarder: --announce-table " + opts.announce().get().table() + ": "
+                        + e.getMessage() + "; nothing announced");
+                return 1;
+            }
         }
         Director director;
         try {
@@ -176,11 +188,32 @@ public final class Main {
             return 1;
         }
         serveConsole(director, control, settings.health());
+        Announcement announcement = null;
+        if (opts.announce().isPresent()) {
+            ForwarderCommandLine.Announce a = opts.announce().get();
+            try {
+                // before --user drops privileges (the TUN device); later route changes run on the event
+                // loop, which keeps CAP_NET_ADMIN
+                announcement = Announcement.start(a, director.control(), director::onPublish, director::onEventLoop,
+                        director.exposition(), line -> System.out.println("jvs-announce: " + line));
+            } catch (IOException | RuntimeException e) {
+                control.close();
+                director.close();
+                System.err.println("jvs-forwarder: --announce-device " + a.device() + ": " + e.getMessage());
+                return 1;
+            }
+            System.out.println("jvs-forwarder: ECMP: " + announcement.announced().length + " VIP(s) in table "
+                    + a.table() + " dev " + a.device() + " (proto " + ForwarderCommandLine.ANNOUNCE_PROTOCOL
+                    + ") for " + bird + " at " + a.birdSocket() + "; drain " + a.drainSeconds() + " s on SIGTERM");
+        }
         LeastPrivilege privilege = null;
         if (account != null) {
             try {
                 privilege = LeastPrivilege.drop(director, account);
             } catch (IOException | RuntimeException e) {
+                if (announcement != null) {
+                    announcement.close();
+                }
                 control.close();
                 director.close();
                 System.err.println("jvs-forwarder: --user " + account.name() + ": " + e.getMessage());
@@ -191,13 +224,20 @@ public final class Main {
         if (checker != null) {
             checker.start(director.control()::apply);
         }
+        Announcement announced = announcement;
         CountDownLatch stopped = new CountDownLatch(1);
         Runnable stop = () -> {
+            if (announced != null) {
+                announced.withdrawAndDrain(); // first: the router stops sending here while jvs still forwards
+            }
             control.close();
             if (checker != null) {
                 checker.close();
             }
             director.close();
+            if (announced != null) {
+                announced.close();
+            }
         };
         LeastPrivilege kept = privilege;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -47,6 +47,20 @@ class DataPathChecksTest {
     }
 
     @Test
+    void theEcmpProfileRefusesNatAndTakesDrTunAndFullNat() {
+        Dest nat = new Dest(0x0a00_000b, 80, 1, ForwardMethod.NAT, 0, 0, TunnelType.IPIP, 0, 0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DataPathChecks.validateEcmp(table(nat)));
+        assertEquals("real server 10.0.0.11:80 of TCP/10.0.0.100:80: NAT (-m) is refused with --announce-table (ECMP):"
+                + " the replies would reach one director, not the one holding the connection; use DR, TUN or FULLNAT,"
+                + " or a VRRP pair for NAT", e.getMessage());
+        assertDoesNotThrow(() -> DataPathChecks.validate(table(nat)), "without the profile NAT is fine");
+        assertDoesNotThrow(() -> DataPathChecks.validateEcmp(table(tun(TunnelType.IPIP, 0))));
+        assertDoesNotThrow(() -> DataPathChecks.validateEcmp(table(
+                new Dest(0x0a00_000b, 80, 1, ForwardMethod.DR, 0, 0, TunnelType.IPIP, 0, 0))));
+    }
+
+    @Test
     void aFullNatLocalAddressOfTheDirectorItselfIsRefused() {
         ServiceTable t = new ServiceTableBuilder(Schedulers::create).build(List.of(new ServiceSpec(Protocol.TCP, VIP, 80, 0, "rr", 0, 0,
                 -1, false, List.of(0x0a00_0002), io.jvs.forwarder.service.ClientAddressMode.NONE,

@@ -41,8 +41,8 @@ class SystemDepsTest {
     /** The compose lab (scripts/compose, ComposeIT): the engine, compose, the base image's debootstrap. */
     static final Set<String> COMPOSE = Set.of("docker.io", "docker-compose", "debootstrap");
     /** scripts/test: the demo's, plus what the integration tests run. */
-    static final Set<String> TEST = union(union(DEMO, Set.of("nftables", "tcpdump", "python3", "prometheus", "chromium",
-            "vsftpd", "keepalived", "iputils-arping")), COMPOSE);
+    static final Set<String> TEST = union(union(DEMO, Set.of("nftables", "tcpdump", "python3", "wrk", "prometheus", "chromium",
+            "vsftpd", "keepalived", "iputils-arping", "bird2")), COMPOSE);
     /** scripts/bench: the demo's, plus the generators and peers. */
     static final Set<String> BENCH = union(DEMO, Set.of("wrk", "iperf3", "netsniff-ng", "haproxy", "nftables",
             "python3"));
@@ -150,6 +150,7 @@ class SystemDepsTest {
                 new Case("test", "nft", Set.of("nftables")),
                 new Case("test", "vsftpd", Set.of("vsftpd")),
                 new Case("test", "python3", Set.of("python3")),
+                new Case("test", "wrk", Set.of("wrk")),
                 new Case("bench", "trafgen", Set.of("netsniff-ng")),
                 new Case("bench", "haproxy", Set.of("haproxy")),
                 new Case("demo", "chromium", Set.of()),     // the demo does not need it

@@ -19,6 +19,7 @@ public final class AfPacket {
     public static final int PACKET_RX_RING = 5;
     public static final int PACKET_STATISTICS = 6;
     public static final int PACKET_VERSION = 10;
+    public static final int PACKET_COPY_THRESH = 7;
     public static final int PACKET_RESERVE = 12;
     public static final int PACKET_VNET_HDR = 15;
     public static final int PACKET_IGNORE_OUTGOING = 23;

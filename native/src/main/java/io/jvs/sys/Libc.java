@@ -61,6 +61,18 @@ public final class Libc {
     private static final MethodHandle OPEN = handle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle READ = handle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    /**
+     * read(2) without errno capture: the capture slices its segment on every call, an
+     * allocation until C2 has compiled the call site with escape analysis (thousands of calls);
+     * for reads whose failure needs no errno.
+     */
+    private static final MethodHandle READ_PLAIN = LINKER.downcallHandle(
+            LIBC.find("read").orElseThrow(() -> new UnsatisfiedLinkError("read")),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    /** sendmmsg(2) without errno capture, as {@link #READ_PLAIN}. */
+    private static final MethodHandle SENDMMSG_PLAIN = LINKER.downcallHandle(
+            LIBC.find("sendmmsg").orElseThrow(() -> new UnsatisfiedLinkError("sendmmsg")),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle SEND = handle("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle RECV = handle("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
@@ -116,6 +128,18 @@ public final class Libc {
         }
     }
 
+    /**
+     * read(fd, buf, len) without errno: for a read that cannot block and cannot fail but for a
+     * reason the caller handles the same whatever errno says. Allocates nothing from the first call.
+     */
+    public static long read(int fd, MemorySegment buf, long len) {
+        try {
+            return (long) READ_PLAIN.invokeExact(fd, buf, len);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     public static long write(Errno e, int fd, MemorySegment buf, long len) {
         try {
             return (long) WRITE.invokeExact(e.seg, fd, buf, len);
@@ -127,6 +151,18 @@ public final class Libc {
     public static int sendmmsg(Errno e, int fd, MemorySegment msgvec, int vlen, int flags) {
         try {
             return (int) SENDMMSG.invokeExact(e.seg, fd, msgvec, vlen, flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * sendmmsg without errno, for callers that treat every failure alike (a non-blocking send
+     * never sleeps, so it is never interrupted). Allocates nothing from the first call.
+     */
+    public static int sendmmsg(int fd, MemorySegment msgvec, int vlen, int flags) {
+        try {
+            return (int) SENDMMSG_PLAIN.invokeExact(fd, msgvec, vlen, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -187,6 +223,8 @@ public final class Libc {
     public static final int IPPROTO_RAW = 255;
     public static final int SOL_SOCKET = 1;
     public static final int SO_RCVBUF = 8;
+    /** SO_RCVBUF beyond net.core.rmem_max (CAP_NET_ADMIN). */
+    public static final int SO_RCVBUFFORCE = 33;
     public static final int SO_REUSEADDR = 2;
 
     // ---------------------------------------------------------------- checked (control plane)

@@ -11,6 +11,7 @@ public final class NetDevice {
     static final long SIOCGIFFLAGS = 0x8913;
     static final long SIOCSIFFLAGS = 0x8914;
     static final long SIOCGIFMTU = 0x8921;
+    static final long SIOCSIFTXQLEN = 0x8943;
     static final long SIOCGIFHWADDR = 0x8927;
     public static final int IFF_UP = 0x1;
     public static final int IFF_NOARP = 0x80;
@@ -54,6 +55,21 @@ public final class NetDevice {
             MemorySegment r = ifreq(a, name);
             Libc.ioctl(s, SIOCGIFMTU, r, "SIOCGIFMTU " + name);
             return r.get(ValueLayout.JAVA_INT, 16);
+        } finally {
+            Libc.close(s);
+        }
+    }
+
+    /**
+     * Sets the interface's transmit queue length (ip link set NAME txqueuelen N). For a TUN/TAP
+     * device it is the length of the queue of frames waiting for the reader.
+     */
+    public static void setTxQueueLen(String name, int frames) throws NativeException {
+        int s = inetSocket();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment r = ifreq(a, name);
+            r.set(ValueLayout.JAVA_INT, 16, frames);
+            Libc.ioctl(s, SIOCSIFTXQLEN, r, "SIOCSIFTXQLEN " + name);
         } finally {
             Libc.close(s);
         }

@@ -11,6 +11,14 @@ public final class Tun {
     static final short IFF_NO_PI = 0x1000;
     static final short IFF_TUN = 0x0001;
     static final long TUNSETPERSIST = 0x400454cbL;
+    static final short IFF_VNET_HDR = 0x4000;
+    /** _IOW('T', 208, unsigned int): the offloads user space accepts; the argument is the value itself. */
+    static final long TUNSETOFFLOAD = 0x400454d0L;
+    /** TUNSETOFFLOAD flags: partial checksums, TCP segmentation offload (IPv4, IPv6, with ECN). */
+    public static final int TUN_F_CSUM = 0x01;
+    public static final int TUN_F_TSO4 = 0x02;
+    public static final int TUN_F_TSO6 = 0x04;
+    public static final int TUN_F_TSO_ECN = 0x08;
 
     private Tun() {
     }
@@ -22,6 +30,28 @@ public final class Tun {
      */
     public static int openTap(String name) throws NativeException {
         return open(name, IFF_TAP | IFF_NO_PI);
+    }
+
+    /**
+     * As {@link #openTap(String)}, with IFF_VNET_HDR: every read returns a
+     * 10-byte virtio_net_hdr in front of the frame (and every write expects
+     * one). Without {@link #setOffload} the header is always zero; with it,
+     * the kernel hands over what the TAP accepts unsegmented and with partial
+     * checksums.
+     */
+    public static int openTapVnetHdr(String name) throws NativeException {
+        return open(name, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+    }
+
+    /**
+     * TUNSETOFFLOAD: the offloads ({@code TUN_F_*}) the reader of an
+     * IFF_VNET_HDR device accepts. The device then advertises checksum and
+     * TSO features, so the kernel routes GSO super-frames and CHECKSUM_PARTIAL
+     * frames into it as they are, instead of segmenting and checksumming each
+     * one in software before the TAP.
+     */
+    public static void setOffload(int fd, int flags, String name) throws NativeException {
+        Libc.ioctl(fd, TUNSETOFFLOAD, MemorySegment.ofAddress(flags), "TUNSETOFFLOAD " + name);
     }
 
     /**

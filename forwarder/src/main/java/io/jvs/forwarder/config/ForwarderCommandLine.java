@@ -77,9 +77,10 @@ public final class ForwarderCommandLine {
 
     public static final int DEFAULT_CONN_MAX = 1 << 20;
     public static final int MAX_CONN_MAX = 64 << 20;
-    public static final int DEFAULT_RING_FRAMES = 512;
-    public static final int MIN_RING_FRAMES = 64;
-    public static final int MAX_RING_FRAMES = 8192;
+    /** MiB of RX ring per attached interface in packet mode (2 KiB slots at MTU 1500: 16,384 frames). */
+    public static final int DEFAULT_RING_MEMORY_MIB = 32;
+    public static final int MIN_RING_MEMORY_MIB = 1;
+    public static final int MAX_RING_MEMORY_MIB = 1024;
     /** 127.0.0.1:9110: only local scrapers (or a proxy) until the operator says otherwise. */
     public static final InetSocketAddress DEFAULT_METRICS =
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 9110);
@@ -95,12 +96,14 @@ public final class ForwarderCommandLine {
     private final Path keepalived;
     private final InetSocketAddress metrics;
     private final int connMax;
-    private final int ringFrames;
+    private final int ringMemoryMib;
     private int localPortLow = LocalPorts.DEFAULT_LOW;
     /** IPVS's expire_nodest_conn, expire_quiescent_template and sloppy_tcp sysctls (0 = kernel default). */
     private boolean expireNodestConn;
     private boolean expireQuiescentTemplate;
     private boolean sloppyTcp;
+    /** IPVS's drop_entry, drop_packet, secure_tcp, amemthresh, am_droprate. */
+    private io.jvs.forwarder.conn.DefenseSettings defense = io.jvs.forwarder.conn.DefenseSettings.OFF;
     private int localPortHigh = LocalPorts.DEFAULT_HIGH;
     private final int mhTableSize;
     /** --workers: event loops, each with its own ring per interface (packet mode) and tables. */
@@ -115,9 +118,11 @@ public final class ForwarderCommandLine {
     private Path saveTo;
     private String user;
     private String controlGroup;
+    /** --announce-table etc.: the ECMP profile (VIPs announced through BIRD); null = not announcing. */
+    private Announce announce;
 
     private ForwarderCommandLine(Action action, List<Attach> attachments, List<String> lans, Path config,
-                             Path keepalived, InetSocketAddress metrics, int connMax, int ringFrames, int mhTableSize) {
+                             Path keepalived, InetSocketAddress metrics, int connMax, int ringMemoryMib, int mhTableSize) {
         this.action = action;
         this.attachments = attachments;
         this.lans = lans;
@@ -125,7 +130,7 @@ public final class ForwarderCommandLine {
         this.keepalived = keepalived;
         this.metrics = metrics;
         this.connMax = connMax;
-        this.ringFrames = ringFrames;
+        this.ringMemoryMib = ringMemoryMib;
         this.mhTableSize = mhTableSize;
     }
 
@@ -208,9 +213,9 @@ public final class ForwarderCommandLine {
     /** Most workers packet mode allows (members of one PACKET_FANOUT group, the kernel's default). */
     public static final int MAX_WORKERS = io.jvs.sys.AfPacket.FANOUT_DEFAULT_MAX_MEMBERS;
 
-    /** Frames per AF_PACKET ring (packet mode). */
-    public int ringFrames() {
-        return ringFrames;
+    /** MiB of each AF_PACKET RX ring (packet mode). */
+    public int ringMemoryMib() {
+        return ringMemoryMib;
     }
 
     /** {@code --control PATH}: the control socket; empty = $JVS_CONTROL or the default. */
@@ -259,11 +264,31 @@ public final class ForwarderCommandLine {
     /** Slots of every mh (Maglev) scheduler's table: a prime the kernel offers (default 4093). */
     /** The IPVS sysctls jvs honours, as a connection policy. */
     public io.jvs.forwarder.conn.ConnPolicy connPolicy() {
-        return new io.jvs.forwarder.conn.ConnPolicy(expireNodestConn, expireQuiescentTemplate, sloppyTcp);
+        return new io.jvs.forwarder.conn.ConnPolicy(expireNodestConn, expireQuiescentTemplate, sloppyTcp, defense);
     }
 
     public int mhTableSize() {
         return mhTableSize;
+    }
+
+    /**
+     * The ECMP profile: jvs keeps a /32 route for every VIP it serves in kernel routing table
+     * {@code table} (protocol {@link #ANNOUNCE_PROTOCOL}, through the TUN device {@code device}, which the
+     * kernel deletes with its routes when jvs dies), for the BIRD at {@code birdSocket} to export;
+     * on SIGTERM the routes go first, then jvs keeps forwarding for {@code drainSeconds}, then exits.
+     */
+    public record Announce(int table, String device, Path birdSocket, int drainSeconds) {
+    }
+
+    /** The kernel route protocol number of jvs's announcement routes (ip route ... proto 77). */
+    public static final int ANNOUNCE_PROTOCOL = 77;
+    public static final String DEFAULT_ANNOUNCE_DEVICE = "jvs-announce";
+    public static final Path DEFAULT_BIRD_SOCKET = Path.of("/run/bird/bird.ctl");
+    public static final int DEFAULT_DRAIN_SECONDS = 2;
+
+    /** --announce-table: the ECMP profile, when given. */
+    public Optional<Announce> announce() {
+        return Optional.ofNullable(announce);
     }
 
     /**
@@ -279,11 +304,17 @@ public final class ForwarderCommandLine {
         Path keepalived = null;
         InetSocketAddress metrics = DEFAULT_METRICS;
         int connMax = DEFAULT_CONN_MAX;
-        int ringFrames = DEFAULT_RING_FRAMES;
+        int ringMemoryMib = DEFAULT_RING_MEMORY_MIB;
         int[] lports = {LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH};
         boolean expireNodest = false;
         boolean expireQuiescent = false;
         boolean sloppyTcp = false;
+        io.jvs.forwarder.conn.DefenseSettings d0 = io.jvs.forwarder.conn.DefenseSettings.OFF;
+        int dropEntry = d0.dropEntry();
+        int dropPacket = d0.dropPacket();
+        int secureTcp = d0.secureTcp();
+        int amemthresh = d0.amemthresh();
+        int amDroprate = d0.amDroprate();
         String control = null;
         InetSocketAddress controlHttp = null;
         Path controlTokenFile = null;
@@ -292,6 +323,10 @@ public final class ForwarderCommandLine {
         Path saveTo = null;
         String user = null;
         String controlGroup = null;
+        int announceTable = 0;
+        String announceDevice = DEFAULT_ANNOUNCE_DEVICE;
+        Path birdSocket = DEFAULT_BIRD_SOCKET;
+        int drainSeconds = DEFAULT_DRAIN_SECONDS;
         int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
         int workers = 0; // 0: not given
         Set<String> seen = new HashSet<>();
@@ -354,17 +389,23 @@ public final class ForwarderCommandLine {
                 case "--metrics-tls-cert" -> metricsTlsCert = path(flag, value);
                 case "--metrics-tls-key" -> metricsTlsKey = path(flag, value);
                 case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
-                case "--ring-frames" -> {
-                    ringFrames = number(flag, value, MIN_RING_FRAMES, MAX_RING_FRAMES);
-                    if (Integer.bitCount(ringFrames) != 1) {
-                        throw new UsageException("--ring-frames " + value + ": expected " + expected(flag));
-                    }
-                }
+                case "--ring-memory" -> ringMemoryMib = number(flag, value, MIN_RING_MEMORY_MIB, MAX_RING_MEMORY_MIB);
                 case "--lport-range" -> lports = portRange(flag, value);
                 case "--workers" -> workers = number(flag, value, 1, MAX_WORKERS);
+                case "--announce-table" -> {
+                    announceTable = number(flag, value, 1, 252); // 253..255 are default, main, local
+                }
+                case "--announce-device" -> announceDevice = interfaceName(flag, value);
+                case "--bird-socket" -> birdSocket = path(flag, value);
+                case "--drain-time" -> drainSeconds = number(flag, value, 0, 3600);
                 case "--expire-nodest-conn" -> expireNodest = number(flag, value, 0, 1) == 1;
                 case "--expire-quiescent-template" -> expireQuiescent = number(flag, value, 0, 1) == 1;
                 case "--sloppy-tcp" -> sloppyTcp = number(flag, value, 0, 1) == 1;
+                case "--drop-entry" -> dropEntry = number(flag, value, 0, 3);
+                case "--drop-packet" -> dropPacket = number(flag, value, 0, 3);
+                case "--secure-tcp" -> secureTcp = number(flag, value, 0, 3);
+                case "--amemthresh" -> amemthresh = number(flag, value, 0, MAX_CONN_MAX);
+                case "--am-droprate" -> amDroprate = number(flag, value, 0, Integer.MAX_VALUE);
                 // Named so that whoever looks for it learns why it is not there: the kernel has
                 // sloppy_tcp and sloppy_sctp (INIT), and nothing for UDP, whose every datagram of
                 // an unknown flow already opens a connection (jvs does not do SCTP).
@@ -388,8 +429,8 @@ public final class ForwarderCommandLine {
         if (!lans.isEmpty() && attach.kind() != AttachKind.TAP) {
             throw new UsageException("--lan is for --attach tap:NAME (packet mode sends on " + attach.name() + ")");
         }
-        if (seen.contains("--ring-frames") && attach.kind() != AttachKind.PACKET) {
-            throw new UsageException("--ring-frames is for --attach packet:IFACE (" + (attach.kind() == AttachKind.TAP
+        if (seen.contains("--ring-memory") && attach.kind() != AttachKind.PACKET) {
+            throw new UsageException("--ring-memory is for --attach packet:IFACE (" + (attach.kind() == AttachKind.TAP
                     ? "a TAP device has no ring" : "an AF_XDP socket sizes its own rings") + ")");
         }
         int lportCount = lports[1] - lports[0] + 1;
@@ -417,8 +458,15 @@ public final class ForwarderCommandLine {
         if (metricsTlsCert != null && metrics == null) {
             throw new UsageException("--metrics-tls-cert is for the metrics port, and --metrics is off");
         }
+        if (announceTable == 0) {
+            for (String f : List.of("--announce-device", "--bird-socket", "--drain-time")) {
+                if (seen.contains(f)) {
+                    throw new UsageException(f + " is for the ECMP profile, and --announce-table is not given");
+                }
+            }
+        }
         ForwarderCommandLine o = new ForwarderCommandLine(Action.RUN, List.copyOf(attachments), List.copyOf(lans),
-                config, keepalived, metrics, connMax, ringFrames, mhTableSize);
+                config, keepalived, metrics, connMax, ringMemoryMib, mhTableSize);
         o.arpOn = Collections.unmodifiableMap(arpOn);
         o.control = control;
         o.controlHttp = controlHttp;
@@ -435,6 +483,9 @@ public final class ForwarderCommandLine {
         o.expireNodestConn = expireNodest;
         o.expireQuiescentTemplate = expireQuiescent;
         o.sloppyTcp = sloppyTcp;
+        o.defense = new io.jvs.forwarder.conn.DefenseSettings(dropEntry, dropPacket, secureTcp, amemthresh, amDroprate);
+        o.announce = announceTable == 0 ? null
+                : new Announce(announceTable, announceDevice, birdSocket, drainSeconds);
         return o;
     }
 
@@ -471,8 +522,10 @@ public final class ForwarderCommandLine {
     public static final int MAX_INTERFACES = DataPathCounters.MAX_PORTS - 1;
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
-            "--ring-frames", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
-            "--lport-range", "--workers", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp");
+            "--ring-memory", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
+            "--lport-range", "--workers", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp",
+            "--drop-entry", "--drop-packet", "--secure-tcp", "--amemthresh", "--am-droprate",
+            "--announce-table", "--announce-device", "--bird-socket", "--drain-time");
 
     private static String expected(String flag) {
         return switch (flag) {
@@ -491,10 +544,17 @@ public final class ForwarderCommandLine {
             case "--control-group" -> "a group name whose members may use the control socket";
             case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
-            case "--ring-frames" -> "a power of two, " + MIN_RING_FRAMES + ".." + MAX_RING_FRAMES;
+            case "--ring-memory" -> "MiB, " + MIN_RING_MEMORY_MIB + ".." + MAX_RING_MEMORY_MIB;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
             case "--workers" -> "a number of workers, 1.." + MAX_WORKERS + " (packet:IFACE; tap:NAME allows 1)";
             case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp" -> "0 or 1";
+            case "--drop-entry", "--drop-packet", "--secure-tcp" -> "0, 1, 2 or 3 (off, automatic, automatic and on, always)";
+            case "--amemthresh" -> "a number of free connection-table entries, 0.." + MAX_CONN_MAX;
+            case "--am-droprate" -> "a rate 0..2147483647 (one new connection in N dropped)";
+            case "--announce-table" -> "a kernel routing table number, 1..252";
+            case "--announce-device" -> "an interface name (the TUN device the announcement routes use)";
+            case "--bird-socket" -> "the path of BIRD's control socket";
+            case "--drain-time" -> "seconds, 0..3600";
             case "--mh-table-size" -> "one of the kernel's mh table primes "
                     + Arrays.toString(MaglevHashingScheduler.TABLE_SIZES).replace(" ", "");
             default -> throw new AssertionError(flag);
@@ -726,8 +786,8 @@ public final class ForwarderCommandLine {
                   --control-group NAME    the control socket belongs to this group, mode 0660:
                                           its members may run jvsadm (default: root only, 0600)
                   --conn-max N            connection table size, 1..%2$d (default %3$d)
-                  --ring-frames N         packet mode: frames per ring, a power of two
-                                          %4$d..%5$d (default %6$d)
+                  --ring-memory MIB       packet mode: RX ring memory per interface and
+                                          worker, %4$d..%5$d (default %6$d: 16384 frames at MTU 1500)
                   --lport-range LOW-HIGH  FULLNAT: local ports per local address
                                           (default 1024-65535)
                   --workers N             data-path event loops, each with its own ring per
@@ -742,8 +802,33 @@ public final class ForwarderCommandLine {
                                           director keeps DR/TUN/NAT flows on their server with a
                                           consistent-hash scheduler (mh, sh, dh); services with
                                           a FULLNAT server are exempt (default 0)
+                  --drop-entry 0..3       IPVS sysctl, SYN flood defence: while on, every second
+                                          drop the embryonic (SYN_RECV, SYNACK) entries among a
+                                          random 1/32 of the table; 1 = on while fewer than
+                                          --amemthresh entries are free (then 2), 3 = always
+                  --drop-packet 0..3      IPVS sysctl: while on, refuse one new connection in
+                                          amemthresh/(amemthresh-free) (level 3: --am-droprate)
+                  --secure-tcp 0..3       IPVS sysctl: while on, TCP uses the kernel's
+                                          tcp_states_dos tables
+                  --amemthresh N          the automatic levels' trigger: free connection-table
+                                          entries (default 1024)
+                  --am-droprate N         --drop-packet 3's rate (default 10)
+                                          (whatever these say, a full table gives up its oldest
+                                          embryonic entry for a new connection, never another)
                   --mh-table-size PRIME   slots of each mh (Maglev) scheduler table: 251 509 1021
                                           2039 4093 8191 16381 32749 65521 131071 (default 4093)
+
+                ECMP profile (N active directors behind a router's multipath, announced by BIRD):
+                  --announce-table N      keep a /32 route for every VIP this director serves in
+                                          kernel table N (1..252, proto 77, dev --announce-device)
+                                          for BIRD's kernel protocol to learn and export over BGP;
+                                          refuses NAT services; ARP for VIPs is left unanswered
+                  --announce-device NAME  the TUN device of those routes (default jvs-announce):
+                                          the kernel deletes it and its routes when jvs dies
+                  --bird-socket PATH      BIRD's control socket: must answer at start; BGP and BFD
+                                          state for the metrics (default /run/bird/bird.ctl)
+                  --drain-time SECONDS    on SIGTERM: withdraw the routes, keep forwarding this
+                                          long, then exit (0..3600, default 2)
                   -h, --help              print this help and exit
                   --version               print the version and exit
 
@@ -757,8 +842,8 @@ public final class ForwarderCommandLine {
                   (every jvsadm command that changes the configuration; see jvsadm -h)
 
                 SIGHUP re-reads --config and applies the difference.
-                """.formatted(PROGRAM, MAX_CONN_MAX, DEFAULT_CONN_MAX, MIN_RING_FRAMES, MAX_RING_FRAMES,
-                DEFAULT_RING_FRAMES);
+                """.formatted(PROGRAM, MAX_CONN_MAX, DEFAULT_CONN_MAX, MIN_RING_MEMORY_MIB, MAX_RING_MEMORY_MIB,
+                DEFAULT_RING_MEMORY_MIB);
     }
 
     @Override
@@ -773,7 +858,7 @@ public final class ForwarderCommandLine {
                     + (config == null ? "" : " --config " + config)
                     + " --metrics " + (metrics == null ? "off" : metricsText(metrics))
                     + " --conn-max " + connMax
-                    + (attach().kind() == AttachKind.PACKET ? " --ring-frames " + ringFrames : "")
+                    + (attach().kind() == AttachKind.PACKET ? " --ring-memory " + ringMemoryMib : "")
                     + (mhTableSize == MaglevHashingScheduler.DEFAULT_TABLE_SIZE ? ""
                     : " --mh-table-size " + mhTableSize);
         };

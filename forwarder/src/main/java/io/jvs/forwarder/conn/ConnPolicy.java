@@ -18,7 +18,19 @@ package io.jvs.forwarder.conn;
  *                                only a SYN; the entry then takes the state the kernel's TCP table
  *                                gives that segment from NONE. jvs exempts services with a FULLNAT
  *                                real server (see ConnectionHandler).
+ * @param defense                 drop_entry, drop_packet, secure_tcp, amemthresh, am_droprate
+ *                                (the flood defence, {@link Defense})
  */
-public record ConnPolicy(boolean expireNodestConn, boolean expireQuiescentTemplate, boolean sloppyTcp) {
+public record ConnPolicy(boolean expireNodestConn, boolean expireQuiescentTemplate, boolean sloppyTcp,
+                         DefenseSettings defense) {
     public static final ConnPolicy DEFAULTS = new ConnPolicy(false, false, false);
+
+    public ConnPolicy {
+        java.util.Objects.requireNonNull(defense, "defense");
+    }
+
+    /** These sysctls with the defence off (the kernel's defaults). */
+    public ConnPolicy(boolean expireNodestConn, boolean expireQuiescentTemplate, boolean sloppyTcp) {
+        this(expireNodestConn, expireQuiescentTemplate, sloppyTcp, DefenseSettings.OFF);
+    }
 }

@@ -52,11 +52,13 @@ import java.util.function.LongSupplier;
  * Entry arrays: addrs 8 + ports 8 + daddr 4 + expiry 8 + state 1 + flags 1 + two references
  * 4 + 4 (compressed oops) + controlling template 4 + free stack 4 = 46 bytes; FULLNAT's laddr 4
  * + lport 2 + seqBase 4 + seqDelta 4 + tsDelta 4 (kept for every entry, so the OUT key is
- * uniform) = 64 bytes. Indexes: 2 x 8 bytes x (2..4) slots per entry = 32..64 bytes (32 when
- * the capacity is a power of two). Total 96 bytes per connection at a power-of-two capacity, at
- * most 128 bytes otherwise. The persistence templates ({@link PersistenceTable}, a quarter of the
- * capacity at 60 bytes each) add 15 bytes: 111 bytes per connection in all at a power-of-two
- * capacity (+8 without compressed
+ * uniform) = 64 bytes; the claim serial 4, the per-client-limit flag 1 and the embryonic-reclaim
+ * ring 8..16 (a long per entry, rounded up to a power of two) = 77..85 bytes. Indexes: 2 x 8
+ * bytes x (2..4) slots per entry = 32..64 bytes (32 when the capacity is a power of two). Total
+ * 109 bytes per connection at a power-of-two capacity, at most 149 bytes otherwise. The
+ * persistence templates ({@link PersistenceTable}, a quarter of the capacity at 60 bytes each)
+ * add 15 bytes: 124 bytes
+ * per connection in all at a power-of-two capacity (+8 without compressed
  * oops), allocated up front; see {@link #footprintBytes()}. The FULLNAT port bitmaps
  * ({@link LocalPorts}) add 8 KiB per local address.
  *
@@ -156,6 +158,22 @@ public final class ConnectionTable {
     /** The worker that owns this table (its share of the DestStats counters). */
     private final int worker;
     private Timeouts timeouts;
+    /** secure_tcp: TCP transitions use the kernel's tcp_states_dos[] (set by {@link Defense}). */
+    private boolean secureTcp;
+
+    // ---- embryonic reclaim: ids in the order they were claimed, each with its claim serial ----
+    /** Claim serial of each id, so a ring record of a recycled id is recognised as stale. */
+    private final int[] serials;
+    /** Ring of (serial << 32 | id) records, oldest at embHead; a power of two >= capacity. */
+    private final long[] embryos;
+    private long embHead;
+    private long embTail;
+    private int nextSerial;
+    /** SplitMix64 state of {@link #randomDropEntry}'s picks. */
+    private long dropSeed;
+    /** Per-client connection counts of services with a connection limit; the flag per entry says counted. */
+    private ClientLimits clientLimits;
+    private final boolean[] limited;
 
     /** A table whose time-less lookups read {@link System#nanoTime()}. */
     public ConnectionTable(int capacity, Timeouts timeouts) {
@@ -229,6 +247,10 @@ public final class ConnectionTable {
             free[i] = capacity - 1 - i;
         }
         freeTop = capacity;
+        serials = new int[capacity];
+        limited = new boolean[capacity];
+        embryos = new long[Integer.highestOneBit(capacity * 2 - 1)]; // >= capacity, power of two
+        dropSeed = seed ^ 0x2545F4914F6CDD1DL;
         int slots = Integer.highestOneBit(capacity * 2 - 1) << 1; // >= 2 * capacity, power of two
         inIndex = new long[slots];
         outIndex = new long[slots];
@@ -254,14 +276,34 @@ public final class ConnectionTable {
         return size;
     }
 
+    /** Where entries marked {@link #markLimited} give their client's count back when they go. */
+    public void setClientLimits(ClientLimits limits) {
+        this.clientLimits = limits;
+    }
+
+    /** The entry was counted in {@link ClientLimits} for its service and client: release it on removal. */
+    public void markLimited(int id) {
+        limited[id] = true;
+    }
+
+    /** secure_tcp: TCP state transitions use tcp_states_dos[] from now on (or the normal tables again). */
+    public void setSecureTcp(boolean on) {
+        secureTcp = on;
+    }
+
+    public boolean secureTcp() {
+        return secureTcp;
+    }
+
     public int capacity() {
         return capacity;
     }
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 4;
-        return perEntry * capacity + 8L * (inIndex.length + outIndex.length) + templates.footprintBytes();
+        long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 4 + 1;
+        return perEntry * capacity + 8L * (inIndex.length + outIndex.length + embryos.length)
+                + templates.footprintBytes();
     }
 
     // ------------------------------------------------------------------ lookups
@@ -433,7 +475,7 @@ public final class ConnectionTable {
                 table = (f & F_NOOUTPUT) != 0 ? TcpStateMachine.INPUT_ONLY : TcpStateMachine.INPUT;
             }
             final int old = states[id];
-            final int next = TcpStateMachine.next(table, tcpFlags, old);
+            final int next = TcpStateMachine.next(table, tcpFlags, old, secureTcp);
             if (next != old) {
                 f = transition(dest.stats, f, next);
                 states[id] = (byte) next;
@@ -504,6 +546,12 @@ public final class ConnectionTable {
         dests[id] = dest;
         controllers[id] = -1;
         expires[id] = expiresAt;
+        final int serial = ++nextSerial;
+        serials[id] = serial;
+        if (embTail - embHead == embryos.length) {
+            embHead++; // the oldest record goes; its entry is older than the last `capacity` claims
+        }
+        embryos[(int) (embTail++ & (embryos.length - 1))] = ((long) serial << 32) | id;
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
         return id;
@@ -618,6 +666,71 @@ public final class ConnectionTable {
         return f;
     }
 
+    /**
+     * An embryonic entry: TCP, in SYN_RECV or SYNACK (the states ip_vs_random_dropentry drops
+     * unconditionally): the client's SYN was seen, its handshake ACK never was.
+     */
+    public boolean isEmbryonic(int id) {
+        if ((flags[id] & F_USED) == 0 || proto(id) != Protocol.TCP) {
+            return false;
+        }
+        final int st = states[id];
+        return st == TcpState.SYN_RECV || st == TcpState.SYNACK;
+    }
+
+    /**
+     * Makes room for a new connection in a full table by removing the oldest embryonic entry
+     * (the one claimed longest ago that is still in SYN_RECV or SYNACK). Looks at no more than
+     * {@code maxScan} claim records, oldest first, and forgets those it passes: records of
+     * entries that have gone or become established (an entry never goes back to embryonic but
+     * through a new SYN, which only a TIME_WAIT/CLOSE entry takes, and such a reused entry is a
+     * new claim). An established, closing or UDP entry is never removed. Allocation-free.
+     *
+     * @return true when an entry was removed (size() is then below capacity())
+     */
+    public boolean reclaimEmbryonic(int maxScan) {
+        final int mask = embryos.length - 1;
+        for (int k = 0; k < maxScan && embHead != embTail; k++) {
+            final long r = embryos[(int) (embHead++ & mask)];
+            final int id = (int) r;
+            if (serials[id] == (int) (r >>> 32) && isEmbryonic(id)) {
+                removeEntry(id);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * ip_vs_random_dropentry: looks at {@code capacity / 32} randomly chosen entry ids (the
+     * kernel: that many random hash buckets, every second while drop_entry is on) and removes
+     * the embryonic ones (TCP SYN_RECV, SYNACK) among them. Unlike the kernel, never an
+     * ESTABLISHED or UDP entry (the kernel drops those too once idle for 60 s with at most 8
+     * packets in, a rate per packet count): the defence must not cost a live connection.
+     *
+     * @return the number of entries removed
+     */
+    public int randomDropEntry() {
+        final int hw = highWater;
+        if (hw == 0) {
+            return 0;
+        }
+        final int n = Math.max(1, capacity >> 5);
+        int removed = 0;
+        for (int k = 0; k < n; k++) {
+            long z = (dropSeed += 0x9E3779B97F4A7C15L);
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            z ^= z >>> 31;
+            final int id = (int) ((z >>> 1) % hw);
+            if (isEmbryonic(id)) {
+                removeEntry(id);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
     /** Removes a live entry (ip_vs_conn_expire's unhash + ip_vs_unbind_dest). */
     public void remove(int id) {
         if (id < 0 || id >= capacity || (flags[id] & F_USED) == 0) {
@@ -689,6 +802,10 @@ public final class ConnectionTable {
         if (tmpl >= 0) {
             templates.controlRemoved(tmpl);
             controllers[id] = -1;
+        }
+        if (limited[id]) {
+            limited[id] = false;
+            clientLimits.release(services[id].key, caddr(id));
         }
         flags[id] = 0;
         services[id] = null; // do not keep old snapshots reachable

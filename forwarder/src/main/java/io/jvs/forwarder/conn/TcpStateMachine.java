@@ -6,7 +6,7 @@ import static io.jvs.forwarder.conn.TcpState.CLOSE;
 
 /**
  * The IPVS TCP state tables ({@code tcp_states[]} in net/netfilter/ipvs/ip_vs_proto_tcp.c,
- * current mainline, without secure_tcp) and the row choice of {@code tcp_state_idx()}.
+ * current mainline; {@code tcp_states_dos[]} for secure_tcp) and the row choice of {@code tcp_state_idx()}.
  *
  * <p>Row by flag priority: RST, else SYN, else FIN, else ACK. A segment with none of these
  * four flags has no row: {@code set_tcp_state} then keeps its default {@code new_state =
@@ -68,14 +68,44 @@ public final class TcpStateMachine {
         },
     };
 
-    /** Flattened [table * 4 + row] * COUNT + state. */
-    private static final byte[] NEXT = new byte[3 * 4 * TcpState.COUNT];
+    /**
+     * {@code tcp_states_dos[]}: the tables secure_tcp switches to (tcp_timeout_change) while the
+     * defence is on (levels 2 and 3). INPUT: an ACK in SYN_RECV stays SYN_RECV until the real
+     * server's reply has been seen, so a spoofed three-way handshake cannot make a NAT entry
+     * ESTABLISHED (and so long-lived); INPUT-ONLY (DR/TUN): a SYN from NONE goes to SYNACK.
+     */
+    private static final int[][][] DOS_TABLES = {
+        { // INPUT
+            //       NO  ES  SS  SR  FW  TW  CL  CW  LA  LI  SA
+            /*syn*/ {SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SA},
+            /*fin*/ {CL, CW, SS, TW, TW, TW, CL, CW, LA, LI, SA},
+            /*ack*/ {ES, ES, SS, SR, FW, TW, CL, CW, CL, LI, SA},
+            /*rst*/ {CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL},
+        },
+        { // OUTPUT
+            /*syn*/ {SS, ES, SS, SA, SS, SS, SS, SS, SS, LI, SA},
+            /*fin*/ {TW, FW, SS, TW, FW, TW, CL, TW, LA, LI, TW},
+            /*ack*/ {ES, ES, SS, ES, FW, TW, CL, CW, LA, ES, ES},
+            /*rst*/ {CL, CL, SS, CL, CL, TW, CL, CL, CL, CL, CL},
+        },
+        { // INPUT-ONLY
+            /*syn*/ {SA, ES, ES, SR, SA, SA, SA, SA, SA, SA, SA},
+            /*fin*/ {CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW},
+            /*ack*/ {ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES},
+            /*rst*/ {CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL},
+        },
+    };
+
+    /** Flattened [table * 4 + row] * COUNT + state; the secure_tcp tables follow at DOS_OFFSET. */
+    private static final int DOS_OFFSET = 3 * 4 * TcpState.COUNT;
+    private static final byte[] NEXT = new byte[2 * DOS_OFFSET];
 
     static {
         for (int t = 0; t < 3; t++) {
             for (int r = 0; r < 4; r++) {
                 for (int s = 0; s < TcpState.COUNT; s++) {
                     NEXT[(t * 4 + r) * TcpState.COUNT + s] = (byte) TABLES[t][r][s];
+                    NEXT[DOS_OFFSET + (t * 4 + r) * TcpState.COUNT + s] = (byte) DOS_TABLES[t][r][s];
                 }
             }
         }
@@ -114,5 +144,14 @@ public final class TcpStateMachine {
             return CLOSE;
         }
         return NEXT[(table * 4 + row) * TcpState.COUNT + state];
+    }
+
+    /** The next state from {@code tcp_states_dos[]} when {@code secure} (secure_tcp on), else as {@link #next(int, int, int)}. */
+    public static int next(int table, int tcpFlags, int state, boolean secure) {
+        int row = row(tcpFlags);
+        if (row < 0) {
+            return CLOSE;
+        }
+        return NEXT[(secure ? DOS_OFFSET : 0) + (table * 4 + row) * TcpState.COUNT + state];
     }
 }

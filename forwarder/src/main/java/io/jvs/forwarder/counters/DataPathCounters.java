@@ -71,7 +71,9 @@ public final class DataPathCounters {
     private static final int RX_BATCHES = 4;
     private static final int RX_BATCH_FRAMES = 5;
     private static final int SLOPPY_TCP_ACCEPTED = 6;
-    private static final int SCALARS = 7;
+    private static final int EMBRYONIC_RECLAIMED = 7;
+    private static final int EMBRYONIC_DROPPED = 8;
+    private static final int SCALARS = 9;
 
     /** How a new connection got its real server (the {@code outcome} label of jvs_scheduler_decisions_total). */
     public enum SchedulingOutcome {
@@ -113,6 +115,7 @@ public final class DataPathCounters {
     private volatile LongSupplier eventLoopAllocated = () -> 0L;
     private volatile IntSupplier connectionEntries = ZERO;
     private volatile IntSupplier connectionCapacity = ZERO;
+    private volatile IntSupplier[] defenseLevels = {ZERO, ZERO, ZERO};
 
     /**
      * @param portNames the name of each port, by index (the {@code port} label);
@@ -209,6 +212,16 @@ public final class DataPathCounters {
     /** One TCP connection opened by a segment other than a SYN (sloppy_tcp). */
     public void sloppyTcpAccept() {
         scalars[SLOPPY_TCP_ACCEPTED]++;
+    }
+
+    /** A full table made room for a new connection by removing its oldest embryonic entry. */
+    public void embryonicReclaim() {
+        scalars[EMBRYONIC_RECLAIMED]++;
+    }
+
+    /** drop_entry removed {@code n} embryonic entries in one of its once-a-second scans. */
+    public void embryonicDrop(int n) {
+        scalars[EMBRYONIC_DROPPED] += n;
     }
 
     /** Time the event loop spent working (not waiting in epoll), in nanoseconds. */
@@ -352,6 +365,26 @@ public final class DataPathCounters {
     /** Receive bursts that fell in bucket {@code b}, not cumulative. */
     public long rxBatchBucket(int bucket) {
         return sum(c -> c.rxBatchBuckets, bucket);
+    }
+
+    /** Embryonic entries removed to make room for a new connection in a full table. */
+    public long embryonicReclaimed() {
+        return read(scalars, EMBRYONIC_RECLAIMED);
+    }
+
+    /** Embryonic entries removed by drop_entry's scans. */
+    public long embryonicDropped() {
+        return read(scalars, EMBRYONIC_DROPPED);
+    }
+
+    /** The defence's current levels (drop_entry, drop_packet, secure_tcp), registered by the wiring. */
+    public void defenseLevels(IntSupplier dropEntry, IntSupplier dropPacket, IntSupplier secureTcp) {
+        defenseLevels = new IntSupplier[] {dropEntry, dropPacket, secureTcp};
+    }
+
+    /** Level 0..3 of strategy 0 (drop_entry), 1 (drop_packet) or 2 (secure_tcp). */
+    public int defenseLevel(int strategy) {
+        return defenseLevels[strategy].getAsInt();
     }
 
     /** TCP connections opened by a segment other than a SYN (sloppy_tcp). */

@@ -41,8 +41,21 @@ public enum DropReason {
     NO_CONNECTION("no_connection"),
     /** The scheduler found no available real server (all weight 0 or overloaded). */
     NO_DESTINATION("no_destination"),
-    /** The connection table is full: new connections are refused, existing ones keep flowing. */
+    /**
+     * The connection table is full and holds no embryonic entry to reclaim: new connections are
+     * refused, existing ones keep flowing.
+     */
     TABLE_FULL("table_full"),
+    /** drop_packet (the flood defence) refused this new connection: one in every drop_rate is. */
+    DEFENSE_DROP_PACKET("defense_drop_packet"),
+    /** A new connection from a client the service's deny list names, or its allow list does not. */
+    ACL_DENIED("acl_denied"),
+    /** A new connection from a client that holds the service's per-client connection limit already. */
+    CLIENT_CONN_LIMIT("client_conn_limit"),
+    /** A new connection from a client over the service's per-client new-connection rate. */
+    CLIENT_RATE_LIMIT("client_rate_limit"),
+    /** A new connection under a per-client connection limit, with the table of clients full. */
+    CLIENT_TABLE_FULL("client_table_full"),
     /** A packet of a connection whose real server was removed (IPVS drops these; expire_nodest_conn expires the connection). */
     DEST_REMOVED("dest_removed"),
     /** No route to the next hop in the director's routing table. */

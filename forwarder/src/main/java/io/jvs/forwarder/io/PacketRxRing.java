@@ -2,10 +2,12 @@ package io.jvs.forwarder.io;
 
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.packet.VirtioNetHeader;
 import io.jvs.sys.AfPacket;
 import io.jvs.sys.Libc;
 import io.jvs.sys.NativeException;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -20,60 +22,131 @@ import java.lang.invoke.VarHandle;
  * as it lands and kept within ~20 µs of kernel forwarding, with throughput
  * within noise of V3.
  *
- * <p>Layout: one frame per block, each {@link #FRAME_SIZE} bytes, so a 64 KiB
- * TCP GSO super-frame fits whole with its tpacket2_hdr and virtio_net_hdr;
- * the kernel writes the virtio_net_hdr just before the MAC header. A frame
- * captured shorter than it was (snaplen < len) is never forwarded.
+ * <p>Sized by memory, not by the largest frame. A V2 slot has one fixed size;
+ * slots of 68 KiB (so that a GSO super-frame fits) made 512 frames in 34 MiB,
+ * 20 ms of 25k pps, and an event loop descheduled that long overflowed it at
+ * the lowest rates. So each slot fits one frame of the interface's MTU
+ * ({@link #slotSize}: 2 KiB at MTU 1500), the ring holds {@code memory / slot}
+ * of them (32 MiB: 16,384 frames), and a larger frame (a GSO super-frame of
+ * bulk TCP) takes the kernel's other way in: with PACKET_COPY_THRESH the
+ * kernel also queues the whole frame on the socket's receive queue (bounded
+ * by SO_RCVBUF) and marks its truncated slot TP_STATUS_COPY; {@link #poll}
+ * reads the copy, virtio_net_hdr first, into one of {@link #COPY_BUFFERS}
+ * 68 KiB buffers, in ring order. When they are all in use the burst ends
+ * there and the rest waits for the next burst (after the flush released
+ * them). A frame captured shorter than it was and without a copy (the receive
+ * queue was full) is {@code truncated} and never forwarded.
  *
- * <p>Invariant: slots [releaseFrom, head) are owned by user space and not yet
+ * <p>Invariant: slots [head - held, head) are owned by user space and not yet
  * returned; {@link #release()} returns them in order with release stores.
+ * The receive queue holds exactly the copies of the TP_STATUS_COPY slots not
+ * yet passed by {@link #poll}, in ring order (each is read when its slot is).
  */
 public final class PacketRxRing implements FrameSource {
-    /** 17 pages: 65535-byte IP datagram + Ethernet/VLAN + virtio_net_hdr + tpacket2_hdr, aligned. */
-    public static final int FRAME_SIZE = 17 * 4096;
+    /** 17 pages: 65535-byte IP datagram + Ethernet/VLAN + virtio_net_hdr + headroom: one copy buffer. */
+    public static final int MAX_FRAME = 17 * 4096;
     /**
      * PACKET_RESERVE: extra bytes the kernel leaves in front of each frame, so a TUN
      * encapsulation (at most 32 bytes: IPv4 + UDP + GUE) is written in place.
      */
     public static final int RESERVE = 64;
+    /**
+     * Where the kernel puts the Ethernet header in a slot: TPACKET_ALIGN(tpacket2_hdr +
+     * sockaddr_ll + 16) + PACKET_RESERVE + virtio_net_hdr - ETH_HLEN (af_packet.c, tpacket_rcv).
+     */
+    static final int MAC_OFFSET = 80 + RESERVE + VirtioNetHeader.SIZE - 14;
+    static final int MIN_SLOT = 2048;
+    static final int MAX_SLOT = 65536;
+    /** Ring block (contiguous kernel memory): 32 slots of 2 KiB, or one large slot. */
+    static final int BLOCK = 65536;
+    /** Super-frames one burst can hold in copy buffers (1.1 MiB). */
+    static final int COPY_BUFFERS = 16;
+    /** The receive queue that holds copies until they are read: about a hundred super-frames. */
+    static final int COPY_RCVBUF = 8 << 20;
     private static final VarHandle STATUS = ValueLayout.JAVA_INT.varHandle();
 
     private final String name;
     private final int fd;
     private final MemorySegment ring;
+    private final int slot;
     private final int frames;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment copies;
+    private final MemorySegment[] copyAt;
     private int head;
     private int held;
+    private int copiesUsed;
 
-    private PacketRxRing(String name, int fd, MemorySegment ring, int frames) {
+    private PacketRxRing(String name, int fd, MemorySegment ring, int slot, int frames) {
         this.name = name;
         this.fd = fd;
         this.ring = ring;
+        this.slot = slot;
         this.frames = frames;
+        this.copies = arena.allocate((long) MAX_FRAME * COPY_BUFFERS, 64);
+        this.copyAt = new MemorySegment[COPY_BUFFERS];
+        for (int i = 0; i < COPY_BUFFERS; i++) {
+            copyAt[i] = copies.asSlice((long) i * MAX_FRAME + RESERVE, MAX_FRAME - RESERVE);
+        }
+    }
+
+    /** The slot size for an interface of this MTU: a power of two that fits one frame of it with a VLAN tag. */
+    public static int slotSize(int mtu) {
+        int need = MAC_OFFSET + 18 + mtu;
+        int s = MIN_SLOT;
+        while (s < need && s < MAX_SLOT) {
+            s <<= 1;
+        }
+        return s;
+    }
+
+    /** Frames of a ring of about {@code memoryBytes} for this MTU: whole blocks, at least one. */
+    public static int frameCount(long memoryBytes, int mtu) {
+        int s = slotSize(mtu);
+        int block = Math.max(s, BLOCK);
+        long blocks = Math.max(1, memoryBytes / block);
+        return (int) Math.min(blocks * (block / s), 1 << 24);
     }
 
     /**
      * Opens the ring on an interface: socket (protocol 0, so nothing arrives
      * before the ring exists), TPACKET_V2, PACKET_VNET_HDR, PACKET_IGNORE_OUTGOING
-     * (our own transmissions must not loop back), the ring, then bind to
-     * the protocol (ETH_P_ALL for the packet attachment, ETH_P_ARP for the
-     * TAP attachment's LAN side) on the interface.
+     * (our own transmissions must not loop back), PACKET_COPY_THRESH and the
+     * receive buffer its copies wait in, the ring (about {@code memoryBytes} of
+     * slots sized for {@code mtu}), then bind to the protocol (ETH_P_ALL for
+     * the packet attachment, ETH_P_ARP for the TAP attachment's LAN side) on
+     * the interface.
      */
-    public static PacketRxRing open(String ifname, int frames, int protocol) throws NativeException {
+    public static PacketRxRing open(String ifname, long memoryBytes, int mtu, int protocol) throws NativeException {
         int ifindex = Libc.ifNameToIndex(ifname);
+        int slot = slotSize(mtu);
+        int block = Math.max(slot, BLOCK);
+        int frames = frameCount(memoryBytes, mtu);
         int fd = AfPacket.openSocket();
         try {
             Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_VERSION, AfPacket.TPACKET_V2, "PACKET_VERSION");
             Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
             Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_RESERVE, RESERVE, "PACKET_RESERVE");
             Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
-            MemorySegment ring = AfPacket.setupRxRing(fd, FRAME_SIZE, frames, FRAME_SIZE, frames);
+            Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_COPY_THRESH, 1, "PACKET_COPY_THRESH");
+            Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, COPY_RCVBUF, "SO_RCVBUFFORCE");
+            MemorySegment ring = AfPacket.setupRxRing(fd, block, frames / (block / slot), slot, frames);
             AfPacket.bind(fd, ifindex, protocol, ifname);
-            return new PacketRxRing(ifname, fd, ring, frames);
+            return new PacketRxRing(ifname, fd, ring, slot, frames);
         } catch (NativeException e) {
             Libc.close(fd);
             throw e;
         }
+    }
+
+    /** Frames the ring holds. */
+    public int frames() {
+        return frames;
+    }
+
+    /** Bytes per ring slot. */
+    public int slotSize() {
+        return slot;
     }
 
     @Override
@@ -90,14 +163,40 @@ public final class PacketRxRing implements FrameSource {
     public int poll(PacketContext ctx, FrameSink sink, int budget) {
         int n = 0;
         while (n < budget && held < frames) {
-            long base = (long) head * FRAME_SIZE;
+            long base = (long) head * slot;
             int status = (int) STATUS.getAcquire(ring, base);
             if ((status & AfPacket.TP_STATUS_USER) == 0) {
                 break;
             }
+            boolean copied = (status & AfPacket.TP_STATUS_COPY) != 0;
+            if (copied && copiesUsed == COPY_BUFFERS) {
+                break;   // this slot and its copy wait for the next burst
+            }
             head = head + 1 == frames ? 0 : head + 1;
             held++;
             n++;
+            if (copied) {
+                // Read whatever becomes of the frame, so the queue stays in step with the ring.
+                long r = readCopy();
+                if (r < 0) {
+                    sink.dropped(DropReason.TRUNCATED);
+                } else if ((status & AfPacket.TP_STATUS_VLAN_VALID) != 0) {
+                    sink.dropped(DropReason.VLAN_OFFLOADED);
+                } else if (r >= MAX_FRAME - RESERVE) {
+                    sink.dropped(DropReason.OVERSIZED);
+                } else {
+                    long vnet = (long) copiesUsed * MAX_FRAME + RESERVE;
+                    copiesUsed++;
+                    ctx.seg = copies;
+                    ctx.vnetOff = vnet;
+                    ctx.frameOff = vnet + VirtioNetHeader.SIZE;
+                    ctx.frameLen = (int) r - VirtioNetHeader.SIZE;
+                    ctx.frameCapacity = MAX_FRAME - RESERVE - VirtioNetHeader.SIZE;
+                    ctx.headroom = RESERVE;
+                    sink.frame(ctx);
+                }
+                continue;
+            }
             int len = ring.get(ValueLayout.JAVA_INT, base + AfPacket.TP2_LEN);
             int snap = ring.get(ValueLayout.JAVA_INT, base + AfPacket.TP2_SNAPLEN);
             int mac = ring.get(ValueLayout.JAVA_SHORT, base + AfPacket.TP2_MAC) & 0xffff;
@@ -112,27 +211,39 @@ public final class PacketRxRing implements FrameSource {
             }
             ctx.seg = ring;
             ctx.frameOff = base + mac;
-            ctx.vnetOff = base + mac - 10;
+            ctx.vnetOff = base + mac - VirtioNetHeader.SIZE;
             ctx.frameLen = len;
-            ctx.frameCapacity = FRAME_SIZE - mac;
+            ctx.frameCapacity = slot - mac;
             // Everything after tpacket2_hdr + sockaddr_ll up to the virtio_net_hdr is ours.
-            ctx.headroom = mac - 10 - AfPacket.TPACKET2_HDRLEN - AfPacket.SOCKADDR_LL_SIZE;
+            ctx.headroom = mac - VirtioNetHeader.SIZE - AfPacket.TPACKET2_HDRLEN - AfPacket.SOCKADDR_LL_SIZE;
             sink.frame(ctx);
         }
         return n;
     }
 
+    /**
+     * Reads the queued copy of a TP_STATUS_COPY slot into the next copy buffer: virtio_net_hdr +
+     * frame, or -1. The kernel queues the copy before it hands the slot over, so the read finds
+     * it and, never having to wait, is never interrupted (no EINTR): no errno needed, and the
+     * read without errno capture allocates nothing even before the JIT has compiled it.
+     */
+    private long readCopy() {
+        long r = Libc.read(fd, copyAt[copiesUsed], MAX_FRAME - RESERVE);
+        return r >= VirtioNetHeader.SIZE ? r : -1;
+    }
+
     @Override
     public void release() {
-        int slot = head - held;
-        if (slot < 0) {
-            slot += frames;
+        int at = head - held;
+        if (at < 0) {
+            at += frames;
         }
         for (int i = 0; i < held; i++) {
-            STATUS.setRelease(ring, (long) slot * FRAME_SIZE, AfPacket.TP_STATUS_KERNEL);
-            slot = slot + 1 == frames ? 0 : slot + 1;
+            STATUS.setRelease(ring, (long) at * slot, AfPacket.TP_STATUS_KERNEL);
+            at = at + 1 == frames ? 0 : at + 1;
         }
         held = 0;
+        copiesUsed = 0;
     }
 
     @Override
@@ -148,5 +259,6 @@ public final class PacketRxRing implements FrameSource {
     public void close() {
         Libc.munmap(ring);
         Libc.close(fd);
+        arena.close();
     }
 }

@@ -30,7 +30,6 @@ public final class PacketTxQueue implements TxQueue {
     private final MemorySegment iovs;
     /** msgs sliced at every index, made once: flush must not allocate. */
     private final MemorySegment[] msgFrom;
-    private final Libc.Errno errno = new Libc.Errno(arena);
     private int count;
     private long bytesQueued;
     private final TxListener listener;
@@ -107,11 +106,11 @@ public final class PacketTxQueue implements TxQueue {
         int failed = 0;
         while (sent + failed < n) {
             int done = sent + failed;
-            int r = Libc.sendmmsg(errno, fd, msgFrom[done], n - done, Libc.MSG_DONTWAIT);
+            // Without errno capture, which allocates (a slice of its segment) on every call
+            // until C2 has compiled the call site, on a loaded machine for a long while: with
+            // MSG_DONTWAIT the kernel never sleeps here, so there is no EINTR to tell apart.
+            int r = Libc.sendmmsg(fd, msgFrom[done], n - done, Libc.MSG_DONTWAIT);
             if (r < 0) {
-                if (errno.get() == Libc.EINTR) {
-                    continue;
-                }
                 failed++;   // the frame at 'done' was refused; skip it, keep the rest
             } else {
                 sent += r;

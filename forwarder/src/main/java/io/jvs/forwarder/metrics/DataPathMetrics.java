@@ -55,6 +55,27 @@ final class DataPathMetrics {
                 .callback(cb -> cb.call(c.sloppyTcpAccepted(), "tcp"))
                 .register(registry);
 
+        CounterWithCallback.builder(properties).name("jvs_embryonic_removed_total")
+                .help("Embryonic TCP entries (SYN_RECV, SYNACK: the handshake never completed) removed by the "
+                        + "SYN flood defence: by=\"reclaim\" to make room for a new connection in a full table, "
+                        + "by=\"drop_entry\" by drop_entry's scans.")
+                .labelNames("by")
+                .callback(cb -> {
+                    cb.call(c.embryonicReclaimed(), "reclaim");
+                    cb.call(c.embryonicDropped(), "drop_entry");
+                })
+                .register(registry);
+        GaugeWithCallback.builder(properties).name("jvs_defense_level")
+                .help("The flood defence's current level per strategy (IPVS's sysctls drop_entry, drop_packet, "
+                        + "secure_tcp: 0 off, 1 automatic and idle, 2 automatic and active, 3 always on).")
+                .labelNames("strategy")
+                .callback(cb -> {
+                    cb.call(c.defenseLevel(0), "drop_entry");
+                    cb.call(c.defenseLevel(1), "drop_packet");
+                    cb.call(c.defenseLevel(2), "secure_tcp");
+                })
+                .register(registry);
+
         perPort(registry, properties, c, "jvs_port_rx_frames_total",
                 "Frames the data path received on the port.", c::rxFrames);
         perPort(registry, properties, c, "jvs_port_rx_bytes_total",

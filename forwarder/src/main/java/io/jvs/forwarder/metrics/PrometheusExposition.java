@@ -85,6 +85,13 @@ import java.util.function.Predicate;
  * jvs_worker_real_server_connections_total{worker,service,real_server}           counter
  * jvs_worker_real_server_packets_total{worker,service,real_server,direction}     counter
  * jvs_worker_real_server_bytes_total{worker,service,real_server,direction}       counter
+ * EcmpMetrics (io.jvs.forwarder.announce; with --announce-table only, {@link #register}ed by Main):
+ * jvs_announced_vips                    gauge    VIPs whose route BIRD exports now
+ * jvs_announced_vip{vip}                gauge    1 per announced VIP
+ * jvs_bird_up                           gauge    1 = BIRD's control socket answered the last poll (1 s)
+ * jvs_bgp_session_up{protocol}          gauge    1 = BIRD's BGP protocol is up and Established
+ * jvs_bfd_session_up{neighbor,interface} gauge   1 = BIRD's BFD session is Up
+ * jvs_config_digest_info{digest}        info     sha256 prefix of the running services (local addresses left out)
  * {@link SyncMetrics} (the director's; not in tests that build an exposition without sync):
  * jvs_sync_messages_total{direction}, jvs_sync_connections_total{direction},
  * jvs_sync_installed_total{action}, jvs_sync_dropped_total{reason}, jvs_sync_queue_depth{queue}
@@ -165,6 +172,14 @@ public final class PrometheusExposition implements MetricsServer.Exposition {
     public PrometheusExposition perWorker(DataPathCounters[] workers) {
         DataPathMetrics.registerWorkers(prometheus, workers, PrometheusProperties.get());
         return this;
+    }
+
+    /**
+     * Adds a collector after start (the ECMP profile's {@code jvs_announced_vips}, BGP and BFD
+     * state, configuration digest: io.jvs.forwarder.announce.EcmpMetrics).
+     */
+    public void register(io.prometheus.metrics.model.registry.MultiCollector collector) {
+        prometheus.register(collector);
     }
 
     /** One scrape in the Prometheus text format 0.0.4. */

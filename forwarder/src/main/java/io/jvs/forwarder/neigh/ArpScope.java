@@ -22,9 +22,20 @@ public final class ArpScope {
 
     private final int[] addrs;
     private final long[] portMasks;
+    /**
+     * The ECMP profile (--announce-table): VIPs are reached by the router's routes to the
+     * directors' own addresses, so no director answers ARP for them (all would, and the LAN would
+     * follow the last one); FULLNAT local addresses are each director's own and still answered.
+     */
+    private final boolean vipsRouted;
 
     /** @param overrides address to the bitmask of port numbers that answer for it (bit p = port p) */
     public ArpScope(Map<Integer, Long> overrides) {
+        this(overrides, false);
+    }
+
+    private ArpScope(Map<Integer, Long> overrides, boolean vipsRouted) {
+        this.vipsRouted = vipsRouted;
         Map<Integer, Long> sorted = new TreeMap<>(overrides);
         addrs = new int[sorted.size()];
         portMasks = new long[sorted.size()];
@@ -36,6 +47,20 @@ public final class ArpScope {
             addrs[i] = e.getKey();
             portMasks[i++] = e.getValue();
         }
+    }
+
+    /** This scope, with VIPs left to routing (the ECMP profile): see {@link #vipsRouted()}. */
+    public ArpScope withRoutedVips() {
+        Map<Integer, Long> m = new TreeMap<>();
+        for (int i = 0; i < addrs.length; i++) {
+            m.put(addrs[i], portMasks[i]);
+        }
+        return new ArpScope(m, true);
+    }
+
+    /** True in the ECMP profile: ARP for a VIP is never answered nor announced. */
+    public boolean vipsRouted() {
+        return vipsRouted;
     }
 
     /** Whether jvs answers ARP requests for addr (and announces it) on port {@code port}. */

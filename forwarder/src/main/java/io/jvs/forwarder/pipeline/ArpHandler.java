@@ -62,7 +62,8 @@ final class ArpHandler extends ChannelInboundHandlerAdapter {
         int target = arp.targetIp();
         ServiceTable services = registry.current();
         VrrpGate.Snapshot gate = vrrp.current();
-        boolean forVip = (services.isVip(target) || services.isLocalAddr(target) || gate.owned(target))
+        boolean forVip = ((services.isVip(target) && !scope.vipsRouted()) || services.isLocalAddr(target)
+                || gate.owned(target))
                 && !gate.silent(target) && scope.answersOn(target, port.id, routes.get());
         if (!answers) {
             // Another worker answers and counts; this one keeps its own cache fresh (replies

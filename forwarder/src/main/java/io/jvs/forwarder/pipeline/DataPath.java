@@ -1,6 +1,8 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.conn.ClientLimits;
 import io.jvs.forwarder.conn.ConnPolicy;
+import io.jvs.forwarder.conn.Defense;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.neigh.ArpScope;
@@ -63,6 +65,10 @@ public final class DataPath {
     private final ArpScope arpScope;
     private final DataPathCounters counters;
     private final ConnPolicy policy;
+    /** The flood defence's state (one per data path, like the connection table it guards). */
+    private final Defense defense;
+    /** Per-client connection counts and rate buckets of services with limits. */
+    private final ClientLimits clientLimits;
     private final SyncHook sync;
     private final LongSupplier wallMillis;
     private final long isnKey0;
@@ -87,6 +93,11 @@ public final class DataPath {
         this.arpScope = Objects.requireNonNull(b.arpScope, "arpScope");
         this.counters = Objects.requireNonNull(b.counters, "counters");
         this.policy = Objects.requireNonNull(b.policy, "connPolicy");
+        this.defense = new Defense(policy.defense());
+        counters.defenseLevels(defense::dropEntryLevel, defense::dropPacketLevel, defense::secureTcpLevel);
+        conns.setSecureTcp(defense.secureTcp());
+        this.clientLimits = new ClientLimits(b.clientTable);
+        conns.setClientLimits(clientLimits);
         this.sync = Objects.requireNonNull(b.sync, "sync");
         this.wallMillis = Objects.requireNonNull(b.wallMillis, "fullNatClock");
         if (b.isnKeyGiven) {
@@ -99,8 +110,25 @@ public final class DataPath {
         }
     }
 
+    /** Default size of the per-client limits' tables ({@code --client-table}). */
+    public static final int DEFAULT_CLIENT_TABLE = 65536;
+
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * The defence's once-a-second work (the kernel's defense_work): update_defense_level with the
+     * table's free entries, the state tables secure_tcp asks for, and drop_entry's scan. On the
+     * event loop only (the director's 1 s timer).
+     */
+    public void defenseTick() {
+        if (defense.update(conns.capacity() - conns.size())) {
+            conns.setSecureTcp(defense.secureTcp());
+        }
+        if (defense.dropEntry()) {
+            counters.embryonicDrop(conns.randomDropEntry());
+        }
     }
 
     /** {@link #wire(ChannelPipeline, int)} for an attachment that receives ARP on port 0. */
@@ -132,7 +160,7 @@ public final class DataPath {
         p.addLast(STAGES.get(2), new IcmpHandler(services, vrrp, conns, sender, icmp, tun, counters));
         p.addLast(STAGES.get(3), new ClassifyHandler(services, vrrp, conns, counters));
         p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy, sync));
-        p.addLast(STAGES.get(5), new ScheduleHandler(conns, counters, policy, sync));
+        p.addLast(STAGES.get(5), new ScheduleHandler(conns, counters, policy, defense, clientLimits, sync));
         p.addLast(STAGES.get(6), new TransmitHandler(ports, new DrXmit(sender, counters), new NatXmit(sender, conns),
                 tun, new FullNatXmit(sender, ports.get(0), conns, wallMillis, isnKey0, isnKey1), counters));
         return p;
@@ -148,6 +176,7 @@ public final class DataPath {
         private ArpScope arpScope = ArpScope.BY_ROUTE;
         private DataPathCounters counters;
         private ConnPolicy policy = ConnPolicy.DEFAULTS;
+        private int clientTable = DEFAULT_CLIENT_TABLE;
         private SyncHook sync = new SyncHook();
         private LongSupplier wallMillis = System::currentTimeMillis;
         private boolean isnKeyGiven;
@@ -201,6 +230,12 @@ public final class DataPath {
         }
 
         /** expire_nodest_conn / expire_quiescent_template (default: the kernel's, both off). */
+        /** Clients with counted connections (and rate buckets) the per-client limits keep at once. */
+        public Builder clientTable(int clients) {
+            this.clientTable = clients;
+            return this;
+        }
+
         public Builder connPolicy(ConnPolicy policy) {
             this.policy = policy;
             return this;

@@ -1,7 +1,9 @@
 package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.conn.ConnPolicy;
+import io.jvs.forwarder.conn.ClientLimits;
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.Defense;
 import io.jvs.forwarder.conn.PersistenceTable;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome;
@@ -26,21 +28,34 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * TABLE_FULL (existing entries are never evicted for new ones); FULLNAT with no free local port
  * -> LOCAL_PORT_EXHAUSTED. Known connections pass through. A TCP connection opened by a
  * segment other than a SYN (sloppy_tcp, see ConnectionHandler) is counted as sloppy-accepted.
+ * drop_packet ({@link Defense#todrop()}) refuses one new connection in every drop_rate first,
+ * as DEFENSE_DROP_PACKET. Before that the service's client policy: a client its allow/deny lists
+ * refuse is ACL_DENIED, one over its new-connection rate CLIENT_RATE_LIMIT; after scheduling, one
+ * that holds its connection limit already is CLIENT_CONN_LIMIT (CLIENT_TABLE_FULL when the table
+ * of counted clients is full): {@link ClientLimits}.
  */
 final class ScheduleHandler extends ChannelInboundHandlerAdapter {
     private final ConnectionTable conns;
     private final PersistenceTable templates;
     private final DataPathCounters counters;
     private final ConnPolicy policy;
+    private final Defense defense;
+    private final ClientLimits limits;
     private final SyncHook sync;
 
-    ScheduleHandler(ConnectionTable conns, DataPathCounters counters, ConnPolicy policy, SyncHook sync) {
+    ScheduleHandler(ConnectionTable conns, DataPathCounters counters, ConnPolicy policy, Defense defense,
+                    ClientLimits limits, SyncHook sync) {
         this.conns = conns;
         this.templates = conns.templates();
         this.counters = counters;
         this.policy = policy;
+        this.defense = defense;
+        this.limits = limits;
         this.sync = sync;
     }
+
+    /** Claim records a full table looks at for an embryonic entry to reclaim, per new connection. */
+    static final int RECLAIM_SCAN = 64;
 
     @Override
     public void channelRead(ChannelHandlerContext chc, Object msg) {
@@ -51,6 +66,22 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
         }
         VirtualService svc = ctx.service;
         long now = System.nanoTime();
+        if (svc.hasClientPolicy) {
+            if (!svc.admits(ctx.srcAddr)) {
+                counters.drop(DropReason.ACL_DENIED);
+                return;
+            }
+            if (svc.rateIntervalNanos != 0
+                    && !limits.rateAllows(svc.key, ctx.srcAddr, svc.rateIntervalNanos, svc.rateToleranceNanos, now)) {
+                counters.drop(DropReason.CLIENT_RATE_LIMIT);
+                return;
+            }
+        }
+        if (defense.todrop()) {
+            // ip_vs_todrop in tcp_conn_schedule / udp_conn_schedule: before the scheduler is asked
+            counters.drop(DropReason.DEFENSE_DROP_PACKET);
+            return;
+        }
         RealServer dest;
         int tmpl = -1;
         boolean tmplCreated = false;
@@ -89,11 +120,31 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
             }
         }
         int dport = dest.port != 0 ? dest.port : ctx.dstPort;
+        boolean counted = false;
+        if (svc.connLimit != 0) {
+            int r = limits.acquire(svc.key, ctx.srcAddr, svc.connLimit);
+            if (r != ClientLimits.OK) {
+                counters.drop(r == ClientLimits.LIMIT ? DropReason.CLIENT_CONN_LIMIT : DropReason.CLIENT_TABLE_FULL);
+                return;
+            }
+            counted = true;
+        }
         int id = conns.insert(ctx.ipProto, ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort,
                 dest.addr, dport, svc, dest, now);
+        if (id == ConnectionTable.FULL && conns.reclaimEmbryonic(RECLAIM_SCAN)) {
+            counters.embryonicReclaim();
+            id = conns.insert(ctx.ipProto, ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort,
+                    dest.addr, dport, svc, dest, now);
+        }
         if (id < 0) {
+            if (counted) {
+                limits.release(svc.key, ctx.srcAddr);
+            }
             counters.drop(id == ConnectionTable.NO_LOCAL_PORT ? DropReason.LOCAL_PORT_EXHAUSTED : DropReason.TABLE_FULL);
             return;
+        }
+        if (counted) {
+            conns.markLimited(id);
         }
         if (tmpl >= 0) {
             conns.setController(id, tmpl, now);

@@ -40,10 +40,12 @@ import java.util.Objects;
  * @param dests          real servers in the order added (oldest first; the built
  *                       table lists them newest first, as IPVS does)
  * @param timeouts       the service's own ESTABLISHED / FIN_WAIT / UDP timeouts (jvs extension)
+ * @param clientPolicy   allow/deny prefixes and per-client limits (jvs extension)
  */
 public record ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
                           int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
-                          ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts) {
+                          ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts,
+                          ClientPolicy clientPolicy) {
 
     /** ipvsadm's default scheduler. */
     public static final String DEFAULT_SCHEDULER = "wlc";
@@ -91,6 +93,7 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
         localAddrs = List.copyOf(localAddrs);
         Objects.requireNonNull(clientAddress, "clientAddress");
         Objects.requireNonNull(timeouts, "timeouts (use ServiceTimeouts.GLOBAL)");
+        Objects.requireNonNull(clientPolicy, "clientPolicy (use ClientPolicy.NONE)");
         dests = List.copyOf(dests);
         for (int i = 0; i < dests.size(); i++) {
             Dest d = dests.get(i);
@@ -105,6 +108,14 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
                         + ": a FULLNAT real server needs the service's local addresses (--laddr)");
             }
         }
+    }
+
+    /** All settings but the client policy (none). */
+    public ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
+                       int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
+                       ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts) {
+        this(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, onePacket, localAddrs,
+                clientAddress, dests, timeouts, ClientPolicy.NONE);
     }
 
     /** All settings but the service's own timeouts (the global ones apply). */
@@ -141,34 +152,40 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
 
     public ServiceSpec withDests(List<Dest> newDests) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, newDests, timeouts);
+                onePacket, localAddrs, clientAddress, newDests, timeouts, clientPolicy);
     }
 
     public ServiceSpec withScheduler(String newScheduler, int newSchedFlags) {
         return new ServiceSpec(proto, addr, port, fwmark, newScheduler, newSchedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, timeouts);
+                onePacket, localAddrs, clientAddress, dests, timeouts, clientPolicy);
     }
 
     /** {@code -p timeout -M mask}; timeout 0 = not persistent. */
     public ServiceSpec withPersistence(int timeout, int mask) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, timeout, mask, onePacket,
-                localAddrs, clientAddress, dests, timeouts);
+                localAddrs, clientAddress, dests, timeouts, clientPolicy);
     }
 
     public ServiceSpec withOnePacket(boolean ops) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, ops,
-                localAddrs, clientAddress, dests, timeouts);
+                localAddrs, clientAddress, dests, timeouts, clientPolicy);
     }
 
     public ServiceSpec withFullNat(List<Integer> newLocalAddrs, ClientAddressMode mode) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, newLocalAddrs, mode, dests, timeouts);
+                onePacket, newLocalAddrs, mode, dests, timeouts, clientPolicy);
     }
 
     /** The service's own timeouts ({@link ServiceTimeouts#GLOBAL} = none). */
     public ServiceSpec withTimeouts(ServiceTimeouts newTimeouts) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, newTimeouts);
+                onePacket, localAddrs, clientAddress, dests, newTimeouts, clientPolicy);
+    }
+
+    /** The service's allow/deny lists and per-client limits ({@link ClientPolicy#NONE} = none). */
+    public ServiceSpec withClientPolicy(ClientPolicy newPolicy) {
+        return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
+                onePacket, localAddrs, clientAddress, dests, timeouts, newPolicy);
     }
 
     public boolean persistent() {

@@ -37,6 +37,18 @@ public final class VirtualService {
     public final DestStats stats;
     /** Some real server forwards by FULLNAT (sloppy_tcp then opens no connection: ConnectionHandler). */
     public final boolean hasFullNatDest;
+    /** The service's identity across snapshots (proto, VIP, port, or the mark): per-client limits' key. */
+    public final long key;
+    /** Allow/deny lists compiled for lookup; a client is admitted when {@link #admits} says so. */
+    public final PrefixSet allow;
+    public final PrefixSet deny;
+    /** Connections one client address may hold at once (0 = no limit). */
+    public final int connLimit;
+    /** New connections per client: GCRA emission interval and burst tolerance in ns (0 = no rate limit). */
+    public final long rateIntervalNanos;
+    public final long rateToleranceNanos;
+    /** Any of the above is set. */
+    public final boolean hasClientPolicy;
 
     public VirtualService(ServiceSpec spec, RealServer[] dests, Scheduler scheduler, DestStats stats) {
         this.spec = spec;
@@ -62,6 +74,20 @@ public final class VirtualService {
             fullNat |= d.method == ForwardMethod.FULLNAT;
         }
         this.hasFullNatDest = fullNat;
+        this.key = spec.fwmark() != 0 ? 1L << 56 | (spec.fwmark() & 0xffffffffL)
+                : (long) spec.proto() << 48 | (spec.addr() & 0xffffffffL) << 16 | spec.port();
+        ClientPolicy cp = spec.clientPolicy();
+        this.allow = cp.allow().isEmpty() ? PrefixSet.EMPTY : new PrefixSet(cp.allow());
+        this.deny = cp.deny().isEmpty() ? PrefixSet.EMPTY : new PrefixSet(cp.deny());
+        this.connLimit = cp.connLimit();
+        this.rateIntervalNanos = cp.rate() == 0 ? 0 : 1_000_000_000L / cp.rate();
+        this.rateToleranceNanos = cp.rate() == 0 ? 0 : (cp.burst() - 1) * rateIntervalNanos;
+        this.hasClientPolicy = !cp.isNone();
+    }
+
+    /** Deny wins; a non-empty allow list admits only its clients. O(log n), allocation-free. */
+    public boolean admits(int client) {
+        return !deny.contains(client) && (allow.isEmpty() || allow.contains(client));
     }
 
     /** An address service with default settings (tests). */

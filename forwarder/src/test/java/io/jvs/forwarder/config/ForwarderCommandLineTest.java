@@ -32,8 +32,8 @@ class ForwarderCommandLineTest {
         assertEquals(Optional.empty(), o.config());
         assertEquals(Optional.of(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9110)), o.metrics());
         assertEquals(1048576, o.connMax());
-        assertEquals(512, o.ringFrames());
-        assertEquals("--attach packet:eth0 --metrics 127.0.0.1:9110 --conn-max 1048576 --ring-frames 512",
+        assertEquals(32, o.ringMemoryMib());
+        assertEquals("--attach packet:eth0 --metrics 127.0.0.1:9110 --conn-max 1048576 --ring-memory 32",
                 o.toString());
     }
 
@@ -53,13 +53,13 @@ class ForwarderCommandLineTest {
     @Test
     void equalsFormAndMetricsOffAndIpv6() throws Exception {
         ForwarderCommandLine o = ForwarderCommandLine.parse("--attach=packet:veth-d0", "--metrics=off",
-                "--ring-frames=8192", "--conn-max=1");
+                "--ring-memory=1024", "--conn-max=1");
         assertEquals(Optional.empty(), o.metrics());
-        assertEquals(8192, o.ringFrames());
+        assertEquals(1024, o.ringMemoryMib());
         assertEquals(1, o.connMax());
-        o = ForwarderCommandLine.parse("--attach", "packet:eth0", "--metrics", "[::1]:9110", "--ring-frames", "64");
+        o = ForwarderCommandLine.parse("--attach", "packet:eth0", "--metrics", "[::1]:9110", "--ring-memory", "1");
         assertEquals(InetAddress.getByName("::1"), o.metrics().orElseThrow().getAddress());
-        assertEquals(64, o.ringFrames());
+        assertEquals(1, o.ringMemoryMib());
         assertTrue(o.toString().contains("--metrics [0:0:0:0:0:0:0:1]:9110"), o.toString());
     }
 
@@ -86,8 +86,8 @@ class ForwarderCommandLineTest {
         assertTrue(ForwarderCommandLine.version().startsWith("jvs-forwarder "), ForwarderCommandLine.version());
         String usage = ForwarderCommandLine.usage();
         for (String flag : new String[]{"--attach packet:IFACE", "--attach tap:NAME", "--attach xdp:IFACE[:QUEUE]", "--lan", "--config",
-                "--metrics", "--conn-max", "--ring-frames", "--help", "--version", "127.0.0.1:9110", "1048576",
-                "67108864", "512", "8192"}) {
+                "--metrics", "--conn-max", "--ring-memory", "--help", "--version", "127.0.0.1:9110", "1048576",
+                "67108864", "1..1024", "default 32"}) {
             assertTrue(usage.contains(flag), flag);
         }
         assertTrue(usage.lines().allMatch(l -> l.length() <= 100), usage);
@@ -119,9 +119,9 @@ class ForwarderCommandLineTest {
     }
 
     @Test
-    void ringFramesOnlyWithPacket() {
-        assertEquals("--ring-frames is for --attach packet:IFACE (a TAP device has no ring)",
-                error("--attach", "tap:jvs0", "--ring-frames", "512"));
+    void ringMemoryOnlyWithPacket() {
+        assertEquals("--ring-memory is for --attach packet:IFACE (a TAP device has no ring)",
+                error("--attach", "tap:jvs0", "--ring-memory", "32"));
     }
 
     @Test
@@ -150,12 +150,12 @@ class ForwarderCommandLineTest {
                 error("--attach", "packet:eth0", "--conn-max", "1M"));
         assertEquals("--conn-max \"-5\": expected a number of connections, 1..67108864",
                 error("--attach", "packet:eth0", "--conn-max", "-5"));
-        assertEquals("--ring-frames 1000: expected a power of two, 64..8192",
-                error("--attach", "packet:eth0", "--ring-frames", "1000"));
-        assertEquals("--ring-frames \"32\": expected a power of two, 64..8192",
-                error("--attach", "packet:eth0", "--ring-frames", "32"));
-        assertEquals("--ring-frames \"16384\": expected a power of two, 64..8192",
-                error("--attach", "packet:eth0", "--ring-frames", "16384"));
+        assertEquals("--ring-memory \"0\": expected MiB, 1..1024",
+                error("--attach", "packet:eth0", "--ring-memory", "0"));
+        assertEquals("--ring-memory \"1025\": expected MiB, 1..1024",
+                error("--attach", "packet:eth0", "--ring-memory", "1025"));
+        assertEquals("--ring-memory \"32M\": expected MiB, 1..1024",
+                error("--attach", "packet:eth0", "--ring-memory", "32M"));
     }
 
     @Test
@@ -192,8 +192,8 @@ class ForwarderCommandLineTest {
                 + " xdp:, or none is", error("--attach", "xdp:eth0", "--attach", "packet:eth1"));
         assertEquals("--attach xdp:eth0:1 given twice: one attachment per interface",
                 error("--attach", "xdp:eth0", "--attach", "xdp:eth0:1"));
-        assertEquals("--ring-frames is for --attach packet:IFACE (an AF_XDP socket sizes its own rings)",
-                error("--attach", "xdp:eth0", "--ring-frames", "128"));
+        assertEquals("--ring-memory is for --attach packet:IFACE (an AF_XDP socket sizes its own rings)",
+                error("--attach", "xdp:eth0", "--ring-memory", "32"));
     }
 
     @Test
@@ -206,7 +206,7 @@ class ForwarderCommandLineTest {
         assertEquals(java.util.Map.of(0x0a00_0064, java.util.List.of("eth0", "eth1"),
                 0x0a00_03c8, java.util.List.of("eth1")), o.arpOn());
         assertEquals("--attach packet:eth0 --attach packet:eth1 --arp-on 10.0.0.100=eth0 --arp-on 10.0.0.100=eth1"
-                + " --arp-on 10.0.3.200=eth1 --metrics 127.0.0.1:9110 --conn-max 1048576 --ring-frames 512",
+                + " --arp-on 10.0.3.200=eth1 --metrics 127.0.0.1:9110 --conn-max 1048576 --ring-memory 32",
                 o.toString());
     }
 
@@ -310,6 +310,41 @@ class ForwarderCommandLineTest {
         UsageException e = assertThrows(UsageException.class,
                 () -> ForwarderCommandLine.parse("--attach", "packet:eth0", "--expire-nodest-conn", "2"));
         assertTrue(e.getMessage().contains("0 or 1"), e.getMessage());
+    }
+
+    @Test
+    void floodDefenceFlagsAreTheKernelsSysctlsAndBadValuesAreOneLine() throws Exception {
+        assertEquals(io.jvs.forwarder.conn.DefenseSettings.OFF,
+                ForwarderCommandLine.parse("--attach", "packet:eth0").connPolicy().defense());
+        assertEquals(new io.jvs.forwarder.conn.DefenseSettings(1, 2, 3, 5000, 7),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--drop-entry", "1", "--drop-packet", "2",
+                        "--secure-tcp", "3", "--amemthresh", "5000", "--am-droprate=7").connPolicy().defense());
+        assertEquals("--drop-entry \"4\": expected 0, 1, 2 or 3 (off, automatic, automatic and on, always)",
+                error("--attach", "packet:eth0", "--drop-entry", "4"));
+        assertEquals("--secure-tcp \"on\": expected 0, 1, 2 or 3 (off, automatic, automatic and on, always)",
+                error("--attach", "packet:eth0", "--secure-tcp", "on"));
+        assertEquals("--amemthresh \"-1\": expected a number of free connection-table entries, 0..67108864",
+                error("--attach", "packet:eth0", "--amemthresh", "-1"));
+        assertEquals("--am-droprate \"2147483648\": expected a rate 0..2147483647 (one new connection in N dropped)",
+                error("--attach", "packet:eth0", "--am-droprate", "2147483648"));
+    }
+
+    @Test
+    void theEcmpProfileAndItsDefaults() throws Exception {
+        assertTrue(ForwarderCommandLine.parse("--attach", "packet:eth0").announce().isEmpty(), "off unless asked for");
+        assertEquals(new ForwarderCommandLine.Announce(200, "jvs-announce", java.nio.file.Path.of("/run/bird/bird.ctl"), 2),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--announce-table", "200").announce().orElseThrow());
+        assertEquals(new ForwarderCommandLine.Announce(7, "anno0", java.nio.file.Path.of("/tmp/b.ctl"), 0),
+                ForwarderCommandLine.parse("--attach", "packet:eth0", "--announce-table=7", "--announce-device", "anno0",
+                        "--bird-socket", "/tmp/b.ctl", "--drain-time", "0").announce().orElseThrow());
+        assertEquals("--announce-table \"253\": expected a kernel routing table number, 1..252",
+                error("--attach", "packet:eth0", "--announce-table", "253"));
+        assertEquals("--drain-time \"3601\": expected seconds, 0..3600",
+                error("--attach", "packet:eth0", "--announce-table", "200", "--drain-time", "3601"));
+        assertEquals("--drain-time is for the ECMP profile, and --announce-table is not given",
+                error("--attach", "packet:eth0", "--drain-time", "5"));
+        assertEquals("--bird-socket is for the ECMP profile, and --announce-table is not given",
+                error("--attach", "packet:eth0", "--bird-socket", "/run/bird/bird.ctl"));
     }
 
     @Test

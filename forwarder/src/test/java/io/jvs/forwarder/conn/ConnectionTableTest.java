@@ -597,14 +597,123 @@ class ConnectionTableTest {
         assertEquals(List.of(51001, 51003, 51005, 51007, 51009), left);
     }
 
+    // ------------------------------------------------------------------ SYN flood defence
+
+    @Test
+    void aFullTableGivesUpItsOldestEmbryonicEntryNeverAnEstablishedOne() {
+        Fixture f = new Fixture(ForwardMethod.DR, Protocol.TCP, 0, 0, 4);
+        int[] ids = new int[4];
+        for (int i = 0; i < 4; i++) {
+            ids[i] = f.insert(1000 + i);
+            f.in(ids[i], SYN);
+            f.now += SECOND;
+        }
+        f.in(ids[0], ACK);                                  // the oldest completes its handshake
+        assertEquals("ESTABLISHED", f.state(ids[0]));
+        assertEquals(ConnectionTable.FULL, f.insert(2000));
+        assertTrue(f.table.reclaimEmbryonic(64));
+        assertEquals(-1, f.lookupIn(1001), "the oldest embryonic entry went");
+        assertEquals(ids[0], f.lookupIn(1000), "the established one stayed");
+        assertEquals(3, f.table.size());
+        assertEquals("3/0", f.counts(), "its real server's counts follow (SYN_RECV is active)");
+        int n = f.insert(2000);
+        assertTrue(n >= 0);
+        f.in(n, SYN);
+        assertTrue(f.table.reclaimEmbryonic(64));
+        assertEquals(-1, f.lookupIn(1002));
+        int m = f.insert(2001);
+        f.in(m, SYN);
+        f.in(m, ACK);
+        f.in(ids[3], ACK);
+        f.in(n, ACK);
+        assertEquals(ConnectionTable.FULL, f.insert(2002));
+        assertFalse(f.table.reclaimEmbryonic(64), "only established entries left: nothing is reclaimed");
+        assertEquals(4, f.table.size());
+    }
+
+    @Test
+    void reclaimSkipsStaleRecordsOfRecycledIds() {
+        Fixture f = new Fixture(ForwardMethod.DR, Protocol.TCP, 0, 0, 2);
+        int a = f.insert(1);
+        f.in(a, SYN);
+        f.table.remove(a);                                  // its record stays in the ring
+        int b = f.insert(2);                                // may reuse a's id
+        f.in(b, SYN);
+        f.in(b, ACK);
+        int c = f.insert(3);
+        f.in(c, SYN);
+        assertTrue(f.table.reclaimEmbryonic(64));
+        assertEquals(b, f.lookupIn(2), "a recycled id's old record does not make its new entry reclaimable");
+        assertEquals(-1, f.lookupIn(3));
+    }
+
+    @Test
+    void udpEntriesAreNeverReclaimedOrDropped() {
+        Fixture f = new Fixture(ForwardMethod.NAT, Protocol.UDP, 0, 0, 2);
+        f.in(f.insert(1), 0);
+        f.in(f.insert(2), 0);
+        assertFalse(f.table.reclaimEmbryonic(64));
+        for (int i = 0; i < 100; i++) {
+            assertEquals(0, f.table.randomDropEntry());
+        }
+        assertEquals(2, f.table.size());
+    }
+
+    @Test
+    void randomDropEntryRemovesOnlyEmbryonicEntriesAndScansACapacityThirtySecondPerCall() {
+        Fixture f = new Fixture(ForwardMethod.DR, Protocol.TCP, 0, 0, 256);
+        for (int i = 0; i < 256; i++) {
+            int id = f.insert(1000 + i);
+            f.in(id, SYN);
+            if (i % 2 == 0) {
+                f.in(id, ACK);
+            }
+        }
+        int first = f.table.randomDropEntry();
+        assertTrue(first <= 256 >> 5, "at most capacity/32 ids looked at: " + first);
+        int dropped = first;
+        for (int k = 0; k < 2000; k++) {
+            dropped += f.table.randomDropEntry();
+        }
+        assertEquals(128, dropped, "every embryonic entry eventually, and nothing else");
+        assertEquals(128, f.table.size());
+        f.table.forEach((t, id) -> assertEquals(TcpState.ESTABLISHED, t.state(id)));
+    }
+
+    @Test
+    void secureTcpUsesTheDosTables() {
+        Fixture dr = new Fixture(ForwardMethod.DR);
+        dr.table.setSecureTcp(true);
+        int id = dr.insert(1);
+        dr.in(id, SYN);
+        assertEquals("SYNACK", dr.state(id), "tcp_states_dos INPUT-ONLY: NONE -SYN-> SYNACK");
+        Fixture nat = new Fixture(ForwardMethod.NAT);
+        nat.table.setSecureTcp(true);
+        int n = nat.insert(1);
+        nat.in(n, SYN);
+        nat.in(n, ACK);
+        assertEquals("SYN_RECV", nat.state(n), "tcp_states_dos INPUT: an ACK before the server's reply stays SYN_RECV");
+        nat.out(n, SYN | ACK);
+        assertEquals("SYNACK", nat.state(n));
+        nat.in(n, ACK);
+        assertEquals("SYNACK", nat.state(n), "tcp_states_dos INPUT: SYNACK -ACK-> SYNACK");
+        nat.out(n, ACK);
+        assertEquals("ESTABLISHED", nat.state(n), "only the server's own ACK establishes it");
+        nat.table.setSecureTcp(false);
+        int m = nat.insert(2);
+        nat.in(m, SYN);
+        nat.in(m, ACK);
+        assertEquals("ESTABLISHED", nat.state(m), "tcp_states INPUT: SYN_RECV -ACK-> ESTABLISHED");
+    }
+
     // ------------------------------------------------------------------ memory and allocation
 
     @Test
     void memoryPerConnectionIsAsDocumented() {
         ConnectionTable pow2 = new ConnectionTable(1 << 16, Timeouts.DEFAULTS);
-        assertEquals(111.0, pow2.footprintBytes() / (double) pow2.capacity(), 0.001);
+        assertEquals(124.0, pow2.footprintBytes() / (double) pow2.capacity(), 0.001);
         ConnectionTable worst = new ConnectionTable((1 << 16) + 1, Timeouts.DEFAULTS);
-        assertTrue(worst.footprintBytes() / (double) worst.capacity() <= 152.0);
+        assertTrue(worst.footprintBytes() / (double) worst.capacity() <= 172.0);
     }
 
     @Test

@@ -27,6 +27,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ComposeLabIT {
     /** Compose services that the namespace lab runs differently (Prometheus) or not at all (Grafana). */
     static final Set<String> MONITORING_ONLY = Set.of("prometheus", "grafana");
+    /**
+     * The ECMP shape (profile ecmp): the lab's jvs-director1..3 with BIRD, at 10.0.0.21..23 here (the
+     * default director and Prometheus hold .2 and .3 in this lab), and BIRD in the router's namespace.
+     */
+    static final Map<String, Set<String>> ECMP_ONLY = Map.of("director1", Set.of("10.0.0.21"),
+            "director2", Set.of("10.0.0.22"), "director3", Set.of("10.0.0.23"), "router-bird", Set.of());
     static final int REAL_SERVERS = 2;
 
     static String run(List<String> cmd) {
@@ -134,7 +140,16 @@ class ComposeLabIT {
 
         Set<String> expectedServices = new TreeSet<>(lab.keySet());
         expectedServices.addAll(MONITORING_ONLY);
-        assertEquals(expectedServices, services, "compose services = the lab's hosts + monitoring");
+        expectedServices.addAll(ECMP_ONLY.keySet());
+        assertEquals(expectedServices, services, "compose services = the lab's hosts + monitoring + ECMP");
+        ECMP_ONLY.forEach((name, addrs) -> assertEquals(addrs, compose.get(name), "addresses of " + name));
+        assertTrue(Pattern.compile("(?s) {2}router-bird:.*?network_mode: service:router").matcher(config).find(), config);
+        assertTrue(config.contains("net.ipv4.fib_multipath_hash_policy: '1'")
+                || config.contains("net.ipv4.fib_multipath_hash_policy: \"1\""), config);
+        String routerBird = Files.readString(repo.resolve("docker/ecmp/router-bird.conf"));
+        for (String a : List.of("10.0.0.21", "10.0.0.22", "10.0.0.23")) {
+            assertTrue(routerBird.contains("neighbor " + a + " as 65001"), routerBird);
+        }
         for (Map.Entry<String, Set<String>> host : lab.entrySet()) {
             assertEquals(host.getValue(), compose.get(host.getKey()), "addresses of " + host.getKey());
         }

@@ -86,6 +86,7 @@ class PipelineTest {
                 new Route(0x0a00_0000, 24, 0, IFINDEX, 0, 254),
                 new Route(0, 0, ROUTER, IFINDEX, 0, 254)), IFINDEX);
         final EmbeddedChannel channel;
+        final DataPath dataPath;
         final PacketContext ctx = new PacketContext();
         final Arena arena = Arena.ofConfined();
         long rx;
@@ -116,9 +117,9 @@ class PipelineTest {
             neighbours.learn(RS1, RS1_MAC, true, now);
             neighbours.learn(RS2, RS2_MAC, true, now);
             channel = new EmbeddedChannel();
-            DataPath.builder().services(registry).connections(conns).neighbours(neighbours)
-                    .routes(() -> routes).counters(counters).connPolicy(policy).vrrp(vrrp).build()
-                    .wire(channel.pipeline());
+            dataPath = DataPath.builder().services(registry).connections(conns).neighbours(neighbours)
+                    .routes(() -> routes).counters(counters).connPolicy(policy).vrrp(vrrp).build();
+            dataPath.wire(channel.pipeline());
         }
 
         /** Feeds one frame (with a zero virtio_net_hdr) and flushes; returns the frames sent for it. */
@@ -553,11 +554,109 @@ class PipelineTest {
         pipe = new Pipe(2);
         assertEquals(RS2_MAC, mac(pipe.one(syn(CLIENT, 1, DR_PORT)), 0));
         assertEquals(RS1_MAC, mac(pipe.one(syn(CLIENT, 2, DR_PORT)), 0));
+        pipe.one(ack(CLIENT, 1, DR_PORT));
+        pipe.one(ack(CLIENT, 2, DR_PORT));              // both established: nothing to reclaim
         pipe.none(syn(CLIENT, 3, DR_PORT), DropReason.TABLE_FULL);
         pipe.none(Frames.udp(ROUTER_MAC, PORT_MAC, CLIENT, 3, VIP, UDP_PORT, 64, 0), DropReason.TABLE_FULL);
         assertEquals(RS2_MAC, mac(pipe.one(ack(CLIENT, 1, DR_PORT)), 0));
         assertEquals(RS1_MAC, mac(pipe.one(ack(CLIENT, 2, DR_PORT)), 0));
         assertEquals(2, pipe.conns.size());
+    }
+
+    @Test
+    void aFullTableOfHalfOpenConnectionsGivesTheOldestUpForANewSyn() {
+        pipe.close();
+        pipe = new Pipe(3);
+        pipe.one(syn(CLIENT, 1, DR_PORT));
+        pipe.one(syn(CLIENT, 2, DR_PORT));
+        pipe.one(syn(CLIENT, 3, DR_PORT));
+        pipe.one(ack(CLIENT, 1, DR_PORT));              // the oldest completes: established
+        pipe.one(syn(CLIENT2, 4, DR_PORT));             // table full: client port 2's entry goes
+        assertEquals(1, pipe.counters.embryonicReclaimed());
+        assertEquals(0, pipe.counters.drops(DropReason.TABLE_FULL));
+        pipe.none(ack(CLIENT, 2, DR_PORT), DropReason.NO_CONNECTION);
+        pipe.one(ack(CLIENT, 1, DR_PORT));
+        pipe.one(ack(CLIENT, 3, DR_PORT));
+        pipe.one(ack(CLIENT2, 4, DR_PORT));
+        pipe.none(syn(CLIENT2, 5, DR_PORT), DropReason.TABLE_FULL);
+        assertEquals(3, pipe.conns.size());
+    }
+
+    @Test
+    void dropPacketRefusesOneNewConnectionInAmDroprateAndNoKnownOne() {
+        pipe.close();
+        pipe = new Pipe(64, new ConnPolicy(false, false, false,
+                new io.jvs.forwarder.conn.DefenseSettings(0, 3, 0, 1024, 3)));
+        StringBuilder seen = new StringBuilder();
+        for (int p = 1; p <= 7; p++) {
+            seen.append(pipe.feed(syn(CLIENT, p, DR_PORT)).isEmpty() ? 'D' : '.');
+        }
+        assertEquals("D..D..D", seen.toString(), "ip_vs_todrop with drop_rate = am_droprate, counter from 0");
+        assertEquals(3, pipe.counters.drops(DropReason.DEFENSE_DROP_PACKET));
+        pipe.one(ack(CLIENT, 2, DR_PORT));              // a known connection is never asked
+        assertEquals(3, pipe.counters.defenseLevel(1));
+    }
+
+    @Test
+    void dropEntryAutomaticCutsInBelowAmemthreshAndSparesEstablishedConnections() {
+        pipe.close();
+        pipe = new Pipe(64, new ConnPolicy(false, false, false,
+                new io.jvs.forwarder.conn.DefenseSettings(1, 0, 0, 60, 10)));
+        for (int p = 1; p <= 50; p++) {
+            pipe.one(syn(CLIENT, p, DR_PORT));
+            if (p % 5 == 0) {
+                pipe.one(ack(CLIENT, p, DR_PORT));
+            }
+        }
+        assertEquals(1, pipe.counters.defenseLevel(0));
+        pipe.dataPath.defenseTick();                    // 14 free < 60: drop_entry 1 -> 2
+        assertEquals(2, pipe.counters.defenseLevel(0));
+        for (int k = 0; k < 500; k++) {
+            pipe.dataPath.defenseTick();
+        }
+        assertEquals(10, pipe.conns.size(), "the 40 half-open entries went, the 10 established stayed");
+        assertEquals(40, pipe.counters.embryonicDropped());
+        for (int p = 5; p <= 50; p += 5) {
+            pipe.one(ack(CLIENT, p, DR_PORT));
+        }
+    }
+
+    /** Replaces the pipe's services by one DR service on VIP:80 with this client policy. */
+    void drServiceWith(io.jvs.forwarder.service.ClientPolicy policy) {
+        pipe.registry.publish(new ServiceTableBuilder(Schedulers::create).build(List.of(
+                new ServiceSpec(Protocol.TCP, VIP, DR_PORT, "rr", List.of(
+                        new Dest(RS1, DR_PORT, 1, ForwardMethod.DR),
+                        new Dest(RS2, DR_PORT, 1, ForwardMethod.DR))).withClientPolicy(policy)),
+                pipe.registry.current()));
+    }
+
+    @Test
+    void allowAndDenyListsAndTheConnectionLimitRefuseByReason() {
+        drServiceWith(new io.jvs.forwarder.service.ClientPolicy(
+                List.of(io.jvs.forwarder.service.ClientPrefix.parse("192.168.0.0/16")),
+                List.of(io.jvs.forwarder.service.ClientPrefix.parse("192.168.2.0/24")), 2, 0, 0));
+        pipe.none(syn(CLIENT2, 1, DR_PORT), DropReason.ACL_DENIED);          // 192.168.2.7: denied
+        pipe.none(syn(0xac10_0001, 1, DR_PORT), DropReason.ACL_DENIED);      // 172.16.0.1: not allowed
+        pipe.one(syn(CLIENT, 1, DR_PORT));                                    // 192.168.1.5: allowed
+        pipe.one(syn(CLIENT, 2, DR_PORT));
+        pipe.none(syn(CLIENT, 3, DR_PORT), DropReason.CLIENT_CONN_LIMIT);    // the third: limit 2
+        pipe.one(ack(CLIENT, 1, DR_PORT));                                    // known connections flow
+        pipe.conns.remove(pipe.conns.lookupIn(Protocol.TCP, CLIENT, 1, VIP, DR_PORT));
+        pipe.one(syn(CLIENT, 3, DR_PORT));                                    // a connection left: room
+        pipe.none(syn(CLIENT, 4, DR_PORT), DropReason.CLIENT_CONN_LIMIT);
+        assertEquals(2, pipe.counters.drops(DropReason.ACL_DENIED));
+        assertEquals(2, pipe.counters.drops(DropReason.CLIENT_CONN_LIMIT));
+        assertEquals(2, pipe.conns.size());
+    }
+
+    @Test
+    void theRateLimitLetsTheBurstThroughPerClient() {
+        drServiceWith(new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 0, 1, 2));
+        pipe.one(syn(CLIENT, 1, DR_PORT));
+        pipe.one(syn(CLIENT, 2, DR_PORT));
+        pipe.none(syn(CLIENT, 3, DR_PORT), DropReason.CLIENT_RATE_LIMIT);
+        pipe.one(syn(CLIENT2, 1, DR_PORT));
+        assertEquals(1, pipe.counters.drops(DropReason.CLIENT_RATE_LIMIT));
     }
 
     @Test

@@ -50,7 +50,8 @@ public final class ConfigEditor {
                         throw IpvsadmException.operation("Service already exists");
                     }
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
-                    services.add(service(cmd, List.of(), List.of(), ClientAddressMode.NONE, ServiceTimeouts.GLOBAL));
+                    services.add(service(cmd, List.of(), List.of(), ClientAddressMode.NONE, ServiceTimeouts.GLOBAL,
+                            io.jvs.forwarder.service.ClientPolicy.NONE));
                 }
                 case EDIT_SERVICE -> {
                     if (at < 0) {
@@ -58,7 +59,8 @@ public final class ConfigEditor {
                     }
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
                     ServiceSpec old = services.get(at);
-                    services.set(at, service(cmd, old.dests(), old.localAddrs(), old.clientAddress(), old.timeouts()));
+                    services.set(at, service(cmd, old.dests(), old.localAddrs(), old.clientAddress(), old.timeouts(),
+                            old.clientPolicy()));
                 }
                 case DELETE_SERVICE -> {
                     if (at < 0) {
@@ -145,13 +147,20 @@ public final class ConfigEditor {
 
     /** The service a -A/-E command describes; jvs's extensions not given keep the values passed in. */
     private static ServiceSpec service(IpvsadmCommand cmd, List<ServiceSpec.Dest> dests, List<Integer> laddrs,
-                                       ClientAddressMode client, ServiceTimeouts timeouts) {
+                                       ClientAddressMode client, ServiceTimeouts timeouts,
+                                       io.jvs.forwarder.service.ClientPolicy policy) throws IpvsadmException {
+        io.jvs.forwarder.service.ClientPolicy newPolicy;
+        try {
+            newPolicy = cmd.clientOptions().apply(policy);
+        } catch (IllegalArgumentException e) {
+            throw IpvsadmException.usage(e.getMessage());
+        }
         return new ServiceSpec(cmd.isFwmark() ? 0 : cmd.proto(), cmd.isFwmark() ? 0 : cmd.addr(),
                 cmd.isFwmark() ? 0 : cmd.port(), cmd.fwmark(), cmd.scheduler(), cmd.schedFlags(),
                 cmd.persistTimeout(), cmd.persistMask(), cmd.onePacket(),
                 cmd.localAddrs() != null ? cmd.localAddrs() : laddrs,
                 cmd.clientAddress() != null ? cmd.clientAddress() : client, dests,
-                cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts);
+                cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts, newPolicy);
     }
 
     private static ServiceSpec.Dest dest(IpvsadmCommand cmd) throws IpvsadmException {

@@ -46,6 +46,8 @@ import java.util.List;
  * @param svcTimeouts   {@code --svc-timeout TCP,TCPFIN,UDP} (jvs), null when not given
  * @param daemon        {@code --start-daemon}'s options ({@code --mcast-interface} defaulting to
  *                      ipvsadm's "eth0", 0 for each option not given), null for other commands
+ * @param clientOptions {@code --allow}, {@code --deny}, {@code --conn-limit}, {@code --rate-limit}
+ *                      (jvs), each null when not given
  */
 public record IpvsadmCommand(Command command, long options, int proto, int addr, int port, int fwmark,
                              String scheduler, int schedFlags, int persistTimeout, int persistMask,
@@ -53,7 +55,8 @@ public record IpvsadmCommand(Command command, long options, int proto, int addr,
                              int destAddr, int destPort, ForwardMethod method, int weight, int upperThreshold,
                              int lowerThreshold, TunnelType tunType, int tunPort, int tunFlags, int format,
                              int[] timeouts, String state, int stateSeconds, FwmarkRule rule,
-                             String daemonState, ServiceTimeouts svcTimeouts, SyncSettings daemon) {
+                             String daemonState, ServiceTimeouts svcTimeouts, SyncSettings daemon,
+                             ClientOptions clientOptions) {
 
     /** ipvsadm's commands (cmdnames order) and jvs's extensions after them. */
     public enum Command {

@@ -177,6 +177,48 @@ public final class IpvsadmFormat {
         return "Timeout (tcp tcpfin udp): " + tcp + " " + tcpFin + " " + udp + "\n";
     }
 
+    /** {@code -S}: the client-policy options a service has, as -A takes them. */
+    private static void clientPolicy(StringBuilder sb, io.jvs.forwarder.service.ClientPolicy cp) {
+        if (!cp.allow().isEmpty()) {
+            sb.append(" --allow ").append(prefixes(cp.allow()));
+        }
+        if (!cp.deny().isEmpty()) {
+            sb.append(" --deny ").append(prefixes(cp.deny()));
+        }
+        if (cp.connLimit() != 0) {
+            sb.append(" --conn-limit ").append(cp.connLimit());
+        }
+        if (cp.rate() != 0) {
+            sb.append(" --rate-limit ").append(cp.rate()).append('/').append(cp.burst());
+        }
+    }
+
+    private static String prefixes(List<io.jvs.forwarder.service.ClientPrefix> list) {
+        StringBuilder b = new StringBuilder(list.size() * 16);
+        for (io.jvs.forwarder.service.ClientPrefix p : list) {
+            b.append(b.isEmpty() ? "" : ",").append(p);
+        }
+        return b.toString();
+    }
+
+    /**
+     * jvs: {@code -L --limits}, each service's client policy in ipvsadm-style columns: the number
+     * of allow and deny prefixes, the per-client connection limit and new-connection rate/burst
+     * (0 = none).
+     */
+    public static String limits(List<io.jvs.forwarder.service.VirtualService> services) {
+        StringBuilder sb = new StringBuilder(String.format("%-33s %8s %8s %9s %13s%n", "Prot LocalAddress:Port",
+                "Allow", "Deny", "ConnLimit", "Rate/Burst"));
+        for (io.jvs.forwarder.service.VirtualService v : services) {
+            io.jvs.forwarder.service.ClientPolicy cp = v.spec.clientPolicy();
+            String name = v.fwmark != 0 ? "FWM  " + Integer.toUnsignedString(v.fwmark)
+                    : String.format("%-4s %s:%d", Protocol.name(v.proto), Ipv4Address.toString(v.addr), v.port);
+            sb.append(String.format("%-33s %8d %8d %9d %13s%n", name, cp.allow().size(), cp.deny().size(),
+                    cp.connLimit(), cp.rate() + "/" + cp.burst()));
+        }
+        return sb.toString();
+    }
+
     /** jvs: {@code -L --marks}, the fwmark rules in the order they are tried. */
     public static String marks(List<FwmarkRule> rules) {
         StringBuilder sb = new StringBuilder("Mark rules (first match wins)\n");
@@ -350,6 +392,7 @@ public final class IpvsadmFormat {
                 sb.append(" --svc-timeout ").append(spec.timeouts().tcp()).append(',')
                         .append(spec.timeouts().tcpFin()).append(',').append(spec.timeouts().udp());
             }
+            clientPolicy(sb, spec.clientPolicy());
         } else if ((format & FMT_STATS) != 0) {
             sb.append(String.format("%-33s", svcName));
             largenums(sb, stats.stats(se.stats), 0, format);

@@ -86,6 +86,11 @@ public final class IpvsadmParser {
     public static final long OPT_MARKS = 1L << 36;
     public static final long OPT_SVC_TIMEOUT = 1L << 37;
     public static final long OPT_VRRP = 1L << 38;
+    public static final long OPT_ALLOW = 1L << 39;
+    public static final long OPT_DENY = 1L << 40;
+    public static final long OPT_CONN_LIMIT = 1L << 41;
+    public static final long OPT_RATE_LIMIT = 1L << 42;
+    public static final long OPT_LIMITS = 1L << 43;
 
     private static final String[] OPTION_NAMES = {
         "numeric", "connection", "service-address", "scheduler", "persistent", "netmask", "real-server",
@@ -93,7 +98,7 @@ public final class IpvsadmParser {
         "stats", "rate", "thresholds", "persistent-conn", "nosort", "syncid", "exact", "ops", "pe",
         "sched-flags", "mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
         "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "laddr", "client-addr", "marks", "svc-timeout",
-        "vrrp"};
+        "vrrp", "allow", "deny", "conn-limit", "rate-limit", "limits"};
 
     // Listing format bits (ipvsadm's FMT_*).
     public static final int FMT_NUMERIC = 0x0001;
@@ -123,12 +128,14 @@ public final class IpvsadmParser {
         }
         legal(Command.ADD_SERVICE, '+', OPT_SERVICE);
         legal(Command.ADD_SERVICE, ' ', OPT_SCHEDULER, OPT_PERSISTENT, OPT_NETMASK, OPT_ONEPACKET,
-                OPT_PERSISTENCE_ENGINE, OPT_SCHED_FLAGS, OPT_LADDR, OPT_CLIENT_ADDR, OPT_SVC_TIMEOUT);
+                OPT_PERSISTENCE_ENGINE, OPT_SCHED_FLAGS, OPT_LADDR, OPT_CLIENT_ADDR, OPT_SVC_TIMEOUT, OPT_ALLOW,
+                OPT_DENY, OPT_CONN_LIMIT, OPT_RATE_LIMIT);
         LEGAL[Command.EDIT_SERVICE.ordinal()] = LEGAL[Command.ADD_SERVICE.ordinal()].clone();
         legal(Command.DELETE_SERVICE, '+', OPT_SERVICE);
         legal(Command.LIST, ' ', OPT_NUMERIC, OPT_STATS, OPT_RATE, OPT_THRESHOLDS, OPT_PERSISTENTCONN,
                 OPT_NOSORT, OPT_SYNCID, OPT_EXACT, OPT_TUN_INFO);
-        legal(Command.LIST, '1', OPT_CONNECTION, OPT_SERVICE, OPT_TIMEOUT, OPT_DAEMON, OPT_MARKS, OPT_VRRP);
+        legal(Command.LIST, '1', OPT_CONNECTION, OPT_SERVICE, OPT_TIMEOUT, OPT_DAEMON, OPT_MARKS, OPT_VRRP,
+                OPT_LIMITS);
         legal(Command.ADD_SERVER, '+', OPT_SERVICE, OPT_SERVER);
         legal(Command.ADD_SERVER, ' ', OPT_FORWARD, OPT_WEIGHT, OPT_UTHRESHOLD, OPT_LTHRESHOLD, OPT_TUN_TYPE,
                 OPT_TUN_PORT, OPT_TUN_NOCSUM, OPT_TUN_CSUM, OPT_TUN_REMCSUM);
@@ -235,6 +242,11 @@ public final class IpvsadmParser {
         spec((char) 0, "marks", Arg.NONE, null, OPT_MARKS);
         spec((char) 0, "vrrp", Arg.NONE, null, OPT_VRRP);
         spec((char) 0, "svc-timeout", Arg.REQUIRED, null, OPT_SVC_TIMEOUT);
+        spec((char) 0, "allow", Arg.REQUIRED, null, OPT_ALLOW);
+        spec((char) 0, "deny", Arg.REQUIRED, null, OPT_DENY);
+        spec((char) 0, "conn-limit", Arg.REQUIRED, null, OPT_CONN_LIMIT);
+        spec((char) 0, "rate-limit", Arg.REQUIRED, null, OPT_RATE_LIMIT);
+        spec((char) 0, "limits", Arg.NONE, null, OPT_LIMITS);
     }
 
     private final String program;
@@ -318,6 +330,11 @@ public final class IpvsadmParser {
         ClientAddressMode clientAddress;
         String daemonState;
         ServiceTimeouts svcTimeouts;
+        List<io.jvs.forwarder.service.ClientPrefix> allow;
+        List<io.jvs.forwarder.service.ClientPrefix> deny;
+        Integer connLimit;
+        Integer rateLimit;
+        Integer rateBurst;
         String mcastInterface;
         int syncId;
         int mcastGroup;
@@ -500,6 +517,24 @@ public final class IpvsadmParser {
                     }
                 }
                 case "svc-timeout" -> svcTimeouts = serviceTimeouts(value);
+                case "allow" -> allow = prefixes("--allow", value);
+                case "deny" -> deny = prefixes("--deny", value);
+                case "conn-limit" -> connLimit = number(value, 0, io.jvs.forwarder.service.ClientPolicy.MAX_LIMIT,
+                        "illegal connection limit specified");
+                case "rate-limit" -> {
+                    int slash = value.indexOf('/');
+                    int max = io.jvs.forwarder.service.ClientPolicy.MAX_LIMIT;
+                    rateLimit = number(slash < 0 ? value : value.substring(0, slash), 0, max,
+                            "illegal rate limit specified");
+                    if (slash < 0) {
+                        rateBurst = rateLimit == 0 ? 0 : rateLimit;
+                    } else if (rateLimit == 0) {
+                        throw IpvsadmException.usage("illegal rate limit specified (`" + value
+                                + "'; a burst needs a rate: expected RATE[/BURST] with RATE 1.." + max + ")");
+                    } else {
+                        rateBurst = number(value.substring(slash + 1), 1, max, "illegal rate limit burst specified");
+                    }
+                }
                 default -> { } // flags whose bit is all they carry (-c, --timeout, --daemon, --sort, ...)
             }
         }
@@ -610,14 +645,16 @@ public final class IpvsadmParser {
                     : null;
             return new IpvsadmCommand(cmd, options, proto, addr, port, mark, scheduler, schedFlags, persist, mask,
                     onePacket, laddrs, clientAddress, destAddr, destPort, method, weight, upper, lower, tunType,
-                    tunPort, tunFlags, format, timeouts, state, stateSeconds, null, daemonState, svcTimeouts, daemon);
+                    tunPort, tunFlags, format, timeouts, state, stateSeconds, null, daemonState, svcTimeouts, daemon,
+                    new ClientOptions(allow, deny, connLimit, rateLimit, rateBurst));
         }
 
         private IpvsadmCommand build(Command cmd, int proto, int addr, int port, int mark, int destAddr,
                                      int destPort, int[] timeouts, FwmarkRule rule) {
             return new IpvsadmCommand(cmd, options, proto, addr, port, mark, scheduler, 0, persist, mask,
                     onePacket, laddrs, clientAddress, destAddr, destPort, method, weight, upper, lower, tunType,
-                    tunPort, tunFlags, format, timeouts, null, 0, rule, daemonState, svcTimeouts, null);
+                    tunPort, tunFlags, format, timeouts, null, 0, rule, daemonState, svcTimeouts, null,
+                    ClientOptions.NONE);
         }
 
         /**
@@ -768,6 +805,32 @@ public final class IpvsadmParser {
             }
         }
         return flags;
+    }
+
+    /**
+     * {@code --allow}/{@code --deny}: comma-separated prefixes (A.B.C.D[/LEN], host bits zero), or
+     * {@code none} for an empty list; at most ClientPolicy.MAX_PREFIXES.
+     */
+    private static List<io.jvs.forwarder.service.ClientPrefix> prefixes(String option, String value)
+            throws IpvsadmException {
+        if (value.equals("none")) {
+            return List.of();
+        }
+        String[] parts = value.split(",", -1);
+        if (parts.length > io.jvs.forwarder.service.ClientPolicy.MAX_PREFIXES) {
+            throw IpvsadmException.usage("too many prefixes in " + option + " (" + parts.length + "; at most "
+                    + io.jvs.forwarder.service.ClientPolicy.MAX_PREFIXES + ")");
+        }
+        List<io.jvs.forwarder.service.ClientPrefix> out = new ArrayList<>(parts.length);
+        for (String p : parts) {
+            try {
+                out.add(io.jvs.forwarder.service.ClientPrefix.parse(p));
+            } catch (IllegalArgumentException e) {
+                throw IpvsadmException.usage("illegal client prefix specified in " + option + " (" + e.getMessage()
+                        + ")");
+            }
+        }
+        return out;
     }
 
     /** {@code --svc-timeout TCP,TCPFIN,UDP}: seconds as --set takes them, 0 = the global value. */
@@ -928,6 +991,6 @@ public final class IpvsadmParser {
             throw IpvsadmException.usage(e.getMessage());
         }
         return new IpvsadmCommand(cmd, 0, 0, 0, 0, 0, null, 0, 0, -1, false, null, null, 0, 0,
-                ForwardMethod.DR, 1, 0, 0, TunnelType.IPIP, 0, 0, 0, null, null, 0, rule, null, null, null);
+                ForwardMethod.DR, 1, 0, 0, TunnelType.IPIP, 0, 0, 0, null, null, 0, rule, null, null, null, ClientOptions.NONE);
     }
 }

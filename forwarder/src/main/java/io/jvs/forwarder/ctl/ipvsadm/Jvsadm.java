@@ -250,6 +250,9 @@ public final class Jvsadm {
         if (cmd.has(IpvsadmParser.OPT_VRRP)) {
             return Result.ok(IpvsadmFormat.vrrp(vrrp.vrrpStatus()));
         }
+        if (cmd.has(IpvsadmParser.OPT_LIMITS)) {
+            return Result.ok(IpvsadmFormat.limits(control.table().services()));
+        }
         if (cmd.has(IpvsadmParser.OPT_MARKS)) {
             return Result.ok(IpvsadmFormat.marks(control.table().fwmarkRules()));
         }

@@ -26,7 +26,8 @@ public final class JvsadmHelp {
                 Usage:
                   %1$s -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]
                         [-o] [--laddr address[,address...]] [--client-addr none|toa|proxy]
-                        [--svc-timeout tcp,tcpfin,udp]
+                        [--svc-timeout tcp,tcpfin,udp] [--allow prefix[,prefix...]|none]
+                        [--deny prefix[,prefix...]|none] [--conn-limit n] [--rate-limit rate[/burst]]
                   %1$s -D virtual-service
                   %1$s -C
                   %1$s -R
@@ -90,6 +91,10 @@ public final class JvsadmHelp {
                   --laddr        address[,address]    FULLNAT local addresses of the director (jvs)
                   --client-addr  none|toa|proxy       how FULLNAT servers learn the client (jvs)
                   --svc-timeout  tcp,tcpfin,udp       the service's own timeouts, 0 = global (jvs)
+                  --allow        prefix[,prefix]|none only these clients may connect (jvs)
+                  --deny         prefix[,prefix]|none these clients may not connect (jvs)
+                  --conn-limit   n                    connections per client at once, 0 = none (jvs)
+                  --rate-limit   rate[/burst]         new connections per second per client (jvs)
                   --mcast-interface interface         multicast interface for connection sync
                   --syncid sid                        syncid for connection sync (default=255)
                   --mcast-group address               IPv4 group (default=224.0.0.81)
@@ -106,6 +111,7 @@ public final class JvsadmHelp {
                   --persistent-conn                   output of persistent connection info
                   --tun-info                          output of tunnel information
                   --marks                             output of fwmark rules (jvs)
+                  --limits                            output of client ACLs and limits (jvs)
                   --vrrp                              output of VRRP instances (jvs)
                   --nosort                            disable sorting output of service/server entries
                   --sort                              does nothing, for backwards compatibility
