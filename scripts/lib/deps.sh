@@ -41,6 +41,7 @@ JVS_DEPS=(
   "tests|keepalived|keepalived|VrrpIT: Debian's keepalived (VRRP only) next to jvs, scripts/lab keepalived"
   "tests|arping|iputils-arping|VrrpIT: who answers ARP for a VRRP address"
   "tests|bird|bird2|EcmpIT, scripts/lab up --directors N: BGP + BFD on the router and each director"
+  "tests|hping3|hping3|SynProxyIT, HostileTrafficIT: spoofed-source SYN floods and bad-cookie ACKs"
   "monitoring|prometheus|prometheus|MonitoringIT, scripts/lab up --monitoring"
   "monitoring|chromium|chromium|MonitoringIT: the status page in headless chromium"
   "ftp|vsftpd|vsftpd|ServiceSemanticsIT: passive FTP through a fwmark service"

@@ -15,7 +15,7 @@ import java.util.Optional;
  */
 public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<Integer> directors,
                            Optional<String> iface, boolean fix, int guePort, String tunDevice, Path state,
-                           Optional<InetSocketAddress> metrics) {
+                           Optional<InetSocketAddress> metrics, Optional<String> user) {
 
     public enum Command { UP, DOWN, CHECK, RUN, HELP }
 
@@ -67,6 +67,7 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
                   --tun-dev NAME              tun without kernel ipip: the TUN device (default jvs-tun0)
                   --state FILE                undo journal (default $JVS_AGENT_STATE or /run/jvs-agent/state)
                   --metrics ADDR:PORT|off     run: /health and /metrics (default 127.0.0.1:9120)
+                  --user NAME                 run: drop to this user once everything is open (README)
                 """;
     }
 
@@ -92,6 +93,7 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
         String stateEnv = env.get("JVS_AGENT_STATE");
         Path state = Path.of(stateEnv == null || stateEnv.isBlank() ? DEFAULT_STATE : stateEnv);
         String metrics = DEFAULT_METRICS;
+        String user = null;
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
             String flag = a;
@@ -139,6 +141,12 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
                     state = Path.of(value);
                 }
                 case "--metrics" -> metrics = value;
+                case "--user" -> {
+                    if (value.isEmpty()) {
+                        throw new UsageException("--user: empty name");
+                    }
+                    user = value;
+                }
                 default -> throw new UsageException("unknown option '" + flag + "' (see jvs-agent --help)");
             }
         }
@@ -173,8 +181,11 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
         if (fix && mode != Mode.NAT) {
             throw new UsageException("--fix: only mode nat has something to fix (the default route)");
         }
+        if (user != null && cmd != Command.RUN && cmd != Command.HELP) {
+            throw new UsageException("--user: only run drops privileges (up, down and check end at once)");
+        }
         return new AgentOptions(cmd, mode, vips, directors, Optional.ofNullable(iface), fix, guePort, tunDev, state,
-                metricsAddr);
+                metricsAddr, Optional.ofNullable(user));
     }
 
     private static List<Integer> addresses(String flag, String value) throws UsageException {

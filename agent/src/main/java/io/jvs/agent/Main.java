@@ -6,6 +6,8 @@ import io.jvs.agent.AgentOptions.Mode;
 import io.jvs.agent.AgentOptions.UsageException;
 import io.jvs.sys.Inet;
 import io.jvs.sys.NativeException;
+import io.jvs.sys.PrivilegeDrop;
+import io.jvs.sys.Privileges;
 import io.jvs.sys.RtNetlink;
 
 import java.io.IOException;
@@ -34,11 +36,19 @@ public final class Main {
     static int run(String[] args) {
         AgentOptions o;
         String iface;
+        Privileges.Account account = null;
         try {
             o = AgentOptions.parse(args, System.getenv());
             if (o.command() == Command.HELP) {
                 System.out.print(AgentOptions.usage());
                 return 0;
+            }
+            if (o.user().isPresent()) {
+                try {
+                    account = PrivilegeDrop.account(o.user().get());
+                } catch (IOException e) {
+                    throw new UsageException(e.getMessage());
+                }
             }
             if (o.command() != Command.CHECK && !Host.hasNetAdmin()) {
                 System.err.println("jvs-agent: " + o.command().name().toLowerCase()
@@ -58,7 +68,7 @@ public final class Main {
                 case UP -> up(o, iface);
                 case DOWN -> down(o);
                 case CHECK -> check(o, iface);
-                case RUN -> daemon(o, iface);
+                case RUN -> daemon(o, iface, account);
                 case HELP -> 0;
             };
         } catch (IOException | RuntimeException e) {
@@ -133,8 +143,18 @@ public final class Main {
         return fails == 0 ? 0 : 1;
     }
 
+    /**
+     * The capabilities jvs-agent run keeps after --user, on jvs-admin only (the thread that runs
+     * down at SIGTERM): CAP_NET_ADMIN to undo addresses, routes, links, the TUN device and net
+     * sysctls; CAP_DAC_OVERRIDE to rewrite or delete the state file, which lives in a directory of
+     * root's (/run/jvs-agent). Nothing else needs one once everything is open: the raw IPIP and
+     * GUE sockets and the TUN device are open fds (reading and writing them checks nothing), the
+     * HTTP port is bound, and /health's checks only read (/proc/sys, rtnetlink dumps).
+     */
+    static final int[] KEPT_AFTER_DROP = {Privileges.CAP_NET_ADMIN, Privileges.CAP_DAC_OVERRIDE};
+
     /** run: up, decapsulate (tun without kernel ipip), serve /health and /metrics; SIGTERM/SIGINT run down. */
-    static int daemon(AgentOptions o, String iface) throws IOException {
+    static int daemon(AgentOptions o, String iface, Privileges.Account account) throws IOException {
         Applier applier = new Applier(System.out);
         try {
             applier.up(o, iface);
@@ -171,9 +191,35 @@ public final class Main {
             new Applier(System.out).down(Applier.journal(o));
             return 1;
         }
+        PrivilegeDrop privilege = null;
+        if (account != null) {
+            try {
+                privilege = PrivilegeDrop.drop(account, KEPT_AFTER_DROP);
+            } catch (IOException | RuntimeException e) {
+                System.err.println("jvs-agent: run: --user " + account.name() + ": " + e.getMessage() + "; reverting");
+                if (metrics != null) {
+                    metrics.close();
+                }
+                if (decap != null) {
+                    decap.close();
+                }
+                new Applier(System.out).down(Applier.journal(o));
+                return 1;
+            }
+            System.out.println("jvs-agent: running as " + account.name() + " (uid " + account.uid() + ", gid "
+                    + account.gid() + "), CAP_NET_ADMIN and CAP_DAC_OVERRIDE kept on jvs-admin only, no_new_privs");
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Decapsulator d = decap;
         AgentHttp ms = metrics;
+        Runnable revert = () -> {
+            try {
+                new Applier(System.out).down(Applier.journal(o));
+            } catch (IOException | RuntimeException e) {
+                System.err.println("jvs-agent: down failed: " + e.getMessage() + " (state kept in " + o.state() + ")");
+            }
+        };
+        PrivilegeDrop kept = privilege;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("jvs-agent: stopping; reverting");
             if (ms != null) {
@@ -182,10 +228,11 @@ public final class Main {
             if (d != null) {
                 d.close();
             }
-            try {
-                new Applier(System.out).down(Applier.journal(o));
-            } catch (IOException | RuntimeException e) {
-                System.err.println("jvs-agent: down failed: " + e.getMessage() + " (state kept in " + o.state() + ")");
+            if (kept != null) {
+                kept.runPrivileged(revert); // on jvs-admin: undoing needs CAP_NET_ADMIN
+                kept.close();
+            } else {
+                revert.run();
             }
             System.out.flush();
             stopped.countDown();

@@ -371,10 +371,15 @@ public final class Director implements AutoCloseable {
             sync.refuseStart("connection sync needs --workers 1 (this director runs " + n + " workers)");
         }
         ConnPolicy workerPolicy = workerPolicy(settings.connPolicy(), n);
+        // One SYN cookie key for every worker: a client whose packets the fanout program moves to
+        // another worker (a new persistence mask) between its SYN and its ACK still has a valid cookie.
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        long cookieKey0 = random.nextLong();
+        long cookieKey1 = random.nextLong();
         for (Worker w : workers) {
             DataPath.Builder b = DataPath.builder().services(registry).connections(w.conns).neighbours(w.neighbours)
                     .routes(() -> routes).arpScope(arpScope).counters(w.counters).connPolicy(workerPolicy)
-                    .vrrp(vrrpGate);
+                    .vrrp(vrrpGate).synCookieKey(cookieKey0, cookieKey1);
             if (w.index == 0) {
                 b.sync(sync.hook());
             }

@@ -42,7 +42,7 @@ class SystemDepsTest {
     static final Set<String> COMPOSE = Set.of("docker.io", "docker-compose", "debootstrap");
     /** scripts/test: the demo's, plus what the integration tests run. */
     static final Set<String> TEST = union(union(DEMO, Set.of("nftables", "tcpdump", "python3", "wrk", "prometheus", "chromium",
-            "vsftpd", "keepalived", "iputils-arping", "bird2")), COMPOSE);
+            "vsftpd", "keepalived", "iputils-arping", "bird2", "hping3")), COMPOSE);
     /** scripts/bench: the demo's, plus the generators and peers. */
     static final Set<String> BENCH = union(DEMO, Set.of("wrk", "iperf3", "netsniff-ng", "haproxy", "nftables",
             "python3"));

@@ -75,7 +75,7 @@ public final class Journal implements AutoCloseable {
      */
     public static Journal open(Path file, String header, RecordHook hook) throws IOException {
         List<String> e = new ArrayList<>();
-        if (Files.exists(file)) {
+        if (present(file)) {
             for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 if (!l.isBlank() && !l.startsWith("#")) {
                     e.add(l.strip());
@@ -97,7 +97,7 @@ public final class Journal implements AutoCloseable {
 
     /** A file journal whose file exists; an in-memory one always exists. */
     public synchronized boolean exists() {
-        return file == null || Files.exists(file);
+        return file == null || present(file);
     }
 
     public synchronized List<String> entries() {
@@ -112,7 +112,7 @@ public final class Journal implements AutoCloseable {
                 if (dir != null) {
                     Files.createDirectories(dir);
                 }
-                boolean fresh = !Files.exists(file) || Files.size(file) == 0;
+                boolean fresh = !present(file) || Files.size(file) == 0;
                 out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         StandardOpenOption.APPEND);
                 if (fresh) {
@@ -326,6 +326,16 @@ public final class Journal implements AutoCloseable {
     }
 
     private static final int ENOENT = 2;
+
+    /**
+     * Whether the journal file is there, by lstat. Not {@code Files.exists(file)}: the JDK answers
+     * that with access(2), which checks the REAL uid and ignores the thread's capabilities; after
+     * {@code jvs-agent run --user} the thread that undoes (uid nobody, CAP_DAC_OVERRIDE) would see
+     * no journal in root's directory, and undo nothing (found by AgentIT).
+     */
+    private static boolean present(Path file) {
+        return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    }
 
     /** The sysctl's value, or empty when it does not exist (e.g. a device that is gone). */
     private static Optional<String> sysctl(String key) {

@@ -31,6 +31,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class Privileges {
     public static final int CAP_CHOWN = 0;
+    public static final int CAP_DAC_OVERRIDE = 1;
     public static final int CAP_SETGID = 6;
     public static final int CAP_SETUID = 7;
     public static final int CAP_NET_ADMIN = 12;

@@ -142,6 +142,100 @@ class AgentIT {
         }
     }
 
+    /** /proc/PID/task/TID/status as a map, plus the thread's name. */
+    static Map<String, String> taskStatus(Path task) throws java.io.IOException {
+        Map<String, String> m = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(task.resolve("status"))) {
+            int colon = line.indexOf(':');
+            if (colon > 0) {
+                m.put(line.substring(0, colon), line.substring(colon + 1).strip());
+            }
+        }
+        m.put("comm", Files.readString(task.resolve("comm")).strip());
+        return m;
+    }
+
+    /**
+     * run --user nobody: once up, every thread of the agent runs as nobody with no_new_privs and no
+     * capability, except jvs-admin with exactly CAP_NET_ADMIN and CAP_DAC_OVERRIDE (effective,
+     * permitted, bounding); /health still answers ok, and SIGTERM still reverts everything,
+     * state file included (what jvs-admin kept them for).
+     */
+    @Test
+    void runAsAnotherUserKeepsOnlyWhatDownNeeds() throws Exception {
+        long kept = 1L << 12 | 1L << 1; // CAP_NET_ADMIN, CAP_DAC_OVERRIDE
+        String nobody = Exec.run(Duration.ofSeconds(10), List.of("id", "-u", "nobody")).requireOk().stdout().strip();
+        String nogroup = Exec.run(Duration.ofSeconds(10), List.of("id", "-g", "nobody")).requireOk().stdout().strip();
+        String before = snapshot();
+        Path log = state.resolveSibling("run-user.log");
+        Process run = new ProcessBuilder(List.of("ip", "netns", "exec", NS, Ns.AGENT, "run", "--mode", "tun",
+                "--vip", VIP, "--director", DIRECTOR, "--state", state.toString(), "--metrics", "127.0.0.1:9121",
+                "--user", "nobody")).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            String health = "";
+            for (int i = 0; i < 300 && !health.equals("ok"); i++) {
+                Thread.sleep(100);
+                health = Ns.in(NS, "curl", "-s", "--max-time", "1", "http://127.0.0.1:9121/health").stdout().strip();
+            }
+            assertEquals("ok", health, Files.readString(log));
+            for (int i = 0; i < 100 && !Files.readString(log).contains("running as nobody"); i++) {
+                Thread.sleep(100);
+            }
+            assertTrue(Files.readString(log).contains("running as nobody"), Files.readString(log));
+            List<Path> tasks;
+            try (var l = Files.list(Path.of("/proc", Long.toString(run.pid()), "task"))) {
+                tasks = l.toList();
+            }
+            assertTrue(tasks.size() > 5, "a JVM's threads: " + tasks.size());
+            List<String> privileged = new java.util.ArrayList<>();
+            for (Path t : tasks) {
+                Map<String, String> st = taskStatus(t);
+                String who = st.get("comm") + " (" + t.getFileName() + ")";
+                assertEquals(String.join(" ", nobody, nobody, nobody, nobody), st.get("Uid").replaceAll("\\s+", " "), who);
+                assertEquals(String.join(" ", nogroup, nogroup, nogroup, nogroup), st.get("Gid").replaceAll("\\s+", " "), who);
+                assertEquals("1", st.get("NoNewPrivs"), who);
+                assertEquals(0L, Long.parseUnsignedLong(st.get("CapInh"), 16), who);
+                assertEquals(0L, Long.parseUnsignedLong(st.get("CapAmb"), 16), who);
+                long eff = Long.parseUnsignedLong(st.get("CapEff"), 16);
+                long prm = Long.parseUnsignedLong(st.get("CapPrm"), 16);
+                assertEquals(prm, eff, who);
+                if (prm != 0) {
+                    assertEquals(kept, prm, who + ": CAP_NET_ADMIN and CAP_DAC_OVERRIDE only");
+                    assertEquals(kept, Long.parseUnsignedLong(st.get("CapBnd"), 16), who + ": bounding set");
+                    privileged.add(st.get("comm"));
+                }
+            }
+            assertEquals(List.of("jvs-admin"), privileged, "the one thread that keeps capabilities");
+            assertEquals("ok", Ns.in(NS, "curl", "-s", "--max-time", "2", "http://127.0.0.1:9121/health").stdout().strip(),
+                    "/health as nobody");
+        } finally {
+            run.destroy();
+            assertTrue(run.waitFor(30, TimeUnit.SECONDS), "agent stops on SIGTERM");
+        }
+        String out = Files.readString(log);
+        boolean stateLeft = Files.exists(state);
+        String after = snapshot();
+        if (stateLeft) {
+            down(); // as root, so that a failure here leaves nothing behind for the other tests
+        }
+        assertTrue(out.contains("deleted TUN device jvs-tun0"), out);
+        assertFalse(out.contains("down failed"), out);
+        assertFalse(stateLeft, "down as nobody (jvs-admin) removed the state file\n" + out);
+        assertEquals(before, after, "run --user reverts everything on SIGTERM");
+
+        // an unknown user: one line, exit 2, nothing touched
+        Exec.Result bad = Ns.agent(NS, "run", "--mode", "tun", "--vip", VIP, "--director", DIRECTOR,
+                "--state", state.toString(), "--metrics", "127.0.0.1:9121", "--user", "no-such-user-jvs");
+        assertEquals(2, bad.exitCode(), bad.describe());
+        assertEquals("jvs-agent: --user \"no-such-user-jvs\": no such user\n", bad.stderr(), bad.describe());
+        Exec.Result notRun = Ns.agent(NS, concat("up", "--mode", "dr", "--vip", VIP, "--state", state.toString(),
+                "--user", "nobody"));
+        assertEquals(2, notRun.exitCode(), notRun.describe());
+        assertEquals("jvs-agent: --user: only run drops privileges (up, down and check end at once)\n", notRun.stderr());
+        assertEquals(before, snapshot(), "bad --user changes nothing");
+        assertFalse(Files.exists(state));
+    }
+
     @Test
     void downAfterACrashBetweenSteps() {
         for (String mode : List.of("dr", "tun")) {

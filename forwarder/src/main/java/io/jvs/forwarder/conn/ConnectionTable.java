@@ -32,8 +32,9 @@ import java.util.function.LongSupplier;
  *       the kernel's (daddr, dport, caddr, cport)), a local address of the director and a
  *       port from {@link LocalPorts} for FULLNAT. Several NAT entries may share an OUT key
  *       (one client port to two VIPs on the same real server); lookupOut returns one of them,
- *       as the kernel's ip_vs_conn_out_get does. FULLNAT keys are unique: the local port is
- *       held for the entry's lifetime.</li>
+ *       as the kernel's ip_vs_conn_out_get does, but never a DR or TUN entry (which has an
+ *       OUT key too) when an entry that sees replies has the same key. FULLNAT keys are
+ *       unique: the local port is held for the entry's lifetime.</li>
  * </ul>
  * An index slot is a long: the key's 32-bit hash in the high half (a fingerprint, compared
  * before the entry is touched) and id + 1 in the low half (0 = empty). Each index has a
@@ -52,12 +53,14 @@ import java.util.function.LongSupplier;
  * Entry arrays: addrs 8 + ports 8 + daddr 4 + expiry 8 + state 1 + flags 1 + two references
  * 4 + 4 (compressed oops) + controlling template 4 + free stack 4 = 46 bytes; FULLNAT's laddr 4
  * + lport 2 + seqBase 4 + seqDelta 4 + tsDelta 4 (kept for every entry, so the OUT key is
- * uniform) = 64 bytes; the claim serial 4, the per-client-limit flag 1 and the embryonic-reclaim
- * ring 8..16 (a long per entry, rounded up to a power of two) = 77..85 bytes. Indexes: 2 x 8
+ * uniform) = 64 bytes; the SYN proxy's state 1 + window shift 1 + option bits 2 + client window 2
+ * + client ISN 4 + sequence delta 4 + timestamp delta 4 + held slot 4 = 22 bytes (every entry too);
+ * the SYN flood defence's claim serial 4, the per-client-limit flag 1 and the embryonic-reclaim
+ * ring 8..16 (a long per entry, rounded up to a power of two) = 99..107 bytes. Indexes: 2 x 8
  * bytes x (2..4) slots per entry = 32..64 bytes (32 when the capacity is a power of two). Total
- * 109 bytes per connection at a power-of-two capacity, at most 149 bytes otherwise. The
+ * 131 bytes per connection at a power-of-two capacity, at most 171 bytes otherwise. The
  * persistence templates ({@link PersistenceTable}, a quarter of the capacity at 60 bytes each)
- * add 15 bytes: 124 bytes
+ * add 15 bytes: 146 bytes
  * per connection in all at a power-of-two capacity (+8 without compressed
  * oops), allocated up front; see {@link #footprintBytes()}. The FULLNAT port bitmaps
  * ({@link LocalPorts}) add 8 KiB per local address.
@@ -126,6 +129,15 @@ public final class ConnectionTable {
     private final int[] seqBases;
     private final int[] seqDeltas;
     private final int[] tsDeltas;
+    // SYN proxy (a --synproxy service's connections; see SynProxy in xmit): 0 for any other.
+    private final byte[] spStates;
+    private final byte[] spWinShifts;
+    private final char[] spOpts;
+    private final char[] spClientWins;
+    private final int[] spClientIsns;
+    private final int[] spSeqDeltas;
+    private final int[] spTsDeltas;
+    private final int[] spHeld;
     private final long[] expires;
     private final byte[] states;
     private final byte[] flags;
@@ -235,6 +247,14 @@ public final class ConnectionTable {
         seqBases = new int[capacity];
         seqDeltas = new int[capacity];
         tsDeltas = new int[capacity];
+        spStates = new byte[capacity];
+        spWinShifts = new byte[capacity];
+        spOpts = new char[capacity];
+        spClientWins = new char[capacity];
+        spClientIsns = new int[capacity];
+        spSeqDeltas = new int[capacity];
+        spTsDeltas = new int[capacity];
+        spHeld = new int[capacity];
         expires = new long[capacity];
         states = new byte[capacity];
         flags = new byte[capacity];
@@ -301,7 +321,9 @@ public final class ConnectionTable {
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 4 + 1;
+        long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 4
+                + 1 + 1 + 2 + 2 + 4 + 4 + 4 + 4 // SYN proxy
+                + 4 + 1; // claim serial, per-client-limit flag
         return perEntry * capacity + 8L * (inIndex.length + outIndex.length + embryos.length)
                 + templates.footprintBytes();
     }
@@ -366,21 +388,35 @@ public final class ConnectionTable {
         return -1;
     }
 
+    /**
+     * The entry a reply with this OUT key belongs to. A DR or TUN entry has an OUT key too (the
+     * real server and the client's address and port), and it can equal a NAT entry's when one
+     * client port reaches the same real server port through two VIPs, one DR and one NAT (found
+     * by the soak: the NAT reply went to the DR entry and was lost). An entry whose method sees
+     * replies (NAT, FULLNAT) is preferred; a DR/TUN entry is the answer only when no such entry
+     * has the key.
+     */
     private int probeOut(int h, int daddr, int laddr, long p) {
         final long[] t = outIndex;
         final int m = indexMask;
         int i = h & m;
         long s;
+        int inputOnly = -1;
         while ((s = t[i]) != 0) {
             if ((int) (s >>> 32) == h) {
                 final int id = (int) s - 1;
                 if (daddrs[id] == daddr && laddrs[id] == laddr && outPortKey(id) == p) {
-                    return id;
+                    if (dests[id].method.seesReplies()) {
+                        return id;
+                    }
+                    if (inputOnly < 0) {
+                        inputOnly = id;
+                    }
                 }
             }
             i = (i + 1) & m;
         }
-        return -1;
+        return inputOnly;
     }
 
     // ------------------------------------------------------------------ insert / update / remove
@@ -540,6 +576,8 @@ public final class ConnectionTable {
         seqBases[id] = 0;
         seqDeltas[id] = 0;
         tsDeltas[id] = 0;
+        spStates[id] = SP_NONE;
+        spHeld[id] = -1;
         states[id] = (byte) state;
         flags[id] = (byte) (dest.method.seesReplies() ? flagBits : flagBits | F_NOOUTPUT);
         services[id] = svc;
@@ -932,6 +970,80 @@ public final class ConnectionTable {
 
     public int tsDelta(int id) {
         return tsDeltas[id];
+    }
+
+    /** SYN proxy state: not a proxied connection. */
+    public static final byte SP_NONE = 0;
+    /** SYN proxy state: the client's cookie ACK opened the entry; the real server has not answered the SYN. */
+    public static final byte SP_AWAITING_SERVER = 1;
+    /** SYN proxy state: the server's SYN-ACK was spliced; sequence numbers are translated both ways. */
+    public static final byte SP_SPLICED = 2;
+
+    public byte synProxyState(int id) {
+        return spStates[id];
+    }
+
+    /**
+     * SYN proxy: the entry was opened by a client ACK with a valid cookie; the director's ISN
+     * towards the client (the cookie), the TSval it sent in its SYN-ACK, the client's ISN, the
+     * cookie's option bits and the client's window are kept until the real server answers.
+     */
+    public void startSynProxy(int id, int cookieIsn, int synAckTsval, int clientIsn, int opts, int clientWin) {
+        spStates[id] = SP_AWAITING_SERVER;
+        spSeqDeltas[id] = cookieIsn;
+        spTsDeltas[id] = synAckTsval;
+        spClientIsns[id] = clientIsn;
+        spOpts[id] = (char) (opts >>> 12); // the cookie data's option bits (12..21)
+        spClientWins[id] = (char) clientWin;
+        spWinShifts[id] = 0;
+    }
+
+    /**
+     * SYN proxy: the real server answered; from now on the client's view of the server's stream is
+     * the server's plus {@code seqDelta} (cookie ISN minus server ISN), its timestamps (TSval) the
+     * server's plus {@code tsDelta}, and the server's windows are shifted left by {@code winShift}
+     * (negative: right) into the window scale the director gave the client.
+     */
+    public void spliceSynProxy(int id, int seqDelta, int tsDelta, int winShift) {
+        spStates[id] = SP_SPLICED;
+        spSeqDeltas[id] = seqDelta;
+        spTsDeltas[id] = tsDelta;
+        spWinShifts[id] = (byte) winShift;
+    }
+
+    /** SYN proxy, awaiting: the cookie ISN; spliced: the sequence delta. */
+    public int synProxySeq(int id) {
+        return spSeqDeltas[id];
+    }
+
+    /** SYN proxy, awaiting: the SYN-ACK's TSval; spliced: the timestamp delta. */
+    public int synProxyTs(int id) {
+        return spTsDeltas[id];
+    }
+
+    public int synProxyClientIsn(int id) {
+        return spClientIsns[id];
+    }
+
+    public int synProxyOpts(int id) {
+        return spOpts[id] << 12;
+    }
+
+    public int synProxyClientWindow(int id) {
+        return spClientWins[id];
+    }
+
+    public int synProxyWinShift(int id) {
+        return spWinShifts[id];
+    }
+
+    /** SYN proxy: the slot of the client segment held for this entry, or -1. */
+    public int synProxyHeld(int id) {
+        return spHeld[id];
+    }
+
+    public void setSynProxyHeld(int id, int slot) {
+        spHeld[id] = slot;
     }
 
     /** FULLNAT PROXY v2: the real server has acknowledged the injected header. */

@@ -71,9 +71,13 @@ public final class DataPathCounters {
     private static final int RX_BATCHES = 4;
     private static final int RX_BATCH_FRAMES = 5;
     private static final int SLOPPY_TCP_ACCEPTED = 6;
-    private static final int EMBRYONIC_RECLAIMED = 7;
-    private static final int EMBRYONIC_DROPPED = 8;
-    private static final int SCALARS = 9;
+    private static final int SYNPROXY_SYN_ACKS = 7;
+    private static final int SYNPROXY_OPENED = 8;
+    private static final int SYNPROXY_SPLICED = 9;
+    private static final int SYNPROXY_HELD = 10;
+    private static final int EMBRYONIC_RECLAIMED = 11;
+    private static final int EMBRYONIC_DROPPED = 12;
+    private static final int SCALARS = 13;
 
     /** How a new connection got its real server (the {@code outcome} label of jvs_scheduler_decisions_total). */
     public enum SchedulingOutcome {
@@ -212,6 +216,26 @@ public final class DataPathCounters {
     /** One TCP connection opened by a segment other than a SYN (sloppy_tcp). */
     public void sloppyTcpAccept() {
         scalars[SLOPPY_TCP_ACCEPTED]++;
+    }
+
+    /** SYN proxy: one SYN answered with a SYN cookie (no connection entry made). */
+    public void synProxySynAck() {
+        scalars[SYNPROXY_SYN_ACKS]++;
+    }
+
+    /** SYN proxy: one ACK with a valid cookie opened a connection (and a SYN went to its real server). */
+    public void synProxyOpened() {
+        scalars[SYNPROXY_OPENED]++;
+    }
+
+    /** SYN proxy: one real server's SYN-ACK spliced to its client's connection. */
+    public void synProxySpliced() {
+        scalars[SYNPROXY_SPLICED]++;
+    }
+
+    /** SYN proxy: one client segment held until its real server answered. */
+    public void synProxyHeld() {
+        scalars[SYNPROXY_HELD]++;
     }
 
     /** A full table made room for a new connection by removing its oldest embryonic entry. */
@@ -367,14 +391,30 @@ public final class DataPathCounters {
         return sum(c -> c.rxBatchBuckets, bucket);
     }
 
+    public long synProxySynAckCount() {
+        return sum(c -> c.scalars, SYNPROXY_SYN_ACKS);
+    }
+
+    public long synProxyOpenedCount() {
+        return sum(c -> c.scalars, SYNPROXY_OPENED);
+    }
+
+    public long synProxySplicedCount() {
+        return sum(c -> c.scalars, SYNPROXY_SPLICED);
+    }
+
+    public long synProxyHeldCount() {
+        return sum(c -> c.scalars, SYNPROXY_HELD);
+    }
+
     /** Embryonic entries removed to make room for a new connection in a full table. */
     public long embryonicReclaimed() {
-        return read(scalars, EMBRYONIC_RECLAIMED);
+        return sum(c -> c.scalars, EMBRYONIC_RECLAIMED);
     }
 
     /** Embryonic entries removed by drop_entry's scans. */
     public long embryonicDropped() {
-        return read(scalars, EMBRYONIC_DROPPED);
+        return sum(c -> c.scalars, EMBRYONIC_DROPPED);
     }
 
     /** The defence's current levels (drop_entry, drop_packet, secure_tcp), registered by the wiring. */

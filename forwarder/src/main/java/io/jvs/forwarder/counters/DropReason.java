@@ -79,7 +79,19 @@ public enum DropReason {
     /** An ICMP error to a VIP or local address that quotes no tracked connection. */
     ICMP_UNTRACKED("icmp_untracked"),
     /** Addressed to a VIP of a VRRP instance this director is not MASTER of (BACKUP or FAULT): the master forwards it. */
-    VRRP_BACKUP("vrrp_backup");
+    VRRP_BACKUP("vrrp_backup"),
+    /**
+     * SYN proxy: an ACK to a --synproxy service that opens no connection and whose
+     * acknowledgement is not a valid SYN cookie (forged, from another time slice, or for
+     * another tuple). It never reaches a real server.
+     */
+    SYNPROXY_BAD_COOKIE("synproxy_bad_cookie"),
+    /**
+     * SYN proxy: a client segment while the real server has not yet answered the proxy's SYN,
+     * beyond the one segment held per connection and not usable to send that SYN again (a
+     * RST, or no room to rewrite it); the client's retransmission carries it later.
+     */
+    SYNPROXY_PENDING("synproxy_pending");
 
     private final String label;
 

@@ -99,6 +99,11 @@ public final class PacketContext {
     public boolean reply;
     /** Set when the frame is dropped; the handler that sets it counts it. */
     public DropReason drop;
+    /**
+     * SYN proxy: the cookie data of a client ACK that opens a connection (set by the synproxy
+     * stage, read by schedule and transmit), or -1.
+     */
+    public int synProxyData = -1;
 
     /** Clears the decoded summary and verdict before the next frame. */
     public void reset() {
@@ -122,5 +127,6 @@ public final class PacketContext {
         conn = -1;
         reply = false;
         drop = null;
+        synProxyData = -1;
     }
 }

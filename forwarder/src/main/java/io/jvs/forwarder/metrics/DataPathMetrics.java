@@ -54,6 +54,19 @@ final class DataPathMetrics {
                 .labelNames("protocol")
                 .callback(cb -> cb.call(c.sloppyTcpAccepted(), "tcp"))
                 .register(registry);
+        CounterWithCallback.builder(properties).name("jvs_synproxy_total")
+                .help("SYN proxy (--synproxy services): event=\"syn_ack\" (a SYN answered with a cookie), "
+                        + "\"opened\" (an ACK with a valid cookie opened a connection), \"spliced\" (the real "
+                        + "server's SYN-ACK joined to it), \"held\" (a client segment kept until then). Bad "
+                        + "cookies are jvs_drops_total{reason=\"synproxy_bad_cookie\"}.")
+                .labelNames("event")
+                .callback(cb -> {
+                    cb.call(c.synProxySynAckCount(), "syn_ack");
+                    cb.call(c.synProxyOpenedCount(), "opened");
+                    cb.call(c.synProxySplicedCount(), "spliced");
+                    cb.call(c.synProxyHeldCount(), "held");
+                })
+                .register(registry);
 
         CounterWithCallback.builder(properties).name("jvs_embryonic_removed_total")
                 .help("Embryonic TCP entries (SYN_RECV, SYNACK: the handshake never completed) removed by the "

@@ -61,6 +61,7 @@ import java.util.function.Predicate;
  * {@link DataPathMetrics}, from {@link DataPathCounters}:
  * jvs_scheduler_decisions_total{outcome}  counter  scheduled | persistence_template | no_destination
  * jvs_dropped_packets_total{reason}     counter  every {@link DropReason} label, 0 included
+ * jvs_synproxy_total{event}             counter  syn_ack | opened | spliced | held (the SYN proxy)
  * jvs_port_rx_frames_total{port}        counter  frames the data path received on the port
  * jvs_port_rx_bytes_total{port}         counter
  * jvs_port_tx_frames_total{port}        counter  frames handed to the kernel for transmit

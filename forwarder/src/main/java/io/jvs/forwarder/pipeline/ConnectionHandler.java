@@ -34,6 +34,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * out: the long-standing "black hole after quiescing" complaint). Other packets of a
  * connection whose server was removed are dropped as DEST_REMOVED; with expire_nodest_conn the
  * connection is expired at once and a packet that can open a connection (UDP) is rescheduled.
+ *
+ * <p>A --synproxy service's TCP segments without a connection all go on: the synproxy stage
+ * answers SYNs and opens connections only for ACKs with a valid cookie.
  */
 final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ConnectionTable conns;
@@ -85,7 +88,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             chc.fireChannelRead(ctx);
             return;
         }
-        if (tcp && !syn && !sloppyOpens(ctx)) {
+        if (tcp && !syn && !sloppyOpens(ctx) && !ctx.service.synProxy) {
             counters.drop(DropReason.NO_CONNECTION);
             return;
         }

@@ -4,6 +4,7 @@ import io.jvs.forwarder.conn.ClientLimits;
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.Defense;
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.SynCookies;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.neigh.ArpScope;
 import io.jvs.forwarder.neigh.NeighbourCache;
@@ -13,6 +14,8 @@ import io.jvs.forwarder.service.VrrpGate;
 import io.jvs.forwarder.sync.SyncHook;
 import io.jvs.forwarder.xmit.DrXmit;
 import io.jvs.forwarder.xmit.FullNatXmit;
+import io.jvs.forwarder.xmit.HeldSegments;
+import io.jvs.forwarder.xmit.SynProxy;
 import io.jvs.forwarder.xmit.IcmpSender;
 import io.jvs.forwarder.io.LanPorts;
 import io.jvs.forwarder.xmit.NatXmit;
@@ -27,13 +30,13 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
- * The data path's one wiring: the seven stages of an attachment's pipeline, in order,
+ * The data path's one wiring: the eight stages of an attachment's pipeline, in order,
  * over the state the attachments share. The director, every test that pushes frames
  * through the stages and the packet-path benchmark all get their pipeline from
  * {@link #wire}; nothing else constructs a stage.
  *
  * <pre>
- *   decode -&gt; arp -&gt; icmp -&gt; classify -&gt; connection -&gt; schedule -&gt; transmit
+ *   decode -&gt; arp -&gt; icmp -&gt; classify -&gt; connection -&gt; synproxy -&gt; schedule -&gt; transmit
  * </pre>
  *
  * <p>Shared by all attachments (and owned by whoever built this): the published
@@ -46,14 +49,17 @@ import java.util.function.Supplier;
  * and its own senders for the forwarding methods.
  *
  * <p>Policy reaches the stages only from here: the IPVS sysctls in {@link ConnPolicy}
- * and FULLNAT's clock and ISN key are fixed when the DataPath is built; services,
+ * and FULLNAT's clock and ISN key (also the SYN proxy's clock) and the SYN cookie key are fixed
+ * when the DataPath is built; services,
  * schedulers (and their mh table size) and timeouts arrive with the published snapshot
  * and the connection table.
  */
 public final class DataPath {
     /** The stage names, in pipeline order (the names {@link #wire} gives the handlers). */
     public static final List<String> STAGES = List.of("decode", "arp", "icmp", "classify", "connection",
-            "schedule", "transmit");
+            "synproxy", "schedule", "transmit");
+    /** Client segments the SYN proxy can hold at once, one per connection waiting for its real server. */
+    public static final int SYN_PROXY_HELD_SLOTS = 1024;
 
     private final ServiceRegistry services;
     private final VrrpGate vrrp;
@@ -73,6 +79,8 @@ public final class DataPath {
     private final LongSupplier wallMillis;
     private final long isnKey0;
     private final long isnKey1;
+    private final SynCookies cookies;
+    private final HeldSegments held;
 
     private DataPath(Builder b) {
         this.services = Objects.requireNonNull(b.services, "services");
@@ -108,6 +116,13 @@ public final class DataPath {
             this.isnKey0 = r.nextLong();
             this.isnKey1 = r.nextLong();
         }
+        if (b.cookieKeyGiven) {
+            this.cookies = new SynCookies(b.cookieKey0, b.cookieKey1);
+        } else {
+            SecureRandom r = new SecureRandom();
+            this.cookies = new SynCookies(r.nextLong(), r.nextLong());
+        }
+        this.held = new HeldSegments(SYN_PROXY_HELD_SLOTS, conns);
     }
 
     /** Default size of the per-client limits' tables ({@code --client-table}). */
@@ -137,7 +152,7 @@ public final class DataPath {
     }
 
     /**
-     * Adds the seven stages, named as in {@link #STAGES}, to the end of an attachment's
+     * Adds the eight stages, named as in {@link #STAGES}, to the end of an attachment's
      * pipeline (normally empty) and returns it. {@code arpPort} is the port whose ARP this
      * attachment receives (its answers leave there, what it learns goes to that port's
      * neighbour cache); forwarded frames leave by whichever port their route gives.
@@ -154,15 +169,19 @@ public final class DataPath {
         NextHopSender sender = new NextHopSender(neighbours, routes, counters);
         IcmpSender icmp = new IcmpSender(sender);
         TunXmit tun = new TunXmit(sender, icmp, counters);
+        NatXmit nat = new NatXmit(sender, conns);
+        FullNatXmit fullNat = new FullNatXmit(sender, ports.get(0), conns, wallMillis, isnKey0, isnKey1);
+        SynProxy synProxy = new SynProxy(sender, ports.get(0), conns, cookies, held, wallMillis, counters);
         p.addLast(STAGES.get(0), new FrameDecodeHandler(counters));
         p.addLast(STAGES.get(1), new ArpHandler(services, vrrp, neighbours[arpPort], arpScope, routes, counters,
                 answersArp));
         p.addLast(STAGES.get(2), new IcmpHandler(services, vrrp, conns, sender, icmp, tun, counters));
         p.addLast(STAGES.get(3), new ClassifyHandler(services, vrrp, conns, counters));
         p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy, sync));
-        p.addLast(STAGES.get(5), new ScheduleHandler(conns, counters, policy, defense, clientLimits, sync));
-        p.addLast(STAGES.get(6), new TransmitHandler(ports, new DrXmit(sender, counters), new NatXmit(sender, conns),
-                tun, new FullNatXmit(sender, ports.get(0), conns, wallMillis, isnKey0, isnKey1), counters));
+        p.addLast(STAGES.get(5), new SynProxyHandler(conns, synProxy, nat, fullNat, counters));
+        p.addLast(STAGES.get(6), new ScheduleHandler(conns, counters, policy, defense, clientLimits, sync));
+        p.addLast(STAGES.get(7), new TransmitHandler(ports, new DrXmit(sender, counters), nat, tun, fullNat, synProxy,
+                counters));
         return p;
     }
 
@@ -182,6 +201,9 @@ public final class DataPath {
         private boolean isnKeyGiven;
         private long isnKey0;
         private long isnKey1;
+        private boolean cookieKeyGiven;
+        private long cookieKey0;
+        private long cookieKey1;
 
         private Builder() {
         }
@@ -261,6 +283,14 @@ public final class DataPath {
             this.isnKeyGiven = true;
             this.isnKey0 = key0;
             this.isnKey1 = key1;
+            return this;
+        }
+
+        /** The SYN proxy's cookie key (default: drawn once per DataPath; the director gives all its workers one); tests give a fixed one. */
+        public Builder synCookieKey(long key0, long key1) {
+            this.cookieKeyGiven = true;
+            this.cookieKey0 = key0;
+            this.cookieKey1 = key1;
             return this;
         }
 

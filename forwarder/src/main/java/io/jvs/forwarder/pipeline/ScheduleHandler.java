@@ -13,6 +13,7 @@ import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.VirtualService;
 import io.jvs.forwarder.sync.SyncHook;
+import io.jvs.packet.TcpHeader;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
@@ -149,10 +150,12 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
         if (tmpl >= 0) {
             conns.setController(id, tmpl, now);
         }
-        if (ctx.ipProto == Protocol.TCP && !ConnectionHandler.isSyn(ctx.tcpFlags)) {
+        // A SYN proxy's cookie ACK opens the connection as the SYN it stands for (SYN_RECV).
+        int flags = ctx.synProxyData >= 0 ? TcpHeader.SYN : ctx.tcpFlags;
+        if (ctx.ipProto == Protocol.TCP && !ConnectionHandler.isSyn(flags)) {
             counters.sloppyTcpAccept();   // only sloppy_tcp lets such a segment get here
         }
-        conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);
+        conns.update(id, false, flags, ctx.frameLen, now);
         sync.inbound(id, true, tmplCreated, now);
         ctx.conn = id;
         ctx.dest = dest;

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.xmit.SynProxy;
 import io.jvs.forwarder.xmit.Xmit;
 import io.jvs.forwarder.io.LanPorts;
 import io.jvs.forwarder.counters.DataPathCounters;
@@ -11,7 +12,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 /**
  * Last stage: hands the packet to its connection's forwarding method and,
  * once per read burst (channelReadComplete), flushes the ports: one
- * sendmmsg per port for the whole burst.
+ * sendmmsg per port for the whole burst. A SYN proxy's cookie ACK that just opened its
+ * connection goes to {@link SynProxy#connectServer} instead (it becomes the real server's SYN).
  */
 final class TransmitHandler extends ChannelInboundHandlerAdapter {
     private final LanPorts ports;
@@ -19,15 +21,18 @@ final class TransmitHandler extends ChannelInboundHandlerAdapter {
     private final Xmit nat;
     private final Xmit tun;
     private final Xmit fullNat;
+    private final SynProxy synProxy;
     private final DataPathCounters counters;
     private int loggedErrors;
 
-    TransmitHandler(LanPorts ports, Xmit dr, Xmit nat, Xmit tun, Xmit fullNat, DataPathCounters counters) {
+    TransmitHandler(LanPorts ports, Xmit dr, Xmit nat, Xmit tun, Xmit fullNat, SynProxy synProxy,
+                    DataPathCounters counters) {
         this.ports = ports;
         this.dr = dr;
         this.nat = nat;
         this.tun = tun;
         this.fullNat = fullNat;
+        this.synProxy = synProxy;
         this.counters = counters;
     }
 
@@ -40,7 +45,9 @@ final class TransmitHandler extends ChannelInboundHandlerAdapter {
             case TUN -> tun;
             case FULLNAT -> fullNat;
         };
-        if (ctx.reply) {
+        if (ctx.synProxyData >= 0) {
+            synProxy.connectServer(ctx, ctx.synProxyData, x); // the cookie ACK becomes the server's SYN
+        } else if (ctx.reply) {
             x.outbound(ctx);
         } else {
             x.inbound(ctx);

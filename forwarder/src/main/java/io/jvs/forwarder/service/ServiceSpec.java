@@ -40,12 +40,15 @@ import java.util.Objects;
  * @param dests          real servers in the order added (oldest first; the built
  *                       table lists them newest first, as IPVS does)
  * @param timeouts       the service's own ESTABLISHED / FIN_WAIT / UDP timeouts (jvs extension)
+ * @param synProxy       {@code --synproxy}: the director answers SYNs with SYN cookies and opens the
+ *                       real server's side only for a client ACK with a valid cookie (jvs extension;
+ *                       TCP or fwmark services whose real servers forward by NAT or FULLNAT)
  * @param clientPolicy   allow/deny prefixes and per-client limits (jvs extension)
  */
 public record ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
                           int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
                           ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts,
-                          ClientPolicy clientPolicy) {
+                          boolean synProxy, ClientPolicy clientPolicy) {
 
     /** ipvsadm's default scheduler. */
     public static final String DEFAULT_SCHEDULER = "wlc";
@@ -107,15 +110,43 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
                 throw new IllegalArgumentException(label(proto, addr, port, fwmark) + " -r " + d.endpoint()
                         + ": a FULLNAT real server needs the service's local addresses (--laddr)");
             }
+            if (synProxy && (d.method() == ForwardMethod.DR || d.method() == ForwardMethod.TUN)) {
+                // The server's replies would bypass the director, which must translate their
+                // sequence numbers (its cookie ISN is not the server's).
+                throw new IllegalArgumentException(label(proto, addr, port, fwmark) + " -r " + d.endpoint()
+                        + ": --synproxy needs NAT or FULLNAT real servers (" + d.method().name()
+                        + " replies bypass the director)");
+            }
+        }
+        if (synProxy && fwmark == 0 && proto != Protocol.TCP) {
+            throw new IllegalArgumentException(label(proto, addr, port, fwmark) + ": --synproxy is for TCP services");
         }
     }
 
     /** All settings but the client policy (none). */
     public ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
                        int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
+                       ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts,
+                       boolean synProxy) {
+        this(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, onePacket, localAddrs,
+                clientAddress, dests, timeouts, synProxy, ClientPolicy.NONE);
+    }
+
+    /** All settings but the SYN proxy (off). */
+    public ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
+                       int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
+                       ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts,
+                       ClientPolicy clientPolicy) {
+        this(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, onePacket, localAddrs,
+                clientAddress, dests, timeouts, false, clientPolicy);
+    }
+
+    /** All settings but the SYN proxy (off) and the client policy (none). */
+    public ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
+                       int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
                        ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts) {
         this(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, onePacket, localAddrs,
-                clientAddress, dests, timeouts, ClientPolicy.NONE);
+                clientAddress, dests, timeouts, false, ClientPolicy.NONE);
     }
 
     /** All settings but the service's own timeouts (the global ones apply). */
@@ -152,40 +183,46 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
 
     public ServiceSpec withDests(List<Dest> newDests) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, newDests, timeouts, clientPolicy);
+                onePacket, localAddrs, clientAddress, newDests, timeouts, synProxy, clientPolicy);
     }
 
     public ServiceSpec withScheduler(String newScheduler, int newSchedFlags) {
         return new ServiceSpec(proto, addr, port, fwmark, newScheduler, newSchedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, timeouts, clientPolicy);
+                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy);
     }
 
     /** {@code -p timeout -M mask}; timeout 0 = not persistent. */
     public ServiceSpec withPersistence(int timeout, int mask) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, timeout, mask, onePacket,
-                localAddrs, clientAddress, dests, timeouts, clientPolicy);
+                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy);
     }
 
     public ServiceSpec withOnePacket(boolean ops) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, ops,
-                localAddrs, clientAddress, dests, timeouts, clientPolicy);
+                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy);
     }
 
     public ServiceSpec withFullNat(List<Integer> newLocalAddrs, ClientAddressMode mode) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, newLocalAddrs, mode, dests, timeouts, clientPolicy);
+                onePacket, newLocalAddrs, mode, dests, timeouts, synProxy, clientPolicy);
     }
 
     /** The service's own timeouts ({@link ServiceTimeouts#GLOBAL} = none). */
     public ServiceSpec withTimeouts(ServiceTimeouts newTimeouts) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, newTimeouts, clientPolicy);
+                onePacket, localAddrs, clientAddress, dests, newTimeouts, synProxy, clientPolicy);
+    }
+
+    /** {@code --synproxy} on or off. */
+    public ServiceSpec withSynProxy(boolean on) {
+        return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
+                onePacket, localAddrs, clientAddress, dests, timeouts, on, clientPolicy);
     }
 
     /** The service's allow/deny lists and per-client limits ({@link ClientPolicy#NONE} = none). */
     public ServiceSpec withClientPolicy(ClientPolicy newPolicy) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, timeouts, newPolicy);
+                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, newPolicy);
     }
 
     public boolean persistent() {

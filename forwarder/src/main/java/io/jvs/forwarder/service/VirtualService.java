@@ -37,6 +37,8 @@ public final class VirtualService {
     public final DestStats stats;
     /** Some real server forwards by FULLNAT (sloppy_tcp then opens no connection: ConnectionHandler). */
     public final boolean hasFullNatDest;
+    /** {@code --synproxy}: SYNs are answered with SYN cookies (pipeline.SynProxyHandler, xmit.SynProxy). */
+    public final boolean synProxy;
     /** The service's identity across snapshots (proto, VIP, port, or the mark): per-client limits' key. */
     public final long key;
     /** Allow/deny lists compiled for lookup; a client is admitted when {@link #admits} says so. */
@@ -74,6 +76,7 @@ public final class VirtualService {
             fullNat |= d.method == ForwardMethod.FULLNAT;
         }
         this.hasFullNatDest = fullNat;
+        this.synProxy = spec.synProxy();
         this.key = spec.fwmark() != 0 ? 1L << 56 | (spec.fwmark() & 0xffffffffL)
                 : (long) spec.proto() << 48 | (spec.addr() & 0xffffffffL) << 16 | spec.port();
         ClientPolicy cp = spec.clientPolicy();

@@ -1,7 +1,6 @@
 package io.jvs.forwarder.sync;
 
 import io.jvs.packet.IpvsSync;
-import io.jvs.packet.SyncEntry;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -23,8 +22,8 @@ import java.util.concurrent.Executor;
  * the kernel delivers the group's datagrams from that interface and no unicast ones). The
  * protocol has no authentication; a datagram whose source is not in one of the interface's own
  * IPv4 subnets is dropped ({@code foreign_source}) before it is read. Each message is checked
- * whole by {@link IpvsSync#decode}; accepted entries go into the {@link SyncQueue} and the
- * event loop is asked to install them ({@link SyncInstaller}).
+ * whole by {@link IpvsSync#decode} ({@link SyncIntake}); accepted entries go into the
+ * {@link SyncQueue} and the event loop is asked to install them ({@link SyncInstaller}).
  */
 final class SyncReceiver implements AutoCloseable {
     private final DatagramChannel channel;
@@ -70,22 +69,7 @@ final class SyncReceiver implements AutoCloseable {
     private void run() {
         ByteBuffer buf = ByteBuffer.allocateDirect(maxLen);
         MemorySegment seg = MemorySegment.ofBuffer(buf);
-        SyncEntry e = new SyncEntry();
-        IpvsSync.Visitor visitor = new IpvsSync.Visitor() {
-            @Override
-            public void entry(SyncEntry x) {
-                counters.receivedEntry();
-                if (!queue.offer(x)) {
-                    counters.dropped(SyncDrop.BACKUP_QUEUE_FULL);
-                }
-            }
-
-            @Override
-            public void rejected(SyncEntry x, IpvsSync.Reject why) {
-                counters.receivedEntry();
-                counters.rejected(why);
-            }
-        };
+        SyncIntake intake = new SyncIntake(queue, counters, syncId);
         for (;;) {
             SocketAddress from;
             try {
@@ -106,11 +90,7 @@ final class SyncReceiver implements AutoCloseable {
                 continue;
             }
             // a datagram longer than maxLen arrives cut and fails the size check, as in the kernel
-            IpvsSync.Reject r = IpvsSync.decode(seg, 0, buf.position(), syncId, e, visitor);
-            if (r != null) {
-                counters.rejected(r);
-            }
-            if (queue.size() > 0 && installer.scheduled.compareAndSet(false, true)) {
+            if (intake.take(seg, buf.position()) && installer.scheduled.compareAndSet(false, true)) {
                 loop.execute(installer);
             }
         }

@@ -79,4 +79,28 @@ class WorkerSharesTest {
         assertEquals("eth1", total.portName(1));
         assertEquals(1, w1.drops(DropReason.NO_CONNECTION), "a worker's own view is its own");
     }
+
+    @Test
+    void theTotalViewSumsTheDefenceAndSynProxyEvents() {
+        DataPathCounters w0 = new DataPathCounters("eth0");
+        DataPathCounters w1 = new DataPathCounters("eth0");
+        DataPathCounters total = DataPathCounters.total(w0, w1);
+        w0.embryonicReclaim();
+        w1.embryonicReclaim();
+        w1.embryonicReclaim();
+        w0.embryonicDrop(4);
+        w1.embryonicDrop(5);
+        w0.synProxySynAck();
+        w1.synProxySynAck();
+        w1.synProxyOpened();
+        w0.synProxySpliced();
+        w0.synProxyHeld();
+        w1.synProxyHeld();
+        assertEquals(3, total.embryonicReclaimed());
+        assertEquals(9, total.embryonicDropped());
+        assertEquals(2, total.synProxySynAckCount());
+        assertEquals(1, total.synProxyOpenedCount());
+        assertEquals(1, total.synProxySplicedCount());
+        assertEquals(2, total.synProxyHeldCount());
+    }
 }

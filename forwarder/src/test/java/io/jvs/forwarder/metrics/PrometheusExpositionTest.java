@@ -149,7 +149,7 @@ class PrometheusExpositionTest {
         Pattern unit = Pattern.compile("_(milli|micro|nano)?(ms|us|ns|millis|milliseconds|microseconds|nanoseconds"
                 + "|minutes|hours|kb|kib|mb|mib|kilobytes|megabytes|bits)(_|$)");
         Set<String> allowedLabels = Set.of("service", "real_server", "direction", "reason", "port", "le",
-                "outcome", "protocol", "scheduler", "forward", "to", "instance", "strategy", "by");
+                "outcome", "protocol", "scheduler", "forward", "to", "instance", "event", "strategy", "by");
         // The client's JVM and process families: its own fixed label names.
         Set<String> jvmLabels = Set.of("area", "pool", "gc", "state", "version", "vendor", "runtime", "quantile");
         for (String line : text.split("\n")) {

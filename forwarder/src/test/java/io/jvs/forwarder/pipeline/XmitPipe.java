@@ -46,6 +46,9 @@ final class XmitPipe implements AutoCloseable {
     static final int CLIENT = 0x0a00_0102;       // 10.0.1.2, behind the router
     static final int HEADROOM = 64;
     static final int TAILROOM = 64;
+    /** The SYN cookie key of every pipe (SynCookiesTest's). */
+    static final long COOKIE_KEY0 = 0xC00C1E01L;
+    static final long COOKIE_KEY1 = 0xC00C1E02L;
 
     /** One frame sent: its virtio_net_hdr and the frame. */
     record Sent(byte[] vnet, byte[] frame) {
@@ -85,7 +88,8 @@ final class XmitPipe implements AutoCloseable {
         channel = new EmbeddedChannel();
         DataPath.builder().services(registry).connections(conns).neighbours(neighbours)
                 .routes(() -> routes).counters(counters)
-                .fullNatClock(wallMillis).fullNatIsnKey(0x5EED_0001L, 0x5EED_0002L).build()
+                .fullNatClock(wallMillis).fullNatIsnKey(0x5EED_0001L, 0x5EED_0002L)
+                .synCookieKey(COOKIE_KEY0, COOKIE_KEY1).build()
                 .wire(channel.pipeline());
     }
 

@@ -258,6 +258,7 @@ public final class Console implements MetricsServer.Routes {
         f.put("persistence-timeout", spec.persistent() ? Integer.toString(spec.persistTimeout()) : "");
         f.put("netmask", spec.persistent() && spec.persistMask() != -1 ? Ipv4Address.toString(spec.persistMask()) : "");
         f.put("ops", spec.onePacket() ? "on" : "");
+        f.put("synproxy", spec.synProxy() ? "on" : "");
         StringBuilder laddr = new StringBuilder();
         for (int a : spec.localAddrs()) {
             laddr.append(laddr.isEmpty() ? "" : ",").append(Ipv4Address.toString(a));

@@ -96,6 +96,13 @@ public record ConsoleCommand(Action action, List<String> argv) {
                 if (field(form, "ops").equals("on")) {
                     argv.add("-o");
                 }
+                // A ticked box turns the proxy on; an unticked one (sent as "") on an edit turns it
+                // off; a form without the field leaves it as it is (jvsadm -E keeps it).
+                if (field(form, "synproxy").equals("on")) {
+                    argv.add("--synproxy");
+                } else if (action == Action.EDIT_SERVICE && form.containsKey("synproxy")) {
+                    argv.add("--no-synproxy");
+                }
             }
             case ADD_SERVER, EDIT_SERVER -> {
                 argv.add("-r");

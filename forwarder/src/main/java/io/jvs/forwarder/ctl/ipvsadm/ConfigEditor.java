@@ -51,7 +51,7 @@ public final class ConfigEditor {
                     }
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
                     services.add(service(cmd, List.of(), List.of(), ClientAddressMode.NONE, ServiceTimeouts.GLOBAL,
-                            io.jvs.forwarder.service.ClientPolicy.NONE));
+                            false, io.jvs.forwarder.service.ClientPolicy.NONE));
                 }
                 case EDIT_SERVICE -> {
                     if (at < 0) {
@@ -60,7 +60,7 @@ public final class ConfigEditor {
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
                     ServiceSpec old = services.get(at);
                     services.set(at, service(cmd, old.dests(), old.localAddrs(), old.clientAddress(), old.timeouts(),
-                            old.clientPolicy()));
+                            old.synProxy(), old.clientPolicy()));
                 }
                 case DELETE_SERVICE -> {
                     if (at < 0) {
@@ -145,9 +145,12 @@ public final class ConfigEditor {
         return -1;
     }
 
-    /** The service a -A/-E command describes; jvs's extensions not given keep the values passed in. */
+    /**
+     * The service a -A/-E command describes; jvs's extensions not given keep the values passed in
+     * ({@code --synproxy} turns the SYN proxy on, {@code --no-synproxy} off, neither keeps it).
+     */
     private static ServiceSpec service(IpvsadmCommand cmd, List<ServiceSpec.Dest> dests, List<Integer> laddrs,
-                                       ClientAddressMode client, ServiceTimeouts timeouts,
+                                       ClientAddressMode client, ServiceTimeouts timeouts, boolean synProxy,
                                        io.jvs.forwarder.service.ClientPolicy policy) throws IpvsadmException {
         io.jvs.forwarder.service.ClientPolicy newPolicy;
         try {
@@ -160,7 +163,10 @@ public final class ConfigEditor {
                 cmd.persistTimeout(), cmd.persistMask(), cmd.onePacket(),
                 cmd.localAddrs() != null ? cmd.localAddrs() : laddrs,
                 cmd.clientAddress() != null ? cmd.clientAddress() : client, dests,
-                cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts, newPolicy);
+                cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts,
+                (cmd.options() & IpvsadmParser.OPT_SYNPROXY) != 0
+                        || synProxy && (cmd.options() & IpvsadmParser.OPT_NO_SYNPROXY) == 0,
+                newPolicy);
     }
 
     private static ServiceSpec.Dest dest(IpvsadmCommand cmd) throws IpvsadmException {

@@ -392,6 +392,9 @@ public final class IpvsadmFormat {
                 sb.append(" --svc-timeout ").append(spec.timeouts().tcp()).append(',')
                         .append(spec.timeouts().tcpFin()).append(',').append(spec.timeouts().udp());
             }
+            if (spec.synProxy()) {
+                sb.append(" --synproxy");
+            }
             clientPolicy(sb, spec.clientPolicy());
         } else if ((format & FMT_STATS) != 0) {
             sb.append(String.format("%-33s", svcName));
@@ -412,6 +415,9 @@ public final class IpvsadmFormat {
             }
             if (spec.onePacket()) {
                 sb.append(" ops");
+            }
+            if (spec.synProxy()) {
+                sb.append(" synproxy"); // after ipvsadm's flags, in their style
             }
         }
         sb.append('\n');

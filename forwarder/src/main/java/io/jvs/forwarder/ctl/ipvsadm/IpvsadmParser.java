@@ -86,11 +86,13 @@ public final class IpvsadmParser {
     public static final long OPT_MARKS = 1L << 36;
     public static final long OPT_SVC_TIMEOUT = 1L << 37;
     public static final long OPT_VRRP = 1L << 38;
-    public static final long OPT_ALLOW = 1L << 39;
-    public static final long OPT_DENY = 1L << 40;
-    public static final long OPT_CONN_LIMIT = 1L << 41;
-    public static final long OPT_RATE_LIMIT = 1L << 42;
-    public static final long OPT_LIMITS = 1L << 43;
+    public static final long OPT_SYNPROXY = 1L << 39;
+    public static final long OPT_NO_SYNPROXY = 1L << 40;
+    public static final long OPT_ALLOW = 1L << 41;
+    public static final long OPT_DENY = 1L << 42;
+    public static final long OPT_CONN_LIMIT = 1L << 43;
+    public static final long OPT_RATE_LIMIT = 1L << 44;
+    public static final long OPT_LIMITS = 1L << 45;
 
     private static final String[] OPTION_NAMES = {
         "numeric", "connection", "service-address", "scheduler", "persistent", "netmask", "real-server",
@@ -98,7 +100,7 @@ public final class IpvsadmParser {
         "stats", "rate", "thresholds", "persistent-conn", "nosort", "syncid", "exact", "ops", "pe",
         "sched-flags", "mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
         "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "laddr", "client-addr", "marks", "svc-timeout",
-        "vrrp", "allow", "deny", "conn-limit", "rate-limit", "limits"};
+        "vrrp", "synproxy", "no-synproxy", "allow", "deny", "conn-limit", "rate-limit", "limits"};
 
     // Listing format bits (ipvsadm's FMT_*).
     public static final int FMT_NUMERIC = 0x0001;
@@ -128,8 +130,8 @@ public final class IpvsadmParser {
         }
         legal(Command.ADD_SERVICE, '+', OPT_SERVICE);
         legal(Command.ADD_SERVICE, ' ', OPT_SCHEDULER, OPT_PERSISTENT, OPT_NETMASK, OPT_ONEPACKET,
-                OPT_PERSISTENCE_ENGINE, OPT_SCHED_FLAGS, OPT_LADDR, OPT_CLIENT_ADDR, OPT_SVC_TIMEOUT, OPT_ALLOW,
-                OPT_DENY, OPT_CONN_LIMIT, OPT_RATE_LIMIT);
+                OPT_PERSISTENCE_ENGINE, OPT_SCHED_FLAGS, OPT_LADDR, OPT_CLIENT_ADDR, OPT_SVC_TIMEOUT,
+                OPT_SYNPROXY, OPT_NO_SYNPROXY, OPT_ALLOW, OPT_DENY, OPT_CONN_LIMIT, OPT_RATE_LIMIT);
         LEGAL[Command.EDIT_SERVICE.ordinal()] = LEGAL[Command.ADD_SERVICE.ordinal()].clone();
         legal(Command.DELETE_SERVICE, '+', OPT_SERVICE);
         legal(Command.LIST, ' ', OPT_NUMERIC, OPT_STATS, OPT_RATE, OPT_THRESHOLDS, OPT_PERSISTENTCONN,
@@ -242,6 +244,8 @@ public final class IpvsadmParser {
         spec((char) 0, "marks", Arg.NONE, null, OPT_MARKS);
         spec((char) 0, "vrrp", Arg.NONE, null, OPT_VRRP);
         spec((char) 0, "svc-timeout", Arg.REQUIRED, null, OPT_SVC_TIMEOUT);
+        spec((char) 0, "synproxy", Arg.NONE, null, OPT_SYNPROXY);
+        spec((char) 0, "no-synproxy", Arg.NONE, null, OPT_NO_SYNPROXY);
         spec((char) 0, "allow", Arg.REQUIRED, null, OPT_ALLOW);
         spec((char) 0, "deny", Arg.REQUIRED, null, OPT_DENY);
         spec((char) 0, "conn-limit", Arg.REQUIRED, null, OPT_CONN_LIMIT);
@@ -570,6 +574,12 @@ public final class IpvsadmParser {
                 }
                 if (onePacket && mark == 0 && proto != Protocol.UDP) {
                     throw IpvsadmException.usage("One-Packet Scheduling is only for UDP virtual services");
+                }
+                if ((options & OPT_SYNPROXY) != 0 && mark == 0 && proto != Protocol.TCP) {
+                    throw IpvsadmException.usage("--synproxy is only for TCP virtual services");
+                }
+                if ((options & OPT_SYNPROXY) != 0 && (options & OPT_NO_SYNPROXY) != 0) {
+                    throw IpvsadmException.usage("--synproxy and --no-synproxy conflict");
                 }
                 if (scheduler == null) {
                     scheduler = ServiceSpec.DEFAULT_SCHEDULER;

@@ -26,7 +26,7 @@ public final class JvsadmHelp {
                 Usage:
                   %1$s -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]
                         [-o] [--laddr address[,address...]] [--client-addr none|toa|proxy]
-                        [--svc-timeout tcp,tcpfin,udp] [--allow prefix[,prefix...]|none]
+                        [--svc-timeout tcp,tcpfin,udp] [--[no-]synproxy] [--allow prefix[,prefix...]|none]
                         [--deny prefix[,prefix...]|none] [--conn-limit n] [--rate-limit rate[/burst]]
                   %1$s -D virtual-service
                   %1$s -C
@@ -91,6 +91,8 @@ public final class JvsadmHelp {
                   --laddr        address[,address]    FULLNAT local addresses of the director (jvs)
                   --client-addr  none|toa|proxy       how FULLNAT servers learn the client (jvs)
                   --svc-timeout  tcp,tcpfin,udp       the service's own timeouts, 0 = global (jvs)
+                  --synproxy                          answer SYNs with SYN cookies (NAT/FULLNAT, jvs)
+                  --no-synproxy                       -E: turn that off (without either, -E keeps it)
                   --allow        prefix[,prefix]|none only these clients may connect (jvs)
                   --deny         prefix[,prefix]|none these clients may not connect (jvs)
                   --conn-limit   n                    connections per client at once, 0 = none (jvs)

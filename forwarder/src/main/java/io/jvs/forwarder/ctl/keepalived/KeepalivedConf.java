@@ -364,6 +364,7 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             int persistMask = -1;
             int proto = Protocol.TCP;
             boolean ops = false;
+            boolean synProxy = false;
             long quorum = 1;
             long hysteresis = 0;
             boolean omega = false;
@@ -403,6 +404,10 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                     case "ops" -> {
                         noArgs(n);
                         ops = true;
+                    }
+                    case "syn_proxy" -> { // DPVS's keepalived keyword (jvsadm --synproxy)
+                        noArgs(n);
+                        synProxy = true;
                     }
                     case "quorum" -> quorum = parseInt(n, oneArg(n), 0, Integer.MAX_VALUE, "quorum");
                     case "hysteresis" -> hysteresis = parseInt(n, oneArg(n), 0, Integer.MAX_VALUE, "hysteresis");
@@ -471,8 +476,8 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             int effectiveMask = persistTimeout > 0 ? persistMask : -1;
             for (GroupEntry e : entries) {
                 if (e.fwmark() != 0) {
-                    labels.add(add(vs, new ServiceSpec(0, 0, 0, e.fwmark(), scheduler, schedFlags, persistTimeout,
-                            effectiveMask, ops, List.of(), ClientAddressMode.NONE, dests)));
+                    labels.add(add(vs, synProxy(vs, synProxy, new ServiceSpec(0, 0, 0, e.fwmark(), scheduler, schedFlags,
+                            persistTimeout, effectiveMask, ops, List.of(), ClientAddressMode.NONE, dests))));
                     continue;
                 }
                 List<ServiceSpec.Dest> own = new ArrayList<>(dests.size());
@@ -480,12 +485,24 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                     own.add(HealthConfig.forServicePort(d, e.port()));
                 }
                 for (long addr = e.firstAddr() & 0xffffffffL; addr <= (e.lastAddr() & 0xffffffffL); addr++) {
-                    labels.add(add(vs, new ServiceSpec(proto, (int) addr, e.port(), 0, scheduler, schedFlags,
-                            persistTimeout, effectiveMask, ops, List.of(), ClientAddressMode.NONE, own)));
+                    labels.add(add(vs, synProxy(vs, synProxy, new ServiceSpec(proto, (int) addr, e.port(), 0, scheduler,
+                            schedFlags, persistTimeout, effectiveMask, ops, List.of(), ClientAddressMode.NONE, own))));
                 }
             }
             health.add(new HealthConfig.Service(labels, name != null ? name : labels.getFirst(), rsHealth, sorryDest,
                     sorryInhibit, quorum, hysteresis, omega, quorumUp, quorumDown));
+        }
+
+        /** {@code syn_proxy}: refused, naming the real server, for DR and TUN (and UDP) services. */
+        private ServiceSpec synProxy(Node vs, boolean on, ServiceSpec spec) throws ConfigException {
+            if (!on) {
+                return spec;
+            }
+            try {
+                return spec.withSynProxy(true);
+            } catch (IllegalArgumentException e) {
+                throw err(vs, "syn_proxy: " + e.getMessage());
+            }
         }
 
         private String add(Node vs, ServiceSpec spec) throws ConfigException {

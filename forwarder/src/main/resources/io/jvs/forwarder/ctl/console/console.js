@@ -122,7 +122,7 @@
       cap.appendChild(el("span", svc.label + "  scheduler " + f.scheduler
         + (f["sched-flags"] ? " (" + f["sched-flags"] + ")" : "")
         + (f.persistent ? "  persistent " + f["persistence-timeout"] + (f.netmask ? " mask " + f.netmask : "") : "")
-        + (f.ops ? "  ops" : "") + (f.laddr ? "  laddr " + f.laddr + " client-addr " + f["client-addr"] : "")
+        + (f.ops ? "  ops" : "") + (f.synproxy ? "  synproxy" : "") + (f.laddr ? "  laddr " + f.laddr + " client-addr " + f["client-addr"] : "")
         + (f["svc-timeout"] ? "  timeouts " + f["svc-timeout"] : "") + "  "));
       cap.appendChild(button("Edit", "Edit service " + svc.label, () => editService(svc)));
       cap.appendChild(document.createTextNode(" "));
@@ -254,7 +254,7 @@
     const f = { action: form.dataset.action };
     for (const input of form.elements) {
       if (!input.name) continue;
-      if (input.type === "checkbox") { if (input.checked) f[input.name] = "on"; } else f[input.name] = input.value;
+      if (input.type === "checkbox") f[input.name] = input.checked ? "on" : ""; else f[input.name] = input.value;
     }
     return f;
   }

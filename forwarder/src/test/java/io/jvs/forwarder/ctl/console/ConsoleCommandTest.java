@@ -30,6 +30,18 @@ class ConsoleCommandTest {
     }
 
     @Test
+    void synProxyBoxOnOffAndAbsent() {
+        assertEquals(List.of("-A", "-t", "10.0.0.100:80", "--synproxy"), ConsoleCommand.of(form("action",
+                "add-service", "kind", "tcp", "service", "10.0.0.100:80", "synproxy", "on")).argv());
+        assertEquals(List.of("-E", "-t", "10.0.0.100:80", "--no-synproxy"), ConsoleCommand.of(form("action",
+                "edit-service", "kind", "tcp", "service", "10.0.0.100:80", "synproxy", "")).argv(), "unticked");
+        assertEquals(List.of("-A", "-t", "10.0.0.100:80"), ConsoleCommand.of(form("action",
+                "add-service", "kind", "tcp", "service", "10.0.0.100:80", "synproxy", "")).argv());
+        assertEquals(List.of("-E", "-t", "10.0.0.100:80"), ConsoleCommand.of(form("action",
+                "edit-service", "kind", "tcp", "service", "10.0.0.100:80")).argv(), "no field: kept");
+    }
+
+    @Test
     void emptyFieldsAreLeftToJvsadmsDefaults() {
         assertEquals(List.of("-E", "-f", "7", "-p"), ConsoleCommand.of(form("action", "edit-service", "kind",
                 "fwmark", "service", "7", "scheduler", "", "persistent", "on", "persistence-timeout", " ")).argv());

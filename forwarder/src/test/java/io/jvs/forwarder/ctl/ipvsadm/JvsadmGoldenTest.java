@@ -432,4 +432,40 @@ public class JvsadmGoldenTest {
         h.fails("-a -t 10.0.0.100:80 -r 10.0.0.11 --svc-timeout 1,2,3", 2,
                 "Illegal 'svc-timeout' option with the 'add-server' command");
     }
+    @Test
+    void synProxyFlag() {
+        h.ok("-A -t 10.0.0.100:80 -s rr --synproxy");
+        h.ok("-a -t 10.0.0.100:80 -r 10.0.0.11:8080 -m");
+        assertEquals("-A -t 10.0.0.100:80 -s rr --synproxy\n-a -t 10.0.0.100:80 -r 10.0.0.11:8080 -m -w 1\n",
+                h.out("-S -n"));
+        assertEquals(BANNER + TITLE + "TCP  10.0.0.100:80 rr synproxy\n"
+                + "  -> 10.0.0.11:8080               Masq    1      0          0         \n", h.out("-L -n"),
+                "-L shows it where ipvsadm shows its flags (ops)");
+        h.ok("-E -t 10.0.0.100:80 -s wrr");
+        assertEquals("-A -t 10.0.0.100:80 -s wrr --synproxy\n-a -t 10.0.0.100:80 -r 10.0.0.11:8080 -m -w 1\n",
+                h.out("-S -n"), "-E without it keeps it");
+        h.ok("-E -t 10.0.0.100:80 -s wrr --no-synproxy");
+        assertEquals("-A -t 10.0.0.100:80 -s wrr\n-a -t 10.0.0.100:80 -r 10.0.0.11:8080 -m -w 1\n", h.out("-S -n"));
+        // -S output restores it: the round trip.
+        h.ok("-E -t 10.0.0.100:80 -s wrr --synproxy");
+        String saved = h.out("-S -n");
+        h.ok("-C");
+        assertEquals(new Jvsadm.Result(0, "", ""), h.run("-R", saved));
+        assertEquals(saved, h.out("-S -n"));
+    }
+
+    @Test
+    void synProxyRefusedForDrTunAndUdpWithNothingApplied() {
+        h.ok("-A -t 10.0.0.100:80 -s rr");
+        h.ok("-a -t 10.0.0.100:80 -r 10.0.0.11 -g");
+        String before = h.out("-S -n");
+        // The model's refusal, as FULLNAT without --laddr: ipvsadm's status for what the kernel refuses (255).
+        h.fails("-E -t 10.0.0.100:80 -s rr --synproxy", 255, "TCP 10.0.0.100:80 -r 10.0.0.11:80: --synproxy needs NAT"
+                + " or FULLNAT real servers (DR replies bypass the director)");
+        h.ok("-A -t 10.0.0.100:81 -s rr --synproxy");
+        h.fails("-a -t 10.0.0.100:81 -r 10.0.0.12 -i", 255, "TCP 10.0.0.100:81 -r 10.0.0.12:81: --synproxy needs NAT"
+                + " or FULLNAT real servers (TUN replies bypass the director)");
+        h.fails("-A -u 10.0.0.100:53 --synproxy", 2, "--synproxy is only for TCP virtual services");
+        assertEquals(before + "-A -t 10.0.0.100:81 -s rr --synproxy\n", h.out("-S -n"), "nothing applied");
+    }
 }

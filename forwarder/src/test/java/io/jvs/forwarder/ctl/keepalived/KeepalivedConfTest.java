@@ -288,4 +288,19 @@ class KeepalivedConfTest {
         assertEquals(0, k.config().services().getFirst().persistTimeout());
         assertEquals(-1, k.config().services().getFirst().persistMask(), "no persistence, no netmask");
     }
+    /** DPVS's keepalived keyword syn_proxy: on for NAT, refused for DR naming the file, line and server. */
+    @Test
+    void synProxy(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("k.conf");
+        Files.writeString(f, "virtual_server 10.0.0.100 80 {\n    lb_kind NAT\n    syn_proxy\n"
+                + "    real_server 10.0.0.11 8080 {\n        weight 1\n    }\n}\n");
+        KeepalivedConf k = KeepalivedConf.load(f);
+        assertTrue(k.config().services().getFirst().synProxy());
+        assertTrue(k.ignored().isEmpty(), k.ignored().toString());
+        Files.writeString(f, "virtual_server 10.0.0.100 80 {\n    lb_kind DR\n    syn_proxy\n"
+                + "    real_server 10.0.0.11 80 {\n        weight 1\n    }\n}\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(f));
+        assertEquals(f + ":1: syn_proxy: TCP 10.0.0.100:80 -r 10.0.0.11:80: --synproxy needs NAT or FULLNAT real"
+                + " servers (DR replies bypass the director)", e.getMessage());
+    }
 }

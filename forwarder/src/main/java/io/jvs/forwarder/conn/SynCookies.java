@@ -1,0 +1,131 @@
+package io.jvs.forwarder.conn;
+
+/**
+ * SYN cookies for the SYN proxy, in the layout of Linux's syncookies.c and DPVS's
+ * ip_vs_synproxy.c: the director's ISN towards the client carries, in 32 bits, a keyed hash of
+ * the 4-tuple and the client's ISN, a minute counter (the time slice, top 8 bits) and 24 bits of
+ * data hashed with that minute, so an ACK can be checked with nothing stored:
+ *
+ * <pre>
+ *   cookie = H0(tuple) + clientIsn + (count &lt;&lt; 24) + ((H1(tuple, count) + data) &amp; 0xFFFFFF)
+ * </pre>
+ *
+ * <p>The data field holds what the client's SYN offered, as DPVS lays it out: bits 12..15 the
+ * index of its MSS in {@link #MSS_TABLE} (rounded down), 16..19 its window scale (15 = none), bit
+ * 20 timestamps, bit 21 SACK; bits 0..11 and 22..23 are zero and the MSS index below 4, so a forged
+ * acknowledgement passes the check with odds of 2/256 (minute) x 2^-12 x 1/4 x 1/4, about 1 in 8
+ * million per guess.
+ * A cookie is good in the minute it was made and the next ({@link #MAX_AGE}), as Linux's
+ * MAX_SYNCOOKIE_AGE. The hashes H0/H1 are SplitMix64's finaliser over the tuple and a secret
+ * 128-bit key (one key per director, drawn at start); each is 32 bits of a 64-bit mix.
+ *
+ * <p>Allocation-free and stateless but for the key; safe on any thread.
+ */
+public final class SynCookies {
+    /** Bits of the cookie below the minute counter. */
+    public static final int COOKIE_BITS = 24;
+    public static final int COOKIE_MASK = (1 << COOKIE_BITS) - 1;
+    /** Minutes a cookie stays good: the minute it was made and the next (Linux's MAX_SYNCOOKIE_AGE = 2). */
+    public static final int MAX_AGE = 2;
+    /** MSS values a cookie can carry (Linux's msstab since 3.10): the client's MSS is rounded down to one. */
+    public static final int[] MSS_TABLE = {536, 1300, 1440, 1460};
+    /** Window scale value meaning "the client offered none". */
+    public static final int NO_WSCALE = 15;
+
+    private static final int MSS_SHIFT = 12;
+    private static final int WSCALE_SHIFT = 16;
+    private static final int TS_BIT = 1 << 20;
+    private static final int SACK_BIT = 1 << 21;
+    /** Bits that are zero in every data value this class makes. */
+    private static final int ZERO_BITS = 0xFFF | 0xC0_0000;
+
+    private final long key0;
+    private final long key1;
+
+    public SynCookies(long key0, long key1) {
+        this.key0 = key0;
+        this.key1 = key1;
+    }
+
+    /** The minute counter of a wall-clock time in milliseconds. */
+    public static int count(long wallMillis) {
+        return (int) (wallMillis / 60_000L);
+    }
+
+    /**
+     * The data field for a SYN's options.
+     *
+     * @param mss    the client's MSS option, or 0 when it sent none (536 is assumed, RFC 879)
+     * @param wscale the client's window scale, or -1 when it sent none
+     */
+    public static int encode(int mss, int wscale, boolean timestamps, boolean sack) {
+        return mssIndex(mss == 0 ? MSS_TABLE[0] : mss) << MSS_SHIFT
+                | (wscale < 0 ? NO_WSCALE : Math.min(wscale, 14)) << WSCALE_SHIFT
+                | (timestamps ? TS_BIT : 0) | (sack ? SACK_BIT : 0);
+    }
+
+    /** Index of the largest table MSS not above {@code mss} (0 below the smallest). */
+    public static int mssIndex(int mss) {
+        int i = MSS_TABLE.length - 1;
+        while (i > 0 && MSS_TABLE[i] > mss) {
+            i--;
+        }
+        return i;
+    }
+
+    public static int mss(int data) {
+        return MSS_TABLE[data >>> MSS_SHIFT & 0xF];
+    }
+
+    /** The client's window scale, or -1 when it offered none. */
+    public static int wscale(int data) {
+        int w = data >>> WSCALE_SHIFT & 0xF;
+        return w == NO_WSCALE ? -1 : w;
+    }
+
+    public static boolean timestamps(int data) {
+        return (data & TS_BIT) != 0;
+    }
+
+    public static boolean sack(int data) {
+        return (data & SACK_BIT) != 0;
+    }
+
+    /** The cookie (the director's ISN) for a client SYN. Addresses host order, ports unsigned. */
+    public int cookie(int saddr, int daddr, int sport, int dport, int clientIsn, int count, int data) {
+        return hash(saddr, daddr, sport, dport, 0, key0) + clientIsn + (count << COOKIE_BITS)
+                + ((hash(saddr, daddr, sport, dport, count, key1) + data) & COOKIE_MASK);
+    }
+
+    /**
+     * The data field of {@code cookie} (the client's acknowledgement minus 1) if it is one this
+     * director made for this tuple and client ISN (the client's sequence number minus 1) in the
+     * minute {@code count} or the one before, else -1.
+     */
+    public int check(int cookie, int saddr, int daddr, int sport, int dport, int clientIsn, int count) {
+        int c = cookie - (hash(saddr, daddr, sport, dport, 0, key0) + clientIsn);
+        int diff = (count - (c >>> COOKIE_BITS)) & (-1 >>> COOKIE_BITS);
+        if (diff >= MAX_AGE) {
+            return -1;
+        }
+        int data = (c - hash(saddr, daddr, sport, dport, count - diff, key1)) & COOKIE_MASK;
+        if ((data & ZERO_BITS) != 0 || (data >>> MSS_SHIFT & 0xF) >= MSS_TABLE.length) {
+            return -1;
+        }
+        return data;
+    }
+
+    /** 32 bits of a keyed mix of the tuple and the counter. */
+    static int hash(int saddr, int daddr, int sport, int dport, int count, long key) {
+        long h = mix64(key ^ ((long) saddr << 32 | (daddr & 0xFFFF_FFFFL)));
+        h = mix64(h ^ ((long) ((sport & 0xFFFF) << 16 | (dport & 0xFFFF)) << 32 | (count & 0xFFFF_FFFFL)));
+        return (int) (h >>> 32);
+    }
+
+    /** SplitMix64's finaliser: every input bit reaches every output bit. */
+    static long mix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

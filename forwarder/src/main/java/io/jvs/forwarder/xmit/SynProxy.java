@@ -1,0 +1,482 @@
+package io.jvs.forwarder.xmit;
+
+import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.SynCookies;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.frame.FrameDecoder;
+import io.jvs.forwarder.frame.FrameKind;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.frame.Rewrite;
+import io.jvs.forwarder.io.LanPort;
+import io.jvs.forwarder.service.ClientAddressMode;
+import io.jvs.forwarder.service.ForwardMethod;
+import io.jvs.packet.Checksum;
+import io.jvs.packet.Ipv4Header;
+import io.jvs.packet.TcpHeader;
+import io.jvs.packet.VirtioNetHeader;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.function.LongSupplier;
+
+/**
+ * The SYN proxy of a {@code --synproxy} service (DPVS's ip_vs_synproxy.c), for NAT and FULLNAT
+ * real servers:
+ *
+ * <ol>
+ *   <li><b>SYN</b> (no connection): answered in place with a SYN-ACK whose sequence number is a
+ *       {@link SynCookies SYN cookie} carrying the client's MSS (rounded down to the cookie table),
+ *       window scale, SACK and timestamps. No connection entry is made: a spoofed SYN flood
+ *       costs the director one rewrite per SYN and the real servers nothing. The SYN-ACK offers
+ *       MSS (the cookie's), SACK and timestamps as the client did (TSval the director's
+ *       millisecond clock), window scale {@link #WSCALE} when the client offered one, and a
+ *       window of one MSS: the client can send one segment before the real server's window
+ *       reaches it, the segment the director holds.</li>
+ *   <li><b>ACK</b> with a valid cookie (acknowledgement - 1; no connection): the connection is
+ *       scheduled and entered as any SYN's would be, and the ACK becomes, in place, the SYN to
+ *       the real server: the client's ISN, MSS, window scale, SACK and timestamps (TSval from
+ *       the ACK) from the cookie, then the forwarding method's own translation (NAT, or
+ *       FULLNAT's address, ISN and timestamp offsets and TOA). A bad cookie is dropped as
+ *       {@link DropReason#SYNPROXY_BAD_COOKIE} and never reaches a real server.</li>
+ *   <li><b>Waiting for the server</b>: the client's first segment with data is held
+ *       ({@link HeldSegments}, one per connection, as DPVS keeps the ACK's mbuf); any other
+ *       client segment is turned into the SYN again (the server may have lost it) instead of
+ *       being forwarded, so the client's own retransmissions drive recovery; a RST is dropped
+ *       ({@link DropReason#SYNPROXY_PENDING}). A server RST reaches the client with the cookie
+ *       ISN + 1 as its sequence number.</li>
+ *   <li><b>Server SYN-ACK</b>: spliced. The sequence delta (cookie ISN - server ISN) and the
+ *       timestamp delta (the SYN-ACK's TSval to the client - the server's TSval) are kept, and
+ *       the SYN-ACK becomes, in place, the handshake ACK to the server (the client's window and
+ *       timestamp; TOA for a FULLNAT TOA service), followed by the held segment. A repeated
+ *       SYN-ACK (the ACK was lost) is answered again the same way.</li>
+ *   <li><b>Spliced</b>, for the connection's life: server to client, sequence number + delta,
+ *       TSval + timestamp delta, window shifted from the server's window scale to
+ *       {@link #WSCALE}; client to server, acknowledgement and SACK edges - delta, TSecr -
+ *       timestamp delta. These fields are disjoint from the ones FULLNAT translates, so the two
+ *       compose in either order.</li>
+ * </ol>
+ *
+ * <p>Allocation-free; event-loop thread only.
+ */
+public final class SynProxy {
+    /** Window scale the director offers a client that offered one (Linux's usual 7). */
+    public static final int WSCALE = 7;
+    private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final int TCP_SEQ = 4;
+    private static final int TCP_ACK = 8;
+    private static final int OPT_EOL = 0;
+    private static final int OPT_NOP = 1;
+    private static final int OPT_MSS = 2;
+    private static final int OPT_WSCALE = 3;
+    private static final int OPT_SACK_PERM = 4;
+    private static final int OPT_SACK = 5;
+    private static final int OPT_TIMESTAMP = 8;
+    /** Largest handshake header this class writes: 20 + MSS 4 + SACK_PERM/TS 12 + WS 4. */
+    private static final int MAX_HANDSHAKE_LEN = 40;
+    /** Room left for FULLNAT's TOA option on the SYN. */
+    private static final int TOA_ROOM = 8;
+
+    private final NextHopSender sender;
+    private final LanPort bulkPort;
+    private final ConnectionTable conns;
+    private final SynCookies cookies;
+    private final HeldSegments held;
+    private final LongSupplier wallMillis;
+    private final DataPathCounters counters;
+    private final PacketContext out = new PacketContext();
+
+    // The options of the segment last parsed (parseOptions).
+    private int optMss;
+    private int optWscale;
+    private boolean optSack;
+    private int optTs;
+
+    /**
+     * @param bulkPort   the port whose bulk scratch carries held segments out (any port of the set)
+     * @param wallMillis the clock cookies are time-sliced by and the SYN-ACK's TSval follows
+     */
+    public SynProxy(NextHopSender sender, LanPort bulkPort, ConnectionTable conns, SynCookies cookies,
+                    HeldSegments held, LongSupplier wallMillis, DataPathCounters counters) {
+        this.sender = sender;
+        this.bulkPort = bulkPort;
+        this.conns = conns;
+        this.cookies = cookies;
+        this.held = held;
+        this.wallMillis = wallMillis;
+        this.counters = counters;
+    }
+
+    // ------------------------------------------------------------------ no connection yet
+
+    /** A client SYN to a --synproxy service with no connection: answered with a cookie SYN-ACK in place. */
+    public void answerSyn(PacketContext ctx) {
+        MemorySegment seg = ctx.seg;
+        long l4 = ctx.l4Off;
+        if (l4 + MAX_HANDSHAKE_LEN - ctx.frameOff > ctx.frameCapacity) {
+            counters.drop(DropReason.SYNPROXY_PENDING); // no room to answer in place (not seen on real rings)
+            return;
+        }
+        parseOptions(seg, l4, ctx.tcp.dataOffset());
+        boolean ts = optTs >= 0;
+        int clientTsval = ts ? seg.get(BE32, l4 + optTs + 2) : 0;
+        int data = SynCookies.encode(optMss, optWscale, ts, optSack);
+        long now = wallMillis.getAsLong();
+        int client = ctx.srcAddr;
+        int vip = ctx.dstAddr;
+        int cport = ctx.srcPort;
+        int vport = ctx.dstPort;
+        int clientIsn = ctx.tcp.seq();
+        int cookie = cookies.cookie(client, vip, cport, vport, clientIsn, SynCookies.count(now), data);
+        int mss = SynCookies.mss(data);
+        int tcpLen = writeHandshake(ctx, vport, cport, cookie, clientIsn + 1, TcpHeader.SYN | TcpHeader.ACK, mss,
+                mss, optWscale < 0 ? -1 : WSCALE, optSack, ts, (int) now, clientTsval);
+        finish(ctx, vip, client, tcpLen, 64);
+        ctx.srcAddr = vip;
+        ctx.dstAddr = client;
+        counters.synProxySynAck();
+        sender.transmit(ctx, client);
+    }
+
+    /**
+     * The cookie data of a client ACK (SYN and RST clear) with no connection, or -1 when its
+     * acknowledgement is not a cookie of this director for its tuple in this minute or the last.
+     */
+    public int checkAck(PacketContext ctx) {
+        if ((ctx.tcpFlags & (TcpHeader.SYN | TcpHeader.RST | TcpHeader.ACK)) != TcpHeader.ACK) {
+            return -1;
+        }
+        return cookies.check(ctx.tcp.ack() - 1, ctx.srcAddr, ctx.dstAddr, ctx.srcPort, ctx.dstPort,
+                ctx.tcp.seq() - 1, SynCookies.count(wallMillis.getAsLong()));
+    }
+
+    /**
+     * The cookie ACK in ctx has just opened connection {@code ctx.conn}: keeps what the
+     * splice needs, holds the ACK's data if it has any, and sends the real server its SYN.
+     */
+    public void connectServer(PacketContext ctx, int data, Xmit x) {
+        int id = ctx.conn;
+        MemorySegment seg = ctx.seg;
+        long l4 = ctx.l4Off;
+        parseOptions(seg, l4, ctx.tcp.dataOffset());
+        int tsval = optTs >= 0 ? seg.get(BE32, l4 + optTs + 2) : 0;
+        int tsecr = optTs >= 0 ? seg.get(BE32, l4 + optTs + 6) : 0;
+        conns.startSynProxy(id, ctx.tcp.ack() - 1, tsecr, ctx.tcp.seq() - 1, data, ctx.tcp.window());
+        counters.synProxyOpened();
+        if (payload(ctx) > 0) {
+            hold(ctx, id);
+        }
+        sendSyn(ctx, id, tsval, x);
+    }
+
+    // ------------------------------------------------------------------ known connections
+
+    /** A client segment while the real server has not answered: held, or turned into the SYN again. */
+    public void clientPending(PacketContext ctx, Xmit x) {
+        int id = ctx.conn;
+        if ((ctx.tcpFlags & TcpHeader.RST) != 0) {
+            counters.drop(DropReason.SYNPROXY_PENDING);
+            return;
+        }
+        if (payload(ctx) > 0 && conns.synProxyHeld(id) < 0 && hold(ctx, id)) {
+            return;
+        }
+        parseOptions(ctx.seg, ctx.l4Off, ctx.tcp.dataOffset());
+        sendSyn(ctx, id, optTs >= 0 ? ctx.seg.get(BE32, ctx.l4Off + optTs + 2) : 0, x);
+    }
+
+    /**
+     * A real server's segment of a proxied connection. Returns true when it goes on to the
+     * client (translated); false when it was consumed here (a SYN-ACK spliced or answered, or
+     * dropped while waiting).
+     */
+    public boolean fromServer(PacketContext ctx, Xmit x) {
+        int id = ctx.conn;
+        int flags = ctx.tcpFlags;
+        boolean synAck = (flags & (TcpHeader.SYN | TcpHeader.ACK | TcpHeader.RST)) == (TcpHeader.SYN | TcpHeader.ACK);
+        if (conns.synProxyState(id) == ConnectionTable.SP_AWAITING_SERVER) {
+            if (synAck) {
+                splice(ctx, id);
+                ackServer(ctx, id);
+                releaseHeld(id, x);
+                counters.synProxySpliced();
+                return false;
+            }
+            if ((flags & TcpHeader.RST) != 0) {
+                Rewrite.setTcp32(ctx, TCP_SEQ, conns.synProxySeq(id) + 1);
+                return true;
+            }
+            counters.drop(DropReason.SYNPROXY_PENDING);
+            return false;
+        }
+        if (synAck) {
+            ackServer(ctx, id); // our ACK was lost: the server repeats its SYN-ACK
+            return false;
+        }
+        toClient(ctx, id);
+        return true;
+    }
+
+    /** Server to client, spliced: sequence number, TSval and window into the client's view. */
+    public void toClient(PacketContext ctx, int id) {
+        Rewrite.setTcp32(ctx, TCP_SEQ, ctx.tcp.seq() + conns.synProxySeq(id));
+        int tsDelta = conns.synProxyTs(id);
+        if (tsDelta != 0) {
+            parseOptions(ctx.seg, ctx.l4Off, ctx.tcp.dataOffset());
+            if (optTs >= 0) {
+                Rewrite.setTcp32(ctx, optTs + 2, ctx.seg.get(BE32, ctx.l4Off + optTs + 2) + tsDelta);
+            }
+        }
+        int shift = conns.synProxyWinShift(id);
+        if (shift != 0) {
+            int word = ctx.seg.get(BE32, ctx.l4Off + 12); // data offset, flags, window
+            int win = word & 0xFFFF;
+            int scaled = shift > 0 ? Math.min(0xFFFF, win << shift) : win >>> -shift;
+            Rewrite.setTcp32(ctx, 12, word & 0xFFFF_0000 | scaled);
+        }
+    }
+
+    /** Client to server, spliced: acknowledgement, SACK edges and TSecr into the server's view. */
+    public void toServer(PacketContext ctx, int id) {
+        if ((ctx.tcpFlags & TcpHeader.ACK) == 0) {
+            return;
+        }
+        int delta = conns.synProxySeq(id);
+        Rewrite.setTcp32(ctx, TCP_ACK, ctx.tcp.ack() - delta);
+        MemorySegment seg = ctx.seg;
+        long l4 = ctx.l4Off;
+        int doff = ctx.tcp.dataOffset();
+        int tsDelta = conns.synProxyTs(id);
+        int i = TcpHeader.MIN_HEADER_LEN;
+        while (i < doff) {
+            int kind = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i));
+            if (kind == OPT_EOL) {
+                return;
+            }
+            if (kind == OPT_NOP) {
+                i++;
+                continue;
+            }
+            if (i + 1 >= doff) {
+                return;
+            }
+            int len = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 1));
+            if (len < 2 || i + len > doff) {
+                return; // malformed options: left to the end host
+            }
+            if (kind == OPT_SACK) {
+                for (int e = i + 2; e + 4 <= i + len; e += 4) {
+                    Rewrite.setTcp32(ctx, e, seg.get(BE32, l4 + e) - delta);
+                }
+            } else if (kind == OPT_TIMESTAMP && len == 10 && tsDelta != 0) {
+                Rewrite.setTcp32(ctx, i + 6, seg.get(BE32, l4 + i + 6) - tsDelta);
+            }
+            i += len;
+        }
+    }
+
+    // ------------------------------------------------------------------ the pieces
+
+    private void splice(PacketContext ctx, int id) {
+        parseOptions(ctx.seg, ctx.l4Off, ctx.tcp.dataOffset());
+        int opts = conns.synProxyOpts(id);
+        int seqDelta = conns.synProxySeq(id) - ctx.tcp.seq();
+        int tsDelta = 0;
+        if (optTs >= 0 && SynCookies.timestamps(opts)) {
+            tsDelta = conns.synProxyTs(id) - ctx.seg.get(BE32, ctx.l4Off + optTs + 2);
+        }
+        // The client scales the server's windows by what the director offered, not the server's.
+        int shift = SynCookies.wscale(opts) < 0 ? 0 : Math.max(optWscale, 0) - WSCALE;
+        conns.spliceSynProxy(id, seqDelta, tsDelta, shift);
+    }
+
+    /**
+     * Turns the server's SYN-ACK in ctx (the server's view) into the handshake ACK to the
+     * server, in place: addresses and ports swapped, its ISN + 1 acknowledged, the client's
+     * window, the timestamps echoed; TOA added for a FULLNAT TOA service.
+     */
+    private void ackServer(PacketContext ctx, int id) {
+        MemorySegment seg = ctx.seg;
+        long l4 = ctx.l4Off;
+        parseOptions(seg, l4, ctx.tcp.dataOffset());
+        int server = ctx.srcAddr;
+        int local = ctx.dstAddr;
+        int serverPort = ctx.srcPort;
+        int localPort = ctx.dstPort;
+        int serverSeq = ctx.tcp.seq();
+        int serverAck = ctx.tcp.ack();
+        int len = TcpHeader.MIN_HEADER_LEN;
+        if (optTs >= 0) {
+            int tsval = seg.get(BE32, l4 + optTs + 2);
+            int tsecr = seg.get(BE32, l4 + optTs + 6);
+            seg.set(BE32, l4 + 20, 0x0101080A);
+            seg.set(BE32, l4 + 24, tsecr);
+            seg.set(BE32, l4 + 28, tsval);
+            len += 12;
+        }
+        ctx.tcp.setSrcPort(localPort).setDstPort(serverPort).setSeq(serverAck).setAck(serverSeq + 1)
+                .setDataOffset(len).setFlags(TcpHeader.ACK).setWindow(conns.synProxyClientWindow(id))
+                .setUrgentPointer(0);
+        finish(ctx, local, server, len, 64);
+        ctx.srcAddr = local;
+        ctx.dstAddr = server;
+        ctx.srcPort = localPort;
+        ctx.dstPort = serverPort;
+        ctx.tcpFlags = TcpHeader.ACK;
+        ctx.reply = false;
+        if (ctx.dest.method == ForwardMethod.FULLNAT && ctx.service.clientAddress == ClientAddressMode.TOA
+                && !conns.toaOnAckSent(id)
+                && Rewrite.addTcpOption8(ctx, FullNatXmit.TOA_KIND << 24 | 8 << 16 | conns.cport(id),
+                conns.caddr(id))) {
+            conns.markToaOnAckSent(id);
+        }
+        conns.update(id, false, TcpHeader.ACK, ctx.frameLen, System.nanoTime());
+        sender.transmit(ctx, server);
+    }
+
+    /** Sends the held segment of connection id on, translated as any later client segment. */
+    private void releaseHeld(int id, Xmit x) {
+        int slot = conns.synProxyHeld(id);
+        if (slot < 0) {
+            return;
+        }
+        conns.setSynProxyHeld(id, -1);
+        if (!held.owns(slot, id)) {
+            return;
+        }
+        long o = bulkPort.allocBulk(HeldSegments.SLOT + TOA_ROOM);
+        MemorySegment b = bulkPort.bulk();
+        int len = held.takeOut(slot, b, o);
+        out.seg = b;
+        out.vnetOff = o;
+        out.frameOff = o + VirtioNetHeader.SIZE;
+        out.frameLen = len;
+        out.frameCapacity = len + TOA_ROOM;
+        out.headroom = 0;
+        if (FrameDecoder.decode(out) != FrameKind.IPV4 || out.ipProto != Ipv4Header.PROTO_TCP || out.l4Off < 0) {
+            return; // it decoded once already; nothing else can come back
+        }
+        out.service = conns.service(id);
+        out.dest = conns.dest(id);
+        out.conn = id;
+        conns.update(id, false, out.tcpFlags, out.frameLen, System.nanoTime());
+        toServer(out, id);
+        x.inbound(out);
+    }
+
+    private boolean hold(PacketContext ctx, int id) {
+        int slot = held.hold(id, ctx);
+        if (slot < 0) {
+            return false;
+        }
+        conns.setSynProxyHeld(id, slot);
+        counters.synProxyHeld();
+        return true;
+    }
+
+    /**
+     * Turns the client segment in ctx into the SYN to the real server, in place (its payload, if
+     * any, is held or was dropped), and hands it to the forwarding method.
+     */
+    private void sendSyn(PacketContext ctx, int id, int tsval, Xmit x) {
+        if (ctx.l4Off + MAX_HANDSHAKE_LEN + TOA_ROOM - ctx.frameOff > ctx.frameCapacity) {
+            counters.drop(DropReason.SYNPROXY_PENDING);
+            return;
+        }
+        int data = conns.synProxyOpts(id);
+        int ws = SynCookies.wscale(data);
+        int win = conns.synProxyClientWindow(id);
+        int synWin = ws < 0 ? win : Math.min(0xFFFF, win << ws); // a SYN's window is never scaled
+        int tcpLen = writeHandshake(ctx, ctx.srcPort, ctx.dstPort, conns.synProxyClientIsn(id), 0, TcpHeader.SYN,
+                synWin, SynCookies.mss(data), ws, SynCookies.sack(data), SynCookies.timestamps(data), tsval, 0);
+        finish(ctx, ctx.srcAddr, ctx.dstAddr, tcpLen, ctx.ip.ttl());
+        ctx.tcpFlags = TcpHeader.SYN;
+        x.inbound(ctx);
+    }
+
+    /** Writes a SYN or SYN-ACK TCP header with options at ctx.l4Off; returns its length. */
+    private static int writeHandshake(PacketContext ctx, int sport, int dport, int seq, int ack, int flags, int window,
+                                      int mss, int wscale, boolean sack, boolean ts, int tsval, int tsecr) {
+        MemorySegment seg = ctx.seg;
+        long l4 = ctx.l4Off;
+        long o = l4 + TcpHeader.MIN_HEADER_LEN;
+        seg.set(BE32, o, 0x0204_0000 | mss);
+        o += 4;
+        if (ts) {
+            seg.set(BE32, o, sack ? 0x0402_080A : 0x0101_080A);
+            seg.set(BE32, o + 4, tsval);
+            seg.set(BE32, o + 8, tsecr);
+            o += 12;
+        } else if (sack) {
+            seg.set(BE32, o, 0x0101_0402);
+            o += 4;
+        }
+        if (wscale >= 0) {
+            seg.set(BE32, o, 0x0103_0300 | wscale);
+            o += 4;
+        }
+        int len = (int) (o - l4);
+        ctx.tcp.setSrcPort(sport).setDstPort(dport).setSeq(seq).setAck(ack).setDataOffset(len).setFlags(flags)
+                .setWindow(window).setUrgentPointer(0);
+        return len;
+    }
+
+    /**
+     * Completes a frame rewritten whole: IP addresses, TTL, total length (payload cut) and
+     * checksum, the TCP checksum over the new header, no offload left in the virtio header.
+     */
+    private static void finish(PacketContext ctx, int src, int dst, int tcpLen, int ttl) {
+        long l3 = ctx.l3Off;
+        long l4 = ctx.l4Off;
+        int ihl = (int) (l4 - l3);
+        ctx.ip.setSrc(src).setDst(dst).setTtl(ttl).setTotalLength(ihl + tcpLen).setFlagsFragment(Ipv4Header.FLAG_DF)
+                .writeChecksum();
+        ctx.tcp.setChecksum(Checksum.l4(ctx.seg, l4, tcpLen, Ipv4Header.PROTO_TCP, src, dst));
+        if (ctx.vnetOff >= 0) {
+            ctx.vnet.clear();
+        }
+        ctx.csumPartial = false;
+        ctx.frameLen = (int) (l4 + tcpLen - ctx.frameOff);
+    }
+
+    private static int payload(PacketContext ctx) {
+        return ctx.ip.totalLength() - ctx.ip.ihl() - ctx.tcp.dataOffset();
+    }
+
+    /** Reads MSS, window scale, SACK-permitted and the timestamps option's offset (or -1). */
+    private void parseOptions(MemorySegment seg, long l4, int doff) {
+        optMss = 0;
+        optWscale = -1;
+        optSack = false;
+        optTs = -1;
+        int i = TcpHeader.MIN_HEADER_LEN;
+        while (i < doff) {
+            int kind = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i));
+            if (kind == OPT_EOL) {
+                return;
+            }
+            if (kind == OPT_NOP) {
+                i++;
+                continue;
+            }
+            if (i + 1 >= doff) {
+                return;
+            }
+            int len = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 1));
+            if (len < 2 || i + len > doff) {
+                return;
+            }
+            switch (kind) {
+                case OPT_MSS -> optMss = len == 4 ? Short.toUnsignedInt(seg.get(BE16, l4 + i + 2)) : optMss;
+                case OPT_WSCALE -> optWscale = len == 3
+                        ? Math.min(14, Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 2))) : optWscale;
+                case OPT_SACK_PERM -> optSack = len == 2;
+                case OPT_TIMESTAMP -> optTs = len == 10 ? i : optTs;
+                default -> { }
+            }
+            i += len;
+        }
+    }
+}

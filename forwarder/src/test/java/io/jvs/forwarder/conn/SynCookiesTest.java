@@ -1,0 +1,80 @@
+package io.jvs.forwarder.conn;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * SYN cookies against values worked out by hand (and checked with an independent Python
+ * implementation of the same formula, SplitMix64's finaliser as the hash), not by this class.
+ */
+class SynCookiesTest {
+    static final long K0 = 0xC00C1E01L;
+    static final long K1 = 0xC00C1E02L;
+    static final int CLIENT = 0x0a00_0102; // 10.0.1.2
+    static final int VIP = 0x0a00_0064;    // 10.0.0.100
+    static final long NOW = 1_700_000_000_000L;
+    /** NOW / 60000 = 28,333,333 = 0x1B05515. */
+    static final int COUNT = 0x1B0_5515;
+    /** MSS 1460 (index 3) << 12 | wscale 7 << 16 | TS bit 20 | SACK bit 21. */
+    static final int DATA = 0x37_3000;
+
+    final SynCookies cookies = new SynCookies(K0, K1);
+
+    @Test
+    void dataFieldIsDpvsLayout() {
+        assertEquals(COUNT, SynCookies.count(NOW));
+        assertEquals(DATA, SynCookies.encode(1460, 7, true, true));
+        assertEquals(0x0F_0000, SynCookies.encode(0, -1, false, false), "no options: MSS 536 (index 0), no wscale (15)");
+        assertEquals(1 << 12 | 15 << 16, SynCookies.encode(1400, -1, false, false), "1400 rounds down to 1300");
+        assertEquals(1460, SynCookies.mss(DATA));
+        assertEquals(7, SynCookies.wscale(DATA));
+        assertEquals(-1, SynCookies.wscale(0x0F_0000));
+        assertTrue(SynCookies.timestamps(DATA));
+        assertTrue(SynCookies.sack(DATA));
+        assertFalse(SynCookies.sack(0x0F_0000));
+    }
+
+    @Test
+    void cookieIsTheHandComputedValue() {
+        // H0(tuple) = 0xE03FF451, H1(tuple, COUNT) = 0xC73D45EC; client ISN 0x70000000:
+        // 0xE03FF451 + 0x70000000 + (COUNT << 24 = 0x15000000) = 0x653FF451 (mod 2^32)
+        // (0xC73D45EC + 0x373000) & 0xFFFFFF = 0x7475EC;  0x653FF451 + 0x7475EC = 0x65B46A3D
+        assertEquals(0xE03F_F451, SynCookies.hash(CLIENT, VIP, 40000, 80, 0, K0));
+        assertEquals(0xC73D_45EC, SynCookies.hash(CLIENT, VIP, 40000, 80, COUNT, K1));
+        assertEquals(0x65B4_6A3D, cookies.cookie(CLIENT, VIP, 40000, 80, 0x7000_0000, COUNT, DATA));
+        // Two minutes earlier: 0x63D96EC6 (Python); no options from 192.168.0.1:1234: 0xA157FFD6.
+        assertEquals(0x63D9_6EC6, cookies.cookie(CLIENT, VIP, 40000, 80, 0x7000_0000, COUNT - 2, DATA));
+        assertEquals(0xA157_FFD6, cookies.cookie(0xC0A8_0001, VIP, 1234, 80, 0x1234_5678, COUNT, 0x0F_0000));
+    }
+
+    @Test
+    void checkGivesTheDataBackWithinTwoMinutesOnly() {
+        int c = 0x65B4_6A3D;
+        assertEquals(DATA, cookies.check(c, CLIENT, VIP, 40000, 80, 0x7000_0000, COUNT));
+        assertEquals(DATA, cookies.check(c, CLIENT, VIP, 40000, 80, 0x7000_0000, COUNT + 1), "the next minute");
+        assertEquals(-1, cookies.check(c, CLIENT, VIP, 40000, 80, 0x7000_0000, COUNT + 2), "two minutes on: stale");
+        assertEquals(-1, cookies.check(0x63D9_6EC6, CLIENT, VIP, 40000, 80, 0x7000_0000, COUNT), "made 2 minutes ago");
+        assertEquals(-1, cookies.check(c + 1, CLIENT, VIP, 40000, 80, 0x7000_0000, COUNT), "off by one");
+        assertEquals(-1, cookies.check(c, CLIENT, VIP, 40001, 80, 0x7000_0000, COUNT), "another port");
+        assertEquals(-1, cookies.check(c, CLIENT + 1, VIP, 40000, 80, 0x7000_0000, COUNT), "another client");
+        assertEquals(-1, cookies.check(c, CLIENT, VIP, 40000, 80, 0x7000_0001, COUNT), "another client ISN");
+        assertEquals(-1, new SynCookies(K0, K1 + 1).check(c, CLIENT, VIP, 40000, 80, 0x7000_0000, COUNT),
+                "another director's key");
+    }
+
+    @Test
+    void randomAcknowledgementsAlmostNeverPass() {
+        // A spoofed ACK guesses a 32-bit number: the expected pass rate is about 2^-23.
+        java.util.SplittableRandom r = new java.util.SplittableRandom(42);
+        int passed = 0;
+        for (int i = 0; i < 1_000_000; i++) {
+            if (cookies.check(r.nextInt(), r.nextInt(), VIP, r.nextInt(65536), 80, r.nextInt(), COUNT) >= 0) {
+                passed++;
+            }
+        }
+        assertTrue(passed <= 2, "forged cookies accepted: " + passed + " of 1,000,000");
+    }
+}
