@@ -24,13 +24,14 @@ final class ConnectionListing implements DataPathView {
     /** Connection-table ids copied per event-loop task. */
     private static final int LIST_SLICE = 1 << 14;
 
-    private final EventLoop loop;
-    private final ConnectionTable conns;
+    /** Each worker's event loop and the tables it owns (--workers: the listing is their union). */
+    private final List<EventLoop> loops;
+    private final List<ConnectionTable> tables;
     private final SyncControl sync;
 
-    ConnectionListing(EventLoop loop, ConnectionTable conns, SyncControl sync) {
-        this.loop = loop;
-        this.conns = conns;
+    ConnectionListing(List<EventLoop> loops, List<ConnectionTable> tables, SyncControl sync) {
+        this.loops = List.copyOf(loops);
+        this.tables = List.copyOf(tables);
         this.sync = sync;
     }
 
@@ -41,7 +42,11 @@ final class ConnectionListing implements DataPathView {
 
     @Override
     public int connectionCapacity() {
-        return conns.capacity();
+        int n = 0;
+        for (ConnectionTable t : tables) {
+            n += t.capacity();
+        }
+        return n;
     }
 
     @Override
@@ -50,19 +55,23 @@ final class ConnectionListing implements DataPathView {
         // stalls for more than one slice (~1 ms) however large the table is.
         List<DataPathView.Connection> out = new ArrayList<>();
         int[] total = {0};
-        int capacity = conns.capacity();
-        int templates = conns.templates().capacity();
         try {
-            for (int from = 0; from < capacity; from += LIST_SLICE) {
-                int start = from;
-                loop.submit(() -> copyConnections(start, Math.min(capacity, start + LIST_SLICE), max, out,
-                        total)).get(10, TimeUnit.SECONDS);
-            }
-            // persistence templates, listed as the kernel's /proc/net/ip_vs_conn lists them
-            for (int from = 0; from < templates; from += LIST_SLICE) {
-                int start = from;
-                loop.submit(() -> copyTemplates(start, Math.min(templates, start + LIST_SLICE), max, out,
-                        total)).get(10, TimeUnit.SECONDS);
+            for (int w = 0; w < tables.size(); w++) {
+                EventLoop loop = loops.get(w);
+                ConnectionTable conns = tables.get(w);
+                int capacity = conns.capacity();
+                int templates = conns.templates().capacity();
+                for (int from = 0; from < capacity; from += LIST_SLICE) {
+                    int start = from;
+                    loop.submit(() -> copyConnections(conns, start, Math.min(capacity, start + LIST_SLICE), max, out,
+                            total)).get(10, TimeUnit.SECONDS);
+                }
+                // persistence templates, listed as the kernel's /proc/net/ip_vs_conn lists them
+                for (int from = 0; from < templates; from += LIST_SLICE) {
+                    int start = from;
+                    loop.submit(() -> copyTemplates(conns, start, Math.min(templates, start + LIST_SLICE), max, out,
+                            total)).get(10, TimeUnit.SECONDS);
+                }
             }
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("the data path did not answer: " + e, e);
@@ -74,7 +83,7 @@ final class ConnectionListing implements DataPathView {
     }
 
     /** On the loop: copies live entries of ids [from, to) into out (up to max) and counts them in total[0]. */
-    private void copyConnections(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
+    private static void copyConnections(ConnectionTable conns, int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
         long now = System.nanoTime();
         for (int id = from; id < to; id++) {
             if (!conns.isLive(id)) {
@@ -96,7 +105,7 @@ final class ConnectionListing implements DataPathView {
      * client network with port 0, VIP:port (the mark as an address for fwmark services,
      * protocol IP), and the real server.
      */
-    private void copyTemplates(int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
+    private static void copyTemplates(ConnectionTable conns, int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
         PersistenceTable t = conns.templates();
         long now = System.nanoTime();
         for (int id = from; id < to; id++) {

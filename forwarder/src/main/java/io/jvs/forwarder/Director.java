@@ -2,7 +2,9 @@ package io.jvs.forwarder;
 
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.DefenseSettings;
 import io.jvs.forwarder.conn.Timeouts;
+import io.jvs.forwarder.io.FanoutProgram;
 import io.jvs.forwarder.io.FrameSource;
 import io.jvs.forwarder.io.PacketChannel;
 import io.jvs.forwarder.io.PacketRxRing;
@@ -130,8 +132,11 @@ public final class Director implements AutoCloseable {
     public record Settings(Attach attach, ServiceConfig config, int connMax, int ringMemoryMib,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
-                           boolean ecmp) {
+                           boolean ecmp, int workers) {
         public Settings {
+            if (workers < 1 || workers > 1 && (attach.isTap() || attach.isXdp())) {
+                throw new IllegalArgumentException("workers: " + workers);
+            }
             java.util.Objects.requireNonNull(connPolicy, "connPolicy");
             java.util.Objects.requireNonNull(health, "health");
             java.util.Objects.requireNonNull(vrrp, "vrrp");
@@ -143,15 +148,38 @@ public final class Director implements AutoCloseable {
     private final ControlPlane control;
     /** What the director changes in its namespace, journalled; set once attached. */
     private DirectorNamespace namespace;
-    private final List<PacketChannel> channels = new ArrayList<>();
+    /**
+     * One per --workers: an event loop with its own connection table, counters, neighbour caches,
+     * transmit queues and rings (each worker is single-writer over all of them).
+     */
+    private static final class Worker {
+        final int index;
+        final EventLoop loop;
+        final List<PacketChannel> channels = new ArrayList<>();
+        ConnectionTable conns;
+        DataPathCounters counters;
+        LanPorts ports;
+        /** One per port, by port number. */
+        NeighbourCache[] neighbours = new NeighbourCache[0];
+        DataPath dataPath;
+
+        Worker(int index, EventLoop loop) {
+            this.index = index;
+            this.loop = loop;
+        }
+    }
+
+    private final List<Worker> workers = new ArrayList<>();
+    /** Per interface: one ring of its PACKET_FANOUT group (with --workers 2 or more), to set its program through. */
+    private final List<PacketRxRing> fanoutGroups = new ArrayList<>();
     private MultiThreadIoEventLoopGroup group;
+    /** Worker 0's: announcements, the publication hook, VRRP and sync run there. */
     private EventLoop loop;
     private LanPorts ports;
-    /** One per port, by port number. */
     private NeighbourCache[] neighbours = new NeighbourCache[0];
     private ArpScope arpScope = ArpScope.BY_ROUTE;
-    private DataPath dataPath;
     private ConnectionTable conns;
+    /** The sum over the workers' counters. */
     private DataPathCounters counters;
     private SyncDaemons sync;
     private MetricsServer metrics;
@@ -169,8 +197,11 @@ public final class Director implements AutoCloseable {
     private Director(Settings settings) {
         this.settings = settings;
         this.control = new ControlPlane(settings.config(),
-                new ServiceTableBuilder(Schedulers.factory(settings.mhTableSize())), table -> {
+                new ServiceTableBuilder(Schedulers.factory(settings.mhTableSize()), settings.workers()), table -> {
             DataPathChecks.validate(table);
+            if (settings.workers() > 1) {
+                fanoutProgram(table); // refuses a table whose program would not fit
+            }
             if (settings.ecmp()) {
                 DataPathChecks.validateEcmp(table);
             }
@@ -238,7 +269,8 @@ public final class Director implements AutoCloseable {
 
     /** What jvsadm reads from the data path (the connection listing, -c). */
     public DataPathView dataPathView() {
-        return new ConnectionListing(loop, conns, sync);
+        return new ConnectionListing(workers.stream().map(w -> w.loop).toList(),
+                workers.stream().map(w -> w.conns).toList(), sync);
     }
 
     /** The connection sync daemons (jvsadm --start-daemon; keepalived's lvs_sync_daemon). */
@@ -294,44 +326,35 @@ public final class Director implements AutoCloseable {
         if (at.isTap()) {
             portNames.add(at.tap());
         }
-        counters = new DataPathCounters(portNames.toArray(new String[0]));
-        conns = new ConnectionTable(settings.connMax(), ControlPlane.timeouts(settings.config().timeouts()),
-                System::nanoTime, new LocalPorts(settings.localPortLow(), settings.localPortHigh()));
-        counters.connectionTable(conns::size, conns::capacity);
-        LocalPorts localPorts = conns.localPorts();
-        counters.localPortsInUse(localPorts::inUse);
-        ports = new LanPorts();
-        neighbours = new NeighbourCache[ifaces.size()];
-        for (int i = 0; i < ifaces.size(); i++) {
-            Interface f = ifaces.get(i);
-            int portId = i;
-            PacketTxQueue.TxListener txListener = new PacketTxQueue.TxListener() {
-                @Override
-                public void sent(int frames, long bytes, int batchSize) {
-                    counters.tx(portId, frames, bytes);
-                    counters.txBatch(batchSize);
-                }
-
-                @Override
-                public void failed(int frames) {
-                    for (int k = 0; k < frames; k++) {
-                        counters.drop(DropReason.TX_ERROR);
-                    }
-                }
-            };
-            TxQueue tx = at.isXdp() ? openXsk(f, at.xdpQueues().get(i), xdp.get(i), txListener)
-                    : PacketTxQueue.open(f.name(), 1024, txListener);
-            neighbours[i] = new NeighbourCache(ports.add(f.name(), f.ifindex(), f.mac(), f.addr(), f.mtu(), tx),
-                    counters::drop);
+        int n = settings.workers();
+        group = new MultiThreadIoEventLoopGroup(n, EpollIoHandler.newFactory());
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        for (io.netty.util.concurrent.EventExecutor e : group) {
+            workers.add(new Worker(workers.size(), (EventLoop) e));
         }
-        NeighbourCache[] caches = neighbours;
-        counters.neighbourEntries(() -> {
-            int n = 0;
-            for (NeighbourCache c : caches) {
-                n += c.size();
-            }
-            return n;
-        });
+        DataPathCounters[] perWorker = new DataPathCounters[n];
+        for (Worker w : workers) {
+            openWorker(w, ifaces, portNames);
+            perWorker[w.index] = w.counters;
+        }
+        Worker first = workers.getFirst();
+        loop = first.loop;
+        ports = first.ports;
+        neighbours = first.neighbours;
+        conns = first.conns;
+        counters = n == 1 ? first.counters : DataPathCounters.total(perWorker);
+        if (n > 1) {
+            counters.connectionTable(() -> workers.stream().mapToInt(w -> w.conns.size()).sum(),
+                    () -> workers.stream().mapToInt(w -> w.conns.capacity()).sum());
+            counters.localPortsInUse(() -> workers.stream().mapToInt(w -> w.conns.localPorts().inUse()).sum());
+            counters.neighbourEntries(() -> workers.stream().mapToInt(w -> w.counters.neighbourEntries()).sum());
+            counters.eventLoopAllocatedBytes(() -> workers.stream()
+                    .mapToLong(w -> w.counters.eventLoopAllocatedBytes()).sum());
+        }
+        for (Worker w : workers) {
+            long loopThread = w.loop.submit(() -> Thread.currentThread().threadId()).syncUninterruptibly().getNow();
+            w.counters.eventLoopAllocatedBytes(() -> threads.getThreadAllocatedBytes(loopThread));
+        }
         routes = RouteTable.load(ifindexes);
         ownAddrs = RtNetlink.addresses().stream().mapToInt(RtNetlink.Address::addr).toArray();
         try {
@@ -341,17 +364,31 @@ public final class Director implements AutoCloseable {
             throw new IOException(e.getMessage(), e);
         }
 
-        // the sync daemons' installs run on the event loop, which owns the tables (loop is set below)
+        // the sync daemons' installs run on the event loop, which owns the tables; with several
+        // workers the connections live in several tables, which one daemon does not serve
         sync = new SyncDaemons(conns, registry, task -> loop.execute(task), SyncPolicy.DEFAULTS);
-        dataPath = DataPath.builder().services(registry).connections(conns).neighbours(neighbours)
-                .routes(() -> routes).arpScope(arpScope).counters(counters).connPolicy(settings.connPolicy())
-                .vrrp(vrrpGate).sync(sync.hook()).build();
-
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        loop = group.next();
-        long loopThread = loop.submit(() -> Thread.currentThread().threadId()).syncUninterruptibly().getNow();
-        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        counters.eventLoopAllocatedBytes(() -> threads.getThreadAllocatedBytes(loopThread));
+        if (n > 1) {
+            sync.refuseStart("connection sync needs --workers 1 (this director runs " + n + " workers)");
+        }
+        ConnPolicy workerPolicy = workerPolicy(settings.connPolicy(), n);
+        // One SYN cookie key for every worker: a client whose packets the fanout program moves to
+        // another worker (a new persistence mask) between its SYN and its ACK still has a valid cookie.
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        long cookieKey0 = random.nextLong();
+        long cookieKey1 = random.nextLong();
+        for (Worker w : workers) {
+            DataPath.Builder b = DataPath.builder().services(registry).connections(w.conns).neighbours(w.neighbours)
+                    .routes(() -> routes).arpScope(arpScope).counters(w.counters).connPolicy(workerPolicy)
+                    .vrrp(vrrpGate).synCookieKey(cookieKey0, cookieKey1);
+            if (w.index == 0) {
+                b.sync(sync.hook());
+            }
+            w.dataPath = b.build();
+        }
+        if (n > 1) {
+            // jvs_defense_level: an automatic level is up as soon as one worker's table runs short
+            counters.defenseLevels(() -> maxDefenseLevel(0), () -> maxDefenseLevel(1), () -> maxDefenseLevel(2));
+        }
 
         if (!settings.vrrp().isEmpty()) {
             // Before any attachment: the gate is closed for every VRRP address until its instance is MASTER.
@@ -366,19 +403,19 @@ public final class Director implements AutoCloseable {
                             .findFirst().orElse(0));
         }
         if (at.isTap()) {
-            attach(namespace.createTap(BURST), ifaces.size(), 0);
+            attach(first, namespace.createTap(BURST), ifaces.size(), 0, true);
             for (int i = 0; i < ifaces.size(); i++) {
-                attach(PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(), AfPacket.ETH_P_ARP),
-                        i, i);
+                attach(first, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
+                        AfPacket.ETH_P_ARP), i, i, true);
             }
         } else if (at.isXdp()) {
             // XDP redirects what jvs owns and passes the rest, ARP replies included: jvs learns
             // its neighbours from an ARP-only ring beside the socket, as in TAP mode.
             List<RtNetlink.Address> own = RtNetlink.addresses();
             for (int i = 0; i < ifaces.size(); i++) {
-                attach((XskSocket) ports.get(i).txQueue(), i, i);
-                attach(PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
-                        AfPacket.ETH_P_ARP), i, i);
+                attach(first, (XskSocket) ports.get(i).txQueue(), i, i, true);
+                attach(first, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
+                        AfPacket.ETH_P_ARP), i, i, true);
                 XdpRedirect x = xdp.get(i);
                 for (RtNetlink.Address a : own) {
                     x.put(a.addr(), XdpRedirect.LOCAL);
@@ -396,8 +433,38 @@ public final class Director implements AutoCloseable {
             }
         } else {
             for (int i = 0; i < ifaces.size(); i++) {
-                attach(PacketRxRing.open(ifaces.get(i).name(), (long) settings.ringMemoryMib() << 20, ifaces.get(i).mtu(),
-                        AfPacket.ETH_P_ALL), i, i);
+                String name = ifaces.get(i).name();
+                int mtu = ifaces.get(i).mtu();
+                int fanoutId = 0;
+                for (Worker w : workers) {
+                    PacketRxRing ring = PacketRxRing.open(name, (long) settings.ringMemoryMib() << 20, mtu, AfPacket.ETH_P_ALL);
+                    if (n > 1) {
+                        // One PACKET_FANOUT_CBPF group per interface; the first ring makes it (the kernel
+                        // picks its id), the others join it. Until the first program is set (below, when
+                        // the control plane publishes) the kernel hands every frame to worker 0.
+                        try {
+                            if (w.index == 0) {
+                                AfPacket.joinFanout(ring.fd(), 0, AfPacket.PACKET_FANOUT_CBPF,
+                                        AfPacket.PACKET_FANOUT_FLAG_UNIQUEID | AfPacket.PACKET_FANOUT_FLAG_IGNORE_OUTGOING);
+                                fanoutId = AfPacket.fanoutGroupId(ring.fd());
+                                fanoutGroups.add(ring);
+                            } else {
+                                AfPacket.joinFanout(ring.fd(), fanoutId, AfPacket.PACKET_FANOUT_CBPF,
+                                        AfPacket.PACKET_FANOUT_FLAG_IGNORE_OUTGOING);
+                            }
+                        } catch (NativeException e) {
+                            ring.close();
+                            throw new IOException("interface " + name + ": PACKET_FANOUT for worker " + w.index
+                                    + ": " + e.getMessage() + " (nothing attached)", e);
+                        }
+                    }
+                    attach(w, ring, i, i, true);
+                    if (n > 1 && w.index > 0) {
+                        // The fanout program gives all ARP to worker 0, which answers; the other workers
+                        // resolve their own next hops, so each also listens to the interface's ARP.
+                        attach(w, PacketRxRing.open(name, ARP_RING_MEMORY, mtu, AfPacket.ETH_P_ARP), i, i, false);
+                    }
+                }
             }
         }
 
@@ -405,47 +472,59 @@ public final class Director implements AutoCloseable {
         control.attach(new ControlPlane.Sink() {
             @Override
             public void publish(ServiceTable table) {
+                // The program first: a new VIP's first packets already reach their client's worker.
+                setFanoutProgram(table);
                 registry.publish(table);
             }
 
             @Override
             public void timeouts(Timeouts timeouts) {
-                // The connection table is the event loop's: change it there.
-                loop.execute(() -> conns.setTimeouts(timeouts));
+                // Each connection table is its event loop's: change it there.
+                for (Worker w : workers) {
+                    w.loop.execute(() -> w.conns.setTimeouts(timeouts));
+                }
             }
         });
 
-        loop.scheduleAtFixedRate(() -> {
-            long now = System.nanoTime();
-            conns.expire(now, Math.max(4096, conns.capacity() / 50));
-            conns.templates().expire(now, Math.max(1024, conns.templates().capacity() / 50));
-        }, 100, 100, TimeUnit.MILLISECONDS);
-        loop.scheduleAtFixedRate(() -> {
-            long now = System.nanoTime();
-            for (NeighbourCache n : neighbours) {
-                n.tick(now);
-            }
-            ports.flush();
-        }, 250, 250, TimeUnit.MILLISECONDS);
-        loop.scheduleAtFixedRate(() -> {
-            for (PacketChannel c : channels) {
-                long drops = c.source().kernelDrops();
-                if (drops > 0) {
-                    counters.addKernelDrops(c.portId(), drops);
+        for (Worker w : workers) {
+            w.loop.scheduleAtFixedRate(() -> {
+                long now = System.nanoTime();
+                w.conns.expire(now, Math.max(4096, w.conns.capacity() / 50));
+                w.conns.templates().expire(now, Math.max(1024, w.conns.templates().capacity() / 50));
+            }, 100, 100, TimeUnit.MILLISECONDS);
+            w.loop.scheduleAtFixedRate(() -> {
+                long now = System.nanoTime();
+                for (NeighbourCache c : w.neighbours) {
+                    c.tick(now);
                 }
-            }
-            dataPath.defenseTick();
-            try {
-                routes = RouteTable.load(ifindexes);
-            } catch (NativeException e) {
-                System.err.println("jvs: route refresh failed, keeping the previous table: " + e.getMessage());
-            }
-        }, 1, 1, TimeUnit.SECONDS);
+                w.ports.flush();
+            }, 250, 250, TimeUnit.MILLISECONDS);
+            w.loop.scheduleAtFixedRate(() -> {
+                for (PacketChannel c : w.channels) {
+                    long drops = c.source().kernelDrops();
+                    if (drops > 0) {
+                        w.counters.addKernelDrops(c.portId(), drops);
+                    }
+                }
+                // the defence guards the worker's own table: its free entries, its embryonic entries
+                w.dataPath.defenseTick();
+                if (w.index == 0) {
+                    try {
+                        routes = RouteTable.load(ifindexes);
+                    } catch (NativeException e) {
+                        System.err.println("jvs: route refresh failed, keeping the previous table: " + e.getMessage());
+                    }
+                }
+            }, 1, 1, TimeUnit.SECONDS);
+        }
 
         if (settings.metrics() != null) {
             HealthSource health = settings.health();
             exposition = new PrometheusExposition(registry, counters, health, vrrpStatus(),
                     sync.counters());
+            if (n > 1) {
+                exposition.perWorker(perWorker);
+            }
             metrics = new MetricsServer(settings.metrics(), exposition,
                     new StatusPage(registry, counters, health, vrrpStatus(), System::nanoTime));
             if (settings.metricsTls() != null) {
@@ -459,6 +538,7 @@ public final class Director implements AutoCloseable {
         System.out.println("jvs-forwarder: " + (at.isTap() ? "tap:" + at.tap() + " lan " : at.isXdp() ? "xdp:" : "packet:")
                 + String.join(", ", ifaces.stream().map(f -> f.name() + " mac " + NetDevice.formatMac(f.mac())
                         + " addr " + Ipv4Address.toString(f.addr()) + xdpMode(f)).toList())
+                + (n > 1 ? ", " + n + " workers" : "")
                 + ", " + control.table().services().size() + " service(s)"
                 + (vrrp != null ? ", " + settings.vrrp().instances().size() + " VRRP instance(s)" : "")
                 + (metrics != null ? ", metrics on " + metricsUrl() + "/metrics"
@@ -573,35 +653,137 @@ public final class Director implements AutoCloseable {
     }
 
     /**
-     * Wires one attachment through the data path on the event loop: frames it receives are
-     * counted on port {@code portId}, ARP it receives belongs to port {@code arpPort}.
+     * Wires one attachment through worker {@code w}'s data path on its event loop: frames it
+     * receives are counted on port {@code portId}, ARP it receives belongs to port {@code arpPort}
+     * (answered there when {@code answersArp}, else only learnt from).
      */
-    private void attach(FrameSource source, int portId, int arpPort) throws IOException {
+    private void attach(Worker w, FrameSource source, int portId, int arpPort, boolean answersArp)
+            throws IOException {
+        DataPathCounters c = w.counters;
         PacketChannel ch = new PacketChannel(source, portId, BURST, new PacketChannel.ReadListener() {
             @Override
             public void frameReceived(int port, int bytes) {
-                counters.rx(port, bytes);
+                c.rx(port, bytes);
             }
 
             @Override
             public void dropped(int port, DropReason reason) {
-                counters.drop(reason);
+                c.drop(reason);
             }
 
             @Override
             public void burst(int port, int frames, long busyNanos) {
-                counters.busy(busyNanos);
-                counters.rxBatch(frames);
+                c.busy(busyNanos);
+                c.rxBatch(frames);
             }
         });
-        dataPath.wire(ch.pipeline(), arpPort);
+        w.dataPath.wire(ch.pipeline(), arpPort, answersArp);
         try {
-            loop.register(ch).syncUninterruptibly();
+            w.loop.register(ch).syncUninterruptibly();
         } catch (RuntimeException e) {
             source.close();
             throw new IOException("registering " + source.name() + " with epoll: " + e.getMessage(), e);
         }
-        channels.add(ch);
+        w.channels.add(ch);
+    }
+
+    /**
+     * Worker w's own connection table (its slice of --conn-max and of --lport-range), counters,
+     * and per port a transmit queue and neighbour cache.
+     */
+    private void openWorker(Worker w, List<Interface> ifaces, List<String> portNames) throws IOException {
+        int n = settings.workers();
+        DataPathCounters c = new DataPathCounters(portNames.toArray(new String[0]));
+        w.counters = c;
+        int low = settings.localPortLow();
+        int high = settings.localPortHigh();
+        w.conns = new ConnectionTable(Math.max(1, settings.connMax() / n),
+                ControlPlane.timeouts(settings.config().timeouts()), System::nanoTime,
+                new LocalPorts(FanoutProgram.sliceLow(w.index, n, low, high), FanoutProgram.sliceHigh(w.index, n, low, high)),
+                w.index);
+        ConnectionTable t = w.conns;
+        c.connectionTable(t::size, t::capacity);
+        LocalPorts localPorts = t.localPorts();
+        c.localPortsInUse(localPorts::inUse);
+        w.ports = new LanPorts();
+        w.neighbours = new NeighbourCache[ifaces.size()];
+        for (int i = 0; i < ifaces.size(); i++) {
+            Interface f = ifaces.get(i);
+            int portId = i;
+            PacketTxQueue.TxListener txListener = new PacketTxQueue.TxListener() {
+                @Override
+                public void sent(int frames, long bytes, int batchSize) {
+                    c.tx(portId, frames, bytes);
+                    c.txBatch(batchSize);
+                }
+
+                @Override
+                public void failed(int frames) {
+                    for (int k = 0; k < frames; k++) {
+                        c.drop(DropReason.TX_ERROR);
+                    }
+                }
+            };
+            Attach at = settings.attach();
+            TxQueue tx = at.isXdp() ? openXsk(f, at.xdpQueues().get(i), xdp.get(i), txListener)
+                    : PacketTxQueue.open(f.name(), 1024, txListener);
+            w.neighbours[i] = new NeighbourCache(w.ports.add(f.name(), f.ifindex(), f.mac(), f.addr(), f.mtu(), tx),
+                    c::drop);
+        }
+        NeighbourCache[] caches = w.neighbours;
+        c.neighbourEntries(() -> {
+            int k = 0;
+            for (NeighbourCache nc : caches) {
+                k += nc.size();
+            }
+            return k;
+        });
+    }
+
+    /**
+     * Each worker's sysctls: the defence's amemthresh divided among the workers as --conn-max is, so
+     * that each worker's defence, which counts the free entries of its own table, starts when the
+     * director as a whole has fewer than amemthresh free (a flood from spread sources fills every
+     * worker's table alike).
+     */
+    static ConnPolicy workerPolicy(ConnPolicy p, int workers) {
+        if (workers == 1) {
+            return p;
+        }
+        DefenseSettings d = p.defense();
+        return new ConnPolicy(p.expireNodestConn(), p.expireQuiescentTemplate(), p.sloppyTcp(),
+                new DefenseSettings(d.dropEntry(), d.dropPacket(), d.secureTcp(),
+                        (d.amemthresh() + workers - 1) / workers, d.amDroprate()));
+    }
+
+    /** The highest level of defence strategy {@code strategy} over the workers. */
+    private int maxDefenseLevel(int strategy) {
+        int max = 0;
+        for (Worker w : workers) {
+            max = Math.max(max, w.counters.defenseLevel(strategy));
+        }
+        return max;
+    }
+
+    /** The fanout program for a table (--workers 2 or more); IllegalArgumentException when it does not fit. */
+    private long[] fanoutProgram(ServiceTable table) {
+        return FanoutProgram.of(table, settings.workers(), settings.localPortLow(), settings.localPortHigh());
+    }
+
+    /** Sets every interface's fanout program for this table (nothing with one worker). */
+    private void setFanoutProgram(ServiceTable table) {
+        if (fanoutGroups.isEmpty()) {
+            return;
+        }
+        long[] program = fanoutProgram(table);
+        for (PacketRxRing ring : fanoutGroups) {
+            try {
+                AfPacket.setFanoutCbpf(ring.fd(), program);
+            } catch (NativeException e) {
+                // The checks passed, so the kernel refusing it is a bug: keep the previous program.
+                System.err.println("jvs: setting the fanout program on " + ring.name() + " failed: " + e.getMessage());
+            }
+        }
     }
 
     /**
@@ -658,8 +840,10 @@ public final class Director implements AutoCloseable {
         }
     }
 
-    /** Runs {@code task} on the event loop and waits for it (LeastPrivilege: per-thread credentials). */
+    /** Runs {@code task} on worker 0's event loop and waits for it (LeastPrivilege: per-thread credentials). */
     public void onEventLoop(Runnable task) {
+        // Worker 0's: the one loop that changes the namespace (TAP routes for new VIPs from the
+        // publication hook); the other workers only read and write sockets opened before the drop.
         loop.submit(task).syncUninterruptibly();
     }
 
@@ -681,18 +865,22 @@ public final class Director implements AutoCloseable {
         // The data path stops first (the TAP goes with its fd, and the kernel drops the routes into
         // it); then the namespace is put back, newest change first, skipping what is gone already.
         if (group != null) {
-            for (PacketChannel c : channels) {
-                c.close().syncUninterruptibly();
+            for (Worker w : workers) {
+                for (PacketChannel c : w.channels) {
+                    c.close().syncUninterruptibly();
+                }
             }
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
-        for (NeighbourCache n : neighbours) {
-            if (n != null) {
-                n.close();
+        for (Worker w : workers) {
+            for (NeighbourCache n : w.neighbours) {
+                if (n != null) {
+                    n.close();
+                }
             }
-        }
-        if (ports != null) {
-            ports.close();
+            if (w.ports != null) {
+                w.ports.close();
+            }
         }
         for (XdpRedirect x : xdp) {
             x.close(); // the link's fd: the program leaves the interface

@@ -131,6 +131,12 @@ public final class Main {
             // validates everything before anything is attached
             Director.newControlPlane(config, opts.mhTableSize(), opts.announce().isPresent());
             boolean tap = opts.attach().kind() == ForwarderCommandLine.AttachKind.TAP;
+            // Connection sync serves one connection table: keepalived's lvs_sync_daemon runs one worker.
+            int workers = lvsSync == null ? opts.workers() : 1;
+            if (lvsSync != null && opts.workersGiven() && opts.workers() > 1) {
+                throw new ConfigException(opts.keepalived().orElseThrow().toString(), 0, "lvs_sync_daemon (connection"
+                        + " sync) needs --workers 1, not " + opts.workers());
+            }
             boolean xdp = opts.attach().kind() == ForwarderCommandLine.AttachKind.XDP;
             settings = new Director.Settings(
                     new Director.Attach(tap ? opts.attach().name() : null, tap ? opts.lans()
@@ -143,7 +149,7 @@ public final class Main {
                     opts.metricsTlsCert().isPresent()
                             ? new Director.MetricsTls(opts.metricsTlsCert().get(), opts.metricsTlsKey().orElseThrow())
                             : null,
-                    vrrp, opts.announce().isPresent());
+                    vrrp, opts.announce().isPresent(), workers);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;

@@ -24,6 +24,16 @@ public final class AfPacket {
     public static final int PACKET_VNET_HDR = 15;
     public static final int PACKET_IGNORE_OUTGOING = 23;
     public static final int TPACKET_V2 = 1;
+    public static final int PACKET_FANOUT = 18;
+    public static final int PACKET_FANOUT_DATA = 22;
+    /** Fanout mode: a classic BPF program (PACKET_FANOUT_DATA) returns the member index, taken modulo the members. */
+    public static final int PACKET_FANOUT_CBPF = 6;
+    /** The kernel picks a free group id ({@link #fanoutGroupId} reads it back). */
+    public static final int PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
+    /** The group's hook skips outgoing frames (PACKET_IGNORE_OUTGOING of each member is not used once it joins). */
+    public static final int PACKET_FANOUT_FLAG_IGNORE_OUTGOING = 0x4000;
+    /** Members of one fanout group by default (struct fanout_args.max_num_members unset: PACKET_FANOUT_MAX's 256). */
+    public static final int FANOUT_DEFAULT_MAX_MEMBERS = 256;
 
     public static final int TP_STATUS_KERNEL = 0;
     public static final int TP_STATUS_USER = 1;
@@ -79,6 +89,42 @@ public final class AfPacket {
             Libc.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, "PACKET_RX_RING");
         }
         return Libc.mmapShared(fd, (long) blockSize * blockNr, Libc.MAP_POPULATE, "AF_PACKET RX ring");
+    }
+
+    /**
+     * PACKET_FANOUT: joins a bound socket to fanout group {@code id} of its interface and protocol
+     * (mode and flags as in linux/if_packet.h; id 0 with {@link #PACKET_FANOUT_FLAG_UNIQUEID} makes a
+     * new group with an id the kernel picks).
+     */
+    public static void joinFanout(int fd, int id, int mode, int flags) throws NativeException {
+        Libc.setsockoptInt(fd, SOL_PACKET, PACKET_FANOUT, (id & 0xffff) | ((mode | flags) << 16), "PACKET_FANOUT");
+    }
+
+    /** The fanout group id a socket belongs to (getsockopt PACKET_FANOUT's low 16 bits). */
+    public static int fanoutGroupId(int fd) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
+            Libc.getsockopt(fd, SOL_PACKET, PACKET_FANOUT, v, "PACKET_FANOUT");
+            return v.get(ValueLayout.JAVA_INT, 0) & 0xffff;
+        }
+    }
+
+    /**
+     * PACKET_FANOUT_DATA of a PACKET_FANOUT_CBPF group: its classic BPF program (struct sock_filter
+     * as longs: code | jt &lt;&lt; 16 | jf &lt;&lt; 24 | k &lt;&lt; 32). Any member may set it, at any time; the
+     * kernel swaps it under RCU.
+     */
+    public static void setFanoutCbpf(int fd, long[] program) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment insns = a.allocate(8L * program.length, 8);
+            for (int i = 0; i < program.length; i++) {
+                insns.set(ValueLayout.JAVA_LONG, 8L * i, program[i]);
+            }
+            MemorySegment fprog = a.allocate(16, 8); // struct sock_fprog {u16 len; struct sock_filter *filter}
+            fprog.set(ValueLayout.JAVA_SHORT, 0, (short) program.length);
+            fprog.set(ValueLayout.ADDRESS, 8, insns);
+            Libc.setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, fprog, "PACKET_FANOUT_DATA");
+        }
     }
 
     /** PACKET_STATISTICS: returns {packets, drops} since the last call (the kernel resets them). */

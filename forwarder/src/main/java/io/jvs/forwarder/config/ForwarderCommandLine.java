@@ -106,6 +106,9 @@ public final class ForwarderCommandLine {
     private io.jvs.forwarder.conn.DefenseSettings defense = io.jvs.forwarder.conn.DefenseSettings.OFF;
     private int localPortHigh = LocalPorts.DEFAULT_HIGH;
     private final int mhTableSize;
+    /** --workers: event loops, each with its own ring per interface (packet mode) and tables. */
+    private int workers = 1;
+    private boolean workersGiven;
     /** Control API settings (null = not given). */
     private String control;
     private InetSocketAddress controlHttp;
@@ -192,6 +195,23 @@ public final class ForwarderCommandLine {
     public int localPortHigh() {
         return localPortHigh;
     }
+
+    /**
+     * {@code --workers N}: data-path workers (default: the online CPUs, capped by what the
+     * attachment allows: packet mode 256 rings per PACKET_FANOUT group and one --lport-range
+     * port per worker; a TAP 1).
+     */
+    public int workers() {
+        return workers;
+    }
+
+    /** Whether --workers was given (else {@link #workers()} is the default). */
+    public boolean workersGiven() {
+        return workersGiven;
+    }
+
+    /** Most workers packet mode allows (members of one PACKET_FANOUT group, the kernel's default). */
+    public static final int MAX_WORKERS = io.jvs.sys.AfPacket.FANOUT_DEFAULT_MAX_MEMBERS;
 
     /** MiB of each AF_PACKET RX ring (packet mode). */
     public int ringMemoryMib() {
@@ -308,6 +328,7 @@ public final class ForwarderCommandLine {
         Path birdSocket = DEFAULT_BIRD_SOCKET;
         int drainSeconds = DEFAULT_DRAIN_SECONDS;
         int mhTableSize = MaglevHashingScheduler.DEFAULT_TABLE_SIZE;
+        int workers = 0; // 0: not given
         Set<String> seen = new HashSet<>();
 
         for (int i = 0; i < args.length; i++) {
@@ -370,6 +391,7 @@ public final class ForwarderCommandLine {
                 case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
                 case "--ring-memory" -> ringMemoryMib = number(flag, value, MIN_RING_MEMORY_MIB, MAX_RING_MEMORY_MIB);
                 case "--lport-range" -> lports = portRange(flag, value);
+                case "--workers" -> workers = number(flag, value, 1, MAX_WORKERS);
                 case "--announce-table" -> {
                     announceTable = number(flag, value, 1, 252); // 253..255 are default, main, local
                 }
@@ -411,6 +433,21 @@ public final class ForwarderCommandLine {
             throw new UsageException("--ring-memory is for --attach packet:IFACE (" + (attach.kind() == AttachKind.TAP
                     ? "a TAP device has no ring" : "an AF_XDP socket sizes its own rings") + ")");
         }
+        int lportCount = lports[1] - lports[0] + 1;
+        boolean workersGiven = workers != 0;
+        if (workers == 0) {
+            workers = attach.kind() != AttachKind.PACKET ? 1
+                    : Math.min(Runtime.getRuntime().availableProcessors(), Math.min(MAX_WORKERS, lportCount));
+        } else if (workers > 1 && attach.kind() == AttachKind.TAP) {
+            throw new UsageException("--workers " + workers + ": --attach tap:" + attach.name() + " allows 1 worker"
+                    + " (its queues are not steered by connection; use --attach packet:IFACE for more)");
+        } else if (workers > 1 && attach.kind() == AttachKind.XDP) {
+            throw new UsageException("--workers " + workers + ": --attach xdp:" + attach.name() + " allows 1 worker"
+                    + " (one AF_XDP socket on one queue; use --attach packet:IFACE for more)");
+        } else if (workers > lportCount) {
+            throw new UsageException("--workers " + workers + ": more than the " + lportCount + " ports of --lport-range"
+                    + " (each worker owns a slice of them)");
+        }
         if (config != null && keepalived != null) {
             throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
         }
@@ -439,6 +476,8 @@ public final class ForwarderCommandLine {
         o.saveTo = saveTo;
         o.user = user;
         o.controlGroup = controlGroup;
+        o.workers = workers;
+        o.workersGiven = workersGiven;
         o.localPortLow = lports[0];
         o.localPortHigh = lports[1];
         o.expireNodestConn = expireNodest;
@@ -484,7 +523,7 @@ public final class ForwarderCommandLine {
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
             "--ring-memory", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
-            "--lport-range", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp",
+            "--lport-range", "--workers", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp",
             "--drop-entry", "--drop-packet", "--secure-tcp", "--amemthresh", "--am-droprate",
             "--announce-table", "--announce-device", "--bird-socket", "--drain-time");
 
@@ -507,6 +546,7 @@ public final class ForwarderCommandLine {
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-memory" -> "MiB, " + MIN_RING_MEMORY_MIB + ".." + MAX_RING_MEMORY_MIB;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
+            case "--workers" -> "a number of workers, 1.." + MAX_WORKERS + " (packet:IFACE; tap:NAME allows 1)";
             case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp" -> "0 or 1";
             case "--drop-entry", "--drop-packet", "--secure-tcp" -> "0, 1, 2 or 3 (off, automatic, automatic and on, always)";
             case "--amemthresh" -> "a number of free connection-table entries, 0.." + MAX_CONN_MAX;
@@ -746,10 +786,13 @@ public final class ForwarderCommandLine {
                   --control-group NAME    the control socket belongs to this group, mode 0660:
                                           its members may run jvsadm (default: root only, 0600)
                   --conn-max N            connection table size, 1..%2$d (default %3$d)
-                  --ring-memory MIB       packet mode: RX ring memory per interface, %4$d..%5$d
-                                          (default %6$d: 16384 frames at MTU 1500)
+                  --ring-memory MIB       packet mode: RX ring memory per interface and
+                                          worker, %4$d..%5$d (default %6$d: 16384 frames at MTU 1500)
                   --lport-range LOW-HIGH  FULLNAT: local ports per local address
                                           (default 1024-65535)
+                  --workers N             data-path event loops, each with its own ring per
+                                          interface (one PACKET_FANOUT group) and tables;
+                                          packet mode 1..256 (default: online CPUs), tap: 1
                   --expire-nodest-conn 0|1  IPVS sysctl: expire a removed server's connections on
                                           their next packet (default 0: drop those packets)
                   --expire-quiescent-template 0|1  IPVS sysctl: drop persistence templates of

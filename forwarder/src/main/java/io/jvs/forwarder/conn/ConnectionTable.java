@@ -167,6 +167,8 @@ public final class ConnectionTable {
 
     private final LongSupplier clock;
     private final LocalPorts localPorts;
+    /** The worker that owns this table (its share of the DestStats counters). */
+    private final int worker;
     private Timeouts timeouts;
     /** secure_tcp: TCP transitions use the kernel's tcp_states_dos[] (set by {@link Defense}). */
     private boolean secureTcp;
@@ -201,7 +203,15 @@ public final class ConnectionTable {
 
     /** As above, with FULLNAT local ports taken from this allocator. */
     public ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock, LocalPorts localPorts) {
-        this(capacity, timeouts, clock, new SecureRandom().nextLong(), -1, 0, localPorts);
+        this(capacity, timeouts, clock, localPorts, 0);
+    }
+
+    /**
+     * As above, the table of worker {@code worker} ({@code --workers}): its accounting goes to
+     * that worker's share of each {@link io.jvs.forwarder.service.DestStats}.
+     */
+    public ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock, LocalPorts localPorts, int worker) {
+        this(capacity, timeouts, clock, new SecureRandom().nextLong(), -1, 0, localPorts, worker);
     }
 
     /** Tests: a fixed seed, and hashes forced to (h &amp; hashMask) | hashBias to build long chains. */
@@ -212,6 +222,11 @@ public final class ConnectionTable {
 
     ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock, long seed, int hashMask, int hashBias,
                     LocalPorts localPorts) {
+        this(capacity, timeouts, clock, seed, hashMask, hashBias, localPorts, 0);
+    }
+
+    private ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock, long seed, int hashMask,
+                            int hashBias, LocalPorts localPorts, int worker) {
         if (capacity < 1 || capacity > MAX_CAPACITY) {
             throw new IllegalArgumentException("connection table capacity " + capacity
                     + " out of range: expected 1.." + MAX_CAPACITY);
@@ -220,6 +235,7 @@ public final class ConnectionTable {
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.localPorts = Objects.requireNonNull(localPorts, "localPorts");
+        this.worker = worker;
         this.seed = seed;
         this.hashMask = hashMask;
         this.hashBias = hashBias;
@@ -245,7 +261,7 @@ public final class ConnectionTable {
         services = new VirtualService[capacity];
         dests = new RealServer[capacity];
         controllers = new int[capacity];
-        templates = new PersistenceTable(Math.max(16, capacity / 4));
+        templates = new PersistenceTable(Math.max(16, capacity / 4), worker);
         free = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             free[i] = capacity - 1 - i;
@@ -455,13 +471,13 @@ public final class ConnectionTable {
 
         // ip_vs_bind_dest: a new connection is inactive; then the upper threshold
         final DestStats ds = dest.stats;
-        ds.addInactive(1);
+        ds.addInactive(worker, 1);
         if (dest.upperThreshold != 0 && ds.activeConns() + ds.inactConns() >= dest.upperThreshold) {
             ds.setOverloaded(true);
         }
         // ip_vs_conn_stats
-        ds.connCreated();
-        svc.stats.connCreated();
+        ds.connCreated(worker);
+        svc.stats.connCreated(worker);
         return id;
     }
 
@@ -507,11 +523,11 @@ public final class ConnectionTable {
         flags[id] = (byte) f;
         expires[id] = nowNanos + timeout;
         if (output) {
-            dest.stats.outPacket(bytes);
-            services[id].stats.outPacket(bytes);
+            dest.stats.outPacket(worker, bytes);
+            services[id].stats.outPacket(worker, bytes);
         } else {
-            dest.stats.inPacket(bytes);
-            services[id].stats.inPacket(bytes);
+            dest.stats.inPacket(worker, bytes);
+            services[id].stats.inPacket(worker, bytes);
         }
     }
 
@@ -613,9 +629,9 @@ public final class ConnectionTable {
                 F_USED | F_SYNCED | (inactive ? F_INACTIVE : 0) | (fullNat ? F_LOCAL_PORT : 0), nowNanos + timeoutNanos);
         final DestStats ds = dest.stats;
         if (inactive) {
-            ds.addInactive(1);
+            ds.addInactive(worker, 1);
         } else {
-            ds.addActive(1);
+            ds.addActive(worker, 1);
         }
         if (dest.upperThreshold != 0 && ds.activeConns() + ds.inactConns() >= dest.upperThreshold) {
             ds.setOverloaded(true);
@@ -637,12 +653,12 @@ public final class ConnectionTable {
         final boolean wasInactive = (f & F_INACTIVE) != 0;
         if (wasInactive != inactive) {
             if (inactive) {
-                ds.addActive(-1);
-                ds.addInactive(1);
+                ds.addActive(worker, -1);
+                ds.addInactive(worker, 1);
                 f |= F_INACTIVE;
             } else {
-                ds.addActive(1);
-                ds.addInactive(-1);
+                ds.addActive(worker, 1);
+                ds.addInactive(worker, -1);
                 f &= ~F_INACTIVE;
             }
         }
@@ -672,17 +688,17 @@ public final class ConnectionTable {
     }
 
     /** set_tcp_state's activeconns / inactconns move; returns the new flags. */
-    private static int transition(DestStats ds, int f, int next) {
+    private int transition(DestStats ds, int f, int next) {
         final boolean inactive = (f & F_INACTIVE) != 0;
         final boolean active = TcpState.isActive(next);
         if (!inactive && !active) {
-            ds.addActive(-1);
-            ds.addInactive(1);
+            ds.addActive(worker, -1);
+            ds.addInactive(worker, 1);
             return f | F_INACTIVE;
         }
         if (inactive && active) {
-            ds.addActive(1);
-            ds.addInactive(-1);
+            ds.addActive(worker, 1);
+            ds.addInactive(worker, -1);
             return f & ~F_INACTIVE;
         }
         return f;
@@ -803,9 +819,9 @@ public final class ConnectionTable {
         final RealServer dest = dests[id];
         final DestStats ds = dest.stats;
         if ((flags[id] & F_INACTIVE) != 0) {
-            ds.addInactive(-1);
+            ds.addInactive(worker, -1);
         } else {
-            ds.addActive(-1);
+            ds.addActive(worker, -1);
         }
         final int total = ds.activeConns() + ds.inactConns();
         if (dest.lowerThreshold != 0) {

@@ -54,8 +54,15 @@ public final class PersistenceTable {
     private final long[] index;
     private final int indexMask;
     private final long seed;
+    private final int worker;
 
     public PersistenceTable(int capacity) {
+        this(capacity, 0);
+    }
+
+    /** The template table of worker {@code worker} (its share of each real server's PersistConn). */
+    public PersistenceTable(int capacity, int worker) {
+        this.worker = worker;
         if (capacity < 1 || capacity > ConnectionTable.MAX_CAPACITY) {
             throw new IllegalArgumentException("persistence table capacity " + capacity + " out of range");
         }
@@ -171,7 +178,7 @@ public final class PersistenceTable {
             i = (i + 1) & indexMask;
         }
         index[i] = (long) h << 32 | (id + 1L);
-        dest.stats.addPersistent(1);
+        dest.stats.addPersistent(worker, 1);
         return id;
     }
 
@@ -321,7 +328,7 @@ public final class PersistenceTable {
     }
 
     private void free(int id) {
-        dests[id].stats.addPersistent(-1);
+        dests[id].stats.addPersistent(worker, -1);
         dests[id] = null;
         services[id] = null;
         controlled[id] = 0;

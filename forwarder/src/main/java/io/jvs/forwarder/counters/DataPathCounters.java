@@ -111,6 +111,9 @@ public final class DataPathCounters {
     private final long[] rxBatchBuckets = new long[BATCH_BUCKETS];
     private final long[] decisions = new long[OUTCOMES.length];
 
+    /** For a {@link #total} view: the workers' counters its readers sum; empty for a worker's own. */
+    private DataPathCounters[] parts = new DataPathCounters[0];
+
     private volatile IntSupplier neighbourEntries = ZERO;
     private volatile IntSupplier localPortsInUse = ZERO;
     private volatile LongSupplier eventLoopAllocated = () -> 0L;
@@ -140,6 +143,16 @@ public final class DataPathCounters {
         }
         this.portNames = portNames.clone();
         this.ports = new long[portNames.length * PORT_STRIDE];
+    }
+
+    /**
+     * A read-only view whose readers return the sum over {@code workers} (one DataPathCounters per
+     * worker, same ports); its gauges are registered on it like a worker's (the director sums them).
+     */
+    public static DataPathCounters total(DataPathCounters... workers) {
+        DataPathCounters t = new DataPathCounters(workers[0].portNames);
+        t.parts = workers.clone();
+        return t;
     }
 
     // ---------------------------------------------------------------- writers (data-path thread only)
@@ -308,14 +321,14 @@ public final class DataPathCounters {
     }
 
     public long drops(DropReason reason) {
-        return read(drops, reason.ordinal());
+        return sum(c -> c.drops, reason.ordinal());
     }
 
     /** Sum of drops over every reason. */
     public long totalDrops() {
         long sum = 0;
         for (int i = 0; i < drops.length; i++) {
-            sum += read(drops, i);
+            sum += sum(c -> c.drops, i);
         }
         return sum;
     }
@@ -341,67 +354,67 @@ public final class DataPathCounters {
     }
 
     public long ignoredFrames() {
-        return read(scalars, IGNORED);
+        return sum(c -> c.scalars, IGNORED);
     }
 
     public long busyNanos() {
-        return read(scalars, BUSY_NANOS);
+        return sum(c -> c.scalars, BUSY_NANOS);
     }
 
     /** Number of transmit flushes that sent at least one frame. */
     public long txBatches() {
-        return read(scalars, TX_BATCHES);
+        return sum(c -> c.scalars, TX_BATCHES);
     }
 
     /** Frames sent in all those flushes (the histogram's sum). */
     public long txBatchFrames() {
-        return read(scalars, TX_BATCH_FRAMES);
+        return sum(c -> c.scalars, TX_BATCH_FRAMES);
     }
 
     /** Batches that fell in bucket {@code b} (0..{@link #BATCH_BUCKETS}-1), not cumulative. */
     public long txBatchBucket(int bucket) {
-        return read(batchBuckets, bucket);
+        return sum(c -> c.batchBuckets, bucket);
     }
 
     /** Receive bursts that handled at least one frame. */
     public long rxBatches() {
-        return read(scalars, RX_BATCHES);
+        return sum(c -> c.scalars, RX_BATCHES);
     }
 
     /** Frames handled in those bursts (the receive histogram's sum). */
     public long rxBatchFrames() {
-        return read(scalars, RX_BATCH_FRAMES);
+        return sum(c -> c.scalars, RX_BATCH_FRAMES);
     }
 
     /** Receive bursts that fell in bucket {@code b}, not cumulative. */
     public long rxBatchBucket(int bucket) {
-        return read(rxBatchBuckets, bucket);
+        return sum(c -> c.rxBatchBuckets, bucket);
     }
 
     public long synProxySynAckCount() {
-        return read(scalars, SYNPROXY_SYN_ACKS);
+        return sum(c -> c.scalars, SYNPROXY_SYN_ACKS);
     }
 
     public long synProxyOpenedCount() {
-        return read(scalars, SYNPROXY_OPENED);
+        return sum(c -> c.scalars, SYNPROXY_OPENED);
     }
 
     public long synProxySplicedCount() {
-        return read(scalars, SYNPROXY_SPLICED);
+        return sum(c -> c.scalars, SYNPROXY_SPLICED);
     }
 
     public long synProxyHeldCount() {
-        return read(scalars, SYNPROXY_HELD);
+        return sum(c -> c.scalars, SYNPROXY_HELD);
     }
 
     /** Embryonic entries removed to make room for a new connection in a full table. */
     public long embryonicReclaimed() {
-        return read(scalars, EMBRYONIC_RECLAIMED);
+        return sum(c -> c.scalars, EMBRYONIC_RECLAIMED);
     }
 
     /** Embryonic entries removed by drop_entry's scans. */
     public long embryonicDropped() {
-        return read(scalars, EMBRYONIC_DROPPED);
+        return sum(c -> c.scalars, EMBRYONIC_DROPPED);
     }
 
     /** The defence's current levels (drop_entry, drop_packet, secure_tcp), registered by the wiring. */
@@ -416,11 +429,11 @@ public final class DataPathCounters {
 
     /** TCP connections opened by a segment other than a SYN (sloppy_tcp). */
     public long sloppyTcpAccepted() {
-        return read(scalars, SLOPPY_TCP_ACCEPTED);
+        return sum(c -> c.scalars, SLOPPY_TCP_ACCEPTED);
     }
 
     public long decisions(SchedulingOutcome outcome) {
-        return read(decisions, outcome.ordinal());
+        return sum(c -> c.decisions, outcome.ordinal());
     }
 
     /** Inclusive upper bound of bucket {@code b}, or {@link Integer#MAX_VALUE} for the last (+Inf). */
@@ -444,7 +457,19 @@ public final class DataPathCounters {
         if (port < 0 || port >= portNames.length) {
             throw new IndexOutOfBoundsException("port " + port + " of " + portNames.length);
         }
-        return read(ports, port * PORT_STRIDE + field);
+        return sum(c -> c.ports, port * PORT_STRIDE + field);
+    }
+
+    /** Slot {@code index} of one of the arrays: this instance's own, or the sum over the parts of a total. */
+    private long sum(java.util.function.Function<DataPathCounters, long[]> array, int index) {
+        if (parts.length == 0) {
+            return read(array.apply(this), index);
+        }
+        long n = 0;
+        for (DataPathCounters p : parts) {
+            n += read(array.apply(p), index);
+        }
+        return n;
     }
 
     private static long read(long[] array, int index) {

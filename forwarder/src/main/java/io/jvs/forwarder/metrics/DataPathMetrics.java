@@ -128,6 +128,64 @@ final class DataPathMetrics {
         registry.register(() -> batchHistogram(rx, c::rxBatchBucket, c.rxBatchFrames()));
     }
 
+    /** The per-worker families (see {@link PrometheusExposition#perWorker}). */
+    static void registerWorkers(PrometheusRegistry registry, DataPathCounters[] workers,
+                                PrometheusProperties properties) {
+        CounterWithCallback.builder(properties).name("jvs_worker_rx_frames_total")
+                .help("Frames the worker's rings received, all ports (PACKET_FANOUT's share of each interface).")
+                .labelNames("worker")
+                .callback(cb -> {
+                    for (int w = 0; w < workers.length; w++) {
+                        long n = 0;
+                        for (int p = 0; p < workers[w].portCount(); p++) {
+                            n += workers[w].rxFrames(p);
+                        }
+                        cb.call(n, Integer.toString(w));
+                    }
+                })
+                .register(registry);
+        CounterWithCallback.builder(properties).name("jvs_worker_scheduler_decisions_total")
+                .help("jvs_scheduler_decisions_total of one worker.")
+                .labelNames("worker", "outcome")
+                .callback(cb -> {
+                    for (int w = 0; w < workers.length; w++) {
+                        for (DataPathCounters.SchedulingOutcome o : OUTCOMES) {
+                            cb.call(workers[w].decisions(o), Integer.toString(w), o.label());
+                        }
+                    }
+                })
+                .register(registry);
+        CounterWithCallback.builder(properties).name("jvs_worker_dropped_packets_total")
+                .help("jvs_dropped_packets_total of one worker.")
+                .labelNames("worker", "reason")
+                .callback(cb -> {
+                    for (int w = 0; w < workers.length; w++) {
+                        for (DropReason r : REASONS) {
+                            cb.call(workers[w].drops(r), Integer.toString(w), r.label());
+                        }
+                    }
+                })
+                .register(registry);
+        CounterWithCallback.builder(properties).name("jvs_worker_event_loop_busy_seconds_total")
+                .help("Time the worker's event loop spent working rather than waiting for frames.")
+                .labelNames("worker")
+                .callback(cb -> {
+                    for (int w = 0; w < workers.length; w++) {
+                        cb.call(workers[w].busyNanos() / 1e9, Integer.toString(w));
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder(properties).name("jvs_worker_connection_table_entries")
+                .help("Entries in the worker's connection table.")
+                .labelNames("worker")
+                .callback(cb -> {
+                    for (int w = 0; w < workers.length; w++) {
+                        cb.call(workers[w].connectionTableEntries(), Integer.toString(w));
+                    }
+                })
+                .register(registry);
+    }
+
     private static void perPort(PrometheusRegistry registry, PrometheusProperties properties, DataPathCounters c,
                                 String name, String help, IntToLongFunction value) {
         CounterWithCallback.builder(properties).name(name).help(help)

@@ -77,6 +77,15 @@ import java.util.function.Predicate;
  * jvs_event_loop_allocated_bytes_total  counter  bytes the event-loop thread allocated (JVM per-thread counter)
  * jvs_neighbour_entries                 gauge    neighbour (ARP) cache entries
  * jvs_local_ports_in_use                gauge    FULLNAT local ports held (all local addresses)
+ * per worker, only with --workers 2 or more (the families above are the sum over the workers):
+ * jvs_worker_rx_frames_total{worker}                 counter  frames the worker's rings received (all ports)
+ * jvs_worker_scheduler_decisions_total{worker,outcome} counter as jvs_scheduler_decisions_total
+ * jvs_worker_dropped_packets_total{worker,reason}    counter  as jvs_dropped_packets_total
+ * jvs_worker_event_loop_busy_seconds_total{worker}   counter
+ * jvs_worker_connection_table_entries{worker}        gauge
+ * jvs_worker_real_server_connections_total{worker,service,real_server}           counter
+ * jvs_worker_real_server_packets_total{worker,service,real_server,direction}     counter
+ * jvs_worker_real_server_bytes_total{worker,service,real_server,direction}       counter
  * EcmpMetrics (io.jvs.forwarder.announce; with --announce-table only, {@link #register}ed by Main):
  * jvs_announced_vips                    gauge    VIPs whose route BIRD exports now
  * jvs_announced_vip{vip}                gauge    1 per announced VIP
@@ -155,6 +164,15 @@ public final class PrometheusExposition implements MetricsServer.Exposition {
             SyncMetrics.register(prometheus, sync, properties);
         }
         JvmMetrics.builder(properties).register(prometheus);
+    }
+
+    /**
+     * With {@code --workers} 2 or more: the per-worker families ({@code jvs_worker_*}, label
+     * {@code worker}) over each worker's own counters; the families above show their sum.
+     */
+    public PrometheusExposition perWorker(DataPathCounters[] workers) {
+        DataPathMetrics.registerWorkers(prometheus, workers, PrometheusProperties.get());
+        return this;
     }
 
     /**

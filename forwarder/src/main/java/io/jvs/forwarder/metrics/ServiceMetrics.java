@@ -49,6 +49,12 @@ final class ServiceMetrics implements MultiCollector {
             "Persistence templates pointing at the real server (ipvsadm PersistConn).");
     private static final MetricMetadata RS_OVERLOADED = new MetricMetadata("jvs_real_server_overloaded",
             "1 while the real server is over its upper connection threshold (-x) and takes no new connections.");
+    private static final MetricMetadata WORKER_RS_CONNECTIONS = new MetricMetadata(
+            "jvs_worker_real_server_connections", "Connections one worker scheduled to the real server.");
+    private static final MetricMetadata WORKER_RS_PACKETS = new MetricMetadata("jvs_worker_real_server_packets",
+            "Packets one worker forwarded for the real server's connections, by direction.");
+    private static final MetricMetadata WORKER_RS_BYTES = new MetricMetadata("jvs_worker_real_server_bytes",
+            "Bytes one worker forwarded for the real server's connections, by direction.");
     // Info families: the name without "_info", which the writers append.
     private static final MetricMetadata SERVICE_INFO = new MetricMetadata("jvs_service",
             "1 for every configured virtual service, labelled with its scheduler.");
@@ -77,6 +83,9 @@ final class ServiceMetrics implements MultiCollector {
         List<GaugeDataPointSnapshot> persistent = new ArrayList<>();
         List<GaugeDataPointSnapshot> overloaded = new ArrayList<>();
         List<InfoDataPointSnapshot> rsInfo = new ArrayList<>();
+        List<CounterDataPointSnapshot> workerConns = new ArrayList<>();
+        List<CounterDataPointSnapshot> workerPackets = new ArrayList<>();
+        List<CounterDataPointSnapshot> workerBytes = new ArrayList<>();
         for (VirtualService s : services) {
             Labels service = Labels.of("service", s.label());
             DestStats st = s.stats;
@@ -96,6 +105,12 @@ final class ServiceMetrics implements MultiCollector {
                 persistent.add(gauge(ds.persistConnsVolatile(), rs));
                 overloaded.add(gauge(ds.overloadedVolatile() ? 1 : 0, rs));
                 rsInfo.add(new InfoDataPointSnapshot(rs.add("forward", d.method.ipvsadmName())));
+                for (int w = 0; ds.workers() > 1 && w < ds.workers(); w++) {
+                    Labels wl = rs.add("worker", Integer.toString(w));
+                    workerConns.add(counter(ds.conns(w), wl));
+                    inOut(workerPackets, wl, ds.inPkts(w), ds.outPkts(w));
+                    inOut(workerBytes, wl, ds.inBytes(w), ds.outBytes(w));
+                }
             }
         }
         return MetricSnapshots.of(
@@ -111,7 +126,10 @@ final class ServiceMetrics implements MultiCollector {
                 new GaugeSnapshot(RS_WEIGHT, weight),
                 new GaugeSnapshot(RS_PERSISTENT, persistent),
                 new GaugeSnapshot(RS_OVERLOADED, overloaded),
-                new InfoSnapshot(RS_INFO, rsInfo));
+                new InfoSnapshot(RS_INFO, rsInfo),
+                new CounterSnapshot(WORKER_RS_CONNECTIONS, workerConns),
+                new CounterSnapshot(WORKER_RS_PACKETS, workerPackets),
+                new CounterSnapshot(WORKER_RS_BYTES, workerBytes));
     }
 
     private static void inOut(List<CounterDataPointSnapshot> out, Labels labels, long in, long outValue) {

@@ -33,10 +33,13 @@ final class ArpHandler extends ChannelInboundHandlerAdapter {
     private final Supplier<RouteTable> routes;
     private final DataPathCounters counters;
     private final VrrpGate vrrp;
+    /** False on a worker's learn-only ARP ring (--workers): worker 0 answers, the others only learn. */
+    private final boolean answers;
 
     ArpHandler(ServiceRegistry registry, VrrpGate vrrp, NeighbourCache neighbours, ArpScope scope,
                Supplier<RouteTable> routes,
-               DataPathCounters counters) {
+               DataPathCounters counters, boolean answers) {
+        this.answers = answers;
         this.registry = registry;
         this.vrrp = vrrp;
         this.neighbours = neighbours;
@@ -62,7 +65,11 @@ final class ArpHandler extends ChannelInboundHandlerAdapter {
         boolean forVip = ((services.isVip(target) && !scope.vipsRouted()) || services.isLocalAddr(target)
                 || gate.owned(target))
                 && !gate.silent(target) && scope.answersOn(target, port.id, routes.get());
-        if (op == ArpPacket.OP_REQUEST && forVip && arp.senderIp() != target) {
+        if (!answers) {
+            // Another worker answers and counts; this one keeps its own cache fresh (replies
+            // to the requests it sent itself included).
+            neighbours.learn(arp.senderIp(), arp.senderMac(), forVip && op == ArpPacket.OP_REQUEST, now);
+        } else if (op == ArpPacket.OP_REQUEST && forVip && arp.senderIp() != target) {
             neighbours.learn(arp.senderIp(), arp.senderMac(), true, now);
             long off = port.allocScratch();
             int len = ArpPacket.writeFrame(port.scratch(), off + 10, arp.senderMac(), port.mac,

@@ -158,6 +158,14 @@ public final class DataPath {
      * neighbour cache); forwarded frames leave by whichever port their route gives.
      */
     public ChannelPipeline wire(ChannelPipeline p, int arpPort) {
+        return wire(p, arpPort, true);
+    }
+
+    /**
+     * As {@link #wire(ChannelPipeline, int)}; with {@code answersArp} false the arp stage only
+     * learns (the ARP-only ring of a worker other than the one that answers, --workers).
+     */
+    public ChannelPipeline wire(ChannelPipeline p, int arpPort, boolean answersArp) {
         NextHopSender sender = new NextHopSender(neighbours, routes, counters);
         IcmpSender icmp = new IcmpSender(sender);
         TunXmit tun = new TunXmit(sender, icmp, counters);
@@ -165,7 +173,8 @@ public final class DataPath {
         FullNatXmit fullNat = new FullNatXmit(sender, ports.get(0), conns, wallMillis, isnKey0, isnKey1);
         SynProxy synProxy = new SynProxy(sender, ports.get(0), conns, cookies, held, wallMillis, counters);
         p.addLast(STAGES.get(0), new FrameDecodeHandler(counters));
-        p.addLast(STAGES.get(1), new ArpHandler(services, vrrp, neighbours[arpPort], arpScope, routes, counters));
+        p.addLast(STAGES.get(1), new ArpHandler(services, vrrp, neighbours[arpPort], arpScope, routes, counters,
+                answersArp));
         p.addLast(STAGES.get(2), new IcmpHandler(services, vrrp, conns, sender, icmp, tun, counters));
         p.addLast(STAGES.get(3), new ClassifyHandler(services, vrrp, conns, counters));
         p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy, sync));
@@ -277,7 +286,7 @@ public final class DataPath {
             return this;
         }
 
-        /** The SYN proxy's cookie key (default: drawn once per DataPath); tests give a fixed one. */
+        /** The SYN proxy's cookie key (default: drawn once per DataPath; the director gives all its workers one); tests give a fixed one. */
         public Builder synCookieKey(long key0, long key1) {
             this.cookieKeyGiven = true;
             this.cookieKey0 = key0;

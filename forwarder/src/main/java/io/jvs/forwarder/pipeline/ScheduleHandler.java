@@ -164,7 +164,13 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
 
     /** The scheduler's pick, counted as a decision; null (counted as a NO_DESTINATION drop) when none. */
     private RealServer pick(VirtualService svc, PacketContext ctx) {
-        RealServer dest = svc.scheduler.schedule(ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort);
+        RealServer dest;
+        // One scheduler per service serves every worker (--workers): rr/wrr positions, lblc/lblcr
+        // caches and twos's state stay global, as IPVS's one instance is; the lock is taken once per
+        // new connection, and uncontended with one worker.
+        synchronized (svc.scheduler) {
+            dest = svc.scheduler.schedule(ctx.srcAddr, ctx.srcPort, ctx.dstAddr, ctx.dstPort);
+        }
         if (dest == null) {
             counters.decision(SchedulingOutcome.NO_DESTINATION);
             counters.drop(DropReason.NO_DESTINATION);

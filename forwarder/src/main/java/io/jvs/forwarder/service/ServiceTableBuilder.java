@@ -35,10 +35,21 @@ import java.util.Objects;
  */
 public final class ServiceTableBuilder {
     private final SchedulerFactory schedulers;
+    /** Shares per new DestStats (kept ones keep theirs: the worker count is fixed for a director's life). */
+    private final int workers;
 
     /** A builder that makes each service's scheduler with {@code schedulers} (the director's: sched.Schedulers). */
     public ServiceTableBuilder(SchedulerFactory schedulers) {
+        this(schedulers, 1);
+    }
+
+    /** As {@link #ServiceTableBuilder(SchedulerFactory)}, counters with one share per worker ({@code --workers}). */
+    public ServiceTableBuilder(SchedulerFactory schedulers, int workers) {
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers: " + workers);
+        }
         this.schedulers = Objects.requireNonNull(schedulers);
+        this.workers = workers;
     }
 
     /**
@@ -96,7 +107,7 @@ public final class ServiceTableBuilder {
         for (int i = 0; i < n; i++) {
             ServiceSpec.Dest d = added.get(n - 1 - i); // newest first
             RealServer oldDest = old == null ? null : old.dest(d.addr(), d.port());
-            DestStats stats = oldDest == null ? new DestStats() : oldDest.stats;
+            DestStats stats = oldDest == null ? new DestStats(workers) : oldDest.stats;
             // __ip_vs_update_dest: last_weight follows the weight on add and on any non-zero update
             int lastWeight = oldDest == null || d.weight() != 0 ? d.weight() : oldDest.lastWeight;
             dests[i] = new RealServer(d, stats, lastWeight);
@@ -111,7 +122,7 @@ public final class ServiceTableBuilder {
         if (scheduler == null) {
             throw new IllegalStateException("scheduler factory returned null for \"" + spec.scheduler() + "\"");
         }
-        DestStats serviceStats = old == null ? new DestStats() : old.stats;
+        DestStats serviceStats = old == null ? new DestStats(workers) : old.stats;
         return new VirtualService(spec, dests, scheduler, serviceStats);
     }
 

@@ -57,6 +57,18 @@ public final class SyncDaemons implements SyncControl, AutoCloseable {
         this.policy = Objects.requireNonNull(policy, "policy");
     }
 
+    /** Why no daemon may start on this director (null: they may); see {@link #refuseStart}. */
+    private volatile String refusal;
+
+    /**
+     * Makes every later {@link #start} fail with {@code why}: with --workers 2 or more the
+     * connections live in several single-writer tables, which one daemon does not serve yet.
+     */
+    public SyncDaemons refuseStart(String why) {
+        this.refusal = Objects.requireNonNull(why);
+        return this;
+    }
+
     /** What the data path calls per inbound packet. */
     public SyncHook hook() {
         return hook;
@@ -69,6 +81,9 @@ public final class SyncDaemons implements SyncControl, AutoCloseable {
     /** Starts the master or backup daemon (ipvsadm --start-daemon). */
     @Override
     public synchronized void start(SyncRole role, SyncSettings s) throws SyncException {
+        if (refusal != null) {
+            throw new SyncException(refusal);
+        }
         if (role == SyncRole.MASTER ? master != null : backup != null) {
             throw new SyncException("Daemon has already run");
         }

@@ -178,10 +178,11 @@ class SyncIT {
                 -a -t %1$s:81 -r %3$s:80 --fullnat -w 1
                 """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2), LIP);
         Path conf = lab.itFile("sync.conf", services);
+        // connection sync serves one connection table: --workers 1 (README)
         master = ForwarderProcess.start(lab, "sync-master", METRICS,
-                List.of("--attach", "packet:eth0", "--config", conf.toString(), "--metrics", METRICS));
+                List.of("--attach", "packet:eth0", "--workers", "1", "--config", conf.toString(), "--metrics", METRICS));
         backup = ForwarderProcess.start(lab, BACKUP_NS, "sync-backup", METRICS,
-                List.of("--attach", "packet:eth0", "--config", conf.toString(), "--metrics", METRICS));
+                List.of("--attach", "packet:eth0", "--workers", "1", "--config", conf.toString(), "--metrics", METRICS));
 
         assertEquals("", jvsadm(Lab.DIRECTOR, "-L", "--daemon"));
         jvsadm(Lab.DIRECTOR, "--start-daemon", "master", "--mcast-interface", "sync0");

@@ -694,7 +694,9 @@ class XmitIT {
 
         @Override
         List<String> extraArgs() {
-            return List.of("--lport-range", "40000-40003");
+            // one worker: with N workers each owns an N-th of the range (README --workers),
+            // and this test's one client address lands on one worker
+            return List.of("--lport-range", "40000-40003", "--workers", "1");
         }
 
         @Test

@@ -1,0 +1,243 @@
+package io.jvs.forwarder.it;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 13, workers: one director with {@code --workers 2} in packet mode, a DR, a NAT and a
+ * FULLNAT service, and 2,016 short connections from eight client addresses (curl --interface),
+ * then a 50 MiB download through each. The kernel's PACKET_FANOUT group runs the director's
+ * classic BPF program: each connection must be counted by the worker this test predicts from the
+ * documented hash of its client address, both workers must carry some, no packet may be dropped
+ * as no_connection (a NAT reply or a FULLNAT reply to LIP:lport reaching a worker that does not own
+ * the connection would be), and {@code jvsadm -L -n --stats --exact} must equal the sum of the
+ * per-worker families read from /metrics. Bad input ({@code --workers 0}, more workers than a TAP
+ * allows): one line, exit 2, nothing attached.
+ */
+@Timeout(300)
+class WorkersIT {
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
+    static final String LIP = "10.0.0.3";
+    /** Extra client addresses, 10.0.1.20 .. 10.0.1.27: the documented hash puts 20 23 24 26 27 on worker 0, the rest on 1. */
+    static final int FIRST_CLIENT = 20;
+    static final int CLIENTS = 8;
+    static final int PER_CLIENT_AND_SERVICE = 84;
+    static final int[] PORTS = {80, 81, 82};
+
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2);
+
+    /** The fanout program's hash (docs: io.jvs.forwarder.io.FanoutProgram), written out here. */
+    static int predictedWorker(String addr, int workers) {
+        long a = 0;
+        for (String octet : addr.split("\\.")) {
+            a = a << 8 | Integer.parseInt(octet);
+        }
+        long x = (a ^ (a >>> 16)) & 0xffffffffL;
+        long h = ((x * 0x9E3779B1L) & 0xffffffffL) >>> 16;
+        return (int) (h % workers);
+    }
+
+    @Test
+    void twoWorkersShareTheConnectionsAndEveryReplyReachesItsOwner() {
+        Lab lab = LAB.lab();
+        String fixed = lab.resetDirector();
+        if (!fixed.isEmpty()) {
+            System.out.println("[workers] " + fixed);
+        }
+        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        Path conf = lab.itFile("workers.conf", """
+                -A -t %1$s:80 -s rr
+                -a -t %1$s:80 -r %3$s:80 -g -w 1
+                -a -t %1$s:80 -r %4$s:80 -g -w 1
+                -A -t %1$s:81 -s rr
+                -a -t %1$s:81 -r %3$s:80 -m -w 1
+                -a -t %1$s:81 -r %4$s:80 -m -w 1
+                -A -t %1$s:82 -s rr --laddr %2$s
+                -a -t %1$s:82 -r %3$s:80 --fullnat -w 1
+                -a -t %1$s:82 -r %4$s:80 --fullnat -w 1
+                """.formatted(Lab.VIP, LIP, Lab.rsIp(1), Lab.rsIp(2)));
+        List<String> clients = new ArrayList<>();
+        for (int i = 0; i < CLIENTS; i++) {
+            clients.add("10.0.1." + (FIRST_CLIENT + i));
+        }
+        long[] predicted = new long[2];
+        for (String c : clients) {
+            lab.ip(Lab.CLIENT, "addr", "add", c + "/24", "dev", "eth0").requireOk();
+            predicted[predictedWorker(c, 2)] += (long) PER_CLIENT_AND_SERVICE * PORTS.length;
+        }
+        assertTrue(predicted[0] > 0 && predicted[1] > 0, "the client addresses split over both workers");
+        ForwarderProcess director = ForwarderProcess.start(lab, "workers", METRICS,
+                List.of("--attach", "packet:eth0", "--workers", "2", "--config", conf.toString(),
+                        "--metrics", METRICS));
+        try {
+            assertTrue(director.logTail(20).contains("2 workers"), director.logTail(20));
+            long started = System.nanoTime();
+            List<String> bad = new ArrayList<>();
+            int total = 0;
+            for (int port : PORTS) {
+                for (String c : clients) {
+                    List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--interface", c, "--connect-timeout", "5",
+                            "--max-time", "8", "-H", "Connection: close", "-w", "~t~ %{http_code}\\n"));
+                    for (int i = 0; i < PER_CLIENT_AND_SERVICE; i++) {
+                        cmd.add("http://" + Lab.VIP + ":" + port + "/");
+                    }
+                    Exec.Result r = lab.exec(Duration.ofSeconds(120), Lab.CLIENT, cmd.toArray(String[]::new));
+                    int seen = 0;
+                    for (String line : r.stdout().split("\n")) {
+                        int at = line.indexOf("~t~ ");
+                        if (at >= 0) {
+                            seen++;
+                            total++;
+                            if (!line.substring(at + 4).trim().equals("200")) {
+                                bad.add(c + " -> :" + port + " " + line.strip());
+                            }
+                        }
+                    }
+                    assertEquals(PER_CLIENT_AND_SERVICE, seen, "curl from " + c + " to :" + port + " stopped early (exit "
+                            + r.exitCode() + "): " + r.stderr());
+                }
+            }
+            System.out.printf("[workers] %d connections in %.1f s%n", total, (System.nanoTime() - started) / 1e9);
+            assertTrue(bad.isEmpty(), bad.size() + " failed, first: " + bad.subList(0, Math.min(5, bad.size())));
+
+            // 50 MiB through each method, from the client's own address
+            String sha = lab.blobSha256();
+            for (int port : PORTS) {
+                Lab.Download d = lab.download("http://" + Lab.VIP + ":" + port + "/blob", 60);
+                System.out.printf("[workers] 50 MiB via :%d at %.0f MB/s%n", port, d.megabytesPerSecond());
+                assertEquals(200, d.httpCode(), ":" + port);
+                assertEquals(Lab.BLOB_BYTES, d.bytes(), ":" + port);
+                assertEquals(sha, d.sha256(), "50 MiB via :" + port + " byte for byte");
+                predicted[predictedWorker(Lab.CLIENT_IP, 2)]++;
+            }
+
+            Lab.pause(500); // the last FINs and ACKs
+            String stats = jvsadm("-L", "-n", "--stats", "--exact");
+            List<Metrics.Sample> samples = director.samples();
+            assertEquals(stats, jvsadm("-L", "-n", "--stats", "--exact"), "the counters stood still while read");
+
+            // every connection on the worker the hash of its client predicts
+            long[] perWorker = new long[2];
+            for (Metrics.Sample s : samples) {
+                if (s.name().equals("jvs_worker_real_server_connections_total")) {
+                    perWorker[Integer.parseInt(s.labels().get("worker"))] += (long) s.value();
+                }
+            }
+            System.out.printf("[workers] connections per worker %d / %d, predicted %d / %d%n",
+                    perWorker[0], perWorker[1], predicted[0], predicted[1]);
+            assertEquals(predicted[0], perWorker[0], "worker 0's connections");
+            assertEquals(predicted[1], perWorker[1], "worker 1's connections");
+            for (int w = 0; w < 2; w++) {
+                assertTrue(Metrics.sum(samples, "jvs_worker_rx_frames_total", "worker=\"" + w + "\"").orElse(0) > 0,
+                        "worker " + w + " received frames");
+            }
+            assertEquals(0.0, Metrics.sum(samples, "jvs_dropped_packets_total", "reason=\"no_connection\"").orElse(-1),
+                    "no reply reached a worker that does not own its connection");
+
+            // -c lists every worker's table (entries may expire meanwhile: read it before and after)
+            long listedBefore = jvsadm("-L", "-n", "-c").lines().filter(l -> l.startsWith("TCP ")).count();
+            long entries = sum(director.samples(), "jvs_worker_connection_table_entries", "");
+            long listedAfter = jvsadm("-L", "-n", "-c").lines().filter(l -> l.startsWith("TCP ")).count();
+            System.out.printf("[workers] jvsadm -c lists %d then %d connections; the workers' tables hold %d%n",
+                    listedBefore, listedAfter, entries);
+            assertTrue(listedBefore >= entries && entries >= listedAfter && listedAfter > 0,
+                    "jvsadm -L -n -c lists every worker's connections");
+
+            // jvsadm's per-real-server lines are the sum of the workers' shares
+            Map<String, long[]> listed = statsLines(stats);
+            assertEquals(6, listed.size(), stats);
+            for (Map.Entry<String, long[]> e : listed.entrySet()) {
+                String[] key = e.getKey().split(" ");
+                String sel = "service=\"" + key[0] + "\",real_server=\"" + key[1] + "\"";
+                long[] fromMetrics = {
+                    sum(samples, "jvs_worker_real_server_connections_total", sel),
+                    sum(samples, "jvs_worker_real_server_packets_total", sel + ",direction=\"in\""),
+                    sum(samples, "jvs_worker_real_server_packets_total", sel + ",direction=\"out\""),
+                    sum(samples, "jvs_worker_real_server_bytes_total", sel + ",direction=\"in\""),
+                    sum(samples, "jvs_worker_real_server_bytes_total", sel + ",direction=\"out\""),
+                };
+                assertEquals(java.util.Arrays.toString(e.getValue()), java.util.Arrays.toString(fromMetrics),
+                        e.getKey() + ": jvsadm --stats (Conns InPkts OutPkts InBytes OutBytes) vs the workers' sum");
+                assertTrue(e.getValue()[0] > 0, e.getKey() + " carried connections");
+            }
+        } finally {
+            int rc = director.stop();
+            System.out.println("[workers] forwarder stopped, exit " + rc + "; log " + director.log());
+            for (String c : clients) {
+                lab.ip(Lab.CLIENT, "addr", "del", c + "/24", "dev", "eth0");
+            }
+        }
+    }
+
+    @Test
+    void badWorkerCountsAttachNothing() {
+        Lab lab = LAB.lab();
+        String forwardingBefore = lab.exec(Lab.DIRECTOR, "sysctl", "-n", "net.ipv4.ip_forward").requireOk().stdout();
+        String linksBefore = lab.ip(Lab.DIRECTOR, "-br", "link").requireOk().stdout();
+        String[][] cases = {
+            {"--workers \"0\": expected a number of workers", "--attach", "packet:eth0", "--workers", "0"},
+            {"--workers 2: --attach tap:jvs0 allows 1 worker", "--attach", "tap:jvs0", "--lan", "eth0", "--workers", "2"},
+            {"--workers \"300\": expected a number of workers, 1..256", "--attach", "packet:eth0", "--workers", "300"},
+        };
+        for (String[] c : cases) {
+            List<String> cmd = new ArrayList<>(List.of(lab.repo().resolve("bin/jvs-forwarder").toString()));
+            cmd.addAll(List.of(c).subList(1, c.length));
+            Exec.Result r = lab.exec(Duration.ofSeconds(60), Lab.DIRECTOR, cmd.toArray(String[]::new));
+            // the usage-error form: the one line naming the item, then the --help hint
+            String err = r.stderr().strip().lines().findFirst().orElse("");
+            assertTrue(r.stderr().strip().lines().skip(1).allMatch(l -> l.startsWith("Try ")), r.stderr());
+            System.out.println("[workers] " + String.join(" ", List.of(c).subList(1, c.length)) + " -> exit "
+                    + r.exitCode() + ": " + err);
+            assertEquals(2, r.exitCode(), r.describe());
+            assertTrue(err.contains(c[0]), err);
+        }
+        assertEquals(forwardingBefore, lab.exec(Lab.DIRECTOR, "sysctl", "-n", "net.ipv4.ip_forward").requireOk().stdout(),
+                "ip_forward untouched");
+        assertEquals(linksBefore, lab.ip(Lab.DIRECTOR, "-br", "link").requireOk().stdout(), "no TAP created");
+    }
+
+    private static long sum(List<Metrics.Sample> samples, String name, String selector) {
+        return (long) Metrics.sum(samples, name, selector).orElse(-1);
+    }
+
+    private static String jvsadm(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
+        cmd.addAll(List.of(args));
+        return LAB.lab().exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new)).requireOk().stdout();
+    }
+
+    /** "TCP/VIP:PORT RIP:PORT" to {Conns, InPkts, OutPkts, InBytes, OutBytes} of each real-server line. */
+    private static Map<String, long[]> statsLines(String stats) {
+        Map<String, long[]> out = new LinkedHashMap<>();
+        Pattern svc = Pattern.compile("^(TCP|UDP)  (\\S+)\\s+\\d+");
+        Pattern rs = Pattern.compile("^  -> (\\S+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s*$");
+        String service = null;
+        for (String line : stats.split("\n")) {
+            Matcher m = svc.matcher(line);
+            if (m.find()) {
+                service = m.group(1) + "/" + m.group(2);
+                continue;
+            }
+            Matcher r = rs.matcher(line);
+            if (r.find() && service != null) {
+                out.put(service + " " + r.group(1), new long[]{Long.parseLong(r.group(2)), Long.parseLong(r.group(3)),
+                    Long.parseLong(r.group(4)), Long.parseLong(r.group(5)), Long.parseLong(r.group(6))});
+            }
+        }
+        return out;
+    }
+}
