@@ -186,7 +186,8 @@ w(f"# jvs load benchmark — {meta['date']} on {meta['host']}{' (--quick)' if qu
 w("")
 w(f"Measured by `{meta['argv']}` in {int(meta['elapsed_s']) // 60} min {int(meta['elapsed_s']) % 60} s. "
   "Every peer ran in the same run on the same namespace lab (client — router — LAN bridge — director, "
-  "2 nginx real servers); each figure is the **median [min–max]** over the repeated runs "
+  "2 nginx real servers on the LAN; the TUN peers' 2 behind the router on its second segment, the two-NIC peers' 2 behind "
+  "the director's eth1, each peer's set in the results table); each figure is the **median [min–max]** over the repeated runs "
   f"({meta['repeat']} for HTTP and iperf3, {meta['udp_repeat']} per UDP rate).")
 w("")
 w(f"- client side: {meta.get('clients', '1')} client address(es) (10.0.1.2 and up, each its own namespace but the first; "
@@ -344,6 +345,12 @@ for jp in udp_peers:
     # marginal bytes per extra packet per second: what grows with the rate is per-packet (or per-burst)
     slope = (hi["alloc_kb_per_s"] - lo["alloc_kb_per_s"]) * 1024 / dpps if dpps > 0 else 0.0
     grows = slope >= 0.5
+    if lo["delivered_pps"] <= 0 or hi["delivered_pps"] < 1.5 * lo["delivered_pps"]:
+        # the steps delivered about the same rate (a generator or peer limit): no slope to read
+        w(f"| no allocation per packet, live ({jp}): `jvs_event_loop_allocated_bytes_total` during the UDP steps "
+          f"| {lo['alloc_kb_per_s']:.0f} KB/s at {fmt_num(lo['delivered_pps'])} pps, {hi['alloc_kb_per_s']:.0f} KB/s at {fmt_num(hi['delivered_pps'])} pps "
+          f"| ~0 B/packet | undetermined: the delivered rates differ by less than 1.5x |")
+        continue
     w(f"| no allocation per packet, live ({jp}): `jvs_event_loop_allocated_bytes_total` during the UDP steps "
       f"| {lo['alloc_kb_per_s']:.0f} KB/s at {fmt_num(lo['delivered_pps'])} pps, {hi['alloc_kb_per_s']:.0f} KB/s at {fmt_num(hi['delivered_pps'])} pps: "
       f"{slope:.2f} B per additional packet | ~0 B/packet | "
