@@ -245,7 +245,8 @@ for peer in peer_order:
         nl_cell = fmt_num(nl) if nl is not None else "< lowest step"
         if udp_generator_bound(peer):
             udp_cell = "≥ " + udp_cell + " ¹"
-            nl_cell = "≥ " + nl_cell + " ¹"
+            if nl is not None:  # a loss at a lower step stays "< lowest step"
+                nl_cell = "≥ " + nl_cell + " ¹"
         best = m[0] if m else {}
         cpu = "—"
         if best:
