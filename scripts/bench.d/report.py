@@ -143,11 +143,11 @@ def udp_generator_bound(peer):
     return bool(p) and p["loss_pct"] < 0.1
 
 
-def worker_shares(rows):
-    """Per-worker share (%) of the summed worker_rx=d0:d1:.. of some runs; None without them."""
+def worker_shares(rows, key="worker_rx"):
+    """Per-worker share (%) of the summed KEY=d0:d1:.. of some runs; None without them."""
     tot = None
     for r in rows:
-        v = r.get("worker_rx")
+        v = r.get(key)
         if v is None:
             continue
         parts = [float(x) for x in str(v).split(":")] if isinstance(v, str) else [v]
@@ -171,7 +171,8 @@ def balance_cell(peer):
     for scen, label in (("short", "short"), ("keepalive", "ka"), ("latency", "lat"), ("udp", "udp")):
         sh = worker_shares(scen_rows(peer, scen)) if scen in data[peer] else None
         if sh:
-            parts.append(f"{label} {fmt_shares(sh)}")
+            conns = worker_shares(scen_rows(peer, scen), "worker_conns") if scen == "short" else None
+            parts.append(f"{label} {fmt_shares(sh)}" + (f" (connections {fmt_shares(conns)})" if conns else ""))
     return ", ".join(parts)
 
 
@@ -207,7 +208,7 @@ TOPO = {"rs": "LAN (rs1, rs2)", "ts": "TUN segment (ts1, ts2)", "nrs": "two-NIC 
 w(f"| peer | servers | short conn/s | keep-alive req/s | keep-alive p50 / p99 / p99.9 µs | at {lat_rate} req/s: p50 / p99 / p99.9 µs "
   "| UDP 64 B max delivered pps | UDP no-loss rate | UDP loss % at each step (asked kpps: loss) "
   "| CPU ms per Mpkt (director process / machine) | iperf3 1 stream Gbit/s | iperf3 16 streams Gbit/s "
-  "| worker shares of received frames, % (w0/w1) |")
+  "| --workers 2: each worker's share, % (w0/w1), of the frames received per scenario (short: and of the connections scheduled) |")
 w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for peer in peer_order:
     st = status_of[peer]
