@@ -385,7 +385,7 @@ def udp_best_key(peer, key):
 rows13 = []
 for jp in ("jvs-nat-packet", "jvs-nat-packet-w2", "jvs-nat-tap"):
     rows13.append(reported(f"HTTP short conn/s: {jp} / kernel-nat", med(jp, "short", "rps"), med("kernel-nat", "short", "rps"), ">= 1.0x", ge=1.0))
-for base in ("jvs-dr-packet", "jvs-nat-packet", "jvs-fullnat-packet", "jvs-nat2nic-packet"):
+for base in ("jvs-dr-packet", "jvs-nat-packet", "jvs-fullnat-packet", "jvs-tun-packet", "jvs-nat2nic-packet"):
     w2 = base + "-w2"
     if w2 in data or base in data:
         rows13.append(reported(f"HTTP short conn/s: {w2} / {base} (workers 2 vs 1)", med(w2, "short", "rps"), med(base, "short", "rps")))
