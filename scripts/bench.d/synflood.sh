@@ -93,16 +93,17 @@ for c in "${CONFIGS[@]}"; do
             >/dev/null 2>&1 &
         FPID=$!
         sleep 2
-        hp=$(pgrep -P "$(pgrep -P $FPID | head -1)" hping3 2>/dev/null || pgrep -n hping3 || true)
-        c0h=$(cpu "$hp"); c0d=$(cpu "$(pgrep -P $DPID java || echo $DPID)")
+        hp=$(for p in $(ip netns pids "${P}client"); do [[ $(cat /proc/"$p"/comm 2>/dev/null) == hping3 ]] && echo "$p"; done | head -1)
+        jv=$(for p in $(ip netns pids "${P}director"); do [[ $(cat /proc/"$p"/comm 2>/dev/null) == java ]] && echo "$p"; done | head -1)
+        c0h=$(cpu "$hp"); c0d=$(cpu "$jv")
         metrics >"$tmp/m1"
         t0=$(date +%s.%N)
         ip netns exec "${P}client" curl -s --parallel --parallel-max 10 --connect-timeout 8 --max-time 10 \
             -H 'Connection: close' -o /dev/null -w '%{http_code} %{errormsg}\n' "http://$VIP:$port/?[1-100]" \
-            >"$tmp/curl" || true
+            >"$tmp/curl" 2>/dev/null || true
         t1=$(date +%s.%N)
         metrics >"$tmp/m2"
-        c1h=$(cpu "$hp"); c1d=$(cpu "$(pgrep -P $DPID java || echo $DPID)")
+        c1h=$(cpu "$hp"); c1d=$(cpu "$jv")
         kill "$FPID" 2>/dev/null || true; wait "$FPID" 2>/dev/null || true; FPID=""
         kill "$DPID"; wait "$DPID" 2>/dev/null || true; DPID=""
         ok=$(grep -c '^200' "$tmp/curl" || true)
