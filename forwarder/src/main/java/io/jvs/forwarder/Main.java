@@ -64,6 +64,10 @@ public final class Main {
         byte[] secret;
         try {
             secret = java.nio.file.Files.readAllBytes(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException(file.toString(), 0, "--synproxy-key: no such file", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new ConfigException(file.toString(), 0, "--synproxy-key: permission denied", e);
         } catch (IOException e) {
             throw new ConfigException(file.toString(), 0, "--synproxy-key: cannot read it (" + e.getMessage() + ")", e);
         }
