@@ -32,6 +32,8 @@ import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VrrpGate;
+import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.vrrp.VrrpConfig;
 import io.jvs.forwarder.vrrp.VrrpRouter;
 import io.jvs.forwarder.vrrp.VrrpStateListener;
@@ -820,6 +822,42 @@ public final class Director implements AutoCloseable {
             }
         }
         ports.flush();
+        RouteTable rt = routes;
+        for (Worker w : workers) {
+            if (w.loop.inEventLoop()) {
+                resolveNextHops(w, table, rt);
+            } else {
+                w.loop.execute(() -> resolveNextHops(w, table, rt));
+            }
+        }
+    }
+
+    /**
+     * On worker w's loop: every next hop the worker will send to is resolved before traffic needs it,
+     * each real server's (or its gateway) and the gateway of every route on jvs's ports. A worker
+     * learns only from ARP replies to its own requests, so otherwise the first burst a worker sends
+     * to a real server waits behind a request, and beyond the per-neighbour queue it is dropped
+     * as neigh_queue_full (seen with --workers 2: the worker the warm-up traffic did not reach).
+     */
+    private static void resolveNextHops(Worker w, ServiceTable table, RouteTable rt) {
+        long now = System.nanoTime();
+        for (VirtualService s : table.services()) {
+            for (RealServer d : s.dests) {
+                int r = rt.lookup(d.addr);
+                int p = r < 0 ? -1 : rt.port(r);
+                if (p >= 0 && p < w.neighbours.length) {
+                    w.neighbours[p].resolve(rt.hop(r, d.addr), now);
+                }
+            }
+        }
+        for (int r = 0; r < rt.size(); r++) {
+            int p = rt.port(r);
+            int gw = rt.gateway(r);
+            if (gw != 0 && p >= 0 && p < w.neighbours.length) {
+                w.neighbours[p].resolve(gw, now);
+            }
+        }
+        w.ports.flush();
     }
 
     /** XDP mode: the programs redirect frames to addr (and ARP requests for it) to jvs. */
