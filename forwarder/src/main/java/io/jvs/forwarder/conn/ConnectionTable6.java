@@ -71,6 +71,9 @@ public final class ConnectionTable6 {
     private final int indexMask;
     private final long seed;
     private final int worker;
+    /** -1 and 0 except in tests, which squeeze every key into one fingerprint (so keys are compared in full). */
+    private final int hashMask;
+    private final int hashBias;
     private Timeouts timeouts;
     private boolean secureTcp;
 
@@ -80,6 +83,11 @@ public final class ConnectionTable6 {
 
     /** A table owned by worker {@code worker} (its share of the DestStats counters). */
     public ConnectionTable6(int capacity, Timeouts timeouts, int worker) {
+        this(capacity, timeouts, worker, -1, 0);
+    }
+
+    /** Tests: every hash is {@code hash & hashMask | hashBias}. */
+    ConnectionTable6(int capacity, Timeouts timeouts, int worker, int hashMask, int hashBias) {
         if (capacity < 1 || capacity > ConnectionTable.MAX_CAPACITY) {
             throw new IllegalArgumentException("IPv6 connection table capacity " + capacity + ": expected 1.."
                     + ConnectionTable.MAX_CAPACITY);
@@ -109,6 +117,8 @@ public final class ConnectionTable6 {
         outIndex = new long[slots];
         indexMask = slots - 1;
         seed = new SecureRandom().nextLong();
+        this.hashMask = hashMask;
+        this.hashBias = hashBias;
     }
 
     public int capacity() {
@@ -452,7 +462,7 @@ public final class ConnectionTable6 {
         h ^= h >>> 31;
         h *= 0x94D049BB133111EBL;
         h ^= h >>> 29;
-        return (int) (h >>> 32) ^ (int) h;
+        return (((int) (h >>> 32) ^ (int) h) & hashMask) | hashBias;
     }
 
     private void indexAdd(long[] t, int h, int id) {

@@ -47,6 +47,23 @@ class ConnectionTable6Test {
         assertEquals(-1, t.lookupOut(Protocol.TCP, RIP.hi(), RIP.lo(), 80, CLIENT.hi(), CLIENT.lo(), 40000, 1));
         assertEquals(8080, t.dport(id));
         assertEquals(RIP.lo(), t.daddrLo(id));
+        // Every key with one fingerprint and home slot: the entries themselves must tell them apart.
+        ConnectionTable6 same = new ConnectionTable6(8, Timeouts.DEFAULTS, 0, 0, 5);
+        int a = same.insert(Protocol.TCP, CLIENT.hi(), CLIENT.lo(), 40000, VIP.hi(), VIP.lo(), 80, RIP.hi(), RIP.lo(),
+                8080, svc, nat, 0);
+        assertEquals(-1, same.lookupIn(Protocol.TCP, CLIENT_OTHER_HI.hi(), CLIENT_OTHER_HI.lo(), 40000, VIP.hi(),
+                VIP.lo(), 80, 1), "client differing in the high half only");
+        assertEquals(-1, same.lookupIn(Protocol.TCP, CLIENT.hi(), CLIENT.lo(), 40000, VIP.hi() + 1, VIP.lo(), 80, 1),
+                "VIP differing in the high half only");
+        assertEquals(-1, same.lookupOut(Protocol.TCP, RIP.hi() + 1, RIP.lo(), 8080, CLIENT.hi(), CLIENT.lo(), 40000, 1),
+                "real server differing in the high half only");
+        int b = same.insert(Protocol.TCP, CLIENT_OTHER_HI.hi(), CLIENT_OTHER_HI.lo(), 40000, VIP.hi(), VIP.lo(), 80,
+                RIP.hi(), RIP.lo(), 8080, svc, nat, 0);
+        assertEquals(b, same.lookupIn(Protocol.TCP, CLIENT_OTHER_HI.hi(), CLIENT_OTHER_HI.lo(), 40000, VIP.hi(),
+                VIP.lo(), 80, 1));
+        same.remove(a);
+        assertEquals(b, same.lookupOut(Protocol.TCP, RIP.hi(), RIP.lo(), 8080, CLIENT_OTHER_HI.hi(),
+                CLIENT_OTHER_HI.lo(), 40000, 1), "still reachable after a backward shift");
     }
 
     @Test
