@@ -97,7 +97,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         }
         long now = System.nanoTime();
         VirtualService svc = ctx.ipProto == Protocol.TCP || ctx.ipProto == Protocol.UDP
-                ? table.lookup6(ctx.ipProto, ctx.dstHi, ctx.dstLo, ctx.dstPort) : null;
+                ? table.classify6(ctx.ipProto, ctx.dstHi, ctx.dstLo, ctx.dstPort) : null;
         if (svc == null) {
             reply(ctx, table, now);
             return;

@@ -9,8 +9,12 @@ package io.jvs.forwarder.service;
  * no lock.
  */
 public interface Ipv6ServiceLookup {
-    /** The service for (proto, VIP, port), then the VIP's port-0 service; null when there is none. */
-    VirtualService lookup6(int proto, long addrHi, long addrLo, int port);
+    /**
+     * The service an IPv6 packet to (VIP, port) belongs to, as ip_vs_service_find does for
+     * AF_INET6: the address service for (proto, VIP, port), else the VIP's port-0 service; null
+     * when there is none.
+     */
+    VirtualService classify6(int proto, long addrHi, long addrLo, int port);
 
     /** A VIP of some IPv6 service (echo requests answered, NS answered, NO_SERVICE counted). */
     boolean isVip6(long addrHi, long addrLo);
@@ -34,7 +38,7 @@ public interface Ipv6ServiceLookup {
     /** No IPv6 service at all: every lookup misses. */
     Ipv6ServiceLookup NONE = new Ipv6ServiceLookup() {
         @Override
-        public VirtualService lookup6(int proto, long addrHi, long addrLo, int port) {
+        public VirtualService classify6(int proto, long addrHi, long addrLo, int port) {
             return null;
         }
 

@@ -89,6 +89,10 @@ class Ipv6PipelineTest {
     static final String NAT_SYN_OUT = "020000000012026a7600000286dd600000000014063f20010db800000000000000000000000c20010db8"
             + "0000000000000000000000129c40005000000001000000005002ffffb7c10000";
 
+    /** Hand-computed: the unsolicited NA for VIP at publication (all-nodes, Override only; checksum 0x80c1). */
+    static final String UNSOLICITED_NA_FOR_VIP = "333300000001026a7600000286dd6000000000203aff20010db800000000000000000000"
+            + "0100ff020000000000000000000000000001880080c12000000020010db80000000000000000000001000201026a76000002";
+
     final DataPathCounters counters = new DataPathCounters("lan0");
     final CapturingTxQueue tx = new CapturingTxQueue();
     /** Captures while {@code capture}, else only counts (the allocation test: capturing copies). */
@@ -163,7 +167,7 @@ class Ipv6PipelineTest {
         }
 
         @Override
-        public VirtualService lookup6(int proto, long hi, long lo, int port) {
+        public VirtualService classify6(int proto, long hi, long lo, int port) {
             return hi == hi(VIP) && lo == lo(VIP) ? table.lookup(proto, VIP4, port) : null;
         }
 
@@ -292,6 +296,14 @@ class Ipv6PipelineTest {
         byte[] other = addr("2001:db8::99");
         byte[] snOther = addr("ff02::1:ff00:99");
         ignored(frame(0x3333_ff00_0099L, CLIENT_MAC, CLIENT, snOther, 58, 255, ns(CLIENT, snOther, other, CLIENT_MAC)));
+    }
+
+    @Test
+    void unsolicitedAdvertisementAnnouncesAnAddress() {
+        neighbours6.announce(hi(VIP), lo(VIP));
+        port.flush();
+        assertEquals(1, tx.sent.size());
+        assertEquals(UNSOLICITED_NA_FOR_VIP, hex(Arrays.copyOfRange(tx.sent.get(0), 10, tx.sent.get(0).length)));
     }
 
     @Test
