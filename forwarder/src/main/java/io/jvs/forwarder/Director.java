@@ -375,7 +375,7 @@ public final class Director implements AutoCloseable {
             w.counters.eventLoopAllocatedBytes(() -> threads.getThreadAllocatedBytes(loopThread));
         }
         routes = RouteTable.load(ifindexes);
-        routes6 = RouteTable6.load(ifindexes);
+        routes6 = loadRoutes6(ifindexes, RouteTable6.EMPTY);
         ownAddrs = RtNetlink.addresses().stream().mapToInt(RtNetlink.Address::addr).toArray();
         try {
             DataPathChecks.validateLocalAddrs(control.table(), ownAddrs);
@@ -542,7 +542,7 @@ public final class Director implements AutoCloseable {
                 if (w.index == 0) {
                     try {
                         routes = RouteTable.load(ifindexes);
-                        routes6 = RouteTable6.load(ifindexes);
+                        routes6 = loadRoutes6(ifindexes, routes6);
                     } catch (NativeException e) {
                         System.err.println("jvs: route refresh failed, keeping the previous table: " + e.getMessage());
                     }
@@ -662,7 +662,7 @@ public final class Director implements AutoCloseable {
         long ip6Hi = NeighbourCache6.LINK_LOCAL_HI;
         long ip6Lo = NeighbourCache6.linkLocalLo(mac);
         int best = -1; // 2: global, 1: link-local
-        for (RtNetlink.Address6 a : RtNetlink.addresses6()) {
+        for (RtNetlink.Address6 a : addresses6()) {
             int rank = a.ifindex() != index ? -1 : a.scope() == RtNetlink.SCOPE_UNIVERSE ? 2
                     : a.scope() == RtNetlink.SCOPE_LINK ? 1 : -1;
             if (rank > best) {
@@ -672,6 +672,28 @@ public final class Director implements AutoCloseable {
             }
         }
         return new Interface(name, index, mac, addr, NetDevice.mtu(name), ip6Hi, ip6Lo);
+    }
+
+    /**
+     * The IPv6 main table, or {@code otherwise} when it cannot be read: on a host without IPv6
+     * (booted with ipv6.disable=1, the AF_INET6 dump is refused) the IPv6 path has no route and
+     * IPv4 runs as before; a refresh that fails keeps the previous table.
+     */
+    private static RouteTable6 loadRoutes6(int[] ifindexes, RouteTable6 otherwise) {
+        try {
+            return RouteTable6.load(ifindexes);
+        } catch (NativeException e) {
+            return otherwise;
+        }
+    }
+
+    /** The IPv6 addresses, or none on a host without IPv6 (see {@link #loadRoutes6}). */
+    private static List<RtNetlink.Address6> addresses6() {
+        try {
+            return RtNetlink.addresses6();
+        } catch (NativeException e) {
+            return List.of();
+        }
     }
 
     /** --arp-on as port bitmasks (the names were checked against the attached ones by the command line). */
