@@ -39,9 +39,7 @@ final class DataPathChecks {
      */
     static void refuseIpv6(VirtualService s) {
         if (s.ipv6) {
-            String name = s.fwmark != 0 ? "FWM " + Integer.toUnsignedString(s.fwmark) + " IPv6"
-                    : s.spec.label().substring(s.spec.label().indexOf(' ') + 1);
-            throw new IllegalArgumentException(name + ": IPv6 services are not forwarded yet");
+            throw new IllegalArgumentException(s.spec.label() + ": IPv6 services are not forwarded yet");
         }
         for (RealServer d : s.dests) {
             if (d.ipv6) {

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
  * <pre>
  * 2001:db8::1:2      words 20010db8 00000000 00000000 00010002  fold 0x20000dba
  *   hash_32(0x20000dba, 8) = (0x20000dba * 0x61c88647 mod 2^32) >> 24 = 26
- * 2001:db8::abcd:1   words 20010db8 00000000 0000abcd 00000001  fold 0x2001a674
+ * 2001:db8::abcd:0:1 words 20010db8 00000000 0000abcd 00000001  fold 0x2001a674
  *   hash_32(0x2001a674, 8) = 188
  * </pre>
  */
@@ -33,7 +33,7 @@ class Ipv6HashingTest {
     void foldIsTheXorOfTheFourWords() {
         Ipv6Address a = Ipv6Address.parse("2001:db8::1:2");
         assertEquals(0x20000dba, Scheduler.fold6(a.hi(), a.lo()));
-        Ipv6Address b = Ipv6Address.parse("2001:db8::abcd:1");
+        Ipv6Address b = Ipv6Address.parse("2001:db8::abcd:0:1");
         assertEquals(0x2001a674, Scheduler.fold6(b.hi(), b.lo()));
     }
 
@@ -44,9 +44,9 @@ class Ipv6HashingTest {
         Ipv6Address client = Ipv6Address.parse("2001:db8::1:2");
         // bucket 26; weights 1 fill the 256 buckets alternately: bucket 26 is d[0]
         assertSame(d[0], sh.schedule6(client.hi(), client.lo(), 40000, 0, 0, 80));
-        Ipv6Address other = Ipv6Address.parse("2001:db8::abcd:1"); // bucket 188: d[0]; 189 would be d[1]
+        Ipv6Address other = Ipv6Address.parse("2001:db8::abcd:0:1"); // bucket 188: d[0]; 189 would be d[1]
         assertSame(d[0], sh.schedule6(other.hi(), other.lo(), 40000, 0, 0, 80));
-        Ipv6Address odd = Ipv6Address.parse("2001:db8::abcd:0"); // fold 0x2001a675
+        Ipv6Address odd = Ipv6Address.parse("2001:db8::abcd:0:0"); // fold 0x2001a675
         int bucket = KernelHash.hash32(0x2001a675, 8);
         assertSame(d[bucket % 2], sh.schedule6(odd.hi(), odd.lo(), 40000, 0, 0, 80));
     }
@@ -55,7 +55,7 @@ class Ipv6HashingTest {
     void destinationHashingBucketOfAnIpv6Destination() {
         RealServer[] d = {v6("2001:db8::10", 1, true), v6("2001:db8::11", 1, true), v6("2001:db8::12", 1, true)};
         DestinationHashingScheduler dh = new DestinationHashingScheduler(d);
-        Ipv6Address dst = Ipv6Address.parse("2001:db8::abcd:1");
+        Ipv6Address dst = Ipv6Address.parse("2001:db8::abcd:0:1");
         // bucket 188, 188 % 3 = 2
         assertSame(d[2], dh.schedule6(0, 0, 1234, dst.hi(), dst.lo(), 80));
     }
@@ -64,7 +64,7 @@ class Ipv6HashingTest {
     void maglevPermutesIpv6ServersByTheirFold() {
         // ip_vs_mh_permutate hashes dest->addr with svc->af: for an IPv6 service the fold, so the
         // table equals the one built from IPv4 servers whose addresses are those folds
-        RealServer[] six = {v6("2001:db8::10", 1, true), v6("2001:db8::abcd:1", 1, true)};
+        RealServer[] six = {v6("2001:db8::10", 1, true), v6("2001:db8::abcd:0:1", 1, true)};
         assertEquals(0x20010da8, six[0].hashAddr);
         assertEquals(0x2001a674, six[1].hashAddr);
         RealServer[] four = {new RealServer(0x20010da8, 80, 1, ForwardMethod.NAT, 0, 0, new DestStats()),

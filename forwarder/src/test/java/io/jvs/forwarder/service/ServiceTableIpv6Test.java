@@ -44,7 +44,8 @@ class ServiceTableIpv6Test {
 
     @Test
     void portZeroAndFwmarkByFamilyAndDuplicates() {
-        ServiceTable t = table(ServiceSpec.ipv6(Protocol.TCP, VIP, 0, "rr", List.of()).withPersistence(300, 64),
+        ServiceTable t = table(new ServiceSpec(Protocol.TCP, 0, 0, 0, "rr", 0, 300, 64, false, List.of(),
+                        ClientAddressMode.NONE, List.of(), ServiceTimeouts.GLOBAL, false, ClientPolicy.NONE, VIP),
                 ServiceSpec.fwmark6(7, "rr"), ServiceSpec.fwmark(7, "wlc"));
         assertEquals(0, t.classify6(Protocol.TCP, VIP.hi(), VIP.lo(), 443).port);
         assertEquals("rr", t.lookupFwmark6(7).schedulerName);

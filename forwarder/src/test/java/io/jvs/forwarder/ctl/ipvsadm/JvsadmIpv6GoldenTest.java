@@ -4,7 +4,10 @@ import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.VirtualService;
 import io.jvs.packet.Ipv6Address;
+import io.jvs.forwarder.ctl.DataPathView;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static io.jvs.forwarder.ctl.ipvsadm.JvsadmGoldenTest.BANNER;
 import static io.jvs.forwarder.ctl.ipvsadm.JvsadmGoldenTest.TITLE;
@@ -171,5 +174,24 @@ class JvsadmIpv6GoldenTest {
                 + "TCP  [2001:db8::1]:81 rr\n"
                 + "TCP  [2001:db8::2]:80 rr\n"
                 + "UDP  [2001:db8::1]:80 rr\n", h.out("-L -n"));
+    }
+
+    /**
+     * print_conn: "%-3s %-6s %-11s %-18s %-18s %s\n" with addrport_to_anyname, so an AF_INET6 line
+     * has "[addr]:port" in each column, longer ones running past the 18.
+     */
+    @Test
+    void connectionsOfIpv6() {
+        h.connections = List.of(
+                DataPathView.Connection.ipv6(Protocol.TCP, Ipv6Address.parse("2001:db8::100"), 40000,
+                        Ipv6Address.parse("2001:db8::1"), 80, Ipv6Address.parse("2001:db8::11"), 80, "ESTABLISHED", 899),
+                DataPathView.Connection.ipv6(Protocol.UDP, Ipv6Address.parse("::2"), 53, Ipv6Address.parse("::1"), 53,
+                        Ipv6Address.parse("::3"), 53, "UDP", 5));
+        assertEquals("IPVS connection entries\n"
+                + "pro expire state       source             virtual            destination\n"
+                + "TCP 14:59  ESTABLISHED [2001:db8::100]:40000 [2001:db8::1]:80   [2001:db8::11]:80\n"
+                + "UDP 00:05  UDP         [::2]:53           [::1]:53           [::3]:53\n", h.out("-L -n -c"));
+        assertEquals("TCP 14:59  ESTABLISHED [2001:db8::100]:40000 [2001:db8::1]:http [rs6.lab]:http",
+                h.out("-L -c").lines().toList().get(2));
     }
 }
