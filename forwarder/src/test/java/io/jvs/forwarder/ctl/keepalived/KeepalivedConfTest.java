@@ -183,8 +183,10 @@ class KeepalivedConfTest {
     void ipv6VirtualServersGroupsRangesAndCheckers() throws Exception {
         KeepalivedConf k = KeepalivedConf.load(fixture("ipv6.conf"));
         List<String> labels = k.config().services().stream().map(ServiceSpec::label).toList();
+        // 2001:db8::fe-100: the end is hex, ::fe to ::100 (254..256)
         assertEquals(List.of("TCP [2001:db8::2]:80", "TCP [2001:db8::3]:80", "TCP [2001:db8::4]:80",
-                "TCP [2001:db8::1]:80", "TCP 10.0.0.100:80"), labels);
+                "TCP [2001:db8::1]:80", "TCP [2001:db8::fe]:443", "TCP [2001:db8::ff]:443", "TCP [2001:db8::100]:443",
+                "TCP 10.0.0.100:80"), labels);
         ServiceSpec s = k.config().services().get(3);
         assertEquals(io.jvs.packet.Ipv6Address.parse("2001:db8::1"), s.addr6());
         assertEquals(50, s.persistTimeout());
@@ -200,7 +202,7 @@ class KeepalivedConfTest {
         assertEquals(8080, tcp.port());
         CheckSpec.Http get = (CheckSpec.Http) h.realServers().get(1).checks().getFirst();
         assertEquals(io.jvs.packet.Ipv6Address.parse("2001:db8::111"), get.addr6());
-        ServiceSpec tun = k.config().services().get(4);
+        ServiceSpec tun = k.config().services().get(7);
         assertEquals(ServiceSpec.Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::20"), 80, 1, ForwardMethod.TUN),
                 tun.dests().getFirst());
 
@@ -208,6 +210,7 @@ class KeepalivedConfTest {
                 .build(k.config().services(), io.jvs.forwarder.service.ServiceTable.EMPTY);
         String listing = new io.jvs.forwarder.ctl.ipvsadm.IpvsadmFormat(new io.jvs.forwarder.ctl.RateEstimator(), null)
                 .listAll(table, 4096, io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser.FMT_NUMERIC);
+        String dr = "  -> [2001:db8::10]:443           Route   1      0          0         \n";
         String rs = "  -> [2001:db8::10]:8080          Masq    2      0          0         \n"
                 + "  -> [2001:db8::11]:8080          Masq    1      0          0         \n";
         assertEquals("IP Virtual Server version 1.2.1 (size=4096)\n"
@@ -218,7 +221,10 @@ class KeepalivedConfTest {
                 + "TCP  [2001:db8::1]:80 rr persistent 50 mask 64\n" + rs
                 + "TCP  [2001:db8::2]:80 rr persistent 50 mask 64\n" + rs
                 + "TCP  [2001:db8::3]:80 rr persistent 50 mask 64\n" + rs
-                + "TCP  [2001:db8::4]:80 rr persistent 50 mask 64\n" + rs, listing);
+                + "TCP  [2001:db8::4]:80 rr persistent 50 mask 64\n" + rs
+                + "TCP  [2001:db8::fe]:443 wlc\n" + dr
+                + "TCP  [2001:db8::ff]:443 wlc\n" + dr
+                + "TCP  [2001:db8::100]:443 wlc\n" + dr, listing);
     }
 
     @ParameterizedTest
