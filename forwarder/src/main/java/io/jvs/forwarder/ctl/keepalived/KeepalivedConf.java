@@ -504,6 +504,12 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                 Ip addr = ip(sorry, sorry.args().get(0));
                 int port = sorry.args().size() == 2 ? port(sorry, sorry.args().get(1), false) : svcPort;
                 sorryDest = dest(sorry, addr, destPort(m.method, port, svcPort, anyFwmark), 1, m, 0, 0);
+                boolean v6Service = entries.stream().anyMatch(e -> e.first6() != null);
+                if (!anyFwmark && sorryDest.isIpv6() != v6Service && m.method != ForwardMethod.TUN) {
+                    // checked here: the sorry server only joins the service when quorum is lost
+                    throw err(sorry, "sorry_server " + sorryDest.endpoint()
+                            + ": Different address family is allowed only for tunneling servers");
+                }
                 for (ServiceSpec.Dest d : dests) {
                     if (d.sameEndpoint(sorryDest)) {
                         throw err(sorry, "sorry_server " + d.endpoint() + " is also a real_server of this virtual_server");

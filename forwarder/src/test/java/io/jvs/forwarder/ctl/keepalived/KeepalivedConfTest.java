@@ -184,10 +184,10 @@ class KeepalivedConfTest {
         KeepalivedConf k = KeepalivedConf.load(fixture("ipv6.conf"));
         List<String> labels = k.config().services().stream().map(ServiceSpec::label).toList();
         // 2001:db8::fe-100: the end is hex, ::fe to ::100 (254..256)
-        assertEquals(List.of("TCP [2001:db8::2]:80", "TCP [2001:db8::3]:80", "TCP [2001:db8::4]:80",
-                "TCP [2001:db8::1]:80", "TCP [2001:db8::fe]:443", "TCP [2001:db8::ff]:443", "TCP [2001:db8::100]:443",
+        assertEquals(List.of("TCP [2001:db8::fe]:443", "TCP [2001:db8::ff]:443", "TCP [2001:db8::100]:443",
+                "TCP [2001:db8::2]:80", "TCP [2001:db8::3]:80", "TCP [2001:db8::4]:80", "TCP [2001:db8::1]:80",
                 "TCP 10.0.0.100:80"), labels);
-        ServiceSpec s = k.config().services().get(3);
+        ServiceSpec s = k.config().services().get(6);
         assertEquals(io.jvs.packet.Ipv6Address.parse("2001:db8::1"), s.addr6());
         assertEquals(50, s.persistTimeout());
         assertEquals(64, s.persistMask());
@@ -196,7 +196,7 @@ class KeepalivedConfTest {
                         io.jvs.forwarder.service.TunnelType.IPIP, 0, 0, rs10),
                 ServiceSpec.Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 8080, 1, ForwardMethod.NAT)),
                 s.dests());
-        HealthConfig.Service h = k.health().services().getFirst();
+        HealthConfig.Service h = k.health().services().get(1);
         CheckSpec.Tcp tcp = (CheckSpec.Tcp) h.realServers().get(0).checks().getFirst();
         assertEquals(rs10, tcp.addr6());
         assertEquals(8080, tcp.port());
@@ -240,6 +240,11 @@ class KeepalivedConfTest {
             "gue.conf|gue.conf:2: TUN type gue needs port N",
             "duplicate.conf|duplicate.conf:3: TCP 10.0.0.100:80 is already defined at",
             "ipv6.conf|ipv6.conf:1: \"fe80::1\": a link-local address (fe80::/10) needs a zone",
+            "ipv6-zone.conf|ipv6-zone.conf:1: \"fe80::1%eth0\": a scoped IPv6 address (with a zone) cannot be",
+            "ipv6-range.conf|ipv6-range.conf:2: address range 2001:db8::5-3 ends before it starts",
+            "ipv6-range-end.conf|ipv6-range-end.conf:2: IPv6 address range end \"10000\" is not a hex value 0..ffff",
+            "sorry-family.conf|sorry-family.conf:3: sorry_server 10.0.0.9:80: Different address family is allowed only",
+            "rs-family.conf|rs-family.conf:1: TCP [2001:db8::1]:80 -r 10.0.0.11:80: Different address family is allowed",
             "delay.conf|delay.conf:2: delay_loop \"soon\": expected seconds > 0",
     })
     void malformedFilesNameFileAndLine(String file, String expected) {
