@@ -252,6 +252,7 @@ public final class Console implements MetricsServer.Routes {
         f.put("kind", spec.isFwmark() ? "fwmark" : spec.proto() == io.jvs.forwarder.service.Protocol.UDP ? "udp" : "tcp");
         f.put("service", spec.isFwmark() ? Integer.toUnsignedString(spec.fwmark())
                 : ServiceSpec.hostPort(spec.addr(), spec.addr6(), spec.port()));
+        f.put("ipv6", spec.isFwmark() && spec.isIpv6() ? "on" : ""); // -f N -6 (an address says its family)
         f.put("scheduler", spec.scheduler());
         f.put("sched-flags", IpvsadmFormat.schedFlags(spec));
         f.put("persistent", spec.persistent() ? "on" : "");
