@@ -114,7 +114,7 @@ public final class ServiceTableBuilder {
         }
         Scheduler scheduler;
         try {
-            scheduler = schedulers.create(spec.scheduler(), spec.schedFlags(), dests);
+            scheduler = schedulers.create(spec.scheduler(), spec.schedFlags(), dests, spec.isIpv6());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     spec.label() + ": scheduler \"" + spec.scheduler() + "\": " + e.getMessage(), e);

@@ -79,4 +79,31 @@ class Ipv6HashingTest {
         // an IPv6 tunnel server of an IPv4 service hashes the union's first word
         assertEquals(0x20010db8, v6("2001:db8::10", 1, false).hashAddr);
     }
+
+    /**
+     * lblc/lblcr: ip_vs_lblc_hashkey buckets an IPv6 destination by its fold, but the entry is the
+     * whole address (ip_vs_addr_equal). 2001:db8::1 (words 20010db8 0 0 1) and 2001:db8:0:1::
+     * (words 20010db8 1 0 0) both fold to 0x20010db9: two entries, not one.
+     */
+    @Test
+    void localityCachesKeepWholeIpv6Addresses() {
+        Ipv6Address a = Ipv6Address.parse("2001:db8::1");
+        Ipv6Address b = Ipv6Address.parse("2001:db8:0:1::");
+        assertEquals(Scheduler.fold6(a.hi(), a.lo()), Scheduler.fold6(b.hi(), b.lo()));
+        RealServer[] d = {v6("2001:db8::10", 1, true), v6("2001:db8::11", 1, true)};
+        LocalityLeastConnectionScheduler lblc = new LocalityLeastConnectionScheduler(d, true);
+        lblc.schedule6(0, 0, 1, a.hi(), a.lo(), 80);
+        lblc.schedule6(0, 0, 1, b.hi(), b.lo(), 80);
+        lblc.schedule6(0, 0, 1, a.hi(), a.lo(), 80);
+        assertEquals(2, lblc.cache().entries());
+        LocalityReplicatedLeastConnectionScheduler lblcr = new LocalityReplicatedLeastConnectionScheduler(d, true);
+        lblcr.schedule6(0, 0, 1, a.hi(), a.lo(), 80);
+        lblcr.schedule6(0, 0, 1, b.hi(), b.lo(), 80);
+        assertEquals(2, lblcr.cache().entries());
+        // the director's factory makes IPv6 services' lblc wide
+        Scheduler made = Schedulers.factory(MaglevHashingScheduler.DEFAULT_TABLE_SIZE).create("lblc", 0, d, true);
+        made.schedule6(0, 0, 1, a.hi(), a.lo(), 80);
+        made.schedule6(0, 0, 1, b.hi(), b.lo(), 80);
+        assertEquals(2, ((LocalityLeastConnectionScheduler) made).cache().entries());
+    }
 }
