@@ -32,6 +32,8 @@ import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VrrpGate;
+import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.vrrp.VrrpConfig;
 import io.jvs.forwarder.vrrp.VrrpRouter;
 import io.jvs.forwarder.vrrp.VrrpStateListener;
@@ -128,11 +130,12 @@ public final class Director implements AutoCloseable {
      * @param ecmp        the ECMP profile (--announce-table): VIPs are routed to the director (no ARP for them)
      *                    and NAT services are refused (their replies must come back to the director that
      *                    holds the connection, which ECMP does not promise)
+     * @param synCookieKey the SYN proxy's cookie key (two words, from --synproxy-key), or null for a random one
      */
     public record Settings(Attach attach, ServiceConfig config, int connMax, int ringMemoryMib,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
-                           boolean ecmp, int workers) {
+                           boolean ecmp, int workers, long[] synCookieKey) {
         public Settings {
             if (workers < 1 || workers > 1 && (attach.isTap() || attach.isXdp())) {
                 throw new IllegalArgumentException("workers: " + workers);
@@ -373,9 +376,11 @@ public final class Director implements AutoCloseable {
         ConnPolicy workerPolicy = workerPolicy(settings.connPolicy(), n);
         // One SYN cookie key for every worker: a client whose packets the fanout program moves to
         // another worker (a new persistence mask) between its SYN and its ACK still has a valid cookie.
+        // With --synproxy-key the key comes from that file: another director given the same file
+        // (the VRRP backup, an ECMP peer) accepts the cookies this one sent.
         java.security.SecureRandom random = new java.security.SecureRandom();
-        long cookieKey0 = random.nextLong();
-        long cookieKey1 = random.nextLong();
+        long cookieKey0 = settings.synCookieKey() != null ? settings.synCookieKey()[0] : random.nextLong();
+        long cookieKey1 = settings.synCookieKey() != null ? settings.synCookieKey()[1] : random.nextLong();
         for (Worker w : workers) {
             DataPath.Builder b = DataPath.builder().services(registry).connections(w.conns).neighbours(w.neighbours)
                     .routes(() -> routes).arpScope(arpScope).counters(w.counters).connPolicy(workerPolicy)
@@ -817,6 +822,42 @@ public final class Director implements AutoCloseable {
             }
         }
         ports.flush();
+        RouteTable rt = routes;
+        for (Worker w : workers) {
+            if (w.loop.inEventLoop()) {
+                resolveNextHops(w, table, rt);
+            } else {
+                w.loop.execute(() -> resolveNextHops(w, table, rt));
+            }
+        }
+    }
+
+    /**
+     * On worker w's loop: every next hop the worker will send to is resolved before traffic needs it,
+     * each real server's (or its gateway) and the gateway of every route on jvs's ports. A worker
+     * learns only from ARP replies to its own requests, so otherwise the first burst a worker sends
+     * to a real server waits behind a request, and beyond the per-neighbour queue it is dropped
+     * as neigh_queue_full (seen with --workers 2: the worker the warm-up traffic did not reach).
+     */
+    private static void resolveNextHops(Worker w, ServiceTable table, RouteTable rt) {
+        long now = System.nanoTime();
+        for (VirtualService s : table.services()) {
+            for (RealServer d : s.dests) {
+                int r = rt.lookup(d.addr);
+                int p = r < 0 ? -1 : rt.port(r);
+                if (p >= 0 && p < w.neighbours.length) {
+                    w.neighbours[p].resolve(rt.hop(r, d.addr), now);
+                }
+            }
+        }
+        for (int r = 0; r < rt.size(); r++) {
+            int p = rt.port(r);
+            int gw = rt.gateway(r);
+            if (gw != 0 && p >= 0 && p < w.neighbours.length) {
+                w.neighbours[p].resolve(gw, now);
+            }
+        }
+        w.ports.flush();
     }
 
     /** XDP mode: the programs redirect frames to addr (and ARP requests for it) to jvs. */
