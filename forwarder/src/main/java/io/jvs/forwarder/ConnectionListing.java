@@ -1,12 +1,14 @@
 package io.jvs.forwarder;
 
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.conn.PersistenceTable;
 import io.jvs.forwarder.conn.TcpState;
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.sync.SyncControl;
+import io.jvs.packet.Ipv6Address;
 import io.netty.channel.EventLoop;
 
 import java.util.ArrayList;
@@ -17,7 +19,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * What jvsadm reads from the data path (the connection listing, {@code -c}): the connection
- * table and the persistence templates, copied out on the event loop that owns them (they are
+ * table and the persistence templates, then the IPv6 connection table, copied out on the event loop that owns them (they are
  * single-writer and must not be read from another thread), bounded by {@code max}.
  */
 final class ConnectionListing implements DataPathView {
@@ -27,11 +29,15 @@ final class ConnectionListing implements DataPathView {
     /** Each worker's event loop and the tables it owns (--workers: the listing is their union). */
     private final List<EventLoop> loops;
     private final List<ConnectionTable> tables;
+    /** Each worker's IPv6 connections (same order as loops). */
+    private final List<ConnectionTable6> tables6;
     private final SyncControl sync;
 
-    ConnectionListing(List<EventLoop> loops, List<ConnectionTable> tables, SyncControl sync) {
+    ConnectionListing(List<EventLoop> loops, List<ConnectionTable> tables, List<ConnectionTable6> tables6,
+                      SyncControl sync) {
         this.loops = List.copyOf(loops);
         this.tables = List.copyOf(tables);
+        this.tables6 = List.copyOf(tables6);
         this.sync = sync;
     }
 
@@ -46,7 +52,7 @@ final class ConnectionListing implements DataPathView {
         for (ConnectionTable t : tables) {
             n += t.capacity();
         }
-        return n;
+        return n; // the IPv4 table's, as the header's size= has always shown (IPv6's is a fraction of it)
     }
 
     @Override
@@ -72,6 +78,13 @@ final class ConnectionListing implements DataPathView {
                     loop.submit(() -> copyTemplates(conns, start, Math.min(templates, start + LIST_SLICE), max, out,
                             total)).get(10, TimeUnit.SECONDS);
                 }
+                ConnectionTable6 conns6 = tables6.get(w);
+                int capacity6 = conns6.capacity();
+                for (int from = 0; from < capacity6; from += LIST_SLICE) {
+                    int start = from;
+                    loop.submit(() -> copyConnections6(conns6, start, Math.min(capacity6, start + LIST_SLICE), max,
+                            out, total)).get(10, TimeUnit.SECONDS);
+                }
             }
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("the data path did not answer: " + e, e);
@@ -96,6 +109,26 @@ final class ConnectionListing implements DataPathView {
                 long left = Math.max(0, conns.expiresAtNanos(id) - now) / 1_000_000_000L;
                 out.add(new DataPathView.Connection(proto, conns.caddr(id), conns.cport(id), conns.vaddr(id),
                         conns.vport(id), conns.daddr(id), conns.dport(id), state, left));
+            }
+        }
+    }
+
+    /** On the loop: as {@link #copyConnections}, for the IPv6 table. */
+    private static void copyConnections6(ConnectionTable6 conns, int from, int to, int max,
+                                         List<DataPathView.Connection> out, int[] total) {
+        long now = System.nanoTime();
+        for (int id = from; id < to; id++) {
+            if (!conns.isLive(id)) {
+                continue;
+            }
+            total[0]++;
+            if (out.size() < max) {
+                int proto = conns.proto(id);
+                String state = proto == Protocol.UDP ? "UDP" : TcpState.name(conns.state(id));
+                long left = Math.max(0, conns.expiresAtNanos(id) - now) / 1_000_000_000L;
+                out.add(DataPathView.Connection.ipv6(proto, new Ipv6Address(conns.caddrHi(id), conns.caddrLo(id)),
+                        conns.cport(id), new Ipv6Address(conns.vaddrHi(id), conns.vaddrLo(id)), conns.vport(id),
+                        new Ipv6Address(conns.daddrHi(id), conns.daddrLo(id)), conns.dport(id), state, left));
             }
         }
     }

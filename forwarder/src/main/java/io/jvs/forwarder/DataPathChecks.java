@@ -31,20 +31,54 @@ final class DataPathChecks {
     }
 
     /**
-     * THE place the director refuses IPv6 (issue 16): the model, jvsadm, -S/-R, the config file
-     * and keepalived.conf hold and print IPv6 services and real servers, but the data path does
-     * not forward IPv6 yet, so a director must not accept a service it would silently drop.
-     * The IPv6 data path's wiring (ServiceTable.classify6 / lookup6 / isVip6, Scheduler.schedule6)
-     * removes this method, or narrows it to what it still cannot forward.
+     * THE place the director refuses what the IPv6 data path (pipeline.Ipv6Handler) cannot forward,
+     * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
+     * (protocol, VIP, port) only, schedules without persistence templates or client policy, and
+     * transmits by DR and NAT. Refused, one line naming the service or real server: an IPv6 fwmark
+     * service, persistence, one-packet scheduling, allow/deny lists and client limits, --synproxy,
+     * real servers other than DR and NAT, an IPv4 real server of an IPv6 service, and an IPv6 real
+     * server of an IPv4 service (IPVS's TUN with an IPv6 outer header).
      */
     static void refuseIpv6(VirtualService s) {
-        if (s.ipv6) {
-            throw new IllegalArgumentException(s.spec.label() + ": IPv6 services are not forwarded yet");
+        if (!s.ipv6) {
+            for (RealServer d : s.dests) {
+                if (d.ipv6) {
+                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
+                            + ": IPv6 real servers of an IPv4 service are not forwarded (TUN with an IPv6 outer header)");
+                }
+            }
+            return;
+        }
+        String refused = s.fwmark != 0 ? "IPv6 fwmark services are not forwarded (IPv6 is classified by address and port)"
+                : s.persistent() ? "persistence (-p) is not supported for IPv6 services"
+                : s.onePacket ? "one-packet scheduling (-o) is not supported for IPv6 services"
+                : s.hasClientPolicy ? "client allow/deny lists and limits are not supported for IPv6 services"
+                : s.synProxy ? "--synproxy is not supported for IPv6 services"
+                : null;
+        if (refused != null) {
+            throw new IllegalArgumentException(s.spec.label() + ": " + refused);
         }
         for (RealServer d : s.dests) {
-            if (d.ipv6) {
+            if (!d.ipv6) {
                 throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                        + ": IPv6 real servers are not forwarded yet (TUN with an IPv6 outer header)");
+                        + ": an IPv6 service forwards to IPv6 real servers only");
+            }
+            if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT) {
+                throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
+                        + ": " + d.method.name() + " is not supported for IPv6 services (DR -g and NAT -m are)");
+            }
+        }
+    }
+
+    /**
+     * The IPv6 data path runs in packet mode only (the TAP and XDP attachments carry IPv4): with
+     * either, an IPv6 service is refused, naming it.
+     */
+    static void refuseIpv6Attachment(ServiceTable services, String attachment) {
+        for (VirtualService s : services.services()) {
+            if (s.ipv6) {
+                throw new IllegalArgumentException(s.spec.label() + ": IPv6 services are forwarded in packet mode only"
+                        + " (not with " + attachment + ")");
             }
         }
     }
@@ -97,12 +131,15 @@ final class DataPathChecks {
             return;
         }
         for (VirtualService s : services.services()) {
+            if (s.ipv6) {
+                continue; // IPv4 routes only; refuseIpv6 leaves no TUN real server to an IPv6 service
+            }
             VirtualService running = s.fwmark != 0 ? current.lookupFwmark(s.fwmark)
                     : current.lookup(s.proto, s.addr, s.port);
             for (RealServer d : s.dests) {
                 RealServer was = running == null ? null : running.dest(d.addr, d.port);
                 boolean known = was != null && was.method == ForwardMethod.TUN;
-                if (d.method == ForwardMethod.TUN && !known && rt.nextHop(d.addr) == 0) {
+                if (d.method == ForwardMethod.TUN && !d.ipv6 && !known && rt.nextHop(d.addr) == 0) {
                     throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
                             + ": TUN real server is unreachable (no route to " + Ipv4Address.toString(d.addr)
                             + " in the director's routing table)");

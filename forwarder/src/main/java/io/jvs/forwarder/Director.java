@@ -198,11 +198,10 @@ public final class Director implements AutoCloseable {
     private volatile RouteTable routes = RouteTable.EMPTY;
     private volatile RouteTable6 routes6 = RouteTable6.EMPTY;
     /**
-     * The published IPv6 services the data path reads per IPv6 packet. The service model carries
-     * no IPv6 service yet, so none: wiring the model means making this read the published table
-     * (ServiceTable implementing Ipv6ServiceLookup: {@code registry::current}).
+     * The published IPv6 services the data path reads per IPv6 packet: the registry's current
+     * snapshot (a ServiceTable is an Ipv6ServiceLookup), one volatile read as for IPv4.
      */
-    private final java.util.function.Supplier<Ipv6ServiceLookup> services6 = () -> Ipv6ServiceLookup.NONE;
+    private final java.util.function.Supplier<Ipv6ServiceLookup> services6 = registry::current;
     /** Worker 0's ETH_P_ALL ring per interface (packet mode), which holds the solicited-node memberships. */
     private final List<PacketRxRing> ndpRings = new ArrayList<>();
     /** IPv6 addresses announced and joined so far (hi, lo). */
@@ -221,6 +220,9 @@ public final class Director implements AutoCloseable {
         this.control = new ControlPlane(settings.config(),
                 new ServiceTableBuilder(Schedulers.factory(settings.mhTableSize()), settings.workers()), table -> {
             DataPathChecks.validate(table);
+            if (settings.attach().isTap() || settings.attach().isXdp()) {
+                DataPathChecks.refuseIpv6Attachment(table, settings.attach().isTap() ? "--attach tap" : "--attach xdp");
+            }
             if (settings.workers() > 1) {
                 fanoutProgram(table); // refuses a table whose program would not fit
             }
@@ -292,7 +294,7 @@ public final class Director implements AutoCloseable {
     /** What jvsadm reads from the data path (the connection listing, -c). */
     public DataPathView dataPathView() {
         return new ConnectionListing(workers.stream().map(w -> w.loop).toList(),
-                workers.stream().map(w -> w.conns).toList(), sync);
+                workers.stream().map(w -> w.conns).toList(), workers.stream().map(w -> w.conns6).toList(), sync);
     }
 
     /** The connection sync daemons (jvsadm --start-daemon; keepalived's lvs_sync_daemon). */
@@ -366,7 +368,7 @@ public final class Director implements AutoCloseable {
         conns = first.conns;
         counters = n == 1 ? first.counters : DataPathCounters.total(perWorker);
         if (n > 1) {
-            counters.connectionTable(() -> workers.stream().mapToInt(w -> w.conns.size()).sum(),
+            counters.connectionTable(() -> workers.stream().mapToInt(w -> w.conns.size() + w.conns6.size()).sum(),
                     () -> workers.stream().mapToInt(w -> w.conns.capacity()).sum());
             counters.localPortsInUse(() -> workers.stream().mapToInt(w -> w.conns.localPorts().inUse()).sum());
             counters.neighbourEntries(() -> workers.stream().mapToInt(w -> w.counters.neighbourEntries()).sum());
@@ -773,17 +775,19 @@ public final class Director implements AutoCloseable {
                 ControlPlane.timeouts(settings.config().timeouts()), System::nanoTime,
                 new LocalPorts(FanoutProgram.sliceLow(w.index, n, low, high), FanoutProgram.sliceHigh(w.index, n, low, high)),
                 w.index);
+        // IPv6 connections in a table of their own (an IPv4 entry stays as small as it was), a
+        // sixteenth of --conn-max until the model's IPv6 services come with a size of their own.
+        w.conns6 = new ConnectionTable6(Math.max(1024, settings.connMax() / n / 16),
+                ControlPlane.timeouts(settings.config().timeouts()), w.index);
         ConnectionTable t = w.conns;
-        c.connectionTable(t::size, t::capacity);
+        ConnectionTable6 t6 = w.conns6;
+        // jvs_connections counts both families; the capacity stays the IPv4 table's (--conn-max)
+        c.connectionTable(() -> t.size() + t6.size(), t::capacity);
         LocalPorts localPorts = t.localPorts();
         c.localPortsInUse(localPorts::inUse);
         w.ports = new LanPorts();
         w.neighbours = new NeighbourCache[ifaces.size()];
         w.neighbours6 = new NeighbourCache6[ifaces.size()];
-        // IPv6 connections in a table of their own (an IPv4 entry stays as small as it was), a
-        // sixteenth of --conn-max until the model's IPv6 services come with a size of their own.
-        w.conns6 = new ConnectionTable6(Math.max(1024, settings.connMax() / n / 16),
-                ControlPlane.timeouts(settings.config().timeouts()), w.index);
         for (int i = 0; i < ifaces.size(); i++) {
             Interface f = ifaces.get(i);
             int portId = i;
@@ -894,7 +898,7 @@ public final class Director implements AutoCloseable {
                 }
             }
         }
-        published6(services6.get());
+        published6(table);
         ports.flush();
         RouteTable rt = routes;
         for (Worker w : workers) {

@@ -87,7 +87,7 @@ final class DirectorNamespace {
             for (VirtualService s : table.services()) {
                 if (s.addr == vip) {
                     for (RealServer d : s.dests) {
-                        if (d.method == ForwardMethod.NAT) {
+                        if (d.method == ForwardMethod.NAT && !d.ipv6) { // IPv6 is refused in TAP mode anyway
                             natServers.add(d.addr);
                         }
                     }

@@ -91,21 +91,51 @@ class DataPathChecksTest {
         assertDoesNotThrow(() -> DataPathChecks.validateRoutes(table(tun(TunnelType.IPIP, 0)), lanOnly, running));
     }
 
-    /** Until the IPv6 data path is wired, the director refuses IPv6 services and real servers, naming them. */
+    static ServiceTable table6(ServiceSpec spec) {
+        return new ServiceTableBuilder(Schedulers::create).build(List.of(spec), ServiceTable.EMPTY);
+    }
+
+    static String refusal(ServiceTable t) {
+        return assertThrows(IllegalArgumentException.class, () -> DataPathChecks.validate(t)).getMessage();
+    }
+
+    /**
+     * IPv6 DR and NAT address services pass; what the IPv6 path cannot forward is refused, one line
+     * naming the service or real server.
+     */
     @Test
-    void ipv6ServicesAndServersAreRefusedByTheDirector() {
+    void ipv6DrAndNatPassWhatTheIpv6PathCannotForwardIsRefused() {
         io.jvs.packet.Ipv6Address vip = io.jvs.packet.Ipv6Address.parse("2001:db8::1");
-        ServiceTable v6 = new ServiceTableBuilder(Schedulers::create).build(List.of(ServiceSpec.ipv6(Protocol.TCP, vip,
-                80, "rr", List.of())), ServiceTable.EMPTY);
-        assertEquals("TCP [2001:db8::1]:80: IPv6 services are not forwarded yet",
-                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.validate(v6)).getMessage());
-        ServiceTable mark6 = new ServiceTableBuilder(Schedulers::create).build(List.of(ServiceSpec.fwmark6(7, "rr")),
-                ServiceTable.EMPTY);
-        assertEquals("FWM 7 IPv6: IPv6 services are not forwarded yet",
-                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.validate(mark6)).getMessage());
+        Dest dr = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.DR);
+        Dest nat = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::12"), 80, 1, ForwardMethod.NAT);
+        ServiceSpec v6 = ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(dr, nat));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6)));
+        assertDoesNotThrow(() -> DataPathChecks.validateRoutes(table6(v6), new RouteTable(List.of(new Route(0x0a00_0000, 24, 0, 7, 0, 254)), 7), ServiceTable.EMPTY));
+
+        assertEquals("TCP [2001:db8::1]:80: persistence (-p) is not supported for IPv6 services",
+                refusal(table6(v6.withPersistence(300, 128))));
+        assertEquals("TCP [2001:db8::1]:80: --synproxy is not supported for IPv6 services",
+                refusal(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(nat)).withSynProxy(true))));
+        assertEquals("UDP [2001:db8::1]:53: one-packet scheduling (-o) is not supported for IPv6 services",
+                refusal(table6(ServiceSpec.ipv6(Protocol.UDP, vip, 53, "rr", List.of(dr)).withOnePacket(true))));
+        assertEquals("FWM 7 IPv6: IPv6 fwmark services are not forwarded (IPv6 is classified by address and port)",
+                refusal(table6(ServiceSpec.fwmark6(7, "rr"))));
+        Dest tun = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 80, 1, ForwardMethod.TUN);
+        assertEquals("real server [2001:db8::13]:80 of TCP/[2001:db8::1]:80: TUN is not supported for IPv6 services"
+                + " (DR -g and NAT -m are)", refusal(table6(v6.withDest(tun))));
         ServiceTable tun6 = table(Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.TUN));
-        assertEquals("real server [2001:db8::11]:80 of TCP/10.0.0.100:80: IPv6 real servers are not forwarded yet"
-                        + " (TUN with an IPv6 outer header)",
-                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.validate(tun6)).getMessage());
+        assertEquals("real server [2001:db8::11]:80 of TCP/10.0.0.100:80: IPv6 real servers of an IPv4 service are"
+                + " not forwarded (TUN with an IPv6 outer header)", refusal(tun6));
+    }
+
+    /** The IPv6 path is packet-mode only: with TAP or XDP an IPv6 service is refused, IPv4 ones are not. */
+    @Test
+    void ipv6ServicesAreRefusedWithTapAndXdp() {
+        ServiceTable v6 = table6(ServiceSpec.ipv6(Protocol.TCP, io.jvs.packet.Ipv6Address.parse("2001:db8::1"), 80,
+                "rr", List.of()));
+        assertEquals("TCP [2001:db8::1]:80: IPv6 services are forwarded in packet mode only (not with --attach tap)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> DataPathChecks.refuseIpv6Attachment(v6, "--attach tap")).getMessage());
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6Attachment(table(tun(TunnelType.IPIP, 0)), "--attach xdp"));
     }
 }

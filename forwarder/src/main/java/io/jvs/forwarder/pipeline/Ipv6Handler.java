@@ -43,10 +43,11 @@ import java.util.function.Supplier;
  *       kernel's (ignored);</li>
  *   <li><b>connection</b> and <b>schedule</b> as the IPv4 stages do them (reuse of a TIME_WAIT,
  *       CLOSE or dead server's entry by a SYN, DEST_REMOVED, NO_CONNECTION, NO_DESTINATION,
- *       TABLE_FULL), over {@link ConnectionTable6}. The scheduler gets the addresses folded to 32
- *       bits as the kernel's IPv6 hashes fold them (the four words XORed: ip_vs_sh_hashkey,
- *       ip_vs_dh_hashkey, ip_vs_lblc_hashkey, ip_vs_mh_hashkey); a service using what the IPv6 path
- *       lacks (persistence, client policy, SYN proxy, TUN or FULLNAT) is IPV6_UNSUPPORTED;</li>
+ *       TABLE_FULL), over {@link ConnectionTable6}. The service's scheduler picks through
+ *       {@link io.jvs.forwarder.service.Scheduler#schedule6} (the kernel's IPv6 hashes); a service
+ *       using what the IPv6 path lacks (persistence, client policy, SYN proxy, TUN or FULLNAT) is
+ *       IPV6_UNSUPPORTED: the director refuses those services (DataPathChecks.refuseIpv6), so this
+ *       is a guard, not a normal outcome;</li>
  *   <li><b>transmit</b>: DR or NAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
  *       {@link io.jvs.forwarder.xmit.Nat6Xmit}): hop limit, route, NDP.</li>
  * </ol>
@@ -171,8 +172,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         }
         RealServer dest;
         synchronized (svc.scheduler) {
-            dest = svc.scheduler.schedule(fold(ctx.srcHi, ctx.srcLo), ctx.srcPort, fold(ctx.dstHi, ctx.dstLo),
-                    ctx.dstPort);
+            dest = svc.scheduler.schedule6(ctx.srcHi, ctx.srcLo, ctx.srcPort, ctx.dstHi, ctx.dstLo, ctx.dstPort);
         }
         if (dest == null) {
             counters.decision(SchedulingOutcome.NO_DESTINATION);
@@ -193,14 +193,6 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         }
         conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);
         return id;
-    }
-
-    /**
-     * The kernel's IPv6 address fold for its hashing schedulers: the four 32-bit words XORed
-     * ({@code addr->ip6[0] ^ addr->ip6[1] ^ addr->ip6[2] ^ addr->ip6[3]}, then ntohl).
-     */
-    static int fold(long hi, long lo) {
-        return (int) (hi >>> 32) ^ (int) hi ^ (int) (lo >>> 32) ^ (int) lo;
     }
 
     /** ICMPv6 jvs handles itself; true when the frame ended here. */

@@ -21,7 +21,7 @@ import java.util.List;
  * family and mark, so an IPv4 and an IPv6 service may share a mark), and {@link #isVip6} tells
  * the neighbour code which IPv6 addresses are VIPs (NDP). All allocation-free.
  */
-public final class ServiceTable {
+public final class ServiceTable implements Ipv6ServiceLookup {
     public static final ServiceTable EMPTY = new ServiceTable(List.of());
 
     private final VirtualService[] services;
@@ -227,6 +227,7 @@ public final class ServiceTable {
      * service for (proto, dst, dport), else the port-0 service of (proto, dst), else null. (jvs's
      * {@code --add-mark} rules match IPv4 only, so no fwmark is looked up here.) Allocation-free.
      */
+    @Override
     public VirtualService classify6(int proto, long dstHi, long dstLo, int dport) {
         VirtualService s = lookup6(proto, dstHi, dstLo, dport);
         if (s == null && portZero6) {
@@ -242,6 +243,7 @@ public final class ServiceTable {
     }
 
     /** True when this IPv6 address is the VIP of some IPv6 address service (NDP answers for it). */
+    @Override
     public boolean isVip6(long hi, long lo) {
         int low = 0;
         int high = vips6.length / 2 - 1;
@@ -260,6 +262,31 @@ public final class ServiceTable {
             }
         }
         return false;
+    }
+
+    /**
+     * False: FULLNAT local addresses ({@code --laddr}) are IPv4 only, so no IPv6 address other than
+     * a VIP is jvs's own.
+     */
+    @Override
+    public boolean isLocalAddr6(long hi, long lo) {
+        return false;
+    }
+
+    @Override
+    public long destHi(RealServer dest) {
+        return dest.addr6Hi;
+    }
+
+    @Override
+    public long destLo(RealServer dest) {
+        return dest.addr6Lo;
+    }
+
+    /** The addresses NDP answers for: the IPv6 VIPs (no IPv6 local addresses, see {@link #isLocalAddr6}). */
+    @Override
+    public long[] ownedAddresses6() {
+        return vips6();
     }
 
     /** Distinct IPv6 VIPs, sorted, as hi/lo pairs ({@code [2i]}, {@code [2i+1]}). A copy. */

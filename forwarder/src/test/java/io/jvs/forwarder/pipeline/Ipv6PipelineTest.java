@@ -498,6 +498,6 @@ class Ipv6PipelineTest {
     void schedulerGetsTheKernelsIpv6AddressFold() {
         // ip_vs_sh_hashkey & co.: addr->ip6[0] ^ ip6[1] ^ ip6[2] ^ ip6[3], host order.
         Ipv6Address a = Ipv6Address.parse("2001:db8:1:2:3:4:5:6");
-        assertEquals(0x20010db8 ^ 0x00010002 ^ 0x00030004 ^ 0x00050006, Ipv6Handler.fold(a.hi(), a.lo()));
+        assertEquals(0x20010db8 ^ 0x00010002 ^ 0x00030004 ^ 0x00050006, io.jvs.forwarder.service.Scheduler.fold6(a.hi(), a.lo()));
     }
 }
