@@ -216,6 +216,182 @@ class ForwarderIT {
         }
     }
 
+    @Nested
+    @Order(8)
+    @DisplayName("attach packet:eth0, IPv6 DR")
+    class PacketDr6 extends Ipv6Scenario {
+        PacketDr6() {
+            super(Method.DR);
+        }
+    }
+
+    @Nested
+    @Order(9)
+    @DisplayName("attach packet:eth0, IPv6 NAT")
+    class PacketNat6 extends Ipv6Scenario {
+        PacketNat6() {
+            super(Method.NAT);
+        }
+    }
+
+    /**
+     * IPv6 end to end in packet mode (the lab's dual stack): the client reaches
+     * {@code [2001:db8::100]:80} through the router, which solicits the VIP on the LAN; jvs answers
+     * the NS and forwards by DR (the VIP6 on the real servers' lo, added here with ip: the agent's
+     * IPv6 mode is not in yet) or NAT (the real servers' IPv6 default route is the director).
+     */
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    @Timeout(120)
+    abstract class Ipv6Scenario {
+        static final String VIP6 = "2001:db8::100";
+        static final String URL6 = "http://[" + VIP6 + "]/";
+        static final String CLIENT6 = "2001:db8:1::2";
+        final Method method;
+        final String tag;
+        ForwarderProcess director;
+
+        @RegisterExtension
+        final DirectorLogOnFailure logOnFailure = new DirectorLogOnFailure(() -> director);
+
+        Ipv6Scenario(Method method) {
+            this.method = method;
+            this.tag = "packet-" + method.name().toLowerCase(Locale.ROOT) + "6";
+        }
+
+        static String rsIp6(int rs) {
+            return "2001:db8::1" + rs;
+        }
+
+        void say(String fmt, Object... args) {
+            System.out.println("[" + tag + "] " + String.format(Locale.ROOT, fmt, args));
+        }
+
+        @BeforeAll
+        void startDirector() throws IOException {
+            LAB.lab().resetDirector();
+            if (method == Method.DR) {
+                for (int rs = 1; rs <= 2; rs++) {
+                    LAB.lab().ip(Lab.rsNamespace(rs), "-6", "addr", "replace", VIP6 + "/128", "dev", "lo", "nodad")
+                            .requireOk();
+                }
+            }
+            LAB.lab().neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
+            String conf = """
+                    -A -t [%1$s]:80 -s rr
+                    -a -t [%1$s]:80 -r [%2$s]:80 %3$s -w 1
+                    -a -t [%1$s]:80 -r [%4$s]:80 %3$s -w 1
+                    """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2));
+            Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
+            Files.createDirectories(dir);
+            Path config = Files.writeString(dir.resolve("director-" + tag + ".conf"), conf);
+            director = ForwarderProcess.start(LAB.lab(), tag, METRICS,
+                    List.of("--attach", "packet:eth0", "--config", config.toString(), "--metrics", METRICS));
+        }
+
+        @AfterAll
+        void stopDirector() {
+            if (director != null) {
+                System.out.println("[" + tag + "] forwarder stopped, exit " + director.stop() + "; log " + director.log());
+            }
+            if (method == Method.DR) {
+                for (int rs = 1; rs <= 2; rs++) {
+                    LAB.lab().ip(Lab.rsNamespace(rs), "-6", "addr", "del", VIP6 + "/128", "dev", "lo");
+                }
+            }
+        }
+
+        @Test
+        @Order(1)
+        @DisplayName("200 new IPv6 connections: no failures, exact rr alternation rs2, rs1, ...")
+        void newConnectionsFollowRoundRobin() {
+            List<Lab.Transfer> ts = LAB.lab().getRepeatedly(URL6, 200, Duration.ofSeconds(90), "-g", "-H",
+                    "Connection: close");
+            List<String> wrong = new ArrayList<>();
+            Map<String, Integer> perServer = new TreeMap<>();
+            for (Lab.Transfer t : ts) {
+                perServer.merge(t.body(), 1, Integer::sum);
+                String want = t.index() % 2 == 0 ? "rs2" : "rs1";
+                if (!t.ok() || t.numConnects() != 1 || !t.body().equals(want)
+                        || !t.remote().equals(VIP6 + ":80") || !t.local().startsWith(CLIENT6 + ":")) {
+                    wrong.add("#" + t.index() + ": got '" + t.body() + "' http " + t.httpCode() + " curl exit "
+                            + t.curlExit() + " " + t.local() + " -> " + t.remote() + ", expected '" + want + "'");
+                }
+            }
+            say("200 x GET [%s]:80 (new connection each): %s", VIP6, perServer);
+            assertAll(
+                    () -> assertEquals(200, ts.size(), "curl stopped early at transfer #" + (ts.size() - 1) + ": "
+                            + ts.getLast()),
+                    () -> assertTrue(wrong.isEmpty(), wrong.size() + " transfers off the rr sequence; first: "
+                            + wrong.subList(0, Math.min(10, wrong.size()))),
+                    () -> assertEquals(0.0, director.metric("jvs_dropped_packets_total", "reason=\"ipv6_unsupported\""),
+                            "nothing reached the IPv6 path's ipv6_unsupported guard"));
+        }
+
+        @Test
+        @Order(2)
+        @DisplayName("the router's NS for the IPv6 VIP is answered with the director's eth0 MAC")
+        void nsForVipAnsweredByDirector() {
+            String directorMac = LAB.lab().macOf(Lab.DIRECTOR, "eth0");
+            LAB.lab().neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
+            String body = LAB.lab().curl(Duration.ofSeconds(15), "-sS", "-g", "--fail", "--max-time", "10", URL6)
+                    .requireOk().stdout().strip();
+            assertTrue(body.matches("rs[12]"), "GET " + URL6 + " returned '" + body + "'");
+            Lab.Neighbour n = LAB.lab().neigh(Lab.ROUTER, VIP6)
+                    .orElseThrow(() -> new AssertionError(Lab.ROUTER + " has no neighbour entry for " + VIP6));
+            say("router's neighbour %s: %s %s (director eth0 %s)", VIP6, n.mac(), n.state(), directorMac);
+            assertEquals(directorMac, n.mac(), Lab.ROUTER + "'s MAC for " + VIP6 + " (state " + n.state() + ")");
+        }
+
+        @Test
+        @Order(3)
+        @DisplayName("50 MiB download over IPv6 through the VIP arrives intact")
+        void downloadThroughVip() {
+            Lab.Download via = LAB.lab().download(URL6 + "blob", 60);
+            say("GET [%s]/blob 50 MiB: %.1f MB/s", VIP6, via.megabytesPerSecond());
+            assertAll(
+                    () -> assertEquals(200, via.httpCode(), "status"),
+                    () -> assertEquals(Lab.BLOB_BYTES, via.bytes(), "bytes"),
+                    () -> assertEquals(LAB.lab().blobSha256(), via.sha256(), "sha256"));
+        }
+
+        @Test
+        @Order(4)
+        @DisplayName("jvsadm -L -n shows the IPv6 service, -L -n -c its connections")
+        void jvsadmListsServiceAndConnections() {
+            String list = jvsadm("-L", "-n");
+            String m = method == Method.DR ? "Route" : "Masq";
+            assertTrue(list.contains("TCP  [" + VIP6 + "]:80 rr\n"), list);
+            for (int rs = 1; rs <= 2; rs++) {
+                assertTrue(list.contains(String.format("  -> %-28s %-7s 1      ", "[" + rsIp6(rs) + "]:80", m)), list);
+            }
+            String conns = jvsadm("-L", "-n", "-c");
+            Pattern line = Pattern.compile("(?m)^TCP \\d\\d:\\d\\d  \\S+ +\\[" + Pattern.quote(CLIENT6)
+                    + "\\]:\\d+ \\[" + Pattern.quote(VIP6) + "\\]:80 \\[(2001:db8::1[12])\\]:80$");
+            Map<String, Integer> perServer = new TreeMap<>();
+            Matcher mm = line.matcher(conns);
+            while (mm.find()) {
+                perServer.merge(mm.group(1), 1, Integer::sum);
+            }
+            int listed = perServer.values().stream().mapToInt(Integer::intValue).sum();
+            double entries = director.metric("jvs_connection_table_entries", "");
+            say("jvsadm -L -n -c: %d IPv6 connections %s; jvs_connection_table_entries %.0f", listed, perServer, entries);
+            assertAll(
+                    () -> assertTrue(listed >= 200, "at least the 200 connections of the rr test (TIME_WAIT 120 s):\n"
+                            + conns.lines().limit(10).toList()),
+                    () -> assertEquals(2, perServer.size(), "both real servers: " + perServer),
+                    () -> assertTrue(entries >= listed, "jvs_connection_table_entries counts IPv6 entries: " + entries));
+        }
+
+        String jvsadm(String... args) {
+            List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
+            cmd.addAll(List.of(args));
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
+            assertEquals(0, r.exitCode(), r.describe());
+            return r.stdout();
+        }
+    }
+
     /** The tests for one (attach, method); one forwarder for all of them. */
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
