@@ -71,15 +71,35 @@ final class DataPathChecks {
     }
 
     /**
-     * The IPv6 data path runs in packet mode only (the TAP and XDP attachments carry IPv4): with
-     * either, an IPv6 service is refused, naming it.
+     * What the director runs with that the IPv6 path does not follow, refusing any IPv6 service,
+     * naming it: {@code --attach tap:}/{@code xdp:} (the IPv6 path is packet mode only: the TAP
+     * gets no IPv6 routed into it, the XDP program passes IPv6 to the kernel), VRRP (jvs's NDP
+     * answers for IPv6 VIPs are not gated by the instance's state: a BACKUP would answer too) and
+     * {@code --announce-table} (ECMP announces IPv4 VIPs only; every director would answer NDP).
+     *
+     * @param with what is in the way, as the message says it (e.g. "--attach tap")
      */
-    static void refuseIpv6Attachment(ServiceTable services, String attachment) {
+    static void refuseIpv6With(ServiceTable services, String with) {
         for (VirtualService s : services.services()) {
             if (s.ipv6) {
-                throw new IllegalArgumentException(s.spec.label() + ": IPv6 services are forwarded in packet mode only"
-                        + " (not with " + attachment + ")");
+                throw new IllegalArgumentException(s.spec.label() + ": IPv6 services are not forwarded with " + with);
             }
+        }
+    }
+
+    /**
+     * Packet mode: jvs answers NDP for an IPv6 VIP with the interface's own MAC, so the VIP's
+     * packets reach the director's kernel too; with IPv6 forwarding on ({@code
+     * net.ipv6.conf.all.forwarding}, which ip6_forward checks) it would forward them as well,
+     * each twice. For IPv4 the director turns ip_forward off itself; for IPv6 it refuses the
+     * service instead of changing the host's IPv6 (forwarding also decides whether it takes RAs).
+     *
+     * @param forwarding the sysctl's value, null when the host has no IPv6
+     */
+    static void refuseIpv6Forwarding(ServiceTable services, String forwarding) {
+        if (!"0".equals(forwarding) && forwarding != null) {
+            refuseIpv6With(services, "net.ipv6.conf.all.forwarding=" + forwarding
+                    + " in the director's namespace (the kernel would forward the VIP's packets too; set it to 0)");
         }
     }
 

@@ -221,7 +221,17 @@ public final class Director implements AutoCloseable {
                 new ServiceTableBuilder(Schedulers.factory(settings.mhTableSize()), settings.workers()), table -> {
             DataPathChecks.validate(table);
             if (settings.attach().isTap() || settings.attach().isXdp()) {
-                DataPathChecks.refuseIpv6Attachment(table, settings.attach().isTap() ? "--attach tap" : "--attach xdp");
+                DataPathChecks.refuseIpv6With(table, (settings.attach().isTap() ? "--attach tap" : "--attach xdp")
+                        + " (the IPv6 path runs in packet mode only)");
+            }
+            if (!settings.attach().isTap() && !settings.attach().isXdp()) {
+                DataPathChecks.refuseIpv6Forwarding(table, ipv6Forwarding());
+            }
+            if (!settings.vrrp().isEmpty()) {
+                DataPathChecks.refuseIpv6With(table, "VRRP (NDP answers for IPv6 VIPs do not follow the instance's state)");
+            }
+            if (settings.ecmp()) {
+                DataPathChecks.refuseIpv6With(table, "--announce-table (ECMP announces IPv4 VIPs only)");
             }
             if (settings.workers() > 1) {
                 fanoutProgram(table); // refuses a table whose program would not fit
@@ -232,6 +242,15 @@ public final class Director implements AutoCloseable {
             DataPathChecks.validateRoutes(table, routes, registry.current());
             DataPathChecks.validateLocalAddrs(table, ownAddrs);
         });
+    }
+
+    /** net.ipv6.conf.all.forwarding in this namespace, null on a host without IPv6. */
+    private static String ipv6Forwarding() {
+        try {
+            return io.jvs.sys.Sysctl.get("net.ipv6.conf.all.forwarding");
+        } catch (IOException e) {
+            return null; // no /proc/sys/net/ipv6: booted with ipv6.disable=1
+        }
     }
 
     /**

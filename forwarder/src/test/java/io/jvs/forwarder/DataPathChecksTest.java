@@ -128,14 +128,28 @@ class DataPathChecksTest {
                 + " not forwarded (TUN with an IPv6 outer header)", refusal(tun6));
     }
 
-    /** The IPv6 path is packet-mode only: with TAP or XDP an IPv6 service is refused, IPv4 ones are not. */
+    /** TAP, XDP, VRRP, ECMP: an IPv6 service is refused naming what is in the way; IPv4 ones are not. */
     @Test
-    void ipv6ServicesAreRefusedWithTapAndXdp() {
+    void ipv6ServicesAreRefusedWithWhatTheIpv6PathDoesNotFollow() {
         ServiceTable v6 = table6(ServiceSpec.ipv6(Protocol.TCP, io.jvs.packet.Ipv6Address.parse("2001:db8::1"), 80,
                 "rr", List.of()));
-        assertEquals("TCP [2001:db8::1]:80: IPv6 services are forwarded in packet mode only (not with --attach tap)",
+        assertEquals("TCP [2001:db8::1]:80: IPv6 services are not forwarded with --attach tap (why)",
                 assertThrows(IllegalArgumentException.class,
-                        () -> DataPathChecks.refuseIpv6Attachment(v6, "--attach tap")).getMessage());
-        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6Attachment(table(tun(TunnelType.IPIP, 0)), "--attach xdp"));
+                        () -> DataPathChecks.refuseIpv6With(v6, "--attach tap (why)")).getMessage());
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6With(table(tun(TunnelType.IPIP, 0)), "--attach xdp"));
+    }
+
+    /** Packet mode with the kernel's IPv6 forwarding on would forward the VIP's packets twice: refused. */
+    @Test
+    void ipv6ServicesAreRefusedWhileTheKernelForwardsIpv6() {
+        ServiceTable v6 = table6(ServiceSpec.ipv6(Protocol.TCP, io.jvs.packet.Ipv6Address.parse("2001:db8::1"), 80,
+                "rr", List.of()));
+        assertEquals("TCP [2001:db8::1]:80: IPv6 services are not forwarded with net.ipv6.conf.all.forwarding=1 in the"
+                        + " director's namespace (the kernel would forward the VIP's packets too; set it to 0)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6Forwarding(v6, "1"))
+                        .getMessage());
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6Forwarding(v6, "0"));
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6Forwarding(v6, null));
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6Forwarding(table(tun(TunnelType.IPIP, 0)), "1"));
     }
 }
