@@ -361,6 +361,25 @@ class ForwarderIT {
 
         @Test
         @Order(4)
+        @DisplayName("50 MiB upload (PUT) over IPv6 through the VIP arrives byte for byte")
+        void uploadThroughVip() throws IOException {
+            String name = "it-" + tag + "-" + System.nanoTime() + ".bin";
+            Lab.Upload via = LAB.lab().upload(URL6 + "upload/" + name, LAB.lab().blobPath(), 60);
+            Map<Integer, String> stored = new TreeMap<>();
+            for (int rs = 1; rs <= 2; rs++) {
+                int r = rs;
+                LAB.lab().uploadedSha256(rs, name).ifPresent(sha -> stored.put(r, sha));
+                Files.deleteIfExists(LAB.lab().uploadedFile(rs, name));
+            }
+            say("PUT [%s]/upload 50 MiB: %.1f MB/s; stored on rs%s", VIP6, via.megabytesPerSecond(), stored.keySet());
+            assertEquals(201, via.httpCode(), "upload status");
+            assertEquals(Lab.BLOB_BYTES, via.bytes(), "bytes sent");
+            assertEquals(1, stored.size(), "exactly one real server stored " + name + ": " + stored);
+            assertEquals(LAB.lab().blobSha256(), stored.values().iterator().next(), "sha256 of the stored upload");
+        }
+
+        @Test
+        @Order(5)
         @DisplayName("jvsadm -L -n shows the IPv6 service, -L -n -c its connections")
         void jvsadmListsServiceAndConnections() {
             String list = jvsadm("-L", "-n");
