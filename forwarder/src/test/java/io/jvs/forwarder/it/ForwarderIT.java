@@ -234,6 +234,48 @@ class ForwarderIT {
         }
     }
 
+    /** What the IPv6 path cannot forward is refused at start: one line naming the service, exit 1, nothing attached. */
+    @Nested
+    @Order(10)
+    @DisplayName("IPv6: what the IPv6 path cannot forward is refused in one line")
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    @Timeout(120)
+    class Ipv6Refusals {
+        String refused(String config, String... attach) throws IOException {
+            LAB.lab().resetDirector();
+            Path conf = LAB.lab().itFile("v6-refused.conf", config);
+            List<String> cmd = new ArrayList<>(List.of(ForwarderProcess.executable(LAB.lab()).toString()));
+            cmd.addAll(List.of(attach));
+            cmd.addAll(List.of("--config", conf.toString(), "--metrics", "off", "--control",
+                    LAB.lab().state().resolve("v6-refused.sock").toString()));
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(60), Lab.DIRECTOR, cmd.toArray(String[]::new));
+            List<String> lines = (r.stdout() + r.stderr()).lines().filter(l -> !l.isBlank()).toList();
+            assertAll(
+                    () -> assertEquals(1, r.exitCode(), "exit status 1\n" + r.describe()),
+                    () -> assertEquals(1, lines.size(), "one line\n" + r.describe()),
+                    () -> assertFalse(LAB.lab().ip(Lab.DIRECTOR, "link", "show").requireOk().stdout().contains("jvs0"),
+                            "no TAP left"),
+                    () -> assertEquals(List.of(), LAB.lab().pidsIn(Lab.DIRECTOR), "nothing left running"));
+            System.out.println("[v6-refused] " + String.join(" ", attach) + " -> " + lines.getFirst());
+            return lines.getFirst();
+        }
+
+        @Test
+        @DisplayName("persistence on an IPv6 service (packet mode)")
+        void persistence() throws IOException {
+            assertEquals("jvs-forwarder: TCP [2001:db8::100]:80: persistence (-p) is not supported for IPv6 services",
+                    refused("-A -t [2001:db8::100]:80 -s rr -p 300\n", "--attach", "packet:eth0"));
+        }
+
+        @Test
+        @DisplayName("an IPv6 service with --attach tap")
+        void tap() throws IOException {
+            assertEquals("jvs-forwarder: TCP [2001:db8::100]:80: IPv6 services are not forwarded with --attach tap"
+                            + " (the IPv6 path runs in packet mode only)",
+                    refused("-A -t [2001:db8::100]:80 -s rr\n", "--attach", "tap:jvs0", "--lan", "eth0"));
+        }
+    }
+
     /**
      * IPv6 end to end in packet mode (the lab's dual stack): the client reaches
      * {@code [2001:db8::100]:80} through the router, which solicits the VIP on the LAN; jvs answers
