@@ -920,11 +920,12 @@ public final class Director implements AutoCloseable {
         published6(table);
         ports.flush();
         RouteTable rt = routes;
+        RouteTable6 rt6 = routes6;
         for (Worker w : workers) {
             if (w.loop.inEventLoop()) {
-                resolveNextHops(w, table, rt);
+                resolveNextHops(w, table, rt, rt6);
             } else {
-                w.loop.execute(() -> resolveNextHops(w, table, rt));
+                w.loop.execute(() -> resolveNextHops(w, table, rt, rt6));
             }
         }
     }
@@ -935,13 +936,21 @@ public final class Director implements AutoCloseable {
      * learns only from ARP replies to its own requests, so otherwise the first burst a worker sends
      * to a real server waits behind a request, and beyond the per-neighbour queue it is dropped
      * as neigh_queue_full (seen with --workers 2: the worker the warm-up traffic did not reach).
+     * IPv6 real servers: their next hops by NS on worker 0, which carries all IPv6.
      */
-    private static void resolveNextHops(Worker w, ServiceTable table, RouteTable rt) {
+    private static void resolveNextHops(Worker w, ServiceTable table, RouteTable rt, RouteTable6 rt6) {
         long now = System.nanoTime();
         for (VirtualService s : table.services()) {
             for (RealServer d : s.dests) {
                 if (d.ipv6) {
-                    continue; // IPv4 routes and ARP only
+                    // by NS, on worker 0 only: the fanout program gives it every IPv6 frame
+                    int r = w.index == 0 ? rt6.lookup(d.addr6Hi, d.addr6Lo) : -1;
+                    int p = r < 0 ? -1 : rt6.port(r);
+                    if (p >= 0 && p < w.neighbours6.length && w.neighbours6[p] != null) {
+                        w.neighbours6[p].resolve(rt6.hopHi(r, d.addr6Hi, d.addr6Lo), rt6.hopLo(r, d.addr6Hi, d.addr6Lo),
+                                now);
+                    }
+                    continue;
                 }
                 int r = rt.lookup(d.addr);
                 int p = r < 0 ? -1 : rt.port(r);

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -319,6 +320,9 @@ class ForwarderIT {
                 }
             }
             LAB.lab().neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
+            for (int rs = 1; rs <= 2; rs++) {
+                LAB.lab().ip(Lab.rsNamespace(rs), "-6", "neigh", "flush", "dev", "eth0").requireOk();
+            }
             String conf = """
                     -A -t [%1$s]:80 -s rr
                     -a -t [%1$s]:80 -r [%2$s]:80 %3$s -w 1
@@ -340,6 +344,25 @@ class ForwarderIT {
                 for (int rs = 1; rs <= 2; rs++) {
                     LAB.lab().ip(Lab.rsNamespace(rs), "-6", "addr", "del", VIP6 + "/128", "dev", "lo");
                 }
+            }
+        }
+
+        @Test
+        @Order(0)
+        @DisplayName("before any traffic, jvs has solicited each IPv6 real server (next hops resolved at publication)")
+        void realServersSolicitedAtPublication() {
+            String directorMac = LAB.lab().macOf(Lab.DIRECTOR, "eth0");
+            for (int rs = 1; rs <= 2; rs++) {
+                // the NS from the director's 2001:db8::2 leaves its link-layer address in the server's table
+                Optional<Lab.Neighbour> n = Optional.empty();
+                for (int i = 0; i < 40 && (n.isEmpty() || n.get().mac() == null); i++) {
+                    n = LAB.lab().neigh(Lab.rsNamespace(rs), "2001:db8::2");
+                    if (n.isEmpty() || n.get().mac() == null) {
+                        Lab.pause(50);
+                    }
+                }
+                String got = n.map(Lab.Neighbour::mac).orElse(null);
+                assertEquals(directorMac, got, "rs" + rs + "'s neighbour entry for the director (" + n + ")");
             }
         }
 
