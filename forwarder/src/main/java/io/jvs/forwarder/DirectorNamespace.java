@@ -8,6 +8,7 @@ import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;
 import io.jvs.sys.Journal;
 import io.jvs.sys.Libc;
+import io.jvs.sys.NativeException;
 import io.jvs.sys.RtNetlink;
 import io.jvs.sys.Sysctl;
 
@@ -72,6 +73,21 @@ final class DirectorNamespace {
     /** TAP mode: creates the TAP device (up, NOARP; not persistent: it goes when its fd is closed). */
     TapDevice createTap(int slots) throws IOException {
         return change(Journal.tap(tap), () -> TapDevice.create(tap, slots));
+    }
+
+    /**
+     * TAP mode with several workers: queue {@code queue} of the multi-queue TAP (queue 0 creates
+     * the device and is journalled as {@link #createTap} is; the others only attach to it).
+     */
+    TapDevice createTapQueue(int queue, int slots) throws IOException {
+        if (queue == 0) {
+            return change(Journal.tap(tap), () -> TapDevice.createQueue(tap, 0, slots));
+        }
+        try {
+            return TapDevice.createQueue(tap, queue, slots);
+        } catch (NativeException e) {
+            throw new IOException("TAP " + tap + " queue " + queue + ": " + e.getMessage(), e);
+        }
     }
 
     /**
