@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * as no_connection (a NAT reply or a FULLNAT reply to LIP:lport reaching a worker that does not own
  * the connection would be), and {@code jvsadm -L -n --stats --exact} must equal the sum of the
  * per-worker families read from /metrics. The same in TAP mode ({@code --attach tap:jvs0 --lan eth0
- * --workers 2}: a multi-queue TAP whose steering program is the fanout program in eBPF). Bad input ({@code --workers 0}, more workers than XDP allows): one line, exit 2,
- * nothing attached.
+ * --workers 2}: a multi-queue TAP whose steering program is the fanout program in eBPF). Bad
+ * input ({@code --workers 0}, more workers than XDP allows): one line, exit 2, nothing attached.
  */
 @Timeout(300)
 class WorkersIT {
