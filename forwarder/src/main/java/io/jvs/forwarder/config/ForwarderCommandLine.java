@@ -446,6 +446,13 @@ public final class ForwarderCommandLine {
             throw new UsageException("--workers " + workers + ": more than the " + lportCount + " ports of --lport-range"
                     + " (each worker owns a slice of them)");
         }
+        if (user != null && workers > 1 && attach.kind() == AttachKind.TAP) {
+            // every configuration change loads a new steering program, and bpf() needs CAP_BPF
+            // (kernel.unprivileged_bpf_disabled), which no thread keeps after --user
+            throw new UsageException("--user " + user + ": --attach tap:" + attach.name() + " with --workers " + workers
+                    + " loads its TAP steering program on every change, which needs CAP_BPF; run it as root"
+                    + " or with --workers 1");
+        }
         if (config != null && keepalived != null) {
             throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
         }
@@ -791,7 +798,7 @@ public final class ForwarderCommandLine {
                   --workers N             data-path event loops, each with its own ring per
                                           interface (one PACKET_FANOUT group) and tables;
                                           packet mode 1..256 (default: online CPUs), tap
-                                          1..256 (default 1: a multi-queue TAP), xdp: 1
+                                          1..256 (default 1; more: one TAP queue each), xdp 1
                   --expire-nodest-conn 0|1  IPVS sysctl: expire a removed server's connections on
                                           their next packet (default 0: drop those packets)
                   --expire-quiescent-template 0|1  IPVS sysctl: drop persistence templates of

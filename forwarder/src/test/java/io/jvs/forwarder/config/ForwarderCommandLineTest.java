@@ -402,6 +402,9 @@ class ForwarderCommandLineTest {
         assertEquals("--workers 2: --attach xdp:eth0 allows 1 worker (an AF_XDP socket receives only its own rx"
                 + " queue, and the sender, not jvs, picks the queue of each direction of a connection;"
                 + " use --attach packet:IFACE or tap:NAME for more)", error("--attach", "xdp:eth0", "--workers", "2"));
+        assertEquals("--user nobody: --attach tap:jvs0 with --workers 2 loads its TAP steering program on every change,"
+                + " which needs CAP_BPF; run it as root or with --workers 1",
+                error("--attach", "tap:jvs0", "--lan", "eth0", "--workers", "2", "--user", "nobody"));
         assertEquals("--workers 4: more than the 3 ports of --lport-range (each worker owns a slice of them)",
                 error("--attach", "packet:eth0", "--lport-range", "7000-7002", "--workers", "4"));
     }
