@@ -415,8 +415,8 @@ public final class Director implements AutoCloseable {
         } else if (at.isTap()) {
             // A multi-queue TAP, queue i read by worker i. The kernel puts each frame it routes into
             // the TAP (client packets to VIPs and local addresses, NAT replies from --lan) on the queue
-            // its steering program picks: the fanout program's choice, set when the control plane
-            // publishes (until then no service exists and the kernel hashes flows).
+            // its steering program picks: the fanout program's choice, for the configuration at start
+            // here, then again in every publish step before the new table becomes visible.
             for (Worker w : workers) {
                 TapDevice q = namespace.createTapQueue(w.index, BURST);
                 if (w.index == 0) {
