@@ -58,7 +58,11 @@ public final class TapSteering {
     static BpfAssembler translate(long[] classic) {
         BpfAssembler a = new BpfAssembler();
         a.movReg(R6, R1).movImm(R0, 0).movImm(R7, 0);   // classic BPF starts with A = X = 0
+        boolean[] reachable = reachable(classic);
         for (int i = 0; i < classic.length; i++) {
+            if (!reachable[i]) {
+                continue;
+            }
             long insn = classic[i];
             int code = (int) (insn & 0xffff);
             int jt = (int) (insn >>> 16 & 0xff);
@@ -119,6 +123,42 @@ public final class TapSteering {
             }
         }
         return a;
+    }
+
+    /**
+     * The instructions some path from the first one reaches. The eBPF verifier refuses a
+     * program with unreachable instructions, where classic BPF's checker does not mind them:
+     * the fanout program's local-address block is unreachable when there is no local address
+     * (and its hash(source) block when there is no VIP), so those are left out.
+     */
+    static boolean[] reachable(long[] classic) {
+        boolean[] seen = new boolean[classic.length];
+        java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>();
+        todo.add(0);
+        while (!todo.isEmpty()) {
+            int i = todo.poll();
+            if (i < 0 || i >= classic.length || seen[i]) {
+                continue;
+            }
+            seen[i] = true;
+            int code = (int) (classic[i] & 0xffff);
+            int jt = (int) (classic[i] >>> 16 & 0xff);
+            int jf = (int) (classic[i] >>> 24 & 0xff);
+            int k = (int) (classic[i] >>> 32);
+            switch (code & 0x07) {
+                case RET -> { }
+                case JMP -> {
+                    if ((code & 0xf0) == JA) {
+                        todo.add(i + 1 + k);
+                    } else {
+                        todo.add(i + 1 + jt);
+                        todo.add(i + 1 + jf);
+                    }
+                }
+                default -> todo.add(i + 1);
+            }
+        }
+        return seen;
     }
 
     private static String label(int classicIndex) {

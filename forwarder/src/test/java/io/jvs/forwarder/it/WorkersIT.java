@@ -14,6 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -66,6 +67,33 @@ class WorkersIT {
     @Test
     void tapWithTwoWorkersSteersEveryConnectionToItsOwner() {
         twoWorkers("tap", List.of("--attach", "tap:jvs0", "--lan", "eth0"), PER_CLIENT_AND_SERVICE);
+    }
+
+    /**
+     * The steering program of a table without VIPs or local addresses, and of one with a NAT
+     * service but no local address, has branches no path reaches, which the eBPF verifier
+     * refuses unless the translation leaves them out: the director starts with no services,
+     * takes a NAT service from jvsadm (a new program in the publish step) and forwards through it.
+     */
+    @Test
+    void tapWithTwoWorkersStartsEmptyAndTakesANatService() {
+        Lab lab = LAB.lab();
+        lab.resetDirector();
+        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        ForwarderProcess director = ForwarderProcess.start(lab, "workers-tap-empty", METRICS,
+                List.of("--attach", "tap:jvs0", "--lan", "eth0", "--workers", "2", "--metrics", METRICS));
+        try {
+            assertTrue(director.logTail(20).contains("2 workers"), director.logTail(20));
+            jvsadm("-A", "-t", Lab.VIP + ":80", "-s", "rr");
+            jvsadm("-a", "-t", Lab.VIP + ":80", "-r", Lab.rsIp(1) + ":80", "-m");
+            String body = lab.get("http://" + Lab.VIP + "/").strip();
+            System.out.println("[workers-tap-empty] GET through the NAT service added later: " + body);
+            assertEquals("rs1", body);
+            assertFalse(director.logTail(50).contains("steering program"), director.logTail(50));
+        } finally {
+            int rc = director.stop();
+            System.out.println("[workers-tap-empty] forwarder stopped, exit " + rc + "; log " + director.log());
+        }
     }
 
     private void twoWorkers(String mode, List<String> attach, int perClientAndService) {
