@@ -837,7 +837,7 @@ public final class Director implements AutoCloseable {
                     announce(vip);
                 }
                 if (settings.attach().isTap()) {
-                    namespace.routeVip(table, vip);
+                    namespace.routeVip(vip);
                 }
             }
         }
@@ -853,6 +853,10 @@ public final class Director implements AutoCloseable {
                     namespace.routeLocalAddr(lip);
                 }
             }
+        }
+        if (settings.attach().isTap()) {
+            // also a NAT server added to a VIP published before: its replies must come into the TAP
+            namespace.routeNatReplies(table);
         }
         ports.flush();
     }
