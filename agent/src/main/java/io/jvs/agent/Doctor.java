@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Collectors;
 
 /**
  * {@code check}: each requirement of the mode, read from the kernel's view,
@@ -64,6 +63,8 @@ final class Doctor {
                         proxyNdp(dev);
                     }
                     vips6(o, Host.LOOPBACK_INDEX, "lo");
+                    info("IPv6 forwarding on " + iface + " is " + Host.sysctl(Host.conf6(iface, "forwarding")).orElse("?")
+                            + " (DR needs none; with 1 the server acts as a router: NAs carry the R flag, RAs are ignored)");
                     info("NDP: Linux answers a Neighbor Solicitation only for an address on the interface it arrives on "
                             + "(or a proxy entry, with proxy_ndp and forwarding on), so a VIP on lo stays invisible on "
                             + iface + ": IPv6 needs no arp_ignore");
@@ -317,7 +318,4 @@ final class Doctor {
         }
     }
 
-    static String list(List<Integer> addrs) {
-        return addrs.stream().map(Inet::format).collect(Collectors.joining(","));
-    }
 }

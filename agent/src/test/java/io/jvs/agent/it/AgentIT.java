@@ -342,6 +342,13 @@ class AgentIT {
             Ns.in(NS, "sysctl", "-q", "-w", "net.ipv6.conf.all.proxy_ndp=0").requireOk();
             assertTrue(down().requireOk().stdout().contains("undid 2 change(s)"));
             assertEquals(before, snapshot(), "down restores everything (dr, IPv6)");
+            for (int k : List.of(1, 2)) {   // 1: proxy_ndp journalled, not yet set; 2: the /128 journalled, not yet added
+                Exec.Result crashed = Ns.agent(NS, Map.of("JVS_AGENT_TEST_CRASH_AT", Integer.toString(k)), concat("up", dr6));
+                assertEquals(86, crashed.exitCode(), "crash at " + k + "\n" + crashed.describe());
+                down().requireOk();
+                assertEquals(before, snapshot(), "dr, IPv6: down after a crash at step " + k + " restores everything");
+                assertFalse(Files.exists(state));
+            }
 
             String[] nat6 = {"--mode", "nat", "--director", DIRECTOR6, "--state", state.toString()};
             Exec.Result c = Ns.agent(NS, concat("check", nat6));
