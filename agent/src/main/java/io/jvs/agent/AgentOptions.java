@@ -69,7 +69,7 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
                   --gue-port N                tun: UDP port for GUE (default 6080, 0 = no GUE)
                   --tun-dev NAME              tun without kernel ipip: the TUN device (default jvs-tun0)
                   --state FILE                undo journal (default $JVS_AGENT_STATE or /run/jvs-agent/state)
-                  --metrics ADDR:PORT|off     run: /health and /metrics (default 127.0.0.1:9120)
+                  --metrics ADDR:PORT|off     run: /health and /metrics (default 127.0.0.1:9120; IPv6: [::1]:9120)
                   --user NAME                 run: drop to this user once everything is open (README)
                 """;
     }
@@ -172,10 +172,20 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
                 throw new UsageException("--metrics: '" + metrics + "' is not ADDR:PORT or off");
             }
             String host = metrics.substring(0, c);
-            try {
-                Inet.parse(host);
-            } catch (IllegalArgumentException e) {
-                throw new UsageException("--metrics: " + e.getMessage());
+            if (host.startsWith("[") && host.endsWith("]") && host.length() > 2) {
+                // [IPv6]:PORT, as ipvsadm writes an IPv6 service: [::1]:9120, or [::]:9120 for every address
+                host = host.substring(1, host.length() - 1);
+                Ipv6Address a = Ipv6Address.tryParse(host);
+                if (a == null || a.isMulticast() || a.isLinkLocal() || a.isIpv4Mapped()) {
+                    throw new UsageException("--metrics: '" + metrics + "' is not [IPv6]:PORT with a usable address");
+                }
+            } else {
+                try {
+                    Inet.parse(host);
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--metrics: " + e.getMessage()
+                            + (host.indexOf(':') >= 0 ? " (an IPv6 address goes in brackets: [::1]:9120)" : ""));
+                }
             }
             metricsAddr = Optional.of(new InetSocketAddress(host, port("--metrics", metrics.substring(c + 1), false)));
         }

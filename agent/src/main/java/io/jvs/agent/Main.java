@@ -187,8 +187,9 @@ public final class Main {
             if (o.metrics().isPresent()) {
                 AgentMetrics m = new AgentMetrics(o.mode().word(), o.vips(), o.vips6(), counters);
                 metrics = AgentHttp.start(o.metrics().get(), m::scrape, () -> health(o, iface));
-                System.out.println("jvs-agent: /health and /metrics on http://" + o.metrics().get().getHostString()
-                        + ":" + metrics.localAddress().getPort() + "/");
+                String host = o.metrics().get().getHostString();
+                System.out.println("jvs-agent: /health and /metrics on http://"
+                        + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + metrics.localAddress().getPort() + "/");
             }
         } catch (IOException | RuntimeException e) {
             System.err.println("jvs-agent: run: " + e.getMessage() + "; reverting");

@@ -75,4 +75,17 @@ class AgentOptionsIpv6Test {
             assertEquals(1, m.lines().count(), c[1]);
         }
     }
+
+    @Test
+    void metricsListenOnAnIpv6AddressInBrackets() throws Exception {
+        AgentOptions o = parse("run", "--mode", "tun", "--vip", "2001:db8::100", "--director", "2001:db8:9::2",
+                "--metrics", "[::1]:9121");
+        assertEquals(java.net.InetAddress.getByAddress(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}),
+                o.metrics().orElseThrow().getAddress());
+        assertEquals(9121, o.metrics().orElseThrow().getPort());
+        assertEquals("--metrics: '::1' is not an IPv4 address (an IPv6 address goes in brackets: [::1]:9120)",
+                refused("run", "--mode", "dr", "--vip", "2001:db8::100", "--metrics", "::1:9121"));
+        assertEquals("--metrics: '[fe80::1]:9121' is not [IPv6]:PORT with a usable address",
+                refused("run", "--mode", "dr", "--vip", "2001:db8::100", "--metrics", "[fe80::1]:9121"));
+    }
 }

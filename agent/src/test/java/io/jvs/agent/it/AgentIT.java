@@ -393,14 +393,14 @@ class AgentIT {
         Path log = state.resolveSibling("run6.log");
         Process run = new ProcessBuilder(List.of("ip", "netns", "exec", NS, Ns.AGENT, "run", "--mode", "tun",
                 "--vip", VIP6 + "," + VIP, "--director", DIRECTOR6, "--state", state.toString(),
-                "--metrics", "127.0.0.1:9121")).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                "--metrics", "[::1]:9121")).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Process sink6 = null;
         Process sink4 = null;
         try {
             String health = "";
             for (int i = 0; i < 300 && !health.equals("ok"); i++) {
                 Thread.sleep(100);
-                health = Ns.in(NS, "curl", "-s", "--max-time", "1", "http://127.0.0.1:9121/health").stdout().strip();
+                health = Ns.in(NS, "curl", "-s", "--max-time", "1", "http://[::1]:9121/health").stdout().strip();
             }
             assertEquals("ok", health, Files.readString(log));
             sink6 = new ProcessBuilder(Ns.tool(NS, 40, "udp-sink", VIP6, "9999", "14")).start();
@@ -411,7 +411,7 @@ class AgentIT {
             }
             Ns.runTool(NS, 20, "send6", "ipip6", ETH0_6, "192.0.2.1", VIP, "9999", "20", DIRECTOR6).requireOk();
             Ns.runTool(NS, 20, "send6", "ip6ip6", ETH0_6, "2001:db8:c::1", VIP6, "9999", "5", "2001:db8:9::66").requireOk();
-            String metrics = Ns.in(NS, "curl", "-s", "--max-time", "2", "http://127.0.0.1:9121/metrics").requireOk().stdout();
+            String metrics = Ns.in(NS, "curl", "-s", "--max-time", "2", "http://[::1]:9121/metrics").requireOk().stdout();
             for (String m : List.of("jvs_agent_decapsulated_packets_total{encap=\"ip6ip6\"} 20",
                     "jvs_agent_decapsulated_packets_total{encap=\"gue\"} 20",
                     "jvs_agent_decapsulated_packets_total{encap=\"ipip6\"} 20",
