@@ -381,8 +381,8 @@ class AgentIT {
     }
 
     /**
-     * TUN over IPv6 without ip6_tunnel: run decapsulates IP6IP6, IPv4-in-IPv6 and GUE over IPv6 from the
-     * director (a local address on peer0 here) into jvs-tun0, where the kernel delivers the inner UDP to
+     * TUN over IPv6 without ip6_tunnel or sit: run decapsulates IP6IP6, IPv4-in-IPv6, IPv6-in-IPv4 (SIT) and
+     * GUE over IPv6 from the directors (local addresses on peer0 here) into jvs-tun0, where the kernel delivers the inner UDP to
      * a socket on the VIP; a stranger's packets are counted, not injected; SIGTERM restores everything.
      */
     @Test
@@ -390,9 +390,10 @@ class AgentIT {
         String before = snapshot();
         Ns.in(NS, "ip", "-6", "addr", "add", DIRECTOR6 + "/128", "dev", "peer0").requireOk();
         Ns.in(NS, "ip", "-6", "addr", "add", "2001:db8:9::66/128", "dev", "peer0").requireOk();
+        Ns.in(NS, "ip", "addr", "add", DIRECTOR + "/32", "dev", "peer0").requireOk();
         Path log = state.resolveSibling("run6.log");
         Process run = new ProcessBuilder(List.of("ip", "netns", "exec", NS, Ns.AGENT, "run", "--mode", "tun",
-                "--vip", VIP6 + "," + VIP, "--director", DIRECTOR6, "--state", state.toString(),
+                "--vip", VIP6 + "," + VIP, "--director", DIRECTOR6 + "," + DIRECTOR, "--state", state.toString(),
                 "--metrics", "[::1]:9121")).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Process sink6 = null;
         Process sink4 = null;
@@ -410,22 +411,24 @@ class AgentIT {
                 Ns.runTool(NS, 20, "send6", mode, ETH0_6, "2001:db8:c::1", VIP6, "9999", "20", DIRECTOR6).requireOk();
             }
             Ns.runTool(NS, 20, "send6", "ipip6", ETH0_6, "192.0.2.1", VIP, "9999", "20", DIRECTOR6).requireOk();
+            Ns.runTool(NS, 20, "send6", "sit", "10.9.0.11", "2001:db8:c::1", VIP6, "9999", "20", DIRECTOR).requireOk();
             Ns.runTool(NS, 20, "send6", "ip6ip6", ETH0_6, "2001:db8:c::1", VIP6, "9999", "5", "2001:db8:9::66").requireOk();
             String metrics = Ns.in(NS, "curl", "-s", "--max-time", "2", "http://[::1]:9121/metrics").requireOk().stdout();
             for (String m : List.of("jvs_agent_decapsulated_packets_total{encap=\"ip6ip6\"} 20",
                     "jvs_agent_decapsulated_packets_total{encap=\"gue\"} 20",
                     "jvs_agent_decapsulated_packets_total{encap=\"ipip6\"} 20",
+                    "jvs_agent_decapsulated_packets_total{encap=\"sit\"} 20",
                     "jvs_agent_dropped_packets_total{reason=\"not_director\"} 5",
                     "jvs_agent_vip_established_connections{vip=\"2001:db8::100\"} 0")) {
                 assertTrue(metrics.contains(m), m + "\n" + metrics);
             }
-            Exec.Result check = Ns.agent(NS, "check", "--mode", "tun", "--vip", VIP6 + "," + VIP, "--director", DIRECTOR6,
+            Exec.Result check = Ns.agent(NS, "check", "--mode", "tun", "--vip", VIP6 + "," + VIP, "--director", DIRECTOR6 + "," + DIRECTOR,
                     "--state", state.toString());
             assertEquals(0, check.exitCode(), check.describe());
             assertTrue(sink6.waitFor(40, TimeUnit.SECONDS) && sink4.waitFor(40, TimeUnit.SECONDS), "sinks end");
             String got6 = new String(sink6.getInputStream().readAllBytes());
             String got4 = new String(sink4.getInputStream().readAllBytes());
-            assertTrue(got6.contains("received 40 "), "IP6IP6 and GUE6 reach the socket on the IPv6 VIP\n" + got6);
+            assertTrue(got6.contains("received 60 "), "IP6IP6, GUE6 and SIT reach the socket on the IPv6 VIP\n" + got6);
             assertTrue(got4.contains("received 20 "), "IPv4 in IPv6 reaches the socket on the IPv4 VIP\n" + got4);
         } finally {
             for (Process p : new Process[] {sink6, sink4}) {
@@ -437,6 +440,7 @@ class AgentIT {
             assertTrue(run.waitFor(30, TimeUnit.SECONDS), "agent stops on SIGTERM");
             Ns.in(NS, "ip", "-6", "addr", "del", DIRECTOR6 + "/128", "dev", "peer0");
             Ns.in(NS, "ip", "-6", "addr", "del", "2001:db8:9::66/128", "dev", "peer0");
+            Ns.in(NS, "ip", "addr", "del", DIRECTOR + "/32", "dev", "peer0");
         }
         assertFalse(Files.exists(state), "run's down removed the state file\n" + Files.readString(log));
         assertEquals(before, snapshot(), "run reverts everything on SIGTERM (tun, IPv6)");

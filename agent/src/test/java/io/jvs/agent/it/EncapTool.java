@@ -30,10 +30,11 @@ import java.nio.channels.DatagramChannel;
  *   udp-echo BIND PORT SECONDS             echoes datagrams; prints "received N" at the end
  *   udp-sink BIND PORT SECONDS             counts datagrams; prints "received N pps P"
  *   udp-ping VIP PORT COUNT                sends COUNT datagrams, prints "replies N from A" (A = reply sources)
- *   send6 ip6ip6|ipip6|gue6 TO SRC DST DPORT COUNT FROM
+ *   send6 ip6ip6|ipip6|gue6|sit TO SRC DST DPORT COUNT FROM
  *                                         COUNT UDP packets SRC -> DST:DPORT (IPv6, or IPv4 for ipip6) sent
  *                                         inside IPv6 from the local address FROM to TO (raw next header 41
- *                                         or 4, or GUE version 0 over UDP to port 6080)
+ *                                         or 4, or GUE version 0 over UDP to port 6080); sit: inside IPv4
+ *                                         (raw protocol 41), FROM and TO IPv4
  * </pre>
  */
 public final class EncapTool {
@@ -206,11 +207,19 @@ public final class EncapTool {
         } else {
             try (Arena arena = Arena.ofConfined()) {
                 Libc.Errno e = new Libc.Errno(arena);
-                int s = Libc.socket(Libc.AF_INET6, Libc.SOCK_RAW, encap.equals("ipip6") ? Libc.IPPROTO_IPIP : Libc.IPPROTO_IPV6);
-                ByteBuffer f = ByteBuffer.wrap(fromA.getAddress());
-                Libc.bind(s, Libc.sockaddrIn6(arena, f.getLong(), f.getLong(), 0), "raw6 " + from);
-                ByteBuffer t = ByteBuffer.wrap(toA.getAddress());
-                MemorySegment addr = Libc.sockaddrIn6(arena, t.getLong(), t.getLong(), 0);
+                boolean sit = encap.equals("sit");
+                int s = Libc.socket(sit ? Libc.AF_INET : Libc.AF_INET6, Libc.SOCK_RAW,
+                        encap.equals("ipip6") ? Libc.IPPROTO_IPIP : Libc.IPPROTO_IPV6);
+                MemorySegment addr;
+                if (sit) {
+                    Libc.bind(s, Libc.sockaddrIn(arena, Inet.parse(from), 0), "raw " + from);
+                    addr = Libc.sockaddrIn(arena, Inet.parse(to), 0);
+                } else {
+                    ByteBuffer f = ByteBuffer.wrap(fromA.getAddress());
+                    Libc.bind(s, Libc.sockaddrIn6(arena, f.getLong(), f.getLong(), 0), "raw6 " + from);
+                    ByteBuffer t = ByteBuffer.wrap(toA.getAddress());
+                    addr = Libc.sockaddrIn6(arena, t.getLong(), t.getLong(), 0);
+                }
                 MemorySegment msg = arena.allocate(pkt.length);
                 MemorySegment.copy(pkt, 0, msg, ValueLayout.JAVA_BYTE, 0, pkt.length);
                 for (int i = 0; i < count; i++) {
