@@ -446,6 +446,48 @@ class AgentIT {
         assertEquals(before, snapshot(), "run reverts everything on SIGTERM (tun, IPv6)");
     }
 
+    /**
+     * The premise of IPv6 DR without an arp_ignore equivalent, on this kernel: with the VIP on lo of a
+     * real server (jvs-agent up), a neighbour on its LAN gets no Neighbor Advertisement for the VIP
+     * (its entry stays INCOMPLETE or FAILED), while the server's own LAN address resolves at once.
+     * Two namespaces of its own (a client, a server) on a veth; NS is not touched.
+     */
+    @Test
+    void ipv6DrVipIsNotAnsweredOnTheLan() throws Exception {
+        String client = Lab.PREFIX + "agent-c";
+        String server = Lab.PREFIX + "agent-s";
+        Path st = state.resolveSibling("state-ndp");
+        for (String n : List.of(client, server)) {
+            Exec.run(Duration.ofSeconds(10), List.of("ip", "netns", "del", n));
+        }
+        try {
+            for (String c : List.of("ip netns add " + client, "ip netns add " + server,
+                    "ip -n " + client + " link add eth0 type veth peer name eth0 netns " + server,
+                    "ip -n " + client + " addr add 2001:db8:7::1/64 dev eth0 nodad",
+                    "ip -n " + server + " addr add 2001:db8:7::11/64 dev eth0 nodad",
+                    "ip -n " + client + " link set eth0 up", "ip -n " + server + " link set eth0 up",
+                    "ip -n " + server + " link set lo up",
+                    "ip -n " + client + " -6 route add " + VIP6 + "/128 dev eth0")) {   // on-link: solicited on the wire
+                Exec.run(Duration.ofSeconds(10), List.of(c.split(" "))).requireOk();
+            }
+            Ns.agent(server, "up", "--mode", "dr", "--vip", VIP6, "--iface", "eth0", "--state", st.toString()).requireOk();
+            Exec.Result check = Ns.agent(server, "check", "--mode", "dr", "--vip", VIP6, "--iface", "eth0",
+                    "--state", st.toString());
+            assertEquals(0, check.exitCode(), check.describe());
+            Exec.Result probe = Ns.sh(client, "echo x > /dev/udp/" + VIP6 + "/9; echo x > /dev/udp/2001:db8:7::11/9; "
+                    + "sleep 1.5; ip -6 neigh show dev eth0");
+            String neigh = probe.requireOk().stdout();
+            assertTrue(neigh.matches("(?s).*2001:db8:7::11 lladdr \\S+ (REACHABLE|STALE|DELAY|PROBE).*"),
+                    "the server's LAN address resolves\n" + neigh);
+            assertTrue(neigh.matches("(?s).*" + VIP6 + " (INCOMPLETE|FAILED).*"), "no NA for the VIP on lo\n" + neigh);
+            Ns.agent(server, "down", "--state", st.toString()).requireOk();
+        } finally {
+            for (String n : List.of(client, server)) {
+                Exec.run(Duration.ofSeconds(10), List.of("ip", "netns", "del", n));
+            }
+        }
+    }
+
     @Test
     void badInputChangesNothing() {
         String before = snapshot();
