@@ -408,11 +408,11 @@ class AgentIT {
             sink4 = new ProcessBuilder(Ns.tool(NS, 40, "udp-sink", VIP, "9999", "14")).start();
             Thread.sleep(2500);   // the sinks' JVMs bind
             for (String mode : List.of("ip6ip6", "gue6")) {
-                Ns.runTool(NS, 20, "send6", mode, ETH0_6, "2001:db8:c::1", VIP6, "9999", "20", DIRECTOR6).requireOk();
+                Ns.runTool(NS, 20, "send6", mode, ETH0_6, "2001:db8:c::1", VIP6, "9999", "x20", DIRECTOR6).requireOk();
             }
-            Ns.runTool(NS, 20, "send6", "ipip6", ETH0_6, "192.0.2.1", VIP, "9999", "20", DIRECTOR6).requireOk();
-            Ns.runTool(NS, 20, "send6", "sit", "10.9.0.11", "2001:db8:c::1", VIP6, "9999", "20", DIRECTOR).requireOk();
-            Ns.runTool(NS, 20, "send6", "ip6ip6", ETH0_6, "2001:db8:c::1", VIP6, "9999", "5", "2001:db8:9::66").requireOk();
+            Ns.runTool(NS, 20, "send6", "ipip6", ETH0_6, "192.0.2.1", VIP, "9999", "x20", DIRECTOR6).requireOk();
+            Ns.runTool(NS, 20, "send6", "sit", "10.9.0.11", "2001:db8:c::1", VIP6, "9999", "x20", DIRECTOR).requireOk();
+            Ns.runTool(NS, 20, "send6", "ip6ip6", ETH0_6, "2001:db8:c::1", VIP6, "9999", "x5", "2001:db8:9::66").requireOk();
             String metrics = Ns.in(NS, "curl", "-s", "--max-time", "2", "http://[::1]:9121/metrics").requireOk().stdout();
             for (String m : List.of("jvs_agent_decapsulated_packets_total{encap=\"ip6ip6\"} 20",
                     "jvs_agent_decapsulated_packets_total{encap=\"gue\"} 20",
