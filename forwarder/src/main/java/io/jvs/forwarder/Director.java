@@ -128,11 +128,12 @@ public final class Director implements AutoCloseable {
      * @param ecmp        the ECMP profile (--announce-table): VIPs are routed to the director (no ARP for them)
      *                    and NAT services are refused (their replies must come back to the director that
      *                    holds the connection, which ECMP does not promise)
+     * @param synCookieKey the SYN proxy's cookie key (two words, from --synproxy-key), or null for a random one
      */
     public record Settings(Attach attach, ServiceConfig config, int connMax, int ringMemoryMib,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
-                           boolean ecmp, int workers) {
+                           boolean ecmp, int workers, long[] synCookieKey) {
         public Settings {
             if (workers < 1 || workers > 1 && (attach.isTap() || attach.isXdp())) {
                 throw new IllegalArgumentException("workers: " + workers);
@@ -373,9 +374,11 @@ public final class Director implements AutoCloseable {
         ConnPolicy workerPolicy = workerPolicy(settings.connPolicy(), n);
         // One SYN cookie key for every worker: a client whose packets the fanout program moves to
         // another worker (a new persistence mask) between its SYN and its ACK still has a valid cookie.
+        // With --synproxy-key the key comes from that file: another director given the same file
+        // (the VRRP backup, an ECMP peer) accepts the cookies this one sent.
         java.security.SecureRandom random = new java.security.SecureRandom();
-        long cookieKey0 = random.nextLong();
-        long cookieKey1 = random.nextLong();
+        long cookieKey0 = settings.synCookieKey() != null ? settings.synCookieKey()[0] : random.nextLong();
+        long cookieKey1 = settings.synCookieKey() != null ? settings.synCookieKey()[1] : random.nextLong();
         for (Worker w : workers) {
             DataPath.Builder b = DataPath.builder().services(registry).connections(w.conns).neighbours(w.neighbours)
                     .routes(() -> routes).arpScope(arpScope).counters(w.counters).connPolicy(workerPolicy)

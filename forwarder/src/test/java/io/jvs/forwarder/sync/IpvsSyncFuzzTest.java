@@ -167,6 +167,11 @@ class IpvsSyncFuzzTest {
                     .append(' ').append(e.fullNatFlags).append(' ').append(e.seqBase).append(' ').append(e.seqDelta)
                     .append(' ').append(e.tsDelta);
         }
+        if (e.hasSynProxy) {
+            b.append(" synproxy ").append(e.spState).append(' ').append(e.spSeq).append(' ').append(e.spTs)
+                    .append(' ').append(e.spClientIsn).append(' ').append(e.spOptions).append(' ')
+                    .append(e.spClientWindow).append(' ').append(e.spWinShift);
+        }
         return b.toString();
     }
 
@@ -227,6 +232,16 @@ class IpvsSyncFuzzTest {
             e.seqBase = data.consumeInt();
             e.seqDelta = data.consumeInt();
             e.tsDelta = data.consumeInt();
+        }
+        if (data.consumeBoolean()) {
+            e.hasSynProxy = true;
+            e.spState = data.consumeBoolean() ? IpvsSync.SYNPROXY_SPLICED : IpvsSync.SYNPROXY_AWAITING;
+            e.spSeq = data.consumeInt();
+            e.spTs = data.consumeInt();
+            e.spClientIsn = data.consumeInt();
+            e.spOptions = data.consumeInt(0, 0xffff);
+            e.spClientWindow = data.consumeInt(0, 0xffff);
+            e.spWinShift = data.consumeInt(-128, 127);
         }
         return e;
     }
