@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class Decapsulator implements AutoCloseable {
     static final int BUDGET = 64;
-    private static final int BUF = 65536;
+    static final int BUF = 65536;
     private static final int MAX_INNER_OFFSET = 4 + 31 * 4;   // GUE header + the largest hlen
 
     private final int[] directors;
@@ -59,11 +59,24 @@ final class Decapsulator implements AutoCloseable {
     private final Ipv4Header outer = new Ipv4Header();
     private final Ipv4Header inner = new Ipv4Header();
     private final MultiThreadIoEventLoopGroup group;
+    private final Injector injector;
     private int tunFd = -1;
     private int rawFd = -1;
     private int udpFd = -1;
 
+    /** Where a valid inner packet goes: the TUN device, or a test's capture (DecapsulatorFuzzTest). */
+    interface Injector {
+        /** Writes the first {@code len} bytes of {@code packet}; returns how many were written (or &lt; 0). */
+        long write(MemorySegment packet, int len);
+    }
+
     Decapsulator(List<Integer> directors, List<Integer> vips, DecapCounters counters) {
+        this(directors, vips, counters, null);
+    }
+
+    /** With the inner packets handed to {@code injector} instead of the TUN device (null: the device). */
+    Decapsulator(List<Integer> directors, List<Integer> vips, DecapCounters counters, Injector injector) {
+        this.injector = injector != null ? injector : (packet, len) -> Libc.write(errno, tunFd, packet, len);
         this.directors = directors.stream().mapToInt(Integer::intValue).toArray();
         this.vips = vips.stream().mapToInt(Integer::intValue).toArray();
         this.counters = counters;
@@ -147,7 +160,7 @@ final class Decapsulator implements AutoCloseable {
             counters.dropped(DecapCounters.Drop.NOT_VIP);
             return;
         }
-        long w = Libc.write(errno, tunFd, slices[off >> 2], total);
+        long w = injector.write(slices[off >> 2], total);
         if (w != total) {
             counters.dropped(DecapCounters.Drop.INJECT_ERROR);
             return;
@@ -155,8 +168,13 @@ final class Decapsulator implements AutoCloseable {
         counters.decapsulated(encap, total);
     }
 
+    /** The receive buffer: a datagram of up to {@link #BUF} bytes is read into it from offset 0. */
+    MemorySegment buffer() {
+        return buf;
+    }
+
     /** One raw IPIP packet of n bytes in buf (outer header included). */
-    private void ipip(int n) {
+    void ipip(int n) {
         if (n < Ipv4Header.MIN_HEADER_LEN || outer.wrap(buf, 0).version() != 4) {
             counters.dropped(DecapCounters.Drop.MALFORMED);
             return;
@@ -173,9 +191,9 @@ final class Decapsulator implements AutoCloseable {
         inject(DecapCounters.Encap.IPIP, ihl, n - ihl);
     }
 
-    /** One GUE payload of n bytes in buf, from the source address in peer. */
-    private void gue(int n) {
-        if (!allowed(Bytes.i32(peer, 4))) {   // sockaddr_in.sin_addr
+    /** One GUE payload of n bytes in buf, from {@code src} (the UDP datagram's source address). */
+    void gue(int src, int n) {
+        if (!allowed(src)) {
             counters.dropped(DecapCounters.Drop.NOT_DIRECTOR);
             return;
         }
@@ -248,7 +266,7 @@ final class Decapsulator implements AutoCloseable {
                     return;   // EAGAIN: drained
                 }
                 if (gue) {
-                    gue((int) n);
+                    gue(Bytes.i32(peer, 4), (int) n);   // sockaddr_in.sin_addr
                 } else {
                     ipip((int) n);
                 }

@@ -288,6 +288,15 @@ class KeepalivedConfTest {
         assertEquals(0, k.config().services().getFirst().persistTimeout());
         assertEquals(-1, k.config().services().getFirst().persistMask(), "no persistence, no netmask");
     }
+
+    /** Found by KeepalivedFuzzTest: an include pattern with a NUL byte threw InvalidPathException out of load. */
+    @Test
+    void includeOfANulBytePatternIsAConfigError(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("k.conf");
+        Files.writeString(f, "# top\ninclude a\u0000b\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(f));
+        assertEquals(f + ":2: include \"a\u0000b\": not a path: Nul character not allowed", e.getMessage());
+    }
     /** DPVS's keepalived keyword syn_proxy: on for NAT, refused for DR naming the file, line and server. */
     @Test
     void synProxy(@TempDir Path dir) throws Exception {
