@@ -20,8 +20,12 @@ for line in open(meta_path):
         meta[k] = v
 
 status = []  # (peer, status, scenarios)
+servers_of, attach_of = {}, {}
 for line in open(status_path):
-    p, st, scen = line.rstrip("\n").split("\t")
+    f = line.rstrip("\n").split("\t")
+    p, st, scen = f[0], f[1], f[2]
+    servers_of[p] = f[3] if len(f) > 3 else "rs"
+    attach_of[p] = f[4] if len(f) > 4 else "-"
     status.append((p, st, scen.split()))
 peer_order = [p for p, _, _ in status]
 status_of = {p: st for p, st, _ in status}
@@ -139,6 +143,39 @@ def udp_generator_bound(peer):
     return bool(p) and p["loss_pct"] < 0.1
 
 
+def worker_shares(rows, key="worker_rx"):
+    """Per-worker share (%) of the summed KEY=d0:d1:.. of some runs; None without them."""
+    tot = None
+    for r in rows:
+        v = r.get(key)
+        if v is None:
+            continue
+        parts = [float(x) for x in str(v).split(":")] if isinstance(v, str) else [v]
+        tot = parts if tot is None else [a + b for a, b in zip(tot, parts)]
+    if not tot or sum(tot) <= 0:
+        return None
+    return [100 * x / sum(tot) for x in tot]
+
+
+def fmt_shares(sh):
+    return "/".join(f"{x:.0f}" for x in sh) if sh else "—"
+
+
+def scen_rows(peer, scen):
+    return [r for p in data[peer][scen] for r in data[peer][scen][p] if "failed" not in r]
+
+
+def balance_cell(peer):
+    """Worker shares of received frames per scenario (workers >= 2), e.g. 'short 52/48, udp 50/50'."""
+    parts = []
+    for scen, label in (("short", "short"), ("keepalive", "ka"), ("latency", "lat"), ("udp", "udp")):
+        sh = worker_shares(scen_rows(peer, scen)) if scen in data[peer] else None
+        if sh:
+            conns = worker_shares(scen_rows(peer, scen), "worker_conns") if scen == "short" else None
+            parts.append(f"{label} {fmt_shares(sh)}" + (f" (connections {fmt_shares(conns)})" if conns else ""))
+    return ", ".join(parts)
+
+
 udp_peers = [p for p in peer_order if status_of[p] == "ok" and data.get(p, {}).get("udp") and udp_max(p)]
 
 
@@ -150,9 +187,13 @@ w(f"# jvs load benchmark — {meta['date']} on {meta['host']}{' (--quick)' if qu
 w("")
 w(f"Measured by `{meta['argv']}` in {int(meta['elapsed_s']) // 60} min {int(meta['elapsed_s']) % 60} s. "
   "Every peer ran in the same run on the same namespace lab (client — router — LAN bridge — director, "
-  "2 nginx real servers); each figure is the **median [min–max]** over the repeated runs "
+  "2 nginx real servers on the LAN; the TUN peers' 2 behind the router on its second segment, the two-NIC peers' 2 behind "
+  "the director's eth1, each peer's set in the results table); each figure is the **median [min–max]** over the repeated runs "
   f"({meta['repeat']} for HTTP and iperf3, {meta['udp_repeat']} per UDP rate).")
 w("")
+w(f"- client side: {meta.get('clients', '1')} client address(es) (10.0.1.2 and up, each its own namespace but the first; "
+  "one wrk per address and URL, the connections split between them; the UDP frames cycle through the addresses), "
+  "so that the PACKET_FANOUT hash of the client address spreads connections over `--workers 2`")
 w(f"- machine: {meta['cpu']}, **{meta['cores']} cores** shared by the generators, the director and the real servers; "
   f"kernel {meta['kernel']}; load average before {meta['load_before']}, after {meta['load_after']}")
 w(f"- versions: jvs {meta['jvs']}; {meta['jdk']}; wrk {meta['wrk']}; iperf3 {meta['iperf3']}; trafgen {meta['trafgen']}; "
@@ -163,13 +204,17 @@ w("")
 lat_rate = meta.get("lat_rate") or "?"
 w("## Results")
 w("")
-w(f"| peer | short conn/s | keep-alive req/s | keep-alive p50 / p99 / p99.9 µs | at {lat_rate} req/s: p50 / p99 / p99.9 µs "
-  "| UDP 64 B max delivered pps | UDP no-loss rate | CPU ms per Mpkt (director process / machine) | iperf3 1 stream Gbit/s | iperf3 16 streams Gbit/s |")
-w("|---|---|---|---|---|---|---|---|---|---|")
+TOPO = {"rs": "LAN (rs1, rs2)", "ts": "TUN segment (ts1, ts2)", "nrs": "two-NIC (nrs1, nrs2 behind eth1)"}
+w(f"| peer | servers | short conn/s | keep-alive req/s | keep-alive p50 / p99 / p99.9 µs | at {lat_rate} req/s: p50 / p99 / p99.9 µs "
+  "| UDP 64 B max delivered pps | UDP no-loss rate | UDP loss % at each step (asked kpps: loss) "
+  "| CPU ms per Mpkt (director process / machine) | iperf3 1 stream Gbit/s | iperf3 16 streams Gbit/s "
+  "| --workers 2: each worker's share, % (w0/w1), of the frames received per scenario (short: and of the connections scheduled) |")
+w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for peer in peer_order:
     st = status_of[peer]
+    topo = TOPO.get(servers_of.get(peer, "rs"), servers_of.get(peer, "rs"))
     if st != "ok":
-        w(f"| {peer} | {st} | | | | | | | | |")
+        w(f"| {peer} | {topo} | {st} | | | | | | | | | | |")
         continue
     sc = scen_of[peer]
 
@@ -201,7 +246,8 @@ for peer in peer_order:
         nl_cell = fmt_num(nl) if nl is not None else "< lowest step"
         if udp_generator_bound(peer):
             udp_cell = "≥ " + udp_cell + " ¹"
-            nl_cell = "≥ " + nl_cell + " ¹"
+            if nl is not None:  # a loss at a lower step stays "< lowest step"
+                nl_cell = "≥ " + nl_cell + " ¹"
         best = m[0] if m else {}
         cpu = "—"
         if best:
@@ -209,8 +255,22 @@ for peer in peer_order:
             cpu = f"{fmt_num(proc) if proc is not None else '—'} / {fmt_num(best.get('busy_ms_per_mpkt'))}"
     else:
         udp_cell = nl_cell = cpu = "n/a"
-    w(f"| {peer} | {c('short', 'rps')} | {c('keepalive', 'rps')} | {lat('keepalive')} | {lat('latency')} "
-      f"| {udp_cell} | {nl_cell} | {cpu} | {c('iperf1', 'gbps')} | {c('iperf16', 'gbps')} |")
+    if "udp" in sc and data[peer]["udp"]:
+        steps = []
+        for r in udp_rates(peer):
+            pt = udp_point(peer, r)
+            steps.append(f"{int(r) // 1000}: {pt['loss_pct']:.1f}" if pt else f"{int(r) // 1000}: —")
+        loss_cell = ", ".join(steps)
+    else:
+        loss_cell = "n/a"
+    if attach_of.get(peer, "-").endswith("-w2"):
+        bal = balance_cell(peer) or "—"
+    elif peer.startswith("jvs-"):
+        bal = "1 worker"
+    else:
+        bal = "n/a"
+    w(f"| {peer} | {topo} | {c('short', 'rps')} | {c('keepalive', 'rps')} | {lat('keepalive')} | {lat('latency')} "
+      f"| {udp_cell} | {nl_cell} | {loss_cell} | {cpu} | {c('iperf1', 'gbps')} | {c('iperf16', 'gbps')} | {bal} |")
 w("")
 w("¹ no loss even at the highest rate step: this peer's limit lies beyond what the generator (trafgen on the same 2 cores) "
   "could offer, so the figure is a lower bound, and a ratio of jvs to it is an upper bound.")
@@ -287,11 +347,72 @@ for jp in udp_peers:
     # marginal bytes per extra packet per second: what grows with the rate is per-packet (or per-burst)
     slope = (hi["alloc_kb_per_s"] - lo["alloc_kb_per_s"]) * 1024 / dpps if dpps > 0 else 0.0
     grows = slope >= 0.5
+    if lo["delivered_pps"] <= 0 or hi["delivered_pps"] < 1.5 * lo["delivered_pps"]:
+        # the steps delivered about the same rate (a generator or peer limit): no slope to read
+        w(f"| no allocation per packet, live ({jp}): `jvs_event_loop_allocated_bytes_total` during the UDP steps "
+          f"| {lo['alloc_kb_per_s']:.0f} KB/s at {fmt_num(lo['delivered_pps'])} pps, {hi['alloc_kb_per_s']:.0f} KB/s at {fmt_num(hi['delivered_pps'])} pps "
+          f"| ~0 B/packet | undetermined: the delivered rates differ by less than 1.5x |")
+        continue
     w(f"| no allocation per packet, live ({jp}): `jvs_event_loop_allocated_bytes_total` during the UDP steps "
       f"| {lo['alloc_kb_per_s']:.0f} KB/s at {fmt_num(lo['delivered_pps'])} pps, {hi['alloc_kb_per_s']:.0f} KB/s at {fmt_num(hi['delivered_pps'])} pps: "
       f"{slope:.2f} B per additional packet | ~0 B/packet | "
       f"{'**MISSED**: allocation grows with the packet rate' if grows else 'met per packet (what remains is time-based: periodic tasks)'} |")
 w("")
+
+# ---- issue 13: workers, the two-NIC director, TUN
+def reported(name, num, den, wanted="reported", le=None, ge=None):
+    if num is None or den is None or den == 0:
+        return f"| {name} | — | {wanted} | not measured |"
+    r = num / den
+    verdict = "reported"
+    if ge is not None:
+        verdict = "met" if r >= ge else "**MISSED**"
+    if le is not None:
+        verdict = "met" if r <= le else "**MISSED**"
+    return f"| {name} | {r:.2f}x ({fmt_num(num)} / {fmt_num(den)}) | {wanted} | {verdict} |"
+
+
+def udp_best(peer):
+    m = udp_max(peer) if peer in udp_peers else None
+    return m[0] if m else None
+
+
+def udp_best_key(peer, key):
+    b = udp_best(peer)
+    return b.get(key) if b else None
+
+
+rows13 = []
+for jp in ("jvs-nat-packet", "jvs-nat-packet-w2", "jvs-nat-tap"):
+    rows13.append(reported(f"HTTP short conn/s: {jp} / kernel-nat", med(jp, "short", "rps"), med("kernel-nat", "short", "rps"), ">= 1.0x", ge=1.0))
+for base in ("jvs-dr-packet", "jvs-nat-packet", "jvs-fullnat-packet", "jvs-tun-packet", "jvs-nat2nic-packet"):
+    w2 = base + "-w2"
+    if w2 in data or base in data:
+        rows13.append(reported(f"HTTP short conn/s: {w2} / {base} (workers 2 vs 1)", med(w2, "short", "rps"), med(base, "short", "rps")))
+        rows13.append(reported(f"HTTP keep-alive req/s: {w2} / {base}", med(w2, "keepalive", "rps"), med(base, "keepalive", "rps")))
+        rows13.append(reported(f"UDP 64 B max delivered pps: {w2} / {base}", udp_best_key(w2, "delivered_pps"), udp_best_key(base, "delivered_pps")))
+for jp in ("jvs-dr-packet", "jvs-dr-packet-w2", "jvs-nat-packet", "jvs-nat-packet-w2", "jvs-dr-xdp"):
+    rows13.append(reported(f"machine CPU per forwarded packet (busy ms/Mpkt at the best UDP step): {jp} / kernel-fwd",
+                           udp_best_key(jp, "busy_ms_per_mpkt"), udp_best_key("kernel-fwd", "busy_ms_per_mpkt"), "<= 1.0x", le=1.0))
+for jp in ("jvs-nat2nic-packet", "jvs-nat2nic-packet-w2", "jvs-nat2nic-tap"):
+    rows13.append(reported(f"two-NIC NAT, HTTP short conn/s: {jp} / kernel-nat2nic", med(jp, "short", "rps"), med("kernel-nat2nic", "short", "rps"), ">= 1.0x", ge=1.0))
+    rows13.append(reported(f"two-NIC NAT, HTTP keep-alive req/s: {jp} / kernel-nat2nic", med(jp, "keepalive", "rps"), med("kernel-nat2nic", "keepalive", "rps")))
+    rows13.append(reported(f"two-NIC NAT, UDP 64 B max delivered pps: {jp} / kernel-nat2nic", udp_best_key(jp, "delivered_pps"), udp_best_key("kernel-nat2nic", "delivered_pps")))
+for jp in ("jvs-tun-packet", "jvs-tun-tap"):
+    rows13.append(reported(f"TUN (agent decapsulation), HTTP short conn/s: {jp} / jvs-dr-packet", med(jp, "short", "rps"), med("jvs-dr-packet", "short", "rps")))
+    rows13.append(reported(f"TUN, UDP 64 B max delivered pps: {jp} / jvs-dr-packet", udp_best_key(jp, "delivered_pps"), udp_best_key("jvs-dr-packet", "delivered_pps")))
+rows13 = [r for r in rows13 if not r.endswith("| not measured |")]
+if rows13:
+    w("## Workers, the two-NIC director and TUN (issue 13), measured in this run")
+    w("")
+    w("Ratios of medians between peers of this run; \"reported\" rows have no target. Worker shares of each "
+      "-w2 peer are in the results table's last column.")
+    w("")
+    w("| ratio | measured | wanted | verdict |")
+    w("|---|---|---|---|")
+    for r in rows13:
+        w(r)
+    w("")
 w("JMH B/op for every per-packet, scheduler and connection-table benchmark: `scripts/bench --micro` "
   "(its own results file, `*-micro.md`).")
 w("")
@@ -301,7 +422,8 @@ if udp_peers:
     w("## UDP loss curve (64-byte frames)")
     w("")
     w("Offered = frames the client sent (its eth0 tx counter), delivered = frames counted by an nftables counter in each "
-      "real server's input hook (then dropped); per step: delivered pps (loss %), medians.")
+      "real server's input hook (then dropped); per step: delivered pps (loss %), medians; for --workers 2 peers "
+      "\"w A/B\": each worker's share of the frames it received (jvs_worker_rx_frames_total) during the step, %.")
     w("")
     rates = udp_rates(udp_peers[0])
     w("| peer | " + " | ".join(f"{int(r) // 1000}k pps asked" for r in rates) + " |")
@@ -310,7 +432,9 @@ if udp_peers:
         cells = []
         for r in rates:
             pt = udp_point(p, r) if r in data[p]["udp"] else None
-            cells.append("—" if not pt else f"{fmt_num(pt['offered_pps'])} → {fmt_num(pt['delivered_pps'])} ({pt['loss_pct']:.1f} %)")
+            sh = worker_shares(data[p]["udp"][r]) if r in data[p]["udp"] else None
+            cells.append("—" if not pt else f"{fmt_num(pt['offered_pps'])} → {fmt_num(pt['delivered_pps'])} ({pt['loss_pct']:.1f} %)"
+                         + (f" w {fmt_shares(sh)}" if sh else ""))
         w(f"| {p} | " + " | ".join(cells) + " |")
     w("")
     w("CPU per million delivered packets at the best step: *director process* = utime + stime of the jvs JVM "
@@ -358,15 +482,15 @@ if jvs_metrics:
 # ---- how
 w("## How it was measured")
 w("")
-w(f"- **short**: `wrk -t2 -c{meta['wrk_c']} -d{meta['wrk_d']}s --timeout 2s -H 'Connection: close' -s scripts/bench.d/wrk-report.lua http://10.0.0.100/` "
-  "from the client namespace (direct: one wrk per real server `http://10.0.0.1N:8080/` with the connections and threads split, rates summed, "
-  "latency the worst instance's).")
+w(f"- **short**: {meta['wrk_c']} connections in all, `wrk -t1 -cC -d{meta['wrk_d']}s --timeout 2s -H 'Connection: close' -s scripts/bench.d/wrk-report.lua http://10.0.0.100/` "
+  f"from each of the {meta.get('clients', '1')} client addresses (direct: one wrk per client address and real server `http://10.0.0.1N:8080/`), "
+  "the connections split between the instances, rates summed, latency the worst instance's.")
 w(f"- **keep-alive**: the same without `Connection: close`.")
 w(f"- **latency at a fixed rate**: keep-alive, each connection waits {meta['lat_delay_ms']} ms before each request "
   f"(wrk `delay()`), with enough connections for {lat_rate} req/s = half of jvs-dr-packet's keep-alive median; "
   "latency counts from send to response, not the wait. Same offered rate for every peer.")
 w(f"- **UDP**: `trafgen -o eth0 -P 1 -Q -b RATEpps -n RATE*{meta['udp_d']}` in the client namespace, 60-byte frames "
-  "(18-byte payload) from 16 source ports to VIP:9000 (direct: to each real server's :9000), rates "
+  "(18-byte payload) from 16 source ports and every client address to VIP:9000 (direct: to each real server's :9000), rates "
   f"{', '.join(meta['udp_rates'].split())} pps asked.")
 w(f"- **iperf3**: `iperf3 -c 10.0.0.100 -p 5201 -t {meta['iperf_d']} -P 1|16 -J` to rs1 (direct: rs1:5202, whose replies go to the router).")
 w("- **peers**: direct = client → router → real server :8080 (replies straight back through the router); "
@@ -374,13 +498,19 @@ w("- **peers**: direct = client → router → real server :8080 (replies straig
   "kernel-nat = VIP on the director's eth0, ip_forward=1, "
   "`nft ... dnat to numgen inc mod 2 map { 0 : 10.0.0.11, 1 : 10.0.0.12 }` (replies return through the director: the real servers' default route); "
   "haproxy = `mode tcp`, `balance roundrobin`, `nbthread 1`, VIP local on the director, server-side connections from 10.0.0.2; "
-  "jvs = `bin/jvs-forwarder --attach packet:eth0` or `--attach tap:jvsb0 --lan eth0` with an ipvsadm config "
-  "(`-A -t 10.0.0.100:80 -s rr`, `-a ... -g|-m`, same for -u :9000 and -t :5201 → rs1), IPVS default timeouts.")
+  "jvs = `bin/jvs-forwarder --attach packet:eth0 --workers 1` (`-w2`: `--workers 2`), `--attach tap:jvsb0 --lan eth0` "
+  "or `--attach xdp:eth0` with an ipvsadm config "
+  "(`-A -t 10.0.0.100:80 -s rr`, `-a ... -g|-m|-i|--fullnat`, same for -u :9000 and -t :5201 → the first real server), IPVS default timeouts; "
+  "jvs-tun-* = `-i` (IPIP) to ts1, ts2 on the lab's second segment behind the router, decapsulated by the lab's jvs-agent "
+  "(userspace, a TUN device holding the VIP), replies straight through the router; "
+  "two-NIC (`scripts/lab up --nat-two-nic`): the real servers nrs1, nrs2 on 10.0.3.0/24 behind the director's eth1, their default gateway; "
+  "jvs-nat2nic-* = `--attach packet:eth0 --attach packet:eth1` or `--attach tap:jvsb0 --lan eth0 --lan eth1`, "
+  "kernel-nat2nic = kernel-nat's nftables DNAT to nrs1, nrs2 on that director.")
 w("- Absolute numbers on a shared 2-core VM are noisy; the ratios between peers of the same run are the result.")
 w("")
-not_impl = [p for p, st, _ in status if st == "not implemented yet"]
-if not_impl:
-    w("Not implemented yet (join by flipping their line in the PEERS table of scripts/bench): " + ", ".join(not_impl) + ".")
+not_run = [f"{p} ({st})" for p, st, _ in status if st != "ok"]
+if not_run:
+    w("Not run: " + "; ".join(not_run) + ". A listed peer joins by flipping its status in the PEERS table of scripts/bench.")
     w("")
 open(md_path, "w").write("\n".join(out))
 

@@ -19,6 +19,10 @@ import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.metrics.PrometheusExposition;
 import io.jvs.forwarder.metrics.StatusPage;
 import io.jvs.forwarder.neigh.NeighbourCache;
+import io.jvs.forwarder.neigh.NeighbourCache6;
+import io.jvs.forwarder.neigh.RouteTable6;
+import io.jvs.forwarder.conn.ConnectionTable6;
+import io.jvs.forwarder.service.Ipv6ServiceLookup;
 import io.jvs.forwarder.pipeline.DataPath;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.sync.SyncDaemons;
@@ -32,6 +36,8 @@ import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.config.ServiceConfig;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VrrpGate;
+import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.vrrp.VrrpConfig;
 import io.jvs.forwarder.vrrp.VrrpRouter;
 import io.jvs.forwarder.vrrp.VrrpStateListener;
@@ -114,7 +120,8 @@ public final class Director implements AutoCloseable {
     }
 
     /** One interface as found before anything is attached: what its port is made of. */
-    private record Interface(String name, int ifindex, long mac, int addr, int mtu) {
+    /** ip6Hi/ip6Lo: the interface's IPv6 address NDP solicits from (a global one, else its link-local, else EUI-64's). */
+    private record Interface(String name, int ifindex, long mac, int addr, int mtu, long ip6Hi, long ip6Lo) {
     }
 
     /**
@@ -128,11 +135,12 @@ public final class Director implements AutoCloseable {
      * @param ecmp        the ECMP profile (--announce-table): VIPs are routed to the director (no ARP for them)
      *                    and NAT services are refused (their replies must come back to the director that
      *                    holds the connection, which ECMP does not promise)
+     * @param synCookieKey the SYN proxy's cookie key (two words, from --synproxy-key), or null for a random one
      */
     public record Settings(Attach attach, ServiceConfig config, int connMax, int ringMemoryMib,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
-                           boolean ecmp, int workers) {
+                           boolean ecmp, int workers, long[] synCookieKey) {
         public Settings {
             if (workers < 1 || workers > 1 && (attach.isTap() || attach.isXdp())) {
                 throw new IllegalArgumentException("workers: " + workers);
@@ -161,6 +169,9 @@ public final class Director implements AutoCloseable {
         LanPorts ports;
         /** One per port, by port number. */
         NeighbourCache[] neighbours = new NeighbourCache[0];
+        /** NDP, one per port, on the same ports as {@link #neighbours}. */
+        NeighbourCache6[] neighbours6 = new NeighbourCache6[0];
+        ConnectionTable6 conns6;
         DataPath dataPath;
 
         Worker(int index, EventLoop loop) {
@@ -185,6 +196,17 @@ public final class Director implements AutoCloseable {
     private MetricsServer metrics;
     private PrometheusExposition exposition;
     private volatile RouteTable routes = RouteTable.EMPTY;
+    private volatile RouteTable6 routes6 = RouteTable6.EMPTY;
+    /**
+     * The published IPv6 services the data path reads per IPv6 packet. The service model carries
+     * no IPv6 service yet, so none: wiring the model means making this read the published table
+     * (ServiceTable implementing Ipv6ServiceLookup: {@code registry::current}).
+     */
+    private final java.util.function.Supplier<Ipv6ServiceLookup> services6 = () -> Ipv6ServiceLookup.NONE;
+    /** Worker 0's ETH_P_ALL ring per interface (packet mode), which holds the solicited-node memberships. */
+    private final List<PacketRxRing> ndpRings = new ArrayList<>();
+    /** IPv6 addresses announced and joined so far (hi, lo). */
+    private final Set<io.jvs.packet.Ipv6Address> announced6 = new HashSet<>();
     /** The namespace's own IPv4 addresses (FULLNAT local addresses must not be one); empty until attached. */
     private volatile int[] ownAddrs = new int[0];
     private final Set<Integer> announced = new HashSet<>();
@@ -356,6 +378,7 @@ public final class Director implements AutoCloseable {
             w.counters.eventLoopAllocatedBytes(() -> threads.getThreadAllocatedBytes(loopThread));
         }
         routes = RouteTable.load(ifindexes);
+        routes6 = loadRoutes6(ifindexes, RouteTable6.EMPTY);
         ownAddrs = RtNetlink.addresses().stream().mapToInt(RtNetlink.Address::addr).toArray();
         try {
             DataPathChecks.validateLocalAddrs(control.table(), ownAddrs);
@@ -373,13 +396,16 @@ public final class Director implements AutoCloseable {
         ConnPolicy workerPolicy = workerPolicy(settings.connPolicy(), n);
         // One SYN cookie key for every worker: a client whose packets the fanout program moves to
         // another worker (a new persistence mask) between its SYN and its ACK still has a valid cookie.
+        // With --synproxy-key the key comes from that file: another director given the same file
+        // (the VRRP backup, an ECMP peer) accepts the cookies this one sent.
         java.security.SecureRandom random = new java.security.SecureRandom();
-        long cookieKey0 = random.nextLong();
-        long cookieKey1 = random.nextLong();
+        long cookieKey0 = settings.synCookieKey() != null ? settings.synCookieKey()[0] : random.nextLong();
+        long cookieKey1 = settings.synCookieKey() != null ? settings.synCookieKey()[1] : random.nextLong();
         for (Worker w : workers) {
             DataPath.Builder b = DataPath.builder().services(registry).connections(w.conns).neighbours(w.neighbours)
                     .routes(() -> routes).arpScope(arpScope).counters(w.counters).connPolicy(workerPolicy)
-                    .vrrp(vrrpGate).synCookieKey(cookieKey0, cookieKey1);
+                    .vrrp(vrrpGate).synCookieKey(cookieKey0, cookieKey1)
+                    .services6(services6).connections6(w.conns6).neighbours6(w.neighbours6).routes6(() -> routes6);
             if (w.index == 0) {
                 b.sync(sync.hook());
             }
@@ -459,6 +485,9 @@ public final class Director implements AutoCloseable {
                         }
                     }
                     attach(w, ring, i, i, true);
+                    if (w.index == 0) {
+                        ndpRings.add(ring); // the fanout program gives all non-IPv4 (NDP included) to worker 0
+                    }
                     if (n > 1 && w.index > 0) {
                         // The fanout program gives all ARP to worker 0, which answers; the other workers
                         // resolve their own next hops, so each also listens to the interface's ARP.
@@ -481,7 +510,10 @@ public final class Director implements AutoCloseable {
             public void timeouts(Timeouts timeouts) {
                 // Each connection table is its event loop's: change it there.
                 for (Worker w : workers) {
-                    w.loop.execute(() -> w.conns.setTimeouts(timeouts));
+                    w.loop.execute(() -> {
+                        w.conns.setTimeouts(timeouts);
+                        w.conns6.setTimeouts(timeouts);
+                    });
                 }
             }
         });
@@ -491,10 +523,14 @@ public final class Director implements AutoCloseable {
                 long now = System.nanoTime();
                 w.conns.expire(now, Math.max(4096, w.conns.capacity() / 50));
                 w.conns.templates().expire(now, Math.max(1024, w.conns.templates().capacity() / 50));
+                w.conns6.expire(now, Math.max(1024, w.conns6.capacity() / 50));
             }, 100, 100, TimeUnit.MILLISECONDS);
             w.loop.scheduleAtFixedRate(() -> {
                 long now = System.nanoTime();
                 for (NeighbourCache c : w.neighbours) {
+                    c.tick(now);
+                }
+                for (NeighbourCache6 c : w.neighbours6) {
                     c.tick(now);
                 }
                 w.ports.flush();
@@ -511,6 +547,7 @@ public final class Director implements AutoCloseable {
                 if (w.index == 0) {
                     try {
                         routes = RouteTable.load(ifindexes);
+                        routes6 = loadRoutes6(ifindexes, routes6);
                     } catch (NativeException e) {
                         System.err.println("jvs: route refresh failed, keeping the previous table: " + e.getMessage());
                     }
@@ -626,7 +663,42 @@ public final class Director implements AutoCloseable {
                 .mapToInt(RtNetlink.Address::addr).findFirst()
                 .orElseThrow(() -> new IOException("interface " + name
                         + " has no IPv4 address (needed as ARP sender; nothing attached)"));
-        return new Interface(name, index, NetDevice.macAddress(name), addr, NetDevice.mtu(name));
+        long mac = NetDevice.macAddress(name);
+        long ip6Hi = NeighbourCache6.LINK_LOCAL_HI;
+        long ip6Lo = NeighbourCache6.linkLocalLo(mac);
+        int best = -1; // 2: global, 1: link-local
+        for (RtNetlink.Address6 a : addresses6()) {
+            int rank = a.ifindex() != index ? -1 : a.scope() == RtNetlink.SCOPE_UNIVERSE ? 2
+                    : a.scope() == RtNetlink.SCOPE_LINK ? 1 : -1;
+            if (rank > best) {
+                best = rank;
+                ip6Hi = a.hi();
+                ip6Lo = a.lo();
+            }
+        }
+        return new Interface(name, index, mac, addr, NetDevice.mtu(name), ip6Hi, ip6Lo);
+    }
+
+    /**
+     * The IPv6 main table, or {@code otherwise} when it cannot be read: on a host without IPv6
+     * (booted with ipv6.disable=1, the AF_INET6 dump is refused) the IPv6 path has no route and
+     * IPv4 runs as before; a refresh that fails keeps the previous table.
+     */
+    private static RouteTable6 loadRoutes6(int[] ifindexes, RouteTable6 otherwise) {
+        try {
+            return RouteTable6.load(ifindexes);
+        } catch (NativeException e) {
+            return otherwise;
+        }
+    }
+
+    /** The IPv6 addresses, or none on a host without IPv6 (see {@link #loadRoutes6}). */
+    private static List<RtNetlink.Address6> addresses6() {
+        try {
+            return RtNetlink.addresses6();
+        } catch (NativeException e) {
+            return List.of();
+        }
     }
 
     /** --arp-on as port bitmasks (the names were checked against the attached ones by the command line). */
@@ -707,6 +779,11 @@ public final class Director implements AutoCloseable {
         c.localPortsInUse(localPorts::inUse);
         w.ports = new LanPorts();
         w.neighbours = new NeighbourCache[ifaces.size()];
+        w.neighbours6 = new NeighbourCache6[ifaces.size()];
+        // IPv6 connections in a table of their own (an IPv4 entry stays as small as it was), a
+        // sixteenth of --conn-max until the model's IPv6 services come with a size of their own.
+        w.conns6 = new ConnectionTable6(Math.max(1024, settings.connMax() / n / 16),
+                ControlPlane.timeouts(settings.config().timeouts()), w.index);
         for (int i = 0; i < ifaces.size(); i++) {
             Interface f = ifaces.get(i);
             int portId = i;
@@ -729,6 +806,7 @@ public final class Director implements AutoCloseable {
                     : PacketTxQueue.open(f.name(), 1024, txListener);
             w.neighbours[i] = new NeighbourCache(w.ports.add(f.name(), f.ifindex(), f.mac(), f.addr(), f.mtu(), tx),
                     c::drop);
+            w.neighbours6[i] = new NeighbourCache6(w.neighbours[i].port(), f.ip6Hi(), f.ip6Lo(), c::drop);
         }
         NeighbourCache[] caches = w.neighbours;
         c.neighbourEntries(() -> {
@@ -816,7 +894,87 @@ public final class Director implements AutoCloseable {
                 }
             }
         }
+        published6(services6.get());
         ports.flush();
+        RouteTable rt = routes;
+        for (Worker w : workers) {
+            if (w.loop.inEventLoop()) {
+                resolveNextHops(w, table, rt);
+            } else {
+                w.loop.execute(() -> resolveNextHops(w, table, rt));
+            }
+        }
+    }
+
+    /**
+     * On worker w's loop: every next hop the worker will send to is resolved before traffic needs it,
+     * each real server's (or its gateway) and the gateway of every route on jvs's ports. A worker
+     * learns only from ARP replies to its own requests, so otherwise the first burst a worker sends
+     * to a real server waits behind a request, and beyond the per-neighbour queue it is dropped
+     * as neigh_queue_full (seen with --workers 2: the worker the warm-up traffic did not reach).
+     */
+    private static void resolveNextHops(Worker w, ServiceTable table, RouteTable rt) {
+        long now = System.nanoTime();
+        for (VirtualService s : table.services()) {
+            for (RealServer d : s.dests) {
+                int r = rt.lookup(d.addr);
+                int p = r < 0 ? -1 : rt.port(r);
+                if (p >= 0 && p < w.neighbours.length) {
+                    w.neighbours[p].resolve(rt.hop(r, d.addr), now);
+                }
+            }
+        }
+        for (int r = 0; r < rt.size(); r++) {
+            int p = rt.port(r);
+            int gw = rt.gateway(r);
+            if (gw != 0 && p >= 0 && p < w.neighbours.length) {
+                w.neighbours[p].resolve(gw, now);
+            }
+        }
+        w.ports.flush();
+    }
+
+    /**
+     * On worker 0's loop: the IPv6 VIPs and local addresses of a new snapshot. A new one gets its
+     * solicited-node group (33:33:ff + its low 24 bits) joined on every attached interface
+     * (PACKET_ADD_MEMBERSHIP on the ring's socket: a NIC with a multicast filter would otherwise
+     * not deliver the NS for it; the kernel does not join it, the address not being its own) and
+     * an unsolicited NA on every port; a gone one's membership is dropped (memberships count per
+     * group, so two addresses sharing a group keep it while either is there).
+     */
+    private void published6(Ipv6ServiceLookup table) {
+        long[] owned = table.ownedAddresses6();
+        Set<io.jvs.packet.Ipv6Address> now = new HashSet<>();
+        for (int i = 0; i + 1 < owned.length; i += 2) {
+            now.add(new io.jvs.packet.Ipv6Address(owned[i], owned[i + 1]));
+        }
+        for (io.jvs.packet.Ipv6Address a : now) {
+            if (announced6.add(a)) {
+                membership(a, true);
+                for (NeighbourCache6 n : workers.get(0).neighbours6) {
+                    n.announce(a.hi(), a.lo());
+                }
+            }
+        }
+        for (java.util.Iterator<io.jvs.packet.Ipv6Address> it = announced6.iterator(); it.hasNext(); ) {
+            io.jvs.packet.Ipv6Address a = it.next();
+            if (!now.contains(a)) {
+                it.remove();
+                membership(a, false);
+            }
+        }
+    }
+
+    private void membership(io.jvs.packet.Ipv6Address a, boolean join) {
+        long group = io.jvs.packet.Ipv6Header.multicastMac(io.jvs.packet.Ipv6Header.solicitedNodeLo(a.lo()));
+        for (int i = 0; i < ndpRings.size(); i++) {
+            PacketRxRing ring = ndpRings.get(i); // interface i: port i
+            try {
+                AfPacket.multicastMembership(ring.fd(), ports.get(i).ifindex, group, join);
+            } catch (NativeException e) {
+                System.err.println("jvs: solicited-node group of " + a + " on " + ring.name() + ": " + e.getMessage());
+            }
+        }
     }
 
     /** XDP mode: the programs redirect frames to addr (and ARP requests for it) to jvs. */
@@ -874,6 +1032,11 @@ public final class Director implements AutoCloseable {
         }
         for (Worker w : workers) {
             for (NeighbourCache n : w.neighbours) {
+                if (n != null) {
+                    n.close();
+                }
+            }
+            for (NeighbourCache6 n : w.neighbours6) {
                 if (n != null) {
                     n.close();
                 }

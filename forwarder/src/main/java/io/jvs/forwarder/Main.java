@@ -55,6 +55,31 @@ public final class Main {
      * ControlPlane. High-availability state: each VRRP instance as a row (nothing without VRRP);
      * connection sync plugs in here too when the director runs it.
      */
+    /** The key words derived from --synproxy-key FILE, or null (a random key) without it. */
+    private static long[] synProxyKey(ForwarderCommandLine opts) throws ConfigException {
+        if (opts.synProxyKey().isEmpty()) {
+            return null;
+        }
+        java.nio.file.Path file = opts.synProxyKey().get();
+        byte[] secret;
+        try {
+            secret = java.nio.file.Files.readAllBytes(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException(file.toString(), 0, "--synproxy-key: no such file", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new ConfigException(file.toString(), 0, "--synproxy-key: permission denied", e);
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), 0, "--synproxy-key: cannot read it (" + e.getMessage() + ")", e);
+        }
+        try {
+            return io.jvs.forwarder.conn.SynCookies.keyFromSecret(secret);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file.toString(), 0, "--synproxy-key: " + e.getMessage());
+        } finally {
+            java.util.Arrays.fill(secret, (byte) 0);
+        }
+    }
+
     private static void serveConsole(Director director, DirectorControl control, HealthSource health) {
         director.metricsServer().ifPresent(server -> {
             ConsoleSessions sessions = new ConsoleSessions(control.token().orElse(null), System::nanoTime,
@@ -149,7 +174,7 @@ public final class Main {
                     opts.metricsTlsCert().isPresent()
                             ? new Director.MetricsTls(opts.metricsTlsCert().get(), opts.metricsTlsKey().orElseThrow())
                             : null,
-                    vrrp, opts.announce().isPresent(), workers);
+                    vrrp, opts.announce().isPresent(), workers, synProxyKey(opts));
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;

@@ -21,6 +21,8 @@ import java.lang.foreign.MemorySegment;
  *     receiver drops the entry
  *     24 (jvs's own, mandatory) 20 bytes: FULLNAT be32 local address | be16 local port | be16 flags |
  *     be32 seq base | be32 seq delta | be32 ts delta
+ *     25 (jvs's own, mandatory) 20 bytes: SYN proxy be32 seq | be32 ts | be32 client ISN | be16 option
+ *     bits | be16 client window | s8 window shift | u8 state (1 awaiting the server, 2 spliced) | be16 0
  *   zero padding to the next 4-byte boundary (not counted in ver_size, counted in the header's size)
  * </pre>
  *
@@ -29,6 +31,16 @@ import java.lang.foreign.MemorySegment;
  * mandatory (0x40 clear), so a kernel IPVS backup drops such entries instead of installing them
  * as plain NAT connections. Type 24 is unused by the kernel (which defines 1, 2, 3 and the 0x40
  * flag) and far from the types it has used so far.
+ *
+ * <p>jvs's SYN proxy option (25), for the same reason mandatory: a proxied connection's client
+ * sees the director's cookie ISN and timestamps, its real server its own; a backup that takes the
+ * connection over must translate them as the master did. Spliced: the sequence delta (cookie ISN -
+ * server ISN), the TSval delta and the window shift. Awaiting the server: what the proxy keeps
+ * until the server's SYN-ACK (the cookie ISN, the SYN-ACK's TSval, the client's ISN, the cookie's
+ * option bits and the client's window), so the backup can send the server the SYN again and
+ * splice. IPVS_OPT_SEQ_DATA cannot carry this: the kernel applies it only through an application
+ * helper (FTP's), has no timestamp or window field, and a kernel backup would install such an
+ * entry and then reset the connection with untranslated sequence numbers.
  *
  * <p>The receiver ({@link #decode}) applies every check ip_vs_process_message and
  * ip_vs_proc_sync_conn make. Unlike the kernel, which installs the entries before a bad one and
@@ -65,6 +77,12 @@ public final class IpvsSync {
     public static final int OPT_F_PARAM = 1 << (7 - 1);
     /** jvs's FULLNAT option (mandatory). */
     public static final int OPT_JVS_FULLNAT = 24;
+    /** jvs's SYN proxy option (mandatory). */
+    public static final int OPT_JVS_SYNPROXY = 25;
+    public static final int JVS_SYNPROXY_LEN = 20;
+    /** SYN proxy option states (ConnectionTable's SP_AWAITING_SERVER, SP_SPLICED). */
+    public static final int SYNPROXY_AWAITING = 1;
+    public static final int SYNPROXY_SPLICED = 2;
     /** struct ip_vs_sync_conn_options: two struct ip_vs_seq. */
     public static final int SEQ_DATA_LEN = 24;
     public static final int JVS_FULLNAT_LEN = 20;
@@ -135,6 +153,8 @@ public final class IpvsSync {
         PE_OPTION("pe_option", true),
         /** jvs's FULLNAT option of the wrong length or given twice. */
         FULLNAT_OPTION("fullnat_option", true),
+        /** jvs's SYN proxy option of the wrong length, with an unknown state, or given twice. */
+        SYNPROXY_OPTION("synproxy_option", true),
         // ---- one entry (the others of the message are used) ----
         /** An option type the receiver does not know without IPVS_OPT_F_PARAM (retc 20). */
         UNKNOWN_MANDATORY_OPTION("unknown_mandatory_option", false),
@@ -316,6 +336,20 @@ public final class IpvsSync {
                     e.seqDelta = Bytes.i32(seg, q + 12);
                     e.tsDelta = Bytes.i32(seg, q + 16);
                 }
+                case OPT_JVS_SYNPROXY -> {
+                    int state = plen == JVS_SYNPROXY_LEN ? Bytes.u8(seg, q + 17) : -1;
+                    if (e.hasSynProxy || state != SYNPROXY_AWAITING && state != SYNPROXY_SPLICED) {
+                        return Reject.SYNPROXY_OPTION;
+                    }
+                    e.hasSynProxy = true;
+                    e.spSeq = Bytes.i32(seg, q);
+                    e.spTs = Bytes.i32(seg, q + 4);
+                    e.spClientIsn = Bytes.i32(seg, q + 8);
+                    e.spOptions = Bytes.u16(seg, q + 12);
+                    e.spClientWindow = Bytes.u16(seg, q + 14);
+                    e.spWinShift = (byte) Bytes.u8(seg, q + 16);
+                    e.spState = state;
+                }
                 default -> {
                     if ((ptype & OPT_F_PARAM) == 0) {
                         // the kernel stops reading the entry here ("goto out"): later options unchecked
@@ -364,7 +398,7 @@ public final class IpvsSync {
         private int count;
 
         /** The longest entry this encoder writes: the fixed part, the sequence and FULLNAT options. */
-        public static final int MAX_ENTRY_LEN = V4_LEN + 2 + SEQ_DATA_LEN + 2 + JVS_FULLNAT_LEN;
+        public static final int MAX_ENTRY_LEN = V4_LEN + 2 + SEQ_DATA_LEN + 2 + JVS_FULLNAT_LEN + 2 + JVS_SYNPROXY_LEN;
 
         /**
          * Starts a message with this syncid in seg at off, at most maxLen bytes long except that
@@ -399,11 +433,14 @@ public final class IpvsSync {
             if (e.hasFullNat) {
                 len += 2 + JVS_FULLNAT_LEN;
             }
+            if (e.hasSynProxy) {
+                len += 2 + JVS_SYNPROXY_LEN;
+            }
             return len;
         }
 
         /**
-         * Appends e (IPv4; the sequence and FULLNAT options when set) and returns true, or
+         * Appends e (IPv4; the sequence, FULLNAT and SYN proxy options when set) and returns true, or
          * returns false and writes nothing when it does not fit behind the entries already there
          * or the message holds 255 entries (nr_conns is one byte).
          */
@@ -451,6 +488,19 @@ public final class IpvsSync {
                 Bytes.i32(seg, q + 10, e.seqBase);
                 Bytes.i32(seg, q + 14, e.seqDelta);
                 Bytes.i32(seg, q + 18, e.tsDelta);
+                q += 2 + JVS_FULLNAT_LEN;
+            }
+            if (e.hasSynProxy) {
+                Bytes.u8(seg, q, OPT_JVS_SYNPROXY);
+                Bytes.u8(seg, q + 1, JVS_SYNPROXY_LEN);
+                Bytes.i32(seg, q + 2, e.spSeq);
+                Bytes.i32(seg, q + 6, e.spTs);
+                Bytes.i32(seg, q + 10, e.spClientIsn);
+                Bytes.u16(seg, q + 14, e.spOptions);
+                Bytes.u16(seg, q + 16, e.spClientWindow);
+                Bytes.u8(seg, q + 18, e.spWinShift & 0xFF);
+                Bytes.u8(seg, q + 19, e.spState);
+                Bytes.u16(seg, q + 20, 0);
             }
             size += pad + len;
             count++;

@@ -54,6 +54,23 @@ public final class SyncEntry {
     /** FULLNAT: the real server's view of the client's TSval is the client's plus this. */
     public int tsDelta;
 
+    /** jvs's SYN proxy option ({@link IpvsSync#OPT_JVS_SYNPROXY}) present. */
+    public boolean hasSynProxy;
+    /** SYN proxy: {@link IpvsSync#SYNPROXY_AWAITING} or {@link IpvsSync#SYNPROXY_SPLICED}. */
+    public int spState;
+    /** SYN proxy, awaiting: the cookie ISN; spliced: server-to-client sequence delta (cookie ISN - server ISN). */
+    public int spSeq;
+    /** SYN proxy, awaiting: the TSval of the director's SYN-ACK; spliced: the TSval delta. */
+    public int spTs;
+    /** SYN proxy: the client's ISN. */
+    public int spClientIsn;
+    /** SYN proxy: the cookie's option bits (data bits 12..21, shifted down 12). */
+    public int spOptions;
+    /** SYN proxy: the client's window from its cookie ACK. */
+    public int spClientWindow;
+    /** SYN proxy, spliced: the server's windows are shifted left by this (negative: right). */
+    public int spWinShift;
+
     /** Clears every field (the decoder calls it before each entry). */
     public SyncEntry clear() {
         type = protocol = flags = state = cport = vport = dport = fwmark = 0;
@@ -65,6 +82,8 @@ public final class SyncEntry {
         peDataLength = peNameLength = 0;
         hasFullNat = false;
         localAddr = localPort = fullNatFlags = seqBase = seqDelta = tsDelta = 0;
+        hasSynProxy = false;
+        spState = spSeq = spTs = spClientIsn = spOptions = spClientWindow = spWinShift = 0;
         return this;
     }
 

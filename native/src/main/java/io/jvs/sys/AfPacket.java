@@ -136,4 +136,28 @@ public final class AfPacket {
                 Integer.toUnsignedLong(st.get(ValueLayout.JAVA_INT, 4))};
         }
     }
+    public static final int PACKET_ADD_MEMBERSHIP = 1;
+    public static final int PACKET_DROP_MEMBERSHIP = 2;
+    public static final int PACKET_MR_MULTICAST = 0;
+
+    /**
+     * PACKET_ADD_MEMBERSHIP / PACKET_DROP_MEMBERSHIP with PACKET_MR_MULTICAST: puts the Ethernet
+     * multicast address {@code mac} into the interface's receive filter for as long as this socket
+     * holds the membership (the kernel counts memberships per address and drops the socket's when it
+     * closes), so a NIC with a hardware filter delivers frames sent to it (IPv6 solicited-node groups,
+     * 33:33:ff:xx:xx:xx, whose NS jvs answers for addresses the kernel does not own).
+     */
+    public static void multicastMembership(int fd, int ifindex, long mac, boolean add) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment mreq = a.allocate(16, 4); // struct packet_mreq {int ifindex; u16 type; u16 alen; u8 address[8]}
+            mreq.set(ValueLayout.JAVA_INT, 0, ifindex);
+            mreq.set(ValueLayout.JAVA_SHORT, 4, (short) PACKET_MR_MULTICAST);
+            mreq.set(ValueLayout.JAVA_SHORT, 6, (short) 6);
+            for (int i = 0; i < 6; i++) {
+                mreq.set(ValueLayout.JAVA_BYTE, 8 + i, (byte) (mac >>> (40 - 8 * i)));
+            }
+            Libc.setsockopt(fd, SOL_PACKET, add ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP, mreq,
+                    (add ? "PACKET_ADD_MEMBERSHIP " : "PACKET_DROP_MEMBERSHIP ") + String.format("%012x", mac));
+        }
+    }
 }

@@ -17,6 +17,7 @@ public final class RtNetlink {
     static final int AF_NETLINK = 16;
     static final int NETLINK_ROUTE = 0;
     static final int AF_INET = 2;
+    static final int AF_INET6 = 10;
 
     static final int NLMSG_ERROR = 2;
     static final int NLMSG_DONE = 3;
@@ -39,6 +40,7 @@ public final class RtNetlink {
     static final int RTA_GATEWAY = 5;
     static final int RTA_PRIORITY = 6;
     static final int RTA_TABLE = 15;
+    static final int RTA_MULTIPATH = 9;
     static final int IFA_ADDRESS = 1;
     static final int IFA_LOCAL = 2;
     static final int FRA_SRC = 2;
@@ -55,6 +57,7 @@ public final class RtNetlink {
 
     private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong BE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     /** An IPv4 unicast route of one table; gateway 0 = on-link. */
@@ -401,6 +404,125 @@ public final class RtNetlink {
                 }
                 if (rtype == RTN_UNICAST) {
                     out.add(new RouteEntry(dst, dstLen, gw, oif, prio, tbl, scope, proto, prefsrc));
+                }
+            });
+        }
+        return out;
+    }
+
+    /**
+     * An IPv6 unicast route of one table: destination and gateway as two longs each (the
+     * high and low 64 bits, network order read big-endian); a gateway of :: = on-link.
+     */
+    public record Route6(long dstHi, long dstLo, int dstLen, long gatewayHi, long gatewayLo, int oif, int priority,
+                         int table) {
+    }
+
+    /** An IPv6 address of an interface (link-local ones included), with its prefix length and scope. */
+    public record Address6(int ifindex, long hi, long lo, int prefixLen, int scope) {
+    }
+
+    /**
+     * Every IPv6 unicast route of the given table (RTM_GETROUTE with AF_INET6, 254 = main). A
+     * multipath route (RTA_MULTIPATH, ECMP) is returned as its first hop only; the kernel's
+     * local table and the fe80::/64 and multicast routes of the main table are not unicast
+     * routes of interest to jvs and come back as the kernel reports them (ff00::/8 is RTN_UNICAST
+     * in the main table; the caller skips multicast destinations).
+     */
+    public static List<Route6> routes6(int table) throws NativeException {
+        List<Route6> out = new ArrayList<>();
+        try (Arena a = Arena.ofConfined()) {
+            Msg m = new Msg(a, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, 12);
+            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET6);
+            transact(m.finish(), "IPv6 route dump", (type, msg, len) -> {
+                if (type != RTM_NEWROUTE) {
+                    return;
+                }
+                int dstLen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
+                int tbl = msg.get(ValueLayout.JAVA_BYTE, 20) & 0xff;
+                int rtype = msg.get(ValueLayout.JAVA_BYTE, 23) & 0xff;
+                long dstHi = 0;
+                long dstLo = 0;
+                long gwHi = 0;
+                long gwLo = 0;
+                int oif = 0;
+                int prio = 0;
+                int off = 16 + 12;
+                while (off + 4 <= len) {
+                    int alen = msg.get(SHORT, off) & 0xffff;
+                    int atype = msg.get(SHORT, off + 2) & 0x3fff;
+                    if (alen < 4) {
+                        break;
+                    }
+                    switch (atype) {
+                        case RTA_DST -> {
+                            dstHi = msg.get(BE_LONG, off + 4);
+                            dstLo = msg.get(BE_LONG, off + 12);
+                        }
+                        case RTA_GATEWAY -> {
+                            gwHi = msg.get(BE_LONG, off + 4);
+                            gwLo = msg.get(BE_LONG, off + 12);
+                        }
+                        case RTA_OIF -> oif = msg.get(INT, off + 4);
+                        case RTA_PRIORITY -> prio = msg.get(INT, off + 4);
+                        case RTA_TABLE -> tbl = msg.get(INT, off + 4);
+                        case RTA_MULTIPATH -> {
+                            // struct rtnexthop {u16 len; u8 flags; u8 hops; int ifindex} then its attributes
+                            if (oif == 0 && alen >= 4 + 8) {
+                                int nh = off + 4;
+                                int nhLen = msg.get(SHORT, nh) & 0xffff;
+                                oif = msg.get(INT, nh + 4);
+                                int o = nh + 8;
+                                while (o + 4 <= nh + nhLen && o + 4 <= off + alen) {
+                                    int l = msg.get(SHORT, o) & 0xffff;
+                                    if (l < 4) {
+                                        break;
+                                    }
+                                    if ((msg.get(SHORT, o + 2) & 0x3fff) == RTA_GATEWAY && l >= 20) {
+                                        gwHi = msg.get(BE_LONG, o + 4);
+                                        gwLo = msg.get(BE_LONG, o + 12);
+                                    }
+                                    o += align(l);
+                                }
+                            }
+                        }
+                        default -> { }
+                    }
+                    off += align(alen);
+                }
+                if (rtype == RTN_UNICAST && tbl == table) {
+                    out.add(new Route6(dstHi, dstLo, dstLen, gwHi, gwLo, oif, prio, tbl));
+                }
+            });
+        }
+        return out;
+    }
+
+    /** Every IPv6 address on every interface (RTM_GETADDR with AF_INET6). */
+    public static List<Address6> addresses6() throws NativeException {
+        List<Address6> out = new ArrayList<>();
+        try (Arena a = Arena.ofConfined()) {
+            Msg m = new Msg(a, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 8);
+            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET6);
+            transact(m.finish(), "IPv6 address dump", (type, msg, len) -> {
+                if (type != RTM_NEWADDR) {
+                    return;
+                }
+                int plen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
+                int scope = msg.get(ValueLayout.JAVA_BYTE, 19) & 0xff;
+                int index = msg.get(INT, 20);
+                int off = 16 + 8;
+                while (off + 4 <= len) {
+                    int alen = msg.get(SHORT, off) & 0xffff;
+                    int atype = msg.get(SHORT, off + 2) & 0x3fff;
+                    if (alen < 4) {
+                        break;
+                    }
+                    if ((atype == IFA_ADDRESS || atype == IFA_LOCAL) && alen >= 20) {
+                        out.add(new Address6(index, msg.get(BE_LONG, off + 4), msg.get(BE_LONG, off + 12), plen, scope));
+                        break;
+                    }
+                    off += align(alen);
                 }
             });
         }

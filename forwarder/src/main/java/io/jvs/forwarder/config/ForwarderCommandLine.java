@@ -115,6 +115,7 @@ public final class ForwarderCommandLine {
     private Path controlTokenFile;
     private Path metricsTlsCert;
     private Path metricsTlsKey;
+    private Path synProxyKey;
     private Path saveTo;
     private String user;
     private String controlGroup;
@@ -239,6 +240,15 @@ public final class ForwarderCommandLine {
     }
 
     /**
+     * {@code --synproxy-key FILE}: the secret the SYN proxy's cookie key is derived from; empty = a
+     * random key per start. Directors that take over each other's clients (a VRRP pair, ECMP
+     * directors) read the same file, so a cookie one of them sent is valid at the other.
+     */
+    public Optional<Path> synProxyKey() {
+        return Optional.ofNullable(synProxyKey);
+    }
+
+    /**
      * {@code --control-token-file FILE}: the control token (else $JVS_CONTROL_TOKEN): the HTTP API's
      * bearer token, and what the web console's login asks for (without one, the console is read-only).
      */
@@ -320,6 +330,7 @@ public final class ForwarderCommandLine {
         Path controlTokenFile = null;
         Path metricsTlsCert = null;
         Path metricsTlsKey = null;
+        Path synProxyKey = null;
         Path saveTo = null;
         String user = null;
         String controlGroup = null;
@@ -388,6 +399,7 @@ public final class ForwarderCommandLine {
                 case "--metrics" -> metrics = metricsAddress(flag, value);
                 case "--metrics-tls-cert" -> metricsTlsCert = path(flag, value);
                 case "--metrics-tls-key" -> metricsTlsKey = path(flag, value);
+                case "--synproxy-key" -> synProxyKey = path(flag, value);
                 case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
                 case "--ring-memory" -> ringMemoryMib = number(flag, value, MIN_RING_MEMORY_MIB, MAX_RING_MEMORY_MIB);
                 case "--lport-range" -> lports = portRange(flag, value);
@@ -473,6 +485,7 @@ public final class ForwarderCommandLine {
         o.controlTokenFile = controlTokenFile;
         o.metricsTlsCert = metricsTlsCert;
         o.metricsTlsKey = metricsTlsKey;
+        o.synProxyKey = synProxyKey;
         o.saveTo = saveTo;
         o.user = user;
         o.controlGroup = controlGroup;
@@ -521,7 +534,7 @@ public final class ForwarderCommandLine {
     /** Most interfaces one director attaches to (ports of the data path: DataPathCounters.MAX_PORTS, a TAP included). */
     public static final int MAX_INTERFACES = DataPathCounters.MAX_PORTS - 1;
 
-    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--conn-max",
+    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--synproxy-key", "--conn-max",
             "--ring-memory", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
             "--lport-range", "--workers", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp",
             "--drop-entry", "--drop-packet", "--secure-tcp", "--amemthresh", "--am-droprate",
@@ -539,6 +552,7 @@ public final class ForwarderCommandLine {
             case "--control-token-file" -> "a file holding the control token";
             case "--metrics-tls-cert" -> "a PEM certificate (chain) file";
             case "--metrics-tls-key" -> "a PKCS#8 PEM private key file";
+            case "--synproxy-key" -> "a file of at least 16 secret bytes (the SYN proxy's cookie key)";
             case "--save-to" -> "a file for the running configuration";
             case "--user" -> "a user name to run as once everything is open";
             case "--control-group" -> "a group name whose members may use the control socket";
@@ -815,6 +829,10 @@ public final class ForwarderCommandLine {
                   --am-droprate N         --drop-packet 3's rate (default 10)
                                           (whatever these say, a full table gives up its oldest
                                           embryonic entry for a new connection, never another)
+                  --synproxy-key FILE     the SYN proxy's cookie key, derived from the file's
+                                          bytes (at least 16): give the directors of a VRRP
+                                          pair or an ECMP group the same file (default: a
+                                          random key per start)
                   --mh-table-size PRIME   slots of each mh (Maglev) scheduler table: 251 509 1021
                                           2039 4093 8191 16381 32749 65521 131071 (default 4093)
 

@@ -17,7 +17,8 @@ package io.jvs.forwarder.conn;
  * million per guess.
  * A cookie is good in the minute it was made and the next ({@link #MAX_AGE}), as Linux's
  * MAX_SYNCOOKIE_AGE. The hashes H0/H1 are SplitMix64's finaliser over the tuple and a secret
- * 128-bit key (one key per director, drawn at start); each is 32 bits of a 64-bit mix.
+ * 128-bit key (drawn at start, or derived from {@code --synproxy-key FILE} so that the directors of
+ * a pair share it: {@link #keyFromSecret}); each is 32 bits of a 64-bit mix.
  *
  * <p>Allocation-free and stateless but for the key; safe on any thread.
  */
@@ -45,6 +46,29 @@ public final class SynCookies {
     public SynCookies(long key0, long key1) {
         this.key0 = key0;
         this.key1 = key1;
+    }
+
+    /** Shortest shared secret {@link #keyFromSecret} accepts: as many bytes as the key has. */
+    public static final int MIN_SECRET_BYTES = 16;
+
+    /**
+     * The two key words derived from a shared secret ({@code --synproxy-key FILE}): the first 128
+     * bits of its SHA-256, so any file of random bytes, hex or base64 text serves, and directors
+     * given the same file make and accept the same cookies.
+     *
+     * @throws IllegalArgumentException when the secret is shorter than {@link #MIN_SECRET_BYTES}
+     */
+    public static long[] keyFromSecret(byte[] secret) {
+        if (secret.length < MIN_SECRET_BYTES) {
+            throw new IllegalArgumentException(secret.length + " bytes; at least " + MIN_SECRET_BYTES + " needed");
+        }
+        try {
+            java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(secret));
+            return new long[] {h.getLong(), h.getLong()};
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is in every JDK", e);
+        }
     }
 
     /** The minute counter of a wall-clock time in milliseconds. */

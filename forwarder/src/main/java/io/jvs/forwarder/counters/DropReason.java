@@ -22,18 +22,31 @@ public enum DropReason {
      * right after the fixed header, or a second fragment header.
      */
     IPV6_BAD_EXTENSION_CHAIN("ipv6_bad_extension_chain"),
+    /**
+     * IPv6: a Neighbor Solicitation or Advertisement that fails RFC 4861's receive checks (hop
+     * limit not 255, code not 0, shorter than 24 bytes, a multicast target, an option of length 0
+     * or past the end, a DAD probe not to a solicited-node group or with a source link-layer
+     * option, a solicited advertisement to multicast), silently discarded as a node must.
+     */
+    NDP_INVALID("ndp_invalid"),
+    /**
+     * IPv6: a packet for an IPv6 service that uses what the IPv6 data path does not have yet
+     * (persistence, a client policy, the SYN proxy, a TUN or FULLNAT real server).
+     */
+    IPV6_UNSUPPORTED("ipv6_unsupported"),
     /** Larger than the largest frame the path can carry. */
     OVERSIZED("oversized"),
     /** An EtherType jvs does not handle (neither IPv4 nor ARP) addressed to a VIP path. */
     UNKNOWN_ETHERTYPE("unknown_ethertype"),
     /**
      * IPv4 header checksum wrong (L4 checksums are the end host's business, as in IPVS), or the
-     * ICMP checksum of an echo request to a VIP, which jvs answers itself.
+     * ICMP (ICMPv6) checksum of an echo request to a VIP, which jvs answers itself, or of a
+     * Neighbor Solicitation or Advertisement.
      */
     BAD_CHECKSUM("bad_checksum"),
-    /** TTL would reach zero on forwarding. */
+    /** TTL (IPv6: hop limit) would reach zero on forwarding. */
     TTL_EXPIRED("ttl_expired"),
-    /** A non-first IPv4 fragment whose first fragment was not seen. */
+    /** A non-first fragment (IPv4 or IPv6) to a VIP: no ports to classify it by (jvs does not reassemble). */
     FRAGMENT_UNTRACKED("fragment_untracked"),
     /** Addressed to a VIP, but to a protocol/port no virtual service listens on. */
     NO_SERVICE("no_service"),

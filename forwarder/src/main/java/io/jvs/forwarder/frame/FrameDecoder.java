@@ -109,7 +109,7 @@ public final class FrameDecoder {
             return decodeArp(ctx, seg, l3, avail);
         }
         if (type == EthernetHeader.ETH_P_IPV6) {
-            return decodeIpv6(ctx, seg, l3, avail);
+            return decodeIpv6(ctx, seg, l3, avail, l2);
         }
         return FrameKind.OTHER;
     }
@@ -242,7 +242,7 @@ public final class FrameDecoder {
      * (the packet cut short, a version that is not 6, a TCP data offset that cannot be)
      * and the IPv6 ones for a bad chain. There is no header checksum to verify.
      */
-    private static FrameKind decodeIpv6(PacketContext ctx, MemorySegment seg, long l3, int avail) {
+    private static FrameKind decodeIpv6(PacketContext ctx, MemorySegment seg, long l3, int avail, int l2) {
         Ipv6Header ip = ctx.ip6.wrap(seg, l3);
         switch (ip.walk(avail)) {
             case OK -> { }
@@ -262,6 +262,11 @@ public final class FrameDecoder {
         int proto = ip.upperProtocol();
         ctx.ipProto = proto;
         ctx.ttl = ip.hopLimit();
+        ctx.srcHi = ip.srcHi();
+        ctx.srcLo = ip.srcLo();
+        ctx.dstHi = ip.dstHi();
+        ctx.dstLo = ip.dstLo();
+        int total = Ipv6Header.HEADER_LEN + ip.payloadLength();
         boolean fragment = ip.isFragment();
         ctx.fragment = fragment;
         if (fragment) {
@@ -274,7 +279,7 @@ public final class FrameDecoder {
             }
         }
         if (ip.upperOffset() < 0) {
-            return FrameKind.IPV6; // a later fragment: no L4 header, ports 0
+            return checkPartial6(ctx, l2, total, -1, -1); // a later fragment: no L4 header, ports 0
         }
         ctx.firstFragment = fragment;
         long l4 = ip.upperOffset();
@@ -293,6 +298,7 @@ public final class FrameDecoder {
                 ctx.srcPort = tcp.srcPort();
                 ctx.dstPort = tcp.dstPort();
                 ctx.tcpFlags = tcp.flags();
+                return checkPartial6(ctx, l2, total, (int) (l4 - l3), TcpHeader.CHECKSUM_OFFSET);
             }
             case Ipv6Header.NEXT_UDP -> {
                 if (upper < UdpHeader.HEADER_LEN) {
@@ -308,13 +314,38 @@ public final class FrameDecoder {
                 }
                 ctx.srcPort = udp.srcPort();
                 ctx.dstPort = udp.dstPort();
+                return checkPartial6(ctx, l2, total, (int) (l4 - l3), UdpHeader.CHECKSUM_OFFSET);
             }
             case Ipv6Header.NEXT_ICMPV6 -> {
                 if (upper < Icmpv6Header.HEADER_LEN) {
                     return bad(ctx, DropReason.TRUNCATED);
                 }
+                ctx.icmp6.wrap(seg, l4);
+                return checkPartial6(ctx, l2, total, (int) (l4 - l3), Icmpv6Header.CHECKSUM_OFFSET);
             }
-            default -> { }
+            default -> {
+                return checkPartial6(ctx, l2, total, -1, -1);
+            }
+        }
+    }
+
+    /**
+     * {@link #checkPartial} for IPv6: the field the device fills lies in the packet, and for
+     * TCP, UDP and ICMPv6 it is the upper layer's checksum field (where {@link Rewrite}'s
+     * 128-bit updates keep the partial sum right). {@code l4} is the upper layer's offset from
+     * the IPv6 header, -1 when there is none here.
+     */
+    private static FrameKind checkPartial6(PacketContext ctx, int l2, int total, int l4, int csumField) {
+        if (!ctx.csumPartial) {
+            return FrameKind.IPV6;
+        }
+        VirtioNetHeader vnet = ctx.vnet;
+        int start = vnet.csumStart();
+        if (start + vnet.csumOffset() + 2 > l2 + total) {
+            return bad(ctx, DropReason.MALFORMED);
+        }
+        if (csumField >= 0 && (start != l2 + l4 || vnet.csumOffset() != csumField)) {
+            return bad(ctx, DropReason.MALFORMED);
         }
         return FrameKind.IPV6;
     }

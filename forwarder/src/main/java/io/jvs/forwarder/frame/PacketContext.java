@@ -2,6 +2,7 @@ package io.jvs.forwarder.frame;
 
 import io.jvs.packet.IcmpHeader;
 import io.jvs.packet.Ipv6Header;
+import io.jvs.packet.Icmpv6Header;
 import io.jvs.packet.VirtioNetHeader;
 import io.jvs.packet.ArpPacket;
 import io.jvs.packet.UdpHeader;
@@ -56,6 +57,8 @@ public final class PacketContext {
     public final IcmpHeader icmp = new IcmpHeader();
     /** IPv6 and its extension-header walk (after a decode to {@link FrameKind#IPV6}). */
     public final Ipv6Header ip6 = new Ipv6Header();
+    /** ICMPv6 (after a decode to {@link FrameKind#IPV6} with ipProto 58 and l4Off >= 0). */
+    public final Icmpv6Header icmp6 = new Icmpv6Header();
 
     // ---- decoded summary (set by FrameDecoder) ----
     /** EtherType after any 802.1Q/802.1ad tags (at most two are walked). */
@@ -79,12 +82,20 @@ public final class PacketContext {
     public int srcAddr;
     public int dstAddr;
     public int ttl;
+    /**
+     * IPv6 source and destination (after a decode to {@link FrameKind#IPV6}): high and low 64
+     * bits each; {@link #ttl} holds the hop limit. 0 for anything else.
+     */
+    public long srcHi;
+    public long srcLo;
+    public long dstHi;
+    public long dstLo;
     /** L4 ports (0 when the protocol has none, or for non-first fragments). */
     public int srcPort;
     public int dstPort;
     /** TCP flags byte (FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10), 0 for non-TCP. */
     public int tcpFlags;
-    /** IPv4 fragment state: MF set or offset non-zero; first = offset 0. */
+    /** Fragment state: MF set or offset non-zero (IPv6: a fragment header); first = offset 0. */
     public boolean fragment;
     public boolean firstFragment;
     /** True when the virtio_net_hdr says the L4 checksum is partial (CHECKSUM_PARTIAL). */
@@ -116,6 +127,10 @@ public final class PacketContext {
         srcAddr = 0;
         dstAddr = 0;
         ttl = 0;
+        srcHi = 0;
+        srcLo = 0;
+        dstHi = 0;
+        dstLo = 0;
         srcPort = 0;
         dstPort = 0;
         tcpFlags = 0;

@@ -251,4 +251,65 @@ public final class Rewrite {
             default -> -1;
         };
     }
+    // ---------------------------------------------------------------- IPv6
+
+    /**
+     * Rewrites the IPv6 destination address (NAT towards a real server). IPv6 has no header
+     * checksum; the address is in the pseudo-header of TCP, UDP and ICMPv6 alike, so their
+     * checksum gets RFC 1624's update over the 128 bits ({@link Checksum#update128}), or
+     * {@link Checksum#updatePartial128} when it is partial. Precondition: decoded as
+     * {@link FrameKind#IPV6}.
+     */
+    public static void setDstAddr6(PacketContext ctx, long hi, long lo) {
+        setAddr6(ctx, io.jvs.packet.Ipv6Header.DST_OFFSET, ctx.dstHi, ctx.dstLo, hi, lo);
+        ctx.dstHi = hi;
+        ctx.dstLo = lo;
+    }
+
+    /** As {@link #setDstAddr6} for the source address (NAT replies). */
+    public static void setSrcAddr6(PacketContext ctx, long hi, long lo) {
+        setAddr6(ctx, io.jvs.packet.Ipv6Header.SRC_OFFSET, ctx.srcHi, ctx.srcLo, hi, lo);
+        ctx.srcHi = hi;
+        ctx.srcLo = lo;
+    }
+
+    /**
+     * Decrements the IPv6 hop limit by one (no header checksum to update) and returns the new
+     * value; a hop limit already 0 is left and 0 returned.
+     */
+    public static int decrementHopLimit(PacketContext ctx) {
+        long at = ctx.l3Off + io.jvs.packet.Ipv6Header.HOP_LIMIT_OFFSET;
+        int hops = Bytes.u8(ctx.seg, at);
+        if (hops == 0) {
+            return 0;
+        }
+        Bytes.u8(ctx.seg, at, hops - 1);
+        ctx.ttl = hops - 1;
+        return hops - 1;
+    }
+
+    private static void setAddr6(PacketContext ctx, int fieldOff, long oldHi, long oldLo, long hi, long lo) {
+        if (oldHi == hi && oldLo == lo) {
+            return;
+        }
+        MemorySegment seg = ctx.seg;
+        seg.set(Bytes.BE64, ctx.l3Off + fieldOff, hi);
+        seg.set(Bytes.BE64, ctx.l3Off + fieldOff + 8, lo);
+        if (ctx.l4Off < 0) {
+            return; // a later fragment: its upper-layer header (and checksum) is in the first
+        }
+        int off = Checksum.l4ChecksumOffset6(ctx.ipProto);
+        if (off < 0) {
+            return;
+        }
+        long field = ctx.l4Off + off;
+        int csum = Bytes.u16(seg, field);
+        if (ctx.csumPartial) {
+            Bytes.u16(seg, field, Checksum.updatePartial128(csum, oldHi, oldLo, hi, lo));
+            return;
+        }
+        int next = Checksum.update128(csum, oldHi, oldLo, hi, lo);
+        // RFC 8200 8.1: a UDP checksum of 0 is not allowed over IPv6; 0xFFFF is the same sum.
+        Bytes.u16(seg, field, ctx.ipProto == io.jvs.packet.Ipv6Header.NEXT_UDP && next == 0 ? 0xFFFF : next);
+    }
 }

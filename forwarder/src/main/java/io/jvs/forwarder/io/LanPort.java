@@ -63,8 +63,13 @@ public final class LanPort implements AutoCloseable {
         return tx;
     }
 
+    /** Adds a hook run after every flush of the set, after those added before it (ARP's and NDP's pending pools). */
     public void afterFlush(Runnable hook) {
-        this.afterFlush = hook;
+        Runnable before = this.afterFlush;
+        this.afterFlush = () -> {
+            before.run();
+            hook.run();
+        };
     }
 
     public MemorySegment scratch() {

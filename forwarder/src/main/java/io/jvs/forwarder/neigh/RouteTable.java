@@ -102,6 +102,11 @@ public final class RouteTable {
         return -1;
     }
 
+    /** The gateway of route {@code route}; 0 when it is on-link. */
+    public int gateway(int route) {
+        return gateway[route];
+    }
+
     public int size() {
         return dst.length;
     }

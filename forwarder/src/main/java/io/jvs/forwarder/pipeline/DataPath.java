@@ -5,6 +5,13 @@ import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.Defense;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.SynCookies;
+import io.jvs.forwarder.conn.ConnectionTable6;
+import io.jvs.forwarder.neigh.NeighbourCache6;
+import io.jvs.forwarder.neigh.RouteTable6;
+import io.jvs.forwarder.service.Ipv6ServiceLookup;
+import io.jvs.forwarder.xmit.Dr6Xmit;
+import io.jvs.forwarder.xmit.Ipv6Sender;
+import io.jvs.forwarder.xmit.Nat6Xmit;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.neigh.ArpScope;
 import io.jvs.forwarder.neigh.NeighbourCache;
@@ -30,13 +37,13 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
- * The data path's one wiring: the eight stages of an attachment's pipeline, in order,
+ * The data path's one wiring: the nine stages of an attachment's pipeline, in order,
  * over the state the attachments share. The director, every test that pushes frames
  * through the stages and the packet-path benchmark all get their pipeline from
  * {@link #wire}; nothing else constructs a stage.
  *
  * <pre>
- *   decode -&gt; arp -&gt; icmp -&gt; classify -&gt; connection -&gt; synproxy -&gt; schedule -&gt; transmit
+ *   decode -&gt; ipv6 -&gt; arp -&gt; icmp -&gt; classify -&gt; connection -&gt; synproxy -&gt; schedule -&gt; transmit
  * </pre>
  *
  * <p>Shared by all attachments (and owned by whoever built this): the published
@@ -56,7 +63,7 @@ import java.util.function.Supplier;
  */
 public final class DataPath {
     /** The stage names, in pipeline order (the names {@link #wire} gives the handlers). */
-    public static final List<String> STAGES = List.of("decode", "arp", "icmp", "classify", "connection",
+    public static final List<String> STAGES = List.of("decode", "ipv6", "arp", "icmp", "classify", "connection",
             "synproxy", "schedule", "transmit");
     /** Client segments the SYN proxy can hold at once, one per connection waiting for its real server. */
     public static final int SYN_PROXY_HELD_SLOTS = 1024;
@@ -81,6 +88,11 @@ public final class DataPath {
     private final long isnKey1;
     private final SynCookies cookies;
     private final HeldSegments held;
+    private final Supplier<Ipv6ServiceLookup> services6;
+    private final ConnectionTable6 conns6;
+    /** One per port, by port number, or null: IPv6 is then counted as ignored, as before jvs forwarded it. */
+    private final NeighbourCache6[] neighbours6;
+    private final Supplier<RouteTable6> routes6;
 
     private DataPath(Builder b) {
         this.services = Objects.requireNonNull(b.services, "services");
@@ -123,6 +135,33 @@ public final class DataPath {
             this.cookies = new SynCookies(r.nextLong(), r.nextLong());
         }
         this.held = new HeldSegments(SYN_PROXY_HELD_SLOTS, conns);
+        this.services6 = Objects.requireNonNull(b.services6, "services6");
+        this.routes6 = Objects.requireNonNull(b.routes6, "routes6");
+        if (b.neighbours6 != null) {
+            if (b.neighbours6.length != neighbours.length) {
+                throw new IllegalArgumentException("neighbours6: one cache per port, " + neighbours.length
+                        + " ports, " + b.neighbours6.length + " caches");
+            }
+            for (int i = 0; i < b.neighbours6.length; i++) {
+                if (b.neighbours6[i].port() != neighbours[i].port()) {
+                    throw new IllegalArgumentException("neighbours6: cache " + i + " is not for port " + i);
+                }
+            }
+            this.neighbours6 = b.neighbours6.clone();
+            this.conns6 = b.conns6 != null ? b.conns6 : new ConnectionTable6(DEFAULT_CONNECTIONS6, conns.timeouts());
+            conns6.setSecureTcp(defense.secureTcp());
+        } else {
+            this.neighbours6 = null;
+            this.conns6 = null;
+        }
+    }
+
+    /** Capacity of the IPv6 connection table when the builder is given none (tests). */
+    public static final int DEFAULT_CONNECTIONS6 = 1024;
+
+    /** The IPv6 connection table (null when IPv6 is not wired: no {@link Builder#neighbours6}). */
+    public ConnectionTable6 connections6() {
+        return conns6;
     }
 
     /** Default size of the per-client limits' tables ({@code --client-table}). */
@@ -140,6 +179,9 @@ public final class DataPath {
     public void defenseTick() {
         if (defense.update(conns.capacity() - conns.size())) {
             conns.setSecureTcp(defense.secureTcp());
+            if (conns6 != null) {
+                conns6.setSecureTcp(defense.secureTcp());
+            }
         }
         if (defense.dropEntry()) {
             counters.embryonicDrop(conns.randomDropEntry());
@@ -152,7 +194,7 @@ public final class DataPath {
     }
 
     /**
-     * Adds the eight stages, named as in {@link #STAGES}, to the end of an attachment's
+     * Adds the nine stages, named as in {@link #STAGES}, to the end of an attachment's
      * pipeline (normally empty) and returns it. {@code arpPort} is the port whose ARP this
      * attachment receives (its answers leave there, what it learns goes to that port's
      * neighbour cache); forwarded frames leave by whichever port their route gives.
@@ -173,16 +215,30 @@ public final class DataPath {
         FullNatXmit fullNat = new FullNatXmit(sender, ports.get(0), conns, wallMillis, isnKey0, isnKey1);
         SynProxy synProxy = new SynProxy(sender, ports.get(0), conns, cookies, held, wallMillis, counters);
         p.addLast(STAGES.get(0), new FrameDecodeHandler(counters));
-        p.addLast(STAGES.get(1), new ArpHandler(services, vrrp, neighbours[arpPort], arpScope, routes, counters,
+        p.addLast(STAGES.get(1), ipv6Stage(arpPort, answersArp));
+        p.addLast(STAGES.get(2), new ArpHandler(services, vrrp, neighbours[arpPort], arpScope, routes, counters,
                 answersArp));
-        p.addLast(STAGES.get(2), new IcmpHandler(services, vrrp, conns, sender, icmp, tun, counters));
-        p.addLast(STAGES.get(3), new ClassifyHandler(services, vrrp, conns, counters));
-        p.addLast(STAGES.get(4), new ConnectionHandler(conns, counters, policy, sync));
-        p.addLast(STAGES.get(5), new SynProxyHandler(conns, synProxy, nat, fullNat, counters));
-        p.addLast(STAGES.get(6), new ScheduleHandler(conns, counters, policy, defense, clientLimits, sync));
-        p.addLast(STAGES.get(7), new TransmitHandler(ports, new DrXmit(sender, counters), nat, tun, fullNat, synProxy,
+        p.addLast(STAGES.get(3), new IcmpHandler(services, vrrp, conns, sender, icmp, tun, counters));
+        p.addLast(STAGES.get(4), new ClassifyHandler(services, vrrp, conns, counters));
+        p.addLast(STAGES.get(5), new ConnectionHandler(conns, counters, policy, sync));
+        p.addLast(STAGES.get(6), new SynProxyHandler(conns, synProxy, nat, fullNat, counters));
+        p.addLast(STAGES.get(7), new ScheduleHandler(conns, counters, policy, defense, clientLimits, sync));
+        p.addLast(STAGES.get(8), new TransmitHandler(ports, new DrXmit(sender, counters), nat, tun, fullNat, synProxy,
                 counters));
         return p;
+    }
+
+    /**
+     * The ipv6 stage: with IPv6 wired, the whole IPv6 path ({@link Ipv6Handler}) with its own
+     * senders; without, a stage that counts IPv6 frames as ignored and passes the rest on.
+     */
+    private io.netty.channel.ChannelHandler ipv6Stage(int port, boolean answers) {
+        if (neighbours6 == null) {
+            return new IgnoreIpv6Handler(counters);
+        }
+        Ipv6Sender sender6 = new Ipv6Sender(neighbours6, routes6, counters);
+        return new Ipv6Handler(services6, conns6, neighbours6[port], sender6, new Dr6Xmit(sender6, conns6, counters),
+                new Nat6Xmit(sender6, conns6), counters, answers);
     }
 
     /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */
@@ -204,8 +260,42 @@ public final class DataPath {
         private boolean cookieKeyGiven;
         private long cookieKey0;
         private long cookieKey1;
+        private Supplier<Ipv6ServiceLookup> services6 = () -> Ipv6ServiceLookup.NONE;
+        private ConnectionTable6 conns6;
+        private NeighbourCache6[] neighbours6;
+        private Supplier<RouteTable6> routes6 = () -> RouteTable6.EMPTY;
 
         private Builder() {
+        }
+
+        /**
+         * The published IPv6 services, read once per IPv6 packet (default: none). The model's
+         * published table implements {@link Ipv6ServiceLookup} once it carries IPv6 services.
+         */
+        public Builder services6(Supplier<Ipv6ServiceLookup> services6) {
+            this.services6 = Objects.requireNonNull(services6, "services6");
+            return this;
+        }
+
+        /** The IPv6 connection table (default: one of {@link #DEFAULT_CONNECTIONS6} entries when IPv6 is wired). */
+        public Builder connections6(ConnectionTable6 conns6) {
+            this.conns6 = conns6;
+            return this;
+        }
+
+        /**
+         * The NDP cache of each port, by port number, as {@link #neighbours}: giving them wires the
+         * IPv6 path; without them IPv6 frames are counted as ignored.
+         */
+        public Builder neighbours6(NeighbourCache6... perPort) {
+            this.neighbours6 = perPort;
+            return this;
+        }
+
+        /** The director's IPv6 routing table as it is now (default: empty). */
+        public Builder routes6(Supplier<RouteTable6> routes6) {
+            this.routes6 = Objects.requireNonNull(routes6, "routes6");
+            return this;
         }
 
         /** Where the control plane publishes the services (read once per packet). */

@@ -9,8 +9,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 /**
  * First stage: decodes the frame in place into the {@link PacketContext}.
  * Bad frames are counted under their reason and go no further (malformed IPv6
- * included: a broken extension-header chain has reasons of its own); valid IPv6,
- * which jvs does not forward yet, and frames of other EtherTypes (LLDP...) are
+ * included: a broken extension-header chain has reasons of its own); IPv4, ARP and
+ * IPv6 go on (IPv6 to the ipv6 stage); frames of other EtherTypes (LLDP...) are
  * not jvs's business and are counted as ignored (in packet mode the kernel sees
  * them too).
  */
@@ -25,8 +25,8 @@ final class FrameDecodeHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext chc, Object msg) {
         PacketContext ctx = (PacketContext) msg;
         switch (FrameDecoder.decode(ctx)) {
-            case IPV4, ARP -> chc.fireChannelRead(ctx);
-            case OTHER, IPV6 -> counters.ignored(); // IPv6 is decoded and checked, not forwarded yet
+            case IPV4, ARP, IPV6 -> chc.fireChannelRead(ctx);
+            case OTHER -> counters.ignored();
             case BAD -> counters.drop(ctx.drop);
         }
     }

@@ -39,6 +39,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  *       client or LIP:lport -> RIP:rport): NAT and FULLNAT send it to the client
  *       from the VIP, the quote made client:cport -> VIP:vport again.</li>
  * </ul>
+ * For a SYN-proxied connection (spliced) the server's stream is in the cookie's sequence space on
+ * the client's side: the sequence number a client-side error quotes is moved back into the
+ * server's space, the acknowledgement a server-side error quotes into the client's.
  * The quoted IP header checksum and the ICMP checksum are recomputed (as IPVS's
  * ip_vs_nat_icmp does); the quoted L4 checksum is left alone (only 8 bytes of the
  * segment are quoted). An error addressed to a VIP or local address that quotes
@@ -157,6 +160,12 @@ final class IcmpHandler extends ChannelInboundHandlerAdapter {
                     quotedPorts.setDstPort(conns.lport(id));
                     Rewrite.setSrcAddr(ctx, conns.laddr(id));
                 }
+                if (conns.synProxyState(id) == ConnectionTable.SP_SPLICED && quotedSeqAt(ctx, 4)) {
+                    // The client quotes the server's stream in the SYN proxy's (cookie's) sequence space;
+                    // the server matches the quoted number against its own (Linux's tcp_v4_err ignores an
+                    // error whose sequence is outside its unacknowledged data: PMTU discovery would stall).
+                    quotedPorts.setSeq(quotedPorts.seq() - conns.synProxySeq(id));
+                }
                 quoted.writeChecksum();
                 Rewrite.setDstAddr(ctx, rip);
                 icmpChecksum(ctx);
@@ -181,10 +190,20 @@ final class IcmpHandler extends ChannelInboundHandlerAdapter {
             }
             Rewrite.setDstAddr(ctx, client);
         }
+        if (conns.synProxyState(id) == ConnectionTable.SP_SPLICED && quotedSeqAt(ctx, 8)) {
+            // what the server's error quotes acknowledges the server's stream: into the client's view
+            quotedPorts.setAck(quotedPorts.ack() + conns.synProxySeq(id));
+        }
         quoted.writeChecksum();
         Rewrite.setSrcAddr(ctx, conns.vaddr(id));
         icmpChecksum(ctx);
         sender.send(ctx, client);
+    }
+
+    /** The quote is TCP and holds the 4-byte field at this offset of its TCP header (8: the acknowledgement). */
+    private boolean quotedSeqAt(PacketContext ctx, int field) {
+        return quoted.protocol() == Ipv4Header.PROTO_TCP
+                && quotedPorts.offset() + field + 4 <= ctx.l3Off + ctx.ip.totalLength();
     }
 
     private static void finishChecksum(PacketContext ctx) {

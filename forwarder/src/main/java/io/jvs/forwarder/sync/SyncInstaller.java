@@ -152,6 +152,14 @@ final class SyncInstaller implements Runnable {
                 conns.markToaOnAckSent(id);
             }
         }
+        if (e.hasSynProxy) {
+            // the master's SYN proxy state: this director translates (or completes the splice) as it would
+            conns.startSynProxy(id, e.spSeq, e.spTs, e.spClientIsn,
+                    e.spOptions << 12, e.spClientWindow);
+            if (e.spState == IpvsSync.SYNPROXY_SPLICED) {
+                conns.spliceSynProxy(id, e.spSeq, e.spTs, e.spWinShift);
+            }
+        }
     }
 
     /** The state's timeout from the table (a sync entry with timeout 0, as version 0 sent). */

@@ -173,6 +173,18 @@ public final class SyncMaster {
             e.seqDelta = conns.seqDelta(id);
             e.tsDelta = conns.tsDelta(id);
         }
+        byte sp = conns.synProxyState(id);
+        if (sp != ConnectionTable.SP_NONE) {
+            // a backup taking the connection over must translate as this director does (IpvsSync, option 25)
+            e.hasSynProxy = true;
+            e.spState = sp == ConnectionTable.SP_SPLICED ? IpvsSync.SYNPROXY_SPLICED : IpvsSync.SYNPROXY_AWAITING;
+            e.spSeq = conns.synProxySeq(id);
+            e.spTs = conns.synProxyTs(id);
+            e.spClientIsn = conns.synProxyClientIsn(id);
+            e.spOptions = conns.synProxyOpts(id) >>> 12;
+            e.spClientWindow = conns.synProxyClientWindow(id);
+            e.spWinShift = conns.synProxyWinShift(id);
+        }
         offer(e);
     }
 

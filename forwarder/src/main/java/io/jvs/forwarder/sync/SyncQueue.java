@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * refuses and the caller counts the drop.
  */
 final class SyncQueue {
-    private static final int WIDTH = 18;
+    private static final int WIDTH = 25;
 
     private final int[] slots;
     private final int mask;
@@ -61,6 +61,13 @@ final class SyncQueue {
         s[b + 15] = e.seqBase;
         s[b + 16] = e.seqDelta;
         s[b + 17] = e.tsDelta;
+        s[b + 18] = e.hasSynProxy ? e.spState : 0;
+        s[b + 19] = e.spSeq;
+        s[b + 20] = e.spTs;
+        s[b + 21] = e.spClientIsn;
+        s[b + 22] = e.spOptions;
+        s[b + 23] = e.spClientWindow;
+        s[b + 24] = e.spWinShift;
         tail.setRelease(t + 1);
         return true;
     }
@@ -92,6 +99,14 @@ final class SyncQueue {
         e.seqBase = s[b + 15];
         e.seqDelta = s[b + 16];
         e.tsDelta = s[b + 17];
+        e.hasSynProxy = s[b + 18] != 0;
+        e.spState = s[b + 18];
+        e.spSeq = s[b + 19];
+        e.spTs = s[b + 20];
+        e.spClientIsn = s[b + 21];
+        e.spOptions = s[b + 22];
+        e.spClientWindow = s[b + 23];
+        e.spWinShift = s[b + 24];
         head.setRelease(h + 1);
         return true;
     }

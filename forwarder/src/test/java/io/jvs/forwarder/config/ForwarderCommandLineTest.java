@@ -280,6 +280,12 @@ class ForwarderCommandLineTest {
                 assertThrows(UsageException.class, () -> ForwarderCommandLine.parse("--attach", "packet:eth0",
                         "--metrics", "off", "--metrics-tls-cert", "/c.pem", "--metrics-tls-key", "/k.pem"))
                         .getMessage());
+        assertEquals(Optional.of(Path.of("/etc/jvs/synproxy.key")), ForwarderCommandLine.parse("--attach",
+                "packet:eth0", "--synproxy-key", "/etc/jvs/synproxy.key").synProxyKey());
+        assertEquals(Optional.empty(), none.synProxyKey());
+        assertEquals("--synproxy-key needs a value: a file of at least 16 secret bytes (the SYN proxy's cookie key)",
+                assertThrows(UsageException.class, () -> ForwarderCommandLine.parse("--attach", "packet:eth0",
+                        "--synproxy-key=")).getMessage());
         assertEquals("--control-http \"off\": expected ADDR:PORT (e.g. 127.0.0.1:9120)",
                 assertThrows(UsageException.class, () -> ForwarderCommandLine.parse("--attach", "packet:eth0",
                         "--control-http", "off")).getMessage());

@@ -65,6 +65,27 @@ class SynCookiesTest {
                 "another director's key");
     }
 
+    /**
+     * --synproxy-key: the key is the first 128 bits of the file's SHA-256 (computed with Python's
+     * hashlib, not this class), so two directors given the same file accept each other's cookies.
+     */
+    @Test
+    void aSharedSecretGivesEveryDirectorTheSameKey() {
+        byte[] secret = "0123456789abcdef0123456789abcdef\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        long[] k = SynCookies.keyFromSecret(secret);
+        assertEquals(0x6ed6653dba3d6aeeL, k[0]);
+        assertEquals(0x8110c6e23de37f15L, k[1]);
+        SynCookies master = new SynCookies(k[0], k[1]);
+        long[] k2 = SynCookies.keyFromSecret(secret.clone());
+        SynCookies backup = new SynCookies(k2[0], k2[1]);
+        int c = master.cookie(CLIENT, VIP, 40000, 80, 0x7000_0000, COUNT, DATA);
+        assertEquals(DATA, backup.check(c, CLIENT, VIP, 40000, 80, 0x7000_0000, COUNT), "the other director's cookie");
+        long[] other = SynCookies.keyFromSecret("another secret of some length".getBytes());
+        assertEquals(-1, new SynCookies(other[0], other[1]).check(c, CLIENT, VIP, 40000, 80, 0x7000_0000, COUNT));
+        assertEquals("15 bytes; at least 16 needed", org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> SynCookies.keyFromSecret(new byte[15])).getMessage());
+    }
+
     @Test
     void randomAcknowledgementsAlmostNeverPass() {
         // A spoofed ACK guesses a 32-bit number: the expected pass rate is about 2^-23.

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,27 +61,7 @@ class FullNatShortConnectionsIT {
     }
 
     private void run(String tag, List<String> attach) {
-        String fixed = LAB.lab().resetDirector();
-        if (!fixed.isEmpty()) {
-            System.out.println("[" + tag + "] " + fixed);
-        }
-        LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-        Path conf = LAB.lab().itFile(tag + ".conf", """
-                -A -t %1$s:81 -s rr --laddr %2$s
-                -a -t %1$s:81 -r %3$s:80 --fullnat -w 1
-                -a -t %1$s:81 -r %4$s:80 --fullnat -w 1
-                --state-timeout time_wait 1
-                --state-timeout close 1
-                --state-timeout fin_wait 1
-                --state-timeout last_ack 1
-                --state-timeout close_wait 1
-                """.formatted(Lab.VIP, LIP, Lab.rsIp(1), Lab.rsIp(2)));
-        List<String> args = new ArrayList<>(attach);
-        // A small table: the expiry sweep passes over it within half a second, so ports come back
-        // soon after their connection's 1 s timeout.
-        args.addAll(List.of("--config", conf.toString(), "--metrics", METRICS, "--conn-max", "16384",
-                "--lport-range", "40000-" + (40000 + PORTS - 1)));
-        ForwarderProcess director = ForwarderProcess.start(LAB.lab(), tag, METRICS, args);
+        ForwarderProcess director = FullNatPortDirector.start(LAB.lab(), tag, attach, LIP, PORTS, METRICS);
         String script = LAB.lab().repo().resolve("scripts/bench.d/wrk-report.lua").toString();
         // The client as scripts/bench sets it up: at thousands of connections/s, the default
         // 28k ephemeral ports without TIME_WAIT reuse run out within seconds (wrk then connects

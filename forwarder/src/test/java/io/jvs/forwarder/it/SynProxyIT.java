@@ -41,6 +41,8 @@ class SynProxyIT {
     @RegisterExtension
     static final LabExtension LAB = LabExtension.up(2);
     static ForwarderProcess director;
+    /** The director's arguments, kept to start it again (with the same --synproxy-key file). */
+    static List<String> args;
 
     @BeforeAll
     static void start() {
@@ -57,8 +59,10 @@ class SynProxyIT {
                 -a -t %1$s:81 -r %3$s:80 --fullnat -w 1
                 -a -t %1$s:81 -r %4$s:80 --fullnat -w 1
                 """.formatted(Lab.VIP, LIP, Lab.rsIp(1), Lab.rsIp(2)));
-        director = ForwarderProcess.start(LAB.lab(), "synproxy", METRICS,
-                List.of("--attach", "packet:eth0", "--config", conf.toString(), "--metrics", METRICS));
+        Path key = LAB.lab().itFile("synproxy.key", "a secret both directors of a pair read\n");
+        args = List.of("--attach", "packet:eth0", "--config", conf.toString(), "--metrics", METRICS,
+                "--synproxy-key", key.toString());
+        director = ForwarderProcess.start(LAB.lab(), "synproxy", METRICS, args);
         for (int rs = 1; rs <= 2; rs++) {
             LAB.lab().sh(Duration.ofSeconds(10), Lab.rsNamespace(rs), """
                     nft delete table ip %1$s 2>/dev/null || true
@@ -167,6 +171,58 @@ class SynProxyIT {
                 kernelDrops() - ring0, (long) director.metric("jvs_connection_table_entries", ""));
         assertTrue(synAcks > 1000, tag + ": the flood reached the director: " + synAcks + " cookies");
         assertTrue(good >= 95, tag + ": " + good + " of 100 connections during the flood");
+    }
+
+    /**
+     * --synproxy-key: a director started with the same key file accepts the cookies the one before
+     * it sent (as the backup of a VRRP pair or another ECMP director would). The client's ACK and
+     * request are held back (nftables in the client) while the director that answered its SYN is
+     * replaced; once let through, the client's retransmitted request carries the old cookie to the
+     * new director, which opens the connection from it: the request succeeds.
+     */
+    @Test
+    @Order(3)
+    void aCookieFromTheDirectorBeforeARestartIsValidAfterIt() throws Exception {
+        Lab lab = LAB.lab();
+        String table = NFT_TABLE + "_hold";
+        lab.sh(Duration.ofSeconds(10), Lab.CLIENT, """
+                nft delete table ip %1$s 2>/dev/null || true
+                nft add table ip %1$s
+                nft add chain ip %1$s out '{ type filter hook output priority 0; }'
+                nft add rule ip %1$s out ip daddr %2$s tcp dport 80 'tcp flags != syn' counter drop
+                """.formatted(table, Lab.VIP)).requireOk();
+        Process curl = null;
+        try {
+            double synAcks0 = director.metric("jvs_synproxy_total", "event=\"syn_ack\"");
+            curl = new ProcessBuilder("ip", "netns", "exec", Lab.CLIENT, "curl", "-s", "--max-time", "40", "-o",
+                    "/dev/null", "-w", "%{http_code}", "-H", "Connection: close", "http://" + Lab.VIP + "/")
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (director.metric("jvs_synproxy_total", "event=\"syn_ack\"") == synAcks0) {
+                assertTrue(System.nanoTime() < deadline, "the SYN was never answered");
+                Thread.sleep(50);
+            }
+            Thread.sleep(300); // the client's ACK and request: dropped in its own namespace
+            double bad0 = director.metric("jvs_dropped_packets_total", "reason=\"synproxy_bad_cookie\"");
+            System.out.println("[synproxy] restart: first director exit " + director.stop() + " (bad cookies "
+                    + bad0 + ")");
+            director = ForwarderProcess.start(lab, "synproxy-2", METRICS, args);
+            lab.sh(Duration.ofSeconds(10), Lab.CLIENT, "nft delete table ip " + table).requireOk();
+            String code = new String(curl.getInputStream().readAllBytes()).strip();
+            curl.waitFor();
+            System.out.printf(Locale.ROOT, "[synproxy] cookie across a restart: HTTP %s; opened %.0f, bad cookies %.0f%n",
+                    code, director.metric("jvs_synproxy_total", "event=\"opened\""),
+                    director.metric("jvs_dropped_packets_total", "reason=\"synproxy_bad_cookie\""));
+            assertEquals("200", code, "the request behind a cookie of the previous director");
+            assertEquals(0, director.metric("jvs_dropped_packets_total", "reason=\"synproxy_bad_cookie\""));
+            assertEquals(1, director.metric("jvs_synproxy_total", "event=\"opened\""),
+                    "the new director opened the connection from the old cookie");
+        } finally {
+            if (curl != null) {
+                curl.destroy();
+            }
+            lab.sh(Duration.ofSeconds(10), Lab.CLIENT, "nft delete table ip " + table + " 2>/dev/null || true");
+        }
     }
 
     /** The nftables counters (packets to TCP port 80) of rs1 and rs2. */

@@ -80,6 +80,25 @@ class IpvsSyncTest {
             + "0001"            // flags: seq offsets set
             + "11111111 22222222 33333333"; // seq base, seq delta, ts delta
 
+    /** A SYN-proxied NAT connection, spliced, with jvs's option 25 (20 bytes): 36 + 22 = 58 bytes, 2 of padding after. */
+    private static final String SYNPROXY =
+            "00 06 003a"        // size 58
+            + "00000000"
+            + "0001"
+            + "9c42 0050 1f90"  // cport 40002
+            + "00000000"
+            + "00000384"
+            + "0a000002 0a000064 0a00010b"
+            + "19 14"           // option 25, 20 bytes
+            + "35b46a3d"        // sequence delta (cookie ISN - server ISN)
+            + "ffffef1f"        // TSval delta -4321
+            + "70000000"        // the client's ISN
+            + "0373"            // option bits: MSS index 3, wscale 7, timestamps, SACK
+            + "01f6"            // the client's window 502
+            + "fe"              // window shift -2
+            + "02"              // state 2: spliced
+            + "0000";
+
     private static byte[] message(int count, String... parts) {
         byte[] b = hex(HEADER + String.join("", parts));
         b[2] = (byte) (b.length >>> 8);
@@ -124,6 +143,9 @@ class IpvsSyncTest {
         c.outInitSeq = e.outInitSeq; c.outDelta = e.outDelta; c.outPrevDelta = e.outPrevDelta;
         c.hasFullNat = e.hasFullNat; c.localAddr = e.localAddr; c.localPort = e.localPort;
         c.fullNatFlags = e.fullNatFlags; c.seqBase = e.seqBase; c.seqDelta = e.seqDelta; c.tsDelta = e.tsDelta;
+        c.hasSynProxy = e.hasSynProxy; c.spState = e.spState; c.spSeq = e.spSeq; c.spTs = e.spTs;
+        c.spClientIsn = e.spClientIsn; c.spOptions = e.spOptions; c.spClientWindow = e.spClientWindow;
+        c.spWinShift = e.spWinShift;
         return c;
     }
 
@@ -180,7 +202,7 @@ class IpvsSyncTest {
     @Test
     void goldenMessageReEncodesByteForByte() {
         for (byte[] msg : List.of(message(3, TCP_NAT, UDP_DR_SEQ, PAD2, TEMPLATE),
-                message(2, FULLNAT, PAD2, TCP_NAT), message(1, TCP_NAT))) {
+                message(2, FULLNAT, PAD2, TCP_NAT), message(1, TCP_NAT), message(2, SYNPROXY, PAD2, FULLNAT))) {
             Recorder r = decode(msg, 0, null);
             MemorySegment out = Arena.ofAuto().allocate(1500, 1);
             IpvsSync.Encoder enc = new IpvsSync.Encoder().begin(out, 0, 1472, 7);
@@ -205,6 +227,27 @@ class IpvsSyncTest {
         assertEquals(0x22222222, f.seqDelta);
         assertEquals(0x33333333, f.tsDelta);
         assertEquals(40000, r.entries.get(1).cport);
+    }
+
+    @Test
+    void jvsSynProxyOptionDecodes() {
+        Recorder r = decode(message(2, SYNPROXY, PAD2, TCP_NAT), 7, null);
+        SyncEntry f = r.entries.get(0);
+        assertTrue(f.hasSynProxy);
+        assertEquals(IpvsSync.SYNPROXY_SPLICED, f.spState);
+        assertEquals(0x35b46a3d, f.spSeq);
+        assertEquals(-4321, f.spTs);
+        assertEquals(0x70000000, f.spClientIsn);
+        assertEquals(0x373, f.spOptions);
+        assertEquals(502, f.spClientWindow);
+        assertEquals(-2, f.spWinShift);
+        assertFalse(r.entries.get(1).hasSynProxy);
+        // wrong length, unknown state, twice: the whole message is refused
+        decode(message(1, "00 06 0036" + TCP_NAT.substring(10) + "19 10" + "00".repeat(16) + "0000"),
+                0, Reject.SYNPROXY_OPTION);
+        decode(message(1, SYNPROXY.replace("01f6fe020000", "01f6fe030000")), 0, Reject.SYNPROXY_OPTION);
+        String opt = SYNPROXY.substring(SYNPROXY.indexOf("19 14"));
+        decode(message(1, "00 06 0050" + TCP_NAT.substring(10) + opt + opt), 0, Reject.SYNPROXY_OPTION);
     }
 
     @Test

@@ -235,6 +235,83 @@ class SynProxyPipelineTest {
         assertEquals(0, pipe.counters.drops(DropReason.SYNPROXY_BAD_COOKIE));
     }
 
+    /** An ICMP fragmentation-needed from src to dst quoting 20 bytes of a TCP segment qsrc:qsport -> qdst:qdport. */
+    static byte[] fragNeeded(long srcMac, int src, int dst, int qsrc, int qsport, int qdst, int qdport, int qseq,
+                             int qack) {
+        byte[] f = new byte[ETH + 20 + 8 + 40];
+        Frames.putMac(f, 0, PORT_MAC);
+        Frames.putMac(f, 6, srcMac);
+        Frames.put16(f, 12, 0x0800);
+        f[ETH] = 0x45;
+        Frames.put16(f, ETH + 2, 20 + 8 + 40);
+        f[ETH + 8] = 64;
+        f[ETH + 9] = 1;
+        Frames.put32(f, ETH + 12, src);
+        Frames.put32(f, ETH + 16, dst);
+        Frames.fixIpChecksum(f);
+        int c = ETH + 20;
+        f[c] = 3;
+        f[c + 1] = 4;
+        Frames.put32(f, c + 4, 1400);
+        int q = c + 8;
+        f[q] = 0x45;
+        Frames.put16(f, q + 2, 1500);
+        Frames.put16(f, q + 6, 0x4000);
+        f[q + 8] = 63;
+        f[q + 9] = 6;
+        Frames.put32(f, q + 12, qsrc);
+        Frames.put32(f, q + 16, qdst);
+        Frames.put16(f, q + 10, ~Frames.sum(f, q, 20, 0) & 0xFFFF);
+        Frames.put16(f, q + 20, qsport);
+        Frames.put16(f, q + 22, qdport);
+        Frames.put32(f, q + 24, qseq);
+        Frames.put32(f, q + 28, qack);
+        f[q + 32] = 0x50;
+        f[q + 33] = 0x18;
+        Frames.put16(f, c + 2, ~Frames.sum(f, c, 8 + 40, 0) & 0xFFFF);
+        return f;
+    }
+
+    /**
+     * ICMP errors about a spliced connection: the client's side sees the server's stream at
+     * COOKIE + n, the server at SSEQ + n. A frag-needed from the client's side quotes a segment
+     * the client got (sequence COOKIE + 1): the server must get SSEQ + 1, or Linux ignores it
+     * (outside its unacknowledged data) and path MTU discovery stalls. One from the server's side
+     * quotes the server-bound segment (acknowledgement SSEQ + 1): the client gets COOKIE + 1.
+     */
+    @Test
+    void icmpErrorsQuoteEachSideItsOwnSequenceSpace() {
+        pipe.one(clientSyn(NAT));
+        pipe.one(tcp(ROUTER_MAC, CLIENT, CPORT, VIP, NAT, ACK, CSEQ + 1, COOKIE + 1, 502, ts(CLIENT_TS + 1, (int) NOW),
+                0));
+        byte[] serverOpts = {2, 4, 0x05, (byte) 0xB4, 4, 2, 8, 10, 0, 0, 0x13, (byte) 0x88, 0, 0, 0x03, (byte) 0xE9,
+                1, 3, 3, 7};
+        pipe.feed(tcp(RS1_MAC, RS1, NAT_RPORT, CLIENT, CPORT, SYN_ACK, SSEQ, CSEQ + 1, 65160, serverOpts, 0));
+        int id = pipe.conns.lookupIn(Protocol.TCP, CLIENT, CPORT, VIP, NAT);
+        assertEquals(ConnectionTable.SP_SPLICED, pipe.conns.synProxyState(id));
+        int q = ETH + 20 + 8;
+
+        byte[] toServer = pipe.one(fragNeeded(ROUTER_MAC, CLIENT, VIP, VIP, NAT, CLIENT, CPORT, COOKIE + 1, CSEQ + 1));
+        assertEquals(RS1_MAC, mac(toServer, 0));
+        assertEquals(RS1, i32(toServer, ETH + 16));
+        assertEquals(RS1, i32(toServer, q + 12), "NAT: the quote's source is the real server");
+        assertEquals(NAT_RPORT, u16(toServer, q + 20));
+        assertEquals(SSEQ + 1, i32(toServer, q + 24), "the server's own sequence number");
+        assertEquals(CSEQ + 1, i32(toServer, q + 28), "the client's stream is the same on both sides");
+        assertTrue(Frames.ipChecksumValid(toServer));
+        assertEquals(0xFFFF, Frames.sum(toServer, ETH + 20, 8 + 40, 0), "ICMP checksum");
+
+        byte[] toClient = pipe.one(fragNeeded(RS1_MAC, RS1, CLIENT, CLIENT, CPORT, RS1, NAT_RPORT, CSEQ + 11,
+                SSEQ + 1));
+        assertEquals(ROUTER_MAC, mac(toClient, 0));
+        assertEquals(VIP, i32(toClient, ETH + 12));
+        assertEquals(VIP, i32(toClient, q + 16), "the quote's destination is the VIP");
+        assertEquals(CSEQ + 11, i32(toClient, q + 24), "the client's own sequence number");
+        assertEquals(COOKIE + 1, i32(toClient, q + 28), "the acknowledgement in the client's view");
+        assertTrue(Frames.ipChecksumValid(toClient));
+        assertEquals(0xFFFF, Frames.sum(toClient, ETH + 20, 8 + 40, 0), "ICMP checksum");
+    }
+
     @Test
     void fullNatComposesBothTranslations() {
         pipe.one(clientSyn(FNAT));

@@ -153,23 +153,27 @@ class IpvsSyncFuzzTest {
 
     /**
      * What the encoder carries of an entry, field by field (CONN_F_HASHED is local state, never
-     * sent; the seq and FULLNAT fields only when the entry has them). A record rather than text: the
+     * sent; the seq, FULLNAT and SYN-proxy fields only when the entry has them). A record rather than text: the
      * comparison is the same and formatting addresses was a quarter of the target's time.
      */
     private record Wire(int protocol, int flags, int state, int cport, int vport, int dport, int fwmark, long timeout,
                         int caddr, int vaddr, int daddr, boolean hasSeq, int inInitSeq, int inDelta, int inPrevDelta,
                         int outInitSeq, int outDelta, int outPrevDelta, boolean hasFullNat, int localAddr,
-                        int localPort, int fullNatFlags, int seqBase, int seqDelta, int tsDelta) {
+                        int localPort, int fullNatFlags, int seqBase, int seqDelta, int tsDelta,
+                        boolean hasSynProxy, int spState, int spSeq, int spTs, int spClientIsn, int spOptions,
+                        int spClientWindow, int spWinShift) {
     }
 
     private static Wire wire(SyncEntry e) {
         boolean seq = e.hasSeq;
         boolean fn = e.hasFullNat;
+        boolean sp = e.hasSynProxy;
         return new Wire(e.protocol, e.flags & ~IpvsSync.CONN_F_HASHED, e.state, e.cport, e.vport, e.dport, e.fwmark,
                 e.timeout, e.caddr, e.vaddr, e.daddr, seq, seq ? e.inInitSeq : 0, seq ? e.inDelta : 0,
                 seq ? e.inPrevDelta : 0, seq ? e.outInitSeq : 0, seq ? e.outDelta : 0, seq ? e.outPrevDelta : 0, fn,
                 fn ? e.localAddr : 0, fn ? e.localPort : 0, fn ? e.fullNatFlags : 0, fn ? e.seqBase : 0,
-                fn ? e.seqDelta : 0, fn ? e.tsDelta : 0);
+                fn ? e.seqDelta : 0, fn ? e.tsDelta : 0, sp, sp ? e.spState : 0, sp ? e.spSeq : 0, sp ? e.spTs : 0,
+                sp ? e.spClientIsn : 0, sp ? e.spOptions : 0, sp ? e.spClientWindow : 0, sp ? e.spWinShift : 0);
     }
 
     // ------------------------------------------------------------------ encode from fuzzed entries
@@ -229,6 +233,16 @@ class IpvsSyncFuzzTest {
             e.seqBase = data.consumeInt();
             e.seqDelta = data.consumeInt();
             e.tsDelta = data.consumeInt();
+        }
+        if (data.consumeBoolean()) {
+            e.hasSynProxy = true;
+            e.spState = data.consumeBoolean() ? IpvsSync.SYNPROXY_SPLICED : IpvsSync.SYNPROXY_AWAITING;
+            e.spSeq = data.consumeInt();
+            e.spTs = data.consumeInt();
+            e.spClientIsn = data.consumeInt();
+            e.spOptions = data.consumeInt(0, 0xffff);
+            e.spClientWindow = data.consumeInt(0, 0xffff);
+            e.spWinShift = data.consumeInt(-128, 127);
         }
         return e;
     }

@@ -284,6 +284,38 @@ class SyncMasterBackupTest {
         assertEquals(1, backup.conns.size());
     }
 
+    /**
+     * A SYN-proxied connection (spliced on the master): the backup translates as the master does,
+     * the server's stream + the sequence delta, TSval + the timestamp delta, windows shifted.
+     * Without them a backup taking over would forward the server's own sequence numbers to a
+     * client that knows only the cookie's, and the client would reset the connection.
+     */
+    @Test
+    void aSynProxiedConnectionKeepsItsDeltasOnTheBackup() {
+        RealServer rs = master.svc(Protocol.TCP, 80).dest(RS1, 8080);
+        int id = open(Protocol.TCP, 80, 40030, rs, TcpHeader.ACK);
+        master.conns.startSynProxy(id, 0x65B4_6A3D, 777, 0x7000_0000, 0x37_3000, 502);
+        master.conns.spliceSynProxy(id, 0x35B4_6A3D, -4321, -2);
+        out(id, TcpHeader.SYN | TcpHeader.ACK);
+        in(id, TcpHeader.ACK);
+        in(id, TcpHeader.ACK | TcpHeader.PSH);
+        transfer();
+        int b = backup.conns.lookupIn(Protocol.TCP, CLIENT, 40030, VIP, 80, backup.now);
+        assertTrue(b >= 0);
+        assertEquals(ConnectionTable.SP_SPLICED, backup.conns.synProxyState(b));
+        assertEquals(0x35B4_6A3D, backup.conns.synProxySeq(b));
+        assertEquals(-4321, backup.conns.synProxyTs(b));
+        assertEquals(-2, backup.conns.synProxyWinShift(b));
+        assertEquals(0x7000_0000, backup.conns.synProxyClientIsn(b));
+        assertEquals(0x37_3000, backup.conns.synProxyOpts(b), "MSS 1460, wscale 7, timestamps, SACK");
+        assertEquals(502, backup.conns.synProxyClientWindow(b));
+        // a connection that is not proxied stays plain on the backup
+        established(80, 40031, rs);
+        transfer();
+        int plain = backup.conns.lookupIn(Protocol.TCP, CLIENT, 40031, VIP, 80, backup.now);
+        assertEquals(ConnectionTable.SP_NONE, backup.conns.synProxyState(plain));
+    }
+
     @Test
     void fullNatKeepsTheMastersLocalAddressPortAndOffsets() {
         RealServer rs = master.svc(Protocol.TCP, 81).dest(RS1, 8081);

@@ -1,0 +1,502 @@
+package io.jvs.forwarder.conn;
+
+import io.jvs.forwarder.service.DestStats;
+import io.jvs.forwarder.service.ForwardMethod;
+import io.jvs.forwarder.service.Protocol;
+import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.VirtualService;
+
+import java.security.SecureRandom;
+import java.util.Objects;
+
+/**
+ * The IPv6 connection table: IPVS's connection entries for IPv6 services (DR and NAT), with
+ * 128-bit addresses held as two longs each. A table of its own rather than wider keys in
+ * {@link ConnectionTable}, so an IPv4 connection costs what it did: widening the IPv4 table's
+ * client, virtual, real-server and local addresses to 128 bits would add 48 bytes to each of
+ * its entries (see {@link #footprintBytes()} and the class comment there for both numbers).
+ *
+ * <p>Same design as {@link ConnectionTable}: entries in parallel primitive arrays by id, ids
+ * recycled through a free stack, two open-addressing indexes (linear probing, backward-shift
+ * deletion, a slot = 32-bit hash fingerprint | id + 1), a seeded hash, a full table refuses and
+ * never evicts, an expired entry is never returned (a lookup that meets one removes it), the
+ * kernel's accounting (inactconns/activeconns, conns, packets and bytes on the real server and
+ * the service) and TCP state machine ({@link TcpStateMachine}, {@link Timeouts}).
+ * <ul>
+ *   <li>IN: (proto, client, cport, VIP, vport): packets from clients;</li>
+ *   <li>OUT: (proto, real server, dport, client, cport): NAT replies (a DR entry has an OUT key
+ *       too; one that sees replies is preferred, as in {@link ConnectionTable}).</li>
+ * </ul>
+ * Not here yet (IPv4 only): persistence templates, FULLNAT local addresses and ports, the SYN
+ * proxy's state, connection sync, per-client limits and the flood defence's embryonic reclaim.
+ *
+ * <p>Memory per connection: six addresses 48 + ports 8 + expiry 8 + state 1 + flags 1 + two
+ * references 4 + 4 (compressed oops) + free stack 4 = 78 bytes; indexes 2 x 8 bytes x 2 slots =
+ * 32 (a power-of-two capacity): 110 bytes.
+ *
+ * <p>Single-threaded (the event loop that owns it); no allocation in lookup, insert, update,
+ * expire or remove.
+ */
+public final class ConnectionTable6 {
+    /** {@link #insert} result: the table is full. */
+    public static final int FULL = -1;
+
+    private static final int F_USED = 1;
+    private static final int F_INACTIVE = 2;
+    private static final int F_NOOUTPUT = 4;
+    private static final long OUT_SALT = 0x5851F42D4C957F2DL;
+
+    private final int capacity;
+    private final long[] cHi;
+    private final long[] cLo;
+    private final long[] vHi;
+    private final long[] vLo;
+    private final long[] dHi;
+    private final long[] dLo;
+    /** proto << 48 | cport << 32 | vport << 16 | dport. */
+    private final long[] ports;
+    private final long[] expires;
+    private final byte[] states;
+    private final byte[] flags;
+    private final VirtualService[] services;
+    private final RealServer[] dests;
+    private final int[] free;
+    private int freeTop;
+    private int highWater;
+    private int size;
+    private int sweepCursor;
+
+    private final long[] inIndex;
+    private final long[] outIndex;
+    private final int indexMask;
+    private final long seed;
+    private final int worker;
+    /** -1 and 0 except in tests, which squeeze every key into one fingerprint (so keys are compared in full). */
+    private final int hashMask;
+    private final int hashBias;
+    private Timeouts timeouts;
+    private boolean secureTcp;
+
+    public ConnectionTable6(int capacity, Timeouts timeouts) {
+        this(capacity, timeouts, 0);
+    }
+
+    /** A table owned by worker {@code worker} (its share of the DestStats counters). */
+    public ConnectionTable6(int capacity, Timeouts timeouts, int worker) {
+        this(capacity, timeouts, worker, -1, 0);
+    }
+
+    /** Tests: every hash is {@code hash & hashMask | hashBias}. */
+    ConnectionTable6(int capacity, Timeouts timeouts, int worker, int hashMask, int hashBias) {
+        if (capacity < 1 || capacity > ConnectionTable.MAX_CAPACITY) {
+            throw new IllegalArgumentException("IPv6 connection table capacity " + capacity + ": expected 1.."
+                    + ConnectionTable.MAX_CAPACITY);
+        }
+        this.capacity = capacity;
+        this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+        this.worker = worker;
+        cHi = new long[capacity];
+        cLo = new long[capacity];
+        vHi = new long[capacity];
+        vLo = new long[capacity];
+        dHi = new long[capacity];
+        dLo = new long[capacity];
+        ports = new long[capacity];
+        expires = new long[capacity];
+        states = new byte[capacity];
+        flags = new byte[capacity];
+        services = new VirtualService[capacity];
+        dests = new RealServer[capacity];
+        free = new int[capacity];
+        for (int i = 0; i < capacity; i++) {
+            free[i] = capacity - 1 - i;
+        }
+        freeTop = capacity;
+        int slots = Integer.highestOneBit(Math.max(2, capacity * 2 - 1)) << 1;
+        inIndex = new long[slots];
+        outIndex = new long[slots];
+        indexMask = slots - 1;
+        seed = new SecureRandom().nextLong();
+        this.hashMask = hashMask;
+        this.hashBias = hashBias;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public void setTimeouts(Timeouts timeouts) {
+        this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+    }
+
+    /** secure_tcp's state tables for TCP transitions (set with the IPv4 table's, by the defence). */
+    public void setSecureTcp(boolean on) {
+        this.secureTcp = on;
+    }
+
+    /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
+    public long footprintBytes() {
+        long perEntry = 6 * 8 + 8 + 8 + 1 + 1 + 4 + 4 + 4;
+        return perEntry * capacity + 8L * (inIndex.length + outIndex.length);
+    }
+
+    // ------------------------------------------------------------------ lookups
+
+    /** The live entry for a client packet, or -1. */
+    public int lookupIn(int proto, long caddrHi, long caddrLo, int cport, long vaddrHi, long vaddrLo, int vport,
+                        long nowNanos) {
+        final long p = inPortKey(proto, cport, vport);
+        final int h = hash(caddrHi, caddrLo, vaddrHi, vaddrLo, p);
+        for (;;) {
+            int id = -1;
+            int i = h & indexMask;
+            long s;
+            while ((s = inIndex[i]) != 0) {
+                if ((int) (s >>> 32) == h) {
+                    final int c = (int) s - 1;
+                    if (cLo[c] == caddrLo && vLo[c] == vaddrLo && cHi[c] == caddrHi && vHi[c] == vaddrHi
+                            && (ports[c] >>> 16) == p) {
+                        id = c;
+                        break;
+                    }
+                }
+                i = (i + 1) & indexMask;
+            }
+            if (id < 0 || nowNanos - expires[id] < 0) {
+                return id;
+            }
+            removeEntry(id);
+        }
+    }
+
+    /** The live entry for a real server's reply (from daddr:dport to the client), or -1; NAT preferred over DR. */
+    public int lookupOut(int proto, long daddrHi, long daddrLo, int dport, long caddrHi, long caddrLo, int cport,
+                         long nowNanos) {
+        final long p = outPortKey(proto, dport, cport);
+        final int h = hash(daddrHi, daddrLo, caddrHi, caddrLo, p ^ OUT_SALT);
+        for (;;) {
+            int id = -1;
+            int i = h & indexMask;
+            long s;
+            while ((s = outIndex[i]) != 0) {
+                if ((int) (s >>> 32) == h) {
+                    final int c = (int) s - 1;
+                    if (dLo[c] == daddrLo && cLo[c] == caddrLo && dHi[c] == daddrHi && cHi[c] == caddrHi
+                            && outPortKey(c) == p) {
+                        if (dests[c].method.seesReplies()) {
+                            id = c;
+                            break;
+                        }
+                        if (id < 0) {
+                            id = c;
+                        }
+                    }
+                }
+                i = (i + 1) & indexMask;
+            }
+            if (id < 0 || nowNanos - expires[id] < 0) {
+                return id;
+            }
+            removeEntry(id);
+        }
+    }
+
+    // ------------------------------------------------------------------ insert / update / remove
+
+    /**
+     * Creates the entry of a newly scheduled connection, as {@link ConnectionTable#insert} does
+     * (state NONE, inactive, 3 s until the first transition, NOOUTPUT for DR; the upper
+     * threshold; conns counted), and returns its id or {@link #FULL}. Precondition: a lookupIn
+     * miss for the same key.
+     */
+    public int insert(int proto, long caddrHi, long caddrLo, int cport, long vaddrHi, long vaddrLo, int vport,
+                      long daddrHi, long daddrLo, int dport, VirtualService svc, RealServer dest, long nowNanos) {
+        Objects.requireNonNull(svc, "svc");
+        Objects.requireNonNull(dest, "dest");
+        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT) {
+            throw new IllegalArgumentException("IPv6 connections forward by DR or NAT, not " + dest.method);
+        }
+        if (size == capacity) {
+            return FULL;
+        }
+        final int id = free[--freeTop];
+        if (id >= highWater) {
+            highWater = id + 1;
+        }
+        cHi[id] = caddrHi;
+        cLo[id] = caddrLo;
+        vHi[id] = vaddrHi;
+        vLo[id] = vaddrLo;
+        dHi[id] = daddrHi;
+        dLo[id] = daddrLo;
+        ports[id] = ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32) | ((long) (vport & 0xffff) << 16)
+                | (dport & 0xffff);
+        states[id] = (byte) TcpState.NONE;
+        flags[id] = (byte) (F_USED | F_INACTIVE | (dest.method.seesReplies() ? 0 : F_NOOUTPUT));
+        expires[id] = nowNanos + ConnectionTable.INITIAL_TIMEOUT_NANOS;
+        services[id] = svc;
+        dests[id] = dest;
+        indexAdd(inIndex, hashIn(id), id);
+        indexAdd(outIndex, hashOut(id), id);
+        size++;
+        final DestStats ds = dest.stats;
+        ds.addInactive(worker, 1);
+        if (dest.upperThreshold != 0 && ds.activeConns() + ds.inactConns() >= dest.upperThreshold) {
+            ds.setOverloaded(true);
+        }
+        ds.connCreated(worker);
+        svc.stats.connCreated(worker);
+        return id;
+    }
+
+    /** One packet of a live entry: state transition, expiry, counters, as {@link ConnectionTable#update}. */
+    public void update(int id, boolean output, int tcpFlags, int bytes, long nowNanos) {
+        int f = flags[id];
+        if ((f & F_USED) == 0) {
+            throw new IllegalArgumentException("no live IPv6 connection entry with id " + id);
+        }
+        final RealServer dest = dests[id];
+        final VirtualService svc = services[id];
+        final long timeout;
+        if (proto(id) == Protocol.TCP) {
+            final int table;
+            if (output) {
+                f &= ~F_NOOUTPUT;
+                table = TcpStateMachine.OUTPUT;
+            } else {
+                table = (f & F_NOOUTPUT) != 0 ? TcpStateMachine.INPUT_ONLY : TcpStateMachine.INPUT;
+            }
+            final int old = states[id];
+            final int next = TcpStateMachine.next(table, tcpFlags, old, secureTcp);
+            if (next != old) {
+                final boolean inactive = (f & F_INACTIVE) != 0;
+                final boolean active = TcpState.isActive(next);
+                if (!inactive && !active) {
+                    dest.stats.addActive(worker, -1);
+                    dest.stats.addInactive(worker, 1);
+                    f |= F_INACTIVE;
+                } else if (inactive && active) {
+                    dest.stats.addActive(worker, 1);
+                    dest.stats.addInactive(worker, -1);
+                    f &= ~F_INACTIVE;
+                }
+                states[id] = (byte) next;
+            }
+            if (next == TcpState.ESTABLISHED && svc.tcpTimeoutNanos != 0) {
+                timeout = svc.tcpTimeoutNanos;
+            } else if (next == TcpState.FIN_WAIT && svc.tcpFinTimeoutNanos != 0) {
+                timeout = svc.tcpFinTimeoutNanos;
+            } else {
+                timeout = timeouts.nanos(next);
+            }
+        } else {
+            timeout = svc.udpTimeoutNanos != 0 ? svc.udpTimeoutNanos : timeouts.udpNanos();
+        }
+        flags[id] = (byte) f;
+        expires[id] = nowNanos + timeout;
+        if (output) {
+            dest.stats.outPacket(worker, bytes);
+            svc.stats.outPacket(worker, bytes);
+        } else {
+            dest.stats.inPacket(worker, bytes);
+            svc.stats.inPacket(worker, bytes);
+        }
+    }
+
+    /** Removes a live entry (unhash + ip_vs_unbind_dest). */
+    public void remove(int id) {
+        if (id < 0 || id >= capacity || (flags[id] & F_USED) == 0) {
+            throw new IllegalArgumentException("no live IPv6 connection entry with id " + id);
+        }
+        removeEntry(id);
+    }
+
+    /** Incremental sweep of up to maxScan ids, as {@link ConnectionTable#expire}; returns how many it removed. */
+    public int expire(long nowNanos, int maxScan) {
+        final int hw = highWater;
+        if (size == 0 || hw == 0 || maxScan <= 0) {
+            return 0;
+        }
+        final int n = Math.min(maxScan, hw);
+        int c = sweepCursor;
+        int removed = 0;
+        for (int k = 0; k < n; k++) {
+            if (c >= hw) {
+                c = 0;
+            }
+            if ((flags[c] & F_USED) != 0 && nowNanos - expires[c] >= 0) {
+                removeEntry(c);
+                removed++;
+            }
+            c++;
+        }
+        sweepCursor = c;
+        return removed;
+    }
+
+    private void removeEntry(int id) {
+        indexRemove(inIndex, hashIn(id), id);
+        indexRemove(outIndex, hashOut(id), id);
+        final RealServer dest = dests[id];
+        final DestStats ds = dest.stats;
+        if ((flags[id] & F_INACTIVE) != 0) {
+            ds.addInactive(worker, -1);
+        } else {
+            ds.addActive(worker, -1);
+        }
+        final int total = ds.activeConns() + ds.inactConns();
+        if (dest.lowerThreshold != 0) {
+            if (total < dest.lowerThreshold) {
+                ds.setOverloaded(false);
+            }
+        } else if (dest.upperThreshold != 0) {
+            if ((long) total * 4 < (long) dest.upperThreshold * 3) {
+                ds.setOverloaded(false);
+            }
+        } else if (ds.overloaded()) {
+            ds.setOverloaded(false);
+        }
+        flags[id] = 0;
+        services[id] = null;
+        dests[id] = null;
+        free[freeTop++] = id;
+        size--;
+    }
+
+    // ------------------------------------------------------------------ accessors
+
+    public boolean isLive(int id) {
+        return (flags[id] & F_USED) != 0;
+    }
+
+    public int proto(int id) {
+        return (int) (ports[id] >>> 48) & 0xff;
+    }
+
+    public int state(int id) {
+        return states[id];
+    }
+
+    public long caddrHi(int id) {
+        return cHi[id];
+    }
+
+    public long caddrLo(int id) {
+        return cLo[id];
+    }
+
+    public int cport(int id) {
+        return (int) (ports[id] >>> 32) & 0xffff;
+    }
+
+    public long vaddrHi(int id) {
+        return vHi[id];
+    }
+
+    public long vaddrLo(int id) {
+        return vLo[id];
+    }
+
+    public int vport(int id) {
+        return (int) (ports[id] >>> 16) & 0xffff;
+    }
+
+    public long daddrHi(int id) {
+        return dHi[id];
+    }
+
+    public long daddrLo(int id) {
+        return dLo[id];
+    }
+
+    public int dport(int id) {
+        return (int) ports[id] & 0xffff;
+    }
+
+    public VirtualService service(int id) {
+        return services[id];
+    }
+
+    public RealServer dest(int id) {
+        return dests[id];
+    }
+
+    public long expiresAtNanos(int id) {
+        return expires[id];
+    }
+
+    // ------------------------------------------------------------------ hashing and index upkeep
+
+    private static long inPortKey(int proto, int cport, int vport) {
+        return ((long) (proto & 0xff) << 32) | ((long) (cport & 0xffff) << 16) | (vport & 0xffff);
+    }
+
+    private static long outPortKey(int proto, int dport, int cport) {
+        return ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32) | (dport & 0xffff);
+    }
+
+    private long outPortKey(int id) {
+        long p = ports[id];
+        return (p & 0x00FF_0000_0000_FFFFL) | (p & 0x0000_FFFF_0000_0000L);
+    }
+
+    private int hashIn(int id) {
+        return hash(cHi[id], cLo[id], vHi[id], vLo[id], ports[id] >>> 16);
+    }
+
+    private int hashOut(int id) {
+        return hash(dHi[id], dLo[id], cHi[id], cLo[id], outPortKey(id) ^ OUT_SALT);
+    }
+
+    /** Seeded mix of the two addresses and the port key (multiply-rotate rounds, SplitMix64's finalizer). */
+    private int hash(long aHi, long aLo, long bHi, long bLo, long p) {
+        long h = (aHi ^ seed) * 0x9E3779B97F4A7C15L;
+        h = (Long.rotateLeft(h, 29) ^ aLo) * 0xBF58476D1CE4E5B9L;
+        h = (Long.rotateLeft(h, 31) ^ bHi) * 0x9E3779B97F4A7C15L;
+        h = (Long.rotateLeft(h, 27) ^ bLo) * 0xBF58476D1CE4E5B9L;
+        h = (Long.rotateLeft(h, 29) ^ p) * 0x94D049BB133111EBL;
+        h ^= h >>> 31;
+        h *= 0x94D049BB133111EBL;
+        h ^= h >>> 29;
+        return (((int) (h >>> 32) ^ (int) h) & hashMask) | hashBias;
+    }
+
+    private void indexAdd(long[] t, int h, int id) {
+        int i = h & indexMask;
+        while (t[i] != 0) {
+            i = (i + 1) & indexMask;
+        }
+        t[i] = ((long) h << 32) | (id + 1);
+    }
+
+    private void indexRemove(long[] t, int h, int id) {
+        final int m = indexMask;
+        final int tag = id + 1;
+        int i = h & m;
+        long s;
+        while ((int) (s = t[i]) != tag) {
+            if (s == 0) {
+                throw new IllegalStateException("IPv6 connection table index lost entry " + id);
+            }
+            i = (i + 1) & m;
+        }
+        int j = i;
+        for (;;) {
+            j = (j + 1) & m;
+            s = t[j];
+            if (s == 0) {
+                break;
+            }
+            final int home = (int) (s >>> 32) & m;
+            if (((j - home) & m) >= ((j - i) & m)) {
+                t[i] = s;
+                i = j;
+            }
+        }
+        t[i] = 0;
+    }
+}

@@ -1,0 +1,267 @@
+package io.jvs.forwarder.pipeline;
+
+import io.jvs.forwarder.conn.ConnectionTable6;
+import io.jvs.forwarder.conn.TcpState;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.neigh.NeighbourCache6;
+import io.jvs.forwarder.service.DestStats;
+import io.jvs.forwarder.service.ForwardMethod;
+import io.jvs.forwarder.service.Ipv6ServiceLookup;
+import io.jvs.forwarder.service.Protocol;
+import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.xmit.Ipv6Sender;
+import io.jvs.forwarder.xmit.Xmit;
+import io.jvs.packet.Checksum;
+import io.jvs.packet.EthernetHeader;
+import io.jvs.packet.Icmpv6Header;
+import io.jvs.packet.Ipv6Header;
+import io.jvs.packet.NdpCheck;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+import java.util.function.Supplier;
+
+/**
+ * The IPv6 data path, one stage right after decode: every IPv6 frame ends here, IPv4 and ARP
+ * pass on to the IPv4 stages. In order:
+ * <ol>
+ *   <li><b>Neighbours</b>: a Neighbor Solicitation or Advertisement is checked (RFC 4861's
+ *       receive checks, {@link NdpCheck}, else NDP_INVALID; its ICMPv6 checksum, else
+ *       BAD_CHECKSUM); an NS for a VIP or local address is answered with a solicited NA from this
+ *       attachment's port and its sender learnt; anything else only refreshes what the port's
+ *       {@link NeighbourCache6} knows (an NA's target link-layer address, an NS's source one);</li>
+ *   <li><b>echo</b>: an ICMPv6 echo request to a VIP is answered; other ICMPv6 to a VIP or local
+ *       address (errors quoting a connection: not tracked over IPv6 yet) is ICMP_UNTRACKED;</li>
+ *   <li><b>classify</b>: a later fragment to a VIP is FRAGMENT_UNTRACKED (no ports; jvs does not
+ *       reassemble, as for IPv4; a first fragment carries the ports and goes on); the service by
+ *       (proto, VIP, port) through {@link Ipv6ServiceLookup}; a miss is tried as a NAT reply in
+ *       the OUT index; a VIP with no service on the port is NO_SERVICE; anything else is the
+ *       kernel's (ignored);</li>
+ *   <li><b>connection</b> and <b>schedule</b> as the IPv4 stages do them (reuse of a TIME_WAIT,
+ *       CLOSE or dead server's entry by a SYN, DEST_REMOVED, NO_CONNECTION, NO_DESTINATION,
+ *       TABLE_FULL), over {@link ConnectionTable6}. The scheduler gets the addresses folded to 32
+ *       bits as the kernel's IPv6 hashes fold them (the four words XORed: ip_vs_sh_hashkey,
+ *       ip_vs_dh_hashkey, ip_vs_lblc_hashkey, ip_vs_mh_hashkey); a service using what the IPv6 path
+ *       lacks (persistence, client policy, SYN proxy, TUN or FULLNAT) is IPV6_UNSUPPORTED;</li>
+ *   <li><b>transmit</b>: DR or NAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
+ *       {@link io.jvs.forwarder.xmit.Nat6Xmit}): hop limit, route, NDP.</li>
+ * </ol>
+ * Allocation-free; event loop only.
+ */
+final class Ipv6Handler extends ChannelInboundHandlerAdapter {
+    private final Supplier<Ipv6ServiceLookup> services;
+    private final ConnectionTable6 conns;
+    /** The neighbour cache of the port this attachment receives on (NS answers leave there). */
+    private final NeighbourCache6 neighbours;
+    private final Ipv6Sender sender;
+    private final Xmit dr;
+    private final Xmit nat;
+    private final DataPathCounters counters;
+    private final boolean answers;
+
+    Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
+                Ipv6Sender sender, Xmit dr, Xmit nat, DataPathCounters counters, boolean answers) {
+        this.services = services;
+        this.conns = conns;
+        this.neighbours = neighbours;
+        this.sender = sender;
+        this.dr = dr;
+        this.nat = nat;
+        this.counters = counters;
+        this.answers = answers;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext chc, Object msg) {
+        PacketContext ctx = (PacketContext) msg;
+        if (ctx.etherType != EthernetHeader.ETH_P_IPV6) {
+            chc.fireChannelRead(ctx);
+            return;
+        }
+        Ipv6ServiceLookup table = services.get();
+        boolean fragment = ctx.fragment;
+        if (ctx.ipProto == Ipv6Header.NEXT_ICMPV6 && ctx.l4Off >= 0 && !fragment && icmp(ctx, table)) {
+            return;
+        }
+        if (fragment && !ctx.firstFragment) {
+            if (table.isVip6(ctx.dstHi, ctx.dstLo)) {
+                counters.drop(DropReason.FRAGMENT_UNTRACKED);
+            } else {
+                counters.ignored();
+            }
+            return;
+        }
+        long now = System.nanoTime();
+        VirtualService svc = ctx.ipProto == Protocol.TCP || ctx.ipProto == Protocol.UDP
+                ? table.classify6(ctx.ipProto, ctx.dstHi, ctx.dstLo, ctx.dstPort) : null;
+        if (svc == null) {
+            reply(ctx, table, now);
+            return;
+        }
+        ctx.service = svc;
+        int id = connection(ctx, now);
+        if (id == -2) {
+            return; // dropped and counted
+        }
+        if (id < 0) {
+            id = schedule(ctx, table, svc, now);
+            if (id < 0) {
+                return;
+            }
+        }
+        ctx.conn = id;
+        ctx.dest = conns.dest(id);
+        (ctx.dest.method == ForwardMethod.NAT ? nat : dr).inbound(ctx);
+    }
+
+    /** A packet to no IPv6 service: a NAT reply, or NO_SERVICE for a VIP, or the kernel's. */
+    private void reply(PacketContext ctx, Ipv6ServiceLookup table, long now) {
+        int id = conns.lookupOut(ctx.ipProto, ctx.srcHi, ctx.srcLo, ctx.srcPort, ctx.dstHi, ctx.dstLo, ctx.dstPort, now);
+        if (id >= 0 && conns.dest(id).method == ForwardMethod.NAT) {
+            ctx.conn = id;
+            ctx.reply = true;
+            ctx.service = conns.service(id);
+            ctx.dest = conns.dest(id);
+            conns.update(id, true, ctx.tcpFlags, ctx.frameLen, now);
+            nat.outbound(ctx);
+        } else if (table.isVip6(ctx.dstHi, ctx.dstLo)) {
+            counters.drop(DropReason.NO_SERVICE);
+        } else {
+            counters.ignored();
+        }
+    }
+
+    /** The packet's live connection id, -1 to schedule it afresh, -2 when dropped (counted). */
+    private int connection(PacketContext ctx, long now) {
+        boolean tcp = ctx.ipProto == Protocol.TCP;
+        boolean syn = tcp && ConnectionHandler.isSyn(ctx.tcpFlags);
+        int id = conns.lookupIn(ctx.ipProto, ctx.srcHi, ctx.srcLo, ctx.srcPort, ctx.dstHi, ctx.dstLo, ctx.dstPort, now);
+        if (id >= 0) {
+            DestStats ds = conns.dest(id).stats;
+            if (syn) {
+                int st = conns.state(id);
+                if (st == TcpState.TIME_WAIT || st == TcpState.CLOSE || ds.removed() || ds.quiesced()) {
+                    conns.remove(id);
+                    id = -1;
+                }
+            } else if (ds.removed()) {
+                counters.drop(DropReason.DEST_REMOVED);
+                return -2;
+            }
+        }
+        if (id >= 0) {
+            conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);
+            return id;
+        }
+        if (tcp && !syn) {
+            counters.drop(DropReason.NO_CONNECTION);
+            return -2;
+        }
+        return -1;
+    }
+
+    private int schedule(PacketContext ctx, Ipv6ServiceLookup table, VirtualService svc, long now) {
+        if (svc.persistent() || svc.hasClientPolicy || svc.synProxy) {
+            counters.drop(DropReason.IPV6_UNSUPPORTED);
+            return -1;
+        }
+        RealServer dest;
+        synchronized (svc.scheduler) {
+            dest = svc.scheduler.schedule(fold(ctx.srcHi, ctx.srcLo), ctx.srcPort, fold(ctx.dstHi, ctx.dstLo),
+                    ctx.dstPort);
+        }
+        if (dest == null) {
+            counters.decision(SchedulingOutcome.NO_DESTINATION);
+            counters.drop(DropReason.NO_DESTINATION);
+            return -1;
+        }
+        counters.decision(SchedulingOutcome.SCHEDULED);
+        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT) {
+            counters.drop(DropReason.IPV6_UNSUPPORTED);
+            return -1;
+        }
+        int dport = dest.port != 0 ? dest.port : ctx.dstPort;
+        int id = conns.insert(ctx.ipProto, ctx.srcHi, ctx.srcLo, ctx.srcPort, ctx.dstHi, ctx.dstLo, ctx.dstPort,
+                table.destHi(dest), table.destLo(dest), dport, svc, dest, now);
+        if (id < 0) {
+            counters.drop(DropReason.TABLE_FULL);
+            return -1;
+        }
+        conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);
+        return id;
+    }
+
+    /**
+     * The kernel's IPv6 address fold for its hashing schedulers: the four 32-bit words XORed
+     * ({@code addr->ip6[0] ^ addr->ip6[1] ^ addr->ip6[2] ^ addr->ip6[3]}, then ntohl).
+     */
+    static int fold(long hi, long lo) {
+        return (int) (hi >>> 32) ^ (int) hi ^ (int) (lo >>> 32) ^ (int) lo;
+    }
+
+    /** ICMPv6 jvs handles itself; true when the frame ended here. */
+    private boolean icmp(PacketContext ctx, Ipv6ServiceLookup table) {
+        Icmpv6Header icmp = ctx.icmp6;
+        int type = icmp.type();
+        if (type == Icmpv6Header.TYPE_NEIGHBOR_SOLICITATION || type == Icmpv6Header.TYPE_NEIGHBOR_ADVERTISEMENT) {
+            neighbour(ctx, table, type);
+            return true;
+        }
+        boolean ours = table.isVip6(ctx.dstHi, ctx.dstLo);
+        if (type == Icmpv6Header.TYPE_ECHO_REQUEST && ours) {
+            if (!sender.echoReply(ctx)) {
+                counters.drop(DropReason.BAD_CHECKSUM);
+            }
+            return true;
+        }
+        if (Icmpv6Header.isError(type) && (ours || table.isLocalAddr6(ctx.dstHi, ctx.dstLo))) {
+            counters.drop(DropReason.ICMP_UNTRACKED);
+            return true;
+        }
+        if (!ours) {
+            counters.ignored(); // the kernel's: router discovery, MLD, pings to the host...
+            return true;
+        }
+        return false;
+    }
+
+    private void neighbour(PacketContext ctx, Ipv6ServiceLookup table, int type) {
+        Icmpv6Header icmp = ctx.icmp6;
+        int len = ctx.ip6.upperLength();
+        NdpCheck check = icmp.checkNeighborMessage(ctx.ip6, len);
+        if (check != NdpCheck.OK) {
+            counters.drop(DropReason.NDP_INVALID);
+            return;
+        }
+        if (!ctx.csumPartial && icmp.checksum() != Checksum.l4v6(ctx.seg, ctx.l4Off, len, Ipv6Header.NEXT_ICMPV6,
+                ctx.srcHi, ctx.srcLo, ctx.dstHi, ctx.dstLo)) {
+            counters.drop(DropReason.BAD_CHECKSUM);
+            return;
+        }
+        long now = System.nanoTime();
+        long tHi = icmp.targetHi();
+        long tLo = icmp.targetLo();
+        if (type == Icmpv6Header.TYPE_NEIGHBOR_ADVERTISEMENT) {
+            long tlla = icmp.linkAddressOption(Icmpv6Header.OPTION_TARGET_LINK_ADDRESS, len);
+            if (tlla >= 0) {
+                neighbours.learn(tHi, tLo, tlla, false, now);
+            }
+            counters.ignored();
+            return;
+        }
+        long slla = icmp.linkAddressOption(Icmpv6Header.OPTION_SOURCE_LINK_ADDRESS, len);
+        boolean ours = table.isVip6(tHi, tLo) || table.isLocalAddr6(tHi, tLo);
+        if (slla >= 0) {
+            neighbours.learn(ctx.srcHi, ctx.srcLo, slla, ours, now);
+        }
+        if (ours && answers) {
+            neighbours.answer(ctx, tHi, tLo, slla >= 0 ? slla : ctx.eth.src());
+        } else {
+            counters.ignored();
+        }
+    }
+}

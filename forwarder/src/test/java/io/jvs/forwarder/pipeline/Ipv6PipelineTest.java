@@ -1,0 +1,503 @@
+package io.jvs.forwarder.pipeline;
+
+import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.ConnectionTable6;
+import io.jvs.forwarder.conn.Timeouts;
+import io.jvs.forwarder.counters.DataPathCounters;
+import io.jvs.forwarder.counters.DropReason;
+import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.io.LanPort;
+import io.jvs.forwarder.neigh.NeighbourCache;
+import io.jvs.forwarder.neigh.NeighbourCache6;
+import io.jvs.forwarder.neigh.RouteTable;
+import io.jvs.forwarder.neigh.RouteTable6;
+import io.jvs.forwarder.sched.Schedulers;
+import io.jvs.forwarder.service.ForwardMethod;
+import io.jvs.forwarder.service.Ipv6ServiceLookup;
+import io.jvs.forwarder.service.Protocol;
+import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.ServiceSpec;
+import io.jvs.forwarder.service.ServiceSpec.Dest;
+import io.jvs.forwarder.service.ServiceTable;
+import io.jvs.forwarder.service.ServiceTableBuilder;
+import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.testkit.AllocationProbe;
+import io.jvs.forwarder.xmit.CapturingTxQueue;
+import io.jvs.packet.Ipv6Address;
+import io.jvs.sys.RtNetlink.Route6;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static io.jvs.forwarder.pipeline.V6Frames.addr;
+import static io.jvs.forwarder.pipeline.V6Frames.concat;
+import static io.jvs.forwarder.pipeline.V6Frames.frame;
+import static io.jvs.forwarder.pipeline.V6Frames.hex;
+import static io.jvs.forwarder.pipeline.V6Frames.icmp6;
+import static io.jvs.forwarder.pipeline.V6Frames.l4Sum;
+import static io.jvs.forwarder.pipeline.V6Frames.na;
+import static io.jvs.forwarder.pipeline.V6Frames.ns;
+import static io.jvs.forwarder.pipeline.V6Frames.tcp;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The IPv6 data path through {@link DataPath}'s pipeline: NDP (answers, resolution with the
+ * bounded pending queue), DR and NAT over IPv6 with hop limit and checksums, ICMPv6 echo and
+ * Time Exceeded, fragments, the drops' reasons, and no allocation per packet. Expected frames
+ * and checksums were computed outside jvs (Python's ipaddress/struct, RFC 1071 by hand: see the
+ * hex constants) or by {@link V6Frames}' own reference sum.
+ */
+class Ipv6PipelineTest {
+    static final int IFINDEX = 7;
+    static final long PORT_MAC = 0x02_6a_76_00_00_02L;
+    static final long CLIENT_MAC = 0x02_00_00_00_00_0cL;
+    static final long ROUTER_MAC = 0x02_00_00_00_00_01L;
+    static final long RS1_MAC = 0x02_00_00_00_00_11L;
+    static final long RS2_MAC = 0x02_00_00_00_00_12L;
+    static final byte[] PORT_IP = addr("2001:db8::2");
+    static final byte[] CLIENT = addr("2001:db8::c");
+    static final byte[] REMOTE = addr("2001:db8:1::2");
+    static final byte[] ROUTER = addr("fe80::1");
+    static final byte[] VIP = addr("2001:db8::100");
+    static final byte[] LIP = addr("2001:db8::3");
+    static final byte[] RS1 = addr("2001:db8::11");
+    static final byte[] RS2 = addr("2001:db8::12");
+    static final int DR_PORT = 80;
+    static final int NAT_PORT = 8080;
+    /** Stand-ins the IPv4 model needs until it carries IPv6: the test's lookup maps them to the IPv6 ones. */
+    static final int VIP4 = 0x0a00_0064;
+    static final int RS1_4 = 0x0a00_0011;
+    static final int RS2_4 = 0x0a00_0012;
+
+    /** Hand-computed: the NA answering CLIENT's NS for VIP (checksum 0x1200). */
+    static final String NA_FOR_VIP = "02000000000c026a7600000286dd6000000000203aff20010db800000000000000000000010020010db8"
+            + "00000000000000000000000c880012006000000020010db80000000000000000000001000201026a76000002";
+    /** Hand-computed: the NS for RS1 from the port's address to ff02::1:ff00:11 (checksum 0xa59c). */
+    static final String NS_FOR_RS1 = "3333ff000011026a7600000286dd6000000000203aff20010db8000000000000000000000002"
+            + "ff0200000000000000000001ff0000118700a59c0000000020010db80000000000000000000000110101026a76000002";
+    /** Hand-computed: CLIENT:40000 -> VIP:8080 SYN after NAT to RS2:80, hop limit 63 (TCP checksum 0xb7c1). */
+    static final String NAT_SYN_OUT = "020000000012026a7600000286dd600000000014063f20010db800000000000000000000000c20010db8"
+            + "0000000000000000000000129c40005000000001000000005002ffffb7c10000";
+
+    /** Hand-computed: the unsolicited NA for VIP at publication (all-nodes, Override only; checksum 0x80c1). */
+    static final String UNSOLICITED_NA_FOR_VIP = "333300000001026a7600000286dd6000000000203aff20010db800000000000000000000"
+            + "0100ff020000000000000000000000000001880080c12000000020010db80000000000000000000001000201026a76000002";
+
+    final DataPathCounters counters = new DataPathCounters("lan0");
+    final CapturingTxQueue tx = new CapturingTxQueue();
+    /** Captures while {@code capture}, else only counts (the allocation test: capturing copies). */
+    final class Tx implements io.jvs.forwarder.io.TxQueue {
+        boolean capture = true;
+        long counted;
+
+        @Override
+        public void add(MemorySegment s, long off, int len) {
+            if (capture) {
+                tx.add(s, off, len);
+            } else {
+                counted++;
+            }
+        }
+
+        @Override
+        public void flush() {
+            if (capture) {
+                tx.flush(); // (its addAll copies the queue: not while counting allocations)
+            }
+        }
+
+        @Override
+        public void close() {
+            tx.close();
+        }
+    }
+
+    final Tx queue = new Tx();
+    final LanPort port = new LanPort("lan0", IFINDEX, PORT_MAC, 0x0a00_0002, queue);
+    final NeighbourCache neighbours = new NeighbourCache(port, counters::drop);
+    final NeighbourCache6 neighbours6 = new NeighbourCache6(port, hi(PORT_IP), lo(PORT_IP), counters::drop);
+    final ConnectionTable6 conns6 = new ConnectionTable6(64, Timeouts.DEFAULTS);
+    final ServiceTable table = new ServiceTableBuilder(Schedulers::create).build(List.of(
+            new ServiceSpec(Protocol.TCP, VIP4, DR_PORT, "rr", List.of(new Dest(RS1_4, DR_PORT, 1, ForwardMethod.DR))),
+            new ServiceSpec(Protocol.TCP, VIP4, NAT_PORT, "rr", List.of(new Dest(RS2_4, 80, 1, ForwardMethod.NAT))),
+            new ServiceSpec(Protocol.TCP, VIP4, 443, "rr", List.of(new Dest(RS1_4, 443, 1, ForwardMethod.TUN)))),
+            ServiceTable.EMPTY);
+    final Lookup lookup = new Lookup(table);
+    final RouteTable6 routes6 = new RouteTable6(List.of(
+            new Route6(hi(addr("2001:db8::")), 0, 64, 0, 0, IFINDEX, 256, 254),
+            new Route6(0, 0, 0, hi(ROUTER), lo(ROUTER), IFINDEX, 1024, 254)), IFINDEX);
+    final EmbeddedChannel channel = new EmbeddedChannel();
+    final PacketContext ctx = new PacketContext();
+    final Arena arena = Arena.ofConfined();
+
+    Ipv6PipelineTest() {
+        ServiceRegistry registry = new ServiceRegistry();
+        registry.publish(ServiceTable.EMPTY);
+        DataPath.builder().services(registry).connections(new ConnectionTable(64, Timeouts.DEFAULTS))
+                .neighbours(neighbours).routes(() -> new RouteTable(List.of(), IFINDEX)).counters(counters)
+                .services6(() -> lookup).connections6(conns6).neighbours6(neighbours6).routes6(() -> routes6)
+                .build().wire(channel.pipeline());
+    }
+
+    @AfterEach
+    void close() {
+        channel.finishAndReleaseAll();
+        neighbours.close();
+        neighbours6.close();
+        port.close();
+        arena.close();
+    }
+
+    /** The published table's stand-in: (proto, VIP, port) to the IPv4 model's service, real servers to IPv6. */
+    static final class Lookup implements Ipv6ServiceLookup {
+        final ServiceTable table;
+
+        Lookup(ServiceTable table) {
+            this.table = table;
+        }
+
+        @Override
+        public VirtualService classify6(int proto, long hi, long lo, int port) {
+            return hi == hi(VIP) && lo == lo(VIP) ? table.lookup(proto, VIP4, port) : null;
+        }
+
+        @Override
+        public boolean isVip6(long hi, long lo) {
+            return hi == hi(VIP) && lo == lo(VIP);
+        }
+
+        @Override
+        public boolean isLocalAddr6(long hi, long lo) {
+            return hi == hi(LIP) && lo == lo(LIP);
+        }
+
+        @Override
+        public long destHi(RealServer d) {
+            return hi(RS1);
+        }
+
+        @Override
+        public long destLo(RealServer d) {
+            return d.addr == RS1_4 ? lo(RS1) : lo(RS2);
+        }
+
+        @Override
+        public long[] ownedAddresses6() {
+            return new long[] {hi(VIP), lo(VIP), hi(LIP), lo(LIP)};
+        }
+    }
+
+    static long hi(byte[] a) {
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = v << 8 | (a[i] & 0xff);
+        }
+        return v;
+    }
+
+    static long lo(byte[] a) {
+        long v = 0;
+        for (int i = 8; i < 16; i++) {
+            v = v << 8 | (a[i] & 0xff);
+        }
+        return v;
+    }
+
+    private MemorySegment seg;
+
+    /** Feeds one frame (zero virtio_net_hdr, 64 bytes of garbage head- and tailroom) and flushes; returns what left. */
+    List<byte[]> feed(byte[] f) {
+        int before = tx.sent.size();
+        load(f);
+        channel.writeInbound(ctx);
+        channel.pipeline().fireChannelReadComplete();
+        channel.checkException();
+        List<byte[]> out = new ArrayList<>();
+        for (int i = before; i < tx.sent.size(); i++) {
+            byte[] b = tx.sent.get(i);
+            out.add(Arrays.copyOfRange(b, 10, b.length));
+        }
+        return out;
+    }
+
+    private void load(byte[] f) {
+        if (seg == null || seg.byteSize() < 64 + 10 + f.length + 64) {
+            seg = arena.allocate(64 + 10 + f.length + 64 + 2048, 8);
+        }
+        seg.fill((byte) 0xA5);
+        MemorySegment.copy(new byte[10], 0, seg, ValueLayout.JAVA_BYTE, 64, 10);
+        MemorySegment.copy(f, 0, seg, ValueLayout.JAVA_BYTE, 74, f.length);
+        ctx.seg = seg;
+        ctx.vnetOff = 64;
+        ctx.frameOff = 74;
+        ctx.frameLen = f.length;
+        ctx.frameCapacity = f.length + 64;
+        ctx.headroom = 64;
+        ctx.ingressPort = 0;
+    }
+
+    byte[] one(byte[] f) {
+        List<byte[]> out = feed(f);
+        assertEquals(1, out.size(), "frames sent");
+        return out.get(0);
+    }
+
+    void none(byte[] f, DropReason reason) {
+        long before = counters.drops(reason);
+        assertEquals(0, feed(f).size(), "frames sent");
+        assertEquals(before + 1, counters.drops(reason), reason.label());
+    }
+
+    void ignored(byte[] f) {
+        long before = counters.ignoredFrames();
+        assertEquals(0, feed(f).size(), "frames sent");
+        assertEquals(before + 1, counters.ignoredFrames(), "ignored");
+    }
+
+    static final byte[] SN_VIP = addr("ff02::1:ff00:100");
+
+    /** The servers answer the director's solicitations, so their MACs are known. */
+    void learnServers() {
+        long now = System.nanoTime();
+        neighbours6.resolve(hi(RS1), lo(RS1), now);
+        neighbours6.resolve(hi(RS2), lo(RS2), now);
+        neighbours6.resolve(hi(ROUTER), lo(ROUTER), now);
+        port.flush(); // the three solicitations
+        tx.clear();
+        ignored(frame(PORT_MAC, RS1_MAC, RS1, PORT_IP, 58, 255, na(RS1, PORT_IP, RS1, RS1_MAC)));
+        ignored(frame(PORT_MAC, RS2_MAC, RS2, PORT_IP, 58, 255, na(RS2, PORT_IP, RS2, RS2_MAC)));
+        ignored(frame(PORT_MAC, ROUTER_MAC, ROUTER, PORT_IP, 58, 255, na(ROUTER, PORT_IP, ROUTER, ROUTER_MAC)));
+        // An advertisement for an address never solicited creates nothing (RFC 4861 7.2.5).
+        byte[] stranger = addr("2001:db8::77");
+        ignored(frame(PORT_MAC, 0x02_77L, stranger, PORT_IP, 58, 255, na(stranger, PORT_IP, stranger, 0x02_77L)));
+        assertEquals(3, neighbours6.size());
+    }
+
+    @Test
+    void neighborSolicitationForTheVipIsAnsweredWithASolicitedAdvertisement() {
+        byte[] req = frame(0x3333_ff00_0100L, CLIENT_MAC, CLIENT, SN_VIP, 58, 255, ns(CLIENT, SN_VIP, VIP, CLIENT_MAC));
+        assertEquals(NA_FOR_VIP, hex(one(req)));
+        // The solicitor was learnt from its source link-layer option: traffic to it needs no NS.
+        assertTrue(neighbours6.resolve(hi(CLIENT), lo(CLIENT), System.nanoTime()) == CLIENT_MAC);
+        // A local address is answered too; another address is the kernel's.
+        byte[] snLip = addr("ff02::1:ff00:3");
+        byte[] forLip = one(frame(0x3333_ff00_0003L, CLIENT_MAC, CLIENT, snLip, 58, 255, ns(CLIENT, snLip, LIP, CLIENT_MAC)));
+        assertArrayEquals(LIP, Arrays.copyOfRange(forLip, 62, 78), "target");
+        byte[] other = addr("2001:db8::99");
+        byte[] snOther = addr("ff02::1:ff00:99");
+        ignored(frame(0x3333_ff00_0099L, CLIENT_MAC, CLIENT, snOther, 58, 255, ns(CLIENT, snOther, other, CLIENT_MAC)));
+    }
+
+    @Test
+    void unsolicitedAdvertisementAnnouncesAnAddress() {
+        neighbours6.announce(hi(VIP), lo(VIP));
+        port.flush();
+        assertEquals(1, tx.sent.size());
+        assertEquals(UNSOLICITED_NA_FOR_VIP, hex(Arrays.copyOfRange(tx.sent.get(0), 10, tx.sent.get(0).length)));
+    }
+
+    @Test
+    void dadProbeIsAnsweredToAllNodesWithoutSolicited() {
+        byte[] unspecified = new byte[16];
+        byte[] na = one(frame(0x3333_ff00_0100L, CLIENT_MAC, unspecified, SN_VIP, 58, 255,
+                ns(unspecified, SN_VIP, VIP, 0)));
+        assertEquals("333300000001", hex(Arrays.copyOf(na, 6)), "all-nodes MAC");
+        assertArrayEquals(addr("ff02::1"), Arrays.copyOfRange(na, 38, 54));
+        assertEquals(0x20, na[ETH6 + 4] & 0xff, "Override only");
+        assertEquals(0, l4Sum(VIP, addr("ff02::1"), 58, Arrays.copyOfRange(na, ETH6, na.length)),
+                "the checksum verifies (reference sum over the message with its checksum: 0)");
+    }
+
+    static final int ETH6 = 14 + 40;
+
+    @Test
+    void invalidNeighbourMessagesAreDroppedUnderTheirReasons() {
+        none(frame(0x3333_ff00_0100L, CLIENT_MAC, CLIENT, SN_VIP, 58, 64, ns(CLIENT, SN_VIP, VIP, CLIENT_MAC)),
+                DropReason.NDP_INVALID); // hop limit 64: it crossed a router
+        byte[] bad = ns(CLIENT, SN_VIP, VIP, CLIENT_MAC);
+        bad[3] ^= 1;
+        none(frame(0x3333_ff00_0100L, CLIENT_MAC, CLIENT, SN_VIP, 58, 255, bad), DropReason.BAD_CHECKSUM);
+    }
+
+    @Test
+    void nextHopResolvedBySolicitationWithTheBoundedPendingQueue() {
+        // The router is known (the client is behind it); RS1 is not: the SYN waits for its NA.
+        neighbours6.resolve(hi(ROUTER), lo(ROUTER), System.nanoTime());
+        port.flush();
+        tx.clear();
+        ignored(frame(PORT_MAC, ROUTER_MAC, ROUTER, PORT_IP, 58, 255, na(ROUTER, PORT_IP, ROUTER, ROUTER_MAC)));
+        byte[] syn = frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64, tcp(REMOTE, VIP, 40000, DR_PORT, 1, 0x02));
+        List<byte[]> out = feed(syn);
+        assertEquals(1, out.size());
+        assertEquals(NS_FOR_RS1, hex(out.get(0)), "the NS for RS1, nothing forwarded yet");
+        for (int i = 1; i < 32; i++) {
+            assertEquals(0, feed(frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64,
+                    tcp(REMOTE, VIP, 40000 + i, DR_PORT, 1, 0x02))).size());
+        }
+        assertEquals(32, neighbours6.pendingFrames());
+        none(frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64, tcp(REMOTE, VIP, 41000, DR_PORT, 1, 0x02)),
+                DropReason.NEIGH_QUEUE_FULL);
+        List<byte[]> released = feed(frame(PORT_MAC, RS1_MAC, RS1, PORT_IP, 58, 255, na(RS1, PORT_IP, RS1, RS1_MAC)));
+        assertEquals(32, released.size(), "every held frame leaves once RS1 answers");
+        byte[] first = released.get(0);
+        assertEquals(RS1_MAC, mac(first, 0));
+        assertEquals(63, first[21] & 0xff, "hop limit decremented");
+        assertEquals(0, neighbours6.pendingFrames(), "the pool's slots are free again after the flush");
+    }
+
+    static long mac(byte[] f, int off) {
+        long m = 0;
+        for (int i = 0; i < 6; i++) {
+            m = m << 8 | (f[off + i] & 0xff);
+        }
+        return m;
+    }
+
+    @Test
+    void directRoutingRewritesTheMacAndDecrementsTheHopLimit() {
+        learnServers();
+        byte[] syn = frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64, tcp(REMOTE, VIP, 40000, DR_PORT, 1, 0x02));
+        byte[] out = one(syn);
+        byte[] want = syn.clone();
+        System.arraycopy(V6Frames.mac(RS1_MAC), 0, want, 0, 6);
+        System.arraycopy(V6Frames.mac(PORT_MAC), 0, want, 6, 6);
+        want[21] = 63;
+        assertArrayEquals(want, out, "only the MACs and the hop limit change; TCP checksum untouched");
+        byte[] ack = frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64, tcp(REMOTE, VIP, 40000, DR_PORT, 2, 0x10));
+        assertEquals(RS1_MAC, mac(one(ack), 0), "the connection's next packet goes to the same server");
+        assertEquals(1, conns6.size());
+        none(frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64, tcp(REMOTE, VIP, 40001, DR_PORT, 2, 0x10)),
+                DropReason.NO_CONNECTION);
+        none(frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64, tcp(REMOTE, VIP, 40001, 81, 1, 0x02)),
+                DropReason.NO_SERVICE);
+        none(frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64, tcp(REMOTE, VIP, 40001, 443, 1, 0x02)),
+                DropReason.IPV6_UNSUPPORTED);
+        ignored(frame(PORT_MAC, ROUTER_MAC, REMOTE, addr("2001:db8::77"), 6, 64,
+                tcp(REMOTE, addr("2001:db8::77"), 40001, 80, 1, 0x02)));
+    }
+
+    @Test
+    void natRewritesAddressAndPortWithIncrementalChecksums() {
+        learnServers();
+        neighbours6.learn(hi(CLIENT), lo(CLIENT), CLIENT_MAC, true, System.nanoTime());
+        byte[] syn = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 40000, NAT_PORT, 1, 0x02));
+        assertEquals("9793", hex(Arrays.copyOfRange(syn, ETH6 + 16, ETH6 + 18)), "hand-computed input checksum");
+        assertEquals(NAT_SYN_OUT, hex(one(syn)));
+        // The reply: RS2:80 -> CLIENT:40000 leaves as VIP:8080 -> CLIENT:40000, its checksum still right.
+        byte[] reply = frame(PORT_MAC, RS2_MAC, RS2, CLIENT, 6, 64, tcp(RS2, CLIENT, 80, 40000, 7, 0x12));
+        byte[] out = one(reply);
+        assertEquals(CLIENT_MAC, mac(out, 0));
+        assertArrayEquals(VIP, Arrays.copyOfRange(out, 22, 38));
+        assertEquals(NAT_PORT, (out[ETH6] & 0xff) << 8 | (out[ETH6 + 1] & 0xff));
+        assertEquals("977d", hex(Arrays.copyOfRange(out, ETH6 + 16, ETH6 + 18)), "hand-computed: VIP:8080 -> CLIENT:40000 SYN-ACK");
+        assertEquals(63, out[21] & 0xff);
+    }
+
+    @Test
+    void hopLimitReachingZeroIsAnsweredWithTimeExceeded() {
+        learnServers();
+        byte[] syn = frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 1, tcp(REMOTE, VIP, 40000, DR_PORT, 1, 0x02));
+        long before = counters.drops(DropReason.TTL_EXPIRED);
+        byte[] err = one(syn);
+        assertEquals(before + 1, counters.drops(DropReason.TTL_EXPIRED));
+        assertEquals(ROUTER_MAC, mac(err, 0), "back by the route to the client");
+        assertArrayEquals(PORT_IP, Arrays.copyOfRange(err, 22, 38), "from the port's address");
+        assertArrayEquals(REMOTE, Arrays.copyOfRange(err, 38, 54));
+        assertEquals(3, err[ETH6] & 0xff, "Time Exceeded");
+        assertEquals(0, err[ETH6 + 1] & 0xff, "hop limit exceeded in transit");
+        byte[] msg = Arrays.copyOfRange(err, ETH6, err.length);
+        assertArrayEquals(Arrays.copyOfRange(syn, 14, syn.length), Arrays.copyOfRange(msg, 8, msg.length),
+                "the whole offending packet quoted");
+        assertEquals(0, l4Sum(PORT_IP, REMOTE, 58, msg), "ICMPv6 checksum verifies (reference sum)");
+    }
+
+    @Test
+    void echoRequestToTheVipIsAnswered() {
+        learnServers();
+        byte[] body = {0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g'};
+        byte[] req = frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 58, 60, icmp6(REMOTE, VIP, 128, 0, body));
+        byte[] rep = one(req);
+        assertEquals(ROUTER_MAC, mac(rep, 0));
+        assertArrayEquals(VIP, Arrays.copyOfRange(rep, 22, 38));
+        assertArrayEquals(REMOTE, Arrays.copyOfRange(rep, 38, 54));
+        assertEquals(64, rep[21] & 0xff);
+        assertArrayEquals(icmp6(VIP, REMOTE, 129, 0, body), Arrays.copyOfRange(rep, ETH6, rep.length));
+        byte[] bad = icmp6(REMOTE, VIP, 128, 0, body);
+        bad[2] ^= 0x40;
+        none(frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 58, 60, bad), DropReason.BAD_CHECKSUM);
+    }
+
+    @Test
+    void firstFragmentIsForwardedLaterFragmentsToTheVipAreUntracked() {
+        learnServers();
+        // Fragment header (next TCP, offset 0, M set, id 9), then the TCP header of a SYN.
+        byte[] fh = V6Frames.hex("0600 0001 0000 0009");
+        byte[] first = frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 44, 64,
+                concat(fh, tcp(REMOTE, VIP, 40000, DR_PORT, 1, 0x02), new byte[4]));
+        byte[] out = one(first);
+        assertEquals(RS1_MAC, mac(out, 0));
+        assertArrayEquals(Arrays.copyOfRange(first, 22, first.length), Arrays.copyOfRange(out, 22, out.length));
+        byte[] later = frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 44, 64, concat(V6Frames.hex("0600 0020 0000 0009"),
+                new byte[16]));
+        none(later, DropReason.FRAGMENT_UNTRACKED);
+        ignored(frame(PORT_MAC, ROUTER_MAC, REMOTE, CLIENT, 44, 64, concat(V6Frames.hex("0600 0020 0000 0009"),
+                new byte[16])));
+    }
+
+    /** NS answers, DR and NAT forwarding allocate nothing once compiled. */
+    @Test
+    void ipv6PathDoesNotAllocate() {
+        learnServers();
+        neighbours6.learn(hi(CLIENT), lo(CLIENT), CLIENT_MAC, true, System.nanoTime());
+        byte[] ns = frame(0x3333_ff00_0100L, CLIENT_MAC, CLIENT, SN_VIP, 58, 255, ns(CLIENT, SN_VIP, VIP, CLIENT_MAC));
+        feed(frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 40000, DR_PORT, 1, 0x02)));
+        feed(frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 40000, NAT_PORT, 1, 0x02)));
+        byte[] dr = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 40000, DR_PORT, 2, 0x10));
+        byte[] nat = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 40000, NAT_PORT, 2, 0x10));
+        byte[] reply = frame(PORT_MAC, RS2_MAC, RS2, CLIENT, 6, 64, tcp(RS2, CLIENT, 80, 40000, 7, 0x10));
+        byte[][] frames = {ns, dr, nat, reply};
+        MemorySegment[] segs = new MemorySegment[frames.length];
+        for (int i = 0; i < frames.length; i++) {
+            segs[i] = arena.allocate(74 + frames[i].length + 64, 8);
+        }
+        queue.capture = false;
+        long allocated = Long.MAX_VALUE;
+        for (int round = 0; round < 10 && allocated > 0; round++) {
+            long before = AllocationProbe.start();
+            for (int n = 0; n < 20_000; n++) {
+                for (int i = 0; i < frames.length; i++) {
+                    MemorySegment s = segs[i];
+                    MemorySegment.copy(frames[i], 0, s, ValueLayout.JAVA_BYTE, 74, frames[i].length);
+                    ctx.seg = s;
+                    ctx.vnetOff = 64;
+                    ctx.frameOff = 74;
+                    ctx.frameLen = frames[i].length;
+                    ctx.frameCapacity = frames[i].length;
+                    ctx.headroom = 64;
+                    channel.pipeline().fireChannelRead(ctx);
+                }
+                port.flush();
+            }
+            allocated = AllocationProbe.since(before);
+        }
+        assertTrue(queue.counted >= 4 * 20_000, "every frame answered or forwarded: " + queue.counted);
+        assertEquals(0, allocated, "bytes allocated by 80k IPv6 frames");
+    }
+
+    @Test
+    void schedulerGetsTheKernelsIpv6AddressFold() {
+        // ip_vs_sh_hashkey & co.: addr->ip6[0] ^ ip6[1] ^ ip6[2] ^ ip6[3], host order.
+        Ipv6Address a = Ipv6Address.parse("2001:db8:1:2:3:4:5:6");
+        assertEquals(0x20010db8 ^ 0x00010002 ^ 0x00030004 ^ 0x00050006, Ipv6Handler.fold(a.hi(), a.lo()));
+    }
+}
