@@ -917,6 +917,9 @@ public final class Director implements AutoCloseable {
         long now = System.nanoTime();
         for (VirtualService s : table.services()) {
             for (RealServer d : s.dests) {
+                if (d.ipv6) {
+                    continue; // IPv4 routes and ARP only
+                }
                 int r = rt.lookup(d.addr);
                 int p = r < 0 ? -1 : rt.port(r);
                 if (p >= 0 && p < w.neighbours.length) {

@@ -90,4 +90,22 @@ class DataPathChecksTest {
         ServiceTable running = table(tun(TunnelType.IPIP, 0));
         assertDoesNotThrow(() -> DataPathChecks.validateRoutes(table(tun(TunnelType.IPIP, 0)), lanOnly, running));
     }
+
+    /** Until the IPv6 data path is wired, the director refuses IPv6 services and real servers, naming them. */
+    @Test
+    void ipv6ServicesAndServersAreRefusedByTheDirector() {
+        io.jvs.packet.Ipv6Address vip = io.jvs.packet.Ipv6Address.parse("2001:db8::1");
+        ServiceTable v6 = new ServiceTableBuilder(Schedulers::create).build(List.of(ServiceSpec.ipv6(Protocol.TCP, vip,
+                80, "rr", List.of())), ServiceTable.EMPTY);
+        assertEquals("TCP [2001:db8::1]:80: IPv6 services are not forwarded yet",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.validate(v6)).getMessage());
+        ServiceTable mark6 = new ServiceTableBuilder(Schedulers::create).build(List.of(ServiceSpec.fwmark6(7, "rr")),
+                ServiceTable.EMPTY);
+        assertEquals("FWM 7 IPv6: IPv6 services are not forwarded yet",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.validate(mark6)).getMessage());
+        ServiceTable tun6 = table(Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.TUN));
+        assertEquals("real server [2001:db8::11]:80 of TCP/10.0.0.100:80: IPv6 real servers are not forwarded yet"
+                        + " (TUN with an IPv6 outer header)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.validate(tun6)).getMessage());
+    }
 }

@@ -63,8 +63,10 @@ public final class VipRoutes implements AutoCloseable {
     public static Set<Integer> served(ServiceTable table) {
         TreeSet<Integer> vips = new TreeSet<>(Integer::compareUnsigned);
         for (VirtualService s : table.services()) {
-            if (s.fwmark != 0) {
-                continue; // a fwmark service has no address of its own; its VIPs are the marking rules' business
+            if (s.fwmark != 0 || s.ipv6) {
+                // a fwmark service has no address of its own; its VIPs are the marking rules' business.
+                // IPv6 VIPs are not announced: the announce table is IPv4 (/32 routes)
+                continue;
             }
             for (RealServer d : s.dests) {
                 if (d.weight > 0) {

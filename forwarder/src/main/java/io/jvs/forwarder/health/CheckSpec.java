@@ -36,10 +36,15 @@ public sealed interface CheckSpec {
     }
 
     /** TCP_CHECK: a TCP connection to {@code addr:port} completes within the connect timeout. */
-    record Tcp(int addr, int port, Timing timing) implements CheckSpec {
+    record Tcp(int addr, int port, Timing timing, io.jvs.packet.Ipv6Address addr6) implements CheckSpec {
         public Tcp {
             checkPort(port);
             Objects.requireNonNull(timing);
+        }
+
+        /** A check of an IPv4 address. */
+        public Tcp(int addr, int port, Timing timing) {
+            this(addr, port, timing, null);
         }
 
         @Override
@@ -88,8 +93,13 @@ public sealed interface CheckSpec {
      * MD5 of its body equals {@code digest} when one is given). SSL_GET does
      * not verify the server's certificate, as keepalived does not by default.
      */
-    record Http(boolean tls, int addr, int port, String virtualHost, List<Url> urls, Timing timing)
-            implements CheckSpec {
+    record Http(boolean tls, int addr, int port, String virtualHost, List<Url> urls, Timing timing,
+                io.jvs.packet.Ipv6Address addr6) implements CheckSpec {
+        /** A check of an IPv4 address. */
+        public Http(boolean tls, int addr, int port, String virtualHost, List<Url> urls, Timing timing) {
+            this(tls, addr, port, virtualHost, urls, timing, null);
+        }
+
         public Http {
             checkPort(port);
             urls = List.copyOf(urls);

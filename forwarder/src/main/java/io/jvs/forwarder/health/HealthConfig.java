@@ -31,7 +31,7 @@ public record HealthConfig(List<Service> services) {
             return d;
         }
         return new ServiceSpec.Dest(d.addr(), port, d.weight(), d.method(), d.upperThreshold(), d.lowerThreshold(),
-                d.tunType(), d.tunPort(), d.tunFlags());
+                d.tunType(), d.tunPort(), d.tunFlags(), d.addr6());
     }
 
     /**

@@ -50,15 +50,15 @@ final class HttpProbe implements Probe {
     }
 
     private String target(CheckSpec.Url url) {
-        return (spec.tls() ? "https://" : "http://") + Ipv4Address.toString(spec.addr()) + ":" + spec.port()
-                + url.path();
+        return (spec.tls() ? "https://" : "http://")
+                + io.jvs.forwarder.service.ServiceSpec.hostPort(spec.addr(), spec.addr6(), spec.port()) + url.path();
     }
 
     private CheckResult get(CheckSpec.Url url) {
         int timeout = (int) spec.timing().connectTimeoutMillis();
-        String ip = Ipv4Address.toString(spec.addr());
+        String ip = spec.addr6() != null ? "[" + spec.addr6() + "]" : Ipv4Address.toString(spec.addr());
         try (Socket plain = new Socket()) {
-            plain.connect(TcpProbe.address(spec.addr(), spec.port()), timeout);
+            plain.connect(TcpProbe.address(spec.addr(), spec.addr6(), spec.port()), timeout);
             plain.setSoTimeout(timeout);
             Socket s = plain;
             if (spec.tls()) {

@@ -19,14 +19,31 @@ final class TcpProbe implements Probe {
     @Override
     public CheckResult run() {
         try (Socket s = new Socket()) {
-            s.connect(address(spec.addr(), spec.port()), (int) spec.timing().connectTimeoutMillis());
+            s.connect(address(spec.addr(), spec.addr6(), spec.port()), (int) spec.timing().connectTimeoutMillis());
             return CheckResult.ok();
         } catch (SocketTimeoutException e) {
-            return CheckResult.failed("TCP connect to " + Ipv4Address.toString(spec.addr()) + ":" + spec.port()
+            return CheckResult.failed("TCP connect to " + io.jvs.forwarder.service.ServiceSpec.hostPort(spec.addr(), spec.addr6(), spec.port())
                     + " timed out after " + spec.timing().connectTimeoutMillis() + " ms");
         } catch (IOException e) {
-            return CheckResult.failed("TCP connect to " + Ipv4Address.toString(spec.addr()) + ":" + spec.port()
+            return CheckResult.failed("TCP connect to " + io.jvs.forwarder.service.ServiceSpec.hostPort(spec.addr(), spec.addr6(), spec.port())
                     + " failed: " + e.getMessage());
+        }
+    }
+
+    /** {@code addr:port}, or {@code [addr6]:port} when {@code addr6} is given (a probe over IPv6). */
+    static InetSocketAddress address(int addr, io.jvs.packet.Ipv6Address addr6, int port) {
+        if (addr6 == null) {
+            return address(addr, port);
+        }
+        byte[] b = new byte[16];
+        for (int i = 0; i < 8; i++) {
+            b[i] = (byte) (addr6.hi() >>> (56 - 8 * i));
+            b[8 + i] = (byte) (addr6.lo() >>> (56 - 8 * i));
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(b), port);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e); // sixteen bytes are always an address
         }
     }
 

@@ -188,7 +188,8 @@ public final class StatusPage implements MetricsServer.Pages {
         b.append(",\"protocol\":");
         string(b, s.fwmark != 0 ? "FWM" : Protocol.name(s.proto));
         b.append(",\"address\":");
-        string(b, s.fwmark != 0 ? Integer.toUnsignedString(s.fwmark) : Ipv4Address.toString(s.addr) + ":" + s.port);
+        string(b, s.fwmark != 0 ? Integer.toUnsignedString(s.fwmark) + (s.ipv6 ? " IPv6" : "")
+                : io.jvs.forwarder.service.ServiceSpec.hostPort(s.addr, s.spec.addr6(), s.port));
         b.append(",\"scheduler\":");
         string(b, s.schedulerName);
         b.append(",\"flags\":");

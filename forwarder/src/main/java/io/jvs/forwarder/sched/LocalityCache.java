@@ -24,6 +24,10 @@ package io.jvs.forwarder.sched;
  *       entries, entries unused for {@link #ENTRY_TIMEOUT} (6 min) are dropped from a rover
  *       position until (entries - MAX_SIZE) * 4/3 (at most MAX_SIZE/2) are gone.</li>
  * </ul>
+ * An IPv6 service's cache ({@code wide}) also keeps each entry's full 128-bit address: the
+ * kernel hashes an IPv6 address by its fold ({@code ip6[0]^ip6[1]^ip6[2]^ip6[3]}) but compares
+ * whole addresses ({@code ip_vs_addr_equal}), so two addresses with one fold are two entries.
+ * An IPv4 cache has no such arrays.
  * Owned by one scheduler on one data-path thread; not thread-safe.
  */
 final class LocalityCache {
@@ -49,6 +53,9 @@ final class LocalityCache {
     private final long expiration;
     private final boolean[] used;
     private final int[] keys;
+    /** Wide (IPv6) caches only: the entry's address, high and low 64 bits; null for IPv4. */
+    private final long[] keysHi;
+    private final long[] keysLo;
     private final long[] lastUse;
     private final long[] lastMod;
     private final int[] setSize;
@@ -68,6 +75,11 @@ final class LocalityCache {
      * @param now        creation time: the first GC is due one interval later
      */
     LocalityCache(int slots, int poolSize, long expiration, long now) {
+        this(slots, poolSize, expiration, now, false);
+    }
+
+    /** As above; {@code wide}: an IPv6 service's cache, keyed by 128-bit addresses. */
+    LocalityCache(int slots, int poolSize, long expiration, long now, boolean wide) {
         if (slots < 2 || Integer.bitCount(slots) != 1) {
             throw new IllegalArgumentException("slots must be a power of two >= 2: " + slots);
         }
@@ -77,6 +89,8 @@ final class LocalityCache {
         this.expiration = expiration;
         used = new boolean[slots];
         keys = new int[slots];
+        keysHi = wide ? new long[slots] : null;
+        keysLo = wide ? new long[slots] : null;
         lastUse = new long[slots];
         lastMod = new long[slots];
         setSize = new int[slots];
@@ -104,8 +118,16 @@ final class LocalityCache {
 
     /** The slot holding {@code addr}, or -1. */
     int find(int addr) {
+        return find(addr, 0, 0);
+    }
+
+    /**
+     * The slot holding the address whose fold (IPv4: the address) is {@code addr} and, in a wide
+     * cache, whose 128 bits are {@code hi}/{@code lo}; or -1.
+     */
+    int find(int addr, long hi, long lo) {
         for (int i = home(addr); used[i]; i = (i + 1) & mask) {
-            if (keys[i] == addr) {
+            if (keys[i] == addr && (keysHi == null || keysHi[i] == hi && keysLo[i] == lo)) {
                 return i;
             }
         }
@@ -114,6 +136,11 @@ final class LocalityCache {
 
     /** A new entry for {@code addr} (not present) with an empty set, lastuse = now; -1 when full. */
     int insert(int addr, long now) {
+        return insert(addr, 0, 0, now);
+    }
+
+    /** As {@link #insert(int, long)}, a wide cache also keeping the 128-bit address. */
+    int insert(int addr, long hi, long lo, long now) {
         if (entries >= maxEntries) {
             return NONE;
         }
@@ -123,6 +150,10 @@ final class LocalityCache {
         }
         used[i] = true;
         keys[i] = addr;
+        if (keysHi != null) {
+            keysHi[i] = hi;
+            keysLo[i] = lo;
+        }
         lastUse[i] = now;
         lastMod[i] = now;
         setSize[i] = 0;
@@ -225,6 +256,10 @@ final class LocalityCache {
             if (((j - h) & mask) >= ((j - hole) & mask)) {
                 used[hole] = true;
                 keys[hole] = keys[j];
+                if (keysHi != null) {
+                    keysHi[hole] = keysHi[j];
+                    keysLo[hole] = keysLo[j];
+                }
                 lastUse[hole] = lastUse[j];
                 lastMod[hole] = lastMod[j];
                 setSize[hole] = setSize[j];

@@ -31,15 +31,24 @@ public final class LocalityLeastConnectionScheduler implements Scheduler {
     private final LocalityCache cache;
 
     public LocalityLeastConnectionScheduler(RealServer[] dests) {
-        this(dests, System::nanoTime, LocalityCache.DEFAULT_SLOTS, LocalityCache.DEFAULT_EXPIRATION);
+        this(dests, false);
+    }
+
+    /** A scheduler of an IPv6 service ({@code ipv6}): its cache keys whole 128-bit addresses. */
+    public LocalityLeastConnectionScheduler(RealServer[] dests, boolean ipv6) {
+        this(dests, System::nanoTime, LocalityCache.DEFAULT_SLOTS, LocalityCache.DEFAULT_EXPIRATION, ipv6);
     }
 
     /** With a clock (nanoseconds), a cache size (power of two) and the lblc_expiration age (tests). */
     LocalityLeastConnectionScheduler(RealServer[] dests, LongSupplier clock, int slots, long expiration) {
+        this(dests, clock, slots, expiration, false);
+    }
+
+    LocalityLeastConnectionScheduler(RealServer[] dests, LongSupplier clock, int slots, long expiration, boolean ipv6) {
         this.dests = dests.clone();
         this.clock = clock;
         int n = this.dests.length == 0 ? 2 : slots;
-        this.cache = new LocalityCache(n, n, expiration, clock.getAsLong());
+        this.cache = new LocalityCache(n, n, expiration, clock.getAsLong(), ipv6);
     }
 
     @Override
@@ -71,12 +80,22 @@ public final class LocalityLeastConnectionScheduler implements Scheduler {
 
     @Override
     public RealServer schedule(int clientAddr, int clientPort, int destAddr, int destPort) {
+        return pick(destAddr, 0, 0);
+    }
+
+    /** ip_vs_lblc(r)_schedule for AF_INET6: bucketed by the address's fold, the entry by all of it. */
+    @Override
+    public RealServer schedule6(long clientHi, long clientLo, int clientPort, long destHi, long destLo, int destPort) {
+        return pick(Scheduler.fold6(destHi, destLo), destHi, destLo);
+    }
+
+    private RealServer pick(int destAddr, long destHi, long destLo) {
         if (dests.length == 0) {
             return null;
         }
         long now = clock.getAsLong();
         cache.maybeCheckExpire(now);
-        int slot = cache.find(destAddr);
+        int slot = cache.find(destAddr, destHi, destLo);
         if (slot >= 0) {
             cache.touch(slot, now);
             int e = cache.first(slot);
@@ -98,7 +117,7 @@ public final class LocalityLeastConnectionScheduler implements Scheduler {
                 cache.addMember(slot, index, false, now);
             }
         } else {
-            slot = cache.insert(destAddr, now);
+            slot = cache.insert(destAddr, destHi, destLo, now);
             if (slot >= 0) {
                 cache.addMember(slot, index, false, now);
             }

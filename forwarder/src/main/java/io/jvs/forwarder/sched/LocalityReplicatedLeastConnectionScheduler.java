@@ -32,17 +32,26 @@ public final class LocalityReplicatedLeastConnectionScheduler implements Schedul
     private final long expiration;
 
     public LocalityReplicatedLeastConnectionScheduler(RealServer[] dests) {
-        this(dests, System::nanoTime, LocalityCache.DEFAULT_SLOTS, LocalityCache.DEFAULT_EXPIRATION);
+        this(dests, false);
+    }
+
+    /** A scheduler of an IPv6 service ({@code ipv6}): its cache keys whole 128-bit addresses. */
+    public LocalityReplicatedLeastConnectionScheduler(RealServer[] dests, boolean ipv6) {
+        this(dests, System::nanoTime, LocalityCache.DEFAULT_SLOTS, LocalityCache.DEFAULT_EXPIRATION, ipv6);
     }
 
     /** With a clock (nanoseconds), a cache size (power of two) and the lblcr_expiration age (tests). */
     LocalityReplicatedLeastConnectionScheduler(RealServer[] dests, LongSupplier clock, int slots,
                                                long expiration) {
+        this(dests, clock, slots, expiration, false);
+    }
+
+    LocalityReplicatedLeastConnectionScheduler(RealServer[] dests, LongSupplier clock, int slots, long expiration, boolean ipv6) {
         this.dests = dests.clone();
         this.clock = clock;
         this.expiration = expiration;
         int n = this.dests.length == 0 ? 2 : slots;
-        this.cache = new LocalityCache(n, 2 * n, expiration, clock.getAsLong());
+        this.cache = new LocalityCache(n, 2 * n, expiration, clock.getAsLong(), ipv6);
     }
 
     @Override
@@ -99,12 +108,22 @@ public final class LocalityReplicatedLeastConnectionScheduler implements Schedul
 
     @Override
     public RealServer schedule(int clientAddr, int clientPort, int destAddr, int destPort) {
+        return pick(destAddr, 0, 0);
+    }
+
+    /** ip_vs_lblc(r)_schedule for AF_INET6: bucketed by the address's fold, the entry by all of it. */
+    @Override
+    public RealServer schedule6(long clientHi, long clientLo, int clientPort, long destHi, long destLo, int destPort) {
+        return pick(Scheduler.fold6(destHi, destLo), destHi, destLo);
+    }
+
+    private RealServer pick(int destAddr, long destHi, long destLo) {
         if (dests.length == 0) {
             return null;
         }
         long now = clock.getAsLong();
         cache.maybeCheckExpire(now);
-        int slot = cache.find(destAddr);
+        int slot = cache.find(destAddr, destHi, destLo);
         if (slot >= 0) {
             cache.touch(slot, now);
             RealServer dest = setMin(slot);
@@ -129,7 +148,7 @@ public final class LocalityReplicatedLeastConnectionScheduler implements Schedul
         if (index < 0) {
             return null;
         }
-        slot = cache.insert(destAddr, now);
+        slot = cache.insert(destAddr, destHi, destLo, now);
         if (slot >= 0) {
             cache.addMember(slot, index, false, now);
         }

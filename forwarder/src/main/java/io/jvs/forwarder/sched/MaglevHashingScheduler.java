@@ -137,8 +137,8 @@ public final class MaglevHashingScheduler implements Scheduler {
         int[] turns = new int[n];
         for (int i = 0; i < n; i++) {
             RealServer d = dests[i];
-            perm[i] = mod(hashkey(d.addr, d.port, HASH1_KEY, 0), size);
-            skip[i] = mod(hashkey(d.addr, d.port, HASH2_KEY, 0), size - 1) + 1;
+            perm[i] = mod(hashkey(d.hashAddr, d.port, HASH1_KEY, 0), size);
+            skip[i] = mod(hashkey(d.hashAddr, d.port, HASH2_KEY, 0), size - 1) + 1;
             int lw = d.lastWeight;
             int t = (lw / g) >> rshift;
             turns[i] = t != 0 ? t : (lw != 0 ? 1 : 0);

@@ -40,7 +40,7 @@ public final class Schedulers {
      * @throws IllegalArgumentException "Scheduler or persistence engine not found" for unknown names
      */
     public static Scheduler create(String name, int schedFlags, RealServer[] dests) {
-        return create(name, schedFlags, dests, MaglevHashingScheduler.DEFAULT_TABLE_SIZE);
+        return create(name, schedFlags, dests, MaglevHashingScheduler.DEFAULT_TABLE_SIZE, false);
     }
 
     /**
@@ -50,10 +50,20 @@ public final class Schedulers {
      */
     public static SchedulerFactory factory(int mhTableSize) {
         MaglevHashingScheduler.checkTableSize(mhTableSize);
-        return (name, flags, dests) -> create(name, flags, dests, mhTableSize);
+        return new SchedulerFactory() {
+            @Override
+            public Scheduler create(String name, int flags, RealServer[] dests) {
+                return Schedulers.create(name, flags, dests, mhTableSize, false);
+            }
+
+            @Override
+            public Scheduler create(String name, int flags, RealServer[] dests, boolean ipv6) {
+                return Schedulers.create(name, flags, dests, mhTableSize, ipv6);
+            }
+        };
     }
 
-    private static Scheduler create(String name, int schedFlags, RealServer[] dests, int mhSize) {
+    private static Scheduler create(String name, int schedFlags, RealServer[] dests, int mhSize, boolean ipv6) {
         if (name != null) {
             switch (name) {
                 case "rr":
@@ -65,9 +75,9 @@ public final class Schedulers {
                 case "wlc":
                     return new WeightedLeastConnectionScheduler(dests);
                 case "lblc":
-                    return new LocalityLeastConnectionScheduler(dests);
+                    return new LocalityLeastConnectionScheduler(dests, ipv6);
                 case "lblcr":
-                    return new LocalityReplicatedLeastConnectionScheduler(dests);
+                    return new LocalityReplicatedLeastConnectionScheduler(dests, ipv6);
                 case "dh":
                     return new DestinationHashingScheduler(dests);
                 case "sh":

@@ -1,7 +1,5 @@
 package io.jvs.forwarder.service;
 
-import io.jvs.packet.Ipv4Address;
-
 /**
  * One real server of one virtual service, as configured (immutable) plus the
  * runtime {@link DestStats} that survive snapshot changes.
@@ -10,6 +8,18 @@ public final class RealServer {
     /** Address and port, host byte order ints (port 0..65535). */
     public final int addr;
     public final int port;
+    /** An IPv6 real server: its address as two longs, network order; {@link #addr} is then 0. */
+    public final boolean ipv6;
+    public final long addr6Hi;
+    public final long addr6Lo;
+    /**
+     * The address as the kernel's schedulers hash it for this server's service ({@code addr_fold} of
+     * ip_vs_mh.c's permutation, which folds by the service's family): for an IPv6 service the XOR of
+     * the four 32-bit words of the address ({@link Scheduler#fold6}; an IPv4 server of such a service,
+     * read through the union, folds to its own address); for an IPv4 service the address, or for an
+     * IPv6 tunnel server the first 32-bit word (the union's {@code ip}).
+     */
+    public final int hashAddr;
     /** IPVS weight, 0..65535; 0 = quiesced: no new connections, existing ones keep flowing. */
     public final int weight;
     /**
@@ -36,10 +46,19 @@ public final class RealServer {
 
     /** A real server whose {@link #lastWeight} is {@code lastWeight} (a kept server set to weight 0). */
     public RealServer(ServiceSpec.Dest spec, DestStats stats, int lastWeight) {
+        this(spec, stats, lastWeight, false);
+    }
+
+    /** As above, a server of a service of the given family ({@link #hashAddr}). */
+    public RealServer(ServiceSpec.Dest spec, DestStats stats, int lastWeight, boolean ipv6Service) {
         this.lastWeight = lastWeight;
         this.spec = spec;
         this.addr = spec.addr();
         this.port = spec.port();
+        this.ipv6 = spec.isIpv6();
+        this.addr6Hi = ipv6 ? spec.addr6().hi() : 0;
+        this.addr6Lo = ipv6 ? spec.addr6().lo() : 0;
+        this.hashAddr = !ipv6 ? addr : ipv6Service ? Scheduler.fold6(addr6Hi, addr6Lo) : (int) (addr6Hi >>> 32);
         this.weight = spec.weight();
         this.method = spec.method();
         this.upperThreshold = spec.upperThreshold();
@@ -60,9 +79,9 @@ public final class RealServer {
         return weight > 0 && !stats.overloaded();
     }
 
-    /** "10.0.0.11:80" */
+    /** "10.0.0.11:80" or "[2001:db8::11]:80" */
     public String endpoint() {
-        return Ipv4Address.toString(addr) + ":" + port;
+        return spec.endpoint();
     }
 
     @Override

@@ -16,4 +16,13 @@ public interface SchedulerFactory {
      * @param dests      destinations in IPVS list order
      */
     Scheduler create(String name, int schedFlags, RealServer[] dests);
+
+    /**
+     * As {@link #create(String, int, RealServer[])}, for a service of the given family: a factory
+     * whose schedulers keep per-address state (lblc, lblcr) sizes it for 128-bit addresses when
+     * {@code ipv6}. By default the family makes no difference.
+     */
+    default Scheduler create(String name, int schedFlags, RealServer[] dests, boolean ipv6) {
+        return create(name, schedFlags, dests);
+    }
 }

@@ -1,6 +1,7 @@
 package io.jvs.forwarder.service;
 
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,11 +45,16 @@ import java.util.Objects;
  *                       real server's side only for a client ACK with a valid cookie (jvs extension;
  *                       TCP or fwmark services whose real servers forward by NAT or FULLNAT)
  * @param clientPolicy   allow/deny prefixes and per-client limits (jvs extension)
+ * @param addr6          null for an IPv4 service; for an IPv6 one its 128-bit VIP ({@code addr} is then 0),
+ *                       or {@link Ipv6Address#UNSPECIFIED} for an IPv6 fwmark service ({@code -f N -6}), as the
+ *                       kernel keeps {@code af = AF_INET6} with the address {@code ::}. An IPv6 service's
+ *                       {@code persistMask} is a prefix length 1..128 (the kernel's netmask field for AF_INET6,
+ *                       ipvsadm's {@code -M 64}), 128 by default.
  */
 public record ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
                           int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
                           ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts,
-                          boolean synProxy, ClientPolicy clientPolicy) {
+                          boolean synProxy, ClientPolicy clientPolicy, Ipv6Address addr6) {
 
     /** ipvsadm's default scheduler. */
     public static final String DEFAULT_SCHEDULER = "wlc";
@@ -86,7 +92,24 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
         if (persistTimeout < 0) {
             throw new IllegalArgumentException("illegal persistence timeout " + persistTimeout);
         }
-        if (persistMask == 0 || (~persistMask & (~persistMask + 1)) != 0) {
+        if (addr6 != null) {
+            if (fwmark == 0) {
+                checkVip6(addr6);
+            } else if (!addr6.isUnspecified()) {
+                throw new IllegalArgumentException("an IPv6 fwmark service has the address ::");
+            }
+            if (addr != 0) {
+                throw new IllegalArgumentException("an IPv6 service has no IPv4 address");
+            }
+            if (persistMask < 1 || persistMask > 128) {
+                throw new IllegalArgumentException("illegal ipv6 netmask specified (" + persistMask
+                        + "; expected a prefix length 1..128)");
+            }
+            if (!localAddrs.isEmpty()) {
+                throw new IllegalArgumentException(label(proto, addr, port, fwmark, addr6)
+                        + ": --laddr takes IPv4 local addresses; IPv6 FULLNAT is not in jvs yet");
+            }
+        } else if (persistMask == 0 || (~persistMask & (~persistMask + 1)) != 0) {
             throw new IllegalArgumentException("illegal netmask " + Ipv4Address.toString(persistMask)
                     + " (expected a contiguous mask such as 255.255.255.0)");
         }
@@ -103,24 +126,38 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
             for (int j = 0; j < i; j++) {
                 if (dests.get(j).sameEndpoint(d)) {
                     throw new IllegalArgumentException(
-                            label(proto, addr, port, fwmark) + " -r " + d.endpoint() + ": Destination already exists");
+                            label(proto, addr, port, fwmark, addr6) + " -r " + d.endpoint() + ": Destination already exists");
                 }
             }
             if (d.method() == ForwardMethod.FULLNAT && localAddrs.isEmpty()) {
-                throw new IllegalArgumentException(label(proto, addr, port, fwmark) + " -r " + d.endpoint()
+                throw new IllegalArgumentException(label(proto, addr, port, fwmark, addr6) + " -r " + d.endpoint()
                         + ": a FULLNAT real server needs the service's local addresses (--laddr)");
+            }
+            if (d.isIpv6() != (addr6 != null) && d.method() != ForwardMethod.TUN) {
+                // ip_vs_ctl.c: a destination of the other family only as a tunnel (ipvsadm's words)
+                throw new IllegalArgumentException(label(proto, addr, port, fwmark, addr6) + " -r " + d.endpoint()
+                        + ": Different address family is allowed only for tunneling servers");
             }
             if (synProxy && (d.method() == ForwardMethod.DR || d.method() == ForwardMethod.TUN)) {
                 // The server's replies would bypass the director, which must translate their
                 // sequence numbers (its cookie ISN is not the server's).
-                throw new IllegalArgumentException(label(proto, addr, port, fwmark) + " -r " + d.endpoint()
+                throw new IllegalArgumentException(label(proto, addr, port, fwmark, addr6) + " -r " + d.endpoint()
                         + ": --synproxy needs NAT or FULLNAT real servers (" + d.method().name()
                         + " replies bypass the director)");
             }
         }
         if (synProxy && fwmark == 0 && proto != Protocol.TCP) {
-            throw new IllegalArgumentException(label(proto, addr, port, fwmark) + ": --synproxy is for TCP services");
+            throw new IllegalArgumentException(label(proto, addr, port, fwmark, addr6) + ": --synproxy is for TCP services");
         }
+    }
+
+    /** An IPv4 service with all settings. */
+    public ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
+                       int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
+                       ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts,
+                       boolean synProxy, ClientPolicy clientPolicy) {
+        this(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, onePacket, localAddrs,
+                clientAddress, dests, timeouts, synProxy, clientPolicy, null);
     }
 
     /** All settings but the client policy (none). */
@@ -167,6 +204,32 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
         this(proto, addr, port, 0, scheduler, 0, 0, -1, false, List.of(), ClientAddressMode.NONE, dests);
     }
 
+    /** An IPv6 address service ({@code -t [addr]:port}) with these real servers and default settings otherwise. */
+    public static ServiceSpec ipv6(int proto, Ipv6Address vip, int port, String scheduler, List<Dest> dests) {
+        return new ServiceSpec(proto, 0, port, 0, scheduler, 0, 0, 128, false, List.of(), ClientAddressMode.NONE,
+                dests, ServiceTimeouts.GLOBAL, false, ClientPolicy.NONE, vip);
+    }
+
+    /** An IPv6 fwmark service ({@code -f mark -6}) with default settings. */
+    public static ServiceSpec fwmark6(int mark, String scheduler) {
+        return new ServiceSpec(0, 0, 0, mark, scheduler, 0, 0, 128, false, List.of(), ClientAddressMode.NONE,
+                List.of(), ServiceTimeouts.GLOBAL, false, ClientPolicy.NONE, Ipv6Address.UNSPECIFIED);
+    }
+
+    /**
+     * What an IPv6 VIP may not be (ip_vs_ctl.c takes any address; jvs refuses those a VIP cannot
+     * work as): multicast, unspecified, loopback, link-local (a link-local VIP would need a zone
+     * and answers on one link only), IPv4-mapped (an IPv4 service is written as IPv4).
+     */
+    public static void checkVip6(Ipv6Address a) {
+        String why = a.isUnspecified() ? "the unspecified address" : a.isLoopback() ? "the loopback address"
+                : a.isMulticast() ? "a multicast address" : a.isLinkLocal() ? "a link-local address (fe80::/10)"
+                : a.isIpv4Mapped() ? "an IPv4-mapped address (write the IPv4 address)" : null;
+        if (why != null) {
+            throw new IllegalArgumentException("[" + a + "]: " + why + " cannot be a virtual service address");
+        }
+    }
+
     /** A fwmark service ({@code -f mark}) with default settings. */
     public static ServiceSpec fwmark(int mark, String scheduler) {
         return new ServiceSpec(0, 0, 0, mark, scheduler, 0, 0, -1, false, List.of(), ClientAddressMode.NONE,
@@ -183,46 +246,46 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
 
     public ServiceSpec withDests(List<Dest> newDests) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, newDests, timeouts, synProxy, clientPolicy);
+                onePacket, localAddrs, clientAddress, newDests, timeouts, synProxy, clientPolicy, addr6);
     }
 
     public ServiceSpec withScheduler(String newScheduler, int newSchedFlags) {
         return new ServiceSpec(proto, addr, port, fwmark, newScheduler, newSchedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy);
+                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy, addr6);
     }
 
     /** {@code -p timeout -M mask}; timeout 0 = not persistent. */
     public ServiceSpec withPersistence(int timeout, int mask) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, timeout, mask, onePacket,
-                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy);
+                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy, addr6);
     }
 
     public ServiceSpec withOnePacket(boolean ops) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, ops,
-                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy);
+                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy, addr6);
     }
 
     public ServiceSpec withFullNat(List<Integer> newLocalAddrs, ClientAddressMode mode) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, newLocalAddrs, mode, dests, timeouts, synProxy, clientPolicy);
+                onePacket, newLocalAddrs, mode, dests, timeouts, synProxy, clientPolicy, addr6);
     }
 
     /** The service's own timeouts ({@link ServiceTimeouts#GLOBAL} = none). */
     public ServiceSpec withTimeouts(ServiceTimeouts newTimeouts) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, newTimeouts, synProxy, clientPolicy);
+                onePacket, localAddrs, clientAddress, dests, newTimeouts, synProxy, clientPolicy, addr6);
     }
 
     /** {@code --synproxy} on or off. */
     public ServiceSpec withSynProxy(boolean on) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, timeouts, on, clientPolicy);
+                onePacket, localAddrs, clientAddress, dests, timeouts, on, clientPolicy, addr6);
     }
 
     /** The service's allow/deny lists and per-client limits ({@link ClientPolicy#NONE} = none). */
     public ServiceSpec withClientPolicy(ClientPolicy newPolicy) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, newPolicy);
+                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, newPolicy, addr6);
     }
 
     public boolean persistent() {
@@ -233,26 +296,47 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
         return fwmark != 0;
     }
 
+    /** An IPv6 service (address or {@code -f N -6}). */
+    public boolean isIpv6() {
+        return addr6 != null;
+    }
+
     /** True for the same protocol, address and port of an address service (the identity of a virtual service). */
     public boolean sameService(int proto, int addr, int port) {
-        return fwmark == 0 && this.proto == proto && this.addr == addr && this.port == port;
+        return fwmark == 0 && addr6 == null && this.proto == proto && this.addr == addr && this.port == port;
     }
 
-    /** True for the same identity: fwmark, or protocol + address + port. */
+    /** True for the same IPv6 address service (protocol, 128-bit VIP, port). */
+    public boolean sameService6(int proto, Ipv6Address addr, int port) {
+        return fwmark == 0 && addr.equals(addr6) && this.proto == proto && this.port == port;
+    }
+
+    /** True for the same identity: family and fwmark, or family, protocol, address and port. */
     public boolean sameService(ServiceSpec other) {
-        return fwmark != 0 ? other.fwmark == fwmark : other.sameService(proto, addr, port);
-    }
-
-    /** "TCP 10.0.0.100:80" or "FWM 1", as ipvsadm names a service in its messages. */
-    public String label() {
-        return label(proto, addr, port, fwmark);
-    }
-
-    static String label(int proto, int addr, int port, int fwmark) {
-        if (fwmark != 0) {
-            return "FWM " + Integer.toUnsignedString(fwmark);
+        if ((addr6 == null) != (other.addr6 == null)) {
+            return false;
         }
-        return Protocol.name(proto) + " " + Ipv4Address.toString(addr) + ":" + port;
+        if (fwmark != 0) {
+            return other.fwmark == fwmark;
+        }
+        return addr6 != null ? other.sameService6(proto, addr6, port) : other.sameService(proto, addr, port);
+    }
+
+    /** "TCP 10.0.0.100:80", "TCP [2001:db8::1]:80", "FWM 1" or "FWM 1 IPv6", as jvs names a service in its messages. */
+    public String label() {
+        return label(proto, addr, port, fwmark, addr6);
+    }
+
+    static String label(int proto, int addr, int port, int fwmark, Ipv6Address addr6) {
+        if (fwmark != 0) {
+            return "FWM " + Integer.toUnsignedString(fwmark) + (addr6 != null ? " IPv6" : "");
+        }
+        return Protocol.name(proto) + " " + hostPort(addr, addr6, port);
+    }
+
+    /** "10.0.0.1:80" or "[2001:db8::1]:80" (ipvsadm's numeric addrport_to_anyname). */
+    public static String hostPort(int addr, Ipv6Address addr6, int port) {
+        return addr6 == null ? Ipv4Address.toString(addr) + ":" + port : "[" + addr6 + "]:" + port;
     }
 
     /**
@@ -269,9 +353,10 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
      * @param tunType        TUN encapsulation ({@code --tun-type}); IPIP unless the method is TUN
      * @param tunPort        GUE destination port ({@code --tun-port}), 0 for IPIP
      * @param tunFlags       {@link TunnelType#FLAG_CSUM} / {@link TunnelType#FLAG_REMCSUM} ({@code --tun-csum}...)
+     * @param addr6          null for an IPv4 real server; else its IPv6 address ({@code addr} is then 0)
      */
     public record Dest(int addr, int port, int weight, ForwardMethod method, int upperThreshold,
-                       int lowerThreshold, TunnelType tunType, int tunPort, int tunFlags) {
+                       int lowerThreshold, TunnelType tunType, int tunPort, int tunFlags, Ipv6Address addr6) {
         public Dest {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("real server port " + port + " out of range 0..65535");
@@ -302,6 +387,27 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
                     || tunFlags == (TunnelType.FLAG_CSUM | TunnelType.FLAG_REMCSUM)) {
                 throw new IllegalArgumentException("illegal tunnel checksum flags " + tunFlags);
             }
+            if (addr6 != null && addr != 0) {
+                throw new IllegalArgumentException("an IPv6 real server has no IPv4 address");
+            }
+            if (addr6 != null && (addr6.isUnspecified() || addr6.isMulticast() || addr6.isLoopback())) {
+                throw new IllegalArgumentException("[" + addr6 + "]: not a unicast real server address");
+            }
+        }
+
+        /** An IPv4 real server with every setting. */
+        public Dest(int addr, int port, int weight, ForwardMethod method, int upperThreshold, int lowerThreshold,
+                    TunnelType tunType, int tunPort, int tunFlags) {
+            this(addr, port, weight, method, upperThreshold, lowerThreshold, tunType, tunPort, tunFlags, null);
+        }
+
+        /** An IPv6 real server without thresholds, IPIP if tunnelled. */
+        public static Dest ipv6(Ipv6Address addr, int port, int weight, ForwardMethod method) {
+            return new Dest(0, port, weight, method, 0, 0, TunnelType.IPIP, 0, TunnelType.FLAG_NOCSUM, addr);
+        }
+
+        public boolean isIpv6() {
+            return addr6 != null;
         }
 
         /** A destination with connection thresholds and IPIP if tunnelled. */
@@ -315,16 +421,17 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
         }
 
         public Dest withWeight(int newWeight) {
-            return new Dest(addr, port, newWeight, method, upperThreshold, lowerThreshold, tunType, tunPort, tunFlags);
+            return new Dest(addr, port, newWeight, method, upperThreshold, lowerThreshold, tunType, tunPort, tunFlags,
+                    addr6);
         }
 
         public boolean sameEndpoint(Dest other) {
-            return addr == other.addr && port == other.port;
+            return addr == other.addr && port == other.port && java.util.Objects.equals(addr6, other.addr6);
         }
 
-        /** "10.0.0.11:80" */
+        /** "10.0.0.11:80" or "[2001:db8::11]:80" */
         public String endpoint() {
-            return Ipv4Address.toString(addr) + ":" + port;
+            return hostPort(addr, addr6, port);
         }
     }
 }

@@ -13,6 +13,13 @@ import java.util.List;
  * fwmark service per mark; {@link #isVip} is true for every address-service
  * VIP and for every /32 destination of a rule whose mark has a service (those
  * are the addresses jvs answers ARP for).
+ *
+ * <p>IPv6 services live beside the IPv4 ones, in tables of their own, so IPv4's keys and
+ * lookups are unchanged: {@link #lookup6} probes an open-addressing table keyed by (protocol,
+ * 128-bit VIP as two longs, port), {@link #classify6} adds IPVS's port-0 retry,
+ * {@link #lookupFwmark6} finds {@code -f N -6} services (the kernel keys fwmark services by
+ * family and mark, so an IPv4 and an IPv6 service may share a mark), and {@link #isVip6} tells
+ * the neighbour code which IPv6 addresses are VIPs (NDP). All allocation-free.
  */
 public final class ServiceTable {
     public static final ServiceTable EMPTY = new ServiceTable(List.of());
@@ -37,6 +44,16 @@ public final class ServiceTable {
     private final int[] ruleMark;
     private final int[] marks;            // fwmark services: sorted marks (signed order) ...
     private final VirtualService[] markServices; // ... and their services
+    // IPv6 address services: open addressing over (hi, lo, proto<<16|port); meta 0 = empty slot
+    private final long[] keys6Hi;
+    private final long[] keys6Lo;
+    private final int[] keys6Meta;        // 1 << 24 | proto << 16 | port
+    private final VirtualService[] slots6;
+    private final int mask6;
+    private final boolean portZero6;
+    private final long[] vips6;           // distinct IPv6 VIPs as hi, lo pairs, sorted unsigned
+    private final int[] marks6;           // IPv6 fwmark services: sorted marks ...
+    private final VirtualService[] markServices6; // ... and their services
 
     public ServiceTable(List<VirtualService> list) {
         this(list, List.of());
@@ -49,7 +66,7 @@ public final class ServiceTable {
         this.keys = new long[cap];
         this.slots = new VirtualService[cap];
         this.mask = cap - 1;
-        VirtualService[] byMark = Arrays.stream(services).filter(s -> s.fwmark != 0)
+        VirtualService[] byMark = Arrays.stream(services).filter(s -> s.fwmark != 0 && !s.ipv6)
                 .sorted((a, b) -> Integer.compare(a.fwmark, b.fwmark)).toArray(VirtualService[]::new);
         this.marks = new int[byMark.length];
         this.markServices = byMark;
@@ -59,8 +76,53 @@ public final class ServiceTable {
                 throw new IllegalArgumentException("Service already exists: " + byMark[i].label());
             }
         }
+        VirtualService[] byMark6 = Arrays.stream(services).filter(s -> s.fwmark != 0 && s.ipv6)
+                .sorted((a, b) -> Integer.compare(a.fwmark, b.fwmark)).toArray(VirtualService[]::new);
+        this.marks6 = new int[byMark6.length];
+        this.markServices6 = byMark6;
+        for (int i = 0; i < byMark6.length; i++) {
+            marks6[i] = byMark6[i].fwmark;
+            if (i > 0 && marks6[i] == marks6[i - 1]) {
+                throw new IllegalArgumentException("Service already exists: " + byMark6[i].label());
+            }
+        }
+        VirtualService[] v6 = Arrays.stream(services).filter(s -> s.fwmark == 0 && s.ipv6)
+                .toArray(VirtualService[]::new);
+        int cap6 = Integer.highestOneBit(Math.max(4, v6.length * 4) - 1) << 1;
+        this.keys6Hi = new long[cap6];
+        this.keys6Lo = new long[cap6];
+        this.keys6Meta = new int[cap6];
+        this.slots6 = new VirtualService[cap6];
+        this.mask6 = cap6 - 1;
+        for (VirtualService s : v6) {
+            int meta = meta6(s.proto, s.port);
+            int i = slot6(s.addr6Hi, s.addr6Lo, meta);
+            while (keys6Meta[i] != 0) {
+                if (keys6Meta[i] == meta && keys6Hi[i] == s.addr6Hi && keys6Lo[i] == s.addr6Lo) {
+                    throw new IllegalArgumentException("Service already exists: " + s.label());
+                }
+                i = (i + 1) & mask6;
+            }
+            keys6Hi[i] = s.addr6Hi;
+            keys6Lo[i] = s.addr6Lo;
+            keys6Meta[i] = meta;
+            slots6[i] = s;
+        }
+        this.portZero6 = Arrays.stream(v6).anyMatch(s -> s.port == 0);
+        long[][] sortedVips = Arrays.stream(v6).map(s -> new long[] {s.addr6Hi, s.addr6Lo})
+                .sorted(ServiceTable::compareUnsigned128).toArray(long[][]::new);
+        long[] pairs = new long[sortedVips.length * 2];
+        int distinct = 0;
+        for (long[] v : sortedVips) {
+            if (distinct == 0 || pairs[2 * distinct - 2] != v[0] || pairs[2 * distinct - 1] != v[1]) {
+                pairs[2 * distinct] = v[0];
+                pairs[2 * distinct + 1] = v[1];
+                distinct++;
+            }
+        }
+        this.vips6 = Arrays.copyOf(pairs, 2 * distinct);
         for (VirtualService s : services) {
-            if (s.fwmark != 0) {
+            if (s.fwmark != 0 || s.ipv6) {
                 continue;
             }
             long k = key(s.proto, s.addr, s.port);
@@ -74,7 +136,7 @@ public final class ServiceTable {
             keys[i] = k;
             slots[i] = s;
         }
-        this.portZero = Arrays.stream(services).anyMatch(s -> s.fwmark == 0 && s.port == 0);
+        this.portZero = Arrays.stream(services).anyMatch(s -> s.fwmark == 0 && !s.ipv6 && s.port == 0);
         int n = rules.size();
         ruleSrc = new int[n];
         ruleSrcMask = new int[n];
@@ -96,7 +158,7 @@ public final class ServiceTable {
             ruleMark[i] = r.mark();
         }
         this.vips = java.util.stream.IntStream.concat(
-                Arrays.stream(services).filter(s -> s.fwmark == 0).mapToInt(s -> s.addr),
+                Arrays.stream(services).filter(s -> s.fwmark == 0 && !s.ipv6).mapToInt(s -> s.addr),
                 rules.stream().filter(r -> r.dstPrefix() == 32 && lookupFwmark(r.mark()) != null)
                         .mapToInt(FwmarkRule::dstAddr))
                 .distinct().sorted().toArray();
@@ -128,7 +190,89 @@ public final class ServiceTable {
         return null;
     }
 
-    /** The fwmark service for this mark, or null. Allocation-free. */
+    private static int meta6(int proto, int port) {
+        return 1 << 24 | (proto & 0xff) << 16 | (port & 0xffff);
+    }
+
+    private int slot6(long hi, long lo, int meta) {
+        long h = (hi * 0x9E3779B97F4A7C15L) ^ Long.rotateLeft(lo * 0xC2B2AE3D27D4EB4FL, 31) ^ meta;
+        h *= 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 40) & mask6;
+    }
+
+    private static int compareUnsigned128(long[] a, long[] b) {
+        int c = Long.compareUnsigned(a[0], b[0]);
+        return c != 0 ? c : Long.compareUnsigned(a[1], b[1]);
+    }
+
+    /**
+     * The IPv6 address service for proto / VIP (high and low 64 bits, network order, as
+     * {@code Ipv6Header} reads them) / port, or null. Allocation-free.
+     */
+    public VirtualService lookup6(int proto, long addrHi, long addrLo, int port) {
+        int meta = meta6(proto, port);
+        int i = slot6(addrHi, addrLo, meta);
+        int cur;
+        while ((cur = keys6Meta[i]) != 0) {
+            if (cur == meta && keys6Hi[i] == addrHi && keys6Lo[i] == addrLo) {
+                return slots6[i];
+            }
+            i = (i + 1) & mask6;
+        }
+        return null;
+    }
+
+    /**
+     * The service an IPv6 packet belongs to, as ip_vs_service_find does for AF_INET6: the address
+     * service for (proto, dst, dport), else the port-0 service of (proto, dst), else null. (jvs's
+     * {@code --add-mark} rules match IPv4 only, so no fwmark is looked up here.) Allocation-free.
+     */
+    public VirtualService classify6(int proto, long dstHi, long dstLo, int dport) {
+        VirtualService s = lookup6(proto, dstHi, dstLo, dport);
+        if (s == null && portZero6) {
+            s = lookup6(proto, dstHi, dstLo, 0);
+        }
+        return s;
+    }
+
+    /** The IPv6 fwmark service ({@code -f mark -6}) for this mark, or null. Allocation-free. */
+    public VirtualService lookupFwmark6(int mark) {
+        int i = Arrays.binarySearch(marks6, mark);
+        return i >= 0 ? markServices6[i] : null;
+    }
+
+    /** True when this IPv6 address is the VIP of some IPv6 address service (NDP answers for it). */
+    public boolean isVip6(long hi, long lo) {
+        int low = 0;
+        int high = vips6.length / 2 - 1;
+        while (low <= high) {
+            int mid = (low + high) >>> 1;
+            int c = Long.compareUnsigned(vips6[2 * mid], hi);
+            if (c == 0) {
+                c = Long.compareUnsigned(vips6[2 * mid + 1], lo);
+            }
+            if (c < 0) {
+                low = mid + 1;
+            } else if (c > 0) {
+                high = mid - 1;
+            } else {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Distinct IPv6 VIPs, sorted, as hi/lo pairs ({@code [2i]}, {@code [2i+1]}). A copy. */
+    public long[] vips6() {
+        return vips6.clone();
+    }
+
+    /** Some service is IPv6 (address or fwmark). */
+    public boolean hasIpv6() {
+        return vips6.length != 0 || marks6.length != 0;
+    }
+
+    /** The IPv4 fwmark service for this mark, or null. Allocation-free. */
     public VirtualService lookupFwmark(int mark) {
         int i = Arrays.binarySearch(marks, mark);
         return i >= 0 ? markServices[i] : null;

@@ -91,7 +91,7 @@ public final class ServiceTableBuilder {
                 continue;
             }
             for (RealServer d : s.dests) {
-                RealServer oldDest = old.dest(d.addr, d.port);
+                RealServer oldDest = old.dest(d.spec);
                 if (oldDest != null && (d.upperThreshold == 0 || d.upperThreshold > oldDest.upperThreshold)) {
                     d.stats.setOverloaded(false);
                 }
@@ -106,15 +106,15 @@ public final class ServiceTableBuilder {
         RealServer[] dests = new RealServer[n];
         for (int i = 0; i < n; i++) {
             ServiceSpec.Dest d = added.get(n - 1 - i); // newest first
-            RealServer oldDest = old == null ? null : old.dest(d.addr(), d.port());
+            RealServer oldDest = old == null ? null : old.dest(d);
             DestStats stats = oldDest == null ? new DestStats(workers) : oldDest.stats;
             // __ip_vs_update_dest: last_weight follows the weight on add and on any non-zero update
             int lastWeight = oldDest == null || d.weight() != 0 ? d.weight() : oldDest.lastWeight;
-            dests[i] = new RealServer(d, stats, lastWeight);
+            dests[i] = new RealServer(d, stats, lastWeight, spec.isIpv6());
         }
         Scheduler scheduler;
         try {
-            scheduler = schedulers.create(spec.scheduler(), spec.schedFlags(), dests);
+            scheduler = schedulers.create(spec.scheduler(), spec.schedFlags(), dests, spec.isIpv6());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     spec.label() + ": scheduler \"" + spec.scheduler() + "\": " + e.getMessage(), e);
@@ -127,6 +127,10 @@ public final class ServiceTableBuilder {
     }
 
     private static VirtualService previousOf(ServiceTable previous, ServiceSpec spec) {
+        if (spec.isIpv6()) {
+            return spec.isFwmark() ? previous.lookupFwmark6(spec.fwmark())
+                    : previous.lookup6(spec.proto(), spec.addr6().hi(), spec.addr6().lo(), spec.port());
+        }
         return spec.isFwmark() ? previous.lookupFwmark(spec.fwmark())
                 : previous.lookup(spec.proto(), spec.addr(), spec.port());
     }

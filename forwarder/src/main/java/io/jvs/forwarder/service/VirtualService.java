@@ -1,7 +1,5 @@
 package io.jvs.forwarder.service;
 
-import io.jvs.packet.Ipv4Address;
-
 import java.util.List;
 
 /**
@@ -16,6 +14,14 @@ public final class VirtualService {
     public final int proto;
     public final int addr;
     public final int port;
+    /**
+     * An IPv6 service (address or {@code -f N -6}): its VIP as two longs, network order
+     * ({@link io.jvs.packet.Ipv6Address#hi()}/{@code lo()}, 0 for a fwmark service); {@link #addr} is
+     * then 0. Looked up by {@link ServiceTable#lookup6}, never by the IPv4 tables.
+     */
+    public final boolean ipv6;
+    public final long addr6Hi;
+    public final long addr6Lo;
     /** Unsigned firewall mark; 0 = an address service. */
     public final int fwmark;
     public final String schedulerName;
@@ -57,6 +63,9 @@ public final class VirtualService {
         this.proto = spec.proto();
         this.addr = spec.addr();
         this.port = spec.port();
+        this.ipv6 = spec.isIpv6();
+        this.addr6Hi = ipv6 ? spec.addr6().hi() : 0;
+        this.addr6Lo = ipv6 ? spec.addr6().lo() : 0;
         this.fwmark = spec.fwmark();
         this.schedulerName = spec.scheduler();
         this.schedFlags = spec.schedFlags();
@@ -77,8 +86,10 @@ public final class VirtualService {
         }
         this.hasFullNatDest = fullNat;
         this.synProxy = spec.synProxy();
-        this.key = spec.fwmark() != 0 ? 1L << 56 | (spec.fwmark() & 0xffffffffL)
-                : (long) spec.proto() << 48 | (spec.addr() & 0xffffffffL) << 16 | spec.port();
+        // IPv6: the kernel's address fold stands for the VIP (the key only separates services' client counts)
+        int keyAddr = ipv6 ? Scheduler.fold6(addr6Hi, addr6Lo) : spec.addr();
+        this.key = (ipv6 ? 1L << 57 : 0) | (spec.fwmark() != 0 ? 1L << 56 | (spec.fwmark() & 0xffffffffL)
+                : (long) spec.proto() << 48 | (keyAddr & 0xffffffffL) << 16 | spec.port());
         ClientPolicy cp = spec.clientPolicy();
         this.allow = cp.allow().isEmpty() ? PrefixSet.EMPTY : new PrefixSet(cp.allow());
         this.deny = cp.deny().isEmpty() ? PrefixSet.EMPTY : new PrefixSet(cp.deny());
@@ -115,22 +126,41 @@ public final class VirtualService {
         return List.of(dests);
     }
 
-    /** The real server with this address and port, or null. */
+    /** The IPv4 real server with this address and port, or null. */
     public RealServer dest(int rAddr, int rPort) {
         for (RealServer d : dests) {
-            if (d.addr == rAddr && d.port == rPort) {
+            if (!d.ipv6 && d.addr == rAddr && d.port == rPort) {
                 return d;
             }
         }
         return null;
     }
 
-    /** "TCP/10.0.0.100:80" or "FWM/1": the {@code service} metric label. */
+    /** The IPv6 real server with this address (two longs, network order) and port, or null. Allocation-free. */
+    public RealServer dest6(long rHi, long rLo, int rPort) {
+        for (RealServer d : dests) {
+            if (d.ipv6 && d.addr6Hi == rHi && d.addr6Lo == rLo && d.port == rPort) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    /** The real server configured as {@code spec} (same family, address and port), or null. */
+    public RealServer dest(ServiceSpec.Dest spec) {
+        return spec.isIpv6() ? dest6(spec.addr6().hi(), spec.addr6().lo(), spec.port())
+                : dest(spec.addr(), spec.port());
+    }
+
+    /**
+     * "TCP/10.0.0.100:80", "TCP/[2001:db8::1]:80", "FWM/1" or "FWM/1/IPv6": the {@code service}
+     * metric label.
+     */
     public String label() {
         if (fwmark != 0) {
-            return "FWM/" + Integer.toUnsignedString(fwmark);
+            return "FWM/" + Integer.toUnsignedString(fwmark) + (ipv6 ? "/IPv6" : "");
         }
-        return Protocol.name(proto) + "/" + Ipv4Address.toString(addr) + ":" + port;
+        return Protocol.name(proto) + "/" + ServiceSpec.hostPort(addr, spec.addr6(), port);
     }
 
     @Override

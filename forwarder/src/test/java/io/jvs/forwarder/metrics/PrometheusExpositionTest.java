@@ -126,6 +126,23 @@ class PrometheusExpositionTest {
                     io.jvs.forwarder.vrrp.VrrpState.BACKUP, 0, new int[] {1}, 3, 7, 11)),
             java.util.Map.of("ttl", 2L, "auth", 0L));
 
+    /** IPv6 services and real servers are labelled "[addr]:port"; an IPv6 fwmark service "FWM/N/IPv6". */
+    @Test
+    void ipv6Labels() {
+        io.jvs.packet.Ipv6Address vip = io.jvs.packet.Ipv6Address.parse("2001:db8::1");
+        ServiceSpec v6 = ServiceSpec.ipv6(io.jvs.forwarder.service.Protocol.TCP, vip, 80, "rr", List.of(
+                ServiceSpec.Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 8080, 1,
+                        io.jvs.forwarder.service.ForwardMethod.NAT)));
+        ServiceRegistry registry = new ServiceRegistry();
+        registry.publish(new ServiceTableBuilder(TestSchedulers.FACTORY).build(List.of(v6,
+                ServiceSpec.fwmark6(7, "rr")), registry.current()));
+        registry.current().services().get(0).stats.connCreated();
+        Map<String, String> s = samples(new PrometheusExposition(registry, new DataPathCounters("eth0")).scrape());
+        assertEquals("1", s.get("jvs_service_connections_total{service=\"TCP/[2001:db8::1]:80\"}"), s.toString());
+        assertEquals("1", s.get("jvs_real_server_weight{real_server=\"[2001:db8::11]:8080\",service=\"TCP/[2001:db8::1]:80\"}"));
+        assertEquals("0", s.get("jvs_service_connections_total{service=\"FWM/7/IPv6\"}"));
+    }
+
     @Test
     void vrrpFamilies() {
         String text = new PrometheusExposition(new ServiceRegistry(), new DataPathCounters("eth0"), HealthSource.NONE,

@@ -216,6 +216,23 @@ class StatusPageTest {
     }
 
     @Test
+    void ipv6ServicesInTheStatusDocument() {
+        ServiceRegistry r = new ServiceRegistry();
+        r.publish(new ServiceTableBuilder(TestSchedulers.FACTORY).build(List.of(
+                io.jvs.forwarder.service.ServiceSpec.ipv6(io.jvs.forwarder.service.Protocol.TCP,
+                        io.jvs.packet.Ipv6Address.parse("2001:db8::1"), 80, "rr", List.of(
+                                io.jvs.forwarder.service.ServiceSpec.Dest.ipv6(io.jvs.packet.Ipv6Address.parse(
+                                        "2001:db8::11"), 80, 1, io.jvs.forwarder.service.ForwardMethod.DR)))),
+                r.current()));
+        Map<String, Object> svc = Json.object(Json.array(Json.object(Json.parse(new StatusPage(r,
+                new DataPathCounters("eth0")).json())).get("services")).get(0));
+        assertEquals("TCP/[2001:db8::1]:80", svc.get("name"));
+        assertEquals("[2001:db8::1]:80", svc.get("address"));
+        assertTrue(Json.array(svc.get("realServers")).toString().contains("[2001:db8::11]:80"),
+                svc.get("realServers").toString());
+    }
+
+    @Test
     void vrrpInstancesInTheStatusDocument() {
         StatusPage page = new StatusPage(new ServiceRegistry(), new DataPathCounters("eth0"), HealthSource.NONE,
                 () -> new io.jvs.forwarder.vrrp.VrrpStatus(List.of(new io.jvs.forwarder.vrrp.VrrpStatus.Instance(

@@ -251,12 +251,15 @@ public final class Console implements MetricsServer.Routes {
         Map<String, String> f = new LinkedHashMap<>();
         f.put("kind", spec.isFwmark() ? "fwmark" : spec.proto() == io.jvs.forwarder.service.Protocol.UDP ? "udp" : "tcp");
         f.put("service", spec.isFwmark() ? Integer.toUnsignedString(spec.fwmark())
-                : Ipv4Address.toString(spec.addr()) + ":" + spec.port());
+                : ServiceSpec.hostPort(spec.addr(), spec.addr6(), spec.port()));
+        f.put("ipv6", spec.isFwmark() && spec.isIpv6() ? "on" : ""); // -f N -6 (an address says its family)
         f.put("scheduler", spec.scheduler());
         f.put("sched-flags", IpvsadmFormat.schedFlags(spec));
         f.put("persistent", spec.persistent() ? "on" : "");
         f.put("persistence-timeout", spec.persistent() ? Integer.toString(spec.persistTimeout()) : "");
-        f.put("netmask", spec.persistent() && spec.persistMask() != -1 ? Ipv4Address.toString(spec.persistMask()) : "");
+        f.put("netmask", !spec.persistent() ? "" : spec.isIpv6() ? (spec.persistMask() != 128
+                ? Integer.toString(spec.persistMask()) : "") // an IPv6 prefix length, as -M takes it
+                : spec.persistMask() != -1 ? Ipv4Address.toString(spec.persistMask()) : "");
         f.put("ops", spec.onePacket() ? "on" : "");
         f.put("synproxy", spec.synProxy() ? "on" : "");
         StringBuilder laddr = new StringBuilder();

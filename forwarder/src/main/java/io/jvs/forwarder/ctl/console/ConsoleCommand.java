@@ -83,6 +83,9 @@ public record ConsoleCommand(Action action, List<String> argv) {
             argv.add(choice("service kind", KINDS, kind));
         }
         argv.add(field(form, "service"));
+        if (kind.equals("fwmark") && field(form, "ipv6").equals("on")) {
+            argv.add("-6"); // an IPv6 fwmark service: ipvsadm takes -6 after -f (and -M then as a prefix length)
+        }
         switch (action) {
             case ADD_SERVICE, EDIT_SERVICE -> {
                 options(form, argv, SERVICE_OPTIONS);

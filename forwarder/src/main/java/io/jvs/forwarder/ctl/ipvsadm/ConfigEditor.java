@@ -79,7 +79,9 @@ public final class ConfigEditor {
                     List<ServiceSpec.Dest> dests = new ArrayList<>(s.dests());
                     int d = -1;
                     for (int i = 0; i < dests.size(); i++) {
-                        if (dests.get(i).addr() == cmd.destAddr() && dests.get(i).port() == cmd.destPort()) {
+                        ServiceSpec.Dest x = dests.get(i);
+                        if (x.addr() == cmd.destAddr() && x.port() == cmd.destPort()
+                                && java.util.Objects.equals(x.addr6(), cmd.destAddr6())) {
                             d = i;
                         }
                     }
@@ -138,7 +140,12 @@ public final class ConfigEditor {
     static int indexOf(List<ServiceSpec> services, IpvsadmCommand cmd) {
         for (int i = 0; i < services.size(); i++) {
             ServiceSpec s = services.get(i);
-            if (cmd.isFwmark() ? s.fwmark() == cmd.fwmark() : s.sameService(cmd.proto(), cmd.addr(), cmd.port())) {
+            if (s.isIpv6() != cmd.isIpv6()) {
+                continue; // the kernel keys services by family too (an IPv4 and an IPv6 -f 1 are two)
+            }
+            if (cmd.isFwmark() ? s.fwmark() == cmd.fwmark()
+                    : cmd.isIpv6() ? s.sameService6(cmd.proto(), cmd.addr6(), cmd.port())
+                    : s.sameService(cmd.proto(), cmd.addr(), cmd.port())) {
                 return i;
             }
         }
@@ -171,7 +178,7 @@ public final class ConfigEditor {
                 cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts,
                 (cmd.options() & IpvsadmParser.OPT_SYNPROXY) != 0
                         || synProxy && (cmd.options() & IpvsadmParser.OPT_NO_SYNPROXY) == 0,
-                newPolicy);
+                newPolicy, cmd.addr6());
     }
 
     private static ServiceSpec.Dest dest(IpvsadmCommand cmd) throws IpvsadmException {
@@ -180,7 +187,8 @@ public final class ConfigEditor {
             throw IpvsadmException.operation("Numerical result out of range");
         }
         return new ServiceSpec.Dest(cmd.destAddr(), cmd.destPort(), cmd.weight(), cmd.method(),
-                cmd.upperThreshold(), cmd.lowerThreshold(), cmd.tunType(), cmd.tunPort(), cmd.tunFlags());
+                cmd.upperThreshold(), cmd.lowerThreshold(), cmd.tunType(), cmd.tunPort(), cmd.tunFlags(),
+                cmd.destAddr6());
     }
 
     private static void checkScheduler(String name, int flags, SchedulerFactory schedulers) throws IpvsadmException {

@@ -6,6 +6,7 @@ import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.ServiceTimeouts;
 import io.jvs.forwarder.service.TunnelType;
 import io.jvs.forwarder.sync.SyncSettings;
+import io.jvs.packet.Ipv6Address;
 
 import java.util.List;
 
@@ -56,7 +57,7 @@ public record IpvsadmCommand(Command command, long options, int proto, int addr,
                              int lowerThreshold, TunnelType tunType, int tunPort, int tunFlags, int format,
                              int[] timeouts, String state, int stateSeconds, FwmarkRule rule,
                              String daemonState, ServiceTimeouts svcTimeouts, SyncSettings daemon,
-                             ClientOptions clientOptions) {
+                             ClientOptions clientOptions, Ipv6Address addr6, Ipv6Address destAddr6) {
 
     /** ipvsadm's commands (cmdnames order) and jvs's extensions after them. */
     public enum Command {
@@ -93,5 +94,10 @@ public record IpvsadmCommand(Command command, long options, int proto, int addr,
 
     public boolean isFwmark() {
         return fwmark != 0;
+    }
+
+    /** An IPv6 service: {@code -t/-u [addr]:port} ({@link #addr6} its VIP) or {@code -f N -6} ({@code ::}). */
+    public boolean isIpv6() {
+        return addr6 != null;
     }
 }

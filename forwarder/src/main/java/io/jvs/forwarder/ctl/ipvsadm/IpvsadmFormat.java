@@ -4,6 +4,7 @@ import io.jvs.forwarder.config.TimeoutSettings;
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.ctl.RateEstimator;
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.Protocol;
@@ -57,6 +58,11 @@ public final class IpvsadmFormat {
         /** A service name for the port, or its number. */
         String port(int port, int proto);
 
+        /** A host name for the IPv6 address (gethostbyaddr with AF_INET6), or its inet_ntop form. */
+        default String host6(Ipv6Address addr) {
+            return addr.toString();
+        }
+
         /**
          * These names, each address looked up once: a listing asks for the same
          * VIP and real servers on every line (reverse DNS can take seconds).
@@ -67,10 +73,16 @@ public final class IpvsadmFormat {
                 return null;
             }
             java.util.Map<Integer, String> hosts = new java.util.HashMap<>();
+            java.util.Map<Ipv6Address, String> hosts6 = new java.util.HashMap<>();
             return new Names() {
                 @Override
                 public String host(int addr) {
                     return hosts.computeIfAbsent(addr, names::host);
+                }
+
+                @Override
+                public String host6(Ipv6Address addr) {
+                    return hosts6.computeIfAbsent(addr, names::host6);
                 }
 
                 @Override
@@ -91,6 +103,23 @@ public final class IpvsadmFormat {
                         return InetAddress.getByAddress(b).getHostName();
                     } catch (UnknownHostException e) {
                         return Ipv4Address.toString(addr);
+                    }
+                }
+
+                @Override
+                public String host6(Ipv6Address addr) {
+                    byte[] b = new byte[16];
+                    for (int i = 0; i < 8; i++) {
+                        b[i] = (byte) (addr.hi() >>> (56 - 8 * i));
+                        b[8 + i] = (byte) (addr.lo() >>> (56 - 8 * i));
+                    }
+                    try {
+                        InetAddress a = InetAddress.getByAddress(b);
+                        String name = a.getHostName();
+                        // the JDK answers its own literal ("2001:db8:0:0:0:0:0:1") when there is no name
+                        return name.equals(a.getHostAddress()) ? addr.toString() : name;
+                    } catch (UnknownHostException e) {
+                        return addr.toString();
                     }
                 }
 
@@ -119,6 +148,19 @@ public final class IpvsadmFormat {
             return Ipv4Address.toString(addr) + ":" + port;
         }
         return names.host(addr) + ":" + names.port(port, proto);
+    }
+
+    /**
+     * addrport_to_anyname for either family: {@code [addr]:port} for IPv6 ({@code addr6} non-null),
+     * into ipvsadm's 60-byte buffer (snprintf keeps 59 characters).
+     */
+    String addrPort(int addr, Ipv6Address addr6, int port, int proto, int format) {
+        if (addr6 == null) {
+            return addrPort(addr, port, proto, format);
+        }
+        String s = (format & FMT_NUMERIC) != 0 ? "[" + addr6 + "]:" + port
+                : "[" + names.host6(addr6) + "]:" + names.port(port, proto);
+        return s.length() > 59 ? s.substring(0, 59) : s;
     }
 
     // ------------------------------------------------------------------ listings
@@ -211,8 +253,8 @@ public final class IpvsadmFormat {
                 "Allow", "Deny", "ConnLimit", "Rate/Burst"));
         for (io.jvs.forwarder.service.VirtualService v : services) {
             io.jvs.forwarder.service.ClientPolicy cp = v.spec.clientPolicy();
-            String name = v.fwmark != 0 ? "FWM  " + Integer.toUnsignedString(v.fwmark)
-                    : String.format("%-4s %s:%d", Protocol.name(v.proto), Ipv4Address.toString(v.addr), v.port);
+            String name = v.fwmark != 0 ? "FWM  " + Integer.toUnsignedString(v.fwmark) + (v.ipv6 ? " IPv6" : "")
+                    : String.format("%-4s %s", Protocol.name(v.proto), ServiceSpec.hostPort(v.addr, v.spec.addr6(), v.port));
             sb.append(String.format("%-33s %8d %8d %9d %13s%n", name, cp.allow().size(), cp.deny().size(),
                     cp.connLimit(), cp.rate() + "/" + cp.burst()));
         }
@@ -281,9 +323,10 @@ public final class IpvsadmFormat {
             sb.append(min < 10 ? "0" : "").append(min).append(':').append(sec < 10 ? "0" : "").append(sec);
             spaces(sb, 6 - (sb.length() - start)).append(' ');
             left(sb, c.state(), 11).append(' ');
-            left(sb, addrPort(c.caddr(), c.cport(), c.proto(), format), 18).append(' ');
-            left(sb, addrPort(c.vaddr(), c.vport(), c.proto(), format), 18).append(' ');
-            sb.append(addrPort(c.daddr(), c.dport(), c.proto(), format)).append('\n');
+            // print_conn: one family for the line, as it reads /proc/net/ip_vs_conn ("[addr]:port" for AF_INET6)
+            left(sb, addrPort(c.caddr(), c.caddr6(), c.cport(), c.proto(), format), 18).append(' ');
+            left(sb, addrPort(c.vaddr(), c.vaddr6(), c.vport(), c.proto(), format), 18).append(' ');
+            sb.append(addrPort(c.daddr(), c.daddr6(), c.dport(), c.proto(), format)).append('\n');
         }
         return sb.toString();
     }
@@ -330,36 +373,64 @@ public final class IpvsadmFormat {
         List<VirtualService> s = new ArrayList<>(services);
         s.sort(Comparator.comparingInt((VirtualService v) -> 0)
                 .thenComparing((a, b) -> Integer.signum(a.fwmark - b.fwmark))
+                .thenComparing((a, b) -> Integer.signum(af(a.ipv6) - af(b.ipv6)))
                 .thenComparing((a, b) -> Integer.signum(a.proto - b.proto))
-                .thenComparing((a, b) -> Integer.signum(a.addr - b.addr))
+                .thenComparing((a, b) -> a.ipv6 ? cmp128(a.addr6Hi, a.addr6Lo, b.addr6Hi, b.addr6Lo)
+                        : Integer.signum(a.addr - b.addr))
                 .thenComparing((a, b) -> Integer.signum(a.port - b.port)));
         return s;
+    }
+
+    /** AF_INET (2) or AF_INET6 (10): ipvs_cmp_services orders by family after the mark. */
+    private static int af(boolean ipv6) {
+        return ipv6 ? 10 : 2;
+    }
+
+    /** ipvs_cmp_*'s IPv6 address order: the four 32-bit words in turn, each a C int difference. */
+    private static int cmp128(long aHi, long aLo, long bHi, long bLo) {
+        int[] a = {(int) (aHi >>> 32), (int) aHi, (int) (aLo >>> 32), (int) aLo};
+        int[] b = {(int) (bHi >>> 32), (int) bHi, (int) (bLo >>> 32), (int) bLo};
+        for (int i = 0; i < 4; i++) {
+            int r = a[i] - b[i];
+            if (r != 0) {
+                return Integer.signum(r);
+            }
+        }
+        return 0;
     }
 
     /** ipvs_cmp_dests (address, then port), unless --nosort; else the kernel's list order. */
     static List<RealServer> sortedDests(RealServer[] dests, int format) {
         List<RealServer> d = new ArrayList<>(List.of(dests));
         if ((format & FMT_NOSORT) == 0) {
-            d.sort((a, b) -> {
-                int r = Integer.signum(a.addr - b.addr);
+            d.sort((a, b) -> { // ipvs_cmp_dests: by d1's family (a mixed pair reads the union's words)
+                int r = a.ipv6 ? cmp128(a.addr6Hi, a.addr6Lo, words(b)[0], words(b)[1])
+                        : Integer.signum(a.addr - (b.ipv6 ? (int) (b.addr6Hi >>> 32) : b.addr));
                 return r != 0 ? r : Integer.signum(a.port - b.port);
             });
         }
         return d;
     }
 
+    /** A server's address as the 16 bytes of nf_inet_addr (an IPv4 one in the first word, the rest zero). */
+    private static long[] words(RealServer d) {
+        return d.ipv6 ? new long[] {d.addr6Hi, d.addr6Lo} : new long[] {(long) d.addr << 32, 0};
+    }
+
     private void serviceEntry(StringBuilder sb, VirtualService se, int format) {
         boolean rule = (format & FMT_RULE) != 0;
         String svcName;
         if (se.fwmark != 0) {
-            svcName = (rule ? "-f " : "FWM  ") + Integer.toUnsignedString(se.fwmark);
+            // "-f %d -6" / "FWM  %d IPv6" for an AF_INET6 fwmark service
+            svcName = (rule ? "-f " : "FWM  ") + Integer.toUnsignedString(se.fwmark)
+                    + (se.ipv6 ? (rule ? " -6" : " IPv6") : "");
         } else {
-            String vname = addrPort(se.addr, se.port, se.proto, format);
+            String vname = addrPort(se.addr, se.spec.addr6(), se.port, se.proto, format);
             if (rule) {
                 svcName = (se.proto == Protocol.TCP ? "-t " : "-u ") + vname;
             } else {
                 svcName = String.format("%-4s %s", Protocol.name(se.proto), vname);
-                if (svcName.length() > 33) {
+                if (!se.ipv6 && svcName.length() > 33) { // svc_name[33] = '\0' only if af != AF_INET6
                     svcName = svcName.substring(0, 33);
                 }
             }
@@ -369,7 +440,11 @@ public final class IpvsadmFormat {
             sb.append("-A ").append(svcName).append(" -s ").append(se.schedulerName);
             if (spec.persistent()) {
                 sb.append(" -p ").append(spec.persistTimeout());
-                if (spec.persistMask() != -1) {
+                if (spec.isIpv6()) {
+                    if (spec.persistMask() != 128) {
+                        sb.append(" -M ").append(spec.persistMask()); // " -M %i": a prefix length
+                    }
+                } else if (spec.persistMask() != -1) {
                     sb.append(" -M ").append(Ipv4Address.toString(spec.persistMask()));
                 }
             }
@@ -409,7 +484,11 @@ public final class IpvsadmFormat {
             }
             if (spec.persistent()) {
                 sb.append(" persistent ").append(spec.persistTimeout());
-                if (spec.persistMask() != -1) {
+                if (spec.isIpv6()) {
+                    if (spec.persistMask() != 128) {
+                        sb.append(" mask ").append(spec.persistMask());
+                    }
+                } else if (spec.persistMask() != -1) {
                     sb.append(" mask ").append(Ipv4Address.toString(spec.persistMask()));
                 }
             }
@@ -423,8 +502,8 @@ public final class IpvsadmFormat {
         sb.append('\n');
 
         for (RealServer e : sortedDests(se.dests, format)) {
-            String dname = addrPort(e.addr, e.port, se.proto, format);
-            if (!rule && dname.length() > 28) {
+            String dname = addrPort(e.addr, e.spec.addr6(), e.port, se.proto, format);
+            if (!rule && !e.ipv6 && dname.length() > 28) { // dname[28] = '\0' only if e->af != AF_INET6
                 dname = dname.substring(0, 28);
             }
             int active = e.stats.activeConnsVolatile();

@@ -320,6 +320,8 @@ public final class IpvsadmParser {
         String scheduler;
         int persist;
         int mask = -1;
+        /** -M after an IPv6 service: the prefix length (ipvsadm's svc.netmask for AF_INET6; 128 by default). */
+        int prefix6 = 128;
         /** -6 after -f: an IPv6 fwmark service. */
         boolean fwmarkIpv6;
         boolean onePacket;
@@ -449,6 +451,8 @@ public final class IpvsadmParser {
                 case "tcp-service", "udp-service", "fwmark-service" -> {
                     serviceKind = s.letter;
                     serviceText = value;
+                    prefix6 = 128; // parse_service sets svc.netmask = 128 for an IPv6 address (-f: af = AF_INET)
+                    fwmarkIpv6 = false;
                     if (s.letter == 'f') {
                         fwmark(value); // checked at once, as ipvsadm does
                     }
@@ -463,6 +467,7 @@ public final class IpvsadmParser {
                         if (prefix < 1 || prefix > 128) {
                             throw IpvsadmException.usage("illegal ipv6 netmask specified");
                         }
+                        prefix6 = prefix;
                     } else {
                         mask = netmask(value);
                     }
@@ -491,6 +496,7 @@ public final class IpvsadmParser {
                         throw IpvsadmException.usage("-6 used before -f\n"); // ipvsadm's own blank line
                     }
                     fwmarkIpv6 = true;
+                    prefix6 = 128; // ipvsadm: svc.netmask = 128 with svc.af
                 }
                 case "sctp-service" -> throw IpvsadmException.usage("SCTP is not supported by jvs yet (--sctp-service)");
                 case "sched-flags" -> schedFlagsText = value;
@@ -552,20 +558,29 @@ public final class IpvsadmParser {
             int addr = 0;
             int port = 0;
             int mark = 0;
+            Ipv6Address addr6 = null;
             if (serviceText != null) {
                 if (serviceKind == 'f') {
                     mark = fwmark(serviceText);
                     if (fwmarkIpv6) {
-                        throw ipv6NotYet("-f " + serviceText + " -6");
+                        addr6 = Ipv6Address.UNSPECIFIED;
                     }
                 } else {
                     proto = serviceKind == 't' ? Protocol.TCP : Protocol.UDP;
                     Endpoint ap = endpoint(serviceText, proto, "illegal virtual server address[:port] specified");
-                    if (ap.ipv6() != null) {
-                        throw ipv6NotYet("-" + serviceKind + " " + serviceText);
-                    }
                     addr = ap.addr();
+                    addr6 = ap.ipv6();
                     port = ap.port() < 0 ? 0 : ap.port();
+                }
+            }
+            if (addr6 != null) {
+                if (mark == 0 && (cmd == Command.ADD_SERVICE || cmd == Command.EDIT_SERVICE)) {
+                    vip6(addr6, "-" + serviceKind + " " + serviceText);
+                }
+                mask = prefix6;
+                if (laddrs != null) {
+                    throw IpvsadmException.usage("--laddr takes IPv4 local addresses; IPv6 FULLNAT is not in jvs yet (-"
+                            + serviceKind + " " + serviceText + ")");
                 }
             }
             if (cmd == Command.ADD_SERVICE || cmd == Command.EDIT_SERVICE) {
@@ -588,17 +603,20 @@ public final class IpvsadmParser {
             int schedFlags = schedFlagsText == null ? 0 : schedFlags(scheduler, schedFlagsText);
             int destAddr = 0;
             int destPort = 0;
+            Ipv6Address destAddr6 = null;
             if (destText != null) {
                 Endpoint ap = endpoint(destText, proto, "illegal real server address[:port] specified");
-                if (ap.ipv6() != null) {
-                    // The service is IPv4 here (an IPv6 one was refused above): ipvsadm's family check first.
-                    if ((cmd == Command.ADD_SERVER || cmd == Command.EDIT_SERVER) && method != ForwardMethod.TUN) {
-                        throw IpvsadmException.usage("Different address family is allowed only for tunneling servers");
-                    }
-                    throw ipv6NotYet("-r " + destText);
-                }
                 destAddr = ap.addr();
+                destAddr6 = ap.ipv6();
                 destPort = ap.port() < 0 ? port : ap.port();
+                if ((cmd == Command.ADD_SERVER || cmd == Command.EDIT_SERVER)
+                        && (destAddr6 != null) != (addr6 != null) && method != ForwardMethod.TUN) {
+                    // process_options: "Tunneling allows different address family"
+                    throw IpvsadmException.usage("Different address family is allowed only for tunneling servers");
+                }
+                if (destAddr6 != null && (cmd == Command.ADD_SERVER || cmd == Command.EDIT_SERVER)) {
+                    realServer6(destAddr6, "-r " + destText);
+                }
             }
             if (cmd == Command.ADD_SERVER || cmd == Command.EDIT_SERVER) {
                 // DR and TUN cannot change the port: the destination port is the service's (not for fwmark).
@@ -656,7 +674,7 @@ public final class IpvsadmParser {
             return new IpvsadmCommand(cmd, options, proto, addr, port, mark, scheduler, schedFlags, persist, mask,
                     onePacket, laddrs, clientAddress, destAddr, destPort, method, weight, upper, lower, tunType,
                     tunPort, tunFlags, format, timeouts, state, stateSeconds, null, daemonState, svcTimeouts, daemon,
-                    new ClientOptions(allow, deny, connLimit, rateLimit, rateBurst));
+                    new ClientOptions(allow, deny, connLimit, rateLimit, rateBurst), addr6, destAddr6);
         }
 
         private IpvsadmCommand build(Command cmd, int proto, int addr, int port, int mark, int destAddr,
@@ -664,7 +682,7 @@ public final class IpvsadmParser {
             return new IpvsadmCommand(cmd, options, proto, addr, port, mark, scheduler, 0, persist, mask,
                     onePacket, laddrs, clientAddress, destAddr, destPort, method, weight, upper, lower, tunType,
                     tunPort, tunFlags, format, timeouts, null, 0, rule, daemonState, svcTimeouts, null,
-                    ClientOptions.NONE);
+                    ClientOptions.NONE, null, null);
         }
 
         /**
@@ -944,9 +962,25 @@ public final class IpvsadmParser {
         return Ipv6Address.tryParse(t) != null;
     }
 
-    /** The one-line refusal of an IPv6 service or real server, naming the option. */
-    private static IpvsadmException ipv6NotYet(String item) {
-        return IpvsadmException.usage("IPv6 is not supported by jvs yet (" + item + ")");
+    /**
+     * An IPv6 VIP jvs refuses (ipvsadm and the kernel take any address; these cannot work as a
+     * VIP): one line naming the option, exit 2. Link-local: ipvsadm's inet_pton takes no zone
+     * ({@code fe80::1%eth0} is already an illegal address), and a VIP scoped to one link is not
+     * one jvs can announce.
+     */
+    private static void vip6(Ipv6Address a, String item) throws IpvsadmException {
+        try {
+            io.jvs.forwarder.service.ServiceSpec.checkVip6(a);
+        } catch (IllegalArgumentException e) {
+            throw IpvsadmException.usage(e.getMessage() + " (" + item + ")");
+        }
+    }
+
+    /** An IPv6 real server address that cannot be one (unspecified, loopback, multicast), naming the option. */
+    private static void realServer6(Ipv6Address a, String item) throws IpvsadmException {
+        if (a.isUnspecified() || a.isLoopback() || a.isMulticast()) {
+            throw IpvsadmException.usage("[" + a + "]: not a unicast real server address (" + item + ")");
+        }
     }
 
     /** C's atoi: optional blanks and sign, then digits up to the first non-digit; 0 when none. */
@@ -1001,6 +1035,7 @@ public final class IpvsadmParser {
             throw IpvsadmException.usage(e.getMessage());
         }
         return new IpvsadmCommand(cmd, 0, 0, 0, 0, 0, null, 0, 0, -1, false, null, null, 0, 0,
-                ForwardMethod.DR, 1, 0, 0, TunnelType.IPIP, 0, 0, 0, null, null, 0, rule, null, null, null, ClientOptions.NONE);
+                ForwardMethod.DR, 1, 0, 0, TunnelType.IPIP, 0, 0, 0, null, null, 0, rule, null, null, null, ClientOptions.NONE,
+                null, null);
     }
 }

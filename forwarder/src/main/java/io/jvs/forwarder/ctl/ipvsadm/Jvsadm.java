@@ -212,6 +212,10 @@ public final class Jvsadm {
     }
 
     private static VirtualService find(ServiceTable t, IpvsadmCommand cmd) {
+        if (cmd.isIpv6()) {
+            return cmd.isFwmark() ? t.lookupFwmark6(cmd.fwmark())
+                    : t.lookup6(cmd.proto(), cmd.addr6().hi(), cmd.addr6().lo(), cmd.port());
+        }
         return cmd.isFwmark() ? t.lookupFwmark(cmd.fwmark()) : t.lookup(cmd.proto(), cmd.addr(), cmd.port());
     }
 

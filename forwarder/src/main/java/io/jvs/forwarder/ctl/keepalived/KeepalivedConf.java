@@ -7,6 +7,7 @@ import io.jvs.forwarder.ctl.keepalived.KeepalivedReader.Node;
 import io.jvs.forwarder.health.CheckSpec;
 import io.jvs.forwarder.health.HealthConfig;
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.service.ClientAddressMode;
@@ -135,8 +136,20 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
         }
     }
 
-    /** A virtual_server_group entry. */
-    private record GroupEntry(int firstAddr, int lastAddr, int port, int fwmark) {
+    /** A virtual_server_group entry: IPv4 addresses in firstAddr..lastAddr, or IPv6 ones in first6..last6. */
+    private record GroupEntry(int firstAddr, int lastAddr, int port, int fwmark, Ipv6Address first6,
+                              Ipv6Address last6) {
+        GroupEntry(int firstAddr, int lastAddr, int port, int fwmark) {
+            this(firstAddr, lastAddr, port, fwmark, null, null);
+        }
+
+        static GroupEntry of(Ip first, Ip last, int port) {
+            return new GroupEntry(first.v4(), last.v4(), port, 0, first.v6(), last.v6());
+        }
+    }
+
+    /** An address of either family as keepalived.conf writes it: IPv4, or IPv6 when {@code v6} is non-null. */
+    record Ip(int v4, Ipv6Address v6) {
     }
 
     private static final Set<String> IGNORED_CHECKERS = Set.of("SMTP_CHECK", "DNS_CHECK", "UDP_CHECK", "PING_CHECK",
@@ -315,7 +328,31 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                 }
                 String a = n.keyword();
                 int dash = a.indexOf('-');
-                int first = address(n, dash < 0 ? a : a.substring(0, dash));
+                Ip firstIp = ip(n, dash < 0 ? a : a.substring(0, dash));
+                if (firstIp.v6() != null) {
+                    // keepalived's inet_stor: an IPv6 range ends at a hex value of the last 16-bit group
+                    Ipv6Address f = firstIp.v6();
+                    Ipv6Address l = f;
+                    if (dash >= 0) {
+                        String end = a.substring(dash + 1);
+                        int last16;
+                        try {
+                            last16 = end.isEmpty() || end.length() > 4 ? -1 : Integer.parseInt(end, 16);
+                        } catch (NumberFormatException e) {
+                            last16 = -1;
+                        }
+                        if (last16 < 0) {
+                            throw err(n, "IPv6 address range end \"" + end + "\" is not a hex value 0..ffff");
+                        }
+                        if (last16 < (int) (f.lo() & 0xffff)) {
+                            throw err(n, "address range " + a + " ends before it starts");
+                        }
+                        l = new Ipv6Address(f.hi(), (f.lo() & ~0xffffL) | last16);
+                    }
+                    entries.add(GroupEntry.of(firstIp, new Ip(0, l), port(n, n.args().getFirst(), true)));
+                    continue;
+                }
+                int first = firstIp.v4();
                 int last = first;
                 if (dash >= 0) {
                     int lastOctet = parseInt(n, a.substring(dash + 1), 0, 255, "address range end");
@@ -349,8 +386,8 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                 }
                 name = "group " + a.get(1);
             } else if (a.size() == 2) {
-                int addr = address(vs, a.get(0));
-                entries = List.of(new GroupEntry(addr, addr, port(vs, a.get(1), true), 0));
+                Ip addr = ip(vs, a.get(0));
+                entries = List.of(GroupEntry.of(addr, addr, port(vs, a.get(1), true)));
                 name = null;
             } else {
                 throw err(vs, "virtual_server expects IP PORT, fwmark N or group NAME");
@@ -362,6 +399,7 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             Method method = new Method(ForwardMethod.NAT, TunnelType.IPIP, 0, TunnelType.FLAG_NOCSUM);
             int persistTimeout = 0;
             int persistMask = -1;
+            Integer granularity6 = null;
             int proto = Protocol.TCP;
             boolean ops = false;
             boolean synProxy = false;
@@ -394,7 +432,14 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                     case "lvs_method", "lb_kind" -> method = method(n);
                     case "persistence_timeout" -> persistTimeout = n.args().isEmpty() ? DEFAULT_PERSISTENCE_TIMEOUT
                             : parseInt(n, oneArg(n), 1, Integer.MAX_VALUE, "persistence_timeout");
-                    case "persistence_granularity" -> persistMask = netmask(n, oneArg(n));
+                    case "persistence_granularity" -> {
+                        String g = oneArg(n);
+                        if (!g.isEmpty() && g.length() <= 3 && g.chars().allMatch(Character::isDigit)) {
+                            granularity6 = parseInt(n, g, 1, 128, "persistence_granularity (an IPv6 prefix length)");
+                        } else {
+                            persistMask = netmask(n, g);
+                        }
+                    }
                     case "protocol" -> proto = switch (oneArg(n).toUpperCase(Locale.ROOT)) {
                         case "TCP" -> Protocol.TCP;
                         case "UDP" -> Protocol.UDP;
@@ -456,9 +501,15 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                     throw err(sorry, "sorry_server expects IP [PORT]");
                 }
                 Method m = sorryMethod != null ? sorryMethod : method;
-                int addr = address(sorry, sorry.args().get(0));
+                Ip addr = ip(sorry, sorry.args().get(0));
                 int port = sorry.args().size() == 2 ? port(sorry, sorry.args().get(1), false) : svcPort;
                 sorryDest = dest(sorry, addr, destPort(m.method, port, svcPort, anyFwmark), 1, m, 0, 0);
+                boolean v6Service = entries.stream().anyMatch(e -> e.first6() != null);
+                if (!anyFwmark && sorryDest.isIpv6() != v6Service && m.method != ForwardMethod.TUN) {
+                    // checked here: the sorry server only joins the service when quorum is lost
+                    throw err(sorry, "sorry_server " + sorryDest.endpoint()
+                            + ": Different address family is allowed only for tunneling servers");
+                }
                 for (ServiceSpec.Dest d : dests) {
                     if (d.sameEndpoint(sorryDest)) {
                         throw err(sorry, "sorry_server " + d.endpoint() + " is also a real_server of this virtual_server");
@@ -469,6 +520,15 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                 throw err(vs, "sorry_server_inhibit without a sorry_server");
             }
 
+            boolean anyV6 = entries.stream().anyMatch(e -> e.first6() != null);
+            boolean anyV4 = entries.stream().anyMatch(e -> e.fwmark() == 0 && e.first6() == null);
+            if (granularity6 != null && anyV4) {
+                throw err(vs, "persistence_granularity " + granularity6 + " is an IPv6 prefix length; an IPv4"
+                        + " virtual server takes a netmask (255.255.255.0)");
+            }
+            if (persistMask != -1 && anyV6) {
+                throw err(vs, "persistence_granularity of an IPv6 virtual server is a prefix length 1..128");
+            }
             List<String> labels = new ArrayList<>();
             // A granularity without persistence means nothing (keepalived sets the netmask only for a
             // persistent service, and -S cannot show it): dropped, so the model is what ipvsadm would list
@@ -492,13 +552,26 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                                  boolean synProxy, List<String> labels) throws ConfigException {
             for (GroupEntry e : entries) {
                 if (e.fwmark() != 0) {
-                    labels.add(add(vs, synProxy(vs, synProxy, new ServiceSpec(0, 0, 0, e.fwmark(), scheduler, schedFlags,
-                            persistTimeout, effectiveMask, ops, List.of(), ClientAddressMode.NONE, dests))));
+                    // keepalived takes a fwmark service's family from its real servers: IPv6 when they all are
+                    boolean v6 = !dests.isEmpty() && dests.stream().allMatch(ServiceSpec.Dest::isIpv6);
+                    labels.add(add(vs, synProxy(vs, synProxy, spec(vs, 0, 0, null, 0, e.fwmark(), scheduler,
+                            schedFlags, persistTimeout, v6 ? 128 : effectiveMask, ops, dests,
+                            v6 ? Ipv6Address.UNSPECIFIED : null))));
                     continue;
                 }
                 List<ServiceSpec.Dest> own = new ArrayList<>(dests.size());
                 for (ServiceSpec.Dest d : dests) {
                     own.add(HealthConfig.forServicePort(d, e.port()));
+                }
+                if (e.first6() != null) {
+                    // persistence_granularity of an IPv6 service is a prefix length (keepalived, ipvsadm -M)
+                    int prefix = persistTimeout > 0 && granularity6 != null ? granularity6 : 128;
+                    for (long low = e.first6().lo(); Long.compareUnsigned(low, e.last6().lo()) <= 0; low++) {
+                        labels.add(add(vs, synProxy(vs, synProxy, spec(vs, proto, 0,
+                                new Ipv6Address(e.first6().hi(), low), e.port(), 0, scheduler, schedFlags,
+                                persistTimeout, prefix, ops, own, null))));
+                    }
+                    continue;
                 }
                 for (long addr = e.firstAddr() & 0xffffffffL; addr <= (e.lastAddr() & 0xffffffffL); addr++) {
                     labels.add(add(vs, synProxy(vs, synProxy, new ServiceSpec(proto, (int) addr, e.port(), 0, scheduler,
@@ -519,6 +592,19 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             }
         }
 
+        /** An address or fwmark service of either family ({@code addr6} for IPv6), its model errors naming the node. */
+        private ServiceSpec spec(Node vs, int proto, int addr, Ipv6Address addr6, int port, int fwmark, String scheduler,
+                                 int schedFlags, int persistTimeout, int mask, boolean ops, List<ServiceSpec.Dest> dests,
+                                 Ipv6Address fwmark6) throws ConfigException {
+            try {
+                return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, mask, ops,
+                        List.of(), ClientAddressMode.NONE, dests, io.jvs.forwarder.service.ServiceTimeouts.GLOBAL,
+                        false, io.jvs.forwarder.service.ClientPolicy.NONE, addr6 != null ? addr6 : fwmark6);
+            } catch (IllegalArgumentException e) {
+                throw err(vs, e.getMessage());
+            }
+        }
+
         private String add(Node vs, ServiceSpec spec) throws ConfigException {
             Node before = serviceAt.putIfAbsent(spec.label(), vs);
             if (before != null) {
@@ -528,10 +614,11 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             return spec.label();
         }
 
-        private ServiceSpec.Dest dest(Node n, int addr, int port, int weight, Method m, int upper, int lower)
+        private ServiceSpec.Dest dest(Node n, Ip addr, int port, int weight, Method m, int upper, int lower)
                 throws ConfigException {
             try {
-                return new ServiceSpec.Dest(addr, port, weight, m.method, upper, lower, m.tunType, m.tunPort, m.tunFlags);
+                return new ServiceSpec.Dest(addr.v4(), port, weight, m.method, upper, lower, m.tunType, m.tunPort,
+                        m.tunFlags, addr.v6());
             } catch (IllegalArgumentException e) {
                 throw err(n, e.getMessage());
             }
@@ -549,7 +636,7 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             if (rs.args().isEmpty() || rs.args().size() > 2) {
                 throw err(rs, "real_server expects IP [PORT]");
             }
-            int addr = address(rs, rs.args().get(0));
+            Ip addr = ip(rs, rs.args().get(0));
             int port = rs.args().size() == 2 ? port(rs, rs.args().get(1), false) : svcPort;
             int weight = 1;
             int upper = 0;
@@ -592,9 +679,9 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             return new HealthConfig.RealServer(d, checks, inhibit, notifyUp, notifyDown);
         }
 
-        CheckSpec checker(Node c, int rsAddr, int rsPort, Timing rsTiming, String vsVirtualHost) throws ConfigException {
+        CheckSpec checker(Node c, Ip rsAddr, int rsPort, Timing rsTiming, String vsVirtualHost) throws ConfigException {
             Timing timing = new Timing();
-            int addr = rsAddr;
+            Ip addr = rsAddr;
             Integer port = null;
             List<CheckSpec.Url> urls = new ArrayList<>();
             String virtualHost = vsVirtualHost;
@@ -610,7 +697,7 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                 }
                 String k = n.keyword();
                 if (!isMisc && k.equals("connect_ip")) {
-                    addr = address(n, oneArg(n));
+                    addr = ip(n, oneArg(n));
                 } else if (!isMisc && k.equals("connect_port")) {
                     port = port(n, oneArg(n), true);
                 } else if (http && k.equals("url")) {
@@ -635,13 +722,14 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             }
             try {
                 return switch (kind) {
-                    case "TCP_CHECK" -> new CheckSpec.Tcp(addr, p, t.resolve(DEFAULT_RETRY, DEFAULT_DELAY_BEFORE_RETRY_MS));
+                    case "TCP_CHECK" -> new CheckSpec.Tcp(addr.v4(), p, t.resolve(DEFAULT_RETRY, DEFAULT_DELAY_BEFORE_RETRY_MS),
+                            addr.v6());
                     case "HTTP_GET", "SSL_GET" -> {
                         if (urls.isEmpty()) {
                             throw err(c, kind + " has no url { path ... } (keepalived would ignore the checker)");
                         }
-                        yield new CheckSpec.Http(kind.equals("SSL_GET"), addr, p, virtualHost, urls,
-                                t.resolve(DEFAULT_RETRY, DEFAULT_HTTP_DELAY_BEFORE_RETRY_MS));
+                        yield new CheckSpec.Http(kind.equals("SSL_GET"), addr.v4(), p, virtualHost, urls,
+                                t.resolve(DEFAULT_RETRY, DEFAULT_HTTP_DELAY_BEFORE_RETRY_MS), addr.v6());
                     }
                     default -> {
                         if (misc == null) {
@@ -753,9 +841,31 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             return new Method(m, type, port, flags);
         }
 
+        /**
+         * An address of either family: text with a ':' is IPv6 (inet_pton; a zone or a link-local
+         * address is refused naming the item, a VIP or server cannot be scoped to one link), else IPv4.
+         */
+        Ip ip(Node n, String text) throws ConfigException {
+            if (text.indexOf(':') < 0) {
+                return new Ip(address(n, text), null);
+            }
+            if (text.indexOf('%') >= 0) {
+                throw err(n, "\"" + text + "\": a scoped IPv6 address (with a zone) cannot be a service or real server");
+            }
+            Ipv6Address a = Ipv6Address.tryParse(text);
+            if (a == null) {
+                throw err(n, "\"" + text + "\" is not an IPv6 address");
+            }
+            if (a.isLinkLocal()) {
+                throw err(n, "\"" + text + "\": a link-local address (fe80::/10) needs a zone and serves one link;"
+                        + " it cannot be a service or real server");
+            }
+            return new Ip(0, a);
+        }
+
         int address(Node n, String text) throws ConfigException {
             if (text.indexOf(':') >= 0) {
-                throw err(n, "\"" + text + "\": IPv6 is not supported by jvs yet");
+                throw err(n, "\"" + text + "\": an IPv6 address where jvs takes IPv4 only");
             }
             try {
                 return Ipv4Address.parse(text);

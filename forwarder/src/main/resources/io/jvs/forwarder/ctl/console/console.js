@@ -94,7 +94,7 @@
 
   // ------------------------------------------------------------ services
   function serviceFields(svc, action) {
-    return { action: action, kind: svc.form.kind, service: svc.form.service };
+    return { action: action, kind: svc.form.kind, service: svc.form.service, ipv6: svc.form.ipv6 };
   }
   function serverFields(svc, rs, action, weight) {
     const f = Object.assign({}, rs.form, serviceFields(svc, action));
@@ -268,7 +268,7 @@
   $("service-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = formFields($("service-form"));
-    if (serviceEdit) { f.kind = serviceEdit.kind; f.service = serviceEdit.service; }
+    if (serviceEdit) { f.kind = serviceEdit.kind; f.service = serviceEdit.service; f.ipv6 = serviceEdit.ipv6; }
     const answer = await change(f);
     if (answer.accepted) resetServiceForm();
   });

@@ -80,4 +80,14 @@ class ConsoleCommandTest {
                 assertThrows(IllegalArgumentException.class, () -> ConsoleCommand.of(form("action", "add-service",
                         "kind", "sctp", "service", "1.2.3.4:80"))).getMessage());
     }
+
+    @Test
+    void ipv6ServicesAndFwmarkSixForms() {
+        assertEquals(List.of("-A", "-f", "7", "-6", "-s", "rr", "-M", "64", "-p"), ConsoleCommand.of(form("action",
+                "add-service", "kind", "fwmark", "service", "7", "ipv6", "on", "scheduler", "rr", "netmask", "64",
+                "persistent", "on")).argv());
+        assertEquals(List.of("-a", "-t", "[2001:db8::1]:80", "-r", "[2001:db8::11]:80", "-m"), ConsoleCommand.of(form(
+                "action", "add-server", "kind", "tcp", "service", "[2001:db8::1]:80", "ipv6", "",
+                "server", "[2001:db8::11]:80", "method", "nat")).argv());
+    }
 }

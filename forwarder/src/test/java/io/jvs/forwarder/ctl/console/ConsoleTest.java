@@ -231,6 +231,7 @@ class ConsoleTest {
                 "netmask", "255.255.255.0", "ops", "", "laddr", "", "client-addr", ""));
         expectedService.put("svc-timeout", "10,20,30");
         expectedService.put("synproxy", "");
+        expectedService.put("ipv6", ""); // an IPv4 service: no -6
         assertEquals(expectedService, svc.get("form"));
         Map<String, Object> rs = Json.object(Json.array(svc.get("realServers")).getFirst());
         assertEquals(Map.of("server", "10.0.0.11:80", "method", "tun", "weight", "0", "u-threshold", "",

@@ -277,8 +277,8 @@ class ConfigFileTest {
                 error("-A -t 10.0.0.300:80 -s rr"));
         assertEquals("jvs.conf:2: illegal real server address[:port] specified (`10.0.0.11:-1')",
                 error("-A -t 10.0.0.100:80 -s rr\n-a -t 10.0.0.100:80 -r 10.0.0.11:-1 -m"));
-        assertEquals("jvs.conf:1: IPv6 is not supported by jvs yet (-t [2001:db8::1]:80)",
-                error("-A -t [2001:db8::1]:80 -s rr"));
+        assertEquals("jvs.conf:1: [fe80::1]: a link-local address (fe80::/10) cannot be a virtual service address"
+                + " (-t [fe80::1]:80)", error("-A -t [fe80::1]:80 -s rr"));
         assertEquals("jvs.conf:1: illegal virtual server address[:port] specified (`10.0.0.100:65536')",
                 error("-A -t 10.0.0.100:65536 -s rr"));
         assertEquals("jvs.conf:1: Zero port specified for non-persistent service", error("-A -t 10.0.0.100 -s rr"));

@@ -63,7 +63,7 @@ class JvsadmErrorsTest {
 
     /**
      * ipvsadm 1.31's IPv6 syntax (parse_service, -6, -M): malformed text gets ipvsadm's message,
-     * well-formed IPv6 the one-line refusal, and nothing is applied either way. The cases follow
+     * VIPs jvs cannot serve a one-line refusal naming the option, and nothing is applied. The cases follow
      * the C code: '[' needs "]:" right after the address, text inet_pton(AF_INET6) takes is IPv6
      * without a port, a bracketed IPv4 address reads as the address alone (the ']' ended it).
      */
@@ -79,28 +79,40 @@ class JvsadmErrorsTest {
         h.fails("-A -t [2001:db8::1]:65536 -s rr", 2, v + " (`[2001:db8::1]:65536')");
         h.fails("-A -t [2001:db8:::1]:80 -s rr", 2, v + " (`[2001:db8:::1]:80')");
         h.fails("-A -t [2001:db8::1]:nosuchport -s rr", 2, v + " (`[2001:db8::1]:nosuchport')");
-        h.fails("-A -t [2001:db8::1]:80 -s rr", 2, "IPv6 is not supported by jvs yet (-t [2001:db8::1]:80)");
-        h.fails("-A -u [2001:db8::1]:53 -s rr", 2, "IPv6 is not supported by jvs yet (-u [2001:db8::1]:53)");
-        h.fails("-A -t 2001:db8::1 -s rr -p", 2, "IPv6 is not supported by jvs yet (-t 2001:db8::1)");
-        h.fails("-A -t [::ffff:10.0.0.1]:80 -s rr", 2, "IPv6 is not supported by jvs yet (-t [::ffff:10.0.0.1]:80)");
         h.fails("-A -t [10.0.0.100]:80 -s rr", 2, "Zero port specified for non-persistent service");
         h.fails("-A -t [2001:db8::1]:80 -p -M 0", 2, "illegal ipv6 netmask specified");
         h.fails("-A -t [2001:db8::1]:80 -p -M 129", 2, "illegal ipv6 netmask specified");
         h.fails("-A -t [2001:db8::1]:80 -p -M ffff::", 2, "illegal ipv6 netmask specified");
-        h.fails("-A -t [2001:db8::1]:80 -p -M 64", 2, "IPv6 is not supported by jvs yet (-t [2001:db8::1]:80)");
-        h.fails("-A -t [2001:db8::1]:80 -p -M 64x", 2, "IPv6 is not supported by jvs yet (-t [2001:db8::1]:80)");
         h.fails("-A -f 1 -6 -p -M 200", 2, "illegal ipv6 netmask specified");
-        h.fails("-A -f 1 -6", 2, "IPv6 is not supported by jvs yet (-f 1 -6)");
         h.fails("-A -6 -f 1", 2, "-6 used before -f\n");
         h.fails("-A -t 10.0.0.100:81 -6", 2, "-6 used before -f\n");
+        // VIPs jvs cannot serve: one line naming the option (ipvsadm has no message: the kernel takes them)
+        h.fails("-A -t [fe80::1]:80 -s rr", 2,
+                "[fe80::1]: a link-local address (fe80::/10) cannot be a virtual service address (-t [fe80::1]:80)");
+        h.fails("-A -t [fe80::1%eth0]:80 -s rr", 2, v + " (`[fe80::1%eth0]:80')");
+        h.fails("-A -u [ff02::1]:53 -s rr", 2,
+                "[ff02::1]: a multicast address cannot be a virtual service address (-u [ff02::1]:53)");
+        h.fails("-A -t [::]:80 -s rr", 2, "[::]: the unspecified address cannot be a virtual service address (-t [::]:80)");
+        h.fails("-A -t [::ffff:10.0.0.1]:80 -s rr", 2, "[::ffff:10.0.0.1]: an IPv4-mapped address (write the IPv4"
+                + " address) cannot be a virtual service address (-t [::ffff:10.0.0.1]:80)");
+        h.fails("-A -t [2001:db8::1]:80 --laddr 10.0.0.2", 2,
+                "--laddr takes IPv4 local addresses; IPv6 FULLNAT is not in jvs yet (-t [2001:db8::1]:80)");
         String r = "illegal real server address[:port] specified";
         h.fails("-a -t 10.0.0.100:80 -r [2001:db8::11", 2, r + " (`[2001:db8::11')");
         h.fails("-a -t 10.0.0.100:80 -r [2001:db8::11]:80 -m", 2,
                 "Different address family is allowed only for tunneling servers");
         h.fails("-a -t 10.0.0.100:80 -r 2001:db8::11", 2,
                 "Different address family is allowed only for tunneling servers");
-        h.fails("-a -t 10.0.0.100:80 -r [2001:db8::11]:80 -i", 2, "IPv6 is not supported by jvs yet (-r [2001:db8::11]:80)");
-        h.fails("-d -t 10.0.0.100:80 -r [2001:db8::11]:80", 2, "IPv6 is not supported by jvs yet (-r [2001:db8::11]:80)");
+        h.fails("-d -t 10.0.0.100:80 -r [2001:db8::11]:80", 255, "No such destination");
+        h.ok("-A -t [2001:db8::1]:80 -s rr");
+        before = h.control.config();
+        // an IPv4 real server on an IPv6 NAT service: ipvsadm's own check
+        h.fails("-a -t [2001:db8::1]:80 -r 10.0.0.11:80 -m", 2,
+                "Different address family is allowed only for tunneling servers");
+        h.fails("-a -t [2001:db8::1]:80 -r [ff02::1]:80 -m", 2,
+                "[ff02::1]: not a unicast real server address (-r [ff02::1]:80)");
+        h.fails("-A -t [2001:db8::1]:80 -s rr", 255, "Service already exists");
+        h.fails("-a -t [2001:db8::2]:80 -r [2001:db8::11]:80 -m", 255, "Service not defined");
         assertSame(before, h.control.config(), "nothing applied");
     }
 

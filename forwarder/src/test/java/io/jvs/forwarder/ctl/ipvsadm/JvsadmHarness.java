@@ -37,6 +37,11 @@ public final class JvsadmHarness {
         public String port(int port, int proto) {
             return port == 80 ? "http" : Integer.toString(port);
         }
+
+        @Override
+        public String host6(io.jvs.packet.Ipv6Address addr) {
+            return addr.equals(io.jvs.packet.Ipv6Address.parse("2001:db8::11")) ? "rs6.lab" : addr.toString();
+        }
     };
 
     public final ControlPlane control;

@@ -173,6 +173,60 @@ class KeepalivedConfTest {
         assertEquals(0, misc.timing().retry());
     }
 
+    /**
+     * IPv6: a group with keepalived's IPv6 range (the end is a hex value of the last 16-bit
+     * group: 2001:db8::2-4 is ::2, ::3, ::4), persistence_granularity as a prefix length, IPv6
+     * real servers whose checkers connect to [addr]:port, and an IPv6 TUN server behind an IPv4
+     * service; jvsadm -L -n then lists them as ipvsadm does.
+     */
+    @Test
+    void ipv6VirtualServersGroupsRangesAndCheckers() throws Exception {
+        KeepalivedConf k = KeepalivedConf.load(fixture("ipv6.conf"));
+        List<String> labels = k.config().services().stream().map(ServiceSpec::label).toList();
+        // 2001:db8::fe-100: the end is hex, ::fe to ::100 (254..256)
+        assertEquals(List.of("TCP [2001:db8::fe]:443", "TCP [2001:db8::ff]:443", "TCP [2001:db8::100]:443",
+                "TCP [2001:db8::2]:80", "TCP [2001:db8::3]:80", "TCP [2001:db8::4]:80", "TCP [2001:db8::1]:80",
+                "TCP 10.0.0.100:80"), labels);
+        ServiceSpec s = k.config().services().get(6);
+        assertEquals(io.jvs.packet.Ipv6Address.parse("2001:db8::1"), s.addr6());
+        assertEquals(50, s.persistTimeout());
+        assertEquals(64, s.persistMask());
+        io.jvs.packet.Ipv6Address rs10 = io.jvs.packet.Ipv6Address.parse("2001:db8::10");
+        assertEquals(List.of(new ServiceSpec.Dest(0, 8080, 2, ForwardMethod.NAT, 0, 0,
+                        io.jvs.forwarder.service.TunnelType.IPIP, 0, 0, rs10),
+                ServiceSpec.Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 8080, 1, ForwardMethod.NAT)),
+                s.dests());
+        HealthConfig.Service h = k.health().services().get(1);
+        CheckSpec.Tcp tcp = (CheckSpec.Tcp) h.realServers().get(0).checks().getFirst();
+        assertEquals(rs10, tcp.addr6());
+        assertEquals(8080, tcp.port());
+        CheckSpec.Http get = (CheckSpec.Http) h.realServers().get(1).checks().getFirst();
+        assertEquals(io.jvs.packet.Ipv6Address.parse("2001:db8::111"), get.addr6());
+        ServiceSpec tun = k.config().services().get(7);
+        assertEquals(ServiceSpec.Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::20"), 80, 1, ForwardMethod.TUN),
+                tun.dests().getFirst());
+
+        var table = new io.jvs.forwarder.service.ServiceTableBuilder(io.jvs.forwarder.sched.Schedulers::create)
+                .build(k.config().services(), io.jvs.forwarder.service.ServiceTable.EMPTY);
+        String listing = new io.jvs.forwarder.ctl.ipvsadm.IpvsadmFormat(new io.jvs.forwarder.ctl.RateEstimator(), null)
+                .listAll(table, 4096, io.jvs.forwarder.ctl.ipvsadm.IpvsadmParser.FMT_NUMERIC);
+        String dr = "  -> [2001:db8::10]:443           Route   1      0          0         \n";
+        String rs = "  -> [2001:db8::10]:8080          Masq    2      0          0         \n"
+                + "  -> [2001:db8::11]:8080          Masq    1      0          0         \n";
+        assertEquals("IP Virtual Server version 1.2.1 (size=4096)\n"
+                + "Prot LocalAddress:Port Scheduler Flags\n"
+                + "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+                + "TCP  10.0.0.100:80 sh\n"
+                + "  -> [2001:db8::20]:80            Tunnel  1      0          0         \n"
+                + "TCP  [2001:db8::1]:80 rr persistent 50 mask 64\n" + rs
+                + "TCP  [2001:db8::2]:80 rr persistent 50 mask 64\n" + rs
+                + "TCP  [2001:db8::3]:80 rr persistent 50 mask 64\n" + rs
+                + "TCP  [2001:db8::4]:80 rr persistent 50 mask 64\n" + rs
+                + "TCP  [2001:db8::fe]:443 wlc\n" + dr
+                + "TCP  [2001:db8::ff]:443 wlc\n" + dr
+                + "TCP  [2001:db8::100]:443 wlc\n" + dr, listing);
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "unclosed.conf|unclosed.conf:1: '{' is never closed (missing '}')",
@@ -185,7 +239,12 @@ class KeepalivedConfTest {
             "nourl.conf|nourl.conf:3: HTTP_GET has no url { path ... }",
             "gue.conf|gue.conf:2: TUN type gue needs port N",
             "duplicate.conf|duplicate.conf:3: TCP 10.0.0.100:80 is already defined at",
-            "ipv6.conf|ipv6.conf:1: \"fe80::1\": IPv6 is not supported by jvs yet",
+            "ipv6.conf|ipv6.conf:1: \"fe80::1\": a link-local address (fe80::/10) needs a zone",
+            "ipv6-zone.conf|ipv6-zone.conf:1: \"fe80::1%eth0\": a scoped IPv6 address (with a zone) cannot be",
+            "ipv6-range.conf|ipv6-range.conf:2: address range 2001:db8::5-3 ends before it starts",
+            "ipv6-range-end.conf|ipv6-range-end.conf:2: IPv6 address range end \"10000\" is not a hex value 0..ffff",
+            "sorry-family.conf|sorry-family.conf:3: sorry_server 10.0.0.9:80: Different address family is allowed only",
+            "rs-family.conf|rs-family.conf:1: TCP [2001:db8::1]:80 -r 10.0.0.11:80: Different address family is allowed",
             "delay.conf|delay.conf:2: delay_loop \"soon\": expected seconds > 0",
     })
     void malformedFilesNameFileAndLine(String file, String expected) {
