@@ -534,22 +534,6 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             // persistent service, and -S cannot show it): dropped, so the model is what ipvsadm would list
             // (KeepalivedFuzzTest's round trip found it).
             int effectiveMask = persistTimeout > 0 ? persistMask : -1;
-            try {
-                addServices(vs, entries, proto, scheduler, schedFlags, persistTimeout, effectiveMask, ops, dests,
-                        synProxy, labels);
-            } catch (IllegalArgumentException e) {
-                // what ServiceSpec refuses, e.g. port 0 without persistence (found by KeepalivedFuzzTest): a
-                // config error naming the virtual_server, as every other bad value
-                throw err(vs, e.getMessage());
-            }
-            health.add(new HealthConfig.Service(labels, name != null ? name : labels.getFirst(), rsHealth, sorryDest,
-                    sorryInhibit, quorum, hysteresis, omega, quorumUp, quorumDown));
-        }
-
-        /** One service per fwmark or address of the virtual_server (group), each with its own copy of the dests. */
-        private void addServices(Node vs, List<GroupEntry> entries, int proto, String scheduler, int schedFlags,
-                                 int persistTimeout, int effectiveMask, boolean ops, List<ServiceSpec.Dest> dests,
-                                 boolean synProxy, List<String> labels) throws ConfigException {
             for (GroupEntry e : entries) {
                 if (e.fwmark() != 0) {
                     // keepalived takes a fwmark service's family from its real servers: IPv6 when they all are
@@ -574,10 +558,14 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                     continue;
                 }
                 for (long addr = e.firstAddr() & 0xffffffffL; addr <= (e.lastAddr() & 0xffffffffL); addr++) {
-                    labels.add(add(vs, synProxy(vs, synProxy, new ServiceSpec(proto, (int) addr, e.port(), 0, scheduler,
-                            schedFlags, persistTimeout, effectiveMask, ops, List.of(), ClientAddressMode.NONE, own))));
+                    // spec(): what ServiceSpec refuses is a config error naming the virtual_server (port 0
+                    // without persistence threw IllegalArgumentException out of load: KeepalivedFuzzTest)
+                    labels.add(add(vs, synProxy(vs, synProxy, spec(vs, proto, (int) addr, null, e.port(), 0,
+                            scheduler, schedFlags, persistTimeout, effectiveMask, ops, own, null))));
                 }
             }
+            health.add(new HealthConfig.Service(labels, name != null ? name : labels.getFirst(), rsHealth, sorryDest,
+                    sorryInhibit, quorum, hysteresis, omega, quorumUp, quorumDown));
         }
 
         /** {@code syn_proxy}: refused, naming the real server, for DR and TUN (and UDP) services. */
