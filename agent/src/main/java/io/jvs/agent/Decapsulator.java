@@ -53,7 +53,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class Decapsulator implements AutoCloseable {
     static final int BUDGET = 64;
-    private static final int BUF = 65536;
+    static final int BUF = 65536;
     private static final int MAX_INNER_OFFSET = 60 + 4 + 31 * 4;   // outer IPv4 header or GUE header + the largest hlen
 
     /** Where an accepted inner packet goes: the TUN device (tests capture it instead). */
@@ -316,6 +316,11 @@ final class Decapsulator implements AutoCloseable {
             return;
         }
         counters.decapsulated(encap, total);
+    }
+
+    /** Sets the sender's IPv4 address as recvfrom leaves it in the sockaddr_in (DecapsulatorFuzzTest). */
+    void peer4(int addr) {
+        Bytes.i32(peer, 4, addr);
     }
 
     /** One packet of n bytes from an AF_INET raw socket (protocol 4 or 41), the outer IPv4 header included. */
