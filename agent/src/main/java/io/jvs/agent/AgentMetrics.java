@@ -1,5 +1,6 @@
 package io.jvs.agent;
 
+import io.jvs.packet.Ipv6Address;
 import io.jvs.sys.Inet;
 
 import java.io.IOException;
@@ -17,12 +18,14 @@ import java.util.Map;
  */
 final class AgentMetrics {
     private final List<Integer> vips;
+    private final List<Ipv6Address> vips6;
     private final DecapCounters counters;   // null when nothing decapsulates here
     private final String mode;
 
-    AgentMetrics(String mode, List<Integer> vips, DecapCounters counters) {
+    AgentMetrics(String mode, List<Integer> vips, List<Ipv6Address> vips6, DecapCounters counters) {
         this.mode = mode;
         this.vips = vips;
+        this.vips6 = vips6;
         this.counters = counters;
     }
 
@@ -40,6 +43,10 @@ final class AgentMetrics {
                 + "# TYPE jvs_agent_vip_established_connections gauge\n");
         for (Map.Entry<Integer, Integer> e : established(read("/proc/net/tcp"), vips).entrySet()) {
             b.append("jvs_agent_vip_established_connections{vip=\"").append(Inet.format(e.getKey())).append("\"} ")
+                    .append(e.getValue()).append('\n');
+        }
+        for (Map.Entry<Ipv6Address, Integer> e : established6(read("/proc/net/tcp6"), vips6).entrySet()) {
+            b.append("jvs_agent_vip_established_connections{vip=\"").append(e.getKey()).append("\"} ")
                     .append(e.getValue()).append('\n');
         }
         if (counters != null) {
@@ -96,6 +103,36 @@ final class AgentMetrics {
             int raw = (int) Long.parseLong(f[1].substring(0, 8), 16);
             int addr = little ? Integer.reverseBytes(raw) : raw;
             out.computeIfPresent(addr, (k, n) -> n + 1);
+        }
+        return out;
+    }
+
+    /**
+     * ESTABLISHED sockets per IPv6 VIP from /proc/net/tcp6 text: its local_address is the four
+     * __be32 words of the address, each printed as a host-order hex int (reversed bytes on
+     * little-endian machines), then ":PORT".
+     */
+    static Map<Ipv6Address, Integer> established6(String procNetTcp6, List<Ipv6Address> vips) {
+        Map<Ipv6Address, Integer> out = new LinkedHashMap<>();
+        for (Ipv6Address v : vips) {
+            out.put(v, 0);
+        }
+        if (vips.isEmpty()) {
+            return out;
+        }
+        boolean little = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
+        for (String line : procNetTcp6.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length < 4 || !f[0].endsWith(":") || !f[3].equals("01") || f[1].indexOf(':') != 32) {
+                continue;
+            }
+            long[] half = new long[2];
+            for (int w = 0; w < 4; w++) {
+                int raw = (int) Long.parseLong(f[1].substring(w * 8, w * 8 + 8), 16);
+                int word = little ? Integer.reverseBytes(raw) : raw;
+                half[w >> 1] = half[w >> 1] << 32 | Integer.toUnsignedLong(word);
+            }
+            out.computeIfPresent(new Ipv6Address(half[0], half[1]), (k, n) -> n + 1);
         }
         return out;
     }

@@ -1,5 +1,6 @@
 package io.jvs.agent;
 
+import io.jvs.packet.Ipv6Address;
 import io.jvs.sys.Inet;
 
 import java.net.InetSocketAddress;
@@ -15,7 +16,8 @@ import java.util.Optional;
  */
 public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<Integer> directors,
                            Optional<String> iface, boolean fix, int guePort, String tunDevice, Path state,
-                           Optional<InetSocketAddress> metrics, Optional<String> user) {
+                           Optional<InetSocketAddress> metrics, Optional<String> user,
+                           List<Ipv6Address> vips6, List<Ipv6Address> directors6, Optional<String> directorZone) {
 
     public enum Command { UP, DOWN, CHECK, RUN, HELP }
 
@@ -59,14 +61,15 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
                   run     up, serve /health and /metrics (and decapsulate for tun), down on SIGTERM
                 Options:
                   --mode dr|tun|nat|fullnat   what the server takes part in (up, check, run)
-                  --vip A[,B...]              the virtual IPs (dr, tun)
-                  --director D[,E...]         director addresses: allowed tunnel sources (tun), gateway (nat)
+                  --vip A[,B...]              the virtual IPs (dr, tun), IPv4 and/or IPv6 (2001:db8::100)
+                  --director D[,E...]         director addresses: allowed tunnel sources (tun), gateway (nat:
+                                              one per family; a link-local one with its zone, fe80::1%eth0)
                   --iface IF                  the server's LAN interface (default: the default route's)
                   --fix                       nat: set the default route via the director (else only warn)
                   --gue-port N                tun: UDP port for GUE (default 6080, 0 = no GUE)
                   --tun-dev NAME              tun without kernel ipip: the TUN device (default jvs-tun0)
                   --state FILE                undo journal (default $JVS_AGENT_STATE or /run/jvs-agent/state)
-                  --metrics ADDR:PORT|off     run: /health and /metrics (default 127.0.0.1:9120)
+                  --metrics ADDR:PORT|off     run: /health and /metrics (default 127.0.0.1:9120; IPv6: [::1]:9120)
                   --user NAME                 run: drop to this user once everything is open (README)
                 """;
     }
@@ -86,6 +89,9 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
         Mode mode = null;
         List<Integer> vips = List.of();
         List<Integer> directors = List.of();
+        List<Ipv6Address> vips6 = List.of();
+        List<Ipv6Address> directors6 = List.of();
+        String directorZone = null;
         String iface = null;
         boolean fix = false;
         int guePort = DEFAULT_GUE_PORT;
@@ -119,8 +125,17 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
             }
             switch (flag) {
                 case "--mode" -> mode = Mode.parse(value);
-                case "--vip" -> vips = addresses("--vip", value);
-                case "--director" -> directors = addresses("--director", value);
+                case "--vip" -> {
+                    Addresses parsed = addresses("--vip", value, false);
+                    vips = parsed.v4();
+                    vips6 = parsed.v6();
+                }
+                case "--director" -> {
+                    Addresses parsed = addresses("--director", value, true);
+                    directors = parsed.v4();
+                    directors6 = parsed.v6();
+                    directorZone = parsed.zone();
+                }
                 case "--iface" -> {
                     if (value.isEmpty() || value.length() > 15 || value.contains("/") || value.contains(" ")) {
                         throw new UsageException("--iface: '" + value + "' is not an interface name");
@@ -157,10 +172,20 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
                 throw new UsageException("--metrics: '" + metrics + "' is not ADDR:PORT or off");
             }
             String host = metrics.substring(0, c);
-            try {
-                Inet.parse(host);
-            } catch (IllegalArgumentException e) {
-                throw new UsageException("--metrics: " + e.getMessage());
+            if (host.startsWith("[") && host.endsWith("]") && host.length() > 2) {
+                // [IPv6]:PORT, as ipvsadm writes an IPv6 service: [::1]:9120, or [::]:9120 for every address
+                host = host.substring(1, host.length() - 1);
+                Ipv6Address a = Ipv6Address.tryParse(host);
+                if (a == null || a.isMulticast() || a.isLinkLocal() || a.isIpv4Mapped()) {
+                    throw new UsageException("--metrics: '" + metrics + "' is not [IPv6]:PORT with a usable address");
+                }
+            } else {
+                try {
+                    Inet.parse(host);
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--metrics: " + e.getMessage()
+                            + (host.indexOf(':') >= 0 ? " (an IPv6 address goes in brackets: [::1]:9120)" : ""));
+                }
             }
             metricsAddr = Optional.of(new InetSocketAddress(host, port("--metrics", metrics.substring(c + 1), false)));
         }
@@ -168,14 +193,20 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
             if (mode == null) {
                 throw new UsageException("--mode: missing (expected dr, tun, nat or fullnat)");
             }
-            if ((mode == Mode.DR || mode == Mode.TUN) && vips.isEmpty()) {
+            if ((mode == Mode.DR || mode == Mode.TUN) && vips.isEmpty() && vips6.isEmpty()) {
                 throw new UsageException("--vip: missing (mode " + mode.word() + " needs the virtual IPs)");
             }
-            if (mode == Mode.TUN && directors.isEmpty()) {
+            if (mode == Mode.TUN && directors.isEmpty() && directors6.isEmpty()) {
                 throw new UsageException("--director: missing (mode tun accepts tunnelled packets only from the directors)");
             }
-            if (mode == Mode.NAT && directors.size() != 1) {
-                throw new UsageException("--director: mode nat needs exactly one director (the default gateway)");
+            if (mode == Mode.NAT && (directors.size() > 1 || directors6.size() > 1
+                    || directors.isEmpty() && directors6.isEmpty())) {
+                throw new UsageException("--director: mode nat needs exactly one director per address family "
+                        + "(the default gateway)");
+            }
+            if (directorZone != null && mode != Mode.NAT) {
+                throw new UsageException("--director: '" + directors6.get(0) + "%" + directorZone
+                        + "' is link-local: only mode nat takes one (a gateway); tunnel sources are global addresses");
             }
         }
         if (fix && mode != Mode.NAT) {
@@ -185,26 +216,90 @@ public record AgentOptions(Command command, Mode mode, List<Integer> vips, List<
             throw new UsageException("--user: only run drops privileges (up, down and check end at once)");
         }
         return new AgentOptions(cmd, mode, vips, directors, Optional.ofNullable(iface), fix, guePort, tunDev, state,
-                metricsAddr, Optional.ofNullable(user));
+                metricsAddr, Optional.ofNullable(user), vips6, directors6, Optional.ofNullable(directorZone));
     }
 
-    private static List<Integer> addresses(String flag, String value) throws UsageException {
-        List<Integer> out = new ArrayList<>();
-        for (String s : value.split(",", -1)) {
-            int a;
-            try {
-                a = Inet.parse(s.trim());
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(flag + ": " + e.getMessage());
+    /** Whether the options name any IPv6 VIP or director. */
+    public boolean ipv6() {
+        return !vips6.isEmpty() || !directors6.isEmpty();
+    }
+
+    /** A list of addresses split by family; zone: the one link-local director's interface (nat), else null. */
+    record Addresses(List<Integer> v4, List<Ipv6Address> v6, String zone) {
+    }
+
+    /**
+     * A comma-separated list of IPv4 and IPv6 addresses (an IPv6 one bare or in brackets). Only a
+     * director may be link-local, and then only with its zone (the interface it is reached through,
+     * fe80::1%eth0), as a NAT gateway; a VIP is a global unicast address.
+     */
+    static Addresses addresses(String flag, String value, boolean linkLocalOk) throws UsageException {
+        List<Integer> v4 = new ArrayList<>();
+        List<Ipv6Address> v6 = new ArrayList<>();
+        String zone = null;
+        for (String raw : value.split(",", -1)) {
+            String s = raw.trim();
+            if (s.indexOf(':') < 0 && s.indexOf('[') < 0 && s.indexOf('%') < 0) {
+                int a;
+                try {
+                    a = Inet.parse(s);
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(flag + ": " + e.getMessage());
+                }
+                if (a == 0 || (a >>> 24) == 127 || (a >>> 28) >= 14) {
+                    throw new UsageException(flag + ": '" + s + "' is not a unicast address");
+                }
+                if (!v4.contains(a)) {
+                    v4.add(a);
+                }
+                continue;
             }
-            if (a == 0 || (a >>> 24) == 127 || (a >>> 28) >= 14) {
+            String t = s;
+            if (t.startsWith("[") || t.endsWith("]")) {
+                if (!(t.startsWith("[") && t.endsWith("]")) || t.length() < 3) {
+                    throw new UsageException(flag + ": '" + s + "' has unbalanced brackets");
+                }
+                t = t.substring(1, t.length() - 1);
+            }
+            String z = null;
+            int pct = t.indexOf('%');
+            if (pct >= 0) {
+                z = t.substring(pct + 1);
+                t = t.substring(0, pct);
+                if (z.isEmpty() || z.length() > 15 || !z.matches("[A-Za-z0-9_.:-]+")) {
+                    throw new UsageException(flag + ": '" + s + "' has an empty or malformed zone (an interface name)");
+                }
+            }
+            Ipv6Address a = Ipv6Address.tryParse(t);
+            if (a == null) {
+                throw new UsageException(flag + ": '" + s + "' is not an IPv6 address");
+            }
+            if (a.isIpv4Mapped()) {
+                throw new UsageException(flag + ": '" + s + "' is IPv4-mapped: write it as " + Inet.format(a.ipv4()));
+            }
+            if (a.isUnspecified() || a.isLoopback() || a.isMulticast()) {
                 throw new UsageException(flag + ": '" + s + "' is not a unicast address");
             }
-            if (!out.contains(a)) {
-                out.add(a);
+            if (a.isLinkLocal()) {
+                if (!linkLocalOk) {
+                    throw new UsageException(flag + ": '" + s + "' is link-local: a VIP is a global address");
+                }
+                if (z == null) {
+                    throw new UsageException(flag + ": '" + s + "' is link-local without a zone: name its interface, "
+                            + "e.g. " + t + "%eth0");
+                }
+                if (zone != null && !zone.equals(z)) {
+                    throw new UsageException(flag + ": '" + s + "': one link-local director only");
+                }
+                zone = z;
+            } else if (z != null) {
+                throw new UsageException(flag + ": '" + s + "' has a zone but is not link-local (drop %" + z + ")");
+            }
+            if (!v6.contains(a)) {
+                v6.add(a);
             }
         }
-        return List.copyOf(out);
+        return new Addresses(List.copyOf(v4), List.copyOf(v6), zone);
     }
 
     private static int port(String flag, String v, boolean zeroOk) throws UsageException {

@@ -8,15 +8,20 @@ import java.lang.invoke.VarHandle;
  * increments published with opaque stores), any reader (the metrics thread).
  */
 final class DecapCounters {
-    enum Encap { IPIP, GUE }
+    /**
+     * The encapsulation a packet arrived in, named as Linux names its tunnels: IPIP (IPv4 in IPv4),
+     * IPIP6 (IPv4 in IPv6, ip6tnl mode ipip6), IP6IP6 (IPv6 in IPv6), SIT (IPv6 in IPv4), GUE (either
+     * inner family, over UDP of either family).
+     */
+    enum Encap { IPIP, IPIP6, IP6IP6, SIT, GUE }
 
     /** Why a tunnelled packet was not injected. */
     enum Drop {
         NOT_DIRECTOR("not_director"),     // outer source is not an allowed director
-        MALFORMED("malformed"),           // outer or inner IPv4 header does not parse
+        MALFORMED("malformed"),           // outer or inner IP header does not parse
         NOT_VIP("not_vip"),               // inner destination is not one of the VIPs
         GUE_CONTROL("gue_control"),       // GUE control message (C bit)
-        GUE_UNSUPPORTED("gue_unsupported"), // GUE version or inner protocol other than IPv4
+        GUE_UNSUPPORTED("gue_unsupported"), // GUE version or inner protocol other than IPv4 and IPv6
         INJECT_ERROR("inject_error");     // write to the TUN device failed
 
         final String label;

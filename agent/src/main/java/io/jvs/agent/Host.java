@@ -1,8 +1,10 @@
 package io.jvs.agent;
 
+import io.jvs.packet.Ipv6Address;
 import io.jvs.sys.Inet;
 import io.jvs.sys.NativeException;
 import io.jvs.sys.RtNetlink;
+import io.jvs.sys.RtNetlink6;
 import io.jvs.sys.Sysctl;
 
 import java.io.IOException;
@@ -32,6 +34,43 @@ final class Host {
 
     static String conf(String dev, String name) {
         return "net.ipv4.conf." + dev + "." + name;
+    }
+
+    static String conf6(String dev, String name) {
+        return "net.ipv6.conf." + dev + "." + name;
+    }
+
+    /**
+     * Whether the kernel installs default routes from Router Advertisements on dev: accept_ra 2, or 1
+     * while not forwarding (the kernel's ipv6_accept_ra()), and accept_ra_defrtr on.
+     */
+    static boolean acceptsRaDefaultRoute(String dev) {
+        int ra = sysctlInt(conf6(dev, "accept_ra"));
+        boolean forwarding = sysctlInt(conf6(dev, "forwarding")) != 0;
+        return (ra == 2 || ra == 1 && !forwarding) && sysctlInt(conf6(dev, "accept_ra_defrtr")) != 0;
+    }
+
+    static List<RtNetlink6.Address> addresses6() throws NativeException {
+        return RtNetlink6.addresses();
+    }
+
+    static Optional<RtNetlink6.Address> address6(int ifindex, Ipv6Address addr) throws NativeException {
+        return addresses6().stream().filter(a -> a.ifindex() == ifindex && a.addr().equals(addr)).findFirst();
+    }
+
+    /** The main table's IPv6 default routes (lowest metric first). */
+    static List<RtNetlink6.Route> defaultRoutes6() throws NativeException {
+        return RtNetlink6.mainDefaultRoutes();
+    }
+
+    /** Whether an AF_INET6 raw socket for next header proto is open in this namespace (/proc/net/raw6). */
+    static boolean rawSocketOpen6(int proto) {
+        return procNetHas("/proc/net/raw6", String.format(":%04X", proto), null);
+    }
+
+    /** Whether an IPv6 UDP socket is bound to this port (/proc/net/udp6). */
+    static boolean udp6Bound(int port) {
+        return procNetHas("/proc/net/udp6", String.format(":%04X", port), "07");
     }
 
     static Optional<RtNetlink.Link> link(String name) throws NativeException {

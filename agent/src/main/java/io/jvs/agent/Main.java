@@ -84,6 +84,12 @@ public final class Main {
         if (o.mode() == null) {
             return null;
         }
+        if (o.directorZone().isPresent()) {
+            String z = o.directorZone().get();
+            if (RtNetlink.link(z).isEmpty()) {
+                throw new UsageException("--director: zone '" + z + "' is not an interface");
+            }
+        }
         if (o.iface().isPresent()) {
             String name = o.iface().get();
             if (RtNetlink.link(name).isEmpty()) {
@@ -95,10 +101,14 @@ public final class Main {
             return name;
         }
         List<RtNetlink.RouteEntry> defs = Host.defaultRoutes();
-        if (defs.isEmpty() || defs.get(0).oif() == 0) {
-            throw new UsageException("--iface: no default route to take the LAN interface from; name it with --iface");
+        if (!defs.isEmpty() && defs.get(0).oif() != 0) {
+            return Host.linkName(defs.get(0).oif());
         }
-        return Host.linkName(defs.get(0).oif());
+        List<io.jvs.sys.RtNetlink6.Route> defs6 = Host.defaultRoutes6();
+        if (!defs6.isEmpty() && defs6.get(0).oif() != 0) {
+            return Host.linkName(defs6.get(0).oif());
+        }
+        throw new UsageException("--iface: no default route to take the LAN interface from; name it with --iface");
     }
 
     static int up(AgentOptions o, String iface) throws IOException {
@@ -167,18 +177,19 @@ public final class Main {
         Decapsulator decap = null;
         AgentHttp metrics = null;
         try {
-            if (o.mode() == Mode.TUN && !Host.kernelIpip()) {
+            if (o.mode() == Mode.TUN && !Applier.kernelTunnel(o)) {
                 counters = new DecapCounters();
-                decap = new Decapsulator(o.directors(), o.vips(), counters);
+                decap = new Decapsulator(o.directors(), o.directors6(), o.vips(), o.vips6(), counters);
                 decap.start(o.tunDevice(), o.guePort());
-                System.out.println("jvs-agent: decapsulating IPIP" + (o.guePort() > 0 ? " and GUE (udp " + o.guePort() + ")" : "")
-                        + " from " + Doctor.list(o.directors()) + " into " + o.tunDevice());
+                System.out.println("jvs-agent: decapsulating " + Decapsulator.encaps(o)
+                        + " from " + Doctor.directors(o) + " into " + o.tunDevice());
             }
             if (o.metrics().isPresent()) {
-                AgentMetrics m = new AgentMetrics(o.mode().word(), o.vips(), counters);
+                AgentMetrics m = new AgentMetrics(o.mode().word(), o.vips(), o.vips6(), counters);
                 metrics = AgentHttp.start(o.metrics().get(), m::scrape, () -> health(o, iface));
-                System.out.println("jvs-agent: /health and /metrics on http://" + o.metrics().get().getHostString()
-                        + ":" + metrics.localAddress().getPort() + "/");
+                String host = o.metrics().get().getHostString();
+                System.out.println("jvs-agent: /health and /metrics on http://"
+                        + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + metrics.localAddress().getPort() + "/");
             }
         } catch (IOException | RuntimeException e) {
             System.err.println("jvs-agent: run: " + e.getMessage() + "; reverting");
@@ -237,7 +248,7 @@ public final class Main {
             System.out.flush();
             stopped.countDown();
         }, "jvs-agent-stop"));
-        System.out.println("jvs-agent: running (" + o.mode().word() + ", VIPs " + Doctor.list(o.vips()) + ")");
+        System.out.println("jvs-agent: running (" + o.mode().word() + ", VIPs " + Doctor.vips(o) + ")");
         System.out.flush();
         try {
             stopped.await();

@@ -5,6 +5,8 @@ import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.DefenseSettings;
 import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.io.FanoutProgram;
+import io.jvs.forwarder.io.TapDevice;
+import io.jvs.forwarder.io.TapSteering;
 import io.jvs.forwarder.io.FrameSource;
 import io.jvs.forwarder.io.PacketChannel;
 import io.jvs.forwarder.io.PacketRxRing;
@@ -142,7 +144,7 @@ public final class Director implements AutoCloseable {
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
                            boolean ecmp, int workers, long[] synCookieKey) {
         public Settings {
-            if (workers < 1 || workers > 1 && (attach.isTap() || attach.isXdp())) {
+            if (workers < 1 || workers > 1 && attach.isXdp()) {
                 throw new IllegalArgumentException("workers: " + workers);
             }
             java.util.Objects.requireNonNull(connPolicy, "connPolicy");
@@ -183,6 +185,8 @@ public final class Director implements AutoCloseable {
     private final List<Worker> workers = new ArrayList<>();
     /** Per interface: one ring of its PACKET_FANOUT group (with --workers 2 or more), to set its program through. */
     private final List<PacketRxRing> fanoutGroups = new ArrayList<>();
+    /** TAP mode with --workers 2 or more: queue 0 of the multi-queue TAP, to set its steering program through. */
+    private TapDevice steeredTap;
     private MultiThreadIoEventLoopGroup group;
     /** Worker 0's: announcements, the publication hook, VRRP and sync run there. */
     private EventLoop loop;
@@ -449,11 +453,36 @@ public final class Director implements AutoCloseable {
                     ifindex -> addrs.stream().filter(a -> a.ifindex() == ifindex).mapToInt(RtNetlink.Address::addr)
                             .findFirst().orElse(0));
         }
-        if (at.isTap()) {
+        if (at.isTap() && n == 1) {
             attach(first, namespace.createTap(BURST), ifaces.size(), 0, true);
             for (int i = 0; i < ifaces.size(); i++) {
                 attach(first, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
                         AfPacket.ETH_P_ARP), i, i, true);
+            }
+        } else if (at.isTap()) {
+            // A multi-queue TAP, queue i read by worker i. The kernel puts each frame it routes into
+            // the TAP (client packets to VIPs and local addresses, NAT replies from --lan) on the queue
+            // its steering program picks: the fanout program's choice, for the configuration at start
+            // here, then again in every publish step before the new table becomes visible.
+            for (Worker w : workers) {
+                TapDevice q = namespace.createTapQueue(w.index, BURST);
+                if (w.index == 0) {
+                    // the kernel's verifier sees the steering program once here: a refusal ends the start
+                    try {
+                        q.steer(TapSteering.of(fanoutProgram(control.table())));
+                    } catch (NativeException e) {
+                        q.close();
+                        throw new IOException("--attach tap:" + at.tap() + " --workers " + n + ": " + e.getMessage()
+                                + " (nothing attached)", e);
+                    }
+                    steeredTap = q;
+                }
+                attach(w, q, ifaces.size(), 0, w.index == 0);
+                for (int i = 0; i < ifaces.size(); i++) {
+                    // worker 0 answers ARP on --lan; the others resolve their own next hops from it
+                    attach(w, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
+                            AfPacket.ETH_P_ARP), i, i, w.index == 0);
+                }
             }
         } else if (at.isXdp()) {
             // XDP redirects what jvs owns and passes the rest, ARP replies included: jvs learns
@@ -873,6 +902,15 @@ public final class Director implements AutoCloseable {
 
     /** Sets every interface's fanout program for this table (nothing with one worker). */
     private void setFanoutProgram(ServiceTable table) {
+        if (steeredTap != null) {
+            try {
+                steeredTap.steer(TapSteering.of(fanoutProgram(table)));
+            } catch (NativeException e) {
+                // The checks passed, so the kernel refusing it is a bug: keep the previous program.
+                System.err.println("jvs: setting the steering program of TAP " + steeredTap.name() + " failed: "
+                        + e.getMessage());
+            }
+        }
         if (fanoutGroups.isEmpty()) {
             return;
         }
@@ -900,7 +938,7 @@ public final class Director implements AutoCloseable {
                     announce(vip);
                 }
                 if (settings.attach().isTap()) {
-                    namespace.routeVip(table, vip);
+                    namespace.routeVip(vip);
                 }
             }
         }
@@ -916,6 +954,10 @@ public final class Director implements AutoCloseable {
                     namespace.routeLocalAddr(lip);
                 }
             }
+        }
+        if (settings.attach().isTap()) {
+            // also a NAT server added to a VIP published before: its replies must come into the TAP
+            namespace.routeNatReplies(table);
         }
         published6(table);
         ports.flush();

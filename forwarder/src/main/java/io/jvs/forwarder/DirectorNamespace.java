@@ -8,10 +8,12 @@ import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.VirtualService;
 import io.jvs.sys.Journal;
 import io.jvs.sys.Libc;
+import io.jvs.sys.NativeException;
 import io.jvs.sys.RtNetlink;
 import io.jvs.sys.Sysctl;
 
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -37,6 +39,8 @@ final class DirectorNamespace {
     private final List<String> lans;
     /** TAP mode: the default route of TAP_REPLY_TABLE exists (event loop only). */
     private boolean tapReplyRoute;
+    /** TAP mode: the NAT real servers whose replies are routed into the TAP already. */
+    private final Set<Integer> replyRouted = new HashSet<>();
 
     DirectorNamespace(String tap, List<String> lans) {
         this.tap = tap;
@@ -75,26 +79,51 @@ final class DirectorNamespace {
     }
 
     /**
-     * TAP mode, on the event loop, for a VIP just published: the VIP is routed into the TAP, and
-     * so are the replies of its NAT real servers (a rule per server and --lan: from RIP iif LAN lookup
-     * TAP_REPLY_TABLE, whose default route is the TAP). A failure is reported, not thrown.
+     * TAP mode with several workers: queue {@code queue} of the multi-queue TAP (queue 0 creates
+     * the device and is journalled as {@link #createTap} is; the others only attach to it).
      */
-    void routeVip(ServiceTable table, int vip) {
+    TapDevice createTapQueue(int queue, int slots) throws IOException {
+        if (queue == 0) {
+            return change(Journal.tap(tap), () -> TapDevice.createQueue(tap, 0, slots));
+        }
         try {
-            int tapIndex = Libc.ifNameToIndex(tap);
-            routeIntoTap(vip, 32, tapIndex, RtNetlink.RT_TABLE_MAIN);
-            Set<Integer> natServers = new LinkedHashSet<>();
-            for (VirtualService s : table.services()) {
-                if (s.addr == vip) {
-                    for (RealServer d : s.dests) {
-                        if (d.method == ForwardMethod.NAT && !d.ipv6) { // IPv6 is refused in TAP mode anyway
-                            natServers.add(d.addr);
-                        }
-                    }
+            return TapDevice.createQueue(tap, queue, slots);
+        } catch (NativeException e) {
+            throw new IOException("TAP " + tap + " queue " + queue + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** TAP mode, on the event loop, for a VIP just published: the VIP is routed into the TAP. A failure is reported, not thrown. */
+    void routeVip(int vip) {
+        try {
+            routeIntoTap(vip, 32, Libc.ifNameToIndex(tap), RtNetlink.RT_TABLE_MAIN);
+        } catch (IOException e) {
+            System.err.println("jvs: routing VIP " + Ipv4Address.toString(vip) + " into " + tap + " failed: "
+                    + e.getMessage());
+        }
+    }
+
+    /**
+     * TAP mode, on the event loop, for every published table: the replies of each NAT real server
+     * not seen before are routed into the TAP (a rule per server and --lan: from RIP iif LAN lookup
+     * TAP_REPLY_TABLE, whose default route is the TAP), whether its VIP is new or the server was
+     * added to a VIP published earlier. A failure is reported, not thrown.
+     */
+    void routeNatReplies(ServiceTable table) {
+        Set<Integer> natServers = new LinkedHashSet<>();
+        for (VirtualService s : table.services()) {
+            for (RealServer d : s.dests) {
+                if (d.method == ForwardMethod.NAT && !d.ipv6 && !replyRouted.contains(d.addr)) { // IPv6: refused in TAP mode
+                    natServers.add(d.addr);
                 }
             }
-            if (!natServers.isEmpty() && !tapReplyRoute) {
-                routeIntoTap(0, 0, tapIndex, TAP_REPLY_TABLE);
+        }
+        if (natServers.isEmpty()) {
+            return;
+        }
+        try {
+            if (!tapReplyRoute) {
+                routeIntoTap(0, 0, Libc.ifNameToIndex(tap), TAP_REPLY_TABLE);
                 tapReplyRoute = true;
             }
             // One rule per --lan: the reply arrives by whichever interface leads to its server.
@@ -105,10 +134,10 @@ final class DirectorNamespace {
                         return null;
                     });
                 }
+                replyRouted.add(rip);
             }
         } catch (IOException e) {
-            System.err.println("jvs: routing VIP " + Ipv4Address.toString(vip) + " into " + tap + " failed: "
-                    + e.getMessage());
+            System.err.println("jvs: routing NAT replies into " + tap + " failed: " + e.getMessage());
         }
     }
 

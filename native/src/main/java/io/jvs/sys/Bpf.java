@@ -31,6 +31,7 @@ public final class Bpf {
 
     public static final int MAP_TYPE_HASH = 1;
     public static final int MAP_TYPE_XSKMAP = 17;
+    public static final int PROG_TYPE_SOCKET_FILTER = 1;
     public static final int PROG_TYPE_XDP = 6;
     /** enum bpf_attach_type BPF_XDP. */
     public static final int ATTACH_XDP = 37;
@@ -150,13 +151,26 @@ public final class Bpf {
      * the verifier's log at level 1; a refusal is a {@link VerifierException} carrying it.
      */
     public static int loadXdpProgram(byte[] insns, String name) throws NativeException {
+        return loadProgram(PROG_TYPE_XDP, ATTACH_XDP, insns, "XDP program " + name, name);
+    }
+
+    /**
+     * BPF_PROG_LOAD of a socket filter program (what TUNSETSTEERINGEBPF takes), with the
+     * verifier's log as {@link #loadXdpProgram}.
+     */
+    public static int loadSocketFilter(byte[] insns, String name) throws NativeException {
+        return loadProgram(PROG_TYPE_SOCKET_FILTER, 0, insns, "socket filter " + name, name);
+    }
+
+    private static int loadProgram(int type, int attachType, byte[] insns, String what, String name)
+            throws NativeException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment code = a.allocate(insns.length, 8);
             MemorySegment.copy(insns, 0, code, ValueLayout.JAVA_BYTE, 0, insns.length);
             MemorySegment license = a.allocateFrom("GPL");
             MemorySegment log = a.allocate(LOG_SIZE);
             MemorySegment attr = a.allocate(128, 8);
-            attr.set(JAVA_INT, 0, PROG_TYPE_XDP);
+            attr.set(JAVA_INT, 0, type);
             attr.set(JAVA_INT, 4, insns.length / 8);
             attr.set(JAVA_LONG, 8, code.address());
             attr.set(JAVA_LONG, 16, license.address());
@@ -164,15 +178,15 @@ public final class Bpf {
             attr.set(JAVA_INT, 28, LOG_SIZE);       // log_size
             attr.set(JAVA_LONG, 32, log.address()); // log_buf
             Libc.putCString(attr, 48, name, 16);    // prog_name
-            attr.set(JAVA_INT, 68, ATTACH_XDP);     // expected_attach_type
+            attr.set(JAVA_INT, 68, attachType);     // expected_attach_type
             try {
-                return bpf(a, BPF_PROG_LOAD, attr, "bpf(BPF_PROG_LOAD) XDP program " + name);
+                return bpf(a, BPF_PROG_LOAD, attr, "bpf(BPF_PROG_LOAD) " + what);
             } catch (NativeException e) {
                 String text = log.getString(0, StandardCharsets.US_ASCII);
                 if (text.isBlank()) {
                     throw e;
                 }
-                throw new VerifierException("XDP program " + name, e.errno(), text);
+                throw new VerifierException(what, e.errno(), text);
             }
         }
     }

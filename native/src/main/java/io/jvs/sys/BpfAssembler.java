@@ -22,6 +22,8 @@ public final class BpfAssembler {
     private static final int STX = 0x03;
     private static final int JMP = 0x05;
     private static final int ALU64 = 0x07;
+    private static final int ALU32 = 0x04;
+    private static final int JMP32 = 0x06;
     // Sizes and modes.
     public static final int W = 0x00;
     public static final int H = 0x08;
@@ -29,14 +31,20 @@ public final class BpfAssembler {
     public static final int DW = 0x18;
     private static final int IMM = 0x00;
     private static final int MEM = 0x60;
+    private static final int ABS = 0x20;
+    private static final int IND = 0x40;
     // Sources.
     private static final int K = 0x00;
     private static final int X = 0x08;
     // ALU operations.
     public static final int ADD = 0x00;
     public static final int SUB = 0x10;
+    public static final int MUL = 0x20;
+    public static final int DIV = 0x30;
     public static final int AND = 0x50;
+    public static final int LSH = 0x60;
     public static final int RSH = 0x70;
+    public static final int XOR = 0xa0;
     public static final int MOV = 0xb0;
     // Jump operations.
     private static final int JA = 0x00;
@@ -46,6 +54,8 @@ public final class BpfAssembler {
     public static final int JNE = 0x50;
     private static final int CALL = 0x80;
     private static final int EXIT = 0x90;
+    /** BPF_END with BPF_TO_BE: byte swap to big-endian (on a little-endian host). */
+    private static final int END_TO_BE = 0xd0 | 0x08;
     /** src_reg of a 64-bit immediate load that holds a map fd. */
     private static final int PSEUDO_MAP_FD = 1;
 
@@ -87,6 +97,42 @@ public final class BpfAssembler {
     /** dst = dst OP src (64-bit). */
     public BpfAssembler aluReg(int op, int dst, int src) {
         return emit(ALU64 | op | X, dst, src, 0, 0);
+    }
+
+    /** dst = (u32) (dst OP imm): 32-bit, the upper half zeroed (classic BPF's arithmetic). */
+    public BpfAssembler alu32Imm(int op, int dst, int imm) {
+        return emit(ALU32 | op | K, dst, 0, 0, imm);
+    }
+
+    /** dst = (u32) (dst OP src). */
+    public BpfAssembler alu32Reg(int op, int dst, int src) {
+        return emit(ALU32 | op | X, dst, src, 0, 0);
+    }
+
+    /** dst = the low {@code bits} (16, 32 or 64) of dst in network byte order (host to big-endian). */
+    public BpfAssembler toBigEndian(int dst, int bits) {
+        return emit(ALU32 | END_TO_BE, dst, 0, 0, bits);
+    }
+
+    /**
+     * r0 = the {@code size} bytes at packet offset {@code k} in host order (the legacy packet
+     * access of socket filters: r6 must hold the context; r1-r5 are clobbered; a load beyond
+     * the packet ends the program with 0). A negative {@code k} is classic BPF's SKF_NET_OFF
+     * or SKF_LL_OFF form.
+     */
+    public BpfAssembler loadAbsolute(int size, int k) {
+        return emit(LD | ABS | size, 0, 0, 0, k);
+    }
+
+    /** r0 = the {@code size} bytes at packet offset {@code src + k}, as {@link #loadAbsolute}. */
+    public BpfAssembler loadIndirect(int size, int src, int k) {
+        return emit(LD | IND | size, 0, src, 0, k);
+    }
+
+    /** if ((u32) dst OP (u32) imm) goto target: 32-bit comparison, as classic BPF compares. */
+    public BpfAssembler jump32Imm(int op, int dst, int imm, String target) {
+        jumps.put(insns.size(), target);
+        return emit(JMP32 | op | K, dst, 0, 0, imm);
     }
 
     public BpfAssembler movImm(int dst, int imm) {

@@ -1,5 +1,6 @@
 package io.jvs.sys;
 
+import io.jvs.packet.Ipv6Address;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,9 @@ import java.util.Optional;
  *   tun DEV | tap DEV                    delete the persistent TUN/TAP device (if present)
  *   linkup DEV                           set the device down again (if present)
  *   defroute GW DEV METRIC PROTO [PREFSRC] | defroute none   put the main default route back as it was
+ *   addr6 DEV ADDR/LEN                   delete the IPv6 address (if present)
+ *   defroute6 GW DEV METRIC PROTO | defroute6 none  put the main IPv6 default route back as it was
+ *                                        (GW may be link-local: DEV is its zone)
  * </pre>
  *
  * Every undo is idempotent (it checks the kernel's view first), so a line written just
@@ -228,6 +232,20 @@ public final class Journal implements AutoCloseable {
         return "defroute none";
     }
 
+    public static String addr6(String dev, Ipv6Address addr, int prefixLen) {
+        return "addr6 " + dev + " " + addr + "/" + prefixLen;
+    }
+
+    /** The main table's IPv6 default route as it was (to be put back), named by its device. */
+    public static String defaultRoute6(RtNetlink6.Route r, String dev) {
+        return "defroute6 " + r.gateway() + " " + dev + " " + r.metric() + " " + r.protocol();
+    }
+
+    /** There was no IPv6 default route (the one to be added is deleted again). */
+    public static String noDefaultRoute6() {
+        return "defroute6 none";
+    }
+
     // ---------------------------------------------------------------- undo, checking first
 
     private static void undo(String e, Report report) throws IOException {
@@ -318,6 +336,40 @@ public final class Journal implements AutoCloseable {
                         RtNetlink.route("replace", new RtNetlink.RouteEntry(0, 0, gw, oif, prio,
                                 RtNetlink.RT_TABLE_MAIN, RtNetlink.SCOPE_UNIVERSE, proto, prefsrc));
                         report.undone("restored the default route via " + f[1] + " dev " + f[2]);
+                    }
+                }
+            }
+            case "addr6" -> {
+                Optional<RtNetlink.Link> l = RtNetlink.link(f[1]);
+                int slash = f[2].indexOf('/');
+                Ipv6Address a = Ipv6Address.parse(f[2].substring(0, slash));
+                int len = Integer.parseInt(f[2].substring(slash + 1));
+                if (l.isPresent() && RtNetlink6.addresses().stream()
+                        .anyMatch(x -> x.ifindex() == l.get().index() && x.addr().equals(a))) {
+                    RtNetlink6.address(false, l.get().index(), a, len, false);
+                    report.undone("deleted " + f[2] + " dev " + f[1]);
+                }
+            }
+            case "defroute6" -> {
+                List<RtNetlink6.Route> defs = RtNetlink6.mainDefaultRoutes();
+                if (f[1].equals("none")) {
+                    for (RtNetlink6.Route r : defs) {
+                        if (r.metric() == RtNetlink6.DEFAULT_METRIC && r.protocol() == RtNetlink.PROTO_STATIC) {
+                            RtNetlink6.route("del", r);
+                            report.undone("deleted the IPv6 default route via " + r.gateway());
+                        }
+                    }
+                } else {
+                    Ipv6Address gw = Ipv6Address.parse(f[1]);
+                    int oif = RtNetlink.link(f[2]).map(RtNetlink.Link::index).orElse(0);
+                    int metric = Integer.parseInt(f[3]);
+                    int proto = Integer.parseInt(f[4]);
+                    boolean same = defs.stream().anyMatch(r -> r.metric() == metric && r.gateway().equals(gw)
+                            && r.protocol() == proto && (oif == 0 || r.oif() == oif));
+                    if (!same) {
+                        RtNetlink6.route("replace", new RtNetlink6.Route(Ipv6Address.UNSPECIFIED, 0, gw, oif, metric,
+                                RtNetlink.RT_TABLE_MAIN, proto, RtNetlink6.RTN_UNICAST));
+                        report.undone("restored the IPv6 default route via " + f[1] + " dev " + f[2]);
                     }
                 }
             }

@@ -215,7 +215,21 @@ public final class Libc {
         return s;
     }
 
+    /** A struct sockaddr_in6 (28 bytes) for an IPv6 address (high and low 64 bits) and port; scope id 0. */
+    public static MemorySegment sockaddrIn6(Arena arena, long hi, long lo, int port) {
+        MemorySegment s = arena.allocate(28, 4);
+        s.set(ValueLayout.JAVA_SHORT, 0, (short) AF_INET6);
+        s.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 2, (short) port);
+        s.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 8, hi);
+        s.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 16, lo);
+        return s;
+    }
+
     public static final int AF_INET = 2;
+    public static final int AF_INET6 = 10;
+    /** IP protocol 41: an IPv6 packet inside IP (ip6ip6, 6in4); also the socket level of IPV6_* options. */
+    public static final int IPPROTO_IPV6 = 41;
+    public static final int IPV6_V6ONLY = 26;
     public static final int SOCK_DGRAM = 2;
     public static final int SOCK_RAW = 3;
     public static final int IPPROTO_IPIP = 4;

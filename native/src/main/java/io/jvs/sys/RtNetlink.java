@@ -75,8 +75,8 @@ public final class RtNetlink {
     private RtNetlink() {
     }
 
-    /** Builds one netlink request in a buffer. */
-    private static final class Msg {
+    /** Builds one netlink request in a buffer (RtNetlink6 builds its IPv6 requests with it too). */
+    static final class Msg {
         final MemorySegment buf;
         int len;
 
@@ -125,7 +125,7 @@ public final class RtNetlink {
     }
 
     /** Sends the request and walks every reply until DONE (dumps) or the ACK; throws on NLMSG_ERROR. */
-    private static void transact(MemorySegment req, String what, Visitor v) throws NativeException {
+    static void transact(MemorySegment req, String what, Visitor v) throws NativeException {
         int fd = Libc.socket(AF_NETLINK, 3 /* SOCK_RAW */ | Libc.SOCK_CLOEXEC, NETLINK_ROUTE);
         try (Arena a = Arena.ofConfined()) {
             Libc.Errno e = new Libc.Errno(a);
@@ -257,7 +257,7 @@ public final class RtNetlink {
                              int protocol, int prefsrc) {
     }
 
-    private static String attrString(MemorySegment msg, int off, int alen) {
+    static String attrString(MemorySegment msg, int off, int alen) {
         int n = alen - 4;
         byte[] b = new byte[n];
         MemorySegment.copy(msg, ValueLayout.JAVA_BYTE, off + 4, b, 0, n);

@@ -12,6 +12,10 @@ public final class Tun {
     static final short IFF_TUN = 0x0001;
     static final long TUNSETPERSIST = 0x400454cbL;
     static final short IFF_VNET_HDR = 0x4000;
+    /** One device, several fds: each TUNSETIFF with it attaches one more queue. */
+    static final short IFF_MULTI_QUEUE = 0x0100;
+    /** _IOR('T', 224, int): the eBPF program (a socket filter's fd, -1 for none) that picks each frame's queue. */
+    static final long TUNSETSTEERINGEBPF = 0x800454e0L;
     /** _IOW('T', 208, unsigned int): the offloads user space accepts; the argument is the value itself. */
     static final long TUNSETOFFLOAD = 0x400454d0L;
     /** TUNSETOFFLOAD flags: partial checksums, TCP segmentation offload (IPv4, IPv6, with ECN). */
@@ -41,6 +45,29 @@ public final class Tun {
      */
     public static int openTapVnetHdr(String name) throws NativeException {
         return open(name, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+    }
+
+    /**
+     * As {@link #openTapVnetHdr}, with IFF_MULTI_QUEUE: the first call creates the device with
+     * one queue, each further call with the same name attaches one more queue, numbered in the
+     * order of attachment (0, 1, ...). A frame the kernel sends into the device is queued on the
+     * fd of the queue the steering program ({@link #setSteeringProgram}) picks.
+     */
+    public static int openTapQueue(String name) throws NativeException {
+        return open(name, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE);
+    }
+
+    /**
+     * TUNSETSTEERINGEBPF: the socket filter program whose return value, modulo the attached
+     * queues, is each frame's queue (replacing the kernel's flow hash; the device keeps its
+     * own reference, so the caller may close {@code progFd} afterwards).
+     */
+    public static void setSteeringProgram(int fd, int progFd, String name) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ValueLayout.JAVA_INT);
+            p.set(ValueLayout.JAVA_INT, 0, progFd);
+            Libc.ioctl(fd, TUNSETSTEERINGEBPF, p, "TUNSETSTEERINGEBPF " + name);
+        }
     }
 
     /**

@@ -109,5 +109,11 @@ class JournalTest {
         assertEquals("defroute 10.0.1.1 eth0 100 4 10.0.1.2", Journal.defaultRoute(
                 new RtNetlink.RouteEntry(0, 0, 0x0a00_0101, 3, 100, 254, 0, 4, 0x0a00_0102), "eth0"));
         assertEquals("defroute none", Journal.noDefaultRoute());
+        assertEquals("addr6 lo 2001:db8::100/128", Journal.addr6("lo", new io.jvs.packet.Ipv6Address(0x2001_0db8_0000_0000L,
+                0x100L), 128));
+        assertEquals("defroute6 fe80::1 eth0 1024 9", Journal.defaultRoute6(new RtNetlink6.Route(
+                io.jvs.packet.Ipv6Address.UNSPECIFIED, 0, new io.jvs.packet.Ipv6Address(0xfe80_0000_0000_0000L, 1L), 3, 1024,
+                254, 9, 1), "eth0"));
+        assertEquals("defroute6 none", Journal.noDefaultRoute6());
     }
 }

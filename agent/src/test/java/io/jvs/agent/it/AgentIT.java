@@ -29,6 +29,9 @@ class AgentIT {
     static final String NS = Lab.PREFIX + "agent-t";
     static final String VIP = "10.0.0.100";
     static final String DIRECTOR = "10.9.0.2";
+    static final String VIP6 = "2001:db8::100";
+    static final String DIRECTOR6 = "2001:db8:9::2";
+    static final String ETH0_6 = "2001:db8:9::11";
     static Path state;
 
     @BeforeAll
@@ -36,10 +39,12 @@ class AgentIT {
         Exec.run(Duration.ofSeconds(10), List.of("ip", "netns", "del", NS));   // a leftover of an aborted run
         state = Files.createTempDirectory("jvs-agent-it").resolve("state");
         for (String c : List.of("ip netns add " + NS, "ip -n " + NS + " link set lo up",
-                "ip netns exec " + NS + " sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1",
+                // dual-stack; no DAD, so no address is ever tentative and the snapshots do not race it
+                "ip netns exec " + NS + " sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0",
                 "ip -n " + NS + " link add eth0 type veth peer name peer0",
-                "ip -n " + NS + " addr add 10.9.0.11/24 dev eth0", "ip -n " + NS + " link set eth0 up",
-                "ip -n " + NS + " link set peer0 up", "ip -n " + NS + " route add default via 10.9.0.1")) {
+                "ip -n " + NS + " addr add 10.9.0.11/24 dev eth0", "ip -n " + NS + " addr add " + ETH0_6 + "/64 dev eth0",
+                "ip -n " + NS + " link set eth0 up", "ip -n " + NS + " link set peer0 up",
+                "ip -n " + NS + " route add default via 10.9.0.1", "ip -n " + NS + " -6 route add default via 2001:db8:9::1")) {
             Exec.run(Duration.ofSeconds(10), List.of(c.split(" "))).requireOk();
         }
     }
@@ -49,10 +54,14 @@ class AgentIT {
         Exec.run(Duration.ofSeconds(10), List.of("ip", "netns", "del", NS)).requireOk();
     }
 
-    /** Every net.ipv4.conf sysctl, the links, addresses and all routing tables, as the kernel shows them. */
+    /**
+     * Every net.ipv4.conf and net.ipv6.conf sysctl (stable_secret, unreadable while unset, aside), the
+     * links, addresses and all routing tables of both families, as the kernel shows them.
+     */
     static String snapshot() {
-        return Ns.sh(NS, "grep -r . /proc/sys/net/ipv4/conf/ | sort; ip -d link show | grep -v 'link/'; "
-                + "ip addr show; ip route show table all; ip rule show").requireOk().stdout();
+        return Ns.sh(NS, "grep -r . /proc/sys/net/ipv4/conf/ | sort; { grep -rs . /proc/sys/net/ipv6/conf/ || true; } | sort; "
+                + "ip -d link show | grep -v 'link/'; ip addr show; ip route show table all; ip -6 route show table all; "
+                + "ip rule show; ip -6 rule show").requireOk().stdout();
     }
 
     static String sysctl(String key) {
@@ -297,6 +306,188 @@ class AgentIT {
         assertEquals(before, snapshot(), "down puts the default route back");
     }
 
+    /**
+     * DR and NAT over IPv6: the VIP as a /128 nodad on lo, proxy_ndp off (the one way the LAN could get
+     * an answer for it), the IPv6 default route via the director (also a link-local one with its zone)
+     * with no RA default routes; check names each misconfiguration; down restores the namespace exactly.
+     */
+    @Test
+    void ipv6DrAndNatUpCheckDown() {
+        Ns.in(NS, "sysctl", "-q", "-w", "net.ipv6.conf.eth0.proxy_ndp=1").requireOk();
+        try {
+            String before = snapshot();
+            String[] dr6 = {"--mode", "dr", "--vip", VIP6, "--state", state.toString()};
+            Exec.Result up = Ns.agent(NS, concat("up", dr6)).requireOk();
+            assertEquals("0", sysctl("net.ipv6.conf.eth0.proxy_ndp"), up.stdout());
+            assertEquals("0", sysctl("net.ipv4.conf.eth0.arp_ignore"), "an IPv6 VIP needs no ARP sysctl");
+            assertTrue(Ns.in(NS, "ip", "-6", "addr", "show", "dev", "lo").requireOk().stdout()
+                    .contains("inet6 " + VIP6 + "/128 scope global nodad"), "VIP /128 nodad on lo");
+            Exec.Result check = Ns.agent(NS, concat("check", dr6));
+            assertEquals(0, check.exitCode(), check.describe());
+            assertTrue(check.stdout().contains("PASS VIP 2001:db8::100 is on lo (/128, nodad)"), check.stdout());
+            assertTrue(Ns.agent(NS, concat("up", dr6)).requireOk().stdout().contains("nothing changed"));
+            Ns.in(NS, "sysctl", "-q", "-w", "net.ipv6.conf.all.proxy_ndp=1").requireOk();
+            Ns.in(NS, "ip", "-6", "addr", "add", VIP6 + "/64", "dev", "eth0").requireOk();
+            check = Ns.agent(NS, concat("check", dr6));
+            assertEquals(1, check.exitCode(), check.describe());
+            for (String line : List.of(
+                    "FAIL proxy_ndp on all is 1, must be 0 (with forwarding on, a proxy entry would answer Neighbor "
+                            + "Solicitations for the VIP): sysctl -w net.ipv6.conf.all.proxy_ndp=0",
+                    "FAIL VIP 2001:db8::100 is on eth0 too (it would answer Neighbor Solicitations for it there): "
+                            + "ip -6 addr del 2001:db8::100/64 dev eth0",
+                    "PASS proxy_ndp on eth0 is 0")) {
+                assertTrue(check.stdout().contains(line), line + "\n" + check.stdout());
+            }
+            Ns.in(NS, "ip", "-6", "addr", "del", VIP6 + "/64", "dev", "eth0").requireOk();
+            Ns.in(NS, "sysctl", "-q", "-w", "net.ipv6.conf.all.proxy_ndp=0").requireOk();
+            assertTrue(down().requireOk().stdout().contains("undid 2 change(s)"));
+            assertEquals(before, snapshot(), "down restores everything (dr, IPv6)");
+            for (int k : List.of(1, 2)) {   // 1: proxy_ndp journalled, not yet set; 2: the /128 journalled, not yet added
+                Exec.Result crashed = Ns.agent(NS, Map.of("JVS_AGENT_TEST_CRASH_AT", Integer.toString(k)), concat("up", dr6));
+                assertEquals(86, crashed.exitCode(), "crash at " + k + "\n" + crashed.describe());
+                down().requireOk();
+                assertEquals(before, snapshot(), "dr, IPv6: down after a crash at step " + k + " restores everything");
+                assertFalse(Files.exists(state));
+            }
+
+            String[] nat6 = {"--mode", "nat", "--director", DIRECTOR6, "--state", state.toString()};
+            Exec.Result c = Ns.agent(NS, concat("check", nat6));
+            assertEquals(1, c.exitCode(), c.describe());
+            for (String line : List.of("FAIL IPv6 default route is via 2001:db8:9::1 dev eth0, must be via the director "
+                            + "2001:db8:9::2: ip -6 route replace default via 2001:db8:9::2",
+                    "FAIL eth0 accepts default routes from Router Advertisements (accept_ra_defrtr 1 with accept_ra active), "
+                            + "they would route replies around the director: sysctl -w net.ipv6.conf.eth0.accept_ra_defrtr=0")) {
+                assertTrue(c.stdout().contains(line), line + "\n" + c.stdout());
+            }
+            assertTrue(Ns.agent(NS, concat("up", nat6)).requireOk().stdout().contains("WARNING: the IPv6 default route"));
+            assertEquals(before, snapshot(), "nat without --fix only warns");
+            Ns.agent(NS, concat("up", concat("--fix", nat6))).requireOk();
+            assertEquals(0, Ns.agent(NS, concat("check", nat6)).exitCode());
+            assertTrue(Ns.in(NS, "ip", "-6", "route", "show", "default").requireOk().stdout()
+                    .contains("default via 2001:db8:9::2 dev eth0 proto static metric 1024"));
+            assertEquals("0", sysctl("net.ipv6.conf.eth0.accept_ra_defrtr"));
+            down().requireOk();
+            assertEquals(before, snapshot(), "down puts the IPv6 default route back");
+
+            String[] ll = {"--mode", "nat", "--director", "fe80::2%eth0", "--fix", "--state", state.toString()};
+            Ns.agent(NS, concat("up", ll)).requireOk();
+            assertTrue(Ns.in(NS, "ip", "-6", "route", "show", "default").requireOk().stdout()
+                    .contains("default via fe80::2 dev eth0 proto static metric 1024"));
+            down().requireOk();
+            assertEquals(before, snapshot(), "down after a link-local gateway");
+        } finally {
+            Ns.in(NS, "sysctl", "-q", "-w", "net.ipv6.conf.eth0.proxy_ndp=0", "net.ipv6.conf.all.proxy_ndp=0").requireOk();
+        }
+    }
+
+    /**
+     * TUN over IPv6 without ip6_tunnel or sit: run decapsulates IP6IP6, IPv4-in-IPv6, IPv6-in-IPv4 (SIT) and
+     * GUE over IPv6 from the directors (local addresses on peer0 here) into jvs-tun0, where the kernel delivers the inner UDP to
+     * a socket on the VIP; a stranger's packets are counted, not injected; SIGTERM restores everything.
+     */
+    @Test
+    void ipv6TunRunDecapsulatesIp6ip6() throws Exception {
+        String before = snapshot();
+        Ns.in(NS, "ip", "-6", "addr", "add", DIRECTOR6 + "/128", "dev", "peer0").requireOk();
+        Ns.in(NS, "ip", "-6", "addr", "add", "2001:db8:9::66/128", "dev", "peer0").requireOk();
+        Ns.in(NS, "ip", "addr", "add", DIRECTOR + "/32", "dev", "peer0").requireOk();
+        Path log = state.resolveSibling("run6.log");
+        Process run = new ProcessBuilder(List.of("ip", "netns", "exec", NS, Ns.AGENT, "run", "--mode", "tun",
+                "--vip", VIP6 + "," + VIP, "--director", DIRECTOR6 + "," + DIRECTOR, "--state", state.toString(),
+                "--metrics", "[::1]:9121")).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process sink6 = null;
+        Process sink4 = null;
+        try {
+            String health = "";
+            for (int i = 0; i < 300 && !health.equals("ok"); i++) {
+                Thread.sleep(100);
+                health = Ns.in(NS, "curl", "-s", "--max-time", "1", "http://[::1]:9121/health").stdout().strip();
+            }
+            assertEquals("ok", health, Files.readString(log));
+            sink6 = new ProcessBuilder(Ns.tool(NS, 40, "udp-sink", VIP6, "9999", "14")).start();
+            sink4 = new ProcessBuilder(Ns.tool(NS, 40, "udp-sink", VIP, "9999", "14")).start();
+            Thread.sleep(2500);   // the sinks' JVMs bind
+            for (String mode : List.of("ip6ip6", "gue6")) {
+                Ns.runTool(NS, 20, "send6", mode, ETH0_6, "2001:db8:c::1", VIP6, "9999", "x20", DIRECTOR6).requireOk();
+            }
+            Ns.runTool(NS, 20, "send6", "ipip6", ETH0_6, "192.0.2.1", VIP, "9999", "x20", DIRECTOR6).requireOk();
+            Ns.runTool(NS, 20, "send6", "sit", "10.9.0.11", "2001:db8:c::1", VIP6, "9999", "x20", DIRECTOR).requireOk();
+            Ns.runTool(NS, 20, "send6", "ip6ip6", ETH0_6, "2001:db8:c::1", VIP6, "9999", "x5", "2001:db8:9::66").requireOk();
+            String metrics = Ns.in(NS, "curl", "-s", "--max-time", "2", "http://[::1]:9121/metrics").requireOk().stdout();
+            for (String m : List.of("jvs_agent_decapsulated_packets_total{encap=\"ip6ip6\"} 20",
+                    "jvs_agent_decapsulated_packets_total{encap=\"gue\"} 20",
+                    "jvs_agent_decapsulated_packets_total{encap=\"ipip6\"} 20",
+                    "jvs_agent_decapsulated_packets_total{encap=\"sit\"} 20",
+                    "jvs_agent_dropped_packets_total{reason=\"not_director\"} 5",
+                    "jvs_agent_vip_established_connections{vip=\"2001:db8::100\"} 0")) {
+                assertTrue(metrics.contains(m), m + "\n" + metrics);
+            }
+            Exec.Result check = Ns.agent(NS, "check", "--mode", "tun", "--vip", VIP6 + "," + VIP, "--director", DIRECTOR6 + "," + DIRECTOR,
+                    "--state", state.toString());
+            assertEquals(0, check.exitCode(), check.describe());
+            assertTrue(sink6.waitFor(40, TimeUnit.SECONDS) && sink4.waitFor(40, TimeUnit.SECONDS), "sinks end");
+            String got6 = new String(sink6.getInputStream().readAllBytes());
+            String got4 = new String(sink4.getInputStream().readAllBytes());
+            assertTrue(got6.contains("received 60 "), "IP6IP6, GUE6 and SIT reach the socket on the IPv6 VIP\n" + got6);
+            assertTrue(got4.contains("received 20 "), "IPv4 in IPv6 reaches the socket on the IPv4 VIP\n" + got4);
+        } finally {
+            for (Process p : new Process[] {sink6, sink4}) {
+                if (p != null) {
+                    p.destroyForcibly();
+                }
+            }
+            run.destroy();
+            assertTrue(run.waitFor(30, TimeUnit.SECONDS), "agent stops on SIGTERM");
+            Ns.in(NS, "ip", "-6", "addr", "del", DIRECTOR6 + "/128", "dev", "peer0");
+            Ns.in(NS, "ip", "-6", "addr", "del", "2001:db8:9::66/128", "dev", "peer0");
+            Ns.in(NS, "ip", "addr", "del", DIRECTOR + "/32", "dev", "peer0");
+        }
+        assertFalse(Files.exists(state), "run's down removed the state file\n" + Files.readString(log));
+        assertEquals(before, snapshot(), "run reverts everything on SIGTERM (tun, IPv6)");
+    }
+
+    /**
+     * The premise of IPv6 DR without an arp_ignore equivalent, on this kernel: with the VIP on lo of a
+     * real server (jvs-agent up), a neighbour on its LAN gets no Neighbor Advertisement for the VIP
+     * (its entry stays INCOMPLETE or FAILED), while the server's own LAN address resolves at once.
+     * Two namespaces of its own (a client, a server) on a veth; NS is not touched.
+     */
+    @Test
+    void ipv6DrVipIsNotAnsweredOnTheLan() throws Exception {
+        String client = Lab.PREFIX + "agent-c";
+        String server = Lab.PREFIX + "agent-s";
+        Path st = state.resolveSibling("state-ndp");
+        for (String n : List.of(client, server)) {
+            Exec.run(Duration.ofSeconds(10), List.of("ip", "netns", "del", n));
+        }
+        try {
+            for (String c : List.of("ip netns add " + client, "ip netns add " + server,
+                    "ip -n " + client + " link add eth0 type veth peer name eth0 netns " + server,
+                    "ip -n " + client + " addr add 2001:db8:7::1/64 dev eth0 nodad",
+                    "ip -n " + server + " addr add 2001:db8:7::11/64 dev eth0 nodad",
+                    "ip -n " + client + " link set eth0 up", "ip -n " + server + " link set eth0 up",
+                    "ip -n " + server + " link set lo up",
+                    "ip -n " + client + " -6 route add " + VIP6 + "/128 dev eth0")) {   // on-link: solicited on the wire
+                Exec.run(Duration.ofSeconds(10), List.of(c.split(" "))).requireOk();
+            }
+            Ns.agent(server, "up", "--mode", "dr", "--vip", VIP6, "--iface", "eth0", "--state", st.toString()).requireOk();
+            Exec.Result check = Ns.agent(server, "check", "--mode", "dr", "--vip", VIP6, "--iface", "eth0",
+                    "--state", st.toString());
+            assertEquals(0, check.exitCode(), check.describe());
+            Exec.Result probe = Ns.sh(client, "echo x > /dev/udp/" + VIP6 + "/9; echo x > /dev/udp/2001:db8:7::11/9; "
+                    + "sleep 1.5; ip -6 neigh show dev eth0");
+            String neigh = probe.requireOk().stdout();
+            assertTrue(neigh.matches("(?s).*2001:db8:7::11 lladdr \\S+ (REACHABLE|STALE|DELAY|PROBE).*"),
+                    "the server's LAN address resolves\n" + neigh);
+            assertTrue(neigh.matches("(?s).*" + VIP6 + " (INCOMPLETE|FAILED).*"), "no NA for the VIP on lo\n" + neigh);
+            Ns.agent(server, "down", "--state", st.toString()).requireOk();
+        } finally {
+            for (String n : List.of(client, server)) {
+                Exec.run(Duration.ofSeconds(10), List.of("ip", "netns", "del", n));
+            }
+        }
+    }
+
     @Test
     void badInputChangesNothing() {
         String before = snapshot();
@@ -309,7 +500,15 @@ class AgentIT {
                         "--vip: '10.0.0.300' is not an IPv4 address", 2),
                 new Case(List.of("up", "--mode", "dr", "--vip", VIP, "--iface", "eth9", "--state", st),
                         "--iface: interface 'eth9' does not exist", 2),
-                new Case(List.of("up", "--mode", "tun", "--vip", VIP, "--state", st), "--director: missing", 2))) {
+                new Case(List.of("up", "--mode", "tun", "--vip", VIP, "--state", st), "--director: missing", 2),
+                new Case(List.of("up", "--mode", "dr", "--vip", "fe80::100", "--state", st),
+                        "--vip: 'fe80::100' is link-local: a VIP is a global address", 2),
+                new Case(List.of("up", "--mode", "dr", "--vip", VIP6 + ",2001:db8::1::2", "--state", st),
+                        "--vip: '2001:db8::1::2' is not an IPv6 address", 2),
+                new Case(List.of("up", "--mode", "nat", "--director", "fe80::1", "--fix", "--state", st),
+                        "--director: 'fe80::1' is link-local without a zone", 2),
+                new Case(List.of("up", "--mode", "nat", "--director", "fe80::1%eth7", "--fix", "--state", st),
+                        "--director: zone 'eth7' is not an interface", 2))) {
             Exec.Result r = Ns.agent(NS, k.args().toArray(String[]::new));
             assertEquals(k.exit(), r.exitCode(), r.describe());
             assertEquals(1, r.stderr().strip().lines().count(), "one line\n" + r.stderr());

@@ -30,6 +30,12 @@ import java.nio.channels.DatagramChannel;
  *   udp-echo BIND PORT SECONDS             echoes datagrams; prints "received N" at the end
  *   udp-sink BIND PORT SECONDS             counts datagrams; prints "received N pps P"
  *   udp-ping VIP PORT COUNT                sends COUNT datagrams, prints "replies N from A" (A = reply sources)
+ *   send6 ip6ip6|ipip6|gue6|sit|ipip TO SRC DST DPORT xCOUNT|SECONDS FROM
+ *                                         UDP packets SRC -> DST:DPORT (IPv6, or IPv4 for ipip6 and ipip) sent
+ *                                         inside IPv6 from the local address FROM to TO (raw next header 41
+ *                                         or 4, or GUE version 0 over UDP to port 6080); sit and ipip: inside
+ *                                         IPv4 (raw protocol 41 or 4), FROM and TO IPv4. xCOUNT: COUNT packets
+ *                                         1 ms apart; SECONDS: as fast as it can for that long (raw modes)
  * </pre>
  */
 public final class EncapTool {
@@ -42,6 +48,7 @@ public final class EncapTool {
             case "udp-echo" -> udpServer(a[1], Integer.parseInt(a[2]), Integer.parseInt(a[3]), true);
             case "udp-sink" -> udpServer(a[1], Integer.parseInt(a[2]), Integer.parseInt(a[3]), false);
             case "udp-ping" -> udpPing(a[1], Integer.parseInt(a[2]), Integer.parseInt(a[3]));
+            case "send6" -> send6(a[1], a[2], a[3], a[4], Integer.parseInt(a[5]), a[6], a[7]);
             default -> throw new IllegalArgumentException(a[0]);
         }
     }
@@ -160,6 +167,77 @@ public final class EncapTool {
             double secs = (System.nanoTime() - t0) / 1e9;
             System.out.printf("sent %d errors %d pps %.0f%n", sent, errors, sent / secs);
         }
+    }
+
+    /** A 64-byte IPv6/UDP packet (40 + 8 + 16 payload) with a correct UDP checksum (RFC 8200 8.1). */
+    static byte[] udp6Packet(byte[] src, byte[] dst, int dport) {
+        ByteBuffer b = ByteBuffer.allocate(64).order(ByteOrder.BIG_ENDIAN);
+        b.putInt(6 << 28).putShort((short) 24).put((byte) 17).put((byte) 64).put(src).put(dst);
+        b.putShort((short) 40000).putShort((short) dport).putShort((short) 24).putShort((short) 0);
+        b.put("jvs-ip6ip6-test!".getBytes(), 0, 16);
+        byte[] p = b.array();
+        long pseudo = 24 + 17;
+        for (int i = 0; i < 32; i += 2) {
+            pseudo += ((p[8 + i] & 0xff) << 8) | (p[9 + i] & 0xff);
+        }
+        int u = checksum(p, 40, 24, pseudo);
+        if (u == 0) {
+            u = 0xffff;
+        }
+        p[46] = (byte) (u >> 8);
+        p[47] = (byte) u;
+        return p;
+    }
+
+    static void send6(String encap, String to, String src, String dst, int dport, String howMuch, String from)
+            throws Exception {
+        boolean paced = howMuch.startsWith("x");
+        long count = paced ? Long.parseLong(howMuch.substring(1)) : Long.MAX_VALUE;
+        long end = paced ? Long.MAX_VALUE : System.nanoTime() + Long.parseLong(howMuch) * 1_000_000_000L;
+        long t0 = System.nanoTime();
+        InetAddress toA = InetAddress.getByName(to);
+        InetAddress fromA = InetAddress.getByName(from);
+        byte[] pkt = encap.equals("ipip6") || encap.equals("ipip") ? udpPacket(Inet.parse(src), Inet.parse(dst), dport)
+                : udp6Packet(InetAddress.getByName(src).getAddress(), InetAddress.getByName(dst).getAddress(), dport);
+        long sent = 0;
+        if (encap.equals("gue6")) {
+            try (DatagramChannel ch = DatagramChannel.open(java.net.StandardProtocolFamily.INET6)) {
+                ch.bind(new InetSocketAddress(fromA, 0));
+                ByteBuffer msg = ByteBuffer.allocate(4 + pkt.length).put(new byte[] {0, 41, 0, 0}).put(pkt);
+                for (long i = 0; i < count && (paced || System.nanoTime() < end); i++) {
+                    msg.flip();
+                    sent += ch.send(msg, new InetSocketAddress(toA, GUE_PORT)) > 0 ? 1 : 0;
+                    msg.position(msg.limit());
+                }
+            }
+        } else {
+            try (Arena arena = Arena.ofConfined()) {
+                Libc.Errno e = new Libc.Errno(arena);
+                boolean outer4 = encap.equals("sit") || encap.equals("ipip");
+                int s = Libc.socket(outer4 ? Libc.AF_INET : Libc.AF_INET6, Libc.SOCK_RAW,
+                        encap.equals("ipip6") || encap.equals("ipip") ? Libc.IPPROTO_IPIP : Libc.IPPROTO_IPV6);
+                MemorySegment addr;
+                if (outer4) {
+                    Libc.bind(s, Libc.sockaddrIn(arena, Inet.parse(from), 0), "raw " + from);
+                    addr = Libc.sockaddrIn(arena, Inet.parse(to), 0);
+                } else {
+                    ByteBuffer f = ByteBuffer.wrap(fromA.getAddress());
+                    Libc.bind(s, Libc.sockaddrIn6(arena, f.getLong(), f.getLong(), 0), "raw6 " + from);
+                    ByteBuffer t = ByteBuffer.wrap(toA.getAddress());
+                    addr = Libc.sockaddrIn6(arena, t.getLong(), t.getLong(), 0);
+                }
+                MemorySegment msg = arena.allocate(pkt.length);
+                MemorySegment.copy(pkt, 0, msg, ValueLayout.JAVA_BYTE, 0, pkt.length);
+                for (long i = 0; i < count && (paced || (i & 63) != 0 || System.nanoTime() < end); i++) {
+                    sent += Libc.sendto(e, s, msg, pkt.length, 0, addr) > 0 ? 1 : 0;
+                    if (paced) {
+                        Thread.sleep(1);
+                    }
+                }
+                Libc.close(s);
+            }
+        }
+        System.out.printf("sent %d pps %.0f%n", sent, sent / ((System.nanoTime() - t0) / 1e9));
     }
 
     static void udpServer(String bind, int port, int seconds, boolean echo) throws Exception {

@@ -200,7 +200,7 @@ public final class ForwarderCommandLine {
     /**
      * {@code --workers N}: data-path workers (default: the online CPUs, capped by what the
      * attachment allows: packet mode 256 rings per PACKET_FANOUT group and one --lport-range
-     * port per worker; a TAP 1).
+     * port per worker; a TAP 1 unless given, then up to 256 queues, the kernel's MAX_TAP_QUEUES; XDP 1).
      */
     public int workers() {
         return workers;
@@ -450,15 +450,20 @@ public final class ForwarderCommandLine {
         if (workers == 0) {
             workers = attach.kind() != AttachKind.PACKET ? 1
                     : Math.min(Runtime.getRuntime().availableProcessors(), Math.min(MAX_WORKERS, lportCount));
-        } else if (workers > 1 && attach.kind() == AttachKind.TAP) {
-            throw new UsageException("--workers " + workers + ": --attach tap:" + attach.name() + " allows 1 worker"
-                    + " (its queues are not steered by connection; use --attach packet:IFACE for more)");
         } else if (workers > 1 && attach.kind() == AttachKind.XDP) {
             throw new UsageException("--workers " + workers + ": --attach xdp:" + attach.name() + " allows 1 worker"
-                    + " (one AF_XDP socket on one queue; use --attach packet:IFACE for more)");
+                    + " (an AF_XDP socket receives only its own rx queue, and the sender, not jvs, picks the queue"
+                    + " of each direction of a connection; use --attach packet:IFACE or tap:NAME for more)");
         } else if (workers > lportCount) {
             throw new UsageException("--workers " + workers + ": more than the " + lportCount + " ports of --lport-range"
                     + " (each worker owns a slice of them)");
+        }
+        if (user != null && workers > 1 && attach.kind() == AttachKind.TAP) {
+            // every configuration change loads a new steering program, and bpf() needs CAP_BPF
+            // (kernel.unprivileged_bpf_disabled), which no thread keeps after --user
+            throw new UsageException("--user " + user + ": --attach tap:" + attach.name() + " with --workers " + workers
+                    + " loads its TAP steering program on every change, which needs CAP_BPF; run it as root"
+                    + " or with --workers 1");
         }
         if (config != null && keepalived != null) {
             throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
@@ -560,7 +565,7 @@ public final class ForwarderCommandLine {
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-memory" -> "MiB, " + MIN_RING_MEMORY_MIB + ".." + MAX_RING_MEMORY_MIB;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
-            case "--workers" -> "a number of workers, 1.." + MAX_WORKERS + " (packet:IFACE; tap:NAME allows 1)";
+            case "--workers" -> "a number of workers, 1.." + MAX_WORKERS + " (xdp:IFACE allows 1)";
             case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp" -> "0 or 1";
             case "--drop-entry", "--drop-packet", "--secure-tcp" -> "0, 1, 2 or 3 (off, automatic, automatic and on, always)";
             case "--amemthresh" -> "a number of free connection-table entries, 0.." + MAX_CONN_MAX;
@@ -806,7 +811,8 @@ public final class ForwarderCommandLine {
                                           (default 1024-65535)
                   --workers N             data-path event loops, each with its own ring per
                                           interface (one PACKET_FANOUT group) and tables;
-                                          packet mode 1..256 (default: online CPUs), tap: 1
+                                          packet mode 1..256 (default: online CPUs), tap
+                                          1..256 (default 1; more: one TAP queue each), xdp 1
                   --expire-nodest-conn 0|1  IPVS sysctl: expire a removed server's connections on
                                           their next packet (default 0: drop those packets)
                   --expire-quiescent-template 0|1  IPVS sysctl: drop persistence templates of

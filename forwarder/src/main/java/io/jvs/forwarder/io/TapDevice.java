@@ -3,6 +3,7 @@ package io.jvs.forwarder.io;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.packet.VirtioNetHeader;
+import io.jvs.sys.Bpf;
 import io.jvs.sys.Libc;
 import io.jvs.sys.NativeException;
 import io.jvs.sys.NetDevice;
@@ -62,15 +63,16 @@ public final class TapDevice implements FrameSource {
     private final MemorySegment slots;
     private final int slotCount;
     private final MemorySegment[] slotFrame;
+    /** The device's tx_dropped; null on a queue other than the first (the count is the device's). */
     private final Path txDropped;
     private long lastTxDropped;
     private int used;
 
-    private TapDevice(String name, int fd, int slotCount) {
+    private TapDevice(String name, int fd, int slotCount, boolean countsDeviceDrops) {
         this.name = name;
         this.fd = fd;
         this.slotCount = slotCount;
-        this.txDropped = Path.of("/sys/class/net", name, "statistics", "tx_dropped");
+        this.txDropped = countsDeviceDrops ? Path.of("/sys/class/net", name, "statistics", "tx_dropped") : null;
         this.slots = arena.allocate((long) SLOT * slotCount, 64);
         this.slotFrame = new MemorySegment[slotCount];
         for (int i = 0; i < slotCount; i++) {
@@ -80,15 +82,44 @@ public final class TapDevice implements FrameSource {
 
     /** Creates the TAP device with its offloads, up and NOARP. */
     public static TapDevice create(String name, int slots) throws NativeException {
-        int fd = Tun.openTapVnetHdr(name);
+        return open(name, slots, Tun.openTapVnetHdr(name), true);
+    }
+
+    /**
+     * Queue {@code queue} of a multi-queue TAP (IFF_MULTI_QUEUE), one per worker: queue 0
+     * creates the device, each further one attaches to it, in worker order, so the kernel
+     * numbers the fds as the workers are numbered. Which queue a frame lands on is the
+     * steering program's choice ({@link #steer}); until one is set the kernel hashes flows.
+     */
+    public static TapDevice createQueue(String name, int queue, int slots) throws NativeException {
+        return open(name, slots, Tun.openTapQueue(name), queue == 0);
+    }
+
+    private static TapDevice open(String name, int slots, int fd, boolean first) throws NativeException {
         try {
-            Tun.setOffload(fd, OFFLOADS, name);
-            NetDevice.setTxQueueLen(name, QUEUE_FRAMES);
-            NetDevice.changeFlags(name, NetDevice.IFF_UP | NetDevice.IFF_NOARP, 0);
-            return new TapDevice(name, fd, slots);
+            // the offloads and features are the device's: set once, by the fd that made it
+            if (first) {
+                Tun.setOffload(fd, OFFLOADS, name);
+                NetDevice.setTxQueueLen(name, QUEUE_FRAMES);
+                NetDevice.changeFlags(name, NetDevice.IFF_UP | NetDevice.IFF_NOARP, 0);
+            }
+            return new TapDevice(name, fd, slots, first);
         } catch (NativeException e) {
             Libc.close(fd);
             throw e;
+        }
+    }
+
+    /**
+     * Sets the device's steering program ({@link TapSteering}): loaded as a socket filter,
+     * handed to the device (which keeps its own reference) and its fd closed again.
+     */
+    public void steer(byte[] program) throws NativeException {
+        int prog = Bpf.loadSocketFilter(program, "jvs_tap_steer");
+        try {
+            Tun.setSteeringProgram(fd, prog, name);
+        } finally {
+            Libc.close(prog);
         }
     }
 
@@ -148,6 +179,9 @@ public final class TapDevice implements FrameSource {
      */
     @Override
     public long kernelDrops() {
+        if (txDropped == null) {
+            return 0;
+        }
         try {
             long now = Long.parseLong(Files.readString(txDropped).trim());
             long d = now - lastTxDropped;

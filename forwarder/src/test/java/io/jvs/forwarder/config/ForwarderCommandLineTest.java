@@ -390,7 +390,9 @@ class ForwarderCommandLineTest {
         assertEquals(Math.min(Runtime.getRuntime().availableProcessors(), 256),
                 ForwarderCommandLine.parse("--attach", "packet:eth0").workers());
         assertEquals(1, ForwarderCommandLine.parse("--attach", "tap:jvs0", "--lan", "eth0").workers(),
-                "a TAP's queues are not steered by connection: one worker");
+                "TAP mode: one worker unless --workers says more");
+        assertEquals(2, ForwarderCommandLine.parse("--attach", "tap:jvs0", "--lan", "eth0", "--workers", "2").workers(),
+                "a multi-queue TAP, one queue per worker");
         assertEquals(1, ForwarderCommandLine.parse("--attach", "packet:eth0", "--lport-range", "5000-5000").workers(),
                 "one local port: one slice");
         assertEquals(2, ForwarderCommandLine.parse("--attach", "packet:eth0", "--workers", "2").workers());
@@ -399,14 +401,16 @@ class ForwarderCommandLineTest {
 
     @Test
     void badWorkers() {
-        String expected = "expected a number of workers, 1..256 (packet:IFACE; tap:NAME allows 1)";
+        String expected = "expected a number of workers, 1..256 (xdp:IFACE allows 1)";
         assertEquals("--workers \"0\": " + expected, error("--attach", "packet:eth0", "--workers", "0"));
         assertEquals("--workers \"257\": " + expected, error("--attach", "packet:eth0", "--workers", "257"));
         assertEquals("--workers \"two\": " + expected, error("--attach", "packet:eth0", "--workers", "two"));
-        assertEquals("--workers 2: --attach tap:jvs0 allows 1 worker (its queues are not steered by connection;"
-                + " use --attach packet:IFACE for more)", error("--attach", "tap:jvs0", "--lan", "eth0", "--workers", "2"));
-        assertEquals("--workers 2: --attach xdp:eth0 allows 1 worker (one AF_XDP socket on one queue;"
-                + " use --attach packet:IFACE for more)", error("--attach", "xdp:eth0", "--workers", "2"));
+        assertEquals("--workers 2: --attach xdp:eth0 allows 1 worker (an AF_XDP socket receives only its own rx"
+                + " queue, and the sender, not jvs, picks the queue of each direction of a connection;"
+                + " use --attach packet:IFACE or tap:NAME for more)", error("--attach", "xdp:eth0", "--workers", "2"));
+        assertEquals("--user nobody: --attach tap:jvs0 with --workers 2 loads its TAP steering program on every change,"
+                + " which needs CAP_BPF; run it as root or with --workers 1",
+                error("--attach", "tap:jvs0", "--lan", "eth0", "--workers", "2", "--user", "nobody"));
         assertEquals("--workers 4: more than the 3 ports of --lport-range (each worker owns a slice of them)",
                 error("--attach", "packet:eth0", "--lport-range", "7000-7002", "--workers", "4"));
     }

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * End-to-end: the forwarder in jvs-director load-balances HTTP from
  * jvs-client over two nginx real servers, for every attach mode
- * ({@code packet}, {@code tap}) and forwarding method (DR, NAT).
+ * ({@code packet}, {@code tap}, {@code xdp}) and forwarding method (DR, NAT;
+ * FULLNAT over XDP).
  *
  * <p>The lab comes up once for the class and goes down after it; each
  * {@link Scenario} starts its own forwarder and stops it. Within a scenario
@@ -61,8 +62,11 @@ class ForwarderIT {
         PACKET, TAP, XDP
     }
 
+    /** The FULLNAT scenario's local address (--laddr): on the LAN, answered by jvs's ARP, not the director's own. */
+    static final String LIP = "10.0.0.3";
+
     enum Method {
-        DR("-g"), NAT("-m");
+        DR("-g"), NAT("-m"), FULLNAT("--fullnat");
 
         final String flag;
 
@@ -125,9 +129,23 @@ class ForwarderIT {
         }
     }
 
-    /** The XDP attachment's program goes with the process, and what it refuses it refuses in one line. */
+    /**
+     * FULLNAT over XDP (issue 17): the client's packets to the VIP and the real servers' replies
+     * to the local address both reach the AF_XDP socket (the program's address map holds the
+     * local address as jvs's own).
+     */
     @Nested
     @Order(7)
+    @DisplayName("attach xdp:eth0, FULLNAT")
+    class XdpFullNat extends Scenario {
+        XdpFullNat() {
+            super(Attach.XDP, Method.FULLNAT);
+        }
+    }
+
+    /** The XDP attachment's program goes with the process, and what it refuses it refuses in one line. */
+    @Nested
+    @Order(8)
     @DisplayName("attach xdp: kill -9 and bad input")
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -535,13 +553,14 @@ class ForwarderIT {
         Path writeConfig() {
             String m = method.flag;
             String conf = """
-                    -A -t %1$s:80 -s rr
+                    -A -t %1$s:80 -s rr%6$s
                     -a -t %1$s:80 -r %2$s:80 %3$s -w 1
                     -a -t %1$s:80 -r %4$s:80 %3$s -w 1
                     --state-timeout time_wait %5$d
                     --state-timeout fin_wait %5$d
                     --state-timeout close %5$d
-                    """.formatted(Lab.VIP, Lab.rsIp(1), m, Lab.rsIp(2), STATE_TIMEOUT);
+                    """.formatted(Lab.VIP, Lab.rsIp(1), m, Lab.rsIp(2), STATE_TIMEOUT,
+                    method == Method.FULLNAT ? " --laddr " + LIP : "");
             try {
                 Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
                 Files.createDirectories(dir);
@@ -660,7 +679,9 @@ class ForwarderIT {
                     () -> assertEquals(m1.group(4), m2.group(4), "same connection number: " + logged),
                     () -> assertEquals("1", m1.group(5), "first request on the connection: " + logged),
                     () -> assertEquals("2", m2.group(5), "second request on the connection: " + logged),
-                    () -> assertEquals(Lab.CLIENT_IP, m1.group(1), "the real server sees the client's address"),
+                    // FULLNAT: the real server sees the local address (no TOA or PROXY header configured)
+                    () -> assertEquals(method == Method.FULLNAT ? LIP : Lab.CLIENT_IP, m1.group(1),
+                            "the address the real server sees the client at (" + method + ")"),
                     () -> assertEquals(server, m1.group(2) + ":" + m1.group(3),
                             "the address the real server was reached at (" + method + ")"));
         }
@@ -698,9 +719,9 @@ class ForwarderIT {
                                 + " bytes during the download: replies must go past it"));
             } else {
                 assertAll(
-                        () -> assertTrue(replyBytes > Lab.BLOB_BYTES, "NAT: the replies crossed jvs (OutBytes "
+                        () -> assertTrue(replyBytes > Lab.BLOB_BYTES, method + ": the replies crossed jvs (OutBytes "
                                 + replyBytes + ", OutPkts " + replies + ")"),
-                        () -> assertTrue(rx > Lab.BLOB_BYTES, "NAT: the director's eth0 received the 50 MiB: " + rx));
+                        () -> assertTrue(rx > Lab.BLOB_BYTES, method + ": the director's eth0 received the 50 MiB: " + rx));
             }
         }
 

@@ -165,9 +165,15 @@ public final class ConfigEditor {
         } catch (IllegalArgumentException e) {
             throw IpvsadmException.usage(e.getMessage());
         }
+        // -M without -p: the kernel stores the netmask, but nothing reads it without persistence, -S
+        // and -L never show it and the next -E replaces it, so the model does not keep it either
+        // (IpvsadmFuzzTest: it made -S -n re-parse to another configuration; keepalived's
+        // persistence_granularity without persistence_timeout is dropped the same way). The default is
+        // the family's: /32 (-1) for IPv4, prefix length 128 for IPv6.
+        int persistMask = cmd.persistTimeout() > 0 ? cmd.persistMask() : cmd.isIpv6() ? 128 : -1;
         return new ServiceSpec(cmd.isFwmark() ? 0 : cmd.proto(), cmd.isFwmark() ? 0 : cmd.addr(),
                 cmd.isFwmark() ? 0 : cmd.port(), cmd.fwmark(), cmd.scheduler(), cmd.schedFlags(),
-                cmd.persistTimeout(), cmd.persistMask(), cmd.onePacket(),
+                cmd.persistTimeout(), persistMask, cmd.onePacket(),
                 cmd.localAddrs() != null ? cmd.localAddrs() : laddrs,
                 cmd.clientAddress() != null ? cmd.clientAddress() : client, dests,
                 cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts,

@@ -558,8 +558,10 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                     continue;
                 }
                 for (long addr = e.firstAddr() & 0xffffffffL; addr <= (e.lastAddr() & 0xffffffffL); addr++) {
-                    labels.add(add(vs, synProxy(vs, synProxy, new ServiceSpec(proto, (int) addr, e.port(), 0, scheduler,
-                            schedFlags, persistTimeout, effectiveMask, ops, List.of(), ClientAddressMode.NONE, own))));
+                    // spec(): what ServiceSpec refuses is a config error naming the virtual_server (port 0
+                    // without persistence threw IllegalArgumentException out of load: KeepalivedFuzzTest)
+                    labels.add(add(vs, synProxy(vs, synProxy, spec(vs, proto, (int) addr, null, e.port(), 0,
+                            scheduler, schedFlags, persistTimeout, effectiveMask, ops, own, null))));
                 }
             }
             health.add(new HealthConfig.Service(labels, name != null ? name : labels.getFirst(), rsHealth, sorryDest,

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -128,7 +129,13 @@ final class KeepalivedReader {
 
     private static List<Path> expand(Path including, String pattern, String file, int lineNo) throws ConfigException {
         Path base = including.toAbsolutePath().getParent();
-        Path p = base.resolve(pattern).normalize();
+        Path p;
+        try {
+            p = base.resolve(pattern).normalize();
+        } catch (InvalidPathException e) {
+            // e.g. a NUL byte in the pattern (found by KeepalivedFuzzTest): a config error, not a crash
+            throw new ConfigException(file, lineNo, "include \"" + pattern + "\": not a path: " + e.getReason());
+        }
         Path dir = p.getParent();
         String glob = p.getFileName().toString();
         if (dir.toString().matches(".*[*?\\[{].*")) {

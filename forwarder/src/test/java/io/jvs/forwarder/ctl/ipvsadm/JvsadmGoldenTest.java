@@ -468,4 +468,18 @@ public class JvsadmGoldenTest {
         h.fails("-A -u 10.0.0.100:53 --synproxy", 2, "--synproxy is only for TCP virtual services");
         assertEquals(before + "-A -t 10.0.0.100:81 -s rr --synproxy\n", h.out("-S -n"), "nothing applied");
     }
+
+    /**
+     * Found by IpvsadmFuzzTest: -M without -p stayed in the model, which -S -n cannot show, so the
+     * saved text restored to another configuration. Without persistence the netmask means nothing
+     * (and the next -E replaces it), so it is not kept: -p later gives the default /32.
+     */
+    @Test
+    void netmaskWithoutPersistenceIsNotKept() {
+        h.ok("-A -t 10.0.0.100:860 -M 255.255.255.0");
+        assertEquals(-1, h.control.config().services().getFirst().persistMask(), "no persistence, no netmask");
+        assertEquals("-A -t 10.0.0.100:860 -s wlc\n", h.out("-S -n"));
+        h.ok("-E -t 10.0.0.100:860 -p 60");
+        assertEquals("-A -t 10.0.0.100:860 -s wlc -p 60\n", h.out("-S -n"));
+    }
 }

@@ -347,6 +347,28 @@ class KeepalivedConfTest {
         assertEquals(0, k.config().services().getFirst().persistTimeout());
         assertEquals(-1, k.config().services().getFirst().persistMask(), "no persistence, no netmask");
     }
+
+    /** Found by KeepalivedFuzzTest: port 0 without persistence threw IllegalArgumentException out of load. */
+    @Test
+    void portZeroWithoutPersistenceIsAConfigError(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("k.conf");
+        Files.writeString(f, "virtual_server 10.0.0.108 00 {\n    real_server 10.0.0.11 80 {\n        weight 1\n"
+                + "    }\n}\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(f));
+        assertEquals(f + ":1: Zero port specified for non-persistent service", e.getMessage());
+        Files.writeString(f, "virtual_server 10.0.0.108 0 {\n    persistence_timeout 60\n"
+                + "    real_server 10.0.0.11 80 {\n        weight 1\n    }\n}\n");
+        assertEquals(0, KeepalivedConf.load(f).config().services().getFirst().port(), "with persistence: all ports");
+    }
+
+    /** Found by KeepalivedFuzzTest: an include pattern with a NUL byte threw InvalidPathException out of load. */
+    @Test
+    void includeOfANulBytePatternIsAConfigError(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("k.conf");
+        Files.writeString(f, "# top\ninclude a\u0000b\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(f));
+        assertEquals(f + ":2: include \"a\u0000b\": not a path: Nul character not allowed", e.getMessage());
+    }
     /** DPVS's keepalived keyword syn_proxy: on for NAT, refused for DR naming the file, line and server. */
     @Test
     void synProxy(@TempDir Path dir) throws Exception {
