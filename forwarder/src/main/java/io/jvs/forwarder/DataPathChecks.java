@@ -34,9 +34,9 @@ final class DataPathChecks {
      * THE place the director refuses what the IPv6 data path (pipeline.Ipv6Handler) cannot forward,
      * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
      * (protocol, VIP, port) only, schedules without persistence templates or client policy, and
-     * transmits by DR and NAT. Refused, one line naming the service or real server: an IPv6 fwmark
-     * service, persistence, one-packet scheduling, allow/deny lists and client limits, --synproxy,
-     * real servers other than DR and NAT, an IPv4 real server of an IPv6 service, and an IPv6 real
+     * transmits by DR, NAT and FULLNAT. Refused, one line naming the service or real server: an IPv6
+     * fwmark service, persistence, one-packet scheduling, allow/deny lists and client limits,
+     * --synproxy, real servers other than DR, NAT and FULLNAT (TUN), an IPv4 real server of an IPv6 service, and an IPv6 real
      * server of an IPv4 service (IPVS's TUN with an IPv6 outer header).
      */
     static void refuseIpv6(VirtualService s) {
@@ -63,9 +63,9 @@ final class DataPathChecks {
                 throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
                         + ": an IPv6 service forwards to IPv6 real servers only");
             }
-            if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT) {
+            if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT && d.method != ForwardMethod.FULLNAT) {
                 throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                        + ": " + d.method.name() + " is not supported for IPv6 services (DR -g and NAT -m are)");
+                        + ": " + d.method.name() + " is not supported for IPv6 services (DR -g, NAT -m and --fullnat are)");
             }
         }
     }

@@ -825,14 +825,17 @@ public final class Director implements AutoCloseable {
                 w.index);
         // IPv6 connections in a table of their own (an IPv4 entry stays as small as it was), a
         // sixteenth of --conn-max until the model's IPv6 services come with a size of their own.
+        // FULLNAT's IPv6 local ports: the whole --lport-range, not a worker's slice: the fanout program
+        // sends every IPv6 frame to worker 0, so no other worker ever holds a port on an IPv6 LIP.
         w.conns6 = new ConnectionTable6(Math.max(1024, settings.connMax() / n / 16),
-                ControlPlane.timeouts(settings.config().timeouts()), w.index);
+                ControlPlane.timeouts(settings.config().timeouts()), w.index, new LocalPorts(low, high));
         ConnectionTable t = w.conns;
         ConnectionTable6 t6 = w.conns6;
         // jvs_connections counts both families; the capacity stays the IPv4 table's (--conn-max)
         c.connectionTable(() -> t.size() + t6.size(), t::capacity);
         LocalPorts localPorts = t.localPorts();
-        c.localPortsInUse(localPorts::inUse);
+        LocalPorts localPorts6 = t6.localPorts();
+        c.localPortsInUse(() -> localPorts.inUse() + localPorts6.inUse());
         w.ports = new LanPorts();
         w.neighbours = new NeighbourCache[ifaces.size()];
         w.neighbours6 = new NeighbourCache6[ifaces.size()];
