@@ -138,6 +138,26 @@ final class DataPathChecks {
     }
 
     /**
+     * As {@link #validateLocalAddrs} for IPv6 local addresses: none may be an IPv6 address of the
+     * director's namespace (its kernel would take the real servers' replies and reset them).
+     *
+     * @param own the namespace's IPv6 addresses as hi, lo pairs
+     */
+    static void validateLocalAddrs6(ServiceTable services, long[] own) {
+        long[] lips = services.localAddrs6();
+        for (int i = 0; i + 1 < lips.length; i += 2) {
+            for (int j = 0; j + 1 < own.length; j += 2) {
+                if (own[j] == lips[i] && own[j + 1] == lips[i + 1]) {
+                    throw new IllegalArgumentException("local address "
+                            + new io.jvs.packet.Ipv6Address(lips[i], lips[i + 1])
+                            + " (--laddr) is an address of the director itself; FULLNAT needs addresses that only"
+                            + " jvs answers for (the kernel would reset the replies to its own)");
+                }
+            }
+        }
+    }
+
+    /**
      * The checks that need the director's routing table: a TUN real server that
      * is new (not in {@code current}, the running table) must have a route (the
      * encapsulated packet is routed to it), else the change is refused naming it.

@@ -212,6 +212,8 @@ public final class Director implements AutoCloseable {
     private final Set<io.jvs.packet.Ipv6Address> announced6 = new HashSet<>();
     /** The namespace's own IPv4 addresses (FULLNAT local addresses must not be one); empty until attached. */
     private volatile int[] ownAddrs = new int[0];
+    /** The namespace's IPv6 addresses (hi, lo pairs): no IPv6 --laddr may be one of them. */
+    private volatile long[] ownAddrs6 = new long[0];
     private final Set<Integer> announced = new HashSet<>();
     private final VrrpGate vrrpGate = new VrrpGate();
     private VrrpRouter vrrp;
@@ -245,6 +247,7 @@ public final class Director implements AutoCloseable {
             }
             DataPathChecks.validateRoutes(table, routes, registry.current());
             DataPathChecks.validateLocalAddrs(table, ownAddrs);
+            DataPathChecks.validateLocalAddrs6(table, ownAddrs6);
         });
     }
 
@@ -405,8 +408,10 @@ public final class Director implements AutoCloseable {
         routes = RouteTable.load(ifindexes);
         routes6 = loadRoutes6(ifindexes, RouteTable6.EMPTY);
         ownAddrs = RtNetlink.addresses().stream().mapToInt(RtNetlink.Address::addr).toArray();
+        ownAddrs6 = addresses6().stream().flatMapToLong(a -> java.util.stream.LongStream.of(a.hi(), a.lo())).toArray();
         try {
             DataPathChecks.validateLocalAddrs(control.table(), ownAddrs);
+            DataPathChecks.validateLocalAddrs6(control.table(), ownAddrs6);
             DataPathChecks.validateRoutes(control.table(), routes, ServiceTable.EMPTY);
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);

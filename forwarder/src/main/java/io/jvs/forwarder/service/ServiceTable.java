@@ -300,6 +300,11 @@ public final class ServiceTable implements Ipv6ServiceLookup {
         return all;
     }
 
+    /** Distinct IPv6 FULLNAT local addresses, sorted, as hi/lo pairs ({@code [2i]}, {@code [2i+1]}). A copy. */
+    public long[] localAddrs6() {
+        return localAddrs6.clone();
+    }
+
     /** Distinct IPv6 VIPs, sorted, as hi/lo pairs ({@code [2i]}, {@code [2i+1]}). A copy. */
     public long[] vips6() {
         return vips6.clone();

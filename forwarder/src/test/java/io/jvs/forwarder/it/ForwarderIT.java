@@ -253,9 +253,18 @@ class ForwarderIT {
         }
     }
 
-    /** What the IPv6 path cannot forward is refused at start: one line naming the service, exit 1, nothing attached. */
     @Nested
     @Order(10)
+    @DisplayName("attach packet:eth0, IPv6 FULLNAT")
+    class PacketFullNat6 extends Ipv6Scenario {
+        PacketFullNat6() {
+            super(Method.FULLNAT);
+        }
+    }
+
+    /** What the IPv6 path cannot forward is refused at start: one line naming the service, exit 1, nothing attached. */
+    @Nested
+    @Order(11)
     @DisplayName("IPv6: what the IPv6 path cannot forward is refused in one line")
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @Timeout(120)
@@ -299,7 +308,9 @@ class ForwarderIT {
      * IPv6 end to end in packet mode (the lab's dual stack): the client reaches
      * {@code [2001:db8::100]:80} through the router, which solicits the VIP on the LAN; jvs answers
      * the NS and forwards by DR (the VIP6 on the real servers' lo, added here with ip: the agent's
-     * IPv6 mode is not in yet) or NAT (the real servers' IPv6 default route is the director).
+     * IPv6 mode is not in yet), NAT (the real servers' IPv6 default route is the director) or
+     * FULLNAT (--laddr 2001:db8::3, a LAN address only jvs answers NDP for: the real servers
+     * answer it on-link, whatever their routes).
      */
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -308,6 +319,8 @@ class ForwarderIT {
         static final String VIP6 = "2001:db8::100";
         static final String URL6 = "http://[" + VIP6 + "]/";
         static final String CLIENT6 = "2001:db8:1::2";
+        /** FULLNAT's IPv6 local address: on the LAN, unused by the lab, answered by jvs's NDP. */
+        static final String LIP6 = "2001:db8::3";
         final Method method;
         final String tag;
         ForwarderProcess director;
@@ -342,10 +355,11 @@ class ForwarderIT {
                 LAB.lab().ip(Lab.rsNamespace(rs), "-6", "neigh", "flush", "dev", "eth0").requireOk();
             }
             String conf = """
-                    -A -t [%1$s]:80 -s rr
+                    -A -t [%1$s]:80 -s rr%5$s
                     -a -t [%1$s]:80 -r [%2$s]:80 %3$s -w 1
                     -a -t [%1$s]:80 -r [%4$s]:80 %3$s -w 1
-                    """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2));
+                    """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2),
+                    method == Method.FULLNAT ? " --laddr " + LIP6 : "");
             Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
             Files.createDirectories(dir);
             Path config = Files.writeString(dir.resolve("director-" + tag + ".conf"), conf);
@@ -413,6 +427,34 @@ class ForwarderIT {
 
         @Test
         @Order(2)
+        @DisplayName("the real server sees the client's address (DR, NAT) or the IPv6 local address (FULLNAT)")
+        void realServerSeesTheRightPeer() {
+            String agent = "it-" + tag + "-" + System.nanoTime();
+            String body = LAB.lab().curl(Duration.ofSeconds(15), "-sS", "-g", "--fail", "--max-time", "10", "-A", agent,
+                    URL6).requireOk().stdout().strip();
+            assertTrue(body.matches("rs[12]"), "GET " + URL6 + " returned '" + body + "'");
+            int rs = Integer.parseInt(body.substring(2));
+            // nginx writes a request's log line after sending the response: wait for it briefly
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            List<String> seen = LAB.lab().accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
+            while (seen.isEmpty() && System.nanoTime() < deadline) {
+                Lab.pause(100);
+                seen = LAB.lab().accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
+            }
+            assertEquals(1, seen.size(), "access log lines of rs" + rs + " for " + agent + ": " + seen);
+            // "$msec $remote_addr:$remote_port -> $server_addr:$server_port ...", IPv6 addresses bare
+            Matcher m = Pattern.compile("^\\S+ (\\S+):(\\d+) -> (\\S+):(\\d+) ").matcher(seen.getFirst());
+            assertTrue(m.find(), "unexpected access log format: " + seen);
+            say("rs%d saw %s:%s -> %s:%s", rs, m.group(1), m.group(2), m.group(3), m.group(4));
+            assertAll(
+                    () -> assertEquals(method == Method.FULLNAT ? LIP6 : CLIENT6, m.group(1),
+                            "the address the real server sees its peer at (" + method + ")"),
+                    () -> assertEquals(method == Method.DR ? VIP6 : rsIp6(rs), m.group(3),
+                            "the address the real server was reached at (" + method + ")"));
+        }
+
+        @Test
+        @Order(2)
         @DisplayName("the router's NS for the IPv6 VIP is answered with the director's eth0 MAC")
         void nsForVipAnsweredByDirector() {
             String directorMac = LAB.lab().macOf(Lab.DIRECTOR, "eth0");
@@ -466,8 +508,12 @@ class ForwarderIT {
         @DisplayName("jvsadm -L -n shows the IPv6 service, -L -n -c its connections")
         void jvsadmListsServiceAndConnections() {
             String list = jvsadm("-L", "-n");
-            String m = method == Method.DR ? "Route" : "Masq";
+            String m = method == Method.DR ? "Route" : method == Method.NAT ? "Masq" : "FullNat";
             assertTrue(list.contains("TCP  [" + VIP6 + "]:80 rr\n"), list);
+            if (method == Method.FULLNAT) {
+                String save = jvsadm("-S", "-n");
+                assertTrue(save.contains("-A -t [" + VIP6 + "]:80 -s rr --laddr " + LIP6 + "\n"), save);
+            }
             for (int rs = 1; rs <= 2; rs++) {
                 assertTrue(list.contains(String.format("  -> %-28s %-7s 1      ", "[" + rsIp6(rs) + "]:80", m)), list);
             }
