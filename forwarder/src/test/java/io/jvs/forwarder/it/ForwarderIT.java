@@ -260,6 +260,27 @@ class ForwarderIT {
         PacketFullNat6() {
             super(Method.FULLNAT);
         }
+
+        @Test
+        @Order(2)
+        @DisplayName("FULLNAT --client-addr proxy: the real server reads the client's IPv6 address from the PROXY v2 header")
+        void proxyV2CarriesTheClientsIpv6Address() {
+            String agent = "it-" + tag + "-proxy-" + System.nanoTime();
+            String url = "http://[" + VIP6 + "]:" + XmitIT.PROXY_PORT + "/";
+            String body = LAB.lab().curl(Duration.ofSeconds(15), "-sS", "-g", "--fail", "--max-time", "10", "-A", agent,
+                    url).requireOk().stdout().strip();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            List<String> seen = proxyNginx.log().stream().filter(l -> l.contains(agent)).toList();
+            while (seen.isEmpty() && System.nanoTime() < deadline) {
+                Lab.pause(100);
+                seen = proxyNginx.log().stream().filter(l -> l.contains(agent)).toList();
+            }
+            say("GET %s: '%s'; rs1's proxy_protocol nginx logged %s", url, body, seen);
+            // log_format proxy: '$proxy_protocol_addr $remote_addr "$http_user_agent" $status'
+            assertEquals("rs1-proxy", body);
+            assertEquals(List.of(CLIENT6 + " " + LIP6 + " \"" + agent + "\" 200"), seen,
+                    "the PROXY v2 header's source is the client, the TCP peer the local address");
+        }
     }
 
     /** What the IPv6 path cannot forward is refused at start: one line naming the service, exit 1, nothing attached. */
@@ -324,6 +345,8 @@ class ForwarderIT {
         final Method method;
         final String tag;
         ForwarderProcess director;
+        /** FULLNAT: rs1's nginx with proxy_protocol on [2001:db8::11]:8081, behind [VIP6]:8081 --client-addr proxy. */
+        XmitIT.ProxyNginx proxyNginx;
 
         @RegisterExtension
         final DirectorLogOnFailure logOnFailure = new DirectorLogOnFailure(() -> director);
@@ -364,6 +387,14 @@ class ForwarderIT {
                     -a -t [%1$s]:80 -r [%4$s]:80 %3$s -w 1
                     """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2),
                     method == Method.FULLNAT ? " --laddr " + LIP6 : "");
+            if (method == Method.FULLNAT) {
+                conf += """
+                        -A -t [%1$s]:%3$d -s rr --laddr %4$s --client-addr proxy
+                        -a -t [%1$s]:%3$d -r [%2$s]:%3$d --fullnat -w 1
+                        """.formatted(VIP6, rsIp6(1), XmitIT.PROXY_PORT, LIP6);
+                proxyNginx = XmitIT.ProxyNginx.start(LAB.lab(), 1, "[" + rsIp6(1) + "]:" + XmitIT.PROXY_PORT,
+                        "proxy-nginx6-rs1");
+            }
             Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
             Files.createDirectories(dir);
             Path config = Files.writeString(dir.resolve("director-" + tag + ".conf"), conf);
@@ -373,6 +404,9 @@ class ForwarderIT {
 
         @AfterAll
         void stopDirector() {
+            if (proxyNginx != null) {
+                proxyNginx.stop();
+            }
             if (director != null) {
                 System.out.println("[" + tag + "] forwarder stopped, exit " + director.stop() + "; log " + director.log());
             }
