@@ -13,6 +13,7 @@ import io.jvs.forwarder.service.Ipv6ServiceLookup;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.sync.SyncHook;
 import io.jvs.forwarder.xmit.Ipv6Sender;
 import io.jvs.forwarder.xmit.Xmit;
 import io.jvs.packet.Checksum;
@@ -49,7 +50,9 @@ import java.util.function.Supplier;
  *       using what the IPv6 path lacks (persistence, client policy, SYN proxy, TUN) is
  *       IPV6_UNSUPPORTED: the director refuses those services (DataPathChecks.refuseIpv6), so this
  *       is a guard, not a normal outcome; a FULLNAT connection with no free local port on any
- *       of the service's local addresses is LOCAL_PORT_EXHAUSTED;</li>
+ *       of the service's local addresses is LOCAL_PORT_EXHAUSTED; after each inbound packet the
+ *       connection sync master decides whether the connection is synced
+ *       ({@link SyncHook#inbound6}, as ip_vs_in does; not FULLNAT's yet);</li>
  *   <li><b>transmit</b>: DR, NAT or FULLNAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
  *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit}): hop
  *       limit, route, NDP.</li>
@@ -67,9 +70,11 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Xmit fullnat;
     private final DataPathCounters counters;
     private final boolean answers;
+    private final SyncHook sync;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
-                Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, DataPathCounters counters, boolean answers) {
+                Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, DataPathCounters counters, boolean answers,
+                SyncHook sync) {
         this.services = services;
         this.conns = conns;
         this.neighbours = neighbours;
@@ -79,6 +84,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         this.fullnat = fullnat;
         this.counters = counters;
         this.answers = answers;
+        this.sync = sync;
     }
 
     @Override
@@ -113,12 +119,14 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         if (id == -2) {
             return; // dropped and counted
         }
-        if (id < 0) {
+        final boolean created = id < 0;
+        if (created) {
             id = schedule(ctx, table, svc, now);
             if (id < 0) {
                 return;
             }
         }
+        sync.inbound6(id, created, now); // ip_vs_in: the master syncs after each inbound packet
         ctx.conn = id;
         ctx.dest = conns.dest(id);
         xmit(ctx.dest.method).inbound(ctx);
