@@ -155,6 +155,22 @@ class PersistenceTable6Test {
         assertEquals(-1, t.lookup(Protocol.TCP, nHi, nLo, VIP.hi(), VIP.lo(), 80, 1100 * S));
     }
 
+    /** A synced connection names no template: its removal leaves template 0's count alone. */
+    @Test
+    void syncedConnectionsControlNoTemplate() {
+        ConnectionTable6 conns = new ConnectionTable6(16, Timeouts.DEFAULTS);
+        PersistenceTable6 t = conns.templates();
+        int tmpl = t.insert(Protocol.TCP, 1, 0, VIP.hi(), VIP.lo(), 80, svc, rs, 300 * S, 0);
+        assertEquals(0, tmpl, "the first template has id 0");
+        int placed = conns.insert(Protocol.TCP, 0, 5, 40000, VIP.hi(), VIP.lo(), 80, 1, 2, 80, svc, rs, 0);
+        conns.setController(placed, tmpl, 0);
+        int synced = conns.insertSynced(Protocol.TCP, 0, 6, 40000, VIP.hi(), VIP.lo(), 80, 1, 2, 80, svc, rs,
+                TcpState.ESTABLISHED, false, 900 * S, 0);
+        assertEquals(-1, conns.controller(synced));
+        conns.remove(synced);
+        assertEquals(1, t.controlledCount(tmpl), "still the one connection it placed");
+    }
+
     @Test
     void fullTableRefusesAndInvalidatedTemplatesWaitForTheirConnections() {
         ConnectionTable6 conns = new ConnectionTable6(4, Timeouts.DEFAULTS);
