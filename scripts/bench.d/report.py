@@ -429,6 +429,7 @@ for jp, kp, what in (("jvs-dr6-packet", "kernel-fwd6", "kernel routing of the VI
     rows16.append(reported(f"UDP 64 B max delivered pps: {jp} / {kp}", udp_best_key(jp, "delivered_pps"), udp_best_key(kp, "delivered_pps")))
     rows16.append(reported(f"machine CPU per forwarded packet (busy ms/Mpkt at the best UDP step): {jp} / {kp}",
                            udp_best_key(jp, "busy_ms_per_mpkt"), udp_best_key(kp, "busy_ms_per_mpkt")))
+    rows16.append(reported(f"iperf3 1 stream Gbit/s (to rs1): {jp} / {kp}", med(jp, "iperf1", "gbps"), med(kp, "iperf1", "gbps")))
 rows16.append(reported("HTTP short conn/s: jvs-dr6-packet / haproxy6", med("jvs-dr6-packet", "short", "rps"), med("haproxy6", "short", "rps")))
 rows16.append(reported("HTTP short conn/s: jvs-nat6-packet / haproxy6", med("jvs-nat6-packet", "short", "rps"), med("haproxy6", "short", "rps")))
 for p6, p4 in (("jvs-dr6-packet", "jvs-dr-packet"), ("jvs-nat6-packet", "jvs-nat-packet"), ("kernel-nat6", "kernel-nat"),
@@ -546,7 +547,7 @@ w("- **peers**: direct = client → router → real server :8080 (replies straig
   "kernel-nat2nic = kernel-nat's nftables DNAT to nrs1, nrs2 on that director.")
 w("- **IPv6 peers** (servers \"LAN over IPv6\"): the same rs1, rs2 at 2001:db8::11, ::12, the VIP6 2001:db8::100 (on-link on the LAN), "
   "the client addresses 2001:db8:1::2 and up; wrk to `http://[2001:db8::100]/` (direct6: `http://[2001:db8::1N]:8080/`), "
-  "UDP 64-byte frames (14 + 40 + 8 + 2) to [VIP6]:9000. jvs-dr6-packet, jvs-nat6-packet = `--attach packet:eth0 --workers 1` with "
+  "UDP 64-byte frames (14 + 40 + 8 + 2) to [VIP6]:9000, `iperf3 -c 2001:db8::100 -p 5201` (direct6: 2001:db8::11 -p 5202). jvs-dr6-packet, jvs-nat6-packet = `--attach packet:eth0 --workers 1` with "
   "`-A -t [2001:db8::100]:80 -s rr`, `-a ... -r [2001:db8::1N]:80 -g|-m` (DR: the VIP6 on the real servers' lo by "
   "`jvs-agent up --mode dr --vip 2001:db8::100`, down afterwards; NAT: their IPv6 default route is the director, the lab's); "
   "kernel-fwd6 = IPv6 forwarding on and `ip -6 route add 2001:db8::100/128 via 2001:db8::11` (router: static neighbour VIP6 → "
