@@ -29,16 +29,19 @@ import java.util.Objects;
  *       held on it in {@link LocalPorts} (a DR entry has an OUT key too; one that sees replies is
  *       preferred, as in {@link ConnectionTable}).</li>
  * </ul>
- * FULLNAT entries also keep the TCP state {@link io.jvs.forwarder.xmit.FullNatTcp} needs
- * ({@link FullNatState}). Connection sync installs entries here ({@link #insertSynced},
- * {@link #applySync}) as it does in {@link ConnectionTable} (DR and NAT; not FULLNAT over IPv6
- * yet). Not here yet (IPv4 only): persistence templates, the SYN proxy's state, per-client
- * limits and the flood defence's embryonic reclaim.
+ * Persistence templates of IPv6 services live beside it ({@link PersistenceTable6}, a quarter of
+ * the capacity), each connection naming the template that placed it (its controller), as
+ * {@link ConnectionTable} does for IPv4. FULLNAT entries also keep the TCP state
+ * {@link io.jvs.forwarder.xmit.FullNatTcp} needs ({@link FullNatState}).
+ * Connection sync installs entries here ({@link #insertSynced}, {@link #applySync}) as it does in
+ * {@link ConnectionTable} (DR and NAT; not templates nor FULLNAT over IPv6 yet). Not here yet
+ * (IPv4 only): the SYN proxy's state, per-client limits and the flood defence's embryonic reclaim.
  *
  * <p>Memory per connection: eight addresses 64 + ports 8 + local port 2 + FULLNAT's sequence base
  * and offsets 12 + expiry 8 + state 1 + flags 1 + two references 4 + 4 (compressed oops) + free
- * stack 4 = 108 bytes; indexes 2 x 8 bytes x 2 slots = 32 (a power-of-two capacity): 140 bytes.
- * The FULLNAT local ports ({@link LocalPorts}) add 8 KiB per IPv6 local address.
+ * stack 4 + controller 4 = 112 bytes; indexes 2 x 8 bytes x 2 slots = 32 (a power-of-two
+ * capacity): 144 bytes, and the templates' quarter. The FULLNAT local ports ({@link LocalPorts})
+ * add 8 KiB per IPv6 local address.
  *
  * <p>Single-threaded (the event loop that owns it); no allocation in lookup, insert, update,
  * expire or remove.
@@ -82,6 +85,9 @@ public final class ConnectionTable6 implements FullNatState {
     private final byte[] flags;
     private final VirtualService[] services;
     private final RealServer[] dests;
+    /** The persistence template that placed each connection, -1 for none. */
+    private final int[] controllers;
+    private final PersistenceTable6 templates;
     private final int[] free;
     private int freeTop;
     private int highWater;
@@ -148,6 +154,9 @@ public final class ConnectionTable6 implements FullNatState {
         flags = new byte[capacity];
         services = new VirtualService[capacity];
         dests = new RealServer[capacity];
+        controllers = new int[capacity];
+        java.util.Arrays.fill(controllers, -1); // every entry, however inserted, starts with none
+        templates = new PersistenceTable6(Math.max(16, capacity / 4), worker);
         free = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             free[i] = capacity - 1 - i;
@@ -181,8 +190,8 @@ public final class ConnectionTable6 implements FullNatState {
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 8 * 8 + 8 + 2 + 12 + 8 + 1 + 1 + 4 + 4 + 4;
-        return perEntry * capacity + 8L * (inIndex.length + outIndex.length);
+        long perEntry = 8 * 8 + 8 + 2 + 12 + 8 + 1 + 1 + 4 + 4 + 4 + 4;
+        return perEntry * capacity + 8L * (inIndex.length + outIndex.length) + templates.footprintBytes();
     }
 
     // ------------------------------------------------------------------ lookups
@@ -315,6 +324,7 @@ public final class ConnectionTable6 implements FullNatState {
         expires[id] = nowNanos + ConnectionTable.INITIAL_TIMEOUT_NANOS;
         services[id] = svc;
         dests[id] = dest;
+        controllers[id] = -1;
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
         size++;
@@ -418,6 +428,7 @@ public final class ConnectionTable6 implements FullNatState {
         expires[id] = nowNanos + timeoutNanos;
         services[id] = svc;
         dests[id] = dest;
+        controllers[id] = -1;
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
         size++;
@@ -541,11 +552,35 @@ public final class ConnectionTable6 implements FullNatState {
         } else if (ds.overloaded()) {
             ds.setOverloaded(false);
         }
+        final int tmpl = controllers[id];
+        if (tmpl >= 0) {
+            templates.controlRemoved(tmpl);
+            controllers[id] = -1;
+        }
         flags[id] = 0;
         services[id] = null;
         dests[id] = null;
         free[freeTop++] = id;
         size--;
+    }
+
+    /** The persistence templates of IPv6 services, whose entries control connections here. */
+    public PersistenceTable6 templates() {
+        return templates;
+    }
+
+    /** Connection id was placed by template tmpl (ip_vs_control_add): the template lives while it does. */
+    public void setController(int id, int tmpl, long nowNanos) {
+        if (controllers[id] >= 0) {
+            throw new IllegalStateException("IPv6 connection " + id + " already has a controlling template");
+        }
+        controllers[id] = tmpl;
+        templates.controlAdded(tmpl, nowNanos);
+    }
+
+    /** The template that placed connection id, or -1. */
+    public int controller(int id) {
+        return controllers[id];
     }
 
     // ------------------------------------------------------------------ accessors
