@@ -251,6 +251,33 @@ class ForwarderIT {
         PacketNat6() {
             super(Method.NAT);
         }
+
+        @Test
+        @Order(7)
+        @DisplayName("ICMPv6: rs1's port unreachable reaches the client from the VIP, its quote naming [VIP]:53")
+        void portUnreachableFromTheRealServerIsRewritten() {
+            // Nothing listens on UDP 9999 on rs1: its kernel answers Destination Unreachable (port),
+            // quoting client -> [rs1]:9999, towards the client through the director. The client's kernel
+            // hands it to the socket only if the quote is exactly what it sent: client:port -> [VIP]:53.
+            String py = """
+                    import socket
+                    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                    s.settimeout(3)
+                    s.connect(("%s", 53))
+                    s.send(b"hello")
+                    try:
+                        s.recv(100)
+                        print("answer")
+                    except ConnectionRefusedError:
+                        print("refused")
+                    except socket.timeout:
+                        print("timeout")
+                    """.formatted(VIP6);
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(15), Lab.CLIENT, "/usr/bin/python3", "-c", py);
+            say("client UDP socket to [%s]:53: %s", VIP6, r.stdout().strip());
+            assertEquals("refused", r.stdout().strip(), r.describe());
+            assertEquals(0.0, director.metric("jvs_dropped_packets_total", "reason=\"icmp_untracked\""));
+        }
     }
 
     /** What the IPv6 path cannot forward is refused at start: one line naming the service, exit 1, nothing attached. */
@@ -345,7 +372,11 @@ class ForwarderIT {
                     -A -t [%1$s]:80 -s rr
                     -a -t [%1$s]:80 -r [%2$s]:80 %3$s -w 1
                     -a -t [%1$s]:80 -r [%4$s]:80 %3$s -w 1
-                    """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2));
+                    """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2))
+                    + (method == Method.NAT ? """
+                    -A -u [%1$s]:53 -s rr
+                    -a -u [%1$s]:53 -r [%2$s]:9999 -m -w 1
+                    """.formatted(VIP6, rsIp6(1)) : "");
             Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
             Files.createDirectories(dir);
             Path config = Files.writeString(dir.resolve("director-" + tag + ".conf"), conf);
@@ -487,6 +518,51 @@ class ForwarderIT {
                             + conns.lines().limit(10).toList()),
                     () -> assertEquals(2, perServer.size(), "both real servers: " + perServer),
                     () -> assertTrue(entries >= listed, "jvs_connection_table_entries counts IPv6 entries: " + entries));
+        }
+
+        @Test
+        @Order(6)
+        @DisplayName("Path MTU discovery through the VIP: the router's Packet Too Big reaches the real server, a 4 MiB download completes")
+        void packetTooBigFromTheClientsSideReachesTheRealServer() throws Exception {
+            // The router's route to the client segment gets MTU 1280: it cannot forward the real
+            // servers' 1500-byte replies and answers the VIP (their source) with Packet Too Big, which
+            // jvs forwards to the connection's real server (NAT: rewritten to quote what it sent).
+            // Without it the download stalls: PMTU black hole.
+            String route = CLIENT6.substring(0, CLIENT6.length() - 1) + "/64";
+            for (int rs = 1; rs <= 2; rs++) {
+                LAB.lab().ip(Lab.rsNamespace(rs), "-6", "route", "flush", "cache").requireOk();
+            }
+            LAB.lab().ip(Lab.ROUTER, "-6", "route", "replace", route, "dev", "eth0", "metric", "256", "mtu", "lock", "1280")
+                    .requireOk();
+            try {
+                long bytes = 4L << 20;
+                Exec.Result r = LAB.lab().sh(Duration.ofSeconds(40), Lab.CLIENT, "curl -sS -g --connect-timeout 3"
+                        + " --max-time 30 --speed-limit 100000 --speed-time 5 -r 0-" + (bytes - 1) + " '" + URL6
+                        + "blob' | sha256sum | cut -d' ' -f1");
+                String want = Captures.sha256Prefix(LAB.lab().blobPath(), bytes);
+                List<String> learnt = new ArrayList<>();
+                for (int rs = 1; rs <= 2; rs++) {
+                    String from = method == Method.DR ? VIP6 : rsIp6(rs);
+                    String got = LAB.lab().ip(Lab.rsNamespace(rs), "-6", "route", "get", CLIENT6, "from", from)
+                            .requireOk().stdout().strip();
+                    if (got.contains(" mtu 1280")) {
+                        learnt.add("rs" + rs + ": " + got);
+                    }
+                }
+                say("4 MiB download with a 1280-byte hop: %s; learnt %s", r.stderr().isBlank() ? "ok" : r.stderr(),
+                        learnt);
+                assertAll(
+                        () -> assertEquals(want, r.stdout().strip(), "the first 4 MiB of the blob\n" + r.describe()),
+                        () -> assertEquals(1, learnt.size(), "the serving real server learnt the path MTU"),
+                        () -> assertEquals(0.0, director.metric("jvs_dropped_packets_total",
+                                "reason=\"icmp_untracked\""), "no Packet Too Big dropped as untracked"));
+            } finally {
+                LAB.lab().ip(Lab.ROUTER, "-6", "route", "replace", route, "dev", "eth0", "metric", "256", "proto",
+                        "kernel").requireOk();
+                for (int rs = 1; rs <= 2; rs++) {
+                    LAB.lab().ip(Lab.rsNamespace(rs), "-6", "route", "flush", "cache");
+                }
+            }
         }
 
         String jvsadm(String... args) {
