@@ -323,6 +323,76 @@ class ForwarderIT {
     }
 
     /**
+     * The director's own Packet Too Big: a NAT6 director whose egress port is smaller than what
+     * arrives. The lab has one NIC, where ingress is egress, so the director reads eth0's MTU as
+     * 1400 at start (jvs takes a port's MTU once, there) and eth0 goes back to 1500 so the
+     * client's 1500-byte packets still arrive: the two-NIC case (a 1500 ingress, a 1400 egress).
+     * The client's upload stalls unless jvs answers with Packet Too Big and the client learns
+     * MTU 1400 for the VIP.
+     */
+    @Nested
+    @Order(11)
+    @DisplayName("attach packet:eth0, IPv6 NAT, egress MTU 1400: the director's Packet Too Big")
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    @Timeout(120)
+    class PacketNat6Mtu {
+        static final String VIP6 = Ipv6Scenario.VIP6;
+        ForwarderProcess director;
+
+        @RegisterExtension
+        final DirectorLogOnFailure logOnFailure = new DirectorLogOnFailure(() -> director);
+
+        @BeforeAll
+        void startDirector() throws IOException {
+            LAB.lab().resetDirector();
+            LAB.lab().neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
+            LAB.lab().ip(Lab.CLIENT, "-6", "route", "flush", "cache").requireOk();
+            String conf = """
+                    -A -t [%1$s]:80 -s rr
+                    -a -t [%1$s]:80 -r [%2$s]:80 -m -w 1
+                    """.formatted(VIP6, Ipv6Scenario.rsIp6(1));
+            Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
+            Files.createDirectories(dir);
+            Path config = Files.writeString(dir.resolve("director-packet-nat6-mtu.conf"), conf);
+            LAB.lab().ip(Lab.DIRECTOR, "link", "set", "eth0", "mtu", "1400").requireOk();
+            try {
+                director = ForwarderProcess.start(LAB.lab(), "packet-nat6-mtu", METRICS,
+                        List.of("--attach", "packet:eth0", "--config", config.toString(), "--metrics", METRICS));
+            } finally {
+                LAB.lab().ip(Lab.DIRECTOR, "link", "set", "eth0", "mtu", "1500").requireOk();
+            }
+        }
+
+        @AfterAll
+        void stopDirector() {
+            if (director != null) {
+                System.out.println("[packet-nat6-mtu] forwarder stopped, exit " + director.stop() + "; log "
+                        + director.log());
+            }
+            LAB.lab().ip(Lab.DIRECTOR, "link", "set", "eth0", "mtu", "1500");
+            LAB.lab().ip(Lab.CLIENT, "-6", "route", "flush", "cache");
+        }
+
+        @Test
+        @DisplayName("a 50 MiB upload completes byte for byte; the client learnt MTU 1400 for the VIP")
+        void uploadLearnsTheDirectorsEgressMtu() throws IOException {
+            String name = "it-packet-nat6-mtu-" + System.nanoTime() + ".bin";
+            Lab.Upload via = LAB.lab().upload("http://[" + VIP6 + "]/upload/" + name, LAB.lab().blobPath(), 60);
+            Optional<String> stored = LAB.lab().uploadedSha256(1, name);
+            Files.deleteIfExists(LAB.lab().uploadedFile(1, name));
+            String route = LAB.lab().ip(Lab.CLIENT, "-6", "route", "get", VIP6).requireOk().stdout().strip();
+            double tooBig = director.metric("jvs_dropped_packets_total", "reason=\"packet_too_big\"");
+            System.out.printf(Locale.ROOT, "[packet-nat6-mtu] PUT 50 MiB: http %d, %.1f MB/s; packet_too_big %.0f;"
+                    + " client: %s%n", via.httpCode(), via.megabytesPerSecond(), tooBig, route);
+            assertAll(
+                    () -> assertEquals(201, via.httpCode(), "upload status"),
+                    () -> assertEquals(Optional.of(LAB.lab().blobSha256()), stored, "sha256 stored on rs1"),
+                    () -> assertTrue(route.contains(" mtu 1400 "), "the client's route to the VIP: " + route),
+                    () -> assertTrue(tooBig >= 1, "packets over 1400 dropped as packet_too_big: " + tooBig));
+        }
+    }
+
+    /**
      * IPv6 end to end in packet mode (the lab's dual stack): the client reaches
      * {@code [2001:db8::100]:80} through the router, which solicits the VIP on the LAN; jvs answers
      * the NS and forwards by DR (the VIP6 on the real servers' lo, added here with ip: the agent's
