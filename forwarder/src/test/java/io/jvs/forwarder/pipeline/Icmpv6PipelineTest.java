@@ -193,6 +193,51 @@ class Icmpv6PipelineTest {
         assertEquals(before + 3, p.counters.drops(DropReason.PACKET_TOO_BIG));
     }
 
+    /** Feeds a frame behind the given virtio_net_hdr (a GSO super-frame); returns what left. */
+    java.util.List<byte[]> feedGso(byte[] f, int gsoSize) {
+        int before = p.tx.sent.size();
+        MemorySegment s = p.arena.allocate(64 + 10 + f.length + 64, 8);
+        // virtio_net_hdr (little-endian): NEEDS_CSUM, TCPV6, hdr_len 74, gso_size, csum_start 54, csum_offset 16
+        byte[] vnet = {1, 4, 74, 0, (byte) gsoSize, (byte) (gsoSize >>> 8), 54, 0, 16, 0};
+        MemorySegment.copy(vnet, 0, s, ValueLayout.JAVA_BYTE, 64, 10);
+        MemorySegment.copy(f, 0, s, ValueLayout.JAVA_BYTE, 74, f.length);
+        p.ctx.seg = s;
+        p.ctx.vnetOff = 64;
+        p.ctx.frameOff = 74;
+        p.ctx.frameLen = f.length;
+        p.ctx.frameCapacity = f.length + 64;
+        p.ctx.headroom = 64;
+        p.channel.writeInbound(p.ctx);
+        p.channel.pipeline().fireChannelReadComplete();
+        p.channel.checkException();
+        java.util.List<byte[]> out = new java.util.ArrayList<>();
+        for (int i = before; i < p.tx.sent.size(); i++) {
+            byte[] b = p.tx.sent.get(i);
+            out.add(Arrays.copyOfRange(b, 10, b.length));
+        }
+        return out;
+    }
+
+    @Test
+    void gsoSuperFrameIsMeasuredByItsSegments() {
+        natConnection();
+        // 2902 bytes of TCP in one super-frame: it leaves as segments of 40 + 20 + gso_size bytes.
+        byte[] sup = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64,
+                concat(tcp(CLIENT, VIP, 40000, NAT_PORT, 2, 0x10), payload(2882)));
+        java.util.List<byte[]> fit = feedGso(sup, 1440);
+        assertEquals(1, fit.size());
+        assertEquals(RS2_MAC, Ipv6PipelineTest.mac(fit.get(0), 0), "segments of 1500 bytes fit");
+        long before = p.counters.drops(DropReason.PACKET_TOO_BIG);
+        java.util.List<byte[]> ptb = feedGso(sup, 1441);
+        assertEquals(1, ptb.size());
+        assertEquals(before + 1, p.counters.drops(DropReason.PACKET_TOO_BIG), "segments of 1501 bytes do not");
+        byte[] err = ptb.get(0);
+        assertEquals(CLIENT_MAC, Ipv6PipelineTest.mac(err, 0));
+        assertEquals(2, err[ETH6] & 0xff, "Packet Too Big");
+        assertEquals("000005dc", hex(Arrays.copyOfRange(err, ETH6 + 4, ETH6 + 8)), "MTU 1500");
+        assertEquals(0, l4Sum(PORT_IP, CLIENT, 58, Arrays.copyOfRange(err, ETH6, err.length)));
+    }
+
     /** Errors forwarded both ways and Packet Too Big (built, then rate-limited) allocate nothing. */
     @Test
     void icmpv6PathsDoNotAllocate() {
