@@ -22,7 +22,8 @@ import java.util.function.LongSupplier;
  * it), the reply is found by (RIP, rport, LIP, lport) in {@link ConnectionTable6}'s OUT index and
  * gets [VIP]:vport -> [client]:cport back. No IP header checksum; the TCP/UDP checksum is updated
  * incrementally for both 128-bit addresses and the ports (a partial one as the kernel does), and
- * the hop limit decremented.
+ * the hop limit decremented; a packet larger than the egress port's MTU is answered with ICMPv6
+ * Packet Too Big before anything is rewritten ({@link Ipv6Sender#fits}), as for NAT.
  *
  * <p>TCP is rewritten by {@link FullNatTcp}, as for IPv4 ({@link FullNatXmit}'s class comment says
  * why: the real server's own sequence space and timestamps per tuple). The client's address
@@ -100,9 +101,12 @@ public final class Fullnat6Xmit implements Xmit, FullNatTcp.Family {
     @Override
     public void inbound(PacketContext ctx) {
         int id = ctx.conn;
-        boolean proxy = ctx.ipProto == Ipv6Header.NEXT_TCP && ctx.l4Off >= 0 && tcpRewrite.inbound(ctx, id, this);
         long rHi = conns.daddrHi(id);
         long rLo = conns.daddrLo(id);
+        if (!sender.fits(ctx, rHi, rLo)) {
+            return; // before any rewrite: the Packet Too Big quotes what the client sent
+        }
+        boolean proxy = ctx.ipProto == Ipv6Header.NEXT_TCP && ctx.l4Off >= 0 && tcpRewrite.inbound(ctx, id, this);
         Rewrite.setDstAddr6(ctx, rHi, rLo);
         int rport = conns.dport(id);
         if (ctx.dstPort != rport) {
@@ -124,6 +128,9 @@ public final class Fullnat6Xmit implements Xmit, FullNatTcp.Family {
     @Override
     public void outbound(PacketContext ctx) {
         int id = ctx.conn;
+        if (!sender.fits(ctx, conns.caddrHi(id), conns.caddrLo(id))) {
+            return; // before any rewrite: the Packet Too Big quotes what the real server sent
+        }
         if (ctx.ipProto == Ipv6Header.NEXT_TCP && ctx.l4Off >= 0) {
             tcpRewrite.outbound(ctx, id);
         }
