@@ -777,7 +777,9 @@ class ForwarderIT {
                 List<String> learnt = new ArrayList<>();
                 for (int rs = 1; rs <= 2; rs++) {
                     String from = method == Method.DR ? VIP6 : rsIp6(rs);
-                    String got = LAB.lab().ip(Lab.rsNamespace(rs), "-6", "route", "get", CLIENT6, "from", from)
+                    // FULLNAT: the real server's peer, whose path MTU it learns, is the local address
+                    String to = method == Method.FULLNAT ? LIP6 : CLIENT6;
+                    String got = LAB.lab().ip(Lab.rsNamespace(rs), "-6", "route", "get", to, "from", from)
                             .requireOk().stdout().strip();
                     if (got.contains(" mtu 1280")) {
                         learnt.add("rs" + rs + ": " + got);
