@@ -37,7 +37,8 @@ import java.util.function.IntUnaryOperator;
  * publishes a new {@link VrrpGate.Snapshot} (the data path reads it; silent for every address of
  * an instance that is not MASTER), asks the {@link Announcer} for gratuitous ARP (and an
  * unsolicited NA for its IPv6 addresses) on becoming MASTER (garp_master_repeat at once, again
- * after garp_master_delay), runs the notify scripts on virtual threads and tells the {@link VrrpStateListener}s. Sync group members follow each other.
+ * after garp_master_delay), runs the notify scripts on virtual threads and tells the
+ * {@link VrrpStateListener}s. Sync group members follow each other.
  */
 public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
     static final int POLL_MS = 10;
