@@ -30,18 +30,13 @@ import java.util.function.Supplier;
  * rate-limited like the IPv4 errors ({@link IcmpSender}: 1000/s, burst 50).
  */
 public final class Ipv6Sender {
-    private static final int PER_SECOND = 1000;
-    private static final int BURST = 50;
-    private static final long NANOS_PER_TOKEN = 1_000_000_000L / PER_SECOND;
-
     private final NeighbourCache6[] neighbours;
     private final Supplier<RouteTable6> routes;
     private final DataPathCounters counters;
     private final PacketContext out = new PacketContext();
     private final Ipv6Header ip = new Ipv6Header();
     private final Icmpv6Header icmp = new Icmpv6Header();
-    private long tokens = BURST;
-    private long refilledAt = System.nanoTime();
+    private final IcmpRateLimit limit = new IcmpRateLimit();
 
     public Ipv6Sender(NeighbourCache6[] neighbours, Supplier<RouteTable6> routes, DataPathCounters counters) {
         if (neighbours.length == 0) {
@@ -166,16 +161,6 @@ public final class Ipv6Sender {
     }
 
     private boolean takeToken() {
-        long now = System.nanoTime();
-        long earned = (now - refilledAt) / NANOS_PER_TOKEN;
-        if (earned > 0) {
-            tokens = Math.min(BURST, tokens + earned);
-            refilledAt += earned * NANOS_PER_TOKEN;
-        }
-        if (tokens == 0) {
-            return false;
-        }
-        tokens--;
-        return true;
+        return limit.take();
     }
 }
