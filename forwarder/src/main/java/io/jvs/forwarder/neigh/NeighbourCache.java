@@ -19,13 +19,9 @@ import java.util.function.Consumer;
  *
  * <p>Invariants: single-threaded (the data-path event loop), allocation-free.
  */
-public final class NeighbourCache implements AutoCloseable {
-    private final LanPort port;
-    private final NeighbourTable table;
-
+public final class NeighbourCache extends NeighbourTable {
     public NeighbourCache(LanPort port, Consumer<DropReason> drops) {
-        this.port = port;
-        this.table = new NeighbourTable(port, this::request, drops);
+        super(port, drops);
     }
 
     /** The table's key of an IPv4 address: (0, its 32 bits unsigned). */
@@ -39,7 +35,7 @@ public final class NeighbourCache implements AutoCloseable {
      * used, and refreshed with a new request.
      */
     public long resolve(int addr, long now) {
-        return table.resolve(0, key(addr), now);
+        return resolveKey(0, key(addr), now);
     }
 
     /**
@@ -47,7 +43,7 @@ public final class NeighbourCache implements AutoCloseable {
      * nothing: the caller counts) when the queue is full.
      */
     public boolean enqueue(int addr, PacketContext ctx) {
-        return table.enqueue(0, key(addr), ctx);
+        return enqueueKey(0, key(addr), ctx);
     }
 
     /**
@@ -59,46 +55,25 @@ public final class NeighbourCache implements AutoCloseable {
         if (addr == 0) {
             return;
         }
-        table.learn(0, key(addr), hw, create, now);
+        learnKey(0, key(addr), hw, create, now);
     }
 
     /** A broadcast ARP request for the next hop (0, lo), from this port's MAC and address. */
-    private void request(long hi, long lo) {
+    @Override
+    void solicit(long hi, long lo) {
+        LanPort port = port();
         long off = port.allocScratch();
         int len = ArpPacket.writeFrame(port.scratch(), off + 10, EthernetHeader.BROADCAST, port.mac,
                 ArpPacket.OP_REQUEST, port.mac, port.addr, 0L, (int) lo);
         port.send(port.scratch(), off, len);
     }
 
-    /** Retransmits requests, gives up on silent neighbours. Called every few hundred ms. */
-    public void tick(long now) {
-        table.tick(now);
-    }
-
     /** Sends a gratuitous ARP announcing that addr is at this port's MAC. */
     public void announce(int addr) {
+        LanPort port = port();
         long off = port.allocScratch();
         int len = ArpPacket.writeFrame(port.scratch(), off + 10, EthernetHeader.BROADCAST, port.mac,
                 ArpPacket.OP_REQUEST, port.mac, addr, 0L, addr);
         port.send(port.scratch(), off, len);
-    }
-
-    /** Frames held for a next hop that has not answered yet (the pending pool's slots in use). */
-    public int pendingFrames() {
-        return table.pendingFrames();
-    }
-
-    public int size() {
-        return table.size();
-    }
-
-    /** The port this cache resolves on (its requests leave there, its answers arrive there). */
-    public LanPort port() {
-        return port;
-    }
-
-    @Override
-    public void close() {
-        table.close();
     }
 }

@@ -28,7 +28,7 @@ import java.util.function.Consumer;
  *
  * <p>Invariants as {@link NeighbourCache}: single-threaded (the event loop), allocation-free.
  */
-public final class NeighbourCache6 implements AutoCloseable {
+public final class NeighbourCache6 extends NeighbourTable {
     /** Ethernet + IPv6 + NS/NA with one link-layer option: 86 bytes, within a scratch slot. */
     public static final int NDP_FRAME_LEN = EthernetHeader.HEADER_LEN + Ipv6Header.HEADER_LEN
             + Icmpv6Header.NEIGHBOR_MESSAGE_LEN + Icmpv6Header.LINK_ADDRESS_OPTION_LEN;
@@ -36,8 +36,6 @@ public final class NeighbourCache6 implements AutoCloseable {
     public static final long ALL_NODES_HI = 0xFF02_0000_0000_0000L;
     public static final long ALL_NODES_LO = 1L;
 
-    private final LanPort port;
-    private final NeighbourTable table;
     /** The port's own IPv6 address, source of the solicitations. */
     public final long sourceHi;
     public final long sourceLo;
@@ -49,10 +47,9 @@ public final class NeighbourCache6 implements AutoCloseable {
      * @param sourceHi     the port's IPv6 address, high half (solicitations come from it)
      */
     public NeighbourCache6(LanPort port, long sourceHi, long sourceLo, Consumer<DropReason> drops) {
-        this.port = port;
+        super(port, drops);
         this.sourceHi = sourceHi;
         this.sourceLo = sourceLo;
-        this.table = new NeighbourTable(port, this::solicit, drops);
     }
 
     /** The link-local address a port without one answers from: fe80::/64 with the MAC's modified EUI-64 (RFC 4291 2.5.1). */
@@ -66,12 +63,12 @@ public final class NeighbourCache6 implements AutoCloseable {
 
     /** The MAC of a next hop, or -1 while it is being resolved (a solicitation is then on its way). */
     public long resolve(long h, long l, long now) {
-        return table.resolve(h, l, now);
+        return resolveKey(h, l, now);
     }
 
     /** Holds a frame until its next hop answers; false (the caller counts) when the queue is full. */
     public boolean enqueue(long h, long l, PacketContext ctx) {
-        return table.enqueue(h, l, ctx);
+        return enqueueKey(h, l, ctx);
     }
 
     /**
@@ -82,22 +79,19 @@ public final class NeighbourCache6 implements AutoCloseable {
         if (h == 0 && l == 0 || Ipv6Header.isMulticast(h)) {
             return;
         }
-        table.learn(h, l, hw, create, now);
+        learnKey(h, l, hw, create, now);
     }
 
     /** A Neighbor Solicitation for (h, l) to its solicited-node group, with our source link-layer option. */
-    private void solicit(long h, long l) {
+    @Override
+    void solicit(long h, long l) {
+        LanPort port = port();
         long gLo = Ipv6Header.solicitedNodeLo(l);
         long off = port.allocScratch();
         writeNeighborFrame(port.scratch(), off + 10, Ipv6Header.multicastMac(gLo), port.mac,
                 sourceHi, sourceLo, Ipv6Header.SOLICITED_NODE_HI, gLo,
                 Icmpv6Header.TYPE_NEIGHBOR_SOLICITATION, 0, h, l);
         port.send(port.scratch(), off, NDP_FRAME_LEN);
-    }
-
-    /** Retransmits solicitations, gives up on silent neighbours. Called every few hundred ms. */
-    public void tick(long now) {
-        table.tick(now);
     }
 
     /**
@@ -108,6 +102,7 @@ public final class NeighbourCache6 implements AutoCloseable {
      * Solicited (RFC 4861 7.2.4).
      */
     public void answer(PacketContext ctx, long targetHi, long targetLo, long solicitorMac) {
+        LanPort port = port();
         long off = port.allocScratch();
         boolean dad = ctx.srcHi == 0 && ctx.srcLo == 0;
         if (dad) {
@@ -124,6 +119,7 @@ public final class NeighbourCache6 implements AutoCloseable {
 
     /** An unsolicited advertisement that (h, l) is at this port's MAC: to all-nodes, Override set (RFC 4861 7.2.6). */
     public void announce(long h, long l) {
+        LanPort port = port();
         long off = port.allocScratch();
         writeNeighborFrame(port.scratch(), off + 10, Ipv6Header.multicastMac(ALL_NODES_LO), port.mac, h, l,
                 ALL_NODES_HI, ALL_NODES_LO, Icmpv6Header.TYPE_NEIGHBOR_ADVERTISEMENT, Icmpv6Header.NA_FLAG_OVERRIDE, h, l);
@@ -152,23 +148,5 @@ public final class NeighbourCache6 implements AutoCloseable {
             icmp.writeNeighborAdvertisement(targetHi, targetLo, naFlags, srcMac);
         }
         icmp.setChecksum(Checksum.l4v6(s, l4, icmpLen, Ipv6Header.NEXT_ICMPV6, srcHi, srcLo, dstHi, dstLo));
-    }
-
-    /** Frames held for a next hop that has not answered yet. */
-    public int pendingFrames() {
-        return table.pendingFrames();
-    }
-
-    public int size() {
-        return table.size();
-    }
-
-    public LanPort port() {
-        return port;
-    }
-
-    @Override
-    public void close() {
-        table.close();
     }
 }

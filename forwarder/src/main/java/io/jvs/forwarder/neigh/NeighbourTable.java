@@ -17,8 +17,8 @@ import java.util.function.Consumer;
  * (still used while a refresh request is out; deleted if no answer); retransmission every
  * {@link #RETRANS_NANOS} and give-up after {@link #MAX_REQUESTS} unanswered requests; and the
  * bounded queue of frames waiting for their next hop. What differs between the protocols (the
- * request's frame, which addresses may be learnt) stays in the caches: this table asks its
- * {@link Solicitor} to send a request and does the rest itself.
+ * request's frame, which addresses may be learnt, the frames jvs announces itself with) stays in
+ * the two subclasses: this class asks {@link #solicit} to send a request and does the rest itself.
  *
  * <p>Keys are 128-bit, (hi, lo): an IPv6 address as its two halves, an IPv4 address as (0, its 32
  * bits unsigned). (0, 0), the unspecified address of both families, is never a neighbour and marks
@@ -33,7 +33,7 @@ import java.util.function.Consumer;
  * <p>Invariants: single-threaded (the data-path event loop); open addressing with linear probing
  * and backward-shift deletion over primitive arrays, so nothing allocates per packet.
  */
-final class NeighbourTable implements AutoCloseable {
+public abstract sealed class NeighbourTable implements AutoCloseable permits NeighbourCache, NeighbourCache6 {
     static final int CAPACITY = 4096;
     static final int PENDING_SLOTS = 64;
     static final int PENDING_PER_NEIGH = 32;
@@ -46,14 +46,7 @@ final class NeighbourTable implements AutoCloseable {
     private static final byte REACHABLE = 2;
     private static final byte STALE = 3;
 
-    /** Sends one request (an ARP request, a Neighbor Solicitation) for the next hop (hi, lo). */
-    @FunctionalInterface
-    interface Solicitor {
-        void solicit(long hi, long lo);
-    }
-
     private final LanPort port;
-    private final Solicitor solicitor;
     private final Consumer<DropReason> drops;
     private final int mask = CAPACITY - 1;
     private final long[] hi = new long[CAPACITY];
@@ -77,9 +70,8 @@ final class NeighbourTable implements AutoCloseable {
     private final int[] sent = new int[PENDING_SLOTS];
     private int sentTop;
 
-    NeighbourTable(LanPort port, Solicitor solicitor, Consumer<DropReason> drops) {
+    NeighbourTable(LanPort port, Consumer<DropReason> drops) {
         this.port = port;
-        this.solicitor = solicitor;
         this.drops = drops;
         this.pool = arena.allocate((long) PENDING_SLOT_SIZE * PENDING_SLOTS, 64);
         for (int i = 0; i < PENDING_SLOTS; i++) {
@@ -161,7 +153,7 @@ final class NeighbourTable implements AutoCloseable {
      * The MAC for a next hop, or -1 when it is not resolved yet (a request is then on its way).
      * A REACHABLE entry past its time turns STALE: still used, and refreshed with a new request.
      */
-    long resolve(long h, long l, long now) {
+    final long resolveKey(long h, long l, long now) {
         int i = find(h, l);
         if (i < 0) {
             i = insert(h, l, INCOMPLETE);
@@ -183,7 +175,7 @@ final class NeighbourTable implements AutoCloseable {
     }
 
     /** Holds a frame until its next hop answers; false (counting nothing: the caller counts) when the queue is full. */
-    boolean enqueue(long h, long l, PacketContext ctx) {
+    final boolean enqueueKey(long h, long l, PacketContext ctx) {
         int i = find(h, l);
         if (i < 0 || state[i] != INCOMPLETE || pendingCount[i] >= PENDING_PER_NEIGH || freeTop == 0) {
             return false;
@@ -216,7 +208,7 @@ final class NeighbourTable implements AutoCloseable {
      * their destination MAC); creates one only when {@code create}. The caller has checked that
      * (h, l) may be learnt; a multicast or zero hw never is.
      */
-    void learn(long h, long l, long hw, boolean create, long now) {
+    final void learnKey(long h, long l, long hw, boolean create, long now) {
         if (EthernetHeader.isMulticast(hw) || hw == 0) {
             return;
         }
@@ -253,14 +245,17 @@ final class NeighbourTable implements AutoCloseable {
         }
     }
 
+    /** Sends one request (an ARP request, a Neighbor Solicitation) for the next hop (hi, lo). */
+    abstract void solicit(long hi, long lo);
+
     private void request(int i, long now) {
-        solicitor.solicit(hi[i], lo[i]);
+        solicit(hi[i], lo[i]);
         requestedAt[i] = now;
         requests[i]++;
     }
 
     /** Retransmits requests, gives up on silent neighbours. Called every few hundred ms. */
-    void tick(long now) {
+    public final void tick(long now) {
         for (int i = 0; i < CAPACITY; i++) {
             if (empty(i)) {
                 continue;
@@ -286,16 +281,21 @@ final class NeighbourTable implements AutoCloseable {
     }
 
     /** Frames held for a next hop that has not answered yet (the pending pool's slots in use). */
-    int pendingFrames() {
+    public final int pendingFrames() {
         return PENDING_SLOTS - freeTop;
     }
 
-    int size() {
+    public final int size() {
         return size;
     }
 
+    /** The port this cache resolves on (its requests leave there, its answers arrive there). */
+    public final LanPort port() {
+        return port;
+    }
+
     @Override
-    public void close() {
+    public final void close() {
         arena.close();
     }
 }
