@@ -414,7 +414,7 @@ public final class Director implements AutoCloseable {
 
         // the sync daemons' installs run on the event loop, which owns the tables; with several
         // workers the connections live in several tables, which one daemon does not serve
-        sync = new SyncDaemons(conns, registry, task -> loop.execute(task), SyncPolicy.DEFAULTS);
+        sync = new SyncDaemons(conns, first.conns6, registry, task -> loop.execute(task), SyncPolicy.DEFAULTS);
         if (n > 1) {
             sync.refuseStart("connection sync needs --workers 1 (this director runs " + n + " workers)");
         }

@@ -13,6 +13,8 @@ import java.lang.foreign.MemorySegment;
  *     u8 type (0 = IPv4) | u8 protocol | be16 ver_size (version in the top 4 bits, 0; size of the entry
  *     with its options, unpadded, in the low 12) | be32 flags | be16 state | be16 cport | be16 vport |
  *     be16 dport | be32 fwmark | be32 timeout (seconds) | be32 caddr | be32 vaddr | be32 daddr
+ *   struct ip_vs_sync_v6 (72 bytes): the same 24 bytes with type 1 (STYPE_F_INET6; the kernel reads
+ *     any type with bit 0 set as IPv6), then struct in6_addr caddr | vaddr | daddr (16 bytes each)
  *   options, each u8 type | u8 length (of the data, never 0) | data:
  *     1 IPVS_OPT_SEQ_DATA  24 bytes: in_seq and out_seq (be32 init_seq, delta, previous_delta each)
  *     2 IPVS_OPT_PE_DATA   persistence-engine data (at most 255 bytes)
@@ -47,7 +49,9 @@ import java.lang.foreign.MemorySegment;
  * then drops the rest, it validates the whole message first and delivers nothing from a
  * message that fails a message-level check: a malformed message never touches the table.
  * Entry-level checks (an unknown mandatory option, an unsupported protocol or state, a
- * persistence engine or an IPv6 entry) skip that entry only, as the kernel does.
+ * persistence engine) skip that entry only, as the kernel does. IPv6 entries are read as a
+ * kernel built with CONFIG_IP_VS_IPV6 reads them: the fixed part is 72 bytes, the options and
+ * checks are the IPv4 entry's.
  *
  * <p>Allocation-free: decoding reads the segment in place and fills a caller-owned
  * {@link SyncEntry}; encoding writes into a caller-owned segment.
@@ -56,6 +60,8 @@ public final class IpvsSync {
     public static final int HEADER_LEN = 8;
     /** struct ip_vs_sync_v4. */
     public static final int V4_LEN = 36;
+    /** struct ip_vs_sync_v6. */
+    public static final int V6_LEN = 72;
     /** struct ip_vs_sync_mesg_v0: the shortest message the kernel looks at. */
     public static final int V0_HEADER_LEN = 4;
     public static final int VERSION = 1;
@@ -163,9 +169,7 @@ public final class IpvsSync {
         /** A state outside the protocol's states (retc 40). */
         BAD_STATE("bad_state", false),
         /** Persistence-engine data: jvs has no persistence engines (retc 50). */
-        PE_UNSUPPORTED("pe_unsupported", false),
-        /** An IPv6 entry: jvs's data path is IPv4 (the kernel without IPv6 skips them too). */
-        IPV6_UNSUPPORTED("ipv6_unsupported", false);
+        PE_UNSUPPORTED("pe_unsupported", false);
 
         private final String label;
         private final boolean wholeMessage;
@@ -266,22 +270,30 @@ public final class IpvsSync {
         e.dport = Bytes.u16(seg, p + 14);
         e.fwmark = Bytes.i32(seg, p + 16);
         e.timeout = Integer.toUnsignedLong(Bytes.i32(seg, p + 20));
+        long q;
         if ((type & STYPE_F_INET6) != 0) {
-            // jvs is IPv4 only: skip as a kernel without CONFIG_IP_VS_IPV6 does (retc 10)
-            if (v != null) {
-                v.rejected(e, Reject.IPV6_UNSUPPORTED);
+            // "if (s->v6.type & STYPE_F_INET6)": p += sizeof(struct ip_vs_sync_v6), checked against
+            // the entry's end before the addresses are read
+            q = p + V6_LEN;
+            if (q > end) {
+                return Reject.ENTRY_SIZE;
             }
-            return null;
-        }
-        if (type != 0) {
+            e.caddrHi = seg.get(Bytes.BE64, p + 24);
+            e.caddrLo = seg.get(Bytes.BE64, p + 32);
+            e.vaddrHi = seg.get(Bytes.BE64, p + 40);
+            e.vaddrLo = seg.get(Bytes.BE64, p + 48);
+            e.daddrHi = seg.get(Bytes.BE64, p + 56);
+            e.daddrLo = seg.get(Bytes.BE64, p + 64);
+        } else if (type != 0) {
             return Reject.BAD_TYPE;
-        }
-        e.caddr = Bytes.i32(seg, p + 24);
-        e.vaddr = Bytes.i32(seg, p + 28);
-        e.daddr = Bytes.i32(seg, p + 32);
-        long q = p + V4_LEN;
-        if (q > end) {
-            return Reject.ENTRY_SIZE;
+        } else {
+            e.caddr = Bytes.i32(seg, p + 24);
+            e.vaddr = Bytes.i32(seg, p + 28);
+            e.daddr = Bytes.i32(seg, p + 32);
+            q = p + V4_LEN;
+            if (q > end) {
+                return Reject.ENTRY_SIZE;
+            }
         }
         Reject skip = null;
         while (q < end) {
@@ -397,8 +409,8 @@ public final class IpvsSync {
         private int size;
         private int count;
 
-        /** The longest entry this encoder writes: the fixed part, the sequence and FULLNAT options. */
-        public static final int MAX_ENTRY_LEN = V4_LEN + 2 + SEQ_DATA_LEN + 2 + JVS_FULLNAT_LEN + 2 + JVS_SYNPROXY_LEN;
+        /** The longest entry this encoder writes: the IPv6 fixed part, the sequence, FULLNAT and SYN proxy options. */
+        public static final int MAX_ENTRY_LEN = V6_LEN + 2 + SEQ_DATA_LEN + 2 + JVS_FULLNAT_LEN + 2 + JVS_SYNPROXY_LEN;
 
         /**
          * Starts a message with this syncid in seg at off, at most maxLen bytes long except that
@@ -426,7 +438,7 @@ public final class IpvsSync {
 
         /** The entry's length on the wire, options included, padding excluded. */
         public static int entryLength(SyncEntry e) {
-            int len = V4_LEN;
+            int len = e.ipv6() ? V6_LEN : V4_LEN;
             if (e.hasSeq) {
                 len += 2 + SEQ_DATA_LEN;
             }
@@ -440,7 +452,8 @@ public final class IpvsSync {
         }
 
         /**
-         * Appends e (IPv4; the sequence, FULLNAT and SYN proxy options when set) and returns true, or
+         * Appends e (struct ip_vs_sync_v6 when {@link SyncEntry#ipv6()}, else ip_vs_sync_v4; the
+         * sequence, FULLNAT and SYN proxy options when set) and returns true, or
          * returns false and writes nothing when it does not fit behind the entries already there
          * or the message holds 255 entries (nr_conns is one byte).
          */
@@ -454,7 +467,8 @@ public final class IpvsSync {
             for (int i = 0; i < pad; i++) {
                 Bytes.u8(seg, p++, 0);
             }
-            Bytes.u8(seg, p, 0);
+            final boolean v6 = e.ipv6();
+            Bytes.u8(seg, p, v6 ? STYPE_F_INET6 : 0);
             Bytes.u8(seg, p + 1, e.protocol);
             Bytes.u16(seg, p + 2, len & SVER_MASK);
             Bytes.i32(seg, p + 4, e.flags & ~CONN_F_HASHED);
@@ -464,10 +478,21 @@ public final class IpvsSync {
             Bytes.u16(seg, p + 14, e.dport);
             Bytes.i32(seg, p + 16, e.fwmark);
             Bytes.i32(seg, p + 20, (int) Math.min(e.timeout, 0xFFFF_FFFFL));
-            Bytes.i32(seg, p + 24, e.caddr);
-            Bytes.i32(seg, p + 28, e.vaddr);
-            Bytes.i32(seg, p + 32, e.daddr);
-            long q = p + V4_LEN;
+            long q;
+            if (v6) {
+                seg.set(Bytes.BE64, p + 24, e.caddrHi);
+                seg.set(Bytes.BE64, p + 32, e.caddrLo);
+                seg.set(Bytes.BE64, p + 40, e.vaddrHi);
+                seg.set(Bytes.BE64, p + 48, e.vaddrLo);
+                seg.set(Bytes.BE64, p + 56, e.daddrHi);
+                seg.set(Bytes.BE64, p + 64, e.daddrLo);
+                q = p + V6_LEN;
+            } else {
+                Bytes.i32(seg, p + 24, e.caddr);
+                Bytes.i32(seg, p + 28, e.vaddr);
+                Bytes.i32(seg, p + 32, e.daddr);
+                q = p + V4_LEN;
+            }
             if (e.hasSeq) {
                 Bytes.u8(seg, q, OPT_SEQ_DATA);
                 Bytes.u8(seg, q + 1, SEQ_DATA_LEN);

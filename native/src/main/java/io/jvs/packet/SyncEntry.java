@@ -1,15 +1,18 @@
 package io.jvs.packet;
 
 /**
- * One IPv4 connection entry of an IPVS sync message (struct ip_vs_sync_v4 and its options), as
+ * One connection entry of an IPVS sync message (struct ip_vs_sync_v4 or ip_vs_sync_v6 and its options), as
  * {@link IpvsSync} decodes it or as a sender fills it for {@link IpvsSync.Encoder#add}. A plain
  * mutable holder of primitives: the decoder reuses one per message, so a receiver allocates
  * nothing per entry; whoever keeps an entry copies the fields it needs.
  *
- * <p>Addresses are host-order ints, ports unsigned 16-bit values, {@code timeout} seconds.
+ * <p>IPv4 addresses are host-order ints ({@code caddr}, {@code vaddr}, {@code daddr}); an IPv6
+ * entry ({@link #ipv6()}) has its addresses as two longs each, the high and low 64 bits in
+ * network order ({@code caddrHi}/{@code caddrLo}..., as {@link Ipv6Header} reads them) and its
+ * int addresses 0. Ports are unsigned 16-bit values, {@code timeout} seconds.
  */
 public final class SyncEntry {
-    /** Entry type byte (0 = IPv4; bit 0 = IPv6, which jvs does not carry). */
+    /** Entry type byte: 0 = IPv4, {@link IpvsSync#STYPE_F_INET6} = IPv6 (any type with bit 0 set is IPv6). */
     public int type;
     public int protocol;
     /** IP_VS_CONN_F_* flags as sent (host order). */
@@ -24,6 +27,13 @@ public final class SyncEntry {
     public int caddr;
     public int vaddr;
     public int daddr;
+    /** IPv6 entries: the client, virtual and real server addresses, high and low 64 bits. */
+    public long caddrHi;
+    public long caddrLo;
+    public long vaddrHi;
+    public long vaddrLo;
+    public long daddrHi;
+    public long daddrLo;
 
     /** IPVS_OPT_SEQ_DATA present: struct ip_vs_seq in and out (init_seq, delta, previous_delta). */
     public boolean hasSeq;
@@ -76,6 +86,7 @@ public final class SyncEntry {
         type = protocol = flags = state = cport = vport = dport = fwmark = 0;
         timeout = 0;
         caddr = vaddr = daddr = 0;
+        caddrHi = caddrLo = vaddrHi = vaddrLo = daddrHi = daddrLo = 0;
         hasSeq = false;
         inInitSeq = inDelta = inPrevDelta = outInitSeq = outDelta = outPrevDelta = 0;
         peDataOffset = peNameOffset = 0;
@@ -87,6 +98,11 @@ public final class SyncEntry {
         return this;
     }
 
+    /** An IPv6 entry (struct ip_vs_sync_v6: the type's STYPE_F_INET6 bit). */
+    public boolean ipv6() {
+        return (type & IpvsSync.STYPE_F_INET6) != 0;
+    }
+
     /** A persistence template (IP_VS_CONN_F_TEMPLATE). */
     public boolean template() {
         return (flags & IpvsSync.CONN_F_TEMPLATE) != 0;
@@ -94,9 +110,12 @@ public final class SyncEntry {
 
     @Override
     public String toString() {
+        String c = ipv6() ? "[" + new Ipv6Address(caddrHi, caddrLo) + "]" : Ipv4Address.toString(caddr);
+        String v = ipv6() ? "[" + new Ipv6Address(vaddrHi, vaddrLo) + "]" : Ipv4Address.toString(vaddr);
+        String d = ipv6() ? "[" + new Ipv6Address(daddrHi, daddrLo) + "]" : Ipv4Address.toString(daddr);
         return "SyncEntry[proto=" + protocol + " flags=0x" + Integer.toHexString(flags) + " state=" + state
-                + " " + Ipv4Address.toString(caddr) + ":" + cport + " -> " + Ipv4Address.toString(vaddr) + ":" + vport
-                + " -> " + Ipv4Address.toString(daddr) + ":" + dport + " fwmark=" + fwmark + " timeout=" + timeout
+                + " " + c + ":" + cport + " -> " + v + ":" + vport
+                + " -> " + d + ":" + dport + " fwmark=" + fwmark + " timeout=" + timeout
                 + (hasFullNat ? " lip=" + Ipv4Address.toString(localAddr) + ":" + localPort : "") + "]";
     }
 }

@@ -27,8 +27,10 @@ import java.util.Objects;
  *   <li>OUT: (proto, real server, dport, client, cport): NAT replies (a DR entry has an OUT key
  *       too; one that sees replies is preferred, as in {@link ConnectionTable}).</li>
  * </ul>
- * Not here yet (IPv4 only): persistence templates, FULLNAT local addresses and ports, the SYN
- * proxy's state, connection sync, per-client limits and the flood defence's embryonic reclaim.
+ * Connection sync installs entries here ({@link #insertSynced}, {@link #applySync}) as it does in
+ * {@link ConnectionTable}. Not here yet (IPv4 only): persistence templates, FULLNAT local
+ * addresses and ports, the SYN proxy's state, per-client limits and the flood defence's
+ * embryonic reclaim.
  *
  * <p>Memory per connection: six addresses 48 + ports 8 + expiry 8 + state 1 + flags 1 + two
  * references 4 + 4 (compressed oops) + free stack 4 = 78 bytes; indexes 2 x 8 bytes x 2 slots =
@@ -44,6 +46,7 @@ public final class ConnectionTable6 {
     private static final int F_USED = 1;
     private static final int F_INACTIVE = 2;
     private static final int F_NOOUTPUT = 4;
+    private static final int F_SYNCED = 8;
     private static final long OUT_SALT = 0x5851F42D4C957F2DL;
 
     private final int capacity;
@@ -286,15 +289,9 @@ public final class ConnectionTable6 {
                 }
                 states[id] = (byte) next;
             }
-            if (next == TcpState.ESTABLISHED && svc.tcpTimeoutNanos != 0) {
-                timeout = svc.tcpTimeoutNanos;
-            } else if (next == TcpState.FIN_WAIT && svc.tcpFinTimeoutNanos != 0) {
-                timeout = svc.tcpFinTimeoutNanos;
-            } else {
-                timeout = timeouts.nanos(next);
-            }
+            timeout = tcpTimeout(svc, next);
         } else {
-            timeout = svc.udpTimeoutNanos != 0 ? svc.udpTimeoutNanos : timeouts.udpNanos();
+            timeout = udpTimeout(svc);
         }
         flags[id] = (byte) f;
         expires[id] = nowNanos + timeout;
@@ -305,6 +302,108 @@ public final class ConnectionTable6 {
             dest.stats.inPacket(worker, bytes);
             svc.stats.inPacket(worker, bytes);
         }
+    }
+
+    /**
+     * Installs a connection a master synced, as {@link ConnectionTable#insertSynced} does
+     * (ip_vs_proc_conn: no scheduler asked, "conns" not counted, activeconns or inactconns as the
+     * master's INACTIVE flag says, the upper threshold checked), in the master's state, expiring
+     * timeoutNanos from now; returns its id or {@link #FULL}. Precondition: a lookupIn miss.
+     */
+    public int insertSynced(int proto, long caddrHi, long caddrLo, int cport, long vaddrHi, long vaddrLo, int vport,
+                            long daddrHi, long daddrLo, int dport, VirtualService svc, RealServer dest, int state,
+                            boolean inactive, long timeoutNanos, long nowNanos) {
+        Objects.requireNonNull(svc, "svc");
+        Objects.requireNonNull(dest, "dest");
+        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT) {
+            throw new IllegalArgumentException("IPv6 connections forward by DR or NAT, not " + dest.method);
+        }
+        if (size == capacity) {
+            return FULL;
+        }
+        final int id = free[--freeTop];
+        if (id >= highWater) {
+            highWater = id + 1;
+        }
+        cHi[id] = caddrHi;
+        cLo[id] = caddrLo;
+        vHi[id] = vaddrHi;
+        vLo[id] = vaddrLo;
+        dHi[id] = daddrHi;
+        dLo[id] = daddrLo;
+        ports[id] = ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32) | ((long) (vport & 0xffff) << 16)
+                | (dport & 0xffff);
+        states[id] = (byte) state;
+        flags[id] = (byte) (F_USED | F_SYNCED | (inactive ? F_INACTIVE : 0)
+                | (dest.method.seesReplies() ? 0 : F_NOOUTPUT));
+        expires[id] = nowNanos + timeoutNanos;
+        services[id] = svc;
+        dests[id] = dest;
+        indexAdd(inIndex, hashIn(id), id);
+        indexAdd(outIndex, hashOut(id), id);
+        size++;
+        final DestStats ds = dest.stats;
+        if (inactive) {
+            ds.addInactive(worker, 1);
+        } else {
+            ds.addActive(worker, 1);
+        }
+        if (dest.upperThreshold != 0 && ds.activeConns() + ds.inactConns() >= dest.upperThreshold) {
+            ds.setOverloaded(true);
+        }
+        return id;
+    }
+
+    /**
+     * A master's update of an entry held here, as {@link ConnectionTable#applySync}: activeconns
+     * and inactconns move when the INACTIVE flag changed, the state is the master's, the entry
+     * expires timeoutNanos from now and is flagged synced.
+     */
+    public void applySync(int id, int state, boolean inactive, long timeoutNanos, long nowNanos) {
+        int f = flags[id];
+        if ((f & F_USED) == 0) {
+            throw new IllegalArgumentException("no live IPv6 connection entry with id " + id);
+        }
+        final DestStats ds = dests[id].stats;
+        final boolean wasInactive = (f & F_INACTIVE) != 0;
+        if (wasInactive != inactive) {
+            if (inactive) {
+                ds.addActive(worker, -1);
+                ds.addInactive(worker, 1);
+                f |= F_INACTIVE;
+            } else {
+                ds.addActive(worker, 1);
+                ds.addInactive(worker, -1);
+                f &= ~F_INACTIVE;
+            }
+        }
+        flags[id] = (byte) (f | F_SYNCED);
+        states[id] = (byte) state;
+        expires[id] = nowNanos + timeoutNanos;
+    }
+
+    /** The full timeout of a state of this entry's protocol and service (cp->timeout after a transition). */
+    public long stateTimeoutNanos(int id, int state) {
+        return proto(id) == Protocol.TCP ? tcpTimeout(services[id], state) : udpTimeout(services[id]);
+    }
+
+    /** The full timeout of a state for a service's connections (the service's own where it has one). */
+    public long stateTimeoutNanos(VirtualService svc, int proto, int state) {
+        return proto == Protocol.TCP ? tcpTimeout(svc, state) : udpTimeout(svc);
+    }
+
+    private long tcpTimeout(VirtualService svc, int state) {
+        if (state == TcpState.ESTABLISHED && svc.tcpTimeoutNanos != 0) {
+            return svc.tcpTimeoutNanos;
+        }
+        if (state == TcpState.FIN_WAIT && svc.tcpFinTimeoutNanos != 0) {
+            return svc.tcpFinTimeoutNanos;
+        }
+        return timeouts.nanos(state);
+    }
+
+    private long udpTimeout(VirtualService svc) {
+        return svc.udpTimeoutNanos != 0 ? svc.udpTimeoutNanos : timeouts.udpNanos();
     }
 
     /** Removes a live entry (unhash + ip_vs_unbind_dest). */
@@ -427,6 +526,21 @@ public final class ConnectionTable6 {
 
     public long expiresAtNanos(int id) {
         return expires[id];
+    }
+
+    /** Counted in activeconns (IP_VS_CONN_F_INACTIVE clear). */
+    public boolean isActive(int id) {
+        return (flags[id] & F_INACTIVE) == 0;
+    }
+
+    /** A reply has been seen (IP_VS_CONN_F_NOOUTPUT clear). */
+    public boolean outputSeen(int id) {
+        return (flags[id] & F_NOOUTPUT) == 0;
+    }
+
+    /** Installed or last updated by a sync message (IP_VS_CONN_F_SYNC). */
+    public boolean synced(int id) {
+        return (flags[id] & F_SYNCED) != 0;
     }
 
     // ------------------------------------------------------------------ hashing and index upkeep

@@ -13,6 +13,7 @@ import io.jvs.forwarder.service.Ipv6ServiceLookup;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.sync.SyncHook;
 import io.jvs.forwarder.xmit.Ipv6Sender;
 import io.jvs.forwarder.xmit.Xmit;
 import io.jvs.packet.Checksum;
@@ -47,7 +48,8 @@ import java.util.function.Supplier;
  *       {@link io.jvs.forwarder.service.Scheduler#schedule6} (the kernel's IPv6 hashes); a service
  *       using what the IPv6 path lacks (persistence, client policy, SYN proxy, TUN or FULLNAT) is
  *       IPV6_UNSUPPORTED: the director refuses those services (DataPathChecks.refuseIpv6), so this
- *       is a guard, not a normal outcome;</li>
+ *       is a guard, not a normal outcome; after each inbound packet the connection sync master
+ *       decides whether the connection is synced ({@link SyncHook#inbound6}, as ip_vs_in does);</li>
  *   <li><b>transmit</b>: DR or NAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
  *       {@link io.jvs.forwarder.xmit.Nat6Xmit}): hop limit, route, NDP.</li>
  * </ol>
@@ -63,9 +65,10 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Xmit nat;
     private final DataPathCounters counters;
     private final boolean answers;
+    private final SyncHook sync;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
-                Ipv6Sender sender, Xmit dr, Xmit nat, DataPathCounters counters, boolean answers) {
+                Ipv6Sender sender, Xmit dr, Xmit nat, DataPathCounters counters, boolean answers, SyncHook sync) {
         this.services = services;
         this.conns = conns;
         this.neighbours = neighbours;
@@ -74,6 +77,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         this.nat = nat;
         this.counters = counters;
         this.answers = answers;
+        this.sync = sync;
     }
 
     @Override
@@ -108,12 +112,14 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         if (id == -2) {
             return; // dropped and counted
         }
-        if (id < 0) {
+        final boolean created = id < 0;
+        if (created) {
             id = schedule(ctx, table, svc, now);
             if (id < 0) {
                 return;
             }
         }
+        sync.inbound6(id, created, now); // ip_vs_in: the master syncs after each inbound packet
         ctx.conn = id;
         ctx.dest = conns.dest(id);
         (ctx.dest.method == ForwardMethod.NAT ? nat : dr).inbound(ctx);

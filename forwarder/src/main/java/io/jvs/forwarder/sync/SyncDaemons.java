@@ -1,6 +1,7 @@
 package io.jvs.forwarder.sync;
 
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.packet.Ipv4Address;
 
@@ -31,6 +32,7 @@ public final class SyncDaemons implements SyncControl, AutoCloseable {
     static final int QUEUE_CAPACITY = 1 << 14;
 
     private final ConnectionTable conns;
+    private final ConnectionTable6 conns6;
     private final ServiceRegistry services;
     private final Executor loop;
     private final SyncPolicy policy;
@@ -48,10 +50,13 @@ public final class SyncDaemons implements SyncControl, AutoCloseable {
     }
 
     /**
-     * @param loop the event loop that owns conns (installs run there)
+     * @param conns6 the IPv6 connection table of the same event loop (IPv6 connections are synced too)
+     * @param loop the event loop that owns conns and conns6 (installs run there)
      */
-    public SyncDaemons(ConnectionTable conns, ServiceRegistry services, Executor loop, SyncPolicy policy) {
+    public SyncDaemons(ConnectionTable conns, ConnectionTable6 conns6, ServiceRegistry services, Executor loop,
+                       SyncPolicy policy) {
         this.conns = Objects.requireNonNull(conns, "conns");
+        this.conns6 = Objects.requireNonNull(conns6, "conns6");
         this.services = Objects.requireNonNull(services, "services");
         this.loop = Objects.requireNonNull(loop, "loop");
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -123,12 +128,12 @@ public final class SyncDaemons implements SyncControl, AutoCloseable {
                 SyncQueue q = new SyncQueue(QUEUE_CAPACITY);
                 SyncSender sender = new SyncSender(q, counters, s, ni, bind, maxLen);
                 counters.queues(q::size, null);
-                hook.master(new SyncMaster(conns, policy, q, counters));
+                hook.master(new SyncMaster(conns, conns6, policy, q, counters));
                 sender.start();
                 master = new Running(shown, sender);
             } else {
                 SyncQueue q = new SyncQueue(QUEUE_CAPACITY);
-                SyncInstaller installer = new SyncInstaller(conns, services, q, counters);
+                SyncInstaller installer = new SyncInstaller(conns, conns6, services, q, counters);
                 int[] n = new int[nets.size()];
                 int[] m = new int[nets.size()];
                 for (int i = 0; i < n.length; i++) {

@@ -24,7 +24,12 @@ public enum SyncDrop {
     /** Backup: a FULLNAT real server's entry without jvs's FULLNAT option. */
     FULLNAT_OPTION_MISSING("fullnat_option_missing"),
     /** Backup: the update of a connection that was already replaced (ip_vs_proc_conn ignores it). */
-    STALE("stale");
+    STALE("stale"),
+    /**
+     * Backup: an IPv6 entry jvs's IPv6 tables cannot hold: a persistence template, or an entry with
+     * jvs's FULLNAT or SYN proxy option (IPv6 services forward by DR and NAT only).
+     */
+    IPV6_UNSUPPORTED("ipv6_unsupported");
 
     private final String label;
 

@@ -1,6 +1,7 @@
 package io.jvs.forwarder.sync;
 
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.conn.PersistenceTable;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
@@ -19,13 +20,18 @@ import java.util.function.LongSupplier;
  * connection and template tables, and installs or updates the entries the receiver thread
  * checked and queued. No scheduler is asked and no scheduler state is touched; activeconns and
  * inactconns follow the master's INACTIVE flag, as ip_vs_bind_dest does for synced connections,
- * and templates count in persistconns. Allocation-free per entry.
+ * and templates count in persistconns. IPv6 entries go into the {@link ConnectionTable6} of the
+ * same event loop, found by the IPv6 service (proto, VIP, port; or -f mark -6) and real server
+ * (address, port) they name; an IPv6 template or an IPv6 entry carrying jvs's FULLNAT or SYN
+ * proxy option is dropped ({@code ipv6_unsupported}: the IPv6 tables hold neither). Allocation-free
+ * per entry.
  */
 final class SyncInstaller implements Runnable {
     /** ip_vs_proc_conn's timeout for a template sent without one (3 minutes). */
     private static final long TEMPLATE_DEFAULT_TIMEOUT_NANOS = 180_000_000_000L;
 
     private final ConnectionTable conns;
+    private final ConnectionTable6 conns6;
     private final PersistenceTable templates;
     private final ServiceRegistry services;
     private final SyncQueue queue;
@@ -35,15 +41,17 @@ final class SyncInstaller implements Runnable {
     private final SyncEntry e = new SyncEntry();
     private final LongSupplier clock;
 
-    SyncInstaller(ConnectionTable conns, ServiceRegistry services, SyncQueue queue, SyncCounters counters) {
-        this(conns, services, queue, counters, System::nanoTime);
+    SyncInstaller(ConnectionTable conns, ConnectionTable6 conns6, ServiceRegistry services, SyncQueue queue,
+                  SyncCounters counters) {
+        this(conns, conns6, services, queue, counters, System::nanoTime);
     }
 
     /** Tests: expiry times from this clock. */
-    SyncInstaller(ConnectionTable conns, ServiceRegistry services, SyncQueue queue, SyncCounters counters,
-                  LongSupplier clock) {
+    SyncInstaller(ConnectionTable conns, ConnectionTable6 conns6, ServiceRegistry services, SyncQueue queue,
+                  SyncCounters counters, LongSupplier clock) {
         this.clock = clock;
         this.conns = conns;
+        this.conns6 = conns6;
         this.templates = conns.templates();
         this.services = services;
         this.queue = queue;
@@ -61,6 +69,10 @@ final class SyncInstaller implements Runnable {
 
     void install(SyncEntry e, long now) {
         final ServiceTable table = services.current();
+        if (e.ipv6()) {
+            install6(e, table, now);
+            return;
+        }
         VirtualService svc;
         if (e.fwmark != 0) {
             svc = table.lookupFwmark(e.fwmark);
@@ -160,6 +172,53 @@ final class SyncInstaller implements Runnable {
                 conns.spliceSynProxy(id, e.spSeq, e.spTs, e.spWinShift);
             }
         }
+    }
+
+    /** ip_vs_proc_conn for an IPv6 entry (af AF_INET6): the same steps over the IPv6 table. */
+    private void install6(SyncEntry e, ServiceTable table, long now) {
+        final VirtualService svc = e.fwmark != 0 ? table.lookupFwmark6(e.fwmark)
+                : table.classify6(e.protocol, e.vaddrHi, e.vaddrLo, e.vport); // with the port-0 retry
+        if (svc == null) {
+            counters.dropped(SyncDrop.NO_SERVICE);
+            return;
+        }
+        RealServer dest = svc.dest6(e.daddrHi, e.daddrLo, e.dport);
+        if (dest == null) {
+            dest = svc.dest6(e.daddrHi, e.daddrLo, 0);
+        }
+        if (dest == null) {
+            counters.dropped(SyncDrop.NO_DEST);
+            return;
+        }
+        if (e.template() || e.hasFullNat || e.hasSynProxy
+                || dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT) {
+            counters.dropped(SyncDrop.IPV6_UNSUPPORTED);
+            return;
+        }
+        final boolean inactive = (e.flags & IpvsSync.CONN_F_INACTIVE) != 0;
+        int id = conns6.lookupIn(e.protocol, e.caddrHi, e.caddrLo, e.cport, e.vaddrHi, e.vaddrLo, e.vport, now);
+        if (id >= 0 && (conns6.daddrHi(id) != e.daddrHi || conns6.daddrLo(id) != e.daddrLo
+                || conns6.dport(id) != e.dport)) {
+            if (inactive) {
+                counters.dropped(SyncDrop.STALE); // the expiration message of a connection already replaced
+                return;
+            }
+            conns6.remove(id);
+            id = -1;
+        }
+        final long given = e.timeout * 1_000_000_000L;
+        if (id >= 0) {
+            conns6.applySync(id, e.state, inactive, given > 0 ? given : conns6.stateTimeoutNanos(id, e.state), now);
+            counters.updated();
+            return;
+        }
+        long timeout = given > 0 ? given : conns6.stateTimeoutNanos(svc, e.protocol, e.state);
+        if (conns6.insertSynced(e.protocol, e.caddrHi, e.caddrLo, e.cport, e.vaddrHi, e.vaddrLo, e.vport,
+                e.daddrHi, e.daddrLo, e.dport, svc, dest, e.state, inactive, timeout, now) == ConnectionTable6.FULL) {
+            counters.dropped(SyncDrop.TABLE_FULL);
+            return;
+        }
+        counters.installed();
     }
 
     /** The state's timeout from the table (a sync entry with timeout 0, as version 0 sent). */

@@ -1,6 +1,7 @@
 package io.jvs.forwarder.sync;
 
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.conn.PersistenceTable;
 import io.jvs.forwarder.conn.TcpState;
 import io.jvs.forwarder.service.ForwardMethod;
@@ -26,6 +27,10 @@ import io.jvs.packet.SyncEntry;
  * count only. Templates are synced each time a connection they control is examined (period
  * &gt; 0), as the kernel does. The timeout sent is what is left of the entry's (equal to the
  * state's full timeout right after the packet that refreshed it, which is what the kernel sends).
+ *
+ * <p>IPv6 connections ({@link ConnectionTable6}, {@link #inbound6}) follow the same rules and go
+ * out as struct ip_vs_sync_v6 entries in the same messages, as ip_vs_sync_conn mixes both
+ * families; their per-connection state has arrays of its own, indexed by the IPv6 table's ids.
  */
 public final class SyncMaster {
     private final ConnectionTable conns;
@@ -38,10 +43,19 @@ public final class SyncMaster {
     private final byte[] oldStates;
     private final int[] tmplInPkts;
     private final long[] tmplSyncEnds;
+    private final ConnectionTable6 conns6;
+    private final int[] inPkts6;
+    private final long[] syncEnds6;
+    private final byte[] oldStates6;
     private final SyncEntry scratch = new SyncEntry();
 
-    SyncMaster(ConnectionTable conns, SyncPolicy policy, SyncQueue queue, SyncCounters counters) {
+    SyncMaster(ConnectionTable conns, ConnectionTable6 conns6, SyncPolicy policy, SyncQueue queue,
+               SyncCounters counters) {
         this.conns = conns;
+        this.conns6 = conns6;
+        inPkts6 = new int[conns6.capacity()];
+        syncEnds6 = new long[conns6.capacity()];
+        oldStates6 = new byte[conns6.capacity()];
         this.templates = conns.templates();
         this.policy = policy;
         this.queue = queue;
@@ -69,7 +83,9 @@ public final class SyncMaster {
         final VirtualService svc = conns.service(id);
         if (!svc.onePacket) { // "Do not sync ONE PACKET"
             int pkts = ++inPkts[id];
-            if (connNeeded(id, pkts, nowMs)) {
+            final int state = conns.state(id);
+            if (connNeeded(syncEnds, oldStates, id, conns.proto(id), state,
+                    conns.stateTimeoutNanos(id, state) / 1_000_000L, pkts, nowMs)) {
                 enqueueConnection(id, nowNanos);
             }
         }
@@ -87,26 +103,49 @@ public final class SyncMaster {
         }
     }
 
-    private boolean connNeeded(int id, int pkts, long nowMs) {
-        final int state = conns.state(id);
-        final long timeoutMs = conns.stateTimeoutNanos(id, state) / 1_000_000L;
-        if (conns.proto(id) == Protocol.TCP) {
+    /**
+     * An inbound packet of IPv6 connection id (worker 0's {@link ConnectionTable6}) has been
+     * accounted; as {@link #inbound} (IPv6 services have no persistence templates).
+     *
+     * @param created the packet created the connection (its id's sync state starts over)
+     */
+    public void inbound6(int id, boolean created, long nowNanos) {
+        if (created) {
+            inPkts6[id] = 0;
+            syncEnds6[id] = 0;
+            oldStates6[id] = (byte) TcpState.NONE;
+        }
+        if (conns6.service(id).onePacket) {
+            return;
+        }
+        final int pkts = ++inPkts6[id];
+        final int state = conns6.state(id);
+        if (connNeeded(syncEnds6, oldStates6, id, conns6.proto(id), state,
+                conns6.stateTimeoutNanos(id, state) / 1_000_000L, pkts, nowNanos / 1_000_000L)) {
+            enqueueConnection6(id, nowNanos);
+        }
+    }
+
+    /** ip_vs_sync_conn_needed for a connection (either family's arrays: ends, old states). */
+    private boolean connNeeded(long[] ends, byte[] olds, int id, int proto, int state, long timeoutMs, int pkts,
+                               long nowMs) {
+        if (proto == Protocol.TCP) {
             if (!syncedState(state)) {
                 return false;
             }
-            boolean force = state != oldStates[id];
+            boolean force = state != olds[id];
             if (force && state != TcpState.ESTABLISHED) {
-                oldStates[id] = (byte) state;
-                syncEnds[id] = (nowMs + timeoutMs) & ~3L;
+                olds[id] = (byte) state;
+                ends[id] = (nowMs + timeoutMs) & ~3L;
                 return true;
             }
-            if (needed(syncEnds, id, timeoutMs, pkts, nowMs, force, false)) {
-                oldStates[id] = (byte) state;
+            if (needed(ends, id, timeoutMs, pkts, nowMs, force, false)) {
+                olds[id] = (byte) state;
                 return true;
             }
             return false;
         }
-        return needed(syncEnds, id, timeoutMs, pkts, nowMs, false, false);
+        return needed(ends, id, timeoutMs, pkts, nowMs, false, false);
     }
 
     /** The TCP states sync_persist_mode 0 syncs. */
@@ -185,6 +224,28 @@ public final class SyncMaster {
             e.spClientWindow = conns.synProxyClientWindow(id);
             e.spWinShift = conns.synProxyWinShift(id);
         }
+        offer(e);
+    }
+
+    /** The IPv6 connection as struct ip_vs_sync_v6 (DR or NAT: no FULLNAT or SYN proxy option). */
+    private void enqueueConnection6(int id, long nowNanos) {
+        final SyncEntry e = scratch.clear();
+        e.type = IpvsSync.STYPE_F_INET6;
+        e.protocol = conns6.proto(id);
+        e.flags = forwardFlag(conns6.dest(id).method) | (conns6.isActive(id) ? 0 : IpvsSync.CONN_F_INACTIVE)
+                | (conns6.outputSeen(id) ? 0 : IpvsSync.CONN_F_NOOUTPUT);
+        e.state = conns6.state(id);
+        e.cport = conns6.cport(id);
+        e.vport = conns6.vport(id);
+        e.dport = conns6.dport(id);
+        e.fwmark = conns6.service(id).fwmark;
+        e.timeout = secondsLeft(conns6.expiresAtNanos(id), nowNanos);
+        e.caddrHi = conns6.caddrHi(id);
+        e.caddrLo = conns6.caddrLo(id);
+        e.vaddrHi = conns6.vaddrHi(id);
+        e.vaddrLo = conns6.vaddrLo(id);
+        e.daddrHi = conns6.daddrHi(id);
+        e.daddrLo = conns6.daddrLo(id);
         offer(e);
     }
 

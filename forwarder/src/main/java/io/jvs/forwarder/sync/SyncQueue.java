@@ -5,13 +5,13 @@ import io.jvs.packet.SyncEntry;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A bounded single-producer single-consumer ring of sync entries held as ints: the data path
+ * A bounded single-producer single-consumer ring of sync entries (IPv4 and IPv6) held as ints: the data path
  * hands entries to the sender thread through one (master), the receiver thread hands them to the
  * data path through another (backup). {@link #offer} never blocks and never allocates: a full ring
  * refuses and the caller counts the drop.
  */
 final class SyncQueue {
-    private static final int WIDTH = 25;
+    private static final int WIDTH = 38;
 
     private final int[] slots;
     private final int mask;
@@ -68,6 +68,13 @@ final class SyncQueue {
         s[b + 22] = e.spOptions;
         s[b + 23] = e.spClientWindow;
         s[b + 24] = e.spWinShift;
+        s[b + 25] = e.type;
+        putLong(s, b + 26, e.caddrHi);
+        putLong(s, b + 28, e.caddrLo);
+        putLong(s, b + 30, e.vaddrHi);
+        putLong(s, b + 32, e.vaddrLo);
+        putLong(s, b + 34, e.daddrHi);
+        putLong(s, b + 36, e.daddrLo);
         tail.setRelease(t + 1);
         return true;
     }
@@ -107,7 +114,23 @@ final class SyncQueue {
         e.spOptions = s[b + 22];
         e.spClientWindow = s[b + 23];
         e.spWinShift = s[b + 24];
+        e.type = s[b + 25];
+        e.caddrHi = getLong(s, b + 26);
+        e.caddrLo = getLong(s, b + 28);
+        e.vaddrHi = getLong(s, b + 30);
+        e.vaddrLo = getLong(s, b + 32);
+        e.daddrHi = getLong(s, b + 34);
+        e.daddrLo = getLong(s, b + 36);
         head.setRelease(h + 1);
         return true;
+    }
+
+    private static void putLong(int[] s, int i, long v) {
+        s[i] = (int) (v >>> 32);
+        s[i + 1] = (int) v;
+    }
+
+    private static long getLong(int[] s, int i) {
+        return ((long) s[i] << 32) | (s[i + 1] & 0xFFFF_FFFFL);
     }
 }

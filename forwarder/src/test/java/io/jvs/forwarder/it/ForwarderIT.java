@@ -298,8 +298,8 @@ class ForwarderIT {
     /**
      * IPv6 end to end in packet mode (the lab's dual stack): the client reaches
      * {@code [2001:db8::100]:80} through the router, which solicits the VIP on the LAN; jvs answers
-     * the NS and forwards by DR (the VIP6 on the real servers' lo, added here with ip: the agent's
-     * IPv6 mode is not in yet) or NAT (the real servers' IPv6 default route is the director).
+     * the NS and forwards by DR (the VIP6 on the real servers' lo, put there by jvs-agent up)
+     * or NAT (the real servers' IPv6 default route is the director).
      */
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -332,9 +332,13 @@ class ForwarderIT {
         void startDirector() throws IOException {
             LAB.lab().resetDirector();
             if (method == Method.DR) {
+                // The real servers take the VIP6 as an operator would: jvs-agent up (the /128 on lo,
+                // nodad, proxy_ndp off), and its check passes; down in stopDirector undoes exactly that.
                 for (int rs = 1; rs <= 2; rs++) {
-                    LAB.lab().ip(Lab.rsNamespace(rs), "-6", "addr", "replace", VIP6 + "/128", "dev", "lo", "nodad")
-                            .requireOk();
+                    LAB.lab().exec(Duration.ofSeconds(60), Lab.rsNamespace(rs), agent6(rs, "up")).requireOk();
+                    LAB.lab().exec(Duration.ofSeconds(60), Lab.rsNamespace(rs), agent6(rs, "check")).requireOk();
+                    assertTrue(LAB.lab().ip(Lab.rsNamespace(rs), "-6", "addr", "show", "dev", "lo").requireOk()
+                            .stdout().contains(VIP6 + "/128"), "rs" + rs + ": the agent put the VIP6 on lo");
                 }
             }
             LAB.lab().neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
@@ -360,9 +364,16 @@ class ForwarderIT {
             }
             if (method == Method.DR) {
                 for (int rs = 1; rs <= 2; rs++) {
-                    LAB.lab().ip(Lab.rsNamespace(rs), "-6", "addr", "del", VIP6 + "/128", "dev", "lo");
+                    LAB.lab().exec(Duration.ofSeconds(60), Lab.rsNamespace(rs), agent6(rs, "down")).requireOk();
                 }
             }
+        }
+
+        /** jvs-agent's DR mode for the VIP6 on rsN, journalled apart from the lab's IPv4 agent. */
+        String[] agent6(int rs, String command) {
+            return new String[] {LAB.lab().repo().resolve("bin/jvs-agent").toString(), command, "--mode", "dr",
+                    "--vip", VIP6, "--iface", "eth0", "--state",
+                    LAB.lab().state().resolve("rs" + rs + "/agent6.state").toString()};
         }
 
         @Test

@@ -31,9 +31,11 @@ final class FullNatPortDirector {
                 --state-timeout close_wait 1
                 """.formatted(Lab.VIP, lip, Lab.rsIp(1), Lab.rsIp(2)));
         List<String> args = new ArrayList<>(attach);
-        // A small table: the expiry sweep passes over it within a second or so, so ports come back
-        // soon after their connection's 1 s timeout.
-        args.addAll(List.of("--config", conf.toString(), "--metrics", metrics, "--conn-max", "16384",
+        // A small table (twice the port range, so the ports run out before the table does): the
+        // expiry sweep passes over it within a second or so, so ports come back soon after their
+        // connection's 1 s timeout.
+        int connMax = Integer.highestOneBit(ports) * 2;
+        args.addAll(List.of("--config", conf.toString(), "--metrics", metrics, "--conn-max", Integer.toString(connMax),
                 "--lport-range", "40000-" + (40000 + ports - 1)));
         return ForwarderProcess.start(lab, tag, metrics, args);
     }

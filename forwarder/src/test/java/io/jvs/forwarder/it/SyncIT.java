@@ -25,24 +25,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * dedicated veth pair ({@code sync0}, 10.9.0.1/24 and 10.9.0.2/24) that is both the backup's
  * attach interface and the mcast interface, so the backup never sees or answers the LAN.
  *
- * <p>Long NAT and FULLNAT downloads (real curl from the client, real nginx) run through the
- * master; the backup must then hold the same connections ({@code jvsadm -c -n}: protocol,
- * client, VIP, real server, ESTABLISHED, expiry within ESTABLISHED's 900 s) and have reserved the
- * FULLNAT local ports, and the daemons report ipvsadm's {@code -L --daemon} lines.
+ * <p>Long NAT and FULLNAT downloads and an IPv6 NAT one (real curl from the client, real nginx)
+ * run through the master; the backup must then hold the same connections ({@code jvsadm -c -n}:
+ * protocol, client, VIP, real server, ESTABLISHED, expiry within ESTABLISHED's 900 s; the IPv6
+ * one sent as an ip_vs_sync_v6 entry) and have reserved the FULLNAT local ports, and the daemons
+ * report ipvsadm's {@code -L --daemon} lines.
  *
  * <p>Then a takeover: the backup also has a LAN port ({@code eth0}, 10.0.0.2/24 like the
- * master's, its veth peer left unplugged in the backup's namespace). The master is stopped, its
- * LAN port taken down, the backup's plugged into the LAN bridge, and the neighbour entries
- * for the VIP, 10.0.0.2 and the FULLNAT local address forgotten on the router and the real
- * servers (standing in for the gratuitous ARP a VRRP master sends: that comes with the VRRP
- * branch). Every download, NAT and FULLNAT, must then complete byte for byte through the
- * backup, which never saw them begin.
+ * master's, and 2001:db8::2/64; its veth peer left unplugged in the backup's namespace). The master
+ * is stopped, its LAN port taken down, the backup's plugged into the LAN bridge, and the neighbour
+ * entries for the VIPs, the director's addresses and the FULLNAT local address forgotten on the
+ * router and the real servers (standing in for the gratuitous ARP and unsolicited NA a VRRP
+ * master sends). Every download, NAT, FULLNAT and IPv6 NAT, must then complete byte for byte
+ * through the backup, which never saw them begin, on the real server the master picked.
  */
 @Timeout(240)
 class SyncIT {
     static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static final String BACKUP_NS = Lab.PREFIX + "sync-backup";
     static final String LIP = "10.0.0.3";
+    static final String VIP6 = "2001:db8::100";
+    static final String DIRECTOR6 = "2001:db8::2";
 
     @RegisterExtension
     static final LabExtension LAB = LabExtension.up(2);
@@ -69,12 +72,20 @@ class SyncIT {
         LAB.lab().ip(Lab.LAN, "link", "del", "sbk0"); // the backup's LAN veth, if plugged (else gone with the netns)
         deleteBackupNamespace();
         LAB.lab().ip(Lab.DIRECTOR, "link", "set", "eth0", "up"); // taken down for the takeover
-        for (int rs = 1; rs <= 2; rs++) {
-            LAB.lab().neighForget(Lab.rsNamespace(rs), Lab.DIRECTOR_IP, "eth0");
-            LAB.lab().neighForget(Lab.rsNamespace(rs), LIP, "eth0");
-        }
-        LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        forgetDirectorNeighbours();
         LAB.lab().resetDirector();
+    }
+
+    /** What a new VRRP master's gratuitous ARP and unsolicited NA would update, forgotten instead. */
+    private static void forgetDirectorNeighbours() {
+        Lab lab = LAB.lab();
+        for (int rs = 1; rs <= 2; rs++) {
+            lab.neighForget(Lab.rsNamespace(rs), Lab.DIRECTOR_IP, "eth0");
+            lab.neighForget(Lab.rsNamespace(rs), LIP, "eth0");
+            lab.neighForget(Lab.rsNamespace(rs), DIRECTOR6, "eth0");
+        }
+        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+        lab.neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
     }
 
     /** ip netns del, by this test's own name only. */
@@ -98,12 +109,12 @@ class SyncIT {
      * A rate-limited download from the client, left running (about 25 s for the 50 MiB blob); it
      * writes the body's sha256, HTTP code and size to a file.
      */
-    private void startDownload(int port) {
+    private void startDownload(String host, int port) {
         Path out = LAB.lab().itFile("sync-download-" + downloads.size() + ".txt", "");
         try {
             downloads.add(new ProcessBuilder(Lab.ip(), "netns", "exec", Lab.CLIENT, "bash", "-c",
-                    "set -o pipefail; curl -sS --limit-rate 2M --max-time 90 -w '%{stderr}%{http_code} %{size_download}\\n'"
-                            + " http://" + Lab.VIP + ":" + port + "/blob | sha256sum | cut -d' ' -f1")
+                    "set -o pipefail; curl -g -sS --limit-rate 2M --max-time 90 -w '%{stderr}%{http_code} %{size_download}\\n'"
+                            + " http://" + host + ":" + port + "/blob | sha256sum | cut -d' ' -f1")
                     .redirectErrorStream(true).redirectOutput(out.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start());
             downloadOutputs.add(out);
@@ -168,6 +179,10 @@ class SyncIT {
         ok(lab.ip(BACKUP_NS, "addr", "add", Lab.DIRECTOR_IP + "/24", "dev", "eth0"), "addr");
         ok(lab.ip(BACKUP_NS, "link", "set", "eth0", "up"), "up");
         ok(lab.ip(BACKUP_NS, "route", "add", "default", "via", Lab.ROUTER_LAN_IP, "dev", "eth0", "onlink"), "route");
+        // and the master's IPv6 address (nodad: the master still holds it until the takeover) and route
+        ok(lab.exec(Duration.ofSeconds(10), BACKUP_NS, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=0"), "sysctl");
+        ok(lab.ip(BACKUP_NS, "-6", "addr", "add", DIRECTOR6 + "/64", "dev", "eth0", "nodad"), "addr6");
+        ok(lab.ip(BACKUP_NS, "-6", "route", "add", "default", "via", "2001:db8::1", "dev", "eth0", "onlink"), "route6");
 
         String services = """
                 -A -t %1$s:80 -s rr
@@ -176,7 +191,10 @@ class SyncIT {
                 -A -t %1$s:81 -s rr --laddr %4$s
                 -a -t %1$s:81 -r %2$s:80 --fullnat -w 1
                 -a -t %1$s:81 -r %3$s:80 --fullnat -w 1
-                """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2), LIP);
+                -A -t [%5$s]:80 -s rr
+                -a -t [%5$s]:80 -r [2001:db8::11]:80 -m -w 1
+                -a -t [%5$s]:80 -r [2001:db8::12]:80 -m -w 1
+                """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2), LIP, VIP6);
         Path conf = lab.itFile("sync.conf", services);
         // connection sync serves one connection table: --workers 1 (README)
         master = ForwarderProcess.start(lab, "sync-master", METRICS,
@@ -193,10 +211,12 @@ class SyncIT {
         assertEquals("backup sync daemon (mcast=sync0, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n",
                 jvsadm(BACKUP_NS, "-L", "--daemon"));
 
-        startDownload(80);
-        startDownload(80);
-        startDownload(81);
-        startDownload(81);
+        lab.neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE); // a stale entry from an earlier test
+        startDownload(Lab.VIP, 80);
+        startDownload(Lab.VIP, 80);
+        startDownload(Lab.VIP, 81);
+        startDownload(Lab.VIP, 81);
+        startDownload("[" + VIP6 + "]", 80);
         // sync goes out at the third inbound packet; a partial message leaves within 2 s
         Map<String, Integer> onMaster = Map.of();
         Map<String, Integer> onBackup = Map.of();
@@ -205,20 +225,22 @@ class SyncIT {
             Lab.pause(1000);
             onMaster = connections(jvsadm(Lab.DIRECTOR, "-L", "-c", "-n"));
             onBackup = connections(jvsadm(BACKUP_NS, "-L", "-c", "-n"));
-            if (onMaster.size() == 4 && onBackup.keySet().equals(onMaster.keySet())) {
+            if (onMaster.size() == 5 && onBackup.keySet().equals(onMaster.keySet())) {
                 break;
             }
         }
         System.out.println("[sync] master: " + onMaster + "\n[sync] backup: " + onBackup);
-        assertEquals(4, onMaster.size(), "four downloads through the master: " + onMaster);
+        assertEquals(5, onMaster.size(), "five downloads through the master: " + onMaster);
         assertEquals(onMaster.keySet(), onBackup.keySet(),
-                "the backup holds the master's connections (client, VIP, real server, state)");
+                "the backup holds the master's connections (client, VIP, real server, state), IPv6 included");
         for (Map.Entry<String, Integer> e : onBackup.entrySet()) {
             assertTrue(e.getKey().endsWith(" ESTABLISHED"), e.getKey());
             assertTrue(e.getValue() > 880 && e.getValue() <= 900, "expiry within ESTABLISHED's 900 s: " + e);
         }
         assertEquals(2, onBackup.keySet().stream().filter(k -> k.contains(Lab.VIP + ":80 ")).count(), "NAT");
         assertEquals(2, onBackup.keySet().stream().filter(k -> k.contains(Lab.VIP + ":81 ")).count(), "FULLNAT");
+        assertEquals(1, onBackup.keySet().stream().filter(k -> k.startsWith("TCP [2001:db8:1::2]:")
+                && k.contains(" [" + VIP6 + "]:80 [2001:db8::1")).count(), "IPv6 NAT, from the client to an IPv6 server");
         // FULLNAT: the two local ports the master took are held on the backup
         assertEquals(2.0, master.metric("jvs_local_ports_in_use", ""));
         assertEquals(2.0, backup.metric("jvs_local_ports_in_use", ""));
@@ -230,7 +252,7 @@ class SyncIT {
                         + "updated%n", sent, received, master.metric("jvs_sync_connections_total", "direction=\"sent\""),
                 installed, backup.metric("jvs_sync_installed_total", "action=\"updated\""));
         assertTrue(sent >= 1 && received >= 1, "messages went over sync0");
-        assertEquals(4.0, installed, "each connection installed once, later syncs update it");
+        assertEquals(5.0, installed, "each connection installed once, later syncs update it");
         StringBuilder drops = new StringBuilder();
         for (Metrics.Sample m : backup.samples()) {
             if (m.name().equals("jvs_sync_dropped_total") && m.value() > 0) {
@@ -275,11 +297,7 @@ class SyncIT {
         ok(lab.ip(BACKUP_NS, "link", "set", "sbk0", "netns", Lab.LAN), "plug the backup");
         ok(lab.ip(Lab.LAN, "link", "set", "sbk0", "master", "br0"), "bridge port");
         ok(lab.ip(Lab.LAN, "link", "set", "sbk0", "up"), "up");
-        lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
-        for (int rs = 1; rs <= 2; rs++) {
-            lab.neighForget(Lab.rsNamespace(rs), Lab.DIRECTOR_IP, "eth0");
-            lab.neighForget(Lab.rsNamespace(rs), LIP, "eth0");
-        }
+        forgetDirectorNeighbours();
         System.out.printf("[sync] backup on the LAN %.2f s after the master was stopped%n",
                 (System.nanoTime() - t0) / 1e9);
         for (int i = 0; i < downloads.size(); i++) {
@@ -289,7 +307,7 @@ class SyncIT {
         List<String> results = new ArrayList<>();
         for (int i = 0; i < downloads.size(); i++) {
             String text = java.nio.file.Files.readString(downloadOutputs.get(i)).strip();
-            results.add((i < 2 ? "NAT " : "FULLNAT ") + text.replace('\n', ' ') + " exit " + downloads.get(i).exitValue());
+            results.add((i < 2 ? "NAT " : i < 4 ? "FULLNAT " : "IPv6 NAT ") + text.replace('\n', ' ') + " exit " + downloads.get(i).exitValue());
         }
         System.out.printf("[sync] downloads, all ended %.1f s after the takeover began: %s%n", seconds, results);
         for (int i = 0; i < downloads.size(); i++) {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The sync codec against messages written byte by byte from ip_vs_sync.c's layout (struct
- * ip_vs_sync_mesg, struct ip_vs_sync_v4, the TLV options, 4-byte padding), never from jvs's
+ * ip_vs_sync_mesg, struct ip_vs_sync_v4 and ip_vs_sync_v6, the TLV options, 4-byte padding), never from jvs's
  * encoder; and every receive-side check of ip_vs_process_message / ip_vs_proc_sync_conn.
  */
 class IpvsSyncTest {
@@ -99,6 +99,33 @@ class IpvsSyncTest {
             + "02"              // state 2: spliced
             + "0000";
 
+    /** struct ip_vs_sync_v6: TCP NAT connection, ESTABLISHED, active: 72 bytes. */
+    private static final String TCP_NAT6 =
+            "01 06 0048"        // type 1 (STYPE_F_INET6), protocol 6, ver_size: version 0, size 72
+            + "00000000"        // flags: IP_VS_CONN_F_MASQ
+            + "0001"            // state 1 = ESTABLISHED
+            + "9c40 0050 1f90"  // cport 40000, vport 80, dport 8080
+            + "00000000"        // fwmark 0
+            + "00000384"        // timeout 900 s
+            + "20010db8 00010000 00000000 00000002"  // caddr 2001:db8:1::2
+            + "20010db8 00000000 00000000 00000100"  // vaddr 2001:db8::100
+            + "20010db8 00000000 00000000 00000011"; // daddr 2001:db8::11
+
+    /** struct ip_vs_sync_v6, UDP DR, inactive, no output, IPVS_OPT_SEQ_DATA: 72 + 26 = 98 bytes, 2 of padding after. */
+    private static final String UDP_DR6_SEQ =
+            "01 11 0062"        // IPv6, UDP, size 98
+            + "00000183"        // DROUTE | NOOUTPUT | INACTIVE
+            + "0000"
+            + "1388 0035 0035"  // cport 5000, vport 53, dport 53
+            + "0000002a"        // fwmark 42
+            + "0000012c"        // timeout 300 s
+            + "fd000000 00000000 00000000 00000003"  // caddr fd00::3
+            + "20010db8 00000000 00000000 00000101"  // vaddr 2001:db8::101
+            + "20010db8 00000000 00000000 00000012"  // daddr 2001:db8::12
+            + "01 18"
+            + "00000001 00000002 00000003"
+            + "00000004 00000005 00000006";
+
     private static byte[] message(int count, String... parts) {
         byte[] b = hex(HEADER + String.join("", parts));
         b[2] = (byte) (b.length >>> 8);
@@ -139,6 +166,8 @@ class IpvsSyncTest {
         c.type = e.type; c.protocol = e.protocol; c.flags = e.flags; c.state = e.state;
         c.cport = e.cport; c.vport = e.vport; c.dport = e.dport; c.fwmark = e.fwmark; c.timeout = e.timeout;
         c.caddr = e.caddr; c.vaddr = e.vaddr; c.daddr = e.daddr;
+        c.caddrHi = e.caddrHi; c.caddrLo = e.caddrLo; c.vaddrHi = e.vaddrHi; c.vaddrLo = e.vaddrLo;
+        c.daddrHi = e.daddrHi; c.daddrLo = e.daddrLo;
         c.hasSeq = e.hasSeq; c.inInitSeq = e.inInitSeq; c.inDelta = e.inDelta; c.inPrevDelta = e.inPrevDelta;
         c.outInitSeq = e.outInitSeq; c.outDelta = e.outDelta; c.outPrevDelta = e.outPrevDelta;
         c.hasFullNat = e.hasFullNat; c.localAddr = e.localAddr; c.localPort = e.localPort;
@@ -202,7 +231,8 @@ class IpvsSyncTest {
     @Test
     void goldenMessageReEncodesByteForByte() {
         for (byte[] msg : List.of(message(3, TCP_NAT, UDP_DR_SEQ, PAD2, TEMPLATE),
-                message(2, FULLNAT, PAD2, TCP_NAT), message(1, TCP_NAT), message(2, SYNPROXY, PAD2, FULLNAT))) {
+                message(2, FULLNAT, PAD2, TCP_NAT), message(1, TCP_NAT), message(2, SYNPROXY, PAD2, FULLNAT),
+                message(4, TCP_NAT6, UDP_DR6_SEQ, PAD2, TCP_NAT, TCP_NAT6))) {
             Recorder r = decode(msg, 0, null);
             MemorySegment out = Arena.ofAuto().allocate(1500, 1);
             IpvsSync.Encoder enc = new IpvsSync.Encoder().begin(out, 0, 1472, 7);
@@ -426,12 +456,104 @@ class IpvsSyncTest {
         assertEquals(List.of("pe_unsupported"), r.rejected);
     }
 
+    // ---- IPv6 entries (struct ip_vs_sync_v6) ----
+
     @Test
-    void ipv6EntryIsSkipped() {
-        // type 1 (IPv6): struct ip_vs_sync_v6 is 72 bytes; the entry is skipped by its ver_size
-        String v6 = "01 06 0048" + "00000000 0001 9c40 0050 0050 00000000 00000384" + "00".repeat(48);
-        Recorder r = decode(message(2, v6, TCP_NAT), 0, null);
-        assertEquals(List.of("ipv6_unsupported"), r.rejected);
+    void ipv6GoldenMessageDecodesFieldByField() {
+        byte[] msg = message(3, TCP_NAT6, UDP_DR6_SEQ, PAD2, TCP_NAT);
+        assertEquals(8 + 72 + 98 + 2 + 36, msg.length);
+        Recorder r = decode(msg, 7, null);
+        assertEquals(List.of(), r.rejected);
+        assertEquals(3, r.entries.size());
+        SyncEntry a = r.entries.get(0);
+        assertTrue(a.ipv6());
+        assertEquals(1, a.type);
+        assertEquals(6, a.protocol);
+        assertEquals(0, a.flags);
+        assertEquals(1, a.state);
+        assertEquals(40000, a.cport);
+        assertEquals(80, a.vport);
+        assertEquals(8080, a.dport);
+        assertEquals(900, a.timeout);
+        assertEquals(0x20010db800010000L, a.caddrHi);
+        assertEquals(0x0000000000000002L, a.caddrLo);
+        assertEquals(0x20010db800000000L, a.vaddrHi);
+        assertEquals(0x0000000000000100L, a.vaddrLo);
+        assertEquals(0x20010db800000000L, a.daddrHi);
+        assertEquals(0x0000000000000011L, a.daddrLo);
+        assertEquals(0, a.caddr | a.vaddr | a.daddr);
+        assertFalse(a.hasSeq);
+        SyncEntry b = r.entries.get(1);
+        assertTrue(b.ipv6());
+        assertEquals(17, b.protocol);
+        assertEquals(0x183, b.flags);
+        assertEquals(5000, b.cport);
+        assertEquals(53, b.vport);
+        assertEquals(53, b.dport);
+        assertEquals(42, b.fwmark);
+        assertEquals(300, b.timeout);
+        assertEquals(0xfd00000000000000L, b.caddrHi);
+        assertEquals(3L, b.caddrLo);
+        assertEquals(0x101L, b.vaddrLo);
+        assertEquals(0x12L, b.daddrLo);
+        assertTrue(b.hasSeq);
+        assertEquals(1, b.inInitSeq);
+        assertEquals(6, b.outPrevDelta);
+        SyncEntry c = r.entries.get(2);
+        assertFalse(c.ipv6());
+        assertEquals(0x0a000002, c.caddr);
+        assertEquals(0, c.caddrHi | c.caddrLo | c.daddrHi | c.daddrLo);
+    }
+
+    @Test
+    void ipv6EntryEncodesAsTheKernelLaysItOut() {
+        SyncEntry e = new SyncEntry();
+        e.type = IpvsSync.STYPE_F_INET6;
+        e.protocol = 6;
+        e.state = 1;
+        e.cport = 40000;
+        e.vport = 80;
+        e.dport = 8080;
+        e.timeout = 900;
+        e.caddrHi = 0x20010db800010000L;
+        e.caddrLo = 2;
+        e.vaddrHi = 0x20010db800000000L;
+        e.vaddrLo = 0x100;
+        e.daddrHi = 0x20010db800000000L;
+        e.daddrLo = 0x11;
+        MemorySegment out = Arena.ofAuto().allocate(1500, 1);
+        IpvsSync.Encoder enc = new IpvsSync.Encoder().begin(out, 0, 1472, 7);
+        assertTrue(enc.add(e));
+        byte[] got = out.asSlice(0, enc.size()).toArray(ValueLayout.JAVA_BYTE);
+        assertArrayEquals(message(1, TCP_NAT6), got, HexFormat.of().formatHex(got));
+    }
+
+    @Test
+    void anyTypeWithBitZeroIsIpv6AsInTheKernel() {
+        // "if (s->v6.type & STYPE_F_INET6)": type 3 is read as IPv6; type 2 is -10 (bad_type)
+        Recorder r = decode(message(1, "03 06 0048" + TCP_NAT6.substring(10)), 0, null);
         assertEquals(1, r.entries.size());
+        assertEquals(0x11L, r.entries.get(0).daddrLo);
+        decode(message(1, "02 06 0048" + TCP_NAT6.substring(10)), 0, Reject.BAD_TYPE);
+    }
+
+    @Test
+    void ipv6EntrySizeBelowItsFixedPartOrPastTheMessage() {
+        // ver_size 36 (an IPv4 entry's) on an IPv6 entry: p + sizeof(ip_vs_sync_v6) > msg_end (-20)
+        decode(message(1, "01 06 0024" + TCP_NAT.substring(10)), 0, Reject.ENTRY_SIZE);
+        decode(message(1, "01 06 0047" + TCP_NAT6.substring(10, TCP_NAT6.length() - 2)), 0, Reject.ENTRY_SIZE);
+        // ver_size 72 with only 40 bytes left in the message
+        decode(message(1, TCP_NAT6.replace(" ", "").substring(0, 2 * 40)), 0, Reject.TRUNCATED_ENTRY);
+    }
+
+    @Test
+    void ipv6EntriesGetTheEntryLevelChecks() {
+        Recorder r = decode(message(3, "01 01 0048" + TCP_NAT6.substring(10),  // ICMP
+                "01 06 0048 00000000 000b" + TCP_NAT6.substring(22),            // TCP state 11
+                TCP_NAT6), 0, null);
+        assertEquals(List.of("bad_protocol", "bad_state"), r.rejected);
+        assertEquals(1, r.entries.size());
+        r = decode(message(1, "01 06 004c" + TCP_NAT6.substring(10) + "09 02 abcd"), 0, null);
+        assertEquals(List.of("unknown_mandatory_option"), r.rejected);
     }
 }

@@ -3,6 +3,7 @@ package io.jvs.forwarder.sync;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.conn.LocalPorts;
 import io.jvs.forwarder.conn.Timeouts;
 import io.jvs.forwarder.service.ClientAddressMode;
@@ -14,6 +15,7 @@ import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.service.TestSchedulers;
 import io.jvs.forwarder.testkit.FuzzChecks;
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 import io.jvs.packet.IpvsSync;
 import io.jvs.packet.SyncEntry;
 
@@ -31,8 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The backup's receive path on what the fuzzer writes: {@link IpvsSync#decode} on a message in a
  * segment exactly its size (any read past it throws), then {@link SyncIntake} and
- * {@link SyncInstaller} into a small connection table of a director with NAT, FULLNAT, persistent
- * DR and UDP services. Two kinds of input: raw bytes, and messages the {@link IpvsSync.Encoder}
+ * {@link SyncInstaller} into small connection tables (IPv4 and IPv6) of a director with NAT,
+ * FULLNAT, persistent DR and UDP services and IPv6 NAT and DR ones. Entries are IPv4 (struct
+ * ip_vs_sync_v4) or IPv6 (ip_vs_sync_v6). Two kinds of input: raw bytes, and messages the {@link IpvsSync.Encoder}
  * builds from fuzzed entries (addresses and ports mostly the configured ones, so they reach the
  * table), then maybe mutated. Properties:
  * <ul>
@@ -55,6 +58,10 @@ class IpvsSyncFuzzTest {
     private static final int[] ADDRS = {VIP, RS1, RS2, LIP, Ipv4Address.parse("192.168.1.5")};
     private static final int[] PORTS = {80, 81, 443, 53, 8080, 8081, 0};
     private static final int[] PROTOS = {Protocol.TCP, Protocol.UDP};
+    private static final Ipv6Address VIP6 = Ipv6Address.parse("2001:db8::100");
+    private static final Ipv6Address RS6A = Ipv6Address.parse("2001:db8::11");
+    private static final Ipv6Address RS6B = Ipv6Address.parse("2001:db8::12");
+    private static final Ipv6Address[] ADDRS6 = {VIP6, RS6A, RS6B, Ipv6Address.parse("2001:db8:1::2")};
 
     /** The backup's services, built once (an immutable snapshot; the connection table is new per input). */
     private static final ServiceRegistry REGISTRY = new ServiceRegistry();
@@ -69,7 +76,12 @@ class IpvsSyncFuzzTest {
                 new ServiceSpec(Protocol.TCP, VIP, 443, "rr").withPersistence(360, -1)
                         .withDest(new ServiceSpec.Dest(RS1, 443, 1, ForwardMethod.DR)),
                 new ServiceSpec(Protocol.UDP, VIP, 53, "rr")
-                        .withDest(new ServiceSpec.Dest(RS1, 53, 1, ForwardMethod.NAT))), REGISTRY.current()));
+                        .withDest(new ServiceSpec.Dest(RS1, 53, 1, ForwardMethod.NAT)),
+                ServiceSpec.ipv6(Protocol.TCP, VIP6, 80, "rr", List.of(
+                        ServiceSpec.Dest.ipv6(RS6A, 8080, 1, ForwardMethod.NAT),
+                        ServiceSpec.Dest.ipv6(RS6B, 8080, 1, ForwardMethod.NAT))),
+                ServiceSpec.ipv6(Protocol.UDP, VIP6, 53, "rr", List.of(
+                        ServiceSpec.Dest.ipv6(RS6A, 53, 1, ForwardMethod.DR)))), REGISTRY.current()));
     }
 
     @FuzzTest(maxDuration = FuzzChecks.CI_DURATION)
@@ -135,7 +147,7 @@ class IpvsSyncFuzzTest {
         IpvsSync.Reject r = IpvsSync.decode(seg, 0, len, syncId, new SyncEntry(), new IpvsSync.Visitor() {
             @Override
             public void entry(SyncEntry e) {
-                assertEquals(0, e.type, "an accepted entry is IPv4");
+                assertTrue(e.type == 0 || e.ipv6(), "an accepted entry is IPv4 (type 0) or IPv6 (bit 0)");
                 accepted.add(wire(e));
                 if (reenc != null) {
                     assertTrue(reenc.add(e), "every accepted entry of one message fits a 64 KiB message");
@@ -156,7 +168,8 @@ class IpvsSyncFuzzTest {
      * sent; the seq, FULLNAT and SYN-proxy fields only when the entry has them). A record rather than text: the
      * comparison is the same and formatting addresses was a quarter of the target's time.
      */
-    private record Wire(int protocol, int flags, int state, int cport, int vport, int dport, int fwmark, long timeout,
+    private record Wire(boolean ipv6, long caddrHi, long caddrLo, long vaddrHi, long vaddrLo, long daddrHi,
+                        long daddrLo, int protocol, int flags, int state, int cport, int vport, int dport, int fwmark, long timeout,
                         int caddr, int vaddr, int daddr, boolean hasSeq, int inInitSeq, int inDelta, int inPrevDelta,
                         int outInitSeq, int outDelta, int outPrevDelta, boolean hasFullNat, int localAddr,
                         int localPort, int fullNatFlags, int seqBase, int seqDelta, int tsDelta,
@@ -168,7 +181,7 @@ class IpvsSyncFuzzTest {
         boolean seq = e.hasSeq;
         boolean fn = e.hasFullNat;
         boolean sp = e.hasSynProxy;
-        return new Wire(e.protocol, e.flags & ~IpvsSync.CONN_F_HASHED, e.state, e.cport, e.vport, e.dport, e.fwmark,
+        return new Wire(e.ipv6(), e.caddrHi, e.caddrLo, e.vaddrHi, e.vaddrLo, e.daddrHi, e.daddrLo, e.protocol, e.flags & ~IpvsSync.CONN_F_HASHED, e.state, e.cport, e.vport, e.dport, e.fwmark,
                 e.timeout, e.caddr, e.vaddr, e.daddr, seq, seq ? e.inInitSeq : 0, seq ? e.inDelta : 0,
                 seq ? e.inPrevDelta : 0, seq ? e.outInitSeq : 0, seq ? e.outDelta : 0, seq ? e.outPrevDelta : 0, fn,
                 fn ? e.localAddr : 0, fn ? e.localPort : 0, fn ? e.fullNatFlags : 0, fn ? e.seqBase : 0,
@@ -213,9 +226,24 @@ class IpvsSyncFuzzTest {
         e.dport = wild ? data.consumeInt(0, 0xffff) : data.pickValue(PORTS);
         e.fwmark = data.consumeBoolean() ? 0 : data.consumeInt();
         e.timeout = data.consumeBoolean() ? data.consumeLong(0, 0xFFFF_FFFFL) : data.consumeInt(0, 600);
-        e.caddr = data.consumeBoolean() ? data.consumeInt() : data.pickValue(ADDRS);
-        e.vaddr = wild ? data.consumeInt() : data.pickValue(ADDRS);
-        e.daddr = wild ? data.consumeInt() : data.pickValue(ADDRS);
+        if (data.consumeBoolean()) {
+            // struct ip_vs_sync_v6: any type with bit 0 (the encoder writes STYPE_F_INET6)
+            e.type = data.consumeBoolean() ? IpvsSync.STYPE_F_INET6 : data.consumeInt(0, 127) * 2 + 1;
+            Ipv6Address c = data.consumeBoolean() ? new Ipv6Address(data.consumeLong(), data.consumeLong())
+                    : data.pickValue(ADDRS6);
+            Ipv6Address v = wild ? new Ipv6Address(data.consumeLong(), data.consumeLong()) : data.pickValue(ADDRS6);
+            Ipv6Address d = wild ? new Ipv6Address(data.consumeLong(), data.consumeLong()) : data.pickValue(ADDRS6);
+            e.caddrHi = c.hi();
+            e.caddrLo = c.lo();
+            e.vaddrHi = v.hi();
+            e.vaddrLo = v.lo();
+            e.daddrHi = d.hi();
+            e.daddrLo = d.lo();
+        } else {
+            e.caddr = data.consumeBoolean() ? data.consumeInt() : data.pickValue(ADDRS);
+            e.vaddr = wild ? data.consumeInt() : data.pickValue(ADDRS);
+            e.daddr = wild ? data.consumeInt() : data.pickValue(ADDRS);
+        }
         if (data.consumeBoolean()) {
             e.hasSeq = true;
             e.inInitSeq = data.consumeInt();
@@ -247,7 +275,7 @@ class IpvsSyncFuzzTest {
         return e;
     }
 
-    /** ip_vs_proc_sync_conn's entry checks read independently: template, protocol, state. */
+    /** ip_vs_proc_sync_conn's entry checks read independently, the same for both families: template, protocol, state. */
     private static IpvsSync.Reject expected(SyncEntry e) {
         if ((e.flags & IpvsSync.CONN_F_TEMPLATE) != 0) {
             return null;
@@ -285,7 +313,8 @@ class IpvsSyncFuzzTest {
         SyncCounters counters = new SyncCounters();
         SyncQueue queue = new SyncQueue(32);
         SyncIntake intake = new SyncIntake(queue, counters, syncId);
-        SyncInstaller installer = new SyncInstaller(conns, REGISTRY, queue, counters, () -> now[0]);
+        ConnectionTable6 conns6 = new ConnectionTable6(16, Timeouts.DEFAULTS);
+        SyncInstaller installer = new SyncInstaller(conns, conns6, REGISTRY, queue, counters, () -> now[0]);
         // the same message twice: the second time updates what the first installed
         for (int round = 0; round < 2; round++) {
             counters.receivedMessage();
@@ -313,6 +342,6 @@ class IpvsSyncFuzzTest {
         assertEquals(2, counters.receivedMessages());
         assertEquals(d.reject == null ? 0 : 2, whole, "a refused message is counted under its reason");
         assertEquals(d.reject == null ? 2L * (d.accepted.size() + d.refused.size()) : 0, counters.receivedConnections());
-        assertTrue(conns.size() <= 16, "the table never grows past its capacity");
+        assertTrue(conns.size() <= 16 && conns6.size() <= 16, "the tables never grow past their capacity");
     }
 }

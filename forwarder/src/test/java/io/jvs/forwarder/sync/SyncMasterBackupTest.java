@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.conn.LocalPorts;
 import io.jvs.forwarder.conn.PersistenceTable;
 import io.jvs.forwarder.conn.TcpState;
@@ -21,6 +22,7 @@ import io.jvs.forwarder.service.TestSchedulers;
 import io.jvs.forwarder.service.VirtualService;
 import io.jvs.forwarder.testkit.AllocationProbe;
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 import io.jvs.packet.IpvsSync;
 import io.jvs.packet.SyncEntry;
 import io.jvs.packet.TcpHeader;
@@ -44,11 +46,16 @@ class SyncMasterBackupTest {
     private static final int RS2 = Ipv4Address.parse("10.0.1.12");
     private static final int LIP = Ipv4Address.parse("10.0.0.250");
     private static final int CLIENT = Ipv4Address.parse("192.168.1.5");
+    private static final Ipv6Address VIP6 = Ipv6Address.parse("2001:db8::100");
+    private static final Ipv6Address RS6A = Ipv6Address.parse("2001:db8::11");
+    private static final Ipv6Address RS6B = Ipv6Address.parse("2001:db8::12");
+    private static final Ipv6Address CLIENT6 = Ipv6Address.parse("2001:db8:1::2");
 
     /** One director's side: its services, tables and (for the master) SyncMaster. */
     private static final class Side {
         final ServiceRegistry registry = new ServiceRegistry();
         final ConnectionTable conns;
+        final ConnectionTable6 conns6 = new ConnectionTable6(64, Timeouts.DEFAULTS);
         final SyncCounters counters = new SyncCounters();
         final SyncQueue queue = new SyncQueue(64);
         long now = 1_000 * S;
@@ -64,21 +71,31 @@ class SyncMasterBackupTest {
                     .withDest(new ServiceSpec.Dest(RS1, 443, 1, ForwardMethod.DR));
             ServiceSpec dns = new ServiceSpec(Protocol.UDP, VIP, 53, "rr")
                     .withDest(new ServiceSpec.Dest(RS1, 53, 1, ForwardMethod.NAT));
+            ServiceSpec nat6 = ServiceSpec.ipv6(Protocol.TCP, VIP6, 80, "rr", List.of(
+                    ServiceSpec.Dest.ipv6(RS6A, 8080, 1, ForwardMethod.NAT),
+                    ServiceSpec.Dest.ipv6(RS6B, 8080, 1, ForwardMethod.NAT)));
+            ServiceSpec dns6 = ServiceSpec.ipv6(Protocol.UDP, VIP6, 53, "rr", List.of(
+                    ServiceSpec.Dest.ipv6(RS6A, 53, 1, ForwardMethod.DR)));
             registry.publish(new ServiceTableBuilder(TestSchedulers.FACTORY)
-                    .build(List.of(nat, fullNat, persistent, dns), registry.current()));
+                    .build(List.of(nat, fullNat, persistent, dns, nat6, dns6), registry.current()));
             conns = new ConnectionTable(256, Timeouts.DEFAULTS, () -> now, new LocalPorts(1024, 65535));
         }
 
         VirtualService svc(int proto, int port) {
             return registry.current().lookup(proto, VIP, port);
         }
+
+        VirtualService svc6(int proto, int port) {
+            return registry.current().classify6(proto, VIP6.hi(), VIP6.lo(), port);
+        }
     }
 
     private final Side master = new Side();
     private final Side backup = new Side();
-    private final SyncMaster sync = new SyncMaster(master.conns, SyncPolicy.DEFAULTS, master.queue, master.counters);
-    private final SyncInstaller installer = new SyncInstaller(backup.conns, backup.registry, backup.queue,
-            backup.counters, () -> backup.now);
+    private final SyncMaster sync = new SyncMaster(master.conns, master.conns6, SyncPolicy.DEFAULTS, master.queue,
+            master.counters);
+    private final SyncInstaller installer = new SyncInstaller(backup.conns, backup.conns6, backup.registry,
+            backup.queue, backup.counters, () -> backup.now);
 
     /** A new connection as ScheduleHandler makes it: insert, account its first packet, sync hook. */
     private int open(int proto, int port, int cport, RealServer dest, int flags) {
@@ -377,6 +394,204 @@ class SyncMasterBackupTest {
         assertEquals(RS1, backup.conns.templates().dest(bt).addr);
         assertEquals(backup.now + 360 * S, backup.conns.templates().expiresAtNanos(bt));
         assertEquals(1, brs.stats.persistConnsVolatile());
+    }
+
+    // ---- IPv6 connections (ConnectionTable6), as Ipv6Handler drives the hook ----
+
+    /** A new IPv6 connection as Ipv6Handler.schedule makes it, then its first packet's sync hook. */
+    private int open6(int proto, int port, int cport, RealServer dest, int flags) {
+        VirtualService svc = master.svc6(proto, port);
+        int id = master.conns6.insert(proto, CLIENT6.hi(), CLIENT6.lo(), cport, VIP6.hi(), VIP6.lo(), port,
+                dest.addr6Hi, dest.addr6Lo, dest.port, svc, dest, master.now);
+        master.conns6.update(id, false, flags, 60, master.now);
+        sync.inbound6(id, true, master.now);
+        return id;
+    }
+
+    private void in6(int id, int flags) {
+        master.conns6.update(id, false, flags, 60, master.now);
+        sync.inbound6(id, false, master.now);
+    }
+
+    @Test
+    void ipv6TcpIsSyncedAtTheThirdInboundPacketAsAnIpv6Entry() {
+        RealServer rs = master.svc6(Protocol.TCP, 80).dest6(RS6B.hi(), RS6B.lo(), 8080);
+        int id = open6(Protocol.TCP, 80, 40100, rs, TcpHeader.SYN);
+        master.conns6.update(id, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
+        in6(id, TcpHeader.ACK); // packet 2: ESTABLISHED, 2 % 50 != 3
+        assertEquals(0, drain().size());
+        in6(id, TcpHeader.ACK); // packet 3
+        List<SyncEntry> l = drain();
+        assertEquals(1, l.size());
+        SyncEntry e = l.get(0);
+        assertTrue(e.ipv6());
+        assertEquals(IpvsSync.STYPE_F_INET6, e.type);
+        assertEquals(Protocol.TCP, e.protocol);
+        assertEquals(TcpState.ESTABLISHED, e.state);
+        assertEquals(new Ipv6Address(e.caddrHi, e.caddrLo), CLIENT6);
+        assertEquals(new Ipv6Address(e.vaddrHi, e.vaddrLo), VIP6);
+        assertEquals(new Ipv6Address(e.daddrHi, e.daddrLo), RS6B);
+        assertEquals(40100, e.cport);
+        assertEquals(80, e.vport);
+        assertEquals(8080, e.dport);
+        assertEquals(IpvsSync.CONN_F_MASQ, e.flags & IpvsSync.CONN_F_FWD_MASK);
+        assertEquals(0, e.flags & (IpvsSync.CONN_F_INACTIVE | IpvsSync.CONN_F_NOOUTPUT));
+        assertEquals(900, e.timeout);
+        for (int p = 4; p <= 52; p++) {
+            in6(id, TcpHeader.ACK);
+        }
+        assertEquals(0, drain().size());
+        in6(id, TcpHeader.ACK); // packet 53
+        assertEquals(1, drain().size());
+        in6(id, TcpHeader.FIN | TcpHeader.ACK); // a change into another synced state: at once
+        l = drain();
+        assertEquals(1, l.size());
+        assertEquals(master.conns6.state(id), l.get(0).state);
+        assertEquals(IpvsSync.CONN_F_INACTIVE, l.get(0).flags & IpvsSync.CONN_F_INACTIVE);
+    }
+
+    @Test
+    void theBackupInstallsTheMastersIpv6ConnectionsWithStateAndTimeout() {
+        RealServer rs = master.svc6(Protocol.TCP, 80).dest6(RS6B.hi(), RS6B.lo(), 8080);
+        int id = open6(Protocol.TCP, 80, 40110, rs, TcpHeader.SYN);
+        master.conns6.update(id, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
+        in6(id, TcpHeader.ACK);
+        in6(id, TcpHeader.ACK);
+        // an IPv4 connection in the same message
+        established(80, 40111, master.svc(Protocol.TCP, 80).dest(RS1, 8080));
+        // a UDP DR one (third packet synced)
+        RealServer dns = master.svc6(Protocol.UDP, 53).dest6(RS6A.hi(), RS6A.lo(), 53);
+        int u = open6(Protocol.UDP, 53, 5353, dns, 0);
+        in6(u, 0);
+        in6(u, 0);
+        backup.now = master.now + 5 * S;
+        transfer();
+        assertEquals(1, backup.conns.size());
+        assertEquals(2, backup.conns6.size());
+        int b = backup.conns6.lookupIn(Protocol.TCP, CLIENT6.hi(), CLIENT6.lo(), 40110, VIP6.hi(), VIP6.lo(), 80,
+                backup.now);
+        assertTrue(b >= 0);
+        assertEquals(RS6B, new Ipv6Address(backup.conns6.daddrHi(b), backup.conns6.daddrLo(b)));
+        assertEquals(8080, backup.conns6.dport(b));
+        assertEquals(TcpState.ESTABLISHED, backup.conns6.state(b));
+        assertTrue(backup.conns6.synced(b));
+        assertTrue(backup.conns6.isActive(b));
+        assertEquals(backup.now + 900 * S, backup.conns6.expiresAtNanos(b));
+        RealServer brs = backup.svc6(Protocol.TCP, 80).dest6(RS6B.hi(), RS6B.lo(), 8080);
+        assertEquals(brs, backup.conns6.dest(b));
+        // the NAT replies find it on the backup too
+        assertEquals(b, backup.conns6.lookupOut(Protocol.TCP, RS6B.hi(), RS6B.lo(), 8080, CLIENT6.hi(), CLIENT6.lo(),
+                40110, backup.now));
+        assertEquals(1, brs.stats.activeConns());
+        assertEquals(0, brs.stats.conns()); // a synced entry is never scheduled here
+        int bu = backup.conns6.lookupIn(Protocol.UDP, CLIENT6.hi(), CLIENT6.lo(), 5353, VIP6.hi(), VIP6.lo(), 53,
+                backup.now);
+        assertTrue(bu >= 0);
+        assertEquals(backup.now + 300 * S, backup.conns6.expiresAtNanos(bu));
+        assertFalse(backup.conns6.outputSeen(bu)); // DR: IP_VS_CONN_F_NOOUTPUT
+        assertEquals(3, backup.counters.installedConnections());
+        // idempotent: a resend updates in place; FIN moves it to inactive
+        in6(id, TcpHeader.FIN | TcpHeader.ACK);
+        backup.now += S;
+        transfer();
+        assertEquals(2, backup.conns6.size());
+        assertEquals(master.conns6.state(id), backup.conns6.state(b));
+        assertEquals(0, brs.stats.activeConns());
+        assertEquals(1, brs.stats.inactConns());
+        assertEquals(1, backup.counters.updatedConnections());
+    }
+
+    private SyncEntry nat6Entry(int cport) {
+        SyncEntry e = new SyncEntry();
+        e.type = IpvsSync.STYPE_F_INET6;
+        e.protocol = Protocol.TCP;
+        e.state = TcpState.ESTABLISHED;
+        e.caddrHi = CLIENT6.hi();
+        e.caddrLo = CLIENT6.lo();
+        e.cport = cport;
+        e.vaddrHi = VIP6.hi();
+        e.vaddrLo = VIP6.lo();
+        e.vport = 80;
+        e.daddrHi = RS6A.hi();
+        e.daddrLo = RS6A.lo();
+        e.dport = 8080;
+        e.timeout = 900;
+        return e;
+    }
+
+    @Test
+    void ipv6EntriesTheBackupCannotHoldAreDroppedAndCounted() {
+        SyncEntry e = nat6Entry(1);
+        e.vport = 8888;
+        installer.install(e, backup.now);
+        assertEquals(1, backup.counters.drops(SyncDrop.NO_SERVICE));
+        e = nat6Entry(2);
+        e.daddrLo ^= 0x99;
+        installer.install(e, backup.now);
+        assertEquals(1, backup.counters.drops(SyncDrop.NO_DEST));
+        e = nat6Entry(3);
+        e.flags = IpvsSync.CONN_F_TEMPLATE;
+        installer.install(e, backup.now);
+        e = nat6Entry(4);
+        e.hasFullNat = true;
+        installer.install(e, backup.now);
+        e = nat6Entry(5);
+        e.hasSynProxy = true;
+        e.spState = IpvsSync.SYNPROXY_SPLICED;
+        installer.install(e, backup.now);
+        assertEquals(3, backup.counters.drops(SyncDrop.IPV6_UNSUPPORTED));
+        assertEquals(0, backup.conns6.size());
+        // an IPv4 entry with the same VIP bits is no IPv6 one
+        e = nat6Entry(6);
+        e.type = 0;
+        installer.install(e, backup.now);
+        assertEquals(2, backup.counters.drops(SyncDrop.NO_SERVICE));
+        assertEquals(0, backup.conns.size());
+    }
+
+    @Test
+    void anIpv6InactiveUpdateForAReplacedConnectionIsIgnoredAnActiveOneReplacesIt() {
+        installer.install(nat6Entry(7), backup.now);
+        SyncEntry moved = nat6Entry(7);
+        moved.daddrHi = RS6B.hi();
+        moved.daddrLo = RS6B.lo();
+        moved.state = TcpState.TIME_WAIT;
+        moved.flags = IpvsSync.CONN_F_INACTIVE;
+        installer.install(moved, backup.now);
+        assertEquals(1, backup.counters.drops(SyncDrop.STALE));
+        SyncEntry active = nat6Entry(7);
+        active.daddrHi = RS6B.hi();
+        active.daddrLo = RS6B.lo();
+        installer.install(active, backup.now);
+        int b = backup.conns6.lookupIn(Protocol.TCP, CLIENT6.hi(), CLIENT6.lo(), 7, VIP6.hi(), VIP6.lo(), 80,
+                backup.now);
+        assertEquals(RS6B, new Ipv6Address(backup.conns6.daddrHi(b), backup.conns6.daddrLo(b)));
+        assertEquals(1, backup.conns6.size());
+        assertEquals(0, backup.svc6(Protocol.TCP, 80).dest6(RS6A.hi(), RS6A.lo(), 8080).stats.activeConns());
+        assertEquals(1, backup.svc6(Protocol.TCP, 80).dest6(RS6B.hi(), RS6B.lo(), 8080).stats.activeConns());
+    }
+
+    @Test
+    void theMastersIpv6DecisionAllocatesNothing() {
+        RealServer rs = master.svc6(Protocol.TCP, 80).dest6(RS6A.hi(), RS6A.lo(), 8080);
+        int id = open6(Protocol.TCP, 80, 40120, rs, TcpHeader.SYN);
+        master.conns6.update(id, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
+        SyncEntry e = new SyncEntry();
+        for (int i = 0; i < 20_000; i++) {
+            in6(id, TcpHeader.ACK);
+            while (master.queue.poll(e)) {
+                // the sender's side of the queue
+            }
+        }
+        long base = AllocationProbe.start();
+        for (int i = 0; i < 100_000; i++) {
+            in6(id, TcpHeader.ACK);
+            while (master.queue.poll(e)) {
+                // the sender's side of the queue
+            }
+        }
+        long allocated = AllocationProbe.since(base);
+        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 100k IPv6 packets (2k of them synced)");
     }
 
     // ---- what the backup refuses, each counted ----

@@ -400,6 +400,9 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             int persistTimeout = 0;
             int persistMask = -1;
             Integer granularity6 = null;
+            boolean granularity = false;
+            Boolean ipFamily6 = null;
+            Node ipFamily = null;
             int proto = Protocol.TCP;
             boolean ops = false;
             boolean synProxy = false;
@@ -432,7 +435,17 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                     case "lvs_method", "lb_kind" -> method = method(n);
                     case "persistence_timeout" -> persistTimeout = n.args().isEmpty() ? DEFAULT_PERSISTENCE_TIMEOUT
                             : parseInt(n, oneArg(n), 1, Integer.MAX_VALUE, "persistence_timeout");
+                    case "ip_family" -> {
+                        ipFamily = n;
+                        ipFamily6 = switch (oneArg(n)) {
+                            case "inet" -> false;
+                            case "inet6" -> true;
+                            default -> throw err(n, "unknown address family " + n.args().getFirst()
+                                    + " (expected inet or inet6)");
+                        };
+                    }
                     case "persistence_granularity" -> {
+                        granularity = true;
                         String g = oneArg(n);
                         if (!g.isEmpty() && g.length() <= 3 && g.chars().allMatch(Character::isDigit)) {
                             granularity6 = parseInt(n, g, 1, 128, "persistence_granularity (an IPv6 prefix length)");
@@ -481,6 +494,11 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                 }
             }
 
+            // keepalived's pgr_handler: a granularity makes the service persistent (IPVS_SVC_PERSISTENT_TIMEOUT
+            // unless persistence_timeout says otherwise), whichever of the two comes first.
+            if (granularity && persistTimeout == 0) {
+                persistTimeout = DEFAULT_PERSISTENCE_TIMEOUT;
+            }
             int svcPort = entries.getFirst().fwmark() != 0 ? 0 : entries.getFirst().port();
             boolean anyFwmark = entries.stream().anyMatch(e -> e.fwmark() != 0);
             List<HealthConfig.RealServer> rsHealth = new ArrayList<>();
@@ -522,7 +540,20 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
 
             boolean anyV6 = entries.stream().anyMatch(e -> e.first6() != null);
             boolean anyV4 = entries.stream().anyMatch(e -> e.fwmark() == 0 && e.first6() == null);
-            if (granularity6 != null && anyV4) {
+            if (ipFamily6 != null && (ipFamily6 ? anyV4 : anyV6)) {
+                throw err(ipFamily, "Virtual server specified family " + ipFamily.args().getFirst()
+                        + " conflicts with server family");
+            }
+            boolean fwmark6 = anyFwmark && fwmarkFamilyIsIpv6(ipFamily6, granularity6, persistMask, dests, sorryDest);
+            if (anyFwmark && persistMask != -1 && fwmark6) {
+                throw err(vs, "persistence_granularity of an IPv6 virtual server is a prefix length 1..128");
+            }
+            if (anyFwmark && sorryDest != null && sorryDest.method() != ForwardMethod.TUN
+                    && sorryDest.isIpv6() != fwmark6) {
+                throw err(sorry, "sorry_server " + sorryDest.endpoint()
+                        + ": Different address family is allowed only for tunneling servers");
+            }
+            if (granularity6 != null && (anyV4 || anyFwmark && !fwmark6)) {
                 throw err(vs, "persistence_granularity " + granularity6 + " is an IPv6 prefix length; an IPv4"
                         + " virtual server takes a netmask (255.255.255.0)");
             }
@@ -530,17 +561,14 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                 throw err(vs, "persistence_granularity of an IPv6 virtual server is a prefix length 1..128");
             }
             List<String> labels = new ArrayList<>();
-            // A granularity without persistence means nothing (keepalived sets the netmask only for a
-            // persistent service, and -S cannot show it): dropped, so the model is what ipvsadm would list
-            // (KeepalivedFuzzTest's round trip found it).
+            // A granularity implies persistence (above), so every mask here belongs to a persistent service.
             int effectiveMask = persistTimeout > 0 ? persistMask : -1;
+            int prefix6 = persistTimeout > 0 && granularity6 != null ? granularity6 : 128;
             for (GroupEntry e : entries) {
                 if (e.fwmark() != 0) {
-                    // keepalived takes a fwmark service's family from its real servers: IPv6 when they all are
-                    boolean v6 = !dests.isEmpty() && dests.stream().allMatch(ServiceSpec.Dest::isIpv6);
                     labels.add(add(vs, synProxy(vs, synProxy, spec(vs, 0, 0, null, 0, e.fwmark(), scheduler,
-                            schedFlags, persistTimeout, v6 ? 128 : effectiveMask, ops, dests,
-                            v6 ? Ipv6Address.UNSPECIFIED : null))));
+                            schedFlags, persistTimeout, fwmark6 ? prefix6 : effectiveMask, ops, dests,
+                            fwmark6 ? Ipv6Address.UNSPECIFIED : null))));
                     continue;
                 }
                 List<ServiceSpec.Dest> own = new ArrayList<>(dests.size());
@@ -549,7 +577,7 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
                 }
                 if (e.first6() != null) {
                     // persistence_granularity of an IPv6 service is a prefix length (keepalived, ipvsadm -M)
-                    int prefix = persistTimeout > 0 && granularity6 != null ? granularity6 : 128;
+                    int prefix = prefix6;
                     for (long low = e.first6().lo(); Long.compareUnsigned(low, e.last6().lo()) <= 0; low++) {
                         labels.add(add(vs, synProxy(vs, synProxy, spec(vs, proto, 0,
                                 new Ipv6Address(e.first6().hi(), low), e.port(), 0, scheduler, schedFlags,
@@ -566,6 +594,34 @@ public record KeepalivedConf(ServiceConfig config, HealthConfig health, VrrpConf
             }
             health.add(new HealthConfig.Service(labels, name != null ? name : labels.getFirst(), rsHealth, sorryDest,
                     sorryInhibit, quorum, hysteresis, omega, quorumUp, quorumDown));
+        }
+
+        /**
+         * A fwmark virtual_server's address family, as keepalived settles it (check_parser.c: ip_family,
+         * pgr_handler, rs_end_handler, vs_end_handler): {@code ip_family} when given; else the form of
+         * persistence_granularity (a netmask is IPv4, a prefix length IPv6); else the family of its
+         * non-tunnelled real servers, then of a non-tunnelled sorry server; else, when every server is
+         * tunnelled, their family if they all share one, and IPv4 otherwise. A non-tunnelled server of
+         * the other family is then refused by the model ("Different address family ...").
+         */
+        static boolean fwmarkFamilyIsIpv6(Boolean ipFamily6, Integer granularity6, int persistMask,
+                                          List<ServiceSpec.Dest> dests, ServiceSpec.Dest sorry) {
+            if (ipFamily6 != null) {
+                return ipFamily6;
+            }
+            if (granularity6 != null || persistMask != -1) {
+                return granularity6 != null;
+            }
+            List<ServiceSpec.Dest> all = new ArrayList<>(dests);
+            if (sorry != null) {
+                all.add(sorry);
+            }
+            for (ServiceSpec.Dest d : all) {
+                if (d.method() != ForwardMethod.TUN) {
+                    return d.isIpv6();
+                }
+            }
+            return !all.isEmpty() && all.stream().allMatch(ServiceSpec.Dest::isIpv6);
         }
 
         /** {@code syn_proxy}: refused, naming the real server, for DR and TUN (and UDP) services. */

@@ -338,14 +338,80 @@ class KeepalivedConfTest {
                 + "    virtual_ipaddress {\n        10.0.0.100\n    }\n}\n";
     }
 
-    /** Found by KeepalivedFuzzTest: a granularity without persistence_timeout stayed in the model, invisible to -S. */
+    /**
+     * keepalived's pgr_handler: persistence_granularity makes the service persistent with
+     * IPVS_SVC_PERSISTENT_TIMEOUT (360 s) when no persistence_timeout is given, before or after it.
+     * (KeepalivedFuzzTest first found the granularity kept without persistence, invisible to -S; the
+     * fix then dropped it, which keepalived does not do.)
+     */
     @Test
-    void granularityWithoutPersistenceIsDropped(@TempDir Path dir) throws Exception {
+    void granularityImpliesPersistence(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("k.conf"), "virtual_server fwmark 1 {\n    lb_algo wrr\n    lb_kind DR\n"
-                + "    persistence_granularity 255.255.255.0\n    real_server 10.0.0.12 80 {\n        weight 2\n    }\n}\n");
+                + "    persistence_granularity 255.255.255.0\n    real_server 10.0.0.12 80 {\n        weight 2\n    }\n}\n"
+                + "virtual_server 10.0.0.100 80 {\n    persistence_granularity 255.255.0.0\n"
+                + "    persistence_timeout 30\n    real_server 10.0.0.12 80 {\n    }\n}\n"
+                + "virtual_server 2001:db8::1 80 {\n    persistence_granularity 48\n"
+                + "    real_server 2001:db8::12 80 {\n    }\n}\n");
         KeepalivedConf k = KeepalivedConf.load(dir.resolve("k.conf"));
-        assertEquals(0, k.config().services().getFirst().persistTimeout());
-        assertEquals(-1, k.config().services().getFirst().persistMask(), "no persistence, no netmask");
+        ServiceSpec fwm = k.config().services().getFirst();
+        assertEquals(360, fwm.persistTimeout());
+        assertEquals(0xffffff00, fwm.persistMask());
+        ServiceSpec v4 = k.config().services().get(1);
+        assertEquals(30, v4.persistTimeout());
+        assertEquals(0xffff0000, v4.persistMask());
+        ServiceSpec v6 = k.config().services().get(2);
+        assertEquals(360, v6.persistTimeout());
+        assertEquals(48, v6.persistMask());
+    }
+
+    /**
+     * A fwmark virtual_server's family as keepalived settles it (check_parser.c): ip_family first,
+     * then the form of persistence_granularity, then non-tunnelled real/sorry servers, then the
+     * tunnelled servers when they all share a family, else IPv4. Each row: the virtual_server's
+     * body and whether the service comes out IPv6 ("FWM 7" vs "FWM 7 IPv6"), with its persistence mask.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            // all tunnelled IPv6 servers: IPv6
+            "real_server 2001:db8::20 80 { lvs_method TUN }|true|128",
+            // mixed tunnelled servers: IPv4 (keepalived's default) ...
+            "real_server 2001:db8::20 80 { lvs_method TUN }; real_server 10.0.2.20 80 { lvs_method TUN }|false|-1",
+            // ... unless ip_family says otherwise
+            "ip_family inet6; real_server 2001:db8::20 80 { lvs_method TUN }; real_server 10.0.2.20 80 { lvs_method TUN }|true|128",
+            // all tunnelled IPv6, ip_family inet: IPv4 with IPv6 tunnels
+            "ip_family inet; real_server 2001:db8::20 80 { lvs_method TUN }|false|-1",
+            // a NAT IPv6 server decides, even beside an IPv4 tunnel
+            "real_server 10.0.2.20 80 { lvs_method TUN }; real_server 2001:db8::11 80 { lvs_method NAT }|true|128",
+            // a prefix-length granularity: IPv6, persistent 360 s with that prefix
+            "persistence_granularity 64; real_server 2001:db8::20 80 { lvs_method TUN }; real_server 10.0.2.20 80 { lvs_method TUN }|true|64",
+            // a netmask granularity: IPv4
+            "persistence_granularity 255.255.255.0; real_server 2001:db8::20 80 { lvs_method TUN }|false|-256",
+            // a non-tunnelled sorry server decides when every real server is tunnelled
+            "sorry_server 2001:db8::30 80; lvs_method DR; real_server 10.0.2.20 80 { lvs_method TUN }|true|128",
+    })
+    void fwmarkFamilyFollowsKeepalived(String body, boolean ipv6, int mask, @TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("k.conf"), "virtual_server fwmark 7 {\n    lb_algo rr\n    "
+                + body.replace("; ", "\n    ") + "\n}\n");
+        ServiceSpec s = KeepalivedConf.load(dir.resolve("k.conf")).config().services().getFirst();
+        assertEquals(ipv6, s.addr6() != null, "IPv6? " + s.label());
+        assertEquals(mask, s.persistMask());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "virtual_server 10.0.0.100 80 { ip_family inet6 }|:2: Virtual server specified family inet6 conflicts with server family",
+            "virtual_server 2001:db8::1 80 { ip_family inet }|:2: Virtual server specified family inet conflicts with server family",
+            "virtual_server fwmark 7 { ip_family ipx }|:2: unknown address family ipx (expected inet or inet6)",
+            "virtual_server fwmark 7 { ip_family inet6; real_server 10.0.0.11 80 { lvs_method DR } }|Different address family is allowed only for tunneling servers",
+            "virtual_server fwmark 7 { ip_family inet; persistence_granularity 64 }|persistence_granularity 64 is an IPv6 prefix length",
+            "virtual_server fwmark 7 { ip_family inet6; persistence_granularity 255.0.0.0 }|persistence_granularity of an IPv6 virtual server is a prefix length",
+            "virtual_server fwmark 7 { ip_family inet; lvs_method NAT; sorry_server 2001:db8::30 80; real_server 10.0.0.11 80 { weight 1 } }|:4: sorry_server [2001:db8::30]:80: Different address family",
+    })
+    void ipFamilyConflictsAreConfigErrors(String conf, String expected, @TempDir Path dir) throws Exception {
+        Path f = dir.resolve("k.conf");
+        Files.writeString(f, conf.replace(" { ", " {\n").replace("; ", "\n").replace(" }", "\n}"));
+        ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(f));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
 
     /** Found by KeepalivedFuzzTest: port 0 without persistence threw IllegalArgumentException out of load. */
