@@ -204,7 +204,8 @@ w("")
 lat_rate = meta.get("lat_rate") or "?"
 w("## Results")
 w("")
-TOPO = {"rs": "LAN (rs1, rs2)", "ts": "TUN segment (ts1, ts2)", "nrs": "two-NIC (nrs1, nrs2 behind eth1)"}
+TOPO = {"rs": "LAN (rs1, rs2)", "ts": "TUN segment (ts1, ts2)", "nrs": "two-NIC (nrs1, nrs2 behind eth1)",
+        "rs6": "LAN over IPv6 (rs1, rs2)"}
 w(f"| peer | servers | short conn/s | keep-alive req/s | keep-alive p50 / p99 / p99.9 µs | at {lat_rate} req/s: p50 / p99 / p99.9 µs "
   "| UDP 64 B max delivered pps | UDP no-loss rate | UDP loss % at each step (asked kpps: loss) "
   "| CPU ms per Mpkt (director process / machine) | iperf3 1 stream Gbit/s | iperf3 16 streams Gbit/s "
@@ -276,7 +277,8 @@ w("¹ no loss even at the highest rate step: this peer's limit lies beyond what 
   "could offer, so the figure is a lower bound, and a ratio of jvs to it is an upper bound.")
 w("")
 w("n/a: the scenario does not apply to that peer (haproxy does not forward UDP; kernel-fwd routes the VIP to rs1 only "
-  "and stands for plain kernel forwarding in the UDP and latency scenarios).")
+  "and stands for plain kernel forwarding in the UDP and latency scenarios; kernel-fwd6 routes the VIP6 to rs1 only too, "
+  "so its HTTP figures are one nginx's where the balancing peers have two).")
 w("")
 
 # ---- targets
@@ -413,6 +415,43 @@ if rows13:
     for r in rows13:
         w(r)
     w("")
+# ---- issue 16: IPv6, each jvs peer against its IPv6 kernel peer of the same run
+def p99(peer):
+    return med(peer, "latency", "p99_us")
+
+
+rows16 = []
+for jp, kp, what in (("jvs-dr6-packet", "kernel-fwd6", "kernel routing of the VIP6 to rs1"),
+                     ("jvs-nat6-packet", "kernel-nat6", "nftables ip6 DNAT")):
+    rows16.append(reported(f"HTTP short conn/s: {jp} / {kp} ({what})", med(jp, "short", "rps"), med(kp, "short", "rps")))
+    rows16.append(reported(f"HTTP keep-alive req/s: {jp} / {kp}", med(jp, "keepalive", "rps"), med(kp, "keepalive", "rps")))
+    rows16.append(reported(f"p99 µs at {lat_rate} req/s: {jp} / {kp} (lower is better)", p99(jp), p99(kp)))
+    rows16.append(reported(f"UDP 64 B max delivered pps: {jp} / {kp}", udp_best_key(jp, "delivered_pps"), udp_best_key(kp, "delivered_pps")))
+    rows16.append(reported(f"machine CPU per forwarded packet (busy ms/Mpkt at the best UDP step): {jp} / {kp}",
+                           udp_best_key(jp, "busy_ms_per_mpkt"), udp_best_key(kp, "busy_ms_per_mpkt")))
+    rows16.append(reported(f"iperf3 1 stream Gbit/s (to rs1): {jp} / {kp}", med(jp, "iperf1", "gbps"), med(kp, "iperf1", "gbps")))
+rows16.append(reported("HTTP short conn/s: jvs-dr6-packet / haproxy6", med("jvs-dr6-packet", "short", "rps"), med("haproxy6", "short", "rps")))
+rows16.append(reported("HTTP short conn/s: jvs-nat6-packet / haproxy6", med("jvs-nat6-packet", "short", "rps"), med("haproxy6", "short", "rps")))
+for p6, p4 in (("jvs-dr6-packet", "jvs-dr-packet"), ("jvs-nat6-packet", "jvs-nat-packet"), ("kernel-nat6", "kernel-nat"),
+               ("haproxy6", "haproxy"), ("direct6", "direct")):
+    rows16.append(reported(f"IPv6 / IPv4, HTTP short conn/s: {p6} / {p4}", med(p6, "short", "rps"), med(p4, "short", "rps")))
+    rows16.append(reported(f"IPv6 / IPv4, UDP 64 B max delivered pps: {p6} / {p4}", udp_best_key(p6, "delivered_pps"), udp_best_key(p4, "delivered_pps")))
+rows16 = [r for r in rows16 if not r.endswith("| not measured |")]
+d6, j6 = p99("direct6"), p99("jvs-dr6-packet")
+if d6 is not None and j6 is not None:
+    rows16.append(f"| p99 added by jvs-dr6-packet over direct6 at {lat_rate} req/s | {j6 - d6:+.0f} µs ({fmt_num(j6)} − {fmt_num(d6)}) | reported | reported |")
+if rows16:
+    w("## IPv6 (issue 16), measured in this run")
+    w("")
+    w("Ratios of medians between peers of this run: each jvs IPv6 peer against its IPv6 kernel peer (DR: the director's "
+      "kernel routing the VIP6 to rs1, one nginx; NAT: nftables ip6 DNAT over both), and IPv6 against IPv4 where both ran. "
+      "IPv6 UDP frames are 64 bytes (its smallest above IPv4's 60).")
+    w("")
+    w("| ratio | measured | wanted | verdict |")
+    w("|---|---|---|---|")
+    for r in rows16:
+        w(r)
+    w("")
 w("JMH B/op for every per-packet, scheduler and connection-table benchmark: `scripts/bench --micro` "
   "(its own results file, `*-micro.md`).")
 w("")
@@ -506,6 +545,16 @@ w("- **peers**: direct = client → router → real server :8080 (replies straig
   "two-NIC (`scripts/lab up --nat-two-nic`): the real servers nrs1, nrs2 on 10.0.3.0/24 behind the director's eth1, their default gateway; "
   "jvs-nat2nic-* = `--attach packet:eth0 --attach packet:eth1` or `--attach tap:jvsb0 --lan eth0 --lan eth1`, "
   "kernel-nat2nic = kernel-nat's nftables DNAT to nrs1, nrs2 on that director.")
+w("- **IPv6 peers** (servers \"LAN over IPv6\"): the same rs1, rs2 at 2001:db8::11, ::12, the VIP6 2001:db8::100 (on-link on the LAN), "
+  "the client addresses 2001:db8:1::2 and up; wrk to `http://[2001:db8::100]/` (direct6: `http://[2001:db8::1N]:8080/`), "
+  "UDP 64-byte frames (14 + 40 + 8 + 2) to [VIP6]:9000, `iperf3 -c 2001:db8::100 -p 5201` (direct6: 2001:db8::11 -p 5202). jvs-dr6-packet, jvs-nat6-packet = `--attach packet:eth0 --workers 1` with "
+  "`-A -t [2001:db8::100]:80 -s rr`, `-a ... -r [2001:db8::1N]:80 -g|-m` (DR: the VIP6 on the real servers' lo by "
+  "`jvs-agent up --mode dr --vip 2001:db8::100`, down afterwards; NAT: their IPv6 default route is the director, the lab's); "
+  "kernel-fwd6 = IPv6 forwarding on and `ip -6 route add 2001:db8::100/128 via 2001:db8::11` (router: static neighbour VIP6 → "
+  "director; the VIP6 on rs1's lo as for DR); kernel-nat6 = the VIP6 on the director's eth0, IPv6 forwarding on, "
+  "`nft ... table ip6 ... dnat to numgen inc mod 2 map { 0 : 2001:db8::11, 1 : 2001:db8::12 }`; haproxy6 = haproxy's "
+  "configuration bound to `ipv6@2001:db8::100:80`, servers `ipv6@2001:db8::1N:80`. The director's IPv6 forwarding is "
+  "0 for jvs (it refuses IPv6 services otherwise) and after every peer.")
 w("- Absolute numbers on a shared 2-core VM are noisy; the ratios between peers of the same run are the result.")
 w("")
 not_run = [f"{p} ({st})" for p, st, _ in status if st != "ok"]

@@ -3,6 +3,7 @@ package io.jvs.forwarder;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.conn.PersistenceTable;
+import io.jvs.forwarder.conn.PersistenceTable6;
 import io.jvs.forwarder.conn.TcpState;
 import io.jvs.forwarder.ctl.DataPathView;
 import io.jvs.forwarder.service.Protocol;
@@ -19,7 +20,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * What jvsadm reads from the data path (the connection listing, {@code -c}): the connection
- * table and the persistence templates, then the IPv6 connection table, copied out on the event loop that owns them (they are
+ * table and the persistence templates, then the IPv6 connection table and its templates, copied out on the event loop that owns them (they are
  * single-writer and must not be read from another thread), bounded by {@code max}.
  */
 final class ConnectionListing implements DataPathView {
@@ -85,6 +86,12 @@ final class ConnectionListing implements DataPathView {
                     loop.submit(() -> copyConnections6(conns6, start, Math.min(capacity6, start + LIST_SLICE), max,
                             out, total)).get(10, TimeUnit.SECONDS);
                 }
+                int templates6 = conns6.templates().capacity();
+                for (int from = 0; from < templates6; from += LIST_SLICE) {
+                    int start = from;
+                    loop.submit(() -> copyTemplates6(conns6.templates(), start, Math.min(templates6, start + LIST_SLICE),
+                            max, out, total)).get(10, TimeUnit.SECONDS);
+                }
             }
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("the data path did not answer: " + e, e);
@@ -129,6 +136,25 @@ final class ConnectionListing implements DataPathView {
                 out.add(DataPathView.Connection.ipv6(proto, new Ipv6Address(conns.caddrHi(id), conns.caddrLo(id)),
                         conns.cport(id), new Ipv6Address(conns.vaddrHi(id), conns.vaddrLo(id)), conns.vport(id),
                         new Ipv6Address(conns.daddrHi(id), conns.daddrLo(id)), conns.dport(id), state, left));
+            }
+        }
+    }
+
+    /** On the loop: as {@link #copyTemplates}, for IPv6 services' templates ({@code [client network]:0}). */
+    private static void copyTemplates6(PersistenceTable6 t, int from, int to, int max,
+                                       List<DataPathView.Connection> out, int[] total) {
+        long now = System.nanoTime();
+        for (int id = from; id < to; id++) {
+            if (!t.isValid(id)) {
+                continue;
+            }
+            total[0]++;
+            if (out.size() < max) {
+                RealServer d = t.dest(id);
+                long left = Math.max(0, t.expiresAtNanos(id) - now) / 1_000_000_000L;
+                out.add(DataPathView.Connection.ipv6(t.proto(id), new Ipv6Address(t.clientNetHi(id), t.clientNetLo(id)),
+                        0, new Ipv6Address(t.vaddrHi(id), t.vaddrLo(id)), t.vport(id),
+                        new Ipv6Address(d.addr6Hi, d.addr6Lo), d.port, "NONE", left));
             }
         }
     }

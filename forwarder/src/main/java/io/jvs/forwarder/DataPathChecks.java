@@ -33,9 +33,10 @@ final class DataPathChecks {
     /**
      * THE place the director refuses what the IPv6 data path (pipeline.Ipv6Handler) cannot forward,
      * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
-     * (protocol, VIP, port) only, schedules without persistence templates or client policy, and
-     * transmits by DR and NAT. Refused, one line naming the service or real server: an IPv6 fwmark
-     * service, persistence, one-packet scheduling, allow/deny lists and client limits, --synproxy,
+     * (protocol, VIP, port) only, schedules with persistence templates and allow/deny lists but
+     * without per-client limits, and transmits by DR and NAT. Refused, one line naming the
+     * service or real server: an IPv6 fwmark service, one-packet scheduling, per-client
+     * connection and rate limits, --synproxy,
      * real servers other than DR and NAT, an IPv4 real server of an IPv6 service, and an IPv6 real
      * server of an IPv4 service (IPVS's TUN with an IPv6 outer header).
      */
@@ -50,9 +51,9 @@ final class DataPathChecks {
             return;
         }
         String refused = s.fwmark != 0 ? "IPv6 fwmark services are not forwarded (IPv6 is classified by address and port)"
-                : s.persistent() ? "persistence (-p) is not supported for IPv6 services"
                 : s.onePacket ? "one-packet scheduling (-o) is not supported for IPv6 services"
-                : s.hasClientPolicy ? "client allow/deny lists and limits are not supported for IPv6 services"
+                : s.connLimit != 0 || s.rateIntervalNanos != 0
+                        ? "per-client limits (--conn-limit, --rate-limit) are not supported for IPv6 services"
                 : s.synProxy ? "--synproxy is not supported for IPv6 services"
                 : null;
         if (refused != null) {

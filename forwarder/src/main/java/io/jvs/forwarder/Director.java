@@ -574,6 +574,7 @@ public final class Director implements AutoCloseable {
                 w.conns.expire(now, Math.max(4096, w.conns.capacity() / 50));
                 w.conns.templates().expire(now, Math.max(1024, w.conns.templates().capacity() / 50));
                 w.conns6.expire(now, Math.max(1024, w.conns6.capacity() / 50));
+                w.conns6.templates().expire(now, Math.max(1024, w.conns6.templates().capacity() / 50));
             }, 100, 100, TimeUnit.MILLISECONDS);
             w.loop.scheduleAtFixedRate(() -> {
                 long now = System.nanoTime();

@@ -112,8 +112,14 @@ class DataPathChecksTest {
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6)));
         assertDoesNotThrow(() -> DataPathChecks.validateRoutes(table6(v6), new RouteTable(List.of(new Route(0x0a00_0000, 24, 0, 7, 0, 254)), 7), ServiceTable.EMPTY));
 
-        assertEquals("TCP [2001:db8::1]:80: persistence (-p) is not supported for IPv6 services",
-                refusal(table6(v6.withPersistence(300, 128))));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withPersistence(300, 64))), "persistence");
+        io.jvs.forwarder.service.ClientPrefix net = io.jvs.forwarder.service.ClientPrefix.parse("2001:db8:1::/64");
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withClientPolicy(
+                new io.jvs.forwarder.service.ClientPolicy(List.of(net), List.of(net), 0, 0, 0)))), "allow/deny lists");
+        assertEquals("TCP [2001:db8::1]:80: per-client limits (--conn-limit, --rate-limit) are not supported for IPv6 services",
+                refusal(table6(v6.withClientPolicy(new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 5, 0, 0)))));
+        assertEquals("TCP [2001:db8::1]:80: per-client limits (--conn-limit, --rate-limit) are not supported for IPv6 services",
+                refusal(table6(v6.withClientPolicy(new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 0, 10, 5)))));
         assertEquals("TCP [2001:db8::1]:80: --synproxy is not supported for IPv6 services",
                 refusal(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(nat)).withSynProxy(true))));
         assertEquals("UDP [2001:db8::1]:53: one-packet scheduling (-o) is not supported for IPv6 services",

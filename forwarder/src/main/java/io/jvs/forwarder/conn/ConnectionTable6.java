@@ -27,14 +27,17 @@ import java.util.Objects;
  *   <li>OUT: (proto, real server, dport, client, cport): NAT replies (a DR entry has an OUT key
  *       too; one that sees replies is preferred, as in {@link ConnectionTable}).</li>
  * </ul>
+ * Persistence templates of IPv6 services live beside it ({@link PersistenceTable6}, a quarter of
+ * the capacity), each connection naming the template that placed it (its controller), as
+ * {@link ConnectionTable} does for IPv4.
  * Connection sync installs entries here ({@link #insertSynced}, {@link #applySync}) as it does in
- * {@link ConnectionTable}. Not here yet (IPv4 only): persistence templates, FULLNAT local
+ * {@link ConnectionTable} (not templates yet). Not here yet (IPv4 only): FULLNAT local
  * addresses and ports, the SYN proxy's state, per-client limits and the flood defence's
  * embryonic reclaim.
  *
  * <p>Memory per connection: six addresses 48 + ports 8 + expiry 8 + state 1 + flags 1 + two
- * references 4 + 4 (compressed oops) + free stack 4 = 78 bytes; indexes 2 x 8 bytes x 2 slots =
- * 32 (a power-of-two capacity): 110 bytes.
+ * references 4 + 4 (compressed oops) + free stack 4 + controller 4 = 82 bytes; indexes 2 x 8
+ * bytes x 2 slots = 32 (a power-of-two capacity): 114 bytes, and the templates' quarter.
  *
  * <p>Single-threaded (the event loop that owns it); no allocation in lookup, insert, update,
  * expire or remove.
@@ -63,6 +66,9 @@ public final class ConnectionTable6 {
     private final byte[] flags;
     private final VirtualService[] services;
     private final RealServer[] dests;
+    /** The persistence template that placed each connection, -1 for none. */
+    private final int[] controllers;
+    private final PersistenceTable6 templates;
     private final int[] free;
     private int freeTop;
     private int highWater;
@@ -110,6 +116,9 @@ public final class ConnectionTable6 {
         flags = new byte[capacity];
         services = new VirtualService[capacity];
         dests = new RealServer[capacity];
+        controllers = new int[capacity];
+        java.util.Arrays.fill(controllers, -1); // every entry, however inserted, starts with none
+        templates = new PersistenceTable6(Math.max(16, capacity / 4), worker);
         free = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             free[i] = capacity - 1 - i;
@@ -143,8 +152,8 @@ public final class ConnectionTable6 {
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 6 * 8 + 8 + 8 + 1 + 1 + 4 + 4 + 4;
-        return perEntry * capacity + 8L * (inIndex.length + outIndex.length);
+        long perEntry = 6 * 8 + 8 + 8 + 1 + 1 + 4 + 4 + 4 + 4;
+        return perEntry * capacity + 8L * (inIndex.length + outIndex.length) + templates.footprintBytes();
     }
 
     // ------------------------------------------------------------------ lookups
@@ -243,6 +252,7 @@ public final class ConnectionTable6 {
         expires[id] = nowNanos + ConnectionTable.INITIAL_TIMEOUT_NANOS;
         services[id] = svc;
         dests[id] = dest;
+        controllers[id] = -1;
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
         size++;
@@ -339,6 +349,7 @@ public final class ConnectionTable6 {
         expires[id] = nowNanos + timeoutNanos;
         services[id] = svc;
         dests[id] = dest;
+        controllers[id] = -1;
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
         size++;
@@ -459,11 +470,35 @@ public final class ConnectionTable6 {
         } else if (ds.overloaded()) {
             ds.setOverloaded(false);
         }
+        final int tmpl = controllers[id];
+        if (tmpl >= 0) {
+            templates.controlRemoved(tmpl);
+            controllers[id] = -1;
+        }
         flags[id] = 0;
         services[id] = null;
         dests[id] = null;
         free[freeTop++] = id;
         size--;
+    }
+
+    /** The persistence templates of IPv6 services, whose entries control connections here. */
+    public PersistenceTable6 templates() {
+        return templates;
+    }
+
+    /** Connection id was placed by template tmpl (ip_vs_control_add): the template lives while it does. */
+    public void setController(int id, int tmpl, long nowNanos) {
+        if (controllers[id] >= 0) {
+            throw new IllegalStateException("IPv6 connection " + id + " already has a controlling template");
+        }
+        controllers[id] = tmpl;
+        templates.controlAdded(tmpl, nowNanos);
+    }
+
+    /** The template that placed connection id, or -1. */
+    public int controller(int id) {
+        return controllers[id];
     }
 
     // ------------------------------------------------------------------ accessors

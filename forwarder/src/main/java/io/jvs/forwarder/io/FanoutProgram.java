@@ -74,7 +74,7 @@ public final class FanoutProgram {
     public static long[] of(ServiceTable table, int workers, int lportLow, int lportHigh) {
         int mask = -1;
         for (VirtualService s : table.services()) {
-            if (s.persistent()) {
+            if (s.persistent() && !s.ipv6) { // an IPv6 service's is a prefix length, and all IPv6 goes to worker 0
                 mask &= s.persistMask;
             }
         }

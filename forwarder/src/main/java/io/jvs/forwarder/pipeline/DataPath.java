@@ -238,7 +238,7 @@ public final class DataPath {
         }
         Ipv6Sender sender6 = new Ipv6Sender(neighbours6, routes6, counters);
         return new Ipv6Handler(services6, conns6, neighbours6[port], sender6, new Dr6Xmit(sender6, conns6, counters),
-                new Nat6Xmit(sender6, conns6), counters, answers, sync);
+                new Nat6Xmit(sender6, conns6), counters, answers, sync, policy);
     }
 
     /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */

@@ -1,6 +1,8 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable6;
+import io.jvs.forwarder.conn.PersistenceTable6;
 import io.jvs.forwarder.conn.TcpState;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
@@ -44,9 +46,14 @@ import java.util.function.Supplier;
  *       kernel's (ignored);</li>
  *   <li><b>connection</b> and <b>schedule</b> as the IPv4 stages do them (reuse of a TIME_WAIT,
  *       CLOSE or dead server's entry by a SYN, DEST_REMOVED, NO_CONNECTION, NO_DESTINATION,
- *       TABLE_FULL), over {@link ConnectionTable6}. The service's scheduler picks through
+ *       TABLE_FULL), over {@link ConnectionTable6}. A client the service's allow/deny lists
+ *       refuse is ACL_DENIED. A persistent service places a client network as
+ *       ip_vs_sched_persist does ({@link PersistenceTable6}: the client cut to the {@code -M}
+ *       prefix length, the VIP, the port or 0; a template whose server was removed, or quiesced
+ *       under expire_quiescent_template, is dropped and the client scheduled afresh); otherwise
+ *       the service's scheduler picks through
  *       {@link io.jvs.forwarder.service.Scheduler#schedule6} (the kernel's IPv6 hashes); a service
- *       using what the IPv6 path lacks (persistence, client policy, SYN proxy, TUN or FULLNAT) is
+ *       using what the IPv6 path lacks (per-client limits, SYN proxy, TUN or FULLNAT) is
  *       IPV6_UNSUPPORTED: the director refuses those services (DataPathChecks.refuseIpv6), so this
  *       is a guard, not a normal outcome; after each inbound packet the connection sync master
  *       decides whether the connection is synced ({@link SyncHook#inbound6}, as ip_vs_in does);</li>
@@ -58,6 +65,9 @@ import java.util.function.Supplier;
 final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Supplier<Ipv6ServiceLookup> services;
     private final ConnectionTable6 conns;
+    private final PersistenceTable6 templates;
+    /** expire_quiescent_template, as the IPv4 path reads it. */
+    private final ConnPolicy policy;
     /** The neighbour cache of the port this attachment receives on (NS answers leave there). */
     private final NeighbourCache6 neighbours;
     private final Ipv6Sender sender;
@@ -68,9 +78,12 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final SyncHook sync;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
-                Ipv6Sender sender, Xmit dr, Xmit nat, DataPathCounters counters, boolean answers, SyncHook sync) {
+                Ipv6Sender sender, Xmit dr, Xmit nat, DataPathCounters counters, boolean answers, SyncHook sync,
+                ConnPolicy policy) {
         this.services = services;
         this.conns = conns;
+        this.templates = conns.templates();
+        this.policy = policy;
         this.neighbours = neighbours;
         this.sender = sender;
         this.dr = dr;
@@ -172,20 +185,50 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     }
 
     private int schedule(PacketContext ctx, Ipv6ServiceLookup table, VirtualService svc, long now) {
-        if (svc.persistent() || svc.hasClientPolicy || svc.synProxy) {
+        if (svc.connLimit != 0 || svc.rateIntervalNanos != 0 || svc.synProxy) {
             counters.drop(DropReason.IPV6_UNSUPPORTED);
             return -1;
         }
-        RealServer dest;
-        synchronized (svc.scheduler) {
-            dest = svc.scheduler.schedule6(ctx.srcHi, ctx.srcLo, ctx.srcPort, ctx.dstHi, ctx.dstLo, ctx.dstPort);
-        }
-        if (dest == null) {
-            counters.decision(SchedulingOutcome.NO_DESTINATION);
-            counters.drop(DropReason.NO_DESTINATION);
+        if (svc.hasClientPolicy && !svc.admits6(ctx.srcHi, ctx.srcLo)) {
+            counters.drop(DropReason.ACL_DENIED);
             return -1;
         }
-        counters.decision(SchedulingOutcome.SCHEDULED);
+        RealServer dest;
+        int tmpl = -1;
+        if (svc.persistent()) {
+            // ip_vs_sched_persist, AF_INET6: the client cut to the -M prefix length
+            long snetHi = PersistenceTable6.netHi(ctx.srcHi, svc.persistMask);
+            long snetLo = PersistenceTable6.netLo(ctx.srcLo, svc.persistMask);
+            int kvport = PersistenceTable6.keyVport(svc);
+            tmpl = templates.lookup(svc.proto, snetHi, snetLo, ctx.dstHi, ctx.dstLo, kvport, now);
+            if (tmpl >= 0) {
+                RealServer t = templates.dest(tmpl);
+                if (t.stats.removed() || (t.stats.quiesced() && policy.expireQuiescentTemplate())) {
+                    templates.invalidate(tmpl, now); // ip_vs_check_template
+                    tmpl = -1;
+                }
+            }
+            if (tmpl >= 0) {
+                dest = templates.dest(tmpl);
+                counters.decision(SchedulingOutcome.PERSISTENCE_TEMPLATE);
+            } else {
+                dest = pick(ctx, svc);
+                if (dest == null) {
+                    return -1;
+                }
+                tmpl = templates.insert(svc.proto, snetHi, snetLo, ctx.dstHi, ctx.dstLo, kvport, svc, dest,
+                        svc.persistTimeoutNanos, now);
+                if (tmpl < 0) {
+                    counters.drop(DropReason.TABLE_FULL);
+                    return -1;
+                }
+            }
+        } else {
+            dest = pick(ctx, svc);
+            if (dest == null) {
+                return -1;
+            }
+        }
         if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT) {
             counters.drop(DropReason.IPV6_UNSUPPORTED);
             return -1;
@@ -197,8 +240,26 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             counters.drop(DropReason.TABLE_FULL);
             return -1;
         }
+        if (tmpl >= 0) {
+            conns.setController(id, tmpl, now);
+        }
         conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);
         return id;
+    }
+
+    /** The scheduler's pick (the kernel's IPv6 hashes), counted as a decision; null (counted) when none. */
+    private RealServer pick(PacketContext ctx, VirtualService svc) {
+        RealServer dest;
+        synchronized (svc.scheduler) {
+            dest = svc.scheduler.schedule6(ctx.srcHi, ctx.srcLo, ctx.srcPort, ctx.dstHi, ctx.dstLo, ctx.dstPort);
+        }
+        if (dest == null) {
+            counters.decision(SchedulingOutcome.NO_DESTINATION);
+            counters.drop(DropReason.NO_DESTINATION);
+        } else {
+            counters.decision(SchedulingOutcome.SCHEDULED);
+        }
+        return dest;
     }
 
     /** ICMPv6 jvs handles itself; true when the frame ended here. */

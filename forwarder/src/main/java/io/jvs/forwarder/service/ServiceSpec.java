@@ -120,6 +120,15 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
         Objects.requireNonNull(clientAddress, "clientAddress");
         Objects.requireNonNull(timeouts, "timeouts (use ServiceTimeouts.GLOBAL)");
         Objects.requireNonNull(clientPolicy, "clientPolicy (use ClientPolicy.NONE)");
+        for (List<ClientPrefix> list : List.of(clientPolicy.allow(), clientPolicy.deny())) {
+            for (ClientPrefix p : list) {
+                if (p.isIpv6() != (addr6 != null)) {
+                    // a client of the other family never reaches the service: the prefix could only mislead
+                    throw new IllegalArgumentException(label(proto, addr, port, fwmark, addr6) + ": client prefix " + p
+                            + " is " + (p.isIpv6() ? "IPv6" : "IPv4") + ", the service " + (addr6 != null ? "IPv6" : "IPv4"));
+                }
+            }
+        }
         dests = List.copyOf(dests);
         for (int i = 0; i < dests.size(); i++) {
             Dest d = dests.get(i);

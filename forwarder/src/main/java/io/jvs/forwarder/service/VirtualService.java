@@ -50,6 +50,9 @@ public final class VirtualService {
     /** Allow/deny lists compiled for lookup; a client is admitted when {@link #admits} says so. */
     public final PrefixSet allow;
     public final PrefixSet deny;
+    /** An IPv6 service's allow/deny lists ({@link #admits6}); empty for IPv4 services. */
+    public final PrefixSet6 allow6;
+    public final PrefixSet6 deny6;
     /** Connections one client address may hold at once (0 = no limit). */
     public final int connLimit;
     /** New connections per client: GCRA emission interval and burst tolerance in ns (0 = no rate limit). */
@@ -91,8 +94,10 @@ public final class VirtualService {
         this.key = (ipv6 ? 1L << 57 : 0) | (spec.fwmark() != 0 ? 1L << 56 | (spec.fwmark() & 0xffffffffL)
                 : (long) spec.proto() << 48 | (keyAddr & 0xffffffffL) << 16 | spec.port());
         ClientPolicy cp = spec.clientPolicy();
-        this.allow = cp.allow().isEmpty() ? PrefixSet.EMPTY : new PrefixSet(cp.allow());
-        this.deny = cp.deny().isEmpty() ? PrefixSet.EMPTY : new PrefixSet(cp.deny());
+        this.allow = ipv6 || cp.allow().isEmpty() ? PrefixSet.EMPTY : new PrefixSet(cp.allow());
+        this.deny = ipv6 || cp.deny().isEmpty() ? PrefixSet.EMPTY : new PrefixSet(cp.deny());
+        this.allow6 = !ipv6 || cp.allow().isEmpty() ? PrefixSet6.EMPTY : new PrefixSet6(cp.allow());
+        this.deny6 = !ipv6 || cp.deny().isEmpty() ? PrefixSet6.EMPTY : new PrefixSet6(cp.deny());
         this.connLimit = cp.connLimit();
         this.rateIntervalNanos = cp.rate() == 0 ? 0 : 1_000_000_000L / cp.rate();
         this.rateToleranceNanos = cp.rate() == 0 ? 0 : (cp.burst() - 1) * rateIntervalNanos;
@@ -102,6 +107,11 @@ public final class VirtualService {
     /** Deny wins; a non-empty allow list admits only its clients. O(log n), allocation-free. */
     public boolean admits(int client) {
         return !deny.contains(client) && (allow.isEmpty() || allow.contains(client));
+    }
+
+    /** {@link #admits} for an IPv6 client (two longs, network order). O(log n), allocation-free. */
+    public boolean admits6(long clientHi, long clientLo) {
+        return !deny6.contains(clientHi, clientLo) && (allow6.isEmpty() || allow6.contains(clientHi, clientLo));
     }
 
     /** An address service with default settings (tests). */

@@ -23,7 +23,8 @@ import java.util.function.LongSupplier;
  * and templates count in persistconns. IPv6 entries go into the {@link ConnectionTable6} of the
  * same event loop, found by the IPv6 service (proto, VIP, port; or -f mark -6) and real server
  * (address, port) they name; an IPv6 template or an IPv6 entry carrying jvs's FULLNAT or SYN
- * proxy option is dropped ({@code ipv6_unsupported}: the IPv6 tables hold neither). Allocation-free
+ * proxy option is dropped ({@code ipv6_unsupported}: IPv6 templates are not synced yet, the IPv6
+ * table holds neither option). Allocation-free
  * per entry.
  */
 final class SyncInstaller implements Runnable {

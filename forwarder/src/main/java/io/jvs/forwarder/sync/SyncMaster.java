@@ -105,7 +105,8 @@ public final class SyncMaster {
 
     /**
      * An inbound packet of IPv6 connection id (worker 0's {@link ConnectionTable6}) has been
-     * accounted; as {@link #inbound} (IPv6 services have no persistence templates).
+     * accounted; as {@link #inbound}, without templates (an IPv6 persistent service's templates,
+     * {@link io.jvs.forwarder.conn.PersistenceTable6}, are not synced yet: only its connections).
      *
      * @param created the packet created the connection (its id's sync state starts over)
      */

@@ -96,6 +96,30 @@ class FanoutProgramTest {
         assertEquals(expectedWorker(0xc0a80700, -1, 8), first);
     }
 
+    /**
+     * An IPv6 persistent service's -M is a prefix length (64), not an IPv4 netmask: it must not
+     * narrow the IPv4 clients' hash (as 0.0.0.64 it would leave one bit of the client address).
+     */
+    @Test
+    void ipv6PersistenceLeavesTheIpv4HashAlone() {
+        io.jvs.forwarder.service.ServiceSpec v4 = new io.jvs.forwarder.service.ServiceSpec(
+                io.jvs.forwarder.service.Protocol.TCP, VIP, 80, "rr");
+        io.jvs.forwarder.service.ServiceSpec v6 = io.jvs.forwarder.service.ServiceSpec.ipv6(
+                io.jvs.forwarder.service.Protocol.TCP, io.jvs.packet.Ipv6Address.parse("2001:db8::100"), 80, "rr",
+                List.of()).withPersistence(300, 64);
+        long[] alone = FanoutProgram.of(table(v4), 4, 1024, 65535);
+        long[] beside = FanoutProgram.of(table(v4, v6), 4, 1024, 65535);
+        assertTrue(java.util.Arrays.equals(alone, beside), "the same program with the IPv6 persistent service");
+        long[] v4Persistent = FanoutProgram.of(table(v4.withPersistence(300, 0xffffff00)), 4, 1024, 65535);
+        assertEquals(run(v4Persistent, ipv4(0x0a000101, VIP, 6, 5, 1, 80), 0x0800, 4),
+                run(v4Persistent, ipv4(0x0a0001fe, VIP, 6, 5, 1, 80), 0x0800, 4), "an IPv4 /24 still shares a worker");
+    }
+
+    static io.jvs.forwarder.service.ServiceTable table(io.jvs.forwarder.service.ServiceSpec... specs) {
+        return new io.jvs.forwarder.service.ServiceTableBuilder(io.jvs.forwarder.sched.Schedulers::create)
+                .build(List.of(specs), io.jvs.forwarder.service.ServiceTable.EMPTY);
+    }
+
     @Test
     void fwmarkDestinationsAreHashedBySource() {
         long[] p = FanoutProgram.build(8, new int[0], new int[0], List.of(new int[]{0x0a140000, 16}), 1024, 65535, -1);

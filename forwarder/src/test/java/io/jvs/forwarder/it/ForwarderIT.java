@@ -280,10 +280,11 @@ class ForwarderIT {
         }
 
         @Test
-        @DisplayName("persistence on an IPv6 service (packet mode)")
-        void persistence() throws IOException {
-            assertEquals("jvs-forwarder: TCP [2001:db8::100]:80: persistence (-p) is not supported for IPv6 services",
-                    refused("-A -t [2001:db8::100]:80 -s rr -p 300\n", "--attach", "packet:eth0"));
+        @DisplayName("per-client connection limits on an IPv6 service (packet mode)")
+        void clientLimits() throws IOException {
+            assertEquals("jvs-forwarder: TCP [2001:db8::100]:80: per-client limits (--conn-limit, --rate-limit) are not"
+                            + " supported for IPv6 services",
+                    refused("-A -t [2001:db8::100]:80 -s rr --conn-limit 5\n", "--attach", "packet:eth0"));
         }
 
         @Test
@@ -345,11 +346,16 @@ class ForwarderIT {
             for (int rs = 1; rs <= 2; rs++) {
                 LAB.lab().ip(Lab.rsNamespace(rs), "-6", "neigh", "flush", "dev", "eth0").requireOk();
             }
+            // and a persistent service on 8080 (-M 64: the client's /64): DR to nginx's :8080, NAT to :80
+            // (the real servers route replies from :8080 past the director, which NAT cannot have)
             String conf = """
                     -A -t [%1$s]:80 -s rr
                     -a -t [%1$s]:80 -r [%2$s]:80 %3$s -w 1
                     -a -t [%1$s]:80 -r [%4$s]:80 %3$s -w 1
-                    """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2));
+                    -A -t [%1$s]:8080 -s rr -p 60 -M 64
+                    -a -t [%1$s]:8080 -r [%2$s]:%5$d %3$s -w 1
+                    -a -t [%1$s]:8080 -r [%4$s]:%5$d %3$s -w 1
+                    """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2), persistRsPort());
             Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
             Files.createDirectories(dir);
             Path config = Files.writeString(dir.resolve("director-" + tag + ".conf"), conf);
@@ -498,6 +504,72 @@ class ForwarderIT {
                             + conns.lines().limit(10).toList()),
                     () -> assertEquals(2, perServer.size(), "both real servers: " + perServer),
                     () -> assertTrue(entries >= listed, "jvs_connection_table_entries counts IPv6 entries: " + entries));
+        }
+
+        int persistRsPort() {
+            return method == Method.DR ? 8080 : 80;
+        }
+
+        @Test
+        @Order(6)
+        @DisplayName("-p 60 -M 64: 20 new connections of the client all reach one real server (rr without -p alternates), "
+                + "jvsadm -L -n -c lists the /64's template")
+        void persistenceKeepsTheClientOnOneServer() {
+            String url = "http://[" + VIP6 + "]:8080/";
+            List<Lab.Transfer> ts = LAB.lab().getRepeatedly(url, 20, Duration.ofSeconds(60), "-g", "-H",
+                    "Connection: close");
+            Map<String, Integer> perServer = new TreeMap<>();
+            List<String> failed = new ArrayList<>();
+            for (Lab.Transfer t : ts) {
+                perServer.merge(t.body(), 1, Integer::sum);
+                if (!t.ok() || t.numConnects() != 1) {
+                    failed.add("#" + t.index() + ": http " + t.httpCode() + " curl exit " + t.curlExit());
+                }
+            }
+            // the control: the same client on the rr service without -p
+            Map<String, Integer> control = new TreeMap<>();
+            for (Lab.Transfer t : LAB.lab().getRepeatedly(URL6, 4, Duration.ofSeconds(30), "-g", "-H", "Connection: close")) {
+                control.merge(t.body(), 1, Integer::sum);
+            }
+            String conns = jvsadm("-L", "-n", "-c");
+            String sticky = perServer.keySet().iterator().next();
+            String server = rsIp6(sticky.equals("rs1") ? 1 : 2);
+            Pattern template = Pattern.compile("(?m)^TCP \\d\\d:\\d\\d  NONE        \\[2001:db8:1::\\]:0 +\\["
+                    + Pattern.quote(VIP6) + "\\]:8080 \\[" + Pattern.quote(server) + "\\]:" + persistRsPort() + "$");
+            List<String> templates = conns.lines().filter(l -> l.contains("NONE") && l.contains("]:0 ")).toList();
+            say("20 x GET [%s]:8080 with -p 60 -M 64: %s; 4 x GET [%s]:80 without: %s; templates %s", VIP6, perServer,
+                    VIP6, control, templates);
+            assertAll(
+                    () -> assertEquals(20, ts.size(), "transfers"),
+                    () -> assertEquals(List.of(), failed, "failed transfers"),
+                    () -> assertEquals(1, perServer.size(), "all 20 on one real server: " + perServer),
+                    () -> assertEquals(Map.of("rs1", 2, "rs2", 2), control, "rr without -p alternates"),
+                    () -> assertTrue(template.matcher(conns).find(), "the template line (client /64, port 0, NONE) in\n"
+                            + templates),
+                    () -> assertEquals(1, templates.size(), "one template for the client's /64: " + templates));
+        }
+
+        @Test
+        @Order(7)
+        @DisplayName("--deny 2001:db8:1::/64 (the client's /64) on the IPv6 service: its connections fail, acl_denied counts them; "
+                + "--deny none lets them in again")
+        void denyListRefusesTheClientsSlash64() {
+            String svc = "[" + VIP6 + "]:8080";
+            String url = "http://" + svc + "/";
+            double before = director.metric("jvs_dropped_packets_total", "reason=\"acl_denied\"");
+            jvsadm("-E", "-t", svc, "-s", "rr", "-p", "60", "-M", "64", "--deny", "2001:db8:1::/64");
+            Exec.Result denied = LAB.lab().curl(Duration.ofSeconds(15), "-sS", "-g", "--connect-timeout", "1",
+                    "--max-time", "2", url);
+            double dropped = director.metric("jvs_dropped_packets_total", "reason=\"acl_denied\"") - before;
+            jvsadm("-E", "-t", svc, "-s", "rr", "-p", "60", "-M", "64", "--deny", "none");
+            String after = LAB.lab().curl(Duration.ofSeconds(15), "-sS", "-g", "--fail", "--max-time", "10", url)
+                    .requireOk().stdout().strip();
+            say("--deny 2001:db8:1::/64: curl exit %d, acl_denied +%.0f; --deny none: '%s'", denied.exitCode(), dropped,
+                    after);
+            assertAll(
+                    () -> assertEquals(28, denied.exitCode(), "curl timed out connecting\n" + denied.describe()),
+                    () -> assertTrue(dropped >= 1, "the client's SYNs counted as acl_denied: " + dropped),
+                    () -> assertTrue(after.matches("rs[12]"), "admitted again: '" + after + "'"));
         }
 
         String jvsadm(String... args) {

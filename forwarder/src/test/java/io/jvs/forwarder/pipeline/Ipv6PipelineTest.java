@@ -132,7 +132,30 @@ class Ipv6PipelineTest {
             new ServiceSpec(Protocol.TCP, VIP4, NAT_PORT, "rr", List.of(new Dest(RS2_4, 80, 1, ForwardMethod.NAT))),
             new ServiceSpec(Protocol.TCP, VIP4, 443, "rr", List.of(new Dest(RS1_4, 443, 1, ForwardMethod.TUN)))),
             ServiceTable.EMPTY);
-    final Lookup lookup = new Lookup(table);
+    /** Ports of real IPv6 services (the model's, looked up before the stand-ins). */
+    static final int PERSIST_PORT = 9000;
+    static final int DENY_PORT = 9001;
+    static final int ALLOW_PORT = 9002;
+    static final int RR_PORT = 9003;
+    final ServiceTable table6 = new ServiceTableBuilder(Schedulers::create).build(List.of(
+            ServiceSpec.ipv6(Protocol.TCP, v6(VIP), PERSIST_PORT, "rr", List.of(
+                    Dest.ipv6(v6(RS1), PERSIST_PORT, 1, ForwardMethod.DR),
+                    Dest.ipv6(v6(RS2), PERSIST_PORT, 1, ForwardMethod.DR))).withPersistence(300, 64),
+            ServiceSpec.ipv6(Protocol.TCP, v6(VIP), DENY_PORT, "rr", List.of(
+                    Dest.ipv6(v6(RS1), DENY_PORT, 1, ForwardMethod.DR))).withClientPolicy(new io.jvs.forwarder.service.ClientPolicy(
+                    List.of(), List.of(io.jvs.forwarder.service.ClientPrefix.parse("2001:db8:1::/64")), 0, 0, 0)),
+            ServiceSpec.ipv6(Protocol.TCP, v6(VIP), ALLOW_PORT, "rr", List.of(
+                    Dest.ipv6(v6(RS1), ALLOW_PORT, 1, ForwardMethod.DR))).withClientPolicy(new io.jvs.forwarder.service.ClientPolicy(
+                    List.of(io.jvs.forwarder.service.ClientPrefix.parse("2001:db8:2::/48")), List.of(), 0, 0, 0)),
+            ServiceSpec.ipv6(Protocol.TCP, v6(VIP), RR_PORT, "rr", List.of(
+                    Dest.ipv6(v6(RS1), RR_PORT, 1, ForwardMethod.DR),
+                    Dest.ipv6(v6(RS2), RR_PORT, 1, ForwardMethod.DR)))),
+            ServiceTable.EMPTY);
+    final Lookup lookup = new Lookup(table, table6);
+
+    static Ipv6Address v6(byte[] a) {
+        return new Ipv6Address(hi(a), lo(a));
+    }
     final RouteTable6 routes6 = new RouteTable6(List.of(
             new Route6(hi(addr("2001:db8::")), 0, 64, 0, 0, IFINDEX, 256, 254),
             new Route6(0, 0, 0, hi(ROUTER), lo(ROUTER), IFINDEX, 1024, 254)), IFINDEX);
@@ -161,13 +184,19 @@ class Ipv6PipelineTest {
     /** The published table's stand-in: (proto, VIP, port) to the IPv4 model's service, real servers to IPv6. */
     static final class Lookup implements Ipv6ServiceLookup {
         final ServiceTable table;
+        final ServiceTable table6;
 
-        Lookup(ServiceTable table) {
+        Lookup(ServiceTable table, ServiceTable table6) {
             this.table = table;
+            this.table6 = table6;
         }
 
         @Override
         public VirtualService classify6(int proto, long hi, long lo, int port) {
+            VirtualService v6 = table6.classify6(proto, hi, lo, port);
+            if (v6 != null) {
+                return v6;
+            }
             return hi == hi(VIP) && lo == lo(VIP) ? table.lookup(proto, VIP4, port) : null;
         }
 
@@ -183,12 +212,12 @@ class Ipv6PipelineTest {
 
         @Override
         public long destHi(RealServer d) {
-            return hi(RS1);
+            return d.ipv6 ? d.addr6Hi : hi(RS1);
         }
 
         @Override
         public long destLo(RealServer d) {
-            return d.addr == RS1_4 ? lo(RS1) : lo(RS2);
+            return d.ipv6 ? d.addr6Lo : d.addr == RS1_4 ? lo(RS1) : lo(RS2);
         }
 
         @Override
@@ -454,6 +483,57 @@ class Ipv6PipelineTest {
                 new byte[16])));
     }
 
+    byte[] syn(byte[] src, int sport, int dport) {
+        return frame(PORT_MAC, ROUTER_MAC, src, VIP, 6, 64, tcp(src, VIP, sport, dport, 1, 0x02));
+    }
+
+    /**
+     * -p 300 -M 64 over IPv6: every connection of one client /64 goes to the server its first was
+     * scheduled to, another /64 is scheduled afresh (rr's next), and the templates are keyed by
+     * the client's /64 (written out by hand); the same clients on an rr service without -p
+     * alternate (the control).
+     */
+    @Test
+    void persistentServiceKeepsEachClientSlash64OnOneServer() {
+        learnServers();
+        long a = mac(one(syn(REMOTE, 40000, RR_PORT)), 0);
+        long b = mac(one(syn(REMOTE, 40001, RR_PORT)), 0);
+        assertTrue(a != b && (a == RS1_MAC || a == RS2_MAC) && (b == RS1_MAC || b == RS2_MAC),
+                "control: without -p rr alternates one client's connections");
+        long first = mac(one(syn(REMOTE, 40000, PERSIST_PORT)), 0);
+        for (int i = 1; i <= 5; i++) {
+            assertEquals(first, mac(one(syn(REMOTE, 40000 + i, PERSIST_PORT)), 0), "connection " + i);
+        }
+        assertEquals(first, mac(one(syn(addr("2001:db8:1::99"), 40000, PERSIST_PORT)), 0), "same /64");
+        long other = mac(one(syn(addr("2001:db8:1:1::2"), 40000, PERSIST_PORT)), 0);
+        assertTrue(other != first, "another /64 is scheduled: rr's next server");
+        assertEquals(other, mac(one(syn(addr("2001:db8:1:1::77"), 40001, PERSIST_PORT)), 0), "and stays there");
+        io.jvs.forwarder.conn.PersistenceTable6 t = conns6.templates();
+        assertEquals(2, t.size(), "one template per client /64");
+        long now = System.nanoTime();
+        int t1 = t.lookup(Protocol.TCP, 0x2001_0db8_0001_0000L, 0, hi(VIP), lo(VIP), PERSIST_PORT, now);
+        int t2 = t.lookup(Protocol.TCP, 0x2001_0db8_0001_0001L, 0, hi(VIP), lo(VIP), PERSIST_PORT, now);
+        assertTrue(t1 >= 0 && t2 >= 0, "templates (TCP, 2001:db8:1::/64 and 2001:db8:1:1::/64, VIP, 9000)");
+        assertEquals(first == RS1_MAC ? lo(RS1) : lo(RS2), t.dest(t1).addr6Lo);
+        assertEquals(7, t.controlledCount(t1), "it placed seven connections");
+        assertEquals(2, t.controlledCount(t2));
+        assertTrue(t.expiresAtNanos(t1) - now > 299_000_000_000L, "the service's 300 s");
+        assertEquals(9, conns6.size() - 2, "nine persistent connections beside the two rr ones");
+    }
+
+    /** --deny for the client's /64 and an --allow list without it: the SYN is ACL_DENIED; others pass. */
+    @Test
+    void allowAndDenyListsOverIpv6() {
+        learnServers();
+        none(syn(REMOTE, 40000, DENY_PORT), DropReason.ACL_DENIED);
+        none(syn(addr("2001:db8:1::ffff"), 40000, DENY_PORT), DropReason.ACL_DENIED);
+        assertEquals(RS1_MAC, mac(one(syn(addr("2001:db8:1:1::2"), 40000, DENY_PORT)), 0), "the next /64 is not denied");
+        none(syn(REMOTE, 40001, ALLOW_PORT), DropReason.ACL_DENIED);
+        assertEquals(RS1_MAC, mac(one(syn(addr("2001:db8:2:ffff::5"), 40001, ALLOW_PORT)), 0), "in 2001:db8:2::/48");
+        none(syn(addr("2001:db8:3::5"), 40001, ALLOW_PORT), DropReason.ACL_DENIED);
+        assertEquals(1 + 1, conns6.size(), "no entry for a refused client");
+    }
+
     /** NS answers, DR and NAT forwarding allocate nothing once compiled. */
     @Test
     void ipv6PathDoesNotAllocate() {
@@ -465,7 +545,17 @@ class Ipv6PipelineTest {
         byte[] dr = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 40000, DR_PORT, 2, 0x10));
         byte[] nat = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 40000, NAT_PORT, 2, 0x10));
         byte[] reply = frame(PORT_MAC, RS2_MAC, RS2, CLIENT, 6, 64, tcp(RS2, CLIENT, 80, 40000, 7, 0x10));
-        byte[][] frames = {ns, dr, nat, reply};
+        // persistence: a SYN on the CLOSEd entry schedules anew through the template, the ACK
+        // establishes it and the RST closes it again (a RST in SYN_RECV would not: IPVS's table)
+        byte[] persistSyn = syn(CLIENT, 45000, PERSIST_PORT);
+        byte[] persistAck = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 45000, PERSIST_PORT, 2, 0x10));
+        byte[] persistRst = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 45000, PERSIST_PORT, 2, 0x04));
+        byte[] denied = syn(REMOTE, 45001, DENY_PORT);
+        feed(persistSyn);
+        feed(persistAck);
+        feed(persistRst);
+        long viaTemplate = counters.decisions(io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome.PERSISTENCE_TEMPLATE);
+        byte[][] frames = {ns, dr, nat, reply, persistSyn, persistAck, persistRst, denied};
         MemorySegment[] segs = new MemorySegment[frames.length];
         for (int i = 0; i < frames.length; i++) {
             segs[i] = arena.allocate(74 + frames[i].length + 64, 8);
@@ -490,7 +580,9 @@ class Ipv6PipelineTest {
             }
             allocated = AllocationProbe.since(before);
         }
-        assertTrue(queue.counted >= 4 * 20_000, "every frame answered or forwarded: " + queue.counted);
+        assertTrue(queue.counted >= 7 * 20_000, "every frame answered or forwarded: " + queue.counted);
+        assertTrue(counters.decisions(io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome.PERSISTENCE_TEMPLATE)
+                >= viaTemplate + 20_000, "each persistent SYN placed through the template");
         assertEquals(0, allocated, "bytes allocated by 80k IPv6 frames");
     }
 
