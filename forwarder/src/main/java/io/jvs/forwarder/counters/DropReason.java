@@ -87,6 +87,12 @@ public enum DropReason {
      * as IPVS does (rate-limited like the kernel's icmp_send).
      */
     FRAG_NEEDED("frag_needed"),
+    /**
+     * IPv6 (DR, NAT): the packet is larger than the MTU of the port it would leave by (IPv6
+     * routers do not fragment); an ICMPv6 Packet Too Big carrying that MTU went back to its
+     * source, as IPVS's ensure_mtu_is_adequate does (rate-limited like Time Exceeded).
+     */
+    PACKET_TOO_BIG("packet_too_big"),
     /** FULLNAT: every port of every local address of the service is in use; the new connection is refused. */
     LOCAL_PORT_EXHAUSTED("local_port_exhausted"),
     /** An ICMP error to a VIP or local address that quotes no tracked connection. */

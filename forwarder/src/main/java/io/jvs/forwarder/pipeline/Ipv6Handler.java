@@ -37,8 +37,10 @@ import java.util.function.Supplier;
  *       BAD_CHECKSUM); an NS for a VIP or local address is answered with a solicited NA from this
  *       attachment's port and its sender learnt; anything else only refreshes what the port's
  *       {@link NeighbourCache6} knows (an NA's target link-layer address, an NS's source one);</li>
- *   <li><b>echo</b>: an ICMPv6 echo request to a VIP is answered; other ICMPv6 to a VIP or local
- *       address (errors quoting a connection: not tracked over IPv6 yet) is ICMP_UNTRACKED;</li>
+ *   <li><b>ICMPv6</b>: an echo request to a VIP is answered; an error quoting a tracked
+ *       connection goes to its other party rewritten ({@link Icmpv6Errors}: from the client's side
+ *       to the real server, from a NAT real server's side to the client); another error to a VIP
+ *       or local address is ICMP_UNTRACKED;</li>
  *   <li><b>classify</b>: a later fragment to a VIP is FRAGMENT_UNTRACKED (no ports; jvs does not
  *       reassemble, as for IPv4; a first fragment carries the ports and goes on); the service by
  *       (proto, VIP, port) through {@link Ipv6ServiceLookup}; a miss is tried as a NAT reply in
@@ -58,7 +60,7 @@ import java.util.function.Supplier;
  *       is a guard, not a normal outcome; after each inbound packet the connection sync master
  *       decides whether the connection is synced ({@link SyncHook#inbound6}, as ip_vs_in does);</li>
  *   <li><b>transmit</b>: DR or NAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
- *       {@link io.jvs.forwarder.xmit.Nat6Xmit}): hop limit, route, NDP.</li>
+ *       {@link io.jvs.forwarder.xmit.Nat6Xmit}): egress MTU (Packet Too Big), hop limit, route, NDP.</li>
  * </ol>
  * Allocation-free; event loop only.
  */
@@ -75,6 +77,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Xmit nat;
     private final DataPathCounters counters;
     private final boolean answers;
+    private final Icmpv6Errors errors;
     private final SyncHook sync;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
@@ -90,6 +93,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         this.nat = nat;
         this.counters = counters;
         this.answers = answers;
+        this.errors = new Icmpv6Errors(conns, sender, counters);
         this.sync = sync;
     }
 
@@ -277,9 +281,14 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             }
             return true;
         }
-        if (Icmpv6Header.isError(type) && (ours || table.isLocalAddr6(ctx.dstHi, ctx.dstLo))) {
-            counters.drop(DropReason.ICMP_UNTRACKED);
-            return true;
+        if (Icmpv6Header.isError(type)) {
+            if (errors.forward(ctx)) {
+                return true;
+            }
+            if (ours || table.isLocalAddr6(ctx.dstHi, ctx.dstLo)) {
+                counters.drop(DropReason.ICMP_UNTRACKED);
+                return true;
+            }
         }
         if (!ours) {
             counters.ignored(); // the kernel's: router discovery, MLD, pings to the host...

@@ -22,7 +22,11 @@ public final class Dr6Xmit implements Xmit {
 
     @Override
     public void inbound(PacketContext ctx) {
-        sender.send(ctx, conns.daddrHi(ctx.conn), conns.daddrLo(ctx.conn));
+        long hi = conns.daddrHi(ctx.conn);
+        long lo = conns.daddrLo(ctx.conn);
+        if (sender.fits(ctx, hi, lo)) {
+            sender.send(ctx, hi, lo);
+        }
     }
 
     @Override

@@ -12,6 +12,7 @@ import io.jvs.packet.Checksum;
 import io.jvs.packet.EthernetHeader;
 import io.jvs.packet.Icmpv6Header;
 import io.jvs.packet.Ipv6Header;
+import io.jvs.packet.UdpHeader;
 import io.jvs.packet.VirtioNetHeader;
 
 import java.lang.foreign.MemorySegment;
@@ -23,9 +24,10 @@ import java.util.function.Supplier;
  * TTL_EXPIRED), then the route in the IPv6 routing table ({@link RouteTable6}), which gives the
  * port and the next hop, that port's {@link NeighbourCache6} for the next hop's MAC (the frame
  * parked there while a solicitation is out), and the port's queue. Also the ICMPv6 jvs
- * originates: Time Exceeded and echo replies for a VIP. Allocation-free; event loop only.
+ * originates: Time Exceeded, Packet Too Big (a packet larger than its egress port's MTU:
+ * {@link #fits}) and echo replies for a VIP. Allocation-free; event loop only.
  *
- * <p>Time Exceeded quotes as much of the offending packet as keeps the error within the IPv6
+ * <p>Time Exceeded and Packet Too Big quote as much of the offending packet as keeps the error within the IPv6
  * minimum MTU (RFC 4443 2.4 (c)), is sourced from the egress port's IPv6 address and
  * rate-limited like the IPv4 errors ({@link IcmpSender}: 1000/s, burst 50).
  */
@@ -92,11 +94,53 @@ public final class Ipv6Sender {
     }
 
     /**
+     * IPVS's ensure_mtu_is_adequate for IPv6, before the packet in ctx (not yet rewritten) is
+     * sent towards (hi, lo): true when it fits the MTU of the port it would leave by (a GSO
+     * super-frame: each segment it is cut into); else it is dropped as PACKET_TOO_BIG and its
+     * source gets a Packet Too Big carrying that MTU ({@link #packetTooBig}), so the sender
+     * lowers its path MTU: IPv6 routers do not fragment. A later fragment carries no upper
+     * header and is only dropped (the kernel answers only first fragments).
+     */
+    public boolean fits(PacketContext ctx, long hi, long lo) {
+        int mtu = egress(hi, lo).port().mtu;
+        if (wireLength(ctx) <= mtu) {
+            return true;
+        }
+        if (ctx.l4Off >= 0) {
+            packetTooBig(ctx, mtu);
+        }
+        counters.drop(DropReason.PACKET_TOO_BIG);
+        return false;
+    }
+
+    /** The IPv6 packet's length on the wire; for a GSO super-frame, that of the segments it is cut into. */
+    private static int wireLength(PacketContext ctx) {
+        if (ctx.vnetOff >= 0 && ctx.vnet.isGso() && ctx.l4Off >= 0) {
+            int l4 = ctx.ipProto == Ipv6Header.NEXT_TCP ? ctx.tcp.dataOffset() : UdpHeader.HEADER_LEN;
+            return (int) (ctx.l4Off - ctx.l3Off) + l4 + ctx.vnet.gsoSize();
+        }
+        return Ipv6Header.HEADER_LEN + ctx.ip6.payloadLength();
+    }
+
+    /**
      * ICMPv6 Time Exceeded (type 3, code 0: hop limit exceeded in transit) to the source of the
      * packet in ctx; false when rate-limited. Not for an ICMPv6 error (RFC 4443 2.4 (e)), nor
      * for a source that is multicast or unspecified.
      */
     public boolean timeExceeded(PacketContext ctx) {
+        return error(ctx, Icmpv6Header.TYPE_TIME_EXCEEDED, 0, 0);
+    }
+
+    /**
+     * ICMPv6 Packet Too Big (type 2, code 0, RFC 4443 3.2) carrying {@code mtu} to the source of
+     * the packet in ctx; false when rate-limited, and under the same exceptions as
+     * {@link #timeExceeded}.
+     */
+    public boolean packetTooBig(PacketContext ctx, int mtu) {
+        return error(ctx, Icmpv6Header.TYPE_PACKET_TOO_BIG, 0, mtu);
+    }
+
+    private boolean error(PacketContext ctx, int type, int code, int body) {
         if (ctx.ipProto == Ipv6Header.NEXT_ICMPV6 && ctx.l4Off >= 0 && Icmpv6Header.isError(ctx.icmp6.type())
                 || Ipv6Header.isMulticast(ctx.srcHi) || ctx.srcHi == 0 && ctx.srcLo == 0 || !takeToken()) {
             return false;
@@ -118,7 +162,7 @@ public final class Ipv6Sender {
         ip.wrap(s, l3).setVersionClassFlow(0, 0).setPayloadLength(Icmpv6Header.HEADER_LEN + quote)
                 .setNextHeader(Ipv6Header.NEXT_ICMPV6).setHopLimit(64).setSrc(via.sourceHi, via.sourceLo)
                 .setDst(ctx.srcHi, ctx.srcLo);
-        icmp.wrap(s, l4).setType(Icmpv6Header.TYPE_TIME_EXCEEDED).setCode(0).setBody(0);
+        icmp.wrap(s, l4).setType(type).setCode(code).setBody(body);
         icmp.setChecksum(Checksum.l4v6(s, l4, Icmpv6Header.HEADER_LEN + quote, Ipv6Header.NEXT_ICMPV6,
                 via.sourceHi, via.sourceLo, ctx.srcHi, ctx.srcLo));
         out.seg = s;

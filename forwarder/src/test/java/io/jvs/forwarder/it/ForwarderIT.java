@@ -251,6 +251,33 @@ class ForwarderIT {
         PacketNat6() {
             super(Method.NAT);
         }
+
+        @Test
+        @Order(9)
+        @DisplayName("ICMPv6: rs1's port unreachable reaches the client from the VIP, its quote naming [VIP]:53")
+        void portUnreachableFromTheRealServerIsRewritten() {
+            // Nothing listens on UDP 9999 on rs1: its kernel answers Destination Unreachable (port),
+            // quoting client -> [rs1]:9999, towards the client through the director. The client's kernel
+            // hands it to the socket only if the quote is exactly what it sent: client:port -> [VIP]:53.
+            String py = """
+                    import socket
+                    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                    s.settimeout(3)
+                    s.connect(("%s", 53))
+                    s.send(b"hello")
+                    try:
+                        s.recv(100)
+                        print("answer")
+                    except ConnectionRefusedError:
+                        print("refused")
+                    except socket.timeout:
+                        print("timeout")
+                    """.formatted(VIP6);
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(15), Lab.CLIENT, "/usr/bin/python3", "-c", py);
+            say("client UDP socket to [%s]:53: %s", VIP6, r.stdout().strip());
+            assertEquals("refused", r.stdout().strip(), r.describe());
+            assertEquals(0.0, director.metric("jvs_dropped_packets_total", "reason=\"icmp_untracked\""));
+        }
     }
 
     /** What the IPv6 path cannot forward is refused at start: one line naming the service, exit 1, nothing attached. */
@@ -293,6 +320,76 @@ class ForwarderIT {
             assertEquals("jvs-forwarder: TCP [2001:db8::100]:80: IPv6 services are not forwarded with --attach tap"
                             + " (the IPv6 path runs in packet mode only)",
                     refused("-A -t [2001:db8::100]:80 -s rr\n", "--attach", "tap:jvs0", "--lan", "eth0"));
+        }
+    }
+
+    /**
+     * The director's own Packet Too Big: a NAT6 director whose egress port is smaller than what
+     * arrives. The lab has one NIC, where ingress is egress, so the director reads eth0's MTU as
+     * 1400 at start (jvs takes a port's MTU once, there) and eth0 goes back to 1500 so the
+     * client's 1500-byte packets still arrive: the two-NIC case (a 1500 ingress, a 1400 egress).
+     * The client's upload stalls unless jvs answers with Packet Too Big and the client learns
+     * MTU 1400 for the VIP.
+     */
+    @Nested
+    @Order(11)
+    @DisplayName("attach packet:eth0, IPv6 NAT, egress MTU 1400: the director's Packet Too Big")
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    @Timeout(120)
+    class PacketNat6Mtu {
+        static final String VIP6 = Ipv6Scenario.VIP6;
+        ForwarderProcess director;
+
+        @RegisterExtension
+        final DirectorLogOnFailure logOnFailure = new DirectorLogOnFailure(() -> director);
+
+        @BeforeAll
+        void startDirector() throws IOException {
+            LAB.lab().resetDirector();
+            LAB.lab().neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
+            LAB.lab().ip(Lab.CLIENT, "-6", "route", "flush", "cache").requireOk();
+            String conf = """
+                    -A -t [%1$s]:80 -s rr
+                    -a -t [%1$s]:80 -r [%2$s]:80 -m -w 1
+                    """.formatted(VIP6, Ipv6Scenario.rsIp6(1));
+            Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
+            Files.createDirectories(dir);
+            Path config = Files.writeString(dir.resolve("director-packet-nat6-mtu.conf"), conf);
+            LAB.lab().ip(Lab.DIRECTOR, "link", "set", "eth0", "mtu", "1400").requireOk();
+            try {
+                director = ForwarderProcess.start(LAB.lab(), "packet-nat6-mtu", METRICS,
+                        List.of("--attach", "packet:eth0", "--config", config.toString(), "--metrics", METRICS));
+            } finally {
+                LAB.lab().ip(Lab.DIRECTOR, "link", "set", "eth0", "mtu", "1500").requireOk();
+            }
+        }
+
+        @AfterAll
+        void stopDirector() {
+            if (director != null) {
+                System.out.println("[packet-nat6-mtu] forwarder stopped, exit " + director.stop() + "; log "
+                        + director.log());
+            }
+            LAB.lab().ip(Lab.DIRECTOR, "link", "set", "eth0", "mtu", "1500");
+            LAB.lab().ip(Lab.CLIENT, "-6", "route", "flush", "cache");
+        }
+
+        @Test
+        @DisplayName("a 50 MiB upload completes byte for byte; the client learnt MTU 1400 for the VIP")
+        void uploadLearnsTheDirectorsEgressMtu() throws IOException {
+            String name = "it-packet-nat6-mtu-" + System.nanoTime() + ".bin";
+            Lab.Upload via = LAB.lab().upload("http://[" + VIP6 + "]/upload/" + name, LAB.lab().blobPath(), 60);
+            Optional<String> stored = LAB.lab().uploadedSha256(1, name);
+            Files.deleteIfExists(LAB.lab().uploadedFile(1, name));
+            String route = LAB.lab().ip(Lab.CLIENT, "-6", "route", "get", VIP6).requireOk().stdout().strip();
+            double tooBig = director.metric("jvs_dropped_packets_total", "reason=\"packet_too_big\"");
+            System.out.printf(Locale.ROOT, "[packet-nat6-mtu] PUT 50 MiB: http %d, %.1f MB/s; packet_too_big %.0f;"
+                    + " client: %s%n", via.httpCode(), via.megabytesPerSecond(), tooBig, route);
+            assertAll(
+                    () -> assertEquals(201, via.httpCode(), "upload status"),
+                    () -> assertEquals(Optional.of(LAB.lab().blobSha256()), stored, "sha256 stored on rs1"),
+                    () -> assertTrue(route.contains(" mtu 1400 "), "the client's route to the VIP: " + route),
+                    () -> assertTrue(tooBig >= 1, "packets over 1400 dropped as packet_too_big: " + tooBig));
         }
     }
 
@@ -355,7 +452,11 @@ class ForwarderIT {
                     -A -t [%1$s]:8080 -s rr -p 60 -M 64
                     -a -t [%1$s]:8080 -r [%2$s]:%5$d %3$s -w 1
                     -a -t [%1$s]:8080 -r [%4$s]:%5$d %3$s -w 1
-                    """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2), persistRsPort());
+                    """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2), persistRsPort())
+                    + (method == Method.NAT ? """
+                    -A -u [%1$s]:53 -s rr
+                    -a -u [%1$s]:53 -r [%2$s]:9999 -m -w 1
+                    """.formatted(VIP6, rsIp6(1)) : "");
             Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
             Files.createDirectories(dir);
             Path config = Files.writeString(dir.resolve("director-" + tag + ".conf"), conf);
@@ -570,6 +671,51 @@ class ForwarderIT {
                     () -> assertEquals(28, denied.exitCode(), "curl timed out connecting\n" + denied.describe()),
                     () -> assertTrue(dropped >= 1, "the client's SYNs counted as acl_denied: " + dropped),
                     () -> assertTrue(after.matches("rs[12]"), "admitted again: '" + after + "'"));
+        }
+
+        @Test
+        @Order(8)
+        @DisplayName("Path MTU discovery through the VIP: the router's Packet Too Big reaches the real server, a 4 MiB download completes")
+        void packetTooBigFromTheClientsSideReachesTheRealServer() throws Exception {
+            // The router's route to the client segment gets MTU 1280: it cannot forward the real
+            // servers' 1500-byte replies and answers the VIP (their source) with Packet Too Big, which
+            // jvs forwards to the connection's real server (NAT: rewritten to quote what it sent).
+            // Without it the download stalls: PMTU black hole.
+            String route = CLIENT6.substring(0, CLIENT6.length() - 1) + "/64";
+            for (int rs = 1; rs <= 2; rs++) {
+                LAB.lab().ip(Lab.rsNamespace(rs), "-6", "route", "flush", "cache").requireOk();
+            }
+            LAB.lab().ip(Lab.ROUTER, "-6", "route", "replace", route, "dev", "eth0", "metric", "256", "mtu", "lock", "1280")
+                    .requireOk();
+            try {
+                long bytes = 4L << 20;
+                Exec.Result r = LAB.lab().sh(Duration.ofSeconds(40), Lab.CLIENT, "curl -sS -g --connect-timeout 3"
+                        + " --max-time 30 --speed-limit 100000 --speed-time 5 -r 0-" + (bytes - 1) + " '" + URL6
+                        + "blob' | sha256sum | cut -d' ' -f1");
+                String want = Captures.sha256Prefix(LAB.lab().blobPath(), bytes);
+                List<String> learnt = new ArrayList<>();
+                for (int rs = 1; rs <= 2; rs++) {
+                    String from = method == Method.DR ? VIP6 : rsIp6(rs);
+                    String got = LAB.lab().ip(Lab.rsNamespace(rs), "-6", "route", "get", CLIENT6, "from", from)
+                            .requireOk().stdout().strip();
+                    if (got.contains(" mtu 1280")) {
+                        learnt.add("rs" + rs + ": " + got);
+                    }
+                }
+                say("4 MiB download with a 1280-byte hop: %s; learnt %s", r.stderr().isBlank() ? "ok" : r.stderr(),
+                        learnt);
+                assertAll(
+                        () -> assertEquals(want, r.stdout().strip(), "the first 4 MiB of the blob\n" + r.describe()),
+                        () -> assertEquals(1, learnt.size(), "the serving real server learnt the path MTU"),
+                        () -> assertEquals(0.0, director.metric("jvs_dropped_packets_total",
+                                "reason=\"icmp_untracked\""), "no Packet Too Big dropped as untracked"));
+            } finally {
+                LAB.lab().ip(Lab.ROUTER, "-6", "route", "replace", route, "dev", "eth0", "metric", "256", "proto",
+                        "kernel").requireOk();
+                for (int rs = 1; rs <= 2; rs++) {
+                    LAB.lab().ip(Lab.rsNamespace(rs), "-6", "route", "flush", "cache");
+                }
+            }
         }
 
         String jvsadm(String... args) {
