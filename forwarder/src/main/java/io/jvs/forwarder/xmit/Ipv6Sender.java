@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  *
  * <p>Time Exceeded and Packet Too Big quote as much of the offending packet as keeps the error within the IPv6
  * minimum MTU (RFC 4443 2.4 (c)), is sourced from the egress port's IPv6 address and
- * rate-limited like the IPv4 errors ({@link IcmpSender}: 1000/s, burst 50).
+ * rate-limited like the IPv4 errors ({@link IcmpRateLimit}: 1000/s, burst 50).
  */
 public final class Ipv6Sender {
     private final NeighbourCache6[] neighbours;
@@ -142,7 +142,7 @@ public final class Ipv6Sender {
 
     private boolean error(PacketContext ctx, int type, int code, int body) {
         if (ctx.ipProto == Ipv6Header.NEXT_ICMPV6 && ctx.l4Off >= 0 && Icmpv6Header.isError(ctx.icmp6.type())
-                || Ipv6Header.isMulticast(ctx.srcHi) || ctx.srcHi == 0 && ctx.srcLo == 0 || !takeToken()) {
+                || Ipv6Header.isMulticast(ctx.srcHi) || ctx.srcHi == 0 && ctx.srcLo == 0 || !limit.take()) {
             return false;
         }
         int packet = Ipv6Header.HEADER_LEN + ctx.ip6.payloadLength();
@@ -202,9 +202,5 @@ public final class Ipv6Sender {
         ctx.icmp6.setChecksum(Checksum.l4v6(ctx.seg, l4, len, Ipv6Header.NEXT_ICMPV6, ctx.srcHi, ctx.srcLo, cHi, cLo));
         transmit(ctx, cHi, cLo);
         return true;
-    }
-
-    private boolean takeToken() {
-        return limit.take();
     }
 }
