@@ -7,6 +7,7 @@ import io.jvs.packet.Ipv4Header;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.frame.Rewrite;
 import io.jvs.packet.TcpHeader;
+import io.jvs.packet.TcpOptions;
 import io.jvs.packet.VirtioNetHeader;
 import io.jvs.forwarder.service.ClientAddressMode;
 
@@ -66,16 +67,11 @@ public final class FullNatXmit implements Xmit {
     /** Bytes of the PROXY v2 header for TCP over IPv4. */
     public static final int PROXY_V2_LEN = PROXY_V2_PREFIX.length + 12;
     /** TOA: kind 254, length 8. */
-    public static final int TOA_KIND = 254;
+    public static final int TOA_KIND = TcpOptions.TOA;
     private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int TCP_SEQ = 4;
     private static final int TCP_ACK = 8;
-    private static final int OPT_EOL = 0;
-    private static final int OPT_NOP = 1;
-    private static final int OPT_SACK = 5;
-    private static final int OPT_TIMESTAMP = 8;
-    private static final int TIMESTAMP_LEN = 10;
     /** The kernel's ISN clock ticks every 64 ns: 15,625 ticks a millisecond. */
     private static final int ISN_TICKS_PER_MILLI = 15_625;
 
@@ -85,6 +81,7 @@ public final class FullNatXmit implements Xmit {
     private final PacketContext out = new PacketContext();
     private final Ipv4Header ip = new Ipv4Header();
     private final TcpHeader tcp = new TcpHeader();
+    private final TcpOptions opts = new TcpOptions();
     private final LongSupplier wallMillis;
     private final long isnKey0;
     private final long isnKey1;
@@ -215,40 +212,9 @@ public final class FullNatXmit implements Xmit {
         return v - conns.seqDelta(id);
     }
 
-    /**
-     * Offset in the TCP header of a well-formed timestamps option, or -1. Linux puts it at 22
-     * (after two NOPs) on every segment but the SYN: checked first, then the options walked.
-     */
-    private static int timestampOption(PacketContext ctx) {
-        MemorySegment seg = ctx.seg;
-        long l4 = ctx.l4Off;
-        int doff = ctx.tcp.dataOffset();
-        if (doff >= 32 && seg.get(BE32, l4 + 20) == 0x0101080A) {
-            return 22;
-        }
-        int i = TcpHeader.MIN_HEADER_LEN;
-        while (i < doff) {
-            int kind = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i));
-            if (kind == OPT_EOL) {
-                return -1;
-            }
-            if (kind == OPT_NOP) {
-                i++;
-                continue;
-            }
-            if (i + 1 >= doff) {
-                return -1;
-            }
-            int len = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 1));
-            if (len < 2 || i + len > doff) {
-                return -1;
-            }
-            if (kind == OPT_TIMESTAMP) {
-                return len == TIMESTAMP_LEN ? i : -1;
-            }
-            i += len;
-        }
-        return -1;
+    /** Offset in the TCP header of a well-formed timestamps option, or -1 ({@link TcpOptions#timestamps}). */
+    private int timestampOption(PacketContext ctx) {
+        return opts.wrap(ctx.seg, ctx.l4Off, ctx.tcp.dataOffset()).timestamps();
     }
 
     /**
@@ -256,40 +222,22 @@ public final class FullNatXmit implements Xmit {
      * client's stream) and TSecr (an echo of a timestamp the director moved).
      */
     private void clientViewOptions(PacketContext ctx, int id, boolean proxy) {
-        MemorySegment seg = ctx.seg;
-        long l4 = ctx.l4Off;
-        int doff = ctx.tcp.dataOffset();
-        int i = TcpHeader.MIN_HEADER_LEN;
-        while (i < doff) {
-            int kind = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i));
-            if (kind == OPT_EOL) {
-                return;
-            }
-            if (kind == OPT_NOP) {
-                i++;
-                continue;
-            }
-            if (i + 1 >= doff) {
-                return;
-            }
-            int len = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 1));
-            if (len < 2 || i + len > doff) {
-                return; // malformed options: leave them to the end host
-            }
-            if (kind == OPT_SACK) {
-                for (int e = i + 2; e + 4 <= i + len; e += 4) {
-                    Rewrite.setTcp32(ctx, e, clientSeq(conns, id, proxy, seg.get(BE32, l4 + e)));
+        opts.wrap(ctx.seg, ctx.l4Off, ctx.tcp.dataOffset());
+        while (opts.next()) {
+            int at = opts.offset();
+            if (opts.kind() == TcpOptions.SACK) {
+                for (int e = 2; e + 4 <= opts.length(); e += 4) {
+                    Rewrite.setTcp32(ctx, at + e, clientSeq(conns, id, proxy, opts.i32(e)));
                 }
-            } else if (kind == OPT_TIMESTAMP && len == TIMESTAMP_LEN) {
-                Rewrite.setTcp32(ctx, i + 6, seg.get(BE32, l4 + i + 6) - conns.tsDelta(id));
+            } else if (opts.kind() == TcpOptions.TIMESTAMPS && opts.length() == TcpOptions.TIMESTAMPS_LEN) {
+                Rewrite.setTcp32(ctx, at + 6, opts.i32(6) - conns.tsDelta(id));
             }
-            i += len;
         }
     }
 
     /** TOA in the SYN, and once in the client's handshake ACK when it carries no data. */
     private void toa(PacketContext ctx, int id, boolean syn, int client, int clientPort) {
-        int w0 = TOA_KIND << 24 | 8 << 16 | clientPort;
+        int w0 = TcpOptions.toaHead(TcpOptions.TOA_LEN, clientPort);
         if (syn) {
             Rewrite.addTcpOption8(ctx, w0, client);
             return;
