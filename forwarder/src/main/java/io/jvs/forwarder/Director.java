@@ -233,9 +233,6 @@ public final class Director implements AutoCloseable {
             if (!settings.attach().isTap() && !settings.attach().isXdp()) {
                 DataPathChecks.refuseIpv6Forwarding(table, ipv6Forwarding());
             }
-            if (!settings.vrrp().isEmpty()) {
-                DataPathChecks.refuseIpv6With(table, "VRRP (NDP answers for IPv6 VIPs do not follow the instance's state)");
-            }
             if (settings.ecmp()) {
                 DataPathChecks.refuseIpv6With(table, "--announce-table (ECMP announces IPv4 VIPs only)");
             }
@@ -449,9 +446,12 @@ public final class Director implements AutoCloseable {
         if (!settings.vrrp().isEmpty()) {
             // Before any attachment: the gate is closed for every VRRP address until its instance is MASTER.
             List<RtNetlink.Address> addrs = RtNetlink.addresses();
-            vrrp = new VrrpRouter(settings.vrrp(), vrrpGate, vips -> loop.execute(() -> {
+            vrrp = new VrrpRouter(settings.vrrp(), vrrpGate, (vips, vips6) -> loop.execute(() -> {
                 for (int a : vips) {
                     announce(a);
+                }
+                for (int i = 0; i + 1 < vips6.length; i += 2) {
+                    first.dataPath.announce6(vips6[i], vips6[i + 1]); // published ones only
                 }
                 ports.flush();
             }), line -> System.out.println("jvs-vrrp: " + line),
@@ -1025,7 +1025,7 @@ public final class Director implements AutoCloseable {
      * solicited-node group (33:33:ff + its low 24 bits) joined on every attached interface
      * (PACKET_ADD_MEMBERSHIP on the ring's socket: a NIC with a multicast filter would otherwise
      * not deliver the NS for it; the kernel does not join it, the address not being its own) and
-     * an unsolicited NA on every port; a gone one's membership is dropped (memberships count per
+     * an unsolicited NA on every port (not while its VRRP instance is BACKUP: becoming MASTER sends it); a gone one's membership is dropped (memberships count per
      * group, so two addresses sharing a group keep it while either is there).
      */
     private void published6(Ipv6ServiceLookup table) {
@@ -1036,10 +1036,8 @@ public final class Director implements AutoCloseable {
         }
         for (io.jvs.packet.Ipv6Address a : now) {
             if (announced6.add(a)) {
-                membership(a, true);
-                for (NeighbourCache6 n : workers.get(0).neighbours6) {
-                    n.announce(a.hi(), a.lo());
-                }
+                membership(a, true); // a VRRP BACKUP too: it must hear the NS once it is MASTER
+                workers.get(0).dataPath.announce6(a.hi(), a.lo()); // silent while VRRP BACKUP
             }
         }
         for (java.util.Iterator<io.jvs.packet.Ipv6Address> it = announced6.iterator(); it.hasNext(); ) {

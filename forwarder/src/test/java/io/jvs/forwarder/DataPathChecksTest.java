@@ -144,7 +144,7 @@ class DataPathChecksTest {
                 + " not forwarded (TUN with an IPv6 outer header)", refusal(tun6));
     }
 
-    /** TAP, XDP, VRRP, ECMP: an IPv6 service is refused naming what is in the way; IPv4 ones are not. */
+    /** TAP, XDP, ECMP: an IPv6 service is refused naming what is in the way; IPv4 ones are not. */
     @Test
     void ipv6ServicesAreRefusedWithWhatTheIpv6PathDoesNotFollow() {
         ServiceTable v6 = table6(ServiceSpec.ipv6(Protocol.TCP, io.jvs.packet.Ipv6Address.parse("2001:db8::1"), 80,

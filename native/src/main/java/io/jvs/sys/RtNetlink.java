@@ -8,8 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * rtnetlink (NETLINK_ROUTE) over the FFM API: dump IPv4 routes and addresses,
- * add and delete routes and policy rules. Control plane only; each call opens
+ * rtnetlink (NETLINK_ROUTE) over the FFM API: dump routes and addresses (one reader
+ * per message type for both families, {@link #routeDump} and {@link #addressDump}, under
+ * IPv4's views here, the forwarder's IPv6 ones ({@link #routes6}, {@link #addresses6}) and
+ * {@link RtNetlink6}'s), add and delete IPv4 routes and policy rules. Control plane only; each call opens
  * its own socket, so it is safe from any thread. Messages are host byte order
  * except addresses, which are network order (big endian) in the attributes.
  */
@@ -312,34 +314,8 @@ public final class RtNetlink {
     /** Every IPv4 address with its label and scope. */
     public static List<LabeledAddress> labeledAddresses() throws NativeException {
         List<LabeledAddress> out = new ArrayList<>();
-        try (Arena a = Arena.ofConfined()) {
-            Msg m = new Msg(a, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 8);
-            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET);
-            transact(m.finish(), "address dump", (type, msg, len) -> {
-                if (type != RTM_NEWADDR) {
-                    return;
-                }
-                int plen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
-                int scope = msg.get(ValueLayout.JAVA_BYTE, 19) & 0xff;
-                int index = msg.get(INT, 20);
-                int addr = 0;
-                String label = "";
-                int off = 16 + 8;
-                while (off + 4 <= len) {
-                    int alen = msg.get(SHORT, off) & 0xffff;
-                    int atype = msg.get(SHORT, off + 2) & 0x3fff;
-                    if (alen < 4) {
-                        break;
-                    }
-                    if (atype == IFA_LOCAL || (atype == IFA_ADDRESS && addr == 0)) {
-                        addr = msg.get(BE_INT, off + 4);
-                    } else if (atype == IFA_LABEL) {
-                        label = attrString(msg, off, alen);
-                    }
-                    off += align(alen);
-                }
-                out.add(new LabeledAddress(index, addr, plen, label, scope));
-            });
+        for (AddressMessage m : addressDump(AF_INET)) {
+            out.add(new LabeledAddress(m.ifindex(), (int) m.lo(), m.prefixLen(), m.label(), m.scope()));
         }
         return out;
     }
@@ -367,45 +343,11 @@ public final class RtNetlink {
     /** Every IPv4 unicast route of every table, with scope, protocol and preferred source. */
     public static List<RouteEntry> routeEntries() throws NativeException {
         List<RouteEntry> out = new ArrayList<>();
-        try (Arena a = Arena.ofConfined()) {
-            Msg m = new Msg(a, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, 12);
-            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET);
-            transact(m.finish(), "route dump", (type, msg, len) -> {
-                if (type != RTM_NEWROUTE) {
-                    return;
-                }
-                int dstLen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
-                int tbl = msg.get(ValueLayout.JAVA_BYTE, 20) & 0xff;
-                int proto = msg.get(ValueLayout.JAVA_BYTE, 21) & 0xff;
-                int scope = msg.get(ValueLayout.JAVA_BYTE, 22) & 0xff;
-                int rtype = msg.get(ValueLayout.JAVA_BYTE, 23) & 0xff;
-                int dst = 0;
-                int gw = 0;
-                int oif = 0;
-                int prio = 0;
-                int prefsrc = 0;
-                int off = 16 + 12;
-                while (off + 4 <= len) {
-                    int alen = msg.get(SHORT, off) & 0xffff;
-                    int atype = msg.get(SHORT, off + 2) & 0x3fff;
-                    if (alen < 4) {
-                        break;
-                    }
-                    switch (atype) {
-                        case RTA_DST -> dst = msg.get(BE_INT, off + 4);
-                        case RTA_GATEWAY -> gw = msg.get(BE_INT, off + 4);
-                        case RTA_OIF -> oif = msg.get(INT, off + 4);
-                        case RTA_PRIORITY -> prio = msg.get(INT, off + 4);
-                        case RTA_TABLE -> tbl = msg.get(INT, off + 4);
-                        case RTA_PREFSRC_ATTR -> prefsrc = msg.get(BE_INT, off + 4);
-                        default -> { }
-                    }
-                    off += align(alen);
-                }
-                if (rtype == RTN_UNICAST) {
-                    out.add(new RouteEntry(dst, dstLen, gw, oif, prio, tbl, scope, proto, prefsrc));
-                }
-            });
+        for (RouteMessage r : routeDump(AF_INET)) {
+            if (r.type() == RTN_UNICAST) {
+                out.add(new RouteEntry((int) r.dstLo(), r.dstLen(), (int) r.gatewayLo(), r.oif(), r.priority(),
+                        r.table(), r.scope(), r.protocol(), (int) r.prefsrcLo()));
+            }
         }
         return out;
     }
@@ -431,22 +373,102 @@ public final class RtNetlink {
      */
     public static List<Route6> routes6(int table) throws NativeException {
         List<Route6> out = new ArrayList<>();
+        for (RouteMessage r : routeDump(AF_INET6)) {
+            if (r.type() != RTN_UNICAST || r.table() != table) {
+                continue;
+            }
+            if (r.oif() == 0 && r.multipath()) {
+                boolean hopGateway = r.hopGatewayHi() != 0 || r.hopGatewayLo() != 0;
+                out.add(new Route6(r.dstHi(), r.dstLo(), r.dstLen(), hopGateway ? r.hopGatewayHi() : r.gatewayHi(),
+                        hopGateway ? r.hopGatewayLo() : r.gatewayLo(), r.hopOif(), r.priority(), r.table()));
+            } else {
+                out.add(new Route6(r.dstHi(), r.dstLo(), r.dstLen(), r.gatewayHi(), r.gatewayLo(), r.oif(),
+                        r.priority(), r.table()));
+            }
+        }
+        return out;
+    }
+
+    /** Every IPv6 address on every interface (RTM_GETADDR with AF_INET6). */
+    public static List<Address6> addresses6() throws NativeException {
+        List<Address6> out = new ArrayList<>();
+        for (AddressMessage m : addressDump(AF_INET6)) {
+            if (m.hasAddress()) {
+                out.add(new Address6(m.ifindex(), m.hi(), m.lo(), m.prefixLen(), m.scope()));
+            }
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- the dump readers, both families
+
+    static final int IFA_FLAGS = 8;
+
+    /**
+     * One RTM_NEWROUTE message of a route dump, either family, as the kernel sent it: addresses
+     * as 128 bits, an IPv4 one in the low 32 bits of lo (hi 0), absent ones 0. A multipath route
+     * (RTA_MULTIPATH: ECMP, no RTA_OIF or RTA_GATEWAY of its own) also has its first hop's
+     * device and gateway ({@code hop*}).
+     */
+    record RouteMessage(long dstHi, long dstLo, int dstLen, long gatewayHi, long gatewayLo, int oif, int priority,
+                        int table, int scope, int protocol, int type, long prefsrcHi, long prefsrcLo,
+                        boolean multipath, int hopOif, long hopGatewayHi, long hopGatewayLo) {
+    }
+
+    /**
+     * One RTM_NEWADDR message of an address dump, either family: the address (an IPv4 one in the
+     * low 32 bits of lo) from IFA_LOCAL, else IFA_ADDRESS (they differ only on a point-to-point
+     * link, where IFA_ADDRESS is the peer's: the kernel sends IFA_LOCAL first); {@code hasAddress}
+     * false when the message carried neither. flags: IFA_FLAGS' 32 bits, else ifa_flags' 8;
+     * label: IFA_LABEL (IPv4's "lo:0"), else "".
+     */
+    record AddressMessage(int ifindex, long hi, long lo, boolean hasAddress, int prefixLen, int scope, int flags,
+                          String label) {
+    }
+
+    /** Bytes of an address of the family. */
+    private static int addressLength(int family) {
+        return family == AF_INET6 ? 16 : 4;
+    }
+
+    /** The high 64 bits of the address attribute at off (0 for IPv4). */
+    private static long addressHi(MemorySegment msg, int off, int family) {
+        return family == AF_INET6 ? msg.get(BE_LONG, off + 4) : 0;
+    }
+
+    /** The low 64 bits of the address attribute at off (IPv4: its 32 bits, unsigned). */
+    private static long addressLo(MemorySegment msg, int off, int family) {
+        return family == AF_INET6 ? msg.get(BE_LONG, off + 12) : msg.get(BE_INT, off + 4) & 0xFFFF_FFFFL;
+    }
+
+    /** Every route of every table and type of the family (RTM_GETROUTE dump). */
+    static List<RouteMessage> routeDump(int family) throws NativeException {
+        List<RouteMessage> out = new ArrayList<>();
+        int addrAttrLen = 4 + addressLength(family);
         try (Arena a = Arena.ofConfined()) {
             Msg m = new Msg(a, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, 12);
-            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET6);
-            transact(m.finish(), "IPv6 route dump", (type, msg, len) -> {
-                if (type != RTM_NEWROUTE) {
+            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) family);
+            transact(m.finish(), (family == AF_INET6 ? "IPv6 " : "") + "route dump", (type, msg, len) -> {
+                if (type != RTM_NEWROUTE || (msg.get(ValueLayout.JAVA_BYTE, 16) & 0xff) != family) {
                     return;
                 }
                 int dstLen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
                 int tbl = msg.get(ValueLayout.JAVA_BYTE, 20) & 0xff;
+                int proto = msg.get(ValueLayout.JAVA_BYTE, 21) & 0xff;
+                int scope = msg.get(ValueLayout.JAVA_BYTE, 22) & 0xff;
                 int rtype = msg.get(ValueLayout.JAVA_BYTE, 23) & 0xff;
                 long dstHi = 0;
                 long dstLo = 0;
                 long gwHi = 0;
                 long gwLo = 0;
+                long srcHi = 0;
+                long srcLo = 0;
                 int oif = 0;
                 int prio = 0;
+                boolean multipath = false;
+                int hopOif = 0;
+                long hopGwHi = 0;
+                long hopGwLo = 0;
                 int off = 16 + 12;
                 while (off + 4 <= len) {
                     int alen = msg.get(SHORT, off) & 0xffff;
@@ -454,33 +476,45 @@ public final class RtNetlink {
                     if (alen < 4) {
                         break;
                     }
+                    boolean isAddr = alen >= addrAttrLen;
                     switch (atype) {
                         case RTA_DST -> {
-                            dstHi = msg.get(BE_LONG, off + 4);
-                            dstLo = msg.get(BE_LONG, off + 12);
+                            if (isAddr) {
+                                dstHi = addressHi(msg, off, family);
+                                dstLo = addressLo(msg, off, family);
+                            }
                         }
                         case RTA_GATEWAY -> {
-                            gwHi = msg.get(BE_LONG, off + 4);
-                            gwLo = msg.get(BE_LONG, off + 12);
+                            if (isAddr) {
+                                gwHi = addressHi(msg, off, family);
+                                gwLo = addressLo(msg, off, family);
+                            }
+                        }
+                        case RTA_PREFSRC_ATTR -> {
+                            if (isAddr) {
+                                srcHi = addressHi(msg, off, family);
+                                srcLo = addressLo(msg, off, family);
+                            }
                         }
                         case RTA_OIF -> oif = msg.get(INT, off + 4);
                         case RTA_PRIORITY -> prio = msg.get(INT, off + 4);
                         case RTA_TABLE -> tbl = msg.get(INT, off + 4);
                         case RTA_MULTIPATH -> {
                             // struct rtnexthop {u16 len; u8 flags; u8 hops; int ifindex} then its attributes
-                            if (oif == 0 && alen >= 4 + 8) {
+                            if (!multipath && alen >= 4 + 8) {
+                                multipath = true;
                                 int nh = off + 4;
                                 int nhLen = msg.get(SHORT, nh) & 0xffff;
-                                oif = msg.get(INT, nh + 4);
+                                hopOif = msg.get(INT, nh + 4);
                                 int o = nh + 8;
                                 while (o + 4 <= nh + nhLen && o + 4 <= off + alen) {
                                     int l = msg.get(SHORT, o) & 0xffff;
                                     if (l < 4) {
                                         break;
                                     }
-                                    if ((msg.get(SHORT, o + 2) & 0x3fff) == RTA_GATEWAY && l >= 20) {
-                                        gwHi = msg.get(BE_LONG, o + 4);
-                                        gwLo = msg.get(BE_LONG, o + 12);
+                                    if ((msg.get(SHORT, o + 2) & 0x3fff) == RTA_GATEWAY && l >= addrAttrLen) {
+                                        hopGwHi = addressHi(msg, o, family);
+                                        hopGwLo = addressLo(msg, o, family);
                                     }
                                     o += align(l);
                                 }
@@ -490,27 +524,32 @@ public final class RtNetlink {
                     }
                     off += align(alen);
                 }
-                if (rtype == RTN_UNICAST && tbl == table) {
-                    out.add(new Route6(dstHi, dstLo, dstLen, gwHi, gwLo, oif, prio, tbl));
-                }
+                out.add(new RouteMessage(dstHi, dstLo, dstLen, gwHi, gwLo, oif, prio, tbl, scope, proto, rtype,
+                        srcHi, srcLo, multipath, hopOif, hopGwHi, hopGwLo));
             });
         }
         return out;
     }
 
-    /** Every IPv6 address on every interface (RTM_GETADDR with AF_INET6). */
-    public static List<Address6> addresses6() throws NativeException {
-        List<Address6> out = new ArrayList<>();
+    /** Every address on every interface of the family (RTM_GETADDR dump). */
+    static List<AddressMessage> addressDump(int family) throws NativeException {
+        List<AddressMessage> out = new ArrayList<>();
+        int addrAttrLen = 4 + addressLength(family);
         try (Arena a = Arena.ofConfined()) {
             Msg m = new Msg(a, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 8);
-            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET6);
-            transact(m.finish(), "IPv6 address dump", (type, msg, len) -> {
-                if (type != RTM_NEWADDR) {
+            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) family);
+            transact(m.finish(), (family == AF_INET6 ? "IPv6 " : "") + "address dump", (type, msg, len) -> {
+                if (type != RTM_NEWADDR || (msg.get(ValueLayout.JAVA_BYTE, 16) & 0xff) != family) {
                     return;
                 }
                 int plen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
+                int flags = msg.get(ValueLayout.JAVA_BYTE, 18) & 0xff;
                 int scope = msg.get(ValueLayout.JAVA_BYTE, 19) & 0xff;
                 int index = msg.get(INT, 20);
+                long hi = 0;
+                long lo = 0;
+                boolean found = false;
+                String label = "";
                 int off = 16 + 8;
                 while (off + 4 <= len) {
                     int alen = msg.get(SHORT, off) & 0xffff;
@@ -518,12 +557,18 @@ public final class RtNetlink {
                     if (alen < 4) {
                         break;
                     }
-                    if ((atype == IFA_ADDRESS || atype == IFA_LOCAL) && alen >= 20) {
-                        out.add(new Address6(index, msg.get(BE_LONG, off + 4), msg.get(BE_LONG, off + 12), plen, scope));
-                        break;
+                    if ((atype == IFA_LOCAL || atype == IFA_ADDRESS && !found) && alen >= addrAttrLen) {
+                        hi = addressHi(msg, off, family);
+                        lo = addressLo(msg, off, family);
+                        found = true;
+                    } else if (atype == IFA_FLAGS && alen >= 8) {
+                        flags = msg.get(INT, off + 4);   // the full 32 bits
+                    } else if (atype == IFA_LABEL) {
+                        label = attrString(msg, off, alen);
                     }
                     off += align(alen);
                 }
+                out.add(new AddressMessage(index, hi, lo, found, plen, scope, flags, label));
             });
         }
         return out;

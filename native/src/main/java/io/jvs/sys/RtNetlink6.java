@@ -12,13 +12,13 @@ import java.util.List;
 
 /**
  * The IPv6 half of {@link RtNetlink} (AF_INET6 addresses and routes), on its request
- * builder and transaction: dump, add and delete addresses with their IFA_F_* flags
+ * builder, transaction and dump readers (shared with IPv4 and the forwarder's routes6/addresses6): dump, add and delete addresses with their IFA_F_* flags
  * (nodad, tentative, dadfailed), dump the routes and add, replace or delete a default
  * route. Control plane only; each call opens its own socket.
  */
 public final class RtNetlink6 {
     static final int AF_INET6 = 10;
-    static final int IFA_FLAGS = 8;
+    static final int IFA_FLAGS = RtNetlink.IFA_FLAGS;
     static final int RTA_PREF = 20;
 
     /** ifa_flags (include/uapi/linux/if_addr.h). */
@@ -65,43 +65,13 @@ public final class RtNetlink6 {
         m.len += 20;
     }
 
-    static Ipv6Address read16(MemorySegment msg, int attrOff) {
-        return new Ipv6Address(msg.get(Bytes.BE64, attrOff + 4), msg.get(Bytes.BE64, attrOff + 12));
-    }
-
     /** Every IPv6 address on every interface. */
     public static List<Address> addresses() throws NativeException {
         List<Address> out = new ArrayList<>();
-        try (Arena a = Arena.ofConfined()) {
-            RtNetlink.Msg m = new RtNetlink.Msg(a, RtNetlink.RTM_GETADDR, RtNetlink.NLM_F_REQUEST | RtNetlink.NLM_F_DUMP, 8);
-            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET6);
-            RtNetlink.transact(m.finish(), "IPv6 address dump", (type, msg, len) -> {
-                if (type != RtNetlink.RTM_NEWADDR || (msg.get(ValueLayout.JAVA_BYTE, 16) & 0xff) != AF_INET6) {
-                    return;
-                }
-                int plen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
-                int flags = msg.get(ValueLayout.JAVA_BYTE, 18) & 0xff;
-                int scope = msg.get(ValueLayout.JAVA_BYTE, 19) & 0xff;
-                int index = msg.get(ValueLayout.JAVA_INT_UNALIGNED, 20);
-                Ipv6Address addr = null;
-                int off = 16 + 8;
-                while (off + 4 <= len) {
-                    int alen = msg.get(ValueLayout.JAVA_SHORT_UNALIGNED, off) & 0xffff;
-                    int atype = msg.get(ValueLayout.JAVA_SHORT_UNALIGNED, off + 2) & 0x3fff;
-                    if (alen < 4) {
-                        break;
-                    }
-                    if ((atype == RtNetlink.IFA_LOCAL || atype == RtNetlink.IFA_ADDRESS && addr == null) && alen >= 20) {
-                        addr = read16(msg, off);
-                    } else if (atype == IFA_FLAGS && alen >= 8) {
-                        flags = msg.get(ValueLayout.JAVA_INT_UNALIGNED, off + 4);   // the full 32 bits
-                    }
-                    off += RtNetlink.align(alen);
-                }
-                if (addr != null) {
-                    out.add(new Address(index, addr, plen, scope, flags));
-                }
-            });
+        for (RtNetlink.AddressMessage m : RtNetlink.addressDump(AF_INET6)) {
+            if (m.hasAddress()) {
+                out.add(new Address(m.ifindex(), new Ipv6Address(m.hi(), m.lo()), m.prefixLen(), m.scope(), m.flags()));
+            }
         }
         return out;
     }
@@ -127,43 +97,16 @@ public final class RtNetlink6 {
         }
     }
 
-    /** Every IPv6 route of every table (unicast, local, ...; see {@link Route#type()}). */
+    /**
+     * Every IPv6 route of every table (unicast, local, ...; see {@link Route#type()}); a multipath
+     * route without a device and gateway of its own as the kernel sent it.
+     */
     public static List<Route> routes() throws NativeException {
         List<Route> out = new ArrayList<>();
-        try (Arena a = Arena.ofConfined()) {
-            RtNetlink.Msg m = new RtNetlink.Msg(a, RtNetlink.RTM_GETROUTE, RtNetlink.NLM_F_REQUEST | RtNetlink.NLM_F_DUMP, 12);
-            m.buf.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET6);
-            RtNetlink.transact(m.finish(), "IPv6 route dump", (type, msg, len) -> {
-                if (type != RtNetlink.RTM_NEWROUTE || (msg.get(ValueLayout.JAVA_BYTE, 16) & 0xff) != AF_INET6) {
-                    return;
-                }
-                int dstLen = msg.get(ValueLayout.JAVA_BYTE, 17) & 0xff;
-                int tbl = msg.get(ValueLayout.JAVA_BYTE, 20) & 0xff;
-                int proto = msg.get(ValueLayout.JAVA_BYTE, 21) & 0xff;
-                int rtype = msg.get(ValueLayout.JAVA_BYTE, 23) & 0xff;
-                Ipv6Address dst = Ipv6Address.UNSPECIFIED;
-                Ipv6Address gw = Ipv6Address.UNSPECIFIED;
-                int oif = 0;
-                int prio = 0;
-                int off = 16 + 12;
-                while (off + 4 <= len) {
-                    int alen = msg.get(ValueLayout.JAVA_SHORT_UNALIGNED, off) & 0xffff;
-                    int atype = msg.get(ValueLayout.JAVA_SHORT_UNALIGNED, off + 2) & 0x3fff;
-                    if (alen < 4) {
-                        break;
-                    }
-                    switch (atype) {
-                        case RtNetlink.RTA_DST -> dst = alen >= 20 ? read16(msg, off) : dst;
-                        case RtNetlink.RTA_GATEWAY -> gw = alen >= 20 ? read16(msg, off) : gw;
-                        case RtNetlink.RTA_OIF -> oif = msg.get(ValueLayout.JAVA_INT_UNALIGNED, off + 4);
-                        case RtNetlink.RTA_PRIORITY -> prio = msg.get(ValueLayout.JAVA_INT_UNALIGNED, off + 4);
-                        case RtNetlink.RTA_TABLE -> tbl = msg.get(ValueLayout.JAVA_INT_UNALIGNED, off + 4);
-                        default -> { }
-                    }
-                    off += RtNetlink.align(alen);
-                }
-                out.add(new Route(dst, dstLen, gw, oif, prio, tbl, proto, rtype));
-            });
+        for (RtNetlink.RouteMessage r : RtNetlink.routeDump(AF_INET6)) {
+            out.add(new Route(new Ipv6Address(r.dstHi(), r.dstLo()), r.dstLen(),
+                    new Ipv6Address(r.gatewayHi(), r.gatewayLo()), r.oif(), r.priority(), r.table(), r.protocol(),
+                    r.type()));
         }
         return out;
     }

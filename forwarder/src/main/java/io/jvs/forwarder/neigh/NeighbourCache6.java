@@ -9,7 +9,6 @@ import io.jvs.packet.EthernetHeader;
 import io.jvs.packet.Icmpv6Header;
 import io.jvs.packet.Ipv6Header;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
 
@@ -18,10 +17,8 @@ import java.util.function.Consumer;
  * ARP, with 128-bit keys. Next hops are resolved by Neighbor Solicitations to their
  * solicited-node group, learnt from the Neighbor Advertisements that answer (their target
  * link-layer address) and from solicitations addressed to jvs (their source link-layer
- * address); the same states (INCOMPLETE, REACHABLE, STALE), retransmission and give-up, and the
- * same bounded pending queue: {@link NeighbourCache#PENDING_SLOTS} frames of up to 64 KiB, at
- * most {@link NeighbourCache#PENDING_PER_NEIGH} per neighbour, beyond that NEIGH_QUEUE_FULL,
- * unanswered after {@link NeighbourCache#MAX_REQUESTS} solicitations NEIGH_UNRESOLVED.
+ * address). The states (INCOMPLETE, REACHABLE, STALE), retransmission, give-up and the bounded
+ * pending queue are {@link NeighbourTable}'s, shared with ARP.
  *
  * <p>It also writes the NDP frames jvs sends for the addresses it owns (VIPs, local addresses):
  * the solicited answer to an NS ({@link #answer}) and the unsolicited advertisement at
@@ -29,12 +26,9 @@ import java.util.function.Consumer;
  * Solicitations leave from {@link #sourceHi}/{@link #sourceLo}, an address of the port's
  * interface (its link-local one), hop limit 255.
  *
- * <p>Invariants as {@link NeighbourCache}: single-threaded (the event loop), open addressing with
- * linear probing and backward-shift deletion over primitive arrays, allocation-free; the
- * unspecified address :: marks an empty slot (it is never a neighbour).
+ * <p>Invariants as {@link NeighbourCache}: single-threaded (the event loop), allocation-free.
  */
-public final class NeighbourCache6 implements AutoCloseable {
-    static final int CAPACITY = 4096;
+public final class NeighbourCache6 extends NeighbourTable {
     /** Ethernet + IPv6 + NS/NA with one link-layer option: 86 bytes, within a scratch slot. */
     public static final int NDP_FRAME_LEN = EthernetHeader.HEADER_LEN + Ipv6Header.HEADER_LEN
             + Icmpv6Header.NEIGHBOR_MESSAGE_LEN + Icmpv6Header.LINK_ADDRESS_OPTION_LEN;
@@ -42,35 +36,9 @@ public final class NeighbourCache6 implements AutoCloseable {
     public static final long ALL_NODES_HI = 0xFF02_0000_0000_0000L;
     public static final long ALL_NODES_LO = 1L;
 
-    private static final byte INCOMPLETE = 1;
-    private static final byte REACHABLE = 2;
-    private static final byte STALE = 3;
-
-    private final LanPort port;
-    private final Consumer<DropReason> drops;
     /** The port's own IPv6 address, source of the solicitations. */
     public final long sourceHi;
     public final long sourceLo;
-    private final int mask = CAPACITY - 1;
-    private final long[] hi = new long[CAPACITY];
-    private final long[] lo = new long[CAPACITY];
-    private final long[] mac = new long[CAPACITY];
-    private final byte[] state = new byte[CAPACITY];
-    private final long[] confirmedAt = new long[CAPACITY];
-    private final long[] requestedAt = new long[CAPACITY];
-    private final int[] requests = new int[CAPACITY];
-    private final int[] pendingHead = new int[CAPACITY];
-    private final int[] pendingCount = new int[CAPACITY];
-    private int size;
-
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment pool;
-    private final int[] pendingNext = new int[NeighbourCache.PENDING_SLOTS];
-    private final int[] pendingLen = new int[NeighbourCache.PENDING_SLOTS];
-    private final int[] free = new int[NeighbourCache.PENDING_SLOTS];
-    private int freeTop;
-    private final int[] sent = new int[NeighbourCache.PENDING_SLOTS];
-    private int sentTop;
     private final Ipv6Header ip = new Ipv6Header();
     private final Icmpv6Header icmp = new Icmpv6Header();
 
@@ -79,15 +47,9 @@ public final class NeighbourCache6 implements AutoCloseable {
      * @param sourceHi     the port's IPv6 address, high half (solicitations come from it)
      */
     public NeighbourCache6(LanPort port, long sourceHi, long sourceLo, Consumer<DropReason> drops) {
-        this.port = port;
+        super(port, drops);
         this.sourceHi = sourceHi;
         this.sourceLo = sourceLo;
-        this.drops = drops;
-        this.pool = arena.allocate((long) NeighbourCache.PENDING_SLOT_SIZE * NeighbourCache.PENDING_SLOTS, 64);
-        for (int i = 0; i < NeighbourCache.PENDING_SLOTS; i++) {
-            free[freeTop++] = NeighbourCache.PENDING_SLOTS - 1 - i;
-        }
-        port.afterFlush(this::afterFlush);
     }
 
     /** The link-local address a port without one answers from: fe80::/64 with the MAC's modified EUI-64 (RFC 4291 2.5.1). */
@@ -99,118 +61,14 @@ public final class NeighbourCache6 implements AutoCloseable {
 
     public static final long LINK_LOCAL_HI = 0xFE80_0000_0000_0000L;
 
-    private int slot(long h, long l) {
-        long x = (h ^ Long.rotateLeft(l, 17)) * 0x9E3779B97F4A7C15L;
-        return (int) (x >>> 40) & mask;
-    }
-
-    private int find(long h, long l) {
-        int i = slot(h, l);
-        while (hi[i] != 0 || lo[i] != 0) {
-            if (hi[i] == h && lo[i] == l) {
-                return i;
-            }
-            i = (i + 1) & mask;
-        }
-        return -1;
-    }
-
-    private int insert(long h, long l, byte st) {
-        if (size >= CAPACITY * 3 / 4) {
-            return -1;
-        }
-        int i = slot(h, l);
-        while (hi[i] != 0 || lo[i] != 0) {
-            i = (i + 1) & mask;
-        }
-        hi[i] = h;
-        lo[i] = l;
-        state[i] = st;
-        mac[i] = 0;
-        confirmedAt[i] = 0;
-        requestedAt[i] = 0;
-        requests[i] = 0;
-        pendingHead[i] = -1;
-        pendingCount[i] = 0;
-        size++;
-        return i;
-    }
-
-    private void delete(int i) {
-        int j = i;
-        while (true) {
-            j = (j + 1) & mask;
-            if (hi[j] == 0 && lo[j] == 0) {
-                break;
-            }
-            int home = slot(hi[j], lo[j]);
-            boolean between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-            if (!between) {
-                hi[i] = hi[j];
-                lo[i] = lo[j];
-                mac[i] = mac[j];
-                state[i] = state[j];
-                confirmedAt[i] = confirmedAt[j];
-                requestedAt[i] = requestedAt[j];
-                requests[i] = requests[j];
-                pendingHead[i] = pendingHead[j];
-                pendingCount[i] = pendingCount[j];
-                i = j;
-            }
-        }
-        hi[i] = 0;
-        lo[i] = 0;
-        size--;
-    }
-
-    /** The MAC of a next hop, or -1 while it is resolved (a solicitation is then on its way). */
+    /** The MAC of a next hop, or -1 while it is being resolved (a solicitation is then on its way). */
     public long resolve(long h, long l, long now) {
-        int i = find(h, l);
-        if (i < 0) {
-            i = insert(h, l, INCOMPLETE);
-            if (i >= 0) {
-                solicit(i, now);
-            }
-            return -1;
-        }
-        byte st = state[i];
-        if (st == INCOMPLETE) {
-            return -1;
-        }
-        if (st == REACHABLE && now - confirmedAt[i] > NeighbourCache.REACHABLE_NANOS) {
-            state[i] = STALE;
-            requests[i] = 0;
-            solicit(i, now);
-        }
-        return mac[i];
+        return resolveKey(h, l, now);
     }
 
     /** Holds a frame until its next hop answers; false (the caller counts) when the queue is full. */
     public boolean enqueue(long h, long l, PacketContext ctx) {
-        int i = find(h, l);
-        if (i < 0 || state[i] != INCOMPLETE || pendingCount[i] >= NeighbourCache.PENDING_PER_NEIGH || freeTop == 0) {
-            return false;
-        }
-        int total = ctx.frameLen + 10;
-        if (total > NeighbourCache.PENDING_SLOT_SIZE) {
-            return false;
-        }
-        int s = free[--freeTop];
-        long off = (long) s * NeighbourCache.PENDING_SLOT_SIZE;
-        MemorySegment.copy(ctx.seg, ctx.vnetOff, pool, off, total);
-        pendingLen[s] = ctx.frameLen;
-        pendingNext[s] = -1;
-        if (pendingHead[i] < 0) {
-            pendingHead[i] = s;
-        } else {
-            int t = pendingHead[i];
-            while (pendingNext[t] >= 0) {
-                t = pendingNext[t];
-            }
-            pendingNext[t] = s;
-        }
-        pendingCount[i]++;
-        return true;
+        return enqueueKey(h, l, ctx);
     }
 
     /**
@@ -218,76 +76,22 @@ public final class NeighbourCache6 implements AutoCloseable {
      * creates one only when {@code create} (an NS to one of our addresses, RFC 4861 7.2.3).
      */
     public void learn(long h, long l, long hw, boolean create, long now) {
-        if (h == 0 && l == 0 || Ipv6Header.isMulticast(h) || EthernetHeader.isMulticast(hw) || hw == 0) {
+        if (h == 0 && l == 0 || Ipv6Header.isMulticast(h)) {
             return;
         }
-        int i = find(h, l);
-        if (i < 0) {
-            if (!create) {
-                return;
-            }
-            i = insert(h, l, REACHABLE);
-            if (i < 0) {
-                return;
-            }
-        }
-        mac[i] = hw;
-        state[i] = REACHABLE;
-        confirmedAt[i] = now;
-        requests[i] = 0;
-        int s = pendingHead[i];
-        while (s >= 0) {
-            long off = (long) s * NeighbourCache.PENDING_SLOT_SIZE;
-            Bytes.mac(pool, off + 10, hw);
-            port.send(pool, off, pendingLen[s]);
-            sent[sentTop++] = s;
-            s = pendingNext[s];
-        }
-        pendingHead[i] = -1;
-        pendingCount[i] = 0;
+        learnKey(h, l, hw, create, now);
     }
 
-    /** After each flush of the port: the pending slots handed to the queue are free again. */
-    private void afterFlush() {
-        while (sentTop > 0) {
-            free[freeTop++] = sent[--sentTop];
-        }
-    }
-
-    private void solicit(int i, long now) {
-        long gLo = Ipv6Header.solicitedNodeLo(lo[i]);
+    /** A Neighbor Solicitation for (h, l) to its solicited-node group, with our source link-layer option. */
+    @Override
+    void solicit(long h, long l) {
+        LanPort port = port();
+        long gLo = Ipv6Header.solicitedNodeLo(l);
         long off = port.allocScratch();
         writeNeighborFrame(port.scratch(), off + 10, Ipv6Header.multicastMac(gLo), port.mac,
                 sourceHi, sourceLo, Ipv6Header.SOLICITED_NODE_HI, gLo,
-                Icmpv6Header.TYPE_NEIGHBOR_SOLICITATION, 0, hi[i], lo[i]);
+                Icmpv6Header.TYPE_NEIGHBOR_SOLICITATION, 0, h, l);
         port.send(port.scratch(), off, NDP_FRAME_LEN);
-        requestedAt[i] = now;
-        requests[i]++;
-    }
-
-    /** Retransmits solicitations, gives up on silent neighbours. Called every few hundred ms. */
-    public void tick(long now) {
-        for (int i = 0; i < CAPACITY; i++) {
-            if (hi[i] == 0 && lo[i] == 0) {
-                continue;
-            }
-            byte st = state[i];
-            if (st == REACHABLE || now - requestedAt[i] < NeighbourCache.RETRANS_NANOS) {
-                continue;
-            }
-            if (requests[i] < NeighbourCache.MAX_REQUESTS) {
-                solicit(i, now);
-                continue;
-            }
-            int s = pendingHead[i];
-            while (s >= 0) {
-                drops.accept(DropReason.NEIGH_UNRESOLVED);
-                free[freeTop++] = s;
-                s = pendingNext[s];
-            }
-            delete(i);
-            i--;
-        }
     }
 
     /**
@@ -298,6 +102,7 @@ public final class NeighbourCache6 implements AutoCloseable {
      * Solicited (RFC 4861 7.2.4).
      */
     public void answer(PacketContext ctx, long targetHi, long targetLo, long solicitorMac) {
+        LanPort port = port();
         long off = port.allocScratch();
         boolean dad = ctx.srcHi == 0 && ctx.srcLo == 0;
         if (dad) {
@@ -314,6 +119,7 @@ public final class NeighbourCache6 implements AutoCloseable {
 
     /** An unsolicited advertisement that (h, l) is at this port's MAC: to all-nodes, Override set (RFC 4861 7.2.6). */
     public void announce(long h, long l) {
+        LanPort port = port();
         long off = port.allocScratch();
         writeNeighborFrame(port.scratch(), off + 10, Ipv6Header.multicastMac(ALL_NODES_LO), port.mac, h, l,
                 ALL_NODES_HI, ALL_NODES_LO, Icmpv6Header.TYPE_NEIGHBOR_ADVERTISEMENT, Icmpv6Header.NA_FLAG_OVERRIDE, h, l);
@@ -342,23 +148,5 @@ public final class NeighbourCache6 implements AutoCloseable {
             icmp.writeNeighborAdvertisement(targetHi, targetLo, naFlags, srcMac);
         }
         icmp.setChecksum(Checksum.l4v6(s, l4, icmpLen, Ipv6Header.NEXT_ICMPV6, srcHi, srcLo, dstHi, dstLo));
-    }
-
-    /** Frames held for a next hop that has not answered yet. */
-    public int pendingFrames() {
-        return NeighbourCache.PENDING_SLOTS - freeTop;
-    }
-
-    public int size() {
-        return size;
-    }
-
-    public LanPort port() {
-        return port;
-    }
-
-    @Override
-    public void close() {
-        arena.close();
     }
 }

@@ -15,6 +15,7 @@ import io.jvs.forwarder.service.Ipv6ServiceLookup;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.service.VrrpGate;
 import io.jvs.forwarder.sync.SyncHook;
 import io.jvs.forwarder.xmit.Ipv6Sender;
 import io.jvs.forwarder.xmit.Xmit;
@@ -66,6 +67,9 @@ import java.util.function.Supplier;
  *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit}): egress
  *       MTU (Packet Too Big), hop limit, route, NDP.</li>
  * </ol>
+ * VRRP ({@link VrrpGate#silent6}): for an IPv6 address of an instance this director is not
+ * MASTER of, an NS is not answered (only learnt from, as any NS), and an echo request or a packet
+ * to one of its services is VRRP_BACKUP (the master answers and forwards), as the IPv4 stages do.
  * Allocation-free; event loop only.
  */
 final class Ipv6Handler extends ChannelInboundHandlerAdapter {
@@ -84,10 +88,12 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final boolean answers;
     private final Icmpv6Errors errors;
     private final SyncHook sync;
+    private final VrrpGate vrrp;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
                 Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, DataPathCounters counters, boolean answers,
-                SyncHook sync, ConnPolicy policy) {
+                SyncHook sync, ConnPolicy policy, VrrpGate vrrp) {
+        this.vrrp = vrrp;
         this.services = services;
         this.conns = conns;
         this.templates = conns.templates();
@@ -128,6 +134,10 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
                 ? table.classify6(ctx.ipProto, ctx.dstHi, ctx.dstLo, ctx.dstPort) : null;
         if (svc == null) {
             reply(ctx, table, now);
+            return;
+        }
+        if (vrrp.silent6(ctx.dstHi, ctx.dstLo)) {
+            counters.drop(DropReason.VRRP_BACKUP); // the VRRP master forwards it
             return;
         }
         ctx.service = svc;
@@ -287,7 +297,9 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         }
         boolean ours = table.isVip6(ctx.dstHi, ctx.dstLo);
         if (type == Icmpv6Header.TYPE_ECHO_REQUEST && ours) {
-            if (!sender.echoReply(ctx)) {
+            if (vrrp.silent6(ctx.dstHi, ctx.dstLo)) {
+                counters.drop(DropReason.VRRP_BACKUP); // the VRRP master answers
+            } else if (!sender.echoReply(ctx)) {
                 counters.drop(DropReason.BAD_CHECKSUM);
             }
             return true;
@@ -333,7 +345,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             return;
         }
         long slla = icmp.linkAddressOption(Icmpv6Header.OPTION_SOURCE_LINK_ADDRESS, len);
-        boolean ours = table.isVip6(tHi, tLo) || table.isLocalAddr6(tHi, tLo);
+        boolean ours = (table.isVip6(tHi, tLo) || table.isLocalAddr6(tHi, tLo)) && !vrrp.silent6(tHi, tLo);
         if (slla >= 0) {
             neighbours.learn(ctx.srcHi, ctx.srcLo, slla, ours, now);
         }

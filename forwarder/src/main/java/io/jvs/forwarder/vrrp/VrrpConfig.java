@@ -1,5 +1,7 @@
 package io.jvs.forwarder.vrrp;
 
+import io.jvs.packet.Ipv6Address;
+
 import java.util.List;
 
 /**
@@ -36,14 +38,29 @@ public record VrrpConfig(List<Instance> instances, List<SyncGroup> syncGroups) {
      * @param garpMasterRepeat  garp_master_repeat: gratuitous ARPs per address in each burst
      * @param unicastSrc        unicast_src_ip (0: the interface's address)
      * @param unicastPeers      unicast_peer addresses (empty: multicast to 224.0.0.18)
+     * @param addresses6        the IPv6 addresses of virtual_ipaddress_excluded: never advertised (jvs's
+     *                          advertisements are IPv4), gated by the instance's state as its IPv4 addresses are
      */
     public record Instance(String name, String iface, int vrid, int priority, int advertIntCentis, int version,
                            InitialState state, boolean nopreempt, long preemptDelayMs, String authPass,
                            List<Address> addresses, List<String> trackInterfaces, List<String> notifyMaster,
                            List<String> notifyBackup, List<String> notifyFault, List<String> notifyAny,
                            long garpMasterDelayMs, int garpMasterRepeat, boolean smtpAlert, int unicastSrc,
-                           List<Integer> unicastPeers, String where) {
+                           List<Integer> unicastPeers, String where, List<Ipv6Address> addresses6) {
+        /** An instance with IPv4 addresses only. */
+        public Instance(String name, String iface, int vrid, int priority, int advertIntCentis, int version,
+                        InitialState state, boolean nopreempt, long preemptDelayMs, String authPass,
+                        List<Address> addresses, List<String> trackInterfaces, List<String> notifyMaster,
+                        List<String> notifyBackup, List<String> notifyFault, List<String> notifyAny,
+                        long garpMasterDelayMs, int garpMasterRepeat, boolean smtpAlert, int unicastSrc,
+                        List<Integer> unicastPeers, String where) {
+            this(name, iface, vrid, priority, advertIntCentis, version, state, nopreempt, preemptDelayMs, authPass,
+                    addresses, trackInterfaces, notifyMaster, notifyBackup, notifyFault, notifyAny, garpMasterDelayMs,
+                    garpMasterRepeat, smtpAlert, unicastSrc, unicastPeers, where, List.of());
+        }
+
         public Instance {
+            addresses6 = List.copyOf(addresses6);
             addresses = List.copyOf(addresses);
             trackInterfaces = List.copyOf(trackInterfaces);
             notifyMaster = List.copyOf(notifyMaster);
@@ -55,6 +72,16 @@ public record VrrpConfig(List<Instance> instances, List<SyncGroup> syncGroups) {
 
         public int[] addrs() {
             return addresses.stream().mapToInt(Address::addr).toArray();
+        }
+
+        /** The IPv6 addresses as (hi, lo) pairs. */
+        public long[] addrs6() {
+            long[] out = new long[addresses6.size() * 2];
+            for (int i = 0; i < addresses6.size(); i++) {
+                out[2 * i] = addresses6.get(i).hi();
+                out[2 * i + 1] = addresses6.get(i).lo();
+            }
+            return out;
         }
     }
 

@@ -35,9 +35,10 @@ import java.util.function.IntUnaryOperator;
  * {@value #POLL_MS} ms), runs their timers and checks the tracked interfaces' flags
  * (IFF_UP and IFF_RUNNING) every {@value #LINK_CHECK_MS} ms. On every state change it
  * publishes a new {@link VrrpGate.Snapshot} (the data path reads it; silent for every address of
- * an instance that is not MASTER), asks the {@link Announcer} for gratuitous ARP on becoming
- * MASTER (garp_master_repeat at once, again after garp_master_delay), runs the notify scripts on
- * virtual threads and tells the {@link VrrpStateListener}s. Sync group members follow each other.
+ * an instance that is not MASTER), asks the {@link Announcer} for gratuitous ARP (and an
+ * unsolicited NA for its IPv6 addresses) on becoming MASTER (garp_master_repeat at once, again
+ * after garp_master_delay), runs the notify scripts on virtual threads and tells the
+ * {@link VrrpStateListener}s. Sync group members follow each other.
  */
 public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
     static final int POLL_MS = 10;
@@ -51,10 +52,13 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
     private static final int SO_BINDTODEVICE = 25;
     private static final int EAGAIN = 11;
 
-    /** Sends gratuitous ARP for addresses (the director does it on its event loop). */
+    /**
+     * Sends gratuitous ARP for the IPv4 addresses and an unsolicited NA for the IPv6 ones,
+     * (hi, lo) pairs (the director does it on its event loop).
+     */
     @FunctionalInterface
     public interface Announcer {
-        void announce(int[] addrs);
+        void announce(int[] addrs, long[] addrs6);
     }
 
     /** Where a log line goes (stdout with a prefix in the director). */
@@ -136,7 +140,7 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
             if (to == VrrpState.MASTER) {
                 int repeat = inst.config().garpMasterRepeat();
                 for (int i = 0; i < repeat; i++) {
-                    announcer.announce(inst.config().addrs());
+                    announcer.announce(inst.config().addrs(), inst.config().addrs6());
                 }
                 garpAt = inst.config().garpMasterDelayMs() > 0
                         ? System.nanoTime() + inst.config().garpMasterDelayMs() * 1_000_000L : Long.MAX_VALUE;
@@ -290,7 +294,7 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
                 if (now >= m.garpAt) {
                     m.garpAt = Long.MAX_VALUE;
                     for (int i = 0; i < m.instance.config().garpMasterRepeat(); i++) {
-                        announcer.announce(m.instance.config().addrs());
+                        announcer.announce(m.instance.config().addrs(), m.instance.config().addrs6());
                     }
                 }
                 m.masterAddr = m.instance.masterAddr();
@@ -390,13 +394,20 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
     private void publishGate() {
         List<Integer> silent = new ArrayList<>();
         List<Integer> owned = new ArrayList<>();
+        List<Long> silent6 = new ArrayList<>();
         for (Member m : members) {
             for (int a : m.instance.config().addrs()) {
                 (m.instance.state() == VrrpState.MASTER ? owned : silent).add(a);
             }
+            if (m.instance.state() != VrrpState.MASTER) {
+                for (long w : m.instance.config().addrs6()) {
+                    silent6.add(w);
+                }
+            }
         }
         gate.publish(VrrpGate.Snapshot.of(silent.stream().mapToInt(Integer::intValue).toArray(),
-                owned.stream().mapToInt(Integer::intValue).toArray()));
+                owned.stream().mapToInt(Integer::intValue).toArray(),
+                silent6.stream().mapToLong(Long::longValue).toArray()));
     }
 
     private void notifyScripts(VrrpConfig.Instance c, VrrpState to) {

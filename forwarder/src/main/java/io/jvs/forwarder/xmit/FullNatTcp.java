@@ -7,6 +7,7 @@ import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.packet.EthernetHeader;
 import io.jvs.packet.Ipv6Header;
 import io.jvs.packet.TcpHeader;
+import io.jvs.packet.TcpOptions;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -22,7 +23,7 @@ import java.util.function.LongSupplier;
  * sequence shift. What differs by family comes from {@link Family}: the tuple's ISN, the TOA
  * option's layout, the PROXY v2 header's length (28 bytes for TCP over IPv4, 52 over IPv6).
  *
- * <p>The TCP option walks (timestamps, SACK) are here and nowhere else in FULLNAT.
+ * <p>The TCP option walks (timestamps, SACK) go through {@link TcpOptions}, as the SYN proxy's do.
  * Allocation-free; event-loop thread only.
  */
 public final class FullNatTcp {
@@ -38,15 +39,11 @@ public final class FullNatTcp {
     private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int TCP_SEQ = 4;
     private static final int TCP_ACK = 8;
-    private static final int OPT_EOL = 0;
-    private static final int OPT_NOP = 1;
-    private static final int OPT_SACK = 5;
-    private static final int OPT_TIMESTAMP = 8;
-    private static final int TIMESTAMP_LEN = 10;
     /** The kernel's ISN clock ticks every 64 ns: 15,625 ticks a millisecond. */
     private static final int ISN_TICKS_PER_MILLI = 15_625;
 
     private final FullNatState conns;
+    private final TcpOptions opts = new TcpOptions();
     private final LongSupplier wallMillis;
     private final int proxyLen;
 
@@ -159,40 +156,9 @@ public final class FullNatTcp {
         return (int) (l3End - ctx.l4Off) - ctx.tcp.dataOffset();
     }
 
-    /**
-     * Offset in the TCP header of a well-formed timestamps option, or -1. Linux puts it at 22
-     * (after two NOPs) on every segment but the SYN: checked first, then the options walked.
-     */
-    static int timestampOption(PacketContext ctx) {
-        MemorySegment seg = ctx.seg;
-        long l4 = ctx.l4Off;
-        int doff = ctx.tcp.dataOffset();
-        if (doff >= 32 && seg.get(BE32, l4 + 20) == 0x0101080A) {
-            return 22;
-        }
-        int i = TcpHeader.MIN_HEADER_LEN;
-        while (i < doff) {
-            int kind = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i));
-            if (kind == OPT_EOL) {
-                return -1;
-            }
-            if (kind == OPT_NOP) {
-                i++;
-                continue;
-            }
-            if (i + 1 >= doff) {
-                return -1;
-            }
-            int len = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 1));
-            if (len < 2 || i + len > doff) {
-                return -1;
-            }
-            if (kind == OPT_TIMESTAMP) {
-                return len == TIMESTAMP_LEN ? i : -1;
-            }
-            i += len;
-        }
-        return -1;
+    /** Offset in the TCP header of a well-formed timestamps option, or -1 ({@link TcpOptions#timestamps}). */
+    private int timestampOption(PacketContext ctx) {
+        return opts.wrap(ctx.seg, ctx.l4Off, ctx.tcp.dataOffset()).timestamps();
     }
 
     /**
@@ -200,34 +166,16 @@ public final class FullNatTcp {
      * client's stream) and TSecr (an echo of a timestamp the director moved).
      */
     private void clientViewOptions(PacketContext ctx, int id, boolean proxy) {
-        MemorySegment seg = ctx.seg;
-        long l4 = ctx.l4Off;
-        int doff = ctx.tcp.dataOffset();
-        int i = TcpHeader.MIN_HEADER_LEN;
-        while (i < doff) {
-            int kind = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i));
-            if (kind == OPT_EOL) {
-                return;
-            }
-            if (kind == OPT_NOP) {
-                i++;
-                continue;
-            }
-            if (i + 1 >= doff) {
-                return;
-            }
-            int len = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 1));
-            if (len < 2 || i + len > doff) {
-                return; // malformed options: leave them to the end host
-            }
-            if (kind == OPT_SACK) {
-                for (int e = i + 2; e + 4 <= i + len; e += 4) {
-                    Rewrite.setTcp32(ctx, e, clientSeq(conns, id, proxy, proxyLen, seg.get(BE32, l4 + e)));
+        opts.wrap(ctx.seg, ctx.l4Off, ctx.tcp.dataOffset());
+        while (opts.next()) {
+            int at = opts.offset();
+            if (opts.kind() == TcpOptions.SACK) {
+                for (int e = 2; e + 4 <= opts.length(); e += 4) {
+                    Rewrite.setTcp32(ctx, at + e, clientSeq(conns, id, proxy, proxyLen, opts.i32(e)));
                 }
-            } else if (kind == OPT_TIMESTAMP && len == TIMESTAMP_LEN) {
-                Rewrite.setTcp32(ctx, i + 6, seg.get(BE32, l4 + i + 6) - conns.tsDelta(id));
+            } else if (opts.kind() == TcpOptions.TIMESTAMPS && opts.length() == TcpOptions.TIMESTAMPS_LEN) {
+                Rewrite.setTcp32(ctx, at + 6, opts.i32(6) - conns.tsDelta(id));
             }
-            i += len;
         }
     }
 }

@@ -67,7 +67,7 @@ public final class FullNatXmit implements Xmit, FullNatTcp.Family {
     /** Bytes of the PROXY v2 header for TCP over IPv4. */
     public static final int PROXY_V2_LEN = PROXY_V2_PREFIX.length + 12;
     /** TOA: kind 254, length 8 (IPv4) or 20 (IPv6). */
-    public static final int TOA_KIND = 254;
+    public static final int TOA_KIND = io.jvs.packet.TcpOptions.TOA;
     private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 

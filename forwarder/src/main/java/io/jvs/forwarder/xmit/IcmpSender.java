@@ -20,14 +20,10 @@ import java.lang.foreign.MemorySegment;
  * <p>Errors are built in a scratch slot of the ports, sourced from the address of the
  * port they leave by (the route to the client), quote the offending IP header and its first 8 data bytes (RFC
  * 792), and are rate-limited like the kernel's icmp_msgs_per_sec (1000/s,
- * burst 50), so a stream of oversized super-frames cannot turn into a flood.
+ * burst 50: {@link IcmpRateLimit}), so a stream of oversized super-frames cannot turn into a flood.
  * Allocation-free; event-loop thread only.
  */
 public final class IcmpSender {
-    /** Kernel defaults: net.ipv4.icmp_msgs_per_sec / icmp_msgs_burst. */
-    static final int PER_SECOND = 1000;
-    static final int BURST = 50;
-    private static final long NANOS_PER_TOKEN = 1_000_000_000L / PER_SECOND;
     /** IPTOS_PREC_INTERNETCONTROL, as the kernel's icmp_send. */
     private static final int TOS_INTERNETCONTROL = 0xC0;
 
@@ -35,8 +31,7 @@ public final class IcmpSender {
     private final PacketContext out = new PacketContext();
     private final Ipv4Header ip = new Ipv4Header();
     private final IcmpHeader icmp = new IcmpHeader();
-    private long tokens = BURST;
-    private long refilledAt = System.nanoTime();
+    private final IcmpRateLimit limit = new IcmpRateLimit();
     private int nextId;
     private long sent;
 
@@ -59,7 +54,7 @@ public final class IcmpSender {
     }
 
     private boolean error(PacketContext ctx, int type, int code, int mtu) {
-        if (!takeToken()) {
+        if (!limit.take()) {
             return false;
         }
         MemorySegment from = ctx.seg;
@@ -123,20 +118,6 @@ public final class IcmpSender {
         ctx.icmp.setType(IcmpHeader.TYPE_ECHO_REPLY).setChecksum(0);
         ctx.icmp.setChecksum(~Checksum.sum(ctx.seg, ctx.l4Off, icmpLen) & 0xFFFF);
         sender.transmit(ctx, client);
-        return true;
-    }
-
-    private boolean takeToken() {
-        long now = System.nanoTime();
-        long earned = (now - refilledAt) / NANOS_PER_TOKEN;
-        if (earned > 0) {
-            tokens = Math.min(BURST, tokens + earned);
-            refilledAt += earned * NANOS_PER_TOKEN;
-        }
-        if (tokens == 0) {
-            return false;
-        }
-        tokens--;
         return true;
     }
 }

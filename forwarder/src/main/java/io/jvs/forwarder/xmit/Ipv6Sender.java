@@ -29,21 +29,16 @@ import java.util.function.Supplier;
  *
  * <p>Time Exceeded and Packet Too Big quote as much of the offending packet as keeps the error within the IPv6
  * minimum MTU (RFC 4443 2.4 (c)), is sourced from the egress port's IPv6 address and
- * rate-limited like the IPv4 errors ({@link IcmpSender}: 1000/s, burst 50).
+ * rate-limited like the IPv4 errors ({@link IcmpRateLimit}: 1000/s, burst 50).
  */
 public final class Ipv6Sender {
-    private static final int PER_SECOND = 1000;
-    private static final int BURST = 50;
-    private static final long NANOS_PER_TOKEN = 1_000_000_000L / PER_SECOND;
-
     private final NeighbourCache6[] neighbours;
     private final Supplier<RouteTable6> routes;
     private final DataPathCounters counters;
     private final PacketContext out = new PacketContext();
     private final Ipv6Header ip = new Ipv6Header();
     private final Icmpv6Header icmp = new Icmpv6Header();
-    private long tokens = BURST;
-    private long refilledAt = System.nanoTime();
+    private final IcmpRateLimit limit = new IcmpRateLimit();
 
     public Ipv6Sender(NeighbourCache6[] neighbours, Supplier<RouteTable6> routes, DataPathCounters counters) {
         if (neighbours.length == 0) {
@@ -147,7 +142,7 @@ public final class Ipv6Sender {
 
     private boolean error(PacketContext ctx, int type, int code, int body) {
         if (ctx.ipProto == Ipv6Header.NEXT_ICMPV6 && ctx.l4Off >= 0 && Icmpv6Header.isError(ctx.icmp6.type())
-                || Ipv6Header.isMulticast(ctx.srcHi) || ctx.srcHi == 0 && ctx.srcLo == 0 || !takeToken()) {
+                || Ipv6Header.isMulticast(ctx.srcHi) || ctx.srcHi == 0 && ctx.srcLo == 0 || !limit.take()) {
             return false;
         }
         int packet = Ipv6Header.HEADER_LEN + ctx.ip6.payloadLength();
@@ -206,20 +201,6 @@ public final class Ipv6Sender {
         ctx.icmp6.setType(Icmpv6Header.TYPE_ECHO_REPLY);
         ctx.icmp6.setChecksum(Checksum.l4v6(ctx.seg, l4, len, Ipv6Header.NEXT_ICMPV6, ctx.srcHi, ctx.srcLo, cHi, cLo));
         transmit(ctx, cHi, cLo);
-        return true;
-    }
-
-    private boolean takeToken() {
-        long now = System.nanoTime();
-        long earned = (now - refilledAt) / NANOS_PER_TOKEN;
-        if (earned > 0) {
-            tokens = Math.min(BURST, tokens + earned);
-            refilledAt += earned * NANOS_PER_TOKEN;
-        }
-        if (tokens == 0) {
-            return false;
-        }
-        tokens--;
         return true;
     }
 }

@@ -14,6 +14,7 @@ import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.packet.Checksum;
 import io.jvs.packet.Ipv4Header;
 import io.jvs.packet.TcpHeader;
+import io.jvs.packet.TcpOptions;
 import io.jvs.packet.VirtioNetHeader;
 
 import java.lang.foreign.MemorySegment;
@@ -64,16 +65,8 @@ public final class SynProxy {
     /** Window scale the director offers a client that offered one (Linux's usual 7). */
     public static final int WSCALE = 7;
     private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int TCP_SEQ = 4;
     private static final int TCP_ACK = 8;
-    private static final int OPT_EOL = 0;
-    private static final int OPT_NOP = 1;
-    private static final int OPT_MSS = 2;
-    private static final int OPT_WSCALE = 3;
-    private static final int OPT_SACK_PERM = 4;
-    private static final int OPT_SACK = 5;
-    private static final int OPT_TIMESTAMP = 8;
     /** Largest handshake header this class writes: 20 + MSS 4 + SACK_PERM/TS 12 + WS 4. */
     private static final int MAX_HANDSHAKE_LEN = 40;
     /** Room left for FULLNAT's TOA option on the SYN. */
@@ -87,6 +80,7 @@ public final class SynProxy {
     private final LongSupplier wallMillis;
     private final DataPathCounters counters;
     private final PacketContext out = new PacketContext();
+    private final TcpOptions opts = new TcpOptions();
 
     // The options of the segment last parsed (parseOptions).
     private int optMss;
@@ -245,35 +239,18 @@ public final class SynProxy {
         }
         int delta = conns.synProxySeq(id);
         Rewrite.setTcp32(ctx, TCP_ACK, ctx.tcp.ack() - delta);
-        MemorySegment seg = ctx.seg;
-        long l4 = ctx.l4Off;
-        int doff = ctx.tcp.dataOffset();
         int tsDelta = conns.synProxyTs(id);
-        int i = TcpHeader.MIN_HEADER_LEN;
-        while (i < doff) {
-            int kind = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i));
-            if (kind == OPT_EOL) {
-                return;
-            }
-            if (kind == OPT_NOP) {
-                i++;
-                continue;
-            }
-            if (i + 1 >= doff) {
-                return;
-            }
-            int len = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 1));
-            if (len < 2 || i + len > doff) {
-                return; // malformed options: left to the end host
-            }
-            if (kind == OPT_SACK) {
-                for (int e = i + 2; e + 4 <= i + len; e += 4) {
-                    Rewrite.setTcp32(ctx, e, seg.get(BE32, l4 + e) - delta);
+        opts.wrap(ctx.seg, ctx.l4Off, ctx.tcp.dataOffset());
+        while (opts.next()) {
+            int at = opts.offset();
+            if (opts.kind() == TcpOptions.SACK) {
+                for (int e = 2; e + 4 <= opts.length(); e += 4) {
+                    Rewrite.setTcp32(ctx, at + e, opts.i32(e) - delta);
                 }
-            } else if (kind == OPT_TIMESTAMP && len == 10 && tsDelta != 0) {
-                Rewrite.setTcp32(ctx, i + 6, seg.get(BE32, l4 + i + 6) - tsDelta);
+            } else if (opts.kind() == TcpOptions.TIMESTAMPS && opts.length() == TcpOptions.TIMESTAMPS_LEN
+                    && tsDelta != 0) {
+                Rewrite.setTcp32(ctx, at + 6, opts.i32(6) - tsDelta);
             }
-            i += len;
         }
     }
 
@@ -311,7 +288,7 @@ public final class SynProxy {
         if (optTs >= 0) {
             int tsval = seg.get(BE32, l4 + optTs + 2);
             int tsecr = seg.get(BE32, l4 + optTs + 6);
-            seg.set(BE32, l4 + 20, 0x0101080A);
+            seg.set(BE32, l4 + TcpHeader.MIN_HEADER_LEN, TcpOptions.NOP_NOP_TIMESTAMPS);
             seg.set(BE32, l4 + 24, tsecr);
             seg.set(BE32, l4 + 28, tsval);
             len += 12;
@@ -328,7 +305,7 @@ public final class SynProxy {
         ctx.reply = false;
         if (ctx.dest.method == ForwardMethod.FULLNAT && ctx.service.clientAddress == ClientAddressMode.TOA
                 && !conns.toaOnAckSent(id)
-                && Rewrite.addTcpOption8(ctx, FullNatXmit.TOA_KIND << 24 | 8 << 16 | conns.cport(id),
+                && Rewrite.addTcpOption8(ctx, TcpOptions.toaHead(TcpOptions.TOA_LEN, conns.cport(id)),
                 conns.caddr(id))) {
             conns.markToaOnAckSent(id);
         }
@@ -405,7 +382,7 @@ public final class SynProxy {
         seg.set(BE32, o, 0x0204_0000 | mss);
         o += 4;
         if (ts) {
-            seg.set(BE32, o, sack ? 0x0402_080A : 0x0101_080A);
+            seg.set(BE32, o, sack ? 0x0402_080A : TcpOptions.NOP_NOP_TIMESTAMPS);
             seg.set(BE32, o + 4, tsval);
             seg.set(BE32, o + 8, tsecr);
             o += 12;
@@ -451,32 +428,16 @@ public final class SynProxy {
         optWscale = -1;
         optSack = false;
         optTs = -1;
-        int i = TcpHeader.MIN_HEADER_LEN;
-        while (i < doff) {
-            int kind = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i));
-            if (kind == OPT_EOL) {
-                return;
-            }
-            if (kind == OPT_NOP) {
-                i++;
-                continue;
-            }
-            if (i + 1 >= doff) {
-                return;
-            }
-            int len = Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 1));
-            if (len < 2 || i + len > doff) {
-                return;
-            }
-            switch (kind) {
-                case OPT_MSS -> optMss = len == 4 ? Short.toUnsignedInt(seg.get(BE16, l4 + i + 2)) : optMss;
-                case OPT_WSCALE -> optWscale = len == 3
-                        ? Math.min(14, Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, l4 + i + 2))) : optWscale;
-                case OPT_SACK_PERM -> optSack = len == 2;
-                case OPT_TIMESTAMP -> optTs = len == 10 ? i : optTs;
+        opts.wrap(seg, l4, doff);
+        while (opts.next()) {
+            int len = opts.length();
+            switch (opts.kind()) {
+                case TcpOptions.MSS -> optMss = len == TcpOptions.MSS_LEN ? opts.u16(2) : optMss;
+                case TcpOptions.WSCALE -> optWscale = len == TcpOptions.WSCALE_LEN ? Math.min(14, opts.u8(2)) : optWscale;
+                case TcpOptions.SACK_PERMITTED -> optSack = len == TcpOptions.SACK_PERMITTED_LEN;
+                case TcpOptions.TIMESTAMPS -> optTs = len == TcpOptions.TIMESTAMPS_LEN ? opts.offset() : optTs;
                 default -> { }
             }
-            i += len;
         }
     }
 }

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -40,7 +41,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <ul>
  *   <li>DR with mh (mh-port) and {@code --sloppy-tcp 1}: director2 has never seen the four
  *       connections; sloppy TCP lets it schedule their next segments and mh sends each to the
- *       real server it was already on, so all four finish byte for byte.</li>
+ *       real server it was already on, so all four finish byte for byte. Beside it an IPv6 DR
+ *       service on the VIP6, whose address is in the instance's virtual_ipaddress_excluded: the
+ *       router's neighbour entry for it is director1's while director1 is MASTER (director2,
+ *       BACKUP, neither answers NS nor sends an NA when it publishes the service), moves to
+ *       director2 by its unsolicited NA on the takeover, and an IPv6 request then succeeds.</li>
  *   <li>NAT with connection sync ({@code lvs_sync_daemon eth0 VI_1}): the sync role follows VRRP
  *       (director1 master, director2 backup; after the kill director2 master), director2 holds
  *       the four connections when it takes over, and the real servers' gateway 10.0.0.254 (in
@@ -78,6 +83,8 @@ class DirectorPairIT {
     static final LabExtension LAB = LabExtension.up(2, "--directors", "2", "--no-bird", "--tun-servers", "0");
 
     static final String GATEWAY = "10.0.0.254";
+    static final String VIP6 = "2001:db8::100";
+    static final String URL6 = "http://[" + VIP6 + "]/";
     static final String LIP = "10.0.0.50";
     /** ipvsadm 1.31's -L --daemon with the kernel's defaults (veth MTU 1500: maxlen 1472), syncid = VRID 51. */
     static final String DAEMON_MASTER = "master sync daemon (mcast=eth0, syncid=51, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n";
@@ -86,6 +93,8 @@ class DirectorPairIT {
     ForwarderProcess master;
     ForwarderProcess backup;
     final List<Process> captures = new ArrayList<>();
+    /** The real servers took the VIP6 (jvs-agent up): cleanUp takes it down. */
+    boolean agent6Up;
 
     @RegisterExtension
     final DirectorLogOnFailure masterLog = new DirectorLogOnFailure(() -> master);
@@ -103,6 +112,19 @@ class DirectorPairIT {
                 d.stop();
             }
         }
+        if (agent6Up) {
+            agent6Up = false;
+            for (int rs = 1; rs <= 2; rs++) {
+                LAB.lab().exec(Duration.ofSeconds(60), Lab.rsNamespace(rs), agent6(rs, "down")).requireOk();
+            }
+        }
+    }
+
+    /** jvs-agent's DR mode for the VIP6 on rsN (as ForwarderIT's IPv6 DR), journalled apart from the IPv4 agent. */
+    private static String[] agent6(int rs, String command) {
+        return new String[] {LAB.lab().repo().resolve("bin/jvs-agent").toString(), command, "--mode", "dr",
+                "--vip", VIP6, "--iface", "eth0", "--state",
+                LAB.lab().state().resolve("rs" + rs + "/agent6.state").toString()};
     }
 
     @AfterAll
@@ -130,8 +152,19 @@ class DirectorPairIT {
                         weight 1
                     }
                 }
+                virtual_server 2001:db8::100 80 {
+                    lb_algo rr
+                    lb_kind DR
+                    protocol TCP
+                    real_server 2001:db8::11 80 {
+                        weight 1
+                    }
+                    real_server 2001:db8::12 80 {
+                        weight 1
+                    }
+                }
                 """;
-        Outcome o = failover(new Setup("dr", "", services, List.of("--sloppy-tcp", "1"), List.of(), 80, false));
+        Outcome o = failover(new Setup("dr", "", services, List.of("--sloppy-tcp", "1"), List.of(), 80, false, true));
         assertEquals(DOWNLOADS, o.intact(), o.toString());
         assertTrue(backup.metric("jvs_sloppy_accepted_total", "protocol=\"tcp\"") >= DOWNLOADS,
                 "director2 took the running flows over by sloppy TCP: " + o);
@@ -153,7 +186,7 @@ class DirectorPairIT {
                 }
                 """;
         Outcome o = failover(new Setup("nat", "        " + GATEWAY + "/24 dev eth0\n", services, List.of(), List.of(),
-                80, true));
+                80, true, false));
         assertEquals(DOWNLOADS, o.intact(), o.toString());
         assertEquals(0.0, backup.metric("jvs_sloppy_accepted_total", "protocol=\"tcp\""),
                 "director2 knew the connections from sync, not by sloppy TCP");
@@ -174,7 +207,7 @@ class DirectorPairIT {
                 "-a -t " + Lab.VIP + ":81 -r " + Lab.rsIp(1) + ":" + rsPort + " --fullnat -w 1",
                 "-a -t " + Lab.VIP + ":81 -r " + Lab.rsIp(2) + ":" + rsPort + " --fullnat -w 1");
         Outcome o = failover(new Setup("fullnat-" + clientAddr, "        " + LIP + "/24 dev eth0\n", "", List.of(),
-                jvsadm, 81, true));
+                jvsadm, 81, true, false));
         assertEquals(DOWNLOADS, o.intact(), o.toString());
         if (proxy) {
             long viaProxy = PROXY_NGINX.stream().flatMap(n -> n.log().stream())
@@ -226,9 +259,10 @@ class DirectorPairIT {
      * @param services  keepalived.conf virtual_server blocks
      * @param jvsadm    jvsadm commands run on both directors after they started (services keepalived.conf cannot say)
      * @param sync      with {@code lvs_sync_daemon eth0 VI_1}
+     * @param ipv6      the VIP6 in virtual_ipaddress_excluded, an IPv6 DR service on it in {@code services}
      */
     record Setup(String method, String addresses, String services, List<String> extraArgs, List<String> jvsadm,
-                 int port, boolean sync) {
+                 int port, boolean sync, boolean ipv6) {
     }
 
     private Outcome failover(Setup setup) throws Exception {
@@ -240,8 +274,24 @@ class DirectorPairIT {
             lab.neighForget(Lab.rsNamespace(rs), GATEWAY, "eth0");
             lab.neighForget(Lab.rsNamespace(rs), LIP, "eth0");
         }
+        long v6Started = System.nanoTime();
+        if (setup.ipv6()) {
+            lab.neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
+            agent6Up = true;
+            for (int rs = 1; rs <= 2; rs++) {
+                lab.exec(Duration.ofSeconds(60), Lab.rsNamespace(rs), agent6(rs, "up")).requireOk();
+            }
+        }
+        long v6Nanos = System.nanoTime() - v6Started;
         master = startDirector(D1, method + "-director1", "MASTER", 150, setup);
         awaitTrue(() -> vrrpState(master) == 2, MASTER_DOWN_MS + 3000, "director1 MASTER", master);
+        v6Started = System.nanoTime();
+        if (setup.ipv6()) {
+            // the router solicits the VIP6 and director1, MASTER, answers
+            assertTrue(Set.of("rs1", "rs2").contains(lab.get(URL6).strip()), "an IPv6 request through director1");
+            assertEquals(Optional.of(MAC_D1), lab.neighMac(Lab.ROUTER, VIP6), "the router's entry for the VIP6");
+        }
+        v6Nanos += System.nanoTime() - v6Started;
         List<String> floating = floatingAddresses(setup);
         for (int rs = 1; rs <= 2; rs++) {
             for (String a : floating) {
@@ -260,6 +310,11 @@ class DirectorPairIT {
                 assertEquals(Optional.of(MAC_D1), lab.neighMac(Lab.rsNamespace(rs), a),
                         "rs" + rs + "'s neighbour entry for " + a + " is director1's while it is MASTER");
             }
+        }
+        if (setup.ipv6()) {
+            // director2 published the IPv6 service as BACKUP: no unsolicited NA pulled the VIP6 over
+            assertEquals(Optional.of(MAC_D1), lab.neighMac(Lab.ROUTER, VIP6),
+                    "the router's entry for the VIP6 is director1's while director2 is BACKUP");
         }
         if (setup.sync()) {
             // keepalived's lvs_sync_daemon: the MASTER's director sends, the BACKUP's receives (syncid = VRID 51)
@@ -316,6 +371,17 @@ class DirectorPairIT {
                     assertEquals(Optional.of(MAC_D2), lab.neighMac(Lab.rsNamespace(rs), a),
                             "rs" + rs + "'s neighbour entry for " + a + " moved to director2 with VRRP");
                 }
+            }
+            v6Started = System.nanoTime();
+            if (setup.ipv6()) {
+                // director2's unsolicited NA on becoming MASTER (Override) moved the router's entry
+                awaitTrue(() -> lab.neighMac(Lab.ROUTER, VIP6).equals(Optional.of(MAC_D2)), 3000,
+                        "the router's entry for the VIP6 moved to director2 (" + lab.neighMac(Lab.ROUTER, VIP6)
+                                + ")", backup);
+                assertTrue(Set.of("rs1", "rs2").contains(lab.get(URL6).strip()), "an IPv6 request through director2");
+                v6Nanos += System.nanoTime() - v6Started;
+                System.out.println("DirectorPairIT " + method + ": the IPv6 checks took " + v6Nanos / 1_000_000
+                        + " ms (agent up, two requests, neighbour lookups)");
             }
             Outcome o = new Outcome(method, intact, results, gap, masterMillis, probes);
             System.out.println("DirectorPairIT " + o);
@@ -404,6 +470,7 @@ class DirectorPairIT {
                 + "    advert_int 1\n"
                 + "    authentication {\n        auth_type PASS\n        auth_pass jvs-pair\n    }\n"
                 + "    virtual_ipaddress {\n        10.0.0.100/24 dev eth0\n" + setup.addresses() + "    }\n"
+                + (setup.ipv6() ? "    virtual_ipaddress_excluded {\n        " + VIP6 + "/64 dev eth0\n    }\n" : "")
                 + "}\n" + setup.services();
     }
 

@@ -115,12 +115,12 @@ class NeighbourCacheTest {
     @Test
     void parkedFramesAreBoundedPerNeighbourAndByThePool() {
         cache.resolve(RS1, t0);
-        for (int i = 0; i < NeighbourCache.PENDING_PER_NEIGH; i++) {
+        for (int i = 0; i < NeighbourTable.PENDING_PER_NEIGH; i++) {
             assertTrue(cache.enqueue(RS1, frame(i, 64)), "frame " + i);
         }
         assertFalse(cache.enqueue(RS1, frame(99, 64)), "per-neighbour limit");
         cache.resolve(RS2, t0);
-        for (int i = 0; i < NeighbourCache.PENDING_SLOTS - NeighbourCache.PENDING_PER_NEIGH; i++) {
+        for (int i = 0; i < NeighbourTable.PENDING_SLOTS - NeighbourTable.PENDING_PER_NEIGH; i++) {
             assertTrue(cache.enqueue(RS2, frame(i, 64)), "frame " + i);
         }
         cache.resolve(RS3, t0);
@@ -132,8 +132,8 @@ class NeighbourCacheTest {
     @Test
     void frameTooLargeForASlotIsRefused() {
         cache.resolve(RS1, t0);
-        assertFalse(cache.enqueue(RS1, frame(1, NeighbourCache.PENDING_SLOT_SIZE - 9)));
-        assertTrue(cache.enqueue(RS1, frame(1, NeighbourCache.PENDING_SLOT_SIZE - 10)));
+        assertFalse(cache.enqueue(RS1, frame(1, NeighbourTable.PENDING_SLOT_SIZE - 9)));
+        assertTrue(cache.enqueue(RS1, frame(1, NeighbourTable.PENDING_SLOT_SIZE - 10)));
     }
 
     @Test
@@ -172,18 +172,18 @@ class NeighbourCacheTest {
     @Test
     void slotsOfReleasedFramesAreHeldUntilTheFlush() {
         cache.resolve(RS1, t0);
-        for (int i = 0; i < NeighbourCache.PENDING_PER_NEIGH; i++) {
+        for (int i = 0; i < NeighbourTable.PENDING_PER_NEIGH; i++) {
             assertTrue(cache.enqueue(RS1, frame(i, 100)));
         }
         cache.resolve(RS2, t0);
-        for (int i = 0; i < NeighbourCache.PENDING_PER_NEIGH; i++) {
+        for (int i = 0; i < NeighbourTable.PENDING_PER_NEIGH; i++) {
             assertTrue(cache.enqueue(RS2, frame(i, 100)));
         }
         cache.learn(RS1, RS1_MAC, false, t0);
         cache.resolve(RS3, t0);
         assertFalse(cache.enqueue(RS3, frame(1, 100)), "released slots still queued for transmit");
         port.flush();
-        for (int i = 0; i < NeighbourCache.PENDING_PER_NEIGH; i++) {
+        for (int i = 0; i < NeighbourTable.PENDING_PER_NEIGH; i++) {
             assertTrue(cache.enqueue(RS3, frame(i, 100)), "after flush " + i);
         }
     }
@@ -196,7 +196,7 @@ class NeighbourCacheTest {
             int b = 0x0a02_0000 + cycle + 1;
             assertEquals(-1, cache.resolve(a, now));
             assertEquals(-1, cache.resolve(b, now));
-            for (int i = 0; i < NeighbourCache.PENDING_PER_NEIGH; i++) {
+            for (int i = 0; i < NeighbourTable.PENDING_PER_NEIGH; i++) {
                 assertTrue(cache.enqueue(a, frame(i, 80)), "cycle " + cycle + " a " + i);
                 assertTrue(cache.enqueue(b, frame(i, 80)), "cycle " + cycle + " b " + i);
             }
@@ -212,7 +212,7 @@ class NeighbourCacheTest {
             port.flush();
             now += 4 * SEC;
         }
-        assertEquals(250 * NeighbourCache.PENDING_PER_NEIGH, drops.size());
+        assertEquals(250 * NeighbourTable.PENDING_PER_NEIGH, drops.size());
     }
 
     // ------------------------------------------------------------ timers
@@ -246,11 +246,11 @@ class NeighbourCacheTest {
         // A fresh miss starts over with a new request, and the pool is whole again.
         assertEquals(-1, cache.resolve(RS1, t0 + 4 * SEC));
         assertEquals(4, tx.total());
-        for (int i = 0; i < NeighbourCache.PENDING_PER_NEIGH; i++) {
+        for (int i = 0; i < NeighbourTable.PENDING_PER_NEIGH; i++) {
             assertTrue(cache.enqueue(RS1, frame(i, 60)));
         }
         cache.resolve(RS2, t0 + 4 * SEC);
-        for (int i = 0; i < NeighbourCache.PENDING_PER_NEIGH; i++) {
+        for (int i = 0; i < NeighbourTable.PENDING_PER_NEIGH; i++) {
             assertTrue(cache.enqueue(RS2, frame(i, 60)));
         }
     }

@@ -22,6 +22,7 @@ import io.jvs.forwarder.service.ServiceSpec.Dest;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.service.VirtualService;
+import io.jvs.forwarder.service.VrrpGate;
 import io.jvs.forwarder.testkit.AllocationProbe;
 import io.jvs.forwarder.xmit.CapturingTxQueue;
 import io.jvs.packet.Ipv6Address;
@@ -48,6 +49,7 @@ import static io.jvs.forwarder.pipeline.V6Frames.ns;
 import static io.jvs.forwarder.pipeline.V6Frames.tcp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -162,14 +164,27 @@ class Ipv6PipelineTest {
     final EmbeddedChannel channel = new EmbeddedChannel();
     final PacketContext ctx = new PacketContext();
     final Arena arena = Arena.ofConfined();
+    final VrrpGate vrrp = new VrrpGate();
+    final DataPath dataPath;
 
     Ipv6PipelineTest() {
         ServiceRegistry registry = new ServiceRegistry();
         registry.publish(ServiceTable.EMPTY);
-        DataPath.builder().services(registry).connections(new ConnectionTable(64, Timeouts.DEFAULTS))
+        dataPath = DataPath.builder().services(registry).connections(new ConnectionTable(64, Timeouts.DEFAULTS))
                 .neighbours(neighbours).routes(() -> new RouteTable(List.of(), IFINDEX)).counters(counters)
                 .services6(() -> lookup).connections6(conns6).neighbours6(neighbours6).routes6(() -> routes6)
-                .build().wire(channel.pipeline());
+                .vrrp(vrrp).build();
+        dataPath.wire(channel.pipeline());
+    }
+
+    /** VRRP: the instance holding VIP (in virtual_ipaddress_excluded) is BACKUP here. */
+    void vrrpBackup() {
+        vrrp.publish(VrrpGate.Snapshot.of(new int[0], new int[0], new long[] {hi(VIP), lo(VIP)}));
+    }
+
+    /** VRRP: the instance is MASTER (its gate published before the announcer runs, as VrrpRouter does). */
+    void vrrpMaster() {
+        vrrp.publish(VrrpGate.Snapshot.of(new int[0], new int[] {}, new long[0]));
     }
 
     @AfterEach
@@ -333,6 +348,49 @@ class Ipv6PipelineTest {
         port.flush();
         assertEquals(1, tx.sent.size());
         assertEquals(UNSOLICITED_NA_FOR_VIP, hex(Arrays.copyOfRange(tx.sent.get(0), 10, tx.sent.get(0).length)));
+    }
+
+    @Test
+    void vrrpBackupNeitherAnswersNorForwardsForTheVipMasterDoes() {
+        learnServers();
+        vrrpBackup();
+        byte[] ns = frame(0x3333_ff00_0100L, CLIENT_MAC, CLIENT, SN_VIP, 58, 255, ns(CLIENT, SN_VIP, VIP, CLIENT_MAC));
+        ignored(ns); // the MASTER answers
+        byte[] syn = frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64, tcp(REMOTE, VIP, 40000, DR_PORT, 1, 0x02));
+        none(syn, DropReason.VRRP_BACKUP);
+        byte[] body = {0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g'};
+        byte[] echo = frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 58, 60, icmp6(REMOTE, VIP, 128, 0, body));
+        none(echo, DropReason.VRRP_BACKUP);
+        assertEquals(0, conns6.size(), "no connection on the BACKUP");
+        // An address of no instance is answered as before.
+        byte[] snLip = addr("ff02::1:ff00:3");
+        assertEquals(1, feed(frame(0x3333_ff00_0003L, CLIENT_MAC, CLIENT, snLip, 58, 255,
+                ns(CLIENT, snLip, LIP, CLIENT_MAC))).size(), "NA for the local address");
+
+        vrrpMaster();
+        assertEquals(NA_FOR_VIP, hex(one(ns)));
+        assertEquals(RS1_MAC, mac(one(syn), 0), "forwarded to RS1 by DR");
+        assertEquals(1, feed(echo).size(), "echo reply");
+    }
+
+    @Test
+    void unsolicitedAdvertisementFollowsVrrpOneOnTheTransitionToMaster() {
+        vrrpBackup();
+        // publication while BACKUP: nothing
+        assertFalse(dataPath.announce6(hi(VIP), lo(VIP)));
+        port.flush();
+        assertEquals(0, tx.sent.size(), "a BACKUP announces nothing");
+        // the transition to MASTER: one unsolicited NA (all-nodes, Override), hand-computed above
+        vrrpMaster();
+        assertTrue(dataPath.announce6(hi(VIP), lo(VIP)));
+        port.flush();
+        assertEquals(1, tx.sent.size());
+        assertEquals(UNSOLICITED_NA_FOR_VIP, hex(Arrays.copyOfRange(tx.sent.get(0), 10, tx.sent.get(0).length)));
+        // an instance address that is no published VIP or local address: nothing
+        byte[] unpublished = addr("2001:db8::177");
+        assertFalse(dataPath.announce6(hi(unpublished), lo(unpublished)));
+        port.flush();
+        assertEquals(1, tx.sent.size());
     }
 
     @Test
@@ -538,6 +596,8 @@ class Ipv6PipelineTest {
     @Test
     void ipv6PathDoesNotAllocate() {
         learnServers();
+        byte[] other = addr("2001:db8::177"); // VRRP consulted on every frame: a BACKUP instance of another address
+        vrrp.publish(VrrpGate.Snapshot.of(new int[0], new int[0], new long[] {hi(other), lo(other)}));
         neighbours6.learn(hi(CLIENT), lo(CLIENT), CLIENT_MAC, true, System.nanoTime());
         byte[] ns = frame(0x3333_ff00_0100L, CLIENT_MAC, CLIENT, SN_VIP, 58, 255, ns(CLIENT, SN_VIP, VIP, CLIENT_MAC));
         feed(frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 40000, DR_PORT, 1, 0x02)));

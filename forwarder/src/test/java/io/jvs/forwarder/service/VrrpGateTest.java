@@ -27,13 +27,35 @@ class VrrpGateTest {
     }
 
     @Test
+    void ipv6AddressesAreSilentAsTheSnapshotSays() {
+        VrrpGate gate = new VrrpGate();
+        long hi = 0x20010db800000000L;
+        assertFalse(gate.silent6(hi, 0x100), "no VRRP: never silent");
+        // pairs out of order, one with a negative (signed) high word
+        gate.publish(VrrpGate.Snapshot.of(new int[0], new int[0],
+                new long[] {hi, 0x101, 0xfd00000000000000L, 0x1, hi, 0x100}));
+        assertTrue(gate.silent6(hi, 0x100));
+        assertTrue(gate.silent6(hi, 0x101));
+        assertTrue(gate.silent6(0xfd00000000000000L, 0x1));
+        assertFalse(gate.silent6(hi, 0x102));
+        assertFalse(gate.silent6(hi + 1, 0x100), "the high word counts");
+        assertFalse(gate.silent6(0x100, hi), "not the words swapped");
+        assertFalse(gate.silent(VIP), "IPv4 stays open");
+    }
+
+    @Test
     void lookupsAllocateNothing() {
         VrrpGate gate = new VrrpGate();
         int[] silent = new int[64];
         for (int i = 0; i < silent.length; i++) {
             silent[i] = VIP + 2 * i;
         }
-        gate.publish(VrrpGate.Snapshot.of(silent, new int[] {OTHER}));
+        long[] silent6 = new long[64];
+        for (int i = 0; i < silent6.length; i += 2) {
+            silent6[i] = 0x20010db800000000L;
+            silent6[i + 1] = 0x100 + i;
+        }
+        gate.publish(VrrpGate.Snapshot.of(silent, new int[] {OTHER}, silent6));
         int hits = 0;
         for (int i = 0; i < 100_000; i++) { // warm up
             hits += gate.silent(VIP + (i & 127)) ? 1 : 0;
@@ -42,9 +64,10 @@ class VrrpGateTest {
         for (int i = 0; i < 1_000_000; i++) {
             hits += gate.silent(VIP + (i & 127)) ? 1 : 0;
             hits += gate.owned(OTHER + (i & 1)) ? 1 : 0;
+            hits += gate.silent6(0x20010db800000000L, 0x100 + (i & 127)) ? 1 : 0;
         }
         long allocated = AllocationProbe.since(before);
         AllocationProbe.sink = hits;
-        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 2M lookups");
+        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 3M lookups");
     }
 }

@@ -4,6 +4,7 @@ import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.ctl.keepalived.KeepalivedReader.Node;
 import io.jvs.forwarder.vrrp.VrrpConfig;
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,8 +35,7 @@ final class VrrpMapper {
     /** Instance keywords that change nothing jvs does: reported as ignored. */
     private static final Set<String> HARMLESS = Set.of("dont_track_primary", "accept", "no_accept", "debug",
             "preempt", "strict_mode", "lvs_sync_daemon_interface", "garp_lower_prio_delay",
-            "garp_lower_prio_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
-            "virtual_ipaddress_excluded");
+            "garp_lower_prio_repeat", "garp_master_refresh", "garp_master_refresh_repeat");
     /** Instance keywords whose behaviour jvs does not have: refused (the failover would differ). */
     private static final Set<String> UNSUPPORTED = Set.of("use_vmac", "vmac_xmit_base", "track_script",
             "track_process", "track_file", "track_bfd", "virtual_routes", "virtual_rules", "native_ipv6",
@@ -45,8 +45,14 @@ final class VrrpMapper {
     private int defaultVersion = 2;
     private final List<VrrpConfig.Instance> instances = new ArrayList<>();
     private final List<Node> instanceNodes = new ArrayList<>();
+    /** Per instance, its IPv6 virtual_ipaddress_excluded lines (in the order of its addresses6). */
+    private final List<List<Excluded6>> excludedNodes = new ArrayList<>();
     private final List<VrrpConfig.SyncGroup> groups = new ArrayList<>();
     private final List<Node> groupNodes = new ArrayList<>();
+
+    /** One IPv6 virtual_ipaddress_excluded line and its {@code dev}, for the checks across instances. */
+    private record Excluded6(Node node, String dev) {
+    }
 
     VrrpMapper(KeepalivedConf.Mapper m) {
         this.m = m;
@@ -73,6 +79,8 @@ final class VrrpMapper {
         String authPass = null;
         Node auth = null;
         List<VrrpConfig.Address> addrs = new ArrayList<>();
+        List<Ipv6Address> addrs6 = new ArrayList<>();
+        List<Excluded6> addrNodes6 = new ArrayList<>();
         List<String> track = new ArrayList<>();
         List<String> notifyMaster = List.of();
         List<String> notifyBackup = List.of();
@@ -106,6 +114,7 @@ final class VrrpMapper {
                     authPass = authentication(n);
                 }
                 case "virtual_ipaddress" -> addresses(n, addrs);
+                case "virtual_ipaddress_excluded" -> excluded(n, addrs6, addrNodes6);
                 case "track_interface" -> trackInterfaces(n, track);
                 case "notify_master" -> notifyMaster = m.script(n);
                 case "notify_backup" -> notifyBackup = m.script(n);
@@ -180,8 +189,9 @@ final class VrrpMapper {
         }
         instances.add(new VrrpConfig.Instance(name, iface, vrid, priority, advertCentis, version, state, nopreempt,
                 preemptDelay, authPass, addrs, track, notifyMaster, notifyBackup, notifyFault, notify, garpDelay,
-                garpRepeat, smtp, src, peers, vi.where()));
+                garpRepeat, smtp, src, peers, vi.where(), addrs6));
         instanceNodes.add(vi);
+        excludedNodes.add(addrNodes6);
     }
 
     private String authentication(Node n) throws ConfigException {
@@ -214,13 +224,21 @@ final class VrrpMapper {
         return pass;
     }
 
-    /** {@code A[/len] [dev X] [brd B] [scope S] [label L]}, one per line. */
+    /**
+     * {@code A[/len] [dev X] [brd B] [scope S] [label L]}, one per line, IPv4: the addresses the
+     * instance advertises. jvs advertises over IPv4 only (no VRRPv3 over IPv6 to ff02::12), and
+     * keepalived ignores an address whose family is not the instance's, so an IPv6 address here
+     * is refused naming virtual_ipaddress_excluded, where it belongs.
+     */
     private void addresses(Node n, List<VrrpConfig.Address> out) throws ConfigException {
         m.requireBlock(n);
         for (Node a : n.children()) {
-            if (a.hasBlock()) {
-                throw KeepalivedConf.Mapper.err(a, "virtual_ipaddress: unexpected block");
+            if (a.keyword().indexOf(':') >= 0) {
+                throw KeepalivedConf.Mapper.err(a, "virtual_ipaddress " + a.keyword() + ": jvs advertises VRRP over"
+                        + " IPv4 only; put IPv6 addresses in virtual_ipaddress_excluded (never advertised, they"
+                        + " follow the instance's state)");
             }
+            String dev = addressWords(a, "virtual_ipaddress");
             String text = a.keyword();
             int slash = text.indexOf('/');
             int prefix = 32;
@@ -228,24 +246,57 @@ final class VrrpMapper {
                 prefix = m.parseInt(a, text.substring(slash + 1), 0, 32, "prefix length");
                 text = text.substring(0, slash);
             }
-            int addr = m.address(a, text);
-            String dev = null;
-            List<String> w = a.args();
-            for (int i = 0; i < w.size(); i++) {
-                String k = w.get(i);
-                if (!Set.of("dev", "brd", "broadcast", "scope", "label").contains(k)) {
-                    throw KeepalivedConf.Mapper.err(a, "virtual_ipaddress " + a.keyword() + ": \"" + k
-                            + "\" is not supported by jvs (A[/len] [dev IF] [brd B] [scope S] [label L])");
-                }
-                if (++i >= w.size()) {
-                    throw KeepalivedConf.Mapper.err(a, "virtual_ipaddress " + a.keyword() + ": " + k + " needs a value");
-                }
-                if (k.equals("dev")) {
-                    dev = w.get(i);
-                }
-            }
-            out.add(new VrrpConfig.Address(addr, prefix, dev));
+            out.add(new VrrpConfig.Address(m.address(a, text), prefix, dev));
         }
+    }
+
+    /**
+     * virtual_ipaddress_excluded: addresses the MASTER holds but does not advertise. An IPv6 one
+     * follows the instance's state as the advertised addresses do (jvs answers NDP for it and
+     * forwards to it only as MASTER); an IPv4 one is reported as ignored, as the whole block was
+     * before IPv6 (it changes nothing jvs does for IPv4).
+     */
+    private void excluded(Node n, List<Ipv6Address> out6, List<Excluded6> nodes6) throws ConfigException {
+        m.requireBlock(n);
+        for (Node a : n.children()) {
+            String dev = addressWords(a, "virtual_ipaddress_excluded");
+            String text = a.keyword();
+            int slash = text.indexOf('/');
+            if (text.indexOf(':') < 0) {
+                m.address(a, slash >= 0 ? text.substring(0, slash) : text);
+                m.ignore(a);
+                continue;
+            }
+            if (slash >= 0) {
+                m.parseInt(a, text.substring(slash + 1), 0, 128, "prefix length");
+                text = text.substring(0, slash);
+            }
+            out6.add(m.ip(a, text).v6());
+            nodes6.add(new Excluded6(a, dev));
+        }
+    }
+
+    /** The words after an address: {@code [dev X] [brd B] [scope S] [label L]}; returns X or null. */
+    private String addressWords(Node a, String block) throws ConfigException {
+        if (a.hasBlock()) {
+            throw KeepalivedConf.Mapper.err(a, block + ": unexpected block");
+        }
+        String dev = null;
+        List<String> w = a.args();
+        for (int i = 0; i < w.size(); i++) {
+            String k = w.get(i);
+            if (!Set.of("dev", "brd", "broadcast", "scope", "label").contains(k)) {
+                throw KeepalivedConf.Mapper.err(a, block + " " + a.keyword() + ": \"" + k
+                        + "\" is not supported by jvs (A[/len] [dev IF] [brd B] [scope S] [label L])");
+            }
+            if (++i >= w.size()) {
+                throw KeepalivedConf.Mapper.err(a, block + " " + a.keyword() + ": " + k + " needs a value");
+            }
+            if (k.equals("dev")) {
+                dev = w.get(i);
+            }
+        }
+        return dev;
     }
 
     private void trackInterfaces(Node n, List<String> out) throws ConfigException {
@@ -303,6 +354,7 @@ final class VrrpMapper {
         Map<String, VrrpConfig.Instance> byName = new HashMap<>();
         Map<String, VrrpConfig.Instance> byVrid = new HashMap<>();
         Map<Integer, VrrpConfig.Instance> byAddr = new LinkedHashMap<>();
+        Map<Ipv6Address, VrrpConfig.Instance> byAddr6 = new HashMap<>();
         for (int i = 0; i < instances.size(); i++) {
             VrrpConfig.Instance c = instances.get(i);
             Node n = instanceNodes.get(i);
@@ -327,6 +379,20 @@ final class VrrpMapper {
                     throw KeepalivedConf.Mapper.err(n, "vrrp_instance " + c.name() + ": address "
                             + Ipv4Address.toString(a.addr()) + " dev " + a.dev() + ": jvs answers for an instance's"
                             + " addresses on its interface " + c.iface() + " only");
+                }
+            }
+            for (int j = 0; j < c.addresses6().size(); j++) {
+                Ipv6Address a = c.addresses6().get(j);
+                Excluded6 e = excludedNodes.get(i).get(j);
+                before = byAddr6.putIfAbsent(a, c);
+                if (before != null) {
+                    throw KeepalivedConf.Mapper.err(e.node(), "vrrp_instance " + c.name() + ": address " + a
+                            + " is also in vrrp_instance " + before.name() + (before == c ? " (twice)" : ""));
+                }
+                if (e.dev() != null && !e.dev().equals(c.iface())) {
+                    throw KeepalivedConf.Mapper.err(e.node(), "vrrp_instance " + c.name() + ": address " + a + " dev "
+                            + e.dev() + ": jvs answers for an instance's addresses on its interface " + c.iface()
+                            + " only");
                 }
             }
         }

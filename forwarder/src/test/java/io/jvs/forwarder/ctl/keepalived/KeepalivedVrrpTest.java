@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jvs.forwarder.config.ConfigException;
 import io.jvs.forwarder.vrrp.VrrpConfig;
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -144,6 +145,11 @@ class KeepalivedVrrpTest {
         "    virtual_ipaddress {\\n        10.0.0.300\\n    }\\n|5: \"10.0.0.300\" is not an IPv4 address",
         "    track_interface {\\n        eth1 weight 10\\n    }\\n|5: track_interface eth1: weights are not supported by jvs",
         "    priority 255\\n|1: vrrp_instance VI_1: priority 255 (the address owner) needs state MASTER",
+        "    virtual_ipaddress {\\n        2001:db8::100\\n    }\\n|5: virtual_ipaddress 2001:db8::100: jvs advertises VRRP over IPv4 only; put IPv6 addresses in virtual_ipaddress_excluded",
+        "    virtual_ipaddress_excluded {\\n        2001:db8::zz\\n    }\\n|5: \"2001:db8::zz\" is not an IPv6 address",
+        "    virtual_ipaddress_excluded {\\n        fe80::1\\n    }\\n|5: \"fe80::1\": a link-local address (fe80::/10)",
+        "    virtual_ipaddress_excluded {\\n        2001:db8::100/129\\n    }\\n|5: prefix length \"129\": expected a number 0..128",
+        "    virtual_ipaddress_excluded {\\n        2001:db8::100 via x\\n    }\\n|5: virtual_ipaddress_excluded 2001:db8::100: \"via\" is not supported by jvs",
     })
     void malformedOrUnsupportedLinesNameFileAndLine(String line, String expected) throws Exception {
         String text = HEAD + line.replace("\\n", "\n") + ADDR + "}\n";
@@ -176,6 +182,41 @@ class KeepalivedVrrpTest {
         ConfigException e = assertThrows(ConfigException.class, () -> load(two));
         assertEquals(dir.resolve("k.conf") + ":8: vrrp_instance VI_2: address 10.0.0.100 is also in vrrp_instance"
                 + " VI_1", e.getMessage());
+    }
+
+    @Test
+    void ipv6AddressesOfVirtualIpaddressExcludedFollowTheInstance() throws Exception {
+        KeepalivedConf k = load(HEAD + ADDR + """
+                    virtual_ipaddress_excluded {
+                        2001:db8::100/64 dev eth0
+                        2001:db8::101
+                        10.0.0.200/24
+                    }
+                }
+                """);
+        VrrpConfig.Instance i = k.vrrp().instances().getFirst();
+        assertEquals(List.of(Ipv6Address.parse("2001:db8::100"), Ipv6Address.parse("2001:db8::101")), i.addresses6());
+        assertEquals(List.of(new VrrpConfig.Address(Ipv4Address.parse("10.0.0.100"), 32, null)), i.addresses(),
+                "advertised: the IPv4 virtual_ipaddress only");
+        // 2001:db8::100 = 0x20010db8_00000000, 0x00000000_00000100
+        assertEquals(List.of(0x20010db800000000L, 0x100L, 0x20010db800000000L, 0x101L),
+                java.util.Arrays.stream(i.addrs6()).boxed().toList());
+        assertTrue(k.ignoredReport().contains("10.0.0.200/24 ("), "an IPv4 excluded address changes nothing: "
+                + k.ignoredReport());
+    }
+
+    @Test
+    void oneIpv6AddressInTwoInstancesOrOnAnotherDeviceIsRefused() {
+        String excl = "    virtual_ipaddress_excluded {\n        2001:db8::100\n    }\n";
+        String two = HEAD + ADDR + excl + "}\nvrrp_instance VI_2 {\n    interface eth0\n    virtual_router_id 52\n"
+                + "    virtual_ipaddress {\n        10.0.0.101\n    }\n" + excl + "}\n";
+        ConfigException e = assertThrows(ConfigException.class, () -> load(two));
+        assertEquals(dir.resolve("k.conf") + ":18: vrrp_instance VI_2: address 2001:db8::100 is also in vrrp_instance"
+                + " VI_1", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> load(HEAD + ADDR
+                + "    virtual_ipaddress_excluded {\n        2001:db8::100 dev eth1\n    }\n}\n"));
+        assertEquals(dir.resolve("k.conf") + ":8: vrrp_instance VI_1: address 2001:db8::100 dev eth1: jvs answers"
+                + " for an instance's addresses on its interface eth0 only", e.getMessage());
     }
 
     @Test
