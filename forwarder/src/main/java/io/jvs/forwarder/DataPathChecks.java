@@ -34,10 +34,10 @@ final class DataPathChecks {
      * THE place the director refuses what the IPv6 data path (pipeline.Ipv6Handler) cannot forward,
      * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
      * (protocol, VIP, port) only, schedules with persistence templates and allow/deny lists but
-     * without per-client limits, and transmits by DR and NAT. Refused, one line naming the
+     * without per-client limits, and transmits by DR, NAT and FULLNAT. Refused, one line naming the
      * service or real server: an IPv6 fwmark service, one-packet scheduling, per-client
      * connection and rate limits, --synproxy,
-     * real servers other than DR and NAT, an IPv4 real server of an IPv6 service, and an IPv6 real
+     * real servers other than DR, NAT and FULLNAT (TUN), an IPv4 real server of an IPv6 service, and an IPv6 real
      * server of an IPv4 service (IPVS's TUN with an IPv6 outer header).
      */
     static void refuseIpv6(VirtualService s) {
@@ -64,9 +64,9 @@ final class DataPathChecks {
                 throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
                         + ": an IPv6 service forwards to IPv6 real servers only");
             }
-            if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT) {
+            if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT && d.method != ForwardMethod.FULLNAT) {
                 throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                        + ": " + d.method.name() + " is not supported for IPv6 services (DR -g and NAT -m are)");
+                        + ": " + d.method.name() + " is not supported for IPv6 services (DR -g, NAT -m and --fullnat are)");
             }
         }
     }
@@ -131,6 +131,26 @@ final class DataPathChecks {
             for (int a : own) {
                 if (a == lip) {
                     throw new IllegalArgumentException("local address " + Ipv4Address.toString(lip)
+                            + " (--laddr) is an address of the director itself; FULLNAT needs addresses that only"
+                            + " jvs answers for (the kernel would reset the replies to its own)");
+                }
+            }
+        }
+    }
+
+    /**
+     * As {@link #validateLocalAddrs} for IPv6 local addresses: none may be an IPv6 address of the
+     * director's namespace (its kernel would take the real servers' replies and reset them).
+     *
+     * @param own the namespace's IPv6 addresses as hi, lo pairs
+     */
+    static void validateLocalAddrs6(ServiceTable services, long[] own) {
+        long[] lips = services.localAddrs6();
+        for (int i = 0; i + 1 < lips.length; i += 2) {
+            for (int j = 0; j + 1 < own.length; j += 2) {
+                if (own[j] == lips[i] && own[j + 1] == lips[i + 1]) {
+                    throw new IllegalArgumentException("local address "
+                            + new io.jvs.packet.Ipv6Address(lips[i], lips[i + 1])
                             + " (--laddr) is an address of the director itself; FULLNAT needs addresses that only"
                             + " jvs answers for (the kernel would reset the replies to its own)");
                 }

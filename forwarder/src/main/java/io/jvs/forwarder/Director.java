@@ -212,6 +212,8 @@ public final class Director implements AutoCloseable {
     private final Set<io.jvs.packet.Ipv6Address> announced6 = new HashSet<>();
     /** The namespace's own IPv4 addresses (FULLNAT local addresses must not be one); empty until attached. */
     private volatile int[] ownAddrs = new int[0];
+    /** The namespace's IPv6 addresses (hi, lo pairs): no IPv6 --laddr may be one of them. */
+    private volatile long[] ownAddrs6 = new long[0];
     private final Set<Integer> announced = new HashSet<>();
     private final VrrpGate vrrpGate = new VrrpGate();
     private VrrpRouter vrrp;
@@ -242,6 +244,7 @@ public final class Director implements AutoCloseable {
             }
             DataPathChecks.validateRoutes(table, routes, registry.current());
             DataPathChecks.validateLocalAddrs(table, ownAddrs);
+            DataPathChecks.validateLocalAddrs6(table, ownAddrs6);
         });
     }
 
@@ -402,8 +405,10 @@ public final class Director implements AutoCloseable {
         routes = RouteTable.load(ifindexes);
         routes6 = loadRoutes6(ifindexes, RouteTable6.EMPTY);
         ownAddrs = RtNetlink.addresses().stream().mapToInt(RtNetlink.Address::addr).toArray();
+        ownAddrs6 = addresses6().stream().flatMapToLong(a -> java.util.stream.LongStream.of(a.hi(), a.lo())).toArray();
         try {
             DataPathChecks.validateLocalAddrs(control.table(), ownAddrs);
+            DataPathChecks.validateLocalAddrs6(control.table(), ownAddrs6);
             DataPathChecks.validateRoutes(control.table(), routes, ServiceTable.EMPTY);
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
@@ -826,14 +831,17 @@ public final class Director implements AutoCloseable {
                 w.index);
         // IPv6 connections in a table of their own (an IPv4 entry stays as small as it was), a
         // sixteenth of --conn-max until the model's IPv6 services come with a size of their own.
+        // FULLNAT's IPv6 local ports: the whole --lport-range, not a worker's slice: the fanout program
+        // sends every IPv6 frame to worker 0, so no other worker ever holds a port on an IPv6 LIP.
         w.conns6 = new ConnectionTable6(Math.max(1024, settings.connMax() / n / 16),
-                ControlPlane.timeouts(settings.config().timeouts()), w.index);
+                ControlPlane.timeouts(settings.config().timeouts()), w.index, new LocalPorts(low, high));
         ConnectionTable t = w.conns;
         ConnectionTable6 t6 = w.conns6;
         // jvs_connections counts both families; the capacity stays the IPv4 table's (--conn-max)
         c.connectionTable(() -> t.size() + t6.size(), t::capacity);
         LocalPorts localPorts = t.localPorts();
-        c.localPortsInUse(localPorts::inUse);
+        LocalPorts localPorts6 = t6.localPorts();
+        c.localPortsInUse(() -> localPorts.inUse() + localPorts6.inUse());
         w.ports = new LanPorts();
         w.neighbours = new NeighbourCache[ifaces.size()];
         w.neighbours6 = new NeighbourCache6[ifaces.size()];

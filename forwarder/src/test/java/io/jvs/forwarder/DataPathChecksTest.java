@@ -104,12 +104,22 @@ class DataPathChecksTest {
      * naming the service or real server.
      */
     @Test
-    void ipv6DrAndNatPassWhatTheIpv6PathCannotForwardIsRefused() {
+    void ipv6DrNatAndFullNatPassWhatTheIpv6PathCannotForwardIsRefused() {
         io.jvs.packet.Ipv6Address vip = io.jvs.packet.Ipv6Address.parse("2001:db8::1");
         Dest dr = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.DR);
         Dest nat = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::12"), 80, 1, ForwardMethod.NAT);
         ServiceSpec v6 = ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(dr, nat));
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6)));
+        Dest fullNat = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::14"), 80, 1, ForwardMethod.FULLNAT);
+        ServiceSpec fullNat6 = v6.withFullNat6(List.of(io.jvs.packet.Ipv6Address.parse("2001:db8::3")),
+                io.jvs.forwarder.service.ClientAddressMode.TOA).withDest(fullNat);
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(fullNat6)), "FULLNAT real servers with IPv6 --laddr");
+        long[] own = {0x2001_0db8_0000_0000L, 2};
+        assertDoesNotThrow(() -> DataPathChecks.validateLocalAddrs6(table6(fullNat6), own));
+        assertEquals("local address 2001:db8::3 (--laddr) is an address of the director itself; FULLNAT needs"
+                + " addresses that only jvs answers for (the kernel would reset the replies to its own)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.validateLocalAddrs6(table6(fullNat6),
+                        new long[] {0x2001_0db8_0000_0000L, 2, 0x2001_0db8_0000_0000L, 3})).getMessage());
         assertDoesNotThrow(() -> DataPathChecks.validateRoutes(table6(v6), new RouteTable(List.of(new Route(0x0a00_0000, 24, 0, 7, 0, 254)), 7), ServiceTable.EMPTY));
 
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withPersistence(300, 64))), "persistence");
@@ -128,7 +138,7 @@ class DataPathChecksTest {
                 refusal(table6(ServiceSpec.fwmark6(7, "rr"))));
         Dest tun = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 80, 1, ForwardMethod.TUN);
         assertEquals("real server [2001:db8::13]:80 of TCP/[2001:db8::1]:80: TUN is not supported for IPv6 services"
-                + " (DR -g and NAT -m are)", refusal(table6(v6.withDest(tun))));
+                + " (DR -g, NAT -m and --fullnat are)", refusal(table6(v6.withDest(tun))));
         ServiceTable tun6 = table(Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.TUN));
         assertEquals("real server [2001:db8::11]:80 of TCP/10.0.0.100:80: IPv6 real servers of an IPv4 service are"
                 + " not forwarded (TUN with an IPv6 outer header)", refusal(tun6));

@@ -10,7 +10,7 @@ import java.security.SecureRandom;
 import java.util.Objects;
 
 /**
- * The IPv6 connection table: IPVS's connection entries for IPv6 services (DR and NAT), with
+ * The IPv6 connection table: IPVS's connection entries for IPv6 services (DR, NAT and FULLNAT), with
  * 128-bit addresses held as two longs each. A table of its own rather than wider keys in
  * {@link ConnectionTable}, so an IPv4 connection costs what it did: widening the IPv4 table's
  * client, virtual, real-server and local addresses to 128 bits would add 48 bytes to each of
@@ -24,32 +24,44 @@ import java.util.Objects;
  * the service) and TCP state machine ({@link TcpStateMachine}, {@link Timeouts}).
  * <ul>
  *   <li>IN: (proto, client, cport, VIP, vport): packets from clients;</li>
- *   <li>OUT: (proto, real server, dport, client, cport): NAT replies (a DR entry has an OUT key
- *       too; one that sees replies is preferred, as in {@link ConnectionTable}).</li>
+ *   <li>OUT: (proto, real server, dport, laddr, lport): replies. laddr:lport is the client's
+ *       address and port for DR and NAT, and for FULLNAT the local address (LIP) and the port
+ *       held on it in {@link LocalPorts} (a DR entry has an OUT key too; one that sees replies is
+ *       preferred, as in {@link ConnectionTable}).</li>
  * </ul>
  * Persistence templates of IPv6 services live beside it ({@link PersistenceTable6}, a quarter of
  * the capacity), each connection naming the template that placed it (its controller), as
- * {@link ConnectionTable} does for IPv4.
+ * {@link ConnectionTable} does for IPv4. FULLNAT entries also keep the TCP state
+ * {@link io.jvs.forwarder.xmit.FullNatTcp} needs ({@link FullNatState}).
  * Connection sync installs entries here ({@link #insertSynced}, {@link #applySync}) as it does in
- * {@link ConnectionTable} (not templates yet). Not here yet (IPv4 only): FULLNAT local
- * addresses and ports, the SYN proxy's state, per-client limits and the flood defence's
- * embryonic reclaim.
+ * {@link ConnectionTable} (DR and NAT; not templates nor FULLNAT over IPv6 yet). Not here yet
+ * (IPv4 only): the SYN proxy's state, per-client limits and the flood defence's embryonic reclaim.
  *
- * <p>Memory per connection: six addresses 48 + ports 8 + expiry 8 + state 1 + flags 1 + two
- * references 4 + 4 (compressed oops) + free stack 4 + controller 4 = 82 bytes; indexes 2 x 8
- * bytes x 2 slots = 32 (a power-of-two capacity): 114 bytes, and the templates' quarter.
+ * <p>Memory per connection: eight addresses 64 + ports 8 + local port 2 + FULLNAT's sequence base
+ * and offsets 12 + expiry 8 + state 1 + flags 1 + two references 4 + 4 (compressed oops) + free
+ * stack 4 + controller 4 = 112 bytes; indexes 2 x 8 bytes x 2 slots = 32 (a power-of-two
+ * capacity): 144 bytes, and the templates' quarter. The FULLNAT local ports ({@link LocalPorts})
+ * add 8 KiB per IPv6 local address.
  *
  * <p>Single-threaded (the event loop that owns it); no allocation in lookup, insert, update,
  * expire or remove.
  */
-public final class ConnectionTable6 {
+public final class ConnectionTable6 implements FullNatState {
     /** {@link #insert} result: the table is full. */
     public static final int FULL = -1;
+    /** {@link #insert} result: FULLNAT, and no local address of the service has a free port. */
+    public static final int NO_LOCAL_PORT = -2;
 
     private static final int F_USED = 1;
     private static final int F_INACTIVE = 2;
     private static final int F_NOOUTPUT = 4;
-    private static final int F_SYNCED = 8;
+    /** FULLNAT: the entry holds lport on laddr in {@link LocalPorts}. */
+    private static final int F_LOCAL_PORT = 8;
+    private static final int F_PROXY_ACKED = 16;
+    private static final int F_TOA_ON_ACK = 32;
+    private static final int F_SEQ_SET = 64;
+    /** Installed or last updated by a sync message; 0x80 in the byte (flags read sign-extended, masked). */
+    private static final int F_SYNCED = 128;
     private static final long OUT_SALT = 0x5851F42D4C957F2DL;
 
     private final int capacity;
@@ -59,6 +71,13 @@ public final class ConnectionTable6 {
     private final long[] vLo;
     private final long[] dHi;
     private final long[] dLo;
+    /** The real server's peer: the client's address and port, or FULLNAT's local address and port. */
+    private final long[] lHi;
+    private final long[] lLo;
+    private final char[] lports;
+    private final int[] seqBases;
+    private final int[] seqDeltas;
+    private final int[] tsDeltas;
     /** proto << 48 | cport << 32 | vport << 16 | dport. */
     private final long[] ports;
     private final long[] expires;
@@ -83,6 +102,7 @@ public final class ConnectionTable6 {
     /** -1 and 0 except in tests, which squeeze every key into one fingerprint (so keys are compared in full). */
     private final int hashMask;
     private final int hashBias;
+    private final LocalPorts localPorts;
     private Timeouts timeouts;
     private boolean secureTcp;
 
@@ -92,11 +112,22 @@ public final class ConnectionTable6 {
 
     /** A table owned by worker {@code worker} (its share of the DestStats counters). */
     public ConnectionTable6(int capacity, Timeouts timeouts, int worker) {
-        this(capacity, timeouts, worker, -1, 0);
+        this(capacity, timeouts, worker, new LocalPorts(LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH));
+    }
+
+    /** As above, with FULLNAT local ports taken from this allocator (the director's --lport-range). */
+    public ConnectionTable6(int capacity, Timeouts timeouts, int worker, LocalPorts localPorts) {
+        this(capacity, timeouts, worker, -1, 0, localPorts);
     }
 
     /** Tests: every hash is {@code hash & hashMask | hashBias}. */
     ConnectionTable6(int capacity, Timeouts timeouts, int worker, int hashMask, int hashBias) {
+        this(capacity, timeouts, worker, hashMask, hashBias,
+                new LocalPorts(LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH));
+    }
+
+    private ConnectionTable6(int capacity, Timeouts timeouts, int worker, int hashMask, int hashBias,
+                             LocalPorts localPorts) {
         if (capacity < 1 || capacity > ConnectionTable.MAX_CAPACITY) {
             throw new IllegalArgumentException("IPv6 connection table capacity " + capacity + ": expected 1.."
                     + ConnectionTable.MAX_CAPACITY);
@@ -110,6 +141,13 @@ public final class ConnectionTable6 {
         vLo = new long[capacity];
         dHi = new long[capacity];
         dLo = new long[capacity];
+        lHi = new long[capacity];
+        lLo = new long[capacity];
+        lports = new char[capacity];
+        seqBases = new int[capacity];
+        seqDeltas = new int[capacity];
+        tsDeltas = new int[capacity];
+        this.localPorts = Objects.requireNonNull(localPorts, "localPorts");
         ports = new long[capacity];
         expires = new long[capacity];
         states = new byte[capacity];
@@ -152,7 +190,7 @@ public final class ConnectionTable6 {
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 6 * 8 + 8 + 8 + 1 + 1 + 4 + 4 + 4 + 4;
+        long perEntry = 8 * 8 + 8 + 2 + 12 + 8 + 1 + 1 + 4 + 4 + 4 + 4;
         return perEntry * capacity + 8L * (inIndex.length + outIndex.length) + templates.footprintBytes();
     }
 
@@ -185,11 +223,14 @@ public final class ConnectionTable6 {
         }
     }
 
-    /** The live entry for a real server's reply (from daddr:dport to the client), or -1; NAT preferred over DR. */
-    public int lookupOut(int proto, long daddrHi, long daddrLo, int dport, long caddrHi, long caddrLo, int cport,
+    /**
+     * The live entry for a real server's reply (from daddr:dport to laddr:lport: the client for NAT,
+     * a local address and port for FULLNAT), or -1; an entry that sees replies preferred over DR.
+     */
+    public int lookupOut(int proto, long daddrHi, long daddrLo, int dport, long laddrHi, long laddrLo, int lport,
                          long nowNanos) {
-        final long p = outPortKey(proto, dport, cport);
-        final int h = hash(daddrHi, daddrLo, caddrHi, caddrLo, p ^ OUT_SALT);
+        final long p = outPortKey(proto, dport, lport);
+        final int h = hash(daddrHi, daddrLo, laddrHi, laddrLo, p ^ OUT_SALT);
         for (;;) {
             int id = -1;
             int i = h & indexMask;
@@ -197,7 +238,7 @@ public final class ConnectionTable6 {
             while ((s = outIndex[i]) != 0) {
                 if ((int) (s >>> 32) == h) {
                     final int c = (int) s - 1;
-                    if (dLo[c] == daddrLo && cLo[c] == caddrLo && dHi[c] == daddrHi && cHi[c] == caddrHi
+                    if (dLo[c] == daddrLo && lLo[c] == laddrLo && dHi[c] == daddrHi && lHi[c] == laddrHi
                             && outPortKey(c) == p) {
                         if (dests[c].method.seesReplies()) {
                             id = c;
@@ -224,16 +265,40 @@ public final class ConnectionTable6 {
      * (state NONE, inactive, 3 s until the first transition, NOOUTPUT for DR; the upper
      * threshold; conns counted), and returns its id or {@link #FULL}. Precondition: a lookupIn
      * miss for the same key.
+     *
+     * <p>FULLNAT: the entry also takes one of the service's IPv6 local addresses and a free port on
+     * it ({@link LocalPorts}), trying them in turn from one picked by a hash of the client; it holds
+     * the port until it leaves the table. When none has a free port the result is
+     * {@link #NO_LOCAL_PORT} and nothing changed.
      */
     public int insert(int proto, long caddrHi, long caddrLo, int cport, long vaddrHi, long vaddrLo, int vport,
                       long daddrHi, long daddrLo, int dport, VirtualService svc, RealServer dest, long nowNanos) {
         Objects.requireNonNull(svc, "svc");
         Objects.requireNonNull(dest, "dest");
-        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT) {
-            throw new IllegalArgumentException("IPv6 connections forward by DR or NAT, not " + dest.method);
+        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
+                && dest.method != ForwardMethod.FULLNAT) {
+            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT or FULLNAT, not " + dest.method);
         }
         if (size == capacity) {
             return FULL;
+        }
+        long laddrHi = caddrHi;
+        long laddrLo = caddrLo;
+        int lport = cport;
+        boolean fullNat = dest.method == ForwardMethod.FULLNAT;
+        if (fullNat) {
+            int n = svc.localAddr6Count();
+            int start = n == 0 ? 0 : Integer.remainderUnsigned(((int) caddrLo * 0x9E3779B1) ^ cport, n);
+            lport = -1;
+            for (int k = 0; k < n && lport < 0; k++) {
+                int i = (start + k) % n;
+                laddrHi = svc.localAddr6Hi(i);
+                laddrLo = svc.localAddr6Lo(i);
+                lport = localPorts.allocate(laddrHi, laddrLo);
+            }
+            if (lport < 0) {
+                return NO_LOCAL_PORT;
+            }
         }
         final int id = free[--freeTop];
         if (id >= highWater) {
@@ -245,10 +310,17 @@ public final class ConnectionTable6 {
         vLo[id] = vaddrLo;
         dHi[id] = daddrHi;
         dLo[id] = daddrLo;
+        lHi[id] = laddrHi;
+        lLo[id] = laddrLo;
+        lports[id] = (char) lport;
+        seqBases[id] = 0;
+        seqDeltas[id] = 0;
+        tsDeltas[id] = 0;
         ports[id] = ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32) | ((long) (vport & 0xffff) << 16)
                 | (dport & 0xffff);
         states[id] = (byte) TcpState.NONE;
-        flags[id] = (byte) (F_USED | F_INACTIVE | (dest.method.seesReplies() ? 0 : F_NOOUTPUT));
+        flags[id] = (byte) (F_USED | F_INACTIVE | (dest.method.seesReplies() ? 0 : F_NOOUTPUT)
+                | (fullNat ? F_LOCAL_PORT : 0));
         expires[id] = nowNanos + ConnectionTable.INITIAL_TIMEOUT_NANOS;
         services[id] = svc;
         dests[id] = dest;
@@ -341,6 +413,13 @@ public final class ConnectionTable6 {
         vLo[id] = vaddrLo;
         dHi[id] = daddrHi;
         dLo[id] = daddrLo;
+        // DR and NAT: the real server's peer (the OUT key) is the client
+        lHi[id] = caddrHi;
+        lLo[id] = caddrLo;
+        lports[id] = (char) cport;
+        seqBases[id] = 0;
+        seqDeltas[id] = 0;
+        tsDeltas[id] = 0;
         ports[id] = ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32) | ((long) (vport & 0xffff) << 16)
                 | (dport & 0xffff);
         states[id] = (byte) state;
@@ -451,6 +530,9 @@ public final class ConnectionTable6 {
     private void removeEntry(int id) {
         indexRemove(inIndex, hashIn(id), id);
         indexRemove(outIndex, hashOut(id), id);
+        if ((flags[id] & F_LOCAL_PORT) != 0) {
+            localPorts.release(lHi[id], lLo[id], lports[id]);
+        }
         final RealServer dest = dests[id];
         final DestStats ds = dest.stats;
         if ((flags[id] & F_INACTIVE) != 0) {
@@ -551,6 +633,77 @@ public final class ConnectionTable6 {
         return (int) ports[id] & 0xffff;
     }
 
+    /** The real server's peer address: the client's, or FULLNAT's local address (high 64 bits). */
+    public long laddrHi(int id) {
+        return lHi[id];
+    }
+
+    public long laddrLo(int id) {
+        return lLo[id];
+    }
+
+    /** The real server's peer port: the client's, or FULLNAT's local port. */
+    public int lport(int id) {
+        return lports[id];
+    }
+
+    /** FULLNAT's port allocator for IPv6 local addresses. */
+    public LocalPorts localPorts() {
+        return localPorts;
+    }
+
+    @Override
+    public int seqBase(int id) {
+        return seqBases[id];
+    }
+
+    @Override
+    public void setSeqBase(int id, int seq) {
+        seqBases[id] = seq;
+    }
+
+    @Override
+    public boolean seqSet(int id) {
+        return (flags[id] & F_SEQ_SET) != 0;
+    }
+
+    @Override
+    public void setSeqOffsets(int id, int seqDelta, int tsDelta) {
+        seqDeltas[id] = seqDelta;
+        tsDeltas[id] = tsDelta;
+        flags[id] |= F_SEQ_SET;
+    }
+
+    @Override
+    public int seqDelta(int id) {
+        return seqDeltas[id];
+    }
+
+    @Override
+    public int tsDelta(int id) {
+        return tsDeltas[id];
+    }
+
+    @Override
+    public boolean proxyAcked(int id) {
+        return (flags[id] & F_PROXY_ACKED) != 0;
+    }
+
+    @Override
+    public void markProxyAcked(int id) {
+        flags[id] |= F_PROXY_ACKED;
+    }
+
+    @Override
+    public boolean toaOnAckSent(int id) {
+        return (flags[id] & F_TOA_ON_ACK) != 0;
+    }
+
+    @Override
+    public void markToaOnAckSent(int id) {
+        flags[id] |= F_TOA_ON_ACK;
+    }
+
     public VirtualService service(int id) {
         return services[id];
     }
@@ -584,13 +737,12 @@ public final class ConnectionTable6 {
         return ((long) (proto & 0xff) << 32) | ((long) (cport & 0xffff) << 16) | (vport & 0xffff);
     }
 
-    private static long outPortKey(int proto, int dport, int cport) {
-        return ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32) | (dport & 0xffff);
+    private static long outPortKey(int proto, int dport, int lport) {
+        return ((long) (proto & 0xff) << 48) | ((long) (lport & 0xffff) << 32) | (dport & 0xffff);
     }
 
     private long outPortKey(int id) {
-        long p = ports[id];
-        return (p & 0x00FF_0000_0000_FFFFL) | (p & 0x0000_FFFF_0000_0000L);
+        return (ports[id] & 0x00FF_0000_0000_FFFFL) | ((long) lports[id] << 32);
     }
 
     private int hashIn(int id) {
@@ -598,7 +750,7 @@ public final class ConnectionTable6 {
     }
 
     private int hashOut(int id) {
-        return hash(dHi[id], dLo[id], cHi[id], cLo[id], outPortKey(id) ^ OUT_SALT);
+        return hash(dHi[id], dLo[id], lHi[id], lLo[id], outPortKey(id) ^ OUT_SALT);
     }
 
     /** Seeded mix of the two addresses and the port key (multiply-rotate rounds, SplitMix64's finalizer). */

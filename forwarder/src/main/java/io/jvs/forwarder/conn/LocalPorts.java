@@ -12,7 +12,10 @@ import java.util.random.RandomGenerator;
  * (real server, LIP, port) of a connection is never shared with another.
  *
  * <p>Layout: one bitmap of 65536 bits (8 KiB) per LIP ever used, found by a
- * linear scan of a small int array (a service has a handful of LIPs). A
+ * linear scan of small arrays (a service has a handful of LIPs). A LIP is a
+ * 128-bit key: an IPv4 one is (0, its 32 bits), an IPv6 one its two halves; an
+ * allocator serves one family (IPv4 tables and the IPv6 table each own one),
+ * so the two never meet in one allocator. A
  * round-robin cursor per LIP walks the range, so a port just released is not
  * handed out again until the cursor has gone round: the real server may still
  * hold the old connection in TIME_WAIT (it usually closes first), and a SYN
@@ -38,7 +41,8 @@ public final class LocalPorts {
     private final int low;
     private final int high;
     private final RandomGenerator random;
-    private int[] addrs = new int[4];
+    private long[] addrsHi = new long[4];
+    private long[] addrsLo = new long[4];
     private long[][] bitmaps = new long[4][];
     private int[] cursors = new int[4];
     private int[] used = new int[4];
@@ -76,15 +80,25 @@ public final class LocalPorts {
 
     /** Ports held on this LIP. */
     public int inUse(int lip) {
-        int i = find(lip);
+        return inUse(0, Integer.toUnsignedLong(lip));
+    }
+
+    /** Ports held on this (IPv6) LIP. */
+    public int inUse(long lipHi, long lipLo) {
+        int i = find(lipHi, lipLo);
         return i < 0 ? 0 : used[i];
     }
 
     /** Takes a free port on lip and returns it, or -1 when every port of the range is held there. */
     public int allocate(int lip) {
-        int i = find(lip);
+        return allocate(0, Integer.toUnsignedLong(lip));
+    }
+
+    /** As {@link #allocate(int)} for an IPv6 LIP. */
+    public int allocate(long lipHi, long lipLo) {
+        int i = find(lipHi, lipLo);
         if (i < 0) {
-            i = add(lip);
+            i = add(lipHi, lipLo);
         }
         int span = high - low + 1;
         if (used[i] == span) {
@@ -109,12 +123,17 @@ public final class LocalPorts {
      * false, and nothing taken, when it is held already or outside the range.
      */
     public boolean reserve(int lip, int port) {
+        return reserve(0, Integer.toUnsignedLong(lip), port);
+    }
+
+    /** As {@link #reserve(int, int)} for an IPv6 LIP. */
+    public boolean reserve(long lipHi, long lipLo, int port) {
         if (port < low || port > high) {
             return false;
         }
-        int i = find(lip);
+        int i = find(lipHi, lipLo);
         if (i < 0) {
-            i = add(lip);
+            i = add(lipHi, lipLo);
         }
         long bit = 1L << port;
         if ((bitmaps[i][port >>> 6] & bit) != 0) {
@@ -128,7 +147,12 @@ public final class LocalPorts {
 
     /** Gives a port back. Releasing a port that is not held is a bug in the caller. */
     public void release(int lip, int port) {
-        int i = find(lip);
+        release(0, Integer.toUnsignedLong(lip), port);
+    }
+
+    /** As {@link #release(int, int)} for an IPv6 LIP. */
+    public void release(long lipHi, long lipLo, int port) {
+        int i = find(lipHi, lipLo);
         long bit = 1L << port;
         if (i < 0 || (bitmaps[i][port >>> 6] & bit) == 0) {
             throw new IllegalStateException("local port " + port + " released but not held");
@@ -140,7 +164,12 @@ public final class LocalPorts {
 
     /** True when the port is held on lip. */
     public boolean held(int lip, int port) {
-        int i = find(lip);
+        return held(0, Integer.toUnsignedLong(lip), port);
+    }
+
+    /** As {@link #held(int, int)} for an IPv6 LIP. */
+    public boolean held(long lipHi, long lipLo, int port) {
+        int i = find(lipHi, lipLo);
         return i >= 0 && (bitmaps[i][port >>> 6] & 1L << port) != 0;
     }
 
@@ -158,24 +187,26 @@ public final class LocalPorts {
         return -1;
     }
 
-    private int find(int lip) {
+    private int find(long lipHi, long lipLo) {
         for (int i = 0; i < count; i++) {
-            if (addrs[i] == lip) {
+            if (addrsLo[i] == lipLo && addrsHi[i] == lipHi) {
                 return i;
             }
         }
         return -1;
     }
 
-    private int add(int lip) {
-        if (count == addrs.length) {
+    private int add(long lipHi, long lipLo) {
+        if (count == addrsLo.length) {
             int n = count * 2;
-            addrs = Arrays.copyOf(addrs, n);
+            addrsHi = Arrays.copyOf(addrsHi, n);
+            addrsLo = Arrays.copyOf(addrsLo, n);
             bitmaps = Arrays.copyOf(bitmaps, n);
             cursors = Arrays.copyOf(cursors, n);
             used = Arrays.copyOf(used, n);
         }
-        addrs[count] = lip;
+        addrsHi[count] = lipHi;
+        addrsLo[count] = lipLo;
         bitmaps[count] = new long[1024];
         cursors[count] = low + random.nextInt(high - low + 1);
         used[count] = 0;

@@ -312,4 +312,53 @@ public final class Rewrite {
         // RFC 8200 8.1: a UDP checksum of 0 is not allowed over IPv6; 0xFFFF is the same sum.
         Bytes.u16(seg, field, ctx.ipProto == io.jvs.packet.Ipv6Header.NEXT_UDP && next == 0 ? 0xFFFF : next);
     }
+
+    /**
+     * Adds a 20-byte TCP option (the big-endian word {@code w0}, then the 128 bits {@code hi},
+     * {@code lo}: IPv6 TOA's kind, length, port and address) after the options an IPv6 segment
+     * has, moving any payload back by 20 bytes, and updates the payload length, the data offset
+     * and the TCP checksum (a partial one gets the new pseudo-header length; a complete one the
+     * new words and length). Ethernet padding is cut. Returns false, changing nothing, when the
+     * option does not fit: the TCP header would exceed 60 bytes, the frame's memory has no room,
+     * or it is a GSO super-frame. Precondition: a TCP frame decoded as {@link FrameKind#IPV6}.
+     */
+    public static boolean addTcpOption20(PacketContext ctx, int w0, long hi, long lo) {
+        MemorySegment seg = ctx.seg;
+        long l3 = ctx.l3Off;
+        long l4 = ctx.l4Off;
+        int doff = (Bytes.u8(seg, l4 + TcpHeader.DATA_OFFSET_OFFSET) >>> 4) << 2;
+        int payloadLen = Bytes.u16(seg, l3 + io.jvs.packet.Ipv6Header.PAYLOAD_LENGTH_OFFSET);
+        long end = l3 + io.jvs.packet.Ipv6Header.HEADER_LEN + payloadLen;
+        if (doff + 20 > TcpHeader.MAX_HEADER_LEN || end + 20 - ctx.frameOff > ctx.frameCapacity
+                || ctx.vnetOff >= 0 && ctx.vnet.isGso()) {
+            return false;
+        }
+        long opt = l4 + doff;
+        int payload = (int) (end - opt);
+        if (payload > 0) {
+            MemorySegment.copy(seg, opt, seg, opt + 20, payload);
+        }
+        Bytes.i32(seg, opt, w0);
+        seg.set(Bytes.BE64, opt + 4, hi);
+        seg.set(Bytes.BE64, opt + 12, lo);
+        Bytes.u16(seg, l3 + io.jvs.packet.Ipv6Header.PAYLOAD_LENGTH_OFFSET, payloadLen + 20);
+        int oldWord = Bytes.u16(seg, l4 + TcpHeader.DATA_OFFSET_OFFSET);
+        int newWord = ((doff + 20) >>> 2) << 12 | oldWord & 0x0FFF;
+        Bytes.u16(seg, l4 + TcpHeader.DATA_OFFSET_OFFSET, newWord);
+        int l4Len = (int) (end - l4);
+        long field = l4 + TcpHeader.CHECKSUM_OFFSET;
+        int c = Bytes.u16(seg, field);
+        if (ctx.csumPartial) {
+            c = Checksum.updatePartial16(c, l4Len, l4Len + 20);
+        } else {
+            // The payload moved by an even number of bytes: its sum is unchanged.
+            c = Checksum.update16(c, oldWord, newWord);
+            c = Checksum.update32(c, 0, w0);
+            c = Checksum.update128(c, 0, 0, hi, lo);
+            c = Checksum.update16(c, l4Len, l4Len + 20);
+        }
+        Bytes.u16(seg, field, c);
+        ctx.frameLen = (int) (end + 20 - ctx.frameOff);
+        return true;
+    }
 }

@@ -12,6 +12,7 @@ import io.jvs.forwarder.service.Ipv6ServiceLookup;
 import io.jvs.forwarder.xmit.Dr6Xmit;
 import io.jvs.forwarder.xmit.Ipv6Sender;
 import io.jvs.forwarder.xmit.Nat6Xmit;
+import io.jvs.forwarder.xmit.Fullnat6Xmit;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.neigh.ArpScope;
 import io.jvs.forwarder.neigh.NeighbourCache;
@@ -256,7 +257,8 @@ public final class DataPath {
         }
         Ipv6Sender sender6 = new Ipv6Sender(neighbours6, routes6, counters);
         return new Ipv6Handler(services6, conns6, neighbours6[port], sender6, new Dr6Xmit(sender6, conns6, counters),
-                new Nat6Xmit(sender6, conns6), counters, answers, sync, policy, vrrp);
+                new Nat6Xmit(sender6, conns6), new Fullnat6Xmit(sender6, conns6, wallMillis, isnKey0, isnKey1),
+                counters, answers, sync, policy, vrrp);
     }
 
     /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */

@@ -124,14 +124,14 @@ final class Icmpv6Errors {
         ctx.service = conns.service(id);
         long hi = conns.daddrHi(id);
         long lo = conns.daddrLo(id);
-        if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT) {
-            counters.drop(DropReason.IPV6_UNSUPPORTED); // a guard: the IPv6 table holds DR and NAT only
+        if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT && d.method != ForwardMethod.FULLNAT) {
+            counters.drop(DropReason.IPV6_UNSUPPORTED); // a guard: the IPv6 table holds DR, NAT and FULLNAT only
             return;
         }
         if (!sender.fits(ctx, hi, lo)) {
             return;
         }
-        if (d.method == ForwardMethod.NAT) {
+        if (d.method != ForwardMethod.DR) {
             if (!checksumValid(ctx)) {
                 counters.drop(DropReason.BAD_CHECKSUM);
                 return;
@@ -139,6 +139,12 @@ final class Icmpv6Errors {
             ctx.seg.set(Bytes.BE64, quote + Ipv6Header.SRC_OFFSET, hi);
             ctx.seg.set(Bytes.BE64, quote + Ipv6Header.SRC_OFFSET + 8, lo);
             Bytes.u16(ctx.seg, quotedPorts, conns.dport(id));
+            if (d.method == ForwardMethod.FULLNAT) {
+                // FULLNAT: the server sent its reply to [LIP]:lport, so that is what the quote names
+                ctx.seg.set(Bytes.BE64, quote + Ipv6Header.DST_OFFSET, conns.laddrHi(id));
+                ctx.seg.set(Bytes.BE64, quote + Ipv6Header.DST_OFFSET + 8, conns.laddrLo(id));
+                Bytes.u16(ctx.seg, quotedPorts + 2, conns.lport(id));
+            }
             ctx.ip6.setDst(hi, lo);
             ctx.dstHi = hi;
             ctx.dstLo = lo;

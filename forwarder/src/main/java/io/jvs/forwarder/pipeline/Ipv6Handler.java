@@ -45,8 +45,9 @@ import java.util.function.Supplier;
  *   <li><b>classify</b>: a later fragment to a VIP is FRAGMENT_UNTRACKED (no ports; jvs does not
  *       reassemble, as for IPv4; a first fragment carries the ports and goes on); the service by
  *       (proto, VIP, port) through {@link Ipv6ServiceLookup}; a miss is tried as a NAT reply in
- *       the OUT index; a VIP with no service on the port is NO_SERVICE; anything else is the
- *       kernel's (ignored);</li>
+ *       the OUT index (by real server and the client's address and port for NAT, the local
+ *       address and port for FULLNAT); a VIP with no service on the port is NO_SERVICE;
+ *       anything else is the kernel's (ignored);</li>
  *   <li><b>connection</b> and <b>schedule</b> as the IPv4 stages do them (reuse of a TIME_WAIT,
  *       CLOSE or dead server's entry by a SYN, DEST_REMOVED, NO_CONNECTION, NO_DESTINATION,
  *       TABLE_FULL), over {@link ConnectionTable6}. A client the service's allow/deny lists
@@ -56,12 +57,15 @@ import java.util.function.Supplier;
  *       under expire_quiescent_template, is dropped and the client scheduled afresh); otherwise
  *       the service's scheduler picks through
  *       {@link io.jvs.forwarder.service.Scheduler#schedule6} (the kernel's IPv6 hashes); a service
- *       using what the IPv6 path lacks (per-client limits, SYN proxy, TUN or FULLNAT) is
+ *       using what the IPv6 path lacks (per-client limits, SYN proxy, TUN) is
  *       IPV6_UNSUPPORTED: the director refuses those services (DataPathChecks.refuseIpv6), so this
- *       is a guard, not a normal outcome; after each inbound packet the connection sync master
- *       decides whether the connection is synced ({@link SyncHook#inbound6}, as ip_vs_in does);</li>
- *   <li><b>transmit</b>: DR or NAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
- *       {@link io.jvs.forwarder.xmit.Nat6Xmit}): egress MTU (Packet Too Big), hop limit, route, NDP.</li>
+ *       is a guard, not a normal outcome; a FULLNAT connection with no free local port on any
+ *       of the service's local addresses is LOCAL_PORT_EXHAUSTED; after each inbound packet the
+ *       connection sync master decides whether the connection is synced
+ *       ({@link SyncHook#inbound6}, as ip_vs_in does; not FULLNAT's yet);</li>
+ *   <li><b>transmit</b>: DR, NAT or FULLNAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
+ *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit}): egress
+ *       MTU (Packet Too Big), hop limit, route, NDP.</li>
  * </ol>
  * VRRP ({@link VrrpGate#silent6}): for an IPv6 address of an instance this director is not
  * MASTER of, an NS is not answered (only learnt from, as any NS), and an echo request or a packet
@@ -79,6 +83,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Ipv6Sender sender;
     private final Xmit dr;
     private final Xmit nat;
+    private final Xmit fullnat;
     private final DataPathCounters counters;
     private final boolean answers;
     private final Icmpv6Errors errors;
@@ -86,8 +91,8 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final VrrpGate vrrp;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
-                Ipv6Sender sender, Xmit dr, Xmit nat, DataPathCounters counters, boolean answers, SyncHook sync,
-                ConnPolicy policy, VrrpGate vrrp) {
+                Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, DataPathCounters counters, boolean answers,
+                SyncHook sync, ConnPolicy policy, VrrpGate vrrp) {
         this.vrrp = vrrp;
         this.services = services;
         this.conns = conns;
@@ -97,6 +102,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         this.sender = sender;
         this.dr = dr;
         this.nat = nat;
+        this.fullnat = fullnat;
         this.counters = counters;
         this.answers = answers;
         this.errors = new Icmpv6Errors(conns, sender, counters);
@@ -149,19 +155,23 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         sync.inbound6(id, created, now); // ip_vs_in: the master syncs after each inbound packet
         ctx.conn = id;
         ctx.dest = conns.dest(id);
-        (ctx.dest.method == ForwardMethod.NAT ? nat : dr).inbound(ctx);
+        xmit(ctx.dest.method).inbound(ctx);
     }
 
-    /** A packet to no IPv6 service: a NAT reply, or NO_SERVICE for a VIP, or the kernel's. */
+    private Xmit xmit(ForwardMethod method) {
+        return method == ForwardMethod.NAT ? nat : method == ForwardMethod.FULLNAT ? fullnat : dr;
+    }
+
+    /** A packet to no IPv6 service: a NAT or FULLNAT reply, or NO_SERVICE for a VIP, or the kernel's. */
     private void reply(PacketContext ctx, Ipv6ServiceLookup table, long now) {
         int id = conns.lookupOut(ctx.ipProto, ctx.srcHi, ctx.srcLo, ctx.srcPort, ctx.dstHi, ctx.dstLo, ctx.dstPort, now);
-        if (id >= 0 && conns.dest(id).method == ForwardMethod.NAT) {
+        if (id >= 0 && conns.dest(id).method.seesReplies()) {
             ctx.conn = id;
             ctx.reply = true;
             ctx.service = conns.service(id);
             ctx.dest = conns.dest(id);
             conns.update(id, true, ctx.tcpFlags, ctx.frameLen, now);
-            nat.outbound(ctx);
+            xmit(ctx.dest.method).outbound(ctx);
         } else if (table.isVip6(ctx.dstHi, ctx.dstLo)) {
             counters.drop(DropReason.NO_SERVICE);
         } else {
@@ -243,7 +253,8 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
                 return -1;
             }
         }
-        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT) {
+        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
+                && dest.method != ForwardMethod.FULLNAT) {
             counters.drop(DropReason.IPV6_UNSUPPORTED);
             return -1;
         }
@@ -251,7 +262,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         int id = conns.insert(ctx.ipProto, ctx.srcHi, ctx.srcLo, ctx.srcPort, ctx.dstHi, ctx.dstLo, ctx.dstPort,
                 table.destHi(dest), table.destLo(dest), dport, svc, dest, now);
         if (id < 0) {
-            counters.drop(DropReason.TABLE_FULL);
+            counters.drop(id == ConnectionTable6.NO_LOCAL_PORT ? DropReason.LOCAL_PORT_EXHAUSTED : DropReason.TABLE_FULL);
             return -1;
         }
         if (tmpl >= 0) {

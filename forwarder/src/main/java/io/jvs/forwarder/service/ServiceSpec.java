@@ -50,11 +50,14 @@ import java.util.Objects;
  *                       kernel keeps {@code af = AF_INET6} with the address {@code ::}. An IPv6 service's
  *                       {@code persistMask} is a prefix length 1..128 (the kernel's netmask field for AF_INET6,
  *                       ipvsadm's {@code -M 64}), 128 by default.
+ * @param localAddrs6    an IPv6 service's FULLNAT local addresses ({@code --laddr} with IPv6 addresses);
+ *                       an IPv6 service has these and no {@code localAddrs}, an IPv4 one the reverse
  */
 public record ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
                           int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
                           ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts,
-                          boolean synProxy, ClientPolicy clientPolicy, Ipv6Address addr6) {
+                          boolean synProxy, ClientPolicy clientPolicy, Ipv6Address addr6,
+                          List<Ipv6Address> localAddrs6) {
 
     /** ipvsadm's default scheduler. */
     public static final String DEFAULT_SCHEDULER = "wlc";
@@ -107,8 +110,14 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
             }
             if (!localAddrs.isEmpty()) {
                 throw new IllegalArgumentException(label(proto, addr, port, fwmark, addr6)
-                        + ": --laddr takes IPv4 local addresses; IPv6 FULLNAT is not in jvs yet");
+                        + ": the local addresses (--laddr) of an IPv6 service are IPv6 addresses");
             }
+            for (Ipv6Address lip : localAddrs6) {
+                checkLocalAddr6(lip);
+            }
+        } else if (!localAddrs6.isEmpty()) {
+            throw new IllegalArgumentException(label(proto, addr, port, fwmark, addr6)
+                    + ": the local addresses (--laddr) of an IPv4 service are IPv4 addresses");
         } else if (persistMask == 0 || (~persistMask & (~persistMask + 1)) != 0) {
             throw new IllegalArgumentException("illegal netmask " + Ipv4Address.toString(persistMask)
                     + " (expected a contiguous mask such as 255.255.255.0)");
@@ -117,6 +126,12 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
             throw new IllegalArgumentException("One-Packet Scheduling only for UDP services");
         }
         localAddrs = List.copyOf(localAddrs);
+        localAddrs6 = List.copyOf(localAddrs6);
+        for (int i = 0; i < localAddrs6.size(); i++) {
+            if (localAddrs6.indexOf(localAddrs6.get(i)) != i) {
+                throw new IllegalArgumentException("local address " + localAddrs6.get(i) + " given twice in --laddr");
+            }
+        }
         Objects.requireNonNull(clientAddress, "clientAddress");
         Objects.requireNonNull(timeouts, "timeouts (use ServiceTimeouts.GLOBAL)");
         Objects.requireNonNull(clientPolicy, "clientPolicy (use ClientPolicy.NONE)");
@@ -138,7 +153,7 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
                             label(proto, addr, port, fwmark, addr6) + " -r " + d.endpoint() + ": Destination already exists");
                 }
             }
-            if (d.method() == ForwardMethod.FULLNAT && localAddrs.isEmpty()) {
+            if (d.method() == ForwardMethod.FULLNAT && localAddrs.isEmpty() && localAddrs6.isEmpty()) {
                 throw new IllegalArgumentException(label(proto, addr, port, fwmark, addr6) + " -r " + d.endpoint()
                         + ": a FULLNAT real server needs the service's local addresses (--laddr)");
             }
@@ -158,6 +173,15 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
         if (synProxy && fwmark == 0 && proto != Protocol.TCP) {
             throw new IllegalArgumentException(label(proto, addr, port, fwmark, addr6) + ": --synproxy is for TCP services");
         }
+    }
+
+    /** A service with all settings but IPv6 local addresses (none). */
+    public ServiceSpec(int proto, int addr, int port, int fwmark, String scheduler, int schedFlags,
+                       int persistTimeout, int persistMask, boolean onePacket, List<Integer> localAddrs,
+                       ClientAddressMode clientAddress, List<Dest> dests, ServiceTimeouts timeouts,
+                       boolean synProxy, ClientPolicy clientPolicy, Ipv6Address addr6) {
+        this(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, onePacket, localAddrs,
+                clientAddress, dests, timeouts, synProxy, clientPolicy, addr6, List.of());
     }
 
     /** An IPv4 service with all settings. */
@@ -239,6 +263,20 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
         }
     }
 
+    /**
+     * What an IPv6 FULLNAT local address may not be: what a VIP may not be ({@link #checkVip6}'s
+     * reasons; the real servers answer it through the director's NDP answers on the LAN).
+     */
+    public static void checkLocalAddr6(Ipv6Address a) {
+        String why = a.isUnspecified() ? "the unspecified address" : a.isLoopback() ? "the loopback address"
+                : a.isMulticast() ? "a multicast address" : a.isLinkLocal() ? "a link-local address (fe80::/10)"
+                : a.isIpv4Mapped() ? "an IPv4-mapped address" : null;
+        if (why != null) {
+            throw new IllegalArgumentException("local address " + a + " (--laddr): " + why
+                    + " cannot be a FULLNAT local address");
+        }
+    }
+
     /** A fwmark service ({@code -f mark}) with default settings. */
     public static ServiceSpec fwmark(int mark, String scheduler) {
         return new ServiceSpec(0, 0, 0, mark, scheduler, 0, 0, -1, false, List.of(), ClientAddressMode.NONE,
@@ -255,46 +293,53 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
 
     public ServiceSpec withDests(List<Dest> newDests) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, newDests, timeouts, synProxy, clientPolicy, addr6);
+                onePacket, localAddrs, clientAddress, newDests, timeouts, synProxy, clientPolicy, addr6, localAddrs6);
     }
 
     public ServiceSpec withScheduler(String newScheduler, int newSchedFlags) {
         return new ServiceSpec(proto, addr, port, fwmark, newScheduler, newSchedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy, addr6);
+                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy, addr6, localAddrs6);
     }
 
     /** {@code -p timeout -M mask}; timeout 0 = not persistent. */
     public ServiceSpec withPersistence(int timeout, int mask) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, timeout, mask, onePacket,
-                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy, addr6);
+                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy, addr6, localAddrs6);
     }
 
     public ServiceSpec withOnePacket(boolean ops) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask, ops,
-                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy, addr6);
+                localAddrs, clientAddress, dests, timeouts, synProxy, clientPolicy, addr6, localAddrs6);
     }
 
+    /** IPv4 FULLNAT local addresses and the client address mode. */
     public ServiceSpec withFullNat(List<Integer> newLocalAddrs, ClientAddressMode mode) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, newLocalAddrs, mode, dests, timeouts, synProxy, clientPolicy, addr6);
+                onePacket, newLocalAddrs, mode, dests, timeouts, synProxy, clientPolicy, addr6, localAddrs6);
+    }
+
+    /** IPv6 FULLNAT local addresses (an IPv6 service) and the client address mode. */
+    public ServiceSpec withFullNat6(List<Ipv6Address> newLocalAddrs6, ClientAddressMode mode) {
+        return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
+                onePacket, localAddrs, mode, dests, timeouts, synProxy, clientPolicy, addr6, newLocalAddrs6);
     }
 
     /** The service's own timeouts ({@link ServiceTimeouts#GLOBAL} = none). */
     public ServiceSpec withTimeouts(ServiceTimeouts newTimeouts) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, newTimeouts, synProxy, clientPolicy, addr6);
+                onePacket, localAddrs, clientAddress, dests, newTimeouts, synProxy, clientPolicy, addr6, localAddrs6);
     }
 
     /** {@code --synproxy} on or off. */
     public ServiceSpec withSynProxy(boolean on) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, timeouts, on, clientPolicy, addr6);
+                onePacket, localAddrs, clientAddress, dests, timeouts, on, clientPolicy, addr6, localAddrs6);
     }
 
     /** The service's allow/deny lists and per-client limits ({@link ClientPolicy#NONE} = none). */
     public ServiceSpec withClientPolicy(ClientPolicy newPolicy) {
         return new ServiceSpec(proto, addr, port, fwmark, scheduler, schedFlags, persistTimeout, persistMask,
-                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, newPolicy, addr6);
+                onePacket, localAddrs, clientAddress, dests, timeouts, synProxy, newPolicy, addr6, localAddrs6);
     }
 
     public boolean persistent() {

@@ -52,6 +52,7 @@ public final class ServiceTable implements Ipv6ServiceLookup {
     private final int mask6;
     private final boolean portZero6;
     private final long[] vips6;           // distinct IPv6 VIPs as hi, lo pairs, sorted unsigned
+    private final long[] localAddrs6;     // distinct IPv6 FULLNAT local addresses, hi, lo pairs, sorted unsigned
     private final int[] marks6;           // IPv6 fwmark services: sorted marks ...
     private final VirtualService[] markServices6; // ... and their services
 
@@ -109,18 +110,9 @@ public final class ServiceTable implements Ipv6ServiceLookup {
             slots6[i] = s;
         }
         this.portZero6 = Arrays.stream(v6).anyMatch(s -> s.port == 0);
-        long[][] sortedVips = Arrays.stream(v6).map(s -> new long[] {s.addr6Hi, s.addr6Lo})
-                .sorted(ServiceTable::compareUnsigned128).toArray(long[][]::new);
-        long[] pairs = new long[sortedVips.length * 2];
-        int distinct = 0;
-        for (long[] v : sortedVips) {
-            if (distinct == 0 || pairs[2 * distinct - 2] != v[0] || pairs[2 * distinct - 1] != v[1]) {
-                pairs[2 * distinct] = v[0];
-                pairs[2 * distinct + 1] = v[1];
-                distinct++;
-            }
-        }
-        this.vips6 = Arrays.copyOf(pairs, 2 * distinct);
+        this.vips6 = sortedPairs(Arrays.stream(v6).map(s -> new long[] {s.addr6Hi, s.addr6Lo}));
+        this.localAddrs6 = sortedPairs(Arrays.stream(services).flatMap(s -> java.util.stream.IntStream
+                .range(0, s.localAddr6Count()).mapToObj(i -> new long[] {s.localAddr6Hi(i), s.localAddr6Lo(i)})));
         for (VirtualService s : services) {
             if (s.fwmark != 0 || s.ipv6) {
                 continue;
@@ -245,13 +237,24 @@ public final class ServiceTable implements Ipv6ServiceLookup {
     /** True when this IPv6 address is the VIP of some IPv6 address service (NDP answers for it). */
     @Override
     public boolean isVip6(long hi, long lo) {
+        return contains128(vips6, hi, lo);
+    }
+
+    /** True when this IPv6 address is a FULLNAT local address ({@code --laddr}) of some IPv6 service. */
+    @Override
+    public boolean isLocalAddr6(long hi, long lo) {
+        return contains128(localAddrs6, hi, lo);
+    }
+
+    /** Binary search of sorted hi, lo pairs. */
+    private static boolean contains128(long[] pairs, long hi, long lo) {
         int low = 0;
-        int high = vips6.length / 2 - 1;
+        int high = pairs.length / 2 - 1;
         while (low <= high) {
             int mid = (low + high) >>> 1;
-            int c = Long.compareUnsigned(vips6[2 * mid], hi);
+            int c = Long.compareUnsigned(pairs[2 * mid], hi);
             if (c == 0) {
-                c = Long.compareUnsigned(vips6[2 * mid + 1], lo);
+                c = Long.compareUnsigned(pairs[2 * mid + 1], lo);
             }
             if (c < 0) {
                 low = mid + 1;
@@ -264,13 +267,19 @@ public final class ServiceTable implements Ipv6ServiceLookup {
         return false;
     }
 
-    /**
-     * False: FULLNAT local addresses ({@code --laddr}) are IPv4 only, so no IPv6 address other than
-     * a VIP is jvs's own.
-     */
-    @Override
-    public boolean isLocalAddr6(long hi, long lo) {
-        return false;
+    /** Distinct 128-bit addresses, sorted unsigned, as hi, lo pairs. */
+    private static long[] sortedPairs(java.util.stream.Stream<long[]> addrs) {
+        long[][] sorted = addrs.sorted(ServiceTable::compareUnsigned128).toArray(long[][]::new);
+        long[] pairs = new long[sorted.length * 2];
+        int distinct = 0;
+        for (long[] v : sorted) {
+            if (distinct == 0 || pairs[2 * distinct - 2] != v[0] || pairs[2 * distinct - 1] != v[1]) {
+                pairs[2 * distinct] = v[0];
+                pairs[2 * distinct + 1] = v[1];
+                distinct++;
+            }
+        }
+        return Arrays.copyOf(pairs, 2 * distinct);
     }
 
     @Override
@@ -283,10 +292,17 @@ public final class ServiceTable implements Ipv6ServiceLookup {
         return dest.addr6Lo;
     }
 
-    /** The addresses NDP answers for: the IPv6 VIPs (no IPv6 local addresses, see {@link #isLocalAddr6}). */
+    /** The addresses NDP answers for: the IPv6 VIPs, then the IPv6 FULLNAT local addresses. */
     @Override
     public long[] ownedAddresses6() {
-        return vips6();
+        long[] all = Arrays.copyOf(vips6, vips6.length + localAddrs6.length);
+        System.arraycopy(localAddrs6, 0, all, vips6.length, localAddrs6.length);
+        return all;
+    }
+
+    /** Distinct IPv6 FULLNAT local addresses, sorted, as hi/lo pairs ({@code [2i]}, {@code [2i+1]}). A copy. */
+    public long[] localAddrs6() {
+        return localAddrs6.clone();
     }
 
     /** Distinct IPv6 VIPs, sorted, as hi/lo pairs ({@code [2i]}, {@code [2i+1]}). A copy. */

@@ -32,6 +32,8 @@ public final class VirtualService {
     public final boolean onePacket;
     /** FULLNAT local addresses (host order) and how the client address reaches the server. */
     private final int[] localAddrs;
+    /** An IPv6 service's FULLNAT local addresses: [2i] high, [2i + 1] low 64 bits. */
+    private final long[] localAddrs6;
     public final ClientAddressMode clientAddress;
     /** The service's own ESTABLISHED / FIN_WAIT / UDP timeouts in nanoseconds; 0 = the global one. */
     public final long tcpTimeoutNanos;
@@ -76,6 +78,8 @@ public final class VirtualService {
         this.persistMask = spec.persistMask();
         this.onePacket = spec.onePacket();
         this.localAddrs = spec.localAddrs().stream().mapToInt(Integer::intValue).toArray();
+        this.localAddrs6 = spec.localAddrs6().stream()
+                .flatMapToLong(a -> java.util.stream.LongStream.of(a.hi(), a.lo())).toArray();
         this.clientAddress = spec.clientAddress();
         this.tcpTimeoutNanos = spec.timeouts().tcp() * 1_000_000_000L;
         this.tcpFinTimeoutNanos = spec.timeouts().tcpFin() * 1_000_000_000L;
@@ -130,6 +134,19 @@ public final class VirtualService {
 
     public int localAddr(int i) {
         return localAddrs[i];
+    }
+
+    /** An IPv6 service's FULLNAT local addresses ({@code --laddr}). */
+    public int localAddr6Count() {
+        return localAddrs6.length / 2;
+    }
+
+    public long localAddr6Hi(int i) {
+        return localAddrs6[2 * i];
+    }
+
+    public long localAddr6Lo(int i) {
+        return localAddrs6[2 * i + 1];
     }
 
     public List<RealServer> destList() {

@@ -116,8 +116,8 @@ public final class SyncMaster {
             syncEnds6[id] = 0;
             oldStates6[id] = (byte) TcpState.NONE;
         }
-        if (conns6.service(id).onePacket) {
-            return;
+        if (conns6.service(id).onePacket || conns6.dest(id).method == io.jvs.forwarder.service.ForwardMethod.FULLNAT) {
+            return; // FULLNAT over IPv6 is not synced yet (ip_vs_sync_v6 carries no local address)
         }
         final int pkts = ++inPkts6[id];
         final int state = conns6.state(id);

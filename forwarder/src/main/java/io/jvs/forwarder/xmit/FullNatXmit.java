@@ -7,9 +7,7 @@ import io.jvs.packet.Ipv4Header;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.frame.Rewrite;
 import io.jvs.packet.TcpHeader;
-import io.jvs.packet.TcpOptions;
 import io.jvs.packet.VirtioNetHeader;
-import io.jvs.forwarder.service.ClientAddressMode;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -57,32 +55,29 @@ import java.util.function.LongSupplier;
  * when its sequence number is after the old one's or its timestamp is newer, and PAWS does not
  * reject it) — across director restarts too, through the wall-clock timestamps.
  *
- * <p>Allocation-free; event-loop thread only.
+ * <p>The TCP part (sequence space, timestamps, TOA and PROXY v2's shift) is {@link FullNatTcp},
+ * shared with {@link Fullnat6Xmit}; here are IPv4's addresses, ports, TTL, the TOA option's
+ * IPv4 layout and the PROXY v2 header's IPv4 form. Allocation-free; event-loop thread only.
  */
-public final class FullNatXmit implements Xmit {
+public final class FullNatXmit implements Xmit, FullNatTcp.Family {
     /** PROXY protocol v2 signature, version 2 + PROXY, TCP over IPv4, 12 address bytes. */
     private static final byte[] PROXY_V2_PREFIX = {
             0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
             0x21, 0x11, 0x00, 0x0C};
     /** Bytes of the PROXY v2 header for TCP over IPv4. */
     public static final int PROXY_V2_LEN = PROXY_V2_PREFIX.length + 12;
-    /** TOA: kind 254, length 8. */
-    public static final int TOA_KIND = TcpOptions.TOA;
+    /** TOA: kind 254, length 8 (IPv4) or 20 (IPv6). */
+    public static final int TOA_KIND = io.jvs.packet.TcpOptions.TOA;
     private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final int TCP_SEQ = 4;
-    private static final int TCP_ACK = 8;
-    /** The kernel's ISN clock ticks every 64 ns: 15,625 ticks a millisecond. */
-    private static final int ISN_TICKS_PER_MILLI = 15_625;
 
     private final NextHopSender sender;
     private final LanPort port;
     private final ConnectionTable conns;
+    private final FullNatTcp tcpRewrite;
     private final PacketContext out = new PacketContext();
     private final Ipv4Header ip = new Ipv4Header();
     private final TcpHeader tcp = new TcpHeader();
-    private final TcpOptions opts = new TcpOptions();
-    private final LongSupplier wallMillis;
     private final long isnKey0;
     private final long isnKey1;
 
@@ -96,7 +91,7 @@ public final class FullNatXmit implements Xmit {
         this.sender = sender;
         this.port = port;
         this.conns = conns;
-        this.wallMillis = wallMillis;
+        this.tcpRewrite = new FullNatTcp(conns, wallMillis, PROXY_V2_LEN);
         this.isnKey0 = isnKey0;
         this.isnKey1 = isnKey1;
     }
@@ -106,16 +101,21 @@ public final class FullNatXmit implements Xmit {
      * plus the kernel's 64 ns clock (RFC 6528), so a tuple's ISNs increase with time.
      */
     public int isn(int laddr, int lport, int rip, int rport, long nowMillis) {
-        long h = mix64(isnKey0 ^ ((long) laddr << 32 | (rip & 0xFFFF_FFFFL)));
-        h = mix64(h ^ isnKey1 ^ ((long) (lport & 0xFFFF) << 16 | (rport & 0xFFFF)));
-        return (int) h + (int) (nowMillis * ISN_TICKS_PER_MILLI);
+        long h = FullNatTcp.mix64(isnKey0 ^ ((long) laddr << 32 | (rip & 0xFFFF_FFFFL)));
+        h = FullNatTcp.mix64(h ^ isnKey1 ^ ((long) (lport & 0xFFFF) << 16 | (rport & 0xFFFF)));
+        return FullNatTcp.isn(h, nowMillis);
     }
 
-    /** SplitMix64's finaliser: every input bit reaches every output bit. */
-    private static long mix64(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+    @Override
+    public int isn(int id, long nowMillis) {
+        int rport = conns.dport(id) != 0 ? conns.dport(id) : conns.vport(id);
+        return isn(conns.laddr(id), conns.lport(id), conns.daddr(id), rport, nowMillis);
+    }
+
+    /** TOA for IPv4: kind 254, length 8, the client's port and IPv4 address. */
+    @Override
+    public boolean addToa(PacketContext ctx, int id) {
+        return Rewrite.addTcpOption8(ctx, TOA_KIND << 24 | 8 << 16 | conns.cport(id), conns.caddr(id));
     }
 
     @Override
@@ -127,37 +127,7 @@ public final class FullNatXmit implements Xmit {
         int vport = ctx.dstPort;
         int rip = conns.daddr(id);
         int rport = conns.dport(id) != 0 ? conns.dport(id) : vport;
-        boolean proxy = false;
-        if (ctx.ipProto == Ipv4Header.PROTO_TCP && ctx.l4Off >= 0) {
-            ClientAddressMode mode = ctx.service.clientAddress;
-            int flags = ctx.tcpFlags;
-            boolean syn = (flags & (TcpHeader.SYN | TcpHeader.ACK)) == TcpHeader.SYN;
-            int ts = timestampOption(ctx);
-            if (syn && !conns.seqSet(id)) {
-                long now = wallMillis.getAsLong();
-                int isn = isn(conns.laddr(id), conns.lport(id), rip, rport, now);
-                int tsDelta = ts < 0 ? 0 : (int) now - ctx.seg.get(BE32, ctx.l4Off + ts + 2);
-                conns.setSeqOffsets(id, isn - ctx.tcp.seq(), tsDelta);
-            }
-            // The real server's view of the client's stream (see the class comment).
-            int seq = ctx.tcp.seq() + conns.seqDelta(id);
-            if (ts >= 0) {
-                Rewrite.setTcp32(ctx, ts + 2, ctx.seg.get(BE32, ctx.l4Off + ts + 2) + conns.tsDelta(id));
-            }
-            if (mode == ClientAddressMode.TOA) {
-                toa(ctx, id, syn, client, clientPort);
-            } else if (mode == ClientAddressMode.PROXY_V2) {
-                if (syn) {
-                    conns.setSeqBase(id, seq + 1);
-                } else if ((flags & TcpHeader.SYN) == 0) {
-                    int base = conns.seqBase(id);
-                    proxy = (flags & TcpHeader.ACK) != 0 && (flags & TcpHeader.RST) == 0
-                            && seq == base && !conns.proxyAcked(id);
-                    seq += PROXY_V2_LEN;
-                }
-            }
-            Rewrite.setTcp32(ctx, TCP_SEQ, seq);
-        }
+        boolean proxy = ctx.ipProto == Ipv4Header.PROTO_TCP && ctx.l4Off >= 0 && tcpRewrite.inbound(ctx, id, this);
         Rewrite.setDstAddr(ctx, rip);
         if (ctx.dstPort != rport) {
             Rewrite.setDstPort(ctx, rport);
@@ -178,14 +148,8 @@ public final class FullNatXmit implements Xmit {
     @Override
     public void outbound(PacketContext ctx) {
         int id = ctx.conn;
-        if (ctx.ipProto == Ipv4Header.PROTO_TCP && ctx.l4Off >= 0 && (ctx.tcpFlags & TcpHeader.ACK) != 0) {
-            boolean proxy = ctx.service.clientAddress == ClientAddressMode.PROXY_V2;
-            int ack = ctx.tcp.ack();
-            if (proxy && ack - conns.seqBase(id) >= PROXY_V2_LEN) {
-                conns.markProxyAcked(id);
-            }
-            Rewrite.setTcp32(ctx, TCP_ACK, clientSeq(conns, id, proxy, ack));
-            clientViewOptions(ctx, id, proxy);
+        if (ctx.ipProto == Ipv4Header.PROTO_TCP && ctx.l4Off >= 0) {
+            tcpRewrite.outbound(ctx, id);
         }
         Rewrite.setSrcAddr(ctx, conns.vaddr(id));
         if (ctx.srcPort != conns.vport(id)) {
@@ -199,57 +163,9 @@ public final class FullNatXmit implements Xmit {
         sender.send(ctx, client);
     }
 
-    /**
-     * A sequence number of the server's view of the client's stream, in the client's: less the
-     * connection's offset, and with PROXY v2 28 less, the header's own bytes (an acknowledgement
-     * of part of it) mapping to the client's first byte.
-     */
+    /** {@link FullNatTcp#clientSeq} for IPv4 (the sequence number an ICMP error quotes). */
     public static int clientSeq(ConnectionTable conns, int id, boolean proxy, int v) {
-        if (proxy) {
-            int base = conns.seqBase(id);
-            v = v - base >= PROXY_V2_LEN ? v - PROXY_V2_LEN : (v - base >= 0 ? base : v);
-        }
-        return v - conns.seqDelta(id);
-    }
-
-    /** Offset in the TCP header of a well-formed timestamps option, or -1 ({@link TcpOptions#timestamps}). */
-    private int timestampOption(PacketContext ctx) {
-        return opts.wrap(ctx.seg, ctx.l4Off, ctx.tcp.dataOffset()).timestamps();
-    }
-
-    /**
-     * The server's options in the client's view: SACK edges (in the server's view of the
-     * client's stream) and TSecr (an echo of a timestamp the director moved).
-     */
-    private void clientViewOptions(PacketContext ctx, int id, boolean proxy) {
-        opts.wrap(ctx.seg, ctx.l4Off, ctx.tcp.dataOffset());
-        while (opts.next()) {
-            int at = opts.offset();
-            if (opts.kind() == TcpOptions.SACK) {
-                for (int e = 2; e + 4 <= opts.length(); e += 4) {
-                    Rewrite.setTcp32(ctx, at + e, clientSeq(conns, id, proxy, opts.i32(e)));
-                }
-            } else if (opts.kind() == TcpOptions.TIMESTAMPS && opts.length() == TcpOptions.TIMESTAMPS_LEN) {
-                Rewrite.setTcp32(ctx, at + 6, opts.i32(6) - conns.tsDelta(id));
-            }
-        }
-    }
-
-    /** TOA in the SYN, and once in the client's handshake ACK when it carries no data. */
-    private void toa(PacketContext ctx, int id, boolean syn, int client, int clientPort) {
-        int w0 = TcpOptions.toaHead(TcpOptions.TOA_LEN, clientPort);
-        if (syn) {
-            Rewrite.addTcpOption8(ctx, w0, client);
-            return;
-        }
-        int flags = ctx.tcpFlags;
-        if ((flags & (TcpHeader.ACK | TcpHeader.SYN | TcpHeader.RST | TcpHeader.FIN)) == TcpHeader.ACK
-                && !conns.toaOnAckSent(id)) {
-            int payload = ctx.ip.totalLength() - ctx.ip.ihl() - ctx.tcp.dataOffset();
-            if (payload == 0 && Rewrite.addTcpOption8(ctx, w0, client)) {
-                conns.markToaOnAckSent(id);
-            }
-        }
+        return FullNatTcp.clientSeq(conns, id, proxy, PROXY_V2_LEN, v);
     }
 
     /**

@@ -58,6 +58,23 @@ class LocalPortsTest {
         assertTrue(firsts.size() > 10, "first ports of 20 fresh allocators: " + firsts);
     }
 
+    /** IPv6 local addresses are whole 128-bit keys: two that share their low or high halves are two LIPs. */
+    @Test
+    void ipv6LocalAddressesAreKeyedByAll128Bits() {
+        long hi = 0x2001_0db8_0000_0000L;
+        LocalPorts p = new LocalPorts(2000, 2000, FROM_LOW);
+        assertEquals(2000, p.allocate(hi, 3));
+        assertEquals(-1, p.allocate(hi, 3), "the one port of 2001:db8::3 is held");
+        assertEquals(2000, p.allocate(hi, 4), "2001:db8::4 has its own");
+        assertEquals(2000, p.allocate(hi + 1, 3), "2001:db8:0:1::3 too: the high half counts");
+        assertEquals(3, p.inUse());
+        assertTrue(p.held(hi, 3, 2000));
+        p.release(hi, 3, 2000);
+        assertEquals(0, p.inUse(hi, 3));
+        assertEquals(1, p.inUse(hi, 4));
+        assertTrue(p.reserve(hi, 3, 2000), "a released port can be reserved again");
+    }
+
     @Test
     void releasingAPortNotHeldIsABug() {
         LocalPorts p = new LocalPorts(2000, 2003);

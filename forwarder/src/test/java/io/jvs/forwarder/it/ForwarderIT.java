@@ -280,9 +280,39 @@ class ForwarderIT {
         }
     }
 
-    /** What the IPv6 path cannot forward is refused at start: one line naming the service, exit 1, nothing attached. */
     @Nested
     @Order(10)
+    @DisplayName("attach packet:eth0, IPv6 FULLNAT")
+    class PacketFullNat6 extends Ipv6Scenario {
+        PacketFullNat6() {
+            super(Method.FULLNAT);
+        }
+
+        @Test
+        @Order(2)
+        @DisplayName("FULLNAT --client-addr proxy: the real server reads the client's IPv6 address from the PROXY v2 header")
+        void proxyV2CarriesTheClientsIpv6Address() {
+            String agent = "it-" + tag + "-proxy-" + System.nanoTime();
+            String url = "http://[" + VIP6 + "]:" + XmitIT.PROXY_PORT + "/";
+            String body = LAB.lab().curl(Duration.ofSeconds(15), "-sS", "-g", "--fail", "--max-time", "10", "-A", agent,
+                    url).requireOk().stdout().strip();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            List<String> seen = proxyNginx.log().stream().filter(l -> l.contains(agent)).toList();
+            while (seen.isEmpty() && System.nanoTime() < deadline) {
+                Lab.pause(100);
+                seen = proxyNginx.log().stream().filter(l -> l.contains(agent)).toList();
+            }
+            say("GET %s: '%s'; rs1's proxy_protocol nginx logged %s", url, body, seen);
+            // log_format proxy: '$proxy_protocol_addr $remote_addr "$http_user_agent" $status'
+            assertEquals("rs1-proxy", body);
+            assertEquals(List.of(CLIENT6 + " " + LIP6 + " \"" + agent + "\" 200"), seen,
+                    "the PROXY v2 header's source is the client, the TCP peer the local address");
+        }
+    }
+
+    /** What the IPv6 path cannot forward is refused at start: one line naming the service, exit 1, nothing attached. */
+    @Nested
+    @Order(11)
     @DisplayName("IPv6: what the IPv6 path cannot forward is refused in one line")
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @Timeout(120)
@@ -396,8 +426,10 @@ class ForwarderIT {
     /**
      * IPv6 end to end in packet mode (the lab's dual stack): the client reaches
      * {@code [2001:db8::100]:80} through the router, which solicits the VIP on the LAN; jvs answers
-     * the NS and forwards by DR (the VIP6 on the real servers' lo, put there by jvs-agent up)
-     * or NAT (the real servers' IPv6 default route is the director).
+     * the NS and forwards by DR (the VIP6 on the real servers' lo, put there by jvs-agent up),
+     * NAT (the real servers' IPv6 default route is the director) or FULLNAT (--laddr
+     * 2001:db8::3, a LAN address only jvs answers NDP for: the real servers answer it on-link,
+     * whatever their routes).
      */
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -406,9 +438,13 @@ class ForwarderIT {
         static final String VIP6 = "2001:db8::100";
         static final String URL6 = "http://[" + VIP6 + "]/";
         static final String CLIENT6 = "2001:db8:1::2";
+        /** FULLNAT's IPv6 local address: on the LAN, unused by the lab, answered by jvs's NDP. */
+        static final String LIP6 = "2001:db8::3";
         final Method method;
         final String tag;
         ForwarderProcess director;
+        /** FULLNAT: rs1's nginx with proxy_protocol on [2001:db8::11]:8081, behind [VIP6]:8081 --client-addr proxy. */
+        XmitIT.ProxyNginx proxyNginx;
 
         @RegisterExtension
         final DirectorLogOnFailure logOnFailure = new DirectorLogOnFailure(() -> director);
@@ -443,20 +479,30 @@ class ForwarderIT {
             for (int rs = 1; rs <= 2; rs++) {
                 LAB.lab().ip(Lab.rsNamespace(rs), "-6", "neigh", "flush", "dev", "eth0").requireOk();
             }
-            // and a persistent service on 8080 (-M 64: the client's /64): DR to nginx's :8080, NAT to :80
-            // (the real servers route replies from :8080 past the director, which NAT cannot have)
+            // and a persistent service on 8080 (-M 64: the client's /64): DR to nginx's :8080, NAT and
+            // FULLNAT to :80 (the real servers route replies from :8080 past the director, which NAT
+            // cannot have)
             String conf = """
-                    -A -t [%1$s]:80 -s rr
+                    -A -t [%1$s]:80 -s rr%5$s
                     -a -t [%1$s]:80 -r [%2$s]:80 %3$s -w 1
                     -a -t [%1$s]:80 -r [%4$s]:80 %3$s -w 1
-                    -A -t [%1$s]:8080 -s rr -p 60 -M 64
-                    -a -t [%1$s]:8080 -r [%2$s]:%5$d %3$s -w 1
-                    -a -t [%1$s]:8080 -r [%4$s]:%5$d %3$s -w 1
-                    """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2), persistRsPort())
+                    -A -t [%1$s]:8080 -s rr -p 60 -M 64%5$s
+                    -a -t [%1$s]:8080 -r [%2$s]:%6$d %3$s -w 1
+                    -a -t [%1$s]:8080 -r [%4$s]:%6$d %3$s -w 1
+                    """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2),
+                    method == Method.FULLNAT ? " --laddr " + LIP6 : "", persistRsPort())
                     + (method == Method.NAT ? """
                     -A -u [%1$s]:53 -s rr
                     -a -u [%1$s]:53 -r [%2$s]:9999 -m -w 1
                     """.formatted(VIP6, rsIp6(1)) : "");
+            if (method == Method.FULLNAT) {
+                conf += """
+                        -A -t [%1$s]:%3$d -s rr --laddr %4$s --client-addr proxy
+                        -a -t [%1$s]:%3$d -r [%2$s]:%3$d --fullnat -w 1
+                        """.formatted(VIP6, rsIp6(1), XmitIT.PROXY_PORT, LIP6);
+                proxyNginx = XmitIT.ProxyNginx.start(LAB.lab(), 1, "[" + rsIp6(1) + "]:" + XmitIT.PROXY_PORT,
+                        "proxy-nginx6-rs1");
+            }
             Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
             Files.createDirectories(dir);
             Path config = Files.writeString(dir.resolve("director-" + tag + ".conf"), conf);
@@ -466,6 +512,9 @@ class ForwarderIT {
 
         @AfterAll
         void stopDirector() {
+            if (proxyNginx != null) {
+                proxyNginx.stop();
+            }
             if (director != null) {
                 System.out.println("[" + tag + "] forwarder stopped, exit " + director.stop() + "; log " + director.log());
             }
@@ -531,6 +580,34 @@ class ForwarderIT {
 
         @Test
         @Order(2)
+        @DisplayName("the real server sees the client's address (DR, NAT) or the IPv6 local address (FULLNAT)")
+        void realServerSeesTheRightPeer() {
+            String agent = "it-" + tag + "-" + System.nanoTime();
+            String body = LAB.lab().curl(Duration.ofSeconds(15), "-sS", "-g", "--fail", "--max-time", "10", "-A", agent,
+                    URL6).requireOk().stdout().strip();
+            assertTrue(body.matches("rs[12]"), "GET " + URL6 + " returned '" + body + "'");
+            int rs = Integer.parseInt(body.substring(2));
+            // nginx writes a request's log line after sending the response: wait for it briefly
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            List<String> seen = LAB.lab().accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
+            while (seen.isEmpty() && System.nanoTime() < deadline) {
+                Lab.pause(100);
+                seen = LAB.lab().accessLog(rs).stream().filter(l -> l.contains(agent)).toList();
+            }
+            assertEquals(1, seen.size(), "access log lines of rs" + rs + " for " + agent + ": " + seen);
+            // "$msec $remote_addr:$remote_port -> $server_addr:$server_port ...", IPv6 addresses bare
+            Matcher m = Pattern.compile("^\\S+ (\\S+):(\\d+) -> (\\S+):(\\d+) ").matcher(seen.getFirst());
+            assertTrue(m.find(), "unexpected access log format: " + seen);
+            say("rs%d saw %s:%s -> %s:%s", rs, m.group(1), m.group(2), m.group(3), m.group(4));
+            assertAll(
+                    () -> assertEquals(method == Method.FULLNAT ? LIP6 : CLIENT6, m.group(1),
+                            "the address the real server sees its peer at (" + method + ")"),
+                    () -> assertEquals(method == Method.DR ? VIP6 : rsIp6(rs), m.group(3),
+                            "the address the real server was reached at (" + method + ")"));
+        }
+
+        @Test
+        @Order(2)
         @DisplayName("the router's NS for the IPv6 VIP is answered with the director's eth0 MAC")
         void nsForVipAnsweredByDirector() {
             String directorMac = LAB.lab().macOf(Lab.DIRECTOR, "eth0");
@@ -584,8 +661,12 @@ class ForwarderIT {
         @DisplayName("jvsadm -L -n shows the IPv6 service, -L -n -c its connections")
         void jvsadmListsServiceAndConnections() {
             String list = jvsadm("-L", "-n");
-            String m = method == Method.DR ? "Route" : "Masq";
+            String m = method == Method.DR ? "Route" : method == Method.NAT ? "Masq" : "FullNat";
             assertTrue(list.contains("TCP  [" + VIP6 + "]:80 rr\n"), list);
+            if (method == Method.FULLNAT) {
+                String save = jvsadm("-S", "-n");
+                assertTrue(save.contains("-A -t [" + VIP6 + "]:80 -s rr --laddr " + LIP6 + "\n"), save);
+            }
             for (int rs = 1; rs <= 2; rs++) {
                 assertTrue(list.contains(String.format("  -> %-28s %-7s 1      ", "[" + rsIp6(rs) + "]:80", m)), list);
             }
@@ -696,7 +777,9 @@ class ForwarderIT {
                 List<String> learnt = new ArrayList<>();
                 for (int rs = 1; rs <= 2; rs++) {
                     String from = method == Method.DR ? VIP6 : rsIp6(rs);
-                    String got = LAB.lab().ip(Lab.rsNamespace(rs), "-6", "route", "get", CLIENT6, "from", from)
+                    // FULLNAT: the real server's peer, whose path MTU it learns, is the local address
+                    String to = method == Method.FULLNAT ? LIP6 : CLIENT6;
+                    String got = LAB.lab().ip(Lab.rsNamespace(rs), "-6", "route", "get", to, "from", from)
                             .requireOk().stdout().strip();
                     if (got.contains(" mtu 1280")) {
                         learnt.add("rs" + rs + ": " + got);

@@ -749,7 +749,12 @@ class XmitIT {
         }
 
         static ProxyNginx start(Lab lab, int rs) {
-            Path dir = lab.repo().resolve("forwarder/target/it-logs/proxy-nginx-rs" + rs).toAbsolutePath();
+            return start(lab, rs, Lab.rsIp(rs) + ":" + PROXY_PORT, "proxy-nginx-rs" + rs);
+        }
+
+        /** As above, listening on {@code listen} (nginx's form: {@code [2001:db8::11]:8081} for IPv6). */
+        static ProxyNginx start(Lab lab, int rs, String listen, String name) {
+            Path dir = lab.repo().resolve("forwarder/target/it-logs/" + name).toAbsolutePath();
             String conf = """
                     user root root;
                     worker_processes 1;
@@ -764,13 +769,13 @@ class XmitIT {
                         client_max_body_size 256m;
                         sendfile on;
                         server {
-                            listen %2$s:%3$d proxy_protocol;
+                            listen %2$s proxy_protocol;
                             location = / { default_type text/plain; return 200 "rs%4$d-proxy\\n"; }
                             location = /blob { alias %5$s; }
                             location /upload/ { root %1$s; dav_methods PUT; create_full_put_path on; }
                         }
                     }
-                    """.formatted(dir, Lab.rsIp(rs), PROXY_PORT, rs, lab.blobPath());
+                    """.formatted(dir, listen, 0, rs, lab.blobPath());
             try {
                 Files.createDirectories(dir.resolve("tmp"));
                 Files.createDirectories(dir.resolve("upload"));

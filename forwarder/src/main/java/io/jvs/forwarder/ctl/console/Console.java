@@ -266,8 +266,12 @@ public final class Console implements MetricsServer.Routes {
         for (int a : spec.localAddrs()) {
             laddr.append(laddr.isEmpty() ? "" : ",").append(Ipv4Address.toString(a));
         }
+        for (io.jvs.packet.Ipv6Address a : spec.localAddrs6()) {
+            laddr.append(laddr.isEmpty() ? "" : ",").append(a);
+        }
         f.put("laddr", laddr.toString());
-        f.put("client-addr", spec.localAddrs().isEmpty() ? "" : spec.clientAddress().configName());
+        f.put("client-addr", spec.localAddrs().isEmpty() && spec.localAddrs6().isEmpty() ? ""
+                : spec.clientAddress().configName());
         f.put("svc-timeout", spec.timeouts().isGlobal() ? "" : spec.timeouts().tcp() + "," + spec.timeouts().tcpFin()
                 + "," + spec.timeouts().udp());
         b.append("{\"label\":");

@@ -50,7 +50,7 @@ public final class ConfigEditor {
                         throw IpvsadmException.operation("Service already exists");
                     }
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
-                    services.add(service(cmd, List.of(), List.of(), ClientAddressMode.NONE, ServiceTimeouts.GLOBAL,
+                    services.add(service(cmd, List.of(), List.of(), List.of(), ClientAddressMode.NONE, ServiceTimeouts.GLOBAL,
                             false, io.jvs.forwarder.service.ClientPolicy.NONE));
                 }
                 case EDIT_SERVICE -> {
@@ -59,7 +59,7 @@ public final class ConfigEditor {
                     }
                     checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
                     ServiceSpec old = services.get(at);
-                    services.set(at, service(cmd, old.dests(), old.localAddrs(), old.clientAddress(), old.timeouts(),
+                    services.set(at, service(cmd, old.dests(), old.localAddrs(), old.localAddrs6(), old.clientAddress(), old.timeouts(),
                             old.synProxy(), old.clientPolicy()));
                 }
                 case DELETE_SERVICE -> {
@@ -157,6 +157,7 @@ public final class ConfigEditor {
      * ({@code --synproxy} turns the SYN proxy on, {@code --no-synproxy} off, neither keeps it).
      */
     private static ServiceSpec service(IpvsadmCommand cmd, List<ServiceSpec.Dest> dests, List<Integer> laddrs,
+                                       List<io.jvs.packet.Ipv6Address> laddrs6,
                                        ClientAddressMode client, ServiceTimeouts timeouts, boolean synProxy,
                                        io.jvs.forwarder.service.ClientPolicy policy) throws IpvsadmException {
         io.jvs.forwarder.service.ClientPolicy newPolicy;
@@ -179,7 +180,7 @@ public final class ConfigEditor {
                 cmd.svcTimeouts() != null ? cmd.svcTimeouts() : timeouts,
                 (cmd.options() & IpvsadmParser.OPT_SYNPROXY) != 0
                         || synProxy && (cmd.options() & IpvsadmParser.OPT_NO_SYNPROXY) == 0,
-                newPolicy, cmd.addr6());
+                newPolicy, cmd.addr6(), cmd.localAddrs6() != null ? cmd.localAddrs6() : laddrs6);
     }
 
     private static ServiceSpec.Dest dest(IpvsadmCommand cmd) throws IpvsadmException {

@@ -27,7 +27,7 @@ import java.util.List;
  * @param persistTimeout {@code -p}, 0 = not persistent
  * @param persistMask   {@code -M}, host order (-1 = /32)
  * @param onePacket     {@code -o}
- * @param localAddrs    {@code --laddr} (jvs FULLNAT), null when not given
+ * @param localAddrs    {@code --laddr} (jvs FULLNAT) of an IPv4 service, null when not given
  * @param clientAddress {@code --client-addr} (jvs FULLNAT), null when not given
  * @param destAddr      {@code -r} address, host order
  * @param destPort      {@code -r} port (the service's for DR/TUN, as ipvsadm forces)
@@ -57,7 +57,8 @@ public record IpvsadmCommand(Command command, long options, int proto, int addr,
                              int lowerThreshold, TunnelType tunType, int tunPort, int tunFlags, int format,
                              int[] timeouts, String state, int stateSeconds, FwmarkRule rule,
                              String daemonState, ServiceTimeouts svcTimeouts, SyncSettings daemon,
-                             ClientOptions clientOptions, Ipv6Address addr6, Ipv6Address destAddr6) {
+                             ClientOptions clientOptions, Ipv6Address addr6, Ipv6Address destAddr6,
+                             List<Ipv6Address> localAddrs6) {
 
     /** ipvsadm's commands (cmdnames order) and jvs's extensions after them. */
     public enum Command {

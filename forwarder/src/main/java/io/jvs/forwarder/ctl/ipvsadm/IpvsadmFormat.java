@@ -460,6 +460,12 @@ public final class IpvsadmFormat {
                     sb.append(i == 0 ? "" : ",").append(Ipv4Address.toString(spec.localAddrs().get(i)));
                 }
             }
+            if (!spec.localAddrs6().isEmpty()) {
+                sb.append(" --laddr ");
+                for (int i = 0; i < spec.localAddrs6().size(); i++) {
+                    sb.append(i == 0 ? "" : ",").append(spec.localAddrs6().get(i));
+                }
+            }
             if (spec.clientAddress() != io.jvs.forwarder.service.ClientAddressMode.NONE) {
                 sb.append(" --client-addr ").append(spec.clientAddress().configName());
             }

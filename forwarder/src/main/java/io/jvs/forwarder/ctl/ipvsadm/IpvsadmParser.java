@@ -332,7 +332,10 @@ public final class IpvsadmParser {
         TunnelType tunType = TunnelType.IPIP;
         int tunPort;
         int tunFlags;
+        /** {@code --laddr} as given: IPv4 or IPv6 addresses by the service's family, read in finish(). */
+        String laddrText;
         List<Integer> laddrs;
+        List<Ipv6Address> laddrs6;
         ClientAddressMode clientAddress;
         String daemonState;
         ServiceTimeouts svcTimeouts;
@@ -517,7 +520,7 @@ public final class IpvsadmParser {
                 case "tun-nocsum" -> tunFlags |= TunnelType.FLAG_NOCSUM;
                 case "tun-csum" -> tunFlags |= TunnelType.FLAG_CSUM;
                 case "tun-remcsum" -> tunFlags |= TunnelType.FLAG_REMCSUM;
-                case "laddr" -> laddrs = localAddrs(value);
+                case "laddr" -> laddrText = value;
                 case "client-addr" -> {
                     try {
                         clientAddress = ClientAddressMode.of(value);
@@ -578,10 +581,11 @@ public final class IpvsadmParser {
                     vip6(addr6, "-" + serviceKind + " " + serviceText);
                 }
                 mask = prefix6;
-                if (laddrs != null) {
-                    throw IpvsadmException.usage("--laddr takes IPv4 local addresses; IPv6 FULLNAT is not in jvs yet (-"
-                            + serviceKind + " " + serviceText + ")");
+                if (laddrText != null) {
+                    laddrs6 = localAddrs6(laddrText);
                 }
+            } else if (laddrText != null) {
+                laddrs = localAddrs(laddrText);
             }
             if (cmd == Command.ADD_SERVICE || cmd == Command.EDIT_SERVICE) {
                 if (mark == 0 && port == 0 && persist == 0) {
@@ -674,7 +678,7 @@ public final class IpvsadmParser {
             return new IpvsadmCommand(cmd, options, proto, addr, port, mark, scheduler, schedFlags, persist, mask,
                     onePacket, laddrs, clientAddress, destAddr, destPort, method, weight, upper, lower, tunType,
                     tunPort, tunFlags, format, timeouts, state, stateSeconds, null, daemonState, svcTimeouts, daemon,
-                    new ClientOptions(allow, deny, connLimit, rateLimit, rateBurst), addr6, destAddr6);
+                    new ClientOptions(allow, deny, connLimit, rateLimit, rateBurst), addr6, destAddr6, laddrs6);
         }
 
         private IpvsadmCommand build(Command cmd, int proto, int addr, int port, int mark, int destAddr,
@@ -682,7 +686,7 @@ public final class IpvsadmParser {
             return new IpvsadmCommand(cmd, options, proto, addr, port, mark, scheduler, 0, persist, mask,
                     onePacket, laddrs, clientAddress, destAddr, destPort, method, weight, upper, lower, tunType,
                     tunPort, tunFlags, format, timeouts, null, 0, rule, daemonState, svcTimeouts, null,
-                    ClientOptions.NONE, null, null);
+                    ClientOptions.NONE, null, null, null);
         }
 
         /**
@@ -897,6 +901,28 @@ public final class IpvsadmParser {
         return out;
     }
 
+    /** {@code --laddr} of an IPv6 service: IPv6 addresses, comma-separated, each once. */
+    private static List<Ipv6Address> localAddrs6(String text) throws IpvsadmException {
+        List<Ipv6Address> out = new ArrayList<>();
+        for (String a : text.split(",", -1)) {
+            Ipv6Address v = Ipv6Address.tryParse(a);
+            if (v == null) {
+                throw IpvsadmException.usage("illegal local address `" + a
+                        + "' specified (expected --laddr IPv6[,IPv6...] for an IPv6 service)");
+            }
+            if (out.contains(v)) {
+                throw IpvsadmException.usage("local address " + a + " given twice in --laddr");
+            }
+            try {
+                io.jvs.forwarder.service.ServiceSpec.checkLocalAddr6(v);
+            } catch (IllegalArgumentException e) {
+                throw IpvsadmException.usage(e.getMessage());
+            }
+            out.add(v);
+        }
+        return out;
+    }
+
     /** What parse_service read: an IPv4 address (host order) or an IPv6 one, and the port or -1. */
     private record Endpoint(int addr, Ipv6Address ipv6, int port) {
     }
@@ -1036,6 +1062,6 @@ public final class IpvsadmParser {
         }
         return new IpvsadmCommand(cmd, 0, 0, 0, 0, 0, null, 0, 0, -1, false, null, null, 0, 0,
                 ForwardMethod.DR, 1, 0, 0, TunnelType.IPIP, 0, 0, 0, null, null, 0, rule, null, null, null, ClientOptions.NONE,
-                null, null);
+                null, null, null);
     }
 }

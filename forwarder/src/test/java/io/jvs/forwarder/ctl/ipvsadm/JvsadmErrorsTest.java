@@ -95,8 +95,15 @@ class JvsadmErrorsTest {
         h.fails("-A -t [::]:80 -s rr", 2, "[::]: the unspecified address cannot be a virtual service address (-t [::]:80)");
         h.fails("-A -t [::ffff:10.0.0.1]:80 -s rr", 2, "[::ffff:10.0.0.1]: an IPv4-mapped address (write the IPv4"
                 + " address) cannot be a virtual service address (-t [::ffff:10.0.0.1]:80)");
+        // --laddr takes the service's family: IPv6 local addresses for an IPv6 service, IPv4 for an IPv4 one
         h.fails("-A -t [2001:db8::1]:80 --laddr 10.0.0.2", 2,
-                "--laddr takes IPv4 local addresses; IPv6 FULLNAT is not in jvs yet (-t [2001:db8::1]:80)");
+                "illegal local address `10.0.0.2' specified (expected --laddr IPv6[,IPv6...] for an IPv6 service)");
+        h.fails("-A -t 10.0.0.100:80 --laddr 2001:db8::3", 2,
+                "illegal local address `2001:db8::3' specified (expected --laddr IPv4[,IPv4...])");
+        h.fails("-A -t [2001:db8::1]:80 --laddr fe80::3", 2,
+                "local address fe80::3 (--laddr): a link-local address (fe80::/10) cannot be a FULLNAT local address");
+        h.fails("-A -t [2001:db8::1]:80 --laddr 2001:db8::3,2001:db8::3", 2,
+                "local address 2001:db8::3 given twice in --laddr");
         String r = "illegal real server address[:port] specified";
         h.fails("-a -t 10.0.0.100:80 -r [2001:db8::11", 2, r + " (`[2001:db8::11')");
         h.fails("-a -t 10.0.0.100:80 -r [2001:db8::11]:80 -m", 2,

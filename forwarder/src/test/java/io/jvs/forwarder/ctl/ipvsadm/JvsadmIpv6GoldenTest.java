@@ -59,6 +59,26 @@ class JvsadmIpv6GoldenTest {
         assertEquals("", h.out("-S -n"));
     }
 
+    /** IPv6 FULLNAT: --laddr with IPv6 local addresses, FullNat real servers; -S -n re-parses to the same table. */
+    @Test
+    void fullNatWithIpv6LocalAddressesSavesAndRestores() {
+        h.ok("-A -t [2001:db8::1]:80 -s rr --laddr 2001:db8::3,2001:db8::4 --client-addr toa");
+        h.ok("-a -t [2001:db8::1]:80 -r [2001:db8::11]:8080 --fullnat -w 2");
+        assertEquals(BANNER + TITLE + "TCP  [2001:db8::1]:80 rr\n"
+                + "  -> [2001:db8::11]:8080          FullNat 2      0          0         \n", h.out("-L -n"));
+        String saved = "-A -t [2001:db8::1]:80 -s rr --laddr 2001:db8::3,2001:db8::4 --client-addr toa\n"
+                + "-a -t [2001:db8::1]:80 -r [2001:db8::11]:8080 --fullnat -w 2\n";
+        assertEquals(saved, h.out("-S -n"));
+        JvsadmHarness other = new JvsadmHarness();
+        for (String line : saved.split("\n")) {
+            other.ok(line);
+        }
+        assertEquals(saved, other.out("-S -n"));
+        // -E without --laddr keeps the local addresses
+        h.ok("-E -t [2001:db8::1]:80 -s wlc");
+        assertEquals(saved.replace("-s rr", "-s wlc"), h.out("-S -n"));
+    }
+
     @Test
     void namesWithoutNumericUseBracketsAndReverseNames() {
         h.ok("-A -t [2001:db8::1]:80 -s rr");
