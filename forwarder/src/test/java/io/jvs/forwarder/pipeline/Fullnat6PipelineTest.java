@@ -21,7 +21,6 @@ import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.ServiceSpec.Dest;
 import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
-import io.jvs.forwarder.testkit.AllocationProbe;
 import io.jvs.forwarder.xmit.CapturingTxQueue;
 import io.jvs.packet.Ipv6Address;
 import io.jvs.sys.RtNetlink.Route6;
@@ -388,30 +387,8 @@ class Fullnat6PipelineTest {
         byte[] in = fromClient(CLIENT, 40000, CSEQ + 1, SSEQ + 1, ACK, timestamps(1000, 2000), none());
         byte[] back = fromServer(RS1, RS1_MAC, SSEQ + 1, CSEQ + d + 1, ACK, timestamps(2001, 1000), none());
         byte[][] frames = {in, back};
-        MemorySegment[] segs = new MemorySegment[frames.length];
-        for (int i = 0; i < frames.length; i++) {
-            segs[i] = arena.allocate(74 + frames[i].length + 64, 8);
-        }
         queue.capture = false;
-        long allocated = Long.MAX_VALUE;
-        for (int round = 0; round < 10 && allocated > 0; round++) {
-            long before = AllocationProbe.start();
-            for (int n = 0; n < 20_000; n++) {
-                for (int i = 0; i < frames.length; i++) {
-                    MemorySegment s = segs[i];
-                    MemorySegment.copy(frames[i], 0, s, ValueLayout.JAVA_BYTE, 74, frames[i].length);
-                    ctx.seg = s;
-                    ctx.vnetOff = 64;
-                    ctx.frameOff = 74;
-                    ctx.frameLen = frames[i].length;
-                    ctx.frameCapacity = frames[i].length;
-                    ctx.headroom = 64;
-                    channel.pipeline().fireChannelRead(ctx);
-                }
-                port.flush();
-            }
-            allocated = AllocationProbe.since(before);
-        }
+        long allocated = V6Frames.allocatedFeeding(channel, ctx, port, arena, frames, 20_000);
         assertTrue(queue.counted >= 2 * 20_000, "every frame forwarded: " + queue.counted);
         assertEquals(0, allocated, "bytes allocated by 40k FULLNAT6 frames");
     }

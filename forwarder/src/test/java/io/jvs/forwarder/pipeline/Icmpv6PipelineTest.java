@@ -1,7 +1,6 @@
 package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.counters.DropReason;
-import io.jvs.forwarder.testkit.AllocationProbe;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -249,30 +248,8 @@ class Icmpv6PipelineTest {
         byte[] big = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64,
                 concat(tcp(CLIENT, VIP, 40000, NAT_PORT, 2, 0x10), payload(1441)));
         byte[][] frames = {in, out, big};
-        MemorySegment[] segs = new MemorySegment[frames.length];
-        for (int i = 0; i < frames.length; i++) {
-            segs[i] = p.arena.allocate(74 + frames[i].length + 64, 8);
-        }
         p.queue.capture = false;
-        long allocated = Long.MAX_VALUE;
-        for (int round = 0; round < 10 && allocated > 0; round++) {
-            long before = AllocationProbe.start();
-            for (int n = 0; n < 20_000; n++) {
-                for (int i = 0; i < frames.length; i++) {
-                    MemorySegment s = segs[i];
-                    MemorySegment.copy(frames[i], 0, s, ValueLayout.JAVA_BYTE, 74, frames[i].length);
-                    p.ctx.seg = s;
-                    p.ctx.vnetOff = 64;
-                    p.ctx.frameOff = 74;
-                    p.ctx.frameLen = frames[i].length;
-                    p.ctx.frameCapacity = frames[i].length;
-                    p.ctx.headroom = 64;
-                    p.channel.pipeline().fireChannelRead(p.ctx);
-                }
-                p.port.flush();
-            }
-            allocated = AllocationProbe.since(before);
-        }
+        long allocated = V6Frames.allocatedFeeding(p.channel, p.ctx, p.port, p.arena, frames, 20_000);
         assertTrue(p.queue.counted >= 2 * 20_000, "both errors forwarded each time: " + p.queue.counted);
         assertTrue(p.counters.drops(DropReason.PACKET_TOO_BIG) >= 20_000, "every big packet dropped");
         assertEquals(0, allocated, "bytes allocated by 60k ICMPv6 frames");

@@ -23,7 +23,6 @@ import io.jvs.forwarder.service.ServiceTable;
 import io.jvs.forwarder.service.ServiceTableBuilder;
 import io.jvs.forwarder.service.VirtualService;
 import io.jvs.forwarder.service.VrrpGate;
-import io.jvs.forwarder.testkit.AllocationProbe;
 import io.jvs.forwarder.xmit.CapturingTxQueue;
 import io.jvs.packet.Ipv6Address;
 import io.jvs.sys.RtNetlink.Route6;
@@ -616,30 +615,8 @@ class Ipv6PipelineTest {
         feed(persistRst);
         long viaTemplate = counters.decisions(io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome.PERSISTENCE_TEMPLATE);
         byte[][] frames = {ns, dr, nat, reply, persistSyn, persistAck, persistRst, denied};
-        MemorySegment[] segs = new MemorySegment[frames.length];
-        for (int i = 0; i < frames.length; i++) {
-            segs[i] = arena.allocate(74 + frames[i].length + 64, 8);
-        }
         queue.capture = false;
-        long allocated = Long.MAX_VALUE;
-        for (int round = 0; round < 10 && allocated > 0; round++) {
-            long before = AllocationProbe.start();
-            for (int n = 0; n < 20_000; n++) {
-                for (int i = 0; i < frames.length; i++) {
-                    MemorySegment s = segs[i];
-                    MemorySegment.copy(frames[i], 0, s, ValueLayout.JAVA_BYTE, 74, frames[i].length);
-                    ctx.seg = s;
-                    ctx.vnetOff = 64;
-                    ctx.frameOff = 74;
-                    ctx.frameLen = frames[i].length;
-                    ctx.frameCapacity = frames[i].length;
-                    ctx.headroom = 64;
-                    channel.pipeline().fireChannelRead(ctx);
-                }
-                port.flush();
-            }
-            allocated = AllocationProbe.since(before);
-        }
+        long allocated = V6Frames.allocatedFeeding(channel, ctx, port, arena, frames, 20_000);
         assertTrue(queue.counted >= 7 * 20_000, "every frame answered or forwarded: " + queue.counted);
         assertTrue(counters.decisions(io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome.PERSISTENCE_TEMPLATE)
                 >= viaTemplate + 20_000, "each persistent SYN placed through the template");
