@@ -87,7 +87,7 @@ public final class Main {
             ClusterStatus cluster = () -> director.vrrpStatus().vrrpStatus().instances().stream()
                     .map(i -> new ClusterStatus.Item("vrrp", i.name(), i.state().name(), "VRID " + i.vrid() + " v"
                             + i.version() + " on " + i.iface() + ", priority " + i.priority() + ", master "
-                            + (i.masterAddr() == 0 ? "unknown" : Ipv4Address.toString(i.masterAddr())) + ", "
+                            + (i.master().isEmpty() ? "unknown" : i.master()) + ", "
                             + i.transitions() + " transition(s)"))
                     .toList();
             server.serve(new Console(control.jvsadm(), director.control()::table, health, cluster, sessions,
