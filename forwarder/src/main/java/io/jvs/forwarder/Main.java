@@ -17,7 +17,6 @@ import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.vrrp.VrrpConfig;
-import io.jvs.packet.Ipv4Address;
 
 import io.jvs.forwarder.ctl.console.AuditLog;
 import io.jvs.forwarder.ctl.console.ClusterStatus;
