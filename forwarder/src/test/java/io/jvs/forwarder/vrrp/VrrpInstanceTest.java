@@ -217,7 +217,7 @@ class VrrpInstanceTest {
      */
     @Test
     void anIpv6MasterYieldsToAnEqualPriorityFromAHigherLinkLocalAddress() {
-        io.jvs.packet.Ipv6Address me = io.jvs.packet.Ipv6Address.parse("fe80::fc00:ff:fe00:2");
+        io.jvs.packet.Ipv6Address me = io.jvs.packet.Ipv6Address.parse("fe80::6a:76ff:fe00:2");
         VrrpConfig.Instance c = new VrrpConfig.Instance("VI_6", "eth0", 51, 100, 100, 3,
                 VrrpConfig.InitialState.BACKUP, false, 0, null, List.of(), List.of(), List.of(), List.of(), List.of(),
                 List.of(), 5000, 5, false, 0, List.of(), "t:1", List.of(),
@@ -226,11 +226,11 @@ class VrrpInstanceTest {
         i.start(0);
         runUntil(i, 0, 5 * S, VrrpState.MASTER);
         assertEquals(me.lo(), i.masterLo());
-        i.receive(advert6(100, "fe80::fc00:ff:fe00:1"), 5 * S);
+        i.receive(advert6(100, "fe80::6a:76ff:fe00:1"), 5 * S);
         assertEquals(VrrpState.MASTER, i.state(), "equal priority, lower address");
-        i.receive(advert6(100, "fe80::ffff:ffff:ffff:ffff"), 5 * S); // the low 64 bits' top bit set: unsigned
+        i.receive(advert6(100, "fe80::fc00:ff:fe00:3"), 5 * S); // the low 64 bits' top bit set: unsigned
         assertEquals(VrrpState.BACKUP, i.state(), "equal priority, higher address");
-        assertEquals(io.jvs.packet.Ipv6Address.parse("fe80::ffff:ffff:ffff:ffff").lo(), i.masterLo());
+        assertEquals(io.jvs.packet.Ipv6Address.parse("fe80::fc00:ff:fe00:3").lo(), i.masterLo());
     }
 
     static VrrpPacket.Advert advert6(int priority, String src) {
