@@ -273,8 +273,16 @@ class VrrpIT {
         awaitTrue(() -> jvsState(jvs, VI6) == 2, masterDownMs(150) + 3000, "jvs MASTER (IPv6)", jvs);
         startKeepalived6(stateFile);
         awaitTrue(() -> !states(stateFile).isEmpty(), 5000, "keepalived's first notify", jvs);
-        Lab.pause(masterDownMs(100) + 1000); // longer than keepalived would wait for a silent master
+        long waitFrom = System.currentTimeMillis();
+        // meanwhile, bad IPv6 adverts from director2 (built by the script, not by jvs): one of each kind
+        lab.exec(Duration.ofSeconds(10), D2, "python3", lab.itFile("vrrp6-bad-adverts.py", BAD_ADVERTS6).toString())
+                .requireOk();
+        Lab.pause(Math.max(0, masterDownMs(100) + 1000 - (System.currentTimeMillis() - waitFrom)));
         assertEquals(List.of("BACKUP"), states(stateFile), "keepalived stays BACKUP next to jvs at 150");
+        for (String reason : List.of("ttl", "checksum", "version", "address_count", "address_list", "foreign_vrid")) {
+            assertEquals(1.0, jvs.metric("jvs_vrrp_adverts_dropped_total", "reason=\"" + reason + "\""), reason);
+        }
+        assertEquals(2.0, jvs.metric("jvs_vrrp_state", VI6), "still MASTER");
         assertEquals(MAC_D1, gatewayMac(), "rs1's IPv6 gateway is director1 (jvs answers NS as MASTER)");
         assertTrue(lab.get("http://[" + VIP6 + "]:8080/").strip().matches("rs1"),
                 "IPv6 NAT through jvs, rs1's replies via the floating gateway");
@@ -312,6 +320,42 @@ class VrrpIT {
         awaitTrue(() -> MAC_D1.equals(gatewayMac()), 3000, "rs1's IPv6 gateway is director1 again", again);
         assertTrue(lab.get("http://[" + VIP6 + "]:8080/").strip().matches("rs1"), "IPv6 NAT through jvs again");
     }
+
+    /**
+     * Bad VRRPv3 adverts over IPv6 to ff02::12 from director2's link-local address (checksums over
+     * the IPv6 pseudo-header computed here), one per drop reason: hop limit 64, a bad checksum, a
+     * version 2 header, two addresses, another address, VRID 62.
+     */
+    static final String BAD_ADVERTS6 = """
+            import socket, struct
+            def csum(b):
+                if len(b) % 2: b += b'\\0'
+                s = sum((b[i] << 8) | b[i + 1] for i in range(0, len(b), 2))
+                while s >> 16: s = (s & 0xffff) + (s >> 16)
+                return ~s & 0xffff
+            ll = [l.split() for l in open('/proc/net/if_inet6')]
+            src = bytes.fromhex(next(f[0] for f in ll if f[5] == 'eth0' and f[3] == '20'))
+            dst = socket.inet_pton(socket.AF_INET6, 'ff02::12')
+            idx = socket.if_nametoindex('eth0')
+            def adv(vrid=61, addrs=('2001:db8::254',), ver=3, flip=0):
+                m = struct.pack('!BBBBHH', (ver << 4) | 1, vrid, 100, len(addrs), 100, 0)
+                m += b''.join(socket.inet_pton(socket.AF_INET6, a) for a in addrs)
+                c = csum(src + dst + struct.pack('!I', len(m)) + b'\\0\\0\\0' + bytes([112]) + m) ^ flip
+                return m[:6] + struct.pack('!H', c) + m[8:]
+            s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 112)
+            s.setsockopt(socket.SOL_SOCKET, 25, b'eth0')
+            s.bind((socket.inet_ntop(socket.AF_INET6, src), 0, 0, idx))
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+            def send(p, hops=255):
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, hops)
+                s.sendto(p, ('ff02::12', 0, 0, idx))
+            send(adv(), hops=64)                                  # ttl (the hop limit)
+            send(adv(flip=0x00ff))                                # checksum
+            send(adv(ver=2))                                      # version
+            send(adv(addrs=('2001:db8::254', '2001:db8::255')))   # address_count
+            send(adv(addrs=('2001:db8::255',)))                   # address_list
+            send(adv(vrid=62))                                    # foreign_vrid
+            """;
 
     /** rs1's neighbour entry for the IPv6 gateway after a fresh resolution (an NS), or "" when unresolved. */
     private static String gatewayMac() {
