@@ -162,6 +162,14 @@ public final class Main {
                         + " sync) needs --workers 1, not " + opts.workers());
             }
             boolean xdp = opts.attach().kind() == ForwarderCommandLine.AttachKind.XDP;
+            for (VrrpConfig.Instance c : vrrp.instances()) {
+                if (c.ipv6() && (tap || xdp)) {
+                    // its MASTER answers NS for its addresses from the data path, which sees NDP in packet mode only
+                    throw new ConfigException(opts.keepalived().orElseThrow().toString(), 0, "vrrp_instance " + c.name()
+                            + ": IPv6 instances are not run with " + (tap ? "--attach tap" : "--attach xdp")
+                            + " (the IPv6 path runs in packet mode only)");
+                }
+            }
             settings = new Director.Settings(
                     new Director.Attach(tap ? opts.attach().name() : null, tap ? opts.lans()
                             : opts.attachments().stream().map(ForwarderCommandLine.Attach::name).toList(),
