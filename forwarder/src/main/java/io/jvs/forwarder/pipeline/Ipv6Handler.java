@@ -62,7 +62,7 @@ import java.util.function.Supplier;
  *       is a guard, not a normal outcome; a FULLNAT connection with no free local port on any
  *       of the service's local addresses is LOCAL_PORT_EXHAUSTED; after each inbound packet the
  *       connection sync master decides whether the connection is synced
- *       ({@link SyncHook#inbound6}, as ip_vs_in does; not FULLNAT's yet);</li>
+ *       ({@link SyncHook#inbound6}, as ip_vs_in does), and then its template;</li>
  *   <li><b>transmit</b>: DR, NAT or FULLNAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
  *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit}): egress
  *       MTU (Packet Too Big), hop limit, route, NDP.</li>
@@ -89,6 +89,8 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Icmpv6Errors errors;
     private final SyncHook sync;
     private final VrrpGate vrrp;
+    /** Set by {@link #schedule}: the packet created its connection's persistence template (for the sync hook). */
+    private boolean tmplCreated;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
                 Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, DataPathCounters counters, boolean answers,
@@ -146,13 +148,14 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             return; // dropped and counted
         }
         final boolean created = id < 0;
+        tmplCreated = false;
         if (created) {
             id = schedule(ctx, table, svc, now);
             if (id < 0) {
                 return;
             }
         }
-        sync.inbound6(id, created, now); // ip_vs_in: the master syncs after each inbound packet
+        sync.inbound6(id, created, tmplCreated, now); // ip_vs_in: the master syncs after each inbound packet
         ctx.conn = id;
         ctx.dest = conns.dest(id);
         xmit(ctx.dest.method).inbound(ctx);
@@ -246,6 +249,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
                     counters.drop(DropReason.TABLE_FULL);
                     return -1;
                 }
+                tmplCreated = true;
             }
         } else {
             dest = pick(ctx, svc);
