@@ -377,6 +377,58 @@ class Fullnat6PipelineTest {
         assertEquals(hex(want), hex(na));
     }
 
+    /**
+     * An ICMPv6 error from the real server quoting what the director sent it, [LIP]:5000 ->
+     * [RS1]:80 (ip_vs_out_icmp_v6 with FULLNAT's tuple): Packet Too Big with MTU 1280.
+     */
+    static byte[] errorFromServer(byte[] quotedTcp) {
+        byte[] quote = Icmpv6PipelineTest.ip6(LIP, RS1, 6, 63, quotedTcp.length, quotedTcp);
+        return frame(PORT_MAC, RS1_MAC, RS1, LIP, 58, 64,
+                V6Frames.icmp6(RS1, LIP, 2, 0, concat(Icmpv6PipelineTest.u32(1280), quote)));
+    }
+
+    /** What the client must get: from the VIP, quoting client:40000 -> [VIP]:80 with sequence number seq. */
+    static byte[] errorToClient(byte[] quotedTcp, int seq) {
+        byte[] quote = Icmpv6PipelineTest.ip6(LIP, RS1, 6, 63, quotedTcp.length, quotedTcp);
+        quote = Icmpv6PipelineTest.patched(quote, 8, CLIENT, 40, 40000);
+        quote = Icmpv6PipelineTest.patched(quote, 24, VIP, 42, 80);
+        put32(quote, 40 + 4, seq); // the quoted TCP checksum is left as the server sent it (the quote may be cut)
+        return frame(ROUTER_MAC, PORT_MAC, VIP, CLIENT, 58, 63,
+                V6Frames.icmp6(VIP, CLIENT, 2, 0, concat(Icmpv6PipelineTest.u32(1280), quote)));
+    }
+
+    @Test
+    void errorFromTheFullnatRealServerReachesTheClientRewrittenToItsTuple() {
+        start(ClientAddressMode.NONE);
+        byte[] syn = one(fromClient(CLIENT, 40000, CSEQ, 0, SYN, none(), none()));
+        int d = u32(syn, ETH + IP6 + 4) - CSEQ;
+        one(fromServer(RS1, RS1_MAC, SSEQ, CSEQ + d + 1, SYN_ACK, none(), none()));
+        byte[] data = Icmpv6PipelineTest.payload(200);
+        byte[] sent = tcp(LIP, RS1, LPORT, 80, CSEQ + d + 1, SSEQ + 1, PSH_ACK, none(), data);
+        byte[] out = one(errorFromServer(sent));
+        assertEquals(hex(errorToClient(sent, CSEQ + 1)), hex(out),
+                "to the client from the VIP; the quote is the client's segment, in its own sequence space");
+        assertEquals(0, l4Sum(VIP, CLIENT, 58, Arrays.copyOfRange(out, ETH + IP6, out.length)),
+                "the ICMPv6 checksum verifies (reference sum)");
+        // An error quoting a local port no connection holds is not forwarded: counted.
+        byte[] stray = tcp(LIP, RS1, LPORT, 81, 1, 1, ACK, none(), none());
+        dropped(errorFromServer(stray), DropReason.ICMP_UNTRACKED);
+    }
+
+    @Test
+    void errorFromTheFullnatRealServerBehindAProxyHeaderQuotesTheClientsSequence() {
+        start(ClientAddressMode.PROXY_V2);
+        byte[] syn = one(fromClient(CLIENT, 40000, CSEQ, 0, SYN, none(), none()));
+        int d = u32(syn, ETH + IP6 + 4) - CSEQ;
+        one(fromServer(RS1, RS1_MAC, SSEQ, CSEQ + d + 1, SYN_ACK, none(), none()));
+        byte[] data = "GET /".getBytes();
+        assertEquals(2, feed(fromClient(CLIENT, 40000, CSEQ + 1, SSEQ + 1, PSH_ACK, none(), data)).size());
+        // the server's error quotes the client's bytes after the 52-byte PROXY v2 header
+        byte[] sent = tcp(LIP, RS1, LPORT, 80, CSEQ + d + 1 + 52, SSEQ + 1, PSH_ACK, none(), data);
+        assertEquals(hex(errorToClient(sent, CSEQ + 1)), hex(one(errorFromServer(sent))),
+                "the header's bytes are not the client's: its first byte is CSEQ + 1");
+    }
+
     /** FULLNAT6 forwarding both ways, TCP options walked, allocates nothing once compiled. */
     @Test
     void fullnat6PathDoesNotAllocate() {
@@ -386,10 +438,11 @@ class Fullnat6PipelineTest {
         one(fromServer(RS1, RS1_MAC, SSEQ, CSEQ + d + 1, SYN_ACK, none(), none()));
         byte[] in = fromClient(CLIENT, 40000, CSEQ + 1, SSEQ + 1, ACK, timestamps(1000, 2000), none());
         byte[] back = fromServer(RS1, RS1_MAC, SSEQ + 1, CSEQ + d + 1, ACK, timestamps(2001, 1000), none());
-        byte[][] frames = {in, back};
+        byte[] err = errorFromServer(tcp(LIP, RS1, LPORT, 80, CSEQ + d + 1, SSEQ + 1, ACK, none(), none()));
+        byte[][] frames = {in, back, err};
         queue.capture = false;
         long allocated = V6Frames.allocatedFeeding(channel, ctx, port, arena, frames, 20_000);
-        assertTrue(queue.counted >= 2 * 20_000, "every frame forwarded: " + queue.counted);
-        assertEquals(0, allocated, "bytes allocated by 40k FULLNAT6 frames");
+        assertTrue(queue.counted >= 3 * 20_000, "every frame forwarded: " + queue.counted);
+        assertEquals(0, allocated, "bytes allocated by 60k FULLNAT6 frames (ICMPv6 errors of the server among them)");
     }
 }
