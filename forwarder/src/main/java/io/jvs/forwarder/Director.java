@@ -393,7 +393,8 @@ public final class Director implements AutoCloseable {
         if (n > 1) {
             counters.connectionTable(() -> workers.stream().mapToInt(w -> w.conns.size() + w.conns6.size()).sum(),
                     () -> workers.stream().mapToInt(w -> w.conns.capacity()).sum());
-            counters.localPortsInUse(() -> workers.stream().mapToInt(w -> w.conns.localPorts().inUse()).sum());
+            counters.localPortsInUse(() -> workers.stream()
+                    .mapToInt(w -> w.conns.localPorts().inUse() + w.conns6.localPorts().inUse()).sum());
             counters.neighbourEntries(() -> workers.stream().mapToInt(w -> w.counters.neighbourEntries()).sum());
             counters.eventLoopAllocatedBytes(() -> workers.stream()
                     .mapToLong(w -> w.counters.eventLoopAllocatedBytes()).sum());
