@@ -233,9 +233,6 @@ public final class Director implements AutoCloseable {
             if (!settings.attach().isTap() && !settings.attach().isXdp()) {
                 DataPathChecks.refuseIpv6Forwarding(table, ipv6Forwarding());
             }
-            if (settings.ecmp()) {
-                DataPathChecks.refuseIpv6With(table, "--announce-table (ECMP announces IPv4 VIPs only)");
-            }
             if (settings.workers() > 1) {
                 fanoutProgram(table); // refuses a table whose program would not fit
             }

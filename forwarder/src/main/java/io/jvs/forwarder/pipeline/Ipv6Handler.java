@@ -35,7 +35,7 @@ import java.util.function.Supplier;
  * <ol>
  *   <li><b>Neighbours</b>: a Neighbor Solicitation or Advertisement is checked (RFC 4861's
  *       receive checks, {@link NdpCheck}, else NDP_INVALID; its ICMPv6 checksum, else
- *       BAD_CHECKSUM); an NS for a VIP or local address is answered with a solicited NA from this
+ *       BAD_CHECKSUM); an NS for a VIP (not in the ECMP profile, where VIPs are routed) or local address is answered with a solicited NA from this
  *       attachment's port and its sender learnt; anything else only refreshes what the port's
  *       {@link NeighbourCache6} knows (an NA's target link-layer address, an NS's source one);</li>
  *   <li><b>ICMPv6</b>: an echo request to a VIP is answered; an error quoting a tracked
@@ -86,6 +86,12 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Xmit fullnat;
     private final DataPathCounters counters;
     private final boolean answers;
+    /**
+     * The ECMP profile ({@link io.jvs.forwarder.neigh.ArpScope#vipsRouted}): the router routes a VIP
+     * to each director's own address, so no director answers an NS for it (all would, and the
+     * router would follow the last NA); local addresses are each director's own and answered.
+     */
+    private final boolean vipsRouted;
     private final Icmpv6Errors errors;
     private final SyncHook sync;
     private final VrrpGate vrrp;
@@ -94,7 +100,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
                 Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, DataPathCounters counters, boolean answers,
-                SyncHook sync, ConnPolicy policy, VrrpGate vrrp) {
+                boolean vipsRouted, SyncHook sync, ConnPolicy policy, VrrpGate vrrp) {
         this.vrrp = vrrp;
         this.services = services;
         this.conns = conns;
@@ -107,6 +113,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         this.fullnat = fullnat;
         this.counters = counters;
         this.answers = answers;
+        this.vipsRouted = vipsRouted;
         this.errors = new Icmpv6Errors(conns, sender, counters);
         this.sync = sync;
     }
@@ -349,7 +356,8 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             return;
         }
         long slla = icmp.linkAddressOption(Icmpv6Header.OPTION_SOURCE_LINK_ADDRESS, len);
-        boolean ours = (table.isVip6(tHi, tLo) || table.isLocalAddr6(tHi, tLo)) && !vrrp.silent6(tHi, tLo);
+        boolean ours = (table.isVip6(tHi, tLo) && !vipsRouted || table.isLocalAddr6(tHi, tLo))
+                && !vrrp.silent6(tHi, tLo);
         if (slla >= 0) {
             neighbours.learn(ctx.srcHi, ctx.srcLo, slla, ours, now);
         }

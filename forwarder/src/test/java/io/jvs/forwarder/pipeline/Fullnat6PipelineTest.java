@@ -124,8 +124,13 @@ class Fullnat6PipelineTest {
     final Arena arena = Arena.ofConfined();
     long wallMillis = 1_700_000_000_000L;
     ServiceTable table;
+    DataPath dataPath;
 
     void start(ClientAddressMode mode) {
+        start(mode, io.jvs.forwarder.neigh.ArpScope.BY_ROUTE);
+    }
+
+    void start(ClientAddressMode mode, io.jvs.forwarder.neigh.ArpScope scope) {
         table = new ServiceTableBuilder(Schedulers::create).build(List.of(
                 // Added RS2 then RS1: IPVS lists the newest first, and rr starts at the head: RS1, RS2, RS1...
                 ServiceSpec.ipv6(Protocol.TCP, Ipv6Address.parse("2001:db8::100"), 80, "rr", List.of())
@@ -135,11 +140,12 @@ class Fullnat6PipelineTest {
                 ServiceTable.EMPTY);
         ServiceRegistry registry = new ServiceRegistry();
         registry.publish(ServiceTable.EMPTY);
-        DataPath.builder().services(registry).connections(new ConnectionTable(64, Timeouts.DEFAULTS))
+        dataPath = DataPath.builder().services(registry).connections(new ConnectionTable(64, Timeouts.DEFAULTS))
                 .neighbours(neighbours).routes(() -> new RouteTable(List.of(), IFINDEX)).counters(counters)
                 .services6(() -> table).connections6(conns6).neighbours6(neighbours6).routes6(() -> routes6)
-                .fullNatClock(() -> wallMillis).fullNatIsnKey(0x1234, 0x5678)
-                .build().wire(channel.pipeline());
+                .fullNatClock(() -> wallMillis).fullNatIsnKey(0x1234, 0x5678).arpScope(scope)
+                .build();
+        dataPath.wire(channel.pipeline());
         learnNeighbours();
     }
 
@@ -375,6 +381,28 @@ class Fullnat6PipelineTest {
         byte[] want = frame(RS1_MAC, PORT_MAC, LIP, RS1, 58, 255, V6Frames.icmp6(LIP, RS1, 136, 0,
                 concat(V6Frames.hex("60000000"), LIP, V6Frames.hex("0201"), V6Frames.mac(PORT_MAC))));
         assertEquals(hex(want), hex(na));
+    }
+
+    /**
+     * The ECMP profile (--announce-table: VIPs routed to each director's own address): no director
+     * answers an NS for the VIP6 or announces it (each would, and the router's entry would follow
+     * the last NA); the local address is this director's own and still answered and announced.
+     */
+    @Test
+    void ecmpProfileLeavesTheVipToRoutingButAnswersForTheLocalAddress() {
+        start(ClientAddressMode.NONE, io.jvs.forwarder.neigh.ArpScope.BY_ROUTE.withRoutedVips());
+        byte[] snVip = addr("ff02::1:ff00:100");
+        assertEquals(0, feed(frame(0x3333_ff00_0100L, ROUTER_MAC, ROUTER, snVip, 58, 255,
+                ns(ROUTER, snVip, VIP, ROUTER_MAC))).size(), "no NA for the VIP6");
+        byte[] snLip = addr("ff02::1:ff00:3");
+        byte[] na = one(frame(0x3333_ff00_0003L, RS1_MAC, RS1, snLip, 58, 255, ns(RS1, snLip, LIP, RS1_MAC)));
+        assertEquals(hex(frame(RS1_MAC, PORT_MAC, LIP, RS1, 58, 255, V6Frames.icmp6(LIP, RS1, 136, 0,
+                concat(V6Frames.hex("60000000"), LIP, V6Frames.hex("0201"), V6Frames.mac(PORT_MAC))))), hex(na),
+                "the LIP is answered as ever");
+        // the VIP's traffic, routed to this director, is forwarded
+        one(fromClient(CLIENT, 40000, CSEQ, 0, SYN, none(), none()));
+        assertFalse(dataPath.announce6(hi(VIP), lo(VIP)), "no unsolicited NA for the VIP6");
+        assertTrue(dataPath.announce6(hi(LIP), lo(LIP)), "the LIP is announced");
     }
 
     /**

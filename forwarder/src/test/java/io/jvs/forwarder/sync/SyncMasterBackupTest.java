@@ -696,22 +696,36 @@ class SyncMasterBackupTest {
         RealServer rs = master.svc6(Protocol.TCP, 80).dest6(RS6A.hi(), RS6A.lo(), 8080);
         int id = open6(Protocol.TCP, 80, 40120, rs, TcpHeader.SYN);
         master.conns6.update(id, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
+        // a FULLNAT6 connection (option 26) and a persistent one with its template, synced alongside
+        int fn = open6(Protocol.TCP, 81, 40121, master.svc6(Protocol.TCP, 81).dest6(RS6A.hi(), RS6A.lo(), 8081),
+                TcpHeader.SYN);
+        master.conns6.update(fn, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
+        VirtualService psvc = master.svc6(Protocol.TCP, 443);
+        RealServer prs = psvc.dest6(RS6A.hi(), RS6A.lo(), 443);
+        int t = master.conns6.templates().insert(Protocol.TCP, CLIENT6_NET.hi(), CLIENT6_NET.lo(), VIP6.hi(),
+                VIP6.lo(), 443, psvc, prs, psvc.persistTimeoutNanos, master.now);
+        int p = master.conns6.insert(Protocol.TCP, CLIENT6.hi(), CLIENT6.lo(), 40122, VIP6.hi(), VIP6.lo(), 443,
+                RS6A.hi(), RS6A.lo(), 443, psvc, prs, master.now);
+        master.conns6.setController(p, t, master.now);
+        master.conns6.update(p, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
         SyncEntry e = new SyncEntry();
+        int[] ids = {id, fn, p};
         for (int i = 0; i < 20_000; i++) {
-            in6(id, TcpHeader.ACK);
+            in6(ids[i % 3], TcpHeader.ACK);
             while (master.queue.poll(e)) {
                 // the sender's side of the queue
             }
         }
         long base = AllocationProbe.start();
-        for (int i = 0; i < 100_000; i++) {
-            in6(id, TcpHeader.ACK);
+        for (int i = 0; i < 99_999; i++) {
+            in6(ids[i % 3], TcpHeader.ACK);
             while (master.queue.poll(e)) {
                 // the sender's side of the queue
             }
         }
         long allocated = AllocationProbe.since(base);
-        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 100k IPv6 packets (2k of them synced)");
+        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 100k IPv6 packets (NAT, FULLNAT6 and a "
+                + "persistent connection with its template; thousands of them synced)");
     }
 
     // ---- what the backup refuses, each counted ----
