@@ -319,6 +319,7 @@ class SyncIT {
                 "the control case: a well-formed message from sync0's subnet is installed");
 
         // ---- an IPv6 persistent service: two clients' templates, synced ----
+        long persistAt = System.nanoTime();
         ok(lab.ip(Lab.CLIENT, "-6", "addr", "add", CLIENT6_B + "/64", "dev", "eth0", "nodad"), "second client address");
         String persistUrl = "http://[" + VIP6 + "]:8080/";
         String first = get(CLIENT6_B, persistUrl);   // rr's first server
@@ -335,7 +336,8 @@ class SyncIT {
             }
             Lab.pause(500);
         }
-        System.out.println("[sync] first " + first + ", second " + second + "; IPv6 templates on the backup: " + templates);
+        System.out.println("[sync] first " + first + ", second " + second + "; IPv6 templates on the backup: " + templates
+                + "; " + (System.nanoTime() - persistAt) / 1_000_000 + " ms");
         assertEquals(2, templates.size(), "both IPv6 templates synced to the backup: " + templates);
         String secondServer = second.equals("rs1") ? "[2001:db8::11]:80" : "[2001:db8::12]:80";
         assertTrue(templates.stream().anyMatch(l -> l.contains("[2001:db8:1::2]:0 ") && l.endsWith(secondServer)),
