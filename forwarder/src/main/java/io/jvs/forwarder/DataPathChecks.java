@@ -36,7 +36,7 @@ final class DataPathChecks {
      * (protocol, VIP, port) only, schedules with persistence templates and allow/deny lists but
      * without per-client limits, and transmits by DR, NAT and FULLNAT. Refused, one line naming the
      * service or real server: an IPv6 fwmark service, one-packet scheduling, per-client
-     * connection and rate limits, --synproxy,
+     * connection and rate limits,
      * real servers other than DR, NAT and FULLNAT (TUN), an IPv4 real server of an IPv6 service, and an IPv6 real
      * server of an IPv4 service (IPVS's TUN with an IPv6 outer header).
      */
@@ -54,7 +54,6 @@ final class DataPathChecks {
                 : s.onePacket ? "one-packet scheduling (-o) is not supported for IPv6 services"
                 : s.connLimit != 0 || s.rateIntervalNanos != 0
                         ? "per-client limits (--conn-limit, --rate-limit) are not supported for IPv6 services"
-                : s.synProxy ? "--synproxy is not supported for IPv6 services"
                 : null;
         if (refused != null) {
             throw new IllegalArgumentException(s.spec.label() + ": " + refused);

@@ -1,6 +1,7 @@
 package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.conn.ConnectionTable6;
+import io.jvs.forwarder.conn.SynProxyState;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
@@ -31,7 +32,12 @@ import java.lang.foreign.MemorySegment;
  *       client -> [VIP]:vport again.</li>
  * </ul>
  * The outer destination must be the quote's source (the error goes back to who sent the quoted
- * packet), as for IPv4. NAT verifies the error's ICMPv6 checksum first (BAD_CHECKSUM) and computes
+ * packet), as for IPv4. A connection the SYN proxy spliced has its quoted TCP sequence numbers
+ * translated as {@link IcmpHandler} does for IPv4: the client quotes the server's stream in the
+ * proxy's (cookie's) sequence space, so the quoted sequence number goes back by the splice's delta
+ * for the server (whose tcp_v6_err ignores an error outside its unacknowledged data); a NAT real
+ * server quotes an acknowledgement of its own stream, which goes forward by the delta for the
+ * client. NAT verifies the error's ICMPv6 checksum first (BAD_CHECKSUM) and computes
  * it afresh over the pseudo-header once rewritten (ip_vs_nat_icmp_v6 does the same, leaving it
  * CHECKSUM_PARTIAL); the quoted L4 checksum is left alone (the quote is cut short). The error
  * leaves through {@link Ipv6Sender} like any forwarded packet: hop limit, MTU (an error never
@@ -105,19 +111,24 @@ final class Icmpv6Errors {
         // From the client's side: it quotes a reply, [VIP]:vport -> client:cport.
         int id = conns.lookupIn(next, qdHi, qdLo, qdport, qsHi, qsLo, qsport, now);
         if (id >= 0) {
-            toRealServer(ctx, id, q, pos);
+            toRealServer(ctx, id, q, pos, quotedTcpField(next, pos, 4, end));
             return true;
         }
         // From a NAT real server's side: it quotes client:cport -> [RIP]:rport.
         id = conns.lookupOut(next, qdHi, qdLo, qdport, qsHi, qsLo, qsport, now);
         if (id >= 0 && conns.dest(id).method == ForwardMethod.NAT) {
-            toClient(ctx, id, q, pos);
+            toClient(ctx, id, q, pos, quotedTcpField(next, pos, 8, end));
             return true;
         }
         return false;
     }
 
-    private void toRealServer(PacketContext ctx, int id, long quote, long quotedPorts) {
+    /** The offset of a 4-byte field of the quoted TCP header (4: sequence, 8: acknowledgement), or -1. */
+    private static long quotedTcpField(int proto, long quotedL4, int field, long end) {
+        return proto == Ipv6Header.NEXT_TCP && quotedL4 + field + 4 <= end ? quotedL4 + field : -1;
+    }
+
+    private void toRealServer(PacketContext ctx, int id, long quote, long quotedPorts, long quotedSeq) {
         RealServer d = conns.dest(id);
         ctx.conn = id;
         ctx.dest = d;
@@ -145,6 +156,9 @@ final class Icmpv6Errors {
                 ctx.seg.set(Bytes.BE64, quote + Ipv6Header.DST_OFFSET + 8, conns.laddrLo(id));
                 Bytes.u16(ctx.seg, quotedPorts + 2, conns.lport(id));
             }
+            if (quotedSeq >= 0 && conns.synProxyState(id) == SynProxyState.SP_SPLICED) {
+                Bytes.i32(ctx.seg, quotedSeq, Bytes.i32(ctx.seg, quotedSeq) - conns.synProxySeq(id));
+            }
             ctx.ip6.setDst(hi, lo);
             ctx.dstHi = hi;
             ctx.dstLo = lo;
@@ -153,7 +167,7 @@ final class Icmpv6Errors {
         sender.send(ctx, hi, lo);
     }
 
-    private void toClient(PacketContext ctx, int id, long quote, long quotedPorts) {
+    private void toClient(PacketContext ctx, int id, long quote, long quotedPorts, long quotedAck) {
         ctx.conn = id;
         ctx.dest = conns.dest(id);
         ctx.service = conns.service(id);
@@ -172,6 +186,9 @@ final class Icmpv6Errors {
         ctx.seg.set(Bytes.BE64, quote + Ipv6Header.DST_OFFSET, vHi);
         ctx.seg.set(Bytes.BE64, quote + Ipv6Header.DST_OFFSET + 8, vLo);
         Bytes.u16(ctx.seg, quotedPorts + 2, conns.vport(id));
+        if (quotedAck >= 0 && conns.synProxyState(id) == SynProxyState.SP_SPLICED) {
+            Bytes.i32(ctx.seg, quotedAck, Bytes.i32(ctx.seg, quotedAck) + conns.synProxySeq(id));
+        }
         ctx.ip6.setSrc(vHi, vLo);
         ctx.srcHi = vHi;
         ctx.srcLo = vLo;
