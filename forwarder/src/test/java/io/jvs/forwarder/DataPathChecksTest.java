@@ -130,8 +130,12 @@ class DataPathChecksTest {
                 refusal(table6(v6.withClientPolicy(new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 5, 0, 0)))));
         assertEquals("TCP [2001:db8::1]:80: per-client limits (--conn-limit, --rate-limit) are not supported for IPv6 services",
                 refusal(table6(v6.withClientPolicy(new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 0, 10, 5)))));
-        assertEquals("TCP [2001:db8::1]:80: --synproxy is not supported for IPv6 services",
-                refusal(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(nat)).withSynProxy(true))));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr",
+                List.of(nat)).withSynProxy(true))), "--synproxy on an IPv6 NAT service");
+        // DR6 with --synproxy is refused as for IPv4, by the service model (ServiceSpec), one line:
+        assertEquals("TCP [2001:db8::1]:80 -r [2001:db8::11]:80: --synproxy needs NAT or FULLNAT real servers (DR replies"
+                + " bypass the director)", assertThrows(IllegalArgumentException.class, () -> ServiceSpec.ipv6(
+                Protocol.TCP, vip, 80, "rr", List.of(dr)).withSynProxy(true)).getMessage());
         assertEquals("UDP [2001:db8::1]:53: one-packet scheduling (-o) is not supported for IPv6 services",
                 refusal(table6(ServiceSpec.ipv6(Protocol.UDP, vip, 53, "rr", List.of(dr)).withOnePacket(true))));
         assertEquals("FWM 7 IPv6: IPv6 fwmark services are not forwarded (IPv6 is classified by address and port)",

@@ -43,7 +43,7 @@ import java.util.Objects;
  * and offsets 12 + expiry 8 + state 1 + flags 1 + two references 4 + 4 (compressed oops) + free
  * stack 4 + controller 4 = 112 bytes; the SYN proxy's 22 (as {@link ConnectionTable}'s); the
  * embryonic reclaim's claim serial 4 and ring 8..16; indexes 2 x 8 bytes x 2 slots = 32 (a
- * power-of-two capacity): 186 bytes, and the templates' quarter. The FULLNAT local ports ({@link LocalPorts})
+ * power-of-two capacity): 178 bytes, and the templates' quarter (21): 199. The FULLNAT local ports ({@link LocalPorts})
  * add 8 KiB per IPv6 local address.
  *
  * <p>Single-threaded (the event loop that owns it); no allocation in lookup, insert, update,
