@@ -119,6 +119,9 @@ public final class SyncMaster {
         if (conns6.service(id).onePacket || conns6.dest(id).method == io.jvs.forwarder.service.ForwardMethod.FULLNAT) {
             return; // FULLNAT over IPv6 is not synced yet (ip_vs_sync_v6 carries no local address)
         }
+        if (conns6.synProxyState(id) != io.jvs.forwarder.conn.SynProxyState.SP_NONE) {
+            return; // nor the SYN proxy's IPv6 connections: a backup would install them as plain NAT, untranslated
+        }
         final int pkts = ++inPkts6[id];
         final int state = conns6.state(id);
         if (connNeeded(syncEnds6, oldStates6, id, conns6.proto(id), state,

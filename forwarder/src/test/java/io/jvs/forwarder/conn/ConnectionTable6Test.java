@@ -13,6 +13,7 @@ import static io.jvs.packet.TcpHeader.ACK;
 import static io.jvs.packet.TcpHeader.FIN;
 import static io.jvs.packet.TcpHeader.SYN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -103,6 +104,65 @@ class ConnectionTable6Test {
                 4 * S), "expired (3 s initial timeout) entries are never returned");
         assertThrows(IllegalArgumentException.class, () -> t.insert(Protocol.TCP, 0, 1, 1, 0, 2, 2, 0, 3, 3, svc,
                 new RealServer(1, 80, 1, ForwardMethod.TUN, 0, 0, new DestStats()), 0));
+    }
+
+    /**
+     * The flood defence over the IPv6 table, as over the IPv4 one: a full table gives up its oldest
+     * embryonic entry (SYN_RECV) for a new connection and never an established one; drop_entry's
+     * random scan removes embryonic entries only.
+     */
+    @Test
+    void fullTableReclaimsTheOldestEmbryonicEntryAndNeverAnEstablishedOne() {
+        long now = 0;
+        int[] ids = new int[8];
+        for (int i = 0; i < 8; i++) {
+            ids[i] = insert(CLIENT, 40000 + i, nat, now);
+            t.update(ids[i], false, SYN, 60, now);                      // SYN_RECV
+            if (i % 2 == 0) {
+                t.update(ids[i], true, SYN | ACK, 60, now);              // the server's SYN-ACK
+                t.update(ids[i], false, ACK, 60, now);                  // ESTABLISHED
+            }
+        }
+        assertEquals(ConnectionTable6.FULL, insert(CLIENT, 50000, nat, now), "full");
+        assertEquals(TcpState.ESTABLISHED, t.state(ids[0]));
+        assertEquals(TcpState.SYN_RECV, t.state(ids[1]));
+        assertTrue(t.isEmbryonic(ids[1]));
+        assertFalse(t.isEmbryonic(ids[0]));
+        assertTrue(t.reclaimEmbryonic(64));
+        assertFalse(t.isLive(ids[1]), "the oldest embryonic entry (claimed second) went");
+        assertTrue(t.isLive(ids[0]), "the older, established one stayed");
+        int n = insert(CLIENT, 50000, nat, now);
+        assertTrue(n >= 0, "room for the new connection");
+        assertTrue(t.reclaimEmbryonic(64));
+        assertFalse(t.isLive(ids[3]), "then the next oldest embryonic one");
+        assertTrue(t.reclaimEmbryonic(64));
+        assertTrue(t.reclaimEmbryonic(64));
+        assertTrue(t.isLive(n), "the new connection (NONE: no SYN seen) is not embryonic");
+        assertFalse(t.reclaimEmbryonic(64), "only established and new entries left: nothing reclaimed");
+        for (int i = 0; i < 8; i += 2) {
+            assertTrue(t.isLive(ids[i]), "established entry " + i + " never reclaimed");
+        }
+        // drop_entry: a scan removes the embryonic entries it meets, never the established ones.
+        ConnectionTable6 big = new ConnectionTable6(64, Timeouts.DEFAULTS);
+        int embryonic = 0;
+        for (int i = 0; i < 64; i++) {
+            int id = big.insert(Protocol.TCP, CLIENT.hi(), CLIENT.lo(), 1000 + i, VIP.hi(), VIP.lo(), 80, RIP.hi(),
+                    RIP.lo(), 8080, svc, nat, now);
+            big.update(id, false, SYN, 60, now);
+            if (i % 4 != 0) {
+                embryonic++;
+            } else {
+                big.update(id, true, SYN | ACK, 60, now);
+                big.update(id, false, ACK, 60, now);
+            }
+        }
+        int removed = 0;
+        for (int k = 0; k < 2000; k++) {
+            removed += big.randomDropEntry();
+        }
+        assertEquals(64 - embryonic, big.size(), "every embryonic entry dropped by 2000 scans of 2, "
+                + removed + " removed; the 16 established ones stayed");
+        assertEquals(embryonic, removed);
     }
 
     /**

@@ -1,7 +1,9 @@
 package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable6;
+import io.jvs.forwarder.conn.DefenseSettings;
 import io.jvs.forwarder.conn.LocalPorts;
 import io.jvs.forwarder.conn.SynProxyState;
 import io.jvs.forwarder.conn.Timeouts;
@@ -29,6 +31,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -75,6 +78,8 @@ class SynProxy6PipelineTest {
     static final byte[] RS1 = addr("2001:db8::11");
     static final int NAT = 80;
     static final int FNAT = 81;
+    /** A NAT service without the proxy (the flood defence's tests). */
+    static final int PLAIN = 8080;
     static final int NAT_RPORT = 8080;
     static final int FNAT_RPORT = 8081;
     static final int LPORT = 5000;
@@ -136,9 +141,19 @@ class SynProxy6PipelineTest {
     final PacketContext ctx = new PacketContext();
     final Arena arena = Arena.ofConfined();
     ServiceTable table;
+    DataPath dataPath;
+
+    /** The flood defence's settings per test (drop_entry, drop_packet, secure_tcp, amemthresh, am_droprate). */
+    static DefenseSettings defence(TestInfo test) {
+        return switch (test.getTestMethod().orElseThrow().getName()) {
+            case "dropPacketRefusesNewIpv6Connections" -> new DefenseSettings(0, 3, 0, 1024, 2);
+            case "theTriggerCountsTheIpv6TablesFreeEntriesAndDropEntryScansIt" -> new DefenseSettings(1, 0, 0, 64, 10);
+            default -> new DefenseSettings(0, 0, 0, 1024, 10);
+        };
+    }
 
     @BeforeEach
-    void start() {
+    void start(TestInfo test) {
         Ipv6Address vip = Ipv6Address.parse("2001:db8::100");
         Ipv6Address rs1 = Ipv6Address.parse("2001:db8::11");
         table = new ServiceTableBuilder(Schedulers::create).build(List.of(
@@ -146,15 +161,19 @@ class SynProxy6PipelineTest {
                         .withSynProxy(true),
                 ServiceSpec.ipv6(Protocol.TCP, vip, FNAT, "rr", List.of())
                         .withFullNat6(List.of(Ipv6Address.parse("2001:db8::3")), ClientAddressMode.NONE)
-                        .withDests(List.of(Dest.ipv6(rs1, FNAT_RPORT, 1, ForwardMethod.FULLNAT))).withSynProxy(true)),
+                        .withDests(List.of(Dest.ipv6(rs1, FNAT_RPORT, 1, ForwardMethod.FULLNAT))).withSynProxy(true),
+                ServiceSpec.ipv6(Protocol.TCP, vip, PLAIN, "rr", List.of(Dest.ipv6(rs1, NAT_RPORT, 1,
+                        ForwardMethod.NAT)))),
                 ServiceTable.EMPTY);
         ServiceRegistry registry = new ServiceRegistry();
         registry.publish(ServiceTable.EMPTY);
-        DataPath.builder().services(registry).connections(new ConnectionTable(64, Timeouts.DEFAULTS))
+        dataPath = DataPath.builder().services(registry).connections(new ConnectionTable(64, Timeouts.DEFAULTS))
+                .connPolicy(new ConnPolicy(false, false, false, defence(test)))
                 .neighbours(neighbours).routes(() -> new RouteTable(List.of(), IFINDEX)).counters(counters)
                 .services6(() -> table).connections6(conns6).neighbours6(neighbours6).routes6(() -> routes6)
                 .fullNatClock(() -> NOW).fullNatIsnKey(0x1234, 0x5678).synCookieKey(0xC00C1E01L, 0xC00C1E02L)
-                .build().wire(channel.pipeline());
+                .build();
+        dataPath.wire(channel.pipeline());
         long now = System.nanoTime();
         neighbours6.learn(hi(RS1), lo(RS1), RS1_MAC, true, now);
         neighbours6.learn(hi(ROUTER), lo(ROUTER), ROUTER_MAC, true, now);
@@ -413,6 +432,49 @@ class SynProxy6PipelineTest {
                 CSEQ + 1, PSH_ACK, 500, none(), "HTTP/".getBytes()))), hex(toClient),
                 "both translations undone: the proxy's sequence delta, FULLNAT's ack (no timestamps: window unscaled"
                         + " as 7 - 7)");
+    }
+
+    @Test
+    void aFullIpv6TableGivesUpItsOldestEmbryonicEntryForANewConnection() {
+        for (int i = 0; i < 64; i++) {  // 64 SYNs never followed by an ACK: SYN_RECV entries fill the table
+            one(fromClient(PLAIN, 1000 + i, CSEQ, 0, SYN, 64240, none(), none()));
+        }
+        assertEquals(64, conns6.size());
+        byte[] syn = one(fromClient(PLAIN, 2000, CSEQ, 0, SYN, 64240, none(), none()));
+        assertEquals(hex(frame(RS1_MAC, PORT_MAC, CLIENT, RS1, 6, 63,
+                tcp(CLIENT, RS1, 2000, NAT_RPORT, CSEQ, 0, SYN, 64240, none(), none()))), hex(syn),
+                "the 65th SYN is forwarded");
+        assertEquals(1, counters.embryonicReclaimed());
+        assertEquals(0, counters.drops(DropReason.TABLE_FULL));
+        assertEquals(-1, conns6.lookupIn(Protocol.TCP, hi(CLIENT), lo(CLIENT), 1000, hi(VIP), lo(VIP), PLAIN,
+                System.nanoTime()), "the oldest embryonic entry gave way");
+    }
+
+    @Test
+    void dropPacketRefusesNewIpv6Connections() {
+        // drop_packet 3, am_droprate 2: one new connection in every two is refused before scheduling
+        int sent = 0;
+        for (int i = 0; i < 4; i++) {
+            sent += feed(fromClient(PLAIN, 1000 + i, CSEQ, 0, SYN, 64240, none(), none())).size();
+        }
+        assertEquals(2, sent);
+        assertEquals(2, counters.drops(DropReason.DEFENSE_DROP_PACKET));
+        assertEquals(2, conns6.size());
+    }
+
+    @Test
+    void theTriggerCountsTheIpv6TablesFreeEntriesAndDropEntryScansIt() {
+        assertEquals(64, dataPath.availableEntries(), "both tables empty");
+        for (int i = 0; i < 56; i++) {
+            one(fromClient(PLAIN, 1000 + i, CSEQ, 0, SYN, 64240, none(), none()));
+        }
+        // 8 of the IPv6 table's 64 free, scaled to the IPv4 table's 64: 8, below amemthresh 64
+        assertEquals(8, dataPath.availableEntries());
+        for (int k = 0; k < 400 && conns6.size() > 0; k++) {
+            dataPath.defenseTick();                 // drop_entry 1 -> 2 under nomem: scans both tables
+        }
+        assertEquals(0, conns6.size(), "drop_entry's scans removed the IPv6 table's embryonic entries");
+        assertEquals(56, counters.embryonicDropped());
     }
 
     @Test
