@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * at least 95 succeed.
  *
  * <p>IPv6 (issues 15 and 16), in the same director: {@code -t [2001:db8::100]:80 --synproxy} with
- * NAT real servers, 200 requests and a 50 MiB download byte for byte; spoofed-source IPv6 ACKs with
+ * NAT real servers, 200 requests and a 50 MiB download byte for byte (and through {@code :81}, FULLNAT
+ * with {@code --laddr 2001:db8::3}, 100 requests and the download); spoofed-source IPv6 ACKs with
  * bad cookies (a raw-socket sender in the client: hping3 has no IPv6) counted and never reaching a
  * real server (an ip6 nftables counter in each real server's namespace stays 0); and a paced
  * spoofed IPv6 SYN flood at a NAT service without the proxy ({@code [2001:db8::100]:8080}), three
@@ -105,6 +106,9 @@ class SynProxyIT {
                 -A -t [%5$s]:80 -s rr --synproxy
                 -a -t [%5$s]:80 -r [2001:db8::11]:80 -m -w 1
                 -a -t [%5$s]:80 -r [2001:db8::12]:80 -m -w 1
+                -A -t [%5$s]:81 -s rr --laddr 2001:db8::3 --synproxy
+                -a -t [%5$s]:81 -r [2001:db8::11]:80 --fullnat -w 1
+                -a -t [%5$s]:81 -r [2001:db8::12]:80 --fullnat -w 1
                 -A -t [%5$s]:8080 -s rr
                 -a -t [%5$s]:8080 -r [2001:db8::11]:80 -m -w 1
                 -a -t [%5$s]:8080 -r [2001:db8::12]:80 -m -w 1
@@ -326,8 +330,29 @@ class SynProxyIT {
      * two seconds; a new connection then takes the place of the oldest embryonic entry (counted as
      * jvs_embryonic_removed_total{by="reclaim"}) instead of being refused as table_full.
      */
+    /** FULLNAT over IPv6 behind the proxy ([2001:db8::100]:81, --laddr 2001:db8::3): the two translations composed. */
     @Test
     @Order(5)
+    void fullNat6() {
+        String url = "http://[" + VIP6 + "]:81/";
+        double spliced0 = director.metric("jvs_synproxy_total", "event=\"spliced\"");
+        List<Lab.Transfer> t = LAB.lab().getRepeatedly(url, 100, Duration.ofSeconds(120), "-g", "-H",
+                "Connection: close");
+        long ok = t.stream().filter(Lab.Transfer::ok).count();
+        double spliced = director.metric("jvs_synproxy_total", "event=\"spliced\"") - spliced0;
+        Lab.Download via = LAB.lab().download(url + "blob", 60);
+        System.out.printf(Locale.ROOT, "[synproxy fullnat6] 100 x GET %s: %d ok, %.0f spliced; 50 MiB: %.1f MB/s%n",
+                url, ok, spliced, via.megabytesPerSecond());
+        assertEquals(100, ok, "fullnat6: requests through the IPv6 SYN proxy; first failure: "
+                + t.stream().filter(x -> !x.ok()).findFirst().map(Object::toString).orElse("none"));
+        assertTrue(spliced >= 100, "fullnat6: every connection spliced by the proxy: " + spliced);
+        assertEquals(200, via.httpCode(), "fullnat6 download status");
+        assertEquals(Lab.BLOB_BYTES, via.bytes(), "fullnat6 download bytes");
+        assertEquals(LAB.lab().blobSha256(), via.sha256(), "fullnat6 download sha256");
+    }
+
+    @Test
+    @Order(6)
     void ipv6SynFloodLargerThanTheTable() throws Exception {
         String url = "http://[" + VIP6 + "]:8080/";
         double reclaimed0 = director.metric("jvs_embryonic_removed_total", "by=\"reclaim\"");
