@@ -76,7 +76,9 @@ import java.util.function.Supplier;
  *       SYN is answered with a cookie SYN-ACK and goes no further, an ACK with a valid cookie is
  *       scheduled and becomes the real server's SYN, one with a bad cookie is
  *       SYNPROXY_BAD_COOKIE, anything else NO_CONNECTION; a proxied connection's segments are
- *       held, turned into the SYN again, or translated (and the server's SYN-ACK spliced);</li>
+ *       held, turned into the SYN again, or translated (and the server's SYN-ACK spliced); a
+ *       first fragment that would have to be answered or rewritten whole is FRAGMENT_UNTRACKED
+ *       (the rewrite would keep its fragment header);</li>
  *   <li><b>transmit</b>: DR, NAT or FULLNAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
  *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit}): egress
  *       MTU (Packet Too Big), hop limit, route, NDP.</li>
@@ -185,7 +187,11 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         if (tcp && !created) {
             byte state = conns.synProxyState(id);
             if (state == SynProxyState.SP_AWAITING_SERVER) {
-                proxy.clientPending(ctx, x);
+                if (ctx.fragment) {
+                    counters.drop(DropReason.FRAGMENT_UNTRACKED); // not to be rewritten into the SYN again
+                } else {
+                    proxy.clientPending(ctx, x);
+                }
                 return;
             }
             if (state == SynProxyState.SP_SPLICED) {
@@ -201,6 +207,11 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
      * anything else dropped (false).
      */
     private boolean synProxyOpens(PacketContext ctx) {
+        if (ctx.fragment) {
+            // a first fragment: answering it in place would keep its fragment header (more to come)
+            counters.drop(DropReason.FRAGMENT_UNTRACKED);
+            return false;
+        }
         int flags = ctx.tcpFlags & (TcpHeader.SYN | TcpHeader.ACK | TcpHeader.RST);
         if (flags == TcpHeader.SYN) {
             proxy.answerSyn(ctx);

@@ -304,6 +304,17 @@ class SynProxy6PipelineTest {
     }
 
     @Test
+    void aFirstFragmentIsNotAnsweredInPlace() {
+        // A SYN in a first fragment (Fragment header, offset 0, more fragments): the answer would keep the header.
+        byte[] fragment = {6, 0, 0, 1, 0, 0, 0x12, 0x34};
+        byte[] f = frame(PORT_MAC, ROUTER_MAC, CLIENT, VIP, 44, 64, concat(fragment,
+                tcp(CLIENT, VIP, CPORT, NAT, CSEQ, 0, SYN, 64240, CLIENT_SYN_OPTS, none())));
+        assertEquals(0, feed(f).size());
+        assertEquals(1, counters.drops(DropReason.FRAGMENT_UNTRACKED));
+        assertEquals(0, counters.synProxySynAckCount());
+    }
+
+    @Test
     void natHandshakeSpliceAndTranslationBothWays() {
         one(clientSyn(NAT));
         // The client's ACK opens the connection and becomes the server's SYN: the client's own ISN,
