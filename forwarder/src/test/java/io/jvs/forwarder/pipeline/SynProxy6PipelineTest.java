@@ -147,6 +147,7 @@ class SynProxy6PipelineTest {
     static DefenseSettings defence(TestInfo test) {
         return switch (test.getTestMethod().orElseThrow().getName()) {
             case "dropPacketRefusesNewIpv6Connections" -> new DefenseSettings(0, 3, 0, 1024, 2);
+            case "secureTcpKeepsASpoofedIpv6HandshakeEmbryonic" -> new DefenseSettings(0, 0, 3, 1024, 10);
             case "theTriggerCountsTheIpv6TablesFreeEntriesAndDropEntryScansIt" -> new DefenseSettings(1, 0, 0, 64, 10);
             default -> new DefenseSettings(0, 0, 0, 1024, 10);
         };
@@ -471,6 +472,18 @@ class SynProxy6PipelineTest {
         assertEquals(2, sent);
         assertEquals(2, counters.drops(DropReason.DEFENSE_DROP_PACKET));
         assertEquals(2, conns6.size());
+    }
+
+    @Test
+    void secureTcpKeepsASpoofedIpv6HandshakeEmbryonic() {
+        // secure_tcp 3: tcp_states_dos[], where a client's ACK in SYN_RECV waits for the server's reply
+        one(fromClient(PLAIN, 1000, CSEQ, 0, SYN, 64240, none(), none()));
+        one(fromClient(PLAIN, 1000, CSEQ + 1, 0x1234_5678, ACK, 502, none(), none()));
+        int id = conns6.lookupIn(Protocol.TCP, hi(CLIENT), lo(CLIENT), 1000, hi(VIP), lo(VIP), PLAIN,
+                System.nanoTime());
+        assertEquals(io.jvs.forwarder.conn.TcpState.SYN_RECV, conns6.state(id),
+                "a spoofed handshake (no reply seen) stays SYN_RECV, not ESTABLISHED");
+        assertTrue(conns6.isEmbryonic(id), "and so stays reclaimable");
     }
 
     @Test
