@@ -155,6 +155,7 @@ public final class DataPath {
             this.neighbours6 = b.neighbours6.clone();
             this.conns6 = b.conns6 != null ? b.conns6 : new ConnectionTable6(DEFAULT_CONNECTIONS6, conns.timeouts());
             conns6.setSecureTcp(defense.secureTcp());
+            conns6.setClientLimits(clientLimits); // one table for both families: the service key tells them apart
             this.held6 = new HeldSegments(SYN_PROXY_HELD_SLOTS6, conns6);
         } else {
             this.neighbours6 = null;
@@ -284,7 +285,7 @@ public final class DataPath {
         SynProxy synProxy6 = SynProxy.ipv6(sender6, ports.get(0), conns6, cookies, held6, wallMillis, counters);
         return new Ipv6Handler(services6, conns6, neighbours6[port], sender6, new Dr6Xmit(sender6, conns6, counters),
                 new Nat6Xmit(sender6, conns6), new Fullnat6Xmit(sender6, conns6, wallMillis, isnKey0, isnKey1),
-                counters, answers, sync, policy, vrrp, defense, synProxy6);
+                counters, answers, sync, policy, vrrp, clientLimits, defense, synProxy6);
     }
 
     /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */
