@@ -35,7 +35,7 @@ final class DataPathChecks {
      * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
      * jvs's IPv6 mark rules (fwmark services) and (protocol, VIP, port), schedules with persistence
      * templates, allow/deny lists, per-client limits and one-packet scheduling, and transmits by
-     * DR, NAT and FULLNAT. Refused, one line naming the service or real server: --synproxy,
+     * DR, NAT and FULLNAT (behind the SYN proxy too). Refused, one line naming the real server:
      * real servers other than DR, NAT and FULLNAT (TUN), an IPv4 real server of an IPv6 service, and an IPv6 real
      * server of an IPv4 service (IPVS's TUN with an IPv6 outer header).
      */
@@ -48,11 +48,6 @@ final class DataPathChecks {
                 }
             }
             return;
-        }
-        String refused = s.synProxy ? "--synproxy is not supported for IPv6 services"
-                : null;
-        if (refused != null) {
-            throw new IllegalArgumentException(s.spec.label() + ": " + refused);
         }
         for (RealServer d : s.dests) {
             if (!d.ipv6) {

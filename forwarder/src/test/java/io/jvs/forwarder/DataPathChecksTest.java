@@ -130,8 +130,12 @@ class DataPathChecksTest {
                 new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 5, 0, 0)))), "--conn-limit");
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withClientPolicy(
                 new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 0, 10, 5)))), "--rate-limit");
-        assertEquals("TCP [2001:db8::1]:80: --synproxy is not supported for IPv6 services",
-                refusal(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(nat)).withSynProxy(true))));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr",
+                List.of(nat)).withSynProxy(true))), "--synproxy on an IPv6 NAT service");
+        // DR6 with --synproxy is refused as for IPv4, by the service model (ServiceSpec), one line:
+        assertEquals("TCP [2001:db8::1]:80 -r [2001:db8::11]:80: --synproxy needs NAT or FULLNAT real servers (DR replies"
+                + " bypass the director)", assertThrows(IllegalArgumentException.class, () -> ServiceSpec.ipv6(
+                Protocol.TCP, vip, 80, "rr", List.of(dr)).withSynProxy(true)).getMessage());
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.ipv6(Protocol.UDP, vip, 53, "rr",
                 List.of(dr)).withOnePacket(true))), "-o");
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.fwmark6(7, "rr").withDest(dr).withDest(nat)

@@ -1,6 +1,7 @@
 package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.conn.ConnectionTable6;
+import io.jvs.forwarder.conn.SynProxyState;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
@@ -39,7 +40,12 @@ import java.lang.foreign.MemorySegment;
  *       its stream (Linux's tcp_v6_err ignores an error outside its unacknowledged data).</li>
  * </ul>
  * The outer destination must be the quote's source (the error goes back to who sent the quoted
- * packet), as for IPv4. NAT verifies the error's ICMPv6 checksum first (BAD_CHECKSUM) and computes
+ * packet), as for IPv4. A connection the SYN proxy spliced has its quoted TCP sequence numbers
+ * translated as {@link IcmpHandler} does for IPv4: the client quotes the server's stream in the
+ * proxy's (cookie's) sequence space, so the quoted sequence number goes back by the splice's delta
+ * for the server (whose tcp_v6_err ignores an error outside its unacknowledged data); a NAT or FULLNAT real
+ * server quotes an acknowledgement of its own stream, which goes forward by the delta for the
+ * client. NAT verifies the error's ICMPv6 checksum first (BAD_CHECKSUM) and computes
  * it afresh over the pseudo-header once rewritten (ip_vs_nat_icmp_v6 does the same, leaving it
  * CHECKSUM_PARTIAL); the quoted L4 checksum is left alone (the quote is cut short). The error
  * leaves through {@link Ipv6Sender} like any forwarded packet: hop limit, MTU (an error never
@@ -113,7 +119,7 @@ final class Icmpv6Errors {
         // From the client's side: it quotes a reply, [VIP]:vport -> client:cport.
         int id = conns.lookupIn(next, qdHi, qdLo, qdport, qsHi, qsLo, qsport, now);
         if (id >= 0) {
-            toRealServer(ctx, id, q, pos);
+            toRealServer(ctx, id, q, pos, quotedTcpField(next, pos, 4, end));
             return true;
         }
         // From a NAT real server's side: it quotes client:cport -> [RIP]:rport; from a FULLNAT one,
@@ -126,7 +132,12 @@ final class Icmpv6Errors {
         return false;
     }
 
-    private void toRealServer(PacketContext ctx, int id, long quote, long quotedPorts) {
+    /** The offset of a 4-byte field of the quoted TCP header (4: sequence, 8: acknowledgement), or -1. */
+    private static long quotedTcpField(int proto, long quotedL4, int field, long end) {
+        return proto == Ipv6Header.NEXT_TCP && quotedL4 + field + 4 <= end ? quotedL4 + field : -1;
+    }
+
+    private void toRealServer(PacketContext ctx, int id, long quote, long quotedPorts, long quotedSeq) {
         RealServer d = conns.dest(id);
         ctx.conn = id;
         ctx.dest = d;
@@ -153,6 +164,9 @@ final class Icmpv6Errors {
                 ctx.seg.set(Bytes.BE64, quote + Ipv6Header.DST_OFFSET, conns.laddrHi(id));
                 ctx.seg.set(Bytes.BE64, quote + Ipv6Header.DST_OFFSET + 8, conns.laddrLo(id));
                 Bytes.u16(ctx.seg, quotedPorts + 2, conns.lport(id));
+            }
+            if (quotedSeq >= 0 && conns.synProxyState(id) == SynProxyState.SP_SPLICED) {
+                Bytes.i32(ctx.seg, quotedSeq, Bytes.i32(ctx.seg, quotedSeq) - conns.synProxySeq(id));
             }
             ctx.ip6.setDst(hi, lo);
             ctx.dstHi = hi;
@@ -195,6 +209,10 @@ final class Icmpv6Errors {
             ctx.ip6.setDst(cHi, cLo);
             ctx.dstHi = cHi;
             ctx.dstLo = cLo;
+        }
+        if (tcpEnd >= 0 && quotedPorts + 12 <= tcpEnd && conns.synProxyState(id) == SynProxyState.SP_SPLICED) {
+            // the quote acknowledges the server's stream: into the client's (cookie's) sequence space
+            Bytes.i32(ctx.seg, quotedPorts + 8, Bytes.i32(ctx.seg, quotedPorts + 8) + conns.synProxySeq(id));
         }
         ctx.ip6.setSrc(vHi, vLo);
         ctx.srcHi = vHi;
