@@ -34,11 +34,11 @@ final class DataPathChecks {
      * THE place the director refuses what the IPv6 data path (pipeline.Ipv6Handler) cannot forward,
      * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
      * (protocol, VIP, port) only, schedules with persistence templates and allow/deny lists but
-     * without per-client limits, and transmits by DR, NAT and FULLNAT. Refused, one line naming the
-     * service or real server: an IPv6 fwmark service, one-packet scheduling, per-client
-     * connection and rate limits, --synproxy,
-     * real servers other than DR, NAT and FULLNAT (TUN), an IPv4 real server of an IPv6 service, and an IPv6 real
-     * server of an IPv4 service (IPVS's TUN with an IPv6 outer header).
+     * without per-client limits, and transmits by DR, NAT, FULLNAT and TUN (ip6ip6, GUE over
+     * IPv6). Refused, one line naming the service or real server: an IPv6 fwmark service,
+     * one-packet scheduling, per-client connection and rate limits, --synproxy, an IPv4 real
+     * server of an IPv6 service, and an IPv6 real server of an IPv4 service (IPVS's tunnels with
+     * an outer family other than the service's: IPv6-in-IPv4 and IPv4-in-IPv6).
      */
     static void refuseIpv6(VirtualService s) {
         if (!s.ipv6) {
@@ -63,10 +63,6 @@ final class DataPathChecks {
             if (!d.ipv6) {
                 throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
                         + ": an IPv6 service forwards to IPv6 real servers only");
-            }
-            if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT && d.method != ForwardMethod.FULLNAT) {
-                throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                        + ": " + d.method.name() + " is not supported for IPv6 services (DR -g, NAT -m and --fullnat are)");
             }
         }
     }

@@ -276,8 +276,8 @@ public final class ConnectionTable6 implements FullNatState {
         Objects.requireNonNull(svc, "svc");
         Objects.requireNonNull(dest, "dest");
         if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
-                && dest.method != ForwardMethod.FULLNAT) {
-            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT or FULLNAT, not " + dest.method);
+                && dest.method != ForwardMethod.FULLNAT && dest.method != ForwardMethod.TUN) {
+            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT, FULLNAT or TUN, not " + dest.method);
         }
         if (size == capacity) {
             return FULL;
@@ -397,8 +397,8 @@ public final class ConnectionTable6 implements FullNatState {
                             boolean inactive, long timeoutNanos, long nowNanos) {
         Objects.requireNonNull(svc, "svc");
         Objects.requireNonNull(dest, "dest");
-        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT) {
-            throw new IllegalArgumentException("IPv6 connections forward by DR or NAT, not " + dest.method);
+        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT && dest.method != ForwardMethod.TUN) {
+            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT or TUN, not " + dest.method);
         }
         if (size == capacity) {
             return FULL;
@@ -413,7 +413,7 @@ public final class ConnectionTable6 implements FullNatState {
         vLo[id] = vaddrLo;
         dHi[id] = daddrHi;
         dLo[id] = daddrLo;
-        // DR and NAT: the real server's peer (the OUT key) is the client
+        // DR, NAT and TUN: the real server's peer (the OUT key) is the client
         lHi[id] = caddrHi;
         lLo[id] = caddrLo;
         lports[id] = (char) cport;

@@ -29,6 +29,7 @@ import io.jvs.forwarder.io.LanPorts;
 import io.jvs.forwarder.xmit.NatXmit;
 import io.jvs.forwarder.xmit.NextHopSender;
 import io.jvs.forwarder.xmit.TunXmit;
+import io.jvs.forwarder.xmit.Tun6Xmit;
 import io.netty.channel.ChannelPipeline;
 
 import java.security.SecureRandom;
@@ -258,7 +259,7 @@ public final class DataPath {
         Ipv6Sender sender6 = new Ipv6Sender(neighbours6, routes6, counters);
         return new Ipv6Handler(services6, conns6, neighbours6[port], sender6, new Dr6Xmit(sender6, conns6, counters),
                 new Nat6Xmit(sender6, conns6), new Fullnat6Xmit(sender6, conns6, wallMillis, isnKey0, isnKey1),
-                counters, answers, sync, policy, vrrp);
+                new Tun6Xmit(sender6, conns6, counters), counters, answers, sync, policy, vrrp);
     }
 
     /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */

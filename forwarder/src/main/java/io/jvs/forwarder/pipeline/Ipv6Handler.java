@@ -57,15 +57,16 @@ import java.util.function.Supplier;
  *       under expire_quiescent_template, is dropped and the client scheduled afresh); otherwise
  *       the service's scheduler picks through
  *       {@link io.jvs.forwarder.service.Scheduler#schedule6} (the kernel's IPv6 hashes); a service
- *       using what the IPv6 path lacks (per-client limits, SYN proxy, TUN) is
+ *       using what the IPv6 path lacks (per-client limits, SYN proxy, an IPv4 real server) is
  *       IPV6_UNSUPPORTED: the director refuses those services (DataPathChecks.refuseIpv6), so this
  *       is a guard, not a normal outcome; a FULLNAT connection with no free local port on any
  *       of the service's local addresses is LOCAL_PORT_EXHAUSTED; after each inbound packet the
  *       connection sync master decides whether the connection is synced
  *       ({@link SyncHook#inbound6}, as ip_vs_in does; not FULLNAT's yet);</li>
- *   <li><b>transmit</b>: DR, NAT or FULLNAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
- *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit}): egress
- *       MTU (Packet Too Big), hop limit, route, NDP.</li>
+ *   <li><b>transmit</b>: DR, NAT, FULLNAT or TUN over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
+ *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit},
+ *       {@link io.jvs.forwarder.xmit.Tun6Xmit}: ip6ip6 or GUE over IPv6): egress MTU (Packet Too
+ *       Big; a tunnel's less its encapsulation), hop limit, route, NDP.</li>
  * </ol>
  * VRRP ({@link VrrpGate#silent6}): for an IPv6 address of an instance this director is not
  * MASTER of, an NS is not answered (only learnt from, as any NS), and an echo request or a packet
@@ -84,6 +85,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Xmit dr;
     private final Xmit nat;
     private final Xmit fullnat;
+    private final Xmit tun;
     private final DataPathCounters counters;
     private final boolean answers;
     private final Icmpv6Errors errors;
@@ -91,7 +93,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final VrrpGate vrrp;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
-                Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, DataPathCounters counters, boolean answers,
+                Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, Xmit tun, DataPathCounters counters, boolean answers,
                 SyncHook sync, ConnPolicy policy, VrrpGate vrrp) {
         this.vrrp = vrrp;
         this.services = services;
@@ -103,6 +105,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         this.dr = dr;
         this.nat = nat;
         this.fullnat = fullnat;
+        this.tun = tun;
         this.counters = counters;
         this.answers = answers;
         this.errors = new Icmpv6Errors(conns, sender, counters);
@@ -159,7 +162,12 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     }
 
     private Xmit xmit(ForwardMethod method) {
-        return method == ForwardMethod.NAT ? nat : method == ForwardMethod.FULLNAT ? fullnat : dr;
+        return switch (method) {
+            case NAT -> nat;
+            case FULLNAT -> fullnat;
+            case TUN -> tun;
+            default -> dr;
+        };
     }
 
     /** A packet to no IPv6 service: a NAT or FULLNAT reply, or NO_SERVICE for a VIP, or the kernel's. */
@@ -254,7 +262,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             }
         }
         if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
-                && dest.method != ForwardMethod.FULLNAT) {
+                && dest.method != ForwardMethod.FULLNAT && dest.method != ForwardMethod.TUN) {
             counters.drop(DropReason.IPV6_UNSUPPORTED);
             return -1;
         }
