@@ -421,7 +421,9 @@ class XmitIT {
             String name = "xmit-tun6-" + System.nanoTime();
             LAB.lab().exec(Lab.CLIENT, Lab.ip(), "-6", "route", "flush", "cache").requireOk();
             double tooBigBefore = drops("packet_too_big");
-            double before = liveAllocationBaseline();
+            // (No allocation bound here: Tun6PipelineTest counts 0 bytes per packet; the event loop's
+            // housekeeping over the upload's duration would make a bound a matter of machine speed.)
+            double before = allocated();
             // rr: the 200th request went to ts1, the download to ts2: this upload goes to ts1, by ip6ip6.
             String sha = uploadTo(80, name, List.of(LAB.lab().state().resolve("ts1/upload/" + name)));
             double grew = allocated() - before;
@@ -432,7 +434,6 @@ class XmitIT {
             assertEquals(LAB.lab().blobSha256(), sha, "sha256 of what the real server stored");
             assertTrue(tooBig >= 1, "full-sized segments + the tunnel > 1500: dropped as packet_too_big");
             assertTrue(route.contains(" mtu 1460 "), "the client's path MTU to the VIP is 1500 - 40 (ip6ip6): " + route);
-            assertTrue(grew < 256 * 1024, "no allocation per packet (software GSO, ip6ip6/GUE): " + grew + " bytes");
         }
     }
 

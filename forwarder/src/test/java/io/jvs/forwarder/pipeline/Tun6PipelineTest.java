@@ -363,7 +363,10 @@ class Tun6PipelineTest {
                 clientPacket(80, CSEQ + 1, ACK, 64, payload(1500 - 40 - 20))};
         queue.capture = false;
         long allocated = V6Frames.allocatedFeeding(channel, ctx, port, arena, frames, 20_000);
-        assertTrue(queue.counted >= 3 * 20_000, "every small frame forwarded: " + queue.counted);
+        assertTrue(queue.counted >= 3 * 20_000, () -> "every small frame forwarded: " + queue.counted + "; drops "
+                + Arrays.stream(DropReason.values()).filter(r -> counters.drops(r) > 0)
+                .map(r -> r.label() + "=" + counters.drops(r)).toList());
+        assertEquals(0, counters.drops(DropReason.MALFORMED), "every frame read as the ring would hand it over");
         assertEquals(0, allocated, "bytes allocated by 80k TUN6 frames");
     }
 }
