@@ -108,7 +108,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         this.tun = tun;
         this.counters = counters;
         this.answers = answers;
-        this.errors = new Icmpv6Errors(conns, sender, counters);
+        this.errors = new Icmpv6Errors(conns, sender, tun, counters);
         this.sync = sync;
     }
 

@@ -350,6 +350,27 @@ class Tun6PipelineTest {
         assertArrayEquals(new byte[10], Arrays.copyOf(tx.sent.getLast(), 10), "no offload left to the kernel");
     }
 
+    /**
+     * A Packet Too Big from the client's side about a TUN connection's reply (the router could
+     * not forward [VIP]:80 -> client; the reply's source, the VIP, is the error's destination)
+     * goes through the tunnel to the connection's real server, untouched but for the hop limit,
+     * as ip_vs_in_icmp_v6 hands it to the connection's transmitter.
+     */
+    @Test
+    void packetTooBigAboutAReplyIsTunnelledToTheRealServer() {
+        one(clientPacket(80, CSEQ, SYN, 64, none()));
+        byte[] routerIp = addr("2001:db8:1::1");
+        byte[] reply = Arrays.copyOfRange(frame(0, 0, VIP, CLIENT, 6, 63,
+                Fullnat6PipelineTest.tcp(VIP, CLIENT, 80, 40000, 0x7000_0001, CSEQ + 1, ACK, none(), payload(100))),
+                ETH, ETH + IP6 + 20 + 100);
+        byte[] err = frame(PORT_MAC, ROUTER_MAC, routerIp, VIP, 58, 64,
+                V6Frames.icmp6(routerIp, VIP, 2, 0, concat(V6Frames.hex("00000500"), reply)));   // MTU 1280
+        byte[] inner = Arrays.copyOfRange(err, ETH, err.length);
+        inner[7] = 63;
+        assertEquals(hex(frame(ROUTER_MAC, PORT_MAC, PORT_IP, TS1, 41, 63, inner)), hex(one(err)));
+        assertEquals(0, counters.drops(DropReason.ICMP_UNTRACKED) + counters.drops(DropReason.IPV6_UNSUPPORTED));
+    }
+
     /** ip6ip6 and GUE over IPv6, and Packet Too Big (built, then rate-limited), allocate nothing once compiled. */
     @Test
     void tun6PathDoesNotAllocate() {
