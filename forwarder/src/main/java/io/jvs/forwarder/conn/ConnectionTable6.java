@@ -262,7 +262,7 @@ public final class ConnectionTable6 implements FullNatState {
 
     /**
      * Creates the entry of a newly scheduled connection, as {@link ConnectionTable#insert} does
-     * (state NONE, inactive, 3 s until the first transition, NOOUTPUT for DR; the upper
+     * (state NONE, inactive, 3 s until the first transition, NOOUTPUT for DR and TUN; the upper
      * threshold; conns counted), and returns its id or {@link #FULL}. Precondition: a lookupIn
      * miss for the same key.
      *
@@ -275,10 +275,6 @@ public final class ConnectionTable6 implements FullNatState {
                       long daddrHi, long daddrLo, int dport, VirtualService svc, RealServer dest, long nowNanos) {
         Objects.requireNonNull(svc, "svc");
         Objects.requireNonNull(dest, "dest");
-        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
-                && dest.method != ForwardMethod.FULLNAT && dest.method != ForwardMethod.TUN) {
-            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT, FULLNAT or TUN, not " + dest.method);
-        }
         if (size == capacity) {
             return FULL;
         }

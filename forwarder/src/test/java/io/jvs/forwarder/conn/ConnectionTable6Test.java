@@ -13,7 +13,6 @@ import static io.jvs.packet.TcpHeader.ACK;
 import static io.jvs.packet.TcpHeader.FIN;
 import static io.jvs.packet.TcpHeader.SYN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The IPv6 connection table: keys of 128-bit addresses, the kernel's accounting, expiry, its footprint. */
@@ -101,8 +100,9 @@ class ConnectionTable6Test {
         assertEquals(ConnectionTable6.FULL, insert(CLIENT, 50000, nat, 0));
         assertEquals(-1, t.lookupIn(Protocol.TCP, CLIENT.hi(), CLIENT.lo(), 40001, VIP.hi(), VIP.lo(), 80,
                 4 * S), "expired (3 s initial timeout) entries are never returned");
-        assertThrows(IllegalArgumentException.class, () -> t.insert(Protocol.TCP, 0, 1, 1, 0, 2, 2, 0, 3, 3, svc,
-                new RealServer(1, 80, 1, ForwardMethod.TUN, 0, 0, new DestStats()), 0));
+        // TUN has IPv6 connections too (the expired entry's slot was freed by the lookup above).
+        assertTrue(t.insert(Protocol.TCP, 0, 1, 1, 0, 2, 2, 0, 3, 3, svc,
+                new RealServer(1, 80, 1, ForwardMethod.TUN, 0, 0, new DestStats()), 4 * S) >= 0);
     }
 
     /**
