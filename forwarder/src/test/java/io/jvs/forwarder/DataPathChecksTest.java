@@ -137,8 +137,8 @@ class DataPathChecksTest {
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.fwmark6(7, "rr").withDest(dr).withDest(nat)
                 .withPersistence(300, 64))), "-f 7 -6 with DR and NAT real servers, persistent");
         Dest tunFwm = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 0, 1, ForwardMethod.TUN);
-        assertEquals("real server [2001:db8::13]:0 of FWM/7/IPv6: TUN is not supported for IPv6 services"
-                + " (DR -g, NAT -m and --fullnat are)", refusal(table6(ServiceSpec.fwmark6(7, "rr").withDest(tunFwm))));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.fwmark6(7, "rr").withDest(tunFwm))),
+                "-f 7 -6 with a TUN real server (ip6ip6)");
         Dest tun = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 80, 1, ForwardMethod.TUN);
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withDest(tun))), "ip6ip6 real servers");
         Dest gue = new Dest(0, 80, 1, ForwardMethod.TUN, 0, 0, TunnelType.GUE, 6080, TunnelType.FLAG_CSUM,
