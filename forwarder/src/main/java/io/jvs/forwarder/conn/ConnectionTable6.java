@@ -316,7 +316,7 @@ public final class ConnectionTable6 implements SynProxyState {
 
     /**
      * Creates the entry of a newly scheduled connection, as {@link ConnectionTable#insert} does
-     * (state NONE, inactive, 3 s until the first transition, NOOUTPUT for DR; the upper
+     * (state NONE, inactive, 3 s until the first transition, NOOUTPUT for DR and TUN; the upper
      * threshold; conns counted), and returns its id or {@link #FULL}. Precondition: a lookupIn
      * miss for the same key.
      *
@@ -329,10 +329,6 @@ public final class ConnectionTable6 implements SynProxyState {
                       long daddrHi, long daddrLo, int dport, VirtualService svc, RealServer dest, long nowNanos) {
         Objects.requireNonNull(svc, "svc");
         Objects.requireNonNull(dest, "dest");
-        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
-                && dest.method != ForwardMethod.FULLNAT) {
-            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT or FULLNAT, not " + dest.method);
-        }
         if (size == capacity) {
             return FULL;
         }
@@ -467,8 +463,9 @@ public final class ConnectionTable6 implements SynProxyState {
         Objects.requireNonNull(svc, "svc");
         Objects.requireNonNull(dest, "dest");
         final boolean fullNat = dest.method == ForwardMethod.FULLNAT;
-        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT && !fullNat) {
-            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT or FULLNAT, not " + dest.method);
+        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT && dest.method != ForwardMethod.TUN
+                && !fullNat) {
+            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT, TUN or FULLNAT, not " + dest.method);
         }
         if (size == capacity) {
             return FULL;

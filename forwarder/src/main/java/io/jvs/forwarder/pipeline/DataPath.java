@@ -29,6 +29,7 @@ import io.jvs.forwarder.io.LanPorts;
 import io.jvs.forwarder.xmit.NatXmit;
 import io.jvs.forwarder.xmit.NextHopSender;
 import io.jvs.forwarder.xmit.TunXmit;
+import io.jvs.forwarder.xmit.Tun6Xmit;
 import io.netty.channel.ChannelPipeline;
 
 import java.security.SecureRandom;
@@ -289,7 +290,8 @@ public final class DataPath {
         SynProxy synProxy6 = SynProxy.ipv6(sender6, ports.get(0), conns6, cookies, held6, wallMillis, counters);
         return new Ipv6Handler(services6, conns6, neighbours6[port], sender6, new Dr6Xmit(sender6, conns6, counters),
                 new Nat6Xmit(sender6, conns6), new Fullnat6Xmit(sender6, conns6, wallMillis, isnKey0, isnKey1),
-                counters, answers, arpScope.vipsRouted(), sync, policy, vrrp, clientLimits, defense, synProxy6);
+                new Tun6Xmit(sender6, conns6, counters), counters, answers, arpScope.vipsRouted(), sync, policy, vrrp,
+                clientLimits, defense, synProxy6);
     }
 
     /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */

@@ -10,6 +10,7 @@ import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.xmit.Fullnat6Xmit;
 import io.jvs.forwarder.xmit.Ipv6Sender;
+import io.jvs.forwarder.xmit.Xmit;
 import io.jvs.packet.Bytes;
 import io.jvs.packet.Checksum;
 import io.jvs.packet.Icmpv6Header;
@@ -28,7 +29,8 @@ import java.lang.foreign.MemorySegment;
  * <ul>
  *   <li>from the client's side (it quotes [VIP]:vport -> client, a reply the client got; the
  *       outer destination is the VIP): DR forwards it to the real server as it is but for the
- *       hop limit; NAT sends it to the real server with the quote's source made [RIP]:rport;</li>
+ *       hop limit; TUN tunnels it to the real server as it is (ip_vs_icmp_xmit_v6 hands it to
+ *       the connection's transmitter); NAT sends it to the real server with the quote's source made [RIP]:rport;</li>
  *   <li>from a NAT real server's side (it quotes client -> [RIP]:rport, what the director sent
  *       it; the outer destination is the client): to the client from the VIP, the quote made
  *       client -> [VIP]:vport again;</li>
@@ -54,9 +56,12 @@ import java.lang.foreign.MemorySegment;
 final class Icmpv6Errors {
     private final ConnectionTable6 conns;
     private final Ipv6Sender sender;
+    /** TUN connections' errors go to their real server through the tunnel, as ip_vs_icmp_xmit_v6 does. */
+    private final Xmit tun;
     private final DataPathCounters counters;
 
-    Icmpv6Errors(ConnectionTable6 conns, Ipv6Sender sender, DataPathCounters counters) {
+    Icmpv6Errors(ConnectionTable6 conns, Ipv6Sender sender, Xmit tun, DataPathCounters counters) {
+        this.tun = tun;
         this.conns = conns;
         this.sender = sender;
         this.counters = counters;
@@ -144,8 +149,8 @@ final class Icmpv6Errors {
         ctx.service = conns.service(id);
         long hi = conns.daddrHi(id);
         long lo = conns.daddrLo(id);
-        if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT && d.method != ForwardMethod.FULLNAT) {
-            counters.drop(DropReason.IPV6_UNSUPPORTED); // a guard: the IPv6 table holds DR, NAT and FULLNAT only
+        if (d.method == ForwardMethod.TUN) {
+            tun.inbound(ctx); // encapsulated as it is (hop limit, MTU, route, NDP: the transmitter's)
             return;
         }
         if (!sender.fits(ctx, hi, lo)) {

@@ -68,7 +68,7 @@ import java.util.function.Supplier;
  *       {@link io.jvs.forwarder.service.Scheduler#schedule6} (the kernel's IPv6 hashes). A UDP
  *       datagram of a one-packet service ({@code -o}) is scheduled, sent and its entry removed at
  *       once (IP_VS_CONN_F_ONE_PACKET: counted as a connection, never synced, the next datagram
- *       scheduled afresh). A service using what the IPv6 path lacks (TUN) is
+ *       scheduled afresh). A service using what the IPv6 path lacks (an IPv4 real server) is
  *       IPV6_UNSUPPORTED: the director refuses those services (DataPathChecks.refuseIpv6), so this
  *       is a guard, not a normal outcome; a FULLNAT connection with no free local port on any
  *       of the service's local addresses is LOCAL_PORT_EXHAUSTED. The flood defence as for IPv4
@@ -86,9 +86,10 @@ import java.util.function.Supplier;
  *       held, turned into the SYN again, or translated (and the server's SYN-ACK spliced); a
  *       first fragment that would have to be answered or rewritten whole is FRAGMENT_UNTRACKED
  *       (the rewrite would keep its fragment header);</li>
- *   <li><b>transmit</b>: DR, NAT or FULLNAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
- *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit}): egress
- *       MTU (Packet Too Big), hop limit, route, NDP.</li>
+ *   <li><b>transmit</b>: DR, NAT, FULLNAT or TUN over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
+ *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit},
+ *       {@link io.jvs.forwarder.xmit.Tun6Xmit}: ip6ip6 or GUE over IPv6): egress MTU (Packet Too
+ *       Big; a tunnel's less its encapsulation), hop limit, route, NDP.</li>
  * </ol>
  * VRRP ({@link VrrpGate#silent6}): for an IPv6 address of an instance this director is not
  * MASTER of, an NS is not answered (only learnt from, as any NS), and an echo request or a packet
@@ -107,6 +108,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Xmit dr;
     private final Xmit nat;
     private final Xmit fullnat;
+    private final Xmit tun;
     private final DataPathCounters counters;
     private final boolean answers;
     /**
@@ -126,9 +128,9 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final SynProxy proxy;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
-                Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, DataPathCounters counters, boolean answers,
-                boolean vipsRouted, SyncHook sync, ConnPolicy policy, VrrpGate vrrp, ClientLimits limits,
-                Defense defense, SynProxy proxy) {
+                Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, Xmit tun, DataPathCounters counters,
+                boolean answers, boolean vipsRouted, SyncHook sync, ConnPolicy policy, VrrpGate vrrp,
+                ClientLimits limits, Defense defense, SynProxy proxy) {
         this.vrrp = vrrp;
         this.limits = limits;
         this.defense = defense;
@@ -142,10 +144,11 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         this.dr = dr;
         this.nat = nat;
         this.fullnat = fullnat;
+        this.tun = tun;
         this.counters = counters;
         this.answers = answers;
         this.vipsRouted = vipsRouted;
-        this.errors = new Icmpv6Errors(conns, sender, counters);
+        this.errors = new Icmpv6Errors(conns, sender, tun, counters);
         this.sync = sync;
     }
 
@@ -259,7 +262,12 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     }
 
     private Xmit xmit(ForwardMethod method) {
-        return method == ForwardMethod.NAT ? nat : method == ForwardMethod.FULLNAT ? fullnat : dr;
+        return switch (method) {
+            case NAT -> nat;
+            case FULLNAT -> fullnat;
+            case TUN -> tun;
+            default -> dr;
+        };
     }
 
     /** A packet to no IPv6 service: a NAT or FULLNAT reply, or NO_SERVICE for a VIP, or the kernel's. */
@@ -372,7 +380,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             }
         }
         if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
-                && dest.method != ForwardMethod.FULLNAT) {
+                && dest.method != ForwardMethod.FULLNAT && dest.method != ForwardMethod.TUN) {
             counters.drop(DropReason.IPV6_UNSUPPORTED);
             return -1;
         }

@@ -102,8 +102,9 @@ class ConnectionTable6Test {
         assertEquals(ConnectionTable6.FULL, insert(CLIENT, 50000, nat, 0));
         assertEquals(-1, t.lookupIn(Protocol.TCP, CLIENT.hi(), CLIENT.lo(), 40001, VIP.hi(), VIP.lo(), 80,
                 4 * S), "expired (3 s initial timeout) entries are never returned");
-        assertThrows(IllegalArgumentException.class, () -> t.insert(Protocol.TCP, 0, 1, 1, 0, 2, 2, 0, 3, 3, svc,
-                new RealServer(1, 80, 1, ForwardMethod.TUN, 0, 0, new DestStats()), 0));
+        // TUN has IPv6 connections too (the expired entry's slot was freed by the lookup above).
+        assertTrue(t.insert(Protocol.TCP, 0, 1, 1, 0, 2, 2, 0, 3, 3, svc,
+                new RealServer(1, 80, 1, ForwardMethod.TUN, 0, 0, new DestStats()), 4 * S) >= 0);
     }
 
     /**
