@@ -25,10 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * dedicated veth pair ({@code sync0}, 10.9.0.1/24 and 10.9.0.2/24) that is both the backup's
  * attach interface and the mcast interface, so the backup never sees or answers the LAN.
  *
- * <p>Long NAT and FULLNAT downloads and IPv6 NAT and FULLNAT ones (real curl from the client, real
- * nginx) run through the master; the backup must then hold the same connections ({@code jvsadm -c
+ * <p>Long NAT and FULLNAT downloads, IPv6 NAT and FULLNAT ones and one through a {@code --synproxy}
+ * NAT service (real curl from the client, real nginx; both directors read the same
+ * {@code --synproxy-key}) run through the master; the backup must then hold the same connections ({@code jvsadm -c
  * -n}: protocol, client, VIP, real server, ESTABLISHED, expiry within ESTABLISHED's 900 s; the IPv6
- * ones sent as ip_vs_sync_v6 entries, FULLNAT6's with jvs's option 26) and have reserved the FULLNAT
+ * ones sent as ip_vs_sync_v6 entries, FULLNAT6's with jvs's option 26, the proxied one with its
+ * splice state in jvs's option 25) and have reserved the FULLNAT
  * local ports of both families, and the daemons report ipvsadm's {@code -L --daemon} lines.
  *
  * <p>An IPv6 persistent service ({@code -p 60 -M 128}, rr) is asked once from a second client
@@ -41,8 +43,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is stopped, its LAN port taken down, the backup's plugged into the LAN bridge, and the neighbour
  * entries for the VIPs, the director's addresses and the FULLNAT local address forgotten on the
  * router and the real servers (standing in for the gratuitous ARP and unsolicited NA a VRRP
- * master sends). Every download, NAT, FULLNAT, IPv6 NAT and FULLNAT, must then complete byte for
- * byte through the backup, which never saw them begin, on the real server the master picked.
+ * master sends). Every download, NAT, FULLNAT, IPv6 NAT and FULLNAT, and SYN-proxied NAT (whose every
+ * segment the backup must translate between the cookie's and the server's sequence spaces), must
+ * then complete byte for byte through the backup, which never saw them begin, on the real server the master picked.
  */
 @Timeout(240)
 class SyncIT {
@@ -220,13 +223,20 @@ class SyncIT {
                 -A -t [%5$s]:8080 -s rr -p 60 -M 128
                 -a -t [%5$s]:8080 -r [2001:db8::11]:80 -m -w 1
                 -a -t [%5$s]:8080 -r [2001:db8::12]:80 -m -w 1
+                -A -t %1$s:82 -s rr --synproxy
+                -a -t %1$s:82 -r %2$s:80 -m -w 1
+                -a -t %1$s:82 -r %3$s:80 -m -w 1
                 """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2), LIP, VIP6, LIP6);
         Path conf = lab.itFile("sync.conf", services);
+        // the pair's shared cookie key: either director accepts the other's cookies
+        Path key = lab.itFile("sync-synproxy.key", "a secret both directors of the pair read\n");
         // connection sync serves one connection table: --workers 1 (README)
         master = ForwarderProcess.start(lab, "sync-master", METRICS,
-                List.of("--attach", "packet:eth0", "--workers", "1", "--config", conf.toString(), "--metrics", METRICS));
+                List.of("--attach", "packet:eth0", "--workers", "1", "--config", conf.toString(), "--metrics", METRICS,
+                        "--synproxy-key", key.toString()));
         backup = ForwarderProcess.start(lab, BACKUP_NS, "sync-backup", METRICS,
-                List.of("--attach", "packet:eth0", "--workers", "1", "--config", conf.toString(), "--metrics", METRICS));
+                List.of("--attach", "packet:eth0", "--workers", "1", "--config", conf.toString(), "--metrics", METRICS,
+                        "--synproxy-key", key.toString()));
 
         assertEquals("", jvsadm(Lab.DIRECTOR, "-L", "--daemon"));
         jvsadm(Lab.DIRECTOR, "--start-daemon", "master", "--mcast-interface", "sync0");
@@ -244,6 +254,7 @@ class SyncIT {
         startDownload(Lab.VIP, 81);
         startDownload("[" + VIP6 + "]", 80);
         startDownload("[" + VIP6 + "]", 81);
+        startDownload(Lab.VIP, 82);
         // sync goes out at the third inbound packet; a partial message leaves within 2 s
         Map<String, Integer> onMaster = Map.of();
         Map<String, Integer> onBackup = Map.of();
@@ -252,12 +263,12 @@ class SyncIT {
             Lab.pause(1000);
             onMaster = connections(jvsadm(Lab.DIRECTOR, "-L", "-c", "-n"));
             onBackup = connections(jvsadm(BACKUP_NS, "-L", "-c", "-n"));
-            if (onMaster.size() == 6 && onBackup.keySet().equals(onMaster.keySet())) {
+            if (onMaster.size() == 7 && onBackup.keySet().equals(onMaster.keySet())) {
                 break;
             }
         }
         System.out.println("[sync] master: " + onMaster + "\n[sync] backup: " + onBackup);
-        assertEquals(6, onMaster.size(), "six downloads through the master: " + onMaster);
+        assertEquals(7, onMaster.size(), "seven downloads through the master: " + onMaster);
         assertEquals(onMaster.keySet(), onBackup.keySet(),
                 "the backup holds the master's connections (client, VIP, real server, state), IPv6 included");
         for (Map.Entry<String, Integer> e : onBackup.entrySet()) {
@@ -270,6 +281,8 @@ class SyncIT {
                 && k.contains(" [" + VIP6 + "]:80 [2001:db8::1")).count(), "IPv6 NAT, from the client to an IPv6 server");
         assertEquals(1, onBackup.keySet().stream().filter(k -> k.startsWith("TCP [2001:db8:1::2]:")
                 && k.contains(" [" + VIP6 + "]:81 [2001:db8::1")).count(), "IPv6 FULLNAT (ip_vs_sync_v6 + option 26)");
+        assertEquals(1, onBackup.keySet().stream().filter(k -> k.contains(Lab.VIP + ":82 ")).count(), "SYN proxy");
+        assertEquals(1.0, master.metric("jvs_synproxy_total", "event=\"spliced\""), "the master proxied it");
         // FULLNAT: the three local ports the master took (two on the LIP, one on the LIP6) are held on the backup
         assertEquals(3.0, master.metric("jvs_local_ports_in_use", ""));
         assertEquals(3.0, backup.metric("jvs_local_ports_in_use", ""));
@@ -281,7 +294,7 @@ class SyncIT {
                         + "updated%n", sent, received, master.metric("jvs_sync_connections_total", "direction=\"sent\""),
                 installed, backup.metric("jvs_sync_installed_total", "action=\"updated\""));
         assertTrue(sent >= 1 && received >= 1, "messages went over sync0");
-        assertEquals(6.0, installed, "each connection installed once, later syncs update it");
+        assertEquals(7.0, installed, "each connection installed once, later syncs update it");
         StringBuilder drops = new StringBuilder();
         for (Metrics.Sample m : backup.samples()) {
             if (m.name().equals("jvs_sync_dropped_total") && m.value() > 0) {
@@ -363,7 +376,8 @@ class SyncIT {
         List<String> results = new ArrayList<>();
         for (int i = 0; i < downloads.size(); i++) {
             String text = java.nio.file.Files.readString(downloadOutputs.get(i)).strip();
-            results.add((i < 2 ? "NAT " : i < 4 ? "FULLNAT " : i == 4 ? "IPv6 NAT " : "IPv6 FULLNAT ")
+            results.add((i < 2 ? "NAT " : i < 4 ? "FULLNAT " : i == 4 ? "IPv6 NAT " : i == 5 ? "IPv6 FULLNAT "
+                    : "SYN proxy NAT ")
                     + text.replace('\n', ' ') + " exit " + downloads.get(i).exitValue());
         }
         System.out.printf("[sync] downloads, all ended %.1f s after the takeover began: %s%n", seconds, results);

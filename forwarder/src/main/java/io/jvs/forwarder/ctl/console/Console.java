@@ -60,7 +60,11 @@ public final class Console implements MetricsServer.Routes {
     private final ClusterStatus cluster;
     private final ConsoleSessions sessions;
     private final AuditLog audit;
-    private final Map<String, MetricsServer.Response> files = new HashMap<>();
+    /** The page and its script and style, read from the jar once (they never change; a fuzz input built a Console each). */
+    private static final Map<String, MetricsServer.Response> FILES = Map.of(
+            PAGE, load("console.html", "text/html; charset=utf-8"),
+            "/console.js", load("console.js", "text/javascript; charset=utf-8"),
+            "/console.css", load("console.css", "text/css; charset=utf-8"));
 
     /**
      * @param jvsadm  runs every change (the director's: the control socket's own)
@@ -76,9 +80,6 @@ public final class Console implements MetricsServer.Routes {
         this.cluster = Objects.requireNonNull(cluster);
         this.sessions = Objects.requireNonNull(sessions);
         this.audit = Objects.requireNonNull(audit);
-        files.put(PAGE, load("console.html", "text/html; charset=utf-8"));
-        files.put("/console.js", load("console.js", "text/javascript; charset=utf-8"));
-        files.put("/console.css", load("console.css", "text/css; charset=utf-8"));
     }
 
     private static MetricsServer.Response load(String name, String type) {
@@ -98,7 +99,7 @@ public final class Console implements MetricsServer.Routes {
 
     @Override
     public MetricsServer.Response handle(MetricsServer.Request r) {
-        MetricsServer.Response file = files.get(r.path());
+        MetricsServer.Response file = FILES.get(r.path());
         if (file != null) {
             return r.method().equals("GET") ? file : notAllowed("GET");
         }

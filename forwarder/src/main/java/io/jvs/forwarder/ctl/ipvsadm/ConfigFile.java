@@ -89,8 +89,13 @@ public final class ConfigFile {
      */
     public static ServiceConfig apply(String source, List<String> lines, SchedulerFactory schedulers,
                                         ServiceConfig base) throws ConfigException {
+        return apply(source, lines, schedulers, base, new IpvsadmParser("jvsadm"));
+    }
+
+    /** As {@link #apply(String, List, SchedulerFactory, ServiceConfig)}, each line parsed by {@code parser}. */
+    public static ServiceConfig apply(String source, List<String> lines, SchedulerFactory schedulers,
+                                        ServiceConfig base, IpvsadmParser parser) throws ConfigException {
         Objects.requireNonNull(schedulers);
-        IpvsadmParser parser = new IpvsadmParser("jvsadm");
         ServiceConfig config = base;
         for (int i = 0; i < lines.size(); i++) {
             String text = lines.get(i);

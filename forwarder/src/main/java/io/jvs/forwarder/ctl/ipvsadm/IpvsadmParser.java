@@ -42,10 +42,34 @@ import java.util.Map;
  * {@code -L --marks}, {@code -L --vrrp}, and fwmark rules in iptables' words:
  * {@code --add-mark|--delete-mark [-s NET[/N]] [-d NET[/N]] [-p tcp|udp] [--dport N[:M]] --set-mark MARK}.
  *
- * <p>Stateless and thread-safe. Host names in addresses are resolved (as
- * ipvsadm's gethostbyname), service names of ports through {@link PortNames}.
+ * <p>Stateless and thread-safe. Host names in addresses are resolved through
+ * {@link HostNames} (the system's resolver, as ipvsadm's gethostbyname), service
+ * names of ports through {@link PortNames}.
  */
 public final class IpvsadmParser {
+    /** Forward resolution of the host names an address may be given as (ipvsadm's gethostbyname). */
+    @FunctionalInterface
+    public interface HostNames {
+        /** The first IPv4 address {@code name} has, or empty when it has none (unknown, IPv6 only). */
+        java.util.OptionalInt ipv4(String name);
+
+        /** The JDK's resolver (/etc/hosts, then DNS). */
+        HostNames SYSTEM = name -> {
+            try {
+                for (InetAddress a : InetAddress.getAllByName(name)) {
+                    if (a instanceof Inet4Address v4) {
+                        byte[] b = v4.getAddress();
+                        return java.util.OptionalInt.of((b[0] & 0xff) << 24 | (b[1] & 0xff) << 16
+                                | (b[2] & 0xff) << 8 | (b[3] & 0xff));
+                    }
+                }
+            } catch (UnknownHostException e) {
+                // no address: the caller's ipvsadm message
+            }
+            return java.util.OptionalInt.empty();
+        };
+    }
+
     // Option bits, in ipvsadm's optnames order (the bit number indexes OPTION_NAMES).
     public static final long OPT_NUMERIC = 1L;
     public static final long OPT_CONNECTION = 1L << 1;
@@ -256,14 +280,21 @@ public final class IpvsadmParser {
     private final String program;
     /** Null: the system's table, read on first use (most command lines name no port by name). */
     private final PortNames ports;
+    private final HostNames hosts;
 
     /**
      * @param program the name in "Try `jvsadm -h' ..." messages
      * @param ports   service names of ports; null for the system's table, read when a port is first named
+     * @param hosts   host names of addresses
      */
-    public IpvsadmParser(String program, PortNames ports) {
+    public IpvsadmParser(String program, PortNames ports, HostNames hosts) {
         this.program = program;
         this.ports = ports;
+        this.hosts = java.util.Objects.requireNonNull(hosts);
+    }
+
+    public IpvsadmParser(String program, PortNames ports) {
+        this(program, ports, HostNames.SYSTEM);
     }
 
     public IpvsadmParser(String program) {
@@ -1028,24 +1059,18 @@ public final class IpvsadmParser {
         return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, negative ? -v : v));
     }
 
-    private static int host(String host, String message) throws IpvsadmException {
+    private int host(String host, String message) throws IpvsadmException {
         try {
             return Ipv4Address.parse(host);
         } catch (IllegalArgumentException notLiteral) {
             if (host.isEmpty() || !host.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '.' || c == '-')) {
                 throw IpvsadmException.usage(message);
             }
-            try {
-                for (InetAddress a : InetAddress.getAllByName(host)) {
-                    if (a instanceof Inet4Address v4) {
-                        byte[] b = v4.getAddress();
-                        return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);
-                    }
-                }
-            } catch (UnknownHostException e) {
-                // falls through to the ipvsadm message
+            java.util.OptionalInt a = hosts.ipv4(host);
+            if (a.isEmpty()) {
+                throw IpvsadmException.usage(message);
             }
-            throw IpvsadmException.usage(message);
+            return a.getAsInt();
         }
     }
 

@@ -60,12 +60,21 @@ public final class Jvsadm {
     /** @param vrrp what {@code -L --vrrp} lists */
     public Jvsadm(ControlPlane control, DataPathView dataPath, RateEstimator stats, SchedulerFactory schedulers,
                   IpvsadmFormat.Names names, VrrpStatus.Source vrrp) {
+        this(control, dataPath, stats, schedulers, names, vrrp, IpvsadmParser.HostNames.SYSTEM);
+    }
+
+    /**
+     * @param names what listings print for addresses and ports
+     * @param hosts what host names given for addresses (in commands and {@code -R} lines) resolve to
+     */
+    public Jvsadm(ControlPlane control, DataPathView dataPath, RateEstimator stats, SchedulerFactory schedulers,
+                  IpvsadmFormat.Names names, VrrpStatus.Source vrrp, IpvsadmParser.HostNames hosts) {
         this.vrrp = Objects.requireNonNull(vrrp);
         this.control = Objects.requireNonNull(control);
         this.dataPath = Objects.requireNonNull(dataPath);
         this.stats = Objects.requireNonNull(stats);
         this.schedulers = Objects.requireNonNull(schedulers);
-        this.parser = new IpvsadmParser("jvsadm");
+        this.parser = new IpvsadmParser("jvsadm", null, hosts);
         this.format = new IpvsadmFormat(stats, names);
     }
 
@@ -185,7 +194,7 @@ public final class Jvsadm {
         List<String> lines = (stdin == null ? "" : stdin).lines().toList();
         change(current -> {
             try {
-                return ConfigFile.apply("-R: line", lines, schedulers, current);
+                return ConfigFile.apply("-R: line", lines, schedulers, current, parser);
             } catch (ConfigException e) {
                 int status = e.getCause() instanceof IpvsadmException ie ? ie.status() : IpvsadmException.OPERATION;
                 throw new IpvsadmException(status, e.getMessage().replaceFirst("^-R: line:(\\d+):", "line $1:")

@@ -35,11 +35,23 @@ class ConsoleFuzzTest {
             "/api/change", "/api/audit", "/");
     private static final Set<Integer> STATUSES = Set.of(200, 204, 303, 400, 401, 403, 404, 405, 413, 415, 422, 429);
 
+    /**
+     * One director for every input, with one service: an input that changed its configuration fails
+     * the property below (so the next input starts from the same one); sessions and audit log are
+     * new per input.
+     */
+    private static final JvsadmHarness HARNESS = new JvsadmHarness();
+    private static final ServiceConfig BEFORE;
+
+    static {
+        HARNESS.ok("-A -t 10.0.0.100:80 -s rr");
+        BEFORE = HARNESS.control.config();
+    }
+
     @FuzzTest(maxDuration = FuzzChecks.CI_DURATION)
     void request(FuzzedDataProvider data) {
-        JvsadmHarness harness = new JvsadmHarness();
-        harness.ok("-A -t 10.0.0.100:80 -s rr");
-        ServiceConfig before = harness.control.config();
+        JvsadmHarness harness = HARNESS;
+        ServiceConfig before = BEFORE;
         Console console = new Console(harness.jvsadm, harness.control::table, List::of, List::of,
                 new ConsoleSessions("secret-token", System::nanoTime, new SecureRandom(), Duration.ofMinutes(10)),
                 new AuditLog(8, Clock.fixed(Instant.parse("2026-12-03T03:00:00Z"), ZoneOffset.UTC), l -> { }));

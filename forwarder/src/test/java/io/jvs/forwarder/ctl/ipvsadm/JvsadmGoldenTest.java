@@ -77,6 +77,20 @@ public class JvsadmGoldenTest {
     }
 
     @Test
+    void hostNamesInAddressesResolveThroughTheDirectorsResolver() {
+        // The harness's resolver knows rs1.lab (10.0.0.11) and nothing else; ipvsadm's messages otherwise.
+        h.ok("-A -t 10.0.0.100:80 -s rr");
+        h.ok("-a -t 10.0.0.100:80 -r rs1.lab:8080 -m");
+        h.fails("-a -t 10.0.0.100:80 -r no-such-host.lab:8080 -m", 2,
+                "illegal real server address[:port] specified (`no-such-host.lab:8080')");
+        h.fails("-A -t no-such-host.lab:80 -s rr", 2,
+                "illegal virtual server address[:port] specified (`no-such-host.lab:80')");
+        assertEquals(0, h.run("-R", "-a -t 10.0.0.100:80 -r rs1.lab:8081 -m\n").status());
+        assertEquals("-A -t 10.0.0.100:80 -s rr\n-a -t 10.0.0.100:80 -r 10.0.0.11:8080 -m -w 1\n"
+                + "-a -t 10.0.0.100:80 -r 10.0.0.11:8081 -m -w 1\n", h.out("-S -n"));
+    }
+
+    @Test
     void persistencePortZeroFwmarkTunnelWeightsEditsDeletionsClear() {
         // persistence with the default timeout (LVS-HOWTO: https)
         h.ok("-A -t 192.168.1.110:443 -s wlc -p");

@@ -21,10 +21,18 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** A jvsadm over an in-process control plane (no data path), with numeric-only name resolution. */
+/**
+ * A jvsadm over an in-process control plane (no data path), with name resolution from a fixed
+ * table instead of DNS: rs1.lab is 10.0.0.11 both ways, no other name resolves (the fuzz targets
+ * write random host names, each a DNS query costing more than all the rest of an input).
+ */
 public final class JvsadmHarness {
-    /** The director's own scheduler factory: every IPVS name, checked with the service's flags. */
-    static final SchedulerFactory SCHEDULERS = io.jvs.forwarder.sched.Schedulers::create;
+    /**
+     * The director's own scheduler factory (every IPVS name, checked with the service's flags) with
+     * the smallest mh table the kernel can be built with (251, {@code --mh-table-size}): every
+     * change rebuilds the table, and filling the default 4,093 slots was a tenth of a fuzz input.
+     */
+    static final SchedulerFactory SCHEDULERS = io.jvs.forwarder.sched.Schedulers.factory(251);
 
     /** Names as a resolver without DNS would give them: rs1.lab for 10.0.0.11, numbers otherwise. */
     static final IpvsadmFormat.Names NAMES = new IpvsadmFormat.Names() {
@@ -43,6 +51,10 @@ public final class JvsadmHarness {
             return addr.equals(io.jvs.packet.Ipv6Address.parse("2001:db8::11")) ? "rs6.lab" : addr.toString();
         }
     };
+
+    /** The forward half of {@link #NAMES}: rs1.lab, nothing else. */
+    static final IpvsadmParser.HostNames HOSTS = name -> name.equals("rs1.lab")
+            ? java.util.OptionalInt.of(Ipv4Address.parse("10.0.0.11")) : java.util.OptionalInt.empty();
 
     public final ControlPlane control;
     final RateEstimator stats = new RateEstimator();
@@ -106,7 +118,7 @@ public final class JvsadmHarness {
                 return daemons;
             }
         };
-        jvsadm = new Jvsadm(control, view, stats, SCHEDULERS, NAMES);
+        jvsadm = new Jvsadm(control, view, stats, SCHEDULERS, NAMES, io.jvs.forwarder.vrrp.VrrpStatus.Source.NONE, HOSTS);
     }
 
     /** Runs one command line (words split on spaces) with no stdin. */
