@@ -131,7 +131,7 @@ class Ipv6PipelineTest {
     final ServiceTable table = new ServiceTableBuilder(Schedulers::create).build(List.of(
             new ServiceSpec(Protocol.TCP, VIP4, DR_PORT, "rr", List.of(new Dest(RS1_4, DR_PORT, 1, ForwardMethod.DR))),
             new ServiceSpec(Protocol.TCP, VIP4, NAT_PORT, "rr", List.of(new Dest(RS2_4, 80, 1, ForwardMethod.NAT))),
-            // --synproxy: a service the IPv6 path refuses (DataPathChecks.refuseIpv6), so its guard is seen.
+            // --synproxy on a NAT service: answered by the IPv6 SYN proxy
             new ServiceSpec(Protocol.TCP, VIP4, 443, "rr", List.of(new Dest(RS1_4, 443, 1, ForwardMethod.NAT)))
                     .withSynProxy(true)),
             ServiceTable.EMPTY);
@@ -528,8 +528,11 @@ class Ipv6PipelineTest {
                 DropReason.NO_CONNECTION);
         none(frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64, tcp(REMOTE, VIP, 40001, 81, 1, 0x02)),
                 DropReason.NO_SERVICE);
-        none(frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64, tcp(REMOTE, VIP, 40001, 443, 1, 0x02)),
-                DropReason.IPV6_UNSUPPORTED);
+        // the --synproxy NAT service is forwarded over IPv6 too: its SYN is answered by a cookie SYN-ACK
+        byte[] cookie = one(frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 6, 64, tcp(REMOTE, VIP, 40001, 443, 1, 0x02)));
+        assertEquals(ROUTER_MAC, mac(cookie, 0), "the SYN-ACK goes back to the client's router");
+        assertEquals(0x12, cookie[14 + 40 + 13] & 0xff, "SYN|ACK");
+        assertEquals(1, conns6.size(), "no entry for the proxied SYN");
         ignored(frame(PORT_MAC, ROUTER_MAC, REMOTE, addr("2001:db8::77"), 6, 64,
                 tcp(REMOTE, addr("2001:db8::77"), 40001, 80, 1, 0x02)));
     }
