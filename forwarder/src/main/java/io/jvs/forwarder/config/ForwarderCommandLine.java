@@ -53,9 +53,12 @@ public final class ForwarderCommandLine {
 
     /**
      * {@code --attach packet:IFACE}, {@code --attach tap:NAME} or {@code --attach xdp:IFACE[:QUEUE]}
-     * ({@code queue}: the rx queue of xdp, 0 when not given and for the other kinds).
+     * ({@code queue}: the rx queue of xdp, {@link #EVERY_QUEUE} when not given; 0 for the other kinds).
      */
     public record Attach(AttachKind kind, String name, int queue) {
+        /** xdp:IFACE without a queue: every rx queue of the interface. */
+        public static final int EVERY_QUEUE = -1;
+
         public Attach {
             Objects.requireNonNull(kind);
             Objects.requireNonNull(name);
@@ -70,7 +73,7 @@ public final class ForwarderCommandLine {
             return switch (kind) {
                 case PACKET -> "packet:" + name;
                 case TAP -> "tap:" + name;
-                case XDP -> "xdp:" + name + (queue == 0 ? "" : ":" + queue);
+                case XDP -> "xdp:" + name + (queue == EVERY_QUEUE ? "" : ":" + queue);
             };
         }
     }
@@ -450,10 +453,6 @@ public final class ForwarderCommandLine {
         if (workers == 0) {
             workers = attach.kind() != AttachKind.PACKET ? 1
                     : Math.min(Runtime.getRuntime().availableProcessors(), Math.min(MAX_WORKERS, lportCount));
-        } else if (workers > 1 && attach.kind() == AttachKind.XDP) {
-            throw new UsageException("--workers " + workers + ": --attach xdp:" + attach.name() + " allows 1 worker"
-                    + " (an AF_XDP socket receives only its own rx queue, and the sender, not jvs, picks the queue"
-                    + " of each direction of a connection; use --attach packet:IFACE or tap:NAME for more)");
         } else if (workers > lportCount) {
             throw new UsageException("--workers " + workers + ": more than the " + lportCount + " ports of --lport-range"
                     + " (each worker owns a slice of them)");
@@ -565,7 +564,7 @@ public final class ForwarderCommandLine {
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-memory" -> "MiB, " + MIN_RING_MEMORY_MIB + ".." + MAX_RING_MEMORY_MIB;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
-            case "--workers" -> "a number of workers, 1.." + MAX_WORKERS + " (xdp:IFACE allows 1)";
+            case "--workers" -> "a number of workers, 1.." + MAX_WORKERS;
             case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp" -> "0 or 1";
             case "--drop-entry", "--drop-packet", "--secure-tcp" -> "0, 1, 2 or 3 (off, automatic, automatic and on, always)";
             case "--amemthresh" -> "a number of free connection-table entries, 0.." + MAX_CONN_MAX;
@@ -661,7 +660,7 @@ public final class ForwarderCommandLine {
             throw new UsageException("--attach \"" + value + "\": expected " + expected("--attach"));
         }
         String rest = value.substring(colon + 1);
-        int queue = 0;
+        int queue = k == AttachKind.XDP ? Attach.EVERY_QUEUE : 0;
         int qColon = rest.indexOf(':');
         if (k == AttachKind.XDP && qColon >= 0) {
             String q = rest.substring(qColon + 1);
@@ -770,8 +769,9 @@ public final class ForwarderCommandLine {
                   --attach tap:NAME       receive on TAP device NAME (once; the kernel routes
                                           VIP traffic and NAT replies into it)
                   --attach xdp:IFACE[:QUEUE]  receive and send on IFACE's rx queue QUEUE
-                                          (default 0) through an XDP program and an AF_XDP
-                                          socket (driver-mode XDP); repeat for each interface
+                                          (default: every rx queue) through an XDP program
+                                          and AF_XDP sockets (driver-mode XDP, one socket
+                                          per queue and worker); repeat for each interface
                   --lan IFACE             TAP mode: an interface frames leave by and ARP is
                                           answered on; repeat for each (not with packet:)
                   --arp-on ADDR=IFACE     answer ARP for VIP or local address ADDR on IFACE
@@ -812,7 +812,8 @@ public final class ForwarderCommandLine {
                   --workers N             data-path event loops, each with its own ring per
                                           interface (one PACKET_FANOUT group) and tables;
                                           packet mode 1..256 (default: online CPUs), tap
-                                          1..256 (default 1; more: one TAP queue each), xdp 1
+                                          1..256 (default 1; more: one TAP queue each), xdp
+                                          1..256 (default 1; its program picks the worker)
                   --expire-nodest-conn 0|1  IPVS sysctl: expire a removed server's connections on
                                           their next packet (default 0: drop those packets)
                   --expire-quiescent-template 0|1  IPVS sysctl: drop persistence templates of
