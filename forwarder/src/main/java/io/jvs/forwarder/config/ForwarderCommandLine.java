@@ -457,12 +457,12 @@ public final class ForwarderCommandLine {
             throw new UsageException("--workers " + workers + ": more than the " + lportCount + " ports of --lport-range"
                     + " (each worker owns a slice of them)");
         }
-        if (user != null && workers > 1 && attach.kind() == AttachKind.TAP) {
-            // every configuration change loads a new steering program, and bpf() needs CAP_BPF
+        if (user != null && workers > 1 && attach.kind() != AttachKind.PACKET) {
+            // every configuration change loads a new steering (XDP) program, and bpf() needs CAP_BPF
             // (kernel.unprivileged_bpf_disabled), which no thread keeps after --user
-            throw new UsageException("--user " + user + ": --attach tap:" + attach.name() + " with --workers " + workers
-                    + " loads its TAP steering program on every change, which needs CAP_BPF; run it as root"
-                    + " or with --workers 1");
+            throw new UsageException("--user " + user + ": --attach " + attach + " with --workers " + workers
+                    + " loads its " + (attach.kind() == AttachKind.TAP ? "TAP steering" : "XDP") + " program on every"
+                    + " change, which needs CAP_BPF; run it as root or with --workers 1");
         }
         if (config != null && keepalived != null) {
             throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
