@@ -146,7 +146,7 @@ public final class Director implements AutoCloseable {
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
                            boolean ecmp, int workers, long[] synCookieKey) {
         public Settings {
-            if (workers < 1 || workers > 1 && attach.isXdp()) {
+            if (workers < 1) {
                 throw new IllegalArgumentException("workers: " + workers);
             }
             java.util.Objects.requireNonNull(connPolicy, "connPolicy");
