@@ -24,7 +24,6 @@ import static io.jvs.sys.BpfAssembler.R5;
 import static io.jvs.sys.BpfAssembler.R6;
 import static io.jvs.sys.BpfAssembler.R7;
 import static io.jvs.sys.BpfAssembler.R10;
-import static io.jvs.sys.BpfAssembler.B;
 import static io.jvs.sys.BpfAssembler.W;
 
 /**
@@ -92,11 +91,6 @@ public final class XdpRedirect implements AutoCloseable {
         this.prog = prog;
     }
 
-    /** One worker: creates the maps and loads the program (nothing attached yet); a verifier refusal carries its log. */
-    public static XdpRedirect load(String ifname) throws NativeException {
-        return load(ifname, MAX_QUEUES, 1, null);
-    }
-
     /**
      * Creates the maps (an XSKMAP of {@code rxQueues * workers} sockets) and loads the
      * program; {@code fanout}: the {@link FanoutProgram} of the current table when
@@ -118,24 +112,18 @@ public final class XdpRedirect implements AutoCloseable {
         }
     }
 
-    /** Most queue indexes the XSKMAP holds (queue 0 .. MAX_QUEUES-1). */
+    /** Most rx queues of an interface jvs binds (queue 0 .. MAX_QUEUES-1). */
     public static int maxQueues() {
         return MAX_QUEUES;
     }
 
     /**
-     * The program, as described on the class. Addresses are compared as the bytes lie in
-     * the frame (the map's keys are in network order, see {@link #put}).
-     */
-    static BpfAssembler program(int addrMapFd, int xskMapFd) {
-        return program(addrMapFd, xskMapFd, 1, null, false);
-    }
-
-    /**
-     * The program for {@code workers} workers ({@code fanout}: the classic fanout program,
+     * The program, as described on the class, for {@code workers} workers ({@code fanout}: the classic fanout program,
      * when more than one). {@code test}: instead of redirecting, return
      * {@link #REDIRECTED} + the XSKMAP index (BPF_PROG_TEST_RUN cannot show where a
-     * redirect went); everything before the redirect is the same instructions.
+     * redirect went); everything before the redirect is the same instructions. Addresses
+     * are compared as the bytes lie in the frame (the map's keys are in network order, see
+     * {@link #put}).
      */
     static BpfAssembler program(int addrMapFd, int xskMapFd, int workers, long[] fanout, boolean test) {
         if (workers > 1 && fanout == null) {
@@ -324,11 +312,6 @@ public final class XdpRedirect implements AutoCloseable {
     /** Marks an IPv4 address (host order) {@link #OWNED} or {@link #LOCAL}. */
     public void put(int addr, int kind) throws NativeException {
         Bpf.updateMap(addrMap, Integer.reverseBytes(addr), kind, "jvs_addrs on " + ifname);
-    }
-
-    /** Redirects frames of rx queue {@code queue} to the AF_XDP socket {@code xskFd} (one worker). */
-    public void socket(int queue, int xskFd) throws NativeException {
-        socket(queue, 0, xskFd);
     }
 
     /** Redirects worker {@code worker}'s frames of rx queue {@code queue} to the AF_XDP socket {@code xskFd}. */
