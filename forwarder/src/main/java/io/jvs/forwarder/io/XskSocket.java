@@ -127,8 +127,9 @@ public final class XskSocket implements FrameSource, TxQueue {
             AfXdp.Rings rings = AfXdp.setupRxTxRings(fd, RING, RING);
             AfXdp.bindShared(fd, ifindex, first.queue, first.u.primaryFd,
                     "AF_XDP to " + first.name + " queue " + first.queue + " (shared UMEM)");
-            first.u.addUser();
-            return new XskSocket(first.name, fd, first.queue, first.u, rings.rx(), rings.tx(), listener);
+            XskSocket s = new XskSocket(first.name, fd, first.queue, first.u, rings.rx(), rings.tx(), listener);
+            first.u.addUser();   // last: a socket that failed to open does not hold the UMEM
+            return s;
         } catch (NativeException | RuntimeException e) {
             Libc.close(fd);
             throw e;
