@@ -33,10 +33,9 @@ final class DataPathChecks {
     /**
      * THE place the director refuses what the IPv6 data path (pipeline.Ipv6Handler) cannot forward,
      * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
-     * (protocol, VIP, port) only, schedules with persistence templates and allow/deny lists but
-     * without per-client limits, and transmits by DR, NAT and FULLNAT. Refused, one line naming the
-     * service or real server: an IPv6 fwmark service, one-packet scheduling, per-client
-     * connection and rate limits, --synproxy,
+     * jvs's IPv6 mark rules (fwmark services) and (protocol, VIP, port), schedules with persistence
+     * templates, allow/deny lists, per-client limits and one-packet scheduling, and transmits by
+     * DR, NAT and FULLNAT. Refused, one line naming the service or real server: --synproxy,
      * real servers other than DR, NAT and FULLNAT (TUN), an IPv4 real server of an IPv6 service, and an IPv6 real
      * server of an IPv4 service (IPVS's TUN with an IPv6 outer header).
      */
@@ -50,11 +49,7 @@ final class DataPathChecks {
             }
             return;
         }
-        String refused = s.fwmark != 0 ? "IPv6 fwmark services are not forwarded (IPv6 is classified by address and port)"
-                : s.onePacket ? "one-packet scheduling (-o) is not supported for IPv6 services"
-                : s.connLimit != 0 || s.rateIntervalNanos != 0
-                        ? "per-client limits (--conn-limit, --rate-limit) are not supported for IPv6 services"
-                : s.synProxy ? "--synproxy is not supported for IPv6 services"
+        String refused = s.synProxy ? "--synproxy is not supported for IPv6 services"
                 : null;
         if (refused != null) {
             throw new IllegalArgumentException(s.spec.label() + ": " + refused);

@@ -24,4 +24,11 @@ class PacketRxRingTest {
         assertEquals(32, PacketRxRing.frameCount(1, 1500));   // at least one block
         assertEquals(1, PacketRxRing.frameCount(1, 65535));
     }
+
+    @Test
+    void superFrameCopiesMayQueueAsMuchAsTheRingHolds() {
+        assertEquals(8 << 20, PacketRxRing.copyReceiveBuffer(1L << 20));      // --ring-memory 1: the floor
+        assertEquals(32 << 20, PacketRxRing.copyReceiveBuffer(32L << 20));    // the default ring
+        assertEquals(1 << 30, PacketRxRing.copyReceiveBuffer(1024L << 20));   // --ring-memory 1024
+    }
 }
