@@ -1082,7 +1082,8 @@ public final class Director implements AutoCloseable {
     }
 
     /**
-     * On worker 0's loop: the IPv6 VIPs and local addresses of a new snapshot. A new one gets its
+     * On worker 0's loop: the IPv6 VIPs and local addresses of a new snapshot, and the IPv6
+     * virtual_ipaddress entries of the VRRP instances (held by the MASTER). A new one gets its
      * solicited-node group (33:33:ff + its low 24 bits) joined on every attached interface
      * (PACKET_ADD_MEMBERSHIP on the ring's socket: a NIC with a multicast filter would otherwise
      * not deliver the NS for it; the kernel does not join it, the address not being its own) and
@@ -1094,6 +1095,9 @@ public final class Director implements AutoCloseable {
         Set<io.jvs.packet.Ipv6Address> now = new HashSet<>();
         for (int i = 0; i + 1 < owned.length; i += 2) {
             now.add(new io.jvs.packet.Ipv6Address(owned[i], owned[i + 1]));
+        }
+        for (VrrpConfig.Instance c : settings.vrrp().instances()) {
+            now.addAll(c.virtual6()); // a floating IPv6 address (no service of its own) needs its group too
         }
         for (io.jvs.packet.Ipv6Address a : now) {
             if (announced6.add(a)) {

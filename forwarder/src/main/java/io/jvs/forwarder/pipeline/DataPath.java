@@ -168,14 +168,17 @@ public final class DataPath {
 
     /**
      * An unsolicited NA (all-nodes, Override) for the IPv6 address hi:lo on every port, when it
-     * is a published VIP or local address that VRRP does not keep this director silent for: at
+     * is a published VIP or local address that VRRP does not keep this director silent for, or an
+     * IPv6 virtual_ipaddress of a VRRP instance this director is MASTER of: at
      * publication a VRRP BACKUP says nothing, and its instance's transition to MASTER (the gate
      * published first) announces it, as gratuitous ARP does for IPv4. True when announced.
      * Worker 0's event loop (its caches carry all IPv6); the caller flushes the ports.
      */
     public boolean announce6(long hi, long lo) {
         Ipv6ServiceLookup table = services6.get();
-        if (neighbours6 == null || vrrp.silent6(hi, lo) || !(table.isVip6(hi, lo) || table.isLocalAddr6(hi, lo))) {
+        boolean owned = vrrp.owned6(hi, lo);
+        if (neighbours6 == null
+                || !owned && (vrrp.silent6(hi, lo) || !(table.isVip6(hi, lo) || table.isLocalAddr6(hi, lo)))) {
             return false;
         }
         for (NeighbourCache6 n : neighbours6) {

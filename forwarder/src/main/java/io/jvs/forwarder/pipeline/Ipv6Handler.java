@@ -388,7 +388,10 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             return;
         }
         long slla = icmp.linkAddressOption(Icmpv6Header.OPTION_SOURCE_LINK_ADDRESS, len);
-        boolean ours = (table.isVip6(tHi, tLo) || table.isLocalAddr6(tHi, tLo)) && !vrrp.silent6(tHi, tLo);
+        // a VIP or local address unless VRRP keeps this director silent for it, or an IPv6
+        // virtual_ipaddress of an instance it is MASTER of (a floating gateway: owned, as ARP's)
+        boolean ours = (table.isVip6(tHi, tLo) || table.isLocalAddr6(tHi, tLo)) && !vrrp.silent6(tHi, tLo)
+                || vrrp.owned6(tHi, tLo);
         if (slla >= 0) {
             neighbours.learn(ctx.srcHi, ctx.srcLo, slla, ours, now);
         }
