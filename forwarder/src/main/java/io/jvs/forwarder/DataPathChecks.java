@@ -69,9 +69,7 @@ final class DataPathChecks {
     /**
      * What the director runs with that the IPv6 path does not follow, refusing any IPv6 service,
      * naming it: {@code --attach tap:}/{@code xdp:} (the IPv6 path is packet mode only: the TAP
-     * gets no IPv6 routed into it, the XDP program passes IPv6 to the kernel), VRRP (jvs's NDP
-     * answers for IPv6 VIPs are not gated by the instance's state: a BACKUP would answer too) and
-     * {@code --announce-table} (ECMP announces IPv4 VIPs only; every director would answer NDP).
+     * gets no IPv6 routed into it, the XDP program passes IPv6 to the kernel).
      *
      * @param with what is in the way, as the message says it (e.g. "--attach tap")
      */

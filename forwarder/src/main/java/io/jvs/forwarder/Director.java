@@ -239,9 +239,6 @@ public final class Director implements AutoCloseable {
             if (!settings.attach().isTap() && !settings.attach().isXdp()) {
                 DataPathChecks.refuseIpv6Forwarding(table, ipv6Forwarding());
             }
-            if (settings.ecmp()) {
-                DataPathChecks.refuseIpv6With(table, "--announce-table (ECMP announces IPv4 VIPs only)");
-            }
             if (settings.workers() > 1) {
                 fanoutProgram(table); // refuses a table whose program would not fit
             }
@@ -405,7 +402,8 @@ public final class Director implements AutoCloseable {
         if (n > 1) {
             counters.connectionTable(() -> workers.stream().mapToInt(w -> w.conns.size() + w.conns6.size()).sum(),
                     () -> workers.stream().mapToInt(w -> w.conns.capacity()).sum());
-            counters.localPortsInUse(() -> workers.stream().mapToInt(w -> w.conns.localPorts().inUse()).sum());
+            counters.localPortsInUse(() -> workers.stream()
+                    .mapToInt(w -> w.conns.localPorts().inUse() + w.conns6.localPorts().inUse()).sum());
             counters.neighbourEntries(() -> workers.stream().mapToInt(w -> w.counters.neighbourEntries()).sum());
             counters.eventLoopAllocatedBytes(() -> workers.stream()
                     .mapToLong(w -> w.counters.eventLoopAllocatedBytes()).sum());

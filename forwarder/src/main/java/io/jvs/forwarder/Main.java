@@ -234,7 +234,7 @@ public final class Main {
                 System.err.println("jvs-forwarder: --announce-device " + a.device() + ": " + e.getMessage());
                 return 1;
             }
-            System.out.println("jvs-forwarder: ECMP: " + announcement.announced().length + " VIP(s) in table "
+            System.out.println("jvs-forwarder: ECMP: " + announcement.announced().size() + " VIP(s) in table "
                     + a.table() + " dev " + a.device() + " (proto " + ForwarderCommandLine.ANNOUNCE_PROTOCOL
                     + ") for " + bird + " at " + a.birdSocket() + "; drain " + a.drainSeconds() + " s on SIGTERM");
         }
