@@ -35,9 +35,10 @@ final class DataPathChecks {
      * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
      * jvs's IPv6 mark rules (fwmark services) and (protocol, VIP, port), schedules with persistence
      * templates, allow/deny lists, per-client limits and one-packet scheduling, and transmits by
-     * DR, NAT and FULLNAT. Refused, one line naming the service or real server: --synproxy,
-     * real servers other than DR, NAT and FULLNAT (TUN), an IPv4 real server of an IPv6 service, and an IPv6 real
-     * server of an IPv4 service (IPVS's TUN with an IPv6 outer header).
+     * DR, NAT and FULLNAT (behind the SYN proxy too) and TUN (ip6ip6, GUE over IPv6). Refused, one
+     * line naming the real server: an IPv4 real server of an IPv6 service, and an IPv6 real server
+     * of an IPv4 service (IPVS's tunnels with an outer family other than the service's:
+     * IPv6-in-IPv4 and IPv4-in-IPv6).
      */
     static void refuseIpv6(VirtualService s) {
         if (!s.ipv6) {
@@ -49,19 +50,10 @@ final class DataPathChecks {
             }
             return;
         }
-        String refused = s.synProxy ? "--synproxy is not supported for IPv6 services"
-                : null;
-        if (refused != null) {
-            throw new IllegalArgumentException(s.spec.label() + ": " + refused);
-        }
         for (RealServer d : s.dests) {
             if (!d.ipv6) {
                 throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
                         + ": an IPv6 service forwards to IPv6 real servers only");
-            }
-            if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT && d.method != ForwardMethod.FULLNAT) {
-                throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                        + ": " + d.method.name() + " is not supported for IPv6 services (DR -g, NAT -m and --fullnat are)");
             }
         }
     }
