@@ -387,13 +387,13 @@ def udp_best_key(peer, key):
 rows13 = []
 for jp in ("jvs-nat-packet", "jvs-nat-packet-w2", "jvs-nat-tap"):
     rows13.append(reported(f"HTTP short conn/s: {jp} / kernel-nat", med(jp, "short", "rps"), med("kernel-nat", "short", "rps"), ">= 1.0x", ge=1.0))
-for base in ("jvs-dr-packet", "jvs-nat-packet", "jvs-fullnat-packet", "jvs-tun-packet", "jvs-nat2nic-packet"):
+for base in ("jvs-dr-packet", "jvs-nat-packet", "jvs-fullnat-packet", "jvs-tun-packet", "jvs-nat2nic-packet", "jvs-dr-xdp"):
     w2 = base + "-w2"
     if w2 in data or base in data:
         rows13.append(reported(f"HTTP short conn/s: {w2} / {base} (workers 2 vs 1)", med(w2, "short", "rps"), med(base, "short", "rps")))
         rows13.append(reported(f"HTTP keep-alive req/s: {w2} / {base}", med(w2, "keepalive", "rps"), med(base, "keepalive", "rps")))
         rows13.append(reported(f"UDP 64 B max delivered pps: {w2} / {base}", udp_best_key(w2, "delivered_pps"), udp_best_key(base, "delivered_pps")))
-for jp in ("jvs-dr-packet", "jvs-dr-packet-w2", "jvs-nat-packet", "jvs-nat-packet-w2", "jvs-dr-xdp"):
+for jp in ("jvs-dr-packet", "jvs-dr-packet-w2", "jvs-nat-packet", "jvs-nat-packet-w2", "jvs-dr-xdp", "jvs-dr-xdp-w2"):
     rows13.append(reported(f"machine CPU per forwarded packet (busy ms/Mpkt at the best UDP step): {jp} / kernel-fwd",
                            udp_best_key(jp, "busy_ms_per_mpkt"), udp_best_key("kernel-fwd", "busy_ms_per_mpkt"), "<= 1.0x", le=1.0))
 for jp in ("jvs-nat2nic-packet", "jvs-nat2nic-packet-w2", "jvs-nat2nic-tap"):

@@ -13,6 +13,7 @@ import io.jvs.forwarder.io.PacketRxRing;
 import io.jvs.forwarder.io.PacketTxQueue;
 import io.jvs.forwarder.io.TxQueue;
 import io.jvs.forwarder.io.XdpRedirect;
+import io.jvs.forwarder.io.XskPort;
 import io.jvs.forwarder.io.XskSocket;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
@@ -94,7 +95,8 @@ public final class Director implements AutoCloseable {
      *                   (each receives and sends); TAP mode, every --lan interface (each sends and
      *                   answers ARP; the kernel receives)
      * @param arpOn      --arp-on: VIP or local address to the interfaces that answer ARP for it
-     * @param xdpQueues  XDP mode: the rx queue of each interface (same order); empty otherwise
+     * @param xdpQueues  XDP mode: the rx queue of each interface (same order), -1 for every rx
+     *                   queue; empty otherwise
      */
     public record Attach(String tap, List<String> interfaces, Map<Integer, List<String>> arpOn,
                          List<Integer> xdpQueues) {
@@ -144,7 +146,7 @@ public final class Director implements AutoCloseable {
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
                            boolean ecmp, int workers, long[] synCookieKey) {
         public Settings {
-            if (workers < 1 || workers > 1 && attach.isXdp()) {
+            if (workers < 1) {
                 throw new IllegalArgumentException("workers: " + workers);
             }
             java.util.Objects.requireNonNull(connPolicy, "connPolicy");
@@ -219,6 +221,10 @@ public final class Director implements AutoCloseable {
     private VrrpRouter vrrp;
     /** XDP mode: each interface's program (by port number); empty otherwise. */
     private final List<XdpRedirect> xdp = new ArrayList<>();
+    /** XDP mode: the rx queues bound on each interface (by port number). */
+    private final List<int[]> xdpQueues = new ArrayList<>();
+    /** XDP mode: worker 0's socket of each bound queue, by port number: the other workers' share its UMEM. */
+    private final List<XskSocket[]> xdpFirst = new ArrayList<>();
     private boolean closed;
 
     private Director(Settings settings) {
@@ -349,12 +355,18 @@ public final class Director implements AutoCloseable {
         }
         if (at.isXdp()) {
             // Queues checked and programs through the verifier before anything is changed.
+            int[] rxQueues = new int[ifaces.size()];
             for (int i = 0; i < ifaces.size(); i++) {
-                checkRxQueue(ifaces.get(i).name(), at.xdpQueues().get(i));
+                rxQueues[i] = rxQueues(ifaces.get(i).name(), at.xdpQueues().get(i));
+                int q = at.xdpQueues().get(i);
+                xdpQueues.add(q >= 0 ? new int[]{q} : java.util.stream.IntStream.range(0, rxQueues[i]).toArray());
             }
-            for (Interface f : ifaces) {
+            for (int i = 0; i < ifaces.size(); i++) {
+                Interface f = ifaces.get(i);
                 try {
-                    xdp.add(XdpRedirect.load(f.name()));
+                    // with several workers the program carries the fanout program's worker choice
+                    xdp.add(XdpRedirect.load(f.name(), rxQueues[i], settings.workers(),
+                            settings.workers() > 1 ? fanoutProgram(control.table()) : null));
                 } catch (NativeException e) {
                     throw new IOException("--attach xdp:" + f.name() + ": " + e.getMessage() + " (nothing attached)", e);
                 }
@@ -489,12 +501,18 @@ public final class Director implements AutoCloseable {
             }
         } else if (at.isXdp()) {
             // XDP redirects what jvs owns and passes the rest, ARP replies included: jvs learns
-            // its neighbours from an ARP-only ring beside the socket, as in TAP mode.
+            // its neighbours from an ARP-only ring beside the socket, as in TAP mode. Each worker
+            // reads its socket of every bound queue (the program picks the worker, ARP requests
+            // to worker 0, which answers) and an ARP ring of its own (its own next hops).
             List<RtNetlink.Address> own = RtNetlink.addresses();
             for (int i = 0; i < ifaces.size(); i++) {
-                attach(first, (XskSocket) ports.get(i).txQueue(), i, i, true);
-                attach(first, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
-                        AfPacket.ETH_P_ARP), i, i, true);
+                for (Worker w : workers) {
+                    for (XskSocket s : ((XskPort) w.ports.get(i).txQueue()).sockets()) {
+                        attach(w, s, i, i, w.index == 0);
+                    }
+                    attach(w, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
+                            AfPacket.ETH_P_ARP), i, i, w.index == 0);
+                }
                 XdpRedirect x = xdp.get(i);
                 for (RtNetlink.Address a : own) {
                     x.put(a.addr(), XdpRedirect.LOCAL);
@@ -656,48 +674,81 @@ public final class Director implements AutoCloseable {
 
     private static final int EOPNOTSUPP = 95;
 
-    /** " queue Q (AF_XDP copy mode)" for an XDP port, else "". */
+    /** " queue Q (AF_XDP copy mode)" (" queues 0-1 ...") for an XDP port, else "". */
     private String xdpMode(Interface f) {
         for (int i = 0; i < ports.size(); i++) {
-            if (ports.get(i).ifindex == f.ifindex() && ports.get(i).txQueue() instanceof XskSocket x) {
-                return " queue " + x.queue() + " (AF_XDP " + (x.zeroCopy() ? "zero-copy" : "copy") + " mode)";
+            if (ports.get(i).ifindex == f.ifindex() && ports.get(i).txQueue() instanceof XskPort p) {
+                XskSocket[] s = p.sockets();
+                return (s.length == 1 ? " queue " + s[0].queue()
+                        : " queues " + s[0].queue() + "-" + s[s.length - 1].queue())
+                        + " (AF_XDP " + (s[0].zeroCopy() ? "zero-copy" : "copy") + " mode)";
             }
         }
         return "";
     }
 
-    /** The AF_XDP socket of one port, entered in its program's XSKMAP. */
-    private static XskSocket openXsk(Interface f, int queue, XdpRedirect prog, PacketTxQueue.TxListener listener)
-            throws IOException {
-        XskSocket s;
-        try {
-            s = XskSocket.open(f.name(), f.ifindex(), queue, listener);
-        } catch (NativeException e) {
-            throw new IOException("--attach xdp:" + f.name() + ":" + queue + ": " + e.getMessage()
-                    + " (nothing attached)", e);
+    /**
+     * Worker w's AF_XDP socket of every bound queue of interface i, each entered in its
+     * program's XSKMAP at (queue, worker): worker 0's own the queues' UMEMs, the others' share them.
+     */
+    private XskPort openXsk(Worker w, int i, Interface f, PacketTxQueue.TxListener listener) throws IOException {
+        int[] queues = xdpQueues.get(i);
+        XdpRedirect prog = xdp.get(i);
+        if (w.index == 0) {
+            xdpFirst.add(new XskSocket[queues.length]);
         }
+        XskSocket[] mine = new XskSocket[queues.length];
         try {
-            prog.socket(queue, s.fd());
-        } catch (NativeException e) {
-            s.close();
-            throw new IOException("--attach xdp:" + f.name() + ":" + queue + ": " + e.getMessage(), e);
+            for (int k = 0; k < queues.length; k++) {
+                try {
+                    mine[k] = w.index == 0 ? XskSocket.open(f.name(), f.ifindex(), queues[k], listener)
+                            : XskSocket.openShared(xdpFirst.get(i)[k], f.ifindex(), listener);
+                } catch (NativeException e) {
+                    throw new IOException("--attach xdp:" + f.name() + ":" + queues[k] + ": " + e.getMessage()
+                            + (w.index > 0 ? " (worker " + w.index + ")" : "") + " (nothing attached)", e);
+                }
+                if (w.index == 0) {
+                    xdpFirst.get(i)[k] = mine[k];
+                }
+                try {
+                    prog.socket(queues[k], w.index, mine[k].fd());
+                } catch (NativeException e) {
+                    throw new IOException("--attach xdp:" + f.name() + ":" + queues[k] + ": " + e.getMessage()
+                            + " (nothing attached)", e);
+                }
+            }
+        } catch (IOException e) {
+            for (XskSocket s : mine) {
+                if (s != null) {
+                    s.close();
+                }
+            }
+            throw e;
         }
-        return s;
+        return new XskPort(mine);
     }
 
-    /** An XDP attachment's queue must be one of the interface's rx queues (sysfs lists them). */
-    private static void checkRxQueue(String name, int queue) throws IOException {
+    /**
+     * How many rx queues an XDP-attached interface has (sysfs lists them); a given queue must
+     * be one of them, and no more than the XSKMAP holds.
+     */
+    private static int rxQueues(String name, int queue) throws IOException {
         java.nio.file.Path dir = java.nio.file.Path.of("/sys/class/net", name, "queues");
-        long rxQueues;
+        int rxQueues;
         try (var s = java.nio.file.Files.list(dir)) {
-            rxQueues = s.filter(p -> p.getFileName().toString().startsWith("rx-")).count();
+            rxQueues = (int) s.filter(p -> p.getFileName().toString().startsWith("rx-")).count();
         } catch (IOException e) {
-            return; // no sysfs view of it: bind will say
+            rxQueues = Math.max(1, queue + 1); // no sysfs view of it: bind will say
         }
         if (queue >= rxQueues) {
             throw new IOException("--attach xdp:" + name + ":" + queue + ": " + name + " has no rx queue " + queue
                     + " (it has " + rxQueues + "; nothing attached)");
         }
+        if (rxQueues > XdpRedirect.maxQueues()) {
+            throw new IOException("--attach xdp:" + name + ": " + name + " has " + rxQueues + " rx queues, more than the "
+                    + XdpRedirect.maxQueues() + " jvs binds (name one: xdp:" + name + ":QUEUE; nothing attached)");
+        }
+        return rxQueues;
     }
 
     /** TAP mode without --lan: refused (--lan names where frames leave and ARP is answered). */
@@ -861,7 +912,7 @@ public final class Director implements AutoCloseable {
                 }
             };
             Attach at = settings.attach();
-            TxQueue tx = at.isXdp() ? openXsk(f, at.xdpQueues().get(i), xdp.get(i), txListener)
+            TxQueue tx = at.isXdp() ? openXsk(w, i, f, txListener)
                     : PacketTxQueue.open(f.name(), 1024, txListener);
             w.neighbours[i] = new NeighbourCache(w.ports.add(f.name(), f.ifindex(), f.mac(), f.addr(), f.mtu(), tx),
                     c::drop);
@@ -909,6 +960,16 @@ public final class Director implements AutoCloseable {
 
     /** Sets every interface's fanout program for this table (nothing with one worker). */
     private void setFanoutProgram(ServiceTable table) {
+        if (settings.workers() > 1) {
+            for (XdpRedirect x : xdp) {
+                try {
+                    x.update(fanoutProgram(table));
+                } catch (NativeException e) {
+                    // The checks passed, so the kernel refusing it is a bug: keep the previous program.
+                    System.err.println("jvs: replacing the XDP program failed: " + e.getMessage());
+                }
+            }
+        }
         if (steeredTap != null) {
             try {
                 steeredTap.steer(TapSteering.of(fanoutProgram(table)));

@@ -30,6 +30,8 @@ public final class AfXdp {
     public static final int XDP_COPY = 1 << 1;
     public static final int XDP_ZEROCOPY = 1 << 2;
     public static final int XDP_USE_NEED_WAKEUP = 1 << 3;
+    /** Bind flag: use the UMEM (and, on the same device and queue, the fill and completion rings) of another socket. */
+    public static final int XDP_SHARED_UMEM = 1;
     /** A ring's flags word: the kernel wants a syscall to go on (need_wakeup). */
     public static final int XDP_RING_NEED_WAKEUP = 1;
     private static final int XDP_OPTIONS_ZEROCOPY = 1;
@@ -93,6 +95,30 @@ public final class AfXdp {
                 map(fd, off, 12, compSize, 8, UMEM_PGOFF_COMPLETION_RING, "completion"));
     }
 
+    /**
+     * Sets and maps only the RX and TX rings: a socket that will bind with
+     * {@link #XDP_SHARED_UMEM} to another on the same device and queue uses that one's
+     * fill and completion rings (the kernel refuses a second pair there). The record's fill
+     * and completion are null.
+     */
+    public static Rings setupRxTxRings(int fd, int rxSize, int txSize) throws NativeException {
+        Libc.setsockoptInt(fd, SOL_XDP, XDP_RX_RING, rxSize, "XDP_RX_RING");
+        Libc.setsockoptInt(fd, SOL_XDP, XDP_TX_RING, txSize, "XDP_TX_RING");
+        long[] off = new long[16];
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment o = a.allocate(128, 8);
+            int len = Libc.getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, o, "XDP_MMAP_OFFSETS");
+            if (len != 128) {
+                throw new NativeException("XDP_MMAP_OFFSETS of " + len + " bytes (a kernel before 5.4)", 95);
+            }
+            for (int i = 0; i < 16; i++) {
+                off[i] = o.get(JAVA_LONG, i * 8L);
+            }
+        }
+        return new Rings(map(fd, off, 0, rxSize, DESC_SIZE, PGOFF_RX_RING, "RX"),
+                map(fd, off, 4, txSize, DESC_SIZE, PGOFF_TX_RING, "TX"), null, null);
+    }
+
     private static Ring map(int fd, long[] off, int at, int size, int descSize, long pgoff, String what)
             throws NativeException {
         long producer = off[at];
@@ -112,6 +138,23 @@ public final class AfXdp {
             sxdp.set(JAVA_SHORT, 2, (short) flags);
             sxdp.set(JAVA_INT, 4, ifindex);
             sxdp.set(JAVA_INT, 8, queue);
+            Libc.bind(fd, sxdp, what);
+        }
+    }
+
+    /**
+     * bind(fd, sockaddr_xdp{ifindex, queue, XDP_SHARED_UMEM, sharedFd}): the socket shares
+     * {@code sharedFd}'s UMEM; on the same device and queue also its fill and completion rings
+     * (the kernel takes no other flag with it: need_wakeup and the copy mode are the first socket's).
+     */
+    public static void bindShared(int fd, int ifindex, int queue, int sharedFd, String what) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment sxdp = a.allocate(16, 4);
+            sxdp.set(JAVA_SHORT, 0, (short) AF_XDP);
+            sxdp.set(JAVA_SHORT, 2, (short) XDP_SHARED_UMEM);
+            sxdp.set(JAVA_INT, 4, ifindex);
+            sxdp.set(JAVA_INT, 8, queue);
+            sxdp.set(JAVA_INT, 12, sharedFd);
             Libc.bind(fd, sxdp, what);
         }
     }

@@ -27,7 +27,9 @@ public final class Bpf {
     private static final int BPF_MAP_UPDATE_ELEM = 2;
     private static final int BPF_MAP_DELETE_ELEM = 3;
     private static final int BPF_PROG_LOAD = 5;
+    private static final int BPF_PROG_TEST_RUN = 10;
     private static final int BPF_LINK_CREATE = 28;
+    private static final int BPF_LINK_UPDATE = 29;
 
     public static final int MAP_TYPE_HASH = 1;
     public static final int MAP_TYPE_XSKMAP = 17;
@@ -200,6 +202,37 @@ public final class Bpf {
             attr.set(JAVA_INT, 8, ATTACH_XDP);
             attr.set(JAVA_INT, 12, xdpFlags);
             return bpf(a, BPF_LINK_CREATE, attr, "bpf(BPF_LINK_CREATE) XDP on " + ifname);
+        }
+    }
+
+    /** BPF_LINK_UPDATE: the link now runs {@code progFd} (atomically: no frame goes unseen between the two). */
+    public static void updateLink(int linkFd, int progFd, String what) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = a.allocate(16, 8);
+            attr.set(JAVA_INT, 0, linkFd);
+            attr.set(JAVA_INT, 4, progFd);
+            bpf(a, BPF_LINK_UPDATE, attr, "bpf(BPF_LINK_UPDATE) " + what);
+        }
+    }
+
+    /**
+     * BPF_PROG_TEST_RUN of an XDP program on one frame (rx queue 0 of the loopback device,
+     * as the kernel sets it up without a context): the program's return value.
+     */
+    public static int testRunXdp(int progFd, byte[] frame) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment in = a.allocate(frame.length, 8);
+            MemorySegment.copy(frame, 0, in, ValueLayout.JAVA_BYTE, 0, frame.length);
+            MemorySegment out = a.allocate(frame.length + 512L, 8);
+            MemorySegment attr = a.allocate(80, 8);
+            attr.set(JAVA_INT, 0, progFd);
+            attr.set(JAVA_INT, 8, frame.length);            // data_size_in
+            attr.set(JAVA_INT, 12, (int) out.byteSize());   // data_size_out
+            attr.set(JAVA_LONG, 16, in.address());
+            attr.set(JAVA_LONG, 24, out.address());
+            attr.set(JAVA_INT, 32, 1);                      // repeat
+            bpf(a, BPF_PROG_TEST_RUN, attr, "bpf(BPF_PROG_TEST_RUN)");
+            return attr.get(JAVA_INT, 4);                   // retval
         }
     }
 }

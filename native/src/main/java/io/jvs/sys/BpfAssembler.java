@@ -44,6 +44,7 @@ public final class BpfAssembler {
     public static final int AND = 0x50;
     public static final int LSH = 0x60;
     public static final int RSH = 0x70;
+    public static final int MOD = 0x90;
     public static final int XOR = 0xa0;
     public static final int MOV = 0xb0;
     // Jump operations.

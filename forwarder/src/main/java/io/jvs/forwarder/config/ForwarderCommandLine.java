@@ -53,9 +53,12 @@ public final class ForwarderCommandLine {
 
     /**
      * {@code --attach packet:IFACE}, {@code --attach tap:NAME} or {@code --attach xdp:IFACE[:QUEUE]}
-     * ({@code queue}: the rx queue of xdp, 0 when not given and for the other kinds).
+     * ({@code queue}: the rx queue of xdp, {@link #EVERY_QUEUE} when not given; 0 for the other kinds).
      */
     public record Attach(AttachKind kind, String name, int queue) {
+        /** xdp:IFACE without a queue: every rx queue of the interface. */
+        public static final int EVERY_QUEUE = -1;
+
         public Attach {
             Objects.requireNonNull(kind);
             Objects.requireNonNull(name);
@@ -70,7 +73,7 @@ public final class ForwarderCommandLine {
             return switch (kind) {
                 case PACKET -> "packet:" + name;
                 case TAP -> "tap:" + name;
-                case XDP -> "xdp:" + name + (queue == 0 ? "" : ":" + queue);
+                case XDP -> "xdp:" + name + (queue == EVERY_QUEUE ? "" : ":" + queue);
             };
         }
     }
@@ -448,24 +451,21 @@ public final class ForwarderCommandLine {
         int lportCount = lports[1] - lports[0] + 1;
         boolean workersGiven = workers != 0;
         if (workers == 0) {
-            // the online CPUs, capped by the attachment: XDP runs one socket; a TAP run with --user
+            // the online CPUs, capped by the attachment: XDP one (a socket per rx queue) unless --workers
+            // says more; a TAP run with --user
             // keeps no CAP_BPF to reload its steering program, so it stays single-queue
             workers = attach.kind() == AttachKind.XDP || (attach.kind() == AttachKind.TAP && user != null) ? 1
                     : Math.min(Runtime.getRuntime().availableProcessors(), Math.min(MAX_WORKERS, lportCount));
-        } else if (workers > 1 && attach.kind() == AttachKind.XDP) {
-            throw new UsageException("--workers " + workers + ": --attach xdp:" + attach.name() + " allows 1 worker"
-                    + " (an AF_XDP socket receives only its own rx queue, and the sender, not jvs, picks the queue"
-                    + " of each direction of a connection; use --attach packet:IFACE or tap:NAME for more)");
         } else if (workers > lportCount) {
             throw new UsageException("--workers " + workers + ": more than the " + lportCount + " ports of --lport-range"
                     + " (each worker owns a slice of them)");
         }
-        if (user != null && workers > 1 && attach.kind() == AttachKind.TAP) {
-            // every configuration change loads a new steering program, and bpf() needs CAP_BPF
+        if (user != null && workers > 1 && attach.kind() != AttachKind.PACKET) {
+            // every configuration change loads a new steering (XDP) program, and bpf() needs CAP_BPF
             // (kernel.unprivileged_bpf_disabled), which no thread keeps after --user
-            throw new UsageException("--user " + user + ": --attach tap:" + attach.name() + " with --workers " + workers
-                    + " loads its TAP steering program on every change, which needs CAP_BPF; run it as root"
-                    + " or with --workers 1");
+            throw new UsageException("--user " + user + ": --attach " + attach + " with --workers " + workers
+                    + " loads its " + (attach.kind() == AttachKind.TAP ? "TAP steering" : "XDP") + " program on every"
+                    + " change, which needs CAP_BPF; run it as root or with --workers 1");
         }
         if (config != null && keepalived != null) {
             throw new UsageException("--config and --keepalived are exclusive: the services come from one file");
@@ -567,7 +567,7 @@ public final class ForwarderCommandLine {
             case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-memory" -> "MiB, " + MIN_RING_MEMORY_MIB + ".." + MAX_RING_MEMORY_MIB;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
-            case "--workers" -> "a number of workers, 1.." + MAX_WORKERS + " (xdp:IFACE allows 1)";
+            case "--workers" -> "a number of workers, 1.." + MAX_WORKERS;
             case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp" -> "0 or 1";
             case "--drop-entry", "--drop-packet", "--secure-tcp" -> "0, 1, 2 or 3 (off, automatic, automatic and on, always)";
             case "--amemthresh" -> "a number of free connection-table entries, 0.." + MAX_CONN_MAX;
@@ -663,7 +663,7 @@ public final class ForwarderCommandLine {
             throw new UsageException("--attach \"" + value + "\": expected " + expected("--attach"));
         }
         String rest = value.substring(colon + 1);
-        int queue = 0;
+        int queue = k == AttachKind.XDP ? Attach.EVERY_QUEUE : 0;
         int qColon = rest.indexOf(':');
         if (k == AttachKind.XDP && qColon >= 0) {
             String q = rest.substring(qColon + 1);
@@ -772,8 +772,9 @@ public final class ForwarderCommandLine {
                   --attach tap:NAME       receive on TAP device NAME (once; the kernel routes
                                           VIP traffic and NAT replies into it)
                   --attach xdp:IFACE[:QUEUE]  receive and send on IFACE's rx queue QUEUE
-                                          (default 0) through an XDP program and an AF_XDP
-                                          socket (driver-mode XDP); repeat for each interface
+                                          (default: every rx queue) through an XDP program
+                                          and AF_XDP sockets (driver-mode XDP, one socket
+                                          per queue and worker); repeat for each interface
                   --lan IFACE             TAP mode: an interface frames leave by and ARP is
                                           answered on; repeat for each (not with packet:)
                   --arp-on ADDR=IFACE     answer ARP for VIP or local address ADDR on IFACE
@@ -814,7 +815,8 @@ public final class ForwarderCommandLine {
                   --workers N             data-path event loops, each with its own ring per
                                           interface (one PACKET_FANOUT group) and tables;
                                           packet and tap 1..256 (default: online CPUs; tap
-                                          with --user 1; more than 1: one TAP queue each), xdp 1
+                                          with --user 1; more than 1: one TAP queue each), xdp
+                                          1..256 (default 1; its program picks the worker)
                   --expire-nodest-conn 0|1  IPVS sysctl: expire a removed server's connections on
                                           their next packet (default 0: drop those packets)
                   --expire-quiescent-template 0|1  IPVS sysctl: drop persistence templates of

@@ -12,6 +12,9 @@ import static io.jvs.sys.BpfAssembler.JEQ;
 import static io.jvs.sys.BpfAssembler.JGE;
 import static io.jvs.sys.BpfAssembler.JGT;
 import static io.jvs.sys.BpfAssembler.JNE;
+import static io.jvs.sys.BpfAssembler.MOD;
+import static io.jvs.sys.BpfAssembler.MOV;
+import static io.jvs.sys.BpfAssembler.MUL;
 import static io.jvs.sys.BpfAssembler.R0;
 import static io.jvs.sys.BpfAssembler.R1;
 import static io.jvs.sys.BpfAssembler.R2;
@@ -44,6 +47,16 @@ import static io.jvs.sys.BpfAssembler.W;
  * </ul>
  * A redirect to a queue with no socket falls back to XDP_PASS (bpf_redirect_map's flags).
  *
+ * <p>With N workers every rx queue has N sockets (all sharing that queue's UMEM), and the
+ * XSKMAP is keyed by {@code queue * N + worker}: a redirected IPv4 frame goes to the worker
+ * {@link FanoutProgram}'s classic program picks (translated in here, run on the frame's IPv4
+ * header: hash(source) to a VIP, the port's slice to a FULLNAT local address,
+ * hash(destination) otherwise), an ARP request to worker 0, as the packet attachment's
+ * fanout gives them. The program holds the published VIPs and local addresses, so the
+ * director replaces it on every publication ({@link #update}, BPF_LINK_UPDATE: atomic, no
+ * frame between two programs). An XSK socket receives only from the queue it is bound to,
+ * hence a socket per (queue, worker) rather than a socket per worker.
+ *
  * <p>Attached with a BPF link in driver mode (XDP_FLAGS_DRV_MODE): the program is
  * detached when the link's fd closes, so it goes with the process however it ends,
  * kill -9 included. Generic (skb) XDP is refused: the skb it costs is what the packet
@@ -56,28 +69,40 @@ public final class XdpRedirect implements AutoCloseable {
     public static final int LOCAL = 2;
     private static final int MAX_ADDRESSES = 65536;
     private static final int MAX_QUEUES = 64;
+    /** The test variant's return for a frame it would redirect to XSKMAP index i: REDIRECTED + i. */
+    static final int REDIRECTED = 1000;
+    /** SKF_AD_OFF + SKF_AD_PROTOCOL. */
+    private static final int AD_PROTOCOL = -0x1000;
+    /** SKF_NET_OFF. */
+    private static final int NET = -0x100000;
 
     private final String ifname;
     private final int addrMap;
     private final int xskMap;
-    private final int prog;
+    private final int workers;
+    private int prog;
     private int link = -1;
 
-    private XdpRedirect(String ifname, int addrMap, int xskMap, int prog) {
+    private XdpRedirect(String ifname, int addrMap, int xskMap, int workers, int prog) {
         this.ifname = ifname;
         this.addrMap = addrMap;
         this.xskMap = xskMap;
+        this.workers = workers;
         this.prog = prog;
     }
 
-    /** Creates the maps and loads the program (nothing attached yet); a verifier refusal carries its log. */
-    public static XdpRedirect load(String ifname) throws NativeException {
+    /**
+     * Creates the maps (an XSKMAP of {@code rxQueues * workers} sockets) and loads the
+     * program; {@code fanout}: the {@link FanoutProgram} of the current table when
+     * {@code workers > 1}, else null.
+     */
+    public static XdpRedirect load(String ifname, int rxQueues, int workers, long[] fanout) throws NativeException {
         int addrs = Bpf.createMap(Bpf.MAP_TYPE_HASH, 4, 4, MAX_ADDRESSES, "jvs_addrs");
         int xsks = -1;
         try {
-            xsks = Bpf.createMap(Bpf.MAP_TYPE_XSKMAP, 4, 4, MAX_QUEUES, "jvs_xsks");
-            int prog = Bpf.loadXdpProgram(program(addrs, xsks).build(), "jvs_xdp");
-            return new XdpRedirect(ifname, addrs, xsks, prog);
+            xsks = Bpf.createMap(Bpf.MAP_TYPE_XSKMAP, 4, 4, rxQueues * workers, "jvs_xsks");
+            int prog = Bpf.loadXdpProgram(program(addrs, xsks, workers, fanout, false).build(), "jvs_xdp");
+            return new XdpRedirect(ifname, addrs, xsks, workers, prog);
         } catch (NativeException | RuntimeException e) {
             Libc.close(addrs);
             if (xsks >= 0) {
@@ -87,16 +112,23 @@ public final class XdpRedirect implements AutoCloseable {
         }
     }
 
-    /** Most queue indexes the XSKMAP holds (queue 0 .. MAX_QUEUES-1). */
+    /** Most rx queues of an interface jvs binds (queue 0 .. MAX_QUEUES-1). */
     public static int maxQueues() {
         return MAX_QUEUES;
     }
 
     /**
-     * The program, as described on the class. Addresses are compared as the bytes lie in
-     * the frame (the map's keys are in network order, see {@link #put}).
+     * The program, as described on the class, for {@code workers} workers ({@code fanout}: the classic fanout program,
+     * when more than one). {@code test}: instead of redirecting, return
+     * {@link #REDIRECTED} + the XSKMAP index (BPF_PROG_TEST_RUN cannot show where a
+     * redirect went); everything before the redirect is the same instructions. Addresses
+     * are compared as the bytes lie in the frame (the map's keys are in network order, see
+     * {@link #put}).
      */
-    static BpfAssembler program(int addrMapFd, int xskMapFd) {
+    static BpfAssembler program(int addrMapFd, int xskMapFd, int workers, long[] fanout, boolean test) {
+        if (workers > 1 && fanout == null) {
+            throw new IllegalArgumentException("workers " + workers + " without a fanout program");
+        }
         BpfAssembler a = new BpfAssembler();
         a.movReg(R6, R1)                                  // r6 = ctx (struct xdp_md)
                 .load(W, R2, R1, 0)                       // r2 = data
@@ -141,17 +173,140 @@ public final class XdpRedirect implements AutoCloseable {
                 .load(W, R1, R0, 0)
                 .jumpImm(JNE, R1, OWNED, "pass")
 
-                .label("redirect")
-                .load(W, R2, R6, 16)                      // rx_queue_index
-                .loadMap(R1, xskMapFd)
-                .movImm(R3, Bpf.XDP_PASS)                 // no socket on that queue: pass
-                .call(Bpf.FUNC_REDIRECT_MAP)
-                .exit()
-
-                .label("pass")
+                .label("redirect");
+        if (workers > 1) {
+            // the worker: ARP (and anything not IPv4) to worker 0, IPv4 by the fanout program
+            a.load(W, R2, R6, 0).load(W, R3, R6, 4)
+                    .movReg(R4, R2).aluImm(ADD, R4, 14)
+                    .jumpReg(JGT, R4, R3, "worker0")
+                    .load(H, R5, R2, 12)
+                    .jumpImm(JNE, R5, 0x0008, "worker0");
+            fanout(a, fanout);
+            a.label("worker0").movImm(R0, 0)
+                    .label("worker")
+                    .alu32Imm(MOD, R0, workers)           // as the fanout takes it modulo the group's members
+                    .load(W, R2, R6, 16)                  // rx_queue_index
+                    .alu32Imm(MUL, R2, workers)
+                    .alu32Reg(ADD, R2, R0);
+        } else {
+            a.load(W, R2, R6, 16);                        // rx_queue_index
+        }
+        if (test) {
+            a.movReg(R0, R2).aluImm(ADD, R0, REDIRECTED).exit();
+        } else {
+            a.loadMap(R1, xskMapFd)
+                    .movImm(R3, Bpf.XDP_PASS)             // no socket at that index: pass
+                    .call(Bpf.FUNC_REDIRECT_MAP)
+                    .exit();
+        }
+        a.label("pass")
                 .movImm(R0, Bpf.XDP_PASS)
                 .exit();
         return a;
+    }
+
+    /**
+     * The classic fanout program translated in line for an XDP frame whose IPv4 header
+     * starts at byte 14 (checked before: EtherType 0x0800, untagged), as
+     * {@link TapSteering} translates it for a TAP: A in r0, X in r7, 32-bit arithmetic and
+     * unsigned 32-bit comparisons. The differences are XDP's: a classic load becomes a
+     * bounds-checked direct packet read made big-endian (out of the frame, classic BPF ends
+     * the program with 0: here worker 0), skb-&gt;protocol is 0x0800 (only IPv4 gets here),
+     * and a return jumps to "worker" with its value in r0 instead of leaving the program.
+     */
+    private static void fanout(BpfAssembler a, long[] classic) {
+        a.movImm(R0, 0).movImm(R7, 0);                    // classic BPF starts with A = X = 0
+        boolean[] reachable = TapSteering.reachable(classic);
+        for (int i = 0; i < classic.length; i++) {
+            if (!reachable[i]) {
+                continue;
+            }
+            long insn = classic[i];
+            int code = (int) (insn & 0xffff);
+            int jt = (int) (insn >>> 16 & 0xff);
+            int jf = (int) (insn >>> 24 & 0xff);
+            int k = (int) (insn >>> 32);
+            a.label("f" + i);
+            switch (code & 0x07) {
+                case 0x00 -> {                            // LD
+                    int size = code & 0x18;
+                    int mode = code & 0xe0;
+                    if (mode == 0x20 && k == AD_PROTOCOL) {
+                        a.movImm(R0, 0x0800);
+                    } else if ((mode == 0x20 || mode == 0x40) && k >= NET && k < NET + 0x10000) {
+                        int bytes = size == W ? 4 : size == H ? 2 : 1;
+                        a.load(W, R2, R6, 0).load(W, R3, R6, 4).movReg(R4, R2);
+                        if (mode == 0x40) {
+                            a.aluReg(ADD, R4, R7);
+                        }
+                        a.aluImm(ADD, R4, 14 + k - NET)
+                                .movReg(R5, R4).aluImm(ADD, R5, bytes)
+                                .jumpReg(JGT, R5, R3, "worker0")
+                                .load(size, R0, R4, 0);
+                        if (bytes > 1) {
+                            a.toBigEndian(R0, bytes * 8);
+                        }
+                    } else {
+                        throw new IllegalArgumentException("classic BPF load 0x" + Integer.toHexString(code) + " at " + i);
+                    }
+                }
+                case 0x04 -> {                            // ALU
+                    int op = code & 0xf0;
+                    if ((code & 0x08) != 0) {
+                        a.alu32Reg(op, R0, R7);
+                    } else {
+                        a.alu32Imm(op, R0, k);
+                    }
+                }
+                case 0x05 -> {                            // JMP
+                    int op = code & 0xf0;
+                    if (op == 0x00) {
+                        a.jump("f" + (i + 1 + k));
+                    } else if ((code & 0x08) != 0) {
+                        throw new IllegalArgumentException("classic BPF jump against X at " + i);
+                    } else {
+                        a.jump32Imm(op, R0, k, "f" + (i + 1 + jt));
+                        if (jf != 0) {
+                            a.jump("f" + (i + 1 + jf));
+                        }
+                    }
+                }
+                case 0x06 -> {                            // RET
+                    if ((code & 0x18) != 0x10) {
+                        a.alu32Imm(MOV, R0, k);
+                    }
+                    a.jump("worker");
+                }
+                case 0x07 -> {                            // MISC
+                    if ((code & 0xf8) == 0x00) {
+                        a.alu32Reg(MOV, R7, R0);
+                    } else if ((code & 0xf8) == 0x80) {
+                        a.alu32Reg(MOV, R0, R7);
+                    } else {
+                        throw new IllegalArgumentException("classic BPF misc 0x" + Integer.toHexString(code) + " at " + i);
+                    }
+                }
+                default -> throw new IllegalArgumentException("classic BPF 0x" + Integer.toHexString(code) + " at " + i);
+            }
+        }
+    }
+
+    /**
+     * Replaces the program by one for {@code fanout} (a new table's fanout program; several
+     * workers only): loaded, then swapped in on the link; the old one is closed.
+     */
+    public void update(long[] fanout) throws NativeException {
+        int next = Bpf.loadXdpProgram(program(addrMap, xskMap, workers, fanout, false).build(), "jvs_xdp");
+        if (link >= 0) {
+            try {
+                Bpf.updateLink(link, next, "XDP on " + ifname);
+            } catch (NativeException e) {
+                Libc.close(next);
+                throw e;
+            }
+        }
+        Libc.close(prog);
+        prog = next;
     }
 
     /** Marks an IPv4 address (host order) {@link #OWNED} or {@link #LOCAL}. */
@@ -159,9 +314,9 @@ public final class XdpRedirect implements AutoCloseable {
         Bpf.updateMap(addrMap, Integer.reverseBytes(addr), kind, "jvs_addrs on " + ifname);
     }
 
-    /** Redirects frames of rx queue {@code queue} to the AF_XDP socket {@code xskFd}. */
-    public void socket(int queue, int xskFd) throws NativeException {
-        Bpf.updateMap(xskMap, queue, xskFd, "jvs_xsks on " + ifname);
+    /** Redirects worker {@code worker}'s frames of rx queue {@code queue} to the AF_XDP socket {@code xskFd}. */
+    public void socket(int queue, int worker, int xskFd) throws NativeException {
+        Bpf.updateMap(xskMap, queue * workers + worker, xskFd, "jvs_xsks on " + ifname);
     }
 
     /** Attaches the program to the interface in driver mode, through a BPF link. */

@@ -17,22 +17,20 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
 /**
- * One AF_XDP socket on one queue of an interface, with its own UMEM: frames the XDP
+ * One AF_XDP socket on one queue of an interface, for one worker: frames the XDP
  * program ({@link XdpRedirect}) redirects arrive in the RX ring, go down the pipeline
  * where they lie, and a frame transmitted on the same port leaves from the same UMEM
  * chunk through the TX ring (no copy), as the ring attachment sends from its ring slot.
  * Frames from elsewhere (scratch: ARP and ICMP jvs makes; the neighbour cache's pending
  * frames; another port's memory) are copied into a free chunk first.
  *
- * <p>UMEM: {@link #CHUNKS} chunks of {@link #CHUNK} bytes. Every chunk is at any time in
- * exactly one place: the free stack, the fill ring (the kernel's, to receive into), held
- * by the current burst (received, in the pipeline), or the TX ring until the completion
- * ring hands it back; a chunk both in the burst and sent goes back to the free stack by
- * whichever of {@link #release()} and the completion comes last (in copy mode the kernel
- * completes inside sendto, before the burst ends). {@link #release()} returns the
- * burst's chunks that were not queued for transmit to the free stack, and the fill ring
- * is topped up from it, keeping
- * {@link #TX_RESERVE} chunks for copies.
+ * <p>UMEM: {@link #CHUNKS} chunks of {@link #CHUNK} bytes per rx queue, in an
+ * {@link XskUmem} with the queue's fill and completion rings, shared by the queue's
+ * sockets (one per worker; with one worker, this socket's alone). Where each chunk is at
+ * any time, and the lock the workers take once per burst: see {@link XskUmem}. In copy
+ * mode the kernel completes inside sendto, before the burst ends: a chunk both in the burst
+ * and sent goes back to the free stack by whichever of {@link #release()} and the
+ * completion comes last.
  *
  * <p>need_wakeup is on: the fill ring is kicked with recvfrom and the TX ring with
  * sendto only when the kernel flags them (in copy mode, TX always: the kernel transmits
@@ -48,7 +46,6 @@ public final class XskSocket implements FrameSource, TxQueue {
     public static final int CHUNK = 4096;
     public static final int CHUNKS = 4096;
     public static final int RING = 2048;
-    private static final int TX_RESERVE = 512;
     private static final int VNET = 10;
     private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
 
@@ -57,57 +54,46 @@ public final class XskSocket implements FrameSource, TxQueue {
     private final int queue;
     private final boolean zeroCopy;
     private final Arena arena = Arena.ofShared();
+    /** The queue's UMEM, fill and completion rings (this socket's alone with one worker). */
+    private final XskUmem u;
     private final MemorySegment umem;
     private final AfXdp.Ring rx;
     private final AfXdp.Ring tx;
-    private final AfXdp.Ring fill;
-    private final AfXdp.Ring comp;
     private final Libc.Errno errno = new Libc.Errno(arena);
     private final PacketTxQueue.TxListener listener;
 
-    private final int[] free = new int[CHUNKS];
-    private int freeCount;
-    /** Queued on or sent by the TX ring, not yet completed. */
-    private final boolean[] inTx = new boolean[CHUNKS];
-    /** Received in the current burst, not yet released. */
-    private final boolean[] inBurst = new boolean[CHUNKS];
     private final int[] held = new int[RING];
     private int heldCount;
+    /** Free chunks taken from the UMEM for copies, {@link XskUmem#SPARE} at a time. */
+    private final int[] spare = new int[XskUmem.SPARE];
+    private int spareCount;
     private int rxCons;
-    private int fillProd;
     private int txProd;
-    private int compCons;
     private int queued;
     private long bytesQueued;
     private long[] lastStats = new long[6];
     private boolean closed;
 
-    private XskSocket(String name, int fd, int queue, MemorySegment umem, AfXdp.Rings rings,
+    private XskSocket(String name, int fd, int queue, XskUmem u, AfXdp.Ring rx, AfXdp.Ring tx,
                       PacketTxQueue.TxListener listener) throws NativeException {
         this.name = name;
         this.fd = fd;
         this.queue = queue;
-        this.umem = umem;
-        this.rx = rings.rx();
-        this.tx = rings.tx();
-        this.fill = rings.fill();
-        this.comp = rings.completion();
+        this.u = u;
+        this.umem = u.umem;
+        this.rx = rx;
+        this.tx = tx;
         this.listener = listener;
         this.zeroCopy = AfXdp.zeroCopy(fd);
-        for (int i = CHUNKS - 1; i >= 0; i--) {
-            free[freeCount++] = i;
-        }
         rxCons = (int) U32.getAcquire(rx.map(), rx.consumer());
-        fillProd = (int) U32.getAcquire(fill.map(), fill.producer());
         txProd = (int) U32.getAcquire(tx.map(), tx.producer());
-        compCons = (int) U32.getAcquire(comp.map(), comp.consumer());
-        refill();
     }
 
     /**
      * Opens a socket on {@code ifname}'s rx queue {@code queue}: UMEM, rings, then bind
      * with need_wakeup, zero-copy if the driver offers it, else copy mode (the kernel's
-     * choice when neither is forced; {@link #zeroCopy()} says which it made).
+     * choice when neither is forced; {@link #zeroCopy()} says which it made). Further
+     * workers' sockets on the same queue share its UMEM ({@link #openShared}).
      */
     public static XskSocket open(String ifname, int ifindex, int queue, PacketTxQueue.TxListener listener)
             throws NativeException {
@@ -118,8 +104,9 @@ public final class XskSocket implements FrameSource, TxQueue {
             AfXdp.registerUmem(fd, umem, CHUNK, 0);
             AfXdp.Rings rings = AfXdp.setupRings(fd, RING, RING, RING, RING);
             AfXdp.bind(fd, ifindex, queue, AfXdp.XDP_USE_NEED_WAKEUP, "AF_XDP to " + ifname + " queue " + queue);
-            XskSocket s = new XskSocket(ifname, fd, queue, umem, rings, listener);
-            s.umemArena = umemArena;
+            XskUmem u = new XskUmem(CHUNKS, umem, umemArena, fd, rings.fill(), rings.completion());
+            XskSocket s = new XskSocket(ifname, fd, queue, u, rings.rx(), rings.tx(), listener);
+            u.initialFill();
             return s;
         } catch (NativeException | RuntimeException e) {
             Libc.close(fd);
@@ -128,7 +115,26 @@ public final class XskSocket implements FrameSource, TxQueue {
         }
     }
 
-    private Arena umemArena;
+    /**
+     * Another worker's socket on {@code first}'s interface and queue, bound with
+     * XDP_SHARED_UMEM to it: its own RX and TX rings, {@code first}'s UMEM, fill and
+     * completion rings (the kernel keeps one pair per UMEM, device and queue).
+     */
+    public static XskSocket openShared(XskSocket first, int ifindex, PacketTxQueue.TxListener listener)
+            throws NativeException {
+        int fd = AfXdp.openSocket();
+        try {
+            AfXdp.Rings rings = AfXdp.setupRxTxRings(fd, RING, RING);
+            AfXdp.bindShared(fd, ifindex, first.queue, first.u.primaryFd,
+                    "AF_XDP to " + first.name + " queue " + first.queue + " (shared UMEM)");
+            XskSocket s = new XskSocket(first.name, fd, first.queue, first.u, rings.rx(), rings.tx(), listener);
+            first.u.addUser();   // last: a socket that failed to open does not hold the UMEM
+            return s;
+        } catch (NativeException | RuntimeException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
 
     @Override
     public int fd() {
@@ -144,6 +150,11 @@ public final class XskSocket implements FrameSource, TxQueue {
         return queue;
     }
 
+    /** The UMEM frames received on this socket lie in (shared by the queue's sockets). */
+    MemorySegment umem() {
+        return umem;
+    }
+
     /** Whether the kernel bound the socket in zero-copy mode (else copy mode). */
     public boolean zeroCopy() {
         return zeroCopy;
@@ -154,18 +165,18 @@ public final class XskSocket implements FrameSource, TxQueue {
         if (closed) {
             return 0;
         }
-        reclaim();
         MemorySegment map = rx.map();
         int avail = (int) U32.getAcquire(map, rx.producer()) - rxCons;
         int n = Math.min(Math.min(avail, budget), held.length - heldCount);
         int mask = rx.size() - 1;
+        boolean[] inBurst = u.inBurst;
         for (int i = 0; i < n; i++) {
             long d = rx.desc() + (long) ((rxCons + i) & mask) * AfXdp.DESC_SIZE;
             long addr = map.get(ValueLayout.JAVA_LONG, d);
             int len = map.get(ValueLayout.JAVA_INT, d + 8);
             int chunk = (int) (addr / CHUNK);
             held[heldCount++] = chunk;
-            inBurst[chunk] = true;
+            inBurst[chunk] = true;   // this worker is the chunk's only holder: no lock (see XskUmem)
             long base = (long) chunk * CHUNK;
             long vnet = addr - VNET;
             umem.set(ValueLayout.JAVA_LONG_UNALIGNED, vnet, 0L);
@@ -184,59 +195,17 @@ public final class XskSocket implements FrameSource, TxQueue {
         return n;
     }
 
+    /**
+     * The burst's chunks not queued for transmit go back to the queue's free stack, the
+     * completion ring is drained and the fill ring topped up: one lock for the whole burst.
+     */
     @Override
     public void release() {
         if (closed) {
             return;
         }
-        for (int i = 0; i < heldCount; i++) {
-            int c = held[i];
-            inBurst[c] = false;
-            if (!inTx[c]) {
-                free[freeCount++] = c;
-            }
-        }
+        u.release(held, heldCount);
         heldCount = 0;
-        refill();
-    }
-
-    /** Moves free chunks into the fill ring, keeping TX_RESERVE for copies; kicks the kernel if it asks. */
-    private void refill() {
-        MemorySegment map = fill.map();
-        int room = fill.size() - (fillProd - (int) U32.getAcquire(map, fill.consumer()));
-        int n = Math.min(room, freeCount - TX_RESERVE);
-        if (n > 0) {
-            int mask = fill.size() - 1;
-            for (int i = 0; i < n; i++) {
-                int c = free[--freeCount];
-                map.set(ValueLayout.JAVA_LONG, fill.desc() + (long) ((fillProd + i) & mask) * 8, (long) c * CHUNK);
-            }
-            fillProd += n;
-            U32.setRelease(map, fill.producer(), fillProd);
-        }
-        if (((int) U32.getAcquire(map, fill.flags()) & AfXdp.XDP_RING_NEED_WAKEUP) != 0) {
-            Libc.recvfrom(errno, fd, MemorySegment.NULL, 0, Libc.MSG_DONTWAIT, MemorySegment.NULL, MemorySegment.NULL);
-        }
-    }
-
-    /** Chunks the kernel has sent go back to the free stack. */
-    private void reclaim() {
-        MemorySegment map = comp.map();
-        int done = (int) U32.getAcquire(map, comp.producer()) - compCons;
-        if (done == 0) {
-            return;
-        }
-        int mask = comp.size() - 1;
-        for (int i = 0; i < done; i++) {
-            long addr = map.get(ValueLayout.JAVA_LONG, comp.desc() + (long) ((compCons + i) & mask) * 8);
-            int c = (int) (addr / CHUNK);
-            inTx[c] = false;
-            if (!inBurst[c]) {   // else release() frees it: copy mode completes inside sendto, mid-burst
-                free[freeCount++] = c;
-            }
-        }
-        compCons += done;
-        U32.setRelease(map, comp.consumer(), compCons);
     }
 
     /**
@@ -261,17 +230,17 @@ public final class XskSocket implements FrameSource, TxQueue {
         long addr;
         if (seg.address() == umem.address() && seg.byteSize() == umem.byteSize()) {
             addr = off + VNET;
-            inTx[(int) (addr / CHUNK)] = true;
+            u.inTx[(int) (addr / CHUNK)] = true;   // held by this worker's burst: no lock (see XskUmem)
         } else {
-            if (freeCount == 0) {
-                reclaim();
+            if (spareCount == 0) {
+                spareCount = u.take(spare, 0, spare.length);
             }
-            if (freeCount == 0 || frameLen > CHUNK) {
+            if (spareCount == 0 || frameLen > CHUNK) {
                 listener.failed(1);
                 return;
             }
-            int c = free[--freeCount];
-            inTx[c] = true;
+            int c = spare[--spareCount];
+            u.inTx[c] = true;
             addr = (long) c * CHUNK;
             MemorySegment.copy(seg, off + VNET, umem, addr, frameLen);
         }
@@ -288,7 +257,7 @@ public final class XskSocket implements FrameSource, TxQueue {
         bytesQueued += frameLen;
     }
 
-    /** Publishes the queued descriptors and has the kernel send them. */
+    /** Publishes the queued descriptors and has the kernel send them (completions are drained at release). */
     @Override
     public void flush() {
         if (queued == 0 || closed) {
@@ -317,7 +286,6 @@ public final class XskSocket implements FrameSource, TxQueue {
             }
         }
         listener.sent(n, bytes, n);
-        reclaim();
     }
 
     private static final int EBUSY = 16;
@@ -380,7 +348,11 @@ public final class XskSocket implements FrameSource, TxQueue {
         }
     }
 
-    /** Closes the socket and frees the UMEM; the second call (FrameSource and TxQueue both close) does nothing. */
+    /**
+     * Closes the socket; the queue's last socket also frees the UMEM (its first socket's fd
+     * stays open until then: it maps the fill and completion rings). The second call
+     * (FrameSource and TxQueue both close) does nothing.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -389,10 +361,12 @@ public final class XskSocket implements FrameSource, TxQueue {
         closed = true;
         Libc.munmap(rx.map());
         Libc.munmap(tx.map());
-        Libc.munmap(fill.map());
-        Libc.munmap(comp.map());
-        Libc.close(fd);
+        if (fd != u.primaryFd) {
+            Libc.close(fd);
+        }
+        u.giveBack(spare, spareCount);
+        spareCount = 0;
+        u.closeUser();
         arena.close();
-        umemArena.close();
     }
 }

@@ -174,7 +174,8 @@ class ForwarderCommandLineTest {
     @Test
     void xdpAttachmentsWithAndWithoutQueue() throws Exception {
         ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "xdp:eth0", "--attach", "xdp:eth1:3");
-        assertEquals(java.util.List.of(new Attach(AttachKind.XDP, "eth0", 0), new Attach(AttachKind.XDP, "eth1", 3)),
+        assertEquals(java.util.List.of(new Attach(AttachKind.XDP, "eth0", Attach.EVERY_QUEUE),
+                new Attach(AttachKind.XDP, "eth1", 3)),
                 o.attachments());
         assertEquals("--attach xdp:eth0 --attach xdp:eth1:3 --metrics 127.0.0.1:9110 --conn-max 1048576",
                 o.toString());
@@ -401,17 +402,20 @@ class ForwarderCommandLineTest {
                 "one local port: one slice");
         assertEquals(2, ForwarderCommandLine.parse("--attach", "packet:eth0", "--workers", "2").workers());
         assertEquals(256, ForwarderCommandLine.parse("--attach", "packet:eth0", "--workers=256").workers());
+        assertEquals(1, ForwarderCommandLine.parse("--attach", "xdp:eth0").workers(), "XDP: one worker by default");
+        assertEquals(2, ForwarderCommandLine.parse("--attach", "xdp:eth0", "--workers", "2").workers(),
+                "XDP: a socket per rx queue and worker");
     }
 
     @Test
     void badWorkers() {
-        String expected = "expected a number of workers, 1..256 (xdp:IFACE allows 1)";
+        String expected = "expected a number of workers, 1..256";
         assertEquals("--workers \"0\": " + expected, error("--attach", "packet:eth0", "--workers", "0"));
         assertEquals("--workers \"257\": " + expected, error("--attach", "packet:eth0", "--workers", "257"));
         assertEquals("--workers \"two\": " + expected, error("--attach", "packet:eth0", "--workers", "two"));
-        assertEquals("--workers 2: --attach xdp:eth0 allows 1 worker (an AF_XDP socket receives only its own rx"
-                + " queue, and the sender, not jvs, picks the queue of each direction of a connection;"
-                + " use --attach packet:IFACE or tap:NAME for more)", error("--attach", "xdp:eth0", "--workers", "2"));
+        assertEquals("--user nobody: --attach xdp:eth0 with --workers 2 loads its XDP program on every change,"
+                + " which needs CAP_BPF; run it as root or with --workers 1",
+                error("--attach", "xdp:eth0", "--workers", "2", "--user", "nobody"));
         assertEquals("--user nobody: --attach tap:jvs0 with --workers 2 loads its TAP steering program on every change,"
                 + " which needs CAP_BPF; run it as root or with --workers 1",
                 error("--attach", "tap:jvs0", "--lan", "eth0", "--workers", "2", "--user", "nobody"));

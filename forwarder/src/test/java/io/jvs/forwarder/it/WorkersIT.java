@@ -26,8 +26,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * as no_connection (a NAT reply or a FULLNAT reply to LIP:lport reaching a worker that does not own
  * the connection would be), and {@code jvsadm -L -n --stats --exact} must equal the sum of the
  * per-worker families read from /metrics. The same in TAP mode ({@code --attach tap:jvs0 --lan eth0
- * --workers 2}: a multi-queue TAP whose steering program is the fanout program in eBPF). Bad
- * input ({@code --workers 0}, more workers than XDP allows): one line, exit 2, nothing attached.
+ * --workers 2}: a multi-queue TAP whose steering program is the fanout program in eBPF), and in
+ * XDP mode ({@code --attach xdp:eth0 --workers 2}: the lab's director veth has two rx queues, the
+ * bridge's side spreads frames over them by flow hash, so the director binds an AF_XDP socket per
+ * queue and worker and its XDP program picks the worker by the same rule). Bad input
+ * ({@code --workers 0}, a queue the interface does not have): one line, nothing attached.
  */
 @Timeout(300)
 class WorkersIT {
@@ -37,6 +40,8 @@ class WorkersIT {
     static final int FIRST_CLIENT = 20;
     static final int CLIENTS = 8;
     static final int PER_CLIENT_AND_SERVICE = 84;
+    /** XDP mode: fewer connections (CI time); the same predictions, hence the same proof. */
+    static final int XDP_PER_CLIENT_AND_SERVICE = 28;
     static final int[] PORTS = {80, 81, 82};
 
     @RegisterExtension
@@ -67,6 +72,18 @@ class WorkersIT {
     @Test
     void tapWithTwoWorkersSteersEveryConnectionToItsOwner() {
         twoWorkers("tap", List.of("--attach", "tap:jvs0", "--lan", "eth0"), PER_CLIENT_AND_SERVICE);
+    }
+
+    /**
+     * XDP mode: frames of one connection arrive on both rx queues of the director's veth (the
+     * sender hashes each direction's flow on its own), each queue has a socket per worker, and
+     * the XDP program redirects each frame to its owner's socket of that queue. A reply
+     * redirected to the wrong worker would be a no_connection drop; a queue without sockets
+     * would pass its frames to the kernel (forwarding off: lost), failing connections.
+     */
+    @Test
+    void xdpWithTwoWorkersRedirectsEveryConnectionToItsOwner() {
+        twoWorkers("xdp", List.of("--attach", "xdp:eth0"), XDP_PER_CLIENT_AND_SERVICE);
     }
 
     /**
@@ -129,6 +146,10 @@ class WorkersIT {
         ForwarderProcess director = ForwarderProcess.start(lab, "workers-" + mode, METRICS, args);
         try {
             assertTrue(director.logTail(20).contains("2 workers"), director.logTail(20));
+            if (mode.equals("xdp")) {
+                assertTrue(director.logTail(20).contains("queues 0-1"), "a socket on each of eth0's two rx queues: "
+                        + director.logTail(20));
+            }
             // Before any traffic, each worker has resolved both real servers (its own neighbour cache;
             // a worker learns only from replies to its own requests): a worker's first burst does not
             // wait behind an ARP request and overflow its queue as neigh_queue_full.
@@ -171,12 +192,20 @@ class WorkersIT {
             // 50 MiB through each method, from the client's own address
             String sha = lab.blobSha256();
             for (int port : PORTS) {
+                double allocatedBefore = director.metric("jvs_event_loop_allocated_bytes_total", "");
                 Lab.Download d = lab.download("http://" + Lab.VIP + ":" + port + "/blob", 60);
-                System.out.printf("[workers-" + mode + "] 50 MiB via :%d at %.0f MB/s%n", port, d.megabytesPerSecond());
+                double allocated = director.metric("jvs_event_loop_allocated_bytes_total", "") - allocatedBefore;
+                System.out.printf("[workers-" + mode + "] 50 MiB via :%d at %.0f MB/s, the event loops allocated %.0f"
+                        + " bytes%n", port, d.megabytesPerSecond(), allocated);
                 assertEquals(200, d.httpCode(), ":" + port);
                 assertEquals(Lab.BLOB_BYTES, d.bytes(), ":" + port);
                 assertEquals(sha, d.sha256(), "50 MiB via :" + port + " byte for byte");
                 predicted[predictedWorker(Lab.CLIENT_IP, 2)]++;
+                if (mode.equals("xdp")) {
+                    // over 35,000 frames each way: one byte per frame would be more (the timers allocate a few KB/s)
+                    assertTrue(allocatedBefore >= 0 && allocated < 256 * 1024, "no allocation per packet on the XDP path"
+                            + " with shared UMEMs: " + allocated + " bytes during 50 MiB via :" + port);
+                }
             }
 
             Lab.pause(500); // the last FINs and ACKs
@@ -246,7 +275,6 @@ class WorkersIT {
         String linksBefore = lab.ip(Lab.DIRECTOR, "-br", "link").requireOk().stdout();
         String[][] cases = {
             {"--workers \"0\": expected a number of workers", "--attach", "packet:eth0", "--workers", "0"},
-            {"--workers 2: --attach xdp:eth0 allows 1 worker", "--attach", "xdp:eth0", "--workers", "2"},
             {"--workers \"300\": expected a number of workers, 1..256", "--attach", "packet:eth0", "--workers", "300"},
         };
         for (String[] c : cases) {
@@ -261,6 +289,18 @@ class WorkersIT {
             assertEquals(2, r.exitCode(), r.describe());
             assertTrue(err.contains(c[0]), err);
         }
+        // XDP with workers: a queue eth0 does not have (it has two) is refused before anything is attached
+        List<String> cmd = List.of(lab.repo().resolve("bin/jvs-forwarder").toString(), "--attach", "xdp:eth0:2",
+                "--workers", "2", "--metrics", "off", "--control", lab.state().resolve("workers-bad.sock").toString());
+        Exec.Result r = lab.exec(Duration.ofSeconds(60), Lab.DIRECTOR, cmd.toArray(String[]::new));
+        List<String> lines = (r.stdout() + r.stderr()).lines().filter(l -> !l.isBlank()).toList();
+        System.out.println("[workers] --attach xdp:eth0:2 --workers 2 -> exit " + r.exitCode() + ": " + lines);
+        assertEquals(1, r.exitCode(), r.describe());
+        assertEquals(1, lines.size(), r.describe());
+        assertTrue(lines.getFirst().contains("--attach xdp:eth0:2: eth0 has no rx queue 2 (it has 2; nothing attached)"),
+                lines.getFirst());
+        assertFalse(lab.ip(Lab.DIRECTOR, "-d", "link", "show").requireOk().stdout().contains("prog/xdp"),
+                "no XDP program attached");
         assertEquals(forwardingBefore, lab.exec(Lab.DIRECTOR, "sysctl", "-n", "net.ipv4.ip_forward").requireOk().stdout(),
                 "ip_forward untouched");
         assertEquals(linksBefore, lab.ip(Lab.DIRECTOR, "-br", "link").requireOk().stdout(), "no TAP created");
