@@ -73,10 +73,9 @@ final class DataPathChecks {
 
     /**
      * What the director runs with that the IPv6 path does not follow, refusing any IPv6 service,
-     * naming it: {@code --attach tap:}/{@code xdp:} (the IPv6 path is packet mode only: the TAP
-     * gets no IPv6 routed into it, the XDP program passes IPv6 to the kernel), VRRP (jvs's NDP
-     * answers for IPv6 VIPs are not gated by the instance's state: a BACKUP would answer too) and
-     * {@code --announce-table} (ECMP announces IPv4 VIPs only; every director would answer NDP).
+     * naming it: {@code --attach xdp:} (the IPv6 path runs in packet and TAP mode: the XDP
+     * program passes IPv6 to the kernel) and {@code --announce-table} (ECMP announces IPv4 VIPs
+     * only; every director would answer NDP).
      *
      * @param with what is in the way, as the message says it (e.g. "--attach tap")
      */
@@ -85,6 +84,18 @@ final class DataPathChecks {
             if (s.ipv6) {
                 throw new IllegalArgumentException(s.spec.label() + ": IPv6 services are not forwarded with " + with);
             }
+        }
+    }
+
+    /**
+     * TAP mode: the kernel forwards the IPv6 VIPs' packets into the TAP, which needs IPv6 in the
+     * director's namespace (jvs turns its forwarding on with the first IPv6 address); on a host
+     * booted without IPv6 ({@code forwarding} null: no net.ipv6 sysctls) IPv6 services are refused.
+     */
+    static void refuseIpv6NoIpv6(ServiceTable services, String forwarding) {
+        if (forwarding == null) {
+            refuseIpv6With(services, "--attach tap on a host without IPv6 (no /proc/sys/net/ipv6: the kernel"
+                    + " cannot route IPv6 into the TAP)");
         }
     }
 

@@ -144,15 +144,29 @@ class DataPathChecksTest {
                 + " not forwarded (TUN with an IPv6 outer header)", refusal(tun6));
     }
 
-    /** TAP, XDP, ECMP: an IPv6 service is refused naming what is in the way; IPv4 ones are not. */
+    /** XDP, ECMP: an IPv6 service is refused naming what is in the way; IPv4 ones are not. */
     @Test
     void ipv6ServicesAreRefusedWithWhatTheIpv6PathDoesNotFollow() {
         ServiceTable v6 = table6(ServiceSpec.ipv6(Protocol.TCP, io.jvs.packet.Ipv6Address.parse("2001:db8::1"), 80,
                 "rr", List.of()));
-        assertEquals("TCP [2001:db8::1]:80: IPv6 services are not forwarded with --attach tap (why)",
+        assertEquals("TCP [2001:db8::1]:80: IPv6 services are not forwarded with --attach xdp (why)",
                 assertThrows(IllegalArgumentException.class,
-                        () -> DataPathChecks.refuseIpv6With(v6, "--attach tap (why)")).getMessage());
+                        () -> DataPathChecks.refuseIpv6With(v6, "--attach xdp (why)")).getMessage());
         assertDoesNotThrow(() -> DataPathChecks.refuseIpv6With(table(tun(TunnelType.IPIP, 0)), "--attach xdp"));
+    }
+
+    /** TAP mode routes IPv6 through the kernel: refused only on a host without IPv6 (no net.ipv6 sysctls). */
+    @Test
+    void tapModeRefusesIpv6OnlyWithoutIpv6() {
+        ServiceTable v6 = table6(ServiceSpec.ipv6(Protocol.TCP, io.jvs.packet.Ipv6Address.parse("2001:db8::1"), 80,
+                "rr", List.of()));
+        assertEquals("TCP [2001:db8::1]:80: IPv6 services are not forwarded with --attach tap on a host without IPv6"
+                        + " (no /proc/sys/net/ipv6: the kernel cannot route IPv6 into the TAP)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6NoIpv6(v6, null))
+                        .getMessage());
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6NoIpv6(v6, "0"));
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6NoIpv6(v6, "1"));
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6NoIpv6(table(tun(TunnelType.IPIP, 0)), null));
     }
 
     /** Packet mode with the kernel's IPv6 forwarding on would forward the VIP's packets twice: refused. */
