@@ -1057,15 +1057,18 @@ public final class Director implements AutoCloseable {
             now.add(new io.jvs.packet.Ipv6Address(owned[i], owned[i + 1]));
         }
         if (settings.attach().isTap() && !now.isEmpty() && !tapForwarding6) {
-            // The kernel forwards IPv6 into the TAP only with IPv6 forwarding on; set (and journalled)
-            // with the first IPv6 address, so a director without IPv6 services leaves it as it was
-            // (forwarding on also turns off accepting router advertisements).
+            // The kernel forwards IPv6 into the TAP only with IPv6 forwarding on and IPv6 enabled on
+            // the TAP (a new device takes net.ipv6.conf.default.disable_ipv6, which may be 1, as in
+            // the lab: ip6_output drops what goes out of a device with IPv6 disabled); set (and
+            // journalled) with the first IPv6 address, so a director without IPv6 services leaves
+            // them as they were (forwarding on also turns off accepting router advertisements).
             try {
+                namespace.sysctl("net.ipv6.conf." + settings.attach().tap() + ".disable_ipv6", "0");
                 namespace.sysctl("net.ipv6.conf.all.forwarding", "1");
                 tapForwarding6 = true;
             } catch (IOException e) {
-                System.err.println("jvs: net.ipv6.conf.all.forwarding=1 (IPv6 into TAP " + settings.attach().tap()
-                        + ") failed: " + e.getMessage());
+                System.err.println("jvs: IPv6 into TAP " + settings.attach().tap() + " (disable_ipv6=0, forwarding=1): "
+                        + e.getMessage());
             }
         }
         for (io.jvs.packet.Ipv6Address a : now) {

@@ -702,6 +702,10 @@ class ForwarderIT {
             assertEquals(LAB.lab().blobSha256(), stored.values().iterator().next(), "sha256 of the stored upload");
         }
 
+        int persistRsPort() {
+            return method == Method.DR ? 8080 : 80;
+        }
+
         String jvsadm(String... args) {
             List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
             cmd.addAll(List.of(args));
@@ -867,6 +871,19 @@ class ForwarderIT {
     abstract class Ipv6TapScenario extends Ipv6Scenario {
         Ipv6TapScenario(Method method, int workers) {
             super(Attach.TAP, method, workers);
+        }
+
+        @Test
+        @Order(8)
+        @DisplayName("the VIP6's traffic came through the TAP; eth0's NDP-only ring saw neighbour messages only")
+        void trafficCameThroughTheTap() {
+            double tapBytes = director.metric("jvs_port_rx_bytes_total", "port=\"jvs0\"");
+            double lanBytes = director.metric("jvs_port_rx_bytes_total", "port=\"eth0\"");
+            say("received by jvs: %.0f bytes from jvs0, %.0f from eth0's ARP and NDP rings", tapBytes, lanBytes);
+            assertAll(
+                    () -> assertTrue(tapBytes > Lab.BLOB_BYTES, "the 50 MiB upload came through the TAP: " + tapBytes),
+                    () -> assertTrue(lanBytes < 1 << 20, "eth0's rings took ARP and NDP, not the VIP6's packets: "
+                            + lanBytes));
         }
 
         @Test
