@@ -986,11 +986,11 @@ public final class Director implements AutoCloseable {
                 }
             }
         }
+        published6(table); // first: in TAP mode it enables IPv6 on the TAP that the IPv6 reply route needs
         if (settings.attach().isTap()) {
             // also a NAT server added to a VIP published before: its replies must come into the TAP
             namespace.routeNatReplies(table);
         }
-        published6(table);
         ports.flush();
         RouteTable rt = routes;
         RouteTable6 rt6 = routes6;
