@@ -537,7 +537,7 @@ w("- **peers**: direct = client → router → real server :8080 (replies straig
   "kernel-nat = VIP on the director's eth0, ip_forward=1, "
   "`nft ... dnat to numgen inc mod 2 map { 0 : 10.0.0.11, 1 : 10.0.0.12 }` (replies return through the director: the real servers' default route); "
   "haproxy = `mode tcp`, `balance roundrobin`, `nbthread 1`, VIP local on the director, server-side connections from 10.0.0.2; "
-  "jvs = `bin/jvs-forwarder --attach packet:eth0 --workers 1` (`-w2`: `--workers 2`), `--attach tap:jvsb0 --lan eth0` "
+  "jvs = `bin/jvs-forwarder --attach packet:eth0 --workers 1` (`-w2`: `--workers 2`), `--attach tap:jvsb0 --lan eth0 --workers 1` "
   "or `--attach xdp:eth0` with an ipvsadm config "
   "(`-A -t 10.0.0.100:80 -s rr`, `-a ... -g|-m|-i|--fullnat`, same for -u :9000 and -t :5201 → the first real server), IPVS default timeouts; "
   "jvs-tun-* = `-i` (IPIP) to ts1, ts2 on the lab's second segment behind the router, decapsulated by the lab's jvs-agent "

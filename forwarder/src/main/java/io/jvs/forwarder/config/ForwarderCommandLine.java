@@ -200,7 +200,7 @@ public final class ForwarderCommandLine {
     /**
      * {@code --workers N}: data-path workers (default: the online CPUs, capped by what the
      * attachment allows: packet mode 256 rings per PACKET_FANOUT group and one --lport-range
-     * port per worker; a TAP 1 unless given, then up to 256 queues, the kernel's MAX_TAP_QUEUES; XDP 1).
+     * port per worker; a TAP 256 queues, the kernel's MAX_TAP_QUEUES, and 1 with --user; XDP 1).
      */
     public int workers() {
         return workers;
@@ -448,7 +448,9 @@ public final class ForwarderCommandLine {
         int lportCount = lports[1] - lports[0] + 1;
         boolean workersGiven = workers != 0;
         if (workers == 0) {
-            workers = attach.kind() != AttachKind.PACKET ? 1
+            // the online CPUs, capped by the attachment: XDP runs one socket; a TAP run with --user
+            // keeps no CAP_BPF to reload its steering program, so it stays single-queue
+            workers = attach.kind() == AttachKind.XDP || (attach.kind() == AttachKind.TAP && user != null) ? 1
                     : Math.min(Runtime.getRuntime().availableProcessors(), Math.min(MAX_WORKERS, lportCount));
         } else if (workers > 1 && attach.kind() == AttachKind.XDP) {
             throw new UsageException("--workers " + workers + ": --attach xdp:" + attach.name() + " allows 1 worker"
@@ -811,8 +813,8 @@ public final class ForwarderCommandLine {
                                           (default 1024-65535)
                   --workers N             data-path event loops, each with its own ring per
                                           interface (one PACKET_FANOUT group) and tables;
-                                          packet mode 1..256 (default: online CPUs), tap
-                                          1..256 (default 1; more: one TAP queue each), xdp 1
+                                          packet and tap 1..256 (default: online CPUs; tap
+                                          with --user 1; more than 1: one TAP queue each), xdp 1
                   --expire-nodest-conn 0|1  IPVS sysctl: expire a removed server's connections on
                                           their next packet (default 0: drop those packets)
                   --expire-quiescent-template 0|1  IPVS sysctl: drop persistence templates of

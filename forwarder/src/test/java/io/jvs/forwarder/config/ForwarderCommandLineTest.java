@@ -389,8 +389,12 @@ class ForwarderCommandLineTest {
     void workersDefaultToTheOnlineCpusCappedByTheAttachment() throws Exception {
         assertEquals(Math.min(Runtime.getRuntime().availableProcessors(), 256),
                 ForwarderCommandLine.parse("--attach", "packet:eth0").workers());
-        assertEquals(1, ForwarderCommandLine.parse("--attach", "tap:jvs0", "--lan", "eth0").workers(),
-                "TAP mode: one worker unless --workers says more");
+        assertEquals(Math.min(Runtime.getRuntime().availableProcessors(), 256),
+                ForwarderCommandLine.parse("--attach", "tap:jvs0", "--lan", "eth0").workers(),
+                "TAP mode: one queue per online CPU");
+        assertEquals(1, ForwarderCommandLine.parse("--attach", "tap:jvs0", "--lan", "eth0", "--user", "nobody").workers(),
+                "TAP mode with --user: one queue (no CAP_BPF to reload the steering program)");
+        assertEquals(1, ForwarderCommandLine.parse("--attach", "xdp:eth0").workers(), "XDP: one socket");
         assertEquals(2, ForwarderCommandLine.parse("--attach", "tap:jvs0", "--lan", "eth0", "--workers", "2").workers(),
                 "a multi-queue TAP, one queue per worker");
         assertEquals(1, ForwarderCommandLine.parse("--attach", "packet:eth0", "--lport-range", "5000-5000").workers(),
