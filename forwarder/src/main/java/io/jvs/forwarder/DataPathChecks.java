@@ -77,7 +77,7 @@ final class DataPathChecks {
      * program passes IPv6 to the kernel) and {@code --announce-table} (ECMP announces IPv4 VIPs
      * only; every director would answer NDP).
      *
-     * @param with what is in the way, as the message says it (e.g. "--attach tap")
+     * @param with what is in the way, as the message says it (e.g. "--attach xdp")
      */
     static void refuseIpv6With(ServiceTable services, String with) {
         for (VirtualService s : services.services()) {

@@ -136,8 +136,8 @@ public final class PacketRxRing implements FrameSource {
      * The classic BPF socket filter of {@link #openNdp}, loads from the Ethernet header: IPv6
      * (ethertype 0x86dd at 12) whose next header (at 14 + 6) is ICMPv6 (58) of type (at 14 + 40)
      * 135, Neighbor Solicitation, or 136, Neighbor Advertisement: the whole frame; anything else,
-     * nothing. RFC 4861 messages come without extension headers in practice (a hop-by-hop header
-     * before one is not looked through, as the kernel's own ndisc does not need to).
+     * nothing. Extension headers are not looked through: an NS or NA behind one (RFC 4861
+     * senders add none) is not seen.
      */
     static final long[] NDP_FILTER = {
         insn(0x28, 0, 0, 12),                          // 0: ldh [12]
