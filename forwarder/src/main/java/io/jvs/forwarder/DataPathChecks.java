@@ -88,6 +88,23 @@ final class DataPathChecks {
     }
 
     /**
+     * TUN over IPv6 (a TUN real server of an IPv6 service, or an IPv6 TUN real server: IPVS's
+     * tunnel with an IPv6 outer header) with what is in the way, naming the real server: TAP mode
+     * forwards IPv6 by DR, NAT and FULLNAT only. ({@link #refuseIpv6} refuses both in every mode
+     * while the IPv6 path has no TUN; this one keeps them refused in TAP mode once it has.)
+     */
+    static void refuseIpv6Tun(ServiceTable services, String with) {
+        for (VirtualService s : services.services()) {
+            for (RealServer d : s.dests) {
+                if (d.method == ForwardMethod.TUN && (s.ipv6 || d.ipv6)) {
+                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
+                            + ": TUN over IPv6 is not forwarded with " + with);
+                }
+            }
+        }
+    }
+
+    /**
      * TAP mode: the kernel forwards the IPv6 VIPs' packets into the TAP, which needs IPv6 in the
      * director's namespace (jvs turns its forwarding on with the first IPv6 address); on a host
      * booted without IPv6 ({@code forwarding} null: no net.ipv6 sysctls) IPv6 services are refused.

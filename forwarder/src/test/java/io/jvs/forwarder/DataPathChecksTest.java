@@ -155,6 +155,26 @@ class DataPathChecksTest {
         assertDoesNotThrow(() -> DataPathChecks.refuseIpv6With(table(tun(TunnelType.IPIP, 0)), "--attach xdp"));
     }
 
+    /** TAP mode: TUN over IPv6, either way round, refused naming the real server; IPv4 TUN and IPv6 DR are not. */
+    @Test
+    void tapModeRefusesTunOverIpv6() {
+        io.jvs.packet.Ipv6Address vip = io.jvs.packet.Ipv6Address.parse("2001:db8::1");
+        Dest tun = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 80, 1, ForwardMethod.TUN);
+        Dest dr = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.DR);
+        String with = "--attach tap (why)";
+        assertEquals("real server [2001:db8::13]:80 of TCP/[2001:db8::1]:80: TUN over IPv6 is not forwarded with"
+                        + " --attach tap (why)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6Tun(table6(
+                        ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(dr, tun))), with)).getMessage());
+        assertEquals("real server [2001:db8::13]:80 of TCP/10.0.0.100:80: TUN over IPv6 is not forwarded with"
+                        + " --attach tap (why)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6Tun(table(tun), with))
+                        .getMessage());
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6Tun(table(tun(TunnelType.IPIP, 0)), with));
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6Tun(table6(
+                ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(dr))), with));
+    }
+
     /** TAP mode routes IPv6 through the kernel: refused only on a host without IPv6 (no net.ipv6 sysctls). */
     @Test
     void tapModeRefusesIpv6OnlyWithoutIpv6() {
