@@ -33,10 +33,9 @@ final class DataPathChecks {
     /**
      * THE place the director refuses what the IPv6 data path (pipeline.Ipv6Handler) cannot forward,
      * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
-     * (protocol, VIP, port) only, schedules with persistence templates and allow/deny lists but
-     * without per-client limits, and transmits by DR, NAT and FULLNAT. Refused, one line naming the
-     * service or real server: an IPv6 fwmark service, one-packet scheduling, per-client
-     * connection and rate limits, --synproxy,
+     * jvs's IPv6 mark rules (fwmark services) and (protocol, VIP, port), schedules with persistence
+     * templates, allow/deny lists, per-client limits and one-packet scheduling, and transmits by
+     * DR, NAT and FULLNAT. Refused, one line naming the service or real server: --synproxy,
      * real servers other than DR, NAT and FULLNAT (TUN), an IPv4 real server of an IPv6 service, and an IPv6 real
      * server of an IPv4 service (IPVS's TUN with an IPv6 outer header).
      */
@@ -50,11 +49,7 @@ final class DataPathChecks {
             }
             return;
         }
-        String refused = s.fwmark != 0 ? "IPv6 fwmark services are not forwarded (IPv6 is classified by address and port)"
-                : s.onePacket ? "one-packet scheduling (-o) is not supported for IPv6 services"
-                : s.connLimit != 0 || s.rateIntervalNanos != 0
-                        ? "per-client limits (--conn-limit, --rate-limit) are not supported for IPv6 services"
-                : s.synProxy ? "--synproxy is not supported for IPv6 services"
+        String refused = s.synProxy ? "--synproxy is not supported for IPv6 services"
                 : null;
         if (refused != null) {
             throw new IllegalArgumentException(s.spec.label() + ": " + refused);
@@ -88,13 +83,19 @@ final class DataPathChecks {
     }
 
     /**
-     * TUN over IPv6 (a TUN real server of an IPv6 service, or an IPv6 TUN real server: IPVS's
-     * tunnel with an IPv6 outer header) with what is in the way, naming the real server: TAP mode
-     * forwards IPv6 by DR, NAT and FULLNAT only. ({@link #refuseIpv6} refuses both in every mode
-     * while the IPv6 path has no TUN; this one keeps them refused in TAP mode once it has.)
+     * TAP mode forwards IPv6 address services by DR, NAT and FULLNAT: the kernel routes into the
+     * TAP only what jvs routes there, the IPv6 VIPs and local addresses. Refused, naming the
+     * service or real server: an IPv6 fwmark service (its marked destinations are not routed into
+     * the TAP) and TUN over IPv6 (a TUN real server of an IPv6 service, or an IPv6 TUN real server:
+     * IPVS's tunnel with an IPv6 outer header; {@link #refuseIpv6} refuses both in every mode while
+     * the IPv6 path has no TUN, this keeps them refused in TAP mode once it has).
      */
-    static void refuseIpv6Tun(ServiceTable services, String with) {
+    static void refuseIpv6InTap(ServiceTable services, String with) {
         for (VirtualService s : services.services()) {
+            if (s.ipv6 && s.fwmark != 0) {
+                throw new IllegalArgumentException(s.spec.label() + ": IPv6 fwmark services are not forwarded with "
+                        + with);
+            }
             for (RealServer d : s.dests) {
                 if (d.method == ForwardMethod.TUN && (s.ipv6 || d.ipv6)) {
                     throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()

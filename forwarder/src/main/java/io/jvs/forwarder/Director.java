@@ -236,7 +236,8 @@ public final class Director implements AutoCloseable {
             } else if (settings.attach().isTap()) {
                 // the kernel routes IPv6 into the TAP: jvs turns its IPv6 forwarding on (published6)
                 DataPathChecks.refuseIpv6NoIpv6(table, ipv6Forwarding());
-                DataPathChecks.refuseIpv6Tun(table, "--attach tap (IPv6 in TAP mode: DR, NAT and FULLNAT)");
+                DataPathChecks.refuseIpv6InTap(table, "--attach tap (IPv6 in TAP mode: DR, NAT and FULLNAT address"
+                        + " services)");
             } else {
                 DataPathChecks.refuseIpv6Forwarding(table, ipv6Forwarding());
             }

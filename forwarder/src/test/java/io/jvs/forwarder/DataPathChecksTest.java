@@ -126,22 +126,51 @@ class DataPathChecksTest {
         io.jvs.forwarder.service.ClientPrefix net = io.jvs.forwarder.service.ClientPrefix.parse("2001:db8:1::/64");
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withClientPolicy(
                 new io.jvs.forwarder.service.ClientPolicy(List.of(net), List.of(net), 0, 0, 0)))), "allow/deny lists");
-        assertEquals("TCP [2001:db8::1]:80: per-client limits (--conn-limit, --rate-limit) are not supported for IPv6 services",
-                refusal(table6(v6.withClientPolicy(new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 5, 0, 0)))));
-        assertEquals("TCP [2001:db8::1]:80: per-client limits (--conn-limit, --rate-limit) are not supported for IPv6 services",
-                refusal(table6(v6.withClientPolicy(new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 0, 10, 5)))));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withClientPolicy(
+                new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 5, 0, 0)))), "--conn-limit");
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withClientPolicy(
+                new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 0, 10, 5)))), "--rate-limit");
         assertEquals("TCP [2001:db8::1]:80: --synproxy is not supported for IPv6 services",
                 refusal(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(nat)).withSynProxy(true))));
-        assertEquals("UDP [2001:db8::1]:53: one-packet scheduling (-o) is not supported for IPv6 services",
-                refusal(table6(ServiceSpec.ipv6(Protocol.UDP, vip, 53, "rr", List.of(dr)).withOnePacket(true))));
-        assertEquals("FWM 7 IPv6: IPv6 fwmark services are not forwarded (IPv6 is classified by address and port)",
-                refusal(table6(ServiceSpec.fwmark6(7, "rr"))));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.ipv6(Protocol.UDP, vip, 53, "rr",
+                List.of(dr)).withOnePacket(true))), "-o");
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.fwmark6(7, "rr").withDest(dr).withDest(nat)
+                .withPersistence(300, 64))), "-f 7 -6 with DR and NAT real servers, persistent");
+        Dest tunFwm = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 0, 1, ForwardMethod.TUN);
+        assertEquals("real server [2001:db8::13]:0 of FWM/7/IPv6: TUN is not supported for IPv6 services"
+                + " (DR -g, NAT -m and --fullnat are)", refusal(table6(ServiceSpec.fwmark6(7, "rr").withDest(tunFwm))));
         Dest tun = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 80, 1, ForwardMethod.TUN);
         assertEquals("real server [2001:db8::13]:80 of TCP/[2001:db8::1]:80: TUN is not supported for IPv6 services"
                 + " (DR -g, NAT -m and --fullnat are)", refusal(table6(v6.withDest(tun))));
         ServiceTable tun6 = table(Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.TUN));
         assertEquals("real server [2001:db8::11]:80 of TCP/10.0.0.100:80: IPv6 real servers of an IPv4 service are"
                 + " not forwarded (TUN with an IPv6 outer header)", refusal(tun6));
+    }
+
+    /**
+     * keepalived's {@code virtual_server fwmark N} with {@code ip_family inet6} (NAT real servers,
+     * persistence by /64) loads as an IPv6 fwmark service the director starts with: nothing refused.
+     */
+    @Test
+    void keepalivedIpv6FwmarkVirtualServerStarts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("k.conf"), """
+                virtual_server fwmark 5 {
+                    ip_family inet6
+                    lb_algo rr
+                    lb_kind NAT
+                    persistence_timeout 300
+                    persistence_granularity 64
+                    real_server 2001:db8::11 80 { weight 1 }
+                    real_server 2001:db8::12 80 { weight 1 }
+                }
+                """);
+        ServiceSpec spec = io.jvs.forwarder.ctl.keepalived.KeepalivedConf.load(dir.resolve("k.conf")).config()
+                .services().getFirst();
+        assertEquals("FWM 5 IPv6", spec.label());
+        ServiceTable t = table6(spec);
+        assertDoesNotThrow(() -> DataPathChecks.validate(t));
+        assertEquals(2, t.lookupFwmark6(5).dests.length);
     }
 
     /** XDP, ECMP: an IPv6 service is refused naming what is in the way; IPv4 ones are not. */
@@ -155,23 +184,29 @@ class DataPathChecksTest {
         assertDoesNotThrow(() -> DataPathChecks.refuseIpv6With(table(tun(TunnelType.IPIP, 0)), "--attach xdp"));
     }
 
-    /** TAP mode: TUN over IPv6, either way round, refused naming the real server; IPv4 TUN and IPv6 DR are not. */
+    /**
+     * TAP mode: an IPv6 fwmark service, and TUN over IPv6 either way round, refused naming the
+     * service or real server; IPv4 TUN and IPv6 DR address services are not.
+     */
     @Test
-    void tapModeRefusesTunOverIpv6() {
+    void tapModeRefusesIpv6FwmarkAndTunOverIpv6() {
         io.jvs.packet.Ipv6Address vip = io.jvs.packet.Ipv6Address.parse("2001:db8::1");
         Dest tun = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 80, 1, ForwardMethod.TUN);
         Dest dr = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.DR);
         String with = "--attach tap (why)";
         assertEquals("real server [2001:db8::13]:80 of TCP/[2001:db8::1]:80: TUN over IPv6 is not forwarded with"
                         + " --attach tap (why)",
-                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6Tun(table6(
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6InTap(table6(
                         ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(dr, tun))), with)).getMessage());
         assertEquals("real server [2001:db8::13]:80 of TCP/10.0.0.100:80: TUN over IPv6 is not forwarded with"
                         + " --attach tap (why)",
-                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6Tun(table(tun), with))
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6InTap(table(tun), with))
                         .getMessage());
-        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6Tun(table(tun(TunnelType.IPIP, 0)), with));
-        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6Tun(table6(
+        assertEquals("FWM 7 IPv6: IPv6 fwmark services are not forwarded with --attach tap (why)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6InTap(table6(
+                        ServiceSpec.fwmark6(7, "rr")), with)).getMessage());
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6InTap(table(tun(TunnelType.IPIP, 0)), with));
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6InTap(table6(
                 ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(dr))), with));
     }
 

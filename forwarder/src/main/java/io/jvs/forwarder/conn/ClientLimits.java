@@ -4,6 +4,12 @@ package io.jvs.forwarder.conn;
  * Per-client state of services' limits, in two bounded tables keyed by (service key, client
  * address), allocated up front, allocation-free afterwards. Event loop only.
  *
+ * <p>Client addresses are 128 bits wide (two longs, network order, as the IPv6 path reads them);
+ * an IPv4 client is (0, its 32 bits). The service key carries the family
+ * ({@link io.jvs.forwarder.service.VirtualService#key}), so an IPv4 client and the IPv6 address
+ * ::a.b.c.d never share a count: one table serves both families. Per slot: service key 8, address
+ * 16, count 4 bytes (28); per rate way: key 8, address 16, tat 8, used 1 (33).
+ *
  * <ul>
  *   <li><b>Connection counts</b>: how many live connections each client holds per service, for
  *       {@code --conn-limit}. Open addressing with linear probing, at most {@code clients} keys
@@ -28,13 +34,15 @@ public final class ClientLimits {
 
     private final int maxKeys;
     private final long[] countSvc;
-    private final int[] countAddr;
+    private final long[] countHi;
+    private final long[] countLo;
     private final int[] counts;
     private final int countMask;
     private int keys;
 
     private final long[] rateSvc;
-    private final int[] rateAddr;
+    private final long[] rateHi;
+    private final long[] rateLo;
     private final long[] tat;
     private final boolean[] rateUsed;
     private final int setMask;
@@ -47,19 +55,26 @@ public final class ClientLimits {
         maxKeys = clients;
         int slots = Integer.highestOneBit(clients * 2 - 1) << 1;
         countSvc = new long[slots];
-        countAddr = new int[slots];
+        countHi = new long[slots];
+        countLo = new long[slots];
         counts = new int[slots];
         countMask = slots - 1;
         int sets = Math.max(1, Integer.highestOneBit(Math.max(1, clients / WAYS)));
         rateSvc = new long[sets * WAYS];
-        rateAddr = new int[sets * WAYS];
+        rateHi = new long[sets * WAYS];
+        rateLo = new long[sets * WAYS];
         tat = new long[sets * WAYS];
         rateUsed = new boolean[sets * WAYS];
         setMask = sets - 1;
     }
 
-    private static int hash(long svc, int addr) {
-        long h = (svc * 0x9E3779B97F4A7C15L) ^ (addr * 0xC2B2AE3D27D4EB4FL);
+    /** The 128-bit key of an IPv4 client: (0, its 32 bits). */
+    private static long v4(int addr) {
+        return addr & 0xffffffffL;
+    }
+
+    private static int hash(long svc, long hi, long lo) {
+        long h = (svc * 0x9E3779B97F4A7C15L) ^ (lo * 0xC2B2AE3D27D4EB4FL) ^ Long.rotateLeft(hi * 0x94D049BB133111EBL, 29);
         h ^= h >>> 29;
         h *= 0xBF58476D1CE4E5B9L;
         return (int) (h ^ (h >>> 32));
@@ -67,11 +82,16 @@ public final class ClientLimits {
 
     // ------------------------------------------------------------------ connection counts
 
-    /** Counts one more connection for the client unless it holds {@code limit} already. */
+    /** Counts one more connection for the IPv4 client unless it holds {@code limit} already. */
     public int acquire(long svc, int addr, int limit) {
-        int i = hash(svc, addr) & countMask;
+        return acquire(svc, 0, v4(addr), limit);
+    }
+
+    /** Counts one more connection for the client (128 bits) unless it holds {@code limit} already. */
+    public int acquire(long svc, long hi, long lo, int limit) {
+        int i = hash(svc, hi, lo) & countMask;
         while (counts[i] != 0) {
-            if (countSvc[i] == svc && countAddr[i] == addr) {
+            if (countSvc[i] == svc && countLo[i] == lo && countHi[i] == hi) {
                 if (counts[i] >= limit) {
                     return LIMIT;
                 }
@@ -84,17 +104,23 @@ public final class ClientLimits {
             return TABLE_FULL;
         }
         countSvc[i] = svc;
-        countAddr[i] = addr;
+        countHi[i] = hi;
+        countLo[i] = lo;
         counts[i] = 1;
         keys++;
         return OK;
     }
 
-    /** One counted connection of the client has gone. */
+    /** One counted connection of the IPv4 client has gone. */
     public void release(long svc, int addr) {
-        int i = hash(svc, addr) & countMask;
+        release(svc, 0, v4(addr));
+    }
+
+    /** One counted connection of the client (128 bits) has gone. */
+    public void release(long svc, long hi, long lo) {
+        int i = hash(svc, hi, lo) & countMask;
         while (counts[i] != 0) {
-            if (countSvc[i] == svc && countAddr[i] == addr) {
+            if (countSvc[i] == svc && countLo[i] == lo && countHi[i] == hi) {
                 if (--counts[i] == 0) {
                     keys--;
                     shiftBack(i);
@@ -113,10 +139,11 @@ public final class ClientLimits {
             if (counts[j] == 0) {
                 break;
             }
-            int home = hash(countSvc[j], countAddr[j]) & countMask;
+            int home = hash(countSvc[j], countHi[j], countLo[j]) & countMask;
             if (((j - home) & countMask) >= ((j - i) & countMask)) {
                 countSvc[i] = countSvc[j];
-                countAddr[i] = countAddr[j];
+                countHi[i] = countHi[j];
+                countLo[i] = countLo[j];
                 counts[i] = counts[j];
                 i = j;
             }
@@ -124,11 +151,16 @@ public final class ClientLimits {
         counts[i] = 0;
     }
 
-    /** The connections the client holds (tests, listings). */
+    /** The connections the IPv4 client holds (tests, listings). */
     public int count(long svc, int addr) {
-        int i = hash(svc, addr) & countMask;
+        return count(svc, 0, v4(addr));
+    }
+
+    /** The connections the client (128 bits) holds (tests, listings). */
+    public int count(long svc, long hi, long lo) {
+        int i = hash(svc, hi, lo) & countMask;
         while (counts[i] != 0) {
-            if (countSvc[i] == svc && countAddr[i] == addr) {
+            if (countSvc[i] == svc && countLo[i] == lo && countHi[i] == hi) {
                 return counts[i];
             }
             i = (i + 1) & countMask;
@@ -143,14 +175,19 @@ public final class ClientLimits {
 
     // ------------------------------------------------------------------ rate
 
-    /** GCRA: may the client open a connection now? Consumes a token when it may. */
+    /** GCRA: may the IPv4 client open a connection now? Consumes a token when it may. */
     public boolean rateAllows(long svc, int addr, long intervalNanos, long toleranceNanos, long nowNanos) {
-        int base = (hash(svc, addr) & setMask) * WAYS;
+        return rateAllows(svc, 0, v4(addr), intervalNanos, toleranceNanos, nowNanos);
+    }
+
+    /** GCRA: may the client (128 bits) open a connection now? Consumes a token when it may. */
+    public boolean rateAllows(long svc, long hi, long lo, long intervalNanos, long toleranceNanos, long nowNanos) {
+        int base = (hash(svc, hi, lo) & setMask) * WAYS;
         int way = -1;
         int victim = -1;                 // an unused way first, else the earliest tat
         for (int k = base; k < base + WAYS; k++) {
             if (rateUsed[k]) {
-                if (rateSvc[k] == svc && rateAddr[k] == addr) {
+                if (rateSvc[k] == svc && rateLo[k] == lo && rateHi[k] == hi) {
                     way = k;
                     break;
                 }
@@ -165,7 +202,8 @@ public final class ClientLimits {
             way = victim;
             rateUsed[way] = true;
             rateSvc[way] = svc;
-            rateAddr[way] = addr;
+            rateHi[way] = hi;
+            rateLo[way] = lo;
             tat[way] = nowNanos;
         }
         long t = tat[way] - nowNanos < 0 ? nowNanos : tat[way];

@@ -34,13 +34,15 @@ import java.util.Objects;
  * {@link ConnectionTable} does for IPv4. FULLNAT entries also keep the TCP state
  * {@link io.jvs.forwarder.xmit.FullNatTcp} needs ({@link FullNatState}).
  * Connection sync installs entries here ({@link #insertSynced}, {@link #applySync}) as it does in
- * {@link ConnectionTable} (DR and NAT; not templates nor FULLNAT over IPv6 yet). Not here yet
- * (IPv4 only): the SYN proxy's state, per-client limits and the flood defence's embryonic reclaim.
+ * {@link ConnectionTable} (DR and NAT; not templates nor FULLNAT over IPv6 yet). A connection
+ * counted against its client's {@code --conn-limit} ({@link #markLimited}) gives the count back to
+ * {@link ClientLimits} when it leaves, as in {@link ConnectionTable}. Not here yet (IPv4 only): the
+ * SYN proxy's state and the flood defence's embryonic reclaim.
  *
  * <p>Memory per connection: eight addresses 64 + ports 8 + local port 2 + FULLNAT's sequence base
  * and offsets 12 + expiry 8 + state 1 + flags 1 + two references 4 + 4 (compressed oops) + free
- * stack 4 + controller 4 = 112 bytes; indexes 2 x 8 bytes x 2 slots = 32 (a power-of-two
- * capacity): 144 bytes, and the templates' quarter. The FULLNAT local ports ({@link LocalPorts})
+ * stack 4 + controller 4 + per-client-limit flag 1 = 113 bytes; indexes 2 x 8 bytes x 2 slots = 32
+ * (a power-of-two capacity): 145 bytes, and the templates' quarter. The FULLNAT local ports ({@link LocalPorts})
  * add 8 KiB per IPv6 local address.
  *
  * <p>Single-threaded (the event loop that owns it); no allocation in lookup, insert, update,
@@ -87,6 +89,9 @@ public final class ConnectionTable6 implements FullNatState {
     private final RealServer[] dests;
     /** The persistence template that placed each connection, -1 for none. */
     private final int[] controllers;
+    /** Counted in {@link #clientLimits} for its service and client: released on removal. */
+    private final boolean[] limited;
+    private ClientLimits clientLimits;
     private final PersistenceTable6 templates;
     private final int[] free;
     private int freeTop;
@@ -156,6 +161,7 @@ public final class ConnectionTable6 implements FullNatState {
         dests = new RealServer[capacity];
         controllers = new int[capacity];
         java.util.Arrays.fill(controllers, -1); // every entry, however inserted, starts with none
+        limited = new boolean[capacity];
         templates = new PersistenceTable6(Math.max(16, capacity / 4), worker);
         free = new int[capacity];
         for (int i = 0; i < capacity; i++) {
@@ -183,6 +189,16 @@ public final class ConnectionTable6 implements FullNatState {
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     }
 
+    /** Where entries marked {@link #markLimited} give their client's count back when they go. */
+    public void setClientLimits(ClientLimits limits) {
+        this.clientLimits = limits;
+    }
+
+    /** The entry was counted in {@link ClientLimits} for its service and client: release it on removal. */
+    public void markLimited(int id) {
+        limited[id] = true;
+    }
+
     /** secure_tcp's state tables for TCP transitions (set with the IPv4 table's, by the defence). */
     public void setSecureTcp(boolean on) {
         this.secureTcp = on;
@@ -190,7 +206,7 @@ public final class ConnectionTable6 implements FullNatState {
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 8 * 8 + 8 + 2 + 12 + 8 + 1 + 1 + 4 + 4 + 4 + 4;
+        long perEntry = 8 * 8 + 8 + 2 + 12 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 1;
         return perEntry * capacity + 8L * (inIndex.length + outIndex.length) + templates.footprintBytes();
     }
 
@@ -556,6 +572,10 @@ public final class ConnectionTable6 implements FullNatState {
         if (tmpl >= 0) {
             templates.controlRemoved(tmpl);
             controllers[id] = -1;
+        }
+        if (limited[id]) {
+            limited[id] = false;
+            clientLimits.release(services[id].key, cHi[id], cLo[id]);
         }
         flags[id] = 0;
         services[id] = null;

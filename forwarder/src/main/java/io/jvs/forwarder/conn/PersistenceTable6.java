@@ -7,7 +7,8 @@ import io.jvs.forwarder.service.VirtualService;
  * Persistence templates of IPv6 services (ip_vs_sched_persist with {@code svc->af == AF_INET6}):
  * the keys are IPVS's, (proto, client network, VIP, VPORT), the client network being the
  * client address cut to the service's prefix length ({@code -M 64}: ipv6_addr_prefix with
- * {@code svc->netmask} read as a length), the port 0 for a port-0 service. Lifetime, index
+ * {@code svc->netmask} read as a length), the port 0 for a port-0 service; for a fwmark service
+ * (IPPROTO_IP, client network, the mark as the address's first word, 0). Lifetime, index
  * and accounting: {@link TemplateTable}, as for IPv4's {@link PersistenceTable}; a table of its
  * own so an IPv4 template keeps its 8 bytes of key (here 32).
  */
@@ -43,6 +44,25 @@ public final class PersistenceTable6 extends TemplateTable {
     /** The low 64 bits of {@code hi:lo}'s /plen network (plen 0..128). */
     public static long netLo(long lo, int plen) {
         return plen <= 64 ? 0 : plen >= 128 ? lo : lo & (-1L << (128 - plen));
+    }
+
+    /** The template key's protocol, as for IPv4: IPPROTO_IP (0) for a fwmark service. */
+    public static int keyProto(VirtualService svc) {
+        return PersistenceTable.keyProto(svc);
+    }
+
+    /**
+     * The high 64 bits of the template key's virtual address: the VIP's, or for a fwmark service
+     * the mark where ip_vs_sched_persist puts it ({@code union nf_inet_addr fwmark = { .ip =
+     * htonl(svc->fwmark) }}: the address's first 32-bit word, the other three zero).
+     */
+    public static long keyVaddrHi(VirtualService svc, long vaddrHi) {
+        return svc.fwmark != 0 ? (svc.fwmark & 0xffffffffL) << 32 : vaddrHi;
+    }
+
+    /** The low 64 bits of the template key's virtual address: 0 for a fwmark service. */
+    public static long keyVaddrLo(VirtualService svc, long vaddrLo) {
+        return svc.fwmark != 0 ? 0 : vaddrLo;
     }
 
     /** The template key's port, as for IPv4 ({@link PersistenceTable#keyVport}). */

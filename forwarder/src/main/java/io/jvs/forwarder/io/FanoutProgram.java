@@ -80,7 +80,9 @@ public final class FanoutProgram {
         }
         List<int[]> nets = new ArrayList<>();
         for (FwmarkRule r : table.fwmarkRules()) {
-            nets.add(new int[]{r.dstAddr(), r.dstPrefix()});
+            if (!r.isIpv6()) { // all IPv6 goes to worker 0
+                nets.add(new int[]{r.dstAddr(), r.dstPrefix()});
+            }
         }
         return build(workers, table.vips(), table.localAddrs(), nets, lportLow, lportHigh, mask);
     }

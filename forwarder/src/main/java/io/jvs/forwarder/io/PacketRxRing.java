@@ -31,7 +31,7 @@ import java.lang.invoke.VarHandle;
  * of them (32 MiB: 16,384 frames), and a larger frame (a GSO super-frame of
  * bulk TCP) takes the kernel's other way in: with PACKET_COPY_THRESH the
  * kernel also queues the whole frame on the socket's receive queue (bounded
- * by SO_RCVBUF) and marks its truncated slot TP_STATUS_COPY; {@link #poll}
+ * by SO_RCVBUF, as large as the ring's memory) and marks its truncated slot TP_STATUS_COPY; {@link #poll}
  * reads the copy, virtio_net_hdr first, into one of {@link #COPY_BUFFERS}
  * 68 KiB buffers, in ring order. When they are all in use the burst ends
  * there and the rest waits for the next burst (after the flush released
@@ -62,7 +62,11 @@ public final class PacketRxRing implements FrameSource {
     static final int BLOCK = 65536;
     /** Super-frames one burst can hold in copy buffers (1.1 MiB). */
     static final int COPY_BUFFERS = 16;
-    /** The receive queue that holds copies until they are read: about a hundred super-frames. */
+    /**
+     * Least receive queue for the copies until they are read (about a hundred super-frames); the
+     * queue gets the ring's memory when that is more: a full queue truncates the next super-frame
+     * (8 MiB is 8 ms of bulk TCP at 8 Gbit/s, less than one time slice of a loaded machine).
+     */
     static final int COPY_RCVBUF = 8 << 20;
     private static final VarHandle STATUS = ValueLayout.JAVA_INT.varHandle();
 
@@ -99,6 +103,12 @@ public final class PacketRxRing implements FrameSource {
             s <<= 1;
         }
         return s;
+    }
+
+    /** SO_RCVBUF for the copies of a ring of {@code memoryBytes}: as much again, at least {@link #COPY_RCVBUF}. */
+    static int copyReceiveBuffer(long memoryBytes) {
+        // the kernel doubles SO_RCVBUF(FORCE) and keeps it an int: stay below 1 GiB
+        return (int) Math.min(Math.max(COPY_RCVBUF, memoryBytes), 1L << 30);
     }
 
     /** Frames of a ring of about {@code memoryBytes} for this MTU: whole blocks, at least one. */
@@ -168,7 +178,8 @@ public final class PacketRxRing implements FrameSource {
             Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_RESERVE, RESERVE, "PACKET_RESERVE");
             Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
             Libc.setsockoptInt(fd, AfPacket.SOL_PACKET, AfPacket.PACKET_COPY_THRESH, 1, "PACKET_COPY_THRESH");
-            Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, COPY_RCVBUF, "SO_RCVBUFFORCE");
+            Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE,
+                    copyReceiveBuffer(memoryBytes), "SO_RCVBUFFORCE");
             MemorySegment ring = AfPacket.setupRxRing(fd, block, frames / (block / slot), slot, frames);
             if (filter != null) {
                 AfPacket.attachFilter(fd, filter);

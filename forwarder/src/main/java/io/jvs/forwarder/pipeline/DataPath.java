@@ -151,6 +151,7 @@ public final class DataPath {
             this.neighbours6 = b.neighbours6.clone();
             this.conns6 = b.conns6 != null ? b.conns6 : new ConnectionTable6(DEFAULT_CONNECTIONS6, conns.timeouts());
             conns6.setSecureTcp(defense.secureTcp());
+            conns6.setClientLimits(clientLimits); // one table for both families: the service key tells them apart
         } else {
             this.neighbours6 = null;
             this.conns6 = null;
@@ -258,7 +259,7 @@ public final class DataPath {
         Ipv6Sender sender6 = new Ipv6Sender(neighbours6, routes6, counters);
         return new Ipv6Handler(services6, conns6, neighbours6[port], sender6, new Dr6Xmit(sender6, conns6, counters),
                 new Nat6Xmit(sender6, conns6), new Fullnat6Xmit(sender6, conns6, wallMillis, isnKey0, isnKey1),
-                counters, answers, sync, policy, vrrp);
+                counters, answers, sync, policy, vrrp, clientLimits);
     }
 
     /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */

@@ -1,5 +1,6 @@
 package io.jvs.forwarder.pipeline;
 
+import io.jvs.forwarder.conn.ClientLimits;
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.conn.PersistenceTable6;
@@ -43,21 +44,27 @@ import java.util.function.Supplier;
  *       to the real server, from a NAT real server's side to the client); another error to a VIP
  *       or local address is ICMP_UNTRACKED;</li>
  *   <li><b>classify</b>: a later fragment to a VIP is FRAGMENT_UNTRACKED (no ports; jvs does not
- *       reassemble, as for IPv4; a first fragment carries the ports and goes on); the service by
- *       (proto, VIP, port) through {@link Ipv6ServiceLookup}; a miss is tried as a NAT reply in
+ *       reassemble, as for IPv4; a first fragment carries the ports and goes on); the service
+ *       through {@link Ipv6ServiceLookup}: an IPv6 fwmark service ({@code -f N -6}) when one of
+ *       jvs's IPv6 mark rules marks the packet, else by (proto, VIP, port); a miss is tried as a NAT reply in
  *       the OUT index (by real server and the client's address and port for NAT, the local
  *       address and port for FULLNAT); a VIP with no service on the port is NO_SERVICE;
  *       anything else is the kernel's (ignored);</li>
  *   <li><b>connection</b> and <b>schedule</b> as the IPv4 stages do them (reuse of a TIME_WAIT,
  *       CLOSE or dead server's entry by a SYN, DEST_REMOVED, NO_CONNECTION, NO_DESTINATION,
  *       TABLE_FULL), over {@link ConnectionTable6}. A client the service's allow/deny lists
- *       refuse is ACL_DENIED. A persistent service places a client network as
+ *       refuse is ACL_DENIED, one over its new-connection rate CLIENT_RATE_LIMIT, one that holds
+ *       its connection limit already CLIENT_CONN_LIMIT (CLIENT_TABLE_FULL when the table of
+ *       counted clients is full): {@link ClientLimits}, keyed by the 128-bit client address, as
+ *       the IPv4 stages do. A persistent service places a client network as
  *       ip_vs_sched_persist does ({@link PersistenceTable6}: the client cut to the {@code -M}
- *       prefix length, the VIP, the port or 0; a template whose server was removed, or quiesced
- *       under expire_quiescent_template, is dropped and the client scheduled afresh); otherwise
- *       the service's scheduler picks through
- *       {@link io.jvs.forwarder.service.Scheduler#schedule6} (the kernel's IPv6 hashes); a service
- *       using what the IPv6 path lacks (per-client limits, SYN proxy, TUN) is
+ *       prefix length, the VIP, the port or 0; for a fwmark service IPPROTO_IP, the mark, 0; a
+ *       template whose server was removed, or quiesced under expire_quiescent_template, is
+ *       dropped and the client scheduled afresh); otherwise the service's scheduler picks through
+ *       {@link io.jvs.forwarder.service.Scheduler#schedule6} (the kernel's IPv6 hashes). A UDP
+ *       datagram of a one-packet service ({@code -o}) is scheduled, sent and its entry removed at
+ *       once (IP_VS_CONN_F_ONE_PACKET: counted as a connection, never synced, the next datagram
+ *       scheduled afresh). A service using what the IPv6 path lacks (SYN proxy, TUN) is
  *       IPV6_UNSUPPORTED: the director refuses those services (DataPathChecks.refuseIpv6), so this
  *       is a guard, not a normal outcome; a FULLNAT connection with no free local port on any
  *       of the service's local addresses is LOCAL_PORT_EXHAUSTED; after each inbound packet the
@@ -89,11 +96,14 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Icmpv6Errors errors;
     private final SyncHook sync;
     private final VrrpGate vrrp;
+    /** Per-client counts and rate buckets: the data path's one table, shared with the IPv4 stages. */
+    private final ClientLimits limits;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
                 Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, DataPathCounters counters, boolean answers,
-                SyncHook sync, ConnPolicy policy, VrrpGate vrrp) {
+                SyncHook sync, ConnPolicy policy, VrrpGate vrrp, ClientLimits limits) {
         this.vrrp = vrrp;
+        this.limits = limits;
         this.services = services;
         this.conns = conns;
         this.templates = conns.templates();
@@ -131,7 +141,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         }
         long now = System.nanoTime();
         VirtualService svc = ctx.ipProto == Protocol.TCP || ctx.ipProto == Protocol.UDP
-                ? table.classify6(ctx.ipProto, ctx.dstHi, ctx.dstLo, ctx.dstPort) : null;
+                ? table.classify6(ctx.ipProto, ctx.srcHi, ctx.srcLo, ctx.dstHi, ctx.dstLo, ctx.dstPort) : null;
         if (svc == null) {
             reply(ctx, table, now);
             return;
@@ -152,10 +162,17 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
                 return;
             }
         }
-        sync.inbound6(id, created, now); // ip_vs_in: the master syncs after each inbound packet
+        // -o: ip_vs_schedule's IP_VS_CONN_F_ONE_PACKET for UDP: the entry lives for this datagram only
+        boolean onePacket = created && svc.onePacket && ctx.ipProto == Protocol.UDP;
+        if (!onePacket) {
+            sync.inbound6(id, created, now); // ip_vs_in: the master syncs after each inbound packet
+        }
         ctx.conn = id;
         ctx.dest = conns.dest(id);
         xmit(ctx.dest.method).inbound(ctx);
+        if (onePacket) {
+            conns.remove(id); // never hashed in IPVS: the next datagram is scheduled afresh
+        }
     }
 
     private Xmit xmit(ForwardMethod method) {
@@ -209,22 +226,33 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     }
 
     private int schedule(PacketContext ctx, Ipv6ServiceLookup table, VirtualService svc, long now) {
-        if (svc.connLimit != 0 || svc.rateIntervalNanos != 0 || svc.synProxy) {
+        if (svc.synProxy) {
             counters.drop(DropReason.IPV6_UNSUPPORTED);
             return -1;
         }
-        if (svc.hasClientPolicy && !svc.admits6(ctx.srcHi, ctx.srcLo)) {
-            counters.drop(DropReason.ACL_DENIED);
-            return -1;
+        if (svc.hasClientPolicy) {
+            if (!svc.admits6(ctx.srcHi, ctx.srcLo)) {
+                counters.drop(DropReason.ACL_DENIED);
+                return -1;
+            }
+            if (svc.rateIntervalNanos != 0 && !limits.rateAllows(svc.key, ctx.srcHi, ctx.srcLo,
+                    svc.rateIntervalNanos, svc.rateToleranceNanos, now)) {
+                counters.drop(DropReason.CLIENT_RATE_LIMIT);
+                return -1;
+            }
         }
         RealServer dest;
         int tmpl = -1;
         if (svc.persistent()) {
-            // ip_vs_sched_persist, AF_INET6: the client cut to the -M prefix length
+            // ip_vs_sched_persist, AF_INET6: the client cut to the -M prefix length; a fwmark
+            // service's key is (IPPROTO_IP, client network, the mark as an address, 0)
             long snetHi = PersistenceTable6.netHi(ctx.srcHi, svc.persistMask);
             long snetLo = PersistenceTable6.netLo(ctx.srcLo, svc.persistMask);
+            int kproto = PersistenceTable6.keyProto(svc);
+            long kvHi = PersistenceTable6.keyVaddrHi(svc, ctx.dstHi);
+            long kvLo = PersistenceTable6.keyVaddrLo(svc, ctx.dstLo);
             int kvport = PersistenceTable6.keyVport(svc);
-            tmpl = templates.lookup(svc.proto, snetHi, snetLo, ctx.dstHi, ctx.dstLo, kvport, now);
+            tmpl = templates.lookup(kproto, snetHi, snetLo, kvHi, kvLo, kvport, now);
             if (tmpl >= 0) {
                 RealServer t = templates.dest(tmpl);
                 if (t.stats.removed() || (t.stats.quiesced() && policy.expireQuiescentTemplate())) {
@@ -240,7 +268,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
                 if (dest == null) {
                     return -1;
                 }
-                tmpl = templates.insert(svc.proto, snetHi, snetLo, ctx.dstHi, ctx.dstLo, kvport, svc, dest,
+                tmpl = templates.insert(kproto, snetHi, snetLo, kvHi, kvLo, kvport, svc, dest,
                         svc.persistTimeoutNanos, now);
                 if (tmpl < 0) {
                     counters.drop(DropReason.TABLE_FULL);
@@ -259,11 +287,26 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             return -1;
         }
         int dport = dest.port != 0 ? dest.port : ctx.dstPort;
+        boolean counted = false;
+        if (svc.connLimit != 0) {
+            int r = limits.acquire(svc.key, ctx.srcHi, ctx.srcLo, svc.connLimit);
+            if (r != ClientLimits.OK) {
+                counters.drop(r == ClientLimits.LIMIT ? DropReason.CLIENT_CONN_LIMIT : DropReason.CLIENT_TABLE_FULL);
+                return -1;
+            }
+            counted = true;
+        }
         int id = conns.insert(ctx.ipProto, ctx.srcHi, ctx.srcLo, ctx.srcPort, ctx.dstHi, ctx.dstLo, ctx.dstPort,
                 table.destHi(dest), table.destLo(dest), dport, svc, dest, now);
         if (id < 0) {
+            if (counted) {
+                limits.release(svc.key, ctx.srcHi, ctx.srcLo);
+            }
             counters.drop(id == ConnectionTable6.NO_LOCAL_PORT ? DropReason.LOCAL_PORT_EXHAUSTED : DropReason.TABLE_FULL);
             return -1;
+        }
+        if (counted) {
+            conns.markLimited(id);
         }
         if (tmpl >= 0) {
             conns.setController(id, tmpl, now);

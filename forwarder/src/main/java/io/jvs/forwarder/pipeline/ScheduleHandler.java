@@ -156,10 +156,17 @@ final class ScheduleHandler extends ChannelInboundHandlerAdapter {
             counters.sloppyTcpAccept();   // only sloppy_tcp lets such a segment get here
         }
         conns.update(id, false, flags, ctx.frameLen, now);
-        sync.inbound(id, true, tmplCreated, now);
+        // -o: ip_vs_schedule's IP_VS_CONN_F_ONE_PACKET for UDP: the entry lives for this datagram only
+        boolean onePacket = svc.onePacket && ctx.ipProto == Protocol.UDP;
+        if (!onePacket) {
+            sync.inbound(id, true, tmplCreated, now);
+        }
         ctx.conn = id;
         ctx.dest = dest;
-        chc.fireChannelRead(ctx);
+        chc.fireChannelRead(ctx);   // transmitted (or queued, already rewritten) when this returns
+        if (onePacket) {
+            conns.remove(id);       // never hashed in IPVS: the next datagram is scheduled afresh
+        }
     }
 
     /** The scheduler's pick, counted as a decision; null (counted as a NO_DESTINATION drop) when none. */

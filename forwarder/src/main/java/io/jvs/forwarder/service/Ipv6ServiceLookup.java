@@ -16,6 +16,15 @@ public interface Ipv6ServiceLookup {
      */
     VirtualService classify6(int proto, long addrHi, long addrLo, int port);
 
+    /**
+     * The service an IPv6 packet from src to (VIP, port) belongs to: an IPv6 fwmark service when
+     * one of jvs's IPv6 mark rules marks the packet and the mark has a service, else
+     * {@link #classify6(int, long, long, int)} (what a lookup without mark rules does).
+     */
+    default VirtualService classify6(int proto, long srcHi, long srcLo, long addrHi, long addrLo, int port) {
+        return classify6(proto, addrHi, addrLo, port);
+    }
+
     /** A VIP of some IPv6 service (echo requests answered, NS answered, NO_SERVICE counted). */
     boolean isVip6(long addrHi, long addrLo);
 

@@ -19,7 +19,10 @@ import java.util.List;
  * 128-bit VIP as two longs, port), {@link #classify6} adds IPVS's port-0 retry,
  * {@link #lookupFwmark6} finds {@code -f N -6} services (the kernel keys fwmark services by
  * family and mark, so an IPv4 and an IPv6 service may share a mark), and {@link #isVip6} tells
- * the neighbour code which IPv6 addresses are VIPs (NDP). All allocation-free.
+ * the neighbour code which IPv6 addresses are VIPs (NDP: the IPv6 address services' VIPs and
+ * every /128 destination of an IPv6 rule whose mark has an IPv6 service). IPv6 fwmark rules
+ * ({@link FwmarkRule#isIpv6}) are kept apart from IPv4's: {@link #mark6} tries them on IPv6
+ * packets, {@link #mark} IPv4's on IPv4 packets. All allocation-free.
  */
 public final class ServiceTable implements Ipv6ServiceLookup {
     public static final ServiceTable EMPTY = new ServiceTable(List.of());
@@ -55,6 +58,15 @@ public final class ServiceTable implements Ipv6ServiceLookup {
     private final long[] localAddrs6;     // distinct IPv6 FULLNAT local addresses, hi, lo pairs, sorted unsigned
     private final int[] marks6;           // IPv6 fwmark services: sorted marks ...
     private final VirtualService[] markServices6; // ... and their services
+    // IPv6 rules, in order: networks as (hi, lo) pairs and their masks, the rest as for IPv4
+    private final long[] rule6Src;
+    private final long[] rule6SrcMask;
+    private final long[] rule6Dst;
+    private final long[] rule6DstMask;
+    private final int[] rule6Proto;
+    private final int[] rule6PortLow;
+    private final int[] rule6PortHigh;
+    private final int[] rule6Mark;
 
     public ServiceTable(List<VirtualService> list) {
         this(list, List.of());
@@ -110,7 +122,36 @@ public final class ServiceTable implements Ipv6ServiceLookup {
             slots6[i] = s;
         }
         this.portZero6 = Arrays.stream(v6).anyMatch(s -> s.port == 0);
-        this.vips6 = sortedPairs(Arrays.stream(v6).map(s -> new long[] {s.addr6Hi, s.addr6Lo}));
+        List<FwmarkRule> rules6 = rules.stream().filter(FwmarkRule::isIpv6).toList();
+        int n6 = rules6.size();
+        rule6Src = new long[2 * n6];
+        rule6SrcMask = new long[2 * n6];
+        rule6Dst = new long[2 * n6];
+        rule6DstMask = new long[2 * n6];
+        rule6Proto = new int[n6];
+        rule6PortLow = new int[n6];
+        rule6PortHigh = new int[n6];
+        rule6Mark = new int[n6];
+        for (int i = 0; i < n6; i++) {
+            FwmarkRule r = rules6.get(i);
+            rule6Src[2 * i] = r.src6().hi();
+            rule6Src[2 * i + 1] = r.src6().lo();
+            rule6SrcMask[2 * i] = mask6Hi(r.srcPrefix());
+            rule6SrcMask[2 * i + 1] = mask6Lo(r.srcPrefix());
+            rule6Dst[2 * i] = r.dst6().hi();
+            rule6Dst[2 * i + 1] = r.dst6().lo();
+            rule6DstMask[2 * i] = mask6Hi(r.dstPrefix());
+            rule6DstMask[2 * i + 1] = mask6Lo(r.dstPrefix());
+            rule6Proto[i] = r.proto();
+            rule6PortLow[i] = r.dportLow();
+            rule6PortHigh[i] = r.dportHigh();
+            rule6Mark[i] = r.mark();
+        }
+        // NDP answers for each /128 rule destination whose mark has an IPv6 service, as ARP for IPv4's /32
+        this.vips6 = sortedPairs(java.util.stream.Stream.concat(
+                Arrays.stream(v6).map(s -> new long[] {s.addr6Hi, s.addr6Lo}),
+                rules6.stream().filter(r -> r.dstPrefix() == 128 && lookupFwmark6(r.mark()) != null)
+                        .map(r -> new long[] {r.dst6().hi(), r.dst6().lo()})));
         this.localAddrs6 = sortedPairs(Arrays.stream(services).flatMap(s -> java.util.stream.IntStream
                 .range(0, s.localAddr6Count()).mapToObj(i -> new long[] {s.localAddr6Hi(i), s.localAddr6Lo(i)})));
         for (VirtualService s : services) {
@@ -129,7 +170,8 @@ public final class ServiceTable implements Ipv6ServiceLookup {
             slots[i] = s;
         }
         this.portZero = Arrays.stream(services).anyMatch(s -> s.fwmark == 0 && !s.ipv6 && s.port == 0);
-        int n = rules.size();
+        List<FwmarkRule> rules4 = rules.stream().filter(r -> !r.isIpv6()).toList();
+        int n = rules4.size();
         ruleSrc = new int[n];
         ruleSrcMask = new int[n];
         ruleDst = new int[n];
@@ -139,7 +181,7 @@ public final class ServiceTable implements Ipv6ServiceLookup {
         rulePortHigh = new int[n];
         ruleMark = new int[n];
         for (int i = 0; i < n; i++) {
-            FwmarkRule r = rules.get(i);
+            FwmarkRule r = rules4.get(i);
             ruleSrc[i] = r.srcAddr();
             ruleSrcMask[i] = FwmarkRule.mask(r.srcPrefix());
             ruleDst[i] = r.dstAddr();
@@ -151,7 +193,7 @@ public final class ServiceTable implements Ipv6ServiceLookup {
         }
         this.vips = java.util.stream.IntStream.concat(
                 Arrays.stream(services).filter(s -> s.fwmark == 0 && !s.ipv6).mapToInt(s -> s.addr),
-                rules.stream().filter(r -> r.dstPrefix() == 32 && lookupFwmark(r.mark()) != null)
+                rules4.stream().filter(r -> r.dstPrefix() == 32 && lookupFwmark(r.mark()) != null)
                         .mapToInt(FwmarkRule::dstAddr))
                 .distinct().sorted().toArray();
         this.localAddrs = Arrays.stream(services)
@@ -214,10 +256,18 @@ public final class ServiceTable implements Ipv6ServiceLookup {
         return null;
     }
 
+    private static long mask6Hi(int prefix) {
+        return prefix == 0 ? 0 : prefix >= 64 ? -1L : -1L << (64 - prefix);
+    }
+
+    private static long mask6Lo(int prefix) {
+        return prefix <= 64 ? 0 : prefix == 128 ? -1L : -1L << (128 - prefix);
+    }
+
     /**
-     * The service an IPv6 packet belongs to, as ip_vs_service_find does for AF_INET6: the address
-     * service for (proto, dst, dport), else the port-0 service of (proto, dst), else null. (jvs's
-     * {@code --add-mark} rules match IPv4 only, so no fwmark is looked up here.) Allocation-free.
+     * The address service an IPv6 packet to (proto, dst, dport) belongs to, as ip_vs_service_find
+     * does for AF_INET6 with no mark: the address service for (proto, dst, dport), else the port-0
+     * service of (proto, dst), else null. Allocation-free.
      */
     @Override
     public VirtualService classify6(int proto, long dstHi, long dstLo, int dport) {
@@ -226,6 +276,39 @@ public final class ServiceTable implements Ipv6ServiceLookup {
             s = lookup6(proto, dstHi, dstLo, 0);
         }
         return s;
+    }
+
+    /**
+     * The service an IPv6 packet belongs to, as for IPv4 ({@link #classify}): the IPv6 fwmark
+     * service ({@code -f mark -6}) when an IPv6 rule marks the packet and its mark has one, else
+     * {@link #classify6(int, long, long, int)}. Allocation-free.
+     */
+    @Override
+    public VirtualService classify6(int proto, long srcHi, long srcLo, long dstHi, long dstLo, int dport) {
+        if (rule6Mark.length != 0) {
+            int m = mark6(proto, srcHi, srcLo, dstHi, dstLo, dport);
+            if (m != 0) {
+                VirtualService s = lookupFwmark6(m);
+                if (s != null) {
+                    return s;
+                }
+            }
+        }
+        return classify6(proto, dstHi, dstLo, dport);
+    }
+
+    /** The mark of the first IPv6 rule this IPv6 packet matches, or 0. Allocation-free. */
+    public int mark6(int proto, long srcHi, long srcLo, long dstHi, long dstLo, int dport) {
+        for (int i = 0; i < rule6Mark.length; i++) {
+            int j = 2 * i;
+            if ((dstLo & rule6DstMask[j + 1]) == rule6Dst[j + 1] && (dstHi & rule6DstMask[j]) == rule6Dst[j]
+                    && (srcLo & rule6SrcMask[j + 1]) == rule6Src[j + 1] && (srcHi & rule6SrcMask[j]) == rule6Src[j]
+                    && (rule6Proto[i] == 0 || rule6Proto[i] == proto)
+                    && dport >= rule6PortLow[i] && dport <= rule6PortHigh[i]) {
+                return rule6Mark[i];
+            }
+        }
+        return 0;
     }
 
     /** The IPv6 fwmark service ({@code -f mark -6}) for this mark, or null. Allocation-free. */
@@ -321,7 +404,7 @@ public final class ServiceTable implements Ipv6ServiceLookup {
         return i >= 0 ? markServices[i] : null;
     }
 
-    /** The mark of the first rule this packet matches, or 0. Allocation-free. */
+    /** The mark of the first IPv4 rule this IPv4 packet matches, or 0. Allocation-free. */
     public int mark(int proto, int src, int dst, int dport) {
         for (int i = 0; i < ruleMark.length; i++) {
             if ((src & ruleSrcMask[i]) == ruleSrc[i] && (dst & ruleDstMask[i]) == ruleDst[i]

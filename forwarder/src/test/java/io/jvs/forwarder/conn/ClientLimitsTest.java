@@ -91,4 +91,35 @@ class ClientLimitsTest {
         long allocated = AllocationProbe.since(before);
         assertTrue(allocated < 4096, "allocated " + allocated + " bytes");
     }
+
+    /**
+     * IPv6 clients are keyed by all 128 bits: addresses differing only in the high or only in the
+     * low 64 bits count apart; an IPv4 client and the IPv6 address ::a.b.c.d of another service
+     * (the key's family bit) too.
+     */
+    @Test
+    void ipv6ClientsCountByTheirWholeAddress() {
+        long svc6 = 1L << 57 | SVC;
+        ClientLimits l = new ClientLimits(16);
+        long hi = 0x2001_0db8_0001_0000L;
+        for (int i = 0; i < 3; i++) {
+            assertEquals(ClientLimits.OK, l.acquire(svc6, hi, 2, 3));
+        }
+        assertEquals(ClientLimits.LIMIT, l.acquire(svc6, hi, 2, 3), "the fourth of 2001:db8:1::2");
+        assertEquals(ClientLimits.OK, l.acquire(svc6, hi + 1, 2, 3), "2001:db8:1:1::2: other high bits");
+        assertEquals(ClientLimits.OK, l.acquire(svc6, hi, 3, 3), "2001:db8:1::3: other low bits");
+        assertEquals(ClientLimits.OK, l.acquire(SVC, 2, 3), "IPv4 0.0.0.2 of the IPv4 service");
+        assertEquals(ClientLimits.OK, l.acquire(svc6, 0, 2, 3), "::2 of the IPv6 service");
+        assertEquals(3, l.count(svc6, hi, 2));
+        assertEquals(1, l.count(SVC, 2));
+        assertEquals(1, l.count(svc6, 0, 2));
+        l.release(svc6, hi, 2);
+        assertEquals(ClientLimits.OK, l.acquire(svc6, hi, 2, 3), "a released connection makes room");
+        assertEquals(5, l.clients());
+        long interval = 100 * MS;
+        assertTrue(l.rateAllows(svc6, hi, 2, interval, 0, 0));
+        assertFalse(l.rateAllows(svc6, hi, 2, interval, 0, 50 * MS), "one per 100 ms");
+        assertTrue(l.rateAllows(svc6, hi + 1, 2, interval, 0, 50 * MS), "another client's bucket");
+        assertTrue(l.rateAllows(svc6, hi, 2, interval, 0, 100 * MS));
+    }
 }

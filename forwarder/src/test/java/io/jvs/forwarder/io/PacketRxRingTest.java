@@ -99,4 +99,11 @@ class PacketRxRingTest {
             }
         }
     }
+
+    @Test
+    void superFrameCopiesMayQueueAsMuchAsTheRingHolds() {
+        assertEquals(8 << 20, PacketRxRing.copyReceiveBuffer(1L << 20));      // --ring-memory 1: the floor
+        assertEquals(32 << 20, PacketRxRing.copyReceiveBuffer(32L << 20));    // the default ring
+        assertEquals(1 << 30, PacketRxRing.copyReceiveBuffer(1024L << 20));   // --ring-memory 1024
+    }
 }

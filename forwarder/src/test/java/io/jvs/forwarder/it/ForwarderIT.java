@@ -248,8 +248,83 @@ class ForwarderIT {
     @Order(9)
     @DisplayName("attach packet:eth0, IPv6 NAT")
     class PacketNat6 extends Ipv6PacketScenario {
+        /** -f 5 -6, rr over both servers (NAT to :80), takes [VIP6]:8088 marked by --add-mark -6. */
+        static final int MARK = 5;
+        static final int MARKED_PORT = 8088;
+        /** [VIP6]:8089 with --conn-limit 3, NAT to rs1:80. */
+        static final int LIMITED_PORT = 8089;
+        static final int CONN_LIMIT = 3;
+
         PacketNat6() {
             super(Method.NAT);
+        }
+
+        @Test
+        @Order(10)
+        @DisplayName("IPv6 fwmark service: [VIP6]:8088 marked 5 by --add-mark -6 takes 20 new connections in rr order;"
+                + " -L -n and -S show it as ipvsadm does")
+        void fwmarkServiceTakesTheMarkedConnectionsInRoundRobin() {
+            String url = "http://[" + VIP6 + "]:" + MARKED_PORT + "/";
+            List<Lab.Transfer> ts = LAB.lab().getRepeatedly(url, 20, Duration.ofSeconds(60), "-g", "-H",
+                    "Connection: close");
+            List<String> got = ts.stream().map(Lab.Transfer::body).toList();
+            List<String> want = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                want.add(i % 2 == 0 ? "rs2" : "rs1"); // IPVS lists the last added server first: rr starts there
+            }
+            List<String> wrong = new ArrayList<>();
+            for (Lab.Transfer t : ts) {
+                if (!t.ok() || t.numConnects() != 1 || !t.remote().equals(VIP6 + ":" + MARKED_PORT)) {
+                    wrong.add("#" + t.index() + ": http " + t.httpCode() + " curl exit " + t.curlExit() + " "
+                            + t.local() + " -> " + t.remote());
+                }
+            }
+            String list = jvsadm("-L", "-n");
+            String save = jvsadm("-S", "-n");
+            say("20 x GET %s through -f %d -6: %s", url, MARK, got);
+            assertAll(
+                    () -> assertEquals(want, got, "rr over -f 5 -6, in order"),
+                    () -> assertEquals(List.of(), wrong, "failed transfers"),
+                    () -> assertTrue(list.contains("FWM  " + MARK + " IPv6 rr\n"), list),
+                    () -> assertTrue(list.contains(String.format("  -> %-28s %-7s 1      ", "[" + rsIp6(1) + "]:80",
+                            "Masq")), list),
+                    () -> assertTrue(save.contains("-A -f " + MARK + " -6 -s rr\n"), save),
+                    () -> assertTrue(save.contains("--add-mark -6 -d " + VIP6 + "/128 -p tcp --dport " + MARKED_PORT
+                            + " --set-mark " + MARK + "\n"), save));
+        }
+
+        @Test
+        @Order(11)
+        @DisplayName("--conn-limit 3 for the IPv6 client: three held connections answer, the fourth is refused"
+                + " and counted once as client_conn_limit")
+        void perClientConnectionLimitRefusesTheFourth() {
+            // The fourth connect waits 0.5 s, less than the first SYN retransmission (1 s): one SYN.
+            String py = """
+                    import socket
+                    held = []
+                    for i in range(%3$d):
+                        s = socket.create_connection(("%1$s", %2$d), timeout=5)
+                        s.sendall(b"GET / HTTP/1.1\\r\\nHost: vip6\\r\\n\\r\\n")
+                        print(s.recv(12).decode())
+                        held.append(s)
+                    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+                    s.settimeout(0.5)
+                    try:
+                        s.connect(("%1$s", %2$d))
+                        print("connected")
+                    except OSError as e:
+                        print("refused " + type(e).__name__)
+                    """.formatted(VIP6, LIMITED_PORT, CONN_LIMIT);
+            double before = director.metric("jvs_dropped_packets_total", "reason=\"client_conn_limit\"");
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(30), Lab.CLIENT, "/usr/bin/python3", "-c", py);
+            double refused = director.metric("jvs_dropped_packets_total", "reason=\"client_conn_limit\"") - before;
+            List<String> lines = r.stdout().lines().toList();
+            say("--conn-limit %d on [%s]:%d: %s; client_conn_limit +%.0f", CONN_LIMIT, VIP6, LIMITED_PORT, lines,
+                    refused);
+            assertAll(
+                    () -> assertEquals(List.of("HTTP/1.1 200", "HTTP/1.1 200", "HTTP/1.1 200", "refused TimeoutError"),
+                            lines, r.describe()),
+                    () -> assertEquals(1.0, refused, "the fourth connection's one SYN"));
         }
 
         @Test
@@ -337,11 +412,10 @@ class ForwarderIT {
         }
 
         @Test
-        @DisplayName("per-client connection limits on an IPv6 service (packet mode)")
-        void clientLimits() throws IOException {
-            assertEquals("jvs-forwarder: TCP [2001:db8::100]:80: per-client limits (--conn-limit, --rate-limit) are not"
-                            + " supported for IPv6 services",
-                    refused("-A -t [2001:db8::100]:80 -s rr --conn-limit 5\n", "--attach", "packet:eth0"));
+        @DisplayName("--synproxy on an IPv6 service (packet mode)")
+        void synProxy() throws IOException {
+            assertEquals("jvs-forwarder: TCP [2001:db8::100]:80: --synproxy is not supported for IPv6 services",
+                    refused("-A -t [2001:db8::100]:80 -s rr --synproxy\n", "--attach", "packet:eth0"));
         }
 
         @Test
@@ -525,10 +599,17 @@ class ForwarderIT {
                     -a -t [%1$s]:8080 -r [%4$s]:%6$d %3$s -w 1
                     """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2),
                     method == Method.FULLNAT ? " --laddr " + LIP6 : "", persistRsPort())
-                    + (method == Method.NAT ? """
+                    + (method == Method.NAT && attach == Attach.PACKET ? """
                     -A -u [%1$s]:53 -s rr
                     -a -u [%1$s]:53 -r [%2$s]:9999 -m -w 1
-                    """.formatted(VIP6, rsIp6(1)) : "");
+                    -A -f %4$d -6 -s rr
+                    -a -f %4$d -6 -r [%2$s]:80 -m -w 1
+                    -a -f %4$d -6 -r [%3$s]:80 -m -w 1
+                    --add-mark -6 -d %1$s/128 -p tcp --dport %5$d --set-mark %4$d
+                    -A -t [%1$s]:%6$d -s rr --conn-limit %7$d
+                    -a -t [%1$s]:%6$d -r [%2$s]:80 -m -w 1
+                    """.formatted(VIP6, rsIp6(1), rsIp6(2), PacketNat6.MARK, PacketNat6.MARKED_PORT,
+                    PacketNat6.LIMITED_PORT, PacketNat6.CONN_LIMIT) : "");
             if (method == Method.FULLNAT && attach == Attach.PACKET) {
                 conf += """
                         -A -t [%1$s]:%3$d -s rr --laddr %4$s --client-addr proxy

@@ -138,6 +138,13 @@ class Ipv6PipelineTest {
     static final int DENY_PORT = 9001;
     static final int ALLOW_PORT = 9002;
     static final int RR_PORT = 9003;
+    static final int LIMIT_PORT = 9004;
+    static final int RATE_PORT = 9005;
+    static final int OPS_PORT = 5353;
+    /** [VIP]:9010 from the client /64 2001:db8:1::/64 is marked 6 (-f 6 -6, persistent -M 64). */
+    static final int FWM_PORT = 9010;
+    /** -f 5 -6: rr DR over both servers, marked for [2001:db8::200]:80 */
+    static final byte[] FWM_VIP = addr("2001:db8::200");
     final ServiceTable table6 = new ServiceTableBuilder(Schedulers::create).build(List.of(
             ServiceSpec.ipv6(Protocol.TCP, v6(VIP), PERSIST_PORT, "rr", List.of(
                     Dest.ipv6(v6(RS1), PERSIST_PORT, 1, ForwardMethod.DR),
@@ -150,7 +157,23 @@ class Ipv6PipelineTest {
                     List.of(io.jvs.forwarder.service.ClientPrefix.parse("2001:db8:2::/48")), List.of(), 0, 0, 0)),
             ServiceSpec.ipv6(Protocol.TCP, v6(VIP), RR_PORT, "rr", List.of(
                     Dest.ipv6(v6(RS1), RR_PORT, 1, ForwardMethod.DR),
-                    Dest.ipv6(v6(RS2), RR_PORT, 1, ForwardMethod.DR)))),
+                    Dest.ipv6(v6(RS2), RR_PORT, 1, ForwardMethod.DR))),
+            ServiceSpec.ipv6(Protocol.TCP, v6(VIP), LIMIT_PORT, "rr", List.of(
+                    Dest.ipv6(v6(RS1), LIMIT_PORT, 1, ForwardMethod.DR))).withClientPolicy(
+                    new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 3, 0, 0)),
+            ServiceSpec.ipv6(Protocol.TCP, v6(VIP), RATE_PORT, "rr", List.of(
+                    Dest.ipv6(v6(RS1), RATE_PORT, 1, ForwardMethod.DR))).withClientPolicy(
+                    new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 0, 1, 2)),
+            ServiceSpec.ipv6(Protocol.UDP, v6(VIP), OPS_PORT, "rr", List.of(
+                    Dest.ipv6(v6(RS1), OPS_PORT, 1, ForwardMethod.DR),
+                    Dest.ipv6(v6(RS2), OPS_PORT, 1, ForwardMethod.DR))).withOnePacket(true),
+            ServiceSpec.fwmark6(5, "rr").withDest(Dest.ipv6(v6(RS1), 80, 1, ForwardMethod.DR))
+                    .withDest(Dest.ipv6(v6(RS2), 80, 1, ForwardMethod.DR)),
+            ServiceSpec.fwmark6(6, "rr").withDest(Dest.ipv6(v6(RS1), 0, 1, ForwardMethod.DR))
+                    .withDest(Dest.ipv6(v6(RS2), 0, 1, ForwardMethod.DR)).withPersistence(300, 64)),
+            List.of(io.jvs.forwarder.service.FwmarkRule.ipv6(v6(addr("2001:db8:1::")), 64, v6(VIP), 128, Protocol.TCP,
+                            FWM_PORT, FWM_PORT, 6),
+                    io.jvs.forwarder.service.FwmarkRule.ipv6(v6(addr("::")), 0, v6(FWM_VIP), 128, Protocol.TCP, 80, 80, 5)),
             ServiceTable.EMPTY);
     final Lookup lookup = new Lookup(table, table6);
 
@@ -215,8 +238,14 @@ class Ipv6PipelineTest {
         }
 
         @Override
+        public VirtualService classify6(int proto, long srcHi, long srcLo, long hi, long lo, int port) {
+            VirtualService marked = table6.classify6(proto, srcHi, srcLo, hi, lo, port);
+            return marked != null ? marked : classify6(proto, hi, lo, port);
+        }
+
+        @Override
         public boolean isVip6(long hi, long lo) {
-            return hi == hi(VIP) && lo == lo(VIP);
+            return hi == hi(VIP) && lo == lo(VIP) || table6.isVip6(hi, lo);
         }
 
         @Override
@@ -591,6 +620,118 @@ class Ipv6PipelineTest {
         assertEquals(1 + 1, conns6.size(), "no entry for a refused client");
     }
 
+    byte[] synTo(byte[] src, byte[] dst, int sport, int dport) {
+        return frame(PORT_MAC, ROUTER_MAC, src, dst, 6, 64, tcp(src, dst, sport, dport, 1, 0x02));
+    }
+
+    /**
+     * --conn-limit 3 for an IPv6 client: its first three connections pass, the fourth is
+     * CLIENT_CONN_LIMIT (one drop, no entry), a client differing in the high or in the low 64 bits
+     * has its own count; once the connections leave the table the client may connect again.
+     */
+    @Test
+    void perClientConnectionLimitRefusesExactlyTheExcess() {
+        learnServers();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(RS1_MAC, mac(one(syn(REMOTE, 41000 + i, LIMIT_PORT)), 0), "connection " + i);
+        }
+        none(syn(REMOTE, 41003, LIMIT_PORT), DropReason.CLIENT_CONN_LIMIT);
+        assertEquals(1, counters.drops(DropReason.CLIENT_CONN_LIMIT), "exactly the fourth");
+        assertEquals(3, conns6.size(), "no entry for the refused SYN");
+        assertEquals(RS1_MAC, mac(one(syn(addr("2001:db8:1:1::2"), 41003, LIMIT_PORT)), 0), "other high 64 bits");
+        assertEquals(RS1_MAC, mac(one(syn(addr("2001:db8:1::3"), 41003, LIMIT_PORT)), 0), "other low 64 bits");
+        none(syn(REMOTE, 41004, LIMIT_PORT), DropReason.CLIENT_CONN_LIMIT);
+        assertEquals(2, counters.drops(DropReason.CLIENT_CONN_LIMIT));
+        // the SYN_RECV entries expire (their 60 s): the counts go back with them
+        assertEquals(5, conns6.expire(System.nanoTime() + 3_600_000_000_000L, 64));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(RS1_MAC, mac(one(syn(REMOTE, 42000 + i, LIMIT_PORT)), 0), "after expiry, connection " + i);
+        }
+        none(syn(REMOTE, 42003, LIMIT_PORT), DropReason.CLIENT_CONN_LIMIT);
+    }
+
+    /** --rate-limit 1/2 (burst 2) for an IPv6 client: two SYNs at once pass, the third is CLIENT_RATE_LIMIT. */
+    @Test
+    void perClientRateLimitOverIpv6() {
+        learnServers();
+        one(syn(REMOTE, 43000, RATE_PORT));
+        one(syn(REMOTE, 43001, RATE_PORT));
+        none(syn(REMOTE, 43002, RATE_PORT), DropReason.CLIENT_RATE_LIMIT);
+        one(syn(addr("2001:db8:1::3"), 43002, RATE_PORT));
+        assertEquals(1, counters.drops(DropReason.CLIENT_RATE_LIMIT));
+    }
+
+    /**
+     * -o on an IPv6 UDP service: each datagram of one client socket is scheduled on its own (rr:
+     * the servers alternate, where a connection would keep them on one), no entry is kept, and
+     * each counts as a connection of the service (IPVS counts the one-packet connection).
+     */
+    @Test
+    void onePacketSchedulingSchedulesEachDatagram() {
+        learnServers();
+        byte[] payload = {'q', 'u', 'e', 'r', 'y'};
+        byte[] dgram = frame(PORT_MAC, ROUTER_MAC, REMOTE, VIP, 17, 64, V6Frames.udp(REMOTE, VIP, 45000, OPS_PORT, payload));
+        List<Long> macs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            byte[] out = one(dgram);
+            macs.add(mac(out, 0));
+            assertArrayEquals(Arrays.copyOfRange(dgram, 22, 54), Arrays.copyOfRange(out, 22, 54), "addresses as sent (DR)");
+        }
+        long first = macs.getFirst();
+        long second = first == RS1_MAC ? RS2_MAC : RS1_MAC;
+        assertEquals(List.of(first, second, first, second), macs, "one datagram each, rr");
+        assertEquals(0, conns6.size(), "no connection entry kept");
+        VirtualService ops = table6.lookup6(Protocol.UDP, hi(VIP), lo(VIP), OPS_PORT);
+        assertEquals(4, ops.stats.conns(), "four one-packet connections counted");
+        for (RealServer d : ops.dests) {
+            assertEquals(0, d.stats.inactConns() + d.stats.activeConns(), "none left on " + d);
+        }
+    }
+
+    /**
+     * An IPv6 fwmark service: [2001:db8::200]:80, marked 5 by an IPv6 rule, is scheduled rr over
+     * -f 5 -6's two servers (DR to their port 80); NDP answers for the rule's /128 destination,
+     * a VIP now: TCP to its port 81 (no rule) is NO_SERVICE. The persistent -f 6 -6 (-M 64) takes [VIP]:9010
+     * from the client's /64 and keeps it on one server, its template keyed as
+     * ip_vs_sched_persist keys a fwmark service's: (IPPROTO_IP, 2001:db8:1::/64, the mark 6 as
+     * the address's first word, port 0); from another /64 there is no mark and no address service
+     * on 9010: NO_SERVICE.
+     */
+    @Test
+    void ipv6FwmarkServiceByTheMarkRules() {
+        learnServers();
+        List<Long> macs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            byte[] s = synTo(REMOTE, FWM_VIP, 46000 + i, 80);
+            byte[] out = one(s);
+            macs.add(mac(out, 0));
+            assertArrayEquals(Arrays.copyOfRange(s, 22, s.length), Arrays.copyOfRange(out, 22, out.length),
+                    "DR: from the hop limit on as sent but the hop limit");
+        }
+        long first = macs.getFirst();
+        long second = first == RS1_MAC ? RS2_MAC : RS1_MAC;
+        assertEquals(List.of(first, second, first, second), macs, "rr over -f 5 -6");
+        byte[] ack = frame(PORT_MAC, ROUTER_MAC, REMOTE, FWM_VIP, 6, 64, tcp(REMOTE, FWM_VIP, 46000, 80, 2, 0x10));
+        assertEquals(first, mac(one(ack), 0), "the connection's next packet to its server");
+        none(synTo(REMOTE, FWM_VIP, 46009, 81), DropReason.NO_SERVICE); // a VIP now, as IPv4's /32 rule destinations
+        byte[] snFwm = addr("ff02::1:ff00:200");
+        byte[] na = one(frame(0x3333_ff00_0200L, CLIENT_MAC, CLIENT, snFwm, 58, 255, ns(CLIENT, snFwm, FWM_VIP, CLIENT_MAC)));
+        assertEquals(136, na[ETH6] & 0xff, "a Neighbor Advertisement");
+        assertArrayEquals(FWM_VIP, Arrays.copyOfRange(na, ETH6 + 8, ETH6 + 24), "for the rule's /128 destination");
+
+        long sticky = mac(one(syn(REMOTE, 47000, FWM_PORT)), 0);
+        for (int i = 1; i <= 3; i++) {
+            assertEquals(sticky, mac(one(syn(addr("2001:db8:1::" + (i + 5)), 47000 + i, FWM_PORT)), 0), "same /64, " + i);
+        }
+        none(syn(addr("2001:db8:2::2"), 47000, FWM_PORT), DropReason.NO_SERVICE);
+        io.jvs.forwarder.conn.PersistenceTable6 t = conns6.templates();
+        assertEquals(1, t.size());
+        int tmpl = t.lookup(0, 0x2001_0db8_0001_0000L, 0, 0x0000_0006_0000_0000L, 0, 0, System.nanoTime());
+        assertTrue(tmpl >= 0, "template (0, 2001:db8:1::/64, [0:6::], 0)");
+        assertEquals(4, t.controlledCount(tmpl));
+        assertEquals(sticky == RS1_MAC ? lo(RS1) : lo(RS2), t.dest(tmpl).addr6Lo);
+    }
+
     /** NS answers, DR and NAT forwarding allocate nothing once compiled. */
     @Test
     void ipv6PathDoesNotAllocate() {
@@ -610,17 +751,40 @@ class Ipv6PipelineTest {
         byte[] persistAck = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 45000, PERSIST_PORT, 2, 0x10));
         byte[] persistRst = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 45000, PERSIST_PORT, 2, 0x04));
         byte[] denied = syn(REMOTE, 45001, DENY_PORT);
+        // a limited client's connection closed and reopened (count released, acquired), an
+        // over-rate SYN, one-packet datagrams and a fwmark service's connection, the same way
+        byte[] limSyn = syn(CLIENT, 45002, LIMIT_PORT);
+        byte[] limAck = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 45002, LIMIT_PORT, 2, 0x10));
+        byte[] limRst = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 45002, LIMIT_PORT, 2, 0x04));
+        byte[] overRate = syn(CLIENT, 45003, RATE_PORT);
+        byte[] overRateAck = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 45003, RATE_PORT, 2, 0x10));
+        byte[] overRateRst = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 6, 64, tcp(CLIENT, VIP, 45003, RATE_PORT, 2, 0x04));
+        byte[] ops = frame(PORT_MAC, CLIENT_MAC, CLIENT, VIP, 17, 64, V6Frames.udp(CLIENT, VIP, 45004, OPS_PORT, new byte[8]));
+        byte[] fwmSyn = synTo(CLIENT, FWM_VIP, 45005, 80);
+        byte[] fwmAck = frame(PORT_MAC, CLIENT_MAC, CLIENT, FWM_VIP, 6, 64, tcp(CLIENT, FWM_VIP, 45005, 80, 2, 0x10));
+        byte[] fwmRst = frame(PORT_MAC, CLIENT_MAC, CLIENT, FWM_VIP, 6, 64, tcp(CLIENT, FWM_VIP, 45005, 80, 2, 0x04));
         feed(persistSyn);
         feed(persistAck);
         feed(persistRst);
+        for (byte[] f : new byte[][] {limSyn, limAck, limRst, overRate, overRateAck, overRateRst, overRate, overRateAck, overRateRst,
+                overRate, fwmSyn, fwmAck, fwmRst}) {
+            feed(f);
+        }
         long viaTemplate = counters.decisions(io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome.PERSISTENCE_TEMPLATE);
-        byte[][] frames = {ns, dr, nat, reply, persistSyn, persistAck, persistRst, denied};
+        long limitedBefore = counters.drops(DropReason.CLIENT_RATE_LIMIT);
+        long scheduledBefore = counters.decisions(io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome.SCHEDULED);
+        byte[][] frames = {ns, dr, nat, reply, persistSyn, persistAck, persistRst, denied,
+                limSyn, limAck, limRst, overRate, overRateAck, overRateRst, ops, fwmSyn, fwmAck, fwmRst};
         queue.capture = false;
         long allocated = V6Frames.allocatedFeeding(channel, ctx, port, arena, frames, 20_000);
-        assertTrue(queue.counted >= 7 * 20_000, "every frame answered or forwarded: " + queue.counted);
+        assertTrue(queue.counted >= 14 * 20_000, "every frame answered or forwarded: " + queue.counted);
+        // (the rate lets one SYN a second through: fewer than 10,000 seconds pass)
+        assertTrue(counters.drops(DropReason.CLIENT_RATE_LIMIT) - limitedBefore >= 10_000, "over-rate SYNs refused");
+        assertTrue(counters.decisions(io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome.SCHEDULED)
+                - scheduledBefore >= 3 * 20_000, "limited, one-packet and fwmark connections scheduled each time");
         assertTrue(counters.decisions(io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome.PERSISTENCE_TEMPLATE)
                 >= viaTemplate + 20_000, "each persistent SYN placed through the template");
-        assertEquals(0, allocated, "bytes allocated by 80k IPv6 frames");
+        assertEquals(0, allocated, "bytes allocated by 320k IPv6 frames");
     }
 
     @Test

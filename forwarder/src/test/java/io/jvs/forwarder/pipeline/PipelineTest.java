@@ -15,6 +15,8 @@ import io.jvs.packet.Checksum;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
+import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.service.VirtualService;
 import io.jvs.forwarder.service.ServiceRegistry;
 import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.ServiceSpec.Dest;
@@ -628,6 +630,36 @@ class PipelineTest {
                         new Dest(RS1, DR_PORT, 1, ForwardMethod.DR),
                         new Dest(RS2, DR_PORT, 1, ForwardMethod.DR))).withClientPolicy(policy)),
                 pipe.registry.current()));
+    }
+
+    /**
+     * -o on a UDP service: each datagram of one client socket is scheduled on its own (rr: the
+     * servers alternate, where a connection keeps one), no entry is kept, and each counts as a
+     * connection of the service (IPVS counts the one-packet connection).
+     */
+    @Test
+    void onePacketSchedulingSchedulesEachDatagram() {
+        pipe.registry.publish(new ServiceTableBuilder(Schedulers::create).build(List.of(
+                new ServiceSpec(Protocol.UDP, VIP, UDP_PORT, "rr", List.of(
+                        new Dest(RS1, 5353, 1, ForwardMethod.NAT),
+                        new Dest(RS2, 5353, 1, ForwardMethod.NAT))).withOnePacket(true)),
+                pipe.registry.current()));
+        byte[] in = Frames.udp(ROUTER_MAC, PORT_MAC, CLIENT, 33333, VIP, UDP_PORT, 64, 40);
+        List<Integer> servers = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            byte[] out = pipe.one(in.clone());
+            servers.add(i32(out, ETH + 16));
+            assertChecksums(out);
+        }
+        int first = servers.getFirst();
+        int second = first == RS1 ? RS2 : RS1;
+        assertEquals(List.of(first, second, first, second), servers, "one datagram each, rr");
+        assertEquals(0, pipe.conns.size(), "no connection entry kept");
+        VirtualService ops = pipe.registry.current().lookup(Protocol.UDP, VIP, UDP_PORT);
+        assertEquals(4, ops.stats.conns(), "four one-packet connections counted");
+        for (RealServer d : ops.dests) {
+            assertEquals(0, d.stats.inactConns() + d.stats.activeConns(), "none left on " + d);
+        }
     }
 
     @Test

@@ -155,6 +155,23 @@ final class V6Frames {
         return t;
     }
 
+    /** A UDP datagram (8-byte header + data) with its checksum for (src, dst). */
+    static byte[] udp(byte[] src, byte[] dst, int sport, int dport, byte[] data) {
+        byte[] u = new byte[8 + data.length];
+        u[0] = (byte) (sport >>> 8);
+        u[1] = (byte) sport;
+        u[2] = (byte) (dport >>> 8);
+        u[3] = (byte) dport;
+        u[4] = (byte) (u.length >>> 8);
+        u[5] = (byte) u.length;
+        System.arraycopy(data, 0, u, 8, data.length);
+        int c = l4Sum(src, dst, 17, u);
+        c = c == 0 ? 0xffff : c;
+        u[6] = (byte) (c >>> 8);
+        u[7] = (byte) c;
+        return u;
+    }
+
     /** ICMPv6 message (type, code, 4 body bytes, then rest) with its checksum for (src, dst). */
     static byte[] icmp6(byte[] src, byte[] dst, int type, int code, byte[] bodyAndRest) {
         byte[] m = new byte[4 + bodyAndRest.length];

@@ -38,7 +38,7 @@ public final class JvsadmHelp {
                   %1$s -Z [virtual-service]
                   %1$s --set tcp tcpfin udp
                   %1$s --state-timeout state seconds
-                  %1$s --add-mark|--delete-mark [-s net[/len]] [-d net[/len]] [-p tcp|udp] [--dport port[:port]] --set-mark mark
+                  %1$s --add-mark|--delete-mark [-6] [-s net[/len]] [-d net[/len]] [-p tcp|udp] [--dport port[:port]] --set-mark mark
                   %1$s --start-daemon {master|backup} [daemon-options]
                   %1$s --stop-daemon {master|backup}
                   %1$s -h

@@ -2,6 +2,7 @@ package io.jvs.forwarder.ctl.mark;
 
 import io.jvs.forwarder.config.StringToNumber;
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 import io.jvs.forwarder.service.FwmarkRule;
 import io.jvs.forwarder.service.Protocol;
 
@@ -14,8 +15,10 @@ import java.util.Set;
  * jvs's fwmark rules in iptables' words: what LVS users wrote as
  * {@code iptables -t mangle -A PREROUTING ... -j MARK --set-mark M} for a
  * fwmark service, given to jvsadm as
- * {@code --add-mark|--delete-mark [-s NET[/N]] [-d NET[/N]] [-p tcp|udp|all] [--dport N[:M]] --set-mark MARK}.
- * Long forms ({@code --source}, {@code --destination}, {@code --protocol},
+ * {@code --add-mark|--delete-mark [-6] [-s NET[/N]] [-d NET[/N]] [-p tcp|udp|all] [--dport N[:M]] --set-mark MARK}.
+ * A rule is IPv4 (iptables') unless {@code -6} ({@code --ipv6}) is given or a network is IPv6
+ * (ip6tables'): it then marks IPv6 packets only, for a {@code -f MARK -6} service; the two
+ * networks of one rule are of one family. Long forms ({@code --source}, {@code --destination}, {@code --protocol},
  * {@code --destination-port}) and {@code --name=value} are read as iptables
  * reads them; each option at most once. {@link FwmarkRule#toString} prints
  * the same words, so {@code -S} output reads back.
@@ -37,8 +40,9 @@ public final class MarkRuleParser {
      * @throws MarkRuleException naming the bad word or value
      */
     public static FwmarkRule parse(String command, List<String> words) throws MarkRuleException {
-        int[] src = {0, 0};
-        int[] dst = {0, 0};
+        Net src = null;
+        Net dst = null;
+        boolean ipv6 = false;
         int proto = 0;
         int low = 0;
         int high = 65535;
@@ -46,6 +50,13 @@ public final class MarkRuleParser {
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < words.size(); i++) {
             String tok = words.get(i);
+            if (tok.equals("-6") || tok.equals("--ipv6")) {
+                if (ipv6) {
+                    throw new MarkRuleException("multiple 'ipv6' options specified");
+                }
+                ipv6 = true;
+                continue;
+            }
             String value = null;
             int eq = tok.indexOf('=');
             if (tok.startsWith("--") && eq > 2) {
@@ -58,7 +69,7 @@ public final class MarkRuleParser {
                 case "-p", "--protocol" -> "protocol";
                 case "--dport", "--destination-port" -> "dport";
                 case "--set-mark" -> "set-mark";
-                default -> throw new MarkRuleException(command + ": unexpected `" + tok + "' (expected -s NET[/N],"
+                default -> throw new MarkRuleException(command + ": unexpected `" + tok + "' (expected -6, -s NET[/N],"
                         + " -d NET[/N], -p tcp|udp, --dport PORT[:PORT] or --set-mark MARK)");
             };
             if (!seen.add(name)) {
@@ -105,21 +116,44 @@ public final class MarkRuleParser {
         if (seen.contains("dport") && proto == 0) {
             throw new MarkRuleException("--dport needs -p tcp or -p udp");
         }
-        return new FwmarkRule(src[0], src[1], dst[0], dst[1], proto, low, high, (int) mark);
+        boolean v6 = ipv6 || src != null && src.v6 != null || dst != null && dst.v6 != null;
+        for (Net n : new Net[] {src, dst}) {
+            if (n != null && (n.v6 != null) != v6) {
+                throw new MarkRuleException("illegal network `" + n.text + "' for " + n.opt + " (expected an "
+                        + (v6 ? "IPv6" : "IPv4") + " ADDRESS[/PREFIX]: " + (ipv6 ? "-6 is given"
+                        : "the rule's other network is " + (v6 ? "IPv6" : "IPv4")) + ")");
+            }
+        }
+        if (v6) {
+            Ipv6Address any = new Ipv6Address(0, 0);
+            return FwmarkRule.ipv6(src == null ? any : src.v6, src == null ? 0 : src.prefix,
+                    dst == null ? any : dst.v6, dst == null ? 0 : dst.prefix, proto, low, high, (int) mark);
+        }
+        return new FwmarkRule(src == null ? 0 : src.v4, src == null ? 0 : src.prefix, dst == null ? 0 : dst.v4,
+                dst == null ? 0 : dst.prefix, proto, low, high, (int) mark);
     }
 
-    /** ADDRESS[/PREFIX] as [network, prefix]. */
-    private static int[] network(String text, String opt) throws MarkRuleException {
+    /** One -s/-d network as written: IPv4 ({@code v6} null) or IPv6, cut to its prefix. */
+    private record Net(String text, String opt, int v4, Ipv6Address v6, int prefix) {
+    }
+
+    /** ADDRESS[/PREFIX], IPv4 (prefix 0..32, default 32) or IPv6 (a colon in it; 0..128, default 128). */
+    private static Net network(String text, String opt) throws MarkRuleException {
         int slash = text.indexOf('/');
         String bad = "illegal network `" + text + "' for " + opt + " (expected ADDRESS[/PREFIX])";
+        String addr = slash < 0 ? text : text.substring(0, slash);
+        boolean v6 = addr.indexOf(':') >= 0;
+        int max = v6 ? 128 : 32;
         try {
-            int addr = Ipv4Address.parse(slash < 0 ? text : text.substring(0, slash));
-            Long len = slash < 0 ? Long.valueOf(32) : StringToNumber.parse(text.substring(slash + 1));
-            if (len == null || len < 0 || len > 32) {
+            Long len = slash < 0 ? Long.valueOf(max) : StringToNumber.parse(text.substring(slash + 1));
+            if (len == null || len < 0 || len > max) {
                 throw new MarkRuleException(bad);
             }
             int prefix = (int) (long) len;
-            return new int[]{addr & FwmarkRule.mask(prefix), prefix};
+            if (v6) {
+                return new Net(text, opt, 0, Ipv6Address.parse(addr).prefix(prefix), prefix);
+            }
+            return new Net(text, opt, Ipv4Address.parse(addr) & FwmarkRule.mask(prefix), null, prefix);
         } catch (IllegalArgumentException e) {
             throw new MarkRuleException(bad);
         }

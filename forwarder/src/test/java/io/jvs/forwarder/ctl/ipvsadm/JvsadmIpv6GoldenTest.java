@@ -161,6 +161,42 @@ class JvsadmIpv6GoldenTest {
         assertEquals("-A -f 8 -6 -s wlc -p 30 -M 48", h.out("-S -n").lines().toList().getLast());
     }
 
+    /**
+     * What the director now forwards over IPv6, listed and saved as ipvsadm 1.31's
+     * print_service_entry prints it: "FWM  %d IPv6" / "-f %d -6", " persistent %u" then
+     * " mask %i" for an IPv6 prefix other than 128, " ops" (-L) / " -o" (-S) for one-packet
+     * scheduling, real servers "  -> %-28s %-7s %-6d %-10u %-10u" sorted by address; then jvs's
+     * IPv6 mark rule (-S, after the services, with -6 first) and a per-client limit as -A takes it.
+     */
+    @Test
+    void ipv6FwmarkOnePacketAndLimitsAsIpvsadmPrintsThem() {
+        h.ok("-A -f 5 -6 -s rr -p 300 -M 64");
+        h.ok("-a -f 5 -6 -r [2001:db8::12]:8080 -g");
+        h.ok("-a -f 5 -6 -r [2001:db8::11]:8080 -m");
+        h.ok("-A -u [2001:db8::1]:53 -s rr -o");
+        h.ok("-A -f 9 -6 -s rr -o");
+        h.ok("-A -t [2001:db8::1]:80 -s rr --conn-limit 3");
+        h.ok("--add-mark -6 -d 2001:db8::100/128 -p tcp --dport 80 --set-mark 5");
+        assertEquals(BANNER + TITLE
+                + "TCP  [2001:db8::1]:80 rr\n"
+                + "UDP  [2001:db8::1]:53 rr ops\n"
+                + "FWM  5 IPv6 rr persistent 300 mask 64\n"
+                + "  -> [2001:db8::11]:8080          Masq    1      0          0         \n"
+                + "  -> [2001:db8::12]:8080          Route   1      0          0         \n"
+                + "FWM  9 IPv6 rr ops\n", h.out("-L -n"));
+        assertEquals("-A -t [2001:db8::1]:80 -s rr --conn-limit 3\n"
+                + "-A -u [2001:db8::1]:53 -s rr -o\n"
+                + "-A -f 5 -6 -s rr -p 300 -M 64\n"
+                + "-a -f 5 -6 -r [2001:db8::11]:8080 -m -w 1\n"
+                + "-a -f 5 -6 -r [2001:db8::12]:8080 -g -w 1\n"
+                + "-A -f 9 -6 -s rr -o\n"
+                + "--add-mark -6 -d 2001:db8::100/128 -p tcp --dport 80 --set-mark 5\n", h.out("-S -n"));
+        assertEquals("Mark rules (first match wins)\n"
+                + "--add-mark -6 -d 2001:db8::100/128 -p tcp --dport 80 --set-mark 5\n", h.out("-L --marks"));
+        h.ok("--delete-mark -6 -d 2001:db8::100 -p tcp --dport 80 --set-mark 5");
+        assertEquals("Mark rules (first match wins)\n", h.out("-L --marks"));
+    }
+
     @Test
     void mixedFamiliesOnlyForTunnels() {
         h.ok("-A -t 10.0.0.100:80 -s rr");

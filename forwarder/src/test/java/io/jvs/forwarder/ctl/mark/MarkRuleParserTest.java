@@ -51,9 +51,49 @@ class MarkRuleParserTest {
         assertEquals(r, parse(r.toString()));
     }
 
+    static io.jvs.packet.Ipv6Address ip6(String a) {
+        return io.jvs.packet.Ipv6Address.parse(a);
+    }
+
+    /**
+     * ip6tables' rules: IPv6 networks (bare: /128), or -6 for a rule without networks; host bits
+     * dropped; -S's text starts with -6 and reads back.
+     */
+    @Test
+    void ipv6RulesByTheirNetworksOrMinus6() throws MarkRuleException {
+        FwmarkRule r = parse("-s 2001:db8:1::77/64 -d 2001:db8::100 -p tcp --dport 80 --set-mark 5");
+        assertEquals(true, r.isIpv6());
+        assertEquals(new io.jvs.packet.Ipv6Address(0x2001_0db8_0001_0000L, 0), r.src6(), "cut to /64");
+        assertEquals(64, r.srcPrefix());
+        assertEquals(new io.jvs.packet.Ipv6Address(0x2001_0db8_0000_0000L, 0x100), r.dst6());
+        assertEquals(128, r.dstPrefix(), "a bare IPv6 address is a /128");
+        assertEquals("-6 -s 2001:db8:1::/64 -d 2001:db8::100/128 -p tcp --dport 80 --set-mark 5", r.toString());
+        assertEquals(r, parse(r.toString()));
+        FwmarkRule any6 = parse("-6 -p udp --dport 53 --set-mark 9");
+        assertEquals(FwmarkRule.ipv6(ip6("::"), 0, ip6("::"), 0, Protocol.UDP, 53, 53, 9), any6);
+        assertEquals("-6 -p udp --dport 53 --set-mark 9", any6.toString());
+        assertEquals(any6, parse("--ipv6 -p udp --dport 53 --set-mark 9"));
+        assertEquals(false, parse("-p udp --dport 53 --set-mark 9").isIpv6(), "no -6, no IPv6 network: iptables'");
+        assertEquals(FwmarkRule.ipv6(ip6("::"), 0, ip6("2001:db8::"), 32, 0, 0, 65535, 1),
+                parse("-d 2001:db8:ffff::1/32 --set-mark 1"));
+    }
+
+    @Test
+    void ipv6ErrorsNameTheBadNetwork() {
+        assertEquals("illegal network `2001:db8::/129' for -d (expected ADDRESS[/PREFIX])",
+                error("--add-mark", "-d 2001:db8::/129 --set-mark 1"));
+        assertEquals("illegal network `2001:db8:::1' for -d (expected ADDRESS[/PREFIX])",
+                error("--add-mark", "-d 2001:db8:::1 --set-mark 1"));
+        assertEquals("illegal network `10.0.0.100' for -d (expected an IPv6 ADDRESS[/PREFIX]: -6 is given)",
+                error("--add-mark", "-6 -d 10.0.0.100 --set-mark 1"));
+        assertEquals("illegal network `10.9.0.0/16' for -s (expected an IPv6 ADDRESS[/PREFIX]: the rule's other"
+                + " network is IPv6)", error("--add-mark", "-s 10.9.0.0/16 -d 2001:db8::100 --set-mark 1"));
+        assertEquals("multiple 'ipv6' options specified", error("--add-mark", "-6 --ipv6 --set-mark 1"));
+    }
+
     @Test
     void errorsNameTheBadWordOrValue() {
-        assertEquals("--add-mark: unexpected `-x' (expected -s NET[/N], -d NET[/N], -p tcp|udp,"
+        assertEquals("--add-mark: unexpected `-x' (expected -6, -s NET[/N], -d NET[/N], -p tcp|udp,"
                 + " --dport PORT[:PORT] or --set-mark MARK)", error("--add-mark", "-x 1 --set-mark 1"));
         assertEquals("multiple 'destination' options specified",
                 error("--add-mark", "-d 10.0.0.1 --dst 10.0.0.2 --set-mark 1"));
