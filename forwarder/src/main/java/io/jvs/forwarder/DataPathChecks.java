@@ -69,8 +69,7 @@ final class DataPathChecks {
     /**
      * What the director runs with that the IPv6 path does not follow, refusing any IPv6 service,
      * naming it: {@code --attach xdp:} (the IPv6 path runs in packet and TAP mode: the XDP
-     * program passes IPv6 to the kernel) and {@code --announce-table} (ECMP announces IPv4 VIPs
-     * only; every director would answer NDP).
+     * program passes IPv6 to the kernel).
      *
      * @param with what is in the way, as the message says it (e.g. "--attach xdp")
      */

@@ -241,9 +241,6 @@ public final class Director implements AutoCloseable {
             } else {
                 DataPathChecks.refuseIpv6Forwarding(table, ipv6Forwarding());
             }
-            if (settings.ecmp()) {
-                DataPathChecks.refuseIpv6With(table, "--announce-table (ECMP announces IPv4 VIPs only)");
-            }
             if (settings.workers() > 1) {
                 fanoutProgram(table); // refuses a table whose program would not fit
             }
@@ -401,7 +398,8 @@ public final class Director implements AutoCloseable {
         if (n > 1) {
             counters.connectionTable(() -> workers.stream().mapToInt(w -> w.conns.size() + w.conns6.size()).sum(),
                     () -> workers.stream().mapToInt(w -> w.conns.capacity()).sum());
-            counters.localPortsInUse(() -> workers.stream().mapToInt(w -> w.conns.localPorts().inUse()).sum());
+            counters.localPortsInUse(() -> workers.stream()
+                    .mapToInt(w -> w.conns.localPorts().inUse() + w.conns6.localPorts().inUse()).sum());
             counters.neighbourEntries(() -> workers.stream().mapToInt(w -> w.counters.neighbourEntries()).sum());
             counters.eventLoopAllocatedBytes(() -> workers.stream()
                     .mapToLong(w -> w.counters.eventLoopAllocatedBytes()).sum());
@@ -1045,7 +1043,8 @@ public final class Director implements AutoCloseable {
     }
 
     /**
-     * On worker 0's loop: the IPv6 VIPs and local addresses of a new snapshot. A new one gets its
+     * On worker 0's loop: the IPv6 VIPs and local addresses of a new snapshot, and the IPv6
+     * virtual_ipaddress entries of the VRRP instances (held by the MASTER). A new one gets its
      * solicited-node group (33:33:ff + its low 24 bits) joined on every attached interface
      * (PACKET_ADD_MEMBERSHIP on the ring's socket: a NIC with a multicast filter would otherwise
      * not deliver the NS for it; the kernel does not join it, the address not being its own) and
@@ -1058,7 +1057,12 @@ public final class Director implements AutoCloseable {
         for (int i = 0; i + 1 < owned.length; i += 2) {
             now.add(new io.jvs.packet.Ipv6Address(owned[i], owned[i + 1]));
         }
-        if (settings.attach().isTap() && !now.isEmpty() && !tapForwarding6) {
+        // the service addresses the kernel must route into the TAP (TAP mode), before VRRP's own
+        Set<io.jvs.packet.Ipv6Address> served = Set.copyOf(now);
+        for (VrrpConfig.Instance c : settings.vrrp().instances()) {
+            now.addAll(c.virtual6()); // a floating IPv6 address (no service of its own) needs its group too
+        }
+        if (settings.attach().isTap() && !served.isEmpty() && !tapForwarding6) {
             // The kernel forwards IPv6 into the TAP only with IPv6 forwarding on and IPv6 enabled on
             // the TAP (a new device takes net.ipv6.conf.default.disable_ipv6, which may be 1, as in
             // the lab: ip6_output drops what goes out of a device with IPv6 disabled); set (and
@@ -1074,7 +1078,7 @@ public final class Director implements AutoCloseable {
             }
         }
         for (io.jvs.packet.Ipv6Address a : now) {
-            if (settings.attach().isTap()) {
+            if (settings.attach().isTap() && served.contains(a)) {
                 namespace.routeIntoTap6(a); // once per address
             }
             if (announced6.add(a)) {

@@ -17,7 +17,6 @@ import io.jvs.forwarder.metrics.HealthSource;
 import io.jvs.forwarder.service.SchedulerFactory;
 import io.jvs.forwarder.sched.Schedulers;
 import io.jvs.forwarder.vrrp.VrrpConfig;
-import io.jvs.packet.Ipv4Address;
 
 import io.jvs.forwarder.ctl.console.AuditLog;
 import io.jvs.forwarder.ctl.console.ClusterStatus;
@@ -87,7 +86,7 @@ public final class Main {
             ClusterStatus cluster = () -> director.vrrpStatus().vrrpStatus().instances().stream()
                     .map(i -> new ClusterStatus.Item("vrrp", i.name(), i.state().name(), "VRID " + i.vrid() + " v"
                             + i.version() + " on " + i.iface() + ", priority " + i.priority() + ", master "
-                            + (i.masterAddr() == 0 ? "unknown" : Ipv4Address.toString(i.masterAddr())) + ", "
+                            + (i.master().isEmpty() ? "unknown" : i.master()) + ", "
                             + i.transitions() + " transition(s)"))
                     .toList();
             server.serve(new Console(control.jvsadm(), director.control()::table, health, cluster, sessions,
@@ -163,6 +162,14 @@ public final class Main {
                         + " sync) needs --workers 1, not " + opts.workers());
             }
             boolean xdp = opts.attach().kind() == ForwarderCommandLine.AttachKind.XDP;
+            for (VrrpConfig.Instance c : vrrp.instances()) {
+                if (c.ipv6() && (tap || xdp)) {
+                    // its MASTER answers NS for its addresses from the data path, which sees NDP in packet mode only
+                    throw new ConfigException(opts.keepalived().orElseThrow().toString(), 0, "vrrp_instance " + c.name()
+                            + ": IPv6 instances are not run with " + (tap ? "--attach tap" : "--attach xdp")
+                            + " (IPv6 VRRP instances run in packet mode only)");
+                }
+            }
             settings = new Director.Settings(
                     new Director.Attach(tap ? opts.attach().name() : null, tap ? opts.lans()
                             : opts.attachments().stream().map(ForwarderCommandLine.Attach::name).toList(),
@@ -227,7 +234,7 @@ public final class Main {
                 System.err.println("jvs-forwarder: --announce-device " + a.device() + ": " + e.getMessage());
                 return 1;
             }
-            System.out.println("jvs-forwarder: ECMP: " + announcement.announced().length + " VIP(s) in table "
+            System.out.println("jvs-forwarder: ECMP: " + announcement.announced().size() + " VIP(s) in table "
                     + a.table() + " dev " + a.device() + " (proto " + ForwarderCommandLine.ANNOUNCE_PROTOCOL
                     + ") for " + bird + " at " + a.birdSocket() + "; drain " + a.drainSeconds() + " s on SIGTERM");
         }

@@ -25,6 +25,9 @@ import java.lang.foreign.MemorySegment;
  *     be32 seq base | be32 seq delta | be32 ts delta
  *     25 (jvs's own, mandatory) 20 bytes: SYN proxy be32 seq | be32 ts | be32 client ISN | be16 option
  *     bits | be16 client window | s8 window shift | u8 state (1 awaiting the server, 2 spliced) | be16 0
+ *     26 (jvs's own, mandatory; IPv6 entries) 32 bytes: FULLNAT over IPv6, option 24's fields with the
+ *     local address as a struct in6_addr: in6_addr local address | be16 local port | be16 flags |
+ *     be32 seq base | be32 seq delta | be32 ts delta
  *   zero padding to the next 4-byte boundary (not counted in ver_size, counted in the header's size)
  * </pre>
  *
@@ -32,7 +35,11 @@ import java.lang.foreign.MemorySegment;
  * that cannot read the local address and port it was given. The option is therefore sent
  * mandatory (0x40 clear), so a kernel IPVS backup drops such entries instead of installing them
  * as plain NAT connections. Type 24 is unused by the kernel (which defines 1, 2, 3 and the 0x40
- * flag) and far from the types it has used so far.
+ * flag) and far from the types it has used so far. An IPv6 FULLNAT entry carries the same state
+ * with a 128-bit local address as option 26, a type of its own rather than a longer option 24, so
+ * a jvs backup that does not know it skips that entry alone (an unknown mandatory option) where a
+ * wrong-length option 24 would cost it the whole message. Option 24 in an IPv6 entry, or 26 in an
+ * IPv4 one, is malformed (FULLNAT_OPTION).
  *
  * <p>jvs's SYN proxy option (25), for the same reason mandatory: a proxied connection's client
  * sees the director's cookie ISN and timestamps, its real server its own; a backup that takes the
@@ -85,6 +92,9 @@ public final class IpvsSync {
     public static final int OPT_JVS_FULLNAT = 24;
     /** jvs's SYN proxy option (mandatory). */
     public static final int OPT_JVS_SYNPROXY = 25;
+    /** jvs's FULLNAT option of an IPv6 entry (mandatory): option 24 with a 128-bit local address. */
+    public static final int OPT_JVS_FULLNAT6 = 26;
+    public static final int JVS_FULLNAT6_LEN = 32;
     public static final int JVS_SYNPROXY_LEN = 20;
     /** SYN proxy option states (ConnectionTable's SP_AWAITING_SERVER, SP_SPLICED). */
     public static final int SYNPROXY_AWAITING = 1;
@@ -157,7 +167,7 @@ public final class IpvsSync {
         DUPLICATE_SEQ_OPTION("duplicate_seq_option", true),
         /** PE data or name longer than its maximum or given twice (-60, -70). */
         PE_OPTION("pe_option", true),
-        /** jvs's FULLNAT option of the wrong length or given twice. */
+        /** jvs's FULLNAT option (24, or 26 in an IPv6 entry) of the wrong length, of the other family, or given twice. */
         FULLNAT_OPTION("fullnat_option", true),
         /** jvs's SYN proxy option of the wrong length, with an unknown state, or given twice. */
         SYNPROXY_OPTION("synproxy_option", true),
@@ -337,7 +347,7 @@ public final class IpvsSync {
                     e.peNameLength = plen;
                 }
                 case OPT_JVS_FULLNAT -> {
-                    if (plen != JVS_FULLNAT_LEN || e.hasFullNat) {
+                    if (plen != JVS_FULLNAT_LEN || e.hasFullNat || e.ipv6()) {
                         return Reject.FULLNAT_OPTION;
                     }
                     e.hasFullNat = true;
@@ -347,6 +357,19 @@ public final class IpvsSync {
                     e.seqBase = Bytes.i32(seg, q + 8);
                     e.seqDelta = Bytes.i32(seg, q + 12);
                     e.tsDelta = Bytes.i32(seg, q + 16);
+                }
+                case OPT_JVS_FULLNAT6 -> {
+                    if (plen != JVS_FULLNAT6_LEN || e.hasFullNat || !e.ipv6()) {
+                        return Reject.FULLNAT_OPTION;
+                    }
+                    e.hasFullNat = true;
+                    e.localAddrHi = seg.get(Bytes.BE64, q);
+                    e.localAddrLo = seg.get(Bytes.BE64, q + 8);
+                    e.localPort = Bytes.u16(seg, q + 16);
+                    e.fullNatFlags = Bytes.u16(seg, q + 18);
+                    e.seqBase = Bytes.i32(seg, q + 20);
+                    e.seqDelta = Bytes.i32(seg, q + 24);
+                    e.tsDelta = Bytes.i32(seg, q + 28);
                 }
                 case OPT_JVS_SYNPROXY -> {
                     int state = plen == JVS_SYNPROXY_LEN ? Bytes.u8(seg, q + 17) : -1;
@@ -409,8 +432,8 @@ public final class IpvsSync {
         private int size;
         private int count;
 
-        /** The longest entry this encoder writes: the IPv6 fixed part, the sequence, FULLNAT and SYN proxy options. */
-        public static final int MAX_ENTRY_LEN = V6_LEN + 2 + SEQ_DATA_LEN + 2 + JVS_FULLNAT_LEN + 2 + JVS_SYNPROXY_LEN;
+        /** The longest entry this encoder writes: the IPv6 fixed part, the sequence, FULLNAT (IPv6's) and SYN proxy options. */
+        public static final int MAX_ENTRY_LEN = V6_LEN + 2 + SEQ_DATA_LEN + 2 + JVS_FULLNAT6_LEN + 2 + JVS_SYNPROXY_LEN;
 
         /**
          * Starts a message with this syncid in seg at off, at most maxLen bytes long except that
@@ -443,7 +466,7 @@ public final class IpvsSync {
                 len += 2 + SEQ_DATA_LEN;
             }
             if (e.hasFullNat) {
-                len += 2 + JVS_FULLNAT_LEN;
+                len += 2 + (e.ipv6() ? JVS_FULLNAT6_LEN : JVS_FULLNAT_LEN);
             }
             if (e.hasSynProxy) {
                 len += 2 + JVS_SYNPROXY_LEN;
@@ -453,7 +476,7 @@ public final class IpvsSync {
 
         /**
          * Appends e (struct ip_vs_sync_v6 when {@link SyncEntry#ipv6()}, else ip_vs_sync_v4; the
-         * sequence, FULLNAT and SYN proxy options when set) and returns true, or
+         * sequence, FULLNAT (24, or 26 for IPv6) and SYN proxy options when set) and returns true, or
          * returns false and writes nothing when it does not fit behind the entries already there
          * or the message holds 255 entries (nr_conns is one byte).
          */
@@ -504,7 +527,18 @@ public final class IpvsSync {
                 Bytes.i32(seg, q + 22, e.outPrevDelta);
                 q += 2 + SEQ_DATA_LEN;
             }
-            if (e.hasFullNat) {
+            if (e.hasFullNat && v6) {
+                Bytes.u8(seg, q, OPT_JVS_FULLNAT6);
+                Bytes.u8(seg, q + 1, JVS_FULLNAT6_LEN);
+                seg.set(Bytes.BE64, q + 2, e.localAddrHi);
+                seg.set(Bytes.BE64, q + 10, e.localAddrLo);
+                Bytes.u16(seg, q + 18, e.localPort);
+                Bytes.u16(seg, q + 20, e.fullNatFlags);
+                Bytes.i32(seg, q + 22, e.seqBase);
+                Bytes.i32(seg, q + 26, e.seqDelta);
+                Bytes.i32(seg, q + 30, e.tsDelta);
+                q += 2 + JVS_FULLNAT6_LEN;
+            } else if (e.hasFullNat) {
                 Bytes.u8(seg, q, OPT_JVS_FULLNAT);
                 Bytes.u8(seg, q + 1, JVS_FULLNAT_LEN);
                 Bytes.i32(seg, q + 2, e.localAddr);

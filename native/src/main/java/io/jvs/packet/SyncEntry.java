@@ -52,8 +52,11 @@ public final class SyncEntry {
 
     /** jvs's FULLNAT option ({@link IpvsSync#OPT_JVS_FULLNAT}) present. */
     public boolean hasFullNat;
-    /** FULLNAT: the local address and port the real server sees as the client. */
+    /** FULLNAT: the local address and port the real server sees as the client (IPv4 entries). */
     public int localAddr;
+    /** FULLNAT over IPv6 (option {@link IpvsSync#OPT_JVS_FULLNAT6}): the local address, high and low 64 bits. */
+    public long localAddrHi;
+    public long localAddrLo;
     public int localPort;
     /** FULLNAT: {@link IpvsSync#FULLNAT_F_SEQ_SET} etc. */
     public int fullNatFlags;
@@ -93,6 +96,7 @@ public final class SyncEntry {
         peDataLength = peNameLength = 0;
         hasFullNat = false;
         localAddr = localPort = fullNatFlags = seqBase = seqDelta = tsDelta = 0;
+        localAddrHi = localAddrLo = 0;
         hasSynProxy = false;
         spState = spSeq = spTs = spClientIsn = spOptions = spClientWindow = spWinShift = 0;
         return this;
@@ -116,6 +120,7 @@ public final class SyncEntry {
         return "SyncEntry[proto=" + protocol + " flags=0x" + Integer.toHexString(flags) + " state=" + state
                 + " " + c + ":" + cport + " -> " + v + ":" + vport
                 + " -> " + d + ":" + dport + " fwmark=" + fwmark + " timeout=" + timeout
-                + (hasFullNat ? " lip=" + Ipv4Address.toString(localAddr) + ":" + localPort : "") + "]";
+                + (hasFullNat ? " lip=" + (ipv6() ? "[" + new Ipv6Address(localAddrHi, localAddrLo) + "]"
+                        : Ipv4Address.toString(localAddr)) + ":" + localPort : "") + "]";
     }
 }

@@ -80,6 +80,8 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle RECVFROM = handle("recvfrom",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle RECVMSG = handle("recvmsg",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SENDTO = handle("sendto",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle IF_NAMETOINDEX = LINKER.downcallHandle(
@@ -192,6 +194,15 @@ public final class Libc {
                                 MemorySegment addr, MemorySegment addrLen) {
         try {
             return (long) RECVFROM.invokeExact(e.seg, fd, buf, len, flags, addr, addrLen);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** recvmsg(fd, msg, flags): msg a struct msghdr the caller laid out (name, iovec, control). */
+    public static long recvmsg(Errno e, int fd, MemorySegment msg, int flags) {
+        try {
+            return (long) RECVMSG.invokeExact(e.seg, fd, msg, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }

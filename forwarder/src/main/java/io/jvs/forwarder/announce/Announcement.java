@@ -70,7 +70,7 @@ public final class Announcement {
             a.digest = ConfigDigest.of(table, control.config().timeouts());
         });
         routes.update(control.table());
-        exposition.ifPresent(e -> e.register(new EcmpMetrics(routes::announced, () -> a.status, () -> a.digest)));
+        exposition.ifPresent(e -> e.register(new EcmpMetrics(routes::announcedText, () -> a.status, () -> a.digest)));
         a.poller.scheduleWithFixedDelay(a::poll, 0, 1, TimeUnit.SECONDS);
         return a;
     }
@@ -107,8 +107,9 @@ public final class Announcement {
         return status;
     }
 
-    public int[] announced() {
-        return routes.announced();
+    /** The VIPs announced now, IPv4 then IPv6, as text. */
+    public List<String> announced() {
+        return routes.announcedText();
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.jvs.forwarder.announce;
 
-import io.jvs.packet.Ipv4Address;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
@@ -32,11 +31,12 @@ final class EcmpMetrics implements MultiCollector {
     private static final MetricMetadata DIGEST = new MetricMetadata("jvs_config_digest",
             "The running configuration's digest (services, real servers, weights, timeouts; local addresses left out).");
 
-    private final Supplier<int[]> announced;
+    /** The announced VIPs as text, IPv4 and IPv6. */
+    private final Supplier<List<String>> announced;
     private final Supplier<BirdStatus> bird;
     private final Supplier<String> digest;
 
-    EcmpMetrics(Supplier<int[]> announced, Supplier<BirdStatus> bird, Supplier<String> digest) {
+    EcmpMetrics(Supplier<List<String>> announced, Supplier<BirdStatus> bird, Supplier<String> digest) {
         this.announced = announced;
         this.bird = bird;
         this.digest = digest;
@@ -44,11 +44,11 @@ final class EcmpMetrics implements MultiCollector {
 
     @Override
     public MetricSnapshots collect() {
-        int[] vips = announced.get();
+        List<String> vips = announced.get();
         BirdStatus b = bird.get();
         List<GaugeDataPointSnapshot> vip = new ArrayList<>();
-        for (int v : vips) {
-            vip.add(gauge(1, Labels.of("vip", Ipv4Address.toString(v))));
+        for (String v : vips) {
+            vip.add(gauge(1, Labels.of("vip", v)));
         }
         List<GaugeDataPointSnapshot> bgp = new ArrayList<>();
         for (BirdStatus.BgpSession s : b.bgp()) {
@@ -59,7 +59,7 @@ final class EcmpMetrics implements MultiCollector {
             bfd.add(gauge(s.up() ? 1 : 0, Labels.of("neighbor", s.neighbor(), "interface", s.iface())));
         }
         return MetricSnapshots.of(
-                new GaugeSnapshot(VIPS, List.of(gauge(vips.length, Labels.EMPTY))),
+                new GaugeSnapshot(VIPS, List.of(gauge(vips.size(), Labels.EMPTY))),
                 new GaugeSnapshot(VIP, vip),
                 new GaugeSnapshot(BIRD, List.of(gauge(b.reachable() ? 1 : 0, Labels.EMPTY))),
                 new GaugeSnapshot(BGP, bgp),

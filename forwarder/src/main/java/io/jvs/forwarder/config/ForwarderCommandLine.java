@@ -845,10 +845,11 @@ public final class ForwarderCommandLine {
                                           2039 4093 8191 16381 32749 65521 131071 (default 4093)
 
                 ECMP profile (N active directors behind a router's multipath, announced by BIRD):
-                  --announce-table N      keep a /32 route for every VIP this director serves in
-                                          kernel table N (1..252, proto 77, dev --announce-device)
-                                          for BIRD's kernel protocol to learn and export over BGP;
-                                          refuses NAT services; ARP for VIPs is left unanswered
+                  --announce-table N      keep a /32 route for every VIP this director serves (a
+                                          /128 for an IPv6 one) in kernel table N (1..252, proto
+                                          77, dev --announce-device) for BIRD's kernel protocols
+                                          to learn and export over BGP; refuses NAT services; ARP
+                                          and NDP for VIPs are left unanswered
                   --announce-device NAME  the TUN device of those routes (default jvs-announce):
                                           the kernel deletes it and its routes when jvs dies
                   --bird-socket PATH      BIRD's control socket: must answer at start; BGP and BFD

@@ -34,7 +34,8 @@ import java.util.Objects;
  * {@link ConnectionTable} does for IPv4. FULLNAT entries also keep the TCP state
  * {@link io.jvs.forwarder.xmit.FullNatTcp} needs ({@link FullNatState}).
  * Connection sync installs entries here ({@link #insertSynced}, {@link #applySync}) as it does in
- * {@link ConnectionTable} (DR and NAT; not templates nor FULLNAT over IPv6 yet). A connection
+ * {@link ConnectionTable} (DR, NAT, and FULLNAT with the master's local address and port), and
+ * templates into {@link PersistenceTable6}. A connection
  * counted against its client's {@code --conn-limit} ({@link #markLimited}) gives the count back to
  * {@link ClientLimits} when it leaves, as in {@link ConnectionTable}. Not here yet (IPv4 only): the
  * SYN proxy's state and the flood defence's embryonic reclaim.
@@ -53,6 +54,8 @@ public final class ConnectionTable6 implements FullNatState {
     public static final int FULL = -1;
     /** {@link #insert} result: FULLNAT, and no local address of the service has a free port. */
     public static final int NO_LOCAL_PORT = -2;
+    /** {@link #insertSynced} result: the synced FULLNAT local port is held by another entry here. */
+    public static final int LOCAL_PORT_TAKEN = -3;
 
     private static final int F_USED = 1;
     private static final int F_INACTIVE = 2;
@@ -406,18 +409,41 @@ public final class ConnectionTable6 implements FullNatState {
      * Installs a connection a master synced, as {@link ConnectionTable#insertSynced} does
      * (ip_vs_proc_conn: no scheduler asked, "conns" not counted, activeconns or inactconns as the
      * master's INACTIVE flag says, the upper threshold checked), in the master's state, expiring
-     * timeoutNanos from now; returns its id or {@link #FULL}. Precondition: a lookupIn miss.
+     * timeoutNanos from now; returns its id or {@link #FULL}. Precondition: a lookupIn miss. DR and
+     * NAT only: a FULLNAT entry needs its local address and port (the overload below).
      */
     public int insertSynced(int proto, long caddrHi, long caddrLo, int cport, long vaddrHi, long vaddrLo, int vport,
                             long daddrHi, long daddrLo, int dport, VirtualService svc, RealServer dest, int state,
                             boolean inactive, long timeoutNanos, long nowNanos) {
+        return insertSynced(proto, caddrHi, caddrLo, cport, vaddrHi, vaddrLo, vport, daddrHi, daddrLo, dport, svc,
+                dest, state, inactive, timeoutNanos, caddrHi, caddrLo, cport, nowNanos);
+    }
+
+    /**
+     * As above; FULLNAT: the entry holds exactly laddr:lport (the master's), reserved in
+     * {@link LocalPorts}, and when that port is held here already the result is
+     * {@link #LOCAL_PORT_TAKEN} and nothing changed (laddr and lport are ignored for DR and NAT).
+     */
+    public int insertSynced(int proto, long caddrHi, long caddrLo, int cport, long vaddrHi, long vaddrLo, int vport,
+                            long daddrHi, long daddrLo, int dport, VirtualService svc, RealServer dest, int state,
+                            boolean inactive, long timeoutNanos, long laddrHi, long laddrLo, int lport,
+                            long nowNanos) {
         Objects.requireNonNull(svc, "svc");
         Objects.requireNonNull(dest, "dest");
-        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT) {
-            throw new IllegalArgumentException("IPv6 connections forward by DR or NAT, not " + dest.method);
+        final boolean fullNat = dest.method == ForwardMethod.FULLNAT;
+        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT && !fullNat) {
+            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT or FULLNAT, not " + dest.method);
         }
         if (size == capacity) {
             return FULL;
+        }
+        if (!fullNat) {
+            // DR and NAT: the real server's peer (the OUT key) is the client
+            laddrHi = caddrHi;
+            laddrLo = caddrLo;
+            lport = cport;
+        } else if (!localPorts.reserve(laddrHi, laddrLo, lport)) {
+            return LOCAL_PORT_TAKEN;
         }
         final int id = free[--freeTop];
         if (id >= highWater) {
@@ -429,10 +455,9 @@ public final class ConnectionTable6 implements FullNatState {
         vLo[id] = vaddrLo;
         dHi[id] = daddrHi;
         dLo[id] = daddrLo;
-        // DR and NAT: the real server's peer (the OUT key) is the client
-        lHi[id] = caddrHi;
-        lLo[id] = caddrLo;
-        lports[id] = (char) cport;
+        lHi[id] = laddrHi;
+        lLo[id] = laddrLo;
+        lports[id] = (char) lport;
         seqBases[id] = 0;
         seqDeltas[id] = 0;
         tsDeltas[id] = 0;
@@ -440,7 +465,7 @@ public final class ConnectionTable6 implements FullNatState {
                 | (dport & 0xffff);
         states[id] = (byte) state;
         flags[id] = (byte) (F_USED | F_SYNCED | (inactive ? F_INACTIVE : 0)
-                | (dest.method.seesReplies() ? 0 : F_NOOUTPUT));
+                | (dest.method.seesReplies() ? 0 : F_NOOUTPUT) | (fullNat ? F_LOCAL_PORT : 0));
         expires[id] = nowNanos + timeoutNanos;
         services[id] = svc;
         dests[id] = dest;

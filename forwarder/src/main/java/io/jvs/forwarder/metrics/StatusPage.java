@@ -2,7 +2,6 @@ package io.jvs.forwarder.metrics;
 
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.counters.DataPathCounters;
-import io.jvs.packet.Ipv4Address;
 import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
@@ -154,13 +153,14 @@ public final class StatusPage implements MetricsServer.Pages {
                     .append(",\"priority\":").append(i.priority()).append(",\"state\":");
             string(b, i.state().name());
             b.append(",\"master\":");
-            string(b, i.masterAddr() == 0 ? "" : Ipv4Address.toString(i.masterAddr()));
+            string(b, i.master());
             b.append(",\"addresses\":[");
-            for (int k = 0; k < i.addrs().length; k++) {
+            java.util.List<String> addresses = i.addresses();
+            for (int k = 0; k < addresses.size(); k++) {
                 if (k > 0) {
                     b.append(',');
                 }
-                string(b, Ipv4Address.toString(i.addrs()[k]));
+                string(b, addresses.get(k));
             }
             b.append("],\"transitions\":").append(i.transitions()).append(",\"advertsSent\":")
                     .append(i.advertsSent()).append(",\"advertsReceived\":").append(i.advertsReceived()).append('}');

@@ -168,14 +168,18 @@ public final class DataPath {
 
     /**
      * An unsolicited NA (all-nodes, Override) for the IPv6 address hi:lo on every port, when it
-     * is a published VIP or local address that VRRP does not keep this director silent for: at
+     * is a published VIP or local address that VRRP does not keep this director silent for, or an
+     * IPv6 virtual_ipaddress of a VRRP instance this director is MASTER of: at
      * publication a VRRP BACKUP says nothing, and its instance's transition to MASTER (the gate
      * published first) announces it, as gratuitous ARP does for IPv4. True when announced.
      * Worker 0's event loop (its caches carry all IPv6); the caller flushes the ports.
      */
     public boolean announce6(long hi, long lo) {
         Ipv6ServiceLookup table = services6.get();
-        if (neighbours6 == null || vrrp.silent6(hi, lo) || !(table.isVip6(hi, lo) || table.isLocalAddr6(hi, lo))) {
+        boolean owned = vrrp.owned6(hi, lo);
+        // in the ECMP profile a VIP is routed to each director's own address: never announced
+        if (neighbours6 == null || !owned && (vrrp.silent6(hi, lo)
+                || !(table.isLocalAddr6(hi, lo) || table.isVip6(hi, lo) && !arpScope.vipsRouted()))) {
             return false;
         }
         for (NeighbourCache6 n : neighbours6) {
@@ -259,7 +263,7 @@ public final class DataPath {
         Ipv6Sender sender6 = new Ipv6Sender(neighbours6, routes6, counters);
         return new Ipv6Handler(services6, conns6, neighbours6[port], sender6, new Dr6Xmit(sender6, conns6, counters),
                 new Nat6Xmit(sender6, conns6), new Fullnat6Xmit(sender6, conns6, wallMillis, isnKey0, isnKey1),
-                counters, answers, sync, policy, vrrp, clientLimits);
+                counters, answers, arpScope.vipsRouted(), sync, policy, vrrp, clientLimits);
     }
 
     /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */

@@ -4,8 +4,10 @@ import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
+import io.jvs.forwarder.xmit.Fullnat6Xmit;
 import io.jvs.forwarder.xmit.Ipv6Sender;
 import io.jvs.packet.Bytes;
 import io.jvs.packet.Checksum;
@@ -28,7 +30,13 @@ import java.lang.foreign.MemorySegment;
  *       hop limit; NAT sends it to the real server with the quote's source made [RIP]:rport;</li>
  *   <li>from a NAT real server's side (it quotes client -> [RIP]:rport, what the director sent
  *       it; the outer destination is the client): to the client from the VIP, the quote made
- *       client -> [VIP]:vport again.</li>
+ *       client -> [VIP]:vport again;</li>
+ *   <li>from a FULLNAT real server's side (it quotes [LIP]:lport -> [RIP]:rport; the outer
+ *       destination is the LIP, found by the connection's server-side tuple in the OUT index):
+ *       to the client from the VIP, the quote made client:cport -> [VIP]:vport and a quoted TCP
+ *       sequence number moved back into the client's own (less the connection's offset, and the
+ *       PROXY v2 header's bytes), as the IPv4 FULLNAT path does: the client matches it against
+ *       its stream (Linux's tcp_v6_err ignores an error outside its unacknowledged data).</li>
  * </ul>
  * The outer destination must be the quote's source (the error goes back to who sent the quoted
  * packet), as for IPv4. NAT verifies the error's ICMPv6 checksum first (BAD_CHECKSUM) and computes
@@ -108,10 +116,11 @@ final class Icmpv6Errors {
             toRealServer(ctx, id, q, pos);
             return true;
         }
-        // From a NAT real server's side: it quotes client:cport -> [RIP]:rport.
+        // From a NAT real server's side: it quotes client:cport -> [RIP]:rport; from a FULLNAT one,
+        // [LIP]:lport -> [RIP]:rport (the OUT key holds the real server's peer either way).
         id = conns.lookupOut(next, qdHi, qdLo, qdport, qsHi, qsLo, qsport, now);
-        if (id >= 0 && conns.dest(id).method == ForwardMethod.NAT) {
-            toClient(ctx, id, q, pos);
+        if (id >= 0 && conns.dest(id).method.seesReplies()) {
+            toClient(ctx, id, q, pos, next == Ipv6Header.NEXT_TCP ? end : -1);
             return true;
         }
         return false;
@@ -153,13 +162,15 @@ final class Icmpv6Errors {
         sender.send(ctx, hi, lo);
     }
 
-    private void toClient(PacketContext ctx, int id, long quote, long quotedPorts) {
+    /** @param tcpEnd the error's end when the quote is TCP (its sequence number may be there), else -1 */
+    private void toClient(PacketContext ctx, int id, long quote, long quotedPorts, long tcpEnd) {
         ctx.conn = id;
         ctx.dest = conns.dest(id);
         ctx.service = conns.service(id);
         ctx.reply = true;
-        long cHi = ctx.dstHi;
-        long cLo = ctx.dstLo;
+        final boolean fullNat = ctx.dest.method == ForwardMethod.FULLNAT;
+        long cHi = fullNat ? conns.caddrHi(id) : ctx.dstHi;
+        long cLo = fullNat ? conns.caddrLo(id) : ctx.dstLo;
         if (!sender.fits(ctx, cHi, cLo)) {
             return;
         }
@@ -172,6 +183,19 @@ final class Icmpv6Errors {
         ctx.seg.set(Bytes.BE64, quote + Ipv6Header.DST_OFFSET, vHi);
         ctx.seg.set(Bytes.BE64, quote + Ipv6Header.DST_OFFSET + 8, vLo);
         Bytes.u16(ctx.seg, quotedPorts + 2, conns.vport(id));
+        if (fullNat) {
+            ctx.seg.set(Bytes.BE64, quote + Ipv6Header.SRC_OFFSET, cHi);
+            ctx.seg.set(Bytes.BE64, quote + Ipv6Header.SRC_OFFSET + 8, cLo);
+            Bytes.u16(ctx.seg, quotedPorts, conns.cport(id));
+            if (tcpEnd >= 0 && quotedPorts + 8 <= tcpEnd) {
+                boolean proxy = ctx.service.clientAddress == ClientAddressMode.PROXY_V2;
+                ctx.seg.set(Bytes.BE32, quotedPorts + 4,
+                        Fullnat6Xmit.clientSeq(conns, id, proxy, ctx.seg.get(Bytes.BE32, quotedPorts + 4)));
+            }
+            ctx.ip6.setDst(cHi, cLo);
+            ctx.dstHi = cHi;
+            ctx.dstLo = cLo;
+        }
         ctx.ip6.setSrc(vHi, vLo);
         ctx.srcHi = vHi;
         ctx.srcLo = vLo;

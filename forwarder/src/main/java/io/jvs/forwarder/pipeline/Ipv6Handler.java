@@ -36,7 +36,7 @@ import java.util.function.Supplier;
  * <ol>
  *   <li><b>Neighbours</b>: a Neighbor Solicitation or Advertisement is checked (RFC 4861's
  *       receive checks, {@link NdpCheck}, else NDP_INVALID; its ICMPv6 checksum, else
- *       BAD_CHECKSUM); an NS for a VIP or local address is answered with a solicited NA from this
+ *       BAD_CHECKSUM); an NS for a VIP (not in the ECMP profile, where VIPs are routed) or local address is answered with a solicited NA from this
  *       attachment's port and its sender learnt; anything else only refreshes what the port's
  *       {@link NeighbourCache6} knows (an NA's target link-layer address, an NS's source one);</li>
  *   <li><b>ICMPv6</b>: an echo request to a VIP is answered; an error quoting a tracked
@@ -69,7 +69,7 @@ import java.util.function.Supplier;
  *       is a guard, not a normal outcome; a FULLNAT connection with no free local port on any
  *       of the service's local addresses is LOCAL_PORT_EXHAUSTED; after each inbound packet the
  *       connection sync master decides whether the connection is synced
- *       ({@link SyncHook#inbound6}, as ip_vs_in does; not FULLNAT's yet);</li>
+ *       ({@link SyncHook#inbound6}, as ip_vs_in does), and then its template;</li>
  *   <li><b>transmit</b>: DR, NAT or FULLNAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
  *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit}): egress
  *       MTU (Packet Too Big), hop limit, route, NDP.</li>
@@ -93,15 +93,23 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Xmit fullnat;
     private final DataPathCounters counters;
     private final boolean answers;
+    /**
+     * The ECMP profile ({@link io.jvs.forwarder.neigh.ArpScope#vipsRouted}): the router routes a VIP
+     * to each director's own address, so no director answers an NS for it (all would, and the
+     * router would follow the last NA); local addresses are each director's own and answered.
+     */
+    private final boolean vipsRouted;
     private final Icmpv6Errors errors;
     private final SyncHook sync;
     private final VrrpGate vrrp;
     /** Per-client counts and rate buckets: the data path's one table, shared with the IPv4 stages. */
     private final ClientLimits limits;
+    /** Set by {@link #schedule}: the packet created its connection's persistence template (for the sync hook). */
+    private boolean tmplCreated;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
                 Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, DataPathCounters counters, boolean answers,
-                SyncHook sync, ConnPolicy policy, VrrpGate vrrp, ClientLimits limits) {
+                boolean vipsRouted, SyncHook sync, ConnPolicy policy, VrrpGate vrrp, ClientLimits limits) {
         this.vrrp = vrrp;
         this.limits = limits;
         this.services = services;
@@ -115,6 +123,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         this.fullnat = fullnat;
         this.counters = counters;
         this.answers = answers;
+        this.vipsRouted = vipsRouted;
         this.errors = new Icmpv6Errors(conns, sender, counters);
         this.sync = sync;
     }
@@ -156,6 +165,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             return; // dropped and counted
         }
         final boolean created = id < 0;
+        tmplCreated = false;
         if (created) {
             id = schedule(ctx, table, svc, now);
             if (id < 0) {
@@ -165,7 +175,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         // -o: ip_vs_schedule's IP_VS_CONN_F_ONE_PACKET for UDP: the entry lives for this datagram only
         boolean onePacket = created && svc.onePacket && ctx.ipProto == Protocol.UDP;
         if (!onePacket) {
-            sync.inbound6(id, created, now); // ip_vs_in: the master syncs after each inbound packet
+            sync.inbound6(id, created, tmplCreated, now); // ip_vs_in: the master syncs after each inbound packet
         }
         ctx.conn = id;
         ctx.dest = conns.dest(id);
@@ -274,6 +284,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
                     counters.drop(DropReason.TABLE_FULL);
                     return -1;
                 }
+                tmplCreated = true;
             }
         } else {
             dest = pick(ctx, svc);
@@ -388,7 +399,11 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             return;
         }
         long slla = icmp.linkAddressOption(Icmpv6Header.OPTION_SOURCE_LINK_ADDRESS, len);
-        boolean ours = (table.isVip6(tHi, tLo) || table.isLocalAddr6(tHi, tLo)) && !vrrp.silent6(tHi, tLo);
+        // a VIP (unless ECMP routes it) or local address unless VRRP keeps this director silent
+        // for it, or an IPv6 virtual_ipaddress of an instance it is MASTER of (a floating gateway:
+        // owned, as ARP's)
+        boolean ours = (table.isVip6(tHi, tLo) && !vipsRouted || table.isLocalAddr6(tHi, tLo))
+                && !vrrp.silent6(tHi, tLo) || vrrp.owned6(tHi, tLo);
         if (slla >= 0) {
             neighbours.learn(ctx.srcHi, ctx.srcLo, slla, ours, now);
         }

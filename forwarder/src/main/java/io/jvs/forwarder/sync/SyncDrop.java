@@ -26,8 +26,9 @@ public enum SyncDrop {
     /** Backup: the update of a connection that was already replaced (ip_vs_proc_conn ignores it). */
     STALE("stale"),
     /**
-     * Backup: an IPv6 entry jvs's IPv6 tables cannot hold: a persistence template, or an entry with
-     * jvs's FULLNAT or SYN proxy option (IPv6 services forward by DR and NAT only).
+     * Backup: an IPv6 entry jvs's IPv6 tables cannot hold: one with jvs's SYN proxy option (the
+     * IPv6 table keeps no SYN proxy state), or one naming a real server forwarded otherwise than by
+     * DR, NAT or FULLNAT.
      */
     IPV6_UNSUPPORTED("ipv6_unsupported");
 

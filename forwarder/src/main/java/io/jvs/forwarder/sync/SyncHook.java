@@ -16,10 +16,10 @@ public final class SyncHook {
     }
 
     /** On the event loop, after an inbound IPv6 packet: see {@link SyncMaster#inbound6}. */
-    public void inbound6(int id, boolean created, long nowNanos) {
+    public void inbound6(int id, boolean created, boolean tmplCreated, long nowNanos) {
         SyncMaster m = master;
         if (m != null) {
-            m.inbound6(id, created, nowNanos);
+            m.inbound6(id, created, tmplCreated, nowNanos);
         }
     }
 

@@ -3,6 +3,7 @@ package io.jvs.forwarder.sync;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.conn.PersistenceTable;
+import io.jvs.forwarder.conn.PersistenceTable6;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
@@ -22,10 +23,10 @@ import java.util.function.LongSupplier;
  * inactconns follow the master's INACTIVE flag, as ip_vs_bind_dest does for synced connections,
  * and templates count in persistconns. IPv6 entries go into the {@link ConnectionTable6} of the
  * same event loop, found by the IPv6 service (proto, VIP, port; or -f mark -6) and real server
- * (address, port) they name; an IPv6 template or an IPv6 entry carrying jvs's FULLNAT or SYN
- * proxy option is dropped ({@code ipv6_unsupported}: IPv6 templates are not synced yet, the IPv6
- * table holds neither option). Allocation-free
- * per entry.
+ * (address, port) they name, and IPv6 templates into its {@link PersistenceTable6}; an IPv6
+ * FULLNAT entry takes the master's local address and port from jvs's option 26. An IPv6 entry
+ * with the SYN proxy's option is dropped ({@code ipv6_unsupported}: the IPv6 table has no SYN
+ * proxy state). Allocation-free per entry.
  */
 final class SyncInstaller implements Runnable {
     /** ip_vs_proc_conn's timeout for a template sent without one (3 minutes). */
@@ -34,6 +35,7 @@ final class SyncInstaller implements Runnable {
     private final ConnectionTable conns;
     private final ConnectionTable6 conns6;
     private final PersistenceTable templates;
+    private final PersistenceTable6 templates6;
     private final ServiceRegistry services;
     private final SyncQueue queue;
     private final SyncCounters counters;
@@ -54,6 +56,7 @@ final class SyncInstaller implements Runnable {
         this.conns = conns;
         this.conns6 = conns6;
         this.templates = conns.templates();
+        this.templates6 = conns6.templates();
         this.services = services;
         this.queue = queue;
         this.counters = counters;
@@ -191,15 +194,26 @@ final class SyncInstaller implements Runnable {
             counters.dropped(SyncDrop.NO_DEST);
             return;
         }
-        if (e.template() || e.hasFullNat || e.hasSynProxy
-                || dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT) {
+        if (e.hasSynProxy || dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
+                && dest.method != ForwardMethod.FULLNAT) {
             counters.dropped(SyncDrop.IPV6_UNSUPPORTED);
+            return;
+        }
+        if (e.template()) {
+            installTemplate6(e, svc, dest, now);
+            return;
+        }
+        final boolean fullNat = dest.method == ForwardMethod.FULLNAT;
+        if (fullNat && !e.hasFullNat) {
+            counters.dropped(SyncDrop.FULLNAT_OPTION_MISSING);
             return;
         }
         final boolean inactive = (e.flags & IpvsSync.CONN_F_INACTIVE) != 0;
         int id = conns6.lookupIn(e.protocol, e.caddrHi, e.caddrLo, e.cport, e.vaddrHi, e.vaddrLo, e.vport, now);
         if (id >= 0 && (conns6.daddrHi(id) != e.daddrHi || conns6.daddrLo(id) != e.daddrLo
-                || conns6.dport(id) != e.dport)) {
+                || conns6.dport(id) != e.dport
+                || fullNat && (conns6.laddrHi(id) != e.localAddrHi || conns6.laddrLo(id) != e.localAddrLo
+                || conns6.lport(id) != e.localPort))) {
             if (inactive) {
                 counters.dropped(SyncDrop.STALE); // the expiration message of a connection already replaced
                 return;
@@ -211,11 +225,46 @@ final class SyncInstaller implements Runnable {
         if (id >= 0) {
             conns6.applySync(id, e.state, inactive, given > 0 ? given : conns6.stateTimeoutNanos(id, e.state), now);
             counters.updated();
+        } else {
+            long timeout = given > 0 ? given : conns6.stateTimeoutNanos(svc, e.protocol, e.state);
+            id = conns6.insertSynced(e.protocol, e.caddrHi, e.caddrLo, e.cport, e.vaddrHi, e.vaddrLo, e.vport,
+                    e.daddrHi, e.daddrLo, e.dport, svc, dest, e.state, inactive, timeout, e.localAddrHi, e.localAddrLo,
+                    e.localPort, now);
+            if (id == ConnectionTable6.FULL) {
+                counters.dropped(SyncDrop.TABLE_FULL);
+                return;
+            }
+            if (id == ConnectionTable6.LOCAL_PORT_TAKEN) {
+                counters.dropped(SyncDrop.LOCAL_PORT_TAKEN);
+                return;
+            }
+            counters.installed();
+        }
+        if (fullNat) {
+            conns6.setSeqBase(id, e.seqBase);
+            if ((e.fullNatFlags & IpvsSync.FULLNAT_F_SEQ_SET) != 0) {
+                conns6.setSeqOffsets(id, e.seqDelta, e.tsDelta);
+            }
+            if ((e.fullNatFlags & IpvsSync.FULLNAT_F_PROXY_ACKED) != 0) {
+                conns6.markProxyAcked(id);
+            }
+            if ((e.fullNatFlags & IpvsSync.FULLNAT_F_TOA_ON_ACK) != 0) {
+                conns6.markToaOnAckSent(id);
+            }
+        }
+    }
+
+    /** ip_vs_proc_conn for an IPv6 template: its client network keeps the master's real server here. */
+    private void installTemplate6(SyncEntry e, VirtualService svc, RealServer dest, long now) {
+        long timeout = e.timeout > 0 ? e.timeout * 1_000_000_000L : TEMPLATE_DEFAULT_TIMEOUT_NANOS;
+        int t = templates6.lookup(e.protocol, e.caddrHi, e.caddrLo, e.vaddrHi, e.vaddrLo, e.vport, now);
+        if (t >= 0) {
+            templates6.applySync(t, timeout, now);
+            counters.updated();
             return;
         }
-        long timeout = given > 0 ? given : conns6.stateTimeoutNanos(svc, e.protocol, e.state);
-        if (conns6.insertSynced(e.protocol, e.caddrHi, e.caddrLo, e.cport, e.vaddrHi, e.vaddrLo, e.vport,
-                e.daddrHi, e.daddrLo, e.dport, svc, dest, e.state, inactive, timeout, now) == ConnectionTable6.FULL) {
+        if (templates6.insert(e.protocol, e.caddrHi, e.caddrLo, e.vaddrHi, e.vaddrLo, e.vport, svc, dest, timeout,
+                now) < 0) {
             counters.dropped(SyncDrop.TABLE_FULL);
             return;
         }

@@ -3,6 +3,7 @@ package io.jvs.forwarder.sync;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.conn.PersistenceTable;
+import io.jvs.forwarder.conn.PersistenceTable6;
 import io.jvs.forwarder.conn.TcpState;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
@@ -28,9 +29,12 @@ import io.jvs.packet.SyncEntry;
  * &gt; 0), as the kernel does. The timeout sent is what is left of the entry's (equal to the
  * state's full timeout right after the packet that refreshed it, which is what the kernel sends).
  *
- * <p>IPv6 connections ({@link ConnectionTable6}, {@link #inbound6}) follow the same rules and go
- * out as struct ip_vs_sync_v6 entries in the same messages, as ip_vs_sync_conn mixes both
- * families; their per-connection state has arrays of its own, indexed by the IPv6 table's ids.
+ * <p>IPv6 connections ({@link ConnectionTable6}, {@link #inbound6}) and their templates
+ * ({@link PersistenceTable6}) follow the same rules and go out as struct ip_vs_sync_v6 entries in
+ * the same messages, as ip_vs_sync_conn mixes both families; their per-connection state has arrays
+ * of its own, indexed by the IPv6 tables' ids. A FULLNAT connection carries its local address,
+ * port and sequence state in jvs's option (24 for IPv4, 26 for IPv6), mandatory, so a kernel
+ * backup drops it rather than install it as plain NAT.
  */
 public final class SyncMaster {
     private final ConnectionTable conns;
@@ -47,6 +51,9 @@ public final class SyncMaster {
     private final int[] inPkts6;
     private final long[] syncEnds6;
     private final byte[] oldStates6;
+    private final PersistenceTable6 templates6;
+    private final int[] tmplInPkts6;
+    private final long[] tmplSyncEnds6;
     private final SyncEntry scratch = new SyncEntry();
 
     SyncMaster(ConnectionTable conns, ConnectionTable6 conns6, SyncPolicy policy, SyncQueue queue,
@@ -56,6 +63,9 @@ public final class SyncMaster {
         inPkts6 = new int[conns6.capacity()];
         syncEnds6 = new long[conns6.capacity()];
         oldStates6 = new byte[conns6.capacity()];
+        templates6 = conns6.templates();
+        tmplInPkts6 = new int[templates6.capacity()];
+        tmplSyncEnds6 = new long[templates6.capacity()];
         this.templates = conns.templates();
         this.policy = policy;
         this.queue = queue;
@@ -105,25 +115,38 @@ public final class SyncMaster {
 
     /**
      * An inbound packet of IPv6 connection id (worker 0's {@link ConnectionTable6}) has been
-     * accounted; as {@link #inbound}, without templates (an IPv6 persistent service's templates,
-     * {@link io.jvs.forwarder.conn.PersistenceTable6}, are not synced yet: only its connections).
+     * accounted; as {@link #inbound}: the connection (FULLNAT's with option 26), then the
+     * {@link PersistenceTable6} template that placed it.
      *
-     * @param created the packet created the connection (its id's sync state starts over)
+     * @param created     the packet created the connection (its id's sync state starts over)
+     * @param tmplCreated the packet created the connection's template
      */
-    public void inbound6(int id, boolean created, long nowNanos) {
+    public void inbound6(int id, boolean created, boolean tmplCreated, long nowNanos) {
         if (created) {
             inPkts6[id] = 0;
             syncEnds6[id] = 0;
             oldStates6[id] = (byte) TcpState.NONE;
         }
-        if (conns6.service(id).onePacket || conns6.dest(id).method == io.jvs.forwarder.service.ForwardMethod.FULLNAT) {
-            return; // FULLNAT over IPv6 is not synced yet (ip_vs_sync_v6 carries no local address)
+        final long nowMs = nowNanos / 1_000_000L;
+        final VirtualService svc = conns6.service(id);
+        if (!svc.onePacket) {
+            final int pkts = ++inPkts6[id];
+            final int state = conns6.state(id);
+            if (connNeeded(syncEnds6, oldStates6, id, conns6.proto(id), state,
+                    conns6.stateTimeoutNanos(id, state) / 1_000_000L, pkts, nowMs)) {
+                enqueueConnection6(id, nowNanos);
+            }
         }
-        final int pkts = ++inPkts6[id];
-        final int state = conns6.state(id);
-        if (connNeeded(syncEnds6, oldStates6, id, conns6.proto(id), state,
-                conns6.stateTimeoutNanos(id, state) / 1_000_000L, pkts, nowNanos / 1_000_000L)) {
-            enqueueConnection6(id, nowNanos);
+        final int t = conns6.controller(id);
+        if (t >= 0 && templates6.isLive(t)) {
+            if (tmplCreated) {
+                tmplInPkts6[t] = 0;
+                tmplSyncEnds6[t] = 0;
+            }
+            int pkts = ++tmplInPkts6[t];
+            if (needed(tmplSyncEnds6, t, svc.persistTimeoutNanos / 1_000_000L, pkts, nowMs, false, true)) {
+                enqueueTemplate6(t, nowNanos);
+            }
         }
     }
 
@@ -228,12 +251,13 @@ public final class SyncMaster {
         offer(e);
     }
 
-    /** The IPv6 connection as struct ip_vs_sync_v6 (DR or NAT: no FULLNAT or SYN proxy option). */
+    /** The IPv6 connection as struct ip_vs_sync_v6; FULLNAT's with jvs's option 26. */
     private void enqueueConnection6(int id, long nowNanos) {
         final SyncEntry e = scratch.clear();
+        final RealServer dest = conns6.dest(id);
         e.type = IpvsSync.STYPE_F_INET6;
         e.protocol = conns6.proto(id);
-        e.flags = forwardFlag(conns6.dest(id).method) | (conns6.isActive(id) ? 0 : IpvsSync.CONN_F_INACTIVE)
+        e.flags = forwardFlag(dest.method) | (conns6.isActive(id) ? 0 : IpvsSync.CONN_F_INACTIVE)
                 | (conns6.outputSeen(id) ? 0 : IpvsSync.CONN_F_NOOUTPUT);
         e.state = conns6.state(id);
         e.cport = conns6.cport(id);
@@ -247,6 +271,44 @@ public final class SyncMaster {
         e.vaddrLo = conns6.vaddrLo(id);
         e.daddrHi = conns6.daddrHi(id);
         e.daddrLo = conns6.daddrLo(id);
+        if (dest.method == ForwardMethod.FULLNAT) {
+            e.hasFullNat = true;
+            e.localAddrHi = conns6.laddrHi(id);
+            e.localAddrLo = conns6.laddrLo(id);
+            e.localPort = conns6.lport(id);
+            e.fullNatFlags = (conns6.seqSet(id) ? IpvsSync.FULLNAT_F_SEQ_SET : 0)
+                    | (conns6.proxyAcked(id) ? IpvsSync.FULLNAT_F_PROXY_ACKED : 0)
+                    | (conns6.toaOnAckSent(id) ? IpvsSync.FULLNAT_F_TOA_ON_ACK : 0);
+            e.seqBase = conns6.seqBase(id);
+            e.seqDelta = conns6.seqDelta(id);
+            e.tsDelta = conns6.tsDelta(id);
+        }
+        offer(e);
+    }
+
+    /**
+     * An IPv6 template as struct ip_vs_sync_v6 with IP_VS_CONN_F_TEMPLATE, as the kernel sends it:
+     * the client network (the client cut to the -M prefix length) as caddr, cport 0, the VIP and
+     * the key's port (0 for a port-0 service), the real server.
+     */
+    private void enqueueTemplate6(int t, long nowNanos) {
+        final SyncEntry e = scratch.clear();
+        final RealServer dest = templates6.dest(t);
+        final VirtualService svc = templates6.service(t);
+        e.type = IpvsSync.STYPE_F_INET6;
+        e.protocol = templates6.proto(t);
+        e.flags = IpvsSync.CONN_F_TEMPLATE | forwardFlag(dest.method);
+        e.vport = templates6.vport(t);
+        e.dport = dest.port;
+        e.fwmark = svc.fwmark;
+        long left = secondsLeft(templates6.expiresAtNanos(t), nowNanos);
+        e.timeout = left > 0 ? left : svc.persistTimeoutNanos / 1_000_000_000L;
+        e.caddrHi = templates6.clientNetHi(t);
+        e.caddrLo = templates6.clientNetLo(t);
+        e.vaddrHi = templates6.vaddrHi(t);
+        e.vaddrLo = templates6.vaddrLo(t);
+        e.daddrHi = dest.addr6Hi;
+        e.daddrLo = dest.addr6Lo;
         offer(e);
     }
 

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * refuses and the caller counts the drop.
  */
 final class SyncQueue {
-    private static final int WIDTH = 38;
+    private static final int WIDTH = 42;
 
     private final int[] slots;
     private final int mask;
@@ -75,6 +75,8 @@ final class SyncQueue {
         putLong(s, b + 32, e.vaddrLo);
         putLong(s, b + 34, e.daddrHi);
         putLong(s, b + 36, e.daddrLo);
+        putLong(s, b + 38, e.localAddrHi);
+        putLong(s, b + 40, e.localAddrLo);
         tail.setRelease(t + 1);
         return true;
     }
@@ -121,6 +123,8 @@ final class SyncQueue {
         e.vaddrLo = getLong(s, b + 32);
         e.daddrHi = getLong(s, b + 34);
         e.daddrLo = getLong(s, b + 36);
+        e.localAddrHi = getLong(s, b + 38);
+        e.localAddrLo = getLong(s, b + 40);
         head.setRelease(h + 1);
         return true;
     }

@@ -38,15 +38,34 @@ public record VrrpConfig(List<Instance> instances, List<SyncGroup> syncGroups) {
      * @param garpMasterRepeat  garp_master_repeat: gratuitous ARPs per address in each burst
      * @param unicastSrc        unicast_src_ip (0: the interface's address)
      * @param unicastPeers      unicast_peer addresses (empty: multicast to 224.0.0.18)
-     * @param addresses6        the IPv6 addresses of virtual_ipaddress_excluded: never advertised (jvs's
-     *                          advertisements are IPv4), gated by the instance's state as its IPv4 addresses are
+     * @param addresses6        the IPv6 addresses of virtual_ipaddress_excluded: never advertised, gated by the
+     *                          instance's state as its advertised addresses are
+     * @param virtual6          an IPv6 instance's virtual_ipaddress (keepalived: the first address decides the
+     *                          instance's family; then {@code addresses} is empty and the instance speaks
+     *                          VRRPv3 to ff02::12 from the interface's link-local address)
+     * @param unicastSrc6       an IPv6 instance's unicast_src_ip (null: the interface's link-local address)
+     * @param unicastPeers6     an IPv6 instance's unicast_peer addresses (empty: multicast to ff02::12)
      */
     public record Instance(String name, String iface, int vrid, int priority, int advertIntCentis, int version,
                            InitialState state, boolean nopreempt, long preemptDelayMs, String authPass,
                            List<Address> addresses, List<String> trackInterfaces, List<String> notifyMaster,
                            List<String> notifyBackup, List<String> notifyFault, List<String> notifyAny,
                            long garpMasterDelayMs, int garpMasterRepeat, boolean smtpAlert, int unicastSrc,
-                           List<Integer> unicastPeers, String where, List<Ipv6Address> addresses6) {
+                           List<Integer> unicastPeers, String where, List<Ipv6Address> addresses6,
+                           List<Ipv6Address> virtual6, Ipv6Address unicastSrc6, List<Ipv6Address> unicastPeers6) {
+        /** An IPv4 instance, with IPv6 addresses in virtual_ipaddress_excluded only. */
+        public Instance(String name, String iface, int vrid, int priority, int advertIntCentis, int version,
+                        InitialState state, boolean nopreempt, long preemptDelayMs, String authPass,
+                        List<Address> addresses, List<String> trackInterfaces, List<String> notifyMaster,
+                        List<String> notifyBackup, List<String> notifyFault, List<String> notifyAny,
+                        long garpMasterDelayMs, int garpMasterRepeat, boolean smtpAlert, int unicastSrc,
+                        List<Integer> unicastPeers, String where, List<Ipv6Address> addresses6) {
+            this(name, iface, vrid, priority, advertIntCentis, version, state, nopreempt, preemptDelayMs, authPass,
+                    addresses, trackInterfaces, notifyMaster, notifyBackup, notifyFault, notifyAny, garpMasterDelayMs,
+                    garpMasterRepeat, smtpAlert, unicastSrc, unicastPeers, where, addresses6, List.of(), null,
+                    List.of());
+        }
+
         /** An instance with IPv4 addresses only. */
         public Instance(String name, String iface, int vrid, int priority, int advertIntCentis, int version,
                         InitialState state, boolean nopreempt, long preemptDelayMs, String authPass,
@@ -68,6 +87,25 @@ public record VrrpConfig(List<Instance> instances, List<SyncGroup> syncGroups) {
             notifyFault = List.copyOf(notifyFault);
             notifyAny = List.copyOf(notifyAny);
             unicastPeers = List.copyOf(unicastPeers);
+            virtual6 = List.copyOf(virtual6);
+            unicastPeers6 = List.copyOf(unicastPeers6);
+        }
+
+        /** An IPv6 instance: VRRPv3 over IPv6 for its virtual6 addresses. */
+        public boolean ipv6() {
+            return !virtual6.isEmpty();
+        }
+
+        /** The advertised IPv6 addresses (virtual6) as (hi, lo) pairs. */
+        public long[] virtual6Pairs() {
+            return pairs(virtual6);
+        }
+
+        /** Every IPv6 address the instance holds as MASTER (advertised, then excluded), (hi, lo) pairs. */
+        public long[] held6() {
+            List<Ipv6Address> all = new java.util.ArrayList<>(virtual6);
+            all.addAll(addresses6);
+            return pairs(all);
         }
 
         public int[] addrs() {
@@ -76,10 +114,14 @@ public record VrrpConfig(List<Instance> instances, List<SyncGroup> syncGroups) {
 
         /** The IPv6 addresses as (hi, lo) pairs. */
         public long[] addrs6() {
-            long[] out = new long[addresses6.size() * 2];
-            for (int i = 0; i < addresses6.size(); i++) {
-                out[2 * i] = addresses6.get(i).hi();
-                out[2 * i + 1] = addresses6.get(i).lo();
+            return pairs(addresses6);
+        }
+
+        private static long[] pairs(List<Ipv6Address> l) {
+            long[] out = new long[l.size() * 2];
+            for (int i = 0; i < l.size(); i++) {
+                out[2 * i] = l.get(i).hi();
+                out[2 * i + 1] = l.get(i).lo();
             }
             return out;
         }

@@ -41,6 +41,8 @@ public final class VrrpInstance {
 
     private final VrrpConfig.Instance config;
     private final int localAddr;
+    private final long localHi;
+    private final long localLo;
     private final Actions actions;
     private VrrpState state = VrrpState.INIT;
     private long masterAdverIntNanos;
@@ -49,14 +51,30 @@ public final class VrrpInstance {
     private long preemptAt;
     private int downInterfaces;
     private int masterAddr;
+    private long masterHi;
+    private long masterLo;
 
     /**
      * @param localAddr this router's address in its advertisements (the tie-break between equal
      *                  priorities)
      */
     public VrrpInstance(VrrpConfig.Instance config, int localAddr, Actions actions) {
+        this(config, localAddr, 0, localAddr & 0xffff_ffffL, actions);
+    }
+
+    /**
+     * An IPv6 instance: this router's address in its advertisements is (localHi, localLo), the
+     * interface's link-local address (RFC 5798 compares it, unsigned, between equal priorities).
+     */
+    public VrrpInstance(VrrpConfig.Instance config, long localHi, long localLo, Actions actions) {
+        this(config, 0, localHi, localLo, actions);
+    }
+
+    private VrrpInstance(VrrpConfig.Instance config, int localAddr, long localHi, long localLo, Actions actions) {
         this.config = config;
         this.localAddr = localAddr;
+        this.localHi = localHi;
+        this.localLo = localLo;
         this.actions = actions;
         this.masterAdverIntNanos = config.advertIntCentis() * CENTI;
     }
@@ -76,6 +94,21 @@ public final class VrrpInstance {
     /** The address the current master advertises from (this router's own when MASTER; 0 unknown). */
     public int masterAddr() {
         return masterAddr;
+    }
+
+    /** The current master's address as (hi, lo): IPv4 as 0 and its 32 bits; (0, 0) unknown. */
+    public long masterHi() {
+        return masterHi;
+    }
+
+    public long masterLo() {
+        return masterLo;
+    }
+
+    private void master(VrrpPacket.Advert a) {
+        masterAddr = a.srcAddr();
+        masterHi = a.srcHi();
+        masterLo = a.srcLo();
     }
 
     public long skewNanos() {
@@ -135,7 +168,7 @@ public final class VrrpInstance {
                 if (config.version() == 3) {
                     masterAdverIntNanos = a.advertIntCentis() * CENTI;
                 }
-                masterAddr = a.srcAddr();
+                master(a);
                 masterDownAt = now + masterDownIntervalNanos();
             }
         } else if (state == VrrpState.MASTER) {
@@ -143,11 +176,11 @@ public final class VrrpInstance {
                 actions.send(this, config.priority());
                 advertAt = now + config.advertIntCentis() * CENTI;
             } else if (a.priority() > config.priority()
-                    || a.priority() == config.priority() && Integer.compareUnsigned(a.srcAddr(), localAddr) > 0) {
+                    || a.priority() == config.priority() && higherSource(a)) {
                 if (config.version() == 3) {
                     masterAdverIntNanos = a.advertIntCentis() * CENTI;
                 }
-                masterAddr = a.srcAddr();
+                master(a);
                 advertAt = NONE;
                 masterDownAt = now + masterDownIntervalNanos();
                 to(VrrpState.BACKUP);
@@ -228,6 +261,8 @@ public final class VrrpInstance {
     private void becomeMaster(long now) {
         masterDownAt = NONE;
         masterAddr = localAddr;
+        masterHi = localHi;
+        masterLo = localLo;
         masterAdverIntNanos = config.advertIntCentis() * CENTI;
         preemptAt = 0;
         actions.send(this, config.priority());
@@ -238,10 +273,18 @@ public final class VrrpInstance {
     private void becomeBackup(long now) {
         advertAt = NONE;
         masterAddr = 0;
+        masterHi = 0;
+        masterLo = 0;
         masterAdverIntNanos = config.advertIntCentis() * CENTI;
         masterDownAt = now + masterDownIntervalNanos();
         preemptAt = config.preemptDelayMs() > 0 ? now + config.preemptDelayMs() * 1_000_000L : 0;
         to(VrrpState.BACKUP);
+    }
+
+    /** The advertisement's source, as an unsigned 128-bit number, is above this router's. */
+    private boolean higherSource(VrrpPacket.Advert a) {
+        int c = Long.compareUnsigned(a.srcHi(), localHi);
+        return c > 0 || c == 0 && Long.compareUnsigned(a.srcLo(), localLo) > 0;
     }
 
     private void to(VrrpState next) {

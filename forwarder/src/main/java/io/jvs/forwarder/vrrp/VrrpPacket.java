@@ -5,8 +5,8 @@ import io.jvs.packet.Checksum;
 import java.util.Arrays;
 
 /**
- * The VRRP advertisement, versions 2 (RFC 3768 section 5.1) and 3 (RFC 5798 section 5.1),
- * IPv4 only. Runs on the VRRP thread (a few packets a second), not on the data path, so it
+ * The VRRP advertisement, versions 2 (RFC 3768 section 5.1) and 3 (RFC 5798 section 5.1)
+ * over IPv4, and version 3 over IPv6 (RFC 5798: IPv6 has no VRRPv2). Runs on the VRRP thread (a few packets a second), not on the data path, so it
  * works on plain byte arrays.
  *
  * <pre>
@@ -14,10 +14,14 @@ import java.util.Arrays;
  *       | IPv4 address 1 ... count | authentication data (8 bytes) |
  *  v3:  |ver 3|type 1| VRID | priority | count | rsvd 4 bits | max adver int (12 bits, cs) | checksum |
  *       | IPv4 address 1 ... count |
+ *  v3 over IPv6: the same header, then | IPv6 address 1 ... count | (16 bytes each)
  * </pre>
  *
- * v2's checksum covers the VRRP message; v3's also the IPv4 pseudo-header (source,
- * destination, zero, protocol 112, VRRP length), as keepalived computes it.
+ * v2's checksum covers the VRRP message; v3's also the pseudo-header: IPv4's (source,
+ * destination, zero, protocol 112, VRRP length), as keepalived computes it, or IPv6's (RFC 8200
+ * section 8.1: source, destination, 32-bit upper-layer length, three zero bytes, next header 112).
+ * Over IPv6 the raw socket hands over the VRRP message alone: the source comes from recvmsg's
+ * address, the destination and hop limit from its IPV6_PKTINFO and IPV6_HOPLIMIT ancillary data.
  */
 public final class VrrpPacket {
     public static final int IPPROTO_VRRP = 112;
@@ -29,13 +33,28 @@ public final class VrrpPacket {
     public static final int AUTH_DATA_LEN = 8;
     public static final int HEADER_LEN = 8;
     public static final int TTL = 255;
+    /** ff02::12, the VRRP group for IPv6 (RFC 5798 section 5.1.2.2): high 64 bits. */
+    public static final long MULTICAST_GROUP6_HI = 0xff02_0000_0000_0000L;
+    /** ff02::12: low 64 bits. */
+    public static final long MULTICAST_GROUP6_LO = 0x12L;
 
     private VrrpPacket() {
     }
 
-    /** A decoded advertisement; {@code advertInt} in centiseconds for both versions. */
+    /**
+     * A decoded advertisement; {@code advertInt} in centiseconds for both versions. The source as
+     * (srcHi, srcLo) for both families (IPv4: 0 and its 32 bits, unsigned), the unsigned 128-bit
+     * number RFC 5798 compares between equal priorities; {@code addrs6} (hi, lo) pairs over IPv6
+     * ({@code addrs} empty), empty over IPv4.
+     */
     public record Advert(int version, int vrid, int priority, int advertIntCentis, int[] addrs, int authType,
-                         byte[] authData, int srcAddr) {
+                         byte[] authData, int srcAddr, long srcHi, long srcLo, long[] addrs6) {
+        /** An advertisement received over IPv4. */
+        public Advert(int version, int vrid, int priority, int advertIntCentis, int[] addrs, int authType,
+                      byte[] authData, int srcAddr) {
+            this(version, vrid, priority, advertIntCentis, addrs, authType, authData, srcAddr, 0,
+                    srcAddr & 0xffff_ffffL, new long[0]);
+        }
     }
 
     /** Why a received packet was not taken (the label of jvs_vrrp_adverts_dropped_total). */
@@ -48,6 +67,8 @@ public final class VrrpPacket {
         FOREIGN_VRID("foreign_vrid"),
         AUTH("auth"),
         ADDRESS_COUNT("address_count"),
+        /** IPv6: an address of the instance missing from the advertisement's list. */
+        ADDRESS_LIST("address_list"),
         ADVERT_INTERVAL("advert_interval"),
         PEER("peer");
 
@@ -160,6 +181,71 @@ public final class VrrpPacket {
     }
 
     /**
+     * A VRRPv3 message for IPv6 (no IP header: the kernel adds it), its checksum over the IPv6
+     * pseudo-header from src to dst.
+     *
+     * @param addrs6 the instance's IPv6 addresses as (hi, lo) pairs
+     */
+    public static byte[] encode6(int vrid, int priority, int advertIntCentis, long[] addrs6,
+                                 long srcHi, long srcLo, long dstHi, long dstLo) {
+        int count = addrs6.length / 2;
+        int len = HEADER_LEN + 16 * count;
+        byte[] b = new byte[len];
+        b[0] = (byte) ((3 << 4) | TYPE_ADVERTISEMENT);
+        b[1] = (byte) vrid;
+        b[2] = (byte) priority;
+        b[3] = (byte) count;
+        b[4] = (byte) ((advertIntCentis >> 8) & 0x0f);
+        b[5] = (byte) advertIntCentis;
+        for (int i = 0; i < count; i++) {
+            putLong(b, HEADER_LEN + 16 * i, addrs6[2 * i]);
+            putLong(b, HEADER_LEN + 16 * i + 8, addrs6[2 * i + 1]);
+        }
+        int sum = checksum6(b, 0, len, srcHi, srcLo, dstHi, dstLo);
+        b[6] = (byte) (sum >> 8);
+        b[7] = (byte) sum;
+        return b;
+    }
+
+    /**
+     * Decodes a VRRP message received over IPv6 (the raw socket's payload, no IP header) and
+     * makes the checks that need no instance: hop limit 255, length, version 3, type, checksum
+     * over the IPv6 pseudo-header.
+     */
+    public static Advert decode6(byte[] p, int len, int hopLimit, long srcHi, long srcLo, long dstHi, long dstLo)
+            throws Malformed {
+        if (len < HEADER_LEN) {
+            throw new Malformed(Drop.TRUNCATED, "shorter than a VRRP header");
+        }
+        if (hopLimit != TTL) {
+            throw new Malformed(Drop.TTL, "hop limit " + hopLimit + " (must be 255)");
+        }
+        int version = (p[0] >> 4) & 0xf;
+        if (version != 3) {
+            throw new Malformed(Drop.VERSION, "version " + version + " (IPv6 carries VRRPv3 only)");
+        }
+        if ((p[0] & 0xf) != TYPE_ADVERTISEMENT) {
+            throw new Malformed(Drop.TYPE, "type " + (p[0] & 0xf));
+        }
+        int count = p[3] & 0xff;
+        int need = HEADER_LEN + 16 * count;
+        if (len < need) {
+            throw new Malformed(Drop.TRUNCATED, "count " + count + " needs " + need + " bytes, got " + len);
+        }
+        if (checksum6(p, 0, len, srcHi, srcLo, dstHi, dstLo) != 0) {
+            throw new Malformed(Drop.CHECKSUM, "bad checksum");
+        }
+        long[] addrs6 = new long[2 * count];
+        for (int i = 0; i < count; i++) {
+            addrs6[2 * i] = getLong(p, HEADER_LEN + 16 * i);
+            addrs6[2 * i + 1] = getLong(p, HEADER_LEN + 16 * i + 8);
+        }
+        int intervalCentis = ((p[4] & 0x0f) << 8) | (p[5] & 0xff);
+        return new Advert(3, p[1] & 0xff, p[2] & 0xff, intervalCentis, new int[0], AUTH_NONE, new byte[0], 0,
+                srcHi, srcLo, addrs6);
+    }
+
+    /**
      * The checks that need the instance the advertisement's VRID names (keepalived's
      * vrrp_check_packet): authentication (v2: the same auth type, and PASS's password),
      * the address count, and in v2 the advertisement interval. Null: accepted.
@@ -178,6 +264,17 @@ public final class VrrpPacket {
                     return Drop.AUTH;
                 }
             }
+        }
+        if (c.ipv6()) {
+            if (a.addrs6().length / 2 != c.virtual6().size()) {
+                return Drop.ADDRESS_COUNT;
+            }
+            for (io.jvs.packet.Ipv6Address mine : c.virtual6()) {
+                if (!contains6(a.addrs6(), mine.hi(), mine.lo())) {
+                    return Drop.ADDRESS_LIST;
+                }
+            }
+            return null;
         }
         if (a.addrs().length != c.addresses().size()) {
             return Drop.ADDRESS_COUNT;
@@ -205,6 +302,35 @@ public final class VrrpPacket {
         }
         sum += Checksum.sum(java.lang.foreign.MemorySegment.ofArray(b), off, len);
         return ~Checksum.fold(sum) & 0xffff;
+    }
+
+    /** The one's-complement checksum over the IPv6 pseudo-header and the message (0 when right). */
+    static int checksum6(byte[] b, int off, int len, long srcHi, long srcLo, long dstHi, long dstLo) {
+        long sum = words(srcHi) + words(srcLo) + words(dstHi) + words(dstLo) + len + IPPROTO_VRRP;
+        sum += Checksum.sum(java.lang.foreign.MemorySegment.ofArray(b), off, len);
+        return ~Checksum.fold(sum) & 0xffff;
+    }
+
+    private static long words(long v) {
+        return (v >>> 48) + (v >>> 32 & 0xffff) + (v >>> 16 & 0xffff) + (v & 0xffff);
+    }
+
+    private static boolean contains6(long[] pairs, long hi, long lo) {
+        for (int i = 0; i + 1 < pairs.length; i += 2) {
+            if (pairs[i] == hi && pairs[i + 1] == lo) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static long getLong(byte[] b, int o) {
+        return (long) getInt(b, o) << 32 | getInt(b, o + 4) & 0xffff_ffffL;
+    }
+
+    static void putLong(byte[] b, int o, long v) {
+        putInt(b, o, (int) (v >>> 32));
+        putInt(b, o + 4, (int) v);
     }
 
     static int getInt(byte[] b, int o) {

@@ -2,6 +2,7 @@ package io.jvs.forwarder.vrrp;
 
 import io.jvs.forwarder.service.VrrpGate;
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 import io.jvs.sys.Libc;
 import io.jvs.sys.NativeException;
 import io.jvs.sys.NetDevice;
@@ -9,6 +10,9 @@ import io.jvs.sys.NetDevice;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -31,6 +35,16 @@ import java.util.function.IntUnaryOperator;
  * a few packets a second of control traffic off the event loop, and is what keepalived does.
  * The data path's ring sees the same multicast frames and leaves them to the kernel (ignored).
  *
+ * <p><b>IPv6 instances</b> (keepalived: the first virtual_ipaddress is IPv6) speak VRRPv3 to
+ * ff02::12 (RFC 5798 section 5.1.2) from the interface's link-local address, as keepalived does:
+ * two raw IPv6 sockets per interface, one to send (bound to that address with its scope, hop
+ * limit 255 unicast and multicast, no loopback) and one to receive (joined to ff02::12 on the
+ * interface, IPV6_RECVHOPLIMIT and IPV6_RECVPKTINFO on). The kernel hands a raw IPv6 socket the
+ * VRRP message alone, so the hop limit and the destination (for the checksum's pseudo-header,
+ * checked here rather than by IPV6_CHECKSUM, which would drop bad ones uncounted) come from
+ * recvmsg's ancillary data. Their MASTER answers NS for the addresses (the gate's owned6) and
+ * sends unsolicited NAs for them on becoming MASTER, as gratuitous ARP does for IPv4.
+ *
  * <p><b>Threads.</b> The VRRP thread owns the instances: it receives (non-blocking, every
  * {@value #POLL_MS} ms), runs their timers and checks the tracked interfaces' flags
  * (IFF_UP and IFF_RUNNING) every {@value #LINK_CHECK_MS} ms. On every state change it
@@ -51,6 +65,16 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
     private static final int IP_ADD_MEMBERSHIP = 35;
     private static final int SO_BINDTODEVICE = 25;
     private static final int EAGAIN = 11;
+    private static final int IPV6_UNICAST_HOPS = 16;
+    private static final int IPV6_MULTICAST_IF = 17;
+    private static final int IPV6_MULTICAST_HOPS = 18;
+    private static final int IPV6_MULTICAST_LOOP = 19;
+    private static final int IPV6_ADD_MEMBERSHIP = 20;
+    private static final int IPV6_RECVPKTINFO = 49;
+    private static final int IPV6_PKTINFO = 50;
+    private static final int IPV6_RECVHOPLIMIT = 51;
+    private static final int IPV6_HOPLIMIT = 52;
+    private static final ValueLayout.OfLong BE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     /**
      * Sends gratuitous ARP for the IPv4 addresses and an unsolicited NA for the IPv6 ones,
@@ -74,6 +98,7 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
     private final List<VrrpStateListener> listeners = new CopyOnWriteArrayList<>();
     private final List<Member> members = new ArrayList<>();
     private final Map<String, Socket> sockets = new LinkedHashMap<>();
+    private final Map<String, Socket6> sockets6 = new LinkedHashMap<>();
     private final SyncGroups groups;
     private final EnumMap<VrrpPacket.Drop, AtomicLong> dropped = new EnumMap<>(VrrpPacket.Drop.class);
     private final Arena arena = Arena.ofShared();
@@ -84,7 +109,9 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
     private final class Member implements VrrpInstance.Actions {
         final VrrpInstance instance;
         final Socket socket;
+        final Socket6 socket6;
         final int localAddr;
+        final Ipv6Address local6;
         final List<String> watched;
         final boolean[] down;
         final AtomicLong sent = new AtomicLong();
@@ -92,11 +119,16 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
         final AtomicLong transitions = new AtomicLong();
         volatile VrrpState state = VrrpState.INIT;
         volatile int masterAddr;
+        /** An IPv6 instance's current master (null: not known). */
+        volatile Ipv6Address master6;
         long garpAt = Long.MAX_VALUE;
 
-        Member(VrrpConfig.Instance c, Socket socket, int localAddr) {
+        /** An IPv4 instance (socket, localAddr) or an IPv6 one (socket6, local6). */
+        Member(VrrpConfig.Instance c, Socket socket, int localAddr, Socket6 socket6, Ipv6Address local6) {
             this.socket = socket;
             this.localAddr = localAddr;
+            this.socket6 = socket6;
+            this.local6 = local6;
             List<String> w = new ArrayList<>();
             w.add(c.iface());
             for (String t : c.trackInterfaces()) {
@@ -106,12 +138,17 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
             }
             this.watched = List.copyOf(w);
             this.down = new boolean[watched.size()];
-            this.instance = new VrrpInstance(c, localAddr, this);
+            this.instance = local6 != null ? new VrrpInstance(c, local6.hi(), local6.lo(), this)
+                    : new VrrpInstance(c, localAddr, this);
         }
 
         @Override
         public void send(VrrpInstance inst, int priority) {
             VrrpConfig.Instance c = inst.config();
+            if (socket6 != null) {
+                send6(c, priority);
+                return;
+            }
             int[] addrs = c.addrs();
             List<Integer> peers = c.unicastPeers();
             try {
@@ -130,17 +167,37 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
             }
         }
 
+        private void send6(VrrpConfig.Instance c, int priority) {
+            long[] addrs = c.virtual6Pairs();
+            try {
+                if (c.unicastPeers6().isEmpty()) {
+                    socket6.send(VrrpPacket.encode6(c.vrid(), priority, c.advertIntCentis(), addrs, local6.hi(),
+                            local6.lo(), VrrpPacket.MULTICAST_GROUP6_HI, VrrpPacket.MULTICAST_GROUP6_LO),
+                            VrrpPacket.MULTICAST_GROUP6_HI, VrrpPacket.MULTICAST_GROUP6_LO);
+                } else {
+                    for (Ipv6Address peer : c.unicastPeers6()) {
+                        socket6.send(VrrpPacket.encode6(c.vrid(), priority, c.advertIntCentis(), addrs, local6.hi(),
+                                local6.lo(), peer.hi(), peer.lo()), peer.hi(), peer.lo());
+                    }
+                }
+                sent.incrementAndGet();
+            } catch (NativeException e) {
+                log.line(c.name() + ": sending an advertisement failed: " + e.getMessage());
+            }
+        }
+
         @Override
         public void transition(VrrpInstance inst, VrrpState from, VrrpState to) {
             state = to;
             masterAddr = inst.masterAddr();
+            master6 = master6Of(inst);
             transitions.incrementAndGet();
             log.line(inst.name() + ": " + from + " -> " + to);
             publishGate();
             if (to == VrrpState.MASTER) {
                 int repeat = inst.config().garpMasterRepeat();
                 for (int i = 0; i < repeat; i++) {
-                    announcer.announce(inst.config().addrs(), inst.config().addrs6());
+                    announcer.announce(inst.config().addrs(), inst.config().held6());
                 }
                 garpAt = inst.config().garpMasterDelayMs() > 0
                         ? System.nanoTime() + inst.config().garpMasterDelayMs() * 1_000_000L : Long.MAX_VALUE;
@@ -225,6 +282,166 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
     }
 
     /**
+     * The raw IPv6 sockets for protocol 112 on one interface: {@code send} bound to the source
+     * address (its checksum is computed here over the pseudo-header with that source), {@code recv}
+     * joined to ff02::12, with the hop limit and destination of each packet as ancillary data.
+     */
+    private final class Socket6 {
+        final String iface;
+        final int ifindex;
+        final int sendFd;
+        final int recvFd;
+        final MemorySegment buf = arena.allocate(2048);
+        final byte[] bytes = new byte[2048];
+        final Libc.Errno errno = new Libc.Errno(arena);
+        /** recvmsg's struct msghdr, its iovec, the sender's sockaddr_in6 and the control buffer. */
+        final MemorySegment msg = arena.allocate(56, 8);
+        final MemorySegment iov = arena.allocate(16, 8);
+        final MemorySegment name = arena.allocate(28, 8);
+        final MemorySegment control = arena.allocate(128, 8);
+        /** The last received packet's source, destination and hop limit (-1: none came). */
+        long srcHi;
+        long srcLo;
+        long dstHi;
+        long dstLo;
+        int hopLimit;
+
+        Socket6(String iface, Ipv6Address src, boolean multicast) throws NativeException {
+            this.iface = iface;
+            this.ifindex = Libc.ifNameToIndex(iface);
+            int s = -1;
+            int r = -1;
+            try (Arena a = Arena.ofConfined()) {
+                s = Libc.socket(Libc.AF_INET6, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, VrrpPacket.IPPROTO_VRRP);
+                bindToDevice(a, s);
+                Libc.setsockoptInt(s, Libc.IPPROTO_IPV6, IPV6_UNICAST_HOPS, VrrpPacket.TTL, "IPV6_UNICAST_HOPS");
+                Libc.setsockoptInt(s, Libc.IPPROTO_IPV6, IPV6_MULTICAST_HOPS, VrrpPacket.TTL, "IPV6_MULTICAST_HOPS");
+                Libc.setsockoptInt(s, Libc.IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP");
+                Libc.setsockoptInt(s, Libc.IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex, "IPV6_MULTICAST_IF " + iface);
+                Libc.bind(s, sockaddr6(a, src.hi(), src.lo()), "bind [" + src + "] on " + iface);
+                r = Libc.socket(Libc.AF_INET6, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, VrrpPacket.IPPROTO_VRRP);
+                bindToDevice(a, r);
+                Libc.setsockoptInt(r, Libc.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
+                Libc.setsockoptInt(r, Libc.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+                if (multicast) {
+                    MemorySegment mreq = a.allocate(20, 4); // struct ipv6_mreq {in6_addr; int ifindex}
+                    mreq.set(BE_LONG, 0, VrrpPacket.MULTICAST_GROUP6_HI);
+                    mreq.set(BE_LONG, 8, VrrpPacket.MULTICAST_GROUP6_LO);
+                    mreq.set(ValueLayout.JAVA_INT, 16, ifindex);
+                    Libc.setsockopt(r, Libc.IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq, "IPV6_ADD_MEMBERSHIP ff02::12 "
+                            + iface);
+                }
+            } catch (NativeException e) {
+                if (s >= 0) {
+                    Libc.close(s);
+                }
+                if (r >= 0) {
+                    Libc.close(r);
+                }
+                throw e;
+            }
+            this.sendFd = s;
+            this.recvFd = r;
+            iov.set(ValueLayout.ADDRESS, 0, buf);
+            iov.set(ValueLayout.JAVA_LONG, 8, buf.byteSize());
+        }
+
+        private void bindToDevice(Arena a, int fd) throws NativeException {
+            MemorySegment dev = a.allocate(NetDevice.IFNAMSIZ);
+            Libc.putCString(dev, 0, iface, NetDevice.IFNAMSIZ);
+            Libc.setsockopt(fd, Libc.SOL_SOCKET, SO_BINDTODEVICE, dev, "SO_BINDTODEVICE " + iface);
+        }
+
+        /** A sockaddr_in6 scoped to this interface when the address is link-local or multicast. */
+        private MemorySegment sockaddr6(Arena a, long hi, long lo) {
+            MemorySegment sa = Libc.sockaddrIn6(a, hi, lo, 0);
+            if (io.jvs.packet.Ipv6Header.isLinkLocal(hi) || (hi >>> 56) == 0xff) {
+                sa.set(ValueLayout.JAVA_INT, 24, ifindex);
+            }
+            return sa;
+        }
+
+        void send(byte[] m, long dstHi, long dstLo) throws NativeException {
+            MemorySegment.copy(m, 0, buf, ValueLayout.JAVA_BYTE, 0, m.length);
+            try (Arena a = Arena.ofConfined()) {
+                long n = Libc.sendto(errno, sendFd, buf, m.length, 0, sockaddr6(a, dstHi, dstLo));
+                if (n < 0) {
+                    throw new NativeException("sendto [" + new Ipv6Address(dstHi, dstLo) + "] on " + iface,
+                            errno.get());
+                }
+            }
+        }
+
+        /**
+         * One received VRRP message into {@link #bytes}, its source, destination and hop limit
+         * into the fields; its length, or -1 when none is waiting.
+         */
+        int receive() throws NativeException {
+            msg.fill((byte) 0);
+            msg.set(ValueLayout.ADDRESS, 0, name);
+            msg.set(ValueLayout.JAVA_INT, 8, (int) name.byteSize());
+            msg.set(ValueLayout.ADDRESS, 16, iov);
+            msg.set(ValueLayout.JAVA_LONG, 24, 1L);
+            msg.set(ValueLayout.ADDRESS, 32, control);
+            msg.set(ValueLayout.JAVA_LONG, 40, control.byteSize());
+            long n = Libc.recvmsg(errno, recvFd, msg, Libc.MSG_DONTWAIT);
+            if (n < 0) {
+                int err = errno.get();
+                if (err == EAGAIN) {
+                    return -1;
+                }
+                throw new NativeException("recvmsg on " + iface, err);
+            }
+            srcHi = name.get(BE_LONG, 8);
+            srcLo = name.get(BE_LONG, 16);
+            hopLimit = -1;
+            dstHi = 0;
+            dstLo = 0;
+            long controlLen = msg.get(ValueLayout.JAVA_LONG, 40);
+            for (long o = 0; o + 16 <= controlLen; ) { // struct cmsghdr {size_t len; int level; int type; data}
+                long len = control.get(ValueLayout.JAVA_LONG, o);
+                if (len < 16 || o + len > controlLen) {
+                    break;
+                }
+                int level = control.get(ValueLayout.JAVA_INT, o + 8);
+                int type = control.get(ValueLayout.JAVA_INT, o + 12);
+                if (level == Libc.IPPROTO_IPV6 && type == IPV6_HOPLIMIT && len >= 20) {
+                    hopLimit = control.get(ValueLayout.JAVA_INT, o + 16);
+                } else if (level == Libc.IPPROTO_IPV6 && type == IPV6_PKTINFO && len >= 36) {
+                    dstHi = control.get(BE_LONG, o + 16);
+                    dstLo = control.get(BE_LONG, o + 24);
+                }
+                o += (len + 7) & ~7L;
+            }
+            int len = (int) Math.min(n, bytes.length);
+            MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, bytes, 0, len);
+            return len;
+        }
+    }
+
+    /**
+     * The link-local address of an interface, from /proc/net/if_inet6 (this namespace's: address,
+     * ifindex, prefix length, scope, flags, name; scope 0x20 is link), or null when it has none.
+     * RFC 5798 section 5.1.2.1: an IPv6 advertisement's source is the interface's link-local address.
+     */
+    static Ipv6Address linkLocal(String iface) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of("/proc/net/if_inet6"));
+        } catch (java.io.IOException e) {
+            return null;
+        }
+        for (String l : lines) {
+            String[] f = l.trim().split("\\s+");
+            if (f.length >= 6 && f[5].equals(iface) && f[3].equals("20") && f[0].length() == 32) {
+                return new Ipv6Address(Long.parseUnsignedLong(f[0].substring(0, 16), 16),
+                        Long.parseUnsignedLong(f[0].substring(16), 16));
+            }
+        }
+        return null;
+    }
+
+    /**
      * Opens a socket per interface and validates what only the running namespace can tell
      * (interfaces exist, have an address); starts nothing until {@link #start}.
      *
@@ -242,6 +459,23 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
         this.groups = new SyncGroups(config.syncGroups());
         try {
             for (VrrpConfig.Instance c : config.instances()) {
+                if (c.ipv6()) {
+                    Ipv6Address local6 = c.unicastSrc6() != null ? c.unicastSrc6() : linkLocal(c.iface());
+                    if (local6 == null) {
+                        throw new NativeException("vrrp_instance " + c.name() + ": interface " + c.iface()
+                                + " has no IPv6 link-local address", 0);
+                    }
+                    String key = c.iface() + "/" + local6 + (c.unicastPeers6().isEmpty() ? "" : "/unicast");
+                    Socket6 s6 = sockets6.get(key);
+                    if (s6 == null) {
+                        s6 = new Socket6(c.iface(), local6, c.unicastPeers6().isEmpty());
+                        sockets6.put(key, s6);
+                    }
+                    Member m = new Member(c, null, 0, s6, local6);
+                    members.add(m);
+                    groups.add(m.instance);
+                    continue;
+                }
                 int local = c.unicastSrc() != 0 ? c.unicastSrc() : addressOf.applyAsInt(Libc.ifNameToIndex(c.iface()));
                 if (local == 0) {
                     throw new NativeException("vrrp_instance " + c.name() + ": interface " + c.iface()
@@ -253,7 +487,7 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
                     s = new Socket(c.iface(), c.unicastSrc(), c.unicastPeers().isEmpty());
                     sockets.put(key, s);
                 }
-                Member m = new Member(c, s, local);
+                Member m = new Member(c, s, local, null, null);
                 members.add(m);
                 groups.add(m.instance);
             }
@@ -286,6 +520,9 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
             for (Socket s : sockets.values()) {
                 receiveAll(s, now);
             }
+            for (Socket6 s : sockets6.values()) {
+                receiveAll6(s, now);
+            }
             now = System.nanoTime();
             for (Member m : members) {
                 if (now >= m.instance.nextDeadline()) {
@@ -294,10 +531,15 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
                 if (now >= m.garpAt) {
                     m.garpAt = Long.MAX_VALUE;
                     for (int i = 0; i < m.instance.config().garpMasterRepeat(); i++) {
-                        announcer.announce(m.instance.config().addrs(), m.instance.config().addrs6());
+                        announcer.announce(m.instance.config().addrs(), m.instance.config().held6());
                     }
                 }
                 m.masterAddr = m.instance.masterAddr();
+                Ipv6Address seen = m.master6;
+                if (m.local6 != null && (seen == null ? m.instance.masterHi() != 0 || m.instance.masterLo() != 0
+                        : seen.hi() != m.instance.masterHi() || seen.lo() != m.instance.masterLo())) {
+                    m.master6 = master6Of(m.instance);
+                }
             }
             if (now >= nextLinkCheck) {
                 checkLinks(now);
@@ -339,6 +581,57 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
     private record Taken(Member member, VrrpPacket.Advert advert) {
     }
 
+    private void receiveAll6(Socket6 s, long now) {
+        for (int budget = 64; budget > 0; budget--) {
+            int len;
+            try {
+                len = s.receive();
+            } catch (NativeException e) {
+                log.line("receive on " + s.iface + " failed: " + e.getMessage());
+                return;
+            }
+            if (len < 0) {
+                return;
+            }
+            Object r = accept6(s, len);
+            if (r instanceof VrrpPacket.Drop d) {
+                dropped.get(d).incrementAndGet();
+            } else if (r instanceof Taken t) {
+                t.member.received.incrementAndGet();
+                t.member.instance.receive(t.advert, now);
+            }
+        }
+    }
+
+    private Object accept6(Socket6 s, int len) {
+        if (len < VrrpPacket.HEADER_LEN) {
+            return VrrpPacket.Drop.TRUNCATED;
+        }
+        int vrid = s.bytes[1] & 0xff;
+        Member m = null;
+        for (Member c : members) {
+            if (c.socket6 != null && c.socket6.recvFd == s.recvFd && c.instance.config().vrid() == vrid) {
+                m = c;
+                break;
+            }
+        }
+        if (m == null) {
+            return VrrpPacket.Drop.FOREIGN_VRID;
+        }
+        VrrpPacket.Advert a;
+        try {
+            a = VrrpPacket.decode6(s.bytes, len, s.hopLimit, s.srcHi, s.srcLo, s.dstHi, s.dstLo);
+        } catch (VrrpPacket.Malformed e) {
+            return e.reason();
+        }
+        List<Ipv6Address> peers = m.instance.config().unicastPeers6();
+        if (!peers.isEmpty() && !peers.contains(new Ipv6Address(a.srcHi(), a.srcLo()))) {
+            return VrrpPacket.Drop.PEER;
+        }
+        VrrpPacket.Drop d = VrrpPacket.check(a, m.instance.config());
+        return d != null ? d : new Taken(m, a);
+    }
+
     private Object accept(Socket s, byte[] p, int len) {
         int vrid = VrrpPacket.peekVrid(p, len);
         if (vrid < 0) {
@@ -368,6 +661,13 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
         return d != null ? d : new Taken(m, a);
     }
 
+    private static Ipv6Address master6Of(VrrpInstance inst) {
+        if (!inst.config().ipv6() || inst.masterHi() == 0 && inst.masterLo() == 0) {
+            return null;
+        }
+        return new Ipv6Address(inst.masterHi(), inst.masterLo());
+    }
+
     private void checkLinks(long now) {
         for (Member m : members) {
             for (int i = 0; i < m.watched.size(); i++) {
@@ -395,11 +695,16 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
         List<Integer> silent = new ArrayList<>();
         List<Integer> owned = new ArrayList<>();
         List<Long> silent6 = new ArrayList<>();
+        List<Long> owned6 = new ArrayList<>();
         for (Member m : members) {
+            boolean master = m.instance.state() == VrrpState.MASTER;
             for (int a : m.instance.config().addrs()) {
-                (m.instance.state() == VrrpState.MASTER ? owned : silent).add(a);
+                (master ? owned : silent).add(a);
             }
-            if (m.instance.state() != VrrpState.MASTER) {
+            for (long w : m.instance.config().virtual6Pairs()) {
+                (master ? owned6 : silent6).add(w);
+            }
+            if (!master) {
                 for (long w : m.instance.config().addrs6()) {
                     silent6.add(w);
                 }
@@ -407,7 +712,8 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
         }
         gate.publish(VrrpGate.Snapshot.of(silent.stream().mapToInt(Integer::intValue).toArray(),
                 owned.stream().mapToInt(Integer::intValue).toArray(),
-                silent6.stream().mapToLong(Long::longValue).toArray()));
+                silent6.stream().mapToLong(Long::longValue).toArray(),
+                owned6.stream().mapToLong(Long::longValue).toArray()));
     }
 
     private void notifyScripts(VrrpConfig.Instance c, VrrpState to) {
@@ -466,7 +772,7 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
             VrrpConfig.SyncGroup g = groups.groupOf(c.name());
             out.add(new VrrpStatus.Instance(c.name(), g != null ? g.name() : "", c.iface(), c.vrid(), c.version(),
                     c.priority(), c.advertIntCentis(), m.state, m.masterAddr, c.addrs(), m.transitions.get(),
-                    m.sent.get(), m.received.get()));
+                    m.sent.get(), m.received.get(), c.virtual6(), m.master6));
         }
         Map<String, Long> d = new LinkedHashMap<>();
         dropped.forEach((k, v) -> d.put(k.label(), v.get()));
@@ -498,6 +804,11 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
             Libc.close(s.fd);
         }
         sockets.clear();
+        for (Socket6 s : sockets6.values()) {
+            Libc.close(s.sendFd);
+            Libc.close(s.recvFd);
+        }
+        sockets6.clear();
         arena.close();
     }
 }

@@ -72,6 +72,11 @@ public final class Fullnat6Xmit implements Xmit, FullNatTcp.Family {
         this.isnKey1 = isnKey1;
     }
 
+    /** {@link FullNatTcp#clientSeq} for IPv6 (the sequence number an ICMPv6 error from the real server quotes). */
+    public static int clientSeq(ConnectionTable6 conns, int id, boolean proxy, int v) {
+        return FullNatTcp.clientSeq(conns, id, proxy, PROXY_V2_LEN, v);
+    }
+
     /**
      * The ISN towards the real server for a tuple ([LIP]:lport, [RIP]:rport) at a wall-clock time: a
      * keyed hash of the tuple plus the kernel's 64 ns clock (RFC 6528), as for IPv4.

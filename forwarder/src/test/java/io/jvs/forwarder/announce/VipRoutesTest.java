@@ -34,6 +34,23 @@ class VipRoutesTest {
         assertEquals(List.of(), served("-A -t 10.0.0.100:80 -s mh"));
     }
 
+    static List<String> served6(String... lines) throws Exception {
+        ServiceConfig c = ConfigFile.parse("test", List.of(lines), io.jvs.forwarder.sched.Schedulers.factory(4093));
+        ServiceTable t = new ServiceTableBuilder(io.jvs.forwarder.sched.Schedulers.factory(4093)).build(c.services(), c.fwmarkRules(), ServiceTable.EMPTY);
+        return VipRoutes.served6(t).stream().map(Object::toString).toList();
+    }
+
+    @Test
+    void ipv6VipsAreServedApartFromTheIpv4Ones() throws Exception {
+        String[] conf = {
+            "-A -t [2001:db8::101]:80 -s mh", "-a -t [2001:db8::101]:80 -r [2001:db8::11]:80 -g -w 1",
+            "-A -t [2001:db8::100]:80 -s mh", "-a -t [2001:db8::100]:80 -r [2001:db8::11]:80 -g -w 1",
+            "-A -t [2001:db8::102]:80 -s mh", "-a -t [2001:db8::102]:80 -r [2001:db8::11]:80 -g -w 0",
+            "-A -t 10.0.0.100:80 -s mh", "-a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 1"};
+        assertEquals(List.of("2001:db8::100", "2001:db8::101"), served6(conf), "in address order; weight 0 withdrawn");
+        assertEquals(List.of("10.0.0.100"), served(conf), "the IPv4 routes are the IPv4 VIPs only");
+    }
+
     @Test
     void aFwmarkServiceHasNoAddressToAnnounce() throws Exception {
         assertEquals(List.of(), served("-A -f 1 -s mh", "-a -f 1 -r 10.0.0.11:80 -g -w 1"));

@@ -84,6 +84,8 @@ class DirectorPairIT {
 
     static final String GATEWAY = "10.0.0.254";
     static final String VIP6 = "2001:db8::100";
+    /** The real servers' IPv6 default gateway with two directors (scripts/lab: nat_gateway6). */
+    static final String GATEWAY6 = "2001:db8::254";
     static final String URL6 = "http://[" + VIP6 + "]/";
     static final String LIP = "10.0.0.50";
     /** ipvsadm 1.31's -L --daemon with the kernel's defaults (veth MTU 1500: maxlen 1472), syncid = VRID 51. */
@@ -164,7 +166,8 @@ class DirectorPairIT {
                     }
                 }
                 """;
-        Outcome o = failover(new Setup("dr", "", services, List.of("--sloppy-tcp", "1"), List.of(), 80, false, true));
+        Outcome o = failover(new Setup("dr", "", services, List.of("--sloppy-tcp", "1"), List.of(), 80, false, true,
+                false));
         assertEquals(DOWNLOADS, o.intact(), o.toString());
         assertTrue(backup.metric("jvs_sloppy_accepted_total", "protocol=\"tcp\"") >= DOWNLOADS,
                 "director2 took the running flows over by sloppy TCP: " + o);
@@ -185,9 +188,21 @@ class DirectorPairIT {
                     }
                 }
                 """;
-        Outcome o = failover(new Setup("nat", "        " + GATEWAY + "/24 dev eth0\n", services, List.of(), List.of(),
-                80, true, false));
+        Outcome o = failover(new Setup("nat", "        " + GATEWAY + "/24 dev eth0\n", services + """
+                virtual_server 2001:db8::100 80 {
+                    lb_algo rr
+                    lb_kind NAT
+                    protocol TCP
+                    real_server 2001:db8::11 80 {
+                        weight 1
+                    }
+                    real_server 2001:db8::12 80 {
+                        weight 1
+                    }
+                }
+                """, List.of(), List.of(), 80, true, false, true));
         assertEquals(DOWNLOADS, o.intact(), o.toString());
+        assertEquals("intact", o.results6(), "the IPv6 NAT download through the floating IPv6 gateway: " + o);
         assertEquals(0.0, backup.metric("jvs_sloppy_accepted_total", "protocol=\"tcp\""),
                 "director2 knew the connections from sync, not by sloppy TCP");
     }
@@ -207,7 +222,7 @@ class DirectorPairIT {
                 "-a -t " + Lab.VIP + ":81 -r " + Lab.rsIp(1) + ":" + rsPort + " --fullnat -w 1",
                 "-a -t " + Lab.VIP + ":81 -r " + Lab.rsIp(2) + ":" + rsPort + " --fullnat -w 1");
         Outcome o = failover(new Setup("fullnat-" + clientAddr, "        " + LIP + "/24 dev eth0\n", "", List.of(),
-                jvsadm, 81, true, false));
+                jvsadm, 81, true, false, false));
         assertEquals(DOWNLOADS, o.intact(), o.toString());
         if (proxy) {
             long viaProxy = PROXY_NGINX.stream().flatMap(n -> n.log().stream())
@@ -226,14 +241,15 @@ class DirectorPairIT {
      * @param probes    the client loop's requests
      */
     record Outcome(String method, int intact, List<String> results, long gapMillis, long masterMillis,
-                   List<Probe> probes) {
+                   List<Probe> probes, String results6) {
         long failed() {
             return probes.stream().filter(p -> !p.ok()).count();
         }
 
         @Override
         public String toString() {
-            return method + ": " + intact + "/" + DOWNLOADS + " downloads intact " + results + ", gap " + gapMillis
+            return method + ": " + intact + "/" + DOWNLOADS + " downloads intact " + results
+                    + (results6.isEmpty() ? "" : ", the IPv6 download " + results6) + ", gap " + gapMillis
                     + " ms (kill -9 -> first packet forwarded by director2; director2 MASTER after " + masterMillis
                     + " ms; keepalived's master-down interval " + MASTER_DOWN_MS + " ms), short requests: " + (probes.size() - failed()) + " ok, " + failed()
                     + " failed " + probes.stream().filter(p -> !p.ok()).toList();
@@ -260,9 +276,12 @@ class DirectorPairIT {
      * @param jvsadm    jvsadm commands run on both directors after they started (services keepalived.conf cannot say)
      * @param sync      with {@code lvs_sync_daemon eth0 VI_1}
      * @param ipv6      the VIP6 in virtual_ipaddress_excluded, an IPv6 DR service on it in {@code services}
+     * @param ipv6Nat   an IPv6 instance VI_6 (VRRPv3 over IPv6, in a sync group with VI_1) holding the VIP6
+     *                  and the real servers' IPv6 gateway 2001:db8::254, an IPv6 NAT service on the VIP6 in
+     *                  {@code services}, and one more download over IPv6 beside the four
      */
     record Setup(String method, String addresses, String services, List<String> extraArgs, List<String> jvsadm,
-                 int port, boolean sync, boolean ipv6) {
+                 int port, boolean sync, boolean ipv6, boolean ipv6Nat) {
     }
 
     private Outcome failover(Setup setup) throws Exception {
@@ -273,7 +292,9 @@ class DirectorPairIT {
         for (int rs = 1; rs <= 2; rs++) {
             lab.neighForget(Lab.rsNamespace(rs), GATEWAY, "eth0");
             lab.neighForget(Lab.rsNamespace(rs), LIP, "eth0");
+            lab.neighForget(Lab.rsNamespace(rs), GATEWAY6, "eth0");
         }
+        lab.neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
         long v6Started = System.nanoTime();
         if (setup.ipv6()) {
             lab.neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
@@ -334,16 +355,24 @@ class DirectorPairIT {
                         "curl -sS --max-time " + MAX_SECONDS + " --limit-rate " + RATE + " -r 0-" + (DOWNLOAD_BYTES - 1)
                                 + " " + url + " | sha256sum | cut -d' ' -f1")));
             }
+            Future<Exec.Result> download6 = !setup.ipv6Nat() ? null : pool.submit(() -> lab.sh(
+                    Duration.ofSeconds(MAX_SECONDS + 15), Lab.CLIENT, "curl -sS --max-time " + MAX_SECONDS
+                            + " --limit-rate " + RATE + " -r 0-" + (DOWNLOAD_BYTES - 1) + " http://[" + VIP6 + "]/blob"
+                            + " | sha256sum | cut -d' ' -f1"));
             awaitConnections(downloads, port);
+            int synced = DOWNLOADS + (setup.ipv6Nat() ? 1 : 0);
             if (setup.sync()) {
-                awaitTrue(() -> backup.metricValue("jvs_sync_installed_total", "action=\"new\"").orElse(0) >= DOWNLOADS,
-                        5000, "director2 installed the four synced connections", backup);
+                awaitTrue(() -> backup.metricValue("jvs_sync_installed_total", "action=\"new\"").orElse(0) >= synced,
+                        5000, "director2 installed the " + synced + " synced connections", backup);
             }
             Future<Exec.Result> probeLoop = pool.submit(() -> lab.sh(Duration.ofMillis(PROBE_MS + 15_000), Lab.CLIENT,
                     probeScript("http://" + Lab.VIP + (port == 80 ? "" : ":" + port) + "/")));
             Lab.pause(1500); // well into the transfers, and the loop has had successes through director1
             for (Future<Exec.Result> d : downloads) {
                 assertFalse(d.isDone(), () -> "a download ended before the kill: " + describe(d));
+            }
+            if (download6 != null) {
+                assertFalse(download6.isDone(), () -> "the IPv6 download ended before the kill: " + describe(download6));
             }
             long killedAt = System.currentTimeMillis();
             assertEquals(137, master.kill(), "kill -9 of director1");
@@ -361,6 +390,18 @@ class DirectorPairIT {
                 boolean good = r.ok() && r.stdout().strip().equals(want);
                 intact += good ? 1 : 0;
                 results.add(good ? "intact" : r.ok() ? "sha256 " + r.stdout().strip() : r.stderr().strip());
+            }
+            String results6 = "";
+            if (download6 != null) {
+                Exec.Result r = download6.get();
+                results6 = r.ok() && r.stdout().strip().equals(want) ? "intact"
+                        : r.ok() ? "sha256 " + r.stdout().strip() : r.stderr().strip();
+                // the real server of the IPv6 download resolved the gateway (the other may never have)
+                Set<Optional<String>> gw6 = java.util.stream.Stream.of(lab.neighMac(Lab.rsNamespace(1), GATEWAY6),
+                        lab.neighMac(Lab.rsNamespace(2), GATEWAY6)).filter(Optional::isPresent)
+                        .collect(java.util.stream.Collectors.toSet());
+                assertEquals(Set.of(Optional.of(MAC_D2)), gw6,
+                        "the real servers' neighbour entries for the IPv6 gateway moved to director2 with VI_6");
             }
             Exec.Result loop = probeLoop.get();
             assertTrue(loop.ok(), loop.describe());
@@ -383,7 +424,7 @@ class DirectorPairIT {
                 System.out.println("DirectorPairIT " + method + ": the IPv6 checks took " + v6Nanos / 1_000_000
                         + " ms (agent up, two requests, neighbour lookups)");
             }
-            Outcome o = new Outcome(method, intact, results, gap, masterMillis, probes);
+            Outcome o = new Outcome(method, intact, results, gap, masterMillis, probes, results6);
             System.out.println("DirectorPairIT " + o);
             record(o);
             assertTrue(gap > 0, "director2 forwarded something after the kill: " + o);
@@ -471,7 +512,21 @@ class DirectorPairIT {
                 + "    authentication {\n        auth_type PASS\n        auth_pass jvs-pair\n    }\n"
                 + "    virtual_ipaddress {\n        10.0.0.100/24 dev eth0\n" + setup.addresses() + "    }\n"
                 + (setup.ipv6() ? "    virtual_ipaddress_excluded {\n        " + VIP6 + "/64 dev eth0\n    }\n" : "")
-                + "}\n" + setup.services();
+                + "}\n" + (setup.ipv6Nat() ? ipv6Instance(state, priority) : "") + setup.services();
+    }
+
+    /** VI_6: VRRPv3 over IPv6 (its first address is IPv6) for the VIP6 and the IPv6 gateway, moving with VI_1. */
+    static String ipv6Instance(String state, int priority) {
+        return "vrrp_instance VI_6 {\n"
+                + "    state " + state + "\n"
+                + "    interface eth0\n"
+                + "    virtual_router_id 61\n"
+                + "    priority " + priority + "\n"
+                + "    advert_int 1\n"
+                + "    virtual_ipaddress {\n        " + VIP6 + "/64 dev eth0\n        " + GATEWAY6 + "/64 dev eth0\n"
+                + "    }\n"
+                + "}\n"
+                + "vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_6\n    }\n}\n";
     }
 
     /** Waits until director1 has scheduled the downloads' connections. */

@@ -42,6 +42,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *       one {@code scripts/ecmp apply}: 200 requests, none failed, each director's local
  *       address in the real servers' logs as often as that director scheduled; the digests agree,
  *       and a change on one director is reported by {@code scripts/ecmp check} naming it.</li>
+ *   <li>IPv6 in the same run: a FULLNAT service on the VIP6, each director with its own IPv6
+ *       local address ({@code @LADDR6@}): each announces 2001:db8::100/128 (BGP's ipv6 channel,
+ *       next hop its own IPv6 address), the router's route has both as next hops, 40 requests
+ *       succeed and both directors schedule some, and a Neighbor Solicitation for the VIP6 gets
+ *       no answer (the VIP is routed) while one for a director's local address does.</li>
  *   <li>BIRD not running: one line naming the socket, exit 1, nothing announced.</li>
  * </ul>
  * Measured times go to {@code forwarder/target/it-logs/ecmp-times.txt}.
@@ -111,7 +116,18 @@ class EcmpIT {
 
     /** The directors' addresses in the router's route for the VIP (its multipath next hops). */
     static Set<String> nextHops() {
-        String route = LAB.lab().ip(Lab.ROUTER, "route", "show", Lab.VIP + "/32").requireOk().stdout();
+        return nextHops("-4", Lab.VIP + "/32");
+    }
+
+    static final String VIP6 = "2001:db8::100";
+
+    static String ip6(int k) {
+        return "2001:db8::" + (1 + k);
+    }
+
+    /** The next hops of the router's route to dst in family ("-4", "-6"). */
+    static Set<String> nextHops(String family, String dst) {
+        String route = LAB.lab().ip(Lab.ROUTER, family, "route", "show", dst).requireOk().stdout();
         Set<String> hops = new TreeSet<>();
         Matcher m = Pattern.compile("via (\\S+)").matcher(route);
         while (m.find()) {
@@ -250,13 +266,16 @@ class EcmpIT {
             directors[k] = start(k, null);
         }
         Path dirs = lab.itFile("ecmp-directors", "director1 control=" + controlSocket(1) + " metrics=http://" + METRICS
-                + " netns=" + ns(1) + " laddr=10.0.0.51\n"
+                + " netns=" + ns(1) + " laddr=10.0.0.51,2001:db8::51\n"
                 + "director2 control=" + controlSocket(2) + " metrics=http://" + METRICS + " netns=" + ns(2)
-                + " laddr=10.0.0.52\n");
+                + " laddr=10.0.0.52,2001:db8::52\n");
         Path conf = lab.itFile("ecmp-fullnat.conf", """
                 -A -t 10.0.0.100:81 -s mh -b mh-port --laddr @LADDR@
                 -a -t 10.0.0.100:81 -r 10.0.0.11:80 --fullnat -w 1
                 -a -t 10.0.0.100:81 -r 10.0.0.12:80 --fullnat -w 1
+                -A -t [2001:db8::100]:81 -s mh -b mh-port --laddr @LADDR6@
+                -a -t [2001:db8::100]:81 -r [2001:db8::11]:80 --fullnat -w 1
+                -a -t [2001:db8::100]:81 -r [2001:db8::12]:80 --fullnat -w 1
                 """);
         Exec.Result applied = Exec.run(Duration.ofSeconds(60),
                 List.of(lab.repo().resolve("scripts/ecmp").toString(), "apply", dirs.toString(), conf.toString()));
@@ -287,6 +306,34 @@ class EcmpIT {
         assertEquals(Map.of("10.0.0.51", (int) c1, "10.0.0.52", (int) c2), byLocal, summary);
         assertTrue(c1 > 0 && c2 > 0, "ECMP spread the 200 connections over both directors: " + summary);
 
+        // IPv6: the VIP6 is a /128 from each director, reached by routing only
+        long ipv6At = System.nanoTime();
+        awaitTrue(() -> nextHops("-6", VIP6 + "/128").equals(Set.of(ip6(1), ip6(2))), 20_000,
+                "the router's route for the VIP6 has both directors' IPv6 addresses as next hops");
+        for (int k = 1; k <= 2; k++) {
+            assertEquals(1.0, directors[k].metric("jvs_announced_vip", "vip=\"" + VIP6 + "\""), "director" + k);
+        }
+        Exec.Result loop6 = lab.sh(Duration.ofSeconds(90), Lab.CLIENT, """
+                ok=0; failed=0
+                for i in $(seq 1 40); do
+                  if [ "$(curl -g -s -o /dev/null --max-time 3 -w '%{http_code}' http://[2001:db8::100]:81/)" = 200 ]; then
+                    ok=$((ok + 1)); else failed=$((failed + 1)); fi
+                done
+                echo "$ok $failed"
+                """).requireOk();
+        String service6 = "service=\"TCP/[" + VIP6 + "]:81\"";
+        double v1 = directors[1].metric("jvs_service_connections_total", service6);
+        double v2 = directors[2].metric("jvs_service_connections_total", service6);
+        String vipAnswers = solicit(VIP6);
+        String lipAnswers = solicit("2001:db8::51");
+        System.out.println("EcmpIT IPv6: " + loop6.stdout().strip() + " (ok failed); director1 scheduled " + v1
+                + ", director2 " + v2 + "; NA for the VIP6 from [" + vipAnswers + "], for director1's LIP6 from ["
+                + lipAnswers + "]; " + (System.nanoTime() - ipv6At) / 1_000_000 + " ms");
+        assertEquals("40 0", loop6.stdout().strip(), "40 requests to the VIP6, none failed");
+        assertTrue(v1 > 0 && v2 > 0, "ECMP spread the 40 IPv6 connections over both directors: " + v1 + " " + v2);
+        assertEquals("", vipAnswers, "no director answers a Neighbor Solicitation for the VIP6 (it is routed)");
+        assertEquals("02:6a:76:00:00:02", lipAnswers, "director1 answers for its own local address (control)");
+
         // bad input: one director's configuration differs -> named
         Exec.Result edit = lab.exec(Duration.ofSeconds(20), ns(2), lab.repo().resolve("bin/jvsadm").toString(),
                 "--control", controlSocket(2).toString(), "-e", "-t", Lab.VIP + ":81", "-r", "10.0.0.12:80",
@@ -297,6 +344,36 @@ class EcmpIT {
         assertEquals(1, check.exitCode(), check.describe());
         assertTrue(check.stderr().contains("ecmp: director2: configuration differs"), check.describe());
         assertFalse(check.stderr().contains("director1"), check.describe());
+    }
+
+    /**
+     * A Neighbor Solicitation for target sent from the router's LAN port (python's raw ICMPv6
+     * socket; the kernel fills in the checksum), and the target link-layer addresses of the
+     * Neighbor Advertisements for it that come back within a second, sorted, comma-separated.
+     */
+    private static String solicit(String target) {
+        String script = String.join("\n",
+                "import socket, struct, select, time",
+                "t = socket.inet_pton(socket.AF_INET6, '" + target + "')",
+                "group = 'ff02::1:ff' + t[13:14].hex() + ':' + t[14:16].hex()",
+                "s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)",
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'" + Lab.ROUTER_LAN_IFACE + "')",
+                "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)",
+                "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)",
+                "idx = socket.if_nametoindex('" + Lab.ROUTER_LAN_IFACE + "')",
+                "mac = open('/sys/class/net/" + Lab.ROUTER_LAN_IFACE + "/address').read().strip()",
+                "ns = struct.pack('!BBHI', 135, 0, 0, 0) + t + bytes([1, 1]) + bytes.fromhex(mac.replace(':', ''))",
+                "s.sendto(ns, (group, 0, 0, idx))",
+                "seen = set()",
+                "end = time.time() + 1",
+                "while time.time() < end:",
+                "    r, _, _ = select.select([s], [], [], max(0, end - time.time()))",
+                "    if not r: break",
+                "    m = s.recv(1500)",
+                "    if m[0] == 136 and m[8:24] == t and len(m) >= 32 and m[24] == 2:",
+                "        seen.add(m[26:32].hex(':'))",
+                "print(','.join(sorted(seen)))");
+        return LAB.lab().exec(Duration.ofSeconds(10), Lab.ROUTER, "python3", "-c", script).requireOk().stdout().strip();
     }
 
     @Test

@@ -25,19 +25,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * dedicated veth pair ({@code sync0}, 10.9.0.1/24 and 10.9.0.2/24) that is both the backup's
  * attach interface and the mcast interface, so the backup never sees or answers the LAN.
  *
- * <p>Long NAT and FULLNAT downloads and an IPv6 NAT one (real curl from the client, real nginx)
- * run through the master; the backup must then hold the same connections ({@code jvsadm -c -n}:
- * protocol, client, VIP, real server, ESTABLISHED, expiry within ESTABLISHED's 900 s; the IPv6
- * one sent as an ip_vs_sync_v6 entry) and have reserved the FULLNAT local ports, and the daemons
- * report ipvsadm's {@code -L --daemon} lines.
+ * <p>Long NAT and FULLNAT downloads and IPv6 NAT and FULLNAT ones (real curl from the client, real
+ * nginx) run through the master; the backup must then hold the same connections ({@code jvsadm -c
+ * -n}: protocol, client, VIP, real server, ESTABLISHED, expiry within ESTABLISHED's 900 s; the IPv6
+ * ones sent as ip_vs_sync_v6 entries, FULLNAT6's with jvs's option 26) and have reserved the FULLNAT
+ * local ports of both families, and the daemons report ipvsadm's {@code -L --daemon} lines.
+ *
+ * <p>An IPv6 persistent service ({@code -p 60 -M 128}, rr) is asked once from a second client
+ * address (2001:db8:1::3, rr's first server) and once from the client's own (the second server);
+ * both templates are synced as IPv6 templates. After the takeover the client asks again: the
+ * backup's own rr would pick the first server, the synced template keeps it on the second.
  *
  * <p>Then a takeover: the backup also has a LAN port ({@code eth0}, 10.0.0.2/24 like the
  * master's, and 2001:db8::2/64; its veth peer left unplugged in the backup's namespace). The master
  * is stopped, its LAN port taken down, the backup's plugged into the LAN bridge, and the neighbour
  * entries for the VIPs, the director's addresses and the FULLNAT local address forgotten on the
  * router and the real servers (standing in for the gratuitous ARP and unsolicited NA a VRRP
- * master sends). Every download, NAT, FULLNAT and IPv6 NAT, must then complete byte for byte
- * through the backup, which never saw them begin, on the real server the master picked.
+ * master sends). Every download, NAT, FULLNAT, IPv6 NAT and FULLNAT, must then complete byte for
+ * byte through the backup, which never saw them begin, on the real server the master picked.
  */
 @Timeout(240)
 class SyncIT {
@@ -46,6 +51,10 @@ class SyncIT {
     static final String LIP = "10.0.0.3";
     static final String VIP6 = "2001:db8::100";
     static final String DIRECTOR6 = "2001:db8::2";
+    static final String LIP6 = "2001:db8::3";
+    /** A second client address, for a second persistence template (-M 128). */
+    static final String CLIENT6_B = "2001:db8:1::3";
+    static final String CLIENT6 = "2001:db8:1::2";
 
     @RegisterExtension
     static final LabExtension LAB = LabExtension.up(2);
@@ -71,6 +80,7 @@ class SyncIT {
         LAB.lab().ip(Lab.DIRECTOR, "link", "del", "sync0"); // its peer goes with it
         LAB.lab().ip(Lab.LAN, "link", "del", "sbk0"); // the backup's LAN veth, if plugged (else gone with the netns)
         deleteBackupNamespace();
+        LAB.lab().ip(Lab.CLIENT, "-6", "addr", "del", CLIENT6_B + "/64", "dev", "eth0"); // if added
         LAB.lab().ip(Lab.DIRECTOR, "link", "set", "eth0", "up"); // taken down for the takeover
         forgetDirectorNeighbours();
         LAB.lab().resetDirector();
@@ -83,6 +93,7 @@ class SyncIT {
             lab.neighForget(Lab.rsNamespace(rs), Lab.DIRECTOR_IP, "eth0");
             lab.neighForget(Lab.rsNamespace(rs), LIP, "eth0");
             lab.neighForget(Lab.rsNamespace(rs), DIRECTOR6, "eth0");
+            lab.neighForget(Lab.rsNamespace(rs), LIP6, "eth0");
         }
         lab.neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
         lab.neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
@@ -145,6 +156,15 @@ class SyncIT {
         ok(LAB.lab().exec(Duration.ofSeconds(10), Lab.DIRECTOR, "python3", "-c", script), "send from " + src);
     }
 
+    /** The body of one GET from the client namespace, from address {@code from} (curl --interface), stripped. */
+    private String get(String from, String url) {
+        List<String> cmd = List.of("curl", "-g", "-sS", "--max-time", "10", "-H", "Connection: close", "--interface",
+                from, url);
+        Exec.Result r = LAB.lab().exec(Duration.ofSeconds(20), Lab.CLIENT, cmd.toArray(String[]::new));
+        ok(r, "GET " + url + " from " + from);
+        return r.stdout().strip();
+    }
+
     /** jvsadm -c -n as "TCP client vip dest state" -> expiry seconds (templates: none here). */
     private static Map<String, Integer> connections(String listing) {
         Map<String, Integer> m = new TreeMap<>();
@@ -194,7 +214,13 @@ class SyncIT {
                 -A -t [%5$s]:80 -s rr
                 -a -t [%5$s]:80 -r [2001:db8::11]:80 -m -w 1
                 -a -t [%5$s]:80 -r [2001:db8::12]:80 -m -w 1
-                """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2), LIP, VIP6);
+                -A -t [%5$s]:81 -s rr --laddr %6$s
+                -a -t [%5$s]:81 -r [2001:db8::11]:80 --fullnat -w 1
+                -a -t [%5$s]:81 -r [2001:db8::12]:80 --fullnat -w 1
+                -A -t [%5$s]:8080 -s rr -p 60 -M 128
+                -a -t [%5$s]:8080 -r [2001:db8::11]:80 -m -w 1
+                -a -t [%5$s]:8080 -r [2001:db8::12]:80 -m -w 1
+                """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2), LIP, VIP6, LIP6);
         Path conf = lab.itFile("sync.conf", services);
         // connection sync serves one connection table: --workers 1 (README)
         master = ForwarderProcess.start(lab, "sync-master", METRICS,
@@ -217,6 +243,7 @@ class SyncIT {
         startDownload(Lab.VIP, 81);
         startDownload(Lab.VIP, 81);
         startDownload("[" + VIP6 + "]", 80);
+        startDownload("[" + VIP6 + "]", 81);
         // sync goes out at the third inbound packet; a partial message leaves within 2 s
         Map<String, Integer> onMaster = Map.of();
         Map<String, Integer> onBackup = Map.of();
@@ -225,12 +252,12 @@ class SyncIT {
             Lab.pause(1000);
             onMaster = connections(jvsadm(Lab.DIRECTOR, "-L", "-c", "-n"));
             onBackup = connections(jvsadm(BACKUP_NS, "-L", "-c", "-n"));
-            if (onMaster.size() == 5 && onBackup.keySet().equals(onMaster.keySet())) {
+            if (onMaster.size() == 6 && onBackup.keySet().equals(onMaster.keySet())) {
                 break;
             }
         }
         System.out.println("[sync] master: " + onMaster + "\n[sync] backup: " + onBackup);
-        assertEquals(5, onMaster.size(), "five downloads through the master: " + onMaster);
+        assertEquals(6, onMaster.size(), "six downloads through the master: " + onMaster);
         assertEquals(onMaster.keySet(), onBackup.keySet(),
                 "the backup holds the master's connections (client, VIP, real server, state), IPv6 included");
         for (Map.Entry<String, Integer> e : onBackup.entrySet()) {
@@ -241,9 +268,11 @@ class SyncIT {
         assertEquals(2, onBackup.keySet().stream().filter(k -> k.contains(Lab.VIP + ":81 ")).count(), "FULLNAT");
         assertEquals(1, onBackup.keySet().stream().filter(k -> k.startsWith("TCP [2001:db8:1::2]:")
                 && k.contains(" [" + VIP6 + "]:80 [2001:db8::1")).count(), "IPv6 NAT, from the client to an IPv6 server");
-        // FULLNAT: the two local ports the master took are held on the backup
-        assertEquals(2.0, master.metric("jvs_local_ports_in_use", ""));
-        assertEquals(2.0, backup.metric("jvs_local_ports_in_use", ""));
+        assertEquals(1, onBackup.keySet().stream().filter(k -> k.startsWith("TCP [2001:db8:1::2]:")
+                && k.contains(" [" + VIP6 + "]:81 [2001:db8::1")).count(), "IPv6 FULLNAT (ip_vs_sync_v6 + option 26)");
+        // FULLNAT: the three local ports the master took (two on the LIP, one on the LIP6) are held on the backup
+        assertEquals(3.0, master.metric("jvs_local_ports_in_use", ""));
+        assertEquals(3.0, backup.metric("jvs_local_ports_in_use", ""));
         // the real servers see the master's LIP:lport; so will they after a takeover by the backup
         double sent = master.metric("jvs_sync_messages_total", "direction=\"sent\"");
         double received = backup.metric("jvs_sync_messages_total", "direction=\"received\"");
@@ -252,7 +281,7 @@ class SyncIT {
                         + "updated%n", sent, received, master.metric("jvs_sync_connections_total", "direction=\"sent\""),
                 installed, backup.metric("jvs_sync_installed_total", "action=\"updated\""));
         assertTrue(sent >= 1 && received >= 1, "messages went over sync0");
-        assertEquals(5.0, installed, "each connection installed once, later syncs update it");
+        assertEquals(6.0, installed, "each connection installed once, later syncs update it");
         StringBuilder drops = new StringBuilder();
         for (Metrics.Sample m : backup.samples()) {
             if (m.name().equals("jvs_sync_dropped_total") && m.value() > 0) {
@@ -289,6 +318,31 @@ class SyncIT {
         assertTrue(connections(jvsadm(BACKUP_NS, "-L", "-c", "-n")).containsKey("TCP " + forged + " ESTABLISHED"),
                 "the control case: a well-formed message from sync0's subnet is installed");
 
+        // ---- an IPv6 persistent service: two clients' templates, synced ----
+        long persistAt = System.nanoTime();
+        ok(lab.ip(Lab.CLIENT, "-6", "addr", "add", CLIENT6_B + "/64", "dev", "eth0", "nodad"), "second client address");
+        String persistUrl = "http://[" + VIP6 + "]:8080/";
+        String first = get(CLIENT6_B, persistUrl);   // rr's first server
+        // from its own address explicitly: with two addresses on eth0 the kernel may pick either
+        String second = get(CLIENT6, persistUrl);     // the next: the client's template names it
+        assertTrue(!first.equals(second), "rr placed the two clients on different servers: " + first + ", " + second);
+        List<String> templates = List.of();
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            templates = jvsadm(BACKUP_NS, "-L", "-c", "-n").lines()
+                    .filter(l -> l.contains(" NONE ") && l.contains("[" + VIP6 + "]:8080")).toList();
+            if (templates.size() == 2) {
+                break;
+            }
+            Lab.pause(500);
+        }
+        System.out.println("[sync] first " + first + ", second " + second + "; IPv6 templates on the backup: " + templates
+                + "; " + (System.nanoTime() - persistAt) / 1_000_000 + " ms");
+        assertEquals(2, templates.size(), "both IPv6 templates synced to the backup: " + templates);
+        String secondServer = second.equals("rs1") ? "[2001:db8::11]:80" : "[2001:db8::12]:80";
+        assertTrue(templates.stream().anyMatch(l -> l.contains("[2001:db8:1::2]:0 ") && l.endsWith(secondServer)),
+                "the client's template names " + secondServer + ": " + templates);
+
         // ---- takeover: the master goes, the backup takes the LAN with the table it holds ----
         long t0 = System.nanoTime();
         System.out.println("[sync] master stopped for the takeover, exit " + master.stop());
@@ -300,6 +354,8 @@ class SyncIT {
         forgetDirectorNeighbours();
         System.out.printf("[sync] backup on the LAN %.2f s after the master was stopped%n",
                 (System.nanoTime() - t0) / 1e9);
+        // the backup's own rr would start at the first server; the synced template keeps the client on the second
+        assertEquals(second, get(CLIENT6, persistUrl), "after the takeover the client's synced IPv6 template places it");
         for (int i = 0; i < downloads.size(); i++) {
             assertTrue(downloads.get(i).waitFor(120, TimeUnit.SECONDS), "download " + i + " finished");
         }
@@ -307,7 +363,8 @@ class SyncIT {
         List<String> results = new ArrayList<>();
         for (int i = 0; i < downloads.size(); i++) {
             String text = java.nio.file.Files.readString(downloadOutputs.get(i)).strip();
-            results.add((i < 2 ? "NAT " : i < 4 ? "FULLNAT " : "IPv6 NAT ") + text.replace('\n', ' ') + " exit " + downloads.get(i).exitValue());
+            results.add((i < 2 ? "NAT " : i < 4 ? "FULLNAT " : i == 4 ? "IPv6 NAT " : "IPv6 FULLNAT ")
+                    + text.replace('\n', ' ') + " exit " + downloads.get(i).exitValue());
         }
         System.out.printf("[sync] downloads, all ended %.1f s after the takeover began: %s%n", seconds, results);
         for (int i = 0; i < downloads.size(); i++) {

@@ -250,6 +250,170 @@ class VrrpIT {
         }
     }
 
+    static final String GW6 = "2001:db8::254";
+    static final String VIP6 = "2001:db8::100";
+    static final String VI6 = "instance=\"VI_6\"";
+
+    /**
+     * VRRPv3 over IPv6 (RFC 5798) with keepalived: one IPv6 instance VI_6 (VRID 61) holding the
+     * real servers' IPv6 gateway 2001:db8::254 (the lab's --directors 2 default route), jvs with
+     * an IPv6 NAT service on [VIP6]:8080. jvs MASTER 150 and keepalived BACKUP 100 elect jvs
+     * (keepalived decodes jvs's adverts to ff02::12); rs1 resolves the gateway to director1 and
+     * NAT over IPv6 works through it; kill -9 of jvs: keepalived MASTER within its master-down
+     * interval, the gateway resolves to director2 (keepalived's address). jvs restarted at 50
+     * stays BACKUP (it decodes keepalived's adverts: none dropped); keepalived stopped (priority
+     * 0): jvs MASTER within keepalived's skew time, the gateway is director1's and NAT works again.
+     */
+    @org.junit.jupiter.api.Test
+    @Timeout(180)
+    void ipv6InstanceWithKeepalivedElectsOneMasterAndTheGatewayMoves() {
+        Lab lab = LAB.lab();
+        Path stateFile = stateFile("ipv6");
+        ForwarderProcess jvs = startJvs6("vrrp6-master", "MASTER", 150);
+        awaitTrue(() -> jvsState(jvs, VI6) == 2, masterDownMs(150) + 3000, "jvs MASTER (IPv6)", jvs);
+        startKeepalived6(stateFile);
+        awaitTrue(() -> !states(stateFile).isEmpty(), 5000, "keepalived's first notify", jvs);
+        long waitFrom = System.currentTimeMillis();
+        // meanwhile, bad IPv6 adverts from director2 (built by the script, not by jvs): one of each kind
+        lab.exec(Duration.ofSeconds(10), D2, "python3", lab.itFile("vrrp6-bad-adverts.py", BAD_ADVERTS6).toString())
+                .requireOk();
+        Lab.pause(Math.max(0, masterDownMs(100) + 1000 - (System.currentTimeMillis() - waitFrom)));
+        assertEquals(List.of("BACKUP"), states(stateFile), "keepalived stays BACKUP next to jvs at 150");
+        for (String reason : List.of("ttl", "checksum", "version", "address_count", "address_list", "foreign_vrid")) {
+            assertEquals(1.0, jvs.metric("jvs_vrrp_adverts_dropped_total", "reason=\"" + reason + "\""), reason);
+        }
+        assertEquals(2.0, jvs.metric("jvs_vrrp_state", VI6), "still MASTER");
+        assertEquals(MAC_D1, gatewayMac(), "rs1's IPv6 gateway is director1 (jvs answers NS as MASTER)");
+        assertTrue(lab.get("http://[" + VIP6 + "]:8080/").strip().matches("rs1"),
+                "IPv6 NAT through jvs, rs1's replies via the floating gateway");
+        assertTrue(jvs.metric("jvs_vrrp_adverts_sent_total", VI6) >= 4, "jvs advertised");
+
+        long killed = System.currentTimeMillis();
+        jvs.kill();
+        awaitTrue(() -> states(stateFile).contains("MASTER"), masterDownMs(100) + 3000, "keepalived MASTER", jvs);
+        long tookOver = stateTime(stateFile, "MASTER") - killed;
+        System.out.printf("VrrpIT IPv6: kill -9 of jvs -> keepalived MASTER after %d ms (bound %d ms)%n", tookOver,
+                masterDownMs(100));
+        assertTrue(tookOver <= masterDownMs(100) + SLACK_MS, "keepalived took over after " + tookOver + " ms");
+        awaitTrue(() -> MAC_D2.equals(gatewayMac()), 3000, "rs1's IPv6 gateway is director2 (keepalived)", jvs);
+
+        ForwarderProcess again = startJvs6("vrrp6-backup", "BACKUP", 50);
+        awaitTrue(() -> jvsState(again, VI6) == 1, 5000, "restarted jvs BACKUP", again);
+        Lab.pause(masterDownMs(50) + 500);
+        assertEquals(1.0, again.metric("jvs_vrrp_state", VI6), "jvs stays BACKUP next to keepalived at 100");
+        assertTrue(again.metric("jvs_vrrp_adverts_received_total", VI6) >= 3, "jvs took keepalived's IPv6 adverts");
+        for (String reason : List.of("ttl", "checksum", "version", "address_count", "address_list", "truncated")) {
+            assertEquals(0.0, again.metric("jvs_vrrp_adverts_dropped_total", "reason=\"" + reason + "\""), reason);
+        }
+        assertEquals(MAC_D2, gatewayMac(), "the BACKUP jvs does not answer for the gateway");
+
+        String pid = readString(Lab.stateDir().resolve("keepalived/" + D2 + "/keepalived.pid.main")).strip();
+        long stopped = System.currentTimeMillis();
+        Exec.run(Duration.ofSeconds(5), List.of("kill", "-TERM", pid)).requireOk(); // keepalived sends priority 0
+        awaitTrue(() -> jvsState(again, VI6) == 2, masterDownMs(50) + 3000, "jvs MASTER", again);
+        long jvsTook = System.currentTimeMillis() - stopped;
+        lab("keepalived", "stop", D2);
+        keepalivedStarted = false;
+        System.out.printf("VrrpIT IPv6: keepalived stopped -> jvs MASTER seen after %d ms (skew(50) %d ms)%n",
+                jvsTook, (256 - 50) * 1000 / 256);
+        assertTrue(jvsTook <= (256 - 50) * 1000L / 256 + 1000, "jvs took over after " + jvsTook + " ms");
+        awaitTrue(() -> MAC_D1.equals(gatewayMac()), 3000, "rs1's IPv6 gateway is director1 again", again);
+        assertTrue(lab.get("http://[" + VIP6 + "]:8080/").strip().matches("rs1"), "IPv6 NAT through jvs again");
+    }
+
+    /**
+     * Bad VRRPv3 adverts over IPv6 to ff02::12 from director2's link-local address (checksums over
+     * the IPv6 pseudo-header computed here), one per drop reason: hop limit 64, a bad checksum, a
+     * version 2 header, two addresses, another address, VRID 62.
+     */
+    static final String BAD_ADVERTS6 = """
+            import socket, struct
+            def csum(b):
+                if len(b) % 2: b += b'\\0'
+                s = sum((b[i] << 8) | b[i + 1] for i in range(0, len(b), 2))
+                while s >> 16: s = (s & 0xffff) + (s >> 16)
+                return ~s & 0xffff
+            ll = [l.split() for l in open('/proc/net/if_inet6')]
+            src = bytes.fromhex(next(f[0] for f in ll if f[5] == 'eth0' and f[3] == '20'))
+            dst = socket.inet_pton(socket.AF_INET6, 'ff02::12')
+            idx = socket.if_nametoindex('eth0')
+            def adv(vrid=61, addrs=('2001:db8::254',), ver=3, flip=0):
+                m = struct.pack('!BBBBHH', (ver << 4) | 1, vrid, 100, len(addrs), 100, 0)
+                m += b''.join(socket.inet_pton(socket.AF_INET6, a) for a in addrs)
+                c = csum(src + dst + struct.pack('!I', len(m)) + b'\\0\\0\\0' + bytes([112]) + m) ^ flip
+                return m[:6] + struct.pack('!H', c) + m[8:]
+            s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 112)
+            s.setsockopt(socket.SOL_SOCKET, 25, b'eth0')
+            s.bind((socket.inet_ntop(socket.AF_INET6, src), 0, 0, idx))
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+            def send(p, hops=255):
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, hops)
+                s.sendto(p, ('ff02::12', 0, 0, idx))
+            send(adv(), hops=64)                                  # ttl (the hop limit)
+            send(adv(flip=0x00ff))                                # checksum
+            send(adv(ver=2))                                      # version
+            send(adv(addrs=('2001:db8::254', '2001:db8::255')))   # address_count
+            send(adv(addrs=('2001:db8::255',)))                   # address_list
+            send(adv(vrid=62))                                    # foreign_vrid
+            """;
+
+    /** rs1's neighbour entry for the IPv6 gateway after a fresh resolution (an NS), or "" when unresolved. */
+    private static String gatewayMac() {
+        Lab lab = LAB.lab();
+        String rs1 = Lab.rsNamespace(1);
+        lab.neighForget(rs1, GW6, "eth0");
+        // a datagram to the gateway makes rs1's kernel solicit it (the lab has no ping); 0.5 s for the NA
+        lab.exec(Duration.ofSeconds(5), rs1, "python3", "-c", "import socket, time; s = socket.socket(socket.AF_INET6,"
+                + " socket.SOCK_DGRAM); s.sendto(b'x', ('" + GW6 + "', 9)); time.sleep(0.5)").requireOk();
+        return lab.neigh(rs1, GW6).map(n -> n.mac() == null ? "" : n.mac()).orElse("");
+    }
+
+    private ForwarderProcess startJvs6(String name, String state, int priority) {
+        Lab lab = LAB.lab();
+        Path conf = lab.itFile(name + ".keepalived.conf", vrrpInstance6(state, priority, null) + """
+                virtual_server %s 8080 {
+                    lb_algo rr
+                    lb_kind NAT
+                    protocol TCP
+                    real_server 2001:db8::11 80 {
+                    }
+                }
+                """.formatted(VIP6));
+        ForwarderProcess d = ForwarderProcess.start(lab, D1, name, METRICS, List.of("--attach", "packet:eth0",
+                "--keepalived", conf.toString(), "--metrics", METRICS));
+        directors.add(d);
+        return d;
+    }
+
+    private void startKeepalived6(Path stateFile) {
+        Lab lab = LAB.lab();
+        Path script = lab.itFile("vrrp6-notify.sh", "#!/bin/sh\n# keepalived notify: TYPE NAME STATE PRIORITY\n"
+                + "echo \"$(date +%s%3N) $3\" >> \"" + stateFile + "\"\n");
+        try {
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Path conf = lab.itFile("keepalived-ipv6.conf", "global_defs {\n    router_id jvs-it-ka6\n"
+                + "    enable_script_security\n    script_user root\n}\n"
+                + withExtra(vrrpInstance6("BACKUP", 100, script), "    version 3\n"));
+        lab("keepalived", "start", D2, conf.toString());
+        keepalivedStarted = true;
+    }
+
+    /** VI_6: VRID 61 on eth0, advert_int 1, the floating IPv6 gateway; no version (IPv6: VRRPv3). */
+    static String vrrpInstance6(String state, int priority, Path notify) {
+        return "vrrp_instance VI_6 {\n"
+                + "    state " + state + "\n"
+                + "    interface eth0\n"
+                + "    virtual_router_id 61\n"
+                + "    priority " + priority + "\n"
+                + "    advert_int 1\n"
+                + "    virtual_ipaddress {\n        " + GW6 + "/64 dev eth0\n    }\n"
+                + (notify != null ? "    notify " + notify + "\n" : "")
+                + "}\n";
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private ForwarderProcess startJvs(String name, int version, String state, int priority) {
@@ -372,7 +536,11 @@ class VrrpIT {
     }
 
     private static double jvsState(ForwarderProcess jvs) {
-        return jvs.metricValue("jvs_vrrp_state", VI).orElse(-1);
+        return jvsState(jvs, VI);
+    }
+
+    private static double jvsState(ForwarderProcess jvs, String instance) {
+        return jvs.metricValue("jvs_vrrp_state", instance).orElse(-1);
     }
 
     private static void lab(String... args) {

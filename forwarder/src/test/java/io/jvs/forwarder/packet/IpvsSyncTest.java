@@ -126,6 +126,39 @@ class IpvsSyncTest {
             + "00000001 00000002 00000003"
             + "00000004 00000005 00000006";
 
+    /**
+     * struct ip_vs_sync_v6, a FULLNAT connection (sent as MASQ) with jvs's option 26 (32 bytes,
+     * type 0x1a: the 0x40 IPVS_OPT_F_PARAM bit clear, so a kernel backup drops the entry):
+     * 72 + 34 = 106 bytes, 2 of padding after.
+     */
+    private static final String FULLNAT6 =
+            "01 06 006a"        // IPv6, TCP, size 106
+            + "00000000"        // IP_VS_CONN_F_MASQ
+            + "0001"            // ESTABLISHED
+            + "9c43 0050 1f90"  // cport 40003, vport 80, dport 8080
+            + "00000000"
+            + "00000384"        // 900 s
+            + "20010db8 00010000 00000000 00000002"  // caddr 2001:db8:1::2
+            + "20010db8 00000000 00000000 00000100"  // vaddr 2001:db8::100
+            + "20010db8 00000000 00000000 00000011"  // daddr 2001:db8::11
+            + "1a 20"           // option 26, 32 bytes
+            + "20010db8 00000000 00000000 00000003"  // local address 2001:db8::3
+            + "1389"            // local port 5001
+            + "0007"            // flags: seq offsets set, PROXY v2 header acked, TOA sent on the ACK
+            + "44444444 55555555 fffffff6";          // seq base, seq delta, ts delta -10
+
+    /** struct ip_vs_sync_v6, a persistence template (port 443, client network 2001:db8:1::/64), NAT: 72 bytes. */
+    private static final String TEMPLATE6 =
+            "01 06 0048"
+            + "00001000"        // TEMPLATE | MASQ
+            + "0000"            // IP_VS_CTPL_S_NONE
+            + "0000 01bb 01bb"  // cport 0, vport 443, dport 443
+            + "00000000"
+            + "00000168"        // 360 s
+            + "20010db8 00010000 00000000 00000000"  // the client network 2001:db8:1::
+            + "20010db8 00000000 00000000 00000100"
+            + "20010db8 00000000 00000000 00000012";
+
     private static byte[] message(int count, String... parts) {
         byte[] b = hex(HEADER + String.join("", parts));
         b[2] = (byte) (b.length >>> 8);
@@ -171,6 +204,7 @@ class IpvsSyncTest {
         c.hasSeq = e.hasSeq; c.inInitSeq = e.inInitSeq; c.inDelta = e.inDelta; c.inPrevDelta = e.inPrevDelta;
         c.outInitSeq = e.outInitSeq; c.outDelta = e.outDelta; c.outPrevDelta = e.outPrevDelta;
         c.hasFullNat = e.hasFullNat; c.localAddr = e.localAddr; c.localPort = e.localPort;
+        c.localAddrHi = e.localAddrHi; c.localAddrLo = e.localAddrLo;
         c.fullNatFlags = e.fullNatFlags; c.seqBase = e.seqBase; c.seqDelta = e.seqDelta; c.tsDelta = e.tsDelta;
         c.hasSynProxy = e.hasSynProxy; c.spState = e.spState; c.spSeq = e.spSeq; c.spTs = e.spTs;
         c.spClientIsn = e.spClientIsn; c.spOptions = e.spOptions; c.spClientWindow = e.spClientWindow;
@@ -526,6 +560,59 @@ class IpvsSyncTest {
         assertTrue(enc.add(e));
         byte[] got = out.asSlice(0, enc.size()).toArray(ValueLayout.JAVA_BYTE);
         assertArrayEquals(message(1, TCP_NAT6), got, HexFormat.of().formatHex(got));
+    }
+
+    @Test
+    void ipv6FullNatOptionAndTemplateDecodeAndReEncodeByteForByte() {
+        byte[] msg = message(3, FULLNAT6, PAD2, TEMPLATE6, TCP_NAT6);
+        assertEquals(8 + 106 + 2 + 72 + 72, msg.length);
+        Recorder r = decode(msg, 7, null);
+        assertEquals(List.of(), r.rejected);
+        SyncEntry f = r.entries.get(0);
+        assertTrue(f.ipv6());
+        assertTrue(f.hasFullNat);
+        assertEquals(0x20010db800000000L, f.localAddrHi);
+        assertEquals(3L, f.localAddrLo);
+        assertEquals(0, f.localAddr);
+        assertEquals(5001, f.localPort);
+        assertEquals(IpvsSync.FULLNAT_F_SEQ_SET | IpvsSync.FULLNAT_F_PROXY_ACKED | IpvsSync.FULLNAT_F_TOA_ON_ACK,
+                f.fullNatFlags);
+        assertEquals(0x44444444, f.seqBase);
+        assertEquals(0x55555555, f.seqDelta);
+        assertEquals(-10, f.tsDelta);
+        assertEquals(40003, f.cport);
+        assertEquals(0x11L, f.daddrLo);
+        SyncEntry t = r.entries.get(1);
+        assertTrue(t.ipv6());
+        assertTrue(t.template());
+        assertFalse(t.hasFullNat);
+        assertEquals(0, t.cport);
+        assertEquals(443, t.vport);
+        assertEquals(360, t.timeout);
+        assertEquals(0x20010db800010000L, t.caddrHi);
+        assertEquals(0L, t.caddrLo);
+        assertEquals(0x12L, t.daddrLo);
+        assertFalse(r.entries.get(2).hasFullNat);
+        MemorySegment out = Arena.ofAuto().allocate(1500, 1);
+        IpvsSync.Encoder enc = new IpvsSync.Encoder().begin(out, 0, 1472, 7);
+        for (SyncEntry e : r.entries) {
+            assertTrue(enc.add(e));
+        }
+        byte[] got = out.asSlice(0, enc.size()).toArray(ValueLayout.JAVA_BYTE);
+        assertArrayEquals(msg, got, HexFormat.of().formatHex(got));
+    }
+
+    @Test
+    void fullNatOptionsOfTheOtherFamilyOrTwiceAreMalformed() {
+        String opt6 = FULLNAT6.substring(FULLNAT6.indexOf("1a 20"));
+        String opt4 = FULLNAT.substring(FULLNAT.indexOf("18 14"));
+        String fixed6 = TCP_NAT6.substring(10);
+        // option 26 in an IPv4 entry, option 24 in an IPv6 one
+        decode(message(1, "00 06 0046" + TCP_NAT.substring(10) + opt6), 0, Reject.FULLNAT_OPTION);
+        decode(message(1, "01 06 005e" + fixed6 + opt4), 0, Reject.FULLNAT_OPTION);
+        // option 26 of option 24's length, and given twice
+        decode(message(1, "01 06 005e" + fixed6 + "1a 14" + "00".repeat(20)), 0, Reject.FULLNAT_OPTION);
+        decode(message(1, "01 06 008c" + fixed6 + opt6 + opt6), 0, Reject.FULLNAT_OPTION);
     }
 
     @Test

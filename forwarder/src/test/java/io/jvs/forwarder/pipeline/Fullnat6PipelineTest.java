@@ -124,8 +124,13 @@ class Fullnat6PipelineTest {
     final Arena arena = Arena.ofConfined();
     long wallMillis = 1_700_000_000_000L;
     ServiceTable table;
+    DataPath dataPath;
 
     void start(ClientAddressMode mode) {
+        start(mode, io.jvs.forwarder.neigh.ArpScope.BY_ROUTE);
+    }
+
+    void start(ClientAddressMode mode, io.jvs.forwarder.neigh.ArpScope scope) {
         table = new ServiceTableBuilder(Schedulers::create).build(List.of(
                 // Added RS2 then RS1: IPVS lists the newest first, and rr starts at the head: RS1, RS2, RS1...
                 ServiceSpec.ipv6(Protocol.TCP, Ipv6Address.parse("2001:db8::100"), 80, "rr", List.of())
@@ -135,11 +140,12 @@ class Fullnat6PipelineTest {
                 ServiceTable.EMPTY);
         ServiceRegistry registry = new ServiceRegistry();
         registry.publish(ServiceTable.EMPTY);
-        DataPath.builder().services(registry).connections(new ConnectionTable(64, Timeouts.DEFAULTS))
+        dataPath = DataPath.builder().services(registry).connections(new ConnectionTable(64, Timeouts.DEFAULTS))
                 .neighbours(neighbours).routes(() -> new RouteTable(List.of(), IFINDEX)).counters(counters)
                 .services6(() -> table).connections6(conns6).neighbours6(neighbours6).routes6(() -> routes6)
-                .fullNatClock(() -> wallMillis).fullNatIsnKey(0x1234, 0x5678)
-                .build().wire(channel.pipeline());
+                .fullNatClock(() -> wallMillis).fullNatIsnKey(0x1234, 0x5678).arpScope(scope)
+                .build();
+        dataPath.wire(channel.pipeline());
         learnNeighbours();
     }
 
@@ -377,6 +383,80 @@ class Fullnat6PipelineTest {
         assertEquals(hex(want), hex(na));
     }
 
+    /**
+     * The ECMP profile (--announce-table: VIPs routed to each director's own address): no director
+     * answers an NS for the VIP6 or announces it (each would, and the router's entry would follow
+     * the last NA); the local address is this director's own and still answered and announced.
+     */
+    @Test
+    void ecmpProfileLeavesTheVipToRoutingButAnswersForTheLocalAddress() {
+        start(ClientAddressMode.NONE, io.jvs.forwarder.neigh.ArpScope.BY_ROUTE.withRoutedVips());
+        byte[] snVip = addr("ff02::1:ff00:100");
+        assertEquals(0, feed(frame(0x3333_ff00_0100L, ROUTER_MAC, ROUTER, snVip, 58, 255,
+                ns(ROUTER, snVip, VIP, ROUTER_MAC))).size(), "no NA for the VIP6");
+        byte[] snLip = addr("ff02::1:ff00:3");
+        byte[] na = one(frame(0x3333_ff00_0003L, RS1_MAC, RS1, snLip, 58, 255, ns(RS1, snLip, LIP, RS1_MAC)));
+        assertEquals(hex(frame(RS1_MAC, PORT_MAC, LIP, RS1, 58, 255, V6Frames.icmp6(LIP, RS1, 136, 0,
+                concat(V6Frames.hex("60000000"), LIP, V6Frames.hex("0201"), V6Frames.mac(PORT_MAC))))), hex(na),
+                "the LIP is answered as ever");
+        // the VIP's traffic, routed to this director, is forwarded
+        one(fromClient(CLIENT, 40000, CSEQ, 0, SYN, none(), none()));
+        assertFalse(dataPath.announce6(hi(VIP), lo(VIP)), "no unsolicited NA for the VIP6");
+        assertTrue(dataPath.announce6(hi(LIP), lo(LIP)), "the LIP is announced");
+    }
+
+    /**
+     * An ICMPv6 error from the real server quoting what the director sent it, [LIP]:5000 ->
+     * [RS1]:80 (ip_vs_out_icmp_v6 with FULLNAT's tuple): Packet Too Big with MTU 1280.
+     */
+    static byte[] errorFromServer(byte[] quotedTcp) {
+        byte[] quote = Icmpv6PipelineTest.ip6(LIP, RS1, 6, 63, quotedTcp.length, quotedTcp);
+        return frame(PORT_MAC, RS1_MAC, RS1, LIP, 58, 64,
+                V6Frames.icmp6(RS1, LIP, 2, 0, concat(Icmpv6PipelineTest.u32(1280), quote)));
+    }
+
+    /** What the client must get: from the VIP, quoting client:40000 -> [VIP]:80 with sequence number seq. */
+    static byte[] errorToClient(byte[] quotedTcp, int seq) {
+        byte[] quote = Icmpv6PipelineTest.ip6(LIP, RS1, 6, 63, quotedTcp.length, quotedTcp);
+        quote = Icmpv6PipelineTest.patched(quote, 8, CLIENT, 40, 40000);
+        quote = Icmpv6PipelineTest.patched(quote, 24, VIP, 42, 80);
+        put32(quote, 40 + 4, seq); // the quoted TCP checksum is left as the server sent it (the quote may be cut)
+        return frame(ROUTER_MAC, PORT_MAC, VIP, CLIENT, 58, 63,
+                V6Frames.icmp6(VIP, CLIENT, 2, 0, concat(Icmpv6PipelineTest.u32(1280), quote)));
+    }
+
+    @Test
+    void errorFromTheFullnatRealServerReachesTheClientRewrittenToItsTuple() {
+        start(ClientAddressMode.NONE);
+        byte[] syn = one(fromClient(CLIENT, 40000, CSEQ, 0, SYN, none(), none()));
+        int d = u32(syn, ETH + IP6 + 4) - CSEQ;
+        one(fromServer(RS1, RS1_MAC, SSEQ, CSEQ + d + 1, SYN_ACK, none(), none()));
+        byte[] data = Icmpv6PipelineTest.payload(200);
+        byte[] sent = tcp(LIP, RS1, LPORT, 80, CSEQ + d + 1, SSEQ + 1, PSH_ACK, none(), data);
+        byte[] out = one(errorFromServer(sent));
+        assertEquals(hex(errorToClient(sent, CSEQ + 1)), hex(out),
+                "to the client from the VIP; the quote is the client's segment, in its own sequence space");
+        assertEquals(0, l4Sum(VIP, CLIENT, 58, Arrays.copyOfRange(out, ETH + IP6, out.length)),
+                "the ICMPv6 checksum verifies (reference sum)");
+        // An error quoting a local port no connection holds is not forwarded: counted.
+        byte[] stray = tcp(LIP, RS1, LPORT, 81, 1, 1, ACK, none(), none());
+        dropped(errorFromServer(stray), DropReason.ICMP_UNTRACKED);
+    }
+
+    @Test
+    void errorFromTheFullnatRealServerBehindAProxyHeaderQuotesTheClientsSequence() {
+        start(ClientAddressMode.PROXY_V2);
+        byte[] syn = one(fromClient(CLIENT, 40000, CSEQ, 0, SYN, none(), none()));
+        int d = u32(syn, ETH + IP6 + 4) - CSEQ;
+        one(fromServer(RS1, RS1_MAC, SSEQ, CSEQ + d + 1, SYN_ACK, none(), none()));
+        byte[] data = "GET /".getBytes();
+        assertEquals(2, feed(fromClient(CLIENT, 40000, CSEQ + 1, SSEQ + 1, PSH_ACK, none(), data)).size());
+        // the server's error quotes the client's bytes after the 52-byte PROXY v2 header
+        byte[] sent = tcp(LIP, RS1, LPORT, 80, CSEQ + d + 1 + 52, SSEQ + 1, PSH_ACK, none(), data);
+        assertEquals(hex(errorToClient(sent, CSEQ + 1)), hex(one(errorFromServer(sent))),
+                "the header's bytes are not the client's: its first byte is CSEQ + 1");
+    }
+
     /** FULLNAT6 forwarding both ways, TCP options walked, allocates nothing once compiled. */
     @Test
     void fullnat6PathDoesNotAllocate() {
@@ -386,10 +466,11 @@ class Fullnat6PipelineTest {
         one(fromServer(RS1, RS1_MAC, SSEQ, CSEQ + d + 1, SYN_ACK, none(), none()));
         byte[] in = fromClient(CLIENT, 40000, CSEQ + 1, SSEQ + 1, ACK, timestamps(1000, 2000), none());
         byte[] back = fromServer(RS1, RS1_MAC, SSEQ + 1, CSEQ + d + 1, ACK, timestamps(2001, 1000), none());
-        byte[][] frames = {in, back};
+        byte[] err = errorFromServer(tcp(LIP, RS1, LPORT, 80, CSEQ + d + 1, SSEQ + 1, ACK, none(), none()));
+        byte[][] frames = {in, back, err};
         queue.capture = false;
         long allocated = V6Frames.allocatedFeeding(channel, ctx, port, arena, frames, 20_000);
-        assertTrue(queue.counted >= 2 * 20_000, "every frame forwarded: " + queue.counted);
-        assertEquals(0, allocated, "bytes allocated by 40k FULLNAT6 frames");
+        assertTrue(queue.counted >= 3 * 20_000, "every frame forwarded: " + queue.counted);
+        assertEquals(0, allocated, "bytes allocated by 60k FULLNAT6 frames (ICMPv6 errors of the server among them)");
     }
 }

@@ -421,6 +421,37 @@ class Ipv6PipelineTest {
         assertEquals(1, tx.sent.size());
     }
 
+    /**
+     * An IPv6 virtual_ipaddress of an IPv6 VRRP instance that no service has (the real servers'
+     * floating gateway 2001:db8::254): its MASTER answers NS for it and announces it; its BACKUP
+     * does neither.
+     */
+    @Test
+    void theFloatingIpv6GatewayIsAnsweredAndAnnouncedByTheMasterOnly() {
+        byte[] gw = addr("2001:db8::254");
+        byte[] snGw = addr("ff02::1:ff00:254");
+        byte[] ns = frame(0x3333_ff00_0254L, RS1_MAC, RS1, snGw, 58, 255, ns(RS1, snGw, gw, RS1_MAC));
+        vrrp.publish(VrrpGate.Snapshot.of(new int[0], new int[0], new long[] {hi(gw), lo(gw)}, new long[0]));
+        ignored(ns); // BACKUP
+        assertFalse(dataPath.announce6(hi(gw), lo(gw)));
+        port.flush();
+        assertEquals(0, tx.sent.size(), "a BACKUP announces nothing");
+
+        vrrp.publish(VrrpGate.Snapshot.of(new int[0], new int[0], new long[0], new long[] {hi(gw), lo(gw)}));
+        byte[] na = one(ns);
+        assertEquals(RS1_MAC, mac(na, 0), "to the real server");
+        assertEquals(136, na[ETH6] & 0xff, "a Neighbor Advertisement");
+        assertArrayEquals(gw, Arrays.copyOfRange(na, 62, 78), "target: the floating gateway");
+        assertEquals(0x60, na[ETH6 + 4] & 0xff, "Solicited and Override");
+        assertEquals(0, l4Sum(gw, RS1, 58, Arrays.copyOfRange(na, ETH6, na.length)), "the checksum verifies");
+        int before = tx.sent.size();
+        assertTrue(dataPath.announce6(hi(gw), lo(gw)), "the MASTER announces it (no service has it)");
+        port.flush();
+        assertEquals(before + 1, tx.sent.size());
+        byte[] una = tx.sent.getLast();
+        assertArrayEquals(gw, Arrays.copyOfRange(una, una.length - 24, una.length - 8), "unsolicited NA's target");
+    }
+
     @Test
     void dadProbeIsAnsweredToAllNodesWithoutSolicited() {
         byte[] unspecified = new byte[16];

@@ -44,6 +44,19 @@ class VrrpGateTest {
     }
 
     @Test
+    void ipv6AddressesOfMasterInstancesAreOwned() {
+        VrrpGate gate = new VrrpGate();
+        long hi = 0x20010db800000000L;
+        assertFalse(gate.owned6(hi, 0x254), "no VRRP: owns nothing");
+        gate.publish(VrrpGate.Snapshot.of(new int[0], new int[0], new long[] {hi, 0x100},
+                new long[] {hi, 0x255, hi, 0x254}));
+        assertTrue(gate.owned6(hi, 0x254));
+        assertTrue(gate.owned6(hi, 0x255), "unsorted input is sorted");
+        assertFalse(gate.owned6(hi, 0x100), "silent, not owned");
+        assertFalse(gate.silent6(hi, 0x254), "owned, not silent");
+    }
+
+    @Test
     void lookupsAllocateNothing() {
         VrrpGate gate = new VrrpGate();
         int[] silent = new int[64];
@@ -55,7 +68,7 @@ class VrrpGateTest {
             silent6[i] = 0x20010db800000000L;
             silent6[i + 1] = 0x100 + i;
         }
-        gate.publish(VrrpGate.Snapshot.of(silent, new int[] {OTHER}, silent6));
+        gate.publish(VrrpGate.Snapshot.of(silent, new int[] {OTHER}, silent6, new long[] {0x20010db800000000L, 0x254}));
         int hits = 0;
         for (int i = 0; i < 100_000; i++) { // warm up
             hits += gate.silent(VIP + (i & 127)) ? 1 : 0;
@@ -65,9 +78,10 @@ class VrrpGateTest {
             hits += gate.silent(VIP + (i & 127)) ? 1 : 0;
             hits += gate.owned(OTHER + (i & 1)) ? 1 : 0;
             hits += gate.silent6(0x20010db800000000L, 0x100 + (i & 127)) ? 1 : 0;
+            hits += gate.owned6(0x20010db800000000L, 0x254 + (i & 1)) ? 1 : 0;
         }
         long allocated = AllocationProbe.since(before);
         AllocationProbe.sink = hits;
-        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 3M lookups");
+        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 4M lookups");
     }
 }

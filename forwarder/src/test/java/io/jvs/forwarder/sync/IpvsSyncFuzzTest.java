@@ -34,7 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The backup's receive path on what the fuzzer writes: {@link IpvsSync#decode} on a message in a
  * segment exactly its size (any read past it throws), then {@link SyncIntake} and
  * {@link SyncInstaller} into small connection tables (IPv4 and IPv6) of a director with NAT,
- * FULLNAT, persistent DR and UDP services and IPv6 NAT and DR ones. Entries are IPv4 (struct
+ * FULLNAT, persistent DR and UDP services and IPv6 NAT, DR, FULLNAT and persistent NAT ones
+ * (IPv6 FULLNAT entries carry jvs's option 26, IPv6 templates go to PersistenceTable6). Entries are IPv4 (struct
  * ip_vs_sync_v4) or IPv6 (ip_vs_sync_v6). Two kinds of input: raw bytes, and messages the {@link IpvsSync.Encoder}
  * builds from fuzzed entries (addresses and ports mostly the configured ones, so they reach the
  * table), then maybe mutated. Properties:
@@ -61,7 +62,9 @@ class IpvsSyncFuzzTest {
     private static final Ipv6Address VIP6 = Ipv6Address.parse("2001:db8::100");
     private static final Ipv6Address RS6A = Ipv6Address.parse("2001:db8::11");
     private static final Ipv6Address RS6B = Ipv6Address.parse("2001:db8::12");
-    private static final Ipv6Address[] ADDRS6 = {VIP6, RS6A, RS6B, Ipv6Address.parse("2001:db8:1::2")};
+    private static final Ipv6Address LIP6 = Ipv6Address.parse("2001:db8::3");
+    private static final Ipv6Address[] ADDRS6 = {VIP6, RS6A, RS6B, Ipv6Address.parse("2001:db8:1::2"), LIP6,
+        Ipv6Address.parse("2001:db8:1::")};
 
     /** The backup's services, built once (an immutable snapshot; the connection table is new per input). */
     private static final ServiceRegistry REGISTRY = new ServiceRegistry();
@@ -81,7 +84,13 @@ class IpvsSyncFuzzTest {
                         ServiceSpec.Dest.ipv6(RS6A, 8080, 1, ForwardMethod.NAT),
                         ServiceSpec.Dest.ipv6(RS6B, 8080, 1, ForwardMethod.NAT))),
                 ServiceSpec.ipv6(Protocol.UDP, VIP6, 53, "rr", List.of(
-                        ServiceSpec.Dest.ipv6(RS6A, 53, 1, ForwardMethod.DR)))), REGISTRY.current()));
+                        ServiceSpec.Dest.ipv6(RS6A, 53, 1, ForwardMethod.DR))),
+                ServiceSpec.ipv6(Protocol.TCP, VIP6, 81, "rr", List.of())
+                        .withFullNat6(List.of(LIP6), ClientAddressMode.PROXY_V2)
+                        .withDests(List.of(ServiceSpec.Dest.ipv6(RS6A, 8081, 1, ForwardMethod.FULLNAT))),
+                ServiceSpec.ipv6(Protocol.TCP, VIP6, 443, "rr", List.of(
+                        ServiceSpec.Dest.ipv6(RS6B, 443, 1, ForwardMethod.NAT))).withPersistence(360, 64)),
+                REGISTRY.current()));
     }
 
     @FuzzTest(maxDuration = FuzzChecks.CI_DURATION)
@@ -172,7 +181,7 @@ class IpvsSyncFuzzTest {
                         long daddrLo, int protocol, int flags, int state, int cport, int vport, int dport, int fwmark, long timeout,
                         int caddr, int vaddr, int daddr, boolean hasSeq, int inInitSeq, int inDelta, int inPrevDelta,
                         int outInitSeq, int outDelta, int outPrevDelta, boolean hasFullNat, int localAddr,
-                        int localPort, int fullNatFlags, int seqBase, int seqDelta, int tsDelta,
+                        long localAddrHi, long localAddrLo, int localPort, int fullNatFlags, int seqBase, int seqDelta, int tsDelta,
                         boolean hasSynProxy, int spState, int spSeq, int spTs, int spClientIsn, int spOptions,
                         int spClientWindow, int spWinShift) {
     }
@@ -184,7 +193,7 @@ class IpvsSyncFuzzTest {
         return new Wire(e.ipv6(), e.caddrHi, e.caddrLo, e.vaddrHi, e.vaddrLo, e.daddrHi, e.daddrLo, e.protocol, e.flags & ~IpvsSync.CONN_F_HASHED, e.state, e.cport, e.vport, e.dport, e.fwmark,
                 e.timeout, e.caddr, e.vaddr, e.daddr, seq, seq ? e.inInitSeq : 0, seq ? e.inDelta : 0,
                 seq ? e.inPrevDelta : 0, seq ? e.outInitSeq : 0, seq ? e.outDelta : 0, seq ? e.outPrevDelta : 0, fn,
-                fn ? e.localAddr : 0, fn ? e.localPort : 0, fn ? e.fullNatFlags : 0, fn ? e.seqBase : 0,
+                fn ? e.localAddr : 0, fn ? e.localAddrHi : 0, fn ? e.localAddrLo : 0, fn ? e.localPort : 0, fn ? e.fullNatFlags : 0, fn ? e.seqBase : 0,
                 fn ? e.seqDelta : 0, fn ? e.tsDelta : 0, sp, sp ? e.spState : 0, sp ? e.spSeq : 0, sp ? e.spTs : 0,
                 sp ? e.spClientIsn : 0, sp ? e.spOptions : 0, sp ? e.spClientWindow : 0, sp ? e.spWinShift : 0);
     }
@@ -255,7 +264,14 @@ class IpvsSyncFuzzTest {
         }
         if (data.consumeBoolean()) {
             e.hasFullNat = true;
-            e.localAddr = data.consumeBoolean() ? LIP : data.consumeInt();
+            if (e.ipv6()) {
+                // option 26: a 128-bit local address (the int one stays 0, as the decoder leaves it)
+                Ipv6Address l = data.consumeBoolean() ? LIP6 : new Ipv6Address(data.consumeLong(), data.consumeLong());
+                e.localAddrHi = l.hi();
+                e.localAddrLo = l.lo();
+            } else {
+                e.localAddr = data.consumeBoolean() ? LIP : data.consumeInt();
+            }
             e.localPort = data.consumeInt(0, 0xffff);
             e.fullNatFlags = data.consumeInt(0, 0xffff);
             e.seqBase = data.consumeInt();

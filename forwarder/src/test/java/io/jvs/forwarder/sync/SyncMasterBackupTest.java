@@ -50,6 +50,9 @@ class SyncMasterBackupTest {
     private static final Ipv6Address RS6A = Ipv6Address.parse("2001:db8::11");
     private static final Ipv6Address RS6B = Ipv6Address.parse("2001:db8::12");
     private static final Ipv6Address CLIENT6 = Ipv6Address.parse("2001:db8:1::2");
+    private static final Ipv6Address LIP6 = Ipv6Address.parse("2001:db8::3");
+    /** CLIENT6 cut to /64, as ip_vs_sched_persist keys a -M 64 service's template. */
+    private static final Ipv6Address CLIENT6_NET = Ipv6Address.parse("2001:db8:1::");
 
     /** One director's side: its services, tables and (for the master) SyncMaster. */
     private static final class Side {
@@ -76,8 +79,14 @@ class SyncMasterBackupTest {
                     ServiceSpec.Dest.ipv6(RS6B, 8080, 1, ForwardMethod.NAT)));
             ServiceSpec dns6 = ServiceSpec.ipv6(Protocol.UDP, VIP6, 53, "rr", List.of(
                     ServiceSpec.Dest.ipv6(RS6A, 53, 1, ForwardMethod.DR)));
-            registry.publish(new ServiceTableBuilder(TestSchedulers.FACTORY)
-                    .build(List.of(nat, fullNat, persistent, dns, nat6, dns6), registry.current()));
+            ServiceSpec fullNat6 = ServiceSpec.ipv6(Protocol.TCP, VIP6, 81, "rr", List.of())
+                    .withFullNat6(List.of(LIP6), ClientAddressMode.PROXY_V2)
+                    .withDests(List.of(ServiceSpec.Dest.ipv6(RS6A, 8081, 1, ForwardMethod.FULLNAT)));
+            ServiceSpec persistent6 = ServiceSpec.ipv6(Protocol.TCP, VIP6, 443, "rr", List.of(
+                    ServiceSpec.Dest.ipv6(RS6A, 443, 1, ForwardMethod.NAT),
+                    ServiceSpec.Dest.ipv6(RS6B, 443, 1, ForwardMethod.NAT))).withPersistence(360, 64);
+            registry.publish(new ServiceTableBuilder(TestSchedulers.FACTORY).build(
+                    List.of(nat, fullNat, persistent, dns, nat6, dns6, fullNat6, persistent6), registry.current()));
             conns = new ConnectionTable(256, Timeouts.DEFAULTS, () -> now, new LocalPorts(1024, 65535));
         }
 
@@ -404,13 +413,13 @@ class SyncMasterBackupTest {
         int id = master.conns6.insert(proto, CLIENT6.hi(), CLIENT6.lo(), cport, VIP6.hi(), VIP6.lo(), port,
                 dest.addr6Hi, dest.addr6Lo, dest.port, svc, dest, master.now);
         master.conns6.update(id, false, flags, 60, master.now);
-        sync.inbound6(id, true, master.now);
+        sync.inbound6(id, true, false, master.now);
         return id;
     }
 
     private void in6(int id, int flags) {
         master.conns6.update(id, false, flags, 60, master.now);
-        sync.inbound6(id, false, master.now);
+        sync.inbound6(id, false, false, master.now);
     }
 
     @Test
@@ -529,17 +538,17 @@ class SyncMasterBackupTest {
         e.daddrLo ^= 0x99;
         installer.install(e, backup.now);
         assertEquals(1, backup.counters.drops(SyncDrop.NO_DEST));
-        e = nat6Entry(3);
-        e.flags = IpvsSync.CONN_F_TEMPLATE;
-        installer.install(e, backup.now);
-        e = nat6Entry(4);
-        e.hasFullNat = true;
-        installer.install(e, backup.now);
         e = nat6Entry(5);
         e.hasSynProxy = true;
         e.spState = IpvsSync.SYNPROXY_SPLICED;
         installer.install(e, backup.now);
-        assertEquals(3, backup.counters.drops(SyncDrop.IPV6_UNSUPPORTED));
+        assertEquals(1, backup.counters.drops(SyncDrop.IPV6_UNSUPPORTED));
+        // a FULLNAT server's entry without jvs's option 26 cannot be forwarded
+        e = nat6Entry(4);
+        e.vport = 81;
+        e.dport = 8081;
+        installer.install(e, backup.now);
+        assertEquals(1, backup.counters.drops(SyncDrop.FULLNAT_OPTION_MISSING));
         assertEquals(0, backup.conns6.size());
         // an IPv4 entry with the same VIP bits is no IPv6 one
         e = nat6Entry(6);
@@ -572,26 +581,151 @@ class SyncMasterBackupTest {
     }
 
     @Test
+    void ipv6FullNatKeepsTheMastersLocalAddressPortAndOffsets() {
+        RealServer rs = master.svc6(Protocol.TCP, 81).dest6(RS6A.hi(), RS6A.lo(), 8081);
+        int id = open6(Protocol.TCP, 81, 40130, rs, TcpHeader.SYN);
+        master.conns6.setSeqOffsets(id, 0x12345678, -77);
+        master.conns6.setSeqBase(id, 0x0badcafe);
+        master.conns6.markProxyAcked(id);
+        master.conns6.markToaOnAckSent(id);
+        master.conns6.update(id, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
+        in6(id, TcpHeader.ACK);
+        in6(id, TcpHeader.ACK);
+        int lport = master.conns6.lport(id);
+        assertEquals(LIP6, new Ipv6Address(master.conns6.laddrHi(id), master.conns6.laddrLo(id)));
+        transfer();
+        int b = backup.conns6.lookupIn(Protocol.TCP, CLIENT6.hi(), CLIENT6.lo(), 40130, VIP6.hi(), VIP6.lo(), 81,
+                backup.now);
+        assertTrue(b >= 0, "the FULLNAT6 connection is installed on the backup");
+        assertEquals(LIP6, new Ipv6Address(backup.conns6.laddrHi(b), backup.conns6.laddrLo(b)));
+        assertEquals(lport, backup.conns6.lport(b));
+        assertTrue(backup.conns6.localPorts().held(LIP6.hi(), LIP6.lo(), lport));
+        assertEquals(1, backup.conns6.localPorts().inUse());
+        assertTrue(backup.conns6.seqSet(b));
+        assertEquals(0x12345678, backup.conns6.seqDelta(b));
+        assertEquals(-77, backup.conns6.tsDelta(b));
+        assertEquals(0x0badcafe, backup.conns6.seqBase(b));
+        assertTrue(backup.conns6.proxyAcked(b));
+        assertTrue(backup.conns6.toaOnAckSent(b));
+        assertEquals(TcpState.ESTABLISHED, backup.conns6.state(b));
+        // the server's replies (to LIP6:lport) find it
+        assertEquals(b, backup.conns6.lookupOut(Protocol.TCP, RS6A.hi(), RS6A.lo(), 8081, LIP6.hi(), LIP6.lo(), lport,
+                backup.now));
+        // resent: updated in place, the port still held once
+        for (int p = 4; p <= 53; p++) {
+            in6(id, TcpHeader.ACK);
+        }
+        transfer();
+        assertEquals(1, backup.counters.updatedConnections());
+        assertEquals(1, backup.conns6.localPorts().inUse());
+        backup.conns6.remove(b);
+        assertFalse(backup.conns6.localPorts().held(LIP6.hi(), LIP6.lo(), lport)); // released with the entry
+    }
+
+    @Test
+    void anIpv6FullNatPortHeldHereIsNotTakenTwice() {
+        SyncEntry e = nat6Entry(9);
+        e.vport = 81;
+        e.dport = 8081;
+        e.hasFullNat = true;
+        e.localAddrHi = LIP6.hi();
+        e.localAddrLo = LIP6.lo();
+        e.localPort = 5000;
+        installer.install(e, backup.now);
+        SyncEntry other = nat6Entry(10);
+        other.vport = 81;
+        other.dport = 8081;
+        other.hasFullNat = true;
+        other.localAddrHi = LIP6.hi();
+        other.localAddrLo = LIP6.lo();
+        other.localPort = 5000;
+        installer.install(other, backup.now);
+        assertEquals(1, backup.counters.drops(SyncDrop.LOCAL_PORT_TAKEN));
+        assertEquals(1, backup.conns6.size());
+        assertEquals(1, backup.conns6.localPorts().inUse());
+    }
+
+    @Test
+    void ipv6PersistenceTemplatesFollowTheirConnections() {
+        VirtualService svc = master.svc6(Protocol.TCP, 443);
+        RealServer rs = svc.dest6(RS6B.hi(), RS6B.lo(), 443);
+        // as Ipv6Handler.schedule: the template keyed by the client's /64, then its connection
+        int t = master.conns6.templates().insert(Protocol.TCP, CLIENT6_NET.hi(), CLIENT6_NET.lo(), VIP6.hi(),
+                VIP6.lo(), 443, svc, rs, svc.persistTimeoutNanos, master.now);
+        int id = master.conns6.insert(Protocol.TCP, CLIENT6.hi(), CLIENT6.lo(), 40140, VIP6.hi(), VIP6.lo(), 443,
+                RS6B.hi(), RS6B.lo(), 443, svc, rs, master.now);
+        master.conns6.setController(id, t, master.now);
+        master.conns6.update(id, false, TcpHeader.SYN, 60, master.now);
+        sync.inbound6(id, true, true, master.now);
+        List<SyncEntry> first = drain();
+        // the template goes with the first examined packet; the SYN_RECV connection does not
+        assertEquals(1, first.size());
+        SyncEntry te = first.get(0);
+        assertTrue(te.ipv6());
+        assertTrue(te.template());
+        assertEquals(CLIENT6_NET, new Ipv6Address(te.caddrHi, te.caddrLo));
+        assertEquals(VIP6, new Ipv6Address(te.vaddrHi, te.vaddrLo));
+        assertEquals(RS6B, new Ipv6Address(te.daddrHi, te.daddrLo));
+        assertEquals(0, te.cport);
+        assertEquals(443, te.vport);
+        assertEquals(443, te.dport);
+        assertEquals(360, te.timeout);
+        assertEquals(IpvsSync.CONN_F_MASQ, te.flags & IpvsSync.CONN_F_FWD_MASK);
+        master.queue.offer(te);
+        transfer();
+        VirtualService bsvc = backup.svc6(Protocol.TCP, 443);
+        RealServer brs = bsvc.dest6(RS6B.hi(), RS6B.lo(), 443);
+        int bt = backup.conns6.templates().lookup(Protocol.TCP, CLIENT6_NET.hi(), CLIENT6_NET.lo(), VIP6.hi(),
+                VIP6.lo(), 443, backup.now);
+        assertTrue(bt >= 0, "the IPv6 template is installed on the backup");
+        assertEquals(brs, backup.conns6.templates().dest(bt));
+        assertEquals(backup.now + 360 * S, backup.conns6.templates().expiresAtNanos(bt));
+        assertEquals(1, brs.stats.persistConnsVolatile());
+        assertEquals(1, backup.counters.installedConnections());
+        // sent again: the template's lifetime is renewed in place
+        backup.now += 100 * S;
+        master.queue.offer(te);
+        transfer();
+        assertEquals(1, backup.conns6.templates().size());
+        assertEquals(backup.now + 360 * S, backup.conns6.templates().expiresAtNanos(bt));
+        assertEquals(1, backup.counters.updatedConnections());
+    }
+
+    @Test
     void theMastersIpv6DecisionAllocatesNothing() {
         RealServer rs = master.svc6(Protocol.TCP, 80).dest6(RS6A.hi(), RS6A.lo(), 8080);
         int id = open6(Protocol.TCP, 80, 40120, rs, TcpHeader.SYN);
         master.conns6.update(id, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
+        // a FULLNAT6 connection (option 26) and a persistent one with its template, synced alongside
+        int fn = open6(Protocol.TCP, 81, 40121, master.svc6(Protocol.TCP, 81).dest6(RS6A.hi(), RS6A.lo(), 8081),
+                TcpHeader.SYN);
+        master.conns6.update(fn, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
+        VirtualService psvc = master.svc6(Protocol.TCP, 443);
+        RealServer prs = psvc.dest6(RS6A.hi(), RS6A.lo(), 443);
+        int t = master.conns6.templates().insert(Protocol.TCP, CLIENT6_NET.hi(), CLIENT6_NET.lo(), VIP6.hi(),
+                VIP6.lo(), 443, psvc, prs, psvc.persistTimeoutNanos, master.now);
+        int p = master.conns6.insert(Protocol.TCP, CLIENT6.hi(), CLIENT6.lo(), 40122, VIP6.hi(), VIP6.lo(), 443,
+                RS6A.hi(), RS6A.lo(), 443, psvc, prs, master.now);
+        master.conns6.setController(p, t, master.now);
+        master.conns6.update(p, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
         SyncEntry e = new SyncEntry();
+        int[] ids = {id, fn, p};
         for (int i = 0; i < 20_000; i++) {
-            in6(id, TcpHeader.ACK);
+            in6(ids[i % 3], TcpHeader.ACK);
             while (master.queue.poll(e)) {
                 // the sender's side of the queue
             }
         }
         long base = AllocationProbe.start();
-        for (int i = 0; i < 100_000; i++) {
-            in6(id, TcpHeader.ACK);
+        for (int i = 0; i < 99_999; i++) {
+            in6(ids[i % 3], TcpHeader.ACK);
             while (master.queue.poll(e)) {
                 // the sender's side of the queue
             }
         }
         long allocated = AllocationProbe.since(base);
-        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 100k IPv6 packets (2k of them synced)");
+        assertTrue(allocated < 4096, "allocated " + allocated + " bytes in 100k IPv6 packets (NAT, FULLNAT6 and a "
+                + "persistent connection with its template; thousands of them synced)");
     }
 
     // ---- what the backup refuses, each counted ----

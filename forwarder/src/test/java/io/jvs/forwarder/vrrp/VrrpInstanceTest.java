@@ -210,4 +210,33 @@ class VrrpInstanceTest {
         // 3 x 0.5 s + (256-100) x 0.5 s / 256 = 1.5 s + 304.6875 ms
         assertEquals(1_810 * MS, runUntil(i, 0, 5 * S, VrrpState.MASTER));
     }
+
+    /**
+     * RFC 5798 section 6.4.3 over IPv6: between equal priorities the higher primary (link-local)
+     * address wins, compared as an unsigned 128-bit number.
+     */
+    @Test
+    void anIpv6MasterYieldsToAnEqualPriorityFromAHigherLinkLocalAddress() {
+        io.jvs.packet.Ipv6Address me = io.jvs.packet.Ipv6Address.parse("fe80::6a:76ff:fe00:2");
+        VrrpConfig.Instance c = new VrrpConfig.Instance("VI_6", "eth0", 51, 100, 100, 3,
+                VrrpConfig.InitialState.BACKUP, false, 0, null, List.of(), List.of(), List.of(), List.of(), List.of(),
+                List.of(), 5000, 5, false, 0, List.of(), "t:1", List.of(),
+                List.of(io.jvs.packet.Ipv6Address.parse("2001:db8::254")), null, List.of());
+        VrrpInstance i = new VrrpInstance(c, me.hi(), me.lo(), actions);
+        i.start(0);
+        runUntil(i, 0, 5 * S, VrrpState.MASTER);
+        assertEquals(me.lo(), i.masterLo());
+        i.receive(advert6(100, "fe80::6a:76ff:fe00:1"), 5 * S);
+        assertEquals(VrrpState.MASTER, i.state(), "equal priority, lower address");
+        i.receive(advert6(100, "fe80::fc00:ff:fe00:3"), 5 * S); // the low 64 bits' top bit set: unsigned
+        assertEquals(VrrpState.BACKUP, i.state(), "equal priority, higher address");
+        assertEquals(io.jvs.packet.Ipv6Address.parse("fe80::fc00:ff:fe00:3").lo(), i.masterLo());
+    }
+
+    static VrrpPacket.Advert advert6(int priority, String src) {
+        io.jvs.packet.Ipv6Address a = io.jvs.packet.Ipv6Address.parse(src);
+        io.jvs.packet.Ipv6Address gw = io.jvs.packet.Ipv6Address.parse("2001:db8::254");
+        return new VrrpPacket.Advert(3, 51, priority, 100, new int[0], 0, new byte[0], 0, a.hi(), a.lo(),
+                new long[] {gw.hi(), gw.lo()});
+    }
 }

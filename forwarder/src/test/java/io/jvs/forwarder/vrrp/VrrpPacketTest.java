@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 
 import java.util.List;
 
@@ -144,5 +145,93 @@ class VrrpPacketTest {
         assertEquals(VrrpPacket.Drop.ADVERT_INTERVAL, VrrpPacket.check(a, slow));
         assertEquals(51, VrrpPacket.peekVrid(ip(V2, 255, SRC), 40));
         assertEquals(-1, VrrpPacket.peekVrid(new byte[24], 24));
+    }
+
+    // ------------------------------------------------------------ VRRPv3 over IPv6 (RFC 5798 section 5.1)
+
+    static final Ipv6Address FE80_2 = Ipv6Address.parse("fe80::2");
+    static final Ipv6Address FE80_3 = Ipv6Address.parse("fe80::3");
+    static final Ipv6Address GW6 = Ipv6Address.parse("2001:db8::254");
+    static final Ipv6Address VIP6 = Ipv6Address.parse("2001:db8::100");
+
+    /**
+     * From fe80::2 to ff02::12: ver 3 type 1, VRID 51, prio 150, 1 address, rsvd 0 + max adver
+     * int 100 cs, checksum 0x0a3a (RFC 1071 over the RFC 8200 pseudo-header: source, destination,
+     * length 24 as 32 bits, three zeros, next header 112; then the message), 2001:db8::254.
+     */
+    static final byte[] V6 = {
+        0x31, 0x33, (byte) 0x96, 0x01, 0x00, 0x64, 0x0a, 0x3a,
+        0x20, 0x01, 0x0d, (byte) 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54,
+    };
+    /** From fe80::3 to ff02::12: VRID 7, prio 100, 2 addresses, 250 cs, checksum 0x0d05. */
+    static final byte[] V6_TWO = {
+        0x31, 0x07, 0x64, 0x02, 0x00, (byte) 0xfa, 0x0d, 0x05,
+        0x20, 0x01, 0x0d, (byte) 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54,
+        0x20, 0x01, 0x0d, (byte) 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
+    };
+
+    static VrrpConfig.Instance instance6(int vrid, List<Ipv6Address> addrs) {
+        return new VrrpConfig.Instance("VI_6", "eth0", vrid, 150, 100, 3, VrrpConfig.InitialState.BACKUP,
+                false, 0, null, List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), 5000, 5, false, 0,
+                List.of(), "t:1", List.of(), addrs, null, List.of());
+    }
+
+    private static VrrpPacket.Advert decode6(byte[] m, int hopLimit, Ipv6Address src) throws VrrpPacket.Malformed {
+        return VrrpPacket.decode6(m, m.length, hopLimit, src.hi(), src.lo(), VrrpPacket.MULTICAST_GROUP6_HI,
+                VrrpPacket.MULTICAST_GROUP6_LO);
+    }
+
+    private static VrrpPacket.Drop drop6(byte[] m, int hopLimit, Ipv6Address src) {
+        return assertThrows(VrrpPacket.Malformed.class, () -> decode6(m, hopLimit, src)).reason();
+    }
+
+    @Test
+    void encodesV3OverIpv6WithTheIpv6PseudoHeaderInTheChecksum() {
+        assertArrayEquals(V6, VrrpPacket.encode6(51, 150, 100, new long[] {GW6.hi(), GW6.lo()}, FE80_2.hi(),
+                FE80_2.lo(), VrrpPacket.MULTICAST_GROUP6_HI, VrrpPacket.MULTICAST_GROUP6_LO));
+        assertArrayEquals(V6_TWO, VrrpPacket.encode6(7, 100, 250, new long[] {GW6.hi(), GW6.lo(), VIP6.hi(), VIP6.lo()},
+                FE80_3.hi(), FE80_3.lo(), VrrpPacket.MULTICAST_GROUP6_HI, VrrpPacket.MULTICAST_GROUP6_LO));
+        assertEquals(Ipv6Address.parse("ff02::12"),
+                new Ipv6Address(VrrpPacket.MULTICAST_GROUP6_HI, VrrpPacket.MULTICAST_GROUP6_LO));
+    }
+
+    @Test
+    void decodesGoldenIpv6Packets() throws VrrpPacket.Malformed {
+        VrrpPacket.Advert a = decode6(V6, 255, FE80_2);
+        assertEquals(3, a.version());
+        assertEquals(51, a.vrid());
+        assertEquals(150, a.priority());
+        assertEquals(100, a.advertIntCentis());
+        assertArrayEquals(new long[] {GW6.hi(), GW6.lo()}, a.addrs6());
+        assertEquals(0, a.addrs().length);
+        assertEquals(FE80_2.hi(), a.srcHi());
+        assertEquals(FE80_2.lo(), a.srcLo());
+        assertNull(VrrpPacket.check(a, instance6(51, List.of(GW6))));
+
+        VrrpPacket.Advert b = decode6(V6_TWO, 255, FE80_3);
+        assertEquals(7, b.vrid());
+        assertEquals(250, b.advertIntCentis());
+        assertArrayEquals(new long[] {GW6.hi(), GW6.lo(), VIP6.hi(), VIP6.lo()}, b.addrs6());
+        assertNull(VrrpPacket.check(b, instance6(7, List.of(VIP6, GW6))), "the order of the list does not matter");
+    }
+
+    @Test
+    void badIpv6AdvertsAreDroppedByReason() throws VrrpPacket.Malformed {
+        assertEquals(VrrpPacket.Drop.TTL, drop6(V6, 254, FE80_2), "hop limit 254");
+        assertEquals(VrrpPacket.Drop.CHECKSUM, drop6(V6, 255, FE80_3), "another source: the pseudo-header differs");
+        byte[] prio = V6.clone();
+        prio[2] = (byte) 0x97;
+        assertEquals(VrrpPacket.Drop.CHECKSUM, drop6(prio, 255, FE80_2));
+        byte[] v2 = V6.clone();
+        v2[0] = 0x21; // a VRRPv2 header over IPv6
+        assertEquals(VrrpPacket.Drop.VERSION, drop6(v2, 255, FE80_2));
+        byte[] type2 = V6.clone();
+        type2[0] = 0x32;
+        assertEquals(VrrpPacket.Drop.TYPE, drop6(type2, 255, FE80_2));
+        assertEquals(VrrpPacket.Drop.TRUNCATED, drop6(java.util.Arrays.copyOf(V6, 20), 255, FE80_2), "count 1, 12 bytes");
+        assertEquals(VrrpPacket.Drop.TRUNCATED, drop6(java.util.Arrays.copyOf(V6, 7), 255, FE80_2));
+        VrrpPacket.Advert a = decode6(V6, 255, FE80_2);
+        assertEquals(VrrpPacket.Drop.ADDRESS_COUNT, VrrpPacket.check(a, instance6(51, List.of(GW6, VIP6))));
+        assertEquals(VrrpPacket.Drop.ADDRESS_LIST, VrrpPacket.check(a, instance6(51, List.of(VIP6))));
     }
 }

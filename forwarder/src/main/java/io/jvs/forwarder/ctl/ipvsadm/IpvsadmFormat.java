@@ -278,15 +278,12 @@ public final class IpvsadmFormat {
         StringBuilder sb = new StringBuilder(String.format("%-16s %-8s %-10s %4s %2s %4s %-7s %-15s %s%n",
                 "Instance", "State", "Interface", "VRID", "V", "Prio", "Advert", "Master", "Addresses"));
         for (io.jvs.forwarder.vrrp.VrrpStatus.Instance i : status.instances()) {
-            StringBuilder addrs = new StringBuilder();
-            for (int a : i.addrs()) {
-                addrs.append(addrs.isEmpty() ? "" : ",").append(io.jvs.packet.Ipv4Address.toString(a));
-            }
+            String addrs = String.join(",", i.addresses());
             String advert = i.advertIntCentis() % 100 == 0 ? (i.advertIntCentis() / 100) + "s"
                     : String.format(java.util.Locale.ROOT, "%.2fs", i.advertIntCentis() / 100.0);
             sb.append(String.format("%-16s %-8s %-10s %4d %2d %4d %-7s %-15s %s%n", i.name(), i.state(), i.iface(),
                     i.vrid(), i.version(), i.priority(), advert,
-                    i.masterAddr() == 0 ? "-" : io.jvs.packet.Ipv4Address.toString(i.masterAddr()), addrs));
+                    i.master().isEmpty() ? "-" : i.master(), addrs));
         }
         if (!status.instances().isEmpty()) {
             StringBuilder d = new StringBuilder();

@@ -38,7 +38,7 @@ final class VrrpMapper {
             "garp_lower_prio_repeat", "garp_master_refresh", "garp_master_refresh_repeat");
     /** Instance keywords whose behaviour jvs does not have: refused (the failover would differ). */
     private static final Set<String> UNSUPPORTED = Set.of("use_vmac", "vmac_xmit_base", "track_script",
-            "track_process", "track_file", "track_bfd", "virtual_routes", "virtual_rules", "native_ipv6",
+            "track_process", "track_file", "track_bfd", "virtual_routes", "virtual_rules",
             "notify_stop", "notify_deleted", "notify_master_rx_lower_pri", "mcast_dst_ip", "check_unicast_src");
 
     private final KeepalivedConf.Mapper m;
@@ -47,6 +47,8 @@ final class VrrpMapper {
     private final List<Node> instanceNodes = new ArrayList<>();
     /** Per instance, its IPv6 virtual_ipaddress_excluded lines (in the order of its addresses6). */
     private final List<List<Excluded6>> excludedNodes = new ArrayList<>();
+    /** Per instance, its IPv6 virtual_ipaddress lines (in the order of its virtual6). */
+    private final List<List<Excluded6>> virtualNodes6 = new ArrayList<>();
     private final List<VrrpConfig.SyncGroup> groups = new ArrayList<>();
     private final List<Node> groupNodes = new ArrayList<>();
 
@@ -73,6 +75,8 @@ final class VrrpMapper {
         int priority = DEFAULT_PRIORITY;
         Node advert = null;
         int version = defaultVersion;
+        Node versionNode = null;
+        boolean nativeIpv6 = false;
         VrrpConfig.InitialState state = VrrpConfig.InitialState.BACKUP;
         boolean nopreempt = false;
         long preemptDelay = 0;
@@ -81,6 +85,8 @@ final class VrrpMapper {
         List<VrrpConfig.Address> addrs = new ArrayList<>();
         List<Ipv6Address> addrs6 = new ArrayList<>();
         List<Excluded6> addrNodes6 = new ArrayList<>();
+        List<Ipv6Address> virtual6 = new ArrayList<>();
+        List<Excluded6> virtualNodes = new ArrayList<>();
         List<String> track = new ArrayList<>();
         List<String> notifyMaster = List.of();
         List<String> notifyBackup = List.of();
@@ -90,7 +96,11 @@ final class VrrpMapper {
         int garpRepeat = DEFAULT_GARP_MASTER_REPEAT;
         boolean smtp = false;
         int src = 0;
+        Ipv6Address src6 = null;
+        Node srcNode = null;
         List<Integer> peers = new ArrayList<>();
+        List<Ipv6Address> peers6 = new ArrayList<>();
+        Node peersNode = null;
         for (Node n : vi.children()) {
             switch (n.keyword()) {
                 case "state" -> state = switch (m.oneArg(n).toUpperCase(Locale.ROOT)) {
@@ -103,7 +113,14 @@ final class VrrpMapper {
                 case "virtual_router_id" -> vrid = m.parseInt(n, m.oneArg(n), 1, 255, "virtual_router_id");
                 case "priority" -> priority = m.parseInt(n, m.oneArg(n), 1, 255, "priority");
                 case "advert_int" -> advert = n;
-                case "version", "vrrp_version" -> version = m.parseInt(n, m.oneArg(n), 2, 3, n.keyword());
+                case "version", "vrrp_version" -> {
+                    version = m.parseInt(n, m.oneArg(n), 2, 3, n.keyword());
+                    versionNode = n;
+                }
+                case "native_ipv6" -> {
+                    m.noArgs(n);
+                    nativeIpv6 = true;
+                }
                 case "nopreempt" -> {
                     m.noArgs(n);
                     nopreempt = true;
@@ -113,7 +130,7 @@ final class VrrpMapper {
                     auth = n;
                     authPass = authentication(n);
                 }
-                case "virtual_ipaddress" -> addresses(n, addrs);
+                case "virtual_ipaddress" -> addresses(n, name, nativeIpv6, addrs, virtual6, virtualNodes);
                 case "virtual_ipaddress_excluded" -> excluded(n, addrs6, addrNodes6);
                 case "track_interface" -> trackInterfaces(n, track);
                 case "notify_master" -> notifyMaster = m.script(n);
@@ -126,15 +143,28 @@ final class VrrpMapper {
                     smtp = true;
                     m.ignore(n); // reported, not sent: jvs has no mailer
                 }
-                case "unicast_src_ip", "mcast_src_ip" -> src = m.address(n, m.oneArg(n));
+                case "unicast_src_ip", "mcast_src_ip" -> {
+                    srcNode = n;
+                    String text = m.oneArg(n);
+                    if (text.indexOf(':') >= 0) {
+                        src6 = address6(n, text);
+                    } else {
+                        src = m.address(n, text);
+                    }
+                }
                 case "unicast_peer" -> {
                     m.requireBlock(n);
+                    peersNode = n;
                     for (Node p : n.children()) {
                         if (!p.args().isEmpty() || p.hasBlock()) {
                             throw KeepalivedConf.Mapper.err(p, "unicast_peer: \"" + p.keyword() + " "
                                     + String.join(" ", p.args()) + "\": jvs takes one address per line");
                         }
-                        peers.add(m.address(p, p.keyword()));
+                        if (p.keyword().indexOf(':') >= 0) {
+                            peers6.add(address6(p, p.keyword()));
+                        } else {
+                            peers.add(m.address(p, p.keyword()));
+                        }
                     }
                 }
                 default -> {
@@ -156,10 +186,32 @@ final class VrrpMapper {
         if (vrid < 0) {
             throw KeepalivedConf.Mapper.err(vi, "vrrp_instance " + name + " has no virtual_router_id");
         }
-        if (addrs.isEmpty()) {
+        if (addrs.isEmpty() && virtual6.isEmpty()) {
             throw KeepalivedConf.Mapper.err(vi, "vrrp_instance " + name + " has no virtual_ipaddress");
         }
-        if (addrs.size() > 255) {
+        boolean ipv6 = !virtual6.isEmpty();
+        if (nativeIpv6 && !ipv6) {
+            throw KeepalivedConf.Mapper.err(vi, "vrrp_instance " + name + ": native_ipv6 with IPv4 virtual_ipaddress"
+                    + " (one instance advertises one family)");
+        }
+        if (ipv6) {
+            // keepalived (vrrp_complete_instance): an IPv6 instance speaks VRRPv3 whatever
+            // global_defs says; VRRPv2 over IPv6 is keepalived's own non-standard extension
+            if (versionNode != null && version == 2) {
+                throw KeepalivedConf.Mapper.err(versionNode, "vrrp_instance " + name + ": " + versionNode.keyword()
+                        + " 2 with IPv6 addresses: jvs speaks VRRPv3 (RFC 5798) over IPv6 only");
+            }
+            version = 3;
+            if (srcNode != null && src6 == null || !peers.isEmpty()) {
+                throw KeepalivedConf.Mapper.err(srcNode != null && src6 == null ? srcNode : peersNode,
+                        "vrrp_instance " + name + ": an IPv4 address in an IPv6 instance (its first virtual_ipaddress"
+                        + " decides the family)");
+            }
+        } else if (src6 != null || !peers6.isEmpty()) {
+            throw KeepalivedConf.Mapper.err(src6 != null ? srcNode : peersNode, "vrrp_instance " + name
+                    + ": an IPv6 address in an IPv4 instance (its first virtual_ipaddress decides the family)");
+        }
+        if (addrs.size() > 255 || virtual6.size() > 255) {
             throw KeepalivedConf.Mapper.err(vi, "vrrp_instance " + name + ": more than 255 addresses in one advert");
         }
         int advertCentis = DEFAULT_ADVERT_CENTIS;
@@ -189,9 +241,10 @@ final class VrrpMapper {
         }
         instances.add(new VrrpConfig.Instance(name, iface, vrid, priority, advertCentis, version, state, nopreempt,
                 preemptDelay, authPass, addrs, track, notifyMaster, notifyBackup, notifyFault, notify, garpDelay,
-                garpRepeat, smtp, src, peers, vi.where(), addrs6));
+                garpRepeat, smtp, src, peers, vi.where(), addrs6, virtual6, src6, peers6));
         instanceNodes.add(vi);
         excludedNodes.add(addrNodes6);
+        virtualNodes6.add(virtualNodes);
     }
 
     private String authentication(Node n) throws ConfigException {
@@ -225,22 +278,34 @@ final class VrrpMapper {
     }
 
     /**
-     * {@code A[/len] [dev X] [brd B] [scope S] [label L]}, one per line, IPv4: the addresses the
-     * instance advertises. jvs advertises over IPv4 only (no VRRPv3 over IPv6 to ff02::12), and
-     * keepalived ignores an address whose family is not the instance's, so an IPv6 address here
-     * is refused naming virtual_ipaddress_excluded, where it belongs.
+     * {@code A[/len] [dev X] [brd B] [scope S] [label L]}, one per line: the addresses the
+     * instance advertises. As in keepalived (vrrp_parser.c), the first address decides the
+     * instance's family ({@code native_ipv6} forces IPv6); keepalived skips an address of the
+     * other family with a warning, jvs refuses it naming the line (the failover would not carry it).
      */
-    private void addresses(Node n, List<VrrpConfig.Address> out) throws ConfigException {
+    private void addresses(Node n, String name, boolean nativeIpv6, List<VrrpConfig.Address> out,
+                           List<Ipv6Address> out6, List<Excluded6> nodes6) throws ConfigException {
         m.requireBlock(n);
         for (Node a : n.children()) {
-            if (a.keyword().indexOf(':') >= 0) {
-                throw KeepalivedConf.Mapper.err(a, "virtual_ipaddress " + a.keyword() + ": jvs advertises VRRP over"
-                        + " IPv4 only; put IPv6 addresses in virtual_ipaddress_excluded (never advertised, they"
-                        + " follow the instance's state)");
-            }
             String dev = addressWords(a, "virtual_ipaddress");
             String text = a.keyword();
+            boolean v6 = text.indexOf(':') >= 0;
+            boolean instanceV6 = !out6.isEmpty() || out.isEmpty() && (v6 || nativeIpv6);
+            if (v6 != instanceV6) {
+                throw KeepalivedConf.Mapper.err(a, "virtual_ipaddress " + text + ": vrrp_instance " + name + " is "
+                        + (instanceV6 ? "IPv6" : "IPv4") + (nativeIpv6 && out6.isEmpty() ? " (native_ipv6)"
+                        : " (its first address decides)") + "; one instance advertises one family");
+            }
             int slash = text.indexOf('/');
+            if (v6) {
+                if (slash >= 0) {
+                    m.parseInt(a, text.substring(slash + 1), 0, 128, "prefix length");
+                    text = text.substring(0, slash);
+                }
+                out6.add(m.ip(a, text).v6());
+                nodes6.add(new Excluded6(a, dev));
+                continue;
+            }
             int prefix = 32;
             if (slash >= 0) {
                 prefix = m.parseInt(a, text.substring(slash + 1), 0, 32, "prefix length");
@@ -248,6 +313,16 @@ final class VrrpMapper {
             }
             out.add(new VrrpConfig.Address(m.address(a, text), prefix, dev));
         }
+    }
+
+    /** An IPv6 unicast_src_ip or unicast_peer (link-local allowed: the instance's interface scopes it). */
+    private static Ipv6Address address6(Node n, String text) throws ConfigException {
+        Ipv6Address a = text.indexOf('%') < 0 ? Ipv6Address.tryParse(text) : null;
+        if (a == null) {
+            throw KeepalivedConf.Mapper.err(n, "\"" + text + "\" is not an IPv6 address (without a zone: the"
+                    + " instance's interface is the link)");
+        }
+        return a;
     }
 
     /**
@@ -381,9 +456,13 @@ final class VrrpMapper {
                             + " addresses on its interface " + c.iface() + " only");
                 }
             }
-            for (int j = 0; j < c.addresses6().size(); j++) {
-                Ipv6Address a = c.addresses6().get(j);
-                Excluded6 e = excludedNodes.get(i).get(j);
+            List<Ipv6Address> all6 = new ArrayList<>(c.virtual6());
+            all6.addAll(c.addresses6());
+            List<Excluded6> nodes6 = new ArrayList<>(virtualNodes6.get(i));
+            nodes6.addAll(excludedNodes.get(i));
+            for (int j = 0; j < all6.size(); j++) {
+                Ipv6Address a = all6.get(j);
+                Excluded6 e = nodes6.get(j);
                 before = byAddr6.putIfAbsent(a, c);
                 if (before != null) {
                     throw KeepalivedConf.Mapper.err(e.node(), "vrrp_instance " + c.name() + ": address " + a

@@ -37,6 +37,25 @@ class VrrpListingTest {
     }
 
     @Test
+    void anIpv6InstanceShowsItsIpv6MasterAndAddresses() {
+        Map<String, Long> dropped = new LinkedHashMap<>();
+        dropped.put("address_list", 1L);
+        VrrpStatus s = new VrrpStatus(List.of(
+                new VrrpStatus.Instance("VI_6", "", "eth0", 61, 3, 150, 100, VrrpState.BACKUP, 0, new int[0], 1, 0, 7,
+                        List.of(io.jvs.packet.Ipv6Address.parse("2001:db8::254"),
+                                io.jvs.packet.Ipv6Address.parse("2001:db8::100")),
+                        io.jvs.packet.Ipv6Address.parse("fe80::6a:76ff:fe00:3")),
+                new VrrpStatus.Instance("VI_7", "", "eth0", 62, 3, 100, 100, VrrpState.BACKUP, 0, new int[0], 0, 0, 0,
+                        List.of(io.jvs.packet.Ipv6Address.parse("2001:db8::300")), null)), dropped);
+        assertEquals("""
+                Instance         State    Interface  VRID  V Prio Advert  Master          Addresses
+                VI_6             BACKUP   eth0         61  3  150 1s      fe80::6a:76ff:fe00:3 2001:db8::254,2001:db8::100
+                VI_7             BACKUP   eth0         62  3  100 1s      -               2001:db8::300
+                Adverts dropped: address_list=1
+                """, IpvsadmFormat.vrrp(s));
+    }
+
+    @Test
     void withoutVrrpOnlyTheHeader() {
         assertEquals("Instance         State    Interface  VRID  V Prio Advert  Master          Addresses\n",
                 IpvsadmFormat.vrrp(VrrpStatus.NONE));

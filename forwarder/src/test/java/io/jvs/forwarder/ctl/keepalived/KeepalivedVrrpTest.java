@@ -145,7 +145,9 @@ class KeepalivedVrrpTest {
         "    virtual_ipaddress {\\n        10.0.0.300\\n    }\\n|5: \"10.0.0.300\" is not an IPv4 address",
         "    track_interface {\\n        eth1 weight 10\\n    }\\n|5: track_interface eth1: weights are not supported by jvs",
         "    priority 255\\n|1: vrrp_instance VI_1: priority 255 (the address owner) needs state MASTER",
-        "    virtual_ipaddress {\\n        2001:db8::100\\n    }\\n|5: virtual_ipaddress 2001:db8::100: jvs advertises VRRP over IPv4 only; put IPv6 addresses in virtual_ipaddress_excluded",
+        "    virtual_ipaddress {\\n        2001:db8::100\\n    }\\n|8: virtual_ipaddress 10.0.0.100: vrrp_instance VI_1 is IPv6 (its first address decides); one instance advertises one family",
+        "    native_ipv6\\n|6: virtual_ipaddress 10.0.0.100: vrrp_instance VI_1 is IPv6 (native_ipv6); one instance advertises one family",
+        "    unicast_peer {\\n        fe80::3\\n    }\\n|4: vrrp_instance VI_1: an IPv6 address in an IPv4 instance",
         "    virtual_ipaddress_excluded {\\n        2001:db8::zz\\n    }\\n|5: \"2001:db8::zz\" is not an IPv6 address",
         "    virtual_ipaddress_excluded {\\n        fe80::1\\n    }\\n|5: \"fe80::1\": a link-local address (fe80::/10)",
         "    virtual_ipaddress_excluded {\\n        2001:db8::100/129\\n    }\\n|5: prefix length \"129\": expected a number 0..128",
@@ -224,5 +226,68 @@ class KeepalivedVrrpTest {
         String g = HEAD + ADDR + "}\nvrrp_sync_group G {\n    group {\n        VI_1\n        VI_9\n    }\n}\n";
         ConfigException e = assertThrows(ConfigException.class, () -> load(g));
         assertEquals(dir.resolve("k.conf") + ":8: vrrp_sync_group G: no vrrp_instance VI_9", e.getMessage());
+    }
+
+    private static final String V6 = """
+            vrrp_instance VI_6 {
+                interface eth0
+                virtual_router_id 52
+                priority 150
+                virtual_ipaddress {
+                    2001:db8::254/64 dev eth0
+                    2001:db8::100
+                }
+            %s}
+            """;
+
+    /**
+     * keepalived (vrrp_parser.c, vrrp.c): the first virtual_ipaddress makes the instance IPv6,
+     * and an IPv6 instance speaks VRRPv3 whatever global_defs' vrrp_version says.
+     */
+    @Test
+    void anIpv6InstanceSpeaksVrrpv3ForItsIpv6Addresses() throws Exception {
+        KeepalivedConf k = load("global_defs {\n    vrrp_version 2\n}\n" + V6.formatted("""
+                    unicast_src_ip fe80::2
+                    unicast_peer {
+                        fe80::3
+                        2001:db8::3
+                    }
+                    virtual_ipaddress_excluded {
+                        2001:db8::200
+                    }
+                """));
+        VrrpConfig.Instance i = k.vrrp().instances().getFirst();
+        assertTrue(i.ipv6());
+        assertEquals(3, i.version(), "IPv6: VRRPv3 (RFC 5798)");
+        assertEquals(List.of(Ipv6Address.parse("2001:db8::254"), Ipv6Address.parse("2001:db8::100")), i.virtual6());
+        assertEquals(List.of(), i.addresses());
+        assertEquals(Ipv6Address.parse("fe80::2"), i.unicastSrc6());
+        assertEquals(List.of(Ipv6Address.parse("fe80::3"), Ipv6Address.parse("2001:db8::3")), i.unicastPeers6());
+        assertEquals(List.of(Ipv6Address.parse("2001:db8::200")), i.addresses6());
+        // advertised first, then excluded: 2001:db8::254, ::100, ::200 as (hi, lo)
+        assertEquals(List.of(0x20010db800000000L, 0x254L, 0x20010db800000000L, 0x100L, 0x20010db800000000L, 0x200L),
+                java.util.Arrays.stream(i.held6()).boxed().toList());
+        VrrpConfig.Instance n = load(V6.formatted("    native_ipv6\n")).vrrp().instances().getFirst();
+        assertTrue(n.ipv6(), "native_ipv6 with IPv6 addresses");
+    }
+
+    @Test
+    void anIpv6InstanceRefusesVrrpv2AndIpv4UnicastAddresses() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load(V6.formatted("    version 2\n")));
+        assertEquals(dir.resolve("k.conf") + ":9: vrrp_instance VI_6: version 2 with IPv6 addresses: jvs speaks"
+                + " VRRPv3 (RFC 5798) over IPv6 only", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> load(V6.formatted("    unicast_src_ip 10.0.0.2\n")));
+        assertEquals(dir.resolve("k.conf") + ":9: vrrp_instance VI_6: an IPv4 address in an IPv6 instance (its first"
+                + " virtual_ipaddress decides the family)", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> load(V6.formatted("    virtual_ipaddress {\n        10.0.0.9\n"
+                + "    }\n")));
+        assertEquals(dir.resolve("k.conf") + ":10: virtual_ipaddress 10.0.0.9: vrrp_instance VI_6 is IPv6 (its first"
+                + " address decides); one instance advertises one family", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> load(HEAD + ADDR
+                + "    virtual_ipaddress_excluded {\n        2001:db8::254\n    }\n}\n" + V6.formatted("")));
+        assertEquals(dir.resolve("k.conf") + ":16: vrrp_instance VI_6: address 2001:db8::254 is also in vrrp_instance"
+                + " VI_1", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> load(HEAD + "    native_ipv6\n}\n"));
+        assertEquals(dir.resolve("k.conf") + ":1: vrrp_instance VI_1 has no virtual_ipaddress", e.getMessage());
     }
 }
