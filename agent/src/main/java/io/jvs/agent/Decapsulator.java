@@ -184,6 +184,9 @@ final class Decapsulator implements AutoCloseable {
             if (guePort > 0 && d6) {
                 int fd = udp(5, Libc.AF_INET6);
                 Libc.setsockoptInt(fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 1, "IPV6_V6ONLY");
+                // IPVS sends GUE over IPv6 with a zero UDP checksum unless --tun-csum (udp6_set_csum),
+                // as fou's receiving socket, take it.
+                Libc.setsockoptInt(fd, Libc.IPPROTO_UDP, Libc.UDP_NO_CHECK6_RX, 1, "UDP_NO_CHECK6_RX");
                 try (Arena a = Arena.ofConfined()) {
                     Libc.bind(fd, Libc.sockaddrIn6(a, 0, 0, guePort), "udp [::]:" + guePort + " (GUE)");
                 }

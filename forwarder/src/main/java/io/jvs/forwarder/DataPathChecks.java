@@ -35,9 +35,10 @@ final class DataPathChecks {
      * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
      * jvs's IPv6 mark rules (fwmark services) and (protocol, VIP, port), schedules with persistence
      * templates, allow/deny lists, per-client limits and one-packet scheduling, and transmits by
-     * DR, NAT and FULLNAT. Refused, one line naming the service or real server: --synproxy,
-     * real servers other than DR, NAT and FULLNAT (TUN), an IPv4 real server of an IPv6 service, and an IPv6 real
-     * server of an IPv4 service (IPVS's TUN with an IPv6 outer header).
+     * DR, NAT and FULLNAT (behind the SYN proxy too) and TUN (ip6ip6, GUE over IPv6). Refused, one
+     * line naming the real server: an IPv4 real server of an IPv6 service, and an IPv6 real server
+     * of an IPv4 service (IPVS's tunnels with an outer family other than the service's:
+     * IPv6-in-IPv4 and IPv4-in-IPv6).
      */
     static void refuseIpv6(VirtualService s) {
         if (!s.ipv6) {
@@ -49,19 +50,10 @@ final class DataPathChecks {
             }
             return;
         }
-        String refused = s.synProxy ? "--synproxy is not supported for IPv6 services"
-                : null;
-        if (refused != null) {
-            throw new IllegalArgumentException(s.spec.label() + ": " + refused);
-        }
         for (RealServer d : s.dests) {
             if (!d.ipv6) {
                 throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
                         + ": an IPv6 service forwards to IPv6 real servers only");
-            }
-            if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT && d.method != ForwardMethod.FULLNAT) {
-                throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                        + ": " + d.method.name() + " is not supported for IPv6 services (DR -g, NAT -m and --fullnat are)");
             }
         }
     }
@@ -85,9 +77,9 @@ final class DataPathChecks {
      * TAP mode forwards IPv6 address services by DR, NAT and FULLNAT: the kernel routes into the
      * TAP only what jvs routes there, the IPv6 VIPs and local addresses. Refused, naming the
      * service or real server: an IPv6 fwmark service (its marked destinations are not routed into
-     * the TAP) and TUN over IPv6 (a TUN real server of an IPv6 service, or an IPv6 TUN real server:
-     * IPVS's tunnel with an IPv6 outer header; {@link #refuseIpv6} refuses both in every mode while
-     * the IPv6 path has no TUN, this keeps them refused in TAP mode once it has).
+     * the TAP) and TUN over IPv6 (packet mode's ip6ip6 and GUE over IPv6 are not proven through
+     * the TAP; the mixed families, which {@link #refuseIpv6} refuses in every mode, are named the
+     * same way here).
      */
     static void refuseIpv6InTap(ServiceTable services, String with) {
         for (VirtualService s : services.services()) {

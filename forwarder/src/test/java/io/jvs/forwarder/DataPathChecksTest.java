@@ -100,11 +100,11 @@ class DataPathChecksTest {
     }
 
     /**
-     * IPv6 DR and NAT address services pass; what the IPv6 path cannot forward is refused, one line
+     * IPv6 DR, NAT, FULLNAT and TUN (ipip, gue) address services pass; what the IPv6 path cannot forward is refused, one line
      * naming the service or real server.
      */
     @Test
-    void ipv6DrNatAndFullNatPassWhatTheIpv6PathCannotForwardIsRefused() {
+    void ipv6DrNatFullNatAndTunPassWhatTheIpv6PathCannotForwardIsRefused() {
         io.jvs.packet.Ipv6Address vip = io.jvs.packet.Ipv6Address.parse("2001:db8::1");
         Dest dr = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.DR);
         Dest nat = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::12"), 80, 1, ForwardMethod.NAT);
@@ -130,18 +130,31 @@ class DataPathChecksTest {
                 new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 5, 0, 0)))), "--conn-limit");
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withClientPolicy(
                 new io.jvs.forwarder.service.ClientPolicy(List.of(), List.of(), 0, 10, 5)))), "--rate-limit");
-        assertEquals("TCP [2001:db8::1]:80: --synproxy is not supported for IPv6 services",
-                refusal(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(nat)).withSynProxy(true))));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr",
+                List.of(nat)).withSynProxy(true))), "--synproxy on an IPv6 NAT service");
+        // DR6 with --synproxy is refused as for IPv4, by the service model (ServiceSpec), one line:
+        assertEquals("TCP [2001:db8::1]:80 -r [2001:db8::11]:80: --synproxy needs NAT or FULLNAT real servers (DR replies"
+                + " bypass the director)", assertThrows(IllegalArgumentException.class, () -> ServiceSpec.ipv6(
+                Protocol.TCP, vip, 80, "rr", List.of(dr)).withSynProxy(true)).getMessage());
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.ipv6(Protocol.UDP, vip, 53, "rr",
                 List.of(dr)).withOnePacket(true))), "-o");
         assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.fwmark6(7, "rr").withDest(dr).withDest(nat)
                 .withPersistence(300, 64))), "-f 7 -6 with DR and NAT real servers, persistent");
         Dest tunFwm = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 0, 1, ForwardMethod.TUN);
-        assertEquals("real server [2001:db8::13]:0 of FWM/7/IPv6: TUN is not supported for IPv6 services"
-                + " (DR -g, NAT -m and --fullnat are)", refusal(table6(ServiceSpec.fwmark6(7, "rr").withDest(tunFwm))));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(ServiceSpec.fwmark6(7, "rr").withDest(tunFwm))),
+                "-f 7 -6 with a TUN real server (ip6ip6)");
         Dest tun = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 80, 1, ForwardMethod.TUN);
-        assertEquals("real server [2001:db8::13]:80 of TCP/[2001:db8::1]:80: TUN is not supported for IPv6 services"
-                + " (DR -g, NAT -m and --fullnat are)", refusal(table6(v6.withDest(tun))));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withDest(tun))), "ip6ip6 real servers");
+        Dest gue = new Dest(0, 80, 1, ForwardMethod.TUN, 0, 0, TunnelType.GUE, 6080, TunnelType.FLAG_CSUM,
+                io.jvs.packet.Ipv6Address.parse("2001:db8::15"));
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withDest(gue))), "GUE over IPv6 real servers");
+        Dest gre = new Dest(0, 80, 1, ForwardMethod.TUN, 0, 0, TunnelType.GRE, 0, 0,
+                io.jvs.packet.Ipv6Address.parse("2001:db8::16"));
+        assertEquals("real server [2001:db8::16]:80 of TCP/[2001:db8::1]:80: tunnel type gre is not supported (ipip and gue"
+                + " are)", refusal(table6(v6.withDest(gre))));
+        assertEquals("real server 10.0.2.11:80 of TCP/[2001:db8::1]:80: an IPv6 service forwards to IPv6 real servers"
+                + " only", refusal(table6(v6.withDest(new Dest(0x0a00_020b, 80, 1, ForwardMethod.TUN, 0, 0,
+                TunnelType.IPIP, 0, 0)))));
         ServiceTable tun6 = table(Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.TUN));
         assertEquals("real server [2001:db8::11]:80 of TCP/10.0.0.100:80: IPv6 real servers of an IPv4 service are"
                 + " not forwarded (TUN with an IPv6 outer header)", refusal(tun6));

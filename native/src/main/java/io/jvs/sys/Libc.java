@@ -245,6 +245,11 @@ public final class Libc {
     public static final int SOCK_RAW = 3;
     public static final int IPPROTO_IPIP = 4;
     public static final int IPPROTO_UDP = 17;
+    /**
+     * UDP socket option (level IPPROTO_UDP): accept UDP over IPv6 with a zero checksum (RFC 6935,
+     * 6936: tunnel protocols); without it the kernel drops such datagrams.
+     */
+    public static final int UDP_NO_CHECK6_RX = 102;
     public static final int IPPROTO_RAW = 255;
     public static final int SOL_SOCKET = 1;
     public static final int SO_RCVBUF = 8;

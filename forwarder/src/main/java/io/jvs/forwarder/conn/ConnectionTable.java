@@ -82,7 +82,7 @@ import java.util.function.LongSupplier;
  * </ul>
  * Times are {@link System#nanoTime()}-style nanoseconds, compared by subtraction.
  */
-public final class ConnectionTable implements FullNatState {
+public final class ConnectionTable implements SynProxyState {
     /** Largest capacity: indexes of 2^29 longs each. */
     public static final int MAX_CAPACITY = 1 << 28;
 
@@ -971,13 +971,6 @@ public final class ConnectionTable implements FullNatState {
     public int tsDelta(int id) {
         return tsDeltas[id];
     }
-
-    /** SYN proxy state: not a proxied connection. */
-    public static final byte SP_NONE = 0;
-    /** SYN proxy state: the client's cookie ACK opened the entry; the real server has not answered the SYN. */
-    public static final byte SP_AWAITING_SERVER = 1;
-    /** SYN proxy state: the server's SYN-ACK was spliced; sequence numbers are translated both ways. */
-    public static final byte SP_SPLICED = 2;
 
     public byte synProxyState(int id) {
         return spStates[id];

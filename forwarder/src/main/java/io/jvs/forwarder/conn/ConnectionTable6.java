@@ -37,19 +37,22 @@ import java.util.Objects;
  * {@link ConnectionTable} (DR, NAT, and FULLNAT with the master's local address and port), and
  * templates into {@link PersistenceTable6}. A connection
  * counted against its client's {@code --conn-limit} ({@link #markLimited}) gives the count back to
- * {@link ClientLimits} when it leaves, as in {@link ConnectionTable}. Not here yet (IPv4 only): the
- * SYN proxy's state and the flood defence's embryonic reclaim.
+ * {@link ClientLimits} when it leaves, as in {@link ConnectionTable}. The SYN proxy's state
+ * ({@link SynProxyState}) and the flood defence's embryonic reclaim ({@link #reclaimEmbryonic},
+ * {@link #randomDropEntry}) are the IPv4 table's, field for field.
  *
  * <p>Memory per connection: eight addresses 64 + ports 8 + local port 2 + FULLNAT's sequence base
  * and offsets 12 + expiry 8 + state 1 + flags 1 + two references 4 + 4 (compressed oops) + free
- * stack 4 + controller 4 + per-client-limit flag 1 = 113 bytes; indexes 2 x 8 bytes x 2 slots = 32
- * (a power-of-two capacity): 145 bytes, and the templates' quarter. The FULLNAT local ports ({@link LocalPorts})
+ * stack 4 + controller 4 + per-client-limit flag 1 = 113 bytes; the SYN proxy's 22 (as
+ * {@link ConnectionTable}'s); the embryonic reclaim's claim serial 4 and ring 8..16; indexes 2 x 8
+ * bytes x 2 slots = 32 (a power-of-two capacity): 179 bytes, and the templates' quarter (21): 200.
+ * The FULLNAT local ports ({@link LocalPorts})
  * add 8 KiB per IPv6 local address.
  *
  * <p>Single-threaded (the event loop that owns it); no allocation in lookup, insert, update,
  * expire or remove.
  */
-public final class ConnectionTable6 implements FullNatState {
+public final class ConnectionTable6 implements SynProxyState {
     /** {@link #insert} result: the table is full. */
     public static final int FULL = -1;
     /** {@link #insert} result: FULLNAT, and no local address of the service has a free port. */
@@ -83,6 +86,24 @@ public final class ConnectionTable6 implements FullNatState {
     private final int[] seqBases;
     private final int[] seqDeltas;
     private final int[] tsDeltas;
+    // SYN proxy (a --synproxy service's connections; see SynProxy in xmit): 0 for any other.
+    private final byte[] spStates;
+    private final byte[] spWinShifts;
+    private final char[] spOpts;
+    private final char[] spClientWins;
+    private final int[] spClientIsns;
+    private final int[] spSeqDeltas;
+    private final int[] spTsDeltas;
+    private final int[] spHeld;
+    // ---- embryonic reclaim, as ConnectionTable's: ids in the order they were claimed, each with its serial ----
+    private final int[] serials;
+    /** Ring of (serial << 32 | id) records, oldest at embHead; a power of two >= capacity. */
+    private final long[] embryos;
+    private long embHead;
+    private long embTail;
+    private int nextSerial;
+    /** SplitMix64 state of {@link #randomDropEntry}'s picks. */
+    private long dropSeed;
     /** proto << 48 | cport << 32 | vport << 16 | dport. */
     private final long[] ports;
     private final long[] expires;
@@ -155,6 +176,16 @@ public final class ConnectionTable6 implements FullNatState {
         seqBases = new int[capacity];
         seqDeltas = new int[capacity];
         tsDeltas = new int[capacity];
+        spStates = new byte[capacity];
+        spWinShifts = new byte[capacity];
+        spOpts = new char[capacity];
+        spClientWins = new char[capacity];
+        spClientIsns = new int[capacity];
+        spSeqDeltas = new int[capacity];
+        spTsDeltas = new int[capacity];
+        spHeld = new int[capacity];
+        serials = new int[capacity];
+        embryos = new long[Integer.highestOneBit(Math.max(2, capacity * 2 - 1))]; // >= capacity, power of two
         this.localPorts = Objects.requireNonNull(localPorts, "localPorts");
         ports = new long[capacity];
         expires = new long[capacity];
@@ -176,6 +207,7 @@ public final class ConnectionTable6 implements FullNatState {
         outIndex = new long[slots];
         indexMask = slots - 1;
         seed = new SecureRandom().nextLong();
+        dropSeed = seed ^ 0x2545F4914F6CDD1DL;
         this.hashMask = hashMask;
         this.hashBias = hashBias;
     }
@@ -209,8 +241,11 @@ public final class ConnectionTable6 implements FullNatState {
 
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
-        long perEntry = 8 * 8 + 8 + 2 + 12 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 1;
-        return perEntry * capacity + 8L * (inIndex.length + outIndex.length) + templates.footprintBytes();
+        long perEntry = 8 * 8 + 8 + 2 + 12 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 1
+                + 1 + 1 + 2 + 2 + 4 + 4 + 4 + 4 // SYN proxy
+                + 4; // claim serial
+        return perEntry * capacity + 8L * (inIndex.length + outIndex.length + embryos.length)
+                + templates.footprintBytes();
     }
 
     // ------------------------------------------------------------------ lookups
@@ -281,7 +316,7 @@ public final class ConnectionTable6 implements FullNatState {
 
     /**
      * Creates the entry of a newly scheduled connection, as {@link ConnectionTable#insert} does
-     * (state NONE, inactive, 3 s until the first transition, NOOUTPUT for DR; the upper
+     * (state NONE, inactive, 3 s until the first transition, NOOUTPUT for DR and TUN; the upper
      * threshold; conns counted), and returns its id or {@link #FULL}. Precondition: a lookupIn
      * miss for the same key.
      *
@@ -294,10 +329,6 @@ public final class ConnectionTable6 implements FullNatState {
                       long daddrHi, long daddrLo, int dport, VirtualService svc, RealServer dest, long nowNanos) {
         Objects.requireNonNull(svc, "svc");
         Objects.requireNonNull(dest, "dest");
-        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
-                && dest.method != ForwardMethod.FULLNAT) {
-            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT or FULLNAT, not " + dest.method);
-        }
         if (size == capacity) {
             return FULL;
         }
@@ -344,6 +375,7 @@ public final class ConnectionTable6 implements FullNatState {
         services[id] = svc;
         dests[id] = dest;
         controllers[id] = -1;
+        claimed(id);
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
         size++;
@@ -431,8 +463,9 @@ public final class ConnectionTable6 implements FullNatState {
         Objects.requireNonNull(svc, "svc");
         Objects.requireNonNull(dest, "dest");
         final boolean fullNat = dest.method == ForwardMethod.FULLNAT;
-        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT && !fullNat) {
-            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT or FULLNAT, not " + dest.method);
+        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT && dest.method != ForwardMethod.TUN
+                && !fullNat) {
+            throw new IllegalArgumentException("IPv6 connections forward by DR, NAT, TUN or FULLNAT, not " + dest.method);
         }
         if (size == capacity) {
             return FULL;
@@ -470,6 +503,7 @@ public final class ConnectionTable6 implements FullNatState {
         services[id] = svc;
         dests[id] = dest;
         controllers[id] = -1;
+        claimed(id);
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
         size++;
@@ -535,6 +569,77 @@ public final class ConnectionTable6 implements FullNatState {
 
     private long udpTimeout(VirtualService svc) {
         return svc.udpTimeoutNanos != 0 ? svc.udpTimeoutNanos : timeouts.udpNanos();
+    }
+
+    /** A new claim of id: the SYN proxy's state cleared, the claim recorded for the embryonic reclaim. */
+    private void claimed(int id) {
+        spStates[id] = SP_NONE;
+        spHeld[id] = -1;
+        final int serial = ++nextSerial;
+        serials[id] = serial;
+        if (embTail - embHead == embryos.length) {
+            embHead++; // the oldest record goes; its entry is older than the last `capacity` claims
+        }
+        embryos[(int) (embTail++ & (embryos.length - 1))] = ((long) serial << 32) | id;
+    }
+
+    /**
+     * An embryonic entry: TCP, in SYN_RECV or SYNACK (the client's SYN was seen, its handshake ACK
+     * never was), as {@link ConnectionTable#isEmbryonic}.
+     */
+    public boolean isEmbryonic(int id) {
+        if ((flags[id] & F_USED) == 0 || proto(id) != Protocol.TCP) {
+            return false;
+        }
+        final int st = states[id];
+        return st == TcpState.SYN_RECV || st == TcpState.SYNACK;
+    }
+
+    /**
+     * Makes room for a new connection in a full table by removing the oldest embryonic entry, as
+     * {@link ConnectionTable#reclaimEmbryonic}: at most {@code maxScan} claim records, oldest
+     * first; an established, closing or UDP entry is never removed. Allocation-free.
+     *
+     * @return true when an entry was removed (size() is then below capacity())
+     */
+    public boolean reclaimEmbryonic(int maxScan) {
+        final int mask = embryos.length - 1;
+        for (int k = 0; k < maxScan && embHead != embTail; k++) {
+            final long r = embryos[(int) (embHead++ & mask)];
+            final int id = (int) r;
+            if (serials[id] == (int) (r >>> 32) && isEmbryonic(id)) {
+                removeEntry(id);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * ip_vs_random_dropentry, as {@link ConnectionTable#randomDropEntry}: {@code capacity / 32}
+     * randomly chosen ids, the embryonic ones among them removed; never an established or UDP entry.
+     *
+     * @return the number of entries removed
+     */
+    public int randomDropEntry() {
+        final int hw = highWater;
+        if (hw == 0) {
+            return 0;
+        }
+        final int n = Math.max(1, capacity >> 5);
+        int removed = 0;
+        for (int k = 0; k < n; k++) {
+            long z = (dropSeed += 0x9E3779B97F4A7C15L);
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            z ^= z >>> 31;
+            final int id = (int) ((z >>> 1) % hw);
+            if (isEmbryonic(id)) {
+                removeEntry(id);
+                removed++;
+            }
+        }
+        return removed;
     }
 
     /** Removes a live entry (unhash + ip_vs_unbind_dest). */
@@ -749,10 +854,76 @@ public final class ConnectionTable6 implements FullNatState {
         flags[id] |= F_TOA_ON_ACK;
     }
 
+    @Override
+    public byte synProxyState(int id) {
+        return spStates[id];
+    }
+
+    @Override
+    public void startSynProxy(int id, int cookieIsn, int synAckTsval, int clientIsn, int opts, int clientWin) {
+        spStates[id] = SP_AWAITING_SERVER;
+        spSeqDeltas[id] = cookieIsn;
+        spTsDeltas[id] = synAckTsval;
+        spClientIsns[id] = clientIsn;
+        spOpts[id] = (char) (opts >>> 12); // the cookie data's option bits (12..21)
+        spClientWins[id] = (char) clientWin;
+        spWinShifts[id] = 0;
+    }
+
+    @Override
+    public void spliceSynProxy(int id, int seqDelta, int tsDelta, int winShift) {
+        spStates[id] = SP_SPLICED;
+        spSeqDeltas[id] = seqDelta;
+        spTsDeltas[id] = tsDelta;
+        spWinShifts[id] = (byte) winShift;
+    }
+
+    @Override
+    public int synProxySeq(int id) {
+        return spSeqDeltas[id];
+    }
+
+    @Override
+    public int synProxyTs(int id) {
+        return spTsDeltas[id];
+    }
+
+    @Override
+    public int synProxyClientIsn(int id) {
+        return spClientIsns[id];
+    }
+
+    @Override
+    public int synProxyOpts(int id) {
+        return spOpts[id] << 12;
+    }
+
+    @Override
+    public int synProxyClientWindow(int id) {
+        return spClientWins[id];
+    }
+
+    @Override
+    public int synProxyWinShift(int id) {
+        return spWinShifts[id];
+    }
+
+    @Override
+    public int synProxyHeld(int id) {
+        return spHeld[id];
+    }
+
+    @Override
+    public void setSynProxyHeld(int id, int slot) {
+        spHeld[id] = slot;
+    }
+
+    @Override
     public VirtualService service(int id) {
         return services[id];
     }
 
+    @Override
     public RealServer dest(int id) {
         return dests[id];
     }

@@ -20,6 +20,12 @@ package io.jvs.forwarder.conn;
  * 128-bit key (drawn at start, or derived from {@code --synproxy-key FILE} so that the directors of
  * a pair share it: {@link #keyFromSecret}); each is 32 bits of a 64-bit mix.
  *
+ * <p>IPv6 ({@link #cookie6}, {@link #check6}): the same layout and data, the hashes over the
+ * 128-bit addresses, as Linux's cookie_v6_init_sequence / DPVS's synproxy_cookie_ipv6_init_sequence
+ * hash the whole {@code in6_addr}s where the IPv4 version hashes two words: the 64-bit mix takes
+ * the key, then each half of the source and of the destination address in turn, then the ports and
+ * the counter ({@link #hash6}).
+ *
  * <p>Allocation-free and stateless but for the key; safe on any thread.
  */
 public final class SynCookies {
@@ -117,8 +123,19 @@ public final class SynCookies {
 
     /** The cookie (the director's ISN) for a client SYN. Addresses host order, ports unsigned. */
     public int cookie(int saddr, int daddr, int sport, int dport, int clientIsn, int count, int data) {
-        return hash(saddr, daddr, sport, dport, 0, key0) + clientIsn + (count << COOKIE_BITS)
-                + ((hash(saddr, daddr, sport, dport, count, key1) + data) & COOKIE_MASK);
+        return compose(hash(saddr, daddr, sport, dport, 0, key0), hash(saddr, daddr, sport, dport, count, key1),
+                clientIsn, count, data);
+    }
+
+    /** {@link #cookie} for an IPv6 client SYN: addresses as (high, low) 64-bit halves, network order. */
+    public int cookie6(long sHi, long sLo, long dHi, long dLo, int sport, int dport, int clientIsn, int count,
+                       int data) {
+        return compose(hash6(sHi, sLo, dHi, dLo, sport, dport, 0, key0),
+                hash6(sHi, sLo, dHi, dLo, sport, dport, count, key1), clientIsn, count, data);
+    }
+
+    private static int compose(int h0, int h1, int clientIsn, int count, int data) {
+        return h0 + clientIsn + (count << COOKIE_BITS) + ((h1 + data) & COOKIE_MASK);
     }
 
     /**
@@ -128,11 +145,31 @@ public final class SynCookies {
      */
     public int check(int cookie, int saddr, int daddr, int sport, int dport, int clientIsn, int count) {
         int c = cookie - (hash(saddr, daddr, sport, dport, 0, key0) + clientIsn);
-        int diff = (count - (c >>> COOKIE_BITS)) & (-1 >>> COOKIE_BITS);
+        int diff = age(c, count);
         if (diff >= MAX_AGE) {
             return -1;
         }
-        int data = (c - hash(saddr, daddr, sport, dport, count - diff, key1)) & COOKIE_MASK;
+        return valid((c - hash(saddr, daddr, sport, dport, count - diff, key1)) & COOKIE_MASK);
+    }
+
+    /** {@link #check} for an IPv6 client's ACK. */
+    public int check6(int cookie, long sHi, long sLo, long dHi, long dLo, int sport, int dport, int clientIsn,
+                      int count) {
+        int c = cookie - (hash6(sHi, sLo, dHi, dLo, sport, dport, 0, key0) + clientIsn);
+        int diff = age(c, count);
+        if (diff >= MAX_AGE) {
+            return -1;
+        }
+        return valid((c - hash6(sHi, sLo, dHi, dLo, sport, dport, count - diff, key1)) & COOKIE_MASK);
+    }
+
+    /** Minutes since the cookie's counter (its top 8 bits once H0 and the ISN are taken off), mod 256. */
+    private static int age(int c, int count) {
+        return (count - (c >>> COOKIE_BITS)) & (-1 >>> COOKIE_BITS);
+    }
+
+    /** The data field if it is one {@link #encode} makes, else -1. */
+    private static int valid(int data) {
         if ((data & ZERO_BITS) != 0 || (data >>> MSS_SHIFT & 0xF) >= MSS_TABLE.length) {
             return -1;
         }
@@ -142,6 +179,16 @@ public final class SynCookies {
     /** 32 bits of a keyed mix of the tuple and the counter. */
     static int hash(int saddr, int daddr, int sport, int dport, int count, long key) {
         long h = mix64(key ^ ((long) saddr << 32 | (daddr & 0xFFFF_FFFFL)));
+        h = mix64(h ^ ((long) ((sport & 0xFFFF) << 16 | (dport & 0xFFFF)) << 32 | (count & 0xFFFF_FFFFL)));
+        return (int) (h >>> 32);
+    }
+
+    /** 32 bits of a keyed mix of an IPv6 tuple and the counter: the key, each address half, the ports and counter. */
+    static int hash6(long sHi, long sLo, long dHi, long dLo, int sport, int dport, int count, long key) {
+        long h = mix64(key ^ sHi);
+        h = mix64(h ^ sLo);
+        h = mix64(h ^ dHi);
+        h = mix64(h ^ dLo);
         h = mix64(h ^ ((long) ((sport & 0xFFFF) << 16 | (dport & 0xFFFF)) << 32 | (count & 0xFFFF_FFFFL)));
         return (int) (h >>> 32);
     }

@@ -5,7 +5,9 @@ import io.jvs.packet.Checksum;
 import io.jvs.packet.VirtioNetHeader;
 import io.jvs.packet.UdpHeader;
 import io.jvs.packet.TcpHeader;
+import io.jvs.packet.EthernetHeader;
 import io.jvs.packet.Ipv4Header;
+import io.jvs.packet.Ipv6Header;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -167,7 +169,8 @@ public final class Rewrite {
     /**
      * Finishes a CHECKSUM_PARTIAL L4 checksum in software, as the kernel's
      * {@code skb_checksum_help()} would: the complement of the sum from csum_start
-     * to the end of the IPv4 datagram (the field holds the pseudo-header sum, so it
+     * to the end of the IP datagram (IPv4's total length; IPv6's header and payload
+     * length) (the field holds the pseudo-header sum, so it
      * is simply included), 0 stored as 0xFFFF; then clears NEEDS_CSUM in the
      * virtio header and {@code ctx.csumPartial}. For an egress that cannot take
      * the virtio header. Returns false, changing nothing, for a GSO super-frame
@@ -180,7 +183,10 @@ public final class Rewrite {
         MemorySegment seg = ctx.seg;
         long start = ctx.frameOff + ctx.vnet.csumStart();
         long field = start + ctx.vnet.csumOffset();
-        long end = ctx.l3Off + Bytes.u16(seg, ctx.l3Off + Ipv4Header.TOTAL_LENGTH_OFFSET);
+        long end = ctx.etherType == EthernetHeader.ETH_P_IPV6
+                ? ctx.l3Off + Ipv6Header.HEADER_LEN
+                        + Bytes.u16(seg, ctx.l3Off + Ipv6Header.PAYLOAD_LENGTH_OFFSET)
+                : ctx.l3Off + Bytes.u16(seg, ctx.l3Off + Ipv4Header.TOTAL_LENGTH_OFFSET);
         int csum = ~Checksum.sum(seg, start, (int) (end - start)) & 0xFFFF;
         Bytes.u16(seg, field, csum == 0 ? 0xFFFF : csum);
         ctx.vnet.setFlags(ctx.vnet.flags() & ~VirtioNetHeader.F_NEEDS_CSUM);

@@ -29,6 +29,7 @@ import io.jvs.forwarder.io.LanPorts;
 import io.jvs.forwarder.xmit.NatXmit;
 import io.jvs.forwarder.xmit.NextHopSender;
 import io.jvs.forwarder.xmit.TunXmit;
+import io.jvs.forwarder.xmit.Tun6Xmit;
 import io.netty.channel.ChannelPipeline;
 
 import java.security.SecureRandom;
@@ -68,6 +69,8 @@ public final class DataPath {
             "synproxy", "schedule", "transmit");
     /** Client segments the SYN proxy can hold at once, one per connection waiting for its real server. */
     public static final int SYN_PROXY_HELD_SLOTS = 1024;
+    /** The same for IPv6 connections (a table a sixteenth of the IPv4 one's size, by default). */
+    public static final int SYN_PROXY_HELD_SLOTS6 = 256;
 
     private final ServiceRegistry services;
     private final VrrpGate vrrp;
@@ -89,6 +92,8 @@ public final class DataPath {
     private final long isnKey1;
     private final SynCookies cookies;
     private final HeldSegments held;
+    /** The IPv6 SYN proxy's held segments (their slots name IPv6 table ids); null without IPv6. */
+    private final HeldSegments held6;
     private final Supplier<Ipv6ServiceLookup> services6;
     private final ConnectionTable6 conns6;
     /** One per port, by port number, or null: IPv6 is then counted as ignored, as before jvs forwarded it. */
@@ -152,9 +157,11 @@ public final class DataPath {
             this.conns6 = b.conns6 != null ? b.conns6 : new ConnectionTable6(DEFAULT_CONNECTIONS6, conns.timeouts());
             conns6.setSecureTcp(defense.secureTcp());
             conns6.setClientLimits(clientLimits); // one table for both families: the service key tells them apart
+            this.held6 = new HeldSegments(SYN_PROXY_HELD_SLOTS6, conns6);
         } else {
             this.neighbours6 = null;
             this.conns6 = null;
+            this.held6 = null;
         }
     }
 
@@ -197,11 +204,11 @@ public final class DataPath {
 
     /**
      * The defence's once-a-second work (the kernel's defense_work): update_defense_level with the
-     * table's free entries, the state tables secure_tcp asks for, and drop_entry's scan. On the
-     * event loop only (the director's 1 s timer).
+     * tables' free entries ({@link #availableEntries}), the state tables secure_tcp asks for (both
+     * tables), and drop_entry's scan of both tables. On the event loop only (the director's 1 s timer).
      */
     public void defenseTick() {
-        if (defense.update(conns.capacity() - conns.size())) {
+        if (defense.update(availableEntries())) {
             conns.setSecureTcp(defense.secureTcp());
             if (conns6 != null) {
                 conns6.setSecureTcp(defense.secureTcp());
@@ -209,7 +216,26 @@ public final class DataPath {
         }
         if (defense.dropEntry()) {
             counters.embryonicDrop(conns.randomDropEntry());
+            if (conns6 != null) {
+                counters.embryonicDrop(conns6.randomDropEntry());
+            }
         }
+    }
+
+    /**
+     * The kernel's availmem for update_defense_level: the IPv4 table's free entries, or, when the
+     * IPv6 table is fuller, its free entries scaled to the IPv4 table's size (a table a sixteenth
+     * the size counts each free entry sixteen times), so that amemthresh, a number of free IPv4
+     * entries, triggers the defence at the same fill for an IPv6 flood as for an IPv4 one (the
+     * kernel has one memory for both families).
+     */
+    int availableEntries() {
+        int free4 = conns.capacity() - conns.size();
+        if (conns6 == null) {
+            return free4;
+        }
+        long free6 = (long) (conns6.capacity() - conns6.size()) * conns.capacity() / conns6.capacity();
+        return (int) Math.min(free4, free6);
     }
 
     /** {@link #wire(ChannelPipeline, int)} for an attachment that receives ARP on port 0. */
@@ -237,7 +263,7 @@ public final class DataPath {
         TunXmit tun = new TunXmit(sender, icmp, counters);
         NatXmit nat = new NatXmit(sender, conns);
         FullNatXmit fullNat = new FullNatXmit(sender, ports.get(0), conns, wallMillis, isnKey0, isnKey1);
-        SynProxy synProxy = new SynProxy(sender, ports.get(0), conns, cookies, held, wallMillis, counters);
+        SynProxy synProxy = SynProxy.ipv4(sender, ports.get(0), conns, cookies, held, wallMillis, counters);
         p.addLast(STAGES.get(0), new FrameDecodeHandler(counters));
         p.addLast(STAGES.get(1), ipv6Stage(arpPort, answersArp));
         p.addLast(STAGES.get(2), new ArpHandler(services, vrrp, neighbours[arpPort], arpScope, routes, counters,
@@ -261,9 +287,11 @@ public final class DataPath {
             return new IgnoreIpv6Handler(counters);
         }
         Ipv6Sender sender6 = new Ipv6Sender(neighbours6, routes6, counters);
+        SynProxy synProxy6 = SynProxy.ipv6(sender6, ports.get(0), conns6, cookies, held6, wallMillis, counters);
         return new Ipv6Handler(services6, conns6, neighbours6[port], sender6, new Dr6Xmit(sender6, conns6, counters),
                 new Nat6Xmit(sender6, conns6), new Fullnat6Xmit(sender6, conns6, wallMillis, isnKey0, isnKey1),
-                counters, answers, arpScope.vipsRouted(), sync, policy, vrrp, clientLimits);
+                new Tun6Xmit(sender6, conns6, counters), counters, answers, arpScope.vipsRouted(), sync, policy, vrrp,
+                clientLimits, defense, synProxy6);
     }
 
     /** What a {@link DataPath} is built from; everything but the policy (IPVS defaults) must be given. */

@@ -1,6 +1,7 @@
 package io.jvs.forwarder.pipeline;
 
 import io.jvs.forwarder.conn.ConnectionTable6;
+import io.jvs.forwarder.conn.SynProxyState;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
@@ -9,6 +10,7 @@ import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.xmit.Fullnat6Xmit;
 import io.jvs.forwarder.xmit.Ipv6Sender;
+import io.jvs.forwarder.xmit.Xmit;
 import io.jvs.packet.Bytes;
 import io.jvs.packet.Checksum;
 import io.jvs.packet.Icmpv6Header;
@@ -27,7 +29,8 @@ import java.lang.foreign.MemorySegment;
  * <ul>
  *   <li>from the client's side (it quotes [VIP]:vport -> client, a reply the client got; the
  *       outer destination is the VIP): DR forwards it to the real server as it is but for the
- *       hop limit; NAT sends it to the real server with the quote's source made [RIP]:rport;</li>
+ *       hop limit; TUN tunnels it to the real server as it is (ip_vs_icmp_xmit_v6 hands it to
+ *       the connection's transmitter); NAT sends it to the real server with the quote's source made [RIP]:rport;</li>
  *   <li>from a NAT real server's side (it quotes client -> [RIP]:rport, what the director sent
  *       it; the outer destination is the client): to the client from the VIP, the quote made
  *       client -> [VIP]:vport again;</li>
@@ -39,7 +42,12 @@ import java.lang.foreign.MemorySegment;
  *       its stream (Linux's tcp_v6_err ignores an error outside its unacknowledged data).</li>
  * </ul>
  * The outer destination must be the quote's source (the error goes back to who sent the quoted
- * packet), as for IPv4. NAT verifies the error's ICMPv6 checksum first (BAD_CHECKSUM) and computes
+ * packet), as for IPv4. A connection the SYN proxy spliced has its quoted TCP sequence numbers
+ * translated as {@link IcmpHandler} does for IPv4: the client quotes the server's stream in the
+ * proxy's (cookie's) sequence space, so the quoted sequence number goes back by the splice's delta
+ * for the server (whose tcp_v6_err ignores an error outside its unacknowledged data); a NAT or FULLNAT real
+ * server quotes an acknowledgement of its own stream, which goes forward by the delta for the
+ * client. NAT verifies the error's ICMPv6 checksum first (BAD_CHECKSUM) and computes
  * it afresh over the pseudo-header once rewritten (ip_vs_nat_icmp_v6 does the same, leaving it
  * CHECKSUM_PARTIAL); the quoted L4 checksum is left alone (the quote is cut short). The error
  * leaves through {@link Ipv6Sender} like any forwarded packet: hop limit, MTU (an error never
@@ -48,9 +56,12 @@ import java.lang.foreign.MemorySegment;
 final class Icmpv6Errors {
     private final ConnectionTable6 conns;
     private final Ipv6Sender sender;
+    /** TUN connections' errors go to their real server through the tunnel, as ip_vs_icmp_xmit_v6 does. */
+    private final Xmit tun;
     private final DataPathCounters counters;
 
-    Icmpv6Errors(ConnectionTable6 conns, Ipv6Sender sender, DataPathCounters counters) {
+    Icmpv6Errors(ConnectionTable6 conns, Ipv6Sender sender, Xmit tun, DataPathCounters counters) {
+        this.tun = tun;
         this.conns = conns;
         this.sender = sender;
         this.counters = counters;
@@ -113,7 +124,7 @@ final class Icmpv6Errors {
         // From the client's side: it quotes a reply, [VIP]:vport -> client:cport.
         int id = conns.lookupIn(next, qdHi, qdLo, qdport, qsHi, qsLo, qsport, now);
         if (id >= 0) {
-            toRealServer(ctx, id, q, pos);
+            toRealServer(ctx, id, q, pos, quotedTcpField(next, pos, 4, end));
             return true;
         }
         // From a NAT real server's side: it quotes client:cport -> [RIP]:rport; from a FULLNAT one,
@@ -126,15 +137,20 @@ final class Icmpv6Errors {
         return false;
     }
 
-    private void toRealServer(PacketContext ctx, int id, long quote, long quotedPorts) {
+    /** The offset of a 4-byte field of the quoted TCP header (4: sequence, 8: acknowledgement), or -1. */
+    private static long quotedTcpField(int proto, long quotedL4, int field, long end) {
+        return proto == Ipv6Header.NEXT_TCP && quotedL4 + field + 4 <= end ? quotedL4 + field : -1;
+    }
+
+    private void toRealServer(PacketContext ctx, int id, long quote, long quotedPorts, long quotedSeq) {
         RealServer d = conns.dest(id);
         ctx.conn = id;
         ctx.dest = d;
         ctx.service = conns.service(id);
         long hi = conns.daddrHi(id);
         long lo = conns.daddrLo(id);
-        if (d.method != ForwardMethod.DR && d.method != ForwardMethod.NAT && d.method != ForwardMethod.FULLNAT) {
-            counters.drop(DropReason.IPV6_UNSUPPORTED); // a guard: the IPv6 table holds DR, NAT and FULLNAT only
+        if (d.method == ForwardMethod.TUN) {
+            tun.inbound(ctx); // encapsulated as it is (hop limit, MTU, route, NDP: the transmitter's)
             return;
         }
         if (!sender.fits(ctx, hi, lo)) {
@@ -153,6 +169,9 @@ final class Icmpv6Errors {
                 ctx.seg.set(Bytes.BE64, quote + Ipv6Header.DST_OFFSET, conns.laddrHi(id));
                 ctx.seg.set(Bytes.BE64, quote + Ipv6Header.DST_OFFSET + 8, conns.laddrLo(id));
                 Bytes.u16(ctx.seg, quotedPorts + 2, conns.lport(id));
+            }
+            if (quotedSeq >= 0 && conns.synProxyState(id) == SynProxyState.SP_SPLICED) {
+                Bytes.i32(ctx.seg, quotedSeq, Bytes.i32(ctx.seg, quotedSeq) - conns.synProxySeq(id));
             }
             ctx.ip6.setDst(hi, lo);
             ctx.dstHi = hi;
@@ -195,6 +214,10 @@ final class Icmpv6Errors {
             ctx.ip6.setDst(cHi, cLo);
             ctx.dstHi = cHi;
             ctx.dstLo = cLo;
+        }
+        if (tcpEnd >= 0 && quotedPorts + 12 <= tcpEnd && conns.synProxyState(id) == SynProxyState.SP_SPLICED) {
+            // the quote acknowledges the server's stream: into the client's (cookie's) sequence space
+            Bytes.i32(ctx.seg, quotedPorts + 8, Bytes.i32(ctx.seg, quotedPorts + 8) + conns.synProxySeq(id));
         }
         ctx.ip6.setSrc(vHi, vLo);
         ctx.srcHi = vHi;

@@ -3,6 +3,8 @@ package io.jvs.forwarder.pipeline;
 import io.jvs.forwarder.conn.ClientLimits;
 import io.jvs.forwarder.conn.ConnPolicy;
 import io.jvs.forwarder.conn.ConnectionTable6;
+import io.jvs.forwarder.conn.Defense;
+import io.jvs.forwarder.conn.SynProxyState;
 import io.jvs.forwarder.conn.PersistenceTable6;
 import io.jvs.forwarder.conn.TcpState;
 import io.jvs.forwarder.counters.DataPathCounters;
@@ -19,12 +21,14 @@ import io.jvs.forwarder.service.VirtualService;
 import io.jvs.forwarder.service.VrrpGate;
 import io.jvs.forwarder.sync.SyncHook;
 import io.jvs.forwarder.xmit.Ipv6Sender;
+import io.jvs.forwarder.xmit.SynProxy;
 import io.jvs.forwarder.xmit.Xmit;
 import io.jvs.packet.Checksum;
 import io.jvs.packet.EthernetHeader;
 import io.jvs.packet.Icmpv6Header;
 import io.jvs.packet.Ipv6Header;
 import io.jvs.packet.NdpCheck;
+import io.jvs.packet.TcpHeader;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
@@ -64,15 +68,28 @@ import java.util.function.Supplier;
  *       {@link io.jvs.forwarder.service.Scheduler#schedule6} (the kernel's IPv6 hashes). A UDP
  *       datagram of a one-packet service ({@code -o}) is scheduled, sent and its entry removed at
  *       once (IP_VS_CONN_F_ONE_PACKET: counted as a connection, never synced, the next datagram
- *       scheduled afresh). A service using what the IPv6 path lacks (SYN proxy, TUN) is
+ *       scheduled afresh). A service using what the IPv6 path lacks (an IPv4 real server) is
  *       IPV6_UNSUPPORTED: the director refuses those services (DataPathChecks.refuseIpv6), so this
  *       is a guard, not a normal outcome; a FULLNAT connection with no free local port on any
- *       of the service's local addresses is LOCAL_PORT_EXHAUSTED; after each inbound packet the
+ *       of the service's local addresses is LOCAL_PORT_EXHAUSTED. The flood defence as for IPv4
+ *       (ScheduleHandler): drop_packet ({@link Defense#todrop()}) refuses one new connection in
+ *       every drop_rate (DEFENSE_DROP_PACKET) before the scheduler is asked, and a full table
+ *       makes room by removing its oldest embryonic entry ({@link ConnectionTable6#reclaimEmbryonic})
+ *       before it refuses (TABLE_FULL); after each inbound packet the
  *       connection sync master decides whether the connection is synced
  *       ({@link SyncHook#inbound6}, as ip_vs_in does), and then its template;</li>
- *   <li><b>transmit</b>: DR, NAT or FULLNAT over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
- *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit}): egress
- *       MTU (Packet Too Big), hop limit, route, NDP.</li>
+ *   <li><b>synproxy</b>, for a {@code --synproxy} service's TCP, as the IPv4 stage
+ *       ({@link SynProxyHandler}) does it with the IPv6 {@link SynProxy}: with no connection a
+ *       SYN is answered with a cookie SYN-ACK and goes no further, an ACK with a valid cookie is
+ *       scheduled and becomes the real server's SYN, one with a bad cookie is
+ *       SYNPROXY_BAD_COOKIE, anything else NO_CONNECTION; a proxied connection's segments are
+ *       held, turned into the SYN again, or translated (and the server's SYN-ACK spliced); a
+ *       first fragment that would have to be answered or rewritten whole is FRAGMENT_UNTRACKED
+ *       (the rewrite would keep its fragment header);</li>
+ *   <li><b>transmit</b>: DR, NAT, FULLNAT or TUN over IPv6 ({@link io.jvs.forwarder.xmit.Dr6Xmit},
+ *       {@link io.jvs.forwarder.xmit.Nat6Xmit}, {@link io.jvs.forwarder.xmit.Fullnat6Xmit},
+ *       {@link io.jvs.forwarder.xmit.Tun6Xmit}: ip6ip6 or GUE over IPv6): egress MTU (Packet Too
+ *       Big; a tunnel's less its encapsulation), hop limit, route, NDP.</li>
  * </ol>
  * VRRP ({@link VrrpGate#silent6}): for an IPv6 address of an instance this director is not
  * MASTER of, an NS is not answered (only learnt from, as any NS), and an echo request or a packet
@@ -91,6 +108,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final Xmit dr;
     private final Xmit nat;
     private final Xmit fullnat;
+    private final Xmit tun;
     private final DataPathCounters counters;
     private final boolean answers;
     /**
@@ -106,12 +124,17 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
     private final ClientLimits limits;
     /** Set by {@link #schedule}: the packet created its connection's persistence template (for the sync hook). */
     private boolean tmplCreated;
+    private final Defense defense;
+    private final SynProxy proxy;
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
-                Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, DataPathCounters counters, boolean answers,
-                boolean vipsRouted, SyncHook sync, ConnPolicy policy, VrrpGate vrrp, ClientLimits limits) {
+                Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, Xmit tun, DataPathCounters counters,
+                boolean answers, boolean vipsRouted, SyncHook sync, ConnPolicy policy, VrrpGate vrrp,
+                ClientLimits limits, Defense defense, SynProxy proxy) {
         this.vrrp = vrrp;
         this.limits = limits;
+        this.defense = defense;
+        this.proxy = proxy;
         this.services = services;
         this.conns = conns;
         this.templates = conns.templates();
@@ -121,10 +144,11 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         this.dr = dr;
         this.nat = nat;
         this.fullnat = fullnat;
+        this.tun = tun;
         this.counters = counters;
         this.answers = answers;
         this.vipsRouted = vipsRouted;
-        this.errors = new Icmpv6Errors(conns, sender, counters);
+        this.errors = new Icmpv6Errors(conns, sender, tun, counters);
         this.sync = sync;
     }
 
@@ -166,7 +190,11 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         }
         final boolean created = id < 0;
         tmplCreated = false;
+        final boolean tcp = ctx.ipProto == Protocol.TCP;
         if (created) {
+            if (tcp && svc.synProxy && !synProxyOpens(ctx)) {
+                return; // answered with a cookie, or dropped and counted
+            }
             id = schedule(ctx, table, svc, now);
             if (id < 0) {
                 return;
@@ -179,14 +207,67 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         }
         ctx.conn = id;
         ctx.dest = conns.dest(id);
-        xmit(ctx.dest.method).inbound(ctx);
+        Xmit x = xmit(ctx.dest.method);
+        if (ctx.synProxyData >= 0) {
+            proxy.connectServer(ctx, ctx.synProxyData, x); // the cookie ACK becomes the server's SYN
+            return;
+        }
+        if (tcp && !created) {
+            byte state = conns.synProxyState(id);
+            if (state == SynProxyState.SP_AWAITING_SERVER) {
+                if (ctx.fragment) {
+                    counters.drop(DropReason.FRAGMENT_UNTRACKED); // not to be rewritten into the SYN again
+                } else {
+                    proxy.clientPending(ctx, x);
+                }
+                return;
+            }
+            if (state == SynProxyState.SP_SPLICED) {
+                proxy.toServer(ctx, id);
+            }
+        }
+        x.inbound(ctx);
         if (onePacket) {
             conns.remove(id); // never hashed in IPVS: the next datagram is scheduled afresh
         }
     }
 
+    /**
+     * A --synproxy service's TCP segment with no connection: true for an ACK with a valid cookie
+     * (marked in ctx.synProxyData, to be scheduled); a SYN is answered with a cookie SYN-ACK,
+     * anything else dropped (false).
+     */
+    private boolean synProxyOpens(PacketContext ctx) {
+        if (ctx.fragment) {
+            // a first fragment: answering it in place would keep its fragment header (more to come)
+            counters.drop(DropReason.FRAGMENT_UNTRACKED);
+            return false;
+        }
+        int flags = ctx.tcpFlags & (TcpHeader.SYN | TcpHeader.ACK | TcpHeader.RST);
+        if (flags == TcpHeader.SYN) {
+            proxy.answerSyn(ctx);
+            return false;
+        }
+        if (flags == TcpHeader.ACK) {
+            int data = proxy.checkAck(ctx);
+            if (data < 0) {
+                counters.drop(DropReason.SYNPROXY_BAD_COOKIE);
+                return false;
+            }
+            ctx.synProxyData = data;
+            return true;
+        }
+        counters.drop(DropReason.NO_CONNECTION);
+        return false;
+    }
+
     private Xmit xmit(ForwardMethod method) {
-        return method == ForwardMethod.NAT ? nat : method == ForwardMethod.FULLNAT ? fullnat : dr;
+        return switch (method) {
+            case NAT -> nat;
+            case FULLNAT -> fullnat;
+            case TUN -> tun;
+            default -> dr;
+        };
     }
 
     /** A packet to no IPv6 service: a NAT or FULLNAT reply, or NO_SERVICE for a VIP, or the kernel's. */
@@ -198,7 +279,12 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             ctx.service = conns.service(id);
             ctx.dest = conns.dest(id);
             conns.update(id, true, ctx.tcpFlags, ctx.frameLen, now);
-            xmit(ctx.dest.method).outbound(ctx);
+            Xmit x = xmit(ctx.dest.method);
+            if (ctx.ipProto == Protocol.TCP && conns.synProxyState(id) != SynProxyState.SP_NONE
+                    && !proxy.fromServer(ctx, x)) {
+                return; // the server's SYN-ACK spliced or answered, or dropped while waiting
+            }
+            x.outbound(ctx);
         } else if (table.isVip6(ctx.dstHi, ctx.dstLo)) {
             counters.drop(DropReason.NO_SERVICE);
         } else {
@@ -228,18 +314,14 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);
             return id;
         }
-        if (tcp && !syn) {
+        if (tcp && !syn && !ctx.service.synProxy) {
             counters.drop(DropReason.NO_CONNECTION);
             return -2;
         }
-        return -1;
+        return -1; // a --synproxy service's segments all go on: the synproxy step sorts them
     }
 
     private int schedule(PacketContext ctx, Ipv6ServiceLookup table, VirtualService svc, long now) {
-        if (svc.synProxy) {
-            counters.drop(DropReason.IPV6_UNSUPPORTED);
-            return -1;
-        }
         if (svc.hasClientPolicy) {
             if (!svc.admits6(ctx.srcHi, ctx.srcLo)) {
                 counters.drop(DropReason.ACL_DENIED);
@@ -250,6 +332,11 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
                 counters.drop(DropReason.CLIENT_RATE_LIMIT);
                 return -1;
             }
+        }
+        if (defense.todrop()) {
+            // ip_vs_todrop in tcp_conn_schedule / udp_conn_schedule: before the scheduler is asked
+            counters.drop(DropReason.DEFENSE_DROP_PACKET);
+            return -1;
         }
         RealServer dest;
         int tmpl = -1;
@@ -293,7 +380,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             }
         }
         if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
-                && dest.method != ForwardMethod.FULLNAT) {
+                && dest.method != ForwardMethod.FULLNAT && dest.method != ForwardMethod.TUN) {
             counters.drop(DropReason.IPV6_UNSUPPORTED);
             return -1;
         }
@@ -309,6 +396,11 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         }
         int id = conns.insert(ctx.ipProto, ctx.srcHi, ctx.srcLo, ctx.srcPort, ctx.dstHi, ctx.dstLo, ctx.dstPort,
                 table.destHi(dest), table.destLo(dest), dport, svc, dest, now);
+        if (id == ConnectionTable6.FULL && conns.reclaimEmbryonic(ScheduleHandler.RECLAIM_SCAN)) {
+            counters.embryonicReclaim();
+            id = conns.insert(ctx.ipProto, ctx.srcHi, ctx.srcLo, ctx.srcPort, ctx.dstHi, ctx.dstLo, ctx.dstPort,
+                    table.destHi(dest), table.destLo(dest), dport, svc, dest, now);
+        }
         if (id < 0) {
             if (counted) {
                 limits.release(svc.key, ctx.srcHi, ctx.srcLo);
@@ -322,7 +414,8 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         if (tmpl >= 0) {
             conns.setController(id, tmpl, now);
         }
-        conns.update(id, false, ctx.tcpFlags, ctx.frameLen, now);
+        // A SYN proxy's cookie ACK opens the connection as the SYN it stands for (SYN_RECV).
+        conns.update(id, false, ctx.synProxyData >= 0 ? TcpHeader.SYN : ctx.tcpFlags, ctx.frameLen, now);
         return id;
     }
 

@@ -129,7 +129,9 @@ public final class SyncMaster {
         }
         final long nowMs = nowNanos / 1_000_000L;
         final VirtualService svc = conns6.service(id);
-        if (!svc.onePacket) {
+        // Not the SYN proxy's IPv6 connections: the IPv6 entry carries no SYN proxy option yet, and a
+        // backup would install them as plain NAT, untranslated.
+        if (!svc.onePacket && conns6.synProxyState(id) == io.jvs.forwarder.conn.SynProxyState.SP_NONE) {
             final int pkts = ++inPkts6[id];
             final int state = conns6.state(id);
             if (connNeeded(syncEnds6, oldStates6, id, conns6.proto(id), state,

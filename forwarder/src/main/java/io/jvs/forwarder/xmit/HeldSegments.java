@@ -1,6 +1,6 @@
 package io.jvs.forwarder.xmit;
 
-import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.SynProxyState;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.packet.VirtioNetHeader;
 
@@ -28,13 +28,13 @@ public final class HeldSegments {
     private static final int FRAME_AT = 16;
     private static final int VNET_AT = 4;
 
-    private final ConnectionTable conns;
+    private final SynProxyState conns;
     private final MemorySegment mem;
     private final int[] owner;
     private final int[] free;
     private int freeTop;
 
-    public HeldSegments(int slots, ConnectionTable conns) {
+    public HeldSegments(int slots, SynProxyState conns) {
         if (slots < 1) {
             throw new IllegalArgumentException("held segment slots " + slots + ": expected at least 1");
         }

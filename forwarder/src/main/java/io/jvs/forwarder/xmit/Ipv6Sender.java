@@ -51,13 +51,23 @@ public final class Ipv6Sender {
 
     /** Sends the forwarded packet in ctx towards (hi, lo) with its hop limit decremented. */
     public void send(PacketContext ctx, long hi, long lo) {
+        if (decrementHopLimit(ctx)) {
+            transmit(ctx, hi, lo);
+        }
+    }
+
+    /**
+     * IPVS's decrement_ttl for AF_INET6: false (the source answered with Time Exceeded, the
+     * packet dropped as TTL_EXPIRED) when the hop limit would reach 0; else decrements it.
+     */
+    public boolean decrementHopLimit(PacketContext ctx) {
         if (ctx.ttl <= 1) {
             timeExceeded(ctx);
             counters.drop(DropReason.TTL_EXPIRED);
-            return;
+            return false;
         }
         Rewrite.decrementHopLimit(ctx);
-        transmit(ctx, hi, lo);
+        return true;
     }
 
     /** The port a packet to (hi, lo) leaves by; the first when no route of jvs's covers it. */
@@ -102,7 +112,15 @@ public final class Ipv6Sender {
      * header and is only dropped (the kernel answers only first fragments).
      */
     public boolean fits(PacketContext ctx, long hi, long lo) {
-        int mtu = egress(hi, lo).port().mtu;
+        return fits(ctx, egress(hi, lo).port().mtu);
+    }
+
+    /**
+     * As {@link #fits(PacketContext, long, long)} against a given path MTU: a tunnel's, the
+     * egress port's MTU less the encapsulation (ip_vs_tunnel_xmit_v6), which the Packet Too Big
+     * carries.
+     */
+    public boolean fits(PacketContext ctx, int mtu) {
         if (wireLength(ctx) <= mtu) {
             return true;
         }

@@ -1,6 +1,6 @@
 package io.jvs.forwarder.xmit;
 
-import io.jvs.forwarder.conn.ConnectionTable;
+import io.jvs.forwarder.conn.SynProxyState;
 import io.jvs.forwarder.conn.SynCookies;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
@@ -10,9 +10,9 @@ import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.frame.Rewrite;
 import io.jvs.forwarder.io.LanPort;
 import io.jvs.forwarder.service.ClientAddressMode;
-import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.packet.Checksum;
 import io.jvs.packet.Ipv4Header;
+import io.jvs.packet.Ipv6Header;
 import io.jvs.packet.TcpHeader;
 import io.jvs.packet.TcpOptions;
 import io.jvs.packet.VirtioNetHeader;
@@ -59,6 +59,12 @@ import java.util.function.LongSupplier;
  *       compose in either order.</li>
  * </ol>
  *
+ * <p>One class for both families ({@link #ipv4}, {@link #ipv6}), over the family's table's
+ * {@link SynProxyState}: what differs is the cookie's hash ({@link SynCookies#cookie6} over the
+ * 128-bit addresses), the IP header a rewritten frame gets (IPv6: payload length and hop limit, no
+ * header checksum, the TCP checksum over the IPv6 pseudo-header; extension headers are kept), the
+ * sender, and FULLNAT's TOA (the family's own option: 8 bytes for IPv4, DPVS's 20 for IPv6).
+ *
  * <p>Allocation-free; event-loop thread only.
  */
 public final class SynProxy {
@@ -69,12 +75,15 @@ public final class SynProxy {
     private static final int TCP_ACK = 8;
     /** Largest handshake header this class writes: 20 + MSS 4 + SACK_PERM/TS 12 + WS 4. */
     private static final int MAX_HANDSHAKE_LEN = 40;
-    /** Room left for FULLNAT's TOA option on the SYN. */
-    private static final int TOA_ROOM = 8;
-
+    private final boolean v6;
+    /** IPv4's sender (null for IPv6). */
     private final NextHopSender sender;
+    /** IPv6's sender (null for IPv4). */
+    private final Ipv6Sender sender6;
+    /** Room left for FULLNAT's TOA option on the SYN: the family's TOA length. */
+    private final int toaRoom;
     private final LanPort bulkPort;
-    private final ConnectionTable conns;
+    private final SynProxyState conns;
     private final SynCookies cookies;
     private final HeldSegments held;
     private final LongSupplier wallMillis;
@@ -89,12 +98,28 @@ public final class SynProxy {
     private int optTs;
 
     /**
+     * The IPv4 proxy.
+     *
      * @param bulkPort   the port whose bulk scratch carries held segments out (any port of the set)
      * @param wallMillis the clock cookies are time-sliced by and the SYN-ACK's TSval follows
      */
-    public SynProxy(NextHopSender sender, LanPort bulkPort, ConnectionTable conns, SynCookies cookies,
-                    HeldSegments held, LongSupplier wallMillis, DataPathCounters counters) {
+    public static SynProxy ipv4(NextHopSender sender, LanPort bulkPort, SynProxyState conns, SynCookies cookies,
+                                HeldSegments held, LongSupplier wallMillis, DataPathCounters counters) {
+        return new SynProxy(false, sender, null, bulkPort, conns, cookies, held, wallMillis, counters);
+    }
+
+    /** The IPv6 proxy, over the IPv6 table ({@code held} a pool of its own: held slots name its ids). */
+    public static SynProxy ipv6(Ipv6Sender sender, LanPort bulkPort, SynProxyState conns, SynCookies cookies,
+                                HeldSegments held, LongSupplier wallMillis, DataPathCounters counters) {
+        return new SynProxy(true, null, sender, bulkPort, conns, cookies, held, wallMillis, counters);
+    }
+
+    private SynProxy(boolean v6, NextHopSender sender, Ipv6Sender sender6, LanPort bulkPort, SynProxyState conns,
+                     SynCookies cookies, HeldSegments held, LongSupplier wallMillis, DataPathCounters counters) {
+        this.v6 = v6;
         this.sender = sender;
+        this.sender6 = sender6;
+        this.toaRoom = v6 ? Fullnat6Xmit.TOA_LEN : 8;
         this.bulkPort = bulkPort;
         this.conns = conns;
         this.cookies = cookies;
@@ -118,20 +143,20 @@ public final class SynProxy {
         int clientTsval = ts ? seg.get(BE32, l4 + optTs + 2) : 0;
         int data = SynCookies.encode(optMss, optWscale, ts, optSack);
         long now = wallMillis.getAsLong();
-        int client = ctx.srcAddr;
-        int vip = ctx.dstAddr;
         int cport = ctx.srcPort;
         int vport = ctx.dstPort;
         int clientIsn = ctx.tcp.seq();
-        int cookie = cookies.cookie(client, vip, cport, vport, clientIsn, SynCookies.count(now), data);
+        int count = SynCookies.count(now);
+        int cookie = v6
+                ? cookies.cookie6(ctx.srcHi, ctx.srcLo, ctx.dstHi, ctx.dstLo, cport, vport, clientIsn, count, data)
+                : cookies.cookie(ctx.srcAddr, ctx.dstAddr, cport, vport, clientIsn, count, data);
         int mss = SynCookies.mss(data);
         int tcpLen = writeHandshake(ctx, vport, cport, cookie, clientIsn + 1, TcpHeader.SYN | TcpHeader.ACK, mss,
                 mss, optWscale < 0 ? -1 : WSCALE, optSack, ts, (int) now, clientTsval);
-        finish(ctx, vip, client, tcpLen, 64);
-        ctx.srcAddr = vip;
-        ctx.dstAddr = client;
+        swapAddresses(ctx);
+        finish(ctx, tcpLen, 64);
         counters.synProxySynAck();
-        sender.transmit(ctx, client);
+        transmit(ctx);
     }
 
     /**
@@ -142,8 +167,12 @@ public final class SynProxy {
         if ((ctx.tcpFlags & (TcpHeader.SYN | TcpHeader.RST | TcpHeader.ACK)) != TcpHeader.ACK) {
             return -1;
         }
-        return cookies.check(ctx.tcp.ack() - 1, ctx.srcAddr, ctx.dstAddr, ctx.srcPort, ctx.dstPort,
-                ctx.tcp.seq() - 1, SynCookies.count(wallMillis.getAsLong()));
+        int count = SynCookies.count(wallMillis.getAsLong());
+        return v6
+                ? cookies.check6(ctx.tcp.ack() - 1, ctx.srcHi, ctx.srcLo, ctx.dstHi, ctx.dstLo, ctx.srcPort,
+                        ctx.dstPort, ctx.tcp.seq() - 1, count)
+                : cookies.check(ctx.tcp.ack() - 1, ctx.srcAddr, ctx.dstAddr, ctx.srcPort, ctx.dstPort,
+                        ctx.tcp.seq() - 1, count);
     }
 
     /**
@@ -190,10 +219,10 @@ public final class SynProxy {
         int id = ctx.conn;
         int flags = ctx.tcpFlags;
         boolean synAck = (flags & (TcpHeader.SYN | TcpHeader.ACK | TcpHeader.RST)) == (TcpHeader.SYN | TcpHeader.ACK);
-        if (conns.synProxyState(id) == ConnectionTable.SP_AWAITING_SERVER) {
+        if (conns.synProxyState(id) == SynProxyState.SP_AWAITING_SERVER) {
             if (synAck) {
                 splice(ctx, id);
-                ackServer(ctx, id);
+                ackServer(ctx, id, x);
                 releaseHeld(id, x);
                 counters.synProxySpliced();
                 return false;
@@ -206,7 +235,7 @@ public final class SynProxy {
             return false;
         }
         if (synAck) {
-            ackServer(ctx, id); // our ACK was lost: the server repeats its SYN-ACK
+            ackServer(ctx, id, x); // our ACK was lost: the server repeats its SYN-ACK
             return false;
         }
         toClient(ctx, id);
@@ -272,14 +301,13 @@ public final class SynProxy {
     /**
      * Turns the server's SYN-ACK in ctx (the server's view) into the handshake ACK to the
      * server, in place: addresses and ports swapped, its ISN + 1 acknowledged, the client's
-     * window, the timestamps echoed; TOA added for a FULLNAT TOA service.
+     * window, the timestamps echoed; TOA added for a FULLNAT TOA service (by x, the FULLNAT xmit
+     * of the family).
      */
-    private void ackServer(PacketContext ctx, int id) {
+    private void ackServer(PacketContext ctx, int id, Xmit x) {
         MemorySegment seg = ctx.seg;
         long l4 = ctx.l4Off;
         parseOptions(seg, l4, ctx.tcp.dataOffset());
-        int server = ctx.srcAddr;
-        int local = ctx.dstAddr;
         int serverPort = ctx.srcPort;
         int localPort = ctx.dstPort;
         int serverSeq = ctx.tcp.seq();
@@ -296,21 +324,18 @@ public final class SynProxy {
         ctx.tcp.setSrcPort(localPort).setDstPort(serverPort).setSeq(serverAck).setAck(serverSeq + 1)
                 .setDataOffset(len).setFlags(TcpHeader.ACK).setWindow(conns.synProxyClientWindow(id))
                 .setUrgentPointer(0);
-        finish(ctx, local, server, len, 64);
-        ctx.srcAddr = local;
-        ctx.dstAddr = server;
+        swapAddresses(ctx);
+        finish(ctx, len, 64);
         ctx.srcPort = localPort;
         ctx.dstPort = serverPort;
         ctx.tcpFlags = TcpHeader.ACK;
         ctx.reply = false;
-        if (ctx.dest.method == ForwardMethod.FULLNAT && ctx.service.clientAddress == ClientAddressMode.TOA
-                && !conns.toaOnAckSent(id)
-                && Rewrite.addTcpOption8(ctx, TcpOptions.toaHead(TcpOptions.TOA_LEN, conns.cport(id)),
-                conns.caddr(id))) {
+        if (x instanceof FullNatTcp.Family fullNat && ctx.service.clientAddress == ClientAddressMode.TOA
+                && !conns.toaOnAckSent(id) && fullNat.addToa(ctx, id)) {
             conns.markToaOnAckSent(id);
         }
         conns.update(id, false, TcpHeader.ACK, ctx.frameLen, System.nanoTime());
-        sender.transmit(ctx, server);
+        transmit(ctx);
     }
 
     /** Sends the held segment of connection id on, translated as any later client segment. */
@@ -323,16 +348,17 @@ public final class SynProxy {
         if (!held.owns(slot, id)) {
             return;
         }
-        long o = bulkPort.allocBulk(HeldSegments.SLOT + TOA_ROOM);
+        long o = bulkPort.allocBulk(HeldSegments.SLOT + toaRoom);
         MemorySegment b = bulkPort.bulk();
         int len = held.takeOut(slot, b, o);
         out.seg = b;
         out.vnetOff = o;
         out.frameOff = o + VirtioNetHeader.SIZE;
         out.frameLen = len;
-        out.frameCapacity = len + TOA_ROOM;
+        out.frameCapacity = len + toaRoom;
         out.headroom = 0;
-        if (FrameDecoder.decode(out) != FrameKind.IPV4 || out.ipProto != Ipv4Header.PROTO_TCP || out.l4Off < 0) {
+        if (FrameDecoder.decode(out) != (v6 ? FrameKind.IPV6 : FrameKind.IPV4) || out.ipProto != Ipv4Header.PROTO_TCP
+                || out.l4Off < 0) {
             return; // it decoded once already; nothing else can come back
         }
         out.service = conns.service(id);
@@ -358,7 +384,7 @@ public final class SynProxy {
      * any, is held or was dropped), and hands it to the forwarding method.
      */
     private void sendSyn(PacketContext ctx, int id, int tsval, Xmit x) {
-        if (ctx.l4Off + MAX_HANDSHAKE_LEN + TOA_ROOM - ctx.frameOff > ctx.frameCapacity) {
+        if (ctx.l4Off + MAX_HANDSHAKE_LEN + toaRoom - ctx.frameOff > ctx.frameCapacity) {
             counters.drop(DropReason.SYNPROXY_PENDING);
             return;
         }
@@ -368,7 +394,7 @@ public final class SynProxy {
         int synWin = ws < 0 ? win : Math.min(0xFFFF, win << ws); // a SYN's window is never scaled
         int tcpLen = writeHandshake(ctx, ctx.srcPort, ctx.dstPort, conns.synProxyClientIsn(id), 0, TcpHeader.SYN,
                 synWin, SynCookies.mss(data), ws, SynCookies.sack(data), SynCookies.timestamps(data), tsval, 0);
-        finish(ctx, ctx.srcAddr, ctx.dstAddr, tcpLen, ctx.ip.ttl());
+        finish(ctx, tcpLen, v6 ? ctx.ip6.hopLimit() : ctx.ip.ttl());
         ctx.tcpFlags = TcpHeader.SYN;
         x.inbound(ctx);
     }
@@ -400,17 +426,52 @@ public final class SynProxy {
         return len;
     }
 
+    /** Source and destination addresses exchanged in ctx's summary (finish writes them to the header). */
+    private void swapAddresses(PacketContext ctx) {
+        if (v6) {
+            long hi = ctx.srcHi;
+            long lo = ctx.srcLo;
+            ctx.srcHi = ctx.dstHi;
+            ctx.srcLo = ctx.dstLo;
+            ctx.dstHi = hi;
+            ctx.dstLo = lo;
+        } else {
+            int a = ctx.srcAddr;
+            ctx.srcAddr = ctx.dstAddr;
+            ctx.dstAddr = a;
+        }
+    }
+
+    /** Queues the frame in ctx (its IP header final) towards its destination. */
+    private void transmit(PacketContext ctx) {
+        if (v6) {
+            sender6.transmit(ctx, ctx.dstHi, ctx.dstLo);
+        } else {
+            sender.transmit(ctx, ctx.dstAddr);
+        }
+    }
+
     /**
-     * Completes a frame rewritten whole: IP addresses, TTL, total length (payload cut) and
-     * checksum, the TCP checksum over the new header, no offload left in the virtio header.
+     * Completes a frame rewritten whole, from ctx's source and destination: IPv4: addresses, TTL,
+     * total length (payload cut) and checksum; IPv6: addresses, hop limit, payload length
+     * (extension headers kept); the TCP checksum over the new header; no offload left in the
+     * virtio header.
      */
-    private static void finish(PacketContext ctx, int src, int dst, int tcpLen, int ttl) {
+    private void finish(PacketContext ctx, int tcpLen, int ttl) {
         long l3 = ctx.l3Off;
         long l4 = ctx.l4Off;
-        int ihl = (int) (l4 - l3);
-        ctx.ip.setSrc(src).setDst(dst).setTtl(ttl).setTotalLength(ihl + tcpLen).setFlagsFragment(Ipv4Header.FLAG_DF)
-                .writeChecksum();
-        ctx.tcp.setChecksum(Checksum.l4(ctx.seg, l4, tcpLen, Ipv4Header.PROTO_TCP, src, dst));
+        if (v6) {
+            ctx.ip6.setSrc(ctx.srcHi, ctx.srcLo).setDst(ctx.dstHi, ctx.dstLo).setHopLimit(ttl)
+                    .setPayloadLength((int) (l4 - l3) - Ipv6Header.HEADER_LEN + tcpLen);
+            ctx.tcp.setChecksum(Checksum.l4v6(ctx.seg, l4, tcpLen, Ipv6Header.NEXT_TCP, ctx.srcHi, ctx.srcLo,
+                    ctx.dstHi, ctx.dstLo));
+        } else {
+            int ihl = (int) (l4 - l3);
+            ctx.ip.setSrc(ctx.srcAddr).setDst(ctx.dstAddr).setTtl(ttl).setTotalLength(ihl + tcpLen)
+                    .setFlagsFragment(Ipv4Header.FLAG_DF).writeChecksum();
+            ctx.tcp.setChecksum(Checksum.l4(ctx.seg, l4, tcpLen, Ipv4Header.PROTO_TCP, ctx.srcAddr, ctx.dstAddr));
+        }
+        ctx.ttl = ttl;
         if (ctx.vnetOff >= 0) {
             ctx.vnet.clear();
         }
@@ -418,8 +479,10 @@ public final class SynProxy {
         ctx.frameLen = (int) (l4 + tcpLen - ctx.frameOff);
     }
 
-    private static int payload(PacketContext ctx) {
-        return ctx.ip.totalLength() - ctx.ip.ihl() - ctx.tcp.dataOffset();
+    /** TCP payload bytes of the segment in ctx. */
+    private int payload(PacketContext ctx) {
+        int ipPayload = v6 ? ctx.ip6.payloadLength() + Ipv6Header.HEADER_LEN : ctx.ip.totalLength();
+        return ipPayload - (int) (ctx.l4Off - ctx.l3Off) - ctx.tcp.dataOffset();
     }
 
     /** Reads MSS, window scale, SACK-permitted and the timestamps option's offset (or -1). */

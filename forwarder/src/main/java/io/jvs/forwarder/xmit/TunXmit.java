@@ -55,9 +55,7 @@ public final class TunXmit implements Xmit {
     /** Outer IPv4 header. */
     public static final int IPIP_OVERHEAD = Ipv4Header.MIN_HEADER_LEN;
     /** Outer IPv4 + UDP + 4-byte GUE header. */
-    public static final int GUE_OVERHEAD = Ipv4Header.MIN_HEADER_LEN + UdpHeader.HEADER_LEN + 4;
-    /** GUE version 0, C 0, hlen 0, proto/ctype 4 (IPv4), flags 0 (draft-ietf-intarea-gue, Linux fou). */
-    static final int GUE_WORD = 0x0004_0000;
+    public static final int GUE_OVERHEAD = Ipv4Header.MIN_HEADER_LEN + Tunnels.UDP_GUE_LEN;
 
     private final NextHopSender sender;
     /** The port the packet being sent leaves by (set first thing in inbound: its MTU and address). */
@@ -189,25 +187,13 @@ public final class TunXmit implements Xmit {
                 .setProtocol(gue ? Ipv4Header.PROTO_UDP : Ipv4Header.PROTO_IPIP)
                 .setSrc(port.addr).setDst(d.addr).writeChecksum();
         if (gue) {
-            long u = off + Ipv4Header.MIN_HEADER_LEN;
-            udp.wrap(seg, u).setSrcPort(flowPort).setDstPort(d.tunPort)
-                    .setLength(total - Ipv4Header.MIN_HEADER_LEN).setChecksum(UdpHeader.NO_CHECKSUM);
-            // The 4-byte GUE header as two u16s.
-            udp.wrap(seg, u + UdpHeader.HEADER_LEN).setSrcPort(GUE_WORD >>> 16).setDstPort(GUE_WORD & 0xFFFF);
-            udp.wrap(seg, u);
+            Tunnels.writeUdpGue(udp, seg, off + Ipv4Header.MIN_HEADER_LEN, flowPort, d.tunPort,
+                    total - Ipv4Header.MIN_HEADER_LEN, Ipv4Header.PROTO_IPIP);
         }
     }
 
-    /**
-     * The outer UDP source port from a hash of the inner flow, in the ephemeral range
-     * 49152..65535, as the kernel's udp_flow_src_port: one flow, one port, so
-     * receivers that spread by UDP ports keep a flow together.
-     */
     private static int flowSourcePort(PacketContext ctx) {
-        int h = ctx.srcAddr * 0x9E3779B1 ^ ctx.dstAddr * 0x85EBCA77 ^ (ctx.srcPort << 16 | ctx.dstPort) * 0xC2B2AE3D
-                ^ ctx.ipProto;
-        h ^= h >>> 15;
-        return 49152 + ((h & 0x7FFF_FFFF) % 16384);
+        return Tunnels.flowSourcePort(ctx.srcAddr, ctx.dstAddr, ctx.srcPort, ctx.dstPort, ctx.ipProto);
     }
 
     /**
@@ -259,14 +245,7 @@ public final class TunXmit implements Xmit {
             inner.wrap(b, si).setTotalLength(innerLen).setId((id0 + k) & 0xFFFF).writeChecksum();
             long sl4 = si + ihl;
             if (isTcp) {
-                int fl = flags0;
-                if (!last) {
-                    fl &= ~(TcpHeader.FIN | TcpHeader.PSH);
-                }
-                if (k > 0) {
-                    fl &= ~TcpHeader.CWR;
-                }
-                tcp.wrap(b, sl4).setSeq(seq0 + done).setFlags(fl)
+                tcp.wrap(b, sl4).setSeq(seq0 + done).setFlags(Tunnels.segmentFlags(flags0, k, last))
                         .setChecksum(Checksum.pseudoHeaderSum(src, dst, proto, l4Len));
             } else {
                 udp.wrap(b, sl4).setLength(l4Len).setChecksum(Checksum.pseudoHeaderSum(src, dst, proto, l4Len));

@@ -13,6 +13,7 @@ import static io.jvs.packet.TcpHeader.ACK;
 import static io.jvs.packet.TcpHeader.FIN;
 import static io.jvs.packet.TcpHeader.SYN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -101,16 +102,77 @@ class ConnectionTable6Test {
         assertEquals(ConnectionTable6.FULL, insert(CLIENT, 50000, nat, 0));
         assertEquals(-1, t.lookupIn(Protocol.TCP, CLIENT.hi(), CLIENT.lo(), 40001, VIP.hi(), VIP.lo(), 80,
                 4 * S), "expired (3 s initial timeout) entries are never returned");
-        assertThrows(IllegalArgumentException.class, () -> t.insert(Protocol.TCP, 0, 1, 1, 0, 2, 2, 0, 3, 3, svc,
-                new RealServer(1, 80, 1, ForwardMethod.TUN, 0, 0, new DestStats()), 0));
+        // TUN has IPv6 connections too (the expired entry's slot was freed by the lookup above).
+        assertTrue(t.insert(Protocol.TCP, 0, 1, 1, 0, 2, 2, 0, 3, 3, svc,
+                new RealServer(1, 80, 1, ForwardMethod.TUN, 0, 0, new DestStats()), 4 * S) >= 0);
+    }
+
+    /**
+     * The flood defence over the IPv6 table, as over the IPv4 one: a full table gives up its oldest
+     * embryonic entry (SYN_RECV) for a new connection and never an established one; drop_entry's
+     * random scan removes embryonic entries only.
+     */
+    @Test
+    void fullTableReclaimsTheOldestEmbryonicEntryAndNeverAnEstablishedOne() {
+        long now = 0;
+        int[] ids = new int[8];
+        for (int i = 0; i < 8; i++) {
+            ids[i] = insert(CLIENT, 40000 + i, nat, now);
+            t.update(ids[i], false, SYN, 60, now);                      // SYN_RECV
+            if (i % 2 == 0) {
+                t.update(ids[i], true, SYN | ACK, 60, now);              // the server's SYN-ACK
+                t.update(ids[i], false, ACK, 60, now);                  // ESTABLISHED
+            }
+        }
+        assertEquals(ConnectionTable6.FULL, insert(CLIENT, 50000, nat, now), "full");
+        assertEquals(TcpState.ESTABLISHED, t.state(ids[0]));
+        assertEquals(TcpState.SYN_RECV, t.state(ids[1]));
+        assertTrue(t.isEmbryonic(ids[1]));
+        assertFalse(t.isEmbryonic(ids[0]));
+        assertTrue(t.reclaimEmbryonic(64));
+        assertFalse(t.isLive(ids[1]), "the oldest embryonic entry (claimed second) went");
+        assertTrue(t.isLive(ids[0]), "the older, established one stayed");
+        int n = insert(CLIENT, 50000, nat, now);
+        assertTrue(n >= 0, "room for the new connection");
+        assertTrue(t.reclaimEmbryonic(64));
+        assertFalse(t.isLive(ids[3]), "then the next oldest embryonic one");
+        assertTrue(t.reclaimEmbryonic(64));
+        assertTrue(t.reclaimEmbryonic(64));
+        assertTrue(t.isLive(n), "the new connection (NONE: no SYN seen) is not embryonic");
+        assertFalse(t.reclaimEmbryonic(64), "only established and new entries left: nothing reclaimed");
+        for (int i = 0; i < 8; i += 2) {
+            assertTrue(t.isLive(ids[i]), "established entry " + i + " never reclaimed");
+        }
+        // drop_entry: a scan removes the embryonic entries it meets, never the established ones.
+        ConnectionTable6 big = new ConnectionTable6(64, Timeouts.DEFAULTS);
+        int embryonic = 0;
+        for (int i = 0; i < 64; i++) {
+            int id = big.insert(Protocol.TCP, CLIENT.hi(), CLIENT.lo(), 1000 + i, VIP.hi(), VIP.lo(), 80, RIP.hi(),
+                    RIP.lo(), 8080, svc, nat, now);
+            big.update(id, false, SYN, 60, now);
+            if (i % 4 != 0) {
+                embryonic++;
+            } else {
+                big.update(id, true, SYN | ACK, 60, now);
+                big.update(id, false, ACK, 60, now);
+            }
+        }
+        int removed = 0;
+        for (int k = 0; k < 2000; k++) {
+            removed += big.randomDropEntry();
+        }
+        assertEquals(64 - embryonic, big.size(), "every embryonic entry dropped by 2000 scans of 2, "
+                + removed + " removed; the 16 established ones stayed");
+        assertEquals(embryonic, removed);
     }
 
     /**
      * Both tables' memory per connection, measured as what their constructors allocate (every array
      * is allocated up front), in one run, as the difference between a 2^19 and a 2^18 table after
-     * a first small one of each (so one-time costs do not count): the IPv6 table's 166 bytes (113 per
+     * a first small one of each (so one-time costs do not count): the IPv6 table's 200 bytes (113 per
      * entry with its controlling template's id, FULLNAT's local address, port, sequence base and
-     * offsets and the per-client-limit flag, 32 of indexes, 21 for a quarter as many persistence templates at 84 bytes with their
+     * offsets and the per-client-limit flag, 22 of SYN proxy state, 12 for the embryonic reclaim's
+     * claim serial and ring, 32 of indexes, 21 for a quarter as many persistence templates at 84 bytes with their
      * index), and the IPv4
      * table's 146, which 128-bit keys in it would have grown by 48 (three addresses of 4 bytes
      * become 16: client and VIP in addrs, daddr, laddr).
@@ -130,11 +192,11 @@ class ConnectionTable6Test {
                 - new ConnectionTable(small, Timeouts.DEFAULTS).footprintBytes()) / (double) (large - small);
         System.out.printf("connection table footprint, measured: IPv4 %.1f B/conn (its footprintBytes: %.1f), IPv6 %.1f B/conn%n",
                 v4PerConn, v4Documented, v6PerConn);
-        assertEquals(166, new ConnectionTable6(small, Timeouts.DEFAULTS).footprintBytes() / small);
-        assertEquals(166.0, v6PerConn, 1.0, "IPv6 measured");
+        assertEquals(200, new ConnectionTable6(small, Timeouts.DEFAULTS).footprintBytes() / small);
+        assertEquals(200.0, v6PerConn, 1.0, "IPv6 measured");
         assertEquals(v4Documented, v4PerConn, 1.0, "IPv4 measured");
         // IPv4's entries stay as they were: IPv6 never widened them (its own table, templates included, is
-        // the larger now: 145 per entry with FULLNAT's state, plus its templates' quarter)
+        // the larger now: 179 per entry with FULLNAT's and the SYN proxy's state, plus its templates' quarter)
         assertEquals(146.0, v4PerConn, 1.0, "IPv4 measured");
     }
 

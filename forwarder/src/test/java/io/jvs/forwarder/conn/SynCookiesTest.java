@@ -65,6 +65,51 @@ class SynCookiesTest {
                 "another director's key");
     }
 
+    static final long CLIENT6_HI = 0x2001_0db8_0001_0000L; // 2001:db8:1::2
+    static final long CLIENT6_LO = 2;
+    static final long VIP6_HI = 0x2001_0db8_0000_0000L;    // 2001:db8::100
+    static final long VIP6_LO = 0x100;
+
+    /**
+     * IPv6 cookies: the same layout over a hash of the 128-bit addresses (key, source high, source
+     * low, destination high, destination low, then ports and counter, each folded in by SplitMix64's
+     * finaliser), worked out with a separate Python implementation of that formula.
+     */
+    @Test
+    void ipv6CookieIsTheHandComputedValue() {
+        // H0 = 0xD25BC1E3, H1(COUNT) = 0xDA6B654E; client ISN 0x70000000:
+        // 0xD25BC1E3 + 0x70000000 + 0x15000000 = 0x575BC1E3 (mod 2^32)
+        // (0xDA6B654E + 0x373000) & 0xFFFFFF = 0xA2954E;  0x575BC1E3 + 0xA2954E = 0x57FE5731
+        assertEquals(0xD25B_C1E3, SynCookies.hash6(CLIENT6_HI, CLIENT6_LO, VIP6_HI, VIP6_LO, 40000, 80, 0, K0));
+        assertEquals(0xDA6B_654E, SynCookies.hash6(CLIENT6_HI, CLIENT6_LO, VIP6_HI, VIP6_LO, 40000, 80, COUNT, K1));
+        assertEquals(0x57FE_5731, cookies.cookie6(CLIENT6_HI, CLIENT6_LO, VIP6_HI, VIP6_LO, 40000, 80, 0x7000_0000,
+                COUNT, DATA));
+        assertEquals(0x55B9_B187, cookies.cookie6(CLIENT6_HI, CLIENT6_LO, VIP6_HI, VIP6_LO, 40000, 80, 0x7000_0000,
+                COUNT - 2, DATA), "two minutes earlier (Python)");
+        assertEquals(0x3325_A543, cookies.cookie6(CLIENT6_HI, CLIENT6_LO, VIP6_HI, VIP6_LO, 40001, 80, 0x7000_0000,
+                COUNT, DATA), "port 40001 (Python)");
+    }
+
+    @Test
+    void ipv6CheckGivesTheDataBackForItsOwnTupleWithinTwoMinutesOnly() {
+        int c = 0x57FE_5731;
+        assertEquals(DATA, cookies.check6(c, CLIENT6_HI, CLIENT6_LO, VIP6_HI, VIP6_LO, 40000, 80, 0x7000_0000, COUNT));
+        assertEquals(DATA, cookies.check6(c, CLIENT6_HI, CLIENT6_LO, VIP6_HI, VIP6_LO, 40000, 80, 0x7000_0000,
+                COUNT + 1), "the next minute");
+        assertEquals(-1, cookies.check6(c, CLIENT6_HI, CLIENT6_LO, VIP6_HI, VIP6_LO, 40000, 80, 0x7000_0000,
+                COUNT + 2), "stale");
+        assertEquals(-1, cookies.check6(c, CLIENT6_HI, CLIENT6_LO + 1, VIP6_HI, VIP6_LO, 40000, 80, 0x7000_0000,
+                COUNT), "another client (low half)");
+        assertEquals(-1, cookies.check6(c, CLIENT6_HI ^ 1L << 40, CLIENT6_LO, VIP6_HI, VIP6_LO, 40000, 80,
+                0x7000_0000, COUNT), "another client (high half)");
+        assertEquals(-1, cookies.check6(c, CLIENT6_HI, CLIENT6_LO, VIP6_HI, VIP6_LO + 1, 40000, 80, 0x7000_0000,
+                COUNT), "another VIP");
+        assertEquals(-1, cookies.check6(c + 1, CLIENT6_HI, CLIENT6_LO, VIP6_HI, VIP6_LO, 40000, 80, 0x7000_0000,
+                COUNT), "off by one");
+        assertEquals(-1, cookies.check(c, (int) CLIENT6_LO, (int) VIP6_LO, 40000, 80, 0x7000_0000, COUNT),
+                "not an IPv4 cookie of the addresses' low words");
+    }
+
     /**
      * --synproxy-key: the key is the first 128 bits of the file's SHA-256 (computed with Python's
      * hashlib, not this class), so two directors given the same file accept each other's cookies.

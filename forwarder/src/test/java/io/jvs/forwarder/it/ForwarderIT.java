@@ -412,10 +412,12 @@ class ForwarderIT {
         }
 
         @Test
-        @DisplayName("--synproxy on an IPv6 service (packet mode)")
-        void synProxy() throws IOException {
-            assertEquals("jvs-forwarder: TCP [2001:db8::100]:80: --synproxy is not supported for IPv6 services",
-                    refused("-A -t [2001:db8::100]:80 -s rr --synproxy\n", "--attach", "packet:eth0"));
+        @DisplayName("a TUN real server of an IPv6 service (packet mode)")
+        void tunRealServer() throws IOException {
+            assertEquals("jvs-forwarder: real server [2001:db8::11]:80 of TCP/[2001:db8::100]:80: TUN is not supported"
+                            + " for IPv6 services (DR -g, NAT -m and --fullnat are)",
+                    refused("-A -t [2001:db8::100]:80 -s rr\n-a -t [2001:db8::100]:80 -r [2001:db8::11]:80 -i -w 1\n",
+                            "--attach", "packet:eth0"));
         }
 
         @Test

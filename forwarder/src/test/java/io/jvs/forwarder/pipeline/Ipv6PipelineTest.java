@@ -131,7 +131,9 @@ class Ipv6PipelineTest {
     final ServiceTable table = new ServiceTableBuilder(Schedulers::create).build(List.of(
             new ServiceSpec(Protocol.TCP, VIP4, DR_PORT, "rr", List.of(new Dest(RS1_4, DR_PORT, 1, ForwardMethod.DR))),
             new ServiceSpec(Protocol.TCP, VIP4, NAT_PORT, "rr", List.of(new Dest(RS2_4, 80, 1, ForwardMethod.NAT))),
-            new ServiceSpec(Protocol.TCP, VIP4, 443, "rr", List.of(new Dest(RS1_4, 443, 1, ForwardMethod.TUN)))),
+            // --synproxy: a service the IPv6 path refuses (DataPathChecks.refuseIpv6), so its guard is seen.
+            new ServiceSpec(Protocol.TCP, VIP4, 443, "rr", List.of(new Dest(RS1_4, 443, 1, ForwardMethod.NAT)))
+                    .withSynProxy(true)),
             ServiceTable.EMPTY);
     /** Ports of real IPv6 services (the model's, looked up before the stand-ins). */
     static final int PERSIST_PORT = 9000;
