@@ -412,11 +412,11 @@ class ForwarderIT {
         }
 
         @Test
-        @DisplayName("a TUN real server of an IPv6 service (packet mode)")
-        void tunRealServer() throws IOException {
-            assertEquals("jvs-forwarder: real server [2001:db8::11]:80 of TCP/[2001:db8::100]:80: TUN is not supported"
-                            + " for IPv6 services (DR -g, NAT -m and --fullnat are)",
-                    refused("-A -t [2001:db8::100]:80 -s rr\n-a -t [2001:db8::100]:80 -r [2001:db8::11]:80 -i -w 1\n",
+        @DisplayName("an IPv4 TUN real server of an IPv6 service: IPv6-in-IPv4 (packet mode)")
+        void mixedFamilyTunRealServer() throws IOException {
+            assertEquals("jvs-forwarder: real server 10.0.2.11:80 of TCP/[2001:db8::100]:80: an IPv6 service forwards"
+                            + " to IPv6 real servers only",
+                    refused("-A -t [2001:db8::100]:80 -s rr\n-a -t [2001:db8::100]:80 -r 10.0.2.11:80 -i -w 1\n",
                             "--attach", "packet:eth0"));
         }
 
