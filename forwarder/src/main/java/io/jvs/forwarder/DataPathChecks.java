@@ -60,16 +60,51 @@ final class DataPathChecks {
 
     /**
      * What the director runs with that the IPv6 path does not follow, refusing any IPv6 service,
-     * naming it: {@code --attach tap:}/{@code xdp:} (the IPv6 path is packet mode only: the TAP
-     * gets no IPv6 routed into it, the XDP program passes IPv6 to the kernel).
+     * naming it: {@code --attach xdp:} (the IPv6 path runs in packet and TAP mode: the XDP
+     * program passes IPv6 to the kernel).
      *
-     * @param with what is in the way, as the message says it (e.g. "--attach tap")
+     * @param with what is in the way, as the message says it (e.g. "--attach xdp")
      */
     static void refuseIpv6With(ServiceTable services, String with) {
         for (VirtualService s : services.services()) {
             if (s.ipv6) {
                 throw new IllegalArgumentException(s.spec.label() + ": IPv6 services are not forwarded with " + with);
             }
+        }
+    }
+
+    /**
+     * TAP mode forwards IPv6 address services by DR, NAT and FULLNAT: the kernel routes into the
+     * TAP only what jvs routes there, the IPv6 VIPs and local addresses. Refused, naming the
+     * service or real server: an IPv6 fwmark service (its marked destinations are not routed into
+     * the TAP) and TUN over IPv6 (packet mode's ip6ip6 and GUE over IPv6 are not proven through
+     * the TAP; the mixed families, which {@link #refuseIpv6} refuses in every mode, are named the
+     * same way here).
+     */
+    static void refuseIpv6InTap(ServiceTable services, String with) {
+        for (VirtualService s : services.services()) {
+            if (s.ipv6 && s.fwmark != 0) {
+                throw new IllegalArgumentException(s.spec.label() + ": IPv6 fwmark services are not forwarded with "
+                        + with);
+            }
+            for (RealServer d : s.dests) {
+                if (d.method == ForwardMethod.TUN && (s.ipv6 || d.ipv6)) {
+                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
+                            + ": TUN over IPv6 is not forwarded with " + with);
+                }
+            }
+        }
+    }
+
+    /**
+     * TAP mode: the kernel forwards the IPv6 VIPs' packets into the TAP, which needs IPv6 in the
+     * director's namespace (jvs turns its forwarding on with the first IPv6 address); on a host
+     * booted without IPv6 ({@code forwarding} null: no net.ipv6 sysctls) IPv6 services are refused.
+     */
+    static void refuseIpv6NoIpv6(ServiceTable services, String forwarding) {
+        if (forwarding == null) {
+            refuseIpv6With(services, "--attach tap on a host without IPv6 (no /proc/sys/net/ipv6: the kernel"
+                    + " cannot route IPv6 into the TAP)");
         }
     }
 

@@ -208,8 +208,13 @@ public final class Director implements AutoCloseable {
      * snapshot (a ServiceTable is an Ipv6ServiceLookup), one volatile read as for IPv4.
      */
     private final java.util.function.Supplier<Ipv6ServiceLookup> services6 = registry::current;
-    /** Worker 0's ETH_P_ALL ring per interface (packet mode), which holds the solicited-node memberships. */
+    /**
+     * Worker 0's ring per interface that NDP arrives on, which holds the solicited-node memberships:
+     * packet mode's ETH_P_ALL ring, TAP mode's NDP-only one on each --lan.
+     */
     private final List<PacketRxRing> ndpRings = new ArrayList<>();
+    /** TAP mode: net.ipv6.conf.all.forwarding is on (worker 0's loop only). */
+    private boolean tapForwarding6;
     /** IPv6 addresses announced and joined so far (hi, lo). */
     private final Set<io.jvs.packet.Ipv6Address> announced6 = new HashSet<>();
     /** The namespace's own IPv4 addresses (FULLNAT local addresses must not be one); empty until attached. */
@@ -232,11 +237,14 @@ public final class Director implements AutoCloseable {
         this.control = new ControlPlane(settings.config(),
                 new ServiceTableBuilder(Schedulers.factory(settings.mhTableSize()), settings.workers()), table -> {
             DataPathChecks.validate(table);
-            if (settings.attach().isTap() || settings.attach().isXdp()) {
-                DataPathChecks.refuseIpv6With(table, (settings.attach().isTap() ? "--attach tap" : "--attach xdp")
-                        + " (the IPv6 path runs in packet mode only)");
-            }
-            if (!settings.attach().isTap() && !settings.attach().isXdp()) {
+            if (settings.attach().isXdp()) {
+                DataPathChecks.refuseIpv6With(table, "--attach xdp (the IPv6 path runs in packet and TAP mode only)");
+            } else if (settings.attach().isTap()) {
+                // the kernel routes IPv6 into the TAP: jvs turns its IPv6 forwarding on (published6)
+                DataPathChecks.refuseIpv6NoIpv6(table, ipv6Forwarding());
+                DataPathChecks.refuseIpv6InTap(table, "--attach tap (IPv6 in TAP mode: DR, NAT and FULLNAT address"
+                        + " services)");
+            } else {
                 DataPathChecks.refuseIpv6Forwarding(table, ipv6Forwarding());
             }
             if (settings.workers() > 1) {
@@ -473,6 +481,7 @@ public final class Director implements AutoCloseable {
             for (int i = 0; i < ifaces.size(); i++) {
                 attach(first, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
                         AfPacket.ETH_P_ARP), i, i, true);
+                attachNdp(first, ifaces.get(i), i);
             }
         } else if (at.isTap()) {
             // A multi-queue TAP, queue i read by worker i. The kernel puts each frame it routes into
@@ -497,6 +506,9 @@ public final class Director implements AutoCloseable {
                     // worker 0 answers ARP on --lan; the others resolve their own next hops from it
                     attach(w, PacketRxRing.open(ifaces.get(i).name(), ARP_RING_MEMORY, ifaces.get(i).mtu(),
                             AfPacket.ETH_P_ARP), i, i, w.index == 0);
+                    if (w.index == 0) {
+                        attachNdp(w, ifaces.get(i), i); // the steering program gives worker 0 all IPv6
+                    }
                 }
             }
         } else if (at.isXdp()) {
@@ -865,6 +877,18 @@ public final class Director implements AutoCloseable {
     }
 
     /**
+     * TAP mode: worker 0's NDP-only ring on --lan interface i (port i), as the ARP-only ring is for
+     * ARP: the NS for IPv6 VIPs and local addresses are answered there (their packets then reach the
+     * kernel, which routes them into the TAP) and the NAs to jvs's own NS resolve the next hops
+     * IPv6 frames leave for.
+     */
+    private void attachNdp(Worker w, Interface f, int port) throws IOException {
+        PacketRxRing ring = PacketRxRing.openNdp(f.name(), ARP_RING_MEMORY, f.mtu());
+        attach(w, ring, port, port, true);
+        ndpRings.add(ring);
+    }
+
+    /**
      * Worker w's own connection table (its slice of --conn-max and of --lport-range), counters,
      * and per port a transmit queue and neighbour cache.
      */
@@ -1023,11 +1047,11 @@ public final class Director implements AutoCloseable {
                 }
             }
         }
+        published6(table); // first: in TAP mode it enables IPv6 on the TAP that the IPv6 reply route needs
         if (settings.attach().isTap()) {
             // also a NAT server added to a VIP published before: its replies must come into the TAP
             namespace.routeNatReplies(table);
         }
-        published6(table);
         ports.flush();
         RouteTable rt = routes;
         RouteTable6 rt6 = routes6;
@@ -1094,10 +1118,30 @@ public final class Director implements AutoCloseable {
         for (int i = 0; i + 1 < owned.length; i += 2) {
             now.add(new io.jvs.packet.Ipv6Address(owned[i], owned[i + 1]));
         }
+        // the service addresses the kernel must route into the TAP (TAP mode), before VRRP's own
+        Set<io.jvs.packet.Ipv6Address> served = Set.copyOf(now);
         for (VrrpConfig.Instance c : settings.vrrp().instances()) {
             now.addAll(c.virtual6()); // a floating IPv6 address (no service of its own) needs its group too
         }
+        if (settings.attach().isTap() && !served.isEmpty() && !tapForwarding6) {
+            // The kernel forwards IPv6 into the TAP only with IPv6 forwarding on and IPv6 enabled on
+            // the TAP (a new device takes net.ipv6.conf.default.disable_ipv6, which may be 1, as in
+            // the lab: ip6_output drops what goes out of a device with IPv6 disabled); set (and
+            // journalled) with the first IPv6 address, so a director without IPv6 services leaves
+            // them as they were (forwarding on also turns off accepting router advertisements).
+            try {
+                namespace.sysctl("net.ipv6.conf." + settings.attach().tap() + ".disable_ipv6", "0");
+                namespace.sysctl("net.ipv6.conf.all.forwarding", "1");
+                tapForwarding6 = true;
+            } catch (IOException e) {
+                System.err.println("jvs: IPv6 into TAP " + settings.attach().tap() + " (disable_ipv6=0, forwarding=1): "
+                        + e.getMessage());
+            }
+        }
         for (io.jvs.packet.Ipv6Address a : now) {
+            if (settings.attach().isTap() && served.contains(a)) {
+                namespace.routeIntoTap6(a); // once per address
+            }
             if (announced6.add(a)) {
                 membership(a, true); // a VRRP BACKUP too: it must hear the NS once it is MASTER
                 workers.get(0).dataPath.announce6(a.hi(), a.lo()); // silent while VRRP BACKUP

@@ -2,6 +2,7 @@ package io.jvs.forwarder;
 
 import io.jvs.forwarder.io.TapDevice;
 import io.jvs.packet.Ipv4Address;
+import io.jvs.packet.Ipv6Address;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceTable;
@@ -10,6 +11,7 @@ import io.jvs.sys.Journal;
 import io.jvs.sys.Libc;
 import io.jvs.sys.NativeException;
 import io.jvs.sys.RtNetlink;
+import io.jvs.sys.RtNetlink6;
 import io.jvs.sys.Sysctl;
 
 import java.io.IOException;
@@ -21,7 +23,7 @@ import java.util.Set;
 /**
  * Everything the director changes in its network namespace: the forwarding sysctl, and in TAP
  * mode the TAP device, the routes into it (VIPs, FULLNAT local addresses, the NAT reply table's
- * default route) and the policy rules that steer NAT replies into it. Each change is journalled
+ * default route; IPv4 and IPv6) and the policy rules that steer NAT replies into it. Each change is journalled
  * before it is made ({@link Journal}, the one jvs-agent keeps, here in memory), a change that
  * fails is forgotten again, and {@link #undo} puts everything back newest first, checking the
  * kernel before each undo (so what is already gone, e.g. routes that went with the TAP, is
@@ -41,6 +43,12 @@ final class DirectorNamespace {
     private boolean tapReplyRoute;
     /** TAP mode: the NAT real servers whose replies are routed into the TAP already. */
     private final Set<Integer> replyRouted = new HashSet<>();
+    /** TAP mode: the IPv6 VIPs and local addresses routed into the TAP (event loop only). */
+    private final Set<Ipv6Address> routed6 = new HashSet<>();
+    /** TAP mode: the IPv6 default route of TAP_REPLY_TABLE exists (event loop only). */
+    private boolean tapReplyRoute6;
+    /** TAP mode: the IPv6 NAT real servers whose replies are routed into the TAP already. */
+    private final Set<Ipv6Address> replyRouted6 = new HashSet<>();
 
     DirectorNamespace(String tap, List<String> lans) {
         this.tap = tap;
@@ -104,6 +112,22 @@ final class DirectorNamespace {
     }
 
     /**
+     * TAP mode, on the event loop, for an IPv6 VIP or local address just published: an on-link /128
+     * into the TAP, so the kernel forwards its packets there (the FULLNAT replies to a local address
+     * as the clients' packets to a VIP). A failure is reported, not thrown.
+     */
+    void routeIntoTap6(Ipv6Address addr) {
+        if (!routed6.add(addr)) {
+            return; // routed when it was first published (a VIP removed and added again keeps its route)
+        }
+        try {
+            routeIntoTap6(addr, 128, Libc.ifNameToIndex(tap), RtNetlink.RT_TABLE_MAIN);
+        } catch (IOException e) {
+            System.err.println("jvs: routing " + addr + " into " + tap + " failed: " + e.getMessage());
+        }
+    }
+
+    /**
      * TAP mode, on the event loop, for every published table: the replies of each NAT real server
      * not seen before are routed into the TAP (a rule per server and --lan: from RIP iif LAN lookup
      * TAP_REPLY_TABLE, whose default route is the TAP), whether its VIP is new or the server was
@@ -111,12 +135,21 @@ final class DirectorNamespace {
      */
     void routeNatReplies(ServiceTable table) {
         Set<Integer> natServers = new LinkedHashSet<>();
+        Set<Ipv6Address> natServers6 = new LinkedHashSet<>();
         for (VirtualService s : table.services()) {
             for (RealServer d : s.dests) {
-                if (d.method == ForwardMethod.NAT && !d.ipv6 && !replyRouted.contains(d.addr)) { // IPv6: refused in TAP mode
+                if (d.method != ForwardMethod.NAT) {
+                    continue;
+                }
+                if (!d.ipv6 && !replyRouted.contains(d.addr)) {
                     natServers.add(d.addr);
+                } else if (d.ipv6 && !replyRouted6.contains(new Ipv6Address(d.addr6Hi, d.addr6Lo))) {
+                    natServers6.add(new Ipv6Address(d.addr6Hi, d.addr6Lo));
                 }
             }
+        }
+        if (!natServers6.isEmpty()) {
+            routeNatReplies6(natServers6);
         }
         if (natServers.isEmpty()) {
             return;
@@ -139,6 +172,39 @@ final class DirectorNamespace {
         } catch (IOException e) {
             System.err.println("jvs: routing NAT replies into " + tap + " failed: " + e.getMessage());
         }
+    }
+
+    /**
+     * As the IPv4 rules: per IPv6 NAT real server and --lan, from RIP/128 iif LAN lookup
+     * TAP_REPLY_TABLE, whose IPv6 default route is the TAP (the IPv6 rules and tables are the
+     * kernel's second, separate set, so the table number is shared with IPv4's without clashing).
+     */
+    private void routeNatReplies6(Set<Ipv6Address> natServers6) {
+        try {
+            if (!tapReplyRoute6) {
+                routeIntoTap6(Ipv6Address.UNSPECIFIED, 0, Libc.ifNameToIndex(tap), TAP_REPLY_TABLE);
+                tapReplyRoute6 = true;
+            }
+            for (Ipv6Address rip : natServers6) {
+                for (String lan : lans) {
+                    change(Journal.rule6(rip, 128, lan, TAP_REPLY_TABLE, TAP_RULE_PRIORITY), () -> {
+                        RtNetlink6.rule(true, rip, 128, lan, TAP_REPLY_TABLE, TAP_RULE_PRIORITY);
+                        return null;
+                    });
+                }
+                replyRouted6.add(rip);
+            }
+        } catch (IOException e) {
+            System.err.println("jvs: routing IPv6 NAT replies into " + tap + " failed: " + e.getMessage());
+        }
+    }
+
+    /** An on-link IPv6 route addr/len into the TAP, in {@code table}. */
+    private void routeIntoTap6(Ipv6Address addr, int len, int tapIndex, int table) throws IOException {
+        change(Journal.route6(addr, len, tap, table), () -> {
+            RtNetlink6.route("add", new RtNetlink6.Route(addr, len, Ipv6Address.UNSPECIFIED, tapIndex, 0, table, 0, 0));
+            return null;
+        });
     }
 
     /** TAP mode, on the event loop: FULLNAT replies to a local address are routed into the TAP like VIP traffic. */

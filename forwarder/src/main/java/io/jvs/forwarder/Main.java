@@ -167,7 +167,7 @@ public final class Main {
                     // its MASTER answers NS for its addresses from the data path, which sees NDP in packet mode only
                     throw new ConfigException(opts.keepalived().orElseThrow().toString(), 0, "vrrp_instance " + c.name()
                             + ": IPv6 instances are not run with " + (tap ? "--attach tap" : "--attach xdp")
-                            + " (the IPv6 path runs in packet mode only)");
+                            + " (IPv6 VRRP instances run in packet mode only)");
                 }
             }
             settings = new Director.Settings(

@@ -186,15 +186,55 @@ class DataPathChecksTest {
         assertEquals(2, t.lookupFwmark6(5).dests.length);
     }
 
-    /** TAP, XDP, ECMP: an IPv6 service is refused naming what is in the way; IPv4 ones are not. */
+    /** XDP, ECMP: an IPv6 service is refused naming what is in the way; IPv4 ones are not. */
     @Test
     void ipv6ServicesAreRefusedWithWhatTheIpv6PathDoesNotFollow() {
         ServiceTable v6 = table6(ServiceSpec.ipv6(Protocol.TCP, io.jvs.packet.Ipv6Address.parse("2001:db8::1"), 80,
                 "rr", List.of()));
-        assertEquals("TCP [2001:db8::1]:80: IPv6 services are not forwarded with --attach tap (why)",
+        assertEquals("TCP [2001:db8::1]:80: IPv6 services are not forwarded with --attach xdp (why)",
                 assertThrows(IllegalArgumentException.class,
-                        () -> DataPathChecks.refuseIpv6With(v6, "--attach tap (why)")).getMessage());
+                        () -> DataPathChecks.refuseIpv6With(v6, "--attach xdp (why)")).getMessage());
         assertDoesNotThrow(() -> DataPathChecks.refuseIpv6With(table(tun(TunnelType.IPIP, 0)), "--attach xdp"));
+    }
+
+    /**
+     * TAP mode: an IPv6 fwmark service, and TUN over IPv6 either way round, refused naming the
+     * service or real server; IPv4 TUN and IPv6 DR address services are not.
+     */
+    @Test
+    void tapModeRefusesIpv6FwmarkAndTunOverIpv6() {
+        io.jvs.packet.Ipv6Address vip = io.jvs.packet.Ipv6Address.parse("2001:db8::1");
+        Dest tun = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 80, 1, ForwardMethod.TUN);
+        Dest dr = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.DR);
+        String with = "--attach tap (why)";
+        assertEquals("real server [2001:db8::13]:80 of TCP/[2001:db8::1]:80: TUN over IPv6 is not forwarded with"
+                        + " --attach tap (why)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6InTap(table6(
+                        ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(dr, tun))), with)).getMessage());
+        assertEquals("real server [2001:db8::13]:80 of TCP/10.0.0.100:80: TUN over IPv6 is not forwarded with"
+                        + " --attach tap (why)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6InTap(table(tun), with))
+                        .getMessage());
+        assertEquals("FWM 7 IPv6: IPv6 fwmark services are not forwarded with --attach tap (why)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6InTap(table6(
+                        ServiceSpec.fwmark6(7, "rr")), with)).getMessage());
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6InTap(table(tun(TunnelType.IPIP, 0)), with));
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6InTap(table6(
+                ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(dr))), with));
+    }
+
+    /** TAP mode routes IPv6 through the kernel: refused only on a host without IPv6 (no net.ipv6 sysctls). */
+    @Test
+    void tapModeRefusesIpv6OnlyWithoutIpv6() {
+        ServiceTable v6 = table6(ServiceSpec.ipv6(Protocol.TCP, io.jvs.packet.Ipv6Address.parse("2001:db8::1"), 80,
+                "rr", List.of()));
+        assertEquals("TCP [2001:db8::1]:80: IPv6 services are not forwarded with --attach tap on a host without IPv6"
+                        + " (no /proc/sys/net/ipv6: the kernel cannot route IPv6 into the TAP)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6NoIpv6(v6, null))
+                        .getMessage());
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6NoIpv6(v6, "0"));
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6NoIpv6(v6, "1"));
+        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6NoIpv6(table(tun(TunnelType.IPIP, 0)), null));
     }
 
     /** Packet mode with the kernel's IPv6 forwarding on would forward the VIP's packets twice: refused. */

@@ -127,6 +127,27 @@ public final class AfPacket {
         }
     }
 
+    /** SO_ATTACH_FILTER (asm-generic/socket.h). */
+    public static final int SO_ATTACH_FILTER = 26;
+
+    /**
+     * SO_ATTACH_FILTER: a classic BPF socket filter (struct sock_filter as longs, as {@link
+     * #setFanoutCbpf} takes them): the kernel hands the socket only the frames it returns non-zero
+     * for, its loads relative to the Ethernet header. Set before bind, nothing else arrives.
+     */
+    public static void attachFilter(int fd, long[] program) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment insns = a.allocate(8L * program.length, 8);
+            for (int i = 0; i < program.length; i++) {
+                insns.set(ValueLayout.JAVA_LONG, 8L * i, program[i]);
+            }
+            MemorySegment fprog = a.allocate(16, 8);
+            fprog.set(ValueLayout.JAVA_SHORT, 0, (short) program.length);
+            fprog.set(ValueLayout.ADDRESS, 8, insns);
+            Libc.setsockopt(fd, Libc.SOL_SOCKET, SO_ATTACH_FILTER, fprog, "SO_ATTACH_FILTER");
+        }
+    }
+
     /** PACKET_STATISTICS: returns {packets, drops} since the last call (the kernel resets them). */
     public static long[] statistics(int fd) throws NativeException {
         try (Arena a = Arena.ofConfined()) {

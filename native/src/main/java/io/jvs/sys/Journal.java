@@ -236,6 +236,16 @@ public final class Journal implements AutoCloseable {
         return "addr6 " + dev + " " + addr + "/" + prefixLen;
     }
 
+    /** An on-link IPv6 route (no gateway) through {@code dev}, as RtNetlink6.route adds the TAP's. */
+    public static String route6(Ipv6Address dst, int dstLen, String dev, int table) {
+        return "route6 " + dst + "/" + dstLen + " " + dev + " " + table;
+    }
+
+    /** An IPv6 policy rule as RtNetlink6.rule adds it: from SRC/LEN iif IIF lookup TABLE priority PRIORITY. */
+    public static String rule6(Ipv6Address src, int srcLen, String iif, int table, int priority) {
+        return "rule6 " + src + "/" + srcLen + " " + iif + " " + table + " " + priority;
+    }
+
     /** The main table's IPv6 default route as it was (to be put back), named by its device. */
     public static String defaultRoute6(RtNetlink6.Route r, String dev) {
         return "defroute6 " + r.gateway() + " " + dev + " " + r.metric() + " " + r.protocol();
@@ -370,6 +380,35 @@ public final class Journal implements AutoCloseable {
                         RtNetlink6.route("replace", new RtNetlink6.Route(Ipv6Address.UNSPECIFIED, 0, gw, oif, metric,
                                 RtNetlink.RT_TABLE_MAIN, proto, RtNetlink6.RTN_UNICAST));
                         report.undone("restored the IPv6 default route via " + f[1] + " dev " + f[2]);
+                    }
+                }
+            }
+            case "route6" -> {
+                Optional<RtNetlink.Link> l = RtNetlink.link(f[2]);
+                int slash = f[1].indexOf('/');
+                Ipv6Address a = Ipv6Address.parse(f[1].substring(0, slash));
+                int len = Integer.parseInt(f[1].substring(slash + 1));
+                int table = Integer.parseInt(f[3]);
+                if (l.isPresent()) {
+                    for (RtNetlink6.Route r : RtNetlink6.routes()) {
+                        if (r.dst().equals(a) && r.dstLen() == len && r.oif() == l.get().index() && r.table() == table
+                                && !r.hasGateway()) {
+                            RtNetlink6.route("del", r);
+                            report.undone("deleted route " + f[1] + " dev " + f[2] + " table " + table);
+                        }
+                    }
+                }
+            }
+            case "rule6" -> {
+                int slash = f[1].indexOf('/');
+                Ipv6Address a = Ipv6Address.parse(f[1].substring(0, slash));
+                int len = Integer.parseInt(f[1].substring(slash + 1));
+                try {
+                    RtNetlink6.rule(false, a, len, f[2], Integer.parseInt(f[3]), Integer.parseInt(f[4]));
+                    report.undone("deleted rule from " + f[1] + " iif " + f[2] + " lookup " + f[3]);
+                } catch (NativeException ex) {
+                    if (ex.errno() != ENOENT) {   // ENOENT: the kernel has no such rule, nothing to undo
+                        throw ex;
                     }
                 }
             }

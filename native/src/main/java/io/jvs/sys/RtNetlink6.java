@@ -157,4 +157,29 @@ public final class RtNetlink6 {
                     + " table " + r.table(), (t, msg, l) -> { });
         }
     }
+
+    /** ip -6 rule add|del from SRC/LEN [iif IIF] lookup TABLE priority PRIO (as {@link RtNetlink#rule} for IPv4). */
+    public static void rule(boolean add, Ipv6Address src, int srcLen, String iif, int table, int priority)
+            throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            int flags = RtNetlink.NLM_F_REQUEST | RtNetlink.NLM_F_ACK
+                    | (add ? RtNetlink.NLM_F_CREATE | RtNetlink.NLM_F_EXCL : 0);
+            RtNetlink.Msg m = new RtNetlink.Msg(a, add ? RtNetlink.RTM_NEWRULE : RtNetlink.RTM_DELRULE, flags, 12);
+            MemorySegment b = m.buf;
+            b.set(ValueLayout.JAVA_BYTE, 16, (byte) AF_INET6);
+            b.set(ValueLayout.JAVA_BYTE, 18, (byte) srcLen);
+            b.set(ValueLayout.JAVA_BYTE, 20, (byte) (table < 256 ? table : 0));
+            b.set(ValueLayout.JAVA_BYTE, 23, (byte) RtNetlink.FR_ACT_TO_TBL);
+            if (srcLen > 0) {
+                attr16(m, RtNetlink.FRA_SRC, src);
+            }
+            if (iif != null) {
+                m.attrString(RtNetlink.FRA_IIFNAME, iif);
+            }
+            m.attrInt(RtNetlink.FRA_PRIORITY, priority);
+            m.attrInt(RtNetlink.FRA_TABLE, table);
+            RtNetlink.transact(m.finish(), (add ? "add" : "delete") + " rule from " + src + "/" + srcLen,
+                    (t, msg, l) -> { });
+        }
+    }
 }

@@ -115,5 +115,10 @@ class JournalTest {
                 io.jvs.packet.Ipv6Address.UNSPECIFIED, 0, new io.jvs.packet.Ipv6Address(0xfe80_0000_0000_0000L, 1L), 3, 1024,
                 254, 9, 1), "eth0"));
         assertEquals("defroute6 none", Journal.noDefaultRoute6());
+        assertEquals("route6 2001:db8::100/128 jvs0 254", Journal.route6(new io.jvs.packet.Ipv6Address(
+                0x2001_0db8_0000_0000L, 0x100L), 128, "jvs0", 254));
+        assertEquals("route6 ::/0 jvs0 4242", Journal.route6(io.jvs.packet.Ipv6Address.UNSPECIFIED, 0, "jvs0", 4242));
+        assertEquals("rule6 2001:db8::11/128 eth0 4242 4242", Journal.rule6(new io.jvs.packet.Ipv6Address(
+                0x2001_0db8_0000_0000L, 0x11L), 128, "eth0", 4242, 4242));
     }
 }

@@ -2,6 +2,7 @@ package io.jvs.forwarder.io;
 
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.packet.EthernetHeader;
 import io.jvs.packet.VirtioNetHeader;
 import io.jvs.sys.AfPacket;
 import io.jvs.sys.Libc;
@@ -128,6 +129,44 @@ public final class PacketRxRing implements FrameSource {
      * the interface.
      */
     public static PacketRxRing open(String ifname, long memoryBytes, int mtu, int protocol) throws NativeException {
+        return open(ifname, memoryBytes, mtu, protocol, null);
+    }
+
+    /**
+     * An NDP-only ring (TAP mode's --lan side, as the ARP-only ring is for ARP): bound to
+     * ETH_P_IPV6 with {@link #NDP_FILTER}, so the kernel hands it Neighbor Solicitations and
+     * Advertisements only; every other IPv6 frame on the interface is the kernel's to route (into
+     * the TAP when it is for a VIP), and this ring must not see it, or jvs would forward it twice.
+     */
+    public static PacketRxRing openNdp(String ifname, long memoryBytes, int mtu) throws NativeException {
+        return open(ifname, memoryBytes, mtu, EthernetHeader.ETH_P_IPV6, NDP_FILTER);
+    }
+
+    /**
+     * The classic BPF socket filter of {@link #openNdp}, loads from the Ethernet header: IPv6
+     * (ethertype 0x86dd at 12) whose next header (at 14 + 6) is ICMPv6 (58) of type (at 14 + 40)
+     * 135, Neighbor Solicitation, or 136, Neighbor Advertisement: the whole frame; anything else,
+     * nothing. Extension headers are not looked through: an NS or NA behind one (RFC 4861
+     * senders add none) is not seen.
+     */
+    static final long[] NDP_FILTER = {
+        insn(0x28, 0, 0, 12),                          // 0: ldh [12]
+        insn(0x15, 0, 5, EthernetHeader.ETH_P_IPV6),   // 1: jeq #0x86dd, 2, 7
+        insn(0x30, 0, 0, 20),                          // 2: ldb [20]
+        insn(0x15, 0, 3, 58),                          // 3: jeq #58, 4, 7
+        insn(0x30, 0, 0, 54),                          // 4: ldb [54]
+        insn(0x15, 2, 0, 135),                         // 5: jeq #135, 8, 6
+        insn(0x15, 1, 0, 136),                         // 6: jeq #136, 8, 7
+        insn(0x06, 0, 0, 0),                           // 7: ret #0
+        insn(0x06, 0, 0, 0xffff),                      // 8: ret #65535
+    };
+
+    private static long insn(int code, int jt, int jf, int k) {
+        return code | (long) jt << 16 | (long) jf << 24 | (k & 0xffffffffL) << 32;
+    }
+
+    private static PacketRxRing open(String ifname, long memoryBytes, int mtu, int protocol, long[] filter)
+            throws NativeException {
         int ifindex = Libc.ifNameToIndex(ifname);
         int slot = slotSize(mtu);
         int block = Math.max(slot, BLOCK);
@@ -142,6 +181,9 @@ public final class PacketRxRing implements FrameSource {
             Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE,
                     copyReceiveBuffer(memoryBytes), "SO_RCVBUFFORCE");
             MemorySegment ring = AfPacket.setupRxRing(fd, block, frames / (block / slot), slot, frames);
+            if (filter != null) {
+                AfPacket.attachFilter(fd, filter);
+            }
             AfPacket.bind(fd, ifindex, protocol, ifname);
             return new PacketRxRing(ifname, fd, ring, slot, frames);
         } catch (NativeException e) {

@@ -238,7 +238,7 @@ class ForwarderIT {
     @Nested
     @Order(8)
     @DisplayName("attach packet:eth0, IPv6 DR")
-    class PacketDr6 extends Ipv6Scenario {
+    class PacketDr6 extends Ipv6PacketScenario {
         PacketDr6() {
             super(Method.DR);
         }
@@ -247,7 +247,7 @@ class ForwarderIT {
     @Nested
     @Order(9)
     @DisplayName("attach packet:eth0, IPv6 NAT")
-    class PacketNat6 extends Ipv6Scenario {
+    class PacketNat6 extends Ipv6PacketScenario {
         /** -f 5 -6, rr over both servers (NAT to :80), takes [VIP6]:8088 marked by --add-mark -6. */
         static final int MARK = 5;
         static final int MARKED_PORT = 8088;
@@ -358,7 +358,7 @@ class ForwarderIT {
     @Nested
     @Order(10)
     @DisplayName("attach packet:eth0, IPv6 FULLNAT")
-    class PacketFullNat6 extends Ipv6Scenario {
+    class PacketFullNat6 extends Ipv6PacketScenario {
         PacketFullNat6() {
             super(Method.FULLNAT);
         }
@@ -421,11 +421,38 @@ class ForwarderIT {
         }
 
         @Test
-        @DisplayName("an IPv6 service with --attach tap")
-        void tap() throws IOException {
-            assertEquals("jvs-forwarder: TCP [2001:db8::100]:80: IPv6 services are not forwarded with --attach tap"
-                            + " (the IPv6 path runs in packet mode only)",
-                    refused("-A -t [2001:db8::100]:80 -s rr\n", "--attach", "tap:jvs0", "--lan", "eth0"));
+        @DisplayName("an IPv6 service with --attach xdp")
+        void xdp() throws IOException {
+            assertEquals("jvs-forwarder: TCP [2001:db8::100]:80: IPv6 services are not forwarded with --attach xdp"
+                            + " (the IPv6 path runs in packet and TAP mode only)",
+                    refused("-A -t [2001:db8::100]:80 -s rr\n", "--attach", "xdp:eth0"));
+        }
+    }
+
+    @Nested
+    @Order(12)
+    @DisplayName("attach tap:jvs0 --lan eth0, IPv6 DR")
+    class TapDr6 extends Ipv6TapScenario {
+        TapDr6() {
+            super(Method.DR, 1);
+        }
+    }
+
+    @Nested
+    @Order(13)
+    @DisplayName("attach tap:jvs0 --lan eth0 --workers 2 (multi-queue), IPv6 NAT")
+    class TapNat6 extends Ipv6TapScenario {
+        TapNat6() {
+            super(Method.NAT, 2);
+        }
+    }
+
+    @Nested
+    @Order(14)
+    @DisplayName("attach tap:jvs0 --lan eth0 --workers 2 (multi-queue), IPv6 FULLNAT")
+    class TapFullNat6 extends Ipv6TapScenario {
+        TapFullNat6() {
+            super(Method.FULLNAT, 2);
         }
     }
 
@@ -516,18 +543,25 @@ class ForwarderIT {
         static final String CLIENT6 = "2001:db8:1::2";
         /** FULLNAT's IPv6 local address: on the LAN, unused by the lab, answered by jvs's NDP. */
         static final String LIP6 = "2001:db8::3";
+        final Attach attach;
         final Method method;
+        /** --workers (TAP mode: 2 or more is a multi-queue TAP steered by io.TapSteering). */
+        final int workers;
         final String tag;
         ForwarderProcess director;
         /** FULLNAT: rs1's nginx with proxy_protocol on [2001:db8::11]:8081, behind [VIP6]:8081 --client-addr proxy. */
         XmitIT.ProxyNginx proxyNginx;
+        /** {@link #namespaceState6} before the forwarder started. */
+        String namespaceBefore;
 
         @RegisterExtension
         final DirectorLogOnFailure logOnFailure = new DirectorLogOnFailure(() -> director);
 
-        Ipv6Scenario(Method method) {
+        Ipv6Scenario(Attach attach, Method method, int workers) {
+            this.attach = attach;
             this.method = method;
-            this.tag = "packet-" + method.name().toLowerCase(Locale.ROOT) + "6";
+            this.workers = workers;
+            this.tag = attach.name().toLowerCase(Locale.ROOT) + "-" + method.name().toLowerCase(Locale.ROOT) + "6";
         }
 
         static String rsIp6(int rs) {
@@ -567,7 +601,7 @@ class ForwarderIT {
                     -a -t [%1$s]:8080 -r [%4$s]:%6$d %3$s -w 1
                     """.formatted(VIP6, rsIp6(1), method.flag, rsIp6(2),
                     method == Method.FULLNAT ? " --laddr " + LIP6 : "", persistRsPort())
-                    + (method == Method.NAT ? """
+                    + (method == Method.NAT && attach == Attach.PACKET ? """
                     -A -u [%1$s]:53 -s rr
                     -a -u [%1$s]:53 -r [%2$s]:9999 -m -w 1
                     -A -f %4$d -6 -s rr
@@ -578,7 +612,7 @@ class ForwarderIT {
                     -a -t [%1$s]:%6$d -r [%2$s]:80 -m -w 1
                     """.formatted(VIP6, rsIp6(1), rsIp6(2), PacketNat6.MARK, PacketNat6.MARKED_PORT,
                     PacketNat6.LIMITED_PORT, PacketNat6.CONN_LIMIT) : "");
-            if (method == Method.FULLNAT) {
+            if (method == Method.FULLNAT && attach == Attach.PACKET) {
                 conf += """
                         -A -t [%1$s]:%3$d -s rr --laddr %4$s --client-addr proxy
                         -a -t [%1$s]:%3$d -r [%2$s]:%3$d --fullnat -w 1
@@ -589,8 +623,20 @@ class ForwarderIT {
             Path dir = LAB.lab().repo().resolve("forwarder/target/it-logs");
             Files.createDirectories(dir);
             Path config = Files.writeString(dir.resolve("director-" + tag + ".conf"), conf);
-            director = ForwarderProcess.start(LAB.lab(), tag, METRICS,
-                    List.of("--attach", "packet:eth0", "--config", config.toString(), "--metrics", METRICS));
+            List<String> args = new ArrayList<>(attach == Attach.TAP
+                    ? List.of("--attach", "tap:jvs0", "--lan", "eth0", "--workers", Integer.toString(workers))
+                    : List.of("--attach", "packet:eth0"));
+            args.addAll(List.of("--config", config.toString(), "--metrics", METRICS));
+            namespaceBefore = namespaceState6();
+            director = ForwarderProcess.start(LAB.lab(), tag, METRICS, args);
+        }
+
+        /** The director namespace's IPv6 forwarding sysctl, IPv6 routes of every table and IPv6 policy rules. */
+        String namespaceState6() {
+            return "forwarding=" + LAB.lab().exec(Lab.DIRECTOR, "cat", "/proc/sys/net/ipv6/conf/all/forwarding")
+                    .requireOk().stdout().strip() + "\n"
+                    + LAB.lab().ip(Lab.DIRECTOR, "-6", "route", "show", "table", "all").requireOk().stdout()
+                    + LAB.lab().ip(Lab.DIRECTOR, "-6", "rule", "show").requireOk().stdout();
         }
 
         @AfterAll
@@ -739,6 +785,25 @@ class ForwarderIT {
             assertEquals(LAB.lab().blobSha256(), stored.values().iterator().next(), "sha256 of the stored upload");
         }
 
+        int persistRsPort() {
+            return method == Method.DR ? 8080 : 80;
+        }
+
+        String jvsadm(String... args) {
+            List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
+            cmd.addAll(List.of(args));
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
+            assertEquals(0, r.exitCode(), r.describe());
+            return r.stdout();
+        }
+    }
+
+    /** IPv6 in packet mode: the common tests, and jvsadm's listing, persistence, --deny and path MTU discovery. */
+    abstract class Ipv6PacketScenario extends Ipv6Scenario {
+        Ipv6PacketScenario(Method method) {
+            super(Attach.PACKET, method, 2);
+        }
+
         @Test
         @Order(5)
         @DisplayName("jvsadm -L -n shows the IPv6 service, -L -n -c its connections")
@@ -769,10 +834,6 @@ class ForwarderIT {
                             + conns.lines().limit(10).toList()),
                     () -> assertEquals(2, perServer.size(), "both real servers: " + perServer),
                     () -> assertTrue(entries >= listed, "jvs_connection_table_entries counts IPv6 entries: " + entries));
-        }
-
-        int persistRsPort() {
-            return method == Method.DR ? 8080 : 80;
         }
 
         @Test
@@ -883,13 +944,48 @@ class ForwarderIT {
                 }
             }
         }
+    }
 
-        String jvsadm(String... args) {
-            List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
-            cmd.addAll(List.of(args));
-            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
-            assertEquals(0, r.exitCode(), r.describe());
-            return r.stdout();
+    /**
+     * IPv6 in TAP mode: the kernel forwards the VIP6's packets (and NAT6 replies, FULLNAT6 replies to
+     * the IPv6 local address) into jvs0 by the routes and rules jvs adds; jvs answers the NS on eth0
+     * from its NDP-only ring and sends by eth0. The common tests, then the namespace put back.
+     */
+    abstract class Ipv6TapScenario extends Ipv6Scenario {
+        Ipv6TapScenario(Method method, int workers) {
+            super(Attach.TAP, method, workers);
+        }
+
+        @Test
+        @Order(8)
+        @DisplayName("the VIP6's traffic came through the TAP; eth0's NDP-only ring saw neighbour messages only")
+        void trafficCameThroughTheTap() {
+            double tapBytes = director.metric("jvs_port_rx_bytes_total", "port=\"jvs0\"");
+            double lanBytes = director.metric("jvs_port_rx_bytes_total", "port=\"eth0\"");
+            say("received by jvs: %.0f bytes from jvs0, %.0f from eth0's ARP and NDP rings", tapBytes, lanBytes);
+            assertAll(
+                    () -> assertTrue(tapBytes > Lab.BLOB_BYTES, "the 50 MiB upload came through the TAP: " + tapBytes),
+                    () -> assertTrue(lanBytes < 1 << 20, "eth0's rings took ARP and NDP, not the VIP6's packets: "
+                            + lanBytes));
+        }
+
+        @Test
+        @Order(9)
+        @DisplayName("stopping the forwarder puts back IPv6 forwarding, the IPv6 routes and rules it added")
+        void stopRestoresTheIpv6Namespace() {
+            String running = namespaceState6();
+            say("director namespace while running:%n%s", running);
+            assertAll(
+                    () -> assertTrue(running.startsWith("forwarding=1\n"), "IPv6 forwarding on while running"),
+                    () -> assertTrue(running.contains(VIP6 + " dev jvs0"), "the VIP6 routed into the TAP"),
+                    () -> assertTrue(method != Method.FULLNAT || running.contains(LIP6 + " dev jvs0"),
+                            "the IPv6 local address routed into the TAP"),
+                    () -> assertTrue(method != Method.NAT || running.contains("from " + rsIp6(1) + " iif eth0 lookup 4242")
+                            && running.contains("from " + rsIp6(2) + " iif eth0 lookup 4242")
+                            && running.contains("default dev jvs0 table 4242"),
+                            "the NAT6 replies steered into the TAP"));
+            director.stop(); // SIGTERM; throws unless the forwarder exits within the grace period
+            assertEquals(namespaceBefore, namespaceState6(), "the director namespace after the forwarder stopped");
         }
     }
 
