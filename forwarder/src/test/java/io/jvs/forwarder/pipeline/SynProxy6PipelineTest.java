@@ -102,34 +102,7 @@ class SynProxy6PipelineTest {
     final DataPathCounters counters = new DataPathCounters("lan0");
     final CapturingTxQueue tx = new CapturingTxQueue();
 
-    /** Captures while {@code capture}, else only counts (the allocation test: capturing copies). */
-    final class Tx implements io.jvs.forwarder.io.TxQueue {
-        boolean capture = true;
-        long counted;
-
-        @Override
-        public void add(MemorySegment s, long off, int len) {
-            if (capture) {
-                tx.add(s, off, len);
-            } else {
-                counted++;
-            }
-        }
-
-        @Override
-        public void flush() {
-            if (capture) {
-                tx.flush();
-            }
-        }
-
-        @Override
-        public void close() {
-            tx.close();
-        }
-    }
-
-    final Tx queue = new Tx();
+    final CaptureSwitchTxQueue queue = new CaptureSwitchTxQueue(tx);
     final LanPort port = new LanPort("lan0", IFINDEX, PORT_MAC, 0x0a00_0002, queue);
     final NeighbourCache neighbours = new NeighbourCache(port, counters::drop);
     final NeighbourCache6 neighbours6 = new NeighbourCache6(port, hi(PORT_IP), lo(PORT_IP), counters::drop);
