@@ -579,7 +579,7 @@ w("- Absolute numbers on a shared 2-core VM are noisy; the ratios between peers 
 w("")
 not_run = [f"{p} ({st})" for p, st, _ in status if st != "ok"]
 if not_run:
-    w("Not run: " + "; ".join(not_run) + ". A listed peer joins by flipping its status in the PEERS table of scripts/bench.")
+    w("Not run: " + "; ".join(not_run) + ". A listed peer joins by flipping its status in scripts/bench.d/peers.")
     w("")
 open(md_path, "w").write("\n".join(out))
 
