@@ -7,6 +7,7 @@ RAW.tsv lines: peer, scenario, param, run, "k=v k=v ..." (one measurement each).
 Every figure in the tables is the median over the repeated runs with [min-max].
 """
 import html
+import re
 import statistics
 import sys
 from collections import defaultdict
@@ -20,12 +21,14 @@ for line in open(meta_path):
         meta[k] = v
 
 status = []  # (peer, status, scenarios)
-servers_of, attach_of = {}, {}
+servers_of, attach_of, versus_of = {}, {}, {}
 for line in open(status_path):
     f = line.rstrip("\n").split("\t")
     p, st, scen = f[0], f[1], f[2]
     servers_of[p] = f[3] if len(f) > 3 else "rs"
     attach_of[p] = f[4] if len(f) > 4 else "-"
+    if len(f) > 5 and f[5] not in ("", "-"):
+        versus_of[p] = f[5]  # the peers table's last column: this peer's kernel peer (IPv6 section)
     status.append((p, st, scen.split()))
 peer_order = [p for p, _, _ in status]
 status_of = {p: st for p, st, _ in status}
@@ -205,7 +208,7 @@ lat_rate = meta.get("lat_rate") or "?"
 w("## Results")
 w("")
 TOPO = {"rs": "LAN (rs1, rs2)", "ts": "TUN segment (ts1, ts2)", "nrs": "two-NIC (nrs1, nrs2 behind eth1)",
-        "rs6": "LAN over IPv6 (rs1, rs2)"}
+        "rs6": "LAN over IPv6 (rs1, rs2)", "ts6": "TUN segment over IPv6 (ts1, ts2)"}
 w(f"| peer | servers | short conn/s | keep-alive req/s | keep-alive p50 / p99 / p99.9 µs | at {lat_rate} req/s: p50 / p99 / p99.9 µs "
   "| UDP 64 B max delivered pps | UDP no-loss rate | UDP loss % at each step (asked kpps: loss) "
   "| CPU ms per Mpkt (director process / machine) | iperf3 1 stream Gbit/s | iperf3 16 streams Gbit/s "
@@ -421,19 +424,30 @@ def p99(peer):
 
 
 rows16 = []
-for jp, kp, what in (("jvs-dr6-packet", "kernel-fwd6", "kernel routing of the VIP6 to rs1"),
-                     ("jvs-nat6-packet", "kernel-nat6", "nftables ip6 DNAT")):
-    rows16.append(reported(f"HTTP short conn/s: {jp} / {kp} ({what})", med(jp, "short", "rps"), med(kp, "short", "rps")))
+KERNEL_WHAT = {"kernel-fwd6": "kernel routing of the VIP6 to rs1", "kernel-nat6": "nftables ip6 DNAT",
+               "kernel-fullnat6": "nftables ip6 DNAT + SNAT to the local address"}
+v6_peers = [p for p in peer_order if servers_of.get(p, "rs").endswith("6")]
+for jp in v6_peers:
+    kp = versus_of.get(jp)
+    if not kp:
+        continue
+    what = KERNEL_WHAT.get(kp)
+    rows16.append(reported(f"HTTP short conn/s: {jp} / {kp}" + (f" ({what})" if what else ""), med(jp, "short", "rps"), med(kp, "short", "rps")))
     rows16.append(reported(f"HTTP keep-alive req/s: {jp} / {kp}", med(jp, "keepalive", "rps"), med(kp, "keepalive", "rps")))
     rows16.append(reported(f"p99 µs at {lat_rate} req/s: {jp} / {kp} (lower is better)", p99(jp), p99(kp)))
     rows16.append(reported(f"UDP 64 B max delivered pps: {jp} / {kp}", udp_best_key(jp, "delivered_pps"), udp_best_key(kp, "delivered_pps")))
     rows16.append(reported(f"machine CPU per forwarded packet (busy ms/Mpkt at the best UDP step): {jp} / {kp}",
                            udp_best_key(jp, "busy_ms_per_mpkt"), udp_best_key(kp, "busy_ms_per_mpkt")))
     rows16.append(reported(f"iperf3 1 stream Gbit/s (to rs1): {jp} / {kp}", med(jp, "iperf1", "gbps"), med(kp, "iperf1", "gbps")))
-rows16.append(reported("HTTP short conn/s: jvs-dr6-packet / haproxy6", med("jvs-dr6-packet", "short", "rps"), med("haproxy6", "short", "rps")))
-rows16.append(reported("HTTP short conn/s: jvs-nat6-packet / haproxy6", med("jvs-nat6-packet", "short", "rps"), med("haproxy6", "short", "rps")))
-for p6, p4 in (("jvs-dr6-packet", "jvs-dr-packet"), ("jvs-nat6-packet", "jvs-nat-packet"), ("kernel-nat6", "kernel-nat"),
-               ("haproxy6", "haproxy"), ("direct6", "direct")):
+# haproxy6 terminates TCP on the director: the proxy every IPv6 method is also set against for new connections
+for jp in v6_peers:
+    if jp in versus_of:
+        rows16.append(reported(f"HTTP short conn/s: {jp} / haproxy6", med(jp, "short", "rps"), med("haproxy6", "short", "rps")))
+# TUN against DR of the same family, as the IPv4 section does
+rows16.append(reported("HTTP short conn/s: jvs-tun6-packet / jvs-dr6-packet", med("jvs-tun6-packet", "short", "rps"), med("jvs-dr6-packet", "short", "rps")))
+# each IPv6 peer against its IPv4 namesake (jvs-nat6-tap / jvs-nat-tap, haproxy6 / haproxy, ...), where both ran
+for p6 in v6_peers:
+    p4 = re.sub(r"6(?=-|$)", "", p6, count=1)
     rows16.append(reported(f"IPv6 / IPv4, HTTP short conn/s: {p6} / {p4}", med(p6, "short", "rps"), med(p4, "short", "rps")))
     rows16.append(reported(f"IPv6 / IPv4, UDP 64 B max delivered pps: {p6} / {p4}", udp_best_key(p6, "delivered_pps"), udp_best_key(p4, "delivered_pps")))
 rows16 = [r for r in rows16 if not r.endswith("| not measured |")]
@@ -443,8 +457,10 @@ if d6 is not None and j6 is not None:
 if rows16:
     w("## IPv6 (issue 16), measured in this run")
     w("")
-    w("Ratios of medians between peers of this run: each jvs IPv6 peer against its IPv6 kernel peer (DR: the director's "
-      "kernel routing the VIP6 to rs1, one nginx; NAT: nftables ip6 DNAT over both), and IPv6 against IPv4 where both ran. "
+    w("Ratios of medians between peers of this run: each jvs IPv6 peer against its IPv6 kernel peer, the last column "
+      "of scripts/bench.d/peers (DR and TUN: kernel-fwd6, the director's kernel routing the VIP6 to rs1, one nginx, the "
+      "replies bypassing the director as theirs do; NAT: kernel-nat6, nftables ip6 DNAT over both; FULLNAT: "
+      "kernel-fullnat6, that DNAT plus SNAT to the local address), against haproxy6, and IPv6 against IPv4 where both ran. "
       "IPv6 UDP frames are 64 bytes (its smallest above IPv4's 60).")
     w("")
     w("| ratio | measured | wanted | verdict |")
@@ -547,19 +563,23 @@ w("- **peers**: direct = client → router → real server :8080 (replies straig
   "kernel-nat2nic = kernel-nat's nftables DNAT to nrs1, nrs2 on that director.")
 w("- **IPv6 peers** (servers \"LAN over IPv6\"): the same rs1, rs2 at 2001:db8::11, ::12, the VIP6 2001:db8::100 (on-link on the LAN), "
   "the client addresses 2001:db8:1::2 and up; wrk to `http://[2001:db8::100]/` (direct6: `http://[2001:db8::1N]:8080/`), "
-  "UDP 64-byte frames (14 + 40 + 8 + 2) to [VIP6]:9000, `iperf3 -c 2001:db8::100 -p 5201` (direct6: 2001:db8::11 -p 5202). jvs-dr6-packet, jvs-nat6-packet = `--attach packet:eth0 --workers 1` with "
-  "`-A -t [2001:db8::100]:80 -s rr`, `-a ... -r [2001:db8::1N]:80 -g|-m` (DR: the VIP6 on the real servers' lo by "
-  "`jvs-agent up --mode dr --vip 2001:db8::100`, down afterwards; NAT: their IPv6 default route is the director, the lab's); "
+  "UDP 64-byte frames (14 + 40 + 8 + 2) to [VIP6]:9000, `iperf3 -c 2001:db8::100 -p 5201` (direct6: 2001:db8::11 -p 5202). "
+  "jvs-{dr6,nat6,fullnat6,tun6}-packet = `--attach packet:eth0 --workers 1`, jvs-{dr6,nat6}-tap = `--attach tap:jvsb0 --lan eth0 --workers 1`, with "
+  "`-A -t [2001:db8::100]:80 -s rr`, `-a ... -r [2001:db8::1N]:80 -g|-m|--fullnat` (DR: the VIP6 on the real servers' lo by "
+  "`jvs-agent up --mode dr --vip 2001:db8::100`, down afterwards; NAT: their IPv6 default route is the director, the lab's; "
+  "FULLNAT: `--laddr 2001:db8::50`); jvs-tun6-packet: `-r [2001:db8:2::1N]:80 -i` (ip6ip6) to ts1, ts2 on the TUN segment "
+  "(\"TUN segment over IPv6\"), the lab's jvs-agent decapsulating there with the VIP6 on its jvs-tun0; "
   "kernel-fwd6 = IPv6 forwarding on and `ip -6 route add 2001:db8::100/128 via 2001:db8::11` (router: static neighbour VIP6 → "
   "director; the VIP6 on rs1's lo as for DR); kernel-nat6 = the VIP6 on the director's eth0, IPv6 forwarding on, "
-  "`nft ... table ip6 ... dnat to numgen inc mod 2 map { 0 : 2001:db8::11, 1 : 2001:db8::12 }`; haproxy6 = haproxy's "
+  "`nft ... table ip6 ... dnat to numgen inc mod 2 map { 0 : 2001:db8::11, 1 : 2001:db8::12 }`; kernel-fullnat6 = that, and "
+  "2001:db8::50 on the director's eth0 with `ip6 daddr { 2001:db8::11, 2001:db8::12 } snat to 2001:db8::50` in postrouting; haproxy6 = haproxy's "
   "configuration bound to `ipv6@2001:db8::100:80`, servers `ipv6@2001:db8::1N:80`. The director's IPv6 forwarding is "
   "0 for jvs (it refuses IPv6 services otherwise) and after every peer.")
 w("- Absolute numbers on a shared 2-core VM are noisy; the ratios between peers of the same run are the result.")
 w("")
 not_run = [f"{p} ({st})" for p, st, _ in status if st != "ok"]
 if not_run:
-    w("Not run: " + "; ".join(not_run) + ". A listed peer joins by flipping its status in the PEERS table of scripts/bench.")
+    w("Not run: " + "; ".join(not_run) + ". A listed peer joins by flipping its status in scripts/bench.d/peers.")
     w("")
 open(md_path, "w").write("\n".join(out))
 
