@@ -198,7 +198,7 @@ public final class Director implements AutoCloseable {
     private ConnectionTable conns;
     /** The sum over the workers' counters. */
     private DataPathCounters counters;
-    private SyncDaemons sync;
+    private volatile SyncDaemons sync;
     private MetricsServer metrics;
     private PrometheusExposition exposition;
     private volatile RouteTable routes = RouteTable.EMPTY;
@@ -237,9 +237,15 @@ public final class Director implements AutoCloseable {
         this.control = new ControlPlane(settings.config(),
                 new ServiceTableBuilder(Schedulers.factory(settings.mhTableSize()), settings.workers()), table -> {
             DataPathChecks.validate(table);
+            SyncDaemons daemons = sync;
+            DataPathChecks.refuseMixedWithSync(table, daemons != null && daemons.running());
             if (settings.attach().isXdp()) {
+                DataPathChecks.refuseMixedTun(table, "--attach xdp (TUN to the other family runs in packet mode only)",
+                        false);
                 DataPathChecks.refuseIpv6With(table, "--attach xdp (the IPv6 path runs in packet and TAP mode only)");
             } else if (settings.attach().isTap()) {
+                DataPathChecks.refuseMixedTun(table, "--attach tap (TUN to the other family runs in packet mode only)",
+                        false);
                 // the kernel routes IPv6 into the TAP: jvs turns its IPv6 forwarding on (published6)
                 DataPathChecks.refuseIpv6NoIpv6(table, ipv6Forwarding());
                 DataPathChecks.refuseIpv6InTap(table, "--attach tap (IPv6 in TAP mode: DR, NAT and FULLNAT address"
@@ -249,6 +255,8 @@ public final class Director implements AutoCloseable {
             }
             if (settings.workers() > 1) {
                 fanoutProgram(table); // refuses a table whose program would not fit
+                DataPathChecks.refuseMixedTun(table, "--workers " + settings.workers() + " (the NDP answers for"
+                        + " the IPv6 tunnel endpoints reach worker 0 only; use --workers 1)", true);
             }
             if (settings.ecmp()) {
                 DataPathChecks.validateEcmp(table);
