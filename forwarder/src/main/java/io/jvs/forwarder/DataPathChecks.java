@@ -54,16 +54,12 @@ final class DataPathChecks {
      * different outer family), naming it, where the data path cannot carry it: {@code with}
      * names what is in the way (TAP mode: the kernel routes into the TAP only the VIPs and local
      * addresses, not the other family's tunnel endpoints' neighbour answers; XDP mode: its program
-     * passes IPv6 to the kernel, NDP answers included; --workers 2 or more: every IPv6 frame, NDP
-     * answers included, goes to worker 0, while an IPv4 service's packets reach every worker).
-     *
-     * @param ipv4ServicesOnly only an IPv6 real server of an IPv4 service (--workers: an IPv6
-     *                         service runs on worker 0, which receives ARP answers too)
+     * passes IPv6 to the kernel, NDP answers included).
      */
-    static void refuseMixedTun(ServiceTable services, String with, boolean ipv4ServicesOnly) {
+    static void refuseMixedTun(ServiceTable services, String with) {
         for (VirtualService s : services.services()) {
             for (RealServer d : s.dests) {
-                if (d.ipv6 != s.ipv6 && (!ipv4ServicesOnly || !s.ipv6)) {
+                if (d.ipv6 != s.ipv6) {
                     throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
                             + ": a tunnel to a real server of the other family (IPv" + (d.ipv6 ? "4 in IPv6" : "6 in IPv4")
                             + ") is not forwarded with " + with);
@@ -81,7 +77,7 @@ final class DataPathChecks {
     static void refuseMixedWithSync(ServiceTable services, boolean syncRunning) {
         if (syncRunning) {
             refuseMixedTun(services, "a connection sync daemon running: Invalid argument (the sync protocol"
-                    + " cannot carry the real server's family, as IPVS's)", false);
+                    + " cannot carry the real server's family, as IPVS's)");
         }
     }
 

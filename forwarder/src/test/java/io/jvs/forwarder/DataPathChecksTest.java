@@ -160,8 +160,7 @@ class DataPathChecksTest {
     }
 
     /**
-     * Mixed-family TUN where the data path cannot carry it (TAP, XDP, --workers for an IPv4
-     * service) and while a sync daemon runs (the kernel's -EINVAL): one line naming the real server.
+     * Mixed-family TUN where the data path cannot carry it (TAP, XDP) and while a sync daemon runs (the kernel's -EINVAL): one line naming the real server.
      */
     @Test
     void mixedFamilyTunIsRefusedWhereItCannotRun() {
@@ -171,14 +170,12 @@ class DataPathChecksTest {
         assertEquals("real server [2001:db8:2::11]:80 of TCP/10.0.0.100:80: a tunnel to a real server of the other"
                         + " family (IPv4 in IPv6) is not forwarded with --attach tap (why)",
                 assertThrows(IllegalArgumentException.class,
-                        () -> DataPathChecks.refuseMixedTun(in6, "--attach tap (why)", false)).getMessage());
+                        () -> DataPathChecks.refuseMixedTun(in6, "--attach tap (why)")).getMessage());
         assertEquals("real server 10.0.2.11:80 of TCP/[2001:db8::1]:80: a tunnel to a real server of the other"
                         + " family (IPv6 in IPv4) is not forwarded with --attach tap (why)",
                 assertThrows(IllegalArgumentException.class,
-                        () -> DataPathChecks.refuseMixedTun(in4, "--attach tap (why)", false)).getMessage());
-        assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseMixedTun(in6, "--workers 2", true));
-        assertDoesNotThrow(() -> DataPathChecks.refuseMixedTun(in4, "--workers 2", true), "worker 0 carries IPv6");
-        assertDoesNotThrow(() -> DataPathChecks.refuseMixedTun(table(tun(TunnelType.IPIP, 0)), "--attach tap", false));
+                        () -> DataPathChecks.refuseMixedTun(in4, "--attach tap (why)")).getMessage());
+        assertDoesNotThrow(() -> DataPathChecks.refuseMixedTun(table(tun(TunnelType.IPIP, 0)), "--attach tap"));
         assertDoesNotThrow(() -> DataPathChecks.refuseMixedWithSync(in6, false), "no sync daemon");
         assertEquals("real server [2001:db8:2::11]:80 of TCP/10.0.0.100:80: a tunnel to a real server of the other"
                         + " family (IPv4 in IPv6) is not forwarded with a connection sync daemon running: Invalid"
