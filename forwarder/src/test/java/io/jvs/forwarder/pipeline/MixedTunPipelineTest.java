@@ -373,7 +373,7 @@ class MixedTunPipelineTest {
     /**
      * The IPv6 client's packet too big for the IPv4 tunnel (1500 - 20 = 1480): dropped as
      * packet_too_big, and the client gets ICMPv6 (its family) Packet Too Big carrying 1480 from the
-     * director's IPv6 address; the largest that fits leaves as 1500 bytes, DF 0.
+     * director's IPv6 address; the largest that fits leaves as 1500 bytes, DF 0. GUE over IPv4: 1468.
      */
     @Test
     void packetTooBigInIcmpv6ForTheIpv6ClientOfAnIpv4Tunnel() {
@@ -392,6 +392,11 @@ class MixedTunPipelineTest {
         assertEquals(ETH + 1500, out.length);
         assertEquals(hex(eth(ROUTER_MAC, 0x0800, ip4(TOS, u16(out, ETH + 4), false, 63, 41, PORT_IP, TS1,
                 decremented(fits)))), hex(out));
+
+        one(in6(client6(81, CSEQ, SYN, new byte[0])));
+        byte[] gue = one(in6(client6(81, CSEQ + 1, ACK, payload(1469 - 60))));
+        assertEquals("0200", hex(Arrays.copyOfRange(gue, ETH + IP6, ETH + IP6 + 2)), "ICMPv6 Packet Too Big");
+        assertEquals("000005bc", hex(Arrays.copyOfRange(gue, ETH + IP6 + 4, ETH + IP6 + 8)), "GUE over IPv4: 1500 - 32");
     }
 
     /**
