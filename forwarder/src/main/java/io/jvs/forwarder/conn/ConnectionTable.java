@@ -394,29 +394,37 @@ public final class ConnectionTable implements SynProxyState {
      * client port reaches the same real server port through two VIPs, one DR and one NAT (found
      * by the soak: the NAT reply went to the DR entry and was lost). An entry whose method sees
      * replies (NAT, FULLNAT) is preferred; a DR/TUN entry is the answer only when no such entry
-     * has the key.
+     * has the key. Among entries of one kind the newest claim wins, as in the kernel, whose
+     * ip_vs_conn_out_get takes the first hit of a bucket that ip_vs_conn_hash fills at its head:
+     * one client port reused through a second NAT VIP to the same server port while the first
+     * connection is still in TIME_WAIT belongs to the second.
      */
     private int probeOut(int h, int daddr, int laddr, long p) {
         final long[] t = outIndex;
         final int m = indexMask;
         int i = h & m;
         long s;
+        int seesReplies = -1;
         int inputOnly = -1;
         while ((s = t[i]) != 0) {
             if ((int) (s >>> 32) == h) {
                 final int id = (int) s - 1;
                 if (daddrs[id] == daddr && laddrs[id] == laddr && outPortKey(id) == p) {
                     if (dests[id].method.seesReplies()) {
-                        return id;
-                    }
-                    if (inputOnly < 0) {
-                        inputOnly = id;
+                        seesReplies = newer(seesReplies, id);
+                    } else {
+                        inputOnly = newer(inputOnly, id);
                     }
                 }
             }
             i = (i + 1) & m;
         }
-        return inputOnly;
+        return seesReplies >= 0 ? seesReplies : inputOnly;
+    }
+
+    /** Of a candidate (or -1) and an entry, the one claimed last (serials wrap: compared by difference). */
+    private int newer(int candidate, int id) {
+        return candidate < 0 || serials[id] - serials[candidate] > 0 ? id : candidate;
     }
 
     // ------------------------------------------------------------------ insert / update / remove

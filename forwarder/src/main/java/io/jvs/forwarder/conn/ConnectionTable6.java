@@ -279,14 +279,16 @@ public final class ConnectionTable6 implements SynProxyState {
 
     /**
      * The live entry for a real server's reply (from daddr:dport to laddr:lport: the client for NAT,
-     * a local address and port for FULLNAT), or -1; an entry that sees replies preferred over DR.
+     * a local address and port for FULLNAT), or -1; an entry that sees replies preferred over DR,
+     * and of one kind the newest claim, as {@link ConnectionTable}'s probeOut says why.
      */
     public int lookupOut(int proto, long daddrHi, long daddrLo, int dport, long laddrHi, long laddrLo, int lport,
                          long nowNanos) {
         final long p = outPortKey(proto, dport, lport);
         final int h = hash(daddrHi, daddrLo, laddrHi, laddrLo, p ^ OUT_SALT);
         for (;;) {
-            int id = -1;
+            int seesReplies = -1;
+            int inputOnly = -1;
             int i = h & indexMask;
             long s;
             while ((s = outIndex[i]) != 0) {
@@ -295,16 +297,15 @@ public final class ConnectionTable6 implements SynProxyState {
                     if (dLo[c] == daddrLo && lLo[c] == laddrLo && dHi[c] == daddrHi && lHi[c] == laddrHi
                             && outPortKey(c) == p) {
                         if (dests[c].method.seesReplies()) {
-                            id = c;
-                            break;
-                        }
-                        if (id < 0) {
-                            id = c;
+                            seesReplies = newer(seesReplies, c);
+                        } else {
+                            inputOnly = newer(inputOnly, c);
                         }
                     }
                 }
                 i = (i + 1) & indexMask;
             }
+            final int id = seesReplies >= 0 ? seesReplies : inputOnly;
             if (id < 0 || nowNanos - expires[id] < 0) {
                 return id;
             }
@@ -569,6 +570,11 @@ public final class ConnectionTable6 implements SynProxyState {
 
     private long udpTimeout(VirtualService svc) {
         return svc.udpTimeoutNanos != 0 ? svc.udpTimeoutNanos : timeouts.udpNanos();
+    }
+
+    /** Of a candidate (or -1) and an entry, the one claimed last (serials wrap: compared by difference). */
+    private int newer(int candidate, int id) {
+        return candidate < 0 || serials[id] - serials[candidate] > 0 ? id : candidate;
     }
 
     /** A new claim of id: the SYN proxy's state cleared, the claim recorded for the embryonic reclaim. */
