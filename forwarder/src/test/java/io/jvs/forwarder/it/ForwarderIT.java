@@ -684,10 +684,7 @@ class ForwarderIT {
 
         /** The director namespace's IPv6 forwarding sysctl, IPv6 routes of every table and IPv6 policy rules. */
         String namespaceState6() {
-            return "forwarding=" + LAB.lab().exec(Lab.DIRECTOR, "cat", "/proc/sys/net/ipv6/conf/all/forwarding")
-                    .requireOk().stdout().strip() + "\n"
-                    + LAB.lab().ip(Lab.DIRECTOR, "-6", "route", "show", "table", "all").requireOk().stdout()
-                    + LAB.lab().ip(Lab.DIRECTOR, "-6", "rule", "show").requireOk().stdout();
+            return LAB.lab().ipv6State(Lab.DIRECTOR);
         }
 
         @AfterAll
