@@ -49,7 +49,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (whose every segment the backup must translate between the cookie's and the server's sequence spaces), must
  * then complete byte for byte through the backup, which never saw them begin, on the real server the master picked.
  */
-@Timeout(240)
+@Timeout(300)
 class SyncIT {
     static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static final String BACKUP_NS = Lab.PREFIX + "sync-backup";
@@ -125,14 +125,15 @@ class SyncIT {
     }
 
     /**
-     * A rate-limited download from the client, left running (about 25 s for the 50 MiB blob); it
+     * A rate-limited download from the client, left running (about 50 s for the 50 MiB blob: it must
+     * outlast everything before the takeover, some 30 s of jvsadm calls on a loaded machine); it
      * writes the body's sha256, HTTP code and size to a file.
      */
     private void startDownload(String host, int port) {
         Path out = LAB.lab().itFile("sync-download-" + downloads.size() + ".txt", "");
         try {
             downloads.add(new ProcessBuilder(Lab.ip(), "netns", "exec", Lab.CLIENT, "bash", "-c",
-                    "set -o pipefail; curl -g -sS --limit-rate 2M --max-time 90 -w '%{stderr}%{http_code} %{size_download}\\n'"
+                    "set -o pipefail; curl -g -sS --limit-rate 1M --max-time 150 -w '%{stderr}%{http_code} %{size_download}\\n'"
                             + " http://" + host + ":" + port + "/blob | sha256sum | cut -d' ' -f1")
                     .redirectErrorStream(true).redirectOutput(out.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start());
@@ -259,6 +260,7 @@ class SyncIT {
                 jvsadm(BACKUP_NS, "-L", "--daemon"));
 
         lab.neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE); // a stale entry from an earlier test
+        final long downloadsAt = System.nanoTime();
         startDownload(Lab.VIP, 80);
         startDownload(Lab.VIP, 80);
         startDownload(Lab.VIP, 81);
@@ -378,6 +380,11 @@ class SyncIT {
 
         // ---- takeover: the master goes, the backup takes the LAN with the table it holds ----
         long t0 = System.nanoTime();
+        System.out.printf("[sync] takeover %.1f s after the downloads began%n", (t0 - downloadsAt) / 1e9);
+        for (int i = 0; i < downloads.size(); i++) {
+            // one that ended through the master would prove nothing about the backup
+            assertTrue(downloads.get(i).isAlive(), "download " + i + " still running when the master is stopped");
+        }
         System.out.println("[sync] master stopped for the takeover, exit " + master.stop());
         master = null;
         ok(lab.ip(Lab.DIRECTOR, "link", "set", "eth0", "down"), "master's LAN port down");
@@ -390,7 +397,7 @@ class SyncIT {
         // the backup's own rr would start at the first server; the synced template keeps the client on the second
         assertEquals(second, get(CLIENT6, persistUrl), "after the takeover the client's synced IPv6 template places it");
         for (int i = 0; i < downloads.size(); i++) {
-            assertTrue(downloads.get(i).waitFor(120, TimeUnit.SECONDS), "download " + i + " finished");
+            assertTrue(downloads.get(i).waitFor(150, TimeUnit.SECONDS), "download " + i + " finished");
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         List<String> results = new ArrayList<>();
