@@ -82,7 +82,7 @@ import java.util.function.LongSupplier;
  * </ul>
  * Times are {@link System#nanoTime()}-style nanoseconds, compared by subtraction.
  */
-public final class ConnectionTable extends ConnectionSlots implements SynProxyState {
+public final class ConnectionTable extends ConnectionSlots implements ConnectionEntries {
     /** Largest capacity: indexes of 2^29 longs each. */
     public static final int MAX_CAPACITY = 1 << 28;
 

@@ -52,7 +52,7 @@ import java.util.Objects;
  * <p>Single-threaded (the event loop that owns it); no allocation in lookup, insert, update,
  * expire or remove.
  */
-public final class ConnectionTable6 extends ConnectionSlots implements SynProxyState {
+public final class ConnectionTable6 extends ConnectionSlots implements ConnectionEntries {
     /** {@link #insert} result: the table is full. */
     public static final int FULL = -1;
     /** {@link #insert} result: FULLNAT, and no local address of the service has a free port. */
