@@ -245,9 +245,7 @@ public final class Director implements AutoCloseable {
             } else if (settings.attach().isTap()) {
                 DataPathChecks.refuseMixedTun(table, "--attach tap (TUN to the other family runs in packet mode only)");
                 // the kernel routes IPv6 into the TAP: jvs turns its IPv6 forwarding on (published6)
-                DataPathChecks.refuseIpv6NoIpv6(table, ipv6Forwarding());
-                DataPathChecks.refuseIpv6InTap(table, "--attach tap (IPv6 in TAP mode: DR, NAT and FULLNAT address"
-                        + " services)");
+                DataPathChecks.validateTap(table, ipv6Forwarding());
             } else {
                 DataPathChecks.refuseIpv6Forwarding(table, ipv6Forwarding());
             }
