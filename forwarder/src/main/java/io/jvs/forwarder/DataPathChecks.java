@@ -35,26 +35,49 @@ final class DataPathChecks {
      * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
      * jvs's IPv6 mark rules (fwmark services) and (protocol, VIP, port), schedules with persistence
      * templates, allow/deny lists, per-client limits and one-packet scheduling, and transmits by
-     * DR, NAT and FULLNAT (behind the SYN proxy too) and TUN (ip6ip6, GUE over IPv6). Refused, one
-     * line naming the real server: an IPv4 real server of an IPv6 service, and an IPv6 real server
-     * of an IPv4 service (IPVS's tunnels with an outer family other than the service's:
-     * IPv6-in-IPv4 and IPv4-in-IPv6).
+     * DR, NAT and FULLNAT (behind the SYN proxy too) and TUN (ip6ip6, GUE over IPv6). A real
+     * server of the other family is a TUN one (ServiceSpec refuses any other, in ipvsadm's words),
+     * which both paths forward in packet mode as IPVS does (IPv4 in IPv6, IPv6 in IPv4, GUE over
+     * either): nothing is left to refuse here; {@link #refuseMixedTun} names the modes that cannot.
      */
     static void refuseIpv6(VirtualService s) {
-        if (!s.ipv6) {
+        for (RealServer d : s.dests) {
+            if (d.ipv6 != s.ipv6 && d.method != ForwardMethod.TUN) {
+                throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
+                        + ": Different address family is allowed only for tunneling servers");
+            }
+        }
+    }
+
+    /**
+     * Refuses a TUN real server of the other family than its service's (IPVS's tunnels with a
+     * different outer family), naming it, where the data path cannot carry it: {@code with}
+     * names what is in the way (TAP mode: the kernel routes into the TAP only the VIPs and local
+     * addresses, not the other family's tunnel endpoints' neighbour answers; XDP mode: its program
+     * passes IPv6 to the kernel, NDP answers included).
+     */
+    static void refuseMixedTun(ServiceTable services, String with) {
+        for (VirtualService s : services.services()) {
             for (RealServer d : s.dests) {
-                if (d.ipv6) {
+                if (d.ipv6 != s.ipv6) {
                     throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                            + ": IPv6 real servers of an IPv4 service are not forwarded (TUN with an IPv6 outer header)");
+                            + ": a tunnel to a real server of the other family (IPv" + (d.ipv6 ? "4 in IPv6" : "6 in IPv4")
+                            + ") is not forwarded with " + with);
                 }
             }
-            return;
         }
-        for (RealServer d : s.dests) {
-            if (!d.ipv6) {
-                throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                        + ": an IPv6 service forwards to IPv6 real servers only");
-            }
+    }
+
+    /**
+     * Connection sync (IPVS's sync protocol has no field for the real server's family): as the
+     * kernel, with a sync daemon running a real server of the other family is refused, naming it
+     * (ip_vs_genl_set_cmd's -EINVAL, "Invalid argument"); {@link io.jvs.forwarder.sync.SyncDaemons}
+     * refuses to start a daemon while one is configured (ip_vs_genl_new_daemon's -EINVAL).
+     */
+    static void refuseMixedWithSync(ServiceTable services, boolean syncRunning) {
+        if (syncRunning) {
+            refuseMixedTun(services, "a connection sync daemon running: Invalid argument (the sync protocol"
+                    + " cannot carry the real server's family, as IPVS's)");
         }
     }
 
@@ -78,7 +101,7 @@ final class DataPathChecks {
      * forwards in packet mode (DR, NAT, FULLNAT and TUN over IPv6, address and fwmark services:
      * the kernel routes each IPv6 VIP, local address and /128 mark-rule destination into the
      * TAP, jvs sends by --lan), so only a host without IPv6 is in the way ({@link #refuseIpv6NoIpv6});
-     * the mixed families stay refused in every mode by {@link #refuseIpv6}.
+     * the mixed families are refused by {@link #refuseMixedTun} (they run in packet mode only).
      *
      * @param forwarding net.ipv6.conf.all.forwarding, null when the host has no IPv6
      */

@@ -198,7 +198,7 @@ public final class Director implements AutoCloseable {
     private ConnectionTable conns;
     /** The sum over the workers' counters. */
     private DataPathCounters counters;
-    private SyncDaemons sync;
+    private volatile SyncDaemons sync;
     private MetricsServer metrics;
     private PrometheusExposition exposition;
     private volatile RouteTable routes = RouteTable.EMPTY;
@@ -237,9 +237,13 @@ public final class Director implements AutoCloseable {
         this.control = new ControlPlane(settings.config(),
                 new ServiceTableBuilder(Schedulers.factory(settings.mhTableSize()), settings.workers()), table -> {
             DataPathChecks.validate(table);
+            SyncDaemons daemons = sync;
+            DataPathChecks.refuseMixedWithSync(table, daemons != null && daemons.running());
             if (settings.attach().isXdp()) {
+                DataPathChecks.refuseMixedTun(table, "--attach xdp (TUN to the other family runs in packet mode only)");
                 DataPathChecks.refuseIpv6With(table, "--attach xdp (the IPv6 path runs in packet and TAP mode only)");
             } else if (settings.attach().isTap()) {
+                DataPathChecks.refuseMixedTun(table, "--attach tap (TUN to the other family runs in packet mode only)");
                 // the kernel routes IPv6 into the TAP: jvs turns its IPv6 forwarding on (published6)
                 DataPathChecks.validateTap(table, ipv6Forwarding());
             } else {
@@ -573,6 +577,9 @@ public final class Director implements AutoCloseable {
                         // The fanout program gives all ARP to worker 0, which answers; the other workers
                         // resolve their own next hops, so each also listens to the interface's ARP.
                         attach(w, PacketRxRing.open(name, ARP_RING_MEMORY, mtu, AfPacket.ETH_P_ARP), i, i, false);
+                        // And to NDP (learning only): an IPv4 service's packets reach every worker, and
+                        // TUN to its IPv6 real servers resolves their next hops from each.
+                        attach(w, PacketRxRing.openNdp(name, ARP_RING_MEMORY, mtu), i, i, false);
                     }
                 }
             }
@@ -1068,15 +1075,17 @@ public final class Director implements AutoCloseable {
      * learns only from ARP replies to its own requests, so otherwise the first burst a worker sends
      * to a real server waits behind a request, and beyond the per-neighbour queue it is dropped
      * as neigh_queue_full (seen with --workers 2: the worker the warm-up traffic did not reach).
-     * IPv6 real servers: their next hops by NS on worker 0, which carries all IPv6.
+     * IPv6 real servers: their next hops by NS on worker 0, which carries all IPv6, and an IPv4
+     * service's on every worker.
      */
     private static void resolveNextHops(Worker w, ServiceTable table, RouteTable rt, RouteTable6 rt6) {
         long now = System.nanoTime();
         for (VirtualService s : table.services()) {
             for (RealServer d : s.dests) {
                 if (d.ipv6) {
-                    // by NS, on worker 0 only: the fanout program gives it every IPv6 frame
-                    int r = w.index == 0 ? rt6.lookup(d.addr6Hi, d.addr6Lo) : -1;
+                    // by NS, on worker 0 (the fanout program gives it every IPv6 frame) and, for an
+                    // IPv4 service's TUN server (IPv4 in IPv6), on every worker (each has an NDP ring)
+                    int r = w.index == 0 || !s.ipv6 ? rt6.lookup(d.addr6Hi, d.addr6Lo) : -1;
                     int p = r < 0 ? -1 : rt6.port(r);
                     if (p >= 0 && p < w.neighbours6.length && w.neighbours6[p] != null) {
                         w.neighbours6[p].resolve(rt6.hopHi(r, d.addr6Hi, d.addr6Lo), rt6.hopLo(r, d.addr6Hi, d.addr6Lo),

@@ -152,12 +152,36 @@ class DataPathChecksTest {
                 io.jvs.packet.Ipv6Address.parse("2001:db8::16"));
         assertEquals("real server [2001:db8::16]:80 of TCP/[2001:db8::1]:80: tunnel type gre is not supported (ipip and gue"
                 + " are)", refusal(table6(v6.withDest(gre))));
-        assertEquals("real server 10.0.2.11:80 of TCP/[2001:db8::1]:80: an IPv6 service forwards to IPv6 real servers"
-                + " only", refusal(table6(v6.withDest(new Dest(0x0a00_020b, 80, 1, ForwardMethod.TUN, 0, 0,
-                TunnelType.IPIP, 0, 0)))));
-        ServiceTable tun6 = table(Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.TUN));
-        assertEquals("real server [2001:db8::11]:80 of TCP/10.0.0.100:80: IPv6 real servers of an IPv4 service are"
-                + " not forwarded (TUN with an IPv6 outer header)", refusal(tun6));
+        // IPVS's tunnels to the other family: IPv6 in IPv4 and IPv4 in IPv6 pass in packet mode
+        assertDoesNotThrow(() -> DataPathChecks.validate(table6(v6.withDest(new Dest(0x0a00_020b, 80, 1,
+                ForwardMethod.TUN, 0, 0, TunnelType.IPIP, 0, 0)))), "an IPv4 TUN real server of an IPv6 service");
+        assertDoesNotThrow(() -> DataPathChecks.validate(table(Dest.ipv6(io.jvs.packet.Ipv6Address.parse(
+                "2001:db8::11"), 80, 1, ForwardMethod.TUN))), "an IPv6 TUN real server of an IPv4 service");
+    }
+
+    /**
+     * Mixed-family TUN where the data path cannot carry it (TAP, XDP) and while a sync daemon runs (the kernel's -EINVAL): one line naming the real server.
+     */
+    @Test
+    void mixedFamilyTunIsRefusedWhereItCannotRun() {
+        ServiceTable in6 = table(Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8:2::11"), 80, 1, ForwardMethod.TUN));
+        ServiceTable in4 = table6(ServiceSpec.ipv6(Protocol.TCP, io.jvs.packet.Ipv6Address.parse("2001:db8::1"), 80,
+                "rr", List.of(new Dest(0x0a00_020b, 80, 1, ForwardMethod.TUN, 0, 0, TunnelType.GUE, 6080, 0))));
+        assertEquals("real server [2001:db8:2::11]:80 of TCP/10.0.0.100:80: a tunnel to a real server of the other"
+                        + " family (IPv4 in IPv6) is not forwarded with --attach tap (why)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> DataPathChecks.refuseMixedTun(in6, "--attach tap (why)")).getMessage());
+        assertEquals("real server 10.0.2.11:80 of TCP/[2001:db8::1]:80: a tunnel to a real server of the other"
+                        + " family (IPv6 in IPv4) is not forwarded with --attach tap (why)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> DataPathChecks.refuseMixedTun(in4, "--attach tap (why)")).getMessage());
+        assertDoesNotThrow(() -> DataPathChecks.refuseMixedTun(table(tun(TunnelType.IPIP, 0)), "--attach tap"));
+        assertDoesNotThrow(() -> DataPathChecks.refuseMixedWithSync(in6, false), "no sync daemon");
+        assertEquals("real server [2001:db8:2::11]:80 of TCP/10.0.0.100:80: a tunnel to a real server of the other"
+                        + " family (IPv4 in IPv6) is not forwarded with a connection sync daemon running: Invalid"
+                        + " argument (the sync protocol cannot carry the real server's family, as IPVS's)",
+                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseMixedWithSync(in6, true))
+                        .getMessage());
     }
 
     /**
@@ -221,17 +245,18 @@ class DataPathChecksTest {
                 DataPathChecks.validateTap(t, "0");
             }, t.services().getFirst().label());
         }
-        assertEquals("real server [2001:db8:2::11]:80 of TCP/10.0.0.100:80: IPv6 real servers of an IPv4 service are"
-                + " not forwarded (TUN with an IPv6 outer header)", tapRefusal(table(tun)));
-        assertEquals("real server 10.0.2.11:80 of TCP/[2001:db8::1]:80: an IPv6 service forwards to IPv6 real servers"
-                + " only", tapRefusal(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr",
-                List.of(tun(TunnelType.IPIP, 0))))));
+        assertEquals("real server [2001:db8:2::11]:80 of TCP/10.0.0.100:80: a tunnel to a real server of the other"
+                + " family (IPv4 in IPv6) is not forwarded with --attach tap (why)", tapRefusal(table(tun)));
+        assertEquals("real server 10.0.2.11:80 of TCP/[2001:db8::1]:80: a tunnel to a real server of the other"
+                + " family (IPv6 in IPv4) is not forwarded with --attach tap (why)",
+                tapRefusal(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(tun(TunnelType.IPIP, 0))))));
     }
 
     /** The refusal of the director's TAP-mode checks (IPv6 on), in their order. */
     static String tapRefusal(ServiceTable t) {
         return assertThrows(IllegalArgumentException.class, () -> {
             DataPathChecks.validate(t);
+            DataPathChecks.refuseMixedTun(t, "--attach tap (why)");
             DataPathChecks.validateTap(t, "0");
         }).getMessage();
     }

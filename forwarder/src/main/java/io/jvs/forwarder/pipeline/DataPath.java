@@ -260,12 +260,14 @@ public final class DataPath {
     public ChannelPipeline wire(ChannelPipeline p, int arpPort, boolean answersArp) {
         NextHopSender sender = new NextHopSender(neighbours, routes, counters);
         IcmpSender icmp = new IcmpSender(sender);
-        TunXmit tun = new TunXmit(sender, icmp, counters);
+        // One IPv6 sender for both paths: TUN to an IPv6 real server of an IPv4 service uses it too.
+        Ipv6Sender sender6 = neighbours6 == null ? null : new Ipv6Sender(neighbours6, routes6, counters);
+        TunXmit tun = new TunXmit(sender, sender6, icmp, counters);
         NatXmit nat = new NatXmit(sender, conns);
         FullNatXmit fullNat = new FullNatXmit(sender, ports.get(0), conns, wallMillis, isnKey0, isnKey1);
         SynProxy synProxy = SynProxy.ipv4(sender, ports.get(0), conns, cookies, held, wallMillis, counters);
         p.addLast(STAGES.get(0), new FrameDecodeHandler(counters));
-        p.addLast(STAGES.get(1), ipv6Stage(arpPort, answersArp));
+        p.addLast(STAGES.get(1), ipv6Stage(arpPort, answersArp, sender, sender6));
         p.addLast(STAGES.get(2), new ArpHandler(services, vrrp, neighbours[arpPort], arpScope, routes, counters,
                 answersArp));
         p.addLast(STAGES.get(3), new IcmpHandler(services, vrrp, conns, sender, icmp, tun, counters));
@@ -282,15 +284,15 @@ public final class DataPath {
      * The ipv6 stage: with IPv6 wired, the whole IPv6 path ({@link Ipv6Handler}) with its own
      * senders; without, a stage that counts IPv6 frames as ignored and passes the rest on.
      */
-    private io.netty.channel.ChannelHandler ipv6Stage(int port, boolean answers) {
+    private io.netty.channel.ChannelHandler ipv6Stage(int port, boolean answers, NextHopSender sender,
+                                                      Ipv6Sender sender6) {
         if (neighbours6 == null) {
             return new IgnoreIpv6Handler(counters);
         }
-        Ipv6Sender sender6 = new Ipv6Sender(neighbours6, routes6, counters);
         SynProxy synProxy6 = SynProxy.ipv6(sender6, ports.get(0), conns6, cookies, held6, wallMillis, counters);
         return new Ipv6Handler(services6, conns6, neighbours6[port], sender6, new Dr6Xmit(sender6, conns6, counters),
                 new Nat6Xmit(sender6, conns6), new Fullnat6Xmit(sender6, conns6, wallMillis, isnKey0, isnKey1),
-                new Tun6Xmit(sender6, conns6, counters), counters, answers, arpScope.vipsRouted(), sync, policy, vrrp,
+                new Tun6Xmit(sender6, sender, counters), counters, answers, arpScope.vipsRouted(), sync, policy, vrrp,
                 clientLimits, defense, synProxy6);
     }
 

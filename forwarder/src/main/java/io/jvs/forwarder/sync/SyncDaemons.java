@@ -2,7 +2,10 @@ package io.jvs.forwarder.sync;
 
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.ConnectionTable6;
+import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.ServiceRegistry;
+import io.jvs.forwarder.service.ServiceTable;
+import io.jvs.forwarder.service.VirtualService;
 import io.jvs.packet.Ipv4Address;
 
 import java.io.IOException;
@@ -92,6 +95,13 @@ public final class SyncDaemons implements SyncControl, AutoCloseable {
         if (role == SyncRole.MASTER ? master != null : backup != null) {
             throw new SyncException("Daemon has already run");
         }
+        String mixed = mixedFamilyDest(services.current());
+        if (mixed != null) {
+            // ip_vs_genl_new_daemon: -EINVAL while mixed_address_family_dests > 0 (a sync entry
+            // has no field for the real server's family)
+            throw new SyncException("Invalid argument: " + mixed + " is of the other family than its service"
+                    + " (a tunnel): the sync protocol cannot carry it, as IPVS's");
+        }
         NetworkInterface ni;
         try {
             ni = NetworkInterface.getByName(s.iface());
@@ -148,6 +158,23 @@ public final class SyncDaemons implements SyncControl, AutoCloseable {
         } catch (IOException e) {
             throw new SyncException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
         }
+    }
+
+    /** The first real server of another family than its service's, as "real server X of S"; null if none. */
+    static String mixedFamilyDest(ServiceTable table) {
+        for (VirtualService v : table.services()) {
+            for (RealServer d : v.dests) {
+                if (d.ipv6 != v.ipv6) {
+                    return "real server " + d.endpoint() + " of " + v.label();
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Whether a master or a backup daemon runs (a real server of the other family is then refused). */
+    public synchronized boolean running() {
+        return master != null || backup != null;
     }
 
     /** Stops the master or backup daemon (ipvsadm --stop-daemon). */

@@ -1,12 +1,10 @@
 package io.jvs.forwarder.xmit;
 
-import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.frame.PacketContext;
 import io.jvs.forwarder.frame.Rewrite;
 import io.jvs.forwarder.io.LanPort;
-import io.jvs.forwarder.neigh.NeighbourCache6;
 import io.jvs.forwarder.service.RealServer;
 import io.jvs.forwarder.service.TunnelType;
 import io.jvs.packet.Checksum;
@@ -19,14 +17,15 @@ import io.jvs.packet.VirtioNetHeader;
 import java.lang.foreign.MemorySegment;
 
 /**
- * IP tunnelling over IPv6 (ipvsadm -i with an IPv6 service and IPv6 real servers), as IPVS's
- * ip_vs_tunnel_xmit_v6: the client's packet, hop limit decremented, is wrapped in an outer IPv6
- * header (RFC 2473) from the egress port's IPv6 address to the real server, next header 41
- * (ip6ip6), or in IPv6 + UDP to the real server's {@code --tun-port} + a 4-byte GUE header
- * (version 0, proto/ctype 41) as ipvs_gue_encap. The outer header copies the inner traffic
- * class and (decremented) hop limit, flow label 0; no encapsulation limit option (IPVS adds
- * none). The outer UDP checksum is 0 (RFC 6935; IPVS's udp6_set_csum with nocheck) unless
- * {@code --tun-csum}. The real server decapsulates and answers the client directly.
+ * IP tunnelling (ipvsadm -i) of an IPv6 client's packet, as IPVS's ip_vs_tunnel_xmit_v6 (IPv6 real
+ * server) and ip_vs_tunnel_xmit (IPv4 real server of an IPv6 service): the packet, hop limit
+ * decremented, is wrapped by {@link TunnelOuter} in an outer header of the real server's family:
+ * IPv6 next header 41 (ip6ip6, RFC 2473) or IPv4 protocol 41 (IPv6 in IPv4, DF 0), or that + UDP
+ * to the real server's {@code --tun-port} + a 4-byte GUE header (version 0, proto/ctype 41) as
+ * ipvs_gue_encap. The outer header copies the inner traffic class and (decremented) hop limit,
+ * flow label 0; no encapsulation limit option (IPVS adds none). The outer UDP checksum is 0
+ * (RFC 6935; IPVS's udp6_set_csum with nocheck) unless {@code --tun-csum}. The real server
+ * decapsulates and answers the client directly.
  *
  * <p>As {@link TunXmit}: the outer headers go into the frame source's headroom in front of the
  * untouched inner packet; a partial inner checksum is finished in software first; a GSO
@@ -34,7 +33,7 @@ import java.lang.foreign.MemorySegment;
  * gso_size of payload (virtio_net_hdr has no tunnel GSO type).
  *
  * <p>Path MTU, as ip_vs_tunnel_xmit_v6: the tunnel's MTU is the egress port's less the
- * encapsulation (40 bytes ip6ip6, 52 GUE). A packet (a super-frame: each of its segments)
+ * encapsulation (40 bytes ip6ip6, 52 GUE; 20 and 32 over IPv4). A packet (a super-frame: each of its segments)
  * larger than that is dropped as PACKET_TOO_BIG and the client gets ICMPv6 Packet Too Big
  * carrying the tunnel's MTU (rate-limited, {@link Ipv6Sender#fits(PacketContext, int)}): IPv6
  * is never fragmented on the way. A tunnel MTU below the IPv6 minimum (1280) cannot be
@@ -49,43 +48,31 @@ public final class Tun6Xmit implements Xmit {
     public static final int GUE6_OVERHEAD = Ipv6Header.HEADER_LEN + Tunnels.UDP_GUE_LEN;
 
     private final Ipv6Sender sender;
-    private final ConnectionTable6 conns;
+    private final TunnelOuter outer;
     private final DataPathCounters counters;
-    private final PacketContext out = new PacketContext();
-    private final Ipv6Header outer = new Ipv6Header();
     private final Ipv6Header inner = new Ipv6Header();
     private final UdpHeader udp = new UdpHeader();
     private final TcpHeader tcp = new TcpHeader();
     private final VirtioNetHeader vnet = new VirtioNetHeader();
 
-    public Tun6Xmit(Ipv6Sender sender, ConnectionTable6 conns, DataPathCounters counters) {
+    /** @param sender4 the IPv4 sender for IPv4 real servers (IPv6 in IPv4) */
+    public Tun6Xmit(Ipv6Sender sender, NextHopSender sender4, DataPathCounters counters) {
         this.sender = sender;
-        this.conns = conns;
+        this.outer = new TunnelOuter(sender4, sender, counters);
         this.counters = counters;
-    }
-
-    /** Bytes the encapsulation adds over IPv6. */
-    public static int overhead(TunnelType type) {
-        return switch (type) {
-            case IPIP -> IP6IP6_OVERHEAD;
-            case GUE -> GUE6_OVERHEAD;
-            // Refused when the configuration is validated (DataPathChecks.validate).
-            case GRE -> throw new IllegalStateException("GRE tunnels are not transmitted");
-        };
     }
 
     @Override
     public void inbound(PacketContext ctx) {
         RealServer d = ctx.dest;
-        long hi = conns.daddrHi(ctx.conn);
-        long lo = conns.daddrLo(ctx.conn);
-        NeighbourCache6 via = sender.egress(hi, lo);
-        int encap = overhead(d.tunType);
-        int mtu = via.port().mtu - encap;
+        int encap = TunnelOuter.overhead(d);
+        int mtu = outer.egress(d) - encap;
         if (mtu < Icmpv6Header.MIN_MTU) {
             counters.drop(DropReason.PACKET_TOO_BIG); // ip_vs_tunnel_xmit_v6: "mtu less than 1280"
             return;
         }
+        // Packet Too Big in ICMPv6, the client's family, whatever the outer one; so an IPv4 outer
+        // header never needs fragmenting (it goes with DF 0, as the kernel's).
         if (!sender.fits(ctx, mtu) || !sender.decrementHopLimit(ctx)) {
             return;
         }
@@ -95,11 +82,11 @@ public final class Tun6Xmit implements Xmit {
             Rewrite.finishPartialChecksum(ctx);
         }
         int innerTotal = Ipv6Header.HEADER_LEN + ctx.ip6.payloadLength();
-        encapsulate(ctx, d, via, encap, innerTotal, hi, lo, outerCsum && !gso);
+        encapsulate(ctx, d, encap, innerTotal, outerCsum && !gso);
         if (gso) {
-            segment(ctx, d, via, encap, hi, lo, outerCsum);
+            segment(ctx, d, encap, outerCsum);
         } else {
-            sender.transmit(ctx, hi, lo);
+            outer.transmit(ctx, d);
         }
     }
 
@@ -110,12 +97,11 @@ public final class Tun6Xmit implements Xmit {
     }
 
     /**
-     * Moves the virtio_net_hdr and the L2 header back by encap bytes and writes the outer
-     * header(s) in the gap; ctx then describes the outer frame. The EtherType stays IPv6.
-     * Ethernet padding after the inner packet is cut.
+     * Moves the virtio_net_hdr and the L2 header back by encap bytes and has {@link TunnelOuter}
+     * write the outer header(s) in the gap; ctx then describes the outer frame (ip6 for an IPv6
+     * outer). Ethernet padding after the inner packet is cut.
      */
-    private void encapsulate(PacketContext ctx, RealServer d, NeighbourCache6 via, int encap, int innerTotal,
-                             long hi, long lo, boolean outerCsum) {
+    private void encapsulate(PacketContext ctx, RealServer d, int encap, int innerTotal, boolean outerCsum) {
         if (ctx.vnetOff < 0 || ctx.headroom < encap) {
             throw new IllegalStateException("frame source gives " + ctx.headroom + " bytes of headroom, TUN needs "
                     + encap + " in front of the virtio_net_hdr");
@@ -132,18 +118,8 @@ public final class Tun6Xmit implements Xmit {
         MemorySegment.copy(seg, ctx.vnetOff, seg, vnetOff, VirtioNetHeader.SIZE);
         MemorySegment.copy(seg, ctx.frameOff, seg, frameOff, l2);
         long outerL3 = innerL3 - encap;
-        // A super-frame's outer length is only a template: each segment gets its own.
-        int payload = Math.min(encap - Ipv6Header.HEADER_LEN + innerTotal, 0xFFFF);
-        outer.wrap(seg, outerL3).setVersionClassFlow(trafficClass, 0).setPayloadLength(payload)
-                .setNextHeader(d.tunType == TunnelType.GUE ? Ipv6Header.NEXT_UDP : Ipv6Header.NEXT_IPV6)
-                .setHopLimit(hops).setSrc(via.sourceHi, via.sourceLo).setDst(hi, lo);
-        if (d.tunType == TunnelType.GUE) {
-            long u = outerL3 + Ipv6Header.HEADER_LEN;
-            Tunnels.writeUdpGue(udp, seg, u, flowPort, d.tunPort, payload, Ipv6Header.NEXT_IPV6);
-            if (outerCsum) {
-                udp.setChecksum(udpChecksum(seg, u, payload, via, hi, lo));
-            }
-        }
+        outer.write(seg, outerL3, d, encap, innerTotal, Ipv6Header.NEXT_IPV6, trafficClass, hops, false, flowPort,
+                outerCsum);
         ctx.vnetOff = vnetOff;
         ctx.frameOff = frameOff;
         ctx.frameLen = l2 + encap + innerTotal;
@@ -154,13 +130,9 @@ public final class Tun6Xmit implements Xmit {
             ctx.vnet.setCsumStart(ctx.vnet.csumStart() + encap);
         }
         ctx.eth.wrap(seg, frameOff);
-        ctx.ip6.wrap(seg, outerL3);
-    }
-
-    /** The outer UDP checksum over IPv6 (never 0 on the wire: RFC 8200 8.1, 0 becomes 0xFFFF). */
-    private static int udpChecksum(MemorySegment seg, long u, int len, NeighbourCache6 via, long hi, long lo) {
-        int c = Checksum.l4v6(seg, u, len, Ipv6Header.NEXT_UDP, via.sourceHi, via.sourceLo, hi, lo);
-        return c == 0 ? 0xFFFF : c;
+        if (d.ipv6) {
+            ctx.ip6.wrap(seg, outerL3);
+        }
     }
 
     /**
@@ -169,8 +141,7 @@ public final class Tun6Xmit implements Xmit {
      * checksum (the outer UDP one under {@code --tun-csum}); TCP sequence numbers and flags as
      * tcp_gso_segment gives them. Inner extension headers are copied into every segment.
      */
-    private void segment(PacketContext ctx, RealServer d, NeighbourCache6 via, int encap, long hi, long lo,
-                         boolean outerCsum) {
+    private void segment(PacketContext ctx, RealServer d, int encap, boolean outerCsum) {
         MemorySegment seg = ctx.seg;
         long frame = ctx.frameOff;
         int l2 = (int) (ctx.l3Off - frame);
@@ -199,7 +170,7 @@ public final class Tun6Xmit implements Xmit {
             counters.drop(DropReason.MALFORMED);
             return;
         }
-        LanPort port = via.port();
+        LanPort port = outer.port();
         MemorySegment b = port.bulk();
         for (int k = 0, done = 0; done < payload; k++) {
             int n = Math.min(mss, payload - done);
@@ -212,8 +183,6 @@ public final class Tun6Xmit implements Xmit {
             int l4Len = l4h + n;
             int innerLen = ipHeaders + l4Len;
             long so = f + l2;
-            int outerPayload = encap - Ipv6Header.HEADER_LEN + innerLen;
-            outer.wrap(b, so).setPayloadLength(outerPayload);
             long si = so + encap;
             inner.wrap(b, si).setPayloadLength(innerLen - Ipv6Header.HEADER_LEN);
             long sl4 = si + ipHeaders;
@@ -232,19 +201,9 @@ public final class Tun6Xmit implements Xmit {
             } else {
                 udp.wrap(b, sl4).setChecksum(c == 0 ? 0xFFFF : c);
             }
-            if (d.tunType == TunnelType.GUE) {
-                long u = so + Ipv6Header.HEADER_LEN;
-                udp.wrap(b, u).setLength(outerPayload);
-                if (outerCsum) {
-                    udp.setChecksum(udpChecksum(b, u, outerPayload, via, hi, lo));
-                }
-            }
-            out.seg = b;
-            out.vnetOff = o;
-            out.frameOff = f;
-            out.frameLen = frameLen;
-            out.eth.wrap(b, f);
-            sender.transmit(out, hi, lo);
+            // After the inner packet is final: the outer UDP checksum covers it.
+            outer.resize(b, so, d, encap, innerLen, outerCsum);
+            outer.send(b, o, frameLen, d);
             done += n;
         }
     }

@@ -16,13 +16,14 @@ import io.jvs.forwarder.service.TunnelType;
 import java.lang.foreign.MemorySegment;
 
 /**
- * IP tunnelling (ipvsadm -i), as IPVS's ip_vs_tunnel_xmit: the client's packet,
- * TTL decremented, is wrapped in an outer IPv4 header from the director's LAN
- * address to the real server (IPIP, protocol 4), or in IPv4 + UDP to the real
- * server's {@code --tun-port} + a 4-byte GUE header (version 0, proto 4). The
- * outer header copies the inner TOS, TTL and DF; the outer UDP checksum is 0
- * unless {@code --tun-csum}. The real server decapsulates and answers the
- * client directly, so the director never sees replies.
+ * IP tunnelling (ipvsadm -i) of an IPv4 client's packet, as IPVS's ip_vs_tunnel_xmit (IPv4 real
+ * server) and ip_vs_tunnel_xmit_v6 (IPv6 real server of an IPv4 service): the packet, TTL
+ * decremented, is wrapped by {@link TunnelOuter} in an outer header of the real server's family
+ * from the director's address on the egress port: IPv4 protocol 4 (IPIP) or IPv6 next header 4
+ * (IPv4 in IPv6), or that + UDP to the real server's {@code --tun-port} + a 4-byte GUE header
+ * (version 0, proto 4). The outer header copies the inner TOS, TTL and (IPv4) DF; the outer UDP
+ * checksum is 0 unless {@code --tun-csum}. The real server decapsulates and answers the client
+ * directly, so the director never sees replies.
  *
  * <p>Room for the outer header: every frame source leaves headroom in front of
  * the frame ({@link PacketContext#headroom}: PACKET_RESERVE in the RX ring, a
@@ -43,11 +44,12 @@ import java.lang.foreign.MemorySegment;
  * inner checksum computed (and the outer UDP one under {@code --tun-csum}).
  *
  * <p>Path MTU, as IPVS: when the encapsulated packet (for a super-frame, each
- * of its segments) would exceed the LAN MTU and DF is set, the packet is dropped
+ * of its segments) would exceed the egress MTU and DF is set, the packet is dropped
  * ({@link DropReason#FRAG_NEEDED}) and the client gets ICMP fragmentation-needed
- * with next-hop MTU = MTU - encapsulation. A super-frame too big counts as DF
- * (Linux TCP sets DF whenever it does path MTU discovery). Without DF the outer
- * packet is fragmented, as ip_local_out would.
+ * with next-hop MTU = MTU - encapsulation: ICMPv4, the client's family, whatever the
+ * outer one. A super-frame too big counts as DF (Linux TCP sets DF whenever it does
+ * path MTU discovery). Without DF an IPv4 outer packet is fragmented, as ip_local_out
+ * would; under an IPv6 outer header jvs does not fragment and answers as for DF.
  *
  * <p>Allocation-free; event-loop thread only.
  */
@@ -58,45 +60,41 @@ public final class TunXmit implements Xmit {
     public static final int GUE_OVERHEAD = Ipv4Header.MIN_HEADER_LEN + Tunnels.UDP_GUE_LEN;
 
     private final NextHopSender sender;
-    /** The port the packet being sent leaves by (set first thing in inbound: its MTU and address). */
-    private LanPort port;
+    private final TunnelOuter outer;
     private final IcmpSender icmp;
     private final DataPathCounters counters;
-    private final PacketContext out = new PacketContext();
-    private final Ipv4Header outer = new Ipv4Header();
     private final Ipv4Header inner = new Ipv4Header();
     private final UdpHeader udp = new UdpHeader();
     private final TcpHeader tcp = new TcpHeader();
     private final VirtioNetHeader vnet = new VirtioNetHeader();
-    private int nextId;
 
-    public TunXmit(NextHopSender sender, IcmpSender icmp, DataPathCounters counters) {
+    /**
+     * @param sender6 the IPv6 sender for IPv6 real servers (IPv4 in IPv6); null when the data
+     *                path has no IPv6
+     */
+    public TunXmit(NextHopSender sender, Ipv6Sender sender6, IcmpSender icmp, DataPathCounters counters) {
         this.sender = sender;
+        this.outer = new TunnelOuter(sender, sender6, counters);
         this.icmp = icmp;
         this.counters = counters;
-    }
-
-    /** Bytes the encapsulation adds. */
-    public static int overhead(TunnelType type) {
-        return switch (type) {
-            case IPIP -> IPIP_OVERHEAD;
-            case GUE -> GUE_OVERHEAD;
-            // Refused when the configuration is validated (Director.validate).
-            case GRE -> throw new IllegalStateException("GRE tunnels are not transmitted");
-        };
     }
 
     @Override
     public void inbound(PacketContext ctx) {
         RealServer d = ctx.dest;
-        port = sender.egress(d.addr);
-        int encap = overhead(d.tunType);
+        int lanMtu = outer.egress(d);
+        if (lanMtu < 0) {
+            return;
+        }
+        int encap = TunnelOuter.overhead(d);
         boolean gso = ctx.vnetOff >= 0 && ctx.vnet.isGso();
         int innerTotal = ctx.ip.totalLength();
         int wire = gso ? segmentLength(ctx) : innerTotal;
-        boolean tooBig = wire + encap > port.mtu;
-        if (tooBig && (gso || ctx.ip.dontFragment())) {
-            icmp.fragNeeded(ctx, port.mtu - encap);
+        boolean tooBig = wire + encap > lanMtu;
+        // An IPv6 outer is never fragmented on the way (the kernel would fragment it at the
+        // source): an IPv4 packet too big for it is answered as with DF, in ICMPv4 to the client.
+        if (tooBig && (gso || ctx.ip.dontFragment() || d.ipv6)) {
+            icmp.fragNeeded(ctx, lanMtu - encap);
             counters.drop(DropReason.FRAG_NEEDED);
             return;
         }
@@ -111,9 +109,9 @@ public final class TunXmit implements Xmit {
         if (gso) {
             segment(ctx, d, encap, outerCsum);
         } else if (tooBig) {
-            fragment(ctx, d.addr);
+            outer.fragment(ctx, d);
         } else {
-            sender.transmit(ctx, d.addr);
+            outer.transmit(ctx, d);
         }
     }
 
@@ -134,9 +132,10 @@ public final class TunXmit implements Xmit {
     }
 
     /**
-     * Moves the virtio_net_hdr and the L2 header back by encap bytes and writes the outer
-     * header(s) in the gap; ctx then describes the outer frame (vnetOff, frameOff,
-     * frameLen, l3Off, eth/ip/vnet views). Ethernet padding after the inner datagram is cut.
+     * Moves the virtio_net_hdr and the L2 header back by encap bytes and has {@link TunnelOuter}
+     * write the outer header(s) in the gap; ctx then describes the outer frame (vnetOff, frameOff,
+     * frameLen, l3Off, eth/vnet views; ip for an IPv4 outer). Ethernet padding after the inner
+     * datagram is cut.
      */
     private void encapsulate(PacketContext ctx, RealServer d, int encap, int innerTotal, boolean outerCsum) {
         if (ctx.vnetOff < 0 || ctx.headroom < encap) {
@@ -156,9 +155,7 @@ public final class TunXmit implements Xmit {
         MemorySegment.copy(seg, ctx.vnetOff, seg, vnetOff, VirtioNetHeader.SIZE);
         MemorySegment.copy(seg, ctx.frameOff, seg, frameOff, l2);
         long outerL3 = innerL3 - encap;
-        // A super-frame's outer length is only a template: each segment gets its own.
-        int total = Math.min(encap + innerTotal, Ipv4Header.MAX_TOTAL_LENGTH);
-        writeOuter(seg, outerL3, d, tos, ttl, df, total, flowPort);
+        outer.write(seg, outerL3, d, encap, innerTotal, Ipv4Header.PROTO_IPIP, tos, ttl, df, flowPort, outerCsum);
         ctx.vnetOff = vnetOff;
         ctx.frameOff = frameOff;
         ctx.frameLen = l2 + encap + innerTotal;
@@ -169,26 +166,8 @@ public final class TunXmit implements Xmit {
             ctx.vnet.setCsumStart(ctx.vnet.csumStart() + encap);
         }
         ctx.eth.wrap(seg, frameOff);
-        ctx.ip.wrap(seg, outerL3);
-        if (outerCsum) {
-            long u = outerL3 + Ipv4Header.MIN_HEADER_LEN;
-            udp.wrap(seg, u).setChecksum(Checksum.l4(seg, u, total - Ipv4Header.MIN_HEADER_LEN,
-                    Ipv4Header.PROTO_UDP, port.addr, d.addr));
-        }
-    }
-
-    /** Outer IPv4 (+ UDP + GUE) header at off; UDP checksum 0. */
-    private void writeOuter(MemorySegment seg, long off, RealServer d, int tos, int ttl, boolean df, int total,
-                            int flowPort) {
-        boolean gue = d.tunType == TunnelType.GUE;
-        outer.wrap(seg, off).setVersion(4).setIhl(Ipv4Header.MIN_HEADER_LEN);
-        outer.setTos(tos).setTotalLength(total).setId(nextId++ & 0xFFFF)
-                .setFlagsFragment(df ? Ipv4Header.FLAG_DF : 0).setTtl(ttl)
-                .setProtocol(gue ? Ipv4Header.PROTO_UDP : Ipv4Header.PROTO_IPIP)
-                .setSrc(port.addr).setDst(d.addr).writeChecksum();
-        if (gue) {
-            Tunnels.writeUdpGue(udp, seg, off + Ipv4Header.MIN_HEADER_LEN, flowPort, d.tunPort,
-                    total - Ipv4Header.MIN_HEADER_LEN, Ipv4Header.PROTO_IPIP);
+        if (!d.ipv6) {
+            ctx.ip.wrap(seg, outerL3);
         }
     }
 
@@ -228,6 +207,7 @@ public final class TunXmit implements Xmit {
             counters.drop(DropReason.MALFORMED);
             return;
         }
+        LanPort port = outer.port();
         MemorySegment b = port.bulk();
         for (int k = 0, done = 0; done < payload; k++) {
             int n = Math.min(mss, payload - done);
@@ -240,7 +220,6 @@ public final class TunXmit implements Xmit {
             int l4Len = l4h + n;
             int innerLen = ihl + l4Len;
             long so = f + l2;
-            outer.wrap(b, so).setTotalLength(encap + innerLen).setId(nextId++ & 0xFFFF).writeChecksum();
             long si = so + encap;
             inner.wrap(b, si).setTotalLength(innerLen).setId((id0 + k) & 0xFFFF).writeChecksum();
             long sl4 = si + ihl;
@@ -258,53 +237,10 @@ public final class TunXmit implements Xmit {
             } else {
                 udp.wrap(b, sl4).setChecksum(c == 0 ? 0xFFFF : c);
             }
-            if (d.tunType == TunnelType.GUE) {
-                long u = so + Ipv4Header.MIN_HEADER_LEN;
-                udp.wrap(b, u).setLength(encap - Ipv4Header.MIN_HEADER_LEN + innerLen);
-                if (outerCsum) {
-                    udp.setChecksum(Checksum.l4(b, u, encap - Ipv4Header.MIN_HEADER_LEN + innerLen,
-                            Ipv4Header.PROTO_UDP, port.addr, d.addr));
-                }
-            }
-            send(b, o, frameLen, d.addr);
+            // After the inner packet is final: the outer UDP checksum covers it.
+            outer.resize(b, so, d, encap, innerLen, outerCsum);
+            outer.send(b, o, frameLen, d);
             done += n;
         }
-    }
-
-    /**
-     * Fragments the encapsulated (non-GSO, complete-checksum) packet in ctx to the LAN
-     * MTU, as ip_fragment would: every fragment but the last carries a multiple of 8
-     * bytes; all share the outer id.
-     */
-    private void fragment(PacketContext ctx, int rip) {
-        MemorySegment seg = ctx.seg;
-        int l2 = (int) (ctx.l3Off - ctx.frameOff);
-        int headers = l2 + Ipv4Header.MIN_HEADER_LEN;
-        int payload = ctx.ip.totalLength() - Ipv4Header.MIN_HEADER_LEN;
-        int chunk = (port.mtu - Ipv4Header.MIN_HEADER_LEN) & ~7;
-        MemorySegment b = port.bulk();
-        for (int done = 0; done < payload; ) {
-            int n = Math.min(chunk, payload - done);
-            boolean last = done + n == payload;
-            int frameLen = headers + n;
-            long o = port.allocBulk(VirtioNetHeader.SIZE + frameLen);
-            long f = o + VirtioNetHeader.SIZE;
-            vnet.wrap(b, o).clear();
-            MemorySegment.copy(seg, ctx.frameOff, b, f, headers);
-            MemorySegment.copy(seg, ctx.frameOff + headers + done, b, f + headers, n);
-            outer.wrap(b, f + l2).setTotalLength(Ipv4Header.MIN_HEADER_LEN + n)
-                    .setFlagsFragment((last ? 0 : Ipv4Header.FLAG_MF) | (done >>> 3)).writeChecksum();
-            send(b, o, frameLen, rip);
-            done += n;
-        }
-    }
-
-    private void send(MemorySegment b, long vnetOff, int frameLen, int rip) {
-        out.seg = b;
-        out.vnetOff = vnetOff;
-        out.frameOff = vnetOff + VirtioNetHeader.SIZE;
-        out.frameLen = frameLen;
-        out.eth.wrap(b, out.frameOff);
-        sender.transmit(out, rip);
     }
 }

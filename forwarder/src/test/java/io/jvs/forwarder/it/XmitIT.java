@@ -445,6 +445,106 @@ class XmitIT {
         }
     }
 
+    /**
+     * TUN to real servers of the other family (IPVS's tunnels with an outer family other than the
+     * service's): 10.0.0.100:80 to ts1 by IPv4 in IPv6 (next header 4) and to ts2 by GUE over IPv6,
+     * [2001:db8::100]:80 to ts1 by IPv6 in IPv4 (protocol 41) and to ts2 by GUE over IPv4; the
+     * agents decapsulate in userspace (their sockets for the other family's outer header) and the
+     * real servers answer each client in its own family straight through the router. Path MTU in
+     * the client's family: the IPv4 client learns 1500 - 40 from jvs's ICMPv4 frag-needed, the
+     * IPv6 one 1500 - 20 from its ICMPv6 Packet Too Big.
+     */
+    @Nested
+    @Order(3)
+    @DisplayName("TUN to the other family: IPv4 service to IPv6 real servers, IPv6 service to IPv4 ones")
+    class MixedTun extends Scenario {
+        static final String VIP6 = Tun6.VIP6;
+        /** Which VIP the inherited helpers (download, upload, metrics labels) use. */
+        String host = Lab.VIP;
+
+        MixedTun() {
+            super("tun-mixed");
+        }
+
+        @Override
+        String vipHost() {
+            return host;
+        }
+
+        @Override
+        String config() {
+            return """
+                    -A -t %1$s:80 -s rr
+                    -a -t %1$s:80 -r [%2$s]:80 -i -w 1
+                    -a -t %1$s:80 -r [%3$s]:80 -i --tun-type gue --tun-port 6080 -w 1
+                    -A -t [%4$s]:80 -s rr
+                    -a -t [%4$s]:80 -r %5$s:80 -i -w 1
+                    -a -t [%4$s]:80 -r %6$s:80 -i --tun-type gue --tun-port 6080 --tun-csum -w 1
+                    """.formatted(Lab.VIP, Tun6.tsIp6(1), Tun6.tsIp6(2), VIP6, tsIp(1), tsIp(2));
+        }
+
+        /** 200 GETs to url, each answered by the server rr gives it (ts2, ts1, ...) from remote, zero failures. */
+        void twoHundredInOrder(String url, String remote, String... curlArgs) {
+            List<String> args = new ArrayList<>(List.of(curlArgs));
+            args.addAll(List.of("-H", "Connection: close"));
+            List<Lab.Transfer> ts = LAB.lab().getRepeatedly(url, 200, LOAD_LIMIT, args.toArray(String[]::new));
+            List<String> wrong = new ArrayList<>();
+            Map<String, Integer> per = new TreeMap<>();
+            for (Lab.Transfer t : ts) {
+                per.merge(t.body(), 1, Integer::sum);
+                String want = t.index() % 2 == 0 ? "ts2" : "ts1";
+                if (!t.ok() || t.numConnects() != 1 || !t.body().equals(want) || !t.remote().equals(remote)) {
+                    wrong.add("#" + t.index() + ": '" + t.body() + "' http " + t.httpCode() + " curl exit "
+                            + t.curlExit() + " -> " + t.remote() + ", expected '" + want + "'");
+                }
+            }
+            say("200 x GET %s: %s", url, per);
+            assertEquals(200, ts.size(), "curl stopped early at #" + (ts.size() - 1) + ": " + ts.getLast());
+            assertTrue(wrong.isEmpty(), wrong.size() + " transfers off the rr sequence; first: "
+                    + wrong.subList(0, Math.min(10, wrong.size())));
+        }
+
+        @Test
+        @Order(1)
+        @DisplayName("IPv4 service, IPv6 tunnels: 200 GETs in exact rr order, 50 MiB down and up byte for byte")
+        void ipv4ServiceOverIpv6Tunnels() throws IOException {
+            host = Lab.VIP;
+            twoHundredInOrder("http://" + Lab.VIP + "/", Lab.VIP + ":80");
+            // rr: the 201st connection (the download) goes to ts2 by GUE over IPv6, the upload to ts1 by IPv4 in IPv6
+            downloadBypassingTheDirector(80);
+            LAB.lab().exec(Lab.CLIENT, Lab.ip(), "route", "flush", "cache").requireOk();
+            double fragNeeded = drops("frag_needed");
+            String name = "xmit-mixed4-" + System.nanoTime();
+            String sha = uploadTo(80, name, List.of(LAB.lab().state().resolve("ts1/upload/" + name)));
+            String route = LAB.lab().exec(Lab.CLIENT, Lab.ip(), "route", "get", Lab.VIP).requireOk().stdout().strip();
+            say("upload through IPv4 in IPv6: frag_needed +%.0f; client: %s", drops("frag_needed") - fragNeeded, route);
+            assertEquals(LAB.lab().blobSha256(), sha, "sha256 of what ts1 stored");
+            assertTrue(drops("frag_needed") > fragNeeded, "full-sized segments + 40 > 1500: ICMPv4 frag-needed");
+            assertTrue(route.contains(" mtu 1460"), "the IPv4 client's path MTU to the VIP is 1500 - 40 (IPv6 outer): "
+                    + route);
+        }
+
+        @Test
+        @Order(2)
+        @DisplayName("IPv6 service, IPv4 tunnels: 200 GETs in exact rr order, 50 MiB down and up byte for byte")
+        void ipv6ServiceOverIpv4Tunnels() throws IOException {
+            host = "[" + VIP6 + "]";
+            twoHundredInOrder("http://[" + VIP6 + "]/", VIP6 + ":80", "-g");
+            downloadBypassingTheDirector(80);
+            LAB.lab().exec(Lab.CLIENT, Lab.ip(), "-6", "route", "flush", "cache").requireOk();
+            double tooBig = drops("packet_too_big");
+            String name = "xmit-mixed6-" + System.nanoTime();
+            String sha = uploadTo(80, name, List.of(LAB.lab().state().resolve("ts1/upload/" + name)));
+            String route = LAB.lab().exec(Lab.CLIENT, Lab.ip(), "-6", "route", "get", VIP6).requireOk().stdout().strip();
+            say("upload through IPv6 in IPv4: packet_too_big +%.0f; client: %s", drops("packet_too_big") - tooBig, route);
+            assertEquals(LAB.lab().blobSha256(), sha, "sha256 of what ts1 stored");
+            assertTrue(drops("packet_too_big") > tooBig, "full-sized segments + 20 > 1500: ICMPv6 Packet Too Big");
+            assertTrue(route.contains(" mtu 1480 "), "the IPv6 client's path MTU to the VIP is 1500 - 20 (IPv4 outer): "
+                    + route);
+            assertEquals(0.0, drops("ipv6_unsupported") + drops("no_route"), "nothing refused on the way");
+        }
+    }
+
     // ------------------------------------------------------------------ FULLNAT
 
     @Nested
