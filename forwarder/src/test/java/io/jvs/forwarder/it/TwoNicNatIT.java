@@ -285,6 +285,49 @@ class TwoNicNatIT {
             // The director's private IPv6 address is the kernel's: answered there as ever.
             assertEquals(DIRECTOR_INT_MAC, LAB.lab().solicit(nrsNamespace(1), "eth0", "2001:db8:3::1"));
         }
+
+        @Test
+        @Order(9)
+        @DisplayName("publishing the IPv6 service again: its unsolicited NA reaches the router's segment only")
+        void unsolicitedNaOnlyWhereTheVip6Lives() {
+            // Listeners on both segments for 4 s (unsolicited NAs for the VIP6: Solicited flag clear,
+            // their target link-layer addresses), while jvsadm takes the service away and back.
+            String listen = String.join("\n",
+                    "import socket, select, sys, time",
+                    "t = socket.inet_pton(socket.AF_INET6, '" + VIP6 + "')",
+                    "s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)",
+                    "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, sys.argv[1].encode())",
+                    "seen = set()",
+                    "end = time.time() + 4",
+                    "while time.time() < end:",
+                    "    r, _, _ = select.select([s], [], [], max(0, end - time.time()))",
+                    "    if not r: break",
+                    "    m = s.recv(1500)",
+                    "    if m[0] == 136 and m[4] & 0x40 == 0 and m[8:24] == t and len(m) >= 32 and m[24] == 2:",
+                    "        seen.add(m[26:32].hex(':'))",
+                    "print(','.join(sorted(seen)))");
+            String jvsadm = LAB.lab().repo().resolve("bin/jvsadm").toString();
+            Path out = LAB.lab().state().resolve("na-" + tag);
+            String script = String.join("\n",
+                    "set -e",
+                    "ip netns exec " + Lab.ROUTER + " python3 -c \"$1\" " + Lab.ROUTER_LAN_IFACE + " >" + out + ".router &",
+                    "a=$!",
+                    "ip netns exec " + nrsNamespace(1) + " python3 -c \"$1\" eth0 >" + out + ".nrs1 &",
+                    "b=$!",
+                    "sleep 1",
+                    "ip netns exec " + Lab.DIRECTOR + " " + jvsadm + " -D -t [" + VIP6 + "]:80",
+                    "sleep 0.5",
+                    "ip netns exec " + Lab.DIRECTOR + " " + jvsadm + " -A -t [" + VIP6 + "]:80 -s rr",
+                    "ip netns exec " + Lab.DIRECTOR + " " + jvsadm + " -a -t [" + VIP6 + "]:80 -r [2001:db8:3::11]:8080 -m -w 1",
+                    "ip netns exec " + Lab.DIRECTOR + " " + jvsadm + " -a -t [" + VIP6 + "]:80 -r [2001:db8:3::12]:8080 -m -w 1",
+                    "wait $a $b",
+                    "echo \"router=$(cat " + out + ".router) nrs1=$(cat " + out + ".nrs1)\"",
+                    "rm -f " + out + ".router " + out + ".nrs1");
+            Exec.Result r = Exec.run(Duration.ofSeconds(30), List.of("bash", "-c", script, "na", listen));
+            say("unsolicited NAs for the VIP6 seen: %s", r.stdout().strip());
+            assertEquals("router=" + DIRECTOR_EXT_MAC + " nrs1=", r.requireOk().stdout().strip(),
+                    "announced with eth0's MAC on the router's segment, nothing on the private one\n" + r.describe());
+        }
     }
 
     @Nested
