@@ -26,9 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The compose lab for real, as a user runs it: {@code scripts/compose up} (a Docker engine of its own
  * when none answers, images made without a registry), {@code scripts/compose test} (200 requests through
- * the VIP in DR over rs1/rs2, TUN to ts1/ts2, Prometheus in its container scraping the director) and
+ * the VIP in DR over rs1/rs2, 20 through the VIP6 in NAT alternating over them (every network is
+ * dual-stack), TUN to ts1/ts2, Prometheus in its container scraping the director) and
  * {@code scripts/compose down}; then nothing of the lab remains: no engine process, container, network
- * bridge or veth, mount, data root, and the root namespace's iptables and forwarding are as before.
+ * bridge or veth, mount, data root, and the root namespace's iptables, ip6tables and forwarding are as before.
  * Bad input on the way: a second compose project on the same addresses is refused by name before
  * anything starts, and a failed image build leaves nothing behind. When the engine cannot start,
  * {@code up} fails and so does this test, with the engine's log.
@@ -99,6 +100,9 @@ class ComposeIT {
             test.requireOk();
             assertTrue(test.stdout().contains("served by: rs1 100, rs2 100 (answers: 200 of 200)"), test.describe());
             assertTrue(test.stdout().contains("ok: one answer each from ts1 and ts2"), test.describe());
+            // dual stack: 20 requests through the VIP6, NAT rr, none failed
+            assertTrue(test.stdout().contains("IPv6 served by: rs1 10, rs2 10 (answers: 20 of 20)"), test.describe());
+            assertTrue(test.stdout().contains("ok: IPv6 NAT round robin, 10 each, alternating"), test.describe());
             assertTrue(test.stdout().contains("up{job=\"jvs-director\"} = 1"), test.describe());
 
             Exec.Result down = compose(Duration.ofMinutes(3), "down");
@@ -116,6 +120,7 @@ class ComposeIT {
             left.retainAll(union(bridges, veths));
             assertEquals(Set.of(), left, "bridges and veths of the lab left in the root namespace");
             assertEquals(before.iptables, after.iptables, "the root namespace's iptables changed");
+            assertEquals(before.ip6tables, after.ip6tables, "the root namespace's ip6tables changed");
             assertEquals(before.ipForward, after.ipForward, "the root namespace's ip_forward changed");
             if ("external".equals(env.get("ENGINE"))) { // an engine that was there before: only the images go
                 for (String image : images) {
@@ -146,6 +151,7 @@ class ComposeIT {
             assertEquals(List.of(), HostState.mountsUnder(STATE, DATA), "mounts left");
             HostState after = HostState.now();
             assertEquals(before.iptables, after.iptables, "the root namespace's iptables changed");
+            assertEquals(before.ip6tables, after.ip6tables, "the root namespace's ip6tables changed");
             Set<String> newBridges = new TreeSet<>(after.links);
             newBridges.removeAll(before.links);
             newBridges.removeIf(l -> !l.startsWith("br-") && !l.startsWith("veth") && !l.equals("docker0"));
@@ -179,13 +185,17 @@ class ComposeIT {
     }
 
     /** What the lab may change in the root namespace, seen from outside scripts/compose. */
-    record HostState(String iptables, String ipForward, Set<String> links) {
+    record HostState(String iptables, String ip6tables, String ipForward, Set<String> links) {
         static HostState now() throws IOException {
-            // rules and policies without packet counters (traffic changes those)
-            String ipt = Exec.run(Duration.ofSeconds(30), List.of("iptables-save")).requireOk().stdout().lines()
+            return new HostState(rules("iptables-save"), rules("ip6tables-save"),
+                    Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).strip(), rootLinks());
+        }
+
+        /** Rules and policies without packet counters (traffic changes those). */
+        static String rules(String save) {
+            return Exec.run(Duration.ofSeconds(30), List.of(save)).requireOk().stdout().lines()
                     .filter(l -> !l.startsWith("#")).map(l -> l.replaceAll("\\[\\d+:\\d+]", ""))
                     .collect(Collectors.joining("\n"));
-            return new HostState(ipt, Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).strip(), rootLinks());
         }
 
         static Set<String> rootLinks() {

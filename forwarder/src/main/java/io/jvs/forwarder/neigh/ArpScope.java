@@ -12,7 +12,8 @@ import java.util.TreeMap;
  * and nowhere else; a routed VIP, by the port of the default route); when no route by one
  * of jvs's ports covers it, on every port (with one port: always there, as before). An
  * operator whose routes do not tell names the ports per address ({@code --arp-on ADDR=IFACE},
- * repeatable), which then replaces the route's answer for that address.
+ * repeatable), which then replaces the route's answer for that address. NDP for an IPv6 VIP or
+ * local address is scoped the same way by the IPv6 routes ({@link #answersOn6}).
  *
  * <p>Immutable; {@link #answersOn} is allocation-free (a linear scan of a few overrides).
  */
@@ -71,6 +72,16 @@ public final class ArpScope {
             }
         }
         int p = routes.segmentPort(addr);
+        return p < 0 || p == port;
+    }
+
+    /**
+     * Whether jvs answers Neighbor Solicitations for the IPv6 address (hi, lo) (and sends its
+     * unsolicited NAs) on port {@code port}: by the IPv6 routes as {@link #answersOn} is by the
+     * IPv4 ones (--arp-on names IPv4 addresses only).
+     */
+    public boolean answersOn6(long hi, long lo, int port, RouteTable6 routes) {
+        int p = routes.segmentPort(hi, lo);
         return p < 0 || p == port;
     }
 }

@@ -83,6 +83,20 @@ public final class RouteTable6 {
         return port[route];
     }
 
+    /**
+     * The port of the longest route by one of jvs's ports that covers (hi, lo): the segment an
+     * address is on, or the port of the route it is reached by (as {@link RouteTable#segmentPort}
+     * for IPv4); routes by other interfaces (a TAP) are skipped; -1 when none covers it.
+     */
+    public int segmentPort(long hi, long lo) {
+        for (int i = 0; i < dstHi.length; i++) {
+            if (port[i] >= 0 && (hi & maskHi[i]) == dstHi[i] && (lo & maskLo[i]) == dstLo[i]) {
+                return port[i];
+            }
+        }
+        return -1;
+    }
+
     /** High half of the next hop of {@code route} towards (hi, lo): its gateway, or the destination when on-link. */
     public long hopHi(int route, long hi, long lo) {
         return gwHi[route] != 0 || gwLo[route] != 0 ? gwHi[route] : hi;

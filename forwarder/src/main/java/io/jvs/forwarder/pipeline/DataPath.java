@@ -174,7 +174,8 @@ public final class DataPath {
     }
 
     /**
-     * An unsolicited NA (all-nodes, Override) for the IPv6 address hi:lo on every port, when it
+     * An unsolicited NA (all-nodes, Override) for the IPv6 address hi:lo on each port that answers
+     * NS for it ({@link ArpScope#answersOn6}: its segment's, or every port when no route tells), when it
      * is a published VIP or local address that VRRP does not keep this director silent for, or an
      * IPv6 virtual_ipaddress of a VRRP instance this director is MASTER of: at
      * publication a VRRP BACKUP says nothing, and its instance's transition to MASTER (the gate
@@ -189,8 +190,11 @@ public final class DataPath {
                 || !(table.isLocalAddr6(hi, lo) || table.isVip6(hi, lo) && !arpScope.vipsRouted()))) {
             return false;
         }
+        RouteTable6 rt = routes6.get();
         for (NeighbourCache6 n : neighbours6) {
-            n.announce(hi, lo);
+            if (arpScope.answersOn6(hi, lo, n.port().id, rt)) {
+                n.announce(hi, lo); // where the address's neighbours are (ArpScope), as gratuitous ARP
+            }
         }
         return true;
     }
@@ -292,7 +296,7 @@ public final class DataPath {
         SynProxy synProxy6 = SynProxy.ipv6(sender6, ports.get(0), conns6, cookies, held6, wallMillis, counters);
         return new Ipv6Handler(services6, conns6, neighbours6[port], sender6, new Dr6Xmit(sender6, conns6, counters),
                 new Nat6Xmit(sender6, conns6), new Fullnat6Xmit(sender6, conns6, wallMillis, isnKey0, isnKey1),
-                new Tun6Xmit(sender6, sender, counters), counters, answers, arpScope.vipsRouted(), sync, policy, vrrp,
+                new Tun6Xmit(sender6, sender, counters), counters, answers, arpScope, routes6, sync, policy, vrrp,
                 clientLimits, defense, synProxy6);
     }
 

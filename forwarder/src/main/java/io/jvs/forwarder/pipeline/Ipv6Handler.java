@@ -11,7 +11,9 @@ import io.jvs.forwarder.counters.DataPathCounters;
 import io.jvs.forwarder.counters.DropReason;
 import io.jvs.forwarder.counters.DataPathCounters.SchedulingOutcome;
 import io.jvs.forwarder.frame.PacketContext;
+import io.jvs.forwarder.neigh.ArpScope;
 import io.jvs.forwarder.neigh.NeighbourCache6;
+import io.jvs.forwarder.neigh.RouteTable6;
 import io.jvs.forwarder.service.DestStats;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Ipv6ServiceLookup;
@@ -41,7 +43,8 @@ import java.util.function.Supplier;
  *   <li><b>Neighbours</b>: a Neighbor Solicitation or Advertisement is checked (RFC 4861's
  *       receive checks, {@link NdpCheck}, else NDP_INVALID; its ICMPv6 checksum, else
  *       BAD_CHECKSUM); an NS for a VIP (not in the ECMP profile, where VIPs are routed) or local address is answered with a solicited NA from this
- *       attachment's port and its sender learnt; anything else only refreshes what the port's
+ *       attachment's port and its sender learnt, on the port the {@link ArpScope} gives it (the
+ *       one whose IPv6 route covers it: never on a two-NIC director's other side); anything else only refreshes what the port's
  *       {@link NeighbourCache6} knows (an NA's target link-layer address, an NS's source one);</li>
  *   <li><b>ICMPv6</b>: an echo request to a VIP is answered; an error quoting a tracked
  *       connection goes to its other party rewritten ({@link Icmpv6Errors}: from the client's side
@@ -117,6 +120,12 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
      * router would follow the last NA); local addresses are each director's own and answered.
      */
     private final boolean vipsRouted;
+    /**
+     * Which ports answer NS for an address (by the IPv6 routes, as ARP is scoped): on a two-NIC
+     * director a VIP on the external segment is not answered on the real servers' side.
+     */
+    private final ArpScope scope;
+    private final Supplier<RouteTable6> routes6;
     private final Icmpv6Errors errors;
     private final SyncHook sync;
     private final VrrpGate vrrp;
@@ -129,7 +138,7 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
 
     Ipv6Handler(Supplier<Ipv6ServiceLookup> services, ConnectionTable6 conns, NeighbourCache6 neighbours,
                 Ipv6Sender sender, Xmit dr, Xmit nat, Xmit fullnat, Xmit tun, DataPathCounters counters,
-                boolean answers, boolean vipsRouted, SyncHook sync, ConnPolicy policy, VrrpGate vrrp,
+                boolean answers, ArpScope scope, Supplier<RouteTable6> routes6, SyncHook sync, ConnPolicy policy, VrrpGate vrrp,
                 ClientLimits limits, Defense defense, SynProxy proxy) {
         this.vrrp = vrrp;
         this.limits = limits;
@@ -147,7 +156,9 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         this.tun = tun;
         this.counters = counters;
         this.answers = answers;
-        this.vipsRouted = vipsRouted;
+        this.scope = scope;
+        this.vipsRouted = scope.vipsRouted();
+        this.routes6 = routes6;
         this.errors = new Icmpv6Errors(conns, sender, tun, counters);
         this.sync = sync;
     }
@@ -494,9 +505,10 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
         long slla = icmp.linkAddressOption(Icmpv6Header.OPTION_SOURCE_LINK_ADDRESS, len);
         // a VIP (unless ECMP routes it) or local address unless VRRP keeps this director silent
         // for it, or an IPv6 virtual_ipaddress of an instance it is MASTER of (a floating gateway:
-        // owned, as ARP's)
-        boolean ours = (table.isVip6(tHi, tLo) && !vipsRouted || table.isLocalAddr6(tHi, tLo))
-                && !vrrp.silent6(tHi, tLo) || vrrp.owned6(tHi, tLo);
+        // owned, as ARP's), and only on the port whose segment or route holds it (ArpScope)
+        boolean ours = ((table.isVip6(tHi, tLo) && !vipsRouted || table.isLocalAddr6(tHi, tLo))
+                && !vrrp.silent6(tHi, tLo) || vrrp.owned6(tHi, tLo))
+                && scope.answersOn6(tHi, tLo, neighbours.port().id, routes6.get());
         if (slla >= 0) {
             neighbours.learn(ctx.srcHi, ctx.srcLo, slla, ours, now);
         }

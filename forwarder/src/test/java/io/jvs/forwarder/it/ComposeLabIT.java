@@ -96,8 +96,52 @@ class ComposeLabIT {
         return expanded;
     }
 
+    /**
+     * Lab host name -> its IPv6 addresses, from the "IPv6 (dual stack ...)" part of {@code scripts/lab
+     * --help} (every "ethN ADDR/64" of a host's line), without the two-NIC NAT profile's hosts and
+     * interfaces (no compose counterpart).
+     */
+    static Map<String, Set<String>> labHosts6(Path repo) {
+        String help = run(List.of(repo.resolve("scripts/lab").toString(), "--help"));
+        Map<String, Set<String>> hosts = new TreeMap<>();
+        Pattern hostLine = Pattern.compile("^ {2}jvs-([a-zA-Z]+)\\s+(.*)$");
+        Pattern addr = Pattern.compile("eth\\d+ ([0-9a-fN:]+)/64");
+        boolean inIpv6 = false;
+        for (String line : help.split("\n")) {
+            if (line.startsWith("IPv6 (dual stack")) {
+                inIpv6 = true;
+                continue;
+            }
+            if (inIpv6 && !line.isEmpty() && !line.startsWith(" ")) {
+                break; // the next section
+            }
+            Matcher h = hostLine.matcher(line);
+            if (!inIpv6 || !h.matches() || h.group(1).equals("nrsN") || line.contains("--nat-two-nic")) {
+                continue;
+            }
+            Matcher a = addr.matcher(h.group(2));
+            while (a.find()) {
+                String name = h.group(1);
+                if (name.endsWith("N")) {
+                    for (int n = 1; n <= REAL_SERVERS; n++) {
+                        hosts.computeIfAbsent(name.substring(0, name.length() - 1) + n, k -> new TreeSet<>())
+                                .add(a.group(1).replace("N", Integer.toString(n)));
+                    }
+                } else {
+                    hosts.computeIfAbsent(name, k -> new TreeSet<>()).add(a.group(1));
+                }
+            }
+        }
+        return hosts;
+    }
+
     /** Compose service -> its static addresses, from the normalised {@code docker-compose config} output. */
     static Map<String, Set<String>> composeHosts(String config) {
+        return composeHosts(config, "ipv4_address");
+    }
+
+    /** Compose service -> its static addresses of one kind (ipv4_address, ipv6_address). */
+    static Map<String, Set<String>> composeHosts(String config, String kind) {
         Map<String, Set<String>> hosts = new TreeMap<>();
         boolean inServices = false;
         String current = null;
@@ -116,7 +160,7 @@ class ComposeLabIT {
                 hosts.put(current, new TreeSet<>());
                 continue;
             }
-            Matcher ip = Pattern.compile("^\\s+ipv4_address: (\\S+)$").matcher(line);
+            Matcher ip = Pattern.compile("^\\s+" + kind + ": (\\S+)$").matcher(line);
             if (current != null && ip.matches()) {
                 hosts.get(current).add(ip.group(1));
             }
@@ -154,6 +198,25 @@ class ComposeLabIT {
             assertEquals(host.getValue(), compose.get(host.getKey()), "addresses of " + host.getKey());
         }
         assertTrue(lab.get("router").contains(Lab.ROUTER_LAN_IP) && lab.get("director").contains(Lab.DIRECTOR_IP));
+
+        // Dual stack: every network has IPv6 on, and each lab host its IPv6 addresses of the namespace lab.
+        Map<String, Set<String>> lab6 = labHosts6(repo);
+        assertEquals(Set.of("2001:db8:1::1", "2001:db8::1", "2001:db8:2::1"), lab6.get("router"), "lab: " + lab6);
+        assertEquals(lab.keySet(), lab6.keySet(), "every lab host is dual-stack: " + lab6);
+        Map<String, Set<String>> compose6 = composeHosts(config, "ipv6_address");
+        for (Map.Entry<String, Set<String>> host : lab6.entrySet()) {
+            assertEquals(host.getValue(), compose6.get(host.getKey()), "IPv6 addresses of " + host.getKey());
+        }
+        for (String net : List.of("outside", "lan", "tunnel", "monitoring")) {
+            // a top-level network (two spaces in; the services' network names are deeper)
+            assertTrue(Pattern.compile("(?ms)^ {2}" + net + ":\n {4}enable_ipv6: true\n.*?subnet: ['\"]?[0-9a-f:]+/64")
+                    .matcher(config).find(), net + " is dual-stack\n" + config);
+        }
+        for (int k = 1; k <= 3; k++) { // the ECMP directors: 10.0.0.2K and 2001:db8::2K
+            assertEquals(Set.of("2001:db8::2" + k), compose6.get("director" + k), "IPv6 address of director" + k);
+        }
+        String conf6 = Files.readString(repo.resolve("docker/director.conf"));
+        assertTrue(conf6.contains("-A -t [2001:db8::100]:80 -s rr"), conf6);
 
         // Same service and mode: the director's config is the namespace lab's rr/DR service on the VIP.
         String conf = Files.readString(repo.resolve("docker/director.conf"));

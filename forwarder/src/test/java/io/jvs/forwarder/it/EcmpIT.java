@@ -346,34 +346,9 @@ class EcmpIT {
         assertFalse(check.stderr().contains("director1"), check.describe());
     }
 
-    /**
-     * A Neighbor Solicitation for target sent from the router's LAN port (python's raw ICMPv6
-     * socket; the kernel fills in the checksum), and the target link-layer addresses of the
-     * Neighbor Advertisements for it that come back within a second, sorted, comma-separated.
-     */
+    /** {@link Lab#solicit} from the router's LAN port. */
     private static String solicit(String target) {
-        String script = String.join("\n",
-                "import socket, struct, select, time",
-                "t = socket.inet_pton(socket.AF_INET6, '" + target + "')",
-                "group = 'ff02::1:ff' + t[13:14].hex() + ':' + t[14:16].hex()",
-                "s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)",
-                "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'" + Lab.ROUTER_LAN_IFACE + "')",
-                "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)",
-                "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)",
-                "idx = socket.if_nametoindex('" + Lab.ROUTER_LAN_IFACE + "')",
-                "mac = open('/sys/class/net/" + Lab.ROUTER_LAN_IFACE + "/address').read().strip()",
-                "ns = struct.pack('!BBHI', 135, 0, 0, 0) + t + bytes([1, 1]) + bytes.fromhex(mac.replace(':', ''))",
-                "s.sendto(ns, (group, 0, 0, idx))",
-                "seen = set()",
-                "end = time.time() + 1",
-                "while time.time() < end:",
-                "    r, _, _ = select.select([s], [], [], max(0, end - time.time()))",
-                "    if not r: break",
-                "    m = s.recv(1500)",
-                "    if m[0] == 136 and m[8:24] == t and len(m) >= 32 and m[24] == 2:",
-                "        seen.add(m[26:32].hex(':'))",
-                "print(','.join(sorted(seen)))");
-        return LAB.lab().exec(Duration.ofSeconds(10), Lab.ROUTER, "python3", "-c", script).requireOk().stdout().strip();
+        return LAB.lab().solicit(Lab.ROUTER, Lab.ROUTER_LAN_IFACE, target);
     }
 
     @Test

@@ -420,6 +420,37 @@ public final class Lab implements AutoCloseable {
         return neigh(ns, ip).map(Neighbour::mac);
     }
 
+    /**
+     * A Neighbor Solicitation for {@code target} sent from {@code iface} in {@code ns} (python's raw
+     * ICMPv6 socket; the kernel fills in the checksum), and the target link-layer addresses of the
+     * Neighbor Advertisements for it that come back within a second, sorted, comma-separated
+     * ("" when none answered).
+     */
+    public String solicit(String ns, String iface, String target) {
+        String script = String.join("\n",
+                "import socket, struct, select, time",
+                "t = socket.inet_pton(socket.AF_INET6, '" + target + "')",
+                "group = 'ff02::1:ff' + t[13:14].hex() + ':' + t[14:16].hex()",
+                "s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)",
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'" + iface + "')",
+                "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)",
+                "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)",
+                "idx = socket.if_nametoindex('" + iface + "')",
+                "mac = open('/sys/class/net/" + iface + "/address').read().strip()",
+                "ns = struct.pack('!BBHI', 135, 0, 0, 0) + t + bytes([1, 1]) + bytes.fromhex(mac.replace(':', ''))",
+                "s.sendto(ns, (group, 0, 0, idx))",
+                "seen = set()",
+                "end = time.time() + 1",
+                "while time.time() < end:",
+                "    r, _, _ = select.select([s], [], [], max(0, end - time.time()))",
+                "    if not r: break",
+                "    m = s.recv(1500)",
+                "    if m[0] == 136 and m[8:24] == t and len(m) >= 32 and m[24] == 2:",
+                "        seen.add(m[26:32].hex(':'))",
+                "print(','.join(sorted(seen)))");
+        return exec(Duration.ofSeconds(10), ns, "python3", "-c", script).requireOk().stdout().strip();
+    }
+
     /** Forgets {@code ns}'s neighbour entry for {@code ip} on {@code dev}, if any. */
     public void neighForget(String ns, String ip, String dev) {
         ip(ns, "neigh", "del", ip, "dev", dev); // absent is fine

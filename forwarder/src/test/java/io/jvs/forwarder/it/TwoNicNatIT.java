@@ -37,8 +37,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * nrs2 sit on a private segment behind the director's eth1, which is their default gateway;
  * wrr 1:2, VIP:80 to RIP:8080, {@code -m}. Real kernel TCP from the client namespace, real
  * nginx; in packet mode (both interfaces attached) and in TAP mode (the kernel receives,
- * jvs sends by --lan eth0 and --lan eth1: requests leave by eth1, replies by eth0). And the
- * attachments it refuses, with nothing attached.
+ * jvs sends by --lan eth0 and --lan eth1: requests leave by eth1, replies by eth0). Dual stack:
+ * the same over IPv6 ([2001:db8::100]:80, rr over [2001:db8:3::1N]:8080 on the private segment
+ * 2001:db8:3::/64), with NDP for the VIP6 answered on the external segment only, as ARP is. And
+ * the attachments it refuses, with nothing attached.
  */
 @TestClassOrder(ClassOrderer.OrderAnnotation.class)
 class TwoNicNatIT {
@@ -50,7 +52,13 @@ class TwoNicNatIT {
             -A -t 10.0.0.100:80 -s wrr
             -a -t 10.0.0.100:80 -r 10.0.3.11:8080 -m -w 1
             -a -t 10.0.0.100:80 -r 10.0.3.12:8080 -m -w 2
+            -A -t [2001:db8::100]:80 -s rr
+            -a -t [2001:db8::100]:80 -r [2001:db8:3::11]:8080 -m -w 1
+            -a -t [2001:db8::100]:80 -r [2001:db8:3::12]:8080 -m -w 1
             """;
+    static final String VIP6 = "2001:db8::100";
+    static final String URL6 = "http://[" + VIP6 + "]/";
+    static final int CONNECTIONS6 = 40;
 
     @RegisterExtension
     static final LabExtension LAB = LabExtension.up(2, "--nat-two-nic");
@@ -85,6 +93,10 @@ class TwoNicNatIT {
                 "http://10.0.3.11:8080/");
         assertFalse(direct.ok() && direct.stdout().strip().equals("nrs1"),
                 "nrs1 answers the client directly: the private segment is not private\n" + direct.describe());
+        Exec.Result direct6 = LAB.lab().curl(Duration.ofSeconds(10), "-s", "-g", "--max-time", "2",
+                "http://[2001:db8:3::11]:8080/");
+        assertFalse(direct6.ok() && direct6.stdout().strip().equals("nrs1"),
+                "nrs1 answers the client directly over IPv6\n" + direct6.describe());
     }
 
     /** One forwarder per mode. */
@@ -111,6 +123,7 @@ class TwoNicNatIT {
                 say("%s", fixed);
             }
             LAB.lab().neighForget(Lab.ROUTER, Lab.VIP, Lab.ROUTER_LAN_IFACE);
+            LAB.lab().neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
             Path conf = LAB.lab().itFile("director-" + tag + ".conf", CONFIG);
             List<String> args = new ArrayList<>(attachArgs());
             args.addAll(List.of("--config", conf.toString(), "--metrics", METRICS));
@@ -200,6 +213,120 @@ class TwoNicNatIT {
             assertEquals(1, stored.size(), "the upload landed on exactly one of nrs1, nrs2: " + stored);
             assertEquals(LAB.lab().blobSha256(), Lab.sha256(stored.getFirst()), "sha256 of the stored upload");
             Files.delete(stored.getFirst());
+        }
+
+        @Test
+        @Order(5)
+        @DisplayName("40 new IPv6 connections to [VIP6]:80 alternate nrs2, nrs1 (rr over the private segment), none failed")
+        void ipv6RoundRobinOverThePrivateSegment() {
+            double extTxBefore = port("jvs_port_tx_frames_total", EXT);
+            double intTxBefore = port("jvs_port_tx_frames_total", INT);
+            List<Lab.Transfer> transfers = LAB.lab().getRepeatedly(URL6, CONNECTIONS6, Duration.ofSeconds(120),
+                    "-g", "-H", "Connection: close");
+            List<String> wrong = new ArrayList<>();
+            Map<String, Integer> perServer = new TreeMap<>();
+            for (Lab.Transfer t : transfers) {
+                perServer.merge(t.body(), 1, Integer::sum);
+                // IPVS lists the newest real server first and rr starts at the head: nrs2, nrs1, ...
+                String want = t.index() % 2 == 0 ? "nrs2" : "nrs1";
+                if (!t.ok() || t.numConnects() != 1 || !t.body().equals(want) || !t.remote().equals(VIP6 + ":80")) {
+                    wrong.add("#" + t.index() + ": '" + t.body() + "' http " + t.httpCode() + " curl exit "
+                            + t.curlExit() + " to " + t.remote() + ", expected '" + want + "'");
+                }
+            }
+            say("%d IPv6 connections: %s", transfers.size(), perServer);
+            assertEquals(CONNECTIONS6, transfers.size(), "every IPv6 connection answered");
+            assertEquals(List.of(), wrong, "rr order, no failures");
+            double extTx = port("jvs_port_tx_frames_total", EXT) - extTxBefore;
+            double intTx = port("jvs_port_tx_frames_total", INT) - intTxBefore;
+            say("IPv6 frames sent: %s %.0f, %s %.0f", EXT, extTx, INT, intTx);
+            assertTrue(intTx >= CONNECTIONS6 * 3, "requests left by " + INT + ": " + intTx + " frames");
+            assertTrue(extTx >= CONNECTIONS6 * 3, "replies left by " + EXT + ": " + extTx + " frames");
+        }
+
+        @Test
+        @Order(6)
+        @DisplayName("a 50 MiB download through the VIP6 arrives byte for byte")
+        void ipv6DownloadByteForByte() {
+            Lab.Download down = LAB.lab().download(URL6 + "blob", 120);
+            say("IPv6 download: %d bytes, %.0f MB/s", down.bytes(), down.megabytesPerSecond());
+            assertEquals(200, down.httpCode());
+            assertEquals(Lab.BLOB_BYTES, down.bytes());
+            assertEquals(LAB.lab().blobSha256(), down.sha256(), "sha256 of the download");
+        }
+
+        @Test
+        @Order(7)
+        @DisplayName("a 50 MiB upload through the VIP6 arrives byte for byte on nrs1 or nrs2")
+        void ipv6UploadByteForByte() throws Exception {
+            String name = "two-nic6-" + tag + ".bin";
+            List<Path> candidates = List.of(LAB.lab().state().resolve("nrs1/upload/" + name),
+                    LAB.lab().state().resolve("nrs2/upload/" + name));
+            for (Path p : candidates) {
+                Files.deleteIfExists(p);
+            }
+            Lab.Upload up = LAB.lab().upload(URL6 + "upload/" + name, LAB.lab().blobPath(), 120);
+            say("IPv6 upload: %d bytes, %.0f MB/s", up.bytes(), up.megabytesPerSecond());
+            assertEquals(201, up.httpCode(), "PUT answered 201 Created");
+            List<Path> stored = candidates.stream().filter(Files::isRegularFile).toList();
+            assertEquals(1, stored.size(), "the upload landed on exactly one of nrs1, nrs2: " + stored);
+            assertEquals(LAB.lab().blobSha256(), Lab.sha256(stored.getFirst()), "sha256 of the stored upload");
+            Files.delete(stored.getFirst());
+        }
+
+        @Test
+        @Order(8)
+        @DisplayName("an NS for the VIP6 is answered on the external segment (eth0's MAC), not on the private one")
+        void ndpForTheVip6OnlyWhereItsClientsAre() {
+            assertEquals(DIRECTOR_EXT_MAC, LAB.lab().solicit(Lab.ROUTER, Lab.ROUTER_LAN_IFACE, VIP6),
+                    "the router's NS for the VIP6: answered with eth0's MAC");
+            assertEquals("", LAB.lab().solicit(nrsNamespace(1), "eth0", VIP6),
+                    "nrs1's NS for the VIP6 on the private segment: unanswered");
+            // The director's private IPv6 address is the kernel's: answered there as ever.
+            assertEquals(DIRECTOR_INT_MAC, LAB.lab().solicit(nrsNamespace(1), "eth0", "2001:db8:3::1"));
+        }
+
+        @Test
+        @Order(9)
+        @DisplayName("publishing the IPv6 service again: its unsolicited NA reaches the router's segment only")
+        void unsolicitedNaOnlyWhereTheVip6Lives() {
+            // Listeners on both segments for 4 s (unsolicited NAs for the VIP6: Solicited flag clear,
+            // their target link-layer addresses), while jvsadm takes the service away and back.
+            String listen = String.join("\n",
+                    "import socket, select, sys, time",
+                    "t = socket.inet_pton(socket.AF_INET6, '" + VIP6 + "')",
+                    "s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)",
+                    "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, sys.argv[1].encode())",
+                    "seen = set()",
+                    "end = time.time() + 4",
+                    "while time.time() < end:",
+                    "    r, _, _ = select.select([s], [], [], max(0, end - time.time()))",
+                    "    if not r: break",
+                    "    m = s.recv(1500)",
+                    "    if m[0] == 136 and m[4] & 0x40 == 0 and m[8:24] == t and len(m) >= 32 and m[24] == 2:",
+                    "        seen.add(m[26:32].hex(':'))",
+                    "print(','.join(sorted(seen)))");
+            String jvsadm = LAB.lab().repo().resolve("bin/jvsadm").toString();
+            Path out = LAB.lab().state().resolve("na-" + tag);
+            String script = String.join("\n",
+                    "set -e",
+                    "ip netns exec " + Lab.ROUTER + " python3 -c \"$1\" " + Lab.ROUTER_LAN_IFACE + " >" + out + ".router &",
+                    "a=$!",
+                    "ip netns exec " + nrsNamespace(1) + " python3 -c \"$1\" eth0 >" + out + ".nrs1 &",
+                    "b=$!",
+                    "sleep 1",
+                    "ip netns exec " + Lab.DIRECTOR + " " + jvsadm + " -D -t [" + VIP6 + "]:80",
+                    "sleep 0.5",
+                    "ip netns exec " + Lab.DIRECTOR + " " + jvsadm + " -A -t [" + VIP6 + "]:80 -s rr",
+                    "ip netns exec " + Lab.DIRECTOR + " " + jvsadm + " -a -t [" + VIP6 + "]:80 -r [2001:db8:3::11]:8080 -m -w 1",
+                    "ip netns exec " + Lab.DIRECTOR + " " + jvsadm + " -a -t [" + VIP6 + "]:80 -r [2001:db8:3::12]:8080 -m -w 1",
+                    "wait $a $b",
+                    "echo \"router=$(cat " + out + ".router) nrs1=$(cat " + out + ".nrs1)\"",
+                    "rm -f " + out + ".router " + out + ".nrs1");
+            Exec.Result r = Exec.run(Duration.ofSeconds(30), List.of("bash", "-c", script, "na", listen));
+            say("unsolicited NAs for the VIP6 seen: %s", r.stdout().strip());
+            assertEquals("router=" + DIRECTOR_EXT_MAC + " nrs1=", r.requireOk().stdout().strip(),
+                    "announced with eth0's MAC on the router's segment, nothing on the private one\n" + r.describe());
         }
     }
 

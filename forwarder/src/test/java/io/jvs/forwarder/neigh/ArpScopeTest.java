@@ -75,6 +75,42 @@ class ArpScopeTest {
         assertEquals(false, both.answersOn(VIP, 2, routes));
     }
 
+    /** The same director over IPv6: 2001:db8::/64 outside (default route), 2001:db8:3::/64 inside, TAP /128s. */
+    final RouteTable6 routes6 = new RouteTable6(List.of(
+            RouteTable6Test.route("::", 0, "2001:db8::1", EXT),
+            RouteTable6Test.route("2001:db8::", 64, "::", EXT),
+            RouteTable6Test.route("2001:db8:3::", 64, "::", INT),
+            RouteTable6Test.route("fe80::", 64, "::", EXT),
+            RouteTable6Test.route("fe80::", 64, "::", INT),
+            RouteTable6Test.route("2001:db8::100", 128, "::", TAP),
+            RouteTable6Test.route("2001:db8:9::80", 128, "::", TAP)), EXT, INT);
+
+    static boolean answers6(RouteTable6 rt, String addr, int port) {
+        io.jvs.packet.Ipv6Address a = io.jvs.packet.Ipv6Address.parse(addr);
+        return ArpScope.BY_ROUTE.answersOn6(a.hi(), a.lo(), port, rt);
+    }
+
+    @Test
+    void ndpForAVip6OnTheExternalSegmentIsAnsweredThereOnly() {
+        assertTrue(answers6(routes6, "2001:db8::100", 0));
+        assertFalse(answers6(routes6, "2001:db8::100", 1), "not on the servers' side");
+        // a local address on the servers' segment: there only
+        assertFalse(answers6(routes6, "2001:db8:3::200", 0));
+        assertTrue(answers6(routes6, "2001:db8:3::200", 1));
+        // a routed VIP6 (its /128 into the TAP is no segment): the default route's port
+        assertTrue(answers6(routes6, "2001:db8:9::80", 0));
+        assertFalse(answers6(routes6, "2001:db8:9::80", 1));
+    }
+
+    @Test
+    void ndpWithNoRouteByAnyPortIsAnsweredOnEveryPort() {
+        RouteTable6 onlyInternal = new RouteTable6(List.of(RouteTable6Test.route("2001:db8:3::", 64, "::", INT),
+                RouteTable6Test.route("2001:db8::", 64, "::", TAP)), EXT, INT);
+        assertTrue(answers6(onlyInternal, "2001:db8::100", 0));
+        assertTrue(answers6(onlyInternal, "2001:db8::100", 1));
+        assertTrue(answers6(RouteTable6.EMPTY, "2001:db8::100", 1));
+    }
+
     @Test
     void anOverrideWithoutPortsIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new ArpScope(Map.of(VIP, 0L)));
