@@ -136,9 +136,9 @@ public final class VrrpPacket {
     /**
      * Decodes an IPv4 packet as received on a raw socket (IP header included) and makes
      * the checks that need no instance: length, TTL, version, type, checksum. The TTL must be
-     * 255 on a multicast advertisement only: keepalived sends unicast ones (unicast_peer) with
-     * the kernel's default TTL or hop limit (64) and skips the check for them itself; a unicast
-     * advertisement is taken from the configured peers only.
+     * 255 on a multicast advertisement only, as keepalived checks it: it skips the check on
+     * unicast ones (unicast_peer), and sends its IPv6 unicast ones with the kernel's default hop
+     * limit (64); a unicast advertisement is taken from the configured peers only.
      */
     public static Advert decode(byte[] p, int len, int expectVersion) throws Malformed {
         if (len < 20 || (p[0] >> 4 & 0xf) != 4) {
