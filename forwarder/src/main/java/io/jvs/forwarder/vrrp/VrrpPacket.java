@@ -135,7 +135,10 @@ public final class VrrpPacket {
 
     /**
      * Decodes an IPv4 packet as received on a raw socket (IP header included) and makes
-     * the checks that need no instance: length, TTL 255, version, type, checksum.
+     * the checks that need no instance: length, TTL, version, type, checksum. The TTL must be
+     * 255 on a multicast advertisement only, as keepalived checks it: it skips the check on
+     * unicast ones (unicast_peer), and sends its IPv6 unicast ones with the kernel's default hop
+     * limit (64); a unicast advertisement is taken from the configured peers only.
      */
     public static Advert decode(byte[] p, int len, int expectVersion) throws Malformed {
         if (len < 20 || (p[0] >> 4 & 0xf) != 4) {
@@ -149,8 +152,8 @@ public final class VrrpPacket {
         int ttl = p[8] & 0xff;
         int src = getInt(p, 12);
         int dst = getInt(p, 16);
-        if (ttl != TTL) {
-            throw new Malformed(Drop.TTL, "TTL " + ttl + " (must be 255)");
+        if (ttl != TTL && dst >>> 28 == 0xe) {
+            throw new Malformed(Drop.TTL, "TTL " + ttl + " (must be 255 to the multicast group)");
         }
         int o = ihl;
         int vlen = total - ihl;
@@ -209,16 +212,16 @@ public final class VrrpPacket {
 
     /**
      * Decodes a VRRP message received over IPv6 (the raw socket's payload, no IP header) and
-     * makes the checks that need no instance: hop limit 255, length, version 3, type, checksum
-     * over the IPv6 pseudo-header.
+     * makes the checks that need no instance: length, hop limit (255 to ff02::12, any to a
+     * unicast address, as in {@link #decode}), version 3, type, checksum over the IPv6 pseudo-header.
      */
     public static Advert decode6(byte[] p, int len, int hopLimit, long srcHi, long srcLo, long dstHi, long dstLo)
             throws Malformed {
         if (len < HEADER_LEN) {
             throw new Malformed(Drop.TRUNCATED, "shorter than a VRRP header");
         }
-        if (hopLimit != TTL) {
-            throw new Malformed(Drop.TTL, "hop limit " + hopLimit + " (must be 255)");
+        if (hopLimit != TTL && dstHi >>> 56 == 0xff) {
+            throw new Malformed(Drop.TTL, "hop limit " + hopLimit + " (must be 255 to the multicast group)");
         }
         int version = (p[0] >> 4) & 0xf;
         if (version != 3) {

@@ -43,7 +43,12 @@ import java.util.function.IntUnaryOperator;
  * VRRP message alone, so the hop limit and the destination (for the checksum's pseudo-header,
  * checked here rather than by IPV6_CHECKSUM, which would drop bad ones uncounted) come from
  * recvmsg's ancillary data. Their MASTER answers NS for the addresses (the gate's owned6) and
- * sends unsolicited NAs for them on becoming MASTER, as gratuitous ARP does for IPv4.
+ * sends unsolicited NAs for them on becoming MASTER, as gratuitous ARP does for IPv4. While the
+ * source address is tentative (duplicate address detection, right after the interface came up)
+ * it cannot be bound: the instance waits in FAULT and opens its sockets once it is usable.
+ * With unicast_peer the advertisements go to each peer from unicast_src_ip (or the link-local
+ * address); received ones are taken from the peers only, whatever their hop limit (keepalived
+ * sends 64 and checks 255 on multicast ones only).
  *
  * <p><b>Threads.</b> The VRRP thread owns the instances: it receives (non-blocking, every
  * {@value #POLL_MS} ms), runs their timers and checks the tracked interfaces' flags
@@ -109,11 +114,14 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
     private final class Member implements VrrpInstance.Actions {
         final VrrpInstance instance;
         final Socket socket;
-        final Socket6 socket6;
+        /** Null while the IPv6 source address is not usable yet (DAD): the instance waits in FAULT. */
+        Socket6 socket6;
         final int localAddr;
         final Ipv6Address local6;
         final List<String> watched;
         final boolean[] down;
+        /** Counted as a down interface of the instance while its IPv6 source address is not usable. */
+        boolean waitingForAddress;
         final AtomicLong sent = new AtomicLong();
         final AtomicLong received = new AtomicLong();
         final AtomicLong transitions = new AtomicLong();
@@ -168,6 +176,9 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
         }
 
         private void send6(VrrpConfig.Instance c, int priority) {
+            if (socket6 == null) {
+                return; // in FAULT, waiting for its address
+            }
             long[] addrs = c.virtual6Pairs();
             try {
                 if (c.unicastPeers6().isEmpty()) {
@@ -465,12 +476,8 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
                         throw new NativeException("vrrp_instance " + c.name() + ": interface " + c.iface()
                                 + " has no IPv6 link-local address", 0);
                     }
-                    String key = c.iface() + "/" + local6 + (c.unicastPeers6().isEmpty() ? "" : "/unicast");
-                    Socket6 s6 = sockets6.get(key);
-                    if (s6 == null) {
-                        s6 = new Socket6(c.iface(), local6, c.unicastPeers6().isEmpty());
-                        sockets6.put(key, s6);
-                    }
+                    // a tentative address (DAD still running) cannot be bound yet: wait for it in FAULT
+                    Socket6 s6 = usable6(c.iface(), local6) ? socket6(c, local6) : null;
                     Member m = new Member(c, null, 0, s6, local6);
                     members.add(m);
                     groups.add(m.instance);
@@ -496,6 +503,42 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
             throw e;
         }
         publishGate();
+    }
+
+    /** The IPv6 socket for an instance from its source address, shared by the instances that can share it. */
+    private Socket6 socket6(VrrpConfig.Instance c, Ipv6Address local6) throws NativeException {
+        String key = c.iface() + "/" + local6 + (c.unicastPeers6().isEmpty() ? "" : "/unicast");
+        Socket6 s6 = sockets6.get(key);
+        if (s6 == null) {
+            s6 = new Socket6(c.iface(), local6, c.unicastPeers6().isEmpty());
+            sockets6.put(key, s6);
+        }
+        return s6;
+    }
+
+    /** IFA_F_DADFAILED, IFA_F_TENTATIVE: /proc/net/if_inet6's flags of an address that cannot be used. */
+    private static final int IFA_F_DADFAILED = 0x08;
+    private static final int IFA_F_TENTATIVE = 0x40;
+
+    /**
+     * The address is on the interface and done with duplicate address detection (RFC 4862
+     * section 5.4: a tentative address cannot be bound; keepalived waits for it as well).
+     */
+    static boolean usable6(String iface, Ipv6Address addr) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of("/proc/net/if_inet6"));
+        } catch (java.io.IOException e) {
+            return false;
+        }
+        String hex = String.format("%016x%016x", addr.hi(), addr.lo());
+        for (String l : lines) {
+            String[] f = l.trim().split("\\s+");
+            if (f.length >= 6 && f[5].equals(iface) && f[0].equals(hex)) {
+                return (Integer.parseInt(f[4], 16) & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) == 0;
+            }
+        }
+        return false;
     }
 
     public void addListener(VrrpStateListener l) {
@@ -670,6 +713,9 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
 
     private void checkLinks(long now) {
         for (Member m : members) {
+            if (m.local6 != null && m.socket6 == null) {
+                awaitAddress(m, now);
+            }
             for (int i = 0; i < m.watched.size(); i++) {
                 boolean up;
                 try {
@@ -688,6 +734,31 @@ public final class VrrpRouter implements AutoCloseable, VrrpStatus.Source {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * An IPv6 instance whose source address was not usable: FAULT (a down interface of its own)
+     * until it is, then its socket opens and it goes on as BACKUP.
+     */
+    private void awaitAddress(Member m, long now) {
+        VrrpConfig.Instance c = m.instance.config();
+        if (usable6(c.iface(), m.local6)) {
+            try {
+                m.socket6 = socket6(c, m.local6);
+            } catch (NativeException e) {
+                log.line(c.name() + ": " + e.getMessage());
+            }
+        }
+        if (m.socket6 != null && m.waitingForAddress) {
+            m.waitingForAddress = false;
+            log.line(c.name() + ": address " + m.local6 + " on " + c.iface() + " usable");
+            m.instance.interfaceUp(now);
+        } else if (m.socket6 == null && !m.waitingForAddress) {
+            m.waitingForAddress = true;
+            log.line(c.name() + ": address " + m.local6 + " on " + c.iface()
+                    + " not usable yet (duplicate address detection): FAULT until it is");
+            m.instance.interfaceDown(now);
         }
     }
 

@@ -321,6 +321,76 @@ class VrrpIT {
         assertTrue(lab.get("http://[" + VIP6 + "]:8080/").strip().matches("rs1"), "IPv6 NAT through jvs again");
     }
 
+    /** jvs's IPv6 unicast source in director1, added by the test (DAD on) so that it starts tentative. */
+    static final String JVS_SRC6 = "2001:db8::22";
+    static final String KA_SRC6 = "2001:db8::3";
+
+    /**
+     * IPv6 unicast peers (unicast_src_ip / unicast_peer, no ff02::12): jvs from 2001:db8::22,
+     * keepalived from 2001:db8::3. jvs starts while its source address is still tentative (DAD
+     * on for it, several probes): it waits in FAULT, then goes on and is elected MASTER at 150;
+     * keepalived at 100 stays BACKUP (it takes jvs's unicast adverts); rs1's gateway is
+     * director1's. kill -9 of jvs: keepalived MASTER within its master-down interval, the
+     * gateway director2's. jvs restarted at 50 stays BACKUP: it takes keepalived's unicast
+     * adverts, which come with hop limit 64 (none dropped).
+     */
+    @org.junit.jupiter.api.Test
+    @Timeout(120)
+    void ipv6UnicastPeersWithKeepalivedWaitForDadThenElectOneMaster() {
+        Lab lab = LAB.lab();
+        Path stateFile = stateFile("ipv6-unicast");
+        String jvsPeer = "    unicast_src_ip " + JVS_SRC6 + "\n    unicast_peer {\n        " + KA_SRC6 + "\n    }\n";
+        String kaPeer = "    unicast_src_ip " + KA_SRC6 + "\n    unicast_peer {\n        " + JVS_SRC6 + "\n    }\n";
+        lab.ip(D1, "-6", "addr", "del", JVS_SRC6 + "/64", "dev", "eth0"); // a leftover of an interrupted run, if any
+        try {
+            // the lab turns DAD off; on for this address, 100 probes 1 s apart: tentative until the
+            // test ends DAD (the address again with nodad), whatever jvs's start takes
+            lab.exec(D1, "sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=1", "net.ipv6.conf.eth0.dad_transmits=100")
+                    .requireOk();
+            lab.ip(D1, "-6", "addr", "add", JVS_SRC6 + "/64", "dev", "eth0").requireOk();
+            ForwarderProcess jvs = startJvs6("vrrp6u-master", "MASTER", 150, jvsPeer);
+            awaitTrue(() -> jvsState(jvs, VI6) >= 0, 3000, "jvs's VRRP state", jvs);
+            Lab.pause(500);
+            assertTrue(lab.ip(D1, "-6", "addr", "show", "dev", "eth0").stdout().contains(JVS_SRC6 + "/64 scope global "
+                    + "tentative"), "the source address is still tentative (else this proves nothing)");
+            assertEquals(3.0, jvs.metric("jvs_vrrp_state", VI6), "jvs waits in FAULT for its address");
+            lab.ip(D1, "-6", "addr", "del", JVS_SRC6 + "/64", "dev", "eth0").requireOk();
+            lab.ip(D1, "-6", "addr", "add", JVS_SRC6 + "/64", "dev", "eth0", "nodad").requireOk();
+            awaitTrue(() -> jvsState(jvs, VI6) == 1, 2000, "jvs BACKUP once its address is usable", jvs);
+            awaitTrue(() -> jvsState(jvs, VI6) == 2, masterDownMs(150) + 3000, "jvs MASTER", jvs);
+
+            startKeepalived6(stateFile, kaPeer);
+            awaitTrue(() -> !states(stateFile).isEmpty(), 5000, "keepalived's first notify", jvs);
+            Lab.pause(masterDownMs(100) + 1000); // longer than keepalived would wait for a silent master
+            assertEquals(List.of("BACKUP"), states(stateFile), "keepalived stays BACKUP next to jvs at 150");
+            assertEquals(MAC_D1, gatewayMac(), "rs1's IPv6 gateway is director1 (jvs MASTER)");
+            assertTrue(jvs.metric("jvs_vrrp_adverts_sent_total", VI6) >= 4, "jvs advertised");
+
+            long killed = System.currentTimeMillis();
+            jvs.kill();
+            awaitTrue(() -> states(stateFile).contains("MASTER"), masterDownMs(100) + 3000, "keepalived MASTER", jvs);
+            long tookOver = stateTime(stateFile, "MASTER") - killed;
+            System.out.printf("VrrpIT IPv6 unicast: kill -9 of jvs -> keepalived MASTER after %d ms (bound %d ms)%n",
+                    tookOver, masterDownMs(100));
+            assertTrue(tookOver <= masterDownMs(100) + SLACK_MS, "keepalived took over after " + tookOver + " ms");
+            awaitTrue(() -> MAC_D2.equals(gatewayMac()), 3000, "rs1's IPv6 gateway is director2 (keepalived)", jvs);
+
+            ForwarderProcess again = startJvs6("vrrp6u-backup", "BACKUP", 50, jvsPeer);
+            awaitTrue(() -> jvsState(again, VI6) == 1, 5000, "restarted jvs BACKUP", again);
+            Lab.pause(masterDownMs(50) + 500);
+            assertEquals(1.0, again.metric("jvs_vrrp_state", VI6), "jvs stays BACKUP next to keepalived at 100");
+            assertTrue(again.metric("jvs_vrrp_adverts_received_total", VI6) >= 3, "jvs took keepalived's unicast adverts");
+            for (String reason : List.of("ttl", "peer", "checksum")) {
+                assertEquals(0.0, again.metric("jvs_vrrp_adverts_dropped_total", "reason=\"" + reason + "\""), reason);
+            }
+            assertEquals(List.of("BACKUP", "MASTER"), states(stateFile), "keepalived stays MASTER");
+            assertEquals(MAC_D2, gatewayMac(), "the BACKUP jvs does not answer for the gateway");
+        } finally {
+            lab.ip(D1, "-6", "addr", "del", JVS_SRC6 + "/64", "dev", "eth0");
+            lab.exec(D1, "sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0", "net.ipv6.conf.eth0.dad_transmits=0");
+        }
+    }
+
     /**
      * Bad VRRPv3 adverts over IPv6 to ff02::12 from director2's link-local address (checksums over
      * the IPv6 pseudo-header computed here), one per drop reason: hop limit 64, a bad checksum, a
@@ -369,8 +439,12 @@ class VrrpIT {
     }
 
     private ForwarderProcess startJvs6(String name, String state, int priority) {
+        return startJvs6(name, state, priority, "");
+    }
+
+    private ForwarderProcess startJvs6(String name, String state, int priority, String extra) {
         Lab lab = LAB.lab();
-        Path conf = lab.itFile(name + ".keepalived.conf", vrrpInstance6(state, priority, null) + """
+        Path conf = lab.itFile(name + ".keepalived.conf", withExtra(vrrpInstance6(state, priority, null), extra) + """
                 virtual_server %s 8080 {
                     lb_algo rr
                     lb_kind NAT
@@ -386,6 +460,10 @@ class VrrpIT {
     }
 
     private void startKeepalived6(Path stateFile) {
+        startKeepalived6(stateFile, "");
+    }
+
+    private void startKeepalived6(Path stateFile, String extra) {
         Lab lab = LAB.lab();
         Path script = lab.itFile("vrrp6-notify.sh", "#!/bin/sh\n# keepalived notify: TYPE NAME STATE PRIORITY\n"
                 + "echo \"$(date +%s%3N) $3\" >> \"" + stateFile + "\"\n");
@@ -396,7 +474,7 @@ class VrrpIT {
         }
         Path conf = lab.itFile("keepalived-ipv6.conf", "global_defs {\n    router_id jvs-it-ka6\n"
                 + "    enable_script_security\n    script_user root\n}\n"
-                + withExtra(vrrpInstance6("BACKUP", 100, script), "    version 3\n"));
+                + withExtra(vrrpInstance6("BACKUP", 100, script), "    version 3\n" + extra));
         lab("keepalived", "start", D2, conf.toString());
         keepalivedStarted = true;
     }

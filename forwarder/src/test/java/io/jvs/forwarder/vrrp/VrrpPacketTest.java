@@ -108,6 +108,41 @@ class VrrpPacketTest {
         assertEquals(VrrpPacket.Drop.TTL, drop(ip(V3, 1, SRC), 3));
     }
 
+    /** v3 from 10.0.0.2 to the unicast peer 10.0.0.3: V3's message, checksum 0x1982 (the pseudo-header's destination differs). */
+    static final byte[] V3_UNICAST = {
+        0x31, 0x33, (byte) 0x96, 0x01, 0x00, 0x64, 0x19, (byte) 0x82,
+        10, 0, 0, 100,
+    };
+    static final int PEER = Ipv4Address.parse("10.0.0.3");
+
+    /** {@link #ip} with another destination. */
+    static byte[] ip(byte[] vrrp, int ttl, int src, int dst) {
+        byte[] p = ip(vrrp, ttl, src);
+        p[16] = (byte) (dst >>> 24);
+        p[17] = (byte) (dst >>> 16);
+        p[18] = (byte) (dst >>> 8);
+        p[19] = (byte) dst;
+        return p;
+    }
+
+    /**
+     * keepalived sends unicast advertisements (unicast_peer) with TTL 64 and does not check the
+     * TTL of unicast ones itself: only an advertisement to 224.0.0.18 must come with TTL 255.
+     */
+    @Test
+    void unicastAdvertsAreTakenWhateverTheTtlMulticastOnesNeed255() throws VrrpPacket.Malformed {
+        assertEquals(VrrpPacket.Drop.TTL, drop(ip(V2, 64, SRC), 2), "multicast with TTL 64");
+        assertEquals(VrrpPacket.Drop.TTL, drop(ip(V3, 64, SRC), 3), "multicast with TTL 64");
+        VrrpPacket.Advert a = VrrpPacket.decode(ip(V2, 64, SRC, PEER), 40, 2);
+        assertEquals(150, a.priority());
+        assertEquals(SRC, a.srcAddr());
+        VrrpPacket.Advert b = VrrpPacket.decode(ip(V3_UNICAST, 64, SRC, PEER), 32, 3);
+        assertEquals(51, b.vrid());
+        assertArrayEquals(new int[] {VIP}, b.addrs());
+        assertEquals(VrrpPacket.Drop.CHECKSUM, drop(ip(V3, 64, SRC, PEER), 3),
+                "the multicast message to a unicast address: the pseudo-header's destination is checked");
+    }
+
     @Test
     void wrongVersionIsDropped() {
         assertEquals(VrrpPacket.Drop.VERSION, drop(ip(V2, 255, SRC), 3));
@@ -213,6 +248,30 @@ class VrrpPacketTest {
         assertEquals(250, b.advertIntCentis());
         assertArrayEquals(new long[] {GW6.hi(), GW6.lo(), VIP6.hi(), VIP6.lo()}, b.addrs6());
         assertNull(VrrpPacket.check(b, instance6(7, List.of(VIP6, GW6))), "the order of the list does not matter");
+    }
+
+    static final Ipv6Address DB8_2 = Ipv6Address.parse("2001:db8::2");
+    static final Ipv6Address DB8_3 = Ipv6Address.parse("2001:db8::3");
+    /** From 2001:db8::3 to the unicast peer 2001:db8::2: VRID 61, prio 100, 2001:db8::254, 100 cs, checksum 0xde50. */
+    static final byte[] V6_UNICAST = {
+        0x31, 0x3d, 0x64, 0x01, 0x00, 0x64, (byte) 0xde, 0x50,
+        0x20, 0x01, 0x0d, (byte) 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54,
+    };
+
+    /** As over IPv4: keepalived's unicast adverts come with hop limit 64; to ff02::12 it must be 255. */
+    @Test
+    void unicastIpv6AdvertsAreTakenWhateverTheHopLimitMulticastOnesNeed255() throws VrrpPacket.Malformed {
+        assertEquals(VrrpPacket.Drop.TTL, drop6(V6, 64, FE80_2), "to ff02::12 with hop limit 64");
+        VrrpPacket.Advert a = VrrpPacket.decode6(V6_UNICAST, V6_UNICAST.length, 64, DB8_3.hi(), DB8_3.lo(),
+                DB8_2.hi(), DB8_2.lo());
+        assertEquals(61, a.vrid());
+        assertEquals(100, a.priority());
+        assertEquals(DB8_3.lo(), a.srcLo());
+        assertArrayEquals(new long[] {GW6.hi(), GW6.lo()}, a.addrs6());
+        assertNull(VrrpPacket.check(a, instance6(61, List.of(GW6))));
+        assertEquals(VrrpPacket.Drop.CHECKSUM, assertThrows(VrrpPacket.Malformed.class, () -> VrrpPacket.decode6(
+                V6_UNICAST, V6_UNICAST.length, 64, DB8_3.hi(), DB8_3.lo(), DB8_3.hi(), DB8_3.lo())).reason(),
+                "another destination: the pseudo-header differs");
     }
 
     @Test
