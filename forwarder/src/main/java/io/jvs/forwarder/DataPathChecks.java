@@ -74,26 +74,16 @@ final class DataPathChecks {
     }
 
     /**
-     * TAP mode forwards IPv6 address services by DR, NAT and FULLNAT: the kernel routes into the
-     * TAP only what jvs routes there, the IPv6 VIPs and local addresses. Refused, naming the
-     * service or real server: an IPv6 fwmark service (its marked destinations are not routed into
-     * the TAP) and TUN over IPv6 (packet mode's ip6ip6 and GUE over IPv6 are not proven through
-     * the TAP; the mixed families, which {@link #refuseIpv6} refuses in every mode, are named the
-     * same way here).
+     * TAP mode's checks beyond {@link #validate}: the IPv6 path forwards in TAP mode what it
+     * forwards in packet mode (DR, NAT, FULLNAT and TUN over IPv6, address and fwmark services:
+     * the kernel routes each IPv6 VIP, local address and /128 mark-rule destination into the
+     * TAP, jvs sends by --lan), so only a host without IPv6 is in the way ({@link #refuseIpv6NoIpv6});
+     * the mixed families stay refused in every mode by {@link #refuseIpv6}.
+     *
+     * @param forwarding net.ipv6.conf.all.forwarding, null when the host has no IPv6
      */
-    static void refuseIpv6InTap(ServiceTable services, String with) {
-        for (VirtualService s : services.services()) {
-            if (s.ipv6 && s.fwmark != 0) {
-                throw new IllegalArgumentException(s.spec.label() + ": IPv6 fwmark services are not forwarded with "
-                        + with);
-            }
-            for (RealServer d : s.dests) {
-                if (d.method == ForwardMethod.TUN && (s.ipv6 || d.ipv6)) {
-                    throw new IllegalArgumentException("real server " + d.endpoint() + " of " + s.label()
-                            + ": TUN over IPv6 is not forwarded with " + with);
-                }
-            }
-        }
+    static void validateTap(ServiceTable services, String forwarding) {
+        refuseIpv6NoIpv6(services, forwarding);
     }
 
     /**

@@ -241,9 +241,7 @@ public final class Director implements AutoCloseable {
                 DataPathChecks.refuseIpv6With(table, "--attach xdp (the IPv6 path runs in packet and TAP mode only)");
             } else if (settings.attach().isTap()) {
                 // the kernel routes IPv6 into the TAP: jvs turns its IPv6 forwarding on (published6)
-                DataPathChecks.refuseIpv6NoIpv6(table, ipv6Forwarding());
-                DataPathChecks.refuseIpv6InTap(table, "--attach tap (IPv6 in TAP mode: DR, NAT and FULLNAT address"
-                        + " services)");
+                DataPathChecks.validateTap(table, ipv6Forwarding());
             } else {
                 DataPathChecks.refuseIpv6Forwarding(table, ipv6Forwarding());
             }

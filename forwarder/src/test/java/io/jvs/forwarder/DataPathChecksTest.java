@@ -198,29 +198,42 @@ class DataPathChecksTest {
     }
 
     /**
-     * TAP mode: an IPv6 fwmark service, and TUN over IPv6 either way round, refused naming the
-     * service or real server; IPv4 TUN and IPv6 DR address services are not.
+     * TAP mode forwards what packet mode does: IPv6 fwmark services and TUN over IPv6 (ip6ip6,
+     * GUE) pass the director's TAP checks ({@link DataPathChecks#validate}, then
+     * {@link DataPathChecks#validateTap}); what stays refused in TAP mode is the mixed families,
+     * in one line naming the real server.
      */
     @Test
-    void tapModeRefusesIpv6FwmarkAndTunOverIpv6() {
+    void tapModeTakesIpv6FwmarkAndTunOverIpv6AndRefusesMixedFamilies() {
         io.jvs.packet.Ipv6Address vip = io.jvs.packet.Ipv6Address.parse("2001:db8::1");
-        Dest tun = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::13"), 80, 1, ForwardMethod.TUN);
+        Dest tun = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8:2::11"), 80, 1, ForwardMethod.TUN);
+        Dest gue = new Dest(0, 80, 1, ForwardMethod.TUN, 0, 0, TunnelType.GUE, 6080, 0,
+                io.jvs.packet.Ipv6Address.parse("2001:db8:2::12"));
         Dest dr = Dest.ipv6(io.jvs.packet.Ipv6Address.parse("2001:db8::11"), 80, 1, ForwardMethod.DR);
-        String with = "--attach tap (why)";
-        assertEquals("real server [2001:db8::13]:80 of TCP/[2001:db8::1]:80: TUN over IPv6 is not forwarded with"
-                        + " --attach tap (why)",
-                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6InTap(table6(
-                        ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(dr, tun))), with)).getMessage());
-        assertEquals("real server [2001:db8::13]:80 of TCP/10.0.0.100:80: TUN over IPv6 is not forwarded with"
-                        + " --attach tap (why)",
-                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6InTap(table(tun), with))
-                        .getMessage());
-        assertEquals("FWM 7 IPv6: IPv6 fwmark services are not forwarded with --attach tap (why)",
-                assertThrows(IllegalArgumentException.class, () -> DataPathChecks.refuseIpv6InTap(table6(
-                        ServiceSpec.fwmark6(7, "rr")), with)).getMessage());
-        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6InTap(table(tun(TunnelType.IPIP, 0)), with));
-        assertDoesNotThrow(() -> DataPathChecks.refuseIpv6InTap(table6(
-                ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(dr))), with));
+        for (ServiceTable t : List.of(
+                table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(tun, gue))),
+                table6(ServiceSpec.fwmark6(7, "rr").withDest(tun).withDest(gue)),
+                table6(ServiceSpec.fwmark6(7, "rr").withDest(dr).withPersistence(300, 64)),
+                table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr", List.of(dr))),
+                table(tun(TunnelType.IPIP, 0)))) {
+            assertDoesNotThrow(() -> {
+                DataPathChecks.validate(t);
+                DataPathChecks.validateTap(t, "0");
+            }, t.services().getFirst().label());
+        }
+        assertEquals("real server [2001:db8:2::11]:80 of TCP/10.0.0.100:80: IPv6 real servers of an IPv4 service are"
+                + " not forwarded (TUN with an IPv6 outer header)", tapRefusal(table(tun)));
+        assertEquals("real server 10.0.2.11:80 of TCP/[2001:db8::1]:80: an IPv6 service forwards to IPv6 real servers"
+                + " only", tapRefusal(table6(ServiceSpec.ipv6(Protocol.TCP, vip, 80, "rr",
+                List.of(tun(TunnelType.IPIP, 0))))));
+    }
+
+    /** The refusal of the director's TAP-mode checks (IPv6 on), in their order. */
+    static String tapRefusal(ServiceTable t) {
+        return assertThrows(IllegalArgumentException.class, () -> {
+            DataPathChecks.validate(t);
+            DataPathChecks.validateTap(t, "0");
+        }).getMessage();
     }
 
     /** TAP mode routes IPv6 through the kernel: refused only on a host without IPv6 (no net.ipv6 sysctls). */

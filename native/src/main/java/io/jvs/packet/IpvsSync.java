@@ -41,7 +41,8 @@ import java.lang.foreign.MemorySegment;
  * wrong-length option 24 would cost it the whole message. Option 24 in an IPv6 entry, or 26 in an
  * IPv4 one, is malformed (FULLNAT_OPTION).
  *
- * <p>jvs's SYN proxy option (25), for the same reason mandatory: a proxied connection's client
+ * <p>jvs's SYN proxy option (25), for the same reason mandatory, and the same 20 bytes in an IPv4
+ * or an IPv6 entry (it holds no address): a proxied connection's client
  * sees the director's cookie ISN and timestamps, its real server its own; a backup that takes the
  * connection over must translate them as the master did. Spliced: the sequence delta (cookie ISN -
  * server ISN), the TSval delta and the window shift. Awaiting the server: what the proxy keeps

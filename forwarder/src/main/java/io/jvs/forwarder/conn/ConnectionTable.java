@@ -82,16 +82,14 @@ import java.util.function.LongSupplier;
  * </ul>
  * Times are {@link System#nanoTime()}-style nanoseconds, compared by subtraction.
  */
-public final class ConnectionTable implements SynProxyState {
+public final class ConnectionTable extends ConnectionSlots implements ConnectionEntries {
     /** Largest capacity: indexes of 2^29 longs each. */
     public static final int MAX_CAPACITY = 1 << 28;
 
     /** ip_vs_conn_new's initial timeout (3*HZ), until the first packet's state transition. */
     public static final long INITIAL_TIMEOUT_NANOS = 3_000_000_000L;
 
-    private static final int F_USED = 1;
-    /** IP_VS_CONN_F_INACTIVE: counted in inactconns. */
-    private static final int F_INACTIVE = 2;
+    // F_USED = 1 and F_INACTIVE = 2 (IP_VS_CONN_F_INACTIVE: counted in inactconns) are ConnectionSlots'
     /** IP_VS_CONN_F_NOOUTPUT: no reply seen yet; input packets use the INPUT-ONLY table. */
     private static final int F_NOOUTPUT = 4;
     /** FULLNAT: the entry holds lport on laddr in {@link LocalPorts}. */
@@ -113,8 +111,6 @@ public final class ConnectionTable implements SynProxyState {
     public static final int LOCAL_PORT_TAKEN = -3;
 
     private static final long OUT_SALT = 0x5851F42D4C957F2DL;
-
-    private final int capacity;
 
     // ---- entries, indexed by id ----
     /** caddr << 32 | vaddr. */
@@ -138,28 +134,11 @@ public final class ConnectionTable implements SynProxyState {
     private final int[] spSeqDeltas;
     private final int[] spTsDeltas;
     private final int[] spHeld;
-    private final long[] expires;
-    private final byte[] states;
-    private final byte[] flags;
-    private final VirtualService[] services;
-    private final RealServer[] dests;
-    /** The persistence template that placed the entry, or -1 (the kernel's cp->control). */
-    private final int[] controllers;
     /** Persistence templates, a quarter of the capacity (one per client network, not per connection). */
     private final PersistenceTable templates;
 
-    /** Free ids: free[0 .. freeTop) with the next id to use at freeTop - 1. */
-    private final int[] free;
-    private int freeTop;
-    /** Ids at or above this were never used: the sweep stops there. */
-    private int highWater;
-    private int size;
-    private int sweepCursor;
 
     // ---- indexes ----
-    private final long[] inIndex;
-    private final long[] outIndex;
-    private final int indexMask;
     private final long seed;
     /** -1 and 0 except in tests, which squeeze hashes into a few chosen home slots. */
     private final int hashMask;
@@ -167,25 +146,10 @@ public final class ConnectionTable implements SynProxyState {
 
     private final LongSupplier clock;
     private final LocalPorts localPorts;
-    /** The worker that owns this table (its share of the DestStats counters). */
-    private final int worker;
     private Timeouts timeouts;
     /** secure_tcp: TCP transitions use the kernel's tcp_states_dos[] (set by {@link Defense}). */
     private boolean secureTcp;
 
-    // ---- embryonic reclaim: ids in the order they were claimed, each with its claim serial ----
-    /** Claim serial of each id, so a ring record of a recycled id is recognised as stale. */
-    private final int[] serials;
-    /** Ring of (serial << 32 | id) records, oldest at embHead; a power of two >= capacity. */
-    private final long[] embryos;
-    private long embHead;
-    private long embTail;
-    private int nextSerial;
-    /** SplitMix64 state of {@link #randomDropEntry}'s picks. */
-    private long dropSeed;
-    /** Per-client connection counts of services with a connection limit; the flag per entry says counted. */
-    private ClientLimits clientLimits;
-    private final boolean[] limited;
 
     /** A table whose time-less lookups read {@link System#nanoTime()}. */
     public ConnectionTable(int capacity, Timeouts timeouts) {
@@ -227,15 +191,10 @@ public final class ConnectionTable implements SynProxyState {
 
     private ConnectionTable(int capacity, Timeouts timeouts, LongSupplier clock, long seed, int hashMask,
                             int hashBias, LocalPorts localPorts, int worker) {
-        if (capacity < 1 || capacity > MAX_CAPACITY) {
-            throw new IllegalArgumentException("connection table capacity " + capacity
-                    + " out of range: expected 1.." + MAX_CAPACITY);
-        }
-        this.capacity = capacity;
+        super(capacity, worker, seed, "connection table");
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.localPorts = Objects.requireNonNull(localPorts, "localPorts");
-        this.worker = worker;
         this.seed = seed;
         this.hashMask = hashMask;
         this.hashBias = hashBias;
@@ -255,26 +214,7 @@ public final class ConnectionTable implements SynProxyState {
         spSeqDeltas = new int[capacity];
         spTsDeltas = new int[capacity];
         spHeld = new int[capacity];
-        expires = new long[capacity];
-        states = new byte[capacity];
-        flags = new byte[capacity];
-        services = new VirtualService[capacity];
-        dests = new RealServer[capacity];
-        controllers = new int[capacity];
         templates = new PersistenceTable(Math.max(16, capacity / 4), worker);
-        free = new int[capacity];
-        for (int i = 0; i < capacity; i++) {
-            free[i] = capacity - 1 - i;
-        }
-        freeTop = capacity;
-        serials = new int[capacity];
-        limited = new boolean[capacity];
-        embryos = new long[Integer.highestOneBit(capacity * 2 - 1)]; // >= capacity, power of two
-        dropSeed = seed ^ 0x2545F4914F6CDD1DL;
-        int slots = Integer.highestOneBit(capacity * 2 - 1) << 1; // >= 2 * capacity, power of two
-        inIndex = new long[slots];
-        outIndex = new long[slots];
-        indexMask = slots - 1;
     }
 
     // ------------------------------------------------------------------ configuration
@@ -292,20 +232,6 @@ public final class ConnectionTable implements SynProxyState {
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     }
 
-    public int size() {
-        return size;
-    }
-
-    /** Where entries marked {@link #markLimited} give their client's count back when they go. */
-    public void setClientLimits(ClientLimits limits) {
-        this.clientLimits = limits;
-    }
-
-    /** The entry was counted in {@link ClientLimits} for its service and client: release it on removal. */
-    public void markLimited(int id) {
-        limited[id] = true;
-    }
-
     /** secure_tcp: TCP state transitions use tcp_states_dos[] from now on (or the normal tables again). */
     public void setSecureTcp(boolean on) {
         secureTcp = on;
@@ -315,17 +241,12 @@ public final class ConnectionTable implements SynProxyState {
         return secureTcp;
     }
 
-    public int capacity() {
-        return capacity;
-    }
-
     /** Bytes held by this table's arrays (references counted as 4 bytes: compressed oops). */
     public long footprintBytes() {
         long perEntry = 8 + 8 + 4 + 4 + 2 + 4 + 4 + 4 + 8 + 1 + 1 + 4 + 4 + 4 + 4
                 + 1 + 1 + 2 + 2 + 4 + 4 + 4 + 4 // SYN proxy
                 + 4 + 1; // claim serial, per-client-limit flag
-        return perEntry * capacity + 8L * (inIndex.length + outIndex.length + embryos.length)
-                + templates.footprintBytes();
+        return perEntry * capacity + indexBytes() + templates.footprintBytes();
     }
 
     // ------------------------------------------------------------------ lookups
@@ -394,30 +315,34 @@ public final class ConnectionTable implements SynProxyState {
      * client port reaches the same real server port through two VIPs, one DR and one NAT (found
      * by the soak: the NAT reply went to the DR entry and was lost). An entry whose method sees
      * replies (NAT, FULLNAT) is preferred; a DR/TUN entry is the answer only when no such entry
-     * has the key.
+     * has the key. Among entries of one kind the newest claim wins, as in the kernel, whose
+     * ip_vs_conn_out_get takes the first hit of a bucket that ip_vs_conn_hash fills at its head:
+     * one client port reused through a second NAT VIP to the same server port while the first
+     * connection is still in TIME_WAIT belongs to the second.
      */
     private int probeOut(int h, int daddr, int laddr, long p) {
         final long[] t = outIndex;
         final int m = indexMask;
         int i = h & m;
         long s;
+        int seesReplies = -1;
         int inputOnly = -1;
         while ((s = t[i]) != 0) {
             if ((int) (s >>> 32) == h) {
                 final int id = (int) s - 1;
                 if (daddrs[id] == daddr && laddrs[id] == laddr && outPortKey(id) == p) {
                     if (dests[id].method.seesReplies()) {
-                        return id;
-                    }
-                    if (inputOnly < 0) {
-                        inputOnly = id;
+                        seesReplies = newer(seesReplies, id);
+                    } else {
+                        inputOnly = newer(inputOnly, id);
                     }
                 }
             }
             i = (i + 1) & m;
         }
-        return inputOnly;
+        return seesReplies >= 0 ? seesReplies : inputOnly;
     }
+
 
     // ------------------------------------------------------------------ insert / update / remove
 
@@ -562,11 +487,7 @@ public final class ConnectionTable implements SynProxyState {
      */
     private int claim(int proto, int caddr, int cport, int vaddr, int vport, int daddr, int dport, int laddr,
                       int lport, VirtualService svc, RealServer dest, int state, int flagBits, long expiresAt) {
-        final int id = free[--freeTop];
-        if (id >= highWater) {
-            highWater = id + 1;
-        }
-        size++;
+        final int id = takeId();
         addrs[id] = addrKey(caddr, vaddr);
         ports[id] = ((long) (proto & 0xff) << 48) | ((long) (cport & 0xffff) << 32)
                 | ((long) (vport & 0xffff) << 16) | (dport & 0xffff);
@@ -584,12 +505,7 @@ public final class ConnectionTable implements SynProxyState {
         dests[id] = dest;
         controllers[id] = -1;
         expires[id] = expiresAt;
-        final int serial = ++nextSerial;
-        serials[id] = serial;
-        if (embTail - embHead == embryos.length) {
-            embHead++; // the oldest record goes; its entry is older than the last `capacity` claims
-        }
-        embryos[(int) (embTail++ & (embryos.length - 1))] = ((long) serial << 32) | id;
+        recordClaim(id);
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
         return id;
@@ -687,154 +603,16 @@ public final class ConnectionTable implements SynProxyState {
         return svc.udpTimeoutNanos != 0 ? svc.udpTimeoutNanos : timeouts.udpNanos();
     }
 
-    /** set_tcp_state's activeconns / inactconns move; returns the new flags. */
-    private int transition(DestStats ds, int f, int next) {
-        final boolean inactive = (f & F_INACTIVE) != 0;
-        final boolean active = TcpState.isActive(next);
-        if (!inactive && !active) {
-            ds.addActive(worker, -1);
-            ds.addInactive(worker, 1);
-            return f | F_INACTIVE;
-        }
-        if (inactive && active) {
-            ds.addActive(worker, 1);
-            ds.addInactive(worker, -1);
-            return f & ~F_INACTIVE;
-        }
-        return f;
-    }
 
-    /**
-     * An embryonic entry: TCP, in SYN_RECV or SYNACK (the states ip_vs_random_dropentry drops
-     * unconditionally): the client's SYN was seen, its handshake ACK never was.
-     */
-    public boolean isEmbryonic(int id) {
-        if ((flags[id] & F_USED) == 0 || proto(id) != Protocol.TCP) {
-            return false;
-        }
-        final int st = states[id];
-        return st == TcpState.SYN_RECV || st == TcpState.SYNACK;
-    }
-
-    /**
-     * Makes room for a new connection in a full table by removing the oldest embryonic entry
-     * (the one claimed longest ago that is still in SYN_RECV or SYNACK). Looks at no more than
-     * {@code maxScan} claim records, oldest first, and forgets those it passes: records of
-     * entries that have gone or become established (an entry never goes back to embryonic but
-     * through a new SYN, which only a TIME_WAIT/CLOSE entry takes, and such a reused entry is a
-     * new claim). An established, closing or UDP entry is never removed. Allocation-free.
-     *
-     * @return true when an entry was removed (size() is then below capacity())
-     */
-    public boolean reclaimEmbryonic(int maxScan) {
-        final int mask = embryos.length - 1;
-        for (int k = 0; k < maxScan && embHead != embTail; k++) {
-            final long r = embryos[(int) (embHead++ & mask)];
-            final int id = (int) r;
-            if (serials[id] == (int) (r >>> 32) && isEmbryonic(id)) {
-                removeEntry(id);
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * ip_vs_random_dropentry: looks at {@code capacity / 32} randomly chosen entry ids (the
-     * kernel: that many random hash buckets, every second while drop_entry is on) and removes
-     * the embryonic ones (TCP SYN_RECV, SYNACK) among them. Unlike the kernel, never an
-     * ESTABLISHED or UDP entry (the kernel drops those too once idle for 60 s with at most 8
-     * packets in, a rate per packet count): the defence must not cost a live connection.
-     *
-     * @return the number of entries removed
-     */
-    public int randomDropEntry() {
-        final int hw = highWater;
-        if (hw == 0) {
-            return 0;
-        }
-        final int n = Math.max(1, capacity >> 5);
-        int removed = 0;
-        for (int k = 0; k < n; k++) {
-            long z = (dropSeed += 0x9E3779B97F4A7C15L);
-            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-            z ^= z >>> 31;
-            final int id = (int) ((z >>> 1) % hw);
-            if (isEmbryonic(id)) {
-                removeEntry(id);
-                removed++;
-            }
-        }
-        return removed;
-    }
-
-    /** Removes a live entry (ip_vs_conn_expire's unhash + ip_vs_unbind_dest). */
-    public void remove(int id) {
-        if (id < 0 || id >= capacity || (flags[id] & F_USED) == 0) {
-            throw notLive(id);
-        }
-        removeEntry(id);
-    }
-
-    /**
-     * Incremental sweep: examines up to maxScan entry ids, continuing where the previous call
-     * stopped and wrapping at the highest id ever used, and removes those whose expiry time has
-     * passed. Returns the number removed. A full pass takes ceil(ids in use / maxScan) calls;
-     * entries that expire in between are still never returned by a lookup. Scanning is
-     * sequential and cheap for entries that are not due (a flag and a long per id), so
-     * maxScan = capacity * (interval between calls) / 1 s gives a pass per second; removal costs
-     * about 250 ns per entry (two index deletions and the counters).
-     */
-    public int expire(long nowNanos, int maxScan) {
-        final int hw = highWater;
-        if (size == 0 || hw == 0 || maxScan <= 0) {
-            return 0;
-        }
-        final int n = Math.min(maxScan, hw);
-        int c = sweepCursor;
-        int removed = 0;
-        for (int k = 0; k < n; k++) {
-            if (c >= hw) {
-                c = 0;
-            }
-            if ((flags[c] & F_USED) != 0 && nowNanos - expires[c] >= 0) {
-                removeEntry(c);
-                removed++;
-            }
-            c++;
-        }
-        sweepCursor = c;
-        return removed;
-    }
-
-    private void removeEntry(int id) {
+    @Override
+    void removeEntry(int id) {
         indexRemove(inIndex, hashIn(id), id);
         indexRemove(outIndex, hashOut(id), id);
         if ((flags[id] & F_LOCAL_PORT) != 0) {
             localPorts.release(laddrs[id], lports[id]);
         }
 
-        // ip_vs_unbind_dest
-        final RealServer dest = dests[id];
-        final DestStats ds = dest.stats;
-        if ((flags[id] & F_INACTIVE) != 0) {
-            ds.addInactive(worker, -1);
-        } else {
-            ds.addActive(worker, -1);
-        }
-        final int total = ds.activeConns() + ds.inactConns();
-        if (dest.lowerThreshold != 0) {
-            if (total < dest.lowerThreshold) {
-                ds.setOverloaded(false);
-            }
-        } else if (dest.upperThreshold != 0) {
-            if ((long) total * 4 < (long) dest.upperThreshold * 3) {
-                ds.setOverloaded(false);
-            }
-        } else if (ds.overloaded()) {
-            ds.setOverloaded(false);
-        }
+        unbindDest(id);
 
         final int tmpl = controllers[id];
         if (tmpl >= 0) {
@@ -845,11 +623,7 @@ public final class ConnectionTable implements SynProxyState {
             limited[id] = false;
             clientLimits.release(services[id].key, caddr(id));
         }
-        flags[id] = 0;
-        services[id] = null; // do not keep old snapshots reachable
-        dests[id] = null;
-        free[freeTop++] = id;
-        size--;
+        releaseId(id);
     }
 
     // ------------------------------------------------------------------ persistence
@@ -884,10 +658,6 @@ public final class ConnectionTable implements SynProxyState {
     }
 
     // ------------------------------------------------------------------ accessors (id must be live)
-
-    public boolean isLive(int id) {
-        return id >= 0 && id < capacity && (flags[id] & F_USED) != 0;
-    }
 
     public int state(int id) {
         return states[id];
@@ -1128,44 +898,6 @@ public final class ConnectionTable implements SynProxyState {
         h *= 0x94D049BB133111EBL;
         h ^= h >>> 29;
         return (((int) (h >>> 32) ^ (int) h) & hashMask) | hashBias;
-    }
-
-    private void indexAdd(long[] t, int h, int id) {
-        final int m = indexMask;
-        int i = h & m;
-        while (t[i] != 0) {
-            i = (i + 1) & m;
-        }
-        t[i] = ((long) h << 32) | (id + 1);
-    }
-
-    /** Finds id's slot from its home and deletes it by backward shift. */
-    private void indexRemove(long[] t, int h, int id) {
-        final int m = indexMask;
-        final int tag = id + 1;
-        int i = h & m;
-        long s;
-        while ((int) (s = t[i]) != tag) {
-            if (s == 0) {
-                throw new IllegalStateException("connection table index lost entry " + id);
-            }
-            i = (i + 1) & m;
-        }
-        int j = i;
-        for (;;) {
-            j = (j + 1) & m;
-            s = t[j];
-            if (s == 0) {
-                break;
-            }
-            final int home = (int) (s >>> 32) & m;
-            // s may fill the hole at i unless its home lies cyclically in (i, j]
-            if (((j - home) & m) >= ((j - i) & m)) {
-                t[i] = s;
-                i = j;
-            }
-        }
-        t[i] = 0;
     }
 
     private static IllegalArgumentException notLive(int id) {

@@ -52,7 +52,7 @@ import java.util.Objects;
  * <p>Single-threaded (the event loop that owns it); no allocation in lookup, insert, update,
  * expire or remove.
  */
-public final class ConnectionTable6 implements SynProxyState {
+public final class ConnectionTable6 extends ConnectionSlots implements ConnectionEntries {
     /** {@link #insert} result: the table is full. */
     public static final int FULL = -1;
     /** {@link #insert} result: FULLNAT, and no local address of the service has a free port. */
@@ -60,8 +60,7 @@ public final class ConnectionTable6 implements SynProxyState {
     /** {@link #insertSynced} result: the synced FULLNAT local port is held by another entry here. */
     public static final int LOCAL_PORT_TAKEN = -3;
 
-    private static final int F_USED = 1;
-    private static final int F_INACTIVE = 2;
+    // F_USED = 1 and F_INACTIVE = 2 are ConnectionSlots'
     private static final int F_NOOUTPUT = 4;
     /** FULLNAT: the entry holds lport on laddr in {@link LocalPorts}. */
     private static final int F_LOCAL_PORT = 8;
@@ -72,7 +71,6 @@ public final class ConnectionTable6 implements SynProxyState {
     private static final int F_SYNCED = 128;
     private static final long OUT_SALT = 0x5851F42D4C957F2DL;
 
-    private final int capacity;
     private final long[] cHi;
     private final long[] cLo;
     private final long[] vHi;
@@ -95,39 +93,11 @@ public final class ConnectionTable6 implements SynProxyState {
     private final int[] spSeqDeltas;
     private final int[] spTsDeltas;
     private final int[] spHeld;
-    // ---- embryonic reclaim, as ConnectionTable's: ids in the order they were claimed, each with its serial ----
-    private final int[] serials;
-    /** Ring of (serial << 32 | id) records, oldest at embHead; a power of two >= capacity. */
-    private final long[] embryos;
-    private long embHead;
-    private long embTail;
-    private int nextSerial;
-    /** SplitMix64 state of {@link #randomDropEntry}'s picks. */
-    private long dropSeed;
     /** proto << 48 | cport << 32 | vport << 16 | dport. */
     private final long[] ports;
-    private final long[] expires;
-    private final byte[] states;
-    private final byte[] flags;
-    private final VirtualService[] services;
-    private final RealServer[] dests;
-    /** The persistence template that placed each connection, -1 for none. */
-    private final int[] controllers;
-    /** Counted in {@link #clientLimits} for its service and client: released on removal. */
-    private final boolean[] limited;
-    private ClientLimits clientLimits;
     private final PersistenceTable6 templates;
-    private final int[] free;
-    private int freeTop;
-    private int highWater;
-    private int size;
-    private int sweepCursor;
 
-    private final long[] inIndex;
-    private final long[] outIndex;
-    private final int indexMask;
     private final long seed;
-    private final int worker;
     /** -1 and 0 except in tests, which squeeze every key into one fingerprint (so keys are compared in full). */
     private final int hashMask;
     private final int hashBias;
@@ -157,13 +127,14 @@ public final class ConnectionTable6 implements SynProxyState {
 
     private ConnectionTable6(int capacity, Timeouts timeouts, int worker, int hashMask, int hashBias,
                              LocalPorts localPorts) {
-        if (capacity < 1 || capacity > ConnectionTable.MAX_CAPACITY) {
-            throw new IllegalArgumentException("IPv6 connection table capacity " + capacity + ": expected 1.."
-                    + ConnectionTable.MAX_CAPACITY);
-        }
-        this.capacity = capacity;
+        this(capacity, timeouts, worker, hashMask, hashBias, localPorts, new SecureRandom().nextLong());
+    }
+
+    private ConnectionTable6(int capacity, Timeouts timeouts, int worker, int hashMask, int hashBias,
+                             LocalPorts localPorts, long seed) {
+        super(capacity, worker, seed, "IPv6 connection table");
+        this.seed = seed;
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
-        this.worker = worker;
         cHi = new long[capacity];
         cLo = new long[capacity];
         vHi = new long[capacity];
@@ -184,54 +155,15 @@ public final class ConnectionTable6 implements SynProxyState {
         spSeqDeltas = new int[capacity];
         spTsDeltas = new int[capacity];
         spHeld = new int[capacity];
-        serials = new int[capacity];
-        embryos = new long[Integer.highestOneBit(Math.max(2, capacity * 2 - 1))]; // >= capacity, power of two
         this.localPorts = Objects.requireNonNull(localPorts, "localPorts");
         ports = new long[capacity];
-        expires = new long[capacity];
-        states = new byte[capacity];
-        flags = new byte[capacity];
-        services = new VirtualService[capacity];
-        dests = new RealServer[capacity];
-        controllers = new int[capacity];
-        java.util.Arrays.fill(controllers, -1); // every entry, however inserted, starts with none
-        limited = new boolean[capacity];
         templates = new PersistenceTable6(Math.max(16, capacity / 4), worker);
-        free = new int[capacity];
-        for (int i = 0; i < capacity; i++) {
-            free[i] = capacity - 1 - i;
-        }
-        freeTop = capacity;
-        int slots = Integer.highestOneBit(Math.max(2, capacity * 2 - 1)) << 1;
-        inIndex = new long[slots];
-        outIndex = new long[slots];
-        indexMask = slots - 1;
-        seed = new SecureRandom().nextLong();
-        dropSeed = seed ^ 0x2545F4914F6CDD1DL;
         this.hashMask = hashMask;
         this.hashBias = hashBias;
     }
 
-    public int capacity() {
-        return capacity;
-    }
-
-    public int size() {
-        return size;
-    }
-
     public void setTimeouts(Timeouts timeouts) {
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
-    }
-
-    /** Where entries marked {@link #markLimited} give their client's count back when they go. */
-    public void setClientLimits(ClientLimits limits) {
-        this.clientLimits = limits;
-    }
-
-    /** The entry was counted in {@link ClientLimits} for its service and client: release it on removal. */
-    public void markLimited(int id) {
-        limited[id] = true;
     }
 
     /** secure_tcp's state tables for TCP transitions (set with the IPv4 table's, by the defence). */
@@ -244,8 +176,7 @@ public final class ConnectionTable6 implements SynProxyState {
         long perEntry = 8 * 8 + 8 + 2 + 12 + 8 + 1 + 1 + 4 + 4 + 4 + 4 + 1
                 + 1 + 1 + 2 + 2 + 4 + 4 + 4 + 4 // SYN proxy
                 + 4; // claim serial
-        return perEntry * capacity + 8L * (inIndex.length + outIndex.length + embryos.length)
-                + templates.footprintBytes();
+        return perEntry * capacity + indexBytes() + templates.footprintBytes();
     }
 
     // ------------------------------------------------------------------ lookups
@@ -279,14 +210,16 @@ public final class ConnectionTable6 implements SynProxyState {
 
     /**
      * The live entry for a real server's reply (from daddr:dport to laddr:lport: the client for NAT,
-     * a local address and port for FULLNAT), or -1; an entry that sees replies preferred over DR.
+     * a local address and port for FULLNAT), or -1; an entry that sees replies preferred over DR,
+     * and of one kind the newest claim, as {@link ConnectionTable}'s probeOut says why.
      */
     public int lookupOut(int proto, long daddrHi, long daddrLo, int dport, long laddrHi, long laddrLo, int lport,
                          long nowNanos) {
         final long p = outPortKey(proto, dport, lport);
         final int h = hash(daddrHi, daddrLo, laddrHi, laddrLo, p ^ OUT_SALT);
         for (;;) {
-            int id = -1;
+            int seesReplies = -1;
+            int inputOnly = -1;
             int i = h & indexMask;
             long s;
             while ((s = outIndex[i]) != 0) {
@@ -295,16 +228,15 @@ public final class ConnectionTable6 implements SynProxyState {
                     if (dLo[c] == daddrLo && lLo[c] == laddrLo && dHi[c] == daddrHi && lHi[c] == laddrHi
                             && outPortKey(c) == p) {
                         if (dests[c].method.seesReplies()) {
-                            id = c;
-                            break;
-                        }
-                        if (id < 0) {
-                            id = c;
+                            seesReplies = newer(seesReplies, c);
+                        } else {
+                            inputOnly = newer(inputOnly, c);
                         }
                     }
                 }
                 i = (i + 1) & indexMask;
             }
+            final int id = seesReplies >= 0 ? seesReplies : inputOnly;
             if (id < 0 || nowNanos - expires[id] < 0) {
                 return id;
             }
@@ -350,10 +282,7 @@ public final class ConnectionTable6 implements SynProxyState {
                 return NO_LOCAL_PORT;
             }
         }
-        final int id = free[--freeTop];
-        if (id >= highWater) {
-            highWater = id + 1;
-        }
+        final int id = takeId();
         cHi[id] = caddrHi;
         cLo[id] = caddrLo;
         vHi[id] = vaddrHi;
@@ -378,7 +307,6 @@ public final class ConnectionTable6 implements SynProxyState {
         claimed(id);
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
-        size++;
         final DestStats ds = dest.stats;
         ds.addInactive(worker, 1);
         if (dest.upperThreshold != 0 && ds.activeConns() + ds.inactConns() >= dest.upperThreshold) {
@@ -409,17 +337,7 @@ public final class ConnectionTable6 implements SynProxyState {
             final int old = states[id];
             final int next = TcpStateMachine.next(table, tcpFlags, old, secureTcp);
             if (next != old) {
-                final boolean inactive = (f & F_INACTIVE) != 0;
-                final boolean active = TcpState.isActive(next);
-                if (!inactive && !active) {
-                    dest.stats.addActive(worker, -1);
-                    dest.stats.addInactive(worker, 1);
-                    f |= F_INACTIVE;
-                } else if (inactive && active) {
-                    dest.stats.addActive(worker, 1);
-                    dest.stats.addInactive(worker, -1);
-                    f &= ~F_INACTIVE;
-                }
+                f = transition(dest.stats, f, next);
                 states[id] = (byte) next;
             }
             timeout = tcpTimeout(svc, next);
@@ -478,10 +396,7 @@ public final class ConnectionTable6 implements SynProxyState {
         } else if (!localPorts.reserve(laddrHi, laddrLo, lport)) {
             return LOCAL_PORT_TAKEN;
         }
-        final int id = free[--freeTop];
-        if (id >= highWater) {
-            highWater = id + 1;
-        }
+        final int id = takeId();
         cHi[id] = caddrHi;
         cLo[id] = caddrLo;
         vHi[id] = vaddrHi;
@@ -506,7 +421,6 @@ public final class ConnectionTable6 implements SynProxyState {
         claimed(id);
         indexAdd(inIndex, hashIn(id), id);
         indexAdd(outIndex, hashOut(id), id);
-        size++;
         final DestStats ds = dest.stats;
         if (inactive) {
             ds.addInactive(worker, 1);
@@ -575,129 +489,17 @@ public final class ConnectionTable6 implements SynProxyState {
     private void claimed(int id) {
         spStates[id] = SP_NONE;
         spHeld[id] = -1;
-        final int serial = ++nextSerial;
-        serials[id] = serial;
-        if (embTail - embHead == embryos.length) {
-            embHead++; // the oldest record goes; its entry is older than the last `capacity` claims
-        }
-        embryos[(int) (embTail++ & (embryos.length - 1))] = ((long) serial << 32) | id;
+        recordClaim(id);
     }
 
-    /**
-     * An embryonic entry: TCP, in SYN_RECV or SYNACK (the client's SYN was seen, its handshake ACK
-     * never was), as {@link ConnectionTable#isEmbryonic}.
-     */
-    public boolean isEmbryonic(int id) {
-        if ((flags[id] & F_USED) == 0 || proto(id) != Protocol.TCP) {
-            return false;
-        }
-        final int st = states[id];
-        return st == TcpState.SYN_RECV || st == TcpState.SYNACK;
-    }
-
-    /**
-     * Makes room for a new connection in a full table by removing the oldest embryonic entry, as
-     * {@link ConnectionTable#reclaimEmbryonic}: at most {@code maxScan} claim records, oldest
-     * first; an established, closing or UDP entry is never removed. Allocation-free.
-     *
-     * @return true when an entry was removed (size() is then below capacity())
-     */
-    public boolean reclaimEmbryonic(int maxScan) {
-        final int mask = embryos.length - 1;
-        for (int k = 0; k < maxScan && embHead != embTail; k++) {
-            final long r = embryos[(int) (embHead++ & mask)];
-            final int id = (int) r;
-            if (serials[id] == (int) (r >>> 32) && isEmbryonic(id)) {
-                removeEntry(id);
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * ip_vs_random_dropentry, as {@link ConnectionTable#randomDropEntry}: {@code capacity / 32}
-     * randomly chosen ids, the embryonic ones among them removed; never an established or UDP entry.
-     *
-     * @return the number of entries removed
-     */
-    public int randomDropEntry() {
-        final int hw = highWater;
-        if (hw == 0) {
-            return 0;
-        }
-        final int n = Math.max(1, capacity >> 5);
-        int removed = 0;
-        for (int k = 0; k < n; k++) {
-            long z = (dropSeed += 0x9E3779B97F4A7C15L);
-            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-            z ^= z >>> 31;
-            final int id = (int) ((z >>> 1) % hw);
-            if (isEmbryonic(id)) {
-                removeEntry(id);
-                removed++;
-            }
-        }
-        return removed;
-    }
-
-    /** Removes a live entry (unhash + ip_vs_unbind_dest). */
-    public void remove(int id) {
-        if (id < 0 || id >= capacity || (flags[id] & F_USED) == 0) {
-            throw new IllegalArgumentException("no live IPv6 connection entry with id " + id);
-        }
-        removeEntry(id);
-    }
-
-    /** Incremental sweep of up to maxScan ids, as {@link ConnectionTable#expire}; returns how many it removed. */
-    public int expire(long nowNanos, int maxScan) {
-        final int hw = highWater;
-        if (size == 0 || hw == 0 || maxScan <= 0) {
-            return 0;
-        }
-        final int n = Math.min(maxScan, hw);
-        int c = sweepCursor;
-        int removed = 0;
-        for (int k = 0; k < n; k++) {
-            if (c >= hw) {
-                c = 0;
-            }
-            if ((flags[c] & F_USED) != 0 && nowNanos - expires[c] >= 0) {
-                removeEntry(c);
-                removed++;
-            }
-            c++;
-        }
-        sweepCursor = c;
-        return removed;
-    }
-
-    private void removeEntry(int id) {
+    @Override
+    void removeEntry(int id) {
         indexRemove(inIndex, hashIn(id), id);
         indexRemove(outIndex, hashOut(id), id);
         if ((flags[id] & F_LOCAL_PORT) != 0) {
             localPorts.release(lHi[id], lLo[id], lports[id]);
         }
-        final RealServer dest = dests[id];
-        final DestStats ds = dest.stats;
-        if ((flags[id] & F_INACTIVE) != 0) {
-            ds.addInactive(worker, -1);
-        } else {
-            ds.addActive(worker, -1);
-        }
-        final int total = ds.activeConns() + ds.inactConns();
-        if (dest.lowerThreshold != 0) {
-            if (total < dest.lowerThreshold) {
-                ds.setOverloaded(false);
-            }
-        } else if (dest.upperThreshold != 0) {
-            if ((long) total * 4 < (long) dest.upperThreshold * 3) {
-                ds.setOverloaded(false);
-            }
-        } else if (ds.overloaded()) {
-            ds.setOverloaded(false);
-        }
+        unbindDest(id);
         final int tmpl = controllers[id];
         if (tmpl >= 0) {
             templates.controlRemoved(tmpl);
@@ -707,11 +509,7 @@ public final class ConnectionTable6 implements SynProxyState {
             limited[id] = false;
             clientLimits.release(services[id].key, cHi[id], cLo[id]);
         }
-        flags[id] = 0;
-        services[id] = null;
-        dests[id] = null;
-        free[freeTop++] = id;
-        size--;
+        releaseId(id);
     }
 
     /** The persistence templates of IPv6 services, whose entries control connections here. */
@@ -734,10 +532,6 @@ public final class ConnectionTable6 implements SynProxyState {
     }
 
     // ------------------------------------------------------------------ accessors
-
-    public boolean isLive(int id) {
-        return (flags[id] & F_USED) != 0;
-    }
 
     public int proto(int id) {
         return (int) (ports[id] >>> 48) & 0xff;
@@ -980,40 +774,5 @@ public final class ConnectionTable6 implements SynProxyState {
         h *= 0x94D049BB133111EBL;
         h ^= h >>> 29;
         return (((int) (h >>> 32) ^ (int) h) & hashMask) | hashBias;
-    }
-
-    private void indexAdd(long[] t, int h, int id) {
-        int i = h & indexMask;
-        while (t[i] != 0) {
-            i = (i + 1) & indexMask;
-        }
-        t[i] = ((long) h << 32) | (id + 1);
-    }
-
-    private void indexRemove(long[] t, int h, int id) {
-        final int m = indexMask;
-        final int tag = id + 1;
-        int i = h & m;
-        long s;
-        while ((int) (s = t[i]) != tag) {
-            if (s == 0) {
-                throw new IllegalStateException("IPv6 connection table index lost entry " + id);
-            }
-            i = (i + 1) & m;
-        }
-        int j = i;
-        for (;;) {
-            j = (j + 1) & m;
-            s = t[j];
-            if (s == 0) {
-                break;
-            }
-            final int home = (int) (s >>> 32) & m;
-            if (((j - home) & m) >= ((j - i) & m)) {
-                t[i] = s;
-                i = j;
-            }
-        }
-        t[i] = 0;
     }
 }

@@ -36,8 +36,6 @@ public enum DropReason {
     IPV6_UNSUPPORTED("ipv6_unsupported"),
     /** Larger than the largest frame the path can carry. */
     OVERSIZED("oversized"),
-    /** An EtherType jvs does not handle (neither IPv4 nor ARP) addressed to a VIP path. */
-    UNKNOWN_ETHERTYPE("unknown_ethertype"),
     /**
      * IPv4 header checksum wrong (L4 checksums are the end host's business, as in IPVS), or the
      * ICMP (ICMPv6) checksum of an echo request to a VIP, which jvs answers itself, or of a

@@ -144,21 +144,32 @@ public final class PacketRxRing implements FrameSource {
 
     /**
      * The classic BPF socket filter of {@link #openNdp}, loads from the Ethernet header: IPv6
-     * (ethertype 0x86dd at 12) whose next header (at 14 + 6) is ICMPv6 (58) of type (at 14 + 40)
-     * 135, Neighbor Solicitation, or 136, Neighbor Advertisement: the whole frame; anything else,
-     * nothing. Extension headers are not looked through: an NS or NA behind one (RFC 4861
-     * senders add none) is not seen.
+     * (ethertype 0x86dd at 12) whose next header (at 14 + 6) is ICMPv6 (58), or one hop-by-hop
+     * options header (0; its next header 58) before it, as MLD-style senders put one, with an
+     * ICMPv6 type of 135, Neighbor Solicitation, or 136, Neighbor Advertisement: the whole frame;
+     * anything else, nothing. The type is at 14 + 40 without the hop-by-hop header, else 8 bytes
+     * per its length field (at 14 + 41) + 8 further on; a load past the frame drops it. Other
+     * extension headers (none before NDP in practice) are not looked through.
      */
     static final long[] NDP_FILTER = {
         insn(0x28, 0, 0, 12),                          // 0: ldh [12]
-        insn(0x15, 0, 5, EthernetHeader.ETH_P_IPV6),   // 1: jeq #0x86dd, 2, 7
-        insn(0x30, 0, 0, 20),                          // 2: ldb [20]
-        insn(0x15, 0, 3, 58),                          // 3: jeq #58, 4, 7
-        insn(0x30, 0, 0, 54),                          // 4: ldb [54]
-        insn(0x15, 2, 0, 135),                         // 5: jeq #135, 8, 6
-        insn(0x15, 1, 0, 136),                         // 6: jeq #136, 8, 7
-        insn(0x06, 0, 0, 0),                           // 7: ret #0
-        insn(0x06, 0, 0, 0xffff),                      // 8: ret #65535
+        insn(0x15, 0, 14, EthernetHeader.ETH_P_IPV6),  // 1: jeq #0x86dd, 2, 16
+        insn(0x30, 0, 0, 20),                          // 2: ldb [20]          next header
+        insn(0x15, 9, 0, 58),                          // 3: jeq #58, 13, 4
+        insn(0x15, 0, 11, 0),                          // 4: jeq #0, 5, 16     hop-by-hop
+        insn(0x30, 0, 0, 54),                          // 5: ldb [54]          its next header
+        insn(0x15, 0, 9, 58),                          // 6: jeq #58, 7, 16
+        insn(0x30, 0, 0, 55),                          // 7: ldb [55]          its length - 8, in 8s
+        insn(0x64, 0, 0, 3),                           // 8: lsh #3
+        insn(0x04, 0, 0, 8),                           // 9: add #8
+        insn(0x07, 0, 0, 0),                           // 10: tax
+        insn(0x50, 0, 0, 54),                          // 11: ldb [x + 54]     ICMPv6 type behind it
+        insn(0x05, 0, 0, 1),                           // 12: ja 14
+        insn(0x30, 0, 0, 54),                          // 13: ldb [54]         ICMPv6 type
+        insn(0x15, 2, 0, 135),                         // 14: jeq #135, 17, 15
+        insn(0x15, 1, 0, 136),                         // 15: jeq #136, 17, 16
+        insn(0x06, 0, 0, 0),                           // 16: ret #0
+        insn(0x06, 0, 0, 0xffff),                      // 17: ret #65535
     };
 
     private static long insn(int code, int jt, int jf, int k) {

@@ -24,13 +24,7 @@ public enum SyncDrop {
     /** Backup: a FULLNAT real server's entry without jvs's FULLNAT option. */
     FULLNAT_OPTION_MISSING("fullnat_option_missing"),
     /** Backup: the update of a connection that was already replaced (ip_vs_proc_conn ignores it). */
-    STALE("stale"),
-    /**
-     * Backup: an IPv6 entry jvs's IPv6 tables cannot hold: one with jvs's SYN proxy option (the
-     * IPv6 table keeps no SYN proxy state), or one naming a real server forwarded otherwise than by
-     * DR, NAT or FULLNAT.
-     */
-    IPV6_UNSUPPORTED("ipv6_unsupported");
+    STALE("stale");
 
     private final String label;
 

@@ -4,6 +4,7 @@ import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.conn.PersistenceTable;
 import io.jvs.forwarder.conn.PersistenceTable6;
+import io.jvs.forwarder.conn.SynProxyState;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
@@ -24,9 +25,9 @@ import java.util.function.LongSupplier;
  * and templates count in persistconns. IPv6 entries go into the {@link ConnectionTable6} of the
  * same event loop, found by the IPv6 service (proto, VIP, port; or -f mark -6) and real server
  * (address, port) they name, and IPv6 templates into its {@link PersistenceTable6}; an IPv6
- * FULLNAT entry takes the master's local address and port from jvs's option 26. An IPv6 entry
- * with the SYN proxy's option is dropped ({@code ipv6_unsupported}: the IPv6 table has no SYN
- * proxy state). Allocation-free per entry.
+ * FULLNAT entry takes the master's local address and port from jvs's option 26; DR, NAT, TUN
+ * (ip6ip6, GUE) and FULLNAT entries alike. The SYN proxy's option 25 sets the proxy's state of
+ * an entry of either family ({@link #applyState}). Allocation-free per entry.
  */
 final class SyncInstaller implements Runnable {
     /** ip_vs_proc_conn's timeout for a template sent without one (3 minutes). */
@@ -156,26 +157,7 @@ final class SyncInstaller implements Runnable {
             }
             counters.installed();
         }
-        if (fullNat) {
-            conns.setSeqBase(id, e.seqBase);
-            if ((e.fullNatFlags & IpvsSync.FULLNAT_F_SEQ_SET) != 0) {
-                conns.setSeqOffsets(id, e.seqDelta, e.tsDelta);
-            }
-            if ((e.fullNatFlags & IpvsSync.FULLNAT_F_PROXY_ACKED) != 0) {
-                conns.markProxyAcked(id);
-            }
-            if ((e.fullNatFlags & IpvsSync.FULLNAT_F_TOA_ON_ACK) != 0) {
-                conns.markToaOnAckSent(id);
-            }
-        }
-        if (e.hasSynProxy) {
-            // the master's SYN proxy state: this director translates (or completes the splice) as it would
-            conns.startSynProxy(id, e.spSeq, e.spTs, e.spClientIsn,
-                    e.spOptions << 12, e.spClientWindow);
-            if (e.spState == IpvsSync.SYNPROXY_SPLICED) {
-                conns.spliceSynProxy(id, e.spSeq, e.spTs, e.spWinShift);
-            }
-        }
+        applyState(conns, id, e, fullNat);
     }
 
     /** ip_vs_proc_conn for an IPv6 entry (af AF_INET6): the same steps over the IPv6 table. */
@@ -192,11 +174,6 @@ final class SyncInstaller implements Runnable {
         }
         if (dest == null) {
             counters.dropped(SyncDrop.NO_DEST);
-            return;
-        }
-        if (e.hasSynProxy || dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
-                && dest.method != ForwardMethod.FULLNAT) {
-            counters.dropped(SyncDrop.IPV6_UNSUPPORTED);
             return;
         }
         if (e.template()) {
@@ -240,16 +217,30 @@ final class SyncInstaller implements Runnable {
             }
             counters.installed();
         }
+        applyState(conns6, id, e, fullNat);
+    }
+
+    /**
+     * The master's FULLNAT (options 24/26) and SYN proxy (option 25) state onto installed or updated
+     * entry id, either family: this director translates (or completes the splice) as the master would.
+     */
+    private static void applyState(SynProxyState conns, int id, SyncEntry e, boolean fullNat) {
         if (fullNat) {
-            conns6.setSeqBase(id, e.seqBase);
+            conns.setSeqBase(id, e.seqBase);
             if ((e.fullNatFlags & IpvsSync.FULLNAT_F_SEQ_SET) != 0) {
-                conns6.setSeqOffsets(id, e.seqDelta, e.tsDelta);
+                conns.setSeqOffsets(id, e.seqDelta, e.tsDelta);
             }
             if ((e.fullNatFlags & IpvsSync.FULLNAT_F_PROXY_ACKED) != 0) {
-                conns6.markProxyAcked(id);
+                conns.markProxyAcked(id);
             }
             if ((e.fullNatFlags & IpvsSync.FULLNAT_F_TOA_ON_ACK) != 0) {
-                conns6.markToaOnAckSent(id);
+                conns.markToaOnAckSent(id);
+            }
+        }
+        if (e.hasSynProxy) {
+            conns.startSynProxy(id, e.spSeq, e.spTs, e.spClientIsn, e.spOptions << 12, e.spClientWindow);
+            if (e.spState == IpvsSync.SYNPROXY_SPLICED) {
+                conns.spliceSynProxy(id, e.spSeq, e.spTs, e.spWinShift);
             }
         }
     }

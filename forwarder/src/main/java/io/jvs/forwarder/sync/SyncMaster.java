@@ -1,10 +1,13 @@
 package io.jvs.forwarder.sync;
 
+import io.jvs.forwarder.conn.ConnectionEntries;
 import io.jvs.forwarder.conn.ConnectionTable;
 import io.jvs.forwarder.conn.ConnectionTable6;
 import io.jvs.forwarder.conn.PersistenceTable;
 import io.jvs.forwarder.conn.PersistenceTable6;
+import io.jvs.forwarder.conn.SynProxyState;
 import io.jvs.forwarder.conn.TcpState;
+import io.jvs.forwarder.conn.TemplateTable;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.Protocol;
 import io.jvs.forwarder.service.RealServer;
@@ -30,51 +33,28 @@ import io.jvs.packet.SyncEntry;
  * state's full timeout right after the packet that refreshed it, which is what the kernel sends).
  *
  * <p>IPv6 connections ({@link ConnectionTable6}, {@link #inbound6}) and their templates
- * ({@link PersistenceTable6}) follow the same rules and go out as struct ip_vs_sync_v6 entries in
- * the same messages, as ip_vs_sync_conn mixes both families; their per-connection state has arrays
- * of its own, indexed by the IPv6 tables' ids. A FULLNAT connection carries its local address,
- * port and sequence state in jvs's option (24 for IPv4, 26 for IPv6), mandatory, so a kernel
- * backup drops it rather than install it as plain NAT.
+ * ({@link PersistenceTable6}) follow the same rules on the same path (one {@link Family} per
+ * address family: the tables and the per-entry state arrays, indexed by that family's ids) and go
+ * out as struct ip_vs_sync_v6 entries in the same messages, as ip_vs_sync_conn mixes both
+ * families. A FULLNAT connection carries its local address, port and sequence state in jvs's
+ * option (24 for IPv4, 26 for IPv6), a SYN-proxied one its proxy state in option 25 (both
+ * families), all mandatory, so a kernel backup drops them rather than install them as plain NAT.
  */
 public final class SyncMaster {
-    private final ConnectionTable conns;
-    private final PersistenceTable templates;
+    private final Family v4;
+    private final Family v6;
     private final SyncPolicy policy;
     private final SyncQueue queue;
     private final SyncCounters counters;
-    private final int[] inPkts;
-    private final long[] syncEnds;
-    private final byte[] oldStates;
-    private final int[] tmplInPkts;
-    private final long[] tmplSyncEnds;
-    private final ConnectionTable6 conns6;
-    private final int[] inPkts6;
-    private final long[] syncEnds6;
-    private final byte[] oldStates6;
-    private final PersistenceTable6 templates6;
-    private final int[] tmplInPkts6;
-    private final long[] tmplSyncEnds6;
     private final SyncEntry scratch = new SyncEntry();
 
     SyncMaster(ConnectionTable conns, ConnectionTable6 conns6, SyncPolicy policy, SyncQueue queue,
                SyncCounters counters) {
-        this.conns = conns;
-        this.conns6 = conns6;
-        inPkts6 = new int[conns6.capacity()];
-        syncEnds6 = new long[conns6.capacity()];
-        oldStates6 = new byte[conns6.capacity()];
-        templates6 = conns6.templates();
-        tmplInPkts6 = new int[templates6.capacity()];
-        tmplSyncEnds6 = new long[templates6.capacity()];
-        this.templates = conns.templates();
+        this.v4 = new V4(conns);
+        this.v6 = new V6(conns6);
         this.policy = policy;
         this.queue = queue;
         this.counters = counters;
-        inPkts = new int[conns.capacity()];
-        syncEnds = new long[conns.capacity()];
-        oldStates = new byte[conns.capacity()];
-        tmplInPkts = new int[templates.capacity()];
-        tmplSyncEnds = new long[templates.capacity()];
     }
 
     /**
@@ -84,70 +64,48 @@ public final class SyncMaster {
      * @param tmplCreated the packet created the connection's template
      */
     public void inbound(int id, boolean created, boolean tmplCreated, long nowNanos) {
-        if (created) {
-            inPkts[id] = 0;
-            syncEnds[id] = 0;
-            oldStates[id] = (byte) TcpState.NONE;
-        }
-        final long nowMs = nowNanos / 1_000_000L;
-        final VirtualService svc = conns.service(id);
-        if (!svc.onePacket) { // "Do not sync ONE PACKET"
-            int pkts = ++inPkts[id];
-            final int state = conns.state(id);
-            if (connNeeded(syncEnds, oldStates, id, conns.proto(id), state,
-                    conns.stateTimeoutNanos(id, state) / 1_000_000L, pkts, nowMs)) {
-                enqueueConnection(id, nowNanos);
-            }
-        }
-        final int t = conns.controller(id);
-        if (t >= 0 && templates.isLive(t)) {
-            if (tmplCreated) {
-                tmplInPkts[t] = 0;
-                tmplSyncEnds[t] = 0;
-            }
-            int pkts = ++tmplInPkts[t];
-            long timeoutMs = svc.persistTimeoutNanos / 1_000_000L;
-            if (needed(tmplSyncEnds, t, timeoutMs, pkts, nowMs, false, true)) {
-                enqueueTemplate(t, nowNanos);
-            }
-        }
+        inbound(v4, id, created, tmplCreated, nowNanos);
     }
 
     /**
      * An inbound packet of IPv6 connection id (worker 0's {@link ConnectionTable6}) has been
-     * accounted; as {@link #inbound}: the connection (FULLNAT's with option 26), then the
-     * {@link PersistenceTable6} template that placed it.
+     * accounted; as {@link #inbound}: the connection, then the {@link PersistenceTable6} template
+     * that placed it.
      *
      * @param created     the packet created the connection (its id's sync state starts over)
      * @param tmplCreated the packet created the connection's template
      */
     public void inbound6(int id, boolean created, boolean tmplCreated, long nowNanos) {
+        inbound(v6, id, created, tmplCreated, nowNanos);
+    }
+
+    private void inbound(Family f, int id, boolean created, boolean tmplCreated, long nowNanos) {
+        final ConnectionEntries conns = f.conns;
         if (created) {
-            inPkts6[id] = 0;
-            syncEnds6[id] = 0;
-            oldStates6[id] = (byte) TcpState.NONE;
+            f.inPkts[id] = 0;
+            f.syncEnds[id] = 0;
+            f.oldStates[id] = (byte) TcpState.NONE;
         }
         final long nowMs = nowNanos / 1_000_000L;
-        final VirtualService svc = conns6.service(id);
-        // Not the SYN proxy's IPv6 connections: the IPv6 entry carries no SYN proxy option yet, and a
-        // backup would install them as plain NAT, untranslated.
-        if (!svc.onePacket && conns6.synProxyState(id) == io.jvs.forwarder.conn.SynProxyState.SP_NONE) {
-            final int pkts = ++inPkts6[id];
-            final int state = conns6.state(id);
-            if (connNeeded(syncEnds6, oldStates6, id, conns6.proto(id), state,
-                    conns6.stateTimeoutNanos(id, state) / 1_000_000L, pkts, nowMs)) {
-                enqueueConnection6(id, nowNanos);
+        final VirtualService svc = conns.service(id);
+        if (!svc.onePacket) { // "Do not sync ONE PACKET"
+            final int pkts = ++f.inPkts[id];
+            final int state = conns.state(id);
+            if (connNeeded(f.syncEnds, f.oldStates, id, conns.proto(id), state,
+                    conns.stateTimeoutNanos(id, state) / 1_000_000L, pkts, nowMs)) {
+                enqueueConnection(f, id, nowNanos);
             }
         }
-        final int t = conns6.controller(id);
-        if (t >= 0 && templates6.isLive(t)) {
+        final int t = conns.controller(id);
+        final TemplateTable templates = f.templates;
+        if (t >= 0 && templates.isLive(t)) {
             if (tmplCreated) {
-                tmplInPkts6[t] = 0;
-                tmplSyncEnds6[t] = 0;
+                f.tmplInPkts[t] = 0;
+                f.tmplSyncEnds[t] = 0;
             }
-            int pkts = ++tmplInPkts6[t];
-            if (needed(tmplSyncEnds6, t, svc.persistTimeoutNanos / 1_000_000L, pkts, nowMs, false, true)) {
-                enqueueTemplate6(t, nowNanos);
+            final int pkts = ++f.tmplInPkts[t];
+            if (needed(f.tmplSyncEnds, t, svc.persistTimeoutNanos / 1_000_000L, pkts, nowMs, false, true)) {
+                enqueueTemplate(f, t, nowNanos);
             }
         }
     }
@@ -212,7 +170,9 @@ public final class SyncMaster {
         return true;
     }
 
-    private void enqueueConnection(int id, long nowNanos) {
+    /** The connection as struct ip_vs_sync_v4 or _v6; FULLNAT's with jvs's option 24 or 26, the SYN proxy's with 25. */
+    private void enqueueConnection(Family f, int id, long nowNanos) {
+        final ConnectionEntries conns = f.conns;
         final SyncEntry e = scratch.clear();
         final RealServer dest = conns.dest(id);
         e.protocol = conns.proto(id);
@@ -224,12 +184,10 @@ public final class SyncMaster {
         e.dport = conns.dport(id);
         e.fwmark = conns.service(id).fwmark;
         e.timeout = secondsLeft(conns.expiresAtNanos(id), nowNanos);
-        e.caddr = conns.caddr(id);
-        e.vaddr = conns.vaddr(id);
-        e.daddr = conns.daddr(id);
-        if (dest.method == ForwardMethod.FULLNAT) {
+        final boolean fullNat = dest.method == ForwardMethod.FULLNAT;
+        f.addresses(e, id, fullNat);
+        if (fullNat) {
             e.hasFullNat = true;
-            e.localAddr = conns.laddr(id);
             e.localPort = conns.lport(id);
             e.fullNatFlags = (conns.seqSet(id) ? IpvsSync.FULLNAT_F_SEQ_SET : 0)
                     | (conns.proxyAcked(id) ? IpvsSync.FULLNAT_F_PROXY_ACKED : 0)
@@ -238,11 +196,11 @@ public final class SyncMaster {
             e.seqDelta = conns.seqDelta(id);
             e.tsDelta = conns.tsDelta(id);
         }
-        byte sp = conns.synProxyState(id);
-        if (sp != ConnectionTable.SP_NONE) {
+        final byte sp = conns.synProxyState(id);
+        if (sp != SynProxyState.SP_NONE) {
             // a backup taking the connection over must translate as this director does (IpvsSync, option 25)
             e.hasSynProxy = true;
-            e.spState = sp == ConnectionTable.SP_SPLICED ? IpvsSync.SYNPROXY_SPLICED : IpvsSync.SYNPROXY_AWAITING;
+            e.spState = sp == SynProxyState.SP_SPLICED ? IpvsSync.SYNPROXY_SPLICED : IpvsSync.SYNPROXY_AWAITING;
             e.spSeq = conns.synProxySeq(id);
             e.spTs = conns.synProxyTs(id);
             e.spClientIsn = conns.synProxyClientIsn(id);
@@ -253,83 +211,24 @@ public final class SyncMaster {
         offer(e);
     }
 
-    /** The IPv6 connection as struct ip_vs_sync_v6; FULLNAT's with jvs's option 26. */
-    private void enqueueConnection6(int id, long nowNanos) {
-        final SyncEntry e = scratch.clear();
-        final RealServer dest = conns6.dest(id);
-        e.type = IpvsSync.STYPE_F_INET6;
-        e.protocol = conns6.proto(id);
-        e.flags = forwardFlag(dest.method) | (conns6.isActive(id) ? 0 : IpvsSync.CONN_F_INACTIVE)
-                | (conns6.outputSeen(id) ? 0 : IpvsSync.CONN_F_NOOUTPUT);
-        e.state = conns6.state(id);
-        e.cport = conns6.cport(id);
-        e.vport = conns6.vport(id);
-        e.dport = conns6.dport(id);
-        e.fwmark = conns6.service(id).fwmark;
-        e.timeout = secondsLeft(conns6.expiresAtNanos(id), nowNanos);
-        e.caddrHi = conns6.caddrHi(id);
-        e.caddrLo = conns6.caddrLo(id);
-        e.vaddrHi = conns6.vaddrHi(id);
-        e.vaddrLo = conns6.vaddrLo(id);
-        e.daddrHi = conns6.daddrHi(id);
-        e.daddrLo = conns6.daddrLo(id);
-        if (dest.method == ForwardMethod.FULLNAT) {
-            e.hasFullNat = true;
-            e.localAddrHi = conns6.laddrHi(id);
-            e.localAddrLo = conns6.laddrLo(id);
-            e.localPort = conns6.lport(id);
-            e.fullNatFlags = (conns6.seqSet(id) ? IpvsSync.FULLNAT_F_SEQ_SET : 0)
-                    | (conns6.proxyAcked(id) ? IpvsSync.FULLNAT_F_PROXY_ACKED : 0)
-                    | (conns6.toaOnAckSent(id) ? IpvsSync.FULLNAT_F_TOA_ON_ACK : 0);
-            e.seqBase = conns6.seqBase(id);
-            e.seqDelta = conns6.seqDelta(id);
-            e.tsDelta = conns6.tsDelta(id);
-        }
-        offer(e);
-    }
-
     /**
-     * An IPv6 template as struct ip_vs_sync_v6 with IP_VS_CONN_F_TEMPLATE, as the kernel sends it:
-     * the client network (the client cut to the -M prefix length) as caddr, cport 0, the VIP and
-     * the key's port (0 for a port-0 service), the real server.
+     * A template with IP_VS_CONN_F_TEMPLATE, as the kernel sends it: the client network (the
+     * client cut to the -M mask or prefix length) as caddr, cport 0, the VIP (or fwmark key) and
+     * the key's port (0 for a port-0 service), the real server; an IPv6 one as struct ip_vs_sync_v6.
      */
-    private void enqueueTemplate6(int t, long nowNanos) {
-        final SyncEntry e = scratch.clear();
-        final RealServer dest = templates6.dest(t);
-        final VirtualService svc = templates6.service(t);
-        e.type = IpvsSync.STYPE_F_INET6;
-        e.protocol = templates6.proto(t);
-        e.flags = IpvsSync.CONN_F_TEMPLATE | forwardFlag(dest.method);
-        e.vport = templates6.vport(t);
-        e.dport = dest.port;
-        e.fwmark = svc.fwmark;
-        long left = secondsLeft(templates6.expiresAtNanos(t), nowNanos);
-        e.timeout = left > 0 ? left : svc.persistTimeoutNanos / 1_000_000_000L;
-        e.caddrHi = templates6.clientNetHi(t);
-        e.caddrLo = templates6.clientNetLo(t);
-        e.vaddrHi = templates6.vaddrHi(t);
-        e.vaddrLo = templates6.vaddrLo(t);
-        e.daddrHi = dest.addr6Hi;
-        e.daddrLo = dest.addr6Lo;
-        offer(e);
-    }
-
-    private void enqueueTemplate(int t, long nowNanos) {
+    private void enqueueTemplate(Family f, int t, long nowNanos) {
+        final TemplateTable templates = f.templates;
         final SyncEntry e = scratch.clear();
         final RealServer dest = templates.dest(t);
         final VirtualService svc = templates.service(t);
         e.protocol = templates.proto(t);
         e.flags = IpvsSync.CONN_F_TEMPLATE | forwardFlag(dest.method);
-        e.state = 0;
-        e.cport = 0;
         e.vport = templates.vport(t);
         e.dport = dest.port;
         e.fwmark = svc.fwmark;
         long left = secondsLeft(templates.expiresAtNanos(t), nowNanos);
         e.timeout = left > 0 ? left : svc.persistTimeoutNanos / 1_000_000_000L;
-        e.caddr = templates.clientNet(t);
-        e.vaddr = templates.vkey(t);
-        e.daddr = dest.addr;
+        f.templateAddresses(e, t, dest);
         offer(e);
     }
 
@@ -352,5 +251,102 @@ public final class SyncMaster {
             case TUN -> IpvsSync.CONN_F_TUNNEL;
             case NAT, FULLNAT -> IpvsSync.CONN_F_MASQ;
         };
+    }
+
+    /**
+     * One family's tables and the master's per-entry sync state for them (the kernel's in_pkts,
+     * sync_endtime, old_state), indexed by the tables' ids; only the addresses differ by family.
+     */
+    private abstract static class Family {
+        final ConnectionEntries conns;
+        final TemplateTable templates;
+        final int[] inPkts;
+        final long[] syncEnds;
+        final byte[] oldStates;
+        final int[] tmplInPkts;
+        final long[] tmplSyncEnds;
+
+        Family(ConnectionEntries conns) {
+            this.conns = conns;
+            this.templates = conns.templates();
+            inPkts = new int[conns.capacity()];
+            syncEnds = new long[conns.capacity()];
+            oldStates = new byte[conns.capacity()];
+            tmplInPkts = new int[templates.capacity()];
+            tmplSyncEnds = new long[templates.capacity()];
+        }
+
+        /** The entry's type and connection id's client, VIP and real server (and FULLNAT's local address). */
+        abstract void addresses(SyncEntry e, int id, boolean fullNat);
+
+        /** The entry's type and template t's client network, VIP and real server. */
+        abstract void templateAddresses(SyncEntry e, int t, RealServer dest);
+    }
+
+    /** struct ip_vs_sync_v4 (type 0, the entry's default). */
+    private static final class V4 extends Family {
+        private final ConnectionTable c;
+        private final PersistenceTable p;
+
+        V4(ConnectionTable c) {
+            super(c);
+            this.c = c;
+            this.p = c.templates();
+        }
+
+        @Override
+        void addresses(SyncEntry e, int id, boolean fullNat) {
+            e.caddr = c.caddr(id);
+            e.vaddr = c.vaddr(id);
+            e.daddr = c.daddr(id);
+            if (fullNat) {
+                e.localAddr = c.laddr(id);
+            }
+        }
+
+        @Override
+        void templateAddresses(SyncEntry e, int t, RealServer dest) {
+            e.caddr = p.clientNet(t);
+            e.vaddr = p.vkey(t);
+            e.daddr = dest.addr;
+        }
+    }
+
+    /** struct ip_vs_sync_v6 (type STYPE_F_INET6, three 16-byte addresses). */
+    private static final class V6 extends Family {
+        private final ConnectionTable6 c;
+        private final PersistenceTable6 p;
+
+        V6(ConnectionTable6 c) {
+            super(c);
+            this.c = c;
+            this.p = c.templates();
+        }
+
+        @Override
+        void addresses(SyncEntry e, int id, boolean fullNat) {
+            e.type = IpvsSync.STYPE_F_INET6;
+            e.caddrHi = c.caddrHi(id);
+            e.caddrLo = c.caddrLo(id);
+            e.vaddrHi = c.vaddrHi(id);
+            e.vaddrLo = c.vaddrLo(id);
+            e.daddrHi = c.daddrHi(id);
+            e.daddrLo = c.daddrLo(id);
+            if (fullNat) {
+                e.localAddrHi = c.laddrHi(id);
+                e.localAddrLo = c.laddrLo(id);
+            }
+        }
+
+        @Override
+        void templateAddresses(SyncEntry e, int t, RealServer dest) {
+            e.type = IpvsSync.STYPE_F_INET6;
+            e.caddrHi = p.clientNetHi(t);
+            e.caddrLo = p.clientNetLo(t);
+            e.vaddrHi = p.vaddrHi(t);
+            e.vaddrLo = p.vaddrLo(t);
+            e.daddrHi = dest.addr6Hi;
+            e.daddrLo = dest.addr6Lo;
+        }
     }
 }

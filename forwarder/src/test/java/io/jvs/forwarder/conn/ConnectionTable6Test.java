@@ -88,6 +88,23 @@ class ConnectionTable6Test {
         assertEquals(0, t.size());
     }
 
+    /** As ConnectionTableTest's: of two NAT entries with one OUT key, a reply finds the newest (the kernel's hash-head order). */
+    @Test
+    void aReplyFindsTheNewestOfTwoNatEntriesWithTheSameOutKey() {
+        int old = insert(CLIENT, 40001, nat, 0);
+        int young = t.insert(Protocol.TCP, CLIENT.hi(), CLIENT.lo(), 40001, VIP.hi(), VIP.lo(), 8088, RIP.hi(),
+                RIP.lo(), 8080, svc, nat, 0);
+        assertEquals(young, t.lookupOut(Protocol.TCP, RIP.hi(), RIP.lo(), 8080, CLIENT.hi(), CLIENT.lo(), 40001, 1),
+                "the newer entry");
+        t.remove(young);
+        assertEquals(old, t.lookupOut(Protocol.TCP, RIP.hi(), RIP.lo(), 8080, CLIENT.hi(), CLIENT.lo(), 40001, 1),
+                "the older one alone");
+        int third = t.insert(Protocol.TCP, CLIENT.hi(), CLIENT.lo(), 40001, VIP.hi(), VIP.lo(), 8088, RIP.hi(),
+                RIP.lo(), 8080, svc, nat, 0);
+        assertEquals(third, t.lookupOut(Protocol.TCP, RIP.hi(), RIP.lo(), 8080, CLIENT.hi(), CLIENT.lo(), 40001, 1),
+                "newer again");
+    }
+
     @Test
     void aReplyPrefersTheNatEntryAndAFullTableRefuses() {
         int d = insert(CLIENT, 40000, dr, 0);

@@ -75,6 +75,28 @@ class ConnectionTableTest {
         assertEquals(nat2, f.table.lookupOut(Protocol.TCP, RIP, 80, CLIENT, 40002), "NAT made before DR");
     }
 
+    /**
+     * One client port reaching one real server port through two NAT VIPs, the first connection
+     * still in the table (TIME_WAIT at the director) when the second is made: both entries have the
+     * OUT key (RIP:80, CLIENT:port), and the server's SYN-ACK belongs to the new one. The kernel finds
+     * the newest (ip_vs_conn_hash adds at the bucket's head, ip_vs_conn_out_get takes the first hit);
+     * the oldest would send the SYN-ACK out from the first VIP's port and the client would reset it
+     * (seen in the lab: a client port reused from VIP6:80 for VIP6:8088 never connected).
+     */
+    @Test
+    void aReplyFindsTheNewestOfTwoNatEntriesWithTheSameOutKey() {
+        Fixture f = new Fixture(ForwardMethod.NAT);
+        VirtualService other = new VirtualService(Protocol.TCP, VIP, 8088, "rr", new RealServer[] {f.dest}, null,
+                new DestStats());
+        int old = f.table.insert(Protocol.TCP, CLIENT, 40001, VIP, 80, RIP, 80, f.svc, f.dest, f.now);
+        int young = f.table.insert(Protocol.TCP, CLIENT, 40001, VIP, 8088, RIP, 80, other, f.dest, f.now);
+        assertEquals(young, f.table.lookupOut(Protocol.TCP, RIP, 80, CLIENT, 40001), "the newer entry");
+        f.table.remove(young);
+        assertEquals(old, f.table.lookupOut(Protocol.TCP, RIP, 80, CLIENT, 40001), "the older one alone");
+        int third = f.table.insert(Protocol.TCP, CLIENT, 40001, VIP, 8088, RIP, 80, other, f.dest, f.now);
+        assertEquals(third, f.table.lookupOut(Protocol.TCP, RIP, 80, CLIENT, 40001), "newer again");
+    }
+
     @Test
     void lookupsMissOnAnyDifferentKeyField() {
         Fixture f = new Fixture(ForwardMethod.NAT);

@@ -45,7 +45,20 @@ class PacketRxRingTest {
         assertEquals(false, accepted(ipv6(58, 134, 64)), "router advertisement");
         assertEquals(false, accepted(ipv6(58, 137, 64)), "redirect");
         assertEquals(false, accepted(ipv6(6, 135, 86)), "TCP whose byte at the ICMPv6 type's place is 135");
-        assertEquals(false, accepted(ipv6(0, 135, 86)), "a hop-by-hop header first (MLD reports come so)");
+        // behind one hop-by-hop options header (8 bytes: next header 58, length 0; MLD-style)
+        assertEquals(true, accepted(behindHopByHop(0, 135, 86)), "NS behind an 8-byte hop-by-hop header");
+        assertEquals(true, accepted(behindHopByHop(0, 136, 86)), "NA behind an 8-byte hop-by-hop header");
+        assertEquals(true, accepted(behindHopByHop(2, 135, 102)), "NS behind a 24-byte hop-by-hop header");
+        assertEquals(false, accepted(behindHopByHop(0, 143, 86)), "an MLDv2 report behind its hop-by-hop header");
+        assertEquals(false, accepted(behindHopByHop(0, 128, 86)), "an echo request behind a hop-by-hop header");
+        byte[] tcpBehind = behindHopByHop(0, 135, 86);
+        tcpBehind[54] = 6;
+        assertEquals(false, accepted(tcpBehind), "TCP behind the hop-by-hop header, 135 where a type would be");
+        byte[] wrongPlace = behindHopByHop(2, 128, 102);
+        wrongPlace[54 + 8] = (byte) 135;
+        assertEquals(false, accepted(wrongPlace), "135 inside the options, not at the type's place");
+        assertEquals(false, accepted(java.util.Arrays.copyOf(behindHopByHop(2, 135, 102), 54 + 24)),
+                "cut before the ICMPv6 type behind the hop-by-hop header");
         byte[] arp = new byte[42];
         arp[12] = 0x08;
         arp[13] = 0x06;
@@ -69,10 +82,26 @@ class PacketRxRingTest {
         return b.array();
     }
 
+    /**
+     * An Ethernet frame with an IPv6 header, a hop-by-hop options header of 8 * (len + 1) bytes
+     * (next header ICMPv6, PadN filling it) and the ICMPv6 type after it.
+     */
+    static byte[] behindHopByHop(int len, int type, int length) {
+        byte[] f = ipv6(0, 0, length);
+        int h = 54;
+        f[h] = 58;
+        f[h + 1] = (byte) len;
+        f[h + 2] = 1;                                  // PadN over the rest of the header
+        f[h + 3] = (byte) (8 * (len + 1) - 4);
+        f[h + 8 * (len + 1)] = (byte) type;
+        return f;
+    }
+
     static boolean accepted(byte[] frame) {
         long[] prog = PacketRxRing.NDP_FILTER;
         FanoutProgramTest.checkClassic(prog);
         long a = 0;
+        long x = 0;
         int pc = 0;
         while (true) {
             long insn = prog[pc++];
@@ -91,6 +120,16 @@ class PacketRxRingTest {
                         a = a << 8 | (frame[(int) k + i] & 0xff);
                     }
                 }
+                case 0x50 -> {                                         // ldb [x + k]
+                    if (x + k + 1 > frame.length) {
+                        return false;
+                    }
+                    a = frame[(int) (x + k)] & 0xff;
+                }
+                case 0x64 -> a = a << k & 0xffffffffL;                  // lsh #k
+                case 0x04 -> a = a + k & 0xffffffffL;                   // add #k
+                case 0x07 -> x = a;                                    // tax
+                case 0x05 -> pc += (int) k;                            // ja k
                 case 0x15 -> pc += a == k ? jt : jf;                   // jeq #k
                 case 0x06 -> {
                     return k != 0;                                     // ret #k: 0 drops, else the first k bytes

@@ -254,6 +254,8 @@ class ForwarderIT {
         /** [VIP6]:8089 with --conn-limit 3, NAT to rs1:80. */
         static final int LIMITED_PORT = 8089;
         static final int CONN_LIMIT = 3;
+        /** [VIP6]:8090, NAT to rs1:80 only: a second VIP port onto the server port of [VIP6]:80. */
+        static final int RS1_ONLY_PORT = 8090;
 
         PacketNat6() {
             super(Method.NAT);
@@ -291,6 +293,53 @@ class ForwarderIT {
                     () -> assertTrue(save.contains("-A -f " + MARK + " -6 -s rr\n"), save),
                     () -> assertTrue(save.contains("--add-mark -6 -d " + VIP6 + "/128 -p tcp --dport " + MARKED_PORT
                             + " --set-mark " + MARK + "\n"), save));
+        }
+
+        @Test
+        @Order(12)
+        @DisplayName("a client port that reached rs1:80 through [VIP6]:80 reaches it again through [VIP6]:8090 while"
+                + " the first connection is in TIME_WAIT: the server's SYN-ACK finds the newer entry")
+        void aClientPortReusedThroughASecondVipPortConnects() {
+            // Both connections have one OUT key (rs1:80 -> client:port). The kernel's lookup finds the
+            // newest; the oldest would send the SYN-ACK from [VIP6]:80 and the client would reset it
+            // (the client's ephemeral ports made this a random CI failure). Ports below the
+            // ephemeral range, so no other test's connection has them.
+            String py = """
+                    import socket
+                    def get(port, vport):
+                        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+                        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                        s.bind(("%1$s", port))
+                        s.settimeout(3)
+                        try:
+                            s.connect(("%2$s", vport))
+                            s.sendall(b"GET / HTTP/1.1\\r\\nHost: vip6\\r\\nConnection: close\\r\\n\\r\\n")
+                            data = b""
+                            while True:
+                                d = s.recv(4096)
+                                if not d:
+                                    break
+                                data += d
+                            return data.decode().split("\\r\\n\\r\\n", 1)[1].strip()
+                        except OSError as e:
+                            return "failed " + type(e).__name__
+                        finally:
+                            s.close()
+                    got = {p: get(p, 80) for p in (20001, 20002)}
+                    print(" ".join("%%d:%%s" %% (p, b) for p, b in sorted(got.items())))
+                    reused = [p for p, b in got.items() if b == "rs1"]
+                    print("reuse " + (get(reused[0], %3$d) if reused else "none"))
+                    """.formatted(CLIENT6, VIP6, RS1_ONLY_PORT);
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(30), Lab.CLIENT, "/usr/bin/python3", "-c", py);
+            List<String> lines = r.stdout().lines().toList();
+            say("client ports 20001, 20002 to [%s]:80, then the one rs1 served to :%d: %s", VIP6, RS1_ONLY_PORT,
+                    lines);
+            assertAll(
+                    () -> assertEquals(2, lines.size(), r.describe()),
+                    () -> assertTrue(lines.get(0).matches("20001:rs[12] 20002:rs[12]") && lines.get(0).contains("rs1")
+                            && lines.get(0).contains("rs2"), "rr over [VIP6]:80 served one port by each: " + lines),
+                    () -> assertEquals("reuse rs1", lines.get(1), "the reused port connected through :"
+                            + RS1_ONLY_PORT + "\n" + r.describe()));
         }
 
         @Test
@@ -610,8 +659,10 @@ class ForwarderIT {
                     --add-mark -6 -d %1$s/128 -p tcp --dport %5$d --set-mark %4$d
                     -A -t [%1$s]:%6$d -s rr --conn-limit %7$d
                     -a -t [%1$s]:%6$d -r [%2$s]:80 -m -w 1
+                    -A -t [%1$s]:%8$d -s rr
+                    -a -t [%1$s]:%8$d -r [%2$s]:80 -m -w 1
                     """.formatted(VIP6, rsIp6(1), rsIp6(2), PacketNat6.MARK, PacketNat6.MARKED_PORT,
-                    PacketNat6.LIMITED_PORT, PacketNat6.CONN_LIMIT) : "");
+                    PacketNat6.LIMITED_PORT, PacketNat6.CONN_LIMIT, PacketNat6.RS1_ONLY_PORT) : "");
             if (method == Method.FULLNAT && attach == Attach.PACKET) {
                 conf += """
                         -A -t [%1$s]:%3$d -s rr --laddr %4$s --client-addr proxy
@@ -633,10 +684,7 @@ class ForwarderIT {
 
         /** The director namespace's IPv6 forwarding sysctl, IPv6 routes of every table and IPv6 policy rules. */
         String namespaceState6() {
-            return "forwarding=" + LAB.lab().exec(Lab.DIRECTOR, "cat", "/proc/sys/net/ipv6/conf/all/forwarding")
-                    .requireOk().stdout().strip() + "\n"
-                    + LAB.lab().ip(Lab.DIRECTOR, "-6", "route", "show", "table", "all").requireOk().stdout()
-                    + LAB.lab().ip(Lab.DIRECTOR, "-6", "rule", "show").requireOk().stdout();
+            return LAB.lab().ipv6State(Lab.DIRECTOR);
         }
 
         @AfterAll

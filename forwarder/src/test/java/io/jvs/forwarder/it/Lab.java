@@ -433,6 +433,16 @@ public final class Lab implements AutoCloseable {
         ip(ns, "neigh", "del", ip, "dev", dev); // absent is fine
     }
 
+    /**
+     * {@code ns}'s IPv6 forwarding sysctl, IPv6 routes of every table and IPv6 policy rules: what a
+     * TAP-mode director changes for IPv6 and must put back.
+     */
+    public String ipv6State(String ns) {
+        return "forwarding=" + exec(ns, "cat", "/proc/sys/net/ipv6/conf/all/forwarding").requireOk().stdout().strip()
+                + "\n" + ip(ns, "-6", "route", "show", "table", "all").requireOk().stdout()
+                + ip(ns, "-6", "rule", "show").requireOk().stdout();
+    }
+
     /** PIDs of processes in {@code ns} ({@code ip netns pids}). */
     public List<Long> pidsIn(String ns) {
         Exec.Result r = Exec.run(Duration.ofSeconds(10), List.of(ip(), "netns", "pids", ns)).requireOk();

@@ -25,12 +25,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * dedicated veth pair ({@code sync0}, 10.9.0.1/24 and 10.9.0.2/24) that is both the backup's
  * attach interface and the mcast interface, so the backup never sees or answers the LAN.
  *
- * <p>Long NAT and FULLNAT downloads, IPv6 NAT and FULLNAT ones and one through a {@code --synproxy}
- * NAT service (real curl from the client, real nginx; both directors read the same
- * {@code --synproxy-key}) run through the master; the backup must then hold the same connections ({@code jvsadm -c
- * -n}: protocol, client, VIP, real server, ESTABLISHED, expiry within ESTABLISHED's 900 s; the IPv6
- * ones sent as ip_vs_sync_v6 entries, FULLNAT6's with jvs's option 26, the proxied one with its
- * splice state in jvs's option 25) and have reserved the FULLNAT
+ * <p>Long NAT and FULLNAT downloads, IPv6 NAT and FULLNAT ones, two IPv6 TUN ones (ip6ip6 to ts1,
+ * GUE over IPv6 to ts2, the TUN segment's real servers, whose agents decapsulate), and one each
+ * through an IPv4 and an IPv6 {@code --synproxy} NAT service (real curl from the client, real nginx;
+ * both directors read the same {@code --synproxy-key}) run through the master; the backup must then
+ * hold the same connections ({@code jvsadm -c -n}: protocol, client, VIP, real server, ESTABLISHED,
+ * expiry within ESTABLISHED's 900 s; the IPv6 ones sent as ip_vs_sync_v6 entries, FULLNAT6's with
+ * jvs's option 26, the proxied ones with their splice state in jvs's option 25) and have reserved the FULLNAT
  * local ports of both families, and the daemons report ipvsadm's {@code -L --daemon} lines.
  *
  * <p>An IPv6 persistent service ({@code -p 60 -M 128}, rr) is asked once from a second client
@@ -43,11 +44,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is stopped, its LAN port taken down, the backup's plugged into the LAN bridge, and the neighbour
  * entries for the VIPs, the director's addresses and the FULLNAT local address forgotten on the
  * router and the real servers (standing in for the gratuitous ARP and unsolicited NA a VRRP
- * master sends). Every download, NAT, FULLNAT, IPv6 NAT and FULLNAT, and SYN-proxied NAT (whose every
- * segment the backup must translate between the cookie's and the server's sequence spaces), must
+ * master sends). Every download, NAT, FULLNAT, IPv6 NAT, FULLNAT and TUN (whose client ACKs alone cross
+ * the director: without the synced entry they are no_connection), and SYN-proxied NAT of both families
+ * (whose every segment the backup must translate between the cookie's and the server's sequence spaces), must
  * then complete byte for byte through the backup, which never saw them begin, on the real server the master picked.
  */
-@Timeout(240)
+@Timeout(300)
 class SyncIT {
     static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
     static final String BACKUP_NS = Lab.PREFIX + "sync-backup";
@@ -58,6 +60,9 @@ class SyncIT {
     /** A second client address, for a second persistence template (-M 128). */
     static final String CLIENT6_B = "2001:db8:1::3";
     static final String CLIENT6 = "2001:db8:1::2";
+    /** The TUN segment's real servers over IPv6 (their agents decapsulate ip6ip6 and GUE6; nginx on :8080). */
+    static final String TS6_1 = "2001:db8:2::11";
+    static final String TS6_2 = "2001:db8:2::12";
 
     @RegisterExtension
     static final LabExtension LAB = LabExtension.up(2);
@@ -120,14 +125,15 @@ class SyncIT {
     }
 
     /**
-     * A rate-limited download from the client, left running (about 25 s for the 50 MiB blob); it
+     * A rate-limited download from the client, left running (about 50 s for the 50 MiB blob: it must
+     * outlast everything before the takeover, some 30 s of jvsadm calls on a loaded machine); it
      * writes the body's sha256, HTTP code and size to a file.
      */
     private void startDownload(String host, int port) {
         Path out = LAB.lab().itFile("sync-download-" + downloads.size() + ".txt", "");
         try {
             downloads.add(new ProcessBuilder(Lab.ip(), "netns", "exec", Lab.CLIENT, "bash", "-c",
-                    "set -o pipefail; curl -g -sS --limit-rate 2M --max-time 90 -w '%{stderr}%{http_code} %{size_download}\\n'"
+                    "set -o pipefail; curl -g -sS --limit-rate 1M --max-time 150 -w '%{stderr}%{http_code} %{size_download}\\n'"
                             + " http://" + host + ":" + port + "/blob | sha256sum | cut -d' ' -f1")
                     .redirectErrorStream(true).redirectOutput(out.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start());
@@ -220,13 +226,19 @@ class SyncIT {
                 -A -t [%5$s]:81 -s rr --laddr %6$s
                 -a -t [%5$s]:81 -r [2001:db8::11]:80 --fullnat -w 1
                 -a -t [%5$s]:81 -r [2001:db8::12]:80 --fullnat -w 1
-                -A -t [%5$s]:8080 -s rr -p 60 -M 128
-                -a -t [%5$s]:8080 -r [2001:db8::11]:80 -m -w 1
-                -a -t [%5$s]:8080 -r [2001:db8::12]:80 -m -w 1
+                -A -t [%5$s]:8088 -s rr -p 60 -M 128
+                -a -t [%5$s]:8088 -r [2001:db8::11]:80 -m -w 1
+                -a -t [%5$s]:8088 -r [2001:db8::12]:80 -m -w 1
                 -A -t %1$s:82 -s rr --synproxy
                 -a -t %1$s:82 -r %2$s:80 -m -w 1
                 -a -t %1$s:82 -r %3$s:80 -m -w 1
-                """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2), LIP, VIP6, LIP6);
+                -A -t [%5$s]:8080 -s rr
+                -a -t [%5$s]:8080 -r [%7$s]:8080 -i -w 1
+                -a -t [%5$s]:8080 -r [%8$s]:8080 -i --tun-type gue --tun-port 6080 -w 1
+                -A -t [%5$s]:83 -s rr --synproxy
+                -a -t [%5$s]:83 -r [2001:db8::11]:80 -m -w 1
+                -a -t [%5$s]:83 -r [2001:db8::12]:80 -m -w 1
+                """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2), LIP, VIP6, LIP6, TS6_1, TS6_2);
         Path conf = lab.itFile("sync.conf", services);
         // the pair's shared cookie key: either director accepts the other's cookies
         Path key = lab.itFile("sync-synproxy.key", "a secret both directors of the pair read\n");
@@ -248,6 +260,7 @@ class SyncIT {
                 jvsadm(BACKUP_NS, "-L", "--daemon"));
 
         lab.neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE); // a stale entry from an earlier test
+        final long downloadsAt = System.nanoTime();
         startDownload(Lab.VIP, 80);
         startDownload(Lab.VIP, 80);
         startDownload(Lab.VIP, 81);
@@ -255,6 +268,9 @@ class SyncIT {
         startDownload("[" + VIP6 + "]", 80);
         startDownload("[" + VIP6 + "]", 81);
         startDownload(Lab.VIP, 82);
+        startDownload("[" + VIP6 + "]", 8080); // TUN6: rr sends one to ts1 (ip6ip6), one to ts2 (GUE6)
+        startDownload("[" + VIP6 + "]", 8080);
+        startDownload("[" + VIP6 + "]", 83);
         // sync goes out at the third inbound packet; a partial message leaves within 2 s
         Map<String, Integer> onMaster = Map.of();
         Map<String, Integer> onBackup = Map.of();
@@ -263,12 +279,12 @@ class SyncIT {
             Lab.pause(1000);
             onMaster = connections(jvsadm(Lab.DIRECTOR, "-L", "-c", "-n"));
             onBackup = connections(jvsadm(BACKUP_NS, "-L", "-c", "-n"));
-            if (onMaster.size() == 7 && onBackup.keySet().equals(onMaster.keySet())) {
+            if (onMaster.size() == 10 && onBackup.keySet().equals(onMaster.keySet())) {
                 break;
             }
         }
         System.out.println("[sync] master: " + onMaster + "\n[sync] backup: " + onBackup);
-        assertEquals(7, onMaster.size(), "seven downloads through the master: " + onMaster);
+        assertEquals(10, onMaster.size(), "ten downloads through the master: " + onMaster);
         assertEquals(onMaster.keySet(), onBackup.keySet(),
                 "the backup holds the master's connections (client, VIP, real server, state), IPv6 included");
         for (Map.Entry<String, Integer> e : onBackup.entrySet()) {
@@ -282,7 +298,13 @@ class SyncIT {
         assertEquals(1, onBackup.keySet().stream().filter(k -> k.startsWith("TCP [2001:db8:1::2]:")
                 && k.contains(" [" + VIP6 + "]:81 [2001:db8::1")).count(), "IPv6 FULLNAT (ip_vs_sync_v6 + option 26)");
         assertEquals(1, onBackup.keySet().stream().filter(k -> k.contains(Lab.VIP + ":82 ")).count(), "SYN proxy");
-        assertEquals(1.0, master.metric("jvs_synproxy_total", "event=\"spliced\""), "the master proxied it");
+        for (String ts : List.of(TS6_1, TS6_2)) {
+            assertEquals(1, onBackup.keySet().stream().filter(k -> k.startsWith("TCP [2001:db8:1::2]:")
+                    && k.contains(" [" + VIP6 + "]:8080 [" + ts + "]:8080 ")).count(), "IPv6 TUN to " + ts);
+        }
+        assertEquals(1, onBackup.keySet().stream().filter(k -> k.startsWith("TCP [2001:db8:1::2]:")
+                && k.contains(" [" + VIP6 + "]:83 [2001:db8::1")).count(), "IPv6 SYN proxy (ip_vs_sync_v6 + option 25)");
+        assertEquals(2.0, master.metric("jvs_synproxy_total", "event=\"spliced\""), "the master proxied both");
         // FULLNAT: the three local ports the master took (two on the LIP, one on the LIP6) are held on the backup
         assertEquals(3.0, master.metric("jvs_local_ports_in_use", ""));
         assertEquals(3.0, backup.metric("jvs_local_ports_in_use", ""));
@@ -294,7 +316,7 @@ class SyncIT {
                         + "updated%n", sent, received, master.metric("jvs_sync_connections_total", "direction=\"sent\""),
                 installed, backup.metric("jvs_sync_installed_total", "action=\"updated\""));
         assertTrue(sent >= 1 && received >= 1, "messages went over sync0");
-        assertEquals(7.0, installed, "each connection installed once, later syncs update it");
+        assertEquals(10.0, installed, "each connection installed once, later syncs update it");
         StringBuilder drops = new StringBuilder();
         for (Metrics.Sample m : backup.samples()) {
             if (m.name().equals("jvs_sync_dropped_total") && m.value() > 0) {
@@ -334,7 +356,7 @@ class SyncIT {
         // ---- an IPv6 persistent service: two clients' templates, synced ----
         long persistAt = System.nanoTime();
         ok(lab.ip(Lab.CLIENT, "-6", "addr", "add", CLIENT6_B + "/64", "dev", "eth0", "nodad"), "second client address");
-        String persistUrl = "http://[" + VIP6 + "]:8080/";
+        String persistUrl = "http://[" + VIP6 + "]:8088/";
         String first = get(CLIENT6_B, persistUrl);   // rr's first server
         // from its own address explicitly: with two addresses on eth0 the kernel may pick either
         String second = get(CLIENT6, persistUrl);     // the next: the client's template names it
@@ -343,7 +365,7 @@ class SyncIT {
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             templates = jvsadm(BACKUP_NS, "-L", "-c", "-n").lines()
-                    .filter(l -> l.contains(" NONE ") && l.contains("[" + VIP6 + "]:8080")).toList();
+                    .filter(l -> l.contains(" NONE ") && l.contains("[" + VIP6 + "]:8088")).toList();
             if (templates.size() == 2) {
                 break;
             }
@@ -358,6 +380,11 @@ class SyncIT {
 
         // ---- takeover: the master goes, the backup takes the LAN with the table it holds ----
         long t0 = System.nanoTime();
+        System.out.printf("[sync] takeover %.1f s after the downloads began%n", (t0 - downloadsAt) / 1e9);
+        for (int i = 0; i < downloads.size(); i++) {
+            // one that ended through the master would prove nothing about the backup
+            assertTrue(downloads.get(i).isAlive(), "download " + i + " still running when the master is stopped");
+        }
         System.out.println("[sync] master stopped for the takeover, exit " + master.stop());
         master = null;
         ok(lab.ip(Lab.DIRECTOR, "link", "set", "eth0", "down"), "master's LAN port down");
@@ -370,14 +397,14 @@ class SyncIT {
         // the backup's own rr would start at the first server; the synced template keeps the client on the second
         assertEquals(second, get(CLIENT6, persistUrl), "after the takeover the client's synced IPv6 template places it");
         for (int i = 0; i < downloads.size(); i++) {
-            assertTrue(downloads.get(i).waitFor(120, TimeUnit.SECONDS), "download " + i + " finished");
+            assertTrue(downloads.get(i).waitFor(150, TimeUnit.SECONDS), "download " + i + " finished");
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         List<String> results = new ArrayList<>();
         for (int i = 0; i < downloads.size(); i++) {
             String text = java.nio.file.Files.readString(downloadOutputs.get(i)).strip();
             results.add((i < 2 ? "NAT " : i < 4 ? "FULLNAT " : i == 4 ? "IPv6 NAT " : i == 5 ? "IPv6 FULLNAT "
-                    : "SYN proxy NAT ")
+                    : i == 6 ? "SYN proxy NAT " : i < 9 ? "IPv6 TUN " : "IPv6 SYN proxy NAT ")
                     + text.replace('\n', ' ') + " exit " + downloads.get(i).exitValue());
         }
         System.out.printf("[sync] downloads, all ended %.1f s after the takeover began: %s%n", seconds, results);

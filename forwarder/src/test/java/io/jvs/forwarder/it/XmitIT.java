@@ -214,6 +214,30 @@ class XmitIT {
             return director.metricValue("jvs_dropped_packets_total", "reason=\"" + reason + "\"").orElse(0);
         }
 
+        /**
+         * n GETs of url over IPv6, a new connection each, from jvs-client: none fails, each comes from
+         * {@code remote} and the bodies follow {@code order} exactly, cycling (rr); nothing reached the
+         * IPv6 path's ipv6_unsupported guard.
+         */
+        void getInOrder6(String url, int n, List<String> order, String remote) {
+            List<Lab.Transfer> ts = LAB.lab().getRepeatedly(url, n, LOAD_LIMIT, "-g", "-H", "Connection: close");
+            List<String> wrong = new ArrayList<>();
+            Map<String, Integer> per = new TreeMap<>();
+            for (Lab.Transfer t : ts) {
+                per.merge(t.body(), 1, Integer::sum);
+                String want = order.get(t.index() % order.size());
+                if (!t.ok() || t.numConnects() != 1 || !t.body().equals(want) || !t.remote().equals(remote)) {
+                    wrong.add("#" + t.index() + ": '" + t.body() + "' http " + t.httpCode() + " curl exit "
+                            + t.curlExit() + " -> " + t.remote() + ", expected '" + want + "'");
+                }
+            }
+            say("%d x GET %s: %s", n, url, per);
+            assertEquals(n, ts.size(), "curl stopped early at #" + (ts.size() - 1) + ": " + ts.getLast());
+            assertTrue(wrong.isEmpty(), wrong.size() + " transfers off the rr sequence; first: "
+                    + wrong.subList(0, Math.min(10, wrong.size())));
+            assertEquals(0.0, drops("ipv6_unsupported"), "nothing reached the IPv6 path's guard");
+        }
+
         /** n GETs, a new connection each, from jvs-client; asserts zero failures; returns bodies per server. */
         Map<String, Integer> getMany(String url, int n, String userAgent) {
             List<Lab.Transfer> ts = LAB.lab().getRepeatedly(url, n, LOAD_LIMIT, "-H", "Connection: close",
@@ -388,23 +412,7 @@ class XmitIT {
         @Order(1)
         @DisplayName("200 HTTP requests over IPv6, zero failures, exact rr order ts2, ts1, ...")
         void twoHundredRequestsInRoundRobinOrder() {
-            List<Lab.Transfer> ts = LAB.lab().getRepeatedly("http://[" + VIP6 + "]/", 200, LOAD_LIMIT, "-g", "-H",
-                    "Connection: close");
-            List<String> wrong = new ArrayList<>();
-            Map<String, Integer> per = new TreeMap<>();
-            for (Lab.Transfer t : ts) {
-                per.merge(t.body(), 1, Integer::sum);
-                String want = t.index() % 2 == 0 ? "ts2" : "ts1";
-                if (!t.ok() || t.numConnects() != 1 || !t.body().equals(want) || !t.remote().equals(VIP6 + ":80")) {
-                    wrong.add("#" + t.index() + ": '" + t.body() + "' http " + t.httpCode() + " curl exit "
-                            + t.curlExit() + " -> " + t.remote() + ", expected '" + want + "'");
-                }
-            }
-            say("200 x GET [%s]:80: %s", VIP6, per);
-            assertEquals(200, ts.size(), "curl stopped early at #" + (ts.size() - 1) + ": " + ts.getLast());
-            assertTrue(wrong.isEmpty(), wrong.size() + " transfers off the rr sequence; first: "
-                    + wrong.subList(0, Math.min(10, wrong.size())));
-            assertEquals(0.0, drops("ipv6_unsupported"), "nothing reached the IPv6 path's guard");
+            getInOrder6("http://[" + VIP6 + "]/", 200, List.of("ts2", "ts1"), VIP6 + ":80");
         }
 
         @Test
@@ -685,6 +693,216 @@ class XmitIT {
             assertTrue(bytes >= Lab.BLOB_BYTES, "the upload crossed the TAP: " + bytes + " bytes");
             assertTrue(bytes / frames > 3000, "GSO super-frames came through the TAP: " + (bytes / frames)
                     + " bytes per frame over " + frames + " frames");
+        }
+    }
+
+    /**
+     * TUN over IPv6 in TAP mode: the kernel routes the VIP6's packets into jvs0 (the /128 jvs adds
+     * with the first IPv6 address), jvs encapsulates (ip6ip6 to ts1, GUE over IPv6 to ts2) and sends
+     * by eth0; an IPv6 fwmark service (-f 5 -6, its TUN real servers, [VIP6]:8080 marked by
+     * --add-mark -6) takes the marked connections. With --workers 2: a multi-queue TAP whose
+     * steering program gives all IPv6 to worker 0.
+     */
+    @Nested
+    @Order(5)
+    @DisplayName("TAP attachment: TUN over IPv6 (ip6ip6 to ts1, GUE over IPv6 to ts2) and an IPv6 fwmark service")
+    class TapTun6 extends Scenario {
+        static final String VIP6 = Tun6.VIP6;
+        static final int MARK = 5;
+        static final int MARKED_PORT = 8080;
+        /** An address of the LAN no host has: the crafted NS's source, so only jvs's answer to it goes there. */
+        static final String PROBE6 = "2001:db8::99";
+        /** {@link Lab#ipv6State} of the director namespace before the forwarder started. */
+        String namespaceBefore;
+
+        TapTun6() {
+            super("tap-tun6");
+        }
+
+        @Override
+        List<String> attachArgs() {
+            return List.of("--attach", "tap:jvs0", "--lan", "eth0", "--workers", "2");
+        }
+
+        @Override
+        String vipHost() {
+            return "[" + VIP6 + "]";
+        }
+
+        @Override
+        String config() {
+            return """
+                    -A -t [%1$s]:80 -s rr
+                    -a -t [%1$s]:80 -r [%2$s]:80 -i -w 1
+                    -a -t [%1$s]:80 -r [%3$s]:80 -i --tun-type gue --tun-port 6080 -w 1
+                    -A -f %4$d -6 -s rr
+                    -a -f %4$d -6 -r [%2$s]:%5$d -i -w 1
+                    -a -f %4$d -6 -r [%3$s]:%5$d -i --tun-type gue --tun-port 6080 -w 1
+                    --add-mark -6 -d %1$s/128 -p tcp --dport %5$d --set-mark %4$d
+                    """.formatted(VIP6, Tun6.tsIp6(1), Tun6.tsIp6(2), MARK, MARKED_PORT);
+        }
+
+        @BeforeAll
+        @Override
+        void startDirector() {
+            LAB.lab().resetDirector();
+            LAB.lab().neighForget(Lab.ROUTER, VIP6, Lab.ROUTER_LAN_IFACE);
+            namespaceBefore = LAB.lab().ipv6State(Lab.DIRECTOR);
+            super.startDirector();
+        }
+
+        @Test
+        @Order(1)
+        @DisplayName("an echo request to the VIP6 is answered; the router's NS for it with the director's eth0 MAC")
+        void echoAndNeighbourSolicitationAnswered() {
+            // A raw ICMPv6 socket (the kernel fills in the checksum): jvs answers the echo it gets
+            // through the TAP. The router resolves the VIP6 first: its NS is answered on eth0.
+            String py = """
+                    import socket, time
+                    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+                    s.settimeout(1)
+                    got = 0
+                    for seq in range(3):
+                        s.sendto(bytes([128, 0, 0, 0, 0x4a, 0x76, 0, seq]) + b"jvs-tap-tun6", ("%s", 0))
+                        end = time.time() + 2
+                        while time.time() < end:
+                            try:
+                                b, a = s.recvfrom(2048)
+                            except socket.timeout:
+                                continue
+                            if b[0] == 129 and b[4:8] == bytes([0x4a, 0x76, 0, seq]) and b[8:] == b"jvs-tap-tun6":
+                                got += 1
+                                break
+                    print("replies %%d" %% got)
+                    """.formatted(VIP6);
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(30), Lab.CLIENT, "/usr/bin/python3", "-c", py);
+            String directorMac = LAB.lab().macOf(Lab.DIRECTOR, "eth0");
+            Lab.Neighbour n = LAB.lab().neigh(Lab.ROUTER, VIP6)
+                    .orElseThrow(() -> new AssertionError(Lab.ROUTER + " has no neighbour entry for " + VIP6));
+            say("3 echo requests to %s: %s; router's neighbour %s (director eth0 %s)", VIP6, r.stdout().strip(), n,
+                    directorMac);
+            assertEquals("replies 3", r.stdout().strip(), r.describe());
+            assertEquals(directorMac, n.mac(), Lab.ROUTER + "'s MAC for " + VIP6 + " (state " + n.state() + ")");
+        }
+
+        @Test
+        @Order(2)
+        @DisplayName("an NS for the VIP6 behind a hop-by-hop header (Router Alert, as MLD sends) is answered")
+        void neighbourSolicitationBehindHopByHopAnswered() {
+            // Written by hand on the router's LAN port: IPv6 (hop limit 255) + hop-by-hop (Router Alert,
+            // PadN) + NS for the VIP6 to its solicited-node group, from PROBE6 with the router's MAC as
+            // its link-layer address. jvs's NDP-only ring on eth0 must take it; its NA goes to PROBE6.
+            String routerMac = LAB.lab().macOf(Lab.ROUTER, Lab.ROUTER_LAN_IFACE);
+            String py = """
+                    import socket, struct, time
+                    def csum(b):
+                        s = sum(struct.unpack("!%%dH" %% (len(b) // 2), b))
+                        while s >> 16:
+                            s = (s & 0xffff) + (s >> 16)
+                        return ~s & 0xffff
+                    mac = bytes.fromhex("%1$s".replace(":", ""))
+                    src = socket.inet_pton(socket.AF_INET6, "%2$s")
+                    tgt = socket.inet_pton(socket.AF_INET6, "%3$s")
+                    dst = bytes.fromhex("ff0200000000000000000001ff") + tgt[13:]
+                    ns = bytes([135, 0, 0, 0, 0, 0, 0, 0]) + tgt + bytes([1, 1]) + mac
+                    c = csum(src + dst + struct.pack("!I", len(ns)) + bytes([0, 0, 0, 58]) + ns)
+                    ns = ns[:2] + struct.pack("!H", c) + ns[4:]
+                    hbh = bytes([58, 0, 5, 2, 0, 0, 1, 0])
+                    ip6 = struct.pack("!IHBB", 0x60000000, len(hbh) + len(ns), 0, 255) + src + dst
+                    frame = bytes([0x33, 0x33]) + dst[12:] + mac + bytes([0x86, 0xdd]) + ip6 + hbh + ns
+                    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+                    s.bind(("%4$s", 0))
+                    s.settimeout(0.2)
+                    answer = "none"
+                    for attempt in range(3):
+                        s.send(frame)
+                        end = time.time() + 1
+                        while time.time() < end and answer == "none":
+                            try:
+                                f = s.recv(2048)
+                            except socket.timeout:
+                                continue
+                            if len(f) >= 78 and f[20] == 58 and f[54] == 136 and f[38:54] == src and f[62:78] == tgt:
+                                answer = "NA from " + ":".join("%%02x" %% x for x in f[6:12])
+                        if answer != "none":
+                            break
+                    print(answer)
+                    """.formatted(routerMac, PROBE6, VIP6, Lab.ROUTER_LAN_IFACE);
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(30), Lab.ROUTER, "/usr/bin/python3", "-c", py);
+            String directorMac = LAB.lab().macOf(Lab.DIRECTOR, "eth0");
+            say("NS for %s behind a hop-by-hop header: %s (director eth0 %s)", VIP6, r.stdout().strip(), directorMac);
+            assertEquals("NA from " + directorMac, r.stdout().strip(), r.describe());
+        }
+
+        @Test
+        @Order(3)
+        @DisplayName("200 HTTP requests over IPv6 through the TAP, zero failures, exact rr order ts2, ts1, ...")
+        void twoHundredRequestsInRoundRobinOrder() {
+            getInOrder6("http://[" + VIP6 + "]/", 200, List.of("ts2", "ts1"), VIP6 + ":80");
+        }
+
+        @Test
+        @Order(4)
+        @DisplayName("a 50 MiB download: replies go from the real server straight to the client (OutPkts 0)")
+        void downloadBypassesTheDirector() {
+            downloadBypassingTheDirector(80);
+        }
+
+        @Test
+        @Order(5)
+        @DisplayName("a 50 MiB upload through the TAP byte for byte; jvs's Packet Too Big gives the client the tunnel's MTU")
+        void uploadLearnsTheTunnelsMtu() throws IOException {
+            String name = "xmit-tap-tun6-" + System.nanoTime();
+            LAB.lab().exec(Lab.CLIENT, Lab.ip(), "-6", "route", "flush", "cache").requireOk();
+            double tooBigBefore = drops("packet_too_big");
+            double tapBefore = director.metric("jvs_port_rx_bytes_total", "port=\"jvs0\"");
+            // rr: the 200th request went to ts1, the download to ts2: this upload goes to ts1, by ip6ip6.
+            String sha = uploadTo(80, name, List.of(LAB.lab().state().resolve("ts1/upload/" + name)));
+            double tooBig = drops("packet_too_big") - tooBigBefore;
+            double tap = director.metric("jvs_port_rx_bytes_total", "port=\"jvs0\"") - tapBefore;
+            String route = LAB.lab().exec(Lab.CLIENT, Lab.ip(), "-6", "route", "get", VIP6).requireOk().stdout().strip();
+            say("upload through the TAP and ip6ip6: packet_too_big +%.0f, %.0f bytes read from jvs0; client: %s",
+                    tooBig, tap, route);
+            assertEquals(LAB.lab().blobSha256(), sha, "sha256 of what the real server stored");
+            assertTrue(tap >= Lab.BLOB_BYTES, "the upload came through the TAP: " + tap + " bytes");
+            assertTrue(tooBig >= 1, "full-sized segments + the tunnel > 1500: dropped as packet_too_big");
+            assertTrue(route.contains(" mtu 1460 "), "the client's path MTU to the VIP is 1500 - 40 (ip6ip6): " + route);
+        }
+
+        @Test
+        @Order(6)
+        @DisplayName("the IPv6 fwmark service takes [VIP6]:8080, marked by --add-mark -6: 20 connections in exact rr order")
+        void fwmarkServiceTakesTheMarkedConnectionsInRoundRobin() {
+            // No address service has port 8080: only the mark rule classifies these connections.
+            String fwm = "service=\"FWM/" + MARK + "/IPv6\"";
+            double before = director.metric("jvs_service_connections_total", fwm);
+            getInOrder6("http://[" + VIP6 + "]:" + MARKED_PORT + "/", 20, List.of("ts2", "ts1"),
+                    VIP6 + ":" + MARKED_PORT);
+            double scheduled = director.metric("jvs_service_connections_total", fwm) - before;
+            say("FWM %d IPv6: +%.0f connections", MARK, scheduled);
+            assertEquals(20.0, scheduled, "the 20 connections were the fwmark service's");
+        }
+
+        @Test
+        @Order(7)
+        @DisplayName("eth0's rings took NDP and ARP only (the VIP6's packets came through the TAP)")
+        void eth0RingsSawNeighbourMessagesOnly() {
+            double lan = director.metric("jvs_port_rx_bytes_total", "port=\"eth0\"");
+            say("received by jvs from eth0's ARP and NDP rings: %.0f bytes", lan);
+            assertTrue(lan < 1 << 20, "eth0's rings took ARP and NDP, not the VIP6's packets: " + lan);
+        }
+
+        @Test
+        @Order(8)
+        @DisplayName("stopping the forwarder puts back IPv6 forwarding, the IPv6 routes and rules exactly")
+        void stopRestoresTheIpv6Namespace() {
+            String running = LAB.lab().ipv6State(Lab.DIRECTOR);
+            say("director namespace while running:%n%s", running);
+            assertTrue(running.startsWith("forwarding=1\n"), "IPv6 forwarding on while running: " + running);
+            assertTrue(running.contains(VIP6 + " dev jvs0"), "the VIP6 routed into the TAP: " + running);
+            director.stop(); // SIGTERM; throws unless the forwarder exits within the grace period
+            assertEquals(namespaceBefore, LAB.lab().ipv6State(Lab.DIRECTOR),
+                    "the director namespace after the forwarder stopped");
         }
     }
 

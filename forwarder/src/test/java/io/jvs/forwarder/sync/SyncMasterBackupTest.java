@@ -85,8 +85,13 @@ class SyncMasterBackupTest {
             ServiceSpec persistent6 = ServiceSpec.ipv6(Protocol.TCP, VIP6, 443, "rr", List.of(
                     ServiceSpec.Dest.ipv6(RS6A, 443, 1, ForwardMethod.NAT),
                     ServiceSpec.Dest.ipv6(RS6B, 443, 1, ForwardMethod.NAT))).withPersistence(360, 64);
+            // TUN over IPv6 (ip6ip6), as XmitIT's Tun6 and SyncIT run it
+            ServiceSpec tun6 = ServiceSpec.ipv6(Protocol.TCP, VIP6, 82, "rr", List.of(
+                    ServiceSpec.Dest.ipv6(RS6A, 80, 1, ForwardMethod.TUN),
+                    ServiceSpec.Dest.ipv6(RS6B, 80, 1, ForwardMethod.TUN)));
             registry.publish(new ServiceTableBuilder(TestSchedulers.FACTORY).build(
-                    List.of(nat, fullNat, persistent, dns, nat6, dns6, fullNat6, persistent6), registry.current()));
+                    List.of(nat, fullNat, persistent, dns, nat6, dns6, fullNat6, persistent6, tun6),
+                    registry.current()));
             conns = new ConnectionTable(256, Timeouts.DEFAULTS, () -> now, new LocalPorts(1024, 65535));
         }
 
@@ -538,11 +543,6 @@ class SyncMasterBackupTest {
         e.daddrLo ^= 0x99;
         installer.install(e, backup.now);
         assertEquals(1, backup.counters.drops(SyncDrop.NO_DEST));
-        e = nat6Entry(5);
-        e.hasSynProxy = true;
-        e.spState = IpvsSync.SYNPROXY_SPLICED;
-        installer.install(e, backup.now);
-        assertEquals(1, backup.counters.drops(SyncDrop.IPV6_UNSUPPORTED));
         // a FULLNAT server's entry without jvs's option 26 cannot be forwarded
         e = nat6Entry(4);
         e.vport = 81;
@@ -556,6 +556,171 @@ class SyncMasterBackupTest {
         installer.install(e, backup.now);
         assertEquals(2, backup.counters.drops(SyncDrop.NO_SERVICE));
         assertEquals(0, backup.conns.size());
+    }
+
+    @Test
+    void anIpv6TunConnectionOfTheMasterIsInstalledOnTheBackup() {
+        RealServer rs = master.svc6(Protocol.TCP, 82).dest6(RS6B.hi(), RS6B.lo(), 80);
+        int id = open6(Protocol.TCP, 82, 40120, rs, TcpHeader.SYN);
+        in6(id, TcpHeader.ACK); // TUN: the director never sees the SYN-ACK; the client's ACK establishes it
+        in6(id, TcpHeader.ACK);
+        transfer();
+        assertEquals(0, totalDrops(backup.counters));
+        int b = backup.conns6.lookupIn(Protocol.TCP, CLIENT6.hi(), CLIENT6.lo(), 40120, VIP6.hi(), VIP6.lo(), 82,
+                backup.now);
+        assertTrue(b >= 0, "the master's TUN6 connection is held by the backup");
+        RealServer brs = backup.svc6(Protocol.TCP, 82).dest6(RS6B.hi(), RS6B.lo(), 80);
+        assertEquals(brs, backup.conns6.dest(b));
+        assertEquals(ForwardMethod.TUN, backup.conns6.dest(b).method);
+        assertEquals(TcpState.ESTABLISHED, backup.conns6.state(b));
+        assertFalse(backup.conns6.outputSeen(b)); // replies go from the real server to the client
+        assertEquals(1, brs.stats.activeConns());
+    }
+
+    /**
+     * One version 1 message as a kernel (or jvs) master lays it out, built here byte by byte from
+     * ip_vs_sync.c's structs: an ip6ip6 (IP_VS_CONN_F_TUNNEL) connection as struct ip_vs_sync_v6,
+     * and a SYN-proxied IPv6 NAT connection with jvs's option 25.
+     */
+    @Test
+    void kernelLayoutIpv6TunAndSynProxyEntriesAreInstalled() {
+        java.nio.ByteBuffer m = java.nio.ByteBuffer.allocate(8 + 72 + 96); // big-endian, as on the wire
+        // struct ip_vs_sync_mesg: reserved, syncid, size, nr_conns, version 1, spare
+        m.put((byte) 0).put((byte) 0).putShort((short) (8 + 72 + 96)).put((byte) 2).put((byte) 1).putShort((short) 0);
+        // struct ip_vs_sync_v6: type STYPE_F_INET6, IPPROTO_TCP, ver_size 72 (version 0),
+        // flags IP_VS_CONN_F_TUNNEL | IP_VS_CONN_F_NOOUTPUT, state IP_VS_TCP_S_ESTABLISHED (1),
+        // cport, vport, dport, fwmark, timeout, caddr, vaddr, daddr
+        m.put((byte) 1).put((byte) 6).putShort((short) 72).putInt(0x0002 | 0x0080).putShort((short) 1)
+                .putShort((short) 40210).putShort((short) 82).putShort((short) 80).putInt(0).putInt(900);
+        putAddr(m, "2001:db8:1::2");
+        putAddr(m, "2001:db8::100");
+        putAddr(m, "2001:db8::11");
+        // the proxied NAT one: ver_size 72 + 2 + 20, IP_VS_CONN_F_MASQ, then option 25 (mandatory,
+        // 20 bytes): seq delta, ts delta, client ISN, option bits, client window, window shift,
+        // state 2 (spliced), 0; padded to 96
+        m.put((byte) 1).put((byte) 6).putShort((short) 94).putInt(0x0000).putShort((short) 1)
+                .putShort((short) 40211).putShort((short) 80).putShort((short) 8080).putInt(0).putInt(900);
+        putAddr(m, "2001:db8:1::2");
+        putAddr(m, "2001:db8::100");
+        putAddr(m, "2001:db8::12");
+        m.put((byte) 25).put((byte) 20).putInt(0x35B4_6A3D).putInt(-4321).putInt(0x7000_0000).putShort((short) 0x373)
+                .putShort((short) 502).put((byte) -2).put((byte) 2).putShort((short) 0);
+        m.putShort((short) 0); // padding to the 4-byte boundary, counted in the message's size only
+        assertEquals(m.capacity(), m.position());
+        MemorySegment buf = Arena.ofAuto().allocate(m.capacity(), 1);
+        buf.copyFrom(MemorySegment.ofArray(m.array()));
+        IpvsSync.Reject r = IpvsSync.decode(buf, 0, m.capacity(), 0, new SyncEntry(), new IpvsSync.Visitor() {
+            @Override
+            public void entry(SyncEntry x) {
+                assertTrue(backup.queue.offer(x));
+            }
+
+            @Override
+            public void rejected(SyncEntry x, IpvsSync.Reject why) {
+                throw new AssertionError(why.label());
+            }
+        });
+        assertNull(r);
+        installer.run();
+        assertEquals(0, totalDrops(backup.counters));
+        assertEquals(2, backup.counters.installedConnections());
+
+        Ipv6Address client = Ipv6Address.parse("2001:db8:1::2");
+        Ipv6Address vip = Ipv6Address.parse("2001:db8::100");
+        int t = backup.conns6.lookupIn(Protocol.TCP, client.hi(), client.lo(), 40210, vip.hi(), vip.lo(), 82,
+                backup.now);
+        assertTrue(t >= 0, "the IPv6 TUN entry is installed");
+        RealServer ts1 = backup.conns6.dest(t);
+        assertEquals(ForwardMethod.TUN, ts1.method);
+        assertEquals(Ipv6Address.parse("2001:db8::11"), new Ipv6Address(ts1.addr6Hi, ts1.addr6Lo));
+        assertEquals(80, ts1.port);
+        assertEquals(TcpState.ESTABLISHED, backup.conns6.state(t));
+        assertEquals(backup.now + 900 * S, backup.conns6.expiresAtNanos(t));
+        assertEquals(ConnectionTable6.SP_NONE, backup.conns6.synProxyState(t));
+
+        int p = backup.conns6.lookupIn(Protocol.TCP, client.hi(), client.lo(), 40211, vip.hi(), vip.lo(), 80,
+                backup.now);
+        assertTrue(p >= 0, "the proxied IPv6 entry is installed");
+        assertEquals(ForwardMethod.NAT, backup.conns6.dest(p).method);
+        assertEquals(ConnectionTable6.SP_SPLICED, backup.conns6.synProxyState(p));
+        assertEquals(0x35B4_6A3D, backup.conns6.synProxySeq(p));
+        assertEquals(-4321, backup.conns6.synProxyTs(p));
+        assertEquals(0x7000_0000, backup.conns6.synProxyClientIsn(p));
+        assertEquals(0x37_3000, backup.conns6.synProxyOpts(p), "MSS 1460, wscale 7, timestamps, SACK");
+        assertEquals(502, backup.conns6.synProxyClientWindow(p));
+        assertEquals(-2, backup.conns6.synProxyWinShift(p));
+    }
+
+    private static void putAddr(java.nio.ByteBuffer m, String addr) {
+        try {
+            m.put(java.net.InetAddress.getByName(addr).getAddress()); // a literal: no lookup
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static long totalDrops(SyncCounters c) {
+        long n = 0;
+        for (SyncDrop d : SyncDrop.values()) {
+            n += c.drops(d);
+        }
+        return n;
+    }
+
+    @Test
+    void anIpv6SynProxiedConnectionKeepsItsDeltasOnTheBackup() {
+        RealServer rs = master.svc6(Protocol.TCP, 80).dest6(RS6A.hi(), RS6A.lo(), 8080);
+        int id = open6(Protocol.TCP, 80, 40130, rs, TcpHeader.ACK);
+        master.conns6.startSynProxy(id, 0x65B4_6A3D, 777, 0x7000_0000, 0x37_3000, 502);
+        // awaiting the server's SYN-ACK: option 25 with state 1 (the master's cookie ISN and TSval)
+        master.conns6.update(id, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
+        in6(id, TcpHeader.ACK);
+        in6(id, TcpHeader.ACK | TcpHeader.PSH);
+        List<SyncEntry> sent = new ArrayList<>();
+        SyncEntry x = new SyncEntry();
+        while (master.queue.poll(x)) {
+            sent.add(x);
+            assertTrue(backup.queue.offer(x)); // (re-sent through the wire below)
+            x = new SyncEntry();
+        }
+        assertEquals(1, sent.size());
+        assertTrue(sent.get(0).ipv6() && sent.get(0).hasSynProxy, "the IPv6 entry carries option 25");
+        assertEquals(IpvsSync.SYNPROXY_AWAITING, sent.get(0).spState);
+        while (backup.queue.poll(x)) {
+            assertTrue(master.queue.offer(x));
+        }
+        transfer();
+        int b = backup.conns6.lookupIn(Protocol.TCP, CLIENT6.hi(), CLIENT6.lo(), 40130, VIP6.hi(), VIP6.lo(), 80,
+                backup.now);
+        assertTrue(b >= 0);
+        assertEquals(ConnectionTable6.SP_AWAITING_SERVER, backup.conns6.synProxyState(b));
+        assertEquals(0x65B4_6A3D, backup.conns6.synProxySeq(b));
+        assertEquals(777, backup.conns6.synProxyTs(b));
+        // spliced on the master: the next sync (at the 53rd packet) updates the backup's entry
+        master.conns6.spliceSynProxy(id, 0x35B4_6A3D, -4321, -2);
+        for (int n = 4; n <= 53; n++) {
+            in6(id, TcpHeader.ACK);
+        }
+        transfer();
+        assertEquals(1, backup.counters.updatedConnections());
+        assertEquals(ConnectionTable6.SP_SPLICED, backup.conns6.synProxyState(b));
+        assertEquals(0x35B4_6A3D, backup.conns6.synProxySeq(b));
+        assertEquals(-4321, backup.conns6.synProxyTs(b));
+        assertEquals(-2, backup.conns6.synProxyWinShift(b));
+        assertEquals(0x7000_0000, backup.conns6.synProxyClientIsn(b));
+        assertEquals(0x37_3000, backup.conns6.synProxyOpts(b), "MSS 1460, wscale 7, timestamps, SACK");
+        assertEquals(502, backup.conns6.synProxyClientWindow(b));
+        // a connection that is not proxied stays plain on the backup
+        int plain = open6(Protocol.TCP, 80, 40131, rs, TcpHeader.SYN);
+        master.conns6.update(plain, true, TcpHeader.SYN | TcpHeader.ACK, 60, master.now);
+        in6(plain, TcpHeader.ACK);
+        in6(plain, TcpHeader.ACK);
+        transfer();
+        int bp = backup.conns6.lookupIn(Protocol.TCP, CLIENT6.hi(), CLIENT6.lo(), 40131, VIP6.hi(), VIP6.lo(), 80,
+                backup.now);
+        assertTrue(bp >= 0);
+        assertEquals(ConnectionTable6.SP_NONE, backup.conns6.synProxyState(bp));
+        assertEquals(0, totalDrops(backup.counters));
     }
 
     @Test
