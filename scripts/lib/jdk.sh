@@ -6,6 +6,10 @@
 # images: a jlink runtime, docker/Dockerfile) accepts a runtime without javac.
 jvs_java_major() { # prints the feature version of the JDK at $1, or nothing
   [ -x "$1/bin/java" ] && { [ -x "$1/bin/javac" ] || [ "${JVS_JRE_ONLY:-}" = 1 ]; } || return 0
+  # Its release file first (JDKs and jlink runtimes have one): every launch of bin/jvs-forwarder and
+  # bin/jvs-agent comes here, and asking the JVM costs a JVM start. (POSIX sh: ./mvnw sources this.)
+  jvs_release_major=$(sed -n 's/^JAVA_VERSION="\([0-9][0-9]*\).*/\1/p' "$1/release" 2>/dev/null)
+  [ -z "$jvs_release_major" ] || { echo "$jvs_release_major"; return 0; }
   "$1/bin/java" -XshowSettings:properties -version 2>&1 |
     sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
 }

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TunLabIT {
     @RegisterExtension
-    static final LabExtension LAB = LabExtension.up(2);
+    static final LabExtension LAB = LabExtension.up(2, "--tun-servers", "2");
     static final String TS1 = Lab.PREFIX + "ts1";
     static final String TS1_IP = "10.0.2.11";
     static final String DIRECTOR_MAC = "02:6a:76:00:00:02";

@@ -79,12 +79,20 @@ public final class Lab implements AutoCloseable {
         return up(realServers, new String[0]);
     }
 
-    /** As {@link #up(int)} with extra {@code scripts/lab up} options (e.g. {@code --monitoring}). */
+    /**
+     * As {@link #up(int)} with extra {@code scripts/lab up} options (e.g. {@code --monitoring}). The TUN real
+     * servers (jvs-ts1.., each with a jvs-agent daemon: a JVM, seconds to start and to stop) are there only
+     * when the options ask for them ({@code "--tun-servers", "2"}); otherwise this passes {@code --tun-servers 0}
+     * (the TUN segment, the router's eth2 and br1, is there either way).
+     */
     public static Lab up(int realServers, String... options) {
         Path root = repoRoot();
         List<String> cmd = new ArrayList<>(List.of(root.resolve("scripts/lab").toString(), "up", "--real-servers",
                 Integer.toString(realServers)));
         cmd.addAll(List.of(options));
+        if (cmd.stream().noneMatch(o -> o.equals("--tun-servers") || o.startsWith("--tun-servers="))) {
+            cmd.addAll(List.of("--tun-servers", "0"));
+        }
         Exec.Result r = Exec.run(Duration.ofSeconds(120), cmd);
         if (!r.ok()) {
             throw new AssertionError("the lab did not come up (integration tests need root and network namespaces)\n"

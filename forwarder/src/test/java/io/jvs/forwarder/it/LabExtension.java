@@ -7,6 +7,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * Brings the namespace lab up before a test class and down after it:
  * {@code @RegisterExtension static final LabExtension LAB = LabExtension.up(2);}, then {@code LAB.lab()}.
+ * A class that uses the TUN real servers (jvs-ts1, jvs-ts2 and their agents) asks for them:
+ * {@code LabExtension.up(2, "--tun-servers", "2")}; without that option the lab has none ({@link Lab#up(int, String...)}).
  *
  * <p>Once per class, not once per JVM: classes ask for different labs (SchedulerIT three real
  * servers, MonitoringIT {@code --monitoring}) and change it (client addresses, neighbour entries),

@@ -56,7 +56,7 @@ class MonitoringIT {
     static final Pattern METRIC = Pattern.compile("\\b((?:jvs|jvm|process)_[a-z0-9_]+)\\b");
 
     @RegisterExtension
-    static final LabExtension LAB = LabExtension.up(2, "--monitoring");
+    static final LabExtension LAB = LabExtension.up(2, "--monitoring", "--tun-servers", "2");
     static ForwarderProcess director;
     static Path logs;
     /** Requests answered by each real server since the director started ("rs1" -> n). */

@@ -65,7 +65,7 @@ class SyncIT {
     static final String TS6_2 = "2001:db8:2::12";
 
     @RegisterExtension
-    static final LabExtension LAB = LabExtension.up(2);
+    static final LabExtension LAB = LabExtension.up(2, "--tun-servers", "2");
 
     private ForwarderProcess master;
     private ForwarderProcess backup;

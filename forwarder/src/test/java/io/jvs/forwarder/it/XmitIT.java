@@ -49,7 +49,7 @@ class XmitIT {
     static final Duration LOAD_LIMIT = Duration.ofSeconds(90);
 
     @RegisterExtension
-    static final LabExtension LAB = LabExtension.up(2);
+    static final LabExtension LAB = LabExtension.up(2, "--tun-servers", "2");
     static ProxyNginx proxyNginx;
 
     @BeforeAll
