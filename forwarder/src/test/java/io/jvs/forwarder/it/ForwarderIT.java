@@ -461,12 +461,14 @@ class ForwarderIT {
         }
 
         @Test
-        @DisplayName("an IPv4 TUN real server of an IPv6 service: IPv6-in-IPv4 (packet mode)")
-        void mixedFamilyTunRealServer() throws IOException {
-            assertEquals("jvs-forwarder: real server 10.0.2.11:80 of TCP/[2001:db8::100]:80: an IPv6 service forwards"
-                            + " to IPv6 real servers only",
+        @DisplayName("an IPv4 TUN real server of an IPv6 service (IPv6-in-IPv4) in TAP mode: forwarded in packet mode"
+                + " only (XmitIT$MixedTun), refused by name here")
+        void mixedFamilyTunRealServerInTapMode() throws IOException {
+            assertEquals("jvs-forwarder: real server 10.0.2.11:80 of TCP/[2001:db8::100]:80: a tunnel to a real server"
+                            + " of the other family (IPv6 in IPv4) is not forwarded with --attach tap (TUN to the other"
+                            + " family runs in packet mode only)",
                     refused("-A -t [2001:db8::100]:80 -s rr\n-a -t [2001:db8::100]:80 -r 10.0.2.11:80 -i -w 1\n",
-                            "--attach", "packet:eth0"));
+                            "--attach", "tap:jvs0", "--lan", "eth0"));
         }
 
         @Test
