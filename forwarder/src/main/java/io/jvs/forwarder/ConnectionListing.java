@@ -103,7 +103,7 @@ final class ConnectionListing implements DataPathView {
     }
 
     /** On the loop: copies live entries of ids [from, to) into out (up to max) and counts them in total[0]. */
-    private static void copyConnections(ConnectionTable conns, int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
+    static void copyConnections(ConnectionTable conns, int from, int to, int max, List<DataPathView.Connection> out, int[] total) {
         long now = System.nanoTime();
         for (int id = from; id < to; id++) {
             if (!conns.isLive(id)) {
@@ -114,14 +114,18 @@ final class ConnectionListing implements DataPathView {
                 int proto = conns.proto(id);
                 String state = proto == Protocol.UDP ? "UDP" : TcpState.name(conns.state(id));
                 long left = Math.max(0, conns.expiresAtNanos(id) - now) / 1_000_000_000L;
+                RealServer d = conns.dest(id);
+                // a TUN real server of the other family: its own address, as the kernel's
+                // /proc/net/ip_vs_conn prints daddr by cp->daf
                 out.add(new DataPathView.Connection(proto, conns.caddr(id), conns.cport(id), conns.vaddr(id),
-                        conns.vport(id), conns.daddr(id), conns.dport(id), state, left));
+                        conns.vport(id), d.ipv6 ? 0 : conns.daddr(id), conns.dport(id), state, left, null, null,
+                        d.ipv6 ? new Ipv6Address(d.addr6Hi, d.addr6Lo) : null));
             }
         }
     }
 
     /** On the loop: as {@link #copyConnections}, for the IPv6 table. */
-    private static void copyConnections6(ConnectionTable6 conns, int from, int to, int max,
+    static void copyConnections6(ConnectionTable6 conns, int from, int to, int max,
                                          List<DataPathView.Connection> out, int[] total) {
         long now = System.nanoTime();
         for (int id = from; id < to; id++) {
@@ -133,9 +137,12 @@ final class ConnectionListing implements DataPathView {
                 int proto = conns.proto(id);
                 String state = proto == Protocol.UDP ? "UDP" : TcpState.name(conns.state(id));
                 long left = Math.max(0, conns.expiresAtNanos(id) - now) / 1_000_000_000L;
-                out.add(DataPathView.Connection.ipv6(proto, new Ipv6Address(conns.caddrHi(id), conns.caddrLo(id)),
-                        conns.cport(id), new Ipv6Address(conns.vaddrHi(id), conns.vaddrLo(id)), conns.vport(id),
-                        new Ipv6Address(conns.daddrHi(id), conns.daddrLo(id)), conns.dport(id), state, left));
+                RealServer d = conns.dest(id);
+                out.add(new DataPathView.Connection(proto, 0, conns.cport(id), 0, conns.vport(id),
+                        d.ipv6 ? 0 : d.addr, conns.dport(id), state, left,
+                        new Ipv6Address(conns.caddrHi(id), conns.caddrLo(id)),
+                        new Ipv6Address(conns.vaddrHi(id), conns.vaddrLo(id)),
+                        d.ipv6 ? new Ipv6Address(conns.daddrHi(id), conns.daddrLo(id)) : null));
             }
         }
     }
