@@ -141,7 +141,7 @@ public final class Director implements AutoCloseable {
      *                    holds the connection, which ECMP does not promise)
      * @param synCookieKey the SYN proxy's cookie key (two words, from --synproxy-key), or null for a random one
      */
-    public record Settings(Attach attach, ServiceConfig config, int connMax, int ringMemoryMib,
+    public record Settings(Attach attach, ServiceConfig config, int connMax, int connMax6, int ringMemoryMib,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
                            boolean ecmp, int workers, long[] synCookieKey) {
@@ -907,16 +907,16 @@ public final class Director implements AutoCloseable {
                 ControlPlane.timeouts(settings.config().timeouts()), System::nanoTime,
                 new LocalPorts(FanoutProgram.sliceLow(w.index, n, low, high), FanoutProgram.sliceHigh(w.index, n, low, high)),
                 w.index);
-        // IPv6 connections in a table of their own (an IPv4 entry stays as small as it was), a
-        // sixteenth of --conn-max until the model's IPv6 services come with a size of their own.
-        // FULLNAT's IPv6 local ports: the whole --lport-range, not a worker's slice: the fanout program
-        // sends every IPv6 frame to worker 0, so no other worker ever holds a port on an IPv6 LIP.
-        w.conns6 = new ConnectionTable6(Math.max(1024, settings.connMax() / n / 16),
+        // IPv6 connections in a table of their own (an IPv4 entry stays as small as it was) of
+        // --conn-max6 entries on worker 0: the fanout program (and the TAP's steering) sends every
+        // IPv6 frame there; the other workers' tables stay at the minimum, never filled.
+        // FULLNAT's IPv6 local ports: the whole --lport-range, not a worker's slice, for the same reason.
+        w.conns6 = new ConnectionTable6(w.index == 0 ? settings.connMax6() : 1024,
                 ControlPlane.timeouts(settings.config().timeouts()), w.index, new LocalPorts(low, high));
         ConnectionTable t = w.conns;
         ConnectionTable6 t6 = w.conns6;
-        // jvs_connections counts both families; the capacity stays the IPv4 table's (--conn-max)
-        c.connectionTable(() -> t.size() + t6.size(), t::capacity);
+        // entries and capacity both count both families (--conn-max and worker 0's --conn-max6)
+        c.connectionTable(() -> t.size() + t6.size(), () -> t.capacity() + (w.index == 0 ? t6.capacity() : 0));
         LocalPorts localPorts = t.localPorts();
         LocalPorts localPorts6 = t6.localPorts();
         c.localPortsInUse(() -> localPorts.inUse() + localPorts6.inUse());

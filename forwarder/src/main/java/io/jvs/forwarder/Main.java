@@ -175,7 +175,7 @@ public final class Main {
                             : opts.attachments().stream().map(ForwarderCommandLine.Attach::name).toList(),
                             opts.arpOn(), xdp ? opts.attachments().stream().map(ForwarderCommandLine.Attach::queue)
                             .toList() : List.of()),
-                    config, opts.connMax(), opts.ringMemoryMib(),
+                    config, opts.connMax(), opts.connMax6(), opts.ringMemoryMib(),
                     opts.metrics().orElse(null), opts.localPortLow(), opts.localPortHigh(), opts.mhTableSize(),
                     opts.connPolicy(), health != null ? health : HealthSource.NONE,
                     opts.metricsTlsCert().isPresent()

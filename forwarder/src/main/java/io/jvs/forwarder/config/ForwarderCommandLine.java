@@ -99,6 +99,8 @@ public final class ForwarderCommandLine {
     private final Path keepalived;
     private final InetSocketAddress metrics;
     private final int connMax;
+    /** --conn-max6: the IPv6 connection table's size (0: not given, a sixteenth of --conn-max). */
+    private int connMax6;
     private final int ringMemoryMib;
     private int localPortLow = LocalPorts.DEFAULT_LOW;
     /** IPVS's expire_nodest_conn, expire_quiescent_template and sloppy_tcp sysctls (0 = kernel default). */
@@ -188,6 +190,14 @@ public final class ForwarderCommandLine {
     /** Most connection-table entries. */
     public int connMax() {
         return connMax;
+    }
+
+    /**
+     * Most IPv6 connection-table entries (--conn-max6; default a sixteenth of --conn-max, at least
+     * 1024): one table on worker 0, which takes all IPv6.
+     */
+    public int connMax6() {
+        return connMax6 != 0 ? connMax6 : Math.max(1024, connMax / 16);
     }
 
     /** FULLNAT: lowest local port handed out on each local address ({@code --lport-range LOW-HIGH}). */
@@ -317,6 +327,7 @@ public final class ForwarderCommandLine {
         Path keepalived = null;
         InetSocketAddress metrics = DEFAULT_METRICS;
         int connMax = DEFAULT_CONN_MAX;
+        int connMax6 = 0;
         int ringMemoryMib = DEFAULT_RING_MEMORY_MIB;
         int[] lports = {LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH};
         boolean expireNodest = false;
@@ -404,6 +415,7 @@ public final class ForwarderCommandLine {
                 case "--metrics-tls-key" -> metricsTlsKey = path(flag, value);
                 case "--synproxy-key" -> synProxyKey = path(flag, value);
                 case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
+                case "--conn-max6" -> connMax6 = number(flag, value, 1, MAX_CONN_MAX);
                 case "--ring-memory" -> ringMemoryMib = number(flag, value, MIN_RING_MEMORY_MIB, MAX_RING_MEMORY_MIB);
                 case "--lport-range" -> lports = portRange(flag, value);
                 case "--workers" -> workers = number(flag, value, 1, MAX_WORKERS);
@@ -498,6 +510,7 @@ public final class ForwarderCommandLine {
         o.controlGroup = controlGroup;
         o.workers = workers;
         o.workersGiven = workersGiven;
+        o.connMax6 = connMax6;
         o.localPortLow = lports[0];
         o.localPortHigh = lports[1];
         o.expireNodestConn = expireNodest;
@@ -541,7 +554,7 @@ public final class ForwarderCommandLine {
     /** Most interfaces one director attaches to (ports of the data path: DataPathCounters.MAX_PORTS, a TAP included). */
     public static final int MAX_INTERFACES = DataPathCounters.MAX_PORTS - 1;
 
-    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--synproxy-key", "--conn-max",
+    private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--synproxy-key", "--conn-max", "--conn-max6",
             "--ring-memory", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
             "--lport-range", "--workers", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp",
             "--drop-entry", "--drop-packet", "--secure-tcp", "--amemthresh", "--am-droprate",
@@ -564,7 +577,7 @@ public final class ForwarderCommandLine {
             case "--user" -> "a user name to run as once everything is open";
             case "--control-group" -> "a group name whose members may use the control socket";
             case "--metrics" -> "ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
-            case "--conn-max" -> "a number of connections, 1.." + MAX_CONN_MAX;
+            case "--conn-max", "--conn-max6" -> "a number of connections, 1.." + MAX_CONN_MAX;
             case "--ring-memory" -> "MiB, " + MIN_RING_MEMORY_MIB + ".." + MAX_RING_MEMORY_MIB;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
             case "--workers" -> "a number of workers, 1.." + MAX_WORKERS;
@@ -808,6 +821,8 @@ public final class ForwarderCommandLine {
                   --control-group NAME    the control socket belongs to this group, mode 0660:
                                           its members may run jvsadm (default: root only, 0600)
                   --conn-max N            connection table size, 1..%2$d (default %3$d)
+                  --conn-max6 N           IPv6 connection table size (default --conn-max / 16,
+                                          at least 1024)
                   --ring-memory MIB       packet mode: RX ring memory per interface and
                                           worker, %4$d..%5$d (default %6$d: 16384 frames at MTU 1500)
                   --lport-range LOW-HIGH  FULLNAT: local ports per local address
@@ -887,6 +902,7 @@ public final class ForwarderCommandLine {
                     + (config == null ? "" : " --config " + config)
                     + " --metrics " + (metrics == null ? "off" : metricsText(metrics))
                     + " --conn-max " + connMax
+                    + (connMax6 == 0 ? "" : " --conn-max6 " + connMax6)
                     + (attach().kind() == AttachKind.PACKET ? " --ring-memory " + ringMemoryMib : "")
                     + (mhTableSize == MaglevHashingScheduler.DEFAULT_TABLE_SIZE ? ""
                     : " --mh-table-size " + mhTableSize);

@@ -422,4 +422,19 @@ class ForwarderCommandLineTest {
         assertEquals("--workers 4: more than the 3 ports of --lport-range (each worker owns a slice of them)",
                 error("--attach", "packet:eth0", "--lport-range", "7000-7002", "--workers", "4"));
     }
+
+    /** --conn-max6: the IPv6 table's size; default a sixteenth of --conn-max, at least 1024 (hand-computed). */
+    @Test
+    void connMax6DefaultsToASixteenthOfConnMaxAndIsItsOwnWhenGiven() throws UsageException {
+        assertEquals(65536, ForwarderCommandLine.parse("--attach", "packet:eth0").connMax6(), "1048576 / 16");
+        assertEquals(1024, ForwarderCommandLine.parse("--attach", "packet:eth0", "--conn-max", "4096").connMax6(),
+                "4096 / 16 = 256, raised to 1024");
+        ForwarderCommandLine o = ForwarderCommandLine.parse("--attach", "packet:eth0", "--conn-max6", "2000000");
+        assertEquals(2000000, o.connMax6());
+        assertEquals(1048576, o.connMax(), "the IPv4 table's size unchanged");
+        assertEquals("--attach packet:eth0 --metrics 127.0.0.1:9110 --conn-max 1048576 --conn-max6 2000000"
+                + " --ring-memory 32", o.toString());
+        assertEquals("--conn-max6 \"0\": expected a number of connections, 1..67108864",
+                error("--attach", "packet:eth0", "--conn-max6", "0"));
+    }
 }
