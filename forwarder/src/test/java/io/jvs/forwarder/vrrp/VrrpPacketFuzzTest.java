@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The VRRP receive checks on what the fuzzer writes, as the raw socket hands packets over (IPv4
  * header included): {@link VrrpPacket#decode} either returns an advertisement or throws
  * {@link VrrpPacket.Malformed} naming a drop reason in one line, nothing else; what it accepts is
- * valid by an independent reading of the bytes (IPv4, TTL 255, the expected version, type 1, the
+ * valid by an independent reading of the bytes (IPv4, TTL 255 when sent to a multicast group, the expected version, type 1, the
  * addresses and v2's authentication data inside the packet, the checksum by the testkit's own
  * RFC 1071 sum, v3's over the pseudo-header too) and carries the fields the bytes hold;
  * {@link VrrpPacket#check} against an instance refuses only by AUTH, ADDRESS_COUNT or
@@ -86,7 +86,11 @@ class VrrpPacketFuzzTest {
         int ihl = (u8(p, 0) & 0xf) * 4;
         int total = u8(p, 2) << 8 | u8(p, 3);
         assertTrue(ihl >= 20 && total <= p.length && total >= ihl + 8, "header and VRRP header inside the packet");
-        assertEquals(255, u8(p, 8), "TTL");
+        if (u8(p, 16) >> 4 == 0xe) {
+            // RFC 5798 5.1.1.3 for the multicast group; a unicast advert (keepalived's unicast_peer,
+            // sent with TTL 64) is taken whatever its TTL, as keepalived takes it
+            assertEquals(255, u8(p, 8), "TTL of an advert to a multicast group");
+        }
         int o = ihl;
         assertEquals(expect, u8(p, o) >> 4, "version");
         assertEquals(1, u8(p, o) & 0xf, "type");
