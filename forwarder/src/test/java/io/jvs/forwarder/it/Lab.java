@@ -494,8 +494,17 @@ public final class Lab implements AutoCloseable {
      * Puts the director namespace back to the lab's baseline between
      * directors: nothing but the lab's Prometheus may run there, and kernel forwarding is off again
      * (a forwarder in TAP mode turns it on). Returns what it had to fix.
+     *
+     * <p>The real servers also drop their TIME_WAIT sockets ({@code ss -K}), which the last
+     * director's connections left for 60 s. The client's kernel gives each connection its own
+     * timestamp offset (per 4-tuple), so a new connection that meets one of them at the real
+     * server (same client port, reached through another VIP port or method before) is refused
+     * by PAWS half the time: the client resets and sends its SYN again, and the director,
+     * finding its entry CLOSEd, schedules it anew, as IPVS's conn_reuse_mode does. That is one
+     * more scheduler pick than connections, which no test of the next director expects.
      */
     public String resetDirector() {
+        forgetTimeWait();
         List<Long> pids = new ArrayList<>(pidsIn(DIRECTOR));
         pids.removeAll(monitoringPids()); // the lab's own Prometheus (up --monitoring) lives there
         if (!pids.isEmpty()) {
@@ -508,6 +517,18 @@ public final class Lab implements AutoCloseable {
             return "ip_forward was " + fwd + " in " + DIRECTOR + "; set it back to 0";
         }
         return "";
+    }
+
+    /** Kills the TIME_WAIT sockets of every real server namespace of this lab (rsN, tsN, nrsN). */
+    public void forgetTimeWait() {
+        Pattern server = Pattern.compile(Pattern.quote(PREFIX) + "(rs|ts|nrs)\\d+");
+        for (String line : Exec.run(Duration.ofSeconds(10), List.of(ip(), "netns", "list")).requireOk().stdout()
+                .lines().toList()) {
+            String ns = line.split(" ", 2)[0];
+            if (server.matcher(ns).matches()) {
+                exec(Duration.ofSeconds(10), ns, "ss", "-K", "-t", "state", "time-wait").requireOk();
+            }
+        }
     }
 
     static String ip() {

@@ -68,6 +68,22 @@ class LabIT {
     }
 
     @Test
+    void resetDirectorLeavesTheRealServersNoTimeWait() {
+        // nginx closes first after a "Connection: close" answer: the TIME_WAIT stays at rs1
+        LAB.lab().curl("-sS", "--fail", "-o", "/dev/null", "-H", "Connection: close",
+                "http://" + Lab.rsIp(1) + ":8080/", "http://" + Lab.rsIp(1) + ":8080/").requireOk();
+        assertTrue(timeWait(1) >= 1, "rs1 holds the TIME_WAIT of the client's connections");
+        LAB.lab().resetDirector();
+        assertEquals(0, timeWait(1), "rs1's TIME_WAIT sockets after resetDirector");
+        assertEquals(0, timeWait(2), "rs2's TIME_WAIT sockets after resetDirector");
+    }
+
+    private static long timeWait(int rs) {
+        return LAB.lab().exec(Lab.rsNamespace(rs), "ss", "-Htn", "state", "time-wait").requireOk().stdout().lines()
+                .filter(l -> !l.isBlank()).count();
+    }
+
+    @Test
     void accessLogRecordsTheClient() {
         String agent = "labit-" + System.nanoTime();
         LAB.lab().curl("-sS", "--fail", "-A", agent, "http://" + Lab.rsIp(1) + ":8080/").requireOk();
