@@ -32,7 +32,7 @@ final class DataPathChecks {
 
     /**
      * THE place the director refuses what the IPv6 data path (pipeline.Ipv6Handler) cannot forward,
-     * so that no accepted service reaches its {@code ipv6_unsupported} guard: it classifies by
+     * so that every accepted service is carried: it classifies by
      * jvs's IPv6 mark rules (fwmark services) and (protocol, VIP, port), schedules with persistence
      * templates, allow/deny lists, per-client limits and one-packet scheduling, and transmits by
      * DR, NAT and FULLNAT (behind the SYN proxy too) and TUN (ip6ip6, GUE over IPv6). A real

@@ -29,11 +29,6 @@ public enum DropReason {
      * option, a solicited advertisement to multicast), silently discarded as a node must.
      */
     NDP_INVALID("ndp_invalid"),
-    /**
-     * IPv6: a packet for an IPv6 service that uses what the IPv6 data path does not have yet
-     * (persistence, a client policy, the SYN proxy, a TUN or FULLNAT real server).
-     */
-    IPV6_UNSUPPORTED("ipv6_unsupported"),
     /** Larger than the largest frame the path can carry. */
     OVERSIZED("oversized"),
     /**

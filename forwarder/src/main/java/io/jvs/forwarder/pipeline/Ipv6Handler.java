@@ -71,9 +71,8 @@ import java.util.function.Supplier;
  *       {@link io.jvs.forwarder.service.Scheduler#schedule6} (the kernel's IPv6 hashes). A UDP
  *       datagram of a one-packet service ({@code -o}) is scheduled, sent and its entry removed at
  *       once (IP_VS_CONN_F_ONE_PACKET: counted as a connection, never synced, the next datagram
- *       scheduled afresh). A real server of a method the IPv6 path lacks is
- *       IPV6_UNSUPPORTED: the director refuses those services (DataPathChecks.refuseIpv6), so this
- *       is a guard, not a normal outcome (an IPv4 real server is a TUN one: IPv6 in IPv4); a FULLNAT connection with no free local port on any
+ *       scheduled afresh). Every method is forwarded (an IPv4 real server is a TUN one: IPv6 in
+ *       IPv4); a FULLNAT connection with no free local port on any
  *       of the service's local addresses is LOCAL_PORT_EXHAUSTED. The flood defence as for IPv4
  *       (ScheduleHandler): drop_packet ({@link Defense#todrop()}) refuses one new connection in
  *       every drop_rate (DEFENSE_DROP_PACKET) before the scheduler is asked, and a full table
@@ -389,11 +388,6 @@ final class Ipv6Handler extends ChannelInboundHandlerAdapter {
             if (dest == null) {
                 return -1;
             }
-        }
-        if (dest.method != ForwardMethod.DR && dest.method != ForwardMethod.NAT
-                && dest.method != ForwardMethod.FULLNAT && dest.method != ForwardMethod.TUN) {
-            counters.drop(DropReason.IPV6_UNSUPPORTED);
-            return -1;
         }
         int dport = dest.port != 0 ? dest.port : ctx.dstPort;
         boolean counted = false;
