@@ -320,7 +320,8 @@ public final class IpvsadmFormat {
             sb.append(min < 10 ? "0" : "").append(min).append(':').append(sec < 10 ? "0" : "").append(sec);
             spaces(sb, 6 - (sb.length() - start)).append(' ');
             left(sb, c.state(), 11).append(' ');
-            // print_conn: one family for the line, as it reads /proc/net/ip_vs_conn ("[addr]:port" for AF_INET6)
+            // print_conn: each address in its own family ("[addr]:port" for AF_INET6): /proc/net/ip_vs_conn
+            // prints the destination by cp->daf, so a mixed TUN entry's real server is of the other family
             left(sb, addrPort(c.caddr(), c.caddr6(), c.cport(), c.proto(), format), 18).append(' ');
             left(sb, addrPort(c.vaddr(), c.vaddr6(), c.vport(), c.proto(), format), 18).append(' ');
             sb.append(addrPort(c.daddr(), c.daddr6(), c.dport(), c.proto(), format)).append('\n');
