@@ -180,7 +180,7 @@ public final class FrameDecoder {
             }
             if (fragOff != 0) {
                 // No L4 header here: l4Off stays -1, ports 0.
-                return checkPartial(ctx, l2, total, -1, -1);
+                return checkPartial(ctx, l2, total, ihl, -1);
             }
             ctx.firstFragment = true;
         }
@@ -228,10 +228,11 @@ public final class FrameDecoder {
                     return bad(ctx, DropReason.TRUNCATED);
                 }
                 ctx.icmp.wrap(seg, l4);
-                return checkPartial(ctx, l2, total, -1, -1);
+                // the kernel's partial ICMP checksum is the ICMP header's own field
+                return checkPartial(ctx, l2, total, ihl, IcmpHeader.CHECKSUM_OFFSET);
             }
             default -> {
-                return checkPartial(ctx, l2, total, -1, -1);
+                return checkPartial(ctx, l2, total, ihl, -1);
             }
         }
     }
@@ -341,7 +342,7 @@ public final class FrameDecoder {
         }
         VirtioNetHeader vnet = ctx.vnet;
         int start = vnet.csumStart();
-        if (start + vnet.csumOffset() + 2 > l2 + total) {
+        if (start < l2 + IPV6_HEADER_LEN || start + vnet.csumOffset() + 2 > l2 + total) {
             return bad(ctx, DropReason.MALFORMED);
         }
         if (csumField >= 0 && (start != l2 + l4 || vnet.csumOffset() != csumField)) {
@@ -363,7 +364,9 @@ public final class FrameDecoder {
         VirtioNetHeader vnet = ctx.vnet;
         int start = vnet.csumStart();
         int field = start + vnet.csumOffset();
-        if (field + 2 > l2 + total) {
+        // csum_start is the transport header (skb_partial_csum_set): a sum finished from inside the
+        // IP header would overwrite it after its own checksum was computed (found by PipelineFuzzTest)
+        if (start < l2 + ihl || field + 2 > l2 + total) {
             return bad(ctx, DropReason.MALFORMED);
         }
         if (csumField >= 0 && (start != l2 + ihl || vnet.csumOffset() != csumField)) {
@@ -371,6 +374,9 @@ public final class FrameDecoder {
         }
         return FrameKind.IPV4;
     }
+
+    /** The fixed IPv6 header: no partial checksum starts inside it. */
+    private static final int IPV6_HEADER_LEN = 40;
 
     private static FrameKind bad(PacketContext ctx, DropReason reason) {
         ctx.drop = reason;

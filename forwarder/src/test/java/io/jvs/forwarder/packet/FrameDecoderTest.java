@@ -369,6 +369,25 @@ class FrameDecoderTest {
     }
 
     @Test
+    void partialChecksumNeverStartsInsideTheIpHeader() {
+        // PipelineFuzzTest: an ICMP error whose forged virtio header put csum_start at the IP
+        // destination; the translated error left with its IP header overwritten by the sum
+        byte[] f = frame().partial().icmpEcho(8, 1, 1, payload(8)).build();
+        byte[] g = f.clone();
+        Frames.putLe16(g, 6, 34); // the ICMP header, its checksum field: what the kernel writes
+        Frames.putLe16(g, 8, 2);
+        decoded(g, true, FrameKind.IPV4);
+        g = f.clone();
+        Frames.putLe16(g, 6, 30); // the IP destination
+        Frames.putLe16(g, 8, 0);
+        assertBad(g, true, DropReason.MALFORMED);
+        g = f.clone();
+        Frames.putLe16(g, 6, 34); // inside the ICMP message but not its checksum field
+        Frames.putLe16(g, 8, 6);
+        assertBad(g, true, DropReason.MALFORMED);
+    }
+
+    @Test
     void ipHeaderChecksumIsVerifiedOnPartialFramesToo() {
         assertBad(frame().partial().badIpChecksum().tcp(1, 2, TCPF, 10).build(), true, DropReason.BAD_CHECKSUM);
     }
