@@ -342,7 +342,7 @@ public final class FrameDecoder {
         }
         VirtioNetHeader vnet = ctx.vnet;
         int start = vnet.csumStart();
-        if (start < l2 + IPV6_HEADER_LEN || start + vnet.csumOffset() + 2 > l2 + total) {
+        if (start < l2 + Ipv6Header.HEADER_LEN || start + vnet.csumOffset() + 2 > l2 + total) {
             return bad(ctx, DropReason.MALFORMED);
         }
         if (csumField >= 0 && (start != l2 + l4 || vnet.csumOffset() != csumField)) {
@@ -374,9 +374,6 @@ public final class FrameDecoder {
         }
         return FrameKind.IPV4;
     }
-
-    /** The fixed IPv6 header: no partial checksum starts inside it. */
-    private static final int IPV6_HEADER_LEN = 40;
 
     private static FrameKind bad(PacketContext ctx, DropReason reason) {
         ctx.drop = reason;
