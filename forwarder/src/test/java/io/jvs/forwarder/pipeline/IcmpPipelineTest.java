@@ -168,6 +168,35 @@ class IcmpPipelineTest {
                 "addresses and the whole ICMP message unchanged");
     }
 
+    /**
+     * IPVS's ip_vs_in_icmp and handle_response_icmp drop an error about a tracked connection whose
+     * ICMP checksum fails, whatever the method (PipelineFuzzTest found jvs forwarding one to a DR
+     * server, and NAT re-summing corrupted ones into errors that verify).
+     */
+    @Test
+    void errorsWithABadIcmpChecksumAreDroppedInEveryMethodAndDirection() {
+        byte[] fullNatSyn = connect(FULLNAT);
+        int lport = u16(fullNatSyn, ETH + 20);
+        connect(DR);
+        connect(NAT);
+        connect(TUN);
+        List<byte[]> errors = List.of(
+                icmpError(ROUTER_MAC, CLIENT, VIP, 3, 4, 1400, VIP, DR, CLIENT, CPORT),
+                icmpError(ROUTER_MAC, CLIENT, VIP, 3, 4, 1400, VIP, TUN, CLIENT, CPORT),
+                icmpError(ROUTER_MAC, CLIENT, VIP, 3, 3, 0, VIP, NAT, CLIENT, CPORT),
+                icmpError(ROUTER_MAC, CLIENT, VIP, 3, 3, 0, VIP, FULLNAT, CLIENT, CPORT),
+                icmpError(RS1_MAC, RS1, CLIENT, 3, 4, 1400, CLIENT, CPORT, RS1, RPORT),
+                icmpError(RS1_MAC, RS1, LIP, 3, 4, 1400, LIP, lport, RS1, RPORT));
+        for (byte[] good : errors) {
+            byte[] bad = good.clone();
+            bad[ETH + 20 + 6] ^= 0x02; // the next-hop MTU (or unused word), the ICMP checksum left as it was
+            long before = pipe.counters.drops(DropReason.BAD_CHECKSUM);
+            assertEquals(0, pipe.feed(bad).size(), "a corrupted error is not forwarded");
+            assertEquals(before + 1, pipe.counters.drops(DropReason.BAD_CHECKSUM), "counted as bad_checksum");
+            assertEquals(1, pipe.feed(good).size(), "the same error intact is forwarded");
+        }
+    }
+
     @Test
     void tunEncapsulatesTheError() {
         connect(TUN);
