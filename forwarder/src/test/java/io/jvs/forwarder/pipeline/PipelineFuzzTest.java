@@ -146,8 +146,12 @@ class PipelineFuzzTest {
                             || pipe.counters.synProxyHeldCount() > held,
                     "neither dropped nor ignored, so sent, or held for a neighbour or by the SYN proxy");
         } else if (!out.isEmpty()) {
+            // An ARP message not for the director (ignored) still updates a neighbour being resolved, as
+            // the kernel's arp_process does, and that releases the frames waiting for it.
             assertTrue(pipe.counters.drops(DropReason.FRAG_NEEDED) > fragNeeded
-                    || isArp(out.get(0).frame()), "dropped and still sent only for frag-needed (or an ARP request)");
+                    || isArp(out.get(0).frame())
+                    || isArp(frame) && pipe.neighbours.pendingFrames() < pending,
+                    "dropped and still sent only for frag-needed, an ARP request, or what an ARP message released");
         }
         boolean splice = pipe.counters.synProxySplicedCount() > spliced;
         for (int k = 0; k < out.size(); k++) {
