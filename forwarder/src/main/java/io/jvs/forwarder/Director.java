@@ -12,6 +12,7 @@ import io.jvs.forwarder.io.PacketChannel;
 import io.jvs.forwarder.io.PacketRxRing;
 import io.jvs.forwarder.io.PacketTxQueue;
 import io.jvs.forwarder.io.TxQueue;
+import io.jvs.forwarder.io.IngressDrop;
 import io.jvs.forwarder.io.XdpRedirect;
 import io.jvs.forwarder.io.XskPort;
 import io.jvs.forwarder.io.XskSocket;
@@ -144,7 +145,7 @@ public final class Director implements AutoCloseable {
     public record Settings(Attach attach, ServiceConfig config, int connMax, int connMax6, int ringMemoryMib,
                            InetSocketAddress metrics, int localPortLow, int localPortHigh, int mhTableSize,
                            ConnPolicy connPolicy, HealthSource health, MetricsTls metricsTls, VrrpConfig vrrp,
-                           boolean ecmp, int workers, long[] synCookieKey) {
+                           boolean ecmp, int workers, long[] synCookieKey, boolean kernelIngressDrop) {
         public Settings {
             if (workers < 1) {
                 throw new IllegalArgumentException("workers: " + workers);
@@ -224,6 +225,8 @@ public final class Director implements AutoCloseable {
     private final Set<Integer> announced = new HashSet<>();
     private final VrrpGate vrrpGate = new VrrpGate();
     private VrrpRouter vrrp;
+    /** Packet mode: each interface's ingress drop of the kernel's copy (by port number; empty when off or unavailable). */
+    private final List<IngressDrop> ingressDrops = new ArrayList<>();
     /** XDP mode: each interface's program (by port number); empty otherwise. */
     private final List<XdpRedirect> xdp = new ArrayList<>();
     /** XDP mode: the rx queues bound on each interface (by port number). */
@@ -581,6 +584,9 @@ public final class Director implements AutoCloseable {
                         // TUN to its IPv6 real servers resolves their next hops from each.
                         attach(w, PacketRxRing.openNdp(name, ARP_RING_MEMORY, mtu), i, i, false);
                     }
+                }
+                if (settings.kernelIngressDrop()) {
+                    attachIngressDrop(ifaces.get(i));
                 }
             }
         }
@@ -1028,7 +1034,7 @@ public final class Director implements AutoCloseable {
      */
     private void published(ServiceTable table) {
         for (int vip : table.vips()) {
-            ownOnXdp(vip);
+            own(vip);
             if (announced.add(vip)) {
                 // a VRRP BACKUP stays silent (becoming MASTER announces it); in the ECMP profile the VIP is routed
                 if (!vrrpGate.silent(vip) && !arpScope.vipsRouted()) {
@@ -1040,7 +1046,7 @@ public final class Director implements AutoCloseable {
             }
         }
         for (int lip : table.localAddrs()) {
-            ownOnXdp(lip);
+            own(lip);
             if (announced.add(lip)) {
                 // A local address in a VRRP instance's virtual_ipaddress floats with it: a BACKUP
                 // announcing it would pull the real servers' replies away from the MASTER.
@@ -1175,13 +1181,43 @@ public final class Director implements AutoCloseable {
         }
     }
 
-    /** XDP mode: the programs redirect frames to addr (and ARP requests for it) to jvs. */
-    private void ownOnXdp(int addr) {
+    /**
+     * Packet mode: the kernel stops receiving what jvs takes from this interface's ring for its own
+     * addresses ({@link IngressDrop}). A kernel without tcx (before 6.6) keeps receiving it, and
+     * dropping it as before: one line, and the director runs on.
+     */
+    private void attachIngressDrop(Interface f) {
+        IngressDrop d = null;
+        try {
+            d = IngressDrop.load(f.name());
+            d.attach(f.ifindex());
+            ingressDrops.add(d);
+        } catch (NativeException e) {
+            if (d != null) {
+                d.close();
+            }
+            System.err.println("jvs: " + f.name() + ": no kernel ingress drop (" + e.getMessage() + "): the director's"
+                    + " own IP stack also receives, and drops, the frames jvs forwards");
+        }
+    }
+
+    /**
+     * addr is jvs's: XDP mode's programs redirect frames to it (and ARP requests for it) to jvs,
+     * packet mode's ingress programs keep them from the kernel.
+     */
+    private void own(int addr) {
         for (XdpRedirect x : xdp) {
             try {
                 x.put(addr, XdpRedirect.OWNED);
             } catch (NativeException e) {
                 System.err.println("jvs: XDP address map: " + Ipv4Address.toString(addr) + ": " + e.getMessage());
+            }
+        }
+        for (IngressDrop d : ingressDrops) {
+            try {
+                d.put(addr);
+            } catch (NativeException e) {
+                System.err.println("jvs: ingress drop map: " + Ipv4Address.toString(addr) + ": " + e.getMessage());
             }
         }
     }
@@ -1245,6 +1281,9 @@ public final class Director implements AutoCloseable {
         }
         for (XdpRedirect x : xdp) {
             x.close(); // the link's fd: the program leaves the interface
+        }
+        for (IngressDrop d : ingressDrops) {
+            d.close();
         }
         if (namespace != null) {
             namespace.undo();

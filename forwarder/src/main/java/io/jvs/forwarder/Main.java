@@ -181,7 +181,7 @@ public final class Main {
                     opts.metricsTlsCert().isPresent()
                             ? new Director.MetricsTls(opts.metricsTlsCert().get(), opts.metricsTlsKey().orElseThrow())
                             : null,
-                    vrrp, opts.announce().isPresent(), workers, synProxyKey(opts));
+                    vrrp, opts.announce().isPresent(), workers, synProxyKey(opts), opts.kernelIngressDrop());
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("jvs-forwarder: " + e.getMessage());
             return 1;

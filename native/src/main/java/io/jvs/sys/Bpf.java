@@ -35,8 +35,11 @@ public final class Bpf {
     public static final int MAP_TYPE_XSKMAP = 17;
     public static final int PROG_TYPE_SOCKET_FILTER = 1;
     public static final int PROG_TYPE_XDP = 6;
+    public static final int PROG_TYPE_SCHED_CLS = 3;
     /** enum bpf_attach_type BPF_XDP. */
     public static final int ATTACH_XDP = 37;
+    /** BPF_TCX_INGRESS: a tc program on an interface's ingress through a BPF link (kernel 6.6+). */
+    public static final int ATTACH_TCX_INGRESS = 46;
     /** XDP_FLAGS_DRV_MODE: the driver's own XDP hook, no generic (skb) fallback. */
     public static final int XDP_FLAGS_DRV_MODE = 1 << 2;
 
@@ -47,6 +50,9 @@ public final class Bpf {
     /** XDP actions. */
     public static final int XDP_DROP = 1;
     public static final int XDP_PASS = 2;
+    /** A tcx program's verdicts: on to the next program of the interface (or the stack), and drop. */
+    public static final int TCX_NEXT = -1;
+    public static final int TCX_DROP = 2;
 
     private static final int LOG_SIZE = 1 << 20;
 
@@ -156,6 +162,11 @@ public final class Bpf {
         return loadProgram(PROG_TYPE_XDP, ATTACH_XDP, insns, "XDP program " + name, name);
     }
 
+    /** BPF_PROG_LOAD of a tc (SCHED_CLS) program for a tcx ingress link, with the verifier's log as {@link #loadXdpProgram}. */
+    public static int loadTcxIngressProgram(byte[] insns, String name) throws NativeException {
+        return loadProgram(PROG_TYPE_SCHED_CLS, ATTACH_TCX_INGRESS, insns, "tc program " + name, name);
+    }
+
     /**
      * BPF_PROG_LOAD of a socket filter program (what TUNSETSTEERINGEBPF takes), with the
      * verifier's log as {@link #loadXdpProgram}.
@@ -205,6 +216,21 @@ public final class Bpf {
         }
     }
 
+    /**
+     * BPF_LINK_CREATE: attaches a tc program to an interface's ingress (tcx, after the ETH_P_ALL
+     * packet sockets have had the frame) for as long as the returned fd is open, after the
+     * programs already there.
+     */
+    public static int attachTcxIngress(int progFd, int ifindex, String ifname) throws NativeException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = a.allocate(64, 8);
+            attr.set(JAVA_INT, 0, progFd);
+            attr.set(JAVA_INT, 4, ifindex);
+            attr.set(JAVA_INT, 8, ATTACH_TCX_INGRESS);
+            return bpf(a, BPF_LINK_CREATE, attr, "bpf(BPF_LINK_CREATE) tcx ingress on " + ifname);
+        }
+    }
+
     /** BPF_LINK_UPDATE: the link now runs {@code progFd} (atomically: no frame goes unseen between the two). */
     public static void updateLink(int linkFd, int progFd, String what) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
@@ -216,10 +242,10 @@ public final class Bpf {
     }
 
     /**
-     * BPF_PROG_TEST_RUN of an XDP program on one frame (rx queue 0 of the loopback device,
-     * as the kernel sets it up without a context): the program's return value.
+     * BPF_PROG_TEST_RUN of an XDP or tc program on one frame (received on the loopback device,
+     * rx queue 0, as the kernel sets it up without a context): the program's return value.
      */
-    public static int testRunXdp(int progFd, byte[] frame) throws NativeException {
+    public static int testRun(int progFd, byte[] frame) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment in = a.allocate(frame.length, 8);
             MemorySegment.copy(frame, 0, in, ValueLayout.JAVA_BYTE, 0, frame.length);

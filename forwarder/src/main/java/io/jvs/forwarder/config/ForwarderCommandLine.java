@@ -102,6 +102,8 @@ public final class ForwarderCommandLine {
     /** --conn-max6: the IPv6 connection table's size (0: not given, a sixteenth of --conn-max). */
     private int connMax6;
     private final int ringMemoryMib;
+    /** --kernel-ingress-drop: packet mode's tcx program dropping the kernel's copy of frames to jvs's addresses. */
+    private boolean kernelIngressDrop = true;
     private int localPortLow = LocalPorts.DEFAULT_LOW;
     /** IPVS's expire_nodest_conn, expire_quiescent_template and sloppy_tcp sysctls (0 = kernel default). */
     private boolean expireNodestConn;
@@ -228,6 +230,10 @@ public final class ForwarderCommandLine {
     public static final int MAX_WORKERS = io.jvs.sys.AfPacket.FANOUT_DEFAULT_MAX_MEMBERS;
 
     /** MiB of each AF_PACKET RX ring (packet mode). */
+    public boolean kernelIngressDrop() {
+        return kernelIngressDrop;
+    }
+
     public int ringMemoryMib() {
         return ringMemoryMib;
     }
@@ -329,6 +335,7 @@ public final class ForwarderCommandLine {
         int connMax = DEFAULT_CONN_MAX;
         int connMax6 = 0;
         int ringMemoryMib = DEFAULT_RING_MEMORY_MIB;
+        boolean kernelIngressDrop = true;
         int[] lports = {LocalPorts.DEFAULT_LOW, LocalPorts.DEFAULT_HIGH};
         boolean expireNodest = false;
         boolean expireQuiescent = false;
@@ -417,6 +424,7 @@ public final class ForwarderCommandLine {
                 case "--conn-max" -> connMax = number(flag, value, 1, MAX_CONN_MAX);
                 case "--conn-max6" -> connMax6 = number(flag, value, 1, MAX_CONN_MAX);
                 case "--ring-memory" -> ringMemoryMib = number(flag, value, MIN_RING_MEMORY_MIB, MAX_RING_MEMORY_MIB);
+                case "--kernel-ingress-drop" -> kernelIngressDrop = number(flag, value, 0, 1) == 1;
                 case "--lport-range" -> lports = portRange(flag, value);
                 case "--workers" -> workers = number(flag, value, 1, MAX_WORKERS);
                 case "--announce-table" -> {
@@ -455,6 +463,11 @@ public final class ForwarderCommandLine {
         checkAttachments(attachments, lans, arpOn);
         if (!lans.isEmpty() && attach.kind() != AttachKind.TAP) {
             throw new UsageException("--lan is for --attach tap:NAME (packet mode sends on " + attach.name() + ")");
+        }
+        if (seen.contains("--kernel-ingress-drop") && attach.kind() != AttachKind.PACKET) {
+            throw new UsageException("--kernel-ingress-drop is for --attach packet:IFACE (" + (attach.kind() == AttachKind.TAP
+                    ? "in TAP mode the kernel routes the frames into the TAP" : "the XDP program already keeps them from the kernel")
+                    + ")");
         }
         if (seen.contains("--ring-memory") && attach.kind() != AttachKind.PACKET) {
             throw new UsageException("--ring-memory is for --attach packet:IFACE (" + (attach.kind() == AttachKind.TAP
@@ -516,6 +529,7 @@ public final class ForwarderCommandLine {
         o.expireNodestConn = expireNodest;
         o.expireQuiescentTemplate = expireQuiescent;
         o.sloppyTcp = sloppyTcp;
+        o.kernelIngressDrop = kernelIngressDrop;
         o.defense = new io.jvs.forwarder.conn.DefenseSettings(dropEntry, dropPacket, secureTcp, amemthresh, amDroprate);
         o.announce = announceTable == 0 ? null
                 : new Announce(announceTable, announceDevice, birdSocket, drainSeconds);
@@ -555,7 +569,7 @@ public final class ForwarderCommandLine {
     public static final int MAX_INTERFACES = DataPathCounters.MAX_PORTS - 1;
 
     private static final Set<String> FLAGS = Set.of("--attach", "--lan", "--arp-on", "--config", "--keepalived", "--metrics", "--metrics-tls-cert", "--metrics-tls-key", "--synproxy-key", "--conn-max", "--conn-max6",
-            "--ring-memory", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
+            "--ring-memory", "--kernel-ingress-drop", "--mh-table-size", "--control", "--control-http", "--control-token-file", "--save-to",
             "--lport-range", "--workers", "--user", "--control-group", "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp",
             "--drop-entry", "--drop-packet", "--secure-tcp", "--amemthresh", "--am-droprate",
             "--announce-table", "--announce-device", "--bird-socket", "--drain-time");
@@ -581,7 +595,8 @@ public final class ForwarderCommandLine {
             case "--ring-memory" -> "MiB, " + MIN_RING_MEMORY_MIB + ".." + MAX_RING_MEMORY_MIB;
             case "--lport-range" -> "LOW-HIGH within 1-65535, e.g. 1024-65535";
             case "--workers" -> "a number of workers, 1.." + MAX_WORKERS;
-            case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp" -> "0 or 1";
+            case "--expire-nodest-conn", "--expire-quiescent-template", "--sloppy-tcp", "--sloppy-udp",
+                    "--kernel-ingress-drop" -> "0 or 1";
             case "--drop-entry", "--drop-packet", "--secure-tcp" -> "0, 1, 2 or 3 (off, automatic, automatic and on, always)";
             case "--amemthresh" -> "a number of free connection-table entries, 0.." + MAX_CONN_MAX;
             case "--am-droprate" -> "a rate 0..2147483647 (one new connection in N dropped)";

@@ -68,7 +68,7 @@ class XdpRedirectTest {
     }
 
     int run(byte[] frame) throws NativeException {
-        return Bpf.testRunXdp(prog, frame);
+        return Bpf.testRun(prog, frame);
     }
 
     @Test

@@ -1,0 +1,120 @@
+package io.jvs.forwarder.it;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Packet mode's kernel ingress drop ({@code io.IngressDrop}) in the lab, DR over rs1 and rs2: 40
+ * GETs through the VIP reach both real servers in every run. The director namespace's own IP
+ * stack counts, in /proc/net/snmp's Ip InAddrErrors, every frame to the VIP it receives (the VIP
+ * is not its address and forwarding is off, so it can only drop them): with
+ * {@code --kernel-ingress-drop 0} it grows by at least one per GET (a GET is a SYN, an ACK, a
+ * request and a FIN from the client at least); with the drop (the default, as root and after
+ * {@code --user nobody}, whose event loop fills the program's map) it does not grow at all.
+ */
+@Timeout(300)
+class IngressDropIT {
+    static final String METRICS = ForwarderProcess.DEFAULT_METRICS;
+    static final int GETS = 40;
+
+    @RegisterExtension
+    static final LabExtension LAB = LabExtension.up(2);
+    ForwarderProcess director;
+
+    @AfterEach
+    void stopDirector() {
+        if (director != null && director.isAlive()) {
+            director.stop();
+        }
+        director = null;
+        LAB.lab().resetDirector();
+    }
+
+    /** The director namespace's Ip InAddrErrors (/proc/net/snmp: a header line, then a value line). */
+    static long inAddrErrors() {
+        Exec.Result r = LAB.lab().exec(Duration.ofSeconds(10), Lab.DIRECTOR, "cat", "/proc/net/snmp");
+        assertTrue(r.ok(), r.describe());
+        String[] header = null;
+        for (String line : r.stdout().split("\n")) {
+            if (!line.startsWith("Ip: ")) {
+                continue;
+            }
+            String[] f = line.substring(4).trim().split("\\s+");
+            if (header == null) {
+                header = f;
+            } else {
+                for (int i = 0; i < header.length; i++) {
+                    if (header[i].equals("InAddrErrors")) {
+                        return Long.parseLong(f[i]);
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no Ip InAddrErrors in /proc/net/snmp:\n" + r.stdout());
+    }
+
+    static final String RULES = """
+            -A -t %1$s:80 -s rr
+            -a -t %1$s:80 -r %2$s:80 -g -w 1
+            -a -t %1$s:80 -r %3$s:80 -g -w 1
+            """.formatted(Lab.VIP, Lab.rsIp(1), Lab.rsIp(2));
+
+    /**
+     * Starts a DR director with these extra flags, makes the GETs; the growth of InAddrErrors
+     * meanwhile. {@code --user} directors get the service from jvsadm after they have dropped
+     * their privileges, so the VIP enters the program's map from the unprivileged event loop.
+     */
+    long getsThroughTheVip(String name, String... extra) {
+        boolean user = List.of(extra).contains("--user");
+        List<String> args = new ArrayList<>(List.of("--attach", "packet:eth0", "--workers", "1", "--metrics", METRICS));
+        if (!user) {
+            args.addAll(List.of("--config", LAB.lab().itFile("ingress-drop.conf", RULES).toString()));
+        }
+        args.addAll(List.of(extra));
+        director = ForwarderProcess.start(LAB.lab(), name, METRICS, args);
+        if (user) {
+            for (String rule : RULES.strip().split("\n")) {
+                List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
+                cmd.addAll(List.of(rule.split(" ")));
+                Exec.Result r = LAB.lab().exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
+                assertEquals(0, r.exitCode(), r.describe());
+            }
+        }
+        // one GET first: the router learns the VIP's MAC, the director its neighbours
+        assertTrue(LAB.lab().getRepeatedly("http://" + Lab.VIP + "/", 1, Duration.ofSeconds(30),
+                "-H", "Connection: close").get(0).ok(), director.logTail(20));
+        long before = inAddrErrors();
+        List<Lab.Transfer> ts = LAB.lab().getRepeatedly("http://" + Lab.VIP + "/", GETS, Duration.ofSeconds(60),
+                "-H", "Connection: close");
+        long grown = inAddrErrors() - before;
+        assertTrue(ts.stream().allMatch(Lab.Transfer::ok), "every GET through the VIP: " + ts);
+        assertEquals(2, ts.stream().map(Lab.Transfer::body).distinct().count(), "both real servers: " + ts);
+        return grown;
+    }
+
+    @Test
+    void withoutTheDropTheKernelReceivesEveryFrameToTheVip() {
+        long grown = getsThroughTheVip("ingress-drop-off", "--kernel-ingress-drop", "0");
+        assertTrue(grown >= GETS, "InAddrErrors grew by " + grown + " for " + GETS + " GETs");
+    }
+
+    @Test
+    void withTheDropTheKernelReceivesNone() {
+        assertEquals(0, getsThroughTheVip("ingress-drop-on"), "InAddrErrors growth with the default drop");
+    }
+
+    @Test
+    void afterDroppingPrivilegesTheMapStillFills() {
+        assertEquals(0, getsThroughTheVip("ingress-drop-user", "--user", "nobody"),
+                "InAddrErrors growth with --user nobody (the VIP put in the map after the drop)");
+    }
+}
