@@ -125,6 +125,19 @@ class ForwarderCommandLineTest {
     }
 
     @Test
+    void kernelIngressDropOnlyWithPacketAndZeroOrOne() throws UsageException {
+        assertEquals("--kernel-ingress-drop is for --attach packet:IFACE (in TAP mode the kernel routes the frames"
+                + " into the TAP)", error("--attach", "tap:jvs0", "--kernel-ingress-drop", "0"));
+        assertEquals("--kernel-ingress-drop is for --attach packet:IFACE (the XDP program already keeps them from"
+                + " the kernel)", error("--attach", "xdp:eth0", "--kernel-ingress-drop", "1"));
+        assertEquals("--kernel-ingress-drop \"2\": expected 0 or 1", error("--attach", "packet:eth0",
+                "--kernel-ingress-drop", "2"));
+        assertTrue(ForwarderCommandLine.parse("--attach", "packet:eth0").kernelIngressDrop(), "on by default");
+        assertFalse(ForwarderCommandLine.parse("--attach", "packet:eth0", "--kernel-ingress-drop", "0")
+                .kernelIngressDrop());
+    }
+
+    @Test
     void badMetrics() {
         String expected = "expected ADDR:PORT (e.g. 127.0.0.1:9110, [::1]:9110) or off";
         assertEquals("--metrics \"9110\": " + expected, error("--attach", "packet:eth0", "--metrics", "9110"));
