@@ -399,6 +399,14 @@ for base in ("jvs-dr-packet", "jvs-nat-packet", "jvs-fullnat-packet", "jvs-tun-p
 for jp in ("jvs-dr-packet", "jvs-dr-packet-w2", "jvs-nat-packet", "jvs-nat-packet-w2", "jvs-dr-xdp", "jvs-dr-xdp-w2"):
     rows13.append(reported(f"machine CPU per forwarded packet (busy ms/Mpkt at the best UDP step): {jp} / kernel-fwd",
                            udp_best_key(jp, "busy_ms_per_mpkt"), udp_best_key("kernel-fwd", "busy_ms_per_mpkt"), "<= 1.0x", le=1.0))
+if "jvs-dr-packet-nodrop" in data:
+    rows13.append(reported("kernel ingress drop: machine CPU per forwarded packet (busy ms/Mpkt at the best UDP step), "
+                           "jvs-dr-packet / jvs-dr-packet-nodrop", udp_best_key("jvs-dr-packet", "busy_ms_per_mpkt"),
+                           udp_best_key("jvs-dr-packet-nodrop", "busy_ms_per_mpkt")))
+    rows13.append(reported("kernel ingress drop: UDP 64 B max delivered pps, jvs-dr-packet / jvs-dr-packet-nodrop",
+                           udp_best_key("jvs-dr-packet", "delivered_pps"), udp_best_key("jvs-dr-packet-nodrop", "delivered_pps")))
+    rows13.append(reported("kernel ingress drop: HTTP short conn/s, jvs-dr-packet / jvs-dr-packet-nodrop",
+                           med("jvs-dr-packet", "short", "rps"), med("jvs-dr-packet-nodrop", "short", "rps")))
 for jp in ("jvs-nat2nic-packet", "jvs-nat2nic-packet-w2", "jvs-nat2nic-tap"):
     rows13.append(reported(f"two-NIC NAT, HTTP short conn/s: {jp} / kernel-nat2nic", med(jp, "short", "rps"), med("kernel-nat2nic", "short", "rps"), ">= 1.0x", ge=1.0))
     rows13.append(reported(f"two-NIC NAT, HTTP keep-alive req/s: {jp} / kernel-nat2nic", med(jp, "keepalive", "rps"), med("kernel-nat2nic", "keepalive", "rps")))
