@@ -252,6 +252,17 @@ public final class ForwarderProcess implements AutoCloseable {
         return exitCode;
     }
 
+    /**
+     * What an IT's {@code @AfterEach} does with its director: stopped if it still runs ({@code null}:
+     * there is none), then the lab's director namespace reset for the next test.
+     */
+    static void stopAndResetLab(ForwarderProcess director, Lab lab) {
+        if (director != null && director.isAlive()) {
+            director.stop();
+        }
+        lab.resetDirector();
+    }
+
     private void stopQuietly() {
         try {
             stop();

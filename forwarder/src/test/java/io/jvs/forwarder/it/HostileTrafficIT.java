@@ -35,11 +35,8 @@ class HostileTrafficIT {
     @AfterEach
     void stopDirector() {
         background.shutdownNow();
-        if (director != null && director.isAlive()) {
-            director.stop();
-        }
+        ForwarderProcess.stopAndResetLab(director, LAB.lab());
         director = null;
-        LAB.lab().resetDirector();
     }
 
     ForwarderProcess start(String name, String config, String... extra) {

@@ -32,11 +32,8 @@ class IngressDropIT {
 
     @AfterEach
     void stopDirector() {
-        if (director != null && director.isAlive()) {
-            director.stop();
-        }
+        ForwarderProcess.stopAndResetLab(director, LAB.lab());
         director = null;
-        LAB.lab().resetDirector();
     }
 
     /** The director namespace's Ip InAddrErrors (/proc/net/snmp: a header line, then a value line). */

@@ -40,11 +40,8 @@ class JvsadmIT {
 
     @AfterEach
     void stopDirector() {
-        if (director != null && director.isAlive()) {
-            director.stop();
-        }
+        ForwarderProcess.stopAndResetLab(director, LAB.lab());
         director = null;
-        LAB.lab().resetDirector();
     }
 
     Path stateDir() throws IOException {

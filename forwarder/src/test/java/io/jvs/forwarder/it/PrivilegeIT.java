@@ -70,11 +70,8 @@ class PrivilegeIT {
 
     @AfterEach
     void stopDirector() {
-        if (director != null && director.isAlive()) {
-            director.stop();
-        }
+        ForwarderProcess.stopAndResetLab(director, LAB.lab());
         director = null;
-        LAB.lab().resetDirector();
     }
 
     Exec.Result jvsadmAs(String user, String... args) {
