@@ -1151,6 +1151,15 @@ public final class Director implements AutoCloseable {
                         + e.getMessage());
             }
         }
+        for (io.jvs.packet.Ipv6Address a : served) {
+            for (IngressDrop d : ingressDrops) {
+                try {
+                    d.put6(a.hi(), a.lo());
+                } catch (NativeException e) {
+                    System.err.println("jvs: ingress drop map: " + a + ": " + e.getMessage());
+                }
+            }
+        }
         for (io.jvs.packet.Ipv6Address a : now) {
             if (settings.attach().isTap() && served.contains(a)) {
                 namespace.routeIntoTap6(a); // once per address

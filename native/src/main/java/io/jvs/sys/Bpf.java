@@ -92,11 +92,17 @@ public final class Bpf {
         }
     }
 
-    /** BPF_MAP_UPDATE_ELEM (BPF_ANY) with an int key and an int value. */
+    /** BPF_MAP_UPDATE_ELEM (BPF_ANY) with an int key (its bytes in memory order) and an int value. */
     public static void updateMap(int mapFd, int key, int value, String what) throws NativeException {
+        updateMap(mapFd, java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(key).array(),
+                value, what);
+    }
+
+    /** BPF_MAP_UPDATE_ELEM (BPF_ANY) with a key of the map's key size in bytes (an IPv6 address) and an int value. */
+    public static void updateMap(int mapFd, byte[] key, int value, String what) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment k = a.allocate(JAVA_INT);
-            k.set(JAVA_INT, 0, key);
+            MemorySegment k = a.allocate(key.length, 8);
+            MemorySegment.copy(key, 0, k, ValueLayout.JAVA_BYTE, 0, key.length);
             MemorySegment v = a.allocate(JAVA_INT);
             v.set(JAVA_INT, 0, value);
             MemorySegment attr = a.allocate(32, 8);

@@ -841,7 +841,7 @@ public final class ForwarderCommandLine {
                   --ring-memory MIB       packet mode: RX ring memory per interface and
                                           worker, %4$d..%5$d (default %6$d: 16384 frames at MTU 1500)
                   --kernel-ingress-drop 0|1  packet mode: keep the kernel's IP stack from
-                                          receiving the IPv4 frames jvs forwards for its VIPs
+                                          receiving the frames jvs forwards for its VIPs
                                           and local addresses (default 1; a tcx program)
                   --lport-range LOW-HIGH  FULLNAT: local ports per local address
                                           (default 1024-65535)

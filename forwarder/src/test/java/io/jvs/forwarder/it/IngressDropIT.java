@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is not its address and forwarding is off, so it can only drop them): with
  * {@code --kernel-ingress-drop 0} it grows by at least one per GET (a GET is a SYN, an ACK, a
  * request and a FIN from the client at least); with the drop (the default, as root and after
- * {@code --user nobody}, whose event loop fills the program's map) it does not grow at all.
+ * {@code --user nobody}, whose event loop fills the program's map) it does not grow at all. IPv6
+ * (NAT over rs1, rs2 to [2001:db8::100]): /proc/net/snmp6's Ip6InAddrErrors grows by at least one
+ * per GET less with the drop than without (the real servers' replies to the client still reach the
+ * kernel, both ways).
  */
 @Timeout(300)
 class IngressDropIT {
@@ -96,6 +100,56 @@ class IngressDropIT {
         assertTrue(ts.stream().allMatch(Lab.Transfer::ok), "every GET through the VIP: " + ts);
         assertEquals(2, ts.stream().map(Lab.Transfer::body).distinct().count(), "both real servers: " + ts);
         return grown;
+    }
+
+    /** The director namespace's Ip6InAddrErrors (/proc/net/snmp6: a name and a value per line). */
+    static long ip6InAddrErrors() {
+        Exec.Result r = LAB.lab().exec(Duration.ofSeconds(10), Lab.DIRECTOR, "cat", "/proc/net/snmp6");
+        assertTrue(r.ok(), r.describe());
+        for (String line : r.stdout().split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length == 2 && f[0].equals("Ip6InAddrErrors")) {
+                return Long.parseLong(f[1]);
+            }
+        }
+        throw new AssertionError("no Ip6InAddrErrors in /proc/net/snmp6:\n" + r.stdout());
+    }
+
+    /** An IPv6 NAT director with these extra flags; the growth of Ip6InAddrErrors over the GETs to [VIP6]. */
+    long getsThroughTheVip6(String name, String... extra) {
+        String vip6 = ForwarderIT.Ipv6Scenario.VIP6;
+        Path conf = LAB.lab().itFile("ingress-drop6.conf", """
+                -A -t [%1$s]:80 -s rr
+                -a -t [%1$s]:80 -r [%2$s]:80 -m -w 1
+                -a -t [%1$s]:80 -r [%3$s]:80 -m -w 1
+                """.formatted(vip6, ForwarderIT.Ipv6Scenario.rsIp6(1), ForwarderIT.Ipv6Scenario.rsIp6(2)));
+        LAB.lab().neighForget(Lab.ROUTER, vip6, Lab.ROUTER_LAN_IFACE);
+        List<String> args = new ArrayList<>(List.of("--attach", "packet:eth0", "--workers", "1",
+                "--config", conf.toString(), "--metrics", METRICS));
+        args.addAll(List.of(extra));
+        director = ForwarderProcess.start(LAB.lab(), name, METRICS, args);
+        String url = "http://[" + vip6 + "]/";
+        assertTrue(LAB.lab().getRepeatedly(url, 1, Duration.ofSeconds(30), "-g", "-H", "Connection: close").get(0).ok(),
+                director.logTail(20));
+        long before = ip6InAddrErrors();
+        List<Lab.Transfer> ts = LAB.lab().getRepeatedly(url, GETS, Duration.ofSeconds(60), "-g", "-H", "Connection: close");
+        long grown = ip6InAddrErrors() - before;
+        assertTrue(ts.stream().allMatch(Lab.Transfer::ok), "every GET through the VIP6: " + ts);
+        ForwarderProcess.stopAndResetLab(director, LAB.lab());
+        director = null;
+        return grown;
+    }
+
+    /**
+     * IPv6: the client's frames to the VIP6 no longer reach the kernel; the real servers' NAT replies
+     * (to the client's address) still do, both ways, so the test compares the two runs.
+     */
+    @Test
+    void ipv6FramesToTheVip6NoLongerReachTheKernel() {
+        long off = getsThroughTheVip6("ingress-drop6-off", "--kernel-ingress-drop", "0");
+        long on = getsThroughTheVip6("ingress-drop6-on");
+        assertTrue(off - on >= GETS, "Ip6InAddrErrors grew by " + off + " without the drop, " + on + " with it, for "
+                + GETS + " GETs");
     }
 
     @Test
