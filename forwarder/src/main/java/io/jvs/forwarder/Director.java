@@ -1152,13 +1152,7 @@ public final class Director implements AutoCloseable {
             }
         }
         for (io.jvs.packet.Ipv6Address a : served) {
-            for (IngressDrop d : ingressDrops) {
-                try {
-                    d.put6(a.hi(), a.lo());
-                } catch (NativeException e) {
-                    System.err.println("jvs: ingress drop map: " + a + ": " + e.getMessage());
-                }
-            }
+            own6(a);
         }
         for (io.jvs.packet.Ipv6Address a : now) {
             if (settings.attach().isTap() && served.contains(a)) {
@@ -1227,6 +1221,17 @@ public final class Director implements AutoCloseable {
                 d.put(addr);
             } catch (NativeException e) {
                 System.err.println("jvs: ingress drop map: " + Ipv4Address.toString(addr) + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** The IPv6 address a is jvs's: packet mode's ingress programs keep frames to it from the kernel. */
+    private void own6(io.jvs.packet.Ipv6Address a) {
+        for (IngressDrop d : ingressDrops) {
+            try {
+                d.put6(a.hi(), a.lo());
+            } catch (NativeException e) {
+                System.err.println("jvs: ingress drop map: " + a + ": " + e.getMessage());
             }
         }
     }

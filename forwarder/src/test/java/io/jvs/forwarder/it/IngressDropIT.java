@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -90,14 +91,21 @@ class IngressDropIT {
                 assertEquals(0, r.exitCode(), r.describe());
             }
         }
-        // one GET first: the router learns the VIP's MAC, the director its neighbours
-        assertTrue(LAB.lab().getRepeatedly("http://" + Lab.VIP + "/", 1, Duration.ofSeconds(30),
-                "-H", "Connection: close").get(0).ok(), director.logTail(20));
-        long before = inAddrErrors();
-        List<Lab.Transfer> ts = LAB.lab().getRepeatedly("http://" + Lab.VIP + "/", GETS, Duration.ofSeconds(60),
-                "-H", "Connection: close");
-        long grown = inAddrErrors() - before;
-        assertTrue(ts.stream().allMatch(Lab.Transfer::ok), "every GET through the VIP: " + ts);
+        return countedGets("http://" + Lab.VIP + "/", IngressDropIT::inAddrErrors);
+    }
+
+    /**
+     * One GET first (the router learns the VIP's MAC, the director its neighbours), then {@link #GETS}
+     * of them, each on a new connection, all answered by both real servers; the counter's growth over
+     * those.
+     */
+    long countedGets(String url, LongSupplier counter) {
+        assertTrue(LAB.lab().getRepeatedly(url, 1, Duration.ofSeconds(30), "-g", "-H", "Connection: close").get(0).ok(),
+                director.logTail(20));
+        long before = counter.getAsLong();
+        List<Lab.Transfer> ts = LAB.lab().getRepeatedly(url, GETS, Duration.ofSeconds(60), "-g", "-H", "Connection: close");
+        long grown = counter.getAsLong() - before;
+        assertTrue(ts.stream().allMatch(Lab.Transfer::ok), "every GET through " + url + ": " + ts);
         assertEquals(2, ts.stream().map(Lab.Transfer::body).distinct().count(), "both real servers: " + ts);
         return grown;
     }
@@ -128,13 +136,7 @@ class IngressDropIT {
                 "--config", conf.toString(), "--metrics", METRICS));
         args.addAll(List.of(extra));
         director = ForwarderProcess.start(LAB.lab(), name, METRICS, args);
-        String url = "http://[" + vip6 + "]/";
-        assertTrue(LAB.lab().getRepeatedly(url, 1, Duration.ofSeconds(30), "-g", "-H", "Connection: close").get(0).ok(),
-                director.logTail(20));
-        long before = ip6InAddrErrors();
-        List<Lab.Transfer> ts = LAB.lab().getRepeatedly(url, GETS, Duration.ofSeconds(60), "-g", "-H", "Connection: close");
-        long grown = ip6InAddrErrors() - before;
-        assertTrue(ts.stream().allMatch(Lab.Transfer::ok), "every GET through the VIP6: " + ts);
+        long grown = countedGets("http://[" + vip6 + "]/", IngressDropIT::ip6InAddrErrors);
         ForwarderProcess.stopAndResetLab(director, LAB.lab());
         director = null;
         return grown;
