@@ -41,115 +41,154 @@ public final class ConfigEditor {
      */
     public static ServiceConfig apply(ServiceConfig config, IpvsadmCommand cmd, SchedulerFactory schedulers)
             throws IpvsadmException {
-        List<ServiceSpec> services = new ArrayList<>(config.services());
-        int at = indexOf(services, cmd);
-        try {
-            switch (cmd.command()) {
-                case ADD_SERVICE -> {
-                    if (at >= 0) {
-                        throw IpvsadmException.operation("Service already exists");
-                    }
-                    checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
-                    services.add(service(cmd, List.of(), List.of(), List.of(), ClientAddressMode.NONE, ServiceTimeouts.GLOBAL,
-                            false, io.jvs.forwarder.service.ClientPolicy.NONE));
-                }
-                case EDIT_SERVICE -> {
-                    if (at < 0) {
-                        throw IpvsadmException.operation("No such service");
-                    }
-                    checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
-                    ServiceSpec old = services.get(at);
-                    services.set(at, service(cmd, old.dests(), old.localAddrs(), old.localAddrs6(), old.clientAddress(), old.timeouts(),
-                            old.synProxy(), old.clientPolicy()));
-                }
-                case DELETE_SERVICE -> {
-                    if (at < 0) {
-                        throw IpvsadmException.operation("No such service");
-                    }
-                    services.remove(at);
-                }
-                case FLUSH -> {
-                    return new ServiceConfig(List.of(), List.of(), config.timeouts());
-                }
-                case ADD_SERVER, EDIT_SERVER, DELETE_SERVER -> {
-                    if (at < 0) {
-                        throw IpvsadmException.operation("Service not defined");
-                    }
-                    ServiceSpec s = services.get(at);
-                    List<ServiceSpec.Dest> dests = new ArrayList<>(s.dests());
-                    int d = -1;
-                    for (int i = 0; i < dests.size(); i++) {
-                        ServiceSpec.Dest x = dests.get(i);
-                        if (x.addr() == cmd.destAddr() && x.port() == cmd.destPort()
-                                && java.util.Objects.equals(x.addr6(), cmd.destAddr6())) {
-                            d = i;
-                        }
-                    }
-                    if (cmd.command() == IpvsadmCommand.Command.ADD_SERVER) {
-                        if (d >= 0) {
-                            throw IpvsadmException.operation("Destination already exists");
-                        }
-                        dests.add(dest(cmd));
-                    } else if (d < 0) {
-                        throw IpvsadmException.operation("No such destination");
-                    } else if (cmd.command() == IpvsadmCommand.Command.EDIT_SERVER) {
-                        dests.set(d, dest(cmd));
-                    } else {
-                        dests.remove(d);
-                    }
-                    services.set(at, s.withDests(dests));
-                }
-                case SET -> {
-                    return new ServiceConfig(services, config.fwmarkRules(), set(config.timeouts(), cmd.timeouts()));
-                }
-                case STATE_TIMEOUT -> {
-                    TimeoutSettings t = config.timeouts();
-                    Map<String, Integer> states = new LinkedHashMap<>(t.states());
-                    states.put(cmd.state(), cmd.stateSeconds());
-                    return new ServiceConfig(services, config.fwmarkRules(),
-                            new TimeoutSettings(t.tcp(), t.tcpFin(), t.udp(), states));
-                }
-                case ADD_MARK, DELETE_MARK -> {
-                    List<FwmarkRule> rules = new ArrayList<>(config.fwmarkRules());
-                    boolean present = rules.contains(cmd.rule());
-                    if (cmd.command() == IpvsadmCommand.Command.ADD_MARK) {
-                        if (present) {
-                            throw IpvsadmException.operation("Mark rule already exists");
-                        }
-                        rules.add(cmd.rule());
-                    } else {
-                        if (!present) {
-                            throw IpvsadmException.operation("No such mark rule");
-                        }
-                        rules.remove(cmd.rule());
-                    }
-                    return new ServiceConfig(services, rules, config.timeouts());
-                }
-                default -> {
-                    return config;
-                }
-            }
-        } catch (IllegalArgumentException e) {
-            // the model's own checks (e.g. FULLNAT without --laddr)
-            throw IpvsadmException.operation(e.getMessage());
-        }
-        return new ServiceConfig(services, config.fwmarkRules(), config.timeouts());
+        Edit edit = new Edit(config);
+        edit.apply(cmd, schedulers);
+        return edit.result();
     }
 
-    /** The index of the service {@code cmd} names, or -1. */
-    static int indexOf(List<ServiceSpec> services, IpvsadmCommand cmd) {
-        for (int i = 0; i < services.size(); i++) {
-            ServiceSpec s = services.get(i);
-            if (s.isIpv6() != cmd.isIpv6()) {
-                continue; // the kernel keys services by family too (an IPv4 and an IPv6 -f 1 are two)
+    /**
+     * A service's identity as the kernel keys it: family, then fwmark, or protocol, address and port.
+     * Of a fwmark service only the family and mark count.
+     */
+    record ServiceKey(boolean ipv6, int fwmark, int proto, int addr, io.jvs.packet.Ipv6Address addr6, int port) {
+        static ServiceKey of(ServiceSpec s) {
+            return s.isFwmark() ? new ServiceKey(s.isIpv6(), s.fwmark(), 0, 0, null, 0)
+                    : new ServiceKey(s.isIpv6(), 0, s.proto(), s.isIpv6() ? 0 : s.addr(), s.addr6(), s.port());
+        }
+
+        static ServiceKey of(IpvsadmCommand c) {
+            return c.isFwmark() ? new ServiceKey(c.isIpv6(), c.fwmark(), 0, 0, null, 0)
+                    : new ServiceKey(c.isIpv6(), 0, c.proto(), c.isIpv6() ? 0 : c.addr(), c.addr6(), c.port());
+        }
+    }
+
+    /**
+     * A configuration being edited by a sequence of commands (one jvsadm command, or every line of
+     * a {@code -R} or config file), its services by identity: each command finds its service in
+     * O(1) and nothing is copied until {@link #result()}. Copying the service list per line made a
+     * restore quadratic: KeepalivedFuzzTest's virtual_server_group range of 63,731 IPv6 addresses
+     * saved and restored (-S, -R) did not finish in 10 minutes. A failed command may leave the edit
+     * half done: throw it away (a restore is whole or nothing).
+     */
+    public static final class Edit {
+        private final ServiceConfig base;
+        private final LinkedHashMap<ServiceKey, ServiceSpec> services = new LinkedHashMap<>();
+        private List<FwmarkRule> rules;
+        private TimeoutSettings timeouts;
+        private boolean changed;
+
+        public Edit(ServiceConfig base) {
+            this.base = base;
+            for (ServiceSpec s : base.services()) {
+                services.putIfAbsent(ServiceKey.of(s), s); // a published configuration has each once
             }
-            if (cmd.isFwmark() ? s.fwmark() == cmd.fwmark()
-                    : cmd.isIpv6() ? s.sameService6(cmd.proto(), cmd.addr6(), cmd.port())
-                    : s.sameService(cmd.proto(), cmd.addr(), cmd.port())) {
-                return i;
+            rules = base.fwmarkRules();
+            timeouts = base.timeouts();
+        }
+
+        /** The configuration after the commands applied so far; the base itself if none changed anything. */
+        public ServiceConfig result() {
+            return changed ? new ServiceConfig(List.copyOf(services.values()), rules, timeouts) : base;
+        }
+
+        /** Applies one command, as the kernel does it to its tables, or throws with the kernel's answer. */
+        public void apply(IpvsadmCommand cmd, SchedulerFactory schedulers) throws IpvsadmException {
+            ServiceKey key = ServiceKey.of(cmd);
+            ServiceSpec at = services.get(key);
+            try {
+                switch (cmd.command()) {
+                    case ADD_SERVICE -> {
+                        if (at != null) {
+                            throw IpvsadmException.operation("Service already exists");
+                        }
+                        checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
+                        services.put(key, service(cmd, List.of(), List.of(), List.of(), ClientAddressMode.NONE,
+                                ServiceTimeouts.GLOBAL, false, io.jvs.forwarder.service.ClientPolicy.NONE));
+                    }
+                    case EDIT_SERVICE -> {
+                        if (at == null) {
+                            throw IpvsadmException.operation("No such service");
+                        }
+                        checkScheduler(cmd.scheduler(), cmd.schedFlags(), schedulers);
+                        // put on a present key keeps the service's place in the list
+                        services.put(key, service(cmd, at.dests(), at.localAddrs(), at.localAddrs6(), at.clientAddress(),
+                                at.timeouts(), at.synProxy(), at.clientPolicy()));
+                    }
+                    case DELETE_SERVICE -> {
+                        if (at == null) {
+                            throw IpvsadmException.operation("No such service");
+                        }
+                        services.remove(key);
+                    }
+                    case FLUSH -> {
+                        services.clear();
+                        rules = List.of();
+                    }
+                    case ADD_SERVER, EDIT_SERVER, DELETE_SERVER -> {
+                        if (at == null) {
+                            throw IpvsadmException.operation("Service not defined");
+                        }
+                        services.put(key, at.withDests(dests(at.dests(), cmd)));
+                    }
+                    case SET -> timeouts = set(timeouts, cmd.timeouts());
+                    case STATE_TIMEOUT -> {
+                        Map<String, Integer> states = new LinkedHashMap<>(timeouts.states());
+                        states.put(cmd.state(), cmd.stateSeconds());
+                        timeouts = new TimeoutSettings(timeouts.tcp(), timeouts.tcpFin(), timeouts.udp(), states);
+                    }
+                    case ADD_MARK, DELETE_MARK -> {
+                        List<FwmarkRule> next = new ArrayList<>(rules);
+                        boolean present = next.contains(cmd.rule());
+                        if (cmd.command() == IpvsadmCommand.Command.ADD_MARK) {
+                            if (present) {
+                                throw IpvsadmException.operation("Mark rule already exists");
+                            }
+                            next.add(cmd.rule());
+                        } else {
+                            if (!present) {
+                                throw IpvsadmException.operation("No such mark rule");
+                            }
+                            next.remove(cmd.rule());
+                        }
+                        rules = List.copyOf(next);
+                    }
+                    default -> {
+                        return;
+                    }
+                }
+            } catch (IllegalArgumentException e) {
+                // the model's own checks (e.g. FULLNAT without --laddr)
+                throw IpvsadmException.operation(e.getMessage());
+            }
+            changed = true;
+        }
+    }
+
+    /** A service's real servers after -a, -e or -d; the kernel's answer if the server is (not) there. */
+    private static List<ServiceSpec.Dest> dests(List<ServiceSpec.Dest> before, IpvsadmCommand cmd)
+            throws IpvsadmException {
+        List<ServiceSpec.Dest> dests = new ArrayList<>(before);
+        int d = -1;
+        for (int i = 0; i < dests.size(); i++) {
+            ServiceSpec.Dest x = dests.get(i);
+            if (x.addr() == cmd.destAddr() && x.port() == cmd.destPort()
+                    && java.util.Objects.equals(x.addr6(), cmd.destAddr6())) {
+                d = i;
             }
         }
-        return -1;
+        if (cmd.command() == IpvsadmCommand.Command.ADD_SERVER) {
+            if (d >= 0) {
+                throw IpvsadmException.operation("Destination already exists");
+            }
+            dests.add(dest(cmd));
+        } else if (d < 0) {
+            throw IpvsadmException.operation("No such destination");
+        } else if (cmd.command() == IpvsadmCommand.Command.EDIT_SERVER) {
+            dests.set(d, dest(cmd));
+        } else {
+            dests.remove(d);
+        }
+        return dests;
     }
 
     /**

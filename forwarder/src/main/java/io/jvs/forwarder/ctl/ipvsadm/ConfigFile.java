@@ -96,7 +96,7 @@ public final class ConfigFile {
     public static ServiceConfig apply(String source, List<String> lines, SchedulerFactory schedulers,
                                         ServiceConfig base, IpvsadmParser parser) throws ConfigException {
         Objects.requireNonNull(schedulers);
-        ServiceConfig config = base;
+        ConfigEditor.Edit edit = new ConfigEditor.Edit(base); // one edit for all lines: linear in their number
         for (int i = 0; i < lines.size(); i++) {
             String text = lines.get(i);
             if (i == 0 && text.startsWith("\uFEFF")) {
@@ -113,11 +113,12 @@ public final class ConfigFile {
                             + "' command does not change the configuration (expected -A, -E, -D, -C, -a, -e, -d,"
                             + " --set, --state-timeout, --add-mark or --delete-mark)");
                 }
-                config = ConfigEditor.apply(config, cmd, schedulers);
+                edit.apply(cmd, schedulers);
             } catch (IpvsadmException e) {
                 throw new ConfigException(source, i + 1, e.getMessage(), e);
             }
         }
+        ServiceConfig config = edit.result();
         try {
             // What the wiring will do with it, so that it cannot fail there.
             new ServiceTableBuilder(schedulers).build(config.services(), config.fwmarkRules(), ServiceTable.EMPTY);

@@ -576,17 +576,26 @@ public final class IpvsadmFormat {
         };
     }
 
-    /** print_sched_flags: sh-/mh- names for those schedulers, flag-N otherwise. */
+    /**
+     * print_sched_flags: sh-/mh- names for those schedulers, flag-N otherwise. One deliberate
+     * difference: ipvsadm prints nothing for flag-3 on an sh or mh service, so its {@code -S} of
+     * {@code -s mh -b flag-3} is {@code -b } with no argument, which {@code -R} refuses, and of
+     * {@code -b sh-port,flag-3} loses the flag. jvs prints flag-3 after their names: what it
+     * saves restores to what it had (found by IpvsadmFuzzTest).
+     */
     public static String schedFlags(ServiceSpec spec) {
         int f = spec.schedFlags();
         List<String> names = new ArrayList<>(3);
         String s = spec.scheduler();
-        if (s.equals("sh") || s.equals("mh")) { // their names only; ipvsadm does not print flag-3 for them
+        if (s.equals("sh") || s.equals("mh")) {
             if ((f & ServiceSpec.SCHED_FLAG_1) != 0) {
                 names.add(s + "-fallback");
             }
             if ((f & ServiceSpec.SCHED_FLAG_2) != 0) {
                 names.add(s + "-port");
+            }
+            if ((f & ServiceSpec.SCHED_FLAG_3) != 0) {
+                names.add("flag-3");
             }
         } else {
             if ((f & ServiceSpec.SCHED_FLAG_1) != 0) {

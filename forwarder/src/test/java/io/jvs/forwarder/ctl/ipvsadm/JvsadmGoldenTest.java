@@ -387,12 +387,55 @@ public class JvsadmGoldenTest {
     }
 
     @Test
+    void aRestoreOfTwentyThousandServicesKeepsTheirOrderAndEditsThemInPlace() {
+        // The restore edits one configuration by service identity (KeepalivedFuzzTest: 63,731
+        // services saved and restored by copying the list per line never finished).
+        StringBuilder in = new StringBuilder();
+        for (int i = 0; i < 20_000; i++) {
+            String vip = "10.1." + (i >> 8) + "." + (i & 255) + ":80";
+            in.append("-A -t ").append(vip).append(" -s rr\n-a -t ").append(vip).append(" -r 10.0.0.11:80 -g -w 1\n");
+        }
+        in.append("-E -t 10.1.39.16:80 -s wlc\n"); // service 10,000: edited where it stands
+        in.append("-D -t 10.1.0.1:80\n");
+        assertEquals(new Jvsadm.Result(0, "", ""), h.run("-R", in.toString()));
+        List<String> saved = h.out("-S -n").lines().toList();
+        assertEquals(2 * 19_999, saved.size());
+        assertEquals("-A -t 10.1.0.0:80 -s rr", saved.get(0));
+        assertEquals("-A -t 10.1.0.2:80 -s rr", saved.get(2)); // 10.1.0.1 deleted
+        assertEquals("-A -t 10.1.39.16:80 -s wlc", saved.get(2 * 9_999));
+        assertEquals("-a -t 10.1.39.16:80 -r 10.0.0.11:80 -g -w 1", saved.get(2 * 9_999 + 1));
+        assertEquals("-A -t 10.1.78.31:80 -s rr", saved.get(2 * 19_998));
+        // the configuration's own order (what a -E keeps; -S prints the table's hash order)
+        List<io.jvs.forwarder.service.ServiceSpec> services = h.control.config().services();
+        assertEquals(19_999, services.size());
+        assertEquals("wlc", services.get(9_999).scheduler());
+        assertEquals(Ipv4Address.parse("10.1.39.16"), services.get(9_999).addr());
+        h.fails("-A -t 10.1.78.31:80 -s rr", 255, "Service already exists");
+        h.ok("-C");
+        assertEquals("", h.out("-S -n"));
+    }
+
+    @Test
+    void anMhServiceWithOnlyFlagThreeIsSavedAsALineThatRestores() {
+        // IpvsadmFuzzTest's finding: ipvsadm would save this service as "-A -f 4 -s mh -b " (no
+        // flag it prints for mh), which -R refuses as "-b: missing argument".
+        h.ok("-A -f 4 -s mh -b flag-3");
+        assertEquals("FWM  4 mh (flag-3)", h.out("-L -n").lines().toList().get(3));
+        String saved = h.out("-S -n");
+        assertEquals("-A -f 4 -s mh -b flag-3\n", saved);
+        JvsadmHarness fresh = new JvsadmHarness();
+        assertEquals(new Jvsadm.Result(0, "", ""), fresh.run("-R", saved));
+        assertEquals(saved, fresh.out("-S -n"));
+    }
+
+    @Test
     void greTunnelsShFlagThreeAndPersistenceEngineColumns() {
         h.ok("-A -t 10.0.0.100:80 -s sh -b sh-port,flag-3");
         h.ok("-a -t 10.0.0.100:80 -r 10.0.0.21 -i --tun-type gre --tun-csum");
-        // print_sched_flags: sh/mh services show only their own names
-        assertEquals("TCP  10.0.0.100:80 sh (sh-port)", h.out("-L -n").lines().toList().get(3));
-        assertEquals("-A -t 10.0.0.100:80 -s sh -b sh-port\n"
+        // print_sched_flags: sh/mh services show their own names, and flag-3 after them (ipvsadm
+        // leaves it out, so its -S loses it: jvs keeps what -R needs to restore the service)
+        assertEquals("TCP  10.0.0.100:80 sh (sh-port,flag-3)", h.out("-L -n").lines().toList().get(3));
+        assertEquals("-A -t 10.0.0.100:80 -s sh -b sh-port,flag-3\n"
                 + "-a -t 10.0.0.100:80 -r 10.0.0.21:80 -i -w 1 --tun-type gre --tun-csum\n", h.out("-S -n"));
         assertEquals(String.format("  -> %-28s %-7s %-13s %-6d %-10d %-10d", "10.0.0.21:80", "Tunnel", "gre:+c", 1, 0,
                 0), h.out("-L -n --tun-info").lines().toList().get(4));
