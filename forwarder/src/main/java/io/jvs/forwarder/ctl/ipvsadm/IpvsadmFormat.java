@@ -368,15 +368,65 @@ public final class IpvsadmFormat {
         if ((format & FMT_NOSORT) != 0) {
             return services;
         }
-        List<VirtualService> s = new ArrayList<>(services);
-        s.sort(Comparator.comparingInt((VirtualService v) -> 0)
+        Comparator<VirtualService> fixed = Comparator.comparingInt((VirtualService v) -> v.fwmark)
+                .thenComparing(v -> v.ipv6)
+                .thenComparingInt(v -> v.proto)
+                .thenComparing((a, b) -> a.ipv6 ? compareUnsigned128(a.addr6Hi, a.addr6Lo, b.addr6Hi, b.addr6Lo)
+                        : Integer.compareUnsigned(a.addr, b.addr))
+                .thenComparingInt(v -> v.port);
+        Comparator<VirtualService> ipvsCmpServices = Comparator.comparingInt((VirtualService v) -> 0)
                 .thenComparing((a, b) -> Integer.signum(a.fwmark - b.fwmark))
                 .thenComparing((a, b) -> Integer.signum(af(a.ipv6) - af(b.ipv6)))
                 .thenComparing((a, b) -> Integer.signum(a.proto - b.proto))
                 .thenComparing((a, b) -> a.ipv6 ? cmp128(a.addr6Hi, a.addr6Lo, b.addr6Hi, b.addr6Lo)
                         : Integer.signum(a.addr - b.addr))
-                .thenComparing((a, b) -> Integer.signum(a.port - b.port)));
-        return s;
+                .thenComparing((a, b) -> Integer.signum(a.port - b.port));
+        return qsort(services, fixed, ipvsCmpServices);
+    }
+
+    /**
+     * ipvsadm's qsort with its own comparator (ipvs_cmp_services, ipvs_cmp_dests). Those subtract
+     * addresses as C ints, so for addresses 2^31 or more apart the order is not transitive
+     * (10.0.0.1 before 95.0.0.1 before 180.0.0.1 before 10.0.0.1), and what ipvsadm prints for such
+     * a set depends on the order the kernel hands it. jvs first puts the set in one fixed order
+     * (unsigned), then merges as glibc's msort does: ipvsadm's order wherever that is a total
+     * order, and otherwise one order that depends only on the set, so {@code -S} then {@code -R}
+     * prints the same text (IpvsadmFuzzTest, RestoreFuzzTest). List.sort would also be free to
+     * throw on such a comparator ("Comparison method violates its general contract").
+     */
+    static <T> List<T> qsort(List<T> items, Comparator<? super T> fixed, Comparator<? super T> cmp) {
+        List<T> in = new ArrayList<>(items);
+        in.sort(fixed);
+        @SuppressWarnings("unchecked")
+        T[] a = (T[]) in.toArray();
+        msort(a, 0, a.length, cmp, a.clone());
+        return java.util.Arrays.asList(a);
+    }
+
+    /** glibc's msort_with_tmp: halves of n/2 and n - n/2, the left element first on a tie. */
+    private static <T> void msort(T[] a, int from, int n, Comparator<? super T> cmp, T[] tmp) {
+        if (n <= 1) {
+            return;
+        }
+        int n1 = n / 2;
+        msort(a, from, n1, cmp, tmp);
+        msort(a, from + n1, n - n1, cmp, tmp);
+        int i = from;
+        int j = from + n1;
+        int end = from + n;
+        int k = from;
+        while (i < from + n1 && j < end) {
+            tmp[k++] = cmp.compare(a[i], a[j]) <= 0 ? a[i++] : a[j++];
+        }
+        while (i < from + n1) {
+            tmp[k++] = a[i++];
+        }
+        System.arraycopy(tmp, from, a, from, k - from); // the rest of the right half is in place
+    }
+
+    private static int compareUnsigned128(long aHi, long aLo, long bHi, long bLo) {
+        int r = Long.compareUnsigned(aHi, bHi);
+        return r != 0 ? r : Long.compareUnsigned(aLo, bLo);
     }
 
     /** AF_INET (2) or AF_INET6 (10): ipvs_cmp_services orders by family after the mark. */
@@ -397,17 +447,19 @@ public final class IpvsadmFormat {
         return 0;
     }
 
-    /** ipvs_cmp_dests (address, then port), unless --nosort; else the kernel's list order. */
+    /** ipvs_cmp_dests (address, then port) through {@link #qsort}, unless --nosort; else the kernel's list order. */
     static List<RealServer> sortedDests(RealServer[] dests, int format) {
-        List<RealServer> d = new ArrayList<>(List.of(dests));
-        if ((format & FMT_NOSORT) == 0) {
-            d.sort((a, b) -> { // ipvs_cmp_dests: by d1's family (a mixed pair reads the union's words)
-                int r = a.ipv6 ? cmp128(a.addr6Hi, a.addr6Lo, words(b)[0], words(b)[1])
-                        : Integer.signum(a.addr - (b.ipv6 ? (int) (b.addr6Hi >>> 32) : b.addr));
-                return r != 0 ? r : Integer.signum(a.port - b.port);
-            });
+        if ((format & FMT_NOSORT) != 0) {
+            return List.of(dests);
         }
-        return d;
+        Comparator<RealServer> fixed = Comparator.comparing((RealServer d) -> d.ipv6)
+                .thenComparing((a, b) -> compareUnsigned128(words(a)[0], words(a)[1], words(b)[0], words(b)[1]))
+                .thenComparingInt(d -> d.port);
+        return qsort(List.of(dests), fixed, (a, b) -> { // by d1's family (a mixed pair reads the union's words)
+            int r = a.ipv6 ? cmp128(a.addr6Hi, a.addr6Lo, words(b)[0], words(b)[1])
+                    : Integer.signum(a.addr - (b.ipv6 ? (int) (b.addr6Hi >>> 32) : b.addr));
+            return r != 0 ? r : Integer.signum(a.port - b.port);
+        });
     }
 
     /** A server's address as the 16 bytes of nf_inet_addr (an IPv4 one in the first word, the rest zero). */

@@ -416,6 +416,41 @@ public class JvsadmGoldenTest {
     }
 
     @Test
+    void servicesInACyclicIpvsadmOrderAreListedTheSameWhateverOrderTheyWereAddedIn() {
+        // ipvs_cmp_services subtracts addresses as C ints: 10.0.0.1 < 95.0.0.1 < 180.0.0.1 < 10.0.0.1.
+        // Merged from the unsigned order as glibc's msort does: [10] + ([95] + [180]).
+        String expected = "-A -t 10.0.0.1:80 -s rr\n-A -t 95.0.0.1:80 -s rr\n-A -t 180.0.0.1:80 -s rr\n";
+        for (String order : List.of("180.0.0.1 10.0.0.1 95.0.0.1", "95.0.0.1 180.0.0.1 10.0.0.1",
+                "10.0.0.1 180.0.0.1 95.0.0.1")) {
+            JvsadmHarness fresh = new JvsadmHarness();
+            for (String vip : order.split(" ")) {
+                fresh.ok("-A -t " + vip + ":80 -s rr");
+            }
+            assertEquals(expected, fresh.out("-S -n"), "added in the order " + order);
+        }
+        // Real servers likewise (ipvs_cmp_dests), and a pair alone keeps ipvsadm's own order:
+        // 200.0.0.1 - 10.0.0.100 is negative as a C int, so 200.0.0.1 comes first.
+        h.ok("-A -t 10.0.0.100:80 -s rr");
+        for (String rip : List.of("95.0.0.1", "180.0.0.1", "10.0.0.1")) {
+            h.ok("-a -t 10.0.0.100:80 -r " + rip + " -g");
+        }
+        assertEquals(List.of("  -> 10.0.0.1:80", "  -> 95.0.0.1:80", "  -> 180.0.0.1:80"),
+                h.out("-L -n").lines().skip(4).map(l -> l.substring(0, l.indexOf(':') + 3)).toList());
+        JvsadmHarness pair = new JvsadmHarness();
+        pair.ok("-A -t 10.0.0.100:80 -s rr");
+        pair.ok("-A -t 200.0.0.1:80 -s rr");
+        assertEquals("-A -t 200.0.0.1:80 -s rr\n-A -t 10.0.0.100:80 -s rr\n", pair.out("-S -n"));
+        // 40 services spread over the address space, added in two orders: one listing
+        JvsadmHarness one = new JvsadmHarness();
+        JvsadmHarness two = new JvsadmHarness();
+        for (int i = 0; i < 40; i++) {
+            one.ok("-A -t " + Ipv4Address.toString(i * 0x0666_6667 + 1) + ":80 -s rr");
+            two.ok("-A -t " + Ipv4Address.toString((39 - i) * 0x0666_6667 + 1) + ":80 -s rr");
+        }
+        assertEquals(one.out("-S -n"), two.out("-S -n"));
+    }
+
+    @Test
     void anMhServiceWithOnlyFlagThreeIsSavedAsALineThatRestores() {
         // IpvsadmFuzzTest's finding: ipvsadm would save this service as "-A -f 4 -s mh -b " (no
         // flag it prints for mh), which -R refuses as "-b: missing argument".

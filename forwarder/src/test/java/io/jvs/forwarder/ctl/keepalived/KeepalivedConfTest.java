@@ -47,6 +47,32 @@ class KeepalivedConfTest {
     }
 
     @Test
+    void aGroupRangeOf63731AddressesSavesAndRestores(@TempDir Path dir) throws Exception {
+        // KeepalivedFuzzTest's slow input: a range ending at a hex last group, one service per address
+        Path conf = dir.resolve("keepalived.conf");
+        Files.writeString(conf, """
+                virtual_server_group v6hex {
+                    2001:db8::e-f900 443
+                }
+                virtual_server group v6hex {
+                    lb_algo wlc
+                    lb_kind DR
+                    protocol TCP
+                    real_server 2001:db8::10 443 {
+                    }
+                }
+                """);
+        KeepalivedConf k = KeepalivedConf.load(conf);
+        List<ServiceSpec> services = k.config().services();
+        assertEquals(0xf900 - 0xe + 1, services.size());
+        assertEquals(io.jvs.packet.Ipv6Address.parse("2001:db8::e"), services.getFirst().addr6());
+        assertEquals(io.jvs.packet.Ipv6Address.parse("2001:db8::f900"), services.getLast().addr6());
+        io.jvs.forwarder.ctl.ipvsadm.JvsadmHarness h = new io.jvs.forwarder.ctl.ipvsadm.JvsadmHarness();
+        h.control.apply(old -> k.config());
+        io.jvs.forwarder.ctl.ipvsadm.RoundTrip.check(h);
+    }
+
+    @Test
     void drWithHttpGetChecksAndAnInclude() throws ConfigException {
         KeepalivedConf k = KeepalivedConf.load(fixture("dr-http.conf"));
 

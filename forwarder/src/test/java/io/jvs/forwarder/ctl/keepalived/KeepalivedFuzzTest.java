@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * re-parses to itself.
  */
 class KeepalivedFuzzTest {
+    private static final int ROUND_TRIP_MAX_SERVICES = 1_000;
     private static final Path DIR;
 
     static {
@@ -60,6 +61,12 @@ class KeepalivedFuzzTest {
             return;
         }
         assertEquals(conf.config(), h.control.config());
+        if (conf.config().services().size() > ROUND_TRIP_MAX_SERVICES) {
+            // A group range expands to up to 65,535 services: instrumented, their round trip takes
+            // seconds, and mutations of such an input kept the fuzzer at ~70 executions/s.
+            // KeepalivedConfTest.aGroupRangeOf63731AddressesSavesAndRestores covers that size.
+            return;
+        }
         RoundTrip.check(h);
     }
 }
