@@ -71,9 +71,20 @@ class SyncIT {
     private ForwarderProcess backup;
     private final List<Process> downloads = new ArrayList<>();
     private final List<Path> downloadOutputs = new ArrayList<>();
+    /** The GET whose SYN-proxied connection is held on the master at the takeover. */
+    private Process heldGet;
+    static final String HOLD_TABLE = "jvs_it_sync_hold";
+    static final int HOLD_PORT = 40000;
 
     @AfterEach
     void tearDown() {
+        if (heldGet != null) {
+            heldGet.descendants().forEach(ProcessHandle::destroyForcibly);
+            heldGet.destroyForcibly();
+        }
+        for (int rs = 1; rs <= 2; rs++) {
+            releaseSyns(rs); // if still there
+        }
         for (Process p : downloads) {
             // by the handles of what this test started: bash, then its curl and sha256sum
             p.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -110,6 +121,16 @@ class SyncIT {
     /** ip netns del, by this test's own name only. */
     private static Exec.Result deleteBackupNamespace() {
         return Exec.run(Duration.ofSeconds(10), List.of(Lab.ip(), "netns", "del", BACKUP_NS));
+    }
+
+    /** The real server's nft table that drops the SYNs of client port {@link #HOLD_PORT}, deleted by its name. */
+    private static Exec.Result releaseSyns(int rs) {
+        return LAB.lab().exec(Duration.ofSeconds(10), Lab.rsNamespace(rs), "nft", "delete", "table", "inet", HOLD_TABLE);
+    }
+
+    /** jvs_synproxy_total{event} of a director. */
+    private static double synproxy(ForwarderProcess d, String event) {
+        return d.metricValue("jvs_synproxy_total", "event=\"" + event + "\"").orElse(0);
     }
 
     private void ok(Exec.Result r, String what) {
@@ -378,6 +399,47 @@ class SyncIT {
         assertTrue(templates.stream().anyMatch(l -> l.contains("[2001:db8:1::2]:0 ") && l.endsWith(secondServer)),
                 "the client's template names " + secondServer + ": " + templates);
 
+        // ---- a SYN-proxied connection held on the master at the takeover ----
+        // Both real servers drop the SYNs of client port 40000: the master answers the client's SYN
+        // with a cookie, opens the connection on the cookie ACK and holds the request, but never gets
+        // a SYN-ACK. After the takeover the client's retransmitted request must reach the server
+        // through the backup (IPVS-DIFFERENCES row 33).
+        double openedBefore = synproxy(master, "opened");
+        double splicedBefore = synproxy(master, "spliced");
+        double heldBefore = synproxy(master, "held"); // the downloads' requests may have waited too
+        for (int rs = 1; rs <= 2; rs++) {
+            ok(lab.exec(Duration.ofSeconds(10), Lab.rsNamespace(rs), "nft", "add table inet " + HOLD_TABLE
+                    + " ; add chain inet " + HOLD_TABLE + " in { type filter hook input priority -10 ; }"
+                    + " ; add rule inet " + HOLD_TABLE + " in tcp sport " + HOLD_PORT
+                    + " tcp flags & (syn | ack) == syn drop"), "drop the SYNs of port " + HOLD_PORT + " on rs" + rs);
+        }
+        Path heldOut = lab.itFile("sync-held-get.txt", "");
+        heldGet = new ProcessBuilder(Lab.ip(), "netns", "exec", Lab.CLIENT, "curl", "-sS", "--local-port",
+                Integer.toString(HOLD_PORT), "--max-time", "100", "-H", "Connection: close", "-w", " %{http_code}",
+                "http://" + Lab.VIP + ":82/").redirectErrorStream(true).redirectOutput(heldOut.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && (synproxy(master, "opened") < openedBefore + 1
+                || synproxy(master, "held") < heldBefore + 1)) {
+            Lab.pause(200);
+        }
+        Lab.pause(1000); // the master resends the server's SYN; the servers still drop it
+        assertEquals(openedBefore + 1, synproxy(master, "opened"), "the master opened the held connection");
+        assertTrue(synproxy(master, "held") >= heldBefore + 1, "and holds its request");
+        assertEquals(splicedBefore, synproxy(master, "spliced"), "no SYN-ACK reached the master");
+        assertTrue(heldGet.isAlive(), "the GET waits");
+        // It is synced all the same: its entry is ESTABLISHED from the cookie ACK on (the client's
+        // side is), so the sync threshold counts the client's retransmissions, and option 25 carries
+        // the proxy's state, awaiting the server, with the cookie and the client's ISN and options.
+        boolean synced = false;
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!synced && System.nanoTime() < deadline) {
+            synced = connections(jvsadm(BACKUP_NS, "-L", "-c", "-n")).keySet().stream()
+                    .anyMatch(k -> k.contains(":" + HOLD_PORT + " ") && k.endsWith(" ESTABLISHED"));
+            Lab.pause(500);
+        }
+        assertTrue(synced, "the held connection reached the backup");
+
         // ---- takeover: the master goes, the backup takes the LAN with the table it holds ----
         long t0 = System.nanoTime();
         System.out.printf("[sync] takeover %.1f s after the downloads began%n", (t0 - downloadsAt) / 1e9);
@@ -394,6 +456,9 @@ class SyncIT {
         forgetDirectorNeighbours();
         System.out.printf("[sync] backup on the LAN %.2f s after the master was stopped%n",
                 (System.nanoTime() - t0) / 1e9);
+        for (int rs = 1; rs <= 2; rs++) {
+            ok(releaseSyns(rs), "rs" + rs + " takes SYNs of port " + HOLD_PORT + " again");
+        }
         // the backup's own rr would start at the first server; the synced template keeps the client on the second
         assertEquals(second, get(CLIENT6, persistUrl), "after the takeover the client's synced IPv6 template places it");
         for (int i = 0; i < downloads.size(); i++) {
@@ -414,6 +479,17 @@ class SyncIT {
             assertEquals(expected, java.nio.file.Files.readString(downloadOutputs.get(i)).strip(),
                     "download " + i + " complete, byte for byte, through the backup");
         }
+        assertTrue(heldGet.waitFor(100, TimeUnit.SECONDS), "the held GET finished");
+        String heldText = java.nio.file.Files.readString(heldOut).strip();
+        System.out.println("[sync] the GET held on the master, through the backup: " + heldText + ", exit "
+                + heldGet.exitValue() + "; backup opened " + synproxy(backup, "opened") + ", spliced "
+                + synproxy(backup, "spliced"));
+        assertEquals(0, heldGet.exitValue(), heldText);
+        assertTrue(heldText.replaceAll("\\s+", " ").matches("rs[12] 200"),
+                "the request held on the master answered through the backup: " + heldText);
+        // the backup resent the server's SYN from the synced state and joined the SYN-ACK
+        assertEquals(0.0, synproxy(backup, "opened"), "no cookie opened anything on the backup");
+        assertEquals(1.0, synproxy(backup, "spliced"), "the backup spliced the held connection");
         assertTrue(backup.metric("jvs_port_tx_frames_total", "port=\"eth0\"") > 0, "the backup forwarded");
         assertEquals(0.0, backup.metricValue("jvs_dropped_packets_total", "reason=\"no_connection\"").orElse(0),
                 "every segment of the downloads found its synced connection");
