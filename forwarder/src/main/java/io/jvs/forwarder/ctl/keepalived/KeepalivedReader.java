@@ -11,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * keepalived.conf's grammar, read into a tree of {@link Node}s: one statement
@@ -150,6 +151,10 @@ final class KeepalivedReader {
                         found.add(f);
                     }
                 }
+            } catch (PatternSyntaxException e) {
+                // getMessage() adds the pattern and a caret on lines of their own (KeepalivedFuzzTest: "[")
+                throw new ConfigException(file, lineNo, "include \"" + pattern + "\": not a glob pattern: "
+                        + e.getDescription() + (e.getIndex() >= 0 ? " at index " + e.getIndex() : ""));
             } catch (IOException | IllegalArgumentException e) {
                 throw new ConfigException(file, lineNo, "include \"" + pattern + "\": " + e.getMessage());
             }

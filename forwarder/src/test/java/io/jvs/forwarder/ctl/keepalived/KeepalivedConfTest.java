@@ -461,6 +461,18 @@ class KeepalivedConfTest {
         ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(f));
         assertEquals(f + ":2: include \"a\u0000b\": not a path: Nul character not allowed", e.getMessage());
     }
+
+    /**
+     * Found by KeepalivedFuzzTest: an include of "[" (not a glob pattern for Java) gave a three-line
+     * error, the JDK's message with the pattern and a caret under it (its description, "Missing ']", is kept).
+     */
+    @Test
+    void includeOfAnUnclosedBracketIsAOneLineError(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("k.conf");
+        Files.writeString(f, "# top\ninclude [\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> KeepalivedConf.load(f));
+        assertEquals(f + ":2: include \"[\": not a glob pattern: Missing '] at index 0", e.getMessage());
+    }
     /** DPVS's keepalived keyword syn_proxy: on for NAT, refused for DR naming the file, line and server. */
     @Test
     void synProxy(@TempDir Path dir) throws Exception {
