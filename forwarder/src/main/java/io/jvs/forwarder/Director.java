@@ -223,6 +223,10 @@ public final class Director implements AutoCloseable {
     /** The namespace's IPv6 addresses (hi, lo pairs): no IPv6 --laddr may be one of them. */
     private volatile long[] ownAddrs6 = new long[0];
     private final Set<Integer> announced = new HashSet<>();
+    /** The IPv4 addresses in the XDP and ingress-drop maps: the last snapshot's VIPs and local addresses (worker 0's loop). */
+    private Set<Integer> owned = Set.of();
+    /** The IPv6 addresses in the ingress-drop maps: the last snapshot's (worker 0's loop). */
+    private Set<io.jvs.packet.Ipv6Address> owned6 = Set.of();
     private final VrrpGate vrrpGate = new VrrpGate();
     private VrrpRouter vrrp;
     /** Packet mode: each interface's ingress drop of the kernel's copy (by port number; empty when off or unavailable). */
@@ -1033,8 +1037,10 @@ public final class Director implements AutoCloseable {
      * in TAP mode route them (and NAT replies) into the TAP.
      */
     private void published(ServiceTable table) {
+        Set<Integer> nowOwned = new HashSet<>();
         for (int vip : table.vips()) {
             own(vip);
+            nowOwned.add(vip);
             if (announced.add(vip)) {
                 // a VRRP BACKUP stays silent (becoming MASTER announces it); in the ECMP profile the VIP is routed
                 if (!vrrpGate.silent(vip) && !arpScope.vipsRouted()) {
@@ -1047,6 +1053,7 @@ public final class Director implements AutoCloseable {
         }
         for (int lip : table.localAddrs()) {
             own(lip);
+            nowOwned.add(lip);
             if (announced.add(lip)) {
                 // A local address in a VRRP instance's virtual_ipaddress floats with it: a BACKUP
                 // announcing it would pull the real servers' replies away from the MASTER.
@@ -1058,6 +1065,12 @@ public final class Director implements AutoCloseable {
                 }
             }
         }
+        for (int gone : owned) {
+            if (!nowOwned.contains(gone)) {
+                disown(gone);
+            }
+        }
+        owned = nowOwned;
         published6(table); // first: in TAP mode it enables IPv6 on the TAP that the IPv6 reply route needs
         if (settings.attach().isTap()) {
             // also a NAT server added to a VIP published before: its replies must come into the TAP
@@ -1154,6 +1167,12 @@ public final class Director implements AutoCloseable {
         for (io.jvs.packet.Ipv6Address a : served) {
             own6(a);
         }
+        for (io.jvs.packet.Ipv6Address gone : owned6) {
+            if (!served.contains(gone)) {
+                disown6(gone);
+            }
+        }
+        owned6 = served;
         for (io.jvs.packet.Ipv6Address a : now) {
             if (settings.attach().isTap() && served.contains(a)) {
                 namespace.routeIntoTap6(a); // once per address
@@ -1221,6 +1240,38 @@ public final class Director implements AutoCloseable {
                 d.put(addr);
             } catch (NativeException e) {
                 System.err.println("jvs: ingress drop map: " + Ipv4Address.toString(addr) + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * addr is no longer jvs's (its last service removed): its frames go to the kernel again, as
+     * they did before (a stale entry would black-hole an address the host then takes for itself).
+     */
+    private void disown(int addr) {
+        for (XdpRedirect x : xdp) {
+            try {
+                x.release(addr);
+            } catch (NativeException e) {
+                System.err.println("jvs: XDP address map: " + Ipv4Address.toString(addr) + ": " + e.getMessage());
+            }
+        }
+        for (IngressDrop d : ingressDrops) {
+            try {
+                d.remove(addr);
+            } catch (NativeException e) {
+                System.err.println("jvs: ingress drop map: " + Ipv4Address.toString(addr) + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** The IPv6 address a is no longer jvs's: the kernel receives frames to it again. */
+    private void disown6(io.jvs.packet.Ipv6Address a) {
+        for (IngressDrop d : ingressDrops) {
+            try {
+                d.remove6(a.hi(), a.lo());
+            } catch (NativeException e) {
+                System.err.println("jvs: ingress drop map: " + a + ": " + e.getMessage());
             }
         }
     }

@@ -113,11 +113,17 @@ public final class Bpf {
         }
     }
 
-    /** BPF_MAP_DELETE_ELEM with an int key; false when the key was not there. */
+    /** BPF_MAP_DELETE_ELEM with an int key (its bytes in memory order); false when the key was not there. */
     public static boolean deleteFromMap(int mapFd, int key, String what) throws NativeException {
+        return deleteFromMap(mapFd, java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(key)
+                .array(), what);
+    }
+
+    /** BPF_MAP_DELETE_ELEM with a key of the map's key size in bytes; false when the key was not there. */
+    public static boolean deleteFromMap(int mapFd, byte[] key, String what) throws NativeException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment k = a.allocate(JAVA_INT);
-            k.set(JAVA_INT, 0, key);
+            MemorySegment k = a.allocate(key.length, 8);
+            MemorySegment.copy(key, 0, k, ValueLayout.JAVA_BYTE, 0, key.length);
             MemorySegment attr = a.allocate(32, 8);
             attr.set(JAVA_INT, 0, mapFd);
             attr.set(JAVA_LONG, 8, k.address());

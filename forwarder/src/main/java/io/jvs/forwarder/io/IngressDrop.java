@@ -127,8 +127,21 @@ public final class IngressDrop implements AutoCloseable {
 
     /** The kernel no longer sees IPv6 frames to the address {@code hi:lo} on this interface. */
     public void put6(long hi, long lo) throws NativeException {
-        byte[] key = java.nio.ByteBuffer.allocate(16).putLong(hi).putLong(lo).array(); // network order
-        Bpf.updateMap(addr6Map, key, OWNED, "jvs_owned6 on " + ifname);
+        Bpf.updateMap(addr6Map, key6(hi, lo), OWNED, "jvs_owned6 on " + ifname);
+    }
+
+    /** The kernel sees IPv4 frames to {@code addr} (host order) on this interface again. */
+    public void remove(int addr) throws NativeException {
+        Bpf.deleteFromMap(addrMap, Integer.reverseBytes(addr), "jvs_owned on " + ifname);
+    }
+
+    /** The kernel sees IPv6 frames to {@code hi:lo} on this interface again. */
+    public void remove6(long hi, long lo) throws NativeException {
+        Bpf.deleteFromMap(addr6Map, key6(hi, lo), "jvs_owned6 on " + ifname);
+    }
+
+    private static byte[] key6(long hi, long lo) {
+        return java.nio.ByteBuffer.allocate(16).putLong(hi).putLong(lo).array(); // network order
     }
 
     /** Attaches the program to the interface's ingress, through a tcx BPF link. */

@@ -80,6 +80,8 @@ public final class XdpRedirect implements AutoCloseable {
     private final int addrMap;
     private final int xskMap;
     private final int workers;
+    /** The addresses put {@link #LOCAL} (the host's): a released VIP that is one goes back to LOCAL. */
+    private final java.util.Set<Integer> local = new java.util.HashSet<>();
     private int prog;
     private int link = -1;
 
@@ -312,6 +314,35 @@ public final class XdpRedirect implements AutoCloseable {
     /** Marks an IPv4 address (host order) {@link #OWNED} or {@link #LOCAL}. */
     public void put(int addr, int kind) throws NativeException {
         Bpf.updateMap(addrMap, Integer.reverseBytes(addr), kind, "jvs_addrs on " + ifname);
+        if (kind == LOCAL) {
+            local.add(addr);
+        }
+    }
+
+    /**
+     * An address jvs no longer owns (its last service gone): {@link #LOCAL} again if it was one of
+     * the host's, otherwise out of the map, so its frames pass to the kernel as before jvs owned it.
+     */
+    public void release(int addr) throws NativeException {
+        if (local.contains(addr)) {
+            put(addr, LOCAL);
+        } else {
+            Bpf.deleteFromMap(addrMap, Integer.reverseBytes(addr), "jvs_addrs on " + ifname);
+        }
+    }
+
+    /**
+     * What the program does with {@code frame} arriving on queue 0, on this object's maps as they
+     * are now: XDP_PASS, or {@link #REDIRECTED} + the XSKMAP index (its test variant, run by the
+     * kernel with BPF_PROG_TEST_RUN; no fanout program).
+     */
+    int decision(byte[] frame) throws NativeException {
+        int test = Bpf.loadXdpProgram(program(addrMap, xskMap, workers, null, true).build(), "jvs_xdp_test");
+        try {
+            return Bpf.testRun(test, frame);
+        } finally {
+            Libc.close(test);
+        }
     }
 
     /** Redirects worker {@code worker}'s frames of rx queue {@code queue} to the AF_XDP socket {@code xskFd}. */

@@ -125,6 +125,31 @@ class XdpRedirectTest {
         assertEquals(PASS, run(tcp(0x0a000101, OWN, 5000, 22)));
     }
 
+    /**
+     * A VIP whose last service is gone is released: ARP requests for it go to the kernel again (TCP
+     * to it is redirected as any other address that is not the host's), and a VIP that was also one
+     * of the host's addresses is the host's again, passed.
+     */
+    @Test
+    void aReleasedVipIsTheKernelsAgainAndAReleasedHostAddressTheHosts() throws NativeException {
+        try (XdpRedirect x = XdpRedirect.load("test", 1, 1, null)) {
+            x.put(OWN, XdpRedirect.LOCAL);
+            x.put(VIP, XdpRedirect.OWNED);
+            x.put(OWN, XdpRedirect.OWNED); // a VIP on one of the host's own addresses
+            assertEquals(REDIRECTED, x.decision(arpRequest(VIP)), "an ARP request for the VIP");
+            assertEquals(REDIRECTED, x.decision(arpRequest(OWN)), "an ARP request for the host's address, a VIP");
+            assertEquals(REDIRECTED, x.decision(tcp(0x0a000101, OWN, 5000, 80)), "to the host's address, a VIP");
+            x.release(VIP);
+            x.release(OWN);
+            x.release(LIP); // never owned: nothing to do
+            assertEquals(PASS, x.decision(arpRequest(VIP)), "an ARP request for the released VIP: the kernel's");
+            assertEquals(REDIRECTED, x.decision(tcp(0x0a000101, VIP, 5000, 80)),
+                    "to the released VIP: as any unicast not the host's");
+            assertEquals(PASS, x.decision(arpRequest(OWN)), "an ARP request for the host's address: the kernel's");
+            assertEquals(PASS, x.decision(tcp(0x0a000101, OWN, 5000, 22)), "to the host's address: the kernel's");
+        }
+    }
+
     /** Ethernet + IPv4 (20 bytes) + the first 20 bytes of a TCP header. */
     static byte[] tcp(int src, int dst, int sport, int dport) {
         ByteBuffer b = ByteBuffer.allocate(14 + 20 + 20);

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code --user nobody}, whose event loop fills the program's map) it does not grow at all. IPv6
  * (NAT over rs1, rs2 to [2001:db8::100]): /proc/net/snmp6's Ip6InAddrErrors grows by at least one
  * per GET less with the drop than without (the real servers' replies to the client still reach the
- * kernel, both ways).
+ * kernel, both ways). A VIP whose service {@code jvsadm -D} removes leaves the map (either family):
+ * pings to it reach the kernel again.
  */
 @Timeout(300)
 class IngressDropIT {
@@ -85,10 +86,7 @@ class IngressDropIT {
         director = ForwarderProcess.start(LAB.lab(), name, METRICS, args);
         if (user) {
             for (String rule : RULES.strip().split("\n")) {
-                List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
-                cmd.addAll(List.of(rule.split(" ")));
-                Exec.Result r = LAB.lab().exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
-                assertEquals(0, r.exitCode(), r.describe());
+                jvsadm(rule.split(" "));
             }
         }
         return countedGets("http://" + Lab.VIP + "/", IngressDropIT::inAddrErrors);
@@ -125,6 +123,15 @@ class IngressDropIT {
 
     /** An IPv6 NAT director with these extra flags; the growth of Ip6InAddrErrors over the GETs to [VIP6]. */
     long getsThroughTheVip6(String name, String... extra) {
+        startVip6Director(name, extra);
+        long grown = countedGets("http://[" + ForwarderIT.Ipv6Scenario.VIP6 + "]/", IngressDropIT::ip6InAddrErrors);
+        ForwarderProcess.stopAndResetLab(director, LAB.lab());
+        director = null;
+        return grown;
+    }
+
+    /** Starts the IPv6 NAT director with these extra flags (after the router forgot the VIP6's MAC). */
+    void startVip6Director(String name, String... extra) {
         String vip6 = ForwarderIT.Ipv6Scenario.VIP6;
         Path conf = LAB.lab().itFile("ingress-drop6.conf", """
                 -A -t [%1$s]:80 -s rr
@@ -136,10 +143,8 @@ class IngressDropIT {
                 "--config", conf.toString(), "--metrics", METRICS));
         args.addAll(List.of(extra));
         director = ForwarderProcess.start(LAB.lab(), name, METRICS, args);
-        long grown = countedGets("http://[" + vip6 + "]/", IngressDropIT::ip6InAddrErrors);
-        ForwarderProcess.stopAndResetLab(director, LAB.lab());
-        director = null;
-        return grown;
+        assertTrue(LAB.lab().getRepeatedly("http://[" + vip6 + "]/", 1, Duration.ofSeconds(30), "-g", "-H",
+                "Connection: close").get(0).ok(), director.logTail(20)); // the router has learnt the VIP6's MAC
     }
 
     /**
@@ -152,6 +157,56 @@ class IngressDropIT {
         long on = getsThroughTheVip6("ingress-drop6-on");
         assertTrue(off - on >= GETS, "Ip6InAddrErrors grew by " + off + " without the drop, " + on + " with it, for "
                 + GETS + " GETs");
+    }
+
+    /**
+     * A VIP whose service is removed leaves the drop's map: the frames the router still sends to the
+     * director's MAC for it (3 SYNs to port 81, before and after) reach the director's kernel again,
+     * as before jvs owned it (a stale entry would black-hole the address if the host then took it).
+     */
+    @Test
+    void aRemovedVipsFramesReachTheKernelAgain() {
+        assertEquals(0, getsThroughTheVip("ingress-drop-removed"), "InAddrErrors growth while the VIP is jvs's");
+        String port81 = "http://" + Lab.VIP + ":81/"; // no service: jvs drops these SYNs, and so does the kernel
+        assertEquals(0, connectsCounted(port81, IngressDropIT::inAddrErrors), "InAddrErrors while the VIP is jvs's");
+        jvsadm("-D", "-t", Lab.VIP + ":80");
+        assertTrue(connectsCounted(port81, IngressDropIT::inAddrErrors) >= 3,
+                "InAddrErrors after the service's removal: " + director.logTail(10));
+    }
+
+    /** The same for an IPv6 VIP: its SYNs reach the kernel again (Ip6InAddrErrors). */
+    @Test
+    void aRemovedVip6sFramesReachTheKernelAgain() {
+        String vip6 = ForwarderIT.Ipv6Scenario.VIP6;
+        startVip6Director("ingress-drop6-removed");
+        String port81 = "http://[" + vip6 + "]:81/";
+        assertEquals(0, connectsCounted(port81, IngressDropIT::ip6InAddrErrors),
+                "Ip6InAddrErrors while the VIP6 is jvs's");
+        jvsadm("-D", "-t", "[" + vip6 + "]:80");
+        assertTrue(connectsCounted(port81, IngressDropIT::ip6InAddrErrors) >= 3,
+                "Ip6InAddrErrors after the service's removal: " + director.logTail(10));
+    }
+
+    /**
+     * The counter's growth over 3 connection attempts from the client to url, each given 0.5 s (a
+     * SYN each; none answered: the address has no service and is not the director's).
+     */
+    long connectsCounted(String url, LongSupplier counter) {
+        long before = counter.getAsLong();
+        for (int i = 0; i < 3; i++) {
+            Exec.Result r = LAB.lab().exec(Duration.ofSeconds(10), Lab.CLIENT, "curl", "-g", "-s", "-o", "/dev/null",
+                    "--max-time", "0.5", url);
+            assertEquals(28, r.exitCode(), "a timeout expected: " + r.describe());
+        }
+        return counter.getAsLong() - before;
+    }
+
+    /** Runs jvsadm in the director's namespace; it must succeed. */
+    void jvsadm(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(LAB.lab().repo().resolve("bin/jvsadm").toString()));
+        cmd.addAll(List.of(args));
+        Exec.Result r = LAB.lab().exec(Duration.ofSeconds(30), Lab.DIRECTOR, cmd.toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r.describe());
     }
 
     @Test
