@@ -367,13 +367,24 @@ public record ServiceSpec(int proto, int addr, int port, int fwmark, String sche
 
     /** True for the same identity: family and fwmark, or family, protocol, address and port. */
     public boolean sameService(ServiceSpec other) {
-        if ((addr6 == null) != (other.addr6 == null)) {
-            return false;
+        return identity().equals(other.identity());
+    }
+
+    /** This service's {@link Identity}. */
+    public Identity identity() {
+        return Identity.of(addr6 != null, fwmark, proto, addr, addr6, port);
+    }
+
+    /**
+     * A virtual service's identity as the kernel keys it, hashable: the family, then the fwmark,
+     * or the protocol, address and port. Of a fwmark service only the family and mark count.
+     */
+    public record Identity(boolean ipv6, int fwmark, int proto, int addr, Ipv6Address addr6, int port) {
+        /** The identity of a service (or a command naming one) with these fields; what does not count is zeroed. */
+        public static Identity of(boolean ipv6, int fwmark, int proto, int addr, Ipv6Address addr6, int port) {
+            return fwmark != 0 ? new Identity(ipv6, fwmark, 0, 0, null, 0)
+                    : new Identity(ipv6, 0, proto, ipv6 ? 0 : addr, ipv6 ? addr6 : null, port);
         }
-        if (fwmark != 0) {
-            return other.fwmark == fwmark;
-        }
-        return addr6 != null ? other.sameService6(proto, addr6, port) : other.sameService(proto, addr, port);
     }
 
     /** "TCP 10.0.0.100:80", "TCP [2001:db8::1]:80", "FWM 1" or "FWM 1 IPv6", as jvs names a service in its messages. */

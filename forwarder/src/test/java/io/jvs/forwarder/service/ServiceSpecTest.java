@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,6 +33,33 @@ class ServiceSpecTest {
         assertEquals("TCP 10.0.0.100:80", t.label());
         assertEquals("10.0.0.11:80", t.dests().getFirst().endpoint());
         assertTrue(t.sameService(Protocol.TCP, VIP, 80));
+    }
+
+    /**
+     * A service's identity is what the kernel keys it by: family and fwmark, or family, protocol,
+     * address and port; nothing else (scheduler, persistence, servers) counts.
+     */
+    @Test
+    void identityIsFamilyAndMarkOrFamilyProtocolAddressAndPort() {
+        io.jvs.packet.Ipv6Address v6 = io.jvs.packet.Ipv6Address.parse("2001:db8::100");
+        ServiceSpec tcp = new ServiceSpec(Protocol.TCP, VIP, 80, "rr");
+        assertTrue(tcp.sameService(new ServiceSpec(Protocol.TCP, VIP, 80, "wlc").withPersistence(300, -1)
+                .withDest(new ServiceSpec.Dest(RS, 80, 1, ForwardMethod.DR))));
+        assertEquals(tcp.identity(), new ServiceSpec(Protocol.TCP, VIP, 80, "sh").identity());
+        assertFalse(tcp.sameService(new ServiceSpec(Protocol.UDP, VIP, 80, "rr")), "another protocol");
+        assertFalse(tcp.sameService(new ServiceSpec(Protocol.TCP, VIP, 81, "rr")), "another port");
+        assertFalse(tcp.sameService(new ServiceSpec(Protocol.TCP, VIP + 1, 80, "rr")), "another address");
+        ServiceSpec tcp6 = ServiceSpec.ipv6(Protocol.TCP, v6, 80, "rr", List.of());
+        assertTrue(tcp6.sameService(ServiceSpec.ipv6(Protocol.TCP, v6, 80, "wrr", List.of())));
+        assertFalse(tcp6.sameService(ServiceSpec.ipv6(Protocol.TCP, io.jvs.packet.Ipv6Address.parse("2001:db8::101"),
+                80, "rr", List.of())), "another IPv6 address");
+        assertFalse(tcp6.sameService(tcp), "another family");
+        assertTrue(ServiceSpec.fwmark(7, "rr").sameService(ServiceSpec.fwmark(7, "lc")));
+        assertFalse(ServiceSpec.fwmark(7, "rr").sameService(ServiceSpec.fwmark(8, "rr")), "another mark");
+        assertFalse(ServiceSpec.fwmark(7, "rr").sameService(ServiceSpec.fwmark6(7, "rr")), "-f 7 and -f 7 -6");
+        assertEquals(new ServiceSpec.Identity(true, 7, 0, 0, null, 0), ServiceSpec.fwmark6(7, "rr").identity());
+        assertEquals(new ServiceSpec.Identity(false, 0, Protocol.TCP, VIP, null, 80), tcp.identity());
+        assertEquals(new ServiceSpec.Identity(true, 0, Protocol.TCP, 0, v6, 80), tcp6.identity());
     }
 
     @Test

@@ -47,22 +47,6 @@ public final class ConfigEditor {
     }
 
     /**
-     * A service's identity as the kernel keys it: family, then fwmark, or protocol, address and port.
-     * Of a fwmark service only the family and mark count.
-     */
-    record ServiceKey(boolean ipv6, int fwmark, int proto, int addr, io.jvs.packet.Ipv6Address addr6, int port) {
-        static ServiceKey of(ServiceSpec s) {
-            return s.isFwmark() ? new ServiceKey(s.isIpv6(), s.fwmark(), 0, 0, null, 0)
-                    : new ServiceKey(s.isIpv6(), 0, s.proto(), s.isIpv6() ? 0 : s.addr(), s.addr6(), s.port());
-        }
-
-        static ServiceKey of(IpvsadmCommand c) {
-            return c.isFwmark() ? new ServiceKey(c.isIpv6(), c.fwmark(), 0, 0, null, 0)
-                    : new ServiceKey(c.isIpv6(), 0, c.proto(), c.isIpv6() ? 0 : c.addr(), c.addr6(), c.port());
-        }
-    }
-
-    /**
      * A configuration being edited by a sequence of commands (one jvsadm command, or every line of
      * a {@code -R} or config file), its services by identity: each command finds its service in
      * O(1) and nothing is copied until {@link #result()}. Copying the service list per line made a
@@ -72,7 +56,7 @@ public final class ConfigEditor {
      */
     public static final class Edit {
         private final ServiceConfig base;
-        private final LinkedHashMap<ServiceKey, ServiceSpec> services = new LinkedHashMap<>();
+        private final LinkedHashMap<ServiceSpec.Identity, ServiceSpec> services = new LinkedHashMap<>();
         private List<FwmarkRule> rules;
         private TimeoutSettings timeouts;
         private boolean changed;
@@ -80,7 +64,7 @@ public final class ConfigEditor {
         public Edit(ServiceConfig base) {
             this.base = base;
             for (ServiceSpec s : base.services()) {
-                services.putIfAbsent(ServiceKey.of(s), s); // a published configuration has each once
+                services.putIfAbsent(s.identity(), s); // a published configuration has each once
             }
             rules = base.fwmarkRules();
             timeouts = base.timeouts();
@@ -93,7 +77,7 @@ public final class ConfigEditor {
 
         /** Applies one command, as the kernel does it to its tables, or throws with the kernel's answer. */
         public void apply(IpvsadmCommand cmd, SchedulerFactory schedulers) throws IpvsadmException {
-            ServiceKey key = ServiceKey.of(cmd);
+            ServiceSpec.Identity key = cmd.identity();
             ServiceSpec at = services.get(key);
             try {
                 switch (cmd.command()) {

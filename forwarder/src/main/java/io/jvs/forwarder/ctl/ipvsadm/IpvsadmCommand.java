@@ -3,6 +3,7 @@ package io.jvs.forwarder.ctl.ipvsadm;
 import io.jvs.forwarder.service.ClientAddressMode;
 import io.jvs.forwarder.service.ForwardMethod;
 import io.jvs.forwarder.service.FwmarkRule;
+import io.jvs.forwarder.service.ServiceSpec;
 import io.jvs.forwarder.service.ServiceTimeouts;
 import io.jvs.forwarder.service.TunnelType;
 import io.jvs.forwarder.sync.SyncSettings;
@@ -100,5 +101,10 @@ public record IpvsadmCommand(Command command, long options, int proto, int addr,
     /** An IPv6 service: {@code -t/-u [addr]:port} ({@link #addr6} its VIP) or {@code -f N -6} ({@code ::}). */
     public boolean isIpv6() {
         return addr6 != null;
+    }
+
+    /** The identity of the service this command names. */
+    public ServiceSpec.Identity identity() {
+        return ServiceSpec.Identity.of(isIpv6(), fwmark, proto, addr, addr6, port);
     }
 }
