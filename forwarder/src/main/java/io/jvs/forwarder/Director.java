@@ -222,6 +222,7 @@ public final class Director implements AutoCloseable {
     private volatile int[] ownAddrs = new int[0];
     /** The namespace's IPv6 addresses (hi, lo pairs): no IPv6 --laddr may be one of them. */
     private volatile long[] ownAddrs6 = new long[0];
+    /** IPv4 VIPs and local addresses announced (gratuitous ARP) while in the table; a gone one is forgotten. */
     private final Set<Integer> announced = new HashSet<>();
     /** The IPv4 addresses in the XDP and ingress-drop maps: the last snapshot's VIPs and local addresses (worker 0's loop). */
     private Set<Integer> owned = Set.of();
@@ -1068,6 +1069,8 @@ public final class Director implements AutoCloseable {
         for (int gone : owned) {
             if (!nowOwned.contains(gone)) {
                 disown(gone);
+                // announced again when it comes back: it may have moved to another director meanwhile
+                announced.remove(gone);
             }
         }
         owned = nowOwned;

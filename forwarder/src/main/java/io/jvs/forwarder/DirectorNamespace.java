@@ -45,6 +45,8 @@ final class DirectorNamespace {
     private final Set<Integer> replyRouted = new HashSet<>();
     /** TAP mode: the IPv6 VIPs and local addresses routed into the TAP (event loop only). */
     private final Set<Ipv6Address> routed6 = new HashSet<>();
+    /** IPv4 VIPs and local addresses routed into the TAP so far (their routes stay until the director stops). */
+    private final Set<Integer> routed = new HashSet<>();
     /** TAP mode: the IPv6 default route of TAP_REPLY_TABLE exists (event loop only). */
     private boolean tapReplyRoute6;
     /** TAP mode: the IPv6 NAT real servers whose replies are routed into the TAP already. */
@@ -103,6 +105,9 @@ final class DirectorNamespace {
 
     /** TAP mode, on the event loop, for a VIP just published: the VIP is routed into the TAP. A failure is reported, not thrown. */
     void routeVip(int vip) {
+        if (!routed.add(vip)) {
+            return; // routed when it was first published (a VIP removed and added again keeps its route)
+        }
         try {
             routeIntoTap(vip, 32, Libc.ifNameToIndex(tap), RtNetlink.RT_TABLE_MAIN);
         } catch (IOException e) {
@@ -209,6 +214,9 @@ final class DirectorNamespace {
 
     /** TAP mode, on the event loop: FULLNAT replies to a local address are routed into the TAP like VIP traffic. */
     void routeLocalAddr(int lip) {
+        if (!routed.add(lip)) {
+            return; // as routeVip
+        }
         try {
             routeIntoTap(lip, 32, Libc.ifNameToIndex(tap), RtNetlink.RT_TABLE_MAIN);
         } catch (IOException e) {

@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * service from jvsadm, real HTTP crosses the VIP, and -L -n, --stats, -c,
  * -Z, -e and -S show it; the running configuration saved on every change
  * brings a restarted director back as it was; SIGHUP re-reads --config
- * while a long transfer keeps flowing.
+ * while a long transfer keeps flowing; a VIP removed and added again is
+ * announced again.
  */
 @Timeout(300)
 class JvsadmIT {
@@ -170,6 +171,33 @@ class JvsadmIT {
         assertEquals(save, ok("-S", "-n"));
         assertTrue(LAB.lab().getRepeatedly(VIP_URL, 4, Duration.ofSeconds(60), "-H", "Connection: close").stream()
                 .allMatch(t -> t.ok() && t.body().equals("rs1")));
+    }
+
+    /**
+     * A VIP whose service is removed and added again is announced again (a gratuitous ARP, as when
+     * it was first published): while it was gone it may have moved to another director, whose MAC
+     * the router would otherwise keep. The router's entry points at another MAC while the VIP is
+     * gone; with no traffic, only the re-added service's announcement can put it back.
+     */
+    @Test
+    void aVipRemovedAndAddedAgainIsAnnouncedAgain() throws Exception {
+        director = start("jvsadm-reannounce");
+        ok("-A", "-t", Lab.VIP + ":80", "-s", "rr");
+        ok("-a", "-t", Lab.VIP + ":80", "-r", Lab.rsIp(1) + ":80", "-g");
+        ok("-D", "-t", Lab.VIP + ":80");
+        String elsewhere = "02:6a:76:00:00:99"; // no host of the lab has it
+        LAB.lab().ip(Lab.ROUTER, "neigh", "replace", Lab.VIP, "lladdr", elsewhere, "dev", Lab.ROUTER_LAN_IFACE,
+                "nud", "stale").requireOk();
+        Thread.sleep(1500); // past the entry's locktime (1 s)
+        ok("-A", "-t", Lab.VIP + ":80", "-s", "rr");
+        String directorMac = LAB.lab().macOf(Lab.DIRECTOR, "eth0");
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        String seen = LAB.lab().neighMac(Lab.ROUTER, Lab.VIP).orElse(null);
+        while (!directorMac.equals(seen) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            seen = LAB.lab().neighMac(Lab.ROUTER, Lab.VIP).orElse(null);
+        }
+        assertEquals(directorMac, seen, "the router's MAC for the VIP after the service came back");
     }
 
     @Test
