@@ -1040,7 +1040,7 @@ public final class Director implements AutoCloseable {
     private void published(ServiceTable table) {
         Set<Integer> nowOwned = new HashSet<>();
         for (int vip : table.vips()) {
-            own(vip);
+            own(vip, true);
             nowOwned.add(vip);
             if (announced.add(vip)) {
                 // a VRRP BACKUP stays silent (becoming MASTER announces it); in the ECMP profile the VIP is routed
@@ -1053,7 +1053,7 @@ public final class Director implements AutoCloseable {
             }
         }
         for (int lip : table.localAddrs()) {
-            own(lip);
+            own(lip, true);
             nowOwned.add(lip);
             if (announced.add(lip)) {
                 // A local address in a VRRP instance's virtual_ipaddress floats with it: a BACKUP
@@ -1068,7 +1068,7 @@ public final class Director implements AutoCloseable {
         }
         for (int gone : owned) {
             if (!nowOwned.contains(gone)) {
-                disown(gone);
+                own(gone, false);
                 // announced again when it comes back: it may have moved to another director meanwhile
                 announced.remove(gone);
             }
@@ -1168,11 +1168,11 @@ public final class Director implements AutoCloseable {
             }
         }
         for (io.jvs.packet.Ipv6Address a : served) {
-            own6(a);
+            own6(a, true);
         }
         for (io.jvs.packet.Ipv6Address gone : owned6) {
             if (!served.contains(gone)) {
-                disown6(gone);
+                own6(gone, false);
             }
         }
         owned6 = served;
@@ -1227,63 +1227,45 @@ public final class Director implements AutoCloseable {
     }
 
     /**
-     * addr is jvs's: XDP mode's programs redirect frames to it (and ARP requests for it) to jvs,
-     * packet mode's ingress programs keep them from the kernel.
+     * owned: addr is jvs's: XDP mode's programs redirect frames to it (and ARP requests for it) to
+     * jvs, packet mode's ingress programs keep them from the kernel. Not owned (its last service
+     * removed): its frames go to the kernel again, as before (a stale entry would black-hole an
+     * address the host then takes for itself).
      */
-    private void own(int addr) {
+    private void own(int addr, boolean owned) {
         for (XdpRedirect x : xdp) {
             try {
-                x.put(addr, XdpRedirect.OWNED);
+                if (owned) {
+                    x.put(addr, XdpRedirect.OWNED);
+                } else {
+                    x.release(addr);
+                }
             } catch (NativeException e) {
                 System.err.println("jvs: XDP address map: " + Ipv4Address.toString(addr) + ": " + e.getMessage());
             }
         }
         for (IngressDrop d : ingressDrops) {
             try {
-                d.put(addr);
+                if (owned) {
+                    d.put(addr);
+                } else {
+                    d.remove(addr);
+                }
             } catch (NativeException e) {
                 System.err.println("jvs: ingress drop map: " + Ipv4Address.toString(addr) + ": " + e.getMessage());
             }
         }
     }
 
-    /**
-     * addr is no longer jvs's (its last service removed): its frames go to the kernel again, as
-     * they did before (a stale entry would black-hole an address the host then takes for itself).
-     */
-    private void disown(int addr) {
-        for (XdpRedirect x : xdp) {
-            try {
-                x.release(addr);
-            } catch (NativeException e) {
-                System.err.println("jvs: XDP address map: " + Ipv4Address.toString(addr) + ": " + e.getMessage());
-            }
-        }
+    /** The IPv6 address a is jvs's, or no longer: packet mode's ingress programs, as {@link #own(int, boolean)}. */
+    private void own6(io.jvs.packet.Ipv6Address a, boolean owned) {
         for (IngressDrop d : ingressDrops) {
             try {
-                d.remove(addr);
-            } catch (NativeException e) {
-                System.err.println("jvs: ingress drop map: " + Ipv4Address.toString(addr) + ": " + e.getMessage());
-            }
-        }
-    }
-
-    /** The IPv6 address a is no longer jvs's: the kernel receives frames to it again. */
-    private void disown6(io.jvs.packet.Ipv6Address a) {
-        for (IngressDrop d : ingressDrops) {
-            try {
-                d.remove6(a.hi(), a.lo());
-            } catch (NativeException e) {
-                System.err.println("jvs: ingress drop map: " + a + ": " + e.getMessage());
-            }
-        }
-    }
-
-    /** The IPv6 address a is jvs's: packet mode's ingress programs keep frames to it from the kernel. */
-    private void own6(io.jvs.packet.Ipv6Address a) {
-        for (IngressDrop d : ingressDrops) {
-            try {
-                d.put6(a.hi(), a.lo());
+                if (owned) {
+                    d.put6(a.hi(), a.lo());
+                } else {
+                    d.remove6(a.hi(), a.lo());
+                }
             } catch (NativeException e) {
                 System.err.println("jvs: ingress drop map: " + a + ": " + e.getMessage());
             }
