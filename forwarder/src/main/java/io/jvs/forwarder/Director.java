@@ -222,9 +222,10 @@ public final class Director implements AutoCloseable {
     private volatile int[] ownAddrs = new int[0];
     /** The namespace's IPv6 addresses (hi, lo pairs): no IPv6 --laddr may be one of them. */
     private volatile long[] ownAddrs6 = new long[0];
-    /** IPv4 VIPs and local addresses announced (gratuitous ARP) while in the table; a gone one is forgotten. */
-    private final Set<Integer> announced = new HashSet<>();
-    /** The IPv4 addresses in the XDP and ingress-drop maps: the last snapshot's VIPs and local addresses (worker 0's loop). */
+    /**
+     * The last snapshot's IPv4 VIPs and local addresses (worker 0's loop): those in the XDP and
+     * ingress-drop maps, and announced; one not in it is new and announced when published.
+     */
     private Set<Integer> owned = Set.of();
     /** The IPv6 addresses in the ingress-drop maps: the last snapshot's (worker 0's loop). */
     private Set<io.jvs.packet.Ipv6Address> owned6 = Set.of();
@@ -1041,8 +1042,7 @@ public final class Director implements AutoCloseable {
         Set<Integer> nowOwned = new HashSet<>();
         for (int vip : table.vips()) {
             own(vip, true);
-            nowOwned.add(vip);
-            if (announced.add(vip)) {
+            if (nowOwned.add(vip) && !owned.contains(vip)) {
                 // a VRRP BACKUP stays silent (becoming MASTER announces it); in the ECMP profile the VIP is routed
                 if (!vrrpGate.silent(vip) && !arpScope.vipsRouted()) {
                     announce(vip);
@@ -1054,8 +1054,7 @@ public final class Director implements AutoCloseable {
         }
         for (int lip : table.localAddrs()) {
             own(lip, true);
-            nowOwned.add(lip);
-            if (announced.add(lip)) {
+            if (nowOwned.add(lip) && !owned.contains(lip)) {
                 // A local address in a VRRP instance's virtual_ipaddress floats with it: a BACKUP
                 // announcing it would pull the real servers' replies away from the MASTER.
                 if (!vrrpGate.silent(lip)) {
@@ -1068,9 +1067,7 @@ public final class Director implements AutoCloseable {
         }
         for (int gone : owned) {
             if (!nowOwned.contains(gone)) {
-                own(gone, false);
-                // announced again when it comes back: it may have moved to another director meanwhile
-                announced.remove(gone);
+                own(gone, false); // announced again if it comes back: it may have moved to another director
             }
         }
         owned = nowOwned;

@@ -94,8 +94,12 @@ public final class Bpf {
 
     /** BPF_MAP_UPDATE_ELEM (BPF_ANY) with an int key (its bytes in memory order) and an int value. */
     public static void updateMap(int mapFd, int key, int value, String what) throws NativeException {
-        updateMap(mapFd, java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(key).array(),
-                value, what);
+        updateMap(mapFd, intKey(key), value, what);
+    }
+
+    /** An int key as the map holds it: its bytes in memory order. */
+    private static byte[] intKey(int key) {
+        return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(key).array();
     }
 
     /** BPF_MAP_UPDATE_ELEM (BPF_ANY) with a key of the map's key size in bytes (an IPv6 address) and an int value. */
@@ -115,8 +119,7 @@ public final class Bpf {
 
     /** BPF_MAP_DELETE_ELEM with an int key (its bytes in memory order); false when the key was not there. */
     public static boolean deleteFromMap(int mapFd, int key, String what) throws NativeException {
-        return deleteFromMap(mapFd, java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(key)
-                .array(), what);
+        return deleteFromMap(mapFd, intKey(key), what);
     }
 
     /** BPF_MAP_DELETE_ELEM with a key of the map's key size in bytes; false when the key was not there. */
