@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * -Z, -e and -S show it; the running configuration saved on every change
  * brings a restarted director back as it was; SIGHUP re-reads --config
  * while a long transfer keeps flowing; a VIP removed and added again is
- * announced again.
+ * announced again, in packet and in TAP mode.
  */
 @Timeout(300)
 class JvsadmIT {
@@ -185,11 +185,46 @@ class JvsadmIT {
         ok("-A", "-t", Lab.VIP + ":80", "-s", "rr");
         ok("-a", "-t", Lab.VIP + ":80", "-r", Lab.rsIp(1) + ":80", "-g");
         ok("-D", "-t", Lab.VIP + ":80");
-        String elsewhere = "02:6a:76:00:00:99"; // no host of the lab has it
+        pointRouterElsewhere();
+        ok("-A", "-t", Lab.VIP + ":80", "-s", "rr");
+        assertRouterLearnsTheDirectorsMac();
+    }
+
+    /**
+     * The same in TAP mode ({@code --attach tap:jvs0 --lan eth0}), where the kernel routes the VIP
+     * into the TAP: the route made when the VIP was first published stays while it is gone, so the
+     * re-added service is announced again and forwards at once, with no second route (a second
+     * {@code RTM_NEWROUTE} would fail with EEXIST and be reported on stderr).
+     */
+    @Test
+    void aTapVipRemovedAndAddedAgainIsAnnouncedAndForwardsAgain() throws Exception {
+        director = ForwarderProcess.start(LAB.lab(), "jvsadm-reannounce-tap", METRICS,
+                List.of("--attach", "tap:jvs0", "--lan", "eth0", "--metrics", METRICS));
+        ok("-A", "-t", Lab.VIP + ":80", "-s", "rr");
+        ok("-a", "-t", Lab.VIP + ":80", "-r", Lab.rsIp(1) + ":80", "-g");
+        assertTrue(LAB.lab().getRepeatedly(VIP_URL, 2, Duration.ofSeconds(30), "-H", "Connection: close").stream()
+                .allMatch(t -> t.ok() && t.body().equals("rs1")), "before the removal");
+        ok("-D", "-t", Lab.VIP + ":80");
+        pointRouterElsewhere();
+        ok("-A", "-t", Lab.VIP + ":80", "-s", "rr");
+        ok("-a", "-t", Lab.VIP + ":80", "-r", Lab.rsIp(2) + ":80", "-g");
+        assertRouterLearnsTheDirectorsMac();
+        List<Lab.Transfer> after = LAB.lab().getRepeatedly(VIP_URL, 2, Duration.ofSeconds(30), "-H", "Connection: close");
+        assertTrue(after.stream().allMatch(t -> t.ok() && t.body().equals("rs2")), "after the re-add: " + after);
+        String log = Files.readString(director.log());
+        assertFalse(log.contains("into jvs0 failed"), director.logTail(20));
+    }
+
+    /** While the VIP is gone the router's entry for it names a MAC no lab host has (as if it had moved). */
+    private static void pointRouterElsewhere() throws InterruptedException {
+        String elsewhere = "02:6a:76:00:00:99";
         LAB.lab().ip(Lab.ROUTER, "neigh", "replace", Lab.VIP, "lladdr", elsewhere, "dev", Lab.ROUTER_LAN_IFACE,
                 "nud", "stale").requireOk();
         Thread.sleep(1500); // past the entry's locktime (1 s)
-        ok("-A", "-t", Lab.VIP + ":80", "-s", "rr");
+    }
+
+    /** With no traffic, only the re-added service's gratuitous ARP can set the router's entry back within 5 s. */
+    private static void assertRouterLearnsTheDirectorsMac() throws InterruptedException {
         String directorMac = LAB.lab().macOf(Lab.DIRECTOR, "eth0");
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         String seen = LAB.lab().neighMac(Lab.ROUTER, Lab.VIP).orElse(null);
